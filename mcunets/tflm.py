@@ -1,0 +1,121 @@
+"""The real TensorFlow Lite Micro interpreter on the host (the ``tflite-micro`` wheel), and the
+TFLite reference kernels it is checked against.
+
+``arena_bytes`` measures a model's tensor arena with TFLM's allocation recording, the figure a board's
+arena is sized from; ``run_tflm`` and ``run_reference`` give int8 outputs to compare byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from typing import Sequence
+
+import numpy as np
+
+from mcunets.errors import McunetsError
+
+_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
+
+
+def model_ops(model: bytes) -> list[str]:
+    """The builtin operator names a .tflite model uses, in order of first use."""
+    from tflite.BuiltinOperator import BuiltinOperator
+    from tflite.Model import Model
+
+    names = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+    m = Model.GetRootAsModel(model, 0)
+    codes = []
+    for i in range(m.OperatorCodesLength()):
+        oc = m.OperatorCodes(i)
+        codes.append(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()))
+    seen: list[str] = []
+    g = m.Subgraphs(0)
+    for i in range(g.OperatorsLength()):
+        name = names.get(codes[g.Operators(i).OpcodeIndex()], "CUSTOM")
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _subgraph(model: bytes):
+    from tflite.Model import Model
+
+    return Model.GetRootAsModel(model, 0).Subgraphs(0)
+
+
+# Generous: the recording reports what was actually used, not this size.
+_HOST_ARENA = 32 * 1024 * 1024
+
+
+def _interpreter(model: bytes):
+    from tflite_micro.python.tflite_micro import runtime
+
+    try:
+        return runtime.Interpreter.from_bytes(model, arena_size=_HOST_ARENA + 2 * len(model))
+    except RuntimeError as e:
+        raise McunetsError(f"TensorFlow Lite Micro cannot load this model: {e}") from None
+
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None)
+
+
+@contextlib.contextmanager
+def _captured_stdout():
+    """Capture what native code writes to file descriptor 2 (TFLM logs to stderr)."""
+    import sys
+
+    sys.stderr.flush()
+    _libc().fflush(None)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            out: list[str] = []
+            yield out
+        finally:
+            _libc().fflush(None)
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            out.append(tmp.read().decode("utf-8", "replace"))
+
+
+def arena_bytes(model: bytes) -> int:
+    """Tensor arena bytes TFLM allocates for ``model`` (head + tail), from its allocation recording."""
+    interp = _interpreter(model)
+    with _captured_stdout() as out:
+        interp.print_allocations()
+    match = _TOTAL.search(out[0])
+    if not match:
+        raise RuntimeError("tflite-micro printed no arena allocation total")
+    return int(match.group(1))
+
+
+def run_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Run one inference in the host TFLM interpreter."""
+    interp = _interpreter(model)
+    for i, x in enumerate(inputs):
+        interp.set_input(x, i)
+    interp.invoke()
+    return [np.array(interp.get_output(i)) for i in range(_subgraph(model).OutputsLength())]
+
+
+def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Run one inference with TFLite's reference kernels (the bit-exactness oracle)."""
+    import tensorflow as tf
+
+    interp = tf.lite.Interpreter(
+        model_content=model,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+    )
+    interp.allocate_tensors()
+    for detail, x in zip(interp.get_input_details(), inputs):
+        interp.set_tensor(detail["index"], x)
+    interp.invoke()
+    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
