@@ -1,0 +1,387 @@
+"""Simulated boards: build the runner firmware for ``host`` and ``qemu-m4``, run it, return its output.
+
+A firmware is a model with the engine's C API (``mcunets_input(i)``, ``mcunets_output(i)``,
+``mcunets_invoke()``, ``mcunets_layer_op[]``, ``MCUNETS_NUM_LAYERS``, ``MCUNETS_ARENA_BYTES``, the
+``mcunets_layer_begin/end`` profiling hooks) plus the runner (templates/runner/main.c) and a board port
+(templates/host/, templates/qemu-m4/). The runner prints docs/report-protocol.md; a validation build
+reads ``@mcu input`` lines instead (stdin on the host, a semihosting file under QEMU).
+
+Boards are data (boards/host.toml, boards/qemu-m4.toml); their ``[build] kind`` says which recipe here
+builds and runs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import shutil
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import jinja2
+import numpy as np
+
+from mcunets.errors import McunetsError
+from mcunets.resources import resource_dir
+
+SIMULATED_KINDS = ("host", "qemu")
+INPUT_FILE = "inputs.txt"  # what qemu-m4 validation firmware reads over semihosting (cwd-relative)
+DEFAULT_TIMEOUT_S = 300.0
+
+
+# ---- boards ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimBoard:
+    """A board mcunets builds and runs itself (no PlatformIO): the host, or QEMU."""
+
+    name: str
+    kind: str
+    cpu_hz: int
+    counter: str
+    ram_bytes: int
+    flash_bytes: int
+    cc: str
+    cflags: tuple[str, ...]
+    ldflags: tuple[str, ...]
+    apt_package: str
+    ram_origin: int = 0
+    flash_origin: int = 0
+    stack_bytes: int = 0
+    qemu_binary: str = ""
+    qemu_machine: str = ""
+    qemu_apt_package: str = ""
+    instructions_per_tick: int = 1
+
+
+def load_board(name: str) -> SimBoard:
+    """The simulated board ``name`` from boards/<name>.toml."""
+    path = resource_dir("boards") / f"{name}.toml"
+    if not path.is_file():
+        raise McunetsError(f"no board {name!r} (no {path.name} in {path.parent})")
+    try:
+        data = tomllib.loads(path.read_text())
+        build = data["build"]
+        kind = build["kind"]
+        if kind not in SIMULATED_KINDS:
+            raise McunetsError(
+                f"board {name!r} is built with PlatformIO, not by mcunets itself; "
+                f"simulated boards are {', '.join(simulated_boards())}"
+            )
+        qemu = data.get("qemu", {})
+        return SimBoard(
+            name=data["name"], kind=kind, cpu_hz=int(data["cpu_hz"]),
+            counter=data["report"]["counter"], ram_bytes=int(data["ram_bytes"]),
+            flash_bytes=int(data["flash_bytes"]), cc=build["cc"], cflags=tuple(build["cflags"]),
+            ldflags=tuple(build.get("ldflags", ())), apt_package=build["apt_package"],
+            ram_origin=int(build.get("ram_origin", 0)), flash_origin=int(build.get("flash_origin", 0)),
+            stack_bytes=int(build.get("stack_bytes", 0)), qemu_binary=qemu.get("binary", ""),
+            qemu_machine=qemu.get("machine", ""), qemu_apt_package=qemu.get("apt_package", ""),
+            instructions_per_tick=int(qemu.get("instructions_per_tick", 1)),
+        )
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as e:
+        raise McunetsError(f"board file {path} is malformed: {e}") from None
+
+
+def simulated_boards() -> list[str]:
+    names = []
+    for path in sorted(resource_dir("boards").glob("*.toml")):
+        try:
+            kind = tomllib.loads(path.read_text()).get("build", {}).get("kind")
+        except tomllib.TOMLDecodeError:
+            continue
+        if kind in SIMULATED_KINDS:
+            names.append(path.stem)
+    return names
+
+
+def is_simulated(name: str) -> bool:
+    return name in simulated_boards()
+
+
+def _require(tool: str, apt: str, board: str) -> str:
+    found = shutil.which(tool)
+    if not found:
+        raise McunetsError(
+            f"board {board!r} needs {tool}, which is not installed: sudo apt-get install {apt}"
+        )
+    return found
+
+
+# ---- models as C sources ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    shape: tuple[int, ...]
+    dtype: str  # numpy name: int8, uint8, int16, int32, float32
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+
+@dataclass(frozen=True)
+class ModelSources:
+    """A model as C: sources with the engine API, and what the runner must know about its tensors."""
+
+    name: str
+    sources: tuple[Path, ...]
+    include_dirs: tuple[Path, ...]
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    model_bytes: int
+    runtime: str = "mcunets"
+    defines: tuple[str, ...] = ()
+
+
+def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
+    """Input and output tensors of a .tflite model (shapes and dtypes), from the flatbuffer."""
+    from tflite.Model import Model
+    from tflite.TensorType import TensorType
+
+    names = {v: k.lower() for k, v in vars(TensorType).items() if not k.startswith("_")}
+    try:
+        g = Model.GetRootAsModel(model, 0).Subgraphs(0)
+
+        def spec(index: int) -> TensorSpec:
+            t = g.Tensors(index)
+            return TensorSpec(tuple(int(d) for d in t.ShapeAsNumpy()), names[t.Type()])
+
+        return (tuple(spec(g.Inputs(i)) for i in range(g.InputsLength())),
+                tuple(spec(g.Outputs(i)) for i in range(g.OutputsLength())))
+    except Exception as e:  # a truncated or foreign flatbuffer
+        raise McunetsError(f"not a readable .tflite model: {e}") from None
+
+
+def engine_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
+    """Generate the model's C code with the mcunets engine and list what to compile with it."""
+    try:
+        from mcunets import engine
+    except ImportError:
+        raise McunetsError("the mcunets engine is not available in this installation") from None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    generated = engine.generate(model, out_dir, name=name) if hasattr(engine, "generate") else None
+    if generated is None:
+        raise McunetsError("the mcunets engine has no generate(); cannot build simulated firmware")
+    sources = tuple(sorted(out_dir.rglob("*.c")))
+    includes = tuple(sorted({p.parent for p in out_dir.rglob("*.h")}))
+    runtime_dir = resource_dir("firmware") / "engine"
+    if runtime_dir.is_dir():
+        sources += tuple(sorted(p for p in runtime_dir.rglob("*.c") if p not in sources))
+        includes += tuple(sorted({p.parent for p in runtime_dir.rglob("*.h")}))
+    inputs, outputs = io_specs(model)
+    return ModelSources(name=name, sources=sources, include_dirs=includes, inputs=inputs,
+                        outputs=outputs, model_bytes=len(model), defines=("MCUNETS_PROFILE",))
+
+
+# ---- building ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Firmware:
+    board: SimBoard
+    path: Path  # the executable or ELF
+    build_dir: Path
+    validate: bool
+    sections: dict = field(default_factory=dict)  # text/data/bss bytes (ELF boards)
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+    )
+
+
+def _c_word(text: str) -> str:
+    """A report value: no spaces or quotes, printable ASCII."""
+    cleaned = "".join(c if c.isascii() and c.isprintable() and c not in ' "\\=' else "_" for c in text)
+    return cleaned or "model"
+
+
+def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate: bool = False,
+          runs: int = 5, warmup: int = 1, seed: int = 1, timeout: float = DEFAULT_TIMEOUT_S) -> Firmware:
+    """Compile the runner, the board port and the model into a firmware for ``board``."""
+    if isinstance(board, str):
+        board = load_board(board)
+    if runs < 1 or warmup < 0:
+        raise McunetsError(f"runs must be >= 1 and warmup >= 0 (got runs={runs}, warmup={warmup})")
+    if not 0 < seed < 2**32:
+        raise McunetsError(f"seed must be in 1..{2**32 - 1} (got {seed})")
+    cc = _require(board.cc, board.apt_package, board.name)
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    env = _env()
+    templates = resource_dir("templates")
+    config = env.get_template("runner/runner_config.h.j2").render(
+        model_name=_c_word(src.name), runtime=_c_word(src.runtime), board=board.name,
+        cpu_hz=board.cpu_hz, counter=board.counter, model_bytes=src.model_bytes,
+        warmup=warmup, runs=runs, seed=seed, validate=validate,
+        input_bytes=[t.nbytes for t in src.inputs], output_bytes=[t.nbytes for t in src.outputs],
+        output_dtypes=[t.dtype for t in src.outputs],
+    )
+    (build_dir / "runner_config.h").write_text(config)
+    shutil.copy(templates / "runner" / "main.c", build_dir / "main.c")
+    shutil.copy(templates / "runner" / "mcunets_port.h", build_dir / "mcunets_port.h")
+    sources = [build_dir / "main.c"]
+    extra: list[str] = []
+    if board.kind == "host":
+        shutil.copy(templates / "host" / "port.c", build_dir / "port.c")
+        sources.append(build_dir / "port.c")
+        out = build_dir / "firmware"
+        extra = ["-lm"]
+    else:
+        port = env.get_template("qemu-m4/port.c.j2").render(
+            instructions_per_tick=board.instructions_per_tick, input_file=INPUT_FILE)
+        (build_dir / "port.c").write_text(port)
+        shutil.copy(templates / "qemu-m4" / "startup.c", build_dir / "startup.c")
+        ld = env.get_template("qemu-m4/linker.ld.j2").render(
+            board=board.name, flash_origin=board.flash_origin, flash_bytes=board.flash_bytes,
+            ram_origin=board.ram_origin, ram_bytes=board.ram_bytes, stack_bytes=board.stack_bytes)
+        (build_dir / "linker.ld").write_text(ld)
+        sources += [build_dir / "port.c", build_dir / "startup.c"]
+        out = build_dir / "firmware.elf"
+        extra = [f"-T{build_dir / 'linker.ld'}", f"-Wl,-Map={build_dir / 'firmware.map'}", "-lm"]
+    cmd = [cc, *board.cflags, *(f"-D{d}" for d in src.defines), f"-I{build_dir}",
+           *(f"-I{d}" for d in src.include_dirs), *map(str, sources), *map(str, src.sources),
+           "-o", str(out), *board.ldflags, *extra]
+    (build_dir / "build.sh").write_text(" ".join(shlex.quote(c) for c in cmd) + "\n")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise McunetsError(f"building for {board.name} took longer than {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:300])
+        (build_dir / "build.log").write_text(proc.stderr)
+        raise McunetsError(
+            f"building for {board.name} failed: {first.strip()} (full log: {build_dir / 'build.log'})"
+        )
+    sections = elf_sections(out) if board.kind == "qemu" else {}
+    if sections and sections["data"] + sections["bss"] + board.stack_bytes > board.ram_bytes:
+        raise McunetsError(f"the firmware needs more RAM than {board.name} has")
+    return Firmware(board=board, path=out, build_dir=build_dir, validate=validate, sections=sections)
+
+
+def elf_sections(path: Path) -> dict:
+    """Flash and RAM use of an ELF, like arm-none-eabi-size: text (code + read-only data), data, bss."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    text = data = bss = 0
+    with open(path, "rb") as f:
+        for s in ELFFile(f).iter_sections():
+            flags = s["sh_flags"]
+            if not flags & SH_FLAGS.SHF_ALLOC or s["sh_size"] == 0:
+                continue
+            if s["sh_type"] == "SHT_NOBITS":
+                bss += s["sh_size"]
+            elif flags & SH_FLAGS.SHF_WRITE:
+                data += s["sh_size"]
+            else:
+                text += s["sh_size"]
+    return {"text": text, "data": data, "bss": bss, "flash": text + data, "ram": data + bss}
+
+
+# ---- running -------------------------------------------------------------------------------------------
+
+
+def run(fw: Firmware, *, stdin_text: str | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> str:
+    """Run a firmware to its end; returns everything it printed (the report or validation answers)."""
+    board = fw.board
+    if board.kind == "host":
+        cmd = [str(fw.path)]
+        feed = stdin_text if stdin_text is not None else ""
+    else:
+        qemu = _require(board.qemu_binary, board.qemu_apt_package, board.name)
+        if stdin_text is not None:
+            (fw.build_dir / INPUT_FILE).write_text(stdin_text)
+        else:
+            (fw.build_dir / INPUT_FILE).unlink(missing_ok=True)
+        cmd = [qemu, "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "null",
+               "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
+               "-kernel", str(fw.path)]
+        feed = ""
+    try:
+        proc = subprocess.run(cmd, input=feed.encode(), capture_output=True, timeout=timeout,
+                              cwd=fw.build_dir)
+    except subprocess.TimeoutExpired as e:
+        partial = (e.stdout or b"").decode("utf-8", "replace")
+        last = next((l for l in reversed(partial.splitlines()) if l.startswith("@mcu")), "nothing")
+        raise McunetsError(
+            f"{board.name}: the firmware did not finish within {timeout:.0f} s "
+            f"(last report line: {last[:80]})"
+        ) from None
+    out = proc.stdout.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = "@mcu error" in out and out[out.index("@mcu error"):].splitlines()[0] or (
+            err[-1] if err else f"exit status {proc.returncode}")
+        raise McunetsError(f"{board.name}: the firmware failed: {why}")
+    return out
+
+
+def runner_inputs(specs: Sequence[TensorSpec], seed: int) -> list[np.ndarray]:
+    """The inputs a profiling build fills in on the board (xorshift32, top byte of each step)."""
+    x = seed or 1
+    arrays = []
+    for spec in specs:
+        raw = bytearray(spec.nbytes)
+        for k in range(len(raw)):
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            raw[k] = x >> 24
+        arrays.append(np.frombuffer(bytes(raw), dtype=spec.dtype).reshape(spec.shape))
+    return arrays
+
+
+def input_lines(inputs: Sequence[np.ndarray]) -> str:
+    """One sample as the ``@mcu input`` lines a validation firmware reads."""
+    return "".join(
+        f"@mcu input i={i} hex={np.ascontiguousarray(x).tobytes().hex()}\n" for i, x in enumerate(inputs)
+    )
+
+
+# ---- the operations the CLI uses ------------------------------------------------------------------------
+
+
+def _model_name(model: bytes) -> str:
+    return "model_" + hashlib.sha256(model).hexdigest()[:8]
+
+
+def profile_model(model: bytes, board: str, build_dir: Path, *, name: str | None = None, runs: int = 5,
+                  warmup: int = 1, seed: int = 1, timeout: float = DEFAULT_TIMEOUT_S,
+                  sources: ModelSources | None = None) -> tuple[str, Firmware]:
+    """Build the profiling firmware of ``model`` for a simulated board and run it: (report text, firmware)."""
+    b = load_board(board)
+    build_dir = Path(build_dir)
+    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model")
+    fw = build(src, b, build_dir / "firmware", runs=runs, warmup=warmup, seed=seed, timeout=timeout)
+    return run(fw, timeout=timeout), fw
+
+
+def validate_model(model: bytes, board: str, samples: Sequence[Sequence[np.ndarray]], build_dir: Path, *,
+                   name: str | None = None, timeout: float = DEFAULT_TIMEOUT_S,
+                   sources: ModelSources | None = None) -> list[list[bytes]]:
+    """Run every sample on a simulated board's validation firmware; the raw output bytes per sample."""
+    from mcunets.report import parse_validation
+
+    b = load_board(board)
+    build_dir = Path(build_dir)
+    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model")
+    fw = build(src, b, build_dir / "validate", validate=True, timeout=timeout)
+    text = "".join(input_lines(s) for s in samples) + "@mcu quit\n"
+    out = run(fw, stdin_text=text, timeout=timeout)
+    answers = parse_validation(out)
+    if len(answers) != len(samples):
+        raise McunetsError(
+            f"{board}: the firmware answered {len(answers)} of {len(samples)} samples"
+        )
+    return [[o.data for o in a] for a in answers]
+

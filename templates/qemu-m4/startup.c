@@ -1,0 +1,47 @@
+/* Cortex-M4F start-up for QEMU mps2-an386: vector table, .data/.bss set-up, FPU enable, faults. */
+#include <stdint.h>
+
+#include "mcunets_port.h"
+
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern int main(void);
+void Reset_Handler(void);
+void SysTick_Handler(void);
+static void Fault_Handler(void);
+
+#define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
+
+void Reset_Handler(void)
+{
+    uint32_t *src = &_sidata, *dst = &_sdata;
+    while (dst < &_edata) *dst++ = *src++;
+    for (dst = &_sbss; dst < &_ebss; dst++) *dst = 0;
+    SCB_CPACR |= 0xFu << 20; /* CP10 and CP11 full access: the FPU. */
+    __asm volatile("dsb\n\tisb" ::: "memory");
+    mcunets_port_exit(main());
+}
+
+static void Fault_Handler(void)
+{
+    static const char msg[] = "@mcu error msg=hard_fault\n";
+    mcunets_port_write(msg, sizeof msg - 1);
+    mcunets_port_exit(1);
+}
+
+typedef void (*vector_t)(void);
+
+__attribute__((section(".vectors"), used)) static const vector_t vectors[16] = {
+    (vector_t)(uintptr_t)&_estack,
+    Reset_Handler,
+    Fault_Handler, /* NMI */
+    Fault_Handler, /* HardFault */
+    Fault_Handler, /* MemManage */
+    Fault_Handler, /* BusFault */
+    Fault_Handler, /* UsageFault */
+    0, 0, 0, 0,
+    Fault_Handler, /* SVCall */
+    Fault_Handler, /* DebugMonitor */
+    0,
+    Fault_Handler, /* PendSV */
+    SysTick_Handler,
+};
