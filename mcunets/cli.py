@@ -72,6 +72,124 @@ def zoo(alpha, resolution, channels, classes, archs, as_json):
     )
 
 
+@cli.command()
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
+              help="The .tflite model (needed with --board; adds output shapes and MACs otherwise).")
+@click.option("--board", help="Build and run on a simulated board (host, qemu-m4).")
+@click.option("--port", help="Read the report from this serial port (a flashed board).")
+@click.option("--baud", type=int, default=115200, show_default=True)
+@click.option("--log", "log_path", type=click.Path(exists=True, dir_okay=False),
+              help="Read the report from a saved console log.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds to wait for the report [default: 60 on a port, 300 on a simulated board].")
+@click.option("--runs", type=click.IntRange(1, 1000), default=5, show_default=True,
+              help="Timed inferences (simulated boards).")
+@click.option("--warmup", type=click.IntRange(0, 100), default=1, show_default=True,
+              help="Untimed inferences first (simulated boards).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/profile",
+              show_default=True, help="Where profile.json, profile.png and the build go.")
+@click.option("--json", "as_json", is_flag=True, help="Print profile.json instead of a table.")
+def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, out_dir, as_json):
+    """Per-layer counts, totals and memory from a board's report (serial port, log or simulated board)."""
+    from pathlib import Path
+
+    from mcunets import profile as prof
+    from mcunets import targets
+    from mcunets.report import parse_report
+
+    sources = [s for s in (board and "--board", port and "--port", log_path and "--log") if s]
+    if len(sources) != 1:
+        raise click.UsageError("give exactly one of --board, --port or --log")
+    model = Path(model_path).read_bytes() if model_path else None
+    layers = prof.layer_info(model) if model is not None else None
+    firmware = None
+    out = Path(out_dir)
+    if board:
+        if model is None:
+            raise click.UsageError("--board needs --model")
+        if not targets.is_simulated(board):
+            raise click.BadParameter(
+                f"{board!r} is not a simulated board ({', '.join(targets.simulated_boards())}); "
+                "flash the board and read it with --port",
+                param_hint="--board",
+            )
+        text, fw = targets.profile_model(
+            model, board, out / "build" / board, name=Path(model_path).stem, runs=runs, warmup=warmup,
+            timeout=timeout or targets.DEFAULT_TIMEOUT_S,
+        )
+        firmware = fw.sections or None
+        report = parse_report(text)
+    elif port:
+        report, text = prof.read_serial_report(port, baud, timeout or 60.0)
+    else:
+        text = Path(log_path).read_bytes()
+        report = parse_report(text)
+    from mcunets._io import atomic_write_text
+
+    atomic_write_text(out / "report.log", text if isinstance(text, str) else text.decode("utf-8", "replace"))
+    data = prof.build_profile(report, layers, firmware)
+    json_path, png_path = prof.write_profile(data, out)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(prof.format_profile(data))
+        click.echo(f"wrote {json_path} and {png_path}", err=True)
+
+
+@cli.command()
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--board", required=True, help="host, qemu-m4, or a real board read with --port.")
+@click.option("--runtime", type=click.Choice(["mcunets", "tflm"]), default="mcunets", show_default=True)
+@click.option("--samples", type=click.IntRange(1, 10000), default=10, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False),
+              help="Use the first --samples images of this folder instead of random inputs.")
+@click.option("--port", help="Serial port of a real board flashed with validation firmware.")
+@click.option("--baud", type=int, default=115200, show_default=True)
+@click.option("--timeout", type=float, default=None, help="Seconds per run [default: 60 / 300].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/validate",
+              show_default=True, help="Where simulated boards are built.")
+def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, timeout, out_dir):
+    """Run inputs on the board and compare every output byte with TFLite's reference kernels."""
+    from pathlib import Path
+
+    from mcunets import targets
+    from mcunets.tflm import run_reference
+
+    model = Path(model_path).read_bytes()
+    specs_in, specs_out = targets.io_specs(model)
+    inputs = targets.make_samples(model, samples, seed, data_dir)
+    if targets.is_simulated(board):
+        if runtime != "mcunets":
+            raise click.BadParameter(
+                f"simulated boards run the mcunets engine; --runtime {runtime} needs a real board",
+                param_hint="--runtime",
+            )
+        got = targets.validate_model(model, board, inputs, Path(out_dir) / board, name=Path(model_path).stem,
+                                     timeout=timeout or targets.DEFAULT_TIMEOUT_S)
+    else:
+        if not port:
+            raise click.UsageError(
+                f"{board!r} is a real board: flash its validation firmware and give --port")
+        from mcunets.profile import validate_serial
+
+        got = validate_serial(port, baud, inputs, timeout or 60.0)
+    expected = [run_reference(model, sample) for sample in inputs]
+    mismatches = targets.compare_outputs(expected, got, specs_out)
+    worst = max((m.max_abs_diff for m in mismatches), default=0)
+    for m in mismatches:
+        if m.output < 0:
+            click.echo(f"sample {m.sample}: the board returned the wrong number of outputs")
+        else:
+            click.echo(f"sample {m.sample} output {m.output}: {m.differing} of {m.total} values differ, "
+                       f"max abs diff {m.max_abs_diff}")
+    bad = len({m.sample for m in mismatches})
+    click.echo(f"{board} ({runtime}): {len(inputs) - bad} of {len(inputs)} samples bit-exact with the "
+               f"TFLite reference; max abs diff {worst}")
+    if mismatches:
+        sys.exit(1)
+
+
 def main():
     cli(prog_name="mcunets")
 

@@ -385,3 +385,100 @@ def validate_model(model: bytes, board: str, samples: Sequence[Sequence[np.ndarr
         )
     return [[o.data for o in a] for a in answers]
 
+
+
+# ---- validation ---------------------------------------------------------------------------------------
+
+
+def input_quantization(model: bytes) -> list[tuple[float, int]]:
+    """(scale, zero point) of every input tensor."""
+    from tflite.Model import Model
+
+    g = Model.GetRootAsModel(model, 0).Subgraphs(0)
+    params = []
+    for i in range(g.InputsLength()):
+        q = g.Tensors(g.Inputs(i)).Quantization()
+        scale = float(q.Scale(0)) if q is not None and q.ScaleLength() else 0.0
+        zero = int(q.ZeroPoint(0)) if q is not None and q.ZeroPointLength() else 0
+        params.append((scale, zero))
+    return params
+
+
+def make_samples(model: bytes, count: int, seed: int = 0,
+                 data_dir: str | Path | None = None) -> list[list[np.ndarray]]:
+    """``count`` input sets: seeded random tensors, or the first images of ``data_dir`` (an image
+    folder, class subfolders allowed) resized and quantized the way mcunets trains (p / 127.5 - 1)."""
+    if count < 1:
+        raise McunetsError(f"--samples must be at least 1 (got {count})")
+    inputs, _ = io_specs(model)
+    if data_dir is None:
+        rng = np.random.default_rng(seed)
+        samples = []
+        for _ in range(count):
+            sample = []
+            for spec in inputs:
+                dt = np.dtype(spec.dtype)
+                if dt.kind in "iu":
+                    info = np.iinfo(dt)
+                    sample.append(rng.integers(info.min, info.max, spec.shape, dtype=dt, endpoint=True))
+                else:
+                    sample.append(rng.uniform(-1, 1, spec.shape).astype(dt))
+            samples.append(sample)
+        return samples
+    from mcunets import data
+
+    if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].dtype != "int8":
+        raise McunetsError("--data needs a model with one int8 image input (N×H×W×C)")
+    _, h, w, c = inputs[0].shape
+    if h != w:
+        raise McunetsError(f"--data needs a square input; the model's is {h}×{w}")
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise McunetsError(f"--data {str(folder)!r} is not a folder")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
+    images = []
+    for path in files:
+        arr = data._decode(path, h, c)
+        if arr is not None:
+            images.append(arr)
+        if len(images) == count:
+            break
+    if not images:
+        raise McunetsError(f"no readable images in {str(folder)!r}")
+    if len(images) < count:
+        raise McunetsError(f"{str(folder)!r} has {len(images)} readable images; --samples asks for {count}")
+    scale, zero = input_quantization(model)[0]
+    return [[data.to_int8(img[None], scale, zero).reshape(inputs[0].shape)] for img in images]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    sample: int
+    output: int
+    differing: int  # bytes that differ
+    total: int
+    max_abs_diff: int | float
+
+
+def compare_outputs(expected: Sequence[Sequence[np.ndarray]], got: Sequence[Sequence[bytes]],
+                    specs: Sequence[TensorSpec]) -> list[Mismatch]:
+    """Byte-for-byte comparison of a board's outputs with the reference, per sample and output."""
+    mismatches = []
+    for k, (exp, out) in enumerate(zip(expected, got)):
+        if len(out) != len(specs):
+            mismatches.append(Mismatch(k, -1, len(specs), len(specs), 0))
+            continue
+        for i, (e, raw, spec) in enumerate(zip(exp, out, specs)):
+            want = np.ascontiguousarray(e).tobytes()
+            if raw == want:
+                continue
+            if len(raw) != len(want):
+                mismatches.append(Mismatch(k, i, len(want), len(want), 0))
+                continue
+            wide = np.float64 if np.dtype(spec.dtype).kind == "f" else np.int64
+            a = np.frombuffer(raw, dtype=spec.dtype).astype(wide)
+            b = np.frombuffer(want, dtype=spec.dtype).astype(wide)
+            diff = np.abs(a - b).max()
+            mismatches.append(Mismatch(k, i, int((a != b).sum()), a.size,
+                                       diff.item() if wide is np.float64 else int(diff)))
+    return mismatches

@@ -1,0 +1,304 @@
+"""Profiles: a board's report joined with the model's layers (output shapes, MACs), as a table,
+profile.json and a bar chart; and reading reports from a serial port.
+
+Layer ``i`` of a report is operator ``i`` of the model's subgraph (docs/report-protocol.md), so shapes and
+MACs come from the .tflite itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from mcunets._io import atomic_write_bytes, atomic_write_text
+from mcunets.errors import McunetsError
+from mcunets.report import Report, ReportParser, format_table
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    index: int
+    op: str
+    output_shape: tuple[int, ...]
+    macs: int
+
+
+def layer_info(model: bytes) -> list[LayerInfo]:
+    """Every operator of the model's main subgraph: name, output shape and multiply-accumulates.
+
+    MACs count one per weight use: CONV_2D out_elems·kh·kw·in_c/groups, DEPTHWISE_CONV_2D
+    out_elems·kh·kw, FULLY_CONNECTED out_elems·in_features, TRANSPOSE_CONV in_elems·kh·kw·out_c;
+    other operators (pooling, add, softmax, reshape...) count 0.
+    """
+    from tflite.BuiltinOperator import BuiltinOperator
+    from tflite.Model import Model
+
+    names = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+    try:
+        m = Model.GetRootAsModel(model, 0)
+        codes = []
+        for i in range(m.OperatorCodesLength()):
+            oc = m.OperatorCodes(i)
+            codes.append(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()))
+        g = m.Subgraphs(0)
+
+        def shape(t: int) -> tuple[int, ...]:
+            return tuple(int(d) for d in g.Tensors(t).ShapeAsNumpy()) if t >= 0 else ()
+
+        layers = []
+        for i in range(g.OperatorsLength()):
+            op = g.Operators(i)
+            name = names.get(codes[op.OpcodeIndex()], "CUSTOM")
+            ins = [op.Inputs(k) for k in range(op.InputsLength())]
+            out = shape(op.Outputs(0)) if op.OutputsLength() else ()
+            elems = int(np.prod(out, dtype=np.int64)) if out else 0
+            macs = 0
+            if name == "CONV_2D" and len(ins) > 1:
+                f = shape(ins[1])  # [out_c, kh, kw, in_c / groups]
+                macs = elems * f[1] * f[2] * f[3]
+            elif name == "DEPTHWISE_CONV_2D" and len(ins) > 1:
+                f = shape(ins[1])  # [1, kh, kw, out_c]
+                macs = elems * f[1] * f[2]
+            elif name == "FULLY_CONNECTED" and len(ins) > 1:
+                f = shape(ins[1])  # [out_features, in_features]
+                macs = elems * f[-1]
+            elif name == "TRANSPOSE_CONV" and len(ins) > 2:
+                f = shape(ins[1])  # [out_c, kh, kw, in_c]; input is ins[2]
+                macs = int(np.prod(shape(ins[2]), dtype=np.int64)) * f[0] * f[1] * f[2]
+            layers.append(LayerInfo(i, name, out, int(macs)))
+        return layers
+    except McunetsError:
+        raise
+    except Exception as e:  # a truncated or foreign flatbuffer
+        raise McunetsError(f"not a readable .tflite model: {e}") from None
+
+
+# ---- the profile ------------------------------------------------------------------------------------
+
+
+def count_ms(count: float, report: Report) -> float | None:
+    """A count in milliseconds: ns directly, cycles and instructions at the board clock (for
+    instructions that assumes one instruction per cycle); None when the clock is unknown."""
+    if report.counter == "ns":
+        return count / 1e6
+    if report.counter in ("cycles", "instructions") and report.cpu_hz > 0:
+        return count / report.cpu_hz * 1e3
+    return None
+
+
+def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
+                  firmware: dict | None = None) -> dict:
+    """The profile as data (what profile.json holds): report fields, per-layer rows, totals."""
+    notes = []
+    if layers is not None and len(layers) != len(report.layers):
+        notes.append(f"the model has {len(layers)} operators but the report {len(report.layers)} "
+                     "layers; shapes and MACs are not shown")
+        layers = None
+    if layers is not None:
+        for rec, info in zip(report.layers, layers):
+            if rec.op != info.op:
+                notes.append(f"layer {rec.index} is {rec.op} on the board but {info.op} in the model; "
+                             "shapes and MACs are not shown")
+                layers = None
+                break
+    layer_total = sum(l.count for l in report.layers)
+    rows = []
+    for k, rec in enumerate(report.layers):
+        info = layers[k] if layers is not None else None
+        macs = info.macs if info else None
+        rows.append({
+            "i": rec.index, "op": rec.op,
+            "output_shape": list(info.output_shape) if info else None,
+            "macs": macs, "count": rec.count,
+            "percent": 100.0 * rec.count / layer_total if layer_total else 0.0,
+            "count_per_mac": rec.count / macs if macs else None,
+            "ms": count_ms(rec.count, report),
+        })
+    total_macs = sum(l.macs for l in layers) if layers is not None else None
+    return {
+        "model": report.model, "runtime": report.runtime, "board": report.board,
+        "counter": report.counter, "cpu_hz": report.cpu_hz,
+        "layers": rows,
+        "total": {
+            "layers_count": layer_total, "macs": total_macs,
+            "min": report.min, "median": report.median, "max": report.max, "runs": list(report.runs),
+            "count_per_mac": report.median / total_macs if total_macs else None,
+            "median_ms": count_ms(report.median, report),
+        },
+        "memory": {"arena_used": report.arena_used, "arena_size": report.arena_size,
+                   "model_bytes": report.model_bytes, **({"firmware": firmware} if firmware else {})},
+        "outputs": [{"i": o.index, "dtype": o.dtype, "hex": o.data.hex()} for o in report.outputs],
+        "notes": notes,
+    }
+
+
+def _num(v, fmt="{:,}") -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+def format_profile(p: dict) -> str:
+    unit = p["counter"]
+    rows = [
+        [r["i"], r["op"], "x".join(map(str, r["output_shape"])) if r["output_shape"] else "-",
+         _num(r["macs"]), f"{r['count']:,}", f"{r['percent']:.1f}%", _num(r["count_per_mac"], "{:.2f}"),
+         _num(r["ms"], "{:.3f}")]
+        for r in p["layers"]
+    ]
+    t = p["total"]
+    rows.append(["", "total", "", _num(t["macs"]), f"{t['layers_count']:,}", "100.0%" if rows else "-",
+                 _num(t["macs"] and t["layers_count"] / t["macs"], "{:.2f}"),
+                 _num(count_ms(t["layers_count"], _Clock(p)), "{:.3f}")])
+    clock = f"{p['cpu_hz'] / 1e6:g} MHz" if p["cpu_hz"] else "no clock"
+    lines = [
+        f"{p['model']} on {p['board']} ({p['runtime']} runtime), counter: {unit}, {clock}",
+        format_table(["#", "op", "output", "MACs", unit, "share", f"{unit}/MAC", "ms"], rows),
+        "",
+        f"inference ({len(t['runs'])} runs): min {t['min']:,}  median {t['median']:,}  max {t['max']:,} "
+        f"{unit}" + (f"  = {t['median_ms']:.3f} ms" if t["median_ms"] is not None else "")
+        + (f", {t['count_per_mac']:.2f} {unit}/MAC" if t["count_per_mac"] else ""),
+    ]
+    m = p["memory"]
+    mem = f"memory: arena {m['arena_used']:,} B used of {m['arena_size']:,} B, model {m['model_bytes']:,} B"
+    fw = m.get("firmware")
+    if fw:
+        mem += f"; firmware flash {fw['flash']:,} B (text {fw['text']:,} + data {fw['data']:,}), " \
+               f"static RAM {fw['ram']:,} B (data + bss {fw['bss']:,}, arena included)"
+    lines.append(mem)
+    lines += [f"note: {n}" for n in p["notes"]]
+    return "\n".join(lines)
+
+
+class _Clock:
+    def __init__(self, p: dict):
+        self.counter, self.cpu_hz = p["counter"], p["cpu_hz"]
+
+
+def write_chart(p: dict, path: Path) -> Path:
+    """A horizontal bar chart of per-layer time (ms when the clock is known, else counts) as PNG."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = p["layers"]
+    use_ms = bool(rows) and all(r["ms"] is not None for r in rows)
+    values = [r["ms"] if use_ms else r["count"] for r in rows]
+    labels = [f"{r['i']} {r['op']}" for r in rows]
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.28 * len(rows) + 1.2)))
+    ax.barh(range(len(rows)), values, color="#3b75af")
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("ms" if use_ms else p["counter"])
+    ax.set_title(f"{p['model']} on {p['board']}: time per layer", fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def write_profile(p: dict, out_dir: Path) -> tuple[Path, Path]:
+    out_dir = Path(out_dir)
+    j = atomic_write_text(out_dir / "profile.json", json.dumps(p, indent=2) + "\n")
+    png = write_chart(p, out_dir / "profile.png")
+    return j, png
+
+
+# ---- serial ----------------------------------------------------------------------------------------
+
+
+def _open_serial(port: str, baud: int):
+    try:
+        import serial
+    except ImportError:
+        raise McunetsError("reading a board needs pyserial: pip install pyserial") from None
+    try:
+        return serial.Serial(port, baud, timeout=0.2)
+    except (serial.SerialException, OSError, ValueError) as e:
+        raise McunetsError(f"cannot open serial port {port}: {e}") from None
+
+
+def read_serial_report(port: str, baud: int = 115200, timeout: float = 60.0,
+                       log: Callable[[str], None] | None = None) -> tuple[Report, str]:
+    """Read lines from a serial port until a report ends; (report, raw text). Reset the board (or
+    press its reset button) after opening if it already printed its report."""
+    import serial
+
+    parser = ReportParser()
+    raw: list[str] = []
+    deadline = time.monotonic() + timeout
+    pending = b""
+    with _open_serial(port, baud) as ser:
+        while time.monotonic() < deadline:
+            try:
+                chunk = ser.read(4096)
+            except (serial.SerialException, OSError) as e:
+                raise McunetsError(f"serial port {port} failed: {e}") from None
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                text = line.decode("utf-8", "replace")
+                raw.append(text)
+                if log:
+                    log(text)
+                report = parser.feed(text)
+                if report is not None:
+                    return report, "\n".join(raw) + "\n"
+                if not parser.in_report and parser.error:
+                    raise McunetsError(f"invalid report from {port}: {parser.error}")
+    if pending:
+        raw.append(pending.decode("utf-8", "replace"))
+    if parser.in_report:
+        raise McunetsError(
+            f"timed out after {timeout:g} s in the middle of a report from {port} "
+            f"({parser.line_no} lines read); raise --timeout or check the baud rate"
+        )
+    raise McunetsError(
+        f"no report from {port} within {timeout:g} s ({len(raw)} lines, none a report); "
+        "reset the board after starting mcunets, and check --baud"
+    )
+
+
+def validate_serial(port: str, baud: int, samples: Sequence[Sequence[np.ndarray]],
+                    timeout: float = 60.0) -> list[list[bytes]]:
+    """Send each sample to validation firmware over serial; the output bytes of every answer."""
+    from mcunets.report import OutputRecord, parse_validation  # noqa: F401
+    from mcunets.targets import input_lines
+
+    answers: list[list[bytes]] = []
+    with _open_serial(port, baud) as ser:
+        # Wait for the board to say it is ready (it prints begin/meta/memory/ready after reset).
+        text = _read_until(ser, b"@mcu ready", timeout, port)
+        for k, sample in enumerate(samples):
+            ser.write(input_lines(sample).encode())
+            ser.flush()
+            chunk = _read_until(ser, b"@mcu done", timeout, port)
+            text += chunk
+            session = parse_validation("@mcu begin v=1\n" + chunk)
+            if len(session) != 1:
+                raise McunetsError(f"{port}: no answer to sample {k}")
+            answers.append([o.data for o in session[0]])
+        ser.write(b"@mcu quit\n")
+    return answers
+
+
+def _read_until(ser, marker: bytes, timeout: float, port: str) -> str:
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while time.monotonic() < deadline:
+        buf += ser.read(4096)
+        for line in buf.split(b"\n")[:-1]:
+            if line.rstrip(b"\r").endswith(marker) or (b"@mcu error" in line):
+                if b"@mcu error" in line:
+                    raise McunetsError(f"{port}: the board rejected its input: "
+                                       f"{line.decode('utf-8', 'replace').strip()}")
+                return buf.decode("utf-8", "replace")
+    raise McunetsError(f"{port}: no '{marker.decode()}' within {timeout:g} s; is validation firmware "
+                       "flashed, and --baud right?")
