@@ -56,46 +56,48 @@ class SimBoard:
     qemu_machine: str = ""
     qemu_apt_package: str = ""
     instructions_per_tick: int = 1
+    systick_reload: int = 0x00FFFFFF
 
 
 def load_board(name: str) -> SimBoard:
-    """The simulated board ``name`` from boards/<name>.toml."""
-    path = resource_dir("boards") / f"{name}.toml"
-    if not path.is_file():
-        raise McunetsError(f"no board {name!r} (no {path.name} in {path.parent})")
-    try:
-        data = tomllib.loads(path.read_text())
-        build = data["build"]
-        kind = build["kind"]
-        if kind not in SIMULATED_KINDS:
-            raise McunetsError(
-                f"board {name!r} is built with PlatformIO, not by mcunets itself; "
-                f"simulated boards are {', '.join(simulated_boards())}"
-            )
-        qemu = data.get("qemu", {})
-        return SimBoard(
-            name=data["name"], kind=kind, cpu_hz=int(data["cpu_hz"]),
-            counter=data["report"]["counter"], ram_bytes=int(data["ram_bytes"]),
-            flash_bytes=int(data["flash_bytes"]), cc=build["cc"], cflags=tuple(build["cflags"]),
-            ldflags=tuple(build.get("ldflags", ())), apt_package=build["apt_package"],
-            ram_origin=int(build.get("ram_origin", 0)), flash_origin=int(build.get("flash_origin", 0)),
-            stack_bytes=int(build.get("stack_bytes", 0)), qemu_binary=qemu.get("binary", ""),
-            qemu_machine=qemu.get("machine", ""), qemu_apt_package=qemu.get("apt_package", ""),
-            instructions_per_tick=int(qemu.get("instructions_per_tick", 1)),
+    """The simulated board ``name`` from boards/<name>.toml (validated by mcunets.boards)."""
+    from mcunets import boards
+
+    b = boards.load_board(name)
+    if b.build_kind not in SIMULATED_KINDS:
+        raise McunetsError(
+            f"board {name!r} is built with PlatformIO, not by mcunets itself; "
+            f"simulated boards are {', '.join(simulated_boards())}"
         )
-    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as e:
-        raise McunetsError(f"board file {path} is malformed: {e}") from None
+    build = b.build
+    qemu = tomllib.loads(b.path.read_text()).get("qemu", {}) if b.path else {}
+    try:
+        return SimBoard(
+            name=b.name, kind=b.build_kind, cpu_hz=b.cpu_hz, counter=b.report_counter,
+            ram_bytes=b.sram_bytes, flash_bytes=b.flash_bytes, cc=build["cc"],
+            cflags=tuple(build["cflags"]), ldflags=tuple(build.get("ldflags", ())),
+            apt_package=build["apt_package"], ram_origin=int(build.get("ram_origin", 0)),
+            flash_origin=int(build.get("flash_origin", 0)), stack_bytes=int(build.get("stack_bytes", 0)),
+            qemu_binary=qemu.get("binary", ""), qemu_machine=qemu.get("machine", ""),
+            qemu_apt_package=qemu.get("apt_package", ""),
+            instructions_per_tick=int(qemu.get("instructions_per_tick", 1)),
+            systick_reload=int(qemu.get("systick_reload", 0x00FFFFFF)),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise McunetsError(f"board file {b.path.name}: [build] or [qemu] field {e} is missing or bad") from None
 
 
 def simulated_boards() -> list[str]:
+    from mcunets import boards
+
     names = []
-    for path in sorted(resource_dir("boards").glob("*.toml")):
+    for name in boards.board_names():
         try:
-            kind = tomllib.loads(path.read_text()).get("build", {}).get("kind")
-        except tomllib.TOMLDecodeError:
+            kind = tomllib.loads((resource_dir("boards") / f"{name}.toml").read_text())["build"]["kind"]
+        except (tomllib.TOMLDecodeError, KeyError, TypeError):
             continue
         if kind in SIMULATED_KINDS:
-            names.append(path.stem)
+            names.append(name)
     return names
 
 
@@ -238,7 +240,8 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
         extra = ["-lm"]
     else:
         port = env.get_template("qemu-m4/port.c.j2").render(
-            instructions_per_tick=board.instructions_per_tick, input_file=INPUT_FILE)
+            instructions_per_tick=board.instructions_per_tick, systick_reload=board.systick_reload,
+            input_file=INPUT_FILE)
         (build_dir / "port.c").write_text(port)
         shutil.copy(templates / "qemu-m4" / "startup.c", build_dir / "startup.c")
         ld = env.get_template("qemu-m4/linker.ld.j2").render(

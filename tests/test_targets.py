@@ -1,0 +1,154 @@
+"""Simulated boards (mcunets.targets): host and qemu-m4 builds, the runner, counters and validation.
+
+A hand-written model with the engine's C API (tests/data/fake_model) drives the toolchains, the runner,
+semihosting and SysTick; tests/data/tiny_int8.tflite goes through the mcunets engine end to end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mcunets import targets
+from mcunets.errors import McunetsError
+from mcunets.report import parse_report, parse_validation
+
+DATA = Path(__file__).parent / "data"
+FAKE = DATA / "fake_model"
+BOARDS = ["host", "qemu-m4"]
+
+needs_arm = pytest.mark.skipif(
+    not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+    reason="needs gcc-arm-none-eabi and qemu-system-arm",
+)
+
+
+def fake_sources(*defines: str) -> targets.ModelSources:
+    return targets.ModelSources(
+        name="fake", sources=(FAKE / "model.c",), include_dirs=(FAKE,),
+        inputs=(targets.TensorSpec((1, 64), "int8"),), outputs=(targets.TensorSpec((1, 8), "int8"),),
+        model_bytes=0, defines=defines,
+    )
+
+
+def fake_model(x: np.ndarray) -> bytes:
+    """tests/data/fake_model/model.c in numpy."""
+    wrap = lambda v: ((v & 0xFF) ^ 0x80).astype(np.int32) - 0x80  # noqa: E731  int8 wrap-around
+    t = wrap(x.astype(np.int32).ravel() * 3 - 7)
+    y = wrap(t + np.roll(t, -1))
+    k = np.arange(64)
+    return bytes(np.int8(np.clip((y * (k - j)).sum() >> 12, -128, 127)).tobytes()[0] for j in range(8))
+
+
+def board_param(name):
+    return pytest.param(name, marks=needs_arm) if name == "qemu-m4" else name
+
+
+@pytest.mark.parametrize("board", [board_param(b) for b in BOARDS])
+def test_profile_build_reports_the_model_it_ran(board, tmp_path):
+    fw = targets.build(fake_sources(), board, tmp_path, runs=4, warmup=1, seed=12345)
+    report = parse_report(targets.run(fw, timeout=60))
+    b = targets.load_board(board)
+    assert (report.board, report.counter, report.cpu_hz) == (board, b.counter, b.cpu_hz)
+    assert [l.op for l in report.layers] == ["CONV_2D", "ADD", "FULLY_CONNECTED"]
+    assert len(report.runs) == 4 and all(r > 0 for r in report.runs)
+    assert sum(l.count for l in report.layers) <= max(report.runs)
+    assert report.arena_used == 96
+    (x,) = targets.runner_inputs(fake_sources().inputs, 12345)
+    assert report.outputs[0].data == fake_model(x)
+
+
+@needs_arm
+def test_qemu_counts_are_deterministic_instructions(tmp_path):
+    fw = targets.build(fake_sources(), "qemu-m4", tmp_path, runs=3)
+    first, second = (parse_report(targets.run(fw, timeout=60)) for _ in range(2))
+    assert max(first.runs) - min(first.runs) <= 40
+    assert [l.count for l in first.layers] == [l.count for l in second.layers]
+    assert first.runs == second.runs
+    size = fw.sections
+    assert size["text"] > 0 and size["bss"] >= 96 and size["flash"] == size["text"] + size["data"]
+
+
+def _spin_count(tmp_path: Path, spin: int, board: targets.SimBoard) -> tuple[int, int]:
+    fw = targets.build(fake_sources(f"FAKE_SPIN={spin}"), board, tmp_path / str(spin), runs=1, warmup=0)
+    return parse_report(targets.run(fw, timeout=60)).layers[0].count, board.systick_reload + 1
+
+
+@needs_arm
+@pytest.mark.parametrize("reload", [0x00FFFFFF, 0x0003FFFF])
+def test_qemu_counter_counts_a_known_instruction_loop(tmp_path, reload):
+    # FAKE_SPIN adds a loop of exactly two instructions per iteration (subs, bne) to layer 0.
+    # With the small reload the 15 M iterations (30 M instructions) wrap SysTick twice; each wrap
+    # also runs the few instructions of its interrupt handler.
+    board = dataclasses.replace(targets.load_board("qemu-m4"), systick_reload=reload)
+    base, _ = _spin_count(tmp_path, 0, board)
+    spun, ticks_per_wrap = _spin_count(tmp_path, 15_000_000, board)
+    wraps = 30_000_000 // (ticks_per_wrap * board.instructions_per_tick)
+    assert abs((spun - base) - 30_000_000) <= board.instructions_per_tick + 16 * wraps
+
+
+@pytest.mark.parametrize("board", [board_param(b) for b in BOARDS])
+def test_validation_firmware_answers_every_sample(board, tmp_path):
+    rng = np.random.default_rng(3)
+    samples = [[rng.integers(-128, 128, (1, 64), dtype=np.int8)] for _ in range(6)]
+    got = targets.validate_model(b"", board, samples, tmp_path, sources=fake_sources(), timeout=60)
+    assert [g[0] for g in got] == [fake_model(s[0]) for s in samples]
+
+
+@pytest.mark.parametrize("board", [board_param(b) for b in BOARDS])
+def test_validation_firmware_rejects_a_short_input(board, tmp_path):
+    fw = targets.build(fake_sources(), board, tmp_path, validate=True)
+    out = targets.run(fw, stdin_text="@mcu input i=0 hex=0102\n@mcu quit\n", timeout=60)
+    assert "@mcu error msg=bad_input_length" in out
+    with pytest.raises(McunetsError, match="bad_input_length"):
+        parse_validation(out)
+    out = targets.run(fw, stdin_text="@mcu input i=7 hex=00\n", timeout=60)
+    assert "@mcu error msg=bad_input_index" in out
+
+
+def test_missing_toolchain_names_the_debian_package(tmp_path):
+    board = dataclasses.replace(targets.load_board("qemu-m4"), cc="no-such-arm-gcc")
+    with pytest.raises(McunetsError, match="apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi"):
+        targets.build(fake_sources(), board, tmp_path)
+
+
+@needs_arm
+def test_missing_qemu_names_the_debian_package(tmp_path):
+    fw = targets.build(fake_sources(), "qemu-m4", tmp_path)
+    fw = dataclasses.replace(fw, board=dataclasses.replace(fw.board, qemu_binary="no-such-qemu"))
+    with pytest.raises(McunetsError, match="apt-get install qemu-system-arm"):
+        targets.run(fw)
+
+
+@needs_arm
+def test_a_firmware_that_hangs_times_out(tmp_path):
+    fw = targets.build(fake_sources("FAKE_SPIN=2000000000"), "qemu-m4", tmp_path, runs=1, warmup=0)
+    with pytest.raises(McunetsError, match="did not finish within 1 s") as info:
+        targets.run(fw, timeout=1)
+    assert "@mcu memory" in str(info.value)  # the last line it printed
+
+
+def test_a_compile_error_is_one_line(tmp_path):
+    with pytest.raises(McunetsError, match="building for host failed: .*error") as info:
+        targets.build(fake_sources("FAKE_SPIN=)"), "host", tmp_path)
+    assert "\n" not in str(info.value)
+
+
+def test_platformio_boards_are_not_simulated():
+    assert set(BOARDS) <= set(targets.simulated_boards())
+    for name in targets.simulated_boards():
+        assert targets.is_simulated(name)
+    with pytest.raises(McunetsError, match="PlatformIO"):
+        targets.load_board("stm32l4r5")
+
+
+def test_runner_inputs_follow_the_xorshift_stream():
+    spec = targets.TensorSpec((2, 3), "int8")
+    a = targets.runner_inputs([spec, spec], 7)
+    assert a[0].shape == (2, 3) and a[0].dtype == np.int8
+    assert not np.array_equal(a[0], a[1])  # one stream across inputs, not restarted
+    assert np.array_equal(targets.runner_inputs([spec], 7)[0], a[0])
