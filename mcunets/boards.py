@@ -51,6 +51,7 @@ class TflmDependency:
     """How a PlatformIO board gets TensorFlow Lite Micro: PlatformIO libraries and/or ESP-IDF components."""
 
     lib_deps: tuple[str, ...] = ()
+    build_flags: tuple[str, ...] = ()
     idf_components: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -96,7 +97,7 @@ class Board:
             d["platformio"] = {"platform": p.platform, "board": p.board, "framework": p.framework,
                                "build_flags": list(p.build_flags), "lib_deps": list(p.lib_deps)}
         if self.tflm:
-            d["tflm"] = {"lib_deps": list(self.tflm.lib_deps),
+            d["tflm"] = {"lib_deps": list(self.tflm.lib_deps), "build_flags": list(self.tflm.build_flags),
                          "idf_components": dict(self.tflm.idf_components)}
         return d
 
@@ -236,7 +237,7 @@ def parse_board(path: str | Path, text: str | None = None) -> Board:
         _check_counter(r, board)
         if "tflm" in board["runtimes"]:
             t = r.table("tflm")
-            t.unknown(("lib_deps", "idf_components"))
+            t.unknown(("lib_deps", "build_flags", "idf_components"))
             comps = t._get("idf_components", False, {})
             if not isinstance(comps, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) and v for k, v in comps.items()
@@ -245,6 +246,7 @@ def parse_board(path: str | Path, text: str | None = None) -> Board:
             if comps and board["platformio"].framework != "espidf":
                 raise t.fail("idf_components", "needs framework = \"espidf\"")
             dep = TflmDependency(lib_deps=t.strs("lib_deps", required=False),
+                                 build_flags=t.strs("build_flags", required=False),
                                  idf_components=MappingProxyType(dict(comps)))
             if not dep.lib_deps and not dep.idf_components:
                 raise t.fail("lib_deps", "or 'tflm.idf_components' must say where TFLM comes from")

@@ -190,6 +190,56 @@ def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, ti
         sys.exit(1)
 
 
+@cli.command("boards")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def boards_cmd(as_json):
+    """The boards mcunets knows: core, clock, SRAM, flash, cycle counter, runtimes."""
+    from mcunets.boards import load_boards
+    from mcunets.report import format_table
+
+    boards = load_boards()
+    if as_json:
+        click.echo(json.dumps([b.as_dict() for b in boards], indent=2))
+        return
+    click.echo(format_table(
+        ["board", "mcu", "core", "MHz", "SRAM KiB", "flash KiB", "counter", "build", "runtimes"],
+        [[b.name, b.mcu, b.core, f"{b.cpu_hz / 1e6:g}" if b.cpu_hz else "-",
+          f"{b.sram_bytes // 1024:,}", f"{b.flash_bytes // 1024:,}",
+          b.cycle_counter or b.report_counter, b.build_kind, ",".join(b.runtimes)] for b in boards],
+    ))
+
+
+@cli.command("build")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
+              help="An int8 .tflite model to build firmware for.")
+@click.option("--board", required=True, help="A board from `mcunets boards`.")
+@click.option("--runtime", type=click.Choice(["tflm", "mcunets"]), default="tflm", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Output folder [default: build/<model-stem>-<board>/].")
+@click.option("--runs", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Timed inferences the firmware reports.")
+@click.option("--warmup", type=click.IntRange(0, 100), default=2, show_default=True)
+@click.option("--no-build", is_flag=True, help="Render the project only; do not run PlatformIO.")
+@click.option("--upload", is_flag=True, help="Flash the board after building.")
+@click.option("--port", help="Upload port (with --upload); auto-detected when omitted.")
+def build_cmd(model_path, board, runtime, out_dir, runs, warmup, no_build, upload, port):
+    """Render a PlatformIO firmware project for a model and a board, then build it with `pio run`."""
+    from pathlib import Path
+
+    from mcunets.build import build_firmware
+
+    if not model_path:
+        raise click.UsageError("give --model X.tflite")
+    path = Path(model_path)
+    result = build_firmware(
+        path.read_bytes(), board, runtime, out_dir, upload, port, name=path.stem,
+        build=not no_build, runs=runs, warmup=warmup, log=lambda m: click.echo(m, err=True),
+    )
+    fit = result.rendered.fit
+    click.echo(f"{result.status}: {result.firmware_dir}  (flash {fit.flash_needed:,}/{fit.flash_available:,} B, "
+               f"SRAM {fit.ram_needed:,}/{fit.ram_available:,} B)")
+
+
 def main():
     cli(prog_name="mcunets")
 

@@ -1,0 +1,153 @@
+"""``mcunets build``: render a model's firmware project for a board, then build it with PlatformIO.
+
+Output folder (default ``build/<model-stem>-<board>/``), written all at once:
+
+    model.tflite    the int8 model the firmware embeds
+    report.json     the board, runtime, fit check, operators and build status
+    firmware/       the PlatformIO project (rebuilds with ``pio run`` alone)
+
+If PlatformIO cannot install the board's platform or toolchain (for example, offline) the rendered
+project is kept, report.json says so, and :class:`PlatformUnavailableError` (exit code 3) is raised.
+Reading the board's report back (``--profile``) is done by the caller after a successful upload, with
+``BuildResult.firmware_dir`` and ``BuildResult.port`` (see docs/firmware.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcunets._io import atomic_directory, atomic_write_text
+from mcunets.boards import Board, load_board
+from mcunets.errors import McunetsError, PlatformUnavailableError
+from mcunets.render import DEFAULT_RUNS, DEFAULT_WARMUP, Rendered, render_firmware
+
+# Seconds to wait for a TCP connection to PlatformIO's registry before calling the machine offline.
+REGISTRY_PROBE_TIMEOUT_S = 3.0
+# PlatformIO's own messages when it cannot download a platform, tool or library.
+_OFFLINE_MARKERS = ("HTTPClientError", "InternetConnectionError", "Could not resolve host",
+                    "Max retries exceeded", "Failed to establish a new connection",
+                    "Temporary failure in name resolution", "Name or service not known")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path
+    firmware_dir: Path
+    model_path: Path
+    report_path: Path
+    rendered: Rendered
+    status: str            # "built", "uploaded" or "rendered" (build=False)
+    firmware_file: Path | None = None
+    port: str | None = None
+
+
+def default_out_dir(model_stem: str, board: str) -> Path:
+    return Path("build") / f"{model_stem}-{board}"
+
+
+def pio_command() -> list[str]:
+    """How to run PlatformIO: the ``pio`` next to this Python (the venv's), else on PATH."""
+    here = Path(sys.executable).parent / "pio"
+    if here.exists():
+        return [str(here)]
+    found = shutil.which("pio") or shutil.which("platformio")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "platformio"]
+
+
+def platform_installed(spec: str) -> bool:
+    """Whether PlatformIO already has a platform matching ``spec`` (no network needed)."""
+    try:
+        from platformio.package.manager.platform import PlatformPackageManager
+
+        return PlatformPackageManager().get_package(spec) is not None
+    except Exception:
+        return False
+
+
+def registry_reachable(timeout: float = REGISTRY_PROBE_TIMEOUT_S) -> bool:
+    """A cheap offline check: can we open a TCP connection to one of PlatformIO's registry hosts?"""
+    try:
+        from platformio import __registry_mirror_hosts__ as hosts
+    except ImportError:  # pragma: no cover - every PlatformIO 6 has it
+        return True
+    for host in hosts:
+        try:
+            with socket.create_connection((host, 443), timeout=timeout):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _unavailable(board: Board, why: str, out: Path) -> PlatformUnavailableError:
+    return PlatformUnavailableError(
+        f"PlatformIO cannot install platform {board.platformio.platform} for {board.name} ({why}); "
+        f"the rendered project is kept in {out / 'firmware'}: run `pio run` there when online")
+
+
+def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm",
+                   out: str | Path | None = None, upload: bool = False, port: str | None = None, *,
+                   name: str = "model", build: bool = True, runs: int = DEFAULT_RUNS,
+                   warmup: int = DEFAULT_WARMUP, alpha: float | None = None,
+                   resolution: int | None = None, log=None) -> BuildResult:
+    """Render ``model_bytes`` for ``board``/``runtime`` into ``out`` and run ``pio run`` there.
+
+    ``build=False`` stops after rendering. ``upload`` flashes the board (``port`` or auto-detect).
+    ``alpha``/``resolution`` of the model, when known, make a :class:`FitError` name absolute values.
+    """
+    if isinstance(board, str):
+        board = load_board(board)
+    out = Path(out) if out is not None else default_out_dir(name, board.name)
+    if port and not upload:
+        raise McunetsError("--port is only used with --upload")
+    log = log or (lambda msg: None)
+
+    with atomic_directory(out) as tmp:
+        (tmp / "model.tflite").write_bytes(model_bytes)
+        rendered = render_firmware(model_bytes, board, runtime, tmp / "firmware", name=name,
+                                   runs=runs, warmup=warmup, alpha=alpha, resolution=resolution)
+        report = {"mcunets_build": 1, **rendered.as_dict(), "model_file": "model.tflite",
+                  "firmware_dir": "firmware", "build": {"status": "rendered"}}
+        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    fw = out / "firmware"
+    result = BuildResult(out, fw, out / "model.tflite", out / "report.json", rendered, "rendered")
+    if not build:
+        return result
+
+    def set_status(status: str, **extra) -> None:
+        report["build"] = {"status": status, **extra}
+        atomic_write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
+
+    if not platform_installed(board.platformio.platform) and not registry_reachable():
+        set_status("platform-unavailable", reason="registry unreachable")
+        raise _unavailable(board, "its registry is unreachable", out)
+
+    cmd = pio_command() + ["run", "-d", str(fw)]
+    if upload:
+        cmd += ["-t", "upload"] + (["--upload-port", port] if port else [])
+    log(f"running {' '.join(cmd)}")
+    env = dict(os.environ, PLATFORMIO_NO_ANSI="true")
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    (out / "pio-run.log").write_text(proc.stdout)
+    if proc.returncode != 0:
+        if any(m in proc.stdout for m in _OFFLINE_MARKERS):
+            set_status("platform-unavailable", reason="download failed", log="pio-run.log")
+            raise _unavailable(board, "a download failed", out)
+        last = [line for line in proc.stdout.splitlines() if line.strip()][-1:] or ["no output"]
+        set_status("failed", log="pio-run.log")
+        raise McunetsError(f"pio run failed for {board.name} (see {out / 'pio-run.log'}): {last[0]}")
+    firmware_file = next((p for p in sorted((fw / ".pio" / "build").glob(f"{board.name}/firmware.*"))
+                          if p.suffix in (".bin", ".elf")), None)
+    status = "uploaded" if upload else "built"
+    set_status(status, firmware=str(firmware_file.relative_to(out)) if firmware_file else None)
+    return BuildResult(out, fw, out / "model.tflite", out / "report.json", rendered, status,
+                       firmware_file, port)

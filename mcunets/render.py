@@ -1,0 +1,444 @@
+"""Render a PlatformIO firmware project that benchmarks a model on a board (templates/platformio/).
+
+All decisions are made here: the operator list and resolver size, the arena size and its margin,
+which cycle-counter header and framework port the firmware uses, the build flags and dependencies.
+The templates only loop over what this module computes. See docs/firmware.md.
+
+Rendering is deterministic (the same inputs give byte-identical files) and goes into a folder the
+caller makes atomic (:func:`mcunets.build.build_firmware` uses :func:`mcunets._io.atomic_directory`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import jinja2
+
+from mcunets import __version__
+from mcunets.boards import RUNTIMES, Board, load_board
+from mcunets.errors import FitError, McunetsError, UnsupportedOpError
+from mcunets.resources import resource_dir
+
+# ---- the TFLM runtime -------------------------------------------------------------------------------
+
+# TFLite builtin operator → MicroMutableOpResolver method. Only operators listed here can be rendered
+# for the tflm runtime (every one exists in both TFLM libraries the boards use, docs/firmware.md).
+TFLM_OP_METHODS = {
+    "ADD": "AddAdd", "AVERAGE_POOL_2D": "AddAveragePool2D", "CONCATENATION": "AddConcatenation",
+    "CONV_2D": "AddConv2D", "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D", "DEQUANTIZE": "AddDequantize",
+    "FULLY_CONNECTED": "AddFullyConnected", "HARD_SWISH": "AddHardSwish", "LEAKY_RELU": "AddLeakyRelu",
+    "LOGISTIC": "AddLogistic", "MAX_POOL_2D": "AddMaxPool2D", "MAXIMUM": "AddMaximum", "MEAN": "AddMean",
+    "MINIMUM": "AddMinimum", "MUL": "AddMul", "PAD": "AddPad", "PADV2": "AddPadV2", "PRELU": "AddPrelu",
+    "QUANTIZE": "AddQuantize", "RELU": "AddRelu", "RELU6": "AddRelu6", "RESHAPE": "AddReshape",
+    "RESIZE_NEAREST_NEIGHBOR": "AddResizeNearestNeighbor", "SHAPE": "AddShape", "SOFTMAX": "AddSoftmax",
+    "SQUEEZE": "AddSqueeze", "STRIDED_SLICE": "AddStridedSlice", "SUB": "AddSub", "SUM": "AddSum",
+    "TANH": "AddTanh", "TRANSPOSE": "AddTranspose", "SPLIT": "AddSplit", "SPLIT_V": "AddSplitV",
+    "PACK": "AddPack", "UNPACK": "AddUnpack", "REDUCE_MAX": "AddReduceMax",
+}
+
+# Arena = host-measured TFLM arena × (1 + ARENA_MARGIN) + ARENA_SLACK_BYTES, rounded up to 16 bytes.
+# The margin covers what differs on the board: optimized kernels (CMSIS-NN, ESP-NN) ask for scratch
+# buffers the host's reference kernels do not, and the allocator's alignment padding differs.
+ARENA_MARGIN = 0.10
+ARENA_SLACK_BYTES = 1024
+
+# Flash estimates (bytes) for the runtime code, beside the model and the board's system_flash_bytes.
+# TFLM: interpreter, allocator, flatbuffer access and op resolver, plus one kernel per operator kind,
+# measured as -O2 Cortex-M builds of the reference and CMSIS-NN kernels (rounded up).
+TFLM_CORE_FLASH_BYTES = 48_000
+TFLM_KERNEL_FLASH_BYTES = 10_000
+# mcunets engine: a small runtime plus the generated per-layer code.
+ENGINE_CORE_FLASH_BYTES = 4_000
+ENGINE_KERNEL_FLASH_BYTES = 3_000
+# Static RAM beside the arena: interpreter, resolver and profiler objects, driver buffers.
+RUNTIME_RAM_BYTES = {"tflm": 4_096, "mcunets": 1_024}
+
+DEFAULT_RUNS = 10
+DEFAULT_WARMUP = 2
+DEFAULT_SEED = 1
+
+
+def tflm_arena_size(measured: int) -> int:
+    """The tensor arena the firmware declares for a host-measured TFLM arena of ``measured`` bytes."""
+    return int(math.ceil((measured * (1 + ARENA_MARGIN) + ARENA_SLACK_BYTES) / 16.0)) * 16
+
+
+# ---- the model ----------------------------------------------------------------------------------------
+
+_TYPE_BYTES = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8, 16: 4, 17: 2}  # tflite TensorType
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    layer_ops: tuple[str, ...]  # one per operator, execution order
+    ops: tuple[str, ...]        # distinct, in order of first use
+    input_bytes: tuple[int, ...]
+    output_bytes: tuple[int, ...]
+    model_bytes: int
+    sha256: str
+
+
+def model_info(model: bytes) -> ModelInfo:
+    """Operators and input/output sizes of a .tflite model, read from its flatbuffer."""
+    try:
+        from tflite.BuiltinOperator import BuiltinOperator
+        from tflite.Model import Model
+
+        names = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+        m = Model.GetRootAsModel(model, 0)
+        codes = []
+        for i in range(m.OperatorCodesLength()):
+            oc = m.OperatorCodes(i)
+            codes.append(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()))
+        g = m.Subgraphs(0)
+        layer_ops = tuple(names.get(codes[g.Operators(i).OpcodeIndex()], "CUSTOM")
+                          for i in range(g.OperatorsLength()))
+
+        def nbytes(t):
+            tensor = g.Tensors(t)
+            n = 1
+            for d in range(tensor.ShapeLength()):
+                n *= max(int(tensor.Shape(d)), 1)
+            return n * _TYPE_BYTES.get(tensor.Type(), 1)
+
+        inputs = tuple(nbytes(g.Inputs(i)) for i in range(g.InputsLength()))
+        outputs = tuple(nbytes(g.Outputs(i)) for i in range(g.OutputsLength()))
+    except Exception as e:  # a truncated or foreign file
+        raise McunetsError(f"not a readable .tflite model: {e}") from None
+    if not layer_ops:
+        raise McunetsError("the .tflite model has no operators")
+    ops = tuple(dict.fromkeys(layer_ops))
+    return ModelInfo(layer_ops, ops, inputs, outputs, len(model), hashlib.sha256(model).hexdigest())
+
+
+# ---- the fit check --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fit:
+    board: str
+    runtime: str
+    model_bytes: int
+    runtime_flash_bytes: int
+    system_flash_bytes: int
+    flash_needed: int
+    flash_available: int
+    arena_bytes: int
+    arena_measured: int
+    runtime_ram_bytes: int
+    stack_bytes: int
+    ram_needed: int
+    ram_available: int
+    # Largest scale of the width multiplier α (and, at this α, of the resolution ρ) that would fit,
+    # from activations ∝ α·ρ² and weights ∝ α²; 1.0 or more when the model fits.
+    alpha_scale: float
+    resolution_scale: float
+
+    @property
+    def fits(self) -> bool:
+        return self.flash_needed <= self.flash_available and self.ram_needed <= self.ram_available
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["fits"] = self.fits
+        return d
+
+
+def check_fit(board: Board, runtime: str, info: ModelInfo, arena_measured: int, *,
+              arena_bytes: int | None = None, alpha: float | None = None,
+              resolution: int | None = None) -> Fit:
+    """Compare the model with the board's memory; raise :class:`FitError` if it does not fit.
+
+    Flash: model + runtime estimate + the board's system code ≤ ``flash_bytes``.
+    SRAM: arena + runtime objects + stack ≤ ``sram_bytes``.
+    ``alpha``/``resolution`` (when the model's are known) turn the scale factors into values.
+    """
+    n = len(info.ops)
+    if runtime == "tflm":
+        runtime_flash = TFLM_CORE_FLASH_BYTES + TFLM_KERNEL_FLASH_BYTES * n
+        arena = arena_bytes if arena_bytes is not None else tflm_arena_size(arena_measured)
+    else:
+        runtime_flash = ENGINE_CORE_FLASH_BYTES + ENGINE_KERNEL_FLASH_BYTES * n
+        arena = arena_bytes if arena_bytes is not None else arena_measured
+    fixed_flash = runtime_flash + board.system_flash_bytes
+    fixed_ram = RUNTIME_RAM_BYTES[runtime] + board.stack_bytes
+    flash_needed = info.model_bytes + fixed_flash
+    ram_needed = arena + fixed_ram
+
+    # Weights (≈ the model's bytes) scale with α², activations (the arena) with α·ρ².
+    room_flash = board.flash_bytes - fixed_flash
+    room_ram = board.sram_bytes - fixed_ram
+    s_flash = math.sqrt(room_flash / info.model_bytes) if room_flash > 0 else 0.0
+    s_ram = room_ram / arena if room_ram > 0 and arena else 0.0
+    alpha_scale = min(s_flash, s_ram)
+    resolution_scale = math.sqrt(s_ram) if s_ram > 0 else 0.0
+    fit = Fit(board.name, runtime, info.model_bytes, runtime_flash, board.system_flash_bytes,
+              flash_needed, board.flash_bytes, arena, arena_measured, RUNTIME_RAM_BYTES[runtime],
+              board.stack_bytes, ram_needed, board.sram_bytes, round(alpha_scale, 4),
+              round(resolution_scale, 4))
+    if not fit.fits:
+        raise FitError(_fit_message(fit, alpha, resolution, flash_ok=flash_needed <= board.flash_bytes))
+    return fit
+
+
+def _fit_message(fit: Fit, alpha, resolution, flash_ok: bool) -> str:
+    parts = []
+    if fit.ram_needed > fit.ram_available:
+        parts.append(f"SRAM needs {fit.ram_needed:,} B (arena {fit.arena_bytes:,} + runtime "
+                     f"{fit.runtime_ram_bytes:,} + stack {fit.stack_bytes:,}) of {fit.ram_available:,}")
+    if fit.flash_needed > fit.flash_available:
+        parts.append(f"flash needs {fit.flash_needed:,} B (model {fit.model_bytes:,} + runtime "
+                     f"~{fit.runtime_flash_bytes:,} + system ~{fit.system_flash_bytes:,}) of "
+                     f"{fit.flash_available:,}")
+    if fit.alpha_scale <= 0:
+        hint = "no width fits: the runtime and stack alone exceed the board"
+    else:
+        a = (f"α ≤ {alpha * fit.alpha_scale:.3f}" if alpha else
+             f"α ≤ {fit.alpha_scale:.2f}× this model's α")
+        hint = f"largest fitting {a}"
+        if flash_ok and fit.resolution_scale > 0:
+            r = (f"resolution ≤ {int(resolution * fit.resolution_scale)}" if resolution else
+                 f"resolution ≤ {fit.resolution_scale:.2f}× this model's")
+            hint += f", or {r} at this α"
+    return (f"model does not fit {fit.board} ({fit.runtime}): {'; '.join(parts)}; {hint} "
+            f"(estimate: activations ∝ α·ρ², weights ∝ α²)")
+
+
+# ---- rendering ----------------------------------------------------------------------------------
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource_dir("templates") / "platformio")),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+    )
+
+
+def model_c_name(name: str) -> str:
+    """A model name safe for the report protocol (no spaces) and for C strings."""
+    clean = re.sub(r"[^A-Za-z0-9_.\-]", "_", name).strip("_")
+    return clean or "model"
+
+
+def _hex_lines(data: bytes, per_line: int = 16) -> list[str]:
+    return [", ".join(f"0x{b:02x}" for b in data[i:i + per_line]) + ","
+            for i in range(0, len(data), per_line)]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What :func:`render_firmware` wrote, and the numbers behind it (for report.json)."""
+
+    board: str
+    runtime: str
+    model_name: str
+    files: tuple[str, ...]
+    fit: Fit
+    ops: tuple[str, ...]
+    layer_ops: tuple[str, ...]
+    input_bytes: tuple[int, ...]
+    output_bytes: tuple[int, ...]
+    runs: int
+    warmup: int
+    seed: int
+
+    def as_dict(self) -> dict:
+        return {
+            "board": self.board, "runtime": self.runtime, "model": self.model_name,
+            "files": list(self.files), "fit": self.fit.as_dict(), "ops": list(self.ops),
+            "layer_ops": list(self.layer_ops), "input_bytes": list(self.input_bytes),
+            "output_bytes": list(self.output_bytes), "runs": self.runs, "warmup": self.warmup,
+            "seed": self.seed,
+        }
+
+
+def _engine_sources(model: bytes, name: str, work: Path) -> tuple[dict[str, bytes], int]:
+    """The mcunets engine's generated model.c/model.h and its runtime sources, and its arena bytes."""
+    try:
+        from mcunets import engine
+    except ImportError:
+        raise McunetsError("the mcunets engine is not available in this installation; "
+                           "use --runtime tflm") from None
+    if not hasattr(engine, "generate"):
+        raise McunetsError("the mcunets engine has no generate(); use --runtime tflm")
+    gen = work / "engine-gen"
+    gen.mkdir(parents=True, exist_ok=True)
+    engine.generate(model, gen, name=name)
+    files: dict[str, bytes] = {}
+    for p in sorted(gen.rglob("*")):
+        if p.is_file() and p.suffix in (".c", ".h"):
+            files[f"src/{p.relative_to(gen).as_posix()}"] = p.read_bytes()
+    shutil.rmtree(gen, ignore_errors=True)
+    runtime_dir = resource_dir("firmware") / "engine"
+    if runtime_dir.is_dir():
+        for p in sorted(runtime_dir.rglob("*")):
+            if p.is_file() and p.suffix in (".c", ".h"):
+                files[f"src/engine/{p.relative_to(runtime_dir).as_posix()}"] = p.read_bytes()
+    if "src/model.h" not in files:
+        raise McunetsError("the mcunets engine generated no model.h")
+    m = re.search(rb"#define\s+MCUNETS_ARENA_BYTES\s+\(?(\d+)", files["src/model.h"])
+    return files, int(m.group(1)) if m else 0
+
+
+def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | Path, *,
+                    name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
+                    seed: int = DEFAULT_SEED, arena_measured: int | None = None,
+                    alpha: float | None = None, resolution: int | None = None) -> Rendered:
+    """Write the PlatformIO project for ``model`` on ``board`` with ``runtime`` into ``dest``.
+
+    ``dest`` must not exist or be empty; callers wanting all-or-nothing output render into a
+    temporary folder (see :func:`mcunets.build.build_firmware`). Raises :class:`FitError` before
+    writing anything if the model does not fit the board.
+    """
+    if isinstance(board, str):
+        board = load_board(board)
+    if runtime not in RUNTIMES:
+        raise McunetsError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    if not board.is_platformio:
+        raise McunetsError(f"board {board.name!r} is built by kind {board.build_kind!r}, not PlatformIO; "
+                           f"it has no firmware project to render")
+    if runtime not in board.runtimes:
+        raise McunetsError(f"board {board.name!r} does not support runtime {runtime!r} "
+                           f"(it supports {', '.join(board.runtimes)})")
+    if runs < 1 or warmup < 0:
+        raise McunetsError("runs must be at least 1 and warm-up at least 0")
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise McunetsError(f"{dest} is not empty; render into a new folder")
+    info = model_info(model)
+    name = model_c_name(name)
+
+    files: dict[str, bytes] = {}
+    if runtime == "tflm":
+        missing = [op for op in info.ops if op not in TFLM_OP_METHODS]
+        if missing:
+            raise UnsupportedOpError(f"the tflm runtime has no kernel registered for {missing[0]}; "
+                                     f"supported: {', '.join(sorted(TFLM_OP_METHODS))}")
+        if arena_measured is None:
+            from mcunets.tflm import arena_bytes
+            arena_measured = arena_bytes(model)
+        fit = check_fit(board, runtime, info, arena_measured, alpha=alpha, resolution=resolution)
+        arena = fit.arena_bytes
+    else:
+        dest.mkdir(parents=True, exist_ok=True)
+        files, engine_arena = _engine_sources(model, name, dest)
+        fit = check_fit(board, runtime, info, engine_arena, arena_bytes=engine_arena,
+                        alpha=alpha, resolution=resolution)
+        arena = 0
+
+    pio = board.platformio
+    ctx = dict(
+        version=__version__, board=board, pio=pio, runtime=runtime, model_name=name,
+        runtime_is_tflm=1 if runtime == "tflm" else 0, warmup=warmup, runs=runs, seed=seed,
+        model_bytes=info.model_bytes, model_sha256=info.sha256, arena_bytes=arena,
+        layer_ops=info.layer_ops, input_bytes=info.input_bytes, output_bytes=info.output_bytes,
+        ops=[{"name": op, "method": TFLM_OP_METHODS.get(op, "")} for op in info.ops],
+        arena_comment=(f"Host-measured TFLM arena {fit.arena_measured} B + {int(ARENA_MARGIN * 100)}% "
+                       f"+ {ARENA_SLACK_BYTES} B, rounded up to 16 B = {arena} B."),
+    )
+    env = _env()
+    tpl_root = resource_dir("templates") / "platformio"
+
+    def render(template: str) -> bytes:
+        return env.get_template(template).render(**ctx).encode("utf-8")
+
+    for static in ("src/main.cpp", "src/mcu_port.h", "src/mcu_runtime.h"):
+        files[static] = (tpl_root / static).read_bytes()
+    files["src/mcu_config.h"] = render("src/mcu_config.h.j2")
+    files["src/mcu_counter.h"] = (tpl_root / "counters" / f"{board.cycle_counter}.h").read_bytes()
+    files["src/mcu_port.cpp"] = (tpl_root / "ports" / f"{pio.framework}.cpp").read_bytes()
+    if runtime == "tflm":
+        files["src/model_data.h"] = (tpl_root / "src/model_data.h").read_bytes()
+        ctx["model_lines"] = _hex_lines(model)
+        files["src/model_data.cc"] = render("src/model_data.cc.j2")
+        files["src/runtime_tflm.cpp"] = render("runtimes/runtime_tflm.cpp.j2")
+    else:
+        files["src/runtime_mcunets.cpp"] = (tpl_root / "runtimes/runtime_mcunets.cpp").read_bytes()
+
+    # Build settings: the board's flags, the runtime's, and the engine's profiling switch.
+    flags = list(pio.build_flags)
+    lib_deps = list(pio.lib_deps)
+    defines: list[str] = []
+    components: list[tuple[str, str]] = []
+    if runtime == "tflm":
+        flags += list(board.tflm.build_flags)
+        lib_deps += list(board.tflm.lib_deps)
+        components = sorted(board.tflm.idf_components.items())
+    else:
+        flags += ["-DMCUNETS_PROFILE", "-Isrc/engine"]
+        defines.append("MCUNETS_PROFILE")
+    defines += [f[2:] for f in flags if f.startswith("-D")]
+    extra_options: list[tuple[str, str]] = []
+    if pio.framework == "espidf":
+        files["CMakeLists.txt"] = (tpl_root / "espidf/CMakeLists.txt").read_bytes()
+        ctx["include_dirs"] = ["."] + (["engine"] if runtime == "mcunets" else [])
+        ctx["defines"] = sorted(dict.fromkeys(defines))
+        files["src/CMakeLists.txt"] = render("espidf/src_CMakeLists.txt.j2")
+        ctx["cpu_mhz"] = board.cpu_hz // 1_000_000
+        files["sdkconfig.defaults"] = render("espidf/sdkconfig.defaults.j2")
+        if components:
+            ctx["components"] = components
+            files["src/idf_component.yml"] = render("espidf/idf_component.yml.j2")
+    ctx.update(env_name=board.name, build_flags=flags, lib_deps=lib_deps, extra_options=extra_options)
+    files["platformio.ini"] = render("platformio.ini.j2")
+    counter_text = {"dwt": "DWT CYCCNT register", "ccount": "Xtensa CCOUNT register",
+                    "esp-pccr": "machine performance counter (CSR 0x7e2)",
+                    "mcycle": "RISC-V mcycle CSR"}[board.cycle_counter]
+    deps = [*lib_deps, *(f"{c} {v} (ESP component registry)" for c, v in components)]
+    ctx.update(
+        counter_text=counter_text,
+        dependency_text=("its libraries: " + ", ".join(f"`{d}`" for d in deps)) if deps
+        else "its framework",
+        fit={"flash_needed": f"{fit.flash_needed:,}", "flash_available": f"{fit.flash_available:,}",
+             "ram_needed": f"{fit.ram_needed:,}", "ram_available": f"{fit.ram_available:,}",
+             "arena_text": "tensor arena" if runtime == "tflm" else "engine arena"},
+    )
+    files["README.md"] = render("README.md.j2")
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel, data in sorted(files.items()):
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    manifest = {
+        "mcunets_version": __version__,
+        "board": board.name, "runtime": runtime, "model": name,
+        "inputs": {
+            "model.tflite": info.sha256,
+            f"boards/{board.name}.toml": hashlib.sha256(board.path.read_bytes()).hexdigest()
+            if board.path else None,
+            "templates/platformio": _tree_hash(tpl_root),
+        },
+        "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
+    }
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return Rendered(board.name, runtime, name, tuple(sorted(files)) + ("manifest.json",), fit,
+                    info.ops, info.layer_ops, info.input_bytes, info.output_bytes, runs, warmup, seed)
+
+
+def _tree_hash(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def render_all(model: bytes, dest: str | Path, boards: Sequence[str] | None = None, **kw) -> list[Rendered]:
+    """Render every PlatformIO board × runtime into ``dest/<board>-<runtime>`` (used by the tests)."""
+    from mcunets.boards import load_boards
+
+    out = []
+    for b in load_boards():
+        if not b.is_platformio or (boards and b.name not in boards):
+            continue
+        for rt in b.runtimes:
+            out.append(render_firmware(model, b, rt, Path(dest) / f"{b.name}-{rt}", **kw))
+    return out
