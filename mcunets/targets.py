@@ -161,25 +161,22 @@ def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ..
 
 
 def engine_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
-    """Generate the model's C code with the mcunets engine and list what to compile with it."""
+    """Generate the model's C code with the mcunets engine into ``out_dir``; what to compile with it."""
     try:
         from mcunets import engine
     except ImportError:
         raise McunetsError("the mcunets engine is not available in this installation") from None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    generated = engine.generate(model, out_dir, name=name) if hasattr(engine, "generate") else None
-    if generated is None:
-        raise McunetsError("the mcunets engine has no generate(); cannot build simulated firmware")
-    sources = tuple(sorted(out_dir.rglob("*.c")))
-    includes = tuple(sorted({p.parent for p in out_dir.rglob("*.h")}))
-    runtime_dir = resource_dir("firmware") / "engine"
-    if runtime_dir.is_dir():
-        sources += tuple(sorted(p for p in runtime_dir.rglob("*.c") if p not in sources))
-        includes += tuple(sorted({p.parent for p in runtime_dir.rglob("*.h")}))
+    generated = engine.generate(model, name=_c_word(name))
+    for fname, text in generated.files.items():
+        (out_dir / fname).write_text(text)
     inputs, outputs = io_specs(model)
-    return ModelSources(name=name, sources=sources, include_dirs=includes, inputs=inputs,
-                        outputs=outputs, model_bytes=len(model), defines=("MCUNETS_PROFILE",))
+    return ModelSources(
+        name=name, sources=(out_dir / "model.c", *engine.kernel_sources()),
+        include_dirs=(out_dir, engine.kernel_dir()), inputs=inputs, outputs=outputs,
+        model_bytes=len(model), defines=("MCUNETS_PROFILE",),
+    )
 
 
 # ---- building ------------------------------------------------------------------------------------------

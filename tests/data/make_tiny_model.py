@@ -41,6 +41,8 @@ def build() -> bytes:
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
+    # Per-tensor FULLY_CONNECTED weights, as mcunets.convert produces and the engine runs.
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     return conv.convert()
 
 
