@@ -14,7 +14,6 @@ import hashlib
 import json
 import math
 import re
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -259,32 +258,23 @@ class Rendered:
         }
 
 
-def _engine_sources(model: bytes, name: str, work: Path) -> tuple[dict[str, bytes], int]:
-    """The mcunets engine's generated model.c/model.h and its runtime sources, and its arena bytes."""
+def _engine_sources(model: bytes, name: str) -> tuple[dict[str, bytes], int, int]:
+    """The mcunets engine's model.c/model.h plus its C kernels (src/engine/), its arena and its
+    constant-data bytes (docs/engine.md)."""
     try:
         from mcunets import engine
     except ImportError:
         raise McunetsError("the mcunets engine is not available in this installation; "
                            "use --runtime tflm") from None
-    if not hasattr(engine, "generate"):
-        raise McunetsError("the mcunets engine has no generate(); use --runtime tflm")
-    gen = work / "engine-gen"
-    gen.mkdir(parents=True, exist_ok=True)
-    engine.generate(model, gen, name=name)
-    files: dict[str, bytes] = {}
-    for p in sorted(gen.rglob("*")):
+    gen = engine.generate(model, name)
+    files = {f"src/{fname}": text.encode("utf-8") for fname, text in sorted(gen.files.items())}
+    kernels = engine.kernel_dir()
+    for p in sorted(kernels.rglob("*")):
         if p.is_file() and p.suffix in (".c", ".h"):
-            files[f"src/{p.relative_to(gen).as_posix()}"] = p.read_bytes()
-    shutil.rmtree(gen, ignore_errors=True)
-    runtime_dir = resource_dir("firmware") / "engine"
-    if runtime_dir.is_dir():
-        for p in sorted(runtime_dir.rglob("*")):
-            if p.is_file() and p.suffix in (".c", ".h"):
-                files[f"src/engine/{p.relative_to(runtime_dir).as_posix()}"] = p.read_bytes()
+            files[f"src/engine/{p.relative_to(kernels).as_posix()}"] = p.read_bytes()
     if "src/model.h" not in files:
         raise McunetsError("the mcunets engine generated no model.h")
-    m = re.search(rb"#define\s+MCUNETS_ARENA_BYTES\s+\(?(\d+)", files["src/model.h"])
-    return files, int(m.group(1)) if m else 0
+    return files, int(gen.arena_bytes), int(gen.flash_bytes)
 
 
 def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | Path, *,
@@ -327,8 +317,10 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
         fit = check_fit(board, runtime, info, arena_measured, alpha=alpha, resolution=resolution)
         arena = fit.arena_bytes
     else:
-        dest.mkdir(parents=True, exist_ok=True)
-        files, engine_arena = _engine_sources(model, name, dest)
+        files, engine_arena, engine_flash = _engine_sources(model, name)
+        # The engine keeps its own constant data, not the flatbuffer: size the flash check on that.
+        info = ModelInfo(info.layer_ops, info.ops, info.input_bytes, info.output_bytes,
+                         engine_flash, info.sha256)
         fit = check_fit(board, runtime, info, engine_arena, arena_bytes=engine_arena,
                         alpha=alpha, resolution=resolution)
         arena = 0
