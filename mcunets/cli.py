@@ -240,6 +240,60 @@ def build_cmd(model_path, board, runtime, out_dir, runs, warmup, no_build, uploa
                f"SRAM {fit.ram_needed:,}/{fit.ram_available:,} B)")
 
 
+@cli.command("train")
+@click.option("--arch", required=True, help="Architecture from `mcunets zoo` (e.g. mobilenet).")
+@click.option("--data", "data_dir", help="Image folder, one subfolder per class [default: built-in shapes].")
+@click.option("--val-data", "val_dir", help="Validation image folder [default: a seeded split of --data].")
+@click.option("--alpha", type=float, default=0.25, show_default=True, help="Width multiplier α.")
+@click.option("--resolution", type=int, default=96, show_default=True, help="Input height and width.")
+@click.option("--channels", type=click.Choice(["1", "3"]), default="3", show_default=True)
+@click.option("--epochs", type=int, default=20, show_default=True, help="Float training epochs.")
+@click.option("--qat-epochs", type=int, default=3, show_default=True,
+              help="Quantization-aware fine-tuning epochs (0: post-training quantization).")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--lr", type=float, default=0.01, show_default=True, help="Peak learning rate (Adam, cosine).")
+@click.option("--label-smoothing", type=float, default=0.1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same .tflite bytes.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Output folder: model.tflite, train_report.json, checkpoints/.")
+@click.option("--json", "as_json", is_flag=True, help="Print train_report.json instead of tables.")
+def train_cmd(arch, data_dir, val_dir, alpha, resolution, channels, epochs, qat_epochs, batch_size, lr,
+              label_smoothing, seed, out_dir, as_json):
+    """Train float, fine-tune quantization-aware, convert to int8 and report accuracy and size."""
+    from mcunets import train as train_lib
+
+    try:
+        result = train_lib.train(
+            arch, data_dir, val_dir, out=out_dir, alpha=alpha, resolution=resolution,
+            channels=int(channels), epochs=epochs, qat_epochs=qat_epochs, batch_size=batch_size, lr=lr,
+            label_smoothing=label_smoothing, seed=seed, verbose=1 if sys.stdout.isatty() else 2,
+            log=lambda message: click.echo(message, err=True),
+        )
+    except KeyboardInterrupt:
+        click.echo(f"Interrupted: no model or report written; checkpoints (if any) are in "
+                   f"{out_dir}/checkpoints", err=True)
+        sys.exit(130)
+    if as_json:
+        click.echo(json.dumps(result.report, indent=2))
+    else:
+        click.echo(result.table())
+    click.echo(f"wrote {result.tflite_path} and {result.report_path}", err=True)
+
+
+@cli.command("evaluate")
+@click.option("--model", "model_path", required=True, help="An int8 .tflite classifier.")
+@click.option("--data", "data_dir", help="Image folder, one subfolder per class [default: built-in shapes].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def evaluate_cmd(model_path, data_dir, as_json):
+    """Accuracy of an int8 .tflite classifier on an image folder (TFLite interpreter)."""
+    from mcunets.evaluate import evaluate, format_evaluation
+
+    result = evaluate(model_path, data_dir)
+    if result.skipped:
+        click.echo(f"skipped {result.skipped} unreadable image file(s)", err=True)
+    click.echo(json.dumps(result.as_dict(), indent=2) if as_json else format_evaluation(result))
+
+
 def main():
     cli(prog_name="mcunets")
 

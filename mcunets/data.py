@@ -21,7 +21,7 @@ from mcunets.errors import McunetsError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 BUILTIN_NAME = "builtin:shapes"
-SHAPES_CLASSES = ("circle", "square", "triangle", "cross", "ring", "hstripes", "vstripes", "checker")
+SHAPES_CLASSES = ("circle", "square", "triangle", "cross", "hstripes", "vstripes")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -283,8 +283,8 @@ def shapes(per_class: int, resolution: int, channels: int = 3, seed: int = 1) ->
 
 
 def _shape_mask(name: str, rng: np.random.Generator, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
-    cy, cx = rng.uniform(0.35, 0.65, size=2)
-    s = rng.uniform(0.2, 0.32)  # half-size
+    cy, cx = rng.uniform(0.4, 0.6, size=2)
+    s = rng.uniform(0.24, 0.34)  # half-size
     dy, dx = yy - cy, xx - cx
     inside_box = (np.abs(dy) <= s) & (np.abs(dx) <= s)
     r = np.sqrt(dy * dy + dx * dx)
@@ -313,7 +313,7 @@ def _shape_mask(name: str, rng: np.random.Generator, yy: np.ndarray, xx: np.ndar
 
 def _paint(mask: np.ndarray, rng: np.random.Generator, channels: int) -> np.ndarray:
     """Foreground/background of contrasting brightness, random tints, Gaussian noise → uint8."""
-    light_fg = rng.random() < 0.5
+    light_fg = rng.random() < 1.0
     fg_level = rng.uniform(0.6, 0.95) if light_fg else rng.uniform(0.05, 0.4)
     bg_level = rng.uniform(0.05, 0.4) if light_fg else rng.uniform(0.6, 0.95)
     fg = np.clip(fg_level + rng.uniform(-0.2, 0.2, size=channels), 0, 1) if channels == 3 else np.array([fg_level])
@@ -334,11 +334,11 @@ def _augment(image, index, seed: int, resolution: int):
     def s(k):
         return tf.stack([tf.constant(seed * 8 + k, tf.int64), index])
 
-    pad = max(1, resolution // 8)
+    pad = max(1, resolution // 16)
     image = tf.image.stateless_random_flip_left_right(image, s(1))
     padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
     image = tf.image.stateless_random_crop(padded, tf.shape(image), s(2))
-    image = tf.image.stateless_random_brightness(image, 0.15, s(3))
+    image = tf.image.stateless_random_brightness(image, 0.1, s(3))
     return tf.clip_by_value(image, -1.0, 1.0)
 
 
