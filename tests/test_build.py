@@ -1,0 +1,100 @@
+"""`mcunets build`: renders into the output folder, then fails fast and distinctly when PlatformIO
+cannot install the board's platform (this machine has no route to PlatformIO's registry)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from mcunets import build as build_mod
+from mcunets.build import build_firmware, platform_installed, registry_reachable
+from mcunets.boards import load_board
+from mcunets.cli import cli
+from mcunets.errors import FitError, PlatformUnavailableError
+
+from tests.test_render import make_tiny_model
+
+
+@pytest.fixture(scope="module")
+def tiny_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "tiny.tflite"
+    path.write_bytes(make_tiny_model())
+    return path
+
+
+def _offline() -> bool:
+    return not registry_reachable() and not platform_installed(load_board("stm32f401").platformio.platform)
+
+
+def test_build_exits_3_offline_and_keeps_the_project(tiny_path, tmp_path):
+    if not _offline():
+        pytest.skip("PlatformIO's registry is reachable here; the offline path cannot be exercised")
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    r = CliRunner().invoke(cli, ["build", "--model", str(tiny_path), "--board", "stm32f401",
+                                 "--out", str(out)])
+    assert time.monotonic() - t0 < 30
+    assert r.exit_code == 3, r.output
+    lines = [line for line in r.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "PlatformIO cannot install platform" in lines[0]
+    assert (out / "model.tflite").read_bytes() == tiny_path.read_bytes()
+    assert (out / "firmware" / "platformio.ini").exists()
+    report = json.loads((out / "report.json").read_text())
+    assert report["build"]["status"] == "platform-unavailable"
+    assert report["board"] == "stm32f401" and report["fit"]["fits"]
+
+
+def test_default_out_dir_and_no_build(tiny_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["build", "--model", str(tiny_path), "--board", "esp32c3", "--no-build"])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "build" / "tiny-esp32c3"
+    assert {p.name for p in out.iterdir()} == {"model.tflite", "report.json", "firmware"}
+    assert json.loads((out / "report.json").read_text())["build"]["status"] == "rendered"
+
+
+def test_download_failure_in_pio_output_is_platform_unavailable(tiny_path, tmp_path, monkeypatch):
+    """When the platform is installed but a later download fails, pio's output decides."""
+    monkeypatch.setattr(build_mod, "platform_installed", lambda spec: True)
+    fake_pio = tmp_path / "pio"
+    fake_pio.write_text("#!/bin/sh\necho 'Platform Manager: Installing ststm32'\necho 'HTTPClientError: '\nexit 1\n")
+    fake_pio.chmod(0o755)
+    monkeypatch.setattr(build_mod, "pio_command", lambda: [str(fake_pio)])
+    with pytest.raises(PlatformUnavailableError) as e:
+        build_firmware(tiny_path.read_bytes(), "stm32f746", "tflm", tmp_path / "o", name="tiny")
+    assert e.value.exit_code == 3
+    assert (tmp_path / "o" / "firmware" / "src" / "main.cpp").exists()
+    assert "HTTPClientError" in (tmp_path / "o" / "pio-run.log").read_text()
+
+
+def test_oversized_model_is_refused_and_nothing_is_written(tmp_path):
+    big = make_tiny_model(channels=96, resolution=96)
+    path = tmp_path / "big.tflite"
+    path.write_bytes(big)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["build", "--model", str(path), "--board", "stm32f401", "--out", str(out)])
+    assert r.exit_code == FitError.exit_code == 1
+    assert "does not fit stm32f401" in r.output and "largest fitting α" in r.output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no temp folder left
+
+
+def test_failed_render_leaves_the_previous_output_untouched(tiny_path, tmp_path):
+    out = tmp_path / "out"
+    build_firmware(tiny_path.read_bytes(), "stm32l4r5", "tflm", out, name="tiny", build=False)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(Exception):
+        build_firmware(b"garbage", "stm32l4r5", "tflm", out, name="tiny", build=False)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_bad_board_and_port_without_upload(tiny_path):
+    runner = CliRunner()
+    r = runner.invoke(cli, ["build", "--model", str(tiny_path), "--board", "nope", "--no-build"])
+    assert r.exit_code == 1 and "unknown board 'nope'" in r.output
+    r = runner.invoke(cli, ["build", "--model", str(tiny_path), "--board", "esp32", "--port", "/dev/x"])
+    assert r.exit_code == 1 and "--port is only used with --upload" in r.output
