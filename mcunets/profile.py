@@ -28,13 +28,35 @@ class LayerInfo:
     macs: int
 
 
-def layer_info(model: bytes) -> list[LayerInfo]:
+def layer_info(model: bytes, use_engine: bool = True) -> list[LayerInfo]:
     """Every operator of the model's main subgraph: name, output shape and multiply-accumulates.
 
-    MACs count one per weight use: CONV_2D out_elems·kh·kw·in_c/groups, DEPTHWISE_CONV_2D
-    out_elems·kh·kw, FULLY_CONNECTED out_elems·in_features, TRANSPOSE_CONV in_elems·kh·kw·out_c;
-    other operators (pooling, add, softmax, reshape...) count 0.
+    MACs are the mcunets engine's count when it can lower the model (``use_engine``; it also counts
+    element-wise work such as ADD and MEAN), else computed here from the flatbuffer, one per weight use:
+    CONV_2D out_elems·kh·kw·in_c/groups, DEPTHWISE_CONV_2D out_elems·kh·kw, FULLY_CONNECTED
+    out_elems·in_features, TRANSPOSE_CONV in_elems·kh·kw·out_c, other operators 0.
     """
+    layers = _schema_layer_info(model)
+    if use_engine:
+        engine_layers = _engine_layer_info(model)
+        if engine_layers is not None and [l.op for l in engine_layers] == [l.op for l in layers]:
+            layers = [LayerInfo(l.index, l.op, l.output_shape, int(e.macs))
+                      for l, e in zip(layers, engine_layers)]
+    return layers
+
+
+def _engine_layer_info(model: bytes):
+    try:
+        from mcunets import engine
+
+        return list(engine.generate(model, "profile").layers)
+    except ImportError:
+        return None
+    except McunetsError:  # an operator the engine cannot run: fall back to the schema's count
+        return None
+
+
+def _schema_layer_info(model: bytes) -> list[LayerInfo]:
     from tflite.BuiltinOperator import BuiltinOperator
     from tflite.Model import Model
 

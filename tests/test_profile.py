@@ -39,7 +39,7 @@ def _interpreter_layers(model: bytes):
 
 def test_layer_info_matches_the_interpreter():
     model = TINY.read_bytes()
-    layers = prof.layer_info(model)
+    layers = prof.layer_info(model, use_engine=False)
     ops = _interpreter_layers(model)
     assert [(l.op, l.output_shape) for l in layers] == [(name, out) for name, _, out in ops]
     for l, (name, ins, out) in zip(layers, ops):
@@ -51,6 +51,16 @@ def test_layer_info_matches_the_interpreter():
         }.get(name, lambda: 0)()
         assert l.macs == expected, name
     assert sum(l.macs for l in layers) > 0
+
+
+def test_engine_macs_agree_on_weighted_layers():
+    model = TINY.read_bytes()
+    mine = prof.layer_info(model, use_engine=False)
+    theirs = prof.layer_info(model)
+    assert [(l.op, l.output_shape) for l in theirs] == [(l.op, l.output_shape) for l in mine]
+    for a, b in zip(mine, theirs):
+        if a.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            assert a.macs == b.macs
 
 
 def test_layer_info_rejects_a_non_model():
