@@ -1,0 +1,77 @@
+/* CONV_2D, any kernel size, stride, padding and dilation, grouped when filter depth < input depth. */
+#include "mcu_engine.h"
+#include "mcu_quant.h"
+
+/* First and one-past-last filter tap whose input coordinate origin + tap * dilation is in [0, size). */
+static void valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *lo,
+                       int32_t *hi)
+{
+    int32_t first = 0;
+    if (origin < 0) {
+        first = (-origin + dilation - 1) / dilation;
+    }
+    int32_t last = 0; /* one past the last valid tap */
+    if (size - 1 - origin >= 0) {
+        last = (size - 1 - origin) / dilation + 1;
+    }
+    *lo = first;
+    *hi = last < taps ? last : taps;
+}
+
+mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                               const mcu_dims *input_dims, const int8_t *input,
+                               const mcu_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const mcu_dims *output_dims, int8_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w, f_c = filter_dims->c;
+    if (f_c <= 0 || in_c % f_c != 0) {
+        return MCU_ERROR_ARGUMENT;
+    }
+    const int32_t groups = in_c / f_c;
+    if (out_c % groups != 0) {
+        return MCU_ERROR_ARGUMENT;
+    }
+    const int32_t per_group = out_c / groups;
+    const int32_t in_off = params->input_offset;
+    const int32_t out_off = params->output_offset;
+    const int32_t act_min = params->act_min, act_max = params->act_max;
+    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+            int32_t fy_lo, fy_hi;
+            valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t ix0 = ox * params->stride.w - params->padding.w;
+                int32_t fx_lo, fx_hi;
+                valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int32_t group = oc / per_group;
+                    const int8_t *w_oc = filter + (int64_t)oc * k_h * k_w * f_c;
+                    int32_t acc = 0;
+                    for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
+                        const int8_t *in_row =
+                            in_batch + (int64_t)(iy0 + fy * dil_h) * in_w * in_c + group * f_c;
+                        for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
+                            const int8_t *ip = in_row + (int64_t)(ix0 + fx * dil_w) * in_c;
+                            const int8_t *wp = w_oc + (fy * k_w + fx) * f_c;
+                            for (int32_t ic = 0; ic < f_c; ++ic) {
+                                acc += (int32_t)wp[ic] * ((int32_t)ip[ic] + in_off);
+                            }
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    acc = mcu_requantize(acc, quant->multiplier[oc], quant->shift[oc]) + out_off;
+                    *output++ = (int8_t)mcu_clamp_i32(acc, act_min, act_max);
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}

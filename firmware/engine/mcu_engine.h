@@ -1,0 +1,222 @@
+/* mcunets engine: int8 kernels for straight-line generated models (portable C99, no allocation).
+ *
+ * Every kernel is bit-exact with TensorFlow Lite's reference integer kernel of the same op (BUILTIN_REF
+ * op resolver): same per-channel multipliers and shifts, rounding, saturation and fused-activation
+ * clamping.  Naming and shape follow CMSIS-NN: one kernel per file, named mcu_<op>_s8, taking small
+ * structs for dimensions, parameters and quantization, returning an mcu_status.  Kernels that need
+ * scratch memory have a mcu_<op>_s8_buffer_size twin; the generated model places that scratch in its
+ * static arena.  A kernel with fast variants (1x1 convolution, 3x3 depthwise, Cortex-M DSP paths behind
+ * __ARM_FEATURE_DSP) dispatches to them from its mcu_<op>_s8 entry point.
+ *
+ * Tensors are NHWC, int8, contiguous.  Filters: CONV_2D [out_c, kh, kw, in_c / groups],
+ * DEPTHWISE_CONV_2D [1, kh, kw, out_c], FULLY_CONNECTED [out_c, in_c].
+ *
+ * In-place use: convolution, depthwise convolution and pooling read input rows in order and write
+ * output rows in order, so an output may overlap its input when every output row ends before the first
+ * input row it still needs (the planner in mcunets/engine/planner.py computes that distance).  Element-
+ * wise kernels may run fully in place (out == in).  No kernel uses restrict-qualified pointers.
+ *
+ * Float arithmetic (SOFTMAX, float MEAN, QUANTIZE/DEQUANTIZE) must be compiled without floating-point
+ * contraction (-ffp-contract=off) to match TFLite exactly.
+ */
+#ifndef MCU_ENGINE_H
+#define MCU_ENGINE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    MCU_OK = 0,
+    MCU_ERROR_ARGUMENT = -1,
+} mcu_status;
+
+#define MCU_MAX_DIMS 6
+
+typedef struct {
+    int32_t n, h, w, c;
+} mcu_dims;
+
+typedef struct {
+    int32_t h, w;
+} mcu_hw;
+
+/* Real multiplier = multiplier * 2^(shift - 31), as produced by TFLite's QuantizeMultiplier. */
+typedef struct {
+    int32_t multiplier;
+    int32_t shift;
+} mcu_quant;
+
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+} mcu_per_channel_quant;
+
+typedef struct {
+    int32_t input_offset;  /* -input zero point */
+    int32_t output_offset; /* output zero point */
+    mcu_hw stride;
+    mcu_hw padding;        /* top, left */
+    mcu_hw dilation;
+    int32_t act_min, act_max;
+} mcu_conv_params;
+
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    mcu_hw stride;
+    mcu_hw padding;
+    mcu_hw dilation;
+    int32_t depth_multiplier;
+    int32_t act_min, act_max;
+} mcu_dw_conv_params;
+
+typedef struct {
+    int32_t input_offset;
+    int32_t filter_offset;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t per_channel; /* 0: quant holds one multiplier/shift; 1: one per output channel */
+} mcu_fc_params;
+
+typedef struct {
+    mcu_hw stride;
+    mcu_hw padding;
+    mcu_hw filter;
+    int32_t act_min, act_max;
+} mcu_pool_params;
+
+/* ADD: TFLite's two-stage rescale (left shift 20, per-input multipliers, output multiplier). */
+typedef struct {
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;
+    mcu_quant input1, input2, output;
+    int32_t act_min, act_max;
+} mcu_add_params;
+
+typedef struct {
+    int32_t input1_offset, input2_offset, output_offset;
+    mcu_quant output;
+    int32_t act_min, act_max;
+} mcu_mul_params;
+
+/* Broadcast shape of a binary elementwise op: 4-D dims and element strides (0 where broadcast). */
+typedef struct {
+    int32_t dims[4];
+    int32_t stride1[4];
+    int32_t stride2[4];
+} mcu_broadcast;
+
+/* MEAN: (sum - n * input_zero_point) requantized with a multiplier that folds in 1/n. */
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    mcu_quant quant;
+} mcu_mean_params;
+
+typedef struct {
+    int32_t input_zero_point, output_zero_point;
+    int32_t output_multiplier_exponent;
+    int16_t output_multiplier_fixedpoint_int16;
+    int32_t reluish_multiplier_exponent;
+    int16_t reluish_multiplier_fixedpoint_int16;
+} mcu_hard_swish_params;
+
+/* An N-d box of an N-d tensor (N <= MCU_MAX_DIMS), row-major, shapes padded with leading 1s. */
+typedef struct {
+    int32_t in_shape[MCU_MAX_DIMS];
+    int32_t begin[MCU_MAX_DIMS];
+    int32_t step[MCU_MAX_DIMS];
+    int32_t out_shape[MCU_MAX_DIMS];
+} mcu_slice_params;
+
+typedef struct {
+    int32_t in_shape[MCU_MAX_DIMS];
+    int32_t perm[MCU_MAX_DIMS];
+} mcu_transpose_params;
+
+typedef struct {
+    int32_t in_shape[MCU_MAX_DIMS];
+    int32_t before[MCU_MAX_DIMS];
+    int32_t after[MCU_MAX_DIMS];
+    int8_t pad_value;
+} mcu_pad_params;
+
+/* ---- kernels ---------------------------------------------------------------------------------- */
+
+mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                       const mcu_dims *input_dims, const int8_t *input,
+                       const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                       const mcu_dims *output_dims, int8_t *output, int8_t *scratch);
+int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                               const mcu_dims *input_dims, const int8_t *input,
+                               const mcu_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const mcu_dims *output_dims, int8_t *output);
+mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                           const mcu_dims *input_dims, const int8_t *input,
+                           const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                           const mcu_dims *output_dims, int8_t *output);
+
+mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                 const mcu_dims *input_dims, const int8_t *input,
+                                 const mcu_dims *filter_dims, const int8_t *filter,
+                                 const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                 int8_t *scratch);
+int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+
+mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
+                                  int32_t batches, int32_t input_depth, const int8_t *input,
+                                  int32_t output_depth, const int8_t *filter, const int32_t *bias,
+                                  int8_t *output);
+
+mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
+                          const int8_t *input, const mcu_dims *output_dims, int8_t *output);
+mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
+                          const int8_t *input, const mcu_dims *output_dims, int8_t *output);
+
+/* Mean over the middle axis of [outer, reduce, inner]. */
+mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t reduce, int32_t inner,
+                       const int8_t *input, int8_t *output);
+
+mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,
+                      const int8_t *input1, const int8_t *input2, int8_t *output);
+mcu_status mcu_mul_s8(const mcu_mul_params *params, const mcu_broadcast *shape,
+                      const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* Concatenation of inputs that share the output's quantization: for each of `outer` rows, copy
+ * copy_bytes[i] bytes of each input in turn. */
+mcu_status mcu_concat_s8(int32_t num_inputs, const int8_t *const *inputs, const int32_t *copy_bytes,
+                         int32_t outer, int8_t *output);
+
+mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
+
+/* SOFTMAX over the last axis with TFLite's table: table[255 - d] = expf(-input_scale * beta * d). */
+mcu_status mcu_softmax_s8(const float *table, int32_t output_zero_point, float output_scale,
+                          int32_t outer, int32_t depth, const int8_t *input, int8_t *output);
+
+/* 256-entry lookup, indexed by the input byte (LOGISTIC and other 8-bit unary functions). */
+mcu_status mcu_lut_s8(const int8_t *table, int32_t size, const int8_t *input, int8_t *output);
+mcu_status mcu_logistic_s8(const int8_t *table, int32_t size, const int8_t *input, int8_t *output);
+
+mcu_status mcu_hard_swish_s8(const mcu_hard_swish_params *params, int32_t size, const int8_t *input,
+                             int8_t *output);
+
+/* QUANTIZE int8 -> int8 (requantize), float -> int8; DEQUANTIZE int8 -> float. */
+mcu_status mcu_requantize_s8(int32_t input_zero_point, int32_t output_zero_point, const mcu_quant *quant,
+                             int32_t size, const int8_t *input, int8_t *output);
+mcu_status mcu_quantize_f32_s8(float scale, int32_t zero_point, int32_t size, const float *input,
+                               int8_t *output);
+mcu_status mcu_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size, const int8_t *input,
+                                 float *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCU_ENGINE_H */

@@ -1,0 +1,36 @@
+/* MAX_POOL_2D over the window clipped to the input. */
+#include "mcu_engine.h"
+#include "mcu_quant.h"
+
+mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
+                          const int8_t *input, const mcu_dims *output_dims, int8_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    if (output_dims->c != c) {
+        return MCU_ERROR_ARGUMENT;
+    }
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        for (int32_t oy = 0; oy < output_dims->h; ++oy) {
+            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+            const int32_t fy_lo = mcu_max_i32(0, -iy0);
+            const int32_t fy_hi = mcu_min_i32(params->filter.h, in_h - iy0);
+            for (int32_t ox = 0; ox < output_dims->w; ++ox) {
+                const int32_t ix0 = ox * params->stride.w - params->padding.w;
+                const int32_t fx_lo = mcu_max_i32(0, -ix0);
+                const int32_t fx_hi = mcu_min_i32(params->filter.w, in_w - ix0);
+                for (int32_t ch = 0; ch < c; ++ch) {
+                    int32_t best = MCU_INT8_MIN;
+                    for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
+                        const int8_t *row = in_batch + ((int64_t)(iy0 + fy) * in_w + ix0) * c + ch;
+                        for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
+                            best = mcu_max_i32(best, row[(int64_t)fx * c]);
+                        }
+                    }
+                    *output++ = (int8_t)mcu_clamp_i32(best, params->act_min, params->act_max);
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}

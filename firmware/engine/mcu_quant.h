@@ -1,0 +1,98 @@
+/* mcunets engine: the integer quantization arithmetic every kernel shares.
+ *
+ * These are the fixed-point primitives of TensorFlow Lite's reference integer kernels, written so the
+ * generated firmware reproduces BUILTIN_REF byte for byte:
+ *   - mcu_sat_round_doubling_high_mul: (a * b * 2) >> 32 with round-half-away-from-zero nudging and
+ *     saturation of the single overflow case (INT32_MIN * INT32_MIN),
+ *   - mcu_rounding_divide_by_pot: x / 2^exponent rounded to nearest, ties away from zero,
+ *   - mcu_requantize: MultiplyByQuantizedMultiplier (left shift, high multiply, rounding right shift).
+ * Multipliers and shifts are computed on the host by mcunets/engine/quant.py, the one Python module that
+ * turns real scales into (multiplier, shift) pairs the way TFLite's QuantizeMultiplier does.
+ *
+ * Right shifts of negative values are arithmetic on every compiler this project targets (GCC, Clang).
+ */
+#ifndef MCU_QUANT_H
+#define MCU_QUANT_H
+
+#include <stdint.h>
+
+#define MCU_INT8_MIN (-128)
+#define MCU_INT8_MAX 127
+
+static inline int32_t mcu_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t mcu_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+
+static inline int32_t mcu_clamp_i32(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* High 32 bits of 2*a*b, rounded (nudge of 2^30 toward the sign), saturating INT32_MIN*INT32_MIN. */
+static inline int32_t mcu_sat_round_doubling_high_mul(int32_t a, int32_t b)
+{
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* x / 2^exponent, rounded to nearest with ties away from zero (0 <= exponent <= 31). */
+static inline int32_t mcu_rounding_divide_by_pot(int32_t x, int exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * real_multiplier, where real_multiplier = multiplier * 2^(shift - 31). */
+static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift > 0 ? 0 : -shift;
+    const int32_t shifted = (int32_t)((uint32_t)x << left); /* wraps like TFLite's x * (1 << left) */
+    return mcu_rounding_divide_by_pot(mcu_sat_round_doubling_high_mul(shifted, multiplier), right);
+}
+
+/* ---- 16-bit fixed point (HARD_SWISH) ---------------------------------------------------------- */
+
+static inline int16_t mcu_sat_i16(int32_t x)
+{
+    return (int16_t)(x < INT16_MIN ? INT16_MIN : (x > INT16_MAX ? INT16_MAX : x));
+}
+
+static inline int16_t mcu_sat_round_doubling_high_mul_i16(int16_t a, int16_t b)
+{
+    if (a == b && a == INT16_MIN) {
+        return INT16_MAX;
+    }
+    const int32_t ab = (int32_t)a * (int32_t)b;
+    const int32_t nudge = ab >= 0 ? (1 << 14) : (1 - (1 << 14));
+    return (int16_t)((ab + nudge) / (1 << 15));
+}
+
+static inline int16_t mcu_sat_doubling_high_mul_i16(int16_t a, int16_t b)
+{
+    if (a == b && a == INT16_MIN) {
+        return INT16_MAX;
+    }
+    const int32_t ab = (int32_t)a * (int32_t)b;
+    return (int16_t)(ab / (1 << 15));
+}
+
+static inline int16_t mcu_rounding_divide_by_pot_i16(int16_t x, int exponent)
+{
+    const int16_t mask = (int16_t)((1 << exponent) - 1);
+    const int16_t remainder = (int16_t)(x & mask);
+    const int16_t threshold = (int16_t)((mask >> 1) + (x < 0 ? 1 : 0));
+    return (int16_t)((x >> exponent) + (remainder > threshold ? 1 : 0));
+}
+
+static inline int16_t mcu_sat_left_shift_i16(int16_t x, int amount)
+{
+    return mcu_sat_i16((int32_t)x * (1 << amount));
+}
+
+#endif /* MCU_QUANT_H */

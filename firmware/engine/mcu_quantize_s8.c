@@ -1,0 +1,35 @@
+/* QUANTIZE: int8 -> int8 requantization and float -> int8 affine quantization. */
+#include <math.h>
+
+#include "mcu_engine.h"
+#include "mcu_quant.h"
+
+mcu_status mcu_requantize_s8(int32_t input_zero_point, int32_t output_zero_point, const mcu_quant *quant,
+                             int32_t size, const int8_t *input, int8_t *output)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        const int32_t x = input[i] - input_zero_point;
+        const int32_t y = mcu_requantize(x, quant->multiplier, quant->shift) + output_zero_point;
+        output[i] = (int8_t)mcu_clamp_i32(y, MCU_INT8_MIN, MCU_INT8_MAX);
+    }
+    return MCU_OK;
+}
+
+mcu_status mcu_quantize_f32_s8(float scale, int32_t zero_point, int32_t size, const float *input,
+                               int8_t *output)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        const double q = round((double)input[i] / (double)scale);
+        int32_t y;
+        if (q >= 2147483647.0) {
+            y = INT32_MAX;
+        } else if (q <= -2147483648.0) {
+            y = INT32_MIN;
+        } else {
+            y = (int32_t)q;
+        }
+        y = y > INT32_MAX - zero_point ? INT32_MAX : y + zero_point;
+        output[i] = (int8_t)mcu_clamp_i32(y, MCU_INT8_MIN, MCU_INT8_MAX);
+    }
+    return MCU_OK;
+}

@@ -1,0 +1,31 @@
+/* A strided box of an N-d tensor: STRIDED_SLICE, SLICE, SPLIT and SPLIT_V. */
+#include "mcu_engine.h"
+
+mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int8_t *output)
+{
+    int32_t in_stride[MCU_MAX_DIMS];
+    int32_t idx[MCU_MAX_DIMS] = {0};
+    int32_t s = 1;
+    int32_t total = 1;
+    int64_t offset = 0;
+    for (int i = MCU_MAX_DIMS - 1; i >= 0; --i) {
+        in_stride[i] = s;
+        s *= params->in_shape[i];
+        total *= params->out_shape[i];
+    }
+    for (int i = 0; i < MCU_MAX_DIMS; ++i) {
+        offset += (int64_t)params->begin[i] * in_stride[i];
+    }
+    for (int32_t n = 0; n < total; ++n) {
+        *output++ = input[offset];
+        for (int i = MCU_MAX_DIMS - 1; i >= 0; --i) {
+            offset += (int64_t)params->step[i] * in_stride[i];
+            if (++idx[i] < params->out_shape[i]) {
+                break;
+            }
+            offset -= (int64_t)params->step[i] * in_stride[i] * params->out_shape[i];
+            idx[i] = 0;
+        }
+    }
+    return MCU_OK;
+}

@@ -1,0 +1,36 @@
+/* TRANSPOSE of up to MCU_MAX_DIMS axes: output axis i is input axis perm[i]. */
+#include "mcu_engine.h"
+
+mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *input, int8_t *output)
+{
+    int32_t in_stride[MCU_MAX_DIMS];
+    int32_t out_shape[MCU_MAX_DIMS];
+    int32_t stride[MCU_MAX_DIMS];
+    int32_t idx[MCU_MAX_DIMS] = {0};
+    int32_t s = 1;
+    for (int i = MCU_MAX_DIMS - 1; i >= 0; --i) {
+        in_stride[i] = s;
+        s *= params->in_shape[i];
+    }
+    for (int i = 0; i < MCU_MAX_DIMS; ++i) {
+        if (params->perm[i] < 0 || params->perm[i] >= MCU_MAX_DIMS) {
+            return MCU_ERROR_ARGUMENT;
+        }
+        out_shape[i] = params->in_shape[params->perm[i]];
+        stride[i] = in_stride[params->perm[i]];
+    }
+    const int32_t total = s;
+    int64_t offset = 0;
+    for (int32_t n = 0; n < total; ++n) {
+        *output++ = input[offset];
+        for (int i = MCU_MAX_DIMS - 1; i >= 0; --i) {
+            offset += stride[i];
+            if (++idx[i] < out_shape[i]) {
+                break;
+            }
+            offset -= (int64_t)stride[i] * out_shape[i];
+            idx[i] = 0;
+        }
+    }
+    return MCU_OK;
+}

@@ -1,0 +1,151 @@
+"""The mcunets engine: an int8 .tflite model as straight-line C with a static memory plan.
+
+``generate(model_bytes, name)`` reads the model (``reader``), lowers each operator to a layer
+(``lower``/``ops``), plans one static arena (``planner``) and renders model.c / model.h from
+templates/engine.  The C kernels live in firmware/engine (``kernel_dir()``); ``host`` compiles and runs
+the result on this machine.  The C API of the generated files is documented in docs/engine.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcunets.engine.lower import SUPPORTED_OPS, lower
+from mcunets.engine.ops import EmitContext, Layer, c_array, c_float_array
+from mcunets.engine.planner import MemoryPlan, plan_memory
+from mcunets.engine.quant import c_float
+from mcunets.engine.reader import GraphInfo, read_model
+from mcunets.errors import McunetsError
+
+__all__ = ["generate", "EngineModel", "LayerInfo", "kernel_dir", "kernel_sources", "SUPPORTED_OPS"]
+
+
+def kernel_dir() -> Path:
+    from mcunets.resources import resource_dir
+
+    return resource_dir("firmware") / "engine"
+
+
+def kernel_sources() -> list[Path]:
+    return sorted(kernel_dir().glob("*.c"))
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    index: int
+    op: str
+    description: str
+    macs: int
+    weight_bytes: int
+    scratch_bytes: int
+
+
+@dataclass(frozen=True)
+class EngineModel:
+    name: str
+    prefix: str
+    files: dict  # file name -> text (model.c, model.h)
+    arena_bytes: int
+    flash_bytes: int  # constant data emitted: weights, biases, multipliers, tables
+    layers: tuple
+    inputs: tuple   # (dtype, shape, scale, zero_point) per graph input
+    outputs: tuple
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def generate(model: bytes, name: str = "model", *, prefix: str = "mcunets",
+             header: str = "model.h") -> EngineModel:
+    """Generate model.c / model.h for an int8 .tflite model.
+
+    ``prefix`` names the exported C symbols (``<prefix>_invoke`` and ``<PREFIX>_*`` macros), so several
+    generated models can be linked into one program.  Raises UnsupportedOpError naming the operator and
+    its node index for anything the engine cannot run.
+    """
+    if not _IDENT.match(prefix):
+        raise McunetsError(f"C prefix {prefix!r} is not a C identifier")
+    graph = read_model(bytes(model))
+    layers = lower(graph)
+    plan = plan_memory(graph, layers)
+    return _render(graph, layers, plan, name, prefix, header)
+
+
+def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, name: str, prefix: str,
+            header: str) -> EngineModel:
+    import jinja2
+    import numpy as np
+
+    from mcunets.resources import resource_dir
+
+    consts: dict[int, str] = {}
+    flash = [0]
+
+    def const_name(t: int) -> str:
+        if t not in consts:
+            ti = graph.tensors[t]
+            data = np.asarray(ti.data)
+            if ti.dtype == "float32":
+                consts[t] = c_float_array(f"t{t}_data", data.reshape(-1))
+            else:
+                ctype = {"int8": "int8_t", "int32": "int32_t", "uint8": "uint8_t", "int16": "int16_t"}.get(ti.dtype)
+                if ctype is None:
+                    raise McunetsError(f"constant tensor {t} has unsupported type {ti.dtype}")
+                consts[t] = c_array(ctype, f"t{t}_data", data.reshape(-1))
+            flash[0] += ti.nbytes
+        return f"t{t}_data"
+
+    def ptr(t: int) -> str:
+        if graph.tensors[t].is_const:
+            return const_name(t)
+        return f"(ARENA + {plan.offset(t)})"
+
+    def scratch(k: int) -> str:
+        return f"(ARENA + {plan.scratch_offsets[k]})" if k in plan.scratch_offsets else "NULL"
+
+    ctx = EmitContext(ptr, scratch, const_name)
+    rendered = []
+    infos = []
+    for layer in layers:
+        decls, body = layer.emit(ctx)
+        rendered.append({"index": layer.index, "op": layer.op, "comment": layer.describe().replace("*/", "* /"),
+                         "decls": decls, "body": body})
+        flash[0] += layer.weight_bytes
+        infos.append(LayerInfo(layer.index, layer.op, layer.describe(), layer.macs, layer.weight_bytes,
+                               layer.scratch_bytes))
+
+    def io(t: int) -> dict:
+        ti = graph.tensors[t]
+        return {"offset": plan.offset(t), "nbytes": ti.nbytes, "dtype": ti.dtype, "zero_point": ti.zero_point,
+                "scale_c": c_float(ti.scale) if ti.scales else "0.0f"}
+
+    for t in list(graph.inputs) + list(graph.outputs):
+        if graph.tensors[t].is_const:
+            raise McunetsError("a graph input or output is a constant; the engine cannot run this model")
+    inputs = [io(t) for t in graph.inputs]
+    outputs = [io(t) for t in graph.outputs]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("templates") / "engine")),
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    values = {
+        "name": name, "p": prefix, "P": prefix.upper(), "header": header, "num_layers": len(layers),
+        "arena_bytes": plan.arena_bytes, "arena_alloc": max(plan.arena_bytes, 4), "weight_bytes": flash[0],
+        "macs": sum(i.macs for i in infos), "inputs": inputs, "outputs": outputs, "layers": rendered,
+        "consts": [consts[k] for k in sorted(consts)],
+    }
+    model_c = env.get_template("model.c.j2").render(**values)
+    model_h = env.get_template("model.h.j2").render(**values)
+
+    def sig(t):
+        ti = graph.tensors[t]
+        return (ti.dtype, tuple(ti.shape), ti.scale, ti.zero_point)
+
+    return EngineModel(name=name, prefix=prefix, files={header: model_h, "model.c": model_c},
+                       arena_bytes=plan.arena_bytes, flash_bytes=flash[0], layers=tuple(infos),
+                       inputs=tuple(sig(t) for t in graph.inputs), outputs=tuple(sig(t) for t in graph.outputs))

@@ -1,0 +1,539 @@
+"""Lower a TFLite graph (``reader.GraphInfo``) to engine layers (``ops``), checking every parameter."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcunets.engine import ops as L
+from mcunets.engine import quant as q
+from mcunets.engine.reader import GraphInfo, OperatorInfo, TensorInfo
+from mcunets.errors import UnsupportedOpError
+
+MAX_DIMS = 6
+_RESHAPES = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS"}
+
+
+class _Op:
+    """Accessors for one operator being lowered, raising UnsupportedOpError with op name and index."""
+
+    def __init__(self, graph: GraphInfo, op: OperatorInfo):
+        self.graph, self.op = graph, op
+
+    def fail(self, why: str):
+        raise UnsupportedOpError(f"{self.op.op} (node {self.op.index}): {why}")
+
+    def t(self, k: int) -> TensorInfo:
+        if k >= len(self.op.inputs) or self.op.inputs[k] < 0:
+            self.fail(f"missing input {k}")
+        return self.graph.tensors[self.op.inputs[k]]
+
+    def opt_t(self, k: int):
+        if k >= len(self.op.inputs) or self.op.inputs[k] < 0:
+            return None
+        return self.graph.tensors[self.op.inputs[k]]
+
+    def out(self, k: int = 0) -> TensorInfo:
+        return self.graph.tensors[self.op.outputs[k]]
+
+    def int8(self, t: TensorInfo, what: str):
+        if t.dtype != "int8":
+            self.fail(f"{what} is {t.dtype}; only int8 is supported")
+        if len(t.scales) < 1:
+            self.fail(f"{what} is not quantized")
+
+    def per_tensor(self, t: TensorInfo, what: str):
+        self.int8(t, what)
+        if len(t.scales) != 1:
+            self.fail(f"{what} must be quantized per tensor")
+
+    def const(self, t: TensorInfo, what: str) -> np.ndarray:
+        if not t.is_const:
+            self.fail(f"{what} must be a constant")
+        return np.asarray(t.data)
+
+    def activation(self, options, out: TensorInfo) -> tuple[int, int]:
+        act = options.FusedActivationFunction() if options is not None else 0
+        if act not in (0, 1, 2, 3):
+            self.fail(f"fused activation {act} is not supported")
+        return q.activation_range(act, out.scale, out.zero_point)
+
+    def no_activation(self, options):
+        if options is not None and hasattr(options, "FusedActivationFunction") and options.FusedActivationFunction():
+            self.fail("a fused activation is not supported here")
+
+
+def _shape4(self: _Op, t: TensorInfo, what: str) -> tuple:
+    if len(t.shape) != 4:
+        self.fail(f"{what} must be 4-D (NHWC), got shape {list(t.shape)}")
+    return tuple(int(d) for d in t.shape)
+
+
+def _padding(self: _Op, padding: int, in_size: int, filt: int, stride: int, dilation: int, out_size: int) -> int:
+    eff = (filt - 1) * dilation + 1
+    if padding == 0:  # SAME
+        expected = (in_size + stride - 1) // stride
+    elif padding == 1:  # VALID
+        expected = (in_size + stride - eff) // stride
+    else:
+        self.fail(f"padding type {padding} is not supported")
+    if expected != out_size:
+        self.fail(f"output size {out_size} does not match input {in_size}, filter {filt}, stride {stride}")
+    total = max((out_size - 1) * stride + eff - in_size, 0)
+    return total // 2
+
+
+def _pad6(shape) -> tuple:
+    shape = tuple(int(d) for d in shape)
+    return (1,) * (MAX_DIMS - len(shape)) + shape
+
+
+def _conv(self: _Op) -> L.Layer:
+    o = self.op.options
+    x, w, out = self.t(0), self.t(1), self.out()
+    b = self.opt_t(2)
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    self.int8(w, "filter")
+    if any(z != 0 for z in w.zero_points):
+        self.fail("filter zero points must be 0")
+    in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
+    filt = np.asarray(self.const(w, "filter"), dtype=np.int8)
+    if filt.ndim != 4:
+        self.fail("filter must be 4-D")
+    oc, kh, kw, fc = filt.shape
+    if fc <= 0 or in_shape[3] % fc or oc % (in_shape[3] // fc) or out_shape[3] != oc:
+        self.fail(f"filter {list(filt.shape)} does not fit input {list(in_shape)}")
+    if len(w.scales) not in (1, oc):
+        self.fail("filter scales must be per tensor or per output channel")
+    if len(w.scales) > 1 and w.quantized_dimension != 0:
+        self.fail("filter must be quantized along its output channels")
+    bias = None
+    if b is not None:
+        if b.dtype != "int32":
+            self.fail(f"bias is {b.dtype}; only int32 is supported")
+        bias = np.asarray(self.const(b, "bias"), dtype=np.int32).reshape(-1)
+    stride = (o.StrideH(), o.StrideW())
+    dil = (o.DilationHFactor(), o.DilationWFactor())
+    pad = (_padding(self, o.Padding(), in_shape[1], kh, stride[0], dil[0], out_shape[1]),
+           _padding(self, o.Padding(), in_shape[2], kw, stride[1], dil[1], out_shape[2]))
+    mults, shifts = q.conv_multipliers(x.scale, w.scales, out.scale, oc)
+    return L.Conv2D(self.op.index, "CONV_2D", (x.index,), (out.index,), in_shape=in_shape, out_shape=out_shape,
+                    filter=filt, bias=bias, stride=stride, padding=pad, dilation=dil,
+                    input_offset=-x.zero_point, output_offset=out.zero_point,
+                    act=self.activation(o, out), multipliers=tuple(mults), shifts=tuple(shifts))
+
+
+def _dwconv(self: _Op) -> L.Layer:
+    o = self.op.options
+    x, w, out = self.t(0), self.t(1), self.out()
+    b = self.opt_t(2)
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    self.int8(w, "filter")
+    if any(z != 0 for z in w.zero_points):
+        self.fail("filter zero points must be 0")
+    in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
+    filt = np.asarray(self.const(w, "filter"), dtype=np.int8)
+    if filt.ndim != 4 or filt.shape[0] != 1:
+        self.fail("filter must be [1, kh, kw, channels]")
+    _, kh, kw, oc = filt.shape
+    ic = in_shape[3]
+    if oc != out_shape[3] or oc % ic:
+        self.fail(f"filter {list(filt.shape)} does not fit input {list(in_shape)}")
+    mult = oc // ic
+    if len(w.scales) not in (1, oc):
+        self.fail("filter scales must be per tensor or per output channel")
+    if len(w.scales) > 1 and w.quantized_dimension != 3:
+        self.fail("filter must be quantized along its output channels")
+    bias = None
+    if b is not None:
+        if b.dtype != "int32":
+            self.fail(f"bias is {b.dtype}; only int32 is supported")
+        bias = np.asarray(self.const(b, "bias"), dtype=np.int32).reshape(-1)
+    stride = (o.StrideH(), o.StrideW())
+    dil = (o.DilationHFactor(), o.DilationWFactor())
+    pad = (_padding(self, o.Padding(), in_shape[1], kh, stride[0], dil[0], out_shape[1]),
+           _padding(self, o.Padding(), in_shape[2], kw, stride[1], dil[1], out_shape[2]))
+    mults, shifts = q.conv_multipliers(x.scale, w.scales, out.scale, oc)
+    return L.DepthwiseConv2D(self.op.index, "DEPTHWISE_CONV_2D", (x.index,), (out.index,), in_shape=in_shape,
+                             out_shape=out_shape, filter=filt, bias=bias, stride=stride, padding=pad,
+                             dilation=dil, depth_multiplier=mult, input_offset=-x.zero_point,
+                             output_offset=out.zero_point, act=self.activation(o, out),
+                             multipliers=tuple(mults), shifts=tuple(shifts))
+
+
+def _fc(self: _Op) -> L.Layer:
+    o = self.op.options
+    x, w, out = self.t(0), self.t(1), self.out()
+    b = self.opt_t(2)
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    self.int8(w, "weights")
+    if o is not None and o.WeightsFormat() != 0:
+        self.fail("shuffled weights are not supported")
+    filt = np.asarray(self.const(w, "weights"), dtype=np.int8)
+    if filt.ndim != 2:
+        self.fail("weights must be 2-D")
+    oc, depth = filt.shape
+    if x.size % depth:
+        self.fail(f"input of {x.size} elements does not fit weights {list(filt.shape)}")
+    batches = x.size // depth
+    if out.size != batches * oc:
+        self.fail("output size does not match")
+    bias = None
+    if b is not None:
+        if b.dtype != "int32":
+            self.fail(f"bias is {b.dtype}; only int32 is supported")
+        bias = np.asarray(self.const(b, "bias"), dtype=np.int32).reshape(-1)
+    if len(w.scales) == 1:
+        m, s = q.fc_multiplier(x.scale, w.scale, out.scale)
+        mults, shifts = (m,), (s,)
+    elif len(w.scales) == oc and w.quantized_dimension == 0:
+        if any(z != 0 for z in w.zero_points):
+            self.fail("per-channel weights must have zero points 0")
+        mults, shifts = q.conv_multipliers(x.scale, w.scales, out.scale, oc)
+    else:
+        self.fail("weights must be quantized per tensor or per output channel")
+    return L.FullyConnected(self.op.index, "FULLY_CONNECTED", (x.index,), (out.index,), batches=batches,
+                            input_depth=depth, output_depth=oc, filter=filt, bias=bias,
+                            input_offset=-x.zero_point, filter_offset=-w.zero_point,
+                            output_offset=out.zero_point, act=self.activation(o, out), multipliers=tuple(mults),
+                            shifts=tuple(shifts))
+
+
+def _pool(self: _Op, kind: str) -> L.Layer:
+    o = self.op.options
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if x.scale != out.scale or x.zero_point != out.zero_point:
+        self.fail("input and output must share quantization")
+    in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
+    fh, fw = o.FilterHeight(), o.FilterWidth()
+    stride = (o.StrideH(), o.StrideW())
+    pad = (_padding(self, o.Padding(), in_shape[1], fh, stride[0], 1, out_shape[1]),
+           _padding(self, o.Padding(), in_shape[2], fw, stride[1], 1, out_shape[2]))
+    return L.Pool2D(self.op.index, self.op.op, (x.index,), (out.index,), kind=kind, in_shape=in_shape,
+                    out_shape=out_shape, filter_hw=(fh, fw), stride=stride, padding=pad,
+                    act=self.activation(o, out))
+
+
+def _mean(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    raw_axes = [int(a) for a in np.asarray(self.const(self.t(1), "axis")).reshape(-1)]
+    rank = len(x.shape)
+    axes = sorted({a + rank if a < 0 else a for a in raw_axes})
+    if not axes or any(a < 0 or a >= rank for a in axes):
+        self.fail(f"axes {raw_axes} are not valid")
+    if axes != list(range(axes[0], axes[-1] + 1)):
+        self.fail(f"axes {raw_axes} must be contiguous")
+    shape = [int(d) for d in x.shape]
+    outer = int(np.prod(shape[:axes[0]], dtype=np.int64))
+    reduce = int(np.prod(shape[axes[0]:axes[-1] + 1], dtype=np.int64))
+    inner = int(np.prod(shape[axes[-1] + 1:], dtype=np.int64))
+    m, s = q.mean_multiplier(x.scale, out.scale, reduce)
+    return L.Mean(self.op.index, "MEAN", (x.index,), (out.index,), outer=outer, reduce=reduce, inner=inner,
+                  input_zero_point=x.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s)
+
+
+def _broadcast(self: _Op, a: TensorInfo, b: TensorInfo, out: TensorInfo):
+    if len(out.shape) > 4 or len(a.shape) > 4 or len(b.shape) > 4:
+        self.fail("broadcasting beyond 4-D is not supported")
+
+    def pad4(s):
+        return (1,) * (4 - len(s)) + tuple(int(d) for d in s)
+
+    od, ad, bd = pad4(out.shape), pad4(a.shape), pad4(b.shape)
+
+    def strides(d):
+        st, acc = [0] * 4, 1
+        for i in range(3, -1, -1):
+            if d[i] == od[i]:
+                st[i] = acc if od[i] > 1 else 0
+            elif d[i] == 1:
+                st[i] = 0
+            else:
+                self.fail(f"shapes {list(a.shape)} and {list(b.shape)} do not broadcast to {list(out.shape)}")
+            acc *= d[i]
+        return tuple(st)
+
+    return od, strides(ad), strides(bd), ad == od, bd == od
+
+
+def _binary(self: _Op) -> L.Layer:
+    a, b, out = self.t(0), self.t(1), self.out()
+    for t, what in ((a, "input 1"), (b, "input 2"), (out, "output")):
+        self.per_tensor(t, what)
+    od, s1, s2, fa, fb = _broadcast(self, a, b, out)
+    act = self.activation(self.op.options, out)
+    if self.op.op == "ADD":
+        p = q.add_params(a.scale, b.scale, out.scale)
+        init = (f"{{{-a.zero_point}, {-b.zero_point}, {out.zero_point}, {p['left_shift']}, "
+                f"{{{p['input1'][0]}, {p['input1'][1]}}}, {{{p['input2'][0]}, {p['input2'][1]}}}, "
+                f"{{{p['output'][0]}, {p['output'][1]}}}, {act[0]}, {act[1]}}}")
+    else:
+        m, s = q.mul_multiplier(a.scale, b.scale, out.scale)
+        init = f"{{{-a.zero_point}, {-b.zero_point}, {out.zero_point}, {{{m}, {s}}}, {act[0]}, {act[1]}}}"
+    acts = tuple(t.index for t in (a, b) if not t.is_const)
+    return L.Binary(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
+                    stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const), params=(init,))
+
+
+def _concat(self: _Op) -> L.Layer:
+    o = self.op.options
+    self.no_activation(o)
+    out = self.out()
+    self.per_tensor(out, "output")
+    rank = len(out.shape)
+    axis = o.Axis() if o is not None else 0
+    if axis < 0:
+        axis += rank
+    if not 0 <= axis < rank:
+        self.fail(f"axis {axis} is out of range")
+    outer = int(np.prod(out.shape[:axis], dtype=np.int64))
+    operands, copy = [], []
+    for k in range(len(self.op.inputs)):
+        t = self.t(k)
+        self.per_tensor(t, f"input {k}")
+        if np.float32(t.scale) != np.float32(out.scale) or t.zero_point != out.zero_point:
+            self.fail("inputs must share the output's quantization")
+        operands.append(t.index)
+        copy.append(int(np.prod(t.shape[axis:], dtype=np.int64)))
+    acts = tuple(t for t in operands if not self.graph.tensors[t].is_const)
+    return L.Concat(self.op.index, "CONCATENATION", acts, (out.index,), operands=tuple(operands),
+                    copy_bytes=tuple(copy), outer=outer)
+
+
+def _reshape(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    if x.dtype != out.dtype or x.size != out.size:
+        self.fail("input and output must have the same type and size")
+    if x.is_const:
+        self.fail("a constant input is not supported")
+    if x.dtype == "int8" and (x.scales[:1] != out.scales[:1] or x.zero_point != out.zero_point):
+        self.fail("input and output must share quantization")
+    return L.Reshape(self.op.index, self.op.op, (x.index,), (out.index,), nbytes=x.nbytes)
+
+
+def _transpose(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    perm = [int(p) for p in np.asarray(self.const(self.t(1), "permutation")).reshape(-1)]
+    rank = len(x.shape)
+    if rank > MAX_DIMS or sorted(perm) != list(range(rank)):
+        self.fail(f"permutation {perm} is not supported")
+    k = MAX_DIMS - rank
+    return L.Transpose(self.op.index, "TRANSPOSE", (x.index,), (out.index,), in_shape6=_pad6(x.shape),
+                       perm6=tuple(list(range(k)) + [p + k for p in perm]))
+
+
+def _softmax(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if out.zero_point != -128 or np.float32(out.scale) != np.float32(1 / 256):
+        self.fail("output must be quantized with scale 1/256 and zero point -128")
+    beta = self.op.options.Beta() if self.op.options is not None else 1.0
+    depth = int(x.shape[-1]) if x.shape else 1
+    return L.Softmax(self.op.index, "SOFTMAX", (x.index,), (out.index,), outer=x.size // depth, depth=depth,
+                     table=tuple(q.softmax_table(x.scale, beta)), output_zero_point=out.zero_point,
+                     output_scale=out.scale)
+
+
+def _logistic(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if np.float32(out.scale) != np.float32(1 / 256):
+        self.fail("output scale must be 1/256")
+    table = q.logistic_table(x.scale, x.zero_point, out.scale, out.zero_point)
+    return L.Lut(self.op.index, "LOGISTIC", (x.index,), (out.index,), size=x.size, table=tuple(table))
+
+
+def _hard_swish(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    p = q.hard_swish_params(x.scale, x.zero_point, out.scale, out.zero_point)
+    if p["output_multiplier_exponent"] > 0:
+        self.fail("output scale too small for the input scale")
+    return L.HardSwish(self.op.index, "HARD_SWISH", (x.index,), (out.index,), size=x.size,
+                       params=tuple(sorted(p.items())))
+
+
+def _pad(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if np.float32(x.scale) != np.float32(out.scale) or x.zero_point != out.zero_point:
+        self.fail("input and output must share quantization")
+    pads = np.asarray(self.const(self.t(1), "paddings"), dtype=np.int64).reshape(-1, 2)
+    rank = len(x.shape)
+    if pads.shape[0] != rank or rank > MAX_DIMS or (pads < 0).any():
+        self.fail(f"paddings {pads.tolist()} are not supported")
+    value = out.zero_point
+    if self.op.op == "PADV2" and self.opt_t(2) is not None:
+        value = int(np.asarray(self.const(self.t(2), "constant value")).reshape(-1)[0])
+    k = MAX_DIMS - rank
+    return L.Pad(self.op.index, self.op.op, (x.index,), (out.index,), in_shape6=_pad6(x.shape),
+                 before6=(0,) * k + tuple(int(p) for p in pads[:, 0]),
+                 after6=(0,) * k + tuple(int(p) for p in pads[:, 1]), pad_value=value)
+
+
+def _split(self: _Op) -> L.Layer:
+    if self.op.op == "SPLIT":
+        axis_t, x = self.t(0), self.t(1)
+    else:
+        x, axis_t = self.t(0), self.t(2)
+    self.per_tensor(x, "input")
+    rank = len(x.shape)
+    axis = int(np.asarray(self.const(axis_t, "axis")).reshape(-1)[0])
+    if axis < 0:
+        axis += rank
+    k = MAX_DIMS - rank
+    boxes, start = [], 0
+    for j, t_out in enumerate(self.op.outputs):
+        out = self.graph.tensors[t_out]
+        size = int(out.shape[axis])
+        begin = [0] * MAX_DIMS
+        begin[axis + k] = start
+        boxes.append((tuple(begin), (1,) * MAX_DIMS, _pad6(out.shape)))
+        start += size
+    if start != x.shape[axis]:
+        self.fail("split sizes do not add up to the input")
+    return L.Slice(self.op.index, self.op.op, (x.index,), tuple(self.op.outputs), source=x.index,
+                   in_shape6=_pad6(x.shape), boxes=tuple(boxes))
+
+
+def _strided_slice(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    rank = len(x.shape)
+    shape = [int(d) for d in x.shape]
+    if self.op.op == "SLICE":
+        begin = [int(v) for v in np.asarray(self.const(self.t(1), "begin")).reshape(-1)]
+        size = [int(v) for v in np.asarray(self.const(self.t(2), "size")).reshape(-1)]
+        starts, counts, steps = [], [], []
+        for i in range(rank):
+            b = begin[i]
+            n = shape[i] - b if size[i] == -1 else size[i]
+            if b < 0 or n < 0 or b + n > shape[i]:
+                self.fail(f"slice begin {begin} size {size} is out of range")
+            starts.append(b)
+            counts.append(n)
+            steps.append(1)
+    else:
+        o = self.op.options
+        if o.EllipsisMask() or o.NewAxisMask() or (hasattr(o, "Offset") and o.Offset()):
+            self.fail("ellipsis, new-axis and offset masks are not supported")
+        begin = [int(v) for v in np.asarray(self.const(self.t(1), "begin")).reshape(-1)]
+        end = [int(v) for v in np.asarray(self.const(self.t(2), "end")).reshape(-1)]
+        strides = [int(v) for v in np.asarray(self.const(self.t(3), "strides")).reshape(-1)]
+        if len(begin) != rank or len(end) != rank or len(strides) != rank:
+            self.fail("begin, end and strides must cover every axis")
+        starts, counts, steps = [], [], []
+        for i in range(rank):
+            dim, s = shape[i], strides[i]
+            if s == 0:
+                self.fail("stride 0")
+            if o.ShrinkAxisMask() & (1 << i):
+                b = begin[i] + dim if begin[i] < 0 else begin[i]
+                if not 0 <= b < dim:
+                    self.fail("shrunk axis index out of range")
+                starts.append(b)
+                counts.append(1)
+                steps.append(1)
+                continue
+
+            def clamp(v, lo, hi):
+                return max(lo, min(hi, v))
+
+            if o.BeginMask() & (1 << i):
+                b = 0 if s > 0 else dim - 1
+            else:
+                b = begin[i] + dim if begin[i] < 0 else begin[i]
+                b = clamp(b, 0, dim) if s > 0 else clamp(b, -1, dim - 1)
+            if o.EndMask() & (1 << i):
+                e = dim if s > 0 else -1
+            else:
+                e = end[i] + dim if end[i] < 0 else end[i]
+                e = clamp(e, 0, dim) if s > 0 else clamp(e, -1, dim - 1)
+            n = max(0, -(-(e - b) // s)) if s > 0 else max(0, -(-(b - e) // -s))
+            starts.append(b)
+            counts.append(n)
+            steps.append(s)
+    if int(np.prod(counts, dtype=np.int64)) != out.size:
+        self.fail(f"computed slice {counts} does not match the output shape {list(out.shape)}")
+    k = MAX_DIMS - rank
+    box = ((0,) * k + tuple(starts), (1,) * k + tuple(steps), (1,) * k + tuple(counts))
+    return L.Slice(self.op.index, self.op.op, (x.index,), (out.index,), source=x.index,
+                   in_shape6=_pad6(shape), boxes=(box,))
+
+
+def _quantize(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    if self.op.op == "DEQUANTIZE":
+        self.per_tensor(x, "input")
+        if out.dtype != "float32":
+            self.fail(f"output is {out.dtype}; only float32 is supported")
+        return L.Quantize(self.op.index, "DEQUANTIZE", (x.index,), (out.index,), kind="to_float", size=x.size,
+                          scale=x.scale, zero_point=x.zero_point)
+    self.per_tensor(out, "output")
+    if x.dtype == "float32":
+        return L.Quantize(self.op.index, "QUANTIZE", (x.index,), (out.index,), kind="from_float", size=x.size,
+                          scale=out.scale, zero_point=out.zero_point)
+    self.per_tensor(x, "input")
+    m, s = q.ratio_multiplier(x.scale, out.scale)
+    return L.Quantize(self.op.index, "QUANTIZE", (x.index,), (out.index,), kind="requantize", size=x.size,
+                      input_zero_point=x.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s)
+
+
+_LOWER = {
+    "CONV_2D": _conv,
+    "DEPTHWISE_CONV_2D": _dwconv,
+    "FULLY_CONNECTED": _fc,
+    "AVERAGE_POOL_2D": lambda s: _pool(s, "avg"),
+    "MAX_POOL_2D": lambda s: _pool(s, "max"),
+    "MEAN": _mean,
+    "ADD": _binary,
+    "MUL": _binary,
+    "CONCATENATION": _concat,
+    "RESHAPE": _reshape,
+    "SQUEEZE": _reshape,
+    "EXPAND_DIMS": _reshape,
+    "TRANSPOSE": _transpose,
+    "SOFTMAX": _softmax,
+    "LOGISTIC": _logistic,
+    "HARD_SWISH": _hard_swish,
+    "PAD": _pad,
+    "PADV2": _pad,
+    "SPLIT": _split,
+    "SPLIT_V": _split,
+    "STRIDED_SLICE": _strided_slice,
+    "SLICE": _strided_slice,
+    "QUANTIZE": _quantize,
+    "DEQUANTIZE": _quantize,
+}
+
+SUPPORTED_OPS = tuple(sorted(_LOWER))
+
+
+def lower(graph: GraphInfo) -> list[L.Layer]:
+    layers = []
+    for op in graph.operators:
+        fn = _LOWER.get(op.op)
+        if fn is None:
+            raise UnsupportedOpError(f"{op.op} (node {op.index}) is not supported by the mcunets engine")
+        ctx = _Op(graph, op)
+        for t in op.outputs:
+            if graph.tensors[t].dtype not in ("int8", "float32"):
+                ctx.fail(f"output type {graph.tensors[t].dtype} is not supported")
+        try:
+            layers.append(fn(ctx))
+        except UnsupportedOpError:
+            raise
+        except (AttributeError, IndexError, ValueError, TypeError) as e:
+            ctx.fail(f"cannot read its parameters ({e})")
+    return layers

@@ -1,0 +1,542 @@
+"""The engine's intermediate form: one frozen dataclass per operator.
+
+``lower(graph)`` turns every TFLite operator into a layer that knows its MACs, weight (flash) bytes,
+scratch bytes, how close its output may sit to each input in memory (for in-place planning), and how
+to emit itself as C: constant arrays plus one kernel call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from mcunets.engine import quant as q
+from mcunets.engine.reader import GraphInfo, OperatorInfo, TensorInfo
+from mcunets.errors import UnsupportedOpError
+
+# ---------------------------------------------------------------------------------------------------
+# C text helpers
+
+
+def c_array(ctype: str, name: str, values, per_line: int = 24) -> str:
+    vals = [str(int(v)) for v in np.asarray(values).reshape(-1)]
+    if not vals:
+        vals = ["0"]
+    lines = [", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
+    body = ",\n    ".join(lines)
+    return f"static const {ctype} {name}[{len(vals)}] = {{\n    {body}\n}};"
+
+
+def c_float_array(name: str, values, per_line: int = 6) -> str:
+    vals = [q.c_float(v) for v in values]
+    lines = [", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
+    return f"static const float {name}[{len(vals)}] = {{\n    " + ",\n    ".join(lines) + "\n};"
+
+
+def dims(shape4) -> str:
+    n, h, w, c = shape4
+    return f"{{{n}, {h}, {w}, {c}}}"
+
+
+def ints(values) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+class EmitContext:
+    """What a layer needs from the code generator: C expressions for tensors and scratch memory."""
+
+    def __init__(self, ptr: Callable[[int], str], scratch: Callable[[int], str],
+                 const_name: Callable[[int], str]):
+        self.ptr = ptr
+        self.scratch = scratch
+        self.const_name = const_name
+
+
+# ---------------------------------------------------------------------------------------------------
+# Layers
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    index: int
+    op: str
+    inputs: tuple  # activation (non-constant) tensors read
+    outputs: tuple
+
+    @property
+    def macs(self) -> int:
+        return 0
+
+    @property
+    def weight_bytes(self) -> int:
+        return 0
+
+    @property
+    def scratch_bytes(self) -> int:
+        return 0
+
+    def overlap(self, tensor: int) -> Optional[int]:
+        """Minimum (input offset - output offset) that lets the output overlap ``tensor``, or None."""
+        return None
+
+    def describe(self) -> str:
+        return self.op
+
+    def emit(self, ctx: EmitContext) -> tuple[list[str], list[str]]:
+        raise NotImplementedError
+
+
+def _row_overlap(n: int, in_h: int, row_in: int, out_h: int, row_out: int, stride: int, pad: int) -> int:
+    """Distance for kernels that write output rows in order from input rows read in order."""
+    worst = None
+    for b in range(n):
+        for y in range(out_h):
+            first_in = max(0, y * stride - pad)
+            need = (b * out_h + y + 1) * row_out - (b * in_h + first_in) * row_in
+            worst = need if worst is None else max(worst, need)
+    return worst if worst is not None else 0
+
+
+@dataclass(frozen=True, eq=False)
+class Conv2D(Layer):
+    in_shape: tuple = ()
+    out_shape: tuple = ()
+    filter: Any = None  # [O, KH, KW, FC] int8
+    bias: Any = None    # [O] int32 or None
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0)
+    dilation: tuple = (1, 1)
+    input_offset: int = 0
+    output_offset: int = 0
+    act: tuple = (-128, 127)
+    multipliers: tuple = ()
+    shifts: tuple = ()
+
+    @property
+    def macs(self):
+        o, kh, kw, fc = self.filter.shape
+        return self.out_shape[0] * self.out_shape[1] * self.out_shape[2] * o * kh * kw * fc
+
+    @property
+    def weight_bytes(self):
+        o = self.filter.shape[0]
+        return self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
+
+    def overlap(self, tensor):
+        n, ih, iw, ic = self.in_shape
+        _, oh, ow, oc = self.out_shape
+        return _row_overlap(n, ih, iw * ic, oh, ow * oc, self.stride[0], self.padding[0])
+
+    def describe(self):
+        o, kh, kw, fc = self.filter.shape
+        g = self.in_shape[3] // fc
+        extra = f" groups {g}" if g > 1 else ""
+        dil = f" dilation {self.dilation[0]}x{self.dilation[1]}" if self.dilation != (1, 1) else ""
+        return (f"CONV_2D {kh}x{kw} stride {self.stride[0]}x{self.stride[1]}{dil}{extra}: "
+                f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        o = self.filter.shape[0]
+        decls = [c_array("int8_t", p + "filter", self.filter)]
+        bias = "NULL"
+        if self.bias is not None:
+            decls.append(c_array("int32_t", p + "bias", self.bias))
+            bias = p + "bias"
+        decls += [
+            c_array("int32_t", p + "mult", self.multipliers),
+            c_array("int32_t", p + "shift", self.shifts),
+            f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
+            f"static const mcu_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
+            f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}}};",
+            f"static const mcu_dims {p}in = {dims(self.in_shape)};",
+            f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};",
+            f"static const mcu_dims {p}out = {dims(self.out_shape)};",
+        ]
+        call = (f"mcu_conv_s8(&{p}params, &{p}quant, &{p}in, {ctx.ptr(self.inputs[0])}, &{p}fdims, "
+                f"{p}filter, {bias}, &{p}out, {ctx.ptr(self.outputs[0])}, {ctx.scratch(self.index)});")
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
+class DepthwiseConv2D(Layer):
+    in_shape: tuple = ()
+    out_shape: tuple = ()
+    filter: Any = None  # [1, KH, KW, O]
+    bias: Any = None
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0)
+    dilation: tuple = (1, 1)
+    depth_multiplier: int = 1
+    input_offset: int = 0
+    output_offset: int = 0
+    act: tuple = (-128, 127)
+    multipliers: tuple = ()
+    shifts: tuple = ()
+
+    @property
+    def macs(self):
+        _, kh, kw, o = self.filter.shape
+        return self.out_shape[0] * self.out_shape[1] * self.out_shape[2] * o * kh * kw
+
+    @property
+    def weight_bytes(self):
+        o = self.filter.shape[3]
+        return self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
+
+    def overlap(self, tensor):
+        n, ih, iw, ic = self.in_shape
+        _, oh, ow, oc = self.out_shape
+        return _row_overlap(n, ih, iw * ic, oh, ow * oc, self.stride[0], self.padding[0])
+
+    def describe(self):
+        _, kh, kw, o = self.filter.shape
+        m = f" multiplier {self.depth_multiplier}" if self.depth_multiplier > 1 else ""
+        return (f"DEPTHWISE_CONV_2D {kh}x{kw} stride {self.stride[0]}x{self.stride[1]}{m}: "
+                f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [c_array("int8_t", p + "filter", self.filter)]
+        bias = "NULL"
+        if self.bias is not None:
+            decls.append(c_array("int32_t", p + "bias", self.bias))
+            bias = p + "bias"
+        decls += [
+            c_array("int32_t", p + "mult", self.multipliers),
+            c_array("int32_t", p + "shift", self.shifts),
+            f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
+            f"static const mcu_dw_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
+            f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
+            f"{self.act[0]}, {self.act[1]}}};",
+            f"static const mcu_dims {p}in = {dims(self.in_shape)};",
+            f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};",
+            f"static const mcu_dims {p}out = {dims(self.out_shape)};",
+        ]
+        call = (f"mcu_depthwise_conv_s8(&{p}params, &{p}quant, &{p}in, {ctx.ptr(self.inputs[0])}, "
+                f"&{p}fdims, {p}filter, {bias}, &{p}out, {ctx.ptr(self.outputs[0])}, "
+                f"{ctx.scratch(self.index)});")
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
+class FullyConnected(Layer):
+    batches: int = 1
+    input_depth: int = 0
+    output_depth: int = 0
+    filter: Any = None
+    bias: Any = None
+    input_offset: int = 0
+    filter_offset: int = 0
+    output_offset: int = 0
+    act: tuple = (-128, 127)
+    multipliers: tuple = ()
+    shifts: tuple = ()
+
+    @property
+    def macs(self):
+        return self.batches * self.input_depth * self.output_depth
+
+    @property
+    def weight_bytes(self):
+        return (self.filter.size + (4 * self.output_depth if self.bias is not None else 0)
+                + 8 * len(self.multipliers))
+
+    def overlap(self, tensor):
+        return _row_overlap(1, self.batches, self.input_depth, self.batches, self.output_depth, 1, 0)
+
+    def describe(self):
+        return f"FULLY_CONNECTED {self.input_depth} -> {self.output_depth} (batches {self.batches})"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [c_array("int8_t", p + "filter", self.filter)]
+        bias = "NULL"
+        if self.bias is not None:
+            decls.append(c_array("int32_t", p + "bias", self.bias))
+            bias = p + "bias"
+        decls += [
+            f"static const mcu_fc_params {p}params = {{{self.input_offset}, {self.filter_offset}, "
+            f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}}};",
+            c_array("int32_t", p + "mult", self.multipliers),
+            c_array("int32_t", p + "shift", self.shifts),
+            f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
+        ]
+        call = (f"mcu_fully_connected_s8(&{p}params, &{p}quant, {self.batches}, {self.input_depth}, "
+                f"{ctx.ptr(self.inputs[0])}, {self.output_depth}, {p}filter, {bias}, "
+                f"{ctx.ptr(self.outputs[0])});")
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
+class Pool2D(Layer):
+    kind: str = "avg"
+    in_shape: tuple = ()
+    out_shape: tuple = ()
+    filter_hw: tuple = (1, 1)
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0)
+    act: tuple = (-128, 127)
+
+    @property
+    def macs(self):
+        return int(np.prod(self.out_shape)) * self.filter_hw[0] * self.filter_hw[1]
+
+    def overlap(self, tensor):
+        n, ih, iw, ic = self.in_shape
+        _, oh, ow, oc = self.out_shape
+        return _row_overlap(n, ih, iw * ic, oh, ow * oc, self.stride[0], self.padding[0])
+
+    def describe(self):
+        return (f"{self.op} {self.filter_hw[0]}x{self.filter_hw[1]} stride {self.stride[0]}x{self.stride[1]}: "
+                f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [
+            f"static const mcu_pool_params {p}params = {{{ints(self.stride)}, {ints(self.padding)}, "
+            f"{ints(self.filter_hw)}, {self.act[0]}, {self.act[1]}}};",
+            f"static const mcu_dims {p}in = {dims(self.in_shape)};",
+            f"static const mcu_dims {p}out = {dims(self.out_shape)};",
+        ]
+        fn = "mcu_avgpool_s8" if self.kind == "avg" else "mcu_maxpool_s8"
+        call = f"{fn}(&{p}params, &{p}in, {ctx.ptr(self.inputs[0])}, &{p}out, {ctx.ptr(self.outputs[0])});"
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
+class Mean(Layer):
+    outer: int = 1
+    reduce: int = 1
+    inner: int = 1
+    input_zero_point: int = 0
+    output_zero_point: int = 0
+    multiplier: int = 0
+    shift: int = 0
+
+    @property
+    def macs(self):
+        return self.outer * self.reduce * self.inner
+
+    def describe(self):
+        return f"MEAN over {self.reduce} of [{self.outer}, {self.reduce}, {self.inner}]"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [f"static const mcu_mean_params {p}params = {{{self.input_zero_point}, "
+                 f"{self.output_zero_point}, {{{self.multiplier}, {self.shift}}}}};"]
+        call = (f"mcu_mean_s8(&{p}params, {self.outer}, {self.reduce}, {self.inner}, "
+                f"{ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});")
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
+class Binary(Layer):
+    """ADD or MUL, possibly with a constant operand and 4-D broadcasting."""
+    operands: tuple = ()     # the two input tensor ids, in TFLite order (constants included)
+    dims4: tuple = ()
+    stride1: tuple = ()
+    stride2: tuple = ()
+    full: tuple = ()         # per operand: True when it has the output's shape (in place allowed)
+    params: tuple = ()       # C initializer pieces
+
+    @property
+    def macs(self):
+        return int(np.prod(self.dims4))
+
+    def overlap(self, tensor):
+        for t, full in zip(self.operands, self.full):
+            if t == tensor and full:
+                return 0
+        return None
+
+    def describe(self):
+        return f"{self.op} {'x'.join(map(str, self.dims4))}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        ptype = "mcu_add_params" if self.op == "ADD" else "mcu_mul_params"
+        fn = "mcu_add_s8" if self.op == "ADD" else "mcu_mul_s8"
+        decls = [
+            f"static const {ptype} {p}params = {self.params[0]};",
+            f"static const mcu_broadcast {p}shape = {{{ints(self.dims4)}, {ints(self.stride1)}, {ints(self.stride2)}}};",
+        ]
+        a, b = (ctx.ptr(t) for t in self.operands)
+        call = f"{fn}(&{p}params, &{p}shape, {a}, {b}, {ctx.ptr(self.outputs[0])});"
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
+class Concat(Layer):
+    operands: tuple = ()
+    copy_bytes: tuple = ()
+    outer: int = 1
+
+    def describe(self):
+        return f"CONCATENATION of {len(self.operands)} inputs"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [c_array("int32_t", p + "bytes", self.copy_bytes)]
+        ptrs = ", ".join(ctx.ptr(t) for t in self.operands)
+        body = [
+            "{",
+            f"    const int8_t *const inputs[{len(self.operands)}] = {{{ptrs}}};",
+            f"    mcu_concat_s8({len(self.operands)}, inputs, {p}bytes, {self.outer}, {ctx.ptr(self.outputs[0])});",
+            "}",
+        ]
+        return decls, body
+
+
+@dataclass(frozen=True, eq=False)
+class Reshape(Layer):
+    """RESHAPE / SQUEEZE / EXPAND_DIMS: the output shares the input's memory (a copy only if not)."""
+    nbytes: int = 0
+
+    def describe(self):
+        return f"{self.op} (no data movement)"
+
+    def emit(self, ctx):
+        a, b = ctx.ptr(self.inputs[0]), ctx.ptr(self.outputs[0])
+        if a == b:
+            return [], []
+        return [], [f"mcu_copy_s8({self.nbytes}, {a}, {b});"]
+
+
+@dataclass(frozen=True, eq=False)
+class Transpose(Layer):
+    in_shape6: tuple = ()
+    perm6: tuple = ()
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [f"static const mcu_transpose_params {p}params = {{{ints(self.in_shape6)}, {ints(self.perm6)}}};"]
+        return decls, [f"mcu_transpose_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
+class Slice(Layer):
+    """STRIDED_SLICE, SLICE, SPLIT, SPLIT_V: one strided box per output."""
+    source: int = -1
+    in_shape6: tuple = ()
+    boxes: tuple = ()  # per output: (begin6, step6, out_shape6)
+
+    def emit(self, ctx):
+        decls, body = [], []
+        for k, (begin, step, shape) in enumerate(self.boxes):
+            name = f"l{self.index}_box{k}"
+            decls.append(f"static const mcu_slice_params {name} = {{{ints(self.in_shape6)}, {ints(begin)}, "
+                         f"{ints(step)}, {ints(shape)}}};")
+            body.append(f"mcu_slice_s8(&{name}, {ctx.ptr(self.source)}, {ctx.ptr(self.outputs[k])});")
+        return decls, body
+
+
+@dataclass(frozen=True, eq=False)
+class Pad(Layer):
+    in_shape6: tuple = ()
+    before6: tuple = ()
+    after6: tuple = ()
+    pad_value: int = 0
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [f"static const mcu_pad_params {p}params = {{{ints(self.in_shape6)}, {ints(self.before6)}, "
+                 f"{ints(self.after6)}, {self.pad_value}}};"]
+        return decls, [f"mcu_pad_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
+class Softmax(Layer):
+    outer: int = 1
+    depth: int = 1
+    table: tuple = ()
+    output_zero_point: int = -128
+    output_scale: float = 1 / 256
+
+    @property
+    def weight_bytes(self):
+        return 4 * 256
+
+    def overlap(self, tensor):
+        return 0
+
+    def describe(self):
+        return f"SOFTMAX over {self.depth} ({self.outer} rows)"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [c_float_array(p + "table", self.table)]
+        call = (f"mcu_softmax_s8({p}table, {self.output_zero_point}, {q.c_float(self.output_scale)}, "
+                f"{self.outer}, {self.depth}, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});")
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
+class Lut(Layer):
+    """LOGISTIC (and any 8-bit unary function TFLite evaluates through a table)."""
+    size: int = 0
+    table: tuple = ()
+
+    @property
+    def weight_bytes(self):
+        return 256
+
+    def overlap(self, tensor):
+        return 0
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        fn = "mcu_logistic_s8" if self.op == "LOGISTIC" else "mcu_lut_s8"
+        return ([c_array("int8_t", p + "table", self.table, per_line=16)],
+                [f"{fn}({p}table, {self.size}, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"])
+
+
+@dataclass(frozen=True, eq=False)
+class HardSwish(Layer):
+    size: int = 0
+    params: tuple = ()
+
+    def overlap(self, tensor):
+        return 0
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        v = dict(self.params)
+        decls = [f"static const mcu_hard_swish_params {p}params = {{{v['input_zero_point']}, "
+                 f"{v['output_zero_point']}, {v['output_multiplier_exponent']}, "
+                 f"{v['output_multiplier_fixedpoint_int16']}, {v['reluish_multiplier_exponent']}, "
+                 f"{v['reluish_multiplier_fixedpoint_int16']}}};"]
+        return decls, [f"mcu_hard_swish_s8(&{p}params, {self.size}, {ctx.ptr(self.inputs[0])}, "
+                       f"{ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
+class Quantize(Layer):
+    """QUANTIZE (int8 -> int8 or float32 -> int8) and DEQUANTIZE (int8 -> float32)."""
+    kind: str = "requantize"  # requantize | from_float | to_float
+    size: int = 0
+    input_zero_point: int = 0
+    output_zero_point: int = 0
+    multiplier: int = 0
+    shift: int = 0
+    scale: float = 0.0
+    zero_point: int = 0
+
+    def overlap(self, tensor):
+        return None if self.kind == "to_float" else 0
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        src, dst = ctx.ptr(self.inputs[0]), ctx.ptr(self.outputs[0])
+        if self.kind == "requantize":
+            decls = [f"static const mcu_quant {p}quant = {{{self.multiplier}, {self.shift}}};"]
+            return decls, [f"mcu_requantize_s8({self.input_zero_point}, {self.output_zero_point}, &{p}quant, "
+                           f"{self.size}, {src}, {dst});"]
+        if self.kind == "from_float":
+            return [], [f"mcu_quantize_f32_s8({q.c_float(self.scale)}, {self.zero_point}, {self.size}, "
+                        f"(const float *){src}, {dst});"]
+        return [], [f"mcu_dequantize_s8_f32({q.c_float(self.scale)}, {self.zero_point}, {self.size}, "
+                    f"{src}, (float *){dst});"]

@@ -1,0 +1,185 @@
+"""Static memory plan: every activation tensor and scratch buffer gets a fixed arena offset.
+
+Tensors joined by RESHAPE-like layers share one buffer.  A buffer lives from the layer that writes it
+to the last layer that reads it (graph inputs from the start, graph outputs to the end).  Two buffers
+whose lifetimes intersect must not overlap, except an input that dies at a layer and that layer's
+output: the output may overlap it when ``input offset - output offset >= layer.overlap(input)``
+(elementwise layers in place, convolutions and pools with the output trailing the input by the
+rows they still need).  Buffers are placed largest first, each where it satisfies every constraint and
+grows the arena least (offsets may go below the first buffer; the plan is shifted to start at 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mcunets.engine.ops import Layer, Reshape
+from mcunets.engine.reader import GraphInfo
+
+ALIGN = 4
+
+
+def _align_up(x: int) -> int:
+    return (x + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _align_down(x: int) -> int:
+    return x // ALIGN * ALIGN
+
+
+@dataclass
+class Buffer:
+    id: int
+    size: int
+    first: int  # first layer index using it (-1: before the first layer)
+    last: int   # last layer index using it
+    tensors: list = field(default_factory=list)
+    scratch_of: int = -1
+    offset: int = -1
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    arena_bytes: int
+    tensor_offsets: dict  # tensor id -> arena offset
+    scratch_offsets: dict  # layer index -> arena offset
+    buffers: tuple
+
+    def offset(self, tensor: int) -> int:
+        return self.tensor_offsets[tensor]
+
+
+def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
+    n_layers = len(layers)
+    parent: dict[int, int] = {}
+
+    def find(t):
+        while parent.get(t, t) != t:
+            t = parent[t]
+        return t
+
+    for layer in layers:
+        if isinstance(layer, Reshape):
+            parent[find(layer.outputs[0])] = find(layer.inputs[0])
+
+    activations: set[int] = set(graph.inputs) | set(graph.outputs)
+    for layer in layers:
+        activations.update(layer.inputs)
+        activations.update(layer.outputs)
+    activations = {t for t in activations if not graph.tensors[t].is_const}
+
+    groups: dict[int, Buffer] = {}
+    for t in sorted(activations):
+        root = find(t)
+        buf = groups.get(root)
+        if buf is None:
+            buf = groups[root] = Buffer(id=len(groups), size=0, first=n_layers, last=-1)
+        buf.tensors.append(t)
+        buf.size = max(buf.size, graph.tensors[t].nbytes)
+    for k, layer in enumerate(layers):
+        for t in layer.outputs:
+            b = groups[find(t)]
+            b.first = min(b.first, k)
+            b.last = max(b.last, k)
+        for t in layer.inputs:
+            b = groups[find(t)]
+            b.first = min(b.first, k)
+            b.last = max(b.last, k)
+    for t in graph.inputs:
+        if t in activations:
+            groups[find(t)].first = -1
+    for t in graph.outputs:
+        if t in activations:
+            groups[find(t)].last = n_layers
+    buffers = list(groups.values())
+    for b in buffers:
+        if b.first > b.last:  # unused tensor
+            b.first = b.last = -1
+
+    # Overlap permissions: (input buffer, output buffer) -> minimum input_offset - output_offset.
+    pairs: dict[tuple[int, int], int] = {}
+    for k, layer in enumerate(layers):
+        if isinstance(layer, Reshape):
+            continue
+        for t_in in set(layer.inputs):
+            bi = groups[find(t_in)]
+            if bi.last != k:
+                continue
+            d = layer.overlap(t_in)
+            if d is None:
+                continue
+            for t_out in layer.outputs:
+                bo = groups[find(t_out)]
+                if bo is bi or bo.first != k:
+                    continue
+                key = (bi.id, bo.id)
+                pairs[key] = max(pairs.get(key, d), d)
+        # A layer with several outputs: an output may not overlap an input used by a later output.
+        if len(layer.outputs) > 1:
+            for t_in in set(layer.inputs):
+                bi = groups[find(t_in)]
+                for t_out in layer.outputs:
+                    pairs.pop((bi.id, groups[find(t_out)].id), None)
+
+    for k, layer in enumerate(layers):
+        if layer.scratch_bytes > 0:
+            buffers.append(Buffer(id=len(buffers), size=layer.scratch_bytes, first=k, last=k, scratch_of=k))
+
+    def live_together(a: Buffer, b: Buffer) -> bool:
+        return a.first <= b.last and b.first <= a.last
+
+    placed: list[Buffer] = []
+    lo = hi = 0  # current extent of the placed buffers (offsets may go negative until the end)
+    order = sorted(buffers, key=lambda b: (-b.size, b.first, b.id))
+    for buf in order:
+        if buf.size == 0 or buf.first < 0 and buf.last < 0:
+            buf.offset = 0
+            continue
+        conflicts = [p for p in placed if live_together(p, buf)]
+        candidates = {0}
+        for p in conflicts:
+            candidates.add(_align_up(p.offset + p.size))
+            candidates.add(_align_down(p.offset - buf.size))
+            d = pairs.get((p.id, buf.id))
+            if d is not None:  # buf is the output of p
+                candidates.add(_align_down(p.offset - d))
+            d = pairs.get((buf.id, p.id))
+            if d is not None:  # buf is the input of p
+                candidates.add(_align_up(p.offset + d))
+
+        def ok(off: int) -> bool:
+            for p in conflicts:
+                if off + buf.size <= p.offset or p.offset + p.size <= off:
+                    continue
+                d = pairs.get((p.id, buf.id))
+                if d is not None and p.offset - off >= d:
+                    continue
+                d = pairs.get((buf.id, p.id))
+                if d is not None and off - p.offset >= d:
+                    continue
+                return False
+            return True
+
+        def cost(off: int):
+            span = max(hi, off + buf.size) - min(lo, off)
+            return (span, abs(off), off)
+
+        if not placed:
+            buf.offset = 0
+        else:
+            buf.offset = min((off for off in candidates if ok(off)), key=cost)
+        lo, hi = min(lo, buf.offset), max(hi, buf.offset + buf.size)
+        placed.append(buf)
+
+    placed_ids = {b.id for b in placed}
+    base = min((b.offset for b in placed), default=0)
+    for b in buffers:
+        b.offset = b.offset - base if b.id in placed_ids else 0
+
+    arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
+    tensor_offsets = {}
+    for root, b in groups.items():
+        for t in b.tensors:
+            tensor_offsets[t] = b.offset
+    scratch = {b.scratch_of: b.offset for b in buffers if b.scratch_of >= 0}
+    return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers))

@@ -1,0 +1,184 @@
+"""Quantization math of the mcunets engine, computed the way TensorFlow Lite computes it.
+
+This is the one place that turns real scales into the integers the C kernels use
+(firmware/engine/mcu_quant.h is its C counterpart): ``quantize_multiplier`` is TFLite's
+QuantizeMultiplier, the per-op functions reproduce the float/double precision choices of each TFLite
+kernel's Prepare step, and the table builders reproduce TFLite's int8 lookup tables (LOGISTIC, SOFTMAX)
+with single-precision arithmetic and the C library's ``expf``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import math
+from typing import Sequence
+
+import numpy as np
+
+f32 = np.float32
+
+
+def round_half_away(x: float) -> int:
+    """TfLiteRound / std::round: to nearest, ties away from zero."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """(multiplier, shift) with real == multiplier * 2**(shift - 31), as TFLite's QuantizeMultiplier."""
+    real = float(real)
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    q_fixed = round_half_away(q * (1 << 31))
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        shift, q_fixed = 0, 0
+    if shift > 30:
+        shift, q_fixed = 30, (1 << 31) - 1
+    return int(q_fixed), int(shift)
+
+
+def conv_multipliers(input_scale: float, filter_scales: Sequence[float], output_scale: float,
+                     channels: int) -> tuple[list[int], list[int]]:
+    """Per-channel multipliers of CONV_2D / DEPTHWISE_CONV_2D (double precision from float scales)."""
+    scales = list(filter_scales)
+    if len(scales) == 1:
+        scales = scales * channels
+    mults, shifts = [], []
+    for s in scales:
+        real = float(f32(input_scale)) * float(f32(s)) / float(f32(output_scale))
+        m, sh = quantize_multiplier(real)
+        mults.append(m)
+        shifts.append(sh)
+    return mults, shifts
+
+
+def fc_multiplier(input_scale: float, filter_scale: float, output_scale: float) -> tuple[int, int]:
+    """FULLY_CONNECTED's per-tensor multiplier: the scale product is taken in single precision."""
+    product = float(f32(input_scale) * f32(filter_scale))
+    return quantize_multiplier(product / float(f32(output_scale)))
+
+
+def ratio_multiplier(numerator: float, denominator: float) -> tuple[int, int]:
+    """A double-precision ratio of two float scales (MEAN, QUANTIZE requantization)."""
+    return quantize_multiplier(float(f32(numerator)) / float(f32(denominator)))
+
+
+def mul_multiplier(s1: float, s2: float, s_out: float) -> tuple[int, int]:
+    return quantize_multiplier(float(f32(s1)) * float(f32(s2)) / float(f32(s_out)))
+
+
+def add_params(s1: float, s2: float, s_out: float) -> dict:
+    """ADD's int8 rescaling: left shift 20, inputs to twice the larger input scale, then to output."""
+    left_shift = 20
+    twice_max = float(f32(2) * max(f32(s1), f32(s2)))
+    m1 = quantize_multiplier(float(f32(s1)) / twice_max)
+    m2 = quantize_multiplier(float(f32(s2)) / twice_max)
+    mo = quantize_multiplier(twice_max / float(f32(1 << left_shift) * f32(s_out)))
+    return {"left_shift": left_shift, "input1": m1, "input2": m2, "output": mo}
+
+
+def quantize_value(real: float, scale: float, zero_point: int) -> int:
+    """zero_point + round(real / scale), with the division in single precision."""
+    return int(zero_point) + round_half_away(float(f32(real) / f32(scale)))
+
+
+_ACTIVATIONS = {0: None, 1: (0.0, None), 2: (-1.0, 1.0), 3: (0.0, 6.0)}  # NONE, RELU, RELU_N1_TO_1, RELU6
+
+
+def activation_range(activation: int, scale: float, zero_point: int) -> tuple[int, int]:
+    """Fused-activation clamp range of an int8 output (CalculateActivationRangeQuantized)."""
+    lo, hi = -128, 127
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"fused activation {activation}")
+    rng = _ACTIVATIONS[activation]
+    if rng is None:
+        return lo, hi
+    a, b = rng
+    lo = max(lo, quantize_value(a, scale, zero_point))
+    if b is not None:
+        hi = min(hi, quantize_value(b, scale, zero_point))
+    return lo, hi
+
+
+_libm = None
+
+
+def expf(x) -> np.float32:
+    """Single-precision exp from the C library (what TFLite's std::exp(float) calls)."""
+    global _libm
+    if _libm is None:
+        name = ctypes.util.find_library("m") or "libm.so.6"
+        try:
+            lib = ctypes.CDLL(name)
+            lib.expf.restype = ctypes.c_float
+            lib.expf.argtypes = [ctypes.c_float]
+            _libm = lib.expf
+        except OSError:  # pragma: no cover - no C math library: numpy's float32 exp
+            _libm = lambda v: np.exp(f32(v))
+    return f32(_libm(f32(x)))
+
+
+def logistic_table(input_scale: float, input_zero_point: int, output_scale: float,
+                   output_zero_point: int) -> list[int]:
+    """TFLite's int8 LOGISTIC table, indexed by the input byte as uint8."""
+    table = [0] * 256
+    inverse_scale = f32(1) / f32(output_scale)
+    for val in range(-128, 128):
+        dequantized = f32(input_scale) * f32(val - input_zero_point)
+        transformed = f32(1) / (f32(1) + expf(-dequantized))
+        rescaled = round_half_away(float(transformed * inverse_scale))
+        quantized = int(f32(rescaled) + f32(output_zero_point))
+        table[val & 0xFF] = max(-128, min(127, quantized))
+    return table
+
+
+def softmax_table(input_scale: float, beta: float) -> list[np.float32]:
+    """TFLite's softmax table: table[255 - d] = expf(-input_scale * beta * d) in single precision."""
+    scale = -f32(input_scale) * f32(beta)
+    table = [f32(0)] * 256
+    for val in range(256):
+        table[255 - val] = expf(scale * f32(val))
+    return table
+
+
+def _downscale_to_int16(multiplier: int) -> int:
+    rounding = 1 << 15
+    if multiplier >= (1 << 31) - 1 - rounding:
+        return 32767
+    return (multiplier + rounding) >> 16
+
+
+def hard_swish_params(input_scale: float, input_zero_point: int, output_scale: float,
+                      output_zero_point: int) -> dict:
+    """HARD_SWISH's 16-bit fixed-point multipliers, from single-precision scale ratios."""
+    hires_input_scale = f32(1.0 / 128.0) * f32(input_scale)
+    reluish_scale = f32(3.0) / f32(32768.0)
+    out_mult, out_exp = quantize_multiplier(float(hires_input_scale / f32(output_scale)))
+    rel_mult, rel_exp = quantize_multiplier(float(hires_input_scale / reluish_scale))
+    return {
+        "input_zero_point": int(input_zero_point),
+        "output_zero_point": int(output_zero_point),
+        "output_multiplier_exponent": out_exp,
+        "output_multiplier_fixedpoint_int16": _downscale_to_int16(out_mult),
+        "reluish_multiplier_exponent": rel_exp,
+        "reluish_multiplier_fixedpoint_int16": _downscale_to_int16(rel_mult),
+    }
+
+
+def c_float(x) -> str:
+    """A C literal that parses to exactly this single-precision value."""
+    v = f32(x)
+    if not np.isfinite(v):
+        raise ValueError(f"non-finite float {v}")
+    return f"{float(v).hex()}f" if v != 0 else "0.0f"
+
+
+def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """MEAN's requantization with 1/count folded into the input/output multiplier (integer only)."""
+    m, s = ratio_multiplier(input_scale, output_scale)
+    shift = min(count.bit_length() - 1, 32, 31 + s)
+    return int((m << shift) // count), s - shift

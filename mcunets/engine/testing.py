@@ -1,0 +1,450 @@
+"""Differential testing of the engine against TFLite's reference kernels.
+
+``make_case(op, rng)`` builds a randomized single-op model with the TFLite converter (random shapes,
+strides, paddings, dilations, activations, and representative data of random range and offset so
+that scales and zero points vary) plus random int8 inputs.  ``check_cases`` generates C for a batch of
+cases, compiles them into one shared library, runs each input through the engine and through
+``tf.lite.Interpreter`` with BUILTIN_REF, and compares the output bytes exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+import mcunets  # noqa: F401  (selects tf-keras before TensorFlow loads)
+
+
+@dataclass
+class Case:
+    name: str
+    model: bytes
+    inputs: list  # list of input lists (one list of arrays per run)
+    params: dict = field(default_factory=dict)
+
+
+def _rep_scale(rng) -> tuple[float, float]:
+    """A random (offset, spread) for representative data, so quantization parameters vary widely."""
+    spread = float(10 ** rng.uniform(-1.5, 1.5))
+    offset = float(rng.uniform(-1, 1) * spread * rng.choice([0, 0.5, 1.0]))
+    return offset, spread
+
+
+def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples: int = 6) -> bytes:
+    """Convert a tf.function to a fully-int8 TFLite model (int8 or float I/O)."""
+    import tensorflow as tf
+
+    sig = [tf.TensorSpec(shape, tf.float32) for shape in specs]
+    concrete = tf.function(fn, input_signature=sig).get_concrete_function()
+    stats = [_rep_scale(rng) for _ in specs]
+
+    def rep():
+        for _ in range(samples):
+            yield [(off + spread * rng.standard_normal(shape)).astype(np.float32)
+                   for shape, (off, spread) in zip(specs, stats)]
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if not float_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def _act(rng):
+    import tensorflow as tf
+
+    return rng.choice(["none", "relu", "relu6"]), {"none": lambda v: v, "relu": tf.nn.relu,
+                                                   "relu6": tf.nn.relu6}
+
+
+def _weights(rng, shape):
+    return (rng.standard_normal(shape) * 10 ** rng.uniform(-1, 0.5)).astype(np.float32)
+
+
+# ---- case builders: each returns (fn, input shapes, params, float_io) -----------------------------
+
+
+def _conv(rng):
+    import tensorflow as tf
+
+    k = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    dilated = rng.random() < 0.25
+    stride = (1, 1) if dilated else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    dil = (int(rng.integers(1, 4)), int(rng.integers(1, 4))) if dilated else (1, 1)
+    groups = int(rng.choice([1, 1, 1, 2, 3]))
+    cin = groups * int(rng.integers(1, 6))
+    cout = groups * int(rng.integers(1, 6))
+    pad = str(rng.choice(["SAME", "VALID"]))
+    eff = ((k[0] - 1) * dil[0] + 1, (k[1] - 1) * dil[1] + 1)
+    h = int(rng.integers(eff[0], eff[0] + 10))
+    w = int(rng.integers(eff[1], eff[1] + 10))
+    n = int(rng.choice([1, 1, 1, 2]))
+    filt = tf.constant(_weights(rng, (k[0], k[1], cin // groups, cout)))
+    bias = tf.constant(_weights(rng, (cout,)))
+    use_bias = rng.random() < 0.8
+    act, acts = _act(rng)
+
+    def fn(x):
+        y = tf.nn.conv2d(x, filt, strides=[1, *stride, 1], padding=pad, dilations=[1, *dil, 1])
+        if use_bias:
+            y = y + bias
+        return acts[act](y)
+
+    return fn, [(n, h, w, cin)], dict(k=k, stride=stride, dil=dil, groups=groups, pad=pad, act=act), False
+
+
+def _dwconv(rng):
+    import tensorflow as tf
+
+    k = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    dilated = rng.random() < 0.25
+    s = int(rng.integers(1, 4))
+    stride = (1, 1) if dilated else (s, s)
+    d = int(rng.integers(1, 4))
+    dil = (d, d) if dilated else (1, 1)
+    cin = int(rng.integers(1, 9))
+    mult = int(rng.choice([1, 1, 1, 2, 3]))
+    pad = str(rng.choice(["SAME", "VALID"]))
+    eff = ((k[0] - 1) * dil[0] + 1, (k[1] - 1) * dil[1] + 1)
+    h = int(rng.integers(eff[0], eff[0] + 10))
+    w = int(rng.integers(eff[1], eff[1] + 10))
+    n = int(rng.choice([1, 1, 1, 2]))
+    filt = tf.constant(_weights(rng, (k[0], k[1], cin, mult)))
+    bias = tf.constant(_weights(rng, (cin * mult,)))
+    act, acts = _act(rng)
+
+    def fn(x):
+        y = tf.nn.depthwise_conv2d(x, filt, strides=[1, *stride, 1], padding=pad, dilations=dil)
+        return acts[act](y + bias)
+
+    return fn, [(n, h, w, cin)], dict(k=k, stride=stride, dil=dil, mult=mult, pad=pad, act=act), False
+
+
+def _fc(rng):
+    import tensorflow as tf
+
+    n = int(rng.choice([1, 1, 2, 3]))
+    din, dout = int(rng.integers(1, 64)), int(rng.integers(1, 32))
+    wt = tf.constant(_weights(rng, (din, dout)))
+    bias = tf.constant(_weights(rng, (dout,)))
+    use_bias = rng.random() < 0.8
+    act, acts = _act(rng)
+
+    def fn(x):
+        y = tf.matmul(x, wt)
+        if use_bias:
+            y = y + bias
+        return acts[act](y)
+
+    return fn, [(n, din)], dict(n=n, din=din, dout=dout, act=act), False
+
+
+def _pool(kind):
+    def build(rng):
+        import tensorflow as tf
+
+        k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        pad = str(rng.choice(["SAME", "VALID"]))
+        h, w = int(rng.integers(k[0], k[0] + 9)), int(rng.integers(k[1], k[1] + 9))
+        c = int(rng.integers(1, 9))
+        n = int(rng.choice([1, 1, 2]))
+        relu = rng.random() < 0.3
+        op = tf.nn.avg_pool2d if kind == "avg" else tf.nn.max_pool2d
+
+        def fn(x):
+            y = op(x, ksize=k, strides=stride, padding=pad)
+            return tf.nn.relu(y) if relu else y
+
+        return fn, [(n, h, w, c)], dict(k=k, stride=stride, pad=pad, relu=relu), False
+
+    return build
+
+
+def _mean(rng):
+    import tensorflow as tf
+
+    shape = (int(rng.choice([1, 1, 2])), int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+    axes = [[1, 2], [1, 2], [2, 1], [1], [2], [3], [2, 3], [-3, -2]][int(rng.integers(0, 8))]
+    keep = bool(rng.random() < 0.5)
+
+    def fn(x):
+        return tf.reduce_mean(x, axis=axes, keepdims=keep)
+
+    return fn, [shape], dict(axes=axes, keep=keep), False
+
+
+def _binary(kind):
+    def build(rng):
+        import tensorflow as tf
+
+        shape = (int(rng.choice([1, 1, 2])), int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 9)))
+        mode = str(rng.choice(["same", "same", "bcast_c", "bcast_hw", "const"]))
+        if mode == "bcast_c":
+            other = (1, 1, 1, shape[3])
+        elif mode == "bcast_hw":
+            other = (shape[0], shape[1], shape[2], 1)
+        else:
+            other = shape
+        swap = rng.random() < 0.5
+        const = tf.constant(_weights(rng, shape))
+        relu = rng.random() < 0.3
+
+        def fn(*xs):
+            a = xs[0]
+            b = const if mode == "const" else xs[1]
+            if swap:
+                a, b = b, a
+            y = a + b if kind == "add" else a * b
+            return tf.nn.relu(y) if relu else y
+
+        specs = [shape] if mode == "const" else [shape, other]
+        return fn, specs, dict(mode=mode, swap=swap, relu=relu), False
+
+    return build
+
+
+def _concat(rng):
+    import tensorflow as tf
+
+    rank = int(rng.choice([2, 4, 4]))
+    base = [int(rng.integers(1, 6)) for _ in range(rank)]
+    axis = int(rng.integers(0, rank)) if rng.random() < 0.4 else rank - 1
+    k = int(rng.integers(2, 5))
+    shapes = []
+    for _ in range(k):
+        s = list(base)
+        s[axis] = int(rng.integers(1, 6))
+        shapes.append(tuple(s))
+
+    def fn(*xs):
+        return tf.concat(list(xs), axis=axis)
+
+    return fn, shapes, dict(axis=axis, k=k), False
+
+
+def _reshape(rng):
+    import tensorflow as tf
+
+    shape = (1, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 9)))
+    total = int(np.prod(shape))
+    target = [1, total] if rng.random() < 0.5 else [total]
+
+    def fn(x):
+        return tf.reshape(x, target)
+
+    return fn, [shape], dict(target=target), False
+
+
+def _transpose(rng):
+    import tensorflow as tf
+
+    rank = int(rng.integers(2, 6))
+    shape = tuple(int(rng.integers(1, 6)) for _ in range(rank))
+    perm = [int(p) for p in rng.permutation(rank)]
+
+    def fn(x):
+        return tf.transpose(x, perm)
+
+    return fn, [shape], dict(perm=perm), False
+
+
+def _softmax(rng):
+    import tensorflow as tf
+
+    shape = (int(rng.integers(1, 4)), int(rng.integers(1, 40))) if rng.random() < 0.6 else \
+        (1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(1, 20)))
+    beta = float(rng.choice([1.0, 1.0, 0.5, 2.0]))
+
+    def fn(x):
+        return tf.nn.softmax(x * beta if beta != 1.0 else x)
+
+    return fn, [shape], dict(beta=beta), False
+
+
+def _unary(kind):
+    def build(rng):
+        import tensorflow as tf
+
+        shape = (1, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+
+        def fn(x):
+            if kind == "logistic":
+                return tf.sigmoid(x)
+            return x * tf.nn.relu6(x + 3.0) / 6.0
+
+        return fn, [shape], {}, False
+
+    return build
+
+
+def _pad(rng):
+    import tensorflow as tf
+
+    rank = int(rng.choice([2, 3, 4, 4]))
+    shape = tuple(int(rng.integers(1, 6)) for _ in range(rank))
+    pads = [[int(rng.integers(0, 3)), int(rng.integers(0, 3))] for _ in range(rank)]
+
+    def fn(x):
+        return tf.pad(x, pads)
+
+    return fn, [shape], dict(pads=pads), False
+
+
+def _split(kind):
+    def build(rng):
+        import tensorflow as tf
+
+        shape = [1, int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(2, 9))]
+        axis = int(rng.integers(1, 4))
+        if kind == "split":
+            divisors = [d for d in range(2, shape[axis] + 1) if shape[axis] % d == 0] or [1]
+            parts = int(rng.choice(divisors))
+            if parts == 1:
+                shape[axis] *= 2
+                parts = 2
+            sizes = parts
+        else:
+            if shape[axis] < 2:
+                shape[axis] = 3
+            cut = sorted(rng.choice(np.arange(1, shape[axis]), size=min(2, shape[axis] - 1), replace=False))
+            bounds = [0, *[int(c) for c in cut], shape[axis]]
+            sizes = [bounds[i + 1] - bounds[i] for i in range(len(bounds) - 1)]
+
+        def fn(x):
+            return tuple(tf.split(x, sizes, axis=axis))
+
+        return fn, [tuple(shape)], dict(axis=axis, sizes=sizes), False
+
+    return build
+
+
+def _strided_slice(rng):
+    import tensorflow as tf
+
+    shape = (1, int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.integers(2, 9)))
+    sl = [slice(None)]
+    for d in shape[1:]:
+        s = int(rng.choice([1, 1, 2, 3, -1]))
+        a = int(rng.integers(-d, d))
+        b = int(rng.integers(-d, d + 1))
+        if s > 0 and (a % d) >= (b % (d + 1) if b >= 0 else b + d):
+            a, b = None, None
+        if s < 0:
+            a, b = None, None
+        sl.append(slice(a, b, s))
+    if rng.random() < 0.2:
+        sl[2] = int(rng.integers(0, shape[2]))  # shrink an axis
+
+    def fn(x):
+        return x[tuple(sl)]
+
+    return fn, [shape], dict(slices=str(sl)), False
+
+
+def _float_io(rng):
+    import tensorflow as tf
+
+    shape = (1, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 9)))
+
+    def fn(x):
+        return tf.nn.relu(x) if rng.random() < 0.5 else x * 0.5 + 0.25
+
+    return fn, [shape], {}, True
+
+
+def _requantize(rng):
+    import tensorflow as tf
+
+    shape = (1, int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+
+    def fn(a, b):
+        # concatenating tensors with different ranges makes the converter insert int8 QUANTIZE ops
+        return tf.concat([a, b * 3.0], axis=3)
+
+    return fn, [shape, shape], {}, False
+
+
+BUILDERS: dict[str, Callable] = {
+    "CONV_2D": _conv,
+    "DEPTHWISE_CONV_2D": _dwconv,
+    "FULLY_CONNECTED": _fc,
+    "AVERAGE_POOL_2D": _pool("avg"),
+    "MAX_POOL_2D": _pool("max"),
+    "MEAN": _mean,
+    "ADD": _binary("add"),
+    "MUL": _binary("mul"),
+    "CONCATENATION": _concat,
+    "RESHAPE": _reshape,
+    "TRANSPOSE": _transpose,
+    "SOFTMAX": _softmax,
+    "LOGISTIC": _unary("logistic"),
+    "HARD_SWISH": _unary("hard_swish"),
+    "PAD": _pad,
+    "SPLIT": _split("split"),
+    "SPLIT_V": _split("split_v"),
+    "STRIDED_SLICE": _strided_slice,
+    "QUANTIZE": _requantize,
+    "DEQUANTIZE": _float_io,
+}
+
+
+def random_input(rng, dtype: str, shape) -> np.ndarray:
+    if dtype == "float32":
+        return (rng.standard_normal(shape) * 10 ** rng.uniform(-1, 1)).astype(np.float32)
+    return rng.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
+
+
+def make_case(op: str, rng, runs: int = 3) -> Case:
+    from mcunets.engine.reader import read_model
+
+    fn, specs, params, float_io = BUILDERS[op](rng)
+    model = convert(fn, specs, rng, float_io=float_io)
+    g = read_model(model)
+    inputs = []
+    for _ in range(runs):
+        inputs.append([random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs])
+    return Case(f"{op}:{params}", model, inputs, params)
+
+
+def reference(model: bytes, inputs) -> list[np.ndarray]:
+    from mcunets.tflm import run_reference
+
+    return run_reference(model, inputs)
+
+
+@dataclass
+class Result:
+    cases: int = 0
+    runs: int = 0
+    mismatches: list = field(default_factory=list)
+
+
+def check_cases(cases: Sequence[Case], *, ops_required: bool = True) -> Result:
+    """Engine vs BUILTIN_REF on every run of every case, compared byte for byte."""
+    from mcunets.engine import generate
+    from mcunets.engine.host import HostLibrary
+
+    models = [generate(c.model, f"case{i}", prefix=f"case{i}") for i, c in enumerate(cases)]
+    lib = HostLibrary(models)
+    res = Result()
+    try:
+        for i, c in enumerate(cases):
+            res.cases += 1
+            for inputs in c.inputs:
+                res.runs += 1
+                got = lib.run(f"case{i}", inputs)
+                want = reference(c.model, inputs)
+                same = len(got) == len(want) and all(
+                    g.dtype == w.dtype and g.shape == w.shape and g.tobytes() == w.tobytes()
+                    for g, w in zip(got, want))
+                if not same:
+                    res.mismatches.append((c.name, inputs, got, want))
+    finally:
+        lib.close()
+    return res
