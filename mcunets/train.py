@@ -184,17 +184,16 @@ def train(
     else:
         dataset = data_lib.load(data, val_data, resolution=resolution, channels=channels, seed=seed)
     seconds["data"] = time.perf_counter() - t
+    import tensorflow as tf  # noqa: F401  (after mcunets has selected tf-keras)
+
+    seed_everything(seed)
+    model = build_model(arch, alpha=alpha, resolution=resolution, channels=channels, classes=dataset.num_classes)
     if dataset.skipped:
         say(f"skipped {len(dataset.skipped)} unreadable image file(s), e.g. {dataset.skipped[0]}")
     say(
         f"data: {dataset.source}: {len(dataset.train)} train / {len(dataset.val)} val images, "
         f"{dataset.num_classes} classes, {resolution}×{resolution}×{channels}"
     )
-
-    import tensorflow as tf  # noqa: F401  (after mcunets has selected tf-keras)
-
-    seed_everything(seed)
-    model = build_model(arch, alpha=alpha, resolution=resolution, channels=channels, classes=dataset.num_classes)
     steps = steps_per_epoch or dataset.steps_per_epoch(batch_size)
     checkpoints = out / CHECKPOINTS
     checkpoints.mkdir(parents=True, exist_ok=True)
