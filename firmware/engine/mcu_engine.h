@@ -207,6 +207,14 @@ mcu_status mcu_logistic_s8(const int8_t *table, int32_t size, const int8_t *inpu
 mcu_status mcu_hard_swish_s8(const mcu_hard_swish_params *params, int32_t size, const int8_t *input,
                              int8_t *output);
 
+/* RELU / RELU6 / RELU_N1_TO_1: requantize to the output scale, then clamp to the activation range. */
+typedef struct {
+    int32_t input_zero_point, output_zero_point;
+    mcu_quant quant;
+    int32_t act_min, act_max;
+} mcu_relu_params;
+mcu_status mcu_relu_s8(const mcu_relu_params *params, int32_t size, const int8_t *input, int8_t *output);
+
 /* QUANTIZE int8 -> int8 (requantize), float -> int8; DEQUANTIZE int8 -> float. */
 mcu_status mcu_requantize_s8(int32_t input_zero_point, int32_t output_zero_point, const mcu_quant *quant,
                              int32_t size, const int8_t *input, int8_t *output);

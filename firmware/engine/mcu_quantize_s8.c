@@ -19,17 +19,11 @@ mcu_status mcu_quantize_f32_s8(float scale, int32_t zero_point, int32_t size, co
                                int8_t *output)
 {
     for (int32_t i = 0; i < size; ++i) {
-        const double q = round((double)input[i] / (double)scale);
-        int32_t y;
-        if (q >= 2147483647.0) {
-            y = INT32_MAX;
-        } else if (q <= -2147483648.0) {
-            y = INT32_MIN;
-        } else {
-            y = (int32_t)q;
-        }
-        y = y > INT32_MAX - zero_point ? INT32_MAX : y + zero_point;
-        output[i] = (int8_t)mcu_clamp_i32(y, MCU_INT8_MIN, MCU_INT8_MAX);
+        /* TFLite: static_cast<int32>(round(x / scale)) + zero_point, then clamp to int8 */
+        const double r = round((double)input[i] / (double)scale);
+        const double lo = (double)INT32_MIN, hi = (double)INT32_MAX;
+        const int64_t y = (int64_t)(r < lo ? lo : (r > hi ? hi : r)) + zero_point;
+        output[i] = (int8_t)(y < MCU_INT8_MIN ? MCU_INT8_MIN : (y > MCU_INT8_MAX ? MCU_INT8_MAX : y));
     }
     return MCU_OK;
 }

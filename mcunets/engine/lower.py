@@ -490,7 +490,20 @@ def _quantize(self: _Op) -> L.Layer:
                       input_zero_point=x.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s)
 
 
+def _relu(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    p = q.relu_params(self.op.op, x.scale, out.scale, out.zero_point)
+    return L.Relu(self.op.index, self.op.op, (x.index,), (out.index,), size=x.size, input_zero_point=x.zero_point,
+                  output_zero_point=out.zero_point, multiplier=p["multiplier"], shift=p["shift"],
+                  act=(p["act_min"], p["act_max"]))
+
+
 _LOWER = {
+    "RELU": _relu,
+    "RELU6": _relu,
+    "RELU_N1_TO_1": _relu,
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _dwconv,
     "FULLY_CONNECTED": _fc,

@@ -540,3 +540,22 @@ class Quantize(Layer):
                         f"(const float *){src}, {dst});"]
         return [], [f"mcu_dequantize_s8_f32({q.c_float(self.scale)}, {self.zero_point}, {self.size}, "
                     f"{src}, (float *){dst});"]
+
+
+@dataclass(frozen=True, eq=False)
+class Relu(Layer):
+    size: int = 0
+    input_zero_point: int = 0
+    output_zero_point: int = 0
+    multiplier: int = 0
+    shift: int = 0
+    act: tuple = (-128, 127)
+
+    def overlap(self, tensor):
+        return 0
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [f"static const mcu_relu_params {p}params = {{{self.input_zero_point}, {self.output_zero_point}, "
+                 f"{{{self.multiplier}, {self.shift}}}, {self.act[0]}, {self.act[1]}}};"]
+        return decls, [f"mcu_relu_s8(&{p}params, {self.size}, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]

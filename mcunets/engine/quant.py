@@ -182,3 +182,12 @@ def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tupl
     m, s = ratio_multiplier(input_scale, output_scale)
     shift = min(count.bit_length() - 1, 32, 31 + s)
     return int((m << shift) // count), s - shift
+
+
+def relu_params(kind: str, input_scale: float, output_scale: float, output_zero_point: int) -> dict:
+    """Standalone RELU / RELU6 / RELU_N1_TO_1: float scale ratio, clamp from roundf(limit / scale)."""
+    m, s = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
+    lo_real, hi_real = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}[kind]
+    lo = max(-128, quantize_value(lo_real, output_scale, output_zero_point))
+    hi = 127 if hi_real is None else min(127, quantize_value(hi_real, output_scale, output_zero_point))
+    return {"multiplier": m, "shift": s, "act_min": lo, "act_max": hi}

@@ -352,10 +352,16 @@ def _float_io(rng):
 
     shape = (1, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 9)))
 
-    def fn(x):
-        return tf.nn.relu(x) if rng.random() < 0.5 else x * 0.5 + 0.25
+    kind = str(rng.choice(["relu", "relu6", "pool"]))
 
-    return fn, [shape], {}, True
+    def fn(x):
+        if kind == "relu":
+            return tf.nn.relu(x)
+        if kind == "relu6":
+            return tf.nn.relu6(x)
+        return tf.nn.avg_pool2d(x, 2, 1, "SAME")
+
+    return fn, [shape], {"kind": kind}, True
 
 
 def _requantize(rng):
@@ -363,11 +369,26 @@ def _requantize(rng):
 
     shape = (1, int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 6)))
 
-    def fn(a, b):
-        # concatenating tensors with different ranges makes the converter insert int8 QUANTIZE ops
-        return tf.concat([a, b * 3.0], axis=3)
+    def fn(a):
+        # LOGISTIC's output scale is fixed at 1/256, so concatenating it with its own input makes the
+        # converter requantize one side with an int8 -> int8 QUANTIZE
+        return tf.concat([tf.sigmoid(a), a], axis=3)
 
-    return fn, [shape, shape], {}, False
+    return fn, [shape], {}, False
+
+
+def _relu_case(rng):
+    import tensorflow as tf
+
+    shape = (1, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 9)))
+    kind = str(rng.choice(["relu", "relu6"]))
+
+    def fn(a, b):
+        # a ReLU after a concatenation cannot be fused, so it stays a standalone op
+        y = tf.concat([a, b], axis=3)
+        return tf.nn.relu(y) if kind == "relu" else tf.nn.relu6(y)
+
+    return fn, [shape, shape], {"kind": kind}, False
 
 
 BUILDERS: dict[str, Callable] = {
@@ -391,6 +412,7 @@ BUILDERS: dict[str, Callable] = {
     "STRIDED_SLICE": _strided_slice,
     "QUANTIZE": _requantize,
     "DEQUANTIZE": _float_io,
+    "RELU": _relu_case,
 }
 
 
