@@ -103,13 +103,13 @@ def _schema_layer_info(model: bytes) -> list[LayerInfo]:
 # ---- the profile ------------------------------------------------------------------------------------
 
 
-def count_ms(count: float, report: Report) -> float | None:
+def count_ms(count: float, counter: str, cpu_hz: int) -> float | None:
     """A count in milliseconds: ns directly, cycles and instructions at the board clock (for
     instructions that assumes one instruction per cycle); None when the clock is unknown."""
-    if report.counter == "ns":
+    if counter == "ns":
         return count / 1e6
-    if report.counter in ("cycles", "instructions") and report.cpu_hz > 0:
-        return count / report.cpu_hz * 1e3
+    if counter in ("cycles", "instructions") and cpu_hz > 0:
+        return count / cpu_hz * 1e3
     return None
 
 
@@ -139,7 +139,7 @@ def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
             "macs": macs, "count": rec.count,
             "percent": 100.0 * rec.count / layer_total if layer_total else 0.0,
             "count_per_mac": rec.count / macs if macs else None,
-            "ms": count_ms(rec.count, report),
+            "ms": count_ms(rec.count, report.counter, report.cpu_hz),
         })
     total_macs = sum(l.macs for l in layers) if layers is not None else None
     return {
@@ -150,7 +150,7 @@ def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
             "layers_count": layer_total, "macs": total_macs,
             "min": report.min, "median": report.median, "max": report.max, "runs": list(report.runs),
             "count_per_mac": report.median / total_macs if total_macs else None,
-            "median_ms": count_ms(report.median, report),
+            "median_ms": count_ms(report.median, report.counter, report.cpu_hz),
         },
         "memory": {"arena_used": report.arena_used, "arena_size": report.arena_size,
                    "model_bytes": report.model_bytes, **({"firmware": firmware} if firmware else {})},
@@ -174,7 +174,7 @@ def format_profile(p: dict) -> str:
     t = p["total"]
     rows.append(["", "total", "", _num(t["macs"]), f"{t['layers_count']:,}", "100.0%" if rows else "-",
                  _num(t["macs"] and t["layers_count"] / t["macs"], "{:.2f}"),
-                 _num(count_ms(t["layers_count"], _Clock(p)), "{:.3f}")])
+                 _num(count_ms(t["layers_count"], p["counter"], p["cpu_hz"]), "{:.3f}")])
     clock = f"{p['cpu_hz'] / 1e6:g} MHz" if p["cpu_hz"] else "no clock"
     lines = [
         f"{p['model']} on {p['board']} ({p['runtime']} runtime), counter: {unit}, {clock}",
@@ -193,11 +193,6 @@ def format_profile(p: dict) -> str:
     lines.append(mem)
     lines += [f"note: {n}" for n in p["notes"]]
     return "\n".join(lines)
-
-
-class _Clock:
-    def __init__(self, p: dict):
-        self.counter, self.cpu_hz = p["counter"], p["cpu_hz"]
 
 
 def write_chart(p: dict, path: Path) -> Path:

@@ -113,6 +113,18 @@ def test_cli_profile_from_a_log_writes_json_and_chart(tmp_path):
     assert "DEPTHWISE_CONV_2D" in res.output
 
 
+@pytest.mark.slow
+def test_cli_profile_on_the_host_board(tmp_path):
+    res = CliRunner().invoke(cli, ["profile", "--board", "host", "--model", str(TINY), "--runs", "3",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "profile.json").read_text())
+    report = parse_report((tmp_path / "report.log").read_text())
+    assert data["counter"] == "ns" and len(data["total"]["runs"]) == 3
+    assert [r["op"] for r in data["layers"]] == [l.op for l in prof.layer_info(TINY.read_bytes())]
+    assert [r["count"] for r in data["layers"]] == [l.count for l in report.layers]
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["--log", str(DATA / "report_truncated.log")], 1, "incomplete report"),
     (["--log", str(DATA / "report_garbage_field.log")], 1, "malformed field"),

@@ -132,6 +132,13 @@ def test_a_firmware_that_hangs_times_out(tmp_path):
     assert "@mcu memory" in str(info.value)  # the last line it printed
 
 
+@needs_arm
+def test_a_hard_fault_is_reported_and_ends_emulation(tmp_path):
+    fw = targets.build(fake_sources("FAKE_FAULT"), "qemu-m4", tmp_path, runs=1, warmup=0)
+    with pytest.raises(McunetsError, match="qemu-m4: the firmware failed: @mcu error msg=hard_fault"):
+        targets.run(fw, timeout=30)
+
+
 def test_a_compile_error_is_one_line(tmp_path):
     with pytest.raises(McunetsError, match="building for host failed: .*error") as info:
         targets.build(fake_sources("FAKE_SPIN=)"), "host", tmp_path)

@@ -25,6 +25,9 @@ int8_t *mcunets_output(int i) { return i == 0 ? out : 0; }
 int mcunets_invoke(void)
 {
     mcunets_layer_begin(0);
+#if defined(__arm__) && defined(FAKE_FAULT)
+    __asm__ volatile("udf #0"); /* an undefined instruction: UsageFault, escalated to HardFault */
+#endif
 #if defined(__arm__) && FAKE_SPIN > 0
     {
         register uint32_t n __asm__("r0") = FAKE_SPIN;
