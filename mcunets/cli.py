@@ -156,6 +156,9 @@ def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, ti
     from mcunets import targets
     from mcunets.tflm import run_reference
 
+    from mcunets.boards import load_board
+
+    load_board(board)  # an unknown or malformed board is a one-line error
     model = Path(model_path).read_bytes()
     specs_in, specs_out = targets.io_specs(model)
     inputs = targets.make_samples(model, samples, seed, data_dir)

@@ -254,3 +254,19 @@ def test_compare_outputs_is_byte_exact():
     assert targets.compare_outputs(exp, [[bytes(np.array([1, -128, 127], np.int8))]], spec) == []
     (m,) = targets.compare_outputs(exp, [[bytes(np.array([1, 127, 127], np.int8))]], spec)
     assert (m.sample, m.output, m.differing, m.total, m.max_abs_diff) == (0, 0, 1, 3, 255)
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--board", "host", "--runtime", "tflm"], 2, "simulated boards run the mcunets engine"),
+    (["--board", "stm32l4r5"], 2, "is a real board: flash its validation firmware and give --port"),
+    (["--board", "nope"], 1, "unknown board 'nope'"),
+    (["--board", "host", "--data", str(DATA / "fake_model")], 1, "no readable images"),
+])
+def test_cli_validate_usage_errors(tmp_path, args, code, message):
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    res = CliRunner().invoke(cli, ["validate", "--model", str(TINY), "--out", str(tmp_path), *args])
+    assert res.exit_code == code, res.output
+    assert message in res.output and "Traceback" not in res.output
