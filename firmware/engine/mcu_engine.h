@@ -16,8 +16,8 @@
  * input row it still needs (the planner in mcunets/engine/planner.py computes that distance).  Element-
  * wise kernels may run fully in place (out == in).  No kernel uses restrict-qualified pointers.
  *
- * Float arithmetic (SOFTMAX, float MEAN, QUANTIZE/DEQUANTIZE) must be compiled without floating-point
- * contraction (-ffp-contract=off) to match TFLite exactly.
+ * The few float operations (SOFTMAX normalization, float QUANTIZE/DEQUANTIZE) are written so that no
+ * multiply-add can be contracted into an FMA; they need roundf/round from the C math library (-lm).
  */
 #ifndef MCU_ENGINE_H
 #define MCU_ENGINE_H

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mcunets.engine.lower import SUPPORTED_OPS, lower
 from mcunets.engine.ops import EmitContext, Layer, c_array, c_float_array
-from mcunets.engine.planner import MemoryPlan, plan_memory
+from mcunets.engine.planner import MemoryPlan, check_plan, plan_memory
 from mcunets.engine.quant import c_float
 from mcunets.engine.reader import GraphInfo, read_model
 from mcunets.errors import McunetsError
@@ -74,6 +74,7 @@ def generate(model: bytes, name: str = "model", *, prefix: str = "mcunets",
     graph = read_model(bytes(model))
     layers = lower(graph)
     plan = plan_memory(graph, layers)
+    check_plan(plan)
     return _render(graph, layers, plan, name, prefix, header)
 
 

@@ -44,6 +44,7 @@ class MemoryPlan:
     tensor_offsets: dict  # tensor id -> arena offset
     scratch_offsets: dict  # layer index -> arena offset
     buffers: tuple
+    pairs: dict = field(default_factory=dict)  # (input buffer, output buffer) -> allowed distance
 
     def offset(self, tensor: int) -> int:
         return self.tensor_offsets[tensor]
@@ -182,4 +183,24 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
         for t in b.tensors:
             tensor_offsets[t] = b.offset
     scratch = {b.scratch_of: b.offset for b in buffers if b.scratch_of >= 0}
-    return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers))
+    return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers), dict(pairs))
+
+
+def check_plan(plan: MemoryPlan) -> None:
+    """Raise AssertionError if two buffers alive at the same time overlap without permission."""
+    bufs = [b for b in plan.buffers if b.size > 0 and not (b.first < 0 and b.last < 0)]
+    for i, a in enumerate(bufs):
+        if a.offset < 0 or a.offset + a.size > plan.arena_bytes:
+            raise AssertionError(f"buffer {a.id} lies outside the arena")
+        for b in bufs[i + 1:]:
+            if not (a.first <= b.last and b.first <= a.last):
+                continue
+            if a.offset + a.size <= b.offset or b.offset + b.size <= a.offset:
+                continue
+            d = plan.pairs.get((a.id, b.id))
+            if d is not None and a.offset - b.offset >= d:
+                continue
+            d = plan.pairs.get((b.id, a.id))
+            if d is not None and b.offset - a.offset >= d:
+                continue
+            raise AssertionError(f"buffers {a.id} and {b.id} overlap while both are live")

@@ -1,0 +1,57 @@
+"""Per-op differential check of the mcunets engine at scale: every op of
+mcunets.engine.testing.BUILDERS, randomized single-op models converted by the TFLite converter, each
+run with random int8 inputs through the engine and through tf.lite.Interpreter (BUILTIN_REF), output
+bytes compared exactly.  Prints one row per op; exits 1 on any mismatch.
+
+    python benchmarks/engine_ops.py                 # 250 models x 4 runs = 1,000 runs per op
+    python benchmarks/engine_ops.py --models 50 --ops CONV_2D,MEAN
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+import mcunets  # noqa: F401
+
+
+def main(argv=None) -> int:
+    from mcunets.engine.testing import BUILDERS, check_cases, make_case
+    from mcunets.report import format_table
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", type=int, default=250, help="models per op")
+    ap.add_argument("--runs", type=int, default=4, help="random inputs per model")
+    ap.add_argument("--batch", type=int, default=125, help="models per compiled library")
+    ap.add_argument("--ops", default="", help="comma-separated op names (default: all)")
+    ap.add_argument("--seed", type=int, default=2024)
+    args = ap.parse_args(argv)
+    ops = [o for o in args.ops.split(",") if o] or sorted(BUILDERS)
+    rows, failed = [], False
+    for k, op in enumerate(ops):
+        rng = np.random.default_rng(args.seed + k)
+        t0 = time.time()
+        cases = runs = 0
+        mismatches = []
+        remaining = args.models
+        while remaining > 0:
+            batch = [make_case(op, rng, runs=args.runs) for _ in range(min(args.batch, remaining))]
+            remaining -= len(batch)
+            res = check_cases(batch)
+            cases += res.cases
+            runs += res.runs
+            mismatches += res.mismatches
+        failed |= bool(mismatches)
+        rows.append([op, cases, runs, len(mismatches), f"{time.time() - t0:.0f}"])
+        print(f"  {op}: {runs} runs, {len(mismatches)} mismatches", file=sys.stderr, flush=True)
+        for name, _, got, want in mismatches[:3]:
+            print(f"    mismatch {name}: got {got[0].ravel()[:8]} want {want[0].ravel()[:8]}", file=sys.stderr)
+    print(format_table(["op", "models", "runs", "mismatches", "seconds"], rows))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

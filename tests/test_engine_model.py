@@ -1,0 +1,173 @@
+"""The engine end to end on a multi-op model, the memory plan, determinism, profiling hooks and
+errors for unsupported operators."""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+
+import numpy as np
+import pytest
+
+import mcunets  # noqa: F401
+from mcunets.engine import generate, kernel_dir
+from mcunets.engine.host import HostLibrary, compiler, kernel_objects
+from mcunets.engine.testing import convert
+from mcunets.errors import UnsupportedOpError
+from mcunets.tflm import arena_bytes, model_ops, run_reference
+
+
+def _multi_op_model() -> bytes:
+    import tf_keras as keras
+
+    rng = np.random.default_rng(3)
+    inp = keras.Input((16, 16, 3), batch_size=1)
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    z = keras.layers.Add()([x, y])
+    side = keras.layers.Conv2D(4, 1)(x)
+    c = keras.layers.Concatenate()([z, side])
+    m = keras.layers.GlobalAveragePooling2D()(c)
+    d = keras.layers.Dense(10)(m)
+    out = keras.layers.Softmax()(d)
+    model = keras.Model(inp, out)
+    for w in model.weights:
+        w.assign(rng.standard_normal(w.shape).astype(np.float32) * 0.5)
+    return convert(lambda t: model(t), [(1, 16, 16, 3)], rng, samples=8)
+
+
+@pytest.fixture(scope="module")
+def multi_op():
+    model = _multi_op_model()
+    gen = generate(model, "multi", prefix="multi")
+    lib = HostLibrary([gen])
+    yield model, gen, lib
+    lib.close()
+
+
+def test_multi_op_model_uses_the_expected_ops(multi_op):
+    model, gen, _ = multi_op
+    ops = model_ops(model)
+    for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "CONCATENATION", "MEAN", "FULLY_CONNECTED", "SOFTMAX"):
+        assert op in ops
+    assert [layer.op for layer in gen.layers] == _operator_names(model)
+
+
+def _operator_names(model: bytes) -> list[str]:
+    from mcunets.engine.reader import read_model
+
+    return [op.op for op in read_model(model).operators]
+
+
+def test_multi_op_model_is_bit_exact(multi_op):
+    model, _, lib = multi_op
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        x = rng.integers(-128, 128, size=(1, 16, 16, 3), dtype=np.int64).astype(np.int8)
+        got = lib.run("multi", [x])
+        want = run_reference(model, [x])
+        assert got[0].tobytes() == want[0].tobytes()
+
+
+def test_repeated_invokes_give_the_same_bytes(multi_op):
+    _, _, lib = multi_op
+    x = np.arange(16 * 16 * 3, dtype=np.int64).reshape(1, 16, 16, 3).astype(np.int8)
+    first = lib.run("multi", [x])[0].tobytes()
+    for _ in range(3):
+        assert lib.run("multi", [x])[0].tobytes() == first
+
+
+def test_arena_is_smaller_than_tflm_and_the_naive_plan(multi_op):
+    model, gen, _ = multi_op
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    activations = {t for op in g.operators for t in (*op.inputs, *op.outputs) if t >= 0 and not g.tensors[t].is_const}
+    naive = sum(g.tensors[t].nbytes for t in activations)
+    assert gen.arena_bytes < naive
+    assert gen.arena_bytes < arena_bytes(model)
+
+
+def test_generation_is_deterministic(multi_op):
+    model, gen, _ = multi_op
+    again = generate(model, "multi", prefix="multi")
+    assert again.files == gen.files
+    assert again.arena_bytes == gen.arena_bytes and again.flash_bytes == gen.flash_bytes
+
+
+def test_header_api(multi_op):
+    _, gen, _ = multi_op
+    h = gen.files["model.h"]
+    for token in ("MULTI_NUM_INPUTS 1", "MULTI_NUM_OUTPUTS 1", f"MULTI_NUM_LAYERS {len(gen.layers)}",
+                  f"MULTI_ARENA_BYTES {gen.arena_bytes}", "int8_t *multi_input(int i);",
+                  "int8_t *multi_output(int i);", "void multi_invoke(void);", "multi_layer_op[",
+                  "void multi_layer_begin(int i);", "void multi_layer_end(int i);"):
+        assert token in h
+
+
+def test_profile_hooks_run_once_per_layer(multi_op, tmp_path):
+    model, _, _ = multi_op
+    gen = generate(model, "prof")
+    for name, text in gen.files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "hooks.c").write_text(
+        "int begins, ends, last = -1, ordered = 1;\n"
+        "void mcunets_layer_begin(int i) { begins++; if (i != last + 1) ordered = 0; }\n"
+        "void mcunets_layer_end(int i) { ends++; last = i; }\n")
+    lib_path = tmp_path / "libprof.so"
+    objs = [str(o) for o in kernel_objects()]
+    subprocess.run([compiler(), "-O2", "-std=c99", "-Wall", "-Werror", "-fPIC", "-shared", "-DMCUNETS_PROFILE",
+                    "-I", str(kernel_dir()), "-I", str(tmp_path), str(tmp_path / "model.c"),
+                    str(tmp_path / "hooks.c"), *objs, "-lm", "-o", str(lib_path)], check=True)
+    lib = ctypes.CDLL(str(lib_path))
+    lib.mcunets_invoke()
+    n = len(gen.layers)
+    assert ctypes.c_int.in_dll(lib, "begins").value == n
+    assert ctypes.c_int.in_dll(lib, "ends").value == n
+    assert ctypes.c_int.in_dll(lib, "ordered").value == 1
+    assert ctypes.c_int.in_dll(lib, "last").value == n - 1
+
+
+def test_in_place_chain_shares_memory():
+    """A pointwise expansion followed by an elementwise op: the planner overlaps input and output."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    w = tf.constant(rng.standard_normal((1, 1, 8, 16)).astype(np.float32))
+
+    def fn(x):
+        y = tf.nn.relu6(tf.nn.conv2d(x, w, 1, "VALID"))
+        return tf.sigmoid(y)
+
+    model = convert(fn, [(1, 12, 12, 8)], rng)
+    gen = generate(model, "chain")
+    separate = 12 * 12 * 8 + 12 * 12 * 16
+    assert gen.arena_bytes < separate
+    lib = HostLibrary([generate(model, "chain", prefix="chain")])
+    try:
+        x = rng.integers(-128, 128, size=(1, 12, 12, 8), dtype=np.int64).astype(np.int8)
+        assert lib.run("chain", [x])[0].tobytes() == run_reference(model, [x])[0].tobytes()
+    finally:
+        lib.close()
+
+
+def test_unsupported_op_names_op_and_node():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+
+    def fn(x):
+        return tf.math.tanh(x)
+
+    model = convert(fn, [(1, 4, 4, 2)], rng)
+    index = _operator_names(model).index("TANH")
+    with pytest.raises(UnsupportedOpError, match=rf"TANH \(node {index}\)"):
+        generate(model)
+
+
+def test_bad_prefix_is_refused(multi_op):
+    from mcunets.errors import McunetsError
+
+    model, _, _ = multi_op
+    with pytest.raises(McunetsError):
+        generate(model, prefix="not a name")
