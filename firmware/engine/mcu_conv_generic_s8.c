@@ -34,7 +34,7 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
         return MCU_ERROR_ARGUMENT;
     }
     const int32_t per_group = out_c / groups;
-    const int32_t in_off = params->input_offset;
+    const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
     const int32_t out_off = params->output_offset;
     const int32_t act_min = params->act_min, act_max = params->act_max;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;

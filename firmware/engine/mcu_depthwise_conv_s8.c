@@ -24,6 +24,60 @@ int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_
     return 0;
 }
 
+#define MCU_DW_BLOCK 8
+
+/* Depth multiplier 1: per output pixel, blocks of 8 contiguous channels accumulated tap by tap. */
+static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                         const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                         const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
+                         int8_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t in_off = params->input_offset, out_off = params->output_offset;
+    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        for (int32_t oy = 0; oy < output_dims->h; ++oy) {
+            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+            int32_t fy_lo, fy_hi;
+            valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
+            for (int32_t ox = 0; ox < output_dims->w; ++ox) {
+                const int32_t ix0 = ox * params->stride.w - params->padding.w;
+                int32_t fx_lo, fx_hi;
+                valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
+                for (int32_t c0 = 0; c0 < c; c0 += MCU_DW_BLOCK) {
+                    const int32_t n = c - c0 < MCU_DW_BLOCK ? c - c0 : MCU_DW_BLOCK;
+                    int32_t acc[MCU_DW_BLOCK] = {0};
+                    for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
+                        const int8_t *in_row = in_batch + (int64_t)(iy0 + fy * dil_h) * in_w * c + c0;
+                        const int8_t *w_row = filter + (int64_t)fy * k_w * c + c0;
+                        for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
+                            const int8_t *ip = in_row + (int64_t)(ix0 + fx * dil_w) * c;
+                            const int8_t *wp = w_row + (int64_t)fx * c;
+                            if (n == MCU_DW_BLOCK) {
+                                for (int32_t j = 0; j < MCU_DW_BLOCK; ++j) {
+                                    acc[j] += wp[j] * (ip[j] + in_off);
+                                }
+                            } else {
+                                for (int32_t j = 0; j < n; ++j) {
+                                    acc[j] += wp[j] * (ip[j] + in_off);
+                                }
+                            }
+                        }
+                    }
+                    for (int32_t j = 0; j < n; ++j) {
+                        const int32_t oc = c0 + j;
+                        int32_t a = acc[j] + (bias ? bias[oc] : 0);
+                        a = mcu_requantize(a, quant->multiplier[oc], quant->shift[oc]) + out_off;
+                        *output++ = (int8_t)mcu_clamp_i32(a, params->act_min, params->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
 mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                  const mcu_dims *input_dims, const int8_t *input,
                                  const mcu_dims *filter_dims, const int8_t *filter,
@@ -41,6 +95,10 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
     const int32_t act_min = params->act_min, act_max = params->act_max;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    if (mult == 1) {
+        depthwise_m1(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        return MCU_OK;
+    }
 
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * in_c;

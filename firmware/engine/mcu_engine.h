@@ -61,6 +61,9 @@ typedef struct {
     mcu_hw padding;        /* top, left */
     mcu_hw dilation;
     int32_t act_min, act_max;
+    /* 1: bias already holds bias + input_offset * sum(filter[oc]) (the code generator folds it when
+     * every filter tap of every output lies inside the input), so the kernel skips input_offset. */
+    int32_t bias_folded;
 } mcu_conv_params;
 
 typedef struct {
