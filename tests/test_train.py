@@ -30,13 +30,13 @@ def make_folder(root: Path, per_class: int = 5, size=(24, 24), classes=COLOURS):
     return root
 
 
-def tiny_model(resolution: int, channels: int, classes: int):
+def tiny_model(resolution: int, channels: int, classes: int, alpha: float = 1.0):
     """A small conv net (stem, depthwise separable block, classifier) that QAT and TFLM handle."""
     import tf_keras as keras
     from tf_keras import layers
 
     inputs = keras.Input((resolution, resolution, channels))
-    x = layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(inputs)
+    x = layers.Conv2D(max(8, int(8 * alpha)), 3, strides=2, padding="same", use_bias=False)(inputs)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU(6.0)(x)
     x = layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
@@ -117,11 +117,21 @@ def folders(tmp_path_factory):
     return root
 
 
+@pytest.fixture
+def tiny_arch(monkeypatch):
+    """``tiny`` as a zoo architecture, so the CLI runs end to end in seconds (benchmarks/train.py
+    trains the real architectures)."""
+    from mcunets import zoo
+
+    monkeypatch.setitem(zoo.ARCHITECTURES, "tiny", tiny_model)
+    return "tiny"
+
+
 @pytest.mark.slow
-def test_train_cli_end_to_end_and_evaluate(folders, tmp_path):
+def test_train_cli_end_to_end_and_evaluate(folders, tmp_path, tiny_arch):
     out = tmp_path / "run"
     result = run_cli(
-        "train", "--arch", "mobilenet", "--data", folders / "train", "--val-data", folders / "val",
+        "train", "--arch", tiny_arch, "--data", folders / "train", "--val-data", folders / "val",
         "--resolution", 32, "--epochs", 1, "--qat-epochs", 1, "--batch-size", 8, "--out", out,
     )
     assert result.exit_code == 0, result.output
@@ -152,15 +162,13 @@ def test_train_cli_end_to_end_and_evaluate(folders, tmp_path):
 
 
 @pytest.mark.slow
-def test_same_seed_same_bytes_and_learns(tmp_path):
+def test_same_seed_same_bytes(tmp_path):
     ds = data.builtin(resolution=16, channels=1, train_per_class=16, val_per_class=8)
     kwargs = dict(epochs=2, qat_epochs=1, batch_size=16, lr=0.01, verbose=0)
     a = train.train(tiny_model, ds, out=tmp_path / "a", seed=7, **kwargs)
     b = train.train(tiny_model, ds, out=tmp_path / "b", seed=7, **kwargs)
-    c = train.train(tiny_model, ds, out=tmp_path / "c", seed=8, **kwargs)
     assert a.tflite == b.tflite == (tmp_path / "b" / "model.tflite").read_bytes()
     assert a.report["accuracy"] == b.report["accuracy"]
-    assert c.tflite != a.tflite
     # The int8 model agrees with an independent run of the TFLite interpreter on the val images.
     preds = evaluate.predict(a.tflite, ds.val.images)
     assert a.report["accuracy"]["int8"] == pytest.approx(np.mean(preds == ds.val.labels))
