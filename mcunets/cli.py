@@ -86,10 +86,12 @@ def zoo(alpha, resolution, channels, classes, archs, as_json):
               help="Timed inferences (simulated boards).")
 @click.option("--warmup", type=click.IntRange(0, 100), default=1, show_default=True,
               help="Untimed inferences first (simulated boards).")
+@click.option("--seed", type=click.IntRange(1, 2**32 - 1), default=1, show_default=True,
+              help="Seed of the inputs the firmware generates (simulated boards).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/profile",
               show_default=True, help="Where profile.json, profile.png and the build go.")
 @click.option("--json", "as_json", is_flag=True, help="Print profile.json instead of a table.")
-def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, out_dir, as_json):
+def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed, out_dir, as_json):
     """Per-layer counts, totals and memory from a board's report (serial port, log or simulated board)."""
     from pathlib import Path
 
@@ -115,7 +117,7 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, out_
             )
         text, fw = targets.profile_model(
             model, board, out / "build" / board, name=Path(model_path).stem, runs=runs, warmup=warmup,
-            timeout=timeout or targets.DEFAULT_TIMEOUT_S,
+            seed=seed, timeout=timeout or targets.DEFAULT_TIMEOUT_S,
         )
         firmware = fw.sections or None
         report = parse_report(text)
@@ -128,6 +130,8 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, out_
 
     atomic_write_text(out / "report.log", text if isinstance(text, str) else text.decode("utf-8", "replace"))
     data = prof.build_profile(report, layers, firmware)
+    if model is not None:
+        data["outputs_match_reference"] = prof.outputs_match_reference(report, model)
     json_path, png_path = prof.write_profile(data, out)
     if as_json:
         click.echo(json.dumps(data, indent=2))

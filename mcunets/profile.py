@@ -159,6 +159,19 @@ def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
     }
 
 
+def outputs_match_reference(report: Report, model: bytes) -> bool | None:
+    """Whether the report's outputs equal TFLite's reference kernels on the inputs the board generated
+    (meta seed=); None when the report does not say its seed."""
+    if report.seed is None:
+        return None
+    from mcunets import targets
+    from mcunets.tflm import run_reference
+
+    inputs = targets.runner_inputs(targets.io_specs(model)[0], report.seed)
+    expected = run_reference(model, inputs)
+    return [o.data for o in report.outputs] == [np.ascontiguousarray(e).tobytes() for e in expected]
+
+
 def _num(v, fmt="{:,}") -> str:
     return "-" if v is None else fmt.format(v)
 
@@ -191,6 +204,10 @@ def format_profile(p: dict) -> str:
         mem += f"; firmware flash {fw['flash']:,} B (text {fw['text']:,} + data {fw['data']:,}), " \
                f"static RAM {fw['ram']:,} B (data + bss {fw['bss']:,}, arena included)"
     lines.append(mem)
+    match = p.get("outputs_match_reference")
+    if match is not None:
+        lines.append("outputs: " + ("bit-exact with the TFLite reference kernels" if match else
+                                    "DIFFER from the TFLite reference kernels on the same inputs"))
     lines += [f"note: {n}" for n in p["notes"]]
     return "\n".join(lines)
 

@@ -83,6 +83,7 @@ class Report:
     median: int
     max: int
     outputs: tuple[OutputRecord, ...]
+    seed: int | None = None  # meta seed=: the xorshift32 seed the board filled its inputs from
 
     def as_dict(self) -> dict:
         return {
@@ -93,6 +94,7 @@ class Report:
             "layers": [{"i": l.index, "op": l.op, "count": l.count} for l in self.layers],
             "runs": list(self.runs), "min": self.min, "median": self.median, "max": self.max,
             "outputs": [{"i": o.index, "dtype": o.dtype, "hex": o.data.hex()} for o in self.outputs],
+            "seed": self.seed,
         }
 
 
@@ -232,6 +234,8 @@ class ReportParser:
             if counter not in COUNTERS:
                 raise _Invalid(f"meta counter={counter!r} is not one of {', '.join(COUNTERS)}")
             s["meta"]["counter"] = counter
+            if "seed" in f:
+                s["meta"]["seed"] = _int(f, "seed", name)
         elif name == "memory":
             s["memory"] = {k: _int(f, k, name) for k in ("arena_used", "arena_size", "model_bytes")}
         elif name == "layer":

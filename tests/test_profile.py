@@ -3,6 +3,7 @@ report from a log and from a serial port (a pseudo-terminal), and validation ove
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pty
@@ -89,6 +90,22 @@ def test_profile_joins_the_report_with_the_model():
     assert f"median {report.median:,}" in text
 
 
+def test_outputs_are_checked_against_the_reference_when_the_seed_is_known():
+    from mcunets.report import Report, OutputRecord
+    from mcunets.tflm import run_reference
+
+    model = TINY.read_bytes()
+    report = parse_report(BOARD_LOG.read_text())
+    assert report.seed is None and prof.outputs_match_reference(report, model) is None
+    (want,) = run_reference(model, targets.runner_inputs(targets.io_specs(model)[0], 77))
+    good = dataclasses.replace(report, seed=77, outputs=(OutputRecord(0, "int8", want.tobytes()),))
+    assert prof.outputs_match_reference(good, model) is True
+    flipped = bytes([want.tobytes()[0] ^ 1]) + want.tobytes()[1:]
+    bad = dataclasses.replace(good, outputs=(OutputRecord(0, "int8", flipped),))
+    assert prof.outputs_match_reference(bad, model) is False
+    assert isinstance(bad, Report)
+
+
 def test_profile_without_matching_model_leaves_shapes_out():
     report = parse_report((DATA / "report_host_fake.log").read_text())
     p = prof.build_profile(report, prof.layer_info(TINY.read_bytes()))
@@ -116,10 +133,13 @@ def test_cli_profile_from_a_log_writes_json_and_chart(tmp_path):
 @pytest.mark.slow
 def test_cli_profile_on_the_host_board(tmp_path):
     res = CliRunner().invoke(cli, ["profile", "--board", "host", "--model", str(TINY), "--runs", "3",
-                                   "--out", str(tmp_path)])
+                                   "--seed", "4242", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "profile.json").read_text())
     report = parse_report((tmp_path / "report.log").read_text())
+    assert report.seed == 4242
+    assert data["outputs_match_reference"] is True
+    assert "bit-exact with the TFLite reference" in res.output
     assert data["counter"] == "ns" and len(data["total"]["runs"]) == 3
     assert [r["op"] for r in data["layers"]] == [l.op for l in prof.layer_info(TINY.read_bytes())]
     assert [r["count"] for r in data["layers"]] == [l.count for l in report.layers]

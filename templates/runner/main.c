@@ -102,6 +102,9 @@ static void print_header(void)
     field_s("board", RUNNER_BOARD);
     field_u("cpu_hz", RUNNER_CPU_HZ);
     field_s("counter", RUNNER_COUNTER);
+#if !RUNNER_VALIDATE
+    field_u("seed", RUNNER_SEED);
+#endif
     rec_end();
     rec_begin("memory");
     field_u("arena_used", MCUNETS_ARENA_BYTES);
