@@ -190,3 +190,21 @@ def test_score_counts_confusion_and_per_class():
     assert s.accuracy == pytest.approx(4 / 6)
     assert s.per_class == [0.5, 1.0, 0.5]
     assert s.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+
+
+@pytest.mark.slow
+def test_interrupt_keeps_checkpoint_and_writes_no_model(folders, tmp_path, tiny_arch, monkeypatch):
+    """Ctrl-C after float training: exit 130, the float checkpoint kept, no model or report."""
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "_val_accuracy", interrupted)
+    out = tmp_path / "run"
+    result = run_cli("train", "--arch", tiny_arch, "--data", folders / "train", "--resolution", 16,
+                     "--epochs", 1, "--batch-size", 8, "--out", out)
+    assert result.exit_code == 130, result.output
+    assert "Interrupted" in result.output and "Traceback" not in result.output
+    assert (out / "checkpoints" / "float.h5").is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoints"]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["float.h5"]
