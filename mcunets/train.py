@@ -85,24 +85,31 @@ def _count_macs(model) -> int | None:
     return int(fn(model)) if fn is not None else None
 
 
-class _Checkpoint:
-    """A Keras callback that saves weights atomically after every epoch."""
+def _callbacks(checkpoint: Path):
+    """Keras callbacks: save weights atomically after every epoch; time the training steps of every
+    epoch (validation excluded) in ``.train_seconds``."""
+    import tf_keras as keras
 
-    def __new__(cls, path: Path):
-        import tf_keras as keras
+    class Checkpoint(keras.callbacks.Callback):
+        train_seconds = 0.0
 
-        class Checkpoint(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-                self.model.save_weights(str(tmp))
-                os.replace(tmp, path)
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
 
-        return Checkpoint()
+        def on_test_begin(self, logs=None):  # validation starts: the epoch's training steps are done
+            self.train_seconds += time.perf_counter() - self._start
+
+        def on_epoch_end(self, epoch, logs=None):
+            tmp = checkpoint.with_name(f".{checkpoint.stem}.tmp{checkpoint.suffix}")
+            self.model.save_weights(str(tmp))
+            os.replace(tmp, checkpoint)
+
+    return Checkpoint()
 
 
 def _fit(model, dataset: data_lib.Dataset, *, epochs, steps, lr, label_smoothing, batch_size, seed,
          checkpoint: Path, verbose: int) -> float:
-    """Compile with Adam on a cosine schedule and fit; returns the images/s of training."""
+    """Compile with Adam on a cosine schedule and fit; returns the images/s of the training steps."""
     import tf_keras as keras
 
     schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, epochs * steps), alpha=0.01)
@@ -111,16 +118,16 @@ def _fit(model, dataset: data_lib.Dataset, *, epochs, steps, lr, label_smoothing
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
     )
-    start = time.perf_counter()
+    callback = _callbacks(checkpoint)
     model.fit(
         dataset.train_pipeline(batch_size, seed=seed),
         epochs=epochs,
         steps_per_epoch=steps,
         validation_data=dataset.val_pipeline(batch_size),
-        callbacks=[_Checkpoint(checkpoint)],
+        callbacks=[callback],
         verbose=verbose,
     )
-    return epochs * steps * batch_size / max(1e-9, time.perf_counter() - start)
+    return epochs * steps * batch_size / max(1e-9, callback.train_seconds)
 
 
 def _val_accuracy(model, dataset: data_lib.Dataset, batch_size: int) -> float:

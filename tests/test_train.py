@@ -193,18 +193,22 @@ def test_score_counts_confusion_and_per_class():
 
 
 @pytest.mark.slow
-def test_interrupt_keeps_checkpoint_and_writes_no_model(folders, tmp_path, tiny_arch, monkeypatch):
-    """Ctrl-C after float training: exit 130, the float checkpoint kept, no model or report."""
+def test_interrupt_keeps_checkpoint_and_writes_no_model(tmp_path, tiny_arch, monkeypatch):
+    """Ctrl-C after float training: exit 130, the float checkpoint kept, no model or report.
+    A corrupt file is skipped, and the run says so."""
+    make_folder(tmp_path / "d", per_class=6)
+    (tmp_path / "d" / "red" / "zz.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train, "_val_accuracy", interrupted)
     out = tmp_path / "run"
-    result = run_cli("train", "--arch", tiny_arch, "--data", folders / "train", "--resolution", 16,
+    result = run_cli("train", "--arch", tiny_arch, "--data", tmp_path / "d", "--resolution", 16,
                      "--epochs", 1, "--batch-size", 8, "--out", out)
     assert result.exit_code == 130, result.output
     assert "Interrupted" in result.output and "Traceback" not in result.output
+    assert "skipped 1 unreadable image file(s)" in result.output and "zz.jpg" in result.output
     assert (out / "checkpoints" / "float.h5").is_file()
     assert sorted(p.name for p in out.iterdir()) == ["checkpoints"]
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["float.h5"]
