@@ -160,6 +160,15 @@ def test_train_cli_end_to_end_and_evaluate(folders, tmp_path, tiny_arch):
     assert got["accuracy"] == pytest.approx(acc["int8"]) and got["confusion"] == report["confusion"]
     assert got["count"] == 8
 
+    # Without a train_report.json beside it, classes are the sorted subfolders; their count must match.
+    alone = tmp_path / "alone" / "m.tflite"
+    alone.parent.mkdir()
+    alone.write_bytes(model)
+    assert evaluate.evaluate(alone, folders / "val").confusion == report["confusion"]
+    make_folder(tmp_path / "three", per_class=1, classes={**COLOURS, "green": (0, 200, 0)})
+    assert_one_line_error(run_cli("evaluate", "--model", alone, "--data", tmp_path / "three"),
+                          "3 classes", "outputs 2")
+
 
 @pytest.mark.slow
 def test_same_seed_same_bytes(tmp_path):
