@@ -80,6 +80,9 @@ def main(argv=None) -> int:
                 report = dict(result.report)
             except McunetsError as e:
                 report = {"arch": arch, "resolution": resolution, "error": str(e)}
+            except Exception as e:  # noqa: BLE001  (one failing architecture must not stop the table)
+                first = (str(e).strip().splitlines() or [""])[0][:200]
+                report = {"arch": arch, "resolution": resolution, "error": f"{type(e).__name__}: {first}"}
             results.append(report)
             atomic_write_text(results_path, json.dumps(results, indent=2) + "\n")
             print(format_table(HEADERS, [row(report)]), flush=True)
