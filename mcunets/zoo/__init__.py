@@ -83,12 +83,19 @@ def summarize(arch: str, alpha: float = 0.25, resolution: int = 96, channels: in
               classes: int = 10, seed: int = 0, **kwargs) -> ZooSummary:
     """Build ``arch``, quantize it (QAT wrappers, calibrated on random data), convert it to int8 and
     measure it: parameters, MACs, .tflite bytes, TFLM arena bytes and the operators it uses."""
-    from mcunets import convert, qat, tflm
+    from mcunets import convert
 
     model_bytes, model = convert.untrained_int8(
         arch, alpha=alpha, resolution=resolution, channels=channels, classes=classes, seed=seed,
         **kwargs,
     )
+    return describe(arch, alpha, model, model_bytes)
+
+
+def describe(arch: str, alpha: float, model, model_bytes: bytes) -> ZooSummary:
+    """The zoo table's row for a float model and its int8 conversion."""
+    from mcunets import tflm
+
     return ZooSummary(
         arch=arch,
         alpha=alpha,
