@@ -41,13 +41,7 @@ def test_models_contain_the_op(op, checked):
         assert ({op} | ALSO.get(op, set())) & set(model_ops(case.model)), case.name
 
 
-# Known issue: per-channel FULLY_CONNECTED (TF 2.21's converter default) is off by one in roughly 3% of
-# random runs; the exact multiplier derivation TFLite uses for that path is still being pinned down.
-KNOWN = {"FULLY_CONNECTED": "per-channel FULLY_CONNECTED: rare off-by-one, multiplier derivation under study"}
-
-
-@pytest.mark.parametrize("op", [pytest.param(o, marks=pytest.mark.xfail(reason=KNOWN[o], strict=False))
-                                if o in KNOWN else o for o in OPS])
+@pytest.mark.parametrize("op", OPS)
 def test_op_is_bit_exact(op, checked):
     by_op, result = checked
     names = {c.name for c in by_op[op]}

@@ -5,7 +5,10 @@
  *   - mcu_sat_round_doubling_high_mul: (a * b * 2) >> 32 with round-half-away-from-zero nudging and
  *     saturation of the single overflow case (INT32_MIN * INT32_MIN),
  *   - mcu_rounding_divide_by_pot: x / 2^exponent rounded to nearest, ties away from zero,
- *   - mcu_requantize: MultiplyByQuantizedMultiplier (left shift, high multiply, rounding right shift).
+ *   - mcu_requantize: MultiplyByQuantizedMultiplier (left shift, high multiply, rounding right shift),
+ *   - mcu_requantize_single_round: the single-rounding form, (x * multiplier + 2^(30 - shift)) >>
+ *     (31 - shift) in 64 bits, which per-channel FULLY_CONNECTED uses in TFLite (its per-channel
+ *     integer path rounds once; the double-rounding form differs by one in a few percent of outputs).
  * Multipliers and shifts are computed on the host by mcunets/engine/quant.py, the one Python module that
  * turns real scales into (multiplier, shift) pairs the way TFLite's QuantizeMultiplier does.
  *
@@ -54,6 +57,16 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     const int right = shift > 0 ? 0 : -shift;
     const int32_t shifted = (int32_t)((uint32_t)x << left); /* wraps like TFLite's x * (1 << left) */
     return mcu_rounding_divide_by_pot(mcu_sat_round_doubling_high_mul(shifted, multiplier), right);
+}
+
+/* x * multiplier * 2^(shift - 31) with one rounding (half up), in 64 bits; -31 <= shift <= 30.
+ * Saturates to int32 (the exact result always fits for the scales TFLite accepts). */
+static inline int32_t mcu_requantize_single_round(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int total_shift = 31 - (int)shift;
+    const int64_t round = (int64_t)1 << (total_shift - 1);
+    const int64_t r = ((int64_t)x * (int64_t)multiplier + round) >> total_shift;
+    return (int32_t)(r < INT32_MIN ? INT32_MIN : (r > INT32_MAX ? INT32_MAX : r));
 }
 
 /* ---- 16-bit fixed point (HARD_SWISH) ---------------------------------------------------------- */

@@ -191,7 +191,7 @@ def _fc(self: _Op) -> L.Layer:
     elif len(w.scales) == oc and w.quantized_dimension == 0:
         if any(z != 0 for z in w.zero_points):
             self.fail("per-channel weights must have zero points 0")
-        mults, shifts = q.conv_multipliers(x.scale, w.scales, out.scale, oc)
+        mults, shifts = q.fc_per_channel_multipliers(x.scale, w.scales, out.scale, oc)
     else:
         self.fail("weights must be quantized per tensor or per output channel")
     return L.FullyConnected(self.op.index, "FULLY_CONNECTED", (x.index,), (out.index,), batches=batches,

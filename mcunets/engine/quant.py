@@ -56,6 +56,40 @@ def conv_multipliers(input_scale: float, filter_scales: Sequence[float], output_
     return mults, shifts
 
 
+def fc_per_channel_multipliers(input_scale: float, filter_scales: Sequence[float], output_scale: float,
+                               channels: int) -> tuple[list[int], list[int]]:
+    """Per-channel FULLY_CONNECTED multipliers: double precision like CONV_2D.
+
+    Unlike CONV_2D, TFLite requantizes per-channel FULLY_CONNECTED with *single* rounding,
+    ``(acc * multiplier + 2**(30 - shift)) >> (31 - shift)`` in 64 bits, not the double-rounding
+    MultiplyByQuantizedMultiplier (high multiply, then rounding shift).  The kernel applies it as
+    ``mcu_requantize_single_round`` (firmware/engine/mcu_quant.h); ``requantize_single_round`` is the
+    Python twin.
+    """
+    return conv_multipliers(input_scale, filter_scales, output_scale, channels)
+
+
+def requantize_single_round(x: int, multiplier: int, shift: int) -> int:
+    """Single-rounding MultiplyByQuantizedMultiplier (per-channel FULLY_CONNECTED)."""
+    total = 31 - shift
+    return (int(x) * int(multiplier) + (1 << (total - 1))) >> total
+
+
+def requantize(x: int, multiplier: int, shift: int) -> int:
+    """Double-rounding MultiplyByQuantizedMultiplier (every other kernel): C's mcu_requantize."""
+    left, right = max(shift, 0), max(-shift, 0)
+    a = ((int(x) << left) + (1 << 31)) % (1 << 32) - (1 << 31)
+    if a == multiplier == -(1 << 31):
+        high = (1 << 31) - 1
+    else:
+        ab = a * int(multiplier)
+        v = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+        high = v // (1 << 31) if v >= 0 else -((-v) // (1 << 31))
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> right) + (1 if (high & mask) > threshold else 0)
+
+
 def fc_multiplier(input_scale: float, filter_scale: float, output_scale: float) -> tuple[int, int]:
     """FULLY_CONNECTED's per-tensor multiplier: the scale product is taken in single precision."""
     product = float(f32(input_scale) * f32(filter_scale))
