@@ -1,11 +1,34 @@
-/* CONV_2D dispatcher: picks the 1x1 variant when it applies, the generic kernel otherwise. */
+/* CONV_2D dispatcher: the Cortex-M DSP paths when they apply (mcu_conv_dsp_s8.c), else the portable
+ * 1x1 variant when it applies, the generic kernel otherwise. */
 #include "mcu_engine.h"
 
+/* Largest out_c * kernel taps (rounded up to even) whose weights the im2col path widens to int16. */
+#define MCU_IM2COL_MAX_WEIGHTS 4096
+
+static int32_t conv_1x1_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    if (filter_dims->h == 1 && filter_dims->w == 1 && filter_dims->c == input_dims->c &&
+        input_dims->c % 4 == 0) {
+        return 4 * input_dims->c; /* two pixels of int16 */
+    }
+    return 0;
+}
+
+static int32_t im2col_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    const int32_t k = filter_dims->h * filter_dims->w * filter_dims->c, k2 = k + (k & 1);
+    if ((filter_dims->h != 1 || filter_dims->w != 1) && filter_dims->c == input_dims->c &&
+        filter_dims->n * k2 <= MCU_IM2COL_MAX_WEIGHTS) {
+        return 2 * (filter_dims->n * k2 + 2 * k2); /* int16 weights and two int16 columns */
+    }
+    return 0;
+}
+
+/* Scratch bytes for the DSP paths; the same on every target so generated code is portable (the
+ * portable kernels ignore it). Must match Conv2D.scratch_bytes in mcunets/engine/ops.py. */
 int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
-    (void)input_dims;
-    (void)filter_dims;
-    return 0; /* the portable kernels work directly on the NHWC input */
+    return conv_1x1_scratch(input_dims, filter_dims) + im2col_scratch(input_dims, filter_dims);
 }
 
 mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -13,9 +36,24 @@ mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quan
                        const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                        const mcu_dims *output_dims, int8_t *output, int8_t *scratch)
 {
+    const int is_1x1 = filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
+                       params->padding.w == 0 && filter_dims->c == input_dims->c;
+#if defined(__ARM_FEATURE_DSP)
+    if (scratch != 0 && params->fast_requant) {
+        if (is_1x1 && conv_1x1_scratch(input_dims, filter_dims) > 0 &&
+            (params->bias_folded || params->input_offset == 0)) {
+            return mcu_conv_1x1_dsp_s8(params, quant, input_dims, input, output_dims, filter, bias,
+                                       output, (int16_t *)(void *)scratch);
+        }
+        if (im2col_scratch(input_dims, filter_dims) > 0) {
+            return mcu_conv_im2col_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                          output_dims, output, (int16_t *)(void *)scratch);
+        }
+    }
+#else
     (void)scratch;
-    if (filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
-        params->padding.w == 0 && filter_dims->c == input_dims->c) {
+#endif
+    if (is_1x1) {
         return mcu_conv_1x1_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                output_dims, output);
     }

@@ -17,10 +17,14 @@ static void valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t s
     *hi = last < taps ? last : taps;
 }
 
+/* Scratch bytes of the DSP 3x3 path (three channel-major int16 rows); the same on every target so
+ * generated code is portable. Must match DepthwiseConv2D.scratch_bytes in mcunets/engine/ops.py. */
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
-    (void)input_dims;
-    (void)filter_dims;
+    if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == input_dims->c &&
+        input_dims->c % 4 == 0) {
+        return 3 * input_dims->c * ((input_dims->w + 5) & ~1) * 2;
+    }
     return 0;
 }
 
@@ -84,7 +88,6 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
                                  const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
                                  int8_t *scratch)
 {
-    (void)scratch;
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t out_c = output_dims->c;
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
@@ -95,6 +98,16 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
     const int32_t act_min = params->act_min, act_max = params->act_max;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+#if defined(__ARM_FEATURE_DSP)
+    if (scratch != 0 && params->fast_requant && mult == 1 && k_h == 3 && k_w == 3 && in_c % 4 == 0 &&
+        dil_h == 1 && dil_w == 1 && (params->stride.w == 1 || params->stride.w == 2) &&
+        params->stride.h >= 1 && params->padding.w <= 1 && params->padding.h <= 1) {
+        return mcu_depthwise_3x3_dsp_s8(params, quant, input_dims, input, filter, bias, output_dims,
+                                        output, (int16_t *)(void *)scratch);
+    }
+#else
+    (void)scratch;
+#endif
     if (mult == 1) {
         depthwise_m1(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         return MCU_OK;

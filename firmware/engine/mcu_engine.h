@@ -64,6 +64,9 @@ typedef struct {
     /* 1: bias already holds bias + input_offset * sum(filter[oc]) (the code generator folds it when
      * every filter tap of every output lies inside the input), so the kernel skips input_offset. */
     int32_t bias_folded;
+    /* 1: every accumulator lies in [-2^30, 2^30) and every shift is <= -1, so requantization may use
+     * mcu_requantize_fast (mcu_quant.h); the DSP paths run only then. */
+    int32_t fast_requant;
 } mcu_conv_params;
 
 typedef struct {
@@ -74,6 +77,7 @@ typedef struct {
     mcu_hw dilation;
     int32_t depth_multiplier;
     int32_t act_min, act_max;
+    int32_t fast_requant; /* as in mcu_conv_params */
 } mcu_dw_conv_params;
 
 typedef struct {
@@ -162,6 +166,16 @@ mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_
                            const mcu_dims *input_dims, const int8_t *input,
                            const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                            const mcu_dims *output_dims, int8_t *output);
+/* Cortex-M DSP paths (defined only when __ARM_FEATURE_DSP is; see mcu_conv_dsp_s8.c). */
+mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                               const mcu_dims *input_dims, const int8_t *input,
+                               const mcu_dims *output_dims, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int16_t *scratch);
+mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                  const mcu_dims *input_dims, const int8_t *input,
+                                  const mcu_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                  int16_t *scratch);
 
 mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                  const mcu_dims *input_dims, const int8_t *input,
@@ -169,6 +183,11 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
                                  const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
                                  int8_t *scratch);
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                    const mcu_dims *input_dims, const int8_t *input,
+                                    const int8_t *filter, const int32_t *bias,
+                                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch);
+int32_t mcu_depthwise_dsp_row_width(const mcu_dims *input_dims);
 
 mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
                                   int32_t batches, int32_t input_depth, const int8_t *input,

@@ -59,6 +59,19 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return mcu_rounding_divide_by_pot(mcu_sat_round_doubling_high_mul(shifted, multiplier), right);
 }
 
+/* mcu_requantize(x, multiplier, -right) in 32-bit arithmetic, valid (and then exactly equal) when
+ * -2^30 <= x < 2^30, 0 <= multiplier < 2^31 and 1 <= right <= 31:
+ *   - the rounding doubling high multiply is floor((x * m + 2^30) / 2^31) = ((2x) * m + 2^31) >> 32,
+ *     a single SMMULR on Cortex-M DSP cores; its magnitude stays below 2^30,
+ *   - rounding half away from zero is (v + 2^(right-1) - (v < 0)) >> right, with no overflow.
+ * The code generator sets mcu_conv_params.fast_requant / mcu_dw_conv_params.fast_requant only when
+ * every accumulator and shift of the layer meets these conditions. */
+static inline int32_t mcu_requantize_fast(int32_t x, int32_t multiplier, int32_t right)
+{
+    const int32_t hi = (int32_t)(((int64_t)(x * 2) * multiplier + ((int64_t)1 << 31)) >> 32);
+    return (hi + (int32_t)(1u << (right - 1)) + (hi >> 31)) >> right;
+}
+
 /* x * multiplier * 2^(shift - 31) with one rounding (half up), in 64 bits; -31 <= shift <= 30.
  * Saturates to int32 (the exact result always fits for the scales TFLite accepts). */
 static inline int32_t mcu_requantize_single_round(int32_t x, int32_t multiplier, int32_t shift)

@@ -100,6 +100,24 @@ def _row_overlap(n: int, in_h: int, row_in: int, out_h: int, row_out: int, strid
     return worst if worst is not None else 0
 
 
+def _fast_requant(weights, bias, input_offset: int, shifts) -> int:
+    """1 when every accumulator provably lies in [-2^30, 2^30) and every shift is <= -1: the condition
+    of mcu_requantize_fast (firmware/engine/mcu_quant.h) that gates the kernels' DSP paths.
+
+    ``weights`` is [out_c, taps]; inputs are int8 plus ``input_offset`` (0 when folded into the bias).
+    """
+    if not len(shifts) or any(int(s) > -1 for s in shifts):
+        return 0
+    xmax = max(abs(-128 + input_offset), abs(127 + input_offset))
+    w = np.abs(np.asarray(weights, dtype=np.int64)).sum(axis=1) * xmax
+    if bias is not None:
+        w = w + np.abs(np.asarray(bias, dtype=np.int64))
+    return int(int(w.max()) < 2**30)
+
+
+IM2COL_MAX_WEIGHTS = 4096  # MCU_IM2COL_MAX_WEIGHTS in firmware/engine/mcu_conv_s8.c
+
+
 @dataclass(frozen=True, eq=False)
 class Conv2D(Layer):
     in_shape: tuple = ()
@@ -119,6 +137,20 @@ class Conv2D(Layer):
     def macs(self):
         o, kh, kw, fc = self.filter.shape
         return self.out_shape[0] * self.out_shape[1] * self.out_shape[2] * o * kh * kw * fc
+
+    @property
+    def scratch_bytes(self):
+        """mcu_conv_s8_buffer_size: int16 pixels / columns (and weights) of the DSP paths."""
+        o, kh, kw, fc = self.filter.shape
+        ic = self.in_shape[3]
+        size = 0
+        if kh == 1 and kw == 1 and fc == ic and ic % 4 == 0:
+            size += 4 * ic
+        k = kh * kw * fc
+        k2 = k + (k & 1)
+        if (kh, kw) != (1, 1) and fc == ic and o * k2 <= IM2COL_MAX_WEIGHTS:
+            size += 2 * (o * k2 + 2 * k2)
+        return size
 
     @property
     def weight_bytes(self):
@@ -165,13 +197,18 @@ class Conv2D(Layer):
         elif self.bias is not None:
             decls.append(c_array("int32_t", p + "bias", self.bias))
             bias = p + "bias"
+        flat = self.filter.reshape(self.filter.shape[0], -1)
+        if folded:
+            fast = _fast_requant(flat, b, 0, self.shifts)
+        else:
+            fast = _fast_requant(flat, self.bias, self.input_offset, self.shifts)
         decls += [
             c_array("int32_t", p + "mult", self.multipliers),
             c_array("int32_t", p + "shift", self.shifts),
             f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
             f"static const mcu_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
             f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
-            f"{folded}}};",
+            f"{folded}, {fast}}};",
             f"static const mcu_dims {p}in = {dims(self.in_shape)};",
             f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};",
             f"static const mcu_dims {p}out = {dims(self.out_shape)};",
@@ -203,6 +240,15 @@ class DepthwiseConv2D(Layer):
         return self.out_shape[0] * self.out_shape[1] * self.out_shape[2] * o * kh * kw
 
     @property
+    def scratch_bytes(self):
+        """mcu_depthwise_conv_s8_buffer_size: three channel-major int16 rows for the DSP 3x3 path."""
+        _, kh, kw, o = self.filter.shape
+        c, w = self.in_shape[3], self.in_shape[2]
+        if (kh, kw) == (3, 3) and o == c and c % 4 == 0:
+            return 3 * c * ((w + 5) & ~1) * 2
+        return 0
+
+    @property
     def weight_bytes(self):
         o = self.filter.shape[3]
         return self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
@@ -225,13 +271,15 @@ class DepthwiseConv2D(Layer):
         if self.bias is not None:
             decls.append(c_array("int32_t", p + "bias", self.bias))
             bias = p + "bias"
+        _, kh, kw, o = self.filter.shape
+        fast = _fast_requant(self.filter.reshape(kh * kw, o).T, self.bias, self.input_offset, self.shifts)
         decls += [
             c_array("int32_t", p + "mult", self.multipliers),
             c_array("int32_t", p + "shift", self.shifts),
             f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
             f"static const mcu_dw_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
             f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
-            f"{self.act[0]}, {self.act[1]}}};",
+            f"{self.act[0]}, {self.act[1]}, {fast}}};",
             f"static const mcu_dims {p}in = {dims(self.in_shape)};",
             f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};",
             f"static const mcu_dims {p}out = {dims(self.out_shape)};",

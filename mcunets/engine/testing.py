@@ -418,6 +418,47 @@ BUILDERS: dict[str, Callable] = {
 }
 
 
+def dsp_chain(rng):
+    """A chain of the convolutions the Cortex-M DSP paths handle (1x1, 3x3 depthwise stride 1/2,
+    k x k im2col), with shapes that hit their edge cases: odd pixel and channel counts, SAME/VALID
+    padding, channel counts that are and are not multiples of 4."""
+    import tensorflow as tf
+
+    c0 = int(rng.choice([3, 4, 8]))
+    h, w = int(rng.integers(5, 14)), int(rng.integers(5, 14))
+    layers, c = [], c0
+    k = int(rng.choice([1, 3, 3, 5]))
+    s = int(rng.choice([1, 2]))
+    cout = int(rng.choice([4, 5, 8]))
+    layers.append(("conv", tf.constant(_weights(rng, (k, k, c, cout))), s, str(rng.choice(["SAME", "VALID"]))))
+    c = cout
+    for _ in range(int(rng.integers(2, 5))):
+        if rng.random() < 0.5:
+            s = int(rng.choice([1, 2]))
+            layers.append(("dw", tf.constant(_weights(rng, (3, 3, c, 1))), s,
+                           str(rng.choice(["SAME", "SAME", "VALID"]))))
+        else:
+            cout = int(rng.choice([3, 4, 8, 12, 16]))
+            layers.append(("conv", tf.constant(_weights(rng, (1, 1, c, cout))), int(rng.choice([1, 1, 2])),
+                           "VALID"))
+            c = cout
+    biases = [tf.constant(_weights(rng, (int(l[1].shape[3] if l[0] == "conv" else l[1].shape[2]),)))
+              for l in layers]
+    act, acts = _act(rng)
+
+    def fn(x):
+        for (kind, wt, stride, pad), b in zip(layers, biases):
+            if kind == "conv":
+                x = tf.nn.conv2d(x, wt, strides=[1, stride, stride, 1], padding=pad)
+            else:
+                x = tf.nn.depthwise_conv2d(x, wt, strides=[1, stride, stride, 1], padding=pad)
+            x = acts[act](x + b)
+        return x
+
+    desc = [(kind, tuple(int(d) for d in wt.shape), stride, pad) for kind, wt, stride, pad in layers]
+    return fn, [(1, h, w, c0)], dict(h=h, w=w, layers=desc, act=act), False
+
+
 def random_input(rng, dtype: str, shape) -> np.ndarray:
     if dtype == "float32":
         return (rng.standard_normal(shape) * 10 ** rng.uniform(-1, 1)).astype(np.float32)
@@ -427,7 +468,7 @@ def random_input(rng, dtype: str, shape) -> np.ndarray:
 def make_case(op: str, rng, runs: int = 3) -> Case:
     from mcunets.engine.reader import read_model
 
-    fn, specs, params, float_io = BUILDERS[op](rng)
+    fn, specs, params, float_io = (dsp_chain if op == "DSP_CHAIN" else BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
     inputs = []

@@ -1,0 +1,209 @@
+/* CONV_2D fast paths for Cortex-M cores with the DSP extension (SMLAD), bit-exact with the portable
+ * kernels (mcu_conv_1x1_s8, mcu_conv_generic_s8). mcu_conv_s8 calls them when __ARM_FEATURE_DSP is
+ * defined, the layer's fast_requant flag is set and its scratch buffer is present.
+ *
+ * 1x1: two output pixels at a time; both input pixels are sign-extended once into the scratch buffer
+ * in SXTB16 order (bytes 0,2 then 1,3 of each group of four), so each weight word is extended once
+ * with two SXTB16 and used by four SMLADs (2 output channels x 2 pixels, 16 MACs per 4 channels).
+ * im2col (any kernel, no groups): the layer's weights are widened to int16 in the scratch buffer once,
+ * then two output pixels at a time are gathered into int16 columns (input offset applied, padding 0),
+ * and each pair of columns meets two weight rows with SMLAD.
+ */
+#include "mcu_dsp.h"
+#include "mcu_engine.h"
+
+#if defined(__ARM_FEATURE_DSP)
+
+static inline int8_t out_fast(int32_t acc, int32_t mult, int32_t right, int32_t zp, int32_t lo,
+                              int32_t hi)
+{
+    int32_t v = mcu_requantize_fast_dsp(acc, mult, right) + zp;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int8_t)v;
+}
+
+/* Sign-extend `groups` groups of 4 bytes into slot `slot` (0 or 1) of the interleaved buffer: group g
+ * occupies words 4g..4g+3 = (A 0/2, A 1/3, B 0/2, B 1/3). */
+static void expand_pixel(const int8_t *src, uint32_t *dst, int32_t groups, int32_t slot)
+{
+    dst += 2 * slot;
+    for (int32_t g = 0; g < groups; ++g) {
+        const uint32_t w = mcu_load_u32(src);
+        src += 4;
+        dst[0] = mcu_sxtb16(w);
+        dst[1] = mcu_sxtb16_ror8(w);
+        dst += 4;
+    }
+}
+
+mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                               const mcu_dims *input_dims, const int8_t *input,
+                               const mcu_dims *output_dims, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int16_t *scratch)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t groups = c / 4;
+    const int32_t zp = params->output_offset, lo = params->act_min, hi = params->act_max;
+    const int32_t npix = input_dims->n * out_h * out_w;
+    uint32_t *buf = (uint32_t *)(void *)scratch;
+    const int8_t *pix[2];
+    int32_t b = 0, y = 0, x = 0;
+    for (int32_t p = 0; p < npix; p += 2) {
+        const int32_t count = npix - p >= 2 ? 2 : 1;
+        for (int32_t k = 0; k < count; ++k) {
+            pix[k] = input + (((int64_t)b * in_h + (int64_t)y * params->stride.h) * in_w +
+                              (int64_t)x * params->stride.w) * c;
+            if (++x == out_w) {
+                x = 0;
+                if (++y == out_h) {
+                    y = 0;
+                    ++b;
+                }
+            }
+        }
+        expand_pixel(pix[0], buf, groups, 0);
+        expand_pixel(pix[count - 1], buf, groups, 1);
+        int8_t *out_a = output + (int64_t)p * out_c;
+        int8_t *out_b = out_a + out_c;
+        for (int32_t oc = 0; oc < out_c; oc += 2) {
+            const int32_t two = oc + 1 < out_c;
+            const int8_t *w0 = filter + (int64_t)oc * c;
+            const int8_t *w1 = two ? w0 + c : w0;
+            const int32_t b0 = bias ? bias[oc] : 0;
+            const int32_t b1 = bias ? bias[oc + two] : 0;
+            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+            const uint32_t *xp = buf;
+            for (int32_t g = 0; g < groups; ++g) {
+                const uint32_t wa = mcu_load_u32(w0), wb = mcu_load_u32(w1);
+                w0 += 4;
+                w1 += 4;
+                const uint32_t wal = mcu_sxtb16(wa), wah = mcu_sxtb16_ror8(wa);
+                const uint32_t wbl = mcu_sxtb16(wb), wbh = mcu_sxtb16_ror8(wb);
+                const uint32_t xa0 = xp[0], xa1 = xp[1], xb0 = xp[2], xb1 = xp[3];
+                xp += 4;
+                a00 = mcu_smlad(xa0, wal, a00);
+                a01 = mcu_smlad(xa0, wbl, a01);
+                a10 = mcu_smlad(xb0, wal, a10);
+                a11 = mcu_smlad(xb0, wbl, a11);
+                a00 = mcu_smlad(xa1, wah, a00);
+                a01 = mcu_smlad(xa1, wbh, a01);
+                a10 = mcu_smlad(xb1, wah, a10);
+                a11 = mcu_smlad(xb1, wbh, a11);
+            }
+            const int32_t m0 = quant->multiplier[oc], r0 = -quant->shift[oc];
+            out_a[oc] = out_fast(a00, m0, r0, zp, lo, hi);
+            if (count == 2) {
+                out_b[oc] = out_fast(a10, m0, r0, zp, lo, hi);
+            }
+            if (two) {
+                const int32_t m1 = quant->multiplier[oc + 1], r1 = -quant->shift[oc + 1];
+                out_a[oc + 1] = out_fast(a01, m1, r1, zp, lo, hi);
+                if (count == 2) {
+                    out_b[oc + 1] = out_fast(a11, m1, r1, zp, lo, hi);
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}
+
+/* One im2col column: kernel taps of output pixel (b, oy, ox), offset applied, padding 0. */
+static void gather(const mcu_conv_params *params, const mcu_dims *in, const int8_t *input, int32_t kh,
+                   int32_t kw, int32_t b, int32_t oy, int32_t ox, int32_t in_off, int16_t *col,
+                   int32_t k2)
+{
+    const int32_t c = in->c;
+    int16_t *dst = col;
+    for (int32_t fy = 0; fy < kh; ++fy) {
+        const int32_t iy = oy * params->stride.h - params->padding.h + fy * params->dilation.h;
+        for (int32_t fx = 0; fx < kw; ++fx) {
+            const int32_t ix = ox * params->stride.w - params->padding.w + fx * params->dilation.w;
+            if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
+                for (int32_t ch = 0; ch < c; ++ch) {
+                    *dst++ = 0;
+                }
+            } else {
+                const int8_t *src = input + (((int64_t)b * in->h + iy) * in->w + ix) * c;
+                for (int32_t ch = 0; ch < c; ++ch) {
+                    *dst++ = (int16_t)(src[ch] + in_off);
+                }
+            }
+        }
+    }
+    while (dst < col + k2) {
+        *dst++ = 0;
+    }
+}
+
+mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                  const mcu_dims *input_dims, const int8_t *input,
+                                  const mcu_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                  int16_t *scratch)
+{
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t k = kh * kw * c, k2 = k + (k & 1), pairs = k2 / 2;
+    const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
+    const int32_t zp = params->output_offset, lo = params->act_min, hi = params->act_max;
+    int16_t *wexp = scratch;
+    int16_t *col_a = scratch + (int64_t)out_c * k2, *col_b = col_a + k2;
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+        for (int32_t i = 0; i < k2; ++i) {
+            wexp[(int64_t)oc * k2 + i] = (int16_t)(i < k ? filter[(int64_t)oc * k + i] : 0);
+        }
+    }
+    const int32_t npix = input_dims->n * out_h * out_w;
+    int32_t b = 0, y = 0, x = 0;
+    for (int32_t p = 0; p < npix; p += 2) {
+        const int32_t count = npix - p >= 2 ? 2 : 1;
+        for (int32_t i = 0; i < count; ++i) {
+            gather(params, input_dims, input, kh, kw, b, y, x, in_off, i ? col_b : col_a, k2);
+            if (++x == out_w) {
+                x = 0;
+                if (++y == out_h) {
+                    y = 0;
+                    ++b;
+                }
+            }
+        }
+        const uint32_t *xa = (const uint32_t *)(const void *)col_a;
+        const uint32_t *xb = (const uint32_t *)(const void *)(count == 2 ? col_b : col_a);
+        int8_t *out_a = output + (int64_t)p * out_c;
+        int8_t *out_b = out_a + out_c;
+        for (int32_t oc = 0; oc < out_c; oc += 2) {
+            const int32_t two = oc + 1 < out_c;
+            const uint32_t *w0 = (const uint32_t *)(const void *)(wexp + (int64_t)oc * k2);
+            const uint32_t *w1 = two ? w0 + pairs : w0;
+            const int32_t b0 = bias ? bias[oc] : 0;
+            const int32_t b1 = bias ? bias[oc + two] : 0;
+            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+            for (int32_t j = 0; j < pairs; ++j) {
+                const uint32_t va = xa[j], vb = xb[j], u0 = w0[j], u1 = w1[j];
+                a00 = mcu_smlad(va, u0, a00);
+                a01 = mcu_smlad(va, u1, a01);
+                a10 = mcu_smlad(vb, u0, a10);
+                a11 = mcu_smlad(vb, u1, a11);
+            }
+            const int32_t m0 = quant->multiplier[oc], r0 = -quant->shift[oc];
+            out_a[oc] = out_fast(a00, m0, r0, zp, lo, hi);
+            if (count == 2) {
+                out_b[oc] = out_fast(a10, m0, r0, zp, lo, hi);
+            }
+            if (two) {
+                const int32_t m1 = quant->multiplier[oc + 1], r1 = -quant->shift[oc + 1];
+                out_a[oc + 1] = out_fast(a01, m1, r1, zp, lo, hi);
+                if (count == 2) {
+                    out_b[oc + 1] = out_fast(a11, m1, r1, zp, lo, hi);
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}
+
+#else
+typedef int mcu_conv_dsp_unused; /* ISO C: a translation unit must not be empty */
+#endif /* __ARM_FEATURE_DSP */

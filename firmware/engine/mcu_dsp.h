@@ -1,0 +1,57 @@
+/* mcunets engine: Cortex-M DSP-extension helpers (SMLAD, SXTB16, SMMULR) for the fast kernel paths.
+ *
+ * Only compiled where the compiler defines __ARM_FEATURE_DSP (Cortex-M4/M7/M33 with DSP). Every fast
+ * path built on these must give exactly the bytes of the portable C path it replaces.
+ */
+#ifndef MCU_DSP_H
+#define MCU_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "mcu_quant.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+/* Unaligned 32-bit load (LDR on Cortex-M4 handles unaligned addresses). */
+static inline uint32_t mcu_load_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Bytes 0 and 2 of w sign-extended into two halfwords. */
+static inline uint32_t mcu_sxtb16(uint32_t w) { return (uint32_t)__sxtb16((int32_t)w); }
+
+/* Bytes 1 and 3 of w sign-extended into two halfwords. */
+static inline uint32_t mcu_sxtb16_ror8(uint32_t w)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+    return r;
+}
+
+static inline int32_t mcu_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
+
+/* (a * b + 2^31) >> 32 */
+static inline int32_t mcu_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* mcu_requantize_fast with the rounding high multiply as one SMMULR. */
+static inline int32_t mcu_requantize_fast_dsp(int32_t x, int32_t multiplier, int32_t right)
+{
+    const int32_t hi = mcu_smmulr(x * 2, multiplier);
+    return (hi + (int32_t)(1u << (right - 1)) + (hi >> 31)) >> right;
+}
+
+#endif /* __ARM_FEATURE_DSP */
+#endif /* MCU_DSP_H */
