@@ -8,8 +8,9 @@ Output folder (default ``build/<model-stem>-<board>/``), written all at once:
 
 If PlatformIO cannot install the board's platform or toolchain (for example, offline) the rendered
 project is kept, report.json says so, and :class:`PlatformUnavailableError` (exit code 3) is raised.
-Reading the board's report back (``--profile``) is done by the caller after a successful upload, with
-``BuildResult.firmware_dir`` and ``BuildResult.port`` (see docs/firmware.md).
+Simulated boards (``host``, ``qemu-m4``) are compiled by mcunets itself with :func:`build_simulated`.
+Reading the board's report back (``--profile``) is done by the caller: by running a simulated board's
+firmware, or from the serial port after an upload (see docs/firmware.md).
 """
 
 from __future__ import annotations
@@ -151,3 +152,41 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
     set_status(status, firmware=str(firmware_file.relative_to(out)) if firmware_file else None)
     return BuildResult(out, fw, out / "model.tflite", out / "report.json", rendered, status,
                        firmware_file, port)
+
+
+@dataclass(frozen=True)
+class SimulatedBuild:
+    """A firmware compiled by mcunets itself for a simulated board (``host`` or ``qemu-m4``)."""
+
+    out_dir: Path
+    firmware_dir: Path
+    model_path: Path
+    report_path: Path
+    firmware: object  # mcunets.targets.Firmware
+    report: dict
+
+
+def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = None, *,
+                    name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
+                    seed: int = 1, log=None) -> SimulatedBuild:
+    """Generate the engine's C for ``model_bytes`` and compile it for a simulated board into ``out``
+    (``model.tflite``, ``report.json``, ``firmware/``), all at once."""
+    from mcunets import targets
+
+    sim = targets.load_board(board)
+    out = Path(out) if out is not None else default_out_dir(name, sim.name)
+    log = log or (lambda msg: None)
+    log(f"compiling the mcunets engine firmware for {sim.name}")
+    with atomic_directory(out) as tmp:
+        (tmp / "model.tflite").write_bytes(model_bytes)
+        src = targets.engine_sources(model_bytes, name, tmp / "firmware" / "model")
+        fw = targets.build(src, sim, tmp / "firmware", runs=runs, warmup=warmup, seed=seed)
+        report = {"mcunets_build": 1, "board": sim.name, "runtime": "mcunets", "model": name,
+                  "model_file": "model.tflite", "firmware_dir": "firmware", "runs": runs,
+                  "warmup": warmup, "seed": seed, "firmware_sections": fw.sections,
+                  "build": {"status": "built", "firmware": str(fw.path.relative_to(tmp))}}
+        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    firmware = targets.Firmware(board=sim, path=out / report["build"]["firmware"],
+                                build_dir=out / "firmware", validate=False, sections=fw.sections)
+    return SimulatedBuild(out, out / "firmware", out / "model.tflite", out / "report.json", firmware,
+                          report)

@@ -217,34 +217,123 @@ def boards_cmd(as_json):
 
 
 @cli.command("build")
+@click.option("--arch", help="Train this architecture first (see `mcunets zoo`).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
-              help="An int8 .tflite model to build firmware for.")
+              help="Or build for an existing int8 .tflite model.")
 @click.option("--board", required=True, help="A board from `mcunets boards`.")
-@click.option("--runtime", type=click.Choice(["tflm", "mcunets"]), default="tflm", show_default=True)
+@click.option("--runtime", type=click.Choice(["tflm", "mcunets"]),
+              help="Inference runtime [default: mcunets on simulated boards, tflm otherwise].")
+@click.option("--data", "data_dir", help="Training image folder [default: built-in shapes].")
+@click.option("--alpha", type=float, default=0.25, show_default=True, help="Width multiplier α (with --arch).")
+@click.option("--resolution", type=int, default=96, show_default=True, help="Input size (with --arch).")
+@click.option("--channels", type=click.Choice(["1", "3"]), default="3", show_default=True)
+@click.option("--epochs", type=int, default=5, show_default=True, help="Float training epochs.")
+@click.option("--qat-epochs", type=int, default=1, show_default=True, help="QAT fine-tuning epochs.")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same model and project.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Output folder [default: build/<model-stem>-<board>/].")
+              help="Output folder [default: build/<arch or model>-<board>/].")
 @click.option("--runs", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Timed inferences the firmware reports.")
 @click.option("--warmup", type=click.IntRange(0, 100), default=2, show_default=True)
-@click.option("--no-build", is_flag=True, help="Render the project only; do not run PlatformIO.")
+@click.option("--no-build", is_flag=True, help="Render the project only; do not compile it.")
 @click.option("--upload", is_flag=True, help="Flash the board after building.")
-@click.option("--port", help="Upload port (with --upload); auto-detected when omitted.")
-def build_cmd(model_path, board, runtime, out_dir, runs, warmup, no_build, upload, port):
-    """Render a PlatformIO firmware project for a model and a board, then build it with `pio run`."""
+@click.option("--port", help="Serial port: upload port with --upload, report port with --profile.")
+@click.option("--profile", "do_profile", is_flag=True,
+              help="Run the firmware (simulated boards) or read its report from --port, and show it.")
+@click.option("--baud", type=int, default=115200, show_default=True)
+@click.option("--timeout", type=float, default=None, help="Seconds to wait for the report.")
+def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, channels, epochs, qat_epochs,
+              batch_size, seed, out_dir, runs, warmup, no_build, upload, port, do_profile, baud, timeout):
+    """Train (or take --model), convert, render the firmware, build, flash and profile it.
+
+    Exit code 3: PlatformIO could not install the board's platform (offline); the project is kept.
+    """
     from pathlib import Path
 
-    from mcunets.build import build_firmware
+    from mcunets import build as build_lib
+    from mcunets import targets
 
-    if not model_path:
-        raise click.UsageError("give --model X.tflite")
-    path = Path(model_path)
-    result = build_firmware(
-        path.read_bytes(), board, runtime, out_dir, upload, port, name=path.stem,
-        build=not no_build, runs=runs, warmup=warmup, log=lambda m: click.echo(m, err=True),
-    )
-    fit = result.rendered.fit
-    click.echo(f"{result.status}: {result.firmware_dir}  (flash {fit.flash_needed:,}/{fit.flash_available:,} B, "
-               f"SRAM {fit.ram_needed:,}/{fit.ram_available:,} B)")
+    if bool(arch) == bool(model_path):
+        raise click.UsageError("give exactly one of --arch (train a model) or --model X.tflite")
+    simulated = targets.is_simulated(board)
+    if not simulated:
+        from mcunets.boards import load_board
+
+        load_board(board)  # an unknown board is an error before any training
+    runtime = runtime or ("mcunets" if simulated else "tflm")
+    if simulated and runtime != "mcunets":
+        raise click.BadParameter(f"simulated board {board!r} runs the mcunets runtime only",
+                                 param_hint="--runtime")
+    if do_profile and not simulated and not port:
+        raise click.UsageError(f"--profile on {board} reads the report from the board: give --port")
+    name = arch or Path(model_path).stem
+    out = Path(out_dir) if out_dir else build_lib.default_out_dir(name, board)
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
+
+    train_report = None
+    if arch:
+        import tempfile
+
+        from mcunets import train as train_lib
+
+        with tempfile.TemporaryDirectory(prefix="mcunets-train-") as tmp:
+            result = train_lib.train(
+                arch, data_dir, out=tmp, alpha=alpha, resolution=resolution, channels=int(channels),
+                epochs=epochs, qat_epochs=qat_epochs, batch_size=batch_size, seed=seed,
+                verbose=1 if sys.stdout.isatty() else 2, log=log,
+            )
+            model_bytes, train_report = result.tflite, result.report
+        click.echo(result.table())
+    else:
+        model_bytes = Path(model_path).read_bytes()
+
+    try:
+        if simulated:
+            sim = build_lib.build_simulated(model_bytes, board, out, name=name, runs=runs,
+                                            warmup=warmup, seed=max(seed, 1), log=log)
+            firmware, built = sim.firmware, True
+            click.echo(f"built: {sim.firmware.path}")
+        else:
+            result = build_lib.build_firmware(
+                model_bytes, board, runtime, out, upload, port if upload else None, name=name,
+                build=not no_build, runs=runs, warmup=warmup, log=log,
+                alpha=alpha if arch else None, resolution=resolution if arch else None,
+            )
+            fit = result.rendered.fit
+            firmware, built = None, result.status != "rendered"
+            click.echo(f"{result.status}: {result.firmware_dir}  (flash {fit.flash_needed:,}/"
+                       f"{fit.flash_available:,} B, SRAM {fit.ram_needed:,}/{fit.ram_available:,} B)")
+    finally:
+        # The training report goes beside the project, also when PlatformIO stopped the build.
+        if train_report is not None and out.is_dir():
+            from mcunets._io import atomic_write_text
+
+            atomic_write_text(out / "train_report.json", json.dumps(train_report, indent=2) + "\n")
+    if do_profile and built:
+        _show_profile(model_bytes, firmware, port, baud, timeout, out)
+
+
+def _show_profile(model_bytes, firmware, port, baud, timeout, out):
+    from mcunets import profile as prof
+    from mcunets import targets
+    from mcunets.report import parse_report
+
+    if firmware is not None:
+        text = targets.run(firmware, timeout=timeout or targets.DEFAULT_TIMEOUT_S)
+        report = parse_report(text)
+        sections = firmware.sections or None
+    else:
+        report, text = prof.read_serial_report(port, baud, timeout or 60.0)
+        sections = None
+    from mcunets._io import atomic_write_text
+
+    atomic_write_text(out / "report.log", text if isinstance(text, str) else text.decode("utf-8", "replace"))
+    data = prof.build_profile(report, prof.layer_info(model_bytes), sections)
+    data["outputs_match_reference"] = prof.outputs_match_reference(report, model_bytes)
+    json_path, png_path = prof.write_profile(data, out)
+    click.echo(prof.format_profile(data))
+    click.echo(f"wrote {json_path} and {png_path}", err=True)
 
 
 @cli.command("train")
