@@ -265,6 +265,8 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
     if simulated and runtime != "mcunets":
         raise click.BadParameter(f"simulated board {board!r} runs the mcunets runtime only",
                                  param_hint="--runtime")
+    if port and not (upload or do_profile):
+        raise click.UsageError("--port is only used with --upload or --profile")
     if do_profile and not simulated and not port:
         raise click.UsageError(f"--profile on {board} reads the report from the board: give --port")
     name = arch or Path(model_path).stem

@@ -97,4 +97,46 @@ def test_bad_board_and_port_without_upload(tiny_path):
     r = runner.invoke(cli, ["build", "--model", str(tiny_path), "--board", "nope", "--no-build"])
     assert r.exit_code == 1 and "unknown board 'nope'" in r.output
     r = runner.invoke(cli, ["build", "--model", str(tiny_path), "--board", "esp32", "--port", "/dev/x"])
-    assert r.exit_code == 1 and "--port is only used with --upload" in r.output
+    assert r.exit_code == 2 and "--port is only used with --upload or --profile" in r.output
+
+
+@pytest.mark.slow
+def test_build_arch_trains_and_profiles_on_the_host_board(tmp_path):
+    """The whole pipeline on a simulated board: train → QAT → int8 → engine C → compile → run → report."""
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["build", "--arch", "effnet", "--board", "host", "--resolution", "32",
+                                 "--epochs", "1", "--qat-epochs", "1", "--runs", "2", "--warmup", "0",
+                                 "--profile", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "outputs: bit-exact with the TFLite reference kernels" in r.output
+    assert {"model.tflite", "report.json", "train_report.json", "firmware", "profile.json",
+            "profile.png"} <= {p.name for p in out.iterdir()}
+    profile = json.loads((out / "profile.json").read_text())
+    assert profile["counter"] == "ns" and profile["layers"][0]["op"] == "CONV_2D"
+    assert json.loads((out / "train_report.json").read_text())["arch"] == "effnet"
+
+
+@pytest.mark.slow
+def test_build_arch_for_a_real_board_stops_at_platformio_offline(tmp_path):
+    if not _offline():
+        pytest.skip("PlatformIO's registry is reachable here; the offline path cannot be exercised")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["build", "--arch", "effnet", "--board", "esp32", "--resolution", "32",
+                                 "--epochs", "1", "--qat-epochs", "0", "--out", str(out)])
+    assert r.exit_code == 3, r.output
+    assert r.output.strip().splitlines()[-1].startswith("Error: PlatformIO cannot install platform")
+    assert (out / "firmware" / "platformio.ini").exists()
+    assert (out / "train_report.json").exists()
+
+
+def test_build_needs_exactly_one_of_arch_and_model(tiny_path):
+    r = CliRunner().invoke(cli, ["build", "--board", "esp32"])
+    assert r.exit_code == 2 and "exactly one of --arch" in r.output
+    r = CliRunner().invoke(cli, ["build", "--board", "esp32", "--arch", "effnet", "--model", str(tiny_path)])
+    assert r.exit_code == 2
+
+
+def test_build_unknown_board_fails_before_training(tmp_path):
+    r = CliRunner().invoke(cli, ["build", "--arch", "effnet", "--board", "nosuchboard", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "nosuchboard" in r.output
+    assert not (tmp_path / "o").exists()
