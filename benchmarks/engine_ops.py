@@ -3,8 +3,12 @@ mcunets.engine.testing.BUILDERS, randomized single-op models converted by the TF
 run with random int8 inputs through the engine and through tf.lite.Interpreter (BUILTIN_REF), output
 bytes compared exactly.  Prints one row per op; exits 1 on any mismatch.
 
-    python benchmarks/engine_ops.py                 # 250 models x 4 runs = 1,000 runs per op
-    python benchmarks/engine_ops.py --models 50 --ops CONV_2D,MEAN
+The converter is the slow part (about half a second per model), so each converted model also yields
+``--variants`` further cases with new random weights and biases written straight into the flatbuffer
+(mcunets.engine.testing.weight_variants): same shapes and quantization, new data, new inputs.
+
+    python benchmarks/engine_ops.py                 # 50 conversions x 20 = 1,000 cases, 2,000 runs per op
+    python benchmarks/engine_ops.py --models 50 --variants 1 --ops CONV_2D,MEAN
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ import mcunets  # noqa: F401
 
 
 def main(argv=None) -> int:
-    from mcunets.engine.testing import BUILDERS, check_cases, make_case
+    from mcunets.engine.testing import BUILDERS, check_cases, make_case, weight_variants
     from mcunets.report import format_table
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", type=int, default=250, help="models per op")
-    ap.add_argument("--runs", type=int, default=4, help="random inputs per model")
-    ap.add_argument("--batch", type=int, default=125, help="models per compiled library")
+    ap.add_argument("--models", type=int, default=50, help="converted models per op")
+    ap.add_argument("--variants", type=int, default=20,
+                    help="cases per converted model (the model itself plus new-weight variants)")
+    ap.add_argument("--runs", type=int, default=2, help="random inputs per case")
+    ap.add_argument("--batch", type=int, default=25, help="converted models per compiled library")
     ap.add_argument("--ops", default="", help="comma-separated op names (default: all)")
     ap.add_argument("--seed", type=int, default=2024)
     args = ap.parse_args(argv)
@@ -38,8 +44,11 @@ def main(argv=None) -> int:
         mismatches = []
         remaining = args.models
         while remaining > 0:
-            batch = [make_case(op, rng, runs=args.runs) for _ in range(min(args.batch, remaining))]
-            remaining -= len(batch)
+            batch = []
+            for _ in range(min(args.batch, remaining)):
+                case = make_case(op, rng, runs=args.runs)
+                batch += [case] + weight_variants(case, rng, args.variants - 1, args.runs)
+            remaining -= min(args.batch, remaining)
             res = check_cases(batch)
             cases += res.cases
             runs += res.runs
@@ -49,7 +58,7 @@ def main(argv=None) -> int:
         print(f"  {op}: {runs} runs, {len(mismatches)} mismatches", file=sys.stderr, flush=True)
         for name, _, got, want in mismatches[:3]:
             print(f"    mismatch {name}: got {got[0].ravel()[:8]} want {want[0].ravel()[:8]}", file=sys.stderr)
-    print(format_table(["op", "models", "runs", "mismatches", "seconds"], rows))
+    print(format_table(["op", "cases", "runs", "mismatches", "seconds"], rows))
     return 1 if failed else 0
 
 

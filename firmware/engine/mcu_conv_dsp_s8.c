@@ -14,15 +14,6 @@
 
 #if defined(__ARM_FEATURE_DSP)
 
-static inline int8_t out_fast(int32_t acc, int32_t mult, int32_t right, int32_t zp, int32_t lo,
-                              int32_t hi)
-{
-    int32_t v = mcu_requantize_fast_dsp(acc, mult, right) + zp;
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int8_t)v;
-}
-
 /* Sign-extend `groups` groups of 4 bytes into slot `slot` (0 or 1) of the interleaved buffer: group g
  * occupies words 4g..4g+3 = (A 0/2, A 1/3, B 0/2, B 1/3). */
 static void expand_pixel(const int8_t *src, uint32_t *dst, int32_t groups, int32_t slot)
@@ -37,17 +28,56 @@ static void expand_pixel(const int8_t *src, uint32_t *dst, int32_t groups, int32
     }
 }
 
-mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                               const mcu_dims *input_dims, const int8_t *input,
-                               const mcu_dims *output_dims, const int8_t *filter,
-                               const int32_t *bias, int8_t *output, int16_t *scratch)
+/* Two output channels (rows w0 and w0 + c of the filter) of two expanded pixels. */
+static inline __attribute__((always_inline)) void dot_2x2(const uint32_t *xp, const uint32_t *xend,
+                                                          const int8_t *w0, int32_t c, int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+#define MCU_DOT_2X2_STEP { \
+    const uint32_t wa = mcu_load_u32(w0), wb = mcu_load_u32(w0 + c); \
+    w0 += 4; \
+    const uint32_t xa0 = xp[0], xa1 = xp[1], xb0 = xp[2], xb1 = xp[3]; \
+    xp += 4; \
+    const uint32_t wal = mcu_sxtb16(wa), wbl = mcu_sxtb16(wb); \
+    a00 = mcu_smlad(xa0, wal, a00); \
+    a01 = mcu_smlad(xa0, wbl, a01); \
+    a10 = mcu_smlad(xb0, wal, a10); \
+    a11 = mcu_smlad(xb0, wbl, a11); \
+    const uint32_t wah = mcu_sxtb16_ror8(wa), wbh = mcu_sxtb16_ror8(wb); \
+    a00 = mcu_smlad(xa1, wah, a00); \
+    a01 = mcu_smlad(xa1, wbh, a01); \
+    a10 = mcu_smlad(xb1, wah, a10); \
+    a11 = mcu_smlad(xb1, wbh, a11); }
+    if (((xend - xp) & 4) == 0) { /* an even number of groups: two per iteration */
+        do {
+            MCU_DOT_2X2_STEP
+            MCU_DOT_2X2_STEP
+        } while (xp != xend);
+    } else {
+        do {
+            MCU_DOT_2X2_STEP
+        } while (xp != xend);
+    }
+#undef MCU_DOT_2X2_STEP
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+static inline __attribute__((always_inline)) void conv_1x1_body(
+    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const mcu_dims *output_dims, const int8_t *filter, const int32_t *bias,
+    int8_t *output, int16_t *scratch, const int full)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     const int32_t groups = c / 4;
     const int32_t zp = params->output_offset, lo = params->act_min, hi = params->act_max;
     const int32_t npix = input_dims->n * out_h * out_w;
+    const int32_t *mults = quant->multiplier, *shifts = quant->shift;
     uint32_t *buf = (uint32_t *)(void *)scratch;
+    const uint32_t *buf_end = buf + 4 * groups;
     const int8_t *pix[2];
     int32_t b = 0, y = 0, x = 0;
     for (int32_t p = 0; p < npix; p += 2) {
@@ -66,45 +96,39 @@ mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_chan
         expand_pixel(pix[0], buf, groups, 0);
         expand_pixel(pix[count - 1], buf, groups, 1);
         int8_t *out_a = output + (int64_t)p * out_c;
-        int8_t *out_b = out_a + out_c;
-        for (int32_t oc = 0; oc < out_c; oc += 2) {
-            const int32_t two = oc + 1 < out_c;
-            const int8_t *w0 = filter + (int64_t)oc * c;
-            const int8_t *w1 = two ? w0 + c : w0;
-            const int32_t b0 = bias ? bias[oc] : 0;
-            const int32_t b1 = bias ? bias[oc + two] : 0;
-            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-            const uint32_t *xp = buf;
-            for (int32_t g = 0; g < groups; ++g) {
-                const uint32_t wa = mcu_load_u32(w0), wb = mcu_load_u32(w1);
-                w0 += 4;
-                w1 += 4;
-                const uint32_t wal = mcu_sxtb16(wa), wah = mcu_sxtb16_ror8(wa);
-                const uint32_t wbl = mcu_sxtb16(wb), wbh = mcu_sxtb16_ror8(wb);
-                const uint32_t xa0 = xp[0], xa1 = xp[1], xb0 = xp[2], xb1 = xp[3];
-                xp += 4;
-                a00 = mcu_smlad(xa0, wal, a00);
-                a01 = mcu_smlad(xa0, wbl, a01);
-                a10 = mcu_smlad(xb0, wal, a10);
-                a11 = mcu_smlad(xb0, wbl, a11);
-                a00 = mcu_smlad(xa1, wah, a00);
-                a01 = mcu_smlad(xa1, wbh, a01);
-                a10 = mcu_smlad(xb1, wah, a10);
-                a11 = mcu_smlad(xb1, wbh, a11);
-            }
-            const int32_t m0 = quant->multiplier[oc], r0 = -quant->shift[oc];
-            out_a[oc] = out_fast(a00, m0, r0, zp, lo, hi);
-            if (count == 2) {
-                out_b[oc] = out_fast(a10, m0, r0, zp, lo, hi);
-            }
-            if (two) {
-                const int32_t m1 = quant->multiplier[oc + 1], r1 = -quant->shift[oc + 1];
-                out_a[oc + 1] = out_fast(a01, m1, r1, zp, lo, hi);
-                if (count == 2) {
-                    out_b[oc + 1] = out_fast(a11, m1, r1, zp, lo, hi);
-                }
-            }
+        int8_t *out_b = count == 2 ? out_a + out_c : out_a;
+        int32_t oc = 0;
+        for (; oc + 2 <= out_c; oc += 2) {
+            int32_t acc[4];
+            acc[0] = acc[2] = bias ? bias[oc] : 0;
+            acc[1] = acc[3] = bias ? bias[oc + 1] : 0;
+            dot_2x2(buf, buf_end, filter + (int64_t)oc * c, c, acc);
+            const int32_t m0 = mults[oc], r0 = -shifts[oc], m1 = mults[oc + 1], r1 = -shifts[oc + 1];
+            out_b[oc] = mcu_out_dsp(acc[2], m0, r0, zp, lo, hi, full);
+            out_b[oc + 1] = mcu_out_dsp(acc[3], m1, r1, zp, lo, hi, full);
+            out_a[oc] = mcu_out_dsp(acc[0], m0, r0, zp, lo, hi, full);
+            out_a[oc + 1] = mcu_out_dsp(acc[1], m1, r1, zp, lo, hi, full);
         }
+        if (oc < out_c) { /* odd channel count: the last channel twice */
+            int32_t acc[4];
+            acc[0] = acc[1] = acc[2] = acc[3] = bias ? bias[oc] : 0;
+            dot_2x2(buf, buf_end, filter + (int64_t)oc * c, 0, acc);
+            const int32_t m0 = mults[oc], r0 = -shifts[oc];
+            out_b[oc] = mcu_out_dsp(acc[2], m0, r0, zp, lo, hi, full);
+            out_a[oc] = mcu_out_dsp(acc[0], m0, r0, zp, lo, hi, full);
+        }
+    }
+}
+
+mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                               const mcu_dims *input_dims, const int8_t *input,
+                               const mcu_dims *output_dims, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, int16_t *scratch)
+{
+    if (params->act_max == MCU_INT8_MAX) {
+        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch, 1);
+    } else {
+        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch, 0);
     }
     return MCU_OK;
 }
@@ -188,15 +212,15 @@ mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_c
                 a11 = mcu_smlad(vb, u1, a11);
             }
             const int32_t m0 = quant->multiplier[oc], r0 = -quant->shift[oc];
-            out_a[oc] = out_fast(a00, m0, r0, zp, lo, hi);
+            out_a[oc] = mcu_out_dsp(a00, m0, r0, zp, lo, hi, 0);
             if (count == 2) {
-                out_b[oc] = out_fast(a10, m0, r0, zp, lo, hi);
+                out_b[oc] = mcu_out_dsp(a10, m0, r0, zp, lo, hi, 0);
             }
             if (two) {
                 const int32_t m1 = quant->multiplier[oc + 1], r1 = -quant->shift[oc + 1];
-                out_a[oc + 1] = out_fast(a01, m1, r1, zp, lo, hi);
+                out_a[oc + 1] = mcu_out_dsp(a01, m1, r1, zp, lo, hi, 0);
                 if (count == 2) {
-                    out_b[oc + 1] = out_fast(a11, m1, r1, zp, lo, hi);
+                    out_b[oc + 1] = mcu_out_dsp(a11, m1, r1, zp, lo, hi, 0);
                 }
             }
         }

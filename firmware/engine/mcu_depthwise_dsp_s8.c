@@ -55,24 +55,15 @@ static inline uint32_t pack16(int32_t lo, int32_t hi)
     return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
 
-static inline int8_t out_fast(int32_t acc, int32_t mult, int32_t right, int32_t zp, int32_t lo,
-                              int32_t hi)
-{
-    int32_t v = mcu_requantize_fast_dsp(acc, mult, right) + zp;
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int8_t)v;
-}
-
 int32_t mcu_depthwise_dsp_row_width(const mcu_dims *input_dims)
 {
     return (input_dims->w + 5) & ~1;
 }
 
-mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                                    const mcu_dims *input_dims, const int8_t *input,
-                                    const int8_t *filter, const int32_t *bias,
-                                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
+static inline __attribute__((always_inline)) void depthwise_body(
+    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
+    int8_t *output, int16_t *scratch, const int full)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -105,7 +96,7 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
                 const int32_t w10 = wp[3 * c], w11 = wp[4 * c], w12 = wp[5 * c];
                 const int32_t w20 = wp[6 * c], w21 = wp[7 * c], w22 = wp[8 * c];
                 const uint32_t k0 = pack16(w00, w01), k1 = pack16(w10, w11), k2 = pack16(w20, w21);
-                const uint32_t k3 = pack16(w02, w12);
+                const uint32_t k3 = pack16(w02, w12), k4 = pack16(w22, w22);
                 const int32_t base = (bias ? bias[ch] : 0) +
                                      in_off * (w00 + w01 + w02 + w10 + w11 + w12 + w20 + w21 + w22);
                 const int32_t mult = quant->multiplier[ch], right = -quant->shift[ch];
@@ -120,22 +111,22 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
                         const uint32_t a1 = mcu_load_u32(r1 + ox), b1 = mcu_load_u32(r1 + ox + 2);
                         const uint32_t a2 = mcu_load_u32(r2 + ox), b2 = mcu_load_u32(r2 + ox + 2);
                         int32_t acc0 = mcu_smlad(a0, k0, base);
-                        int32_t acc1 = __smladx((int16x2_t)((b0 & 0xFFFFu) | (a0 & 0xFFFF0000u)),
+                        int32_t acc1 = __smladx((int16x2_t)mcu_pkhbt(b0, a0),
                                                 (int16x2_t)k0, base);
                         acc0 = __smlabb((int32_t)b0, (int32_t)k3, acc0);
                         acc1 = __smlatb((int32_t)b0, (int32_t)k3, acc1);
                         acc0 = mcu_smlad(a1, k1, acc0);
-                        acc1 = __smladx((int16x2_t)((b1 & 0xFFFFu) | (a1 & 0xFFFF0000u)),
+                        acc1 = __smladx((int16x2_t)mcu_pkhbt(b1, a1),
                                         (int16x2_t)k1, acc1);
                         acc0 = __smlabt((int32_t)b1, (int32_t)k3, acc0);
                         acc1 = __smlatt((int32_t)b1, (int32_t)k3, acc1);
                         acc0 = mcu_smlad(a2, k2, acc0);
-                        acc1 = __smladx((int16x2_t)((b2 & 0xFFFFu) | (a2 & 0xFFFF0000u)),
+                        acc1 = __smladx((int16x2_t)mcu_pkhbt(b2, a2),
                                         (int16x2_t)k2, acc1);
-                        acc0 += (int16_t)b2 * w22;
-                        acc1 += (int16_t)(b2 >> 16) * w22;
-                        op[0] = out_fast(acc0, mult, right, zp, lo, hi);
-                        op[c] = out_fast(acc1, mult, right, zp, lo, hi);
+                        acc0 = __smlabb((int32_t)b2, (int32_t)k4, acc0);
+                        acc1 = __smlatb((int32_t)b2, (int32_t)k4, acc1);
+                        op[0] = mcu_out_dsp(acc0, mult, right, zp, lo, hi, full);
+                        op[c] = mcu_out_dsp(acc1, mult, right, zp, lo, hi, full);
                         op += 2 * c;
                     }
                     if (ox < out_w) {
@@ -143,7 +134,7 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
                         acc = mcu_smlad(mcu_load_u32(r0 + ox), k0, acc) + r0[ox + 2] * w02;
                         acc = mcu_smlad(mcu_load_u32(r1 + ox), k1, acc) + r1[ox + 2] * w12;
                         acc = mcu_smlad(mcu_load_u32(r2 + ox), k2, acc) + r2[ox + 2] * w22;
-                        op[0] = out_fast(acc, mult, right, zp, lo, hi);
+                        op[0] = mcu_out_dsp(acc, mult, right, zp, lo, hi, full);
                     }
                 } else {
                     for (int32_t ox = 0; ox < out_w; ++ox) {
@@ -152,12 +143,24 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
                         acc = mcu_smlad(mcu_load_u32(r0 + x), k0, acc) + r0[x + 2] * w02;
                         acc = mcu_smlad(mcu_load_u32(r1 + x), k1, acc) + r1[x + 2] * w12;
                         acc = mcu_smlad(mcu_load_u32(r2 + x), k2, acc) + r2[x + 2] * w22;
-                        op[0] = out_fast(acc, mult, right, zp, lo, hi);
+                        op[0] = mcu_out_dsp(acc, mult, right, zp, lo, hi, full);
                         op += c;
                     }
                 }
             }
         }
+    }
+}
+
+mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                    const mcu_dims *input_dims, const int8_t *input,
+                                    const int8_t *filter, const int32_t *bias,
+                                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
+{
+    if (params->act_max == MCU_INT8_MAX) {
+        depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
+    } else {
+        depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 0);
     }
     return MCU_OK;
 }

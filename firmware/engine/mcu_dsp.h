@@ -38,6 +38,14 @@ static inline int32_t mcu_smlad(uint32_t a, uint32_t b, int32_t acc)
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);
 }
 
+/* Bottom halfword of a, top halfword of b (PKHBT). */
+static inline uint32_t mcu_pkhbt(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
 /* (a * b + 2^31) >> 32 */
 static inline int32_t mcu_smmulr(int32_t a, int32_t b)
 {
@@ -51,6 +59,22 @@ static inline int32_t mcu_requantize_fast_dsp(int32_t x, int32_t multiplier, int
 {
     const int32_t hi = mcu_smmulr(x * 2, multiplier);
     return (hi + (int32_t)(1u << (right - 1)) + (hi >> 31)) >> right;
+}
+
+/* Requantize, add the output zero point and clamp to [lo, hi]; `full` (a constant at every call site,
+ * so each kernel is specialized) means hi = 127: a lower clamp and one SSAT. */
+static inline __attribute__((always_inline)) int8_t mcu_out_dsp(int32_t acc, int32_t mult, int32_t right,
+                                                                int32_t zp, int32_t lo, int32_t hi,
+                                                                const int full)
+{
+    int32_t v = mcu_requantize_fast_dsp(acc, mult, right) + zp;
+    if (full) {
+        v = v < lo ? lo : v;
+        return (int8_t)__ssat(v, 8);
+    }
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int8_t)v;
 }
 
 #endif /* __ARM_FEATURE_DSP */

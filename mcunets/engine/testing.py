@@ -477,6 +477,39 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
     return Case(f"{op}:{params}", model, inputs, params)
 
 
+def weight_variants(case: Case, rng, count: int, runs: int) -> list[Case]:
+    """``count`` cheap new cases from one converted model: every constant int8 tensor (weights) gets new
+    random bytes and every constant int32 tensor (biases) new random values of similar magnitude,
+    written into a copy of the flatbuffer in place (shapes and quantization unchanged), each with new
+    random inputs.  Models without constants yield the same model with new inputs."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    g = read_model(case.model)
+    out = []
+    for v in range(count):
+        buf = bytearray(case.model)
+        m = Model.GetRootAsModel(buf, 0)
+        sub = m.Subgraphs(0)
+        for i in range(sub.TensorsLength()):
+            t = sub.Tensors(i)
+            b = m.Buffers(t.Buffer()) if t.Buffer() < m.BuffersLength() else None
+            if b is None or not b.DataLength():
+                continue
+            data = b.DataAsNumpy()  # a writable view into buf
+            if t.Type() == 9:  # int8 weights
+                data[:] = rng.integers(-128, 128, size=data.size, dtype=np.int64).astype(np.int8).view(np.uint8)
+            elif t.Type() == 2 and data.size % 4 == 0:  # int32 biases
+                vals = data.view(np.int32)
+                spread = int(min(2**24, max(16, int(np.abs(vals.astype(np.int64)).max(initial=0)) * 2)))
+                vals[:] = rng.integers(-spread, spread + 1, size=vals.size)
+        inputs = [[random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs]
+                  for _ in range(runs)]
+        out.append(Case(f"{case.name}#w{v}", bytes(buf), inputs, case.params))
+    return out
+
+
 def reference(model: bytes, inputs) -> list[np.ndarray]:
     from mcunets.tflm import run_reference
 
