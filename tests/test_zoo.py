@@ -171,3 +171,21 @@ def test_qat_convert_and_tflm_bit_exact(arch):
     assert (inp.dtype, inp.shape) == ("int8", (1, 32, 32, 3))
     assert (out.dtype, out.shape) == ("int8", (1, 3))
     _assert_tflm_matches_reference(model_bytes)
+
+
+def test_zoo_command_json_and_table():
+    import json
+
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    r = CliRunner().invoke(cli, ["zoo", "--arch", "effnet", "--resolution", "32", "--classes", "4", "--json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.stdout)
+    assert row["arch"] == "effnet" and row["resolution"] == 32
+    assert row["macs"] == zoo.count_macs(zoo.build("effnet", resolution=32, classes=4))
+    assert row["tflite_bytes"] > row["params"] > 0 and row["tflm_arena_bytes"] > 32 * 32 * 3
+    assert row["ops"][0] == "CONV_2D" and "SOFTMAX" in row["ops"]
+    r = CliRunner().invoke(cli, ["zoo", "--arch", "nope"])
+    assert r.exit_code == 2 and "unknown architecture 'nope'" in r.output

@@ -14,51 +14,69 @@
 
 #if defined(__ARM_FEATURE_DSP)
 
-/* Sign-extend `groups` groups of 4 bytes into slot `slot` (0 or 1) of the interleaved buffer: group g
- * occupies words 4g..4g+3 = (A 0/2, A 1/3, B 0/2, B 1/3). */
+/* Sign-extend and double `groups` groups of 4 bytes into slot `slot` (0 or 1) of the interleaved
+ * buffer: group g occupies words 4g..4g+3 = (A 0/2, A 1/3, B 0/2, B 1/3), every halfword 2x (|2x| <=
+ * 256), so the accumulators hold 2 * acc, the operand mcu_requant2_dsp takes. */
 static void expand_pixel(const int8_t *src, uint32_t *dst, int32_t groups, int32_t slot)
 {
     dst += 2 * slot;
     for (int32_t g = 0; g < groups; ++g) {
         const uint32_t w = mcu_load_u32(src);
         src += 4;
-        dst[0] = mcu_sxtb16(w);
-        dst[1] = mcu_sxtb16_ror8(w);
+        const uint32_t lo = mcu_sxtb16(w), hi = mcu_sxtb16_ror8(w);
+        dst[0] = (uint32_t)__sadd16((int16x2_t)lo, (int16x2_t)lo);
+        dst[1] = (uint32_t)__sadd16((int16x2_t)hi, (int16x2_t)hi);
         dst += 4;
     }
 }
 
-/* Two output channels (rows w0 and w0 + c of the filter) of two expanded pixels. */
+/* One group of 4 input channels for 2 output channels (rows at w and w + c) x 2 pixels: 2 LDRD, 2 LDR,
+ * 4 SXTB16 and 8 SMLAD for 16 MACs. */
+#define MCU_1X1_GROUP \
+    "ldrd   %[x2], %[x3], [%[xp], #8]\n\t" \
+    "ldrd   %[x0], %[x1], [%[xp]], #16\n\t" \
+    "ldr    %[u], [%[w], %[c]]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
+    "smlad  %[a11], %[x2], %[t], %[a11]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a01], %[x1], %[u], %[a01]\n\t" \
+    "smlad  %[a11], %[x3], %[u], %[a11]\n\t" \
+    "ldr    %[u], [%[w]], #4\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "smlad  %[a10], %[x2], %[t], %[a10]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
+    "smlad  %[a10], %[x3], %[u], %[a10]\n\t"
+
+/* acc[0..3] (pixel A ch 0, A ch 1, B ch 0, B ch 1) += the dot products over xp..xend; `w` is row 0 of
+ * the filter, row 1 is `c` bytes further. GCC spills in the C version of this loop (it needs 14
+ * registers), hence the inline assembly. */
 static inline __attribute__((always_inline)) void dot_2x2(const uint32_t *xp, const uint32_t *xend,
-                                                          const int8_t *w0, int32_t c, int32_t acc[4])
+                                                          const int8_t *w, int32_t c, int32_t acc[4])
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-#define MCU_DOT_2X2_STEP { \
-    const uint32_t wa = mcu_load_u32(w0), wb = mcu_load_u32(w0 + c); \
-    w0 += 4; \
-    const uint32_t xa0 = xp[0], xa1 = xp[1], xb0 = xp[2], xb1 = xp[3]; \
-    xp += 4; \
-    const uint32_t wal = mcu_sxtb16(wa), wbl = mcu_sxtb16(wb); \
-    a00 = mcu_smlad(xa0, wal, a00); \
-    a01 = mcu_smlad(xa0, wbl, a01); \
-    a10 = mcu_smlad(xb0, wal, a10); \
-    a11 = mcu_smlad(xb0, wbl, a11); \
-    const uint32_t wah = mcu_sxtb16_ror8(wa), wbh = mcu_sxtb16_ror8(wb); \
-    a00 = mcu_smlad(xa1, wah, a00); \
-    a01 = mcu_smlad(xa1, wbh, a01); \
-    a10 = mcu_smlad(xb1, wah, a10); \
-    a11 = mcu_smlad(xb1, wbh, a11); }
+    uint32_t x0, x1, x2, x3, t, u;
     if (((xend - xp) & 4) == 0) { /* an even number of groups: two per iteration */
-        do {
-            MCU_DOT_2X2_STEP
-            MCU_DOT_2X2_STEP
-        } while (xp != xend);
+        __asm__ volatile("1:\n\t" MCU_1X1_GROUP MCU_1X1_GROUP
+                         "cmp    %[xp], %[xend]\n\t"
+                         "bne    1b\n\t"
+                         : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
+                           [xp] "+r"(xp), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                           [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u)
+                         : [c] "r"(c), [xend] "r"(xend)
+                         : "cc", "memory");
     } else {
-        do {
-            MCU_DOT_2X2_STEP
-        } while (xp != xend);
+        __asm__ volatile("1:\n\t" MCU_1X1_GROUP
+                         "cmp    %[xp], %[xend]\n\t"
+                         "bne    1b\n\t"
+                         : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
+                           [xp] "+r"(xp), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                           [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u)
+                         : [c] "r"(c), [xend] "r"(xend)
+                         : "cc", "memory");
     }
-#undef MCU_DOT_2X2_STEP
     acc[0] = a00;
     acc[1] = a01;
     acc[2] = a10;
@@ -68,12 +86,12 @@ static inline __attribute__((always_inline)) void dot_2x2(const uint32_t *xp, co
 static inline __attribute__((always_inline)) void conv_1x1_body(
     const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const mcu_dims *output_dims, const int8_t *filter, const int32_t *bias,
-    int8_t *output, int16_t *scratch, const int full)
+    int8_t *output, int16_t *scratch, const int mode)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     const int32_t groups = c / 4;
-    const int32_t zp = params->output_offset, lo = params->act_min, hi = params->act_max;
+    const int32_t zp2 = 2 * params->output_offset + 1, lo = params->act_min, hi = params->act_max;
     const int32_t npix = input_dims->n * out_h * out_w;
     const int32_t *mults = quant->multiplier, *shifts = quant->shift;
     uint32_t *buf = (uint32_t *)(void *)scratch;
@@ -100,22 +118,24 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
         int32_t oc = 0;
         for (; oc + 2 <= out_c; oc += 2) {
             int32_t acc[4];
-            acc[0] = acc[2] = bias ? bias[oc] : 0;
-            acc[1] = acc[3] = bias ? bias[oc + 1] : 0;
+            acc[0] = acc[2] = bias ? 2 * bias[oc] : 0;
+            acc[1] = acc[3] = bias ? 2 * bias[oc + 1] : 0;
             dot_2x2(buf, buf_end, filter + (int64_t)oc * c, c, acc);
-            const int32_t m0 = mults[oc], r0 = -shifts[oc], m1 = mults[oc + 1], r1 = -shifts[oc + 1];
-            out_b[oc] = mcu_out_dsp(acc[2], m0, r0, zp, lo, hi, full);
-            out_b[oc + 1] = mcu_out_dsp(acc[3], m1, r1, zp, lo, hi, full);
-            out_a[oc] = mcu_out_dsp(acc[0], m0, r0, zp, lo, hi, full);
-            out_a[oc + 1] = mcu_out_dsp(acc[1], m1, r1, zp, lo, hi, full);
+            const int32_t r0 = -shifts[oc], r1 = -shifts[oc + 1];
+            const int32_t m0 = mults[oc], k0 = zp2 << (r0 - 1);
+            const int32_t m1 = mults[oc + 1], k1 = zp2 << (r1 - 1);
+            out_b[oc] = mcu_out2_dsp(acc[2], m0, k0, r0, lo, hi, mode);
+            out_a[oc] = mcu_out2_dsp(acc[0], m0, k0, r0, lo, hi, mode);
+            out_b[oc + 1] = mcu_out2_dsp(acc[3], m1, k1, r1, lo, hi, mode);
+            out_a[oc + 1] = mcu_out2_dsp(acc[1], m1, k1, r1, lo, hi, mode);
         }
         if (oc < out_c) { /* odd channel count: the last channel twice */
             int32_t acc[4];
-            acc[0] = acc[1] = acc[2] = acc[3] = bias ? bias[oc] : 0;
+            acc[0] = acc[1] = acc[2] = acc[3] = bias ? 2 * bias[oc] : 0;
             dot_2x2(buf, buf_end, filter + (int64_t)oc * c, 0, acc);
-            const int32_t m0 = mults[oc], r0 = -shifts[oc];
-            out_b[oc] = mcu_out_dsp(acc[2], m0, r0, zp, lo, hi, full);
-            out_a[oc] = mcu_out_dsp(acc[0], m0, r0, zp, lo, hi, full);
+            const int32_t r0 = -shifts[oc], m0 = mults[oc], k0 = zp2 << (r0 - 1);
+            out_b[oc] = mcu_out2_dsp(acc[2], m0, k0, r0, lo, hi, mode);
+            out_a[oc] = mcu_out2_dsp(acc[0], m0, k0, r0, lo, hi, mode);
         }
     }
 }
@@ -125,10 +145,16 @@ mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_chan
                                const mcu_dims *output_dims, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int16_t *scratch)
 {
-    if (params->act_max == MCU_INT8_MAX) {
-        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch, 1);
+    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
+    if (mode == MCU_CLAMP_SSAT) {
+        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch,
+                      MCU_CLAMP_SSAT);
+    } else if (mode == MCU_CLAMP_SSAT_LO) {
+        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch,
+                      MCU_CLAMP_SSAT_LO);
     } else {
-        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch, 0);
+        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch,
+                      MCU_CLAMP_BOTH);
     }
     return MCU_OK;
 }

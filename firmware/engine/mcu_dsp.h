@@ -77,5 +77,55 @@ static inline __attribute__((always_inline)) int8_t mcu_out_dsp(int32_t acc, int
     return (int8_t)v;
 }
 
+/* (a * b + 2^31) >> 32 + acc, exact in 64 bits (SMMLAR). */
+static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* Output clamping of the specialized kernels: MCU_CLAMP_SSAT when [act_min, act_max] = [-128, 127]
+ * (one SSAT), MCU_CLAMP_SSAT_LO when only act_max is 127 (SSAT and a lower clamp), else both bounds. */
+enum { MCU_CLAMP_BOTH = 0, MCU_CLAMP_SSAT = 1, MCU_CLAMP_SSAT_LO = 2 };
+
+static inline int mcu_clamp_mode(int32_t act_min, int32_t act_max)
+{
+    if (act_max != MCU_INT8_MAX) {
+        return MCU_CLAMP_BOTH;
+    }
+    return act_min <= MCU_INT8_MIN ? MCU_CLAMP_SSAT : MCU_CLAMP_SSAT_LO;
+}
+
+/* mcu_requantize(acc, multiplier, -right) + zero_point, from acc2 = 2 * acc and
+ * k = (2 * zero_point + 1) << (right - 1) = zero_point * 2^right + 2^(right - 1):
+ *   SMMLAR gives k + hi, hi = the rounding doubling high multiply ((2 acc) m + 2^31) >> 32, and
+ *   (k + hi + (acc2 >> 31)) >> right = ((hi + 2^(right-1) - (hi < 0)) >> right) + zero_point
+ * because the zero point term is a multiple of 2^right, and acc < 0 differs from hi < 0 (m >= 0) only
+ * when hi = 0, where both round to 0 (right >= 1). Valid under the fast_requant condition with
+ * right <= 22 (|k| < 2^29, so k + hi never overflows). */
+static inline int32_t mcu_requant2_dsp(int32_t acc2, int32_t multiplier, int32_t k, int32_t right)
+{
+    return (mcu_smmlar(acc2, multiplier, k) + (acc2 >> 31)) >> right;
+}
+
+/* mcu_requant2_dsp clamped as `mode` (a constant at every call site) says. */
+static inline __attribute__((always_inline)) int8_t mcu_out2_dsp(int32_t acc2, int32_t mult, int32_t k,
+                                                                 int32_t right, int32_t lo, int32_t hi,
+                                                                 const int mode)
+{
+    int32_t v = mcu_requant2_dsp(acc2, mult, k, right);
+    if (mode == MCU_CLAMP_SSAT) {
+        return (int8_t)__ssat(v, 8);
+    }
+    if (mode == MCU_CLAMP_SSAT_LO) {
+        v = __ssat(v, 8);
+        return (int8_t)(v < lo ? lo : v);
+    }
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int8_t)v;
+}
+
 #endif /* __ARM_FEATURE_DSP */
 #endif /* MCU_DSP_H */

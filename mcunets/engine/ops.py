@@ -101,12 +101,13 @@ def _row_overlap(n: int, in_h: int, row_in: int, out_h: int, row_out: int, strid
 
 
 def _fast_requant(weights, bias, input_offset: int, shifts) -> int:
-    """1 when every accumulator provably lies in [-2^30, 2^30) and every shift is <= -1: the condition
-    of mcu_requantize_fast (firmware/engine/mcu_quant.h) that gates the kernels' DSP paths.
+    """1 when every accumulator provably lies in [-2^30, 2^30) and every shift is in [-22, -1]: the
+    condition of mcu_requantize_fast (firmware/engine/mcu_quant.h) and mcu_requant2_dsp
+    (firmware/engine/mcu_dsp.h) that gates the kernels' DSP paths.
 
     ``weights`` is [out_c, taps]; inputs are int8 plus ``input_offset`` (0 when folded into the bias).
     """
-    if not len(shifts) or any(int(s) > -1 for s in shifts):
+    if not len(shifts) or any(int(s) > -1 or int(s) < -22 for s in shifts):
         return 0
     xmax = max(abs(-128 + input_offset), abs(127 + input_offset))
     w = np.abs(np.asarray(weights, dtype=np.int64)).sum(axis=1) * xmax
