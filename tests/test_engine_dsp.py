@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs gcc-arm-none-eabi and qemu-system-arm",
 )
 
-MODELS = 3
+MODELS = 6
 RUNS = 3
 
 
@@ -38,6 +38,37 @@ def check_on_qemu(case, build_dir) -> list:
 def test_dsp_paths_are_bit_exact_on_qemu(seed, tmp_path):
     case = make_case("DSP_CHAIN", np.random.default_rng(7000 + seed), runs=RUNS)
     assert not check_on_qemu(case, tmp_path), case.name
+
+
+def test_first_conv_row_path_is_bit_exact_on_qemu(tmp_path):
+    """The 3x3 row path of the first convolution (3 input channels, stride 2, odd and even widths, SAME
+    and VALID padding) and a 1x1 layer with an odd pixel count after it."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import convert, random_input
+
+    rng = np.random.default_rng(7100)
+    bad = []
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    for h, w, pad, act in [(11, 13, "SAME", "relu"), (12, 10, "VALID", "relu6"), (9, 9, "SAME", "none")]:
+        wt = tf.constant(rng.normal(size=(3, 3, 3, 6)).astype(np.float32) * 0.3)
+        b = tf.constant(rng.normal(size=(6,)).astype(np.float32))
+        w2 = tf.constant(rng.normal(size=(1, 1, 6, 5)).astype(np.float32) * 0.3)
+
+        def make(wt, b, w2, pad, act):
+            def fn(x):
+                y = acts[act](tf.nn.conv2d(x, wt, strides=[1, 2, 2, 1], padding=pad) + b)
+                return tf.nn.conv2d(tf.concat([y, y[..., :2]], axis=-1),
+                                    tf.concat([w2, w2[:, :, :2]], axis=2), strides=[1, 1, 1, 1],
+                                    padding="VALID")
+            return fn
+
+        model = convert(make(wt, b, w2, pad, act), [(1, h, w, 3)], rng, float_io=False)
+        from mcunets.engine.testing import Case
+
+        inputs = [[random_input(rng, "int8", (1, h, w, 3))] for _ in range(RUNS)]
+        bad += check_on_qemu(Case(f"rows3 {h}x{w} {pad}", model, inputs, {}), tmp_path)
+    assert not bad, bad
 
 
 def test_dsp_paths_are_taken(tmp_path):

@@ -66,7 +66,7 @@ static inline __attribute__((always_inline)) void dot_2x2(const uint32_t *xp, co
                            [xp] "+r"(xp), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
                            [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u)
                          : [c] "r"(c), [xend] "r"(xend)
-                         : "cc", "memory");
+                         : "cc");
     } else {
         __asm__ volatile("1:\n\t" MCU_1X1_GROUP
                          "cmp    %[xp], %[xend]\n\t"
@@ -75,7 +75,7 @@ static inline __attribute__((always_inline)) void dot_2x2(const uint32_t *xp, co
                            [xp] "+r"(xp), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
                            [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u)
                          : [c] "r"(c), [xend] "r"(xend)
-                         : "cc", "memory");
+                         : "cc");
     }
     acc[0] = a00;
     acc[1] = a01;
@@ -113,6 +113,7 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
         }
         expand_pixel(pix[0], buf, groups, 0);
         expand_pixel(pix[count - 1], buf, groups, 1);
+        MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
         int8_t *out_a = output + (int64_t)p * out_c;
         int8_t *out_b = count == 2 ? out_a + out_c : out_a;
         int32_t oc = 0;
@@ -250,6 +251,223 @@ mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_c
                 }
             }
         }
+    }
+    return MCU_OK;
+}
+
+/* One ring slot: input row iy as int16 (x + in_off), columns q = 0.. <-> ix = q - pad_w, zero outside
+ * the input (padding contributes nothing), `words` words in all. */
+static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
+                       int32_t in_off, int32_t words, int16_t *slot)
+{
+    const int32_t c = in->c, n = 2 * words;
+    int32_t i = 0;
+    if (iy >= 0 && iy < in->h) {
+        const int8_t *src = in_batch + (int64_t)iy * in->w * c;
+        const int32_t lead = pad_w * c, body = in->w * c;
+        for (; i < lead && i < n; ++i) {
+            slot[i] = 0;
+        }
+        const int32_t stop = lead + body < n ? lead + body : n;
+        const int32_t off2 = (in_off & 0xFFFF) | (in_off << 16);
+        /* four values per step: SXTB16 and SADD16 of the offset, then halfword packing */
+        for (; i + 4 <= stop; i += 4) {
+            const uint32_t v = mcu_load_u32(src + (i - lead));
+            const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
+            const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2);
+            const uint32_t p01 = mcu_pkhbt(lo, hi << 16), p23 = (hi & 0xFFFF0000u) | (lo >> 16);
+            memcpy(slot + i, &p01, 4);
+            memcpy(slot + i + 2, &p23, 4);
+        }
+        for (; i < stop; ++i) {
+            slot[i] = (int16_t)(src[i - lead] + in_off);
+        }
+    }
+    for (; i < n; ++i) {
+        slot[i] = 0;
+    }
+}
+
+/* Two output channels x two pixels of a 3x3 convolution from the ring rows: row k of pixel A starts at
+ * word 0 of pa[k], of pixel B `step` words further; w holds (ch0, ch1) word pairs, row by row. */
+static inline __attribute__((always_inline)) void rows3_dot(const uint32_t *const pa[3], int32_t step,
+                                                            const uint32_t *w, const int32_t nw,
+                                                            int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+#pragma GCC unroll 3
+    for (int32_t k = 0; k < 3; ++k) {
+        const uint32_t *xa = pa[k], *xb = pa[k] + step;
+#pragma GCC unroll 12
+        for (int32_t j = 0; j < nw; ++j) {
+            const uint32_t va = xa[j], vb = xb[j], u0 = w[0], u1 = w[1];
+            w += 2;
+            a00 = mcu_smlad(va, u0, a00);
+            a01 = mcu_smlad(va, u1, a01);
+            a10 = mcu_smlad(vb, u0, a10);
+            a11 = mcu_smlad(vb, u1, a11);
+        }
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* rows3_dot for 3 input channels and stride 2 (nw = 5, pixel B 3 words after pixel A): GCC reloads the
+ * x words of this fully unrolled step, so it is written out; 5 x (LDRD + 2 LDR + 4 SMLAD) per row. */
+#define MCU_R3_STEP(P, OFF, OFFB) \
+    "ldrd   %[u0], %[u1], [%[w]], #8\n\t" \
+    "ldr    %[xa], [%[" P "], #" #OFF "]\n\t" \
+    "ldr    %[xb], [%[" P "], #" #OFFB "]\n\t" \
+    "smlad  %[a00], %[xa], %[u0], %[a00]\n\t" \
+    "smlad  %[a01], %[xa], %[u1], %[a01]\n\t" \
+    "smlad  %[a10], %[xb], %[u0], %[a10]\n\t" \
+    "smlad  %[a11], %[xb], %[u1], %[a11]\n\t"
+#define MCU_R3_ROW(P) \
+    MCU_R3_STEP(P, 0, 12) MCU_R3_STEP(P, 4, 16) MCU_R3_STEP(P, 8, 20) MCU_R3_STEP(P, 12, 24) \
+    MCU_R3_STEP(P, 16, 28)
+
+static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t *const pa[3],
+                                                                 const uint32_t *w, int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    uint32_t u0, u1, xa, xb;
+    __asm__ volatile(MCU_R3_ROW("p0") MCU_R3_ROW("p1") MCU_R3_ROW("p2")
+                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w),
+                       [u0] "=&r"(u0), [u1] "=&r"(u1), [xa] "=&r"(xa), [xb] "=&r"(xb)
+                     : [p0] "r"(pa[0]), [p1] "r"(pa[1]), [p2] "r"(pa[2]));
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* Every output channel of pixels A and B (B = A when step is 0). */
+static inline __attribute__((always_inline)) void rows3_outputs(
+    const uint32_t *const pa[3], const int32_t step, const uint32_t *w, const int32_t nw, int32_t pairs,
+    int32_t out_c, int8_t *out_a, int8_t *out_b, int32_t lo, int32_t hi, const int mode)
+{
+    for (int32_t pr = 0; pr < pairs; ++pr) {
+        const int32_t *q = (const int32_t *)(const void *)(w + 3 * nw * 2);
+        int32_t acc[4];
+        acc[0] = acc[2] = q[0];
+        acc[1] = acc[3] = q[1];
+        if (nw == 5 && step == 3) {
+            rows3_dot_c3s2(pa, w, acc);
+        } else {
+            rows3_dot(pa, step, w, nw, acc);
+        }
+        w += 3 * nw * 2 + 8;
+        const int32_t oc = 2 * pr;
+        out_b[oc] = mcu_out2_dsp(acc[2], q[2], q[4], q[6], lo, hi, mode);
+        out_a[oc] = mcu_out2_dsp(acc[0], q[2], q[4], q[6], lo, hi, mode);
+        if (oc + 1 < out_c) {
+            out_b[oc + 1] = mcu_out2_dsp(acc[3], q[3], q[5], q[7], lo, hi, mode);
+            out_a[oc + 1] = mcu_out2_dsp(acc[1], q[3], q[5], q[7], lo, hi, mode);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void rows3_body(
+    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
+    int8_t *output, int16_t *scratch, const int32_t c, const int32_t sw, const int mode)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t nw = (3 * c + 1) / 2, step = sw * c / 2, words = mcu_conv_3x3_rows_words(input_dims);
+    const int32_t pairs = (out_c + 1) / 2;
+    const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
+    const int32_t zp2 = 2 * params->output_offset + 1, lo = params->act_min, hi = params->act_max;
+    const int32_t *mults = quant->multiplier, *shifts = quant->shift;
+    uint32_t *wexp = (uint32_t *)(void *)scratch;
+    int16_t *slots[3];
+    slots[0] = (int16_t *)(void *)(wexp + (int64_t)pairs * (3 * nw * 2 + 8));
+    slots[1] = slots[0] + 2 * words;
+    slots[2] = slots[1] + 2 * words;
+    /* per channel pair: doubled weights, (ch0, ch1) word pairs (word j of row k holds taps 2j, 2j + 1
+     * of the row's 3c), then 2 * bias, multiplier, k and right shift of both channels (mcu_out2_dsp) */
+    const int32_t block = 3 * nw * 2 + 8;
+    for (int32_t pr = 0; pr < pairs; ++pr) {
+        int32_t *q = (int32_t *)(void *)(wexp + (int64_t)pr * block + 3 * nw * 2);
+        for (int32_t h = 0; h < 2; ++h) {
+            const int32_t oc = 2 * pr + h < out_c ? 2 * pr + h : out_c - 1;
+            const int32_t r = -shifts[oc];
+            q[h] = bias ? 2 * bias[oc] : 0;
+            q[2 + h] = mults[oc];
+            q[4 + h] = zp2 << (r - 1);
+            q[6 + h] = r;
+        }
+        for (int32_t k = 0; k < 3; ++k) {
+            for (int32_t j = 0; j < nw; ++j) {
+                for (int32_t h = 0; h < 2; ++h) {
+                    const int32_t oc = 2 * pr + h < out_c ? 2 * pr + h : out_c - 1;
+                    const int8_t *f = filter + ((int64_t)oc * 3 + k) * 3 * c;
+                    const int32_t t0 = 2 * j, t1 = 2 * j + 1;
+                    const int32_t v0 = 2 * f[t0], v1 = t1 < 3 * c ? 2 * f[t1] : 0;
+                    wexp[(int64_t)pr * block + ((int64_t)k * nw + j) * 2 + h] = mcu_pack16x2(v0, v1);
+                }
+            }
+        }
+    }
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+            const uint32_t *rows[3];
+            for (int32_t k = 0; k < 3; ++k) {
+                const int32_t iy = iy0 + k;
+                const int32_t s = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
+                if (held[s] != iy) {
+                    rows3_fill(input_dims, in_batch, iy, params->padding.w, in_off, words, slots[s]);
+                    held[s] = iy;
+                }
+                rows[k] = (const uint32_t *)(const void *)slots[s];
+            }
+            MCU_COMPILER_BARRIER(); /* weights and ring rows are written before the assembly reads them */
+            int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * out_c;
+            for (int32_t ox = 0; ox < out_w; ox += 2) {
+                const uint32_t *const pa[3] = {rows[0] + ox * step, rows[1] + ox * step,
+                                               rows[2] + ox * step};
+                int8_t *out_a = out_row + (int64_t)ox * out_c;
+                if (ox + 1 < out_w) {
+                    rows3_outputs(pa, step, wexp, nw, pairs, out_c, out_a, out_a + out_c, lo, hi, mode);
+                } else {
+                    rows3_outputs(pa, 0, wexp, nw, pairs, out_c, out_a, out_a, lo, hi, mode);
+                }
+            }
+        }
+    }
+}
+
+/* 3x3 convolution (dilation 1, stride 1 or 2 with stride * input depth even, input depth <= 8, e.g. the
+ * first convolution of a network): each input row is widened once into a ring of three int16 rows
+ * (input offset applied, padding 0) and every output pixel reads its 3 x 3c taps straight from the
+ * ring, ceil(3c / 2) words per row (the odd tap meets a zero weight); two pixels x two output channels
+ * per inner step, the weights doubled so the accumulators feed mcu_out2_dsp. */
+mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                    const mcu_dims *input_dims, const int8_t *input,
+                                    const mcu_dims *filter_dims, const int8_t *filter,
+                                    const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                    int16_t *scratch)
+{
+    (void)filter_dims;
+    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
+    const int32_t c = input_dims->c, sw = params->stride.w;
+    if (c == 3 && sw == 2 && mode == MCU_CLAMP_SSAT) {
+        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 3, 2,
+                   MCU_CLAMP_SSAT);
+    } else if (c == 3 && sw == 2 && mode == MCU_CLAMP_SSAT_LO) {
+        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 3, 2,
+                   MCU_CLAMP_SSAT_LO);
+    } else if (c == 3 && sw == 2) {
+        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 3, 2,
+                   MCU_CLAMP_BOTH);
+    } else {
+        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, c, sw,
+                   MCU_CLAMP_BOTH);
     }
     return MCU_OK;
 }

@@ -24,11 +24,33 @@ static int32_t im2col_scratch(const mcu_dims *input_dims, const mcu_dims *filter
     return 0;
 }
 
+/* The 3x3 row path (mcu_conv_3x3_rows_dsp_s8): input depth at most MCU_ROWS3_MAX_C. Scratch: the
+ * doubled int16 weights of each output channel pair (3 rows x nw words x 2 channels, nw = ceil(3c / 2))
+ * and 8 words of its requantization parameters, and a ring of three int16 input rows of mcu_conv_3x3_rows_words words each. */
+#define MCU_ROWS3_MAX_C 8
+
+static int32_t rows3_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    const int32_t c = input_dims->c;
+    if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == c && c <= MCU_ROWS3_MAX_C) {
+        const int32_t nw = (3 * c + 1) / 2;
+        return 4 * (((filter_dims->n + 1) / 2) * (3 * nw * 2 + 8) + 3 * mcu_conv_3x3_rows_words(input_dims));
+    }
+    return 0;
+}
+
+int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims)
+{
+    return ((input_dims->w + 2) * input_dims->c + 1) / 2 + 1;
+}
+
 /* Scratch bytes for the DSP paths; the same on every target so generated code is portable (the
  * portable kernels ignore it). Must match Conv2D.scratch_bytes in mcunets/engine/ops.py. */
 int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
-    return conv_1x1_scratch(input_dims, filter_dims) + im2col_scratch(input_dims, filter_dims);
+    const int32_t im2col = im2col_scratch(input_dims, filter_dims);
+    const int32_t rows3 = rows3_scratch(input_dims, filter_dims);
+    return conv_1x1_scratch(input_dims, filter_dims) + (rows3 > im2col ? rows3 : im2col);
 }
 
 mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -44,6 +66,14 @@ mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quan
             (params->bias_folded || params->input_offset == 0)) {
             return mcu_conv_1x1_dsp_s8(params, quant, input_dims, input, output_dims, filter, bias,
                                        output, (int16_t *)(void *)scratch);
+        }
+        const int32_t c = input_dims->c, sw = params->stride.w;
+        if (rows3_scratch(input_dims, filter_dims) > 0 && params->dilation.h == 1 &&
+            params->dilation.w == 1 && (sw == 1 || sw == 2) && (sw * c) % 2 == 0 &&
+            params->padding.w >= 0 && params->padding.h >= 0 &&
+            (output_dims->w - 1) * sw + 3 <= input_dims->w + 2) {
+            return mcu_conv_3x3_rows_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                            output_dims, output, (int16_t *)(void *)scratch);
         }
         if (im2col_scratch(input_dims, filter_dims) > 0) {
             return mcu_conv_im2col_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,

@@ -14,6 +14,10 @@
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
 
+/* The inline assembly of the kernels only reads memory and declares no memory clobber (so the compiler
+ * keeps values in registers across it); the kernels place this barrier after writing what it reads. */
+#define MCU_COMPILER_BARRIER() __asm__ volatile("" ::: "memory")
+
 /* Unaligned 32-bit load (LDR on Cortex-M4 handles unaligned addresses). */
 static inline uint32_t mcu_load_u32(const void *p)
 {
@@ -75,6 +79,12 @@ static inline __attribute__((always_inline)) int8_t mcu_out_dsp(int32_t acc, int
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int8_t)v;
+}
+
+/* lo in the bottom halfword, hi in the top one. */
+static inline uint32_t mcu_pack16x2(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
 
 /* (a * b + 2^31) >> 32 + acc, exact in 64 bits (SMMLAR). */

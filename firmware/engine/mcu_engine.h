@@ -176,6 +176,12 @@ mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_c
                                   const mcu_dims *filter_dims, const int8_t *filter,
                                   const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
                                   int16_t *scratch);
+mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                    const mcu_dims *input_dims, const int8_t *input,
+                                    const mcu_dims *filter_dims, const int8_t *filter,
+                                    const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                    int16_t *scratch);
+int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims);
 
 mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                  const mcu_dims *input_dims, const int8_t *input,

@@ -117,6 +117,7 @@ def _fast_requant(weights, bias, input_offset: int, shifts) -> int:
 
 
 IM2COL_MAX_WEIGHTS = 4096  # MCU_IM2COL_MAX_WEIGHTS in firmware/engine/mcu_conv_s8.c
+ROWS3_MAX_C = 8  # MCU_ROWS3_MAX_C in firmware/engine/mcu_conv_s8.c
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,9 +150,14 @@ class Conv2D(Layer):
             size += 4 * ic
         k = kh * kw * fc
         k2 = k + (k & 1)
+        im2col = rows3 = 0
         if (kh, kw) != (1, 1) and fc == ic and o * k2 <= IM2COL_MAX_WEIGHTS:
-            size += 2 * (o * k2 + 2 * k2)
-        return size
+            im2col = 2 * (o * k2 + 2 * k2)
+        if (kh, kw) == (3, 3) and fc == ic and ic <= ROWS3_MAX_C:
+            nw = (3 * ic + 1) // 2
+            row_words = ((self.in_shape[2] + 2) * ic + 1) // 2 + 1
+            rows3 = 4 * (((o + 1) // 2) * (3 * nw * 2 + 8) + 3 * row_words)
+        return size + max(im2col, rows3)
 
     @property
     def weight_bytes(self):
