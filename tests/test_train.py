@@ -221,3 +221,25 @@ def test_interrupt_keeps_checkpoint_and_writes_no_model(tmp_path, tiny_arch, mon
     assert (out / "checkpoints" / "float.h5").is_file()
     assert sorted(p.name for p in out.iterdir()) == ["checkpoints"]
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["float.h5"]
+
+
+def test_calibrate_ranges_sets_activation_ranges_and_keeps_batchnorm():
+    from mcunets.qat import quantize_model
+
+    train.seed_everything(0)
+    model = tiny_model(resolution=16, channels=3, classes=3)
+    qat = quantize_model(model)
+    names = {v.name: v for v in qat.non_trainable_variables}
+    ranges = {n: v.numpy().copy() for n, v in names.items() if n.endswith(("output_min:0", "output_max:0"))}
+    bn = {n: v.numpy().copy() for n, v in names.items() if "moving_" in n}
+    assert ranges and bn and all(abs(abs(float(r)) - 6.0) < 1e-6 for r in ranges.values())
+    images = data.to_float(data.builtin(16, 3, train_per_class=6, val_per_class=1).train.images)
+    assert train.calibrate_ranges(qat, images, batch_size=8) >= len(ranges)
+    # ReLU6 outputs: the range is [0, a batch maximum in (0, 6]], no longer [-6, 6].
+    relu = [n for n in ranges if "re_lu" in n and n.endswith("output_max:0")]
+    assert relu
+    for n in relu:
+        lo = float(names[n.replace("output_max", "output_min")].numpy())
+        hi = float(names[n].numpy())
+        assert abs(lo) < 1e-4 and 0 < hi <= 6.0 + 1e-4
+    assert all(np.array_equal(names[n].numpy(), v) for n, v in bn.items())
