@@ -83,6 +83,47 @@ static inline __attribute__((always_inline)) void dot_2x2(const uint32_t *xp, co
     acc[3] = a11;
 }
 
+/* The requantization table of every output channel pair (mcu_fill_requant_pair); an odd last channel
+ * is paired with itself. */
+static void fill_requant_table(const mcu_per_channel_quant *quant, const int32_t *bias, int32_t out_c,
+                               int32_t output_offset, int32_t fold, int32_t *q, int32_t stride)
+{
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        mcu_fill_requant_pair(quant->multiplier, quant->shift, bias, oc, oc + 1 < out_c ? oc + 1 : oc,
+                              output_offset, fold, q);
+        q += stride;
+    }
+}
+
+/* Requantize and store a 2 x 2 block from its table q (any clamp mode). */
+static inline __attribute__((always_inline)) void store_2x2(const int32_t acc[4], const int32_t *q,
+                                                            int8_t **oa, int8_t **ob, int32_t lo,
+                                                            int32_t hi, const int mode)
+{
+    if (mode == MCU_CLAMP_BOTH) {
+        int8_t *pa = *oa, *pb = *ob;
+        pb[0] = mcu_out2_dsp(acc[2], q[2], q[3], q[6], lo, hi, mode);
+        pa[0] = mcu_out2_dsp(acc[0], q[2], q[3], q[6], lo, hi, mode);
+        pb[1] = mcu_out2_dsp(acc[3], q[4], q[5], q[7], lo, hi, mode);
+        pa[1] = mcu_out2_dsp(acc[1], q[4], q[5], q[7], lo, hi, mode);
+        *oa = pa + 2;
+        *ob = pb + 2;
+    } else {
+        mcu_store_2x2_dsp(acc[0], acc[1], acc[2], acc[3], q, oa, ob, lo, mode);
+    }
+}
+
+/* Requantize and store channel 0 of a pair's table q for pixels A and B (an odd last channel). */
+static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t hi, const int mode)
+{
+    if (mode == MCU_CLAMP_SSAT_LO) { /* k is folded with lo */
+        int32_t u = mcu_requant2_dsp(acc2, q[2], q[3], q[6]);
+        u = u < 0 ? 0 : u;
+        return (int8_t)__ssat(u + lo, 8);
+    }
+    return mcu_out2_dsp(acc2, q[2], q[3], q[6], lo, hi, mode);
+}
+
 static inline __attribute__((always_inline)) void conv_1x1_body(
     const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const mcu_dims *output_dims, const int8_t *filter, const int32_t *bias,
@@ -90,24 +131,32 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
-    const int32_t groups = c / 4;
-    const int32_t zp2 = 2 * params->output_offset + 1, lo = params->act_min, hi = params->act_max;
+    const int32_t groups = c / 4, pairs = out_c / 2;
+    const int32_t lo = params->act_min, hi = params->act_max;
     const int32_t npix = input_dims->n * out_h * out_w;
-    const int32_t *mults = quant->multiplier, *shifts = quant->shift;
+    const int32_t sh = params->stride.h, sw = params->stride.w;
+    const int contiguous = sh == 1 && sw == 1 && out_w == in_w;
     uint32_t *buf = (uint32_t *)(void *)scratch;
     const uint32_t *buf_end = buf + 4 * groups;
+    int32_t *table = (int32_t *)(void *)(buf + 4 * groups);
+    fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
+                       table, 8);
     const int8_t *pix[2];
     int32_t b = 0, y = 0, x = 0;
     for (int32_t p = 0; p < npix; p += 2) {
         const int32_t count = npix - p >= 2 ? 2 : 1;
-        for (int32_t k = 0; k < count; ++k) {
-            pix[k] = input + (((int64_t)b * in_h + (int64_t)y * params->stride.h) * in_w +
-                              (int64_t)x * params->stride.w) * c;
-            if (++x == out_w) {
-                x = 0;
-                if (++y == out_h) {
-                    y = 0;
-                    ++b;
+        if (contiguous) {
+            pix[0] = input + (int64_t)p * c;
+            pix[1] = pix[0] + c;
+        } else {
+            for (int32_t k = 0; k < count; ++k) {
+                pix[k] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
+                if (++x == out_w) {
+                    x = 0;
+                    if (++y == out_h) {
+                        y = 0;
+                        ++b;
+                    }
                 }
             }
         }
@@ -116,27 +165,23 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
         MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
         int8_t *out_a = output + (int64_t)p * out_c;
         int8_t *out_b = count == 2 ? out_a + out_c : out_a;
-        int32_t oc = 0;
-        for (; oc + 2 <= out_c; oc += 2) {
+        const int32_t *q = table;
+        const int8_t *w = filter;
+        for (int32_t pr = 0; pr < pairs; ++pr) {
             int32_t acc[4];
-            acc[0] = acc[2] = bias ? 2 * bias[oc] : 0;
-            acc[1] = acc[3] = bias ? 2 * bias[oc + 1] : 0;
-            dot_2x2(buf, buf_end, filter + (int64_t)oc * c, c, acc);
-            const int32_t r0 = -shifts[oc], r1 = -shifts[oc + 1];
-            const int32_t m0 = mults[oc], k0 = zp2 << (r0 - 1);
-            const int32_t m1 = mults[oc + 1], k1 = zp2 << (r1 - 1);
-            out_b[oc] = mcu_out2_dsp(acc[2], m0, k0, r0, lo, hi, mode);
-            out_a[oc] = mcu_out2_dsp(acc[0], m0, k0, r0, lo, hi, mode);
-            out_b[oc + 1] = mcu_out2_dsp(acc[3], m1, k1, r1, lo, hi, mode);
-            out_a[oc + 1] = mcu_out2_dsp(acc[1], m1, k1, r1, lo, hi, mode);
+            acc[0] = acc[2] = q[0];
+            acc[1] = acc[3] = q[1];
+            dot_2x2(buf, buf_end, w, c, acc);
+            w += 2 * c;
+            store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
+            q += 8;
         }
-        if (oc < out_c) { /* odd channel count: the last channel twice */
+        if (out_c & 1) { /* odd channel count: the last channel twice */
             int32_t acc[4];
-            acc[0] = acc[1] = acc[2] = acc[3] = bias ? 2 * bias[oc] : 0;
-            dot_2x2(buf, buf_end, filter + (int64_t)oc * c, 0, acc);
-            const int32_t r0 = -shifts[oc], m0 = mults[oc], k0 = zp2 << (r0 - 1);
-            out_b[oc] = mcu_out2_dsp(acc[2], m0, k0, r0, lo, hi, mode);
-            out_a[oc] = mcu_out2_dsp(acc[0], m0, k0, r0, lo, hi, mode);
+            acc[0] = acc[1] = acc[2] = acc[3] = q[0];
+            dot_2x2(buf, buf_end, w, 0, acc);
+            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
+            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
         }
     }
 }
@@ -359,12 +404,11 @@ static inline __attribute__((always_inline)) void rows3_outputs(
             rows3_dot(pa, step, w, nw, acc);
         }
         w += 3 * nw * 2 + 8;
-        const int32_t oc = 2 * pr;
-        out_b[oc] = mcu_out2_dsp(acc[2], q[2], q[4], q[6], lo, hi, mode);
-        out_a[oc] = mcu_out2_dsp(acc[0], q[2], q[4], q[6], lo, hi, mode);
-        if (oc + 1 < out_c) {
-            out_b[oc + 1] = mcu_out2_dsp(acc[3], q[3], q[5], q[7], lo, hi, mode);
-            out_a[oc + 1] = mcu_out2_dsp(acc[1], q[3], q[5], q[7], lo, hi, mode);
+        if (2 * pr + 1 < out_c) {
+            store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
+        } else {
+            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
+            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
         }
     }
 }
@@ -379,26 +423,18 @@ static inline __attribute__((always_inline)) void rows3_body(
     const int32_t nw = (3 * c + 1) / 2, step = sw * c / 2, words = mcu_conv_3x3_rows_words(input_dims);
     const int32_t pairs = (out_c + 1) / 2;
     const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
-    const int32_t zp2 = 2 * params->output_offset + 1, lo = params->act_min, hi = params->act_max;
-    const int32_t *mults = quant->multiplier, *shifts = quant->shift;
+    const int32_t lo = params->act_min, hi = params->act_max;
     uint32_t *wexp = (uint32_t *)(void *)scratch;
     int16_t *slots[3];
     slots[0] = (int16_t *)(void *)(wexp + (int64_t)pairs * (3 * nw * 2 + 8));
     slots[1] = slots[0] + 2 * words;
     slots[2] = slots[1] + 2 * words;
     /* per channel pair: doubled weights, (ch0, ch1) word pairs (word j of row k holds taps 2j, 2j + 1
-     * of the row's 3c), then 2 * bias, multiplier, k and right shift of both channels (mcu_out2_dsp) */
+     * of the row's 3c), then the pair's requantization table (mcu_fill_requant_pair) */
     const int32_t block = 3 * nw * 2 + 8;
+    fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
+                       (int32_t *)(void *)(wexp + 3 * nw * 2), block);
     for (int32_t pr = 0; pr < pairs; ++pr) {
-        int32_t *q = (int32_t *)(void *)(wexp + (int64_t)pr * block + 3 * nw * 2);
-        for (int32_t h = 0; h < 2; ++h) {
-            const int32_t oc = 2 * pr + h < out_c ? 2 * pr + h : out_c - 1;
-            const int32_t r = -shifts[oc];
-            q[h] = bias ? 2 * bias[oc] : 0;
-            q[2 + h] = mults[oc];
-            q[4 + h] = zp2 << (r - 1);
-            q[6 + h] = r;
-        }
         for (int32_t k = 0; k < 3; ++k) {
             for (int32_t j = 0; j < nw; ++j) {
                 for (int32_t h = 0; h < 2; ++h) {

@@ -137,5 +137,90 @@ static inline __attribute__((always_inline)) int8_t mcu_out2_dsp(int32_t acc2, i
     return (int8_t)v;
 }
 
+/* Requantization table of a pair of output channels (8 words, filled by mcu_fill_requant_pair):
+ *   {2 * bias0, 2 * bias1, m0, k0, m1, k1, right0, right1}
+ * with k = (2 * (zero_point - fold) + 1) << (right - 1), fold = act_min in MCU_CLAMP_SSAT_LO mode (so the
+ * requantized value comes out minus act_min: the lower clamp is then max(u, 0), one BIC) and 0 otherwise.
+ * |k| < 2^30 for right <= 22, so k + hi (|hi| < 2^30) never overflows. */
+static inline void mcu_fill_requant_pair(const int32_t *multiplier, const int32_t *shift, const int32_t *bias,
+                                         int32_t ch0, int32_t ch1, int32_t zero_point, int32_t fold,
+                                         int32_t *q)
+{
+    const int32_t ch[2] = {ch0, ch1};
+    for (int32_t h = 0; h < 2; ++h) {
+        const int32_t r = -shift[ch[h]];
+        q[h] = bias ? 2 * bias[ch[h]] : 0;
+        q[2 + 2 * h] = multiplier[ch[h]];
+        q[3 + 2 * h] = (2 * (zero_point - fold) + 1) * (int32_t)(1u << (r - 1));
+        q[6 + h] = r;
+    }
+}
+
+/* Requantize, clamp and store the 2 x 2 block (pixel A: a00 = ch0, a01 = ch1; pixel B: a10, a11; all
+ * 2 * acc) with the pair's table q; oa / ob advance by 2. MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO (table
+ * folded with act_min = lo) only. */
+#define MCU_RQ_CH(A, B, OFF) \
+    "ldrd   %[m], %[k], [%[q], #" OFF "]\n\t" \
+    "smmlar %[t], %[" A "], %[m], %[k]\n\t" \
+    "add    %[" A "], %[t], %[" A "], asr #31\n\t" \
+    "smmlar %[t], %[" B "], %[m], %[k]\n\t" \
+    "add    %[" B "], %[t], %[" B "], asr #31\n\t"
+#define MCU_RQ_LO(A) \
+    "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
+    "add    %[" A "], %[" A "], %[lo]\n\t"
+static inline __attribute__((always_inline)) void mcu_store_2x2_dsp(int32_t a00, int32_t a01, int32_t a10,
+                                                                    int32_t a11, const int32_t *q,
+                                                                    int8_t **oa, int8_t **ob, int32_t lo,
+                                                                    const int mode)
+{
+    int32_t m, k, t;
+    int8_t *pa = *oa, *pb = *ob;
+    if (mode == MCU_CLAMP_SSAT_LO) {
+        __asm__ volatile(MCU_RQ_CH("a00", "a10", "8") MCU_RQ_CH("a01", "a11", "16")
+                         "ldrd   %[m], %[k], [%[q], #24]\n\t"
+                         "asr    %[a00], %[a00], %[m]\n\t"
+                         "asr    %[a10], %[a10], %[m]\n\t"
+                         "asr    %[a01], %[a01], %[k]\n\t"
+                         "asr    %[a11], %[a11], %[k]\n\t"
+                         MCU_RQ_LO("a00") MCU_RQ_LO("a01") MCU_RQ_LO("a10") MCU_RQ_LO("a11")
+                         "ssat   %[a00], #8, %[a00]\n\t"
+                         "ssat   %[a01], #8, %[a01]\n\t"
+                         "ssat   %[a10], #8, %[a10]\n\t"
+                         "ssat   %[a11], #8, %[a11]\n\t"
+                         "strb   %[a00], [%[pa]], #1\n\t"
+                         "strb   %[a01], [%[pa]], #1\n\t"
+                         "strb   %[a10], [%[pb]], #1\n\t"
+                         "strb   %[a11], [%[pb]], #1\n\t"
+                         : [a00] "+&r"(a00), [a01] "+&r"(a01), [a10] "+&r"(a10), [a11] "+&r"(a11),
+                           [pa] "+&r"(pa), [pb] "+&r"(pb), [m] "=&r"(m), [k] "=&r"(k), [t] "=&r"(t)
+                         : [q] "r"(q), [lo] "r"(lo)
+                         : "memory");
+    } else {
+        __asm__ volatile(MCU_RQ_CH("a00", "a10", "8") MCU_RQ_CH("a01", "a11", "16")
+                         "ldrd   %[m], %[k], [%[q], #24]\n\t"
+                         "asr    %[a00], %[a00], %[m]\n\t"
+                         "asr    %[a10], %[a10], %[m]\n\t"
+                         "asr    %[a01], %[a01], %[k]\n\t"
+                         "asr    %[a11], %[a11], %[k]\n\t"
+                         "ssat   %[a00], #8, %[a00]\n\t"
+                         "ssat   %[a01], #8, %[a01]\n\t"
+                         "ssat   %[a10], #8, %[a10]\n\t"
+                         "ssat   %[a11], #8, %[a11]\n\t"
+                         "strb   %[a00], [%[pa]], #1\n\t"
+                         "strb   %[a01], [%[pa]], #1\n\t"
+                         "strb   %[a10], [%[pb]], #1\n\t"
+                         "strb   %[a11], [%[pb]], #1\n\t"
+                         : [a00] "+&r"(a00), [a01] "+&r"(a01), [a10] "+&r"(a10), [a11] "+&r"(a11),
+                           [pa] "+&r"(pa), [pb] "+&r"(pb), [m] "=&r"(m), [k] "=&r"(k), [t] "=&r"(t)
+                         : [q] "r"(q)
+                         : "memory");
+        (void)lo;
+    }
+    *oa = pa;
+    *ob = pb;
+}
+#undef MCU_RQ_CH
+#undef MCU_RQ_LO
+
 #endif /* __ARM_FEATURE_DSP */
 #endif /* MCU_DSP_H */
