@@ -57,47 +57,33 @@ def _engine_layer_info(model: bytes):
 
 
 def _schema_layer_info(model: bytes) -> list[LayerInfo]:
-    from tflite.BuiltinOperator import BuiltinOperator
-    from tflite.Model import Model
+    from mcunets.engine.reader import read_model
 
-    names = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
-    try:
-        m = Model.GetRootAsModel(model, 0)
-        codes = []
-        for i in range(m.OperatorCodesLength()):
-            oc = m.OperatorCodes(i)
-            codes.append(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()))
-        g = m.Subgraphs(0)
+    graph = read_model(model)
 
-        def shape(t: int) -> tuple[int, ...]:
-            return tuple(int(d) for d in g.Tensors(t).ShapeAsNumpy()) if t >= 0 else ()
+    def shape(t: int) -> tuple[int, ...]:
+        return graph.tensors[t].shape if t >= 0 else ()
 
-        layers = []
-        for i in range(g.OperatorsLength()):
-            op = g.Operators(i)
-            name = names.get(codes[op.OpcodeIndex()], "CUSTOM")
-            ins = [op.Inputs(k) for k in range(op.InputsLength())]
-            out = shape(op.Outputs(0)) if op.OutputsLength() else ()
-            elems = int(np.prod(out, dtype=np.int64)) if out else 0
-            macs = 0
-            if name == "CONV_2D" and len(ins) > 1:
-                f = shape(ins[1])  # [out_c, kh, kw, in_c / groups]
-                macs = elems * f[1] * f[2] * f[3]
-            elif name == "DEPTHWISE_CONV_2D" and len(ins) > 1:
-                f = shape(ins[1])  # [1, kh, kw, out_c]
-                macs = elems * f[1] * f[2]
-            elif name == "FULLY_CONNECTED" and len(ins) > 1:
-                f = shape(ins[1])  # [out_features, in_features]
-                macs = elems * f[-1]
-            elif name == "TRANSPOSE_CONV" and len(ins) > 2:
-                f = shape(ins[1])  # [out_c, kh, kw, in_c]; input is ins[2]
-                macs = int(np.prod(shape(ins[2]), dtype=np.int64)) * f[0] * f[1] * f[2]
-            layers.append(LayerInfo(i, name, out, int(macs)))
-        return layers
-    except McunetsError:
-        raise
-    except Exception as e:  # a truncated or foreign flatbuffer
-        raise McunetsError(f"not a readable .tflite model: {e}") from None
+    layers = []
+    for op in graph.operators:
+        ins = op.inputs
+        out = shape(op.outputs[0]) if op.outputs else ()
+        elems = int(np.prod(out, dtype=np.int64)) if out else 0
+        macs = 0
+        if op.op == "CONV_2D" and len(ins) > 1:
+            f = shape(ins[1])  # [out_c, kh, kw, in_c / groups]
+            macs = elems * f[1] * f[2] * f[3]
+        elif op.op == "DEPTHWISE_CONV_2D" and len(ins) > 1:
+            f = shape(ins[1])  # [1, kh, kw, out_c]
+            macs = elems * f[1] * f[2]
+        elif op.op == "FULLY_CONNECTED" and len(ins) > 1:
+            f = shape(ins[1])  # [out_features, in_features]
+            macs = elems * f[-1]
+        elif op.op == "TRANSPOSE_CONV" and len(ins) > 2:
+            f = shape(ins[1])  # [out_c, kh, kw, in_c]; input is ins[2]
+            macs = int(np.prod(shape(ins[2]), dtype=np.int64)) * f[0] * f[1] * f[2]
+        layers.append(LayerInfo(op.index, op.op, out, int(macs)))
+    return layers
 
 
 # ---- the profile ------------------------------------------------------------------------------------

@@ -71,7 +71,6 @@ def tflm_arena_size(measured: int) -> int:
 
 # ---- the model ----------------------------------------------------------------------------------------
 
-_TYPE_BYTES = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8, 16: 4, 17: 2}  # tflite TensorType
 
 
 @dataclass(frozen=True)
@@ -86,35 +85,16 @@ class ModelInfo:
 
 def model_info(model: bytes) -> ModelInfo:
     """Operators and input/output sizes of a .tflite model, read from its flatbuffer."""
-    try:
-        from tflite.BuiltinOperator import BuiltinOperator
-        from tflite.Model import Model
+    from mcunets.engine.reader import read_model
 
-        names = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
-        m = Model.GetRootAsModel(model, 0)
-        codes = []
-        for i in range(m.OperatorCodesLength()):
-            oc = m.OperatorCodes(i)
-            codes.append(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()))
-        g = m.Subgraphs(0)
-        layer_ops = tuple(names.get(codes[g.Operators(i).OpcodeIndex()], "CUSTOM")
-                          for i in range(g.OperatorsLength()))
-
-        def nbytes(t):
-            tensor = g.Tensors(t)
-            n = 1
-            for d in range(tensor.ShapeLength()):
-                n *= max(int(tensor.Shape(d)), 1)
-            return n * _TYPE_BYTES.get(tensor.Type(), 1)
-
-        inputs = tuple(nbytes(g.Inputs(i)) for i in range(g.InputsLength()))
-        outputs = tuple(nbytes(g.Outputs(i)) for i in range(g.OutputsLength()))
-    except Exception as e:  # a truncated or foreign file
-        raise McunetsError(f"not a readable .tflite model: {e}") from None
+    graph = read_model(model)
+    layer_ops = tuple(op.op for op in graph.operators)
     if not layer_ops:
         raise McunetsError("the .tflite model has no operators")
     ops = tuple(dict.fromkeys(layer_ops))
-    return ModelInfo(layer_ops, ops, inputs, outputs, len(model), hashlib.sha256(model).hexdigest())
+    return ModelInfo(layer_ops, ops, tuple(graph.tensors[i].nbytes for i in graph.inputs),
+                     tuple(graph.tensors[i].nbytes for i in graph.outputs), len(model),
+                     hashlib.sha256(model).hexdigest())
 
 
 # ---- the fit check --------------------------------------------------------------------------------

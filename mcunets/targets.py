@@ -143,21 +143,15 @@ class ModelSources:
 
 def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
     """Input and output tensors of a .tflite model (shapes and dtypes), from the flatbuffer."""
-    from tflite.Model import Model
-    from tflite.TensorType import TensorType
+    from mcunets.engine.reader import read_model
 
-    names = {v: k.lower() for k, v in vars(TensorType).items() if not k.startswith("_")}
-    try:
-        g = Model.GetRootAsModel(model, 0).Subgraphs(0)
+    graph = read_model(model)
 
-        def spec(index: int) -> TensorSpec:
-            t = g.Tensors(index)
-            return TensorSpec(tuple(int(d) for d in t.ShapeAsNumpy()), names[t.Type()])
+    def spec(index: int) -> TensorSpec:
+        t = graph.tensors[index]
+        return TensorSpec(t.shape, t.dtype)
 
-        return (tuple(spec(g.Inputs(i)) for i in range(g.InputsLength())),
-                tuple(spec(g.Outputs(i)) for i in range(g.OutputsLength())))
-    except Exception as e:  # a truncated or foreign flatbuffer
-        raise McunetsError(f"not a readable .tflite model: {e}") from None
+    return tuple(spec(i) for i in graph.inputs), tuple(spec(i) for i in graph.outputs)
 
 
 def engine_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
@@ -392,16 +386,10 @@ def validate_model(model: bytes, board: str, samples: Sequence[Sequence[np.ndarr
 
 def input_quantization(model: bytes) -> list[tuple[float, int]]:
     """(scale, zero point) of every input tensor."""
-    from tflite.Model import Model
+    from mcunets.engine.reader import read_model
 
-    g = Model.GetRootAsModel(model, 0).Subgraphs(0)
-    params = []
-    for i in range(g.InputsLength()):
-        q = g.Tensors(g.Inputs(i)).Quantization()
-        scale = float(q.Scale(0)) if q is not None and q.ScaleLength() else 0.0
-        zero = int(q.ZeroPoint(0)) if q is not None and q.ZeroPointLength() else 0
-        params.append((scale, zero))
-    return params
+    graph = read_model(model)
+    return [(graph.tensors[i].scale, graph.tensors[i].zero_point) for i in graph.inputs]
 
 
 def make_samples(model: bytes, count: int, seed: int = 0,

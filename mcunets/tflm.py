@@ -22,28 +22,9 @@ _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 
 def model_ops(model: bytes) -> list[str]:
     """The builtin operator names a .tflite model uses, in order of first use."""
-    from tflite.BuiltinOperator import BuiltinOperator
-    from tflite.Model import Model
+    from mcunets.engine.reader import read_model
 
-    names = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
-    m = Model.GetRootAsModel(model, 0)
-    codes = []
-    for i in range(m.OperatorCodesLength()):
-        oc = m.OperatorCodes(i)
-        codes.append(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()))
-    seen: list[str] = []
-    g = m.Subgraphs(0)
-    for i in range(g.OperatorsLength()):
-        name = names.get(codes[g.Operators(i).OpcodeIndex()], "CUSTOM")
-        if name not in seen:
-            seen.append(name)
-    return seen
-
-
-def _subgraph(model: bytes):
-    from tflite.Model import Model
-
-    return Model.GetRootAsModel(model, 0).Subgraphs(0)
+    return list(dict.fromkeys(op.op for op in read_model(model).operators))
 
 
 # Generous: the recording reports what was actually used, not this size.
@@ -103,7 +84,9 @@ def run_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     for i, x in enumerate(inputs):
         interp.set_input(x, i)
     interp.invoke()
-    return [np.array(interp.get_output(i)) for i in range(_subgraph(model).OutputsLength())]
+    from mcunets.engine.reader import read_model
+
+    return [np.array(interp.get_output(i)) for i in range(len(read_model(model).outputs))]
 
 
 def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -96,11 +96,11 @@ def read_model(model: bytes) -> GraphInfo:
     try:
         m = Model.GetRootAsModel(model, 0)
         if m.SubgraphsLength() < 1:
-            raise McunetsError("the .tflite model has no subgraph")
+            raise McunetsError("not a readable .tflite model: it has no subgraph")
     except McunetsError:
         raise
     except Exception as e:  # flatbuffers raises assorted errors on garbage input
-        raise McunetsError(f"cannot read the .tflite model: {e}") from None
+        raise McunetsError(f"not a readable .tflite model: {e}") from None
     if m.SubgraphsLength() != 1:
         raise McunetsError("the mcunets engine handles single-subgraph models only")
     names = _builtin_names()

@@ -147,6 +147,22 @@ def mix_depthwise_bn(x, kernels, strides=1, act: str | None = "relu6", name: str
     return layers.Concatenate(name=f"{name}_concat")(outs)
 
 
+def mbconv(x, kernels, filters: int, expansion: int, stride: int, se_ratio: float, act: str, name: str):
+    """MBConv (MobileNetV2's inverted residual): 1×1 expand → depthwise (one kernel size, or a MixConv of
+    several) → optional squeeze-excitation → linear 1×1 project, plus a residual when shapes match."""
+    in_filters = x.shape[-1]
+    y = x
+    if expansion != 1:
+        y = conv_bn(y, in_filters * expansion, 1, act=act, name=f"{name}_expand")
+    y = mix_depthwise_bn(y, kernels, stride, act=act, name=f"{name}_dw")
+    if se_ratio:
+        y = squeeze_excite(y, make_divisible(in_filters * se_ratio), f"{name}_se")
+    y = conv_bn(y, filters, 1, act=None, name=f"{name}_project")
+    if stride == 1 and in_filters == filters:
+        y = layers.Add(name=f"{name}_add")([x, y])
+    return y
+
+
 def split_channels(total: int, parts: int) -> list[int]:
     """Split ``total`` channels into ``parts`` near-equal groups, the first taking the remainder."""
     sizes = [total // parts] * parts

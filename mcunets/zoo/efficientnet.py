@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 
 import tf_keras as keras
-from tf_keras import layers
-
 from mcunets.zoo import blocks
 
 # (kernel, repeats, filters in, filters out, expansion, first stride, SE ratio), B0's Table 1
@@ -32,22 +30,6 @@ MIN_RESOLUTION = 32
 def scaled_resolution(resolution: int, phi: float) -> int:
     """Input resolution after compound scaling: resolution × 1.15^φ, rounded."""
     return int(round(resolution * 1.15**phi))
-
-
-def mbconv(x, kernel: int, filters: int, expansion: int, stride: int, se_ratio: float, act: str,
-           name: str):
-    """MBConv with squeeze-and-excitation: expand → depthwise → SE → linear project (+ residual)."""
-    in_filters = x.shape[-1]
-    y = x
-    if expansion != 1:
-        y = blocks.conv_bn(y, in_filters * expansion, 1, act=act, name=f"{name}_expand")
-    y = blocks.depthwise_bn(y, kernel, stride, act=act, name=f"{name}_dwconv")
-    if se_ratio:
-        y = blocks.squeeze_excite(y, blocks.make_divisible(in_filters * se_ratio), f"{name}_se")
-    y = blocks.conv_bn(y, filters, 1, act=None, name=f"{name}_project")
-    if stride == 1 and in_filters == filters:
-        y = layers.Add(name=f"{name}_add")([x, y])
-    return y
 
 
 def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes: int = 10,
@@ -77,8 +59,8 @@ def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes:
     block_id = 0
     for kernel, repeats, _, filters, expansion, stride, se_ratio in STAGES:
         for i in range(int(math.ceil(repeats * depth))):
-            x = mbconv(x, kernel, blocks.make_divisible(filters * width), expansion,
-                       stride if i == 0 else 1, se_ratio, activation, f"block{block_id}")
+            x = blocks.mbconv(x, (kernel,), blocks.make_divisible(filters * width), expansion,
+                              stride if i == 0 else 1, se_ratio, activation, f"block{block_id}")
             block_id += 1
     x = blocks.conv_bn(x, blocks.make_divisible(1280 * width), 1, act=activation, name="top")
     outputs = blocks.classifier(x, classes, dropout)

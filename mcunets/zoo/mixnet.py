@@ -12,8 +12,6 @@ others use ReLU.
 from __future__ import annotations
 
 import tf_keras as keras
-from tf_keras import layers
-
 from mcunets.zoo import blocks
 
 # (repeats, depthwise kernels, expansion, filters out at α=1, first stride, SE ratio, swish block)
@@ -31,21 +29,6 @@ STAGES = (
     (2, (3, 5, 7), 6, 200, 1, 0.5, True),
 )
 MIN_RESOLUTION = 32
-
-
-def mix_block(x, kernels, expansion: int, filters: int, stride: int, se_ratio: float, act: str,
-              name: str):
-    in_filters = x.shape[-1]
-    y = x
-    if expansion != 1:
-        y = blocks.conv_bn(y, in_filters * expansion, 1, act=act, name=f"{name}_expand")
-    y = blocks.mix_depthwise_bn(y, kernels, stride, act=act, name=f"{name}_mixdw")
-    if se_ratio:
-        y = blocks.squeeze_excite(y, blocks.make_divisible(in_filters * se_ratio), f"{name}_se")
-    y = blocks.conv_bn(y, filters, 1, act=None, name=f"{name}_project")
-    if stride == 1 and in_filters == filters:
-        y = layers.Add(name=f"{name}_add")([x, y])
-    return y
 
 
 def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes: int = 10,
@@ -67,9 +50,9 @@ def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes:
     block_id = 0
     for repeats, kernels, expansion, filters, stride, se_ratio, swish in STAGES:
         for i in range(repeats):
-            x = mix_block(x, kernels, expansion, blocks.make_divisible(filters * alpha),
-                          stride if i == 0 else 1, se_ratio, activation if swish else "relu",
-                          f"block{block_id}")
+            x = blocks.mbconv(x, kernels, blocks.make_divisible(filters * alpha), expansion,
+                              stride if i == 0 else 1, se_ratio, activation if swish else "relu",
+                              f"block{block_id}")
             block_id += 1
     x = blocks.conv_bn(x, blocks.make_divisible(1536 * alpha), 1, act=activation, name="top")
     outputs = blocks.classifier(x, classes, dropout)

@@ -9,8 +9,6 @@ convolution; a residual connection joins blocks of equal shape.
 from __future__ import annotations
 
 import tf_keras as keras
-from tf_keras import layers
-
 from mcunets.zoo import blocks
 
 # (expansion t, filters c at α=1, repeats n, first stride s), the paper's Table 2
@@ -19,19 +17,6 @@ STAGES = (
     (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
 )
 MIN_RESOLUTION = 32
-
-
-def inverted_residual(x, expansion: int, filters: int, stride: int, kernel: int, act: str, name: str):
-    """MBConv: 1×1 expand → k×k depthwise → linear 1×1 project (+ residual when shapes match)."""
-    in_filters = x.shape[-1]
-    y = x
-    if expansion != 1:
-        y = blocks.conv_bn(y, in_filters * expansion, 1, act=act, name=f"{name}_expand")
-    y = blocks.depthwise_bn(y, kernel, stride, act=act, name=f"{name}_depthwise")
-    y = blocks.conv_bn(y, filters, 1, act=None, name=f"{name}_project")
-    if stride == 1 and in_filters == filters:
-        y = layers.Add(name=f"{name}_add")([x, y])
-    return y
 
 
 def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes: int = 10,
@@ -56,8 +41,8 @@ def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes:
     for t, c, n, s in STAGES:
         t = 1 if t == 1 else expansion
         for i in range(n):
-            x = inverted_residual(x, t, blocks.make_divisible(c * alpha), s if i == 0 else 1, 3,
-                                  "relu6", f"block_{block_id}")
+            x = blocks.mbconv(x, (3,), blocks.make_divisible(c * alpha), t, s if i == 0 else 1, 0.0,
+                              "relu6", f"block_{block_id}")
             block_id += 1
     x = blocks.conv_bn(x, blocks.make_divisible(1280 * max(1.0, alpha)), 1, name="conv_last")
     outputs = blocks.classifier(x, classes, dropout)
