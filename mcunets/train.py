@@ -235,15 +235,18 @@ def train(
 
     seed_everything(seed)
     model = build_model(arch, alpha=alpha, resolution=resolution, channels=channels, classes=dataset.num_classes)
+    steps = steps_per_epoch or dataset.steps_per_epoch(batch_size)
+    checkpoints = out / CHECKPOINTS
+    try:
+        checkpoints.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise McunetsError(f"cannot create output folder {str(out)!r}: {e.strerror or e}") from None
     if dataset.skipped:
         say(f"skipped {len(dataset.skipped)} unreadable image file(s), e.g. {dataset.skipped[0]}")
     say(
         f"data: {dataset.source}: {len(dataset.train)} train / {len(dataset.val)} val images, "
         f"{dataset.num_classes} classes, {resolution}×{resolution}×{channels}"
     )
-    steps = steps_per_epoch or dataset.steps_per_epoch(batch_size)
-    checkpoints = out / CHECKPOINTS
-    checkpoints.mkdir(parents=True, exist_ok=True)
 
     say(f"float training: {epochs} epochs × {steps} steps")
     t = time.perf_counter()
