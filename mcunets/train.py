@@ -231,6 +231,7 @@ def train(
     else:
         dataset = data_lib.load(data, val_data, resolution=resolution, channels=channels, seed=seed)
     seconds["data"] = time.perf_counter() - t
+
     import tensorflow as tf  # noqa: F401  (after mcunets has selected tf-keras)
 
     seed_everything(seed)
