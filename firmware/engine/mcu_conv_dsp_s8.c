@@ -124,6 +124,127 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     return mcu_out2_dsp(acc2, q[2], q[3], q[6], lo, hi, mode);
 }
 
+/* All output channel pairs of one pixel pair in one block of assembly (MCU_CLAMP_SSAT and
+ * MCU_CLAMP_SSAT_LO): per pair the accumulators start at the table's 2 * bias, the groups are read
+ * with one LDM each (the four x registers are pinned in ascending order for it), and the block is
+ * requantized and stored as in mcu_store_2x2_dsp. The table pointer, the output pointers, the buffer
+ * and the end of the table live in a small frame in memory, so the loop needs no more than the 14
+ * general registers. */
+#define MCU_1X1_LDM_GROUP \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldr    %[u], [%[w], %[c]]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
+    "smlad  %[a11], %[x2], %[t], %[a11]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a01], %[x1], %[u], %[a01]\n\t" \
+    "smlad  %[a11], %[x3], %[u], %[a11]\n\t" \
+    "ldr    %[u], [%[w]], #4\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "smlad  %[a10], %[x2], %[t], %[a10]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
+    "smlad  %[a10], %[x3], %[u], %[a10]\n\t"
+
+#define MCU_1X1_RQ(A, B, OFF) \
+    "ldrd   %[x0], %[x1], [%[xp], #" OFF "]\n\t" \
+    "smmlar %[t], %[" A "], %[x0], %[x1]\n\t" \
+    "add    %[" A "], %[t], %[" A "], asr #31\n\t" \
+    "smmlar %[t], %[" B "], %[x0], %[x1]\n\t" \
+    "add    %[" B "], %[t], %[" B "], asr #31\n\t"
+
+#define MCU_1X1_LO(A) \
+    "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
+    "add    %[" A "], %[" A "], %[x2]\n\t"
+
+#define MCU_1X1_PAIRS(GROUPS, LO) \
+    "1:\n\t" \
+    "ldr    %[t], %[cq]\n\t" \
+    "ldrd   %[a00], %[a01], [%[t]]\n\t" \
+    "mov    %[a10], %[a00]\n\t" \
+    "mov    %[a11], %[a01]\n\t" \
+    "ldr    %[xp], %[cbuf]\n\t" \
+    "2:\n\t" \
+    GROUPS \
+    "cmp    %[xp], %[xend]\n\t" \
+    "bne    2b\n\t" \
+    "add    %[w], %[w], %[c]\n\t" \
+    "ldr    %[xp], %[cq]\n\t" \
+    MCU_1X1_RQ("a00", "a10", "8") MCU_1X1_RQ("a01", "a11", "16") \
+    "ldrd   %[x0], %[x1], [%[xp], #24]\n\t" \
+    "asr    %[a00], %[a00], %[x0]\n\t" \
+    "asr    %[a10], %[a10], %[x0]\n\t" \
+    "asr    %[a01], %[a01], %[x1]\n\t" \
+    "asr    %[a11], %[a11], %[x1]\n\t" \
+    LO \
+    "ssat   %[a00], #8, %[a00]\n\t" \
+    "ssat   %[a01], #8, %[a01]\n\t" \
+    "ssat   %[a10], #8, %[a10]\n\t" \
+    "ssat   %[a11], #8, %[a11]\n\t" \
+    "ldr    %[x0], %[coa]\n\t" \
+    "ldr    %[x1], %[cob]\n\t" \
+    "strb   %[a00], [%[x0]], #1\n\t" \
+    "strb   %[a01], [%[x0]], #1\n\t" \
+    "strb   %[a10], [%[x1]], #1\n\t" \
+    "strb   %[a11], [%[x1]], #1\n\t" \
+    "str    %[x0], %[coa]\n\t" \
+    "str    %[x1], %[cob]\n\t" \
+    "add    %[xp], %[xp], #32\n\t" \
+    "str    %[xp], %[cq]\n\t" \
+    "ldr    %[x0], %[cqend]\n\t" \
+    "cmp    %[xp], %[x0]\n\t" \
+    "bne    1b\n\t"
+
+#define MCU_1X1_LO_ALL \
+    "ldr    %[x2], %[clo]\n\t" \
+    MCU_1X1_LO("a00") MCU_1X1_LO("a01") MCU_1X1_LO("a10") MCU_1X1_LO("a11")
+
+#define MCU_1X1_OPERANDS \
+    : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [xp] "=&r"(xp), \
+      [w] "+&r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t), \
+      [u] "=&r"(u), [cq] "+m"(frame_q), [coa] "+m"(frame_oa), [cob] "+m"(frame_ob) \
+    : [c] "r"(c), [xend] "r"(xend), [cbuf] "m"(frame_buf), [cqend] "m"(frame_qend), \
+      [clo] "m"(frame_lo) \
+    : "cc", "memory"
+
+/* Every complete output channel pair of the pixel pair in buf (pairs >= 1); returns the filter row
+ * after the last pair. */
+static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xend, const int8_t *w,
+                                        int32_t c, const int32_t *q, int32_t pairs, int8_t *oa,
+                                        int8_t *ob, int32_t lo, const int mode)
+{
+    register uint32_t x0 __asm__("r8");
+    register uint32_t x1 __asm__("r9");
+    register uint32_t x2 __asm__("r10");
+    register uint32_t x3 __asm__("r11");
+    int32_t a00, a01, a10, a11;
+    uint32_t t, u;
+    const uint32_t *xp;
+    const int32_t *frame_q = q, *frame_qend = q + 8 * pairs;
+    int8_t *frame_oa = oa, *frame_ob = ob;
+    const uint32_t *frame_buf = buf;
+    int32_t frame_lo = lo;
+    const int even = ((xend - buf) & 4) == 0;
+    if (mode == MCU_CLAMP_SSAT_LO) {
+        if (even) {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL)
+                             MCU_1X1_OPERANDS);
+        } else {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
+        }
+    } else {
+        if (even) {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
+        } else {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
+        }
+    }
+    (void)a00, (void)a01, (void)a10, (void)a11, (void)xp, (void)t, (void)u;
+    (void)x0, (void)x1, (void)x2, (void)x3;
+    return w;
+}
+
 static inline __attribute__((always_inline)) void conv_1x1_body(
     const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const mcu_dims *output_dims, const int8_t *filter, const int32_t *bias,
@@ -167,14 +288,21 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
         int8_t *out_b = count == 2 ? out_a + out_c : out_a;
         const int32_t *q = table;
         const int8_t *w = filter;
-        for (int32_t pr = 0; pr < pairs; ++pr) {
-            int32_t acc[4];
-            acc[0] = acc[2] = q[0];
-            acc[1] = acc[3] = q[1];
-            dot_2x2(buf, buf_end, w, c, acc);
-            w += 2 * c;
-            store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
-            q += 8;
+        if (mode != MCU_CLAMP_BOTH && pairs > 0) {
+            w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode);
+            q += 8 * pairs;
+            out_a += 2 * pairs;
+            out_b += 2 * pairs;
+        } else {
+            for (int32_t pr = 0; pr < pairs; ++pr) {
+                int32_t acc[4];
+                acc[0] = acc[2] = q[0];
+                acc[1] = acc[3] = q[1];
+                dot_2x2(buf, buf_end, w, c, acc);
+                w += 2 * c;
+                store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
+                q += 8;
+            }
         }
         if (out_c & 1) { /* odd channel count: the last channel twice */
             int32_t acc[4];

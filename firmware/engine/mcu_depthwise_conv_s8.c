@@ -17,13 +17,14 @@ static void valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t s
     *hi = last < taps ? last : taps;
 }
 
-/* Scratch bytes of the DSP 3x3 path (three channel-major int16 rows); the same on every target so
+/* Scratch bytes of the DSP 3x3 path (three int16 rows and a per-channel table); the same on every target so
  * generated code is portable. Must match DepthwiseConv2D.scratch_bytes in mcunets/engine/ops.py. */
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
     if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == input_dims->c &&
         input_dims->c % 4 == 0) {
-        return 3 * input_dims->c * ((input_dims->w + 5) & ~1) * 2;
+        /* three int16 rows per channel and a 10-word table per channel */
+        return 3 * input_dims->c * ((input_dims->w + 5) & ~1) * 2 + 40 * input_dims->c;
     }
     return 0;
 }

@@ -152,12 +152,296 @@ static inline __attribute__((always_inline)) void depthwise_body(
     }
 }
 
+/* ---- interleaved-row kernel (clamp modes MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO) ------------------
+ * The three input rows of the current output row live in one buffer, interleaved per channel and
+ * column pair: word ((ch * pairs + j) * 3 + r) holds columns 2j, 2j + 1 of window row r as int16, so
+ * every tap of two neighbouring outputs is an immediate offset from one pointer. Input row iy lives in
+ * slot iy mod 3 (filled once), and the kernels are specialized for the three slot rotations. A
+ * 10-word table per channel holds the doubled packed weights, the doubled start value of the
+ * accumulator and the requantization constants (mcu_requant2_dsp, act_min folded in). */
+enum { DW_K0, DW_K1, DW_K2, DW_K3, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_WORDS };
+
+static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                          const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t)
+{
+    const int32_t in_off = params->input_offset, zp = params->output_offset;
+    for (int32_t ch = 0; ch < c; ++ch) {
+        const int8_t *wp = filter + ch;
+        const int32_t w00 = wp[0], w01 = wp[c], w02 = wp[2 * c];
+        const int32_t w10 = wp[3 * c], w11 = wp[4 * c], w12 = wp[5 * c];
+        const int32_t w20 = wp[6 * c], w21 = wp[7 * c], w22 = wp[8 * c];
+        const int32_t r = -quant->shift[ch];
+        t[DW_K0] = (int32_t)pack16(2 * w00, 2 * w01);
+        t[DW_K1] = (int32_t)pack16(2 * w10, 2 * w11);
+        t[DW_K2] = (int32_t)pack16(2 * w20, 2 * w21);
+        t[DW_K3] = (int32_t)pack16(2 * w02, 2 * w12);
+        t[DW_K4] = (int32_t)pack16(2 * w22, 0);
+        t[DW_BASE] = 2 * ((bias ? bias[ch] : 0) +
+                          in_off * (w00 + w01 + w02 + w10 + w11 + w12 + w20 + w21 + w22));
+        t[DW_M] = quant->multiplier[ch];
+        t[DW_KQ] = (2 * (zp - fold) + 1) * (int32_t)(1u << (r - 1));
+        t[DW_R] = r;
+        t[DW_LO] = fold;
+        t += DW_WORDS;
+    }
+}
+
+/* Ring slot r of the buffer <- input row iy (columns -pad_w ..), padding = the input zero point. */
+static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
+                        int32_t pairs, int16_t zp, int32_t r, uint32_t *buf)
+{
+    const int32_t c = in->c, w = in->w, cstride = 3 * pairs;
+    const uint32_t zz = pack16(zp, zp);
+    uint32_t *d0 = buf + r;
+    if (iy < 0 || iy >= in->h) {
+        for (int32_t i = 0; i < c * pairs; ++i) {
+            d0[3 * i] = zz;
+        }
+        return;
+    }
+    const int8_t *row = in_batch + (int64_t)iy * w * c;
+    const uint32_t zb = 0x01010101u * (uint8_t)zp; /* four padding bytes */
+    for (int32_t j = 0; j < pairs; ++j) {
+        const int32_t x0 = 2 * j - pad_w, x1 = x0 + 1;
+        const int in0 = x0 >= 0 && x0 < w, in1 = x1 >= 0 && x1 < w;
+        uint32_t *d = d0 + 3 * j;
+        if (!in0 && !in1) {
+            for (int32_t ch = 0; ch < c; ++ch) {
+                d[0] = zz;
+                d += cstride;
+            }
+            continue;
+        }
+        const int8_t *p0 = row + (int64_t)(in0 ? x0 : 0) * c, *p1 = row + (int64_t)(in1 ? x1 : 0) * c;
+        for (int32_t ch = 0; ch < c; ch += 4) {
+            const uint32_t a = in0 ? mcu_load_u32(p0 + ch) : zb, b = in1 ? mcu_load_u32(p1 + ch) : zb;
+            const uint32_t al = mcu_sxtb16(a), ah = mcu_sxtb16_ror8(a);
+            const uint32_t bl = mcu_sxtb16(b), bh = mcu_sxtb16_ror8(b);
+            d[0] = mcu_pkhbt(al, bl << 16);
+            d[cstride] = mcu_pkhbt(ah, bh << 16);
+            d[2 * cstride] = (al >> 16) | (bl & 0xFFFF0000u);
+            d[3 * cstride] = (ah >> 16) | (bh & 0xFFFF0000u);
+            d += 4 * cstride;
+        }
+    }
+}
+
+/* Optional lower clamp of the folded table: u = max(u, 0) + act_min. */
+#define DW_LO_CLAMP(A) \
+    "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
+    "add    %[" A "], %[" A "], %[xb]\n\t"
+
+/* One channel of one output row, stride 1, two outputs per step (n_pairs >= 1); window row r is at
+ * byte offset Ar of a column pair (the ring slot of its input row), Br = Ar + 12 in the next pair. */
+#define DW_S1_BODY(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
+        "ldrd   %[k0], %[k1], [%[tp]]\n\t" \
+        "ldrd   %[k2], %[k3], [%[tp], #8]\n\t" \
+        "ldr    %[k4], [%[tp], #16]\n\t" \
+        "1:\n\t" \
+        "ldr    %[a0], [%[tp], #20]\n\t" \
+        "mov    %[a1], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" A0 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B0 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "smlatb %[a1], %[xb], %[k3], %[a1]\n\t" \
+        "pkhbt  %[xa], %[xb], %[xa]\n\t" \
+        "smladx %[a1], %[xa], %[k0], %[a1]\n\t" \
+        "ldr    %[xa], [%[p], #" A1 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B1 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k1], %[a0]\n\t" \
+        "smlabt %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "smlatt %[a1], %[xb], %[k3], %[a1]\n\t" \
+        "pkhbt  %[xa], %[xb], %[xa]\n\t" \
+        "smladx %[a1], %[xa], %[k1], %[a1]\n\t" \
+        "ldr    %[xa], [%[p], #" A2 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B2 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k2], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[k4], %[a0]\n\t" \
+        "smlatb %[a1], %[xb], %[k4], %[a1]\n\t" \
+        "pkhbt  %[xa], %[xb], %[xa]\n\t" \
+        "smladx %[a1], %[xa], %[k2], %[a1]\n\t" \
+        "ldrd   %[xa], %[xb], [%[tp], #24]\n\t" \
+        "smmlar %[xb], %[a0], %[xa], %[xb]\n\t" \
+        "add    %[a0], %[xb], %[a0], asr #31\n\t" \
+        "ldr    %[xb], [%[tp], #28]\n\t" \
+        "smmlar %[xb], %[a1], %[xa], %[xb]\n\t" \
+        "add    %[a1], %[xb], %[a1], asr #31\n\t" \
+        "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
+        "asr    %[a0], %[a0], %[xa]\n\t" \
+        "asr    %[a1], %[a1], %[xa]\n\t" \
+        LO_A LO_B \
+        "ssat   %[a0], #8, %[a0]\n\t" \
+        "ssat   %[a1], #8, %[a1]\n\t" \
+        "strb   %[a0], [%[op]]\n\t" \
+        "strb   %[a1], [%[op], %[c]]\n\t" \
+        "add    %[op], %[op], %[c], lsl #1\n\t" \
+        "add    %[p], %[p], #12\n\t" \
+        "cmp    %[p], %[end]\n\t" \
+        "bne    1b\n\t"
+
+/* One channel of one output row, stride 2, one output per step (n >= 1). */
+#define DW_S2_BODY(A0, A1, A2, B0, B1, B2, LO_A) \
+        "ldrd   %[k0], %[k1], [%[tp]]\n\t" \
+        "ldrd   %[k2], %[k3], [%[tp], #8]\n\t" \
+        "ldr    %[k4], [%[tp], #16]\n\t" \
+        "1:\n\t" \
+        "ldr    %[a0], [%[tp], #20]\n\t" \
+        "ldr    %[xa], [%[p], #" A0 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B0 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" A1 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B1 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k1], %[a0]\n\t" \
+        "smlabt %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" A2 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B2 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k2], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[k4], %[a0]\n\t" \
+        "ldrd   %[xa], %[xb], [%[tp], #24]\n\t" \
+        "smmlar %[xb], %[a0], %[xa], %[xb]\n\t" \
+        "add    %[a0], %[xb], %[a0], asr #31\n\t" \
+        "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
+        "asr    %[a0], %[a0], %[xa]\n\t" \
+        LO_A \
+        "ssat   %[a0], #8, %[a0]\n\t" \
+        "strb   %[a0], [%[op]]\n\t" \
+        "add    %[op], %[op], %[c]\n\t" \
+        "add    %[p], %[p], #12\n\t" \
+        "cmp    %[p], %[end]\n\t" \
+        "bne    1b\n\t"
+
+#define DW_OPERANDS \
+    : [p] "+&r"(p), [op] "+&r"(op), [k0] "=&r"(k0), [k1] "=&r"(k1), [k2] "=&r"(k2), [k3] "=&r"(k3), \
+      [k4] "=&r"(k4), [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), [xb] "=&r"(xb) \
+    : [tp] "r"(tp), [end] "r"(end), [c] "r"(c) \
+    : "cc", "memory"
+
+#define DW_ROT0 "0", "4", "8", "12", "16", "20"
+#define DW_ROT1 "4", "8", "0", "16", "20", "12"
+#define DW_ROT2 "8", "0", "4", "20", "12", "16"
+#define DW_EXPAND(M, ...) M(__VA_ARGS__)
+#define DW_S1(...) __asm__ volatile(DW_EXPAND(DW_S1_BODY, __VA_ARGS__) DW_OPERANDS)
+#define DW_S2(...) __asm__ volatile(DW_EXPAND(DW_S2_BODY, __VA_ARGS__) DW_OPERANDS)
+
+/* n_pairs output pairs (stride 1) of one channel; rot = ring slot of window row 0. */
+static void dw_row_s1(const uint32_t *p, int8_t *op, int32_t n_pairs, const int32_t *tp, int32_t c,
+                      const int lo, int32_t rot)
+{
+    const uint32_t *end = p + 3 * n_pairs;
+    uint32_t k0, k1, k2, k3, k4, xa, xb;
+    int32_t a0, a1;
+    if (lo) {
+        if (rot == 0) {
+            DW_S1(DW_ROT0, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else if (rot == 1) {
+            DW_S1(DW_ROT1, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else {
+            DW_S1(DW_ROT2, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        }
+    } else {
+        if (rot == 0) {
+            DW_S1(DW_ROT0, "", "");
+        } else if (rot == 1) {
+            DW_S1(DW_ROT1, "", "");
+        } else {
+            DW_S1(DW_ROT2, "", "");
+        }
+    }
+}
+
+/* n outputs (stride 2) of one channel. */
+static void dw_row_s2(const uint32_t *p, int8_t *op, int32_t n, const int32_t *tp, int32_t c,
+                      const int lo, int32_t rot)
+{
+    const uint32_t *end = p + 3 * n;
+    uint32_t k0, k1, k2, k3, k4, xa, xb;
+    int32_t a0, a1;
+    if (lo) {
+        if (rot == 0) {
+            DW_S2(DW_ROT0, DW_LO_CLAMP("a0"));
+        } else if (rot == 1) {
+            DW_S2(DW_ROT1, DW_LO_CLAMP("a0"));
+        } else {
+            DW_S2(DW_ROT2, DW_LO_CLAMP("a0"));
+        }
+    } else {
+        if (rot == 0) {
+            DW_S2(DW_ROT0, "");
+        } else if (rot == 1) {
+            DW_S2(DW_ROT1, "");
+        } else {
+            DW_S2(DW_ROT2, "");
+        }
+    }
+    (void)a1;
+}
+
+static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                           const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                           int16_t *scratch, const int lo)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w;
+    const int32_t sh = params->stride.h, sw = params->stride.w;
+    const int32_t pairs = mcu_depthwise_dsp_row_width(input_dims) / 2;
+    const int16_t pad_val = (int16_t)(-params->input_offset);
+    uint32_t *buf = (uint32_t *)(void *)scratch;
+    int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
+    dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
+        int32_t held[3] = {0, 0, 0}, valid = 0; /* input row in each ring slot (valid: bit per slot) */
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * sh - params->padding.h;
+            for (int32_t r = 0; r < 3; ++r) {
+                const int32_t iy = iy0 + r;
+                const int32_t slot = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
+                if (!(valid & (1 << slot)) || held[slot] != iy) {
+                    dw_fill_row(input_dims, in_batch, iy, params->padding.w, pairs, pad_val, slot, buf);
+                    held[slot] = iy;
+                    valid |= 1 << slot;
+                }
+            }
+            const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
+            MCU_COMPILER_BARRIER();
+            int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
+            const int32_t *tp = table;
+            for (int32_t ch = 0; ch < c; ++ch) {
+                const uint32_t *p = buf + 3 * (int64_t)ch * pairs;
+                int8_t *op = out_row + ch;
+                if (sw == 1) {
+                    const int32_t n2 = out_w / 2;
+                    if (n2 > 0) {
+                        dw_row_s1(p, op, n2, tp, c, lo, rot);
+                    }
+                    if (out_w & 1) { /* the last output: one more pair into a temporary */
+                        int8_t tmp[2];
+                        dw_row_s1(p + 3 * n2, tmp, 1, tp, 1, lo, rot);
+                        op[(int64_t)(out_w - 1) * c] = tmp[0];
+                    }
+                } else {
+                    dw_row_s2(p, op, out_w, tp, c, lo, rot);
+                }
+                tp += DW_WORDS;
+            }
+        }
+    }
+}
+
 mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                     const mcu_dims *input_dims, const int8_t *input,
                                     const int8_t *filter, const int32_t *bias,
                                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
 {
-    if (params->act_max == MCU_INT8_MAX) {
+    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
+    if (mode != MCU_CLAMP_BOTH) {
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
+                       mode == MCU_CLAMP_SSAT_LO);
+    } else if (params->act_max == MCU_INT8_MAX) {
         depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
     } else {
         depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 0);
