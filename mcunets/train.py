@@ -315,7 +315,7 @@ def train(
             "float": float_acc,
             "qat": qat_acc,
             "int8": int8.accuracy,
-            "int8_minus_float_points": round(100 * (int8.accuracy - float_acc), 4),
+            "int8_minus_float_points": round(100 * (int8.accuracy - float_acc), 4) + 0.0,  # no -0.0
         },
         "per_class_accuracy": dict(zip(dataset.class_names, int8.per_class)),
         "confusion": int8.confusion,
