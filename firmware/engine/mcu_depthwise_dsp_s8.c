@@ -186,6 +186,24 @@ static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channe
     }
 }
 
+/* Channels 0..3 of two neighbouring columns (bytes of a and b) as (a, b) int16 pairs, one word per
+ * channel, cstride words apart: two SXTB16 per column and one PKHBT / PKHTB per channel. */
+static inline __attribute__((always_inline)) void dw_pack4(uint32_t a, uint32_t b, uint32_t *d,
+                                                           int32_t cstride)
+{
+    const uint32_t al = mcu_sxtb16(a), ah = mcu_sxtb16_ror8(a);
+    const uint32_t bl = mcu_sxtb16(b), bh = mcu_sxtb16_ror8(b);
+    uint32_t w0, w1, w2, w3;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w0) : "r"(al), "r"(bl));
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w1) : "r"(ah), "r"(bh));
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(w2) : "r"(bl), "r"(al));
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(w3) : "r"(bh), "r"(ah));
+    d[0] = w0;
+    d[cstride] = w1;
+    d[2 * cstride] = w2;
+    d[3 * cstride] = w3;
+}
+
 /* Ring slot r of the buffer <- input row iy (columns -pad_w ..), padding = the input zero point. */
 static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
                         int32_t pairs, int16_t zp, int32_t r, uint32_t *buf)
@@ -213,31 +231,30 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
             continue;
         }
         const int8_t *p0 = row + (int64_t)(in0 ? x0 : 0) * c, *p1 = row + (int64_t)(in1 ? x1 : 0) * c;
-        for (int32_t ch = 0; ch < c; ch += 4) {
-            const uint32_t a = in0 ? mcu_load_u32(p0 + ch) : zb, b = in1 ? mcu_load_u32(p1 + ch) : zb;
-            const uint32_t al = mcu_sxtb16(a), ah = mcu_sxtb16_ror8(a);
-            const uint32_t bl = mcu_sxtb16(b), bh = mcu_sxtb16_ror8(b);
-            d[0] = mcu_pkhbt(al, bl << 16);
-            d[cstride] = mcu_pkhbt(ah, bh << 16);
-            d[2 * cstride] = (al >> 16) | (bl & 0xFFFF0000u);
-            d[3 * cstride] = (ah >> 16) | (bh & 0xFFFF0000u);
-            d += 4 * cstride;
+        if (in0 && in1) {
+            for (int32_t ch = 0; ch < c; ch += 4) {
+                dw_pack4(mcu_load_u32(p0 + ch), mcu_load_u32(p1 + ch), d, cstride);
+                d += 4 * cstride;
+            }
+        } else {
+            for (int32_t ch = 0; ch < c; ch += 4) {
+                dw_pack4(in0 ? mcu_load_u32(p0 + ch) : zb, in1 ? mcu_load_u32(p1 + ch) : zb, d, cstride);
+                d += 4 * cstride;
+            }
         }
     }
 }
 
-/* Optional lower clamp of the folded table: u = max(u, 0) + act_min. */
 #define DW_LO_CLAMP(A) \
     "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
     "add    %[" A "], %[" A "], %[xb]\n\t"
 
-/* One channel of one output row, stride 1, two outputs per step (n_pairs >= 1); window row r is at
- * byte offset Ar of a column pair (the ring slot of its input row), Br = Ar + 12 in the next pair. */
-#define DW_S1_BODY(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
-        "ldrd   %[k0], %[k1], [%[tp]]\n\t" \
-        "ldrd   %[k2], %[k3], [%[tp], #8]\n\t" \
-        "ldr    %[k4], [%[tp], #16]\n\t" \
-        "1:\n\t" \
+/* Window row r of a column pair is at byte offset Ar (the ring slot of its input row); Br = Ar + 12 is
+ * the same row in the next column pair. */
+
+/* Two outputs (columns 2j and 2j + 1 of the window, j = the column pair at p), stored at op and op + c;
+ * p and op advance. */
+#define DW_PAIR(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
         "ldr    %[a0], [%[tp], #20]\n\t" \
         "mov    %[a1], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" A0 "]\n\t" \
@@ -276,16 +293,10 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "strb   %[a0], [%[op]]\n\t" \
         "strb   %[a1], [%[op], %[c]]\n\t" \
         "add    %[op], %[op], %[c], lsl #1\n\t" \
-        "add    %[p], %[p], #12\n\t" \
-        "cmp    %[p], %[end]\n\t" \
-        "bne    1b\n\t"
+        "add    %[p], %[p], #12\n\t"
 
-/* One channel of one output row, stride 2, one output per step (n >= 1). */
-#define DW_S2_BODY(A0, A1, A2, B0, B1, B2, LO_A) \
-        "ldrd   %[k0], %[k1], [%[tp]]\n\t" \
-        "ldrd   %[k2], %[k3], [%[tp], #8]\n\t" \
-        "ldr    %[k4], [%[tp], #16]\n\t" \
-        "1:\n\t" \
+/* One output (columns 2j .. 2j + 2 of the window) stored at op; p and op do not move. */
+#define DW_ONE(A0, A1, A2, B0, B1, B2, LO_A) \
         "ldr    %[a0], [%[tp], #20]\n\t" \
         "ldr    %[xa], [%[p], #" A0 "]\n\t" \
         "ldr    %[xb], [%[p], #" B0 "]\n\t" \
@@ -306,76 +317,118 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "asr    %[a0], %[a0], %[xa]\n\t" \
         LO_A \
         "ssat   %[a0], #8, %[a0]\n\t" \
-        "strb   %[a0], [%[op]]\n\t" \
+        "strb   %[a0], [%[op]]\n\t"
+
+/* Per channel: p, op and end from the frame (which then moves to the next channel), the packed
+ * weights from the table entry tp. */
+#define DW_CHANNEL_BEGIN \
+        "0:\n\t" \
+        "ldr    %[p], %[fp]\n\t" \
+        "ldr    %[xa], %[fpstride]\n\t" \
+        "add    %[xa], %[p], %[xa]\n\t" \
+        "str    %[xa], %[fp]\n\t" \
+        "ldr    %[op], %[fop]\n\t" \
+        "add    %[xa], %[op], #1\n\t" \
+        "str    %[xa], %[fop]\n\t" \
+        "ldr    %[xa], %[fspan]\n\t" \
+        "add    %[end], %[p], %[xa]\n\t" \
+        "ldrd   %[k0], %[k1], [%[tp]]\n\t" \
+        "ldrd   %[k2], %[k3], [%[tp], #8]\n\t" \
+        "ldr    %[k4], [%[tp], #16]\n\t"
+
+#define DW_CHANNEL_END \
+        "add    %[tp], %[tp], #40\n\t" \
+        "ldr    %[xa], %[ftpend]\n\t" \
+        "cmp    %[tp], %[xa]\n\t" \
+        "bne    0b\n\t"
+
+/* Stride 1: span = 12 * (out_w / 2) bytes of pairs, then one more output when out_w is odd. */
+#define DW_S1_ROW(ODD, A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
+        DW_CHANNEL_BEGIN \
+        "cmp    %[p], %[end]\n\t" \
+        "beq    2f\n\t" \
+        "1:\n\t" \
+        DW_PAIR(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
+        "cmp    %[p], %[end]\n\t" \
+        "bne    1b\n\t" \
+        "2:\n\t" \
+        ODD \
+        DW_CHANNEL_END
+#define DW_S1_EVEN(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
+        DW_S1_ROW("", A0, A1, A2, B0, B1, B2, LO_A, LO_B)
+#define DW_S1_ODD(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
+        DW_S1_ROW(DW_ONE(A0, A1, A2, B0, B1, B2, LO_A), A0, A1, A2, B0, B1, B2, LO_A, LO_B)
+
+/* Stride 2: span = 12 * out_w bytes, one output per column pair. */
+#define DW_S2_ROW(A0, A1, A2, B0, B1, B2, LO_A) \
+        DW_CHANNEL_BEGIN \
+        "1:\n\t" \
+        DW_ONE(A0, A1, A2, B0, B1, B2, LO_A) \
         "add    %[op], %[op], %[c]\n\t" \
         "add    %[p], %[p], #12\n\t" \
         "cmp    %[p], %[end]\n\t" \
-        "bne    1b\n\t"
+        "bne    1b\n\t" \
+        DW_CHANNEL_END
 
 #define DW_OPERANDS \
-    : [p] "+&r"(p), [op] "+&r"(op), [k0] "=&r"(k0), [k1] "=&r"(k1), [k2] "=&r"(k2), [k3] "=&r"(k3), \
-      [k4] "=&r"(k4), [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), [xb] "=&r"(xb) \
-    : [tp] "r"(tp), [end] "r"(end), [c] "r"(c) \
+    : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [k0] "=&r"(k0), [k1] "=&r"(k1), \
+      [k2] "=&r"(k2), [k3] "=&r"(k3), [k4] "=&r"(k4), [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), \
+      [xb] "=&r"(xb), [fp] "+m"(frame_p), [fop] "+m"(frame_op) \
+    : [c] "r"(c), [fpstride] "m"(frame_pstride), [fspan] "m"(frame_span), [ftpend] "m"(frame_tpend) \
     : "cc", "memory"
 
 #define DW_ROT0 "0", "4", "8", "12", "16", "20"
 #define DW_ROT1 "4", "8", "0", "16", "20", "12"
 #define DW_ROT2 "8", "0", "4", "20", "12", "16"
 #define DW_EXPAND(M, ...) M(__VA_ARGS__)
-#define DW_S1(...) __asm__ volatile(DW_EXPAND(DW_S1_BODY, __VA_ARGS__) DW_OPERANDS)
-#define DW_S2(...) __asm__ volatile(DW_EXPAND(DW_S2_BODY, __VA_ARGS__) DW_OPERANDS)
+#define DW_ASM(KIND, ...) __asm__ volatile(DW_EXPAND(KIND, __VA_ARGS__) DW_OPERANDS)
+#define DW_ROTATIONS(KIND, ...) \
+    do { \
+        if (rot == 0) { \
+            DW_ASM(KIND, DW_ROT0, __VA_ARGS__); \
+        } else if (rot == 1) { \
+            DW_ASM(KIND, DW_ROT1, __VA_ARGS__); \
+        } else { \
+            DW_ASM(KIND, DW_ROT2, __VA_ARGS__); \
+        } \
+    } while (0)
 
-/* n_pairs output pairs (stride 1) of one channel; rot = ring slot of window row 0. */
-static void dw_row_s1(const uint32_t *p, int8_t *op, int32_t n_pairs, const int32_t *tp, int32_t c,
-                      const int lo, int32_t rot)
+/* Every channel of one output row: channel ch reads the ring from buf + 3 * pairs * ch (words) and
+ * writes out_row + ch; rot = ring slot of window row 0. */
+static void dw_row(const uint32_t *buf, int32_t pairs, int8_t *out_row, int32_t out_w, int32_t sw,
+                   const int32_t *table, int32_t c, const int lo, int32_t rot)
 {
-    const uint32_t *end = p + 3 * n_pairs;
+    const uint32_t *frame_p = buf;
+    int8_t *frame_op = out_row;
+    const int32_t frame_pstride = 12 * pairs;
+    const int32_t frame_span = 12 * (sw == 1 ? out_w / 2 : out_w);
+    const int32_t *frame_tpend = table + 10 * c;
+    const int32_t *tp = table;
+    const uint32_t *p, *end;
+    int8_t *op;
     uint32_t k0, k1, k2, k3, k4, xa, xb;
     int32_t a0, a1;
-    if (lo) {
-        if (rot == 0) {
-            DW_S1(DW_ROT0, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
-        } else if (rot == 1) {
-            DW_S1(DW_ROT1, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+    if (sw == 1 && (out_w & 1)) {
+        if (lo) {
+            DW_ROTATIONS(DW_S1_ODD, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
         } else {
-            DW_S1(DW_ROT2, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+            DW_ROTATIONS(DW_S1_ODD, "", "");
+        }
+    } else if (sw == 1) {
+        if (lo) {
+            DW_ROTATIONS(DW_S1_EVEN, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else {
+            DW_ROTATIONS(DW_S1_EVEN, "", "");
         }
     } else {
-        if (rot == 0) {
-            DW_S1(DW_ROT0, "", "");
-        } else if (rot == 1) {
-            DW_S1(DW_ROT1, "", "");
+        if (lo) {
+            DW_ROTATIONS(DW_S2_ROW, DW_LO_CLAMP("a0"));
         } else {
-            DW_S1(DW_ROT2, "", "");
+            DW_ROTATIONS(DW_S2_ROW, "");
         }
     }
-}
-
-/* n outputs (stride 2) of one channel. */
-static void dw_row_s2(const uint32_t *p, int8_t *op, int32_t n, const int32_t *tp, int32_t c,
-                      const int lo, int32_t rot)
-{
-    const uint32_t *end = p + 3 * n;
-    uint32_t k0, k1, k2, k3, k4, xa, xb;
-    int32_t a0, a1;
-    if (lo) {
-        if (rot == 0) {
-            DW_S2(DW_ROT0, DW_LO_CLAMP("a0"));
-        } else if (rot == 1) {
-            DW_S2(DW_ROT1, DW_LO_CLAMP("a0"));
-        } else {
-            DW_S2(DW_ROT2, DW_LO_CLAMP("a0"));
-        }
-    } else {
-        if (rot == 0) {
-            DW_S2(DW_ROT0, "");
-        } else if (rot == 1) {
-            DW_S2(DW_ROT1, "");
-        } else {
-            DW_S2(DW_ROT2, "");
-        }
-    }
-    (void)a1;
+    (void)p, (void)end, (void)op, (void)k0, (void)k1, (void)k2, (void)k3, (void)k4;
+    (void)xa, (void)xb, (void)a0, (void)a1;
 }
 
 static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
@@ -409,25 +462,7 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
             const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            const int32_t *tp = table;
-            for (int32_t ch = 0; ch < c; ++ch) {
-                const uint32_t *p = buf + 3 * (int64_t)ch * pairs;
-                int8_t *op = out_row + ch;
-                if (sw == 1) {
-                    const int32_t n2 = out_w / 2;
-                    if (n2 > 0) {
-                        dw_row_s1(p, op, n2, tp, c, lo, rot);
-                    }
-                    if (out_w & 1) { /* the last output: one more pair into a temporary */
-                        int8_t tmp[2];
-                        dw_row_s1(p + 3 * n2, tmp, 1, tp, 1, lo, rot);
-                        op[(int64_t)(out_w - 1) * c] = tmp[0];
-                    }
-                } else {
-                    dw_row_s2(p, op, out_w, tp, c, lo, rot);
-                }
-                tp += DW_WORDS;
-            }
+            dw_row(buf, pairs, out_row, out_w, sw, table, c, lo, rot);
         }
     }
 }
