@@ -71,6 +71,36 @@ def test_first_conv_row_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def test_depthwise_row_kernels_are_bit_exact_on_qemu(tmp_path):
+    """The 3x3 depthwise assembly loops: stride 1 and 2, odd and even output widths (pair loop and the
+    single-output tail), SAME and VALID padding, every ring rotation (more than three output rows),
+    clamp modes from relu / relu6 / none, and a 1x1 layer after each."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(7200)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    bad = []
+    for h, w, c, stride, pad, act in [(9, 7, 8, 1, "SAME", "relu"), (10, 11, 12, 2, "SAME", "none"),
+                                      (8, 9, 4, 2, "VALID", "relu6"), (7, 6, 16, 1, "VALID", "none"),
+                                      (5, 5, 8, 2, "SAME", "relu")]:
+        dw = tf.constant(rng.normal(size=(3, 3, c, 1)).astype(np.float32) * 0.5)
+        b = tf.constant(rng.normal(size=(c,)).astype(np.float32))
+        pw = tf.constant(rng.normal(size=(1, 1, c, 8)).astype(np.float32) * 0.3)
+
+        def make(dw, b, pw, stride, pad, act):
+            def fn(x):
+                y = acts[act](tf.nn.depthwise_conv2d(x, dw, strides=[1, stride, stride, 1], padding=pad) + b)
+                return tf.nn.conv2d(y, pw, strides=[1, 1, 1, 1], padding="VALID")
+            return fn
+
+        model = convert(make(dw, b, pw, stride, pad, act), [(1, h, w, c)], rng, float_io=False)
+        inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(RUNS)]
+        bad += check_on_qemu(Case(f"dw {h}x{w}x{c} s{stride} {pad} {act}", model, inputs, {}), tmp_path)
+    assert not bad, bad
+
+
 def test_dsp_paths_are_taken(tmp_path):
     """The generated layers carry fast_requant = 1 and DSP scratch, so the chains exercise the DSP code."""
     from mcunets.engine import generate

@@ -516,12 +516,80 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
     acc[3] = a11;
 }
 
+/* rows3_outputs for 3 input channels, stride 2 and clamp modes MCU_CLAMP_SSAT / MCU_CLAMP_SSAT_LO:
+ * every complete channel pair in one block of assembly. The pair's requantization table follows its
+ * 120 bytes of weights, so one pointer walks both. */
+#define MCU_R3_RQ(A, B, OFF) \
+    "ldrd   %[u0], %[u1], [%[w], #" OFF "]\n\t" \
+    "smmlar %[xa], %[" A "], %[u0], %[u1]\n\t" \
+    "add    %[" A "], %[xa], %[" A "], asr #31\n\t" \
+    "smmlar %[xa], %[" B "], %[u0], %[u1]\n\t" \
+    "add    %[" B "], %[xa], %[" B "], asr #31\n\t"
+#define MCU_R3_LO(A) \
+    "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
+    "add    %[" A "], %[" A "], %[xb]\n\t"
+#define MCU_R3_PAIRS(LO) \
+    "1:\n\t" \
+    "ldrd   %[a00], %[a01], [%[w], #120]\n\t" \
+    "mov    %[a10], %[a00]\n\t" \
+    "mov    %[a11], %[a01]\n\t" \
+    MCU_R3_ROW("p0") MCU_R3_ROW("p1") MCU_R3_ROW("p2") \
+    MCU_R3_RQ("a00", "a10", "8") MCU_R3_RQ("a01", "a11", "16") \
+    "ldrd   %[u0], %[u1], [%[w], #24]\n\t" \
+    "asr    %[a00], %[a00], %[u0]\n\t" \
+    "asr    %[a10], %[a10], %[u0]\n\t" \
+    "asr    %[a01], %[a01], %[u1]\n\t" \
+    "asr    %[a11], %[a11], %[u1]\n\t" \
+    LO \
+    "ssat   %[a00], #8, %[a00]\n\t" \
+    "ssat   %[a01], #8, %[a01]\n\t" \
+    "ssat   %[a10], #8, %[a10]\n\t" \
+    "ssat   %[a11], #8, %[a11]\n\t" \
+    "strb   %[a00], [%[oa]], #1\n\t" \
+    "strb   %[a01], [%[oa]], #1\n\t" \
+    "strb   %[a10], [%[ob]], #1\n\t" \
+    "strb   %[a11], [%[ob]], #1\n\t" \
+    "add    %[w], %[w], #32\n\t" \
+    "ldr    %[xa], %[wend]\n\t" \
+    "cmp    %[w], %[xa]\n\t" \
+    "bne    1b\n\t"
+#define MCU_R3_OPERANDS \
+    : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [w] "+&r"(w), \
+      [oa] "+&r"(oa), [ob] "+&r"(ob), [u0] "=&r"(u0), [u1] "=&r"(u1), [xa] "=&r"(xa), [xb] "=&r"(xb) \
+    : [p0] "r"(pa[0]), [p1] "r"(pa[1]), [p2] "r"(pa[2]), [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
+    : "cc", "memory"
+
+static void rows3_pairs_c3s2(const uint32_t *const pa[3], const uint32_t *w, int32_t pairs, int8_t *oa,
+                             int8_t *ob, int32_t lo, const int mode)
+{
+    const uint32_t *frame_wend = w + (int64_t)pairs * (30 + 8);
+    const int32_t frame_lo = lo;
+    int32_t a00, a01, a10, a11;
+    uint32_t u0, u1, xa, xb;
+    if (mode == MCU_CLAMP_SSAT_LO) {
+        __asm__ volatile(MCU_R3_PAIRS("ldr    %[xb], %[lo]\n\t" MCU_R3_LO("a00") MCU_R3_LO("a01")
+                                      MCU_R3_LO("a10") MCU_R3_LO("a11")) MCU_R3_OPERANDS);
+    } else {
+        __asm__ volatile(MCU_R3_PAIRS("") MCU_R3_OPERANDS);
+    }
+    (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb;
+}
+
 /* Every output channel of pixels A and B (B = A when step is 0). */
 static inline __attribute__((always_inline)) void rows3_outputs(
     const uint32_t *const pa[3], const int32_t step, const uint32_t *w, const int32_t nw, int32_t pairs,
     int32_t out_c, int8_t *out_a, int8_t *out_b, int32_t lo, int32_t hi, const int mode)
 {
-    for (int32_t pr = 0; pr < pairs; ++pr) {
+    int32_t pr = 0;
+    if (nw == 5 && step == 3 && mode != MCU_CLAMP_BOTH && out_c >= 2) {
+        const int32_t full = out_c / 2;
+        rows3_pairs_c3s2(pa, w, full, out_a, out_b, lo, mode);
+        w += (int64_t)full * (3 * nw * 2 + 8);
+        out_a += 2 * full;
+        out_b += 2 * full;
+        pr = full;
+    }
+    for (; pr < pairs; ++pr) {
         const int32_t *q = (const int32_t *)(const void *)(w + 3 * nw * 2);
         int32_t acc[4];
         acc[0] = acc[2] = q[0];

@@ -252,6 +252,24 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 /* Window row r of a column pair is at byte offset Ar (the ring slot of its input row); Br = Ar + 12 is
  * the same row in the next column pair. */
 
+/* Requantize a0 and a1 with the channel's table, store them at op and op + c, advance op by 2c. */
+#define DW_REQUANT_STORE_PAIR(LO_A, LO_B) \
+        "ldrd   %[xa], %[xb], [%[tp], #24]\n\t" \
+        "smmlar %[xb], %[a0], %[xa], %[xb]\n\t" \
+        "add    %[a0], %[xb], %[a0], asr #31\n\t" \
+        "ldr    %[xb], [%[tp], #28]\n\t" \
+        "smmlar %[xb], %[a1], %[xa], %[xb]\n\t" \
+        "add    %[a1], %[xb], %[a1], asr #31\n\t" \
+        "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
+        "asr    %[a0], %[a0], %[xa]\n\t" \
+        "asr    %[a1], %[a1], %[xa]\n\t" \
+        LO_A LO_B \
+        "ssat   %[a0], #8, %[a0]\n\t" \
+        "ssat   %[a1], #8, %[a1]\n\t" \
+        "strb   %[a0], [%[op]]\n\t" \
+        "strb   %[a1], [%[op], %[c]]\n\t" \
+        "add    %[op], %[op], %[c], lsl #1\n\t"
+
 /* Two outputs (columns 2j and 2j + 1 of the window, j = the column pair at p), stored at op and op + c;
  * p and op advance. */
 #define DW_PAIR(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
@@ -278,21 +296,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "smlatb %[a1], %[xb], %[k4], %[a1]\n\t" \
         "pkhbt  %[xa], %[xb], %[xa]\n\t" \
         "smladx %[a1], %[xa], %[k2], %[a1]\n\t" \
-        "ldrd   %[xa], %[xb], [%[tp], #24]\n\t" \
-        "smmlar %[xb], %[a0], %[xa], %[xb]\n\t" \
-        "add    %[a0], %[xb], %[a0], asr #31\n\t" \
-        "ldr    %[xb], [%[tp], #28]\n\t" \
-        "smmlar %[xb], %[a1], %[xa], %[xb]\n\t" \
-        "add    %[a1], %[xb], %[a1], asr #31\n\t" \
-        "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
-        "asr    %[a0], %[a0], %[xa]\n\t" \
-        "asr    %[a1], %[a1], %[xa]\n\t" \
-        LO_A LO_B \
-        "ssat   %[a0], #8, %[a0]\n\t" \
-        "ssat   %[a1], #8, %[a1]\n\t" \
-        "strb   %[a0], [%[op]]\n\t" \
-        "strb   %[a1], [%[op], %[c]]\n\t" \
-        "add    %[op], %[op], %[c], lsl #1\n\t" \
+        DW_REQUANT_STORE_PAIR(LO_A, LO_B) \
         "add    %[p], %[p], #12\n\t"
 
 /* One output (columns 2j .. 2j + 2 of the window) stored at op; p and op do not move. */
@@ -359,16 +363,50 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 #define DW_S1_ODD(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
         DW_S1_ROW(DW_ONE(A0, A1, A2, B0, B1, B2, LO_A), A0, A1, A2, B0, B1, B2, LO_A, LO_B)
 
-/* Stride 2: span = 12 * out_w bytes, one output per column pair. */
-#define DW_S2_ROW(A0, A1, A2, B0, B1, B2, LO_A) \
+/* Stride 2, two outputs (column pairs j and j + 1, C = the pair after B) per step; p advances 24. */
+#define DW_S2_PAIR(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
+        "ldr    %[a0], [%[tp], #20]\n\t" \
+        "mov    %[a1], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" A0 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B0 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" C0 "]\n\t" \
+        "smlad  %[a1], %[xb], %[k0], %[a1]\n\t" \
+        "smlabb %[a1], %[xa], %[k3], %[a1]\n\t" \
+        "ldr    %[xa], [%[p], #" A1 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B1 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k1], %[a0]\n\t" \
+        "smlabt %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" C1 "]\n\t" \
+        "smlad  %[a1], %[xb], %[k1], %[a1]\n\t" \
+        "smlabt %[a1], %[xa], %[k3], %[a1]\n\t" \
+        "ldr    %[xa], [%[p], #" A2 "]\n\t" \
+        "ldr    %[xb], [%[p], #" B2 "]\n\t" \
+        "smlad  %[a0], %[xa], %[k2], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[k4], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" C2 "]\n\t" \
+        "smlad  %[a1], %[xb], %[k2], %[a1]\n\t" \
+        "smlabb %[a1], %[xa], %[k4], %[a1]\n\t" \
+        DW_REQUANT_STORE_PAIR(LO_A, LO_B) \
+        "add    %[p], %[p], #24\n\t"
+
+/* Stride 2: span = 24 * (out_w / 2) bytes of output pairs, then one more output when out_w is odd. */
+#define DW_S2_ROW(ODD, A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
         DW_CHANNEL_BEGIN \
+        "cmp    %[p], %[end]\n\t" \
+        "beq    2f\n\t" \
         "1:\n\t" \
-        DW_ONE(A0, A1, A2, B0, B1, B2, LO_A) \
-        "add    %[op], %[op], %[c]\n\t" \
-        "add    %[p], %[p], #12\n\t" \
+        DW_S2_PAIR(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
         "cmp    %[p], %[end]\n\t" \
         "bne    1b\n\t" \
+        "2:\n\t" \
+        ODD \
         DW_CHANNEL_END
+#define DW_S2_EVEN(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
+        DW_S2_ROW("", A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B)
+#define DW_S2_ODD(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
+        DW_S2_ROW(DW_ONE(A0, A1, A2, B0, B1, B2, LO_A), A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B)
 
 #define DW_OPERANDS \
     : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [k0] "=&r"(k0), [k1] "=&r"(k1), \
@@ -380,8 +418,21 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 #define DW_ROT0 "0", "4", "8", "12", "16", "20"
 #define DW_ROT1 "4", "8", "0", "16", "20", "12"
 #define DW_ROT2 "8", "0", "4", "20", "12", "16"
+#define DW_ROT0C DW_ROT0, "24", "28", "32"
+#define DW_ROT1C DW_ROT1, "28", "32", "24"
+#define DW_ROT2C DW_ROT2, "32", "24", "28"
 #define DW_EXPAND(M, ...) M(__VA_ARGS__)
 #define DW_ASM(KIND, ...) __asm__ volatile(DW_EXPAND(KIND, __VA_ARGS__) DW_OPERANDS)
+#define DW_ROTATIONS_C(KIND, ...) \
+    do { \
+        if (rot == 0) { \
+            DW_ASM(KIND, DW_ROT0C, __VA_ARGS__); \
+        } else if (rot == 1) { \
+            DW_ASM(KIND, DW_ROT1C, __VA_ARGS__); \
+        } else { \
+            DW_ASM(KIND, DW_ROT2C, __VA_ARGS__); \
+        } \
+    } while (0)
 #define DW_ROTATIONS(KIND, ...) \
     do { \
         if (rot == 0) { \
@@ -401,7 +452,7 @@ static void dw_row(const uint32_t *buf, int32_t pairs, int8_t *out_row, int32_t 
     const uint32_t *frame_p = buf;
     int8_t *frame_op = out_row;
     const int32_t frame_pstride = 12 * pairs;
-    const int32_t frame_span = 12 * (sw == 1 ? out_w / 2 : out_w);
+    const int32_t frame_span = (sw == 1 ? 12 : 24) * (out_w / 2);
     const int32_t *frame_tpend = table + 10 * c;
     const int32_t *tp = table;
     const uint32_t *p, *end;
@@ -420,11 +471,17 @@ static void dw_row(const uint32_t *buf, int32_t pairs, int8_t *out_row, int32_t 
         } else {
             DW_ROTATIONS(DW_S1_EVEN, "", "");
         }
+    } else if (out_w & 1) {
+        if (lo) {
+            DW_ROTATIONS_C(DW_S2_ODD, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else {
+            DW_ROTATIONS_C(DW_S2_ODD, "", "");
+        }
     } else {
         if (lo) {
-            DW_ROTATIONS(DW_S2_ROW, DW_LO_CLAMP("a0"));
+            DW_ROTATIONS_C(DW_S2_EVEN, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
         } else {
-            DW_ROTATIONS(DW_S2_ROW, "");
+            DW_ROTATIONS_C(DW_S2_EVEN, "", "");
         }
     }
     (void)p, (void)end, (void)op, (void)k0, (void)k1, (void)k2, (void)k3, (void)k4;
