@@ -59,6 +59,11 @@ ENGINE_KERNEL_FLASH_BYTES = 3_000
 # Static RAM beside the arena: interpreter, resolver and profiler objects, driver buffers.
 RUNTIME_RAM_BYTES = {"tflm": 4_096, "mcunets": 1_024}
 
+# The shared driver's files copied verbatim into src/ (mcu_config.h is rendered beside them).
+DRIVER_FILES = ("mcu_driver.c", "mcu_driver.h", "mcu_port.h", "mcu_runtime.h")
+# Width of each cycle counter (templates/platformio/counters/): the driver subtracts readings modulo it.
+COUNTER_BITS = {"dwt": 32, "ccount": 32, "esp-pccr": 32, "mcycle": 32}
+
 DEFAULT_RUNS = 10
 DEFAULT_WARMUP = 2
 DEFAULT_SEED = 1
@@ -195,7 +200,8 @@ def _fit_message(fit: Fit, alpha, resolution, flash_ok: bool) -> str:
 
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resource_dir("templates") / "platformio")),
+        loader=jinja2.FileSystemLoader([str(resource_dir("templates") / "platformio"),
+                                        str(resource_dir("templates"))]),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
     )
 
@@ -227,6 +233,7 @@ class Rendered:
     runs: int
     warmup: int
     seed: int
+    validate: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -234,7 +241,7 @@ class Rendered:
             "files": list(self.files), "fit": self.fit.as_dict(), "ops": list(self.ops),
             "layer_ops": list(self.layer_ops), "input_bytes": list(self.input_bytes),
             "output_bytes": list(self.output_bytes), "runs": self.runs, "warmup": self.warmup,
-            "seed": self.seed,
+            "seed": self.seed, "validate": self.validate,
         }
 
 
@@ -260,8 +267,12 @@ def _engine_sources(model: bytes, name: str) -> tuple[dict[str, bytes], int, int
 def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | Path, *,
                     name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
                     seed: int = DEFAULT_SEED, arena_measured: int | None = None,
-                    alpha: float | None = None, resolution: int | None = None) -> Rendered:
+                    alpha: float | None = None, resolution: int | None = None,
+                    validate: bool = False) -> Rendered:
     """Write the PlatformIO project for ``model`` on ``board`` with ``runtime`` into ``dest``.
+
+    ``validate`` renders validation firmware: instead of the benchmark it answers the ``@mcu input``
+    lines ``mcunets validate --port`` sends (docs/report-protocol.md).
 
     ``dest`` must not exist or be empty; callers wanting all-or-nothing output render into a
     temporary folder (see :func:`mcunets.build.build_firmware`). Raises :class:`FitError` before
@@ -305,10 +316,15 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
                         alpha=alpha, resolution=resolution)
         arena = 0
 
+    from mcunets.targets import io_specs
+
     pio = board.platformio
     ctx = dict(
         version=__version__, board=board, pio=pio, runtime=runtime, model_name=name,
         runtime_is_tflm=1 if runtime == "tflm" else 0, warmup=warmup, runs=runs, seed=seed,
+        board_name=board.name, cpu_hz=board.cpu_hz, counter=board.report_counter,
+        counter_bits=COUNTER_BITS[board.cycle_counter], serial_baud=board.serial_baud,
+        validate=1 if validate else 0, output_dtypes=[t.dtype for t in io_specs(model)[1]],
         model_bytes=info.model_bytes, model_sha256=info.sha256, arena_bytes=arena,
         layer_ops=info.layer_ops, input_bytes=info.input_bytes, output_bytes=info.output_bytes,
         ops=[{"name": op, "method": TFLM_OP_METHODS.get(op, "")} for op in info.ops],
@@ -317,13 +333,15 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
     )
     env = _env()
     tpl_root = resource_dir("templates") / "platformio"
+    runner_root = resource_dir("templates") / "runner"
 
     def render(template: str) -> bytes:
         return env.get_template(template).render(**ctx).encode("utf-8")
 
-    for static in ("src/main.cpp", "src/mcu_port.h", "src/mcu_runtime.h"):
-        files[static] = (tpl_root / static).read_bytes()
-    files["src/mcu_config.h"] = render("src/mcu_config.h.j2")
+    # The driver every board shares (templates/runner/, docs/targets.md), configured for this board.
+    for static in DRIVER_FILES:
+        files[f"src/{static}"] = (runner_root / static).read_bytes()
+    files["src/mcu_config.h"] = render("runner/mcu_config.h.j2")
     files["src/mcu_counter.h"] = (tpl_root / "counters" / f"{board.cycle_counter}.h").read_bytes()
     files["src/mcu_port.cpp"] = (tpl_root / "ports" / f"{pio.framework}.cpp").read_bytes()
     if runtime == "tflm":
@@ -332,7 +350,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
         files["src/model_data.cc"] = render("src/model_data.cc.j2")
         files["src/runtime_tflm.cpp"] = render("runtimes/runtime_tflm.cpp.j2")
     else:
-        files["src/runtime_mcunets.cpp"] = (tpl_root / "runtimes/runtime_mcunets.cpp").read_bytes()
+        files["src/runtime_mcunets.c"] = (runner_root / "runtime_mcunets.c").read_bytes()
 
     # Build settings: the board's flags, the runtime's, and the engine's profiling switch.
     flags = list(pio.build_flags)
@@ -387,12 +405,14 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
             f"boards/{board.name}.toml": hashlib.sha256(board.path.read_bytes()).hexdigest()
             if board.path else None,
             "templates/platformio": _tree_hash(tpl_root),
+            "templates/runner": _tree_hash(runner_root),
         },
         "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
     }
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return Rendered(board.name, runtime, name, tuple(sorted(files)) + ("manifest.json",), fit,
-                    info.ops, info.layer_ops, info.input_bytes, info.output_bytes, runs, warmup, seed)
+                    info.ops, info.layer_ops, info.input_bytes, info.output_bytes, runs, warmup, seed,
+                    validate)
 
 
 def _tree_hash(root: Path) -> str:

@@ -2,9 +2,10 @@
 
 A firmware is a model with the engine's C API (``mcunets_input(i)``, ``mcunets_output(i)``,
 ``mcunets_invoke()``, ``mcunets_layer_op[]``, ``MCUNETS_NUM_LAYERS``, ``MCUNETS_ARENA_BYTES``, the
-``mcunets_layer_begin/end`` profiling hooks) plus the runner (templates/runner/main.c) and a board port
-(templates/host/, templates/qemu-m4/). The runner prints docs/report-protocol.md; a validation build
-reads ``@mcu input`` lines instead (stdin on the host, a semihosting file under QEMU).
+``mcunets_layer_begin/end`` profiling hooks) plus the driver every board uses (templates/runner/:
+mcu_driver.c and the engine runtime adapter runtime_mcunets.c) and a board port (templates/host/,
+templates/qemu-m4/). The driver prints docs/report-protocol.md; a validation build reads
+``@mcu input`` lines instead (stdin on the host, a semihosting file under QEMU).
 
 Boards are data (boards/host.toml, boards/qemu-m4.toml); their ``[build] kind`` says which recipe here
 builds and runs them.
@@ -24,10 +25,13 @@ from typing import Sequence
 import jinja2
 import numpy as np
 
+from mcunets import __version__
 from mcunets.errors import McunetsError
 from mcunets.resources import resource_dir
 
 SIMULATED_KINDS = ("host", "qemu")
+# The driver and the engine runtime adapter, shared with the PlatformIO boards (mcunets.render).
+DRIVER_FILES = ("mcu_driver.c", "mcu_driver.h", "mcu_port.h", "mcu_runtime.h", "runtime_mcunets.c")
 INPUT_FILE = "inputs.txt"  # what qemu-m4 validation firmware reads over semihosting (cwd-relative)
 DEFAULT_TIMEOUT_S = 300.0
 
@@ -200,7 +204,7 @@ def _c_word(text: str) -> str:
 
 def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate: bool = False,
           runs: int = 5, warmup: int = 1, seed: int = 1, timeout: float = DEFAULT_TIMEOUT_S) -> Firmware:
-    """Compile the runner, the board port and the model into a firmware for ``board``."""
+    """Compile the driver, the engine runtime adapter, the board port and the model for ``board``."""
     if isinstance(board, str):
         board = load_board(board)
     if runs < 1 or warmup < 0:
@@ -212,17 +216,18 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
     build_dir.mkdir(parents=True, exist_ok=True)
     env = _env()
     templates = resource_dir("templates")
-    config = env.get_template("runner/runner_config.h.j2").render(
-        model_name=_c_word(src.name), runtime=_c_word(src.runtime), board=board.name,
-        cpu_hz=board.cpu_hz, counter=board.counter, model_bytes=src.model_bytes,
-        warmup=warmup, runs=runs, seed=seed, validate=validate,
+    config = env.get_template("runner/mcu_config.h.j2").render(
+        version=__version__, model_name=_c_word(src.name), runtime=_c_word(src.runtime),
+        runtime_is_tflm=0, board_name=board.name, cpu_hz=board.cpu_hz, counter=board.counter,
+        counter_bits=64, serial_baud=0, warmup=warmup, runs=runs, seed=seed,
+        validate=1 if validate else 0, model_bytes=src.model_bytes, arena_bytes=0,
         input_bytes=[t.nbytes for t in src.inputs], output_bytes=[t.nbytes for t in src.outputs],
         output_dtypes=[t.dtype for t in src.outputs],
     )
-    (build_dir / "runner_config.h").write_text(config)
-    shutil.copy(templates / "runner" / "main.c", build_dir / "main.c")
-    shutil.copy(templates / "runner" / "mcunets_port.h", build_dir / "mcunets_port.h")
-    sources = [build_dir / "main.c"]
+    (build_dir / "mcu_config.h").write_text(config)
+    for name in DRIVER_FILES:
+        shutil.copy(templates / "runner" / name, build_dir / name)
+    sources = [build_dir / "mcu_driver.c", build_dir / "runtime_mcunets.c"]
     extra: list[str] = []
     if board.kind == "host":
         shutil.copy(templates / "host" / "port.c", build_dir / "port.c")

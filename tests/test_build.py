@@ -66,7 +66,7 @@ def test_download_failure_in_pio_output_is_platform_unavailable(tiny_path, tmp_p
     with pytest.raises(PlatformUnavailableError) as e:
         build_firmware(tiny_path.read_bytes(), "stm32f746", "tflm", tmp_path / "o", name="tiny")
     assert e.value.exit_code == 3
-    assert (tmp_path / "o" / "firmware" / "src" / "main.cpp").exists()
+    assert (tmp_path / "o" / "firmware" / "src" / "mcu_driver.c").exists()
     assert "HTTPClientError" in (tmp_path / "o" / "pio-run.log").read_text()
 
 

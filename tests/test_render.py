@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def test_render_every_board_and_runtime(tiny, tmp_path, board, runtime):
     r = render_firmware(tiny, board, runtime, dest, name="tiny model!", runs=3, warmup=1)
     b = load_board(board)
     files = _tree(dest)
-    assert {"platformio.ini", "README.md", "manifest.json", "src/main.cpp", "src/mcu_config.h",
+    assert {"platformio.ini", "README.md", "manifest.json", "src/mcu_driver.c", "src/mcu_config.h",
             "src/mcu_counter.h", "src/mcu_port.cpp"} <= set(files)
     config = (dest / "src/mcu_config.h").read_text()
     assert '#define MCU_MODEL_NAME "tiny_model"' in config  # no spaces in protocol values
@@ -93,7 +94,7 @@ def test_render_every_board_and_runtime(tiny, tmp_path, board, runtime):
     assert f"board = {b.platformio.board}" in ini and f"monitor_speed = {b.serial_baud}" in ini
     manifest = json.loads((dest / "manifest.json").read_text())
     assert manifest["inputs"]["model.tflite"] == hashlib.sha256(tiny).hexdigest()
-    assert manifest["files"]["src/main.cpp"] == files["src/main.cpp"]
+    assert manifest["files"]["src/mcu_driver.c"] == files["src/mcu_driver.c"]
     if runtime == "tflm":
         ops = model_ops(tiny)
         src = (dest / "src/runtime_tflm.cpp").read_text()
@@ -114,6 +115,43 @@ def test_render_every_board_and_runtime(tiny, tmp_path, board, runtime):
         assert (dest / "src/model.h").exists()
         assert "-DMCUNETS_PROFILE" in ini
     assert r.fit.fits
+
+
+@pytest.mark.skipif(not shutil.which("cc"), reason="needs a host C compiler")
+def test_engine_project_driver_runs_on_the_host(tiny, tmp_path):
+    """The rendered engine project's driver and runtime adapter are the simulated boards' own: built with
+    the host port they print a report, and the validation build answers the same inputs alike."""
+    if not _engine_available():
+        pytest.skip("the mcunets engine (mcunets.engine.generate) is not in this tree yet")
+    from mcunets import targets
+    from mcunets.report import parse_report, parse_validation
+    from mcunets.resources import resource_dir
+
+    def build(dest: Path, validate: bool) -> Path:
+        render_firmware(tiny, "stm32l4r5", "mcunets", dest, name="tiny", runs=3, warmup=1,
+                        validate=validate)
+        src = dest / "src"
+        assert (f"#define MCU_VALIDATE {int(validate)}") in (src / "mcu_config.h").read_text()
+        exe = dest / "firmware"
+        sources = sorted(map(str, src.glob("*.c"))) + sorted(map(str, (src / "engine").glob("*.c")))
+        proc = subprocess.run(["cc", "-O2", "-std=c99", "-DMCUNETS_PROFILE", f"-I{src}", f"-I{src / 'engine'}",
+                               *sources, str(resource_dir("templates") / "host" / "port.c"), "-lm",
+                               "-o", str(exe)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return exe
+
+    report = parse_report(subprocess.run([build(tmp_path / "p", False)], capture_output=True, text=True,
+                                         timeout=60, check=True).stdout)
+    assert (report.board, report.counter, report.runtime, report.model) == (
+        "stm32l4r5", "cycles", "mcunets", "tiny")
+    assert [l.op for l in report.layers] == list(model_info(tiny).layer_ops)
+    assert len(report.runs) == 3
+    inputs = targets.runner_inputs(targets.io_specs(tiny)[0], 1)
+    out = subprocess.run([build(tmp_path / "v", True)], input=targets.input_lines(inputs) + "@mcu quit\n",
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "@mcu ready inputs=1" in out
+    (answer,) = parse_validation(out)
+    assert [o.data for o in answer] == [o.data for o in report.outputs]
 
 
 def test_pio_project_config_accepts_every_platformio_ini(tiny, tmp_path):

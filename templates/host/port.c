@@ -5,19 +5,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mcunets_port.h"
+#include "mcu_driver.h"
+#include "mcu_port.h"
 
-void mcunets_port_init(void)
+void mcu_port_init(void)
 {
 }
 
-void mcunets_port_write(const char *s, size_t n)
+void mcu_port_write(const char *s, size_t n)
 {
     fwrite(s, 1, n, stdout);
     fflush(stdout);
 }
 
-size_t mcunets_port_read(char *buf, size_t cap)
+size_t mcu_port_read(char *buf, size_t cap)
 {
     for (;;) {
         ssize_t n = read(STDIN_FILENO, buf, cap);
@@ -25,15 +26,21 @@ size_t mcunets_port_read(char *buf, size_t cap)
     }
 }
 
-uint64_t mcunets_port_counter(void)
+uint64_t mcu_port_counter(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void mcunets_port_exit(int status)
+void mcu_port_exit(int status)
 {
     fflush(stdout);
     exit(status);
+}
+
+int main(void)
+{
+    mcu_driver_run();
+    return 0;
 }

@@ -1,10 +1,11 @@
-/* Cortex-M4F start-up for QEMU mps2-an386: vector table, .data/.bss set-up, FPU enable, faults. */
+/* Cortex-M4F start-up for QEMU mps2-an386: vector table, .data/.bss set-up, FPU enable, faults; then
+ * the mcunets driver. */
 #include <stdint.h>
 
-#include "mcunets_port.h"
+#include "mcu_driver.h"
+#include "mcu_port.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
-extern int main(void);
 void Reset_Handler(void);
 void SysTick_Handler(void);
 static void Fault_Handler(void);
@@ -18,14 +19,15 @@ void Reset_Handler(void)
     for (dst = &_sbss; dst < &_ebss; dst++) *dst = 0;
     SCB_CPACR |= 0xFu << 20; /* CP10 and CP11 full access: the FPU. */
     __asm volatile("dsb\n\tisb" ::: "memory");
-    mcunets_port_exit(main());
+    mcu_driver_run();
+    mcu_port_exit(0);
 }
 
 static void Fault_Handler(void)
 {
     static const char msg[] = "@mcu error msg=hard_fault\n";
-    mcunets_port_write(msg, sizeof msg - 1);
-    mcunets_port_exit(1);
+    mcu_port_write(msg, sizeof msg - 1);
+    mcu_port_exit(1);
 }
 
 typedef void (*vector_t)(void);

@@ -1,20 +1,43 @@
-// Arduino framework port (STM32duino on the Nucleo boards): Serial is the ST-LINK virtual COM port.
+// Arduino framework port (STM32duino on the Nucleo boards) of mcu_port.h: Serial is the ST-LINK
+// virtual COM port, the counter is the board's cycle counter (mcu_counter.h).
 #include <Arduino.h>
 
 #include "mcu_config.h"
+#include "mcu_counter.h"
+#include "mcu_driver.h"
 #include "mcu_port.h"
 
-void mcu_port_init(unsigned long baud) {
-  Serial.begin(baud);
+void mcu_port_init(void) {
+  Serial.begin(MCU_SERIAL_BAUD);
   const unsigned long start = millis();
   while (!Serial && millis() - start < 2000) {
   }
   delay(500);  // give the host's serial reader time to open the port after a reset
+  mcu_counter_init();
 }
 
-void mcu_port_write(const char* s, size_t n) { Serial.write(reinterpret_cast<const uint8_t*>(s), n); }
+void mcu_port_write(const char* s, size_t n) {
+  Serial.write(reinterpret_cast<const uint8_t*>(s), n);
+  Serial.flush();  // wait until sent: no transmit interrupt may land in a timed inference
+}
 
-void mcu_port_idle(void) {
+size_t mcu_port_read(char* buf, size_t cap) {
+  while (Serial.available() <= 0) {
+  }
+  size_t n = 0;
+  while (n < cap && Serial.available() > 0) {
+    const int c = Serial.read();
+    if (c < 0) break;
+    buf[n++] = static_cast<char>(c);
+    if (c == '\n') break;
+  }
+  return n;
+}
+
+uint64_t mcu_port_counter(void) { return mcu_counter_read(); }
+
+void mcu_port_exit(int status) {
+  (void)status;
   Serial.flush();
   for (;;) delay(1000);
 }
@@ -24,10 +47,6 @@ void mcu_port_idle(void) {
 extern "C" void DebugLog(const char* s) { Serial.print(s); }
 #endif
 
-void setup() {
-  mcu_port_init(MCU_SERIAL_BAUD);
-  mcu_benchmark();
-  mcu_port_idle();
-}
+void setup() { mcu_driver_run(); }
 
 void loop() {}

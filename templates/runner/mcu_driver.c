@@ -1,21 +1,24 @@
-/* The mcunets runner: runs a generated model and prints the report of docs/report-protocol.md.
+/* The mcunets driver: runs a model and prints the report of docs/report-protocol.md. Every board uses
+ * it: the simulated ones (host, qemu-m4) and the PlatformIO ones, with either runtime.
  *
- * Profiling build: fills the inputs from a seeded xorshift32 stream (before every inference: the
- * engine may reuse input memory), does RUNNER_WARMUP untimed and
- * RUNNER_RUNS timed inferences, and prints per-layer counts (last timed run, from the engine's
- * profiling hooks), every run's total, min/median/max and the outputs of the last run.
- * Validation build (RUNNER_VALIDATE): reads "@mcu input" lines from the console and answers each
+ * Profiling build: fills the inputs from a seeded xorshift32 stream (before every inference: a runtime
+ * may reuse input memory), does MCU_WARMUP untimed and MCU_RUNS timed inferences, and prints per-layer
+ * counts (last timed run, from the runtime's profiling), every run's total, min/median/max and the
+ * outputs of the last run.
+ * Validation build (MCU_VALIDATE): reads "@mcu input" lines from the console and answers each
  * complete set of inputs with the "output" records of one inference and "@mcu done".
  *
- * C99, no dynamic allocation; the only board-specific code is behind mcunets_port.h.
+ * C99, no dynamic allocation. The board is behind mcu_port.h, the runtime behind mcu_runtime.h; the
+ * board's entry point (main, setup, app_main) calls mcu_driver_run().
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "mcunets_port.h"
-#include "model.h"
-#include "runner_config.h"
+#include "mcu_config.h"
+#include "mcu_driver.h"
+#include "mcu_port.h"
+#include "mcu_runtime.h"
 
 /* ---- report output ---------------------------------------------------------------------------- */
 
@@ -26,7 +29,7 @@ static unsigned long records;
 static void out_flush(void)
 {
     if (out_len) {
-        mcunets_port_write(out_buf, out_len);
+        mcu_port_write(out_buf, out_len);
         out_len = 0;
     }
 }
@@ -91,36 +94,47 @@ static void rec_end(void)
     records++;
 }
 
+/* Not a report line: the host sees a report that never ended (or never began), and this says why. */
+static void fail(const char *why)
+{
+    out_str("mcunets: error: ");
+    out_str(why);
+    out_char('\n');
+    out_flush();
+    mcu_port_exit(1);
+}
+
 static void print_header(void)
 {
     rec_begin("begin");
     field_u("v", 1);
     rec_end();
     rec_begin("meta");
-    field_s("model", RUNNER_MODEL_NAME);
-    field_s("runtime", RUNNER_RUNTIME);
-    field_s("board", RUNNER_BOARD);
-    field_u("cpu_hz", RUNNER_CPU_HZ);
-    field_s("counter", RUNNER_COUNTER);
-#if !RUNNER_VALIDATE
-    field_u("seed", RUNNER_SEED);
+    field_s("model", MCU_MODEL_NAME);
+    field_s("runtime", MCU_RUNTIME);
+    field_s("board", MCU_BOARD);
+    field_u("cpu_hz", MCU_CPU_HZ);
+    field_s("counter", MCU_COUNTER_UNIT);
+#if !MCU_VALIDATE
+    field_u("seed", MCU_SEED);
 #endif
     rec_end();
     rec_begin("memory");
-    field_u("arena_used", MCUNETS_ARENA_BYTES);
-    field_u("arena_size", MCUNETS_ARENA_BYTES);
-    field_u("model_bytes", RUNNER_MODEL_BYTES);
+    field_u("arena_used", mcu_runtime_arena_used());
+    field_u("arena_size", mcu_runtime_arena_size());
+    field_u("model_bytes", MCU_MODEL_BYTES);
     rec_end();
 }
 
 static void print_outputs(void)
 {
-    for (int i = 0; i < RUNNER_NUM_OUTPUTS; i++) {
+    int n = mcu_runtime_num_outputs();
+    for (int i = 0; i < n; i++) {
         rec_begin("output");
         field_u("i", (uint64_t)i);
-        field_s("dtype", runner_output_dtype[i]);
+        field_s("dtype", i < MCU_NUM_OUTPUTS ? mcu_output_dtype[i] : "int8");
         out_str(" hex=");
-        out_hex((const uint8_t *)mcunets_output(i), runner_output_bytes[i]);
+        out_hex(mcu_runtime_output(i), mcu_runtime_output_bytes(i));
         rec_end();
     }
 }
@@ -132,36 +146,22 @@ static void print_end(void)
     rec_end();
 }
 
-/* ---- profiling hooks (called by the engine when built with MCUNETS_PROFILE) --------------------- */
-
-static uint64_t layer_start;
-static uint64_t layer_count[MCUNETS_NUM_LAYERS];
-
-void mcunets_layer_begin(int i)
-{
-    (void)i;
-    layer_start = mcunets_port_counter();
-}
-
-void mcunets_layer_end(int i)
-{
-    uint64_t now = mcunets_port_counter();
-    if (i >= 0 && i < MCUNETS_NUM_LAYERS) layer_count[i] = now - layer_start;
-}
-
-#if !RUNNER_VALIDATE
+#if !MCU_VALIDATE
 
 /* ---- profiling run ------------------------------------------------------------------------------ */
 
-static uint64_t run_count[RUNNER_RUNS];
+static mcu_count_t run_count[MCU_RUNS];
+static mcu_count_t sorted[MCU_RUNS];
 
 static void fill_inputs(void)
 {
     /* xorshift32, the same stream mcunets.targets.runner_inputs() computes on the host. */
-    uint32_t x = RUNNER_SEED ? RUNNER_SEED : 1u;
-    for (int i = 0; i < RUNNER_NUM_INPUTS; i++) {
-        uint8_t *p = (uint8_t *)mcunets_input(i);
-        for (unsigned long k = 0; k < runner_input_bytes[i]; k++) {
+    uint32_t x = MCU_SEED ? MCU_SEED : 1u;
+    int n = mcu_runtime_num_inputs();
+    for (int i = 0; i < n; i++) {
+        uint8_t *p = mcu_runtime_input(i);
+        size_t bytes = mcu_runtime_input_bytes(i);
+        for (size_t k = 0; k < bytes; k++) {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
@@ -170,39 +170,41 @@ static void fill_inputs(void)
     }
 }
 
-int main(void)
+void mcu_driver_run(void)
 {
-    mcunets_port_init();
+    const char *why = "runtime initialization failed";
+    mcu_port_init();
+    if (mcu_runtime_init(&why) != 0) fail(why);
     print_header();
-    /* The engine reuses the arena in place, so the inputs are written again before every
-     * inference (outside the timed region). */
-    for (int w = 0; w < RUNNER_WARMUP; w++) {
+    /* The inputs are written again before every inference (outside the timed region). */
+    for (int w = 0; w < MCU_WARMUP; w++) {
         fill_inputs();
-        mcunets_invoke();
+        if (mcu_runtime_invoke() != 0) fail("inference failed");
     }
-    for (int k = 0; k < RUNNER_RUNS; k++) {
+    for (int k = 0; k < MCU_RUNS; k++) {
         fill_inputs();
-        uint64_t t0 = mcunets_port_counter();
-        mcunets_invoke();
-        run_count[k] = mcunets_port_counter() - t0;
+        mcu_count_t t0 = (mcu_count_t)mcu_port_counter();
+        int status = mcu_runtime_invoke();
+        run_count[k] = mcu_counter_delta(t0, (mcu_count_t)mcu_port_counter());
+        if (status != 0) fail("inference failed");
     }
-    for (int i = 0; i < MCUNETS_NUM_LAYERS; i++) {
+    int layers = mcu_runtime_num_layers();
+    for (int i = 0; i < layers; i++) {
         rec_begin("layer");
         field_u("i", (uint64_t)i);
-        field_s("op", mcunets_layer_op[i]);
-        field_u("count", layer_count[i]);
+        field_s("op", mcu_runtime_layer_op(i));
+        field_u("count", mcu_runtime_layer_count(i));
         rec_end();
     }
-    for (int k = 0; k < RUNNER_RUNS; k++) {
+    for (int k = 0; k < MCU_RUNS; k++) {
         rec_begin("run");
         field_u("i", (uint64_t)k);
         field_u("count", run_count[k]);
         rec_end();
     }
     /* Insertion sort of the run totals: min, median (the lower middle one) and max. */
-    static uint64_t sorted[RUNNER_RUNS];
-    for (int k = 0; k < RUNNER_RUNS; k++) {
-        uint64_t v = run_count[k];
+    for (int k = 0; k < MCU_RUNS; k++) {
+        mcu_count_t v = run_count[k];
         int j = k;
         while (j > 0 && sorted[j - 1] > v) {
             sorted[j] = sorted[j - 1];
@@ -211,15 +213,14 @@ int main(void)
         sorted[j] = v;
     }
     rec_begin("summary");
-    field_u("runs", RUNNER_RUNS);
+    field_u("runs", MCU_RUNS);
     field_u("min", sorted[0]);
-    field_u("median", sorted[(RUNNER_RUNS - 1) / 2]);
-    field_u("max", sorted[RUNNER_RUNS - 1]);
+    field_u("median", sorted[(MCU_RUNS - 1) / 2]);
+    field_u("max", sorted[MCU_RUNS - 1]);
     rec_end();
     print_outputs();
     print_end();
-    mcunets_port_exit(0);
-    return 0;
+    mcu_port_exit(0);
 }
 
 #else
@@ -236,7 +237,7 @@ static size_t in_len, in_pos;
 static int in_getc(void)
 {
     if (in_pos == in_len) {
-        in_len = mcunets_port_read(in_buf, sizeof in_buf);
+        in_len = mcu_port_read(in_buf, sizeof in_buf);
         in_pos = 0;
         if (in_len == 0) return -1;
     }
@@ -286,13 +287,13 @@ static int read_line(int *index)
     size_t k = sizeof PREFIX - 1;
     if (head[k] < '0' || head[k] > '9') i = -1;
     while (i >= 0 && head[k] >= '0' && head[k] <= '9') i = i * 10 + (head[k++] - '0');
-    if (i < 0 || i >= RUNNER_NUM_INPUTS || head[k] != ' ') {
+    if (i < 0 || i >= mcu_runtime_num_inputs() || head[k] != ' ') {
         report_error("bad_input_index");
         while ((c = in_getc()) >= 0 && c != '\n') {}
         return c < 0 ? -1 : 0;
     }
-    uint8_t *p = (uint8_t *)mcunets_input(i);
-    unsigned long got = 0;
+    uint8_t *p = mcu_runtime_input(i);
+    size_t want = mcu_runtime_input_bytes(i), got = 0;
     int hi = -1, bad = 0;
     while ((c = in_getc()) >= 0 && c != '\n') {
         if (c == '\r') continue;
@@ -304,12 +305,12 @@ static int read_line(int *index)
         if (hi < 0) {
             hi = v;
         } else {
-            if (got < runner_input_bytes[i]) p[got] = (uint8_t)(hi << 4 | v);
+            if (got < want) p[got] = (uint8_t)(hi << 4 | v);
             got++;
             hi = -1;
         }
     }
-    if (bad || hi >= 0 || got != runner_input_bytes[i]) {
+    if (bad || hi >= 0 || got != want) {
         report_error("bad_input_length");
         return c < 0 ? -1 : 0;
     }
@@ -317,25 +318,29 @@ static int read_line(int *index)
     return 1;
 }
 
-int main(void)
+void mcu_driver_run(void)
 {
-    mcunets_port_init();
+    const char *why = "runtime initialization failed";
+    mcu_port_init();
+    if (mcu_runtime_init(&why) != 0) fail(why);
     print_header();
+    int inputs = mcu_runtime_num_inputs();
     rec_begin("ready");
-    field_u("inputs", RUNNER_NUM_INPUTS);
+    field_u("inputs", (uint64_t)inputs);
     rec_end();
     uint32_t have = 0;
-    const uint32_t all = (RUNNER_NUM_INPUTS >= 32) ? 0xffffffffu : ((1u << RUNNER_NUM_INPUTS) - 1u);
+    const uint32_t all = (inputs >= 32) ? 0xffffffffu : ((1u << inputs) - 1u);
     for (;;) {
         int index = 0;
         int r = read_line(&index);
         if (r < 0) break;
         if (r == 0) continue;
-        have |= 1u << index;
+        have |= 1u << (index & 31);
         if (have == all) {
-            uint64_t t0 = mcunets_port_counter();
-            mcunets_invoke();
-            uint64_t t = mcunets_port_counter() - t0;
+            mcu_count_t t0 = (mcu_count_t)mcu_port_counter();
+            int status = mcu_runtime_invoke();
+            mcu_count_t t = mcu_counter_delta(t0, (mcu_count_t)mcu_port_counter());
+            if (status != 0) fail("inference failed");
             rec_begin("run");
             field_u("i", 0);
             field_u("count", t);
@@ -347,8 +352,7 @@ int main(void)
         }
     }
     print_end();
-    mcunets_port_exit(0);
-    return 0;
+    mcu_port_exit(0);
 }
 
 #endif
