@@ -99,11 +99,12 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
                    out: str | Path | None = None, upload: bool = False, port: str | None = None, *,
                    name: str = "model", build: bool = True, runs: int = DEFAULT_RUNS,
                    warmup: int = DEFAULT_WARMUP, alpha: float | None = None,
-                   resolution: int | None = None, log=None) -> BuildResult:
+                   resolution: int | None = None, validate: bool = False, log=None) -> BuildResult:
     """Render ``model_bytes`` for ``board``/``runtime`` into ``out`` and run ``pio run`` there.
 
     ``build=False`` stops after rendering. ``upload`` flashes the board (``port`` or auto-detect).
     ``alpha``/``resolution`` of the model, when known, make a :class:`FitError` name absolute values.
+    ``validate`` builds firmware that answers ``mcunets validate --port`` instead of benchmarking.
     """
     if isinstance(board, str):
         board = load_board(board)
@@ -115,7 +116,8 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
     with atomic_directory(out) as tmp:
         (tmp / "model.tflite").write_bytes(model_bytes)
         rendered = render_firmware(model_bytes, board, runtime, tmp / "firmware", name=name,
-                                   runs=runs, warmup=warmup, alpha=alpha, resolution=resolution)
+                                   runs=runs, warmup=warmup, alpha=alpha, resolution=resolution,
+                                   validate=validate)
         report = {"mcunets_build": 1, **rendered.as_dict(), "model_file": "model.tflite",
                   "firmware_dir": "firmware", "build": {"status": "rendered"}}
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")

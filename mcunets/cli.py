@@ -241,10 +241,13 @@ def boards_cmd(as_json):
 @click.option("--port", help="Serial port: upload port with --upload, report port with --profile.")
 @click.option("--profile", "do_profile", is_flag=True,
               help="Run the firmware (simulated boards) or read its report from --port, and show it.")
+@click.option("--validate", "for_validation", is_flag=True,
+              help="Firmware that answers `mcunets validate --port` instead of benchmarking (real boards).")
 @click.option("--baud", type=int, default=115200, show_default=True)
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for the report.")
 def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, channels, epochs, qat_epochs,
-              batch_size, seed, out_dir, runs, warmup, no_build, upload, port, do_profile, baud, timeout):
+              batch_size, seed, out_dir, runs, warmup, no_build, upload, port, do_profile, for_validation,
+              baud, timeout):
     """Train (or take --model), convert, render the firmware, build, flash and profile it.
 
     Exit code 3: PlatformIO could not install the board's platform (offline); the project is kept.
@@ -265,6 +268,9 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
     if simulated and runtime != "mcunets":
         raise click.BadParameter(f"simulated board {board!r} runs the mcunets runtime only",
                                  param_hint="--runtime")
+    if for_validation and (simulated or do_profile):
+        raise click.UsageError("--validate builds validation firmware for a real board; simulated boards "
+                               "are checked directly with `mcunets validate --board`, without --profile")
     if port and not (upload or do_profile):
         raise click.UsageError("--port is only used with --upload or --profile")
     if do_profile and not simulated and not port:
@@ -301,6 +307,7 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
                 model_bytes, board, runtime, out, upload, port if upload else None, name=name,
                 build=not no_build, runs=runs, warmup=warmup, log=log,
                 alpha=alpha if arch else None, resolution=resolution if arch else None,
+                validate=for_validation,
             )
             fit = result.rendered.fit
             firmware, built = None, result.status != "rendered"

@@ -140,3 +140,14 @@ def test_build_unknown_board_fails_before_training(tmp_path):
     r = CliRunner().invoke(cli, ["build", "--arch", "effnet", "--board", "nosuchboard", "--out", str(tmp_path / "o")])
     assert r.exit_code == 1 and "nosuchboard" in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_build_validate_renders_validation_firmware(tiny_path, tmp_path):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["build", "--model", str(tiny_path), "--board", "stm32f746", "--no-build",
+                                 "--validate", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "report.json").read_text())["validate"] is True
+    assert "MCU_VALIDATE 1" in (out / "firmware" / "src" / "mcu_config.h").read_text()
+    r = CliRunner().invoke(cli, ["build", "--model", str(tiny_path), "--board", "host", "--validate"])
+    assert r.exit_code == 2 and "mcunets validate --board" in r.output
