@@ -14,18 +14,19 @@
 
 #if defined(__ARM_FEATURE_DSP)
 
-/* Sign-extend and double `groups` groups of 4 bytes into slot `slot` (0 or 1) of the interleaved
- * buffer: group g occupies words 4g..4g+3 = (A 0/2, A 1/3, B 0/2, B 1/3), every halfword 2x (|2x| <=
- * 256), so the accumulators hold 2 * acc, the operand mcu_requant2_dsp takes. */
-static void expand_pixel(const int8_t *src, uint32_t *dst, int32_t groups, int32_t slot)
+/* Sign-extend and double groups of 4 bytes of pixels a and b into the interleaved buffer: group g
+ * occupies words 4g..4g+3 = (a 0/2, a 1/3, b 0/2, b 1/3), every halfword 2x (|2x| <= 256), so the
+ * accumulators hold 2 * acc, the operand mcu_requant2_dsp takes. */
+static void expand_pair(const int8_t *a, const int8_t *b, uint32_t *dst, int32_t groups)
 {
-    dst += 2 * slot;
     for (int32_t g = 0; g < groups; ++g) {
-        const uint32_t w = mcu_load_u32(src);
-        src += 4;
-        const uint32_t lo = mcu_sxtb16(w), hi = mcu_sxtb16_ror8(w);
-        dst[0] = (uint32_t)__sadd16((int16x2_t)lo, (int16x2_t)lo);
-        dst[1] = (uint32_t)__sadd16((int16x2_t)hi, (int16x2_t)hi);
+        const uint32_t wa = mcu_load_u32(a + 4 * g), wb = mcu_load_u32(b + 4 * g);
+        const uint32_t al = mcu_sxtb16(wa), ah = mcu_sxtb16_ror8(wa);
+        const uint32_t bl = mcu_sxtb16(wb), bh = mcu_sxtb16_ror8(wb);
+        dst[0] = (uint32_t)__sadd16((int16x2_t)al, (int16x2_t)al);
+        dst[1] = (uint32_t)__sadd16((int16x2_t)ah, (int16x2_t)ah);
+        dst[2] = (uint32_t)__sadd16((int16x2_t)bl, (int16x2_t)bl);
+        dst[3] = (uint32_t)__sadd16((int16x2_t)bh, (int16x2_t)bh);
         dst += 4;
     }
 }
@@ -245,6 +246,96 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     return w;
 }
 
+/* Input depth 8 or 16: the filter rows of each channel pair are copied next to the pair's table (rows
+ * a and b, c bytes each, then the 8 table words), the groups are unrolled, and the output pointers stay
+ * in registers. */
+#define MCU_S_GROUP(OFFA, OFFB) \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldr    %[u], [%[w], #" OFFB "]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
+    "smlad  %[a11], %[x2], %[t], %[a11]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a01], %[x1], %[u], %[a01]\n\t" \
+    "smlad  %[a11], %[x3], %[u], %[a11]\n\t" \
+    "ldr    %[u], [%[w], #" OFFA "]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "smlad  %[a10], %[x2], %[t], %[a10]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
+    "smlad  %[a10], %[x3], %[u], %[a10]\n\t"
+#define MCU_S_RQ(A, B, OFF) \
+    "ldrd   %[x0], %[x1], [%[w], #" OFF "]\n\t" \
+    "smmlar %[t], %[" A "], %[x0], %[x1]\n\t" \
+    "add    %[" A "], %[t], %[" A "], asr #31\n\t" \
+    "smmlar %[t], %[" B "], %[x0], %[x1]\n\t" \
+    "add    %[" B "], %[t], %[" B "], asr #31\n\t"
+#define MCU_S_PAIRS(TAB, GROUPS, XBACK, LO) \
+    "1:\n\t" \
+    "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
+    "mov    %[a10], %[a00]\n\t" \
+    "mov    %[a11], %[a01]\n\t" \
+    GROUPS \
+    "sub    %[xp], %[xp], #" XBACK "\n\t" \
+    "add    %[w], %[w], #" TAB "\n\t" \
+    MCU_S_RQ("a00", "a10", "8") MCU_S_RQ("a01", "a11", "16") \
+    "ldrd   %[x0], %[x1], [%[w], #24]\n\t" \
+    "asr    %[a00], %[a00], %[x0]\n\t" \
+    "asr    %[a10], %[a10], %[x0]\n\t" \
+    "asr    %[a01], %[a01], %[x1]\n\t" \
+    "asr    %[a11], %[a11], %[x1]\n\t" \
+    LO \
+    "ssat   %[a00], #8, %[a00]\n\t" \
+    "ssat   %[a01], #8, %[a01]\n\t" \
+    "ssat   %[a10], #8, %[a10]\n\t" \
+    "ssat   %[a11], #8, %[a11]\n\t" \
+    "strb   %[a00], [%[oa]], #1\n\t" \
+    "strb   %[a01], [%[oa]], #1\n\t" \
+    "strb   %[a10], [%[ob]], #1\n\t" \
+    "strb   %[a11], [%[ob]], #1\n\t" \
+    "add    %[w], %[w], #32\n\t" \
+    "ldr    %[t], %[wend]\n\t" \
+    "cmp    %[w], %[t]\n\t" \
+    "bne    1b\n\t"
+#define MCU_S_OPERANDS \
+    : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [xp] "+&r"(xp), \
+      [w] "+&r"(w), [oa] "+&r"(oa), [ob] "+&r"(ob), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), \
+      [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u) \
+    : [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
+    : "cc", "memory"
+#define MCU_S_LO \
+    "ldr    %[x2], %[lo]\n\t" \
+    MCU_1X1_LO("a00") MCU_1X1_LO("a01") MCU_1X1_LO("a10") MCU_1X1_LO("a11")
+#define MCU_S_G8 MCU_S_GROUP("0", "8") MCU_S_GROUP("4", "12")
+#define MCU_S_G16 MCU_S_GROUP("0", "16") MCU_S_GROUP("4", "20") MCU_S_GROUP("8", "24") MCU_S_GROUP("12", "28")
+
+static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_t c, int32_t pairs,
+                               int8_t *oa, int8_t *ob, int32_t lo, const int mode)
+{
+    register uint32_t x0 __asm__("r8");
+    register uint32_t x1 __asm__("r9");
+    register uint32_t x2 __asm__("r10");
+    register uint32_t x3 __asm__("r11");
+    int32_t a00, a01, a10, a11;
+    uint32_t t, u;
+    const uint32_t *xp = buf;
+    const int8_t *w = blocks;
+    const int8_t *frame_wend = blocks + (int64_t)pairs * (2 * c + 32);
+    const int32_t frame_lo = lo;
+    if (c == 8 && mode == MCU_CLAMP_SSAT_LO) {
+        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_LO) MCU_S_OPERANDS);
+    } else if (c == 8) {
+        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", "") MCU_S_OPERANDS);
+    } else if (mode == MCU_CLAMP_SSAT_LO) {
+        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_LO) MCU_S_OPERANDS);
+    } else {
+        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", "") MCU_S_OPERANDS);
+    }
+    (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w;
+    (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob;
+}
+
 static inline __attribute__((always_inline)) void conv_1x1_body(
     const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const mcu_dims *output_dims, const int8_t *filter, const int32_t *bias,
@@ -260,8 +351,18 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
     uint32_t *buf = (uint32_t *)(void *)scratch;
     const uint32_t *buf_end = buf + 4 * groups;
     int32_t *table = (int32_t *)(void *)(buf + 4 * groups);
-    fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
-                       table, 8);
+    const int small = (c == 8 || c == 16) && mode != MCU_CLAMP_BOTH && pairs > 0;
+    if (small) { /* per pair: filter rows a and b, then the table */
+        const int32_t words = (2 * c + 32) / 4;
+        fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
+                           table + 2 * c / 4, words);
+        for (int32_t pr = 0; pr < pairs; ++pr) {
+            memcpy(table + (int64_t)pr * words, filter + (int64_t)pr * 2 * c, (size_t)(2 * c));
+        }
+    } else {
+        fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
+                           table, 8);
+    }
     const int8_t *pix[2];
     int32_t b = 0, y = 0, x = 0;
     for (int32_t p = 0; p < npix; p += 2) {
@@ -281,14 +382,20 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
                 }
             }
         }
-        expand_pixel(pix[0], buf, groups, 0);
-        expand_pixel(pix[count - 1], buf, groups, 1);
+        expand_pair(pix[0], pix[count - 1], buf, groups);
         MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
         int8_t *out_a = output + (int64_t)p * out_c;
         int8_t *out_b = count == 2 ? out_a + out_c : out_a;
         const int32_t *q = table;
         const int8_t *w = filter;
-        if (mode != MCU_CLAMP_BOTH && pairs > 0) {
+        if (small) {
+            MCU_COMPILER_BARRIER();
+            conv_1x1_small_asm(buf, (const int8_t *)(const void *)table, c, pairs, out_a, out_b, lo, mode);
+            w += (int64_t)2 * c * pairs;
+            q = table + (int64_t)pairs * (2 * c + 32) / 4 + 2 * c / 4; /* the odd channel's table */
+            out_a += 2 * pairs;
+            out_b += 2 * pairs;
+        } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
             w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode);
             q += 8 * pairs;
             out_a += 2 * pairs;
