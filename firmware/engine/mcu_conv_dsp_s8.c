@@ -226,16 +226,22 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     int8_t *frame_oa = oa, *frame_ob = ob;
     const uint32_t *frame_buf = buf;
     int32_t frame_lo = lo;
-    const int even = ((xend - buf) & 4) == 0;
+    const int even = ((xend - buf) & 4) == 0, four = ((xend - buf) & 12) == 0;
     if (mode == MCU_CLAMP_SSAT_LO) {
-        if (even) {
+        if (four) {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
+                                           MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
+        } else if (even) {
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL)
                              MCU_1X1_OPERANDS);
         } else {
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
         }
     } else {
-        if (even) {
+        if (four) {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
+                                           MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
+        } else if (even) {
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
         } else {
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
@@ -246,7 +252,85 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     return w;
 }
 
-/* Input depth 8 or 16: the filter rows of each channel pair are copied next to the pair's table (rows
+/* The same for a single pixel (an odd pixel count's last one): only the A words of each group are read
+ * and two outputs per pair stored. */
+#define MCU_1X1_ONE_GROUP \
+    "ldrd   %[x0], %[x1], [%[xp]], #16\n\t" \
+    "ldr    %[u], [%[w], %[c]]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a01], %[x1], %[u], %[a01]\n\t" \
+    "ldr    %[u], [%[w]], #4\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t"
+
+#define MCU_1X1_ONE_PAIRS(LO) \
+    "1:\n\t" \
+    "ldr    %[t], %[cq]\n\t" \
+    "ldrd   %[a00], %[a01], [%[t]]\n\t" \
+    "ldr    %[xp], %[cbuf]\n\t" \
+    "2:\n\t" \
+    MCU_1X1_ONE_GROUP \
+    "cmp    %[xp], %[xend]\n\t" \
+    "bne    2b\n\t" \
+    "add    %[w], %[w], %[c]\n\t" \
+    "ldr    %[xp], %[cq]\n\t" \
+    "ldrd   %[x0], %[x1], [%[xp], #8]\n\t" \
+    "smmlar %[t], %[a00], %[x0], %[x1]\n\t" \
+    "add    %[a00], %[t], %[a00], asr #31\n\t" \
+    "ldrd   %[x0], %[x1], [%[xp], #16]\n\t" \
+    "smmlar %[t], %[a01], %[x0], %[x1]\n\t" \
+    "add    %[a01], %[t], %[a01], asr #31\n\t" \
+    "ldrd   %[x0], %[x1], [%[xp], #24]\n\t" \
+    "asr    %[a00], %[a00], %[x0]\n\t" \
+    "asr    %[a01], %[a01], %[x1]\n\t" \
+    LO \
+    "ssat   %[a00], #8, %[a00]\n\t" \
+    "ssat   %[a01], #8, %[a01]\n\t" \
+    "ldr    %[x0], %[coa]\n\t" \
+    "strb   %[a00], [%[x0]], #1\n\t" \
+    "strb   %[a01], [%[x0]], #1\n\t" \
+    "str    %[x0], %[coa]\n\t" \
+    "add    %[xp], %[xp], #32\n\t" \
+    "str    %[xp], %[cq]\n\t" \
+    "ldr    %[x0], %[cqend]\n\t" \
+    "cmp    %[xp], %[x0]\n\t" \
+    "bne    1b\n\t"
+
+#define MCU_1X1_ONE_LO \
+    "ldr    %[x2], %[clo]\n\t" \
+    MCU_1X1_LO("a00") MCU_1X1_LO("a01")
+
+/* Every complete output channel pair of the single pixel in slot A of buf (pairs >= 1). */
+static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend, const int8_t *w,
+                                      int32_t c, const int32_t *q, int32_t pairs, int8_t *oa, int32_t lo,
+                                      const int mode)
+{
+    register uint32_t x0 __asm__("r8");
+    register uint32_t x1 __asm__("r9");
+    register uint32_t x2 __asm__("r10");
+    register uint32_t x3 __asm__("r11");
+    int32_t a00, a01, a10, a11;
+    uint32_t t, u;
+    const uint32_t *xp;
+    const int32_t *frame_q = q, *frame_qend = q + 8 * pairs;
+    int8_t *frame_oa = oa, *frame_ob = oa;
+    const uint32_t *frame_buf = buf;
+    int32_t frame_lo = lo;
+    if (mode == MCU_CLAMP_SSAT_LO) {
+        __asm__ volatile(MCU_1X1_ONE_PAIRS(MCU_1X1_ONE_LO) MCU_1X1_OPERANDS);
+    } else {
+        __asm__ volatile(MCU_1X1_ONE_PAIRS("") MCU_1X1_OPERANDS);
+    }
+    (void)a00, (void)a01, (void)a10, (void)a11, (void)xp, (void)t, (void)u;
+    (void)x0, (void)x1, (void)x2, (void)x3;
+    return w;
+}
+
+/* Input depth 8, 16 or 32: the filter rows of each channel pair are copied next to the pair's table (rows
  * a and b, c bytes each, then the 8 table words), the groups are unrolled, and the output pointers stay
  * in registers. */
 #define MCU_S_GROUP(OFFA, OFFB) \
@@ -309,6 +393,8 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     MCU_1X1_LO("a00") MCU_1X1_LO("a01") MCU_1X1_LO("a10") MCU_1X1_LO("a11")
 #define MCU_S_G8 MCU_S_GROUP("0", "8") MCU_S_GROUP("4", "12")
 #define MCU_S_G16 MCU_S_GROUP("0", "16") MCU_S_GROUP("4", "20") MCU_S_GROUP("8", "24") MCU_S_GROUP("12", "28")
+#define MCU_S_G32 MCU_S_GROUP("0", "32") MCU_S_GROUP("4", "36") MCU_S_GROUP("8", "40") MCU_S_GROUP("12", "44") \
+    MCU_S_GROUP("16", "48") MCU_S_GROUP("20", "52") MCU_S_GROUP("24", "56") MCU_S_GROUP("28", "60")
 
 static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_t c, int32_t pairs,
                                int8_t *oa, int8_t *ob, int32_t lo, const int mode)
@@ -327,10 +413,14 @@ static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_
         __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_LO) MCU_S_OPERANDS);
     } else if (c == 8) {
         __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", "") MCU_S_OPERANDS);
-    } else if (mode == MCU_CLAMP_SSAT_LO) {
+    } else if (c == 16 && mode == MCU_CLAMP_SSAT_LO) {
         __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_LO) MCU_S_OPERANDS);
-    } else {
+    } else if (c == 16) {
         __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", "") MCU_S_OPERANDS);
+    } else if (mode == MCU_CLAMP_SSAT_LO) {
+        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_LO) MCU_S_OPERANDS);
+    } else {
+        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", "") MCU_S_OPERANDS);
     }
     (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w;
     (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob;
@@ -351,7 +441,7 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
     uint32_t *buf = (uint32_t *)(void *)scratch;
     const uint32_t *buf_end = buf + 4 * groups;
     int32_t *table = (int32_t *)(void *)(buf + 4 * groups);
-    const int small = (c == 8 || c == 16) && mode != MCU_CLAMP_BOTH && pairs > 0;
+    const int small = (c == 8 || c == 16 || c == 32) && mode != MCU_CLAMP_BOTH && pairs > 0;
     if (small) { /* per pair: filter rows a and b, then the table */
         const int32_t words = (2 * c + 32) / 4;
         fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
@@ -393,6 +483,11 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
             conv_1x1_small_asm(buf, (const int8_t *)(const void *)table, c, pairs, out_a, out_b, lo, mode);
             w += (int64_t)2 * c * pairs;
             q = table + (int64_t)pairs * (2 * c + 32) / 4 + 2 * c / 4; /* the odd channel's table */
+            out_a += 2 * pairs;
+            out_b += 2 * pairs;
+        } else if (mode != MCU_CLAMP_BOTH && pairs > 0 && count == 1) {
+            w = conv_1x1_one_asm(buf, buf_end, w, c, q, pairs, out_a, lo, mode);
+            q += 8 * pairs;
             out_a += 2 * pairs;
             out_b += 2 * pairs;
         } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {

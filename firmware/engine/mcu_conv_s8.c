@@ -10,8 +10,8 @@ static int32_t conv_1x1_scratch(const mcu_dims *input_dims, const mcu_dims *filt
     if (filter_dims->h == 1 && filter_dims->w == 1 && filter_dims->c == input_dims->c &&
         input_dims->c % 4 == 0) {
         /* two pixels of int16 and 8 words of requantization parameters per output channel pair, plus
-         * the pair's two filter rows when the input depth is 8 or 16 */
-        const int32_t c = input_dims->c, rows = (c == 8 || c == 16) ? 2 * c : 0;
+         * the pair's two filter rows when the input depth is 8, 16 or 32 */
+        const int32_t c = input_dims->c, rows = (c == 8 || c == 16 || c == 32) ? 2 * c : 0;
         return 4 * c + (32 + rows) * ((filter_dims->n + 1) / 2);
     }
     return 0;

@@ -274,12 +274,11 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
  * p and op advance. */
 #define DW_PAIR(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
         "ldr    %[a0], [%[tp], #20]\n\t" \
-        "mov    %[a1], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" A0 "]\n\t" \
         "ldr    %[xb], [%[p], #" B0 "]\n\t" \
+        "smlatb %[a1], %[xb], %[k3], %[a0]\n\t" \
         "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
         "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
-        "smlatb %[a1], %[xb], %[k3], %[a1]\n\t" \
         "pkhbt  %[xa], %[xb], %[xa]\n\t" \
         "smladx %[a1], %[xa], %[k0], %[a1]\n\t" \
         "ldr    %[xa], [%[p], #" A1 "]\n\t" \
@@ -366,13 +365,12 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 /* Stride 2, two outputs (column pairs j and j + 1, C = the pair after B) per step; p advances 24. */
 #define DW_S2_PAIR(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
         "ldr    %[a0], [%[tp], #20]\n\t" \
-        "mov    %[a1], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" A0 "]\n\t" \
         "ldr    %[xb], [%[p], #" B0 "]\n\t" \
+        "smlad  %[a1], %[xb], %[k0], %[a0]\n\t" \
         "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
         "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" C0 "]\n\t" \
-        "smlad  %[a1], %[xb], %[k0], %[a1]\n\t" \
         "smlabb %[a1], %[xa], %[k3], %[a1]\n\t" \
         "ldr    %[xa], [%[p], #" A1 "]\n\t" \
         "ldr    %[xb], [%[p], #" B1 "]\n\t" \

@@ -147,7 +147,7 @@ class Conv2D(Layer):
         ic = self.in_shape[3]
         size = 0
         if kh == 1 and kw == 1 and fc == ic and ic % 4 == 0:
-            rows = 2 * ic if ic in (8, 16) else 0
+            rows = 2 * ic if ic in (8, 16, 32) else 0
             size += 4 * ic + (32 + rows) * ((o + 1) // 2)
         k = kh * kw * fc
         k2 = k + (k & 1)
