@@ -114,10 +114,12 @@ static inline __attribute__((always_inline)) void store_2x2(const int32_t acc[4]
     }
 }
 
-/* Requantize and store channel 0 of a pair's table q for pixels A and B (an odd last channel). */
-static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t hi, const int mode)
+/* Requantize and store channel 0 of a pair's table q for pixels A and B (an odd last channel); folded:
+ * the table's k is folded with act_min (mcu_fill_requant_pair). */
+static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t hi, const int mode,
+                             const int folded)
 {
-    if (mode == MCU_CLAMP_SSAT_LO) { /* k is folded with lo */
+    if (mode == MCU_CLAMP_SSAT_LO && folded) {
         int32_t u = mcu_requant2_dsp(acc2, q[2], q[3], q[6]);
         u = u < 0 ? 0 : u;
         return (int8_t)__ssat(u + lo, 8);
@@ -155,10 +157,6 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     "smmlar %[t], %[" B "], %[x0], %[x1]\n\t" \
     "add    %[" B "], %[t], %[" B "], asr #31\n\t"
 
-#define MCU_1X1_LO(A) \
-    "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
-    "add    %[" A "], %[" A "], %[x2]\n\t"
-
 #define MCU_1X1_PAIRS(GROUPS, LO) \
     "1:\n\t" \
     "ldr    %[t], %[cq]\n\t" \
@@ -178,17 +176,13 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     "asr    %[a10], %[a10], %[x0]\n\t" \
     "asr    %[a01], %[a01], %[x1]\n\t" \
     "asr    %[a11], %[a11], %[x1]\n\t" \
-    LO \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
     "ssat   %[a11], #8, %[a11]\n\t" \
     "ldr    %[x0], %[coa]\n\t" \
     "ldr    %[x1], %[cob]\n\t" \
-    "strb   %[a00], [%[x0]], #1\n\t" \
-    "strb   %[a01], [%[x0]], #1\n\t" \
-    "strb   %[a10], [%[x1]], #1\n\t" \
-    "strb   %[a11], [%[x1]], #1\n\t" \
+    LO \
     "str    %[x0], %[coa]\n\t" \
     "str    %[x1], %[cob]\n\t" \
     "add    %[xp], %[xp], #32\n\t" \
@@ -197,9 +191,25 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     "cmp    %[xp], %[x0]\n\t" \
     "bne    1b\n\t"
 
-#define MCU_1X1_LO_ALL \
-    "ldr    %[x2], %[clo]\n\t" \
-    MCU_1X1_LO("a00") MCU_1X1_LO("a01") MCU_1X1_LO("a10") MCU_1X1_LO("a11")
+/* Store the saturated block through x0 (pixel A) and x1 (pixel B), post-incremented: four STRB, or
+ * with a lower clamp the four bytes packed (BFI), clamped at once (SSUB8 against act_min in every
+ * byte, SEL) and stored as two halfwords. */
+#define MCU_1X1_STORE4 \
+    "strb   %[a00], [%[x0]], #1\n\t" \
+    "strb   %[a01], [%[x0]], #1\n\t" \
+    "strb   %[a10], [%[x1]], #1\n\t" \
+    "strb   %[a11], [%[x1]], #1\n\t"
+#define MCU_PACK4_LO(OA, OB, LO4) \
+    "bfi    %[a00], %[a01], #8, #8\n\t" \
+    "bfi    %[a00], %[a10], #16, #8\n\t" \
+    "bfi    %[a00], %[a11], #24, #8\n\t" \
+    "ldr    %[x2], " LO4 "\n\t" \
+    "ssub8  %[t], %[a00], %[x2]\n\t" \
+    "sel    %[a00], %[a00], %[x2]\n\t" \
+    "strh   %[a00], [%[" OA "]], #2\n\t" \
+    "lsr    %[a00], %[a00], #16\n\t" \
+    "strh   %[a00], [%[" OB "]], #2\n\t"
+#define MCU_1X1_LO_ALL MCU_PACK4_LO("x0", "x1", "%[clo]")
 
 #define MCU_1X1_OPERANDS \
     : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [xp] "=&r"(xp), \
@@ -225,10 +235,14 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     const int32_t *frame_q = q, *frame_qend = q + 8 * pairs;
     int8_t *frame_oa = oa, *frame_ob = ob;
     const uint32_t *frame_buf = buf;
-    int32_t frame_lo = lo;
+    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */
     const int even = ((xend - buf) & 4) == 0, four = ((xend - buf) & 12) == 0;
+    const int eight = ((xend - buf) & 28) == 0;
+#define MCU_1X1_G4 MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
     if (mode == MCU_CLAMP_SSAT_LO) {
-        if (four) {
+        if (eight) {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
+        } else if (four) {
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
                                            MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
         } else if (even) {
@@ -238,13 +252,16 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
         }
     } else {
-        if (four) {
+        if (eight) {
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_STORE4) MCU_1X1_OPERANDS);
+        } else if (four) {
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
-                                           MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
+                                           MCU_1X1_LDM_GROUP, MCU_1X1_STORE4) MCU_1X1_OPERANDS);
         } else if (even) {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_STORE4)
+                             MCU_1X1_OPERANDS);
         } else {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, "") MCU_1X1_OPERANDS);
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_STORE4) MCU_1X1_OPERANDS);
         }
     }
     (void)a00, (void)a01, (void)a10, (void)a11, (void)xp, (void)t, (void)u;
@@ -287,12 +304,10 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     "ldrd   %[x0], %[x1], [%[xp], #24]\n\t" \
     "asr    %[a00], %[a00], %[x0]\n\t" \
     "asr    %[a01], %[a01], %[x1]\n\t" \
-    LO \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ldr    %[x0], %[coa]\n\t" \
-    "strb   %[a00], [%[x0]], #1\n\t" \
-    "strb   %[a01], [%[x0]], #1\n\t" \
+    LO \
     "str    %[x0], %[coa]\n\t" \
     "add    %[xp], %[xp], #32\n\t" \
     "str    %[xp], %[cq]\n\t" \
@@ -300,9 +315,15 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     "cmp    %[xp], %[x0]\n\t" \
     "bne    1b\n\t"
 
+#define MCU_1X1_ONE_STORE \
+    "strb   %[a00], [%[x0]], #1\n\t" \
+    "strb   %[a01], [%[x0]], #1\n\t"
 #define MCU_1X1_ONE_LO \
+    "bfi    %[a00], %[a01], #8, #8\n\t" \
     "ldr    %[x2], %[clo]\n\t" \
-    MCU_1X1_LO("a00") MCU_1X1_LO("a01")
+    "ssub8  %[t], %[a00], %[x2]\n\t" \
+    "sel    %[a00], %[a00], %[x2]\n\t" \
+    "strh   %[a00], [%[x0]], #2\n\t"
 
 /* Every complete output channel pair of the single pixel in slot A of buf (pairs >= 1). */
 static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend, const int8_t *w,
@@ -319,11 +340,11 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
     const int32_t *frame_q = q, *frame_qend = q + 8 * pairs;
     int8_t *frame_oa = oa, *frame_ob = oa;
     const uint32_t *frame_buf = buf;
-    int32_t frame_lo = lo;
+    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
     if (mode == MCU_CLAMP_SSAT_LO) {
         __asm__ volatile(MCU_1X1_ONE_PAIRS(MCU_1X1_ONE_LO) MCU_1X1_OPERANDS);
     } else {
-        __asm__ volatile(MCU_1X1_ONE_PAIRS("") MCU_1X1_OPERANDS);
+        __asm__ volatile(MCU_1X1_ONE_PAIRS(MCU_1X1_ONE_STORE) MCU_1X1_OPERANDS);
     }
     (void)a00, (void)a01, (void)a10, (void)a11, (void)xp, (void)t, (void)u;
     (void)x0, (void)x1, (void)x2, (void)x3;
@@ -369,15 +390,11 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
     "asr    %[a10], %[a10], %[x0]\n\t" \
     "asr    %[a01], %[a01], %[x1]\n\t" \
     "asr    %[a11], %[a11], %[x1]\n\t" \
-    LO \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
     "ssat   %[a11], #8, %[a11]\n\t" \
-    "strb   %[a00], [%[oa]], #1\n\t" \
-    "strb   %[a01], [%[oa]], #1\n\t" \
-    "strb   %[a10], [%[ob]], #1\n\t" \
-    "strb   %[a11], [%[ob]], #1\n\t" \
+    LO \
     "add    %[w], %[w], #32\n\t" \
     "ldr    %[t], %[wend]\n\t" \
     "cmp    %[w], %[t]\n\t" \
@@ -388,9 +405,12 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
       [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u) \
     : [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
     : "cc", "memory"
-#define MCU_S_LO \
-    "ldr    %[x2], %[lo]\n\t" \
-    MCU_1X1_LO("a00") MCU_1X1_LO("a01") MCU_1X1_LO("a10") MCU_1X1_LO("a11")
+#define MCU_S_STORE4 \
+    "strb   %[a00], [%[oa]], #1\n\t" \
+    "strb   %[a01], [%[oa]], #1\n\t" \
+    "strb   %[a10], [%[ob]], #1\n\t" \
+    "strb   %[a11], [%[ob]], #1\n\t"
+#define MCU_S_LO MCU_PACK4_LO("oa", "ob", "%[lo]")
 #define MCU_S_G8 MCU_S_GROUP("0", "8") MCU_S_GROUP("4", "12")
 #define MCU_S_G16 MCU_S_GROUP("0", "16") MCU_S_GROUP("4", "20") MCU_S_GROUP("8", "24") MCU_S_GROUP("12", "28")
 #define MCU_S_G32 MCU_S_GROUP("0", "32") MCU_S_GROUP("4", "36") MCU_S_GROUP("8", "40") MCU_S_GROUP("12", "44") \
@@ -408,19 +428,19 @@ static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_
     const uint32_t *xp = buf;
     const int8_t *w = blocks;
     const int8_t *frame_wend = blocks + (int64_t)pairs * (2 * c + 32);
-    const int32_t frame_lo = lo;
+    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
     if (c == 8 && mode == MCU_CLAMP_SSAT_LO) {
         __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_LO) MCU_S_OPERANDS);
     } else if (c == 8) {
-        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", "") MCU_S_OPERANDS);
+        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_STORE4) MCU_S_OPERANDS);
     } else if (c == 16 && mode == MCU_CLAMP_SSAT_LO) {
         __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_LO) MCU_S_OPERANDS);
     } else if (c == 16) {
-        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", "") MCU_S_OPERANDS);
+        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_STORE4) MCU_S_OPERANDS);
     } else if (mode == MCU_CLAMP_SSAT_LO) {
         __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_LO) MCU_S_OPERANDS);
     } else {
-        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", "") MCU_S_OPERANDS);
+        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_STORE4) MCU_S_OPERANDS);
     }
     (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w;
     (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob;
@@ -444,13 +464,13 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
     const int small = (c == 8 || c == 16 || c == 32) && mode != MCU_CLAMP_BOTH && pairs > 0;
     if (small) { /* per pair: filter rows a and b, then the table */
         const int32_t words = (2 * c + 32) / 4;
-        fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
+        fill_requant_table(quant, bias, out_c, params->output_offset, 0,
                            table + 2 * c / 4, words);
         for (int32_t pr = 0; pr < pairs; ++pr) {
             memcpy(table + (int64_t)pr * words, filter + (int64_t)pr * 2 * c, (size_t)(2 * c));
         }
     } else {
-        fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
+        fill_requant_table(quant, bias, out_c, params->output_offset, 0,
                            table, 8);
     }
     const int8_t *pix[2];
@@ -510,8 +530,8 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
             int32_t acc[4];
             acc[0] = acc[1] = acc[2] = acc[3] = q[0];
             dot_2x2(buf, buf_end, w, 0, acc);
-            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
-            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
+            out_b[0] = out_ch0(acc[2], q, lo, hi, mode, 0);
+            out_a[0] = out_ch0(acc[0], q, lo, hi, mode, 0);
         }
     }
 }
@@ -727,9 +747,6 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
     "add    %[" A "], %[xa], %[" A "], asr #31\n\t" \
     "smmlar %[xa], %[" B "], %[u0], %[u1]\n\t" \
     "add    %[" B "], %[xa], %[" B "], asr #31\n\t"
-#define MCU_R3_LO(A) \
-    "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
-    "add    %[" A "], %[" A "], %[xb]\n\t"
 #define MCU_R3_PAIRS(LO) \
     "1:\n\t" \
     "ldrd   %[a00], %[a01], [%[w], #120]\n\t" \
@@ -742,15 +759,11 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
     "asr    %[a10], %[a10], %[u0]\n\t" \
     "asr    %[a01], %[a01], %[u1]\n\t" \
     "asr    %[a11], %[a11], %[u1]\n\t" \
-    LO \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
     "ssat   %[a11], #8, %[a11]\n\t" \
-    "strb   %[a00], [%[oa]], #1\n\t" \
-    "strb   %[a01], [%[oa]], #1\n\t" \
-    "strb   %[a10], [%[ob]], #1\n\t" \
-    "strb   %[a11], [%[ob]], #1\n\t" \
+    LO \
     "add    %[w], %[w], #32\n\t" \
     "ldr    %[xa], %[wend]\n\t" \
     "cmp    %[w], %[xa]\n\t" \
@@ -765,14 +778,24 @@ static void rows3_pairs_c3s2(const uint32_t *const pa[3], const uint32_t *w, int
                              int8_t *ob, int32_t lo, const int mode)
 {
     const uint32_t *frame_wend = w + (int64_t)pairs * (30 + 8);
-    const int32_t frame_lo = lo;
+    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */
     int32_t a00, a01, a10, a11;
     uint32_t u0, u1, xa, xb;
     if (mode == MCU_CLAMP_SSAT_LO) {
-        __asm__ volatile(MCU_R3_PAIRS("ldr    %[xb], %[lo]\n\t" MCU_R3_LO("a00") MCU_R3_LO("a01")
-                                      MCU_R3_LO("a10") MCU_R3_LO("a11")) MCU_R3_OPERANDS);
+        __asm__ volatile(MCU_R3_PAIRS("bfi    %[a00], %[a01], #8, #8\n\t"
+                                      "bfi    %[a00], %[a10], #16, #8\n\t"
+                                      "bfi    %[a00], %[a11], #24, #8\n\t"
+                                      "ldr    %[xb], %[lo]\n\t"
+                                      "ssub8  %[xa], %[a00], %[xb]\n\t"
+                                      "sel    %[a00], %[a00], %[xb]\n\t"
+                                      "strh   %[a00], [%[oa]], #2\n\t"
+                                      "lsr    %[a00], %[a00], #16\n\t"
+                                      "strh   %[a00], [%[ob]], #2\n\t") MCU_R3_OPERANDS);
     } else {
-        __asm__ volatile(MCU_R3_PAIRS("") MCU_R3_OPERANDS);
+        __asm__ volatile(MCU_R3_PAIRS("strb   %[a00], [%[oa]], #1\n\t"
+                                      "strb   %[a01], [%[oa]], #1\n\t"
+                                      "strb   %[a10], [%[ob]], #1\n\t"
+                                      "strb   %[a11], [%[ob]], #1\n\t") MCU_R3_OPERANDS);
     }
     (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb;
 }
@@ -805,8 +828,8 @@ static inline __attribute__((always_inline)) void rows3_outputs(
         if (2 * pr + 1 < out_c) {
             store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
         } else {
-            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
-            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
+            out_b[0] = out_ch0(acc[2], q, lo, hi, mode, 0);
+            out_a[0] = out_ch0(acc[0], q, lo, hi, mode, 0);
         }
     }
 }
@@ -830,7 +853,7 @@ static inline __attribute__((always_inline)) void rows3_body(
     /* per channel pair: doubled weights, (ch0, ch1) word pairs (word j of row k holds taps 2j, 2j + 1
      * of the row's 3c), then the pair's requantization table (mcu_fill_requant_pair) */
     const int32_t block = 3 * nw * 2 + 8;
-    fill_requant_table(quant, bias, out_c, params->output_offset, mode == MCU_CLAMP_SSAT_LO ? lo : 0,
+    fill_requant_table(quant, bias, out_c, params->output_offset, 0,
                        (int32_t *)(void *)(wexp + 3 * nw * 2), block);
     for (int32_t pr = 0; pr < pairs; ++pr) {
         for (int32_t k = 0; k < 3; ++k) {

@@ -23,8 +23,8 @@ int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_
 {
     if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == input_dims->c &&
         input_dims->c % 4 == 0) {
-        /* three int16 rows per channel and a 10-word table per channel */
-        return 3 * input_dims->c * ((input_dims->w + 5) & ~1) * 2 + 40 * input_dims->c;
+        /* three int16 rows per channel and a 12-word table per channel */
+        return 3 * input_dims->c * ((input_dims->w + 5) & ~1) * 2 + 48 * input_dims->c;
     }
     return 0;
 }

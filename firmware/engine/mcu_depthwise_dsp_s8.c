@@ -157,9 +157,10 @@ static inline __attribute__((always_inline)) void depthwise_body(
  * column pair: word ((ch * pairs + j) * 3 + r) holds columns 2j, 2j + 1 of window row r as int16, so
  * every tap of two neighbouring outputs is an immediate offset from one pointer. Input row iy lives in
  * slot iy mod 3 (filled once), and the kernels are specialized for the three slot rotations. A
- * 10-word table per channel holds the doubled packed weights, the doubled start value of the
- * accumulator and the requantization constants (mcu_requant2_dsp, act_min folded in). */
-enum { DW_K0, DW_K1, DW_K2, DW_K3, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_WORDS };
+ * 12-word table per channel holds the doubled packed weights, the doubled start value of the
+ * accumulator, the requantization constants (mcu_requant2_dsp, act_min folded in) and where the
+ * channel's column pairs start and end in the ring. */
+enum { DW_K0, DW_K1, DW_K2, DW_K3, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_P, DW_END, DW_WORDS };
 
 static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                           const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t)
@@ -322,25 +323,20 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "ssat   %[a0], #8, %[a0]\n\t" \
         "strb   %[a0], [%[op]]\n\t"
 
-/* Per channel: p, op and end from the frame (which then moves to the next channel), the packed
- * weights from the table entry tp. */
+/* Per channel: p and end from the table entry tp, op from the frame (which then moves to the next
+ * channel), the packed weights. */
 #define DW_CHANNEL_BEGIN \
         "0:\n\t" \
-        "ldr    %[p], %[fp]\n\t" \
-        "ldr    %[xa], %[fpstride]\n\t" \
-        "add    %[xa], %[p], %[xa]\n\t" \
-        "str    %[xa], %[fp]\n\t" \
+        "ldrd   %[p], %[end], [%[tp], #40]\n\t" \
         "ldr    %[op], %[fop]\n\t" \
         "add    %[xa], %[op], #1\n\t" \
         "str    %[xa], %[fop]\n\t" \
-        "ldr    %[xa], %[fspan]\n\t" \
-        "add    %[end], %[p], %[xa]\n\t" \
         "ldrd   %[k0], %[k1], [%[tp]]\n\t" \
         "ldrd   %[k2], %[k3], [%[tp], #8]\n\t" \
         "ldr    %[k4], [%[tp], #16]\n\t"
 
 #define DW_CHANNEL_END \
-        "add    %[tp], %[tp], #40\n\t" \
+        "add    %[tp], %[tp], #48\n\t" \
         "ldr    %[xa], %[ftpend]\n\t" \
         "cmp    %[tp], %[xa]\n\t" \
         "bne    0b\n\t"
@@ -409,8 +405,8 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 #define DW_OPERANDS \
     : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [k0] "=&r"(k0), [k1] "=&r"(k1), \
       [k2] "=&r"(k2), [k3] "=&r"(k3), [k4] "=&r"(k4), [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), \
-      [xb] "=&r"(xb), [fp] "+m"(frame_p), [fop] "+m"(frame_op) \
-    : [c] "r"(c), [fpstride] "m"(frame_pstride), [fspan] "m"(frame_span), [ftpend] "m"(frame_tpend) \
+      [xb] "=&r"(xb), [fop] "+m"(frame_op) \
+    : [c] "r"(c), [ftpend] "m"(frame_tpend) \
     : "cc", "memory"
 
 #define DW_ROT0 "0", "4", "8", "12", "16", "20"
@@ -444,14 +440,11 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 
 /* Every channel of one output row: channel ch reads the ring from buf + 3 * pairs * ch (words) and
  * writes out_row + ch; rot = ring slot of window row 0. */
-static void dw_row(const uint32_t *buf, int32_t pairs, int8_t *out_row, int32_t out_w, int32_t sw,
-                   const int32_t *table, int32_t c, const int lo, int32_t rot)
+static void dw_row(int8_t *out_row, int32_t out_w, int32_t sw, const int32_t *table, int32_t c,
+                   const int lo, int32_t rot)
 {
-    const uint32_t *frame_p = buf;
     int8_t *frame_op = out_row;
-    const int32_t frame_pstride = 12 * pairs;
-    const int32_t frame_span = (sw == 1 ? 12 : 24) * (out_w / 2);
-    const int32_t *frame_tpend = table + 10 * c;
+    const int32_t *frame_tpend = table + DW_WORDS * c;
     const int32_t *tp = table;
     const uint32_t *p, *end;
     int8_t *op;
@@ -499,6 +492,13 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
     uint32_t *buf = (uint32_t *)(void *)scratch;
     int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
     dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
+    /* where each channel's column pairs start and where its output pairs (or outputs) end */
+    const int32_t span = (sw == 1 ? 3 : 6) * (out_w / 2);
+    for (int32_t ch = 0; ch < c; ++ch) {
+        const uint32_t *p = buf + 3 * (int64_t)ch * pairs;
+        table[(int64_t)ch * DW_WORDS + DW_P] = (int32_t)(uintptr_t)p;
+        table[(int64_t)ch * DW_WORDS + DW_END] = (int32_t)(uintptr_t)(p + span);
+    }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
@@ -517,7 +517,7 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
             const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            dw_row(buf, pairs, out_row, out_w, sw, table, c, lo, rot);
+            dw_row(out_row, out_w, sw, table, c, lo, rot);
         }
     }
 }

@@ -157,8 +157,8 @@ static inline void mcu_fill_requant_pair(const int32_t *multiplier, const int32_
 }
 
 /* Requantize, clamp and store the 2 x 2 block (pixel A: a00 = ch0, a01 = ch1; pixel B: a10, a11; all
- * 2 * acc) with the pair's table q; oa / ob advance by 2. MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO (table
- * folded with act_min = lo) only. */
+ * 2 * acc) with the pair's table q (not folded); oa / ob advance by 2. MCU_CLAMP_SSAT and
+ * MCU_CLAMP_SSAT_LO (act_min = lo) only. */
 #define MCU_RQ_CH(A, B, OFF) \
     "ldrd   %[m], %[k], [%[q], #" OFF "]\n\t" \
     "smmlar %[t], %[" A "], %[m], %[k]\n\t" \
@@ -175,26 +175,31 @@ static inline __attribute__((always_inline)) void mcu_store_2x2_dsp(int32_t a00,
 {
     int32_t m, k, t;
     int8_t *pa = *oa, *pb = *ob;
-    if (mode == MCU_CLAMP_SSAT_LO) {
+    if (mode == MCU_CLAMP_SSAT_LO) { /* unfolded table: SSAT, then the four bytes packed and
+                                       * clamped below at once (SSUB8 / SEL), two halfword stores */
+        const uint32_t lo4 = 0x01010101u * (uint8_t)lo;
         __asm__ volatile(MCU_RQ_CH("a00", "a10", "8") MCU_RQ_CH("a01", "a11", "16")
                          "ldrd   %[m], %[k], [%[q], #24]\n\t"
                          "asr    %[a00], %[a00], %[m]\n\t"
                          "asr    %[a10], %[a10], %[m]\n\t"
                          "asr    %[a01], %[a01], %[k]\n\t"
                          "asr    %[a11], %[a11], %[k]\n\t"
-                         MCU_RQ_LO("a00") MCU_RQ_LO("a01") MCU_RQ_LO("a10") MCU_RQ_LO("a11")
                          "ssat   %[a00], #8, %[a00]\n\t"
                          "ssat   %[a01], #8, %[a01]\n\t"
                          "ssat   %[a10], #8, %[a10]\n\t"
                          "ssat   %[a11], #8, %[a11]\n\t"
-                         "strb   %[a00], [%[pa]], #1\n\t"
-                         "strb   %[a01], [%[pa]], #1\n\t"
-                         "strb   %[a10], [%[pb]], #1\n\t"
-                         "strb   %[a11], [%[pb]], #1\n\t"
+                         "bfi    %[a00], %[a01], #8, #8\n\t"
+                         "bfi    %[a00], %[a10], #16, #8\n\t"
+                         "bfi    %[a00], %[a11], #24, #8\n\t"
+                         "ssub8  %[t], %[a00], %[lo]\n\t"
+                         "sel    %[a00], %[a00], %[lo]\n\t"
+                         "strh   %[a00], [%[pa]], #2\n\t"
+                         "lsr    %[a00], %[a00], #16\n\t"
+                         "strh   %[a00], [%[pb]], #2\n\t"
                          : [a00] "+&r"(a00), [a01] "+&r"(a01), [a10] "+&r"(a10), [a11] "+&r"(a11),
                            [pa] "+&r"(pa), [pb] "+&r"(pb), [m] "=&r"(m), [k] "=&r"(k), [t] "=&r"(t)
-                         : [q] "r"(q), [lo] "r"(lo)
-                         : "memory");
+                         : [q] "r"(q), [lo] "r"(lo4)
+                         : "cc", "memory");
     } else {
         __asm__ volatile(MCU_RQ_CH("a00", "a10", "8") MCU_RQ_CH("a01", "a11", "16")
                          "ldrd   %[m], %[k], [%[q], #24]\n\t"

@@ -249,12 +249,12 @@ class DepthwiseConv2D(Layer):
 
     @property
     def scratch_bytes(self):
-        """mcu_depthwise_conv_s8_buffer_size: three int16 rows and a 10-word table per channel for the
+        """mcu_depthwise_conv_s8_buffer_size: three int16 rows and a 12-word table per channel for the
         DSP 3x3 path."""
         _, kh, kw, o = self.filter.shape
         c, w = self.in_shape[3], self.in_shape[2]
         if (kh, kw) == (3, 3) and o == c and c % 4 == 0:
-            return 3 * c * ((w + 5) & ~1) * 2 + 40 * c
+            return 3 * c * ((w + 5) & ~1) * 2 + 48 * c
         return 0
 
     @property
