@@ -60,13 +60,6 @@ def check_int8_model(model_bytes: bytes) -> None:
         )
 
 
-def calibrate(qat_model, images: np.ndarray, batch_size: int = 8) -> None:
-    """Record activation ranges and BatchNorm statistics of an untrained QAT model on ``images``
-    (forward passes in training mode, no weight updates)."""
-    for start in range(0, len(images), batch_size):
-        qat_model(images[start:start + batch_size], training=True)
-
-
 def untrained_int8(arch: str, seed: int = 0, calibration_images: int = 16, **kwargs):
     """Build ``arch``, wrap it for QAT, calibrate it on random images and convert it to int8.
 
@@ -82,5 +75,5 @@ def untrained_int8(arch: str, seed: int = 0, calibration_images: int = 16, **kwa
     rng = np.random.default_rng(seed)
     images = rng.uniform(-1, 1, (calibration_images,) + tuple(model.input_shape[1:])).astype(np.float32)
     qat_model = qat.quantize_model(model)
-    calibrate(qat_model, images)
+    qat.calibrate(qat_model, images)
     return to_int8_tflite(qat_model, images[:8]), model

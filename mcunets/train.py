@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -78,13 +77,6 @@ def _arch_name(arch) -> str:
     return arch if isinstance(arch, str) else getattr(arch, "__name__", "custom")
 
 
-def _count_macs(model) -> int | None:
-    from mcunets import zoo
-
-    fn = getattr(zoo, "count_macs", None) or getattr(zoo, "macs", None)
-    return int(fn(model)) if fn is not None else None
-
-
 def _callbacks(checkpoint: Path):
     """Keras callbacks: save weights atomically after every epoch; time the training steps of every
     epoch (validation excluded) in ``.train_seconds``."""
@@ -128,45 +120,6 @@ def _fit(model, dataset: data_lib.Dataset, *, epochs, steps, lr, label_smoothing
         verbose=verbose,
     )
     return epochs * steps * batch_size / max(1e-9, callback.train_seconds)
-
-
-# tfmot's moving-average quantizers keep an activation's range in variables named ``<kind>_min`` and
-# ``<kind>_max``; they start at -6 and 6 and follow each batch's range with decay 0.999 (no debiasing).
-_EMA_RANGE_KINDS = ("output", "pre_activation", "post_activation", "activation")
-_EMA_DECAY = 0.999
-_RESTORED_STATE = ("moving_mean", "moving_variance", "optimizer_step")
-
-
-def _short_name(variable) -> str:
-    return variable.name.rsplit("/", 1)[-1].split(":")[0]
-
-
-def calibrate_ranges(qat_model, images: np.ndarray, batch_size: int = 64) -> int:
-    """Start QAT from measured activation ranges instead of tfmot's initial [-6, 6].
-
-    Runs ``images`` through the QAT model in training mode (which updates every moving-average range
-    ``r ← d·r + (1-d)·batch``), then removes the initial value's share from each range:
-    ``(r_K − d^K·r_0) / (1 − d^K)``, the mean batch range.  BatchNorm statistics and step counters are
-    restored, so only the quantization ranges change.  Returns the number of ranges set.
-    """
-    variables = qat_model.non_trainable_variables
-    ranges = [v for v in variables
-              if _short_name(v).rsplit("_", 1)[0] in _EMA_RANGE_KINDS and _short_name(v).endswith(("_min", "_max"))]
-    state = [v for v in variables if _short_name(v) in _RESTORED_STATE]
-    if not ranges or len(images) == 0:
-        return 0
-    initial = [v.numpy() for v in ranges]
-    saved = [v.numpy() for v in state]
-    steps = 0
-    for start in range(0, len(images), batch_size):
-        qat_model(images[start:start + batch_size], training=True)
-        steps += 1
-    share = _EMA_DECAY ** steps
-    for v, r0 in zip(ranges, initial):
-        v.assign((v.numpy() - share * r0) / (1.0 - share))
-    for v, value in zip(state, saved):
-        v.assign(value)
-    return len(ranges)
 
 
 def _val_accuracy(model, dataset: data_lib.Dataset, batch_size: int) -> float:
@@ -259,13 +212,13 @@ def train(
     qat_acc = qat_ips = None
     final = model
     if qat_epochs:
-        from mcunets.qat import quantize_model
+        from mcunets import qat
 
         say(f"quantization-aware training: {qat_epochs} epochs × {steps} steps")
         t = time.perf_counter()
-        final = quantize_model(model)
+        final = qat.quantize_model(model)
         order = np.random.default_rng(seed).permutation(len(dataset.train))[:calibration_count]
-        calibrate_ranges(final, data_lib.to_float(dataset.train.images[order]), batch_size)
+        qat.calibrate(final, data_lib.to_float(dataset.train.images[order]), batch_size)
         qat_ips = _fit(final, dataset, epochs=qat_epochs, steps=steps, lr=lr * 0.1,
                        label_smoothing=label_smoothing, batch_size=batch_size, seed=seed + 1,
                        checkpoint=checkpoints / "qat.h5", verbose=verbose)
@@ -286,6 +239,7 @@ def train(
     seconds["evaluate"] = time.perf_counter() - t
 
     from mcunets import tflm
+    from mcunets.zoo import count_macs
 
     try:
         arena = tflm.arena_bytes(tflite)
@@ -320,7 +274,7 @@ def train(
         "per_class_accuracy": dict(zip(dataset.class_names, int8.per_class)),
         "confusion": int8.confusion,
         "params": int(model.count_params()),
-        "macs": _count_macs(model),
+        "macs": count_macs(model),
         "model_bytes": len(tflite),
         "tflm_arena_bytes": arena,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},

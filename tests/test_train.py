@@ -224,6 +224,7 @@ def test_interrupt_keeps_checkpoint_and_writes_no_model(tmp_path, tiny_arch, mon
 
 
 def test_calibrate_ranges_sets_activation_ranges_and_keeps_batchnorm():
+    from mcunets import qat as qat_lib
     from mcunets.qat import quantize_model
 
     train.seed_everything(0)
@@ -234,7 +235,7 @@ def test_calibrate_ranges_sets_activation_ranges_and_keeps_batchnorm():
     bn = {n: v.numpy().copy() for n, v in names.items() if "moving_" in n}
     assert ranges and bn and all(abs(abs(float(r)) - 6.0) < 1e-6 for r in ranges.values())
     images = data.to_float(data.builtin(16, 3, train_per_class=6, val_per_class=1).train.images)
-    assert train.calibrate_ranges(qat, images, batch_size=8) >= len(ranges)
+    assert qat_lib.calibrate(qat, images, batch_size=8) >= len(ranges)
     # ReLU6 outputs: the range is [0, a batch maximum in (0, 6]], no longer [-6, 6].
     relu = [n for n in ranges if "re_lu" in n and n.endswith("output_max:0")]
     assert relu
