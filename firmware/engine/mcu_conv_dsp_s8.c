@@ -2,12 +2,16 @@
  * kernels (mcu_conv_1x1_s8, mcu_conv_generic_s8). mcu_conv_s8 calls them when __ARM_FEATURE_DSP is
  * defined, the layer's fast_requant flag is set and its scratch buffer is present.
  *
- * 1x1: two output pixels at a time; both input pixels are sign-extended once into the scratch buffer
- * in SXTB16 order (bytes 0,2 then 1,3 of each group of four), so each weight word is extended once
- * with two SXTB16 and used by four SMLADs (2 output channels x 2 pixels, 16 MACs per 4 channels).
- * im2col (any kernel, no groups): the layer's weights are widened to int16 in the scratch buffer once,
- * then two output pixels at a time are gathered into int16 columns (input offset applied, padding 0),
- * and each pair of columns meets two weight rows with SMLAD.
+ * 1x1: two output pixels at a time; both input pixels are sign-extended and doubled once into the
+ * scratch buffer in SXTB16 order (bytes 0,2 then 1,3 of each group of four), so each weight word is
+ * extended with two SXTB16 and used by four SMLADs (2 output channels x 2 pixels, 16 MACs per group);
+ * all channel pairs of a pixel pair run in one block of inline assembly with the requantization
+ * (mcu_requant2_dsp) from a per-pair table in scratch.
+ * 3x3 rows (input depth <= 8, e.g. the first convolution): a ring of three int16 input rows, taps read
+ * in place, two pixels x two output channels per step.
+ * im2col (any other kernel, no groups): the layer's weights are widened to int16 in the scratch buffer
+ * once, then two output pixels at a time are gathered into int16 columns (input offset applied,
+ * padding 0), and each pair of columns meets two weight rows with SMLAD.
  */
 #include "mcu_dsp.h"
 #include "mcu_engine.h"
@@ -87,11 +91,11 @@ static inline __attribute__((always_inline)) void dot_2x2(const uint32_t *xp, co
 /* The requantization table of every output channel pair (mcu_fill_requant_pair); an odd last channel
  * is paired with itself. */
 static void fill_requant_table(const mcu_per_channel_quant *quant, const int32_t *bias, int32_t out_c,
-                               int32_t output_offset, int32_t fold, int32_t *q, int32_t stride)
+                               int32_t output_offset, int32_t *q, int32_t stride)
 {
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         mcu_fill_requant_pair(quant->multiplier, quant->shift, bias, oc, oc + 1 < out_c ? oc + 1 : oc,
-                              output_offset, fold, q);
+                              output_offset, q);
         q += stride;
     }
 }
@@ -114,16 +118,9 @@ static inline __attribute__((always_inline)) void store_2x2(const int32_t acc[4]
     }
 }
 
-/* Requantize and store channel 0 of a pair's table q for pixels A and B (an odd last channel); folded:
- * the table's k is folded with act_min (mcu_fill_requant_pair). */
-static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t hi, const int mode,
-                             const int folded)
+/* Requantize channel 0 of a pair's table q (an odd last channel). */
+static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t hi, const int mode)
 {
-    if (mode == MCU_CLAMP_SSAT_LO && folded) {
-        int32_t u = mcu_requant2_dsp(acc2, q[2], q[3], q[6]);
-        u = u < 0 ? 0 : u;
-        return (int8_t)__ssat(u + lo, 8);
-    }
     return mcu_out2_dsp(acc2, q[2], q[3], q[6], lo, hi, mode);
 }
 
@@ -464,14 +461,12 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
     const int small = (c == 8 || c == 16 || c == 32) && mode != MCU_CLAMP_BOTH && pairs > 0;
     if (small) { /* per pair: filter rows a and b, then the table */
         const int32_t words = (2 * c + 32) / 4;
-        fill_requant_table(quant, bias, out_c, params->output_offset, 0,
-                           table + 2 * c / 4, words);
+        fill_requant_table(quant, bias, out_c, params->output_offset, table + 2 * c / 4, words);
         for (int32_t pr = 0; pr < pairs; ++pr) {
             memcpy(table + (int64_t)pr * words, filter + (int64_t)pr * 2 * c, (size_t)(2 * c));
         }
     } else {
-        fill_requant_table(quant, bias, out_c, params->output_offset, 0,
-                           table, 8);
+        fill_requant_table(quant, bias, out_c, params->output_offset, table, 8);
     }
     const int8_t *pix[2];
     int32_t b = 0, y = 0, x = 0;
@@ -530,8 +525,8 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
             int32_t acc[4];
             acc[0] = acc[1] = acc[2] = acc[3] = q[0];
             dot_2x2(buf, buf_end, w, 0, acc);
-            out_b[0] = out_ch0(acc[2], q, lo, hi, mode, 0);
-            out_a[0] = out_ch0(acc[0], q, lo, hi, mode, 0);
+            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
+            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
         }
     }
 }
@@ -828,8 +823,8 @@ static inline __attribute__((always_inline)) void rows3_outputs(
         if (2 * pr + 1 < out_c) {
             store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
         } else {
-            out_b[0] = out_ch0(acc[2], q, lo, hi, mode, 0);
-            out_a[0] = out_ch0(acc[0], q, lo, hi, mode, 0);
+            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
+            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
         }
     }
 }
@@ -853,8 +848,8 @@ static inline __attribute__((always_inline)) void rows3_body(
     /* per channel pair: doubled weights, (ch0, ch1) word pairs (word j of row k holds taps 2j, 2j + 1
      * of the row's 3c), then the pair's requantization table (mcu_fill_requant_pair) */
     const int32_t block = 3 * nw * 2 + 8;
-    fill_requant_table(quant, bias, out_c, params->output_offset, 0,
-                       (int32_t *)(void *)(wexp + 3 * nw * 2), block);
+    fill_requant_table(quant, bias, out_c, params->output_offset, (int32_t *)(void *)(wexp + 3 * nw * 2),
+                       block);
     for (int32_t pr = 0; pr < pairs; ++pr) {
         for (int32_t k = 0; k < 3; ++k) {
             for (int32_t j = 0; j < nw; ++j) {

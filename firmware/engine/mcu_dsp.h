@@ -139,19 +139,16 @@ static inline __attribute__((always_inline)) int8_t mcu_out2_dsp(int32_t acc2, i
 
 /* Requantization table of a pair of output channels (8 words, filled by mcu_fill_requant_pair):
  *   {2 * bias0, 2 * bias1, m0, k0, m1, k1, right0, right1}
- * with k = (2 * (zero_point - fold) + 1) << (right - 1), fold = act_min in MCU_CLAMP_SSAT_LO mode (so the
- * requantized value comes out minus act_min: the lower clamp is then max(u, 0), one BIC) and 0 otherwise.
- * |k| < 2^30 for right <= 22, so k + hi (|hi| < 2^30) never overflows. */
+ * with k = (2 * zero_point + 1) << (right - 1) (mcu_requant2_dsp); |k| < 2^29 for right <= 22. */
 static inline void mcu_fill_requant_pair(const int32_t *multiplier, const int32_t *shift, const int32_t *bias,
-                                         int32_t ch0, int32_t ch1, int32_t zero_point, int32_t fold,
-                                         int32_t *q)
+                                         int32_t ch0, int32_t ch1, int32_t zero_point, int32_t *q)
 {
     const int32_t ch[2] = {ch0, ch1};
     for (int32_t h = 0; h < 2; ++h) {
         const int32_t r = -shift[ch[h]];
         q[h] = bias ? 2 * bias[ch[h]] : 0;
         q[2 + 2 * h] = multiplier[ch[h]];
-        q[3 + 2 * h] = (2 * (zero_point - fold) + 1) * (int32_t)(1u << (r - 1));
+        q[3 + 2 * h] = (2 * zero_point + 1) * (int32_t)(1u << (r - 1));
         q[6 + h] = r;
     }
 }
@@ -165,9 +162,6 @@ static inline void mcu_fill_requant_pair(const int32_t *multiplier, const int32_
     "add    %[" A "], %[t], %[" A "], asr #31\n\t" \
     "smmlar %[t], %[" B "], %[m], %[k]\n\t" \
     "add    %[" B "], %[t], %[" B "], asr #31\n\t"
-#define MCU_RQ_LO(A) \
-    "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
-    "add    %[" A "], %[" A "], %[lo]\n\t"
 static inline __attribute__((always_inline)) void mcu_store_2x2_dsp(int32_t a00, int32_t a01, int32_t a10,
                                                                     int32_t a11, const int32_t *q,
                                                                     int8_t **oa, int8_t **ob, int32_t lo,
@@ -225,7 +219,6 @@ static inline __attribute__((always_inline)) void mcu_store_2x2_dsp(int32_t a00,
     *ob = pb;
 }
 #undef MCU_RQ_CH
-#undef MCU_RQ_LO
 
 #endif /* __ARM_FEATURE_DSP */
 #endif /* MCU_DSP_H */
