@@ -1,6 +1,6 @@
 /* FULLY_CONNECTED with per-tensor or per-output-channel requantization.
- * Per-tensor requantization rounds twice (mcu_requantize), per-channel once
- * (mcu_requantize_single_round), as TFLite's two int8 paths do. */
+ * Both round once (mcu_requantize_single_round), as TFLite's int8 reference kernels do; TFLM's
+ * per-tensor kernel rounds twice and can differ from them by one (docs/engine.md). */
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
@@ -21,11 +21,8 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
             if (bias) {
                 acc += bias[oc];
             }
-            if (params->per_channel) {
-                acc = mcu_requantize_single_round(acc, quant->multiplier[oc], quant->shift[oc]);
-            } else {
-                acc = mcu_requantize(acc, quant->multiplier[0], quant->shift[0]);
-            }
+            const int32_t q = params->per_channel ? oc : 0;
+            acc = mcu_requantize_single_round(acc, quant->multiplier[q], quant->shift[q]);
             acc += params->output_offset;
             output[(int64_t)b * output_depth + oc] =
                 (int8_t)mcu_clamp_i32(acc, params->act_min, params->act_max);
