@@ -171,9 +171,15 @@ def split_channels(total: int, parts: int) -> list[int]:
 
 
 def classifier(x, classes: int, dropout: float, name: str = "classifier"):
-    """Global average pooling → dropout → dense → softmax."""
-    x = layers.GlobalAveragePooling2D(name=f"{name}_pool")(x)
+    """Global average pooling → dropout → 1×1 convolution → softmax.
+
+    The dense layer is a 1×1 convolution on the pooled 1×1 map: TFLite lowers it to CONV_2D, whose
+    int8 requantization TFLM shares with TFLite's reference kernels (their per-tensor FULLY_CONNECTED
+    kernels round differently and can disagree by one).
+    """
+    x = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_pool")(x)
     if dropout:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
-    x = layers.Dense(classes, name=f"{name}_dense")(x)
+    x = layers.Conv2D(classes, 1, name=f"{name}_dense")(x)
+    x = layers.Reshape((classes,), name=f"{name}_flatten")(x)
     return layers.Softmax(name=f"{name}_softmax")(x)
