@@ -61,10 +61,12 @@ def check_int8_model(model_bytes: bytes) -> None:
 
 
 def untrained_int8(arch: str, seed: int = 0, calibration_images: int = 16, **kwargs):
-    """Build ``arch``, wrap it for QAT, calibrate it on random images and convert it to int8.
+    """Build ``arch``, take BatchNorm statistics and quantization ranges from random images, wrap it
+    for QAT and convert it to int8.
 
     Returns ``(model_bytes, float_model)``: the sizes, operators and arena of a trained model of the
-    same architecture, without training it.
+    same architecture, without training it (the folded biases are as varied as a trained model's, so
+    the converter cannot share their buffers).
     """
     from tf_keras.utils import set_random_seed
 
@@ -74,6 +76,8 @@ def untrained_int8(arch: str, seed: int = 0, calibration_images: int = 16, **kwa
     model = zoo.build(arch, **kwargs)
     rng = np.random.default_rng(seed)
     images = rng.uniform(-1, 1, (calibration_images,) + tuple(model.input_shape[1:])).astype(np.float32)
+    for _ in range(4):
+        model(images, training=True)  # BatchNorm moving statistics of these images
     qat_model = qat.quantize_model(model)
     qat.calibrate(qat_model, images)
     return to_int8_tflite(qat_model, images[:8]), model
