@@ -289,7 +289,7 @@ def read_serial_report(port: str, baud: int = 115200, timeout: float = 60.0,
 def validate_serial(port: str, baud: int, samples: Sequence[Sequence[np.ndarray]],
                     timeout: float = 60.0) -> list[list[bytes]]:
     """Send each sample to validation firmware over serial; the output bytes of every answer."""
-    from mcunets.report import OutputRecord, parse_validation  # noqa: F401
+    from mcunets.report import parse_validation
     from mcunets.targets import input_lines
 
     answers: list[list[bytes]] = []

@@ -7,15 +7,12 @@ to emit itself as C: constant arrays plus one kernel call.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from mcunets.engine import quant as q
-from mcunets.engine.reader import GraphInfo, OperatorInfo, TensorInfo
-from mcunets.errors import UnsupportedOpError
 
 # ---------------------------------------------------------------------------------------------------
 # C text helpers
@@ -58,6 +55,15 @@ class EmitContext:
 # ---------------------------------------------------------------------------------------------------
 # Layers
 
+
+
+def _quant_decls(p: str, multipliers, shifts) -> list[str]:
+    """A layer's per-channel requantization: multiplier and shift arrays and the struct over them."""
+    return [
+        c_array("int32_t", p + "mult", multipliers),
+        c_array("int32_t", p + "shift", shifts),
+        f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
+    ]
 
 @dataclass(frozen=True, eq=False)
 class Layer:
@@ -211,9 +217,7 @@ class Conv2D(Layer):
         else:
             fast = _fast_requant(flat, self.bias, self.input_offset, self.shifts)
         decls += [
-            c_array("int32_t", p + "mult", self.multipliers),
-            c_array("int32_t", p + "shift", self.shifts),
-            f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
+            *_quant_decls(p, self.multipliers, self.shifts),
             f"static const mcu_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
             f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
             f"{folded}, {fast}}};",
@@ -283,9 +287,7 @@ class DepthwiseConv2D(Layer):
         _, kh, kw, o = self.filter.shape
         fast = _fast_requant(self.filter.reshape(kh * kw, o).T, self.bias, self.input_offset, self.shifts)
         decls += [
-            c_array("int32_t", p + "mult", self.multipliers),
-            c_array("int32_t", p + "shift", self.shifts),
-            f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
+            *_quant_decls(p, self.multipliers, self.shifts),
             f"static const mcu_dw_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
             f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
             f"{self.act[0]}, {self.act[1]}, {fast}}};",
@@ -338,9 +340,7 @@ class FullyConnected(Layer):
         decls += [
             f"static const mcu_fc_params {p}params = {{{self.input_offset}, {self.filter_offset}, "
             f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}}};",
-            c_array("int32_t", p + "mult", self.multipliers),
-            c_array("int32_t", p + "shift", self.shifts),
-            f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
+            *_quant_decls(p, self.multipliers, self.shifts),
         ]
         call = (f"mcu_fully_connected_s8(&{p}params, &{p}quant, {self.batches}, {self.input_depth}, "
                 f"{ctx.ptr(self.inputs[0])}, {self.output_depth}, {p}filter, {bias}, "
