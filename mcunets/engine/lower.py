@@ -32,6 +32,14 @@ class _Op:
             return None
         return self.graph.tensors[self.op.inputs[k]]
 
+    def bias(self, b: TensorInfo | None):
+        """An optional int32 bias tensor as a flat array, or None."""
+        if b is None:
+            return None
+        if b.dtype != "int32":
+            self.fail(f"bias is {b.dtype}; only int32 is supported")
+        return np.asarray(self.const(b, "bias"), dtype=np.int32).reshape(-1)
+
     def out(self, k: int = 0) -> TensorInfo:
         return self.graph.tensors[self.op.outputs[k]]
 
@@ -87,6 +95,15 @@ def _pad6(shape) -> tuple:
     return (1,) * (MAX_DIMS - len(shape)) + shape
 
 
+def _conv_geometry(self: _Op, o, in_shape, out_shape, kh: int, kw: int):
+    """Stride, dilation and explicit (top, left) padding of a convolution's options."""
+    stride = (o.StrideH(), o.StrideW())
+    dil = (o.DilationHFactor(), o.DilationWFactor())
+    pad = (_padding(self, o.Padding(), in_shape[1], kh, stride[0], dil[0], out_shape[1]),
+           _padding(self, o.Padding(), in_shape[2], kw, stride[1], dil[1], out_shape[2]))
+    return stride, dil, pad
+
+
 def _conv(self: _Op) -> L.Layer:
     o = self.op.options
     x, w, out = self.t(0), self.t(1), self.out()
@@ -107,15 +124,8 @@ def _conv(self: _Op) -> L.Layer:
         self.fail("filter scales must be per tensor or per output channel")
     if len(w.scales) > 1 and w.quantized_dimension != 0:
         self.fail("filter must be quantized along its output channels")
-    bias = None
-    if b is not None:
-        if b.dtype != "int32":
-            self.fail(f"bias is {b.dtype}; only int32 is supported")
-        bias = np.asarray(self.const(b, "bias"), dtype=np.int32).reshape(-1)
-    stride = (o.StrideH(), o.StrideW())
-    dil = (o.DilationHFactor(), o.DilationWFactor())
-    pad = (_padding(self, o.Padding(), in_shape[1], kh, stride[0], dil[0], out_shape[1]),
-           _padding(self, o.Padding(), in_shape[2], kw, stride[1], dil[1], out_shape[2]))
+    bias = self.bias(b)
+    stride, dil, pad = _conv_geometry(self, o, in_shape, out_shape, kh, kw)
     mults, shifts = q.conv_multipliers(x.scale, w.scales, out.scale, oc)
     return L.Conv2D(self.op.index, "CONV_2D", (x.index,), (out.index,), in_shape=in_shape, out_shape=out_shape,
                     filter=filt, bias=bias, stride=stride, padding=pad, dilation=dil,
@@ -145,15 +155,8 @@ def _dwconv(self: _Op) -> L.Layer:
         self.fail("filter scales must be per tensor or per output channel")
     if len(w.scales) > 1 and w.quantized_dimension != 3:
         self.fail("filter must be quantized along its output channels")
-    bias = None
-    if b is not None:
-        if b.dtype != "int32":
-            self.fail(f"bias is {b.dtype}; only int32 is supported")
-        bias = np.asarray(self.const(b, "bias"), dtype=np.int32).reshape(-1)
-    stride = (o.StrideH(), o.StrideW())
-    dil = (o.DilationHFactor(), o.DilationWFactor())
-    pad = (_padding(self, o.Padding(), in_shape[1], kh, stride[0], dil[0], out_shape[1]),
-           _padding(self, o.Padding(), in_shape[2], kw, stride[1], dil[1], out_shape[2]))
+    bias = self.bias(b)
+    stride, dil, pad = _conv_geometry(self, o, in_shape, out_shape, kh, kw)
     mults, shifts = q.conv_multipliers(x.scale, w.scales, out.scale, oc)
     return L.DepthwiseConv2D(self.op.index, "DEPTHWISE_CONV_2D", (x.index,), (out.index,), in_shape=in_shape,
                              out_shape=out_shape, filter=filt, bias=bias, stride=stride, padding=pad,
@@ -180,11 +183,7 @@ def _fc(self: _Op) -> L.Layer:
     batches = x.size // depth
     if out.size != batches * oc:
         self.fail("output size does not match")
-    bias = None
-    if b is not None:
-        if b.dtype != "int32":
-            self.fail(f"bias is {b.dtype}; only int32 is supported")
-        bias = np.asarray(self.const(b, "bias"), dtype=np.int32).reshape(-1)
+    bias = self.bias(b)
     if len(w.scales) == 1:
         m, s = q.fc_multiplier(x.scale, w.scale, out.scale)
         mults, shifts = (m,), (s,)
