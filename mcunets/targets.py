@@ -294,7 +294,7 @@ def run(fw: Firmware, *, stdin_text: str | None = None, timeout: float = DEFAULT
     """Run a firmware to its end; returns everything it printed (the report or validation answers)."""
     board = fw.board
     if board.kind == "host":
-        cmd = [str(fw.path)]
+        cmd = [str(fw.path.resolve())]
         feed = stdin_text if stdin_text is not None else ""
     else:
         qemu = _require(board.qemu_binary, board.qemu_apt_package, board.name)
@@ -304,7 +304,7 @@ def run(fw: Firmware, *, stdin_text: str | None = None, timeout: float = DEFAULT
             (fw.build_dir / INPUT_FILE).unlink(missing_ok=True)
         cmd = [qemu, "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "null",
                "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
-               "-kernel", str(fw.path)]
+               "-kernel", str(fw.path.resolve())]
         feed = ""
     try:
         proc = subprocess.run(cmd, input=feed.encode(), capture_output=True, timeout=timeout,

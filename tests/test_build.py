@@ -101,12 +101,14 @@ def test_bad_board_and_port_without_upload(tiny_path):
 
 
 @pytest.mark.slow
-def test_build_arch_trains_and_profiles_on_the_host_board(tmp_path):
-    """The whole pipeline on a simulated board: train → QAT → int8 → engine C → compile → run → report."""
+def test_build_arch_trains_and_profiles_on_the_host_board(tmp_path, monkeypatch):
+    """The whole pipeline on a simulated board: train → QAT → int8 → engine C → compile → run → report,
+    into a relative output folder (the firmware runs from inside it)."""
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     r = CliRunner().invoke(cli, ["build", "--arch", "effnet", "--board", "host", "--resolution", "32",
                                  "--epochs", "1", "--qat-epochs", "1", "--runs", "2", "--warmup", "0",
-                                 "--profile", "--out", str(out)])
+                                 "--profile", "--out", "out"])
     assert r.exit_code == 0, r.output
     assert "outputs: bit-exact with the TFLite reference kernels" in r.output
     assert {"model.tflite", "report.json", "train_report.json", "firmware", "profile.json",
