@@ -57,6 +57,15 @@ class EmitContext:
 
 
 
+def _weight_decls(p: str, filter, bias) -> tuple[list[str], str]:
+    """A layer's int8 filter and optional int32 bias arrays, and the C name of the bias (or NULL)."""
+    decls = [c_array("int8_t", p + "filter", filter)]
+    if bias is None:
+        return decls, "NULL"
+    decls.append(c_array("int32_t", p + "bias", bias))
+    return decls, p + "bias"
+
+
 def _quant_decls(p: str, multipliers, shifts) -> list[str]:
     """A layer's per-channel requantization: multiplier and shift arrays and the struct over them."""
     return [
@@ -279,11 +288,7 @@ class DepthwiseConv2D(Layer):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        decls = [c_array("int8_t", p + "filter", self.filter)]
-        bias = "NULL"
-        if self.bias is not None:
-            decls.append(c_array("int32_t", p + "bias", self.bias))
-            bias = p + "bias"
+        decls, bias = _weight_decls(p, self.filter, self.bias)
         _, kh, kw, o = self.filter.shape
         fast = _fast_requant(self.filter.reshape(kh * kw, o).T, self.bias, self.input_offset, self.shifts)
         decls += [
@@ -332,11 +337,7 @@ class FullyConnected(Layer):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        decls = [c_array("int8_t", p + "filter", self.filter)]
-        bias = "NULL"
-        if self.bias is not None:
-            decls.append(c_array("int32_t", p + "bias", self.bias))
-            bias = p + "bias"
+        decls, bias = _weight_decls(p, self.filter, self.bias)
         decls += [
             f"static const mcu_fc_params {p}params = {{{self.input_offset}, {self.filter_offset}, "
             f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}}};",
