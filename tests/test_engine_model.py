@@ -171,3 +171,36 @@ def test_bad_prefix_is_refused(multi_op):
     model, _, _ = multi_op
     with pytest.raises(McunetsError):
         generate(model, prefix="not a name")
+
+
+@pytest.mark.slow
+def test_keras_applications_model_converted_by_tflite_is_bit_exact():
+    """A model from outside the zoo, converted by the stock TFLiteConverter: Keras' MobileNetV2."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    from mcunets.engine.host import run_engine
+    from mcunets.tflm import run_tflm
+
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(input_shape=(48, 48, 3), alpha=0.35, weights=None, classes=10)
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (16, 48, 48, 3)).astype(np.float32)
+    for layer in model.layers:  # BatchNorm statistics of real activations, so no layer's range vanishes
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = 0.0
+    model(images, training=True)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([im[None]] for im in images[:8])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    tflite = converter.convert()
+    assert set(model_ops(tflite)) >= {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED"}
+
+    xs = [rng.integers(-128, 128, (1, 48, 48, 3), dtype=np.int8) for _ in range(3)]
+    want = [run_reference(tflite, [x])[0] for x in xs]
+    assert len({w.tobytes() for w in want}) == 3  # the inputs lead to different outputs
+    for x, w in zip(xs, want):
+        assert run_engine(tflite, [x])[0].tobytes() == w.tobytes()
+        assert run_tflm(tflite, [x])[0].tobytes() == w.tobytes()
