@@ -22,7 +22,7 @@ import numpy as np
 from mcunets.engine import EngineModel, kernel_dir, kernel_sources
 from mcunets.errors import McunetsError
 
-CFLAGS = ("-O2", "-std=c99", "-Wall", "-Werror", "-ffp-contract=off", "-fPIC")
+CFLAGS = ("-O3", "-std=c99", "-Wall", "-Werror", "-ffp-contract=off", "-fPIC")
 _NP = {"int8": np.int8, "float32": np.float32}
 
 
