@@ -104,10 +104,11 @@ def _conv_geometry(self: _Op, o, in_shape, out_shape, kh: int, kw: int):
     return stride, dil, pad
 
 
-def _conv(self: _Op) -> L.Layer:
+def _conv_operands(self: _Op):
+    """The checked operands of CONV_2D or DEPTHWISE_CONV_2D: options, input, filter, output and bias
+    tensors, the 4-D input and output shapes and the int8 filter array."""
     o = self.op.options
     x, w, out = self.t(0), self.t(1), self.out()
-    b = self.opt_t(2)
     self.per_tensor(x, "input")
     self.per_tensor(out, "output")
     self.int8(w, "filter")
@@ -115,6 +116,11 @@ def _conv(self: _Op) -> L.Layer:
         self.fail("filter zero points must be 0")
     in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
     filt = np.asarray(self.const(w, "filter"), dtype=np.int8)
+    return o, x, w, out, self.opt_t(2), in_shape, out_shape, filt
+
+
+def _conv(self: _Op) -> L.Layer:
+    o, x, w, out, b, in_shape, out_shape, filt = _conv_operands(self)
     if filt.ndim != 4:
         self.fail("filter must be 4-D")
     oc, kh, kw, fc = filt.shape
@@ -134,16 +140,7 @@ def _conv(self: _Op) -> L.Layer:
 
 
 def _dwconv(self: _Op) -> L.Layer:
-    o = self.op.options
-    x, w, out = self.t(0), self.t(1), self.out()
-    b = self.opt_t(2)
-    self.per_tensor(x, "input")
-    self.per_tensor(out, "output")
-    self.int8(w, "filter")
-    if any(z != 0 for z in w.zero_points):
-        self.fail("filter zero points must be 0")
-    in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
-    filt = np.asarray(self.const(w, "filter"), dtype=np.int8)
+    o, x, w, out, b, in_shape, out_shape, filt = _conv_operands(self)
     if filt.ndim != 4 or filt.shape[0] != 1:
         self.fail("filter must be [1, kh, kw, channels]")
     _, kh, kw, oc = filt.shape

@@ -136,13 +136,28 @@ ROWS3_MAX_C = 8  # MCU_ROWS3_MAX_C in firmware/engine/mcu_conv_s8.c
 
 
 @dataclass(frozen=True, eq=False)
-class Conv2D(Layer):
+class Windowed(Layer):
+    """A layer sliding a window over NHWC rows (convolutions and pools): it writes output rows in
+    order while reading input rows in order."""
     in_shape: tuple = ()
     out_shape: tuple = ()
-    filter: Any = None  # [O, KH, KW, FC] int8
-    bias: Any = None    # [O] int32 or None
     stride: tuple = (1, 1)
     padding: tuple = (0, 0)
+
+    def overlap(self, tensor):
+        n, ih, iw, ic = self.in_shape
+        _, oh, ow, oc = self.out_shape
+        return _row_overlap(n, ih, iw * ic, oh, ow * oc, self.stride[0], self.padding[0])
+
+    def _describe(self, kh: int, kw: int, extra: str = "") -> str:
+        return (f"{self.op} {kh}x{kw} stride {self.stride[0]}x{self.stride[1]}{extra}: "
+                f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
+
+
+@dataclass(frozen=True, eq=False)
+class Conv2D(Windowed):
+    filter: Any = None  # [O, KH, KW, FC] int8
+    bias: Any = None    # [O] int32 or None
     dilation: tuple = (1, 1)
     input_offset: int = 0
     output_offset: int = 0
@@ -181,18 +196,12 @@ class Conv2D(Layer):
         has_bias = self.bias is not None or (self.all_taps_inside and self.input_offset != 0)
         return self.filter.size + (4 * o if has_bias else 0) + 8 * o
 
-    def overlap(self, tensor):
-        n, ih, iw, ic = self.in_shape
-        _, oh, ow, oc = self.out_shape
-        return _row_overlap(n, ih, iw * ic, oh, ow * oc, self.stride[0], self.padding[0])
-
     def describe(self):
         o, kh, kw, fc = self.filter.shape
         g = self.in_shape[3] // fc
         extra = f" groups {g}" if g > 1 else ""
         dil = f" dilation {self.dilation[0]}x{self.dilation[1]}" if self.dilation != (1, 1) else ""
-        return (f"CONV_2D {kh}x{kw} stride {self.stride[0]}x{self.stride[1]}{dil}{extra}: "
-                f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
+        return self._describe(kh, kw, dil + extra)
 
     @property
     def all_taps_inside(self) -> bool:
@@ -240,13 +249,9 @@ class Conv2D(Layer):
 
 
 @dataclass(frozen=True, eq=False)
-class DepthwiseConv2D(Layer):
-    in_shape: tuple = ()
-    out_shape: tuple = ()
+class DepthwiseConv2D(Windowed):
     filter: Any = None  # [1, KH, KW, O]
     bias: Any = None
-    stride: tuple = (1, 1)
-    padding: tuple = (0, 0)
     dilation: tuple = (1, 1)
     depth_multiplier: int = 1
     input_offset: int = 0
@@ -275,16 +280,10 @@ class DepthwiseConv2D(Layer):
         o = self.filter.shape[3]
         return self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
 
-    def overlap(self, tensor):
-        n, ih, iw, ic = self.in_shape
-        _, oh, ow, oc = self.out_shape
-        return _row_overlap(n, ih, iw * ic, oh, ow * oc, self.stride[0], self.padding[0])
-
     def describe(self):
         _, kh, kw, o = self.filter.shape
         m = f" multiplier {self.depth_multiplier}" if self.depth_multiplier > 1 else ""
-        return (f"DEPTHWISE_CONV_2D {kh}x{kw} stride {self.stride[0]}x{self.stride[1]}{m}: "
-                f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
+        return self._describe(kh, kw, m)
 
     def emit(self, ctx):
         p = f"l{self.index}_"
@@ -350,27 +349,17 @@ class FullyConnected(Layer):
 
 
 @dataclass(frozen=True, eq=False)
-class Pool2D(Layer):
+class Pool2D(Windowed):
     kind: str = "avg"
-    in_shape: tuple = ()
-    out_shape: tuple = ()
     filter_hw: tuple = (1, 1)
-    stride: tuple = (1, 1)
-    padding: tuple = (0, 0)
     act: tuple = (-128, 127)
 
     @property
     def macs(self):
         return int(np.prod(self.out_shape)) * self.filter_hw[0] * self.filter_hw[1]
 
-    def overlap(self, tensor):
-        n, ih, iw, ic = self.in_shape
-        _, oh, ow, oc = self.out_shape
-        return _row_overlap(n, ih, iw * ic, oh, ow * oc, self.stride[0], self.padding[0])
-
     def describe(self):
-        return (f"{self.op} {self.filter_hw[0]}x{self.filter_hw[1]} stride {self.stride[0]}x{self.stride[1]}: "
-                f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
+        return self._describe(*self.filter_hw)
 
     def emit(self, ctx):
         p = f"l{self.index}_"
