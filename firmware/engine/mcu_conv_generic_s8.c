@@ -2,22 +2,6 @@
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
-/* First and one-past-last filter tap whose input coordinate origin + tap * dilation is in [0, size). */
-static void valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *lo,
-                       int32_t *hi)
-{
-    int32_t first = 0;
-    if (origin < 0) {
-        first = (-origin + dilation - 1) / dilation;
-    }
-    int32_t last = 0; /* one past the last valid tap */
-    if (size - 1 - origin >= 0) {
-        last = (size - 1 - origin) / dilation + 1;
-    }
-    *lo = first;
-    *hi = last < taps ? last : taps;
-}
-
 mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                const mcu_dims *input_dims, const int8_t *input,
                                const mcu_dims *filter_dims, const int8_t *filter,
@@ -44,11 +28,11 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
         for (int32_t oy = 0; oy < out_h; ++oy) {
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
             int32_t fy_lo, fy_hi;
-            valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
+            mcu_valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
             for (int32_t ox = 0; ox < out_w; ++ox) {
                 const int32_t ix0 = ox * params->stride.w - params->padding.w;
                 int32_t fx_lo, fx_hi;
-                valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
+                mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     const int32_t group = oc / per_group;
                     const int8_t *w_oc = filter + (int64_t)oc * k_h * k_w * f_c;

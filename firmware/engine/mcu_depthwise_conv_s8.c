@@ -2,21 +2,6 @@
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
-static void valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *lo,
-                       int32_t *hi)
-{
-    int32_t first = 0;
-    if (origin < 0) {
-        first = (-origin + dilation - 1) / dilation;
-    }
-    int32_t last = 0;
-    if (size - 1 - origin >= 0) {
-        last = (size - 1 - origin) / dilation + 1;
-    }
-    *lo = first;
-    *hi = last < taps ? last : taps;
-}
-
 /* Scratch bytes of the DSP 3x3 path (three int16 rows and a per-channel table); the same on every target so
  * generated code is portable. Must match DepthwiseConv2D.scratch_bytes in mcunets/engine/ops.py. */
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
@@ -46,11 +31,11 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
             int32_t fy_lo, fy_hi;
-            valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
+            mcu_valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
             for (int32_t ox = 0; ox < output_dims->w; ++ox) {
                 const int32_t ix0 = ox * params->stride.w - params->padding.w;
                 int32_t fx_lo, fx_hi;
-                valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
+                mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
                 for (int32_t c0 = 0; c0 < c; c0 += MCU_DW_BLOCK) {
                     const int32_t n = c - c0 < MCU_DW_BLOCK ? c - c0 : MCU_DW_BLOCK;
                     int32_t acc[MCU_DW_BLOCK] = {0};
@@ -106,6 +91,10 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
         return mcu_depthwise_3x3_dsp_s8(params, quant, input_dims, input, filter, bias, output_dims,
                                         output, (int16_t *)(void *)scratch);
     }
+    if (mult == 1 && in_c % 4 == 0) {
+        return mcu_depthwise_m1_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                       output_dims, output);
+    }
 #else
     (void)scratch;
 #endif
@@ -119,11 +108,11 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
             int32_t fy_lo, fy_hi;
-            valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
+            mcu_valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
             for (int32_t ox = 0; ox < output_dims->w; ++ox) {
                 const int32_t ix0 = ox * params->stride.w - params->padding.w;
                 int32_t fx_lo, fx_hi;
-                valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
+                mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
                 for (int32_t ic = 0; ic < in_c; ++ic) {
                     for (int32_t m = 0; m < mult; ++m) {
                         const int32_t oc = ic * mult + m;

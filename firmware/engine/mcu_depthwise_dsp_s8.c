@@ -539,6 +539,68 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
     return MCU_OK;
 }
 
+/* Depth multiplier 1, channels a multiple of 4, any kernel size, stride, padding and dilation (the
+ * layers the 3x3 path does not take): per output pixel and group of four channels, one 32-bit load of
+ * the input and of the weights per tap, widened with SXTB16 (input offset added with SADD16) and
+ * multiplied into four accumulators with SMLABB/SMLATT. The sums are the portable kernel's, over the
+ * same taps; requantization is mcu_requantize_fast when the layer's fast_requant flag is set. */
+mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                   const mcu_dims *input_dims, const int8_t *input,
+                                   const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                   const mcu_dims *output_dims, int8_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    const int32_t out_off = params->output_offset, act_min = params->act_min, act_max = params->act_max;
+    const int16x2_t off2 = (int16x2_t)(((uint32_t)(uint16_t)params->input_offset) * 0x00010001u);
+    const int fast = params->fast_requant;
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        for (int32_t oy = 0; oy < output_dims->h; ++oy) {
+            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+            int32_t fy_lo, fy_hi;
+            mcu_valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
+            for (int32_t ox = 0; ox < output_dims->w; ++ox) {
+                const int32_t ix0 = ox * params->stride.w - params->padding.w;
+                int32_t fx_lo, fx_hi;
+                mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
+                for (int32_t c0 = 0; c0 < c; c0 += 4) {
+                    int32_t acc[4] = {0, 0, 0, 0};
+                    if (bias) {
+                        acc[0] = bias[c0];
+                        acc[1] = bias[c0 + 1];
+                        acc[2] = bias[c0 + 2];
+                        acc[3] = bias[c0 + 3];
+                    }
+                    for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
+                        const int8_t *ip = in_batch + ((int64_t)(iy0 + fy * dil_h) * in_w + ix0 + fx_lo * dil_w) * c + c0;
+                        const int8_t *wp = filter + ((int64_t)fy * k_w + fx_lo) * c + c0;
+                        for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
+                            const uint32_t x = mcu_load_u32(ip), w = mcu_load_u32(wp);
+                            const int16x2_t xe = __sadd16((int16x2_t)mcu_sxtb16(x), off2);
+                            const int16x2_t xo = __sadd16((int16x2_t)mcu_sxtb16_ror8(x), off2);
+                            const int32_t we = (int32_t)mcu_sxtb16(w), wo = (int32_t)mcu_sxtb16_ror8(w);
+                            acc[0] = __smlabb((int32_t)xe, we, acc[0]);
+                            acc[2] = __smlatt((int32_t)xe, we, acc[2]);
+                            acc[1] = __smlabb((int32_t)xo, wo, acc[1]);
+                            acc[3] = __smlatt((int32_t)xo, wo, acc[3]);
+                            ip += dil_w * c;
+                            wp += c;
+                        }
+                    }
+                    for (int32_t j = 0; j < 4; ++j) {
+                        const int32_t m = quant->multiplier[c0 + j], sh = quant->shift[c0 + j];
+                        const int32_t v = fast ? mcu_requantize_fast(acc[j], m, -sh) : mcu_requantize(acc[j], m, sh);
+                        *output++ = (int8_t)mcu_clamp_i32(v + out_off, act_min, act_max);
+                    }
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}
+
 #else
 typedef int mcu_depthwise_dsp_unused; /* ISO C: a translation unit must not be empty */
 #endif /* __ARM_FEATURE_DSP */

@@ -39,6 +39,17 @@ typedef struct {
     int32_t n, h, w, c;
 } mcu_dims;
 
+/* Filter taps [*lo, *hi) of a window starting at input coordinate `origin` (negative inside the
+ * padding) that land inside an input of `size`, with `taps` taps `dilation` apart. */
+static inline void mcu_valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *lo,
+                                  int32_t *hi)
+{
+    const int32_t first = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+    const int32_t last = size - 1 - origin >= 0 ? (size - 1 - origin) / dilation + 1 : 0;
+    *lo = first;
+    *hi = last < taps ? last : taps;
+}
+
 typedef struct {
     int32_t h, w;
 } mcu_hw;
@@ -194,6 +205,10 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
                                     const int8_t *filter, const int32_t *bias,
                                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch);
 int32_t mcu_depthwise_dsp_row_width(const mcu_dims *input_dims);
+mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                   const mcu_dims *input_dims, const int8_t *input,
+                                   const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                   const mcu_dims *output_dims, int8_t *output);
 
 mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
                                   int32_t batches, int32_t input_depth, const int8_t *input,

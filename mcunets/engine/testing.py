@@ -419,8 +419,8 @@ BUILDERS: dict[str, Callable] = {
 
 
 def dsp_chain(rng):
-    """A chain of the convolutions the Cortex-M DSP paths handle (1x1, 3x3 depthwise stride 1/2,
-    k x k im2col), with shapes that hit their edge cases: odd pixel and channel counts, SAME/VALID
+    """A chain of the convolutions the Cortex-M DSP paths handle (1x1, depthwise 3x3 / 1x3 / 3x1 / 5x5
+    stride 1/2, k x k im2col), with shapes that hit their edge cases: odd pixel and channel counts, SAME/VALID
     padding, channel counts that are and are not multiples of 4."""
     import tensorflow as tf
 
@@ -430,17 +430,25 @@ def dsp_chain(rng):
     k = int(rng.choice([1, 3, 3, 5]))
     s = int(rng.choice([1, 2]))
     cout = int(rng.choice([4, 5, 8]))
-    layers.append(("conv", tf.constant(_weights(rng, (k, k, c, cout))), s, str(rng.choice(["SAME", "VALID"]))))
+    size = [h, w]
+
+    def add(kind, shape, stride, pad):
+        if pad == "VALID" and (size[0] < shape[0] or size[1] < shape[1]):
+            pad = "SAME"  # the input is smaller than the filter
+        for i in (0, 1):
+            size[i] = -(-(size[i] - (shape[i] - 1 if pad == "VALID" else 0)) // stride)
+        layers.append((kind, tf.constant(_weights(rng, shape)), stride, pad))
+
+    add("conv", (k, k, c, cout), s, str(rng.choice(["SAME", "VALID"])))
     c = cout
     for _ in range(int(rng.integers(2, 5))):
         if rng.random() < 0.5:
             s = int(rng.choice([1, 2]))
-            layers.append(("dw", tf.constant(_weights(rng, (3, 3, c, 1))), s,
-                           str(rng.choice(["SAME", "SAME", "VALID"]))))
+            kh, kw = [(3, 3), (3, 3), (1, 3), (3, 1), (5, 5)][int(rng.integers(5))]
+            add("dw", (kh, kw, c, 1), s, str(rng.choice(["SAME", "SAME", "VALID"])))
         else:
             cout = int(rng.choice([3, 4, 8, 12, 16]))
-            layers.append(("conv", tf.constant(_weights(rng, (1, 1, c, cout))), int(rng.choice([1, 1, 2])),
-                           "VALID"))
+            add("conv", (1, 1, c, cout), int(rng.choice([1, 1, 2])), "VALID")
             c = cout
     biases = [tf.constant(_weights(rng, (int(l[1].shape[3] if l[0] == "conv" else l[1].shape[2]),)))
               for l in layers]
