@@ -83,6 +83,11 @@ mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quan
                                           output_dims, output, (int16_t *)(void *)scratch);
         }
     }
+    if (filter_dims->c % 4 == 0 && input_dims->c % filter_dims->c == 0 &&
+        (output_dims->c / (input_dims->c / filter_dims->c)) % 4 == 0) {
+        return mcu_conv_generic_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                       output_dims, output);
+    }
 #else
     (void)scratch;
 #endif

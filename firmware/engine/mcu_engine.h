@@ -76,7 +76,7 @@ typedef struct {
      * every filter tap of every output lies inside the input), so the kernel skips input_offset. */
     int32_t bias_folded;
     /* 1: every accumulator lies in [-2^30, 2^30) and every shift is <= -1, so requantization may use
-     * mcu_requantize_fast (mcu_quant.h); the DSP paths run only then. */
+     * mcu_requantize_fast (mcu_quant.h); the DSP paths with scratch tables run only then. */
     int32_t fast_requant;
 } mcu_conv_params;
 
@@ -182,6 +182,10 @@ mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_chan
                                const mcu_dims *input_dims, const int8_t *input,
                                const mcu_dims *output_dims, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int16_t *scratch);
+mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                   const mcu_dims *input_dims, const int8_t *input,
+                                   const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                   const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                   const mcu_dims *input_dims, const int8_t *input,
                                   const mcu_dims *filter_dims, const int8_t *filter,

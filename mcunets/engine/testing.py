@@ -420,7 +420,7 @@ BUILDERS: dict[str, Callable] = {
 
 def dsp_chain(rng):
     """A chain of the convolutions the Cortex-M DSP paths handle (1x1, depthwise 3x3 / 1x3 / 3x1 / 5x5
-    stride 1/2, k x k im2col), with shapes that hit their edge cases: odd pixel and channel counts, SAME/VALID
+    stride 1/2, k x k im2col, grouped 1x1 / 3x3), with shapes that hit their edge cases: odd pixel and channel counts, SAME/VALID
     padding, channel counts that are and are not multiples of 4."""
     import tensorflow as tf
 
@@ -446,6 +446,12 @@ def dsp_chain(rng):
             s = int(rng.choice([1, 2]))
             kh, kw = [(3, 3), (3, 3), (1, 3), (3, 1), (5, 5)][int(rng.integers(5))]
             add("dw", (kh, kw, c, 1), s, str(rng.choice(["SAME", "SAME", "VALID"])))
+        elif c % 8 == 0 and rng.random() < 0.4:  # grouped, 4 or 8 input and output channels per group
+            g = int(rng.choice([2, c // 4]))
+            cout = g * int(rng.choice([4, 8]))
+            k = int(rng.choice([1, 1, 3]))
+            add("conv", (k, k, c // g, cout), int(rng.choice([1, 2])), str(rng.choice(["SAME", "VALID"])))
+            c = cout
         else:
             cout = int(rng.choice([3, 4, 8, 12, 16]))
             add("conv", (1, 1, c, cout), int(rng.choice([1, 1, 2])), "VALID")
