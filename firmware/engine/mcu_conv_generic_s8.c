@@ -22,6 +22,7 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
     const int32_t out_off = params->output_offset;
     const int32_t act_min = params->act_min, act_max = params->act_max;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    const int contiguous = dil_w == 1 && f_c == in_c && f_c >= 8; /* long enough to vectorize */
 
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * in_c;
@@ -40,6 +41,15 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
                     for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
                         const int8_t *in_row =
                             in_batch + (int64_t)(iy0 + fy * dil_h) * in_w * in_c + group * f_c;
+                        if (contiguous) { /* the row's taps are one run of input and of weights */
+                            const int8_t *ip = in_row + (int64_t)(ix0 + fx_lo) * in_c;
+                            const int8_t *wp = w_oc + (fy * k_w + fx_lo) * f_c;
+                            const int32_t len = (fx_hi - fx_lo) * f_c;
+                            for (int32_t i = 0; i < len; ++i) {
+                                acc += (int32_t)wp[i] * ((int32_t)ip[i] + in_off);
+                            }
+                            continue;
+                        }
                         for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
                             const int8_t *ip = in_row + (int64_t)(ix0 + fx * dil_w) * in_c;
                             const int8_t *wp = w_oc + (fy * k_w + fx) * f_c;
