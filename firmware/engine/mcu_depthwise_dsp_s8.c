@@ -566,12 +566,12 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
                 int32_t fx_lo, fx_hi;
                 mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
                 for (int32_t c0 = 0; c0 < c; c0 += 4) {
-                    int32_t acc[4] = {0, 0, 0, 0};
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
                     if (bias) {
-                        acc[0] = bias[c0];
-                        acc[1] = bias[c0 + 1];
-                        acc[2] = bias[c0 + 2];
-                        acc[3] = bias[c0 + 3];
+                        a0 = bias[c0];
+                        a1 = bias[c0 + 1];
+                        a2 = bias[c0 + 2];
+                        a3 = bias[c0 + 3];
                     }
                     for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
                         const int8_t *ip = in_batch + ((int64_t)(iy0 + fy * dil_h) * in_w + ix0 + fx_lo * dil_w) * c + c0;
@@ -581,14 +581,15 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
                             const int16x2_t xe = __sadd16((int16x2_t)mcu_sxtb16(x), off2);
                             const int16x2_t xo = __sadd16((int16x2_t)mcu_sxtb16_ror8(x), off2);
                             const int32_t we = (int32_t)mcu_sxtb16(w), wo = (int32_t)mcu_sxtb16_ror8(w);
-                            acc[0] = __smlabb((int32_t)xe, we, acc[0]);
-                            acc[2] = __smlatt((int32_t)xe, we, acc[2]);
-                            acc[1] = __smlabb((int32_t)xo, wo, acc[1]);
-                            acc[3] = __smlatt((int32_t)xo, wo, acc[3]);
+                            a0 = __smlabb((int32_t)xe, we, a0);
+                            a2 = __smlatt((int32_t)xe, we, a2);
+                            a1 = __smlabb((int32_t)xo, wo, a1);
+                            a3 = __smlatt((int32_t)xo, wo, a3);
                             ip += dil_w * c;
                             wp += c;
                         }
                     }
+                    const int32_t acc[4] = {a0, a1, a2, a3};
                     for (int32_t j = 0; j < 4; ++j) {
                         const int32_t m = quant->multiplier[c0 + j], sh = quant->shift[c0 + j];
                         const int32_t v = fast ? mcu_requantize_fast(acc[j], m, -sh) : mcu_requantize(acc[j], m, sh);
