@@ -3,7 +3,7 @@
 Every op in mcunets.engine.testing.BUILDERS gets randomized single-op models (shapes, strides,
 paddings, dilations, groups, activations, and representative data of random range and offset so
 quantization parameters vary), each run with random int8 inputs.  All cases are compiled into one
-shared library.  benchmarks/engine_ops.py runs the same check at 1,000+ runs per op.
+shared library, each with a variant holding new random weights and biases.  benchmarks/engine_ops.py runs the same check at 1,000+ runs per op.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcunets.engine.testing import BUILDERS, check_cases, make_case
+from mcunets.engine.testing import BUILDERS, check_cases, make_case, weight_variants
 from mcunets.tflm import model_ops
 
 MODELS_PER_OP = 4
@@ -30,7 +30,7 @@ def checked():
         for _ in range(MODELS_PER_OP):
             case = make_case(op, rng, runs=RUNS_PER_MODEL)
             by_op[op].append(case)
-            cases.append(case)
+            cases += [case] + weight_variants(case, rng, 1, RUNS_PER_MODEL)  # + new weights, same model
     return by_op, check_cases(cases)
 
 
@@ -51,5 +51,19 @@ def test_op_is_bit_exact(op, checked):
 
 def test_every_run_was_compared(checked):
     _, result = checked
-    assert result.cases == len(OPS) * MODELS_PER_OP
-    assert result.runs == len(OPS) * MODELS_PER_OP * RUNS_PER_MODEL
+    assert result.cases == 2 * len(OPS) * MODELS_PER_OP  # each model and its weight variant
+    assert result.runs == 2 * len(OPS) * MODELS_PER_OP * RUNS_PER_MODEL
+
+
+def test_weight_variants_change_weights_and_biases_but_not_axes():
+    from mcunets.engine.reader import read_model
+
+    rng = np.random.default_rng(5)
+    for op in ("MEAN", "CONV_2D"):
+        case = make_case(op, rng, runs=1)
+        (variant,) = weight_variants(case, rng, 1, 1)
+        g, v = read_model(case.model), read_model(variant.model)
+        changed = {i for i, t in enumerate(g.tensors)
+                   if t.data is not None and np.asarray(t.data).tobytes() != np.asarray(v.tensors[i].data).tobytes()}
+        quantized_consts = {i for i, t in enumerate(g.tensors) if t.data is not None and len(t.scales)}
+        assert changed == quantized_consts, op

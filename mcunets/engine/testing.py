@@ -491,9 +491,15 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
     return Case(f"{op}:{params}", model, inputs, params)
 
 
+def _quantized(tensor) -> bool:
+    q = tensor.Quantization()
+    return q is not None and q.ScaleLength() > 0
+
+
 def weight_variants(case: Case, rng, count: int, runs: int) -> list[Case]:
     """``count`` cheap new cases from one converted model: every constant int8 tensor (weights) gets new
-    random bytes and every constant int32 tensor (biases) new random values of similar magnitude,
+    random bytes and every quantized constant int32 tensor (biases; not axes, shapes or paddings) new
+    random values of similar magnitude,
     written into a copy of the flatbuffer in place (shapes and quantization unchanged), each with new
     random inputs.  Models without constants yield the same model with new inputs."""
     from tflite.Model import Model
@@ -514,7 +520,7 @@ def weight_variants(case: Case, rng, count: int, runs: int) -> list[Case]:
             data = b.DataAsNumpy()  # a writable view into buf
             if t.Type() == 9:  # int8 weights
                 data[:] = rng.integers(-128, 128, size=data.size, dtype=np.int64).astype(np.int8).view(np.uint8)
-            elif t.Type() == 2 and data.size % 4 == 0:  # int32 biases
+            elif t.Type() == 2 and data.size % 4 == 0 and _quantized(t):  # int32 biases, not axes or shapes
                 vals = data.view(np.int32)
                 spread = int(min(2**24, max(16, int(np.abs(vals.astype(np.int64)).max(initial=0)) * 2)))
                 vals[:] = rng.integers(-spread, spread + 1, size=vals.size)
