@@ -72,12 +72,7 @@ mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_
                             }
                         }
                     }
-                    const int32_t acc[4] = {a0, a1, a2, a3};
-                    for (int32_t j = 0; j < 4; ++j) {
-                        const int32_t m = quant->multiplier[oc + j], sh = quant->shift[oc + j];
-                        const int32_t v = fast ? mcu_requantize_fast(acc[j], m, -sh) : mcu_requantize(acc[j], m, sh);
-                        *output++ = (int8_t)mcu_clamp_i32(v + out_off, act_min, act_max);
-                    }
+                    output = mcu_store4(output, a0, a1, a2, a3, quant, oc, fast, out_off, act_min, act_max);
                 }
             }
         }
