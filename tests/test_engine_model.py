@@ -204,3 +204,11 @@ def test_keras_applications_model_converted_by_tflite_is_bit_exact():
     for x, w in zip(xs, want):
         assert run_engine(tflite, [x])[0].tobytes() == w.tobytes()
         assert run_tflm(tflite, [x])[0].tobytes() == w.tobytes()
+
+
+def test_softmax_over_more_than_256_values_is_refused():
+    import tensorflow as tf
+
+    model = convert(lambda x: tf.nn.softmax(x), [(1, 300)], np.random.default_rng(0))
+    with pytest.raises(UnsupportedOpError, match=r"SOFTMAX \(node 0\): softmax over 300 values"):
+        generate(model)

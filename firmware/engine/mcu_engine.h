@@ -106,6 +106,12 @@ typedef struct {
     int32_t act_min, act_max;
 } mcu_pool_params;
 
+typedef struct {
+    int32_t input_multiplier;   /* beta * input_scale * 2^26 as multiplier and left shift (Q5.26) */
+    int32_t input_left_shift;
+    int32_t diff_min;           /* differences from the row maximum below this contribute nothing */
+} mcu_softmax_params;
+
 /* ADD: TFLite's two-stage rescale (left shift 20, per-input multipliers, output multiplier). */
 typedef struct {
     int32_t input1_offset, input2_offset, output_offset;
@@ -243,9 +249,9 @@ mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int
 mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 
-/* SOFTMAX over the last axis with TFLite's table: table[255 - d] = expf(-input_scale * beta * d). */
-mcu_status mcu_softmax_s8(const float *table, int32_t output_zero_point, float output_scale,
-                          int32_t outer, int32_t depth, const int8_t *input, int8_t *output);
+/* SOFTMAX over the last axis (at most 256 values), output scale 1/256 and zero point -128. */
+mcu_status mcu_softmax_s8(const mcu_softmax_params *params, int32_t outer, int32_t depth, const int8_t *input,
+                          int8_t *output);
 
 /* 256-entry lookup, indexed by the input byte (LOGISTIC and other 8-bit unary functions). */
 mcu_status mcu_lut_s8(const int8_t *table, int32_t size, const int8_t *input, int8_t *output);

@@ -59,6 +59,76 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return mcu_rounding_divide_by_pot(mcu_sat_round_doubling_high_mul(shifted, multiplier), right);
 }
 
+/* x * 2^exponent saturated to int32 (1 <= exponent <= 31): gemmlowp's SaturatingRoundingMultiplyByPOT
+ * for a positive exponent. */
+static inline int32_t mcu_sat_shift_left(int32_t x, int exponent)
+{
+    const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* exp(a) for a in [-1/4, 0), argument and result in Q0.31: gemmlowp's fourth-order Taylor expansion
+ * around -1/8 (exp_on_interval_between_negative_one_quarter_and_0_excl). */
+static inline int32_t mcu_exp_quarter_q31(int32_t a)
+{
+    const int32_t exp_minus_one_eighth = 1895147668;
+    const int32_t one_third = 715827883;
+    const int32_t x = a + (1 << 28); /* a + 1/8 */
+    const int32_t x2 = mcu_sat_round_doubling_high_mul(x, x);
+    const int32_t x3 = mcu_sat_round_doubling_high_mul(x2, x);
+    const int32_t x4 = mcu_sat_round_doubling_high_mul(x2, x2);
+    const int32_t x4_over_4 = mcu_rounding_divide_by_pot(x4, 2);
+    const int32_t poly =
+        mcu_rounding_divide_by_pot(mcu_sat_round_doubling_high_mul(x4_over_4 + x3, one_third) + x2, 1);
+    return exp_minus_one_eighth + mcu_sat_round_doubling_high_mul(exp_minus_one_eighth, x + poly);
+}
+
+/* exp(a) for a <= 0 in Q5.26, result in Q0.31: gemmlowp's exp_on_negative_values with 5 integer bits
+ * (the interval [-1/4, 0) by mcu_exp_quarter_q31, then one constant factor exp(-2^k) per set bit k of
+ * the rest, k = -2 .. 4). */
+static inline int32_t mcu_exp_on_negative_values_q5_26(int32_t a)
+{
+    const int32_t one_quarter = 1 << 24;
+    const int32_t rem_minus_quarter = (a & (one_quarter - 1)) - one_quarter;
+    int32_t result = mcu_exp_quarter_q31(mcu_sat_shift_left(rem_minus_quarter, 5));
+    const int32_t rest = rem_minus_quarter - a;
+    static const int32_t exp_minus_pow2[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                              39332535,   720401,     242};
+    for (int k = 0; k < 7; ++k) {
+        if (rest & (1 << (24 + k))) {
+            result = mcu_sat_round_doubling_high_mul(result, exp_minus_pow2[k]);
+        }
+    }
+    return a == 0 ? INT32_MAX : result;
+}
+
+/* 1 / x for x > 0 with x_integer_digits integer bits: the mantissa of 1/x in Q0.31 (gemmlowp's
+ * one_over_one_plus_x_for_x_in_0_1, three Newton-Raphson steps) and, in *num_bits_over_unit, the
+ * power of two it is scaled by (TFLite's GetReciprocal). */
+static inline int32_t mcu_reciprocal_q31(int32_t x, int x_integer_digits, int *num_bits_over_unit)
+{
+    int headroom_plus_one = 0;
+    while (headroom_plus_one < 32 && !((uint32_t)x & (0x80000000u >> headroom_plus_one))) {
+        ++headroom_plus_one;
+    }
+    *num_bits_over_unit = x_integer_digits - headroom_plus_one;
+    const int32_t a = (int32_t)(((uint32_t)x << headroom_plus_one) - 0x80000000u); /* in [0, 1) */
+    const int64_t sum = (int64_t)a + INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    int32_t r = 1515870810 + mcu_sat_round_doubling_high_mul(half_denominator, -1010580540); /* Q2.29 */
+    for (int i = 0; i < 3; ++i) {
+        const int32_t one_minus = (1 << 29) - mcu_sat_round_doubling_high_mul(half_denominator, r);
+        r = r + mcu_sat_shift_left(mcu_sat_round_doubling_high_mul(r, one_minus), 2);
+    }
+    return mcu_sat_shift_left(r, 1);
+}
+
 /* mcu_requantize(x, multiplier, -right) in 32-bit arithmetic, valid (and then exactly equal) when
  * -2^30 <= x < 2^30, 0 <= multiplier < 2^31 and 1 <= right <= 31:
  *   - the rounding doubling high multiply is floor((x * m + 2^30) / 2^31) = ((2x) * m + 2^31) >> 32,

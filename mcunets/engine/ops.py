@@ -519,13 +519,9 @@ class Pad(Layer):
 class Softmax(Layer):
     outer: int = 1
     depth: int = 1
-    table: tuple = ()
-    output_zero_point: int = -128
-    output_scale: float = 1 / 256
-
-    @property
-    def weight_bytes(self):
-        return 4 * 256
+    input_multiplier: int = 0
+    input_left_shift: int = 0
+    diff_min: int = 0
 
     def overlap(self, tensor):
         return 0
@@ -535,9 +531,10 @@ class Softmax(Layer):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        decls = [c_float_array(p + "table", self.table)]
-        call = (f"mcu_softmax_s8({p}table, {self.output_zero_point}, {q.c_float(self.output_scale)}, "
-                f"{self.outer}, {self.depth}, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});")
+        decls = [f"static const mcu_softmax_params {p}params = {{{self.input_multiplier}, "
+                 f"{self.input_left_shift}, {self.diff_min}}};"]
+        call = (f"mcu_softmax_s8(&{p}params, {self.outer}, {self.depth}, {ctx.ptr(self.inputs[0])}, "
+                f"{ctx.ptr(self.outputs[0])});")
         return decls, [call]
 
 

@@ -170,13 +170,14 @@ def logistic_table(input_scale: float, input_zero_point: int, output_scale: floa
     return table
 
 
-def softmax_table(input_scale: float, beta: float) -> list[np.float32]:
-    """TFLite's softmax table: table[255 - d] = expf(-input_scale * beta * d) in single precision."""
-    scale = -f32(input_scale) * f32(beta)
-    table = [f32(0)] * 256
-    for val in range(256):
-        table[255 - val] = expf(scale * f32(val))
-    return table
+def softmax_params(input_scale: float, beta: float) -> dict:
+    """TFLite's reference int8 SOFTMAX parameters (PreprocessSoftmaxScaling, CalculateInputRadius with
+    5 integer bits): beta * input_scale * 2^26 as a multiplier and left shift, and the smallest input
+    difference that still contributes."""
+    real = min(float(np.float32(beta)) * float(np.float32(input_scale)) * (1 << 26), (1 << 31) - 1.0)
+    multiplier, left_shift = quantize_multiplier(real)
+    radius = math.floor(31 * (1 << 26) / (1 << left_shift))
+    return {"input_multiplier": multiplier, "input_left_shift": left_shift, "diff_min": -int(radius)}
 
 
 def _downscale_to_int16(multiplier: int) -> int:

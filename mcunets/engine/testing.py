@@ -259,9 +259,10 @@ def _transpose(rng):
 def _softmax(rng):
     import tensorflow as tf
 
-    shape = (int(rng.integers(1, 4)), int(rng.integers(1, 40))) if rng.random() < 0.6 else \
-        (1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(1, 20)))
-    beta = float(rng.choice([1.0, 1.0, 0.5, 2.0]))
+    depth = int(rng.integers(1, 40)) if rng.random() < 0.8 else int(rng.integers(40, 257))
+    shape = (int(rng.integers(1, 4)), depth) if rng.random() < 0.6 else \
+        (1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), min(depth, 20))
+    beta = float(rng.choice([1.0, 1.0, 0.5, 2.0, 8.0]))  # large beta: differences beyond diff_min
 
     def fn(x):
         return tf.nn.softmax(x * beta if beta != 1.0 else x)
