@@ -1,7 +1,10 @@
 /* AVERAGE_POOL_2D and MAX_POOL_2D over the window clipped to the input: the average rounds half away
- * from zero over the pixels inside the input, the maximum starts from -128. */
+ * from zero over the pixels inside the input, the maximum starts from -128. Channels are innermost
+ * (blocks of MCU_POOL_BLOCK contiguous channels per window tap), so the loops run over contiguous bytes. */
 #include "mcu_engine.h"
 #include "mcu_quant.h"
+
+#define MCU_POOL_BLOCK 32
 
 static mcu_status pool_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
                           const mcu_dims *output_dims, int8_t *output, int is_max)
@@ -24,19 +27,33 @@ static mcu_status pool_s8(const mcu_pool_params *params, const mcu_dims *input_d
                 if (count <= 0 && !is_max) {
                     return MCU_ERROR_ARGUMENT;
                 }
-                for (int32_t ch = 0; ch < c; ++ch) {
-                    int32_t acc = is_max ? MCU_INT8_MIN : 0;
+                for (int32_t c0 = 0; c0 < c; c0 += MCU_POOL_BLOCK) {
+                    const int32_t n = mcu_min_i32(MCU_POOL_BLOCK, c - c0);
+                    int32_t acc[MCU_POOL_BLOCK];
+                    for (int32_t j = 0; j < n; ++j) {
+                        acc[j] = is_max ? MCU_INT8_MIN : 0;
+                    }
                     for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
-                        const int8_t *row = in_batch + ((int64_t)(iy0 + fy) * in_w + ix0) * c + ch;
                         for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
-                            const int32_t v = row[(int64_t)fx * c];
-                            acc = is_max ? mcu_max_i32(acc, v) : acc + v;
+                            const int8_t *ip = in_batch + ((int64_t)(iy0 + fy) * in_w + ix0 + fx) * c + c0;
+                            if (is_max) {
+                                for (int32_t j = 0; j < n; ++j) {
+                                    acc[j] = mcu_max_i32(acc[j], ip[j]);
+                                }
+                            } else {
+                                for (int32_t j = 0; j < n; ++j) {
+                                    acc[j] += ip[j];
+                                }
+                            }
                         }
                     }
-                    if (!is_max) {
-                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    for (int32_t j = 0; j < n; ++j) {
+                        int32_t v = acc[j];
+                        if (!is_max) {
+                            v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+                        }
+                        *output++ = (int8_t)mcu_clamp_i32(v, params->act_min, params->act_max);
                     }
-                    *output++ = (int8_t)mcu_clamp_i32(acc, params->act_min, params->act_max);
                 }
             }
         }

@@ -152,7 +152,7 @@ def _pool(kind):
         stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
         pad = str(rng.choice(["SAME", "VALID"]))
         h, w = int(rng.integers(k[0], k[0] + 9)), int(rng.integers(k[1], k[1] + 9))
-        c = int(rng.integers(1, 9))
+        c = int(rng.integers(1, 9)) if rng.random() < 0.7 else int(rng.integers(9, 80))  # > 32: channel blocks
         n = int(rng.choice([1, 1, 2]))
         relu = rng.random() < 0.3
         op = tf.nn.avg_pool2d if kind == "avg" else tf.nn.max_pool2d
