@@ -543,7 +543,7 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
  * layers the 3x3 path does not take): per output pixel and group of four channels, one 32-bit load of
  * the input and of the weights per tap, widened with SXTB16 (input offset added with SADD16) and
  * multiplied into four accumulators with SMLABB/SMLATT. The sums are the portable kernel's, over the
- * same taps; requantization is mcu_requantize_fast when the layer's fast_requant flag is set. */
+ * same taps; requantization is mcu_out_dsp (SMMULR) when the layer's fast_requant flag is set. */
 mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                    const mcu_dims *input_dims, const int8_t *input,
                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,

@@ -222,7 +222,7 @@ static inline __attribute__((always_inline)) void mcu_store_2x2_dsp(int32_t a00,
 #undef MCU_RQ_CH
 
 /* Requantize, offset, clamp and store the accumulators of output channels oc .. oc+3 (the generic DSP
- * paths): mcu_requantize_fast when the layer's fast_requant flag is set, else mcu_requantize. */
+ * paths): mcu_out_dsp when the layer's fast_requant flag is set, else mcu_requantize. */
 static inline __attribute__((always_inline)) int8_t *mcu_store4(
     int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const mcu_per_channel_quant *quant, int32_t oc,
     int fast, int32_t out_off, int32_t act_min, int32_t act_max)
@@ -230,8 +230,8 @@ static inline __attribute__((always_inline)) int8_t *mcu_store4(
     const int32_t acc[4] = {a0, a1, a2, a3};
     for (int32_t j = 0; j < 4; ++j) {
         const int32_t m = quant->multiplier[oc + j], sh = quant->shift[oc + j];
-        const int32_t v = fast ? mcu_requantize_fast(acc[j], m, -sh) : mcu_requantize(acc[j], m, sh);
-        *out++ = (int8_t)mcu_clamp_i32(v + out_off, act_min, act_max);
+        *out++ = fast ? mcu_out_dsp(acc[j], m, -sh, out_off, act_min, act_max, 0)
+                      : (int8_t)mcu_clamp_i32(mcu_requantize(acc[j], m, sh) + out_off, act_min, act_max);
     }
     return out;
 }
