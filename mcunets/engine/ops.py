@@ -56,7 +56,6 @@ class EmitContext:
 # Layers
 
 
-
 def _weight_decls(p: str, filter, bias) -> tuple[list[str], str]:
     """A layer's int8 filter and optional int32 bias arrays, and the C name of the bias (or NULL)."""
     decls = [c_array("int8_t", p + "filter", filter)]
@@ -73,6 +72,7 @@ def _quant_decls(p: str, multipliers, shifts) -> list[str]:
         c_array("int32_t", p + "shift", shifts),
         f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
     ]
+
 
 @dataclass(frozen=True, eq=False)
 class Layer:

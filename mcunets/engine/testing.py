@@ -421,8 +421,8 @@ BUILDERS: dict[str, Callable] = {
 
 def dsp_chain(rng):
     """A chain of the convolutions the Cortex-M DSP paths handle (1x1, depthwise 3x3 / 1x3 / 3x1 / 5x5
-    stride 1/2, k x k im2col, grouped 1x1 / 3x3), with shapes that hit their edge cases: odd pixel and channel counts, SAME/VALID
-    padding, channel counts that are and are not multiples of 4."""
+    stride 1/2, k x k im2col, grouped 1x1 / 3x3), with shapes that hit their edge cases: odd pixel and
+    channel counts, SAME/VALID padding, channel counts that are and are not multiples of 4."""
     import tensorflow as tf
 
     c0 = int(rng.choice([3, 4, 8]))
@@ -500,9 +500,9 @@ def _quantized(tensor) -> bool:
 def weight_variants(case: Case, rng, count: int, runs: int) -> list[Case]:
     """``count`` cheap new cases from one converted model: every constant int8 tensor (weights) gets new
     random bytes and every quantized constant int32 tensor (biases; not axes, shapes or paddings) new
-    random values of similar magnitude,
-    written into a copy of the flatbuffer in place (shapes and quantization unchanged), each with new
-    random inputs.  Models without constants yield the same model with new inputs."""
+    random values of similar magnitude, written into a copy of the flatbuffer in place (shapes and
+    quantization unchanged), each with new random inputs.  Models without constants yield the same
+    model with new inputs."""
     from tflite.Model import Model
 
     from mcunets.engine.reader import read_model
