@@ -305,7 +305,7 @@ def format_report(report: dict) -> str:
         ["int8 val accuracy (TFLite)", _pct(acc["int8"])],
         ["int8 - float", f"{acc['int8_minus_float_points']:+.2f} points"],
         ["params", f"{report['params']:,}"],
-        ["MACs", "-" if report["macs"] is None else f"{report['macs']:,}"],
+        ["MACs (conv, depthwise, dense)", "-" if report["macs"] is None else f"{report['macs']:,}"],
         ["model bytes", f"{report['model_bytes']:,}"],
         ["TFLM arena bytes", "-" if report["tflm_arena_bytes"] is None else f"{report['tflm_arena_bytes']:,}"],
     ]
@@ -315,13 +315,17 @@ def format_report(report: dict) -> str:
     summary = format_table(
         [f"{report['arch']} α={report['alpha']} {report['resolution']}px", "value"], rows
     )
+    notes = (
+        "MACs: convolution, depthwise and dense layers (a board profile also counts pooling and MEAN).\n"
+        "TFLM arena: the TensorFlow Lite Micro runtime's; the mcunets engine's is smaller (see profile)."
+    )
     names = report["classes"]
-    short = [n[:6] for n in names]
+    # Confusion columns are class numbers, so long class names do not widen (or get cut from) the table.
     per_class = format_table(
-        ["class", "int8 acc"] + short,
+        ["#", "class", "int8 acc"] + [str(i) for i in range(len(names))],
         [
-            [name, _pct(report["per_class_accuracy"][name])] + list(row)
-            for name, row in zip(names, report["confusion"])
+            [i, name, _pct(report["per_class_accuracy"][name])] + list(row)
+            for i, (name, row) in enumerate(zip(names, report["confusion"]))
         ],
     )
-    return f"{summary}\n\nper class (rows: true class, columns: predicted)\n{per_class}"
+    return f"{summary}\n{notes}\n\nper class (rows: true class, columns: predicted class #)\n{per_class}"

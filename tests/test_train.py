@@ -244,3 +244,22 @@ def test_calibrate_ranges_sets_activation_ranges_and_keeps_batchnorm():
         hi = float(names[n].numpy())
         assert abs(lo) < 1e-4 and 0 < hi <= 6.0 + 1e-4
     assert all(np.array_equal(names[n].numpy(), v) for n, v in bn.items())
+
+
+def test_report_table_keeps_class_names_whole_and_says_what_it_counts():
+    names = ["golden_retriever", "cat", "person_with_umbrella"]
+    report = {
+        "arch": "tiny", "alpha": 0.25, "resolution": 32, "params": 1234, "macs": 56789, "model_bytes": 4000,
+        "tflm_arena_bytes": 5000, "seconds": {"total": 3.0},
+        "accuracy": {"float": 0.9, "qat": 0.8, "int8": 0.8, "int8_minus_float_points": -10.0},
+        "classes": names, "per_class_accuracy": dict(zip(names, [1.0, 0.5, None])),
+        "confusion": [[4, 0, 0], [1, 1, 0], [0, 0, 0]],
+    }
+    text = train.format_report(report)
+    for name in names:
+        assert all(name in line for line in text.splitlines() if name[:6] in line), text
+        assert sum(name in line for line in text.splitlines()) == 1, text
+    assert "MACs (conv, depthwise, dense)" in text and "pooling and MEAN" in text
+    assert "TensorFlow Lite Micro runtime" in text and "mcunets engine" in text
+    last = text.splitlines()[-1].split()
+    assert last == ["2", "person_with_umbrella", "-", "0", "0", "0"], text
