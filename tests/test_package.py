@@ -16,14 +16,22 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-                   check=True, capture_output=True, cwd=tmp_path_factory.mktemp("cwd"))
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True, capture_output=True, text=True, cwd=tmp_path_factory.mktemp("cwd"))
     (path,) = out.glob("mcunets-*.whl")
-    return path
+    return path, result.stdout + result.stderr
+
+
+def test_wheel_builds_without_setuptools_warnings(wheel):
+    _, log = wheel
+    # Folders of templates/ or firmware/ missing from `packages`, or a deprecated `license` table.
+    assert "absent from the `packages` configuration" not in log
+    assert "SetuptoolsDeprecationWarning" not in log and "project.license" not in log
 
 
 def test_wheel_contains_shipped_data(wheel):
-    names = set(zipfile.ZipFile(wheel).namelist())
+    names = set(zipfile.ZipFile(wheel[0]).namelist())
     for folder in ("templates", "boards", "firmware"):
         shipped = {n for n in names if n.startswith(f"mcunets/_{folder}/")}
         expected = {f"mcunets/_{folder}/{p.relative_to(ROOT / folder).as_posix()}"
@@ -36,7 +44,7 @@ def test_installed_wheel_reads_its_boards(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel[0])], check=True)
     # Dependencies come from this environment's site-packages; mcunets itself only from the wheel.
     deps = sysconfig.get_paths()["purelib"]
     code = ("import json, mcunets, mcunets.resources as r; from mcunets import boards;"
