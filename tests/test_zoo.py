@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import mcunets  # noqa: F401  (selects tf-keras before TensorFlow loads)
-from mcunets import convert, qat, tflm, zoo
+from mcunets import convert, kernel_limits, qat, tflm, zoo
 from mcunets.engine.reader import read_model
 from mcunets.zoo import blocks
 
@@ -101,6 +101,8 @@ def test_shufflenet_groups(groups):
     assert grouped, "group convolutions present"
     shuffles = [l for l in model.layers if isinstance(l, layers.Permute)]
     assert bool(shuffles) == (groups > 1)
+    # 4-D with the batch: CMSIS-NN's TRANSPOSE handles no more (tests/test_tflm_kernels.py).
+    assert all(len(l.output_shape) <= 4 for l in shuffles)
     pools = [l for l in model.layers if isinstance(l, layers.AveragePooling2D)]
     assert len(pools) == 3 and all(p.pool_size == (3, 3) for p in pools)
 
@@ -149,7 +151,8 @@ def _assert_tflm_matches_reference(model_bytes, samples=3, seed=0):
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHS)
 def test_qat_convert_and_tflm_bit_exact(arch):
-    """Build at 32 px, train a few QAT steps, convert to int8, and run in TFLM == reference kernels."""
+    """Build at 32 px, train a few QAT steps, convert to int8 within the optimized kernels' limits, and run
+    in TFLM == reference kernels."""
     import tf_keras as keras
 
     keras.utils.set_random_seed(1)
@@ -167,6 +170,8 @@ def test_qat_convert_and_tflm_bit_exact(arch):
     ops = tflm.model_ops(model_bytes)
     assert not set(ops) & convert.DYNAMIC_SHAPE_OPS
     assert "CUSTOM" not in ops
+    # Nothing the boards' optimized kernels (CMSIS-NN, ESP-NN) reject or mishandle, e.g. a 5-D TRANSPOSE.
+    assert kernel_limits.violations(model_bytes) == []
     inp, out = _io(model_bytes)
     assert (inp.dtype, inp.shape) == ("int8", (1, 32, 32, 3))
     assert (out.dtype, out.shape) == ("int8", (1, 3))

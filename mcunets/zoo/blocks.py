@@ -130,10 +130,15 @@ def squeeze_excite(x, squeeze_filters: int, name: str):
 
 
 def channel_shuffle(x, groups: int, name: str):
-    """ShuffleNet's channel shuffle as reshape → transpose → reshape, all with static shapes."""
+    """ShuffleNet's channel shuffle as reshape → transpose → reshape, all with static shapes.
+
+    The pixels are flattened into one axis, so the transpose is 4-D with the batch,
+    ``[1, H·W, g, C/g] → [1, H·W, C/g, g]``: CMSIS-NN's TRANSPOSE in TFLM handles at most 4
+    dimensions and leaves a 5-D layer's output unwritten while Invoke() still succeeds.
+    """
     h, w, c = x.shape[1:]
-    x = layers.Reshape((h, w, groups, c // groups), name=f"{name}_group")(x)
-    x = layers.Permute((1, 2, 4, 3), name=f"{name}_transpose")(x)
+    x = layers.Reshape((h * w, groups, c // groups), name=f"{name}_group")(x)
+    x = layers.Permute((1, 3, 2), name=f"{name}_transpose")(x)
     return layers.Reshape((h, w, c), name=f"{name}_flatten")(x)
 
 
