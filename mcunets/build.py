@@ -15,6 +15,7 @@ firmware, or from the serial port after an upload (see docs/firmware.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcunets._io import atomic_directory, atomic_write_text
+from mcunets._io import atomic_directory, atomic_write_bytes, atomic_write_text
 from mcunets.boards import Board, load_board
 from mcunets.errors import McunetsError, PlatformUnavailableError
 from mcunets.render import DEFAULT_RUNS, DEFAULT_WARMUP, Rendered, render_firmware
@@ -99,12 +100,15 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
                    out: str | Path | None = None, upload: bool = False, port: str | None = None, *,
                    name: str = "model", build: bool = True, runs: int = DEFAULT_RUNS,
                    warmup: int = DEFAULT_WARMUP, alpha: float | None = None,
-                   resolution: int | None = None, validate: bool = False, log=None) -> BuildResult:
+                   resolution: int | None = None, validate: bool = False,
+                   arena_measured: int | None = None, log=None) -> BuildResult:
     """Render ``model_bytes`` for ``board``/``runtime`` into ``out`` and run ``pio run`` there.
 
     ``build=False`` stops after rendering. ``upload`` flashes the board (``port`` or auto-detect).
     ``alpha``/``resolution`` of the model, when known, make a :class:`FitError` name absolute values.
     ``validate`` builds firmware that answers ``mcunets validate --port`` instead of benchmarking.
+    ``arena_measured``: TFLM's host-measured arena, when the caller has it already.
+    Files of an earlier build in ``out`` are replaced; others (a training run's) are kept.
     """
     if isinstance(board, str):
         board = load_board(board)
@@ -113,14 +117,14 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
         raise McunetsError("--port is only used with --upload")
     log = log or (lambda msg: None)
 
-    with atomic_directory(out) as tmp:
-        (tmp / "model.tflite").write_bytes(model_bytes)
-        rendered = render_firmware(model_bytes, board, runtime, tmp / "firmware", name=name,
-                                   runs=runs, warmup=warmup, alpha=alpha, resolution=resolution,
-                                   validate=validate)
-        report = {"mcunets_build": 1, **rendered.as_dict(), "model_file": "model.tflite",
-                  "firmware_dir": "firmware", "build": {"status": "rendered"}}
-        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    with _output_folder(out):
+        with atomic_directory(out / "firmware") as tmp:
+            rendered = render_firmware(model_bytes, board, runtime, tmp, name=name, runs=runs,
+                                       warmup=warmup, alpha=alpha, resolution=resolution,
+                                       validate=validate, arena_measured=arena_measured)
+    report = {"mcunets_build": 1, **rendered.as_dict(), "model_file": "model.tflite",
+              "firmware_dir": "firmware", "build": {"status": "rendered"}}
+    _write_outputs(out, model_bytes, report)
     fw = out / "firmware"
     result = BuildResult(out, fw, out / "model.tflite", out / "report.json", rendered, "rendered")
     if not build:
@@ -140,7 +144,7 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
     log(f"running {' '.join(cmd)}")
     env = dict(os.environ, PLATFORMIO_NO_ANSI="true")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    (out / "pio-run.log").write_text(proc.stdout)
+    atomic_write_text(out / "pio-run.log", proc.stdout)
     if proc.returncode != 0:
         if any(m in proc.stdout for m in _OFFLINE_MARKERS):
             set_status("platform-unavailable", reason="download failed", log="pio-run.log")
@@ -154,6 +158,28 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
     set_status(status, firmware=str(firmware_file.relative_to(out)) if firmware_file else None)
     return BuildResult(out, fw, out / "model.tflite", out / "report.json", rendered, status,
                        firmware_file, port)
+
+
+def preflight(arch: str, board: Board | str, runtime: str = "auto", *, data=None, alpha: float = 0.25,
+              resolution: int = 96, channels: int = 3, seed: int = 0) -> "fit.Choice":
+    """Check, before training, that ``arch`` at this α, resolution and the data's class count fits
+    ``board``: its untrained int8 conversion has the trained model's tensors, so the arena and flash
+    figures are the trained model's. Returns the runtime to use; raises :class:`FitError` naming
+    what would fit. Takes seconds (one conversion), where training takes minutes."""
+    from mcunets import convert, fit
+    from mcunets.data import check_geometry, class_names
+    from mcunets.train import build_model
+
+    if isinstance(board, str):
+        board = load_board(board)
+    check_geometry(resolution, channels)
+    classes = len(class_names(data))
+    fit.lower_bound(board, build_model(arch, alpha=alpha, resolution=resolution, channels=channels,
+                                       classes=classes), alpha, resolution)
+    model_bytes, _ = convert.untrained_int8(arch, seed=seed, alpha=alpha, resolution=resolution,
+                                           channels=channels, classes=classes)
+    needs = fit.measure(model_bytes, board.runtimes)
+    return fit.choose_runtime(board, needs, runtime, alpha=alpha, resolution=resolution)
 
 
 @dataclass(frozen=True)
@@ -178,17 +204,52 @@ def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = Non
     sim = targets.load_board(board)
     out = Path(out) if out is not None else default_out_dir(name, sim.name)
     log = log or (lambda msg: None)
+    from mcunets import fit
+
+    choice = fit.choose_runtime(load_board(sim.name), fit.measure(model_bytes, ("mcunets",)), "mcunets")
+    with _output_folder(out):
+        with atomic_directory(out / "firmware") as tmp:
+            targets.engine_sources(model_bytes, name, tmp / "model")
+    report = {"mcunets_build": 1, "board": sim.name, "runtime": "mcunets", "model": name,
+              "model_file": "model.tflite", "firmware_dir": "firmware", "runs": runs, "warmup": warmup,
+              "seed": seed, "fit": choice.fit.as_dict(), "build": {"status": "rendered"}}
+    _write_outputs(out, model_bytes, report)
+    fw_dir = out / "firmware"
+    src = targets.generated_sources(model_bytes, name, fw_dir / "model")
     log(f"compiling the mcunets engine firmware for {sim.name}")
-    with atomic_directory(out) as tmp:
-        (tmp / "model.tflite").write_bytes(model_bytes)
-        src = targets.engine_sources(model_bytes, name, tmp / "firmware" / "model")
-        fw = targets.build(src, sim, tmp / "firmware", runs=runs, warmup=warmup, seed=seed)
-        report = {"mcunets_build": 1, "board": sim.name, "runtime": "mcunets", "model": name,
-                  "model_file": "model.tflite", "firmware_dir": "firmware", "runs": runs,
-                  "warmup": warmup, "seed": seed, "firmware_sections": fw.sections,
-                  "build": {"status": "built", "firmware": str(fw.path.relative_to(tmp))}}
-        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    firmware = targets.Firmware(board=sim, path=out / report["build"]["firmware"],
-                                build_dir=out / "firmware", validate=False, sections=fw.sections)
-    return SimulatedBuild(out, out / "firmware", out / "model.tflite", out / "report.json", firmware,
-                          report)
+    try:
+        fw = targets.build(src, sim, fw_dir, runs=runs, warmup=warmup, seed=seed)
+    except McunetsError:
+        report["build"] = {"status": "failed", "log": "firmware/build.log"}
+        atomic_write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
+        raise
+    report["firmware_sections"] = fw.sections
+    report["build"] = {"status": "built", "firmware": str(fw.path.relative_to(out))}
+    atomic_write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
+    firmware = targets.Firmware(board=sim, path=fw.path, build_dir=fw_dir, validate=False,
+                                sections=fw.sections)
+    return SimulatedBuild(out, fw_dir, out / "model.tflite", out / "report.json", firmware, report)
+
+
+# What a build writes beside firmware/; an earlier build's are removed when a new one is written.
+_BUILD_FILES = ("model.tflite", "report.json", "pio-run.log", "report.log", "profile.json", "profile.png")
+
+
+@contextlib.contextmanager
+def _output_folder(out: Path):
+    """``out`` for the duration of a render: removed again on failure if this created it."""
+    created = not out.exists()
+    try:
+        yield
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _write_outputs(out: Path, model_bytes: bytes, report: dict) -> None:
+    """model.tflite and report.json beside a freshly rendered firmware/, older build files removed."""
+    for stale in _BUILD_FILES:
+        (out / stale).unlink(missing_ok=True)
+    atomic_write_bytes(out / "model.tflite", model_bytes)
+    atomic_write_text(out / "report.json", json.dumps(report, indent=2) + "\n")

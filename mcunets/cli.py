@@ -12,16 +12,61 @@ import sys
 import click
 
 from mcunets import __version__
-from mcunets.errors import McunetsError
+from mcunets.errors import Interrupted, McunetsError, PlatformUnavailableError
 
 
 class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: nothing half-written was left behind", err=True)
+            sys.exit(Interrupted.exit_code)
         except McunetsError as e:
-            click.echo(f"Error: {e}", err=True)
+            click.echo(f"{'Interrupted' if isinstance(e, Interrupted) else 'Error'}: {e}", err=True)
             sys.exit(e.exit_code)
+
+
+def _board_param(name: str, option: str = "--board"):
+    """The board called ``name``; an unknown name is a usage error (exit 2) listing the boards."""
+    from mcunets.boards import board_names, load_board
+
+    if name not in board_names():
+        raise click.BadParameter(f"unknown board {name!r}; choose from {', '.join(board_names())}",
+                                 param_hint=option)
+    return load_board(name)
+
+
+def _arch_param(name: str) -> str:
+    from mcunets.zoo import ARCHITECTURES
+
+    if name not in ARCHITECTURES:
+        raise click.BadParameter(f"unknown architecture {name!r}; choose from {', '.join(ARCHITECTURES)}",
+                                 param_hint="--arch")
+    return name
+
+
+def _model_stem(path) -> str:
+    """A name for a model file: its stem, or its folder's name for the generic ``model.tflite`` that
+    every training run writes (so runs/effnet/model.tflite builds into build/effnet-<board>)."""
+    from pathlib import Path
+
+    path = Path(path).resolve()
+    return path.parent.name if path.stem == "model" and path.parent.name else path.stem
+
+
+def _read_model(path) -> bytes:
+    """The bytes of a .tflite file, checked to be a readable TFLite model (one-line error if not)."""
+    from pathlib import Path
+
+    from mcunets.engine.reader import read_model
+
+    data = Path(path).read_bytes()
+    try:
+        read_model(data)
+    except McunetsError as e:
+        raise McunetsError(f"{path}: {e}") from None
+    return data
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,19 +147,20 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
     sources = [s for s in (board and "--board", port and "--port", log_path and "--log") if s]
     if len(sources) != 1:
         raise click.UsageError("give exactly one of --board, --port or --log")
-    model = Path(model_path).read_bytes() if model_path else None
+    if board:
+        if not model_path:
+            raise click.UsageError("--board needs --model")
+        if _board_param(board).is_platformio:
+            raise click.BadParameter(
+                f"{board!r} is a real board: flash it (`mcunets build --upload`) and read it with --port; "
+                f"--board runs the simulated ones ({', '.join(targets.simulated_boards())})",
+                param_hint="--board",
+            )
+    model = _read_model(model_path) if model_path else None
     layers = prof.layer_info(model) if model is not None else None
     firmware = None
     out = Path(out_dir)
     if board:
-        if model is None:
-            raise click.UsageError("--board needs --model")
-        if not targets.is_simulated(board):
-            raise click.BadParameter(
-                f"{board!r} is not a simulated board ({', '.join(targets.simulated_boards())}); "
-                "flash the board and read it with --port",
-                param_hint="--board",
-            )
         text, fw = targets.profile_model(
             model, board, out / "build" / board, name=Path(model_path).stem, runs=runs, warmup=warmup,
             seed=seed, timeout=timeout or targets.DEFAULT_TIMEOUT_S,
@@ -126,6 +172,8 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
     else:
         text = Path(log_path).read_bytes()
         report = parse_report(text)
+    if model is not None:
+        prof.check_model(report, model, log_path or port or board)
     from mcunets._io import atomic_write_text
 
     atomic_write_text(out / "report.log", text if isinstance(text, str) else text.decode("utf-8", "replace"))
@@ -160,24 +208,19 @@ def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, ti
     from mcunets import targets
     from mcunets.tflm import run_reference
 
-    from mcunets.boards import load_board
-
-    load_board(board)  # an unknown or malformed board is a one-line error
-    model = Path(model_path).read_bytes()
+    simulated = not _board_param(board).is_platformio
+    if simulated and runtime != "mcunets":
+        raise click.BadParameter(f"simulated boards run the mcunets engine; --runtime {runtime} needs a "
+                                 "real board", param_hint="--runtime")
+    if not simulated and not port:
+        raise click.UsageError(f"{board!r} is a real board: flash its validation firmware and give --port")
+    model = _read_model(model_path)
     specs_in, specs_out = targets.io_specs(model)
     inputs = targets.make_samples(model, samples, seed, data_dir)
-    if targets.is_simulated(board):
-        if runtime != "mcunets":
-            raise click.BadParameter(
-                f"simulated boards run the mcunets engine; --runtime {runtime} needs a real board",
-                param_hint="--runtime",
-            )
+    if simulated:
         got = targets.validate_model(model, board, inputs, Path(out_dir) / board, name=Path(model_path).stem,
                                      timeout=timeout or targets.DEFAULT_TIMEOUT_S)
     else:
-        if not port:
-            raise click.UsageError(
-                f"{board!r} is a real board: flash its validation firmware and give --port")
         from mcunets.profile import validate_serial
 
         got = validate_serial(port, baud, inputs, timeout or 60.0)
@@ -216,18 +259,20 @@ def boards_cmd(as_json):
     ))
 
 
-@cli.command("build")
+@cli.command("build", short_help="Train or take a model, fit-check, render, build, flash, profile.")
 @click.option("--arch", help="Train this architecture first (see `mcunets zoo`).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
               help="Or build for an existing int8 .tflite model.")
 @click.option("--board", required=True, help="A board from `mcunets boards`.")
-@click.option("--runtime", type=click.Choice(["tflm", "mcunets"]),
-              help="Inference runtime [default: mcunets on simulated boards, tflm otherwise].")
+@click.option("--runtime", type=click.Choice(["auto", "mcunets", "tflm"]), default="auto", show_default=True,
+              help="Inference runtime; auto takes the first of the board's runtimes that fits.")
 @click.option("--data", "data_dir", help="Training image folder [default: built-in shapes].")
 @click.option("--alpha", type=float, default=0.25, show_default=True, help="Width multiplier α (with --arch).")
 @click.option("--resolution", type=int, default=96, show_default=True, help="Input size (with --arch).")
 @click.option("--channels", type=click.Choice(["1", "3"]), default="3", show_default=True)
-@click.option("--epochs", type=int, default=5, show_default=True, help="Float training epochs.")
+@click.option("--epochs", type=int, default=5, show_default=True,
+              help="Float training epochs: a quick budget that shows the whole pipeline; for accuracy "
+                   "train with `mcunets train` (20 + 3) and build its model with --model.")
 @click.option("--qat-epochs", type=int, default=1, show_default=True, help="QAT fine-tuning epochs.")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same model and project.")
@@ -248,26 +293,24 @@ def boards_cmd(as_json):
 def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, channels, epochs, qat_epochs,
               batch_size, seed, out_dir, runs, warmup, no_build, upload, port, do_profile, for_validation,
               baud, timeout):
-    """Train (or take --model), convert, render the firmware, build, flash and profile it.
+    """Train (or take --model), check the fit, convert, render the firmware, build, flash and profile it.
 
-    Exit code 3: PlatformIO could not install the board's platform (offline); the project is kept.
+    With --arch the fit is checked before training, on the architecture's untrained int8 conversion
+    (same tensors), so a model that cannot fit is refused in seconds. If a later step fails, the trained
+    model stays in the output folder with its train_report.json.
     """
     from pathlib import Path
 
     from mcunets import build as build_lib
-    from mcunets import targets
+    from mcunets import fit
 
     if bool(arch) == bool(model_path):
         raise click.UsageError("give exactly one of --arch (train a model) or --model X.tflite")
-    simulated = targets.is_simulated(board)
-    if not simulated:
-        from mcunets.boards import load_board
-
-        load_board(board)  # an unknown board is an error before any training
-    runtime = runtime or ("mcunets" if simulated else "tflm")
-    if simulated and runtime != "mcunets":
-        raise click.BadParameter(f"simulated board {board!r} runs the mcunets runtime only",
+    b = _board_param(board)
+    if runtime != "auto" and runtime not in b.runtimes:
+        raise click.BadParameter(f"{board} runs {' or '.join(b.runtimes)}, not {runtime}",
                                  param_hint="--runtime")
+    simulated = not b.is_platformio
     if for_validation and (simulated or do_profile):
         raise click.UsageError("--validate builds validation firmware for a real board; simulated boards "
                                "are checked directly with `mcunets validate --board`, without --profile")
@@ -275,50 +318,59 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
         raise click.UsageError("--port is only used with --upload or --profile")
     if do_profile and not simulated and not port:
         raise click.UsageError(f"--profile on {board} reads the report from the board: give --port")
-    name = arch or Path(model_path).stem
+    if arch:
+        _arch_param(arch)
+    name = arch or _model_stem(Path(model_path))
     out = Path(out_dir) if out_dir else build_lib.default_out_dir(name, board)
     log = lambda m: click.echo(m, err=True)  # noqa: E731
 
     train_report = None
     if arch:
-        import tempfile
-
         from mcunets import train as train_lib
 
-        with tempfile.TemporaryDirectory(prefix="mcunets-train-") as tmp:
+        log(f"checking that {arch} (α={alpha}, {resolution}×{resolution}) fits {board} before training")
+        choice = build_lib.preflight(arch, b, runtime, data=data_dir, alpha=alpha, resolution=resolution,
+                                     channels=int(channels), seed=seed)
+        log(choice.reason)
+        try:
             result = train_lib.train(
-                arch, data_dir, out=tmp, alpha=alpha, resolution=resolution, channels=int(channels),
+                arch, data_dir, out=out, alpha=alpha, resolution=resolution, channels=int(channels),
                 epochs=epochs, qat_epochs=qat_epochs, batch_size=batch_size, seed=seed,
-                verbose=1 if sys.stdout.isatty() else 2, log=log,
+                verbose=1 if sys.stderr.isatty() else 2, log=log,
             )
-            model_bytes, train_report = result.tflite, result.report
+        except KeyboardInterrupt:
+            raise Interrupted(f"no model written; checkpoints (if any) are in {out / 'checkpoints'}")
+        model_bytes, train_report = result.tflite, result.report
         click.echo(result.table())
     else:
-        model_bytes = Path(model_path).read_bytes()
+        model_bytes = _read_model(model_path)
 
     try:
+        needs = fit.measure(model_bytes, b.runtimes)
+        choice = fit.choose_runtime(b, needs, runtime, alpha=alpha if arch else None,
+                                    resolution=resolution if arch else None)
+        log(choice.reason)
         if simulated:
             sim = build_lib.build_simulated(model_bytes, board, out, name=name, runs=runs,
                                             warmup=warmup, seed=max(seed, 1), log=log)
             firmware, built = sim.firmware, True
-            click.echo(f"built: {sim.firmware.path}")
+            click.echo(f"built: {sim.firmware.path}  ({choice.fit.summary()})")
         else:
+            tflm_needs = needs.get("tflm")
             result = build_lib.build_firmware(
-                model_bytes, board, runtime, out, upload, port if upload else None, name=name,
+                model_bytes, b, choice.runtime, out, upload, port if upload else None, name=name,
                 build=not no_build, runs=runs, warmup=warmup, log=log,
                 alpha=alpha if arch else None, resolution=resolution if arch else None,
-                validate=for_validation,
+                validate=for_validation, arena_measured=tflm_needs.arena_measured if tflm_needs else None,
             )
-            fit = result.rendered.fit
             firmware, built = None, result.status != "rendered"
-            click.echo(f"{result.status}: {result.firmware_dir}  (flash {fit.flash_needed:,}/"
-                       f"{fit.flash_available:,} B, SRAM {fit.ram_needed:,}/{fit.ram_available:,} B)")
-    finally:
-        # The training report goes beside the project, also when PlatformIO stopped the build.
-        if train_report is not None and out.is_dir():
-            from mcunets._io import atomic_write_text
-
-            atomic_write_text(out / "train_report.json", json.dumps(train_report, indent=2) + "\n")
+            click.echo(f"{result.status}: {result.firmware_dir}  ({result.rendered.fit.summary()})")
+    except McunetsError as e:
+        if train_report is None or isinstance(e, PlatformUnavailableError):
+            raise
+        model_file = out / "model.tflite"
+        raise type(e)(f"{e} — the trained model is kept in {model_file} (train_report.json beside it); "
+                      f"continue with `mcunets build --model {model_file} --board {board} ...`") from None
     if do_profile and built:
         _show_profile(model_bytes, firmware, port, baud, timeout, out)
 

@@ -160,7 +160,7 @@ def read_folder(
     by default the sorted subfolder names.  Unreadable files are skipped and listed in ``skipped``;
     a class left with no readable image is an error.
     """
-    _check_geometry(resolution, channels)
+    check_geometry(resolution, channels)
     files = scan_folder(path)
     names = list(class_names) if class_names is not None else sorted(files)
     unknown = [c for c in files if c not in names]
@@ -214,7 +214,19 @@ def split(images: ImageSet, val_fraction: float, seed: int) -> tuple[ImageSet, I
     return images.subset(np.sort(train_idx)), images.subset(np.sort(val_idx))
 
 
-def _check_geometry(resolution: int, channels: int) -> None:
+def class_names(data: str | os.PathLike | None = None) -> list[str]:
+    """The classes of an image folder (its subfolders, checked to hold images) or of the built-in
+    dataset, without decoding any image."""
+    if data is None or str(data) == BUILTIN_NAME:
+        return list(SHAPES_CLASSES)
+    names = list(scan_folder(data))
+    if len(names) < 2:
+        raise McunetsError(f"data folder {str(data)!r} has a single class ({names[0]!r}); "
+                           "a classifier needs at least two")
+    return names
+
+
+def check_geometry(resolution: int, channels: int) -> None:
     if channels not in (1, 3):
         raise McunetsError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
     if resolution < 8 or resolution > 1024:
@@ -231,17 +243,13 @@ def load(
 ) -> Dataset:
     """A train/val :class:`Dataset`: an image folder (split by ``seed``, or ``val_data`` as the
     validation folder), or the built-in shapes dataset when ``data`` is None."""
-    _check_geometry(resolution, channels)
+    check_geometry(resolution, channels)
     if data is None or str(data) == BUILTIN_NAME:
         if val_data is not None:
             raise McunetsError("--val-data needs --data (the built-in dataset has its own validation set)")
         return builtin(resolution, channels)
+    class_names(data)
     everything = read_folder(data, resolution, channels)
-    if len(everything.class_names) < 2:
-        raise McunetsError(
-            f"data folder {str(data)!r} has a single class ({everything.class_names[0]!r}); "
-            "a classifier needs at least two"
-        )
     if val_data is None:
         train, val = split(everything, val_fraction, seed)
         source = str(data)
@@ -261,7 +269,7 @@ def builtin(
 ) -> Dataset:
     """The built-in ``shapes`` dataset: 6 classes of shapes and stripe patterns with random position,
     size, colours and noise.  Generated, not downloaded; the same images for the same arguments."""
-    _check_geometry(resolution, channels)
+    check_geometry(resolution, channels)
     train = shapes(train_per_class, resolution, channels, seed=1)
     val = shapes(val_per_class, resolution, channels, seed=2)
     return Dataset(train, val, resolution, channels, BUILTIN_NAME)

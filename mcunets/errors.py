@@ -19,3 +19,9 @@ class PlatformUnavailableError(McunetsError):
     """PlatformIO could not install the board's platform or toolchain (for example, offline)."""
 
     exit_code = 3
+
+
+class Interrupted(McunetsError):
+    """The user pressed Ctrl-C; what was finished is kept, nothing half-written is."""
+
+    exit_code = 130

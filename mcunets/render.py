@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -22,7 +21,9 @@ import jinja2
 
 from mcunets import __version__
 from mcunets.boards import RUNTIMES, Board, load_board
-from mcunets.errors import FitError, McunetsError, UnsupportedOpError
+from mcunets.errors import McunetsError, UnsupportedOpError
+from mcunets.fit import (ARENA_MARGIN, ARENA_SLACK_BYTES, Fit, ModelInfo, check_fit,  # noqa: F401
+                         model_info, tflm_arena_size)
 from mcunets.resources import resource_dir
 
 # ---- the TFLM runtime -------------------------------------------------------------------------------
@@ -42,23 +43,6 @@ TFLM_OP_METHODS = {
     "PACK": "AddPack", "UNPACK": "AddUnpack", "REDUCE_MAX": "AddReduceMax",
 }
 
-# Arena = host-measured TFLM arena × (1 + ARENA_MARGIN) + ARENA_SLACK_BYTES, rounded up to 16 bytes.
-# The margin covers what differs on the board: optimized kernels (CMSIS-NN, ESP-NN) ask for scratch
-# buffers the host's reference kernels do not, and the allocator's alignment padding differs.
-ARENA_MARGIN = 0.10
-ARENA_SLACK_BYTES = 1024
-
-# Flash estimates (bytes) for the runtime code, beside the model and the board's system_flash_bytes.
-# TFLM: interpreter, allocator, flatbuffer access and op resolver, plus one kernel per operator kind,
-# measured as -O2 Cortex-M builds of the reference and CMSIS-NN kernels (rounded up).
-TFLM_CORE_FLASH_BYTES = 48_000
-TFLM_KERNEL_FLASH_BYTES = 10_000
-# mcunets engine: a small runtime plus the generated per-layer code.
-ENGINE_CORE_FLASH_BYTES = 4_000
-ENGINE_KERNEL_FLASH_BYTES = 3_000
-# Static RAM beside the arena: interpreter, resolver and profiler objects, driver buffers.
-RUNTIME_RAM_BYTES = {"tflm": 4_096, "mcunets": 1_024}
-
 # The shared driver's files copied verbatim into src/ (mcu_config.h is rendered beside them).
 DRIVER_FILES = ("mcu_driver.c", "mcu_driver.h", "mcu_port.h", "mcu_runtime.h")
 # Width of each cycle counter (templates/platformio/counters/): the driver subtracts readings modulo it.
@@ -67,132 +51,6 @@ COUNTER_BITS = {"dwt": 32, "ccount": 32, "esp-pccr": 32, "mcycle": 32}
 DEFAULT_RUNS = 10
 DEFAULT_WARMUP = 2
 DEFAULT_SEED = 1
-
-
-def tflm_arena_size(measured: int) -> int:
-    """The tensor arena the firmware declares for a host-measured TFLM arena of ``measured`` bytes."""
-    return int(math.ceil((measured * (1 + ARENA_MARGIN) + ARENA_SLACK_BYTES) / 16.0)) * 16
-
-
-# ---- the model ----------------------------------------------------------------------------------------
-
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    layer_ops: tuple[str, ...]  # one per operator, execution order
-    ops: tuple[str, ...]        # distinct, in order of first use
-    input_bytes: tuple[int, ...]
-    output_bytes: tuple[int, ...]
-    model_bytes: int
-    sha256: str
-
-
-def model_info(model: bytes) -> ModelInfo:
-    """Operators and input/output sizes of a .tflite model, read from its flatbuffer."""
-    from mcunets.engine.reader import read_model
-
-    graph = read_model(model)
-    layer_ops = tuple(op.op for op in graph.operators)
-    if not layer_ops:
-        raise McunetsError("the .tflite model has no operators")
-    ops = tuple(dict.fromkeys(layer_ops))
-    return ModelInfo(layer_ops, ops, tuple(graph.tensors[i].nbytes for i in graph.inputs),
-                     tuple(graph.tensors[i].nbytes for i in graph.outputs), len(model),
-                     hashlib.sha256(model).hexdigest())
-
-
-# ---- the fit check --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fit:
-    board: str
-    runtime: str
-    model_bytes: int
-    runtime_flash_bytes: int
-    system_flash_bytes: int
-    flash_needed: int
-    flash_available: int
-    arena_bytes: int
-    arena_measured: int
-    runtime_ram_bytes: int
-    stack_bytes: int
-    ram_needed: int
-    ram_available: int
-    # Largest scale of the width multiplier α (and, at this α, of the resolution ρ) that would fit,
-    # from activations ∝ α·ρ² and weights ∝ α²; 1.0 or more when the model fits.
-    alpha_scale: float
-    resolution_scale: float
-
-    @property
-    def fits(self) -> bool:
-        return self.flash_needed <= self.flash_available and self.ram_needed <= self.ram_available
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d["fits"] = self.fits
-        return d
-
-
-def check_fit(board: Board, runtime: str, info: ModelInfo, arena_measured: int, *,
-              arena_bytes: int | None = None, alpha: float | None = None,
-              resolution: int | None = None) -> Fit:
-    """Compare the model with the board's memory; raise :class:`FitError` if it does not fit.
-
-    Flash: model + runtime estimate + the board's system code ≤ ``flash_bytes``.
-    SRAM: arena + runtime objects + stack ≤ ``sram_bytes``.
-    ``alpha``/``resolution`` (when the model's are known) turn the scale factors into values.
-    """
-    n = len(info.ops)
-    if runtime == "tflm":
-        runtime_flash = TFLM_CORE_FLASH_BYTES + TFLM_KERNEL_FLASH_BYTES * n
-        arena = arena_bytes if arena_bytes is not None else tflm_arena_size(arena_measured)
-    else:
-        runtime_flash = ENGINE_CORE_FLASH_BYTES + ENGINE_KERNEL_FLASH_BYTES * n
-        arena = arena_bytes if arena_bytes is not None else arena_measured
-    fixed_flash = runtime_flash + board.system_flash_bytes
-    fixed_ram = RUNTIME_RAM_BYTES[runtime] + board.stack_bytes
-    flash_needed = info.model_bytes + fixed_flash
-    ram_needed = arena + fixed_ram
-
-    # Weights (≈ the model's bytes) scale with α², activations (the arena) with α·ρ².
-    room_flash = board.flash_bytes - fixed_flash
-    room_ram = board.sram_bytes - fixed_ram
-    s_flash = math.sqrt(room_flash / info.model_bytes) if room_flash > 0 else 0.0
-    s_ram = room_ram / arena if room_ram > 0 and arena else 0.0
-    alpha_scale = min(s_flash, s_ram)
-    resolution_scale = math.sqrt(s_ram) if s_ram > 0 else 0.0
-    fit = Fit(board.name, runtime, info.model_bytes, runtime_flash, board.system_flash_bytes,
-              flash_needed, board.flash_bytes, arena, arena_measured, RUNTIME_RAM_BYTES[runtime],
-              board.stack_bytes, ram_needed, board.sram_bytes, round(alpha_scale, 4),
-              round(resolution_scale, 4))
-    if not fit.fits:
-        raise FitError(_fit_message(fit, alpha, resolution, flash_ok=flash_needed <= board.flash_bytes))
-    return fit
-
-
-def _fit_message(fit: Fit, alpha, resolution, flash_ok: bool) -> str:
-    parts = []
-    if fit.ram_needed > fit.ram_available:
-        parts.append(f"SRAM needs {fit.ram_needed:,} B (arena {fit.arena_bytes:,} + runtime "
-                     f"{fit.runtime_ram_bytes:,} + stack {fit.stack_bytes:,}) of {fit.ram_available:,}")
-    if fit.flash_needed > fit.flash_available:
-        parts.append(f"flash needs {fit.flash_needed:,} B (model {fit.model_bytes:,} + runtime "
-                     f"~{fit.runtime_flash_bytes:,} + system ~{fit.system_flash_bytes:,}) of "
-                     f"{fit.flash_available:,}")
-    if fit.alpha_scale <= 0:
-        hint = "no width fits: the runtime and stack alone exceed the board"
-    else:
-        a = (f"α ≤ {alpha * fit.alpha_scale:.3f}" if alpha else
-             f"α ≤ {fit.alpha_scale:.2f}× this model's α")
-        hint = f"largest fitting {a}"
-        if flash_ok and fit.resolution_scale > 0:
-            r = (f"resolution ≤ {int(resolution * fit.resolution_scale)}" if resolution else
-                 f"resolution ≤ {fit.resolution_scale:.2f}× this model's")
-            hint += f", or {r} at this α"
-    return (f"model does not fit {fit.board} ({fit.runtime}): {'; '.join(parts)}; {hint} "
-            f"(estimate: activations ∝ α·ρ², weights ∝ α²)")
 
 
 # ---- rendering ----------------------------------------------------------------------------------

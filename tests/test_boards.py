@@ -1,6 +1,7 @@
 """Board files: every shipped board validates; bad files fail with one line naming file and field."""
 
 import json
+import re
 import tomllib
 
 import pytest
@@ -51,7 +52,7 @@ GOOD = (resource_dir("boards") / "stm32f401.toml").read_text()
     (lambda t: t.replace('cycle_counter = "dwt"', 'cycle_counter = "ccount"'), "cycle_counter"),
     (lambda t: t.replace('kind = "platformio"', 'kind = "docker"'), "build.kind"),
     (lambda t: t.replace('framework = "arduino"', 'framework = "mbed"'), "platformio.framework"),
-    (lambda t: t.replace('runtimes = ["tflm", "mcunets"]', 'runtimes = ["onnx"]'), "runtimes"),
+    (lambda t: re.sub(r'runtimes = \[.*\]', 'runtimes = ["onnx"]', t), "runtimes"),
     (lambda t: t.replace('counter = "cycles"', 'counter = "ns"'), "report.counter"),
     (lambda t: t.replace("vendor =", 'colour = "blue"\nvendor ='), "colour"),
     (lambda t: t.replace('name = "stm32f401"', 'name = "other"'), "name"),
