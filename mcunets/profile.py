@@ -145,6 +145,24 @@ def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
     }
 
 
+def check_model(report: Report, model: bytes, source: str) -> None:
+    """Refuse a report made with another model than ``model``: by the model hash of its ``meta``
+    line, or (reports without one) by its layers' operators."""
+    import hashlib
+
+    sha = hashlib.sha256(model).hexdigest()[:16]
+    fix = "give --model the .tflite the firmware was built from"
+    if report.sha256 is not None:
+        if report.sha256 != sha:
+            raise McunetsError(f"{source} reports model {report.model} (sha256 {report.sha256}), not this "
+                               f"--model (sha256 {sha}); {fix}")
+        return
+    ops = [layer.op for layer in layer_info(model, use_engine=False)]
+    if [layer.op for layer in report.layers] != ops:
+        raise McunetsError(f"{source} reports {len(report.layers)} layers that are not this --model's "
+                           f"{len(ops)} operators; {fix}")
+
+
 def outputs_match_reference(report: Report, model: bytes) -> bool | None:
     """Whether the report's outputs equal TFLite's reference kernels on the inputs the board generated
     (meta seed=); None when the report does not say its seed."""

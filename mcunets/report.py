@@ -84,6 +84,7 @@ class Report:
     max: int
     outputs: tuple[OutputRecord, ...]
     seed: int | None = None  # meta seed=: the xorshift32 seed the board filled its inputs from
+    sha256: str | None = None  # meta sha256=: the first 16 hex digits of the model's SHA-256
 
     def as_dict(self) -> dict:
         return {
@@ -94,7 +95,7 @@ class Report:
             "layers": [{"i": l.index, "op": l.op, "count": l.count} for l in self.layers],
             "runs": list(self.runs), "min": self.min, "median": self.median, "max": self.max,
             "outputs": [{"i": o.index, "dtype": o.dtype, "hex": o.data.hex()} for o in self.outputs],
-            "seed": self.seed,
+            "seed": self.seed, "sha256": self.sha256,
         }
 
 
@@ -236,6 +237,8 @@ class ReportParser:
             s["meta"]["counter"] = counter
             if "seed" in f:
                 s["meta"]["seed"] = _int(f, "seed", name)
+            if "sha256" in f:
+                s["meta"]["sha256"] = _str(f, "sha256", name)
         elif name == "memory":
             s["memory"] = {k: _int(f, k, name) for k in ("arena_used", "arena_size", "model_bytes")}
         elif name == "layer":

@@ -143,6 +143,7 @@ class ModelSources:
     model_bytes: int
     runtime: str = "mcunets"
     defines: tuple[str, ...] = ()
+    sha256: str = ""  # of the .tflite; the report's meta line names it
 
 
 def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
@@ -164,16 +165,23 @@ def engine_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
         from mcunets import engine
     except ImportError:
         raise McunetsError("the mcunets engine is not available in this installation") from None
+    generated = engine.generate(model, name=_c_word(name))  # refuses a model before any folder exists
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    generated = engine.generate(model, name=_c_word(name))
     for fname, text in generated.files.items():
         (out_dir / fname).write_text(text)
+    return generated_sources(model, name, out_dir)
+
+
+def generated_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
+    """What to compile for a model whose engine C code :func:`engine_sources` wrote to ``out_dir``."""
+    from mcunets import engine
+
     inputs, outputs = io_specs(model)
     return ModelSources(
-        name=name, sources=(out_dir / "model.c", *engine.kernel_sources()),
-        include_dirs=(out_dir, engine.kernel_dir()), inputs=inputs, outputs=outputs,
-        model_bytes=len(model), defines=("MCUNETS_PROFILE",),
+        name=name, sources=(Path(out_dir) / "model.c", *engine.kernel_sources()),
+        include_dirs=(Path(out_dir), engine.kernel_dir()), inputs=inputs, outputs=outputs,
+        model_bytes=len(model), defines=("MCUNETS_PROFILE",), sha256=hashlib.sha256(model).hexdigest(),
     )
 
 
@@ -220,7 +228,7 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
         version=__version__, model_name=_c_word(src.name), runtime=_c_word(src.runtime),
         runtime_is_tflm=0, board_name=board.name, cpu_hz=board.cpu_hz, counter=board.counter,
         counter_bits=64, serial_baud=0, warmup=warmup, runs=runs, seed=seed,
-        validate=1 if validate else 0, model_bytes=src.model_bytes, arena_bytes=0,
+        validate=1 if validate else 0, model_bytes=src.model_bytes, model_sha256=src.sha256, arena_bytes=0,
         input_bytes=[t.nbytes for t in src.inputs], output_bytes=[t.nbytes for t in src.outputs],
         output_dtypes=[t.dtype for t in src.outputs],
     )
@@ -256,15 +264,26 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
     except subprocess.TimeoutExpired:
         raise McunetsError(f"building for {board.name} took longer than {timeout:.0f} s") from None
     if proc.returncode != 0:
-        first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:300])
         (build_dir / "build.log").write_text(proc.stderr)
-        raise McunetsError(
-            f"building for {board.name} failed: {first.strip()} (full log: {build_dir / 'build.log'})"
-        )
+        raise McunetsError(f"building for {board.name} failed: {compiler_error(proc.stderr)} "
+                           f"(full log: {build_dir / 'build.log'})")
     sections = elf_sections(out) if board.kind == "qemu" else {}
     if sections and sections["data"] + sections["bss"] + board.stack_bytes > board.ram_bytes:
         raise McunetsError(f"the firmware needs more RAM than {board.name} has")
     return Firmware(board=board, path=out, build_dir=build_dir, validate=validate, sections=sections)
+
+
+def compiler_error(log: str) -> str:
+    """The line of a compiler's output that says what went wrong: the linker's region overflow, else
+    the first ``error:`` other than collect2's summary, else the first line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for wanted in (lambda l: "overflowed by" in l,
+                   lambda l: "error:" in l and not l.startswith("collect2"),
+                   lambda l: "error" in l.lower()):
+        found = next((line for line in lines if wanted(line)), None)
+        if found:
+            return found[:300]
+    return lines[0][:300] if lines else "no compiler output"
 
 
 def elf_sections(path: Path) -> dict:

@@ -65,7 +65,7 @@ def test_engine_macs_agree_on_weighted_layers():
 
 
 def test_layer_info_rejects_a_non_model():
-    with pytest.raises(McunetsError, match="not a readable .tflite"):
+    with pytest.raises(McunetsError, match="not a TFLite model"):
         prof.layer_info(b"\x00" * 16)
 
 
@@ -150,7 +150,8 @@ def test_cli_profile_on_the_host_board(tmp_path):
     (["--log", str(DATA / "report_garbage_field.log")], 1, "malformed field"),
     ([], 2, "exactly one of --board, --port or --log"),
     (["--board", "qemu-m4"], 2, "--board needs --model"),
-    (["--board", "stm32l4r5", "--model", str(TINY)], 2, "not a simulated board"),
+    (["--board", "stm32l4r5", "--model", str(TINY)], 2, "is a real board"),
+    (["--board", "nope", "--model", str(TINY)], 2, "unknown board 'nope'"),
 ])
 def test_cli_profile_errors_are_one_line(tmp_path, args, code, message):
     res = CliRunner().invoke(cli, ["profile", "--out", str(tmp_path), *args])

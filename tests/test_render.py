@@ -186,7 +186,7 @@ def test_render_refuses_bad_requests(tiny, tmp_path):
         render_firmware(tiny, "host", "tflm", tmp_path / "h")
     with pytest.raises(McunetsError, match="unknown runtime"):
         render_firmware(tiny, "esp32", "onnx", tmp_path / "o")
-    with pytest.raises(McunetsError, match="not a readable .tflite"):
+    with pytest.raises(McunetsError, match="not a TFLite model"):
         render_firmware(b"not a model", "esp32", "tflm", tmp_path / "m")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,16 +92,27 @@ def _options(op, name: str):
 
 
 def read_model(model: bytes) -> GraphInfo:
-    from tflite.Model import Model
-
+    """The graph of a .tflite model; a file that is not one, or is cut short, is a one-line error."""
+    if len(model) < 8 or bytes(model[4:8]) != b"TFL3":
+        raise McunetsError("not a TFLite model: a .tflite file is a flatbuffer with the identifier "
+                           "'TFL3' at byte 4, and this one has none")
     try:
-        m = Model.GetRootAsModel(model, 0)
-        if m.SubgraphsLength() < 1:
-            raise McunetsError("not a readable .tflite model: it has no subgraph")
+        return _read_graph(model)
     except McunetsError:
         raise
-    except Exception as e:  # flatbuffers raises assorted errors on garbage input
-        raise McunetsError(f"not a readable .tflite model: {e}") from None
+    except Exception as e:  # flatbuffers raises struct.error, IndexError, ... on a damaged buffer
+        needed = re.search(r"at least (\d+) bytes", str(e))
+        where = f" (its tables point to byte {int(needed.group(1)):,})" if needed else ""
+        raise McunetsError(f"the .tflite model is truncated or damaged: it has {len(model):,} bytes"
+                           f"{where}; convert or copy it again") from None
+
+
+def _read_graph(model: bytes) -> GraphInfo:
+    from tflite.Model import Model
+
+    m = Model.GetRootAsModel(model, 0)
+    if m.SubgraphsLength() < 1:
+        raise McunetsError("not a readable .tflite model: it has no subgraph")
     if m.SubgraphsLength() != 1:
         raise McunetsError("the mcunets engine handles single-subgraph models only")
     names = _builtin_names()

@@ -111,6 +111,7 @@ static void print_header(void)
     rec_end();
     rec_begin("meta");
     field_s("model", MCU_MODEL_NAME);
+    field_s("sha256", MCU_MODEL_SHA256);
     field_s("runtime", MCU_RUNTIME);
     field_s("board", MCU_BOARD);
     field_u("cpu_hz", MCU_CPU_HZ);
