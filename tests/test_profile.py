@@ -143,6 +143,37 @@ def test_cli_profile_on_the_host_board(tmp_path):
     assert data["counter"] == "ns" and len(data["total"]["runs"]) == 3
     assert [r["op"] for r in data["layers"]] == [l.op for l in prof.layer_info(TINY.read_bytes())]
     assert [r["count"] for r in data["layers"]] == [l.count for l in report.layers]
+    # The report names its model; its log is refused for another model.
+    import hashlib
+
+    assert report.sha256 == hashlib.sha256(TINY.read_bytes()).hexdigest()[:16]
+    other = tmp_path / "other.tflite"
+    other.write_bytes(TINY.read_bytes() + b"\0" * 16)  # the same graph in another file
+    res = CliRunner().invoke(cli, ["profile", "--log", str(tmp_path / "report.log"), "--model", str(other),
+                                   "--out", str(tmp_path / "again")])
+    assert res.exit_code == 1 and "not this --model" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "again").exists()
+
+
+def test_log_without_model_hash_is_refused_for_a_model_with_other_operators(tmp_path):
+    """report_host_fake.log (no sha256=) has CONV_2D, ADD, FULLY_CONNECTED: not the tiny model's layers."""
+    res = CliRunner().invoke(cli, ["profile", "--log", str(DATA / "report_host_fake.log"), "--model",
+                                   str(TINY), "--out", str(tmp_path / "p")])
+    assert res.exit_code == 1 and "reports 3 layers that are not this --model's" in res.output
+    assert not (tmp_path / "p").exists()
+
+
+def test_float_model_is_refused_without_leaving_folders(tmp_path):
+    import tensorflow as tf
+
+    inp = tf.keras.Input((8, 8, 3))
+    model = tf.keras.Model(inp, tf.keras.layers.Conv2D(4, 3)(inp))
+    path = tmp_path / "float.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    for cmd in (["profile", "--board", "host"], ["validate", "--board", "host"]):
+        res = CliRunner().invoke(cli, [*cmd, "--model", str(path), "--out", str(tmp_path / "o")])
+        assert res.exit_code == 1 and "only int8 is supported" in res.output, res.output
+        assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("args, code, message", [
