@@ -202,7 +202,11 @@ def format_profile(p: dict) -> str:
         + (f", {t['count_per_mac']:.2f} {unit}/MAC" if t["count_per_mac"] else ""),
     ]
     m = p["memory"]
-    mem = f"memory: arena {m['arena_used']:,} B used of {m['arena_size']:,} B, model {m['model_bytes']:,} B"
+    from mcunets.fit import ARENA_NAMES
+
+    arena = ARENA_NAMES.get(p["runtime"], "arena")
+    mem = (f"memory: {arena} {m['arena_used']:,} B used of {m['arena_size']:,} B, "
+           f"model {m['model_bytes']:,} B")
     fw = m.get("firmware")
     if fw:
         mem += f"; firmware flash {fw['flash']:,} B (text {fw['text']:,} + data {fw['data']:,}), " \
@@ -212,6 +216,10 @@ def format_profile(p: dict) -> str:
     if match is not None:
         lines.append("outputs: " + ("bit-exact with the TFLite reference kernels" if match else
                                     "DIFFER from the TFLite reference kernels on the same inputs"))
+    if t["macs"]:
+        lines.append("MACs: multiply-accumulates of convolutions and dense layers, plus the window "
+                     "reads of pooling and MEAN and the element-wise work of ADD/MUL (the training "
+                     "report counts convolutions and dense layers only)")
     lines += [f"note: {n}" for n in p["notes"]]
     return "\n".join(lines)
 
