@@ -54,6 +54,14 @@ def test_default_out_dir_and_no_build(tiny_path, tmp_path, monkeypatch):
     out = tmp_path / "build" / "tiny-esp32c3"
     assert {p.name for p in out.iterdir()} == {"model.tflite", "report.json", "firmware"}
     assert json.loads((out / "report.json").read_text())["build"]["status"] == "rendered"
+    # A training run's model.tflite is named after its folder, so runs do not overwrite each other.
+    trained = tmp_path / "runs" / "effnet" / "model.tflite"
+    trained.parent.mkdir(parents=True)
+    trained.write_bytes(tiny_path.read_bytes())
+    r = CliRunner().invoke(cli, ["build", "--model", "runs/effnet/model.tflite", "--board", "esp32c3",
+                                 "--no-build"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "build" / "effnet-esp32c3" / "firmware" / "platformio.ini").exists()
 
 
 def test_download_failure_in_pio_output_is_platform_unavailable(tiny_path, tmp_path, monkeypatch):
