@@ -423,7 +423,7 @@ def train_cmd(arch, data_dir, val_dir, alpha, resolution, channels, epochs, qat_
         result = train_lib.train(
             arch, data_dir, val_dir, out=out_dir, alpha=alpha, resolution=resolution,
             channels=int(channels), epochs=epochs, qat_epochs=qat_epochs, batch_size=batch_size, lr=lr,
-            label_smoothing=label_smoothing, seed=seed, verbose=1 if sys.stdout.isatty() else 2,
+            label_smoothing=label_smoothing, seed=seed, verbose=1 if sys.stderr.isatty() else 2,
             log=lambda message: click.echo(message, err=True),
         )
     except KeyboardInterrupt:

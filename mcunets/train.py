@@ -8,9 +8,11 @@ See docs/training.md.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,14 +113,16 @@ def _fit(model, dataset: data_lib.Dataset, *, epochs, steps, lr, label_smoothing
         metrics=["accuracy"],
     )
     callback = _callbacks(checkpoint)
-    model.fit(
-        dataset.train_pipeline(batch_size, seed=seed),
-        epochs=epochs,
-        steps_per_epoch=steps,
-        validation_data=dataset.val_pipeline(batch_size),
-        callbacks=[callback],
-        verbose=verbose,
-    )
+    # Keras prints its progress to stdout; it goes to stderr, so stdout carries only results (--json).
+    with contextlib.redirect_stdout(sys.stderr):
+        model.fit(
+            dataset.train_pipeline(batch_size, seed=seed),
+            epochs=epochs,
+            steps_per_epoch=steps,
+            validation_data=dataset.val_pipeline(batch_size),
+            callbacks=[callback],
+            verbose=verbose,
+        )
     return epochs * steps * batch_size / max(1e-9, callback.train_seconds)
 
 
@@ -167,7 +171,8 @@ def train(
     """Train ``arch`` float, fine-tune it quantization-aware, convert it to int8 and report.
 
     ``data`` is an image folder, a :class:`mcunets.data.Dataset`, or None for the built-in shapes
-    dataset.  ``qat_epochs=0`` skips QAT (post-training quantization of the float model).
+    dataset.  ``qat_epochs=0`` skips QAT (post-training quantization of the float model).  Keras prints
+    its progress (``verbose``: 0 silent, 1 progress bar, 2 a line per epoch) to stderr.
     Writes ``out/model.tflite`` and ``out/train_report.json``; returns a :class:`TrainResult`.
     """
     say = log or (lambda message: None)

@@ -171,6 +171,16 @@ def test_train_cli_end_to_end_and_evaluate(folders, tmp_path, tiny_arch):
 
 
 @pytest.mark.slow
+def test_train_json_keeps_keras_progress_off_stdout(folders, tmp_path, tiny_arch):
+    result = run_cli("train", "--arch", tiny_arch, "--data", folders / "train", "--val-data", folders / "val",
+                     "--resolution", 16, "--epochs", 1, "--qat-epochs", 0, "--batch-size", 8,
+                     "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["arch"] == tiny_arch
+    assert "3/3 - " in result.stderr and "val_loss" in result.stderr  # Keras' progress, on stderr
+
+
+@pytest.mark.slow
 def test_same_seed_same_bytes(tmp_path):
     ds = data.builtin(resolution=16, channels=1, train_per_class=16, val_per_class=8)
     kwargs = dict(epochs=2, qat_epochs=1, batch_size=16, lr=0.01, verbose=0)
