@@ -4,7 +4,7 @@ A firmware is a model with the engine's C API (``mcunets_input(i)``, ``mcunets_o
 ``mcunets_invoke()``, ``mcunets_layer_op[]``, ``MCUNETS_NUM_LAYERS``, ``MCUNETS_ARENA_BYTES``, the
 ``mcunets_layer_begin/end`` profiling hooks) plus the driver every board uses (templates/runner/:
 mcu_driver.c and the engine runtime adapter runtime_mcunets.c) and a board port (templates/host/,
-templates/qemu-m4/). The driver prints docs/report-protocol.md; a validation build reads
+templates/qemu-mps2/, ...). The driver prints docs/report-protocol.md; a validation build reads
 ``@mcu input`` lines instead (stdin on the host, a semihosting file under QEMU).
 
 Boards are data (boards/host.toml, boards/qemu-m4.toml); their ``[build] kind`` says which recipe here
@@ -61,6 +61,8 @@ class SimBoard:
     qemu_apt_package: str = ""
     instructions_per_tick: int = 1
     systick_reload: int = 0x00FFFFFF
+    templates: str = ""             # folder under templates/ with the port, start-up and linker script
+    qemu_args: tuple[str, ...] = ()  # beside -M machine, e.g. -cpu
 
 
 def load_board(name: str) -> SimBoard:
@@ -86,6 +88,7 @@ def load_board(name: str) -> SimBoard:
             qemu_apt_package=qemu.get("apt_package", ""),
             instructions_per_tick=int(qemu.get("instructions_per_tick", 1)),
             systick_reload=int(qemu.get("systick_reload", 0x00FFFFFF)),
+            templates=qemu.get("templates", ""), qemu_args=tuple(qemu.get("args", ())),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise McunetsError(f"board file {b.path.name}: [build] or [qemu] field {e} is missing or bad") from None
@@ -243,16 +246,20 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
         out = build_dir / "firmware"
         extra = ["-lm"]
     else:
-        port = env.get_template("qemu-m4/port.c.j2").render(
-            instructions_per_tick=board.instructions_per_tick, systick_reload=board.systick_reload,
-            input_file=INPUT_FILE)
-        (build_dir / "port.c").write_text(port)
-        shutil.copy(templates / "qemu-m4" / "startup.c", build_dir / "startup.c")
-        ld = env.get_template("qemu-m4/linker.ld.j2").render(
-            board=board.name, flash_origin=board.flash_origin, flash_bytes=board.flash_bytes,
-            ram_origin=board.ram_origin, ram_bytes=board.ram_bytes, stack_bytes=board.stack_bytes)
-        (build_dir / "linker.ld").write_text(ld)
-        sources += [build_dir / "port.c", build_dir / "startup.c"]
+        # The board's template folder: port, start-up and linker script; *.j2 files are rendered.
+        ctx = dict(board=board.name, instructions_per_tick=board.instructions_per_tick,
+                   systick_reload=board.systick_reload, input_file=INPUT_FILE,
+                   flash_origin=board.flash_origin, flash_bytes=board.flash_bytes,
+                   ram_origin=board.ram_origin, ram_bytes=board.ram_bytes, stack_bytes=board.stack_bytes)
+        for path in sorted((templates / board.templates).iterdir()):
+            if path.suffix == ".j2":
+                text = env.get_template(f"{board.templates}/{path.name}").render(**ctx)
+                (build_dir / path.stem).write_text(text)
+            else:
+                shutil.copy(path, build_dir / path.name)
+            name = path.stem if path.suffix == ".j2" else path.name
+            if name.endswith((".c", ".S")):
+                sources.append(build_dir / name)
         out = build_dir / "firmware.elf"
         extra = [f"-T{build_dir / 'linker.ld'}", f"-Wl,-Map={build_dir / 'firmware.map'}", "-lm"]
     cmd = [cc, *board.cflags, *(f"-D{d}" for d in src.defines), f"-I{build_dir}",
@@ -321,7 +328,8 @@ def run(fw: Firmware, *, stdin_text: str | None = None, timeout: float = DEFAULT
             (fw.build_dir / INPUT_FILE).write_text(stdin_text)
         else:
             (fw.build_dir / INPUT_FILE).unlink(missing_ok=True)
-        cmd = [qemu, "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "null",
+        cmd = [qemu, "-M", board.qemu_machine, *board.qemu_args, "-nographic", "-monitor", "none",
+               "-serial", "null",
                "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
                "-kernel", str(fw.path.resolve())]
         feed = ""

@@ -19,7 +19,7 @@ from mcunets.report import parse_report, parse_validation
 
 DATA = Path(__file__).parent / "data"
 FAKE = DATA / "fake_model"
-BOARDS = ["host", "qemu-m4"]
+BOARDS = ["host", "qemu-m4", "qemu-m7"]
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -45,7 +45,11 @@ def fake_model(x: np.ndarray) -> bytes:
 
 
 def board_param(name):
-    return pytest.param(name, marks=needs_arm) if name == "qemu-m4" else name
+    """The board, skipped where its compiler or emulator is not installed."""
+    board = targets.load_board(name)
+    tools = [board.cc] + ([board.qemu_binary] if board.qemu_binary else [])
+    missing = [t for t in tools if not shutil.which(t)]
+    return pytest.param(name, marks=pytest.mark.skipif(bool(missing), reason=f"needs {missing}"))
 
 
 @pytest.mark.parametrize("board", [board_param(b) for b in BOARDS])
@@ -179,7 +183,7 @@ def test_engine_model_profiles_with_reference_outputs(board, tmp_path):
     assert report.model == "tiny" and report.model_bytes == len(model)
     expected = run_reference(model, targets.runner_inputs(targets.io_specs(model)[0], 99))
     assert [o.data for o in report.outputs] == [e.tobytes() for e in expected]
-    if board == "qemu-m4":
+    if board.startswith("qemu-"):
         assert max(report.runs) - min(report.runs) <= 40
         assert fw.sections["bss"] >= report.arena_used
 
@@ -259,7 +263,7 @@ def test_compare_outputs_is_byte_exact():
 @pytest.mark.parametrize("args, code, message", [
     (["--board", "host", "--runtime", "tflm"], 2, "simulated boards run the mcunets engine"),
     (["--board", "stm32l4r5"], 2, "is a real board: flash its validation firmware and give --port"),
-    (["--board", "nope"], 1, "unknown board 'nope'"),
+    (["--board", "nope"], 2, "unknown board 'nope'"),
     (["--board", "host", "--data", str(DATA / "fake_model")], 1, "no readable images"),
 ])
 def test_cli_validate_usage_errors(tmp_path, args, code, message):

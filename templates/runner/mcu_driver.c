@@ -111,7 +111,9 @@ static void print_header(void)
     rec_end();
     rec_begin("meta");
     field_s("model", MCU_MODEL_NAME);
+#ifdef MCU_MODEL_SHA256
     field_s("sha256", MCU_MODEL_SHA256);
+#endif
     field_s("runtime", MCU_RUNTIME);
     field_s("board", MCU_BOARD);
     field_u("cpu_hz", MCU_CPU_HZ);

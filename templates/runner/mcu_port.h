@@ -1,7 +1,7 @@
 /* The board port the mcunets driver (mcu_driver.c) and the runtimes are written against.
  *
  * A board supplies these five functions; everything else in the firmware is portable. Ports:
- * templates/host/port.c (stdio, CLOCK_MONOTONIC ns), templates/qemu-m4/port.c.j2 (semihosting,
+ * templates/host/port.c (stdio, CLOCK_MONOTONIC ns), templates/qemu-mps2/port.c.j2 (semihosting,
  * SysTick instructions), templates/platformio/ports/arduino.cpp and espidf.cpp (serial console, the
  * board's cycle counter from templates/platformio/counters/). See docs/targets.md and docs/firmware.md.
  */
