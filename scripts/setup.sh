@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything mcunets needs on a Debian machine with Python 3.11: the Arm toolchain and QEMU
+# Install everything mcunets needs on a Debian machine with Python 3.11: the Arm and RISC-V toolchains and QEMU
 # for the simulated boards, and a virtual environment with mcunets and its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,8 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 need=()
-for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm; do
+for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm \
+           gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -19,7 +19,7 @@ from mcunets.report import parse_report, parse_validation
 
 DATA = Path(__file__).parent / "data"
 FAKE = DATA / "fake_model"
-BOARDS = ["host", "qemu-m4", "qemu-m7"]
+BOARDS = ["host", "qemu-m4", "qemu-m7", "qemu-rv32"]
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
