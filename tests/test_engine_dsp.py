@@ -112,3 +112,46 @@ def test_dsp_paths_are_taken(tmp_path):
 
     flags = re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d)\};", gen.files["model.c"])
     assert flags and all(f == "1" for f in flags)
+
+
+def _requant_cases(seeds, variants=2):
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, random_input, trained_like_requant
+
+    cases = []
+    for seed in seeds:
+        rng = np.random.default_rng(9000 + seed)
+        base = make_case("DSP_CHAIN", rng, runs=1)
+        for v in range(variants):
+            model = trained_like_requant(base.model, rng, positive=0.05 if v else 0.0)
+            g = read_model(model)
+            inputs = [[random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs]
+                      for _ in range(RUNS)]
+            cases.append(Case(f"{base.name}#rq{v}", model, inputs))
+    return cases
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_requantization_over_the_full_shift_range_on_qemu(seed, tmp_path):
+    """Trained-like quantization (shifts -31 .. -1, near-dead channels with multiplier 0, a few positive
+    shifts, biases sized so outputs vary): the DSP requantization must match for every channel, its
+    large right shifts included (the zero point is then added after the shift)."""
+    import re
+
+    from mcunets.engine import generate
+
+    cases = _requant_cases([seed])
+    fast = [f for c in cases for f in re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d)\};",
+                                                   generate(c.model, "m").files["model.c"])]
+    assert fast.count("1") >= len(fast) // 2  # the wide shifts stay on the DSP paths
+    bad = []
+    for i, case in enumerate(cases):
+        bad += check_on_qemu(case, tmp_path / str(i))
+    assert not bad, bad
+
+
+def test_requantization_over_the_full_shift_range_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_requant_cases(range(4)))
+    assert not res.mismatches, [m[0] for m in res.mismatches]

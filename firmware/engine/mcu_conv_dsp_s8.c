@@ -169,10 +169,8 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     "ldr    %[xp], %[cq]\n\t" \
     MCU_1X1_RQ("a00", "a10", "8") MCU_1X1_RQ("a01", "a11", "16") \
     "ldrd   %[x0], %[x1], [%[xp], #24]\n\t" \
-    "asr    %[a00], %[a00], %[x0]\n\t" \
-    "asr    %[a10], %[a10], %[x0]\n\t" \
-    "asr    %[a01], %[a01], %[x1]\n\t" \
-    "asr    %[a11], %[a11], %[x1]\n\t" \
+    MCU_ASR_POST("a00", "x0") MCU_ASR_POST("a10", "x0") \
+    MCU_ASR_POST("a01", "x1") MCU_ASR_POST("a11", "x1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
@@ -299,8 +297,7 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     "smmlar %[t], %[a01], %[x0], %[x1]\n\t" \
     "add    %[a01], %[t], %[a01], asr #31\n\t" \
     "ldrd   %[x0], %[x1], [%[xp], #24]\n\t" \
-    "asr    %[a00], %[a00], %[x0]\n\t" \
-    "asr    %[a01], %[a01], %[x1]\n\t" \
+    MCU_ASR_POST("a00", "x0") MCU_ASR_POST("a01", "x1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ldr    %[x0], %[coa]\n\t" \
@@ -383,10 +380,8 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
     "add    %[w], %[w], #" TAB "\n\t" \
     MCU_S_RQ("a00", "a10", "8") MCU_S_RQ("a01", "a11", "16") \
     "ldrd   %[x0], %[x1], [%[w], #24]\n\t" \
-    "asr    %[a00], %[a00], %[x0]\n\t" \
-    "asr    %[a10], %[a10], %[x0]\n\t" \
-    "asr    %[a01], %[a01], %[x1]\n\t" \
-    "asr    %[a11], %[a11], %[x1]\n\t" \
+    MCU_ASR_POST("a00", "x0") MCU_ASR_POST("a10", "x0") \
+    MCU_ASR_POST("a01", "x1") MCU_ASR_POST("a11", "x1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
@@ -750,10 +745,8 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
     MCU_R3_ROW("p0") MCU_R3_ROW("p1") MCU_R3_ROW("p2") \
     MCU_R3_RQ("a00", "a10", "8") MCU_R3_RQ("a01", "a11", "16") \
     "ldrd   %[u0], %[u1], [%[w], #24]\n\t" \
-    "asr    %[a00], %[a00], %[u0]\n\t" \
-    "asr    %[a10], %[a10], %[u0]\n\t" \
-    "asr    %[a01], %[a01], %[u1]\n\t" \
-    "asr    %[a11], %[a11], %[u1]\n\t" \
+    MCU_ASR_POST("a00", "u0") MCU_ASR_POST("a10", "u0") \
+    MCU_ASR_POST("a01", "u1") MCU_ASR_POST("a11", "u1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \

@@ -180,8 +180,7 @@ static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channe
         t[DW_BASE] = 2 * ((bias ? bias[ch] : 0) +
                           in_off * (w00 + w01 + w02 + w10 + w11 + w12 + w20 + w21 + w22));
         t[DW_M] = quant->multiplier[ch];
-        t[DW_KQ] = (2 * (zp - fold) + 1) * (int32_t)(1u << (r - 1));
-        t[DW_R] = r;
+        mcu_requant_consts(zp - fold, r, &t[DW_KQ], &t[DW_R]);
         t[DW_LO] = fold;
         t += DW_WORDS;
     }
@@ -262,8 +261,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "smmlar %[xb], %[a1], %[xa], %[xb]\n\t" \
         "add    %[a1], %[xb], %[a1], asr #31\n\t" \
         "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
-        "asr    %[a0], %[a0], %[xa]\n\t" \
-        "asr    %[a1], %[a1], %[xa]\n\t" \
+        MCU_ASR_POST("a0", "xa") MCU_ASR_POST("a1", "xa") \
         LO_A LO_B \
         "ssat   %[a0], #8, %[a0]\n\t" \
         "ssat   %[a1], #8, %[a1]\n\t" \
@@ -318,7 +316,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "smmlar %[xb], %[a0], %[xa], %[xb]\n\t" \
         "add    %[a0], %[xb], %[a0], asr #31\n\t" \
         "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
-        "asr    %[a0], %[a0], %[xa]\n\t" \
+        MCU_ASR_POST("a0", "xa") \
         LO_A \
         "ssat   %[a0], #8, %[a0]\n\t" \
         "strb   %[a0], [%[op]]\n\t"

@@ -59,7 +59,7 @@ static inline int32_t mcu_smmulr(int32_t a, int32_t b)
     return r;
 }
 
-/* mcu_requantize_fast with the rounding high multiply as one SMMULR. */
+/* mcu_requantize_fast with the rounding high multiply as one SMMULR (1 <= right <= 31). */
 static inline int32_t mcu_requantize_fast_dsp(int32_t x, int32_t multiplier, int32_t right)
 {
     const int32_t hi = mcu_smmulr(x * 2, multiplier);
@@ -108,24 +108,41 @@ static inline int mcu_clamp_mode(int32_t act_min, int32_t act_max)
     return act_min <= MCU_INT8_MIN ? MCU_CLAMP_SSAT : MCU_CLAMP_SSAT_LO;
 }
 
-/* mcu_requantize(acc, multiplier, -right) + zero_point, from acc2 = 2 * acc and
- * k = (2 * zero_point + 1) << (right - 1) = zero_point * 2^right + 2^(right - 1):
- *   SMMLAR gives k + hi, hi = the rounding doubling high multiply ((2 acc) m + 2^31) >> 32, and
- *   (k + hi + (acc2 >> 31)) >> right = ((hi + 2^(right-1) - (hi < 0)) >> right) + zero_point
- * because the zero point term is a multiple of 2^right, and acc < 0 differs from hi < 0 (m >= 0) only
- * when hi = 0, where both round to 0 (right >= 1). Valid under the fast_requant condition with
- * right <= 22 (|k| < 2^29, so k + hi never overflows). */
-static inline int32_t mcu_requant2_dsp(int32_t acc2, int32_t multiplier, int32_t k, int32_t right)
+/* Requantization constants of one output channel for mcu_requant2_dsp, valid for every (multiplier, shift)
+ * TFLite's QuantizeMultiplier gives with shift <= -1 (right = -shift in 1..31; multiplier 0 too):
+ *   k  = (2 * z + 1) << (right - 1) = z * 2^right + 2^(right - 1), z = the value added after the shift,
+ *   rz = right + 256 * post (ASR by register reads only its bottom byte; rz >> 8 = post).
+ * z is folded into k (post = 0) when |k| < 2^30, so k + hi cannot overflow (|hi| < 2^30); otherwise
+ * (right >= 22 with a large z) k = 2^(right - 1) <= 2^30, and z is added after the shift (post = z). */
+static inline void mcu_requant_consts(int32_t z, int32_t right, int32_t *k, int32_t *rz)
 {
-    return (mcu_smmlar(acc2, multiplier, k) + (acc2 >> 31)) >> right;
+    const int64_t kz = (int64_t)(2 * z + 1) * ((int64_t)1 << (right - 1));
+    const int fold = kz > -((int64_t)1 << 30) && kz < ((int64_t)1 << 30);
+    *k = fold ? (int32_t)kz : (int32_t)(1u << (right - 1));
+    *rz = right + 256 * (fold ? 0 : z);
+}
+
+/* mcu_requantize(acc, multiplier, -right) + z, from acc2 = 2 * acc and mcu_requant_consts(z, right):
+ *   SMMLAR gives k + hi, hi = the rounding doubling high multiply ((2 acc) m + 2^31) >> 32, and
+ *   (k + hi + (acc2 >> 31)) >> right = ((hi + 2^(right-1) - (hi < 0)) >> right) + z_folded
+ * because the folded term is a multiple of 2^right, and acc < 0 differs from hi < 0 (m >= 0) only
+ * when hi = 0, where both round to 0 (right >= 1); then post (rz >> 8) is added. Valid under the
+ * fast_requant condition (|acc| < 2^30): |k| <= 2^30 and |hi| < 2^30, so k + hi never overflows. */
+static inline int32_t mcu_requant2_dsp(int32_t acc2, int32_t multiplier, int32_t k, int32_t rz)
+{
+    int32_t v = mcu_smmlar(acc2, multiplier, k) + (acc2 >> 31);
+    __asm__("asr    %0, %0, %1\n\t"
+            "add    %0, %0, %1, asr #8"
+            : "+r"(v) : "r"(rz));
+    return v;
 }
 
 /* mcu_requant2_dsp clamped as `mode` (a constant at every call site) says. */
 static inline __attribute__((always_inline)) int8_t mcu_out2_dsp(int32_t acc2, int32_t mult, int32_t k,
-                                                                 int32_t right, int32_t lo, int32_t hi,
+                                                                 int32_t rz, int32_t lo, int32_t hi,
                                                                  const int mode)
 {
-    int32_t v = mcu_requant2_dsp(acc2, mult, k, right);
+    int32_t v = mcu_requant2_dsp(acc2, mult, k, rz);
     if (mode == MCU_CLAMP_SSAT) {
         return (int8_t)__ssat(v, 8);
     }
@@ -139,20 +156,21 @@ static inline __attribute__((always_inline)) int8_t mcu_out2_dsp(int32_t acc2, i
 }
 
 /* Requantization table of a pair of output channels (8 words, filled by mcu_fill_requant_pair):
- *   {2 * bias0, 2 * bias1, m0, k0, m1, k1, right0, right1}
- * with k = (2 * zero_point + 1) << (right - 1) (mcu_requant2_dsp); |k| < 2^29 for right <= 22. */
+ *   {2 * bias0, 2 * bias1, m0, k0, m1, k1, rz0, rz1}   (k, rz: mcu_requant_consts of the zero point) */
 static inline void mcu_fill_requant_pair(const int32_t *multiplier, const int32_t *shift, const int32_t *bias,
                                          int32_t ch0, int32_t ch1, int32_t zero_point, int32_t *q)
 {
     const int32_t ch[2] = {ch0, ch1};
     for (int32_t h = 0; h < 2; ++h) {
-        const int32_t r = -shift[ch[h]];
         q[h] = bias ? 2 * bias[ch[h]] : 0;
         q[2 + 2 * h] = multiplier[ch[h]];
-        q[3 + 2 * h] = (2 * zero_point + 1) * (int32_t)(1u << (r - 1));
-        q[6 + h] = r;
+        mcu_requant_consts(zero_point, -shift[ch[h]], &q[3 + 2 * h], &q[6 + h]);
     }
 }
+
+/* After the ASR of every accumulator A by its channel's rz: A += post (rz >> 8). */
+#define MCU_POST(A, RZ) "add    %[" A "], %[" A "], %[" RZ "], asr #8\n\t"
+#define MCU_ASR_POST(A, RZ) "asr    %[" A "], %[" A "], %[" RZ "]\n\t" MCU_POST(A, RZ)
 
 /* Requantize, clamp and store the 2 x 2 block (pixel A: a00 = ch0, a01 = ch1; pixel B: a10, a11; all
  * 2 * acc) with the pair's table q (not folded); oa / ob advance by 2. MCU_CLAMP_SSAT and
@@ -175,10 +193,8 @@ static inline __attribute__((always_inline)) void mcu_store_2x2_dsp(int32_t a00,
         const uint32_t lo4 = 0x01010101u * (uint8_t)lo;
         __asm__ volatile(MCU_RQ_CH("a00", "a10", "8") MCU_RQ_CH("a01", "a11", "16")
                          "ldrd   %[m], %[k], [%[q], #24]\n\t"
-                         "asr    %[a00], %[a00], %[m]\n\t"
-                         "asr    %[a10], %[a10], %[m]\n\t"
-                         "asr    %[a01], %[a01], %[k]\n\t"
-                         "asr    %[a11], %[a11], %[k]\n\t"
+                         MCU_ASR_POST("a00", "m") MCU_ASR_POST("a10", "m")
+                         MCU_ASR_POST("a01", "k") MCU_ASR_POST("a11", "k")
                          "ssat   %[a00], #8, %[a00]\n\t"
                          "ssat   %[a01], #8, %[a01]\n\t"
                          "ssat   %[a10], #8, %[a10]\n\t"
@@ -198,10 +214,8 @@ static inline __attribute__((always_inline)) void mcu_store_2x2_dsp(int32_t a00,
     } else {
         __asm__ volatile(MCU_RQ_CH("a00", "a10", "8") MCU_RQ_CH("a01", "a11", "16")
                          "ldrd   %[m], %[k], [%[q], #24]\n\t"
-                         "asr    %[a00], %[a00], %[m]\n\t"
-                         "asr    %[a10], %[a10], %[m]\n\t"
-                         "asr    %[a01], %[a01], %[k]\n\t"
-                         "asr    %[a11], %[a11], %[k]\n\t"
+                         MCU_ASR_POST("a00", "m") MCU_ASR_POST("a10", "m")
+                         MCU_ASR_POST("a01", "k") MCU_ASR_POST("a11", "k")
                          "ssat   %[a00], #8, %[a00]\n\t"
                          "ssat   %[a01], #8, %[a01]\n\t"
                          "ssat   %[a10], #8, %[a10]\n\t"

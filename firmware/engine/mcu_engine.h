@@ -75,7 +75,7 @@ typedef struct {
     /* 1: bias already holds bias + input_offset * sum(filter[oc]) (the code generator folds it when
      * every filter tap of every output lies inside the input), so the kernel skips input_offset. */
     int32_t bias_folded;
-    /* 1: every accumulator lies in [-2^30, 2^30) and every shift is <= -1, so requantization may use
+    /* 1: every accumulator lies in [-2^30, 2^30) and every shift is in [-31, -1], so requantization may use
      * mcu_requantize_fast (mcu_quant.h); the DSP paths with scratch tables run only then. */
     int32_t fast_requant;
 } mcu_conv_params;

@@ -65,11 +65,18 @@ def _weight_decls(p: str, filter, bias) -> tuple[list[str], str]:
     return decls, p + "bias"
 
 
+def _shifts(multipliers, shifts) -> list[int]:
+    """The shifts as emitted: a zero multiplier (TFLite's QuantizeMultiplier gives (0, 0) for scales below
+    2^-32) gets shift -1, which leaves the result 0 in every requantization form and lets the fast
+    requantization (shift <= -1) take the channel."""
+    return [-1 if int(m) == 0 else int(s) for m, s in zip(multipliers, shifts)]
+
+
 def _quant_decls(p: str, multipliers, shifts) -> list[str]:
     """A layer's per-channel requantization: multiplier and shift arrays and the struct over them."""
     return [
         c_array("int32_t", p + "mult", multipliers),
-        c_array("int32_t", p + "shift", shifts),
+        c_array("int32_t", p + "shift", _shifts(multipliers, shifts)),
         f"static const mcu_per_channel_quant {p}quant = {{{p}mult, {p}shift}};",
     ]
 
@@ -115,14 +122,17 @@ def _row_overlap(n: int, in_h: int, row_in: int, out_h: int, row_out: int, strid
     return worst if worst is not None else 0
 
 
-def _fast_requant(weights, bias, input_offset: int, shifts) -> int:
-    """1 when every accumulator provably lies in [-2^30, 2^30) and every shift is in [-22, -1]: the
-    condition of mcu_requantize_fast (firmware/engine/mcu_quant.h) and mcu_requant2_dsp
-    (firmware/engine/mcu_dsp.h) that gates the kernels' DSP paths.
+def _fast_requant(weights, bias, input_offset: int, multipliers, shifts) -> int:
+    """1 when every accumulator provably lies in [-2^30, 2^30) and every shift (as emitted) is in
+    [-31, -1]: the condition of mcu_requantize_fast (firmware/engine/mcu_quant.h) and mcu_requant2_dsp
+    (firmware/engine/mcu_dsp.h) that gates the kernels' DSP paths. That is every (multiplier, shift)
+    TFLite's QuantizeMultiplier gives for real multipliers below 0.5 (shift <= -1), near-dead channels
+    (shifts down to -31, or a zero multiplier) included.
 
     ``weights`` is [out_c, taps]; inputs are int8 plus ``input_offset`` (0 when folded into the bias).
     """
-    if not len(shifts) or any(int(s) > -1 or int(s) < -22 for s in shifts):
+    shifts = _shifts(multipliers, shifts)
+    if not len(shifts) or any(s > -1 or s < -31 for s in shifts):
         return 0
     xmax = max(abs(-128 + input_offset), abs(127 + input_offset))
     w = np.abs(np.asarray(weights, dtype=np.int64)).sum(axis=1) * xmax
@@ -231,9 +241,9 @@ class Conv2D(Windowed):
             bias = p + "bias"
         flat = self.filter.reshape(self.filter.shape[0], -1)
         if folded:
-            fast = _fast_requant(flat, b, 0, self.shifts)
+            fast = _fast_requant(flat, b, 0, self.multipliers, self.shifts)
         else:
-            fast = _fast_requant(flat, self.bias, self.input_offset, self.shifts)
+            fast = _fast_requant(flat, self.bias, self.input_offset, self.multipliers, self.shifts)
         decls += [
             *_quant_decls(p, self.multipliers, self.shifts),
             f"static const mcu_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
@@ -289,7 +299,8 @@ class DepthwiseConv2D(Windowed):
         p = f"l{self.index}_"
         decls, bias = _weight_decls(p, self.filter, self.bias)
         _, kh, kw, o = self.filter.shape
-        fast = _fast_requant(self.filter.reshape(kh * kw, o).T, self.bias, self.input_offset, self.shifts)
+        fast = _fast_requant(self.filter.reshape(kh * kw, o).T, self.bias, self.input_offset,
+                              self.multipliers, self.shifts)
         decls += [
             *_quant_decls(p, self.multipliers, self.shifts),
             f"static const mcu_dw_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "

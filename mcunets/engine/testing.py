@@ -3,8 +3,8 @@
 ``make_case(op, rng)`` builds a randomized single-op model with the TFLite converter (random shapes,
 strides, paddings, dilations, activations, and representative data of random range and offset so
 that scales and zero points vary) plus random int8 inputs.  ``check_cases`` generates C for a batch of
-cases, compiles them into one shared library, runs each input through the engine and through
-``tf.lite.Interpreter`` with BUILTIN_REF, and compares the output bytes exactly.
+cases, compiles them into one shared library, runs each input through the engine and through TFLite's
+reference kernels (:func:`mcunets.tflm.run_reference`), and compares the output bytes exactly.
 """
 
 from __future__ import annotations
@@ -529,6 +529,71 @@ def weight_variants(case: Case, rng, count: int, runs: int) -> list[Case]:
                   for _ in range(runs)]
         out.append(Case(f"{case.name}#w{v}", bytes(buf), inputs, case.params))
     return out
+
+
+def _buffer_view(m, t):
+    """A writable numpy view of tensor t's constant data inside the flatbuffer, or None."""
+    b = m.Buffers(t.Buffer()) if t.Buffer() < m.BuffersLength() else None
+    return b.DataAsNumpy() if b is not None and b.DataLength() else None
+
+
+def trained_like_requant(model: bytes, rng, *, dead: float = 0.15, shift_range=(-31, -1),
+                         positive: float = 0.0, int8_weights: bool = True) -> bytes:
+    """A copy of ``model`` whose CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED layers get quantization
+    parameters like trained models have, written into the flatbuffer (shapes unchanged): per-channel
+    filter scales giving requantization shifts spread over ``shift_range`` (a ``dead`` fraction of
+    channels below 2^-32: TFLite's multiplier 0), a ``positive`` fraction with shifts 0..2, weights
+    redrawn from a heavy-tailed distribution (``int8_weights``), and biases sized to the channel's
+    scale so outputs vary instead of saturating. Bias scales follow the filter scales; every accumulator
+    stays within int32."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    buf = bytearray(model)
+    m = Model.GetRootAsModel(buf, 0)
+    sub = m.Subgraphs(0)
+    for op in g.operators:
+        if op.op not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") or len(op.inputs) < 2:
+            continue
+        x, f = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+        y = g.tensors[op.outputs[0]]
+        ft = sub.Tensors(op.inputs[1])
+        fq = ft.Quantization()
+        if f.dtype != "int8" or fq is None or not fq.ScaleLength():
+            continue
+        scales = fq.ScaleAsNumpy()  # writable view into buf
+        n = scales.size
+        w = _buffer_view(m, ft)
+        if w is not None and int8_weights:
+            vals = np.clip(np.round(rng.laplace(0, 30, size=w.size)), -127, 127).astype(np.int8)
+            w[:] = vals.view(np.uint8)
+        wq = np.frombuffer(bytes(w), dtype=np.int8) if w is not None else np.zeros(1, np.int8)
+        out_axis = 3 if op.op == "DEPTHWISE_CONV_2D" else 0
+        wt = wq.reshape(f.shape)
+        taps = np.abs(np.moveaxis(wt.astype(np.int64), out_axis, 0).reshape(wt.shape[out_axis], -1)).sum(axis=1)
+        lo, hi = shift_range
+        shift = rng.integers(lo, hi + 1, size=n)
+        shift = np.where(rng.random(n) < dead, -40, shift)
+        shift = np.where(rng.random(n) < positive, rng.integers(0, 3, size=n), shift)
+        real = rng.uniform(0.5, 1.0, size=n) * np.exp2(shift.astype(np.float64))
+        new = (real * float(y.scale) / float(x.scale)).astype(np.float32)
+        scales[:] = np.maximum(new, np.float32(1e-30))
+        if len(op.inputs) > 2 and op.inputs[2] >= 0:
+            bt = sub.Tensors(op.inputs[2])
+            bq = bt.Quantization()
+            if bq is not None and bq.ScaleLength() == n:
+                bq.ScaleAsNumpy()[:] = (np.float32(x.scale) * scales).astype(np.float32)
+            bv = _buffer_view(m, bt)
+            if bv is not None and bv.size == 4 * (taps.size if n > 1 else bv.size // 4):
+                xmax = 256 * taps[: bv.size // 4] if n > 1 else 256 * taps.max()
+                room = np.maximum(0, 2**30 - 1 - xmax)
+                r = np.clip(-shift[: bv.size // 4], 0, 31)
+                mag = np.exp2(np.minimum(r + rng.uniform(-2, 8, size=r.size), 31))
+                b = np.round(rng.standard_normal(r.size) * mag)
+                bv.view(np.int32)[:] = np.clip(b, -room, room).astype(np.int32)
+    return bytes(buf)
 
 
 def reference(model: bytes, inputs) -> list[np.ndarray]:
