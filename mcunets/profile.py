@@ -260,7 +260,8 @@ def write_profile(p: dict, out_dir: Path) -> tuple[Path, Path]:
 # ---- serial ----------------------------------------------------------------------------------------
 
 
-def _open_serial(port: str, baud: int):
+def open_serial(port: str, baud: int):
+    """A pyserial port with a short read timeout; a port that cannot open is a one-line error."""
     try:
         import serial
     except ImportError:
@@ -281,7 +282,7 @@ def read_serial_report(port: str, baud: int = 115200, timeout: float = 60.0,
     raw: list[str] = []
     deadline = time.monotonic() + timeout
     pending = b""
-    with _open_serial(port, baud) as ser:
+    with open_serial(port, baud) as ser:
         while time.monotonic() < deadline:
             try:
                 chunk = ser.read(4096)
@@ -319,7 +320,7 @@ def validate_serial(port: str, baud: int, samples: Sequence[Sequence[np.ndarray]
     from mcunets.targets import input_lines
 
     answers: list[list[bytes]] = []
-    with _open_serial(port, baud) as ser:
+    with open_serial(port, baud) as ser:
         # A board that resets when the port opens prints "@mcu ready" once it is up; one that was
         # already running printed it before, so after a short wait the samples go anyway.
         try:

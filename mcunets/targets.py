@@ -13,6 +13,7 @@ builds and runs them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shlex
 import shutil
@@ -20,7 +21,7 @@ import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import jinja2
 import numpy as np
@@ -61,8 +62,14 @@ class SimBoard:
     qemu_apt_package: str = ""
     instructions_per_tick: int = 1
     systick_reload: int = 0x00FFFFFF
-    templates: str = ""             # folder under templates/ with the port, start-up and linker script
+    # Folders under templates/ holding the port, start-up and linker script (a later folder's file
+    # replaces an earlier one's of the same name).
+    templates: tuple[str, ...] = ()
     qemu_args: tuple[str, ...] = ()  # beside -M machine, e.g. -cpu
+    counter_bits: int = 64           # width of mcu_port_counter(): readings are subtracted modulo 2^bits
+    console: str = "semihosting"     # or "serial": the report and inputs travel over the emulated UART
+    serial_baud: int = 0
+    qemu: Mapping = field(default_factory=dict, compare=False)  # the whole [qemu] table, for templates
 
 
 def load_board(name: str) -> SimBoard:
@@ -88,7 +95,9 @@ def load_board(name: str) -> SimBoard:
             qemu_apt_package=qemu.get("apt_package", ""),
             instructions_per_tick=int(qemu.get("instructions_per_tick", 1)),
             systick_reload=int(qemu.get("systick_reload", 0x00FFFFFF)),
-            templates=qemu.get("templates", ""), qemu_args=tuple(qemu.get("args", ())),
+            templates=tuple(qemu.get("templates", ())), qemu_args=tuple(qemu.get("args", ())),
+            counter_bits=int(qemu.get("counter_bits", 64)), console=qemu.get("console", "semihosting"),
+            serial_baud=b.serial_baud or 0, qemu=qemu,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise McunetsError(f"board file {b.path.name}: [build] or [qemu] field {e} is missing or bad") from None
@@ -230,7 +239,7 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
     config = env.get_template("runner/mcu_config.h.j2").render(
         version=__version__, model_name=_c_word(src.name), runtime=_c_word(src.runtime),
         runtime_is_tflm=0, board_name=board.name, cpu_hz=board.cpu_hz, counter=board.counter,
-        counter_bits=64, serial_baud=0, warmup=warmup, runs=runs, seed=seed,
+        counter_bits=board.counter_bits, serial_baud=0, warmup=warmup, runs=runs, seed=seed,
         validate=1 if validate else 0, model_bytes=src.model_bytes, model_sha256=src.sha256, arena_bytes=0,
         input_bytes=[t.nbytes for t in src.inputs], output_bytes=[t.nbytes for t in src.outputs],
         output_dtypes=[t.dtype for t in src.outputs],
@@ -250,14 +259,16 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
         ctx = dict(board=board.name, instructions_per_tick=board.instructions_per_tick,
                    systick_reload=board.systick_reload, input_file=INPUT_FILE,
                    flash_origin=board.flash_origin, flash_bytes=board.flash_bytes,
-                   ram_origin=board.ram_origin, ram_bytes=board.ram_bytes, stack_bytes=board.stack_bytes)
-        for path in sorted((templates / board.templates).iterdir()):
+                   ram_origin=board.ram_origin, ram_bytes=board.ram_bytes, stack_bytes=board.stack_bytes,
+                   serial_baud=board.serial_baud, qemu=board.qemu)
+        files = {(p.stem if p.suffix == ".j2" else p.name): p
+                 for folder in board.templates for p in sorted((templates / folder).iterdir())}
+        for name, path in sorted(files.items()):
             if path.suffix == ".j2":
-                text = env.get_template(f"{board.templates}/{path.name}").render(**ctx)
-                (build_dir / path.stem).write_text(text)
+                text = env.get_template(path.relative_to(templates).as_posix()).render(**ctx)
+                (build_dir / name).write_text(text)
             else:
-                shutil.copy(path, build_dir / path.name)
-            name = path.stem if path.suffix == ".j2" else path.name
+                shutil.copy(path, build_dir / name)
             if name.endswith((".c", ".S")):
                 sources.append(build_dir / name)
         out = build_dir / "firmware.elf"
@@ -316,22 +327,115 @@ def elf_sections(path: Path) -> dict:
 # ---- running -------------------------------------------------------------------------------------------
 
 
+def _qemu_command(fw: Firmware, serial: str) -> list[str]:
+    board = fw.board
+    qemu = _require(board.qemu_binary, board.qemu_apt_package, board.name)
+    return [qemu, "-M", board.qemu_machine, *board.qemu_args, "-nographic", "-monitor", "none",
+            "-serial", serial, "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
+            "-kernel", str(fw.path.resolve())]
+
+
+@contextlib.contextmanager
+def serial_board(fw: Firmware, timeout: float = 10.0) -> Iterator[tuple[str, Callable[[], None]]]:
+    """Start a serial-console board's firmware in QEMU with its UART on a new pseudo-terminal; yield
+    the terminal's path (for pyserial, ``mcunets profile --port``, ``mcunets validate --port``) and a
+    function that starts the board, like a reset button.
+
+    QEMU waits paused until then, with the terminal held open in raw mode (so what the firmware prints
+    is not dropped, nor echoed back into its receiver); open the port first, then start the board, as
+    opening a port discards what it holds. The board parks when it is done, like a real one; QEMU is
+    stopped on leaving the context."""
+    import json
+    import os
+    import re
+    import socket
+    import tempfile
+    import tty
+
+    tmp = Path(tempfile.mkdtemp(prefix="mcunets-qmp-"))
+    qmp_path = tmp / "qmp.sock"
+    proc = subprocess.Popen(_qemu_command(fw, "pty") + ["-S", "-qmp", f"unix:{qmp_path},server=on,wait=off"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=fw.build_dir)
+    holder = None
+    try:
+        line = proc.stdout.readline()
+        found = re.search(r"char device redirected to (\S+)", line)
+        if not found:
+            proc.kill()
+            raise McunetsError(f"{fw.board.name}: QEMU did not open a serial port: "
+                               f"{(line + proc.stderr.read()).strip()[:200] or 'no output'}")
+        port = found.group(1)
+        holder = os.open(port, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(holder)
+
+        def start() -> None:
+            with socket.socket(socket.AF_UNIX) as qmp:
+                qmp.settimeout(timeout)
+                qmp.connect(str(qmp_path))
+                stream = qmp.makefile("rw")
+                stream.readline()  # the greeting
+                for command in ("qmp_capabilities", "cont"):
+                    stream.write(json.dumps({"execute": command}) + "\n")
+                    stream.flush()
+                    stream.readline()
+
+        yield port, start
+    finally:
+        proc.kill()
+        proc.wait()
+        if holder is not None:
+            os.close(holder)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Lines after which a board that talks over its UART has nothing more to say.
+_LAST_LINES = ("@mcu end", "mcunets: error:", "@mcu error msg=hard_fault")
+
+
+def _run_serial(fw: Firmware, stdin_text: str | None, timeout: float) -> str:
+    """:func:`run` for a board whose console is its UART: read it with pyserial until the report ends.
+    A UART has no end of input, so ``@mcu quit`` ends the inputs where a file would end."""
+    import time
+
+    from mcunets.profile import open_serial
+
+    out = b""
+    deadline = time.monotonic() + timeout
+    with serial_board(fw) as (port, start), open_serial(port, fw.board.serial_baud or 115200) as ser:
+        start()
+        if stdin_text is not None:
+            while b"@mcu ready" not in out and time.monotonic() < deadline:
+                out += ser.read(4096)
+            ser.write((stdin_text if stdin_text.endswith("@mcu quit\n") else
+                       stdin_text + "@mcu quit\n").encode())
+        while not any(line.startswith(_LAST_LINES) for line in out.decode("utf-8", "replace").splitlines()):
+            if time.monotonic() > deadline:
+                text = out.decode("utf-8", "replace")
+                last = next((l for l in reversed(text.splitlines()) if l.startswith("@mcu")), "nothing")
+                raise McunetsError(f"{fw.board.name}: the firmware did not finish within {timeout:.0f} s "
+                                   f"(last report line: {last[:80]})")
+            out += ser.read(4096)
+    text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+    failed = next((line for line in text.splitlines() if line.startswith(_LAST_LINES[1:])), None)
+    if failed:
+        raise McunetsError(f"{fw.board.name}: the firmware failed: {failed}")
+    return text
+
+
 def run(fw: Firmware, *, stdin_text: str | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> str:
     """Run a firmware to its end; returns everything it printed (the report or validation answers)."""
     board = fw.board
+    if board.console == "serial":
+        return _run_serial(fw, stdin_text, timeout)
     if board.kind == "host":
         cmd = [str(fw.path.resolve())]
         feed = stdin_text if stdin_text is not None else ""
     else:
-        qemu = _require(board.qemu_binary, board.qemu_apt_package, board.name)
         if stdin_text is not None:
             (fw.build_dir / INPUT_FILE).write_text(stdin_text)
         else:
             (fw.build_dir / INPUT_FILE).unlink(missing_ok=True)
-        cmd = [qemu, "-M", board.qemu_machine, *board.qemu_args, "-nographic", "-monitor", "none",
-               "-serial", "null",
-               "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
-               "-kernel", str(fw.path.resolve())]
+        cmd = _qemu_command(fw, "null")
         feed = ""
     try:
         proc = subprocess.run(cmd, input=feed.encode(), capture_output=True, timeout=timeout,

@@ -19,7 +19,7 @@ from mcunets.report import parse_report, parse_validation
 
 DATA = Path(__file__).parent / "data"
 FAKE = DATA / "fake_model"
-BOARDS = ["host", "qemu-m4", "qemu-m7", "qemu-rv32"]
+BOARDS = ["host", "qemu-m4", "qemu-m7", "qemu-rv32", "qemu-stm32f4"]
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -274,3 +274,70 @@ def test_cli_validate_usage_errors(tmp_path, args, code, message):
     res = CliRunner().invoke(cli, ["validate", "--model", str(TINY), "--out", str(tmp_path), *args])
     assert res.exit_code == code, res.output
     assert message in res.output and "Traceback" not in res.output
+
+
+# ---- the serial path: qemu-stm32f4's USART on a pseudo-terminal, read with pyserial -----------------
+
+STM32F4 = board_param("qemu-stm32f4")
+
+
+def _start_later(start, delay=1.0):
+    """Start the emulated board once the command under test has opened the port (as a user resets a
+    board after starting mcunets)."""
+    import threading
+
+    timer = threading.Timer(delay, start)
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize("board", [STM32F4])
+def test_profile_reads_an_emulated_board_through_its_serial_port(board, tmp_path):
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    model = TINY.read_bytes()
+    src = targets.engine_sources(model, "tiny", tmp_path / "model")
+    fw = targets.build(src, board, tmp_path / "fw", runs=3, warmup=1, seed=5)
+    with targets.serial_board(fw) as (port, start):
+        timer = _start_later(start)
+        res = CliRunner().invoke(cli, ["profile", "--port", port, "--model", str(TINY), "--timeout", "30",
+                                       "--out", str(tmp_path / "p")])
+        timer.join()
+    assert res.exit_code == 0, res.output
+    assert "qemu-stm32f4" in res.output and "bit-exact with the TFLite reference" in res.output
+    report = parse_report((tmp_path / "p" / "report.log").read_text())
+    assert report.counter == "instructions" and len(report.runs) == 3
+    assert max(report.runs) - min(report.runs) <= 8  # TIM2: one count per instruction
+
+
+@pytest.mark.parametrize("board", [STM32F4])
+def test_validate_drives_an_emulated_board_through_its_serial_port(board, tmp_path):
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    src = targets.engine_sources(TINY.read_bytes(), "tiny", tmp_path / "model")
+    fw = targets.build(src, board, tmp_path / "fw", validate=True)
+    with targets.serial_board(fw) as (port, start):
+        timer = _start_later(start)
+        res = CliRunner().invoke(cli, ["validate", "--model", str(TINY), "--board", board, "--port", port,
+                                       "--samples", "3", "--timeout", "30"])
+        timer.join()
+    assert res.exit_code == 0, res.output
+    assert "3 of 3 samples bit-exact" in res.output
+
+
+@pytest.mark.parametrize("board", [STM32F4])
+def test_a_board_that_never_starts_times_out_in_one_line(board, tmp_path):
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    fw = targets.build(fake_sources(), board, tmp_path / "fw", runs=1, warmup=0)
+    with targets.serial_board(fw) as (port, _start):
+        res = CliRunner().invoke(cli, ["profile", "--port", port, "--timeout", "2", "--out",
+                                       str(tmp_path / "p")])
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: no report from") and "reset the board" in res.output

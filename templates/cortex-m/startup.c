@@ -1,5 +1,6 @@
-/* Cortex-M4F start-up for QEMU mps2-an386: vector table, .data/.bss set-up, FPU enable, faults; then
- * the mcunets driver. */
+/* Cortex-M start-up for the emulated boards (QEMU mps2-an386/an500, netduinoplus2): vector table,
+ * .data/.bss set-up, FPU enable, faults; then the mcunets driver. A port that counts with SysTick
+ * defines SysTick_Handler; the others get the empty one here. */
 #include <stdint.h>
 
 #include "mcu_driver.h"
@@ -21,6 +22,10 @@ void Reset_Handler(void)
     __asm volatile("dsb\n\tisb" ::: "memory");
     mcu_driver_run();
     mcu_port_exit(0);
+}
+
+__attribute__((weak)) void SysTick_Handler(void)
+{
 }
 
 static void Fault_Handler(void)
