@@ -141,6 +141,41 @@ def _fast_requant(weights, bias, input_offset: int, multipliers, shifts) -> int:
     return int(int(w.max()) < 2**30)
 
 
+def _constant_channels(flat, bias, input_offset: int, multipliers, shifts, output_offset: int, act):
+    """Channels whose accumulator bound is too wide for the fast requantization (|bias| +
+    max|x + input_offset| * sum|w| >= 2^30: near-dead channels of trained models, whose tiny weight scale
+    makes the quantized bias huge) but whose output is the same for every input: the requantized value
+    at the smallest and at the largest reachable accumulator (requantization is monotonic) agree. Such a
+    channel is rewritten to an equivalent one, zero weights, bias 4v, multiplier 2^30 and shift -1, which
+    requantizes to that constant v in every kernel and path (v: the clamped output minus the zero point,
+    so saturated channels count as constant too). Returns (filter [o, taps], bias,
+    multipliers, shifts), rewritten copies or the inputs unchanged."""
+    if bias is None or not len(multipliers):
+        return flat, bias, multipliers, shifts
+    w = np.asarray(flat, dtype=np.int64)
+    b = np.asarray(bias, dtype=np.int64)
+    lo_x, hi_x = -128 + input_offset, 127 + input_offset
+    xmax = max(abs(lo_x), abs(hi_x))
+    wide = np.abs(b) + np.abs(w).sum(axis=1) * xmax >= 2**30
+    if not wide.any() or len(multipliers) != w.shape[0]:
+        return flat, bias, multipliers, shifts
+    acc_lo = b + np.minimum(w * lo_x, w * hi_x).sum(axis=1)
+    acc_hi = b + np.maximum(w * lo_x, w * hi_x).sum(axis=1)
+    w, b = w.copy(), b.copy()
+    mults, shs = list(multipliers), list(shifts)
+    for c in np.nonzero(wide)[0]:
+        if acc_lo[c] < -2**31 or acc_hi[c] >= 2**31:
+            continue  # the reference's int32 accumulator could wrap
+        out = [min(max(q.requantize(int(a), mults[c], shs[c]) + output_offset, act[0]), act[1])
+               for a in (acc_lo[c], acc_hi[c])]
+        if out[0] == out[1]:
+            v = out[0] - output_offset
+            w[c] = 0
+            b[c] = 4 * v
+            mults[c], shs[c] = 2**30, -1
+    return w, b, tuple(mults), tuple(shs)
+
+
 IM2COL_MAX_WEIGHTS = 4096  # MCU_IM2COL_MAX_WEIGHTS in firmware/engine/mcu_conv_s8.c
 ROWS3_MAX_C = 8  # MCU_ROWS3_MAX_C in firmware/engine/mcu_conv_s8.c
 
@@ -226,26 +261,31 @@ class Conv2D(Windowed):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        decls = [c_array("int8_t", p + "filter", self.filter)]
+        o = self.filter.shape[0]
+        flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(o, -1), self.bias,
+                                                        self.input_offset, self.multipliers, self.shifts,
+                                                        self.output_offset, self.act)
+        filt = np.asarray(flat).reshape(self.filter.shape).astype(np.int8)
+        decls = [c_array("int8_t", p + "filter", filt)]
         bias = "NULL"
         folded = 0
         if self.all_taps_inside and self.input_offset != 0:
             # bias + input_offset * sum(filter): exact in int32, saves the offset add per MAC
-            sums = self.filter.reshape(self.filter.shape[0], -1).astype(np.int64).sum(axis=1)
-            b = (self.bias.astype(np.int64) if self.bias is not None else 0) + self.input_offset * sums
+            sums = filt.reshape(o, -1).astype(np.int64).sum(axis=1)
+            b = (np.asarray(lbias, dtype=np.int64) if lbias is not None else 0) + self.input_offset * sums
             b = ((b + 2**31) % 2**32 - 2**31).astype(np.int64)
             decls.append(c_array("int32_t", p + "bias", b))
             bias, folded = p + "bias", 1
-        elif self.bias is not None:
-            decls.append(c_array("int32_t", p + "bias", self.bias))
+        elif lbias is not None:
+            decls.append(c_array("int32_t", p + "bias", lbias))
             bias = p + "bias"
-        flat = self.filter.reshape(self.filter.shape[0], -1)
+        flat = filt.reshape(o, -1)
         if folded:
-            fast = _fast_requant(flat, b, 0, self.multipliers, self.shifts)
+            fast = _fast_requant(flat, b, 0, mults, shifts)
         else:
-            fast = _fast_requant(flat, self.bias, self.input_offset, self.multipliers, self.shifts)
+            fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
         decls += [
-            *_quant_decls(p, self.multipliers, self.shifts),
+            *_quant_decls(p, mults, shifts),
             f"static const mcu_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
             f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
             f"{folded}, {fast}}};",
@@ -297,12 +337,15 @@ class DepthwiseConv2D(Windowed):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        decls, bias = _weight_decls(p, self.filter, self.bias)
         _, kh, kw, o = self.filter.shape
-        fast = _fast_requant(self.filter.reshape(kh * kw, o).T, self.bias, self.input_offset,
-                              self.multipliers, self.shifts)
+        flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(kh * kw, o).T, self.bias,
+                                                        self.input_offset, self.multipliers, self.shifts,
+                                                        self.output_offset, self.act)
+        filt = np.asarray(flat).T.reshape(self.filter.shape).astype(np.int8)
+        decls, bias = _weight_decls(p, filt, lbias)
+        fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
         decls += [
-            *_quant_decls(p, self.multipliers, self.shifts),
+            *_quant_decls(p, mults, shifts),
             f"static const mcu_dw_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
             f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
             f"{self.act[0]}, {self.act[1]}, {fast}}};",

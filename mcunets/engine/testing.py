@@ -544,8 +544,9 @@ def trained_like_requant(model: bytes, rng, *, dead: float = 0.15, shift_range=(
     filter scales giving requantization shifts spread over ``shift_range`` (a ``dead`` fraction of
     channels below 2^-32: TFLite's multiplier 0), a ``positive`` fraction with shifts 0..2, weights
     redrawn from a heavy-tailed distribution (``int8_weights``), and biases sized to the channel's
-    scale so outputs vary instead of saturating. Bias scales follow the filter scales; every accumulator
-    stays within int32."""
+    scale so outputs vary instead of saturating, a tenth of them huge (up to the int32 range, as a
+    near-dead channel's bias over its tiny scale). Bias scales follow the filter scales; every
+    accumulator stays within int32."""
     from tflite.Model import Model
 
     from mcunets.engine.reader import read_model
@@ -591,8 +592,12 @@ def trained_like_requant(model: bytes, rng, *, dead: float = 0.15, shift_range=(
                 room = np.maximum(0, 2**30 - 1 - xmax)
                 r = np.clip(-shift[: bv.size // 4], 0, 31)
                 mag = np.exp2(np.minimum(r + rng.uniform(-2, 8, size=r.size), 31))
-                b = np.round(rng.standard_normal(r.size) * mag)
-                bv.view(np.int32)[:] = np.clip(b, -room, room).astype(np.int32)
+                b = np.clip(np.round(rng.standard_normal(r.size) * mag), -room, room)
+                # a few huge biases (a near-dead channel's bias over its tiny scale), up to int32 range
+                huge = rng.random(r.size) < 0.1
+                top = np.maximum(0, 2**31 - 1 - xmax)
+                b = np.where(huge, rng.choice([-1, 1], size=r.size) * rng.uniform(0.5, 1.0, r.size) * top, b)
+                bv.view(np.int32)[:] = np.round(b).astype(np.int64).astype(np.int32)
     return bytes(buf)
 
 
