@@ -204,15 +204,12 @@ def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = Non
     sim = targets.load_board(board)
     out = Path(out) if out is not None else default_out_dir(name, sim.name)
     log = log or (lambda msg: None)
-    from mcunets import fit
-
-    choice = fit.choose_runtime(load_board(sim.name), fit.measure(model_bytes, ("mcunets",)), "mcunets")
     with _output_folder(out):
         with atomic_directory(out / "firmware") as tmp:
-            targets.engine_sources(model_bytes, name, tmp / "model")
+            checked = targets.engine_sources(model_bytes, name, tmp / "model", sim.name).fit
     report = {"mcunets_build": 1, "board": sim.name, "runtime": "mcunets", "model": name,
               "model_file": "model.tflite", "firmware_dir": "firmware", "runs": runs, "warmup": warmup,
-              "seed": seed, "fit": choice.fit.as_dict(), "build": {"status": "rendered"}}
+              "seed": seed, "fit": checked.as_dict(), "build": {"status": "rendered"}}
     _write_outputs(out, model_bytes, report)
     fw_dir = out / "firmware"
     src = targets.generated_sources(model_bytes, name, fw_dir / "model")

@@ -224,13 +224,18 @@ def measure(model: bytes, runtimes=("tflm", "mcunets")) -> dict[str, Needs]:
             else:
                 from mcunets import engine
 
-                gen = engine.generate(model, "model")
-                engine_info = ModelInfo(info.layer_ops, info.ops, info.input_bytes, info.output_bytes,
-                                        int(gen.flash_bytes), info.sha256)
-                out[runtime] = Needs(runtime, engine_info, int(gen.arena_bytes), int(gen.arena_bytes))
+                out[runtime] = engine_needs(info, engine.generate(model, "model"))
         except UnsupportedOpError as e:
             out[runtime] = Needs(runtime, why=str(e))
     return out
+
+
+def engine_needs(info: ModelInfo, generated) -> Needs:
+    """The engine's needs from its generated model: its arena, and its constant data for flash (it
+    keeps no flatbuffer)."""
+    engine_info = ModelInfo(info.layer_ops, info.ops, info.input_bytes, info.output_bytes,
+                            int(generated.flash_bytes), info.sha256)
+    return Needs("mcunets", engine_info, int(generated.arena_bytes), int(generated.arena_bytes))
 
 
 def fit_of(board: Board, needs: Needs) -> Fit:

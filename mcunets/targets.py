@@ -14,6 +14,7 @@ builds and runs them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import shlex
 import shutil
@@ -156,6 +157,7 @@ class ModelSources:
     runtime: str = "mcunets"
     defines: tuple[str, ...] = ()
     sha256: str = ""  # of the .tflite; the report's meta line names it
+    fit: object = None  # the mcunets.fit.Fit checked for the board, when one was given
 
 
 def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
@@ -171,18 +173,30 @@ def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ..
     return tuple(spec(i) for i in graph.inputs), tuple(spec(i) for i in graph.outputs)
 
 
-def engine_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
-    """Generate the model's C code with the mcunets engine into ``out_dir``; what to compile with it."""
+def engine_sources(model: bytes, name: str, out_dir: Path, board: str | None = None) -> ModelSources:
+    """Generate the model's C code with the mcunets engine into ``out_dir``; what to compile with it.
+
+    With ``board``, first check that the model fits its memory (:class:`mcunets.errors.FitError`
+    otherwise); the sources then carry the :class:`mcunets.fit.Fit`. Nothing is written for a model
+    the engine cannot run or the board cannot hold."""
     try:
         from mcunets import engine
     except ImportError:
         raise McunetsError("the mcunets engine is not available in this installation") from None
-    generated = engine.generate(model, name=_c_word(name))  # refuses a model before any folder exists
+    from mcunets import fit
+
+    generated = engine.generate(model, name=_c_word(name))
+    checked = None
+    if board is not None:
+        from mcunets.boards import load_board as load_any_board
+
+        needs = {"mcunets": fit.engine_needs(fit.model_info(model), generated)}
+        checked = fit.choose_runtime(load_any_board(board), needs, "mcunets").fit
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fname, text in generated.files.items():
         (out_dir / fname).write_text(text)
-    return generated_sources(model, name, out_dir)
+    return dataclasses.replace(generated_sources(model, name, out_dir), fit=checked)
 
 
 def generated_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
@@ -491,7 +505,7 @@ def profile_model(model: bytes, board: str, build_dir: Path, *, name: str | None
     """Build the profiling firmware of ``model`` for a simulated board and run it: (report text, firmware)."""
     b = load_board(board)
     build_dir = Path(build_dir)
-    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model")
+    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board)
     fw = build(src, b, build_dir / "firmware", runs=runs, warmup=warmup, seed=seed, timeout=timeout)
     return run(fw, timeout=timeout), fw
 
@@ -504,7 +518,7 @@ def validate_model(model: bytes, board: str, samples: Sequence[Sequence[np.ndarr
 
     b = load_board(board)
     build_dir = Path(build_dir)
-    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model")
+    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board)
     fw = build(src, b, build_dir / "validate", validate=True, timeout=timeout)
     text = "".join(input_lines(s) for s in samples) + "@mcu quit\n"
     out = run(fw, stdin_text=text, timeout=timeout)
