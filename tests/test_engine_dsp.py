@@ -155,3 +155,22 @@ def test_requantization_over_the_full_shift_range_on_host():
 
     res = check_cases(_requant_cases(range(4)))
     assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_fully_connected_dsp_path_is_bit_exact_on_qemu(tmp_path):
+    """FULLY_CONNECTED on the DSP path (four rows per pass, row and depth tails, batches, the input
+    offset folded into the bias, SMLAL single-rounding requantization), converted and trained-like."""
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, random_input, trained_like_requant
+
+    bad = []
+    for seed in range(3):
+        rng = np.random.default_rng(500 + seed)
+        base = make_case("FULLY_CONNECTED", rng, runs=2)
+        model = trained_like_requant(base.model, rng)
+        g = read_model(model)
+        inputs = [[random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs]
+                  for _ in range(2)]
+        bad += check_on_qemu(base, tmp_path / f"b{seed}")
+        bad += check_on_qemu(Case(base.name + "#rq", model, inputs), tmp_path / f"r{seed}")
+    assert not bad, bad

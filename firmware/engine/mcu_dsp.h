@@ -82,6 +82,17 @@ static inline __attribute__((always_inline)) int8_t mcu_out_dsp(int32_t acc, int
     return (int8_t)v;
 }
 
+/* mcu_requantize_single_round for shift <= -1 (total shift 31 - shift = 32 + k): the rounding constant
+ * 2^(31 + k) and x * multiplier summed in 64 bits by one SMLAL, then the high word shifted by k. */
+static inline int32_t mcu_requantize_single_round_dsp(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t k = -shift - 1;
+    uint32_t lo = k == 0 ? 0x80000000u : 0u;
+    int32_t hi = (int32_t)((1u << k) >> 1);
+    __asm__("smlal  %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(x), "r"(multiplier));
+    return hi >> k;
+}
+
 /* lo in the bottom halfword, hi in the top one. */
 static inline uint32_t mcu_pack16x2(int32_t lo, int32_t hi)
 {

@@ -1,8 +1,111 @@
 /* FULLY_CONNECTED with per-tensor or per-output-channel requantization.
  * Both round once (mcu_requantize_single_round), as TFLite's int8 reference kernels do; TFLM's
- * per-tensor kernel rounds twice and can differ from them by one (docs/engine.md). */
+ * per-tensor kernel rounds twice and can differ from them by one (docs/engine.md).
+ *
+ * With the Cortex-M DSP extension, weights without a zero point and the input offset folded into the
+ * bias (the code generator folds input_offset * sum(row) when filter_offset is 0), four output rows
+ * run per pass: each word of four inputs is widened once (SXTB16) and meets a weight word of each row
+ * in two SMLADs, so the input is read and widened once per four rows (23 instructions per 16 MACs).
+ * No scratch: the arena does not grow. */
+#include "mcu_dsp.h"
 #include "mcu_engine.h"
 #include "mcu_quant.h"
+
+static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t oc,
+                            int32_t acc)
+{
+    const int32_t q = params->per_channel ? oc : 0;
+    const int32_t m = quant->multiplier[q], s = quant->shift[q];
+#if defined(__ARM_FEATURE_DSP)
+    acc = __builtin_expect(s <= -1, 1) ? mcu_requantize_single_round_dsp(acc, m, s)
+                                       : mcu_requantize_single_round(acc, m, s);
+#else
+    acc = mcu_requantize_single_round(acc, m, s);
+#endif
+    return (int8_t)mcu_clamp_i32(acc + params->output_offset, params->act_min, params->act_max);
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* One group of four inputs (x: the widened words 0/2 and 1/3) against row k's weight word at [w0] or
+ * [w0, d] / [w2] or [w2, d]. */
+#define MCU_FC_ROW(A, LOAD) \
+    LOAD \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[" A "], %[xl], %[t], %[" A "]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[" A "], %[xh], %[u], %[" A "]\n\t"
+#define MCU_FC_GROUP \
+    "ldr    %[xh], [%[xp]], #4\n\t" \
+    "sxtb16 %[xl], %[xh]\n\t" \
+    "sxtb16 %[xh], %[xh], ror #8\n\t" \
+    MCU_FC_ROW("a1", "ldr    %[u], [%[w0], %[d]]\n\t") \
+    MCU_FC_ROW("a0", "ldr    %[u], [%[w0]], #4\n\t") \
+    MCU_FC_ROW("a3", "ldr    %[u], [%[w2], %[d]]\n\t") \
+    MCU_FC_ROW("a2", "ldr    %[u], [%[w2]], #4\n\t")
+
+static mcu_status fc_dsp(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches,
+                         int32_t depth, const int8_t *input, int32_t out_depth, const int8_t *filter,
+                         const int32_t *bias, int8_t *output)
+{
+    const int32_t groups = depth / 4;
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *ip = input + (int64_t)b * depth;
+        const int8_t *xend = ip + 4 * groups;
+        int8_t *op = output + (int64_t)b * out_depth;
+        int32_t oc = 0;
+        for (; oc + 4 <= out_depth; oc += 4) {
+            const int8_t *w0 = filter + (int64_t)oc * depth, *w2 = w0 + 2 * (int64_t)depth;
+            int32_t a0 = bias ? bias[oc] : 0, a1 = bias ? bias[oc + 1] : 0;
+            int32_t a2 = bias ? bias[oc + 2] : 0, a3 = bias ? bias[oc + 3] : 0;
+            const int8_t *xp = ip;
+            uint32_t xl, xh, t, u;
+            if (groups & 1) {
+                __asm__ volatile(MCU_FC_GROUP
+                                 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp),
+                                   [w0] "+r"(w0), [w2] "+r"(w2), [xl] "=&r"(xl), [xh] "=&r"(xh), [t] "=&r"(t),
+                                   [u] "=&r"(u)
+                                 : [d] "r"(depth));
+            }
+            if (xp != xend) {
+                __asm__ volatile("1:\n\t" MCU_FC_GROUP MCU_FC_GROUP
+                                 "cmp    %[xp], %[xend]\n\t"
+                                 "bne    1b\n\t"
+                                 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp),
+                                   [w0] "+r"(w0), [w2] "+r"(w2), [xl] "=&r"(xl), [xh] "=&r"(xh), [t] "=&r"(t),
+                                   [u] "=&r"(u)
+                                 : [d] "r"(depth), [xend] "r"(xend)
+                                 : "cc");
+            }
+            for (int32_t i = 4 * groups; i < depth; ++i) { /* depth not a multiple of 4 */
+                const int32_t x = ip[i];
+                a0 += w0[i - 4 * groups] * x;
+                a1 += w0[depth + i - 4 * groups] * x;
+                a2 += w2[i - 4 * groups] * x;
+                a3 += w2[depth + i - 4 * groups] * x;
+            }
+            op[oc] = fc_out(params, quant, oc, a0);
+            op[oc + 1] = fc_out(params, quant, oc + 1, a1);
+            op[oc + 2] = fc_out(params, quant, oc + 2, a2);
+            op[oc + 3] = fc_out(params, quant, oc + 3, a3);
+        }
+        for (; oc < out_depth; ++oc) { /* the last rows, one at a time */
+            const int8_t *wp = filter + (int64_t)oc * depth;
+            int32_t acc = bias ? bias[oc] : 0;
+            int32_t i = 0;
+            for (; i + 4 <= depth; i += 4) {
+                const uint32_t x = mcu_load_u32(ip + i), w = mcu_load_u32(wp + i);
+                acc = mcu_smlad(mcu_sxtb16(x), mcu_sxtb16(w), acc);
+                acc = mcu_smlad(mcu_sxtb16_ror8(x), mcu_sxtb16_ror8(w), acc);
+            }
+            for (; i < depth; ++i) {
+                acc += wp[i] * ip[i];
+            }
+            op[oc] = fc_out(params, quant, oc, acc);
+        }
+    }
+    return MCU_OK;
+}
+#endif
 
 mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
                                   int32_t batches, int32_t input_depth, const int8_t *input,
@@ -10,6 +113,11 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
                                   int8_t *output)
 {
     const int32_t in_off = params->input_offset, f_off = params->filter_offset;
+#if defined(__ARM_FEATURE_DSP)
+    if (f_off == 0 && in_off == 0) {
+        return fc_dsp(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
+    }
+#endif
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * input_depth;
         for (int32_t oc = 0; oc < output_depth; ++oc) {
@@ -21,11 +129,7 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
             if (bias) {
                 acc += bias[oc];
             }
-            const int32_t q = params->per_channel ? oc : 0;
-            acc = mcu_requantize_single_round(acc, quant->multiplier[q], quant->shift[q]);
-            acc += params->output_offset;
-            output[(int64_t)b * output_depth + oc] =
-                (int8_t)mcu_clamp_i32(acc, params->act_min, params->act_max);
+            output[(int64_t)b * output_depth + oc] = fc_out(params, quant, oc, acc);
         }
     }
     return MCU_OK;

@@ -378,9 +378,14 @@ class FullyConnected(Layer):
         return self.batches * self.input_depth * self.output_depth
 
     @property
+    def folds_offset(self) -> bool:
+        """The input offset is folded into the bias (bias + input_offset * sum(row), exact in int32)."""
+        return self.filter_offset == 0 and self.input_offset != 0
+
+    @property
     def weight_bytes(self):
-        return (self.filter.size + (4 * self.output_depth if self.bias is not None else 0)
-                + 8 * len(self.multipliers))
+        has_bias = self.bias is not None or self.folds_offset
+        return self.filter.size + (4 * self.output_depth if has_bias else 0) + 8 * len(self.multipliers)
 
     def overlap(self, tensor):
         return _row_overlap(1, self.batches, self.input_depth, self.batches, self.output_depth, 1, 0)
@@ -390,9 +395,14 @@ class FullyConnected(Layer):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        decls, bias = _weight_decls(p, self.filter, self.bias)
+        lbias, in_off = self.bias, self.input_offset
+        if self.folds_offset:
+            sums = self.filter.astype(np.int64).sum(axis=1)
+            b = (np.asarray(lbias, dtype=np.int64) if lbias is not None else 0) + in_off * sums
+            lbias, in_off = ((b + 2**31) % 2**32 - 2**31).astype(np.int64), 0
+        decls, bias = _weight_decls(p, self.filter, lbias)
         decls += [
-            f"static const mcu_fc_params {p}params = {{{self.input_offset}, {self.filter_offset}, "
+            f"static const mcu_fc_params {p}params = {{{in_off}, {self.filter_offset}, "
             f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}}};",
             *_quant_decls(p, self.multipliers, self.shifts),
         ]
