@@ -1,10 +1,13 @@
-"""Boards: one TOML file per board under boards/, validated into frozen dataclasses.
+"""Boards: one TOML file per board under boards/, validated into one frozen :class:`Board` type.
 
 The schema is documented in docs/boards.md. Every board has an identity, a clock, memory figures with
-their units in the key names, a ``[build] kind`` saying how its firmware is built (``platformio``,
-``host`` or ``qemu``) and a ``[report] counter`` saying what the counts of the report protocol are.
-A ``platformio`` board also says how PlatformIO builds it (``[platformio]``), which cycle counter its
-firmware reads (``cycle_counter``) and how it gets TensorFlow Lite Micro (``[tflm]``).
+their units in the key names, a ``[build] kind`` saying who builds and runs its firmware (``platformio``;
+``host``: the host C compiler; ``qemu``: a cross compiler and a QEMU machine) and a ``[report] counter``
+saying what the counts of the report protocol are. A ``platformio`` board also says how PlatformIO
+builds it (``[platformio]``), which cycle counter its firmware reads (``cycle_counter``) and how it gets
+TensorFlow Lite Micro (``[tflm]``). A ``host`` or ``qemu`` board names its compiler in ``[build]``
+(:class:`Toolchain`), and a ``qemu`` board its machine, port templates and console in ``[qemu]``
+(:class:`Emulator`): a new emulated board is a board file and templates, no Python.
 
 A bad board file is reported as one line naming the file and the field.
 """
@@ -12,7 +15,7 @@ A bad board file is reported as one line naming the file and the field.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -30,6 +33,8 @@ REPORT_COUNTERS = ("cycles", "instructions", "ns", "ticks")
 #   mcycle    standard RISC-V mcycle CSR (low 32 bits read)
 CYCLE_COUNTERS = ("dwt", "ccount", "esp-pccr", "mcycle")
 FRAMEWORKS = ("arduino", "espidf")
+# How an emulated board's firmware talks to the host: Arm/RISC-V semihosting, or its UART on a pty.
+CONSOLES = ("semihosting", "serial")
 ARCHES = ("arm", "xtensa", "riscv", "host")
 
 
@@ -56,6 +61,37 @@ class TflmDependency:
 
 
 @dataclass(frozen=True)
+class Toolchain:
+    """How mcunets compiles a ``host`` or ``qemu`` board's firmware itself (its ``[build]`` table)."""
+
+    cc: str
+    cflags: tuple[str, ...]
+    ldflags: tuple[str, ...] = ()
+    apt_package: str = ""
+    flash_origin: int = 0
+    ram_origin: int = 0
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """How QEMU runs a ``qemu`` board's firmware (its ``[qemu]`` table)."""
+
+    binary: str
+    machine: str
+    apt_package: str
+    # Folders under templates/ with the port, start-up and linker script; a later folder's file
+    # replaces an earlier one's of the same name.
+    templates: tuple[str, ...]
+    args: tuple[str, ...] = ()          # beside -M machine, e.g. -cpu
+    console: str = "semihosting"        # or "serial": report and inputs over the UART, on a pty
+    counter_bits: int = 64              # width of the port's counter: readings subtract modulo 2^bits
+    instructions_per_tick: int = 1      # SysTick-based ports: instructions per tick under -icount
+    systick_reload: int = 0x00FFFFFF
+    # The whole table: keys beyond the above are settings of the board's own templates.
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
     description: str
@@ -75,8 +111,8 @@ class Board:
     cycle_counter: str | None = None
     platformio: PlatformIO | None = None
     tflm: TflmDependency | None = None
-    # Every key of [build] (kind included), for the builders of non-PlatformIO kinds to interpret.
-    build: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    toolchain: Toolchain | None = None  # host and qemu boards
+    emulator: Emulator | None = None    # qemu boards
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -99,6 +135,13 @@ class Board:
         if self.tflm:
             d["tflm"] = {"lib_deps": list(self.tflm.lib_deps), "build_flags": list(self.tflm.build_flags),
                          "idf_components": dict(self.tflm.idf_components)}
+        if self.toolchain:
+            d["toolchain"] = {**asdict(self.toolchain), "cflags": list(self.toolchain.cflags),
+                              "ldflags": list(self.toolchain.ldflags)}
+        if self.emulator:
+            e = self.emulator
+            d["emulator"] = {"binary": e.binary, "machine": e.machine, "args": list(e.args),
+                             "console": e.console, "templates": list(e.templates)}
         return d
 
 
@@ -217,7 +260,6 @@ def parse_board(path: str | Path, text: str | None = None) -> Board:
         runtimes=r.strs("runtimes", required=pio, default=("mcunets",), choices=RUNTIMES),
         serial_baud=r.int("serial_baud", required=pio, minimum=300),
         cycle_counter=r.str("cycle_counter", required=pio, choices=CYCLE_COUNTERS),
-        build=MappingProxyType(dict(build.data)),
         path=path,
     )
     if not board["runtimes"]:
@@ -257,6 +299,28 @@ def parse_board(path: str | Path, text: str | None = None) -> Board:
         for key in ("platformio", "tflm"):
             if key in data:
                 raise r.fail(key, f"is only for build kind 'platformio', not {kind!r}")
+        build.unknown(("kind", "cc", "cflags", "ldflags", "apt_package", "flash_origin", "ram_origin",
+                       "stack_bytes"))
+        board["toolchain"] = Toolchain(
+            cc=build.str("cc"), cflags=build.strs("cflags", required=False),
+            ldflags=build.strs("ldflags", required=False),
+            apt_package=build.str("apt_package", required=False) or "",
+            flash_origin=build.int("flash_origin", required=False, default=0),
+            ram_origin=build.int("ram_origin", required=False, default=0),
+        )
+        if kind == "qemu":
+            q = r.table("qemu")
+            board["emulator"] = Emulator(
+                binary=q.str("binary"), machine=q.str("machine"), apt_package=q.str("apt_package"),
+                templates=q.strs("templates"), args=q.strs("args", required=False),
+                console=q.str("console", required=False, default="semihosting", choices=CONSOLES),
+                counter_bits=q.int("counter_bits", required=False, default=64, minimum=16),
+                instructions_per_tick=q.int("instructions_per_tick", required=False, default=1, minimum=1),
+                systick_reload=q.int("systick_reload", required=False, default=0x00FFFFFF, minimum=1),
+                settings=MappingProxyType(dict(q.data)),
+            )
+            if board["emulator"].console == "serial" and not board["serial_baud"]:
+                raise r.fail("serial_baud", "is needed by a board whose console is its UART")
     return Board(**board)
 
 

@@ -22,12 +22,13 @@ import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Sequence
 
 import jinja2
 import numpy as np
 
-from mcunets import __version__
+from mcunets import __version__, boards
+from mcunets.boards import Board
 from mcunets.errors import McunetsError
 from mcunets.resources import resource_dir
 
@@ -41,72 +42,18 @@ DEFAULT_TIMEOUT_S = 300.0
 # ---- boards ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SimBoard:
-    """A board mcunets builds and runs itself (no PlatformIO): the host, or QEMU."""
-
-    name: str
-    kind: str
-    cpu_hz: int
-    counter: str
-    ram_bytes: int
-    flash_bytes: int
-    cc: str
-    cflags: tuple[str, ...]
-    ldflags: tuple[str, ...]
-    apt_package: str
-    ram_origin: int = 0
-    flash_origin: int = 0
-    stack_bytes: int = 0
-    qemu_binary: str = ""
-    qemu_machine: str = ""
-    qemu_apt_package: str = ""
-    instructions_per_tick: int = 1
-    systick_reload: int = 0x00FFFFFF
-    # Folders under templates/ holding the port, start-up and linker script (a later folder's file
-    # replaces an earlier one's of the same name).
-    templates: tuple[str, ...] = ()
-    qemu_args: tuple[str, ...] = ()  # beside -M machine, e.g. -cpu
-    counter_bits: int = 64           # width of mcu_port_counter(): readings are subtracted modulo 2^bits
-    console: str = "semihosting"     # or "serial": the report and inputs travel over the emulated UART
-    serial_baud: int = 0
-    qemu: Mapping = field(default_factory=dict, compare=False)  # the whole [qemu] table, for templates
-
-
-def load_board(name: str) -> SimBoard:
-    """The simulated board ``name`` from boards/<name>.toml (validated by mcunets.boards)."""
-    from mcunets import boards
-
+def load_board(name: str) -> Board:
+    """The board ``name`` (boards/<name>.toml), which must be one mcunets builds and runs itself."""
     b = boards.load_board(name)
     if b.build_kind not in SIMULATED_KINDS:
         raise McunetsError(
             f"board {name!r} is built with PlatformIO, not by mcunets itself; "
             f"simulated boards are {', '.join(simulated_boards())}"
         )
-    build = b.build
-    qemu = tomllib.loads(b.path.read_text()).get("qemu", {}) if b.path else {}
-    try:
-        return SimBoard(
-            name=b.name, kind=b.build_kind, cpu_hz=b.cpu_hz, counter=b.report_counter,
-            ram_bytes=b.sram_bytes, flash_bytes=b.flash_bytes, cc=build["cc"],
-            cflags=tuple(build["cflags"]), ldflags=tuple(build.get("ldflags", ())),
-            apt_package=build["apt_package"], ram_origin=int(build.get("ram_origin", 0)),
-            flash_origin=int(build.get("flash_origin", 0)), stack_bytes=int(build.get("stack_bytes", 0)),
-            qemu_binary=qemu.get("binary", ""), qemu_machine=qemu.get("machine", ""),
-            qemu_apt_package=qemu.get("apt_package", ""),
-            instructions_per_tick=int(qemu.get("instructions_per_tick", 1)),
-            systick_reload=int(qemu.get("systick_reload", 0x00FFFFFF)),
-            templates=tuple(qemu.get("templates", ())), qemu_args=tuple(qemu.get("args", ())),
-            counter_bits=int(qemu.get("counter_bits", 64)), console=qemu.get("console", "semihosting"),
-            serial_baud=b.serial_baud or 0, qemu=qemu,
-        )
-    except (KeyError, TypeError, ValueError) as e:
-        raise McunetsError(f"board file {b.path.name}: [build] or [qemu] field {e} is missing or bad") from None
+    return b
 
 
 def simulated_boards() -> list[str]:
-    from mcunets import boards
-
     names = []
     for name in boards.board_names():
         try:
@@ -188,10 +135,8 @@ def engine_sources(model: bytes, name: str, out_dir: Path, board: str | None = N
     generated = engine.generate(model, name=_c_word(name))
     checked = None
     if board is not None:
-        from mcunets.boards import load_board as load_any_board
-
         needs = {"mcunets": fit.engine_needs(fit.model_info(model), generated)}
-        checked = fit.choose_runtime(load_any_board(board), needs, "mcunets").fit
+        checked = fit.choose_runtime(boards.load_board(board), needs, "mcunets").fit
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fname, text in generated.files.items():
@@ -216,7 +161,7 @@ def generated_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
 
 @dataclass(frozen=True)
 class Firmware:
-    board: SimBoard
+    board: Board
     path: Path  # the executable or ELF
     build_dir: Path
     validate: bool
@@ -236,7 +181,7 @@ def _c_word(text: str) -> str:
     return cleaned or "model"
 
 
-def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate: bool = False,
+def build(src: ModelSources, board: Board | str, build_dir: Path, *, validate: bool = False,
           runs: int = 5, warmup: int = 1, seed: int = 1, timeout: float = DEFAULT_TIMEOUT_S) -> Firmware:
     """Compile the driver, the engine runtime adapter, the board port and the model for ``board``."""
     if isinstance(board, str):
@@ -245,15 +190,16 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
         raise McunetsError(f"runs must be >= 1 and warmup >= 0 (got runs={runs}, warmup={warmup})")
     if not 0 < seed < 2**32:
         raise McunetsError(f"seed must be in 1..{2**32 - 1} (got {seed})")
-    cc = _require(board.cc, board.apt_package, board.name)
+    tools = board.toolchain
+    cc = _require(tools.cc, tools.apt_package, board.name)
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     env = _env()
     templates = resource_dir("templates")
     config = env.get_template("runner/mcu_config.h.j2").render(
         version=__version__, model_name=_c_word(src.name), runtime=_c_word(src.runtime),
-        runtime_is_tflm=0, board_name=board.name, cpu_hz=board.cpu_hz, counter=board.counter,
-        counter_bits=board.counter_bits, serial_baud=0, warmup=warmup, runs=runs, seed=seed,
+        runtime_is_tflm=0, board_name=board.name, cpu_hz=board.cpu_hz, counter=board.report_counter,
+        counter_bits=board.emulator.counter_bits if board.emulator else 64, serial_baud=0, warmup=warmup, runs=runs, seed=seed,
         validate=1 if validate else 0, model_bytes=src.model_bytes, model_sha256=src.sha256, arena_bytes=0,
         input_bytes=[t.nbytes for t in src.inputs], output_bytes=[t.nbytes for t in src.outputs],
         output_dtypes=[t.dtype for t in src.outputs],
@@ -263,20 +209,21 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
         shutil.copy(templates / "runner" / name, build_dir / name)
     sources = [build_dir / "mcu_driver.c", build_dir / "runtime_mcunets.c"]
     extra: list[str] = []
-    if board.kind == "host":
+    if board.build_kind == "host":
         shutil.copy(templates / "host" / "port.c", build_dir / "port.c")
         sources.append(build_dir / "port.c")
         out = build_dir / "firmware"
         extra = ["-lm"]
     else:
         # The board's template folder: port, start-up and linker script; *.j2 files are rendered.
-        ctx = dict(board=board.name, instructions_per_tick=board.instructions_per_tick,
-                   systick_reload=board.systick_reload, input_file=INPUT_FILE,
-                   flash_origin=board.flash_origin, flash_bytes=board.flash_bytes,
-                   ram_origin=board.ram_origin, ram_bytes=board.ram_bytes, stack_bytes=board.stack_bytes,
-                   serial_baud=board.serial_baud, qemu=board.qemu)
+        emu = board.emulator
+        ctx = dict(board=board.name, instructions_per_tick=emu.instructions_per_tick,
+                   systick_reload=emu.systick_reload, input_file=INPUT_FILE,
+                   flash_origin=tools.flash_origin, flash_bytes=board.flash_bytes,
+                   ram_origin=tools.ram_origin, ram_bytes=board.sram_bytes, stack_bytes=board.stack_bytes,
+                   serial_baud=board.serial_baud, qemu=emu.settings)
         files = {(p.stem if p.suffix == ".j2" else p.name): p
-                 for folder in board.templates for p in sorted((templates / folder).iterdir())}
+                 for folder in emu.templates for p in sorted((templates / folder).iterdir())}
         for name, path in sorted(files.items()):
             if path.suffix == ".j2":
                 text = env.get_template(path.relative_to(templates).as_posix()).render(**ctx)
@@ -287,9 +234,9 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
                 sources.append(build_dir / name)
         out = build_dir / "firmware.elf"
         extra = [f"-T{build_dir / 'linker.ld'}", f"-Wl,-Map={build_dir / 'firmware.map'}", "-lm"]
-    cmd = [cc, *board.cflags, *(f"-D{d}" for d in src.defines), f"-I{build_dir}",
+    cmd = [cc, *tools.cflags, *(f"-D{d}" for d in src.defines), f"-I{build_dir}",
            *(f"-I{d}" for d in src.include_dirs), *map(str, sources), *map(str, src.sources),
-           "-o", str(out), *board.ldflags, *extra]
+           "-o", str(out), *tools.ldflags, *extra]
     (build_dir / "build.sh").write_text(" ".join(shlex.quote(c) for c in cmd) + "\n")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -299,8 +246,8 @@ def build(src: ModelSources, board: SimBoard | str, build_dir: Path, *, validate
         (build_dir / "build.log").write_text(proc.stderr)
         raise McunetsError(f"building for {board.name} failed: {compiler_error(proc.stderr)} "
                            f"(full log: {build_dir / 'build.log'})")
-    sections = elf_sections(out) if board.kind == "qemu" else {}
-    if sections and sections["data"] + sections["bss"] + board.stack_bytes > board.ram_bytes:
+    sections = elf_sections(out) if board.build_kind == "qemu" else {}
+    if sections and sections["data"] + sections["bss"] + board.stack_bytes > board.sram_bytes:
         raise McunetsError(f"the firmware needs more RAM than {board.name} has")
     return Firmware(board=board, path=out, build_dir=build_dir, validate=validate, sections=sections)
 
@@ -343,8 +290,9 @@ def elf_sections(path: Path) -> dict:
 
 def _qemu_command(fw: Firmware, serial: str) -> list[str]:
     board = fw.board
-    qemu = _require(board.qemu_binary, board.qemu_apt_package, board.name)
-    return [qemu, "-M", board.qemu_machine, *board.qemu_args, "-nographic", "-monitor", "none",
+    emu = board.emulator
+    qemu = _require(emu.binary, emu.apt_package, board.name)
+    return [qemu, "-M", emu.machine, *emu.args, "-nographic", "-monitor", "none",
             "-serial", serial, "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
             "-kernel", str(fw.path.resolve())]
 
@@ -415,7 +363,7 @@ def _run_serial(fw: Firmware, stdin_text: str | None, timeout: float) -> str:
 
     out = b""
     deadline = time.monotonic() + timeout
-    with serial_board(fw) as (port, start), open_serial(port, fw.board.serial_baud or 115200) as ser:
+    with serial_board(fw) as (port, start), open_serial(port, fw.board.serial_baud) as ser:
         start()
         if stdin_text is not None:
             while b"@mcu ready" not in out and time.monotonic() < deadline:
@@ -439,9 +387,9 @@ def _run_serial(fw: Firmware, stdin_text: str | None, timeout: float) -> str:
 def run(fw: Firmware, *, stdin_text: str | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> str:
     """Run a firmware to its end; returns everything it printed (the report or validation answers)."""
     board = fw.board
-    if board.console == "serial":
+    if board.emulator and board.emulator.console == "serial":
         return _run_serial(fw, stdin_text, timeout)
-    if board.kind == "host":
+    if board.build_kind == "host":
         cmd = [str(fw.path.resolve())]
         feed = stdin_text if stdin_text is not None else ""
     else:

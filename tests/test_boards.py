@@ -87,10 +87,18 @@ def test_simulated_kinds_validate_without_platformio_fields(tmp_path):
                     'flash_bytes = 2048\n[build]\nkind = "host"\ncc = "cc"\n[report]\ncounter = "ns"\n'
                     '[host]\nanything = 1\n')
     b = parse_board(path)
-    assert (b.build_kind, b.report_counter, b.platformio, b.build["cc"]) == ("host", "ns", None, "cc")
+    assert (b.build_kind, b.report_counter, b.platformio, b.toolchain.cc) == ("host", "ns", None, "cc")
     path.write_text(path.read_text() + '[platformio]\nboard = "x"\n')
     with pytest.raises(BoardError, match="'platformio' is only for build kind"):
         parse_board(path)
+    # An emulated board says how QEMU runs it, in a checked [qemu] table.
+    qemu = (resource_dir("boards") / "qemu-m4.toml").read_text().replace('name = "qemu-m4"', 'name = "q"')
+    for broken, field in [(qemu.replace('machine = "mps2-an386"', ''), "qemu.machine"),
+                          (qemu.replace('[qemu]', '[qemu]\nconsole = "jtag"'), "qemu.console"),
+                          (qemu.replace('cc = "arm-none-eabi-gcc"', 'cc = 1'), "build.cc")]:
+        (tmp_path / "q.toml").write_text(broken)
+        with pytest.raises(BoardError, match=f"q.toml: field '{field}'"):
+            parse_board(tmp_path / "q.toml")
 
 
 def test_boards_command_table_and_json():

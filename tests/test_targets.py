@@ -47,7 +47,7 @@ def fake_model(x: np.ndarray) -> bytes:
 def board_param(name):
     """The board, skipped where its compiler or emulator is not installed."""
     board = targets.load_board(name)
-    tools = [board.cc] + ([board.qemu_binary] if board.qemu_binary else [])
+    tools = [board.toolchain.cc] + ([board.emulator.binary] if board.emulator else [])
     missing = [t for t in tools if not shutil.which(t)]
     return pytest.param(name, marks=pytest.mark.skipif(bool(missing), reason=f"needs {missing}"))
 
@@ -57,7 +57,7 @@ def test_profile_build_reports_the_model_it_ran(board, tmp_path):
     fw = targets.build(fake_sources(), board, tmp_path, runs=4, warmup=1, seed=12345)
     report = parse_report(targets.run(fw, timeout=60))
     b = targets.load_board(board)
-    assert (report.board, report.counter, report.cpu_hz) == (board, b.counter, b.cpu_hz)
+    assert (report.board, report.counter, report.cpu_hz) == (board, b.report_counter, b.cpu_hz)
     assert [l.op for l in report.layers] == ["CONV_2D", "ADD", "FULLY_CONNECTED"]
     assert len(report.runs) == 4 and all(r > 0 for r in report.runs)
     assert sum(l.count for l in report.layers) <= max(report.runs)
@@ -77,9 +77,9 @@ def test_qemu_counts_are_deterministic_instructions(tmp_path):
     assert size["text"] > 0 and size["bss"] >= 96 and size["flash"] == size["text"] + size["data"]
 
 
-def _spin_count(tmp_path: Path, spin: int, board: targets.SimBoard) -> tuple[int, int]:
+def _spin_count(tmp_path: Path, spin: int, board) -> tuple[int, int]:
     fw = targets.build(fake_sources(f"FAKE_SPIN={spin}"), board, tmp_path / str(spin), runs=1, warmup=0)
-    return parse_report(targets.run(fw, timeout=60)).layers[0].count, board.systick_reload + 1
+    return parse_report(targets.run(fw, timeout=60)).layers[0].count, board.emulator.systick_reload + 1
 
 
 @needs_arm
@@ -88,11 +88,13 @@ def test_qemu_counter_counts_a_known_instruction_loop(tmp_path, reload):
     # FAKE_SPIN adds a loop of exactly two instructions per iteration (subs, bne) to layer 0.
     # With the small reload the 15 M iterations (30 M instructions) wrap SysTick twice; each wrap
     # also runs the few instructions of its interrupt handler.
-    board = dataclasses.replace(targets.load_board("qemu-m4"), systick_reload=reload)
+    board = targets.load_board("qemu-m4")
+    board = dataclasses.replace(board, emulator=dataclasses.replace(board.emulator, systick_reload=reload))
     base, _ = _spin_count(tmp_path, 0, board)
     spun, ticks_per_wrap = _spin_count(tmp_path, 15_000_000, board)
-    wraps = 30_000_000 // (ticks_per_wrap * board.instructions_per_tick)
-    assert abs((spun - base) - 30_000_000) <= board.instructions_per_tick + 16 * wraps
+    per_tick = board.emulator.instructions_per_tick
+    wraps = 30_000_000 // (ticks_per_wrap * per_tick)
+    assert abs((spun - base) - 30_000_000) <= per_tick + 16 * wraps
 
 
 @pytest.mark.parametrize("board", [board_param(b) for b in BOARDS])
@@ -115,7 +117,8 @@ def test_validation_firmware_rejects_a_short_input(board, tmp_path):
 
 
 def test_missing_toolchain_names_the_debian_package(tmp_path):
-    board = dataclasses.replace(targets.load_board("qemu-m4"), cc="no-such-arm-gcc")
+    board = targets.load_board("qemu-m4")
+    board = dataclasses.replace(board, toolchain=dataclasses.replace(board.toolchain, cc="no-such-arm-gcc"))
     with pytest.raises(McunetsError, match="apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi"):
         targets.build(fake_sources(), board, tmp_path)
 
@@ -123,7 +126,8 @@ def test_missing_toolchain_names_the_debian_package(tmp_path):
 @needs_arm
 def test_missing_qemu_names_the_debian_package(tmp_path):
     fw = targets.build(fake_sources(), "qemu-m4", tmp_path)
-    fw = dataclasses.replace(fw, board=dataclasses.replace(fw.board, qemu_binary="no-such-qemu"))
+    emulator = dataclasses.replace(fw.board.emulator, binary="no-such-qemu")
+    fw = dataclasses.replace(fw, board=dataclasses.replace(fw.board, emulator=emulator))
     with pytest.raises(McunetsError, match="apt-get install qemu-system-arm"):
         targets.run(fw)
 
