@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import jinja2
-
 from mcunets import __version__
 from mcunets.boards import RUNTIMES, Board, load_board
 from mcunets.errors import McunetsError, UnsupportedOpError
 from mcunets.fit import (ARENA_MARGIN, ARENA_SLACK_BYTES, Fit, ModelInfo, check_fit,  # noqa: F401
                          model_info, tflm_arena_size)
-from mcunets.resources import resource_dir
+from mcunets.resources import resource_dir, template_env
 
 # ---- the TFLM runtime -------------------------------------------------------------------------------
 
@@ -54,14 +52,6 @@ DEFAULT_SEED = 1
 
 
 # ---- rendering ----------------------------------------------------------------------------------
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(resource_dir("templates") / "platformio"),
-                                        str(resource_dir("templates"))]),
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
-    )
 
 
 def model_c_name(name: str) -> str:
@@ -189,7 +179,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
         arena_comment=(f"Host-measured TFLM arena {fit.arena_measured} B + {int(ARENA_MARGIN * 100)}% "
                        f"+ {ARENA_SLACK_BYTES} B, rounded up to 16 B = {arena} B."),
     )
-    env = _env()
+    env = template_env()
     tpl_root = resource_dir("templates") / "platformio"
     runner_root = resource_dir("templates") / "runner"
 
@@ -205,8 +195,8 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
     if runtime == "tflm":
         files["src/model_data.h"] = (tpl_root / "src/model_data.h").read_bytes()
         ctx["model_lines"] = _hex_lines(model)
-        files["src/model_data.cc"] = render("src/model_data.cc.j2")
-        files["src/runtime_tflm.cpp"] = render("runtimes/runtime_tflm.cpp.j2")
+        files["src/model_data.cc"] = render("platformio/src/model_data.cc.j2")
+        files["src/runtime_tflm.cpp"] = render("platformio/runtimes/runtime_tflm.cpp.j2")
     else:
         files["src/runtime_mcunets.c"] = (runner_root / "runtime_mcunets.c").read_bytes()
 
@@ -228,14 +218,14 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
         files["CMakeLists.txt"] = (tpl_root / "espidf/CMakeLists.txt").read_bytes()
         ctx["include_dirs"] = ["."] + (["engine"] if runtime == "mcunets" else [])
         ctx["defines"] = sorted(dict.fromkeys(defines))
-        files["src/CMakeLists.txt"] = render("espidf/src_CMakeLists.txt.j2")
+        files["src/CMakeLists.txt"] = render("platformio/espidf/src_CMakeLists.txt.j2")
         ctx["cpu_mhz"] = board.cpu_hz // 1_000_000
-        files["sdkconfig.defaults"] = render("espidf/sdkconfig.defaults.j2")
+        files["sdkconfig.defaults"] = render("platformio/espidf/sdkconfig.defaults.j2")
         if components:
             ctx["components"] = components
-            files["src/idf_component.yml"] = render("espidf/idf_component.yml.j2")
+            files["src/idf_component.yml"] = render("platformio/espidf/idf_component.yml.j2")
     ctx.update(env_name=board.name, build_flags=flags, lib_deps=lib_deps, extra_options=extra_options)
-    files["platformio.ini"] = render("platformio.ini.j2")
+    files["platformio.ini"] = render("platformio/platformio.ini.j2")
     counter_text = {"dwt": "DWT CYCCNT register", "ccount": "Xtensa CCOUNT register",
                     "esp-pccr": "machine performance counter (CSR 0x7e2)",
                     "mcycle": "RISC-V mcycle CSR"}[board.cycle_counter]
@@ -248,7 +238,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
              "ram_needed": f"{fit.ram_needed:,}", "ram_available": f"{fit.ram_available:,}",
              "arena_text": "tensor arena" if runtime == "tflm" else "engine arena"},
     )
-    files["README.md"] = render("README.md.j2")
+    files["README.md"] = render("platformio/README.md.j2")
 
     dest.mkdir(parents=True, exist_ok=True)
     for rel, data in sorted(files.items()):

@@ -23,3 +23,12 @@ def resource_dir(name: str) -> Path:
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError(f"mcunets is missing its {name}/ folder; reinstall the package")
+
+
+def template_env():
+    """The Jinja environment of templates/ (names relative to it); an undefined variable is an error."""
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              autoescape=False)

@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-import jinja2
 import numpy as np
 
 from mcunets import __version__, boards
 from mcunets.boards import Board
 from mcunets.errors import McunetsError
-from mcunets.resources import resource_dir
+from mcunets.resources import resource_dir, template_env
 
 SIMULATED_KINDS = ("host", "qemu")
 # The driver and the engine runtime adapter, shared with the PlatformIO boards (mcunets.render).
@@ -168,13 +167,6 @@ class Firmware:
     sections: dict = field(default_factory=dict)  # text/data/bss bytes (ELF boards)
 
 
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-    )
-
-
 def _c_word(text: str) -> str:
     """A report value: no spaces or quotes, printable ASCII."""
     cleaned = "".join(c if c.isascii() and c.isprintable() and c not in ' "\\=' else "_" for c in text)
@@ -194,7 +186,7 @@ def build(src: ModelSources, board: Board | str, build_dir: Path, *, validate: b
     cc = _require(tools.cc, tools.apt_package, board.name)
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
-    env = _env()
+    env = template_env()
     templates = resource_dir("templates")
     config = env.get_template("runner/mcu_config.h.j2").render(
         version=__version__, model_name=_c_word(src.name), runtime=_c_word(src.runtime),
