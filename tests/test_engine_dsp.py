@@ -174,3 +174,14 @@ def test_fully_connected_dsp_path_is_bit_exact_on_qemu(tmp_path):
         bad += check_on_qemu(base, tmp_path / f"b{seed}")
         bad += check_on_qemu(Case(base.name + "#rq", model, inputs), tmp_path / f"r{seed}")
     assert not bad, bad
+
+
+@pytest.mark.parametrize("op", ["ADD", "MUL"])
+def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
+    """ADD through its per-input rescaling tables and the SMMLAR output requantization (every clamp
+    mode), MUL through SMMULR; broadcasting and different input scales come from the random builder."""
+    bad = []
+    for seed in range(3):
+        case = make_case(op, np.random.default_rng(800 + seed), runs=2)
+        bad += check_on_qemu(case, tmp_path / str(seed))
+    assert not bad, bad

@@ -1,32 +1,85 @@
 /* ADD with TFLite's int8 rescaling: both inputs lifted by 2^left_shift, rescaled to a common scale,
- * summed and rescaled to the output; 4-D broadcasting through per-input strides. */
+ * summed and rescaled to the output; 4-D broadcasting through per-input strides. With the code
+ * generator's table the two input rescalings are two loads (each depends on one int8 value only), and
+ * with fast_requant the output one is mcu_requantize_fast (one SMMULR on Cortex-M DSP cores). */
 #include "mcu_engine.h"
 #include "mcu_quant.h"
+#if defined(__ARM_FEATURE_DSP)
+#include "mcu_dsp.h"
+#endif
 
-static inline int8_t add_one(const mcu_add_params *p, int8_t a, int8_t b)
+static inline int32_t rescale(const mcu_quant *q, int32_t offset, int32_t left_shift, int8_t x)
 {
-    const int32_t x1 = (int32_t)((uint32_t)(p->input1_offset + a) << p->left_shift);
-    const int32_t x2 = (int32_t)((uint32_t)(p->input2_offset + b) << p->left_shift);
-    const int32_t s1 = mcu_requantize(x1, p->input1.multiplier, p->input1.shift);
-    const int32_t s2 = mcu_requantize(x2, p->input2.multiplier, p->input2.shift);
-    const int32_t out = mcu_requantize(s1 + s2, p->output.multiplier, p->output.shift) + p->output_offset;
-    return (int8_t)mcu_clamp_i32(out, p->act_min, p->act_max);
+    return mcu_requantize((int32_t)((uint32_t)(offset + x) << left_shift), q->multiplier, q->shift);
 }
 
-mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,
-                      const int8_t *input1, const int8_t *input2, int8_t *output)
+static inline __attribute__((always_inline)) void add_loops(const mcu_add_params *params,
+                                                            const mcu_broadcast *shape, const int8_t *input1,
+                                                            const int8_t *input2, int8_t *output, const int mode)
 {
+    /* parameters in locals: the int8 output stores may alias anything */
+    const int32_t *t1 = params->table ? params->table + 128 : 0, *t2 = t1 ? t1 + 256 : 0;
+    const int32_t m = params->output.multiplier, sh = params->output.shift, zp = params->output_offset;
+    const int32_t lo = params->act_min, hi = params->act_max;
     const int32_t *d = shape->dims, *s1 = shape->stride1, *s2 = shape->stride2;
+    const int32_t n3 = d[3], c1 = s1[3], c2 = s2[3];
+#if defined(__ARM_FEATURE_DSP)
+    int32_t k = 0, rz = 0;
+    if (mode >= 2) {
+        mcu_requant_consts(zp, -sh, &k, &rz);
+    }
+#endif
     for (int32_t i0 = 0; i0 < d[0]; ++i0) {
         for (int32_t i1 = 0; i1 < d[1]; ++i1) {
             for (int32_t i2 = 0; i2 < d[2]; ++i2) {
                 const int8_t *a = input1 + i0 * s1[0] + i1 * s1[1] + i2 * s1[2];
                 const int8_t *b = input2 + i0 * s2[0] + i1 * s2[1] + i2 * s2[2];
-                for (int32_t i3 = 0; i3 < d[3]; ++i3) {
-                    *output++ = add_one(params, a[i3 * s1[3]], b[i3 * s2[3]]);
+                for (int32_t i3 = 0; i3 < n3; ++i3) {
+                    const int8_t x1 = *a, x2 = *b;
+                    a += c1;
+                    b += c2;
+                    if (mode == 0) {
+                        const int32_t s = rescale(&params->input1, params->input1_offset, params->left_shift, x1) +
+                                          rescale(&params->input2, params->input2_offset, params->left_shift, x2);
+                        *output++ = (int8_t)mcu_clamp_i32(mcu_requantize(s, m, sh) + zp, lo, hi);
+                        continue;
+                    }
+                    const int32_t s = t1[x1] + t2[x2];
+                    if (mode == 1) {
+                        *output++ = (int8_t)mcu_clamp_i32(mcu_requantize(s, m, sh) + zp, lo, hi);
+                        continue;
+                    }
+#if defined(__ARM_FEATURE_DSP)
+                    *output++ = mcu_out2_dsp(2 * s, m, k, rz, lo, hi, mode - 2);
+#else
+                    *output++ = (int8_t)mcu_clamp_i32(mcu_requantize_fast(s, m, -sh) + zp, lo, hi);
+#endif
                 }
             }
         }
+    }
+}
+
+mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,
+                      const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    if (params->table == 0) {
+        add_loops(params, shape, input1, input2, output, 0);
+    } else if (!params->fast_requant) {
+        add_loops(params, shape, input1, input2, output, 1);
+    } else {
+#if defined(__ARM_FEATURE_DSP)
+        const int mode = mcu_clamp_mode(params->act_min, params->act_max);
+        if (mode == MCU_CLAMP_SSAT) {
+            add_loops(params, shape, input1, input2, output, 2 + MCU_CLAMP_SSAT);
+        } else if (mode == MCU_CLAMP_SSAT_LO) {
+            add_loops(params, shape, input1, input2, output, 2 + MCU_CLAMP_SSAT_LO);
+        } else {
+            add_loops(params, shape, input1, input2, output, 2 + MCU_CLAMP_BOTH);
+        }
+#else
+        add_loops(params, shape, input1, input2, output, 2);
+#endif
     }
     return MCU_OK;
 }

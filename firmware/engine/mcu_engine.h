@@ -118,12 +118,19 @@ typedef struct {
     int32_t left_shift;
     mcu_quant input1, input2, output;
     int32_t act_min, act_max;
+    /* NULL, or the rescaled inputs: table[x + 128] = input 1's first stage for x, table[256 + x + 128]
+     * input 2's (computed by the code generator with the same arithmetic), so an element costs two
+     * loads and one requantization */
+    const int32_t *table;
+    /* 1: |table[i] + table[j]| < 2^30 and the output shift is in [-31, -1] (mcu_requantize_fast) */
+    int32_t fast_requant;
 } mcu_add_params;
 
 typedef struct {
     int32_t input1_offset, input2_offset, output_offset;
     mcu_quant output;
     int32_t act_min, act_max;
+    int32_t fast_requant; /* 1: the output shift is in [-31, -1] (products are below 2^17) */
 } mcu_mul_params;
 
 /* Broadcast shape of a binary elementwise op: 4-D dims and element strides (0 where broadcast). */

@@ -264,17 +264,25 @@ def _binary(self: _Op) -> L.Layer:
         self.per_tensor(t, what)
     od, s1, s2, fa, fb = _broadcast(self, a, b, out)
     act = self.activation(self.op.options, out)
+    table = ()
     if self.op.op == "ADD":
         p = q.add_params(a.scale, b.scale, out.scale)
+        table = tuple(q.requantize((x - t.zero_point) << p["left_shift"], *p[k])
+                      for t, k in ((a, "input1"), (b, "input2")) for x in range(-128, 128))
+        m, s = p["output"]
+        fast = int(-31 <= s <= -1 and max(abs(v) for v in table[:256]) + max(abs(v) for v in table[256:]) < 2**30)
         init = (f"{{{-a.zero_point}, {-b.zero_point}, {out.zero_point}, {p['left_shift']}, "
                 f"{{{p['input1'][0]}, {p['input1'][1]}}}, {{{p['input2'][0]}, {p['input2'][1]}}}, "
-                f"{{{p['output'][0]}, {p['output'][1]}}}, {act[0]}, {act[1]}}}")
+                f"{{{m}, {s}}}, {act[0]}, {act[1]}, l{self.op.index}_table, {fast}}}")
     else:
         m, s = q.mul_multiplier(a.scale, b.scale, out.scale)
-        init = f"{{{-a.zero_point}, {-b.zero_point}, {out.zero_point}, {{{m}, {s}}}, {act[0]}, {act[1]}}}"
+        fast = int(-31 <= s <= -1)
+        init = (f"{{{-a.zero_point}, {-b.zero_point}, {out.zero_point}, {{{m}, {s}}}, {act[0]}, {act[1]}, "
+                f"{fast}}}")
     acts = tuple(t.index for t in (a, b) if not t.is_const)
     return L.Binary(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
-                    stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const), params=(init,))
+                    stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const), params=(init,),
+                    table=table)
 
 
 def _concat(self: _Op) -> L.Layer:

@@ -473,10 +473,15 @@ class Binary(Layer):
     stride2: tuple = ()
     full: tuple = ()         # per operand: True when it has the output's shape (in place allowed)
     params: tuple = ()       # C initializer pieces
+    table: tuple = ()        # ADD: the rescaled values of both inputs (l<i>_table, 512 int32)
 
     @property
     def macs(self):
         return int(np.prod(self.dims4))
+
+    @property
+    def weight_bytes(self):
+        return 4 * len(self.table)
 
     def overlap(self, tensor):
         for t, full in zip(self.operands, self.full):
@@ -491,7 +496,8 @@ class Binary(Layer):
         p = f"l{self.index}_"
         ptype = "mcu_add_params" if self.op == "ADD" else "mcu_mul_params"
         fn = "mcu_add_s8" if self.op == "ADD" else "mcu_mul_s8"
-        decls = [
+        decls = [c_array("int32_t", p + "table", self.table)] if self.table else []
+        decls += [
             f"static const {ptype} {p}params = {self.params[0]};",
             f"static const mcu_broadcast {p}shape = {{{ints(self.dims4)}, {ints(self.stride1)}, {ints(self.stride2)}}};",
         ]
