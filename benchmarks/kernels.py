@@ -1,0 +1,178 @@
+"""Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
+MUL and pooling) over a grid of shapes, each a one-operator int8 model.
+
+Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
+random offset and spread: asymmetric input zero points), then given trained-like quantization
+(mcunets.engine.testing.trained_like_requant: per-channel scales whose requantization shifts span
+-31..-1, near-dead channels, heavy-tailed weights, huge biases on a few channels). Each model runs on
+qemu-m4 (instructions of its one layer, outputs compared with TFLite's reference kernels) and on the
+host (outputs compared too). Per operator it prints the best, median and worst shape, the kernel path
+each took, and the spread among shapes with at least 8 channels and 4x4 pixels (target: worst within
+1.5x of best).
+
+    .venv/bin/python benchmarks/kernels.py [--op CONV_2D_1x1 ...] [--full] [--out out/bench-kernels]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import mcunets  # noqa: F401  (selects tf-keras before TensorFlow loads)
+
+
+def _grid(full: bool) -> dict:
+    """op -> list of shape dicts."""
+    hw = [1, 3, 6, 12, 24, 48, 96] if full else [3, 6, 12, 24]
+    ch = [8, 16, 32, 64, 128, 256, 512] if full else [8, 32, 128]
+    g = {
+        "CONV_2D_1x1": [dict(h=h, c=c, o=o) for h in hw for c in ch for o in (c, 2 * c)
+                        if h * h * c * o <= (2**22 if full else 2**20)],
+        "CONV_2D_kxk": [dict(h=h, c=c, o=o, k=k, s=s) for k in ((3, 5, 7) if full else (3,))
+                        for c in ([8, 16, 32, 64] if full else [8, 32]) for o in (c, 2 * c)
+                        for h in ([6, 12, 24, 48] if full else [8, 16]) for s in (1, 2)
+                        if h * h * c * o * k * k / s / s <= 2**23],
+        "CONV_2D_first": [dict(h=h, c=c, o=o, k=3, s=s) for c in (1, 2, 3) for o in (8, 16)
+                          for h in ([32, 48, 96] if full else [32]) for s in (1, 2)],
+        "DEPTHWISE_CONV_2D": [dict(h=h, c=c, k=k, s=s) for k in ((3, 3), (1, 3), (3, 1)) for c in ch
+                              for h in hw for s in (1, 2)
+                              if h * h * c <= 2**19 and (full or (k == (3, 3) and h >= 6) or (c == 32 and h == 24))],
+        "FULLY_CONNECTED": [dict(i=i, o=o) for i in ([16, 64, 256, 640, 1024, 2048] if full else [16, 64, 256, 640])
+                            for o in (10, 64, 128)],
+        "ADD": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "MUL": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "AVERAGE_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in ("global", 2)
+                            if h * h * c <= 2**16],
+        "MAX_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in (2, (2, 1))
+                        if h * h * c <= 2**16],
+    }
+    return g
+
+
+def _fn(op: str, p: dict, rng):
+    """(tf function, input shapes, MACs or elements) for one shape."""
+    import tensorflow as tf
+
+    w = lambda shape: (rng.standard_normal(shape) * 0.3).astype(np.float32)  # noqa: E731
+    h = p.get("h", 1)
+    if op.startswith("CONV_2D"):
+        k, s, c, o = p.get("k", 1), p.get("s", 1), p["c"], p["o"]
+        wt, b = tf.constant(w((k, k, c, o))), tf.constant(w((o,)))
+        pad = "VALID" if k == 1 else "SAME"
+        out = -(-h // s)
+        return (lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)), [(1, h, h, c)], out * out * o * k * k * c
+    if op == "DEPTHWISE_CONV_2D":
+        (kh, kw), s, c = p["k"], p["s"], p["c"]
+        wt, b = tf.constant(w((kh, kw, c, 1))), tf.constant(w((c,)))
+        out = -(-h // s)
+        return (lambda x: tf.nn.relu(tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], "SAME") + b)), [(1, h, h, c)], out * out * c * kh * kw
+    if op == "FULLY_CONNECTED":
+        wt, b = tf.constant(w((p["i"], p["o"]))), tf.constant(w((p["o"],)))
+        return (lambda x: tf.nn.relu(tf.matmul(x, wt) + b)), [(1, p["i"])], p["i"] * p["o"]
+    c = p["c"]
+    if op in ("ADD", "MUL"):
+        f = tf.add if op == "ADD" else tf.multiply
+        return (lambda x, y: tf.nn.relu(f(x, y))), [(1, h, h, c), (1, h, h, c)], h * h * c
+    pool = tf.nn.avg_pool2d if op == "AVERAGE_POOL_2D" else tf.nn.max_pool2d
+    ks = (h, h) if p["p"] == "global" else (p["p"] if isinstance(p["p"], tuple) else (p["p"], p["p"]))
+    return (lambda x: pool(x, ks, ks, "VALID")), [(1, h, h, c)], h * h * c
+
+
+def kernel_path(op: str, p: dict, model_c: str) -> str:
+    """The kernel mcu_conv_s8 / mcu_depthwise_conv_s8 dispatch to on a DSP core for this layer."""
+    m = re.search(r"mcu_(dw_)?conv_params l0_params = \{(.*)\};", model_c)
+    fast = m is not None and m.group(2).rstrip().endswith("1")
+    if op.startswith("CONV_2D"):
+        k, c, o = p.get("k", 1), p["c"], p["o"]
+        if k == 1 and c % 4 == 0 and fast:
+            return "1x1 dsp"
+        if k == 3 and c <= 8 and fast and (p.get("s", 1) * c) % 2 == 0:
+            return "3x3 rows dsp"
+        if k > 1 and fast and o * (k * k * c + (k * k * c) % 2) <= 4096:
+            return "im2col dsp"
+        if c % 4 == 0 and o % 4 == 0:
+            return "generic dsp" + ("" if fast else " (slow requant)")
+        return "portable"
+    if op == "DEPTHWISE_CONV_2D":
+        if p["c"] % 4:
+            return "portable"
+        return "3x3 rows dsp" if p["k"] == (3, 3) and fast else "m1 dsp"
+    if op == "FULLY_CONNECTED":
+        return "fc dsp"
+    if op == "ADD":
+        return "table" + (" + smmlar" if "_table, 1}" in model_c else "")
+    return "portable"
+
+
+def measure(op: str, p: dict, seed: int, out: Path) -> dict:
+    from mcunets import targets
+    from mcunets.engine import generate
+    from mcunets.engine.testing import check_cases, Case, convert, random_input, reference, trained_like_requant
+    from mcunets.engine.reader import read_model
+    from mcunets.report import parse_report
+
+    rng = np.random.default_rng(seed)
+    fn, specs, work = _fn(op, p, rng)
+    model = convert(fn, specs, rng)
+    if op.startswith(("CONV", "DEPTHWISE", "FULLY")):
+        model = trained_like_requant(model, rng, int8_weights=True)
+    gen = generate(model, "k")
+    text, _ = targets.profile_model(model, "qemu-m4", Path(tempfile.mkdtemp(dir=out)), runs=1, warmup=0,
+                                    timeout=900)
+    rep = parse_report(text)
+    exact = [o.data for o in rep.outputs] == [
+        e.tobytes() for e in reference(model, targets.runner_inputs(targets.io_specs(model)[0], 1))]
+    g = read_model(model)
+    inputs = [[random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+    exact &= not check_cases([Case(op, model, inputs)]).mismatches
+    count = sum(l.count for l in rep.layers)
+    return {"op": op, "shape": p, "count": count, "work": work, "per": count / work, "exact": exact,
+            "path": kernel_path(op, p, gen.files["model.c"])}
+
+
+def _label(p: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in p.items())
+
+
+def main(argv=None) -> int:
+    from mcunets.report import format_table
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--op", action="append", help="only these operators (repeatable)")
+    ap.add_argument("--full", action="store_true", help="the full grid (slow)")
+    ap.add_argument("--out", type=Path, default=Path("out/bench-kernels"))
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    grid = _grid(args.full)
+    rows, ok, results = [], True, []
+    for op in args.op or list(grid):
+        res = []
+        for i, p in enumerate(grid[op]):
+            r = measure(op, p, args.seed + i, args.out)
+            res.append(r)
+            ok &= r["exact"]
+            print(f"  {op} {_label(p)}: {r['per']:.2f} ({r['path']}){'' if r['exact'] else ' MISMATCH'}",
+                  file=sys.stderr, flush=True)
+        results += res
+        res.sort(key=lambda r: r["per"])
+        big = [r for r in res if r["shape"].get("c", r["shape"].get("i", 8)) >= 8 and r["shape"].get("h", 4) >= 4]
+        spread = big[-1]["per"] / big[0]["per"] if big else float("nan")
+        med = res[len(res) // 2]
+        rows.append([op, len(res), f"{res[0]['per']:.2f} ({_label(res[0]['shape'])}, {res[0]['path']})",
+                     f"{med['per']:.2f}", f"{res[-1]['per']:.2f} ({_label(res[-1]['shape'])}, {res[-1]['path']})",
+                     f"{spread:.2f}", "yes" if all(r["exact"] for r in res) else "NO"])
+    (args.out / "kernels.json").write_text(json.dumps(results, indent=1, default=str))
+    print(format_table(["operator", "shapes", "best", "median", "worst", "worst/best (≥8 ch, ≥4×4)",
+                        "bit-exact"], rows))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
