@@ -81,40 +81,47 @@ def cli():
 @click.option("--channels", type=click.Choice(["1", "3"]), default="3", show_default=True)
 @click.option("--classes", type=int, default=10, show_default=True)
 @click.option("--arch", "archs", multiple=True, help="Only these architectures (repeatable).")
+@click.option("--no-convert", is_flag=True,
+              help="Params and MACs only, from the Keras models: seconds instead of minutes.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def zoo(alpha, resolution, channels, classes, archs, as_json):
-    """Every architecture at the given α and resolution: params, MACs, int8 bytes, TFLM arena, ops."""
-    from mcunets import zoo as zoo_lib
-    from mcunets.report import format_table
+def zoo(alpha, resolution, channels, classes, archs, no_convert, as_json):
+    """Every architecture at the given α and resolution: params, MACs, int8 bytes, TFLM arena, ops.
 
-    names = list(archs) or list(zoo_lib.ARCHITECTURES)
-    unknown = [a for a in names if a not in zoo_lib.ARCHITECTURES]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown architecture {unknown[0]!r}; choose from {', '.join(zoo_lib.ARCHITECTURES)}",
-            param_hint="--arch",
-        )
+    The int8 bytes, TFLM arena and ops come from quantizing and converting each architecture (untrained),
+    several seconds each; --no-convert leaves them out.
+    """
+    from mcunets import zoo as zoo_lib
+    from mcunets.data import check_geometry
+    from mcunets.report import format_table
+    from mcunets.train import build_model
+
+    names = [_arch_param(a) for a in archs] or list(zoo_lib.ARCHITECTURES)
+    channels = int(channels)
+    models = {}
+    try:  # train's checks and one-line errors, for every architecture before any conversion
+        check_geometry(resolution, channels)
+        for name in names:
+            models[name] = build_model(name, alpha=alpha, resolution=resolution, channels=channels,
+                                       classes=classes)
+    except McunetsError as e:
+        raise click.UsageError(str(e)) from None
     rows = []
-    for name in names:
-        summary = zoo_lib.summarize(
-            name, alpha=alpha, resolution=resolution, channels=int(channels), classes=classes
-        )
-        rows.append(summary)
-        if not as_json:
-            click.echo(f"  {name}: done", err=True)
+    for i, name in enumerate(names, start=1):
+        if no_convert:
+            rows.append(zoo_lib.describe(name, alpha, models[name]))
+            continue
+        click.echo(f"[{i}/{len(names)}] {name}: quantizing and converting to int8", err=True)
+        rows.append(zoo_lib.summarize(name, alpha=alpha, resolution=resolution, channels=channels,
+                                      classes=classes))
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
         return
-    click.echo(
-        format_table(
-            ["arch", "params", "MACs", "int8 bytes", "TFLM arena", "ops"],
-            [
-                [r.arch, f"{r.params:,}", f"{r.macs:,}", f"{r.tflite_bytes:,}",
-                 f"{r.tflm_arena_bytes:,}", " ".join(r.ops)]
-                for r in rows
-            ],
-        )
-    )
+    n = lambda value: "-" if value is None else f"{value:,}"  # noqa: E731
+    click.echo(format_table(
+        ["arch", "params", "MACs", "int8 bytes", "TFLM arena", "ops"],
+        [[r.arch, n(r.params), n(r.macs), n(r.tflite_bytes), n(r.tflm_arena_bytes),
+          "-" if r.ops is None else " ".join(r.ops)] for r in rows],
+    ))
 
 
 @cli.command()
@@ -190,13 +197,15 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
 
 @cli.command()
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False), required=True)
-@click.option("--board", required=True, help="host, qemu-m4, or a real board read with --port.")
+@click.option("--board", required=True,
+              help="A board from `mcunets boards`: a simulated one is built and run here, unless --port.")
 @click.option("--runtime", type=click.Choice(["mcunets", "tflm"]), default="mcunets", show_default=True)
 @click.option("--samples", type=click.IntRange(1, 10000), default=10, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False),
               help="Use the first --samples images of this folder instead of random inputs.")
-@click.option("--port", help="Serial port of a real board flashed with validation firmware.")
+@click.option("--port", help="Serial port of a board running validation firmware (flashed, or emulated "
+                             "with its UART on a pseudo-terminal).")
 @click.option("--baud", type=int, default=115200, show_default=True)
 @click.option("--timeout", type=float, default=None, help="Seconds per run [default: 60 / 300].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/validate",
@@ -217,7 +226,7 @@ def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, ti
     model = _read_model(model_path)
     specs_in, specs_out = targets.io_specs(model)
     inputs = targets.make_samples(model, samples, seed, data_dir)
-    if simulated:
+    if not port:
         got = targets.validate_model(model, board, inputs, Path(out_dir) / board, name=Path(model_path).stem,
                                      timeout=timeout or targets.DEFAULT_TIMEOUT_S)
     else:

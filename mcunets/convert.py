@@ -36,9 +36,11 @@ def to_int8_tflite(model, representative: Iterable[np.ndarray] | np.ndarray) -> 
 
     concrete = forward.get_concrete_function(tf.TensorSpec(shape, tf.float32))
     # The converter saves what it is given; a bare module holding the variables saves in seconds,
-    # where the whole Keras model would have every layer's functions traced again.
+    # where the whole Keras model would have every layer's functions traced again.  Only the variables
+    # inference reads: a QAT model's others (step counters, unused ranges) would only slow the save.
+    read = {id(t) for t in concrete.captured_inputs}
     holder = tf.Module()
-    holder.weights = list(model.variables)
+    holder.weights = [v for v in model.variables if id(v.handle) in read]
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], holder)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([x] for x in images)

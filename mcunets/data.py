@@ -227,6 +227,12 @@ def class_names(data: str | os.PathLike | None = None) -> list[str]:
 
 
 def check_geometry(resolution: int, channels: int) -> None:
+    """Input geometry for training, the zoo and the fit check (each builder adds its own minimum).
+
+    At most 1024 pixels: a 1024×1024×3 int8 input alone is 3 MiB, more than any board's SRAM, and
+    quantizing a model at that size already takes minutes and gigabytes on the host (the float
+    activations grow with the square of the resolution: terabytes at 100,000 pixels).
+    """
     if channels not in (1, 3):
         raise McunetsError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
     if resolution < 8 or resolution > 1024:

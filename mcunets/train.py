@@ -30,6 +30,10 @@ CHECKPOINTS = "checkpoints"
 
 Log = Callable[[str], None]
 
+# α multiplies every layer's width: 4 is four times the papers' full-size models, already far beyond any
+# microcontroller, while larger values (or inf) would have the builders allocate gigabytes or fail.
+MAX_ALPHA = 4.0
+
 
 @dataclass
 class TrainResult:
@@ -65,6 +69,8 @@ def build_model(arch, *, alpha: float, resolution: int, channels: int, classes: 
     if arch not in zoo.ARCHITECTURES:
         raise McunetsError(f"unknown architecture {arch!r}; choose from {', '.join(zoo.ARCHITECTURES)}")
     try:
+        if alpha > MAX_ALPHA:  # the builders check α > 0 themselves
+            raise ValueError(f"alpha must be at most {MAX_ALPHA:g}. Received alpha={alpha}")
         return zoo.build(arch, alpha=alpha, resolution=resolution, channels=channels, classes=classes)
     except McunetsError:
         raise

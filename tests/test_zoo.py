@@ -192,5 +192,46 @@ def test_zoo_command_json_and_table():
     assert row["macs"] == zoo.count_macs(zoo.build("effnet", resolution=32, classes=4))
     assert row["tflite_bytes"] > row["params"] > 0 and row["tflm_arena_bytes"] > 32 * 32 * 3
     assert row["ops"][0] == "CONV_2D" and "SOFTMAX" in row["ops"]
+    assert "[1/1] effnet" in r.stderr  # progress, one line per architecture
     r = CliRunner().invoke(cli, ["zoo", "--arch", "nope"])
     assert r.exit_code == 2 and "unknown architecture 'nope'" in r.output
+
+
+def test_zoo_no_convert_gives_params_and_macs_of_every_architecture():
+    import json
+
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    r = CliRunner().invoke(cli, ["zoo", "--no-convert", "--resolution", "32", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [row["arch"] for row in rows] == ARCHS
+    mobilenet = zoo.build("mobilenet", resolution=32)
+    assert (rows[0]["params"], rows[0]["macs"]) == (mobilenet.count_params(), zoo.count_macs(mobilenet))
+    assert all(row["tflite_bytes"] is row["tflm_arena_bytes"] is row["ops"] is None for row in rows)
+    r = CliRunner().invoke(cli, ["zoo", "--no-convert", "--arch", "effnet", "--resolution", "32"])
+    assert r.exit_code == 0 and r.stdout.splitlines()[-1].split()[3:] == ["-", "-", "-"], r.output
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--alpha", "0"], "alpha=0"),
+    (["--alpha", "-1"], "alpha=-1"),
+    (["--alpha", "inf"], "at most 4"),
+    (["--classes", "0"], "classes=0"),
+    (["--resolution", "4"], "got 4"),
+    (["--resolution", "100000"], "between 8 and 1024"),
+    (["--resolution", "20", "--arch", "squeezenet", "--arch", "mobilenet"], "resolution=20"),
+])
+def test_zoo_rejects_bad_values_in_one_line_before_converting(args, fragment):
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    r = CliRunner().invoke(cli, ["zoo", *args])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and isinstance(r.exception, SystemExit), repr(r.exception)
+    errors = [line for line in r.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and fragment in errors[0], r.stderr
+    assert "[1/" not in r.stderr  # nothing was converted

@@ -64,18 +64,20 @@ def count_macs(model) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class ZooSummary:
+    """A zoo table row; the int8 bytes, TFLM arena and ops are None when the model was not converted."""
+
     arch: str
     alpha: float
     resolution: int
     params: int
     macs: int
-    tflite_bytes: int
-    tflm_arena_bytes: int
-    ops: tuple[str, ...]
+    tflite_bytes: int | None
+    tflm_arena_bytes: int | None
+    ops: tuple[str, ...] | None
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["ops"] = list(self.ops)
+        d["ops"] = None if self.ops is None else list(self.ops)
         return d
 
 
@@ -92,8 +94,8 @@ def summarize(arch: str, alpha: float = 0.25, resolution: int = 96, channels: in
     return describe(arch, alpha, model, model_bytes)
 
 
-def describe(arch: str, alpha: float, model, model_bytes: bytes) -> ZooSummary:
-    """The zoo table's row for a float model and its int8 conversion."""
+def describe(arch: str, alpha: float, model, model_bytes: bytes | None = None) -> ZooSummary:
+    """The zoo table's row for a float model and its int8 conversion (params and MACs only without)."""
     from mcunets import tflm
 
     return ZooSummary(
@@ -102,7 +104,7 @@ def describe(arch: str, alpha: float, model, model_bytes: bytes) -> ZooSummary:
         resolution=model.input_shape[1],
         params=model.count_params(),
         macs=count_macs(model),
-        tflite_bytes=len(model_bytes),
-        tflm_arena_bytes=tflm.arena_bytes(model_bytes),
-        ops=tuple(tflm.model_ops(model_bytes)),
+        tflite_bytes=None if model_bytes is None else len(model_bytes),
+        tflm_arena_bytes=None if model_bytes is None else tflm.arena_bytes(model_bytes),
+        ops=None if model_bytes is None else tuple(tflm.model_ops(model_bytes)),
     )
