@@ -44,7 +44,32 @@ void mcu_port_exit(int status) {
 
 #if MCU_RUNTIME_IS_TFLM
 // TFLM's log sink; the library's own is compiled out with ARDUINO_EXCLUDE_CODE (docs/firmware.md).
+// TFLM changed its signature in July 2023 (tflite-micro ef0a7b0) from DebugLog(const char* s) to
+// DebugLog(const char* format, va_list args), in the commit that removed micro_string.h: that header's
+// include guard tells which one the installed library declares. Including debug_log.h makes any other
+// mismatch a compile error rather than a call with the wrong arguments. The pinned
+// Chirale_TensorFlowLite v2.0.0 (TFLM of early 2023) declares the first.
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "tensorflow/lite/micro/debug_log.h"
+#if __has_include("tensorflow/lite/micro/micro_string.h")
+#include "tensorflow/lite/micro/micro_string.h"
+#endif
+
+#ifdef TENSORFLOW_LITE_MICRO_MICRO_STRING_H_
 extern "C" void DebugLog(const char* s) { Serial.print(s); }
+#else
+extern "C" int DebugVsnprintf(char* buffer, size_t buf_size, const char* format, va_list vlist) {
+  return vsnprintf(buffer, buf_size, format, vlist);
+}
+
+extern "C" void DebugLog(const char* format, va_list args) {
+  char line[256];
+  DebugVsnprintf(line, sizeof line, format, args);
+  Serial.print(line);
+}
+#endif
 #endif
 
 void setup() { mcu_driver_run(); }
