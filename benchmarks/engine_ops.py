@@ -1,6 +1,6 @@
 """Per-op differential check of the mcunets engine at scale: every op of
 mcunets.engine.testing.BUILDERS, randomized single-op models converted by the TFLite converter, each
-run with random int8 inputs through the engine and through tf.lite.Interpreter (BUILTIN_REF), output
+run with random int8 inputs through the engine and through TFLite's reference kernels (BUILTIN_REF), output
 bytes compared exactly.  Prints one row per op; exits 1 on any mismatch.
 
 The converter is the slow part (about half a second per model), so each converted model also yields

@@ -1,7 +1,8 @@
-"""Atomic output: a file or a directory appears whole or not at all.
+"""Output: atomic files and folders, and capturing what native code writes to stderr.
 
-Files and folders end with the permissions a plain ``open()`` or ``mkdir()`` would give them under the
-current umask (the temporary files and folders of :mod:`tempfile` are private: 0600 and 0700).
+Atomic files and folders appear whole or not at all, and end with the permissions a plain ``open()`` or
+``mkdir()`` would give them under the current umask (the temporary files and folders of :mod:`tempfile`
+are private: 0600 and 0700).
 """
 
 from __future__ import annotations
@@ -9,9 +10,43 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[list[str]]:
+    """Capture what is written to file descriptor 2 (native code's stderr) in the ``with`` block.
+
+    Yields a list that holds the captured text once the block has ended.  If the block raises, the
+    text is written to stderr after all, as it may explain the error.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    sys.stderr.flush()
+    libc.fflush(None)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = os.dup(2)
+        out: list[str] = []
+        failed = False
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield out
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            sys.stderr.flush()
+            libc.fflush(None)
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            out.append(tmp.read().decode("utf-8", "replace"))
+            if failed and out[0]:
+                sys.stderr.write(out[0])
 
 
 def _umask() -> int:

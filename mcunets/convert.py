@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from mcunets import tflm
+from mcunets._io import captured_stderr
 from mcunets.errors import McunetsError
 
 # Operators that only appear when a shape is computed at run time.
@@ -47,7 +48,8 @@ def to_int8_tflite(model, representative: Iterable[np.ndarray] | np.ndarray) -> 
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    model_bytes = bytes(converter.convert())
+    with captured_stderr():  # the converter's C++ prints its settings ("fully_quantize: 0, ...")
+        model_bytes = bytes(converter.convert())
     check_int8_model(model_bytes)
     return model_bytes
 

@@ -45,18 +45,12 @@ class Evaluation:
 
 
 def _interpreter(model: bytes):
-    import warnings
-
-    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-            # TFLite's builtin kernels without the XNNPACK delegate: int8 results as TFLM computes them.
-            interp = tf.lite.Interpreter(
-                model_content=model,
-                experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-            )
+        # LiteRT's builtin kernels without the XNNPACK delegate: int8 results as TFLM computes them.
+        interp = Interpreter(model_content=model,
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         interp.allocate_tensors()
     except (ValueError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

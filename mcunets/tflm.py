@@ -7,14 +7,12 @@ arena is sized from; ``run_tflm`` and ``run_reference`` give int8 outputs to com
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from typing import Sequence
 
 import numpy as np
 
+from mcunets._io import captured_stderr
 from mcunets.errors import McunetsError
 
 _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
@@ -40,37 +38,10 @@ def _interpreter(model: bytes):
         raise McunetsError(f"TensorFlow Lite Micro cannot load this model: {e}") from None
 
 
-def _libc():
-    import ctypes
-
-    return ctypes.CDLL(None)
-
-
-@contextlib.contextmanager
-def _captured_stdout():
-    """Capture what native code writes to file descriptor 2 (TFLM logs to stderr)."""
-    import sys
-
-    sys.stderr.flush()
-    _libc().fflush(None)
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        saved = os.dup(2)
-        try:
-            os.dup2(tmp.fileno(), 2)
-            out: list[str] = []
-            yield out
-        finally:
-            _libc().fflush(None)
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            out.append(tmp.read().decode("utf-8", "replace"))
-
-
 def arena_bytes(model: bytes) -> int:
     """Tensor arena bytes TFLM allocates for ``model`` (head + tail), from its allocation recording."""
     interp = _interpreter(model)
-    with _captured_stdout() as out:
+    with captured_stderr() as out:
         interp.print_allocations()
     match = _TOTAL.search(out[0])
     if not match:
@@ -90,13 +61,11 @@ def run_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 
 def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Run one inference with TFLite's reference kernels (the bit-exactness oracle)."""
-    import tensorflow as tf
+    """Run one inference with TFLite's reference kernels (the bit-exactness oracle), in the LiteRT
+    interpreter (``ai-edge-litert``: the same kernels as the deprecated ``tf.lite.Interpreter``)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interp = tf.lite.Interpreter(
-        model_content=model,
-        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-    )
+    interp = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     interp.allocate_tensors()
     for detail, x in zip(interp.get_input_details(), inputs):
         interp.set_tensor(detail["index"], x)

@@ -1,4 +1,4 @@
-"""Per-op differential tests: the engine against tf.lite.Interpreter (BUILTIN_REF), byte for byte.
+"""Per-op differential tests: the engine against TFLite's reference kernels (BUILTIN_REF), byte for byte.
 
 Every op in mcunets.engine.testing.BUILDERS gets randomized single-op models (shapes, strides,
 paddings, dilations, groups, activations, and representative data of random range and offset so
