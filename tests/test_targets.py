@@ -345,3 +345,24 @@ def test_a_board_that_never_starts_times_out_in_one_line(board, tmp_path):
                                        str(tmp_path / "p")])
     assert res.exit_code == 1
     assert res.output.startswith("Error: no report from") and "reset the board" in res.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board, arch", [
+    pytest.param(board, arch, marks=board_param(board).marks)
+    for board, arch in [("qemu-m7", "shufflenet"), ("qemu-rv32", "effnet"), ("qemu-stm32f4", "mixnet")]
+])
+def test_a_zoo_architecture_validates_bit_exact_on_each_emulated_board(board, arch, tmp_path):
+    """One architecture per emulated board in CI (benchmarks/validate_zoo.py runs all of them)."""
+    from click.testing import CliRunner
+
+    from mcunets import convert
+    from mcunets.cli import cli
+
+    model, _ = convert.untrained_int8(arch, alpha=0.25, resolution=32, channels=3, classes=4)
+    path = tmp_path / f"{arch}.tflite"
+    path.write_bytes(model)
+    res = CliRunner().invoke(cli, ["validate", "--model", str(path), "--board", board, "--samples", "2",
+                                   "--out", str(tmp_path / "v")])
+    assert res.exit_code == 0, res.output
+    assert "2 of 2 samples bit-exact" in res.output
