@@ -188,17 +188,25 @@ def evaluate(model: str | os.PathLike | bytes, data: str | os.PathLike | None = 
     return score(images.labels, preds, images.class_names, skipped=len(images.skipped))
 
 
-def format_evaluation(result: Evaluation) -> str:
-    """Overall accuracy, then per-class accuracy and the confusion matrix, as terminal tables."""
+def percent(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def format_per_class(class_names: Sequence[str], per_class: Sequence[float | None],
+                     confusion: Sequence[Sequence[int]]) -> str:
+    """Per-class accuracy and the confusion matrix as one table: a row per true class (number and whole
+    name), a column per predicted class number, so long class names neither widen nor get cut."""
     from mcunets.report import format_table
 
-    def pct(x):
-        return "-" if x is None else f"{100 * x:.2f}%"
-
-    short = [n[:6] for n in result.class_names]
-    table = format_table(
-        ["class", "accuracy"] + short,
-        [[n, pct(a)] + list(row) for n, a, row in zip(result.class_names, result.per_class, result.confusion)],
+    return format_table(
+        ["#", "class", "accuracy"] + [str(i) for i in range(len(class_names))],
+        [[i, name, percent(a)] + list(row)
+         for i, (name, a, row) in enumerate(zip(class_names, per_class, confusion))],
     )
-    return (f"accuracy {pct(result.accuracy)} on {result.count} images\n\n"
-            f"per class (rows: true class, columns: predicted)\n{table}")
+
+
+def format_evaluation(result: Evaluation) -> str:
+    """Overall accuracy, then per-class accuracy and the confusion matrix, as terminal tables."""
+    return (f"accuracy {percent(result.accuracy)} on {result.count} images\n\n"
+            f"per class (rows: true class, columns: predicted class #)\n"
+            f"{format_per_class(result.class_names, result.per_class, result.confusion)}")

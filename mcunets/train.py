@@ -301,19 +301,16 @@ def train(
     return TrainResult(out, tflite_path, report_path, tflite, report, final)
 
 
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"
-
-
 def format_report(report: dict) -> str:
     """The training report as terminal tables: summary, then per-class accuracy and confusion matrix."""
+    from mcunets.evaluate import format_per_class, percent
     from mcunets.report import format_table
 
     acc, sec = report["accuracy"], report["seconds"]
     rows = [
-        ["float val accuracy", _pct(acc["float"])],
-        ["QAT val accuracy", _pct(acc["qat"])],
-        ["int8 val accuracy (TFLite)", _pct(acc["int8"])],
+        ["float val accuracy", percent(acc["float"])],
+        ["QAT val accuracy", percent(acc["qat"])],
+        ["int8 val accuracy (TFLite)", percent(acc["int8"])],
         ["int8 - float", f"{acc['int8_minus_float_points']:+.2f} points"],
         ["params", f"{report['params']:,}"],
         ["MACs (conv, depthwise, dense)", "-" if report["macs"] is None else f"{report['macs']:,}"],
@@ -331,12 +328,5 @@ def format_report(report: dict) -> str:
         "TFLM arena: the TensorFlow Lite Micro runtime's; the mcunets engine's is smaller (see profile)."
     )
     names = report["classes"]
-    # Confusion columns are class numbers, so long class names do not widen (or get cut from) the table.
-    per_class = format_table(
-        ["#", "class", "int8 acc"] + [str(i) for i in range(len(names))],
-        [
-            [i, name, _pct(report["per_class_accuracy"][name])] + list(row)
-            for i, (name, row) in enumerate(zip(names, report["confusion"]))
-        ],
-    )
-    return f"{summary}\n{notes}\n\nper class (rows: true class, columns: predicted class #)\n{per_class}"
+    per_class = format_per_class(names, [report["per_class_accuracy"][n] for n in names], report["confusion"])
+    return f"{summary}\n{notes}\n\nint8 per class (rows: true class, columns: predicted class #)\n{per_class}"

@@ -273,3 +273,6 @@ def test_report_table_keeps_class_names_whole_and_says_what_it_counts():
     assert "TensorFlow Lite Micro runtime" in text and "mcunets engine" in text
     last = text.splitlines()[-1].split()
     assert last == ["2", "person_with_umbrella", "-", "0", "0", "0"], text
+    # evaluate's table is the same
+    result = evaluate.Evaluation(0.5, 6, names, [1.0, 0.5, None], report["confusion"])
+    assert evaluate.format_evaluation(result).endswith(text[text.index("(rows:"):]), text
