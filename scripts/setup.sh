@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything mcunets needs on a Debian machine with Python 3.11: the Arm and RISC-V toolchains and QEMU
-# for the simulated boards, and a virtual environment with mcunets and its test tools.
+# Install everything mcunets needs on a Debian machine with Python 3.11: the Arm and RISC-V toolchains and
+# QEMU for the simulated boards, clang-22 (its Xtensa back end checks the C rendered for the ESP32), and a
+# virtual environment with mcunets and its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -9,7 +10,7 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 need=()
 for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm \
-           gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc; do
+           gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc clang-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
