@@ -75,7 +75,7 @@ def cli():
     """Train tiny CNNs, quantize them to int8 and run them on microcontrollers."""
 
 
-@cli.command()
+@cli.command(short_help="Every architecture: params, MACs, int8 bytes, arena, ops.")
 @click.option("--alpha", type=float, default=0.25, show_default=True, help="Width multiplier α.")
 @click.option("--resolution", type=int, default=96, show_default=True, help="Input height and width.")
 @click.option("--channels", type=click.Choice(["1", "3"]), default="3", show_default=True)
@@ -124,7 +124,7 @@ def zoo(alpha, resolution, channels, classes, archs, no_convert, as_json):
     ))
 
 
-@cli.command()
+@cli.command(short_help="Per-layer counts and memory from a board's report.")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
               help="The .tflite model (needed with --board; adds output shapes and MACs otherwise).")
 @click.option("--board", help="Build and run on a simulated board (host, qemu-m4).")
@@ -195,7 +195,7 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
         click.echo(f"wrote {json_path} and {png_path}", err=True)
 
 
-@cli.command()
+@cli.command(short_help="Outputs on a board, byte for byte against TFLite.")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False), required=True)
 @click.option("--board", required=True,
               help="A board from `mcunets boards`: a simulated one is built and run here, unless --port.")
@@ -249,7 +249,7 @@ def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, ti
         sys.exit(1)
 
 
-@cli.command("boards")
+@cli.command("boards", short_help="The boards: core, clock, memory, counter, runtimes.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def boards_cmd(as_json):
     """The boards mcunets knows: core, clock, SRAM, flash, cycle counter, runtimes."""
@@ -268,7 +268,7 @@ def boards_cmd(as_json):
     ))
 
 
-@cli.command("build", short_help="Train or take a model, fit-check, render, build, flash, profile.")
+@cli.command("build", short_help="Train or take a model, fit-check, render, build, flash.")
 @click.option("--arch", help="Train this architecture first (see `mcunets zoo`).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
               help="Or build for an existing int8 .tflite model.")
@@ -406,7 +406,7 @@ def _show_profile(model_bytes, firmware, port, baud, timeout, out):
     click.echo(f"wrote {json_path} and {png_path}", err=True)
 
 
-@cli.command("train")
+@cli.command("train", short_help="Train, fine-tune quantization-aware, convert to int8.")
 @click.option("--arch", required=True, help="Architecture from `mcunets zoo` (e.g. mobilenet).")
 @click.option("--data", "data_dir", help="Image folder, one subfolder per class [default: built-in shapes].")
 @click.option("--val-data", "val_dir", help="Validation image folder [default: a seeded split of --data].")
@@ -428,6 +428,7 @@ def train_cmd(arch, data_dir, val_dir, alpha, resolution, channels, epochs, qat_
     """Train float, fine-tune quantization-aware, convert to int8 and report accuracy and size."""
     from mcunets import train as train_lib
 
+    _arch_param(arch)
     try:
         result = train_lib.train(
             arch, data_dir, val_dir, out=out_dir, alpha=alpha, resolution=resolution,
@@ -446,7 +447,7 @@ def train_cmd(arch, data_dir, val_dir, alpha, resolution, channels, epochs, qat_
     click.echo(f"wrote {result.tflite_path} and {result.report_path}", err=True)
 
 
-@cli.command("evaluate")
+@cli.command("evaluate", short_help="Accuracy of an int8 .tflite on an image folder.")
 @click.option("--model", "model_path", required=True, help="An int8 .tflite classifier.")
 @click.option("--data", "data_dir", help="Image folder, one subfolder per class [default: built-in shapes].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
