@@ -46,6 +46,20 @@ def _arch_param(name: str) -> str:
     return name
 
 
+def _arch_model(arch: str, alpha: float, resolution: int, channels: int, classes: int = 2):
+    """The untrained Keras model of ``arch`` with these arguments: train's checks, and a value it cannot
+    be built with is a usage error (exit 2), before anything else runs."""
+    from mcunets.data import check_geometry
+    from mcunets.train import build_model
+
+    _arch_param(arch)
+    try:
+        check_geometry(resolution, channels)
+        return build_model(arch, alpha=alpha, resolution=resolution, channels=channels, classes=classes)
+    except McunetsError as e:
+        raise click.UsageError(str(e)) from None
+
+
 def _model_stem(path) -> str:
     """A name for a model file: its stem, or its folder's name for the generic ``model.tflite`` that
     every training run writes (so runs/effnet/model.tflite builds into build/effnet-<board>)."""
@@ -91,20 +105,12 @@ def zoo(alpha, resolution, channels, classes, archs, no_convert, as_json):
     several seconds each; --no-convert leaves them out.
     """
     from mcunets import zoo as zoo_lib
-    from mcunets.data import check_geometry
     from mcunets.report import format_table
-    from mcunets.train import build_model
 
     names = [_arch_param(a) for a in archs] or list(zoo_lib.ARCHITECTURES)
     channels = int(channels)
-    models = {}
-    try:  # train's checks and one-line errors, for every architecture before any conversion
-        check_geometry(resolution, channels)
-        for name in names:
-            models[name] = build_model(name, alpha=alpha, resolution=resolution, channels=channels,
-                                       classes=classes)
-    except McunetsError as e:
-        raise click.UsageError(str(e)) from None
+    # Every architecture is checked before any conversion.
+    models = {name: _arch_model(name, alpha, resolution, channels, classes) for name in names}
     rows = []
     for i, name in enumerate(names, start=1):
         if no_convert:
@@ -328,7 +334,7 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
     if do_profile and not simulated and not port:
         raise click.UsageError(f"--profile on {board} reads the report from the board: give --port")
     if arch:
-        _arch_param(arch)
+        _arch_model(arch, alpha, resolution, int(channels))
     name = arch or _model_stem(Path(model_path))
     out = Path(out_dir) if out_dir else build_lib.default_out_dir(name, board)
     log = lambda m: click.echo(m, err=True)  # noqa: E731
@@ -428,7 +434,7 @@ def train_cmd(arch, data_dir, val_dir, alpha, resolution, channels, epochs, qat_
     """Train float, fine-tune quantization-aware, convert to int8 and report accuracy and size."""
     from mcunets import train as train_lib
 
-    _arch_param(arch)
+    _arch_model(arch, alpha, resolution, int(channels))
     try:
         result = train_lib.train(
             arch, data_dir, val_dir, out=out_dir, alpha=alpha, resolution=resolution,

@@ -21,6 +21,9 @@ TINY = str(Path(__file__).parent / "data" / "tiny_int8.tflite")
     (["validate", "--model", TINY, "--board", "nope"], "unknown board 'nope'"),
     (["build", "--model", TINY, "--board", "qemu-m4", "--runtime", "tflm"], "qemu-m4 runs mcunets, not tflm"),
     (["build", "--model", TINY, "--board", "esp32", "--runtime", "onnx"], "'onnx' is not one of"),
+    (["train", "--arch", "mobilenet", "--alpha", "0", "--out", "o"], "alpha"),
+    (["build", "--arch", "mobilenet", "--board", "esp32", "--resolution", "4"], "resolution"),
+    (["zoo", "--arch", "mobilenet", "--classes", "0"], "classes"),
 ])
 def test_command_line_mistakes_exit_2_in_every_command(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
