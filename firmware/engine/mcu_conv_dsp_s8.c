@@ -154,7 +154,7 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     "smmlar %[t], %[" B "], %[x0], %[x1]\n\t" \
     "add    %[" B "], %[t], %[" B "], asr #31\n\t"
 
-#define MCU_1X1_PAIRS(GROUPS, LO) \
+#define MCU_1X1_PAIRS(GROUPS, LO, P) \
     "1:\n\t" \
     "ldr    %[t], %[cq]\n\t" \
     "ldrd   %[a00], %[a01], [%[t]]\n\t" \
@@ -169,8 +169,8 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     "ldr    %[xp], %[cq]\n\t" \
     MCU_1X1_RQ("a00", "a10", "8") MCU_1X1_RQ("a01", "a11", "16") \
     "ldrd   %[x0], %[x1], [%[xp], #24]\n\t" \
-    MCU_ASR_POST("a00", "x0") MCU_ASR_POST("a10", "x0") \
-    MCU_ASR_POST("a01", "x1") MCU_ASR_POST("a11", "x1") \
+    MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a10", "x0") \
+    MCU_ASR_P(P, "a01", "x1") MCU_ASR_P(P, "a11", "x1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
@@ -218,7 +218,7 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
  * after the last pair. */
 static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xend, const int8_t *w,
                                         int32_t c, const int32_t *q, int32_t pairs, int8_t *oa,
-                                        int8_t *ob, int32_t lo, const int mode)
+                                        int8_t *ob, int32_t lo, const int mode, const int post)
 {
     register uint32_t x0 __asm__("r8");
     register uint32_t x1 __asm__("r9");
@@ -234,31 +234,38 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     const int even = ((xend - buf) & 4) == 0, four = ((xend - buf) & 12) == 0;
     const int eight = ((xend - buf) & 28) == 0;
 #define MCU_1X1_G4 MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
-    if (mode == MCU_CLAMP_SSAT_LO) {
-        if (eight) {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
-        } else if (four) {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
-                                           MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
-        } else if (even) {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL)
-                             MCU_1X1_OPERANDS);
-        } else {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL) MCU_1X1_OPERANDS);
-        }
-    } else {
-        if (eight) {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_STORE4) MCU_1X1_OPERANDS);
-        } else if (four) {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
-                                           MCU_1X1_LDM_GROUP, MCU_1X1_STORE4) MCU_1X1_OPERANDS);
-        } else if (even) {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_STORE4)
-                             MCU_1X1_OPERANDS);
-        } else {
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_STORE4) MCU_1X1_OPERANDS);
-        }
+#define MCU_1X1_ALL(P) \
+    if (mode == MCU_CLAMP_SSAT_LO) { \
+        if (eight) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
+        } else if (four) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP \
+                                           MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
+        } else if (even) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL, P) \
+                             MCU_1X1_OPERANDS); \
+        } else { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
+        } \
+    } else { \
+        if (eight) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
+        } else if (four) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP \
+                                           MCU_1X1_LDM_GROUP, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
+        } else if (even) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_STORE4, P) \
+                             MCU_1X1_OPERANDS); \
+        } else { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
+        } \
     }
+    if (post) {
+        MCU_1X1_ALL(MCU_POST)
+    } else {
+        MCU_1X1_ALL(MCU_NO_POST)
+    }
+#undef MCU_1X1_ALL
     (void)a00, (void)a01, (void)a10, (void)a11, (void)xp, (void)t, (void)u;
     (void)x0, (void)x1, (void)x2, (void)x3;
     return w;
@@ -370,7 +377,7 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
     "add    %[" A "], %[t], %[" A "], asr #31\n\t" \
     "smmlar %[t], %[" B "], %[x0], %[x1]\n\t" \
     "add    %[" B "], %[t], %[" B "], asr #31\n\t"
-#define MCU_S_PAIRS(TAB, GROUPS, XBACK, LO) \
+#define MCU_S_PAIRS(TAB, GROUPS, XBACK, LO, P) \
     "1:\n\t" \
     "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
     "mov    %[a10], %[a00]\n\t" \
@@ -380,8 +387,8 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
     "add    %[w], %[w], #" TAB "\n\t" \
     MCU_S_RQ("a00", "a10", "8") MCU_S_RQ("a01", "a11", "16") \
     "ldrd   %[x0], %[x1], [%[w], #24]\n\t" \
-    MCU_ASR_POST("a00", "x0") MCU_ASR_POST("a10", "x0") \
-    MCU_ASR_POST("a01", "x1") MCU_ASR_POST("a11", "x1") \
+    MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a10", "x0") \
+    MCU_ASR_P(P, "a01", "x1") MCU_ASR_P(P, "a11", "x1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
@@ -409,7 +416,7 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
     MCU_S_GROUP("16", "48") MCU_S_GROUP("20", "52") MCU_S_GROUP("24", "56") MCU_S_GROUP("28", "60")
 
 static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_t c, int32_t pairs,
-                               int8_t *oa, int8_t *ob, int32_t lo, const int mode)
+                               int8_t *oa, int8_t *ob, int32_t lo, const int mode, const int post)
 {
     register uint32_t x0 __asm__("r8");
     register uint32_t x1 __asm__("r9");
@@ -421,19 +428,26 @@ static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_
     const int8_t *w = blocks;
     const int8_t *frame_wend = blocks + (int64_t)pairs * (2 * c + 32);
     const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
-    if (c == 8 && mode == MCU_CLAMP_SSAT_LO) {
-        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_LO) MCU_S_OPERANDS);
-    } else if (c == 8) {
-        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_STORE4) MCU_S_OPERANDS);
-    } else if (c == 16 && mode == MCU_CLAMP_SSAT_LO) {
-        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_LO) MCU_S_OPERANDS);
-    } else if (c == 16) {
-        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_STORE4) MCU_S_OPERANDS);
-    } else if (mode == MCU_CLAMP_SSAT_LO) {
-        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_LO) MCU_S_OPERANDS);
-    } else {
-        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_STORE4) MCU_S_OPERANDS);
+#define MCU_S_ALL(P) \
+    if (c == 8 && mode == MCU_CLAMP_SSAT_LO) { \
+        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_LO, P) MCU_S_OPERANDS); \
+    } else if (c == 8) { \
+        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_STORE4, P) MCU_S_OPERANDS); \
+    } else if (c == 16 && mode == MCU_CLAMP_SSAT_LO) { \
+        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_LO, P) MCU_S_OPERANDS); \
+    } else if (c == 16) { \
+        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_STORE4, P) MCU_S_OPERANDS); \
+    } else if (mode == MCU_CLAMP_SSAT_LO) { \
+        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_LO, P) MCU_S_OPERANDS); \
+    } else { \
+        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_STORE4, P) MCU_S_OPERANDS); \
     }
+    if (post) {
+        MCU_S_ALL(MCU_POST)
+    } else {
+        MCU_S_ALL(MCU_NO_POST)
+    }
+#undef MCU_S_ALL
     (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w;
     (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob;
 }
@@ -463,6 +477,9 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
     } else {
         fill_requant_table(quant, bias, out_c, params->output_offset, table, 8);
     }
+    /* whether any channel adds its zero point after the shift (mcu_requant_consts) */
+    const int post = small ? mcu_requant_post(table + 2 * c / 4, pairs, (2 * c + 32) / 4)
+                           : mcu_requant_post(table, pairs, 8);
     const int8_t *pix[2];
     int32_t b = 0, y = 0, x = 0;
     for (int32_t p = 0; p < npix; p += 2) {
@@ -490,7 +507,7 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
         const int8_t *w = filter;
         if (small) {
             MCU_COMPILER_BARRIER();
-            conv_1x1_small_asm(buf, (const int8_t *)(const void *)table, c, pairs, out_a, out_b, lo, mode);
+            conv_1x1_small_asm(buf, (const int8_t *)(const void *)table, c, pairs, out_a, out_b, lo, mode, post);
             w += (int64_t)2 * c * pairs;
             q = table + (int64_t)pairs * (2 * c + 32) / 4 + 2 * c / 4; /* the odd channel's table */
             out_a += 2 * pairs;
@@ -501,7 +518,7 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
             out_a += 2 * pairs;
             out_b += 2 * pairs;
         } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
-            w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode);
+            w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode, post);
             q += 8 * pairs;
             out_a += 2 * pairs;
             out_b += 2 * pairs;

@@ -245,6 +245,10 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
     }
 }
 
+/* The zero point added after the shift (xa holds the channel's rz, mcu_requant_consts); clamp mode
+ * MCU_CLAMP_SSAT only (with the lower clamp, tables needing it run depthwise_body). */
+#define DW_POST(A) "add    %[" A "], %[" A "], %[xa], asr #8\n\t"
+
 #define DW_LO_CLAMP(A) \
     "bic    %[" A "], %[" A "], %[" A "], asr #31\n\t" \
     "add    %[" A "], %[" A "], %[xb]\n\t"
@@ -261,7 +265,8 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "smmlar %[xb], %[a1], %[xa], %[xb]\n\t" \
         "add    %[a1], %[xb], %[a1], asr #31\n\t" \
         "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
-        MCU_ASR_POST("a0", "xa") MCU_ASR_POST("a1", "xa") \
+        "asr    %[a0], %[a0], %[xa]\n\t" \
+        "asr    %[a1], %[a1], %[xa]\n\t" \
         LO_A LO_B \
         "ssat   %[a0], #8, %[a0]\n\t" \
         "ssat   %[a1], #8, %[a1]\n\t" \
@@ -316,7 +321,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "smmlar %[xb], %[a0], %[xa], %[xb]\n\t" \
         "add    %[a0], %[xb], %[a0], asr #31\n\t" \
         "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
-        MCU_ASR_POST("a0", "xa") \
+        "asr    %[a0], %[a0], %[xa]\n\t" \
         LO_A \
         "ssat   %[a0], #8, %[a0]\n\t" \
         "strb   %[a0], [%[op]]\n\t"
@@ -439,7 +444,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 /* Every channel of one output row: channel ch reads the ring from buf + 3 * pairs * ch (words) and
  * writes out_row + ch; rot = ring slot of window row 0. */
 static void dw_row(int8_t *out_row, int32_t out_w, int32_t sw, const int32_t *table, int32_t c,
-                   const int lo, int32_t rot)
+                   const int lo, const int post, int32_t rot)
 {
     int8_t *frame_op = out_row;
     const int32_t *frame_tpend = table + DW_WORDS * c;
@@ -451,24 +456,32 @@ static void dw_row(int8_t *out_row, int32_t out_w, int32_t sw, const int32_t *ta
     if (sw == 1 && (out_w & 1)) {
         if (lo) {
             DW_ROTATIONS(DW_S1_ODD, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else if (post) {
+            DW_ROTATIONS(DW_S1_ODD, DW_POST("a0"), DW_POST("a1"));
         } else {
             DW_ROTATIONS(DW_S1_ODD, "", "");
         }
     } else if (sw == 1) {
         if (lo) {
             DW_ROTATIONS(DW_S1_EVEN, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else if (post) {
+            DW_ROTATIONS(DW_S1_EVEN, DW_POST("a0"), DW_POST("a1"));
         } else {
             DW_ROTATIONS(DW_S1_EVEN, "", "");
         }
     } else if (out_w & 1) {
         if (lo) {
             DW_ROTATIONS_C(DW_S2_ODD, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else if (post) {
+            DW_ROTATIONS_C(DW_S2_ODD, DW_POST("a0"), DW_POST("a1"));
         } else {
             DW_ROTATIONS_C(DW_S2_ODD, "", "");
         }
     } else {
         if (lo) {
             DW_ROTATIONS_C(DW_S2_EVEN, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+        } else if (post) {
+            DW_ROTATIONS_C(DW_S2_EVEN, DW_POST("a0"), DW_POST("a1"));
         } else {
             DW_ROTATIONS_C(DW_S2_EVEN, "", "");
         }
@@ -490,6 +503,10 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
     uint32_t *buf = (uint32_t *)(void *)scratch;
     int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
     dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
+    int post = 0; /* whether any channel adds its zero point after the shift */
+    for (int32_t ch = 0; ch < c; ++ch) {
+        post |= (table[(int64_t)ch * DW_WORDS + DW_R] >> 8) != 0;
+    }
     /* where each channel's column pairs start and where its output pairs (or outputs) end */
     const int32_t span = (sw == 1 ? 3 : 6) * (out_w / 2);
     for (int32_t ch = 0; ch < c; ++ch) {
@@ -515,7 +532,7 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
             const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            dw_row(out_row, out_w, sw, table, c, lo, rot);
+            dw_row(out_row, out_w, sw, table, c, lo, post, rot);
         }
     }
 }
@@ -526,7 +543,13 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
                                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
 {
     const int mode = mcu_clamp_mode(params->act_min, params->act_max);
-    if (mode != MCU_CLAMP_BOTH) {
+    int lo_post = 0; /* the lower clamp folds act_min into k: it needs every (zero point - act_min) folded */
+    for (int32_t ch = 0; mode == MCU_CLAMP_SSAT_LO && ch < input_dims->c; ++ch) {
+        int32_t k, rz;
+        mcu_requant_consts(params->output_offset - params->act_min, -quant->shift[ch], &k, &rz);
+        lo_post |= (rz >> 8) != 0;
+    }
+    if (mode != MCU_CLAMP_BOTH && !lo_post) {
         depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
                        mode == MCU_CLAMP_SSAT_LO);
     } else if (params->act_max == MCU_INT8_MAX) {

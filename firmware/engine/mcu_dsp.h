@@ -182,6 +182,21 @@ static inline void mcu_fill_requant_pair(const int32_t *multiplier, const int32_
 /* After the ASR of every accumulator A by its channel's rz: A += post (rz >> 8). */
 #define MCU_POST(A, RZ) "add    %[" A "], %[" A "], %[" RZ "], asr #8\n\t"
 #define MCU_ASR_POST(A, RZ) "asr    %[" A "], %[" A "], %[" RZ "]\n\t" MCU_POST(A, RZ)
+/* The same without the post-add, for layers whose table has post = 0 in every channel. */
+#define MCU_NO_POST(A, RZ) ""
+#define MCU_ASR_P(P, A, RZ) "asr    %[" A "], %[" A "], %[" RZ "]\n\t" P(A, RZ)
+
+/* Whether any channel pair of a table (pairs entries, stride words apart) adds its zero point after
+ * the shift. */
+static inline int mcu_requant_post(const int32_t *q, int32_t pairs, int32_t stride)
+{
+    for (int32_t i = 0; i < pairs; ++i, q += stride) {
+        if ((q[6] >> 8) != 0 || (q[7] >> 8) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 /* Requantize, clamp and store the 2 x 2 block (pixel A: a00 = ch0, a01 = ch1; pixel B: a10, a11; all
  * 2 * acc) with the pair's table q (not folded); oa / ob advance by 2. MCU_CLAMP_SSAT and
