@@ -107,6 +107,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "fc dsp"
     if op == "ADD":
         return "table" + (" + smmlar" if "_table, 1}" in model_c else "")
+    if op == "MUL":
+        return "smmulr" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
     return "portable"
 
 
