@@ -185,3 +185,28 @@ def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
         case = make_case(op, np.random.default_rng(800 + seed), runs=2)
         bad += check_on_qemu(case, tmp_path / str(seed))
     assert not bad, bad
+
+
+def test_narrow_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
+    """1x1 convolutions on 1-3 input channels (EffNet's first layer), strides 1 and 2, with trained-like
+    quantization: mcu_conv_1x1_narrow_dsp_s8."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(7300)
+    bad = []
+    for c, o, s in [(1, 8, 1), (2, 5, 2), (3, 8, 1), (3, 12, 2)]:
+        wt = tf.constant(rng.normal(size=(1, 1, c, o)).astype(np.float32))
+        b = tf.constant(rng.normal(size=(o,)).astype(np.float32))
+
+        def make(wt, b, s):
+            return lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, strides=[1, s, s, 1], padding="VALID") + b)
+
+        model = convert(make(wt, b, s), [(1, 7, 9, c)], rng)
+        for m in (model, trained_like_requant(model, rng)):
+            g = read_model(m)
+            inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
+            bad += check_on_qemu(Case(f"1x1 c{c} o{o} s{s}", m, inputs, {}), tmp_path / f"{c}_{o}_{s}_{m is model}")
+    assert not bad, bad

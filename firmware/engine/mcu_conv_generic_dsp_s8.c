@@ -80,6 +80,59 @@ mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_
     return MCU_OK;
 }
 
+/* 1x1 convolution, no groups, any input depth c (the 1x1 DSP path needs a multiple of 4), e.g. a first
+ * layer on 1-3 input channels: per output pixel the c inputs are read once (offset added), and every
+ * output channel is c multiply-accumulates from its int8 weights and the bias, requantized with
+ * mcu_out_dsp (SMMULR; fast_requant layers only). No scratch. */
+static inline __attribute__((always_inline)) void conv_1x1_narrow_body(
+    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
+    int8_t *output, const int32_t c)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, out_c = output_dims->c;
+    const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
+    const int32_t zp = params->output_offset, lo = params->act_min, hi = params->act_max;
+    const int32_t sh = params->stride.h, sw = params->stride.w;
+    const int32_t *mult = quant->multiplier, *shift = quant->shift;
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        for (int32_t oy = 0; oy < output_dims->h; ++oy) {
+            for (int32_t ox = 0; ox < output_dims->w; ++ox) {
+                const int8_t *xp = input + (((int64_t)b * in_h + (int64_t)oy * sh) * in_w + (int64_t)ox * sw) * c;
+                int32_t x[4];
+                for (int32_t i = 0; i < c; ++i) {
+                    x[i] = xp[i] + in_off;
+                }
+                const int8_t *w = filter;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    int32_t acc = bias ? bias[oc] : 0;
+                    for (int32_t i = 0; i < c; ++i) {
+                        acc += w[i] * x[i];
+                    }
+                    w += c;
+                    *output++ = mcu_out_dsp(acc, mult[oc], -shift[oc], zp, lo, hi, 0);
+                }
+            }
+        }
+    }
+}
+
+mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                      const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
+                                      const int32_t *bias, const mcu_dims *output_dims, int8_t *output)
+{
+    const int32_t c = input_dims->c;
+    if (c == 1) {
+        conv_1x1_narrow_body(params, quant, input_dims, input, filter, bias, output_dims, output, 1);
+    } else if (c == 2) {
+        conv_1x1_narrow_body(params, quant, input_dims, input, filter, bias, output_dims, output, 2);
+    } else if (c == 3) {
+        conv_1x1_narrow_body(params, quant, input_dims, input, filter, bias, output_dims, output, 3);
+    } else {
+        return MCU_ERROR_ARGUMENT;
+    }
+    return MCU_OK;
+}
+
 #else
 typedef int mcu_conv_generic_dsp_unused; /* ISO C: a translation unit must not be empty */
 #endif /* __ARM_FEATURE_DSP */
