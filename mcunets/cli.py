@@ -467,6 +467,52 @@ def evaluate_cmd(model_path, data_dir, as_json):
     click.echo(json.dumps(result.as_dict(), indent=2) if as_json else format_evaluation(result))
 
 
+@cli.command("search", short_help="Search the zoo for the most accurate model that fits a board.")
+@click.option("--board", required=True, help="A board from `mcunets boards`.")
+@click.option("--data", "data_dir", help="Training image folder [default: built-in shapes].")
+@click.option("--latency-ms", type=float, help="Latency budget at the board's clock (engine, estimated "
+                                               "on the emulated board of its core family).")
+@click.option("--trials", type=click.IntRange(1, 10000), default=20, show_default=True,
+              help="Finished trials in all; a resumed study counts its earlier ones.")
+@click.option("--budget-epochs", type=click.IntRange(1, 1000), default=2, show_default=True,
+              help="Float epochs per trial (plus one QAT epoch).")
+@click.option("--steps-per-epoch", type=click.IntRange(1), help="Training steps per trial epoch [default: all].")
+@click.option("--arch", "archs", multiple=True, help="Only these architectures (repeatable).")
+@click.option("--final-epochs", type=click.IntRange(0, 1000), default=20, show_default=True,
+              help="Float epochs of the winner's full-recipe training (0: skip it).")
+@click.option("--final-qat-epochs", type=click.IntRange(0, 100), default=3, show_default=True)
+@click.option("--storage", help="Optuna storage URL, to share the study between machines "
+                                "[default: OUT/study.log].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/search", show_default=True,
+              help="Output folder: study, trials/, best/, search.json, pareto.png.")
+def search_cmd(board, data_dir, latency_ms, trials, budget_epochs, steps_per_epoch, archs, final_epochs,
+               final_qat_epochs, storage, seed, out_dir):
+    """Try zoo architectures, α and resolutions: prune those that do not fit the board (or its latency
+    budget) before training, train the rest briefly, rank them by int8 accuracy and train the best
+    with the full recipe into OUT/best/ (for `mcunets build --model`). Run it again to resume."""
+    from mcunets import search as search_lib
+
+    b = _board_param(board)
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
+    try:
+        result = search_lib.search(
+            b, data_dir, out=out_dir, trials=trials, budget_epochs=budget_epochs,
+            steps_per_epoch=steps_per_epoch, latency_ms=latency_ms,
+            archs=[_arch_param(a) for a in archs] or None, final_epochs=final_epochs,
+            final_qat_epochs=final_qat_epochs, storage=storage, seed=seed,
+            progress=sys.stderr.isatty(), log=log)
+    except KeyboardInterrupt:
+        raise Interrupted(f"the study is kept in {out_dir}: run the same command again to resume")
+    click.echo(result.table())
+    pruned = sum(r["state"] == "pruned" for r in result.rows)
+    click.echo(f"{pruned} of {len(result.rows)} candidates pruned before training; best: "
+               f"{result.best['key']} ({result.best['accuracy']:.2%} int8 after the short budget)")
+    if result.final is not None:
+        click.echo(f"wrote {result.final.tflite_path}: `mcunets build --model {result.final.tflite_path} "
+                   f"--board {board}`", err=True)
+
+
 def main():
     cli(prog_name="mcunets")
 

@@ -37,4 +37,4 @@ def test_command_list_is_not_cut_short():
     r = CliRunner().invoke(cli, ["--help"], terminal_width=80)
     assert r.exit_code == 0
     listing = r.output.split("Commands:")[1].strip().splitlines()
-    assert len(listing) == 7 and not any(line.endswith("...") for line in listing)
+    assert len(listing) == 8 and not any(line.endswith("...") for line in listing)

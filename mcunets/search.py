@@ -1,0 +1,410 @@
+"""``mcunets search``: the best int8 model that fits a board, by architecture search with Optuna.
+
+The space is every zoo architecture × width α × input resolution, plus the knobs a builder exposes
+(ShuffleNet's groups, MobileNetV2's expansion, EfficientNet's φ). Each trial samples a
+:class:`Candidate` and checks it against the board *before any training*: first the instant lower
+bound on the Keras model (:func:`mcunets.fit.lower_bound`), then the exact arena and flash of its
+untrained int8 conversion for the board's runtimes (as :func:`mcunets.build.preflight` does), then,
+with a latency budget, the instruction count of the engine's firmware on the emulated board of the
+same core family. A candidate that breaks a constraint is pruned with the reason and never trained;
+the others are trained for a short budget (QAT included) and scored by int8 validation accuracy.
+The best is trained again with the full recipe into ``OUT/best/`` (``model.tflite``,
+``train_report.json``), ready for ``mcunets build --model``. See docs/search.md.
+
+Output folder::
+
+    study.log        Optuna's journal (the study: resumable, shareable with --storage)
+    trials/NNNN/     each trained trial's model.tflite and train_report.json
+    best/            the winner trained with the full recipe
+    search.json      every candidate tried, the pruned ones with their reason, the Pareto front
+    pareto.png       int8 accuracy against latency and against arena
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from mcunets._io import atomic_write_bytes, atomic_write_text
+from mcunets.boards import Board
+from mcunets.errors import FitError, McunetsError
+
+ALPHAS = (0.25, 0.35, 0.5, 0.75, 1.0)
+RESOLUTIONS = tuple(range(32, 225, 16))  # 32, 48, …, 224
+# Knobs the builders take, with the values the papers use (or scale to): ShuffleNet's groups g,
+# MobileNetV2's expansion t (MCUNet's choices 3, 4 and the paper's 6), EfficientNet's compound φ (the
+# input becomes resolution·1.15^φ). MixNet's kernel mix is fixed in its builder, so it is not searched.
+KNOBS: dict[str, dict[str, tuple]] = {
+    "shufflenet": {"groups": (1, 2, 3, 4, 8)},
+    "mobilenet_v2": {"expansion": (3, 4, 6)},
+    "efficientnet": {"phi": (0, 1, 2)},
+}
+# The emulated board that runs a core family's instructions (docs/targets.md); Xtensa has none.
+EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m7", "rv32imc": "qemu-rv32"}
+STUDY_FILE = "study.log"
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    arch: str
+    alpha: float
+    resolution: int
+    knobs: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def input_resolution(self) -> int:
+        """The model's input size: EfficientNet's φ scales the resolution (1.15^φ)."""
+        from mcunets.zoo.efficientnet import scaled_resolution
+
+        phi = dict(self.knobs).get("phi", 0)
+        return scaled_resolution(self.resolution, phi) if phi else self.resolution
+
+    @property
+    def key(self) -> str:
+        """``shufflenet a0.5 r96 groups=3``: names the candidate in the study and the tables."""
+        knobs = "".join(f" {k}={v}" for k, v in self.knobs)
+        return f"{self.arch} a{self.alpha:g} r{self.resolution}{knobs}"
+
+    def build(self, channels: int = 3, classes: int = 10):
+        """The untrained Keras model."""
+        from mcunets import zoo
+
+        return zoo.build(self.arch, alpha=self.alpha, resolution=self.resolution, channels=channels,
+                         classes=classes, **dict(self.knobs))
+
+    def as_dict(self) -> dict:
+        return {"arch": self.arch, "alpha": self.alpha, "resolution": self.resolution,
+                "input_resolution": self.input_resolution, **dict(self.knobs)}
+
+
+def valid_resolutions(arch: str) -> tuple[int, ...]:
+    """The resolution steps ``arch``'s builder accepts (its module's MIN_RESOLUTION; EffNet: any)."""
+    from mcunets import zoo
+
+    module = sys.modules[zoo.ARCHITECTURES[arch].__module__]
+    return tuple(r for r in RESOLUTIONS if r >= getattr(module, "MIN_RESOLUTION", 0))
+
+
+def sample(trial, archs=None, alphas=ALPHAS, resolutions=None) -> Candidate:
+    """The candidate an Optuna trial proposes, from the space restricted to these values."""
+    from mcunets import zoo
+
+    arch = trial.suggest_categorical("arch", list(archs or zoo.ARCHITECTURES))
+    alpha = trial.suggest_categorical("alpha", list(alphas))
+    steps = [r for r in (resolutions or RESOLUTIONS) if r in valid_resolutions(arch)]
+    if not steps:
+        raise McunetsError(f"{arch} accepts none of the resolutions {list(resolutions)}")
+    # One parameter per architecture: the choices of a categorical must not change between trials.
+    resolution = trial.suggest_categorical(f"{arch}.resolution", steps)
+    knobs = tuple((k, trial.suggest_categorical(f"{arch}.{k}", list(v))) for k, v in KNOBS.get(arch, {}).items())
+    return Candidate(arch, float(alpha), int(resolution), knobs)
+
+
+# ---- constraints, without training ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """A candidate against the board: its needs, and ``reason`` set when it breaks a constraint."""
+
+    runtime: str | None = None
+    arena_bytes: int | None = None
+    ram_needed: int | None = None
+    flash_needed: int | None = None
+    latency_ms: float | None = None
+    reason: str = ""
+
+
+def latency_board(board: Board) -> str:
+    """The emulated board that counts ``board``'s instructions, or a McunetsError saying there is none."""
+    emulator = EMULATORS.get(board.core)
+    if emulator is None or not board.cpu_hz:
+        raise McunetsError(f"latency is unavailable for {board.name} ({board.core}): no emulated board "
+                           f"here runs its instructions (only {', '.join(EMULATORS)}); drop --latency-ms")
+    return emulator
+
+
+def estimate_latency_ms(model_bytes: bytes, board: Board, build_dir: Path) -> float:
+    """Milliseconds of one inference with the engine at ``board``'s clock: the instructions the
+    emulated board of its core family counts, at one instruction per cycle (no wait states, caches
+    or dual issue: an estimate)."""
+    from mcunets import targets
+    from mcunets.report import parse_report
+
+    text, _ = targets.profile_model(model_bytes, latency_board(board), build_dir, runs=1, warmup=0)
+    return parse_report(text).median / board.cpu_hz * 1e3
+
+
+def check(candidate: Candidate, board: Board, classes: int, *, channels: int = 3,
+          latency_ms: float | None = None, build_dir: Path | None = None, seed: int = 0) -> Check:
+    """Does ``candidate`` fit ``board`` (the runtime ``auto`` would take) and its latency budget?"""
+    import tf_keras as keras
+
+    from mcunets import convert, fit
+
+    keras.backend.clear_session()
+    res = candidate.input_resolution
+    try:
+        fit.lower_bound(board, candidate.build(channels, classes), candidate.alpha, res)
+    except FitError as e:
+        return Check(reason=str(e))
+    model_bytes, _ = convert.untrained_int8(candidate.arch, seed=seed, alpha=candidate.alpha,
+                                            resolution=candidate.resolution, channels=channels,
+                                            classes=classes, **dict(candidate.knobs))
+    needs = fit.measure(model_bytes, board.runtimes)
+    try:
+        choice = fit.choose_runtime(board, needs, alpha=candidate.alpha, resolution=res)
+    except FitError as e:
+        smallest = min((fit.fit_of(board, n) for n in needs.values() if not n.why),
+                       key=lambda f: f.ram_needed, default=None)
+        return Check(reason=str(e), **({} if smallest is None else dict(
+            runtime=smallest.runtime, arena_bytes=smallest.arena_bytes,
+            ram_needed=smallest.ram_needed, flash_needed=smallest.flash_needed)))
+    f = choice.fit
+    found = Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed)
+    if latency_ms is None:
+        return found
+    ms = estimate_latency_ms(model_bytes, board, build_dir or Path("build") / "search-latency")
+    reason = (f"latency {ms:.1f} ms > {latency_ms:g} ms ({latency_board(board)} instructions at "
+              f"{board.cpu_hz / 1e6:g} MHz)") if ms > latency_ms else ""
+    return Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, round(ms, 3), reason)
+
+
+# ---- the search ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResult:
+    out: Path
+    rows: list[dict]        # one per finished trial, in trial order
+    best: dict | None       # the best trained row
+    pareto: list[dict]
+    final: object = None    # mcunets.train.TrainResult of the full-recipe run, or None
+
+    def table(self) -> str:
+        return format_rows(self.rows)
+
+
+def _row(trial) -> dict:
+    a = trial.user_attrs
+    return {"trial": trial.number, "state": a.get("state", trial.state.name.lower()),
+            **a.get("candidate", {}), "key": a.get("key"), "runtime": a.get("runtime"),
+            "arena_bytes": a.get("arena_bytes"), "ram_needed": a.get("ram_needed"),
+            "flash_needed": a.get("flash_needed"), "latency_ms": a.get("latency_ms"),
+            "accuracy": trial.value if trial.state.name == "COMPLETE" else None,
+            "reason": a.get("reason", "")}
+
+
+def open_study(out: Path, board: Board, storage: str | None = None, seed: int = 0):
+    """The study of this search: created, or loaded to resume (same name, same storage)."""
+    import optuna
+
+    if storage is None:
+        from optuna.storages.journal import JournalFileBackend
+
+        out.mkdir(parents=True, exist_ok=True)
+        storage = optuna.storages.JournalStorage(JournalFileBackend(str(out / STUDY_FILE)))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(study_name=f"mcunets-search-{board.name}", storage=storage,
+                               direction="maximize", load_if_exists=True,
+                               sampler=optuna.samplers.TPESampler(seed=seed))
+
+
+def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int = 2,
+           steps_per_epoch: int | None = None, latency_ms: float | None = None, archs=None,
+           alphas=ALPHAS, resolutions=None, final_epochs: int = 20, final_qat_epochs: int = 3,
+           final_steps_per_epoch: int | None = None, batch_size: int = 32, storage: str | None = None,
+           seed: int = 0, progress: bool = False, log: Log | None = None) -> SearchResult:
+    """Search ``board``'s space for ``trials`` finished trials in all (a resumed study counts its
+    earlier ones); train the best with the full recipe (``final_epochs=0``: do not) and report."""
+    import optuna
+
+    from mcunets import data as data_lib
+    from mcunets import train as train_lib
+
+    say = log or (lambda message: None)
+    out = Path(out)
+    if trials < 1 or budget_epochs < 1:
+        raise McunetsError("--trials and --budget-epochs must be at least 1")
+    if latency_ms is not None:
+        if not latency_ms > 0:
+            raise McunetsError(f"--latency-ms must be positive, got {latency_ms}")
+        latency_board(board)
+    classes = len(data_lib.class_names(data))
+    datasets: dict[int, data_lib.Dataset] = {}  # one decode of the data per input resolution
+
+    def dataset(resolution: int):
+        if resolution not in datasets:
+            datasets[resolution] = data_lib.load(data, resolution=resolution, seed=seed)
+        return datasets[resolution]
+
+    study = open_study(out, board, storage, seed)
+
+    def objective(trial) -> float:
+        cand = sample(trial, archs, alphas, resolutions)
+        trial.set_user_attr("candidate", cand.as_dict())
+        trial.set_user_attr("key", cand.key)
+        earlier = next((t for t in study.get_trials(deepcopy=False, states=(
+            optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))
+            if t.user_attrs.get("key") == cand.key), None)
+        if earlier is not None:  # a candidate is checked and trained once per study
+            for k, v in earlier.user_attrs.items():
+                trial.set_user_attr(k, v)
+            trial.set_user_attr("repeat_of", earlier.number)
+            if earlier.state == optuna.trial.TrialState.PRUNED:
+                raise optuna.TrialPruned(earlier.user_attrs.get("reason", ""))
+            return earlier.value
+        say(f"trial {trial.number}: {cand.key}: checking the fit")
+        c = check(cand, board, classes, latency_ms=latency_ms, seed=seed,
+                  build_dir=out / "latency" / f"{trial.number:04d}")
+        for k, v in asdict(c).items():
+            trial.set_user_attr(k, v)
+        if c.reason:
+            trial.set_user_attr("state", "pruned")
+            say(f"trial {trial.number}: pruned: {c.reason}")
+            raise optuna.TrialPruned(c.reason)
+        say(f"trial {trial.number}: training {budget_epochs}+1 epochs ({c.runtime}, arena {c.arena_bytes:,} B)")
+        result = train_lib.train(_named(cand), dataset(cand.input_resolution), out=out / "trials" / f"{trial.number:04d}",
+                                 alpha=cand.alpha, epochs=budget_epochs, qat_epochs=1,
+                                 steps_per_epoch=steps_per_epoch, batch_size=batch_size, seed=seed,
+                                 verbose=0)
+        trial.set_user_attr("state", "trained")
+        return float(result.report["accuracy"]["int8"])
+
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    remaining = trials - len(study.get_trials(deepcopy=False, states=states))
+    if remaining > 0:
+        study.optimize(objective, n_trials=remaining, show_progress_bar=progress,
+                       callbacks=[optuna.study.MaxTrialsCallback(trials, states=states)])
+
+    rows = [_row(t) for t in study.get_trials(deepcopy=False, states=states)]
+    trained = [r for r in rows if r["accuracy"] is not None]
+    if not trained:
+        raise McunetsError(no_fit_message(board, rows, latency_ms))
+    best = max(trained, key=lambda r: (r["accuracy"], -r["ram_needed"]))
+    front = pareto(trained)
+    final = None
+    if final_epochs:
+        cand = Candidate(best["arch"], best["alpha"], best["resolution"],
+                         tuple((k, best[k]) for k in KNOBS.get(best["arch"], {})))
+        say(f"training the best, {cand.key}, with the full recipe: {final_epochs}+{final_qat_epochs} epochs")
+        final = train_lib.train(_named(cand), dataset(cand.input_resolution), out=out / "best",
+                                alpha=cand.alpha, epochs=final_epochs, qat_epochs=final_qat_epochs,
+                                steps_per_epoch=final_steps_per_epoch, batch_size=batch_size, seed=seed,
+                                verbose=0, log=say)
+    result = SearchResult(out, rows, best, front, final)
+    write_outputs(result, board, latency_ms)
+    return result
+
+
+def _named(cand: Candidate):
+    """``cand.build`` named after the architecture, so train_report.json says which one it is."""
+    def builder(resolution, channels, classes):  # resolution: the data's, cand.input_resolution
+        return cand.build(channels, classes)
+
+    builder.__name__ = cand.arch
+    return builder
+
+
+def no_fit_message(board: Board, rows: list[dict], latency_ms: float | None) -> str:
+    """No candidate met the constraints: name the smallest one tried and what it needs."""
+    measured = [r for r in rows if r["ram_needed"] is not None]
+    smallest = min(measured, key=lambda r: (r["ram_needed"], r["flash_needed"]), default=None)
+    what = f"{board.name} (SRAM {board.sram_bytes:,} B, flash {board.flash_bytes:,} B" + (
+        f", latency ≤ {latency_ms:g} ms)" if latency_ms is not None else ")")
+    if smallest is None:
+        first = min(rows, key=lambda r: (r.get("alpha", 9), r.get("resolution", 9999)), default=None)
+        return (f"none of the {len(rows)} candidates tried fits {what}" +
+                (f"; the smallest, {first['key']}: {first['reason']}" if first else ""))
+    ms = f", {smallest['latency_ms']:g} ms" if smallest["latency_ms"] is not None else ""
+    return (f"none of the {len(rows)} candidates tried meets the constraints of {what}; the smallest, "
+            f"{smallest['key']}, needs SRAM {smallest['ram_needed']:,} B and flash "
+            f"{smallest['flash_needed']:,} B{ms} ({smallest['runtime']}): {smallest['reason']}")
+
+
+def pareto(rows: list[dict]) -> list[dict]:
+    """The trained rows no other beats on accuracy and arena (and latency, when measured)."""
+    def costs(r):
+        return (-r["accuracy"], r["arena_bytes"], r["latency_ms"] if r["latency_ms"] is not None else 0)
+
+    def dominated(r):
+        return any(all(a <= b for a, b in zip(costs(o), costs(r))) and costs(o) != costs(r) for o in rows)
+
+    unique = {r["key"]: r for r in rows}.values()
+    return sorted((r for r in unique if not dominated(r)), key=lambda r: r["arena_bytes"])
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+
+def format_rows(rows: list[dict]) -> str:
+    from mcunets.report import format_table
+
+    def n(v, fmt="{:,}"):
+        return "-" if v is None else fmt.format(v)
+
+    return format_table(
+        ["#", "arch", "α", "res", "knobs", "state", "runtime", "arena B", "flash B", "latency ms",
+         "int8 acc", "broke"],
+        [[r["trial"], r.get("arch", "-"), n(r.get("alpha"), "{:g}"), n(r.get("resolution")),
+          " ".join(f"{k}={r[k]}" for k in KNOBS.get(r.get("arch"), {}) if k in r) or "-",
+          r["state"], r["runtime"] or "-", n(r["arena_bytes"]), n(r["flash_needed"]),
+          n(r["latency_ms"], "{:.1f}"), n(r["accuracy"], "{:.2%}"), _broke(r["reason"])] for r in rows])
+
+
+def _broke(reason: str) -> str:
+    """The constraints a pruned candidate breaks, in a word or two: ``SRAM+flash``, ``latency``."""
+    broke = [what for what, mark in (("SRAM", "SRAM needs"), ("flash", "flash needs"),
+                                     ("latency", "latency ")) if mark in reason]
+    return "+".join(broke) or ("-" if not reason else "other")
+
+
+def write_outputs(result: SearchResult, board: Board, latency_ms: float | None) -> None:
+    rows = result.rows
+    data = {
+        "mcunets_search": 1, "board": board.name, "latency_ms_budget": latency_ms,
+        "trials": len(rows), "trained": sum(r["accuracy"] is not None for r in rows),
+        "pruned": sum(r["state"] == "pruned" for r in rows),
+        "best": result.best, "pareto": [r["trial"] for r in result.pareto],
+        "final": None if result.final is None else {
+            "out": "best", "accuracy": result.final.report["accuracy"]},
+        "candidates": rows,
+    }
+    atomic_write_text(result.out / "search.json", json.dumps(data, indent=2) + "\n")
+    atomic_write_bytes(result.out / "pareto.png", pareto_png([r for r in rows if r["accuracy"] is not None],
+                                                             result.pareto))
+
+
+def pareto_png(trained: list[dict], front: list[dict]) -> bytes:
+    """int8 accuracy against latency (when measured) and against arena; the front in red."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    axes_of = [("arena_bytes", "arena (KiB)", 1 / 1024)]
+    if any(r["latency_ms"] is not None for r in trained):
+        axes_of.insert(0, ("latency_ms", "latency (ms)", 1.0))
+    fig, axes = plt.subplots(1, len(axes_of), figsize=(5 * len(axes_of), 4), squeeze=False)
+    for ax, (key, label, scale) in zip(axes[0], axes_of):
+        pts = [r for r in trained if r[key] is not None]
+        ax.scatter([r[key] * scale for r in pts], [r["accuracy"] for r in pts], c="tab:blue", s=18)
+        on = sorted((r for r in front if r[key] is not None), key=lambda r: r[key])
+        ax.plot([r[key] * scale for r in on], [r["accuracy"] for r in on], "o-", c="tab:red", label="Pareto front")
+        for r in on:
+            ax.annotate(r["key"], (r[key] * scale, r["accuracy"]), fontsize=6)
+        ax.set_xlabel(label)
+        ax.set_ylabel("int8 val accuracy")
+        ax.legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    plt.close(fig)
+    return buf.getvalue()
+

@@ -1,0 +1,130 @@
+"""`mcunets search`: the space, pruning before training, a resumable study, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from types import SimpleNamespace
+
+import optuna
+import pytest
+from click.testing import CliRunner
+
+from mcunets import search, train
+from mcunets.boards import load_board
+from mcunets.cli import cli
+from mcunets.errors import McunetsError
+
+BOARD = load_board("stm32f401")
+SMALL = {"arch": "mobilenet", "alpha": 0.25, "mobilenet.resolution": 32}   # fits (22 KiB arena)
+LARGE = {"arch": "mobilenet", "alpha": 1.0, "mobilenet.resolution": 32}    # 3 MB of weights: does not
+
+
+@pytest.fixture
+def fake_train(monkeypatch):
+    """train.train recording its calls instead of training; accuracy grows with α."""
+    calls = []
+
+    def fake(arch, data=None, *args, out, alpha=0.25, **kwargs):
+        calls.append(SimpleNamespace(arch=arch.__name__, alpha=alpha, out=out, **kwargs))
+        return SimpleNamespace(report={"accuracy": {"int8": 0.5 + alpha / 10}}, tflite_path=out / "model.tflite")
+
+    monkeypatch.setattr(train, "train", fake)
+    return calls
+
+
+def run(out, trials, enqueue=(), **kwargs):
+    study = search.open_study(out, BOARD)
+    for params in enqueue:
+        study.enqueue_trial(params)
+    args = dict(trials=trials, budget_epochs=1, steps_per_epoch=1, archs=["mobilenet"],
+                alphas=(0.25, 1.0), resolutions=(32,), final_epochs=0)
+    return search.search(BOARD, out=out, **{**args, **kwargs})
+
+
+def test_space_sampling_respects_the_builders():
+    import tf_keras as keras
+
+    from mcunets import zoo
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    seen = set()
+    for _ in range(40):
+        cand = search.sample(study.ask())
+        seen.add(cand.arch)
+        assert cand.alpha in search.ALPHAS and cand.resolution in search.valid_resolutions(cand.arch)
+        assert [k for k, _ in cand.knobs] == list(search.KNOBS.get(cand.arch, {}))
+        keras.backend.clear_session()
+        # The builder accepts every knob value (built small: the knobs, not the size, are checked here).
+        model = zoo.build(cand.arch, alpha=0.25, resolution=32, **dict(cand.knobs))
+        phi = dict(cand.knobs).get("phi", 0)
+        assert model.input_shape[1] == search.Candidate(cand.arch, 0.25, 32, cand.knobs).input_resolution
+        assert phi or cand.input_resolution == cand.resolution
+    assert seen == set(zoo.ARCHITECTURES)
+    assert search.valid_resolutions("squeezenet")[0] == 32 and search.RESOLUTIONS[-1] == 224
+
+
+def test_a_candidate_that_does_not_fit_is_never_trained(tmp_path, fake_train):
+    result = run(tmp_path, 2, enqueue=[LARGE, SMALL])
+    states = {r["alpha"]: r["state"] for r in result.rows}
+    assert states == {1.0: "pruned", 0.25: "trained"}
+    assert [c.alpha for c in fake_train] == [0.25] and fake_train[0].arch == "mobilenet"
+    assert "flash needs at least" in result.rows[0]["reason"]
+    assert result.best["alpha"] == 0.25 and result.rows[1]["arena_bytes"] > 0
+    saved = json.loads((tmp_path / "search.json").read_text())
+    assert saved["pruned"] == 1 and saved["trained"] == 1 and saved["pareto"] == [1]
+    assert (tmp_path / "pareto.png").read_bytes()[:4] == b"\x89PNG"
+    assert "SRAM" in search.format_rows(result.rows) or "flash" in search.format_rows(result.rows)
+
+
+def test_a_study_resumes_after_ctrl_c_and_counts_its_trials(tmp_path, fake_train, monkeypatch):
+    checks = []
+    real_check = search.check
+    monkeypatch.setattr(search, "check", lambda *a, **k: checks.append(a[0]) or real_check(*a, **k))
+    real_train = train.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, 2, enqueue=[SMALL, SMALL, SMALL])
+    monkeypatch.setattr(train, "train", real_train)
+    assert not (tmp_path / "trials").exists()
+
+    first = run(tmp_path, 1)   # trial 0 failed (interrupted): trial 1 runs it again
+    assert [r["trial"] for r in first.rows] == [1]
+    again = run(tmp_path, 2)   # resumed: trial 2 is the same candidate, neither checked nor trained again
+    assert [r["trial"] for r in again.rows] == [1, 2]
+    assert again.rows[1]["accuracy"] == again.rows[0]["accuracy"]
+    assert len(fake_train) == 1 and len(checks) == 2  # the interrupted trial's check, then trial 1's
+    assert run(tmp_path, 2).rows == again.rows       # nothing left to do
+
+
+def test_impossible_constraints_name_the_smallest_candidates_needs(tmp_path, fake_train):
+    with pytest.raises(McunetsError, match=r"none of the 1 candidates tried .*stm32f401.*mobilenet a1 r32"
+                                           r".*at least 3,1\d\d,\d\d\d B of int8 weights"):
+        run(tmp_path, 1, alphas=(1.0,))
+    assert not fake_train
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--board", "nope"], 2, "unknown board 'nope'"),
+    (["--board", "esp32", "--latency-ms", "10"], 1, "latency is unavailable for esp32 (xtensa-lx6)"),
+    (["--board", "stm32f401", "--latency-ms", "-1"], 1, "--latency-ms must be positive"),
+    (["--board", "stm32f401", "--arch", "nope"], 2, "unknown architecture 'nope'"),
+    (["--board", "stm32f401", "--data", "/nonexistent"], 1, "nonexistent"),
+])
+def test_bad_input(tmp_path, args, code, message):
+    r = CliRunner().invoke(cli, ["search", "--out", str(tmp_path / "o"), *args])
+    assert r.exit_code == code, r.output
+    assert message in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc") or not shutil.which("qemu-system-arm"),
+                    reason="needs the Cortex-M toolchain and QEMU")
+def test_a_latency_budget_prunes_on_the_emulated_core(tmp_path, fake_train):
+    with pytest.raises(McunetsError, match=r"the smallest, mobilenet a0.25 r32, needs SRAM 27,136 B .* ms "
+                                           r"\(mcunets\): latency .* > 0.01 ms \(qemu-m4 instructions at 84 MHz\)"):
+        run(tmp_path, 1, alphas=(0.25,), latency_ms=0.01)
+    assert not fake_train
