@@ -210,3 +210,27 @@ def test_narrow_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
             inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
             bad += check_on_qemu(Case(f"1x1 c{c} o{o} s{s}", m, inputs, {}), tmp_path / f"{c}_{o}_{s}_{m is model}")
     assert not bad, bad
+
+
+def test_depthwise_m1_path_is_bit_exact_on_qemu(tmp_path):
+    """The per-tap depthwise path (1x3, 3x1, 5x5, dilated; interior columns with the group's constants
+    held per row, border columns clipped), with trained-like quantization."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(7400)
+    bad = []
+    for (kh, kw), s, d, pad, c in [((1, 3), 1, 1, "SAME", 8), ((3, 1), 2, 1, "SAME", 12),
+                                   ((5, 5), 1, 1, "VALID", 4), ((3, 3), 1, 2, "SAME", 8)]:
+        wt = tf.constant(rng.normal(size=(kh, kw, c, 1)).astype(np.float32))
+
+        def make(wt, s, d, pad):
+            return lambda x: tf.nn.relu(tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]))
+
+        model = trained_like_requant(convert(make(wt, s, d, pad), [(1, 9, 11, c)], rng), rng)
+        g = read_model(model)
+        inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
+        bad += check_on_qemu(Case(f"dw {kh}x{kw} s{s} d{d} {pad}", model, inputs, {}), tmp_path / f"{kh}{kw}{s}{d}")
+    assert not bad, bad

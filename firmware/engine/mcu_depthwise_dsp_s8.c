@@ -565,28 +565,88 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
  * the input and of the weights per tap, widened with SXTB16 (input offset added with SADD16) and
  * multiplied into four accumulators with SMLABB/SMLATT. The sums are the portable kernel's, over the
  * same taps; requantization is mcu_out_dsp (SMMULR) when the layer's fast_requant flag is set. */
+/* One group of four channels over output columns ox0 .. ox1 - 1 of one row whose taps (fy_lo .. fy_hi,
+ * every fx) all lie inside the input: the bias and requantization constants of the group in registers.
+ * KW is a constant (1, 3) or 0 for any width; input (x, channel) of tap row fy at
+ * in_batch[base + fy * dil_h * in_w_c + ox * in_stride_x + fx * dil_w_c]. */
+static inline __attribute__((always_inline)) void dw_m1_span(
+    const int8_t *in_batch, int64_t base, int8_t *out, int32_t ox0, int32_t ox1, int32_t in_stride_x, int32_t c,
+    int32_t in_w_c, int32_t dil_w_c, int32_t fy_lo, int32_t fy_hi, int32_t dil_h, int32_t k_w,
+    const int8_t *wg, int16x2_t off2, const int32_t acc0[4], const int32_t m[4], const int32_t r[4],
+    int32_t zp, int32_t lo, int32_t hi, const int KW)
+{
+    const int32_t kw = KW ? KW : k_w;
+    for (int32_t ox = ox0; ox < ox1; ++ox) {
+        int32_t a0 = acc0[0], a1 = acc0[1], a2 = acc0[2], a3 = acc0[3];
+        for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
+            const int8_t *ip = in_batch + (base + (int64_t)fy * dil_h * in_w_c + (int64_t)ox * in_stride_x);
+            const int8_t *wp = wg + (int64_t)fy * k_w * c;
+            for (int32_t fx = 0; fx < kw; ++fx) {
+                const uint32_t x = mcu_load_u32(ip), w = mcu_load_u32(wp);
+                const int16x2_t xe = __sadd16((int16x2_t)mcu_sxtb16(x), off2);
+                const int16x2_t xo = __sadd16((int16x2_t)mcu_sxtb16_ror8(x), off2);
+                const int32_t we = (int32_t)mcu_sxtb16(w), wo = (int32_t)mcu_sxtb16_ror8(w);
+                a0 = __smlabb((int32_t)xe, we, a0);
+                a2 = __smlatt((int32_t)xe, we, a2);
+                a1 = __smlabb((int32_t)xo, wo, a1);
+                a3 = __smlatt((int32_t)xo, wo, a3);
+                ip += dil_w_c;
+                wp += c;
+            }
+        }
+        int8_t *o = out + (int64_t)ox * c;
+        o[0] = mcu_out_dsp(a0, m[0], r[0], zp, lo, hi, 0);
+        o[1] = mcu_out_dsp(a1, m[1], r[1], zp, lo, hi, 0);
+        o[2] = mcu_out_dsp(a2, m[2], r[2], zp, lo, hi, 0);
+        o[3] = mcu_out_dsp(a3, m[3], r[3], zp, lo, hi, 0);
+    }
+}
+
 mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                    const mcu_dims *input_dims, const int8_t *input,
                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                    const mcu_dims *output_dims, int8_t *output)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
-    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w, out_w = output_dims->w;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    const int32_t sw = params->stride.w, pad_w = params->padding.w;
     const int32_t out_off = params->output_offset, act_min = params->act_min, act_max = params->act_max;
     const int16x2_t off2 = (int16x2_t)(((uint32_t)(uint16_t)params->input_offset) * 0x00010001u);
     const int fast = params->fast_requant;
+    /* output columns whose taps all lie inside the input: ox_a .. ox_b - 1 */
+    int32_t ox_a = 0, ox_b = 0;
+    while (ox_a < out_w && ox_a * sw - pad_w < 0) {
+        ++ox_a;
+    }
+    for (int32_t ox = out_w; ox > ox_a; --ox) {
+        if ((ox - 1) * sw - pad_w + (k_w - 1) * dil_w < in_w) {
+            ox_b = ox;
+            break;
+        }
+    }
+    if (ox_b < ox_a) {
+        ox_b = ox_a;
+    }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
             int32_t fy_lo, fy_hi;
             mcu_valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
-            for (int32_t ox = 0; ox < output_dims->w; ++ox) {
-                const int32_t ix0 = ox * params->stride.w - params->padding.w;
-                int32_t fx_lo, fx_hi;
-                mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
-                for (int32_t c0 = 0; c0 < c; c0 += 4) {
+            int8_t *out_row = output + ((int64_t)b * output_dims->h + oy) * out_w * c;
+            for (int32_t c0 = 0; c0 < c; c0 += 4) {
+                /* the border columns (taps clipped) one at a time, as before */
+                for (int32_t ox = 0; ox < out_w; ++ox) {
+                    if (ox == ox_a && fast) {
+                        ox = ox_b;
+                        if (ox >= out_w) {
+                            break;
+                        }
+                    }
+                    const int32_t ix0 = ox * sw - pad_w;
+                    int32_t fx_lo, fx_hi;
+                    mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
                     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
                     if (bias) {
                         a0 = bias[c0];
@@ -610,7 +670,30 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
                             wp += c;
                         }
                     }
-                    output = mcu_store4(output, a0, a1, a2, a3, quant, c0, fast, out_off, act_min, act_max);
+                    mcu_store4(out_row + (int64_t)ox * c + c0, a0, a1, a2, a3, quant, c0, fast, out_off,
+                               act_min, act_max);
+                }
+                if (!fast || ox_b <= ox_a) {
+                    continue;
+                }
+                /* the interior columns: constants of the group once per row */
+                const int32_t acc0[4] = {bias ? bias[c0] : 0, bias ? bias[c0 + 1] : 0,
+                                         bias ? bias[c0 + 2] : 0, bias ? bias[c0 + 3] : 0};
+                const int32_t m[4] = {quant->multiplier[c0], quant->multiplier[c0 + 1],
+                                      quant->multiplier[c0 + 2], quant->multiplier[c0 + 3]};
+                const int32_t r[4] = {-quant->shift[c0], -quant->shift[c0 + 1], -quant->shift[c0 + 2],
+                                      -quant->shift[c0 + 3]};
+                const int64_t base = ((int64_t)iy0 * in_w - pad_w) * c + c0; /* + taps: inside the input */
+                const int8_t *wg = filter + c0;
+                if (k_w == 3 && dil_w == 1) {
+                    dw_m1_span(in_batch, base, out_row + c0, ox_a, ox_b, sw * c, c, in_w * c, c, fy_lo, fy_hi, dil_h, k_w,
+                               wg, off2, acc0, m, r, out_off, act_min, act_max, 3);
+                } else if (k_w == 1) {
+                    dw_m1_span(in_batch, base, out_row + c0, ox_a, ox_b, sw * c, c, in_w * c, dil_w * c, fy_lo, fy_hi,
+                               dil_h, k_w, wg, off2, acc0, m, r, out_off, act_min, act_max, 1);
+                } else {
+                    dw_m1_span(in_batch, base, out_row + c0, ox_a, ox_b, sw * c, c, in_w * c, dil_w * c, fy_lo, fy_hi,
+                               dil_h, k_w, wg, off2, acc0, m, r, out_off, act_min, act_max, 0);
                 }
             }
         }
