@@ -754,7 +754,7 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
     "add    %[" A "], %[xa], %[" A "], asr #31\n\t" \
     "smmlar %[xa], %[" B "], %[u0], %[u1]\n\t" \
     "add    %[" B "], %[xa], %[" B "], asr #31\n\t"
-#define MCU_R3_PAIRS(LO) \
+#define MCU_R3_PAIRS(LO, P) \
     "1:\n\t" \
     "ldrd   %[a00], %[a01], [%[w], #120]\n\t" \
     "mov    %[a10], %[a00]\n\t" \
@@ -762,8 +762,8 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
     MCU_R3_ROW("p0") MCU_R3_ROW("p1") MCU_R3_ROW("p2") \
     MCU_R3_RQ("a00", "a10", "8") MCU_R3_RQ("a01", "a11", "16") \
     "ldrd   %[u0], %[u1], [%[w], #24]\n\t" \
-    MCU_ASR_POST("a00", "u0") MCU_ASR_POST("a10", "u0") \
-    MCU_ASR_POST("a01", "u1") MCU_ASR_POST("a11", "u1") \
+    MCU_ASR_P(P, "a00", "u0") MCU_ASR_P(P, "a10", "u0") \
+    MCU_ASR_P(P, "a01", "u1") MCU_ASR_P(P, "a11", "u1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
@@ -780,40 +780,48 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
     : "cc", "memory"
 
 static void rows3_pairs_c3s2(const uint32_t *const pa[3], const uint32_t *w, int32_t pairs, int8_t *oa,
-                             int8_t *ob, int32_t lo, const int mode)
+                             int8_t *ob, int32_t lo, const int mode, const int post)
 {
     const uint32_t *frame_wend = w + (int64_t)pairs * (30 + 8);
     const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */
     int32_t a00, a01, a10, a11;
     uint32_t u0, u1, xa, xb;
-    if (mode == MCU_CLAMP_SSAT_LO) {
-        __asm__ volatile(MCU_R3_PAIRS("bfi    %[a00], %[a01], #8, #8\n\t"
-                                      "bfi    %[a00], %[a10], #16, #8\n\t"
-                                      "bfi    %[a00], %[a11], #24, #8\n\t"
-                                      "ldr    %[xb], %[lo]\n\t"
-                                      "ssub8  %[xa], %[a00], %[xb]\n\t"
-                                      "sel    %[a00], %[a00], %[xb]\n\t"
-                                      "strh   %[a00], [%[oa]], #2\n\t"
-                                      "lsr    %[a00], %[a00], #16\n\t"
-                                      "strh   %[a00], [%[ob]], #2\n\t") MCU_R3_OPERANDS);
+#define MCU_R3_LO "bfi    %[a00], %[a01], #8, #8\n\t" \
+                                      "bfi    %[a00], %[a10], #16, #8\n\t" \
+                                      "bfi    %[a00], %[a11], #24, #8\n\t" \
+                                      "ldr    %[xb], %[lo]\n\t" \
+                                      "ssub8  %[xa], %[a00], %[xb]\n\t" \
+                                      "sel    %[a00], %[a00], %[xb]\n\t" \
+                                      "strh   %[a00], [%[oa]], #2\n\t" \
+                                      "lsr    %[a00], %[a00], #16\n\t" \
+                                      "strh   %[a00], [%[ob]], #2\n\t"
+#define MCU_R3_ST "strb   %[a00], [%[oa]], #1\n\t" \
+                                      "strb   %[a01], [%[oa]], #1\n\t" \
+                                      "strb   %[a10], [%[ob]], #1\n\t" \
+                                      "strb   %[a11], [%[ob]], #1\n\t"
+    if (mode == MCU_CLAMP_SSAT_LO && post) {
+        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_LO, MCU_POST) MCU_R3_OPERANDS);
+    } else if (mode == MCU_CLAMP_SSAT_LO) {
+        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_LO, MCU_NO_POST) MCU_R3_OPERANDS);
+    } else if (post) {
+        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_ST, MCU_POST) MCU_R3_OPERANDS);
     } else {
-        __asm__ volatile(MCU_R3_PAIRS("strb   %[a00], [%[oa]], #1\n\t"
-                                      "strb   %[a01], [%[oa]], #1\n\t"
-                                      "strb   %[a10], [%[ob]], #1\n\t"
-                                      "strb   %[a11], [%[ob]], #1\n\t") MCU_R3_OPERANDS);
+        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_ST, MCU_NO_POST) MCU_R3_OPERANDS);
     }
+#undef MCU_R3_LO
+#undef MCU_R3_ST
     (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb;
 }
 
 /* Every output channel of pixels A and B (B = A when step is 0). */
 static inline __attribute__((always_inline)) void rows3_outputs(
     const uint32_t *const pa[3], const int32_t step, const uint32_t *w, const int32_t nw, int32_t pairs,
-    int32_t out_c, int8_t *out_a, int8_t *out_b, int32_t lo, int32_t hi, const int mode)
+    int32_t out_c, int8_t *out_a, int8_t *out_b, int32_t lo, int32_t hi, const int mode, const int post)
 {
     int32_t pr = 0;
     if (nw == 5 && step == 3 && mode != MCU_CLAMP_BOTH && out_c >= 2) {
         const int32_t full = out_c / 2;
-        rows3_pairs_c3s2(pa, w, full, out_a, out_b, lo, mode);
+        rows3_pairs_c3s2(pa, w, full, out_a, out_b, lo, mode, post);
         w += (int64_t)full * (3 * nw * 2 + 8);
         out_a += 2 * full;
         out_b += 2 * full;
@@ -860,6 +868,7 @@ static inline __attribute__((always_inline)) void rows3_body(
     const int32_t block = 3 * nw * 2 + 8;
     fill_requant_table(quant, bias, out_c, params->output_offset, (int32_t *)(void *)(wexp + 3 * nw * 2),
                        block);
+    const int post = mcu_requant_post((const int32_t *)(const void *)(wexp + 3 * nw * 2), pairs, block);
     for (int32_t pr = 0; pr < pairs; ++pr) {
         for (int32_t k = 0; k < 3; ++k) {
             for (int32_t j = 0; j < nw; ++j) {
@@ -895,9 +904,9 @@ static inline __attribute__((always_inline)) void rows3_body(
                                                rows[2] + ox * step};
                 int8_t *out_a = out_row + (int64_t)ox * out_c;
                 if (ox + 1 < out_w) {
-                    rows3_outputs(pa, step, wexp, nw, pairs, out_c, out_a, out_a + out_c, lo, hi, mode);
+                    rows3_outputs(pa, step, wexp, nw, pairs, out_c, out_a, out_a + out_c, lo, hi, mode, post);
                 } else {
-                    rows3_outputs(pa, 0, wexp, nw, pairs, out_c, out_a, out_a, lo, hi, mode);
+                    rows3_outputs(pa, 0, wexp, nw, pairs, out_c, out_a, out_a, lo, hi, mode, post);
                 }
             }
         }

@@ -127,9 +127,10 @@ static inline int mcu_clamp_mode(int32_t act_min, int32_t act_max)
  * (right >= 22 with a large z) k = 2^(right - 1) <= 2^30, and z is added after the shift (post = z). */
 static inline void mcu_requant_consts(int32_t z, int32_t right, int32_t *k, int32_t *rz)
 {
-    const int64_t kz = (int64_t)(2 * z + 1) * ((int64_t)1 << (right - 1));
-    const int fold = kz > -((int64_t)1 << 30) && kz < ((int64_t)1 << 30);
-    *k = fold ? (int32_t)kz : (int32_t)(1u << (right - 1));
+    const int32_t odd = 2 * z + 1;
+    const uint32_t mag = (uint32_t)(odd < 0 ? -odd : odd);
+    const int fold = mag < (1u << (31 - right)); /* |odd| * 2^(right - 1) < 2^30 */
+    *k = fold ? odd * (int32_t)(1u << (right - 1)) : (int32_t)(1u << (right - 1));
     *rz = right + 256 * (fold ? 0 : z);
 }
 
