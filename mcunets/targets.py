@@ -245,10 +245,10 @@ def build(src: ModelSources, board: Board | str, build_dir: Path, *, validate: b
 
 
 def compiler_error(log: str) -> str:
-    """The line of a compiler's output that says what went wrong: the linker's region overflow, else
-    the first ``error:`` other than collect2's summary, else the first line."""
+    """The line of a compiler's output that says what went wrong: the linker's region overflow or
+    undefined reference, else the first ``error:`` other than collect2's summary, else the first line."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    for wanted in (lambda l: "overflowed by" in l,
+    for wanted in (lambda l: "overflowed by" in l or "undefined reference" in l,
                    lambda l: "error:" in l and not l.startswith("collect2"),
                    lambda l: "error" in l.lower()):
         found = next((line for line in lines if wanted(line)), None)

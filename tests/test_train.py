@@ -79,14 +79,11 @@ def _corrupt(root: Path):
         (lambda d: (make_folder(d, 3, classes=COLOURS), (d / "green").mkdir()), [], ["'green'", "no images"]),
         (_corrupt, [], ["no readable images"]),
         (lambda d: make_folder(d, 3, classes={"red": (200, 0, 0)}), [], ["single class"]),
-        (lambda d: make_folder(d, 3, classes=COLOURS), ["--resolution", "16"], ["mobilenet", "16"]),
-        (lambda d: make_folder(d, 3, classes=COLOURS), ["--arch", "nonet"], ["unknown architecture 'nonet'"]),
         (lambda d: make_folder(d, 3, classes=COLOURS), ["--epochs", "0"], ["--epochs"]),
         (lambda d: make_folder(d, 3, classes=COLOURS), ["--channels", "1", "--val-data", "missing"],
          ["missing", "does not exist"]),
     ],
-    ids=["missing", "empty", "empty-class", "all-corrupt", "single-class", "resolution", "arch", "epochs",
-         "missing-val"],
+    ids=["missing", "empty", "empty-class", "all-corrupt", "single-class", "epochs", "missing-val"],
 )
 def test_train_rejects_bad_input_in_one_line(tmp_path, monkeypatch, setup, args, fragments):
     monkeypatch.chdir(tmp_path)
@@ -97,6 +94,23 @@ def test_train_rejects_bad_input_in_one_line(tmp_path, monkeypatch, setup, args,
     argv = [x for k, v in {**base, **overrides}.items() for x in (k, v)]
     result = run_cli("train", *argv)
     assert_one_line_error(result, *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--resolution", "16"], ["mobilenet", "16"]),
+    (["--arch", "nonet"], ["unknown architecture 'nonet'"]),
+], ids=["resolution", "arch"])
+def test_train_refuses_bad_arguments_as_usage_errors(tmp_path, monkeypatch, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    make_folder(tmp_path / "d", 3, classes=COLOURS)
+    out = tmp_path / "out"
+    argv = dict(zip(["--arch", "--data", "--resolution", "--out"], ["mobilenet", "d", "32", str(out)]))
+    argv.update(zip(args[::2], args[1::2]))
+    result = run_cli("train", *[x for kv in argv.items() for x in kv])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and all(f in errors[0] for f in fragments), result.output
     assert not out.exists()
 
 
