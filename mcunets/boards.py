@@ -87,6 +87,7 @@ class Emulator:
     counter_bits: int = 64              # width of the port's counter: readings subtract modulo 2^bits
     instructions_per_tick: int = 1      # SysTick-based ports: instructions per tick under -icount
     systick_reload: int = 0x00FFFFFF
+    stands_for: tuple[str, ...] = ()     # the real boards whose core (and serial code) it runs
     # The whole table: keys beyond the above are settings of the board's own templates.
     settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
@@ -141,7 +142,8 @@ class Board:
         if self.emulator:
             e = self.emulator
             d["emulator"] = {"binary": e.binary, "machine": e.machine, "args": list(e.args),
-                             "console": e.console, "templates": list(e.templates)}
+                             "console": e.console, "templates": list(e.templates),
+                             "stands_for": list(e.stands_for)}
         return d
 
 
@@ -317,6 +319,7 @@ def parse_board(path: str | Path, text: str | None = None) -> Board:
                 counter_bits=q.int("counter_bits", required=False, default=64, minimum=16),
                 instructions_per_tick=q.int("instructions_per_tick", required=False, default=1, minimum=1),
                 systick_reload=q.int("systick_reload", required=False, default=0x00FFFFFF, minimum=1),
+                stands_for=q.strs("stands_for", required=False),
                 settings=MappingProxyType(dict(q.data)),
             )
             if board["emulator"].console == "serial" and not board["serial_baud"]:

@@ -267,10 +267,11 @@ def boards_cmd(as_json):
         click.echo(json.dumps([b.as_dict() for b in boards], indent=2))
         return
     click.echo(format_table(
-        ["board", "mcu", "core", "MHz", "SRAM KiB", "flash KiB", "counter", "build", "runtimes"],
+        ["board", "mcu", "core", "MHz", "SRAM KiB", "flash KiB", "counter", "build", "runtimes", "stands for"],
         [[b.name, b.mcu, b.core, f"{b.cpu_hz / 1e6:g}" if b.cpu_hz else "-",
           f"{b.sram_bytes // 1024:,}", f"{b.flash_bytes // 1024:,}",
-          b.cycle_counter or b.report_counter, b.build_kind, ",".join(b.runtimes)] for b in boards],
+          b.cycle_counter or b.report_counter, b.build_kind, ",".join(b.runtimes),
+          ",".join(b.emulator.stands_for) if b.emulator else ""] for b in boards],
     ))
 
 

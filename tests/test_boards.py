@@ -112,3 +112,15 @@ def test_boards_command_table_and_json():
     data = {b["name"]: b for b in json.loads(r.output)}
     assert data["stm32h743"]["cpu_hz"] == load_board("stm32h743").cpu_hz
     assert data["esp32"]["platformio"]["framework"] == "espidf"
+
+
+def test_emulated_boards_stand_for_real_boards_of_their_instruction_set():
+    boards = {b.name: b for b in load_boards()}
+    emulated = [b for b in boards.values() if b.emulator]
+    assert {b.name for b in emulated} >= {"qemu-m4", "qemu-m7", "qemu-rv32", "qemu-stm32f4"}
+    for b in emulated:
+        assert b.emulator.stands_for, b.name
+        for real in b.emulator.stands_for:
+            assert boards[real].is_platformio and boards[real].arch == b.arch, (b.name, real)
+    r = CliRunner().invoke(cli, ["boards"])
+    assert "stands for" in r.output and "esp32c3" in r.output.split("qemu-rv32")[1].splitlines()[0]
