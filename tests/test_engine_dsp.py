@@ -1,4 +1,4 @@
-"""The Cortex-M DSP kernel paths (firmware/engine/*_dsp_s8.c) on qemu-m4 against TFLite's reference
+"""The Cortex-M DSP kernel paths (firmware/engine/*_dsp_s8.c) on qemu-m4 (and qemu-m7) against TFLite's reference
 kernels, byte for byte: randomized chains of 1x1 convolutions, 3x3 depthwise convolutions (stride 1
 and 2) and k x k convolutions (im2col), built for the emulated Cortex-M4F where __ARM_FEATURE_DSP is
 defined. The host runs of tests/test_engine_ops.py cover the portable paths of the same kernels.
@@ -22,10 +22,10 @@ MODELS = 6
 RUNS = 3
 
 
-def check_on_qemu(case, build_dir) -> list:
+def check_on_qemu(case, build_dir, board: str = "qemu-m4") -> list:
     from mcunets import targets
 
-    got = targets.validate_model(case.model, "qemu-m4", case.inputs, build_dir)
+    got = targets.validate_model(case.model, board, case.inputs, build_dir)
     bad = []
     for inputs, outs in zip(case.inputs, got):
         want = [w.tobytes() for w in reference(case.model, inputs)]
@@ -38,6 +38,13 @@ def check_on_qemu(case, build_dir) -> list:
 def test_dsp_paths_are_bit_exact_on_qemu(seed, tmp_path):
     case = make_case("DSP_CHAIN", np.random.default_rng(7000 + seed), runs=RUNS)
     assert not check_on_qemu(case, tmp_path), case.name
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dsp_paths_are_bit_exact_on_the_cortex_m7(seed, tmp_path):
+    """The same kernels built for the Cortex-M7 (qemu-m7: the stm32f746/h743 core)."""
+    case = make_case("DSP_CHAIN", np.random.default_rng(7100 + seed), runs=RUNS)
+    assert not check_on_qemu(case, tmp_path, "qemu-m7"), case.name
 
 
 def test_first_conv_row_path_is_bit_exact_on_qemu(tmp_path):
