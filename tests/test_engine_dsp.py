@@ -1,5 +1,5 @@
-"""The Cortex-M DSP kernel paths (firmware/engine/*_dsp_s8.c) on qemu-m4 (and qemu-m7) against TFLite's reference
-kernels, byte for byte: randomized chains of 1x1 convolutions, 3x3 depthwise convolutions (stride 1
+"""The Cortex-M DSP kernel paths (firmware/engine/*_dsp_s8.c) on qemu-m4 (and qemu-m7) against TFLite's
+reference kernels, byte for byte: randomized chains of 1x1 convolutions, 3x3 depthwise convolutions (stride 1
 and 2) and k x k convolutions (im2col), built for the emulated Cortex-M4F where __ARM_FEATURE_DSP is
 defined. The host runs of tests/test_engine_ops.py cover the portable paths of the same kernels.
 """
