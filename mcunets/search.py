@@ -174,6 +174,34 @@ def check(candidate: Candidate, board: Board, classes: int, *, channels: int = 3
     return Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, round(ms, 3), reason)
 
 
+def refuse_impossible(board: Board, classes: int, archs, alphas, resolutions, channels: int = 3) -> None:
+    """Refuse at once a space none of whose candidates can fit ``board``: every architecture's smallest
+    (least α and resolution, every knob value) fails the lower bound (Keras models only, no conversion).
+    The error names the one with the fewest parameters and its needs."""
+    import itertools
+
+    import tf_keras as keras
+
+    from mcunets import fit, zoo
+
+    failures = []
+    for arch in archs or zoo.ARCHITECTURES:
+        steps = [r for r in (resolutions or RESOLUTIONS) if r in valid_resolutions(arch)]
+        knobs = KNOBS.get(arch, {})
+        for values in itertools.product(*knobs.values()):
+            cand = Candidate(arch, float(min(alphas)), min(steps), tuple(zip(knobs, values)))
+            keras.backend.clear_session()
+            model = cand.build(channels, classes)
+            try:
+                fit.lower_bound(board, model, cand.alpha, cand.input_resolution)
+                return
+            except FitError as e:
+                failures.append((model.count_params(), cand.key, str(e)))
+    params, key, why = min(failures)
+    raise McunetsError(f"no candidate of the space can fit {board.name}: the smallest, {key} "
+                       f"({params:,} parameters): {why}")
+
+
 # ---- the search ----------------------------------------------------------------------------------
 
 
@@ -243,14 +271,16 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
         return datasets[resolution]
 
     study = open_study(out, board, storage, seed)
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    if not study.get_trials(deepcopy=False, states=states):
+        refuse_impossible(board, classes, archs, alphas, resolutions)
 
     def objective(trial) -> float:
         cand = sample(trial, archs, alphas, resolutions)
         trial.set_user_attr("candidate", cand.as_dict())
         trial.set_user_attr("key", cand.key)
-        earlier = next((t for t in study.get_trials(deepcopy=False, states=(
-            optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))
-            if t.user_attrs.get("key") == cand.key), None)
+        earlier = next((t for t in study.get_trials(deepcopy=False, states=states)
+                        if t.user_attrs.get("key") == cand.key), None)
         if earlier is not None:  # a candidate is checked and trained once per study
             for k, v in earlier.user_attrs.items():
                 trial.set_user_attr(k, v)
@@ -275,7 +305,6 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
         trial.set_user_attr("state", "trained")
         return float(result.report["accuracy"]["int8"])
 
-    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     remaining = trials - len(study.get_trials(deepcopy=False, states=states))
     if remaining > 0:
         study.optimize(objective, n_trials=remaining, show_progress_bar=progress,

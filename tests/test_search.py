@@ -102,10 +102,12 @@ def test_a_study_resumes_after_ctrl_c_and_counts_its_trials(tmp_path, fake_train
 
 
 def test_impossible_constraints_name_the_smallest_candidates_needs(tmp_path, fake_train):
-    with pytest.raises(McunetsError, match=r"none of the 1 candidates tried .*stm32f401.*mobilenet a1 r32"
-                                           r".*at least 3,1\d\d,\d\d\d B of int8 weights"):
+    # Refused before any trial: the smallest of the space fails the lower bound.
+    with pytest.raises(McunetsError, match=r"no candidate of the space can fit stm32f401: the smallest, "
+                                           r"mobilenet a1 r32 \(3,2\d\d,\d\d\d parameters\).*at least "
+                                           r"3,1\d\d,\d\d\d B of int8 weights.*of 524,288"):
         run(tmp_path, 1, alphas=(1.0,))
-    assert not fake_train
+    assert not fake_train and not search.open_study(tmp_path, BOARD).trials
 
 
 @pytest.mark.parametrize("args, code, message", [
