@@ -479,6 +479,10 @@ def evaluate_cmd(model_path, data_dir, as_json):
               help="Float epochs per trial (plus one QAT epoch).")
 @click.option("--steps-per-epoch", type=click.IntRange(1), help="Training steps per trial epoch [default: all].")
 @click.option("--arch", "archs", multiple=True, help="Only these architectures (repeatable).")
+@click.option("--alpha", "alphas", type=click.FloatRange(0, 4, min_open=True), multiple=True,
+              help="Only these α values (repeatable) [default: 0.25, 0.35, 0.5, 0.75, 1.0].")
+@click.option("--resolution", "resolutions", type=click.IntRange(8, 1024), multiple=True,
+              help="Only these resolutions (repeatable) [default: 32–224 in steps of 16].")
 @click.option("--final-epochs", type=click.IntRange(0, 1000), default=20, show_default=True,
               help="Float epochs of the winner's full-recipe training (0: skip it).")
 @click.option("--final-qat-epochs", type=click.IntRange(0, 100), default=3, show_default=True)
@@ -487,8 +491,8 @@ def evaluate_cmd(model_path, data_dir, as_json):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/search", show_default=True,
               help="Output folder: study, trials/, best/, search.json, pareto.png.")
-def search_cmd(board, data_dir, latency_ms, trials, budget_epochs, steps_per_epoch, archs, final_epochs,
-               final_qat_epochs, storage, seed, out_dir):
+def search_cmd(board, data_dir, latency_ms, trials, budget_epochs, steps_per_epoch, archs, alphas, resolutions,
+               final_epochs, final_qat_epochs, storage, seed, out_dir):
     """Try zoo architectures, α and resolutions: prune those that do not fit the board (or its latency
     budget) before training, train the rest briefly, rank them by int8 accuracy and train the best
     with the full recipe into OUT/best/ (for `mcunets build --model`). Run it again to resume."""
@@ -500,7 +504,8 @@ def search_cmd(board, data_dir, latency_ms, trials, budget_epochs, steps_per_epo
         result = search_lib.search(
             b, data_dir, out=out_dir, trials=trials, budget_epochs=budget_epochs,
             steps_per_epoch=steps_per_epoch, latency_ms=latency_ms,
-            archs=[_arch_param(a) for a in archs] or None, final_epochs=final_epochs,
+            archs=[_arch_param(a) for a in archs] or None, alphas=alphas or search_lib.ALPHAS,
+            resolutions=resolutions or None, final_epochs=final_epochs,
             final_qat_epochs=final_qat_epochs, storage=storage, seed=seed,
             progress=sys.stderr.isatty(), log=log)
     except KeyboardInterrupt:

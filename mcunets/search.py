@@ -45,6 +45,8 @@ KNOBS: dict[str, dict[str, tuple]] = {
 # The emulated board that runs a core family's instructions (docs/targets.md); Xtensa has none.
 EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m7", "rv32imc": "qemu-rv32"}
 STUDY_FILE = "study.log"
+# Trained trials before Optuna's median pruner may stop a trial whose accuracy lags after an epoch.
+STARTUP_TRIALS = 4
 Log = Callable[[str], None]
 
 
@@ -81,12 +83,13 @@ class Candidate:
                 "input_resolution": self.input_resolution, **dict(self.knobs)}
 
 
-def valid_resolutions(arch: str) -> tuple[int, ...]:
-    """The resolution steps ``arch``'s builder accepts (its module's MIN_RESOLUTION; EffNet: any)."""
+def valid_resolutions(arch: str, resolutions=None) -> tuple[int, ...]:
+    """The resolutions (default: the steps of the space) ``arch``'s builder accepts: at least its
+    module's MIN_RESOLUTION (EffNet has none: 8 px is enough for its three blocks)."""
     from mcunets import zoo
 
     module = sys.modules[zoo.ARCHITECTURES[arch].__module__]
-    return tuple(r for r in RESOLUTIONS if r >= getattr(module, "MIN_RESOLUTION", 0))
+    return tuple(r for r in resolutions or RESOLUTIONS if r >= getattr(module, "MIN_RESOLUTION", 8))
 
 
 def sample(trial, archs=None, alphas=ALPHAS, resolutions=None) -> Candidate:
@@ -95,9 +98,7 @@ def sample(trial, archs=None, alphas=ALPHAS, resolutions=None) -> Candidate:
 
     arch = trial.suggest_categorical("arch", list(archs or zoo.ARCHITECTURES))
     alpha = trial.suggest_categorical("alpha", list(alphas))
-    steps = [r for r in (resolutions or RESOLUTIONS) if r in valid_resolutions(arch)]
-    if not steps:
-        raise McunetsError(f"{arch} accepts none of the resolutions {list(resolutions)}")
+    steps = list(valid_resolutions(arch, resolutions))
     # One parameter per architecture: the choices of a categorical must not change between trials.
     resolution = trial.suggest_categorical(f"{arch}.resolution", steps)
     knobs = tuple((k, trial.suggest_categorical(f"{arch}.{k}", list(v))) for k, v in KNOBS.get(arch, {}).items())
@@ -186,7 +187,7 @@ def refuse_impossible(board: Board, classes: int, archs, alphas, resolutions, ch
 
     failures = []
     for arch in archs or zoo.ARCHITECTURES:
-        steps = [r for r in (resolutions or RESOLUTIONS) if r in valid_resolutions(arch)]
+        steps = valid_resolutions(arch, resolutions)
         knobs = KNOBS.get(arch, {})
         for values in itertools.product(*knobs.values()):
             cand = Candidate(arch, float(min(alphas)), min(steps), tuple(zip(knobs, values)))
@@ -239,7 +240,8 @@ def open_study(out: Path, board: Board, storage: str | None = None, seed: int = 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(study_name=f"mcunets-search-{board.name}", storage=storage,
                                direction="maximize", load_if_exists=True,
-                               sampler=optuna.samplers.TPESampler(seed=seed))
+                               sampler=optuna.samplers.TPESampler(seed=seed),
+                               pruner=optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS))
 
 
 def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int = 2,
@@ -253,6 +255,7 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
 
     from mcunets import data as data_lib
     from mcunets import train as train_lib
+    from mcunets import zoo
 
     say = log or (lambda message: None)
     out = Path(out)
@@ -262,6 +265,9 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
         if not latency_ms > 0:
             raise McunetsError(f"--latency-ms must be positive, got {latency_ms}")
         latency_board(board)
+    for arch in archs or zoo.ARCHITECTURES:
+        if not valid_resolutions(arch, resolutions):
+            raise McunetsError(f"{arch} accepts none of the resolutions {', '.join(map(str, resolutions))}")
     classes = len(data_lib.class_names(data))
     datasets: dict[int, data_lib.Dataset] = {}  # one decode of the data per input resolution
 
@@ -298,10 +304,17 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
             say(f"trial {trial.number}: pruned: {c.reason}")
             raise optuna.TrialPruned(c.reason)
         say(f"trial {trial.number}: training {budget_epochs}+1 epochs ({c.runtime}, arena {c.arena_bytes:,} B)")
-        result = train_lib.train(_named(cand), dataset(cand.input_resolution), out=out / "trials" / f"{trial.number:04d}",
-                                 alpha=cand.alpha, epochs=budget_epochs, qat_epochs=1,
-                                 steps_per_epoch=steps_per_epoch, batch_size=batch_size, seed=seed,
-                                 verbose=0)
+        try:
+            result = train_lib.train(_named(cand), dataset(cand.input_resolution),
+                                     out=out / "trials" / f"{trial.number:04d}", alpha=cand.alpha,
+                                     epochs=budget_epochs, qat_epochs=1, steps_per_epoch=steps_per_epoch,
+                                     batch_size=batch_size, seed=seed, verbose=0,
+                                     callbacks=[_stop_bad_trial(trial)])
+        except optuna.TrialPruned as e:
+            trial.set_user_attr("state", "stopped")
+            trial.set_user_attr("reason", str(e))
+            say(f"trial {trial.number}: stopped: {e}")
+            raise
         trial.set_user_attr("state", "trained")
         return float(result.report["accuracy"]["int8"])
 
@@ -328,6 +341,23 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
     result = SearchResult(out, rows, best, front, final)
     write_outputs(result, board, latency_ms)
     return result
+
+
+def _stop_bad_trial(trial):
+    """A Keras callback reporting each float epoch's validation accuracy to the study, and stopping
+    the trial when Optuna's pruner (the median of earlier trials at that epoch) says so."""
+    import optuna
+    import tf_keras as keras
+
+    class StopBadTrial(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            accuracy = float((logs or {}).get("val_accuracy", 0.0))
+            trial.report(accuracy, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"float val accuracy {accuracy:.2%} after epoch {epoch + 1} is "
+                                         f"below the median of earlier trials")
+
+    return StopBadTrial()
 
 
 def _named(cand: Candidate):
@@ -388,7 +418,8 @@ def format_rows(rows: list[dict]) -> str:
 def _broke(reason: str) -> str:
     """The constraints a pruned candidate breaks, in a word or two: ``SRAM+flash``, ``latency``."""
     broke = [what for what, mark in (("SRAM", "SRAM needs"), ("flash", "flash needs"),
-                                     ("latency", "latency ")) if mark in reason]
+                                     ("latency", "latency "), ("accuracy", "below the median"))
+             if mark in reason]
     return "+".join(broke) or ("-" if not reason else "other")
 
 
@@ -398,6 +429,7 @@ def write_outputs(result: SearchResult, board: Board, latency_ms: float | None) 
         "mcunets_search": 1, "board": board.name, "latency_ms_budget": latency_ms,
         "trials": len(rows), "trained": sum(r["accuracy"] is not None for r in rows),
         "pruned": sum(r["state"] == "pruned" for r in rows),
+        "stopped": sum(r["state"] == "stopped" for r in rows),
         "best": result.best, "pareto": [r["trial"] for r in result.pareto],
         "final": None if result.final is None else {
             "out": "best", "accuracy": result.final.report["accuracy"]},

@@ -108,7 +108,7 @@ def _callbacks(checkpoint: Path):
 
 
 def _fit(model, dataset: data_lib.Dataset, *, epochs, steps, lr, label_smoothing, batch_size, seed,
-         checkpoint: Path, verbose: int) -> float:
+         checkpoint: Path, verbose: int, callbacks=()) -> float:
     """Compile with Adam on a cosine schedule and fit; returns the images/s of the training steps."""
     import tf_keras as keras
 
@@ -126,7 +126,7 @@ def _fit(model, dataset: data_lib.Dataset, *, epochs, steps, lr, label_smoothing
             epochs=epochs,
             steps_per_epoch=steps,
             validation_data=dataset.val_pipeline(batch_size),
-            callbacks=[callback],
+            callbacks=[callback, *callbacks],
             verbose=verbose,
         )
     return epochs * steps * batch_size / max(1e-9, callback.train_seconds)
@@ -173,6 +173,7 @@ def train(
     calibration_count: int = 1024,
     verbose: int = 1,
     log: Log | None = None,
+    callbacks=(),
 ) -> TrainResult:
     """Train ``arch`` float, fine-tune it quantization-aware, convert it to int8 and report.
 
@@ -180,6 +181,7 @@ def train(
     dataset.  ``qat_epochs=0`` skips QAT (post-training quantization of the float model).  Keras prints
     its progress (``verbose``: 0 silent, 1 progress bar, 2 a line per epoch) to stderr.
     Writes ``out/model.tflite`` and ``out/train_report.json``; returns a :class:`TrainResult`.
+    ``callbacks``: more Keras callbacks for the float training (``mcunets search`` stops bad trials).
     """
     say = log or (lambda message: None)
     _check_args(epochs, qat_epochs, batch_size, lr, label_smoothing, out)
@@ -216,7 +218,8 @@ def train(
     say(f"float training: {epochs} epochs × {steps} steps")
     t = time.perf_counter()
     float_ips = _fit(model, dataset, epochs=epochs, steps=steps, lr=lr, label_smoothing=label_smoothing,
-                     batch_size=batch_size, seed=seed, checkpoint=checkpoints / "float.h5", verbose=verbose)
+                     batch_size=batch_size, seed=seed, checkpoint=checkpoints / "float.h5", verbose=verbose,
+                     callbacks=callbacks)
     float_acc = _val_accuracy(model, dataset, batch_size)
     seconds["float"] = time.perf_counter() - t
 

@@ -22,12 +22,15 @@ LARGE = {"arch": "mobilenet", "alpha": 1.0, "mobilenet.resolution": 32}    # 3 M
 
 @pytest.fixture
 def fake_train(monkeypatch):
-    """train.train recording its calls instead of training; accuracy grows with α."""
+    """train.train recording its calls instead of training; accuracy grows with α and resolution."""
     calls = []
 
-    def fake(arch, data=None, *args, out, alpha=0.25, **kwargs):
+    def fake(arch, data=None, *args, out, alpha=0.25, callbacks=(), **kwargs):
         calls.append(SimpleNamespace(arch=arch.__name__, alpha=alpha, out=out, **kwargs))
-        return SimpleNamespace(report={"accuracy": {"int8": 0.5 + alpha / 10}}, tflite_path=out / "model.tflite")
+        accuracy = 0.5 + alpha / 10 + data.resolution / 1000
+        for callback in callbacks:  # one float epoch
+            callback.on_epoch_end(0, {"val_accuracy": accuracy})
+        return SimpleNamespace(report={"accuracy": {"int8": accuracy}}, tflite_path=out / "model.tflite")
 
     monkeypatch.setattr(train, "train", fake)
     return calls
@@ -101,6 +104,15 @@ def test_a_study_resumes_after_ctrl_c_and_counts_its_trials(tmp_path, fake_train
     assert run(tmp_path, 2).rows == again.rows       # nothing left to do
 
 
+def test_a_trial_whose_accuracy_lags_is_stopped_by_the_pruner(tmp_path, fake_train, monkeypatch):
+    monkeypatch.setattr(search, "STARTUP_TRIALS", 1)
+    result = run(tmp_path, 2, enqueue=[{**SMALL, "mobilenet.resolution": 48}, SMALL], alphas=(0.25,),
+                 resolutions=(32, 48))
+    assert [r["state"] for r in result.rows] == ["trained", "stopped"]
+    assert "below the median of earlier trials" in result.rows[1]["reason"]
+    assert json.loads((tmp_path / "search.json").read_text())["stopped"] == 1
+
+
 def test_impossible_constraints_name_the_smallest_candidates_needs(tmp_path, fake_train):
     # Refused before any trial: the smallest of the space fails the lower bound.
     with pytest.raises(McunetsError, match=r"no candidate of the space can fit stm32f401: the smallest, "
@@ -130,3 +142,19 @@ def test_a_latency_budget_prunes_on_the_emulated_core(tmp_path, fake_train):
                                            r"\(mcunets\): latency .* > 0.01 ms \(qemu-m4 instructions at 84 MHz\)"):
         run(tmp_path, 1, alphas=(0.25,), latency_ms=0.01)
     assert not fake_train
+
+
+def test_search_command_writes_a_model_that_build_takes(tmp_path):
+    out = tmp_path / "s"
+    args = ["search", "--board", "stm32f401", "--arch", "mobilenet", "--alpha", "0.25", "--resolution", "32",
+            "--trials", "1", "--budget-epochs", "1", "--steps-per-epoch", "1", "--final-epochs", "1",
+            "--final-qat-epochs", "0", "--out", str(out)]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    assert "0 of 1 candidates pruned before training; best: mobilenet a0.25 r32" in r.output
+    report = json.loads((out / "best" / "train_report.json").read_text())
+    assert report["arch"] == "mobilenet" and report["alpha"] == 0.25 and report["resolution"] == 32
+    assert {"search.json", "pareto.png", "study.log", "trials", "best"} <= {p.name for p in out.iterdir()}
+    r = CliRunner().invoke(cli, ["build", "--model", str(out / "best" / "model.tflite"), "--board", "stm32f401",
+                                 "--no-build", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 0, r.output
