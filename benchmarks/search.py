@@ -56,7 +56,7 @@ def run_board(name: str, args) -> dict:
     return {
         "board": name,
         "trials": len(found.rows), "pruned": pruned,
-        "winner": {**best, "int8": found.final.report["accuracy"]["int8"] if found.final else None},
+        "winner": {**best, "int8": found.final["accuracy"]["int8"] if found.final else None},
         "default": {"key": DEFAULT_MODEL.key, "int8": default.report["accuracy"]["int8"],
                     "runtime": default_fit.runtime, "arena_bytes": default_fit.arena_bytes,
                     "flash_needed": default_fit.flash_needed, "latency_ms": default_fit.latency_ms,

@@ -515,8 +515,9 @@ def search_cmd(board, data_dir, latency_ms, trials, budget_epochs, steps_per_epo
     click.echo(f"{pruned} of {len(result.rows)} candidates pruned before training; best: "
                f"{result.best['key']} ({result.best['accuracy']:.2%} int8 after the short budget)")
     if result.final is not None:
-        click.echo(f"wrote {result.final.tflite_path}: `mcunets build --model {result.final.tflite_path} "
-                   f"--board {board}`", err=True)
+        model = result.final["model"]
+        click.echo(f"the best with the full recipe: {result.final['accuracy']['int8']:.2%} int8; "
+                   f"{model}: `mcunets build --model {model} --board {board}`", err=True)
 
 
 def main():

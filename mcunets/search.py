@@ -212,7 +212,7 @@ class SearchResult:
     rows: list[dict]        # one per finished trial, in trial order
     best: dict | None       # the best trained row
     pareto: list[dict]
-    final: object = None    # mcunets.train.TrainResult of the full-recipe run, or None
+    final: dict | None = None  # the full-recipe training: its recipe, int8 accuracy and model path
 
     def table(self) -> str:
         return format_rows(self.rows)
@@ -331,16 +331,34 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
     front = pareto(trained)
     final = None
     if final_epochs:
-        cand = Candidate(best["arch"], best["alpha"], best["resolution"],
-                         tuple((k, best[k]) for k in KNOBS.get(best["arch"], {})))
-        say(f"training the best, {cand.key}, with the full recipe: {final_epochs}+{final_qat_epochs} epochs")
-        final = train_lib.train(_named(cand), dataset(cand.input_resolution), out=out / "best",
-                                alpha=cand.alpha, epochs=final_epochs, qat_epochs=final_qat_epochs,
-                                steps_per_epoch=final_steps_per_epoch, batch_size=batch_size, seed=seed,
-                                verbose=0, log=say)
+        recipe = {"key": best["key"], "epochs": final_epochs, "qat_epochs": final_qat_epochs,
+                  "steps_per_epoch": final_steps_per_epoch, "batch_size": batch_size, "seed": seed}
+        final = _earlier_final(out, recipe)
+        if final is None:
+            cand = Candidate(best["arch"], best["alpha"], best["resolution"],
+                             tuple((k, best[k]) for k in KNOBS.get(best["arch"], {})))
+            say(f"training the best, {cand.key}, with the full recipe: {final_epochs}+{final_qat_epochs} epochs")
+            trained_best = train_lib.train(
+                _named(cand), dataset(cand.input_resolution), out=out / "best", alpha=cand.alpha,
+                epochs=final_epochs, qat_epochs=final_qat_epochs, steps_per_epoch=final_steps_per_epoch,
+                batch_size=batch_size, seed=seed, verbose=0, log=say)
+            final = {**recipe, "accuracy": trained_best.report["accuracy"],
+                     "model": str(trained_best.tflite_path)}
+        else:
+            say(f"the best, {best['key']}, is already trained with this recipe in {final['model']}")
     result = SearchResult(out, rows, best, front, final)
     write_outputs(result, board, latency_ms)
     return result
+
+
+def _earlier_final(out: Path, recipe: dict) -> dict | None:
+    """The final training an earlier run of this search wrote, if it trained the same best the same way."""
+    try:
+        final = json.loads((out / "search.json").read_text())["final"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    same = final and all(final.get(k) == v for k, v in recipe.items())
+    return final if same and Path(final["model"]).exists() else None
 
 
 def _stop_bad_trial(trial):
@@ -431,8 +449,7 @@ def write_outputs(result: SearchResult, board: Board, latency_ms: float | None) 
         "pruned": sum(r["state"] == "pruned" for r in rows),
         "stopped": sum(r["state"] == "stopped" for r in rows),
         "best": result.best, "pareto": [r["trial"] for r in result.pareto],
-        "final": None if result.final is None else {
-            "out": "best", "accuracy": result.final.report["accuracy"]},
+        "final": result.final,
         "candidates": rows,
     }
     atomic_write_text(result.out / "search.json", json.dumps(data, indent=2) + "\n")

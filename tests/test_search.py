@@ -155,6 +155,12 @@ def test_search_command_writes_a_model_that_build_takes(tmp_path):
     report = json.loads((out / "best" / "train_report.json").read_text())
     assert report["arch"] == "mobilenet" and report["alpha"] == 0.25 and report["resolution"] == 32
     assert {"search.json", "pareto.png", "study.log", "trials", "best"} <= {p.name for p in out.iterdir()}
+    saved = json.loads((out / "search.json").read_text())
+    assert saved["final"]["key"] == "mobilenet a0.25 r32" and saved["final"]["epochs"] == 1
+    model = (out / "best" / "model.tflite").read_bytes()
+    r = CliRunner().invoke(cli, args)   # done already: neither a trial nor the final training again
+    assert r.exit_code == 0 and "is already trained with this recipe" in r.output, r.output
+    assert (out / "best" / "model.tflite").read_bytes() == model
     r = CliRunner().invoke(cli, ["build", "--model", str(out / "best" / "model.tflite"), "--board", "stm32f401",
                                  "--no-build", "--out", str(tmp_path / "b")])
     assert r.exit_code == 0, r.output
