@@ -28,6 +28,7 @@ from pathlib import Path
 from mcunets._io import atomic_directory, atomic_write_bytes, atomic_write_text
 from mcunets.boards import Board, load_board
 from mcunets.errors import McunetsError, PlatformUnavailableError
+from mcunets.fit import Choice
 from mcunets.render import DEFAULT_RUNS, DEFAULT_WARMUP, Rendered, render_firmware
 
 # Seconds to wait for a TCP connection to PlatformIO's registry before calling the machine offline.
@@ -161,7 +162,7 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
 
 
 def preflight(arch: str, board: Board | str, runtime: str = "auto", *, data=None, alpha: float = 0.25,
-              resolution: int = 96, channels: int = 3, seed: int = 0) -> "fit.Choice":
+              resolution: int = 96, channels: int = 3, seed: int = 0) -> Choice:
     """Check, before training, that ``arch`` at this α, resolution and the data's class count fits
     ``board``: its untrained int8 conversion has the trained model's tensors, so the arena and flash
     figures are the trained model's. Returns the runtime to use; raises :class:`FitError` naming

@@ -20,8 +20,7 @@ from typing import Sequence
 from mcunets import __version__
 from mcunets.boards import RUNTIMES, Board, load_board
 from mcunets.errors import McunetsError, UnsupportedOpError
-from mcunets.fit import (ARENA_MARGIN, ARENA_SLACK_BYTES, Fit, ModelInfo, check_fit,  # noqa: F401
-                         model_info, tflm_arena_size)
+from mcunets.fit import ARENA_MARGIN, ARENA_SLACK_BYTES, Fit, ModelInfo, check_fit, model_info
 from mcunets.resources import resource_dir, template_env
 
 # ---- the TFLM runtime -------------------------------------------------------------------------------

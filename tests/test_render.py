@@ -14,8 +14,8 @@ import pytest
 
 from mcunets.boards import load_board, load_boards
 from mcunets.errors import FitError, McunetsError
-from mcunets.render import (TFLM_OP_METHODS, check_fit, model_info, render_firmware,
-                            tflm_arena_size)
+from mcunets.fit import check_fit, model_info, tflm_arena_size
+from mcunets.render import TFLM_OP_METHODS, render_firmware
 from mcunets.tflm import arena_bytes, model_ops
 
 
