@@ -1,14 +1,17 @@
 """``mcunets build``: render a model's firmware project for a board, then build it with PlatformIO.
 
-Output folder (default ``build/<model-stem>-<board>/``), written all at once:
+Output folder (default ``build/<model-stem>-<board>/``):
 
     model.tflite    the int8 model the firmware embeds
     report.json     the board, runtime, fit check, operators and build status
-    firmware/       the PlatformIO project (rebuilds with ``pio run`` alone)
+    firmware/       the PlatformIO project (rebuilds with ``pio run`` alone), rendered all at once
 
-If PlatformIO cannot install the board's platform or toolchain (for example, offline) the rendered
-project is kept, report.json says so, and :class:`PlatformUnavailableError` (exit code 3) is raised.
-Simulated boards (``host``, ``qemu-m4``) are compiled by mcunets itself with :func:`build_simulated`.
+What else is in the folder (a training run's model, report and checkpoints) is kept; an earlier
+build's files are replaced. The fit is checked before anything is written. If PlatformIO cannot
+install the board's platform or toolchain (for example, offline) the rendered project is kept,
+report.json says so, and :class:`PlatformUnavailableError` (exit code 3) is raised.
+Simulated boards (``host``, ``qemu-*``) are compiled by mcunets itself with :func:`build_simulated`;
+a failed compile keeps its log in ``firmware/build.log``.
 Reading the board's report back (``--profile``) is done by the caller: by running a simulated board's
 firmware, or from the serial port after an upload (see docs/firmware.md).
 """
@@ -198,8 +201,8 @@ class SimulatedBuild:
 def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = None, *,
                     name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
                     seed: int = 1, log=None) -> SimulatedBuild:
-    """Generate the engine's C for ``model_bytes`` and compile it for a simulated board into ``out``
-    (``model.tflite``, ``report.json``, ``firmware/``), all at once."""
+    """Check the fit, generate the engine's C for ``model_bytes`` into ``out/firmware`` (all at once)
+    and compile it there for a simulated board; ``model.tflite`` and ``report.json`` beside it."""
     from mcunets import targets
 
     sim = targets.load_board(board)
