@@ -21,7 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
-
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
     """Import ``tensorflow`` with what its native libraries print while loading captured.
 
