@@ -31,7 +31,7 @@ from pathlib import Path
 from mcunets._io import atomic_directory, atomic_write_bytes, atomic_write_text
 from mcunets.boards import Board, load_board
 from mcunets.errors import McunetsError, PlatformUnavailableError
-from mcunets.fit import Choice
+from mcunets.fit import Choice, Fit
 from mcunets.render import DEFAULT_RUNS, DEFAULT_WARMUP, Rendered, render_firmware
 
 # Seconds to wait for a TCP connection to PlatformIO's registry before calling the machine offline.
@@ -48,10 +48,12 @@ class BuildResult:
     firmware_dir: Path
     model_path: Path
     report_path: Path
-    rendered: Rendered
     status: str            # "built", "uploaded" or "rendered" (build=False)
+    fit: Fit
+    rendered: Rendered | None = None  # what was rendered for a PlatformIO board
     firmware_file: Path | None = None
     port: str | None = None
+    firmware: object = None  # an emulated board's mcunets.targets.Firmware, ready to run
 
 
 def default_out_dir(model_stem: str, board: str) -> Path:
@@ -130,7 +132,8 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
               "firmware_dir": "firmware", "build": {"status": "rendered"}}
     _write_outputs(out, model_bytes, report)
     fw = out / "firmware"
-    result = BuildResult(out, fw, out / "model.tflite", out / "report.json", rendered, "rendered")
+    result = BuildResult(out, fw, out / "model.tflite", out / "report.json", "rendered", rendered.fit,
+                         rendered)
     if not build:
         return result
 
@@ -160,8 +163,38 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
                           if p.suffix in (".bin", ".elf")), None)
     status = "uploaded" if upload else "built"
     set_status(status, firmware=str(firmware_file.relative_to(out)) if firmware_file else None)
-    return BuildResult(out, fw, out / "model.tflite", out / "report.json", rendered, status,
+    return BuildResult(out, fw, out / "model.tflite", out / "report.json", status, rendered.fit, rendered,
                        firmware_file, port)
+
+
+def build_for_board(model_bytes: bytes, board: Board | str, runtime: str = "auto",
+                    out: str | Path | None = None, *, compile: bool = True, upload: bool = False,
+                    port: str | None = None, name: str = "model", runs: int = DEFAULT_RUNS,
+                    warmup: int = DEFAULT_WARMUP, seed: int = 1, alpha: float | None = None,
+                    resolution: int | None = None, validate: bool = False, log=None) -> BuildResult:
+    """Build ``model_bytes`` for any board: check the fit and pick the runtime (``auto``: the first of
+    the board's runtimes that fits, said in one line to ``log``), then hand over to whoever the board's
+    ``[build] kind`` names: PlatformIO (:func:`build_firmware`), or mcunets itself with the host
+    compiler or a cross compiler for a QEMU machine (:func:`build_simulated`)."""
+    from mcunets import fit
+
+    if isinstance(board, str):
+        board = load_board(board)
+    log = log or (lambda msg: None)
+    needs = fit.measure(model_bytes, board.runtimes)
+    choice = fit.choose_runtime(board, needs, runtime, alpha=alpha, resolution=resolution)
+    log(choice.reason)
+    if board.is_platformio:
+        tflm = needs.get("tflm")
+        return build_firmware(model_bytes, board, choice.runtime, out, upload, port, name=name,
+                              build=compile, runs=runs, warmup=warmup, alpha=alpha, resolution=resolution,
+                              validate=validate, arena_measured=tflm.arena_measured if tflm else None,
+                              log=log)
+    if upload or validate:
+        raise McunetsError(f"{board.name} is emulated: it is neither flashed nor given validation firmware; "
+                           f"run `mcunets validate --board {board.name}`")
+    return build_simulated(model_bytes, board.name, out, name=name, runs=runs, warmup=warmup, seed=seed,
+                           log=log)
 
 
 def preflight(arch: str, board: Board | str, runtime: str = "auto", *, data=None, alpha: float = 0.25,
@@ -186,21 +219,9 @@ def preflight(arch: str, board: Board | str, runtime: str = "auto", *, data=None
     return fit.choose_runtime(board, needs, runtime, alpha=alpha, resolution=resolution)
 
 
-@dataclass(frozen=True)
-class SimulatedBuild:
-    """A firmware compiled by mcunets itself for a simulated board (``host`` or ``qemu-m4``)."""
-
-    out_dir: Path
-    firmware_dir: Path
-    model_path: Path
-    report_path: Path
-    firmware: object  # mcunets.targets.Firmware
-    report: dict
-
-
 def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = None, *,
                     name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
-                    seed: int = 1, log=None) -> SimulatedBuild:
+                    seed: int = 1, log=None) -> BuildResult:
     """Check the fit, generate the engine's C for ``model_bytes`` into ``out/firmware`` (all at once)
     and compile it there for a simulated board; ``model.tflite`` and ``report.json`` beside it."""
     from mcunets import targets
@@ -227,9 +248,8 @@ def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = Non
     report["firmware_sections"] = fw.sections
     report["build"] = {"status": "built", "firmware": str(fw.path.relative_to(out))}
     atomic_write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
-    firmware = targets.Firmware(board=sim, path=fw.path, build_dir=fw_dir, validate=False,
-                                sections=fw.sections)
-    return SimulatedBuild(out, fw_dir, out / "model.tflite", out / "report.json", firmware, report)
+    return BuildResult(out, fw_dir, out / "model.tflite", out / "report.json", "built", checked,
+                       firmware_file=fw.path, firmware=fw)
 
 
 # What a build writes beside firmware/; an earlier build's are removed when a new one is written.

@@ -133,7 +133,8 @@ def zoo(alpha, resolution, channels, classes, archs, no_convert, as_json):
 @cli.command(short_help="Per-layer counts and memory from a board's report.")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
               help="The .tflite model (needed with --board; adds output shapes and MACs otherwise).")
-@click.option("--board", help="Build and run on a simulated board (host, qemu-m4).")
+@click.option("--board", help="Build and run on a simulated board (host, qemu-m4, qemu-m7, qemu-rv32, "
+                              "qemu-stm32f4).")
 @click.option("--port", help="Read the report from this serial port (a flashed board).")
 @click.option("--baud", type=int, default=115200, show_default=True)
 @click.option("--log", "log_path", type=click.Path(exists=True, dir_okay=False),
@@ -318,7 +319,6 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
     from pathlib import Path
 
     from mcunets import build as build_lib
-    from mcunets import fit
 
     if bool(arch) == bool(model_path):
         raise click.UsageError("give exactly one of --arch (train a model) or --model X.tflite")
@@ -362,33 +362,20 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
         model_bytes = _read_model(model_path)
 
     try:
-        needs = fit.measure(model_bytes, b.runtimes)
-        choice = fit.choose_runtime(b, needs, runtime, alpha=alpha if arch else None,
-                                    resolution=resolution if arch else None)
-        log(choice.reason)
-        if simulated:
-            sim = build_lib.build_simulated(model_bytes, board, out, name=name, runs=runs,
-                                            warmup=warmup, seed=max(seed, 1), log=log)
-            firmware, built = sim.firmware, True
-            click.echo(f"built: {sim.firmware.path}  ({choice.fit.summary()})")
-        else:
-            tflm_needs = needs.get("tflm")
-            result = build_lib.build_firmware(
-                model_bytes, b, choice.runtime, out, upload, port if upload else None, name=name,
-                build=not no_build, runs=runs, warmup=warmup, log=log,
-                alpha=alpha if arch else None, resolution=resolution if arch else None,
-                validate=for_validation, arena_measured=tflm_needs.arena_measured if tflm_needs else None,
-            )
-            firmware, built = None, result.status != "rendered"
-            click.echo(f"{result.status}: {result.firmware_dir}  ({result.rendered.fit.summary()})")
+        result = build_lib.build_for_board(
+            model_bytes, b, runtime, out, compile=not no_build, upload=upload, port=port if upload else None,
+            name=name, runs=runs, warmup=warmup, seed=max(seed, 1), alpha=alpha if arch else None,
+            resolution=resolution if arch else None, validate=for_validation, log=log,
+        )
+        click.echo(f"{result.status}: {result.firmware_file or result.firmware_dir}  ({result.fit.summary()})")
     except McunetsError as e:
         if train_report is None or isinstance(e, PlatformUnavailableError):
             raise
         model_file = out / "model.tflite"
         raise type(e)(f"{e} — the trained model is kept in {model_file} (train_report.json beside it); "
                       f"continue with `mcunets build --model {model_file} --board {board} ...`") from None
-    if do_profile and built:
-        _show_profile(model_bytes, firmware, port, baud, timeout, out)
+    if do_profile and result.status != "rendered":
+        _show_profile(model_bytes, result.firmware, port, baud, timeout, out)
 
 
 def _show_profile(model_bytes, firmware, port, baud, timeout, out):
