@@ -1,7 +1,7 @@
 """`mcunets validate` on every zoo architecture, on the simulated boards.
 
     python benchmarks/validate_zoo.py [--samples 3] [--board host --board qemu-m4 ...] [--arch NAME ...]
-                                      [--resolution 96]
+                                      [--resolution 96] [--alpha 0.25]
 
 Converts every architecture at α=0.25, 96×96×3, 2 classes (untrained, calibrated on random images),
 then runs `mcunets validate` on each simulated board (every one by default) with seeded random inputs
@@ -27,11 +27,13 @@ def main():
     parser.add_argument("--board", action="append", choices=targets.simulated_boards())
     parser.add_argument("--arch", action="append", choices=list(zoo.ARCHITECTURES))
     parser.add_argument("--resolution", type=int, default=96)
+    parser.add_argument("--alpha", type=float, default=0.25)
     args = parser.parse_args()
     rows, failed = [], False
     with tempfile.TemporaryDirectory(prefix="mcunets-validate-") as tmp:
         for arch in args.arch or zoo.ARCHITECTURES:
-            model_bytes, _ = convert.untrained_int8(arch, classes=2, resolution=args.resolution)
+            model_bytes, _ = convert.untrained_int8(arch, classes=2, resolution=args.resolution,
+                                                    alpha=args.alpha)
             path = Path(tmp) / f"{arch}.tflite"
             path.write_bytes(model_bytes)
             for board in args.board or targets.simulated_boards():
