@@ -181,15 +181,20 @@ def build_for_board(model_bytes: bytes, board: Board | str, runtime: str = "auto
     if isinstance(board, str):
         board = load_board(board)
     log = log or (lambda msg: None)
-    needs = fit.measure(model_bytes, board.runtimes)
-    choice = fit.choose_runtime(board, needs, runtime, alpha=alpha, resolution=resolution)
-    log(choice.reason)
     if board.is_platformio:
+        needs = fit.measure(model_bytes, board.runtimes)
+        choice = fit.choose_runtime(board, needs, runtime, alpha=alpha, resolution=resolution)
+        log(choice.reason)
         tflm = needs.get("tflm")
         return build_firmware(model_bytes, board, choice.runtime, out, upload, port, name=name,
                               build=compile, runs=runs, warmup=warmup, alpha=alpha, resolution=resolution,
                               validate=validate, arena_measured=tflm.arena_measured if tflm else None,
                               log=log)
+    # Host and QEMU boards run the engine only; build_simulated checks its fit from the one generation
+    # of the engine's C it compiles.
+    if runtime not in ("auto", *board.runtimes):
+        raise McunetsError(f"board {board.name!r} does not support runtime {runtime!r} "
+                           f"(it supports {', '.join(board.runtimes)})")
     if upload or validate:
         raise McunetsError(f"{board.name} is emulated: it is neither flashed nor given validation firmware; "
                            f"run `mcunets validate --board {board.name}`")
@@ -238,7 +243,7 @@ def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = Non
     _write_outputs(out, model_bytes, report)
     fw_dir = out / "firmware"
     src = targets.generated_sources(model_bytes, name, fw_dir / "model")
-    log(f"compiling the mcunets engine firmware for {sim.name}")
+    log(f"runtime mcunets on {sim.name}: fits: {checked.summary()}; compiling its firmware")
     try:
         fw = targets.build(src, sim, fw_dir, runs=runs, warmup=warmup, seed=seed)
     except McunetsError:
