@@ -119,19 +119,21 @@ def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ..
     return tuple(spec(i) for i in graph.inputs), tuple(spec(i) for i in graph.outputs)
 
 
-def engine_sources(model: bytes, name: str, out_dir: Path, board: str | None = None) -> ModelSources:
+def engine_sources(model: bytes, name: str, out_dir: Path, board: str | None = None, *,
+                   patches="auto", max_extra_macs: float = 0.15) -> ModelSources:
     """Generate the model's C code with the mcunets engine into ``out_dir``; what to compile with it.
 
     With ``board``, first check that the model fits its memory (:class:`mcunets.errors.FitError`
     otherwise); the sources then carry the :class:`mcunets.fit.Fit`. Nothing is written for a model
-    the engine cannot run or the board cannot hold."""
+    the engine cannot run or the board cannot hold. ``patches`` and ``max_extra_macs`` choose the
+    engine's schedule (:func:`mcunets.engine.generate`)."""
     try:
         from mcunets import engine
     except ImportError:
         raise McunetsError("the mcunets engine is not available in this installation") from None
     from mcunets import fit
 
-    generated = engine.generate(model, name=_c_word(name))
+    generated = engine.generate(model, name=_c_word(name), patches=patches, max_extra_macs=max_extra_macs)
     checked = None
     if board is not None:
         needs = {"mcunets": fit.engine_needs(fit.model_info(model), generated)}

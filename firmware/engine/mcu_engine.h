@@ -258,6 +258,9 @@ mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *in
 mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
+/* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
+mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,
+                          int8_t *output, int32_t output_stride);
 
 /* SOFTMAX over the last axis (at most 256 values), output scale 1/256 and zero point -128. */
 mcu_status mcu_softmax_s8(const mcu_softmax_params *params, int32_t outer, int32_t depth, const int8_t *input,

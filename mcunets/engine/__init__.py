@@ -14,12 +14,13 @@ from pathlib import Path
 
 from mcunets.engine.lower import SUPPORTED_OPS, lower
 from mcunets.engine.ops import EmitContext, Layer, c_array, c_float_array
-from mcunets.engine.planner import MemoryPlan, check_plan, plan_memory
+from mcunets.engine.patches import PatchStage, Schedule, choose, live_bytes
+from mcunets.engine.planner import MemoryPlan, check_plan
 from mcunets.engine.quant import c_float
 from mcunets.engine.reader import GraphInfo, read_model
 from mcunets.errors import McunetsError
 
-__all__ = ["generate", "EngineModel", "LayerInfo", "kernel_dir", "kernel_sources", "SUPPORTED_OPS"]
+__all__ = ["generate", "EngineModel", "LayerInfo", "Schedule", "kernel_dir", "kernel_sources", "SUPPORTED_OPS"]
 
 
 def kernel_dir() -> Path:
@@ -40,6 +41,7 @@ class LayerInfo:
     macs: int
     weight_bytes: int
     scratch_bytes: int
+    live_bytes: int = 0  # arena bytes in use while the layer runs (the whole patch stage's for its layers)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class EngineModel:
     layers: tuple
     inputs: tuple   # (dtype, shape, scale, zero_point) per graph input
     outputs: tuple
+    schedule: Schedule = Schedule()
 
     @property
     def macs(self) -> int:
@@ -61,25 +64,26 @@ class EngineModel:
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def generate(model: bytes, name: str = "model", *, prefix: str = "mcunets",
-             header: str = "model.h") -> EngineModel:
+def generate(model: bytes, name: str = "model", *, prefix: str = "mcunets", header: str = "model.h",
+             patches="auto", max_extra_macs: float = 0.15) -> EngineModel:
     """Generate model.c / model.h for an int8 .tflite model.
 
     ``prefix`` names the exported C symbols (``<prefix>_invoke`` and ``<PREFIX>_*`` macros), so several
-    generated models can be linked into one program.  Raises UnsupportedOpError naming the operator and
-    its node index for anything the engine cannot run.
+    generated models can be linked into one program.  ``patches`` picks the schedule (``patches.choose``):
+    "auto" runs the first layers patch by patch when that lowers the arena within ``max_extra_macs``
+    extra MACs (a fraction of the model's), "off" runs layer by layer, an int n forces an n x n grid.
+    Raises UnsupportedOpError naming the operator and its node index for anything the engine cannot run.
     """
     if not _IDENT.match(prefix):
         raise McunetsError(f"C prefix {prefix!r} is not a C identifier")
     graph = read_model(bytes(model))
-    layers = lower(graph)
-    plan = plan_memory(graph, layers)
+    layers, plan, schedule = choose(graph, lower(graph), patches, max_extra_macs)
     check_plan(plan)
-    return _render(graph, layers, plan, name, prefix, header)
+    return _render(graph, layers, plan, schedule, name, prefix, header)
 
 
-def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, name: str, prefix: str,
-            header: str) -> EngineModel:
+def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, schedule: Schedule, name: str,
+            prefix: str, header: str) -> EngineModel:
     import jinja2
     import numpy as np
 
@@ -113,13 +117,22 @@ def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, name: str, 
     ctx = EmitContext(ptr, scratch, const_name)
     rendered = []
     infos = []
-    for layer in layers:
+    live = live_bytes(plan, len(layers))
+    for k, layer in enumerate(layers):
         decls, body = layer.emit(ctx)
+        flash[0] += layer.weight_bytes
+        if isinstance(layer, PatchStage):
+            for j, inner in enumerate(layer.layers):
+                comment = layer.describe() if j == 0 else f"{inner.describe()}: in the patch stage above"
+                rendered.append({"index": inner.index, "op": inner.op, "comment": comment.replace("*/", "* /"),
+                                 "decls": decls if j == 0 else [], "body": body if j == 0 else []})
+                infos.append(LayerInfo(inner.index, inner.op, inner.describe(), layer.layer_macs[j],
+                                       inner.weight_bytes, layer.kernel_scratch[j][1], live[k]))
+            continue
         rendered.append({"index": layer.index, "op": layer.op, "comment": layer.describe().replace("*/", "* /"),
                          "decls": decls, "body": body})
-        flash[0] += layer.weight_bytes
         infos.append(LayerInfo(layer.index, layer.op, layer.describe(), layer.macs, layer.weight_bytes,
-                               layer.scratch_bytes))
+                               layer.scratch_bytes, live[k]))
 
     def io(t: int) -> dict:
         ti = graph.tensors[t]
@@ -135,10 +148,10 @@ def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, name: str, 
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined)
     values = {
-        "name": name, "p": prefix, "P": prefix.upper(), "header": header, "num_layers": len(layers),
+        "name": name, "p": prefix, "P": prefix.upper(), "header": header, "num_layers": len(rendered),
         "arena_bytes": plan.arena_bytes, "arena_alloc": max(plan.arena_bytes, 4), "weight_bytes": flash[0],
         "macs": sum(i.macs for i in infos), "inputs": inputs, "outputs": outputs, "layers": rendered,
-        "consts": [consts[k] for k in sorted(consts)],
+        "consts": [consts[k] for k in sorted(consts)], "schedule": schedule.describe(),
     }
     model_c = env.get_template("model.c.j2").render(**values)
     model_h = env.get_template("model.h.j2").render(**values)
@@ -149,4 +162,5 @@ def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, name: str, 
 
     return EngineModel(name=name, prefix=prefix, files={header: model_h, "model.c": model_c},
                        arena_bytes=plan.arena_bytes, flash_bytes=flash[0], layers=tuple(infos),
-                       inputs=tuple(sig(t) for t in graph.inputs), outputs=tuple(sig(t) for t in graph.outputs))
+                       inputs=tuple(sig(t) for t in graph.inputs), outputs=tuple(sig(t) for t in graph.outputs),
+                       schedule=schedule)

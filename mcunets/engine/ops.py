@@ -7,7 +7,7 @@ to emit itself as C: constant arrays plus one kernel call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -110,6 +110,24 @@ class Layer:
     def emit(self, ctx: EmitContext) -> tuple[list[str], list[str]]:
         raise NotImplementedError
 
+    @property
+    def elementwise(self) -> bool:
+        """One output value per input value, position by position (a ``size`` field counts them)."""
+        return False
+
+    def emit_tiles(self, ctx: EmitContext, calls) -> tuple[list[str], list[str]]:
+        """An elementwise layer on tiles: its constants once, one call per TileCall."""
+        if not self.elementwise:
+            raise NotImplementedError(f"{self.op} cannot run on tiles")
+        decls, _ = self.emit(EmitContext(lambda t: "NULL", ctx.scratch, ctx.const_name))
+        body = []
+        for c in calls:
+            part = replace(self, size=int(np.prod(c.in_shape)))
+            tile_ctx = EmitContext(lambda t, c=c: c.src if t == self.inputs[0] else c.dst, ctx.scratch,
+                                   ctx.const_name)
+            body += part.emit(tile_ctx)[1]
+        return decls, body
+
 
 def _row_overlap(n: int, in_h: int, row_in: int, out_h: int, row_out: int, stride: int, pad: int) -> int:
     """Distance for kernels that write output rows in order from input rows read in order."""
@@ -198,6 +216,49 @@ class Windowed(Layer):
         return (f"{self.op} {kh}x{kw} stride {self.stride[0]}x{self.stride[1]}{extra}: "
                 f"{'x'.join(map(str, self.in_shape))} -> {'x'.join(map(str, self.out_shape))}")
 
+    def window(self, axis: int) -> tuple[int, int, int]:
+        """(extent of the window in input pixels, stride, padding before) along axis 0 (rows) or 1."""
+        raise NotImplementedError
+
+    def emit(self, ctx):
+        return self.emit_tiles(ctx, [TileCall(self.in_shape, self.out_shape, self.padding,
+                                              ctx.ptr(self.inputs[0]), ctx.ptr(self.outputs[0]),
+                                              ctx.scratch(self.index))])
+
+    def emit_tiles(self, ctx, calls) -> tuple[list[str], list[str]]:
+        """The layer's constants once, then one kernel call per TileCall (a part of the layer's output
+        computed from a part of its input); each distinct padding and shape gets its own parameters
+        and dims (suffix _v<k>; none for the layer's own)."""
+        p = f"l{self.index}_"
+        decls, state = self._constants(p)
+        names: dict = {}
+
+        def name(kind: str, value, own) -> str:
+            key = (kind, tuple(value))
+            if key not in names:
+                count = sum(1 for k in names if k[0] == kind)
+                names[key] = p + kind + ("" if tuple(value) == tuple(own) else f"_v{count}")
+                decls.append(self._params(names[key], value, state) if kind == "params"
+                             else f"static const mcu_dims {names[key]} = {dims(value)};")
+            return names[key]
+
+        body = [self._call(p, name("params", c.padding, self.padding), name("in", c.in_shape, self.in_shape),
+                           name("out", c.out_shape, self.out_shape), c.src, c.dst, c.scratch, state)
+                for c in calls]
+        return decls, body
+
+
+@dataclass(frozen=True)
+class TileCall:
+    """One kernel call of a layer on a tile: input and output shapes, the padding the tile still sees
+    (top, left) and the C expressions of its input, output and scratch memory."""
+    in_shape: tuple
+    out_shape: tuple
+    padding: tuple
+    src: str
+    dst: str
+    scratch: str = "NULL"
+
 
 @dataclass(frozen=True, eq=False)
 class Conv2D(Windowed):
@@ -259,8 +320,10 @@ class Conv2D(Windowed):
         return ((oh - 1) * self.stride[0] + (kh - 1) * self.dilation[0] < ih
                 and (ow - 1) * self.stride[1] + (kw - 1) * self.dilation[1] < iw)
 
-    def emit(self, ctx):
-        p = f"l{self.index}_"
+    def window(self, axis):
+        return (self.filter.shape[1 + axis] - 1) * self.dilation[axis] + 1, self.stride[axis], self.padding[axis]
+
+    def _constants(self, p):
         o = self.filter.shape[0]
         flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(o, -1), self.bias,
                                                         self.input_offset, self.multipliers, self.shifts,
@@ -284,18 +347,19 @@ class Conv2D(Windowed):
             fast = _fast_requant(flat, b, 0, mults, shifts)
         else:
             fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
-        decls += [
-            *_quant_decls(p, mults, shifts),
-            f"static const mcu_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
-            f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
-            f"{folded}, {fast}}};",
-            f"static const mcu_dims {p}in = {dims(self.in_shape)};",
-            f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};",
-            f"static const mcu_dims {p}out = {dims(self.out_shape)};",
-        ]
-        call = (f"mcu_conv_s8(&{p}params, &{p}quant, &{p}in, {ctx.ptr(self.inputs[0])}, &{p}fdims, "
-                f"{p}filter, {bias}, &{p}out, {ctx.ptr(self.outputs[0])}, {ctx.scratch(self.index)});")
-        return decls, [call]
+        decls += _quant_decls(p, mults, shifts)
+        decls.append(f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};")
+        return decls, (bias, folded, fast)
+
+    def _params(self, name, padding, state):
+        _, folded, fast = state
+        return (f"static const mcu_conv_params {name} = {{{self.input_offset}, {self.output_offset}, "
+                f"{ints(self.stride)}, {ints(padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
+                f"{folded}, {fast}}};")
+
+    def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
+        return (f"mcu_conv_s8(&{params}, &{p}quant, &{in_dims}, {src}, &{p}fdims, "
+                f"{p}filter, {state[0]}, &{out_dims}, {dst}, {scratch});")
 
 
 @dataclass(frozen=True, eq=False)
@@ -335,8 +399,10 @@ class DepthwiseConv2D(Windowed):
         m = f" multiplier {self.depth_multiplier}" if self.depth_multiplier > 1 else ""
         return self._describe(kh, kw, m)
 
-    def emit(self, ctx):
-        p = f"l{self.index}_"
+    def window(self, axis):
+        return (self.filter.shape[1 + axis] - 1) * self.dilation[axis] + 1, self.stride[axis], self.padding[axis]
+
+    def _constants(self, p):
         _, kh, kw, o = self.filter.shape
         flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(kh * kw, o).T, self.bias,
                                                         self.input_offset, self.multipliers, self.shifts,
@@ -344,19 +410,18 @@ class DepthwiseConv2D(Windowed):
         filt = np.asarray(flat).T.reshape(self.filter.shape).astype(np.int8)
         decls, bias = _weight_decls(p, filt, lbias)
         fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
-        decls += [
-            *_quant_decls(p, mults, shifts),
-            f"static const mcu_dw_conv_params {p}params = {{{self.input_offset}, {self.output_offset}, "
-            f"{ints(self.stride)}, {ints(self.padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
-            f"{self.act[0]}, {self.act[1]}, {fast}}};",
-            f"static const mcu_dims {p}in = {dims(self.in_shape)};",
-            f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};",
-            f"static const mcu_dims {p}out = {dims(self.out_shape)};",
-        ]
-        call = (f"mcu_depthwise_conv_s8(&{p}params, &{p}quant, &{p}in, {ctx.ptr(self.inputs[0])}, "
-                f"&{p}fdims, {p}filter, {bias}, &{p}out, {ctx.ptr(self.outputs[0])}, "
-                f"{ctx.scratch(self.index)});")
-        return decls, [call]
+        decls += _quant_decls(p, mults, shifts)
+        decls.append(f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};")
+        return decls, (bias, fast)
+
+    def _params(self, name, padding, state):
+        return (f"static const mcu_dw_conv_params {name} = {{{self.input_offset}, {self.output_offset}, "
+                f"{ints(self.stride)}, {ints(padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
+                f"{self.act[0]}, {self.act[1]}, {state[1]}}};")
+
+    def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
+        return (f"mcu_depthwise_conv_s8(&{params}, &{p}quant, &{in_dims}, {src}, "
+                f"&{p}fdims, {p}filter, {state[0]}, &{out_dims}, {dst}, {scratch});")
 
 
 @dataclass(frozen=True, eq=False)
@@ -425,17 +490,19 @@ class Pool2D(Windowed):
     def describe(self):
         return self._describe(*self.filter_hw)
 
-    def emit(self, ctx):
-        p = f"l{self.index}_"
-        decls = [
-            f"static const mcu_pool_params {p}params = {{{ints(self.stride)}, {ints(self.padding)}, "
-            f"{ints(self.filter_hw)}, {self.act[0]}, {self.act[1]}}};",
-            f"static const mcu_dims {p}in = {dims(self.in_shape)};",
-            f"static const mcu_dims {p}out = {dims(self.out_shape)};",
-        ]
+    def _constants(self, p):
+        return [], None
+
+    def window(self, axis):
+        return self.filter_hw[axis], self.stride[axis], self.padding[axis]
+
+    def _params(self, name, padding, state):
+        return (f"static const mcu_pool_params {name} = {{{ints(self.stride)}, {ints(padding)}, "
+                f"{ints(self.filter_hw)}, {self.act[0]}, {self.act[1]}}};")
+
+    def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
         fn = "mcu_avgpool_s8" if self.kind == "avg" else "mcu_maxpool_s8"
-        call = f"{fn}(&{p}params, &{p}in, {ctx.ptr(self.inputs[0])}, &{p}out, {ctx.ptr(self.outputs[0])});"
-        return decls, [call]
+        return f"{fn}(&{params}, &{in_dims}, {src}, &{out_dims}, {dst});"
 
 
 @dataclass(frozen=True, eq=False)
@@ -618,6 +685,10 @@ class Lut(Layer):
     def weight_bytes(self):
         return 256
 
+    @property
+    def elementwise(self):
+        return True
+
     def overlap(self, tensor):
         return 0
 
@@ -632,6 +703,10 @@ class Lut(Layer):
 class HardSwish(Layer):
     size: int = 0
     params: tuple = ()
+
+    @property
+    def elementwise(self):
+        return True
 
     def overlap(self, tensor):
         return 0
@@ -659,6 +734,10 @@ class Quantize(Layer):
     scale: float = 0.0
     zero_point: int = 0
 
+    @property
+    def elementwise(self):
+        return self.kind == "requantize"
+
     def overlap(self, tensor):
         return None if self.kind == "to_float" else 0
 
@@ -684,6 +763,10 @@ class Relu(Layer):
     multiplier: int = 0
     shift: int = 0
     act: tuple = (-128, 127)
+
+    @property
+    def elementwise(self):
+        return True
 
     def overlap(self, tensor):
         return 0

@@ -474,6 +474,80 @@ def dsp_chain(rng):
     return fn, [(1, h, w, c0)], dict(h=h, w=w, layers=desc, act=act), False
 
 
+def patch_chain(rng, dsp: bool = False):
+    """A chain that runs patch by patch (mcunets.engine.patches): convolutions (dilated too),
+    depthwise convolutions, pools and elementwise layers with odd sizes, stride 2 and SAME/VALID
+    padding, then a tail that does not (MEAN and a fully connected layer). ``dsp``: the shapes of the
+    Cortex-M DSP paths (3-channel first convolution, 3x3 depthwise over multiples of 4 channels, 1x1)."""
+    import tensorflow as tf
+
+    c0 = 3 if dsp else int(rng.integers(1, 5))
+    h, w = int(rng.integers(13, 26)), int(rng.integers(13, 26))
+    size, c = [h, w], c0
+    steps = []
+
+    def fits(ext, stride, pad):
+        out = [-(-(v - (ext - 1 if pad == "VALID" else 0)) // stride) for v in size]
+        return out if min(out) >= 2 else None
+
+    for i in range(int(rng.integers(3, 7))):
+        r = rng.random()
+        pad = str(rng.choice(["SAME", "SAME", "VALID"]))
+        stride = int(rng.choice([1, 1, 2]))
+        if i == 0 or r < 0.35:
+            k = int(rng.choice([3, 3, 1, 5])) if not dsp or i else 3
+            dil = int(rng.choice([1, 1, 1, 2])) if not dsp and stride == 1 else 1
+            cout = int(rng.choice([4, 8, 12])) if dsp else int(rng.integers(1, 9))
+            if i == 0 and dsp:
+                stride = 2
+            out = fits((k - 1) * dil + 1, stride, pad)
+            if out is None:
+                continue
+            steps.append(("conv", tf.constant(_weights(rng, (k, k, c, cout))), stride, pad, dil))
+            c = cout
+        elif r < 0.7:
+            k = 3 if dsp else int(rng.choice([3, 3, 5, 2]))
+            out = fits(k, stride, pad)
+            if out is None:
+                continue
+            steps.append(("dw", tf.constant(_weights(rng, (k, k, c, 1))), stride, pad, 1))
+        elif r < 0.85:
+            k = int(rng.choice([2, 3]))
+            out = fits(k, stride, pad)
+            if out is None:
+                continue
+            steps.append((str(rng.choice(["avg", "max"])), k, stride, pad, 1))
+        else:
+            out = list(size)
+            steps.append((str(rng.choice(["hard_swish", "logistic"])), None, 1, "SAME", 1))
+        size = out
+    biases = [tf.constant(_weights(rng, (int(s[1].shape[3] if s[0] == "conv" else s[1].shape[2]),)))
+              if s[0] in ("conv", "dw") else None for s in steps]
+    fc = tf.constant(_weights(rng, (c, 3)))
+    act, acts = _act(rng)
+
+    def fn(x):
+        for (kind, wt, stride, pad, dil), b in zip(steps, biases):
+            st = [1, stride, stride, 1]
+            if kind == "conv":
+                x = acts[act](tf.nn.conv2d(x, wt, strides=st, padding=pad, dilations=[1, dil, dil, 1]) + b)
+            elif kind == "dw":
+                x = acts[act](tf.nn.depthwise_conv2d(x, wt, strides=st, padding=pad) + b)
+            elif kind == "avg":
+                x = tf.nn.avg_pool2d(x, ksize=wt, strides=stride, padding=pad)
+            elif kind == "max":
+                x = tf.nn.max_pool2d(x, ksize=wt, strides=stride, padding=pad)
+            elif kind == "logistic":
+                x = tf.sigmoid(x)
+            else:
+                x = x * tf.nn.relu6(x + 3.0) / 6.0
+        return tf.matmul(tf.reduce_mean(x, axis=[1, 2]), fc)
+
+    desc = [(kind, tuple(int(d) for d in wt.shape) if hasattr(wt, "shape") else wt, stride, pad, dil)
+            for kind, wt, stride, pad, dil in steps]
+    return fn, [(1, h, w, c0)], dict(h=h, w=w, steps=desc, act=act), False
+
+
 def random_input(rng, dtype: str, shape) -> np.ndarray:
     if dtype == "float32":
         return (rng.standard_normal(shape) * 10 ** rng.uniform(-1, 1)).astype(np.float32)
@@ -483,7 +557,9 @@ def random_input(rng, dtype: str, shape) -> np.ndarray:
 def make_case(op: str, rng, runs: int = 3) -> Case:
     from mcunets.engine.reader import read_model
 
-    fn, specs, params, float_io = (dsp_chain if op == "DSP_CHAIN" else BUILDERS[op])(rng)
+    chains = {"DSP_CHAIN": dsp_chain, "PATCH_CHAIN": patch_chain,
+              "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True)}
+    fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
     inputs = []

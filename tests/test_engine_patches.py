@@ -1,0 +1,195 @@
+"""Patch-based inference (mcunets.engine.patches): randomized chains of convolutions, depthwise
+convolutions, pools and elementwise layers (odd sizes, stride 2 at tile borders, SAME/VALID padding,
+dilation) run patch by patch on forced grids and prefixes, compared byte for byte with TFLite's
+reference kernels on the host; the schedule search, the memory plan of the patch stage, and one
+patched model with the Cortex-M DSP paths on qemu-m4."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from mcunets.engine import generate, patches
+from mcunets.engine.lower import lower
+from mcunets.engine.reader import read_model
+from mcunets.engine.testing import make_case, reference
+
+MODELS = 6
+
+
+@pytest.fixture(scope="module")
+def chains():
+    return [make_case("PATCH_CHAIN", np.random.default_rng(8000 + seed), runs=2) for seed in range(MODELS)]
+
+
+def _exact(lib, prefix, case) -> bool:
+    for inputs in case.inputs:
+        got, want = lib.run(prefix, inputs), reference(case.model, inputs)
+        if [g.tobytes() for g in got] != [w.tobytes() for w in want]:
+            return False
+    return True
+
+
+def test_random_chains_are_bit_exact_on_forced_grids(chains):
+    from mcunets.engine.host import HostLibrary
+
+    rng = np.random.default_rng(8100)
+    models, which = [], []
+    for i, case in enumerate(chains):
+        g = read_model(case.model)
+        layers = lower(g)
+        chain = patches.chain_length(g, layers)
+        assert chain >= 3, case.name  # every generated step is patchable; MEAN ends the chain
+        out = g.tensors[layers[chain - 1].outputs[0]].shape
+        picks = {(int(rng.integers(2, 6)), chain), (int(rng.integers(2, 4)), int(rng.integers(1, chain + 1))),
+                 (2, 1)}
+        for n, k in sorted(picks):
+            n = min(n, int(out[1]), int(out[2])) if k == chain else n
+            try:
+                m = generate(case.model, "p", prefix=f"c{i}_{n}_{k}", patches=(n, k))
+            except Exception as e:  # a grid finer than the prefix's output
+                assert "grid" in str(e), e
+                continue
+            assert m.schedule.grid == n and m.schedule.prefix == k
+            models.append(m)
+            which.append(case)
+        models.append(generate(case.model, "a", prefix=f"c{i}_auto", max_extra_macs=10.0))
+        which.append(case)
+    lib = HostLibrary(models)
+    try:
+        bad = [m.prefix + " " + m.schedule.describe() + " " + c.name
+               for m, c in zip(models, which) if not _exact(lib, m.prefix, c)]
+    finally:
+        lib.close()
+    assert len(models) >= 3 * MODELS
+    assert not bad, bad
+
+
+def test_tiles_cover_each_map_once_and_reach_back_through_the_window():
+    rng = np.random.default_rng(8200)
+    for _ in range(200):
+        windows, sizes, size = [], [], int(rng.integers(5, 40))
+        for _ in range(int(rng.integers(1, 5))):
+            sizes.append(size)
+            if rng.random() < 0.2:
+                windows.append(None)
+                continue
+            ext, stride = int(rng.integers(1, 6)), int(rng.integers(1, 3))
+            same = rng.random() < 0.5 or size < ext
+            out = -(-size // stride) if same else (size - ext) // stride + 1
+            pad = max((out - 1) * stride + ext - size, 0) // 2 if same else 0
+            windows.append((ext, stride, pad))
+            size = out
+        n = int(rng.integers(1, min(size, 8) + 1))
+        tiles = patches._axis_tiles(windows, sizes, size, n)
+        ends = [t[-1][2:4] for t in tiles]
+        assert ends[0][0] == 0 and ends[-1][1] == size
+        assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(ends, ends[1:]))
+        for t in tiles:
+            for j, (r0, r1, o0, o1, pad) in enumerate(t):
+                if j:
+                    assert (r0, r1) == t[j - 1][2:4]
+                assert 0 <= r0 < r1 <= sizes[j]
+                if windows[j] is not None:
+                    ext, stride, p = windows[j]
+                    assert r0 == max(0, o0 * stride - p) and pad == r0 - (o0 * stride - p)
+                    assert r1 == min(sizes[j], (o1 - 1) * stride - p + ext)
+
+
+def test_auto_takes_the_smallest_arena_within_the_limit(chains):
+    case = chains[0]
+    g = read_model(case.model)
+    layers = lower(g)
+    off = generate(case.model, "m", patches="off")
+    assert off.schedule.grid == 0 and off.schedule.layer_arena_bytes == off.arena_bytes
+    auto = generate(case.model, "m", max_extra_macs=10.0)
+    assert auto.arena_bytes <= off.arena_bytes
+    chain = patches.chain_length(g, layers)
+    best = min(generate(case.model, "m", patches=(n, k)).arena_bytes
+               for k in range(1, chain + 1) for n in range(2, 9)
+               if patches.make_stage(g, layers, k, n) is not None)
+    assert auto.arena_bytes == min(best, off.arena_bytes)
+    strict = generate(case.model, "m", max_extra_macs=0.0)
+    assert strict.schedule.extra_macs == 0
+    again = generate(case.model, "m", max_extra_macs=10.0)
+    assert again.files == auto.files
+
+
+def test_patched_layers_report_live_arena_and_executed_macs(chains):
+    for case in chains:
+        m = generate(case.model, "m", max_extra_macs=10.0)
+        off = generate(case.model, "m", patches="off")
+        assert len(m.layers) == len(off.layers)
+        assert [l.op for l in m.layers] == [l.op for l in off.layers]
+        assert 0 < max(l.live_bytes for l in m.layers) <= m.arena_bytes
+        assert max(l.live_bytes for l in off.layers) <= off.arena_bytes
+        assert m.macs == off.macs + m.schedule.extra_macs
+        if m.schedule.grid:
+            k = m.schedule.prefix
+            assert len({l.live_bytes for l in m.layers[:k]}) == 1
+            assert f"patches {m.schedule.grid}x{m.schedule.grid}" in m.files["model.c"]
+
+
+def test_stage_output_takes_the_image_rows_no_tile_reads_any_more():
+    """A 3-channel image into a MobileNet-like stem: the patch stage's output map is placed over the
+    image rows the later tile rows no longer read, the plan stays valid and the result exact."""
+    import tensorflow as tf
+
+    from mcunets.engine.host import HostLibrary
+    from mcunets.engine.planner import check_plan
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(8300)
+    w1 = tf.constant(rng.normal(size=(3, 3, 3, 8)).astype(np.float32) * 0.3)
+    w2 = tf.constant(rng.normal(size=(3, 3, 8, 1)).astype(np.float32) * 0.3)
+    w3 = tf.constant(rng.normal(size=(1, 1, 8, 16)).astype(np.float32) * 0.3)
+    w4 = tf.constant(rng.normal(size=(1, 1, 16, 32)).astype(np.float32) * 0.3)
+
+    def fn(x):
+        y = tf.nn.relu6(tf.nn.conv2d(x, w1, strides=[1, 2, 2, 1], padding="SAME"))
+        y = tf.nn.relu6(tf.nn.depthwise_conv2d(y, w2, strides=[1, 1, 1, 1], padding="SAME"))
+        y = tf.nn.relu6(tf.nn.conv2d(y, w3, strides=[1, 1, 1, 1], padding="VALID"))
+        y = tf.nn.relu6(tf.nn.depthwise_conv2d(y, tf.tile(w2, [1, 1, 2, 1]), strides=[1, 2, 2, 1],
+                                               padding="SAME"))
+        y = tf.nn.relu6(tf.nn.conv2d(y, w4, strides=[1, 1, 1, 1], padding="VALID"))
+        return tf.reduce_mean(y, axis=[1, 2])
+
+    model = convert(fn, [(1, 48, 48, 3)], rng)
+    g = read_model(model)
+    staged, plan, schedule = patches.choose(g, lower(g), (4, 5))
+    check_plan(plan)
+    image, out = g.inputs[0], staged[0].outputs[0]
+    lo, hi = plan.offset(image), plan.offset(image) + 48 * 48 * 3
+    assert plan.offset(out) < lo < plan.offset(out) + 12 * 12 * 32 <= hi  # the output's tail lies in the image
+    assert plan.offset(image) - plan.offset(out) == staged[0].overlap(image)
+    assert schedule.arena_bytes < schedule.layer_arena_bytes
+    m = generate(model, "m", prefix="stem", patches=(4, 5))
+    assert m.arena_bytes == plan.arena_bytes
+    case = Case("stem", model, [[random_input(rng, "int8", (1, 48, 48, 3))] for _ in range(3)])
+    lib = HostLibrary([m])
+    try:
+        assert _exact(lib, "stem", case)
+    finally:
+        lib.close()
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+@pytest.mark.parametrize("seed", range(3))
+def test_patched_dsp_chain_is_bit_exact_on_qemu(seed, tmp_path):
+    from mcunets import targets
+
+    case = make_case("PATCH_CHAIN_DSP", np.random.default_rng(8400 + seed), runs=2)
+    g = read_model(case.model)
+    layers = lower(g)
+    chain = patches.chain_length(g, layers)
+    out = g.tensors[layers[chain - 1].outputs[0]].shape
+    n = min(3, int(out[1]), int(out[2]))
+    assert n >= 2, case.name
+    src = targets.engine_sources(case.model, "patched", tmp_path / "model", "qemu-m4", patches=(n, chain))
+    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path, sources=src)
+    assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
+    for inputs, outs in zip(case.inputs, got):
+        assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
