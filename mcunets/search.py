@@ -1,8 +1,8 @@
 """``mcunets search``: the best int8 model that fits a board, by architecture search with Optuna.
 
 The space is every zoo architecture × width α × input resolution, plus the knobs a builder exposes
-(ShuffleNet's groups, MobileNetV2's expansion, EfficientNet's φ). Each trial samples a
-:class:`Candidate` and checks it against the board *before any training*: first the instant lower
+(ShuffleNet's groups, MobileNetV2's expansion, EfficientNet's φ, MixNet's kernel mix). Each trial
+samples a :class:`Candidate` and checks it against the board *before any training*: first the instant lower
 bound on the Keras model (:func:`mcunets.fit.lower_bound`), then the exact arena and flash of its
 untrained int8 conversion for the board's runtimes (as :func:`mcunets.build.preflight` does), then,
 with a latency budget, the instruction count of the engine's firmware on the emulated board of the
@@ -36,11 +36,12 @@ ALPHAS = (0.25, 0.35, 0.5, 0.75, 1.0)
 RESOLUTIONS = tuple(range(32, 225, 16))  # 32, 48, …, 224
 # Knobs the builders take, with the values the papers use (or scale to): ShuffleNet's groups g,
 # MobileNetV2's expansion t (MCUNet's choices 3, 4 and the paper's 6), EfficientNet's compound φ (the
-# input becomes resolution·1.15^φ). MixNet's kernel mix is fixed in its builder, so it is not searched.
+# input becomes resolution·1.15^φ), MixNet's kernel mix (its largest depthwise kernel: {3}, {3,5}, {3,5,7}).
 KNOBS: dict[str, dict[str, tuple]] = {
     "shufflenet": {"groups": (1, 2, 3, 4, 8)},
     "mobilenet_v2": {"expansion": (3, 4, 6)},
     "efficientnet": {"phi": (0, 1, 2)},
+    "mixnet": {"max_kernel": (3, 5, 7)},
 }
 # The emulated board that runs a core family's instructions (docs/targets.md); Xtensa has none.
 EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m7", "rv32imc": "qemu-rv32"}
@@ -118,6 +119,9 @@ class Check:
     flash_needed: int | None = None
     latency_ms: float | None = None
     reason: str = ""
+    # How far over its tightest constraint the candidate is, as a fraction (0.25: 25 % over; ≤ 0: it
+    # meets them all): the constrained sampler learns the infeasible region from it.
+    violation: float = 1.0
 
 
 def latency_board(board: Board) -> str:
@@ -151,7 +155,7 @@ def check(candidate: Candidate, board: Board, classes: int, *, channels: int = 3
     res = candidate.input_resolution
     try:
         fit.lower_bound(board, candidate.build(channels, classes), candidate.alpha, res)
-    except FitError as e:
+    except FitError as e:  # over by an unknown amount, at least what the bound says
         return Check(reason=str(e))
     model_bytes, _ = convert.untrained_int8(candidate.arch, seed=seed, alpha=candidate.alpha,
                                             resolution=candidate.resolution, channels=channels,
@@ -163,16 +167,22 @@ def check(candidate: Candidate, board: Board, classes: int, *, channels: int = 3
         smallest = min((fit.fit_of(board, n) for n in needs.values() if not n.why),
                        key=lambda f: f.ram_needed, default=None)
         return Check(reason=str(e), **({} if smallest is None else dict(
-            runtime=smallest.runtime, arena_bytes=smallest.arena_bytes,
-            ram_needed=smallest.ram_needed, flash_needed=smallest.flash_needed)))
+            runtime=smallest.runtime, arena_bytes=smallest.arena_bytes, ram_needed=smallest.ram_needed,
+            flash_needed=smallest.flash_needed, violation=_over(smallest))))
     f = choice.fit
-    found = Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed)
+    found = Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, violation=_over(f))
     if latency_ms is None:
         return found
     ms = estimate_latency_ms(model_bytes, board, build_dir or Path("build") / "search-latency")
     reason = (f"latency {ms:.1f} ms > {latency_ms:g} ms ({latency_board(board)} instructions at "
               f"{board.cpu_hz / 1e6:g} MHz)") if ms > latency_ms else ""
-    return Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, round(ms, 3), reason)
+    return Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, round(ms, 3), reason,
+                 round(max(found.violation, ms / latency_ms - 1), 6))
+
+
+def _over(f) -> float:
+    """The fraction by which a fit's SRAM or flash need exceeds the board's (≤ 0 when it fits)."""
+    return round(max(f.ram_needed / f.ram_available, f.flash_needed / f.flash_available) - 1, 6)
 
 
 def refuse_impossible(board: Board, classes: int, archs, alphas, resolutions, channels: int = 3) -> None:
@@ -238,6 +248,9 @@ def open_study(out: Path, board: Board, storage: str | None = None, seed: int = 
         out.mkdir(parents=True, exist_ok=True)
         storage = optuna.storages.JournalStorage(JournalFileBackend(str(out / STUDY_FILE)))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # TPE is constrained: a trial records how far over the board's SRAM, flash or latency budget its
+    # candidate is (``Check.violation``, a trial constraint), and Optuna ranks such trials below every
+    # feasible one, so sampling drifts to the feasible region.
     return optuna.create_study(study_name=f"mcunets-search-{board.name}", storage=storage,
                                direction="maximize", load_if_exists=True,
                                sampler=optuna.samplers.TPESampler(seed=seed),
@@ -291,6 +304,7 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
             for k, v in earlier.user_attrs.items():
                 trial.set_user_attr(k, v)
             trial.set_user_attr("repeat_of", earlier.number)
+            trial.set_constraint("fit", earlier.user_attrs.get("violation", 1.0))
             if earlier.state == optuna.trial.TrialState.PRUNED:
                 raise optuna.TrialPruned(earlier.user_attrs.get("reason", ""))
             return earlier.value
@@ -299,6 +313,7 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
                   build_dir=out / "latency" / f"{trial.number:04d}")
         for k, v in asdict(c).items():
             trial.set_user_attr(k, v)
+        trial.set_constraint("fit", c.violation)
         if c.reason:
             trial.set_user_attr("state", "pruned")
             say(f"trial {trial.number}: pruned: {c.reason}")

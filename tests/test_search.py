@@ -78,6 +78,12 @@ def test_a_candidate_that_does_not_fit_is_never_trained(tmp_path, fake_train):
     assert saved["pruned"] == 1 and saved["trained"] == 1 and saved["pareto"] == [1]
     assert (tmp_path / "pareto.png").read_bytes()[:4] == b"\x89PNG"
     assert "SRAM" in search.format_rows(result.rows) or "flash" in search.format_rows(result.rows)
+    # The sampler is constrained: the pruned trial is infeasible to Optuna, the trained one feasible.
+    large, small = search.open_study(tmp_path, BOARD).get_trials()
+    assert large.constraints["fit"] > 0 and small.constraints["fit"] <= 0
+    assert small.constraints["fit"] == pytest.approx(max(
+        small.user_attrs["ram_needed"] / BOARD.sram_bytes, small.user_attrs["flash_needed"] / BOARD.flash_bytes) - 1,
+        abs=0.05)
 
 
 def test_a_study_resumes_after_ctrl_c_and_counts_its_trials(tmp_path, fake_train, monkeypatch):

@@ -35,6 +35,7 @@ def test_bad_arguments_raise_value_error_naming_the_value(arch, kwargs, message)
     ("efficientnet", {"phi": -1}, "phi=-1"),
     ("efficientnet", {"activation": "swish"}, "activation='swish'"),
     ("mixnet", {"activation": "gelu"}, "activation='gelu'"),
+    ("mixnet", {"max_kernel": 9}, "max_kernel=9"),
     ("mobilenet_v2", {"expansion": 0}, "expansion=0"),
     ("xception", {"middle_blocks": -1}, "middle_blocks=-1"),
     ("effnet", {"filters": (64, 0)}, "filters="),
@@ -123,6 +124,11 @@ def test_mixnet_uses_mixed_kernels():
     model = zoo.build("mixnet")
     kernels = {l.kernel_size for l in model.layers if isinstance(l, layers.DepthwiseConv2D)}
     assert {(3, 3), (5, 5), (7, 7)} <= kernels
+    for cap in (3, 5):
+        capped = zoo.build("mixnet", max_kernel=cap)
+        kernels = {l.kernel_size for l in capped.layers if isinstance(l, layers.DepthwiseConv2D)}
+        assert max(k for k, _ in kernels) == cap and len(kernels) == (cap - 1) // 2
+        assert capped.count_params() < model.count_params()
 
 
 def test_hard_swish_option_lowers_to_hard_swish():

@@ -5,7 +5,8 @@ https://arxiv.org/abs/1907.09595.  MBConv blocks whose depthwise convolution is 
 channels are split into groups, each filtered with its own kernel size (3×3, 5×5, 7×7), and
 concatenated.  Stage layout of MixNet-S, with two simplifications for microcontrollers: kernel sets
 are capped at 7×7 (MixNet-S also uses 9×9 and 11×11), and the expand/project 1×1 convolutions are not
-grouped.  Blocks that use swish in the paper use ``activation`` (ReLU6 by default, or hard-swish); the
+grouped.  ``max_kernel`` caps them further: 5 keeps {3×3, 5×5}, 3 gives plain 3×3 depthwise blocks
+(the paper's MixConv ablation, and a cheaper mix for small boards).  Blocks that use swish in the paper use ``activation`` (ReLU6 by default, or hard-swish); the
 others use ReLU.
 """
 
@@ -29,10 +30,11 @@ STAGES = (
     (2, (3, 5, 7), 6, 200, 1, 0.5, True),
 )
 MIN_RESOLUTION = 32
+MAX_KERNELS = (3, 5, 7)
 
 
 def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes: int = 10,
-          activation: str = "relu6", dropout: float = 0.2) -> keras.Model:
+          activation: str = "relu6", dropout: float = 0.2, max_kernel: int = 7) -> keras.Model:
     """Build MixNet-S.
 
     Args:
@@ -42,13 +44,18 @@ def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes:
         classes: number of output classes, ≥ 2.
         activation: activation of the swish blocks, ``relu6`` (default) or ``hard_swish``.
         dropout: dropout rate before the classifier (training only).
+        max_kernel: the kernel mix: the largest depthwise kernel of any block, 3, 5 or 7 (default).
     """
     blocks.check_common("mixnet", alpha, resolution, channels, classes, MIN_RESOLUTION)
     blocks.check_activation("mixnet", activation)
+    if max_kernel not in MAX_KERNELS:
+        raise ValueError(f"mixnet: max_kernel must be one of {', '.join(map(str, MAX_KERNELS))}. "
+                         f"Received max_kernel={max_kernel!r}")
     inputs = blocks.model_input(resolution, channels)
     x = blocks.conv_bn(inputs, blocks.make_divisible(16 * alpha), 3, strides=2, act="relu", name="stem")
     block_id = 0
     for repeats, kernels, expansion, filters, stride, se_ratio, swish in STAGES:
+        kernels = tuple(k for k in kernels if k <= max_kernel)
         for i in range(repeats):
             x = blocks.mbconv(x, kernels, blocks.make_divisible(filters * alpha), expansion,
                               stride if i == 0 else 1, se_ratio, activation if swish else "relu",
@@ -56,4 +63,5 @@ def build(alpha: float = 0.25, resolution: int = 96, channels: int = 3, classes:
             block_id += 1
     x = blocks.conv_bn(x, blocks.make_divisible(1536 * alpha), 1, act=activation, name="top")
     outputs = blocks.classifier(x, classes, dropout)
-    return keras.Model(inputs, outputs, name=f"mixnet_s_{alpha:0.2f}_{resolution}")
+    mix = "" if max_kernel == 7 else f"_k{max_kernel}"
+    return keras.Model(inputs, outputs, name=f"mixnet_s{mix}_{alpha:0.2f}_{resolution}")
