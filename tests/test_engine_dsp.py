@@ -241,3 +241,71 @@ def test_depthwise_m1_path_is_bit_exact_on_qemu(tmp_path):
         inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
         bad += check_on_qemu(Case(f"dw {kh}x{kw} s{s} d{d} {pad}", model, inputs, {}), tmp_path / f"{kh}{kw}{s}{d}")
     assert not bad, bad
+
+
+def _kxk_cases(seed: int, count: int):
+    """Random chains of k x k convolutions without groups (mcu_conv_kxk_dsp_s8 on DSP cores): kernel
+    sizes 1..5 and non-square, 1..16 input channels (odd counts, patch sizes not multiples of 4), odd
+    output channel counts, strides 1 and 2, dilation 2, SAME and VALID padding, every clamp mode, the
+    converter's asymmetric input zero points; each model also with trained-like quantization."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    cases = []
+    for i in range(count):
+        c = int(rng.choice([1, 2, 3, 5, 6, 8, 12, 16]))
+        h, w = int(rng.integers(4, 12)), int(rng.integers(4, 12))
+        size, layers = [h, w], []
+        for _ in range(int(rng.integers(1, 4))):
+            kh, kw = [(3, 3), (3, 3), (5, 5), (2, 2), (1, 3), (3, 1), (4, 2), (1, 1)][int(rng.integers(8))]
+            if (kh, kw) == (1, 1) and c % 4 == 0:
+                kh = 3
+            o = int(rng.choice([1, 3, 4, 7, 8, 16]))
+            s = int(rng.choice([1, 2]))
+            d = 2 if s == 1 and rng.random() < 0.2 else 1
+            span = (d * (kh - 1), d * (kw - 1))
+            pad = str(rng.choice(["SAME", "VALID"])) if min(size[0] - span[0], size[1] - span[1]) >= 1 else "SAME"
+            size = [-(-(n - (e if pad == "VALID" else 0)) // s) for n, e in zip(size, span)]
+            wt = tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.4).astype(np.float32))
+            b = tf.constant(rng.standard_normal(o).astype(np.float32))
+            layers.append((wt, b, s, d, pad, str(rng.choice(list(acts)))))
+            c = o
+
+        def make(layers):
+            def fn(x):
+                for wt, b, s, d, pad, act in layers:
+                    x = acts[act](tf.nn.conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]) + b)
+                return x
+            return fn
+
+        c0 = int(layers[0][0].shape[2])
+        model = convert(make(layers), [(1, h, w, c0)], rng)
+        desc = [(tuple(int(v) for v in l[0].shape), l[2], l[3], l[4], l[5]) for l in layers]
+        for j, m in enumerate((model, trained_like_requant(model, rng))):
+            g = read_model(m)
+            inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
+            cases.append(Case(f"kxk {h}x{w} {desc}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_kxk_path_is_bit_exact_on_qemu(seed, tmp_path):
+    from mcunets.engine import generate
+
+    cases = _kxk_cases(7500 + seed, 2)
+    assert any("mcu_conv_s8" in generate(c.model, "m").files["model.c"] for c in cases)
+    bad = []
+    for i, case in enumerate(cases):
+        bad += check_on_qemu(case, tmp_path / str(i))
+    assert not bad, bad
+
+
+def test_kxk_path_is_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_kxk_cases(7600, 6))
+    assert not res.mismatches, [m[0] for m in res.mismatches]

@@ -7,26 +7,27 @@
  * extended with two SXTB16 and used by four SMLADs (2 output channels x 2 pixels, 16 MACs per group);
  * all channel pairs of a pixel pair run in one block of inline assembly with the requantization
  * (mcu_requant2_dsp) from a per-pair table in scratch.
- * 3x3 rows (input depth <= 8, e.g. the first convolution): a ring of three int16 input rows, taps read
+ * 3x3 rows (input depth <= 3, the first convolution): a ring of three int16 input rows, taps read
  * in place, two pixels x two output channels per step.
- * im2col (any other kernel, no groups): the layer's weights are widened to int16 in the scratch buffer
- * once, then two output pixels at a time are gathered into int16 columns (input offset applied,
- * padding 0), and each pair of columns meets two weight rows with SMLAD.
+ * k x k (any other kernel, no groups): two output pixels at a time are gathered as int8 patches, expanded
+ * like the 1x1 pixel pair with the input offset added, and run through the 1x1 assembly; the filter stays
+ * int8 (rows copied with padded ends to scratch only when the patch size is not a multiple of 4).
  */
 #include "mcu_dsp.h"
 #include "mcu_engine.h"
 
 #if defined(__ARM_FEATURE_DSP)
 
-/* Sign-extend and double groups of 4 bytes of pixels a and b into the interleaved buffer: group g
- * occupies words 4g..4g+3 = (a 0/2, a 1/3, b 0/2, b 1/3), every halfword 2x (|2x| <= 256), so the
- * accumulators hold 2 * acc, the operand mcu_requant2_dsp takes. */
-static void expand_pair(const int8_t *a, const int8_t *b, uint32_t *dst, int32_t groups)
+/* Sign-extend groups of 4 bytes of pixels a and b, add `off` and double them into the interleaved
+ * buffer: group g occupies words 4g..4g+3 = (a 0/2, a 1/3, b 0/2, b 1/3), every halfword 2 (x + off)
+ * (|x + off| <= 255), so the accumulators hold 2 * acc, the operand mcu_requant2_dsp takes. */
+static void expand_pair(const int8_t *a, const int8_t *b, uint32_t *dst, int32_t groups, int32_t off)
 {
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) | ((uint32_t)off << 16);
     for (int32_t g = 0; g < groups; ++g) {
         const uint32_t wa = mcu_load_u32(a + 4 * g), wb = mcu_load_u32(b + 4 * g);
-        const uint32_t al = mcu_sxtb16(wa), ah = mcu_sxtb16_ror8(wa);
-        const uint32_t bl = mcu_sxtb16(wb), bh = mcu_sxtb16_ror8(wb);
+        const uint32_t al = mcu_sxtab16(off2, wa), ah = mcu_sxtab16_ror8(off2, wa);
+        const uint32_t bl = mcu_sxtab16(off2, wb), bh = mcu_sxtab16_ror8(off2, wb);
         dst[0] = (uint32_t)__sadd16((int16x2_t)al, (int16x2_t)al);
         dst[1] = (uint32_t)__sadd16((int16x2_t)ah, (int16x2_t)ah);
         dst[2] = (uint32_t)__sadd16((int16x2_t)bl, (int16x2_t)bl);
@@ -452,22 +453,80 @@ static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_
     (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob;
 }
 
-static inline __attribute__((always_inline)) void conv_1x1_body(
-    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
-    const int8_t *input, const mcu_dims *output_dims, const int8_t *filter, const int32_t *bias,
-    int8_t *output, int16_t *scratch, const int mode)
+/* n bytes from src to dst as 4-byte words (the last one may write up to 3 bytes past dst + n) when the
+ * words read stay before `end`, else byte by byte. */
+static inline void copy_words(int8_t *dst, const int8_t *src, int32_t n, const int8_t *end)
 {
-    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    if (src + ((n + 3) & ~3) <= end) {
+        for (int32_t i = 0; i < n; i += 4) {
+            const uint32_t v = mcu_load_u32(src + i);
+            memcpy(dst + i, &v, 4);
+        }
+    } else {
+        memcpy(dst, src, (size_t)n);
+    }
+}
+
+/* The int8 patch of output pixel (b, oy, ox) of a k x k convolution: kh rows of kw taps of c values in
+ * the filter's (fy, fx, ch) order, taps outside the input and the tail up to k4 set to `pad` (the value
+ * whose offset input is 0, so they add nothing whatever weight they meet). Writes up to 3 bytes past
+ * dst + k4. */
+static void kxk_patch(const mcu_conv_params *params, const mcu_dims *in, const int8_t *input,
+                      const int8_t *input_end, const mcu_dims *f, int32_t b, int32_t oy, int32_t ox,
+                      int8_t pad, int8_t *dst, int32_t k4)
+{
+    const int32_t c = in->c, kw = f->w, dw = params->dilation.w, seg = kw * c;
+    const int32_t ix0 = ox * params->stride.w - params->padding.w;
+    const int inside = dw == 1 && ix0 >= 0 && ix0 + kw <= in->w;
+    int8_t *d = dst;
+    for (int32_t fy = 0; fy < f->h; ++fy, d += seg) {
+        const int32_t iy = oy * params->stride.h - params->padding.h + fy * params->dilation.h;
+        if (iy < 0 || iy >= in->h) {
+            memset(d, pad, (size_t)seg);
+            continue;
+        }
+        const int8_t *row = input + ((int64_t)b * in->h + iy) * in->w * c;
+        if (inside) {
+            copy_words(d, row + (int64_t)ix0 * c, seg, input_end);
+            continue;
+        }
+        for (int32_t fx = 0; fx < kw; ++fx) {
+            const int32_t ix = ix0 + fx * dw;
+            if (ix < 0 || ix >= in->w) {
+                memset(d + fx * c, pad, (size_t)c);
+            } else {
+                memcpy(d + fx * c, row + (int64_t)ix * c, (size_t)c);
+            }
+        }
+    }
+    memset(d, pad, (size_t)(k4 - (d - dst)));
+}
+
+/* Scratch of the k x k path (mcu_conv_s8.c's kxk_scratch): the expanded pixel pair (4 * k4 bytes), the
+ * requantization table (8 words per output channel pair), the two int8 patches (2 * k4 + 4: the
+ * second one's last word copy may write 3 bytes past it) and, when k is not a multiple of 4, the
+ * filter rows copied with their ends padded to k4 bytes. */
+static inline __attribute__((always_inline)) void conv_pairs_body(
+    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const mcu_dims *filter_dims, const mcu_dims *output_dims, const int8_t *filter,
+    const int32_t *bias, int8_t *output, int16_t *scratch, const int mode, const int kxk)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
-    const int32_t groups = c / 4, pairs = out_c / 2;
+    /* k: values per output pixel (its patch), c: filter row stride in bytes, a multiple of 4 */
+    const int32_t k = kxk ? filter_dims->h * filter_dims->w * filter_dims->c : input_dims->c;
+    const int32_t c = (k + 3) & ~3, groups = c / 4, pairs = out_c / 2;
     const int32_t lo = params->act_min, hi = params->act_max;
+    const int32_t in_off = kxk && !params->bias_folded ? params->input_offset : 0;
     const int32_t npix = input_dims->n * out_h * out_w;
     const int32_t sh = params->stride.h, sw = params->stride.w;
-    const int contiguous = sh == 1 && sw == 1 && out_w == in_w;
+    const int contiguous = !kxk && sh == 1 && sw == 1 && out_w == in_w;
+    const int8_t *input_end = input + (int64_t)input_dims->n * in_h * in_w * input_dims->c;
     uint32_t *buf = (uint32_t *)(void *)scratch;
     const uint32_t *buf_end = buf + 4 * groups;
     int32_t *table = (int32_t *)(void *)(buf + 4 * groups);
-    const int small = (c == 8 || c == 16 || c == 32) && mode != MCU_CLAMP_BOTH && pairs > 0;
+    int8_t *patch = (int8_t *)(void *)(table + 8 * ((out_c + 1) / 2));
+    const int small = !kxk && (c == 8 || c == 16 || c == 32) && mode != MCU_CLAMP_BOTH && pairs > 0;
     if (small) { /* per pair: filter rows a and b, then the table */
         const int32_t words = (2 * c + 32) / 4;
         fill_requant_table(quant, bias, out_c, params->output_offset, table + 2 * c / 4, words);
@@ -476,6 +535,14 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
         }
     } else {
         fill_requant_table(quant, bias, out_c, params->output_offset, table, 8);
+    }
+    if (k != c) { /* filter rows padded to c bytes (what they meet there is 0) */
+        int8_t *rows = patch + 2 * c + 4;
+        for (int32_t oc = 0; oc < out_c; ++oc) {
+            memcpy(rows + (int64_t)oc * c, filter + (int64_t)oc * k, (size_t)k);
+            memset(rows + (int64_t)oc * c + k, 0, (size_t)(c - k));
+        }
+        filter = rows;
     }
     /* whether any channel adds its zero point after the shift (mcu_requant_consts) */
     const int post = small ? mcu_requant_post(table + 2 * c / 4, pairs, (2 * c + 32) / 4)
@@ -488,8 +555,14 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
             pix[0] = input + (int64_t)p * c;
             pix[1] = pix[0] + c;
         } else {
-            for (int32_t k = 0; k < count; ++k) {
-                pix[k] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
+            for (int32_t i = 0; i < count; ++i) {
+                if (kxk) {
+                    kxk_patch(params, input_dims, input, input_end, filter_dims, b, y, x, (int8_t)-in_off,
+                              patch + i * c, c);
+                    pix[i] = patch + i * c;
+                } else {
+                    pix[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
+                }
                 if (++x == out_w) {
                     x = 0;
                     if (++y == out_h) {
@@ -499,7 +572,7 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
                 }
             }
         }
-        expand_pair(pix[0], pix[count - 1], buf, groups);
+        expand_pair(pix[0], pix[count - 1], buf, groups, in_off);
         MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
         int8_t *out_a = output + (int64_t)p * out_c;
         int8_t *out_b = count == 2 ? out_a + out_c : out_a;
@@ -543,119 +616,42 @@ static inline __attribute__((always_inline)) void conv_1x1_body(
     }
 }
 
+#define MCU_CONV_PAIRS_MODES(KXK) \
+    const int mode = mcu_clamp_mode(params->act_min, params->act_max); \
+    if (mode == MCU_CLAMP_SSAT) { \
+        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
+                        scratch, MCU_CLAMP_SSAT, KXK); \
+    } else if (mode == MCU_CLAMP_SSAT_LO) { \
+        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
+                        scratch, MCU_CLAMP_SSAT_LO, KXK); \
+    } else { \
+        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
+                        scratch, MCU_CLAMP_BOTH, KXK); \
+    } \
+    return MCU_OK;
+
 mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                const mcu_dims *input_dims, const int8_t *input,
                                const mcu_dims *output_dims, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int16_t *scratch)
 {
-    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
-    if (mode == MCU_CLAMP_SSAT) {
-        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch,
-                      MCU_CLAMP_SSAT);
-    } else if (mode == MCU_CLAMP_SSAT_LO) {
-        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch,
-                      MCU_CLAMP_SSAT_LO);
-    } else {
-        conv_1x1_body(params, quant, input_dims, input, output_dims, filter, bias, output, scratch,
-                      MCU_CLAMP_BOTH);
-    }
-    return MCU_OK;
+    const mcu_dims *filter_dims = input_dims; /* unused: the filter is out_c rows of input_dims->c */
+    MCU_CONV_PAIRS_MODES(0)
 }
 
-/* One im2col column: kernel taps of output pixel (b, oy, ox), offset applied, padding 0. */
-static void gather(const mcu_conv_params *params, const mcu_dims *in, const int8_t *input, int32_t kh,
-                   int32_t kw, int32_t b, int32_t oy, int32_t ox, int32_t in_off, int16_t *col,
-                   int32_t k2)
+/* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
+ * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input
+ * offset added, and every output channel pair meets them in the 1x1 path's assembly, the filter rows
+ * read as int8 and widened with SXTB16 on the fly. */
+mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                               const mcu_dims *input_dims, const int8_t *input,
+                               const mcu_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                               int16_t *scratch)
 {
-    const int32_t c = in->c;
-    int16_t *dst = col;
-    for (int32_t fy = 0; fy < kh; ++fy) {
-        const int32_t iy = oy * params->stride.h - params->padding.h + fy * params->dilation.h;
-        for (int32_t fx = 0; fx < kw; ++fx) {
-            const int32_t ix = ox * params->stride.w - params->padding.w + fx * params->dilation.w;
-            if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
-                for (int32_t ch = 0; ch < c; ++ch) {
-                    *dst++ = 0;
-                }
-            } else {
-                const int8_t *src = input + (((int64_t)b * in->h + iy) * in->w + ix) * c;
-                for (int32_t ch = 0; ch < c; ++ch) {
-                    *dst++ = (int16_t)(src[ch] + in_off);
-                }
-            }
-        }
-    }
-    while (dst < col + k2) {
-        *dst++ = 0;
-    }
+    MCU_CONV_PAIRS_MODES(1)
 }
-
-mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                                  const mcu_dims *input_dims, const int8_t *input,
-                                  const mcu_dims *filter_dims, const int8_t *filter,
-                                  const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                                  int16_t *scratch)
-{
-    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
-    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
-    const int32_t k = kh * kw * c, k2 = k + (k & 1), pairs = k2 / 2;
-    const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
-    const int32_t zp = params->output_offset, lo = params->act_min, hi = params->act_max;
-    int16_t *wexp = scratch;
-    int16_t *col_a = scratch + (int64_t)out_c * k2, *col_b = col_a + k2;
-    for (int32_t oc = 0; oc < out_c; ++oc) {
-        for (int32_t i = 0; i < k2; ++i) {
-            wexp[(int64_t)oc * k2 + i] = (int16_t)(i < k ? filter[(int64_t)oc * k + i] : 0);
-        }
-    }
-    const int32_t npix = input_dims->n * out_h * out_w;
-    int32_t b = 0, y = 0, x = 0;
-    for (int32_t p = 0; p < npix; p += 2) {
-        const int32_t count = npix - p >= 2 ? 2 : 1;
-        for (int32_t i = 0; i < count; ++i) {
-            gather(params, input_dims, input, kh, kw, b, y, x, in_off, i ? col_b : col_a, k2);
-            if (++x == out_w) {
-                x = 0;
-                if (++y == out_h) {
-                    y = 0;
-                    ++b;
-                }
-            }
-        }
-        const uint32_t *xa = (const uint32_t *)(const void *)col_a;
-        const uint32_t *xb = (const uint32_t *)(const void *)(count == 2 ? col_b : col_a);
-        int8_t *out_a = output + (int64_t)p * out_c;
-        int8_t *out_b = out_a + out_c;
-        for (int32_t oc = 0; oc < out_c; oc += 2) {
-            const int32_t two = oc + 1 < out_c;
-            const uint32_t *w0 = (const uint32_t *)(const void *)(wexp + (int64_t)oc * k2);
-            const uint32_t *w1 = two ? w0 + pairs : w0;
-            const int32_t b0 = bias ? bias[oc] : 0;
-            const int32_t b1 = bias ? bias[oc + two] : 0;
-            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-            for (int32_t j = 0; j < pairs; ++j) {
-                const uint32_t va = xa[j], vb = xb[j], u0 = w0[j], u1 = w1[j];
-                a00 = mcu_smlad(va, u0, a00);
-                a01 = mcu_smlad(va, u1, a01);
-                a10 = mcu_smlad(vb, u0, a10);
-                a11 = mcu_smlad(vb, u1, a11);
-            }
-            const int32_t m0 = quant->multiplier[oc], r0 = -quant->shift[oc];
-            out_a[oc] = mcu_out_dsp(a00, m0, r0, zp, lo, hi, 0);
-            if (count == 2) {
-                out_b[oc] = mcu_out_dsp(a10, m0, r0, zp, lo, hi, 0);
-            }
-            if (two) {
-                const int32_t m1 = quant->multiplier[oc + 1], r1 = -quant->shift[oc + 1];
-                out_a[oc + 1] = mcu_out_dsp(a01, m1, r1, zp, lo, hi, 0);
-                if (count == 2) {
-                    out_b[oc + 1] = mcu_out_dsp(a11, m1, r1, zp, lo, hi, 0);
-                }
-            }
-        }
-    }
-    return MCU_OK;
-}
+#undef MCU_CONV_PAIRS_MODES
 
 /* One ring slot: input row iy as int16 (x + in_off), columns q = 0.. <-> ix = q - pad_w, zero outside
  * the input (padding contributes nothing), `words` words in all. */
@@ -913,7 +909,7 @@ static inline __attribute__((always_inline)) void rows3_body(
     }
 }
 
-/* 3x3 convolution (dilation 1, stride 1 or 2 with stride * input depth even, input depth <= 8, e.g. the
+/* 3x3 convolution (dilation 1, stride 1 or 2 with stride * input depth even, input depth <= 3, e.g. the
  * first convolution of a network): each input row is widened once into a ring of three int16 rows
  * (input offset applied, padding 0) and every output pixel reads its 3 x 3c taps straight from the
  * ring, ceil(3c / 2) words per row (the odd tap meets a zero weight); two pixels x two output channels

@@ -2,9 +2,6 @@
  * 1x1 variant when it applies, the generic kernel otherwise. */
 #include "mcu_engine.h"
 
-/* Largest out_c * kernel taps (rounded up to even) whose weights the im2col path widens to int16. */
-#define MCU_IM2COL_MAX_WEIGHTS 4096
-
 static int32_t conv_1x1_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
     if (filter_dims->h == 1 && filter_dims->w == 1 && filter_dims->c == input_dims->c &&
@@ -17,20 +14,25 @@ static int32_t conv_1x1_scratch(const mcu_dims *input_dims, const mcu_dims *filt
     return 0;
 }
 
-static int32_t im2col_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+/* The k x k path (mcu_conv_kxk_dsp_s8): every convolution without groups that the 1x1 paths do not
+ * take. k = taps per output pixel, k4 = k rounded up to a multiple of 4. Scratch: the expanded pixel pair
+ * (4 * k4), 8 words of requantization table per output channel pair, two int8 patches (2 * k4 + 4) and,
+ * when k is not a multiple of 4, the filter rows padded to k4 bytes. */
+static int32_t kxk_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
-    const int32_t k = filter_dims->h * filter_dims->w * filter_dims->c, k2 = k + (k & 1);
-    if ((filter_dims->h != 1 || filter_dims->w != 1) && filter_dims->c == input_dims->c &&
-        filter_dims->n * k2 <= MCU_IM2COL_MAX_WEIGHTS) {
-        return 2 * (filter_dims->n * k2 + 2 * k2); /* int16 weights and two int16 columns */
+    const int32_t c = input_dims->c, k = filter_dims->h * filter_dims->w * filter_dims->c;
+    const int32_t k4 = (k + 3) & ~3;
+    if (filter_dims->c != c || (filter_dims->h == 1 && filter_dims->w == 1 && (c % 4 == 0 || c <= 3))) {
+        return 0;
     }
-    return 0;
+    return 6 * k4 + 4 + 32 * ((filter_dims->n + 1) / 2) + (k != k4 ? filter_dims->n * k4 : 0);
 }
 
-/* The 3x3 row path (mcu_conv_3x3_rows_dsp_s8): input depth at most MCU_ROWS3_MAX_C. Scratch: the
- * doubled int16 weights of each output channel pair (3 rows x nw words x 2 channels, nw = ceil(3c / 2))
- * and 8 words of its requantization parameters, and a ring of three int16 input rows of mcu_conv_3x3_rows_words words each. */
-#define MCU_ROWS3_MAX_C 8
+/* The 3x3 row path (mcu_conv_3x3_rows_dsp_s8): input depth at most MCU_ROWS3_MAX_C (first convolutions;
+ * deeper inputs run the k x k path). Scratch: the doubled int16 weights of each output channel pair
+ * (3 rows x nw words x 2 channels, nw = ceil(3c / 2)) and 8 words of its requantization parameters, and
+ * a ring of three int16 input rows of mcu_conv_3x3_rows_words words each. */
+#define MCU_ROWS3_MAX_C 3
 
 static int32_t rows3_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
@@ -51,9 +53,9 @@ int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims)
  * portable kernels ignore it). Must match Conv2D.scratch_bytes in mcunets/engine/ops.py. */
 int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
-    const int32_t im2col = im2col_scratch(input_dims, filter_dims);
+    const int32_t kxk = kxk_scratch(input_dims, filter_dims);
     const int32_t rows3 = rows3_scratch(input_dims, filter_dims);
-    return conv_1x1_scratch(input_dims, filter_dims) + (rows3 > im2col ? rows3 : im2col);
+    return conv_1x1_scratch(input_dims, filter_dims) + (rows3 > kxk ? rows3 : kxk);
 }
 
 mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -81,9 +83,9 @@ mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quan
             return mcu_conv_3x3_rows_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                             output_dims, output, (int16_t *)(void *)scratch);
         }
-        if (im2col_scratch(input_dims, filter_dims) > 0) {
-            return mcu_conv_im2col_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                          output_dims, output, (int16_t *)(void *)scratch);
+        if (kxk_scratch(input_dims, filter_dims) > 0) {
+            return mcu_conv_kxk_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                       output_dims, output, (int16_t *)(void *)scratch);
         }
     }
     if (filter_dims->c % 4 == 0 && input_dims->c % filter_dims->c == 0 &&

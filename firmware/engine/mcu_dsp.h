@@ -38,6 +38,22 @@ static inline uint32_t mcu_sxtb16_ror8(uint32_t w)
     return r;
 }
 
+/* off + bytes 0 and 2 of w sign-extended, per halfword (SXTAB16). */
+static inline uint32_t mcu_sxtab16(uint32_t off, uint32_t w)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(off), "r"(w));
+    return r;
+}
+
+/* off + bytes 1 and 3 of w sign-extended, per halfword. */
+static inline uint32_t mcu_sxtab16_ror8(uint32_t off, uint32_t w)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(off), "r"(w));
+    return r;
+}
+
 static inline int32_t mcu_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);

@@ -202,11 +202,11 @@ mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_
                                    const mcu_dims *input_dims, const int8_t *input,
                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                    const mcu_dims *output_dims, int8_t *output);
-mcu_status mcu_conv_im2col_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                                  const mcu_dims *input_dims, const int8_t *input,
-                                  const mcu_dims *filter_dims, const int8_t *filter,
-                                  const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                                  int16_t *scratch);
+mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                               const mcu_dims *input_dims, const int8_t *input,
+                               const mcu_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                               int16_t *scratch);
 mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                     const mcu_dims *input_dims, const int8_t *input,
                                     const mcu_dims *filter_dims, const int8_t *filter,

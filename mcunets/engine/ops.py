@@ -194,8 +194,7 @@ def _constant_channels(flat, bias, input_offset: int, multipliers, shifts, outpu
     return w, b, tuple(mults), tuple(shs)
 
 
-IM2COL_MAX_WEIGHTS = 4096  # MCU_IM2COL_MAX_WEIGHTS in firmware/engine/mcu_conv_s8.c
-ROWS3_MAX_C = 8  # MCU_ROWS3_MAX_C in firmware/engine/mcu_conv_s8.c
+ROWS3_MAX_C = 3  # MCU_ROWS3_MAX_C in firmware/engine/mcu_conv_s8.c
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,7 +277,8 @@ class Conv2D(Windowed):
 
     @property
     def scratch_bytes(self):
-        """mcu_conv_s8_buffer_size: int16 pixels / columns (and weights) of the DSP paths."""
+        """mcu_conv_s8_buffer_size: int16 pixels, patches, requantization tables (and padded filter rows)
+        of the DSP paths."""
         o, kh, kw, fc = self.filter.shape
         ic = self.in_shape[3]
         size = 0
@@ -286,15 +286,15 @@ class Conv2D(Windowed):
             rows = 2 * ic if ic in (8, 16, 32) else 0
             size += 4 * ic + (32 + rows) * ((o + 1) // 2)
         k = kh * kw * fc
-        k2 = k + (k & 1)
-        im2col = rows3 = 0
-        if (kh, kw) != (1, 1) and fc == ic and o * k2 <= IM2COL_MAX_WEIGHTS:
-            im2col = 2 * (o * k2 + 2 * k2)
+        k4 = (k + 3) & ~3
+        kxk = rows3 = 0
+        if fc == ic and not (kh == kw == 1 and (ic % 4 == 0 or ic <= 3)):
+            kxk = 6 * k4 + 4 + 32 * ((o + 1) // 2) + (o * k4 if k != k4 else 0)
         if (kh, kw) == (3, 3) and fc == ic and ic <= ROWS3_MAX_C:
             nw = (3 * ic + 1) // 2
             row_words = ((self.in_shape[2] + 2) * ic + 1) // 2 + 1
             rows3 = 4 * (((o + 1) // 2) * (3 * nw * 2 + 8) + 3 * row_words)
-        return size + max(im2col, rows3)
+        return size + max(kxk, rows3)
 
     @property
     def weight_bytes(self):
