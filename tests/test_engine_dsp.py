@@ -309,3 +309,35 @@ def test_kxk_path_is_bit_exact_on_host():
 
     res = check_cases(_kxk_cases(7600, 6))
     assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+@pytest.mark.parametrize("op", ["MAX_POOL_2D", "AVERAGE_POOL_2D"])
+def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
+    """Pooling on four channels per word (SSUB8 / SEL maxima, SXTAB16 halfword sums): per model several
+    pools of one input with random windows, strides, SAME / VALID padding (clipped windows) and fused
+    ReLU, channel counts with and without a tail; then windows beyond the tap table (a global 17x17 pool
+    over 289 taps, whose halfword sums are flushed every 256 taps, and a 9x9 window)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(8100)
+    pool = tf.nn.max_pool2d if op == "MAX_POOL_2D" else tf.nn.avg_pool2d
+    models = []
+    for h, w, c in [(13, 11, 7), (9, 12, 12)]:
+        configs = [((int(rng.integers(1, 5)), int(rng.integers(1, 5))), (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+                    str(rng.choice(["SAME", "VALID"])), bool(rng.random() < 0.5)) for _ in range(5)]
+        configs[0] = ((2, 2), (2, 2), "SAME", True)
+        configs[1] = ((2, 1), (2, 1), "VALID", False)
+        models.append(((h, w, c), configs))
+    models.append(((17, 17, 13), [((17, 17), (1, 1), "VALID", True), ((9, 9), (2, 2), "SAME", False)]))
+    bad = []
+    for (h, w, c), configs in models:
+        def fn(x, configs=configs):
+            return tuple(tf.nn.relu(pool(x, k, s, pad)) if relu else pool(x, k, s, pad)
+                         for k, s, pad, relu in configs)
+
+        model = convert(fn, [(1, h, w, c)], rng)
+        inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
+        bad += check_on_qemu(Case(f"{op} {h}x{w}x{c} {configs}", model, inputs, {}), tmp_path / f"{h}{w}{c}")
+    assert not bad, bad

@@ -38,6 +38,26 @@ static inline uint32_t mcu_sxtb16_ror8(uint32_t w)
     return r;
 }
 
+/* Per byte: the larger of the signed bytes of a and b (SSUB8 sets GE where a >= b, SEL picks). */
+static inline uint32_t mcu_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8  %0, %1, %2\n\t"
+            "sel    %0, %1, %2"
+            : "=&r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* Per byte: the smaller of the signed bytes of a and b. */
+static inline uint32_t mcu_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8  %0, %1, %2\n\t"
+            "sel    %0, %2, %1"
+            : "=&r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
 /* off + bytes 0 and 2 of w sign-extended, per halfword (SXTAB16). */
 static inline uint32_t mcu_sxtab16(uint32_t off, uint32_t w)
 {
