@@ -5,8 +5,9 @@ to the last layer that reads it (graph inputs from the start, graph outputs to t
 whose lifetimes intersect must not overlap, except an input that dies at a layer and that layer's
 output: the output may overlap it when ``input offset - output offset >= layer.overlap(input)``
 (elementwise layers in place, convolutions and pools with the output trailing the input by the
-rows they still need).  Buffers are placed largest first, each where it satisfies every constraint and
-grows the arena least (offsets may go below the first buffer; the plan is shifted to start at 0).
+rows they still need).  Buffers are placed one by one, each where it satisfies every constraint and
+grows the arena least (offsets may go below the first buffer; the plan is shifted to start at 0), in
+three orders (largest first, by birth, by lifetime x size); the smallest arena wins.
 """
 
 from __future__ import annotations
@@ -124,14 +125,38 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
 
     for k, layer in enumerate(layers):
         if layer.scratch_bytes > 0:
-            buffers.append(Buffer(id=len(buffers), size=layer.scratch_bytes, first=k, last=k, scratch_of=k))
+            buffers.append(Buffer(id=len(buffers), size=layer.scratch_bytes, first=k, last=k,
+                                  scratch_of=layer.index))
 
+    # Largest first, then two other orders (by birth, by lifetime x size); the smallest arena wins.
+    best = None
+    for key in (lambda b: (-b.size, b.first, b.id), lambda b: (b.first, -b.size, b.id),
+                lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id)):
+        _place(buffers, pairs, key)
+        arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
+        if best is None or arena < best[0]:
+            best = (arena, [b.offset for b in buffers])
+    for b, off in zip(buffers, best[1]):
+        b.offset = off
+
+    arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
+    tensor_offsets = {}
+    for root, b in groups.items():
+        for t in b.tensors:
+            tensor_offsets[t] = b.offset
+    scratch = {b.scratch_of: b.offset for b in buffers if b.scratch_of >= 0}
+    return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers), dict(pairs))
+
+
+def _place(buffers: list[Buffer], pairs: dict, key) -> None:
+    """Place the buffers one by one in ``key`` order, each where it satisfies every constraint and
+    grows the arena least; offsets start at 0."""
     def live_together(a: Buffer, b: Buffer) -> bool:
         return a.first <= b.last and b.first <= a.last
 
     placed: list[Buffer] = []
     lo = hi = 0  # current extent of the placed buffers (offsets may go negative until the end)
-    order = sorted(buffers, key=lambda b: (-b.size, b.first, b.id))
+    order = sorted(buffers, key=key)
     for buf in order:
         if buf.size == 0 or buf.first < 0 and buf.last < 0:
             buf.offset = 0
@@ -176,14 +201,6 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
     base = min((b.offset for b in placed), default=0)
     for b in buffers:
         b.offset = b.offset - base if b.id in placed_ids else 0
-
-    arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
-    tensor_offsets = {}
-    for root, b in groups.items():
-        for t in b.tensors:
-            tensor_offsets[t] = b.offset
-    scratch = {b.scratch_of: b.offset for b in buffers if b.scratch_of >= 0}
-    return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers), dict(pairs))
 
 
 def check_plan(plan: MemoryPlan) -> None:

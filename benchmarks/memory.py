@@ -1,0 +1,137 @@
+"""Peak memory with patch-based inference (mcunets.engine.patches) on every zoo architecture.
+
+Each architecture is built at α=0.25 and 96×96×3 (MobileNetV1 also at 128×128×3; untrained,
+QAT-calibrated on random images, converted to int8 by mcunets.convert, 2 classes). The table gives the
+TFLM arena (mcunets.tflm.arena_bytes), the engine's layer-by-layer arena, the patched arena the
+schedule search picks within the extra-MAC limit (and its ratio to layer by layer), the schedule, its
+extra MACs, where the peak of each plan is (layer, operator, live bytes; "chain" when the peak layer can
+run patch by patch), and with --qemu the instructions per inference on qemu-m4 (-icount shift=0) with
+and without patches, and whether both outputs equal TFLite's reference kernels byte for byte.
+
+    .venv/bin/python benchmarks/memory.py [--arch mobilenet ...] [--qemu] [--max-extra-macs 0.15]
+                                          [--out out/bench-memory]
+
+Targets: MobileNetV1 0.25/96 arena <= 40,000 B (stretch 35,000 B) with <= 15 % more instructions;
+every architecture whose layer-by-layer peak is in the patchable chain: patched <= 0.6 x layer by layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import mcunets  # noqa: F401  (selects tf-keras before TensorFlow loads)
+from mcunets.errors import McunetsError
+from mcunets.report import format_table, parse_report
+
+BOARD = "qemu-m4"
+
+
+def _model(arch: str, alpha: float, resolution: int, classes: int, out: Path) -> bytes:
+    from mcunets import convert
+
+    cached = out / f"{arch}_{resolution}.tflite"
+    if cached.is_file():
+        return cached.read_bytes()
+    model, _ = convert.untrained_int8(arch, alpha=alpha, resolution=resolution, channels=3, classes=classes)
+    out.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(model)
+    return model
+
+
+def _peak(gen, chain: int) -> dict:
+    k = max(range(len(gen.layers)), key=lambda i: gen.layers[i].live_bytes)
+    layer = gen.layers[k]
+    return {"layer": k, "op": layer.op, "live_bytes": layer.live_bytes, "in_chain": k < chain}
+
+
+def _qemu(model: bytes, name: str, patches, max_extra: float, build: Path) -> tuple[int, bool]:
+    from mcunets import targets
+    from mcunets.tflm import run_reference
+
+    src = targets.engine_sources(model, name, build / "model", BOARD, patches=patches, max_extra_macs=max_extra)
+    text, _ = targets.profile_model(model, BOARD, build, name=name, runs=1, warmup=0, timeout=1800, sources=src)
+    report = parse_report(text)
+    expected = run_reference(model, targets.runner_inputs(targets.io_specs(model)[0], 1))
+    return report.median, [o.data for o in report.outputs] == [e.tobytes() for e in expected]
+
+
+def measure(arch: str, resolution: int, args) -> dict:
+    from mcunets import tflm
+    from mcunets.engine import generate, patches
+    from mcunets.engine.lower import lower
+    from mcunets.engine.reader import read_model
+
+    model = _model(arch, args.alpha, resolution, args.classes, args.out)
+    off = generate(model, arch, patches="off")
+    auto = generate(model, arch, max_extra_macs=args.max_extra_macs)
+    g = read_model(model)
+    chain = patches.chain_length(g, lower(g))
+    s = auto.schedule
+    r = {"arch": arch, "resolution": resolution, "tflm_arena": tflm.arena_bytes(model),
+         "layer_arena": off.arena_bytes, "patched_arena": auto.arena_bytes,
+         "ratio": auto.arena_bytes / off.arena_bytes, "schedule": s.as_dict(), "macs": off.macs,
+         "chain": chain, "peak_layers": _peak(off, chain), "peak_patched": _peak(auto, chain)}
+    if args.qemu:
+        build = args.out / "build" / f"{arch}_{resolution}"
+        r["instructions_layers"], r["exact_layers"] = _qemu(model, arch, "off", args.max_extra_macs, build / "off")
+        if s.patched:
+            r["instructions_patched"], r["exact_patched"] = _qemu(model, arch, "auto", args.max_extra_macs,
+                                                                  build / "patched")
+        else:
+            r["instructions_patched"], r["exact_patched"] = r["instructions_layers"], r["exact_layers"]
+    return r
+
+
+def main(argv=None) -> int:
+    from mcunets import zoo
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", action="append", help="only these architectures (repeatable)")
+    ap.add_argument("--alpha", type=float, default=0.25)
+    ap.add_argument("--classes", type=int, default=2)
+    ap.add_argument("--max-extra-macs", type=float, default=0.15)
+    ap.add_argument("--qemu", action="store_true", help=f"also count instructions on {BOARD}")
+    ap.add_argument("--out", type=Path, default=Path("out/bench-memory"))
+    args = ap.parse_args(argv)
+    runs = [(a, 96) for a in (args.arch or list(zoo.ARCHITECTURES))]
+    if "mobilenet" in (args.arch or ["mobilenet"]):
+        runs.append(("mobilenet", 128))
+    rows, results = [], []
+    for arch, res in runs:
+        try:
+            r = measure(arch, res, args)
+        except McunetsError as e:
+            print(f"  {arch} {res}: {e}", file=sys.stderr)
+            continue
+        results.append(r)
+        s, p, q = r["schedule"], r["peak_layers"], r["peak_patched"]
+        sched = (f"{s['grid']}x{s['grid']} through layer {s['prefix_layers'] - 1}" if s["grid"] else "layers")
+        row = [f"{arch} {res}", f"{r['tflm_arena']:,}", f"{r['layer_arena']:,}", f"{r['patched_arena']:,}",
+               f"{r['ratio']:.2f}", sched, f"{100 * s['extra_macs_ratio']:.1f}%",
+               f"{p['layer']} {p['op']}{' (chain)' if p['in_chain'] else ''}",
+               f"{q['layer']} {q['op']}"]
+        if args.qemu:
+            a, b = r["instructions_layers"], r["instructions_patched"]
+            row += [f"{a:,}", f"{b:,}", f"{b / a:.3f}",
+                    "yes" if r["exact_layers"] and r["exact_patched"] else "NO"]
+        rows.append(row)
+        print(f"  {arch} {res}: {r['patched_arena']:,} B patched, {r['layer_arena']:,} B layer by layer",
+              file=sys.stderr)
+    head = ["model", "TFLM arena", "layer arena", "patched arena", "ratio", "schedule", "extra MACs",
+            "peak (layer by layer)", "peak (patched)"]
+    if args.qemu:
+        head += ["instr layers", "instr patched", "instr ratio", "bit-exact"]
+    print(f"mcunets engine arenas, α={args.alpha}, {args.classes} classes, extra MACs <= "
+          f"{100 * args.max_extra_macs:.0f}%")
+    print(format_table(head, rows))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    ok = all(r.get("exact_layers", True) and r.get("exact_patched", True) for r in results)
+    return 0 if ok and len(results) == len(runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
