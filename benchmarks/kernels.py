@@ -106,7 +106,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
     if op == "FULLY_CONNECTED":
         return "fc dsp"
     if op == "ADD":
-        return "table" + (" + smmlar" if "_table, 1}" in model_c else "")
+        return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "MUL":
         return "smmulr" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
     return "portable"

@@ -341,3 +341,59 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
         inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
         bad += check_on_qemu(Case(f"{op} {h}x{w}x{c} {configs}", model, inputs, {}), tmp_path / f"{h}{w}{c}")
     assert not bad, bad
+
+
+def _binary_cases(op: str, seed: int, count: int):
+    """Models of several ADDs (the sum-table path, fast_requant 2) or MULs (four elements per word) each:
+    same-shape operands with an odd element count (word runs plus a tail), channel and pixel
+    broadcasting, a constant operand, no activation, ReLU and ReLU6, input scales apart by up to 8x,
+    calibration with random offsets (asymmetric zero points)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import Case, convert, random_input
+
+    cases = []
+    for i in range(count):
+        rng = np.random.default_rng(seed + i)
+        h, w, c = int(rng.integers(2, 7)), int(rng.integers(2, 8)), int(rng.integers(3, 19))
+        k = float(2.0 ** rng.uniform(-3, 3))
+        const = tf.constant(rng.normal(size=(1, h, w, c)).astype(np.float32))
+        f = (lambda a, b: a + b) if op == "ADD" else (lambda a, b: a * b)
+
+        def make(k, const, f):
+            return lambda x, y, z, v: (tf.nn.relu(f(x, y)), f(x * k, y), tf.nn.relu6(f(y, z)), f(v, x), f(x, const))
+
+        specs = [(1, h, w, c), (1, h, w, c), (1, 1, 1, c), (1, h, w, 1)]
+        model = convert(make(k, const, f), specs, rng)
+        inputs = [[random_input(rng, "int8", s) for s in specs] for _ in range(RUNS)]
+        cases.append(Case(f"{op} {h}x{w}x{c} k={k:.2f}", model, inputs, {}))
+    return cases
+
+
+def test_add_sum_table_path_is_bit_exact_on_qemu(tmp_path):
+    import re
+
+    from mcunets.engine import generate
+
+    cases = _binary_cases("ADD", 8300, 2)
+    flags = [f for c in cases for f in re.findall(r"mcu_add_params l\d+_params = \{.*, (\d)\};",
+                                                    generate(c.model, "m").files["model.c"])]
+    assert len(flags) == 10 and flags.count("2") >= 8, flags  # the sum tables are the rule
+    bad = []
+    for i, case in enumerate(cases):
+        bad += check_on_qemu(case, tmp_path / str(i))
+    assert not bad, bad
+
+
+def test_mul_word_path_is_bit_exact_on_qemu(tmp_path):
+    bad = []
+    for i, case in enumerate(_binary_cases("MUL", 8500, 2)):
+        bad += check_on_qemu(case, tmp_path / str(i))
+    assert not bad, bad
+
+
+def test_add_and_mul_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_binary_cases("ADD", 8400, 4) + _binary_cases("MUL", 8600, 4))
+    assert not res.mismatches, [m[0] for m in res.mismatches]

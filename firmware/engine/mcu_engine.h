@@ -122,7 +122,10 @@ typedef struct {
      * input 2's (computed by the code generator with the same arithmetic), so an element costs two
      * loads and one requantization */
     const int32_t *table;
-    /* 1: |table[i] + table[j]| < 2^30 and the output shift is in [-31, -1] (mcu_requantize_fast) */
+    /* 1: |table[i] + table[j]| < 2^30 and the output shift is in [-31, -1] (mcu_requantize_fast);
+     * 2: the table is the whole ADD instead: table[u1] + table[256 + u2] (u: the input bytes as uint8)
+     * is the output in units of 2^-20 (zero point included), verified by the code generator against
+     * the reference for every pair of int8 inputs (quant.add_sum_table) */
     int32_t fast_requant;
 } mcu_add_params;
 

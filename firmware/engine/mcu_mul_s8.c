@@ -44,9 +44,83 @@ static inline __attribute__((always_inline)) void mul_loops(const mcu_mul_params
     }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* mcu_requant2_dsp of a product p2 = 2 * x when the zero point is folded into k, then SSAT. */
+static inline int32_t mul_out(int32_t p2, int32_t m, int32_t k, int32_t right)
+{
+    return __ssat((mcu_smmlar(p2, m, k) + (p2 >> 31)) >> right, 8);
+}
+
+/* v with bits lsb .. lsb + 7 replaced by the low byte of x (BFI). */
+#define MCU_BFI8(v, x, lsb) __asm__("bfi    %0, %1, #" #lsb ", #8" : "+r"(v) : "r"(x))
+
+/* n (a multiple of 4) contiguous elements, four per word: both inputs widened with their offsets
+ * (SXTAB16), input 1 doubled (SADD16), products by SMULBB / SMULTT, requantized as mcu_requant2_dsp
+ * with the zero point folded, packed and clamped per word (above too when `both`). */
+static inline __attribute__((always_inline)) void mul_run_dsp(const int8_t *a, const int8_t *b, int8_t *o,
+                                                              int32_t n, const mcu_mul_params *params,
+                                                              int32_t k, int32_t right, const int both)
+{
+    const uint32_t oa = mcu_pack16x2(params->input1_offset, params->input1_offset);
+    const uint32_t ob = mcu_pack16x2(params->input2_offset, params->input2_offset);
+    const uint32_t lo4 = 0x01010101u * (uint8_t)params->act_min, hi4 = 0x01010101u * (uint8_t)params->act_max;
+    const int32_t m = params->output.multiplier;
+    for (const int8_t *end = o + n; o != end; a += 4, b += 4, o += 4) {
+        const uint32_t wa = mcu_load_u32(a), wb = mcu_load_u32(b);
+        uint32_t x = mcu_sxtab16(oa, wa), y = mcu_sxtab16(ob, wb);
+        x = (uint32_t)__sadd16((int16x2_t)x, (int16x2_t)x);
+        uint32_t v = (uint32_t)mul_out((int16_t)x * (int16_t)y, m, k, right);
+        const int32_t v2 = mul_out(((int32_t)x >> 16) * ((int32_t)y >> 16), m, k, right);
+        x = mcu_sxtab16_ror8(oa, wa);
+        y = mcu_sxtab16_ror8(ob, wb);
+        x = (uint32_t)__sadd16((int16x2_t)x, (int16x2_t)x);
+        const int32_t v1 = mul_out((int16_t)x * (int16_t)y, m, k, right);
+        const int32_t v3 = mul_out(((int32_t)x >> 16) * ((int32_t)y >> 16), m, k, right);
+        MCU_BFI8(v, v1, 8);
+        MCU_BFI8(v, v2, 16);
+        MCU_BFI8(v, v3, 24);
+        v = mcu_max_s8x4(v, lo4);
+        if (both) {
+            v = mcu_min_s8x4(v, hi4);
+        }
+        memcpy(o, &v, 4);
+    }
+}
+#endif
+
 mcu_status mcu_mul_s8(const mcu_mul_params *params, const mcu_broadcast *shape,
                       const int8_t *input1, const int8_t *input2, int8_t *output)
 {
+#if defined(__ARM_FEATURE_DSP)
+    int32_t k = 0, rz = 0;
+    if (params->fast_requant) {
+        mcu_requant_consts(params->output_offset, -params->output.shift, &k, &rz);
+    }
+    const int32_t *d = shape->dims, *s1 = shape->stride1, *s2 = shape->stride2;
+    if (params->fast_requant && (rz >> 8) == 0 && s1[3] == 1 && s2[3] == 1 && d[3] >= 4) {
+        /* contiguous runs four elements at a time, the rest of each run by mul_loops */
+        const int32_t n4 = d[3] & ~3;
+        for (int32_t i0 = 0; i0 < d[0]; ++i0) {
+            for (int32_t i1 = 0; i1 < d[1]; ++i1) {
+                for (int32_t i2 = 0; i2 < d[2]; ++i2) {
+                    const int32_t ia = i0 * s1[0] + i1 * s1[1] + i2 * s1[2], ib = i0 * s2[0] + i1 * s2[1] + i2 * s2[2];
+                    if (params->act_max < MCU_INT8_MAX) {
+                        mul_run_dsp(input1 + ia, input2 + ib, output, n4, params, k, rz, 1);
+                    } else {
+                        mul_run_dsp(input1 + ia, input2 + ib, output, n4, params, k, rz, 0);
+                    }
+                    output += n4;
+                    if (n4 != d[3]) {
+                        mcu_broadcast one = {{1, 1, 1, d[3] - n4}, {0, 0, 0, 1}, {0, 0, 0, 1}};
+                        mul_loops(params, &one, input1 + ia + n4, input2 + ib + n4, output, 1);
+                        output += d[3] - n4;
+                    }
+                }
+            }
+        }
+        return MCU_OK;
+    }
+#endif
     if (params->fast_requant) {
         mul_loops(params, shape, input1, input2, output, 1);
     } else {

@@ -271,6 +271,9 @@ def _binary(self: _Op) -> L.Layer:
                       for t, k in ((a, "input1"), (b, "input2")) for x in range(-128, 128))
         m, s = p["output"]
         fast = int(-31 <= s <= -1 and max(abs(v) for v in table[:256]) + max(abs(v) for v in table[256:]) < 2**30)
+        sums = q.add_sum_table(table[:256], table[256:], m, s, out.zero_point, *act) if fast else None
+        if sums is not None:
+            table, fast = tuple(sums), 2
         init = (f"{{{-a.zero_point}, {-b.zero_point}, {out.zero_point}, {p['left_shift']}, "
                 f"{{{p['input1'][0]}, {p['input1'][1]}}}, {{{p['input2'][0]}, {p['input2'][1]}}}, "
                 f"{{{m}, {s}}}, {act[0]}, {act[1]}, l{self.op.index}_table, {fast}}}")

@@ -559,14 +559,31 @@ class Binary(Layer):
     def describe(self):
         return f"{self.op} {'x'.join(map(str, self.dims4))}"
 
+    def coalesced(self) -> tuple:
+        """dims4 / stride1 / stride2 with neighbouring axes merged wherever both operands step through them
+        as through one axis (so the kernels' innermost runs are as long as possible), padded to 4-D."""
+        dims, st1, st2 = [], [], []
+        for d, a, b in zip(self.dims4, self.stride1, self.stride2):
+            if d == 1:
+                continue
+            if dims and st1[-1] == a * d and st2[-1] == b * d:
+                dims[-1], st1[-1], st2[-1] = dims[-1] * d, a, b
+            else:
+                dims.append(d)
+                st1.append(a)
+                st2.append(b)
+        pad = 4 - len(dims)
+        return (1,) * pad + tuple(dims), (0,) * pad + tuple(st1), (0,) * pad + tuple(st2)
+
     def emit(self, ctx):
         p = f"l{self.index}_"
         ptype = "mcu_add_params" if self.op == "ADD" else "mcu_mul_params"
         fn = "mcu_add_s8" if self.op == "ADD" else "mcu_mul_s8"
         decls = [c_array("int32_t", p + "table", self.table)] if self.table else []
+        d4, s1, s2 = self.coalesced()
         decls += [
             f"static const {ptype} {p}params = {self.params[0]};",
-            f"static const mcu_broadcast {p}shape = {{{ints(self.dims4)}, {ints(self.stride1)}, {ints(self.stride2)}}};",
+            f"static const mcu_broadcast {p}shape = {{{ints(d4)}, {ints(s1)}, {ints(s2)}}};",
         ]
         a, b = (ctx.ptr(t) for t in self.operands)
         call = f"{fn}(&{p}params, &{p}shape, {a}, {b}, {ctx.ptr(self.outputs[0])});"

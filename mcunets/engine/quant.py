@@ -226,3 +226,49 @@ def relu_params(kind: str, input_scale: float, output_scale: float, output_zero_
     lo = max(-128, quantize_value(lo_real, output_scale, output_zero_point))
     hi = 127 if hi_real is None else min(127, quantize_value(hi_real, output_scale, output_zero_point))
     return {"multiplier": m, "shift": s, "act_min": lo, "act_max": hi}
+
+
+ADD_SUM_SHIFT = 20  # MCU_ADD_SUM_SHIFT in firmware/engine/mcu_add_s8.c
+
+
+def _requantize_array(x, multiplier: int, shift: int):
+    """requantize over an int64 array, for shift <= 0 and multiplier >= 0."""
+    ab = np.asarray(x, dtype=np.int64) * int(multiplier)
+    v = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    high = np.where(v >= 0, v >> 31, -((-v) >> 31))
+    right = -int(shift)
+    mask = (1 << right) - 1
+    return (high >> right) + ((high & mask) > (mask >> 1) + (high < 0))
+
+
+def add_sum_table(rescaled1: Sequence[int], rescaled2: Sequence[int], multiplier: int, shift: int,
+                  output_zero_point: int, act_min: int, act_max: int):
+    """ADD as two 256-entry tables A, B (indexed by the input bytes as uint8) with
+    clamp((A[x1] + B[x2]) >> ADD_SUM_SHIFT, act_min, act_max) equal to TFLite's output for every pair of
+    int8 inputs, or None. rescaled1/2 are the first-stage values of x = -128 .. 127; A and B are them
+    times the output multiplier (zero point and rounding constant in A) in units of 2^-ADD_SUM_SHIFT
+    output steps, rounded down, clamped where the output saturates anyway. The 65,536 pairs are
+    compared with the reference requantization, so a returned table is exact by enumeration."""
+    if shift > -1 or multiplier < 0:
+        return None
+    n, right = ADD_SUM_SHIFT, -int(shift)
+    t1 = [int(v) for v in rescaled1]
+    t2 = [int(v) for v in rescaled2]
+    sums = np.add.outer(np.array(t1, np.int64), np.array(t2, np.int64))
+    if np.abs(sums).max() >= 2**31:
+        return None
+    want = np.clip(_requantize_array(sums, multiplier, shift) + output_zero_point, act_min, act_max)
+    drop = 31 + right - n
+    base = (1 << 30) + (1 << (30 + right)) + (int(output_zero_point) << (31 + right))
+    a0 = np.array([(t * multiplier + base) >> drop for t in t1], dtype=object).astype(np.int64)
+    b = np.array([(t * multiplier) >> drop for t in t2], dtype=object).astype(np.int64)
+    for k in (0, 1, 2):  # the floors lose up to 2 units: try the nudges
+        a = np.clip(a0 + k, (act_min << n) - b.max() - (1 << n), ((act_max + 1) << n) - b.min())
+        bc = np.clip(b, (act_min << n) - a.max() - (1 << n), ((act_max + 1) << n) - a.min())
+        if max(np.abs(a).max(), np.abs(bc).max()) >= 2**30:
+            continue
+        got = np.clip(np.add.outer(a, bc) >> n, act_min, act_max)
+        if (got == want).all():
+            order = [u - 256 if u > 127 else u for u in range(256)]  # uint8 index -> int8 value
+            return [int(a[x + 128]) for x in order] + [int(bc[x + 128]) for x in order]
+    return None
