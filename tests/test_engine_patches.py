@@ -199,3 +199,32 @@ def test_patched_dsp_chain_is_bit_exact_on_qemu(seed, tmp_path):
     assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
     for inputs, outs in zip(case.inputs, got):
         assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_patched_pools_are_bit_exact_on_qemu(tmp_path):
+    """Max and average pools (the DSP pooling paths: channels in fours) on tiles that see part of the
+    SAME padding, odd map sizes."""
+    import tensorflow as tf
+
+    from mcunets import targets
+    from mcunets.engine.testing import convert, random_input
+
+    rng = np.random.default_rng(8500)
+    w1 = tf.constant(rng.normal(size=(3, 3, 3, 8)).astype(np.float32) * 0.3)
+    w2 = tf.constant(rng.normal(size=(1, 1, 8, 12)).astype(np.float32) * 0.3)
+
+    def fn(x):
+        y = tf.nn.relu(tf.nn.conv2d(x, w1, strides=[1, 1, 1, 1], padding="SAME"))
+        y = tf.nn.max_pool2d(y, ksize=3, strides=2, padding="SAME")
+        y = tf.nn.avg_pool2d(y, ksize=3, strides=1, padding="SAME")
+        y = tf.nn.conv2d(y, w2, strides=[1, 1, 1, 1], padding="VALID")
+        return tf.reduce_mean(y, axis=[1, 2])
+
+    model = convert(fn, [(1, 23, 21, 3)], rng)
+    inputs = [[random_input(rng, "int8", (1, 23, 21, 3))] for _ in range(2)]
+    src = targets.engine_sources(model, "pools", tmp_path / "model", "qemu-m4", patches=(3, 4))
+    got = targets.validate_model(model, "qemu-m4", inputs, tmp_path, sources=src)
+    for x, outs in zip(inputs, got):
+        assert outs == [w.tobytes() for w in reference(model, x)]
