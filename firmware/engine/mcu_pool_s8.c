@@ -159,28 +159,66 @@ static int8_t *max_run(const int8_t *p, int32_t pixels, const pool_run *r, int8_
     return out + pixels * c;
 }
 
+/* Per halfword of h (sums over 2^k taps, 1 <= k <= 8): (h + 2^(k-1) - (h <= 0)) >> k, which is the
+ * average rounded half away from zero (pool_average), its low byte left at bit 0 / 16. */
+static inline __attribute__((always_inline)) uint32_t average2_pow2(uint32_t h, uint32_t half2, int32_t k)
+{
+    const uint32_t one2 = 0x00010001u;
+    const uint32_t t = (uint32_t)__sadd16((int16x2_t)h, (int16x2_t)half2);
+    const uint32_t u = (uint32_t)__ssub16((int16x2_t)t, (int16x2_t)one2);
+    uint32_t g, r;
+    __asm__("ssub16 %0, %2, %3\n\t" /* GE per halfword where h >= 1 */
+            "sel    %1, %4, %5"
+            : "=&r"(g), "=&r"(r) : "r"(h), "r"(one2), "r"(t), "r"(u));
+    return r >> k;
+}
+
 static int8_t *avg_run(const int8_t *p, int32_t pixels, const pool_run *r, int8_t *out)
 {
     const int32_t *off = r->off, n = r->n, c4 = r->c & ~3, lo = r->lo, hi = r->hi;
     const uint32_t lo4 = 0x01010101u * (uint8_t)lo, hi4 = 0x01010101u * (uint8_t)hi;
     const int32_t zero[4] = {0, 0, 0, 0};
+    const int32_t k = 31 - __builtin_clz((uint32_t)n); /* n = 2^k: rounding per halfword pair */
+    const int pow2 = n >= 2 && (n & (n - 1)) == 0;
+    const uint32_t half2 = pow2 ? 0x00010001u << (k - 1) : 0;
+    if (n == 4 && c4 == r->c) { /* 2 x 2 windows */
+        const int32_t o1 = off[1], o2 = off[2], o3 = off[3], skip = r->step - c4;
+        for (; pixels > 0; --pixels, p += skip) {
+            for (const int8_t *end = p + c4; p != end; p += 4, out += 4) {
+                const uint32_t w0 = mcu_load_u32(p), w1 = mcu_load_u32(p + o1);
+                const uint32_t w2 = mcu_load_u32(p + o2), w3 = mcu_load_u32(p + o3);
+                const uint32_t h02 = mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(mcu_sxtb16(w0), w1), w2), w3);
+                const uint32_t h13 =
+                    mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtb16_ror8(w0), w1), w2), w3);
+                uint32_t v = (average2_pow2(h02, 0x00020002u, 2) & 0x00FF00FFu) |
+                             (average2_pow2(h13, 0x00020002u, 2) & 0x00FF00FFu) << 8;
+                v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
+                memcpy(out, &v, 4);
+            }
+        }
+        return out;
+    }
     for (; pixels > 0; --pixels, p += r->step) {
         const int8_t *q = p;
         for (const int8_t *end = p + c4; q != end; q += 4, out += 4) {
-            uint32_t h02 = 0, h13 = 0;
-            for (int32_t k = 0; k < n; ++k) {
-                const uint32_t w = mcu_load_u32(q + off[k]);
+            uint32_t h02 = 0, h13 = 0, v;
+            for (int32_t t = 0; t < n; ++t) {
+                const uint32_t w = mcu_load_u32(q + off[t]);
                 h02 = mcu_sxtab16(h02, w);
                 h13 = mcu_sxtab16_ror8(h13, w);
             }
-            uint32_t v = average4(h02, h13, zero, n);
+            if (pow2) {
+                v = (average2_pow2(h02, half2, k) & 0x00FF00FFu) | (average2_pow2(h13, half2, k) & 0x00FF00FFu) << 8;
+            } else {
+                v = average4(h02, h13, zero, n);
+            }
             v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
             memcpy(out, &v, 4);
         }
         for (; q != p + r->c; ++q) {
             int32_t acc = 0;
-            for (int32_t k = 0; k < n; ++k) {
-                acc += q[off[k]];
+            for (int32_t t = 0; t < n; ++t) {
+                acc += q[off[t]];
             }
             *out++ = (int8_t)mcu_clamp_i32(pool_average(acc, n), lo, hi);
         }
