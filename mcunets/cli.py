@@ -69,6 +69,28 @@ def _model_stem(path) -> str:
     return path.parent.name if path.stem == "model" and path.parent.name else path.stem
 
 
+def _patches(value: str):
+    """--patches: auto, off or a grid size n (n x n tiles)."""
+    if value in ("auto", "off"):
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 16:
+        raise click.BadParameter(f"{value!r}: give auto, off or a grid size 1..16", param_hint="--patches")
+    return n
+
+
+def _schedule_options(fn):
+    """--patches and --max-extra-macs: the engine's schedule (docs/engine.md, patch-based inference)."""
+    fn = click.option("--max-extra-macs", type=click.FloatRange(0), default=0.15, show_default=True,
+                      help="Most extra work patches may cost, as a fraction of the model's MACs.")(fn)
+    return click.option("--patches", default="auto", show_default=True, callback=lambda c, p, v: _patches(v),
+                        help="Engine schedule: auto (patch by patch when that lowers the arena), off "
+                             "(layer by layer) or N (force an N x N grid of tiles).")(fn)
+
+
 def _read_model(path) -> bytes:
     """The bytes of a .tflite file, checked to be a readable TFLite model (one-line error if not)."""
     from pathlib import Path
@@ -150,7 +172,9 @@ def zoo(alpha, resolution, channels, classes, archs, no_convert, as_json):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/profile",
               show_default=True, help="Where profile.json, profile.png and the build go.")
 @click.option("--json", "as_json", is_flag=True, help="Print profile.json instead of a table.")
-def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed, out_dir, as_json):
+@_schedule_options
+def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed, out_dir, as_json, patches,
+            max_extra_macs):
     """Per-layer counts, totals and memory from a board's report (serial port, log or simulated board)."""
     from pathlib import Path
 
@@ -171,13 +195,15 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
                 param_hint="--board",
             )
     model = _read_model(model_path) if model_path else None
-    layers = prof.layer_info(model) if model is not None else None
+    generated = prof.engine_model(model, patches, max_extra_macs) if model is not None else None
+    layers = prof.layer_info(model, generated=generated) if model is not None else None
     firmware = None
     out = Path(out_dir)
     if board:
         text, fw = targets.profile_model(
             model, board, out / "build" / board, name=Path(model_path).stem, runs=runs, warmup=warmup,
-            seed=seed, timeout=timeout or targets.DEFAULT_TIMEOUT_S,
+            seed=seed, timeout=timeout or targets.DEFAULT_TIMEOUT_S, patches=patches,
+            max_extra_macs=max_extra_macs,
         )
         firmware = fw.sections or None
         report = parse_report(text)
@@ -191,7 +217,7 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
     from mcunets._io import atomic_write_text
 
     atomic_write_text(out / "report.log", text if isinstance(text, str) else text.decode("utf-8", "replace"))
-    data = prof.build_profile(report, layers, firmware)
+    data = prof.build_profile(report, layers, firmware, generated.schedule if generated else None)
     if model is not None:
         data["outputs_match_reference"] = prof.outputs_match_reference(report, model)
     json_path, png_path = prof.write_profile(data, out)
@@ -217,7 +243,9 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
 @click.option("--timeout", type=float, default=None, help="Seconds per run [default: 60 / 300].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/validate",
               show_default=True, help="Where simulated boards are built.")
-def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, timeout, out_dir):
+@_schedule_options
+def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, timeout, out_dir, patches,
+             max_extra_macs):
     """Run inputs on the board and compare every output byte with TFLite's reference kernels."""
     from pathlib import Path
 
@@ -234,8 +262,11 @@ def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, ti
     specs_in, specs_out = targets.io_specs(model)
     inputs = targets.make_samples(model, samples, seed, data_dir)
     if not port:
+        src = targets.engine_sources(model, Path(model_path).stem, Path(out_dir) / board / "model", board,
+                                     patches=patches, max_extra_macs=max_extra_macs)
+        click.echo(f"engine schedule: {src.schedule.describe()}", err=True)
         got = targets.validate_model(model, board, inputs, Path(out_dir) / board, name=Path(model_path).stem,
-                                     timeout=timeout or targets.DEFAULT_TIMEOUT_S)
+                                     timeout=timeout or targets.DEFAULT_TIMEOUT_S, sources=src)
     else:
         from mcunets.profile import validate_serial
 
@@ -307,9 +338,10 @@ def boards_cmd(as_json):
               help="Firmware that answers `mcunets validate --port` instead of benchmarking (real boards).")
 @click.option("--baud", type=int, default=115200, show_default=True)
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for the report.")
+@_schedule_options
 def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, channels, epochs, qat_epochs,
               batch_size, seed, out_dir, runs, warmup, no_build, upload, port, do_profile, for_validation,
-              baud, timeout):
+              baud, timeout, patches, max_extra_macs):
     """Train (or take --model), check the fit, convert, render the firmware, build, flash and profile it.
 
     With --arch the fit is checked before training, on the architecture's untrained int8 conversion
@@ -346,7 +378,8 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
 
         log(f"checking that {arch} (α={alpha}, {resolution}×{resolution}) fits {board} before training")
         choice = build_lib.preflight(arch, b, runtime, data=data_dir, alpha=alpha, resolution=resolution,
-                                     channels=int(channels), seed=seed)
+                                     channels=int(channels), seed=seed, patches=patches,
+                                     max_extra_macs=max_extra_macs)
         log(choice.reason)
         try:
             result = train_lib.train(
@@ -365,7 +398,8 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
         result = build_lib.build_for_board(
             model_bytes, b, runtime, out, compile=not no_build, upload=upload, port=port if upload else None,
             name=name, runs=runs, warmup=warmup, seed=max(seed, 1), alpha=alpha if arch else None,
-            resolution=resolution if arch else None, validate=for_validation, log=log,
+            resolution=resolution if arch else None, validate=for_validation, log=log, patches=patches,
+            max_extra_macs=max_extra_macs,
         )
         click.echo(f"{result.status}: {result.firmware_file or result.firmware_dir}  ({result.fit.summary()})")
     except McunetsError as e:
@@ -375,10 +409,10 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
         raise type(e)(f"{e} — the trained model is kept in {model_file} (train_report.json beside it); "
                       f"continue with `mcunets build --model {model_file} --board {board} ...`") from None
     if do_profile and result.status != "rendered":
-        _show_profile(model_bytes, result.firmware, port, baud, timeout, out)
+        _show_profile(model_bytes, result.firmware, port, baud, timeout, out, patches, max_extra_macs)
 
 
-def _show_profile(model_bytes, firmware, port, baud, timeout, out):
+def _show_profile(model_bytes, firmware, port, baud, timeout, out, patches="auto", max_extra_macs=0.15):
     from mcunets import profile as prof
     from mcunets import targets
     from mcunets.report import parse_report
@@ -393,7 +427,9 @@ def _show_profile(model_bytes, firmware, port, baud, timeout, out):
     from mcunets._io import atomic_write_text
 
     atomic_write_text(out / "report.log", text if isinstance(text, str) else text.decode("utf-8", "replace"))
-    data = prof.build_profile(report, prof.layer_info(model_bytes), sections)
+    generated = prof.engine_model(model_bytes, patches, max_extra_macs)
+    data = prof.build_profile(report, prof.layer_info(model_bytes, generated=generated), sections,
+                              generated.schedule if generated else None)
     data["outputs_match_reference"] = prof.outputs_match_reference(report, model_bytes)
     json_path, png_path = prof.write_profile(data, out)
     click.echo(prof.format_profile(data))

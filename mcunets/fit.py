@@ -203,10 +203,13 @@ class Needs:
     arena_measured: int = 0
     arena_bytes: int | None = None
     why: str = ""
+    schedule: object = None  # the engine's mcunets.engine.Schedule
 
 
-def measure(model: bytes, runtimes=("tflm", "mcunets")) -> dict[str, Needs]:
-    """Each runtime's needs for ``model``: TFLM's host-measured arena, the engine's plan."""
+def measure(model: bytes, runtimes=("tflm", "mcunets"), *, patches="auto",
+            max_extra_macs: float = 0.15) -> dict[str, Needs]:
+    """Each runtime's needs for ``model``: TFLM's host-measured arena, the engine's plan (``patches``,
+    ``max_extra_macs``: its schedule, :func:`mcunets.engine.generate`)."""
     from mcunets.errors import UnsupportedOpError
 
     info = model_info(model)
@@ -224,7 +227,8 @@ def measure(model: bytes, runtimes=("tflm", "mcunets")) -> dict[str, Needs]:
             else:
                 from mcunets import engine
 
-                out[runtime] = engine_needs(info, engine.generate(model, "model"))
+                out[runtime] = engine_needs(info, engine.generate(model, "model", patches=patches,
+                                                                  max_extra_macs=max_extra_macs))
         except UnsupportedOpError as e:
             out[runtime] = Needs(runtime, why=str(e))
     return out
@@ -235,7 +239,21 @@ def engine_needs(info: ModelInfo, generated) -> Needs:
     keeps no flatbuffer)."""
     engine_info = ModelInfo(info.layer_ops, info.ops, info.input_bytes, info.output_bytes,
                             int(generated.flash_bytes), info.sha256)
-    return Needs("mcunets", engine_info, int(generated.arena_bytes), int(generated.arena_bytes))
+    return Needs("mcunets", engine_info, int(generated.arena_bytes), int(generated.arena_bytes),
+                 schedule=generated.schedule)
+
+
+def schedule_note(board: Board, needs: Needs) -> str:
+    """How the engine runs the model, and whether the board holds it only thanks to patches: "" for
+    other runtimes and layer-by-layer schedules."""
+    s = needs.schedule
+    if s is None or not s.patched:
+        return ""
+    layered = compute_fit(board, needs.runtime, needs.info, s.layer_arena_bytes, arena_bytes=s.layer_arena_bytes)
+    note = f"engine schedule: {s.describe()}"
+    if not layered.fits and fit_of(board, needs).fits:
+        note += (f"; it fits {board.name} only patch by patch (layer by layer: {shortfall(layered)})")
+    return note
 
 
 def fit_of(board: Board, needs: Needs) -> Fit:
@@ -270,7 +288,9 @@ def choose_runtime(board: Board, needs: dict[str, Needs], runtime: str = "auto",
             why = ("; ".join(problems) + f"; {rt} fits") if problems else (
                 f"the first of {board.name}'s runtimes ({', '.join(board.runtimes)}) and it fits"
                 if runtime == "auto" else "fits")
-            return Choice(rt, fits[rt], f"runtime {rt} on {board.name}: {why}: {fits[rt].summary()}")
+            note = schedule_note(board, n)
+            return Choice(rt, fits[rt], f"runtime {rt} on {board.name}: {why}: {fits[rt].summary()}"
+                          + (f"; {note}" if note else ""))
         problems.append(f"{rt} does not fit ({shortfall(fits[rt])})")
     # Nothing asked for fits: say what would.
     hints = []

@@ -26,30 +26,34 @@ class LayerInfo:
     op: str
     output_shape: tuple[int, ...]
     macs: int
+    live_bytes: int | None = None  # the engine's arena in use while the layer runs
 
 
-def layer_info(model: bytes, use_engine: bool = True) -> list[LayerInfo]:
+def layer_info(model: bytes, use_engine: bool = True, generated=None) -> list[LayerInfo]:
     """Every operator of the model's main subgraph: name, output shape and multiply-accumulates.
 
     MACs are the mcunets engine's count when it can lower the model (``use_engine``; it also counts
     element-wise work such as ADD and MEAN), else computed here from the flatbuffer, one per weight use:
     CONV_2D out_elems·kh·kw·in_c/groups, DEPTHWISE_CONV_2D out_elems·kh·kw, FULLY_CONNECTED
-    out_elems·in_features, TRANSPOSE_CONV in_elems·kh·kw·out_c, other operators 0.
+    out_elems·in_features, TRANSPOSE_CONV in_elems·kh·kw·out_c, other operators 0. With the engine,
+    also the arena in use at each layer (of ``generated``, the engine's model, or its default schedule).
     """
     layers = _schema_layer_info(model)
     if use_engine:
-        engine_layers = _engine_layer_info(model)
+        generated = generated or engine_model(model)
+        engine_layers = list(generated.layers) if generated is not None else None
         if engine_layers is not None and [l.op for l in engine_layers] == [l.op for l in layers]:
-            layers = [LayerInfo(l.index, l.op, l.output_shape, int(e.macs))
+            layers = [LayerInfo(l.index, l.op, l.output_shape, int(e.macs), int(e.live_bytes))
                       for l, e in zip(layers, engine_layers)]
     return layers
 
 
-def _engine_layer_info(model: bytes):
+def engine_model(model: bytes, patches="auto", max_extra_macs: float = 0.15):
+    """The engine's generated model (its schedule and layers), or None when it cannot run ``model``."""
     try:
         from mcunets import engine
 
-        return list(engine.generate(model, "profile").layers)
+        return engine.generate(model, "profile", patches=patches, max_extra_macs=max_extra_macs)
     except ImportError:
         return None
     except McunetsError:  # an operator the engine cannot run: fall back to the schema's count
@@ -100,8 +104,9 @@ def count_ms(count: float, counter: str, cpu_hz: int) -> float | None:
 
 
 def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
-                  firmware: dict | None = None) -> dict:
-    """The profile as data (what profile.json holds): report fields, per-layer rows, totals."""
+                  firmware: dict | None = None, schedule=None) -> dict:
+    """The profile as data (what profile.json holds): report fields, per-layer rows (with the live
+    arena of the engine's plan), totals, and the engine's ``schedule`` when given."""
     notes = []
     if layers is not None and len(layers) != len(report.layers):
         notes.append(f"the model has {len(layers)} operators but the report {len(report.layers)} "
@@ -126,6 +131,7 @@ def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
             "percent": 100.0 * rec.count / layer_total if layer_total else 0.0,
             "count_per_mac": rec.count / macs if macs else None,
             "ms": count_ms(rec.count, report.counter, report.cpu_hz),
+            "live_bytes": info.live_bytes if info else None,
         })
     total_macs = sum(l.macs for l in layers) if layers is not None else None
     return {
@@ -142,6 +148,7 @@ def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
                    "model_bytes": report.model_bytes, **({"firmware": firmware} if firmware else {})},
         "outputs": [{"i": o.index, "dtype": o.dtype, "hex": o.data.hex()} for o in report.outputs],
         "notes": notes,
+        **({"schedule": {**schedule.as_dict(), "description": schedule.describe()}} if schedule else {}),
     }
 
 
@@ -185,17 +192,18 @@ def format_profile(p: dict) -> str:
     rows = [
         [r["i"], r["op"], "x".join(map(str, r["output_shape"])) if r["output_shape"] else "-",
          _num(r["macs"]), f"{r['count']:,}", f"{r['percent']:.1f}%", _num(r["count_per_mac"], "{:.2f}"),
-         _num(r["ms"], "{:.3f}")]
+         _num(r["ms"], "{:.3f}"), _num(r.get("live_bytes"))]
         for r in p["layers"]
     ]
     t = p["total"]
     rows.append(["", "total", "", _num(t["macs"]), f"{t['layers_count']:,}", "100.0%" if rows else "-",
                  _num(t["macs"] and t["layers_count"] / t["macs"], "{:.2f}"),
-                 _num(count_ms(t["layers_count"], p["counter"], p["cpu_hz"]), "{:.3f}")])
+                 _num(count_ms(t["layers_count"], p["counter"], p["cpu_hz"]), "{:.3f}"),
+                 _num(max((r["live_bytes"] for r in p["layers"] if r.get("live_bytes")), default=None))])
     clock = f"{p['cpu_hz'] / 1e6:g} MHz" if p["cpu_hz"] else "no clock"
     lines = [
         f"{p['model']} on {p['board']} ({p['runtime']} runtime), counter: {unit}, {clock}",
-        format_table(["#", "op", "output", "MACs", unit, "share", f"{unit}/MAC", "ms"], rows),
+        format_table(["#", "op", "output", "MACs", unit, "share", f"{unit}/MAC", "ms", "live B"], rows),
         "",
         f"inference ({len(t['runs'])} runs): min {t['min']:,}  median {t['median']:,}  max {t['max']:,} "
         f"{unit}" + (f"  = {t['median_ms']:.3f} ms" if t["median_ms"] is not None else "")
@@ -220,6 +228,11 @@ def format_profile(p: dict) -> str:
         lines.append("MACs: multiply-accumulates of convolutions and dense layers, plus the window "
                      "reads of pooling and MEAN and the element-wise work of ADD/MUL (the training "
                      "report counts convolutions and dense layers only)")
+    if p.get("schedule"):
+        lines.append(f"schedule: {p['schedule']['description']}")
+    if any(r.get("live_bytes") for r in p["layers"]):
+        lines.append("live B: the engine's arena in use while the layer runs (at most the arena; "
+                     "layers run patch by patch share one stage, counted at its first layer)")
     lines += [f"note: {n}" for n in p["notes"]]
     return "\n".join(lines)
 
@@ -237,12 +250,26 @@ def write_chart(p: dict, path: Path) -> Path:
     use_ms = bool(rows) and all(r["ms"] is not None for r in rows)
     values = [r["ms"] if use_ms else r["count"] for r in rows]
     labels = [f"{r['i']} {r['op']}" for r in rows]
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.28 * len(rows) + 1.2)))
+    live = [r.get("live_bytes") for r in rows]
+    has_live = bool(rows) and all(v is not None for v in live)
+    height = max(2.5, 0.28 * len(rows) + 1.2)
+    if has_live:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, height), sharey=True,
+                                      gridspec_kw={"width_ratios": [3, 2]})
+    else:
+        fig, ax = plt.subplots(figsize=(8, height))
     ax.barh(range(len(rows)), values, color="#3b75af")
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("ms" if use_ms else p["counter"])
     ax.set_title(f"{p['model']} on {p['board']}: time per layer", fontsize=10)
+    if has_live:
+        peak = max(live)
+        ax2.barh(range(len(rows)), [v / 1024 for v in live],
+                 color=["#c0504d" if v == peak else "#9bbb59" for v in live])
+        ax2.set_xlabel("KiB")
+        sched = p.get("schedule", {}).get("grid")
+        ax2.set_title("live arena" + (f" ({sched}x{sched} patches)" if sched else ""), fontsize=10)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)

@@ -92,7 +92,8 @@ class Rendered:
         }
 
 
-def _engine_sources(model: bytes, name: str) -> tuple[dict[str, bytes], int, int]:
+def _engine_sources(model: bytes, name: str, patches="auto",
+                    max_extra_macs: float = 0.15) -> tuple[dict[str, bytes], int, int]:
     """The mcunets engine's model.c/model.h plus its C kernels (src/engine/), its arena and its
     constant-data bytes (docs/engine.md)."""
     try:
@@ -100,7 +101,7 @@ def _engine_sources(model: bytes, name: str) -> tuple[dict[str, bytes], int, int
     except ImportError:
         raise McunetsError("the mcunets engine is not available in this installation; "
                            "use --runtime tflm") from None
-    gen = engine.generate(model, name)
+    gen = engine.generate(model, name, patches=patches, max_extra_macs=max_extra_macs)
     files = {f"src/{fname}": text.encode("utf-8") for fname, text in sorted(gen.files.items())}
     kernels = engine.kernel_dir()
     for p in sorted(kernels.rglob("*")):
@@ -115,11 +116,13 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
                     name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
                     seed: int = DEFAULT_SEED, arena_measured: int | None = None,
                     alpha: float | None = None, resolution: int | None = None,
-                    validate: bool = False) -> Rendered:
+                    validate: bool = False, patches="auto", max_extra_macs: float = 0.15) -> Rendered:
     """Write the PlatformIO project for ``model`` on ``board`` with ``runtime`` into ``dest``.
 
     ``validate`` renders validation firmware: instead of the benchmark it answers the ``@mcu input``
     lines ``mcunets validate --port`` sends (docs/report-protocol.md).
+
+    ``patches`` and ``max_extra_macs`` choose the engine's schedule (:func:`mcunets.engine.generate`).
 
     ``dest`` must not exist or be empty; callers wanting all-or-nothing output render into a
     temporary folder (see :func:`mcunets.build.build_firmware`). Raises :class:`FitError` before
@@ -155,7 +158,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
         fit = check_fit(board, runtime, info, arena_measured, alpha=alpha, resolution=resolution)
         arena = fit.arena_bytes
     else:
-        files, engine_arena, engine_flash = _engine_sources(model, name)
+        files, engine_arena, engine_flash = _engine_sources(model, name, patches, max_extra_macs)
         # The engine keeps its own constant data, not the flatbuffer: size the flash check on that.
         info = ModelInfo(info.layer_ops, info.ops, info.input_bytes, info.output_bytes,
                          engine_flash, info.sha256)

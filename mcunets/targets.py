@@ -104,6 +104,8 @@ class ModelSources:
     defines: tuple[str, ...] = ()
     sha256: str = ""  # of the .tflite; the report's meta line names it
     fit: object = None  # the mcunets.fit.Fit checked for the board, when one was given
+    schedule: object = None  # the engine's mcunets.engine.Schedule
+    note: str = ""  # the engine's schedule, and whether the board holds the model only patched
 
 
 def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
@@ -134,15 +136,17 @@ def engine_sources(model: bytes, name: str, out_dir: Path, board: str | None = N
     from mcunets import fit
 
     generated = engine.generate(model, name=_c_word(name), patches=patches, max_extra_macs=max_extra_macs)
-    checked = None
+    checked, note = None, ""
     if board is not None:
         needs = {"mcunets": fit.engine_needs(fit.model_info(model), generated)}
         checked = fit.choose_runtime(boards.load_board(board), needs, "mcunets").fit
+        note = fit.schedule_note(boards.load_board(board), needs["mcunets"])
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fname, text in generated.files.items():
         (out_dir / fname).write_text(text)
-    return dataclasses.replace(generated_sources(model, name, out_dir), fit=checked)
+    return dataclasses.replace(generated_sources(model, name, out_dir), fit=checked,
+                               schedule=generated.schedule, note=note)
 
 
 def generated_sources(model: bytes, name: str, out_dir: Path) -> ModelSources:
@@ -443,24 +447,28 @@ def _model_name(model: bytes) -> str:
 
 def profile_model(model: bytes, board: str, build_dir: Path, *, name: str | None = None, runs: int = 5,
                   warmup: int = 1, seed: int = 1, timeout: float = DEFAULT_TIMEOUT_S,
-                  sources: ModelSources | None = None) -> tuple[str, Firmware]:
+                  sources: ModelSources | None = None, patches="auto",
+                  max_extra_macs: float = 0.15) -> tuple[str, Firmware]:
     """Build the profiling firmware of ``model`` for a simulated board and run it: (report text, firmware)."""
     b = load_board(board)
     build_dir = Path(build_dir)
-    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board)
+    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board,
+                                    patches=patches, max_extra_macs=max_extra_macs)
     fw = build(src, b, build_dir / "firmware", runs=runs, warmup=warmup, seed=seed, timeout=timeout)
     return run(fw, timeout=timeout), fw
 
 
 def validate_model(model: bytes, board: str, samples: Sequence[Sequence[np.ndarray]], build_dir: Path, *,
                    name: str | None = None, timeout: float = DEFAULT_TIMEOUT_S,
-                   sources: ModelSources | None = None) -> list[list[bytes]]:
+                   sources: ModelSources | None = None, patches="auto",
+                   max_extra_macs: float = 0.15) -> list[list[bytes]]:
     """Run every sample on a simulated board's validation firmware; the raw output bytes per sample."""
     from mcunets.report import parse_validation
 
     b = load_board(board)
     build_dir = Path(build_dir)
-    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board)
+    src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board,
+                                    patches=patches, max_extra_macs=max_extra_macs)
     fw = build(src, b, build_dir / "validate", validate=True, timeout=timeout)
     text = "".join(input_lines(s) for s in samples) + "@mcu quit\n"
     out = run(fw, stdin_text=text, timeout=timeout)

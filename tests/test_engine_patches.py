@@ -132,14 +132,12 @@ def test_patched_layers_report_live_arena_and_executed_macs(chains):
             assert f"patches {m.schedule.grid}x{m.schedule.grid}" in m.files["model.c"]
 
 
-def test_stage_output_takes_the_image_rows_no_tile_reads_any_more():
-    """A 3-channel image into a MobileNet-like stem: the patch stage's output map is placed over the
-    image rows the later tile rows no longer read, the plan stays valid and the result exact."""
+@pytest.fixture(scope="module")
+def stem():
+    """A MobileNet-like stem on a 48x48x3 image, then MEAN."""
     import tensorflow as tf
 
-    from mcunets.engine.host import HostLibrary
-    from mcunets.engine.planner import check_plan
-    from mcunets.engine.testing import Case, convert, random_input
+    from mcunets.engine.testing import convert
 
     rng = np.random.default_rng(8300)
     w1 = tf.constant(rng.normal(size=(3, 3, 3, 8)).astype(np.float32) * 0.3)
@@ -156,7 +154,17 @@ def test_stage_output_takes_the_image_rows_no_tile_reads_any_more():
         y = tf.nn.relu6(tf.nn.conv2d(y, w4, strides=[1, 1, 1, 1], padding="VALID"))
         return tf.reduce_mean(y, axis=[1, 2])
 
-    model = convert(fn, [(1, 48, 48, 3)], rng)
+    return convert(fn, [(1, 48, 48, 3)], rng)
+
+
+def test_stage_output_takes_the_image_rows_no_tile_reads_any_more(stem):
+    """The patch stage's output map is placed over the image rows the later tile rows no longer read,
+    the plan stays valid and the result exact."""
+    from mcunets.engine.host import HostLibrary
+    from mcunets.engine.planner import check_plan
+    from mcunets.engine.testing import Case, random_input
+
+    model, rng = stem, np.random.default_rng(8301)
     g = read_model(model)
     staged, plan, schedule = patches.choose(g, lower(g), (4, 5))
     check_plan(plan)
@@ -178,6 +186,51 @@ def test_stage_output_takes_the_image_rows_no_tile_reads_any_more():
         assert _exact(lib, "stem", case)
     finally:
         lib.close()
+
+
+def test_fit_check_says_when_only_patches_fit(stem):
+    import dataclasses
+
+    from mcunets import fit
+    from mcunets.boards import load_board
+
+    gen = generate(stem, "m", patches=(4, 5))
+    needs = fit.engine_needs(fit.model_info(stem), gen)
+    base = load_board("stm32f401")
+    fixed = fit.fit_of(base, needs).ram_needed - gen.arena_bytes
+    board = dataclasses.replace(base, sram_bytes=fixed + (gen.arena_bytes + gen.schedule.layer_arena_bytes) // 2)
+    reason = fit.choose_runtime(board, {"mcunets": needs}, "mcunets").reason
+    assert "patches 4x4" in reason and "only patch by patch" in reason, reason
+    roomy = fit.choose_runtime(base, {"mcunets": needs}, "mcunets").reason
+    assert "patches 4x4" in roomy and "only patch by patch" not in roomy
+    off = fit.engine_needs(fit.model_info(stem), generate(stem, "m", patches="off"))
+    with pytest.raises(fit.FitError):
+        fit.choose_runtime(board, {"mcunets": off}, "mcunets")
+
+
+def test_cli_profile_and_validate_say_which_schedule_ran(tmp_path):
+    import json
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from mcunets.cli import cli
+
+    tiny = str(Path(__file__).parent / "data" / "tiny_int8.tflite")
+    res = CliRunner().invoke(cli, ["profile", "--board", "host", "--model", tiny, "--runs", "1", "--warmup", "0",
+                                   "--patches", "2", "--max-extra-macs", "100", "--out", str(tmp_path / "p")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "p" / "profile.json").read_text())
+    assert data["schedule"]["grid"] == 2 and data["outputs_match_reference"] is True
+    assert all(r["live_bytes"] for r in data["layers"][:-1])
+    assert max(r["live_bytes"] for r in data["layers"]) <= data["memory"]["arena_used"]
+    assert "schedule: patches 2x2" in res.output
+    res = CliRunner().invoke(cli, ["validate", "--board", "host", "--model", tiny, "--samples", "2",
+                                   "--patches", "off", "--out", str(tmp_path / "v")])
+    assert res.exit_code == 0, res.output
+    assert "engine schedule: layer by layer" in res.output and "2 of 2 samples bit-exact" in res.output
+    res = CliRunner().invoke(cli, ["validate", "--board", "host", "--model", tiny, "--patches", "x"])
+    assert res.exit_code != 0 and "--patches" in res.output
 
 
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
