@@ -1,5 +1,5 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
-MUL and pooling) over a grid of shapes, each a one-operator int8 model.
+MUL, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
 random offset and spread: asymmetric input zero points), then given trained-like quantization
@@ -51,6 +51,7 @@ def _grid(full: bool) -> dict:
                             if h * h * c <= 2**16],
         "MAX_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in (2, (2, 1))
                         if h * h * c <= 2**16],
+        "MEAN": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
     }
     return g
 
@@ -79,6 +80,8 @@ def _fn(op: str, p: dict, rng):
     if op in ("ADD", "MUL"):
         f = tf.add if op == "ADD" else tf.multiply
         return (lambda x, y: tf.nn.relu(f(x, y))), [(1, h, h, c), (1, h, h, c)], h * h * c
+    if op == "MEAN":  # global average pooling as Keras converts it
+        return (lambda x: tf.reduce_mean(x, axis=[1, 2], keepdims=True)), [(1, h, h, c)], h * h * c
     pool = tf.nn.avg_pool2d if op == "AVERAGE_POOL_2D" else tf.nn.max_pool2d
     ks = (h, h) if p["p"] == "global" else (p["p"] if isinstance(p["p"], tuple) else (p["p"], p["p"]))
     return (lambda x: pool(x, ks, ks, "VALID")), [(1, h, h, c)], h * h * c

@@ -397,3 +397,23 @@ def test_add_and_mul_cases_are_bit_exact_on_host():
 
     res = check_cases(_binary_cases("ADD", 8400, 4) + _binary_cases("MUL", 8600, 4))
     assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_mean_dsp_path_is_bit_exact_on_qemu(tmp_path):
+    """MEAN on four inner channels per word: global averages over 289 pixels (halfword sums flushed
+    every 256) with a channel tail, over one axis, and over the channels (inner 1: the scalar path)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(8700)
+    bad = []
+    for h, w, c in [(17, 17, 13), (5, 7, 8)]:
+        def fn(x):
+            return (tf.reduce_mean(x, axis=[1, 2], keepdims=True), tf.reduce_mean(x, axis=[1]),
+                    tf.reduce_mean(x, axis=[3], keepdims=True))
+
+        model = convert(fn, [(1, h, w, c)], rng)
+        inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
+        bad += check_on_qemu(Case(f"MEAN {h}x{w}x{c}", model, inputs, {}), tmp_path / f"{h}{w}{c}")
+    assert not bad, bad

@@ -43,20 +43,32 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     MCU_FC_ROW("a3", "ldr    %[u], [%[w2], %[d]]\n\t") \
     MCU_FC_ROW("a2", "ldr    %[u], [%[w2]], #4\n\t")
 
+/* Requantize, offset, clamp (the parameters held in locals by the caller). */
+static inline __attribute__((always_inline)) int8_t fc_out_dsp(int32_t acc, int32_t m, int32_t s, int32_t zo,
+                                                               int32_t lo, int32_t hi)
+{
+    acc = __builtin_expect(s <= -1, 1) ? mcu_requantize_single_round_dsp(acc, m, s)
+                                       : mcu_requantize_single_round(acc, m, s);
+    return (int8_t)mcu_clamp_i32(acc + zo, lo, hi);
+}
+
 static mcu_status fc_dsp(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches,
                          int32_t depth, const int8_t *input, int32_t out_depth, const int8_t *filter,
                          const int32_t *bias, int8_t *output)
 {
-    const int32_t groups = depth / 4;
+    const int32_t groups = depth / 4, step = params->per_channel ? 1 : 0;
+    const int32_t zo = params->output_offset, lo = params->act_min, hi = params->act_max;
+    static const int32_t zeros[4] = {0, 0, 0, 0};
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * depth;
         const int8_t *xend = ip + 4 * groups;
         int8_t *op = output + (int64_t)b * out_depth;
         int32_t oc = 0;
+        const int32_t *mp = quant->multiplier, *sp = quant->shift;
         for (; oc + 4 <= out_depth; oc += 4) {
             const int8_t *w0 = filter + (int64_t)oc * depth, *w2 = w0 + 2 * (int64_t)depth;
-            int32_t a0 = bias ? bias[oc] : 0, a1 = bias ? bias[oc + 1] : 0;
-            int32_t a2 = bias ? bias[oc + 2] : 0, a3 = bias ? bias[oc + 3] : 0;
+            const int32_t *bp = bias ? bias + oc : zeros;
+            int32_t a0 = bp[0], a1 = bp[1], a2 = bp[2], a3 = bp[3];
             const int8_t *xp = ip;
             uint32_t xl, xh, t, u;
             if (groups & 1) {
@@ -83,10 +95,12 @@ static mcu_status fc_dsp(const mcu_fc_params *params, const mcu_per_channel_quan
                 a2 += w2[i - 4 * groups] * x;
                 a3 += w2[depth + i - 4 * groups] * x;
             }
-            op[oc] = fc_out(params, quant, oc, a0);
-            op[oc + 1] = fc_out(params, quant, oc + 1, a1);
-            op[oc + 2] = fc_out(params, quant, oc + 2, a2);
-            op[oc + 3] = fc_out(params, quant, oc + 3, a3);
+            op[oc] = fc_out_dsp(a0, mp[0], sp[0], zo, lo, hi);
+            op[oc + 1] = fc_out_dsp(a1, mp[step], sp[step], zo, lo, hi);
+            op[oc + 2] = fc_out_dsp(a2, mp[2 * step], sp[2 * step], zo, lo, hi);
+            op[oc + 3] = fc_out_dsp(a3, mp[3 * step], sp[3 * step], zo, lo, hi);
+            mp += 4 * step;
+            sp += 4 * step;
         }
         for (; oc < out_depth; ++oc) { /* the last rows, one at a time */
             const int8_t *wp = filter + (int64_t)oc * depth;
