@@ -95,7 +95,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         k, c, o = p.get("k", 1), p["c"], p["o"]
         if k == 1 and c % 4 == 0 and fast:
             return "1x1 dsp"
-        if k == 3 and c <= 3 and fast and (p.get("s", 1) * c) % 2 == 0:
+        if k == 3 and c <= 3 and fast:
             return "3x3 rows dsp"
         if k > 1 and fast:
             return "kxk dsp"

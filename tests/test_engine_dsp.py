@@ -1,7 +1,7 @@
 """The Cortex-M DSP kernel paths (firmware/engine/*_dsp_s8.c) on qemu-m4 (and qemu-m7) against TFLite's
 reference kernels, byte for byte: randomized chains of 1x1 convolutions, 3x3 depthwise convolutions (stride 1
-and 2) and k x k convolutions (im2col), built for the emulated Cortex-M4F where __ARM_FEATURE_DSP is
-defined. The host runs of tests/test_engine_ops.py cover the portable paths of the same kernels.
+and 2), k x k convolutions and 3x3 first convolutions, built for the emulated Cortex-M4F where
+__ARM_FEATURE_DSP is defined. The host runs of tests/test_engine_ops.py cover the portable paths of the same kernels.
 """
 
 from __future__ import annotations
@@ -47,35 +47,59 @@ def test_dsp_paths_are_bit_exact_on_the_cortex_m7(seed, tmp_path):
     assert not check_on_qemu(case, tmp_path, "qemu-m7"), case.name
 
 
-def test_first_conv_row_path_is_bit_exact_on_qemu(tmp_path):
-    """The 3x3 row path of the first convolution (3 input channels, stride 2, odd and even widths, SAME
-    and VALID padding) and a 1x1 layer with an odd pixel count after it."""
+def _first_conv_cases(seed: int, count: int):
+    """3x3 first convolutions on 1, 2 and 3 input channels (the 3x3 row path, every (depth, stride)
+    assembly variant): one model with three inputs, each convolved with stride 1 or 2 (alternating over
+    the models), a random padding, activation, odd or even output channel count and width, the 3-channel
+    one followed by a 1x1 layer; each model also with trained-like quantization."""
     import tensorflow as tf
 
-    from mcunets.engine.testing import convert, random_input
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
 
-    rng = np.random.default_rng(7100)
-    bad = []
+    rng = np.random.default_rng(seed)
     acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
-    for h, w, pad, act in [(11, 13, "SAME", "relu"), (12, 10, "VALID", "relu6"), (9, 9, "SAME", "none")]:
-        wt = tf.constant(rng.normal(size=(3, 3, 3, 6)).astype(np.float32) * 0.3)
-        b = tf.constant(rng.normal(size=(6,)).astype(np.float32))
-        w2 = tf.constant(rng.normal(size=(1, 1, 6, 5)).astype(np.float32) * 0.3)
+    cases = []
+    for i in range(count):
+        shapes, layers = [], []
+        for c in (1, 2, 3):
+            h, w = int(rng.integers(3, 12)), int(rng.integers(3, 12))
+            o = int(rng.choice([3, 4, 5, 8, 16]))
+            layers.append((tf.constant((rng.standard_normal((3, 3, c, o)) * 0.4).astype(np.float32)),
+                           tf.constant(rng.standard_normal(o).astype(np.float32)), 1 + (i + c) % 2,
+                           str(rng.choice(["SAME", "VALID"])), str(rng.choice(list(acts)))))
+            shapes.append((1, h, w, c))
+        pw = tf.constant((rng.standard_normal((1, 1, layers[2][0].shape[3], 5)) * 0.3).astype(np.float32))
 
-        def make(wt, b, w2, pad, act):
-            def fn(x):
-                y = acts[act](tf.nn.conv2d(x, wt, strides=[1, 2, 2, 1], padding=pad) + b)
-                return tf.nn.conv2d(tf.concat([y, y[..., :2]], axis=-1),
-                                    tf.concat([w2, w2[:, :, :2]], axis=2), strides=[1, 1, 1, 1],
-                                    padding="VALID")
+        def make(layers, pw):
+            def fn(*xs):
+                ys = [acts[act](tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)
+                      for x, (wt, b, s, pad, act) in zip(xs, layers)]
+                return ys[0], ys[1], tf.nn.conv2d(ys[2], pw, [1, 1, 1, 1], "VALID")
             return fn
 
-        model = convert(make(wt, b, w2, pad, act), [(1, h, w, 3)], rng, float_io=False)
-        from mcunets.engine.testing import Case
+        model = convert(make(layers, pw), shapes, rng)
+        desc = [(sh[1:], int(l[0].shape[3]), l[2], l[3], l[4]) for sh, l in zip(shapes, layers)]
+        for j, m in enumerate((model, trained_like_requant(model, rng))):
+            from mcunets.engine.reader import read_model
 
-        inputs = [[random_input(rng, "int8", (1, h, w, 3))] for _ in range(RUNS)]
-        bad += check_on_qemu(Case(f"rows3 {h}x{w} {pad}", model, inputs, {}), tmp_path)
+            g = read_model(m)
+            inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+            cases.append(Case(f"first conv {desc}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+def test_first_conv_row_path_is_bit_exact_on_qemu(tmp_path):
+    bad = []
+    for i, case in enumerate(_first_conv_cases(7100, 2)):
+        bad += check_on_qemu(case, tmp_path / str(i))
     assert not bad, bad
+
+
+def test_first_conv_row_path_is_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_first_conv_cases(7150, 4))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
 def test_depthwise_row_kernels_are_bit_exact_on_qemu(tmp_path):
@@ -292,11 +316,10 @@ def _kxk_cases(seed: int, count: int):
     return cases
 
 
-@pytest.mark.parametrize("seed", range(2))
-def test_kxk_path_is_bit_exact_on_qemu(seed, tmp_path):
+def test_kxk_path_is_bit_exact_on_qemu(tmp_path):
     from mcunets.engine import generate
 
-    cases = _kxk_cases(7500 + seed, 2)
+    cases = _kxk_cases(7500, 2)
     assert any("mcu_conv_s8" in generate(c.model, "m").files["model.c"] for c in cases)
     bad = []
     for i, case in enumerate(cases):

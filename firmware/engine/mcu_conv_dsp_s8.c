@@ -502,6 +502,41 @@ static void kxk_patch(const mcu_conv_params *params, const mcu_dims *in, const i
     memset(d, pad, (size_t)(k4 - (d - dst)));
 }
 
+/* The expanded pixel pair of a k x k convolution read straight from the input (input depth a multiple
+ * of 4, so no group of the patch straddles two taps): per kernel row both pixels' kw taps at once when
+ * they lie inside the input, else tap by tap, taps outside read from `pad` (kw * c bytes of the value
+ * whose offset input is 0). pa, pb: (batch, y, x) of the two output pixels. */
+static void kxk_expand_direct(const mcu_conv_params *params, const mcu_dims *in, const int8_t *input,
+                              const mcu_dims *f, const int32_t pa[3], const int32_t pb[3], const int8_t *pad,
+                              uint32_t *dst, int32_t off)
+{
+    const int32_t c = in->c, kw = f->w, dw = params->dilation.w;
+    const int32_t *pos[2] = {pa, pb};
+    for (int32_t fy = 0; fy < f->h; ++fy) {
+        const int8_t *row[2];
+        int32_t ix0[2], whole = dw == 1;
+        for (int32_t i = 0; i < 2; ++i) {
+            const int32_t iy = pos[i][1] * params->stride.h - params->padding.h + fy * params->dilation.h;
+            ix0[i] = pos[i][2] * params->stride.w - params->padding.w;
+            row[i] = iy >= 0 && iy < in->h ? input + ((int64_t)pos[i][0] * in->h + iy) * in->w * c : 0;
+            whole &= row[i] != 0 && ix0[i] >= 0 && ix0[i] + kw <= in->w;
+        }
+        if (whole) {
+            expand_pair(row[0] + (int64_t)ix0[0] * c, row[1] + (int64_t)ix0[1] * c, dst, kw * c / 4, off);
+            dst += kw * c;
+            continue;
+        }
+        for (int32_t fx = 0; fx < kw; ++fx, dst += c) {
+            const int8_t *src[2];
+            for (int32_t i = 0; i < 2; ++i) {
+                const int32_t ix = ix0[i] + fx * dw;
+                src[i] = row[i] != 0 && ix >= 0 && ix < in->w ? row[i] + (int64_t)ix * c : pad;
+            }
+            expand_pair(src[0], src[1], dst, c / 4, off);
+        }
+    }
+}
+
 /* Scratch of the k x k path (mcu_conv_s8.c's kxk_scratch): the expanded pixel pair (4 * k4 bytes), the
  * requantization table (8 words per output channel pair), the two int8 patches (2 * k4 + 4: the
  * second one's last word copy may write 3 bytes past it) and, when k is not a multiple of 4, the
@@ -549,18 +584,24 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                            : mcu_requant_post(table, pairs, 8);
     const int8_t *pix[2];
     int32_t b = 0, y = 0, x = 0;
+    const int direct = kxk && input_dims->c % 4 == 0; /* patch groups never straddle two taps */
+    if (direct) { /* taps outside the input are read from a block of the pad value */
+        memset(patch, (int8_t)-in_off, (size_t)(filter_dims->w * input_dims->c));
+    }
     for (int32_t p = 0; p < npix; p += 2) {
         const int32_t count = npix - p >= 2 ? 2 : 1;
+        int32_t pos[2][3];
         if (contiguous) {
             pix[0] = input + (int64_t)p * c;
             pix[1] = pix[0] + c;
         } else {
             for (int32_t i = 0; i < count; ++i) {
-                if (kxk) {
+                pos[i][0] = b, pos[i][1] = y, pos[i][2] = x;
+                if (kxk && !direct) {
                     kxk_patch(params, input_dims, input, input_end, filter_dims, b, y, x, (int8_t)-in_off,
                               patch + i * c, c);
                     pix[i] = patch + i * c;
-                } else {
+                } else if (!kxk) {
                     pix[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
                 }
                 if (++x == out_w) {
@@ -572,7 +613,11 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                 }
             }
         }
-        expand_pair(pix[0], pix[count - 1], buf, groups, in_off);
+        if (direct) {
+            kxk_expand_direct(params, input_dims, input, filter_dims, pos[0], pos[count - 1], patch, buf, in_off);
+        } else {
+            expand_pair(pix[0], pix[count - 1], buf, groups, in_off);
+        }
         MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
         int8_t *out_a = output + (int64_t)p * out_c;
         int8_t *out_b = count == 2 ? out_a + out_c : out_a;
@@ -653,52 +698,77 @@ mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const mcu_per_chan
 }
 #undef MCU_CONV_PAIRS_MODES
 
-/* One ring slot: input row iy as int16 (x + in_off), columns q = 0.. <-> ix = q - pad_w, zero outside
- * the input (padding contributes nothing), `words` words in all. */
-static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
-                       int32_t in_off, int32_t words, int16_t *slot)
+/* Value q of a ring row into both copies (copy 1 holds the row's first n - 1 values). */
+static inline void rows3_set(int16_t *slot, int32_t q, int32_t v, int32_t n)
 {
-    const int32_t c = in->c, n = 2 * words;
+    slot[4 * (q >> 1) + (q & 1)] = (int16_t)v;
+    if (q + 1 < n) {
+        slot[4 * ((q + 1) >> 1) + 2 + ((q + 1) & 1)] = (int16_t)v;
+    }
+}
+
+/* One ring slot: input row iy as int16 (x + in_off), columns q = 0.. <-> ix = q - pad_w, zero outside
+ * the input (padding contributes nothing), in two interleaved copies: word 2j holds halfwords 2j, 2j + 1
+ * of the row, word 2j + 1 halfwords 2j - 1, 2j (the row shifted by one), so the taps of every pixel
+ * start on a word boundary in one of the copies (copy 1 only when `shifted`). `words` words per copy. */
+static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
+                       int32_t in_off, int32_t words, int16_t *slot, int shifted)
+{
+    const int32_t c = in->c, n = 2 * words, lim = shifted ? n : 0; /* copy 1 up to lim */
     int32_t i = 0;
+    slot[2] = 0; /* copy 1 starts with the value before the row */
     if (iy >= 0 && iy < in->h) {
         const int8_t *src = in_batch + (int64_t)iy * in->w * c;
         const int32_t lead = pad_w * c, body = in->w * c;
         for (; i < lead && i < n; ++i) {
-            slot[i] = 0;
+            rows3_set(slot, i, 0, lim);
         }
         const int32_t stop = lead + body < n ? lead + body : n;
+        if (i & 1 && i < stop) {
+            rows3_set(slot, i, src[i - lead] + in_off, lim);
+            ++i;
+        }
         const int32_t off2 = (in_off & 0xFFFF) | (in_off << 16);
-        /* four values per step: SXTB16 and SADD16 of the offset, then halfword packing */
-        for (; i + 4 <= stop; i += 4) {
+        uint32_t *r = (uint32_t *)(void *)slot + 2 * (i >> 1);
+        uint32_t prev = i > 0 ? (uint32_t)(uint16_t)slot[4 * ((i - 1) >> 1) + ((i - 1) & 1)] << 16 : 0;
+        /* four values per step: SXTB16 and SADD16 of the offset, halfword packing, and the shifted
+         * copy's words from the same halfwords */
+        for (; i + 4 <= stop; i += 4, r += 4) {
             const uint32_t v = mcu_load_u32(src + (i - lead));
             const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
             const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2);
             const uint32_t p01 = mcu_pkhbt(lo, hi << 16), p23 = (hi & 0xFFFF0000u) | (lo >> 16);
-            memcpy(slot + i, &p01, 4);
-            memcpy(slot + i + 2, &p23, 4);
+            r[0] = p01;
+            r[2] = p23;
+            if (shifted) {
+                r[1] = (prev >> 16) | (p01 << 16);
+                r[3] = (p01 >> 16) | (p23 << 16);
+                prev = p23;
+            }
+        }
+        if (i > 0 && i < lim && (i & 1) == 0) { /* hw i - 1 opens copy 1's word i / 2 */
+            slot[4 * (i >> 1) + 2] = (int16_t)(prev >> 16);
         }
         for (; i < stop; ++i) {
-            slot[i] = (int16_t)(src[i - lead] + in_off);
+            rows3_set(slot, i, src[i - lead] + in_off, lim);
         }
     }
     for (; i < n; ++i) {
-        slot[i] = 0;
+        rows3_set(slot, i, 0, lim);
     }
 }
 
 /* Two output channels x two pixels of a 3x3 convolution from the ring rows: row k of pixel A starts at
- * word 0 of pa[k], of pixel B `step` words further; w holds (ch0, ch1) word pairs, row by row. */
-static inline __attribute__((always_inline)) void rows3_dot(const uint32_t *const pa[3], int32_t step,
-                                                            const uint32_t *w, const int32_t nw,
-                                                            int32_t acc[4])
+ * word 0 of pa[k] (every other word), of pixel B `boff` words further; w holds (ch0, ch1) word pairs,
+ * row by row. */
+static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t *w, const int32_t nw,
+                      int32_t acc[4])
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-#pragma GCC unroll 3
     for (int32_t k = 0; k < 3; ++k) {
-        const uint32_t *xa = pa[k], *xb = pa[k] + step;
-#pragma GCC unroll 12
+        const uint32_t *xa = pa[k], *xb = pa[k] + boff;
         for (int32_t j = 0; j < nw; ++j) {
-            const uint32_t va = xa[j], vb = xb[j], u0 = w[0], u1 = w[1];
+            const uint32_t va = xa[2 * j], vb = xb[2 * j], u0 = w[0], u1 = w[1];
             w += 2;
             a00 = mcu_smlad(va, u0, a00);
             a01 = mcu_smlad(va, u1, a01);
@@ -712,54 +782,37 @@ static inline __attribute__((always_inline)) void rows3_dot(const uint32_t *cons
     acc[3] = a11;
 }
 
-/* rows3_dot for 3 input channels and stride 2 (nw = 5, pixel B 3 words after pixel A): GCC reloads the
- * x words of this fully unrolled step, so it is written out; 5 x (LDRD + 2 LDR + 4 SMLAD) per row. */
-#define MCU_R3_STEP(P, OFF, OFFB) \
+/* Every complete output channel pair of a pixel pair in one block of assembly (clamp modes
+ * MCU_CLAMP_SSAT / MCU_CLAMP_SSAT_LO), for nw words per kernel row and pixel B BOFF words after
+ * pixel A: per word one LDRD of the pair's two doubled weights, two input LDRs and four SMLADs. The
+ * pair's requantization table follows its 6 * nw words of weights, so one pointer walks both. */
+#define MCU_R3_STEP(P, J, BOFF) \
     "ldrd   %[u0], %[u1], [%[w]], #8\n\t" \
-    "ldr    %[xa], [%[" P "], #" #OFF "]\n\t" \
-    "ldr    %[xb], [%[" P "], #" #OFFB "]\n\t" \
+    "ldr    %[xa], [%[" P "], #(8 * " #J ")]\n\t" \
+    "ldr    %[xb], [%[" P "], #(8 * " #J " + 4 * " #BOFF ")]\n\t" \
     "smlad  %[a00], %[xa], %[u0], %[a00]\n\t" \
     "smlad  %[a01], %[xa], %[u1], %[a01]\n\t" \
     "smlad  %[a10], %[xb], %[u0], %[a10]\n\t" \
     "smlad  %[a11], %[xb], %[u1], %[a11]\n\t"
-#define MCU_R3_ROW(P) \
-    MCU_R3_STEP(P, 0, 12) MCU_R3_STEP(P, 4, 16) MCU_R3_STEP(P, 8, 20) MCU_R3_STEP(P, 12, 24) \
-    MCU_R3_STEP(P, 16, 28)
-
-static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t *const pa[3],
-                                                                 const uint32_t *w, int32_t acc[4])
-{
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    uint32_t u0, u1, xa, xb;
-    __asm__ volatile(MCU_R3_ROW("p0") MCU_R3_ROW("p1") MCU_R3_ROW("p2")
-                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w),
-                       [u0] "=&r"(u0), [u1] "=&r"(u1), [xa] "=&r"(xa), [xb] "=&r"(xb)
-                     : [p0] "r"(pa[0]), [p1] "r"(pa[1]), [p2] "r"(pa[2]));
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
-}
-
-/* rows3_outputs for 3 input channels, stride 2 and clamp modes MCU_CLAMP_SSAT / MCU_CLAMP_SSAT_LO:
- * every complete channel pair in one block of assembly. The pair's requantization table follows its
- * 120 bytes of weights, so one pointer walks both. */
+#define MCU_R3_ROW2(P, B) MCU_R3_STEP(P, 0, B) MCU_R3_STEP(P, 1, B)
+#define MCU_R3_ROW3(P, B) MCU_R3_ROW2(P, B) MCU_R3_STEP(P, 2, B)
+#define MCU_R3_ROW5(P, B) MCU_R3_ROW3(P, B) MCU_R3_STEP(P, 3, B) MCU_R3_STEP(P, 4, B)
 #define MCU_R3_RQ(A, B, OFF) \
     "ldrd   %[u0], %[u1], [%[w], #" OFF "]\n\t" \
     "smmlar %[xa], %[" A "], %[u0], %[u1]\n\t" \
     "add    %[" A "], %[xa], %[" A "], asr #31\n\t" \
     "smmlar %[xa], %[" B "], %[u0], %[u1]\n\t" \
     "add    %[" B "], %[xa], %[" B "], asr #31\n\t"
-#define MCU_R3_PAIRS(LO, P) \
+#define MCU_R3_PAIRS(ROW, NW, BOFF, LO) \
     "1:\n\t" \
-    "ldrd   %[a00], %[a01], [%[w], #120]\n\t" \
+    "ldrd   %[a00], %[a01], [%[w], #(24 * " #NW ")]\n\t" \
     "mov    %[a10], %[a00]\n\t" \
     "mov    %[a11], %[a01]\n\t" \
-    MCU_R3_ROW("p0") MCU_R3_ROW("p1") MCU_R3_ROW("p2") \
+    ROW("p0", BOFF) ROW("p1", BOFF) ROW("p2", BOFF) \
     MCU_R3_RQ("a00", "a10", "8") MCU_R3_RQ("a01", "a11", "16") \
     "ldrd   %[u0], %[u1], [%[w], #24]\n\t" \
-    MCU_ASR_P(P, "a00", "u0") MCU_ASR_P(P, "a10", "u0") \
-    MCU_ASR_P(P, "a01", "u1") MCU_ASR_P(P, "a11", "u1") \
+    MCU_ASR_POST("a00", "u0") MCU_ASR_POST("a10", "u0") \
+    MCU_ASR_POST("a01", "u1") MCU_ASR_POST("a11", "u1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
@@ -774,97 +827,86 @@ static inline __attribute__((always_inline)) void rows3_dot_c3s2(const uint32_t 
       [oa] "+&r"(oa), [ob] "+&r"(ob), [u0] "=&r"(u0), [u1] "=&r"(u1), [xa] "=&r"(xa), [xb] "=&r"(xb) \
     : [p0] "r"(pa[0]), [p1] "r"(pa[1]), [p2] "r"(pa[2]), [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
     : "cc", "memory"
-
-static void rows3_pairs_c3s2(const uint32_t *const pa[3], const uint32_t *w, int32_t pairs, int8_t *oa,
-                             int8_t *ob, int32_t lo, const int mode, const int post)
-{
-    const uint32_t *frame_wend = w + (int64_t)pairs * (30 + 8);
-    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */
-    int32_t a00, a01, a10, a11;
-    uint32_t u0, u1, xa, xb;
-#define MCU_R3_LO "bfi    %[a00], %[a01], #8, #8\n\t" \
-                                      "bfi    %[a00], %[a10], #16, #8\n\t" \
-                                      "bfi    %[a00], %[a11], #24, #8\n\t" \
-                                      "ldr    %[xb], %[lo]\n\t" \
-                                      "ssub8  %[xa], %[a00], %[xb]\n\t" \
-                                      "sel    %[a00], %[a00], %[xb]\n\t" \
-                                      "strh   %[a00], [%[oa]], #2\n\t" \
-                                      "lsr    %[a00], %[a00], #16\n\t" \
-                                      "strh   %[a00], [%[ob]], #2\n\t"
-#define MCU_R3_ST "strb   %[a00], [%[oa]], #1\n\t" \
-                                      "strb   %[a01], [%[oa]], #1\n\t" \
-                                      "strb   %[a10], [%[ob]], #1\n\t" \
-                                      "strb   %[a11], [%[ob]], #1\n\t"
-    if (mode == MCU_CLAMP_SSAT_LO && post) {
-        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_LO, MCU_POST) MCU_R3_OPERANDS);
-    } else if (mode == MCU_CLAMP_SSAT_LO) {
-        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_LO, MCU_NO_POST) MCU_R3_OPERANDS);
-    } else if (post) {
-        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_ST, MCU_POST) MCU_R3_OPERANDS);
-    } else {
-        __asm__ volatile(MCU_R3_PAIRS(MCU_R3_ST, MCU_NO_POST) MCU_R3_OPERANDS);
+#define MCU_R3_LO \
+    "bfi    %[a00], %[a01], #8, #8\n\t" \
+    "bfi    %[a00], %[a10], #16, #8\n\t" \
+    "bfi    %[a00], %[a11], #24, #8\n\t" \
+    "ldr    %[xb], %[lo]\n\t" \
+    "ssub8  %[xa], %[a00], %[xb]\n\t" \
+    "sel    %[a00], %[a00], %[xb]\n\t" \
+    "strh   %[a00], [%[oa]], #2\n\t" \
+    "lsr    %[a00], %[a00], #16\n\t" \
+    "strh   %[a00], [%[ob]], #2\n\t"
+#define MCU_R3_ST \
+    "strb   %[a00], [%[oa]], #1\n\t" \
+    "strb   %[a01], [%[oa]], #1\n\t" \
+    "strb   %[a10], [%[ob]], #1\n\t" \
+    "strb   %[a11], [%[ob]], #1\n\t"
+#define MCU_R3_FN(NAME, ROW, NW, BOFF) \
+    static void NAME(const uint32_t *const pa[3], const uint32_t *w, int32_t pairs, int8_t *oa, int8_t *ob, \
+                     int32_t lo, int lower) \
+    { \
+        const uint32_t *frame_wend = w + (int64_t)pairs * (6 * NW + 8); \
+        const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */ \
+        int32_t a00, a01, a10, a11; \
+        uint32_t u0, u1, xa, xb; \
+        if (lower) { \
+            __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_LO) MCU_R3_OPERANDS); \
+        } else { \
+            __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST) MCU_R3_OPERANDS); \
+        } \
+        (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb; \
     }
+/* (input depth, stride): nw = ceil(3c / 2) words per kernel row; pixel B starts s * c halfwords after
+ * pixel A (whose start is even), in copy 0 (s * c even: s * c words on) or copy 1 (s * c + 2). */
+MCU_R3_FN(rows3_pairs_c1s1, MCU_R3_ROW2, 2, 3)
+MCU_R3_FN(rows3_pairs_c1s2, MCU_R3_ROW2, 2, 2)
+MCU_R3_FN(rows3_pairs_c2s1, MCU_R3_ROW3, 3, 2)
+MCU_R3_FN(rows3_pairs_c2s2, MCU_R3_ROW3, 3, 4)
+MCU_R3_FN(rows3_pairs_c3s1, MCU_R3_ROW5, 5, 5)
+MCU_R3_FN(rows3_pairs_c3s2, MCU_R3_ROW5, 5, 6)
+#undef MCU_R3_FN
 #undef MCU_R3_LO
 #undef MCU_R3_ST
-    (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb;
-}
 
-/* Every output channel of pixels A and B (B = A when step is 0). */
-static inline __attribute__((always_inline)) void rows3_outputs(
-    const uint32_t *const pa[3], const int32_t step, const uint32_t *w, const int32_t nw, int32_t pairs,
-    int32_t out_c, int8_t *out_a, int8_t *out_b, int32_t lo, int32_t hi, const int mode, const int post)
-{
-    int32_t pr = 0;
-    if (nw == 5 && step == 3 && mode != MCU_CLAMP_BOTH && out_c >= 2) {
-        const int32_t full = out_c / 2;
-        rows3_pairs_c3s2(pa, w, full, out_a, out_b, lo, mode, post);
-        w += (int64_t)full * (3 * nw * 2 + 8);
-        out_a += 2 * full;
-        out_b += 2 * full;
-        pr = full;
-    }
-    for (; pr < pairs; ++pr) {
-        const int32_t *q = (const int32_t *)(const void *)(w + 3 * nw * 2);
-        int32_t acc[4];
-        acc[0] = acc[2] = q[0];
-        acc[1] = acc[3] = q[1];
-        if (nw == 5 && step == 3) {
-            rows3_dot_c3s2(pa, w, acc);
-        } else {
-            rows3_dot(pa, step, w, nw, acc);
-        }
-        w += 3 * nw * 2 + 8;
-        if (2 * pr + 1 < out_c) {
-            store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
-        } else {
-            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
-            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
-        }
-    }
-}
+typedef void (*rows3_pairs_fn)(const uint32_t *const pa[3], const uint32_t *w, int32_t pairs, int8_t *oa,
+                               int8_t *ob, int32_t lo, int lower);
 
-static inline __attribute__((always_inline)) void rows3_body(
-    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
-    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
-    int8_t *output, int16_t *scratch, const int32_t c, const int32_t sw, const int mode)
+/* 3x3 convolution (dilation 1, stride 1 or 2, input depth <= 3: first convolutions): each input row is
+ * widened once into a ring of three int16 rows (input offset applied, padding 0, two interleaved copies
+ * shifted by one value) and every output pixel reads its 3 x 3c taps straight from the ring,
+ * ceil(3c / 2) words per row (the odd tap meets a zero weight); two pixels x two output channels per
+ * inner step, the weights doubled so the accumulators feed mcu_out2_dsp. */
+mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                    const mcu_dims *input_dims, const int8_t *input,
+                                    const mcu_dims *filter_dims, const int8_t *filter,
+                                    const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                    int16_t *scratch)
 {
+    (void)filter_dims;
+    static const rows3_pairs_fn asm_pairs[3][2] = {{rows3_pairs_c1s1, rows3_pairs_c1s2},
+                                                   {rows3_pairs_c2s1, rows3_pairs_c2s2},
+                                                   {rows3_pairs_c3s1, rows3_pairs_c3s2}};
+    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
+    const int32_t c = input_dims->c, sw = params->stride.w;
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
-    const int32_t nw = (3 * c + 1) / 2, step = sw * c / 2, words = mcu_conv_3x3_rows_words(input_dims);
-    const int32_t pairs = (out_c + 1) / 2;
+    const int32_t nw = (3 * c + 1) / 2, words = mcu_conv_3x3_rows_words(input_dims);
+    const int32_t boff = (sw * c) % 2 == 0 ? sw * c : sw * c + 2;
+    const int32_t pairs = (out_c + 1) / 2, full = mode != MCU_CLAMP_BOTH ? out_c / 2 : 0;
     const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
     const int32_t lo = params->act_min, hi = params->act_max;
+    const rows3_pairs_fn run = asm_pairs[c - 1][sw - 1];
     uint32_t *wexp = (uint32_t *)(void *)scratch;
     int16_t *slots[3];
     slots[0] = (int16_t *)(void *)(wexp + (int64_t)pairs * (3 * nw * 2 + 8));
-    slots[1] = slots[0] + 2 * words;
-    slots[2] = slots[1] + 2 * words;
+    slots[1] = slots[0] + 4 * words;
+    slots[2] = slots[1] + 4 * words;
     /* per channel pair: doubled weights, (ch0, ch1) word pairs (word j of row k holds taps 2j, 2j + 1
      * of the row's 3c), then the pair's requantization table (mcu_fill_requant_pair) */
     const int32_t block = 3 * nw * 2 + 8;
     fill_requant_table(quant, bias, out_c, params->output_offset, (int32_t *)(void *)(wexp + 3 * nw * 2),
                        block);
-    const int post = mcu_requant_post((const int32_t *)(const void *)(wexp + 3 * nw * 2), pairs, block);
     for (int32_t pr = 0; pr < pairs; ++pr) {
         for (int32_t k = 0; k < 3; ++k) {
             for (int32_t j = 0; j < nw; ++j) {
@@ -888,7 +930,7 @@ static inline __attribute__((always_inline)) void rows3_body(
                 const int32_t iy = iy0 + k;
                 const int32_t s = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
                 if (held[s] != iy) {
-                    rows3_fill(input_dims, in_batch, iy, params->padding.w, in_off, words, slots[s]);
+                    rows3_fill(input_dims, in_batch, iy, params->padding.w, in_off, words, slots[s], (sw * c) % 2);
                     held[s] = iy;
                 }
                 rows[k] = (const uint32_t *)(const void *)slots[s];
@@ -896,45 +938,35 @@ static inline __attribute__((always_inline)) void rows3_body(
             MCU_COMPILER_BARRIER(); /* weights and ring rows are written before the assembly reads them */
             int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * out_c;
             for (int32_t ox = 0; ox < out_w; ox += 2) {
-                const uint32_t *const pa[3] = {rows[0] + ox * step, rows[1] + ox * step,
-                                               rows[2] + ox * step};
-                int8_t *out_a = out_row + (int64_t)ox * out_c;
-                if (ox + 1 < out_w) {
-                    rows3_outputs(pa, step, wexp, nw, pairs, out_c, out_a, out_a + out_c, lo, hi, mode, post);
-                } else {
-                    rows3_outputs(pa, 0, wexp, nw, pairs, out_c, out_a, out_a, lo, hi, mode, post);
+                /* pixel A (ox even) starts at halfword ox * sw * c of copy 0 */
+                const uint32_t *const pa[3] = {rows[0] + ox * sw * c, rows[1] + ox * sw * c,
+                                               rows[2] + ox * sw * c};
+                const int two = ox + 1 < out_w;
+                int8_t *out_a = out_row + (int64_t)ox * out_c, *out_b = two ? out_a + out_c : out_a;
+                const uint32_t *w = wexp;
+                int32_t pr = 0;
+                if (two && full > 0) {
+                    run(pa, w, full, out_a, out_b, lo, mode == MCU_CLAMP_SSAT_LO);
+                    w += (int64_t)full * block;
+                    out_a += 2 * full;
+                    out_b += 2 * full;
+                    pr = full;
+                }
+                for (; pr < pairs; ++pr, w += block) {
+                    const int32_t *q = (const int32_t *)(const void *)(w + 3 * nw * 2);
+                    int32_t acc[4];
+                    acc[0] = acc[2] = q[0];
+                    acc[1] = acc[3] = q[1];
+                    rows3_dot(pa, two ? boff : 0, w, nw, acc);
+                    if (2 * pr + 1 < out_c) {
+                        store_2x2(acc, q, &out_a, &out_b, lo, hi, MCU_CLAMP_BOTH);
+                    } else {
+                        out_b[0] = out_ch0(acc[2], q, lo, hi, MCU_CLAMP_BOTH);
+                        out_a[0] = out_ch0(acc[0], q, lo, hi, MCU_CLAMP_BOTH);
+                    }
                 }
             }
         }
-    }
-}
-
-/* 3x3 convolution (dilation 1, stride 1 or 2 with stride * input depth even, input depth <= 3, e.g. the
- * first convolution of a network): each input row is widened once into a ring of three int16 rows
- * (input offset applied, padding 0) and every output pixel reads its 3 x 3c taps straight from the
- * ring, ceil(3c / 2) words per row (the odd tap meets a zero weight); two pixels x two output channels
- * per inner step, the weights doubled so the accumulators feed mcu_out2_dsp. */
-mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                                    const mcu_dims *input_dims, const int8_t *input,
-                                    const mcu_dims *filter_dims, const int8_t *filter,
-                                    const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                                    int16_t *scratch)
-{
-    (void)filter_dims;
-    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
-    const int32_t c = input_dims->c, sw = params->stride.w;
-    if (c == 3 && sw == 2 && mode == MCU_CLAMP_SSAT) {
-        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 3, 2,
-                   MCU_CLAMP_SSAT);
-    } else if (c == 3 && sw == 2 && mode == MCU_CLAMP_SSAT_LO) {
-        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 3, 2,
-                   MCU_CLAMP_SSAT_LO);
-    } else if (c == 3 && sw == 2) {
-        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 3, 2,
-                   MCU_CLAMP_BOTH);
-    } else {
-        rows3_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, c, sw,
-                   MCU_CLAMP_BOTH);
     }
     return MCU_OK;
 }

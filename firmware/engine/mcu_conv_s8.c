@@ -31,7 +31,7 @@ static int32_t kxk_scratch(const mcu_dims *input_dims, const mcu_dims *filter_di
 /* The 3x3 row path (mcu_conv_3x3_rows_dsp_s8): input depth at most MCU_ROWS3_MAX_C (first convolutions;
  * deeper inputs run the k x k path). Scratch: the doubled int16 weights of each output channel pair
  * (3 rows x nw words x 2 channels, nw = ceil(3c / 2)) and 8 words of its requantization parameters, and
- * a ring of three int16 input rows of mcu_conv_3x3_rows_words words each. */
+ * a ring of three int16 input rows, each in two copies of mcu_conv_3x3_rows_words words. */
 #define MCU_ROWS3_MAX_C 3
 
 static int32_t rows3_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
@@ -39,7 +39,7 @@ static int32_t rows3_scratch(const mcu_dims *input_dims, const mcu_dims *filter_
     const int32_t c = input_dims->c;
     if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == c && c <= MCU_ROWS3_MAX_C) {
         const int32_t nw = (3 * c + 1) / 2;
-        return 4 * (((filter_dims->n + 1) / 2) * (3 * nw * 2 + 8) + 3 * mcu_conv_3x3_rows_words(input_dims));
+        return 4 * (((filter_dims->n + 1) / 2) * (3 * nw * 2 + 8) + 6 * mcu_conv_3x3_rows_words(input_dims));
     }
     return 0;
 }
@@ -75,9 +75,9 @@ mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quan
             return mcu_conv_1x1_dsp_s8(params, quant, input_dims, input, output_dims, filter, bias,
                                        output, (int16_t *)(void *)scratch);
         }
-        const int32_t c = input_dims->c, sw = params->stride.w;
+        const int32_t sw = params->stride.w;
         if (rows3_scratch(input_dims, filter_dims) > 0 && params->dilation.h == 1 &&
-            params->dilation.w == 1 && (sw == 1 || sw == 2) && (sw * c) % 2 == 0 &&
+            params->dilation.w == 1 && (sw == 1 || sw == 2) &&
             params->padding.w >= 0 && params->padding.h >= 0 &&
             (output_dims->w - 1) * sw + 3 <= input_dims->w + 2) {
             return mcu_conv_3x3_rows_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,

@@ -293,7 +293,7 @@ class Conv2D(Windowed):
         if (kh, kw) == (3, 3) and fc == ic and ic <= ROWS3_MAX_C:
             nw = (3 * ic + 1) // 2
             row_words = ((self.in_shape[2] + 2) * ic + 1) // 2 + 1
-            rows3 = 4 * (((o + 1) // 2) * (3 * nw * 2 + 8) + 3 * row_words)
+            rows3 = 4 * (((o + 1) // 2) * (3 * nw * 2 + 8) + 6 * row_words)
         return size + max(kxk, rows3)
 
     @property
