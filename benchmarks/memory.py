@@ -4,15 +4,15 @@ Each architecture is built at α=0.25 and 96×96×3 (MobileNetV1 also at 128×12
 QAT-calibrated on random images, converted to int8 by mcunets.convert, 2 classes). The table gives the
 TFLM arena (mcunets.tflm.arena_bytes), the engine's layer-by-layer arena, the patched arena the
 schedule search picks within the extra-MAC limit (and its ratio to layer by layer), the schedule, its
-extra MACs, where the peak of each plan is (layer, operator, live bytes; "chain" when the peak layer can
-run patch by patch), and with --qemu the instructions per inference on qemu-m4 (-icount shift=0) with
+extra MACs, where the peak of each plan is (layer, operator; "stage" when it is a patch stage), and
+with --qemu the instructions per inference on qemu-m4 (-icount shift=0) with
 and without patches, and whether both outputs equal TFLite's reference kernels byte for byte.
 
     .venv/bin/python benchmarks/memory.py [--arch mobilenet ...] [--qemu] [--max-extra-macs 0.15]
                                           [--out out/bench-memory]
 
 Targets: MobileNetV1 0.25/96 arena <= 40,000 B (stretch 35,000 B) with <= 15 % more instructions;
-every architecture whose layer-by-layer peak is in the patchable chain: patched <= 0.6 x layer by layer.
+every architecture whose layer-by-layer peak is in its first stages: patched <= 0.6 x layer by layer.
 """
 
 from __future__ import annotations
@@ -41,10 +41,11 @@ def _model(arch: str, alpha: float, resolution: int, classes: int, out: Path) ->
     return model
 
 
-def _peak(gen, chain: int) -> dict:
+def _peak(gen) -> dict:
     k = max(range(len(gen.layers)), key=lambda i: gen.layers[i].live_bytes)
     layer = gen.layers[k]
-    return {"layer": k, "op": layer.op, "live_bytes": layer.live_bytes, "in_chain": k < chain}
+    staged = any(a <= layer.index <= b for a, b, _, _ in gen.schedule.stages)
+    return {"layer": layer.index, "op": layer.op, "live_bytes": layer.live_bytes, "in_stage": staged}
 
 
 def _qemu(model: bytes, name: str, patches, max_extra: float, build: Path) -> tuple[int, bool]:
@@ -60,20 +61,16 @@ def _qemu(model: bytes, name: str, patches, max_extra: float, build: Path) -> tu
 
 def measure(arch: str, resolution: int, args) -> dict:
     from mcunets import tflm
-    from mcunets.engine import generate, patches
-    from mcunets.engine.lower import lower
-    from mcunets.engine.reader import read_model
+    from mcunets.engine import generate
 
     model = _model(arch, args.alpha, resolution, args.classes, args.out)
     off = generate(model, arch, patches="off")
     auto = generate(model, arch, max_extra_macs=args.max_extra_macs)
-    g = read_model(model)
-    chain = patches.chain_length(g, lower(g))
     s = auto.schedule
     r = {"arch": arch, "resolution": resolution, "tflm_arena": tflm.arena_bytes(model),
          "layer_arena": off.arena_bytes, "patched_arena": auto.arena_bytes,
          "ratio": auto.arena_bytes / off.arena_bytes, "schedule": s.as_dict(), "macs": off.macs,
-         "chain": chain, "peak_layers": _peak(off, chain), "peak_patched": _peak(auto, chain)}
+         "peak_layers": _peak(off), "peak_patched": _peak(auto)}
     if args.qemu:
         build = args.out / "build" / f"{arch}_{resolution}"
         r["instructions_layers"], r["exact_layers"] = _qemu(model, arch, "off", args.max_extra_macs, build / "off")
@@ -108,11 +105,10 @@ def main(argv=None) -> int:
             continue
         results.append(r)
         s, p, q = r["schedule"], r["peak_layers"], r["peak_patched"]
-        sched = (f"{s['grid']}x{s['grid']} through layer {s['prefix_layers'] - 1}" if s["grid"] else "layers")
+        sched = "; ".join(f"{t['grid']}x{t['grid']} layers {t['first']}-{t['last']}" for t in s["stages"]) or "layers"
         row = [f"{arch} {res}", f"{r['tflm_arena']:,}", f"{r['layer_arena']:,}", f"{r['patched_arena']:,}",
                f"{r['ratio']:.2f}", sched, f"{100 * s['extra_macs_ratio']:.1f}%",
-               f"{p['layer']} {p['op']}{' (chain)' if p['in_chain'] else ''}",
-               f"{q['layer']} {q['op']}"]
+               f"{p['layer']} {p['op']}", f"{q['layer']} {q['op']}{' (stage)' if q['in_stage'] else ''}"]
         if args.qemu:
             a, b = r["instructions_layers"], r["instructions_patched"]
             row += [f"{a:,}", f"{b:,}", f"{b / a:.3f}",

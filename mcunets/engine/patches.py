@@ -40,22 +40,33 @@ MAX_GRID = 8
 CALL_MACS = 4000
 
 
+MAX_STAGES = 3
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """How the engine runs a model: layer by layer (grid 0) or the first ``prefix`` layers patch by
-    patch on a ``grid`` x ``grid`` grid of tiles of their last output."""
-    grid: int = 0
-    prefix: int = 0
+    """How the engine runs a model: layer by layer (no stages), or some runs of layers patch by patch,
+    each on a ``grid`` x ``grid`` grid of tiles of its last output."""
+    stages: tuple = ()            # per patch stage: (first layer index, last layer index, grid, last op)
     extra_macs: int = 0
     call_macs: int = 0            # the extra calls' cost in MACs (CALL_MACS each)
     macs: int = 0                 # layer-by-layer MACs of the whole model
     layer_arena_bytes: int = 0    # arena of the layer-by-layer plan
     arena_bytes: int = 0          # arena of this schedule
-    last_op: str = ""             # the last layer run patch by patch
 
     @property
     def patched(self) -> bool:
-        return self.grid > 0
+        return bool(self.stages)
+
+    @property
+    def grid(self) -> int:
+        """The first stage's grid (0: layer by layer)."""
+        return self.stages[0][2] if self.stages else 0
+
+    @property
+    def prefix(self) -> int:
+        """Layers in the first stage."""
+        return self.stages[0][1] - self.stages[0][0] + 1 if self.stages else 0
 
     @property
     def extra_macs_ratio(self) -> float:
@@ -69,13 +80,15 @@ class Schedule:
     def describe(self) -> str:
         if not self.patched:
             return f"layer by layer (arena {self.arena_bytes:,} B)"
-        return (f"patches {self.grid}x{self.grid} over layers 0-{self.prefix - 1} (through {self.last_op}), "
-                f"+{100 * self.extra_macs_ratio:.1f}% MACs (+{100 * self.extra_work_ratio:.1f}% with the calls); arena {self.arena_bytes:,} B "
+        runs = ", ".join(f"{n}x{n} over layers {a}-{b} (through {op})" for a, b, n, op in self.stages)
+        return (f"patches {runs}, +{100 * self.extra_macs_ratio:.1f}% MACs "
+                f"(+{100 * self.extra_work_ratio:.1f}% with the calls); arena {self.arena_bytes:,} B "
                 f"against {self.layer_arena_bytes:,} B layer by layer")
 
     def as_dict(self) -> dict:
-        return {"grid": self.grid, "prefix_layers": self.prefix, "last_op": self.last_op,
-                "extra_macs": self.extra_macs, "extra_macs_ratio": round(self.extra_macs_ratio, 4),
+        return {"stages": [{"first": a, "last": b, "grid": n, "last_op": op} for a, b, n, op in self.stages],
+                "grid": self.grid, "extra_macs": self.extra_macs,
+                "extra_macs_ratio": round(self.extra_macs_ratio, 4),
                 "extra_work_ratio": round(self.extra_work_ratio, 4),
                 "arena_bytes": self.arena_bytes, "layer_arena_bytes": self.layer_arena_bytes}
 
@@ -84,20 +97,20 @@ def _shape(graph: GraphInfo, t: int) -> tuple:
     return tuple(int(d) for d in graph.tensors[t].shape)
 
 
-def chain_length(graph: GraphInfo, layers: list[Layer]) -> int:
-    """How many layers from the first form a patchable chain from a graph input."""
+def chain_length(graph: GraphInfo, layers: list[Layer], start: int = 0) -> int:
+    """How many layers from position ``start`` form a patchable chain (from any int8 activation)."""
     consumers: dict[int, int] = {}
     for layer in layers:
         for t in layer.inputs:
             consumers[t] = consumers.get(t, 0) + 1
     k = 0
     prev: Optional[int] = None
-    for layer in layers:
+    for layer in layers[start:]:
         if len(layer.inputs) != 1 or len(layer.outputs) != 1:
             break
         t_in, t_out = layer.inputs[0], layer.outputs[0]
         if prev is None:
-            if t_in not in graph.inputs or graph.tensors[t_in].dtype != "int8":
+            if graph.tensors[t_in].is_const or graph.tensors[t_in].dtype != "int8":
                 break
         elif t_in != prev or consumers.get(prev, 0) != 1 or prev in graph.outputs:
             break
@@ -214,10 +227,10 @@ class PatchStage(Layer):
         return decls, body
 
 
-def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int) -> Optional[PatchStage]:
-    """The first k layers on an n x n grid, or None when the last output has fewer than n rows or
-    columns."""
-    prefix = layers[:k]
+def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0) -> Optional[PatchStage]:
+    """The k layers from position ``start`` on an n x n grid, or None when the last output has fewer
+    than n rows or columns."""
+    prefix = layers[start:start + k]
     shapes = tuple((_shape(graph, l.inputs[0]), _shape(graph, l.outputs[0])) for l in prefix)
     out = shapes[-1][1]
     if out[1] < n or out[2] < n:
@@ -255,10 +268,13 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int) -> Optiona
 def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15):
     """The schedule: (layers to plan and emit, memory plan, Schedule).
 
-    ``patches``: "auto" (the patch schedule with the smallest arena within ``max_extra_macs`` extra work,
-    extra MACs and CALL_MACS per extra kernel call, relative to the whole model's MACs, if it beats
-    layer by layer; ties go to less work), "off", an int n (an n x n grid, the prefix with the smallest
-    arena within the limit) or a (n, prefix layers) pair (no limit).
+    ``patches``: "auto" finds patch stages greedily: the run of patchable layers containing the peak
+    layer of the current plan, and its grid, with the smallest arena whose extra work (extra MACs and
+    CALL_MACS per extra kernel call, all stages together) stays within ``max_extra_macs`` of the
+    whole model's MACs (ties go to less work), as long as the arena shrinks (at most MAX_STAGES
+    stages); "off" plans layer by layer; an int n does the same with n x n grids only, its first stage
+    taken even when it does not lower the arena; a (n, k) or
+    (n, k, start) tuple forces one stage of k layers from position ``start`` (default 0), no limit.
     """
     base_plan = plan_memory(graph, layers)
     total = sum(l.macs for l in layers)
@@ -266,44 +282,61 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     if patches in (None, "off", 0):
         return layers, base_plan, base
     if isinstance(patches, tuple):
-        grids, prefixes = [int(patches[0])], [int(patches[1])]
-    elif patches == "auto":
-        grids, prefixes = list(range(2, MAX_GRID + 1)), None
+        n, k, start = (tuple(int(v) for v in patches) + (0,))[:3]
+        chain = chain_length(graph, layers, start)
+        if not 1 <= k <= chain:
+            raise McunetsError(f"{k} layers from position {start} cannot run patch by patch: the patchable "
+                               f"chain there has {chain}")
+        stage = make_stage(graph, layers, k, n, start)
+        if stage is None:
+            raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output")
+        staged = layers[:start] + [stage] + layers[start + k:]
+        plan = plan_memory(graph, staged)
+        extra = stage.macs - sum(l.macs for l in layers[start:start + k])
+        return staged, plan, Schedule(((stage.layers[0].index, stage.layers[-1].index, n, stage.layers[-1].op),),
+                                      extra, (n * n - 1) * k * CALL_MACS, total, base_plan.arena_bytes,
+                                      plan.arena_bytes)
+    if patches == "auto":
+        grids = list(range(2, MAX_GRID + 1))
     elif isinstance(patches, int) and patches >= 1:
-        grids, prefixes = [patches], None
+        grids = [patches]
     else:
         raise McunetsError(f"patches must be 'auto', 'off' or a grid size, got {patches!r}")
-    chain = chain_length(graph, layers)
-    if prefixes is None:
-        prefixes = list(range(1, chain + 1))
-    elif not 1 <= prefixes[0] <= chain:
-        raise McunetsError(f"{prefixes[0]} layers cannot run patch by patch: the patchable chain has {chain}")
-    forced = patches != "auto"
-    best = None
-    for k in prefixes:
-        for n in grids:
-            stage = make_stage(graph, layers, k, n)
-            if stage is None:
-                continue
-            extra = stage.macs - sum(l.macs for l in layers[:k])
-            calls = (n * n - 1) * k * CALL_MACS
-            if total and extra + calls > max_extra_macs * total and not isinstance(patches, tuple):
-                continue
-            staged = [stage] + list(layers[k:])
-            plan = plan_memory(graph, staged)
-            key = (plan.arena_bytes, extra + calls, n)
-            if best is None or key < best[0]:
-                best = (key, staged, plan, Schedule(n, k, extra, calls, total, base_plan.arena_bytes,
-                                                    plan.arena_bytes, layers[k - 1].op))
-    if best is None:
-        if forced:
-            raise McunetsError(f"no patch schedule with a {grids[0]}x{grids[0]} grid: the patchable chain "
-                               f"({chain} layers) has no prefix whose output has {grids[0]} rows and columns "
+    budget = max_extra_macs * total
+    current, plan, stages, extra_all, calls_all = list(layers), base_plan, [], 0, 0
+    for _ in range(MAX_STAGES):
+        live = live_bytes(plan, len(current))
+        peak = max(range(len(current)), key=lambda i: live[i])
+        best = None
+        for start in range(peak + 1):
+            chain = chain_length(graph, current, start)
+            for k in range(peak - start + 1, chain + 1):
+                for n in grids:
+                    stage = make_stage(graph, current, k, n, start)
+                    if stage is None:
+                        continue
+                    extra = stage.macs - sum(l.macs for l in current[start:start + k])
+                    calls = (n * n - 1) * k * CALL_MACS
+                    if extra_all + calls_all + extra + calls > budget:
+                        continue
+                    staged = current[:start] + [stage] + current[start + k:]
+                    p = plan_memory(graph, staged)
+                    key = (p.arena_bytes, extra + calls, n)
+                    if best is None or key < best[0]:
+                        best = (key, staged, p, stage, extra, calls)
+        if best is None or best[2].arena_bytes >= plan.arena_bytes and (stages or patches == "auto"):
+            break  # a forced grid takes its best first stage even when it does not lower the arena
+        _, current, plan, stage, extra, calls = best
+        stages.append((stage.layers[0].index, stage.layers[-1].index, stage.grid, stage.layers[-1].op))
+        extra_all, calls_all = extra_all + extra, calls_all + calls
+    if not stages:
+        if patches != "auto":
+            raise McunetsError(f"no patch stage with a {grids[0]}x{grids[0]} grid fits around the peak layer "
                                f"within {100 * max_extra_macs:.0f}% extra work")
         return layers, base_plan, base
-    if not forced and best[2].arena_bytes >= base_plan.arena_bytes:
-        return layers, base_plan, base
-    return best[1], best[2], best[3]
+    stages.sort()
+    return current, plan, Schedule(tuple(stages), extra_all, calls_all, total, base_plan.arena_bytes,
+                                   plan.arena_bytes)
 
 
 def live_bytes(plan: MemoryPlan, count: int) -> list[int]:
