@@ -733,19 +733,26 @@ static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, i
         uint32_t prev = i > 0 ? (uint32_t)(uint16_t)slot[4 * ((i - 1) >> 1) + ((i - 1) & 1)] << 16 : 0;
         /* four values per step: SXTB16 and SADD16 of the offset, halfword packing, and the shifted
          * copy's words from the same halfwords */
-        for (; i + 4 <= stop; i += 4, r += 4) {
-            const uint32_t v = mcu_load_u32(src + (i - lead));
-            const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
-            const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2);
-            const uint32_t p01 = mcu_pkhbt(lo, hi << 16), p23 = (hi & 0xFFFF0000u) | (lo >> 16);
-            r[0] = p01;
-            r[2] = p23;
-            if (shifted) {
+#define MCU_R3_WIDEN4 \
+    const uint32_t v = mcu_load_u32(src + (i - lead)); \
+    const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2); \
+    const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2); \
+    const uint32_t p01 = mcu_pkhbt(lo, hi << 16), p23 = (hi & 0xFFFF0000u) | (lo >> 16); \
+    r[0] = p01; \
+    r[2] = p23;
+        if (shifted) {
+            for (; i + 4 <= stop; i += 4, r += 4) {
+                MCU_R3_WIDEN4
                 r[1] = (prev >> 16) | (p01 << 16);
                 r[3] = (p01 >> 16) | (p23 << 16);
                 prev = p23;
             }
+        } else {
+            for (; i + 4 <= stop; i += 4, r += 4) {
+                MCU_R3_WIDEN4
+            }
         }
+#undef MCU_R3_WIDEN4
         if (i > 0 && i < lim && (i & 1) == 0) { /* hw i - 1 opens copy 1's word i / 2 */
             slot[4 * (i >> 1) + 2] = (int16_t)(prev >> 16);
         }
@@ -907,16 +914,15 @@ mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per
     const int32_t block = 3 * nw * 2 + 8;
     fill_requant_table(quant, bias, out_c, params->output_offset, (int32_t *)(void *)(wexp + 3 * nw * 2),
                        block);
-    for (int32_t pr = 0; pr < pairs; ++pr) {
-        for (int32_t k = 0; k < 3; ++k) {
-            for (int32_t j = 0; j < nw; ++j) {
-                for (int32_t h = 0; h < 2; ++h) {
-                    const int32_t oc = 2 * pr + h < out_c ? 2 * pr + h : out_c - 1;
-                    const int8_t *f = filter + ((int64_t)oc * 3 + k) * 3 * c;
-                    const int32_t t0 = 2 * j, t1 = 2 * j + 1;
-                    const int32_t v0 = 2 * f[t0], v1 = t1 < 3 * c ? 2 * f[t1] : 0;
-                    wexp[(int64_t)pr * block + ((int64_t)k * nw + j) * 2 + h] = mcu_pack16x2(v0, v1);
-                }
+    for (int32_t oc = 0; oc < 2 * pairs; ++oc) { /* halfword t of row k of channel h of pair pr */
+        const int8_t *f = filter + (int64_t)(oc < out_c ? oc : out_c - 1) * 9 * c;
+        int16_t *d = (int16_t *)(void *)(wexp + (int64_t)(oc >> 1) * block) + 2 * (oc & 1);
+        for (int32_t k = 0; k < 3; ++k, d += 4 * nw) {
+            for (int32_t t = 0; t < 3 * c; ++t) {
+                d[4 * (t >> 1) + (t & 1)] = (int16_t)(2 * *f++);
+            }
+            if (c & 1) { /* 3c odd: the last word's second tap meets a zero weight */
+                d[4 * ((3 * c) >> 1) + 1] = 0;
             }
         }
     }
