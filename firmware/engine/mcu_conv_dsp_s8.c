@@ -490,12 +490,18 @@ static void kxk_patch(const mcu_conv_params *params, const mcu_dims *in, const i
             copy_words(d, row + (int64_t)ix0 * c, seg, input_end);
             continue;
         }
-        for (int32_t fx = 0; fx < kw; ++fx) {
+        for (int32_t fx = 0; fx < kw; ++fx) { /* byte loops: c is small where patches are staged */
             const int32_t ix = ix0 + fx * dw;
+            int8_t *t = d + fx * c;
             if (ix < 0 || ix >= in->w) {
-                memset(d + fx * c, pad, (size_t)c);
+                for (int32_t ch = 0; ch < c; ++ch) {
+                    t[ch] = pad;
+                }
             } else {
-                memcpy(d + fx * c, row + (int64_t)ix * c, (size_t)c);
+                const int8_t *src = row + (int64_t)ix * c;
+                for (int32_t ch = 0; ch < c; ++ch) {
+                    t[ch] = src[ch];
+                }
             }
         }
     }
