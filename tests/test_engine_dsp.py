@@ -440,3 +440,49 @@ def test_mean_dsp_path_is_bit_exact_on_qemu(tmp_path):
         inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
         bad += check_on_qemu(Case(f"MEAN {h}x{w}x{c}", model, inputs, {}), tmp_path / f"{h}{w}{c}")
     assert not bad, bad
+
+
+def _fc_block_cases(seed: int):
+    """FULLY_CONNECTED with input depths that are multiples of 4, so the first rows are stored and run in
+    blocks of six (rows tails of 0-5, batches of 2), converted and with trained-like quantization."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    shapes = [(64, 13, 1), (64, 6, 2), (128, 12, 1), (68, 11, 1)]
+    params = [(tf.constant(rng.normal(size=(i, o)).astype(np.float32) * 0.3),
+               tf.constant(rng.normal(size=(o,)).astype(np.float32))) for i, o, _ in shapes]
+
+    def fn(*xs):
+        return tuple(tf.nn.relu(tf.matmul(x, wt) + b) for x, (wt, b) in zip(xs, params))
+
+    model = convert(fn, [(n, i) for i, _, n in shapes], rng)
+    cases = []
+    for m in (model, trained_like_requant(model, rng)):
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+        cases.append(Case(f"fc row blocks {shapes}", m, inputs, {}))
+    return cases
+
+
+def test_fully_connected_row_blocks_are_bit_exact_on_qemu(tmp_path):
+    bad = []
+    for k, case in enumerate(_fc_block_cases(8800)):
+        bad += check_on_qemu(case, tmp_path / str(k))
+    assert not bad, bad
+
+
+def test_fully_connected_row_blocks_are_bit_exact_on_host():
+    import re
+
+    from mcunets.engine import generate
+    from mcunets.engine.testing import check_cases
+
+    cases = _fc_block_cases(8800)
+    for c in cases:
+        blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+)\};", generate(c.model, "m").files["model.c"])
+        assert sorted(blocks) == ["12", "12", "6", "6"], blocks
+    res = check_cases(cases)
+    assert not res.mismatches, [m[0] for m in res.mismatches]

@@ -97,6 +97,9 @@ typedef struct {
     int32_t output_offset;
     int32_t act_min, act_max;
     int32_t per_channel; /* 0: quant holds one multiplier/shift; 1: one per output channel */
+    /* rows 0 .. row_blocks - 1 (a multiple of 6; 0 = none) are stored in blocks of six rows: per group
+     * of four inputs the six rows' four weights side by side; the other rows follow row by row */
+    int32_t row_blocks;
 } mcu_fc_params;
 
 typedef struct {

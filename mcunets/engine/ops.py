@@ -458,6 +458,21 @@ class FullyConnected(Layer):
     def describe(self):
         return f"FULLY_CONNECTED {self.input_depth} -> {self.output_depth} (batches {self.batches})"
 
+    @property
+    def row_blocks(self) -> int:
+        """Rows stored in blocks of six (mcu_fc_params.row_blocks): all whole blocks when the input
+        depth is a multiple of 4 and at least 64 (below that the per-pass overhead eats the gain)."""
+        ok = self.input_depth % 4 == 0 and self.input_depth >= 64
+        return self.output_depth - self.output_depth % 6 if ok else 0
+
+    def fc_filter_layout(self):
+        """The filter as emitted: rows 0 .. row_blocks - 1 in blocks of six, per group of four inputs the
+        six rows' weights side by side ([block, group, row, 4]), the other rows row by row."""
+        f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
+        r = self.row_blocks
+        blocks = f[:r].reshape(r // 6, 6, self.input_depth // 4, 4).transpose(0, 2, 1, 3)
+        return np.concatenate([blocks.reshape(-1), f[r:].reshape(-1)])
+
     def emit(self, ctx):
         p = f"l{self.index}_"
         lbias, in_off = self.bias, self.input_offset
@@ -465,10 +480,11 @@ class FullyConnected(Layer):
             sums = self.filter.astype(np.int64).sum(axis=1)
             b = (np.asarray(lbias, dtype=np.int64) if lbias is not None else 0) + in_off * sums
             lbias, in_off = ((b + 2**31) % 2**32 - 2**31).astype(np.int64), 0
-        decls, bias = _weight_decls(p, self.filter, lbias)
+        decls, bias = _weight_decls(p, self.fc_filter_layout(), lbias)
         decls += [
             f"static const mcu_fc_params {p}params = {{{in_off}, {self.filter_offset}, "
-            f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}}};",
+            f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}, "
+            f"{self.row_blocks}}};",
             *_quant_decls(p, self.multipliers, self.shifts),
         ]
         call = (f"mcu_fully_connected_s8(&{p}params, &{p}quant, {self.batches}, {self.input_depth}, "
