@@ -856,17 +856,22 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
     "strb   %[a10], [%[ob]], #1\n\t" \
     "strb   %[a11], [%[ob]], #1\n\t"
 #define MCU_R3_FN(NAME, ROW, NW, BOFF) \
-    static void NAME(const uint32_t *const pa[3], const uint32_t *w, int32_t pairs, int8_t *oa, int8_t *ob, \
-                     int32_t lo, int lower) \
+    static void NAME(const uint32_t *const rows[3], int32_t npx, int32_t step, const uint32_t *wexp, \
+                     int32_t pairs, int8_t *out, int32_t out_c, int32_t lo, int lower) \
     { \
-        const uint32_t *frame_wend = w + (int64_t)pairs * (6 * NW + 8); \
+        const uint32_t *frame_wend = wexp + (int64_t)pairs * (6 * NW + 8); \
         const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */ \
         int32_t a00, a01, a10, a11; \
         uint32_t u0, u1, xa, xb; \
-        if (lower) { \
-            __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_LO) MCU_R3_OPERANDS); \
-        } else { \
-            __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST) MCU_R3_OPERANDS); \
+        for (int32_t i = 0; i < npx; ++i, out += 2 * out_c) { \
+            const uint32_t *const pa[3] = {rows[0] + i * step, rows[1] + i * step, rows[2] + i * step}; \
+            const uint32_t *w = wexp; \
+            int8_t *oa = out, *ob = out + out_c; \
+            if (lower) { \
+                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_LO) MCU_R3_OPERANDS); \
+            } else { \
+                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST) MCU_R3_OPERANDS); \
+            } \
         } \
         (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb; \
     }
@@ -882,8 +887,10 @@ MCU_R3_FN(rows3_pairs_c3s2, MCU_R3_ROW5, 5, 6)
 #undef MCU_R3_LO
 #undef MCU_R3_ST
 
-typedef void (*rows3_pairs_fn)(const uint32_t *const pa[3], const uint32_t *w, int32_t pairs, int8_t *oa,
-                               int8_t *ob, int32_t lo, int lower);
+/* The complete channel pairs of npx complete pixel pairs of one output row (pixel pair i's rows `step`
+ * words after pair i - 1's, its outputs 2 * out_c bytes after). */
+typedef void (*rows3_pairs_fn)(const uint32_t *const rows[3], int32_t npx, int32_t step, const uint32_t *wexp,
+                               int32_t pairs, int8_t *out, int32_t out_c, int32_t lo, int lower);
 
 /* 3x3 convolution (dilation 1, stride 1 or 2, input depth <= 3: first convolutions): each input row is
  * widened once into a ring of three int16 rows (input offset applied, padding 0, two interleaved copies
@@ -949,21 +956,17 @@ mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per
             }
             MCU_COMPILER_BARRIER(); /* weights and ring rows are written before the assembly reads them */
             int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * out_c;
+            if (full > 0 && out_w >= 2) {
+                run(rows, out_w / 2, 2 * sw * c, wexp, full, out_row, out_c, lo, mode == MCU_CLAMP_SSAT_LO);
+            }
             for (int32_t ox = 0; ox < out_w; ox += 2) {
                 /* pixel A (ox even) starts at halfword ox * sw * c of copy 0 */
                 const uint32_t *const pa[3] = {rows[0] + ox * sw * c, rows[1] + ox * sw * c,
                                                rows[2] + ox * sw * c};
                 const int two = ox + 1 < out_w;
-                int8_t *out_a = out_row + (int64_t)ox * out_c, *out_b = two ? out_a + out_c : out_a;
-                const uint32_t *w = wexp;
-                int32_t pr = 0;
-                if (two && full > 0) {
-                    run(pa, w, full, out_a, out_b, lo, mode == MCU_CLAMP_SSAT_LO);
-                    w += (int64_t)full * block;
-                    out_a += 2 * full;
-                    out_b += 2 * full;
-                    pr = full;
-                }
+                int32_t pr = two ? full : 0; /* the pairs left by the assembly */
+                int8_t *out_a = out_row + (int64_t)ox * out_c + 2 * pr, *out_b = two ? out_a + out_c : out_a;
+                const uint32_t *w = wexp + (int64_t)pr * block;
                 for (; pr < pairs; ++pr, w += block) {
                     const int32_t *q = (const int32_t *)(const void *)(w + 3 * nw * 2);
                     int32_t acc[4];
