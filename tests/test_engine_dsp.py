@@ -338,8 +338,8 @@ def test_kxk_path_is_bit_exact_on_host():
 def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     """Pooling on four channels per word (SSUB8 / SEL maxima, SXTAB16 halfword sums): per model several
     pools of one input with random windows, strides, SAME / VALID padding (clipped windows) and fused
-    ReLU, channel counts with and without a tail; then windows beyond the tap table (a global 17x17 pool
-    over 289 taps, whose halfword sums are flushed every 256 taps, and a 9x9 window)."""
+    ReLU, channel counts with and without a tail, and a window beyond the tap table (9x9; a global 17x17
+    pool over 289 taps, whose halfword sums are flushed every 256 taps)."""
     import tensorflow as tf
 
     from mcunets.engine.testing import Case, convert, random_input
@@ -347,13 +347,14 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     rng = np.random.default_rng(8100)
     pool = tf.nn.max_pool2d if op == "MAX_POOL_2D" else tf.nn.avg_pool2d
     models = []
-    for h, w, c in [(13, 11, 7), (9, 12, 12)]:
+    for h, w, c in [(13, 11, 7), (17, 17, 12)]:
         configs = [((int(rng.integers(1, 5)), int(rng.integers(1, 5))), (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
                     str(rng.choice(["SAME", "VALID"])), bool(rng.random() < 0.5)) for _ in range(5)]
         configs[0] = ((2, 2), (2, 2), "SAME", True)
         configs[1] = ((2, 1), (2, 1), "VALID", False)
         models.append(((h, w, c), configs))
-    models.append(((17, 17, 13), [((17, 17), (1, 1), "VALID", True), ((9, 9), (2, 2), "SAME", False)]))
+    models[0][1].append(((9, 9), (2, 2), "SAME", False))  # beyond the tap table, with a channel tail
+    models[1][1].append(((17, 17), (1, 1), "VALID", True))  # 289 taps: halfword sums flushed at 256
     bad = []
     for (h, w, c), configs in models:
         def fn(x, configs=configs):
@@ -468,10 +469,8 @@ def _fc_block_cases(seed: int):
 
 
 def test_fully_connected_row_blocks_are_bit_exact_on_qemu(tmp_path):
-    bad = []
-    for k, case in enumerate(_fc_block_cases(8800)):
-        bad += check_on_qemu(case, tmp_path / str(k))
-    assert not bad, bad
+    case = _fc_block_cases(8800)[1]  # trained-like quantization (the converted one runs on the host)
+    assert not check_on_qemu(case, tmp_path), case.name
 
 
 def test_fully_connected_row_blocks_are_bit_exact_on_host():
