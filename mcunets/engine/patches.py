@@ -1,23 +1,23 @@
-"""Patch-based inference: the first layers of a network run tile by tile (as in MCUNetV2).
+"""Patch-based inference: runs of layers computed tile by tile (as in MCUNetV2).
 
-A patchable prefix is a chain of spatial layers from the graph input (convolutions, depthwise
-convolutions, pools and elementwise layers, batch 1), each feeding only the next.  The prefix's last
-output map is cut into an n x n grid of tiles.  Walking back through the chain, each tile needs a window
-of every earlier map: output rows [o0, o1) of a layer read input rows [o0 * stride - pad,
-(o1 - 1) * stride - pad + (kernel - 1) * dilation + 1), clipped to the map.  A kernel computes output
-position o from input position o * stride - padding and skips taps outside its input, so running it on
-a tile only changes its dims and its padding: the part of the layer's padding the tile still sees
-(the clipped amount, non-zero only at the image border).  The result is exact: every tile computes the
-same sums as the whole layer.  Overlapping windows (the halo) are recomputed: the extra MACs.
+A patch stage is a run of spatial layers (convolutions, depthwise convolutions, pools and elementwise
+layers, batch 1) from any int8 activation, each feeding only the next.  The run's last output map is cut
+into an n x n grid of tiles.  Walking back through the run, each tile needs a window of every earlier
+map: output rows [o0, o1) of a layer read input rows [o0 * stride - pad, (o1 - 1) * stride - pad +
+(kernel - 1) * dilation + 1), clipped to the map.  A kernel computes output position o from input
+position o * stride - padding and skips taps outside its input, so running it on a tile only changes
+its dims and its padding: the part of the layer's padding the tile still sees (the clipped amount,
+non-zero only at the map border).  The result is exact: every tile computes the same sums as the whole
+layer.  Overlapping windows (the halo) are recomputed: the extra MACs.
 
-Per tile, the generated C copies the window of the graph input into a small buffer, runs every layer of
-the prefix on its tile, and copies the last tile into the prefix's output map.  For the memory plan the
-prefix is one layer, PatchStage: its input is the image, its output the prefix's output map, its
+Per tile, the generated C copies the window of the run's input into a small buffer, runs every layer of
+the run on its tile, and copies the last tile into the run's output map.  For the memory plan the run
+is one layer, PatchStage: its input is the run's input map, its output the run's output map, its
 scratch the tile buffers (two alternating ends of one region, each layer's kernel scratch between), and
-its output may overlap the image rows no later tile reads (``overlap``), so the image's space is given
+its output may overlap the input rows no later tile reads (``overlap``), so the input's space is given
 back row band by row band.
 
-``choose`` searches the prefix length and the grid for the smallest arena within a limit on extra work:
+``choose`` finds stages greedily around the peak layer, the smallest arena within a limit on extra work:
 the extra MACs plus CALL_MACS for every kernel call beyond one per layer (each call on a tile repeats
 the kernels' setup, e.g. the DSP paths widen their weights and fill requantization tables, and adds the
 tile copies).
@@ -150,7 +150,7 @@ def _axis_tiles(windows: list, sizes: list, out_size: int, n: int) -> list[tuple
 
 @dataclass(frozen=True, eq=False)
 class PatchStage(Layer):
-    """The prefix's layers run tile by tile, as one layer for the memory plan and the code."""
+    """A run of layers computed tile by tile, as one layer for the memory plan and the code."""
     layers: tuple = ()
     shapes: tuple = ()       # per layer: (input shape, output shape)
     grid: int = 0
@@ -174,7 +174,7 @@ class PatchStage(Layer):
         return self.scratch
 
     def overlap(self, tensor):
-        """The image's rows before a tile row's window are read by no later tile: the output map, row
+        """The input rows before a tile row's window are read by no later tile: the output map, row
         band by row band, may take their place."""
         (_, w0, c0), (_, wm, cm) = self.shapes[0][0][1:], self.shapes[-1][1][1:]
         return max(r[-1][3] * wm * cm - r[0][0] * w0 * c0 for r in self.rows)
