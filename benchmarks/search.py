@@ -3,8 +3,9 @@
 For each board, :func:`mcunets.search.search` runs ``--trials`` trials (``--budget-epochs`` float epochs
 + 1 QAT epoch each) and trains its winner with ``--final-epochs`` + ``--final-qat-epochs``; the default
 model (mobilenet, α=0.25, 96 px) is trained once with the same final budget and compared on every
-board. The table gives both models' int8 validation accuracy, the runtime ``auto`` takes, arena, flash and (with ``--latency-ms``, on
-boards whose core an emulated board runs) the estimated latency. Results go to ``OUT/results.json``.
+board. The table gives both models' int8 validation accuracy, the runtime ``auto`` takes, arena,
+flash and (with ``--latency-ms``, on boards whose core the engine's instruction model covers) the
+estimated latency. Results go to ``OUT/results.json``.
 
     .venv/bin/python benchmarks/search.py                                   # stm32f401 and esp32
     .venv/bin/python benchmarks/search.py --boards stm32f401 --trials 2 --budget-epochs 1 \\
@@ -18,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-import mcunets  # noqa: F401  (selects tf-keras before TensorFlow loads)
+import mcunets.latency  # (mcunets first: it selects tf-keras before TensorFlow loads)
 from mcunets import data, search, train
 from mcunets._io import atomic_write_text
 from mcunets.boards import load_board
@@ -42,9 +43,13 @@ def train_default(args):
 def run_board(name: str, args, default) -> dict:
     board = load_board(name)
     out = Path(args.out) / name
-    latency = args.latency_ms if search.EMULATORS.get(board.core) else None
-    if args.latency_ms and latency is None:
-        print(f"{name}: latency unavailable ({board.core} has no emulated board): no latency budget", flush=True)
+    latency = args.latency_ms
+    if latency is not None:
+        try:
+            mcunets.latency.coefficients(board)
+        except McunetsError as e:
+            print(f"{name}: {e}: no latency budget", flush=True)
+            latency = None
     found = search.search(
         board, args.data, out=out / "search", trials=args.trials, budget_epochs=args.budget_epochs,
         steps_per_epoch=args.steps_per_epoch, latency_ms=latency,
@@ -54,8 +59,7 @@ def run_board(name: str, args, default) -> dict:
         log=lambda m: print(m, flush=True))
     print(found.table(), flush=True)
     best = found.best
-    default_fit = search.check(DEFAULT_MODEL, board, len(data.class_names(args.data)), latency_ms=latency,
-                               build_dir=out / "default-latency")
+    default_fit = search.check(DEFAULT_MODEL, board, len(data.class_names(args.data)), latency_ms=latency)
     pruned = sum(r["state"] == "pruned" for r in found.rows)
     return {
         "board": name,

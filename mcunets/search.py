@@ -2,11 +2,11 @@
 
 The space is every zoo architecture × width α × input resolution, plus the knobs a builder exposes
 (ShuffleNet's groups, MobileNetV2's expansion, EfficientNet's φ, MixNet's kernel mix). Each trial
-samples a :class:`Candidate` and checks it against the board *before any training*: first the instant lower
-bound on the Keras model (:func:`mcunets.fit.lower_bound`), then the exact arena and flash of its
-untrained int8 conversion for the board's runtimes (as :func:`mcunets.build.preflight` does), then,
-with a latency budget, the instruction count of the engine's firmware on the emulated board of the
-same core family. A candidate that breaks a constraint is pruned with the reason and never trained;
+samples a :class:`Candidate` and checks it against the board *before any training*: first the
+instant lower bound on the Keras model (:func:`mcunets.fit.lower_bound`), then the exact arena and
+flash of its untrained int8 conversion for the board's runtimes (as :func:`mcunets.build.preflight`
+does), then, with a latency budget, the engine's instructions from its instruction model
+(:mod:`mcunets.latency`) at the board's clock. A candidate that breaks a constraint is pruned with the reason and never trained;
 the others are trained for a short budget (QAT included) and scored by int8 validation accuracy.
 The best is trained again with the full recipe into ``OUT/best/`` (``model.tflite``,
 ``train_report.json``), ready for ``mcunets build --model``. See docs/search.md.
@@ -43,8 +43,6 @@ KNOBS: dict[str, dict[str, tuple]] = {
     "efficientnet": {"phi": (0, 1, 2)},
     "mixnet": {"max_kernel": (3, 5, 7)},
 }
-# The emulated board that runs a core family's instructions (docs/targets.md); Xtensa has none.
-EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m7", "rv32imc": "qemu-rv32"}
 STUDY_FILE = "study.log"
 # Trained trials before Optuna's median pruner may stop a trial whose accuracy lags after an epoch.
 STARTUP_TRIALS = 4
@@ -124,32 +122,12 @@ class Check:
     violation: float = 1.0
 
 
-def latency_board(board: Board) -> str:
-    """The emulated board that counts ``board``'s instructions, or a McunetsError saying there is none."""
-    emulator = EMULATORS.get(board.core)
-    if emulator is None or not board.cpu_hz:
-        raise McunetsError(f"latency is unavailable for {board.name} ({board.core}): no emulated board "
-                           f"here runs its instructions (only {', '.join(EMULATORS)}); drop --latency-ms")
-    return emulator
-
-
-def estimate_latency_ms(model_bytes: bytes, board: Board, build_dir: Path) -> float:
-    """Milliseconds of one inference with the engine at ``board``'s clock: the instructions the
-    emulated board of its core family counts, at one instruction per cycle (no wait states, caches
-    or dual issue: an estimate)."""
-    from mcunets import targets
-    from mcunets.report import parse_report
-
-    text, _ = targets.profile_model(model_bytes, latency_board(board), build_dir, runs=1, warmup=0)
-    return parse_report(text).median / board.cpu_hz * 1e3
-
-
 def check(candidate: Candidate, board: Board, classes: int, *, channels: int = 3,
-          latency_ms: float | None = None, build_dir: Path | None = None, seed: int = 0) -> Check:
+          latency_ms: float | None = None, seed: int = 0) -> Check:
     """Does ``candidate`` fit ``board`` (the runtime ``auto`` would take) and its latency budget?"""
     import tf_keras as keras
 
-    from mcunets import convert, fit
+    from mcunets import convert, fit, latency
 
     keras.backend.clear_session()
     res = candidate.input_resolution
@@ -173,8 +151,8 @@ def check(candidate: Candidate, board: Board, classes: int, *, channels: int = 3
     found = Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, violation=_over(f))
     if latency_ms is None:
         return found
-    ms = estimate_latency_ms(model_bytes, board, build_dir or Path("build") / "search-latency")
-    reason = (f"latency {ms:.1f} ms > {latency_ms:g} ms ({latency_board(board)} instructions at "
+    ms = latency.estimate_ms(model_bytes, board)
+    reason = (f"latency {ms:.1f} ms > {latency_ms:g} ms (the engine's instruction model at "
               f"{board.cpu_hz / 1e6:g} MHz)") if ms > latency_ms else ""
     return Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, round(ms, 3), reason,
                  round(max(found.violation, ms / latency_ms - 1), 6))
@@ -277,7 +255,9 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
     if latency_ms is not None:
         if not latency_ms > 0:
             raise McunetsError(f"--latency-ms must be positive, got {latency_ms}")
-        latency_board(board)
+        from mcunets import latency
+
+        latency.coefficients(board)  # a board whose core the instruction model does not cover is refused
     for arch in archs or zoo.ARCHITECTURES:
         if not valid_resolutions(arch, resolutions):
             raise McunetsError(f"{arch} accepts none of the resolutions {', '.join(map(str, resolutions))}")
@@ -309,8 +289,7 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
                 raise optuna.TrialPruned(earlier.user_attrs.get("reason", ""))
             return earlier.value
         say(f"trial {trial.number}: {cand.key}: checking the fit")
-        c = check(cand, board, classes, latency_ms=latency_ms, seed=seed,
-                  build_dir=out / "latency" / f"{trial.number:04d}")
+        c = check(cand, board, classes, latency_ms=latency_ms, seed=seed)
         for k, v in asdict(c).items():
             trial.set_user_attr(k, v)
         trial.set_constraint("fit", c.violation)

@@ -1,0 +1,148 @@
+"""Fit the engine's instruction model (mcunets/latency.py) on an emulated board, and check it.
+
+Samples are per-layer instruction counts on the board (layer by layer, no patches): the kernel shape
+sweep of benchmarks/kernels.py (one-operator int8 models with trained-like quantization) and the zoo
+architectures at ``--fit-alpha`` / ``--fit-resolution``. Per kind of layer it fits
+``a·MACs + b·outputs + c`` and prints the coefficients and the relative error on the samples; then it
+checks the estimate of whole models it was not fitted on (the zoo at α=0.25, 96 px, with the
+schedule the engine takes, patches included) against the board's count. ``--write`` stores the
+coefficients in mcunets/latency.json with the commit they were measured at.
+
+    .venv/bin/python benchmarks/latency.py --board qemu-m4 --write
+    .venv/bin/python benchmarks/latency.py --board qemu-rv32 --sweep none --write   # zoo samples only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import mcunets  # noqa: F401  (selects tf-keras before TensorFlow loads)
+from mcunets import latency
+from mcunets.report import format_table, parse_report
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def layer_counts(model: bytes, board: str, work: Path, patches="off"):
+    """(layer costs, per-layer instructions, total instructions per inference) on ``board``."""
+    from mcunets import targets
+
+    work.mkdir(parents=True, exist_ok=True)
+    src = targets.engine_sources(model, "m", Path(tempfile.mkdtemp(dir=work)), patches=patches)
+    text, _ = targets.profile_model(model, board, Path(tempfile.mkdtemp(dir=work)), runs=1, warmup=0,
+                                    timeout=900, sources=src)
+    rep = parse_report(text)
+    return latency.layer_costs(model), {r.index: r.count for r in rep.layers}, rep.median
+
+
+def sweep_samples(board: str, work: Path, full: bool, seed: int, log) -> list:
+    import kernels  # benchmarks/kernels.py: the shape grid and its one-operator models
+
+    from mcunets.engine.testing import convert, trained_like_requant
+
+    samples = []
+    for op, shapes in kernels._grid(full).items():
+        for i, p in enumerate(shapes):
+            rng = np.random.default_rng(seed + i)
+            fn, specs, _ = kernels._fn(op, p, rng)
+            model = convert(fn, specs, rng)
+            if op.startswith(("CONV", "DEPTHWISE", "FULLY")):
+                model = trained_like_requant(model, rng, int8_weights=True)
+            costs, counts, _ = layer_counts(model, board, work)
+            samples += [(c, counts[c.index]) for c in costs if c.index in counts]
+        log(f"  sweep {op}: {len(shapes)} models")
+    return samples
+
+
+def zoo_model(arch: str, alpha: float, resolution: int) -> bytes:
+    from mcunets import convert
+
+    model, _ = convert.untrained_int8(arch, alpha=alpha, resolution=resolution, classes=10)
+    return model
+
+
+def main(argv=None) -> int:
+    from mcunets import zoo
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--board", default="qemu-m4", help="the emulated board whose instructions are fitted")
+    ap.add_argument("--sweep", choices=("default", "full", "none"), default="default",
+                    help="benchmarks/kernels.py's grid to sample (default: its default grid)")
+    ap.add_argument("--fit-alpha", type=float, default=0.5)
+    ap.add_argument("--fit-resolution", type=int, default=64)
+    ap.add_argument("--arch", action="append", help="zoo architectures (default: all)")
+    ap.add_argument("--patches", default="auto", help="the engine's schedule in the check (auto, off, N)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="fit on the samples an earlier run with the same --sweep and fit zoo saved in --out")
+    ap.add_argument("--write", action="store_true", help="store the coefficients in mcunets/latency.json")
+    ap.add_argument("--out", type=Path, default=REPO / "out" / "bench-latency")
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args(argv)
+    work = args.out / args.board
+    archs = args.arch or list(zoo.ARCHITECTURES)
+
+    def log(m):
+        print(m, file=sys.stderr, flush=True)
+
+    saved = work / f"samples-{args.sweep}-a{args.fit_alpha:g}-r{args.fit_resolution}.json"
+    if args.reuse and saved.exists():
+        samples = [(latency.LayerCost(**c), n) for c, n in json.loads(saved.read_text())]
+    else:
+        samples = [] if args.sweep == "none" else sweep_samples(args.board, work, args.sweep == "full",
+                                                                args.seed, log)
+        for arch in archs:
+            costs, counts, _ = layer_counts(zoo_model(arch, args.fit_alpha, args.fit_resolution), args.board,
+                                            work)
+            samples += [(c, counts[c.index]) for c in costs if c.index in counts]
+            log(f"  zoo {arch} α={args.fit_alpha:g} {args.fit_resolution} px: {len(costs)} layers")
+        saved.write_text(json.dumps([(vars(c), n) for c, n in samples]))
+    coef = latency.fit(samples)
+
+    rows = []
+    for kind, (a, b, c) in coef.items():
+        errs = [abs(a * s.macs + b * s.outputs + c - n) / n for s, n in samples if n and (
+            s.kind == kind or kind == latency.OTHER and s.kind not in latency.KINDS)]
+        rows.append([kind, len(errs), f"{a:.3f}", f"{b:.2f}", f"{c:.0f}", f"{100 * np.median(errs):.1f}%",
+                     f"{100 * max(errs):.1f}%"])
+    print(f"instruction model on {args.board}: a·MACs + b·outputs + c per layer, fitted on {len(samples)} layers")
+    print(format_table(["kind", "layers", "a", "b", "c", "median |error|", "worst |error|"], rows))
+
+    # The check: whole models not in the fit, with the schedule the engine takes.
+    from mcunets.engine import generate
+
+    check_rows, errors = [], {}
+    for arch in archs:
+        model = zoo_model(arch, 0.25, 96)
+        patches = int(args.patches) if args.patches.isdigit() else args.patches
+        _, _, measured = layer_counts(model, args.board, work, patches=patches)
+        schedule = generate(model, "m", patches=patches).schedule
+        est = latency.estimate_instructions(model, coef, schedule.extra_macs,
+                                            schedule.prefix if schedule.patched else 0)
+        errors[arch] = round(est / measured - 1, 4)
+        check_rows.append([arch, schedule.describe().split(";")[0], f"{measured:,}", f"{est:,}",
+                           f"{100 * errors[arch]:+.1f}%"])
+    print(f"\ncheck on {args.board}: zoo at α=0.25, 96 px, 10 classes (not in the fit)")
+    print(format_table(["arch", "schedule", "measured", "estimated", "error"], check_rows))
+    if args.write:
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        path = latency.COEFFICIENTS
+        stored = json.loads(path.read_text()) if path.exists() else {"boards": {}}
+        stored["boards"][args.board] = {
+            "coefficients": coef, "commit": commit, "samples": len(samples), "sweep": args.sweep,
+            "fit_zoo": f"alpha {args.fit_alpha:g}, {args.fit_resolution} px",
+            "check_zoo_alpha_0.25_96px_error": errors}
+        latency.COEFFICIENTS.write_text(json.dumps(stored, indent=1) + "\n")
+        print(f"wrote {latency.COEFFICIENTS} ({args.board}, commit {commit})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

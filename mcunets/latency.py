@@ -1,0 +1,157 @@
+"""Latency of the engine's inference without running it: an instruction model of its kernels.
+
+A layer of kind ``k`` (:func:`layer_kind`: 1×1, k×k or first convolution, depthwise, fully connected,
+ADD, MUL, pools, MEAN, and every other operator by its name) costs
+``a_k·MACs + b_k·outputs + c_k`` instructions, where MACs counts the window positions for pools and
+the elements for ADD and MUL, and outputs the output elements. The coefficients of each emulated
+board (the instructions of one core family, docs/targets.md) are fitted by ``benchmarks/latency.py``
+on that board's per-layer instruction counts of the kernel shape sweep (``benchmarks/kernels.py``'s
+one-operator models) and of zoo models, and stored in ``mcunets/latency.json`` with the commit of
+the kernels they describe. Patch-based schedules add their extra MACs to the layers they recompute.
+
+At one instruction per cycle (no wait states, caches or dual issue), instructions ÷ the board's
+clock is the estimate :func:`estimate_ms` gives; ``benchmarks/latency.py`` prints how far it is from
+the emulated board's count on models it was not fitted on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from mcunets.boards import Board
+from mcunets.errors import McunetsError
+
+# The emulated board whose instructions stand for each core family's (search.EMULATORS' boards).
+EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m7", "rv32imc": "qemu-rv32"}
+KINDS = ("conv_1x1", "conv_kxk", "conv_first", "depthwise", "fully_connected", "add", "mul",
+         "max_pool", "average_pool", "mean")
+OTHER = "other"  # the coefficients of every operator not in KINDS together, for one the fit has not seen
+COEFFICIENTS = Path(__file__).resolve().parent / "latency.json"
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    index: int
+    op: str
+    kind: str
+    macs: int
+    outputs: int
+
+
+def layer_kind(layer, graph) -> str:
+    """The kind of kernel an engine layer runs, as the instruction model tells them apart."""
+    from mcunets.engine import ops
+
+    if isinstance(layer, ops.Conv2D):
+        _, kh, kw, depth = layer.filter.shape
+        if depth <= 3:
+            return "conv_first"
+        return "conv_1x1" if kh == kw == 1 else "conv_kxk"
+    if isinstance(layer, ops.DepthwiseConv2D):
+        return "depthwise"
+    if isinstance(layer, ops.FullyConnected):
+        return "fully_connected"
+    if isinstance(layer, ops.Binary):
+        return "add" if layer.op == "ADD" else "mul"
+    if isinstance(layer, ops.Pool2D):
+        return "max_pool" if layer.kind == "max" else "average_pool"
+    if isinstance(layer, ops.Mean):
+        return "mean"
+    return layer.op.lower()
+
+
+def layer_costs(model: bytes) -> list[LayerCost]:
+    """Kind, MACs and output elements of every layer the engine runs for ``model``, layer by layer."""
+    from mcunets.engine.lower import lower
+    from mcunets.engine.reader import read_model
+
+    graph = read_model(bytes(model))
+    costs = []
+    for layer in lower(graph):
+        outputs = sum(int(np.prod(graph.tensors[t].shape)) for t in layer.outputs)
+        kind = layer_kind(layer, graph)
+        macs = int(layer.macs) if layer.macs else outputs
+        costs.append(LayerCost(layer.index, layer.op, kind, macs, outputs))
+    return costs
+
+
+def features(cost: LayerCost) -> np.ndarray:
+    return np.array([cost.macs, cost.outputs, 1.0])
+
+
+def fit(samples: list[tuple[LayerCost, int]]) -> dict:
+    """Coefficients ``{kind: [a, b, c]}`` from (layer, instructions) samples: per kind, least squares
+    on relative error (each sample weighted by 1/instructions), coefficients kept non-negative; the
+    kinds outside KINDS also together, as ``other``."""
+    out = {}
+    kinds = sorted({c.kind for c, _ in samples}, key=lambda k: (k not in KINDS, k))
+    for kind in kinds + [OTHER]:
+        rows = [(features(c), n) for c, n in samples
+                if (c.kind == kind or kind == OTHER and c.kind not in KINDS) and n > 0]
+        if not rows:
+            continue
+        x = np.array([r[0] for r in rows])
+        y = np.array([float(r[1]) for r in rows])
+        w = 1.0 / y
+        active = [j for j in range(3) if np.any(x[:, j] != x[0, j]) or j == 2]
+        coef = np.zeros(3)
+        while active:  # drop a feature whose coefficient comes out negative, and solve again
+            sol, *_ = np.linalg.lstsq(x[:, active] * w[:, None], y * w, rcond=None)
+            if np.all(sol >= 0):
+                coef[:] = 0
+                coef[active] = sol
+                break
+            active.pop(int(np.argmin(sol)))
+        out[kind] = [round(float(v), 4) for v in coef]
+    return out
+
+
+@lru_cache(maxsize=None)
+def _stored() -> dict:
+    try:
+        return json.loads(COEFFICIENTS.read_text())
+    except (OSError, ValueError) as e:
+        raise McunetsError(f"the latency model {COEFFICIENTS} cannot be read ({e}); reinstall mcunets") from None
+
+
+def coefficients(board: Board) -> dict:
+    """The stored instruction model for ``board``'s core, or a McunetsError saying there is none."""
+    emulator = EMULATORS.get(board.core)
+    entry = _stored().get("boards", {}).get(emulator) if emulator else None
+    if entry is None:
+        fitted = ", ".join(sorted(k for k, v in EMULATORS.items() if v in _stored().get("boards", {})))
+        raise McunetsError(f"latency is unavailable for {board.name} ({board.core}): the instruction model "
+                           f"covers {fitted or 'no core'}; drop --latency-ms")
+    return entry
+
+
+def estimate_instructions(model: bytes, coef: dict, extra_macs: int = 0, prefix: int = 0) -> int:
+    """Instructions of one inference of ``model`` by the engine, from the coefficients ``coef``
+    (``{kind: [a, b, c]}``); ``extra_macs`` recomputed by a patch-based schedule over its first
+    ``prefix`` layers are spread over them."""
+    costs = layer_costs(model)
+    prefix_macs = sum(c.macs for c in costs[:prefix])
+    total = 0.0
+    for i, c in enumerate(costs):
+        a, b, k = coef.get(c.kind) or coef[OTHER]
+        macs = c.macs * (1 + extra_macs / prefix_macs) if i < prefix and prefix_macs else c.macs
+        total += a * macs + b * c.outputs + k
+    return int(round(total))
+
+
+def estimate_ms(model: bytes, board: Board) -> float:
+    """Milliseconds of one inference with the engine at ``board``'s clock, at one instruction per cycle,
+    with the schedule (patches or not) the engine takes for the model."""
+    from mcunets.engine import generate
+
+    coef = coefficients(board)["coefficients"]
+    if not board.cpu_hz:
+        raise McunetsError(f"latency is unavailable for {board.name}: its board file gives no clock")
+    s = generate(bytes(model), "model").schedule
+    n = estimate_instructions(model, coef, s.extra_macs, s.prefix if s.patched else 0)
+    return n / board.cpu_hz * 1e3
