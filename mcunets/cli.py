@@ -494,8 +494,8 @@ def evaluate_cmd(model_path, data_dir, as_json):
 @cli.command("search", short_help="Search the zoo for the most accurate model that fits a board.")
 @click.option("--board", required=True, help="A board from `mcunets boards`.")
 @click.option("--data", "data_dir", help="Training image folder [default: built-in shapes].")
-@click.option("--latency-ms", type=float, help="Latency budget at the board's clock (engine, estimated "
-                                               "on the emulated board of its core family).")
+@click.option("--latency-ms", type=float, help="Latency budget at the board's clock (the engine's instruction "
+                                               "model of the board's core, see docs/search.md).")
 @click.option("--trials", type=click.IntRange(1, 10000), default=20, show_default=True,
               help="Finished trials in all; a resumed study counts its earlier ones.")
 @click.option("--budget-epochs", type=click.IntRange(1, 1000), default=2, show_default=True,

@@ -7,7 +7,8 @@ the elements for ADD and MUL, and outputs the output elements. The coefficients 
 board (the instructions of one core family, docs/targets.md) are fitted by ``benchmarks/latency.py``
 on that board's per-layer instruction counts of the kernel shape sweep (``benchmarks/kernels.py``'s
 one-operator models) and of zoo models, and stored in ``mcunets/latency.json`` with the commit of
-the kernels they describe. Patch-based schedules add their extra MACs to the layers they recompute.
+the kernels they describe. Patch-based schedules add their extra MACs and kernel calls to the layers
+they run tile by tile.
 
 At one instruction per cycle (no wait states, caches or dual issue), instructions ÷ the board's
 clock is the estimate :func:`estimate_ms` gives; ``benchmarks/latency.py`` prints how far it is from
