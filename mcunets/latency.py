@@ -1,7 +1,7 @@
 """Latency of the engine's inference without running it: an instruction model of its kernels.
 
-A layer of kind ``k`` (:func:`layer_kind`: 1×1, k×k or first convolution, depthwise, fully connected,
-ADD, MUL, pools, MEAN, and every other operator by its name) costs
+A layer of kind ``k`` (:func:`layer_kind`: 1×1, grouped, k×k or first convolution, 3×3 or other
+depthwise, fully connected, ADD, MUL, pools, MEAN, and every other operator by its name) costs
 ``a_k·MACs + b_k·outputs + c_k`` instructions, where MACs counts the window positions for pools and
 the elements for ADD and MUL, and outputs the output elements. The coefficients of each emulated
 board (the instructions of one core family, docs/targets.md) are fitted by ``benchmarks/latency.py``
@@ -29,8 +29,8 @@ from mcunets.errors import McunetsError
 
 # The emulated board whose instructions stand for each core family's (search.EMULATORS' boards).
 EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m7", "rv32imc": "qemu-rv32"}
-KINDS = ("conv_1x1", "conv_kxk", "conv_first", "depthwise", "fully_connected", "add", "mul",
-         "max_pool", "average_pool", "mean")
+KINDS = ("conv_1x1", "conv_1x1_odd", "conv_grouped", "conv_kxk", "conv_first", "depthwise_3x3",
+         "depthwise_kxk", "depthwise_odd", "fully_connected", "add", "mul", "max_pool", "average_pool", "mean")
 OTHER = "other"  # the coefficients of every operator not in KINDS together, for one the fit has not seen
 COEFFICIENTS = Path(__file__).resolve().parent / "latency.json"
 
@@ -44,17 +44,25 @@ class LayerCost:
     outputs: int
 
 
-def layer_kind(layer, graph) -> str:
-    """The kind of kernel an engine layer runs, as the instruction model tells them apart."""
+def layer_kind(layer) -> str:
+    """The kind of kernel an engine layer runs, told apart by the properties the kernels dispatch on
+    (kernel size, grouping, depth a multiple of 4), never by exact depths."""
     from mcunets.engine import ops
 
     if isinstance(layer, ops.Conv2D):
         _, kh, kw, depth = layer.filter.shape
         if depth <= 3:
             return "conv_first"
-        return "conv_1x1" if kh == kw == 1 else "conv_kxk"
+        if depth < layer.in_shape[3]:
+            return "conv_grouped"
+        if kh == kw == 1:
+            return "conv_1x1" if depth % 4 == 0 else "conv_1x1_odd"
+        return "conv_kxk"
     if isinstance(layer, ops.DepthwiseConv2D):
-        return "depthwise"
+        _, kh, kw, channels = layer.filter.shape
+        if channels % 4:
+            return "depthwise_odd"
+        return "depthwise_3x3" if (kh, kw) == (3, 3) else "depthwise_kxk"
     if isinstance(layer, ops.FullyConnected):
         return "fully_connected"
     if isinstance(layer, ops.Binary):
@@ -75,7 +83,7 @@ def layer_costs(model: bytes) -> list[LayerCost]:
     costs = []
     for layer in lower(graph):
         outputs = sum(int(np.prod(graph.tensors[t].shape)) for t in layer.outputs)
-        kind = layer_kind(layer, graph)
+        kind = layer_kind(layer)
         macs = int(layer.macs) if layer.macs else outputs
         costs.append(LayerCost(layer.index, layer.op, kind, macs, outputs))
     return costs
@@ -88,7 +96,9 @@ def features(cost: LayerCost) -> np.ndarray:
 def fit(samples: list[tuple[LayerCost, int]]) -> dict:
     """Coefficients ``{kind: [a, b, c]}`` from (layer, instructions) samples: per kind, least squares
     on relative error (each sample weighted by 1/instructions), coefficients kept non-negative; the
-    kinds outside KINDS also together, as ``other``."""
+    outputs term is left out where it equals the MACs (elementwise layers). The kinds outside KINDS
+    are also fitted together, as ``other``, on absolute error: a cheap RESHAPE should not decide what
+    an unseen large operator costs."""
     out = {}
     kinds = sorted({c.kind for c, _ in samples}, key=lambda k: (k not in KINDS, k))
     for kind in kinds + [OTHER]:
@@ -98,8 +108,10 @@ def fit(samples: list[tuple[LayerCost, int]]) -> dict:
             continue
         x = np.array([r[0] for r in rows])
         y = np.array([float(r[1]) for r in rows])
-        w = 1.0 / y
-        active = [j for j in range(3) if np.any(x[:, j] != x[0, j]) or j == 2]
+        w = np.ones_like(y) if kind == OTHER else 1.0 / y
+        active = [j for j in range(3) if j == 2 or np.any(x[:, j] != x[0, j])]
+        if 0 in active and 1 in active and np.array_equal(x[:, 0], x[:, 1]):
+            active.remove(1)
         coef = np.zeros(3)
         while active:  # drop a feature whose coefficient comes out negative, and solve again
             sol, *_ = np.linalg.lstsq(x[:, active] * w[:, None], y * w, rcond=None)

@@ -24,7 +24,7 @@ def test_layers_are_told_apart_by_kernel_kind(mobilenet):
     costs = latency.layer_costs(mobilenet)
     kinds = [c.kind for c in costs]
     assert kinds[0] == "conv_first"  # 3 input channels
-    assert kinds[1:3] == ["depthwise", "conv_1x1"]
+    assert kinds[1:3] == ["depthwise_3x3", "conv_1x1"]
     assert "fully_connected" in kinds or "conv_1x1" in kinds[-4:]
     assert kinds[-1] == "softmax"
     first = costs[0]
