@@ -222,7 +222,7 @@ def preflight(arch: str, board: Board | str, runtime: str = "auto", *, data=None
     check_geometry(resolution, channels)
     classes = len(class_names(data))
     fit.lower_bound(board, build_model(arch, alpha=alpha, resolution=resolution, channels=channels,
-                                       classes=classes), alpha, resolution)
+                                       classes=classes), alpha, resolution, patches)
     model_bytes, _ = convert.untrained_int8(arch, seed=seed, alpha=alpha, resolution=resolution,
                                            channels=channels, classes=classes)
     needs = fit.measure(model_bytes, board.runtimes, patches=patches, max_extra_macs=max_extra_macs)

@@ -169,24 +169,34 @@ def scale_hint(fit: Fit, alpha: float | None, resolution: int | None) -> str:
 
 
 def lower_bound(board: Board, model, alpha: float | None = None,
-                resolution: int | None = None) -> None:
+                resolution: int | None = None, patches="auto") -> None:
     """Refuse a Keras model that cannot fit ``board`` however it is converted, without converting it.
 
-    Its int8 weights take at least one byte per kernel parameter of flash, and a layer-by-layer
-    runtime holds every layer's whole output in SRAM at some point (int8 at batch 1). Checked with
-    the smallest runtime costs (the engine's); a model that passes gets the exact check."""
+    Its int8 weights take at least one byte per kernel parameter of flash. In SRAM, the input image is
+    written whole before an inference and the outputs are read whole after it; layer by layer
+    (``patches="off"``) every layer's whole output is held at some point too, while patch-based
+    schedules never hold the layers inside a stage whole (int8 at batch 1). Checked with the smallest
+    runtime costs (the engine's); a model that passes gets the exact check."""
     from tf_keras import layers
 
     weights = sum(int(v.shape.num_elements()) for layer in model.layers
                   if isinstance(layer, (layers.Conv2D, layers.Dense)) for v in layer.weights[:1])
-    shapes = [s for layer in model.layers for s in
-              (layer.output_shape if isinstance(layer.output_shape, list) else [layer.output_shape])]
-    activation = max(math.prod(d for d in s[1:] if d) for s in shapes)
+
+    def size(shapes) -> int:
+        shapes = shapes if isinstance(shapes, list) else [shapes]
+        return sum(math.prod(d for d in s[1:] if d) for s in shapes)
+
+    if patches == "off":
+        activation = max(size(layer.output_shape) for layer in model.layers)
+        what = "layer output"
+    else:
+        activation = max(size(model.input_shape), size(model.output_shape))
+        what = "input or output"
     info = ModelInfo((), (), (), (), weights, "")
     bound = compute_fit(board, "mcunets", info, activation, arena_bytes=activation)
     if not bound.fits:
         raise FitError(f"model cannot fit {board.name} with any runtime: at least {weights:,} B of int8 "
-                       f"weights and a {activation:,} B layer output; "
+                       f"weights and a {activation:,} B {what}; "
                        f"{shortfall(bound).replace(' needs ', ' needs at least ')}; "
                        f"{scale_hint(bound, alpha, resolution)}")
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from mcunets import build as build_mod
+from mcunets import fit
 from mcunets.build import build_firmware, platform_installed, registry_reachable
 from mcunets.boards import load_board
 from mcunets.cli import cli
@@ -197,8 +198,21 @@ def test_architecture_that_cannot_fit_is_refused_in_seconds(tmp_path):
     assert r.exit_code == 1, r.output
     error = [line for line in r.output.splitlines() if line.startswith("Error:")]
     assert len(error) == 1 and "cannot fit stm32f401 with any runtime" in error[0]
-    assert "largest fitting α ≤ 0.0" in error[0]
+    assert "largest fitting α ≤ 0.1" in error[0]  # weights ∝ α²: 14.2 MB at α=1 against 512 KB
     assert "float training" not in r.output and not out.exists()
+
+
+def test_the_quick_bound_does_not_refuse_what_patches_can_hold():
+    """A layer output larger than the board's SRAM refuses a model only layer by layer: a patch-based
+    schedule never holds it whole (EffNet α=0.35 at 80 px: its first output is 80×80×16)."""
+    from mcunets.errors import FitError
+    from mcunets.train import build_model
+
+    board, model = load_board("stm32f401"), build_model("effnet", alpha=0.35, resolution=80, channels=3,
+                                                             classes=10)
+    fit.lower_bound(board, model, 0.35, 80)
+    with pytest.raises(FitError, match=r"a 102,400 B layer output; SRAM needs at least"):
+        fit.lower_bound(board, model, 0.35, 80, patches="off")
 
 
 def test_fit_is_checked_before_training_and_names_the_runtime_that_fits(tmp_path):
@@ -214,8 +228,6 @@ def test_fit_is_checked_before_training_and_names_the_runtime_that_fits(tmp_path
 
 
 def test_auto_takes_the_first_runtime_of_the_board_that_fits(tiny_path):
-    from mcunets import fit
-
     needs = fit.measure(tiny_path.read_bytes())
     assert fit.choose_runtime(load_board("esp32"), needs).runtime == "tflm"       # ESP-NN first
     assert fit.choose_runtime(load_board("stm32f746"), needs).runtime == "mcunets"  # the engine first
