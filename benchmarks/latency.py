@@ -126,7 +126,8 @@ def main(argv=None) -> int:
         est = latency.estimate_instructions(model, coef, schedule.extra_macs,
                                             schedule.prefix if schedule.patched else 0)
         errors[arch] = round(est / measured - 1, 4)
-        check_rows.append([arch, schedule.describe().split(";")[0], f"{measured:,}", f"{est:,}",
+        stages = " + ".join(f"{n}x{n} on {a}-{b}" for a, b, n, _ in schedule.stages) or "layer by layer"
+        check_rows.append([arch, stages, f"{measured:,}", f"{est:,}",
                            f"{100 * errors[arch]:+.1f}%"])
     print(f"\ncheck on {args.board}: zoo at α=0.25, 96 px, 10 classes (not in the fit)")
     print(format_table(["arch", "schedule", "measured", "estimated", "error"], check_rows))
