@@ -74,6 +74,15 @@ static inline uint32_t mcu_sxtab16_ror8(uint32_t off, uint32_t w)
     return r;
 }
 
+/* s[0..3] += the four halfword sums of two SXTAB16 accumulators (h02: bytes 0 and 2, h13: 1 and 3). */
+static inline void mcu_add_halfword_sums(int32_t s[4], uint32_t h02, uint32_t h13)
+{
+    s[0] += (int16_t)h02;
+    s[1] += (int16_t)h13;
+    s[2] += (int32_t)h02 >> 16;
+    s[3] += (int32_t)h13 >> 16;
+}
+
 static inline int32_t mcu_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);

@@ -35,10 +35,7 @@ mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t red
                     h02 = mcu_sxtab16(h02, w);
                     h13 = mcu_sxtab16_ror8(h13, w);
                 }
-                s[0] += (int16_t)h02;
-                s[1] += (int16_t)h13;
-                s[2] += (int32_t)h02 >> 16;
-                s[3] += (int32_t)h13 >> 16;
+                mcu_add_halfword_sums(s, h02, h13);
             }
             for (int32_t j = 0; j < 4; ++j) {
                 output[(int64_t)o * inner + i + j] = mean_out(params, s[j], reduce);

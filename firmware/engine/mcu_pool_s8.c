@@ -243,10 +243,7 @@ static inline __attribute__((always_inline)) void large_taps(const int8_t *q, co
         }
     }
     *v = m;
-    s[0] += (int16_t)h02;
-    s[1] += (int16_t)h13;
-    s[2] += (int32_t)h02 >> 16;
-    s[3] += (int32_t)h13 >> 16;
+    mcu_add_halfword_sums(s, h02, h13);
 }
 
 static int8_t *pool_large(const int8_t *win, int32_t nh, int32_t nw, int32_t in_w, int32_t c, int32_t lo,
