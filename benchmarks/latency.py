@@ -123,8 +123,7 @@ def main(argv=None) -> int:
         patches = int(args.patches) if args.patches.isdigit() else args.patches
         _, _, measured = layer_counts(model, args.board, work, patches=patches)
         schedule = generate(model, "m", patches=patches).schedule
-        est = latency.estimate_instructions(model, coef, schedule.extra_macs,
-                                            schedule.prefix if schedule.patched else 0)
+        est = latency.estimate_instructions(model, coef, schedule)
         errors[arch] = round(est / measured - 1, 4)
         stages = " + ".join(f"{n}x{n} on {a}-{b}" for a, b, n, _ in schedule.stages) or "layer by layer"
         check_rows.append([arch, stages, f"{measured:,}", f"{est:,}",

@@ -143,28 +143,31 @@ def coefficients(board: Board) -> dict:
     return entry
 
 
-def estimate_instructions(model: bytes, coef: dict, extra_macs: int = 0, prefix: int = 0) -> int:
+def estimate_instructions(model: bytes, coef: dict, schedule=None) -> int:
     """Instructions of one inference of ``model`` by the engine, from the coefficients ``coef``
-    (``{kind: [a, b, c]}``); ``extra_macs`` recomputed by a patch-based schedule over its first
-    ``prefix`` layers are spread over them."""
+    (``{kind: [a, b, c]}``). With a patch-based ``schedule`` (:class:`mcunets.engine.patches.Schedule`),
+    the layers of its stages run once per tile (n² calls each) and recompute its extra MACs, spread
+    over them in proportion to their own."""
     costs = layer_costs(model)
-    prefix_macs = sum(c.macs for c in costs[:prefix])
+    grid = {i: n for first, last, n, _ in (schedule.stages if schedule else ()) for i in range(first, last + 1)}
+    staged = sum(c.macs for c in costs if c.index in grid)
+    scale = 1 + schedule.extra_macs / staged if staged else 1.0
     total = 0.0
-    for i, c in enumerate(costs):
+    for c in costs:
         a, b, k = coef.get(c.kind) or coef[OTHER]
-        macs = c.macs * (1 + extra_macs / prefix_macs) if i < prefix and prefix_macs else c.macs
-        total += a * macs + b * c.outputs + k
+        n = grid.get(c.index)
+        work = scale if n else 1.0
+        total += a * c.macs * work + b * c.outputs * work + k * (n * n if n else 1)
     return int(round(total))
 
 
-def estimate_ms(model: bytes, board: Board) -> float:
+def estimate_ms(model: bytes, board: Board, schedule=None) -> float:
     """Milliseconds of one inference with the engine at ``board``'s clock, at one instruction per cycle,
-    with the schedule (patches or not) the engine takes for the model."""
+    with ``schedule``, by default the one the engine takes for the model (patches or not)."""
     from mcunets.engine import generate
 
     coef = coefficients(board)["coefficients"]
     if not board.cpu_hz:
         raise McunetsError(f"latency is unavailable for {board.name}: its board file gives no clock")
-    s = generate(bytes(model), "model").schedule
-    n = estimate_instructions(model, coef, s.extra_macs, s.prefix if s.patched else 0)
-    return n / board.cpu_hz * 1e3
+    schedule = schedule or generate(bytes(model), "model").schedule
+    return estimate_instructions(model, coef, schedule) / board.cpu_hz * 1e3

@@ -151,7 +151,8 @@ def check(candidate: Candidate, board: Board, classes: int, *, channels: int = 3
     found = Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, violation=_over(f))
     if latency_ms is None:
         return found
-    ms = latency.estimate_ms(model_bytes, board)
+    engine = needs.get("mcunets")  # its schedule, from the generation fit.measure already did
+    ms = latency.estimate_ms(model_bytes, board, engine.schedule if engine else None)
     reason = (f"latency {ms:.1f} ms > {latency_ms:g} ms (the engine's instruction model at "
               f"{board.cpu_hz / 1e6:g} MHz)") if ms > latency_ms else ""
     return Check(choice.runtime, f.arena_bytes, f.ram_needed, f.flash_needed, round(ms, 3), reason,
