@@ -497,7 +497,8 @@ def evaluate_cmd(model_path, data_dir, as_json):
 @click.option("--latency-ms", type=float, help="Latency budget at the board's clock (the engine's instruction "
                                                "model of the board's core, see docs/search.md).")
 @click.option("--trials", type=click.IntRange(1, 10000), default=20, show_default=True,
-              help="Finished trials in all; a resumed study counts its earlier ones.")
+              help="Candidates to train; those pruned before training do not count, and a resumed "
+                   "study counts its earlier ones.")
 @click.option("--budget-epochs", type=click.IntRange(1, 1000), default=2, show_default=True,
               help="Float epochs per trial (plus one QAT epoch).")
 @click.option("--steps-per-epoch", type=click.IntRange(1), help="Training steps per trial epoch [default: all].")

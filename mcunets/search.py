@@ -44,6 +44,9 @@ KNOBS: dict[str, dict[str, tuple]] = {
     "mixnet": {"max_kernel": (3, 5, 7)},
 }
 STUDY_FILE = "study.log"
+# ``--trials N`` asks for N trained candidates; the study stops after N × this many trials in all
+# (pruned before training, or repeats) when the space holds fewer feasible candidates.
+MAX_TRIALS_PER_TRAINED = 10
 # Trained trials before Optuna's median pruner may stop a trial whose accuracy lags after an epoch.
 STARTUP_TRIALS = 4
 Log = Callable[[str], None]
@@ -241,8 +244,9 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
            alphas=ALPHAS, resolutions=None, final_epochs: int = 20, final_qat_epochs: int = 3,
            final_steps_per_epoch: int | None = None, batch_size: int = 32, storage: str | None = None,
            seed: int = 0, progress: bool = False, log: Log | None = None) -> SearchResult:
-    """Search ``board``'s space for ``trials`` finished trials in all (a resumed study counts its
-    earlier ones); train the best with the full recipe (``final_epochs=0``: do not) and report."""
+    """Search ``board``'s space until ``trials`` candidates are trained (a resumed study counts its
+    earlier ones; candidates pruned before training do not count); train the best with the full
+    recipe (``final_epochs=0``: do not) and report."""
     import optuna
 
     from mcunets import data as data_lib
@@ -313,10 +317,25 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
         trial.set_user_attr("state", "trained")
         return float(result.report["accuracy"]["int8"])
 
-    remaining = trials - len(study.get_trials(deepcopy=False, states=states))
-    if remaining > 0:
-        study.optimize(objective, n_trials=remaining, show_progress_bar=progress,
-                       callbacks=[optuna.study.MaxTrialsCallback(trials, states=states)])
+    # ``trials`` counts trained candidates: one refused before training costs a conversion, a repeat
+    # nothing, so neither spends the budget. A space with fewer feasible candidates ends at the cap.
+    finished = len(study.get_trials(deepcopy=False, states=states))
+    cap = trials * MAX_TRIALS_PER_TRAINED
+    if trained_count(study) < trials and finished < cap:
+        bar = _progress_bar(trials, trained_count(study)) if progress else None
+
+        def stop_when_done(study, trial):
+            done = trained_count(study)
+            if bar is not None:
+                bar.update(done - bar.n)
+            if done >= trials or len(study.get_trials(deepcopy=False, states=states)) >= cap:
+                study.stop()
+
+        try:
+            study.optimize(objective, n_trials=cap - finished, callbacks=[stop_when_done])
+        finally:
+            if bar is not None:
+                bar.close()
 
     rows = [_row(t) for t in study.get_trials(deepcopy=False, states=states)]
     trained = [r for r in rows if r["accuracy"] is not None]
@@ -344,6 +363,18 @@ def search(board: Board, data=None, *, out, trials: int = 20, budget_epochs: int
     result = SearchResult(out, rows, best, front, final)
     write_outputs(result, board, latency_ms)
     return result
+
+
+def trained_count(study) -> int:
+    """The distinct candidates the study has trained (to the end or stopped by the pruner)."""
+    return sum(t.user_attrs.get("state") in ("trained", "stopped") and "repeat_of" not in t.user_attrs
+               for t in study.get_trials(deepcopy=False))
+
+
+def _progress_bar(total: int, done: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, desc="trained", unit="candidate")
 
 
 def _earlier_final(out: Path, recipe: dict) -> dict | None:

@@ -67,7 +67,7 @@ def test_space_sampling_respects_the_builders():
 
 
 def test_a_candidate_that_does_not_fit_is_never_trained(tmp_path, fake_train):
-    result = run(tmp_path, 2, enqueue=[LARGE, SMALL])
+    result = run(tmp_path, 1, enqueue=[LARGE, SMALL])  # one trained: the pruned one does not count
     states = {r["alpha"]: r["state"] for r in result.rows}
     assert states == {1.0: "pruned", 0.25: "trained"}
     assert [c.alpha for c in fake_train] == [0.25] and fake_train[0].arch == "mobilenet"
@@ -102,10 +102,17 @@ def test_a_study_resumes_after_ctrl_c_and_counts_its_trials(tmp_path, fake_train
 
     first = run(tmp_path, 1)   # trial 0 failed (interrupted): trial 1 runs it again
     assert [r["trial"] for r in first.rows] == [1]
-    again = run(tmp_path, 2)   # resumed: trial 2 is the same candidate, neither checked nor trained again
-    assert [r["trial"] for r in again.rows] == [1, 2]
-    assert again.rows[1]["accuracy"] == again.rows[0]["accuracy"]
-    assert len(fake_train) == 1 and len(checks) == 2  # the interrupted trial's check, then trial 1's
+    # Resumed for 2 trained candidates: the space holds one that fits, so the study samples it again
+    # (neither checked nor trained again) and the one that does not fit until the cap on trials.
+    again = run(tmp_path, 2, enqueue=[SMALL])
+    cap = 2 * search.MAX_TRIALS_PER_TRAINED
+    assert [r["trial"] for r in again.rows] == list(range(1, cap + 1))
+    assert again.rows[1]["key"] == again.rows[0]["key"] and again.rows[1]["accuracy"] == again.rows[0]["accuracy"]
+    assert {r["state"] for r in again.rows[1:]} <= {"trained", "pruned"}
+    assert search.trained_count(search.open_study(tmp_path, BOARD)) == 1
+    assert len(fake_train) == 1
+    # Checked: the interrupted trial, trial 1, and the candidate that does not fit once.
+    assert [c.alpha for c in checks] == [0.25, 0.25, 1.0]
     assert run(tmp_path, 2).rows == again.rows       # nothing left to do
 
 
