@@ -81,6 +81,7 @@ class Rendered:
     warmup: int
     seed: int
     validate: bool = False
+    schedule: dict | None = None  # the engine's schedule (Schedule.as_dict() and its description)
 
     def as_dict(self) -> dict:
         return {
@@ -89,13 +90,14 @@ class Rendered:
             "layer_ops": list(self.layer_ops), "input_bytes": list(self.input_bytes),
             "output_bytes": list(self.output_bytes), "runs": self.runs, "warmup": self.warmup,
             "seed": self.seed, "validate": self.validate,
+            **({"schedule": self.schedule} if self.schedule is not None else {}),
         }
 
 
 def _engine_sources(model: bytes, name: str, patches="auto",
-                    max_extra_macs: float = 0.15) -> tuple[dict[str, bytes], int, int]:
-    """The mcunets engine's model.c/model.h plus its C kernels (src/engine/), its arena and its
-    constant-data bytes (docs/engine.md)."""
+                    max_extra_macs: float = 0.15) -> tuple[dict[str, bytes], int, int, dict]:
+    """The mcunets engine's model.c/model.h plus its C kernels (src/engine/), its arena, its
+    constant-data bytes and its schedule (docs/engine.md)."""
     try:
         from mcunets import engine
     except ImportError:
@@ -109,7 +111,8 @@ def _engine_sources(model: bytes, name: str, patches="auto",
             files[f"src/engine/{p.relative_to(kernels).as_posix()}"] = p.read_bytes()
     if "src/model.h" not in files:
         raise McunetsError("the mcunets engine generated no model.h")
-    return files, int(gen.arena_bytes), int(gen.flash_bytes)
+    schedule = {**gen.schedule.as_dict(), "description": gen.schedule.describe()}
+    return files, int(gen.arena_bytes), int(gen.flash_bytes), schedule
 
 
 def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | Path, *,
@@ -147,6 +150,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
     name = model_c_name(name)
 
     files: dict[str, bytes] = {}
+    schedule = None
     if runtime == "tflm":
         missing = [op for op in info.ops if op not in TFLM_OP_METHODS]
         if missing:
@@ -158,7 +162,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
         fit = check_fit(board, runtime, info, arena_measured, alpha=alpha, resolution=resolution)
         arena = fit.arena_bytes
     else:
-        files, engine_arena, engine_flash = _engine_sources(model, name, patches, max_extra_macs)
+        files, engine_arena, engine_flash, schedule = _engine_sources(model, name, patches, max_extra_macs)
         # The engine keeps its own constant data, not the flatbuffer: size the flash check on that.
         info = ModelInfo(info.layer_ops, info.ops, info.input_bytes, info.output_bytes,
                          engine_flash, info.sha256)
@@ -262,7 +266,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return Rendered(board.name, runtime, name, tuple(sorted(files)) + ("manifest.json",), fit,
                     info.ops, info.layer_ops, info.input_bytes, info.output_bytes, runs, warmup, seed,
-                    validate)
+                    validate, schedule)
 
 
 def _tree_hash(root: Path) -> str:

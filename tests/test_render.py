@@ -114,6 +114,11 @@ def test_render_every_board_and_runtime(tiny, tmp_path, board, runtime):
     else:
         assert (dest / "src/model.h").exists()
         assert "-DMCUNETS_PROFILE" in ini
+        # report.json records the engine's schedule, as the head of model.c says it
+        schedule = r.as_dict()["schedule"]
+        assert schedule["description"] in (dest / "src/model.c").read_text().split("*/")[0]
+        assert {"stages", "grid", "arena_bytes", "layer_arena_bytes"} <= set(schedule)
+    assert ("schedule" in r.as_dict()) == (runtime == "mcunets")
     assert r.fit.fits
 
 
