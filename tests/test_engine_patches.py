@@ -69,6 +69,52 @@ def test_random_chains_are_bit_exact_on_forced_grids(chains):
     assert not bad, bad
 
 
+def test_residual_blocks_are_bit_exact_on_forced_grids():
+    """Stages holding whole residual blocks (ADD / MUL of a block's input and output, chained blocks,
+    expansion and projection inside): the skip branch's tile covers the sum's tile and is read through
+    its row stride; stages from the image and from inside the network, grids up to 5x5."""
+    from mcunets.engine.host import HostLibrary
+    from mcunets.engine.ops import Binary
+
+    rng = np.random.default_rng(8700)
+    models, which, strided = [], [], 0
+    for i in range(4):
+        case = make_case("PATCH_RESIDUAL", np.random.default_rng(8600 + i), runs=2)
+        g = read_model(case.model)
+        layers = lower(g)
+        spans = [(a, k) for a in range(len(layers)) for k in patches.stage_lengths(g, layers, a)
+                 if any(isinstance(l, Binary) for l in layers[a:a + k])]
+        assert spans, case.name
+        picks = {spans[int(j)] for j in rng.choice(len(spans), size=min(3, len(spans)), replace=False)}
+        picks.add(max(spans, key=lambda s: s[1]))  # the longest stage: chained blocks
+        for a, k in sorted(picks):
+            out = g.tensors[layers[a + k - 1].outputs[0]].shape
+            n = min(int(rng.integers(2, 6)), int(out[1]), int(out[2]))
+            stage = patches.make_stage(g, layers, k, n, a)
+            assert stage is not None and any(len(r) == 2 for r in stage.reads)
+            for (rs, _), (cs, _) in ((r, c) for r in stage.rows for c in stage.cols):
+                for j, reads in enumerate(stage.reads):  # every operand's tile covers the sum's tile
+                    for t in reads if len(reads) == 2 else ():
+                        assert rs[t][0] <= rs[j + 1][0] and rs[j + 1][1] <= rs[t][1]
+                        assert cs[t][0] <= cs[j + 1][0] and cs[j + 1][1] <= cs[t][1]
+            m = generate(case.model, "p", prefix=f"r{i}_{n}_{k}_{a}", patches=(n, k, a))
+            assert m.schedule.stages[0][:3] == (layers[a].index, layers[a + k - 1].index, n)
+            strided += any(isinstance(c, patches.BinaryTile) and any(map(any, c.offsets)) for _, _, calls, _ in
+                           stage.tile_calls("in", "out", "scratch") for c in calls)
+            models.append(m)
+            which.append(case)
+        models.append(generate(case.model, "a", prefix=f"r{i}_auto", max_extra_macs=1e9))
+        which.append(case)
+    lib = HostLibrary(models)
+    try:
+        bad = [m.prefix + " " + m.schedule.describe() + " " + c.name
+               for m, c in zip(models, which) if not _exact(lib, m.prefix, c)]
+    finally:
+        lib.close()
+    assert strided >= 4
+    assert not bad, bad
+
+
 def test_tiles_cover_each_map_once_and_reach_back_through_the_window():
     rng = np.random.default_rng(8200)
     for _ in range(200):
@@ -85,7 +131,9 @@ def test_tiles_cover_each_map_once_and_reach_back_through_the_window():
             windows.append((ext, stride, pad))
             size = out
         n = int(rng.integers(1, min(size, 8) + 1))
-        tiles = patches._axis_tiles(windows, sizes, size, n)
+        tiles = [tuple(reg[j] + reg[j + 1] + (pads[j],) for j in range(len(windows)))
+                 for reg, pads in patches._axis_regions(tuple((j,) for j in range(len(windows))), windows,
+                                                        sizes + [size], n)]
         ends = [t[-1][2:4] for t in tiles]
         assert ends[0][0] == 0 and ends[-1][1] == size
         assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(ends, ends[1:]))
@@ -295,3 +343,26 @@ def test_patched_pools_are_bit_exact_on_qemu(tmp_path):
     got = targets.validate_model(model, "qemu-m4", inputs, tmp_path, sources=src)
     for x, outs in zip(inputs, got):
         assert outs == [w.tobytes() for w in reference(model, x)]
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_patched_residual_blocks_are_bit_exact_on_qemu(tmp_path):
+    """Residual blocks inside a stage with the DSP paths (3x3 depthwise over multiples of 4 channels,
+    1x1 expansion and projection, the ADD sum table and MUL four elements per word on strided rows)."""
+    from mcunets import targets
+    from mcunets.engine.ops import Binary
+
+    case = make_case("PATCH_RESIDUAL_DSP", np.random.default_rng(8800), runs=2)
+    g = read_model(case.model)
+    layers = lower(g)
+    a, k = max(((a, k) for a in range(len(layers)) for k in patches.stage_lengths(g, layers, a)),
+               key=lambda s: (sum(isinstance(l, Binary) for l in layers[s[0]:s[0] + s[1]]), s[1]))
+    assert sum(isinstance(l, Binary) for l in layers[a:a + k]) >= 2, case.name
+    out = g.tensors[layers[a + k - 1].outputs[0]].shape
+    n = min(3, int(out[1]), int(out[2]))
+    src = targets.engine_sources(case.model, "residual", tmp_path / "model", "qemu-m4", patches=(n, k, a))
+    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path, sources=src)
+    assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
+    for inputs, outs in zip(case.inputs, got):
+        assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name

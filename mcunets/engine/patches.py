@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from mcunets.engine.ops import Layer, TileCall, Windowed
-from mcunets.engine.planner import MemoryPlan, _align_up, plan_memory
+from mcunets.engine.ops import Binary, Layer, TileCall, Windowed, c_array, ints
+from mcunets.engine.planner import Buffer, MemoryPlan, _align_up, place, plan_memory
 from mcunets.engine.reader import GraphInfo
 from mcunets.errors import McunetsError
 
@@ -97,66 +97,145 @@ def _shape(graph: GraphInfo, t: int) -> tuple:
     return tuple(int(d) for d in graph.tensors[t].shape)
 
 
-def chain_length(graph: GraphInfo, layers: list[Layer], start: int = 0) -> int:
-    """How many layers from position ``start`` form a patchable chain (from any int8 activation)."""
+def _operands(layer: Layer) -> tuple:
+    """The activation tensors a layer reads, in its operand order."""
+    return tuple(layer.operands) if isinstance(layer, Binary) else tuple(layer.inputs)
+
+
+def _patchable(graph: GraphInfo, layer: Layer) -> bool:
+    """Can ``layer`` run on a tile: a windowed layer, an elementwise one, or an ADD / MUL of two
+    activations of its output's shape (no broadcasting), int8 maps of batch 1."""
+    if len(layer.outputs) != 1 or graph.tensors[layer.outputs[0]].dtype != "int8":
+        return False
+    s_out = _shape(graph, layer.outputs[0])
+    if len(s_out) != 4 or s_out[0] != 1:
+        return False
+    if isinstance(layer, Binary):
+        return (layer.op in ("ADD", "MUL") and all(layer.full) and
+                all(_shape(graph, t) == s_out and graph.tensors[t].dtype == "int8" for t in layer.operands))
+    if len(layer.inputs) != 1:
+        return False
+    s_in = _shape(graph, layer.inputs[0])
+    if isinstance(layer, Windowed):
+        return tuple(layer.in_shape) == s_in and tuple(layer.out_shape) == s_out
+    return layer.elementwise and s_in == s_out
+
+
+def stage_lengths(graph: GraphInfo, layers: list[Layer], start: int = 0) -> list[int]:
+    """The k for which the k layers from position ``start`` can run as one patch stage: patchable
+    layers reading one int8 activation from outside (the stage's input) and each other's outputs,
+    every output but the last read only inside the stage (so a residual block's ADD or MUL is inside
+    with its branch, or the stage ends before the block)."""
     consumers: dict[int, int] = {}
     for layer in layers:
-        for t in layer.inputs:
+        for t in set(_operands(layer)):
             consumers[t] = consumers.get(t, 0) + 1
-    k = 0
-    prev: Optional[int] = None
-    for layer in layers[start:]:
-        if len(layer.inputs) != 1 or len(layer.outputs) != 1:
+    ks, made, read, outside = [], set(), {}, set()
+    for k, layer in enumerate(layers[start:], 1):
+        if not _patchable(graph, layer):
             break
-        t_in, t_out = layer.inputs[0], layer.outputs[0]
-        if prev is None:
-            if graph.tensors[t_in].is_const or graph.tensors[t_in].dtype != "int8":
-                break
-        elif t_in != prev or consumers.get(prev, 0) != 1 or prev in graph.outputs:
+        for t in set(_operands(layer)):
+            if t in made:
+                read[t] = read.get(t, 0) + 1
+            else:
+                outside.add(t)
+        if len(outside) != 1:
             break
-        s_in, s_out = _shape(graph, t_in), _shape(graph, t_out)
-        if len(s_in) != 4 or len(s_out) != 4 or s_in[0] != 1 or graph.tensors[t_out].dtype != "int8":
+        (t_in,) = outside
+        if graph.tensors[t_in].is_const or graph.tensors[t_in].dtype != "int8" or len(_shape(graph, t_in)) != 4:
             break
-        if isinstance(layer, Windowed):
-            if tuple(layer.in_shape) != s_in or tuple(layer.out_shape) != s_out:
-                break
-        elif not (layer.elementwise and s_in == s_out):
-            break
-        k += 1
-        prev = t_out
-    return k
+        made.add(layer.outputs[0])
+        last = layer.outputs[0]
+        if all(read.get(t, 0) == consumers.get(t, 0) and t not in graph.outputs for t in made if t != last):
+            ks.append(k)
+    return ks
 
 
-def _axis_tiles(windows: list, sizes: list, out_size: int, n: int) -> list[tuple]:
-    """Per tile along one axis (n parts of the last output), per layer: (in_lo, in_hi, out_lo, out_hi,
-    pad). ``windows[j]`` is (extent, stride, pad) or None (elementwise); ``sizes[j]`` the input size."""
+def chain_length(graph: GraphInfo, layers: list[Layer], start: int = 0) -> int:
+    """The most layers from position ``start`` that can run as one patch stage (0: none)."""
+    return max(stage_lengths(graph, layers, start), default=0)
+
+
+def _axis_regions(reads: tuple, windows: list, sizes: list, n: int) -> Optional[list]:
+    """Per tile along one axis (n parts of the stage's last output): (per tensor position: the part
+    (lo, hi) of the map its tile buffer holds, per layer: the padding its window still sees).
+
+    Position 0 is the stage's input, position j + 1 layer j's output; ``reads[j]`` the positions layer
+    j reads, ``windows[j]`` its (extent, stride, padding before) or None (elementwise, ADD, MUL),
+    ``sizes[p]`` the size of map p. A map's tile is the union of what its readers need: an ADD or MUL
+    reads the part of it matching its output tile (the skip branch of a residual block), any other layer
+    must need all of it; None when one needs less (not supported)."""
+    m = len(reads)
     tiles = []
     for i in range(n):
-        o0, o1 = i * out_size // n, (i + 1) * out_size // n
-        spans = []
-        for win, size in zip(reversed(windows), reversed(sizes)):
-            if win is None:
-                r0, r1, pad = o0, o1, 0
+        reg: list = [None] * (m + 1)
+        reg[m] = (i * sizes[m] // n, (i + 1) * sizes[m] // n)
+        need = [None] * m
+        for j in reversed(range(m)):
+            o0, o1 = reg[j + 1]
+            if windows[j] is None:
+                lo, r = o0, (o0, o1)
             else:
-                ext, stride, p = win
-                lo, hi = o0 * stride - p, (o1 - 1) * stride - p + ext
-                r0, r1 = max(0, lo), min(size, hi)
-                pad = r0 - lo
-            spans.append((r0, r1, o0, o1, pad))
-            o0, o1 = r0, r1
-        tiles.append(tuple(reversed(spans)))
+                ext, stride, p = windows[j]
+                lo = o0 * stride - p
+                r = (max(0, lo), min(sizes[reads[j][0]], (o1 - 1) * stride - p + ext))
+            need[j] = (lo, r)
+            for t in reads[j]:
+                reg[t] = r if reg[t] is None else (min(reg[t][0], r[0]), max(reg[t][1], r[1]))
+        pads = []
+        for j, (lo, r) in enumerate(need):
+            if len(reads[j]) == 1 and reg[reads[j][0]] != r:
+                return None
+            pads.append(r[0] - lo)
+        tiles.append((tuple(reg), tuple(pads)))
     return tiles
+
+
+@dataclass(frozen=True)
+class BinaryTile:
+    """One ADD / MUL call on a tile: its output tile's shape, each operand's tile buffer (C expression),
+    the offset (rows, columns) of the output tile in it and its width, and the output's buffer."""
+    shape: tuple
+    srcs: tuple
+    offsets: tuple
+    widths: tuple
+    dst: str
+
+
+def _emit_binary_tiles(layer: Binary, calls) -> tuple[list[str], list[str]]:
+    """ADD / MUL on tiles: the layer's table and parameters once, one broadcast shape per distinct tile
+    layout (suffix _v<k>); an operand whose buffer is wider than the output tile is read through its
+    row stride."""
+    p = f"l{layer.index}_"
+    ptype, fn = ("mcu_add_params", "mcu_add_s8") if layer.op == "ADD" else ("mcu_mul_params", "mcu_mul_s8")
+    decls = [c_array("int32_t", p + "table", layer.table)] if layer.table else []
+    decls.append(f"static const {ptype} {p}params = {layer.params[0]};")
+    names: dict = {}
+    body = []
+    for c in calls:
+        _, h, w, ch = c.shape
+        strides = [(h * wb * ch, wb * ch, ch, 1) for wb in c.widths]
+        d4, s1, s2 = replace(layer, dims4=(1, h, w, ch), stride1=strides[0], stride2=strides[1]).coalesced()
+        key = (d4, s1, s2)
+        if key not in names:
+            names[key] = f"{p}shape_v{len(names)}"
+            decls.append(f"static const mcu_broadcast {names[key]} = {{{ints(d4)}, {ints(s1)}, {ints(s2)}}};")
+        a, b = (src if (dy, dx) == (0, 0) else f"{src} + {(dy * wb + dx) * ch}"
+                for src, (dy, dx), wb in zip(c.srcs, c.offsets, c.widths))
+        body.append(f"{fn}(&{p}params, &{names[key]}, {a}, {b}, {c.dst});")
+    return decls, body
 
 
 @dataclass(frozen=True, eq=False)
 class PatchStage(Layer):
     """A run of layers computed tile by tile, as one layer for the memory plan and the code."""
     layers: tuple = ()
-    shapes: tuple = ()       # per layer: (input shape, output shape)
+    shapes: tuple = ()       # per tensor position (0: the stage's input, j + 1: layer j's output): its shape
+    reads: tuple = ()        # per layer: the tensor positions it reads
     grid: int = 0
-    rows: tuple = ()         # per tile row: per layer (in_lo, in_hi, out_lo, out_hi, pad)
+    rows: tuple = ()         # per tile row: (per position (lo, hi), per layer its window's padding)
     cols: tuple = ()
-    buffers: tuple = ()      # (offset, size) in the scratch of each tile buffer: layer j reads j, writes j + 1
+    buffers: tuple = ()      # (offset, size) in the scratch of each position's tile buffer
     kernel_scratch: tuple = ()  # (offset, size) of each layer's kernel scratch (size 0: none)
     scratch: int = 0
     layer_macs: tuple = ()   # MACs each layer executes over all tiles
@@ -176,36 +255,42 @@ class PatchStage(Layer):
     def overlap(self, tensor):
         """The input rows before a tile row's window are read by no later tile: the output map, row
         band by row band, may take their place."""
-        (_, w0, c0), (_, wm, cm) = self.shapes[0][0][1:], self.shapes[-1][1][1:]
-        return max(r[-1][3] * wm * cm - r[0][0] * w0 * c0 for r in self.rows)
+        (_, w0, c0), (_, wm, cm) = self.shapes[0][1:], self.shapes[-1][1:]
+        return max(reg[-1][1] * wm * cm - reg[0][0] * w0 * c0 for reg, _ in self.rows)
 
     def describe(self):
         return (f"patches {self.grid}x{self.grid} over layers {self.layers[0].index}-{self.layers[-1].index}: "
-                f"{'x'.join(map(str, self.shapes[0][0]))} -> {'x'.join(map(str, self.shapes[-1][1]))}")
+                f"{'x'.join(map(str, self.shapes[0]))} -> {'x'.join(map(str, self.shapes[-1]))}")
 
     def tile_calls(self, image: str, output: str, scratch: str):
-        """Per tile: (comment, copy in, [TileCall per layer], copy out) as C text."""
+        """Per tile: (comment, copy in, [TileCall or BinaryTile per layer], copy out) as C text."""
         def at(base: str, off: int) -> str:
             return base if off == 0 else f"{base} + {off}"
 
         m = len(self.layers)
-        (_, w0, c0), (_, wm, cm) = self.shapes[0][0][1:], self.shapes[-1][1][1:]
+        (_, w0, c0), (_, wm, cm) = self.shapes[0][1:], self.shapes[-1][1:]
         tiles = []
-        for ti, rs in enumerate(self.rows):
-            for tj, cs in enumerate(self.cols):
+        for ti, (rs, pr) in enumerate(self.rows):
+            for tj, (cs, pc) in enumerate(self.cols):
                 bufs = [at(scratch, off) for off, _ in self.buffers]
-                r0, r1 = rs[0][0], rs[0][1]
-                x0, x1 = cs[0][0], cs[0][1]
+                (r0, r1), (x0, x1) = rs[0], cs[0]
                 copy_in = (f"mcu_copy_2d_s8({r1 - r0}, {(x1 - x0) * c0}, {at(image, (r0 * w0 + x0) * c0)}, "
                            f"{w0 * c0}, {bufs[0]}, {(x1 - x0) * c0});")
                 calls = []
-                for j in range(m):
-                    (a0, a1, o0, o1, pr), (b0, b1, q0, q1, pc) = rs[j], cs[j]
-                    ci, co = self.shapes[j][0][3], self.shapes[j][1][3]
+                for j, layer in enumerate(self.layers):
+                    (o0, o1), (q0, q1) = rs[j + 1], cs[j + 1]
+                    out_shape = (1, o1 - o0, q1 - q0, self.shapes[j + 1][3])
+                    if isinstance(layer, Binary):
+                        calls.append(BinaryTile(out_shape, tuple(bufs[t] for t in self.reads[j]),
+                                                tuple((o0 - rs[t][0], q0 - cs[t][0]) for t in self.reads[j]),
+                                                tuple(cs[t][1] - cs[t][0] for t in self.reads[j]), bufs[j + 1]))
+                        continue
+                    t = self.reads[j][0]
                     off, size = self.kernel_scratch[j]
-                    calls.append(TileCall((1, a1 - a0, b1 - b0, ci), (1, o1 - o0, q1 - q0, co), (pr, pc),
-                                          bufs[j], bufs[j + 1], at(scratch, off) if size else "NULL"))
-                o0, o1, q0, q1 = rs[-1][2], rs[-1][3], cs[-1][2], cs[-1][3]
+                    calls.append(TileCall((1, rs[t][1] - rs[t][0], cs[t][1] - cs[t][0], self.shapes[t][3]),
+                                          out_shape, (pr[j], pc[j]), bufs[t], bufs[j + 1],
+                                          at(scratch, off) if size else "NULL"))
+                (o0, o1), (q0, q1) = rs[m], cs[m]
                 copy_out = (f"mcu_copy_2d_s8({o1 - o0}, {(q1 - q0) * cm}, {bufs[m]}, {(q1 - q0) * cm}, "
                             f"{at(output, (o0 * wm + q0) * cm)}, {wm * cm});")
                 comment = f"/* tile ({ti}, {tj}): output rows {o0}-{o1 - 1}, columns {q0}-{q1 - 1} */"
@@ -216,7 +301,8 @@ class PatchStage(Layer):
         tiles = self.tile_calls(ctx.ptr(self.inputs[0]), ctx.ptr(self.outputs[0]), ctx.scratch(self.index))
         decls, per_layer = [], []
         for j, layer in enumerate(self.layers):
-            d, b = layer.emit_tiles(ctx, [t[2][j] for t in tiles])
+            calls = [t[2][j] for t in tiles]
+            d, b = _emit_binary_tiles(layer, calls) if isinstance(layer, Binary) else layer.emit_tiles(ctx, calls)
             if len(b) != len(tiles):
                 raise McunetsError(f"{layer.op} emitted {len(b)} calls for {len(tiles)} tiles")
             decls += d
@@ -228,41 +314,63 @@ class PatchStage(Layer):
 
 
 def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0) -> Optional[PatchStage]:
-    """The k layers from position ``start`` on an n x n grid, or None when the last output has fewer
-    than n rows or columns."""
+    """The k layers from position ``start`` (a stage ``stage_lengths`` allows) on an n x n grid, or None
+    when the last output has fewer than n rows or columns or a map's tile would hold more than one of
+    its windowed readers reads."""
     prefix = layers[start:start + k]
-    shapes = tuple((_shape(graph, l.inputs[0]), _shape(graph, l.outputs[0])) for l in prefix)
-    out = shapes[-1][1]
+    pos = {t: j + 1 for j, l in enumerate(prefix) for t in l.outputs}
+    reads = tuple(tuple(pos.get(t, 0) for t in _operands(l)) for l in prefix)
+    t_in = next(t for l in prefix for t in _operands(l) if t not in pos)
+    shapes = (_shape(graph, t_in),) + tuple(_shape(graph, l.outputs[0]) for l in prefix)
+    out = shapes[-1]
     if out[1] < n or out[2] < n:
         return None
     axes = []
     for axis in (0, 1):
         windows = [l.window(axis) if isinstance(l, Windowed) else None for l in prefix]
-        sizes = [s[0][1 + axis] for s in shapes]
-        axes.append(_axis_tiles(windows, sizes, out[1 + axis], n))
+        tiles = _axis_regions(reads, windows, [s[1 + axis] for s in shapes], n)
+        if tiles is None:
+            return None
+        axes.append(tiles)
     rows, cols = axes
 
-    def most(tiles, j, what):  # largest input (what 0) or output (what 1) extent of layer j
-        return max((t[j][1] - t[j][0]) if what == 0 else (t[j][3] - t[j][2]) for t in tiles)
+    def most(tiles, p):  # the largest extent of position p's tile
+        return max(reg[p][1] - reg[p][0] for reg, _ in tiles)
 
-    sizes, kscratch, macs = [], [], []
+    sizes = [most(rows, p) * most(cols, p) * shapes[p][3] for p in range(k + 1)]
+    kscratch, macs = [], []
     for j, layer in enumerate(prefix):
-        (_, ih, iw, ic), (_, oh, ow, oc) = shapes[j]
-        th, tw = most(rows, j, 0), most(cols, j, 0)
-        sizes.append(th * tw * ic)
-        kscratch.append(replace(layer, in_shape=(1, th, tw, ic)).scratch_bytes if isinstance(layer, Windowed) else 0)
-        rows_done = sum(t[j][3] - t[j][2] for t in rows)
-        cols_done = sum(t[j][3] - t[j][2] for t in cols)
-        macs.append(layer.macs * rows_done * cols_done // (oh * ow))
-    sizes.append(most(rows, k - 1, 1) * most(cols, k - 1, 1) * shapes[-1][1][3])
+        (_, oh, ow, _), t = shapes[j + 1], reads[j][0]
+        kscratch.append(replace(layer, in_shape=(1, most(rows, t), most(cols, t), shapes[t][3])).scratch_bytes
+                        if isinstance(layer, Windowed) else 0)
+        done = sum(reg[j + 1][1] - reg[j + 1][0] for reg, _ in rows) * sum(reg[j + 1][1] - reg[j + 1][0]
+                                                                           for reg, _ in cols)
+        macs.append(layer.macs * done // (oh * ow))
     a = [_align_up(s) for s in sizes]
     ks = [_align_up(s) for s in kscratch]
-    total = max(a[j] + ks[j] + a[j + 1] for j in range(k))
-    buffers = tuple((0 if j % 2 == 0 else total - a[j], sizes[j]) for j in range(k + 1))
-    kernel = tuple(((a[j] if j % 2 == 0 else a[j + 1]), kscratch[j]) for j in range(k))
-    return PatchStage(prefix[0].index, "PATCHES", (prefix[0].inputs[0],), (prefix[-1].outputs[0],),
-                      layers=tuple(prefix), shapes=shapes, grid=n, rows=tuple(rows), cols=tuple(cols),
-                      buffers=buffers, kernel_scratch=kernel, scratch=total, layer_macs=tuple(macs))
+    if all(r == (j,) for j, r in enumerate(reads)):
+        # a chain: layer j reads buffer j and writes j + 1, even buffers at the bottom, odd ones at the
+        # top, each layer's kernel scratch between
+        total = max(a[j] + ks[j] + a[j + 1] for j in range(k))
+        buffers = tuple((0 if j % 2 == 0 else total - a[j], sizes[j]) for j in range(k + 1))
+        kernel = tuple(((a[j] if j % 2 == 0 else a[j + 1]), kscratch[j]) for j in range(k))
+    else:
+        last = [max((j for j, r in enumerate(reads) if p in r), default=k) for p in range(k + 1)]
+        bufs = [Buffer(p, a[p], p - 1, last[p]) for p in range(k + 1)]
+        bufs += [Buffer(k + 1 + j, ks[j], j, j) for j in range(k)]
+        pairs = {}
+        for j, layer in enumerate(prefix):  # ADD, MUL and elementwise layers may write over an operand
+            if (isinstance(layer, Binary) or layer.elementwise) and layer.overlap(layer.inputs[0]) == 0:
+                for p in set(reads[j]):
+                    if last[p] == j and all(reg[p] == reg[j + 1] for reg, _ in rows + cols):
+                        pairs[(p, j + 1)] = 0
+        total = place(bufs, pairs)
+        buffers = tuple((b.offset, sizes[p]) for p, b in enumerate(bufs[:k + 1]))
+        kernel = tuple((b.offset, kscratch[j]) for j, b in enumerate(bufs[k + 1:]))
+    return PatchStage(prefix[0].index, "PATCHES", (t_in,), (prefix[-1].outputs[0],),
+                      layers=tuple(prefix), shapes=shapes, reads=reads, grid=n, rows=tuple(rows),
+                      cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, scratch=total,
+                      layer_macs=tuple(macs))
 
 
 def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15):
@@ -283,13 +391,13 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         return layers, base_plan, base
     if isinstance(patches, tuple):
         n, k, start = (tuple(int(v) for v in patches) + (0,))[:3]
-        chain = chain_length(graph, layers, start)
-        if not 1 <= k <= chain:
-            raise McunetsError(f"{k} layers from position {start} cannot run patch by patch: the patchable "
-                               f"chain there has {chain}")
+        ks = stage_lengths(graph, layers, start)
+        if k not in ks:
+            raise McunetsError(f"{k} layers from position {start} cannot run patch by patch: the stages "
+                               f"there have {', '.join(map(str, ks)) or 'no'} layers")
         stage = make_stage(graph, layers, k, n, start)
         if stage is None:
-            raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output")
+            raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output or its maps' tiles")
         staged = layers[:start] + [stage] + layers[start + k:]
         plan = plan_memory(graph, staged)
         extra = stage.macs - sum(l.macs for l in layers[start:start + k])
@@ -309,8 +417,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         peak = max(range(len(current)), key=lambda i: live[i])
         best = None
         for start in range(peak + 1):
-            chain = chain_length(graph, current, start)
-            for k in range(peak - start + 1, chain + 1):
+            for k in (k for k in stage_lengths(graph, current, start) if start + k > peak):
                 for n in grids:
                     stage = make_stage(graph, current, k, n, start)
                     if stage is None:

@@ -128,7 +128,18 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
             buffers.append(Buffer(id=len(buffers), size=layer.scratch_bytes, first=k, last=k,
                                   scratch_of=layer.index))
 
-    # Largest first, then two other orders (by birth, by lifetime x size); the smallest arena wins.
+    arena = place(buffers, pairs)
+    tensor_offsets = {}
+    for root, b in groups.items():
+        for t in b.tensors:
+            tensor_offsets[t] = b.offset
+    scratch = {b.scratch_of: b.offset for b in buffers if b.scratch_of >= 0}
+    return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers), dict(pairs))
+
+
+def place(buffers: list[Buffer], pairs: dict) -> int:
+    """Give every buffer its offset: placed one by one in three orders (largest first, by birth, by
+    lifetime x size), the smallest arena wins. Returns the arena's bytes."""
     best = None
     for key in (lambda b: (-b.size, b.first, b.id), lambda b: (b.first, -b.size, b.id),
                 lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id)):
@@ -138,14 +149,7 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
             best = (arena, [b.offset for b in buffers])
     for b, off in zip(buffers, best[1]):
         b.offset = off
-
-    arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
-    tensor_offsets = {}
-    for root, b in groups.items():
-        for t in b.tensors:
-            tensor_offsets[t] = b.offset
-    scratch = {b.scratch_of: b.offset for b in buffers if b.scratch_of >= 0}
-    return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers), dict(pairs))
+    return best[0]
 
 
 def _place(buffers: list[Buffer], pairs: dict, key) -> None:

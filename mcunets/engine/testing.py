@@ -548,6 +548,81 @@ def patch_chain(rng, dsp: bool = False):
     return fn, [(1, h, w, c0)], dict(h=h, w=w, steps=desc, act=act), False
 
 
+def patch_residual(rng, dsp: bool = False):
+    """Residual blocks that run patch by patch: a first convolution (stride 1 or 2, SAME or VALID),
+    then x + f(x) or x * f(x) blocks (f: an optional 1x1 expansion, a depthwise or dilated convolution,
+    a 1x1 projection, all SAME, stride 1), some chained, between strided layers (SAME or VALID); odd
+    sizes; MEAN and a fully connected tail. ``dsp``: 3 input channels and depths in multiples of 4."""
+    import tensorflow as tf
+
+    c0 = 3 if dsp else int(rng.integers(1, 5))
+    h, w = int(rng.integers(11, 24)), int(rng.integers(11, 24))
+    act, acts = _act(rng)
+
+    def layer(kind, k, cin, cout, stride=1, pad="SAME", dil=1):
+        shape = (k, k, cin, cout) if kind == "conv" else (k, k, cin, 1)
+        return (kind, tf.constant(_weights(rng, shape)), tf.constant(_weights(rng, (cout,))), stride, pad, dil)
+
+    c = int(rng.choice([4, 8])) if dsp else int(rng.integers(2, 7))
+    steps = [layer("conv", 3, c0, c, int(rng.choice([1, 2])), str(rng.choice(["SAME", "VALID"])))]
+    size = [h, w]
+    size = [(v - 2 if steps[0][4] == "VALID" else v) for v in size]
+    size = [-(-v // steps[0][3]) for v in size]
+    for _ in range(int(rng.integers(3, 6))):
+        if rng.random() < 0.75 or min(size) < 7:
+            sub, cc = [], c
+            if rng.random() < 0.6:
+                cc = c * int(rng.choice([2, 3]))
+                sub.append(layer("conv", 1, c, cc))
+            if dsp or rng.random() < 0.7:
+                sub.append(layer("dw", 3 if dsp else int(rng.choice([3, 5])), cc, cc))
+            else:
+                sub.append(layer("conv", 3, cc, cc, dil=int(rng.choice([1, 2]))))
+            if cc != c or rng.random() < 0.5:
+                sub.append(layer("conv", 1, cc, c))
+            steps.append(("res", "mul" if rng.random() < 0.25 else "add", sub))
+        else:
+            pad = str(rng.choice(["SAME", "VALID"]))
+            kind = str(rng.choice(["dw", "conv", "max"]))
+            if kind == "max":
+                steps.append(("max", None, None, 2, pad, 1))
+                size = [-(-(v - (1 if pad == "VALID" else 0)) // 2) for v in size]
+                continue
+            cout = c if kind == "dw" else (int(rng.choice([4, 8, 12])) if dsp else int(rng.integers(2, 7)))
+            steps.append(layer(kind, 3, c, cout, 2, pad))
+            size = [-(-(v - (2 if pad == "VALID" else 0)) // 2) for v in size]
+            c = cout
+    fc = tf.constant(_weights(rng, (c, 3)))
+
+    def run(step, x):
+        kind, wt, b, stride, pad, dil = step
+        st = [1, stride, stride, 1]
+        if kind == "max":
+            return tf.nn.max_pool2d(x, ksize=2, strides=stride, padding=pad)
+        if kind == "conv":
+            return acts[act](tf.nn.conv2d(x, wt, strides=st, padding=pad, dilations=[1, dil, dil, 1]) + b)
+        return acts[act](tf.nn.depthwise_conv2d(x, wt, strides=st, padding=pad) + b)
+
+    def fn(x):
+        for step in steps:
+            if step[0] != "res":
+                x = run(step, x)
+                continue
+            y = x
+            for sub in step[2]:
+                y = run(sub, y)
+            x = x + y if step[1] == "add" else x * y
+        return tf.matmul(tf.reduce_mean(x, axis=[1, 2]), fc)
+
+    def describe(step):
+        if step[0] == "res":
+            return (step[1], [describe(sub) for sub in step[2]])
+        kind, wt, _, stride, pad, dil = step
+        return (kind, tuple(int(d) for d in wt.shape) if wt is not None else None, stride, pad, dil)
+
+    return fn, [(1, h, w, c0)], dict(h=h, w=w, steps=[describe(s) for s in steps], act=act), False
+
+
 def random_input(rng, dtype: str, shape) -> np.ndarray:
     if dtype == "float32":
         return (rng.standard_normal(shape) * 10 ** rng.uniform(-1, 1)).astype(np.float32)
@@ -558,7 +633,8 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
     from mcunets.engine.reader import read_model
 
     chains = {"DSP_CHAIN": dsp_chain, "PATCH_CHAIN": patch_chain,
-              "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True)}
+              "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True), "PATCH_RESIDUAL": patch_residual,
+              "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True)}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
