@@ -133,7 +133,7 @@ def test_tiles_cover_each_map_once_and_reach_back_through_the_window():
         n = int(rng.integers(1, min(size, 8) + 1))
         tiles = [tuple(reg[j] + reg[j + 1] + (pads[j],) for j in range(len(windows)))
                  for reg, pads in patches._axis_regions(tuple((j,) for j in range(len(windows))), windows,
-                                                        sizes + [size], n)]
+                                                        sizes + [size], patches._uniform(size, n))]
         ends = [t[-1][2:4] for t in tiles]
         assert ends[0][0] == 0 and ends[-1][1] == size
         assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(ends, ends[1:]))
@@ -146,6 +146,53 @@ def test_tiles_cover_each_map_once_and_reach_back_through_the_window():
                     ext, stride, p = windows[j]
                     assert r0 == max(0, o0 * stride - p) and pad == r0 - (o0 * stride - p)
                     assert r1 == min(sizes[j], (o1 - 1) * stride - p + ext)
+
+
+def test_row_bands_cover_the_rows_and_give_the_input_back_no_later():
+    rng = np.random.default_rng(8900)
+    for _ in range(300):
+        size, stride, pad = int(rng.integers(2, 60)), int(rng.choice([1, 2, 4])), int(rng.integers(0, 3))
+        first_in = [max(0, y * stride - pad) for y in range(size)]
+        row_in, row_out = int(rng.integers(1, 400)), int(rng.integers(1, 400))
+        n = int(rng.integers(1, min(size, 8) + 1))
+        most = -(-size // n) + int(rng.integers(0, 4))
+        bands = patches._bands(first_in, row_in, row_out, n, most)
+        assert len(bands) == n and bands[0][0] == 0 and bands[-1][1] == size
+        assert all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
+        assert all(1 <= e - y <= most for y, e in bands)
+
+        def d(bs):
+            return max(e * row_out - first_in[y] * row_in for y, e in bs)
+        assert d(bands) <= d(patches._uniform(size, n))
+
+
+def test_row_bands_are_bit_exact(chains):
+    """Stages whose row bands are not even (thin where the output waits for the input's rows)."""
+    from mcunets.engine.host import HostLibrary
+
+    models, which = [], []
+    for i, case in enumerate(chains):
+        g = read_model(case.model)
+        layers = lower(g)
+        chain = patches.chain_length(g, layers)
+        out = g.tensors[layers[chain - 1].outputs[0]].shape
+        for n, k, a, band in ((min(4, int(out[1]), int(out[2])), chain, 0, 2), (3, 1, 0, 1), (2, chain - 1, 1, 3)):
+            stage = patches.make_stage(g, layers, k, n, a, band)
+            if stage is None:  # even bands are already the best, or the grid does not fit
+                continue
+            heights = [reg[-1][1] - reg[-1][0] for reg, _ in stage.rows]
+            assert max(heights) <= -(-int(g.tensors[layers[a + k - 1].outputs[0]].shape[1]) // n) + band
+            assert stage.overlap(stage.inputs[0]) <= patches.make_stage(g, layers, k, n, a).overlap(stage.inputs[0])
+            models.append(generate(case.model, "b", prefix=f"b{i}_{n}_{k}_{a}", patches=(n, k, a, band)))
+            assert "row bands of" in models[-1].files["model.c"]
+            which.append(case)
+    lib = HostLibrary(models)
+    try:
+        bad = [m.prefix + " " + c.name for m, c in zip(models, which) if not _exact(lib, m.prefix, c)]
+    finally:
+        lib.close()
+    assert len(models) >= MODELS
+    assert not bad, bad
 
 
 def test_auto_takes_the_smallest_arena_within_the_limit(chains):

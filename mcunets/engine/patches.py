@@ -41,6 +41,7 @@ CALL_MACS = 4000
 
 
 MAX_STAGES = 3
+BANDS = (0, 1, 2)   # row bands: even (0), or up to this many rows taller than even (make_stage)
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,8 @@ def chain_length(graph: GraphInfo, layers: list[Layer], start: int = 0) -> int:
     return max(stage_lengths(graph, layers, start), default=0)
 
 
-def _axis_regions(reads: tuple, windows: list, sizes: list, n: int) -> Optional[list]:
-    """Per tile along one axis (n parts of the stage's last output): (per tensor position: the part
+def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list) -> Optional[list]:
+    """Per tile along one axis (the parts ``bounds`` (o0, o1) of the stage's last output): (per tensor position: the part
     (lo, hi) of the map its tile buffer holds, per layer: the padding its window still sees).
 
     Position 0 is the stage's input, position j + 1 layer j's output; ``reads[j]`` the positions layer
@@ -167,9 +168,9 @@ def _axis_regions(reads: tuple, windows: list, sizes: list, n: int) -> Optional[
     must need all of it; None when one needs less (not supported)."""
     m = len(reads)
     tiles = []
-    for i in range(n):
+    for bound in bounds:
         reg: list = [None] * (m + 1)
-        reg[m] = (i * sizes[m] // n, (i + 1) * sizes[m] // n)
+        reg[m] = bound
         need = [None] * m
         for j in reversed(range(m)):
             o0, o1 = reg[j + 1]
@@ -189,6 +190,47 @@ def _axis_regions(reads: tuple, windows: list, sizes: list, n: int) -> Optional[
             pads.append(r[0] - lo)
         tiles.append((tuple(reg), tuple(pads)))
     return tiles
+
+
+def _uniform(size: int, n: int) -> list:
+    return [(i * size // n, (i + 1) * size // n) for i in range(n)]
+
+
+def _bands(first_in: list, row_in: int, row_out: int, n: int, most: int) -> Optional[list]:
+    """n row bands of the stage's output, each at most ``most`` rows, that let the output take the
+    input's place soonest: the smallest D = max over bands of (end of its output rows) - (first input
+    row it reads), in bytes (``first_in[y]``: the first input row output row y reads). For a given D
+    the bands taken greedily from the top, each as tall as D allows, are the fewest; D is the smallest
+    that needs at most n, and the tallest bands are halved until there are n (halving never raises D).
+    """
+    size = len(first_in)
+
+    def cover(d):
+        bands, y = [], 0
+        while y < size:
+            e = min(size, y + most, (d + first_in[y] * row_in) // row_out)
+            if e <= y:
+                return None
+            bands.append((y, e))
+            y = e
+        return bands
+
+    lo, hi = 0, size * row_out
+    if cover(hi) is None or len(cover(hi)) > n:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        b = cover(mid)
+        if b is not None and len(b) <= n:
+            hi = mid
+        else:
+            lo = mid + 1
+    bands = cover(lo)
+    while len(bands) < n:
+        i = max(range(len(bands)), key=lambda j: bands[j][1] - bands[j][0])
+        y, e = bands[i]
+        bands[i:i + 1] = [(y, (y + e) // 2), ((y + e) // 2, e)]
+    return bands
 
 
 @dataclass(frozen=True)
@@ -259,8 +301,11 @@ class PatchStage(Layer):
         return max(reg[-1][1] * wm * cm - reg[0][0] * w0 * c0 for reg, _ in self.rows)
 
     def describe(self):
-        return (f"patches {self.grid}x{self.grid} over layers {self.layers[0].index}-{self.layers[-1].index}: "
-                f"{'x'.join(map(str, self.shapes[0]))} -> {'x'.join(map(str, self.shapes[-1]))}")
+        heights = [reg[-1][1] - reg[-1][0] for reg, _ in self.rows]
+        even = [reg[-1] for reg, _ in self.rows] == _uniform(self.shapes[-1][1], self.grid)
+        bands = "" if even else f" (row bands of {', '.join(map(str, heights))})"
+        return (f"patches {self.grid}x{self.grid} over layers {self.layers[0].index}-{self.layers[-1].index}"
+                f"{bands}: {'x'.join(map(str, self.shapes[0]))} -> {'x'.join(map(str, self.shapes[-1]))}")
 
     def tile_calls(self, image: str, output: str, scratch: str):
         """Per tile: (comment, copy in, [TileCall or BinaryTile per layer], copy out) as C text."""
@@ -313,10 +358,13 @@ class PatchStage(Layer):
         return decls, body
 
 
-def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0) -> Optional[PatchStage]:
+def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0,
+               band: int = 0) -> Optional[PatchStage]:
     """The k layers from position ``start`` (a stage ``stage_lengths`` allows) on an n x n grid, or None
     when the last output has fewer than n rows or columns or a map's tile would hold more than one of
-    its windowed readers reads."""
+    its windowed readers reads. ``band`` > 0: the row bands are not even but those of ``_bands`` at
+    most ``band`` rows over the even height (thin where the output would otherwise wait for the
+    input's rows); columns are always even."""
     prefix = layers[start:start + k]
     pos = {t: j + 1 for j, l in enumerate(prefix) for t in l.outputs}
     reads = tuple(tuple(pos.get(t, 0) for t in _operands(l)) for l in prefix)
@@ -328,7 +376,15 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
     axes = []
     for axis in (0, 1):
         windows = [l.window(axis) if isinstance(l, Windowed) else None for l in prefix]
-        tiles = _axis_regions(reads, windows, [s[1 + axis] for s in shapes], n)
+        sizes = [s[1 + axis] for s in shapes]
+        bounds = _uniform(out[1 + axis], n)
+        if band and axis == 0:
+            unit = _axis_regions(reads, windows, sizes, [(y, y + 1) for y in range(out[1])])
+            bounds = unit and _bands([reg[0][0] for reg, _ in unit], shapes[0][2] * shapes[0][3],
+                                     out[2] * out[3], n, -(-out[1] // n) + band)
+            if not bounds or bounds == _uniform(out[1], n):
+                return None
+        tiles = _axis_regions(reads, windows, sizes, bounds)
         if tiles is None:
             return None
         axes.append(tiles)
@@ -381,8 +437,10 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     CALL_MACS per extra kernel call, all stages together) stays within ``max_extra_macs`` of the
     whole model's MACs (ties go to less work), as long as the arena shrinks (at most MAX_STAGES
     stages); "off" plans layer by layer; an int n does the same with n x n grids only, its first stage
-    taken even when it does not lower the arena; a (n, k) or
-    (n, k, start) tuple forces one stage of k layers from position ``start`` (default 0), no limit.
+    taken even when it does not lower the arena; a (n, k), (n, k, start) or (n, k, start, band)
+    tuple forces one stage of k layers from position ``start`` (default 0), no limit, its row bands
+    even or (``band`` > 0) those of ``make_stage``. Every grid is tried with even row bands and with
+    bands up to BANDS rows over even.
     """
     base_plan = plan_memory(graph, layers)
     total = sum(l.macs for l in layers)
@@ -390,14 +448,15 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     if patches in (None, "off", 0):
         return layers, base_plan, base
     if isinstance(patches, tuple):
-        n, k, start = (tuple(int(v) for v in patches) + (0,))[:3]
+        n, k, start, band = (tuple(int(v) for v in patches) + (0, 0))[:4]
         ks = stage_lengths(graph, layers, start)
         if k not in ks:
             raise McunetsError(f"{k} layers from position {start} cannot run patch by patch: the stages "
                                f"there have {', '.join(map(str, ks)) or 'no'} layers")
-        stage = make_stage(graph, layers, k, n, start)
+        stage = make_stage(graph, layers, k, n, start, band)
         if stage is None:
-            raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output or its maps' tiles")
+            raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output or its maps' tiles"
+                               + (f" with row bands up to {band} rows over even" if band else ""))
         staged = layers[:start] + [stage] + layers[start + k:]
         plan = plan_memory(graph, staged)
         extra = stage.macs - sum(l.macs for l in layers[start:start + k])
@@ -418,8 +477,8 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         best = None
         for start in range(peak + 1):
             for k in (k for k in stage_lengths(graph, current, start) if start + k > peak):
-                for n in grids:
-                    stage = make_stage(graph, current, k, n, start)
+                for n, band in ((n, band) for n in grids for band in BANDS):
+                    stage = make_stage(graph, current, k, n, start, band)
                     if stage is None:
                         continue
                     extra = stage.macs - sum(l.macs for l in current[start:start + k])
@@ -441,9 +500,45 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
             raise McunetsError(f"no patch stage with a {grids[0]}x{grids[0]} grid fits around the peak layer "
                                f"within {100 * max_extra_macs:.0f}% extra work")
         return layers, base_plan, base
-    stages.sort()
-    return current, plan, Schedule(tuple(stages), extra_all, calls_all, total, base_plan.arena_bytes,
-                                   plan.arena_bytes)
+    current, plan = _refine(graph, current, plan, grids, budget)
+    staged = [l for l in current if isinstance(l, PatchStage)]
+    stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
+    return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
+                                   total, base_plan.arena_bytes, plan.arena_bytes)
+
+
+def _work(stage: PatchStage) -> tuple[int, int]:
+    """A stage's extra MACs and its extra calls' cost in MACs."""
+    k = len(stage.layers)
+    return stage.macs - sum(l.macs for l in stage.layers), (stage.grid ** 2 - 1) * k * CALL_MACS
+
+
+def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: float):
+    """Each stage the greedy search chose was the best for the plan of its time; once all are chosen,
+    each is chosen again (grid and row bands, same layers) with the others fixed, the smallest arena
+    within the budget, ties to less work (twice over the stages at most)."""
+    for _ in range(2):
+        changed = False
+        for i, stage in enumerate(current):
+            if not isinstance(stage, PatchStage):
+                continue
+            others = sum(sum(_work(s)) for s in current if isinstance(s, PatchStage) and s is not stage)
+            unstaged = current[:i] + list(stage.layers) + current[i + 1:]
+            best = ((plan.arena_bytes, sum(_work(stage)), stage.grid), None, None)
+            for n, band in ((n, band) for n in grids for band in BANDS):
+                alt = make_stage(graph, unstaged, len(stage.layers), n, i, band)
+                if alt is None or others + sum(_work(alt)) > budget:
+                    continue
+                staged = current[:i] + [alt] + current[i + 1:]
+                p = plan_memory(graph, staged)
+                key = (p.arena_bytes, sum(_work(alt)), n)
+                if key < best[0]:
+                    best = (key, staged, p)
+            if best[1] is not None:
+                current, plan, changed = best[1], best[2], True
+        if not changed:
+            break
+    return current, plan
 
 
 def live_bytes(plan: MemoryPlan, count: int) -> list[int]:

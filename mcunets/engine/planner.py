@@ -7,7 +7,8 @@ output: the output may overlap it when ``input offset - output offset >= layer.o
 (elementwise layers in place, convolutions and pools with the output trailing the input by the
 rows they still need).  Buffers are placed one by one, each where it satisfies every constraint and
 grows the arena least (offsets may go below the first buffer; the plan is shifted to start at 0), in
-three orders (largest first, by birth, by lifetime x size); the smallest arena wins.
+four orders (largest first, earliest or latest first among equals, by birth, by lifetime x size); the
+smallest arena wins.
 """
 
 from __future__ import annotations
@@ -138,10 +139,12 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
 
 
 def place(buffers: list[Buffer], pairs: dict) -> int:
-    """Give every buffer its offset: placed one by one in three orders (largest first, by birth, by
-    lifetime x size), the smallest arena wins. Returns the arena's bytes."""
+    """Give every buffer its offset: placed one by one in four orders (largest first, earliest or
+    latest first among equals, by birth, by lifetime x size), the smallest arena wins. Returns the
+    arena's bytes."""
     best = None
-    for key in (lambda b: (-b.size, b.first, b.id), lambda b: (b.first, -b.size, b.id),
+    for key in (lambda b: (-b.size, b.first, b.id), lambda b: (-b.size, -b.first, b.id),
+                lambda b: (b.first, -b.size, b.id),
                 lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id)):
         _place(buffers, pairs, key)
         arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
