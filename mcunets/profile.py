@@ -27,6 +27,7 @@ class LayerInfo:
     output_shape: tuple[int, ...]
     macs: int
     live_bytes: int | None = None  # the engine's arena in use while the layer runs
+    stage: str = ""  # the engine's patch stage the layer runs in ("8x8 0-3": grid, first-last layer)
 
 
 def layer_info(model: bytes, use_engine: bool = True, generated=None) -> list[LayerInfo]:
@@ -43,7 +44,7 @@ def layer_info(model: bytes, use_engine: bool = True, generated=None) -> list[La
         generated = generated or engine_model(model)
         engine_layers = list(generated.layers) if generated is not None else None
         if engine_layers is not None and [l.op for l in engine_layers] == [l.op for l in layers]:
-            layers = [LayerInfo(l.index, l.op, l.output_shape, int(e.macs), int(e.live_bytes))
+            layers = [LayerInfo(l.index, l.op, l.output_shape, int(e.macs), int(e.live_bytes), e.stage)
                       for l, e in zip(layers, engine_layers)]
     return layers
 
@@ -132,6 +133,7 @@ def build_profile(report: Report, layers: Sequence[LayerInfo] | None = None,
             "count_per_mac": rec.count / macs if macs else None,
             "ms": count_ms(rec.count, report.counter, report.cpu_hz),
             "live_bytes": info.live_bytes if info else None,
+            "stage": info.stage if info else "",
         })
     total_macs = sum(l.macs for l in layers) if layers is not None else None
     return {
@@ -189,21 +191,24 @@ def _num(v, fmt="{:,}") -> str:
 
 def format_profile(p: dict) -> str:
     unit = p["counter"]
+    staged = any(r.get("stage") for r in p["layers"])
     rows = [
         [r["i"], r["op"], "x".join(map(str, r["output_shape"])) if r["output_shape"] else "-",
          _num(r["macs"]), f"{r['count']:,}", f"{r['percent']:.1f}%", _num(r["count_per_mac"], "{:.2f}"),
-         _num(r["ms"], "{:.3f}"), _num(r.get("live_bytes"))]
+         _num(r["ms"], "{:.3f}"), _num(r.get("live_bytes"))] + ([r.get("stage") or "-"] if staged else [])
         for r in p["layers"]
     ]
     t = p["total"]
     rows.append(["", "total", "", _num(t["macs"]), f"{t['layers_count']:,}", "100.0%" if rows else "-",
                  _num(t["macs"] and t["layers_count"] / t["macs"], "{:.2f}"),
                  _num(count_ms(t["layers_count"], p["counter"], p["cpu_hz"]), "{:.3f}"),
-                 _num(max((r["live_bytes"] for r in p["layers"] if r.get("live_bytes")), default=None))])
+                 _num(max((r["live_bytes"] for r in p["layers"] if r.get("live_bytes")), default=None))]
+                + ([""] if staged else []))
     clock = f"{p['cpu_hz'] / 1e6:g} MHz" if p["cpu_hz"] else "no clock"
     lines = [
         f"{p['model']} on {p['board']} ({p['runtime']} runtime), counter: {unit}, {clock}",
-        format_table(["#", "op", "output", "MACs", unit, "share", f"{unit}/MAC", "ms", "live B"], rows),
+        format_table(["#", "op", "output", "MACs", unit, "share", f"{unit}/MAC", "ms", "live B"]
+                     + (["patches"] if staged else []), rows),
         "",
         f"inference ({len(t['runs'])} runs): min {t['min']:,}  median {t['median']:,}  max {t['max']:,} "
         f"{unit}" + (f"  = {t['median_ms']:.3f} ms" if t["median_ms"] is not None else "")
@@ -232,7 +237,11 @@ def format_profile(p: dict) -> str:
         lines.append(f"schedule: {p['schedule']['description']}")
     if any(r.get("live_bytes") for r in p["layers"]):
         lines.append("live B: the engine's arena in use while the layer runs (at most the arena; "
-                     "layers run patch by patch share one stage, counted at its first layer)")
+                     "layers run patch by patch share their stage's)")
+    if staged:
+        lines.append("patches: the stage (grid, first-last layer) a layer runs in, tile by tile; its count "
+                     "sums its calls over the tiles (MACs include the halos), the tile copies counted at "
+                     "the stage's first and last layer")
     lines += [f"note: {n}" for n in p["notes"]]
     return "\n".join(lines)
 
@@ -249,7 +258,7 @@ def write_chart(p: dict, path: Path) -> Path:
     rows = p["layers"]
     use_ms = bool(rows) and all(r["ms"] is not None for r in rows)
     values = [r["ms"] if use_ms else r["count"] for r in rows]
-    labels = [f"{r['i']} {r['op']}" for r in rows]
+    labels = [f"{r['i']} {r['op']}" + (f" [{r['stage']}]" if r.get("stage") else "") for r in rows]
     live = [r.get("live_bytes") for r in rows]
     has_live = bool(rows) and all(v is not None for v in live)
     height = max(2.5, 0.28 * len(rows) + 1.2)
@@ -258,7 +267,7 @@ def write_chart(p: dict, path: Path) -> Path:
                                       gridspec_kw={"width_ratios": [3, 2]})
     else:
         fig, ax = plt.subplots(figsize=(8, height))
-    ax.barh(range(len(rows)), values, color="#3b75af")
+    ax.barh(range(len(rows)), values, color=["#7f9fc7" if r.get("stage") else "#3b75af" for r in rows])
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("ms" if use_ms else p["counter"])

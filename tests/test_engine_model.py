@@ -107,7 +107,7 @@ def test_header_api(multi_op):
 
 def test_profile_hooks_run_once_per_layer(multi_op, tmp_path):
     model, _, _ = multi_op
-    gen = generate(model, "prof")
+    gen = generate(model, "prof", patches="off")
     for name, text in gen.files.items():
         (tmp_path / name).write_text(text)
     (tmp_path / "hooks.c").write_text(
@@ -212,3 +212,35 @@ def test_softmax_over_more_than_256_values_is_refused():
     model = convert(lambda x: tf.nn.softmax(x), [(1, 300)], np.random.default_rng(0))
     with pytest.raises(UnsupportedOpError, match=r"SOFTMAX \(node 0\): softmax over 300 values"):
         generate(model)
+
+
+def test_profile_hooks_enclose_every_call_of_a_patch_stage(tmp_path):
+    """Layers run patch by patch: every layer's hooks enclose its call on every tile (n x n pairs, in
+    order inside each tile, never nested), the other layers' once."""
+    from mcunets.engine.testing import make_case
+
+    case = make_case("PATCH_CHAIN", np.random.default_rng(8000), runs=1)
+    gen = generate(case.model, "prof", patches=(3, 3))
+    first, last, n, _ = gen.schedule.stages[0]
+    for name, text in gen.files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "hooks.c").write_text(
+        "int begins[64], ends[64], inside = -1, nested, order = 1, prev = -1;\n"
+        "void mcunets_layer_begin(int i) { if (inside >= 0) nested++; inside = i; begins[i]++;\n"
+        f"  if (!(i == prev + 1 || (i == {first} && prev == {last}))) order = 0; }}\n"
+        "void mcunets_layer_end(int i) { if (inside != i) nested++; inside = -1; ends[i]++; prev = i; }\n")
+    lib_path = tmp_path / "libprof.so"
+    objs = [str(o) for o in kernel_objects()]
+    subprocess.run([compiler(), "-O2", "-std=c99", "-Wall", "-Werror", "-fPIC", "-shared", "-DMCUNETS_PROFILE",
+                    "-I", str(kernel_dir()), "-I", str(tmp_path), str(tmp_path / "model.c"),
+                    str(tmp_path / "hooks.c"), *objs, "-lm", "-o", str(lib_path)], check=True)
+    lib = ctypes.CDLL(str(lib_path))
+    lib.mcunets_invoke()
+    begins = (ctypes.c_int * 64).in_dll(lib, "begins")
+    ends = (ctypes.c_int * 64).in_dll(lib, "ends")
+    for layer in gen.layers:
+        want = n * n if first <= layer.index <= last else 1
+        assert begins[layer.index] == ends[layer.index] == want, layer
+        assert layer.stage == (f"{n}x{n} {first}-{last}" if first <= layer.index <= last else "")
+    assert ctypes.c_int.in_dll(lib, "nested").value == 0
+    assert ctypes.c_int.in_dll(lib, "order").value == 1

@@ -329,6 +329,12 @@ def test_cli_profile_and_validate_say_which_schedule_ran(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "p" / "profile.json").read_text())
     assert data["schedule"]["grid"] == 2 and data["outputs_match_reference"] is True
+    first, last = data["schedule"]["stages"][0]["first"], data["schedule"]["stages"][0]["last"]
+    # the stage's layers are named in the table and each is given its own calls' counts
+    assert [r["i"] for r in data["layers"] if r["stage"]] == list(range(first, last + 1))
+    assert all(r["stage"] == f"2x2 {first}-{last}" for r in data["layers"] if r["stage"])
+    assert sum(r["count"] for r in data["layers"] if r["stage"]) > 0
+    assert "patches" in res.output.split("\n", 2)[1] and f"2x2 {first}-{last}" in res.output
     assert all(r["live_bytes"] for r in data["layers"][:-1])
     assert max(r["live_bytes"] for r in data["layers"]) <= data["memory"]["arena_used"]
     assert "schedule: patches 2x2" in res.output

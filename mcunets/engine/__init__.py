@@ -42,6 +42,7 @@ class LayerInfo:
     weight_bytes: int
     scratch_bytes: int
     live_bytes: int = 0  # arena bytes in use while the layer runs (the whole patch stage's for its layers)
+    stage: str = ""      # the patch stage the layer runs in ("8x8 0-3": grid, first and last layer), or ""
 
 
 @dataclass(frozen=True)
@@ -122,15 +123,17 @@ def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, schedule: S
         decls, body = layer.emit(ctx)
         flash[0] += layer.weight_bytes
         if isinstance(layer, PatchStage):
+            stage = f"{layer.grid}x{layer.grid} {layer.layers[0].index}-{layer.layers[-1].index}"
             for j, inner in enumerate(layer.layers):
                 comment = layer.describe() if j == 0 else f"{inner.describe()}: in the patch stage above"
                 rendered.append({"index": inner.index, "op": inner.op, "comment": comment.replace("*/", "* /"),
-                                 "decls": decls if j == 0 else [], "body": body if j == 0 else []})
+                                 "decls": decls if j == 0 else [], "body": body if j == 0 else [],
+                                 "hooks": False})
                 infos.append(LayerInfo(inner.index, inner.op, inner.describe(), layer.layer_macs[j],
-                                       inner.weight_bytes, layer.kernel_scratch[j][1], live[k]))
+                                       inner.weight_bytes, layer.kernel_scratch[j][1], live[k], stage))
             continue
         rendered.append({"index": layer.index, "op": layer.op, "comment": layer.describe().replace("*/", "* /"),
-                         "decls": decls, "body": body})
+                         "decls": decls, "body": body, "hooks": True})
         infos.append(LayerInfo(layer.index, layer.op, layer.describe(), layer.macs, layer.weight_bytes,
                                layer.scratch_bytes, live[k]))
 

@@ -11,7 +11,8 @@ non-zero only at the map border).  The result is exact: every tile computes the 
 layer.  Overlapping windows (the halo) are recomputed: the extra MACs.
 
 Per tile, the generated C copies the window of the run's input into a small buffer, runs every layer of
-the run on its tile, and copies the last tile into the run's output map.  For the memory plan the run
+the run on its tile, and copies the last tile into the run's output map; the profile hooks enclose each
+layer's call (the copies in its first and last layer's), so a layer's count sums its calls.  For the memory plan the run
 is one layer, PatchStage: its input is the run's input map, its output the run's output map, its
 scratch the tile buffers (two alternating ends of one region, each layer's kernel scratch between), and
 its output may overlap the input rows no later tile reads (``overlap``), so the input's space is given
@@ -353,8 +354,18 @@ class PatchStage(Layer):
             decls += d
             per_layer.append(b)
         body = []
+        first, last = self.layers[0].index, self.layers[-1].index
         for k, (comment, copy_in, _, copy_out) in enumerate(tiles):
-            body += [comment, copy_in, *(calls[k] for calls in per_layer), copy_out]
+            # the profile hooks around each layer's call (its tile copies go to the first and last layer):
+            # a layer's count sums its calls over the tiles
+            body += [comment, f"LAYER_BEGIN({first});", copy_in]
+            for j, (layer, calls) in enumerate(zip(self.layers, per_layer)):
+                if j:
+                    body.append(f"LAYER_BEGIN({layer.index});")
+                body.append(calls[k])
+                if j < len(self.layers) - 1:
+                    body.append(f"LAYER_END({layer.index});")
+            body += [copy_out, f"LAYER_END({last});"]
         return decls, body
 
 

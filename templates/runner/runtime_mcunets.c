@@ -1,6 +1,7 @@
 /* The mcunets engine behind mcu_runtime.h: the generated model.h/model.c (docs/engine.md) run the
- * model; built with MCUNETS_PROFILE, the engine calls the layer hooks below around every layer, and
- * they read the port's counter. Used by every board that runs the engine (host, qemu-m4, PlatformIO).
+ * model; built with MCUNETS_PROFILE, the engine calls the layer hooks below around every layer (around
+ * every call of a layer run patch by patch, one per tile), and they sum the port's counter per layer
+ * over an inference. Used by every board that runs the engine (host, qemu-m4, PlatformIO).
  * Tensor sizes come from mcu_config.h (computed from the .tflite model). */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +23,7 @@ void mcunets_layer_begin(int i)
 void mcunets_layer_end(int i)
 {
     mcu_count_t now = (mcu_count_t)mcu_port_counter();
-    if (i >= 0 && i < MCUNETS_NUM_LAYERS) layer_count[i] = mcu_counter_delta(layer_start, now);
+    if (i >= 0 && i < MCUNETS_NUM_LAYERS) layer_count[i] += mcu_counter_delta(layer_start, now);
 }
 
 int mcu_runtime_init(const char **why)
@@ -40,6 +41,7 @@ size_t mcu_runtime_output_bytes(int i) { return mcu_output_bytes[i]; }
 
 int mcu_runtime_invoke(void)
 {
+    for (int i = 0; i < MCUNETS_NUM_LAYERS; ++i) layer_count[i] = 0;
     mcunets_invoke();
     return 0;
 }
