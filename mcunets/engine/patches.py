@@ -1,27 +1,31 @@
 """Patch-based inference: runs of layers computed tile by tile (as in MCUNetV2).
 
-A patch stage is a run of spatial layers (convolutions, depthwise convolutions, pools and elementwise
-layers, batch 1) from any int8 activation, each feeding only the next.  The run's last output map is cut
-into an n x n grid of tiles.  Walking back through the run, each tile needs a window of every earlier
-map: output rows [o0, o1) of a layer read input rows [o0 * stride - pad, (o1 - 1) * stride - pad +
-(kernel - 1) * dilation + 1), clipped to the map.  A kernel computes output position o from input
-position o * stride - padding and skips taps outside its input, so running it on a tile only changes
-its dims and its padding: the part of the layer's padding the tile still sees (the clipped amount,
-non-zero only at the map border).  The result is exact: every tile computes the same sums as the whole
-layer.  Overlapping windows (the halo) are recomputed: the extra MACs.
+A patch stage is a run of spatial layers (convolutions, depthwise convolutions, pools, elementwise
+layers and ADD / MUL of two maps of the output's shape, batch 1) reading one int8 activation from
+outside and each other's outputs, every output but the last read only inside the run (so whole
+residual blocks, or none).  The run's last output map is cut into an n x n grid of tiles (even
+columns; even rows or uneven row bands, ``_bands``).  Walking back through the run, each tile needs a
+window of every earlier map: output rows [o0, o1) of a layer read input rows [o0 * stride - pad,
+(o1 - 1) * stride - pad + (kernel - 1) * dilation + 1), clipped to the map; a map read by several
+layers gets the union of their windows (an ADD reads its part through the tile's row stride).  A
+kernel computes output position o from input position o * stride - padding and skips taps outside its
+input, so running it on a tile only changes its dims and its padding: the part of the layer's padding
+the tile still sees (the clipped amount, non-zero only at the map border).  The result is exact: every
+tile computes the same sums as the whole layer.  Overlapping windows (the halo) are recomputed: the
+extra MACs.
 
 Per tile, the generated C copies the window of the run's input into a small buffer, runs every layer of
 the run on its tile, and copies the last tile into the run's output map; the profile hooks enclose each
-layer's call (the copies in its first and last layer's), so a layer's count sums its calls.  For the memory plan the run
-is one layer, PatchStage: its input is the run's input map, its output the run's output map, its
-scratch the tile buffers (two alternating ends of one region, each layer's kernel scratch between), and
-its output may overlap the input rows no later tile reads (``overlap``), so the input's space is given
-back row band by row band.
+layer's call (the copies in its first and last layer's), so a layer's count sums its calls.  For the
+memory plan the run is one layer, PatchStage: its input is the run's input map, its output the run's
+output map, its scratch the tile buffers (a chain: two alternating ends of one region, each layer's
+kernel scratch between; with residual blocks placed by lifetime), and its output may overlap the input
+rows no later tile reads (``overlap``), so the input's space is given back row band by row band.
 
 ``choose`` finds stages greedily around the peak layer, the smallest arena within a limit on extra work:
 the extra MACs plus CALL_MACS for every kernel call beyond one per layer (each call on a tile repeats
 the kernels' setup, e.g. the DSP paths widen their weights and fill requantization tables, and adds the
-tile copies).
+tile copies), then chooses each stage's grid and bands again with the others fixed.
 """
 
 from __future__ import annotations
