@@ -218,28 +218,49 @@ def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
     assert not bad, bad
 
 
-def test_narrow_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
-    """1x1 convolutions on 1-3 input channels (EffNet's first layer), strides 1 and 2, with trained-like
-    quantization: mcu_conv_1x1_narrow_dsp_s8."""
+def _narrow_cases(seed: int, count: int):
+    """1x1 convolutions on 1, 2 and 3 input channels (EffNet's first layer; mcu_conv_1x1_narrow_dsp_s8): one
+    model with three inputs, each convolved with stride 1 or 2 (alternating over the models), widths that
+    are and are not multiples of 4 (the four-pixel loop and its C tail; the 3-channel word loads at the
+    input's end), up to 17 output channels (more than one block of channel constants), every clamp mode;
+    each model also with trained-like quantization. The planner lets each output overlap its input."""
     import tensorflow as tf
 
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
 
-    rng = np.random.default_rng(7300)
-    bad = []
-    for c, o, s in [(1, 8, 1), (2, 5, 2), (3, 8, 1), (3, 12, 2)]:
-        wt = tf.constant(rng.normal(size=(1, 1, c, o)).astype(np.float32))
-        b = tf.constant(rng.normal(size=(o,)).astype(np.float32))
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    cases = []
+    for i in range(count):
+        shapes, layers = [], []
+        for c in (1, 2, 3):
+            h, w = int(rng.integers(3, 10)), int(rng.choice([4, 8, 9, 13]))
+            o = int(rng.choice([3, 8, 12, 17]))
+            layers.append((tf.constant(rng.standard_normal((1, 1, c, o)).astype(np.float32)),
+                           tf.constant(rng.standard_normal(o).astype(np.float32)), 1 + (i + c) % 2,
+                           str(rng.choice(["relu", "relu", "relu6", "none"]))))
+            shapes.append((1, h, w, c))
 
-        def make(wt, b, s):
-            return lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, strides=[1, s, s, 1], padding="VALID") + b)
+        def make(layers):
+            def fn(*xs):
+                return tuple(acts[act](tf.nn.conv2d(x, wt, [1, s, s, 1], "VALID") + b)
+                             for x, (wt, b, s, act) in zip(xs, layers))
+            return fn
 
-        model = convert(make(wt, b, s), [(1, 7, 9, c)], rng)
-        for m in (model, trained_like_requant(model, rng)):
+        model = convert(make(layers), shapes, rng)
+        desc = [(sh[1:], int(l[0].shape[3]), l[2], l[3]) for sh, l in zip(shapes, layers)]
+        for j, m in enumerate((model, trained_like_requant(model, rng))):
             g = read_model(m)
-            inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
-            bad += check_on_qemu(Case(f"1x1 c{c} o{o} s{s}", m, inputs, {}), tmp_path / f"{c}_{o}_{s}_{m is model}")
+            inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+            cases.append(Case(f"narrow 1x1 {desc}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+def test_narrow_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
+    bad = []
+    for i, case in enumerate(_narrow_cases(7300, 2)):
+        bad += check_on_qemu(case, tmp_path / str(i))
     assert not bad, bad
 
 

@@ -816,7 +816,7 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
     "add    %[" A "], %[xa], %[" A "], asr #31\n\t" \
     "smmlar %[xa], %[" B "], %[u0], %[u1]\n\t" \
     "add    %[" B "], %[xa], %[" B "], asr #31\n\t"
-#define MCU_R3_PAIRS(ROW, NW, BOFF, LO) \
+#define MCU_R3_PAIRS(ROW, NW, BOFF, LO, P) \
     "1:\n\t" \
     "ldrd   %[a00], %[a01], [%[w], #(24 * " #NW ")]\n\t" \
     "mov    %[a10], %[a00]\n\t" \
@@ -824,8 +824,8 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
     ROW("p0", BOFF) ROW("p1", BOFF) ROW("p2", BOFF) \
     MCU_R3_RQ("a00", "a10", "8") MCU_R3_RQ("a01", "a11", "16") \
     "ldrd   %[u0], %[u1], [%[w], #24]\n\t" \
-    MCU_ASR_POST("a00", "u0") MCU_ASR_POST("a10", "u0") \
-    MCU_ASR_POST("a01", "u1") MCU_ASR_POST("a11", "u1") \
+    MCU_ASR_P(P, "a00", "u0") MCU_ASR_P(P, "a10", "u0") \
+    MCU_ASR_P(P, "a01", "u1") MCU_ASR_P(P, "a11", "u1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
     "ssat   %[a01], #8, %[a01]\n\t" \
     "ssat   %[a10], #8, %[a10]\n\t" \
@@ -857,7 +857,7 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
     "strb   %[a11], [%[ob]], #1\n\t"
 #define MCU_R3_FN(NAME, ROW, NW, BOFF) \
     static void NAME(const uint32_t *const rows[3], int32_t npx, int32_t step, const uint32_t *wexp, \
-                     int32_t pairs, int8_t *out, int32_t out_c, int32_t lo, int lower) \
+                     int32_t pairs, int8_t *out, int32_t out_c, int32_t lo, int lower, int post) \
     { \
         const uint32_t *frame_wend = wexp + (int64_t)pairs * (6 * NW + 8); \
         const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */ \
@@ -867,10 +867,12 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
             const uint32_t *const pa[3] = {rows[0] + i * step, rows[1] + i * step, rows[2] + i * step}; \
             const uint32_t *w = wexp; \
             int8_t *oa = out, *ob = out + out_c; \
-            if (lower) { \
-                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_LO) MCU_R3_OPERANDS); \
+            if (lower) { /* ReLU with a zero point above -128: rare, one variant */ \
+                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_LO, MCU_POST) MCU_R3_OPERANDS); \
+            } else if (post) { \
+                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST, MCU_POST) MCU_R3_OPERANDS); \
             } else { \
-                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST) MCU_R3_OPERANDS); \
+                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST, MCU_NO_POST) MCU_R3_OPERANDS); \
             } \
         } \
         (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb; \
@@ -890,7 +892,7 @@ MCU_R3_FN(rows3_pairs_c3s2, MCU_R3_ROW5, 5, 6)
 /* The complete channel pairs of npx complete pixel pairs of one output row (pixel pair i's rows `step`
  * words after pair i - 1's, its outputs 2 * out_c bytes after). */
 typedef void (*rows3_pairs_fn)(const uint32_t *const rows[3], int32_t npx, int32_t step, const uint32_t *wexp,
-                               int32_t pairs, int8_t *out, int32_t out_c, int32_t lo, int lower);
+                               int32_t pairs, int8_t *out, int32_t out_c, int32_t lo, int lower, int post);
 
 /* 3x3 convolution (dilation 1, stride 1 or 2, input depth <= 3: first convolutions): each input row is
  * widened once into a ring of three int16 rows (input offset applied, padding 0, two interleaved copies
@@ -927,6 +929,8 @@ mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per
     const int32_t block = 3 * nw * 2 + 8;
     fill_requant_table(quant, bias, out_c, params->output_offset, (int32_t *)(void *)(wexp + 3 * nw * 2),
                        block);
+    /* whether any channel of the assembly's pairs adds its zero point after the shift */
+    const int post = mcu_requant_post((const int32_t *)(const void *)(wexp + 3 * nw * 2), full, block);
     for (int32_t oc = 0; oc < 2 * pairs; ++oc) { /* halfword t of row k of channel h of pair pr */
         const int8_t *f = filter + (int64_t)(oc < out_c ? oc : out_c - 1) * 9 * c;
         int16_t *d = (int16_t *)(void *)(wexp + (int64_t)(oc >> 1) * block) + 2 * (oc & 1);
@@ -957,7 +961,7 @@ mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per
             MCU_COMPILER_BARRIER(); /* weights and ring rows are written before the assembly reads them */
             int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * out_c;
             if (full > 0 && out_w >= 2) {
-                run(rows, out_w / 2, 2 * sw * c, wexp, full, out_row, out_c, lo, mode == MCU_CLAMP_SSAT_LO);
+                run(rows, out_w / 2, 2 * sw * c, wexp, full, out_row, out_c, lo, mode == MCU_CLAMP_SSAT_LO, post);
             }
             for (int32_t ox = 0; ox < out_w; ox += 2) {
                 /* pixel A (ox even) starts at halfword ox * sw * c of copy 0 */
