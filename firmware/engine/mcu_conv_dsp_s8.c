@@ -36,6 +36,40 @@ static void expand_pair(const int8_t *a, const int8_t *b, uint32_t *dst, int32_t
     }
 }
 
+/* expand_pair for pixel b = pixel a shifted by one tap of cg groups (stride 1, dilation 1): pixel B's
+ * group g is pixel A's group g + cg, so each group of A is widened once and stored twice, and only B's
+ * last cg groups are widened from the input. groups > cg >= 1. */
+#define MCU_EXPAND_GROUP(STORES) \
+    "1:\n\t" \
+    "ldr     %[w], [%[p]], #4\n\t" \
+    "sxtab16 %[l], %[o], %[w]\n\t" \
+    "sxtab16 %[h], %[o], %[w], ror #8\n\t" \
+    "sadd16  %[l], %[l], %[l]\n\t" \
+    "sadd16  %[h], %[h], %[h]\n\t" \
+    STORES \
+    "subs    %[n], %[n], #1\n\t" \
+    "bne     1b\n\t"
+#define MCU_EXPAND_OPERANDS \
+    : [p] "+&r"(p), [da] "+&r"(da), [db] "+&r"(db), [n] "+&r"(n), [w] "=&r"(w), [l] "=&r"(l), [h] "=&r"(h) \
+    : [o] "r"(off2) \
+    : "cc", "memory"
+static void expand_pair_shift(const int8_t *a, uint32_t *dst, int32_t groups, int32_t cg, int32_t off)
+{
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) | ((uint32_t)off << 16);
+    const int8_t *p = a;
+    uint32_t *da = dst, *db = dst + 2, w, l, h;
+    int32_t n = cg; /* A's first tap */
+    __asm__ volatile(MCU_EXPAND_GROUP("strd    %[l], %[h], [%[da]], #16\n\t") MCU_EXPAND_OPERANDS);
+    n = groups - cg; /* A's other taps, which are B's first ones */
+    __asm__ volatile(MCU_EXPAND_GROUP("strd    %[l], %[h], [%[da]], #16\n\t"
+                                      "strd    %[l], %[h], [%[db]], #16\n\t") MCU_EXPAND_OPERANDS);
+    n = cg; /* B's last tap (p is now a + 4 * groups = b + 4 * (groups - cg)) */
+    __asm__ volatile(MCU_EXPAND_GROUP("strd    %[l], %[h], [%[db]], #16\n\t") MCU_EXPAND_OPERANDS);
+    (void)w, (void)l, (void)h;
+}
+#undef MCU_EXPAND_GROUP
+#undef MCU_EXPAND_OPERANDS
+
 /* One group of 4 input channels for 2 output channels (rows at w and w + c) x 2 pixels: 2 LDRD, 2 LDR,
  * 4 SXTB16 and 8 SMLAD for 16 MACs. */
 #define MCU_1X1_GROUP \
@@ -234,11 +268,15 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */
     const int even = ((xend - buf) & 4) == 0, four = ((xend - buf) & 12) == 0;
     const int eight = ((xend - buf) & 28) == 0;
+    const int nine = !eight && (xend - buf) % 36 == 0; /* 3x3 kernels on 4 or 16 input channels */
 #define MCU_1X1_G4 MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
+#define MCU_1X1_G9 MCU_1X1_G4 MCU_1X1_G4 MCU_1X1_LDM_GROUP
 #define MCU_1X1_ALL(P) \
     if (mode == MCU_CLAMP_SSAT_LO) { \
         if (eight) { \
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
+        } else if (nine) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G9, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
         } else if (four) { \
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP \
                                            MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
@@ -251,6 +289,8 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     } else { \
         if (eight) { \
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
+        } else if (nine) { \
+            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G9, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
         } else if (four) { \
             __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP \
                                            MCU_1X1_LDM_GROUP, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
@@ -620,7 +660,26 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
             }
         }
         if (direct) {
-            kxk_expand_direct(params, input_dims, input, filter_dims, pos[0], pos[count - 1], patch, buf, in_off);
+            const int32_t ic = input_dims->c, fh = filter_dims->h, fw = filter_dims->w, dh = params->dilation.h;
+            const int32_t iy0 = pos[0][1] * sh - params->padding.h, ix0 = pos[0][2] * sw - params->padding.w;
+            if (count == 2 && pos[1][1] == pos[0][1] && pos[1][0] == pos[0][0] && params->dilation.w == 1 &&
+                iy0 >= 0 && iy0 + (fh - 1) * dh < in_h && ix0 >= 0 && ix0 + sw + fw <= in_w) {
+                /* both pixels of one output row, every tap inside: kernel row by kernel row, pixel B
+                 * stride.w pixels after pixel A */
+                const int8_t *a = input + (((int64_t)pos[0][0] * in_h + iy0) * in_w + ix0) * ic;
+                const int32_t row_step = dh * in_w * ic, n = fw * ic;
+                uint32_t *d = buf;
+                for (int32_t fy = 0; fy < fh; ++fy, a += row_step, d += n) {
+                    if (sw == 1 && fw > 1) {
+                        expand_pair_shift(a, d, n / 4, ic / 4, in_off);
+                    } else {
+                        expand_pair(a, a + sw * ic, d, n / 4, in_off);
+                    }
+                }
+            } else {
+                kxk_expand_direct(params, input_dims, input, filter_dims, pos[0], pos[count - 1], patch, buf,
+                                  in_off);
+            }
         } else {
             expand_pair(pix[0], pix[count - 1], buf, groups, in_off);
         }
