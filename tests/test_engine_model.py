@@ -206,6 +206,36 @@ def test_keras_applications_model_converted_by_tflite_is_bit_exact():
         assert run_tflm(tflite, [x])[0].tobytes() == w.tobytes()
 
 
+def test_a_reshape_whose_shape_is_computed_at_run_time_is_bit_exact():
+    """Keras' Reshape in a squeeze-and-excitation block converts to SHAPE → STRIDED_SLICE → PACK →
+    RESHAPE (the batch size is dynamic): the engine skips the int32 shape arithmetic."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    from mcunets.engine.host import run_engine
+
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((12, 12, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    se = keras.layers.GlobalAveragePooling2D()(x)
+    se = keras.layers.Reshape((1, 1, 8))(se)
+    se = keras.layers.Conv2D(8, 1, activation="sigmoid")(se)
+    out = keras.layers.Multiply()([x, se])
+    model = keras.Model(inp, out)
+    rng = np.random.default_rng(1)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([rng.uniform(-1, 1, (1, 12, 12, 3)).astype(np.float32)]
+                                                for _ in range(8))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    tflite = converter.convert()
+    assert {"SHAPE", "PACK", "RESHAPE"} <= set(model_ops(tflite))
+    for _ in range(3):
+        x = rng.integers(-128, 128, (1, 12, 12, 3), dtype=np.int8)
+        assert run_engine(tflite, [x])[0].tobytes() == run_reference(tflite, [x])[0].tobytes()
+
+
 def test_softmax_over_more_than_256_values_is_refused():
     import tensorflow as tf
 

@@ -545,9 +545,37 @@ _LOWER = {
 SUPPORTED_OPS = tuple(sorted(_LOWER))
 
 
+# Operators a converter emits to compute a RESHAPE's new shape at run time (Keras' ``Reshape`` in a
+# squeeze-and-excitation block: SHAPE → STRIDED_SLICE → PACK), on int32 values only.
+_SHAPE_ARITHMETIC = {"SHAPE", "STRIDED_SLICE", "SLICE", "PACK", "CONCATENATION", "GATHER", "CAST"}
+
+
+def shape_only(graph: GraphInfo) -> set[int]:
+    """The operators whose int32 results feed nothing but RESHAPE's new-shape operand (directly or
+    through each other). Every tensor's shape is static in the model, and RESHAPE takes its shape from
+    its output tensor, so these compute nothing the engine needs: it skips them."""
+    consumers: dict[int, list[tuple[int, int]]] = {}
+    for op in graph.operators:
+        for pos, t in enumerate(op.inputs):
+            consumers.setdefault(t, []).append((op.index, pos))
+    by_index = {op.index: op for op in graph.operators}
+    skipped: set[int] = set()
+    for op in reversed(graph.operators):  # execution order, so consumers are decided first
+        outs = [graph.tensors[t] for t in op.outputs]
+        if op.op not in _SHAPE_ARITHMETIC or any(t.dtype != "int32" or t.index in graph.outputs for t in outs):
+            continue
+        uses = [u for t in op.outputs for u in consumers.get(t, ())]
+        if uses and all(i in skipped or (by_index[i].op == "RESHAPE" and pos == 1) for i, pos in uses):
+            skipped.add(op.index)
+    return skipped
+
+
 def lower(graph: GraphInfo) -> list[L.Layer]:
     layers = []
+    skipped = shape_only(graph)
     for op in graph.operators:
+        if op.index in skipped:
+            continue
         fn = _LOWER.get(op.op)
         if fn is None:
             raise UnsupportedOpError(f"{op.op} (node {op.index}) is not supported by the mcunets engine")
