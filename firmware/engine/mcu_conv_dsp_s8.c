@@ -914,6 +914,13 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
     "strb   %[a01], [%[oa]], #1\n\t" \
     "strb   %[a10], [%[ob]], #1\n\t" \
     "strb   %[a11], [%[ob]], #1\n\t"
+#define MCU_R3_LOOP(ROW, NW, BOFF, LO, P) \
+    for (int32_t i = 0; i < npx; ++i, out += 2 * out_c) { \
+        const uint32_t *const pa[3] = {rows[0] + i * step, rows[1] + i * step, rows[2] + i * step}; \
+        const uint32_t *w = wexp; \
+        int8_t *oa = out, *ob = out + out_c; \
+        __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, LO, P) MCU_R3_OPERANDS); \
+    }
 #define MCU_R3_FN(NAME, ROW, NW, BOFF) \
     static void NAME(const uint32_t *const rows[3], int32_t npx, int32_t step, const uint32_t *wexp, \
                      int32_t pairs, int8_t *out, int32_t out_c, int32_t lo, int lower, int post) \
@@ -922,17 +929,12 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
         const uint32_t frame_lo = 0x01010101u * (uint8_t)lo; /* act_min in every byte */ \
         int32_t a00, a01, a10, a11; \
         uint32_t u0, u1, xa, xb; \
-        for (int32_t i = 0; i < npx; ++i, out += 2 * out_c) { \
-            const uint32_t *const pa[3] = {rows[0] + i * step, rows[1] + i * step, rows[2] + i * step}; \
-            const uint32_t *w = wexp; \
-            int8_t *oa = out, *ob = out + out_c; \
-            if (lower) { /* ReLU with a zero point above -128: rare, one variant */ \
-                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_LO, MCU_POST) MCU_R3_OPERANDS); \
-            } else if (post) { \
-                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST, MCU_POST) MCU_R3_OPERANDS); \
-            } else { \
-                __asm__ volatile(MCU_R3_PAIRS(ROW, NW, BOFF, MCU_R3_ST, MCU_NO_POST) MCU_R3_OPERANDS); \
-            } \
+        if (lower) { /* ReLU with a zero point above -128: rare, one variant */ \
+            MCU_R3_LOOP(ROW, NW, BOFF, MCU_R3_LO, MCU_POST) \
+        } else if (post) { \
+            MCU_R3_LOOP(ROW, NW, BOFF, MCU_R3_ST, MCU_POST) \
+        } else { \
+            MCU_R3_LOOP(ROW, NW, BOFF, MCU_R3_ST, MCU_NO_POST) \
         } \
         (void)a00, (void)a01, (void)a10, (void)a11, (void)u0, (void)u1, (void)xa, (void)xb; \
     }
@@ -945,6 +947,7 @@ MCU_R3_FN(rows3_pairs_c2s2, MCU_R3_ROW3, 3, 4)
 MCU_R3_FN(rows3_pairs_c3s1, MCU_R3_ROW5, 5, 5)
 MCU_R3_FN(rows3_pairs_c3s2, MCU_R3_ROW5, 5, 6)
 #undef MCU_R3_FN
+#undef MCU_R3_LOOP
 #undef MCU_R3_LO
 #undef MCU_R3_ST
 
