@@ -33,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
+import numpy as np
+
 from mcunets.engine.ops import Binary, Layer, TileCall, Windowed, c_array, ints
 from mcunets.engine.planner import Buffer, MemoryPlan, _align_up, place, plan_memory
 from mcunets.engine.reader import GraphInfo
@@ -374,12 +376,15 @@ class PatchStage(Layer):
 
 
 def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0,
-               band: int = 0) -> Optional[PatchStage]:
+               band: int = 0, max_work: Optional[float] = None) -> Optional[PatchStage]:
     """The k layers from position ``start`` (a stage ``stage_lengths`` allows) on an n x n grid, or None
     when the last output has fewer than n rows or columns or a map's tile would hold more than one of
     its windowed readers reads. ``band`` > 0: the row bands are not even but those of ``_bands`` at
     most ``band`` rows over the even height (thin where the output would otherwise wait for the
-    input's rows); columns are always even."""
+    input's rows); columns are always even. None too when its extra work (``_work``) would exceed
+    ``max_work``."""
+    if max_work is not None and (n * n - 1) * k * CALL_MACS > max_work:
+        return None
     prefix = layers[start:start + k]
     pos = {t: j + 1 for j, l in enumerate(prefix) for t in l.outputs}
     reads = tuple(tuple(pos.get(t, 0) for t in _operands(l)) for l in prefix)
@@ -417,6 +422,8 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
         done = sum(reg[j + 1][1] - reg[j + 1][0] for reg, _ in rows) * sum(reg[j + 1][1] - reg[j + 1][0]
                                                                            for reg, _ in cols)
         macs.append(layer.macs * done // (oh * ow))
+    if max_work is not None and sum(macs) - sum(l.macs for l in prefix) + (n * n - 1) * k * CALL_MACS > max_work:
+        return None
     a = [_align_up(s) for s in sizes]
     ks = [_align_up(s) for s in kscratch]
     if all(r == (j,) for j, r in enumerate(reads)):
@@ -493,13 +500,14 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         for start in range(peak + 1):
             for k in (k for k in stage_lengths(graph, current, start) if start + k > peak):
                 for n, band in ((n, band) for n in grids for band in BANDS):
-                    stage = make_stage(graph, current, k, n, start, band)
+                    stage = make_stage(graph, current, k, n, start, band, budget - extra_all - calls_all)
                     if stage is None:
                         continue
-                    extra = stage.macs - sum(l.macs for l in current[start:start + k])
-                    calls = (n * n - 1) * k * CALL_MACS
-                    if extra_all + calls_all + extra + calls > budget:
-                        continue
+                    extra, calls = _work(stage)
+                    floor = _floor(stage)
+                    if best is not None and (floor, extra + calls, n) >= best[0] or (
+                            floor >= plan.arena_bytes and (stages or patches == "auto")):
+                        continue  # cannot beat the best so far, or cannot be taken
                     staged = current[:start] + [stage] + current[start + k:]
                     p = plan_memory(graph, staged)
                     key = (p.arena_bytes, extra + calls, n)
@@ -522,6 +530,13 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
                                    total, base_plan.arena_bytes, plan.arena_bytes)
 
 
+def _floor(stage: PatchStage) -> int:
+    """A lower bound of the arena of any plan with ``stage``: its input and output (the output at best
+    ``overlap`` bytes before the input) and its scratch, alive together."""
+    size_in, size_out = (int(np.prod(stage.shapes[p])) for p in (0, -1))
+    return _align_up(max(size_in + stage.overlap(stage.inputs[0]), size_out)) + stage.scratch
+
+
 def _work(stage: PatchStage) -> tuple[int, int]:
     """A stage's extra MACs and its extra calls' cost in MACs."""
     k = len(stage.layers)
@@ -541,8 +556,8 @@ def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budg
             unstaged = current[:i] + list(stage.layers) + current[i + 1:]
             best = ((plan.arena_bytes, sum(_work(stage)), stage.grid), None, None)
             for n, band in ((n, band) for n in grids for band in BANDS):
-                alt = make_stage(graph, unstaged, len(stage.layers), n, i, band)
-                if alt is None or others + sum(_work(alt)) > budget:
+                alt = make_stage(graph, unstaged, len(stage.layers), n, i, band, budget - others)
+                if alt is None or (_floor(alt), sum(_work(alt)), n) >= best[0]:
                     continue
                 staged = current[:i] + [alt] + current[i + 1:]
                 p = plan_memory(graph, staged)

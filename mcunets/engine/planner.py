@@ -142,11 +142,20 @@ def place(buffers: list[Buffer], pairs: dict) -> int:
     """Give every buffer its offset: placed one by one in four orders (largest first, earliest or
     latest first among equals, by birth, by lifetime x size), the smallest arena wins. Returns the
     arena's bytes."""
+    # the buffers each one is alive with, once for all orders (a sweep over the buffers by birth)
+    together: dict = {b.id: [] for b in buffers}
+    spans = sorted((b for b in buffers if b.size and not (b.first < 0 and b.last < 0)), key=lambda b: b.first)
+    for i, a in enumerate(spans):
+        for b in spans[i + 1:]:
+            if b.first > a.last:
+                break
+            together[a.id].append(b)
+            together[b.id].append(a)
     best = None
     for key in (lambda b: (-b.size, b.first, b.id), lambda b: (-b.size, -b.first, b.id),
                 lambda b: (b.first, -b.size, b.id),
                 lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id)):
-        _place(buffers, pairs, key)
+        _place(buffers, pairs, key, together)
         arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
         if best is None or arena < best[0]:
             best = (arena, [b.offset for b in buffers])
@@ -155,20 +164,18 @@ def place(buffers: list[Buffer], pairs: dict) -> int:
     return best[0]
 
 
-def _place(buffers: list[Buffer], pairs: dict, key) -> None:
+def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> None:
     """Place the buffers one by one in ``key`` order, each where it satisfies every constraint and
-    grows the arena least; offsets start at 0."""
-    def live_together(a: Buffer, b: Buffer) -> bool:
-        return a.first <= b.last and b.first <= a.last
-
+    grows the arena least; offsets start at 0. ``together``: per buffer id, the buffers alive with it."""
     placed: list[Buffer] = []
+    placed_ids: set = set()
     lo = hi = 0  # current extent of the placed buffers (offsets may go negative until the end)
     order = sorted(buffers, key=key)
     for buf in order:
         if buf.size == 0 or buf.first < 0 and buf.last < 0:
             buf.offset = 0
             continue
-        conflicts = [p for p in placed if live_together(p, buf)]
+        conflicts = [p for p in together[buf.id] if p.id in placed_ids]
         candidates = {0}
         for p in conflicts:
             candidates.add(_align_up(p.offset + p.size))
@@ -203,8 +210,8 @@ def _place(buffers: list[Buffer], pairs: dict, key) -> None:
             buf.offset = min((off for off in candidates if ok(off)), key=cost)
         lo, hi = min(lo, buf.offset), max(hi, buf.offset + buf.size)
         placed.append(buf)
+        placed_ids.add(buf.id)
 
-    placed_ids = {b.id for b in placed}
     base = min((b.offset for b in placed), default=0)
     for b in buffers:
         b.offset = b.offset - base if b.id in placed_ids else 0
