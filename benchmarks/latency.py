@@ -10,6 +10,7 @@ coefficients in mcunets/latency.json with the commit they were measured at.
 
     .venv/bin/python benchmarks/latency.py --board qemu-m4 --write
     .venv/bin/python benchmarks/latency.py --board qemu-rv32 --sweep none --write   # zoo samples only
+    .venv/bin/python benchmarks/latency.py --board qemu-m7 --coefficients qemu-m4   # check only
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def main(argv=None) -> int:
     ap.add_argument("--patches", default="auto", help="the engine's schedule in the check (auto, off, N)")
     ap.add_argument("--reuse", action="store_true",
                     help="fit on the samples an earlier run with the same --sweep and fit zoo saved in --out")
+    ap.add_argument("--coefficients", metavar="BOARD",
+                    help="fit nothing: check the coefficients stored for BOARD on --board")
     ap.add_argument("--write", action="store_true", help="store the coefficients in mcunets/latency.json")
     ap.add_argument("--out", type=Path, default=REPO / "out" / "bench-latency")
     ap.add_argument("--seed", type=int, default=11)
@@ -92,7 +95,11 @@ def main(argv=None) -> int:
         print(m, file=sys.stderr, flush=True)
 
     saved = work / f"samples-{args.sweep}-a{args.fit_alpha:g}-r{args.fit_resolution}.json"
-    if args.reuse and saved.exists():
+    if args.coefficients:
+        if args.write:
+            ap.error("--coefficients checks stored coefficients: nothing to --write")
+        coef, samples = json.loads(latency.COEFFICIENTS.read_text())["boards"][args.coefficients]["coefficients"], []
+    elif args.reuse and saved.exists():
         samples = [(latency.LayerCost(**c), n) for c, n in json.loads(saved.read_text())]
     else:
         samples = [] if args.sweep == "none" else sweep_samples(args.board, work, args.sweep == "full",
@@ -103,18 +110,26 @@ def main(argv=None) -> int:
             samples += [(c, counts[c.index]) for c in costs if c.index in counts]
             log(f"  zoo {arch} α={args.fit_alpha:g} {args.fit_resolution} px: {len(costs)} layers")
         saved.write_text(json.dumps([(vars(c), n) for c, n in samples]))
-    coef = latency.fit(samples)
+    if samples:
+        coef = latency.fit(samples)
+        fit_table(args.board, coef, samples)
+    check(args, archs, coef, work)
+    return 0
 
+
+def fit_table(board: str, coef: dict, samples: list) -> None:
     rows = []
     for kind, (a, b, c) in coef.items():
         errs = [abs(a * s.macs + b * s.outputs + c - n) / n for s, n in samples if n and (
             s.kind == kind or kind == latency.OTHER and s.kind not in latency.KINDS)]
         rows.append([kind, len(errs), f"{a:.3f}", f"{b:.2f}", f"{c:.0f}", f"{100 * np.median(errs):.1f}%",
                      f"{100 * max(errs):.1f}%"])
-    print(f"instruction model on {args.board}: a·MACs + b·outputs + c per layer, fitted on {len(samples)} layers")
+    print(f"instruction model on {board}: a·MACs + b·outputs + c per layer, fitted on {len(samples)} layers")
     print(format_table(["kind", "layers", "a", "b", "c", "median |error|", "worst |error|"], rows))
 
-    # The check: whole models not in the fit, with the schedule the engine takes.
+
+def check(args, archs, coef: dict, work: Path) -> None:
+    """Whole models not in the fit, with the schedule the engine takes; ``--write`` stores ``coef``."""
     from mcunets.engine import generate
 
     check_rows, errors = [], {}
@@ -128,7 +143,8 @@ def main(argv=None) -> int:
         stages = " + ".join(f"{n}x{n} on {a}-{b}" for a, b, n, _ in schedule.stages) or "layer by layer"
         check_rows.append([arch, stages, f"{measured:,}", f"{est:,}",
                            f"{100 * errors[arch]:+.1f}%"])
-    print(f"\ncheck on {args.board}: zoo at α=0.25, 96 px, 10 classes (not in the fit)")
+    source = f" with {args.coefficients}'s coefficients" if args.coefficients else ""
+    print(f"\ncheck on {args.board}{source}: zoo at α=0.25, 96 px, 10 classes (not in the fit)")
     print(format_table(["arch", "schedule", "measured", "estimated", "error"], check_rows))
     if args.write:
         commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -141,7 +157,6 @@ def main(argv=None) -> int:
             "check_zoo_alpha_0.25_96px_error": errors}
         latency.COEFFICIENTS.write_text(json.dumps(stored, indent=1) + "\n")
         print(f"wrote {latency.COEFFICIENTS} ({args.board}, commit {commit})")
-    return 0
 
 
 if __name__ == "__main__":

@@ -27,8 +27,9 @@ import numpy as np
 from mcunets.boards import Board
 from mcunets.errors import McunetsError
 
-# The emulated board whose instructions stand for each core family's (search.EMULATORS' boards).
-EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m7", "rv32imc": "qemu-rv32"}
+# The emulated board whose fitted instruction model stands for each core family's. The Cortex-M7 runs
+# the Cortex-M4's Thumb-2 DSP kernels: qemu-m4's model, checked against qemu-m7's counts (docs/search.md).
+EMULATORS = {"cortex-m4f": "qemu-m4", "cortex-m7": "qemu-m4", "rv32imc": "qemu-rv32"}
 KINDS = ("conv_1x1", "conv_1x1_odd", "conv_grouped", "conv_kxk", "conv_first", "depthwise_3x3",
          "depthwise_kxk", "depthwise_odd", "fully_connected", "add", "mul", "max_pool", "average_pool", "mean")
 OTHER = "other"  # the coefficients of every operator not in KINDS together, for one the fit has not seen

@@ -55,13 +55,16 @@ def test_a_core_without_an_instruction_model_is_refused():
 
 @pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc") or not shutil.which("qemu-system-arm"),
                     reason="needs the Cortex-M toolchain and QEMU")
-@pytest.mark.parametrize("arch", ["mobilenet", "shufflenet"])
-def test_the_estimate_is_close_to_the_emulated_boards_count(tmp_path, arch):
-    """The stored qemu-m4 model against qemu-m4's own count for models it was not fitted on (32 px);
-    a kernel change that moves a model's cost by more than this needs `benchmarks/latency.py --write`."""
+@pytest.mark.parametrize("arch, emulator, board", [("mobilenet", "qemu-m4", "stm32f401"),
+                                                   ("shufflenet", "qemu-m4", "stm32f401"),
+                                                   ("mobilenet", "qemu-m7", "stm32f746")])
+def test_the_estimate_is_close_to_the_emulated_boards_count(tmp_path, arch, emulator, board):
+    """The stored qemu-m4 model against the count of an emulated core of the family (the Cortex-M7
+    runs the same kernels) for models it was not fitted on (48 px); a kernel change that moves a
+    model's cost by more than this needs `benchmarks/latency.py --write`."""
     model, _ = convert.untrained_int8(arch, alpha=0.35, resolution=48, classes=4)
-    board = load_board("stm32f401")  # Cortex-M4: the qemu-m4 coefficients
-    text, _ = targets.profile_model(model, "qemu-m4", tmp_path, runs=1, warmup=0)
+    board = load_board(board)
+    text, _ = targets.profile_model(model, emulator, tmp_path, runs=1, warmup=0)
     measured = parse_report(text).median
     estimated = latency.estimate_ms(model, board) * board.cpu_hz / 1e3
     assert estimated == pytest.approx(measured, rel=0.25)
