@@ -288,6 +288,87 @@ def test_depthwise_m1_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def _shift_zero_points(model: bytes, rng) -> bytes:
+    """A copy of ``model`` whose DEPTHWISE_CONV_2D outputs with zero point -128 (ReLU, ReLU6) get a zero
+    point in -120 .. -60 and a 1.3 times larger scale, so the fused ReLU clamps above -128 (act_min > -128)
+    and ReLU6 below 127 too."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    buf = bytearray(model)
+    sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    for op in g.operators:
+        if op.op == "DEPTHWISE_CONV_2D":
+            q = sub.Tensors(op.outputs[0]).Quantization()
+            zp = q.ZeroPointAsNumpy()  # writable views into buf
+            if zp.size == 1 and zp[0] == -128:
+                zp[0] = rng.integers(-120, -60)
+                q.ScaleAsNumpy()[0] *= np.float32(1.3)
+    return bytes(buf)
+
+
+def _three_tap_cases(seed: int):
+    """Chains of 1x3 / 3x1 depthwise layers, every layer's output a model output (the three-tap path and its
+    window variants at the borders): stride 1 and 2, SAME and VALID, dilation 2, ReLU with act_min above
+    -128, none (one SSAT) and ReLU6 below 127 (both bounds: the per-tap path), widths and heights down to 3 (the
+    shifted windows at both borders of one row) and 2 (no window of three taps: the per-tap path), 4, 8 and
+    12 channels and 6 (the portable kernel); each as converted and with trained-like quantization (shifts
+    -31 .. -1, near-dead channels, huge biases); asymmetric zero points."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    chains = [
+        ((9, 11, 8), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "relu"),
+                      ((1, 3), 2, 1, "SAME", "none"), ((3, 1), 1, 2, "SAME", "relu")]),
+        ((10, 7, 12), [((3, 1), 2, 1, "SAME", "relu"), ((1, 3), 1, 1, "VALID", "none"),
+                       ((1, 3), 1, 2, "SAME", "relu6"), ((3, 1), 1, 1, "VALID", "relu")]),
+        ((3, 3, 4), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "none"),
+                     ((3, 1), 2, 1, "SAME", "relu")]),
+        ((2, 5, 8), [((3, 1), 1, 1, "SAME", "relu"), ((1, 3), 2, 1, "SAME", "relu")]),
+        ((6, 5, 6), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 2, 1, "SAME", "none")]),
+    ]
+    cases = []
+    for (h, w, c), layers in chains:
+        ws = [tf.constant(rng.normal(size=(*k, c, 1)).astype(np.float32)) for k, *_ in layers]
+        bs = [tf.constant(rng.normal(size=(c,)).astype(np.float32)) for _ in layers]
+
+        def make(layers, ws, bs):
+            def fn(x):
+                outs = []
+                for (_, s, d, pad, act), wt, b in zip(layers, ws, bs):
+                    x = acts[act](tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]) + b)
+                    outs.append(x)
+                return outs
+            return fn
+
+        model = _shift_zero_points(convert(make(layers, ws, bs), [(1, h, w, c)], rng), rng)
+        for name, m in (("", model), (" trained-like", trained_like_requant(model, rng))):
+            g = read_model(m)
+            inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
+            cases.append(Case(f"dw3 {h}x{w}x{c}{name}", m, inputs, {}))
+    return cases
+
+
+def test_depthwise_three_tap_path_is_bit_exact_on_qemu(tmp_path):
+    bad = []
+    for i, case in enumerate(_three_tap_cases(7450)):
+        bad += check_on_qemu(case, tmp_path / str(i))
+    assert not bad, bad
+
+
+def test_depthwise_three_tap_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_three_tap_cases(7450))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _kxk_cases(seed: int, count: int):
     """Random chains of k x k convolutions without groups (mcu_conv_kxk_dsp_s8 on DSP cores): kernel
     sizes 1..5 and non-square, 1..16 input channels (odd counts, patch sizes not multiples of 4), odd

@@ -204,26 +204,33 @@ static inline __attribute__((always_inline)) void dw_pack4(uint32_t a, uint32_t 
     d[3 * cstride] = w3;
 }
 
-/* Ring slot r of the buffer <- input row iy (columns -pad_w ..), padding = the input zero point. */
+/* Ring slot r of the buffer <- input row iy (columns -pad_w ..), padding = the input zero point: the
+ * first `used` column pairs of every channel (the ones the kernels read); the pairs wholly in the padding
+ * only when the slot is filled for the first time (`first`: they hold the zero point ever after). */
 static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
-                        int32_t pairs, int16_t zp, int32_t r, uint32_t *buf)
+                        int32_t pairs, int32_t used, int first, int16_t zp, int32_t r, uint32_t *buf)
 {
     const int32_t c = in->c, w = in->w, cstride = 3 * pairs;
     const uint32_t zz = pack16(zp, zp);
     uint32_t *d0 = buf + r;
     if (iy < 0 || iy >= in->h) {
-        for (int32_t i = 0; i < c * pairs; ++i) {
-            d0[3 * i] = zz;
+        for (int32_t ch = 0; ch < c; ++ch) {
+            for (int32_t j = 0; j < used; ++j) {
+                d0[(int64_t)ch * cstride + 3 * j] = zz;
+            }
         }
         return;
     }
     const int8_t *row = in_batch + (int64_t)iy * w * c;
     const uint32_t zb = 0x01010101u * (uint8_t)zp; /* four padding bytes */
-    for (int32_t j = 0; j < pairs; ++j) {
+    for (int32_t j = 0; j < used; ++j) {
         const int32_t x0 = 2 * j - pad_w, x1 = x0 + 1;
         const int in0 = x0 >= 0 && x0 < w, in1 = x1 >= 0 && x1 < w;
         uint32_t *d = d0 + 3 * j;
         if (!in0 && !in1) {
+            if (!first) {
+                continue;
+            }
             for (int32_t ch = 0; ch < c; ++ch) {
                 d[0] = zz;
                 d += cstride;
@@ -509,6 +516,8 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
     }
     /* where each channel's column pairs start and where its output pairs (or outputs) end */
     const int32_t span = (sw == 1 ? 3 : 6) * (out_w / 2);
+    /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
+    const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
     for (int32_t ch = 0; ch < c; ++ch) {
         const uint32_t *p = buf + 3 * (int64_t)ch * pairs;
         table[(int64_t)ch * DW_WORDS + DW_P] = (int32_t)(uintptr_t)p;
@@ -524,7 +533,8 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
                 const int32_t iy = iy0 + r;
                 const int32_t slot = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
                 if (!(valid & (1 << slot)) || held[slot] != iy) {
-                    dw_fill_row(input_dims, in_batch, iy, params->padding.w, pairs, pad_val, slot, buf);
+                    dw_fill_row(input_dims, in_batch, iy, params->padding.w, pairs, used,
+                                !(valid & (1 << slot)), pad_val, slot, buf);
                     held[slot] = iy;
                     valid |= 1 << slot;
                 }
@@ -577,28 +587,21 @@ static inline __attribute__((always_inline)) void dw_m1_span(
 {
     const int32_t kw = KW ? KW : k_w;
     for (int32_t ox = ox0; ox < ox1; ++ox) {
-        int32_t a0 = acc0[0], a1 = acc0[1], a2 = acc0[2], a3 = acc0[3];
+        int32_t a[4] = {acc0[0], acc0[1], acc0[2], acc0[3]};
         for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
             const int8_t *ip = in_batch + (base + (int64_t)fy * dil_h * in_w_c + (int64_t)ox * in_stride_x);
             const int8_t *wp = wg + (int64_t)fy * k_w * c;
             for (int32_t fx = 0; fx < kw; ++fx) {
-                const uint32_t x = mcu_load_u32(ip), w = mcu_load_u32(wp);
-                const int16x2_t xe = __sadd16((int16x2_t)mcu_sxtb16(x), off2);
-                const int16x2_t xo = __sadd16((int16x2_t)mcu_sxtb16_ror8(x), off2);
-                const int32_t we = (int32_t)mcu_sxtb16(w), wo = (int32_t)mcu_sxtb16_ror8(w);
-                a0 = __smlabb((int32_t)xe, we, a0);
-                a2 = __smlatt((int32_t)xe, we, a2);
-                a1 = __smlabb((int32_t)xo, wo, a1);
-                a3 = __smlatt((int32_t)xo, wo, a3);
+                mcu_mac4_s8(mcu_load_u32(ip), mcu_load_u32(wp), off2, a);
                 ip += dil_w_c;
                 wp += c;
             }
         }
         int8_t *o = out + (int64_t)ox * c;
-        o[0] = mcu_out_dsp(a0, m[0], r[0], zp, lo, hi, 0);
-        o[1] = mcu_out_dsp(a1, m[1], r[1], zp, lo, hi, 0);
-        o[2] = mcu_out_dsp(a2, m[2], r[2], zp, lo, hi, 0);
-        o[3] = mcu_out_dsp(a3, m[3], r[3], zp, lo, hi, 0);
+        o[0] = mcu_out_dsp(a[0], m[0], r[0], zp, lo, hi, 0);
+        o[1] = mcu_out_dsp(a[1], m[1], r[1], zp, lo, hi, 0);
+        o[2] = mcu_out_dsp(a[2], m[2], r[2], zp, lo, hi, 0);
+        o[3] = mcu_out_dsp(a[3], m[3], r[3], zp, lo, hi, 0);
     }
 }
 
@@ -647,30 +650,23 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
                     const int32_t ix0 = ox * sw - pad_w;
                     int32_t fx_lo, fx_hi;
                     mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    int32_t a[4] = {0, 0, 0, 0};
                     if (bias) {
-                        a0 = bias[c0];
-                        a1 = bias[c0 + 1];
-                        a2 = bias[c0 + 2];
-                        a3 = bias[c0 + 3];
+                        a[0] = bias[c0];
+                        a[1] = bias[c0 + 1];
+                        a[2] = bias[c0 + 2];
+                        a[3] = bias[c0 + 3];
                     }
                     for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
                         const int8_t *ip = in_batch + ((int64_t)(iy0 + fy * dil_h) * in_w + ix0 + fx_lo * dil_w) * c + c0;
                         const int8_t *wp = filter + ((int64_t)fy * k_w + fx_lo) * c + c0;
                         for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
-                            const uint32_t x = mcu_load_u32(ip), w = mcu_load_u32(wp);
-                            const int16x2_t xe = __sadd16((int16x2_t)mcu_sxtb16(x), off2);
-                            const int16x2_t xo = __sadd16((int16x2_t)mcu_sxtb16_ror8(x), off2);
-                            const int32_t we = (int32_t)mcu_sxtb16(w), wo = (int32_t)mcu_sxtb16_ror8(w);
-                            a0 = __smlabb((int32_t)xe, we, a0);
-                            a2 = __smlatt((int32_t)xe, we, a2);
-                            a1 = __smlabb((int32_t)xo, wo, a1);
-                            a3 = __smlatt((int32_t)xo, wo, a3);
+                            mcu_mac4_s8(mcu_load_u32(ip), mcu_load_u32(wp), off2, a);
                             ip += dil_w * c;
                             wp += c;
                         }
                     }
-                    mcu_store4(out_row + (int64_t)ox * c + c0, a0, a1, a2, a3, quant, c0, fast, out_off,
+                    mcu_store4(out_row + (int64_t)ox * c + c0, a[0], a[1], a[2], a[3], quant, c0, fast, out_off,
                                act_min, act_max);
                 }
                 if (!fast || ox_b <= ox_a) {
@@ -699,6 +695,268 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
         }
     }
     return MCU_OK;
+}
+
+/* ---- three taps along one axis (1x3, 3x1) ---------------------------------------------------------
+ * Depth multiplier 1, channels a multiple of 4, kernel 1x3 or 3x1 (any dilation), stride 1 or 2 along
+ * the width, clamp modes MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO, fast_requant. The layers have 3 MACs per
+ * output, so the per-output work is what costs: per pixel and group of four channels one input word per
+ * tap (SXTB16 twice, SMLABB / SMLATT into four accumulators) and the group's requantization, with every
+ * constant of the group in one table (scratch, built once per layer): four start values, the doubled
+ * weights of each tap as SXTB16 halfword pairs, (multiplier, k) and right + 256 * post of each channel
+ * (mcu_requant_consts), act_min in every byte (the four outputs are packed into one word, clamped below
+ * with SSUB8 / SEL and stored at once). One assembly block runs every group of an output row's span.
+ * Scratch: 3 * 24 words per group of four channels (mcu_depthwise_conv_s8_buffer_size).
+ *
+ * Outputs whose window is clipped by the padding keep the same code: the window moves one tap inward
+ * (onto three taps inside the input) and the table variant has the tap that left the input at weight
+ * zero and the start value 2 * (bias + input_offset * the remaining weights). Each group holds three
+ * variants: all taps, the first tap clipped, the last tap clipped. */
+enum { DW3_BASE = 0, DW3_W = 4, DW3_MK = 10, DW3_RZ = 18, DW3_LO = 22, DW3_WORDS = 24, DW3_GROUP = 3 * DW3_WORDS };
+
+static void dw3_fill_tables(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                            const int8_t *filter, const int32_t *bias, int32_t c, int32_t *t)
+{
+    const int32_t in_off = params->input_offset;
+    const uint32_t lo4 = 0x01010101u * (uint8_t)params->act_min;
+    for (int32_t c0 = 0; c0 < c; c0 += 4, t += DW3_GROUP) {
+        for (int32_t v = 0; v < 3; ++v) { /* all taps, tap 0 clipped, tap 2 clipped */
+            int32_t *tv = t + v * DW3_WORDS;
+            for (int32_t j = 0; j < 4; ++j) {
+                const int32_t ch = c0 + j;
+                int32_t w[3] = {filter[ch], filter[c + ch], filter[2 * c + ch]};
+                if (v == 1) { /* the window starts at tap 1: (w1, w2, 0) */
+                    w[0] = w[1], w[1] = w[2], w[2] = 0;
+                } else if (v == 2) { /* the window starts one tap before tap 0: (0, w0, w1) */
+                    w[2] = w[1], w[1] = w[0], w[0] = 0;
+                }
+                tv[DW3_BASE + j] = 2 * ((bias ? bias[ch] : 0) + in_off * (w[0] + w[1] + w[2]));
+                for (int32_t k = 0; k < 3; ++k) { /* SXTB16 order: we = (ch0, ch2), wo = (ch1, ch3) */
+                    int16_t *h = (int16_t *)(void *)&tv[DW3_W + 2 * k + (j & 1)];
+                    h[j >> 1] = (int16_t)(2 * w[k]);
+                }
+                tv[DW3_MK + 2 * j] = quant->multiplier[ch];
+                mcu_requant_consts(params->output_offset, -quant->shift[ch], &tv[DW3_MK + 2 * j + 1],
+                                   &tv[DW3_RZ + j]);
+            }
+            tv[DW3_LO] = (int32_t)lo4;
+            tv[DW3_LO + 1] = 0;
+        }
+    }
+}
+
+#define DW3_TAP(ADDR, OFF) \
+        "ldr    %[x], [%[p]" ADDR "]\n\t" \
+        "ldrd   %[we], %[wo], [%[tp], #" OFF "]\n\t" \
+        "sxtb16 %[xe], %[x]\n\t" \
+        "sxtb16 %[x], %[x], ror #8\n\t" \
+        "smlabb %[a0], %[xe], %[we], %[a0]\n\t" \
+        "smlatt %[a2], %[xe], %[we], %[a2]\n\t" \
+        "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
+        "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
+#define DW3_RQ(A, OFF) \
+        "ldrd   %[we], %[wo], [%[tp], #" OFF "]\n\t" \
+        "smmlar %[xe], %[" A "], %[we], %[wo]\n\t" \
+        "add    %[" A "], %[xe], %[" A "], asr #31\n\t"
+#define DW3_POST(A, R) "add    %[" A "], %[" A "], %[" R "], asr #8\n\t"
+#define DW3_NO_POST(A, R) ""
+#define DW3_ASR(P, A, R) "asr    %[" A "], %[" A "], %[" R "]\n\t" P(A, R)
+
+/* Every group of the span: group g reads from *fp + 4g, writes n pixels from *fo + 4g (span = n * c
+ * bytes), tables from tp (DW3_GROUP words per group, the variant's offset included) to tpend. */
+#define DW3_SPAN(STEP, P, LO) \
+        "0:\n\t" \
+        "ldr    %[p], %[fp]\n\t" \
+        "ldr    %[op], %[fo]\n\t" \
+        "ldr    %[end], %[fspan]\n\t" \
+        "add    %[end], %[end], %[op]\n\t" \
+        "1:\n\t" \
+        "ldrd   %[a0], %[a1], [%[tp]]\n\t" \
+        "ldrd   %[a2], %[a3], [%[tp], #8]\n\t" \
+        DW3_TAP("", "16") \
+        DW3_TAP(", %[d]", "24") \
+        DW3_TAP(", %[d], lsl #1", "32") \
+        DW3_RQ("a0", "40") DW3_RQ("a1", "48") DW3_RQ("a2", "56") DW3_RQ("a3", "64") \
+        "ldrd   %[we], %[wo], [%[tp], #72]\n\t" \
+        DW3_ASR(P, "a0", "we") DW3_ASR(P, "a1", "wo") \
+        "ldrd   %[we], %[wo], [%[tp], #80]\n\t" \
+        DW3_ASR(P, "a2", "we") DW3_ASR(P, "a3", "wo") \
+        "ssat   %[a0], #8, %[a0]\n\t" \
+        "ssat   %[a1], #8, %[a1]\n\t" \
+        "ssat   %[a2], #8, %[a2]\n\t" \
+        "ssat   %[a3], #8, %[a3]\n\t" \
+        "bfi    %[a0], %[a1], #8, #8\n\t" \
+        "bfi    %[a0], %[a2], #16, #8\n\t" \
+        "bfi    %[a0], %[a3], #24, #8\n\t" \
+        LO \
+        "str    %[a0], [%[op]]\n\t" \
+        STEP \
+        "add    %[op], %[op], %[c]\n\t" \
+        "cmp    %[op], %[end]\n\t" \
+        "bne    1b\n\t" \
+        "ldr    %[x], %[fp]\n\t" \
+        "add    %[x], %[x], #4\n\t" \
+        "str    %[x], %[fp]\n\t" \
+        "ldr    %[x], %[fo]\n\t" \
+        "add    %[x], %[x], #4\n\t" \
+        "str    %[x], %[fo]\n\t" \
+        "add    %[tp], %[tp], #288\n\t" \
+        "ldr    %[x], %[ftpend]\n\t" \
+        "cmp    %[tp], %[x]\n\t" \
+        "bne    0b\n\t"
+
+/* act_min > -128: the packed outputs clamped below per byte */
+#define DW3_LO_CLAMP \
+        "ldr    %[we], [%[tp], #88]\n\t" \
+        "ssub8  %[xe], %[a0], %[we]\n\t" \
+        "sel    %[a0], %[a0], %[we]\n\t"
+
+#define DW3_ASM(STEP, P, LO) \
+    __asm__ volatile(DW3_SPAN(STEP, P, LO) \
+                     : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [a0] "=&r"(a0), \
+                       [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [xe] "=&r"(xe), \
+                       [we] "=&r"(we), [wo] "=&r"(wo), [fp] "+m"(fp), [fo] "+m"(fo) \
+                     : [d] "r"(d), [c] "r"(c), [fspan] "m"(span), [ftpend] "m"(tpend) \
+                     : "cc", "memory")
+
+/* n >= 1 pixels of every group: input pixel i of the span at in + i * sw * c (taps d bytes apart),
+ * output pixel i at out + i * c; table variant v. */
+static void dw3_span(const int32_t *table, int32_t groups, int32_t v, const int8_t *in, int8_t *out,
+                     int32_t n, int32_t d, int32_t c, int32_t sw, int post, int lo)
+{
+    const int8_t *fp = in;
+    int8_t *fo = out;
+    const int32_t span = n * c;
+    const int32_t *tp = table + v * DW3_WORDS;
+    const int32_t *tpend = tp + (int64_t)groups * DW3_GROUP;
+    const int8_t *p;
+    int8_t *op, *end;
+    int32_t a0, a1, a2, a3;
+    uint32_t x, xe, we, wo;
+#define DW3_STEP1 "add    %[p], %[p], %[c]\n\t"
+#define DW3_STEP2 "add    %[p], %[p], %[c], lsl #1\n\t"
+    if (sw == 1) {
+        if (post) {
+            DW3_ASM(DW3_STEP1, DW3_POST, DW3_LO_CLAMP);
+        } else if (lo) {
+            DW3_ASM(DW3_STEP1, DW3_NO_POST, DW3_LO_CLAMP);
+        } else {
+            DW3_ASM(DW3_STEP1, DW3_NO_POST, "");
+        }
+    } else if (post) {
+        DW3_ASM(DW3_STEP2, DW3_POST, DW3_LO_CLAMP);
+    } else if (lo) {
+        DW3_ASM(DW3_STEP2, DW3_NO_POST, DW3_LO_CLAMP);
+    } else {
+        DW3_ASM(DW3_STEP2, DW3_NO_POST, "");
+    }
+    (void)p, (void)op, (void)end, (void)a0, (void)a1, (void)a2, (void)a3, (void)x, (void)xe, (void)we, (void)wo;
+}
+
+/* The window variant of an output whose taps [lo, hi) lie inside the input (3 taps, step apart, the first
+ * at origin, size positions): 0 all, 1 tap 0 clipped (the window starts at tap 1), 2 tap 2 clipped (it
+ * starts one tap before tap 0), -1 when no window of three taps inside the input holds them. */
+static int32_t dw3_variant(int32_t origin, int32_t step, int32_t size, int32_t *start)
+{
+    int32_t lo, hi;
+    mcu_valid_taps(origin, step, 3, size, &lo, &hi);
+    if (lo == 0 && hi == 3) {
+        *start = origin;
+        return 0;
+    }
+    if (lo == 1 && hi == 3 && origin + 3 * step < size) {
+        *start = origin + step;
+        return 1;
+    }
+    if (lo == 0 && hi == 2 && origin - step >= 0) {
+        *start = origin - step;
+        return 2;
+    }
+    return -1;
+}
+
+mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                     const mcu_dims *input_dims, const int8_t *input,
+                                     const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                     const mcu_dims *output_dims, int8_t *output, int32_t *scratch)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, groups = c / 4;
+    const int32_t sh = params->stride.h, sw = params->stride.w;
+    const int vertical = filter_dims->h == 3; /* 3x1: taps down the rows; 1x3: along the row */
+    dw3_fill_tables(params, quant, filter, bias, c, scratch);
+    const int lo = params->act_min > MCU_INT8_MIN;
+    int post = 0; /* post-shift zero points: rare, that variant always clamps below */
+    for (int32_t g = 0; g < groups; ++g) {
+        for (int32_t j = 0; j < 4; ++j) {
+            post |= (scratch[g * DW3_GROUP + DW3_RZ + j] >> 8) != 0;
+        }
+    }
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * sh - params->padding.h;
+            int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * c;
+            if (vertical) {
+                const int32_t ix0 = -params->padding.w, step = params->dilation.h;
+                int32_t iy, v = dw3_variant(iy0, step, in_h, &iy);
+                if (v < 0 || ix0 < 0 || ix0 + (out_w - 1) * sw >= in_w) {
+                    return MCU_ERROR_ARGUMENT; /* not taken: mcu_depthwise_conv_s8 checks the windows */
+                }
+                dw3_span(scratch, groups, v, in_batch + ((int64_t)iy * in_w + ix0) * c, out_row, out_w,
+                         step * in_w * c, c, sw, post, lo);
+                continue;
+            }
+            if (iy0 < 0 || iy0 >= in_h) {
+                return MCU_ERROR_ARGUMENT;
+            }
+            const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
+            const int32_t step = params->dilation.w, d = step * c;
+            /* runs of neighbouring outputs with the same variant */
+            for (int32_t ox = 0; ox < out_w;) {
+                int32_t ix, v = dw3_variant(ox * sw - params->padding.w, step, in_w, &ix), n = 1;
+                if (v < 0) {
+                    return MCU_ERROR_ARGUMENT;
+                }
+                if (v == 0) {
+                    while (ox + n < out_w && (ox + n) * sw - params->padding.w + 2 * step < in_w) {
+                        ++n;
+                    }
+                }
+                dw3_span(scratch, groups, v, in_row + (int64_t)ix * c, out_row + (int64_t)ox * c, n, d, c, sw,
+                         post, lo);
+                ox += n;
+            }
+        }
+    }
+    return MCU_OK;
+}
+
+/* Whether every output window of a 1x3 / 3x1 layer along its tap axis has a dw3_variant (the input holds
+ * three taps of the window at every border), and the other axis reads inside the input. */
+int mcu_depthwise_3tap_fits(const mcu_dw_conv_params *params, const mcu_dims *input_dims,
+                            const mcu_dims *filter_dims, const mcu_dims *output_dims)
+{
+    const int vertical = filter_dims->h == 3;
+    const int32_t n_along = vertical ? output_dims->h : output_dims->w;
+    const int32_t s_along = vertical ? params->stride.h : params->stride.w;
+    const int32_t pad_along = vertical ? params->padding.h : params->padding.w;
+    const int32_t step = vertical ? params->dilation.h : params->dilation.w;
+    const int32_t size = vertical ? input_dims->h : input_dims->w;
+    const int32_t n_across = vertical ? output_dims->w : output_dims->h;
+    const int32_t s_across = vertical ? params->stride.w : params->stride.h;
+    const int32_t pad_across = vertical ? params->padding.w : params->padding.h;
+    const int32_t size_across = vertical ? input_dims->w : input_dims->h;
+    if (pad_across != 0 || (n_across - 1) * s_across >= size_across) {
+        return 0;
+    }
+    for (int32_t o = 0; o < n_along; ++o) {
+        int32_t start;
+        if (dw3_variant(o * s_along - pad_along, step, size, &start) < 0) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 #else

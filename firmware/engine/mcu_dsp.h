@@ -83,6 +83,19 @@ static inline void mcu_add_halfword_sums(int32_t s[4], uint32_t h02, uint32_t h1
     s[3] += (int32_t)h13 >> 16;
 }
 
+/* One tap of four depthwise channels: a[j] += w_j * (x_j + offset) for the int8 channels j of x and w
+ * (SXTB16 of both, the offset added per halfword with SADD16, SMLABB / SMLATT). */
+static inline __attribute__((always_inline)) void mcu_mac4_s8(uint32_t x, uint32_t w, int16x2_t off2, int32_t a[4])
+{
+    const int16x2_t xe = __sadd16((int16x2_t)mcu_sxtb16(x), off2);
+    const int16x2_t xo = __sadd16((int16x2_t)mcu_sxtb16_ror8(x), off2);
+    const int32_t we = (int32_t)mcu_sxtb16(w), wo = (int32_t)mcu_sxtb16_ror8(w);
+    a[0] = __smlabb((int32_t)xe, we, a[0]);
+    a[2] = __smlatt((int32_t)xe, we, a[2]);
+    a[1] = __smlabb((int32_t)xo, wo, a[1]);
+    a[3] = __smlatt((int32_t)xo, wo, a[3]);
+}
+
 static inline int32_t mcu_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);
