@@ -105,17 +105,20 @@ def test_first_conv_row_path_is_bit_exact_on_host():
 def test_depthwise_row_kernels_are_bit_exact_on_qemu(tmp_path):
     """The 3x3 depthwise assembly loops: stride 1 and 2, odd and even output widths (pair loop and the
     single-output tail), SAME and VALID padding, every ring rotation (more than three output rows),
-    clamp modes from relu / relu6 / none, and a 1x1 layer after each."""
+    clamp modes from relu / relu6 / none (relu+: act_min above -128), stride-1 widths of every remainder
+    mod 4 (the four-output loop and its pair / single-output tails), and a 1x1 layer after each."""
     import tensorflow as tf
 
     from mcunets.engine.testing import Case, convert, random_input
 
     rng = np.random.default_rng(7200)
-    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    acts = {"relu": tf.nn.relu, "relu+": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     bad = []
     for h, w, c, stride, pad, act in [(9, 7, 8, 1, "SAME", "relu"), (10, 11, 12, 2, "SAME", "none"),
                                       (8, 9, 4, 2, "VALID", "relu6"), (7, 6, 16, 1, "VALID", "none"),
-                                      (5, 5, 8, 2, "SAME", "relu")]:
+                                      (5, 5, 8, 2, "SAME", "relu"), (6, 5, 8, 1, "SAME", "relu+"),
+                                      (5, 10, 4, 1, "SAME", "relu+"), (4, 3, 8, 1, "VALID", "relu+"),
+                                      (6, 9, 8, 1, "SAME", "none")]:
         dw = tf.constant(rng.normal(size=(3, 3, c, 1)).astype(np.float32) * 0.5)
         b = tf.constant(rng.normal(size=(c,)).astype(np.float32))
         pw = tf.constant(rng.normal(size=(1, 1, c, 8)).astype(np.float32) * 0.3)
@@ -127,6 +130,8 @@ def test_depthwise_row_kernels_are_bit_exact_on_qemu(tmp_path):
             return fn
 
         model = convert(make(dw, b, pw, stride, pad, act), [(1, h, w, c)], rng, float_io=False)
+        if act == "relu+":
+            model = _shift_zero_points(model, rng)
         inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(RUNS)]
         bad += check_on_qemu(Case(f"dw {h}x{w}x{c} s{stride} {pad} {act}", model, inputs, {}), tmp_path)
     assert not bad, bad

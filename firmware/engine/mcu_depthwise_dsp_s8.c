@@ -160,7 +160,7 @@ static inline __attribute__((always_inline)) void depthwise_body(
  * 12-word table per channel holds the doubled packed weights, the doubled start value of the
  * accumulator, the requantization constants (mcu_requant2_dsp, act_min folded in) and where the
  * channel's column pairs start and end in the ring. */
-enum { DW_K0, DW_K1, DW_K2, DW_K3, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_P, DW_END, DW_WORDS };
+enum { DW_K0, DW_K3, DW_K1, DW_K2, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_P, DW_END, DW_WORDS };
 
 static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                           const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t)
@@ -283,47 +283,48 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 
 /* Two outputs (columns 2j and 2j + 1 of the window, j = the column pair at p), stored at op and op + c;
  * p and op advance. */
-#define DW_PAIR(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
+#define DW_PAIR_K(K0, K1, K2, K3, K4, A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
         "ldr    %[a0], [%[tp], #20]\n\t" \
         "ldr    %[xa], [%[p], #" A0 "]\n\t" \
         "ldr    %[xb], [%[p], #" B0 "]\n\t" \
-        "smlatb %[a1], %[xb], %[k3], %[a0]\n\t" \
-        "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "smlatb %[a1], %[xb], %[" K3 "], %[a0]\n\t" \
+        "smlad  %[a0], %[xa], %[" K0 "], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
         "pkhbt  %[xa], %[xb], %[xa]\n\t" \
-        "smladx %[a1], %[xa], %[k0], %[a1]\n\t" \
+        "smladx %[a1], %[xa], %[" K0 "], %[a1]\n\t" \
         "ldr    %[xa], [%[p], #" A1 "]\n\t" \
         "ldr    %[xb], [%[p], #" B1 "]\n\t" \
-        "smlad  %[a0], %[xa], %[k1], %[a0]\n\t" \
-        "smlabt %[a0], %[xb], %[k3], %[a0]\n\t" \
-        "smlatt %[a1], %[xb], %[k3], %[a1]\n\t" \
+        "smlad  %[a0], %[xa], %[" K1 "], %[a0]\n\t" \
+        "smlabt %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
+        "smlatt %[a1], %[xb], %[" K3 "], %[a1]\n\t" \
         "pkhbt  %[xa], %[xb], %[xa]\n\t" \
-        "smladx %[a1], %[xa], %[k1], %[a1]\n\t" \
+        "smladx %[a1], %[xa], %[" K1 "], %[a1]\n\t" \
         "ldr    %[xa], [%[p], #" A2 "]\n\t" \
         "ldr    %[xb], [%[p], #" B2 "]\n\t" \
-        "smlad  %[a0], %[xa], %[k2], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[k4], %[a0]\n\t" \
-        "smlatb %[a1], %[xb], %[k4], %[a1]\n\t" \
+        "smlad  %[a0], %[xa], %[" K2 "], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[" K4 "], %[a0]\n\t" \
+        "smlatb %[a1], %[xb], %[" K4 "], %[a1]\n\t" \
         "pkhbt  %[xa], %[xb], %[xa]\n\t" \
-        "smladx %[a1], %[xa], %[k2], %[a1]\n\t" \
+        "smladx %[a1], %[xa], %[" K2 "], %[a1]\n\t" \
         DW_REQUANT_STORE_PAIR(LO_A, LO_B) \
         "add    %[p], %[p], #12\n\t"
+#define DW_PAIR(...) DW_PAIR_K("k0", "k1", "k2", "k3", "k4", __VA_ARGS__)
 
 /* One output (columns 2j .. 2j + 2 of the window) stored at op; p and op do not move. */
-#define DW_ONE(A0, A1, A2, B0, B1, B2, LO_A) \
+#define DW_ONE_K(K0, K1, K2, K3, K4, A0, A1, A2, B0, B1, B2, LO_A) \
         "ldr    %[a0], [%[tp], #20]\n\t" \
         "ldr    %[xa], [%[p], #" A0 "]\n\t" \
         "ldr    %[xb], [%[p], #" B0 "]\n\t" \
-        "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "smlad  %[a0], %[xa], %[" K0 "], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" A1 "]\n\t" \
         "ldr    %[xb], [%[p], #" B1 "]\n\t" \
-        "smlad  %[a0], %[xa], %[k1], %[a0]\n\t" \
-        "smlabt %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "smlad  %[a0], %[xa], %[" K1 "], %[a0]\n\t" \
+        "smlabt %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" A2 "]\n\t" \
         "ldr    %[xb], [%[p], #" B2 "]\n\t" \
-        "smlad  %[a0], %[xa], %[k2], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[k4], %[a0]\n\t" \
+        "smlad  %[a0], %[xa], %[" K2 "], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[" K4 "], %[a0]\n\t" \
         "ldrd   %[xa], %[xb], [%[tp], #24]\n\t" \
         "smmlar %[xb], %[a0], %[xa], %[xb]\n\t" \
         "add    %[a0], %[xb], %[a0], asr #31\n\t" \
@@ -332,6 +333,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         LO_A \
         "ssat   %[a0], #8, %[a0]\n\t" \
         "strb   %[a0], [%[op]]\n\t"
+#define DW_ONE(...) DW_ONE_K("k0", "k1", "k2", "k3", "k4", __VA_ARGS__)
 
 /* Per channel: p and end from the table entry tp, op from the frame (which then moves to the next
  * channel), the packed weights. */
@@ -341,8 +343,8 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "ldr    %[op], %[fop]\n\t" \
         "add    %[xa], %[op], #1\n\t" \
         "str    %[xa], %[fop]\n\t" \
-        "ldrd   %[k0], %[k1], [%[tp]]\n\t" \
-        "ldrd   %[k2], %[k3], [%[tp], #8]\n\t" \
+        "ldrd   %[k0], %[k3], [%[tp]]\n\t" \
+        "ldrd   %[k1], %[k2], [%[tp], #8]\n\t" \
         "ldr    %[k4], [%[tp], #16]\n\t"
 
 #define DW_CHANNEL_END \
@@ -351,22 +353,99 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "cmp    %[tp], %[xa]\n\t" \
         "bne    0b\n\t"
 
-/* Stride 1: span = 12 * (out_w / 2) bytes of pairs, then one more output when out_w is odd. */
-#define DW_S1_ROW(ODD, A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
-        DW_CHANNEL_BEGIN \
+/* Stride 1, four outputs per step (columns 4q .. 4q + 5 of window row r in the column pairs A, B, C at
+ * p): the weights of the row (kr: (w_r0, w_r1), kw: the third column's, MB / MT pick its half) loaded
+ * per row, the start value of every accumulator from a3 (S0 .. S2 in row 0). */
+#define DW_QROW(A, B, C, MB, MT, S0, S1, S2) \
+        "ldr    %[xa], [%[p], #" A "]\n\t" \
+        "ldr    %[xb], [%[p], #" B "]\n\t" \
+        "smlad  %[a0], %[xa], %[kr], %[" S0 "]\n\t" \
+        MB "  %[a0], %[xb], %[kw], %[a0]\n\t" \
+        "pkhbt  %[xa], %[xb], %[xa]\n\t" \
+        "smladx %[a1], %[xa], %[kr], %[" S1 "]\n\t" \
+        MT "  %[a1], %[xb], %[kw], %[a1]\n\t" \
+        "smlad  %[a2], %[xb], %[kr], %[" S2 "]\n\t" \
+        "ldr    %[xa], [%[p], #" C "]\n\t" \
+        MB "  %[a2], %[xa], %[kw], %[a2]\n\t" \
+        MT "  %[a3], %[xa], %[kw], %[a3]\n\t" \
+        "pkhbt  %[xa], %[xa], %[xb]\n\t" \
+        "smladx %[a3], %[xa], %[kr], %[a3]\n\t"
+
+/* Requantize a0 .. a3 (the sign term folded into k first), store them at op, op + c, op + 2c, op + 3c. */
+#define DW_RQ4(A) \
+        "add    %[kr], %[xb], %[" A "], asr #31\n\t" \
+        "smmlar %[" A "], %[" A "], %[xa], %[kr]\n\t"
+#define DW_QUAD_REQUANT_STORE(LO) \
+        "ldrd   %[xa], %[xb], [%[tp], #24]\n\t" \
+        DW_RQ4("a0") DW_RQ4("a1") DW_RQ4("a2") DW_RQ4("a3") \
+        "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
+        "asr    %[a0], %[a0], %[xa]\n\t" \
+        "asr    %[a1], %[a1], %[xa]\n\t" \
+        "asr    %[a2], %[a2], %[xa]\n\t" \
+        "asr    %[a3], %[a3], %[xa]\n\t" \
+        LO("a0") LO("a1") LO("a2") LO("a3") \
+        "ssat   %[a0], #8, %[a0]\n\t" \
+        "ssat   %[a1], #8, %[a1]\n\t" \
+        "ssat   %[a2], #8, %[a2]\n\t" \
+        "ssat   %[a3], #8, %[a3]\n\t" \
+        "strb   %[a0], [%[op]]\n\t" \
+        "strb   %[a1], [%[op], %[c]]\n\t" \
+        "add    %[op], %[op], %[c], lsl #1\n\t" \
+        "strb   %[a2], [%[op]]\n\t" \
+        "strb   %[a3], [%[op], %[c]]\n\t" \
+        "add    %[op], %[op], %[c], lsl #1\n\t"
+
+/* The tails after the quads (frem = out_w mod 4): the weights into kr, a2, a3, kw, end for the pair and
+ * single-output steps. */
+#define DW_QLOADK \
+        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
+        "ldrd   %[a2], %[a3], [%[tp], #8]\n\t" \
+        "ldr    %[end], [%[tp], #16]\n\t"
+
+/* Stride 1: span = 24 * (out_w / 4) bytes of quads, then a pair and / or one output (frem). */
+#define DW_S1_ROW(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO) \
+        "0:\n\t" \
+        "ldrd   %[p], %[end], [%[tp], #40]\n\t" \
+        "ldr    %[op], %[fop]\n\t" \
+        "add    %[xa], %[op], #1\n\t" \
+        "str    %[xa], %[fop]\n\t" \
         "cmp    %[p], %[end]\n\t" \
         "beq    2f\n\t" \
         "1:\n\t" \
-        DW_PAIR(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
+        "ldr    %[a3], [%[tp], #20]\n\t" \
+        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
+        DW_QROW(A0, B0, C0, "smlabb", "smlatb", "a3", "a3", "a3") \
+        "ldr    %[kr], [%[tp], #8]\n\t" \
+        DW_QROW(A1, B1, C1, "smlabt", "smlatt", "a0", "a1", "a2") \
+        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
+        DW_QROW(A2, B2, C2, "smlabb", "smlatb", "a0", "a1", "a2") \
+        DW_QUAD_REQUANT_STORE(LO) \
+        "add    %[p], %[p], #24\n\t" \
         "cmp    %[p], %[end]\n\t" \
         "bne    1b\n\t" \
         "2:\n\t" \
-        ODD \
+        "ldr    %[xa], %[frem]\n\t" \
+        "cmp    %[xa], #0\n\t" \
+        "beq    4f\n\t" \
+        DW_QLOADK \
+        "tst    %[xa], #2\n\t" \
+        "beq    3f\n\t" \
+        DW_PAIR_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, LO("a0"), LO("a1")) \
+        "ldr    %[xa], %[frem]\n\t" \
+        "3:\n\t" \
+        "tst    %[xa], #1\n\t" \
+        "beq    4f\n\t" \
+        DW_ONE_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, LO("a0")) \
+        "4:\n\t" \
         DW_CHANNEL_END
-#define DW_S1_EVEN(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
-        DW_S1_ROW("", A0, A1, A2, B0, B1, B2, LO_A, LO_B)
-#define DW_S1_ODD(A0, A1, A2, B0, B1, B2, LO_A, LO_B) \
-        DW_S1_ROW(DW_ONE(A0, A1, A2, B0, B1, B2, LO_A), A0, A1, A2, B0, B1, B2, LO_A, LO_B)
+
+#define DW_S1_OPERANDS \
+    : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [kr] "=&r"(kr), [kw] "=&r"(kw), \
+      [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), [xb] "=&r"(xb), \
+      [fop] "+m"(frame_op) \
+    : [c] "r"(c), [ftpend] "m"(frame_tpend), [frem] "m"(frame_rem) \
+    : "cc", "memory"
+#define DW_NO_LO(A) ""
 
 /* Stride 2, two outputs (column pairs j and j + 1, C = the pair after B) per step; p advances 24. */
 #define DW_S2_PAIR(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
@@ -437,14 +516,14 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
             DW_ASM(KIND, DW_ROT2C, __VA_ARGS__); \
         } \
     } while (0)
-#define DW_ROTATIONS(KIND, ...) \
+#define DW_S1_ROTATIONS(LO) \
     do { \
         if (rot == 0) { \
-            DW_ASM(KIND, DW_ROT0, __VA_ARGS__); \
+            __asm__ volatile(DW_EXPAND(DW_S1_ROW, DW_ROT0C, LO) DW_S1_OPERANDS); \
         } else if (rot == 1) { \
-            DW_ASM(KIND, DW_ROT1, __VA_ARGS__); \
+            __asm__ volatile(DW_EXPAND(DW_S1_ROW, DW_ROT1C, LO) DW_S1_OPERANDS); \
         } else { \
-            DW_ASM(KIND, DW_ROT2, __VA_ARGS__); \
+            __asm__ volatile(DW_EXPAND(DW_S1_ROW, DW_ROT2C, LO) DW_S1_OPERANDS); \
         } \
     } while (0)
 
@@ -460,22 +539,18 @@ static void dw_row(int8_t *out_row, int32_t out_w, int32_t sw, const int32_t *ta
     int8_t *op;
     uint32_t k0, k1, k2, k3, k4, xa, xb;
     int32_t a0, a1;
-    if (sw == 1 && (out_w & 1)) {
+    if (sw == 1) {
+        const int32_t frame_rem = out_w & 3;
+        uint32_t kr, kw;
+        int32_t a2, a3;
         if (lo) {
-            DW_ROTATIONS(DW_S1_ODD, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
+            DW_S1_ROTATIONS(DW_LO_CLAMP);
         } else if (post) {
-            DW_ROTATIONS(DW_S1_ODD, DW_POST("a0"), DW_POST("a1"));
+            DW_S1_ROTATIONS(DW_POST);
         } else {
-            DW_ROTATIONS(DW_S1_ODD, "", "");
+            DW_S1_ROTATIONS(DW_NO_LO);
         }
-    } else if (sw == 1) {
-        if (lo) {
-            DW_ROTATIONS(DW_S1_EVEN, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
-        } else if (post) {
-            DW_ROTATIONS(DW_S1_EVEN, DW_POST("a0"), DW_POST("a1"));
-        } else {
-            DW_ROTATIONS(DW_S1_EVEN, "", "");
-        }
+        (void)kr, (void)kw, (void)a2, (void)a3;
     } else if (out_w & 1) {
         if (lo) {
             DW_ROTATIONS_C(DW_S2_ODD, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
@@ -515,7 +590,7 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
         post |= (table[(int64_t)ch * DW_WORDS + DW_R] >> 8) != 0;
     }
     /* where each channel's column pairs start and where its output pairs (or outputs) end */
-    const int32_t span = (sw == 1 ? 3 : 6) * (out_w / 2);
+    const int32_t span = sw == 1 ? 6 * (out_w / 4) : 6 * (out_w / 2);
     /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
     const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
     for (int32_t ch = 0; ch < c; ++ch) {
