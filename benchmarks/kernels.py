@@ -105,7 +105,9 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
     if op == "DEPTHWISE_CONV_2D":
         if p["c"] % 4:
             return "portable"
-        return "3x3 rows dsp" if p["k"] == (3, 3) and fast else "m1 dsp"
+        if p["k"] == (3, 3) and fast:
+            return "3x3 rows dsp"
+        return "3-tap dsp" if p["k"] in ((1, 3), (3, 1)) and fast else "m1 dsp"
     if op == "FULLY_CONNECTED":
         return "fc dsp"
     if op == "ADD":

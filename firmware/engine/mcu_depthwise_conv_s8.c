@@ -2,20 +2,14 @@
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
-/* Scratch bytes of the DSP 3x3 path (three int16 rows and a per-channel table) and of the 1x3 / 3x1 path
- * (three 24-word tables per group of four channels); the same on every target so generated code is
- * portable. Must match DepthwiseConv2D.scratch_bytes in mcunets/engine/ops.py. */
+/* Scratch bytes of the DSP 3x3 path (three int16 rows and a per-channel table); the same on every target so
+ * generated code is portable. Must match DepthwiseConv2D.scratch_bytes in mcunets/engine/ops.py. */
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
-    if (filter_dims->c != input_dims->c || input_dims->c % 4 != 0) {
-        return 0;
-    }
-    if (filter_dims->h == 3 && filter_dims->w == 3) {
+    if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == input_dims->c &&
+        input_dims->c % 4 == 0) {
         /* three int16 rows per channel and a 12-word table per channel */
         return 3 * input_dims->c * ((input_dims->w + 5) & ~1) * 2 + 48 * input_dims->c;
-    }
-    if (filter_dims->h * filter_dims->w == 3 && (filter_dims->h == 1 || filter_dims->w == 1)) {
-        return 72 * input_dims->c;
     }
     return 0;
 }
@@ -97,11 +91,11 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
         return mcu_depthwise_3x3_dsp_s8(params, quant, input_dims, input, filter, bias, output_dims,
                                         output, (int16_t *)(void *)scratch);
     }
-    if (scratch != 0 && params->fast_requant && mult == 1 && in_c % 4 == 0 && k_h * k_w == 3 &&
-        (k_h == 1 || k_w == 1) && (params->stride.w == 1 || params->stride.w == 2) &&
-        act_max == MCU_INT8_MAX && mcu_depthwise_3tap_fits(params, input_dims, filter_dims, output_dims)) {
+    if (params->fast_requant && mult == 1 && in_c % 4 == 0 && k_h * k_w == 3 && (k_h == 1 || k_w == 1) &&
+        (params->stride.w == 1 || params->stride.w == 2) && act_max == MCU_INT8_MAX &&
+        mcu_depthwise_3tap_fits(params, input_dims, filter_dims, output_dims)) {
         return mcu_depthwise_3tap_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                         output_dims, output, (int32_t *)(void *)scratch);
+                                         output_dims, output);
     }
     if (mult == 1 && in_c % 4 == 0) {
         return mcu_depthwise_m1_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,

@@ -646,10 +646,10 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
 }
 
 /* Depth multiplier 1, channels a multiple of 4, any kernel size, stride, padding and dilation (the
- * layers the 3x3 path does not take): per output pixel and group of four channels, one 32-bit load of
- * the input and of the weights per tap, widened with SXTB16 (input offset added with SADD16) and
- * multiplied into four accumulators with SMLABB/SMLATT. The sums are the portable kernel's, over the
- * same taps; requantization is mcu_out_dsp (SMMULR) when the layer's fast_requant flag is set. */
+ * layers the 3x3 and three-tap paths do not take): per output pixel and group of four channels, one
+ * 32-bit load of the input and of the weights per tap, multiplied into four accumulators
+ * (mcu_mac4_s8). The sums are the portable kernel's, over the same taps; requantization is
+ * mcu_out_dsp (SMMULR) when the layer's fast_requant flag is set. */
 /* One group of four channels over output columns ox0 .. ox1 - 1 of one row whose taps (fy_lo .. fy_hi,
  * every fx) all lie inside the input: the bias and requantization constants of the group in registers.
  * KW is a constant (1, 3) or 0 for any width; input (x, channel) of tap row fy at
@@ -777,47 +777,55 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
  * the width, clamp modes MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO, fast_requant. The layers have 3 MACs per
  * output, so the per-output work is what costs: per pixel and group of four channels one input word per
  * tap (SXTB16 twice, SMLABB / SMLATT into four accumulators) and the group's requantization, with every
- * constant of the group in one table (scratch, built once per layer): four start values, the doubled
- * weights of each tap as SXTB16 halfword pairs, (multiplier, k) and right + 256 * post of each channel
- * (mcu_requant_consts), act_min in every byte (the four outputs are packed into one word, clamped below
- * with SSUB8 / SEL and stored at once). One assembly block runs every group of an output row's span.
- * Scratch: 3 * 24 words per group of four channels (mcu_depthwise_conv_s8_buffer_size).
+ * constant of the group in a 24-word table on the stack, built per output row and group (no scratch:
+ * the arena does not grow): four start values, the doubled weights of each tap as SXTB16 halfword pairs,
+ * (multiplier, k) and right + 256 * post of each channel (mcu_requant_consts), act_min in every byte
+ * (the four outputs are packed into one word, clamped below with SSUB8 / SEL and stored at once). One
+ * assembly block runs a span of an output row for one group.
  *
  * Outputs whose window is clipped by the padding keep the same code: the window moves one tap inward
- * (onto three taps inside the input) and the table variant has the tap that left the input at weight
- * zero and the start value 2 * (bias + input_offset * the remaining weights). Each group holds three
- * variants: all taps, the first tap clipped, the last tap clipped. */
-enum { DW3_BASE = 0, DW3_W = 4, DW3_MK = 10, DW3_RZ = 18, DW3_LO = 22, DW3_WORDS = 24, DW3_GROUP = 3 * DW3_WORDS };
+ * (onto three taps inside the input) and the table's weights and start values are those of variant 1
+ * (the first tap clipped: weights (w1, w2, 0)) or 2 (the last tap clipped: (0, w0, w1)), the start value
+ * 2 * (bias + input_offset * the remaining weights). */
+enum { DW3_BASE = 0, DW3_W = 4, DW3_MK = 10, DW3_RZ = 18, DW3_LO = 22, DW3_WORDS = 24 };
 
-static void dw3_fill_tables(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                            const int8_t *filter, const int32_t *bias, int32_t c, int32_t *t)
+/* Requantization words of the group of channels c0 .. c0 + 3 (the same for every variant). */
+static void dw3_requant_words(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, int32_t c0,
+                              int32_t *t)
 {
-    const int32_t in_off = params->input_offset;
-    const uint32_t lo4 = 0x01010101u * (uint8_t)params->act_min;
-    for (int32_t c0 = 0; c0 < c; c0 += 4, t += DW3_GROUP) {
-        for (int32_t v = 0; v < 3; ++v) { /* all taps, tap 0 clipped, tap 2 clipped */
-            int32_t *tv = t + v * DW3_WORDS;
-            for (int32_t j = 0; j < 4; ++j) {
-                const int32_t ch = c0 + j;
-                int32_t w[3] = {filter[ch], filter[c + ch], filter[2 * c + ch]};
-                if (v == 1) { /* the window starts at tap 1: (w1, w2, 0) */
-                    w[0] = w[1], w[1] = w[2], w[2] = 0;
-                } else if (v == 2) { /* the window starts one tap before tap 0: (0, w0, w1) */
-                    w[2] = w[1], w[1] = w[0], w[0] = 0;
-                }
-                tv[DW3_BASE + j] = 2 * ((bias ? bias[ch] : 0) + in_off * (w[0] + w[1] + w[2]));
-                for (int32_t k = 0; k < 3; ++k) { /* SXTB16 order: we = (ch0, ch2), wo = (ch1, ch3) */
-                    int16_t *h = (int16_t *)(void *)&tv[DW3_W + 2 * k + (j & 1)];
-                    h[j >> 1] = (int16_t)(2 * w[k]);
-                }
-                tv[DW3_MK + 2 * j] = quant->multiplier[ch];
-                mcu_requant_consts(params->output_offset, -quant->shift[ch], &tv[DW3_MK + 2 * j + 1],
-                                   &tv[DW3_RZ + j]);
-            }
-            tv[DW3_LO] = (int32_t)lo4;
-            tv[DW3_LO + 1] = 0;
-        }
+    for (int32_t j = 0; j < 4; ++j) {
+        t[DW3_MK + 2 * j] = quant->multiplier[c0 + j];
+        mcu_requant_consts(params->output_offset, -quant->shift[c0 + j], &t[DW3_MK + 2 * j + 1], &t[DW3_RZ + j]);
     }
+    t[DW3_LO] = (int32_t)(0x01010101u * (uint8_t)params->act_min);
+}
+
+/* Start values and weights of the group c0 .. c0 + 3, window variant v (0 all taps, 1 tap 0 clipped,
+ * 2 tap 2 clipped). */
+static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t *bias, int32_t c, int32_t c0,
+                             int32_t v, int32_t *t)
+{
+    uint32_t w[3] = {mcu_load_u32(filter + c0), mcu_load_u32(filter + c + c0), mcu_load_u32(filter + 2 * c + c0)};
+    if (v == 1) { /* the window starts at tap 1: (w1, w2, 0) */
+        w[0] = w[1], w[1] = w[2], w[2] = 0;
+    } else if (v == 2) { /* the window starts one tap before tap 0: (0, w0, w1) */
+        w[2] = w[1], w[1] = w[0], w[0] = 0;
+    }
+    uint32_t sum_e = 0, sum_o = 0; /* 2 * sum of the weights, SXTB16 halfword pairs */
+    for (int32_t k = 0; k < 3; ++k) { /* SXTB16 order: we = (ch0, ch2), wo = (ch1, ch3) */
+        const uint32_t we = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(w[k]), (int16x2_t)mcu_sxtb16(w[k]));
+        const uint32_t wo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(w[k]), (int16x2_t)mcu_sxtb16_ror8(w[k]));
+        t[DW3_W + 2 * k] = (int32_t)we;
+        t[DW3_W + 2 * k + 1] = (int32_t)wo;
+        sum_e = (uint32_t)__sadd16((int16x2_t)sum_e, (int16x2_t)we);
+        sum_o = (uint32_t)__sadd16((int16x2_t)sum_o, (int16x2_t)wo);
+    }
+    const int32_t b0 = bias ? bias[c0] : 0, b1 = bias ? bias[c0 + 1] : 0;
+    const int32_t b2 = bias ? bias[c0 + 2] : 0, b3 = bias ? bias[c0 + 3] : 0;
+    t[DW3_BASE + 0] = 2 * b0 + in_off * (int16_t)sum_e;
+    t[DW3_BASE + 1] = 2 * b1 + in_off * (int16_t)sum_o;
+    t[DW3_BASE + 2] = 2 * b2 + in_off * ((int32_t)sum_e >> 16);
+    t[DW3_BASE + 3] = 2 * b3 + in_off * ((int32_t)sum_o >> 16);
 }
 
 #define DW3_TAP(ADDR, OFF) \
@@ -837,14 +845,14 @@ static void dw3_fill_tables(const mcu_dw_conv_params *params, const mcu_per_chan
 #define DW3_NO_POST(A, R) ""
 #define DW3_ASR(P, A, R) "asr    %[" A "], %[" A "], %[" R "]\n\t" P(A, R)
 
-/* Every group of the span: group g reads from *fp + 4g, writes n pixels from *fo + 4g (span = n * c
- * bytes), tables from tp (DW3_GROUP words per group, the variant's offset included) to tpend. */
+/* act_min > -128: the packed outputs clamped below per byte */
+#define DW3_LO_CLAMP \
+        "ldr    %[we], [%[tp], #88]\n\t" \
+        "ssub8  %[xe], %[a0], %[we]\n\t" \
+        "sel    %[a0], %[a0], %[we]\n\t"
+
+/* One group over the span: pixels from p (taps d bytes apart) and op (until end), each step STEP. */
 #define DW3_SPAN(STEP, P, LO) \
-        "0:\n\t" \
-        "ldr    %[p], %[fp]\n\t" \
-        "ldr    %[op], %[fo]\n\t" \
-        "ldr    %[end], %[fspan]\n\t" \
-        "add    %[end], %[end], %[op]\n\t" \
         "1:\n\t" \
         "ldrd   %[a0], %[a1], [%[tp]]\n\t" \
         "ldrd   %[a2], %[a3], [%[tp], #8]\n\t" \
@@ -868,46 +876,26 @@ static void dw3_fill_tables(const mcu_dw_conv_params *params, const mcu_per_chan
         STEP \
         "add    %[op], %[op], %[c]\n\t" \
         "cmp    %[op], %[end]\n\t" \
-        "bne    1b\n\t" \
-        "ldr    %[x], %[fp]\n\t" \
-        "add    %[x], %[x], #4\n\t" \
-        "str    %[x], %[fp]\n\t" \
-        "ldr    %[x], %[fo]\n\t" \
-        "add    %[x], %[x], #4\n\t" \
-        "str    %[x], %[fo]\n\t" \
-        "add    %[tp], %[tp], #288\n\t" \
-        "ldr    %[x], %[ftpend]\n\t" \
-        "cmp    %[tp], %[x]\n\t" \
-        "bne    0b\n\t"
-
-/* act_min > -128: the packed outputs clamped below per byte */
-#define DW3_LO_CLAMP \
-        "ldr    %[we], [%[tp], #88]\n\t" \
-        "ssub8  %[xe], %[a0], %[we]\n\t" \
-        "sel    %[a0], %[a0], %[we]\n\t"
+        "bne    1b\n\t"
 
 #define DW3_ASM(STEP, P, LO) \
     __asm__ volatile(DW3_SPAN(STEP, P, LO) \
-                     : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [a0] "=&r"(a0), \
-                       [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [xe] "=&r"(xe), \
-                       [we] "=&r"(we), [wo] "=&r"(wo), [fp] "+m"(fp), [fo] "+m"(fo) \
-                     : [d] "r"(d), [c] "r"(c), [fspan] "m"(span), [ftpend] "m"(tpend) \
+                     : [p] "+&r"(p), [op] "+&r"(op), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
+                       [a3] "=&r"(a3), [x] "=&r"(x), [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo) \
+                     : [end] "r"(end), [tp] "r"(tp), [d] "r"(d), [c] "r"(c) \
                      : "cc", "memory")
 
-/* n >= 1 pixels of every group: input pixel i of the span at in + i * sw * c (taps d bytes apart),
- * output pixel i at out + i * c; table variant v. */
-static void dw3_span(const int32_t *table, int32_t groups, int32_t v, const int8_t *in, int8_t *out,
-                     int32_t n, int32_t d, int32_t c, int32_t sw, int post, int lo)
+/* n >= 1 pixels of one group (table tp): input pixel i of the span at in + i * sw * c (taps d bytes
+ * apart), output pixel i at out + i * c. */
+static void dw3_span(const int32_t *tp, const int8_t *in, int8_t *out, int32_t n, int32_t d, int32_t c,
+                     int32_t sw, int post, int lo)
 {
-    const int8_t *fp = in;
-    int8_t *fo = out;
-    const int32_t span = n * c;
-    const int32_t *tp = table + v * DW3_WORDS;
-    const int32_t *tpend = tp + (int64_t)groups * DW3_GROUP;
-    const int8_t *p;
-    int8_t *op, *end;
+    const int8_t *p = in;
+    int8_t *op = out;
+    const int8_t *end = out + n * c;
     int32_t a0, a1, a2, a3;
     uint32_t x, xe, we, wo;
+    MCU_COMPILER_BARRIER(); /* the table was just written */
 #define DW3_STEP1 "add    %[p], %[p], %[c]\n\t"
 #define DW3_STEP2 "add    %[p], %[p], %[c], lsl #1\n\t"
     if (sw == 1) {
@@ -925,7 +913,7 @@ static void dw3_span(const int32_t *table, int32_t groups, int32_t v, const int8
     } else {
         DW3_ASM(DW3_STEP2, DW3_NO_POST, "");
     }
-    (void)p, (void)op, (void)end, (void)a0, (void)a1, (void)a2, (void)a3, (void)x, (void)xe, (void)we, (void)wo;
+    (void)a0, (void)a1, (void)a2, (void)a3, (void)x, (void)xe, (void)we, (void)wo;
 }
 
 /* The window variant of an output whose taps [lo, hi) lie inside the input (3 taps, step apart, the first
@@ -953,19 +941,19 @@ static int32_t dw3_variant(int32_t origin, int32_t step, int32_t size, int32_t *
 mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                      const mcu_dims *input_dims, const int8_t *input,
                                      const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                                     const mcu_dims *output_dims, int8_t *output, int32_t *scratch)
+                                     const mcu_dims *output_dims, int8_t *output)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
-    const int32_t out_h = output_dims->h, out_w = output_dims->w, groups = c / 4;
-    const int32_t sh = params->stride.h, sw = params->stride.w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w;
+    const int32_t sh = params->stride.h, sw = params->stride.w, in_off = params->input_offset;
     const int vertical = filter_dims->h == 3; /* 3x1: taps down the rows; 1x3: along the row */
-    dw3_fill_tables(params, quant, filter, bias, c, scratch);
     const int lo = params->act_min > MCU_INT8_MIN;
-    int post = 0; /* post-shift zero points: rare, that variant always clamps below */
-    for (int32_t g = 0; g < groups; ++g) {
-        for (int32_t j = 0; j < 4; ++j) {
-            post |= (scratch[g * DW3_GROUP + DW3_RZ + j] >> 8) != 0;
-        }
+    int32_t t[DW3_WORDS];
+    int post = 0; /* any post-shift zero point (that variant always clamps below) */
+    for (int32_t ch = 0; ch < c; ++ch) {
+        int32_t k, rz;
+        mcu_requant_consts(params->output_offset, -quant->shift[ch], &k, &rz);
+        post |= (rz >> 8) != 0;
     }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
@@ -978,29 +966,45 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 if (v < 0 || ix0 < 0 || ix0 + (out_w - 1) * sw >= in_w) {
                     return MCU_ERROR_ARGUMENT; /* not taken: mcu_depthwise_conv_s8 checks the windows */
                 }
-                dw3_span(scratch, groups, v, in_batch + ((int64_t)iy * in_w + ix0) * c, out_row, out_w,
-                         step * in_w * c, c, sw, post, lo);
+                const int8_t *in_row = in_batch + ((int64_t)iy * in_w + ix0) * c;
+                for (int32_t c0 = 0; c0 < c; c0 += 4) {
+                    dw3_requant_words(params, quant, c0, t);
+                    dw3_weight_words(in_off, filter, bias, c, c0, v, t);
+                    dw3_span(t, in_row + c0, out_row + c0, out_w, step * in_w * c, c, sw, post, lo);
+                }
                 continue;
             }
             if (iy0 < 0 || iy0 >= in_h) {
                 return MCU_ERROR_ARGUMENT;
             }
             const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
-            const int32_t step = params->dilation.w, d = step * c;
-            /* runs of neighbouring outputs with the same variant */
-            for (int32_t ox = 0; ox < out_w;) {
-                int32_t ix, v = dw3_variant(ox * sw - params->padding.w, step, in_w, &ix), n = 1;
-                if (v < 0) {
-                    return MCU_ERROR_ARGUMENT;
-                }
-                if (v == 0) {
-                    while (ox + n < out_w && (ox + n) * sw - params->padding.w + 2 * step < in_w) {
-                        ++n;
+            const int32_t step = params->dilation.w, d = step * c, pad = params->padding.w;
+            /* the outputs ox_a .. ox_b - 1 with every tap inside the input; the others one by one */
+            int32_t ox_a = 0, ox_b;
+            while (ox_a < out_w && ox_a * sw - pad < 0) {
+                ++ox_a;
+            }
+            ox_b = ox_a;
+            while (ox_b < out_w && ox_b * sw - pad + 2 * step < in_w) {
+                ++ox_b;
+            }
+            for (int32_t c0 = 0; c0 < c; c0 += 4) {
+                dw3_requant_words(params, quant, c0, t);
+                int32_t tv = -1; /* the variant the table holds */
+                for (int32_t ox = 0; ox < out_w;) {
+                    int32_t ix, v = dw3_variant(ox * sw - pad, step, in_w, &ix);
+                    const int32_t n = ox == ox_a && ox_b > ox_a ? ox_b - ox_a : 1;
+                    if (v < 0) {
+                        return MCU_ERROR_ARGUMENT;
                     }
+                    if (v != tv) {
+                        dw3_weight_words(in_off, filter, bias, c, c0, v, t);
+                        tv = v;
+                    }
+                    dw3_span(t, in_row + (int64_t)ix * c + c0, out_row + (int64_t)ox * c + c0, n, d, c, sw, post,
+                             lo);
+                    ox += n;
                 }
-                dw3_span(scratch, groups, v, in_row + (int64_t)ix * c, out_row + (int64_t)ox * c, n, d, c, sw,
-                         post, lo);
-                ox += n;
             }
         }
     }

@@ -234,7 +234,7 @@ int32_t mcu_depthwise_dsp_row_width(const mcu_dims *input_dims);
 mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                      const mcu_dims *input_dims, const int8_t *input,
                                      const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                                     const mcu_dims *output_dims, int8_t *output, int32_t *scratch);
+                                     const mcu_dims *output_dims, int8_t *output);
 int mcu_depthwise_3tap_fits(const mcu_dw_conv_params *params, const mcu_dims *input_dims,
                             const mcu_dims *filter_dims, const mcu_dims *output_dims);
 mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,

@@ -382,15 +382,11 @@ class DepthwiseConv2D(Windowed):
     @property
     def scratch_bytes(self):
         """mcu_depthwise_conv_s8_buffer_size: three int16 rows and a 12-word table per channel for the
-        DSP 3x3 path; three 24-word tables per group of four channels for the 1x3 / 3x1 path."""
+        DSP 3x3 path."""
         _, kh, kw, o = self.filter.shape
         c, w = self.in_shape[3], self.in_shape[2]
-        if o != c or c % 4:
-            return 0
-        if (kh, kw) == (3, 3):
+        if (kh, kw) == (3, 3) and o == c and c % 4 == 0:
             return 3 * c * ((w + 5) & ~1) * 2 + 48 * c
-        if (kh, kw) in ((1, 3), (3, 1)):
-            return 72 * c
         return 0
 
     @property
