@@ -330,7 +330,8 @@ def _three_tap_cases(seed: int):
     acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     chains = [
         ((9, 11, 8), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "relu"),
-                      ((1, 3), 2, 1, "SAME", "none"), ((3, 1), 1, 2, "SAME", "relu")]),
+                      ((1, 3), 2, 1, "SAME", "none"), ((3, 1), 1, 2, "SAME", "relu"),
+                      ((1, 3), 1, 2, "SAME", "relu")]),
         ((10, 7, 12), [((3, 1), 2, 1, "SAME", "relu"), ((1, 3), 1, 1, "VALID", "none"),
                        ((1, 3), 1, 2, "SAME", "relu6"), ((3, 1), 1, 1, "VALID", "relu")]),
         ((3, 3, 4), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "none"),

@@ -783,9 +783,10 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
  * (the four outputs are packed into one word, clamped below with SSUB8 / SEL and stored at once). One
  * assembly block runs a span of an output row for one group.
  *
- * Outputs whose window is clipped by the padding keep the same code: the window moves one tap inward
- * (onto three taps inside the input) and the table's weights and start values are those of variant 1
- * (the first tap clipped: weights (w1, w2, 0)) or 2 (the last tap clipped: (0, w0, w1)), the start value
+ * 1x3 outputs whose window is clipped by the padding read their three input words from a copy with the
+ * input zero point in the padding. 3x1 rows whose window is clipped move the window one tap inward (onto
+ * three rows inside the input) with the table's weights and start values of variant 1 (the first tap
+ * clipped: weights (w1, w2, 0)) or 2 (the last tap clipped: (0, w0, w1)), the start value
  * 2 * (bias + input_offset * the remaining weights). */
 enum { DW3_BASE = 0, DW3_W = 4, DW3_MK = 10, DW3_RZ = 18, DW3_LO = 22, DW3_WORDS = 24 };
 
@@ -948,6 +949,17 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     const int32_t sh = params->stride.h, sw = params->stride.w, in_off = params->input_offset;
     const int vertical = filter_dims->h == 3; /* 3x1: taps down the rows; 1x3: along the row */
     const int lo = params->act_min > MCU_INT8_MIN;
+    const uint32_t zp4 = 0x01010101u * (uint8_t)(-in_off); /* the input zero point in every byte */
+    const int32_t step = params->dilation.w, d = step * c, pad = params->padding.w;
+    /* 1x3: the outputs ox_a .. ox_b - 1 have every tap inside the input */
+    int32_t ox_a = 0, ox_b;
+    while (ox_a < out_w && ox_a * sw - pad < 0) {
+        ++ox_a;
+    }
+    ox_b = ox_a;
+    while (ox_b < out_w && ox_b * sw - pad + 2 * step < in_w) {
+        ++ox_b;
+    }
     int32_t t[DW3_WORDS];
     int post = 0; /* any post-shift zero point (that variant always clamps below) */
     for (int32_t ch = 0; ch < c; ++ch) {
@@ -961,8 +973,8 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
             const int32_t iy0 = oy * sh - params->padding.h;
             int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * c;
             if (vertical) {
-                const int32_t ix0 = -params->padding.w, step = params->dilation.h;
-                int32_t iy, v = dw3_variant(iy0, step, in_h, &iy);
+                const int32_t ix0 = -params->padding.w, dil = params->dilation.h;
+                int32_t iy, v = dw3_variant(iy0, dil, in_h, &iy);
                 if (v < 0 || ix0 < 0 || ix0 + (out_w - 1) * sw >= in_w) {
                     return MCU_ERROR_ARGUMENT; /* not taken: mcu_depthwise_conv_s8 checks the windows */
                 }
@@ -970,7 +982,7 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 for (int32_t c0 = 0; c0 < c; c0 += 4) {
                     dw3_requant_words(params, quant, c0, t);
                     dw3_weight_words(in_off, filter, bias, c, c0, v, t);
-                    dw3_span(t, in_row + c0, out_row + c0, out_w, step * in_w * c, c, sw, post, lo);
+                    dw3_span(t, in_row + c0, out_row + c0, out_w, dil * in_w * c, c, sw, post, lo);
                 }
                 continue;
             }
@@ -978,32 +990,28 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 return MCU_ERROR_ARGUMENT;
             }
             const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
-            const int32_t step = params->dilation.w, d = step * c, pad = params->padding.w;
-            /* the outputs ox_a .. ox_b - 1 with every tap inside the input; the others one by one */
-            int32_t ox_a = 0, ox_b;
-            while (ox_a < out_w && ox_a * sw - pad < 0) {
-                ++ox_a;
-            }
-            ox_b = ox_a;
-            while (ox_b < out_w && ox_b * sw - pad + 2 * step < in_w) {
-                ++ox_b;
-            }
             for (int32_t c0 = 0; c0 < c; c0 += 4) {
                 dw3_requant_words(params, quant, c0, t);
-                int32_t tv = -1; /* the variant the table holds */
-                for (int32_t ox = 0; ox < out_w;) {
-                    int32_t ix, v = dw3_variant(ox * sw - pad, step, in_w, &ix);
-                    const int32_t n = ox == ox_a && ox_b > ox_a ? ox_b - ox_a : 1;
-                    if (v < 0) {
-                        return MCU_ERROR_ARGUMENT;
+                dw3_weight_words(in_off, filter, bias, c, c0, 0, t);
+                if (ox_b > ox_a) {
+                    dw3_span(t, in_row + (int64_t)(ox_a * sw - pad) * c + c0, out_row + (int64_t)ox_a * c + c0,
+                             ox_b - ox_a, d, c, sw, post, lo);
+                }
+                /* clipped windows: their three input words, the input zero point for taps in the padding
+                 * (they add w * (zero point + input_offset) = 0 to the full start value) */
+                for (int32_t ox = 0; ox < out_w; ox = ox + 1 == ox_a ? ox_b : ox + 1) {
+                    if (ox == ox_a && ox_b > ox_a) { /* only when ox_a = 0 */
+                        ox = ox_b;
+                        if (ox >= out_w) {
+                            break;
+                        }
                     }
-                    if (v != tv) {
-                        dw3_weight_words(in_off, filter, bias, c, c0, v, t);
-                        tv = v;
+                    uint32_t win[3];
+                    for (int32_t k = 0; k < 3; ++k) {
+                        const int32_t ix = ox * sw - pad + k * step;
+                        win[k] = ix >= 0 && ix < in_w ? mcu_load_u32(in_row + (int64_t)ix * c + c0) : zp4;
                     }
-                    dw3_span(t, in_row + (int64_t)ix * c + c0, out_row + (int64_t)ox * c + c0, n, d, c, sw, post,
-                             lo);
-                    ox += n;
+                    dw3_span(t, (const int8_t *)win, out_row + (int64_t)ox * c + c0, 1, 4, c, sw, post, lo);
                 }
             }
         }
@@ -1011,8 +1019,9 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     return MCU_OK;
 }
 
-/* Whether every output window of a 1x3 / 3x1 layer along its tap axis has a dw3_variant (the input holds
- * three taps of the window at every border), and the other axis reads inside the input. */
+/* Whether every output window of a 3x1 layer down the rows has a dw3_variant (the input holds three taps
+ * of the window at every border; 1x3 windows at the row ends read the zero point instead), and the other
+ * axis reads inside the input. */
 int mcu_depthwise_3tap_fits(const mcu_dw_conv_params *params, const mcu_dims *input_dims,
                             const mcu_dims *filter_dims, const mcu_dims *output_dims)
 {
@@ -1029,7 +1038,7 @@ int mcu_depthwise_3tap_fits(const mcu_dw_conv_params *params, const mcu_dims *in
     if (pad_across != 0 || (n_across - 1) * s_across >= size_across) {
         return 0;
     }
-    for (int32_t o = 0; o < n_along; ++o) {
+    for (int32_t o = 0; vertical && o < n_along; ++o) {
         int32_t start;
         if (dw3_variant(o * s_along - pad_along, step, size, &start) < 0) {
             return 0;
