@@ -195,10 +195,15 @@ def lower_bound(board: Board, model, alpha: float | None = None,
     info = ModelInfo((), (), (), (), weights, "")
     bound = compute_fit(board, "mcunets", info, activation, arena_bytes=activation)
     if not bound.fits:
+        hint = scale_hint(bound, alpha, resolution)
+        if patches != "off" and bound.ram_needed > bound.ram_available and bound.resolution_scale > 0:
+            # The input image and the outputs do not shrink with α, only with the resolution.
+            hint = "no width fits: the " + what + " does not shrink with α; try " + (
+                f"resolution ≤ {int(resolution * bound.resolution_scale)}" if resolution else
+                f"resolution ≤ {bound.resolution_scale:.2f}× this model's")
         raise FitError(f"model cannot fit {board.name} with any runtime: at least {weights:,} B of int8 "
                        f"weights and a {activation:,} B {what}; "
-                       f"{shortfall(bound).replace(' needs ', ' needs at least ')}; "
-                       f"{scale_hint(bound, alpha, resolution)}")
+                       f"{shortfall(bound).replace(' needs ', ' needs at least ')}; {hint}")
 
 
 # ---- every runtime at once, and the runtime `auto` picks ------------------------------------------

@@ -215,6 +215,18 @@ def test_the_quick_bound_does_not_refuse_what_patches_can_hold():
         fit.lower_bound(board, model, 0.35, 80, patches="off")
 
 
+def test_an_input_larger_than_the_board_asks_for_a_lower_resolution_not_a_smaller_width():
+    from mcunets.errors import FitError
+    from mcunets.train import build_model
+
+    board, model = load_board("stm32f401"), build_model("mobilenet", alpha=0.25, resolution=224, channels=3,
+                                                             classes=2)
+    with pytest.raises(FitError, match=r"a 150,528 B input or output; SRAM needs at least .*; no width "
+                                       r"fits: the input or output does not shrink with α; try resolution ≤ "
+                                       r"1[5-8]\d$"):
+        fit.lower_bound(board, model, 0.25, 224)
+
+
 def test_fit_is_checked_before_training_and_names_the_runtime_that_fits(tmp_path):
     """effnet at 96 px passes the quick bound on the ESP32, but its exact TFLM arena does not fit:
     refused on the untrained conversion, pointing at the engine, without training."""
