@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     if samples:
         coef = latency.fit(samples)
         fit_table(args.board, coef, samples)
-    check(args, archs, coef, work)
+    check(args, archs, coef, work, len(samples))
     return 0
 
 
@@ -128,7 +128,7 @@ def fit_table(board: str, coef: dict, samples: list) -> None:
     print(format_table(["kind", "layers", "a", "b", "c", "median |error|", "worst |error|"], rows))
 
 
-def check(args, archs, coef: dict, work: Path) -> None:
+def check(args, archs, coef: dict, work: Path, fitted_on: int) -> None:
     """Whole models not in the fit, with the schedule the engine takes; ``--write`` stores ``coef``."""
     from mcunets.engine import generate
 
@@ -152,7 +152,7 @@ def check(args, archs, coef: dict, work: Path) -> None:
         path = latency.COEFFICIENTS
         stored = json.loads(path.read_text()) if path.exists() else {"boards": {}}
         stored["boards"][args.board] = {
-            "coefficients": coef, "commit": commit, "samples": len(samples), "sweep": args.sweep,
+            "coefficients": coef, "commit": commit, "samples": fitted_on, "sweep": args.sweep,
             "fit_zoo": f"alpha {args.fit_alpha:g}, {args.fit_resolution} px",
             "check_zoo_alpha_0.25_96px_error": errors}
         latency.COEFFICIENTS.write_text(json.dumps(stored, indent=1) + "\n")
