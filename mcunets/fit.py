@@ -198,9 +198,16 @@ def lower_bound(board: Board, model, alpha: float | None = None,
         hint = scale_hint(bound, alpha, resolution)
         if patches != "off" and bound.ram_needed > bound.ram_available and bound.resolution_scale > 0:
             # The input image and the outputs do not shrink with α, only with the resolution.
-            hint = "no width fits: the " + what + " does not shrink with α; try " + (
+            hint = f"the {what} does not shrink with α; try " + (
                 f"resolution ≤ {int(resolution * bound.resolution_scale)}" if resolution else
                 f"resolution ≤ {bound.resolution_scale:.2f}× this model's")
+            if bound.flash_needed > bound.flash_available:  # the weights need a smaller α as well
+                room = bound.flash_available - (bound.flash_needed - bound.model_bytes)
+                a = math.sqrt(max(room, 0) / bound.model_bytes) if bound.model_bytes else 0.0
+                hint = (f"largest fitting α ≤ {alpha * a:.3f}" if alpha else
+                        f"largest fitting α ≤ {a:.2f}× this model's α") + f" for flash; {hint}"
+            else:
+                hint = f"no width fits: {hint}"
         raise FitError(f"model cannot fit {board.name} with any runtime: at least {weights:,} B of int8 "
                        f"weights and a {activation:,} B {what}; "
                        f"{shortfall(bound).replace(' needs ', ' needs at least ')}; {hint}")
