@@ -34,6 +34,11 @@ def check_on_qemu(case, build_dir, board: str = "qemu-m4") -> list:
     return bad
 
 
+def _bad_on_qemu(cases, tmp_path) -> list:
+    """:func:`check_on_qemu` over ``cases``, each built in its own folder."""
+    return [name for i, case in enumerate(cases) for name in check_on_qemu(case, tmp_path / str(i))]
+
+
 @pytest.mark.parametrize("seed", range(MODELS))
 def test_dsp_paths_are_bit_exact_on_qemu(seed, tmp_path):
     case = make_case("DSP_CHAIN", np.random.default_rng(7000 + seed), runs=RUNS)
@@ -89,9 +94,7 @@ def _first_conv_cases(seed: int, count: int):
 
 
 def test_first_conv_row_path_is_bit_exact_on_qemu(tmp_path):
-    bad = []
-    for i, case in enumerate(_first_conv_cases(7100, 2)):
-        bad += check_on_qemu(case, tmp_path / str(i))
+    bad = _bad_on_qemu(_first_conv_cases(7100, 2), tmp_path)
     assert not bad, bad
 
 
@@ -180,9 +183,7 @@ def test_requantization_over_the_full_shift_range_on_qemu(seed, tmp_path):
     fast = [f for c in cases for f in re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d)\};",
                                                    generate(c.model, "m").files["model.c"])]
     assert fast.count("1") >= len(fast) // 2  # the wide shifts stay on the DSP paths
-    bad = []
-    for i, case in enumerate(cases):
-        bad += check_on_qemu(case, tmp_path / str(i))
+    bad = _bad_on_qemu(cases, tmp_path)
     assert not bad, bad
 
 
@@ -263,9 +264,7 @@ def _narrow_cases(seed: int, count: int):
 
 
 def test_narrow_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
-    bad = []
-    for i, case in enumerate(_narrow_cases(7300, 2)):
-        bad += check_on_qemu(case, tmp_path / str(i))
+    bad = _bad_on_qemu(_narrow_cases(7300, 2), tmp_path)
     assert not bad, bad
 
 
@@ -362,9 +361,7 @@ def _three_tap_cases(seed: int):
 
 
 def test_depthwise_three_tap_path_is_bit_exact_on_qemu(tmp_path):
-    bad = []
-    for i, case in enumerate(_three_tap_cases(7450)):
-        bad += check_on_qemu(case, tmp_path / str(i))
+    bad = _bad_on_qemu(_three_tap_cases(7450), tmp_path)
     assert not bad, bad
 
 
@@ -429,9 +426,7 @@ def test_kxk_path_is_bit_exact_on_qemu(tmp_path):
 
     cases = _kxk_cases(7500, 2)
     assert any("mcu_conv_s8" in generate(c.model, "m").files["model.c"] for c in cases)
-    bad = []
-    for i, case in enumerate(cases):
-        bad += check_on_qemu(case, tmp_path / str(i))
+    bad = _bad_on_qemu(cases, tmp_path)
     assert not bad, bad
 
 
@@ -543,16 +538,12 @@ def test_add_sum_table_path_is_bit_exact_on_qemu(tmp_path):
     flags = [f for c in cases for f in re.findall(r"mcu_add_params l\d+_params = \{.*, (\d)\};",
                                                     generate(c.model, "m").files["model.c"])]
     assert len(flags) == 10 and flags.count("2") >= 8, flags  # the sum tables are the rule
-    bad = []
-    for i, case in enumerate(cases):
-        bad += check_on_qemu(case, tmp_path / str(i))
+    bad = _bad_on_qemu(cases, tmp_path)
     assert not bad, bad
 
 
 def test_mul_word_path_is_bit_exact_on_qemu(tmp_path):
-    bad = []
-    for i, case in enumerate(_binary_cases("MUL", 8500, 2)):
-        bad += check_on_qemu(case, tmp_path / str(i))
+    bad = _bad_on_qemu(_binary_cases("MUL", 8500, 2), tmp_path)
     assert not bad, bad
 
 

@@ -105,21 +105,27 @@ def test_header_api(multi_op):
         assert token in h
 
 
-def test_profile_hooks_run_once_per_layer(multi_op, tmp_path):
-    model, _, _ = multi_op
-    gen = generate(model, "prof", patches="off")
+def _profiled(gen, tmp_path, hooks: str):
+    """``gen`` built as a host library with MCUNETS_PROFILE and the layer hooks in C source ``hooks``."""
     for name, text in gen.files.items():
         (tmp_path / name).write_text(text)
-    (tmp_path / "hooks.c").write_text(
-        "int begins, ends, last = -1, ordered = 1;\n"
-        "void mcunets_layer_begin(int i) { begins++; if (i != last + 1) ordered = 0; }\n"
-        "void mcunets_layer_end(int i) { ends++; last = i; }\n")
+    (tmp_path / "hooks.c").write_text(hooks)
     lib_path = tmp_path / "libprof.so"
     objs = [str(o) for o in kernel_objects()]
     subprocess.run([compiler(), "-O2", "-std=c99", "-Wall", "-Werror", "-fPIC", "-shared", "-DMCUNETS_PROFILE",
                     "-I", str(kernel_dir()), "-I", str(tmp_path), str(tmp_path / "model.c"),
                     str(tmp_path / "hooks.c"), *objs, "-lm", "-o", str(lib_path)], check=True)
     lib = ctypes.CDLL(str(lib_path))
+    return lib
+
+
+def test_profile_hooks_run_once_per_layer(multi_op, tmp_path):
+    model, _, _ = multi_op
+    gen = generate(model, "prof", patches="off")
+    lib = _profiled(gen, tmp_path,
+                    "int begins, ends, last = -1, ordered = 1;\n"
+                    "void mcunets_layer_begin(int i) { begins++; if (i != last + 1) ordered = 0; }\n"
+                    "void mcunets_layer_end(int i) { ends++; last = i; }\n")
     lib.mcunets_invoke()
     n = len(gen.layers)
     assert ctypes.c_int.in_dll(lib, "begins").value == n
@@ -176,26 +182,16 @@ def test_bad_prefix_is_refused(multi_op):
 @pytest.mark.slow
 def test_keras_applications_model_converted_by_tflite_is_bit_exact():
     """A model from outside the zoo, converted by the stock TFLiteConverter: Keras' MobileNetV2."""
-    import tensorflow as tf
     import tf_keras as keras
 
     from mcunets.engine.host import run_engine
+    from mcunets.engine.testing import keras_int8
     from mcunets.tflm import run_tflm
 
     keras.utils.set_random_seed(0)
     model = keras.applications.MobileNetV2(input_shape=(48, 48, 3), alpha=0.35, weights=None, classes=10)
     rng = np.random.default_rng(0)
-    images = rng.uniform(-1, 1, (16, 48, 48, 3)).astype(np.float32)
-    for layer in model.layers:  # BatchNorm statistics of real activations, so no layer's range vanishes
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = 0.0
-    model(images, training=True)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([im[None]] for im in images[:8])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = converter.inference_output_type = tf.int8
-    tflite = converter.convert()
+    tflite = keras_int8(model, rng.uniform(-1, 1, (16, 48, 48, 3)).astype(np.float32))
     assert set(model_ops(tflite)) >= {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED"}
 
     xs = [rng.integers(-128, 128, (1, 48, 48, 3), dtype=np.int8) for _ in range(3)]
@@ -252,19 +248,11 @@ def test_profile_hooks_enclose_every_call_of_a_patch_stage(tmp_path):
     case = make_case("PATCH_CHAIN", np.random.default_rng(8000), runs=1)
     gen = generate(case.model, "prof", patches=(3, 3))
     first, last, n, _ = gen.schedule.stages[0]
-    for name, text in gen.files.items():
-        (tmp_path / name).write_text(text)
-    (tmp_path / "hooks.c").write_text(
-        "int begins[64], ends[64], inside = -1, nested, order = 1, prev = -1;\n"
-        "void mcunets_layer_begin(int i) { if (inside >= 0) nested++; inside = i; begins[i]++;\n"
-        f"  if (!(i == prev + 1 || (i == {first} && prev == {last}))) order = 0; }}\n"
-        "void mcunets_layer_end(int i) { if (inside != i) nested++; inside = -1; ends[i]++; prev = i; }\n")
-    lib_path = tmp_path / "libprof.so"
-    objs = [str(o) for o in kernel_objects()]
-    subprocess.run([compiler(), "-O2", "-std=c99", "-Wall", "-Werror", "-fPIC", "-shared", "-DMCUNETS_PROFILE",
-                    "-I", str(kernel_dir()), "-I", str(tmp_path), str(tmp_path / "model.c"),
-                    str(tmp_path / "hooks.c"), *objs, "-lm", "-o", str(lib_path)], check=True)
-    lib = ctypes.CDLL(str(lib_path))
+    lib = _profiled(gen, tmp_path,
+                    "int begins[64], ends[64], inside = -1, nested, order = 1, prev = -1;\n"
+                    "void mcunets_layer_begin(int i) { if (inside >= 0) nested++; inside = i; begins[i]++;\n"
+                    f"  if (!(i == prev + 1 || (i == {first} && prev == {last}))) order = 0; }}\n"
+                    "void mcunets_layer_end(int i) { if (inside != i) nested++; inside = -1; ends[i]++; prev = i; }\n")
     lib.mcunets_invoke()
     begins = (ctypes.c_int * 64).in_dll(lib, "begins")
     ends = (ctypes.c_int * 64).in_dll(lib, "ends")

@@ -32,9 +32,19 @@ def _exact(lib, prefix, case) -> bool:
     return True
 
 
-def test_random_chains_are_bit_exact_on_forced_grids(chains):
+def _inexact(models, cases) -> list[str]:
+    """The models (each with its case) whose host outputs differ from the reference kernels'."""
     from mcunets.engine.host import HostLibrary
 
+    lib = HostLibrary(models)
+    try:
+        return [m.prefix + " " + m.schedule.describe() + " " + c.name
+                for m, c in zip(models, cases) if not _exact(lib, m.prefix, c)]
+    finally:
+        lib.close()
+
+
+def test_random_chains_are_bit_exact_on_forced_grids(chains):
     rng = np.random.default_rng(8100)
     models, which = [], []
     for i, case in enumerate(chains):
@@ -59,12 +69,7 @@ def test_random_chains_are_bit_exact_on_forced_grids(chains):
             which.append(case)
         models.append(generate(case.model, "a", prefix=f"c{i}_auto", max_extra_macs=1e9))
         which.append(case)
-    lib = HostLibrary(models)
-    try:
-        bad = [m.prefix + " " + m.schedule.describe() + " " + c.name
-               for m, c in zip(models, which) if not _exact(lib, m.prefix, c)]
-    finally:
-        lib.close()
+    bad = _inexact(models, which)
     assert len(models) >= 3 * MODELS
     assert not bad, bad
 
@@ -73,7 +78,6 @@ def test_residual_blocks_are_bit_exact_on_forced_grids():
     """Stages holding whole residual blocks (ADD / MUL of a block's input and output, chained blocks,
     expansion and projection inside): the skip branch's tile covers the sum's tile and is read through
     its row stride; stages from the image and from inside the network, grids up to 5x5."""
-    from mcunets.engine.host import HostLibrary
     from mcunets.engine.ops import Binary
 
     rng = np.random.default_rng(8700)
@@ -105,12 +109,7 @@ def test_residual_blocks_are_bit_exact_on_forced_grids():
             which.append(case)
         models.append(generate(case.model, "a", prefix=f"r{i}_auto", max_extra_macs=1e9))
         which.append(case)
-    lib = HostLibrary(models)
-    try:
-        bad = [m.prefix + " " + m.schedule.describe() + " " + c.name
-               for m, c in zip(models, which) if not _exact(lib, m.prefix, c)]
-    finally:
-        lib.close()
+    bad = _inexact(models, which)
     assert strided >= 4
     assert not bad, bad
 
