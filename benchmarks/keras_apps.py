@@ -29,25 +29,16 @@ MODELS = {
 
 
 def convert(name: str, seed: int = 0) -> bytes:
-    import tensorflow as tf
     import tf_keras as keras
+
+    from mcunets.engine.testing import keras_int8
 
     kwargs, size = MODELS[name]
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     model = getattr(keras.applications, name)(input_shape=(size, size, 3), weights=None, classes=10, **kwargs)
-    rng = np.random.default_rng(seed)
-    images = rng.uniform(-1, 1, (16, size, size, 3)).astype(np.float32)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = 0.0
-    model(images, training=True)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([im[None]] for im in images[:8])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = converter.inference_output_type = tf.int8
-    return converter.convert()
+    images = np.random.default_rng(seed).uniform(-1, 1, (16, size, size, 3)).astype(np.float32)
+    return keras_int8(model, images)
 
 
 def measure(name: str, model: bytes, runs: int, seed: int = 0) -> list:
