@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from mcunets.boards import Board
 from mcunets.errors import FitError, McunetsError
@@ -85,6 +85,12 @@ class Fit:
     resolution_scale: float
 
     @property
+    def flash_alpha_scale(self) -> float:
+        """Largest scale of α at which the weights (∝ α²) fit the flash left beside the fixed code."""
+        room = self.flash_available - (self.flash_needed - self.model_bytes)
+        return math.sqrt(room / self.model_bytes) if room > 0 and self.model_bytes else 0.0
+
+    @property
     def fits(self) -> bool:
         return self.flash_needed <= self.flash_available and self.ram_needed <= self.ram_available
 
@@ -117,14 +123,13 @@ def compute_fit(board: Board, runtime: str, info: ModelInfo, arena_measured: int
     fixed_flash = runtime_flash + board.system_flash_bytes
     fixed_ram = RUNTIME_RAM_BYTES[runtime] + board.stack_bytes
     # Weights (≈ the model's bytes) scale with α², activations (the arena) with α·ρ².
-    room_flash = board.flash_bytes - fixed_flash
     room_ram = board.sram_bytes - fixed_ram
-    s_flash = math.sqrt(room_flash / info.model_bytes) if room_flash > 0 and info.model_bytes else 0.0
     s_ram = room_ram / arena if room_ram > 0 and arena else 0.0
-    return Fit(board.name, runtime, info.model_bytes, runtime_flash, board.system_flash_bytes,
-               info.model_bytes + fixed_flash, board.flash_bytes, arena, arena_measured,
-               RUNTIME_RAM_BYTES[runtime], board.stack_bytes, arena + fixed_ram, board.sram_bytes,
-               round(min(s_flash, s_ram), 4), round(math.sqrt(s_ram) if s_ram > 0 else 0.0, 4))
+    fit = Fit(board.name, runtime, info.model_bytes, runtime_flash, board.system_flash_bytes,
+              info.model_bytes + fixed_flash, board.flash_bytes, arena, arena_measured,
+              RUNTIME_RAM_BYTES[runtime], board.stack_bytes, arena + fixed_ram, board.sram_bytes,
+              0.0, round(math.sqrt(s_ram) if s_ram > 0 else 0.0, 4))
+    return replace(fit, alpha_scale=round(min(fit.flash_alpha_scale, s_ram), 4))
 
 
 def check_fit(board: Board, runtime: str, info: ModelInfo, arena_measured: int, *,
@@ -202,8 +207,7 @@ def lower_bound(board: Board, model, alpha: float | None = None,
                 f"resolution ≤ {int(resolution * bound.resolution_scale)}" if resolution else
                 f"resolution ≤ {bound.resolution_scale:.2f}× this model's")
             if bound.flash_needed > bound.flash_available:  # the weights need a smaller α as well
-                room = bound.flash_available - (bound.flash_needed - bound.model_bytes)
-                a = math.sqrt(max(room, 0) / bound.model_bytes) if bound.model_bytes else 0.0
+                a = bound.flash_alpha_scale
                 hint = (f"largest fitting α ≤ {alpha * a:.3f}" if alpha else
                         f"largest fitting α ≤ {a:.2f}× this model's α") + f" for flash; {hint}"
             else:
