@@ -192,6 +192,12 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
                                const mcu_dims *input_dims, const int8_t *input,
                                const mcu_dims *filter_dims, const int8_t *filter,
                                const int32_t *bias, const mcu_dims *output_dims, int8_t *output);
+/* Without groups, through a patch of the taps of one output pixel in scratch (4-byte aligned, at least
+ * 4 * output channels + kh * kw * c rounded up to 16 bytes; mcu_conv_s8_buffer_size covers it). */
+mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                              const mcu_dims *input_dims, const int8_t *input,
+                              const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                              const mcu_dims *output_dims, int8_t *output, int8_t *scratch);
 mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                            const mcu_dims *input_dims, const int8_t *input,
                            const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
