@@ -67,3 +67,53 @@ def test_weight_variants_change_weights_and_biases_but_not_axes():
                    if t.data is not None and np.asarray(t.data).tobytes() != np.asarray(v.tensors[i].data).tobytes()}
         quantized_consts = {i for i, t in enumerate(g.tensors) if t.data is not None and len(t.scales)}
         assert changed == quantized_consts, op
+
+
+def _portable_cases(seed: int) -> list:
+    """Convolutions through the gathered-patch kernel (mcu_conv_im2col_s8: patch lengths from 2 to over
+    100, padded dot products reaching into the following filter rows, channel tails, SAME padding filled
+    with the input zero point, dilation, strides) and FULLY_CONNECTED row blocks over several stack chunks
+    with a tail (the 64-bit host path); each model converted and with trained-like quantization."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    # (kh, kw), in channels, out channels, stride, dilation, padding, input h x w
+    convs = [((10, 4), 1, 16, 2, 1, "SAME", (13, 7)), ((3, 3), 3, 7, 1, 1, "SAME", (6, 5)),
+             ((1, 2), 1, 16, 1, 1, "VALID", (5, 6)), ((3, 3), 5, 9, 2, 2, "SAME", (9, 8)),
+             ((2, 3), 13, 5, 1, 1, "VALID", (4, 6)), ((3, 3), 16, 12, 1, 1, "SAME", (5, 7))]
+    fcs = [(200, 14, 2), (516, 8, 1), (36, 13, 1)]  # input depth, output depth, batches
+    conv_w = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
+               tf.constant(rng.standard_normal(o).astype(np.float32))) for (kh, kw), c, o, *_ in convs]
+    fc_w = [(tf.constant((rng.standard_normal((i, o)) * 0.3).astype(np.float32)),
+             tf.constant(rng.standard_normal(o).astype(np.float32))) for i, o, _ in fcs]
+
+    def fn(*xs):
+        ys = [tf.nn.relu(tf.nn.conv2d(x, w, [1, s, s, 1], pad, dilations=[d, d]) + b)
+              for x, (w, b), (_, _, _, s, d, pad, _) in zip(xs, conv_w, convs)]
+        return tuple(ys) + tuple(tf.matmul(x, w) + b for x, (w, b) in zip(xs[len(convs):], fc_w))
+
+    specs = [(1, h, w, c) for _, c, _, _, _, _, (h, w) in convs] + [(n, i) for i, _, n in fcs]
+    model = convert(fn, specs, rng)
+    cases = []
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(3)]
+        cases.append(Case(f"portable paths{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+def test_portable_patch_conv_and_wide_fc_paths_are_bit_exact():
+    import re
+
+    from mcunets.engine import generate
+
+    cases = _portable_cases(9100)
+    code = generate(cases[0].model, "m").files["model.c"]
+    assert len(re.findall(r"mcu_conv_s8\(.*, \(ARENA \+ \d+\)[^,]*\);", code)) == 6  # each with scratch
+    assert sorted(re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+)\};", code)) == ["0", "12", "6"]
+    result = check_cases(cases)
+    assert result.runs == 6
+    assert not result.mismatches, [m[0] for m in result.mismatches]

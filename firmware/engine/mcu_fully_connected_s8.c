@@ -9,7 +9,9 @@
  * When the code generator stores the first rows in blocks of six (params->row_blocks, input depth a
  * multiple of 4: per group of four inputs the six rows' weight words side by side), six rows run per
  * pass from one weight pointer (33 instructions per 24 MACs); the other rows follow row by row.
- * No scratch: the arena does not grow. */
+ * No scratch: the arena does not grow.
+ *
+ * On 64-bit hosts the portable path runs without offsets in fc_wide, whose loops compilers vectorize. */
 #include "mcu_dsp.h"
 #include "mcu_engine.h"
 #include "mcu_quant.h"
@@ -173,6 +175,77 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
 }
 #endif
 
+#if !defined(__ARM_FEATURE_DSP) && UINTPTR_MAX > 0xffffffffu
+#include <string.h>
+
+/* 64-bit hosts (vectorizing compilers): without offsets, a block of six rows is copied a chunk of
+ * MCU_FC_CHUNK groups at a time into six contiguous rows on the stack, so the six dot products run over
+ * contiguous bytes; the other rows run four at a time. */
+#define MCU_FC_CHUNK 32
+
+static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches,
+                    int32_t depth, const int8_t *input, int32_t out_depth, const int8_t *filter,
+                    const int32_t *bias, int8_t *output)
+{
+    const int32_t groups = depth / 4;
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *ip = input + (int64_t)b * depth;
+        int8_t *op = output + (int64_t)b * out_depth;
+        int32_t oc = 0;
+        for (; oc < params->row_blocks; oc += 6) {
+            const int8_t *w = filter + (int64_t)oc * depth;
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+            for (int32_t g0 = 0; g0 < groups; g0 += MCU_FC_CHUNK) {
+                const int32_t n = groups - g0 < MCU_FC_CHUNK ? 4 * (groups - g0) : 4 * MCU_FC_CHUNK;
+                int8_t rows[6][4 * MCU_FC_CHUNK];
+                for (int32_t i = 0; i < n; i += 4, w += 24) {
+                    for (int32_t r = 0; r < 6; ++r) {
+                        memcpy(&rows[r][i], w + 4 * r, 4);
+                    }
+                }
+                const int8_t *x = ip + 4 * g0;
+                for (int32_t i = 0; i < n; ++i) {
+                    const int32_t xi = x[i];
+                    a0 += rows[0][i] * xi;
+                    a1 += rows[1][i] * xi;
+                    a2 += rows[2][i] * xi;
+                    a3 += rows[3][i] * xi;
+                    a4 += rows[4][i] * xi;
+                    a5 += rows[5][i] * xi;
+                }
+            }
+            const int32_t a[6] = {a0, a1, a2, a3, a4, a5};
+            for (int32_t r = 0; r < 6; ++r) {
+                op[oc + r] = fc_out(params, quant, oc + r, a[r] + (bias ? bias[oc + r] : 0));
+            }
+        }
+        for (; oc + 4 <= out_depth; oc += 4) {
+            const int8_t *w0 = filter + (int64_t)oc * depth, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (int32_t i = 0; i < depth; ++i) {
+                const int32_t xi = ip[i];
+                a0 += w0[i] * xi;
+                a1 += w1[i] * xi;
+                a2 += w2[i] * xi;
+                a3 += w3[i] * xi;
+            }
+            const int32_t a[4] = {a0, a1, a2, a3};
+            for (int32_t r = 0; r < 4; ++r) {
+                op[oc + r] = fc_out(params, quant, oc + r, a[r] + (bias ? bias[oc + r] : 0));
+            }
+        }
+        for (; oc < out_depth; ++oc) {
+            const int8_t *wp = filter + (int64_t)oc * depth;
+            int32_t acc = bias ? bias[oc] : 0;
+            for (int32_t i = 0; i < depth; ++i) {
+                acc += wp[i] * ip[i];
+            }
+            op[oc] = fc_out(params, quant, oc, acc);
+        }
+    }
+}
+#endif
+
 mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
                                   int32_t batches, int32_t input_depth, const int8_t *input,
                                   int32_t output_depth, const int8_t *filter, const int32_t *bias,
@@ -182,6 +255,11 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
 #if defined(__ARM_FEATURE_DSP)
     if (f_off == 0 && in_off == 0) {
         return fc_dsp(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
+    }
+#elif UINTPTR_MAX > 0xffffffffu
+    if (f_off == 0 && in_off == 0) {
+        fc_wide(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
+        return MCU_OK;
     }
 #endif
     for (int32_t b = 0; b < batches; ++b) {
