@@ -25,7 +25,7 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
-    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w, fast = params->fast_requant;
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
@@ -59,8 +59,9 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
                     for (int32_t j = 0; j < n; ++j) {
                         const int32_t oc = c0 + j;
                         int32_t a = acc[j] + (bias ? bias[oc] : 0);
-                        a = mcu_requantize(a, quant->multiplier[oc], quant->shift[oc]) + out_off;
-                        *output++ = (int8_t)mcu_clamp_i32(a, params->act_min, params->act_max);
+                        a = fast ? mcu_requantize_fast(a, quant->multiplier[oc], -quant->shift[oc])
+                                 : mcu_requantize(a, quant->multiplier[oc], quant->shift[oc]);
+                        *output++ = (int8_t)mcu_clamp_i32(a + out_off, params->act_min, params->act_max);
                     }
                 }
             }
