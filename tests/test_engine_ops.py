@@ -72,8 +72,9 @@ def test_weight_variants_change_weights_and_biases_but_not_axes():
 def _portable_cases(seed: int) -> list:
     """Convolutions through the gathered-patch kernel (mcu_conv_im2col_s8: patch lengths from 2 to over
     100, padded dot products reaching into the following filter rows, channel tails, SAME padding filled
-    with the input zero point, dilation, strides) and FULLY_CONNECTED row blocks over several stack chunks
-    with a tail (the 64-bit host path); each model converted and with trained-like quantization."""
+    with the input zero point, dilation, strides), depthwise convolutions whose channels split into blocks
+    of 32, 16, 8 and a tail, and FULLY_CONNECTED row blocks over several stack chunks with a tail (the
+    64-bit host paths); each model converted and with trained-like quantization."""
     import tensorflow as tf
 
     from mcunets.engine.reader import read_model
@@ -85,17 +86,26 @@ def _portable_cases(seed: int) -> list:
              ((1, 2), 1, 16, 1, 1, "VALID", (5, 6)), ((3, 3), 5, 9, 2, 2, "SAME", (9, 8)),
              ((2, 3), 13, 5, 1, 1, "VALID", (4, 6)), ((3, 3), 16, 12, 1, 1, "SAME", (5, 7))]
     fcs = [(200, 14, 2), (516, 8, 1), (36, 13, 1)]  # input depth, output depth, batches
+    # (kh, kw), channels, stride, dilation, padding, input h x w
+    dws = [((3, 3), 61, 1, 1, "SAME", (5, 6)), ((3, 3), 40, 2, 1, "SAME", (7, 6)),
+           ((5, 3), 24, 1, 2, "SAME", (9, 7)), ((3, 3), 8, 1, 1, "VALID", (6, 5))]
     conv_w = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
                tf.constant(rng.standard_normal(o).astype(np.float32))) for (kh, kw), c, o, *_ in convs]
     fc_w = [(tf.constant((rng.standard_normal((i, o)) * 0.3).astype(np.float32)),
              tf.constant(rng.standard_normal(o).astype(np.float32))) for i, o, _ in fcs]
+    dw_w = [(tf.constant((rng.standard_normal((kh, kw, c, 1)) * 0.5).astype(np.float32)),
+             tf.constant(rng.standard_normal(c).astype(np.float32))) for (kh, kw), c, *_ in dws]
 
     def fn(*xs):
         ys = [tf.nn.relu(tf.nn.conv2d(x, w, [1, s, s, 1], pad, dilations=[d, d]) + b)
               for x, (w, b), (_, _, _, s, d, pad, _) in zip(xs, conv_w, convs)]
-        return tuple(ys) + tuple(tf.matmul(x, w) + b for x, (w, b) in zip(xs[len(convs):], fc_w))
+        ys += [tf.matmul(x, w) + b for x, (w, b) in zip(xs[len(convs):], fc_w)]
+        ys += [tf.nn.relu6(tf.nn.depthwise_conv2d(x, w, [1, s, s, 1], pad, dilations=[d, d]) + b)
+               for x, (w, b), (_, _, s, d, pad, _) in zip(xs[len(convs) + len(fcs):], dw_w, dws)]
+        return tuple(ys)
 
-    specs = [(1, h, w, c) for _, c, _, _, _, _, (h, w) in convs] + [(n, i) for i, _, n in fcs]
+    specs = ([(1, h, w, c) for _, c, _, _, _, _, (h, w) in convs] + [(n, i) for i, _, n in fcs]
+             + [(1, h, w, c) for _, c, _, _, _, (h, w) in dws])
     model = convert(fn, specs, rng)
     cases = []
     for j, m in enumerate((model, trained_like_requant(model, rng))):
@@ -105,7 +115,7 @@ def _portable_cases(seed: int) -> list:
     return cases
 
 
-def test_portable_patch_conv_and_wide_fc_paths_are_bit_exact():
+def test_portable_patch_conv_depthwise_and_wide_fc_paths_are_bit_exact():
     import re
 
     from mcunets.engine import generate

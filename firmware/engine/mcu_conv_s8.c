@@ -1,6 +1,6 @@
 /* CONV_2D dispatcher: the Cortex-M DSP paths when they apply (mcu_conv_dsp_s8.c), else the portable
- * 1x1 variant when it applies, the patch (im2col) kernel when there is no grouping and the scratch of
- * the k x k path (which it fits in), the generic kernel otherwise. */
+ * 1x1 variant when it applies, without the DSP extension the patch (im2col) kernel when there is no
+ * grouping and the scratch of the k x k path (which it fits in), the generic kernel otherwise. */
 #include "mcu_engine.h"
 
 static int32_t conv_1x1_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
@@ -99,10 +99,12 @@ mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quan
         return mcu_conv_1x1_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                output_dims, output);
     }
+#if !defined(__ARM_FEATURE_DSP) /* (DSP cores: the few layers left here keep the smaller generic kernel) */
     if (scratch != 0 && ((uintptr_t)scratch & 3) == 0 && kxk_scratch(input_dims, filter_dims) > 0) {
         return mcu_conv_im2col_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                                   output, scratch);
     }
+#endif
     return mcu_conv_generic_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                output_dims, output);
 }

@@ -14,9 +14,37 @@ int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_
     return 0;
 }
 
+#if UINTPTR_MAX > 0xffffffffu
+/* 64-bit hosts (vectorizing compilers): blocks of up to 32 channels, and products as int16, so vectors hold
+ * twice as many lanes (they fit: |filter| <= 128 and |input + input_offset| <= 255) */
+#define MCU_DW_BLOCK 32
+typedef int16_t mcu_dw_product;
+#else
 #define MCU_DW_BLOCK 8
+typedef int32_t mcu_dw_product;
+#endif
 
-/* Depth multiplier 1: per output pixel, blocks of 8 contiguous channels accumulated tap by tap. */
+/* acc[0 .. n) = the block's sums over fy_n filter rows and fx_n taps per row, from the first valid tap's
+ * input ip and weights wp. */
+static inline void dw_taps(int32_t *acc, int32_t n, const int8_t *ip, int32_t in_row_step, int32_t in_tap_step,
+                           const int8_t *wp, int32_t w_row_step, int32_t w_tap_step, int32_t fy_n, int32_t fx_n,
+                           int32_t in_off)
+{
+    for (int32_t j = 0; j < n; ++j) {
+        acc[j] = 0;
+    }
+    for (int32_t fy = 0; fy < fy_n; ++fy, ip += in_row_step, wp += w_row_step) {
+        for (int32_t fx = 0; fx < fx_n; ++fx) {
+            const int8_t *x = ip + (int64_t)fx * in_tap_step, *w = wp + (int64_t)fx * w_tap_step;
+            for (int32_t j = 0; j < n; ++j) {
+                acc[j] += (mcu_dw_product)(w[j] * (x[j] + in_off));
+            }
+        }
+    }
+}
+
+/* Depth multiplier 1: per output pixel, blocks of contiguous channels accumulated tap by tap (whole blocks of
+ * a fixed width, so compilers unroll and vectorize them). */
 static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                          const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
                          const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
@@ -26,6 +54,8 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w, fast = params->fast_requant;
+    const int32_t lo = params->act_min, hi = params->act_max;
+    const int32_t in_rs = dil_h * in_w * c, in_ts = dil_w * c, w_rs = k_w * c;
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
@@ -36,33 +66,38 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
                 const int32_t ix0 = ox * params->stride.w - params->padding.w;
                 int32_t fx_lo, fx_hi;
                 mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
-                for (int32_t c0 = 0; c0 < c; c0 += MCU_DW_BLOCK) {
-                    const int32_t n = c - c0 < MCU_DW_BLOCK ? c - c0 : MCU_DW_BLOCK;
-                    int32_t acc[MCU_DW_BLOCK] = {0};
-                    for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
-                        const int8_t *in_row = in_batch + (int64_t)(iy0 + fy * dil_h) * in_w * c + c0;
-                        const int8_t *w_row = filter + (int64_t)fy * k_w * c + c0;
-                        for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
-                            const int8_t *ip = in_row + (int64_t)(ix0 + fx * dil_w) * c;
-                            const int8_t *wp = w_row + (int64_t)fx * c;
-                            if (n == MCU_DW_BLOCK) {
-                                for (int32_t j = 0; j < MCU_DW_BLOCK; ++j) {
-                                    acc[j] += wp[j] * (ip[j] + in_off);
-                                }
-                            } else {
-                                for (int32_t j = 0; j < n; ++j) {
-                                    acc[j] += wp[j] * (ip[j] + in_off);
-                                }
-                            }
-                        }
+                const int32_t fy_n = fy_hi - fy_lo, fx_n = fx_hi - fx_lo;
+                const int inside = fy_n > 0 && fx_n > 0; /* else no tap: bias only */
+                const int8_t *ip = inside ? in_batch + ((int64_t)(iy0 + fy_lo * dil_h) * in_w + ix0 + fx_lo * dil_w) * c
+                                          : input;
+                const int8_t *wp = inside ? filter + (int64_t)(fy_lo * k_w + fx_lo) * c : filter;
+                for (int32_t c0 = 0; c0 < c;) {
+                    const int32_t left = c - c0;
+                    int32_t acc[MCU_DW_BLOCK];
+                    int32_t n = left < 8 ? left : 8;
+                    if (left >= MCU_DW_BLOCK) {
+                        n = MCU_DW_BLOCK;
+                        dw_taps(acc, MCU_DW_BLOCK, ip + c0, in_rs, in_ts, wp + c0, w_rs, c, fy_n, fx_n, in_off);
+#if MCU_DW_BLOCK > 16
+                    } else if (left >= 16) {
+                        n = 16;
+                        dw_taps(acc, 16, ip + c0, in_rs, in_ts, wp + c0, w_rs, c, fy_n, fx_n, in_off);
+#endif
+#if MCU_DW_BLOCK > 8
+                    } else if (left >= 8) {
+                        dw_taps(acc, 8, ip + c0, in_rs, in_ts, wp + c0, w_rs, c, fy_n, fx_n, in_off);
+#endif
+                    } else {
+                        dw_taps(acc, n, ip + c0, in_rs, in_ts, wp + c0, w_rs, c, fy_n, fx_n, in_off);
                     }
                     for (int32_t j = 0; j < n; ++j) {
                         const int32_t oc = c0 + j;
                         int32_t a = acc[j] + (bias ? bias[oc] : 0);
                         a = fast ? mcu_requantize_fast(a, quant->multiplier[oc], -quant->shift[oc])
                                  : mcu_requantize(a, quant->multiplier[oc], quant->shift[oc]);
-                        *output++ = (int8_t)mcu_clamp_i32(a + out_off, params->act_min, params->act_max);
+                        *output++ = (int8_t)mcu_clamp_i32(a + out_off, lo, hi);
                     }
+                    c0 += n;
                 }
             }
         }
