@@ -3,11 +3,17 @@
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
-static inline int8_t finish(int32_t acc, const mcu_conv_params *p, const mcu_per_channel_quant *q,
-                            int32_t oc)
+/* The requantization parameters in a local copy: the int8 output stores may alias the caller's structs. */
+typedef struct {
+    const int32_t *multiplier, *shift;
+    int32_t fast, output_offset, act_min, act_max;
+} out_quant;
+
+static inline int8_t finish(int32_t acc, const out_quant *q, int32_t oc)
 {
-    acc = mcu_requantize(acc, q->multiplier[oc], q->shift[oc]) + p->output_offset;
-    return (int8_t)mcu_clamp_i32(acc, p->act_min, p->act_max);
+    acc = q->fast ? mcu_requantize_fast(acc, q->multiplier[oc], -q->shift[oc])
+                  : mcu_requantize(acc, q->multiplier[oc], q->shift[oc]);
+    return (int8_t)mcu_clamp_i32(acc + q->output_offset, q->act_min, q->act_max);
 }
 
 mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -18,6 +24,8 @@ mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t out_c = output_dims->c;
     const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
+    const out_quant q = {quant->multiplier, quant->shift, params->fast_requant, params->output_offset,
+                         params->act_min, params->act_max};
     if (filter_dims->c != in_c) {
         return MCU_ERROR_ARGUMENT;
     }
@@ -58,10 +66,10 @@ mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_
                         a2 += bias[oc + 2];
                         a3 += bias[oc + 3];
                     }
-                    output[0] = finish(a0, params, quant, oc);
-                    output[1] = finish(a1, params, quant, oc + 1);
-                    output[2] = finish(a2, params, quant, oc + 2);
-                    output[3] = finish(a3, params, quant, oc + 3);
+                    output[0] = finish(a0, &q, oc);
+                    output[1] = finish(a1, &q, oc + 1);
+                    output[2] = finish(a2, &q, oc + 2);
+                    output[3] = finish(a3, &q, oc + 3);
                     output += 4;
                 }
                 for (; oc < out_c; ++oc) {
@@ -75,7 +83,7 @@ mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_
                     if (bias) {
                         acc += bias[oc];
                     }
-                    *output++ = finish(acc, params, quant, oc);
+                    *output++ = finish(acc, &q, oc);
                 }
             }
         }

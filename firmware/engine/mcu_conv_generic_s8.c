@@ -78,11 +78,10 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
  * Scratch: out_c words of those sums, then the patch, zero-padded to a multiple of 16 bytes so the dot
  * products run in whole vectors; rows whose padded length ends inside the filter array read past k
  * (multiplied by those zeros). */
-static inline int8_t conv_out(int32_t acc, const mcu_per_channel_quant *q, int32_t oc, int32_t fast,
+static inline int8_t conv_out(int32_t acc, const int32_t *mult, const int32_t *shift, int32_t oc, int32_t fast,
                               int32_t out_off, int32_t lo, int32_t hi)
 {
-    acc = fast ? mcu_requantize_fast(acc, q->multiplier[oc], -q->shift[oc])
-               : mcu_requantize(acc, q->multiplier[oc], q->shift[oc]);
+    acc = fast ? mcu_requantize_fast(acc, mult[oc], -shift[oc]) : mcu_requantize(acc, mult[oc], shift[oc]);
     return (int8_t)mcu_clamp_i32(acc + out_off, lo, hi);
 }
 
@@ -98,6 +97,7 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
     const int32_t out_off = params->output_offset, lo = params->act_min, hi = params->act_max;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w, fast = params->fast_requant;
     const int8_t pad = (int8_t)-params->input_offset;
+    const int32_t *mult = quant->multiplier, *shift = quant->shift;
     int32_t *base = (int32_t *)(void *)scratch;
     int8_t *patch = scratch + 4 * out_c;
     if (filter_dims->c != c) {
@@ -164,10 +164,10 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
                         a2 += w2[i] * x;
                         a3 += w3[i] * x;
                     }
-                    output[0] = conv_out(a0 + base[oc], quant, oc, fast, out_off, lo, hi);
-                    output[1] = conv_out(a1 + base[oc + 1], quant, oc + 1, fast, out_off, lo, hi);
-                    output[2] = conv_out(a2 + base[oc + 2], quant, oc + 2, fast, out_off, lo, hi);
-                    output[3] = conv_out(a3 + base[oc + 3], quant, oc + 3, fast, out_off, lo, hi);
+                    output[0] = conv_out(a0 + base[oc], mult, shift, oc, fast, out_off, lo, hi);
+                    output[1] = conv_out(a1 + base[oc + 1], mult, shift, oc + 1, fast, out_off, lo, hi);
+                    output[2] = conv_out(a2 + base[oc + 2], mult, shift, oc + 2, fast, out_off, lo, hi);
+                    output[3] = conv_out(a3 + base[oc + 3], mult, shift, oc + 3, fast, out_off, lo, hi);
                     output += 4;
                 }
                 for (; oc < out_c; ++oc) {
@@ -176,7 +176,7 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
                     for (int32_t i = 0; i < k; ++i) {
                         acc += wp[i] * patch[i];
                     }
-                    *output++ = conv_out(acc + base[oc], quant, oc, fast, out_off, lo, hi);
+                    *output++ = conv_out(acc + base[oc], mult, shift, oc, fast, out_off, lo, hi);
                 }
             }
         }

@@ -56,6 +56,7 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w, fast = params->fast_requant;
     const int32_t lo = params->act_min, hi = params->act_max;
     const int32_t in_rs = dil_h * in_w * c, in_ts = dil_w * c, w_rs = k_w * c;
+    const int32_t *mult = quant->multiplier, *shift = quant->shift; /* locals: output stores may alias */
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
@@ -93,8 +94,7 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
                     for (int32_t j = 0; j < n; ++j) {
                         const int32_t oc = c0 + j;
                         int32_t a = acc[j] + (bias ? bias[oc] : 0);
-                        a = fast ? mcu_requantize_fast(a, quant->multiplier[oc], -quant->shift[oc])
-                                 : mcu_requantize(a, quant->multiplier[oc], quant->shift[oc]);
+                        a = fast ? mcu_requantize_fast(a, mult[oc], -shift[oc]) : mcu_requantize(a, mult[oc], shift[oc]);
                         *output++ = (int8_t)mcu_clamp_i32(a + out_off, lo, hi);
                     }
                     c0 += n;
