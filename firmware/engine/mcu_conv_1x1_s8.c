@@ -24,8 +24,8 @@ mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t out_c = output_dims->c;
     const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
-    const out_quant q = {quant->multiplier, quant->shift, params->fast_requant, params->output_offset,
-                         params->act_min, params->act_max};
+    const out_quant q = {quant->multiplier, quant->shift, MCU_PORTABLE_FAST_REQUANT(params->fast_requant),
+                         params->output_offset, params->act_min, params->act_max};
     if (filter_dims->c != in_c) {
         return MCU_ERROR_ARGUMENT;
     }

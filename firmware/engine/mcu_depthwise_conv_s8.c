@@ -53,7 +53,8 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
-    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w, fast = params->fast_requant;
+    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    const int32_t fast = MCU_PORTABLE_FAST_REQUANT(params->fast_requant);
     const int32_t lo = params->act_min, hi = params->act_max;
     const int32_t in_rs = dil_h * in_w * c, in_ts = dil_w * c, w_rs = k_w * c;
     const int32_t *mult = quant->multiplier, *shift = quant->shift; /* locals: output stores may alias */
@@ -69,8 +70,8 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
                 mcu_valid_taps(ix0, dil_w, k_w, in_w, &fx_lo, &fx_hi);
                 const int32_t fy_n = fy_hi - fy_lo, fx_n = fx_hi - fx_lo;
                 const int inside = fy_n > 0 && fx_n > 0; /* else no tap: bias only */
-                const int8_t *ip = inside ? in_batch + ((int64_t)(iy0 + fy_lo * dil_h) * in_w + ix0 + fx_lo * dil_w) * c
-                                          : input;
+                const int64_t first = ((int64_t)(iy0 + fy_lo * dil_h) * in_w + ix0 + fx_lo * dil_w) * c;
+                const int8_t *ip = inside ? in_batch + first : input;
                 const int8_t *wp = inside ? filter + (int64_t)(fy_lo * k_w + fx_lo) * c : filter;
                 for (int32_t c0 = 0; c0 < c;) {
                     const int32_t left = c - c0;
@@ -94,7 +95,8 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
                     for (int32_t j = 0; j < n; ++j) {
                         const int32_t oc = c0 + j;
                         int32_t a = acc[j] + (bias ? bias[oc] : 0);
-                        a = fast ? mcu_requantize_fast(a, mult[oc], -shift[oc]) : mcu_requantize(a, mult[oc], shift[oc]);
+                        a = fast ? mcu_requantize_fast(a, mult[oc], -shift[oc])
+                                 : mcu_requantize(a, mult[oc], shift[oc]);
                         *output++ = (int8_t)mcu_clamp_i32(a + out_off, lo, hi);
                     }
                     c0 += n;

@@ -142,6 +142,14 @@ static inline int32_t mcu_requantize_fast(int32_t x, int32_t multiplier, int32_t
     return (hi + (int32_t)(1u << (right - 1)) + (hi >> 31)) >> right;
 }
 
+/* A layer's fast_requant flag as the portable kernels use it: on Cortex-M DSP cores the layers that have it
+ * run the DSP paths, so there the portable fallbacks keep the one mcu_requantize (smaller code). */
+#if defined(__ARM_FEATURE_DSP)
+#define MCU_PORTABLE_FAST_REQUANT(flag) ((void)(flag), 0)
+#else
+#define MCU_PORTABLE_FAST_REQUANT(flag) (flag)
+#endif
+
 /* x * multiplier * 2^(shift - 31) with one rounding (half up), in 64 bits; -31 <= shift <= 30.
  * Saturates to int32 (the exact result always fits for the scales TFLite accepts). */
 static inline int32_t mcu_requantize_single_round(int32_t x, int32_t multiplier, int32_t shift)
