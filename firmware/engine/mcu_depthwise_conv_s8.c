@@ -129,7 +129,7 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
         return mcu_depthwise_3x3_dsp_s8(params, quant, input_dims, input, filter, bias, output_dims,
                                         output, (int16_t *)(void *)scratch);
     }
-    if (params->fast_requant && mult == 1 && in_c % 4 == 0 && k_h * k_w == 3 && (k_h == 1 || k_w == 1) &&
+    if (params->table != 0 && params->fast_requant && mult == 1 && in_c % 4 == 0 && k_h * k_w == 3 && (k_h == 1 || k_w == 1) &&
         (params->stride.w == 1 || params->stride.w == 2) && act_max == MCU_INT8_MAX &&
         mcu_depthwise_3tap_fits(params, input_dims, filter_dims, output_dims)) {
         return mcu_depthwise_3tap_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,

@@ -774,32 +774,22 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
 
 /* ---- three taps along one axis (1x3, 3x1) ---------------------------------------------------------
  * Depth multiplier 1, channels a multiple of 4, kernel 1x3 or 3x1 (any dilation), stride 1 or 2 along
- * the width, clamp modes MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO, fast_requant. The layers have 3 MACs per
+ * the width, clamp modes MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO, fast_requant, and the layer's constant
+ * table (params->table, computed by the code generator: ops.dw3_table). The layers have 3 MACs per
  * output, so the per-output work is what costs: per pixel and group of four channels one input word per
  * tap (SXTB16 twice, SMLABB / SMLATT into four accumulators) and the group's requantization, with every
- * constant of the group in a 24-word table on the stack, built per output row and group (no scratch:
- * the arena does not grow): four start values, the doubled weights of each tap as SXTB16 halfword pairs,
- * (multiplier, k) and right + 256 * post of each channel (mcu_requant_consts), act_min in every byte
- * (the four outputs are packed into one word, clamped below with SSUB8 / SEL and stored at once). One
- * assembly block runs a span of an output row for one group.
+ * constant of the group in its 24 words of the table (in flash, so neither the arena nor the set-up per
+ * call or row grows): four start values 2 * (bias + input_offset * sum(w)), the doubled weights of each
+ * tap as SXTB16 halfword pairs, (multiplier, k) and right + 256 * post of each channel
+ * (mcu_requant_consts), act_min in every byte (the four outputs are packed into one word, clamped below
+ * with SSUB8 / SEL and stored at once). One assembly block runs a span of an output row for one group.
  *
  * 1x3 outputs whose window is clipped by the padding read their three input words from a copy with the
  * input zero point in the padding. 3x1 rows whose window is clipped move the window one tap inward (onto
- * three rows inside the input) with the table's weights and start values of variant 1 (the first tap
- * clipped: weights (w1, w2, 0)) or 2 (the last tap clipped: (0, w0, w1)), the start value
- * 2 * (bias + input_offset * the remaining weights). */
+ * three rows inside the input) with a copy of the group's words on the stack whose weights and start
+ * values are those of variant 1 (the first tap clipped: weights (w1, w2, 0)) or 2 (the last tap clipped:
+ * (0, w0, w1)), the start value 2 * (bias + input_offset * the remaining weights). */
 enum { DW3_BASE = 0, DW3_W = 4, DW3_MK = 10, DW3_RZ = 18, DW3_LO = 22, DW3_WORDS = 24 };
-
-/* Requantization words of the group of channels c0 .. c0 + 3 (the same for every variant). */
-static void dw3_requant_words(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, int32_t c0,
-                              int32_t *t)
-{
-    for (int32_t j = 0; j < 4; ++j) {
-        t[DW3_MK + 2 * j] = quant->multiplier[c0 + j];
-        mcu_requant_consts(params->output_offset, -quant->shift[c0 + j], &t[DW3_MK + 2 * j + 1], &t[DW3_RZ + j]);
-    }
-    t[DW3_LO] = (int32_t)(0x01010101u * (uint8_t)params->act_min);
-}
 
 /* Start values and weights of the group c0 .. c0 + 3, window variant v (0 all taps, 1 tap 0 clipped,
  * 2 tap 2 clipped). */
@@ -960,12 +950,14 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     while (ox_b < out_w && ox_b * sw - pad + 2 * step < in_w) {
         ++ox_b;
     }
+    const int32_t *table = params->table;
     int32_t t[DW3_WORDS];
+    (void)quant; /* in the table */
     int post = 0; /* any post-shift zero point (that variant always clamps below) */
-    for (int32_t ch = 0; ch < c; ++ch) {
-        int32_t k, rz;
-        mcu_requant_consts(params->output_offset, -quant->shift[ch], &k, &rz);
-        post |= (rz >> 8) != 0;
+    for (int32_t g = 0; g < c / 4; ++g) {
+        for (int32_t j = 0; j < 4; ++j) {
+            post |= (table[g * DW3_WORDS + DW3_RZ + j] >> 8) != 0;
+        }
     }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
@@ -980,9 +972,13 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 }
                 const int8_t *in_row = in_batch + ((int64_t)iy * in_w + ix0) * c;
                 for (int32_t c0 = 0; c0 < c; c0 += 4) {
-                    dw3_requant_words(params, quant, c0, t);
-                    dw3_weight_words(in_off, filter, bias, c, c0, v, t);
-                    dw3_span(t, in_row + c0, out_row + c0, out_w, dil * in_w * c, c, sw, post, lo);
+                    const int32_t *tp = table + c0 / 4 * DW3_WORDS;
+                    if (v != 0) {
+                        memcpy(t, tp, sizeof t);
+                        dw3_weight_words(in_off, filter, bias, c, c0, v, t);
+                        tp = t;
+                    }
+                    dw3_span(tp, in_row + c0, out_row + c0, out_w, dil * in_w * c, c, sw, post, lo);
                 }
                 continue;
             }
@@ -991,10 +987,9 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
             }
             const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
             for (int32_t c0 = 0; c0 < c; c0 += 4) {
-                dw3_requant_words(params, quant, c0, t);
-                dw3_weight_words(in_off, filter, bias, c, c0, 0, t);
+                const int32_t *tp = table + c0 / 4 * DW3_WORDS;
                 if (ox_b > ox_a) {
-                    dw3_span(t, in_row + (int64_t)(ox_a * sw - pad) * c + c0, out_row + (int64_t)ox_a * c + c0,
+                    dw3_span(tp, in_row + (int64_t)(ox_a * sw - pad) * c + c0, out_row + (int64_t)ox_a * c + c0,
                              ox_b - ox_a, d, c, sw, post, lo);
                 }
                 /* clipped windows: their three input words, the input zero point for taps in the padding
@@ -1011,7 +1006,7 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                         const int32_t ix = ox * sw - pad + k * step;
                         win[k] = ix >= 0 && ix < in_w ? mcu_load_u32(in_row + (int64_t)ix * c + c0) : zp4;
                     }
-                    dw3_span(t, (const int8_t *)win, out_row + (int64_t)ox * c + c0, 1, 4, c, sw, post, lo);
+                    dw3_span(tp, (const int8_t *)win, out_row + (int64_t)ox * c + c0, 1, 4, c, sw, post, lo);
                 }
             }
         }

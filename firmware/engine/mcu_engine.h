@@ -89,6 +89,9 @@ typedef struct {
     int32_t depth_multiplier;
     int32_t act_min, act_max;
     int32_t fast_requant; /* as in mcu_conv_params */
+    /* NULL, or the constants of the DSP three-tap path (1x3 / 3x1, computed by the code generator,
+     * ops.dw3_table): per group of four channels 24 words, see mcu_depthwise_3tap_dsp_s8 */
+    const int32_t *table;
 } mcu_dw_conv_params;
 
 typedef struct {

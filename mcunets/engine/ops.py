@@ -197,6 +197,52 @@ def _constant_channels(flat, bias, input_offset: int, multipliers, shifts, outpu
 ROWS3_MAX_C = 3  # MCU_ROWS3_MAX_C in firmware/engine/mcu_conv_s8.c
 
 
+def _int32(v) -> int:
+    v = int(v) & 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _pack16(lo: int, hi: int) -> int:
+    """lo in the bottom halfword, hi in the top one, as an int32 (mcu_pack16x2)."""
+    return _int32((int(lo) & 0xFFFF) | ((int(hi) & 0xFFFF) << 16))
+
+
+def requant_consts(z: int, right: int) -> tuple[int, int]:
+    """(k, rz) of mcu_requant_consts (firmware/engine/mcu_dsp.h) for the value z added after the shift and
+    a right shift in 1..31: k = (2z + 1) << (right - 1) and rz = right when |k| < 2^30, else
+    k = 2^(right - 1) and rz = right + 256 z."""
+    odd = 2 * z + 1
+    if abs(odd) < 1 << (31 - right):
+        return odd * (1 << (right - 1)), right
+    return 1 << (right - 1), _int32(right + 256 * z)
+
+
+def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
+    """The constants of the DSP three-tap depthwise path (mcu_depthwise_3tap_dsp_s8), 24 int32 words per
+    group of four channels c0 .. c0 + 3: the start values 2 * (bias + input_offset * sum(w)) of the four
+    channels; per tap the doubled weights as SXTB16 halfword pairs (channels 0 and 2, then 1 and 3);
+    (multiplier, k) of each channel; rz of each channel (requant_consts); act_min in every byte; 0.
+    ``filt`` is [3, channels] (the taps as emitted), ``shifts`` as emitted."""
+    w = np.asarray(filt, dtype=np.int64).reshape(3, -1)
+    c = w.shape[1]
+    b = np.zeros(c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    sums = 2 * w.sum(axis=0)
+    words = []
+    for c0 in range(0, c, 4):
+        g = list(range(c0, c0 + 4))
+        words += [_int32(2 * b[j] + input_offset * sums[j]) for j in g]
+        for k in range(3):
+            words += [_pack16(2 * w[k, c0], 2 * w[k, c0 + 2]), _pack16(2 * w[k, c0 + 1], 2 * w[k, c0 + 3])]
+        # (the kernel runs only under fast_requant: every shift in -31 .. -1)
+        consts = [requant_consts(output_offset, -int(shifts[j])) if -31 <= int(shifts[j]) <= -1 else (0, 0)
+                  for j in g]
+        for j, (kk, _) in zip(g, consts):
+            words += [int(multipliers[j]), kk]
+        words += [rz for _, rz in consts]
+        words += [_int32(0x01010101 * (act_min & 0xFF)), 0]
+    return words
+
+
 @dataclass(frozen=True, eq=False)
 class Windowed(Layer):
     """A layer sliding a window over NHWC rows (convolutions and pools): it writes output rows in
@@ -392,7 +438,17 @@ class DepthwiseConv2D(Windowed):
     @property
     def weight_bytes(self):
         o = self.filter.shape[3]
-        return self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
+        return (self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
+                + (24 * o if self.three_tap else 0))
+
+    @property
+    def three_tap(self) -> bool:
+        """Whether the layer gets the DSP three-tap path's table (dw3_table): 1x3 or 3x1, depth multiplier
+        1, channels a multiple of 4, upper clamp 127 (the kernel also needs fast_requant and checks the
+        windows)."""
+        _, kh, kw, o = self.filter.shape
+        return (kh * kw == 3 and self.depth_multiplier == 1 and o % 4 == 0 and o == self.in_shape[3]
+                and self.act[1] == 127)
 
     def describe(self):
         _, kh, kw, o = self.filter.shape
@@ -412,12 +468,18 @@ class DepthwiseConv2D(Windowed):
         fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
         decls += _quant_decls(p, mults, shifts)
         decls.append(f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};")
-        return decls, (bias, fast)
+        table = "NULL"
+        if self.three_tap:
+            table = p + "dw3"
+            decls.append(c_array("int32_t", table, dw3_table(
+                filt.reshape(3, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
+                _shifts(mults, shifts)), per_line=8))
+        return decls, (bias, fast, table)
 
     def _params(self, name, padding, state):
         return (f"static const mcu_dw_conv_params {name} = {{{self.input_offset}, {self.output_offset}, "
                 f"{ints(self.stride)}, {ints(padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
-                f"{self.act[0]}, {self.act[1]}, {state[1]}}};")
+                f"{self.act[0]}, {self.act[1]}, {state[1]}, {state[2]}}};")
 
     def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
         return (f"mcu_depthwise_conv_s8(&{params}, &{p}quant, &{in_dims}, {src}, "
