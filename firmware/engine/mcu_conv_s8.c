@@ -67,8 +67,8 @@ mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quan
     const int is_1x1 = filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
                        params->padding.w == 0 && filter_dims->c == input_dims->c;
 #if defined(__ARM_FEATURE_DSP)
-    if (params->fast_requant && is_1x1 && input_dims->c <= 3) { /* no scratch needed */
-        return mcu_conv_1x1_narrow_dsp_s8(params, quant, input_dims, input, filter, bias, output_dims, output);
+    if (params->table != 0 && params->fast_requant && is_1x1 && input_dims->c <= 3) { /* no scratch needed */
+        return mcu_conv_1x1_narrow_dsp_s8(params, input_dims, input, output_dims, output);
     }
     if (scratch != 0 && params->fast_requant) {
         if (is_1x1 && conv_1x1_scratch(input_dims, filter_dims) > 0 &&

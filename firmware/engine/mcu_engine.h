@@ -78,6 +78,9 @@ typedef struct {
     /* 1: every accumulator lies in [-2^30, 2^30) and every shift is in [-31, -1], so requantization may use
      * mcu_requantize_fast (mcu_quant.h); the DSP paths with scratch tables run only then. */
     int32_t fast_requant;
+    /* NULL, or the constants of the DSP path of 1x1 layers on 1-3 input channels (computed by the code
+     * generator, ops.narrow_table): 5 words per output channel, see mcu_conv_1x1_narrow_dsp_s8 */
+    const int32_t *table;
 } mcu_conv_params;
 
 typedef struct {
@@ -210,9 +213,8 @@ mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_chan
                                const mcu_dims *input_dims, const int8_t *input,
                                const mcu_dims *output_dims, const int8_t *filter,
                                const int32_t *bias, int8_t *output, int16_t *scratch);
-mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                                      const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
-                                      const int32_t *bias, const mcu_dims *output_dims, int8_t *output);
+mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
+                                      const int8_t *input, const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                    const mcu_dims *input_dims, const int8_t *input,
                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,

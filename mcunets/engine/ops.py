@@ -217,6 +217,25 @@ def requant_consts(z: int, right: int) -> tuple[int, int]:
     return 1 << (right - 1), _int32(right + 256 * z)
 
 
+def narrow_table(filt, bias, input_offset: int, output_offset: int, multipliers, shifts):
+    """The constants of the DSP path of 1x1 convolutions on 1-3 input channels (mcu_conv_1x1_narrow_dsp_s8),
+    5 int32 words per output channel: 2 * (bias + input_offset * sum(w)), the multiplier, k
+    (requant_consts), the doubled weights (w0, w2) as halfwords, and 2 * w1 in the top halfword with the
+    right shift in the bottom byte; weights of missing input channels 0. ``filt`` is [out, c] and
+    ``shifts`` as emitted; ``input_offset`` 0 when the bias holds it."""
+    w = np.zeros((len(filt), 3), dtype=np.int64)
+    f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
+    w[:, :f.shape[1]] = f
+    words = []
+    for o in range(len(w)):
+        right = -int(shifts[o])
+        k = requant_consts(output_offset, right)[0] if 1 <= right <= 31 else 0  # fast_requant only
+        b = 0 if bias is None else int(bias[o])
+        words += [_int32(2 * (b + input_offset * int(w[o].sum()))), int(multipliers[o]), k,
+                  _pack16(2 * w[o, 0], 2 * w[o, 2]), _pack16(right if 1 <= right <= 31 else 0, 2 * w[o, 1])]
+    return words
+
+
 def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
     """The constants of the DSP three-tap depthwise path (mcu_depthwise_3tap_dsp_s8), 24 int32 words per
     group of four channels c0 .. c0 + 3: the start values 2 * (bias + input_offset * sum(w)) of the four
@@ -346,7 +365,7 @@ class Conv2D(Windowed):
     def weight_bytes(self):
         o = self.filter.shape[0]
         has_bias = self.bias is not None or (self.all_taps_inside and self.input_offset != 0)
-        return self.filter.size + (4 * o if has_bias else 0) + 8 * o
+        return self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
 
     def describe(self):
         o, kh, kw, fc = self.filter.shape
@@ -395,13 +414,26 @@ class Conv2D(Windowed):
             fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
         decls += _quant_decls(p, mults, shifts)
         decls.append(f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};")
-        return decls, (bias, folded, fast)
+        table = "NULL"
+        if self.narrow:
+            table = p + "narrow"
+            words = narrow_table(flat, b if folded else lbias, 0 if folded else self.input_offset,
+                                 self.output_offset, mults, _shifts(mults, shifts))
+            decls.append(c_array("int32_t", table, words, per_line=10))
+        return decls, (bias, folded, fast, table)
+
+    @property
+    def narrow(self) -> bool:
+        """Whether the layer gets the table of the DSP path of 1x1 convolutions on 1-3 input channels
+        (narrow_table): 1x1, no groups, no padding."""
+        o, kh, kw, fc = self.filter.shape
+        return kh == kw == 1 and fc == self.in_shape[3] <= 3 and self.padding == (0, 0)
 
     def _params(self, name, padding, state):
-        _, folded, fast = state
+        _, folded, fast, table = state
         return (f"static const mcu_conv_params {name} = {{{self.input_offset}, {self.output_offset}, "
                 f"{ints(self.stride)}, {ints(padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
-                f"{folded}, {fast}}};")
+                f"{folded}, {fast}, {table}}};")
 
     def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
         return (f"mcu_conv_s8(&{params}, &{p}quant, &{in_dims}, {src}, &{p}fdims, "
