@@ -456,41 +456,70 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
 #define MCU_S_G32 MCU_S_GROUP("0", "32") MCU_S_GROUP("4", "36") MCU_S_GROUP("8", "40") MCU_S_GROUP("12", "44") \
     MCU_S_GROUP("16", "48") MCU_S_GROUP("20", "52") MCU_S_GROUP("24", "56") MCU_S_GROUP("28", "60")
 
-static void conv_1x1_small_asm(const uint32_t *buf, const int8_t *blocks, int32_t c, int32_t pairs,
-                               int8_t *oa, int8_t *ob, int32_t lo, const int mode, const int post)
+/* One pixel pair: every channel pair of the table blocks (until frame_wend) against the expanded pair
+ * in buf; outputs of pixel A from oa, of pixel B from ob (the same pointer for a single pixel). */
+typedef void (*small_fn)(const uint32_t *buf, const int8_t *blocks, int8_t *oa, int8_t *ob,
+                         const int8_t *frame_wend, uint32_t frame_lo);
+#define MCU_S_FN(NAME, TAB, GROUPS, XBACK, STORE, P) \
+    static void NAME(const uint32_t *buf, const int8_t *blocks, int8_t *oa, int8_t *ob, \
+                     const int8_t *frame_wend, uint32_t frame_lo) \
+    { \
+        register uint32_t x0 __asm__("r8"); \
+        register uint32_t x1 __asm__("r9"); \
+        register uint32_t x2 __asm__("r10"); \
+        register uint32_t x3 __asm__("r11"); \
+        int32_t a00, a01, a10, a11; \
+        uint32_t t, u; \
+        const uint32_t *xp = buf; \
+        const int8_t *w = blocks; \
+        __asm__ volatile(MCU_S_PAIRS(TAB, GROUPS, XBACK, STORE, P) MCU_S_OPERANDS); \
+        (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
+        (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
+    }
+#define MCU_S_FNS(C, TAB, GROUPS, XBACK) \
+    MCU_S_FN(small##C, TAB, GROUPS, XBACK, MCU_S_STORE4, MCU_NO_POST) \
+    MCU_S_FN(small##C##_lo, TAB, GROUPS, XBACK, MCU_S_LO, MCU_NO_POST) \
+    MCU_S_FN(small##C##_post, TAB, GROUPS, XBACK, MCU_S_STORE4, MCU_POST) \
+    MCU_S_FN(small##C##_lo_post, TAB, GROUPS, XBACK, MCU_S_LO, MCU_POST)
+MCU_S_FNS(8, "16", MCU_S_G8, "32")
+MCU_S_FNS(16, "32", MCU_S_G16, "64")
+MCU_S_FNS(32, "64", MCU_S_G32, "128")
+#undef MCU_S_FNS
+#undef MCU_S_FN
+
+/* The small path's function for input depth c (8, 16, 32), clamp mode and post-shift zero points. */
+static small_fn conv_1x1_small_fn(int32_t c, const int mode, const int post)
 {
-    register uint32_t x0 __asm__("r8");
-    register uint32_t x1 __asm__("r9");
-    register uint32_t x2 __asm__("r10");
-    register uint32_t x3 __asm__("r11");
-    int32_t a00, a01, a10, a11;
-    uint32_t t, u;
-    const uint32_t *xp = buf;
-    const int8_t *w = blocks;
-    const int8_t *frame_wend = blocks + (int64_t)pairs * (2 * c + 32);
-    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
-#define MCU_S_ALL(P) \
-    if (c == 8 && mode == MCU_CLAMP_SSAT_LO) { \
-        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_LO, P) MCU_S_OPERANDS); \
-    } else if (c == 8) { \
-        __asm__ volatile(MCU_S_PAIRS("16", MCU_S_G8, "32", MCU_S_STORE4, P) MCU_S_OPERANDS); \
-    } else if (c == 16 && mode == MCU_CLAMP_SSAT_LO) { \
-        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_LO, P) MCU_S_OPERANDS); \
-    } else if (c == 16) { \
-        __asm__ volatile(MCU_S_PAIRS("32", MCU_S_G16, "64", MCU_S_STORE4, P) MCU_S_OPERANDS); \
-    } else if (mode == MCU_CLAMP_SSAT_LO) { \
-        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_LO, P) MCU_S_OPERANDS); \
-    } else { \
-        __asm__ volatile(MCU_S_PAIRS("64", MCU_S_G32, "128", MCU_S_STORE4, P) MCU_S_OPERANDS); \
+    static const small_fn fns[3][4] = {{small8, small8_lo, small8_post, small8_lo_post},
+                                       {small16, small16_lo, small16_post, small16_lo_post},
+                                       {small32, small32_lo, small32_post, small32_lo_post}};
+    return fns[c == 8 ? 0 : c == 16 ? 1 : 2][(mode == MCU_CLAMP_SSAT_LO) + 2 * (post != 0)];
+}
+
+/* The small path over the whole layer (even out_c): output row by output row (one span per batch when
+ * each row's pixels continue into the next one's), pixel pairs along it, a last single pixel as a pair
+ * of itself. */
+static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input,
+                                const mcu_dims *output_dims, int8_t *output, uint32_t *buf, const int8_t *blocks,
+                                small_fn fn, const int8_t *wend, uint32_t lo4)
+{
+    const int32_t c = input_dims->c, in_h = input_dims->h, in_w = input_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t sh = params->stride.h, sx = params->stride.w * c, groups = c / 4;
+    const int joined = (int64_t)sh * in_w * c == (int64_t)out_w * sx;
+    const int32_t rows = joined ? input_dims->n : input_dims->n * out_h;
+    const int32_t row_px = joined ? out_h * out_w : out_w;
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *a = joined ? input + (int64_t)r * in_h * in_w * c
+                                 : input + ((int64_t)(r / out_h) * in_h + (int64_t)(r % out_h) * sh) * in_w * c;
+        int8_t *o = output + (int64_t)r * row_px * out_c;
+        for (int32_t x = 0; x < row_px; x += 2, a += 2 * sx, o += 2 * out_c) {
+            const int two = x + 1 < row_px;
+            expand_pair(a, two ? a + sx : a, buf, groups, 0);
+            MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
+            fn(buf, blocks, o, two ? o + out_c : o, wend, lo4);
+        }
     }
-    if (post) {
-        MCU_S_ALL(MCU_POST)
-    } else {
-        MCU_S_ALL(MCU_NO_POST)
-    }
-#undef MCU_S_ALL
-    (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w;
-    (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob;
 }
 
 /* n bytes from src to dst as 4-byte words (the last one may write up to 3 bytes past dst + n) when the
@@ -628,6 +657,14 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     /* whether any channel adds its zero point after the shift (mcu_requant_consts) */
     const int post = small ? mcu_requant_post(table + 2 * c / 4, pairs, (2 * c + 32) / 4)
                            : mcu_requant_post(table, pairs, 8);
+    if (small && (out_c & 1) == 0) {
+        MCU_COMPILER_BARRIER(); /* the table is written before the assembly reads it */
+        conv_1x1_small_rows(params, input_dims, input, output_dims, output, buf, (const int8_t *)(const void *)table,
+                            conv_1x1_small_fn(c, mode, post),
+                            (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
+                            0x01010101u * (uint8_t)lo);
+        return;
+    }
     const int8_t *pix[2];
     int32_t b = 0, y = 0, x = 0;
     const int direct = kxk && input_dims->c % 4 == 0; /* patch groups never straddle two taps */
@@ -690,7 +727,9 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
         const int8_t *w = filter;
         if (small) {
             MCU_COMPILER_BARRIER();
-            conv_1x1_small_asm(buf, (const int8_t *)(const void *)table, c, pairs, out_a, out_b, lo, mode, post);
+            conv_1x1_small_fn(c, mode, post)(buf, (const int8_t *)(const void *)table, out_a, out_b,
+                                             (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
+                                             0x01010101u * (uint8_t)lo);
             w += (int64_t)2 * c * pairs;
             q = table + (int64_t)pairs * (2 * c + 32) / 4 + 2 * c / 4; /* the odd channel's table */
             out_a += 2 * pairs;
