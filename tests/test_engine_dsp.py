@@ -532,6 +532,7 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
         models.append(((h, w, c), configs))
     models[0][1].append(((9, 9), (2, 2), "SAME", False))  # beyond the tap table, with a channel tail
     models[1][1].append(((17, 17), (1, 1), "VALID", True))  # 289 taps: halfword sums flushed at 256
+    models[1][1].append(((2, 1), (2, 1), "SAME", True))  # whole-word runs (an odd number of words) clamped
     bad = []
     for (h, w, c), configs in models:
         def fn(x, configs=configs):

@@ -123,6 +123,28 @@ static int8_t *max_run(const int8_t *p, int32_t pixels, const pool_run *r, int8_
                 memcpy(o, &v, 4);
             }
         }
+    } else if (n == 2 && skip == 0 && c4 == c) { /* 2 x 1 windows, stride.w 1: the run's words back to back */
+        const int32_t o1 = off[1];
+        const int8_t *end = p + pixels * c;
+        if (lo <= MCU_INT8_MIN && hi >= MCU_INT8_MAX) { /* no clamp; two words per step */
+            if ((pixels * c) & 4) {
+                const uint32_t v = mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1));
+                memcpy(o, &v, 4);
+                p += 4, o += 4;
+            }
+            for (; p != end; p += 8, o += 8) {
+                const uint32_t v0 = mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1));
+                const uint32_t v1 = mcu_max_s8x4(mcu_load_u32(p + 4), mcu_load_u32(p + o1 + 4));
+                memcpy(o, &v0, 4);
+                memcpy(o + 4, &v1, 4);
+            }
+        } else {
+            for (; p != end; p += 4, o += 4) {
+                uint32_t v = mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1));
+                v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
+                memcpy(o, &v, 4);
+            }
+        }
     } else if (n == 2) { /* 2 x 1 and 1 x 2 windows */
         const int32_t o1 = off[1];
         for (int32_t i = 0; i < pixels; ++i, p += skip, o += c - c4) {
