@@ -876,36 +876,35 @@ static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t
                      : [end] "r"(end), [tp] "r"(tp), [d] "r"(d), [c] "r"(c) \
                      : "cc", "memory")
 
-/* n >= 1 pixels of one group (table tp): input pixel i of the span at in + i * sw * c (taps d bytes
- * apart), output pixel i at out + i * c. */
-static void dw3_span(const int32_t *tp, const int8_t *in, int8_t *out, int32_t n, int32_t d, int32_t c,
-                     int32_t sw, int post, int lo)
-{
-    const int8_t *p = in;
-    int8_t *op = out;
-    const int8_t *end = out + n * c;
-    int32_t a0, a1, a2, a3;
-    uint32_t x, xe, we, wo;
-    MCU_COMPILER_BARRIER(); /* the table was just written */
+/* n >= 1 pixels of the groups 0 .. groups - 1 (tables tp, tp + DW3_WORDS, ...): for group g, input pixel i
+ * of the span at in + 4g + i * sw * c (taps d bytes apart), output pixel i at out + 4g + i * c. One
+ * function per stride, post-shift zero point and lower clamp (dw3_span_fn). */
+typedef void (*dw3_span_fn)(const int32_t *tp, const int8_t *in, int8_t *out, int32_t n, int32_t d, int32_t c,
+                            int32_t groups);
 #define DW3_STEP1 "add    %[p], %[p], %[c]\n\t"
 #define DW3_STEP2 "add    %[p], %[p], %[c], lsl #1\n\t"
-    if (sw == 1) {
-        if (post) {
-            DW3_ASM(DW3_STEP1, DW3_POST, DW3_LO_CLAMP);
-        } else if (lo) {
-            DW3_ASM(DW3_STEP1, DW3_NO_POST, DW3_LO_CLAMP);
-        } else {
-            DW3_ASM(DW3_STEP1, DW3_NO_POST, "");
-        }
-    } else if (post) {
-        DW3_ASM(DW3_STEP2, DW3_POST, DW3_LO_CLAMP);
-    } else if (lo) {
-        DW3_ASM(DW3_STEP2, DW3_NO_POST, DW3_LO_CLAMP);
-    } else {
-        DW3_ASM(DW3_STEP2, DW3_NO_POST, "");
+#define DW3_FN(NAME, STEP, P, LO) \
+    static void NAME(const int32_t *tp, const int8_t *in, int8_t *out, int32_t n, int32_t d, int32_t c, \
+                     int32_t groups) \
+    { \
+        int32_t a0, a1, a2, a3; \
+        uint32_t x, xe, we, wo; \
+        MCU_COMPILER_BARRIER(); /* a table on the stack was just written */ \
+        for (const int32_t *tend = tp + groups * DW3_WORDS; tp != tend; tp += DW3_WORDS, in += 4, out += 4) { \
+            const int8_t *p = in; \
+            int8_t *op = out; \
+            const int8_t *end = out + n * c; \
+            DW3_ASM(STEP, P, LO); \
+        } \
+        (void)a0, (void)a1, (void)a2, (void)a3, (void)x, (void)xe, (void)we, (void)wo; \
     }
-    (void)a0, (void)a1, (void)a2, (void)a3, (void)x, (void)xe, (void)we, (void)wo;
-}
+DW3_FN(dw3_s1, DW3_STEP1, DW3_NO_POST, "")
+DW3_FN(dw3_s1_lo, DW3_STEP1, DW3_NO_POST, DW3_LO_CLAMP)
+DW3_FN(dw3_s1_post, DW3_STEP1, DW3_POST, DW3_LO_CLAMP)
+DW3_FN(dw3_s2, DW3_STEP2, DW3_NO_POST, "")
+DW3_FN(dw3_s2_lo, DW3_STEP2, DW3_NO_POST, DW3_LO_CLAMP)
+DW3_FN(dw3_s2_post, DW3_STEP2, DW3_POST, DW3_LO_CLAMP)
+#undef DW3_FN
 
 /* The window variant of an output whose taps [lo, hi) lie inside the input (3 taps, step apart, the first
  * at origin, size positions): 0 all, 1 tap 0 clipped (the window starts at tap 1), 2 tap 2 clipped (it
@@ -951,14 +950,17 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
         ++ox_b;
     }
     const int32_t *table = params->table;
+    const int32_t groups = c / 4;
     int32_t t[DW3_WORDS];
     (void)quant; /* in the table */
     int post = 0; /* any post-shift zero point (that variant always clamps below) */
-    for (int32_t g = 0; g < c / 4; ++g) {
+    for (int32_t g = 0; g < groups; ++g) {
         for (int32_t j = 0; j < 4; ++j) {
             post |= (table[g * DW3_WORDS + DW3_RZ + j] >> 8) != 0;
         }
     }
+    static const dw3_span_fn fns[2][3] = {{dw3_s1, dw3_s1_lo, dw3_s1_post}, {dw3_s2, dw3_s2_lo, dw3_s2_post}};
+    const dw3_span_fn span = fns[sw != 1][post ? 2 : lo];
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -971,14 +973,14 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                     return MCU_ERROR_ARGUMENT; /* not taken: mcu_depthwise_conv_s8 checks the windows */
                 }
                 const int8_t *in_row = in_batch + ((int64_t)iy * in_w + ix0) * c;
-                for (int32_t c0 = 0; c0 < c; c0 += 4) {
-                    const int32_t *tp = table + c0 / 4 * DW3_WORDS;
-                    if (v != 0) {
-                        memcpy(t, tp, sizeof t);
-                        dw3_weight_words(in_off, filter, bias, c, c0, v, t);
-                        tp = t;
-                    }
-                    dw3_span(tp, in_row + c0, out_row + c0, out_w, dil * in_w * c, c, sw, post, lo);
+                if (v == 0) {
+                    span(table, in_row, out_row, out_w, dil * in_w * c, c, groups);
+                    continue;
+                }
+                for (int32_t c0 = 0; c0 < c; c0 += 4) { /* the variant's weights and start values */
+                    memcpy(t, table + c0 / 4 * DW3_WORDS, sizeof t);
+                    dw3_weight_words(in_off, filter, bias, c, c0, v, t);
+                    span(t, in_row + c0, out_row + c0, out_w, dil * in_w * c, c, 1);
                 }
                 continue;
             }
@@ -986,27 +988,26 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 return MCU_ERROR_ARGUMENT;
             }
             const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
-            for (int32_t c0 = 0; c0 < c; c0 += 4) {
-                const int32_t *tp = table + c0 / 4 * DW3_WORDS;
-                if (ox_b > ox_a) {
-                    dw3_span(tp, in_row + (int64_t)(ox_a * sw - pad) * c + c0, out_row + (int64_t)ox_a * c + c0,
-                             ox_b - ox_a, d, c, sw, post, lo);
-                }
-                /* clipped windows: their three input words, the input zero point for taps in the padding
-                 * (they add w * (zero point + input_offset) = 0 to the full start value) */
-                for (int32_t ox = 0; ox < out_w; ox = ox + 1 == ox_a ? ox_b : ox + 1) {
-                    if (ox == ox_a && ox_b > ox_a) { /* only when ox_a = 0 */
-                        ox = ox_b;
-                        if (ox >= out_w) {
-                            break;
-                        }
+            if (ox_b > ox_a) {
+                span(table, in_row + (int64_t)(ox_a * sw - pad) * c, out_row + (int64_t)ox_a * c, ox_b - ox_a, d, c,
+                     groups);
+            }
+            /* clipped windows: their three input words, the input zero point for taps in the padding
+             * (they add w * (zero point + input_offset) = 0 to the full start value) */
+            for (int32_t ox = 0; ox < out_w; ox = ox + 1 == ox_a ? ox_b : ox + 1) {
+                if (ox == ox_a && ox_b > ox_a) { /* only when ox_a = 0 */
+                    ox = ox_b;
+                    if (ox >= out_w) {
+                        break;
                     }
+                }
+                for (int32_t c0 = 0; c0 < c; c0 += 4) {
                     uint32_t win[3];
                     for (int32_t k = 0; k < 3; ++k) {
                         const int32_t ix = ox * sw - pad + k * step;
                         win[k] = ix >= 0 && ix < in_w ? mcu_load_u32(in_row + (int64_t)ix * c + c0) : zp4;
                     }
-                    dw3_span(tp, (const int8_t *)win, out_row + (int64_t)ox * c + c0, 1, 4, c, sw, post, lo);
+                    span(table + c0 / 4 * DW3_WORDS, (const int8_t *)win, out_row + (int64_t)ox * c + c0, 1, 4, c, 1);
                 }
             }
         }
