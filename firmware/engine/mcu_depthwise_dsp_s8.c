@@ -439,6 +439,89 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "4:\n\t" \
         DW_CHANNEL_END
 
+/* Stride 1, widths 4q + 1 >= 5: the quads but the last (the loop end from the table: the register holds
+ * a fifth accumulator), then five outputs in one step (columns 4q .. 4q + 6: pairs A .. D), so the fifth
+ * shares the window rows' weights and the requantization constants instead of a single-output tail. */
+#define DW_QROW5(A, B, C, D, MB, MT, S0, S1, S2, S4) \
+        "ldr    %[xa], [%[p], #" A "]\n\t" \
+        "ldr    %[xb], [%[p], #" B "]\n\t" \
+        "smlad  %[a0], %[xa], %[kr], %[" S0 "]\n\t" \
+        MB "  %[a0], %[xb], %[kw], %[a0]\n\t" \
+        "pkhbt  %[xa], %[xb], %[xa]\n\t" \
+        "smladx %[a1], %[xa], %[kr], %[" S1 "]\n\t" \
+        MT "  %[a1], %[xb], %[kw], %[a1]\n\t" \
+        "smlad  %[a2], %[xb], %[kr], %[" S2 "]\n\t" \
+        "ldr    %[xa], [%[p], #" C "]\n\t" \
+        "smlad  %[a4], %[xa], %[kr], %[" S4 "]\n\t" \
+        MB "  %[a2], %[xa], %[kw], %[a2]\n\t" \
+        MT "  %[a3], %[xa], %[kw], %[a3]\n\t" \
+        "pkhbt  %[xa], %[xa], %[xb]\n\t" \
+        "smladx %[a3], %[xa], %[kr], %[a3]\n\t" \
+        "ldr    %[xa], [%[p], #" D "]\n\t" \
+        MB "  %[a4], %[xa], %[kw], %[a4]\n\t"
+
+#define DW_QUINT_REQUANT_STORE(LO) \
+        "ldrd   %[xa], %[xb], [%[tp], #24]\n\t" \
+        DW_RQ4("a0") DW_RQ4("a1") DW_RQ4("a2") DW_RQ4("a3") DW_RQ4("a4") \
+        "ldrd   %[xa], %[xb], [%[tp], #32]\n\t" \
+        "asr    %[a0], %[a0], %[xa]\n\t" \
+        "asr    %[a1], %[a1], %[xa]\n\t" \
+        "asr    %[a2], %[a2], %[xa]\n\t" \
+        "asr    %[a3], %[a3], %[xa]\n\t" \
+        "asr    %[a4], %[a4], %[xa]\n\t" \
+        LO("a0") LO("a1") LO("a2") LO("a3") LO("a4") \
+        "ssat   %[a0], #8, %[a0]\n\t" \
+        "ssat   %[a1], #8, %[a1]\n\t" \
+        "ssat   %[a2], #8, %[a2]\n\t" \
+        "ssat   %[a3], #8, %[a3]\n\t" \
+        "ssat   %[a4], #8, %[a4]\n\t" \
+        "strb   %[a0], [%[op]]\n\t" \
+        "strb   %[a1], [%[op], %[c]]\n\t" \
+        "add    %[op], %[op], %[c], lsl #1\n\t" \
+        "strb   %[a2], [%[op]]\n\t" \
+        "strb   %[a3], [%[op], %[c]]\n\t" \
+        "strb   %[a4], [%[op], %[c], lsl #1]\n\t"
+
+#define DW_S1_ROW5(A0, A1, A2, B0, B1, B2, C0, C1, C2, D0, D1, D2, LO) \
+        "0:\n\t" \
+        "ldr    %[p], [%[tp], #40]\n\t" \
+        "ldr    %[op], %[fop]\n\t" \
+        "add    %[xa], %[op], #1\n\t" \
+        "str    %[xa], %[fop]\n\t" \
+        "ldr    %[xa], [%[tp], #44]\n\t" \
+        "cmp    %[p], %[xa]\n\t" \
+        "beq    2f\n\t" \
+        "1:\n\t" \
+        "ldr    %[a3], [%[tp], #20]\n\t" \
+        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
+        DW_QROW(A0, B0, C0, "smlabb", "smlatb", "a3", "a3", "a3") \
+        "ldr    %[kr], [%[tp], #8]\n\t" \
+        DW_QROW(A1, B1, C1, "smlabt", "smlatt", "a0", "a1", "a2") \
+        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
+        DW_QROW(A2, B2, C2, "smlabb", "smlatb", "a0", "a1", "a2") \
+        DW_QUAD_REQUANT_STORE(LO) \
+        "add    %[p], %[p], #24\n\t" \
+        "ldr    %[xa], [%[tp], #44]\n\t" \
+        "cmp    %[p], %[xa]\n\t" \
+        "bne    1b\n\t" \
+        "2:\n\t" \
+        "ldr    %[a3], [%[tp], #20]\n\t" \
+        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
+        DW_QROW5(A0, B0, C0, D0, "smlabb", "smlatb", "a3", "a3", "a3", "a3") \
+        "ldr    %[kr], [%[tp], #8]\n\t" \
+        DW_QROW5(A1, B1, C1, D1, "smlabt", "smlatt", "a0", "a1", "a2", "a4") \
+        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
+        DW_QROW5(A2, B2, C2, D2, "smlabb", "smlatb", "a0", "a1", "a2", "a4") \
+        DW_QUINT_REQUANT_STORE(LO) \
+        DW_CHANNEL_END
+
+#define DW_S15_OPERANDS \
+    : [p] "=&r"(p), [op] "=&r"(op), [a4] "=&r"(a4), [tp] "+&r"(tp), [kr] "=&r"(kr), [kw] "=&r"(kw), \
+      [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), [xb] "=&r"(xb), \
+      [fop] "+m"(frame_op) \
+    : [c] "r"(c), [ftpend] "m"(frame_tpend) \
+    : "cc", "memory"
+
 #define DW_S1_OPERANDS \
     : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [kr] "=&r"(kr), [kw] "=&r"(kw), \
       [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), [xb] "=&r"(xb), \
@@ -504,6 +587,9 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 #define DW_ROT0C DW_ROT0, "24", "28", "32"
 #define DW_ROT1C DW_ROT1, "28", "32", "24"
 #define DW_ROT2C DW_ROT2, "32", "24", "28"
+#define DW_ROT0D DW_ROT0C, "36", "40", "44"
+#define DW_ROT1D DW_ROT1C, "40", "44", "36"
+#define DW_ROT2D DW_ROT2C, "44", "36", "40"
 #define DW_EXPAND(M, ...) M(__VA_ARGS__)
 #define DW_ASM(KIND, ...) __asm__ volatile(DW_EXPAND(KIND, __VA_ARGS__) DW_OPERANDS)
 #define DW_ROTATIONS_C(KIND, ...) \
@@ -526,6 +612,44 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
             __asm__ volatile(DW_EXPAND(DW_S1_ROW, DW_ROT2C, LO) DW_S1_OPERANDS); \
         } \
     } while (0)
+
+#define DW_S15_ROTATIONS(LO) \
+    do { \
+        if (rot == 0) { \
+            __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT0D, LO) DW_S15_OPERANDS); \
+        } else if (rot == 1) { \
+            __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT1D, LO) DW_S15_OPERANDS); \
+        } else { \
+            __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT2D, LO) DW_S15_OPERANDS); \
+        } \
+    } while (0)
+
+/* Whether a stride-1 row of out_w outputs ends with the five-output step. */
+static inline int dw_quint(int32_t out_w)
+{
+    return (out_w & 3) == 1 && out_w >= 5;
+}
+
+/* dw_row for stride-1 rows of 4q + 1 >= 5 outputs (dw_quint). */
+static void dw_row_quint(int8_t *out_row, const int32_t *table, int32_t c, const int lo, const int post,
+                         int32_t rot)
+{
+    int8_t *frame_op = out_row;
+    const int32_t *frame_tpend = table + DW_WORDS * c;
+    const int32_t *tp = table;
+    const uint32_t *p;
+    int8_t *op;
+    uint32_t kr, kw, xa, xb;
+    int32_t a0, a1, a2, a3, a4;
+    if (lo) {
+        DW_S15_ROTATIONS(DW_LO_CLAMP);
+    } else if (post) {
+        DW_S15_ROTATIONS(DW_POST);
+    } else {
+        DW_S15_ROTATIONS(DW_NO_LO);
+    }
+    (void)p, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
+}
 
 /* Every channel of one output row: channel ch reads the ring from buf + 3 * pairs * ch (words) and
  * writes out_row + ch; rot = ring slot of window row 0. */
@@ -572,10 +696,11 @@ static void dw_row(int8_t *out_row, int32_t out_w, int32_t sw, const int32_t *ta
     (void)xa, (void)xb, (void)a0, (void)a1;
 }
 
-static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                           const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                           int16_t *scratch, const int lo)
+/* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code) */
+static inline __attribute__((always_inline)) void depthwise_rows(
+    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+    int16_t *scratch, const int lo, const int quint)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -585,19 +710,20 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
     uint32_t *buf = (uint32_t *)(void *)scratch;
     int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
     dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
-    int post = 0; /* whether any channel adds its zero point after the shift */
-    for (int32_t ch = 0; ch < c; ++ch) {
-        post |= (table[(int64_t)ch * DW_WORDS + DW_R] >> 8) != 0;
-    }
-    /* where each channel's column pairs start and where its output pairs (or outputs) end */
-    const int32_t span = sw == 1 ? 6 * (out_w / 4) : 6 * (out_w / 2);
     /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
     const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
-    for (int32_t ch = 0; ch < c; ++ch) {
-        const uint32_t *p = buf + 3 * (int64_t)ch * pairs;
-        table[(int64_t)ch * DW_WORDS + DW_P] = (int32_t)(uintptr_t)p;
-        table[(int64_t)ch * DW_WORDS + DW_END] = (int32_t)(uintptr_t)(p + span);
+    /* where each channel's column pairs start and where its output pairs (or outputs) end; whether any
+     * channel adds its zero point after the shift */
+    const int32_t span = sw == 1 ? 6 * (out_w / 4 - quint) : 6 * (out_w / 2);
+    int32_t post_bits = 0;
+    const uint32_t *p = buf;
+    for (int32_t *t = table; t < table + (int64_t)c * DW_WORDS; t += DW_WORDS) {
+        post_bits |= t[DW_R];
+        t[DW_P] = (int32_t)(uintptr_t)p;
+        t[DW_END] = (int32_t)(uintptr_t)(p + span);
+        p += 3 * pairs;
     }
+    const int post = (post_bits >> 8) != 0;
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
@@ -617,9 +743,29 @@ static void depthwise_rows(const mcu_dw_conv_params *params, const mcu_per_chann
             const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            dw_row(out_row, out_w, sw, table, c, lo, post, rot);
+            if (quint) {
+                dw_row_quint(out_row, table, c, lo, post, rot);
+            } else {
+                dw_row(out_row, out_w, sw, table, c, lo, post, rot);
+            }
         }
     }
+}
+
+static inline __attribute__((always_inline)) void depthwise_rows_any(
+    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+    int16_t *scratch, const int lo)
+{
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0);
+}
+
+static __attribute__((noinline)) void depthwise_rows_quint(
+    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+    int16_t *scratch, const int lo)
+{
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 1);
 }
 
 mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
@@ -634,9 +780,12 @@ mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_
         mcu_requant_consts(params->output_offset - params->act_min, -quant->shift[ch], &k, &rz);
         lo_post |= (rz >> 8) != 0;
     }
-    if (mode != MCU_CLAMP_BOTH && !lo_post) {
-        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
-                       mode == MCU_CLAMP_SSAT_LO);
+    if (mode != MCU_CLAMP_BOTH && !lo_post && params->stride.w == 1 && dw_quint(output_dims->w)) {
+        depthwise_rows_quint(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
+                             mode == MCU_CLAMP_SSAT_LO);
+    } else if (mode != MCU_CLAMP_BOTH && !lo_post) {
+        depthwise_rows_any(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
+                           mode == MCU_CLAMP_SSAT_LO);
     } else if (params->act_max == MCU_INT8_MAX) {
         depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
     } else {
