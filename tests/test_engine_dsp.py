@@ -414,6 +414,61 @@ def test_depthwise_three_tap_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _depthwise_3x3_cases(seed: int):
+    """Chains of 3x3 depthwise layers, every layer's output a model output (the row path's loops: stride-1
+    rows of four outputs with pair / single tails or ending with the five-output step at widths 5, 9, 13,
+    stride-2 pairs with the odd tail), output widths 1 .. 7, 9 and 13, stride 1 and 2, SAME and VALID,
+    ReLU with act_min above -128, none (one SSAT) and ReLU6 (both bounds), 4, 8, 12 and 16 channels; each
+    as converted and with trained-like quantization (shifts -31 .. -1, near-dead channels, huge biases)."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    chains = [
+        ((7, 5, 8), [(1, "SAME", "relu"), (1, "SAME", "none"), (2, "SAME", "relu"), (1, "SAME", "relu")]),
+        ((6, 9, 12), [(1, "SAME", "none"), (1, "VALID", "relu"), (2, "SAME", "relu")]),
+        ((5, 13, 4), [(1, "SAME", "relu"), (2, "VALID", "none"), (1, "SAME", "relu")]),
+        ((9, 1, 8), [(1, "SAME", "relu"), (2, "SAME", "none")]),
+        ((8, 3, 4), [(1, "SAME", "relu6"), (1, "SAME", "relu"), (2, "SAME", "relu")]),
+        ((11, 5, 16), [(1, "SAME", "relu"), (1, "SAME", "none"), (2, "VALID", "relu")]),
+    ]
+    cases = []
+    for (h, w, c), layers in chains:
+        ws = [tf.constant(rng.normal(size=(3, 3, c, 1)).astype(np.float32) * 0.5) for _ in layers]
+        bs = [tf.constant(rng.normal(size=(c,)).astype(np.float32)) for _ in layers]
+
+        def make(layers, ws, bs):
+            def fn(x):
+                outs = []
+                for (s, pad, act), wt, b in zip(layers, ws, bs):
+                    x = acts[act](tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], pad) + b)
+                    outs.append(x)
+                return outs
+            return fn
+
+        model = _shift_zero_points(convert(make(layers, ws, bs), [(1, h, w, c)], rng), rng)
+        for name, m in (("", model), (" trained-like", trained_like_requant(model, rng))):
+            g = read_model(m)
+            inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
+            cases.append(Case(f"dw3x3 {h}x{w}x{c}{name}", m, inputs, {}))
+    return cases
+
+
+def test_depthwise_3x3_row_path_is_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_depthwise_3x3_cases(7480), tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_depthwise_3x3_cases(7480))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _kxk_cases(seed: int, count: int):
     """Random chains of k x k convolutions without groups (mcu_conv_kxk_dsp_s8 on DSP cores): kernel
     sizes 1..5 and non-square, 1..16 input channels (odd counts, patch sizes not multiples of 4), odd
