@@ -440,7 +440,7 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
     "cmp    %[w], %[t]\n\t" \
     "bne    1b\n\t"
 #define MCU_S_OPERANDS \
-    : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [xp] "+&r"(xp), \
+    : [a00] "+&r"(a00), [a01] "+&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [xp] "+&r"(xp), \
       [w] "+&r"(w), [oa] "+&r"(oa), [ob] "+&r"(ob), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), \
       [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u) \
     : [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
@@ -456,36 +456,61 @@ static const int8_t *conv_1x1_one_asm(const uint32_t *buf, const uint32_t *xend,
 #define MCU_S_G32 MCU_S_GROUP("0", "32") MCU_S_GROUP("4", "36") MCU_S_GROUP("8", "40") MCU_S_GROUP("12", "44") \
     MCU_S_GROUP("16", "48") MCU_S_GROUP("20", "52") MCU_S_GROUP("24", "56") MCU_S_GROUP("28", "60")
 
-/* One pixel pair: every channel pair of the table blocks (until frame_wend) against the expanded pair
- * in buf; outputs of pixel A from oa, of pixel B from ob (the same pointer for a single pixel). */
-typedef void (*small_fn)(const uint32_t *buf, const int8_t *blocks, int8_t *oa, int8_t *ob,
+/* The N groups of four input channels of both pixels (A at a00, B at a01, which hold the pixel pointers
+ * until the pair loop loads its start values; a10 counts): sign-extended, doubled and stored in SXTB16
+ * order from xp, 13 instructions per group. */
+#define MCU_S_X(N) \
+    "mov    %[a10], #" N "\n\t" \
+    "0:\n\t" \
+    "ldr    %[t], [%[a00]], #4\n\t" \
+    "ldr    %[u], [%[a01]], #4\n\t" \
+    "sxtb16 %[x0], %[t]\n\t" \
+    "sxtb16 %[x1], %[t], ror #8\n\t" \
+    "sxtb16 %[x2], %[u]\n\t" \
+    "sxtb16 %[x3], %[u], ror #8\n\t" \
+    "sadd16 %[x0], %[x0], %[x0]\n\t" \
+    "sadd16 %[x1], %[x1], %[x1]\n\t" \
+    "sadd16 %[x2], %[x2], %[x2]\n\t" \
+    "sadd16 %[x3], %[x3], %[x3]\n\t" \
+    "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "subs   %[a10], %[a10], #1\n\t" \
+    "bne    0b\n\t"
+
+/* One pixel pair (pixels pa, pb; the same pointer for a single pixel): the pair expanded into the
+ * scratch words right before the table blocks (XBACK bytes), then every channel pair of the table (until
+ * frame_wend) against it; outputs of pixel A from oa, of pixel B from ob. */
+typedef void (*small_fn)(const int8_t *pa, const int8_t *pb, int8_t *oa, int8_t *ob, const int8_t *blocks,
                          const int8_t *frame_wend, uint32_t frame_lo);
-#define MCU_S_FN(NAME, TAB, GROUPS, XBACK, STORE, P) \
-    static void NAME(const uint32_t *buf, const int8_t *blocks, int8_t *oa, int8_t *ob, \
+#define MCU_S_FN(NAME, TAB, EXPAND, GROUPS, XBACK, STORE, P) \
+    static void NAME(const int8_t *pa, const int8_t *pb, int8_t *oa, int8_t *ob, const int8_t *blocks, \
                      const int8_t *frame_wend, uint32_t frame_lo) \
     { \
         register uint32_t x0 __asm__("r8"); \
         register uint32_t x1 __asm__("r9"); \
         register uint32_t x2 __asm__("r10"); \
         register uint32_t x3 __asm__("r11"); \
-        int32_t a00, a01, a10, a11; \
+        int32_t a00 = (int32_t)(uintptr_t)pa, a01 = (int32_t)(uintptr_t)pb, a10, a11; \
         uint32_t t, u; \
-        const uint32_t *xp = buf; \
+        const uint32_t *xp = (const uint32_t *)(const void *)blocks; \
         const int8_t *w = blocks; \
-        __asm__ volatile(MCU_S_PAIRS(TAB, GROUPS, XBACK, STORE, P) MCU_S_OPERANDS); \
+        __asm__ volatile("sub    %[xp], %[xp], #" XBACK "\n\t" \
+                         EXPAND \
+                         "sub    %[xp], %[xp], #" XBACK "\n\t" \
+                         MCU_S_PAIRS(TAB, GROUPS, XBACK, STORE, P) MCU_S_OPERANDS); \
         (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
         (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
     }
-#define MCU_S_FNS(C, TAB, GROUPS, XBACK) \
-    MCU_S_FN(small##C, TAB, GROUPS, XBACK, MCU_S_STORE4, MCU_NO_POST) \
-    MCU_S_FN(small##C##_lo, TAB, GROUPS, XBACK, MCU_S_LO, MCU_NO_POST) \
-    MCU_S_FN(small##C##_post, TAB, GROUPS, XBACK, MCU_S_STORE4, MCU_POST) \
-    MCU_S_FN(small##C##_lo_post, TAB, GROUPS, XBACK, MCU_S_LO, MCU_POST)
-MCU_S_FNS(8, "16", MCU_S_G8, "32")
-MCU_S_FNS(16, "32", MCU_S_G16, "64")
-MCU_S_FNS(32, "64", MCU_S_G32, "128")
+#define MCU_S_FNS(C, TAB, EXPAND, GROUPS, XBACK) \
+    MCU_S_FN(small##C, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_NO_POST) \
+    MCU_S_FN(small##C##_lo, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_NO_POST) \
+    MCU_S_FN(small##C##_post, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_POST) \
+    MCU_S_FN(small##C##_lo_post, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_POST)
+MCU_S_FNS(8, "16", MCU_S_X("2"), MCU_S_G8, "32")
+MCU_S_FNS(16, "32", MCU_S_X("4"), MCU_S_G16, "64")
+MCU_S_FNS(32, "64", MCU_S_X("8"), MCU_S_G32, "128")
 #undef MCU_S_FNS
 #undef MCU_S_FN
+#undef MCU_S_X
 
 /* The small path's function for input depth c (8, 16, 32), clamp mode and post-shift zero points. */
 static small_fn conv_1x1_small_fn(int32_t c, const int mode, const int post)
@@ -498,14 +523,14 @@ static small_fn conv_1x1_small_fn(int32_t c, const int mode, const int post)
 
 /* The small path over the whole layer (even out_c): output row by output row (one span per batch when
  * each row's pixels continue into the next one's), pixel pairs along it, a last single pixel as a pair
- * of itself. */
+ * of itself. blocks: the table blocks, right after the expanded pair's scratch words. */
 static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input,
-                                const mcu_dims *output_dims, int8_t *output, uint32_t *buf, const int8_t *blocks,
-                                small_fn fn, const int8_t *wend, uint32_t lo4)
+                                const mcu_dims *output_dims, int8_t *output, const int8_t *blocks, small_fn fn,
+                                const int8_t *wend, uint32_t lo4)
 {
     const int32_t c = input_dims->c, in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
-    const int32_t sh = params->stride.h, sx = params->stride.w * c, groups = c / 4;
+    const int32_t sh = params->stride.h, sx = params->stride.w * c;
     const int joined = (int64_t)sh * in_w * c == (int64_t)out_w * sx;
     const int32_t rows = joined ? input_dims->n : input_dims->n * out_h;
     const int32_t row_px = joined ? out_h * out_w : out_w;
@@ -515,9 +540,7 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
         int8_t *o = output + (int64_t)r * row_px * out_c;
         for (int32_t x = 0; x < row_px; x += 2, a += 2 * sx, o += 2 * out_c) {
             const int two = x + 1 < row_px;
-            expand_pair(a, two ? a + sx : a, buf, groups, 0);
-            MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
-            fn(buf, blocks, o, two ? o + out_c : o, wend, lo4);
+            fn(a, two ? a + sx : a, o, two ? o + out_c : o, blocks, wend, lo4);
         }
     }
 }
@@ -659,7 +682,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                            : mcu_requant_post(table, pairs, 8);
     if (small && (out_c & 1) == 0) {
         MCU_COMPILER_BARRIER(); /* the table is written before the assembly reads it */
-        conv_1x1_small_rows(params, input_dims, input, output_dims, output, buf, (const int8_t *)(const void *)table,
+        conv_1x1_small_rows(params, input_dims, input, output_dims, output, (const int8_t *)(const void *)table,
                             conv_1x1_small_fn(c, mode, post),
                             (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
                             0x01010101u * (uint8_t)lo);
@@ -727,7 +750,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
         const int8_t *w = filter;
         if (small) {
             MCU_COMPILER_BARRIER();
-            conv_1x1_small_fn(c, mode, post)(buf, (const int8_t *)(const void *)table, out_a, out_b,
+            conv_1x1_small_fn(c, mode, post)(pix[0], pix[count - 1], out_a, out_b, (const int8_t *)(const void *)table,
                                              (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
                                              0x01010101u * (uint8_t)lo);
             w += (int64_t)2 * c * pairs;
