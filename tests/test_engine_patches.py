@@ -96,14 +96,14 @@ def test_residual_blocks_are_bit_exact_on_forced_grids():
             n = min(int(rng.integers(2, 6)), int(out[1]), int(out[2]))
             stage = patches.make_stage(g, layers, k, n, a)
             assert stage is not None and any(len(r) == 2 for r in stage.reads)
-            for (rs, _), (cs, _) in ((r, c) for r in stage.rows for c in stage.cols):
+            for (rs, *_), (cs, *_) in ((r, c) for r in stage.rows for c in stage.cols):
                 for j, reads in enumerate(stage.reads):  # every operand's tile covers the sum's tile
                     for t in reads if len(reads) == 2 else ():
                         assert rs[t][0] <= rs[j + 1][0] and rs[j + 1][1] <= rs[t][1]
                         assert cs[t][0] <= cs[j + 1][0] and cs[j + 1][1] <= cs[t][1]
             m = generate(case.model, "p", prefix=f"r{i}_{n}_{k}_{a}", patches=(n, k, a))
             assert m.schedule.stages[0][:3] == (layers[a].index, layers[a + k - 1].index, n)
-            strided += any(isinstance(c, patches.BinaryTile) and any(map(any, c.offsets)) for _, _, calls, _ in
+            strided += any(isinstance(c, patches.BinaryTile) and any(map(any, c.offsets)) for _, _, calls, *_ in
                            stage.tile_calls("in", "out", "scratch") for c in calls)
             models.append(m)
             which.append(case)
@@ -131,7 +131,7 @@ def test_tiles_cover_each_map_once_and_reach_back_through_the_window():
             size = out
         n = int(rng.integers(1, min(size, 8) + 1))
         tiles = [tuple(reg[j] + reg[j + 1] + (pads[j],) for j in range(len(windows)))
-                 for reg, pads in patches._axis_regions(tuple((j,) for j in range(len(windows))), windows,
+                 for reg, pads, _ in patches._axis_regions(tuple((j,) for j in range(len(windows))), windows,
                                                         sizes + [size], patches._uniform(size, n))]
         ends = [t[-1][2:4] for t in tiles]
         assert ends[0][0] == 0 and ends[-1][1] == size
@@ -179,7 +179,7 @@ def test_row_bands_are_bit_exact(chains):
             stage = patches.make_stage(g, layers, k, n, a, band)
             if stage is None:  # even bands are already the best, or the grid does not fit
                 continue
-            heights = [reg[-1][1] - reg[-1][0] for reg, _ in stage.rows]
+            heights = [reg[-1][1] - reg[-1][0] for reg, *_ in stage.rows]
             assert max(heights) <= -(-int(g.tensors[layers[a + k - 1].outputs[0]].shape[1]) // n) + band
             assert stage.overlap(stage.inputs[0]) <= patches.make_stage(g, layers, k, n, a).overlap(stage.inputs[0])
             models.append(generate(case.model, "b", prefix=f"b{i}_{n}_{k}_{a}", patches=(n, k, a, band)))
@@ -418,3 +418,41 @@ def test_patched_residual_blocks_are_bit_exact_on_qemu(tmp_path):
     assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
     for inputs, outs in zip(case.inputs, got):
         assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
+
+
+CHANNEL_OPS = ("CONCATENATION", "SPLIT", "SPLIT_V", "TRANSPOSE")
+
+
+def test_channel_operators_are_bit_exact_on_forced_grids():
+    """Stages holding CONCATENATION along the channels (fire modules, dense blocks, ShuffleNet's
+    strided unit), SPLIT / SPLIT_V along the channels (mixed depthwise convolutions) and channel
+    shuffles (RESHAPE, TRANSPOSE, RESHAPE), with layers that need only part of a map's tile reading a
+    copy of it; stages from the image and from inside the network, grids up to 5x5, and the search."""
+    rng = np.random.default_rng(9100)
+    models, which, seen, crops = [], [], set(), 0
+    for i in range(4):
+        case = make_case("PATCH_CHANNELS", np.random.default_rng(9000 + i), runs=2)
+        g = read_model(case.model)
+        layers = lower(g)
+        spans = [(a, k) for a in range(len(layers)) for k in patches.stage_lengths(g, layers, a)
+                 if any(l.op in CHANNEL_OPS for l in layers[a:a + k])]
+        assert spans, case.name
+        picks = {spans[int(j)] for j in rng.choice(len(spans), size=min(3, len(spans)), replace=False)}
+        picks.add(max(spans, key=lambda s: (s[1], -s[0])))  # the longest stage
+        for a, k in sorted(picks):
+            out = g.tensors[layers[a + k - 1].outputs[0]].shape
+            n = min(int(rng.integers(2, 6)), int(out[1]), int(out[2]))
+            stage = patches.make_stage(g, layers, k, n, a)
+            assert stage is not None, (case.name, a, k, n)
+            seen.update(l.op for l in stage.layers)
+            crops += any(size for _, size in stage.crops)
+            m = generate(case.model, "p", prefix=f"h{i}_{n}_{k}_{a}", patches=(n, k, a))
+            assert m.schedule.stages[0][:3] == (layers[a].index, layers[a + k - 1].index, n)
+            models.append(m)
+            which.append(case)
+        models.append(generate(case.model, "a", prefix=f"h{i}_auto", max_extra_macs=1e9))
+        which.append(case)
+    bad = _inexact(models, which)
+    assert set(CHANNEL_OPS) - {"SPLIT"} <= seen and "RESHAPE" in seen, seen
+    assert crops >= 1
+    assert not bad, bad

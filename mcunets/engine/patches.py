@@ -1,25 +1,29 @@
 """Patch-based inference: runs of layers computed tile by tile (as in MCUNetV2).
 
 A patch stage is a run of spatial layers (convolutions, depthwise convolutions, pools, elementwise
-layers and ADD / MUL of two maps of the output's shape, batch 1) reading one int8 activation from
-outside and each other's outputs, every output but the last read only inside the run (so whole
-residual blocks, or none).  The run's last output map is cut into an n x n grid of tiles (even
-columns; even rows or uneven row bands, ``_bands``).  Walking back through the run, each tile needs a
-window of every earlier map: output rows [o0, o1) of a layer read input rows [o0 * stride - pad,
-(o1 - 1) * stride - pad + (kernel - 1) * dilation + 1), clipped to the map; a map read by several
-layers gets the union of their windows (an ADD reads its part through the tile's row stride).  A
-kernel computes output position o from input position o * stride - padding and skips taps outside its
-input, so running it on a tile only changes its dims and its padding: the part of the layer's padding
-the tile still sees (the clipped amount, non-zero only at the map border).  The result is exact: every
-tile computes the same sums as the whole layer.  Overlapping windows (the halo) are recomputed: the
-extra MACs.
+layers, ADD / MUL of two maps of the output's shape, CONCATENATION and SPLIT / SPLIT_V along the
+channels, and channel shuffles: RESHAPE, TRANSPOSE, RESHAPE permuting each pixel's channels; batch 1)
+reading one int8 activation from outside and each other's outputs, every output but the last read only
+inside the run (so whole residual blocks, fire modules and mixed depthwise blocks, or none).  The run's
+last output map is cut into an n x n grid of tiles (even columns; even rows or uneven row bands,
+``_bands``).  Walking back through the run, each tile needs a window of every earlier map: output rows
+[o0, o1) of a layer read input rows [o0 * stride - pad, (o1 - 1) * stride - pad + (kernel - 1) *
+dilation + 1), clipped to the map; a map read by several layers gets the union of their windows (ADD,
+MUL, CONCATENATION and SPLIT read their part through the tile's row stride, a convolution, pool,
+elementwise layer or TRANSPOSE that needs less reads a copy of its part).  A kernel computes output
+position o from input position o * stride - padding and skips taps outside its input, so running it on
+a tile only changes its dims and its padding: the part of the layer's padding the tile still sees (the
+clipped amount, non-zero only at the map border).  The channel operators work per pixel, so on a tile
+they do what they do on the map.  The result is exact: every tile computes the same sums as the whole
+layer.  Overlapping windows (the halo) are recomputed: the extra MACs.
 
 Per tile, the generated C copies the window of the run's input into a small buffer, runs every layer of
 the run on its tile, and copies the last tile into the run's output map; the profile hooks enclose each
 layer's call (the copies in its first and last layer's), so a layer's count sums its calls.  For the
 memory plan the run is one layer, PatchStage: its input is the run's input map, its output the run's
 output map, its scratch the tile buffers (a chain: two alternating ends of one region, each layer's
-kernel scratch between; with residual blocks placed by lifetime), and its output may overlap the input
+kernel scratch between; otherwise placed by lifetime inside the tile, a RESHAPE's output in its input's
+buffer), and its output may overlap the input
 rows no later tile reads (``overlap``), so the input's space is given back row band by row band.
 
 ``choose`` finds stages greedily around the peak layer, the smallest arena within a limit on extra work:
@@ -35,7 +39,8 @@ from typing import Optional
 
 import numpy as np
 
-from mcunets.engine.ops import Binary, Layer, TileCall, Windowed, c_array, ints
+from mcunets.engine.ops import (Binary, Concat, Layer, Reshape, Slice, TileCall, Transpose, Windowed,
+                                c_array, ints)
 from mcunets.engine.planner import Buffer, MemoryPlan, _align_up, place, plan_memory
 from mcunets.engine.reader import GraphInfo
 from mcunets.errors import McunetsError
@@ -107,54 +112,106 @@ def _shape(graph: GraphInfo, t: int) -> tuple:
 
 def _operands(layer: Layer) -> tuple:
     """The activation tensors a layer reads, in its operand order."""
-    return tuple(layer.operands) if isinstance(layer, Binary) else tuple(layer.inputs)
+    return tuple(layer.operands) if isinstance(layer, (Binary, Concat)) else tuple(layer.inputs)
 
 
-def _patchable(graph: GraphInfo, layer: Layer) -> bool:
-    """Can ``layer`` run on a tile: a windowed layer, an elementwise one, or an ADD / MUL of two
-    activations of its output's shape (no broadcasting), int8 maps of batch 1."""
-    if len(layer.outputs) != 1 or graph.tensors[layer.outputs[0]].dtype != "int8":
-        return False
-    s_out = _shape(graph, layer.outputs[0])
-    if len(s_out) != 4 or s_out[0] != 1:
-        return False
-    if isinstance(layer, Binary):
-        return (layer.op in ("ADD", "MUL") and all(layer.full) and
-                all(_shape(graph, t) == s_out and graph.tensors[t].dtype == "int8" for t in layer.operands))
-    if len(layer.inputs) != 1:
-        return False
-    s_in = _shape(graph, layer.inputs[0])
+def _native(graph: GraphInfo, t: int) -> Optional[tuple]:
+    """The view (H, W, C, True) of an int8 activation map of batch 1, or None."""
+    s, ti = _shape(graph, t), graph.tensors[t]
+    if len(s) != 4 or s[0] != 1 or ti.dtype != "int8" or ti.is_const:
+        return None
+    return s[1], s[2], s[3], True
+
+
+def _pixel_split(shape, pixels: int) -> Optional[int]:
+    """The fewest leading axes of ``shape`` whose product is ``pixels`` (the map's pixels in raster order,
+    the remaining axes a pixel's channels), or None."""
+    prod = 1
+    for s, d in enumerate(shape):
+        if prod == pixels:
+            return s
+        prod *= int(d)
+    return len(shape) if prod == pixels else None
+
+
+def _out_views(graph: GraphInfo, layer: Layer, views: dict) -> Optional[list]:
+    """Can ``layer`` run on a tile, given the views of the tensors it reads: the view of each of its
+    outputs, else None. A view (H, W, C, native) says the tensor is an H x W map of C bytes per pixel,
+    in raster order; native when its shape is (1, H, W, C). Windowed layers, ADD / MUL of two maps of
+    the output's shape, CONCATENATION along channels and SPLIT / SPLIT_V along channels read and write
+    native maps; elementwise layers keep the view; RESHAPE keeps the pixels when leading axes of its
+    output hold them (a channel shuffle's (1, H * W, g, C / g)); TRANSPOSE when it permutes only the
+    axes after the pixels (so RESHAPE, TRANSPOSE, RESHAPE permutes the channels of each pixel)."""
+    ins = [views.get(t) for t in _operands(layer)]
+    if not ins or any(v is None for v in ins) or any(graph.tensors[t].dtype != "int8" for t in layer.outputs):
+        return None
+    v = ins[0]
+    if isinstance(layer, Slice):
+        if layer.op not in ("SPLIT", "SPLIT_V") or not v[3] or tuple(layer.in_shape6) != (1, 1, 1) + v[:3]:
+            return None
+        if not all(tuple(b[:5]) == (0,) * 5 and tuple(st) == (1,) * 6 and tuple(sh[:5]) == tuple(layer.in_shape6[:5])
+                   for b, st, sh in layer.boxes):
+            return None
+        outs = [_native(graph, t) for t in layer.outputs]
+        return outs if all(outs) else None
+    if len(layer.outputs) != 1:
+        return None
+    out_t = layer.outputs[0]
+    out = _native(graph, out_t)
     if isinstance(layer, Windowed):
-        return tuple(layer.in_shape) == s_in and tuple(layer.out_shape) == s_out
-    return layer.elementwise and s_in == s_out
+        ok = (v[3] and out is not None and tuple(layer.in_shape) == (1,) + v[:3]
+              and tuple(layer.out_shape) == (1,) + out[:3])
+        return [out] if ok else None
+    if isinstance(layer, Binary):
+        ok = layer.op in ("ADD", "MUL") and all(layer.full) and out is not None and all(u == out for u in ins)
+        return [out] if ok else None
+    if isinstance(layer, Concat):  # along the channels: per pixel, each input's channels in turn
+        ok = (out is not None and len(layer.operands) == len(layer.inputs)
+              and all(u[3] and u[:2] == out[:2] for u in ins) and layer.outer == out[0] * out[1]
+              and tuple(layer.copy_bytes) == tuple(u[2] for u in ins))
+        return [out] if ok else None
+    if isinstance(layer, Reshape):
+        if _pixel_split(_shape(graph, out_t), v[0] * v[1]) is None:
+            return None
+        return [(v[0], v[1], v[2], out is not None and out[:3] == v[:3])]
+    if isinstance(layer, Transpose):
+        s = _pixel_split(layer.in_shape6, v[0] * v[1])
+        if s is None or tuple(layer.perm6[:s]) != tuple(range(s)):
+            return None
+        return [(v[0], v[1], v[2], out is not None and out[:3] == v[:3])]
+    if layer.elementwise and len(layer.inputs) == 1 and _shape(graph, layer.inputs[0]) == _shape(graph, out_t):
+        return [v]
+    return None
 
 
 def stage_lengths(graph: GraphInfo, layers: list[Layer], start: int = 0) -> list[int]:
-    """The k for which the k layers from position ``start`` can run as one patch stage: patchable
-    layers reading one int8 activation from outside (the stage's input) and each other's outputs,
-    every output but the last read only inside the stage (so a residual block's ADD or MUL is inside
-    with its branch, or the stage ends before the block)."""
+    """The k for which the k layers from position ``start`` can run as one patch stage: layers that run
+    on tiles (``_out_views``) reading one int8 activation map from outside (the stage's input) and each
+    other's outputs, every output but the last read only inside the stage (so a residual block's ADD or
+    MUL, a SPLIT's readers and a CONCATENATION's producers are inside with their branches, or the stage
+    ends before), the last one native."""
     consumers: dict[int, int] = {}
     for layer in layers:
         for t in set(_operands(layer)):
             consumers[t] = consumers.get(t, 0) + 1
-    ks, made, read, outside = [], set(), {}, set()
+    ks, made, read, outside, views = [], set(), {}, set(), {}
     for k, layer in enumerate(layers[start:], 1):
-        if not _patchable(graph, layer):
-            break
         for t in set(_operands(layer)):
             if t in made:
                 read[t] = read.get(t, 0) + 1
             else:
                 outside.add(t)
+                views.setdefault(t, _native(graph, t))
         if len(outside) != 1:
             break
-        (t_in,) = outside
-        if graph.tensors[t_in].is_const or graph.tensors[t_in].dtype != "int8" or len(_shape(graph, t_in)) != 4:
+        outs = _out_views(graph, layer, views)
+        if outs is None:
             break
-        made.add(layer.outputs[0])
+        views.update(zip(layer.outputs, outs))
+        made.update(layer.outputs)
         last = layer.outputs[0]
-        if all(read.get(t, 0) == consumers.get(t, 0) and t not in graph.outputs for t in made if t != last):
+        if len(layer.outputs) == 1 and views[last][3] and all(
+                read.get(t, 0) == consumers.get(t, 0) and t not in graph.outputs for t in made if t != last):
             ks.append(k)
     return ks
 
@@ -164,23 +221,34 @@ def chain_length(graph: GraphInfo, layers: list[Layer], start: int = 0) -> int:
     return max(stage_lengths(graph, layers, start), default=0)
 
 
-def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list) -> Optional[list]:
-    """Per tile along one axis (the parts ``bounds`` (o0, o1) of the stage's last output): (per tensor position: the part
-    (lo, hi) of the map its tile buffer holds, per layer: the padding its window still sees).
+def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list, writes: Optional[tuple] = None,
+                  exact: Optional[tuple] = None) -> Optional[list]:
+    """Per tile along one axis (the parts ``bounds`` (o0, o1) of the stage's last output): (per tensor
+    position: the part (lo, hi) of the map its tile buffer holds, per layer: the padding its window
+    still sees, per layer: the part of its input it needs).
 
-    Position 0 is the stage's input, position j + 1 layer j's output; ``reads[j]`` the positions layer
-    j reads, ``windows[j]`` its (extent, stride, padding before) or None (elementwise, ADD, MUL),
-    ``sizes[p]`` the size of map p. A map's tile is the union of what its readers need: an ADD or MUL
-    reads the part of it matching its output tile (the skip branch of a residual block), any other layer
-    must need all of it; None when one needs less (not supported)."""
+    Position 0 is the stage's input, then each layer's outputs in turn (``writes[j]``; default: layer j
+    writes position j + 1); ``reads[j]`` the positions layer j reads, ``windows[j]`` its (extent,
+    stride, padding before) or None (elementwise, ADD, MUL, CONCATENATION, SPLIT, RESHAPE, TRANSPOSE:
+    it needs its outputs' part, the union of them for a SPLIT), ``sizes[p]`` the size of map p. A map's
+    tile is the union of what its readers need; a reader that needs less reads its part at an offset
+    (ADD, MUL, CONCATENATION and SPLIT through the tile's row stride, other layers from a copy of it);
+    None when a layer in ``exact`` (RESHAPE: its output is its input's buffer) needs less, or an output
+    is read by no layer."""
     m = len(reads)
+    writes = writes or tuple((j + 1,) for j in range(m))
+    exact = exact or (False,) * m
+    count = 1 + sum(len(w) for w in writes)
     tiles = []
     for bound in bounds:
-        reg: list = [None] * (m + 1)
-        reg[m] = bound
+        reg: list = [None] * count
+        reg[count - 1] = bound
         need = [None] * m
         for j in reversed(range(m)):
-            o0, o1 = reg[j + 1]
+            outs = [reg[p] for p in writes[j]]
+            if any(o is None for o in outs):
+                return None
+            o0, o1 = min(o[0] for o in outs), max(o[1] for o in outs)
             if windows[j] is None:
                 lo, r = o0, (o0, o1)
             else:
@@ -190,12 +258,9 @@ def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list) -> Opt
             need[j] = (lo, r)
             for t in reads[j]:
                 reg[t] = r if reg[t] is None else (min(reg[t][0], r[0]), max(reg[t][1], r[1]))
-        pads = []
-        for j, (lo, r) in enumerate(need):
-            if len(reads[j]) == 1 and reg[reads[j][0]] != r:
-                return None
-            pads.append(r[0] - lo)
-        tiles.append((tuple(reg), tuple(pads)))
+        if exact and any(exact[j] and reg[t] != r for j, (_, r) in enumerate(need) for t in reads[j]):
+            return None
+        tiles.append((tuple(reg), tuple(r[0] - lo for lo, r in need), tuple(r for _, r in need)))
     return tiles
 
 
@@ -275,17 +340,63 @@ def _emit_binary_tiles(layer: Binary, calls) -> tuple[list[str], list[str]]:
     return decls, body
 
 
+def _at(base: str, off: int) -> str:
+    return base if off == 0 else f"{base} + {off}"
+
+
+def _copy_box(src: str, src_off: int, src_wc: tuple, dst: str, dst_off: int, dst_wc: tuple,
+              h: int, w: int, c: int) -> list[str]:
+    """mcu_copy_2d_s8 calls copying h x w pixels of c bytes from a tile of (width, bytes per pixel)
+    ``src_wc`` at byte ``src_off`` to one of ``dst_wc`` at ``dst_off``: one call of h rows when whole
+    pixels move, one of h * w runs of c bytes when the rows are contiguous on both sides, else one per
+    row."""
+    (sw, sc), (dw, dc) = src_wc, dst_wc
+    if c == sc == dc:
+        return [f"mcu_copy_2d_s8({h}, {w * c}, {_at(src, src_off)}, {sw * sc}, {_at(dst, dst_off)}, {dw * dc});"]
+    if h == 1 or w == sw == dw:
+        return [f"mcu_copy_2d_s8({h * w}, {c}, {_at(src, src_off)}, {sc}, {_at(dst, dst_off)}, {dc});"]
+    return [f"mcu_copy_2d_s8({w}, {c}, {_at(src, src_off + y * sw * sc)}, {sc}, {_at(dst, dst_off + y * dw * dc)}, "
+            f"{dc});" for y in range(h)]
+
+
+@dataclass(frozen=True)
+class TransposeTile:
+    """One TRANSPOSE call on a tile of ``pixels`` pixels (a permutation of each pixel's channels)."""
+    pixels: int
+    split: int        # the leading axes of the layer's 6-D input shape that hold the pixels
+    src: str
+    dst: str
+
+
+def _emit_transpose_tiles(layer: Transpose, calls) -> tuple[list[str], list[str]]:
+    """TRANSPOSE on tiles: the pixels axes of the input shape become one axis of the tile's pixels (the
+    permutation leaves them in place); one parameter set per distinct tile size (suffix _v<k>)."""
+    p = f"l{layer.index}_"
+    decls, names, body = [], {}, []
+    for c in calls:
+        s = c.split
+        shape = tuple(layer.in_shape6) if s == 0 else (1,) * (s - 1) + (c.pixels,) + tuple(layer.in_shape6[s:])
+        if shape not in names:
+            names[shape] = p + "params" + ("" if shape == tuple(layer.in_shape6) else f"_v{len(names)}")
+            decls.append(f"static const mcu_transpose_params {names[shape]} = {{{ints(shape)}, {ints(layer.perm6)}}};")
+        body.append(f"mcu_transpose_s8(&{names[shape]}, {c.src}, {c.dst});")
+    return decls, body
+
+
 @dataclass(frozen=True, eq=False)
 class PatchStage(Layer):
     """A run of layers computed tile by tile, as one layer for the memory plan and the code."""
     layers: tuple = ()
-    shapes: tuple = ()       # per tensor position (0: the stage's input, j + 1: layer j's output): its shape
+    shapes: tuple = ()       # per tensor position (0: the stage's input, then each layer's outputs): its
+                             # view (1, H, W, C) as a map of pixels
     reads: tuple = ()        # per layer: the tensor positions it reads
+    writes: tuple = ()       # per layer: the tensor positions it writes
     grid: int = 0
-    rows: tuple = ()         # per tile row: (per position (lo, hi), per layer its window's padding)
-    cols: tuple = ()
+    rows: tuple = ()         # per tile row: (per position (lo, hi), per layer its window's padding,
+    cols: tuple = ()         #                per layer the part of its input it needs)
     buffers: tuple = ()      # (offset, size) in the scratch of each position's tile buffer
     kernel_scratch: tuple = ()  # (offset, size) of each layer's kernel scratch (size 0: none)
+    crops: tuple = ()        # (offset, size) of each layer's copy of the part of its input it needs (0: none)
     scratch: int = 0
     layer_macs: tuple = ()   # MACs each layer executes over all tiles
 
@@ -305,48 +416,85 @@ class PatchStage(Layer):
         """The input rows before a tile row's window are read by no later tile: the output map, row
         band by row band, may take their place."""
         (_, w0, c0), (_, wm, cm) = self.shapes[0][1:], self.shapes[-1][1:]
-        return max(reg[-1][1] * wm * cm - reg[0][0] * w0 * c0 for reg, _ in self.rows)
+        return max(reg[-1][1] * wm * cm - reg[0][0] * w0 * c0 for reg, *_ in self.rows)
 
     def describe(self):
-        heights = [reg[-1][1] - reg[-1][0] for reg, _ in self.rows]
-        even = [reg[-1] for reg, _ in self.rows] == _uniform(self.shapes[-1][1], self.grid)
+        heights = [reg[-1][1] - reg[-1][0] for reg, *_ in self.rows]
+        even = [reg[-1] for reg, *_ in self.rows] == _uniform(self.shapes[-1][1], self.grid)
         bands = "" if even else f" (row bands of {', '.join(map(str, heights))})"
         return (f"patches {self.grid}x{self.grid} over layers {self.layers[0].index}-{self.layers[-1].index}"
                 f"{bands}: {'x'.join(map(str, self.shapes[0]))} -> {'x'.join(map(str, self.shapes[-1]))}")
 
     def tile_calls(self, image: str, output: str, scratch: str):
-        """Per tile: (comment, copy in, [TileCall or BinaryTile per layer], copy out) as C text."""
-        def at(base: str, off: int) -> str:
-            return base if off == 0 else f"{base} + {off}"
-
-        m = len(self.layers)
+        """Per tile: (comment, copy in, per layer its call (TileCall, BinaryTile, TransposeTile or a list
+        of C lines), copy out, per layer the C lines before its call (the copy of the part of its input
+        it needs))."""
+        last = len(self.shapes) - 1
         (_, w0, c0), (_, wm, cm) = self.shapes[0][1:], self.shapes[-1][1:]
         tiles = []
-        for ti, (rs, pr) in enumerate(self.rows):
-            for tj, (cs, pc) in enumerate(self.cols):
-                bufs = [at(scratch, off) for off, _ in self.buffers]
+        for ti, (rs, pr, nr) in enumerate(self.rows):
+            for tj, (cs, pc, nc) in enumerate(self.cols):
+                bufs = [_at(scratch, off) for off, _ in self.buffers]
                 (r0, r1), (x0, x1) = rs[0], cs[0]
-                copy_in = (f"mcu_copy_2d_s8({r1 - r0}, {(x1 - x0) * c0}, {at(image, (r0 * w0 + x0) * c0)}, "
+                copy_in = (f"mcu_copy_2d_s8({r1 - r0}, {(x1 - x0) * c0}, {_at(image, (r0 * w0 + x0) * c0)}, "
                            f"{w0 * c0}, {bufs[0]}, {(x1 - x0) * c0});")
-                calls = []
+
+                def wc(p):  # a position's tile: (width, bytes per pixel)
+                    return cs[p][1] - cs[p][0], self.shapes[p][3]
+
+                def at_region(p, region_r, region_c):  # byte offset of a part of position p's tile
+                    return ((region_r[0] - rs[p][0]) * wc(p)[0] + region_c[0] - cs[p][0]) * self.shapes[p][3]
+
+                calls, pre = [], []
                 for j, layer in enumerate(self.layers):
-                    (o0, o1), (q0, q1) = rs[j + 1], cs[j + 1]
-                    out_shape = (1, o1 - o0, q1 - q0, self.shapes[j + 1][3])
+                    w = self.writes[j][0]
+                    (o0, o1), (q0, q1) = rs[w], cs[w]
+                    out_shape = (1, o1 - o0, q1 - q0, self.shapes[w][3])
+                    pre.append([])
                     if isinstance(layer, Binary):
                         calls.append(BinaryTile(out_shape, tuple(bufs[t] for t in self.reads[j]),
                                                 tuple((o0 - rs[t][0], q0 - cs[t][0]) for t in self.reads[j]),
-                                                tuple(cs[t][1] - cs[t][0] for t in self.reads[j]), bufs[j + 1]))
+                                                tuple(cs[t][1] - cs[t][0] for t in self.reads[j]), bufs[w]))
+                        continue
+                    if isinstance(layer, Reshape):
+                        calls.append([])
+                        continue
+                    if isinstance(layer, Concat):
+                        lines, d0 = [], 0
+                        for t in self.reads[j]:
+                            c = self.shapes[t][3]
+                            lines += _copy_box(bufs[t], at_region(t, rs[w], cs[w]), wc(t), bufs[w], d0, wc(w),
+                                               o1 - o0, q1 - q0, c)
+                            d0 += c
+                        calls.append(lines)
                         continue
                     t = self.reads[j][0]
+                    if isinstance(layer, Slice):
+                        lines = []
+                        for p, (begin, _, shape) in zip(self.writes[j], layer.boxes):
+                            lines += _copy_box(bufs[t], at_region(t, rs[p], cs[p]) + begin[5], wc(t), bufs[p], 0,
+                                               wc(p), rs[p][1] - rs[p][0], cs[p][1] - cs[p][0], shape[5])
+                        calls.append(lines)
+                        continue
+                    src, (n0, n1), (m0, m1) = bufs[t], nr[j], nc[j]
+                    if ((n0, n1), (m0, m1)) != (rs[t], cs[t]):  # it needs part of its input's tile: a copy
+                        off, _ = self.crops[j]
+                        src = _at(scratch, off)
+                        pre[j] = _copy_box(bufs[t], at_region(t, nr[j], nc[j]), wc(t), src, 0,
+                                           (m1 - m0, self.shapes[t][3]), n1 - n0, m1 - m0, self.shapes[t][3])
+                    if isinstance(layer, Transpose):
+                        calls.append(TransposeTile((n1 - n0) * (m1 - m0),
+                                                   _pixel_split(layer.in_shape6, self.shapes[t][1] * self.shapes[t][2]),
+                                                   src, bufs[w]))
+                        continue
                     off, size = self.kernel_scratch[j]
-                    calls.append(TileCall((1, rs[t][1] - rs[t][0], cs[t][1] - cs[t][0], self.shapes[t][3]),
-                                          out_shape, (pr[j], pc[j]), bufs[t], bufs[j + 1],
-                                          at(scratch, off) if size else "NULL"))
-                (o0, o1), (q0, q1) = rs[m], cs[m]
-                copy_out = (f"mcu_copy_2d_s8({o1 - o0}, {(q1 - q0) * cm}, {bufs[m]}, {(q1 - q0) * cm}, "
-                            f"{at(output, (o0 * wm + q0) * cm)}, {wm * cm});")
+                    calls.append(TileCall((1, n1 - n0, m1 - m0, self.shapes[t][3]), out_shape, (pr[j], pc[j]), src,
+                                          bufs[w], _at(scratch, off) if size else "NULL"))
+                (o0, o1), (q0, q1) = rs[last], cs[last]
+                copy_out = (f"mcu_copy_2d_s8({o1 - o0}, {(q1 - q0) * cm}, {bufs[last]}, {(q1 - q0) * cm}, "
+                            f"{_at(output, (o0 * wm + q0) * cm)}, {wm * cm});")
                 comment = f"/* tile ({ti}, {tj}): output rows {o0}-{o1 - 1}, columns {q0}-{q1 - 1} */"
-                tiles.append((comment, copy_in, calls, copy_out))
+                tiles.append((comment, copy_in, calls, copy_out, pre))
         return tiles
 
     def emit(self, ctx):
@@ -354,100 +502,151 @@ class PatchStage(Layer):
         decls, per_layer = [], []
         for j, layer in enumerate(self.layers):
             calls = [t[2][j] for t in tiles]
-            d, b = _emit_binary_tiles(layer, calls) if isinstance(layer, Binary) else layer.emit_tiles(ctx, calls)
+            if isinstance(layer, Binary):
+                d, b = _emit_binary_tiles(layer, calls)
+            elif isinstance(layer, Transpose):
+                d, b = _emit_transpose_tiles(layer, calls)
+            elif isinstance(layer, (Reshape, Concat, Slice)):
+                d, b = [], calls
+            else:
+                d, b = layer.emit_tiles(ctx, calls)
             if len(b) != len(tiles):
                 raise McunetsError(f"{layer.op} emitted {len(b)} calls for {len(tiles)} tiles")
             decls += d
             per_layer.append(b)
         body = []
         first, last = self.layers[0].index, self.layers[-1].index
-        for k, (comment, copy_in, _, copy_out) in enumerate(tiles):
+        for k, (comment, copy_in, _, copy_out, pre) in enumerate(tiles):
             # the profile hooks around each layer's call (its tile copies go to the first and last layer):
             # a layer's count sums its calls over the tiles
             body += [comment, f"LAYER_BEGIN({first});", copy_in]
             for j, (layer, calls) in enumerate(zip(self.layers, per_layer)):
                 if j:
                     body.append(f"LAYER_BEGIN({layer.index});")
-                body.append(calls[k])
+                body += pre[j]
+                body += calls[k] if isinstance(calls[k], list) else [calls[k]]
                 if j < len(self.layers) - 1:
                     body.append(f"LAYER_END({layer.index});")
             body += [copy_out, f"LAYER_END({last});"]
         return decls, body
 
 
+def _calls(layers) -> int:
+    """The kernel calls one tile makes (RESHAPE makes none)."""
+    return sum(not isinstance(l, Reshape) for l in layers)
+
+
 def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0,
                band: int = 0, max_work: Optional[float] = None) -> Optional[PatchStage]:
     """The k layers from position ``start`` (a stage ``stage_lengths`` allows) on an n x n grid, or None
-    when the last output has fewer than n rows or columns or a map's tile would hold more than one of
-    its windowed readers reads. ``band`` > 0: the row bands are not even but those of ``_bands`` at
-    most ``band`` rows over the even height (thin where the output would otherwise wait for the
-    input's rows); columns are always even. None too when its extra work (``_work``) would exceed
-    ``max_work``."""
-    if max_work is not None and (n * n - 1) * k * CALL_MACS > max_work:
-        return None
+    when the last output has fewer than n rows or columns or a RESHAPE would need less than its input's
+    tile. ``band`` > 0: the row bands are not even but those of ``_bands`` at most ``band`` rows over
+    the even height (thin where the output would otherwise wait for the input's rows); columns are
+    always even. None too when its extra work (``_work``) would exceed ``max_work``."""
     prefix = layers[start:start + k]
-    pos = {t: j + 1 for j, l in enumerate(prefix) for t in l.outputs}
-    reads = tuple(tuple(pos.get(t, 0) for t in _operands(l)) for l in prefix)
-    t_in = next(t for l in prefix for t in _operands(l) if t not in pos)
-    shapes = (_shape(graph, t_in),) + tuple(_shape(graph, l.outputs[0]) for l in prefix)
+    if max_work is not None and (n * n - 1) * _calls(prefix) * CALL_MACS > max_work:
+        return None
+    made = {t for l in prefix for t in l.outputs}
+    t_in = next(t for l in prefix for t in _operands(l) if t not in made)
+    pos, views, writes = {t_in: 0}, {t_in: _native(graph, t_in)}, []
+    for l in prefix:
+        views.update(zip(l.outputs, _out_views(graph, l, views)))
+        base = len(pos)
+        writes.append(tuple(range(base, base + len(l.outputs))))
+        pos.update((t, base + i) for i, t in enumerate(l.outputs))
+    writes = tuple(writes)
+    reads = tuple(tuple(pos[t] for t in _operands(l)) for l in prefix)
+    tensors = sorted(pos, key=pos.get)
+    shapes = tuple((1,) + views[t][:3] for t in tensors)
+    count = len(shapes)
     out = shapes[-1]
     if out[1] < n or out[2] < n:
         return None
+    exact = tuple(isinstance(l, Reshape) for l in prefix)
     axes = []
     for axis in (0, 1):
         windows = [l.window(axis) if isinstance(l, Windowed) else None for l in prefix]
         sizes = [s[1 + axis] for s in shapes]
         bounds = _uniform(out[1 + axis], n)
         if band and axis == 0:
-            unit = _axis_regions(reads, windows, sizes, [(y, y + 1) for y in range(out[1])])
-            bounds = unit and _bands([reg[0][0] for reg, _ in unit], shapes[0][2] * shapes[0][3],
+            unit = _axis_regions(reads, windows, sizes, [(y, y + 1) for y in range(out[1])], writes, exact)
+            bounds = unit and _bands([reg[0][0] for reg, *_ in unit], shapes[0][2] * shapes[0][3],
                                      out[2] * out[3], n, -(-out[1] // n) + band)
             if not bounds or bounds == _uniform(out[1], n):
                 return None
-        tiles = _axis_regions(reads, windows, sizes, bounds)
+        tiles = _axis_regions(reads, windows, sizes, bounds, writes, exact)
         if tiles is None:
             return None
         axes.append(tiles)
     rows, cols = axes
 
     def most(tiles, p):  # the largest extent of position p's tile
-        return max(reg[p][1] - reg[p][0] for reg, _ in tiles)
+        return max(reg[p][1] - reg[p][0] for reg, *_ in tiles)
 
-    sizes = [most(rows, p) * most(cols, p) * shapes[p][3] for p in range(k + 1)]
-    kscratch, macs = [], []
+    def most_need(tiles, j):  # the largest extent of the part of its input layer j needs
+        return max(need[j][1] - need[j][0] for *_, need in tiles)
+
+    sizes = [most(rows, p) * most(cols, p) * shapes[p][3] for p in range(count)]
+    kscratch, crops, macs = [], [], []
     for j, layer in enumerate(prefix):
-        (_, oh, ow, _), t = shapes[j + 1], reads[j][0]
-        kscratch.append(replace(layer, in_shape=(1, most(rows, t), most(cols, t), shapes[t][3])).scratch_bytes
+        t, w = reads[j][0], writes[j][0]
+        h_in, w_in = most_need(rows, j), most_need(cols, j)
+        kscratch.append(replace(layer, in_shape=(1, h_in, w_in, shapes[t][3])).scratch_bytes
                         if isinstance(layer, Windowed) else 0)
-        done = sum(reg[j + 1][1] - reg[j + 1][0] for reg, _ in rows) * sum(reg[j + 1][1] - reg[j + 1][0]
-                                                                           for reg, _ in cols)
-        macs.append(layer.macs * done // (oh * ow))
-    if max_work is not None and sum(macs) - sum(l.macs for l in prefix) + (n * n - 1) * k * CALL_MACS > max_work:
+        cropped = not isinstance(layer, (Binary, Concat, Slice, Reshape)) and any(
+            need[j] != reg[t] for reg, _, need in rows + cols)
+        crops.append(h_in * w_in * shapes[t][3] if cropped else 0)
+        done = sum(reg[w][1] - reg[w][0] for reg, *_ in rows) * sum(reg[w][1] - reg[w][0] for reg, *_ in cols)
+        macs.append(layer.macs * done // (shapes[w][1] * shapes[w][2]))
+    if max_work is not None and (sum(macs) - sum(l.macs for l in prefix)
+                                 + (n * n - 1) * _calls(prefix) * CALL_MACS > max_work):
         return None
     a = [_align_up(s) for s in sizes]
     ks = [_align_up(s) for s in kscratch]
-    if all(r == (j,) for j, r in enumerate(reads)):
+    if all(r == (j,) and w == (j + 1,) for j, (r, w) in enumerate(zip(reads, writes))) and not any(
+            crops) and not any(exact):
         # a chain: layer j reads buffer j and writes j + 1, even buffers at the bottom, odd ones at the
         # top, each layer's kernel scratch between
         total = max(a[j] + ks[j] + a[j + 1] for j in range(k))
         buffers = tuple((0 if j % 2 == 0 else total - a[j], sizes[j]) for j in range(k + 1))
         kernel = tuple(((a[j] if j % 2 == 0 else a[j + 1]), kscratch[j]) for j in range(k))
+        cropped = ((0, 0),) * k
     else:
-        last = [max((j for j, r in enumerate(reads) if p in r), default=k) for p in range(k + 1)]
-        bufs = [Buffer(p, a[p], p - 1, last[p]) for p in range(k + 1)]
-        bufs += [Buffer(k + 1 + j, ks[j], j, j) for j in range(k)]
+        # a DAG: buffers placed like the arena, by lifetime inside the tile; a RESHAPE's output is its
+        # input's buffer
+        root = list(range(count))
+        born = [-1] * count
+        for j, l in enumerate(prefix):
+            for p in writes[j]:
+                born[p] = j
+                if isinstance(l, Reshape):
+                    root[p] = root[reads[j][0]]
+        last = [k if p == count - 1 else max((j for j, r in enumerate(reads) if p in r), default=-1)
+                for p in range(count)]
+        groups = sorted(set(root))
+        gid = {g: i for i, g in enumerate(groups)}
+        bufs = [Buffer(i, max(a[p] for p in range(count) if root[p] == g),
+                       min(born[p] for p in range(count) if root[p] == g),
+                       max(last[p] for p in range(count) if root[p] == g)) for i, g in enumerate(groups)]
+        bufs += [Buffer(len(groups) + j, ks[j], j, j) for j in range(k)]
+        bufs += [Buffer(len(groups) + k + j, _align_up(crops[j]), j, j) for j in range(k)]
         pairs = {}
         for j, layer in enumerate(prefix):  # ADD, MUL and elementwise layers may write over an operand
-            if (isinstance(layer, Binary) or layer.elementwise) and layer.overlap(layer.inputs[0]) == 0:
+            if ((isinstance(layer, Binary) or layer.elementwise) and not crops[j]
+                    and layer.overlap(layer.inputs[0]) == 0):
+                w = writes[j][0]
                 for p in set(reads[j]):
-                    if last[p] == j and all(reg[p] == reg[j + 1] for reg, _ in rows + cols):
-                        pairs[(p, j + 1)] = 0
+                    g = root[p]
+                    if (max(last[q] for q in range(count) if root[q] == g) == j
+                            and all(reg[p] == reg[w] for reg, *_ in rows + cols)):
+                        pairs[(gid[g], gid[root[w]])] = 0
         total = place(bufs, pairs)
-        buffers = tuple((b.offset, sizes[p]) for p, b in enumerate(bufs[:k + 1]))
-        kernel = tuple((b.offset, kscratch[j]) for j, b in enumerate(bufs[k + 1:]))
+        buffers = tuple((bufs[gid[root[p]]].offset, sizes[p]) for p in range(count))
+        kernel = tuple((b.offset, kscratch[j]) for j, b in enumerate(bufs[len(groups):len(groups) + k]))
+        cropped = tuple((b.offset, crops[j]) for j, b in enumerate(bufs[len(groups) + k:]))
     return PatchStage(prefix[0].index, "PATCHES", (t_in,), (prefix[-1].outputs[0],),
-                      layers=tuple(prefix), shapes=shapes, reads=reads, grid=n, rows=tuple(rows),
-                      cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, scratch=total,
+                      layers=tuple(prefix), shapes=shapes, reads=reads, writes=writes, grid=n, rows=tuple(rows),
+                      cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, crops=cropped, scratch=total,
                       layer_macs=tuple(macs))
 
 
@@ -483,7 +682,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         plan = plan_memory(graph, staged)
         extra = stage.macs - sum(l.macs for l in layers[start:start + k])
         return staged, plan, Schedule(((stage.layers[0].index, stage.layers[-1].index, n, stage.layers[-1].op),),
-                                      extra, (n * n - 1) * k * CALL_MACS, total, base_plan.arena_bytes,
+                                      extra, _work(stage)[1], total, base_plan.arena_bytes,
                                       plan.arena_bytes)
     if patches == "auto":
         grids = list(range(2, MAX_GRID + 1))
@@ -539,8 +738,7 @@ def _floor(stage: PatchStage) -> int:
 
 def _work(stage: PatchStage) -> tuple[int, int]:
     """A stage's extra MACs and its extra calls' cost in MACs."""
-    k = len(stage.layers)
-    return stage.macs - sum(l.macs for l in stage.layers), (stage.grid ** 2 - 1) * k * CALL_MACS
+    return stage.macs - sum(l.macs for l in stage.layers), (stage.grid ** 2 - 1) * _calls(stage.layers) * CALL_MACS
 
 
 def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: float):

@@ -641,6 +641,107 @@ def patch_residual(rng, dsp: bool = False):
     return fn, [(1, h, w, c0)], dict(h=h, w=w, steps=[describe(s) for s in steps], act=act), False
 
 
+def patch_channels(rng, dsp: bool = False):
+    """Channel-axis operators that run patch by patch, between convolutions: fire modules (a 1x1
+    squeeze, then 1x1 and k x k expansions concatenated along the channels), dense blocks (a map
+    concatenated with a convolution of it), channel shuffles (RESHAPE to (1, H * W, g, C / g) or
+    (1, H, W, g, C / g), TRANSPOSE of the last two axes, RESHAPE back), mixed depthwise convolutions
+    (SPLIT or SPLIT_V along the channels, a kernel size per group, CONCATENATION) and ShuffleNet's
+    strided unit (an average pool of the input concatenated with a 1x1 convolution and a strided
+    depthwise one), some between strided layers; odd sizes; MEAN and a fully connected tail. ``dsp``:
+    3 input channels and depths in multiples of 4."""
+    import tensorflow as tf
+
+    c0 = 3 if dsp else int(rng.integers(1, 5))
+    h, w = int(rng.integers(11, 24)), int(rng.integers(11, 24))
+    act, acts = _act(rng)
+
+    def depth(lo=1):
+        return int(rng.choice([4, 8])) if dsp else int(rng.integers(lo, 7))
+
+    def conv(k, cin, cout, stride=1, dil=1):
+        wt, b = tf.constant(_weights(rng, (k, k, cin, cout))), tf.constant(_weights(rng, (cout,)))
+        return lambda x: acts[act](tf.nn.conv2d(x, wt, strides=[1, stride, stride, 1], padding="SAME",
+                                                dilations=[1, dil, dil, 1]) + b)
+
+    def dw(k, c, stride=1):
+        wt, b = tf.constant(_weights(rng, (k, k, c, 1))), tf.constant(_weights(rng, (c,)))
+        return lambda x: acts[act](tf.nn.depthwise_conv2d(x, wt, strides=[1, stride, stride, 1],
+                                                          padding="SAME") + b)
+
+    c, stride = depth(2), int(rng.choice([1, 2]))
+    first = conv(3, c0, c, stride)
+    size = [-(-h // stride), -(-w // stride)]
+    blocks, desc = [], [("conv", 3, c0, c, stride)]
+    kinds = ["fire", "dense", "shuffle", "mixed", "down"]
+    for kind in [str(rng.choice(kinds)) for _ in range(int(rng.integers(3, 6)))]:
+        if kind == "down" and min(size) < 6:
+            kind = "fire"
+        if kind == "fire":
+            s, e1, e3, k = depth(), depth(), depth(), int(rng.choice([3, 3, 5]))
+            squeeze, ex1, ex3 = conv(1, c, s), conv(1, s, e1), conv(k, s, e3, dil=int(rng.choice([1, 1, 2])))
+            swap = bool(rng.random() < 0.3)
+            blocks.append(lambda x, f=(squeeze, ex1, ex3, swap): (
+                lambda y: tf.concat([f[2](y), f[1](y)] if f[3] else [f[1](y), f[2](y)], axis=-1))(f[0](x)))
+            desc.append(("fire", c, s, e1, e3, k, swap))
+            c = e1 + e3
+        elif kind == "dense":
+            g = depth()
+            f = (conv(3, c, g) if dsp or rng.random() < 0.5
+                 else (lambda a, b: lambda x: b(a(x)))(dw(3, c), conv(1, c, g)))
+            blocks.append(lambda x, f=f: tf.concat([x, f(x)], axis=-1))
+            desc.append(("dense", c, g))
+            c += g
+        elif kind == "shuffle":
+            g = int(rng.choice([2, 4])) if dsp else int(rng.choice([2, 3]))
+            cc = g * (int(rng.choice([2, 4])) if dsp else int(rng.integers(2, 4)))
+            pre, hh, ww, five = conv(1, c, cc), size[0], size[1], bool(rng.random() < 0.5)
+
+            def shuffle(x, pre=pre, g=g, cc=cc, hh=hh, ww=ww, five=five):
+                y = pre(x)
+                y = tf.reshape(y, [1, hh, ww, g, cc // g] if five else [1, hh * ww, g, cc // g])
+                y = tf.transpose(y, [0, 1, 2, 4, 3] if five else [0, 1, 3, 2])
+                return tf.reshape(y, [1, hh, ww, cc])
+            blocks.append(shuffle)
+            post = dw(3, cc)
+            blocks.append(post)
+            desc.append(("shuffle", c, cc, g, five))
+            c = cc
+        elif kind == "mixed":
+            groups = int(rng.choice([2, 3]))
+            sizes = [depth() for _ in range(groups)]
+            if rng.random() < 0.4:
+                sizes = [sizes[0]] * groups
+            pre = conv(1, c, sum(sizes))
+            st = int(rng.choice([1, 2])) if min(size) >= 6 else 1
+            fs = [dw(int(rng.choice([3, 5, 7])) if not dsp else int(rng.choice([3, 3, 5])), n, st) for n in sizes]
+
+            def mixed(x, pre=pre, fs=fs, sizes=sizes):
+                parts = tf.split(pre(x), sizes if len(set(sizes)) > 1 else len(sizes), axis=-1)
+                return tf.concat([f(p) for f, p in zip(fs, parts)], axis=-1)
+            blocks.append(mixed)
+            desc.append(("mixed", c, tuple(sizes), st))
+            c = sum(sizes)
+            size = [-(-v // st) for v in size]
+        else:  # ShuffleNet's strided unit
+            g = depth()
+            pre, down = conv(1, c, g), dw(3, g, 2)
+            blocks.append(lambda x, pre=pre, down=down: tf.concat(
+                [tf.nn.avg_pool2d(x, ksize=3, strides=2, padding="SAME"), down(pre(x))], axis=-1))
+            desc.append(("down", c, g))
+            c += g
+            size = [-(-v // 2) for v in size]
+    fc = tf.constant(_weights(rng, (c, 3)))
+
+    def fn(x):
+        x = first(x)
+        for block in blocks:
+            x = block(x)
+        return tf.matmul(tf.reduce_mean(x, axis=[1, 2]), fc)
+
+    return fn, [(1, h, w, c0)], dict(h=h, w=w, blocks=desc, act=act), False
+
+
 def random_input(rng, dtype: str, shape) -> np.ndarray:
     if dtype == "float32":
         return (rng.standard_normal(shape) * 10 ** rng.uniform(-1, 1)).astype(np.float32)
@@ -652,7 +753,8 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
 
     chains = {"DSP_CHAIN": dsp_chain, "PATCH_CHAIN": patch_chain,
               "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True), "PATCH_RESIDUAL": patch_residual,
-              "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True)}
+              "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
+              "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True)}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
