@@ -438,7 +438,8 @@ def test_channel_operators_are_bit_exact_on_forced_grids():
                  if any(l.op in CHANNEL_OPS for l in layers[a:a + k])]
         assert spans, case.name
         picks = {spans[int(j)] for j in rng.choice(len(spans), size=min(3, len(spans)), replace=False)}
-        picks.add(max(spans, key=lambda s: (s[1], -s[0])))  # the longest stage
+        longest = max(spans, key=lambda s: (s[1], -s[0]))
+        picks.add(longest)
         for a, k in sorted(picks):
             out = g.tensors[layers[a + k - 1].outputs[0]].shape
             n = min(int(rng.integers(2, 6)), int(out[1]), int(out[2]))
@@ -450,9 +451,33 @@ def test_channel_operators_are_bit_exact_on_forced_grids():
             assert m.schedule.stages[0][:3] == (layers[a].index, layers[a + k - 1].index, n)
             models.append(m)
             which.append(case)
+            if (a, k) == longest and patches.make_stage(g, layers, k, n, a, 2) is not None:  # uneven row bands
+                models.append(generate(case.model, "p", prefix=f"h{i}_{n}_{k}_{a}_b", patches=(n, k, a, 2)))
+                which.append(case)
         models.append(generate(case.model, "a", prefix=f"h{i}_auto", max_extra_macs=1e9))
         which.append(case)
     bad = _inexact(models, which)
     assert set(CHANNEL_OPS) - {"SPLIT"} <= seen and "RESHAPE" in seen, seen
     assert crops >= 1
     assert not bad, bad
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_patched_channel_operators_are_bit_exact_on_qemu(tmp_path):
+    """A dense block, a channel shuffle, a mixed depthwise block (SPLIT_V, 3x3 and 5x5 depthwise) and
+    ShuffleNet's strided unit in one stage with the DSP paths (depths in multiples of 4)."""
+    from mcunets import targets
+
+    case = make_case("PATCH_CHANNELS_DSP", np.random.default_rng(18201), runs=2)
+    g = read_model(case.model)
+    layers = lower(g)
+    k = patches.chain_length(g, layers)
+    assert set(CHANNEL_OPS) - {"SPLIT"} <= {l.op for l in layers[:k]}, case.name
+    out = g.tensors[layers[k - 1].outputs[0]].shape
+    n = min(3, int(out[1]), int(out[2]))
+    src = targets.engine_sources(case.model, "channels", tmp_path / "model", "qemu-m4", patches=(n, k))
+    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path, sources=src)
+    assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
+    for inputs, outs in zip(case.inputs, got):
+        assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
