@@ -39,8 +39,8 @@ from typing import Optional
 
 import numpy as np
 
-from mcunets.engine.ops import (Binary, Concat, Layer, Reshape, Slice, TileCall, Transpose, Windowed,
-                                c_array, ints)
+from mcunets.engine.ops import (ROWS3_MAX_C, Binary, Concat, Conv2D, Layer, Reshape, Slice, TileCall, Transpose,
+                                Windowed, c_array, ints)
 from mcunets.engine.planner import Buffer, MemoryPlan, _align_up, place, plan_memory
 from mcunets.engine.reader import GraphInfo
 from mcunets.errors import McunetsError
@@ -50,6 +50,11 @@ MAX_GRID = 8
 # about 22,000 instructions per tile on qemu-m4 beyond its MACs (~4,400 per call, ~1.45 instructions
 # per MAC in that model).
 CALL_MACS = 4000
+# The 3x3 row path of first convolutions (mcu_conv_3x3_rows_dsp_s8: input depth <= ROWS3_MAX_C) computes
+# output pixels in pairs; on a row of odd width the last pixel takes the kernel's C loop, about 6.9 more
+# instructions per MAC on qemu-m4 (ShuffleNet's and SqueezeNet's 6x6 first stages, whose middle tiles
+# are 9 pixels wide): ODD_MACS MACs of extra work per MAC of such a pixel beyond the whole layer's.
+ODD_MACS = 5
 
 
 MAX_STAGES = 3
@@ -222,7 +227,7 @@ def chain_length(graph: GraphInfo, layers: list[Layer], start: int = 0) -> int:
 
 
 def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list, writes: Optional[tuple] = None,
-                  exact: Optional[tuple] = None) -> Optional[list]:
+                  exact: Optional[tuple] = None, even: Optional[tuple] = None) -> Optional[list]:
     """Per tile along one axis (the parts ``bounds`` (o0, o1) of the stage's last output): (per tensor
     position: the part (lo, hi) of the map its tile buffer holds, per layer: the padding its window
     still sees, per layer: the part of its input it needs).
@@ -234,7 +239,8 @@ def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list, writes
     tile is the union of what its readers need; a reader that needs less reads its part at an offset
     (ADD, MUL, CONCATENATION and SPLIT through the tile's row stride, other layers from a copy of it);
     None when a layer in ``exact`` (RESHAPE: its output is its input's buffer) needs less, or an output
-    is read by no layer."""
+    is read by no layer. A layer in ``even`` computes an even part of its output where the map allows
+    (one more at the end, else at the start), its readers reading theirs from it."""
     m = len(reads)
     writes = writes or tuple((j + 1,) for j in range(m))
     exact = exact or (False,) * m
@@ -249,6 +255,9 @@ def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list, writes
             if any(o is None for o in outs):
                 return None
             o0, o1 = min(o[0] for o in outs), max(o[1] for o in outs)
+            if even and even[j] and (o1 - o0) % 2:
+                o0, o1 = (o0, o1 + 1) if o1 < sizes[writes[j][0]] else (max(0, o0 - 1), o1)
+                reg[writes[j][0]] = (o0, o1)
             if windows[j] is None:
                 lo, r = o0, (o0, o1)
             else:
@@ -399,6 +408,7 @@ class PatchStage(Layer):
     crops: tuple = ()        # (offset, size) of each layer's copy of the part of its input it needs (0: none)
     scratch: int = 0
     layer_macs: tuple = ()   # MACs each layer executes over all tiles
+    odd_macs: int = 0        # MACs of odd rows' last pixels on the 3x3 row path beyond the whole layers' (ODD_MACS)
 
     @property
     def macs(self):
@@ -531,6 +541,25 @@ class PatchStage(Layer):
         return decls, body
 
 
+def _rows3(layer: Layer) -> bool:
+    """Whether a convolution takes the 3x3 row path (mcu_conv_s8's conditions but the accumulator bound)."""
+    if not isinstance(layer, Conv2D):
+        return False
+    _, kh, kw, fc = layer.filter.shape
+    return ((kh, kw) == (3, 3) and fc == layer.in_shape[3] and fc <= ROWS3_MAX_C
+            and tuple(layer.dilation) == (1, 1) and layer.stride[1] in (1, 2))
+
+
+def _odd_macs(layer: Layer, rows, cols, w: int) -> int:
+    """The MACs of the last output pixel of every odd-width row of ``layer``'s tiles (output position
+    ``w``) when it runs on the 3x3 row path, less those of the whole layer."""
+    if not _rows3(layer):
+        return 0
+    o, _, _, fc = layer.filter.shape
+    odd = sum((reg[w][1] - reg[w][0]) * sum((c[w][1] - c[w][0]) % 2 for c, *_ in cols) for reg, *_ in rows)
+    return max(0, odd - layer.out_shape[1] * (layer.out_shape[2] % 2)) * o * 9 * fc
+
+
 def _calls(layers) -> int:
     """The kernel calls one tile makes (RESHAPE makes none)."""
     return sum(not isinstance(l, Reshape) for l in layers)
@@ -563,6 +592,11 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
     if out[1] < n or out[2] < n:
         return None
     exact = tuple(isinstance(l, Reshape) for l in prefix)
+    # the 3x3 row path computes output pixels in pairs (the last of an odd row in a slow loop): its
+    # tiles get even widths, their readers reading their part (not the stage's output, nor a RESHAPE's)
+    even = tuple(_rows3(l) and writes[j][0] != count - 1
+                 and not any(exact[i] and writes[j][0] in reads[i] for i in range(len(prefix)))
+                 for j, l in enumerate(prefix))
     axes = []
     for axis in (0, 1):
         windows = [l.window(axis) if isinstance(l, Windowed) else None for l in prefix]
@@ -574,7 +608,7 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
                                      out[2] * out[3], n, -(-out[1] // n) + band)
             if not bounds or bounds == _uniform(out[1], n):
                 return None
-        tiles = _axis_regions(reads, windows, sizes, bounds, writes, exact)
+        tiles = _axis_regions(reads, windows, sizes, bounds, writes, exact, even if axis else None)
         if tiles is None:
             return None
         axes.append(tiles)
@@ -598,8 +632,9 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
         crops.append(h_in * w_in * shapes[t][3] if cropped else 0)
         done = sum(reg[w][1] - reg[w][0] for reg, *_ in rows) * sum(reg[w][1] - reg[w][0] for reg, *_ in cols)
         macs.append(layer.macs * done // (shapes[w][1] * shapes[w][2]))
+    odd = sum(_odd_macs(layer, rows, cols, writes[j][0]) for j, layer in enumerate(prefix))
     if max_work is not None and (sum(macs) - sum(l.macs for l in prefix)
-                                 + (n * n - 1) * _calls(prefix) * CALL_MACS > max_work):
+                                 + (n * n - 1) * _calls(prefix) * CALL_MACS + ODD_MACS * odd > max_work):
         return None
     a = [_align_up(s) for s in sizes]
     ks = [_align_up(s) for s in kscratch]
@@ -647,7 +682,7 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
     return PatchStage(prefix[0].index, "PATCHES", (t_in,), (prefix[-1].outputs[0],),
                       layers=tuple(prefix), shapes=shapes, reads=reads, writes=writes, grid=n, rows=tuple(rows),
                       cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, crops=cropped, scratch=total,
-                      layer_macs=tuple(macs))
+                      layer_macs=tuple(macs), odd_macs=odd)
 
 
 def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15):
@@ -737,8 +772,10 @@ def _floor(stage: PatchStage) -> int:
 
 
 def _work(stage: PatchStage) -> tuple[int, int]:
-    """A stage's extra MACs and its extra calls' cost in MACs."""
-    return stage.macs - sum(l.macs for l in stage.layers), (stage.grid ** 2 - 1) * _calls(stage.layers) * CALL_MACS
+    """A stage's extra MACs and its extra calls' cost in MACs (with the odd rows' last pixels on the
+    3x3 row path)."""
+    return (stage.macs - sum(l.macs for l in stage.layers),
+            (stage.grid ** 2 - 1) * _calls(stage.layers) * CALL_MACS + ODD_MACS * stage.odd_macs)
 
 
 def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: float):
