@@ -635,7 +635,7 @@ static void kxk_expand_direct(const mcu_conv_params *params, const mcu_dims *in,
     }
 }
 
-/* Scratch of the k x k path (mcu_conv_s8.c's kxk_scratch): the expanded pixel pair (4 * k4 bytes), the
+/* Scratch of the k x k path (mcu_conv_kxk_scratch in mcu_engine.h): the expanded pixel pair (4 * k4 bytes), the
  * requantization table (8 words per output channel pair), the two int8 patches (2 * k4 + 4: the
  * second one's last word copy may write 3 bytes past it) and, when k is not a multiple of 4, the
  * filter rows copied with their ends padded to k4 bytes. */

@@ -1,4 +1,5 @@
-/* DEPTHWISE_CONV_2D, any kernel size, stride, padding, dilation and depth multiplier. */
+/* DEPTHWISE_CONV_2D, any kernel size, stride, padding, dilation and depth multiplier (the portable kernel;
+ * the dispatcher mcu_depthwise_conv_s8 is inline in mcu_engine.h). */
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
@@ -106,11 +107,10 @@ static void depthwise_m1(const mcu_dw_conv_params *params, const mcu_per_channel
     }
 }
 
-mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                                 const mcu_dims *input_dims, const int8_t *input,
-                                 const mcu_dims *filter_dims, const int8_t *filter,
-                                 const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                                 int8_t *scratch)
+mcu_status mcu_depthwise_conv_generic_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                         const mcu_dims *input_dims, const int8_t *input,
+                                         const mcu_dims *filter_dims, const int8_t *filter,
+                                         const int32_t *bias, const mcu_dims *output_dims, int8_t *output)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t out_c = output_dims->c;
@@ -122,26 +122,6 @@ mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
     const int32_t act_min = params->act_min, act_max = params->act_max;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
-#if defined(__ARM_FEATURE_DSP)
-    if (scratch != 0 && params->fast_requant && mult == 1 && k_h == 3 && k_w == 3 && in_c % 4 == 0 &&
-        dil_h == 1 && dil_w == 1 && (params->stride.w == 1 || params->stride.w == 2) &&
-        params->stride.h >= 1 && params->padding.w <= 1 && params->padding.h <= 1) {
-        return mcu_depthwise_3x3_dsp_s8(params, quant, input_dims, input, filter, bias, output_dims,
-                                        output, (int16_t *)(void *)scratch);
-    }
-    if (params->table != 0 && params->fast_requant && mult == 1 && in_c % 4 == 0 && k_h * k_w == 3 && (k_h == 1 || k_w == 1) &&
-        (params->stride.w == 1 || params->stride.w == 2) && act_max == MCU_INT8_MAX &&
-        mcu_depthwise_3tap_fits(params, input_dims, filter_dims, output_dims)) {
-        return mcu_depthwise_3tap_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                         output_dims, output);
-    }
-    if (mult == 1 && in_c % 4 == 0) {
-        return mcu_depthwise_m1_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                       output_dims, output);
-    }
-#else
-    (void)scratch;
-#endif
     if (mult == 1) {
         depthwise_m1(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         return MCU_OK;

@@ -6,7 +6,8 @@
  * structs for dimensions, parameters and quantization, returning an mcu_status.  Kernels that need
  * scratch memory have a mcu_<op>_s8_buffer_size twin; the generated model places that scratch in its
  * static arena.  A kernel with fast variants (1x1 convolution, 3x3 depthwise, Cortex-M DSP paths behind
- * __ARM_FEATURE_DSP) dispatches to them from its mcu_<op>_s8 entry point.
+ * __ARM_FEATURE_DSP) dispatches to them from its mcu_<op>_s8 entry point (inline for CONV_2D and
+ * DEPTHWISE_CONV_2D: see the end of this file).
  *
  * Tensors are NHWC, int8, contiguous.  Filters: CONV_2D [out_c, kh, kw, in_c / groups],
  * DEPTHWISE_CONV_2D [1, kh, kw, out_c], FULLY_CONNECTED [out_c, in_c].
@@ -189,10 +190,6 @@ typedef struct {
 
 /* ---- kernels ---------------------------------------------------------------------------------- */
 
-mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                       const mcu_dims *input_dims, const int8_t *input,
-                       const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                       const mcu_dims *output_dims, int8_t *output, int8_t *scratch);
 int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
 mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                const mcu_dims *input_dims, const int8_t *input,
@@ -229,13 +226,17 @@ mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per
                                     const mcu_dims *filter_dims, const int8_t *filter,
                                     const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
                                     int16_t *scratch);
-int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims);
+/* Words of one copy of a ring row of the 3x3 row path: the padded row as int16 pairs, plus one. */
+static inline int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims)
+{
+    return ((input_dims->w + 2) * input_dims->c + 1) / 2 + 1;
+}
 
-mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                                 const mcu_dims *input_dims, const int8_t *input,
-                                 const mcu_dims *filter_dims, const int8_t *filter,
-                                 const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                                 int8_t *scratch);
+/* Any kernel size, stride, padding, dilation and depth multiplier (the portable kernel). */
+mcu_status mcu_depthwise_conv_generic_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                         const mcu_dims *input_dims, const int8_t *input,
+                                         const mcu_dims *filter_dims, const int8_t *filter,
+                                         const int32_t *bias, const mcu_dims *output_dims, int8_t *output);
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
 mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                     const mcu_dims *input_dims, const int8_t *input,
@@ -311,6 +312,147 @@ mcu_status mcu_quantize_f32_s8(float scale, int32_t zero_point, int32_t size, co
                                int8_t *output);
 mcu_status mcu_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size, const int8_t *input,
                                  float *output);
+
+/* ---- dispatch ----------------------------------------------------------------------------------
+ * mcu_conv_s8 and mcu_depthwise_conv_s8 pick the fastest path that applies to a layer. They are inline so
+ * that, in generated code, whose parameters and dimensions are static constants, the choice is made by
+ * the compiler: each call becomes a call of the one path it takes, and a firmware links (with
+ * -ffunction-sections and --gc-sections) only the paths its model uses. */
+#if defined(__GNUC__)
+#define MCU_DISPATCH static inline __attribute__((always_inline))
+#else
+#define MCU_DISPATCH static inline
+#endif
+
+/* Scratch of the DSP 1x1 path (mcu_conv_1x1_dsp_s8): two pixels of int16 and 8 words of requantization
+ * parameters per output channel pair, plus the pair's two filter rows when the input depth is 8, 16 or
+ * 32; 0 when the path does not apply. */
+MCU_DISPATCH int32_t mcu_conv_1x1_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    if (filter_dims->h == 1 && filter_dims->w == 1 && filter_dims->c == input_dims->c &&
+        input_dims->c % 4 == 0) {
+        const int32_t c = input_dims->c, rows = (c == 8 || c == 16 || c == 32) ? 2 * c : 0;
+        return 4 * c + (32 + rows) * ((filter_dims->n + 1) / 2);
+    }
+    return 0;
+}
+
+/* The k x k path (mcu_conv_kxk_dsp_s8): every convolution without groups that the 1x1 paths do not
+ * take. k = taps per output pixel, k4 = k rounded up to a multiple of 4. Scratch: the expanded pixel pair
+ * (4 * k4), 8 words of requantization table per output channel pair, two int8 patches (2 * k4 + 4) and,
+ * when k is not a multiple of 4, the filter rows padded to k4 bytes. */
+MCU_DISPATCH int32_t mcu_conv_kxk_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    const int32_t c = input_dims->c, k = filter_dims->h * filter_dims->w * filter_dims->c;
+    const int32_t k4 = (k + 3) & ~3;
+    if (filter_dims->c != c || (filter_dims->h == 1 && filter_dims->w == 1 && (c % 4 == 0 || c <= 3))) {
+        return 0;
+    }
+    return 6 * k4 + 4 + 32 * ((filter_dims->n + 1) / 2) + (k != k4 ? filter_dims->n * k4 : 0);
+}
+
+/* The 3x3 row path (mcu_conv_3x3_rows_dsp_s8): input depth at most MCU_ROWS3_MAX_C (first convolutions;
+ * deeper inputs run the k x k path). Scratch: the doubled int16 weights of each output channel pair
+ * (3 rows x nw words x 2 channels, nw = ceil(3c / 2)) and 8 words of its requantization parameters, and
+ * a ring of three int16 input rows, each in two copies of mcu_conv_3x3_rows_words words. */
+#define MCU_ROWS3_MAX_C 3
+
+MCU_DISPATCH int32_t mcu_conv_3x3_rows_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    const int32_t c = input_dims->c;
+    if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == c && c <= MCU_ROWS3_MAX_C) {
+        const int32_t nw = (3 * c + 1) / 2;
+        return 4 * (((filter_dims->n + 1) / 2) * (3 * nw * 2 + 8) + 6 * mcu_conv_3x3_rows_words(input_dims));
+    }
+    return 0;
+}
+
+/* CONV_2D: the Cortex-M DSP paths when they apply (mcu_conv_dsp_s8.c), else the portable 1x1 variant
+ * when it applies, without the DSP extension the patch (im2col) kernel when there is no grouping and the
+ * scratch of the k x k path (which it fits in), the generic kernel otherwise. */
+MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                    const mcu_dims *input_dims, const int8_t *input,
+                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                    const mcu_dims *output_dims, int8_t *output, int8_t *scratch)
+{
+    const int is_1x1 = filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
+                       params->padding.w == 0 && filter_dims->c == input_dims->c;
+#if defined(__ARM_FEATURE_DSP)
+    if (params->table != 0 && params->fast_requant && is_1x1 && input_dims->c <= 3) { /* no scratch needed */
+        return mcu_conv_1x1_narrow_dsp_s8(params, input_dims, input, output_dims, output);
+    }
+    if (scratch != 0 && params->fast_requant) {
+        if (is_1x1 && mcu_conv_1x1_scratch(input_dims, filter_dims) > 0 &&
+            (params->bias_folded || params->input_offset == 0)) {
+            return mcu_conv_1x1_dsp_s8(params, quant, input_dims, input, output_dims, filter, bias,
+                                       output, (int16_t *)(void *)scratch);
+        }
+        const int32_t sw = params->stride.w;
+        if (mcu_conv_3x3_rows_scratch(input_dims, filter_dims) > 0 && params->dilation.h == 1 &&
+            params->dilation.w == 1 && (sw == 1 || sw == 2) &&
+            params->padding.w >= 0 && params->padding.h >= 0 &&
+            (output_dims->w - 1) * sw + 3 <= input_dims->w + 2) {
+            return mcu_conv_3x3_rows_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                            output_dims, output, (int16_t *)(void *)scratch);
+        }
+        if (mcu_conv_kxk_scratch(input_dims, filter_dims) > 0) {
+            return mcu_conv_kxk_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                       output_dims, output, (int16_t *)(void *)scratch);
+        }
+    }
+    if (filter_dims->c % 4 == 0 && input_dims->c % filter_dims->c == 0 &&
+        (output_dims->c / (input_dims->c / filter_dims->c)) % 4 == 0) {
+        return mcu_conv_generic_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                       output_dims, output);
+    }
+#endif
+    if (is_1x1) {
+        return mcu_conv_1x1_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                               output_dims, output);
+    }
+#if !defined(__ARM_FEATURE_DSP) /* (DSP cores: the few layers left here keep the smaller generic kernel) */
+    if (scratch != 0 && ((uintptr_t)scratch & 3) == 0 && mcu_conv_kxk_scratch(input_dims, filter_dims) > 0) {
+        return mcu_conv_im2col_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                                  output, scratch);
+    }
+#endif
+    return mcu_conv_generic_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                               output_dims, output);
+}
+
+/* DEPTHWISE_CONV_2D: on Cortex-M DSP cores the 3x3 row path, the 1x3 / 3x1 three-tap path or the
+ * multiplier-1 path when they apply (mcu_depthwise_dsp_s8.c), else the portable kernel. */
+MCU_DISPATCH mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                              const mcu_dims *input_dims, const int8_t *input,
+                                              const mcu_dims *filter_dims, const int8_t *filter,
+                                              const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                              int8_t *scratch)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t in_c = input_dims->c, k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t mult = params->depth_multiplier;
+    if (mult == 1 && output_dims->c == in_c && filter_dims->c == in_c && in_c % 4 == 0) {
+        if (scratch != 0 && params->fast_requant && k_h == 3 && k_w == 3 && params->dilation.h == 1 &&
+            params->dilation.w == 1 && (params->stride.w == 1 || params->stride.w == 2) &&
+            params->stride.h >= 1 && params->padding.w <= 1 && params->padding.h <= 1) {
+            return mcu_depthwise_3x3_dsp_s8(params, quant, input_dims, input, filter, bias, output_dims,
+                                            output, (int16_t *)(void *)scratch);
+        }
+        if (params->table != 0 && params->fast_requant && k_h * k_w == 3 && (k_h == 1 || k_w == 1) &&
+            (params->stride.w == 1 || params->stride.w == 2) && params->act_max == 127 &&
+            mcu_depthwise_3tap_fits(params, input_dims, filter_dims, output_dims)) {
+            return mcu_depthwise_3tap_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                             output_dims, output);
+        }
+        return mcu_depthwise_m1_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                       output_dims, output);
+    }
+#else
+    (void)scratch;
+#endif
+    return mcu_depthwise_conv_generic_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                         output_dims, output);
+}
 
 #ifdef __cplusplus
 }

@@ -194,7 +194,7 @@ def _constant_channels(flat, bias, input_offset: int, multipliers, shifts, outpu
     return w, b, tuple(mults), tuple(shs)
 
 
-ROWS3_MAX_C = 3  # MCU_ROWS3_MAX_C in firmware/engine/mcu_conv_s8.c
+ROWS3_MAX_C = 3  # MCU_ROWS3_MAX_C in firmware/engine/mcu_engine.h
 
 
 def _int32(v) -> int:
