@@ -171,6 +171,7 @@ class Firmware:
     build_dir: Path
     validate: bool
     sections: dict = field(default_factory=dict)  # text/data/bss bytes (ELF boards)
+    sources: tuple[Path, ...] = ()  # compiled, in command-line order
 
 
 def _c_word(text: str) -> str:
@@ -247,7 +248,8 @@ def build(src: ModelSources, board: Board | str, build_dir: Path, *, validate: b
     sections = elf_sections(out) if board.build_kind == "qemu" else {}
     if sections and sections["data"] + sections["bss"] + board.stack_bytes > board.sram_bytes:
         raise McunetsError(f"the firmware needs more RAM than {board.name} has")
-    return Firmware(board=board, path=out, build_dir=build_dir, validate=validate, sections=sections)
+    return Firmware(board=board, path=out, build_dir=build_dir, validate=validate, sections=sections,
+                    sources=tuple(Path(p) for p in [*sources, *src.sources] if Path(p).suffix in (".c", ".S")))
 
 
 def compiler_error(log: str) -> str:
@@ -281,6 +283,49 @@ def elf_sections(path: Path) -> dict:
             else:
                 text += s["sh_size"]
     return {"text": text, "data": data, "bss": bss, "flash": text + data, "ram": data + bss}
+
+
+def flash_by_source(fw: Firmware) -> dict[str, int]:
+    """Flash bytes of an ELF firmware by where they come from, from its linker map: each compiled source
+    (by file name), each library (``libc_nano.a``, ``libgcc.a``, ...) and ``"fill"`` (alignment padding).
+    The values add up to ``fw.sections["flash"]``. Input sections name the objects the compiler driver
+    made, one per source in command-line order; start files and libraries by file name."""
+    import re
+
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    with open(fw.path, "rb") as f:
+        flash = {s.name for s in ELFFile(f).iter_sections()
+                 if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_type"] != "SHT_NOBITS" and s["sh_size"]}
+    text = (fw.build_dir / "firmware.map").read_text()
+    text = text[text.index("Linker script and memory map"):]
+    # the compiler driver's temporary objects (gone after linking), one per source; start files such as
+    # crt0.o are still on disk
+    objects = [o for o in re.findall(r"^LOAD (\S+\.o)$", text, re.M) if not Path(o).exists()]
+    if len(objects) != len(fw.sources):
+        raise McunetsError(f"{fw.build_dir / 'firmware.map'}: {len(objects)} objects for {len(fw.sources)} sources")
+    names = {o: p.name for o, p in zip(objects, fw.sources)}
+    out: dict[str, int] = {}
+    section = None
+    # output sections start in column 0, input sections (possibly wrapped after a long name) in column 1
+    entry = re.compile(r"^(\S+|  ?\S+)[ \t]*\n?[ \t]+0x[0-9a-f]+[ \t]+0x([0-9a-f]+)(?:[ \t]+(\S[^\n]*?))?[ \t]*$", re.M)
+    for m in entry.finditer(text):
+        name, size, origin = m.group(1), int(m.group(2), 16), (m.group(3) or "").strip()
+        if not name.startswith(" "):
+            section = name
+            continue
+        if section not in flash or size == 0:
+            continue
+        name = name.strip()
+        if name == "*fill*":
+            key = "fill"
+        elif "(" in origin:  # archive(member)
+            key = Path(origin[:origin.index("(")]).name
+        else:
+            key = names.get(origin, Path(origin).name)
+        out[key] = out.get(key, 0) + size
+    return out
 
 
 # ---- running -------------------------------------------------------------------------------------------

@@ -174,6 +174,23 @@ def test_runner_inputs_follow_the_xorshift_stream():
 TINY = DATA / "tiny_int8.tflite"
 
 
+@pytest.mark.parametrize("board", [board_param(b) for b in ["qemu-m4", "qemu-rv32"]])
+def test_flash_by_source_adds_up_to_the_firmware_flash(board, tmp_path):
+    fw = targets.build(fake_sources(), board, tmp_path, runs=1, warmup=0)
+    by = targets.flash_by_source(fw)
+    assert sum(by.values()) == fw.sections["flash"]
+    assert {"model.c", "mcu_driver.c", "runtime_mcunets.c"} <= set(by) and min(by.values()) > 0
+    # mcunets_invoke alone is in model.c's share
+    assert by["model.c"] >= _symbol_size(fw.path, "mcunets_invoke") > 0
+
+
+def _symbol_size(elf: Path, name: str) -> int:
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf, "rb") as f:
+        return next(s["st_size"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols() if s.name == name)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("board", [board_param(b) for b in BOARDS])
 def test_engine_model_profiles_with_reference_outputs(board, tmp_path):
