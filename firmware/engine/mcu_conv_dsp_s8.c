@@ -251,9 +251,9 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
 
 /* Every complete output channel pair of the pixel pair in buf (pairs >= 1); returns the filter row
  * after the last pair. */
-static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xend, const int8_t *w,
-                                        int32_t c, const int32_t *q, int32_t pairs, int8_t *oa,
-                                        int8_t *ob, int32_t lo, const int mode, const int post)
+static inline __attribute__((always_inline)) const int8_t *conv_1x1_pairs_body(
+    const uint32_t *buf, const uint32_t *xend, const int8_t *w, int32_t c, const int32_t *q, int32_t pairs,
+    int8_t *oa, int8_t *ob, int32_t lo, const int mode, const int post)
 {
     register uint32_t x0 __asm__("r8");
     register uint32_t x1 __asm__("r9");
@@ -310,6 +310,31 @@ static const int8_t *conv_1x1_pairs_asm(const uint32_t *buf, const uint32_t *xen
     (void)a00, (void)a01, (void)a10, (void)a11, (void)xp, (void)t, (void)u;
     (void)x0, (void)x1, (void)x2, (void)x3;
     return w;
+}
+
+/* One function per clamp mode, so a firmware links only the modes its layers use. */
+static __attribute__((noinline)) const int8_t *conv_1x1_pairs_ssat(const uint32_t *buf, const uint32_t *xend,
+                                                                   const int8_t *w, int32_t c, const int32_t *q,
+                                                                   int32_t pairs, int8_t *oa, int8_t *ob,
+                                                                   int32_t lo, const int post)
+{
+    return conv_1x1_pairs_body(buf, xend, w, c, q, pairs, oa, ob, lo, MCU_CLAMP_SSAT, post);
+}
+
+static __attribute__((noinline)) const int8_t *conv_1x1_pairs_ssat_lo(const uint32_t *buf, const uint32_t *xend,
+                                                                      const int8_t *w, int32_t c, const int32_t *q,
+                                                                      int32_t pairs, int8_t *oa, int8_t *ob,
+                                                                      int32_t lo, const int post)
+{
+    return conv_1x1_pairs_body(buf, xend, w, c, q, pairs, oa, ob, lo, MCU_CLAMP_SSAT_LO, post);
+}
+
+static inline __attribute__((always_inline)) const int8_t *conv_1x1_pairs_asm(
+    const uint32_t *buf, const uint32_t *xend, const int8_t *w, int32_t c, const int32_t *q, int32_t pairs,
+    int8_t *oa, int8_t *ob, int32_t lo, const int mode, const int post)
+{
+    return mode == MCU_CLAMP_SSAT_LO ? conv_1x1_pairs_ssat_lo(buf, xend, w, c, q, pairs, oa, ob, lo, post)
+                                     : conv_1x1_pairs_ssat(buf, xend, w, c, q, pairs, oa, ob, lo, post);
 }
 
 /* The same for a single pixel (an odd pixel count's last one): only the A words of each group are read
@@ -788,42 +813,42 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     }
 }
 
-#define MCU_CONV_PAIRS_MODES(KXK) \
-    const int mode = mcu_clamp_mode(params->act_min, params->act_max); \
-    if (mode == MCU_CLAMP_SSAT) { \
-        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
-                        scratch, MCU_CLAMP_SSAT, KXK); \
-    } else if (mode == MCU_CLAMP_SSAT_LO) { \
-        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
-                        scratch, MCU_CLAMP_SSAT_LO, KXK); \
-    } else { \
-        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
-                        scratch, MCU_CLAMP_BOTH, KXK); \
-    } \
-    return MCU_OK;
-
-mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                               const mcu_dims *input_dims, const int8_t *input,
-                               const mcu_dims *output_dims, const int8_t *filter,
-                               const int32_t *bias, int8_t *output, int16_t *scratch)
-{
-    const mcu_dims *filter_dims = input_dims; /* unused: the filter is out_c rows of input_dims->c */
-    MCU_CONV_PAIRS_MODES(0)
-}
+/* 1x1 and k x k: one entry point per clamp mode (MCU_CLAMP_SSAT, MCU_CLAMP_SSAT_LO, MCU_CLAMP_BOTH), so a
+ * firmware links only the modes its layers use (mcu_conv_1x1_dsp_s8 and mcu_conv_kxk_dsp_s8 in
+ * mcu_engine.h pick one). */
+#define MCU_CONV_1X1_DSP(NAME, MODE) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims, \
+                    const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch) \
+    { \
+        /* filter_dims unused: the filter is out_c rows of input_dims->c */ \
+        conv_pairs_body(params, quant, input_dims, input, input_dims, output_dims, filter, bias, output, \
+                        scratch, MODE, 0); \
+        return MCU_OK; \
+    }
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_s8, MCU_CLAMP_SSAT)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_lo_s8, MCU_CLAMP_SSAT_LO)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_both_s8, MCU_CLAMP_BOTH)
+#undef MCU_CONV_1X1_DSP
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input
  * offset added, and every output channel pair meets them in the 1x1 path's assembly, the filter rows
  * read as int8 and widened with SXTB16 on the fly. */
-mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                               const mcu_dims *input_dims, const int8_t *input,
-                               const mcu_dims *filter_dims, const int8_t *filter,
-                               const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                               int16_t *scratch)
-{
-    MCU_CONV_PAIRS_MODES(1)
-}
-#undef MCU_CONV_PAIRS_MODES
+#define MCU_CONV_KXK_DSP(NAME, MODE) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims, \
+                    const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output, \
+                    int16_t *scratch) \
+    { \
+        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
+                        scratch, MODE, 1); \
+        return MCU_OK; \
+    }
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_s8, MCU_CLAMP_SSAT)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_lo_s8, MCU_CLAMP_SSAT_LO)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_both_s8, MCU_CLAMP_BOTH)
+#undef MCU_CONV_KXK_DSP
 
 /* Value q of a ring row into both copies (copy 1 holds the row's first n - 1 values). */
 static inline void rows3_set(int16_t *slot, int32_t q, int32_t v, int32_t n)
@@ -1023,16 +1048,11 @@ typedef void (*rows3_pairs_fn)(const uint32_t *const rows[3], int32_t npx, int32
  * shifted by one value) and every output pixel reads its 3 x 3c taps straight from the ring,
  * ceil(3c / 2) words per row (the odd tap meets a zero weight); two pixels x two output channels per
  * inner step, the weights doubled so the accumulators feed mcu_out2_dsp. */
-mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                                    const mcu_dims *input_dims, const int8_t *input,
-                                    const mcu_dims *filter_dims, const int8_t *filter,
-                                    const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                                    int16_t *scratch)
+static __attribute__((noinline)) mcu_status conv_3x3_rows(
+    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+    int16_t *scratch, const rows3_pairs_fn run)
 {
-    (void)filter_dims;
-    static const rows3_pairs_fn asm_pairs[3][2] = {{rows3_pairs_c1s1, rows3_pairs_c1s2},
-                                                   {rows3_pairs_c2s1, rows3_pairs_c2s2},
-                                                   {rows3_pairs_c3s1, rows3_pairs_c3s2}};
     const int mode = mcu_clamp_mode(params->act_min, params->act_max);
     const int32_t c = input_dims->c, sw = params->stride.w;
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
@@ -1042,7 +1062,6 @@ mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per
     const int32_t pairs = (out_c + 1) / 2, full = mode != MCU_CLAMP_BOTH ? out_c / 2 : 0;
     const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
     const int32_t lo = params->act_min, hi = params->act_max;
-    const rows3_pairs_fn run = asm_pairs[c - 1][sw - 1];
     uint32_t *wexp = (uint32_t *)(void *)scratch;
     int16_t *slots[3];
     slots[0] = (int16_t *)(void *)(wexp + (int64_t)pairs * (3 * nw * 2 + 8));
@@ -1113,6 +1132,26 @@ mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per
     }
     return MCU_OK;
 }
+
+/* One entry point per (input depth, stride), so a firmware links only the assembly its layers use
+ * (mcu_conv_3x3_rows_dsp_s8 in mcu_engine.h picks one). */
+#define MCU_R3_ENTRY(C, S) \
+    mcu_status mcu_conv_3x3_rows_dsp_c##C##s##S##_s8( \
+        const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
+        const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias, \
+        const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
+    { \
+        (void)filter_dims; \
+        return conv_3x3_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, \
+                             rows3_pairs_c##C##s##S); \
+    }
+MCU_R3_ENTRY(1, 1)
+MCU_R3_ENTRY(1, 2)
+MCU_R3_ENTRY(2, 1)
+MCU_R3_ENTRY(2, 2)
+MCU_R3_ENTRY(3, 1)
+MCU_R3_ENTRY(3, 2)
+#undef MCU_R3_ENTRY
 
 #else
 typedef int mcu_conv_dsp_unused; /* ISO C: a translation unit must not be empty */

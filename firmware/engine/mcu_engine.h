@@ -206,26 +206,46 @@ mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_
                            const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                            const mcu_dims *output_dims, int8_t *output);
 /* Cortex-M DSP paths (defined only when __ARM_FEATURE_DSP is; see mcu_conv_dsp_s8.c). */
-mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                               const mcu_dims *input_dims, const int8_t *input,
-                               const mcu_dims *output_dims, const int8_t *filter,
-                               const int32_t *bias, int8_t *output, int16_t *scratch);
+/* The 1x1 and k x k paths have one entry point per output clamp: _ssat for [act_min, act_max] =
+ * [-128, 127], _ssat_lo for act_max = 127 and act_min above -128, _both otherwise
+ * (mcu_conv_1x1_dsp_s8 and mcu_conv_kxk_dsp_s8 below pick one). */
+#define MCU_CONV_1X1_DSP_DECL(NAME) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims, \
+                    const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch)
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_ssat_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_ssat_lo_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_both_s8);
+#undef MCU_CONV_1X1_DSP_DECL
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                    const mcu_dims *input_dims, const int8_t *input,
                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                    const mcu_dims *output_dims, int8_t *output);
-mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                               const mcu_dims *input_dims, const int8_t *input,
-                               const mcu_dims *filter_dims, const int8_t *filter,
-                               const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                               int16_t *scratch);
-mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                                    const mcu_dims *input_dims, const int8_t *input,
-                                    const mcu_dims *filter_dims, const int8_t *filter,
-                                    const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-                                    int16_t *scratch);
+#define MCU_CONV_KXK_DSP_DECL(NAME) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims, \
+                    const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output, \
+                    int16_t *scratch)
+MCU_CONV_KXK_DSP_DECL(mcu_conv_kxk_dsp_ssat_s8);
+MCU_CONV_KXK_DSP_DECL(mcu_conv_kxk_dsp_ssat_lo_s8);
+MCU_CONV_KXK_DSP_DECL(mcu_conv_kxk_dsp_both_s8);
+#undef MCU_CONV_KXK_DSP_DECL
+/* The 3x3 row path: one entry point per input depth c (1-3) and stride s (1, 2)
+ * (mcu_conv_3x3_rows_dsp_s8 below picks one). */
+#define MCU_CONV_3X3_ROWS_DECL(NAME) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims, \
+                    const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output, \
+                    int16_t *scratch)
+MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c1s1_s8);
+MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c1s2_s8);
+MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c2s1_s8);
+MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c2s2_s8);
+MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c3s1_s8);
+MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c3s2_s8);
+#undef MCU_CONV_3X3_ROWS_DECL
 /* Words of one copy of a ring row of the 3x3 row path: the padded row as int16 pairs, plus one. */
 static inline int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims)
 {
@@ -323,6 +343,59 @@ mcu_status mcu_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size, 
 #else
 #define MCU_DISPATCH static inline
 #endif
+
+/* The DSP 1x1 and k x k paths' entry point for the layer's output clamp. */
+MCU_DISPATCH mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                            const mcu_dims *input_dims, const int8_t *input,
+                                            const mcu_dims *output_dims, const int8_t *filter,
+                                            const int32_t *bias, int8_t *output, int16_t *scratch)
+{
+    if (params->act_max != 127) {
+        return mcu_conv_1x1_dsp_both_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
+                                        scratch);
+    }
+    if (params->act_min <= -128) {
+        return mcu_conv_1x1_dsp_ssat_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
+                                        scratch);
+    }
+    return mcu_conv_1x1_dsp_ssat_lo_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
+                                       scratch);
+}
+
+MCU_DISPATCH mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                            const mcu_dims *input_dims, const int8_t *input,
+                                            const mcu_dims *filter_dims, const int8_t *filter,
+                                            const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                            int16_t *scratch)
+{
+    if (params->act_max != 127) {
+        return mcu_conv_kxk_dsp_both_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                        output_dims, output, scratch);
+    }
+    if (params->act_min <= -128) {
+        return mcu_conv_kxk_dsp_ssat_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                        output_dims, output, scratch);
+    }
+    return mcu_conv_kxk_dsp_ssat_lo_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                       output_dims, output, scratch);
+}
+
+/* The 3x3 row path's entry point for the layer's input depth (1-3) and stride (1, 2). */
+MCU_DISPATCH mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                                 const mcu_dims *input_dims, const int8_t *input,
+                                                 const mcu_dims *filter_dims, const int8_t *filter,
+                                                 const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                                 int16_t *scratch)
+{
+    typedef mcu_status (*rows_fn)(const mcu_conv_params *, const mcu_per_channel_quant *, const mcu_dims *,
+                                  const int8_t *, const mcu_dims *, const int8_t *, const int32_t *,
+                                  const mcu_dims *, int8_t *, int16_t *);
+    const int32_t c = input_dims->c, s2 = params->stride.w == 2;
+    const rows_fn run = c == 1 ? (s2 ? mcu_conv_3x3_rows_dsp_c1s2_s8 : mcu_conv_3x3_rows_dsp_c1s1_s8)
+                        : c == 2 ? (s2 ? mcu_conv_3x3_rows_dsp_c2s2_s8 : mcu_conv_3x3_rows_dsp_c2s1_s8)
+                                 : (s2 ? mcu_conv_3x3_rows_dsp_c3s2_s8 : mcu_conv_3x3_rows_dsp_c3s1_s8);
+    return run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, scratch);
+}
 
 /* Scratch of the DSP 1x1 path (mcu_conv_1x1_dsp_s8): two pixels of int16 and 8 words of requantization
  * parameters per output channel pair, plus the pair's two filter rows when the input depth is 8, 16 or
