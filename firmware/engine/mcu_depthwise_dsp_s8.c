@@ -653,8 +653,9 @@ static void dw_row_quint(int8_t *out_row, const int32_t *table, int32_t c, const
 
 /* Every channel of one output row: channel ch reads the ring from buf + 3 * pairs * ch (words) and
  * writes out_row + ch; rot = ring slot of window row 0. */
-static void dw_row(int8_t *out_row, int32_t out_w, int32_t sw, const int32_t *table, int32_t c,
-                   const int lo, const int post, int32_t rot)
+static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_t out_w, int32_t sw,
+                                                        const int32_t *table, int32_t c, const int lo,
+                                                        const int post, int32_t rot)
 {
     int8_t *frame_op = out_row;
     const int32_t *frame_tpend = table + DW_WORDS * c;
@@ -696,11 +697,25 @@ static void dw_row(int8_t *out_row, int32_t out_w, int32_t sw, const int32_t *ta
     (void)xa, (void)xb, (void)a0, (void)a1;
 }
 
-/* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code) */
+/* dw_row for one stride (1, or 2) and lower clamp, so a firmware links only those its layers use. */
+typedef void (*dw_row_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot);
+#define DW_ROW_FN(NAME, SW, LO) \
+    static void NAME(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot) \
+    { \
+        dw_row(out_row, out_w, SW, table, c, LO, post, rot); \
+    }
+DW_ROW_FN(dw_row_s1, 1, 0)
+DW_ROW_FN(dw_row_s1_lo, 1, 1)
+DW_ROW_FN(dw_row_s2, 2, 0)
+DW_ROW_FN(dw_row_s2_lo, 2, 1)
+#undef DW_ROW_FN
+
+/* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); else the
+ * rows run `row` */
 static inline __attribute__((always_inline)) void depthwise_rows(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo, const int quint)
+    int16_t *scratch, const int lo, const int quint, const dw_row_fn row)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -746,18 +761,18 @@ static inline __attribute__((always_inline)) void depthwise_rows(
             if (quint) {
                 dw_row_quint(out_row, table, c, lo, post, rot);
             } else {
-                dw_row(out_row, out_w, sw, table, c, lo, post, rot);
+                row(out_row, out_w, table, c, post, rot);
             }
         }
     }
 }
 
-static inline __attribute__((always_inline)) void depthwise_rows_any(
+static __attribute__((noinline)) void depthwise_rows_any(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo)
+    int16_t *scratch, const int lo, const dw_row_fn row)
 {
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0);
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, row);
 }
 
 static __attribute__((noinline)) void depthwise_rows_quint(
@@ -765,34 +780,61 @@ static __attribute__((noinline)) void depthwise_rows_quint(
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
     int16_t *scratch, const int lo)
 {
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 1);
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 1, 0);
 }
 
-mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                                    const mcu_dims *input_dims, const int8_t *input,
-                                    const int8_t *filter, const int32_t *bias,
-                                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
+/* depthwise_body with the upper bound 127 (the lower clamp's fallback) */
+static __attribute__((noinline)) void depthwise_body_ssat(
+    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+    int16_t *scratch)
 {
-    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
+    depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
+}
+
+/* s1: the entry point runs stride 1 (row: its row kernel) */
+static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
+    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+    int16_t *scratch, const int mode, const int s1, const dw_row_fn row)
+{
     int lo_post = 0; /* the lower clamp folds act_min into k: it needs every (zero point - act_min) folded */
     for (int32_t ch = 0; mode == MCU_CLAMP_SSAT_LO && ch < input_dims->c; ++ch) {
         int32_t k, rz;
         mcu_requant_consts(params->output_offset - params->act_min, -quant->shift[ch], &k, &rz);
         lo_post |= (rz >> 8) != 0;
     }
-    if (mode != MCU_CLAMP_BOTH && !lo_post && params->stride.w == 1 && dw_quint(output_dims->w)) {
+    if (mode != MCU_CLAMP_BOTH && !lo_post && s1 && dw_quint(output_dims->w)) {
         depthwise_rows_quint(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
                              mode == MCU_CLAMP_SSAT_LO);
     } else if (mode != MCU_CLAMP_BOTH && !lo_post) {
         depthwise_rows_any(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
-                           mode == MCU_CLAMP_SSAT_LO);
-    } else if (params->act_max == MCU_INT8_MAX) {
-        depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
+                           mode == MCU_CLAMP_SSAT_LO, row);
+    } else if (mode != MCU_CLAMP_BOTH) {
+        depthwise_body_ssat(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
     } else {
         depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 0);
     }
     return MCU_OK;
 }
+
+/* One entry point per stride (1, 2) and clamp mode (MCU_CLAMP_SSAT, MCU_CLAMP_SSAT_LO; MCU_CLAMP_BOTH any
+ * stride), so a firmware links only the variants its layers use (mcu_depthwise_3x3_dsp_s8 in mcu_engine.h
+ * picks one). */
+#define MCU_DW3_ENTRY(NAME, MODE, S1, ROW) \
+    mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
+    { \
+        return depthwise_3x3(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, MODE, \
+                             S1, ROW); \
+    }
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_s8, MCU_CLAMP_SSAT, 1, dw_row_s1)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, MCU_CLAMP_SSAT, 0, dw_row_s2)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 1, dw_row_s1_lo)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 0, dw_row_s2_lo)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_both_s8, MCU_CLAMP_BOTH, 0, 0)
+#undef MCU_DW3_ENTRY
 
 /* Depth multiplier 1, channels a multiple of 4, any kernel size, stride, padding and dilation (the
  * layers the 3x3 and three-tap paths do not take): per output pixel and group of four channels, one

@@ -258,10 +258,18 @@ mcu_status mcu_depthwise_conv_generic_s8(const mcu_dw_conv_params *params, const
                                          const mcu_dims *filter_dims, const int8_t *filter,
                                          const int32_t *bias, const mcu_dims *output_dims, int8_t *output);
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
-mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                                    const mcu_dims *input_dims, const int8_t *input,
-                                    const int8_t *filter, const int32_t *bias,
-                                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch);
+/* The 3x3 DSP path: one entry point per stride (s1: 1, s2: 2) and output clamp (_ssat, _ssat_lo as for
+ * mcu_conv_1x1_dsp_s8; _both: other ranges, any stride); mcu_depthwise_3x3_dsp_s8 below picks one. */
+#define MCU_DW3_DECL(NAME) \
+    mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_both_s8);
+#undef MCU_DW3_DECL
 int32_t mcu_depthwise_dsp_row_width(const mcu_dims *input_dims);
 mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                      const mcu_dims *input_dims, const int8_t *input,
@@ -491,6 +499,30 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
 #endif
     return mcu_conv_generic_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                output_dims, output);
+}
+
+/* The 3x3 DSP path's entry point for the layer's output clamp and stride (1 or 2). */
+MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params,
+                                                 const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                                 const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                                 const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
+{
+    if (params->act_max != 127) {
+        return mcu_depthwise_3x3_dsp_both_s8(params, quant, input_dims, input, filter, bias, output_dims, output,
+                                             scratch);
+    }
+    if (params->act_min <= -128) {
+        return params->stride.w == 1
+                   ? mcu_depthwise_3x3_dsp_s1_ssat_s8(params, quant, input_dims, input, filter, bias, output_dims,
+                                                      output, scratch)
+                   : mcu_depthwise_3x3_dsp_s2_ssat_s8(params, quant, input_dims, input, filter, bias, output_dims,
+                                                      output, scratch);
+    }
+    return params->stride.w == 1
+               ? mcu_depthwise_3x3_dsp_s1_ssat_lo_s8(params, quant, input_dims, input, filter, bias, output_dims,
+                                                     output, scratch)
+               : mcu_depthwise_3x3_dsp_s2_ssat_lo_s8(params, quant, input_dims, input, filter, bias, output_dims,
+                                                     output, scratch);
 }
 
 /* DEPTHWISE_CONV_2D: on Cortex-M DSP cores the 3x3 row path, the 1x3 / 3x1 three-tap path or the
