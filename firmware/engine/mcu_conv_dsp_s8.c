@@ -537,13 +537,15 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), MCU_S_G32, "128")
 #undef MCU_S_FN
 #undef MCU_S_X
 
-/* The small path's function for input depth c (8, 16, 32), clamp mode and post-shift zero points. */
-static small_fn conv_1x1_small_fn(int32_t c, const int mode, const int post)
+/* The small path's function for input depth c (8, 16, 32), clamp mode and post-shift zero points: one
+ * table per clamp mode, so a firmware links the functions of the modes its layers use. */
+static inline __attribute__((always_inline)) small_fn conv_1x1_small_fn(int32_t c, const int mode, const int post)
 {
-    static const small_fn fns[3][4] = {{small8, small8_lo, small8_post, small8_lo_post},
-                                       {small16, small16_lo, small16_post, small16_lo_post},
-                                       {small32, small32_lo, small32_post, small32_lo_post}};
-    return fns[c == 8 ? 0 : c == 16 ? 1 : 2][(mode == MCU_CLAMP_SSAT_LO) + 2 * (post != 0)];
+    static const small_fn ssat[3][2] = {{small8, small8_post}, {small16, small16_post}, {small32, small32_post}};
+    static const small_fn ssat_lo[3][2] = {{small8_lo, small8_lo_post}, {small16_lo, small16_lo_post},
+                                           {small32_lo, small32_lo_post}};
+    const int32_t i = c == 8 ? 0 : c == 16 ? 1 : 2;
+    return mode == MCU_CLAMP_SSAT_LO ? ssat_lo[i][post != 0] : ssat[i][post != 0];
 }
 
 /* The small path over the whole layer (even out_c): output row by output row (one span per batch when
