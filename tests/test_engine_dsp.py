@@ -714,3 +714,29 @@ def test_fully_connected_row_blocks_are_bit_exact_on_host():
         assert sorted(blocks) == ["12", "12", "6", "6"], blocks
     res = check_cases(cases)
     assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
+    """The dispatch is inline and decided at compile time from the model's constant parameters: a model
+    of one 1x1 convolution on 16 channels with ReLU (output zero point -128: the plain SSAT clamp) links
+    that variant of the DSP 1x1 path and none of the other convolution or depthwise code."""
+    import tensorflow as tf
+    from elftools.elf.elffile import ELFFile
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(9100)
+    wt = tf.constant((rng.standard_normal((1, 1, 16, 24)) * 0.3).astype(np.float32))
+    b = tf.constant(rng.standard_normal(24).astype(np.float32))
+    model = convert(lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b), [(1, 6, 7, 16)], rng)
+    g = read_model(model)
+    case = Case("1x1 relu", model, [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs]])
+    assert not check_on_qemu(case, tmp_path), case.name
+    with open(tmp_path / "validate" / "firmware.elf", "rb") as f:
+        names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    kernels = {n for n in names if n.startswith(("mcu_conv", "mcu_depthwise", "conv_", "rows3_", "dw_", "depthwise_"))
+               and not n.endswith(".c")}
+    # the entry point, and its pair and single-pixel assembly (the 16-channel blocks are inlined in it)
+    assert "mcu_conv_1x1_dsp_ssat_s8" in kernels, sorted(kernels)
+    assert kernels <= {"mcu_conv_1x1_dsp_ssat_s8", "conv_1x1_pairs_ssat", "conv_1x1_one_asm"}, sorted(kernels)
