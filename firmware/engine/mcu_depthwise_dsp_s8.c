@@ -631,8 +631,8 @@ static inline int dw_quint(int32_t out_w)
 }
 
 /* dw_row for stride-1 rows of 4q + 1 >= 5 outputs (dw_quint). */
-static void dw_row_quint(int8_t *out_row, const int32_t *table, int32_t c, const int lo, const int post,
-                         int32_t rot)
+static inline __attribute__((always_inline)) void dw_row_quint(int8_t *out_row, const int32_t *table, int32_t c,
+                                                              const int lo, const int post, int32_t rot)
 {
     int8_t *frame_op = out_row;
     const int32_t *frame_tpend = table + DW_WORDS * c;
@@ -775,13 +775,18 @@ static __attribute__((noinline)) void depthwise_rows_any(
     depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, row);
 }
 
-static __attribute__((noinline)) void depthwise_rows_quint(
-    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
-    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo)
-{
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 1, 0);
-}
+/* the five-output rows without and with the lower clamp, so a firmware links the one its layers use */
+#define DW_ROWS_QUINT(NAME, LO) \
+    static __attribute__((noinline)) void NAME( \
+        const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
+        const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
+        int8_t *output, int16_t *scratch) \
+    { \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0); \
+    }
+DW_ROWS_QUINT(depthwise_rows_quint, 0)
+DW_ROWS_QUINT(depthwise_rows_quint_lo, 1)
+#undef DW_ROWS_QUINT
 
 /* depthwise_body with the upper bound 127 (the lower clamp's fallback) */
 static __attribute__((noinline)) void depthwise_body_ssat(
@@ -805,8 +810,11 @@ static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
         lo_post |= (rz >> 8) != 0;
     }
     if (mode != MCU_CLAMP_BOTH && !lo_post && s1 && dw_quint(output_dims->w)) {
-        depthwise_rows_quint(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
-                             mode == MCU_CLAMP_SSAT_LO);
+        if (mode == MCU_CLAMP_SSAT_LO) {
+            depthwise_rows_quint_lo(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+        } else {
+            depthwise_rows_quint(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+        }
     } else if (mode != MCU_CLAMP_BOTH && !lo_post) {
         depthwise_rows_any(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
                            mode == MCU_CLAMP_SSAT_LO, row);
