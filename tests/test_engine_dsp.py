@@ -735,8 +735,9 @@ def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
     assert not check_on_qemu(case, tmp_path), case.name
     with open(tmp_path / "validate" / "firmware.elf", "rb") as f:
         names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
-    kernels = {n for n in names if n.startswith(("mcu_conv", "mcu_depthwise", "conv_", "rows3_", "dw_", "depthwise_"))
-               and not n.endswith(".c")}
-    # the entry point, and its pair and single-pixel assembly (the 16-channel blocks are inlined in it)
+    kernels = {n for n in names if n.startswith(("mcu_conv", "mcu_depthwise", "conv_", "rows3_", "dw_", "depthwise_",
+                                                  "small")) and not n.endswith(".c")}
+    # the entry point and the 1x1 helpers and assembly of its clamp mode
     assert "mcu_conv_1x1_dsp_ssat_s8" in kernels, sorted(kernels)
-    assert kernels <= {"mcu_conv_1x1_dsp_ssat_s8", "conv_1x1_pairs_ssat", "conv_1x1_one_asm"}, sorted(kernels)
+    assert all(n.startswith(("mcu_conv_1x1_dsp_ssat_s8", "conv_1x1_", "small")) and "_lo" not in n
+               for n in kernels), sorted(kernels)
