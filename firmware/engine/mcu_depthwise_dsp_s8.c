@@ -402,6 +402,17 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "ldrd   %[a2], %[a3], [%[tp], #8]\n\t" \
         "ldr    %[end], [%[tp], #16]\n\t"
 
+/* Four stride-1 outputs at p: the three window rows' taps against the row weights, requantized and stored. */
+#define DW_S1_QUAD(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO) \
+        "ldr    %[a3], [%[tp], #20]\n\t" \
+        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
+        DW_QROW(A0, B0, C0, "smlabb", "smlatb", "a3", "a3", "a3") \
+        "ldr    %[kr], [%[tp], #8]\n\t" \
+        DW_QROW(A1, B1, C1, "smlabt", "smlatt", "a0", "a1", "a2") \
+        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
+        DW_QROW(A2, B2, C2, "smlabb", "smlatb", "a0", "a1", "a2") \
+        DW_QUAD_REQUANT_STORE(LO)
+
 /* Stride 1: span = 24 * (out_w / 4) bytes of quads, then a pair and / or one output (frem). */
 #define DW_S1_ROW(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO) \
         "0:\n\t" \
@@ -412,14 +423,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "cmp    %[p], %[end]\n\t" \
         "beq    2f\n\t" \
         "1:\n\t" \
-        "ldr    %[a3], [%[tp], #20]\n\t" \
-        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
-        DW_QROW(A0, B0, C0, "smlabb", "smlatb", "a3", "a3", "a3") \
-        "ldr    %[kr], [%[tp], #8]\n\t" \
-        DW_QROW(A1, B1, C1, "smlabt", "smlatt", "a0", "a1", "a2") \
-        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
-        DW_QROW(A2, B2, C2, "smlabb", "smlatb", "a0", "a1", "a2") \
-        DW_QUAD_REQUANT_STORE(LO) \
+        DW_S1_QUAD(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO) \
         "add    %[p], %[p], #24\n\t" \
         "cmp    %[p], %[end]\n\t" \
         "bne    1b\n\t" \
@@ -492,14 +496,7 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "cmp    %[p], %[xa]\n\t" \
         "beq    2f\n\t" \
         "1:\n\t" \
-        "ldr    %[a3], [%[tp], #20]\n\t" \
-        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
-        DW_QROW(A0, B0, C0, "smlabb", "smlatb", "a3", "a3", "a3") \
-        "ldr    %[kr], [%[tp], #8]\n\t" \
-        DW_QROW(A1, B1, C1, "smlabt", "smlatt", "a0", "a1", "a2") \
-        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
-        DW_QROW(A2, B2, C2, "smlabb", "smlatb", "a0", "a1", "a2") \
-        DW_QUAD_REQUANT_STORE(LO) \
+        DW_S1_QUAD(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO) \
         "add    %[p], %[p], #24\n\t" \
         "ldr    %[xa], [%[tp], #44]\n\t" \
         "cmp    %[p], %[xa]\n\t" \

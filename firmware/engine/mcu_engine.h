@@ -223,29 +223,23 @@ mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_
                                    const mcu_dims *input_dims, const int8_t *input,
                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                    const mcu_dims *output_dims, int8_t *output);
-#define MCU_CONV_KXK_DSP_DECL(NAME) \
+#define MCU_CONV_SCRATCH_DECL(NAME) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims, \
                     const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output, \
                     int16_t *scratch)
-MCU_CONV_KXK_DSP_DECL(mcu_conv_kxk_dsp_ssat_s8);
-MCU_CONV_KXK_DSP_DECL(mcu_conv_kxk_dsp_ssat_lo_s8);
-MCU_CONV_KXK_DSP_DECL(mcu_conv_kxk_dsp_both_s8);
-#undef MCU_CONV_KXK_DSP_DECL
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_ssat_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_ssat_lo_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_both_s8);
 /* The 3x3 row path: one entry point per input depth c (1-3) and stride s (1, 2)
  * (mcu_conv_3x3_rows_dsp_s8 below picks one). */
-#define MCU_CONV_3X3_ROWS_DECL(NAME) \
-    mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
-                    const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims, \
-                    const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output, \
-                    int16_t *scratch)
-MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c1s1_s8);
-MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c1s2_s8);
-MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c2s1_s8);
-MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c2s2_s8);
-MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c3s1_s8);
-MCU_CONV_3X3_ROWS_DECL(mcu_conv_3x3_rows_dsp_c3s2_s8);
-#undef MCU_CONV_3X3_ROWS_DECL
+MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c1s1_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c1s2_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c2s1_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c2s2_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s1_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s2_s8);
+#undef MCU_CONV_SCRATCH_DECL
 /* Words of one copy of a ring row of the 3x3 row path: the padded row as int16 pairs, plus one. */
 static inline int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims)
 {
