@@ -362,13 +362,6 @@ def _three_tap_cases(seed: int):
     shifted windows at both borders of one row) and 2 (no window of three taps: the per-tap path), 4, 8 and
     12 channels and 6 (the portable kernel); each as converted and with trained-like quantization (shifts
     -31 .. -1, near-dead channels, huge biases); asymmetric zero points."""
-    import tensorflow as tf
-
-    from mcunets.engine.reader import read_model
-    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
-
-    rng = np.random.default_rng(seed)
-    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     chains = [
         ((9, 11, 8), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "relu"),
                       ((1, 3), 2, 1, "SAME", "none"), ((3, 1), 1, 2, "SAME", "relu"),
@@ -380,9 +373,23 @@ def _three_tap_cases(seed: int):
         ((2, 5, 8), [((3, 1), 1, 1, "SAME", "relu"), ((1, 3), 2, 1, "SAME", "relu")]),
         ((6, 5, 6), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 2, 1, "SAME", "none")]),
     ]
+    return _depthwise_chain_cases(seed, "dw3", chains)
+
+
+def _depthwise_chain_cases(seed: int, label: str, chains, weight_scale: float = 1.0):
+    """Cases of chained depthwise layers ((kh, kw), stride, dilation, padding, activation), every layer's
+    output a model output, asymmetric zero points; each model as converted and with trained-like
+    quantization, two random inputs each."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     cases = []
     for (h, w, c), layers in chains:
-        ws = [tf.constant(rng.normal(size=(*k, c, 1)).astype(np.float32)) for k, *_ in layers]
+        ws = [tf.constant(rng.normal(size=(*k, c, 1)).astype(np.float32) * weight_scale) for k, *_ in layers]
         bs = [tf.constant(rng.normal(size=(c,)).astype(np.float32)) for _ in layers]
 
         def make(layers, ws, bs):
@@ -398,7 +405,7 @@ def _three_tap_cases(seed: int):
         for name, m in (("", model), (" trained-like", trained_like_requant(model, rng))):
             g = read_model(m)
             inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
-            cases.append(Case(f"dw3 {h}x{w}x{c}{name}", m, inputs, {}))
+            cases.append(Case(f"{label} {h}x{w}x{c}{name}", m, inputs, {}))
     return cases
 
 
@@ -420,13 +427,6 @@ def _depthwise_3x3_cases(seed: int):
     stride-2 pairs with the odd tail), output widths 1 .. 7, 9 and 13, stride 1 and 2, SAME and VALID,
     ReLU with act_min above -128, none (one SSAT) and ReLU6 (both bounds), 4, 8, 12 and 16 channels; each
     as converted and with trained-like quantization (shifts -31 .. -1, near-dead channels, huge biases)."""
-    import tensorflow as tf
-
-    from mcunets.engine.reader import read_model
-    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
-
-    rng = np.random.default_rng(seed)
-    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     chains = [
         ((7, 5, 8), [(1, "SAME", "relu"), (1, "SAME", "none"), (2, "SAME", "relu"), (1, "SAME", "relu")]),
         ((6, 9, 12), [(1, "SAME", "none"), (1, "VALID", "relu"), (2, "SAME", "relu")]),
@@ -435,26 +435,8 @@ def _depthwise_3x3_cases(seed: int):
         ((8, 3, 4), [(1, "SAME", "relu6"), (1, "SAME", "relu"), (2, "SAME", "relu")]),
         ((11, 5, 16), [(1, "SAME", "relu"), (1, "SAME", "none"), (2, "VALID", "relu")]),
     ]
-    cases = []
-    for (h, w, c), layers in chains:
-        ws = [tf.constant(rng.normal(size=(3, 3, c, 1)).astype(np.float32) * 0.5) for _ in layers]
-        bs = [tf.constant(rng.normal(size=(c,)).astype(np.float32)) for _ in layers]
-
-        def make(layers, ws, bs):
-            def fn(x):
-                outs = []
-                for (s, pad, act), wt, b in zip(layers, ws, bs):
-                    x = acts[act](tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], pad) + b)
-                    outs.append(x)
-                return outs
-            return fn
-
-        model = _shift_zero_points(convert(make(layers, ws, bs), [(1, h, w, c)], rng), rng)
-        for name, m in (("", model), (" trained-like", trained_like_requant(model, rng))):
-            g = read_model(m)
-            inputs = [[random_input(rng, "int8", g.tensors[g.inputs[0]].shape)] for _ in range(2)]
-            cases.append(Case(f"dw3x3 {h}x{w}x{c}{name}", m, inputs, {}))
-    return cases
+    chains = [(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in chains]
+    return _depthwise_chain_cases(seed, "dw3x3", chains, weight_scale=0.5)
 
 
 def test_depthwise_3x3_row_path_is_bit_exact_on_qemu(tmp_path):
