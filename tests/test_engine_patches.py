@@ -6,6 +6,7 @@ patched model with the Cortex-M DSP paths on qemu-m4."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -56,6 +57,7 @@ def test_random_chains_are_bit_exact_on_forced_grids(chains):
         a = int(rng.integers(1, chain))  # a stage that starts inside the network
         picks = {(int(rng.integers(2, 6)), chain, 0), (int(rng.integers(2, 4)), int(rng.integers(1, chain + 1)), 0),
                  (2, 1, 0), (int(rng.integers(2, 4)), int(rng.integers(1, chain - a + 1)), a)}
+        picks.add((6, chain, 0))  # a fine grid: runs of middle tiles as loops over tables
         for n, k, a in sorted(picks):
             n = min(n, int(out[1]), int(out[2])) if k + a == chain else n
             try:
@@ -70,7 +72,8 @@ def test_random_chains_are_bit_exact_on_forced_grids(chains):
         models.append(generate(case.model, "a", prefix=f"c{i}_auto", max_extra_macs=1e9))
         which.append(case)
     bad = _inexact(models, which)
-    assert len(models) >= 3 * MODELS
+    looped = sum(bool(re.search(r"const l\d+_tile\w* \*t = &", m.files["model.c"])) for m in models)  # tile tables
+    assert len(models) >= 3 * MODELS and looped >= MODELS // 2
     assert not bad, bad
 
 
@@ -481,3 +484,122 @@ def test_patched_channel_operators_are_bit_exact_on_qemu(tmp_path):
     assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
     for inputs, outs in zip(case.inputs, got):
         assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
+
+
+def _canonical(arg: str):
+    """A C argument as (its non-integer terms, the sum of its integer terms): (ARENA + 8) + 4 and
+    ARENA + 12 are the same pointer."""
+    terms = [t.strip().strip("()").strip() for t in arg.replace("(", " ( ").replace(")", " ) ").split("+")]
+    ints = [int(t) for t in terms if t.lstrip("-").isdigit()]
+    return tuple(t for t in terms if not t.lstrip("-").isdigit()), sum(ints)
+
+
+def _calls(lines):
+    """Each line as (its function, its canonical arguments), or its text."""
+    out = []
+    for line in lines:
+        m = re.match(r"^(\w+)\((.*)\);$", line)
+        out.append((m.group(1), tuple(_canonical(a) for a in patches._args(m.group(2)))) if m else line)
+    return out
+
+
+def _unrolled(decls, body) -> list:
+    """The calls a stage's emitted code makes, in order: loops (also nested) and blocks run, each
+    ``const T *t = &Ts[i];`` taking the table row i (every t->field replaced by its value)."""
+    tables, i = {}, 0
+    while i < len(decls):
+        if decls[i] == "typedef struct {":
+            fields, j = [], i + 1
+            while decls[j].startswith("    "):
+                fields.append(decls[j].split()[-1].rstrip(";"))
+                j += 1
+            e = decls.index("};", j)
+            rows = [re.match(r"^    \{(.*)\}, /\*", d).group(1).split(", ") for d in decls[j + 2:e]]
+            assert all(v.lstrip("-").isdigit() for r in rows for v in r), rows  # integers only
+            tables[decls[j][2:-1] + "s"] = [dict(zip(fields, r)) for r in rows]
+            i = e
+        i += 1
+    lines = [b.strip() for b in body if not b.strip().startswith("/*")]
+
+    def block(k):  # the statements from lines[k] to the closing brace: (tree, index after it)
+        out = []
+        while k < len(lines) and lines[k] != "}":
+            m = re.match(r"^for \(int (\w) = 0; \w < (\d+); \w\+\+\) \{$", lines[k])
+            if m or lines[k] == "{":
+                inner, k = block(k + 1)
+                out.append((m.group(1), int(m.group(2))) if m else ("", 1))
+                out[-1] = (*out[-1], inner)
+            else:
+                out.append(lines[k])
+            k += 1
+        return out, k
+
+    calls = []
+
+    def run(tree, env, row):
+        for st in tree:
+            if isinstance(st, tuple):
+                var, count, inner = st
+                for v in range(count):
+                    run(inner, {**env, var: v} if var else env, row)
+                continue
+            m = re.match(r"^const \w+ \*t = &(\w+)\[(.*)\];$", st)
+            if m:
+                row = tables[m.group(1)][eval(m.group(2), {}, dict(env))]
+                continue
+            calls.extend(_calls([re.sub(r"t->(n\d+)", lambda f: row[f.group(1)], st)]))
+
+    tree, end = block(0)
+    assert end == len(lines)
+    run(tree, {}, {})
+    return calls
+
+
+def test_tiles_run_as_loops_over_tables_of_what_differs(chains):
+    """Runs of tiles that differ only in integers and arena offsets are one loop over a table, and grid
+    rows alike a loop over rows: unrolled, the loops make the same calls with the same arguments in the
+    same order as the straight-line tiles, and the tables hold only integers (every parameter struct
+    and dims stays a literal: the kernels' dispatch is decided at compile time)."""
+    from mcunets.engine.ops import EmitContext
+
+    ctx = EmitContext(lambda t: f"(ARENA + {64 * t})", lambda k: f"(ARENA + {10000 + k})", lambda t: f"t{t}_data")
+    cases = list(chains) + [make_case("PATCH_RESIDUAL", np.random.default_rng(8600 + i), runs=1) for i in range(2)]
+    loops = nested = tiles_in_loops = 0
+    for case in cases:
+        g = read_model(case.model)
+        layers = lower(g)
+        for a in range(min(3, len(layers))):
+            for k in patches.stage_lengths(g, layers, a)[-2:]:
+                for n in (4, 6):
+                    stage = patches.make_stage(g, layers, k, n, a)
+                    if stage is None:
+                        continue
+                    decls, comments, lines = stage.tile_lines(ctx)
+                    d, body = stage.emit(ctx)
+                    assert d[:len(decls)] == decls
+                    assert _unrolled(d[len(decls):], body) == [c for t in lines for c in _calls(t)], case.name
+                    loops += sum(b.startswith("for (") for b in body)
+                    nested += sum(b.startswith("for (int r = 0;") for b in body)
+                    tiles_in_loops += len(comments) - sum(b.startswith("/* tile (") for b in body)
+    assert loops >= 40 and nested >= 10 and tiles_in_loops >= 400, (loops, nested, tiles_in_loops)
+
+
+def test_tile_tables_take_the_smallest_types_and_keep_what_is_equal_literal():
+    lines = [[f"mcu_copy_2d_s8({h}, 39, (ARENA + 10) + {36 * j}, 288, (ARENA + 5000), 39);",
+              f"mcu_conv_s8(&l0_params, &l0_in_v0, (ARENA + 5000), (ARENA + 7000) + {300 * j - 200 * (j > 3)});",
+              f"mcu_relu_s8({-j}, (ARENA + 5000));"] for j, h in enumerate([7, 7, 7, 7, 7, 9])]
+    lines.append([lines[0][0], lines[0][1].replace("&l0_in_v0", "&l0_in_v1"), lines[0][2]])
+    comments = [f"/* tile (0, {j}): output rows 0-2 */" for j in range(len(lines))]
+    decls, body = patches.tile_loops("l0_", "patches 7x1 over layers 0-0", comments, lines)
+    assert decls == [
+        "/* patches 7x1 over layers 0-0, tiles (0, 0) to (0, 5): per tile what differs between them */",
+        "typedef struct {", "    uint16_t n0;", "    uint8_t n1;", "    uint8_t n2;", "    int8_t n3;",
+        "} l0_tile;", "static const l0_tile l0_tiles[6] = {",
+        *(f"    {{{7000 + 300 * j - 200 * (j > 3)}, {h}, {10 + 36 * j}, {-j}}}, {comments[j]}"
+          for j, h in enumerate([7, 7, 7, 7, 7, 9])), "};"]
+    assert body == [
+        "/* patches 7x1 over layers 0-0, tiles (0, 0) to (0, 5): one row of l0_tiles each */",
+        "for (int k = 0; k < 6; k++) {", "    const l0_tile *t = &l0_tiles[k];",
+        "    mcu_copy_2d_s8(t->n1, 39, ARENA + t->n2, 288, (ARENA + 5000), 39);",
+        "    mcu_conv_s8(&l0_params, &l0_in_v0, (ARENA + 5000), ARENA + t->n0);",
+        "    mcu_relu_s8(t->n3, (ARENA + 5000));", "}", comments[6], *lines[6]]

@@ -19,7 +19,8 @@ layer.  Overlapping windows (the halo) are recomputed: the extra MACs.
 
 Per tile, the generated C copies the window of the run's input into a small buffer, runs every layer of
 the run on its tile, and copies the last tile into the run's output map; the profile hooks enclose each
-layer's call (the copies in its first and last layer's), so a layer's count sums its calls.  For the
+layer's call (the copies in its first and last layer's), so a layer's count sums its calls.  The tiles
+run in order as loops over tables of what differs between them (``tile_loops``).  For the
 memory plan the run is one layer, PatchStage: its input is the run's input map, its output the run's
 output map, its scratch the tile buffers (a chain: two alternating ends of one region, each layer's
 kernel scratch between; otherwise placed by lifetime inside the tile, a RESHAPE's output in its input's
@@ -34,6 +35,7 @@ tile copies), then chooses each stage's grid and bands again with the others fix
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -507,7 +509,8 @@ class PatchStage(Layer):
                 tiles.append((comment, copy_in, calls, copy_out, pre))
         return tiles
 
-    def emit(self, ctx):
+    def tile_lines(self, ctx):
+        """The stage's declarations and, per tile, its comment and its C lines (straight-line)."""
         tiles = self.tile_calls(ctx.ptr(self.inputs[0]), ctx.ptr(self.outputs[0]), ctx.scratch(self.index))
         decls, per_layer = [], []
         for j, layer in enumerate(self.layers):
@@ -524,21 +527,209 @@ class PatchStage(Layer):
                 raise McunetsError(f"{layer.op} emitted {len(b)} calls for {len(tiles)} tiles")
             decls += d
             per_layer.append(b)
-        body = []
+        lines = []
         first, last = self.layers[0].index, self.layers[-1].index
         for k, (comment, copy_in, _, copy_out, pre) in enumerate(tiles):
             # the profile hooks around each layer's call (its tile copies go to the first and last layer):
             # a layer's count sums its calls over the tiles
-            body += [comment, f"LAYER_BEGIN({first});", copy_in]
+            tile = [f"LAYER_BEGIN({first});", copy_in]
             for j, (layer, calls) in enumerate(zip(self.layers, per_layer)):
                 if j:
-                    body.append(f"LAYER_BEGIN({layer.index});")
-                body += pre[j]
-                body += calls[k] if isinstance(calls[k], list) else [calls[k]]
+                    tile.append(f"LAYER_BEGIN({layer.index});")
+                tile += pre[j]
+                tile += calls[k] if isinstance(calls[k], list) else [calls[k]]
                 if j < len(self.layers) - 1:
-                    body.append(f"LAYER_END({layer.index});")
-            body += [copy_out, f"LAYER_END({last});"]
-        return decls, body
+                    tile.append(f"LAYER_END({layer.index});")
+            lines.append(tile + [copy_out, f"LAYER_END({last});"])
+        return decls, [t[0] for t in tiles], lines
+
+    def emit(self, ctx):
+        """The tiles in order, runs of them as loops over tables (``tile_loops``)."""
+        decls, comments, lines = self.tile_lines(ctx)
+        first, last = self.layers[0].index, self.layers[-1].index
+        d, body = tile_loops(f"l{first}_", f"patches {self.grid}x{self.grid} over layers {first}-{last}",
+                             comments, lines, len(self.cols))
+        return decls + d, body
+
+
+# Tile loops: consecutive tiles whose calls differ only in integers and in byte offsets into the arena
+# (or a constant array) run as one loop over a table of those values. The addresses of parameters and
+# dims stay literals in each loop: the kernels' dispatchers (mcu_engine.h) pick a layer's path from
+# their static const values at compile time, so a firmware links only the paths its layers take.
+_CALL = re.compile(r"^(\w+)\((.*)\);$")
+_INT = re.compile(r"^-?\d+$")
+_PTR = re.compile(r"^(?:\((\w+) \+ (\d+)\)|(\w+))((?: \+ \d+)*)$")
+
+
+def _args(text: str) -> list[str]:
+    """A call's arguments: its text split at the commas outside parentheses and braces."""
+    args, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(text[start:i].strip())
+            start = i + 1
+    args.append(text[start:].strip())
+    return args
+
+
+def _arg_class(arg: str) -> tuple:
+    """What an argument may take from a tile table: an integer ("int"), or a byte offset from a base
+    pointer ("ptr", base: an array or the arena; ``base``, ``(base + a)``, ``(base + a) + b``, ...);
+    anything else (the address of a parameter struct or dims, NULL) only the same text."""
+    if _INT.match(arg):
+        return ("int",)
+    m = _PTR.match(arg)
+    if m and (m.group(1) or m.group(3)) != "NULL":
+        return ("ptr", m.group(1) or m.group(3))
+    return ("text", arg)
+
+
+def _arg_value(arg: str) -> int:
+    """An "int" or "ptr" argument's value: the integer, or the offset from its base."""
+    if _INT.match(arg):
+        return int(arg)
+    m = _PTR.match(arg)
+    return int(m.group(2) or 0) + sum(int(x) for x in re.findall(r"\d+", m.group(4)))
+
+
+def _skeleton(lines: list[str]) -> tuple:
+    """What the tiles of one loop share: per line its function and each argument's class."""
+    key = []
+    for line in lines:
+        m = _CALL.match(line)
+        key.append((m.group(1), tuple(_arg_class(a) for a in _args(m.group(2)))) if m else ("text", line))
+    return tuple(key)
+
+
+def _int_type(values) -> str:
+    lo, hi = min(values), max(values)
+    for ctype, a, b in (("uint8_t", 0, 255), ("int8_t", -128, 127), ("uint16_t", 0, 65535),
+                        ("int16_t", -32768, 32767)):
+        if a <= lo and hi <= b:
+            return ctype
+    return "int32_t"
+
+
+_WIDTH = {"int32_t": 0, "uint16_t": 1, "int16_t": 1, "uint8_t": 2, "int8_t": 2}
+
+
+def _table(name: str, what: str, comments: list[str], tiles: list[list[str]]) -> tuple[list[str], list[str], bool]:
+    """Tiles of the same skeleton: a struct type ``name`` of the values that differ between them (one
+    field per distinct column of values, the smallest integer type that holds it), the table ``name``s
+    with one row per tile in order (its declarations), the tiles' lines reading a row through ``t``, and
+    whether there is a table (tiles that do not differ need none)."""
+    fields: dict = {}     # values over the tiles -> placeholder, named in the struct's order below
+    lines = []
+    for i, line in enumerate(tiles[0]):
+        m = _CALL.match(line)
+        if not m:
+            lines.append(line)
+            continue
+        cols = [_args(_CALL.match(t[i]).group(2)) for t in tiles]
+        out = []
+        for a, arg in enumerate(cols[0]):
+            texts = [c[a] for c in cols]
+            if all(x == arg for x in texts):
+                out.append(arg)
+                continue
+            values = tuple(_arg_value(x) for x in texts)
+            f = "t->" + fields.setdefault(values, f"@{len(fields)}@")
+            cls = _arg_class(arg)
+            out.append(f if cls[0] == "int" else f"{cls[1]} + {f}")
+        lines.append(f"{m.group(1)}({', '.join(out)});")
+    if not fields:
+        return [], lines, False
+    # the widest fields first (no padding between them), named n0, n1, ... in that order
+    typed = sorted(((_int_type(v), tmp, v) for v, tmp in fields.items()),
+                   key=lambda f: (_WIDTH[f[0]], int(f[1].strip("@"))))
+    names = {tmp: f"n{i}" for i, (_, tmp, _) in enumerate(typed)}
+    lines = [re.sub(r"@\d+@", lambda m: names[m.group(0)], line) for line in lines]
+    decls = [f"/* {what}, {_span(comments)}: per tile what differs between them */", "typedef struct {"]
+    decls += [f"    {c} {names[tmp]};" for c, tmp, _ in typed]
+    decls += [f"}} {name};", f"static const {name} {name}s[{len(tiles)}] = {{"]
+    decls += [f"    {{{', '.join(str(v[k]) for _, _, v in typed)}}}, {c}" for k, c in enumerate(comments)]
+    decls.append("};")
+    return decls, lines, True
+
+
+def _span(comments: list[str]) -> str:
+    """ "tiles (a, b) to (c, d)" from the first and last tiles' comments."""
+    ends = [re.search(r"tile (\(\d+, \d+\))", c) for c in (comments[0], comments[-1])]
+    return f"tiles {ends[0].group(1)} to {ends[1].group(1)}" if all(ends) else f"{len(comments)} tiles"
+
+
+def _runs(keys: list) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal consecutive keys."""
+    runs, k = [], 0
+    while k < len(keys):
+        e = k + 1
+        while e < len(keys) and keys[e] == keys[k]:
+            e += 1
+        runs.append((k, e))
+        k = e
+    return runs
+
+
+def tile_loops(prefix: str, what: str, comments: list[str], tiles: list[list[str]],
+               row: int = 0) -> tuple[list[str], list[str]]:
+    """A stage's tiles (each a comment and its lines) in order, as loops over tables of what differs
+    between tiles (``_table``; types ``<prefix>tile``, ``<prefix>tile_1``, ...). Tiles of the same
+    skeleton (``_skeleton``) in a row take one loop. With ``row`` tiles per grid row, consecutive grid
+    rows whose runs have the same skeletons and lengths (but are not one run) take one loop over rows
+    holding a loop (or block) per run. A tile alone in its run outside such rows stays straight-line."""
+    keys = [_skeleton(t) for t in tiles]
+    decls, body, names = [], [], []
+
+    def name():
+        names.append(f"{prefix}tile" + (f"_{len(names)}" if names else ""))
+        return names[-1]
+
+    def flat(a, e):  # tiles a..e-1: a loop per run of two or more, else straight-line
+        for s, f in _runs(keys[a:e]):
+            s, f = s + a, f + a
+            if f - s == 1:
+                body.extend([comments[s]] + tiles[s])
+                continue
+            n = name()
+            d, lines, table = _table(n, what, comments[s:f], tiles[s:f])
+            decls.extend(d)
+            body.append(f"/* {what}, {_span(comments[s:f])}" + (f": one row of {n}s each */" if table else " */"))
+            body.append(f"for (int k = 0; k < {f - s}; k++) {{")
+            body.extend([f"    const {n} *t = &{n}s[k];"] if table else [])
+            body.extend("    " + x for x in lines)
+            body.append("}")
+
+    rows = len(tiles) // row if row and len(tiles) % row == 0 else 0
+    sig = [tuple((keys[r * row + s], f - s) for s, f in _runs(keys[r * row:(r + 1) * row])) for r in range(rows)]
+    done = 0
+    for g0, g1 in _runs(sig):
+        if g1 - g0 < 2 or len(sig[g0]) < 2:
+            continue
+        flat(done, g0 * row)
+        a, e = g0 * row, g1 * row
+        body.append(f"/* {what}, {_span(comments[a:e])}: rows of {row} tiles, {len(sig[g0])} runs in each */")
+        body.append(f"for (int r = 0; r < {g1 - g0}; r++) {{")
+        s = 0
+        for _, length in sig[g0]:
+            idx = [(g0 + r) * row + s + k for r in range(g1 - g0) for k in range(length)]
+            n = name()
+            d, lines, table = _table(n, what, [comments[i] for i in idx], [tiles[i] for i in idx])
+            decls.extend(d)
+            at = "r" if length == 1 else f"r * {length} + k"
+            head = "    {" if length == 1 else f"    for (int k = 0; k < {length}; k++) {{"
+            body.append(head)
+            body.extend([f"        const {n} *t = &{n}s[{at}];"] if table else [])
+            body.extend("        " + x for x in lines)
+            body.append("    }")
+            s += length
+        body.append("}")
+        done = e
+    flat(done, len(tiles))
+    return decls, body
 
 
 def _rows3(layer: Layer) -> bool:
