@@ -334,10 +334,10 @@ def test_depthwise_m1_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
-def _shift_zero_points(model: bytes, rng) -> bytes:
-    """A copy of ``model`` whose DEPTHWISE_CONV_2D outputs with zero point -128 (ReLU, ReLU6) get a zero
+def _shift_zero_points(model: bytes, rng, op_name: str = "DEPTHWISE_CONV_2D", every: int = 1) -> bytes:
+    """A copy of ``model`` whose ``op_name`` outputs with zero point -128 (ReLU, ReLU6) get a zero
     point in -120 .. -60 and a 1.3 times larger scale, so the fused ReLU clamps above -128 (act_min > -128)
-    and ReLU6 below 127 too."""
+    and ReLU6 below 127 too; with ``every`` > 1 only every ``every``-th such operator (the first, ...)."""
     from tflite.Model import Model
 
     from mcunets.engine.reader import read_model
@@ -345,8 +345,9 @@ def _shift_zero_points(model: bytes, rng) -> bytes:
     g = read_model(model)
     buf = bytearray(model)
     sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
-    for op in g.operators:
-        if op.op == "DEPTHWISE_CONV_2D":
+    ops = [op for op in g.operators if op.op == op_name]
+    for op in ops[::every]:
+        if True:
             q = sub.Tensors(op.outputs[0]).Quantization()
             zp = q.ZeroPointAsNumpy()  # writable views into buf
             if zp.size == 1 and zp[0] == -128:
@@ -538,6 +539,43 @@ def test_kxk_row_expansion_is_bit_exact_on_qemu(tmp_path):
         g = read_model(m)
         inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
         bad += check_on_qemu(Case(f"kxk rows{'#rq' if j else ''}", m, inputs, {}), tmp_path / str(j))
+    assert not bad, bad
+
+
+def test_kxk_triples_are_bit_exact_on_qemu(tmp_path):
+    """The k x k path's three-pixel passes (input depth a multiple of 4, clamp modes SSAT and SSAT_LO):
+    3x3 on 16, 8 and 32 channels (the group loop unrolled by 9 and 8), 1x3, 2x2 and 4x2 (by 4), 5x5 on 4
+    and 3x1 on 8 channels (one group per step), stride 2, dilation 2, triples spanning output rows and
+    at the borders, one or two pixels left after the last triple, fewer than three pixels, odd and single
+    output channels; every second layer's ReLU clamps above -128; each model also with trained-like
+    quantization (zero points added after the shift)."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(7800)
+    acts = {"relu": tf.nn.relu, "none": lambda v: v}
+    specs = [((3, 3), 16, 16, 1, 1, "SAME", "relu", (7, 10)), ((3, 3), 8, 5, 1, 1, "SAME", "relu", (6, 8)),
+             ((3, 3), 32, 4, 2, 1, "SAME", "relu", (9, 9)), ((1, 3), 16, 3, 1, 1, "VALID", "relu", (5, 9)),
+             ((5, 5), 4, 7, 1, 1, "SAME", "relu", (8, 7)), ((2, 2), 12, 1, 1, 1, "VALID", "relu", (5, 6)),
+             ((3, 3), 4, 6, 1, 2, "SAME", "none", (8, 9)), ((3, 1), 8, 4, 1, 1, "SAME", "relu", (6, 5)),
+             ((4, 2), 4, 2, 2, 1, "SAME", "relu", (9, 8)), ((3, 3), 8, 4, 1, 1, "VALID", "relu", (3, 4))]
+    layers = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
+               tf.constant(rng.standard_normal(o).astype(np.float32)), s, d, pad, act)
+              for (kh, kw), c, o, s, d, pad, act, _ in specs]
+
+    def fn(*xs):
+        return tuple(acts[act](tf.nn.conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]) + b)
+                     for x, (wt, b, s, d, pad, act) in zip(xs, layers))
+
+    model = convert(fn, [(1, h, w, sp[1]) for sp in specs for h, w in [sp[7]]], rng)
+    model = _shift_zero_points(model, rng, "CONV_2D", every=2)
+    bad = []
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+        bad += check_on_qemu(Case(f"kxk triples{'#rq' if j else ''}", m, inputs, {}), tmp_path / str(j))
     assert not bad, bad
 
 

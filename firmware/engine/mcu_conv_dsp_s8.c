@@ -662,6 +662,309 @@ static void kxk_expand_direct(const mcu_conv_params *params, const mcu_dims *in,
     }
 }
 
+/* k x k, input depth a multiple of 4 (mcu_conv_kxk_dsp_s8, clamp modes SSAT and SSAT_LO): three output
+ * pixels per pass, one output channel at a time. The pixels' patches are expanded (doubled, offset
+ * added) into one buffer interleaved per group of four values: words 6g .. 6g + 5 = (A 0/2, A 1/3,
+ * B 0/2, B 1/3, C 0/2, C 1/3), taps outside the input 0. Per group one LDM of the six words, one filter
+ * word widened with two SXTB16 and six SMLAD: 10 instructions per 12 MACs (the pixel pair's block
+ * takes 15 per 16). Scratch: the buffer (6 * k4 bytes) and 16 bytes per output channel (2 * bias,
+ * multiplier, k, right + 256 * post), within the pair path's 6 * k4 + 4 + 32 * ceil(out_c / 2). */
+
+/* Groups of 4 values of one pixel (src) widened into its slot of the triple buffer (6 words apart). */
+static void expand_slot(const int8_t *src, uint32_t *dst, int32_t groups, uint32_t off2)
+{
+    for (int32_t g = 0; g < groups; ++g, dst += 6) {
+        const uint32_t w = mcu_load_u32(src + 4 * g);
+        const uint32_t l = mcu_sxtab16(off2, w), h = mcu_sxtab16_ror8(off2, w);
+        dst[0] = (uint32_t)__sadd16((int16x2_t)l, (int16x2_t)l);
+        dst[1] = (uint32_t)__sadd16((int16x2_t)h, (int16x2_t)h);
+    }
+}
+
+static void zero_slot(uint32_t *dst, int32_t groups)
+{
+    for (int32_t g = 0; g < groups; ++g, dst += 6) {
+        dst[0] = dst[1] = 0;
+    }
+}
+
+/* One kernel row of three pixels of one output row at stride 1, dilation 1, every tap inside: pixel B's
+ * taps are pixel A's shifted by one tap (cg groups), C's by two, so each group of the input span is
+ * widened once and stored in every slot that holds it. groups (kw * cg) >= 2 * cg. */
+#define MCU_TX_GROUP(STORES) \
+    "1:\n\t" \
+    "ldr     %[w], [%[p]], #4\n\t" \
+    "sxtab16 %[l], %[o], %[w]\n\t" \
+    "sxtab16 %[h], %[o], %[w], ror #8\n\t" \
+    "sadd16  %[l], %[l], %[l]\n\t" \
+    "sadd16  %[h], %[h], %[h]\n\t" \
+    STORES \
+    "subs    %[n], %[n], #1\n\t" \
+    "bne     1b\n\t"
+#define MCU_TX_A "strd    %[l], %[h], [%[da]], #24\n\t"
+#define MCU_TX_B "strd    %[l], %[h], [%[db]], #24\n\t"
+#define MCU_TX_C "strd    %[l], %[h], [%[dc]], #24\n\t"
+#define MCU_TX_OPERANDS \
+    : [p] "+&r"(p), [da] "+&r"(da), [db] "+&r"(db), [dc] "+&r"(dc), [n] "+&r"(n), [w] "=&r"(w), \
+      [l] "=&r"(l), [h] "=&r"(h) \
+    : [o] "r"(off2) \
+    : "cc", "memory"
+static void expand_triple_shift(const int8_t *a, uint32_t *dst, int32_t groups, int32_t cg, uint32_t off2)
+{
+    const int8_t *p = a;
+    uint32_t *da = dst, *db = dst + 2, *dc = dst + 4, w, l, h;
+    int32_t n = cg;
+    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
+    n = cg;
+    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A MCU_TX_B) MCU_TX_OPERANDS);
+    n = groups - 2 * cg;
+    if (n > 0) {
+        __asm__ volatile(MCU_TX_GROUP(MCU_TX_A MCU_TX_B MCU_TX_C) MCU_TX_OPERANDS);
+    }
+    n = cg;
+    __asm__ volatile(MCU_TX_GROUP(MCU_TX_B MCU_TX_C) MCU_TX_OPERANDS);
+    n = cg;
+    __asm__ volatile(MCU_TX_GROUP(MCU_TX_C) MCU_TX_OPERANDS);
+    (void)w, (void)l, (void)h;
+}
+#undef MCU_TX_GROUP
+#undef MCU_TX_A
+#undef MCU_TX_B
+#undef MCU_TX_C
+#undef MCU_TX_OPERANDS
+
+/* One group for one output channel x three pixels: LDM of the six words, the filter word widened, six
+ * SMLAD. */
+#define MCU_T_GROUP \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3], %[x4], %[x5]}\n\t" \
+    "ldr    %[wh], [%[w]], #4\n\t" \
+    "sxtb16 %[wl], %[wh]\n\t" \
+    "sxtb16 %[wh], %[wh], ror #8\n\t" \
+    "smlad  %[a0], %[x0], %[wl], %[a0]\n\t" \
+    "smlad  %[a1], %[x2], %[wl], %[a1]\n\t" \
+    "smlad  %[a2], %[x4], %[wl], %[a2]\n\t" \
+    "smlad  %[a0], %[x1], %[wh], %[a0]\n\t" \
+    "smlad  %[a1], %[x3], %[wh], %[a1]\n\t" \
+    "smlad  %[a2], %[x5], %[wh], %[a2]\n\t"
+#define MCU_T_G4 MCU_T_GROUP MCU_T_GROUP MCU_T_GROUP MCU_T_GROUP
+
+/* Every output channel of the triple: xp holds the channel's table entry between channels, the
+ * accumulators start at its 2 * bias; the output pointer (pixel A's byte of the channel), the pixel
+ * stride (out_c), the buffer and the end of the table are in a small frame in memory. */
+#define MCU_T_CHANNELS(GROUPS, STORE, P) \
+    "1:\n\t" \
+    "ldr    %[a0], [%[xp]]\n\t" \
+    "mov    %[a1], %[a0]\n\t" \
+    "mov    %[a2], %[a0]\n\t" \
+    "ldr    %[xp], %[cbuf]\n\t" \
+    "2:\n\t" \
+    GROUPS \
+    "cmp    %[xp], %[xend]\n\t" \
+    "bne    2b\n\t" \
+    "ldr    %[xp], %[cq]\n\t" \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "str    %[xp], %[cq]\n\t" \
+    "smmlar %[x0], %[a0], %[x1], %[x2]\n\t" \
+    "add    %[a0], %[x0], %[a0], asr #31\n\t" \
+    "smmlar %[x0], %[a1], %[x1], %[x2]\n\t" \
+    "add    %[a1], %[x0], %[a1], asr #31\n\t" \
+    "smmlar %[x0], %[a2], %[x1], %[x2]\n\t" \
+    "add    %[a2], %[x0], %[a2], asr #31\n\t" \
+    MCU_ASR_P(P, "a0", "x3") MCU_ASR_P(P, "a1", "x3") MCU_ASR_P(P, "a2", "x3") \
+    "ssat   %[a0], #8, %[a0]\n\t" \
+    "ssat   %[a1], #8, %[a1]\n\t" \
+    "ssat   %[a2], #8, %[a2]\n\t" \
+    "ldr    %[x0], %[co]\n\t" \
+    "ldr    %[x1], %[cs]\n\t" \
+    STORE \
+    "add    %[x0], %[x0], #1\n\t" \
+    "str    %[x0], %[co]\n\t" \
+    "ldr    %[x0], %[cqend]\n\t" \
+    "cmp    %[xp], %[x0]\n\t" \
+    "bne    1b\n\t"
+#define MCU_T_STORE \
+    "strb   %[a0], [%[x0]]\n\t" \
+    "strb   %[a1], [%[x0], %[x1]]\n\t" \
+    "strb   %[a2], [%[x0], %[x1], lsl #1]\n\t"
+/* With a lower clamp: the three bytes packed (BFI), clamped at once (SSUB8 against act_min in every
+ * byte, SEL). */
+#define MCU_T_STORE_LO \
+    "ldr    %[x2], %[clo]\n\t" \
+    "bfi    %[a0], %[a1], #8, #8\n\t" \
+    "bfi    %[a0], %[a2], #16, #8\n\t" \
+    "ssub8  %[x4], %[a0], %[x2]\n\t" \
+    "sel    %[a0], %[a0], %[x2]\n\t" \
+    "strb   %[a0], [%[x0]]\n\t" \
+    "lsr    %[a1], %[a0], #8\n\t" \
+    "strb   %[a1], [%[x0], %[x1]]\n\t" \
+    "lsr    %[a2], %[a0], #16\n\t" \
+    "strb   %[a2], [%[x0], %[x1], lsl #1]\n\t"
+#define MCU_T_OPERANDS \
+    : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [xp] "+&r"(xp), [w] "+&r"(w), [x0] "=&r"(x0), \
+      [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [x4] "=&r"(x4), [x5] "=&r"(x5), [wl] "=&r"(wl), \
+      [wh] "=&r"(wh), [cq] "+m"(frame_q), [co] "+m"(frame_o) \
+    : [xend] "r"(xend), [cbuf] "m"(frame_buf), [cqend] "m"(frame_qend), [cs] "m"(frame_s), \
+      [clo] "m"(frame_lo) \
+    : "cc", "memory"
+
+static inline __attribute__((always_inline)) void conv_triple_body(const uint32_t *buf, const uint32_t *xend,
+                                                                   const int8_t *w, const int32_t *q,
+                                                                   int32_t out_c, int8_t *out, int32_t lo,
+                                                                   const int mode, const int post)
+{
+    register uint32_t x0 __asm__("r4");
+    register uint32_t x1 __asm__("r5");
+    register uint32_t x2 __asm__("r6");
+    register uint32_t x3 __asm__("r8");
+    register uint32_t x4 __asm__("r9");
+    register uint32_t x5 __asm__("r10");
+    int32_t a0, a1, a2;
+    uint32_t wl, wh;
+    const uint32_t *xp = (const uint32_t *)(const void *)q;
+    const int32_t *frame_q = q, *frame_qend = q + 4 * out_c;
+    int8_t *frame_o = out;
+    const int32_t frame_s = out_c;
+    const uint32_t *frame_buf = buf;
+    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
+    const int32_t g = (int32_t)(xend - buf) / 6;
+#define MCU_T_ALL(STORE, P) \
+    if (g % 8 == 0) { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_G4 MCU_T_G4, STORE, P) MCU_T_OPERANDS); \
+    } else if (g % 9 == 0) { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_G4 MCU_T_G4 MCU_T_GROUP, STORE, P) MCU_T_OPERANDS); \
+    } else if (g % 4 == 0) { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_G4, STORE, P) MCU_T_OPERANDS); \
+    } else { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_GROUP, STORE, P) MCU_T_OPERANDS); \
+    }
+    if (mode == MCU_CLAMP_SSAT_LO) {
+        if (post) {
+            MCU_T_ALL(MCU_T_STORE_LO, MCU_POST)
+        } else {
+            MCU_T_ALL(MCU_T_STORE_LO, MCU_NO_POST)
+        }
+    } else {
+        if (post) {
+            MCU_T_ALL(MCU_T_STORE, MCU_POST)
+        } else {
+            MCU_T_ALL(MCU_T_STORE, MCU_NO_POST)
+        }
+    }
+#undef MCU_T_ALL
+    (void)a0, (void)a1, (void)a2, (void)xp, (void)w, (void)wl, (void)wh;
+    (void)x0, (void)x1, (void)x2, (void)x3, (void)x4, (void)x5;
+}
+#undef MCU_T_GROUP
+#undef MCU_T_G4
+#undef MCU_T_CHANNELS
+#undef MCU_T_STORE
+#undef MCU_T_STORE_LO
+#undef MCU_T_OPERANDS
+
+static __attribute__((noinline)) void conv_triple_ssat(const uint32_t *buf, const uint32_t *xend, const int8_t *w,
+                                                      const int32_t *q, int32_t out_c, int8_t *out, int32_t lo,
+                                                      const int post)
+{
+    conv_triple_body(buf, xend, w, q, out_c, out, lo, MCU_CLAMP_SSAT, post);
+}
+
+static __attribute__((noinline)) void conv_triple_ssat_lo(const uint32_t *buf, const uint32_t *xend,
+                                                         const int8_t *w, const int32_t *q, int32_t out_c,
+                                                         int8_t *out, int32_t lo, const int post)
+{
+    conv_triple_body(buf, xend, w, q, out_c, out, lo, MCU_CLAMP_SSAT_LO, post);
+}
+
+/* The triples of a k x k layer (input depth a multiple of 4, npix >= 3): every complete triple of
+ * consecutive output pixels (they may span output rows); returns the number of pixels done. */
+static inline __attribute__((always_inline)) int32_t kxk_triples(
+    const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *in,
+    const int8_t *input, const mcu_dims *f, const mcu_dims *output_dims, const int8_t *filter,
+    const int32_t *bias, int8_t *output, int16_t *scratch, const int mode)
+{
+    const int32_t c = in->c, cg = c / 4, fh = f->h, fw = f->w, out_c = output_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, in_h = in->h, in_w = in->w;
+    const int32_t groups = fh * fw * cg, seg = fw * cg;
+    const int32_t sh = params->stride.h, sw = params->stride.w, dh = params->dilation.h;
+    const int32_t dw = params->dilation.w, ph = params->padding.h, pw = params->padding.w;
+    const int32_t off = !params->bias_folded ? params->input_offset : 0;
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) | ((uint32_t)off << 16);
+    const int32_t npix = in->n * out_h * out_w, done = npix - npix % 3;
+    uint32_t *buf = (uint32_t *)(void *)scratch;
+    const uint32_t *buf_end = buf + 6 * groups;
+    int32_t *table = (int32_t *)(void *)(buf + 6 * groups);
+    int post = 0;
+    for (int32_t oc = 0; oc < out_c; oc += 2) { /* per channel {2 * bias, multiplier, k, rz} */
+        int32_t q[8];
+        mcu_fill_requant_pair(quant->multiplier, quant->shift, bias, oc, oc + 1 < out_c ? oc + 1 : oc,
+                              params->output_offset, q);
+        int32_t *t = table + 4 * oc;
+        t[0] = q[0], t[1] = q[2], t[2] = q[3], t[3] = q[6];
+        if (oc + 1 < out_c) {
+            t[4] = q[1], t[5] = q[4], t[6] = q[5], t[7] = q[7];
+        }
+        post |= (q[6] >> 8) != 0 || (q[7] >> 8) != 0;
+    }
+    int32_t b = 0, y = 0, x = 0;
+    for (int32_t p = 0; p < done; p += 3) {
+        int32_t pos[3][3];
+        for (int32_t i = 0; i < 3; ++i) {
+            pos[i][0] = b, pos[i][1] = y, pos[i][2] = x;
+            if (++x == out_w) {
+                x = 0;
+                if (++y == out_h) {
+                    y = 0;
+                    ++b;
+                }
+            }
+        }
+        const int32_t iy0 = pos[0][1] * sh - ph, ix0 = pos[0][2] * sw - pw;
+        if (sw == 1 && dw == 1 && fw >= 2 && pos[2][1] == pos[0][1] && pos[2][0] == pos[0][0] && iy0 >= 0 &&
+            iy0 + (fh - 1) * dh < in_h && ix0 >= 0 && ix0 + 2 + fw <= in_w) {
+            const int8_t *a = input + (((int64_t)pos[0][0] * in_h + iy0) * in_w + ix0) * c;
+            for (int32_t fy = 0; fy < fh; ++fy, a += (int64_t)dh * in_w * c) {
+                expand_triple_shift(a, buf + 6 * fy * seg, seg, cg, off2);
+            }
+        } else {
+            for (int32_t i = 0; i < 3; ++i) {
+                const int32_t jy = pos[i][1] * sh - ph, jx = pos[i][2] * sw - pw;
+                uint32_t *d = buf + 2 * i;
+                for (int32_t fy = 0; fy < fh; ++fy) {
+                    const int32_t iy = jy + fy * dh;
+                    if (iy < 0 || iy >= in_h) {
+                        zero_slot(d, seg);
+                        d += 6 * seg;
+                        continue;
+                    }
+                    const int8_t *row = input + ((int64_t)pos[i][0] * in_h + iy) * in_w * c;
+                    if (dw == 1 && jx >= 0 && jx + fw <= in_w) {
+                        expand_slot(row + (int64_t)jx * c, d, seg, off2);
+                        d += 6 * seg;
+                        continue;
+                    }
+                    for (int32_t fx = 0; fx < fw; ++fx, d += 6 * cg) {
+                        const int32_t ix = jx + fx * dw;
+                        if (ix < 0 || ix >= in_w) {
+                            zero_slot(d, cg);
+                        } else {
+                            expand_slot(row + (int64_t)ix * c, d, cg, off2);
+                        }
+                    }
+                }
+            }
+        }
+        MCU_COMPILER_BARRIER(); /* the buffer and table are written before the assembly reads them */
+        if (mode == MCU_CLAMP_SSAT_LO) {
+            conv_triple_ssat_lo(buf, buf_end, filter, table, out_c, output + (int64_t)p * out_c, params->act_min,
+                                post);
+        } else {
+            conv_triple_ssat(buf, buf_end, filter, table, out_c, output + (int64_t)p * out_c, params->act_min,
+                             post);
+        }
+    }
+    return done;
+}
+
 /* Scratch of the k x k path (mcu_conv_kxk_scratch in mcu_engine.h): the expanded pixel pair (4 * k4 bytes), the
  * requantization table (8 words per output channel pair), the two int8 patches (2 * k4 + 4: the
  * second one's last word copy may write 3 bytes past it) and, when k is not a multiple of 4, the
@@ -673,6 +976,14 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    int32_t p0 = 0; /* pixels done by the triple path */
+    if (kxk && input_dims->c % 4 == 0 && mode != MCU_CLAMP_BOTH && input_dims->n * out_h * out_w >= 3) {
+        p0 = kxk_triples(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output,
+                         scratch, mode);
+        if (p0 == input_dims->n * out_h * out_w) {
+            return;
+        }
+    }
     /* k: values per output pixel (its patch), c: filter row stride in bytes, a multiple of 4 */
     const int32_t k = kxk ? filter_dims->h * filter_dims->w * filter_dims->c : input_dims->c;
     const int32_t c = (k + 3) & ~3, groups = c / 4, pairs = out_c / 2;
@@ -716,12 +1027,12 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
         return;
     }
     const int8_t *pix[2];
-    int32_t b = 0, y = 0, x = 0;
+    int32_t b = p0 / (out_h * out_w), y = p0 % (out_h * out_w) / out_w, x = p0 % out_w;
     const int direct = kxk && input_dims->c % 4 == 0; /* patch groups never straddle two taps */
     if (direct) { /* taps outside the input are read from a block of the pad value */
         memset(patch, (int8_t)-in_off, (size_t)(filter_dims->w * input_dims->c));
     }
-    for (int32_t p = 0; p < npix; p += 2) {
+    for (int32_t p = p0; p < npix; p += 2) {
         const int32_t count = npix - p >= 2 ? 2 : 1;
         int32_t pos[2][3];
         if (contiguous) {
