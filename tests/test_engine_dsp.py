@@ -560,7 +560,7 @@ def test_kxk_triples_are_bit_exact_on_qemu(tmp_path):
              ((3, 3), 32, 4, 2, 1, "SAME", "relu", (9, 9)), ((1, 3), 16, 3, 1, 1, "VALID", "relu", (5, 9)),
              ((5, 5), 4, 7, 1, 1, "SAME", "relu", (8, 7)), ((2, 2), 12, 1, 1, 1, "VALID", "relu", (5, 6)),
              ((3, 3), 4, 6, 1, 2, "SAME", "none", (8, 9)), ((3, 1), 8, 4, 1, 1, "SAME", "relu", (6, 5)),
-             ((4, 2), 4, 2, 2, 1, "SAME", "relu", (9, 8)), ((3, 3), 8, 4, 1, 1, "VALID", "relu", (3, 4))]
+             ((4, 2), 8, 2, 2, 1, "SAME", "relu", (9, 8)), ((3, 3), 8, 4, 1, 1, "VALID", "relu", (3, 4))]
     layers = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
                tf.constant(rng.standard_normal(o).astype(np.float32)), s, d, pad, act)
               for (kh, kw), c, o, s, d, pad, act, _ in specs]

@@ -734,23 +734,26 @@ static void expand_triple_shift(const int8_t *a, uint32_t *dst, int32_t groups, 
 #undef MCU_TX_OPERANDS
 
 /* One group for one output channel x three pixels: LDM of the six words, the filter word widened, six
- * SMLAD. */
-#define MCU_T_GROUP \
-    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3], %[x4], %[x5]}\n\t" \
-    "ldr    %[wh], [%[w]], #4\n\t" \
-    "sxtb16 %[wl], %[wh]\n\t" \
-    "sxtb16 %[wh], %[wh], ror #8\n\t" \
+ * SMLAD; two groups (filter word-aligned, an even group count): both filter words in one LDRD. */
+#define MCU_T_LDM "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3], %[x4], %[x5]}\n\t"
+#define MCU_T_MAC(W) \
+    "sxtb16 %[wl], %[" W "]\n\t" \
+    "sxtb16 %[" W "], %[" W "], ror #8\n\t" \
     "smlad  %[a0], %[x0], %[wl], %[a0]\n\t" \
     "smlad  %[a1], %[x2], %[wl], %[a1]\n\t" \
     "smlad  %[a2], %[x4], %[wl], %[a2]\n\t" \
-    "smlad  %[a0], %[x1], %[wh], %[a0]\n\t" \
-    "smlad  %[a1], %[x3], %[wh], %[a1]\n\t" \
-    "smlad  %[a2], %[x5], %[wh], %[a2]\n\t"
-#define MCU_T_G4 MCU_T_GROUP MCU_T_GROUP MCU_T_GROUP MCU_T_GROUP
+    "smlad  %[a0], %[x1], %[" W "], %[a0]\n\t" \
+    "smlad  %[a1], %[x3], %[" W "], %[a1]\n\t" \
+    "smlad  %[a2], %[x5], %[" W "], %[a2]\n\t"
+#define MCU_T_GROUP MCU_T_LDM "ldr    %[wh], [%[w]], #4\n\t" MCU_T_MAC("wh")
+#define MCU_T_PAIR "ldrd   %[wh], %[wb], [%[w]], #8\n\t" MCU_T_LDM MCU_T_MAC("wh") MCU_T_LDM MCU_T_MAC("wb")
+#define MCU_T_G3 MCU_T_GROUP MCU_T_GROUP MCU_T_GROUP
+#define MCU_T_P2 MCU_T_PAIR MCU_T_PAIR
+#define MCU_T_P4 MCU_T_P2 MCU_T_P2
 
 /* Every output channel of the triple: xp holds the channel's table entry between channels, the
  * accumulators start at its 2 * bias; the output pointer (pixel A's byte of the channel), the pixel
- * stride (out_c), the buffer and the end of the table are in a small frame in memory. */
+ * stride (out_c), the buffer and its end and the end of the table are in a small frame in memory. */
 #define MCU_T_CHANNELS(GROUPS, STORE, P) \
     "1:\n\t" \
     "ldr    %[a0], [%[xp]]\n\t" \
@@ -759,7 +762,8 @@ static void expand_triple_shift(const int8_t *a, uint32_t *dst, int32_t groups, 
     "ldr    %[xp], %[cbuf]\n\t" \
     "2:\n\t" \
     GROUPS \
-    "cmp    %[xp], %[xend]\n\t" \
+    "ldr    %[wl], %[cxend]\n\t" \
+    "cmp    %[xp], %[wl]\n\t" \
     "bne    2b\n\t" \
     "ldr    %[xp], %[cq]\n\t" \
     "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
@@ -802,8 +806,8 @@ static void expand_triple_shift(const int8_t *a, uint32_t *dst, int32_t groups, 
 #define MCU_T_OPERANDS \
     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [xp] "+&r"(xp), [w] "+&r"(w), [x0] "=&r"(x0), \
       [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [x4] "=&r"(x4), [x5] "=&r"(x5), [wl] "=&r"(wl), \
-      [wh] "=&r"(wh), [cq] "+m"(frame_q), [co] "+m"(frame_o) \
-    : [xend] "r"(xend), [cbuf] "m"(frame_buf), [cqend] "m"(frame_qend), [cs] "m"(frame_s), \
+      [wh] "=&r"(wh), [wb] "=&r"(wb), [cq] "+m"(frame_q), [co] "+m"(frame_o) \
+    : [cxend] "m"(frame_xend), [cbuf] "m"(frame_buf), [cqend] "m"(frame_qend), [cs] "m"(frame_s), \
       [clo] "m"(frame_lo) \
     : "cc", "memory"
 
@@ -819,21 +823,26 @@ static inline __attribute__((always_inline)) void conv_triple_body(const uint32_
     register uint32_t x4 __asm__("r9");
     register uint32_t x5 __asm__("r10");
     int32_t a0, a1, a2;
-    uint32_t wl, wh;
-    const uint32_t *xp = (const uint32_t *)(const void *)q;
+    uint32_t wl, wh, wb;
+    const uint32_t *xp = (const uint32_t *)(const void *)q, *frame_xend = xend;
     const int32_t *frame_q = q, *frame_qend = q + 4 * out_c;
     int8_t *frame_o = out;
     const int32_t frame_s = out_c;
     const uint32_t *frame_buf = buf;
     const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
     const int32_t g = (int32_t)(xend - buf) / 6;
+    const int pairs = ((uintptr_t)w & 3) == 0 && g % 2 == 0; /* LDRD needs a word-aligned filter */
 #define MCU_T_ALL(STORE, P) \
-    if (g % 8 == 0) { \
-        __asm__ volatile(MCU_T_CHANNELS(MCU_T_G4 MCU_T_G4, STORE, P) MCU_T_OPERANDS); \
+    if (pairs && g % 18 == 0) { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_P4 MCU_T_P4 MCU_T_PAIR, STORE, P) MCU_T_OPERANDS); \
+    } else if (pairs && g % 16 == 0) { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_P4 MCU_T_P4, STORE, P) MCU_T_OPERANDS); \
+    } else if (pairs && g % 4 == 0) { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_P2, STORE, P) MCU_T_OPERANDS); \
+    } else if (pairs) { \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_PAIR, STORE, P) MCU_T_OPERANDS); \
     } else if (g % 9 == 0) { \
-        __asm__ volatile(MCU_T_CHANNELS(MCU_T_G4 MCU_T_G4 MCU_T_GROUP, STORE, P) MCU_T_OPERANDS); \
-    } else if (g % 4 == 0) { \
-        __asm__ volatile(MCU_T_CHANNELS(MCU_T_G4, STORE, P) MCU_T_OPERANDS); \
+        __asm__ volatile(MCU_T_CHANNELS(MCU_T_G3 MCU_T_G3 MCU_T_G3, STORE, P) MCU_T_OPERANDS); \
     } else { \
         __asm__ volatile(MCU_T_CHANNELS(MCU_T_GROUP, STORE, P) MCU_T_OPERANDS); \
     }
@@ -851,11 +860,16 @@ static inline __attribute__((always_inline)) void conv_triple_body(const uint32_
         }
     }
 #undef MCU_T_ALL
-    (void)a0, (void)a1, (void)a2, (void)xp, (void)w, (void)wl, (void)wh;
+    (void)a0, (void)a1, (void)a2, (void)xp, (void)w, (void)wl, (void)wh, (void)wb;
     (void)x0, (void)x1, (void)x2, (void)x3, (void)x4, (void)x5;
 }
+#undef MCU_T_LDM
+#undef MCU_T_MAC
 #undef MCU_T_GROUP
-#undef MCU_T_G4
+#undef MCU_T_PAIR
+#undef MCU_T_G3
+#undef MCU_T_P2
+#undef MCU_T_P4
 #undef MCU_T_CHANNELS
 #undef MCU_T_STORE
 #undef MCU_T_STORE_LO
