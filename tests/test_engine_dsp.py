@@ -98,6 +98,16 @@ def test_first_conv_row_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def test_first_conv_row_path_without_the_table_is_bit_exact_on_qemu(tmp_path, monkeypatch):
+    """The 3x3 row path with mcu_conv_params.table NULL (a caller without the code generator's table):
+    the kernel fills the doubled weights and requantization tables into its scratch."""
+    from mcunets.engine import ops
+
+    monkeypatch.setattr(ops.Conv2D, "rows3", property(lambda self: False))
+    bad = _bad_on_qemu(_first_conv_cases(7120, 1), tmp_path)
+    assert not bad, bad
+
+
 def test_first_conv_row_path_is_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 

@@ -1186,61 +1186,85 @@ static inline void rows3_set(int16_t *slot, int32_t q, int32_t v, int32_t n)
     }
 }
 
+/* Values i .. i + 4 * groups - 1 of a ring row (i even) from src: four per step (SXTB16 and SADD16 of the
+ * offset, halfword packing; the shifted copy's words from the same halfwords, `prev` holding value i - 1
+ * in its top half); returns the last group's values 2, 3 (so value i + 4 * groups - 1 in the top half). */
+static inline __attribute__((always_inline)) uint32_t rows3_widen(const int8_t *src, int32_t groups,
+                                                                  uint32_t *r, uint32_t off2, uint32_t prev,
+                                                                  const int shifted)
+{
+    for (const int8_t *end = src + 4 * groups; src != end; src += 4, r += 4) {
+        const uint32_t v = mcu_load_u32(src);
+        const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
+        const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2);
+        uint32_t p01, p23;
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p01) : "r"(lo), "r"(hi));
+        __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p23) : "r"(hi), "r"(lo));
+        r[0] = p01;
+        r[2] = p23;
+        if (shifted) {
+            r[1] = (prev >> 16) | (p01 << 16);
+            r[3] = (p01 >> 16) | (p23 << 16);
+        }
+        prev = p23;
+    }
+    return prev;
+}
+
+static __attribute__((noinline)) uint32_t rows3_widen_plain(const int8_t *src, int32_t groups, uint32_t *r,
+                                                            uint32_t off2, uint32_t prev)
+{
+    return rows3_widen(src, groups, r, off2, prev, 0);
+}
+
+static __attribute__((noinline)) uint32_t rows3_widen_shifted(const int8_t *src, int32_t groups, uint32_t *r,
+                                                              uint32_t off2, uint32_t prev)
+{
+    return rows3_widen(src, groups, r, off2, prev, 1);
+}
+
 /* One ring slot: input row iy as int16 (x + in_off), columns q = 0.. <-> ix = q - pad_w, zero outside
  * the input (padding contributes nothing), in two interleaved copies: word 2j holds halfwords 2j, 2j + 1
  * of the row, word 2j + 1 halfwords 2j - 1, 2j (the row shifted by one), so the taps of every pixel
- * start on a word boundary in one of the copies (copy 1 only when `shifted`). `words` words per copy. */
+ * start on a word boundary in one of the copies (copy 1 only when `shifted`). `words` words per copy.
+ * The values outside the input row are 0 in every row: written when the slot is filled for the first
+ * time in a call (`first`) or holds a row outside the input, and never overwritten. */
 static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
-                       int32_t in_off, int32_t words, int16_t *slot, int shifted)
+                       int32_t in_off, int32_t words, int16_t *slot, int shifted, int first)
 {
     const int32_t c = in->c, n = 2 * words, lim = shifted ? n : 0; /* copy 1 up to lim */
-    int32_t i = 0;
-    slot[2] = 0; /* copy 1 starts with the value before the row */
-    if (iy >= 0 && iy < in->h) {
-        const int8_t *src = in_batch + (int64_t)iy * in->w * c;
-        const int32_t lead = pad_w * c, body = in->w * c;
-        for (; i < lead && i < n; ++i) {
-            rows3_set(slot, i, 0, lim);
+    if (first || iy < 0 || iy >= in->h) {
+        uint32_t *z = (uint32_t *)(void *)slot;
+        for (int32_t j = 0; j < n; j += 2, z += 2) {
+            z[0] = 0;
+            z[1] = 0;
         }
-        const int32_t stop = lead + body < n ? lead + body : n;
-        if (i & 1 && i < stop) {
-            rows3_set(slot, i, src[i - lead] + in_off, lim);
-            ++i;
-        }
-        const int32_t off2 = (in_off & 0xFFFF) | (in_off << 16);
-        uint32_t *r = (uint32_t *)(void *)slot + 2 * (i >> 1);
-        uint32_t prev = i > 0 ? (uint32_t)(uint16_t)slot[4 * ((i - 1) >> 1) + ((i - 1) & 1)] << 16 : 0;
-        /* four values per step: SXTB16 and SADD16 of the offset, halfword packing, and the shifted
-         * copy's words from the same halfwords */
-#define MCU_R3_WIDEN4 \
-    const uint32_t v = mcu_load_u32(src + (i - lead)); \
-    const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2); \
-    const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2); \
-    const uint32_t p01 = mcu_pkhbt(lo, hi << 16), p23 = (hi & 0xFFFF0000u) | (lo >> 16); \
-    r[0] = p01; \
-    r[2] = p23;
-        if (shifted) {
-            for (; i + 4 <= stop; i += 4, r += 4) {
-                MCU_R3_WIDEN4
-                r[1] = (prev >> 16) | (p01 << 16);
-                r[3] = (p01 >> 16) | (p23 << 16);
-                prev = p23;
-            }
-        } else {
-            for (; i + 4 <= stop; i += 4, r += 4) {
-                MCU_R3_WIDEN4
-            }
-        }
-#undef MCU_R3_WIDEN4
-        if (i > 0 && i < lim && (i & 1) == 0) { /* hw i - 1 opens copy 1's word i / 2 */
-            slot[4 * (i >> 1) + 2] = (int16_t)(prev >> 16);
-        }
-        for (; i < stop; ++i) {
-            rows3_set(slot, i, src[i - lead] + in_off, lim);
+        if (iy < 0 || iy >= in->h) {
+            return;
         }
     }
-    for (; i < n; ++i) {
-        rows3_set(slot, i, 0, lim);
+    const int8_t *src = in_batch + (int64_t)iy * in->w * c;
+    const int32_t lead = pad_w * c, body = in->w * c;
+    const int32_t stop = lead + body < n ? lead + body : n;
+    int32_t i = lead < n ? lead : n;
+    if (i & 1 && i < stop) {
+        rows3_set(slot, i, src[i - lead] + in_off, lim);
+        ++i;
+    }
+    const int32_t off2 = (in_off & 0xFFFF) | (in_off << 16);
+    uint32_t *r = (uint32_t *)(void *)slot + 2 * (i >> 1);
+    const uint32_t prev = i > 0 ? (uint32_t)(uint16_t)slot[4 * ((i - 1) >> 1) + ((i - 1) & 1)] << 16 : 0;
+    const int32_t groups = (stop - i) >> 2;
+    if (groups > 0) {
+        const uint32_t last = shifted ? rows3_widen_shifted(src + (i - lead), groups, r, (uint32_t)off2, prev)
+                                      : rows3_widen_plain(src + (i - lead), groups, r, (uint32_t)off2, prev);
+        i += 4 * groups;
+        if (i < lim) { /* hw i - 1 opens copy 1's word i / 2 */
+            slot[4 * (i >> 1) + 2] = (int16_t)(last >> 16);
+        }
+    }
+    for (; i < stop; ++i) {
+        rows3_set(slot, i, src[i - lead] + in_off, lim);
     }
 }
 
@@ -1389,30 +1413,37 @@ static __attribute__((noinline)) mcu_status conv_3x3_rows(
     const int32_t pairs = (out_c + 1) / 2, full = mode != MCU_CLAMP_BOTH ? out_c / 2 : 0;
     const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
     const int32_t lo = params->act_min, hi = params->act_max;
-    uint32_t *wexp = (uint32_t *)(void *)scratch;
-    int16_t *slots[3];
-    slots[0] = (int16_t *)(void *)(wexp + (int64_t)pairs * (3 * nw * 2 + 8));
-    slots[1] = slots[0] + 4 * words;
-    slots[2] = slots[1] + 4 * words;
     /* per channel pair: doubled weights, (ch0, ch1) word pairs (word j of row k holds taps 2j, 2j + 1
-     * of the row's 3c), then the pair's requantization table (mcu_fill_requant_pair) */
+     * of the row's 3c), then the pair's requantization table (mcu_fill_requant_pair): the layer's table
+     * in flash (computed by the code generator, ops.rows3_table), else filled here at the scratch's start */
     const int32_t block = 3 * nw * 2 + 8;
-    fill_requant_table(quant, bias, out_c, params->output_offset, (int32_t *)(void *)(wexp + 3 * nw * 2),
-                       block);
-    /* whether any channel of the assembly's pairs adds its zero point after the shift */
-    const int post = mcu_requant_post((const int32_t *)(const void *)(wexp + 3 * nw * 2), full, block);
-    for (int32_t oc = 0; oc < 2 * pairs; ++oc) { /* halfword t of row k of channel h of pair pr */
-        const int8_t *f = filter + (int64_t)(oc < out_c ? oc : out_c - 1) * 9 * c;
-        int16_t *d = (int16_t *)(void *)(wexp + (int64_t)(oc >> 1) * block) + 2 * (oc & 1);
-        for (int32_t k = 0; k < 3; ++k, d += 4 * nw) {
-            for (int32_t t = 0; t < 3 * c; ++t) {
-                d[4 * (t >> 1) + (t & 1)] = (int16_t)(2 * *f++);
-            }
-            if (c & 1) { /* 3c odd: the last word's second tap meets a zero weight */
-                d[4 * ((3 * c) >> 1) + 1] = 0;
+    const uint32_t *wexp = (const uint32_t *)(const void *)params->table;
+    int16_t *ring = scratch;
+    if (wexp == 0) {
+        uint32_t *fill = (uint32_t *)(void *)scratch;
+        ring = (int16_t *)(void *)(fill + (int64_t)pairs * block);
+        fill_requant_table(quant, bias, out_c, params->output_offset, (int32_t *)(void *)(fill + 3 * nw * 2),
+                           block);
+        for (int32_t oc = 0; oc < 2 * pairs; ++oc) { /* halfword t of row k of channel h of pair pr */
+            const int8_t *f = filter + (int64_t)(oc < out_c ? oc : out_c - 1) * 9 * c;
+            int16_t *d = (int16_t *)(void *)(fill + (int64_t)(oc >> 1) * block) + 2 * (oc & 1);
+            for (int32_t k = 0; k < 3; ++k, d += 4 * nw) {
+                for (int32_t t = 0; t < 3 * c; ++t) {
+                    d[4 * (t >> 1) + (t & 1)] = (int16_t)(2 * *f++);
+                }
+                if (c & 1) { /* 3c odd: the last word's second tap meets a zero weight */
+                    d[4 * ((3 * c) >> 1) + 1] = 0;
+                }
             }
         }
+        wexp = fill;
     }
+    int16_t *slots[3];
+    slots[0] = ring;
+    slots[1] = slots[0] + 4 * words;
+    slots[2] = slots[1] + 4 * words;
+    /* whether any channel of the assembly's pairs adds its zero point after the shift */
+    const int post = mcu_requant_post((const int32_t *)(const void *)(wexp + 3 * nw * 2), full, block);
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
@@ -1423,17 +1454,20 @@ static __attribute__((noinline)) mcu_status conv_3x3_rows(
                 const int32_t iy = iy0 + k;
                 const int32_t s = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
                 if (held[s] != iy) {
-                    rows3_fill(input_dims, in_batch, iy, params->padding.w, in_off, words, slots[s], (sw * c) % 2);
+                    rows3_fill(input_dims, in_batch, iy, params->padding.w, in_off, words, slots[s], (sw * c) % 2,
+                               held[s] == INT32_MIN);
                     held[s] = iy;
                 }
                 rows[k] = (const uint32_t *)(const void *)slots[s];
             }
             MCU_COMPILER_BARRIER(); /* weights and ring rows are written before the assembly reads them */
             int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * out_c;
+            int32_t ox = 0; /* the pixel pairs whose every channel pair the assembly ran are done */
             if (full > 0 && out_w >= 2) {
                 run(rows, out_w / 2, 2 * sw * c, wexp, full, out_row, out_c, lo, mode == MCU_CLAMP_SSAT_LO, post);
+                ox = full == pairs ? out_w & ~1 : 0;
             }
-            for (int32_t ox = 0; ox < out_w; ox += 2) {
+            for (; ox < out_w; ox += 2) {
                 /* pixel A (ox even) starts at halfword ox * sw * c of copy 0 */
                 const uint32_t *const pa[3] = {rows[0] + ox * sw * c, rows[1] + ox * sw * c,
                                                rows[2] + ox * sw * c};

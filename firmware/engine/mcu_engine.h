@@ -79,8 +79,10 @@ typedef struct {
     /* 1: every accumulator lies in [-2^30, 2^30) and every shift is in [-31, -1], so requantization may use
      * mcu_requantize_fast (mcu_quant.h); the DSP paths with scratch tables run only then. */
     int32_t fast_requant;
-    /* NULL, or the constants of the DSP path of 1x1 layers on 1-3 input channels (computed by the code
-     * generator, ops.narrow_table): 5 words per output channel, see mcu_conv_1x1_narrow_dsp_s8 */
+    /* NULL, or constants computed by the code generator: of the DSP path of 1x1 layers on 1-3 input
+     * channels (ops.narrow_table: 5 words per output channel, see mcu_conv_1x1_narrow_dsp_s8), or of the
+     * 3x3 row path (ops.rows3_table: per output channel pair its doubled weights and requantization
+     * table, see mcu_conv_3x3_rows_dsp_s8), which then leaves them out of its scratch */
     const int32_t *table;
 } mcu_conv_params;
 

@@ -236,6 +236,34 @@ def narrow_table(filt, bias, input_offset: int, output_offset: int, multipliers,
     return words
 
 
+def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
+    """The constants of the DSP 3x3 row path (mcu_conv_3x3_rows_dsp_s8: input depth c <= ROWS3_MAX_C), per
+    output channel pair (an odd last channel paired with itself) 6 * nw + 8 int32 words, nw = ceil(3c / 2):
+    row by row, word j of each channel holds the doubled taps 2j, 2j + 1 of the row's 3c as halfwords (the
+    last one's second 0 when 3c is odd), the pair's two channels alternating; then the pair's
+    requantization table {2 * bias0, 2 * bias1, m0, k0, m1, k1, rz0, rz1} (requant_consts of the zero
+    point). ``filt`` is [out, 3, 3, c] as emitted, ``bias`` the bias the kernel gets (folded or not),
+    ``shifts`` as emitted."""
+    f = np.asarray(filt, dtype=np.int64)
+    o, c = f.shape[0], f.shape[3]
+    nw = (3 * c + 1) // 2
+    b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    words = []
+    for pr in range((o + 1) // 2):
+        ch = (2 * pr, min(2 * pr + 1, o - 1))
+        for k in range(3):
+            taps = [np.concatenate([2 * f[oc, k].reshape(-1), [0]]) for oc in ch]
+            for j in range(nw):
+                words += [_pack16(t[2 * j], t[2 * j + 1]) for t in taps]
+        consts = [requant_consts(output_offset, -int(shifts[oc])) if -31 <= int(shifts[oc]) <= -1 else (0, 0)
+                  for oc in ch]  # (the path runs only under fast_requant: every shift in -31 .. -1)
+        words += [_int32(2 * b[oc]) for oc in ch]
+        for oc, (kk, _) in zip(ch, consts):
+            words += [int(multipliers[oc]), kk]
+        words += [rz for _, rz in consts]
+    return words
+
+
 def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
     """The constants of the DSP three-tap depthwise path (mcu_depthwise_3tap_dsp_s8), 24 int32 words per
     group of four channels c0 .. c0 + 3: the start values 2 * (bias + input_offset * sum(w)) of the four
@@ -365,7 +393,9 @@ class Conv2D(Windowed):
     def weight_bytes(self):
         o = self.filter.shape[0]
         has_bias = self.bias is not None or (self.all_taps_inside and self.input_offset != 0)
-        return self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
+        nw = (3 * self.filter.shape[3] + 1) // 2
+        return (self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
+                + (4 * ((o + 1) // 2) * (6 * nw + 8) if self.rows3 else 0))
 
     def describe(self):
         o, kh, kw, fc = self.filter.shape
@@ -420,7 +450,20 @@ class Conv2D(Windowed):
             words = narrow_table(flat, b if folded else lbias, 0 if folded else self.input_offset,
                                  self.output_offset, mults, _shifts(mults, shifts))
             decls.append(c_array("int32_t", table, words, per_line=10))
+        elif self.rows3 and fast:
+            table = p + "rows3"
+            decls.append(c_array("int32_t", table, rows3_table(filt, b if folded else lbias, self.output_offset,
+                                                               mults, _shifts(mults, shifts)), per_line=10))
         return decls, (bias, folded, fast, table)
+
+    @property
+    def rows3(self) -> bool:
+        """Whether the layer gets the table of the DSP 3x3 row path (rows3_table): 3x3, no groups, input
+        depth at most ROWS3_MAX_C, dilation 1, stride 1 or 2 along the width (the kernel also needs
+        fast_requant and checks the windows)."""
+        o, kh, kw, fc = self.filter.shape
+        return ((kh, kw) == (3, 3) and fc == self.in_shape[3] <= ROWS3_MAX_C and tuple(self.dilation) == (1, 1)
+                and self.stride[1] in (1, 2))
 
     @property
     def narrow(self) -> bool:
