@@ -1233,19 +1233,28 @@ static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, i
                        int32_t in_off, int32_t words, int16_t *slot, int shifted, int first)
 {
     const int32_t c = in->c, n = 2 * words, lim = shifted ? n : 0; /* copy 1 up to lim */
-    if (first || iy < 0 || iy >= in->h) {
-        uint32_t *z = (uint32_t *)(void *)slot;
-        for (int32_t j = 0; j < n; j += 2, z += 2) {
+    const int32_t lead = pad_w * c, body = in->w * c;
+    const int32_t stop = lead + body < n ? lead + body : n;
+    uint32_t *z = (uint32_t *)(void *)slot;
+    if (iy < 0 || iy >= in->h) {
+        for (int32_t j = 0; j < words; ++j, z += 2) {
             z[0] = 0;
             z[1] = 0;
         }
-        if (iy < 0 || iy >= in->h) {
-            return;
+        return;
+    }
+    if (first) { /* the words of both copies holding a value outside the input row */
+        const int32_t jl = mcu_min_i32(words, lead / 2 + 1), jh = mcu_min_i32(words, mcu_max_i32(jl, stop / 2));
+        for (int32_t j = 0; j < jl; ++j) {
+            z[2 * j] = 0;
+            z[2 * j + 1] = 0;
+        }
+        for (int32_t j = jh; j < words; ++j) {
+            z[2 * j] = 0;
+            z[2 * j + 1] = 0;
         }
     }
     const int8_t *src = in_batch + (int64_t)iy * in->w * c;
-    const int32_t lead = pad_w * c, body = in->w * c;
-    const int32_t stop = lead + body < n ? lead + body : n;
     int32_t i = lead < n ? lead : n;
     if (i & 1 && i < stop) {
         rows3_set(slot, i, src[i - lead] + in_off, lim);
@@ -1253,15 +1262,35 @@ static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, i
     }
     const int32_t off2 = (in_off & 0xFFFF) | (in_off << 16);
     uint32_t *r = (uint32_t *)(void *)slot + 2 * (i >> 1);
-    const uint32_t prev = i > 0 ? (uint32_t)(uint16_t)slot[4 * ((i - 1) >> 1) + ((i - 1) & 1)] << 16 : 0;
+    uint32_t prev = i > 0 ? (uint32_t)(uint16_t)slot[4 * ((i - 1) >> 1) + ((i - 1) & 1)] << 16 : 0;
     const int32_t groups = (stop - i) >> 2;
     if (groups > 0) {
-        const uint32_t last = shifted ? rows3_widen_shifted(src + (i - lead), groups, r, (uint32_t)off2, prev)
-                                      : rows3_widen_plain(src + (i - lead), groups, r, (uint32_t)off2, prev);
+        prev = shifted ? rows3_widen_shifted(src + (i - lead), groups, r, (uint32_t)off2, prev)
+                       : rows3_widen_plain(src + (i - lead), groups, r, (uint32_t)off2, prev);
         i += 4 * groups;
-        if (i < lim) { /* hw i - 1 opens copy 1's word i / 2 */
-            slot[4 * (i >> 1) + 2] = (int16_t)(last >> 16);
+        r += 4 * groups;
+    }
+    const int32_t left = stop - i; /* 0 .. 3 values */
+    if (left > 0 && src + (i - lead) + 4 <= in_batch + (int64_t)in->h * body) {
+        /* one more group of four read from the input, the values past the row's end kept 0 */
+        const uint32_t v = mcu_load_u32(src + (i - lead));
+        const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
+        const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2);
+        uint32_t p01, p23;
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p01) : "r"(lo), "r"(hi));
+        __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p23) : "r"(hi), "r"(lo));
+        p01 &= left >= 2 ? 0xFFFFFFFFu : 0xFFFFu;
+        p23 &= left == 3 ? 0xFFFFu : 0u;
+        r[0] = p01;
+        r[2] = p23;
+        if (shifted) {
+            r[1] = (prev >> 16) | (p01 << 16);
+            r[3] = (p01 >> 16) | (p23 << 16);
         }
+        return;
+    }
+    if (groups > 0 && i < lim) { /* hw i - 1 opens copy 1's word i / 2 */
+        slot[4 * (i >> 1) + 2] = (int16_t)(prev >> 16);
     }
     for (; i < stop; ++i) {
         rows3_set(slot, i, src[i - lead] + in_off, lim);

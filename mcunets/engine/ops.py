@@ -371,7 +371,7 @@ class Conv2D(Windowed):
     @property
     def scratch_bytes(self):
         """mcu_conv_s8_buffer_size: int16 pixels, patches, requantization tables (and padded filter rows)
-        of the DSP paths."""
+        of the DSP paths; the 3x3 row path's weights and tables only without its flash table (rows3)."""
         o, kh, kw, fc = self.filter.shape
         ic = self.in_shape[3]
         size = 0
@@ -384,9 +384,10 @@ class Conv2D(Windowed):
         if fc == ic and not (kh == kw == 1 and (ic % 4 == 0 or ic <= 3)):
             kxk = 6 * k4 + 4 + 32 * ((o + 1) // 2) + (o * k4 if k != k4 else 0)
         if (kh, kw) == (3, 3) and fc == ic and ic <= ROWS3_MAX_C:
+            # the weights and tables only when the code generator gives no table (rows3_table)
             nw = (3 * ic + 1) // 2
             row_words = ((self.in_shape[2] + 2) * ic + 1) // 2 + 1
-            rows3 = 4 * (((o + 1) // 2) * (3 * nw * 2 + 8) + 6 * row_words)
+            rows3 = 4 * ((0 if self.rows3 else ((o + 1) // 2) * (3 * nw * 2 + 8)) + 6 * row_words)
         return size + max(kxk, rows3)
 
     @property
