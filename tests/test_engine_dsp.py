@@ -344,6 +344,57 @@ def test_depthwise_m1_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def _quad_1x1_cases(seed: int):
+    """1x1 convolutions on input depths that are multiples of 4 but not 8, 16 or 32 (the four-pixel pass of
+    the general 1x1 path: group loops unrolled by 4, 2 and 1, pixel counts of every remainder mod 4 run by
+    the pixel-pair loop after the quads, strided inputs, odd output channel counts on the pair loop), no
+    activation and ReLU (the [-128, 127] clamp) beside ReLU6; each model also with trained-like quantization
+    (near-dead channels, zero points added after the shift)."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    configs = [
+        [(64, 64, (1, 1), 5, "relu"), (12, 6, (1, 1), 7, "none"), (20, 10, (2, 2), 9, "relu"),
+         (40, 7, (1, 1), 6, "none")],
+        [(4, 2, (1, 2), 11, "none"), (24, 16, (2, 1), 3, "relu"), (48, 8, (1, 1), 4, "relu6"),
+         (36, 12, (1, 1), 13, "relu")],
+    ]
+    cases = []
+    for layers in configs:
+        shapes = [(1, 5, w, c) for c, _, _, w, _ in layers]
+        ws = [tf.constant(rng.standard_normal((1, 1, c, o)).astype(np.float32)) for c, o, *_ in layers]
+        bs = [tf.constant(rng.standard_normal(o).astype(np.float32)) for _, o, *_ in layers]
+
+        def make(layers, ws, bs):
+            def fn(*xs):
+                return tuple(acts[act](tf.nn.conv2d(x, wt, [1, *s, 1], "VALID") + b)
+                             for x, wt, b, (_, _, s, _, act) in zip(xs, ws, bs, layers))
+            return fn
+
+        model = convert(make(layers, ws, bs), shapes, rng)
+        for j, m in enumerate((model, trained_like_requant(model, rng))):
+            g = read_model(m)
+            inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+            cases.append(Case(f"quad 1x1 {layers}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+def test_quad_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_quad_1x1_cases(7360), tmp_path)
+    assert not bad, bad
+
+
+def test_quad_1x1_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_quad_1x1_cases(7361))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _shift_zero_points(model: bytes, rng, op_name: str = "DEPTHWISE_CONV_2D", every: int = 1) -> bytes:
     """A copy of ``model`` whose ``op_name`` outputs with zero point -128 (ReLU, ReLU6) get a zero
     point in -120 .. -60 and a 1.3 times larger scale, so the fused ReLU clamps above -128 (act_min > -128)
@@ -587,6 +638,52 @@ def test_kxk_triples_are_bit_exact_on_qemu(tmp_path):
         inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
         bad += check_on_qemu(Case(f"kxk triples{'#rq' if j else ''}", m, inputs, {}), tmp_path / str(j))
     assert not bad, bad
+
+
+def _kxk_gathered_cases(seed: int):
+    """k x k convolutions on input depths that are not multiples of 4 (patches gathered kernel row by kernel
+    row, four pixels per pass for even output channel counts in the [-128, 127] clamp): a 10x4 kernel on one
+    channel at stride 2 with SAME padding (clipped rows at the top and bottom, clipped taps at both sides),
+    5x3 on 3 channels VALID (the last row's word copy would pass the input's end), 4x2 on 2 channels, 3x3
+    dilated by 2 on 1 channel (taps byte by byte), odd output channel counts and ReLU6 (the pair loop);
+    each model also with trained-like quantization."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    specs = [((10, 4), 1, 16, 2, 1, "SAME", "relu", (13, 10)), ((5, 3), 3, 8, 1, 1, "VALID", "none", (9, 7)),
+             ((4, 2), 2, 6, 1, 1, "SAME", "relu", (7, 6)), ((3, 3), 1, 4, 1, 2, "SAME", "none", (8, 7)),
+             ((10, 4), 1, 5, 2, 1, "SAME", "relu", (11, 9)), ((3, 5), 3, 8, 2, 1, "SAME", "relu6", (9, 10))]
+    layers = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
+               tf.constant(rng.standard_normal(o).astype(np.float32)), s, d, pad, act)
+              for (kh, kw), c, o, s, d, pad, act, _ in specs]
+
+    def fn(*xs):
+        return tuple(acts[act](tf.nn.conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]) + b)
+                     for x, (wt, b, s, d, pad, act) in zip(xs, layers))
+
+    model = convert(fn, [(1, h, w, sp[1]) for sp in specs for h, w in [sp[7]]], rng)
+    cases = []
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+        cases.append(Case(f"kxk gathered{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+def test_kxk_gathered_patches_are_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_kxk_gathered_cases(7710), tmp_path)
+    assert not bad, bad
+
+
+def test_kxk_gathered_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_kxk_gathered_cases(7711))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
 def test_kxk_path_is_bit_exact_on_host():

@@ -401,15 +401,15 @@ MCU_DISPATCH mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, 
     return run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, scratch);
 }
 
-/* Scratch of the DSP 1x1 path (mcu_conv_1x1_dsp_s8): two pixels of int16 and 8 words of requantization
- * parameters per output channel pair, plus the pair's two filter rows when the input depth is 8, 16 or
- * 32; 0 when the path does not apply. */
+/* Scratch of the DSP 1x1 path (mcu_conv_1x1_dsp_s8): four pixels of int16 (two when the input depth is 8,
+ * 16 or 32) and 8 words of requantization parameters per output channel pair, plus the pair's two filter
+ * rows when the input depth is 8, 16 or 32; 0 when the path does not apply. */
 MCU_DISPATCH int32_t mcu_conv_1x1_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
     if (filter_dims->h == 1 && filter_dims->w == 1 && filter_dims->c == input_dims->c &&
         input_dims->c % 4 == 0) {
         const int32_t c = input_dims->c, rows = (c == 8 || c == 16 || c == 32) ? 2 * c : 0;
-        return 4 * c + (32 + rows) * ((filter_dims->n + 1) / 2);
+        return (rows ? 4 * c : 8 * c) + (32 + rows) * ((filter_dims->n + 1) / 2);
     }
     return 0;
 }
@@ -417,7 +417,8 @@ MCU_DISPATCH int32_t mcu_conv_1x1_scratch(const mcu_dims *input_dims, const mcu_
 /* The k x k path (mcu_conv_kxk_dsp_s8): every convolution without groups that the 1x1 paths do not
  * take. k = taps per output pixel, k4 = k rounded up to a multiple of 4. Scratch: the expanded pixel pair
  * (4 * k4), 8 words of requantization table per output channel pair, two int8 patches (2 * k4 + 4) and,
- * when k is not a multiple of 4, the filter rows padded to k4 bytes. */
+ * when k is not a multiple of 4, the filter rows padded to k4 bytes; when the input depth is not a multiple
+ * of 4 (patches gathered), room for four pixels: 8 * k4 expanded, four patches (4 * k4 + 4). */
 MCU_DISPATCH int32_t mcu_conv_kxk_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
     const int32_t c = input_dims->c, k = filter_dims->h * filter_dims->w * filter_dims->c;
@@ -425,7 +426,7 @@ MCU_DISPATCH int32_t mcu_conv_kxk_scratch(const mcu_dims *input_dims, const mcu_
     if (filter_dims->c != c || (filter_dims->h == 1 && filter_dims->w == 1 && (c % 4 == 0 || c <= 3))) {
         return 0;
     }
-    return 6 * k4 + 4 + 32 * ((filter_dims->n + 1) / 2) + (k != k4 ? filter_dims->n * k4 : 0);
+    return (c % 4 == 0 ? 6 : 12) * k4 + 4 + 32 * ((filter_dims->n + 1) / 2) + (k != k4 ? filter_dims->n * k4 : 0);
 }
 
 /* The 3x3 row path (mcu_conv_3x3_rows_dsp_s8): input depth at most MCU_ROWS3_MAX_C (first convolutions;

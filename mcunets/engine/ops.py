@@ -377,12 +377,12 @@ class Conv2D(Windowed):
         size = 0
         if kh == 1 and kw == 1 and fc == ic and ic % 4 == 0:
             rows = 2 * ic if ic in (8, 16, 32) else 0
-            size += 4 * ic + (32 + rows) * ((o + 1) // 2)
+            size += (4 * ic if rows else 8 * ic) + (32 + rows) * ((o + 1) // 2)
         k = kh * kw * fc
         k4 = (k + 3) & ~3
         kxk = rows3 = 0
         if fc == ic and not (kh == kw == 1 and (ic % 4 == 0 or ic <= 3)):
-            kxk = 6 * k4 + 4 + 32 * ((o + 1) // 2) + (o * k4 if k != k4 else 0)
+            kxk = (6 if ic % 4 == 0 else 12) * k4 + 4 + 32 * ((o + 1) // 2) + (o * k4 if k != k4 else 0)
         if (kh, kw) == (3, 3) and fc == ic and ic <= ROWS3_MAX_C:
             # the weights and tables only when the code generator gives no table (rows3_table)
             nw = (3 * ic + 1) // 2
