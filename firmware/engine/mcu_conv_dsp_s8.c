@@ -1191,10 +1191,11 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     const int8_t *input, const mcu_dims *filter_dims, const mcu_dims *output_dims, const int8_t *filter,
     const int32_t *bias, int8_t *output, int16_t *scratch, const int mode, const int kxk)
 {
+    /* kxk: 0 for 1x1, 1 for k x k on input depths that are multiples of 4, 2 for the other k x k */
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     int32_t p0 = 0; /* pixels done by the triple path */
-    if (kxk && input_dims->c % 4 == 0 && mode != MCU_CLAMP_BOTH && input_dims->n * out_h * out_w >= 3) {
+    if (kxk == 1 && mode != MCU_CLAMP_BOTH && input_dims->n * out_h * out_w >= 3) {
         p0 = kxk_triples(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output,
                          scratch, mode);
         if (p0 == input_dims->n * out_h * out_w) {
@@ -1213,7 +1214,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     uint32_t *buf = (uint32_t *)(void *)scratch;
     const uint32_t *buf_end = buf + 4 * groups;
     const int small = !kxk && (c == 8 || c == 16 || c == 32) && mode != MCU_CLAMP_BOTH && pairs > 0;
-    const int direct = kxk && input_dims->c % 4 == 0; /* patch groups never straddle two taps */
+    const int direct = kxk == 1; /* input depth a multiple of 4: patch groups never straddle two taps */
     /* 1x1 other than the small path, k x k with gathered patches (input depth not a multiple of 4): the
      * buffer holds four expanded pixels (mcu_conv_1x1_scratch, mcu_conv_kxk_scratch), and 4 patches */
     const int four = kxk ? !direct : !small;
@@ -1262,19 +1263,16 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                 kxk_patch(params, input_dims, input, input_end, filter_dims, b, y, x, (int8_t)-in_off,
                           patch + i * c, c);
                 px4[i] = patch + i * c;
-            }
-            if (contiguous) {
+            } else if (contiguous) {
                 px4[i] = input + (int64_t)(p + i) * c;
             } else {
-                if (!kxk) {
-                    px4[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
-                }
-                if (++x == out_w) {
-                    x = 0;
-                    if (++y == out_h) {
-                        y = 0;
-                        ++b;
-                    }
+                px4[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
+            }
+            if (++x == out_w) {
+                x = 0;
+                if (++y == out_h) {
+                    y = 0;
+                    ++b;
                 }
             }
         }
@@ -1399,19 +1397,40 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_both_s8, MCU_CLAMP_BOTH)
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input
  * offset added, and every output channel pair meets them in the 1x1 path's assembly, the filter rows
  * read as int8 and widened with SXTB16 on the fly. */
-#define MCU_CONV_KXK_DSP(NAME, MODE) \
+/* The k x k path on input depths that are not multiples of 4 (gathered patches), one function per clamp
+ * mode apart from the other k x k layers' code. */
+#define MCU_KXK_GATHERED(NAME, MODE) \
+    static __attribute__((noinline)) void NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
+                                               const mcu_dims *input_dims, const int8_t *input, \
+                                               const mcu_dims *filter_dims, const mcu_dims *output_dims, \
+                                               const int8_t *filter, const int32_t *bias, int8_t *output, \
+                                               int16_t *scratch) \
+    { \
+        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
+                        scratch, MODE, 2); \
+    }
+MCU_KXK_GATHERED(conv_kxk_gathered_ssat, MCU_CLAMP_SSAT)
+MCU_KXK_GATHERED(conv_kxk_gathered_ssat_lo, MCU_CLAMP_SSAT_LO)
+MCU_KXK_GATHERED(conv_kxk_gathered_both, MCU_CLAMP_BOTH)
+#undef MCU_KXK_GATHERED
+
+#define MCU_CONV_KXK_DSP(NAME, GATHERED, MODE) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims, \
                     const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output, \
                     int16_t *scratch) \
     { \
-        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
-                        scratch, MODE, 1); \
+        if (input_dims->c % 4 == 0) { \
+            conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
+                            scratch, MODE, 1); \
+        } else { \
+            GATHERED(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, scratch); \
+        } \
         return MCU_OK; \
     }
-MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_s8, MCU_CLAMP_SSAT)
-MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_lo_s8, MCU_CLAMP_SSAT_LO)
-MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_both_s8, MCU_CLAMP_BOTH)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_s8, conv_kxk_gathered_ssat, MCU_CLAMP_SSAT)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_lo_s8, conv_kxk_gathered_ssat_lo, MCU_CLAMP_SSAT_LO)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_both_s8, conv_kxk_gathered_both, MCU_CLAMP_BOTH)
 #undef MCU_CONV_KXK_DSP
 
 /* Value q of a ring row into both copies (copy 1 holds the row's first n - 1 values). */
