@@ -348,8 +348,9 @@ def _quad_1x1_cases(seed: int):
     """1x1 convolutions on input depths that are multiples of 4 but not 8, 16 or 32 (the four-pixel pass of
     the general 1x1 path: group loops unrolled by 4, 2 and 1, pixel counts of every remainder mod 4 run by
     the pixel-pair loop after the quads, strided inputs, odd output channel counts on the pair loop), no
-    activation and ReLU (the [-128, 127] clamp) beside ReLU6; each model also with trained-like quantization
-    (near-dead channels, zero points added after the shift)."""
+    activation and ReLU (the [-128, 127] clamp) beside ReLU6, and depths 8, 16, 32 with one or two output
+    channels off the small path; each model also with trained-like quantization (near-dead channels, zero
+    points added after the shift)."""
     import tensorflow as tf
 
     from mcunets.engine.reader import read_model
@@ -362,6 +363,9 @@ def _quad_1x1_cases(seed: int):
          (40, 7, (1, 1), 6, "none")],
         [(4, 2, (1, 2), 11, "none"), (24, 16, (2, 1), 3, "relu"), (48, 8, (1, 1), 4, "relu6"),
          (36, 12, (1, 1), 13, "relu")],
+        # depths 8, 16, 32 off the small path (one output channel; ReLU6): the two-pixel buffer of their scratch
+        [(16, 1, (1, 1), 6, "none"), (8, 2, (1, 1), 7, "relu6"), (32, 1, (1, 1), 5, "relu"),
+         (16, 2, (1, 1), 9, "relu6")],
     ]
     cases = []
     for layers in configs:

@@ -1217,7 +1217,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     const int direct = kxk == 1; /* input depth a multiple of 4: patch groups never straddle two taps */
     /* 1x1 other than the small path, k x k with gathered patches (input depth not a multiple of 4): the
      * buffer holds four expanded pixels (mcu_conv_1x1_scratch, mcu_conv_kxk_scratch), and 4 patches */
-    const int four = kxk ? !direct : !small;
+    const int four = kxk ? !direct : c != 8 && c != 16 && c != 32; /* as mcu_conv_1x1_scratch */
     const int32_t buf_words = four ? 8 * groups : 4 * groups;
     const int quad = four && mode == MCU_CLAMP_SSAT && (out_c & 1) == 0 && pairs > 0;
     int32_t *table = (int32_t *)(void *)(buf + buf_words);
