@@ -161,6 +161,9 @@ static inline __attribute__((always_inline)) void depthwise_body(
  * accumulator, the requantization constants (mcu_requant2_dsp, act_min folded in) and where the
  * channel's column pairs start and end in the ring. */
 enum { DW_K0, DW_K3, DW_K1, DW_K2, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_P, DW_END, DW_WORDS };
+/* the stride-2 rows' table in flash (ops.dw3x3_s2_table): one word (any post-shift zero point), then the
+ * first DW_TAB words of the above per channel */
+enum { DW_TAB = DW_P };
 
 static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                           const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t)
@@ -308,7 +311,6 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         "smladx %[a1], %[xa], %[" K2 "], %[a1]\n\t" \
         DW_REQUANT_STORE_PAIR(LO_A, LO_B) \
         "add    %[p], %[p], #12\n\t"
-#define DW_PAIR(...) DW_PAIR_K("k0", "k1", "k2", "k3", "k4", __VA_ARGS__)
 
 /* One output (columns 2j .. 2j + 2 of the window) stored at op; p and op do not move. */
 #define DW_ONE_K(K0, K1, K2, K3, K4, A0, A1, A2, B0, B1, B2, LO_A) \
@@ -333,19 +335,6 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
         LO_A \
         "ssat   %[a0], #8, %[a0]\n\t" \
         "strb   %[a0], [%[op]]\n\t"
-#define DW_ONE(...) DW_ONE_K("k0", "k1", "k2", "k3", "k4", __VA_ARGS__)
-
-/* Per channel: p and end from the table entry tp, op from the frame (which then moves to the next
- * channel), the packed weights. */
-#define DW_CHANNEL_BEGIN \
-        "0:\n\t" \
-        "ldrd   %[p], %[end], [%[tp], #40]\n\t" \
-        "ldr    %[op], %[fop]\n\t" \
-        "add    %[xa], %[op], #1\n\t" \
-        "str    %[xa], %[fop]\n\t" \
-        "ldrd   %[k0], %[k3], [%[tp]]\n\t" \
-        "ldrd   %[k1], %[k2], [%[tp], #8]\n\t" \
-        "ldr    %[k4], [%[tp], #16]\n\t"
 
 #define DW_CHANNEL_END \
         "add    %[tp], %[tp], #48\n\t" \
@@ -527,55 +516,104 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
     : "cc", "memory"
 #define DW_NO_LO(A) ""
 
-/* Stride 2, two outputs (column pairs j and j + 1, C = the pair after B) per step; p advances 24. */
-#define DW_S2_PAIR(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
+/* Stride 2, two outputs (column pairs j and j + 1, C = the pair after B): the tail of the four-output rows
+ * (the weights in K0 .. K4); p advances 24. */
+#define DW_S2_PAIR_K(K0, K1, K2, K3, K4, A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
         "ldr    %[a0], [%[tp], #20]\n\t" \
         "ldr    %[xa], [%[p], #" A0 "]\n\t" \
         "ldr    %[xb], [%[p], #" B0 "]\n\t" \
-        "smlad  %[a1], %[xb], %[k0], %[a0]\n\t" \
-        "smlad  %[a0], %[xa], %[k0], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "smlad  %[a1], %[xb], %[" K0 "], %[a0]\n\t" \
+        "smlad  %[a0], %[xa], %[" K0 "], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" C0 "]\n\t" \
-        "smlabb %[a1], %[xa], %[k3], %[a1]\n\t" \
+        "smlabb %[a1], %[xa], %[" K3 "], %[a1]\n\t" \
         "ldr    %[xa], [%[p], #" A1 "]\n\t" \
         "ldr    %[xb], [%[p], #" B1 "]\n\t" \
-        "smlad  %[a0], %[xa], %[k1], %[a0]\n\t" \
-        "smlabt %[a0], %[xb], %[k3], %[a0]\n\t" \
+        "smlad  %[a0], %[xa], %[" K1 "], %[a0]\n\t" \
+        "smlabt %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" C1 "]\n\t" \
-        "smlad  %[a1], %[xb], %[k1], %[a1]\n\t" \
-        "smlabt %[a1], %[xa], %[k3], %[a1]\n\t" \
+        "smlad  %[a1], %[xb], %[" K1 "], %[a1]\n\t" \
+        "smlabt %[a1], %[xa], %[" K3 "], %[a1]\n\t" \
         "ldr    %[xa], [%[p], #" A2 "]\n\t" \
         "ldr    %[xb], [%[p], #" B2 "]\n\t" \
-        "smlad  %[a0], %[xa], %[k2], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[k4], %[a0]\n\t" \
+        "smlad  %[a0], %[xa], %[" K2 "], %[a0]\n\t" \
+        "smlabb %[a0], %[xb], %[" K4 "], %[a0]\n\t" \
         "ldr    %[xa], [%[p], #" C2 "]\n\t" \
-        "smlad  %[a1], %[xb], %[k2], %[a1]\n\t" \
-        "smlabb %[a1], %[xa], %[k4], %[a1]\n\t" \
+        "smlad  %[a1], %[xb], %[" K2 "], %[a1]\n\t" \
+        "smlabb %[a1], %[xa], %[" K4 "], %[a1]\n\t" \
         DW_REQUANT_STORE_PAIR(LO_A, LO_B) \
         "add    %[p], %[p], #24\n\t"
 
-/* Stride 2: span = 24 * (out_w / 2) bytes of output pairs, then one more output when out_w is odd. */
-#define DW_S2_ROW(ODD, A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
-        DW_CHANNEL_BEGIN \
+/* Stride 2, four outputs per step: window row r of outputs 4q .. 4q + 3 is column pairs 4q .. 4q + 4
+ * (P0 .. P4 at p: output i takes pair i against kr = (w_r0, w_r1) and the first column of pair i + 1
+ * against the half of kw that MB picks); the start value of every accumulator from a3 (S0 .. S3 in
+ * row 0). */
+#define DW_S2_QROW(P0, P1, P2, P3, P4, MB, S0, S1, S2, S3) \
+        "ldr    %[xa], [%[p], #" P0 "]\n\t" \
+        "ldr    %[xb], [%[p], #" P1 "]\n\t" \
+        "smlad  %[a0], %[xa], %[kr], %[" S0 "]\n\t" \
+        MB "  %[a0], %[xb], %[kw], %[a0]\n\t" \
+        "ldr    %[xa], [%[p], #" P2 "]\n\t" \
+        "smlad  %[a1], %[xb], %[kr], %[" S1 "]\n\t" \
+        MB "  %[a1], %[xa], %[kw], %[a1]\n\t" \
+        "ldr    %[xb], [%[p], #" P3 "]\n\t" \
+        "smlad  %[a2], %[xa], %[kr], %[" S2 "]\n\t" \
+        MB "  %[a2], %[xb], %[kw], %[a2]\n\t" \
+        "ldr    %[xa], [%[p], #" P4 "]\n\t" \
+        "smlad  %[a3], %[xb], %[kr], %[" S3 "]\n\t" \
+        MB "  %[a3], %[xa], %[kw], %[a3]\n\t"
+
+/* Stride-2 rows from the layer's table (dw3x3_s2_table in the code generator: 10 words per channel, the
+ * layout of the first ten of dw_fill_table's): per channel p walks its column pairs (span bytes of quads,
+ * then a pair and / or one output for out_w mod 4 = frem) and then skips to the next channel's (fskip). */
+#define DW_S2_ROW(A0, A1, A2, B0, B1, B2, C0, C1, C2, D0, D1, D2, E0, E1, E2, LO) \
+        "0:\n\t" \
+        "ldr    %[xa], %[fspan]\n\t" \
+        "add    %[end], %[p], %[xa]\n\t" \
+        "ldr    %[op], %[fop]\n\t" \
+        "add    %[xa], %[op], #1\n\t" \
+        "str    %[xa], %[fop]\n\t" \
         "cmp    %[p], %[end]\n\t" \
         "beq    2f\n\t" \
         "1:\n\t" \
-        DW_S2_PAIR(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
+        "ldr    %[a3], [%[tp], #20]\n\t" \
+        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
+        DW_S2_QROW(A0, B0, C0, D0, E0, "smlabb", "a3", "a3", "a3", "a3") \
+        "ldr    %[kr], [%[tp], #8]\n\t" \
+        DW_S2_QROW(A1, B1, C1, D1, E1, "smlabt", "a0", "a1", "a2", "a3") \
+        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
+        DW_S2_QROW(A2, B2, C2, D2, E2, "smlabb", "a0", "a1", "a2", "a3") \
+        DW_QUAD_REQUANT_STORE(LO) \
+        "add    %[p], %[p], #48\n\t" \
         "cmp    %[p], %[end]\n\t" \
         "bne    1b\n\t" \
         "2:\n\t" \
-        ODD \
-        DW_CHANNEL_END
-#define DW_S2_EVEN(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
-        DW_S2_ROW("", A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B)
-#define DW_S2_ODD(A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
-        DW_S2_ROW(DW_ONE(A0, A1, A2, B0, B1, B2, LO_A), A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B)
+        "ldr    %[xa], %[frem]\n\t" \
+        "cmp    %[xa], #0\n\t" \
+        "beq    4f\n\t" \
+        DW_QLOADK \
+        "tst    %[xa], #2\n\t" \
+        "beq    3f\n\t" \
+        DW_S2_PAIR_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, C0, C1, C2, LO("a0"), LO("a1")) \
+        "ldr    %[xa], %[frem]\n\t" \
+        "3:\n\t" \
+        "tst    %[xa], #1\n\t" \
+        "beq    4f\n\t" \
+        DW_ONE_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, LO("a0")) \
+        "4:\n\t" \
+        "ldr    %[xa], %[fskip]\n\t" \
+        "add    %[p], %[p], %[xa]\n\t" \
+        "add    %[tp], %[tp], #40\n\t" \
+        "ldr    %[xa], %[ftpend]\n\t" \
+        "cmp    %[tp], %[xa]\n\t" \
+        "bne    0b\n\t"
 
-#define DW_OPERANDS \
-    : [p] "=&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [k0] "=&r"(k0), [k1] "=&r"(k1), \
-      [k2] "=&r"(k2), [k3] "=&r"(k3), [k4] "=&r"(k4), [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), \
-      [xb] "=&r"(xb), [fop] "+m"(frame_op) \
-    : [c] "r"(c), [ftpend] "m"(frame_tpend) \
+#define DW_S2_OPERANDS \
+    : [p] "+&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [kr] "=&r"(kr), [kw] "=&r"(kw), \
+      [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), [xb] "=&r"(xb), \
+      [fop] "+m"(frame_op) \
+    : [c] "r"(c), [ftpend] "m"(frame_tpend), [frem] "m"(frame_rem), [fspan] "m"(frame_span), \
+      [fskip] "m"(frame_skip) \
     : "cc", "memory"
 
 #define DW_ROT0 "0", "4", "8", "12", "16", "20"
@@ -587,18 +625,10 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 #define DW_ROT0D DW_ROT0C, "36", "40", "44"
 #define DW_ROT1D DW_ROT1C, "40", "44", "36"
 #define DW_ROT2D DW_ROT2C, "44", "36", "40"
+#define DW_ROT0E DW_ROT0D, "48", "52", "56"
+#define DW_ROT1E DW_ROT1D, "52", "56", "48"
+#define DW_ROT2E DW_ROT2D, "56", "48", "52"
 #define DW_EXPAND(M, ...) M(__VA_ARGS__)
-#define DW_ASM(KIND, ...) __asm__ volatile(DW_EXPAND(KIND, __VA_ARGS__) DW_OPERANDS)
-#define DW_ROTATIONS_C(KIND, ...) \
-    do { \
-        if (rot == 0) { \
-            DW_ASM(KIND, DW_ROT0C, __VA_ARGS__); \
-        } else if (rot == 1) { \
-            DW_ASM(KIND, DW_ROT1C, __VA_ARGS__); \
-        } else { \
-            DW_ASM(KIND, DW_ROT2C, __VA_ARGS__); \
-        } \
-    } while (0)
 #define DW_S1_ROTATIONS(LO) \
     do { \
         if (rot == 0) { \
@@ -618,6 +648,17 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
             __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT1D, LO) DW_S15_OPERANDS); \
         } else { \
             __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT2D, LO) DW_S15_OPERANDS); \
+        } \
+    } while (0)
+
+#define DW_S2_ROTATIONS(LO) \
+    do { \
+        if (rot == 0) { \
+            __asm__ volatile(DW_EXPAND(DW_S2_ROW, DW_ROT0E, LO) DW_S2_OPERANDS); \
+        } else if (rot == 1) { \
+            __asm__ volatile(DW_EXPAND(DW_S2_ROW, DW_ROT1E, LO) DW_S2_OPERANDS); \
+        } else { \
+            __asm__ volatile(DW_EXPAND(DW_S2_ROW, DW_ROT2E, LO) DW_S2_OPERANDS); \
         } \
     } while (0)
 
@@ -648,71 +689,71 @@ static inline __attribute__((always_inline)) void dw_row_quint(int8_t *out_row, 
     (void)p, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
 }
 
-/* Every channel of one output row: channel ch reads the ring from buf + 3 * pairs * ch (words) and
- * writes out_row + ch; rot = ring slot of window row 0. */
-static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_t out_w, int32_t sw,
-                                                        const int32_t *table, int32_t c, const int lo,
-                                                        const int post, int32_t rot)
+/* Every channel of one stride-1 output row: channel ch reads the ring from buf + 3 * pairs * ch (words)
+ * and writes out_row + ch; rot = ring slot of window row 0. */
+static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_t out_w, const int32_t *table,
+                                                        int32_t c, const int lo, const int post, int32_t rot)
 {
     int8_t *frame_op = out_row;
     const int32_t *frame_tpend = table + DW_WORDS * c;
     const int32_t *tp = table;
+    const int32_t frame_rem = out_w & 3;
     const uint32_t *p, *end;
     int8_t *op;
-    uint32_t k0, k1, k2, k3, k4, xa, xb;
-    int32_t a0, a1;
-    if (sw == 1) {
-        const int32_t frame_rem = out_w & 3;
-        uint32_t kr, kw;
-        int32_t a2, a3;
-        if (lo) {
-            DW_S1_ROTATIONS(DW_LO_CLAMP);
-        } else if (post) {
-            DW_S1_ROTATIONS(DW_POST);
-        } else {
-            DW_S1_ROTATIONS(DW_NO_LO);
-        }
-        (void)kr, (void)kw, (void)a2, (void)a3;
-    } else if (out_w & 1) {
-        if (lo) {
-            DW_ROTATIONS_C(DW_S2_ODD, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
-        } else if (post) {
-            DW_ROTATIONS_C(DW_S2_ODD, DW_POST("a0"), DW_POST("a1"));
-        } else {
-            DW_ROTATIONS_C(DW_S2_ODD, "", "");
-        }
+    uint32_t kr, kw, xa, xb;
+    int32_t a0, a1, a2, a3;
+    if (lo) {
+        DW_S1_ROTATIONS(DW_LO_CLAMP);
+    } else if (post) {
+        DW_S1_ROTATIONS(DW_POST);
     } else {
-        if (lo) {
-            DW_ROTATIONS_C(DW_S2_EVEN, DW_LO_CLAMP("a0"), DW_LO_CLAMP("a1"));
-        } else if (post) {
-            DW_ROTATIONS_C(DW_S2_EVEN, DW_POST("a0"), DW_POST("a1"));
-        } else {
-            DW_ROTATIONS_C(DW_S2_EVEN, "", "");
-        }
+        DW_S1_ROTATIONS(DW_NO_LO);
     }
-    (void)p, (void)end, (void)op, (void)k0, (void)k1, (void)k2, (void)k3, (void)k4;
-    (void)xa, (void)xb, (void)a0, (void)a1;
+    (void)p, (void)end, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3;
 }
 
-/* dw_row for one stride (1, or 2) and lower clamp, so a firmware links only those its layers use. */
+/* Every channel of one stride-2 output row from the layer's table (params->table after its first word):
+ * channel ch reads the ring from buf + 3 * pairs * ch (words), writes out_row + ch. */
+static inline __attribute__((always_inline)) void dw_row2(int8_t *out_row, int32_t out_w, const int32_t *table,
+                                                         int32_t c, const uint32_t *buf, int32_t pairs,
+                                                         const int lo, const int post, int32_t rot)
+{
+    int8_t *frame_op = out_row;
+    const int32_t *frame_tpend = table + DW_TAB * c;
+    const int32_t *tp = table;
+    const int32_t frame_rem = out_w & 3, frame_span = 48 * (out_w / 4);
+    const int32_t frame_skip = 12 * pairs - frame_span - ((out_w & 2) ? 24 : 0);
+    const uint32_t *p = buf, *end;
+    int8_t *op;
+    uint32_t kr, kw, xa, xb;
+    int32_t a0, a1, a2, a3;
+    if (lo) {
+        DW_S2_ROTATIONS(DW_LO_CLAMP);
+    } else if (post) {
+        DW_S2_ROTATIONS(DW_POST);
+    } else {
+        DW_S2_ROTATIONS(DW_NO_LO);
+    }
+    (void)p, (void)end, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3;
+}
+
+/* dw_row for one lower clamp, so a firmware links only those its layers use. */
 typedef void (*dw_row_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot);
-#define DW_ROW_FN(NAME, SW, LO) \
+#define DW_ROW_FN(NAME, LO) \
     static void NAME(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot) \
     { \
-        dw_row(out_row, out_w, SW, table, c, LO, post, rot); \
+        dw_row(out_row, out_w, table, c, LO, post, rot); \
     }
-DW_ROW_FN(dw_row_s1, 1, 0)
-DW_ROW_FN(dw_row_s1_lo, 1, 1)
-DW_ROW_FN(dw_row_s2, 2, 0)
-DW_ROW_FN(dw_row_s2_lo, 2, 1)
+DW_ROW_FN(dw_row_s1, 0)
+DW_ROW_FN(dw_row_s1_lo, 1)
 #undef DW_ROW_FN
 
-/* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); else the
- * rows run `row` */
+/* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); s2: stride 2
+ * with the constants from params->table (dw_row2); else the rows run `row` */
 static inline __attribute__((always_inline)) void depthwise_rows(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo, const int quint, const dw_row_fn row)
+    int16_t *scratch, const int lo, const int quint, const int s2, const dw_row_fn row)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -721,21 +762,26 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     const int16_t pad_val = (int16_t)(-params->input_offset);
     uint32_t *buf = (uint32_t *)(void *)scratch;
     int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
-    dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
     /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
     const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
-    /* where each channel's column pairs start and where its output pairs (or outputs) end; whether any
-     * channel adds its zero point after the shift */
-    const int32_t span = sw == 1 ? 6 * (out_w / 4 - quint) : 6 * (out_w / 2);
-    int32_t post_bits = 0;
-    const uint32_t *p = buf;
-    for (int32_t *t = table; t < table + (int64_t)c * DW_WORDS; t += DW_WORDS) {
-        post_bits |= t[DW_R];
-        t[DW_P] = (int32_t)(uintptr_t)p;
-        t[DW_END] = (int32_t)(uintptr_t)(p + span);
-        p += 3 * pairs;
+    int post;
+    if (s2) {
+        post = params->table[0];
+    } else {
+        dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
+        /* where each channel's column pairs start and where its output quads (or pairs) end; whether any
+         * channel adds its zero point after the shift */
+        const int32_t span = 6 * (out_w / 4 - quint);
+        int32_t post_bits = 0;
+        const uint32_t *p = buf;
+        for (int32_t *t = table; t < table + (int64_t)c * DW_WORDS; t += DW_WORDS) {
+            post_bits |= t[DW_R];
+            t[DW_P] = (int32_t)(uintptr_t)p;
+            t[DW_END] = (int32_t)(uintptr_t)(p + span);
+            p += 3 * pairs;
+        }
+        post = (post_bits >> 8) != 0;
     }
-    const int post = (post_bits >> 8) != 0;
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
@@ -755,7 +801,9 @@ static inline __attribute__((always_inline)) void depthwise_rows(
             const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            if (quint) {
+            if (s2) {
+                dw_row2(out_row, out_w, params->table + 1, c, buf, pairs, lo, post, rot);
+            } else if (quint) {
                 dw_row_quint(out_row, table, c, lo, post, rot);
             } else {
                 row(out_row, out_w, table, c, post, rot);
@@ -769,7 +817,7 @@ static __attribute__((noinline)) void depthwise_rows_any(
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
     int16_t *scratch, const int lo, const dw_row_fn row)
 {
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, row);
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, 0, row);
 }
 
 /* the five-output rows without and with the lower clamp, so a firmware links the one its layers use */
@@ -779,11 +827,24 @@ static __attribute__((noinline)) void depthwise_rows_any(
         const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
         int8_t *output, int16_t *scratch) \
     { \
-        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0); \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, 0); \
     }
 DW_ROWS_QUINT(depthwise_rows_quint, 0)
 DW_ROWS_QUINT(depthwise_rows_quint_lo, 1)
 #undef DW_ROWS_QUINT
+
+/* the stride-2 rows without and with the lower clamp */
+#define DW_ROWS_S2(NAME, LO) \
+    static __attribute__((noinline)) void NAME( \
+        const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
+        const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
+        int8_t *output, int16_t *scratch) \
+    { \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 0, 1, 0); \
+    }
+DW_ROWS_S2(depthwise_rows_s2, 0)
+DW_ROWS_S2(depthwise_rows_s2_lo, 1)
+#undef DW_ROWS_S2
 
 /* depthwise_body with the upper bound 127 (the lower clamp's fallback) */
 static __attribute__((noinline)) void depthwise_body_ssat(
@@ -794,19 +855,30 @@ static __attribute__((noinline)) void depthwise_body_ssat(
     depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
 }
 
-/* s1: the entry point runs stride 1 (row: its row kernel) */
+/* s1: the entry point runs stride 1 (row: its row kernel), else stride 2 (the rows with the layer's table
+ * when it has one) */
 static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
     int16_t *scratch, const int mode, const int s1, const dw_row_fn row)
 {
+    if (!s1 && mode != MCU_CLAMP_BOTH) { /* the code generator leaves out the table where it does not apply */
+        if (params->table == 0) {
+            depthwise_body_ssat(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+        } else if (mode == MCU_CLAMP_SSAT_LO) {
+            depthwise_rows_s2_lo(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+        } else {
+            depthwise_rows_s2(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+        }
+        return MCU_OK;
+    }
     int lo_post = 0; /* the lower clamp folds act_min into k: it needs every (zero point - act_min) folded */
     for (int32_t ch = 0; mode == MCU_CLAMP_SSAT_LO && ch < input_dims->c; ++ch) {
         int32_t k, rz;
         mcu_requant_consts(params->output_offset - params->act_min, -quant->shift[ch], &k, &rz);
         lo_post |= (rz >> 8) != 0;
     }
-    if (mode != MCU_CLAMP_BOTH && !lo_post && s1 && dw_quint(output_dims->w)) {
+    if (mode != MCU_CLAMP_BOTH && !lo_post && dw_quint(output_dims->w)) {
         if (mode == MCU_CLAMP_SSAT_LO) {
             depthwise_rows_quint_lo(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
         } else {
@@ -835,9 +907,9 @@ static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
                              S1, ROW); \
     }
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_s8, MCU_CLAMP_SSAT, 1, dw_row_s1)
-MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, MCU_CLAMP_SSAT, 0, dw_row_s2)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, MCU_CLAMP_SSAT, 0, 0)
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 1, dw_row_s1_lo)
-MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 0, dw_row_s2_lo)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 0, 0)
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_both_s8, MCU_CLAMP_BOTH, 0, 0)
 #undef MCU_DW3_ENTRY
 

@@ -290,6 +290,35 @@ def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, m
     return words
 
 
+def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
+    """The constants of the DSP stride-2 3x3 depthwise rows (mcu_depthwise_3x3_dsp_s2_*), or None when
+    they do not apply: word 0 is 1 when a channel adds its zero point after the shift (rz >> 8), then 10
+    int32 words per channel: the doubled weights packed as halfword pairs (w00, w01), (w02, w12), (w10,
+    w11), (w20, w21), (w22, 0), the start value 2 * (bias + input_offset * sum(w)), the multiplier, k and
+    rz (requant_consts, act_min folded into the zero point when act_min > -128) and the folded act_min.
+    ``filt`` is [9, channels] (the taps row by row, as emitted), ``shifts`` as emitted; the kernel runs
+    only under fast_requant (every shift in -31 .. -1). None when act_min > -128 and a channel needs the
+    zero point after the shift (those layers run the C rows)."""
+    w = np.asarray(filt, dtype=np.int64).reshape(9, -1)
+    c = w.shape[1]
+    b = np.zeros(c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    fold = act_min if act_min > -128 else 0
+    words, post = [], 0
+    for j in range(c):
+        right = -int(shifts[j])
+        if not 1 <= right <= 31:
+            return None
+        kq, rz = requant_consts(output_offset - fold, right)
+        post |= (rz >> 8) != 0
+        t = w[:, j]
+        words += [_pack16(2 * t[0], 2 * t[1]), _pack16(2 * t[2], 2 * t[5]), _pack16(2 * t[3], 2 * t[4]),
+                  _pack16(2 * t[6], 2 * t[7]), _pack16(2 * t[8], 0),
+                  _int32(2 * _int32(b[j] + input_offset * int(t.sum()))), int(multipliers[j]), kq, rz, fold]
+    if post and fold:
+        return None
+    return [int(post)] + words
+
+
 @dataclass(frozen=True, eq=False)
 class Windowed(Layer):
     """A layer sliding a window over NHWC rows (convolutions and pools): it writes output rows in
@@ -515,7 +544,17 @@ class DepthwiseConv2D(Windowed):
     def weight_bytes(self):
         o = self.filter.shape[3]
         return (self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
-                + (24 * o if self.three_tap else 0))
+                + (24 * o if self.three_tap else 0) + (40 * o + 4 if self.s2_rows else 0))
+
+    @property
+    def s2_rows(self) -> bool:
+        """Whether the layer may get the DSP stride-2 3x3 rows' table (dw3x3_s2_table): 3x3, stride 2
+        along the width, dilation 1, padding <= 1, depth multiplier 1, channels a multiple of 4, upper
+        clamp 127."""
+        _, kh, kw, o = self.filter.shape
+        return ((kh, kw) == (3, 3) and self.stride[1] == 2 and tuple(self.dilation) == (1, 1)
+                and max(self.padding) <= 1 and self.depth_multiplier == 1 and o % 4 == 0
+                and o == self.in_shape[3] and self.act[1] == 127)
 
     @property
     def three_tap(self) -> bool:
@@ -550,6 +589,12 @@ class DepthwiseConv2D(Windowed):
             decls.append(c_array("int32_t", table, dw3_table(
                 filt.reshape(3, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
                 _shifts(mults, shifts)), per_line=8))
+        elif self.s2_rows and fast:
+            words = dw3x3_s2_table(filt.reshape(9, o), lbias, self.input_offset, self.output_offset, self.act[0],
+                                   mults, _shifts(mults, shifts))
+            if words is not None:
+                table = p + "dw3s2"
+                decls.append(c_array("int32_t", table, words, per_line=10))
         return decls, (bias, fast, table)
 
     def _params(self, name, padding, state):
