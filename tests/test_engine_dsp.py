@@ -517,6 +517,42 @@ def test_depthwise_3x3_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _depthwise_3x3_s2_cases(seed: int):
+    """Chains of stride-2 3x3 depthwise layers (the rows of four outputs per step with pair and single
+    tails, constants from the code generator's table): output widths 3 .. 12 (every width mod 4 with one
+    and two quads), odd and even input widths (left padding 1 and 0), SAME and VALID, ReLU and ReLU6 with
+    act_min above -128 (the lower clamp), none (one SSAT; in trained-like models also with the zero point
+    added after the shift), 4, 8, 12 and 16 channels; each as converted and with trained-like
+    quantization."""
+    chains = [
+        ((5, 15, 8), [(2, "SAME", "relu"), (2, "SAME", "none")]),
+        ((6, 18, 4), [(2, "SAME", "none"), (1, "SAME", "relu"), (2, "VALID", "relu")]),
+        ((4, 21, 12), [(2, "SAME", "relu"), (2, "SAME", "none")]),
+        ((7, 14, 16), [(2, "VALID", "none"), (2, "SAME", "relu")]),
+        ((3, 20, 8), [(2, "SAME", "none"), (2, "SAME", "relu6")]),
+        ((5, 13, 4), [(2, "SAME", "relu"), (2, "VALID", "none")]),
+        ((4, 25, 8), [(2, "VALID", "none"), (2, "SAME", "none")]),
+    ]
+    chains = [(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in chains]
+    return _depthwise_chain_cases(seed, "dw3x3 s2", chains, weight_scale=0.5)
+
+
+def test_depthwise_3x3_stride2_rows_are_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _depthwise_3x3_s2_cases(7490)
+    assert all("_dw3s2[" in generate(c.model, "m").files["model.c"] for c in cases)
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_stride2_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_depthwise_3x3_s2_cases(7490))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _kxk_cases(seed: int, count: int):
     """Random chains of k x k convolutions without groups (mcu_conv_kxk_dsp_s8 on DSP cores): kernel
     sizes 1..5 and non-square, 1..16 input channels (odd counts, patch sizes not multiples of 4), odd

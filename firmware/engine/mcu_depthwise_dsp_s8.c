@@ -207,6 +207,52 @@ static inline __attribute__((always_inline)) void dw_pack4(uint32_t a, uint32_t 
     d[3 * cstride] = w3;
 }
 
+/* n >= 1 column pairs whose columns both lie inside the input: the first column's c channels at p, its
+ * ring words at d (channel ch's word cstride * ch words on, the next pair's 3 words on). Per pair and four
+ * channels: the two columns' words loaded (the first with the pointer's post-increment), two SXTB16
+ * each, four PKHBT / PKHTB, four stores: 17 instructions for 8 values; 7 more per pair. */
+static void dw_pack_run(const int8_t *p, uint32_t *d, int32_t c, int32_t cstride, int32_t n)
+{
+    const int32_t cs1 = 4 * cstride, cs2 = 8 * cstride, cs3 = 12 * cstride, cs4 = 16 * cstride;
+    const int32_t frame_dback = 12 - (c / 4) * cs4; /* d after a pair's channels -> the next pair's */
+    const int8_t *const frame_pend = p + (int64_t)2 * c * n;
+    const int8_t *gend;
+    uint32_t a, b, t1, t2, t3;
+    __asm__ volatile(
+        "1:\n\t"
+        "add    %[gend], %[p], %[c]\n\t"
+        "2:\n\t"
+        "ldr    %[b], [%[p], %[c]]\n\t"
+        "ldr    %[a], [%[p]], #4\n\t"
+        "sxtb16 %[t1], %[a]\n\t"
+        "sxtb16 %[a], %[a], ror #8\n\t"
+        "sxtb16 %[t2], %[b]\n\t"
+        "sxtb16 %[b], %[b], ror #8\n\t"
+        "pkhbt  %[t3], %[t1], %[t2], lsl #16\n\t"
+        "pkhtb  %[t1], %[t2], %[t1], asr #16\n\t"
+        "pkhbt  %[t2], %[a], %[b], lsl #16\n\t"
+        "pkhtb  %[a], %[b], %[a], asr #16\n\t"
+        "str    %[t2], [%[d], %[cs1]]\n\t"
+        "str    %[t1], [%[d], %[cs2]]\n\t"
+        "str    %[a], [%[d], %[cs3]]\n\t"
+        "str    %[t3], [%[d]]\n\t"
+        "add    %[d], %[d], %[cs4]\n\t"
+        "cmp    %[p], %[gend]\n\t"
+        "bne    2b\n\t"
+        "add    %[p], %[p], %[c]\n\t"
+        "ldr    %[t1], %[fdback]\n\t"
+        "add    %[d], %[d], %[t1]\n\t"
+        "ldr    %[t1], %[fpend]\n\t"
+        "cmp    %[p], %[t1]\n\t"
+        "bne    1b\n\t"
+        : [p] "+&r"(p), [d] "+&r"(d), [gend] "=&r"(gend), [a] "=&r"(a), [b] "=&r"(b), [t1] "=&r"(t1),
+          [t2] "=&r"(t2), [t3] "=&r"(t3)
+        : [c] "r"(c), [cs1] "r"(cs1), [cs2] "r"(cs2), [cs3] "r"(cs3), [cs4] "r"(cs4), [fdback] "m"(frame_dback),
+          [fpend] "m"(frame_pend)
+        : "cc", "memory");
+    (void)gend, (void)a, (void)b, (void)t1, (void)t2, (void)t3;
+}
+
 /* Ring slot r of the buffer <- input row iy (columns -pad_w ..), padding = the input zero point: the
  * first `used` column pairs of every channel (the ones the kernels read); the pairs wholly in the padding
  * only when the slot is filled for the first time (`first`: they hold the zero point ever after). */
@@ -241,11 +287,10 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
             continue;
         }
         const int8_t *p0 = row + (int64_t)(in0 ? x0 : 0) * c, *p1 = row + (int64_t)(in1 ? x1 : 0) * c;
-        if (in0 && in1) {
-            for (int32_t ch = 0; ch < c; ch += 4) {
-                dw_pack4(mcu_load_u32(p0 + ch), mcu_load_u32(p1 + ch), d, cstride);
-                d += 4 * cstride;
-            }
+        if (in0 && in1) { /* the pairs up to the last one inside the input at once */
+            const int32_t jb = mcu_min_i32(used, (w + pad_w) / 2);
+            dw_pack_run(p0, d, c, cstride, jb - j);
+            j = jb - 1;
         } else {
             for (int32_t ch = 0; ch < c; ch += 4) {
                 dw_pack4(in0 ? mcu_load_u32(p0 + ch) : zb, in1 ? mcu_load_u32(p1 + ch) : zb, d, cstride);
