@@ -782,6 +782,20 @@ static inline __attribute__((always_inline)) void dw_row2(int8_t *out_row, int32
     (void)p, (void)end, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3;
 }
 
+/* dw_row2 for one lower clamp and post-shift zero point, so a firmware links only those its layers use. */
+typedef void (*dw_row2_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, const uint32_t *buf,
+                           int32_t pairs, int32_t rot);
+#define DW_ROW2_FN(NAME, LO, POST) \
+    static void NAME(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, const uint32_t *buf, \
+                     int32_t pairs, int32_t rot) \
+    { \
+        dw_row2(out_row, out_w, table, c, buf, pairs, LO, POST, rot); \
+    }
+DW_ROW2_FN(dw_row2_ssat, 0, 0)
+DW_ROW2_FN(dw_row2_post, 0, 1)
+DW_ROW2_FN(dw_row2_lo, 1, 0)
+#undef DW_ROW2_FN
+
 /* dw_row for one lower clamp, so a firmware links only those its layers use. */
 typedef void (*dw_row_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot);
 #define DW_ROW_FN(NAME, LO) \
@@ -794,11 +808,11 @@ DW_ROW_FN(dw_row_s1_lo, 1)
 #undef DW_ROW_FN
 
 /* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); s2: stride 2
- * with the constants from params->table (dw_row2); else the rows run `row` */
+ * with the constants from params->table, the rows run row2; else they run `row` */
 static inline __attribute__((always_inline)) void depthwise_rows(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo, const int quint, const int s2, const dw_row_fn row)
+    int16_t *scratch, const int lo, const int quint, const int s2, const dw_row2_fn row2, const dw_row_fn row)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -809,10 +823,8 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
     /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
     const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
-    int post;
-    if (s2) {
-        post = params->table[0];
-    } else {
+    int post = 0;
+    if (!s2) {
         dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
         /* where each channel's column pairs start and where its output quads (or pairs) end; whether any
          * channel adds its zero point after the shift */
@@ -847,7 +859,7 @@ static inline __attribute__((always_inline)) void depthwise_rows(
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
             if (s2) {
-                dw_row2(out_row, out_w, params->table + 1, c, buf, pairs, lo, post, rot);
+                row2(out_row, out_w, params->table + 1, c, buf, pairs, rot);
             } else if (quint) {
                 dw_row_quint(out_row, table, c, lo, post, rot);
             } else {
@@ -862,7 +874,7 @@ static __attribute__((noinline)) void depthwise_rows_any(
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
     int16_t *scratch, const int lo, const dw_row_fn row)
 {
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, 0, row);
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, 0, 0, row);
 }
 
 /* the five-output rows without and with the lower clamp, so a firmware links the one its layers use */
@@ -872,24 +884,19 @@ static __attribute__((noinline)) void depthwise_rows_any(
         const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
         int8_t *output, int16_t *scratch) \
     { \
-        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, 0); \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, 0, 0); \
     }
 DW_ROWS_QUINT(depthwise_rows_quint, 0)
 DW_ROWS_QUINT(depthwise_rows_quint_lo, 1)
 #undef DW_ROWS_QUINT
 
-/* the stride-2 rows without and with the lower clamp */
-#define DW_ROWS_S2(NAME, LO) \
-    static __attribute__((noinline)) void NAME( \
-        const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
-        const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
-        int8_t *output, int16_t *scratch) \
-    { \
-        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 0, 1, 0); \
-    }
-DW_ROWS_S2(depthwise_rows_s2, 0)
-DW_ROWS_S2(depthwise_rows_s2_lo, 1)
-#undef DW_ROWS_S2
+/* the stride-2 rows (row2: dw_row2 for the layer's clamp) */
+static __attribute__((noinline)) void depthwise_rows_s2(
+    const mcu_dw_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
+    int8_t *output, int16_t *scratch, const dw_row2_fn row2)
+{
+    depthwise_rows(params, 0, input_dims, input, 0, 0, output_dims, output, scratch, 0, 0, 1, row2, 0);
+}
 
 /* depthwise_body with the upper bound 127 (the lower clamp's fallback) */
 static __attribute__((noinline)) void depthwise_body_ssat(
@@ -900,30 +907,19 @@ static __attribute__((noinline)) void depthwise_body_ssat(
     depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
 }
 
-/* s1: the entry point runs stride 1 (row: its row kernel), else stride 2 (the rows with the layer's table
- * when it has one) */
+/* s1: the entry point runs stride 1 (row: its row kernel) */
 static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
     int16_t *scratch, const int mode, const int s1, const dw_row_fn row)
 {
-    if (!s1 && mode != MCU_CLAMP_BOTH) { /* the code generator leaves out the table where it does not apply */
-        if (params->table == 0) {
-            depthwise_body_ssat(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
-        } else if (mode == MCU_CLAMP_SSAT_LO) {
-            depthwise_rows_s2_lo(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
-        } else {
-            depthwise_rows_s2(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
-        }
-        return MCU_OK;
-    }
     int lo_post = 0; /* the lower clamp folds act_min into k: it needs every (zero point - act_min) folded */
     for (int32_t ch = 0; mode == MCU_CLAMP_SSAT_LO && ch < input_dims->c; ++ch) {
         int32_t k, rz;
         mcu_requant_consts(params->output_offset - params->act_min, -quant->shift[ch], &k, &rz);
         lo_post |= (rz >> 8) != 0;
     }
-    if (mode != MCU_CLAMP_BOTH && !lo_post && dw_quint(output_dims->w)) {
+    if (mode != MCU_CLAMP_BOTH && !lo_post && s1 && dw_quint(output_dims->w)) {
         if (mode == MCU_CLAMP_SSAT_LO) {
             depthwise_rows_quint_lo(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
         } else {
@@ -952,11 +948,35 @@ static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
                              S1, ROW); \
     }
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_s8, MCU_CLAMP_SSAT, 1, dw_row_s1)
-MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, MCU_CLAMP_SSAT, 0, 0)
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 1, dw_row_s1_lo)
-MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 0, 0)
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_both_s8, MCU_CLAMP_BOTH, 0, 0)
 #undef MCU_DW3_ENTRY
+
+/* Stride 2 with the code generator's table (params->table): without the lower clamp, without and with the
+ * zero point added after the shift (table word 0), and with the lower clamp; without the table (a lower
+ * clamp with a zero point after the shift) the C rows. */
+#define MCU_DW3_S2_ENTRY(NAME, ROW2) \
+    mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
+    { \
+        (void)quant, (void)filter, (void)bias; /* in the table */ \
+        depthwise_rows_s2(params, input_dims, input, output_dims, output, scratch, ROW2); \
+        return MCU_OK; \
+    }
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, dw_row2_ssat)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_post_s8, dw_row2_post)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, dw_row2_lo)
+#undef MCU_DW3_S2_ENTRY
+
+mcu_status mcu_depthwise_3x3_dsp_s2_c_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
+                                         const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
+                                         const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                         int16_t *scratch)
+{
+    depthwise_body_ssat(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+    return MCU_OK;
+}
 
 /* Depth multiplier 1, channels a multiple of 4, any kernel size, stride, padding and dilation (the
  * layers the 3x3 and three-tap paths do not take): per output pixel and group of four channels, one

@@ -96,7 +96,8 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t fast_requant; /* as in mcu_conv_params */
     /* NULL, or the constants of the DSP three-tap path (1x3 / 3x1, computed by the code generator,
-     * ops.dw3_table): per group of four channels 24 words, see mcu_depthwise_3tap_dsp_s8 */
+     * ops.dw3_table): per group of four channels 24 words, see mcu_depthwise_3tap_dsp_s8; for 3x3 layers
+     * of stride 2 those of its rows (ops.dw3x3_s2_table): 1 + 10 words per channel */
     const int32_t *table;
 } mcu_dw_conv_params;
 
@@ -264,6 +265,8 @@ MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_post_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_c_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_both_s8);
 #undef MCU_DW3_DECL
 int32_t mcu_depthwise_dsp_row_width(const mcu_dims *input_dims);
@@ -498,28 +501,26 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
                                output_dims, output);
 }
 
-/* The 3x3 DSP path's entry point for the layer's output clamp and stride (1 or 2). */
+/* The 3x3 DSP path's entry point for the layer's output clamp and stride (1 or 2). Stride 2 takes the
+ * constants from the code generator's table (ops.dw3x3_s2_table; word 0: a zero point added after the
+ * shift), which it leaves out for a lower clamp with a zero point after the shift (the C rows). */
 MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params,
                                                  const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
                                                  const int8_t *input, const int8_t *filter, const int32_t *bias,
                                                  const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
 {
-    if (params->act_max != 127) {
-        return mcu_depthwise_3x3_dsp_both_s8(params, quant, input_dims, input, filter, bias, output_dims, output,
-                                             scratch);
-    }
-    if (params->act_min <= -128) {
-        return params->stride.w == 1
-                   ? mcu_depthwise_3x3_dsp_s1_ssat_s8(params, quant, input_dims, input, filter, bias, output_dims,
-                                                      output, scratch)
-                   : mcu_depthwise_3x3_dsp_s2_ssat_s8(params, quant, input_dims, input, filter, bias, output_dims,
-                                                      output, scratch);
-    }
-    return params->stride.w == 1
-               ? mcu_depthwise_3x3_dsp_s1_ssat_lo_s8(params, quant, input_dims, input, filter, bias, output_dims,
-                                                     output, scratch)
-               : mcu_depthwise_3x3_dsp_s2_ssat_lo_s8(params, quant, input_dims, input, filter, bias, output_dims,
-                                                     output, scratch);
+    typedef mcu_status (*dw3_fn)(const mcu_dw_conv_params *, const mcu_per_channel_quant *, const mcu_dims *,
+                                 const int8_t *, const int8_t *, const int32_t *, const mcu_dims *, int8_t *,
+                                 int16_t *);
+    const int lo = params->act_min > -128;
+    const dw3_fn run = params->act_max != 127 ? mcu_depthwise_3x3_dsp_both_s8
+                       : params->stride.w == 1 ? (lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_s8
+                                                     : mcu_depthwise_3x3_dsp_s1_ssat_s8)
+                       : params->table == 0 ? mcu_depthwise_3x3_dsp_s2_c_s8
+                       : lo ? mcu_depthwise_3x3_dsp_s2_ssat_lo_s8
+                       : params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_s8
+                                          : mcu_depthwise_3x3_dsp_s2_ssat_s8;
+    return run(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
 }
 
 /* DEPTHWISE_CONV_2D: on Cortex-M DSP cores the 3x3 row path, the 1x3 / 3x1 three-tap path or the

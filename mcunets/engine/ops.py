@@ -533,11 +533,12 @@ class DepthwiseConv2D(Windowed):
     @property
     def scratch_bytes(self):
         """mcu_depthwise_conv_s8_buffer_size: three int16 rows and a 12-word table per channel for the
-        DSP 3x3 path."""
+        DSP 3x3 path; at stride 2 (along the width) only the rows (its constants are in the code
+        generator's table, dw3x3_s2_table, and its C rows need none)."""
         _, kh, kw, o = self.filter.shape
         c, w = self.in_shape[3], self.in_shape[2]
         if (kh, kw) == (3, 3) and o == c and c % 4 == 0:
-            return 3 * c * ((w + 5) & ~1) * 2 + 48 * c
+            return 3 * c * ((w + 5) & ~1) * 2 + (0 if self.stride[1] == 2 else 48 * c)
         return 0
 
     @property
