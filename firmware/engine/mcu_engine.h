@@ -513,13 +513,17 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
                                  const int8_t *, const int8_t *, const int32_t *, const mcu_dims *, int8_t *,
                                  int16_t *);
     const int lo = params->act_min > -128;
+    if (params->act_max == 127 && params->stride.w != 1 && params->table != 0) {
+        /* every constant in the table: the model's filter, bias and quantization arrays stay unreferenced */
+        const dw3_fn run = lo                  ? mcu_depthwise_3x3_dsp_s2_ssat_lo_s8
+                           : params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_s8
+                                              : mcu_depthwise_3x3_dsp_s2_ssat_s8;
+        return run(params, 0, input_dims, input, 0, 0, output_dims, output, scratch);
+    }
     const dw3_fn run = params->act_max != 127 ? mcu_depthwise_3x3_dsp_both_s8
                        : params->stride.w == 1 ? (lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_s8
                                                      : mcu_depthwise_3x3_dsp_s1_ssat_s8)
-                       : params->table == 0 ? mcu_depthwise_3x3_dsp_s2_c_s8
-                       : lo ? mcu_depthwise_3x3_dsp_s2_ssat_lo_s8
-                       : params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_s8
-                                          : mcu_depthwise_3x3_dsp_s2_ssat_s8;
+                                               : mcu_depthwise_3x3_dsp_s2_c_s8;
     return run(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
 }
 
