@@ -12,8 +12,9 @@ with TFLite's reference kernels byte for byte, on qemu-m4 and on the host.
 
 Sizes are those of the qemu-m4 firmware built without the per-layer counters (the profiled build that
 counts instructions adds two calls per layer): flash is its text + data; engine code is the engine's
-part of it without the model's constant data (weights, biases, requantization multipliers and shifts,
-tables): the kernels (firmware/engine) and the generated model.c (invoke code, parameter structs);
+part of it without the model's constant data it links (weights, biases, requantization multipliers and
+shifts, tables; `targets.model_data_bytes`, from the linker map: arrays that only portable kernels read
+are not linked on a DSP core): the kernels (firmware/engine) and the generated model.c (invoke code, parameter structs);
 firmware code is the whole flash without that constant data, so it also counts the harness (start-up,
 semihosting UART, driver and report printing) and the C library (memcpy, memset). --code prints the
 flash by source file.
@@ -190,7 +191,8 @@ def measure(name: str, model: bytes, out: Path, host_runs: int) -> dict:
                           warmup=0, timeout=1800)
     by_source = targets.flash_by_source(plain)
     kernels = {p.name for p in kernel_sources()}
-    engine_code = sum(v for k, v in by_source.items() if k in kernels) + by_source["model.c"] - gen.flash_bytes
+    data = targets.model_data_bytes(plain, next(p for p in plain.sources if p.name == "model.c"))
+    engine_code = sum(v for k, v in by_source.items() if k in kernels) + by_source["model.c"] - data
     report = parse_report(text)
     expected = run_reference(model, targets.runner_inputs(targets.io_specs(model)[0], 1))
     exact = [o.data for o in report.outputs] == [e.tobytes() for e in expected]
@@ -200,8 +202,8 @@ def measure(name: str, model: bytes, out: Path, host_runs: int) -> dict:
         by_op[l.op] = by_op.get(l.op, 0) + l.count
     return {
         "name": name, "instructions": report.median, "macs": macs, "arena": report.arena_used,
-        "flash": plain.sections["flash"], "code": plain.sections["flash"] - gen.flash_bytes,
-        "engine_code": engine_code, "by_source": by_source, "weights": gen.flash_bytes,
+        "flash": plain.sections["flash"], "code": plain.sections["flash"] - data,
+        "engine_code": engine_code, "by_source": by_source, "weights": data,
         "exact": exact and host["exact"], "engine_us": host["engine_us"], "tflm_us": host["tflm_us"],
         "host_ratio": host["time_ratio"], "by_op": by_op, "shifts": shift_range(model),
         "layers": [(l.index, l.op, l.count, l.macs if hasattr(l, "macs") else None) for l in report.layers],

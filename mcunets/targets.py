@@ -285,11 +285,11 @@ def elf_sections(path: Path) -> dict:
     return {"text": text, "data": data, "bss": bss, "flash": text + data, "ram": data + bss}
 
 
-def flash_by_source(fw: Firmware) -> dict[str, int]:
-    """Flash bytes of an ELF firmware by where they come from, from its linker map: each compiled source
-    (by file name), each library (``libc_nano.a``, ``libgcc.a``, ...) and ``"fill"`` (alignment padding).
-    The values add up to ``fw.sections["flash"]``. Input sections name the objects the compiler driver
-    made, one per source in command-line order; start files and libraries by file name."""
+def _flash_sections(fw: Firmware) -> list[tuple[str, str, int]]:
+    """(input section, where it comes from, bytes) of every input section in an ELF firmware's flash, from
+    its linker map: where is the compiled source's file name, a library's (``libc_nano.a``, ...) or
+    ``"fill"`` (alignment padding). Input sections name the objects the compiler driver made, one per
+    source in command-line order; start files and libraries by file name."""
     import re
 
     from elftools.elf.constants import SH_FLAGS
@@ -306,7 +306,7 @@ def flash_by_source(fw: Firmware) -> dict[str, int]:
     if len(objects) != len(fw.sources):
         raise McunetsError(f"{fw.build_dir / 'firmware.map'}: {len(objects)} objects for {len(fw.sources)} sources")
     names = {o: p.name for o, p in zip(objects, fw.sources)}
-    out: dict[str, int] = {}
+    out = []
     section = None
     # output sections start in column 0, input sections (possibly wrapped after a long name) in column 1
     entry = re.compile(r"^(\S+|  ?\S+)[ \t]*\n?[ \t]+0x[0-9a-f]+[ \t]+0x([0-9a-f]+)(?:[ \t]+(\S[^\n]*?))?[ \t]*$", re.M)
@@ -324,8 +324,30 @@ def flash_by_source(fw: Firmware) -> dict[str, int]:
             key = Path(origin[:origin.index("(")]).name
         else:
             key = names.get(origin, Path(origin).name)
+        out.append((name, key, size))
+    return out
+
+
+def flash_by_source(fw: Firmware) -> dict[str, int]:
+    """Flash bytes of an ELF firmware by where they come from (``_flash_sections``): each compiled source
+    (by file name), each library and ``"fill"``. The values add up to ``fw.sections["flash"]``."""
+    out: dict[str, int] = {}
+    for _, key, size in _flash_sections(fw):
         out[key] = out.get(key, 0) + size
     return out
+
+
+def model_data_bytes(fw: Firmware, model_c: Path) -> int:
+    """Flash bytes of the constant model data an ELF firmware links from the engine's generated
+    ``model_c``: its arrays of integers or floats (weights, biases, requantization multipliers and
+    shifts, tables; each in its own ``.rodata.<name>`` section), without its parameter structs, dims,
+    tile tables and input / output tables. Arrays no kernel the firmware runs reads are not linked."""
+    import re
+
+    arrays = set(re.findall(r"^(?:static )?const (?:u?int(?:8|16|32)_t|float) (\w+)\[", model_c.read_text(), re.M))
+    arrays = {a for a in arrays if not re.search(r"_(?:in|out)put_(?:offsets|sizes)$", a)}
+    return sum(size for name, key, size in _flash_sections(fw)
+               if key == model_c.name and name.startswith(".rodata.") and name[len(".rodata."):] in arrays)
 
 
 # ---- running -------------------------------------------------------------------------------------------

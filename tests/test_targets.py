@@ -191,6 +191,29 @@ def _symbol_size(elf: Path, name: str) -> int:
         return next(s["st_size"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols() if s.name == name)
 
 
+
+def test_model_data_bytes_counts_the_linked_arrays_of_model_c(tmp_path):
+    """The constant model data a firmware links, from the linker map, is the total size of the generated
+    arrays present in the ELF's symbol table; on a DSP core the kernels that read flash tables leave
+    some of the generator's arrays unlinked, so it is at most what the generator emitted."""
+    import re
+
+    from elftools.elf.elffile import ELFFile
+
+    from mcunets.engine import generate
+
+    model = TINY.read_bytes()
+    fw = targets.build(targets.engine_sources(model, "tiny", tmp_path / "model", "qemu-m4"), "qemu-m4", tmp_path / "fw",
+                       runs=1, warmup=0)
+    model_c = next(p for p in fw.sources if p.name == "model.c")
+    arrays = set(re.findall(r"^static const (?:u?int(?:8|16|32)_t|float) (\w+)\[", model_c.read_text(), re.M))
+    with open(fw.path, "rb") as f:
+        linked = {s.name: s["st_size"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+                  if s.name in arrays and s["st_size"]}
+    data = targets.model_data_bytes(fw, model_c)
+    assert data == sum(v for k, v in linked.items() if not k.endswith(("_offsets", "_sizes"))) > 0
+    assert data <= generate(model, "tiny").flash_bytes
+
 @pytest.mark.slow
 @pytest.mark.parametrize("board", [board_param(b) for b in BOARDS])
 def test_engine_model_profiles_with_reference_outputs(board, tmp_path):
