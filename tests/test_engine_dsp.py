@@ -883,28 +883,79 @@ def test_fully_connected_row_blocks_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
-    """The dispatch is inline and decided at compile time from the model's constant parameters: a model
-    of one 1x1 convolution on 16 channels with ReLU (output zero point -128: the plain SSAT clamp) links
-    that variant of the DSP 1x1 path and none of the other convolution or depthwise code."""
-    import tensorflow as tf
+def _linked_kernels(fn, shape, rng, build_dir) -> set:
+    """The kernel functions linked into the qemu-m4 firmware of the one-layer model ``fn`` on an input of
+    ``shape`` (after checking the firmware is bit-exact)."""
     from elftools.elf.elffile import ELFFile
 
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, convert, random_input
 
+    model = convert(fn, [shape], rng)
+    g = read_model(model)
+    case = Case(f"link {shape}", model, [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs]])
+    assert not check_on_qemu(case, build_dir), case.name
+    with open(build_dir / "validate" / "firmware.elf", "rb") as f:
+        names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    return {n for n in names if n.startswith(("mcu_conv", "mcu_depthwise", "conv_", "rows3_", "dw_", "depthwise_",
+                                              "small", "expand_", "kxk_")) and not n.endswith(".c")}
+
+
+def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
+    """The dispatch is inline and decided at compile time from the model's constant parameters: a model
+    of one 1x1 convolution on 16 channels with ReLU (output zero point -128: the plain SSAT clamp) links
+    the small-path variant of the DSP 1x1 path in that clamp mode and none of the other convolution or
+    depthwise code (neither the four-pixel passes nor the pixel-pair assembly)."""
+    import tensorflow as tf
+
     rng = np.random.default_rng(9100)
     wt = tf.constant((rng.standard_normal((1, 1, 16, 24)) * 0.3).astype(np.float32))
     b = tf.constant(rng.standard_normal(24).astype(np.float32))
-    model = convert(lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b), [(1, 6, 7, 16)], rng)
-    g = read_model(model)
-    case = Case("1x1 relu", model, [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs]])
-    assert not check_on_qemu(case, tmp_path), case.name
-    with open(tmp_path / "validate" / "firmware.elf", "rb") as f:
-        names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
-    kernels = {n for n in names if n.startswith(("mcu_conv", "mcu_depthwise", "conv_", "rows3_", "dw_", "depthwise_",
-                                                  "small")) and not n.endswith(".c")}
+    kernels = _linked_kernels(lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b),
+                              (1, 6, 7, 16), rng, tmp_path)
     # the entry point and the 1x1 helpers and assembly of its clamp mode
-    assert "mcu_conv_1x1_dsp_ssat_s8" in kernels, sorted(kernels)
-    assert all(n.startswith(("mcu_conv_1x1_dsp_ssat_s8", "conv_1x1_", "small")) and "_lo" not in n
-               for n in kernels), sorted(kernels)
+    assert "mcu_conv_1x1_dsp_small_ssat_s8" in kernels, sorted(kernels)
+    assert all(n.startswith(("mcu_conv_1x1_dsp_small_ssat_s8", "conv_1x1_small", "small", "expand_pair"))
+               and "_lo" not in n for n in kernels), sorted(kernels)
+
+
+def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them(tmp_path):
+    """The four-pixel passes (1x1 off the small path, gathered k x k) and the k x k three-pixel passes are
+    entry points of their own, picked at compile time: a 1x1 layer on 12 channels whose pixel count is a
+    multiple of 4 links the four-pixel assembly and not the pixel-pair one, nor any k x k or three-pixel
+    code; a 3x3 layer on 16 channels with a pixel count of 1 modulo 3 links the three-pixel assembly and
+    not the four-pixel or pixel-pair assembly, nor the gathered patches; a 4x2 layer on 2 channels (patches
+    gathered) with a pixel count of 2 modulo 4 links the four-pixel and the pixel-pair assembly, not the
+    three-pixel code; a 3x3 layer on 16 channels clamped to ReLU6 links none of the multi-pixel passes."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(9110)
+
+    def conv(kh, kw, c, o, act, pad):
+        wt = tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32))
+        b = tf.constant(rng.standard_normal(o).astype(np.float32))
+        return lambda x: act(tf.nn.conv2d(x, wt, [1, 1, 1, 1], pad) + b)
+
+    none = lambda v: v  # noqa: E731
+    quad = _linked_kernels(conv(1, 1, 12, 8, none, "VALID"), (1, 4, 5, 12), rng, tmp_path / "quad")
+    assert {"mcu_conv_1x1_dsp_quad1_ssat_s8", "conv_1x1_quad_ssat", "expand_quad"} <= quad, sorted(quad)
+    assert not any(n.startswith(("conv_1x1_pairs", "conv_triple", "small", "mcu_conv_kxk", "kxk_", "expand_triple"))
+                   for n in quad), sorted(quad)
+    assert [n for n in quad if n.startswith("mcu_conv")] == ["mcu_conv_1x1_dsp_quad1_ssat_s8"], sorted(quad)
+
+    tri = _linked_kernels(conv(3, 3, 16, 8, none, "SAME"), (1, 4, 7, 16), rng, tmp_path / "tri")
+    assert {"mcu_conv_kxk_dsp_tri1_ssat_s8", "conv_triple_ssat", "expand_triple_shift"} <= tri, sorted(tri)
+    assert not any(n.startswith(("conv_1x1_pairs", "conv_1x1_quad", "expand_quad", "small", "kxk_patch"))
+                   or "_lo" in n for n in tri), sorted(tri)
+    assert [n for n in tri if n.startswith("mcu_conv")] == ["mcu_conv_kxk_dsp_tri1_ssat_s8"], sorted(tri)
+
+    gathered = _linked_kernels(conv(4, 2, 2, 8, none, "SAME"), (1, 7, 6, 2), rng, tmp_path / "gathered")
+    assert {"mcu_conv_kxk_gathered_dsp_quad_ssat_s8", "conv_1x1_quad_ssat", "conv_1x1_pairs_ssat",
+            "kxk_patch"} <= gathered, sorted(gathered)
+    assert not any(n.startswith(("conv_triple", "expand_triple", "small", "mcu_conv_1x1")) for n in gathered), \
+        sorted(gathered)
+
+    both = _linked_kernels(conv(3, 3, 16, 8, tf.nn.relu6, "SAME"), (1, 5, 7, 16), rng, tmp_path / "both")
+    assert "mcu_conv_kxk_dsp_both_s8" in both, sorted(both)
+    assert not any(n.startswith(("conv_triple", "expand_triple", "conv_1x1_quad", "expand_quad", "small",
+                                 "conv_1x1_pairs", "kxk_patch")) for n in both), sorted(both)

@@ -1136,8 +1136,8 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
             }
         }
         const int32_t iy0 = pos[0][1] * sh - ph, ix0 = pos[0][2] * sw - pw;
-        if (sw == 1 && dw == 1 && fw >= 2 && pos[2][1] == pos[0][1] && pos[2][0] == pos[0][0] && iy0 >= 0 &&
-            iy0 + (fh - 1) * dh < in_h && ix0 >= 0 && ix0 + 2 + fw <= in_w) {
+        if (__builtin_expect(sw == 1 && dw == 1 && fw >= 2 && pos[2][1] == pos[0][1] && pos[2][0] == pos[0][0] &&
+                             iy0 >= 0 && iy0 + (fh - 1) * dh < in_h && ix0 >= 0 && ix0 + 2 + fw <= in_w, 1)) {
             const int8_t *a = input + (((int64_t)pos[0][0] * in_h + iy0) * in_w + ix0) * c;
             for (int32_t fy = 0; fy < fh; ++fy, a += (int64_t)dh * in_w * c) {
                 expand_triple_shift(a, buf + 6 * fy * seg, seg, cg, off2);
@@ -1182,6 +1182,12 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
     return done;
 }
 
+/* Variants of the 1x1 and k x k bodies, one entry point each: PLAIN two pixels per pass; SMALL the 1x1
+ * small path (input depths 8, 16, 32); MULTI four pixels per pass (1x1, gathered k x k) or three (k x k
+ * on input depths that are multiples of 4) before the pairs; MULTI1 MULTI when at most one pixel is left
+ * after those passes (the pixel count is 0 or 1 modulo 4, or modulo 3). */
+enum { MCU_V_PLAIN = 0, MCU_V_SMALL = 1, MCU_V_MULTI = 2, MCU_V_MULTI1 = 3 };
+
 /* Scratch of the k x k path (mcu_conv_kxk_scratch in mcu_engine.h): the expanded pixel pair (4 * k4 bytes), the
  * requantization table (8 words per output channel pair), the two int8 patches (2 * k4 + 4: the
  * second one's last word copy may write 3 bytes past it) and, when k is not a multiple of 4, the
@@ -1189,13 +1195,15 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
 static inline __attribute__((always_inline)) void conv_pairs_body(
     const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const mcu_dims *filter_dims, const mcu_dims *output_dims, const int8_t *filter,
-    const int32_t *bias, int8_t *output, int16_t *scratch, const int mode, const int kxk)
+    const int32_t *bias, int8_t *output, int16_t *scratch, const int mode, const int kxk, const int var)
 {
-    /* kxk: 0 for 1x1, 1 for k x k on input depths that are multiples of 4, 2 for the other k x k */
+    /* kxk: 0 for 1x1, 1 for k x k on input depths that are multiples of 4, 2 for the other k x k;
+     * var: the variant the entry point stands for (MCU_V_*), decided by the inline dispatch in
+     * mcu_engine.h from the layer's constant parameters */
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     int32_t p0 = 0; /* pixels done by the triple path */
-    if (kxk == 1 && mode != MCU_CLAMP_BOTH && input_dims->n * out_h * out_w >= 3) {
+    if (kxk == 1 && var >= MCU_V_MULTI && mode != MCU_CLAMP_BOTH && input_dims->n * out_h * out_w >= 3) {
         p0 = kxk_triples(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output,
                          scratch, mode);
         if (p0 == input_dims->n * out_h * out_w) {
@@ -1213,13 +1221,17 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     const int8_t *input_end = input + (int64_t)input_dims->n * in_h * in_w * input_dims->c;
     uint32_t *buf = (uint32_t *)(void *)scratch;
     const uint32_t *buf_end = buf + 4 * groups;
-    const int small = !kxk && (c == 8 || c == 16 || c == 32) && mode != MCU_CLAMP_BOTH && pairs > 0;
+    /* the small path: 1x1 on input depths 8, 16, 32, clamp modes SSAT and SSAT_LO, two or more output
+     * channels (mcu_conv_1x1_dsp_s8) */
+    const int small = !kxk && var == MCU_V_SMALL;
     const int direct = kxk == 1; /* input depth a multiple of 4: patch groups never straddle two taps */
     /* 1x1 other than the small path, k x k with gathered patches (input depth not a multiple of 4): the
      * buffer holds four expanded pixels (mcu_conv_1x1_scratch, mcu_conv_kxk_scratch), and 4 patches */
     const int four = kxk ? !direct : c != 8 && c != 16 && c != 32; /* as mcu_conv_1x1_scratch */
     const int32_t buf_words = four ? 8 * groups : 4 * groups;
-    const int quad = four && mode == MCU_CLAMP_SSAT && (out_c & 1) == 0 && pairs > 0;
+    /* four pixels per pass: 1x1 (not on input depths 8, 16, 32) and gathered k x k, clamp mode SSAT, an
+     * even output channel count of two or more (mcu_conv_1x1_dsp_s8, mcu_conv_kxk_dsp_s8) */
+    const int quad = kxk != 1 && var >= MCU_V_MULTI;
     int32_t *table = (int32_t *)(void *)(buf + buf_words);
     int8_t *patch = (int8_t *)(void *)(table + 8 * ((out_c + 1) / 2));
     if (small) { /* per pair: filter rows a and b, then the table */
@@ -1282,7 +1294,8 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                                                               output + (int64_t)p * out_c, out_c);
     }
     for (; p < npix; p += 2) {
-        const int32_t count = npix - p >= 2 ? 2 : 1;
+        /* MCU_V_MULTI1: at most one pixel is left after the four- or three-pixel passes */
+        const int32_t count = var == MCU_V_MULTI1 ? 1 : npix - p >= 2 ? 2 : 1;
         int32_t pos[2][3];
         if (contiguous) {
             pix[0] = input + (int64_t)p * c;
@@ -1375,62 +1388,55 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     }
 }
 
-/* 1x1 and k x k: one entry point per clamp mode (MCU_CLAMP_SSAT, MCU_CLAMP_SSAT_LO, MCU_CLAMP_BOTH), so a
- * firmware links only the modes its layers use (mcu_conv_1x1_dsp_s8 and mcu_conv_kxk_dsp_s8 in
- * mcu_engine.h pick one). */
-#define MCU_CONV_1X1_DSP(NAME, MODE) \
+/* 1x1 and k x k: one entry point per clamp mode (MCU_CLAMP_SSAT, MCU_CLAMP_SSAT_LO, MCU_CLAMP_BOTH) and
+ * variant (MCU_V_*), so a firmware links only the modes and variants its layers use (mcu_conv_1x1_dsp_s8
+ * and mcu_conv_kxk_dsp_s8 in mcu_engine.h pick one). */
+#define MCU_CONV_1X1_DSP(NAME, MODE, VAR) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims, \
                     const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch) \
     { \
         /* filter_dims unused: the filter is out_c rows of input_dims->c */ \
         conv_pairs_body(params, quant, input_dims, input, input_dims, output_dims, filter, bias, output, \
-                        scratch, MODE, 0); \
+                        scratch, MODE, 0, VAR); \
         return MCU_OK; \
     }
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_s8, MCU_CLAMP_SSAT)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_lo_s8, MCU_CLAMP_SSAT_LO)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_both_s8, MCU_CLAMP_BOTH)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_s8, MCU_CLAMP_SSAT, MCU_V_PLAIN)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_PLAIN)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_both_s8, MCU_CLAMP_BOTH, MCU_V_PLAIN)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_small_ssat_s8, MCU_CLAMP_SSAT, MCU_V_SMALL)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_small_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_SMALL)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
 #undef MCU_CONV_1X1_DSP
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input
  * offset added, and every output channel pair meets them in the 1x1 path's assembly, the filter rows
- * read as int8 and widened with SXTB16 on the fly. */
-/* The k x k path on input depths that are not multiples of 4 (gathered patches), one function per clamp
- * mode apart from the other k x k layers' code. */
-#define MCU_KXK_GATHERED(NAME, MODE) \
-    static __attribute__((noinline)) void NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
-                                               const mcu_dims *input_dims, const int8_t *input, \
-                                               const mcu_dims *filter_dims, const mcu_dims *output_dims, \
-                                               const int8_t *filter, const int32_t *bias, int8_t *output, \
-                                               int16_t *scratch) \
-    { \
-        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
-                        scratch, MODE, 2); \
-    }
-MCU_KXK_GATHERED(conv_kxk_gathered_ssat, MCU_CLAMP_SSAT)
-MCU_KXK_GATHERED(conv_kxk_gathered_ssat_lo, MCU_CLAMP_SSAT_LO)
-MCU_KXK_GATHERED(conv_kxk_gathered_both, MCU_CLAMP_BOTH)
-#undef MCU_KXK_GATHERED
-
-#define MCU_CONV_KXK_DSP(NAME, GATHERED, MODE) \
+ * read as int8 and widened with SXTB16 on the fly. Input depths that are multiples of 4 (_kxk_) and the
+ * others (gathered patches, _kxk_gathered_) have their own entry points. */
+#define MCU_CONV_KXK_DSP(NAME, KXK, MODE, VAR) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims, \
                     const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output, \
                     int16_t *scratch) \
     { \
-        if (input_dims->c % 4 == 0) { \
-            conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
-                            scratch, MODE, 1); \
-        } else { \
-            GATHERED(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, scratch); \
-        } \
+        conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
+                        scratch, MODE, KXK, VAR); \
         return MCU_OK; \
     }
-MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_s8, conv_kxk_gathered_ssat, MCU_CLAMP_SSAT)
-MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_lo_s8, conv_kxk_gathered_ssat_lo, MCU_CLAMP_SSAT_LO)
-MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_both_s8, conv_kxk_gathered_both, MCU_CLAMP_BOTH)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_s8, 1, MCU_CLAMP_SSAT, MCU_V_PLAIN)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_lo_s8, 1, MCU_CLAMP_SSAT_LO, MCU_V_PLAIN)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_both_s8, 1, MCU_CLAMP_BOTH, MCU_V_PLAIN)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_tri_ssat_s8, 1, MCU_CLAMP_SSAT, MCU_V_MULTI)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_tri_ssat_lo_s8, 1, MCU_CLAMP_SSAT_LO, MCU_V_MULTI)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_tri1_ssat_s8, 1, MCU_CLAMP_SSAT, MCU_V_MULTI1)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_tri1_ssat_lo_s8, 1, MCU_CLAMP_SSAT_LO, MCU_V_MULTI1)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_gathered_dsp_ssat_s8, 2, MCU_CLAMP_SSAT, MCU_V_PLAIN)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_gathered_dsp_ssat_lo_s8, 2, MCU_CLAMP_SSAT_LO, MCU_V_PLAIN)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_gathered_dsp_both_s8, 2, MCU_CLAMP_BOTH, MCU_V_PLAIN)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_gathered_dsp_quad_ssat_s8, 2, MCU_CLAMP_SSAT, MCU_V_MULTI)
+MCU_CONV_KXK_DSP(mcu_conv_kxk_gathered_dsp_quad1_ssat_s8, 2, MCU_CLAMP_SSAT, MCU_V_MULTI1)
 #undef MCU_CONV_KXK_DSP
 
 /* Value q of a ring row into both copies (copy 1 holds the row's first n - 1 values). */

@@ -219,6 +219,13 @@ mcu_status mcu_conv_1x1_s8(const mcu_conv_params *params, const mcu_per_channel_
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_ssat_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_ssat_lo_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_both_s8);
+/* variants: _small_ the small path (input depths 8, 16, 32; two or more output channels), _quad_ four
+ * pixels per pass (other input depths, an even output channel count), _quad1_ when the output pixel
+ * count is 0 or 1 modulo 4 */
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_small_ssat_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_small_ssat_lo_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad_ssat_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad1_ssat_s8);
 #undef MCU_CONV_1X1_DSP_DECL
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
@@ -234,6 +241,18 @@ mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_
 MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_ssat_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_ssat_lo_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_both_s8);
+/* input depths that are multiples of 4: _tri_ three pixels per pass (three or more output pixels), _tri1_
+ * when the output pixel count is 0 or 1 modulo 3; other input depths (patches gathered): _gathered_, its
+ * _quad_ and _quad1_ as for 1x1 */
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_tri_ssat_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_tri_ssat_lo_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_tri1_ssat_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_dsp_tri1_ssat_lo_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_gathered_dsp_ssat_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_gathered_dsp_ssat_lo_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_gathered_dsp_both_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_gathered_dsp_quad_ssat_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_kxk_gathered_dsp_quad1_ssat_s8);
 /* The 3x3 row path: one entry point per input depth c (1-3) and stride s (1, 2)
  * (mcu_conv_3x3_rows_dsp_s8 below picks one). */
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c1s1_s8);
@@ -351,19 +370,34 @@ mcu_status mcu_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size, 
 #define MCU_DISPATCH static inline
 #endif
 
-/* The DSP 1x1 and k x k paths' entry point for the layer's output clamp. */
+/* The DSP 1x1 and k x k paths' entry point for the layer's output clamp and variant. */
 MCU_DISPATCH mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                             const mcu_dims *input_dims, const int8_t *input,
                                             const mcu_dims *output_dims, const int8_t *filter,
                                             const int32_t *bias, int8_t *output, int16_t *scratch)
 {
+    const int32_t c = input_dims->c, out_c = output_dims->c;
+    const int small = (c == 8 || c == 16 || c == 32) && out_c >= 2;
     if (params->act_max != 127) {
         return mcu_conv_1x1_dsp_both_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
                                         scratch);
     }
     if (params->act_min <= -128) {
+        if (small) {
+            return mcu_conv_1x1_dsp_small_ssat_s8(params, quant, input_dims, input, output_dims, filter, bias,
+                                                  output, scratch);
+        }
+        if (c != 8 && c != 16 && c != 32 && out_c >= 2 && out_c % 2 == 0) {
+            const int32_t npix = output_dims->n * output_dims->h * output_dims->w;
+            return (npix % 4 <= 1 ? mcu_conv_1x1_dsp_quad1_ssat_s8 : mcu_conv_1x1_dsp_quad_ssat_s8)(
+                params, quant, input_dims, input, output_dims, filter, bias, output, scratch);
+        }
         return mcu_conv_1x1_dsp_ssat_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
                                         scratch);
+    }
+    if (small) {
+        return mcu_conv_1x1_dsp_small_ssat_lo_s8(params, quant, input_dims, input, output_dims, filter, bias,
+                                                 output, scratch);
     }
     return mcu_conv_1x1_dsp_ssat_lo_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
                                        scratch);
@@ -375,16 +409,29 @@ MCU_DISPATCH mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const
                                             const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
                                             int16_t *scratch)
 {
-    if (params->act_max != 127) {
-        return mcu_conv_kxk_dsp_both_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                        output_dims, output, scratch);
+    typedef mcu_status (*kxk_fn)(const mcu_conv_params *, const mcu_per_channel_quant *, const mcu_dims *,
+                                 const int8_t *, const mcu_dims *, const int8_t *, const int32_t *,
+                                 const mcu_dims *, int8_t *, int16_t *);
+    const int32_t npix = output_dims->n * output_dims->h * output_dims->w, out_c = output_dims->c;
+    const int both = params->act_max != 127, ssat = !both && params->act_min <= -128;
+    kxk_fn run;
+    if (input_dims->c % 4 == 0) {
+        if (both) {
+            run = mcu_conv_kxk_dsp_both_s8;
+        } else if (npix < 3) {
+            run = ssat ? mcu_conv_kxk_dsp_ssat_s8 : mcu_conv_kxk_dsp_ssat_lo_s8;
+        } else if (npix % 3 <= 1) {
+            run = ssat ? mcu_conv_kxk_dsp_tri1_ssat_s8 : mcu_conv_kxk_dsp_tri1_ssat_lo_s8;
+        } else {
+            run = ssat ? mcu_conv_kxk_dsp_tri_ssat_s8 : mcu_conv_kxk_dsp_tri_ssat_lo_s8;
+        }
+    } else if (ssat && out_c >= 2 && out_c % 2 == 0) {
+        run = npix % 4 <= 1 ? mcu_conv_kxk_gathered_dsp_quad1_ssat_s8 : mcu_conv_kxk_gathered_dsp_quad_ssat_s8;
+    } else {
+        run = both ? mcu_conv_kxk_gathered_dsp_both_s8
+                   : ssat ? mcu_conv_kxk_gathered_dsp_ssat_s8 : mcu_conv_kxk_gathered_dsp_ssat_lo_s8;
     }
-    if (params->act_min <= -128) {
-        return mcu_conv_kxk_dsp_ssat_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                        output_dims, output, scratch);
-    }
-    return mcu_conv_kxk_dsp_ssat_lo_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                       output_dims, output, scratch);
+    return run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, scratch);
 }
 
 /* The 3x3 row path's entry point for the layer's input depth (1-3) and stride (1, 2). */
