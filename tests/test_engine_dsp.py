@@ -680,6 +680,58 @@ def test_kxk_triples_are_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def _kxk_triple_tail_cases(seed: int):
+    """Random k x k layers of the three-pixel path (input depth a multiple of 4): output widths 1 to 12
+    and heights such that one or two pixels are left after the last triple (computed as the triple ending
+    at the last pixel) or none, widths below 3 (the pixel pair path), triples over two output rows whose
+    two pixels of one row lie inside the input (expanded kernel row by kernel row) or touch the padding,
+    stride 1 and 2, SAME and VALID; each model also with trained-like quantization and shifted zero points."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "none": lambda v: v}
+    specs = []
+    for _ in range(10):
+        kh, kw = [(3, 3), (3, 3), (2, 2), (5, 5), (1, 3), (3, 2)][int(rng.integers(6))]
+        c, o = int(rng.choice([4, 8, 12, 16, 32])), int(rng.integers(1, 20))
+        s = 1 if rng.random() < 0.8 else 2
+        pad = str(rng.choice(["SAME", "VALID"]))
+        h, w = int(rng.integers(kh, 12)), int(rng.integers(kw, 13))
+        specs.append(((kh, kw), c, o, s, pad, str(rng.choice(list(acts))), (h, w)))
+    layers = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
+               tf.constant(rng.standard_normal(o).astype(np.float32)), s, pad, act)
+              for (kh, kw), c, o, s, pad, act, _ in specs]
+
+    def fn(*xs):
+        return tuple(acts[act](tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)
+                     for x, (wt, b, s, pad, act) in zip(xs, layers))
+
+    model = convert(fn, [(1, h, w, sp[1]) for sp in specs for h, w in [sp[6]]], rng)
+    model = _shift_zero_points(model, rng, "CONV_2D", every=2)
+    cases = []
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+        cases.append(Case(f"kxk triple tails {specs}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+@pytest.mark.parametrize("seed", [7810, 7811])
+def test_kxk_triple_tails_are_bit_exact_on_qemu(tmp_path, seed):
+    bad = _bad_on_qemu(_kxk_triple_tail_cases(seed), tmp_path)
+    assert not bad, bad
+
+
+def test_kxk_triple_tail_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_kxk_triple_tail_cases(7810) + _kxk_triple_tail_cases(7811))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _kxk_gathered_cases(seed: int):
     """k x k convolutions on input depths that are not multiples of 4 (patches gathered kernel row by kernel
     row, four pixels per pass for even output channel counts in the [-128, 127] clamp): a 10x4 kernel on one

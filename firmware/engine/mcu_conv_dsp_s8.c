@@ -871,7 +871,12 @@ static void kxk_expand_direct(const mcu_conv_params *params, const mcu_dims *in,
  * B 0/2, B 1/3, C 0/2, C 1/3), taps outside the input 0. Per group one LDM of the six words, one filter
  * word widened with two SXTB16 and six SMLAD: 10 instructions per 12 MACs (the pixel pair's block
  * takes 15 per 16). Scratch: the buffer (6 * k4 bytes) and 16 bytes per output channel (2 * bias,
- * multiplier, k, right + 256 * post), within the pair path's 6 * k4 + 4 + 32 * ceil(out_c / 2). */
+ * multiplier, k, right + 256 * post), within the pair path's 6 * k4 + 4 + 32 * ceil(out_c / 2).
+ * Every pixel of the layer runs here: the pixels left after the last triple run as the triple ending at
+ * the last pixel (two left) or alone (conv_triple_one), so a call never sets up the pixel pair path, and
+ * a triple over two output rows expands its two pixels of one row kernel row by kernel row
+ * (expand_two_shift) and a pixel whose taps all lie inside the input in one call (expand_one_rows):
+ * what patch stages' small tiles (8 to 10 pixels wide) meet in most of their triples. */
 
 /* Groups of 4 values of one pixel (src) widened into its slot of the triple buffer (6 words apart). */
 static void expand_slot(const int8_t *src, uint32_t *dst, int32_t groups, uint32_t off2)
@@ -929,6 +934,37 @@ static void expand_triple_shift(const int8_t *a, uint32_t *dst, int32_t groups, 
     n = cg;
     __asm__ volatile(MCU_TX_GROUP(MCU_TX_C) MCU_TX_OPERANDS);
     (void)w, (void)l, (void)h;
+}
+
+/* One kernel row of two consecutive pixels of one output row (slots da and db of a triple that spans two
+ * output rows) at stride 1, dilation 1, every tap inside: pixel B's taps are pixel A's shifted by one tap
+ * (cg groups). groups (kw * cg) >= 2 * cg. */
+static void expand_two_shift(const int8_t *a, uint32_t *da, uint32_t *db, int32_t groups, int32_t cg,
+                             uint32_t off2)
+{
+    const int8_t *p = a;
+    uint32_t *dc = da, w, l, h;
+    int32_t n = cg;
+    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
+    n = groups - cg;
+    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A MCU_TX_B) MCU_TX_OPERANDS);
+    n = cg;
+    __asm__ volatile(MCU_TX_GROUP(MCU_TX_B) MCU_TX_OPERANDS);
+    (void)w, (void)l, (void)h, (void)dc;
+}
+
+/* Every kernel row of one pixel whose taps all lie inside the input (dilation.w 1): fh rows of groups
+ * groups, row_step bytes apart in the input, into its slot of the triple buffer. */
+static void expand_one_rows(const int8_t *a, uint32_t *dst, int32_t groups, int32_t fh, int32_t row_step,
+                            uint32_t off2)
+{
+    uint32_t *da = dst, *db = dst, *dc = dst, w, l, h;
+    for (int32_t fy = 0; fy < fh; ++fy, a += row_step) {
+        const int8_t *p = a;
+        int32_t n = groups;
+        __asm__ volatile(MCU_TX_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
+    }
+    (void)w, (void)l, (void)h, (void)db, (void)dc;
 }
 #undef MCU_TX_GROUP
 #undef MCU_TX_A
@@ -1092,6 +1128,64 @@ static __attribute__((noinline)) void conv_triple_ssat_lo(const uint32_t *buf, c
     conv_triple_body(buf, xend, w, q, out_c, out, lo, MCU_CLAMP_SSAT_LO, post);
 }
 
+/* One pixel (slot A of the triple buffer) for every output channel, with the triple's table: two
+ * channels per pass, per group one LDRD of the pixel's two words, both channels' filter words widened
+ * with four SXTB16, four SMLAD (11 instructions per 8 MACs); an odd last channel alone. Requantized as
+ * the triple's channels and clamped below at lo (-128 in the SSAT mode). For the pixel left after the
+ * last triple. */
+#define MCU_T1_GROUP2 \
+    "ldrd   %[x0], %[x1], [%[xp]], #24\n\t" \
+    "ldr    %[w1], [%[w], %[kb]]\n\t" \
+    "ldr    %[w0], [%[w]], #4\n\t" \
+    "sxtb16 %[l0], %[w0]\n\t" \
+    "sxtb16 %[w0], %[w0], ror #8\n\t" \
+    "sxtb16 %[l1], %[w1]\n\t" \
+    "sxtb16 %[w1], %[w1], ror #8\n\t" \
+    "smlad  %[a0], %[x0], %[l0], %[a0]\n\t" \
+    "smlad  %[a0], %[x1], %[w0], %[a0]\n\t" \
+    "smlad  %[a1], %[x0], %[l1], %[a1]\n\t" \
+    "smlad  %[a1], %[x1], %[w1], %[a1]\n\t"
+#define MCU_T1_GROUP1 \
+    "ldrd   %[x0], %[x1], [%[xp]], #24\n\t" \
+    "ldr    %[w0], [%[w]], #4\n\t" \
+    "sxtb16 %[l0], %[w0]\n\t" \
+    "sxtb16 %[w0], %[w0], ror #8\n\t" \
+    "smlad  %[a0], %[x0], %[l0], %[a0]\n\t" \
+    "smlad  %[a0], %[x1], %[w0], %[a0]\n\t"
+#define MCU_T1_LOOP(G) "1:\n\t" G "cmp    %[xp], %[xend]\n\t" "bne    1b\n\t"
+#define MCU_T1_OPERANDS \
+    : [a0] "+&r"(a0), [a1] "+&r"(a1), [xp] "+&r"(xp), [w] "+&r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), \
+      [w0] "=&r"(w0), [w1] "=&r"(w1), [l0] "=&r"(l0), [l1] "=&r"(l1) \
+    : [xend] "r"(xend), [kb] "r"(kb) \
+    : "cc", "memory"
+static __attribute__((noinline)) void conv_triple_one(const uint32_t *buf, const uint32_t *xend, const int8_t *w,
+                                                     const int32_t *t, int32_t out_c, int8_t *out, int32_t lo)
+{
+    const int32_t groups = (int32_t)(xend - buf) / 6, kb = 4 * groups;
+    for (int32_t oc = 0; oc < out_c; oc += 2, t += 8, w += kb) {
+        int32_t a0 = t[0], a1 = oc + 1 < out_c ? t[4] : 0;
+        const uint32_t *xp = buf;
+        uint32_t x0, x1, w0, w1, l0, l1;
+        if (oc + 1 == out_c) {
+            __asm__ volatile(MCU_T1_LOOP(MCU_T1_GROUP1) MCU_T1_OPERANDS);
+        } else if (groups % 2 == 0) {
+            __asm__ volatile(MCU_T1_LOOP(MCU_T1_GROUP2 MCU_T1_GROUP2) MCU_T1_OPERANDS);
+        } else {
+            __asm__ volatile(MCU_T1_LOOP(MCU_T1_GROUP2) MCU_T1_OPERANDS);
+        }
+        int32_t v = __ssat(mcu_requant2_dsp(a0, t[1], t[2], t[3]), 8);
+        out[oc] = (int8_t)(v < lo ? lo : v);
+        if (oc + 1 < out_c) {
+            v = __ssat(mcu_requant2_dsp(a1, t[5], t[6], t[7]), 8);
+            out[oc + 1] = (int8_t)(v < lo ? lo : v);
+        }
+    }
+}
+#undef MCU_T1_GROUP2
+#undef MCU_T1_GROUP1
+#undef MCU_T1_LOOP
+#undef MCU_T1_OPERANDS
+
 /* The triples of a k x k layer (input depth a multiple of 4, npix >= 3): every complete triple of
  * consecutive output pixels (they may span output rows); returns the number of pixels done. */
 static inline __attribute__((always_inline)) int32_t kxk_triples(
@@ -1111,21 +1205,30 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
     const uint32_t *buf_end = buf + 6 * groups;
     int32_t *table = (int32_t *)(void *)(buf + 6 * groups);
     int post = 0;
-    for (int32_t oc = 0; oc < out_c; oc += 2) { /* per channel {2 * bias, multiplier, k, rz} */
-        int32_t q[8];
-        mcu_fill_requant_pair(quant->multiplier, quant->shift, bias, oc, oc + 1 < out_c ? oc + 1 : oc,
-                              params->output_offset, q);
+    for (int32_t oc = 0; oc < out_c; ++oc) { /* per channel {2 * bias, multiplier, k, rz} */
         int32_t *t = table + 4 * oc;
-        t[0] = q[0], t[1] = q[2], t[2] = q[3], t[3] = q[6];
-        if (oc + 1 < out_c) {
-            t[4] = q[1], t[5] = q[4], t[6] = q[5], t[7] = q[7];
-        }
-        post |= (q[6] >> 8) != 0 || (q[7] >> 8) != 0;
+        t[0] = bias ? 2 * bias[oc] : 0;
+        t[1] = quant->multiplier[oc];
+        mcu_requant_consts(params->output_offset, -quant->shift[oc], &t[2], &t[3]);
+        post |= (t[3] >> 8) != 0;
     }
     int32_t b = 0, y = 0, x = 0;
-    for (int32_t p = 0; p < done; p += 3) {
+    /* After the last triple: two pixels left (out_w >= 3) run as the triple ending at the last pixel, its
+     * first pixel computed again (the same bytes written again; the three lie in the last output row,
+     * whose input rows the output written so far does not reach, see Conv2D.overlap); otherwise each
+     * pixel left runs alone (conv_triple_one). */
+    const int32_t last = npix - done == 2 && out_w >= 3 ? npix - 3 : -1;
+    for (int32_t p = 0, n = 3; p < npix; p += n) {
         int32_t pos[3][3];
-        for (int32_t i = 0; i < 3; ++i) {
+        if (p + 3 > npix) {
+            if (last >= 0) {
+                p = last;
+            } else {
+                n = 1;
+            }
+            b = p / (out_h * out_w), y = p % (out_h * out_w) / out_w, x = p % out_w;
+        }
+        for (int32_t i = 0; i < n; ++i) {
             pos[i][0] = b, pos[i][1] = y, pos[i][2] = x;
             if (++x == out_w) {
                 x = 0;
@@ -1136,16 +1239,39 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
             }
         }
         const int32_t iy0 = pos[0][1] * sh - ph, ix0 = pos[0][2] * sw - pw;
-        if (__builtin_expect(sw == 1 && dw == 1 && fw >= 2 && pos[2][1] == pos[0][1] && pos[2][0] == pos[0][0] &&
-                             iy0 >= 0 && iy0 + (fh - 1) * dh < in_h && ix0 >= 0 && ix0 + 2 + fw <= in_w, 1)) {
+        if (__builtin_expect(n == 3 && sw == 1 && dw == 1 && fw >= 2 && pos[2][1] == pos[0][1] &&
+                             pos[2][0] == pos[0][0] && iy0 >= 0 && iy0 + (fh - 1) * dh < in_h && ix0 >= 0 &&
+                             ix0 + 2 + fw <= in_w, 1)) {
             const int8_t *a = input + (((int64_t)pos[0][0] * in_h + iy0) * in_w + ix0) * c;
             for (int32_t fy = 0; fy < fh; ++fy, a += (int64_t)dh * in_w * c) {
                 expand_triple_shift(a, buf + 6 * fy * seg, seg, cg, off2);
             }
         } else {
-            for (int32_t i = 0; i < 3; ++i) {
+            int32_t two = -1; /* a triple over two output rows: its two pixels of one row, every tap inside */
+            if (n == 3 && sw == 1 && dw == 1 && fw >= 2) {
+                const int32_t i = pos[1][1] == pos[0][1] && pos[1][0] == pos[0][0] ? 0 : 1;
+                const int32_t jy = pos[i][1] * sh - ph, jx = pos[i][2] - pw;
+                if (pos[i + 1][1] == pos[i][1] && pos[i + 1][0] == pos[i][0] && jy >= 0 &&
+                    jy + (fh - 1) * dh < in_h && jx >= 0 && jx + 1 + fw <= in_w) {
+                    const int8_t *a = input + (((int64_t)pos[i][0] * in_h + jy) * in_w + jx) * c;
+                    for (int32_t fy = 0; fy < fh; ++fy, a += (int64_t)dh * in_w * c) {
+                        uint32_t *d = buf + 6 * fy * seg + 2 * i;
+                        expand_two_shift(a, d, d + 2, seg, cg, off2);
+                    }
+                    two = i;
+                }
+            }
+            for (int32_t i = 0; i < n; ++i) {
+                if (two >= 0 && (i == two || i == two + 1)) {
+                    continue;
+                }
                 const int32_t jy = pos[i][1] * sh - ph, jx = pos[i][2] * sw - pw;
                 uint32_t *d = buf + 2 * i;
+                if (dw == 1 && jx >= 0 && jx + fw <= in_w && jy >= 0 && jy + (fh - 1) * dh < in_h) {
+                    expand_one_rows(input + (((int64_t)pos[i][0] * in_h + jy) * in_w + jx) * c, d, seg, fh,
+                                    dh * in_w * c, off2);
+                    continue;
+                }
                 for (int32_t fy = 0; fy < fh; ++fy) {
                     const int32_t iy = jy + fy * dh;
                     if (iy < 0 || iy >= in_h) {
@@ -1171,7 +1297,9 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
             }
         }
         MCU_COMPILER_BARRIER(); /* the buffer and table are written before the assembly reads them */
-        if (mode == MCU_CLAMP_SSAT_LO) {
+        if (n == 1) {
+            conv_triple_one(buf, buf_end, filter, table, out_c, output + (int64_t)p * out_c, params->act_min);
+        } else if (mode == MCU_CLAMP_SSAT_LO) {
             conv_triple_ssat_lo(buf, buf_end, filter, table, out_c, output + (int64_t)p * out_c, params->act_min,
                                 post);
         } else {
@@ -1179,7 +1307,7 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
                              post);
         }
     }
-    return done;
+    return npix;
 }
 
 /* Variants of the 1x1 and k x k bodies, one entry point each: PLAIN two pixels per pass; SMALL the 1x1
