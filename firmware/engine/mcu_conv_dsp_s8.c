@@ -1203,14 +1203,24 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
     const int32_t npix = in->n * out_h * out_w, done = npix - npix % 3;
     uint32_t *buf = (uint32_t *)(void *)scratch;
     const uint32_t *buf_end = buf + 6 * groups;
-    int32_t *table = (int32_t *)(void *)(buf + 6 * groups);
+    /* per channel {2 * bias, multiplier, k, rz}: the layer's table in flash (computed by the code
+     * generator, ops.kxk_table: word 0 whether a channel adds its zero point after the shift), else filled
+     * here in scratch */
+    const int32_t *table;
     int post = 0;
-    for (int32_t oc = 0; oc < out_c; ++oc) { /* per channel {2 * bias, multiplier, k, rz} */
-        int32_t *t = table + 4 * oc;
-        t[0] = bias ? 2 * bias[oc] : 0;
-        t[1] = quant->multiplier[oc];
-        mcu_requant_consts(params->output_offset, -quant->shift[oc], &t[2], &t[3]);
-        post |= (t[3] >> 8) != 0;
+    if (params->table != 0) {
+        post = params->table[0];
+        table = params->table + 1;
+    } else {
+        int32_t *fill = (int32_t *)(void *)(buf + 6 * groups);
+        for (int32_t oc = 0; oc < out_c; ++oc) {
+            int32_t *t = fill + 4 * oc;
+            t[0] = bias ? 2 * bias[oc] : 0;
+            t[1] = quant->multiplier[oc];
+            mcu_requant_consts(params->output_offset, -quant->shift[oc], &t[2], &t[3]);
+            post |= (t[3] >> 8) != 0;
+        }
+        table = fill;
     }
     int32_t b = 0, y = 0, x = 0;
     /* After the last triple: two pixels left (out_w >= 3) run as the triple ending at the last pixel, its

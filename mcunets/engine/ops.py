@@ -264,6 +264,22 @@ def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
     return words
 
 
+def kxk_table(bias, output_offset: int, multipliers, shifts):
+    """The requantization table of the DSP k x k three-pixel path (kxk_triples in mcu_conv_dsp_s8.c: input
+    depth a multiple of 4, upper clamp 127): word 0 is 1 when a channel adds its zero point after the shift
+    (rz >> 8), then per output channel {2 * bias, multiplier, k, rz} (requant_consts). ``bias`` is the bias
+    the kernel gets (folded or not), ``shifts`` as emitted; the path runs only under fast_requant (every
+    shift in -31 .. -1)."""
+    words = []
+    post = 0
+    for o in range(len(multipliers)):
+        right = -int(shifts[o])
+        kk, rz = requant_consts(output_offset, right) if 1 <= right <= 31 else (0, 0)
+        post |= (rz >> 8) != 0
+        words += [_int32(2 * (0 if bias is None else int(bias[o]))), int(multipliers[o]), kk, rz]
+    return [int(post)] + words
+
+
 def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
     """The constants of the DSP three-tap depthwise path (mcu_depthwise_3tap_dsp_s8), 24 int32 words per
     group of four channels c0 .. c0 + 3: the start values 2 * (bias + input_offset * sum(w)) of the four
@@ -425,7 +441,8 @@ class Conv2D(Windowed):
         has_bias = self.bias is not None or (self.all_taps_inside and self.input_offset != 0)
         nw = (3 * self.filter.shape[3] + 1) // 2
         return (self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
-                + (4 * ((o + 1) // 2) * (6 * nw + 8) if self.rows3 else 0))
+                + (4 * ((o + 1) // 2) * (6 * nw + 8) if self.rows3 else 0)
+                + (16 * o + 4 if self.kxk_triples else 0))
 
     def describe(self):
         o, kh, kw, fc = self.filter.shape
@@ -484,7 +501,19 @@ class Conv2D(Windowed):
             table = p + "rows3"
             decls.append(c_array("int32_t", table, rows3_table(filt, b if folded else lbias, self.output_offset,
                                                                mults, _shifts(mults, shifts)), per_line=10))
+        elif self.kxk_triples and fast:
+            table = p + "kxk"
+            decls.append(c_array("int32_t", table, kxk_table(b if folded else lbias, self.output_offset, mults,
+                                                             _shifts(mults, shifts)), per_line=9))
         return decls, (bias, folded, fast, table)
+
+    @property
+    def kxk_triples(self) -> bool:
+        """Whether the layer gets the table of the DSP k x k three-pixel path (kxk_table): not 1x1, no
+        groups, input depth a multiple of 4, upper clamp 127 (the kernel also needs fast_requant and three
+        or more output pixels per call)."""
+        o, kh, kw, fc = self.filter.shape
+        return (kh, kw) != (1, 1) and fc == self.in_shape[3] and fc % 4 == 0 and self.act[1] == 127
 
     @property
     def rows3(self) -> bool:
