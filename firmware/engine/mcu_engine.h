@@ -82,7 +82,9 @@ typedef struct {
     /* NULL, or constants computed by the code generator: of the DSP path of 1x1 layers on 1-3 input
      * channels (ops.narrow_table: 5 words per output channel, see mcu_conv_1x1_narrow_dsp_s8), or of the
      * 3x3 row path (ops.rows3_table: per output channel pair its doubled weights and requantization
-     * table, see mcu_conv_3x3_rows_dsp_s8), which then leaves them out of its scratch */
+     * table, see mcu_conv_3x3_rows_dsp_s8), which then leaves them out of its scratch, or of the k x k
+     * three-pixel path (ops.kxk_table: a post-add flag, then 4 words per output channel, see kxk_triples in
+     * mcu_conv_dsp_s8.c), which then fills no table */
     const int32_t *table;
 } mcu_conv_params;
 
