@@ -940,15 +940,16 @@ def test_fully_connected_row_blocks_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-def _linked_kernels(fn, shape, rng, build_dir) -> set:
+def _linked_kernels(fn, shape, rng, build_dir, edit=None) -> set:
     """The kernel functions linked into the qemu-m4 firmware of the one-layer model ``fn`` on an input of
-    ``shape`` (after checking the firmware is bit-exact)."""
+    ``shape`` (after checking the firmware is bit-exact); ``edit`` changes the converted model first."""
     from elftools.elf.elffile import ELFFile
 
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, convert, random_input
 
     model = convert(fn, [shape], rng)
+    model = edit(model) if edit else model
     g = read_model(model)
     case = Case(f"link {shape}", model, [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs]])
     assert not check_on_qemu(case, build_dir), case.name
@@ -976,6 +977,21 @@ def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
                and "_lo" not in n for n in kernels), sorted(kernels)
 
 
+
+def _twice_the_output_scale(model: bytes) -> bytes:
+    """A copy of ``model`` whose CONV_2D outputs have twice their scale: a fused ReLU6 (its output range
+    [0, 6] calibrated to the whole int8 range) then clamps below 127 as well as at -128."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    buf = bytearray(model)
+    sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    for op in read_model(model).operators:
+        if op.op == "CONV_2D":
+            sub.Tensors(op.outputs[0]).Quantization().ScaleAsNumpy()[0] *= np.float32(2)
+    return bytes(buf)
+
 def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them(tmp_path):
     """The four-pixel passes (1x1 off the small path, gathered k x k) and the k x k three-pixel passes are
     entry points of their own, picked at compile time: a 1x1 layer on 12 channels whose pixel count is a
@@ -983,7 +999,8 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
     code; a 3x3 layer on 16 channels with a pixel count of 1 modulo 3 links the three-pixel assembly and
     not the four-pixel or pixel-pair assembly, nor the gathered patches; a 4x2 layer on 2 channels (patches
     gathered) with a pixel count of 2 modulo 4 links the four-pixel and the pixel-pair assembly, not the
-    three-pixel code; a 3x3 layer on 16 channels clamped to ReLU6 links none of the multi-pixel passes."""
+    three-pixel code; a 3x3 layer on 16 channels clamped at both ends (ReLU6 on an output scale twice its
+    range) links none of the multi-pixel passes."""
     import tensorflow as tf
 
     rng = np.random.default_rng(9110)
@@ -1012,7 +1029,8 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
     assert not any(n.startswith(("conv_triple", "expand_triple", "small", "mcu_conv_1x1")) for n in gathered), \
         sorted(gathered)
 
-    both = _linked_kernels(conv(3, 3, 16, 8, tf.nn.relu6, "SAME"), (1, 5, 7, 16), rng, tmp_path / "both")
+    both = _linked_kernels(conv(3, 3, 16, 8, tf.nn.relu6, "SAME"), (1, 5, 7, 16), rng, tmp_path / "both",
+                           _twice_the_output_scale)
     assert "mcu_conv_kxk_dsp_both_s8" in both, sorted(both)
     assert not any(n.startswith(("conv_triple", "expand_triple", "conv_1x1_quad", "expand_quad", "small",
                                  "conv_1x1_pairs", "kxk_patch")) for n in both), sorted(both)
