@@ -278,23 +278,15 @@ def test_narrow_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
-def _small_1x1_cases(seed: int):
-    """1x1 convolutions on 8, 16 and 32 input channels (the small 1x1 path: its pixel-pair loop over rows and
-    over rows joined into one span, a last single pixel, the odd channel count on the general loop): one
-    model with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths, ReLU (lower
-    clamp), none and ReLU6 (both bounds: the portable requantization); each model also with trained-like
-    quantization (zero points added after the shift)."""
+def _pointwise_cases(rng, label: str, configs) -> list:
+    """Per config (layers of (input depth, output channels, strides, width, activation)), one model of 1x1
+    convolutions on 5-row inputs, as converted and with trained-like quantization, two random inputs each."""
     import tensorflow as tf
 
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
 
-    rng = np.random.default_rng(seed)
     acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
-    configs = [
-        [(8, 16, (1, 2), 12, "relu"), (16, 6, (1, 1), 7, "none"), (32, 17, (2, 2), 9, "relu")],
-        [(8, 2, (2, 1), 9, "none"), (16, 32, (1, 2), 10, "relu"), (32, 8, (1, 1), 5, "relu6")],
-    ]
     cases = []
     for layers in configs:
         shapes = [(1, 5, w, c) for c, _, _, w, _ in layers]
@@ -311,8 +303,21 @@ def _small_1x1_cases(seed: int):
         for j, m in enumerate((model, trained_like_requant(model, rng))):
             g = read_model(m)
             inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
-            cases.append(Case(f"small 1x1 {layers}{'#rq' if j else ''}", m, inputs, {}))
+            cases.append(Case(f"{label} 1x1 {layers}{'#rq' if j else ''}", m, inputs, {}))
     return cases
+
+
+def _small_1x1_cases(seed: int):
+    """1x1 convolutions on 8, 16 and 32 input channels (the small 1x1 path: its pixel-pair loop over rows and
+    over rows joined into one span, a last single pixel, the odd channel count on the general loop): one
+    model with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths, ReLU (lower
+    clamp), none and ReLU6 (both bounds: the portable requantization); each model also with trained-like
+    quantization (zero points added after the shift)."""
+    configs = [
+        [(8, 16, (1, 2), 12, "relu"), (16, 6, (1, 1), 7, "none"), (32, 17, (2, 2), 9, "relu")],
+        [(8, 2, (2, 1), 9, "none"), (16, 32, (1, 2), 10, "relu"), (32, 8, (1, 1), 5, "relu6")],
+    ]
+    return _pointwise_cases(np.random.default_rng(seed), "small", configs)
 
 
 def test_small_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
@@ -351,13 +356,6 @@ def _quad_1x1_cases(seed: int):
     activation and ReLU (the [-128, 127] clamp) beside ReLU6, and depths 8, 16, 32 with one or two output
     channels off the small path; each model also with trained-like quantization (near-dead channels, zero
     points added after the shift)."""
-    import tensorflow as tf
-
-    from mcunets.engine.reader import read_model
-    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
-
-    rng = np.random.default_rng(seed)
-    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     configs = [
         [(64, 64, (1, 1), 5, "relu"), (12, 6, (1, 1), 7, "none"), (20, 10, (2, 2), 9, "relu"),
          (40, 7, (1, 1), 6, "none")],
@@ -367,24 +365,7 @@ def _quad_1x1_cases(seed: int):
         [(16, 1, (1, 1), 6, "none"), (8, 2, (1, 1), 7, "relu6"), (32, 1, (1, 1), 5, "relu"),
          (16, 2, (1, 1), 9, "relu6")],
     ]
-    cases = []
-    for layers in configs:
-        shapes = [(1, 5, w, c) for c, _, _, w, _ in layers]
-        ws = [tf.constant(rng.standard_normal((1, 1, c, o)).astype(np.float32)) for c, o, *_ in layers]
-        bs = [tf.constant(rng.standard_normal(o).astype(np.float32)) for _, o, *_ in layers]
-
-        def make(layers, ws, bs):
-            def fn(*xs):
-                return tuple(acts[act](tf.nn.conv2d(x, wt, [1, *s, 1], "VALID") + b)
-                             for x, wt, b, (_, _, s, _, act) in zip(xs, ws, bs, layers))
-            return fn
-
-        model = convert(make(layers, ws, bs), shapes, rng)
-        for j, m in enumerate((model, trained_like_requant(model, rng))):
-            g = read_model(m)
-            inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
-            cases.append(Case(f"quad 1x1 {layers}{'#rq' if j else ''}", m, inputs, {}))
-    return cases
+    return _pointwise_cases(np.random.default_rng(seed), "quad", configs)
 
 
 def test_quad_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
