@@ -592,21 +592,16 @@ def test_kxk_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
-def test_kxk_row_expansion_is_bit_exact_on_qemu(tmp_path):
-    """k x k convolutions whose pixel pairs lie inside the input (expanded kernel row by kernel row; at
-    stride 1 pixel B's taps copied from pixel A's) beside border pairs: 3x3 on 16 and 4 input channels (the
-    group loop unrolled by 9), 5x5 and 1x3 at stride 1, 3x3 at stride 2 and with dilation 2, odd and even
-    widths, every clamp mode; each model also with trained-like quantization."""
+def _conv_cases(rng, label: str, specs) -> list:
+    """One model of CONV_2D layers, one per spec ((kh, kw), input depth, output channels, stride, dilation,
+    padding, activation, (height, width)), as converted and with trained-like quantization, two random
+    inputs each."""
     import tensorflow as tf
 
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
 
-    rng = np.random.default_rng(7700)
     acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
-    specs = [((3, 3), 16, 8, 1, 1, "SAME", "relu", (9, 12)), ((3, 3), 4, 6, 1, 1, "VALID", "none", (7, 10)),
-             ((5, 5), 8, 5, 1, 1, "SAME", "relu6", (8, 11)), ((1, 3), 12, 4, 1, 1, "VALID", "relu", (5, 9)),
-             ((3, 3), 16, 8, 2, 1, "SAME", "relu", (9, 13)), ((3, 3), 8, 4, 1, 2, "SAME", "none", (8, 9))]
     layers = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
                tf.constant(rng.standard_normal(o).astype(np.float32)), s, d, pad, act)
               for (kh, kw), c, o, s, d, pad, act, _ in specs]
@@ -616,11 +611,23 @@ def test_kxk_row_expansion_is_bit_exact_on_qemu(tmp_path):
                      for x, (wt, b, s, d, pad, act) in zip(xs, layers))
 
     model = convert(fn, [(1, h, w, sp[1]) for sp in specs for h, w in [sp[7]]], rng)
-    bad = []
+    cases = []
     for j, m in enumerate((model, trained_like_requant(model, rng))):
         g = read_model(m)
         inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
-        bad += check_on_qemu(Case(f"kxk rows{'#rq' if j else ''}", m, inputs, {}), tmp_path / str(j))
+        cases.append(Case(f"{label}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+def test_kxk_row_expansion_is_bit_exact_on_qemu(tmp_path):
+    """k x k convolutions whose pixel pairs lie inside the input (expanded kernel row by kernel row; at
+    stride 1 pixel B's taps copied from pixel A's) beside border pairs: 3x3 on 16 and 4 input channels (the
+    group loop unrolled by 9), 5x5 and 1x3 at stride 1, 3x3 at stride 2 and with dilation 2, odd and even
+    widths, every clamp mode; each model also with trained-like quantization."""
+    specs = [((3, 3), 16, 8, 1, 1, "SAME", "relu", (9, 12)), ((3, 3), 4, 6, 1, 1, "VALID", "none", (7, 10)),
+             ((5, 5), 8, 5, 1, 1, "SAME", "relu6", (8, 11)), ((1, 3), 12, 4, 1, 1, "VALID", "relu", (5, 9)),
+             ((3, 3), 16, 8, 2, 1, "SAME", "relu", (9, 13)), ((3, 3), 8, 4, 1, 2, "SAME", "none", (8, 9))]
+    bad = _bad_on_qemu(_conv_cases(np.random.default_rng(7700), "kxk rows", specs), tmp_path)
     assert not bad, bad
 
 
@@ -725,31 +732,10 @@ def _kxk_gathered_cases(seed: int):
     5x3 on 3 channels VALID (the last row's word copy would pass the input's end), 4x2 on 2 channels, 3x3
     dilated by 2 on 1 channel (taps byte by byte), odd output channel counts and ReLU6 (the pair loop);
     each model also with trained-like quantization."""
-    import tensorflow as tf
-
-    from mcunets.engine.reader import read_model
-    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
-
-    rng = np.random.default_rng(seed)
-    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     specs = [((10, 4), 1, 16, 2, 1, "SAME", "relu", (13, 10)), ((5, 3), 3, 8, 1, 1, "VALID", "none", (9, 7)),
              ((4, 2), 2, 6, 1, 1, "SAME", "relu", (7, 6)), ((3, 3), 1, 4, 1, 2, "SAME", "none", (8, 7)),
              ((10, 4), 1, 5, 2, 1, "SAME", "relu", (11, 9)), ((3, 5), 3, 8, 2, 1, "SAME", "relu6", (9, 10))]
-    layers = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
-               tf.constant(rng.standard_normal(o).astype(np.float32)), s, d, pad, act)
-              for (kh, kw), c, o, s, d, pad, act, _ in specs]
-
-    def fn(*xs):
-        return tuple(acts[act](tf.nn.conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]) + b)
-                     for x, (wt, b, s, d, pad, act) in zip(xs, layers))
-
-    model = convert(fn, [(1, h, w, sp[1]) for sp in specs for h, w in [sp[7]]], rng)
-    cases = []
-    for j, m in enumerate((model, trained_like_requant(model, rng))):
-        g = read_model(m)
-        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
-        cases.append(Case(f"kxk gathered{'#rq' if j else ''}", m, inputs, {}))
-    return cases
+    return _conv_cases(np.random.default_rng(seed), "kxk gathered", specs)
 
 
 def test_kxk_gathered_patches_are_bit_exact_on_qemu(tmp_path):
