@@ -177,12 +177,11 @@ def _engine_bench():
 def measure(name: str, model: bytes, out: Path, host_runs: int) -> dict:
     engine_bench = _engine_bench()
     from mcunets import targets
-    from mcunets.engine import generate, kernel_sources
+    from mcunets.engine import kernel_sources
     from mcunets.profile import layer_info
     from mcunets.report import parse_report
     from mcunets.tflm import run_reference
 
-    gen = generate(model, name)
     macs = sum(l.macs for l in layer_info(model, use_engine=False))
     text, fw = targets.profile_model(model, "qemu-m4", out / "build" / name, name=name, runs=1, warmup=0,
                                      timeout=1800)
