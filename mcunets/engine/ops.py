@@ -217,6 +217,12 @@ def requant_consts(z: int, right: int) -> tuple[int, int]:
     return 1 << (right - 1), _int32(right + 256 * z)
 
 
+def channel_consts(z: int, shifts) -> list[tuple[int, int]]:
+    """requant_consts(z, -shift) of every channel, (0, 0) for a shift outside -31 .. -1 (the DSP paths
+    whose tables hold these run only under fast_requant, where every shift is in that range)."""
+    return [requant_consts(z, -int(s)) if -31 <= int(s) <= -1 else (0, 0) for s in shifts]
+
+
 def narrow_table(filt, bias, input_offset: int, output_offset: int, multipliers, shifts):
     """The constants of the DSP path of 1x1 convolutions on 1-3 input channels (mcu_conv_1x1_narrow_dsp_s8),
     5 int32 words per output channel: 2 * (bias + input_offset * sum(w)), the multiplier, k
@@ -227,9 +233,10 @@ def narrow_table(filt, bias, input_offset: int, output_offset: int, multipliers,
     f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
     w[:, :f.shape[1]] = f
     words = []
+    consts = channel_consts(output_offset, shifts)
     for o in range(len(w)):
         right = -int(shifts[o])
-        k = requant_consts(output_offset, right)[0] if 1 <= right <= 31 else 0  # fast_requant only
+        k = consts[o][0]
         b = 0 if bias is None else int(bias[o])
         words += [_int32(2 * (b + input_offset * int(w[o].sum()))), int(multipliers[o]), k,
                   _pack16(2 * w[o, 0], 2 * w[o, 2]), _pack16(right if 1 <= right <= 31 else 0, 2 * w[o, 1])]
@@ -249,14 +256,14 @@ def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
     nw = (3 * c + 1) // 2
     b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     words = []
+    cq = channel_consts(output_offset, shifts)
     for pr in range((o + 1) // 2):
         ch = (2 * pr, min(2 * pr + 1, o - 1))
         for k in range(3):
             taps = [np.concatenate([2 * f[oc, k].reshape(-1), [0]]) for oc in ch]
             for j in range(nw):
                 words += [_pack16(t[2 * j], t[2 * j + 1]) for t in taps]
-        consts = [requant_consts(output_offset, -int(shifts[oc])) if -31 <= int(shifts[oc]) <= -1 else (0, 0)
-                  for oc in ch]  # (the path runs only under fast_requant: every shift in -31 .. -1)
+        consts = [cq[oc] for oc in ch]
         words += [_int32(2 * b[oc]) for oc in ch]
         for oc, (kk, _) in zip(ch, consts):
             words += [int(multipliers[oc]), kk]
@@ -270,14 +277,11 @@ def kxk_table(bias, output_offset: int, multipliers, shifts):
     (rz >> 8), then per output channel {2 * bias, multiplier, k, rz} (requant_consts). ``bias`` is the bias
     the kernel gets (folded or not), ``shifts`` as emitted; the path runs only under fast_requant (every
     shift in -31 .. -1)."""
+    consts = channel_consts(output_offset, shifts)
     words = []
-    post = 0
-    for o in range(len(multipliers)):
-        right = -int(shifts[o])
-        kk, rz = requant_consts(output_offset, right) if 1 <= right <= 31 else (0, 0)
-        post |= (rz >> 8) != 0
+    for o, (kk, rz) in enumerate(consts):
         words += [_int32(2 * (0 if bias is None else int(bias[o]))), int(multipliers[o]), kk, rz]
-    return [int(post)] + words
+    return [int(any(rz >> 8 for _, rz in consts))] + words
 
 
 def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
@@ -290,15 +294,14 @@ def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, m
     c = w.shape[1]
     b = np.zeros(c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     sums = 2 * w.sum(axis=0)
+    cq = channel_consts(output_offset, shifts)
     words = []
     for c0 in range(0, c, 4):
         g = list(range(c0, c0 + 4))
         words += [_int32(2 * b[j] + input_offset * sums[j]) for j in g]
         for k in range(3):
             words += [_pack16(2 * w[k, c0], 2 * w[k, c0 + 2]), _pack16(2 * w[k, c0 + 1], 2 * w[k, c0 + 3])]
-        # (the kernel runs only under fast_requant: every shift in -31 .. -1)
-        consts = [requant_consts(output_offset, -int(shifts[j])) if -31 <= int(shifts[j]) <= -1 else (0, 0)
-                  for j in g]
+        consts = [cq[j] for j in g]
         for j, (kk, _) in zip(g, consts):
             words += [int(multipliers[j]), kk]
         words += [rz for _, rz in consts]
@@ -319,13 +322,12 @@ def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: i
     c = w.shape[1]
     b = np.zeros(c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     fold = act_min if act_min > -128 else 0
-    words, post = [], 0
-    for j in range(c):
-        right = -int(shifts[j])
-        if not 1 <= right <= 31:
-            return None
-        kq, rz = requant_consts(output_offset - fold, right)
-        post |= (rz >> 8) != 0
+    if any(not -31 <= int(s) <= -1 for s in shifts[:c]):
+        return None
+    consts = channel_consts(output_offset - fold, shifts[:c])
+    post = any(rz >> 8 for _, rz in consts)
+    words = []
+    for j, (kq, rz) in enumerate(consts):
         t = w[:, j]
         words += [_pack16(2 * t[0], 2 * t[1]), _pack16(2 * t[2], 2 * t[5]), _pack16(2 * t[3], 2 * t[4]),
                   _pack16(2 * t[6], 2 * t[7]), _pack16(2 * t[8], 0),
