@@ -1,6 +1,6 @@
 # The two entry points of the README: `make demo` and `make test`. Both install what they need first.
 VENV ?= .venv
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=25
 
 .PHONY: setup demo test
 setup: $(VENV)/.installed
