@@ -224,6 +224,52 @@ def test_auto_takes_the_smallest_arena_within_the_limit(chains):
         assert again.files == auto.files
 
 
+def test_look_ahead_searches_on_from_each_tied_first_stage(monkeypatch):
+    """A 24x24 image, a 3x3 convolution to 48 channels (the peak), a stride-2 1x1 convolution and a
+    bottleneck (1x1 to 32, to 8, back to 32), a 3x3 depthwise convolution and a stride-2 1x1
+    convolution: the first stages over layers 0-1, 0-2 and 0-3 all leave the depthwise layer the peak,
+    a tie. The least work (0-2) ends the stage on the 32-channel map, so the second stage (from there
+    or later) holds it whole; from 0-3 it starts at the 8-channel map, and the arena is smaller."""
+    import tensorflow as tf
+
+    from mcunets.engine.host import HostLibrary
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(8950)
+
+    def w(*shape):
+        return tf.constant(rng.normal(size=shape).astype(np.float32) * 0.3)
+
+    conv, dw = tf.nn.conv2d, tf.nn.depthwise_conv2d
+    steps = [(conv, w(3, 3, 3, 48), 1), (conv, w(1, 1, 48, 32), 2), (conv, w(1, 1, 32, 32), 1),
+             (conv, w(1, 1, 32, 8), 1), (conv, w(1, 1, 8, 32), 1), (dw, w(3, 3, 32, 1), 1),
+             (conv, w(1, 1, 32, 48), 2)]
+
+    def fn(x):
+        for op, wt, s in steps:
+            x = tf.nn.relu6(op(x, wt, strides=[1, s, s, 1], padding="SAME"))
+        return tf.reduce_mean(x, axis=[1, 2])
+
+    model = convert(fn, [(1, 24, 24, 3)], rng)
+    g = read_model(model)
+    layers = lower(g)
+    plan = patches.plan_memory(g, layers)
+    total = sum(l.macs for l in layers)
+    tied = patches._steps(g, layers, plan, list(range(2, 9)), 0.3 * total, False)
+    assert len(tied) >= 2 and len({p.arena_bytes for _, p, _ in tied}) == 1  # the first step ties
+    assert [work for *_, work in tied] == sorted(work for *_, work in tied)  # the greedy choice first
+    ahead = generate(model, "m", prefix="ahead", max_extra_macs=0.3)
+    with monkeypatch.context() as mp:
+        mp.setattr(patches, "BEAM", 1)  # the greedy search alone: the least work at each tie
+        greedy = generate(model, "m", prefix="greedy", max_extra_macs=0.3)
+    assert greedy.schedule.stages[0][:2] == (0, 2) and ahead.schedule.stages[0][:2] == (0, 3)
+    assert ahead.arena_bytes < greedy.arena_bytes < greedy.schedule.layer_arena_bytes
+    assert ahead.schedule.extra_work_ratio <= 0.3
+    x = [[random_input(np.random.default_rng(8951 + i), "int8", (1, 24, 24, 3))] for i in range(2)]
+    case = Case("ahead", model, x)
+    assert not _inexact([ahead, greedy], [case, case])
+
+
 def test_patched_layers_report_live_arena_and_executed_macs(chains):
     staged = 0
     for case in chains:

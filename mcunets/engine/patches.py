@@ -30,7 +30,10 @@ rows no later tile reads (``overlap``), so the input's space is given back row b
 ``choose`` finds stages greedily around the peak layer, the smallest arena within a limit on extra work:
 the extra MACs plus CALL_MACS for every kernel call beyond one per layer (each call on a tile repeats
 the kernels' setup, e.g. the DSP paths widen their weights and fill requantization tables, and adds the
-tile copies), then chooses each stage's grid and bands again with the others fixed.
+tile copies), then chooses each stage's grid and bands again with the others fixed. Where the best next
+stages of a step tie on the arena (typically all leave the same later layer the peak, and the least work,
+often the shortest stage, would be in the way of the next one), the search goes on from each of them (up
+to BEAM) and takes the plan with the smallest final arena, then the least work.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ ODD_MACS = 5
 
 
 MAX_STAGES = 3
+# look-ahead: where the greedy search's best next stages tie on the arena, up to BEAM of them are each
+# searched on (and at most BEAM plans at each step), the smallest final arena taken
+BEAM = 3
 BANDS = (0, 1, 2)   # row bands: even (0), or up to this many rows taller than even (make_stage)
 
 
@@ -883,10 +889,12 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     layer of the current plan, and its grid, with the smallest arena whose extra work (extra MACs and
     CALL_MACS per extra kernel call, all stages together) stays within ``max_extra_macs`` of the
     whole model's MACs (ties go to less work), as long as the arena shrinks (at most MAX_STAGES
-    stages); "off" plans layer by layer; an int n does the same with n x n grids only, its first stage
-    taken even when it does not lower the arena; a (n, k), (n, k, start) or (n, k, start, band)
-    tuple forces one stage of k layers from position ``start`` (default 0), no limit, its row bands
-    even or (``band`` > 0) those of ``make_stage``. Every grid is tried with even row bands and with
+    stages); where stages tie on the arena at a step, it goes on from each of them (``_steps``, at most
+    BEAM plans at each step) and takes the smallest final arena, then the least work; "off" plans
+    layer by layer; an int n does the same with n x n grids only, its first stage taken even when it
+    does not lower the arena; a (n, k), (n, k, start) or (n, k, start, band) tuple forces one stage
+    of k layers from position ``start`` (default 0), no limit, its row bands even or (``band`` > 0)
+    those of ``make_stage``. Every grid is tried with even row bands and with
     bands up to BANDS rows over even.
     """
     base_plan = plan_memory(graph, layers)
@@ -917,42 +925,84 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     else:
         raise McunetsError(f"patches must be 'auto', 'off' or a grid size, got {patches!r}")
     budget = max_extra_macs * total
-    current, plan, stages, extra_all, calls_all = list(layers), base_plan, [], 0, 0
-    for _ in range(MAX_STAGES):
-        live = live_bytes(plan, len(current))
-        peak = max(range(len(current)), key=lambda i: live[i])
-        best = None
-        for start in range(peak + 1):
-            for k in (k for k in stage_lengths(graph, current, start) if start + k > peak):
-                for n, band in ((n, band) for n in grids for band in BANDS):
-                    stage = make_stage(graph, current, k, n, start, band, budget - extra_all - calls_all)
-                    if stage is None:
-                        continue
-                    extra, calls = _work(stage)
-                    floor = _floor(stage)
-                    if best is not None and (floor, extra + calls, n) >= best[0] or (
-                            floor >= plan.arena_bytes and (stages or patches == "auto")):
-                        continue  # cannot beat the best so far, or cannot be taken
-                    staged = current[:start] + [stage] + current[start + k:]
-                    p = plan_memory(graph, staged)
-                    key = (p.arena_bytes, extra + calls, n)
-                    if best is None or key < best[0]:
-                        best = (key, staged, p, stage, extra, calls)
-        if best is None or best[2].arena_bytes >= plan.arena_bytes and (stages or patches == "auto"):
-            break  # a forced grid takes its best first stage even when it does not lower the arena
-        _, current, plan, stage, extra, calls = best
-        stages.append((stage.layers[0].index, stage.layers[-1].index, stage.grid, stage.layers[-1].op))
-        extra_all, calls_all = extra_all + extra, calls_all + calls
-    if not stages:
+    forced = patches != "auto"  # a forced grid takes its best first stage even when it does not lower the arena
+    finals, frontier = [], [(list(layers), base_plan, ())]
+    for depth in range(MAX_STAGES + 1):
+        following = []
+        for current, plan, stages in frontier:
+            steps = [] if depth == MAX_STAGES else _steps(graph, current, plan, grids, budget - sum(stages),
+                                                          forced and not stages)
+            if not steps:
+                finals.append((current, plan))
+            following += [(staged, p, stages + (work,)) for staged, p, work in steps]
+        # the states reached twice (the same stages taken in another order) are searched once; at most
+        # BEAM states go on, the smallest arenas first, ties to less work
+        seen, frontier = set(), []
+        for state in sorted(following, key=lambda st: (st[1].arena_bytes, sum(st[2]))):
+            sig = _signature(state[0])
+            if sig not in seen and len(frontier) < BEAM:
+                seen.add(sig)
+                frontier.append(state)
+        if not frontier:
+            break
+    best = None
+    for current, plan in finals:
+        if not any(isinstance(l, PatchStage) for l in current):
+            continue
+        current, plan = _refine(graph, current, plan, grids, budget)
+        key = (plan.arena_bytes, sum(sum(_work(s)) for s in current if isinstance(s, PatchStage)))
+        if best is None or key < best[0]:
+            best = (key, current, plan)
+    if best is None:
         if patches != "auto":
             raise McunetsError(f"no patch stage with a {grids[0]}x{grids[0]} grid fits around the peak layer "
                                f"within {100 * max_extra_macs:.0f}% extra work")
         return layers, base_plan, base
-    current, plan = _refine(graph, current, plan, grids, budget)
+    _, current, plan = best
     staged = [l for l in current if isinstance(l, PatchStage)]
     stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
     return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
                                    total, base_plan.arena_bytes, plan.arena_bytes)
+
+
+def _signature(current: list) -> tuple:
+    """What identifies a plan's stages: each stage's layers, grid and row bands."""
+    return tuple((s.layers[0].index, s.layers[-1].index, s.grid, tuple(reg[-1] for reg, *_ in s.rows))
+                 for s in current if isinstance(s, PatchStage))
+
+
+def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: float, forced: bool) -> list:
+    """The greedy search's next stages from ``current``: per run of layers containing the peak layer of
+    ``plan``, its grid and row bands with the smallest arena within ``budget`` extra work (ties to less
+    work, then the smaller grid), if it lowers the arena (or ``forced``); of these the best, and with it
+    those whose arena ties with the best (up to BEAM in all, ties to less work): each as (layers,
+    plan, the stage's extra work)."""
+    live = live_bytes(plan, len(current))
+    peak = max(range(len(current)), key=lambda i: live[i])
+    best: dict = {}   # (start, k) -> (key, staged, plan, work)
+    top = None        # the smallest arena so far
+    for start in range(peak + 1):
+        for k in (k for k in stage_lengths(graph, current, start) if start + k > peak):
+            for n, band in ((n, band) for n in grids for band in BANDS):
+                stage = make_stage(graph, current, k, n, start, band, budget)
+                if stage is None:
+                    continue
+                work = sum(_work(stage))
+                floor = _floor(stage)
+                own = best.get((start, k))
+                if own is not None and (floor, work, n) >= own[0] or top is not None and floor > top or (
+                        floor >= plan.arena_bytes and not forced):
+                    continue  # cannot beat its run's best or tie the best so far, or cannot be taken
+                staged = current[:start] + [stage] + current[start + k:]
+                p = plan_memory(graph, staged)
+                key = (p.arena_bytes, work, n)
+                if own is None or key < own[0]:
+                    best[(start, k)] = (key, staged, p, work)
+                    top = p.arena_bytes if top is None else min(top, p.arena_bytes)
+    ranked = sorted(best.values(), key=lambda b: b[0])
+    if not ranked or ranked[0][0][0] >= plan.arena_bytes and not forced:
+        return []
+    return [(staged, p, work) for key, staged, p, work in ranked if key[0] == top][:BEAM]
 
 
 def _floor(stage: PatchStage) -> int:
