@@ -649,3 +649,96 @@ def test_tile_tables_take_the_smallest_types_and_keep_what_is_equal_literal():
         "    mcu_copy_2d_s8(t->n1, 39, ARENA + t->n2, 288, (ARENA + 5000), 39);",
         "    mcu_conv_s8(&l0_params, &l0_in_v0, (ARENA + 5000), ARENA + t->n0);",
         "    mcu_relu_s8(t->n3, (ARENA + 5000));", "}", comments[6], *lines[6]]
+
+
+def _first_convs(rng, count):
+    """Models whose first layer is a 3x3 convolution on 1-3 channels (the 3x3 row path), stride 1 or 2,
+    SAME or VALID, odd sizes, then a 1x1 convolution and MEAN."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import convert
+
+    models = []
+    for i in range(count):
+        c, stride = (3, 2) if i == 0 else (int(rng.integers(1, 4)), int(rng.choice([1, 2])))
+        pad = "SAME" if i < 2 else str(rng.choice(["SAME", "VALID"]))
+        h, w = int(rng.integers(15, 30)), int(rng.integers(15, 30))
+        w1 = tf.constant(rng.normal(size=(3, 3, c, int(rng.choice([4, 8, 5])))).astype(np.float32) * 0.4)
+        w2 = tf.constant(rng.normal(size=(1, 1, w1.shape[3], 8)).astype(np.float32) * 0.3)
+
+        def make(w1, w2, stride, pad):
+            def fn(x):
+                y = tf.nn.relu6(tf.nn.conv2d(x, w1, strides=[1, stride, stride, 1], padding=pad))
+                y = tf.nn.relu(tf.nn.conv2d(y, w2, strides=[1, 1, 1, 1], padding="VALID"))
+                return tf.reduce_mean(y, axis=[1, 2])
+            return fn
+
+        models.append((convert(make(w1, w2, stride, pad), [(1, h, w, c)], rng), (1, h, w, c)))
+    return models
+
+
+def test_first_convolution_reads_the_image_and_writes_the_map_through_their_rows():
+    """A stage whose first layer takes the 3x3 row path reads its tiles straight from the image and, as
+    the stage's last layer, writes straight into the output map (mcu_conv_params.in_row, out_row): no
+    tile copies, no tile buffers; bit-exact on the host (im2col through the rows) on even and banded grids."""
+    from mcunets.engine.testing import Case, random_input
+
+    rng = np.random.default_rng(9100)
+    models, cases = [], []
+    for i, (model, shape) in enumerate(_first_convs(rng, 4)):
+        g = read_model(model)
+        layers = lower(g)
+        case = Case(f"first{i}", model, [[random_input(rng, "int8", shape)] for _ in range(2)])
+        for n, k, band in ((3, 1, 0), (4, 1, 2), (2, 2, 0)):
+            stage = patches.make_stage(g, layers, k, n, 0, band)
+            if stage is None:
+                continue
+            assert stage.direct == (True, k == 1)
+            assert stage.buffers[0][1] == 0 and (k > 1 or stage.scratch == stage.kernel_scratch[0][1])
+            m = generate(model, "f", prefix=f"f{i}_{n}_{k}_{band}", patches=(n, k, 0, band))
+            text = m.files["model.c"]
+            rows = shape[2] * shape[3]
+            assert re.search(rf"mcu_conv_params l{layers[0].index}_params\w* = {{.*, {rows}, "
+                             rf"{g.tensors[layers[0].outputs[0]].shape[2] * layers[0].out_shape[3] if k == 1 else 0}}};",
+                             text), text
+            tiles = stage.tile_calls("in", "out", "scratch")
+            assert all(t[1] is None and (t[3] is None) == (k == 1) for t in tiles)
+            assert all(t[2][0].src.startswith("in") and t[2][-1].dst.startswith("out" if k == 1 else "scratch")
+                       for t in tiles)
+            assert ("mcu_copy_2d_s8" in text) == (k > 1)
+            models.append(m)
+            cases.append(case)
+    assert len(models) >= 8
+    bad = _inexact(models, cases)
+    assert not bad, bad
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_first_convolution_through_the_rows_is_bit_exact_on_qemu(tmp_path):
+    """The 3x3 row path reading the image and writing the output map through their rows, on tiles of a
+    banded grid (stride 1 on 3 channels: the ring's shifted copy; stride 2 on 2 channels)."""
+    import tensorflow as tf
+
+    from mcunets import targets
+    from mcunets.engine.testing import convert, random_input
+
+    rng = np.random.default_rng(9200)
+    w1 = tf.constant(rng.normal(size=(3, 3, 3, 6)).astype(np.float32) * 0.4)
+    w2 = tf.constant(rng.normal(size=(3, 3, 6, 2)).astype(np.float32) * 0.4)
+    w3 = tf.constant(rng.normal(size=(3, 3, 2, 8)).astype(np.float32) * 0.4)
+
+    def fn(x):
+        y = tf.nn.relu6(tf.nn.conv2d(x, w1, strides=[1, 1, 1, 1], padding="SAME"))
+        y = tf.nn.relu6(tf.nn.conv2d(y, w2, strides=[1, 1, 1, 1], padding="SAME"))
+        y = tf.nn.relu6(tf.nn.conv2d(y, w3, strides=[1, 2, 2, 1], padding="SAME"))
+        return tf.reduce_mean(y, axis=[1, 2])
+
+    model = convert(fn, [(1, 27, 25, 3)], rng)
+    inputs = [[random_input(rng, "int8", (1, 27, 25, 3))] for _ in range(2)]
+    src = targets.engine_sources(model, "first", tmp_path / "model", "qemu-m4", patches=(4, 3, 0, 1))
+    text = (tmp_path / "model" / "model.c").read_text()
+    assert "patches 4x4" in text and ", 75, 0};" in text and ", 0, 104};" in text  # in_row 25 * 3, out_row 13 * 8
+    got = targets.validate_model(model, "qemu-m4", inputs, tmp_path, sources=src)
+    for ins, outs in zip(inputs, got):
+        assert outs == [w.tobytes() for w in reference(model, ins)]

@@ -1628,8 +1628,9 @@ static __attribute__((noinline)) uint32_t rows3_widen_shifted(const int8_t *src,
  * of the row, word 2j + 1 halfwords 2j - 1, 2j (the row shifted by one), so the taps of every pixel
  * start on a word boundary in one of the copies (copy 1 only when `shifted`). `words` words per copy.
  * The values outside the input row are 0 in every row: written when the slot is filled for the first
- * time in a call (`first`) or holds a row outside the input, and never overwritten. */
-static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
+ * time in a call (`first`) or holds a row outside the input, and never overwritten. Input rows lie
+ * `in_row` bytes apart. */
+static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t in_row, int32_t iy, int32_t pad_w,
                        int32_t in_off, int32_t words, int16_t *slot, int shifted, int first)
 {
     const int32_t c = in->c, n = 2 * words, lim = shifted ? n : 0; /* copy 1 up to lim */
@@ -1654,7 +1655,7 @@ static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, i
             z[2 * j + 1] = 0;
         }
     }
-    const int8_t *src = in_batch + (int64_t)iy * in->w * c;
+    const int8_t *src = in_batch + (int64_t)iy * in_row;
     int32_t i = lead < n ? lead : n;
     if (i & 1 && i < stop) {
         rows3_set(slot, i, src[i - lead] + in_off, lim);
@@ -1671,7 +1672,7 @@ static void rows3_fill(const mcu_dims *in, const int8_t *in_batch, int32_t iy, i
         r += 4 * groups;
     }
     const int32_t left = stop - i; /* 0 .. 3 values */
-    if (left > 0 && src + (i - lead) + 4 <= in_batch + (int64_t)in->h * body) {
+    if (left > 0 && src + (i - lead) + 4 <= in_batch + (int64_t)(in->h - 1) * in_row + body) {
         /* one more group of four read from the input, the values past the row's end kept 0 */
         const uint32_t v = mcu_load_u32(src + (i - lead));
         const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
@@ -1837,6 +1838,8 @@ static __attribute__((noinline)) mcu_status conv_3x3_rows(
     const int32_t c = input_dims->c, sw = params->stride.w;
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t in_row = params->in_row ? params->in_row : in_w * c;
+    const int32_t out_row = params->out_row ? params->out_row : out_w * out_c;
     const int32_t nw = (3 * c + 1) / 2, words = mcu_conv_3x3_rows_words(input_dims);
     const int32_t boff = (sw * c) % 2 == 0 ? sw * c : sw * c + 2;
     const int32_t pairs = (out_c + 1) / 2, full = mode != MCU_CLAMP_BOTH ? out_c / 2 : 0;
@@ -1874,7 +1877,7 @@ static __attribute__((noinline)) mcu_status conv_3x3_rows(
     /* whether any channel of the assembly's pairs adds its zero point after the shift */
     const int post = mcu_requant_post((const int32_t *)(const void *)(wexp + 3 * nw * 2), full, block);
     for (int32_t b = 0; b < input_dims->n; ++b) {
-        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_row;
         int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
         for (int32_t oy = 0; oy < out_h; ++oy) {
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
@@ -1883,17 +1886,17 @@ static __attribute__((noinline)) mcu_status conv_3x3_rows(
                 const int32_t iy = iy0 + k;
                 const int32_t s = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
                 if (held[s] != iy) {
-                    rows3_fill(input_dims, in_batch, iy, params->padding.w, in_off, words, slots[s], (sw * c) % 2,
-                               held[s] == INT32_MIN);
+                    rows3_fill(input_dims, in_batch, in_row, iy, params->padding.w, in_off, words, slots[s],
+                               (sw * c) % 2, held[s] == INT32_MIN);
                     held[s] = iy;
                 }
                 rows[k] = (const uint32_t *)(const void *)slots[s];
             }
             MCU_COMPILER_BARRIER(); /* weights and ring rows are written before the assembly reads them */
-            int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * out_c;
+            int8_t *out_px = output + ((int64_t)b * out_h + oy) * out_row;
             int32_t ox = 0; /* the pixel pairs whose every channel pair the assembly ran are done */
             if (full > 0 && out_w >= 2) {
-                run(rows, out_w / 2, 2 * sw * c, wexp, full, out_row, out_c, lo, mode == MCU_CLAMP_SSAT_LO, post);
+                run(rows, out_w / 2, 2 * sw * c, wexp, full, out_px, out_c, lo, mode == MCU_CLAMP_SSAT_LO, post);
                 ox = full == pairs ? out_w & ~1 : 0;
             }
             for (; ox < out_w; ox += 2) {
@@ -1902,7 +1905,7 @@ static __attribute__((noinline)) mcu_status conv_3x3_rows(
                                                rows[2] + ox * sw * c};
                 const int two = ox + 1 < out_w;
                 int32_t pr = two ? full : 0; /* the pairs left by the assembly */
-                int8_t *out_a = out_row + (int64_t)ox * out_c + 2 * pr, *out_b = two ? out_a + out_c : out_a;
+                int8_t *out_a = out_px + (int64_t)ox * out_c + 2 * pr, *out_b = two ? out_a + out_c : out_a;
                 const uint32_t *w = wexp + (int64_t)pr * block;
                 for (; pr < pairs; ++pr, w += block) {
                     const int32_t *q = (const int32_t *)(const void *)(w + 3 * nw * 2);

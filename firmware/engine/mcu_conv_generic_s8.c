@@ -1,5 +1,6 @@
 /* CONV_2D, any kernel size, stride, padding and dilation, grouped when filter depth < input depth; and
- * without groups, the same through a gathered input patch (mcu_conv_im2col_s8). */
+ * without groups, the same through a gathered input patch (mcu_conv_im2col_s8). Both read and write rows
+ * through the row strides of mcu_conv_params (in_row, out_row; 0: the tensors' own). */
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
@@ -24,10 +25,13 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
     const int32_t act_min = params->act_min, act_max = params->act_max;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
     const int contiguous = dil_w == 1 && f_c == in_c && f_c >= 8; /* long enough to vectorize */
+    const int32_t in_row = params->in_row ? params->in_row : in_w * in_c;
+    const int32_t out_row = params->out_row ? params->out_row : out_w * out_c;
 
     for (int32_t b = 0; b < input_dims->n; ++b) {
-        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * in_c;
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_row;
         for (int32_t oy = 0; oy < out_h; ++oy) {
+            int8_t *out_px = output + ((int64_t)b * out_h + oy) * out_row;
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
             int32_t fy_lo, fy_hi;
             mcu_valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
@@ -40,10 +44,10 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
                     const int8_t *w_oc = filter + (int64_t)oc * k_h * k_w * f_c;
                     int32_t acc = 0;
                     for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
-                        const int8_t *in_row =
-                            in_batch + (int64_t)(iy0 + fy * dil_h) * in_w * in_c + group * f_c;
+                        const int8_t *src_row =
+                            in_batch + (int64_t)(iy0 + fy * dil_h) * in_row + group * f_c;
                         if (contiguous) { /* the row's taps are one run of input and of weights */
-                            const int8_t *ip = in_row + (int64_t)(ix0 + fx_lo) * in_c;
+                            const int8_t *ip = src_row + (int64_t)(ix0 + fx_lo) * in_c;
                             const int8_t *wp = w_oc + (fy * k_w + fx_lo) * f_c;
                             const int32_t len = (fx_hi - fx_lo) * f_c;
                             for (int32_t i = 0; i < len; ++i) {
@@ -52,7 +56,7 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
                             continue;
                         }
                         for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
-                            const int8_t *ip = in_row + (int64_t)(ix0 + fx * dil_w) * in_c;
+                            const int8_t *ip = src_row + (int64_t)(ix0 + fx * dil_w) * in_c;
                             const int8_t *wp = w_oc + (fy * k_w + fx) * f_c;
                             for (int32_t ic = 0; ic < f_c; ++ic) {
                                 acc += (int32_t)wp[ic] * ((int32_t)ip[ic] + in_off);
@@ -63,7 +67,7 @@ mcu_status mcu_conv_generic_s8(const mcu_conv_params *params, const mcu_per_chan
                         acc += bias[oc];
                     }
                     acc = mcu_requantize(acc, quant->multiplier[oc], quant->shift[oc]) + out_off;
-                    *output++ = (int8_t)mcu_clamp_i32(acc, act_min, act_max);
+                    *out_px++ = (int8_t)mcu_clamp_i32(acc, act_min, act_max);
                 }
             }
         }
@@ -100,6 +104,8 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
     const int32_t *mult = quant->multiplier, *shift = quant->shift;
     int32_t *base = (int32_t *)(void *)scratch;
     int8_t *patch = scratch + 4 * out_c;
+    const int32_t in_row = params->in_row ? params->in_row : in_w * c;
+    const int32_t out_row = params->out_row ? params->out_row : output_dims->w * out_c;
     if (filter_dims->c != c) {
         return MCU_ERROR_ARGUMENT;
     }
@@ -117,8 +123,9 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
         patch[i] = 0;
     }
     for (int32_t b = 0; b < input_dims->n; ++b) {
-        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_row;
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
+            int8_t *out_px = output + ((int64_t)b * output_dims->h + oy) * out_row;
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
             int32_t fy_lo, fy_hi;
             mcu_valid_taps(iy0, dil_h, k_h, in_h, &fy_lo, &fy_hi);
@@ -134,16 +141,16 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
                         }
                         continue;
                     }
-                    const int8_t *in_row = in_batch + (int64_t)(iy0 + fy * dil_h) * in_w * c;
+                    const int8_t *src_row = in_batch + (int64_t)(iy0 + fy * dil_h) * in_row;
                     if (dil_w == 1 && fx_lo == 0 && fx_hi == k_w) {
-                        const int8_t *ip = in_row + (int64_t)ix0 * c;
+                        const int8_t *ip = src_row + (int64_t)ix0 * c;
                         for (int32_t i = 0; i < run; ++i) {
                             pp[i] = ip[i];
                         }
                         continue;
                     }
                     for (int32_t fx = 0; fx < k_w; ++fx, pp += c) {
-                        const int8_t *ip = in_row + (int64_t)(ix0 + fx * dil_w) * c;
+                        const int8_t *ip = src_row + (int64_t)(ix0 + fx * dil_w) * c;
                         const int inside = fx >= fx_lo && fx < fx_hi;
                         for (int32_t i = 0; i < c; ++i) {
                             pp[i] = inside ? ip[i] : pad;
@@ -164,11 +171,11 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
                         a2 += w2[i] * x;
                         a3 += w3[i] * x;
                     }
-                    output[0] = conv_out(a0 + base[oc], mult, shift, oc, fast, out_off, lo, hi);
-                    output[1] = conv_out(a1 + base[oc + 1], mult, shift, oc + 1, fast, out_off, lo, hi);
-                    output[2] = conv_out(a2 + base[oc + 2], mult, shift, oc + 2, fast, out_off, lo, hi);
-                    output[3] = conv_out(a3 + base[oc + 3], mult, shift, oc + 3, fast, out_off, lo, hi);
-                    output += 4;
+                    out_px[0] = conv_out(a0 + base[oc], mult, shift, oc, fast, out_off, lo, hi);
+                    out_px[1] = conv_out(a1 + base[oc + 1], mult, shift, oc + 1, fast, out_off, lo, hi);
+                    out_px[2] = conv_out(a2 + base[oc + 2], mult, shift, oc + 2, fast, out_off, lo, hi);
+                    out_px[3] = conv_out(a3 + base[oc + 3], mult, shift, oc + 3, fast, out_off, lo, hi);
+                    out_px += 4;
                 }
                 for (; oc < out_c; ++oc) {
                     const int8_t *wp = filter + (int64_t)oc * k;
@@ -176,7 +183,7 @@ mcu_status mcu_conv_im2col_s8(const mcu_conv_params *params, const mcu_per_chann
                     for (int32_t i = 0; i < k; ++i) {
                         acc += wp[i] * patch[i];
                     }
-                    *output++ = conv_out(acc + base[oc], mult, shift, oc, fast, out_off, lo, hi);
+                    *out_px++ = conv_out(acc + base[oc], mult, shift, oc, fast, out_off, lo, hi);
                 }
             }
         }

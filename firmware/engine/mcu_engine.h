@@ -86,6 +86,11 @@ typedef struct {
      * three-pixel path (ops.kxk_table: a post-add flag, then 4 words per output channel, see kxk_triples in
      * mcu_conv_dsp_s8.c), which then fills no table */
     const int32_t *table;
+    /* bytes from one input row to the next and from one output row to the next; 0: the tensor's own
+     * (w * c). A patch stage's first convolution reads its tile straight from the stage's input map, its
+     * last writes straight into the output map (the 3x3 row path, the im2col and the generic kernels
+     * take them; mcu_conv_s8 sends no other path a call with them) */
+    int32_t in_row, out_row;
 } mcu_conv_params;
 
 typedef struct {
@@ -505,7 +510,9 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
                                     const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                     const mcu_dims *output_dims, int8_t *output, int8_t *scratch)
 {
-    const int is_1x1 = filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
+    /* rows through strides of their own (in_row, out_row): the 3x3 row path, im2col or the generic kernel */
+    const int strided = params->in_row != 0 || params->out_row != 0;
+    const int is_1x1 = !strided && filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
                        params->padding.w == 0 && filter_dims->c == input_dims->c;
 #if defined(__ARM_FEATURE_DSP)
     if (params->table != 0 && params->fast_requant && is_1x1 && input_dims->c <= 3) { /* no scratch needed */
@@ -525,12 +532,12 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
             return mcu_conv_3x3_rows_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                             output_dims, output, (int16_t *)(void *)scratch);
         }
-        if (mcu_conv_kxk_scratch(input_dims, filter_dims) > 0) {
+        if (!strided && mcu_conv_kxk_scratch(input_dims, filter_dims) > 0) {
             return mcu_conv_kxk_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                        output_dims, output, (int16_t *)(void *)scratch);
         }
     }
-    if (filter_dims->c % 4 == 0 && input_dims->c % filter_dims->c == 0 &&
+    if (!strided && filter_dims->c % 4 == 0 && input_dims->c % filter_dims->c == 0 &&
         (output_dims->c / (input_dims->c / filter_dims->c)) % 4 == 0) {
         return mcu_conv_generic_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                        output_dims, output);

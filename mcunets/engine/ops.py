@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from mcunets.engine import quant as q
+from mcunets.errors import McunetsError
 
 # ---------------------------------------------------------------------------------------------------
 # C text helpers
@@ -377,12 +378,13 @@ class Windowed(Layer):
             if key not in names:
                 count = sum(1 for k in names if k[0] == kind)
                 names[key] = p + kind + ("" if tuple(value) == tuple(own) else f"_v{count}")
-                decls.append(self._params(names[key], value, state) if kind == "params"
-                             else f"static const mcu_dims {names[key]} = {dims(value)};")
+                decls.append(self._params(names[key], value[0], state, *([value[1]] if any(value[1]) else []))
+                             if kind == "params" else f"static const mcu_dims {names[key]} = {dims(value)};")
             return names[key]
 
-        body = [self._call(p, name("params", c.padding, self.padding), name("in", c.in_shape, self.in_shape),
-                           name("out", c.out_shape, self.out_shape), c.src, c.dst, c.scratch, state)
+        body = [self._call(p, name("params", (tuple(c.padding), (c.in_row, c.out_row)), (tuple(self.padding), (0, 0))),
+                           name("in", c.in_shape, self.in_shape), name("out", c.out_shape, self.out_shape),
+                           c.src, c.dst, c.scratch, state)
                 for c in calls]
         return decls, body
 
@@ -397,6 +399,8 @@ class TileCall:
     src: str
     dst: str
     scratch: str = "NULL"
+    in_row: int = 0   # bytes from a row of the input, of the output to the next: 0, the tile's own; else the
+    out_row: int = 0  # rows of the map it lies in (a convolution with ``Conv2D.strided``)
 
 
 @dataclass(frozen=True, eq=False)
@@ -435,7 +439,37 @@ class Conv2D(Windowed):
             nw = (3 * ic + 1) // 2
             row_words = ((self.in_shape[2] + 2) * ic + 1) // 2 + 1
             rows3 = 4 * ((0 if self.rows3 else ((o + 1) // 2) * (3 * nw * 2 + 8)) + 6 * row_words)
+        if self.rows3_fits:
+            # the k x k path never runs: the 3x3 row path on DSP cores, else im2col (4 * o + k rounded up
+            # to 16 bytes) where the portable kernels take scratch
+            kxk = 4 * o + ((k + 15) & ~15)
         return size + max(kxk, rows3)
+
+    @property
+    def rows3_fits(self) -> bool:
+        """Whether mcu_conv_s8 takes the 3x3 row path wherever it takes a DSP path with scratch: the
+        layer gets its table (``rows3``), its padding is not negative and the window of its last output
+        column ends at most 2 pixels past its input ((out_w - 1) * stride + 3 <= in_w + 2). A tile of such
+        a layer keeps it: its window is the layer's window clipped to the input, at most by the layer's
+        padding."""
+        return (self.rows3 and min(self.padding) >= 0
+                and (self.out_shape[2] - 1) * self.stride[1] + 3 <= self.in_shape[2] + 2)
+
+    @property
+    def strided(self) -> bool:
+        """Whether a tile of the layer may read its input and write its output through the rows of the
+        maps they lie in (mcu_conv_params.in_row, out_row: the 3x3 row path, im2col and the generic
+        kernel take them; the layer runs on those paths anyway)."""
+        return self.rows3_fits
+
+    def emit_tiles(self, ctx, calls):
+        for c in calls:  # a tile keeps the layer's path: its scratch holds no more (scratch_bytes)
+            if self.rows3_fits and (min(c.padding) < 0
+                                    or (c.out_shape[2] - 1) * self.stride[1] + 3 > c.in_shape[2] + 2):
+                raise McunetsError(f"layer {self.index}: a tile leaves the 3x3 row path")
+            if (c.in_row or c.out_row) and not self.strided:
+                raise McunetsError(f"layer {self.index}: rows through the maps' strides on a path without them")
+        return super().emit_tiles(ctx, calls)
 
     @property
     def weight_bytes(self):
@@ -533,11 +567,12 @@ class Conv2D(Windowed):
         o, kh, kw, fc = self.filter.shape
         return kh == kw == 1 and fc == self.in_shape[3] <= 3 and self.padding == (0, 0)
 
-    def _params(self, name, padding, state):
+    def _params(self, name, padding, state, rows=(0, 0)):
         _, folded, fast, table = state
+        strides = f", {rows[0]}, {rows[1]}" if any(rows) else ""
         return (f"static const mcu_conv_params {name} = {{{self.input_offset}, {self.output_offset}, "
                 f"{ints(self.stride)}, {ints(padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
-                f"{folded}, {fast}, {table}}};")
+                f"{folded}, {fast}, {table}{strides}}};")
 
     def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
         return (f"mcu_conv_s8(&{params}, &{p}quant, &{in_dims}, {src}, &{p}fdims, "

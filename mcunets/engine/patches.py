@@ -417,6 +417,8 @@ class PatchStage(Layer):
     scratch: int = 0
     layer_macs: tuple = ()   # MACs each layer executes over all tiles
     odd_macs: int = 0        # MACs of odd rows' last pixels on the 3x3 row path beyond the whole layers' (ODD_MACS)
+    direct: tuple = (False, False)  # the first layer reads the stage's input map, the last writes the output
+                                    # map, through their rows (no copy, no tile buffer; ``_strided``)
 
     @property
     def macs(self):
@@ -446,7 +448,8 @@ class PatchStage(Layer):
     def tile_calls(self, image: str, output: str, scratch: str):
         """Per tile: (comment, copy in, per layer its call (TileCall, BinaryTile, TransposeTile or a list
         of C lines), copy out, per layer the C lines before its call (the copy of the part of its input
-        it needs))."""
+        it needs)); no copy in or out (None) where the first or last layer reads or writes the map
+        (``direct``)."""
         last = len(self.shapes) - 1
         (_, w0, c0), (_, wm, cm) = self.shapes[0][1:], self.shapes[-1][1:]
         tiles = []
@@ -454,8 +457,9 @@ class PatchStage(Layer):
             for tj, (cs, pc, nc) in enumerate(self.cols):
                 bufs = [_at(scratch, off) for off, _ in self.buffers]
                 (r0, r1), (x0, x1) = rs[0], cs[0]
-                copy_in = (f"mcu_copy_2d_s8({r1 - r0}, {(x1 - x0) * c0}, {_at(image, (r0 * w0 + x0) * c0)}, "
-                           f"{w0 * c0}, {bufs[0]}, {(x1 - x0) * c0});")
+                copy_in = None if self.direct[0] else (
+                    f"mcu_copy_2d_s8({r1 - r0}, {(x1 - x0) * c0}, {_at(image, (r0 * w0 + x0) * c0)}, "
+                    f"{w0 * c0}, {bufs[0]}, {(x1 - x0) * c0});")
 
                 def wc(p):  # a position's tile: (width, bytes per pixel)
                     return cs[p][1] - cs[p][0], self.shapes[p][3]
@@ -495,7 +499,10 @@ class PatchStage(Layer):
                         calls.append(lines)
                         continue
                     src, (n0, n1), (m0, m1) = bufs[t], nr[j], nc[j]
-                    if ((n0, n1), (m0, m1)) != (rs[t], cs[t]):  # it needs part of its input's tile: a copy
+                    rows = (0, 0)
+                    if j == 0 and self.direct[0]:  # its tile read in the stage's input map
+                        src, rows = _at(image, (n0 * w0 + m0) * c0), (w0 * c0, 0)
+                    elif ((n0, n1), (m0, m1)) != (rs[t], cs[t]):  # it needs part of its input's tile: a copy
                         off, _ = self.crops[j]
                         src = _at(scratch, off)
                         pre[j] = _copy_box(bufs[t], at_region(t, nr[j], nc[j]), wc(t), src, 0,
@@ -506,11 +513,15 @@ class PatchStage(Layer):
                                                    src, bufs[w]))
                         continue
                     off, size = self.kernel_scratch[j]
+                    dst = bufs[w]
+                    if w == last and self.direct[1]:  # its tile written in the stage's output map
+                        dst, rows = _at(output, (o0 * wm + q0) * cm), (rows[0], wm * cm)
                     calls.append(TileCall((1, n1 - n0, m1 - m0, self.shapes[t][3]), out_shape, (pr[j], pc[j]), src,
-                                          bufs[w], _at(scratch, off) if size else "NULL"))
+                                          dst, _at(scratch, off) if size else "NULL", *rows))
                 (o0, o1), (q0, q1) = rs[last], cs[last]
-                copy_out = (f"mcu_copy_2d_s8({o1 - o0}, {(q1 - q0) * cm}, {bufs[last]}, {(q1 - q0) * cm}, "
-                            f"{_at(output, (o0 * wm + q0) * cm)}, {wm * cm});")
+                copy_out = None if self.direct[1] else (
+                    f"mcu_copy_2d_s8({o1 - o0}, {(q1 - q0) * cm}, {bufs[last]}, {(q1 - q0) * cm}, "
+                    f"{_at(output, (o0 * wm + q0) * cm)}, {wm * cm});")
                 comment = f"/* tile ({ti}, {tj}): output rows {o0}-{o1 - 1}, columns {q0}-{q1 - 1} */"
                 tiles.append((comment, copy_in, calls, copy_out, pre))
         return tiles
@@ -538,7 +549,7 @@ class PatchStage(Layer):
         for k, (comment, copy_in, _, copy_out, pre) in enumerate(tiles):
             # the profile hooks around each layer's call (its tile copies go to the first and last layer):
             # a layer's count sums its calls over the tiles
-            tile = [f"LAYER_BEGIN({first});", copy_in]
+            tile = [f"LAYER_BEGIN({first});"] + ([copy_in] if copy_in else [])
             for j, (layer, calls) in enumerate(zip(self.layers, per_layer)):
                 if j:
                     tile.append(f"LAYER_BEGIN({layer.index});")
@@ -546,7 +557,7 @@ class PatchStage(Layer):
                 tile += calls[k] if isinstance(calls[k], list) else [calls[k]]
                 if j < len(self.layers) - 1:
                     tile.append(f"LAYER_END({layer.index});")
-            lines.append(tile + [copy_out, f"LAYER_END({last});"])
+            lines.append(tile + ([copy_out] if copy_out else []) + [f"LAYER_END({last});"])
         return decls, [t[0] for t in tiles], lines
 
     def emit(self, ctx):
@@ -757,6 +768,11 @@ def _odd_macs(layer: Layer, rows, cols, w: int) -> int:
     return max(0, odd - layer.out_shape[1] * (layer.out_shape[2] % 2)) * o * 9 * fc
 
 
+def _strided(layer: Layer) -> bool:
+    """Whether a layer's tile may read and write the rows of the maps it lies in (``Conv2D.strided``)."""
+    return isinstance(layer, Conv2D) and layer.strided
+
+
 def _calls(layers) -> int:
     """The kernel calls one tile makes (RESHAPE makes none)."""
     return sum(not isinstance(l, Reshape) for l in layers)
@@ -817,12 +833,19 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
     def most_need(tiles, j):  # the largest extent of the part of its input layer j needs
         return max(need[j][1] - need[j][0] for *_, need in tiles)
 
-    sizes = [most(rows, p) * most(cols, p) * shapes[p][3] for p in range(count)]
+    # a convolution that takes the rows of its maps (Conv2D.strided) reads its tile straight from the
+    # stage's input map when it alone reads it, and writes the stage's output map straight from its tile:
+    # no copy, no tile buffer
+    direct = (_strided(prefix[0]) and reads[0] == (0,) and all(0 not in r for r in reads[1:]),
+              _strided(prefix[-1]) and writes[-1] == (count - 1,))
+    sizes = [0 if (p == 0 and direct[0]) or (p == count - 1 and direct[1]) else
+             most(rows, p) * most(cols, p) * shapes[p][3] for p in range(count)]
     kscratch, crops, macs = [], [], []
     for j, layer in enumerate(prefix):
         t, w = reads[j][0], writes[j][0]
         h_in, w_in = most_need(rows, j), most_need(cols, j)
-        kscratch.append(replace(layer, in_shape=(1, h_in, w_in, shapes[t][3])).scratch_bytes
+        tile = (1, most(rows, w), most(cols, w), shapes[w][3])
+        kscratch.append(replace(layer, in_shape=(1, h_in, w_in, shapes[t][3]), out_shape=tile).scratch_bytes
                         if isinstance(layer, Windowed) else 0)
         cropped = not isinstance(layer, (Binary, Concat, Slice, Reshape)) and any(
             need[j] != reg[t] for reg, _, need in rows + cols)
@@ -879,7 +902,7 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
     return PatchStage(prefix[0].index, "PATCHES", (t_in,), (prefix[-1].outputs[0],),
                       layers=tuple(prefix), shapes=shapes, reads=reads, writes=writes, grid=n, rows=tuple(rows),
                       cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, crops=cropped, scratch=total,
-                      layer_macs=tuple(macs), odd_macs=odd)
+                      layer_macs=tuple(macs), odd_macs=odd, direct=direct)
 
 
 def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15):
