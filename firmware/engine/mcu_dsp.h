@@ -165,6 +165,22 @@ static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t acc)
     return r;
 }
 
+/* mcu_requantize_single_round(acc, multiplier, shift) + z for shift in -31 .. -1 (total shift 32 + k,
+ * k = -shift - 1) and any int32 acc, with the constants of ops.requant1_consts: {hi:lo} = hi0:lo0 +
+ * acc * multiplier by one SMLAL (hi0:lo0 = 2^(31 + k) (2z + 1), z folded, or 2^(31 + k) with post = z),
+ * then hi >> k (the bottom byte of rz) and + post (rz >> 8). Exact: |acc * multiplier| < 2^62 and
+ * |hi0:lo0| < 2^62, so the 64-bit sum does not wrap. */
+static inline int32_t mcu_requant1_dsp(int32_t acc, int32_t multiplier, int32_t hi0, uint32_t lo0, int32_t rz)
+{
+    int32_t hi = hi0;
+    uint32_t lo = lo0;
+    __asm__("smlal  %0, %1, %2, %3\n\t"
+            "asr    %1, %1, %4\n\t"
+            "add    %1, %1, %4, asr #8"
+            : "+&r"(lo), "+&r"(hi) : "r"(acc), "r"(multiplier), "r"(rz));
+    return hi;
+}
+
 /* Output clamping of the specialized kernels: MCU_CLAMP_SSAT when [act_min, act_max] = [-128, 127]
  * (one SSAT), MCU_CLAMP_SSAT_LO when only act_max is 127 (SSAT and a lower clamp), else both bounds. */
 enum { MCU_CLAMP_BOTH = 0, MCU_CLAMP_SSAT = 1, MCU_CLAMP_SSAT_LO = 2 };

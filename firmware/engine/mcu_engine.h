@@ -108,6 +108,14 @@ typedef struct {
     const int32_t *table;
 } mcu_dw_conv_params;
 
+/* Word alignment of a constant array of the generated model (the DSP paths' LDRD checks it and takes
+ * another path on compilers without the attribute). */
+#if defined(__GNUC__) || defined(__clang__)
+#define MCU_ALIGNED4 __attribute__((aligned(4)))
+#else
+#define MCU_ALIGNED4
+#endif
+
 typedef struct {
     int32_t input_offset;
     int32_t filter_offset;
@@ -117,6 +125,13 @@ typedef struct {
     /* rows 0 .. row_blocks - 1 (a multiple of 6; 0 = none) are stored in blocks of six rows: per group
      * of four inputs the six rows' four weights side by side; the other rows follow row by row */
     int32_t row_blocks;
+    /* NULL, or (computed by the code generator, ops.fc_table; input offset folded, every shift in
+     * [-31, -1]) per block of six rows 30 words: the six start values bias + 128 * (sum of the row's
+     * weights at odd input positions), then {multiplier, hi0, lo0, rz} (ops.requant1_consts of the output
+     * zero point, see mcu_requant1_dsp in mcu_dsp.h) of each row. The rows in blocks are then stored
+     * with byte 0 and byte 2 of every group of four weights XORed with 0x80 (see
+     * mcu_fully_connected_s8.c); the other rows as they are. */
+    const int32_t *table;
 } mcu_fc_params;
 
 typedef struct {

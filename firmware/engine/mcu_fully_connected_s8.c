@@ -87,6 +87,153 @@ static __attribute__((noinline)) const int8_t *fc6_pass(int32_t *acc, const int8
     return w;
 }
 
+/* Rows stored encoded (params->table): with e = the stored bytes of a group of four weights w0..w3
+ * (e0 = w0 ^ 0x80, e1 = w1, e2 = w2 ^ 0x80, e3 = w3) the loaded word W has the signed halfwords
+ * 256 w1 + w0 + 128 and 256 w3 + w2 + 128, and T = SXTB16(W, ROR 8) = (w1, w3). With the inputs
+ * X = [x0 x1 x2 x3], Xa = SXTB16(X) = (x0, x2) and Xc = REV16(X) ^ 0xFF80FF80 = (x1 - 128 - 256 x0,
+ * x3 - 128 - 256 x2) (both int16 for every int8 x):
+ *   SMLAD(W, Xa) + SMLAD(T, Xc) = x0 w0 + x1 w1 + x2 w2 + x3 w3 + 128 (x0 + x2) - 128 (w1 + w3),
+ * so a row costs LDR (half an LDRD), SMLAD, SXTB16, SMLAD per four MACs; the input's four instructions
+ * are shared by six rows. The table's start values hold + 128 (w1 + w3) summed over the row; the
+ * 128 * sum(x0 + x2) of the input is subtracted once per row at the end. Sums wrap modulo 2^32 and end
+ * at TFLite's exact int32 accumulator. */
+#define MCU_FCE_PAIR(A, B, LOAD) \
+    LOAD \
+    "smlad  %[" A "], %[u], %[xa], %[" A "]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[" A "], %[u], %[xc], %[" A "]\n\t" \
+    "smlad  %[" B "], %[v], %[xa], %[" B "]\n\t" \
+    "sxtb16 %[v], %[v], ror #8\n\t" \
+    "smlad  %[" B "], %[v], %[xc], %[" B "]\n\t"
+#define MCU_FCE_GROUP \
+    "ldr    %[xc], [%[xp]], #4\n\t" \
+    "sxtb16 %[xa], %[xc]\n\t" \
+    "rev16  %[xc], %[xc]\n\t" \
+    "eor    %[xc], %[xc], %[k80]\n\t" \
+    MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
+    MCU_FCE_PAIR("a4", "a5", "ldrd   %[u], %[v], [%[w], #16]\n\t") \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #24\n\t")
+#define MCU_FCE_OPERANDS \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), \
+      [xp] "+r"(xp), [w] "+r"(w), [xa] "=&r"(xa), [xc] "=&r"(xc), [u] "=&r"(u), [v] "=&r"(v)
+
+/* Row A's output: A requantized with the row's {multiplier, hi0, lo0, rz} at q (q advances by 16;
+ * mcu_requant1_dsp), clamped by CLAMP, stored at op (op advances by 1). */
+#define MCU_FCE_OUT(A, CLAMP) \
+    "ldrd   %[l], %[r], [%[q], #8]\n\t" \
+    "ldrd   %[m], %[h], [%[q]], #16\n\t" \
+    "smlal  %[l], %[h], %[" A "], %[m]\n\t" \
+    "asr    %[h], %[h], %[r]\n\t" \
+    "add    %[h], %[h], %[r], asr #8\n\t" \
+    "ssat   %[h], #8, %[h]\n\t" \
+    CLAMP \
+    "strb   %[h], [%[op]], #1\n\t"
+#define MCU_FCE_LO \
+    "cmp    %[h], %[lo]\n\t" \
+    "it     lt\n\t" \
+    "movlt  %[h], %[lo]\n\t"
+
+/* Requantize acc with the row's {multiplier, hi0, lo0, rz} q and clamp to [lo, hi] (the clamp mode
+ * MCU_CLAMP_BOTH). */
+static inline int8_t fce_out(int32_t acc, const int32_t *q, int32_t lo, int32_t hi)
+{
+    int32_t v = mcu_requant1_dsp(acc, q[0], q[1], (uint32_t)q[2], q[3]);
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int8_t)v;
+}
+
+/* The encoded blocks of six rows of one batch row ip (depth 4 * groups): op[0 .. blocks * 6 - 1]. */
+static inline __attribute__((always_inline)) void fce_blocks(const int32_t *q, int32_t blocks,
+                                                             const int8_t *ip, int32_t groups,
+                                                             const int8_t *filter, int8_t *op, int32_t lo,
+                                                             int32_t hi, const int mode)
+{
+    /* c: 128 * the sum of the inputs at even positions; SXTAB16 sums 254 groups at most per halfword */
+    int32_t sum = 0;
+    for (int32_t g0 = 0; g0 < groups; g0 += 254) {
+        const int32_t n = groups - g0 < 254 ? groups - g0 : 254;
+        const int8_t *p = ip + 4 * g0, *end = p + 4 * (n & ~1);
+        uint32_t s16 = 0;
+        for (; p != end; p += 8) {
+            s16 = mcu_sxtab16(s16, mcu_load_u32(p));
+            s16 = mcu_sxtab16(s16, mcu_load_u32(p + 4));
+        }
+        if (n & 1) {
+            s16 = mcu_sxtab16(s16, mcu_load_u32(p));
+        }
+        sum = mcu_smlad(s16, 0x00010001u, sum);
+    }
+    const uint32_t c = (uint32_t)sum << 7;
+    const uint32_t k80 = 0xFF80FF80u;
+    const int8_t *xend = ip + 4 * groups;
+    const int8_t *w = filter;
+    for (int32_t i = 0; i < blocks; ++i) {
+        /* the start values less c (c = 128 * sum(x0 + x2), modulo 2^32) */
+        int32_t a0 = (int32_t)((uint32_t)q[0] - c), a1 = (int32_t)((uint32_t)q[1] - c);
+        int32_t a2 = (int32_t)((uint32_t)q[2] - c), a3 = (int32_t)((uint32_t)q[3] - c);
+        int32_t a4 = (int32_t)((uint32_t)q[4] - c), a5 = (int32_t)((uint32_t)q[5] - c);
+        q += 6;
+        const int8_t *xp = ip;
+        uint32_t xa, xc, u, v;
+        if (groups & 1) {
+            __asm__ volatile(MCU_FCE_GROUP MCU_FCE_OPERANDS : [k80] "r"(k80));
+        }
+        if (xp != xend) {
+            __asm__ volatile("1:\n\t" MCU_FCE_GROUP MCU_FCE_GROUP
+                             "cmp    %[xp], %[xend]\n\t"
+                             "bne    1b\n\t"
+                             MCU_FCE_OPERANDS
+                             : [xend] "r"(xend), [k80] "r"(k80)
+                             : "cc");
+        }
+        if (mode == MCU_CLAMP_BOTH) {
+            op[0] = fce_out(a0, q, lo, hi);
+            op[1] = fce_out(a1, q + 4, lo, hi);
+            op[2] = fce_out(a2, q + 8, lo, hi);
+            op[3] = fce_out(a3, q + 12, lo, hi);
+            op[4] = fce_out(a4, q + 16, lo, hi);
+            op[5] = fce_out(a5, q + 20, lo, hi);
+            q += 24;
+            op += 6;
+        } else {
+            uint32_t m, h, l, r;
+#define MCU_FCE_OUT_OPERANDS \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), \
+      [q] "+r"(q), [op] "+r"(op), [m] "=&r"(m), [h] "=&r"(h), [l] "=&r"(l), [r] "=&r"(r)
+            if (mode == MCU_CLAMP_SSAT) {
+                __asm__ volatile(MCU_FCE_OUT("a0", "") MCU_FCE_OUT("a1", "") MCU_FCE_OUT("a2", "")
+                                 MCU_FCE_OUT("a3", "") MCU_FCE_OUT("a4", "") MCU_FCE_OUT("a5", "")
+                                 MCU_FCE_OUT_OPERANDS
+                                 :
+                                 : "memory");
+            } else {
+                __asm__ volatile(MCU_FCE_OUT("a0", MCU_FCE_LO) MCU_FCE_OUT("a1", MCU_FCE_LO)
+                                 MCU_FCE_OUT("a2", MCU_FCE_LO) MCU_FCE_OUT("a3", MCU_FCE_LO)
+                                 MCU_FCE_OUT("a4", MCU_FCE_LO) MCU_FCE_OUT("a5", MCU_FCE_LO)
+                                 MCU_FCE_OUT_OPERANDS
+                                 : [lo] "r"(lo)
+                                 : "cc", "memory");
+            }
+#undef MCU_FCE_OUT_OPERANDS
+        }
+    }
+}
+
+static __attribute__((noinline)) void fce_dsp(const int32_t *q, int32_t blocks, const int8_t *ip,
+                                              int32_t groups, const int8_t *filter, int8_t *op, int32_t lo,
+                                              int32_t hi)
+{
+    const int mode = mcu_clamp_mode(lo, hi);
+    if (mode == MCU_CLAMP_SSAT) {
+        fce_blocks(q, blocks, ip, groups, filter, op, lo, hi, MCU_CLAMP_SSAT);
+    } else if (mode == MCU_CLAMP_SSAT_LO) {
+        fce_blocks(q, blocks, ip, groups, filter, op, lo, hi, MCU_CLAMP_SSAT_LO);
+    } else {
+        fce_blocks(q, blocks, ip, groups, filter, op, lo, hi, MCU_CLAMP_BOTH);
+    }
+}
+
 /* Requantize, offset, clamp (the parameters held in locals by the caller). */
 static inline __attribute__((always_inline)) int8_t fc_out_dsp(int32_t acc, int32_t m, int32_t s, int32_t zo,
                                                                int32_t lo, int32_t hi)
@@ -111,6 +258,13 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
         int32_t oc = 0;
         const int32_t *mp = quant->multiplier, *sp = quant->shift;
         const int8_t *w = filter;
+        if (params->table) { /* encoded blocks (the caller checked the word alignment LDRD needs) */
+            fce_dsp(params->table, params->row_blocks / 6, ip, groups, filter, op, lo, hi);
+            oc = params->row_blocks;
+            w = filter + (int64_t)oc * depth;
+            mp += step * oc;
+            sp += step * oc;
+        }
         for (; oc < params->row_blocks; oc += 6) { /* blocks of six rows (depth a multiple of 4) */
             const int32_t *bp = bias ? bias + oc : zeros;
             int32_t a[6] = {bp[0], bp[1], bp[2], bp[3], bp[4], bp[5]};
@@ -188,6 +342,7 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
                     const int32_t *bias, int8_t *output)
 {
     const int32_t groups = depth / 4;
+    const uint8_t flip = params->table ? 0x80 : 0; /* encoded rows: bytes 0 and 2 of a group XORed */
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * depth;
         int8_t *op = output + (int64_t)b * out_depth;
@@ -201,6 +356,8 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
                 for (int32_t i = 0; i < n; i += 4, w += 24) {
                     for (int32_t r = 0; r < 6; ++r) {
                         memcpy(&rows[r][i], w + 4 * r, 4);
+                        rows[r][i] = (int8_t)((uint8_t)rows[r][i] ^ flip);
+                        rows[r][i + 2] = (int8_t)((uint8_t)rows[r][i + 2] ^ flip);
                     }
                 }
                 const int8_t *x = ip + 4 * g0;
@@ -253,7 +410,7 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
 {
     const int32_t in_off = params->input_offset, f_off = params->filter_offset;
 #if defined(__ARM_FEATURE_DSP)
-    if (f_off == 0 && in_off == 0) {
+    if (f_off == 0 && in_off == 0 && (!params->table || ((uintptr_t)filter & 3) == 0)) {
         return fc_dsp(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
     }
 #elif UINTPTR_MAX > 0xffffffffu
@@ -267,11 +424,13 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
         int32_t oc = 0;
         for (; oc < params->row_blocks; oc += 6) { /* six rows interleaved per group of four inputs */
             const int8_t *wp = filter + (int64_t)oc * input_depth;
+            const int32_t flip = params->table ? 0x80 : 0; /* encoded: bytes 0 and 2 XORed with 0x80 */
             int32_t acc[6] = {0, 0, 0, 0, 0, 0};
             for (int32_t d = 0; d < input_depth; d += 4) {
                 for (int32_t r = 0; r < 6; ++r, wp += 4) {
                     for (int32_t j = 0; j < 4; ++j) {
-                        acc[r] += ((int32_t)wp[j] + f_off) * ((int32_t)ip[d + j] + in_off);
+                        const int32_t wj = (int8_t)((uint8_t)wp[j] ^ (j & 1 ? 0 : flip));
+                        acc[r] += (wj + f_off) * ((int32_t)ip[d + j] + in_off);
                     }
                 }
             }

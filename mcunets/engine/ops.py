@@ -285,6 +285,46 @@ def kxk_table(bias, output_offset: int, multipliers, shifts):
     return [int(any(rz >> 8 for _, rz in consts))] + words
 
 
+def fc_encode(blocks):
+    """The encoded FULLY_CONNECTED rows (mcu_fc_params.table): byte 0 and byte 2 of every group of four
+    weights XORed with 0x80, i.e. stored as the weight + 128 as an unsigned byte (see
+    firmware/engine/mcu_fully_connected_s8.c). ``blocks`` is the int8 layout [..., 4]."""
+    e = np.asarray(blocks, dtype=np.int8).reshape(-1, 4).view(np.uint8).copy()
+    e[:, 0] ^= 0x80
+    e[:, 2] ^= 0x80
+    return e.view(np.int8).reshape(-1)
+
+
+def requant1_consts(z: int, shift: int) -> tuple[int, int, int]:
+    """(hi0, lo0, rz) of mcu_requant1_dsp (firmware/engine/mcu_dsp.h: single rounding, then + z) for a
+    shift in -31 .. -1, k = -shift - 1: hi0:lo0 = 2^(31 + k) (2z + 1) as a 64-bit value when
+    |2z + 1| < 2^(31 - k) (so it stays below 2^62), rz = k; else hi0:lo0 = 2^(31 + k) and
+    rz = k + 256 z (z added after the shift). lo0 as an int32."""
+    k = -int(shift) - 1
+    odd = 2 * int(z) + 1
+    fold = abs(odd) < 1 << (31 - k)
+    c = (odd if fold else 1) << (31 + k)
+    return _int32(c >> 32), _int32(c), _int32(k + (0 if fold else 256 * int(z)))
+
+
+def fc_table(filt, bias, output_offset: int, multipliers, shifts):
+    """The table of the encoded FULLY_CONNECTED blocks (mcu_fc_params.table), 30 int32 words per block of
+    six rows: the start values bias + 128 * (the sum of the row's weights at odd input positions) modulo
+    2^32, then {multiplier, hi0, lo0, rz} (requant1_consts of the output zero point) of each row. ``filt`` is
+    [rows, depth] (the blocked rows, a multiple of 6), ``bias`` the bias the kernel gets (the input offset
+    folded) or None, ``multipliers`` and ``shifts`` (as emitted, each in -31 .. -1) one per row."""
+    f = np.asarray(filt, dtype=np.int64)
+    rows = f.shape[0]
+    b = np.zeros(rows, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)[:rows]
+    start = b + 128 * f[:, 1::2].sum(axis=1)
+    words = []
+    for r0 in range(0, rows, 6):
+        words += [_int32(v) for v in start[r0:r0 + 6]]
+        for r in range(r0, r0 + 6):
+            words += [int(multipliers[r]), *requant1_consts(output_offset, int(shifts[r]))]
+    return words
+
+
 def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
     """The constants of the DSP three-tap depthwise path (mcu_depthwise_3tap_dsp_s8), 24 int32 words per
     group of four channels c0 .. c0 + 3: the start values 2 * (bias + input_offset * sum(w)) of the four
@@ -700,7 +740,8 @@ class FullyConnected(Layer):
     @property
     def weight_bytes(self):
         has_bias = self.bias is not None or self.folds_offset
-        return self.filter.size + (4 * self.output_depth if has_bias else 0) + 8 * len(self.multipliers)
+        table = 20 * self.row_blocks if self.encoded else 0
+        return self.filter.size + (4 * self.output_depth if has_bias else 0) + 8 * len(self.multipliers) + table
 
     def overlap(self, tensor):
         return _row_overlap(1, self.batches, self.input_depth, self.batches, self.output_depth, 1, 0)
@@ -708,33 +749,63 @@ class FullyConnected(Layer):
     def describe(self):
         return f"FULLY_CONNECTED {self.input_depth} -> {self.output_depth} (batches {self.batches})"
 
-    @property
-    def row_blocks(self) -> int:
-        """Rows stored in blocks of six (mcu_fc_params.row_blocks): all whole blocks when the input
-        depth is a multiple of 4 and at least 64 (below that the per-pass overhead eats the gain)."""
-        ok = self.input_depth % 4 == 0 and self.input_depth >= 64
-        return self.output_depth - self.output_depth % 6 if ok else 0
-
-    def fc_filter_layout(self):
-        """The filter as emitted: rows 0 .. row_blocks - 1 in blocks of six, per group of four inputs the
-        six rows' weights side by side ([block, group, row, 4]), the other rows row by row."""
-        f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
-        r = self.row_blocks
-        blocks = f[:r].reshape(r // 6, 6, self.input_depth // 4, 4).transpose(0, 2, 1, 3)
-        return np.concatenate([blocks.reshape(-1), f[r:].reshape(-1)])
-
-    def emit(self, ctx):
-        p = f"l{self.index}_"
+    def _kernel_bias(self):
+        """(bias, input offset) as the kernel gets them: with the input offset folded into the bias
+        (bias + input_offset * sum(row), modulo 2^32) when the filter has no zero point."""
         lbias, in_off = self.bias, self.input_offset
         if self.folds_offset:
             sums = self.filter.astype(np.int64).sum(axis=1)
             b = (np.asarray(lbias, dtype=np.int64) if lbias is not None else 0) + in_off * sums
             lbias, in_off = ((b + 2**31) % 2**32 - 2**31).astype(np.int64), 0
+        return lbias, in_off
+
+    @property
+    def encoded(self) -> bool:
+        """Whether the rows in blocks are stored encoded with a table (fc_table, mcu_fc_params.table): no
+        filter zero point, input depth a multiple of 4, every shift (as emitted) in -31 .. -1."""
+        if self.filter_offset != 0 or self.input_depth % 4 or self.output_depth < 6:
+            return False
+        return all(-31 <= s <= -1 for s in _shifts(self.multipliers, self.shifts))
+
+    @property
+    def row_blocks(self) -> int:
+        """Rows stored in blocks of six (mcu_fc_params.row_blocks): all whole blocks when the input
+        depth is a multiple of 4 and at least 8 for encoded rows (encoded), at least 64 otherwise (below
+        that the per-pass overhead eats the gain)."""
+        ok = self.input_depth % 4 == 0 and self.input_depth >= (8 if self.encoded else 64)
+        return self.output_depth - self.output_depth % 6 if ok else 0
+
+    def fc_filter_layout(self):
+        """The filter as emitted: rows 0 .. row_blocks - 1 in blocks of six, per group of four inputs the
+        six rows' weights side by side ([block, group, row, 4]; encoded by fc_encode when encoded), the
+        other rows row by row."""
+        f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
+        r = self.row_blocks
+        blocks = f[:r].reshape(r // 6, 6, self.input_depth // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+        if r and self.encoded:
+            blocks = fc_encode(blocks)
+        return np.concatenate([blocks, f[r:].reshape(-1)])
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        lbias, in_off = self._kernel_bias()
         decls, bias = _weight_decls(p, self.fc_filter_layout(), lbias)
+        # word-aligned, for the DSP path's LDRD (it checks and otherwise takes the portable path)
+        decls[0] = decls[0].replace(f"{p}filter[", f"MCU_ALIGNED4 {p}filter[", 1)
+        table = "NULL"
+        r = self.row_blocks
+        if r and self.encoded:
+            f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
+            mults, shifts = self.multipliers, _shifts(self.multipliers, self.shifts)
+            if len(mults) == 1:
+                mults, shifts = mults * self.output_depth, shifts * self.output_depth
+            table = p + "table"
+            decls.append(c_array("int32_t", table, fc_table(f[:r], lbias, self.output_offset, mults[:r],
+                                                             shifts[:r])))
         decls += [
             f"static const mcu_fc_params {p}params = {{{in_off}, {self.filter_offset}, "
             f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}, "
-            f"{self.row_blocks}}};",
+            f"{self.row_blocks}, {table}}};",
             *_quant_decls(p, self.multipliers, self.shifts),
         ]
         call = (f"mcu_fully_connected_s8(&{p}params, &{p}quant, {self.batches}, {self.input_depth}, "
