@@ -901,10 +901,109 @@ def test_fully_connected_row_blocks_are_bit_exact_on_host():
 
     cases = _fc_block_cases(8800)
     for c in cases:
-        blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+)\};", generate(c.model, "m").files["model.c"])
+        blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+), \w+\};",
+                            generate(c.model, "m").files["model.c"])
         assert sorted(blocks) == ["12", "12", "6", "6"], blocks
     res = check_cases(cases)
     assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+# (input depth, output depth, batches, activation): encoded blocks from 8 inputs on, row remainders 0-5,
+# an odd and an even group count, a depth that is not a multiple of 4 (no blocks), every clamp mode
+_FC_ENCODED = [(8, 13, 1, "relu"), (12, 6, 2, "none"), (64, 20, 1, "relu6"), (132, 7, 1, "none"),
+               (30, 8, 1, "relu"), (100, 17, 2, "relu"), (4, 9, 1, "none")]
+
+
+def _fc_encoded_cases(seed: int):
+    """FULLY_CONNECTED layers whose blocks of six rows are stored encoded (mcu_fc_params.table, the even
+    weight bytes XORed with 0x80): weights per output channel and per tensor, asymmetric input zero
+    points (the converter's random calibration ranges), weights set to -128 and 127 (a whole row of
+    -128 in each layer), inputs at -128 and 127, and trained-like quantization (shifts over -31 .. -1,
+    near-dead channels with zero multipliers, huge biases). Returns {name: Case}."""
+    import tensorflow as tf
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    params = [(tf.constant(rng.normal(size=(i, o)).astype(np.float32) * 0.3),
+               tf.constant(rng.normal(size=(o,)).astype(np.float32))) for i, o, _, _ in _FC_ENCODED]
+
+    def fn(*xs):
+        return tuple(acts[a](tf.matmul(x, wt) + b) for x, (wt, b), (*_, a) in zip(xs, params, _FC_ENCODED))
+
+    def extremes(model):
+        """-128 and 127 at random weight positions, one whole row of -128 per layer."""
+        buf = bytearray(model)
+        m = Model.GetRootAsModel(buf, 0)
+        sub = m.Subgraphs(0)
+        for op in read_model(model).operators:
+            t = sub.Tensors(op.inputs[1])
+            w = m.Buffers(t.Buffer()).DataAsNumpy().view(np.int8)
+            rows = w.reshape(t.ShapeAsNumpy()[0], -1)
+            pick = rng.random(rows.shape)
+            rows[pick < 0.05] = -128
+            rows[pick > 0.95] = 127
+            rows[int(rng.integers(rows.shape[0]))] = -128
+        return bytes(buf)
+
+    def inputs_for(model):
+        g = read_model(model)
+        runs = []
+        for r in range(3):
+            run = []
+            for t in g.inputs:
+                shape = g.tensors[t].shape
+                if r == 0:
+                    run.append(random_input(rng, "int8", shape))
+                else:  # extremes: random -128 / 127, or all of one
+                    pick = rng.integers(0, 2, size=shape) if r == 1 else np.full(shape, int(rng.integers(0, 2)))
+                    run.append(np.where(pick == 1, 127, -128).astype(np.int8))
+            runs.append(run)
+        return runs
+
+    specs = [(n, i) for i, _, n, _ in _FC_ENCODED]
+    channel = extremes(convert(fn, specs, rng))
+    tensor = extremes(convert(fn, specs, rng, dense_per_tensor=True))
+    trained = trained_like_requant(channel, rng, int8_weights=False)
+    models = {"per channel": channel, "per tensor": tensor, "trained-like": trained}
+    return {k: Case(f"fc encoded {k}", m, inputs_for(m), {}) for k, m in models.items()}
+
+
+def _fc_encoded_layout(model):
+    """(row blocks, table name or NULL, per channel) of each FULLY_CONNECTED layer as generated."""
+    import re
+
+    from mcunets.engine import generate
+
+    code = generate(model, "m").files["model.c"]
+    return [(int(b), t, int(pc)) for pc, b, t in
+            re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d), (\d+), (\w+)\};", code)]
+
+
+def test_fully_connected_encoded_blocks_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    cases = _fc_encoded_cases(8900)
+    for name, case in cases.items():
+        layout = _fc_encoded_layout(case.model)
+        assert [b for b, _, _ in layout] == [12, 6, 18, 6, 0, 12, 0], (name, layout)
+        assert all((t != "NULL") == (b > 0) for b, t, _ in layout), (name, layout)
+        assert {pc for *_, pc in layout} == {0 if name == "per tensor" else 1}, (name, layout)
+    res = check_cases(list(cases.values()))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_fully_connected_encoded_blocks_are_bit_exact_on_qemu(tmp_path):
+    """The DSP path on qemu-m4 (per channel, trained-like and per tensor) and the portable 32-bit path,
+    which decodes the encoded rows, on qemu-rv32."""
+    cases = _fc_encoded_cases(8900)
+    bad = _bad_on_qemu([cases["trained-like"], cases["per tensor"]], tmp_path)
+    if shutil.which("riscv64-unknown-elf-gcc"):
+        bad += check_on_qemu(cases["per channel"], tmp_path / "rv32", "qemu-rv32")
+    assert not bad, bad
 
 
 def _linked_kernels(fn, shape, rng, build_dir, edit=None) -> set:

@@ -32,8 +32,10 @@ def _rep_scale(rng) -> tuple[float, float]:
     return offset, spread
 
 
-def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples: int = 6) -> bytes:
-    """Convert a tf.function to a fully-int8 TFLite model (int8 or float I/O)."""
+def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples: int = 6,
+            dense_per_tensor: bool = False) -> bytes:
+    """Convert a tf.function to a fully-int8 TFLite model (int8 or float I/O); ``dense_per_tensor``:
+    FULLY_CONNECTED weights quantized per tensor (the converter's default is per output channel)."""
     import tensorflow as tf
 
     sig = [tf.TensorSpec(shape, tf.float32) for shape in specs]
@@ -49,6 +51,8 @@ def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples:
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if dense_per_tensor:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     if not float_io:
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
