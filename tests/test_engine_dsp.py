@@ -901,17 +901,18 @@ def test_fully_connected_row_blocks_are_bit_exact_on_host():
 
     cases = _fc_block_cases(8800)
     for c in cases:
-        blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+), \w+\};",
+        blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+), \d+, \w+\};",
                             generate(c.model, "m").files["model.c"])
         assert sorted(blocks) == ["12", "12", "6", "6"], blocks
     res = check_cases(cases)
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-# (input depth, output depth, batches, activation): encoded blocks from 8 inputs on, row remainders 0-5,
-# an odd and an even group count, a depth that is not a multiple of 4 (no blocks), every clamp mode
+# (input depth, output depth, batches, activation): row remainders 0-5 after the blocks of six (tail
+# blocks of 2 and 4 rows, a row left over), fewer than six rows, an odd and an even group count, a depth
+# that is not a multiple of 4 (no blocks), every clamp mode
 _FC_ENCODED = [(8, 13, 1, "relu"), (12, 6, 2, "none"), (64, 20, 1, "relu6"), (132, 7, 1, "none"),
-               (30, 8, 1, "relu"), (100, 17, 2, "relu"), (4, 9, 1, "none")]
+               (30, 8, 1, "relu"), (100, 17, 2, "relu"), (4, 9, 1, "none"), (16, 5, 1, "relu6")]
 
 
 def _fc_encoded_cases(seed: int):
@@ -973,14 +974,15 @@ def _fc_encoded_cases(seed: int):
 
 
 def _fc_encoded_layout(model):
-    """(row blocks, table name or NULL, per channel) of each FULLY_CONNECTED layer as generated."""
+    """(row blocks, tail rows, table name or NULL, per channel) of each FULLY_CONNECTED layer as
+    generated."""
     import re
 
     from mcunets.engine import generate
 
     code = generate(model, "m").files["model.c"]
-    return [(int(b), t, int(pc)) for pc, b, t in
-            re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d), (\d+), (\w+)\};", code)]
+    return [(int(b), int(t), n, int(pc)) for pc, b, t, n in
+            re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d), (\d+), (\d+), (\w+)\};", code)]
 
 
 def test_fully_connected_encoded_blocks_are_bit_exact_on_host():
@@ -989,8 +991,9 @@ def test_fully_connected_encoded_blocks_are_bit_exact_on_host():
     cases = _fc_encoded_cases(8900)
     for name, case in cases.items():
         layout = _fc_encoded_layout(case.model)
-        assert [b for b, _, _ in layout] == [12, 6, 18, 6, 0, 12, 0], (name, layout)
-        assert all((t != "NULL") == (b > 0) for b, t, _ in layout), (name, layout)
+        assert [(b, t) for b, t, _, _ in layout] == [(12, 0), (6, 0), (18, 2), (6, 0), (0, 0), (12, 4), (6, 2),
+                                                     (0, 4)], (name, layout)
+        assert all((n != "NULL") == (b + t > 0) for b, t, n, _ in layout), (name, layout)
         assert {pc for *_, pc in layout} == {0 if name == "per tensor" else 1}, (name, layout)
     res = check_cases(list(cases.values()))
     assert not res.mismatches, [m[0] for m in res.mismatches]

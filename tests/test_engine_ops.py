@@ -123,9 +123,10 @@ def test_portable_patch_conv_depthwise_and_wide_fc_paths_are_bit_exact():
     cases = _portable_cases(9100)
     code = generate(cases[0].model, "m").files["model.c"]
     assert len(re.findall(r"mcu_conv_s8\(.*, \(ARENA \+ \d+\)[^,]*\);", code)) == 6  # each with scratch
-    blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+), (\w+)\};", code)
-    assert sorted(b for b, _ in blocks) == ["12", "12", "6"]  # 200 -> 14, 36 -> 13 (encoded), 516 -> 8
-    assert all(t != "NULL" for _, t in blocks)  # encoded (the host path decodes)
+    blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+), (\d+), (\w+)\};", code)
+    # 200 -> 14, 516 -> 8, 36 -> 13: encoded (the host path decodes), tails of 2 rows
+    assert sorted((b, t) for b, t, _ in blocks) == [("12", "0"), ("12", "2"), ("6", "2")]
+    assert all(n != "NULL" for *_, n in blocks)
     result = check_cases(cases)
     assert result.runs == 6
     assert not result.mismatches, [m[0] for m in result.mismatches]

@@ -125,10 +125,13 @@ typedef struct {
     /* rows 0 .. row_blocks - 1 (a multiple of 6; 0 = none) are stored in blocks of six rows: per group
      * of four inputs the six rows' four weights side by side; the other rows follow row by row */
     int32_t row_blocks;
+    /* with a table: the next tail_rows rows (0, 2 or 4) in one block stored the same way */
+    int32_t tail_rows;
     /* NULL, or (computed by the code generator, ops.fc_table; input offset folded, every shift in
-     * [-31, -1]) per block of six rows 30 words: the six start values bias + 128 * (sum of the row's
-     * weights at odd input positions), then {multiplier, hi0, lo0, rz} (ops.requant1_consts of the output
-     * zero point, see mcu_requant1_dsp in mcu_dsp.h) of each row. The rows in blocks are then stored
+     * [-31, -1]) per block of n rows (six, or the tail's) 5n words: the n start values bias + 128 * (sum
+     * of the row's weights at odd input positions), then {multiplier, hi0, lo0, rz} (ops.requant1_consts
+     * of the output zero point, see mcu_requant1_dsp in mcu_dsp.h) of each row. The rows in blocks are
+     * then stored
      * with byte 0 and byte 2 of every group of four weights XORed with 0x80 (see
      * mcu_fully_connected_s8.c); the other rows as they are. */
     const int32_t *table;

@@ -105,17 +105,29 @@ static __attribute__((noinline)) const int8_t *fc6_pass(int32_t *acc, const int8
     "smlad  %[" B "], %[v], %[xa], %[" B "]\n\t" \
     "sxtb16 %[v], %[v], ror #8\n\t" \
     "smlad  %[" B "], %[v], %[xc], %[" B "]\n\t"
-#define MCU_FCE_GROUP \
+#define MCU_FCE_INPUT \
     "ldr    %[xc], [%[xp]], #4\n\t" \
     "sxtb16 %[xa], %[xc]\n\t" \
     "rev16  %[xc], %[xc]\n\t" \
-    "eor    %[xc], %[xc], %[k80]\n\t" \
+    "eor    %[xc], %[xc], %[k80]\n\t"
+/* One group of four inputs for a block of 6, 4 or 2 rows (the rows' weight words side by side at w). */
+#define MCU_FCE_GROUP6 \
+    MCU_FCE_INPUT \
     MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
     MCU_FCE_PAIR("a4", "a5", "ldrd   %[u], %[v], [%[w], #16]\n\t") \
     MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #24\n\t")
-#define MCU_FCE_OPERANDS \
-    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), \
-      [xp] "+r"(xp), [w] "+r"(w), [xa] "=&r"(xa), [xc] "=&r"(xc), [u] "=&r"(u), [v] "=&r"(v)
+#define MCU_FCE_GROUP4 \
+    MCU_FCE_INPUT \
+    MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #16\n\t")
+#define MCU_FCE_GROUP2 \
+    MCU_FCE_INPUT \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #8\n\t")
+#define MCU_FCE_TEMPS [xp] "+r"(xp), [w] "+r"(w), [xa] "=&r"(xa), [xc] "=&r"(xc), [u] "=&r"(u), [v] "=&r"(v)
+#define MCU_FCE_OPERANDS6 \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), MCU_FCE_TEMPS
+#define MCU_FCE_OPERANDS4 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), MCU_FCE_TEMPS
+#define MCU_FCE_OPERANDS2 : [a0] "+r"(a0), [a1] "+r"(a1), MCU_FCE_TEMPS
 
 /* Row A's output: A requantized with the row's {multiplier, hi0, lo0, rz} at q (q advances by 16;
  * mcu_requant1_dsp), clamped by CLAMP, stored at op (op advances by 1). */
@@ -132,6 +144,39 @@ static __attribute__((noinline)) const int8_t *fc6_pass(int32_t *acc, const int8
     "cmp    %[h], %[lo]\n\t" \
     "it     lt\n\t" \
     "movlt  %[h], %[lo]\n\t"
+#define MCU_FCE_OUTS2(CL) MCU_FCE_OUT("a0", CL) MCU_FCE_OUT("a1", CL)
+#define MCU_FCE_OUTS4(CL) MCU_FCE_OUTS2(CL) MCU_FCE_OUT("a2", CL) MCU_FCE_OUT("a3", CL)
+#define MCU_FCE_OUTS6(CL) MCU_FCE_OUTS4(CL) MCU_FCE_OUT("a4", CL) MCU_FCE_OUT("a5", CL)
+#define MCU_FCE_OUT_TEMPS [q] "+r"(q), [op] "+r"(op), [m] "=&r"(m), [h] "=&r"(h), [l] "=&r"(l), [r] "=&r"(r)
+#define MCU_FCE_OUT_OPERANDS6 \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), MCU_FCE_OUT_TEMPS
+#define MCU_FCE_OUT_OPERANDS4 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), MCU_FCE_OUT_TEMPS
+#define MCU_FCE_OUT_OPERANDS2 : [a0] "+r"(a0), [a1] "+r"(a1), MCU_FCE_OUT_TEMPS
+
+/* A block's pass over the groups (GROUP: one group; an odd group first) and its outputs (SSAT or
+ * SSAT_LO clamping in assembly; both bounds in C). */
+#define MCU_FCE_BLOCK(N) \
+    if (groups & 1) { \
+        __asm__ volatile(MCU_FCE_GROUP##N MCU_FCE_OPERANDS##N : [k80] "r"(k80)); \
+    } \
+    if (xp != xend) { \
+        __asm__ volatile("1:\n\t" MCU_FCE_GROUP##N MCU_FCE_GROUP##N \
+                         "cmp    %[xp], %[xend]\n\t" \
+                         "bne    1b\n\t" \
+                         MCU_FCE_OPERANDS##N \
+                         : [xend] "r"(xend), [k80] "r"(k80) \
+                         : "cc"); \
+    } \
+    if (mode == MCU_CLAMP_SSAT) { \
+        __asm__ volatile(MCU_FCE_OUTS##N("") MCU_FCE_OUT_OPERANDS##N : : "memory"); \
+    } else if (mode == MCU_CLAMP_SSAT_LO) { \
+        __asm__ volatile(MCU_FCE_OUTS##N(MCU_FCE_LO) MCU_FCE_OUT_OPERANDS##N : [lo] "r"(lo) : "cc", "memory"); \
+    } else { \
+        const int32_t a[6] = {a0, a1, a2, a3, a4, a5}; \
+        for (int32_t j = 0; j < N; ++j, q += 4) { \
+            *op++ = fce_out(a[j], q, lo, hi); \
+        } \
+    }
 
 /* Requantize acc with the row's {multiplier, hi0, lo0, rz} q and clamp to [lo, hi] (the clamp mode
  * MCU_CLAMP_BOTH). */
@@ -143,11 +188,11 @@ static inline int8_t fce_out(int32_t acc, const int32_t *q, int32_t lo, int32_t 
     return (int8_t)v;
 }
 
-/* The encoded blocks of six rows of one batch row ip (depth 4 * groups): op[0 .. blocks * 6 - 1]. */
-static inline __attribute__((always_inline)) void fce_blocks(const int32_t *q, int32_t blocks,
-                                                             const int8_t *ip, int32_t groups,
-                                                             const int8_t *filter, int8_t *op, int32_t lo,
-                                                             int32_t hi, const int mode)
+/* The encoded rows of one batch row ip (depth 4 * groups): `blocks` blocks of six rows, then a block of
+ * `tail` rows (0, 2 or 4), into op[0 ..]; q: the table, w: the rows' weights. */
+static inline __attribute__((always_inline)) void fce_rows(const int32_t *q, int32_t blocks, int32_t tail,
+                                                           const int8_t *ip, int32_t groups, const int8_t *w,
+                                                           int8_t *op, int32_t lo, int32_t hi, const int mode)
 {
     /* c: 128 * the sum of the inputs at even positions; SXTAB16 sums 254 groups at most per halfword */
     int32_t sum = 0;
@@ -167,70 +212,46 @@ static inline __attribute__((always_inline)) void fce_blocks(const int32_t *q, i
     const uint32_t c = (uint32_t)sum << 7;
     const uint32_t k80 = 0xFF80FF80u;
     const int8_t *xend = ip + 4 * groups;
-    const int8_t *w = filter;
-    for (int32_t i = 0; i < blocks; ++i) {
+    for (int32_t i = 0; i <= blocks; ++i) {
+        const int32_t n = i < blocks ? 6 : tail;
+        if (n == 0) {
+            break;
+        }
         /* the start values less c (c = 128 * sum(x0 + x2), modulo 2^32) */
         int32_t a0 = (int32_t)((uint32_t)q[0] - c), a1 = (int32_t)((uint32_t)q[1] - c);
-        int32_t a2 = (int32_t)((uint32_t)q[2] - c), a3 = (int32_t)((uint32_t)q[3] - c);
-        int32_t a4 = (int32_t)((uint32_t)q[4] - c), a5 = (int32_t)((uint32_t)q[5] - c);
-        q += 6;
+        int32_t a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+        if (n >= 4) {
+            a2 = (int32_t)((uint32_t)q[2] - c);
+            a3 = (int32_t)((uint32_t)q[3] - c);
+        }
+        if (n == 6) {
+            a4 = (int32_t)((uint32_t)q[4] - c);
+            a5 = (int32_t)((uint32_t)q[5] - c);
+        }
+        q += n;
         const int8_t *xp = ip;
-        uint32_t xa, xc, u, v;
-        if (groups & 1) {
-            __asm__ volatile(MCU_FCE_GROUP MCU_FCE_OPERANDS : [k80] "r"(k80));
-        }
-        if (xp != xend) {
-            __asm__ volatile("1:\n\t" MCU_FCE_GROUP MCU_FCE_GROUP
-                             "cmp    %[xp], %[xend]\n\t"
-                             "bne    1b\n\t"
-                             MCU_FCE_OPERANDS
-                             : [xend] "r"(xend), [k80] "r"(k80)
-                             : "cc");
-        }
-        if (mode == MCU_CLAMP_BOTH) {
-            op[0] = fce_out(a0, q, lo, hi);
-            op[1] = fce_out(a1, q + 4, lo, hi);
-            op[2] = fce_out(a2, q + 8, lo, hi);
-            op[3] = fce_out(a3, q + 12, lo, hi);
-            op[4] = fce_out(a4, q + 16, lo, hi);
-            op[5] = fce_out(a5, q + 20, lo, hi);
-            q += 24;
-            op += 6;
+        uint32_t xa, xc, u, v, m, h, l, r;
+        if (n == 6) {
+            MCU_FCE_BLOCK(6)
+        } else if (n == 4) {
+            MCU_FCE_BLOCK(4)
         } else {
-            uint32_t m, h, l, r;
-#define MCU_FCE_OUT_OPERANDS \
-    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), \
-      [q] "+r"(q), [op] "+r"(op), [m] "=&r"(m), [h] "=&r"(h), [l] "=&r"(l), [r] "=&r"(r)
-            if (mode == MCU_CLAMP_SSAT) {
-                __asm__ volatile(MCU_FCE_OUT("a0", "") MCU_FCE_OUT("a1", "") MCU_FCE_OUT("a2", "")
-                                 MCU_FCE_OUT("a3", "") MCU_FCE_OUT("a4", "") MCU_FCE_OUT("a5", "")
-                                 MCU_FCE_OUT_OPERANDS
-                                 :
-                                 : "memory");
-            } else {
-                __asm__ volatile(MCU_FCE_OUT("a0", MCU_FCE_LO) MCU_FCE_OUT("a1", MCU_FCE_LO)
-                                 MCU_FCE_OUT("a2", MCU_FCE_LO) MCU_FCE_OUT("a3", MCU_FCE_LO)
-                                 MCU_FCE_OUT("a4", MCU_FCE_LO) MCU_FCE_OUT("a5", MCU_FCE_LO)
-                                 MCU_FCE_OUT_OPERANDS
-                                 : [lo] "r"(lo)
-                                 : "cc", "memory");
-            }
-#undef MCU_FCE_OUT_OPERANDS
+            MCU_FCE_BLOCK(2)
         }
     }
 }
 
-static __attribute__((noinline)) void fce_dsp(const int32_t *q, int32_t blocks, const int8_t *ip,
-                                              int32_t groups, const int8_t *filter, int8_t *op, int32_t lo,
+static __attribute__((noinline)) void fce_dsp(const int32_t *q, int32_t blocks, int32_t tail, const int8_t *ip,
+                                              int32_t groups, const int8_t *w, int8_t *op, int32_t lo,
                                               int32_t hi)
 {
     const int mode = mcu_clamp_mode(lo, hi);
     if (mode == MCU_CLAMP_SSAT) {
-        fce_blocks(q, blocks, ip, groups, filter, op, lo, hi, MCU_CLAMP_SSAT);
+        fce_rows(q, blocks, tail, ip, groups, w, op, lo, hi, MCU_CLAMP_SSAT);
     } else if (mode == MCU_CLAMP_SSAT_LO) {
-        fce_blocks(q, blocks, ip, groups, filter, op, lo, hi, MCU_CLAMP_SSAT_LO);
+        fce_rows(q, blocks, tail, ip, groups, w, op, lo, hi, MCU_CLAMP_SSAT_LO);
     } else {
-        fce_blocks(q, blocks, ip, groups, filter, op, lo, hi, MCU_CLAMP_BOTH);
+        fce_rows(q, blocks, tail, ip, groups, w, op, lo, hi, MCU_CLAMP_BOTH);
     }
 }
 
@@ -259,8 +280,8 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
         const int32_t *mp = quant->multiplier, *sp = quant->shift;
         const int8_t *w = filter;
         if (params->table) { /* encoded blocks (the caller checked the word alignment LDRD needs) */
-            fce_dsp(params->table, params->row_blocks / 6, ip, groups, filter, op, lo, hi);
-            oc = params->row_blocks;
+            fce_dsp(params->table, params->row_blocks / 6, params->tail_rows, ip, groups, filter, op, lo, hi);
+            oc = params->row_blocks + params->tail_rows;
             w = filter + (int64_t)oc * depth;
             mp += step * oc;
             sp += step * oc;
@@ -343,18 +364,23 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
 {
     const int32_t groups = depth / 4;
     const uint8_t flip = params->table ? 0x80 : 0; /* encoded rows: bytes 0 and 2 of a group XORed */
+    const int32_t blocked = params->row_blocks + params->tail_rows;
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * depth;
         int8_t *op = output + (int64_t)b * out_depth;
         int32_t oc = 0;
-        for (; oc < params->row_blocks; oc += 6) {
+        for (int32_t nb = 6; oc < blocked; oc += nb) {
+            nb = oc < params->row_blocks ? 6 : params->tail_rows; /* six rows, or the tail block's */
             const int8_t *w = filter + (int64_t)oc * depth;
             int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
             for (int32_t g0 = 0; g0 < groups; g0 += MCU_FC_CHUNK) {
                 const int32_t n = groups - g0 < MCU_FC_CHUNK ? 4 * (groups - g0) : 4 * MCU_FC_CHUNK;
                 int8_t rows[6][4 * MCU_FC_CHUNK];
-                for (int32_t i = 0; i < n; i += 4, w += 24) {
-                    for (int32_t r = 0; r < 6; ++r) {
+                if (nb < 6) {
+                    memset(rows[nb], 0, sizeof(rows[0]) * (size_t)(6 - nb));
+                }
+                for (int32_t i = 0; i < n; i += 4, w += 4 * nb) {
+                    for (int32_t r = 0; r < nb; ++r) {
                         memcpy(&rows[r][i], w + 4 * r, 4);
                         rows[r][i] = (int8_t)((uint8_t)rows[r][i] ^ flip);
                         rows[r][i + 2] = (int8_t)((uint8_t)rows[r][i + 2] ^ flip);
@@ -372,7 +398,7 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
                 }
             }
             const int32_t a[6] = {a0, a1, a2, a3, a4, a5};
-            for (int32_t r = 0; r < 6; ++r) {
+            for (int32_t r = 0; r < nb; ++r) {
                 op[oc + r] = fc_out(params, quant, oc + r, a[r] + (bias ? bias[oc + r] : 0));
             }
         }
@@ -422,19 +448,21 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * input_depth;
         int32_t oc = 0;
-        for (; oc < params->row_blocks; oc += 6) { /* six rows interleaved per group of four inputs */
+        /* six rows (then the tail block's rows) interleaved per group of four inputs */
+        for (int32_t nb = 6; oc < params->row_blocks + params->tail_rows; oc += nb) {
+            nb = oc < params->row_blocks ? 6 : params->tail_rows;
             const int8_t *wp = filter + (int64_t)oc * input_depth;
             const int32_t flip = params->table ? 0x80 : 0; /* encoded: bytes 0 and 2 XORed with 0x80 */
             int32_t acc[6] = {0, 0, 0, 0, 0, 0};
             for (int32_t d = 0; d < input_depth; d += 4) {
-                for (int32_t r = 0; r < 6; ++r, wp += 4) {
+                for (int32_t r = 0; r < nb; ++r, wp += 4) {
                     for (int32_t j = 0; j < 4; ++j) {
                         const int32_t wj = (int8_t)((uint8_t)wp[j] ^ (j & 1 ? 0 : flip));
                         acc[r] += (wj + f_off) * ((int32_t)ip[d + j] + in_off);
                     }
                 }
             }
-            for (int32_t r = 0; r < 6; ++r) {
+            for (int32_t r = 0; r < nb; ++r) {
                 const int32_t a = acc[r] + (bias ? bias[oc + r] : 0);
                 output[(int64_t)b * output_depth + oc + r] = fc_out(params, quant, oc + r, a);
             }

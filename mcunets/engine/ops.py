@@ -307,21 +307,24 @@ def requant1_consts(z: int, shift: int) -> tuple[int, int, int]:
     return _int32(c >> 32), _int32(c), _int32(k + (0 if fold else 256 * int(z)))
 
 
-def fc_table(filt, bias, output_offset: int, multipliers, shifts):
-    """The table of the encoded FULLY_CONNECTED blocks (mcu_fc_params.table), 30 int32 words per block of
-    six rows: the start values bias + 128 * (the sum of the row's weights at odd input positions) modulo
-    2^32, then {multiplier, hi0, lo0, rz} (requant1_consts of the output zero point) of each row. ``filt`` is
-    [rows, depth] (the blocked rows, a multiple of 6), ``bias`` the bias the kernel gets (the input offset
-    folded) or None, ``multipliers`` and ``shifts`` (as emitted, each in -31 .. -1) one per row."""
+def fc_table(filt, bias, output_offset: int, multipliers, shifts, sizes):
+    """The table of the encoded FULLY_CONNECTED blocks (mcu_fc_params.table), per block of n rows (``sizes``:
+    6 for each block of six rows, then the tail block's n) 5n int32 words: the start values bias + 128 *
+    (the sum of the row's weights at odd input positions) modulo 2^32, then {multiplier, hi0, lo0, rz}
+    (requant1_consts of the output zero point) of each row. ``filt`` is [rows, depth] (the encoded rows),
+    ``bias`` the bias the kernel gets (the input offset folded) or None, ``multipliers`` and ``shifts`` (as
+    emitted, each in -31 .. -1) one per row."""
     f = np.asarray(filt, dtype=np.int64)
     rows = f.shape[0]
     b = np.zeros(rows, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)[:rows]
     start = b + 128 * f[:, 1::2].sum(axis=1)
     words = []
-    for r0 in range(0, rows, 6):
-        words += [_int32(v) for v in start[r0:r0 + 6]]
-        for r in range(r0, r0 + 6):
+    r0 = 0
+    for n in sizes:
+        words += [_int32(v) for v in start[r0:r0 + n]]
+        for r in range(r0, r0 + n):
             words += [int(multipliers[r]), *requant1_consts(output_offset, int(shifts[r]))]
+        r0 += n
     return words
 
 
@@ -740,7 +743,7 @@ class FullyConnected(Layer):
     @property
     def weight_bytes(self):
         has_bias = self.bias is not None or self.folds_offset
-        table = 20 * self.row_blocks if self.encoded else 0
+        table = 20 * (self.row_blocks + self.tail_rows) if self.encoded else 0
         return self.filter.size + (4 * self.output_depth if has_bias else 0) + 8 * len(self.multipliers) + table
 
     def overlap(self, tensor):
@@ -762,29 +765,39 @@ class FullyConnected(Layer):
     @property
     def encoded(self) -> bool:
         """Whether the rows in blocks are stored encoded with a table (fc_table, mcu_fc_params.table): no
-        filter zero point, input depth a multiple of 4, every shift (as emitted) in -31 .. -1."""
-        if self.filter_offset != 0 or self.input_depth % 4 or self.output_depth < 6:
+        filter zero point, input depth a multiple of 4, at least two rows, every shift (as emitted) in
+        -31 .. -1."""
+        if self.filter_offset != 0 or self.input_depth % 4 or self.output_depth < 2:
             return False
         return all(-31 <= s <= -1 for s in _shifts(self.multipliers, self.shifts))
 
     @property
     def row_blocks(self) -> int:
-        """Rows stored in blocks of six (mcu_fc_params.row_blocks): all whole blocks when the input
-        depth is a multiple of 4 and at least 8 for encoded rows (encoded), at least 64 otherwise (below
-        that the per-pass overhead eats the gain)."""
-        ok = self.input_depth % 4 == 0 and self.input_depth >= (8 if self.encoded else 64)
+        """Rows stored in blocks of six (mcu_fc_params.row_blocks): all whole blocks when the rows are
+        encoded (encoded), or when the input depth is a multiple of 4 and at least 64 (below that the
+        per-pass overhead of the plain blocks eats their gain)."""
+        ok = self.encoded or (self.input_depth % 4 == 0 and self.input_depth >= 64)
         return self.output_depth - self.output_depth % 6 if ok else 0
+
+    @property
+    def tail_rows(self) -> int:
+        """Encoded rows after the blocks of six in one block of 4 or 2 (mcu_fc_params.tail_rows): as many
+        of the remaining rows as that takes (one row at most is left over)."""
+        rest = self.output_depth - self.row_blocks
+        return (4 if rest >= 4 else 2 if rest >= 2 else 0) if self.encoded else 0
 
     def fc_filter_layout(self):
         """The filter as emitted: rows 0 .. row_blocks - 1 in blocks of six, per group of four inputs the
-        six rows' weights side by side ([block, group, row, 4]; encoded by fc_encode when encoded), the
-        other rows row by row."""
+        six rows' weights side by side ([block, group, row, 4]), then the tail_rows rows the same way in one
+        block (both encoded by fc_encode when encoded), the other rows row by row."""
         f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
-        r = self.row_blocks
-        blocks = f[:r].reshape(r // 6, 6, self.input_depth // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
-        if r and self.encoded:
+        r, t, g = self.row_blocks, self.tail_rows, self.input_depth // 4
+        blocks = f[:r].reshape(r // 6, 6, g, 4).transpose(0, 2, 1, 3).reshape(-1)
+        tail = f[r:r + t].reshape(t, g, 4).transpose(1, 0, 2).reshape(-1)
+        blocks = np.concatenate([blocks, tail]).astype(np.int8)
+        if r + t and self.encoded:
             blocks = fc_encode(blocks)
-        return np.concatenate([blocks, f[r:].reshape(-1)])
+        return np.concatenate([blocks, f[r + t:].reshape(-1)])
 
     def emit(self, ctx):
         p = f"l{self.index}_"
@@ -793,19 +806,20 @@ class FullyConnected(Layer):
         # word-aligned, for the DSP path's LDRD (it checks and otherwise takes the portable path)
         decls[0] = decls[0].replace(f"{p}filter[", f"MCU_ALIGNED4 {p}filter[", 1)
         table = "NULL"
-        r = self.row_blocks
-        if r and self.encoded:
+        r, t = self.row_blocks, self.tail_rows
+        if r + t and self.encoded:
             f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
             mults, shifts = self.multipliers, _shifts(self.multipliers, self.shifts)
             if len(mults) == 1:
                 mults, shifts = mults * self.output_depth, shifts * self.output_depth
             table = p + "table"
-            decls.append(c_array("int32_t", table, fc_table(f[:r], lbias, self.output_offset, mults[:r],
-                                                             shifts[:r])))
+            sizes = [6] * (r // 6) + ([t] if t else [])
+            decls.append(c_array("int32_t", table, fc_table(f[:r + t], lbias, self.output_offset,
+                                                             mults[:r + t], shifts[:r + t], sizes)))
         decls += [
             f"static const mcu_fc_params {p}params = {{{in_off}, {self.filter_offset}, "
             f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}, "
-            f"{self.row_blocks}, {table}}};",
+            f"{self.row_blocks}, {self.tail_rows}, {table}}};",
             *_quant_decls(p, self.multipliers, self.shifts),
         ]
         call = (f"mcu_fully_connected_s8(&{p}params, &{p}quant, {self.batches}, {self.input_depth}, "
