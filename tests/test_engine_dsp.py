@@ -762,7 +762,10 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     """Pooling on four channels per word (SSUB8 / SEL maxima, SXTAB16 halfword sums): per model several
     pools of one input with random windows, strides, SAME / VALID padding (clipped windows) and fused
     ReLU, channel counts with and without a tail, and a window beyond the tap table (9x9; a global 17x17
-    pool over 289 taps, whose halfword sums are flushed every 256 taps)."""
+    pool over 289 taps, whose halfword sums are flushed every 256 taps); 8-channel inputs through the
+    interior block's paths (2 x 2, 2 x 1, 1 x 2, other windows, stride 1 along the width, with and without
+    a clamp), clipped borders and windows of whole input rows; a lone pool whose output overlaps its
+    input."""
     import tensorflow as tf
 
     from mcunets.engine.testing import Case, convert, random_input
@@ -779,6 +782,20 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     models[0][1].append(((9, 9), (2, 2), "SAME", False))  # beyond the tap table, with a channel tail
     models[1][1].append(((17, 17), (1, 1), "VALID", True))  # 289 taps: halfword sums flushed at 256
     models[1][1].append(((2, 1), (2, 1), "SAME", True))  # whole-word runs (an odd number of words) clamped
+    # two-word pixels (8 channels): the interior in one block with and without a clamp, stride 1 along the
+    # width (a row's windows as one run), windows of 2 x 2, 2 x 1, 1 x 2, 1 x 4 and others, borders clipped
+    # by SAME padding, windows of whole input rows (global pooling), and random windows
+    h, w = 10, 12
+    configs = [((2, 2), (2, 2), "VALID", False), ((2, 2), (2, 2), "VALID", True), ((2, 1), (2, 1), "VALID", False),
+               ((1, 2), (1, 2), "VALID", False), ((1, 4), (2, 2), "VALID", False), ((2, 2), (1, 1), "SAME", False),
+               ((3, 3), (2, 2), "SAME", True), ((3, 2), (1, 3), "VALID", False), ((h, w), (1, 1), "VALID", False),
+               ((h, 3), (1, 2), "VALID", False)]
+    configs += [((int(rng.integers(1, 5)), int(rng.integers(1, 5))), (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+                 str(rng.choice(["SAME", "VALID"])), bool(rng.random() < 0.5)) for _ in range(3)]
+    models.append(((h, w, 8), configs))
+    # one pool alone, so its output overlaps the input rows it no longer reads: clipped rows and columns
+    # around one-word (4-channel) pixels, written row by row in order
+    models.append(((13, 11, 4), [((3, 3), (2, 2), "SAME", False)]))
     bad = []
     for (h, w, c), configs in models:
         def fn(x, configs=configs):

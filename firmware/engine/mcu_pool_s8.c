@@ -3,9 +3,12 @@
  * (blocks of MCU_POOL_BLOCK contiguous channels per window tap), so the loops run over contiguous bytes.
  *
  * With the Cortex-M DSP extension four channels share a word: the maximum is SSUB8 / SEL per tap, the
- * sum two SXTAB16 per tap into halfword pairs (exact for up to 256 taps, then added into 32-bit sums);
- * each output pixel runs its window (rows merged when they are contiguous) for every group of four
- * channels, the last channels one at a time. */
+ * sum two SXTAB16 per tap into halfword pairs (exact for up to 256 taps, then added into 32-bit sums).
+ * The interior of the output (windows inside the input) runs as one block per layer (per row when
+ * columns are clipped): window offsets set up once, 2 x 2, 2 x 1 / 1 x 2 windows and 8-channel pixels
+ * (two words) without inner loops, a row of stride-1 windows as one run of words; the clipped windows
+ * at the borders and windows of whole input rows (global pooling) one pixel at a time, four taps per
+ * step. Output rows are written in order (the output may overlap input rows no longer read). */
 #include "mcu_dsp.h"
 #include "mcu_engine.h"
 #include "mcu_quant.h"
@@ -70,7 +73,7 @@ static mcu_status pool_s8(const mcu_pool_params *params, const mcu_dims *input_d
 #endif
 
 #if defined(__ARM_FEATURE_DSP)
-#define MCU_POOL_TAPS 64 /* windows up to this many taps run from a table of tap offsets */
+#define MCU_POOL_TAPS 64 /* interior windows up to this many taps run from a table of tap offsets */
 
 /* The average of a sum over count taps, rounded half away from zero (TFLite's integer division). */
 static inline int32_t pool_average(int32_t s, int32_t count)
@@ -101,86 +104,6 @@ static inline uint32_t average4(uint32_t h02, uint32_t h13, const int32_t *s, in
            (uint32_t)(uint8_t)pool_average(s2, count) << 16 | (uint32_t)pool_average(s3, count) << 24;
 }
 
-/* A run of output pixels whose windows have the same taps (offsets off[0 .. n-1] from the window start,
- * 1 <= n <= MCU_POOL_TAPS), step bytes apart in the input. */
-typedef struct {
-    const int32_t *off;
-    int32_t n, c, step, lo, hi;
-} pool_run;
-
-static int8_t *max_run(const int8_t *p, int32_t pixels, const pool_run *r, int8_t *out)
-{
-    const int32_t *off = r->off, n = r->n, c = r->c, c4 = c & ~3, lo = r->lo, hi = r->hi, skip = r->step - c4;
-    const uint32_t lo4 = 0x01010101u * (uint8_t)lo, hi4 = 0x01010101u * (uint8_t)hi;
-    int8_t *o = out;
-    if (n == 4) { /* 2 x 2 windows */
-        const int32_t o1 = off[1], o2 = off[2], o3 = off[3];
-        for (int32_t i = 0; i < pixels; ++i, p += skip, o += c - c4) {
-            for (const int8_t *end = p + c4; p != end; p += 4, o += 4) {
-                uint32_t v = mcu_max_s8x4(mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1)),
-                                          mcu_max_s8x4(mcu_load_u32(p + o2), mcu_load_u32(p + o3)));
-                v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
-                memcpy(o, &v, 4);
-            }
-        }
-    } else if (n == 2 && skip == 0 && c4 == c) { /* 2 x 1 windows, stride.w 1: the run's words back to back */
-        const int32_t o1 = off[1];
-        const int8_t *end = p + pixels * c;
-        if (lo <= MCU_INT8_MIN && hi >= MCU_INT8_MAX) { /* no clamp; two words per step */
-            if ((pixels * c) & 4) {
-                const uint32_t v = mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1));
-                memcpy(o, &v, 4);
-                p += 4, o += 4;
-            }
-            for (; p != end; p += 8, o += 8) {
-                const uint32_t v0 = mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1));
-                const uint32_t v1 = mcu_max_s8x4(mcu_load_u32(p + 4), mcu_load_u32(p + o1 + 4));
-                memcpy(o, &v0, 4);
-                memcpy(o + 4, &v1, 4);
-            }
-        } else {
-            for (; p != end; p += 4, o += 4) {
-                uint32_t v = mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1));
-                v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
-                memcpy(o, &v, 4);
-            }
-        }
-    } else if (n == 2) { /* 2 x 1 and 1 x 2 windows */
-        const int32_t o1 = off[1];
-        for (int32_t i = 0; i < pixels; ++i, p += skip, o += c - c4) {
-            for (const int8_t *end = p + c4; p != end; p += 4, o += 4) {
-                uint32_t v = mcu_max_s8x4(mcu_load_u32(p), mcu_load_u32(p + o1));
-                v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
-                memcpy(o, &v, 4);
-            }
-        }
-    } else {
-        for (int32_t i = 0; i < pixels; ++i, p += skip, o += c - c4) {
-            for (const int8_t *end = p + c4; p != end; p += 4, o += 4) {
-                uint32_t v = 0x80808080u;
-                for (int32_t k = 0; k < n; ++k) {
-                    v = mcu_max_s8x4(v, mcu_load_u32(p + off[k]));
-                }
-                v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
-                memcpy(o, &v, 4);
-            }
-        }
-    }
-    if (c4 != c) { /* the last channels of every pixel */
-        p -= pixels * r->step;
-        for (int32_t i = 0; i < pixels; ++i, p += r->step) {
-            for (int32_t j = c4; j < c; ++j) {
-                int32_t acc = MCU_INT8_MIN;
-                for (int32_t k = 0; k < n; ++k) {
-                    acc = mcu_max_i32(acc, p[j + off[k]]);
-                }
-                out[i * c + j] = (int8_t)mcu_clamp_i32(acc, lo, hi);
-            }
-        }
-    }
-    return out + pixels * c;
-}
-
 /* Per halfword of h (sums over 2^k taps, 1 <= k <= 8): (h + 2^(k-1) - (h <= 0)) >> k, which is the
  * average rounded half away from zero (pool_average), its low byte left at bit 0 / 16. */
 static inline __attribute__((always_inline)) uint32_t average2_pow2(uint32_t h, uint32_t half2, int32_t k)
@@ -195,66 +118,165 @@ static inline __attribute__((always_inline)) uint32_t average2_pow2(uint32_t h, 
     return r >> k;
 }
 
-static int8_t *avg_run(const int8_t *p, int32_t pixels, const pool_run *r, int8_t *out)
+/* The interior of a pool: rows x pixels output pixels whose windows all lie inside the input and share
+ * one table of tap offsets (off[0 .. n-1] from the window start, 1 <= n <= MCU_POOL_TAPS); a pixel's
+ * window is step bytes after the previous one's, a row's first window in_row bytes after the previous
+ * row's, its first output out_row bytes after. With stride 1 along the width (step = c) a row's pixels
+ * are one pixel of pixels * c channels. */
+typedef struct {
+    const int32_t *off;
+    int32_t n, c, step, pixels, rows, in_row, out_row, lo, hi;
+    int32_t o1, o2, o3; /* off[1 .. 3] of windows of 2 and 4 taps (the table is filled only for others) */
+} pool_block;
+
+enum { POOL_MAX2, POOL_MAX4, POOL_MAXN, POOL_AVG4, POOL_AVGN };
+
+/* The pooled word of the four channels at q. */
+static inline __attribute__((always_inline)) uint32_t pool_word(const int8_t *q, const int32_t *off, int32_t n,
+                                                                int32_t o1, int32_t o2, int32_t o3, int32_t k,
+                                                                uint32_t half2, const int kind)
 {
-    const int32_t *off = r->off, n = r->n, c4 = r->c & ~3, lo = r->lo, hi = r->hi;
-    const uint32_t lo4 = 0x01010101u * (uint8_t)lo, hi4 = 0x01010101u * (uint8_t)hi;
+    if (kind == POOL_MAX2) {
+        return mcu_max_s8x4(mcu_load_u32(q), mcu_load_u32(q + o1));
+    }
+    if (kind == POOL_MAX4) {
+        return mcu_max_s8x4(mcu_max_s8x4(mcu_load_u32(q), mcu_load_u32(q + o1)),
+                            mcu_max_s8x4(mcu_load_u32(q + o2), mcu_load_u32(q + o3)));
+    }
+    if (kind == POOL_MAXN) {
+        uint32_t v = 0x80808080u;
+        for (int32_t t = 0; t < n; ++t) {
+            v = mcu_max_s8x4(v, mcu_load_u32(q + off[t]));
+        }
+        return v;
+    }
+    uint32_t h02, h13;
+    if (kind == POOL_AVG4) {
+        const uint32_t w0 = mcu_load_u32(q), w1 = mcu_load_u32(q + o1);
+        const uint32_t w2 = mcu_load_u32(q + o2), w3 = mcu_load_u32(q + o3);
+        h02 = mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(mcu_sxtb16(w0), w1), w2), w3);
+        h13 = mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtb16_ror8(w0), w1), w2), w3);
+        return (average2_pow2(h02, 0x00020002u, 2) & 0x00FF00FFu) |
+               (average2_pow2(h13, 0x00020002u, 2) & 0x00FF00FFu) << 8;
+    }
+    h02 = 0, h13 = 0;
+    for (int32_t t = 0; t < n; ++t) {
+        const uint32_t w = mcu_load_u32(q + off[t]);
+        h02 = mcu_sxtab16(h02, w);
+        h13 = mcu_sxtab16_ror8(h13, w);
+    }
+    if (half2) { /* n = 2^k */
+        return (average2_pow2(h02, half2, k) & 0x00FF00FFu) | (average2_pow2(h13, half2, k) & 0x00FF00FFu) << 8;
+    }
     const int32_t zero[4] = {0, 0, 0, 0};
-    const int32_t k = 31 - __builtin_clz((uint32_t)n); /* n = 2^k: rounding per halfword pair */
-    const int pow2 = n >= 2 && (n & (n - 1)) == 0;
-    const uint32_t half2 = pow2 ? 0x00010001u << (k - 1) : 0;
-    if (n == 4 && c4 == r->c) { /* 2 x 2 windows */
-        const int32_t o1 = off[1], o2 = off[2], o3 = off[3], skip = r->step - c4;
-        for (; pixels > 0; --pixels, p += skip) {
-            for (const int8_t *end = p + c4; p != end; p += 4, out += 4) {
-                const uint32_t w0 = mcu_load_u32(p), w1 = mcu_load_u32(p + o1);
-                const uint32_t w2 = mcu_load_u32(p + o2), w3 = mcu_load_u32(p + o3);
-                const uint32_t h02 = mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(mcu_sxtb16(w0), w1), w2), w3);
-                const uint32_t h13 =
-                    mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtb16_ror8(w0), w1), w2), w3);
-                uint32_t v = (average2_pow2(h02, 0x00020002u, 2) & 0x00FF00FFu) |
-                             (average2_pow2(h13, 0x00020002u, 2) & 0x00FF00FFu) << 8;
-                v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
-                memcpy(out, &v, 4);
-            }
-        }
-        return out;
-    }
-    for (; pixels > 0; --pixels, p += r->step) {
-        const int8_t *q = p;
-        for (const int8_t *end = p + c4; q != end; q += 4, out += 4) {
-            uint32_t h02 = 0, h13 = 0, v;
-            for (int32_t t = 0; t < n; ++t) {
-                const uint32_t w = mcu_load_u32(q + off[t]);
-                h02 = mcu_sxtab16(h02, w);
-                h13 = mcu_sxtab16_ror8(h13, w);
-            }
-            if (pow2) {
-                v = (average2_pow2(h02, half2, k) & 0x00FF00FFu) | (average2_pow2(h13, half2, k) & 0x00FF00FFu) << 8;
-            } else {
-                v = average4(h02, h13, zero, n);
-            }
-            v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
-            memcpy(out, &v, 4);
-        }
-        for (; q != p + r->c; ++q) {
-            int32_t acc = 0;
-            for (int32_t t = 0; t < n; ++t) {
-                acc += q[off[t]];
-            }
-            *out++ = (int8_t)mcu_clamp_i32(pool_average(acc, n), lo, hi);
-        }
-    }
-    return out;
+    return average4(h02, h13, zero, n);
 }
 
-/* One output pixel of a window of more than MCU_POOL_TAPS taps: rows of taps (whole input rows are
- * contiguous, so then one row of count taps), halfword sums over at most 256 taps at a time. */
-/* Maximum (is_max) or halfword sums of k channels over the taps q, q + c, ... before qend. */
+/* The last part (1 .. 3) channels of a pixel at q, clamped, stored at o. */
+static int8_t *pool_tail(const int8_t *q, const pool_block *b, int32_t part, int is_max, int8_t *o)
+{
+    uint32_t v = 0x80808080u, h02 = 0, h13 = 0;
+    for (int32_t t = 0; t < b->n; ++t) {
+        const uint32_t w = load_channels(q + b->off[t], part);
+        v = mcu_max_s8x4(v, w);
+        h02 = mcu_sxtab16(h02, w);
+        h13 = mcu_sxtab16_ror8(h13, w);
+    }
+    if (!is_max) {
+        const int32_t zero[4] = {0, 0, 0, 0};
+        v = average4(h02, h13, zero, b->n);
+    }
+    for (int32_t j = 0; j < part; ++j, v >>= 8) {
+        *o++ = (int8_t)mcu_clamp_i32((int8_t)v, b->lo, b->hi);
+    }
+    return o;
+}
+
+static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p, const pool_block *b, int8_t *out,
+                                                                 const int kind, const int clamp)
+{
+    const int32_t *off = b->off;
+    const int32_t n = b->n, c = b->c, c4 = c & ~3, rows = b->rows, pixels = b->pixels;
+    const int32_t skip = b->step - c4, in_row = b->in_row, out_row = b->out_row;
+    const int32_t o1 = b->o1, o2 = b->o2, o3 = b->o3;
+    const int32_t k = 31 - __builtin_clz((uint32_t)n);
+    const uint32_t half2 = n >= 2 && (n & (n - 1)) == 0 ? 0x00010001u << (k - 1) : 0;
+    const uint32_t lo4 = 0x01010101u * (uint8_t)b->lo, hi4 = 0x01010101u * (uint8_t)b->hi;
+    if (c == 8 && !clamp && kind != POOL_MAXN && kind != POOL_AVGN) { /* two words per pixel, no loop */
+        const int32_t step = b->step;
+        for (int32_t y = 0; y < rows; ++y, p += in_row, out += out_row) {
+            const int8_t *q = p;
+            int8_t *o = out;
+            for (int32_t i = pixels; i > 0; --i, q += step, o += 8) {
+                const uint32_t v0 = pool_word(q, off, n, o1, o2, o3, k, half2, kind);
+                const uint32_t v1 = pool_word(q + 4, off, n, o1, o2, o3, k, half2, kind);
+                memcpy(o, &v0, 4);
+                memcpy(o + 4, &v1, 4);
+            }
+        }
+        return;
+    }
+    for (int32_t y = 0; y < rows; ++y, p += in_row, out += out_row) {
+        const int8_t *q = p;
+        int8_t *o = out;
+        for (int32_t i = 0; i < pixels; ++i, q += skip) {
+            for (const int8_t *end = q + c4; q != end; q += 4, o += 4) {
+                uint32_t v = pool_word(q, off, n, o1, o2, o3, k, half2, kind);
+                if (clamp) {
+                    v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
+                }
+                memcpy(o, &v, 4);
+            }
+            if (c4 != c) { /* the last channels of the pixel */
+                o = pool_tail(q, b, c - c4, kind <= POOL_MAXN, o);
+            }
+        }
+    }
+}
+
+#define POOL_BLOCK_FN(name, kind)                                                                        \
+    static void name(const int8_t *p, const pool_block *b, int8_t *out)                                  \
+    {                                                                                                    \
+        if (b->lo > MCU_INT8_MIN || b->hi < MCU_INT8_MAX) {                                              \
+            pool_block_run(p, b, out, kind, 1);                                                          \
+        } else {                                                                                         \
+            pool_block_run(p, b, out, kind, 0);                                                          \
+        }                                                                                                \
+    }
+POOL_BLOCK_FN(pool_block_max2, POOL_MAX2)
+POOL_BLOCK_FN(pool_block_max4, POOL_MAX4)
+POOL_BLOCK_FN(pool_block_avg4, POOL_AVG4)
+
+/* Windows of other sizes: the clamp costs little beside their taps */
+static void pool_block_maxn(const int8_t *p, const pool_block *b, int8_t *out)
+{
+    pool_block_run(p, b, out, POOL_MAXN, 1);
+}
+
+static void pool_block_avgn(const int8_t *p, const pool_block *b, int8_t *out)
+{
+    pool_block_run(p, b, out, POOL_AVGN, 1);
+}
+
+/* Maximum (is_max) or halfword sums of k channels over the taps q, q + c, ... before qend (four taps per
+ * step while they last when k = 4). */
 static inline __attribute__((always_inline)) void large_taps(const int8_t *q, const int8_t *qend, int32_t c,
-                                                             int32_t k, int is_max, uint32_t *v, int32_t *s)
+                                                             int32_t k, const int is_max, uint32_t *v, int32_t *s)
 {
     uint32_t m = *v, h02 = 0, h13 = 0;
+    if (k == 4) {
+        const int32_t c2 = 2 * c, c3 = 3 * c, c4 = 4 * c;
+        for (const int8_t *end4 = qend - (((qend - q) / c) & 3) * c; q != end4; q += c4) {
+            const uint32_t w0 = mcu_load_u32(q), w1 = mcu_load_u32(q + c);
+            const uint32_t w2 = mcu_load_u32(q + c2), w3 = mcu_load_u32(q + c3);
+            if (is_max) {
+                m = mcu_max_s8x4(mcu_max_s8x4(m, mcu_max_s8x4(w0, w1)), mcu_max_s8x4(w2, w3));
+            } else {
+                h02 = mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(h02, w0), w1), w2), w3);
+                h13 = mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(h13, w0), w1), w2), w3);
+            }
+        }
+    }
     for (; q != qend; q += c) {
         const uint32_t w = k == 4 ? mcu_load_u32(q) : load_channels(q, k);
         if (is_max) {
@@ -265,11 +287,16 @@ static inline __attribute__((always_inline)) void large_taps(const int8_t *q, co
         }
     }
     *v = m;
-    mcu_add_halfword_sums(s, h02, h13);
+    if (!is_max) {
+        mcu_add_halfword_sums(s, h02, h13);
+    }
 }
 
-static int8_t *pool_large(const int8_t *win, int32_t nh, int32_t nw, int32_t in_w, int32_t c, int32_t lo,
-                          int32_t hi, int is_max, int8_t *out)
+/* One output pixel of any window (nh x nw taps from win, clipped to the input; whole input rows are
+ * contiguous, so then one row of nh * nw taps), halfword sums over at most 256 taps at a time. */
+static inline __attribute__((always_inline)) int8_t *pool_pixel_run(const int8_t *win, int32_t nh, int32_t nw,
+                                                                    int32_t in_w, int32_t c, uint32_t lo4,
+                                                                    uint32_t hi4, const int is_max, int8_t *out)
 {
     const int32_t row = in_w * c, count = nh * nw;
     const int32_t rows = nw == in_w ? 1 : nh, taps = nw == in_w ? count : nw;
@@ -281,10 +308,8 @@ static int8_t *pool_large(const int8_t *win, int32_t nh, int32_t nw, int32_t in_
         for (int32_t y = 0; y < rows; ++y, p += row) {
             for (int32_t x = 0; x < taps; x += 256) { /* halfword sums of <= 256 taps */
                 const int8_t *q = p + x * c, *qend = q + mcu_min_i32(256, taps - x) * c;
-                if (k == 4 && is_max) {
-                    large_taps(q, qend, c, 4, 1, &v, s);
-                } else if (k == 4) {
-                    large_taps(q, qend, c, 4, 0, &v, s);
+                if (k == 4) {
+                    large_taps(q, qend, c, 4, is_max, &v, s);
                 } else {
                     large_taps(q, qend, c, k, is_max, &v, s);
                 }
@@ -293,60 +318,112 @@ static int8_t *pool_large(const int8_t *win, int32_t nh, int32_t nw, int32_t in_
         if (!is_max) {
             v = average4(0, 0, s, count);
         }
-        for (int32_t i = 0; i < k; ++i, v >>= 8) {
-            *out++ = (int8_t)mcu_clamp_i32((int8_t)v, lo, hi);
+        v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
+        if (k == 4) {
+            memcpy(out, &v, 4);
+            out += 4;
+        } else {
+            for (int32_t i = 0; i < k; ++i, v >>= 8) {
+                *out++ = (int8_t)v;
+            }
         }
     }
     return out;
 }
 
+static int8_t *pool_pixel_max(const int8_t *win, int32_t nh, int32_t nw, int32_t in_w, int32_t c, uint32_t lo4,
+                              uint32_t hi4, int8_t *out)
+{
+    return pool_pixel_run(win, nh, nw, in_w, c, lo4, hi4, 1, out);
+}
+
+static int8_t *pool_pixel_avg(const int8_t *win, int32_t nh, int32_t nw, int32_t in_w, int32_t c, uint32_t lo4,
+                              uint32_t hi4, int8_t *out)
+{
+    return pool_pixel_run(win, nh, nw, in_w, c, lo4, hi4, 0, out);
+}
+
+/* The first output index whose window starts at or after the input's start (ceil(pad / stride)), and
+ * the last whose window ends inside the input (-1: none). */
+static inline int32_t pool_first_inside(int32_t pad, int32_t stride) { return (pad + stride - 1) / stride; }
+static inline int32_t pool_last_inside(int32_t in, int32_t f, int32_t pad, int32_t stride, int32_t out)
+{
+    return in - f + pad >= 0 ? mcu_min_i32(out - 1, (in - f + pad) / stride) : -1;
+}
+
+/* Output rows in order (the output may overlap the input rows that later output rows no longer read):
+ * the interior (windows inside the input, up to MCU_POOL_TAPS taps, not whole input rows) by the block
+ * kernels, all its rows in one call when no column of them is clipped, else one call per row; every
+ * other output pixel (clipped windows at the borders, larger windows) on its own by pool_pixel. */
 static mcu_status pool_dsp(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
                            const mcu_dims *output_dims, int8_t *output, int is_max)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c, row = in_w * c;
-    const int32_t sw = params->stride.w, pw = params->padding.w, fw = params->filter.w, out_w = output_dims->w;
-    int32_t off[MCU_POOL_TAPS];
-    pool_run r = {off, 0, c, sw * c, params->act_min, params->act_max};
+    const int32_t sh = params->stride.h, sw = params->stride.w, ph = params->padding.h, pw = params->padding.w;
+    const int32_t fh = params->filter.h, fw = params->filter.w, out_h = output_dims->h, out_w = output_dims->w;
+    const int32_t lo = params->act_min, hi = params->act_max;
+    const uint32_t lo4 = 0x01010101u * (uint8_t)lo, hi4 = 0x01010101u * (uint8_t)hi;
     if (output_dims->c != c) {
         return MCU_ERROR_ARGUMENT;
     }
-    /* the last output column whose window is not clipped on the right */
-    const int32_t ox_full = in_w - fw + pw >= 0 ? (in_w - fw + pw) / sw : -1;
+    const int32_t oy_lo = pool_first_inside(ph, sh), oy_hi = pool_last_inside(in_h, fh, ph, sh, out_h);
+    const int32_t ox_lo = pool_first_inside(pw, sw), ox_hi = pool_last_inside(in_w, fw, pw, sw, out_w);
+    int32_t off[MCU_POOL_TAPS];
+    pool_block blk = {off, fh * fw, c, sw * c, ox_hi - ox_lo + 1, oy_hi - oy_lo + 1, sh * row, out_w * c, lo, hi, 0, 0, 0};
+    void (*run)(const int8_t *, const pool_block *, int8_t *) = NULL;
+    if (oy_lo <= oy_hi && ox_lo <= ox_hi && blk.n <= MCU_POOL_TAPS && fw < in_w) {
+        if (ox_lo > 0 || ox_hi < out_w - 1) { /* clipped columns: one call per row, in order */
+            blk.rows = 1;
+        }
+        if (sw == 1) { /* a row's windows one after the other: one pixel of all their channels */
+            blk.c *= blk.pixels;
+            blk.pixels = 1;
+        }
+        const int square = fh == 2 && fw == 2;
+        if (square) {
+            blk.o1 = c, blk.o2 = row, blk.o3 = row + c;
+        } else if (blk.n == 2) { /* 1 x 2 or 2 x 1 */
+            blk.o1 = fw == 2 ? c : row;
+        }
+        if (!(square || (is_max && blk.n == 2)) || blk.c % 4) { /* the table (the last channels of a pixel read it too) */
+            int32_t *o = off;
+            for (int32_t y = 0; y < fh; ++y) {
+                for (int32_t x = 0; x < fw; ++x) {
+                    *o++ = y * row + x * c;
+                }
+            }
+        }
+        run = is_max ? (blk.n == 2 ? pool_block_max2 : square ? pool_block_max4 : pool_block_maxn)
+                     : (square ? pool_block_avg4 : pool_block_avgn);
+    }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * row;
-        for (int32_t oy = 0; oy < output_dims->h; ++oy) {
-            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+        int8_t *out = output + (int64_t)b * out_h * out_w * c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * sh - ph;
+            if (run && oy == oy_lo && blk.rows > 1) { /* the interior rows at once: no clipped windows in them */
+                run(in_batch + (iy0 * in_w - pw) * c, &blk, out);
+                out += blk.rows * out_w * c;
+                oy = oy_hi;
+                continue;
+            }
             const int32_t fy_lo = mcu_max_i32(0, -iy0);
-            const int32_t nh = mcu_max_i32(0, mcu_min_i32(params->filter.h, in_h - iy0) - fy_lo);
-            int32_t tab_w = -1; /* the window width the offset table holds */
-            for (int32_t ox = 0; ox < out_w;) {
+            const int32_t nh = mcu_max_i32(0, mcu_min_i32(fh, in_h - iy0) - fy_lo);
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                if (run && ox == ox_lo && oy >= oy_lo && oy <= oy_hi) { /* the row's unclipped windows */
+                    run(in_batch + (iy0 * in_w + ox_lo * sw - pw) * c, &blk, out);
+                    out += (ox_hi - ox_lo + 1) * c;
+                    ox = ox_hi;
+                    continue;
+                }
                 const int32_t ix0 = ox * sw - pw;
                 const int32_t fx_lo = mcu_max_i32(0, -ix0);
                 const int32_t nw = mcu_max_i32(0, mcu_min_i32(fw, in_w - ix0) - fx_lo);
-                const int32_t count = nh * nw;
-                const int8_t *win = in_batch + ((iy0 + fy_lo) * in_w + ix0 + fx_lo) * c;
-                if (count <= 0 || count > MCU_POOL_TAPS) {
-                    if (count <= 0 && !is_max) {
-                        return MCU_ERROR_ARGUMENT;
-                    }
-                    output = pool_large(win, nh, nw, in_w, c, r.lo, r.hi, is_max, output);
-                    ++ox;
-                    continue;
+                if (nh * nw <= 0 && !is_max) {
+                    return MCU_ERROR_ARGUMENT;
                 }
-                if (nw != tab_w) {
-                    int32_t *o = off;
-                    for (int32_t y = 0; y < nh; ++y) {
-                        for (int32_t x = 0; x < nw; ++x) {
-                            *o++ = y * row + x * c;
-                        }
-                    }
-                    tab_w = nw;
-                    r.n = count;
-                }
-                /* unclipped windows share the table: the run up to the last of them */
-                const int32_t pixels = fx_lo == 0 && nw == fw ? mcu_min_i32(out_w - 1, ox_full) - ox + 1 : 1;
-                output = (is_max ? max_run : avg_run)(win, pixels, &r, output);
-                ox += pixels;
+                out = (is_max ? pool_pixel_max : pool_pixel_avg)(in_batch + ((iy0 + fy_lo) * in_w + ix0 + fx_lo) * c,
+                                                                 nh, nw, in_w, c, lo4, hi4, out);
             }
         }
     }
