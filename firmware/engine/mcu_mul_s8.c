@@ -56,10 +56,12 @@ static inline int32_t mul_out(int32_t p2, int32_t m, int32_t k, int32_t right)
 
 /* n (a multiple of 4) contiguous elements, four per word: both inputs widened with their offsets
  * (SXTAB16), input 1 doubled (SADD16), products by SMULBB / SMULTT, requantized as mcu_requant2_dsp
- * with the zero point folded, packed and clamped per word (above too when `both`). */
+ * with the zero point folded, packed and clamped per word: below when `low` (act_min above -128; the
+ * SSAT clamps at -128 anyway), above too when `both`. */
 static inline __attribute__((always_inline)) void mul_run_dsp(const int8_t *a, const int8_t *b, int8_t *o,
                                                               int32_t n, const mcu_mul_params *params,
-                                                              int32_t k, int32_t right, const int both)
+                                                              int32_t k, int32_t right, const int low,
+                                                              const int both)
 {
     const uint32_t oa = mcu_pack16x2(params->input1_offset, params->input1_offset);
     const uint32_t ob = mcu_pack16x2(params->input2_offset, params->input2_offset);
@@ -79,13 +81,26 @@ static inline __attribute__((always_inline)) void mul_run_dsp(const int8_t *a, c
         MCU_BFI8(v, v1, 8);
         MCU_BFI8(v, v2, 16);
         MCU_BFI8(v, v3, 24);
-        v = mcu_max_s8x4(v, lo4);
+        if (low || both) {
+            v = mcu_max_s8x4(v, lo4);
+        }
         if (both) {
             v = mcu_min_s8x4(v, hi4);
         }
         memcpy(o, &v, 4);
     }
 }
+
+/* The clamp variants as functions of their own (each gets all the registers). */
+#define MUL_RUN_FN(name, low, both)                                                                      \
+    static __attribute__((noinline)) void name(const int8_t *a, const int8_t *b, int8_t *o, int32_t n,  \
+                                               const mcu_mul_params *params, int32_t k, int32_t right)  \
+    {                                                                                                    \
+        mul_run_dsp(a, b, o, n, params, k, right, low, both);                                            \
+    }
+MUL_RUN_FN(mul_run_none, 0, 0)
+MUL_RUN_FN(mul_run_low, 1, 0)
+MUL_RUN_FN(mul_run_both, 1, 1)
 #endif
 
 mcu_status mcu_mul_s8(const mcu_mul_params *params, const mcu_broadcast *shape,
@@ -100,15 +115,13 @@ mcu_status mcu_mul_s8(const mcu_mul_params *params, const mcu_broadcast *shape,
     if (params->fast_requant && (rz >> 8) == 0 && s1[3] == 1 && s2[3] == 1 && d[3] >= 4) {
         /* contiguous runs four elements at a time, the rest of each run by mul_loops */
         const int32_t n4 = d[3] & ~3;
+        void (*run)(const int8_t *, const int8_t *, int8_t *, int32_t, const mcu_mul_params *, int32_t, int32_t) =
+            params->act_max < MCU_INT8_MAX ? mul_run_both : params->act_min > MCU_INT8_MIN ? mul_run_low : mul_run_none;
         for (int32_t i0 = 0; i0 < d[0]; ++i0) {
             for (int32_t i1 = 0; i1 < d[1]; ++i1) {
                 for (int32_t i2 = 0; i2 < d[2]; ++i2) {
                     const int32_t ia = i0 * s1[0] + i1 * s1[1] + i2 * s1[2], ib = i0 * s2[0] + i1 * s2[1] + i2 * s2[2];
-                    if (params->act_max < MCU_INT8_MAX) {
-                        mul_run_dsp(input1 + ia, input2 + ib, output, n4, params, k, rz, 1);
-                    } else {
-                        mul_run_dsp(input1 + ia, input2 + ib, output, n4, params, k, rz, 0);
-                    }
+                    run(input1 + ia, input2 + ib, output, n4, params, k, rz);
                     output += n4;
                     if (n4 != d[3]) {
                         mcu_broadcast one = {{1, 1, 1, d[3] - n4}, {0, 0, 0, 1}, {0, 0, 0, 1}};
