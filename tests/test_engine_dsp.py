@@ -862,7 +862,9 @@ def test_add_and_mul_cases_are_bit_exact_on_host():
 
 def test_mean_dsp_path_is_bit_exact_on_qemu(tmp_path):
     """MEAN on four inner channels per word: global averages over 289 pixels (halfword sums flushed
-    every 256) with a channel tail, over one axis, and over the channels (inner 1: the scalar path)."""
+    every 256) with a channel tail, over 35 pixels (sums in registers, outputs a word at a time), over
+    the rows, over the columns (one output row per input row), and over the channels (inner 1: the scalar
+    path)."""
     import tensorflow as tf
 
     from mcunets.engine.testing import Case, convert, random_input
@@ -872,7 +874,7 @@ def test_mean_dsp_path_is_bit_exact_on_qemu(tmp_path):
     for h, w, c in [(17, 17, 13), (5, 7, 8)]:
         def fn(x):
             return (tf.reduce_mean(x, axis=[1, 2], keepdims=True), tf.reduce_mean(x, axis=[1]),
-                    tf.reduce_mean(x, axis=[3], keepdims=True))
+                    tf.reduce_mean(x, axis=[2]), tf.reduce_mean(x, axis=[3], keepdims=True))
 
         model = convert(fn, [(1, h, w, c)], rng)
         inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
