@@ -261,7 +261,8 @@ static void pool_block_avgn(const int8_t *p, const pool_block *b, int8_t *out)
 /* Maximum (is_max) or halfword sums of k channels over the taps q, q + c, ... before qend (four taps per
  * step while they last when k = 4). */
 static inline __attribute__((always_inline)) void large_taps(const int8_t *q, const int8_t *qend, int32_t c,
-                                                             int32_t k, const int is_max, uint32_t *v, int32_t *s)
+                                                             int32_t k, const int is_max, uint32_t *v,
+                                                             uint32_t *h02_out, uint32_t *h13_out)
 {
     uint32_t m = *v, h02 = 0, h13 = 0;
     if (k == 4) {
@@ -287,9 +288,8 @@ static inline __attribute__((always_inline)) void large_taps(const int8_t *q, co
         }
     }
     *v = m;
-    if (!is_max) {
-        mcu_add_halfword_sums(s, h02, h13);
-    }
+    *h02_out = h02;
+    *h13_out = h13;
 }
 
 /* One output pixel of any window (nh x nw taps from win, clipped to the input; whole input rows are
@@ -303,20 +303,31 @@ static inline __attribute__((always_inline)) int8_t *pool_pixel_run(const int8_t
     for (int32_t j = 0; j < c; j += 4) {
         const int8_t *p = win + j;
         const int32_t k = mcu_min_i32(4, c - j);
-        uint32_t v = 0x80808080u;
-        int32_t s[4] = {0, 0, 0, 0};
-        for (int32_t y = 0; y < rows; ++y, p += row) {
-            for (int32_t x = 0; x < taps; x += 256) { /* halfword sums of <= 256 taps */
-                const int8_t *q = p + x * c, *qend = q + mcu_min_i32(256, taps - x) * c;
-                if (k == 4) {
-                    large_taps(q, qend, c, 4, is_max, &v, s);
-                } else {
-                    large_taps(q, qend, c, k, is_max, &v, s);
+        uint32_t v = 0x80808080u, h02, h13;
+        if (k == 4 && rows == 1 && taps <= 256) { /* one run of taps: the sums stay in registers */
+            large_taps(p, p + taps * c, c, 4, is_max, &v, &h02, &h13);
+            if (!is_max) {
+                const int32_t zero[4] = {0, 0, 0, 0};
+                v = average4(h02, h13, zero, count);
+            }
+        } else {
+            int32_t s[4] = {0, 0, 0, 0};
+            for (int32_t y = 0; y < rows; ++y, p += row) {
+                for (int32_t x = 0; x < taps; x += 256) { /* halfword sums of <= 256 taps */
+                    const int8_t *q = p + x * c, *qend = q + mcu_min_i32(256, taps - x) * c;
+                    if (k == 4) {
+                        large_taps(q, qend, c, 4, is_max, &v, &h02, &h13);
+                    } else {
+                        large_taps(q, qend, c, k, is_max, &v, &h02, &h13);
+                    }
+                    if (!is_max) {
+                        mcu_add_halfword_sums(s, h02, h13);
+                    }
                 }
             }
-        }
-        if (!is_max) {
-            v = average4(0, 0, s, count);
+            if (!is_max) {
+                v = average4(0, 0, s, count);
+            }
         }
         v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
         if (k == 4) {
