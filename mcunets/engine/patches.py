@@ -46,7 +46,7 @@ import numpy as np
 
 from mcunets.engine.ops import (ROWS3_MAX_C, Binary, Concat, Conv2D, Layer, Reshape, Slice, TileCall, Transpose,
                                 Windowed, c_array, ints)
-from mcunets.engine.planner import Buffer, MemoryPlan, _align_up, place, plan_memory
+from mcunets.engine.planner import PROMOTIONS, Buffer, MemoryPlan, _align_up, place, plan_memory
 from mcunets.engine.reader import GraphInfo
 from mcunets.errors import McunetsError
 
@@ -920,7 +920,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     those of ``make_stage``. Every grid is tried with even row bands and with
     bands up to BANDS rows over even.
     """
-    base_plan = plan_memory(graph, layers)
+    base_plan = plan_memory(graph, layers, PROMOTIONS)  # the search's trial plans below take no promotions
     total = sum(l.macs for l in layers)
     base = Schedule(macs=total, layer_arena_bytes=base_plan.arena_bytes, arena_bytes=base_plan.arena_bytes)
     if patches in (None, "off", 0):
@@ -936,7 +936,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
             raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output or its maps' tiles"
                                + (f" with row bands up to {band} rows over even" if band else ""))
         staged = layers[:start] + [stage] + layers[start + k:]
-        plan = plan_memory(graph, staged)
+        plan = plan_memory(graph, staged, PROMOTIONS)
         extra = stage.macs - sum(l.macs for l in layers[start:start + k])
         return staged, plan, Schedule(((stage.layers[0].index, stage.layers[-1].index, n, stage.layers[-1].op),),
                                       extra, _work(stage)[1], total, base_plan.arena_bytes,
@@ -982,6 +982,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
                                f"within {100 * max_extra_macs:.0f}% extra work")
         return layers, base_plan, base
     _, current, plan = best
+    plan = plan_memory(graph, current, PROMOTIONS)  # never larger: the same orders and more
     staged = [l for l in current if isinstance(l, PatchStage)]
     stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
     return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),

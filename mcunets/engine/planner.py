@@ -7,18 +7,23 @@ output: the output may overlap it when ``input offset - output offset >= layer.o
 (elementwise layers in place, convolutions and pools with the output trailing the input by the
 rows they still need).  Buffers are placed one by one, each where it satisfies every constraint and
 grows the arena least (offsets may go below the first buffer; the plan is shifted to start at 0), in
-four orders (largest first, earliest or latest first among equals, by birth, by lifetime x size); the
-smallest arena wins.
+four orders (largest first, earliest or latest first among equals, by birth, by lifetime x size) and a
+fifth, by birth with each layer's outputs before its scratch, repeated with the last buffer that grew
+the arena moved before the first buffer alive with it (``PROMOTIONS`` times); the smallest arena wins.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 from mcunets.engine.ops import Layer, Reshape
 from mcunets.engine.reader import GraphInfo
 
 ALIGN = 4
+# repeats of the fifth order, each with the last buffer that grew the arena placed earlier (``place``), for
+# the plans a schedule ends with (the search's trial plans take none)
+PROMOTIONS = 8
 
 
 def _align_up(x: int) -> int:
@@ -52,7 +57,9 @@ class MemoryPlan:
         return self.tensor_offsets[tensor]
 
 
-def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
+def plan_memory(graph: GraphInfo, layers: list[Layer], promotions: int = 0) -> MemoryPlan:
+    """The plan of ``layers``: the smallest of ``place``'s orders, the fifth repeated ``promotions`` times
+    (-1: not at all; the schedule search's many trial plans take 0, its final plan PROMOTIONS)."""
     n_layers = len(layers)
     parent: dict[int, int] = {}
 
@@ -129,7 +136,7 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
             buffers.append(Buffer(id=len(buffers), size=layer.scratch_bytes, first=k, last=k,
                                   scratch_of=layer.index))
 
-    arena = place(buffers, pairs)
+    arena = place(buffers, pairs, promotions)
     tensor_offsets = {}
     for root, b in groups.items():
         for t in b.tensors:
@@ -138,10 +145,13 @@ def plan_memory(graph: GraphInfo, layers: list[Layer]) -> MemoryPlan:
     return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers), dict(pairs))
 
 
-def place(buffers: list[Buffer], pairs: dict) -> int:
+def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS) -> int:
     """Give every buffer its offset: placed one by one in four orders (largest first, earliest or
-    latest first among equals, by birth, by lifetime x size), the smallest arena wins. Returns the
-    arena's bytes."""
+    latest first among equals, by birth, by lifetime x size), then by birth with each layer's outputs
+    before its scratch, again and again with the last buffer that grew the arena moved before the first
+    buffer alive with it, in that order (a buffer that had to go outside the others gets its place
+    before they take theirs; up to ``promotions`` times); the smallest arena wins. Returns the arena's
+    bytes."""
     # the buffers each one is alive with, once for all orders (a sweep over the buffers by birth)
     together: dict = {b.id: [] for b in buffers}
     spans = sorted((b for b in buffers if b.size and not (b.first < 0 and b.last < 0)), key=lambda b: b.first)
@@ -159,18 +169,31 @@ def place(buffers: list[Buffer], pairs: dict) -> int:
         arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
         if best is None or arena < best[0]:
             best = (arena, [b.offset for b in buffers])
+    order = sorted(buffers, key=lambda b: (b.first, b.scratch_of >= 0, -b.size, b.id))
+    for _ in range(promotions + 1):
+        grew = _place(buffers, pairs, order, together)
+        arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
+        if arena < best[0]:
+            best = (arena, [b.offset for b in buffers])
+        if grew is None:
+            break
+        order.remove(grew)
+        order.insert(min(order.index(p) for p in together[grew.id]), grew)
     for b, off in zip(buffers, best[1]):
         b.offset = off
     return best[0]
 
 
-def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> None:
-    """Place the buffers one by one in ``key`` order, each where it satisfies every constraint and
-    grows the arena least; offsets start at 0. ``together``: per buffer id, the buffers alive with it."""
+def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> Optional[Buffer]:
+    """Place the buffers one by one in ``key`` order (or in the order of the list ``key``), each where it
+    satisfies every constraint and grows the arena least; offsets start at 0. ``together``: per buffer
+    id, the buffers alive with it. Returns the last buffer placed that grew the arena, alive with a
+    buffer placed before it (None: none did)."""
     placed: list[Buffer] = []
     placed_ids: set = set()
     lo = hi = 0  # current extent of the placed buffers (offsets may go negative until the end)
-    order = sorted(buffers, key=key)
+    order = sorted(buffers, key=key) if callable(key) else key
+    grew = None
     for buf in order:
         if buf.size == 0 or buf.first < 0 and buf.last < 0:
             buf.offset = 0
@@ -208,6 +231,8 @@ def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> None:
             buf.offset = 0
         else:
             buf.offset = min((off for off in candidates if ok(off)), key=cost)
+        if conflicts and (buf.offset < lo or buf.offset + buf.size > hi):
+            grew = buf
         lo, hi = min(lo, buf.offset), max(hi, buf.offset + buf.size)
         placed.append(buf)
         placed_ids.add(buf.id)
@@ -215,6 +240,7 @@ def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> None:
     base = min((b.offset for b in placed), default=0)
     for b in buffers:
         b.offset = b.offset - base if b.id in placed_ids else 0
+    return grew
 
 
 def check_plan(plan: MemoryPlan) -> None:
