@@ -365,9 +365,12 @@ static inline int32_t pool_last_inside(int32_t in, int32_t f, int32_t pad, int32
 /* Output rows in order (the output may overlap the input rows that later output rows no longer read):
  * the interior (windows inside the input, up to MCU_POOL_TAPS taps, not whole input rows) by the block
  * kernels, all its rows in one call when no column of them is clipped, else one call per row; every
- * other output pixel (clipped windows at the borders, larger windows) on its own by pool_pixel. */
-static mcu_status pool_dsp(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
-                           const mcu_dims *output_dims, int8_t *output, int is_max)
+ * other output pixel (clipped windows at the borders, larger windows) on its own by pool_pixel. Inlined
+ * into each entry point, so a firmware links only the kernels of the pools it runs. */
+static inline __attribute__((always_inline)) mcu_status pool_dsp(const mcu_pool_params *params,
+                                                                  const mcu_dims *input_dims, const int8_t *input,
+                                                                  const mcu_dims *output_dims, int8_t *output,
+                                                                  const int is_max)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c, row = in_w * c;
     const int32_t sh = params->stride.h, sw = params->stride.w, ph = params->padding.h, pw = params->padding.w;
