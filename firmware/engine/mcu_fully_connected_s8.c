@@ -3,15 +3,17 @@
  * per-tensor kernel rounds twice and can differ from them by one (docs/engine.md).
  *
  * With the Cortex-M DSP extension, weights without a zero point and the input offset folded into the
- * bias (the code generator folds input_offset * sum(row) when filter_offset is 0), four output rows
- * run per pass: each word of four inputs is widened once (SXTB16) and meets a weight word of each row
- * in two SMLADs, so the input is read and widened once per four rows (23 instructions per 16 MACs).
- * When the code generator stores the first rows in blocks of six (params->row_blocks, input depth a
- * multiple of 4: per group of four inputs the six rows' weight words side by side), six rows run per
- * pass from one weight pointer (33 instructions per 24 MACs); the other rows follow row by row.
- * No scratch: the arena does not grow.
+ * bias (the code generator folds input_offset * sum(row) when filter_offset is 0): when the code
+ * generator gives a table (params->table: input depth a multiple of 4, every shift in -31 .. -1) the
+ * first rows are stored encoded in blocks of six (params->row_blocks) and one of 4 or 2
+ * (params->tail_rows), per group of four inputs the rows' weight words side by side, and run a block
+ * per pass (fc_encoded: 25 instructions per 24 MACs in the six-row loop, requantization from the table
+ * in 7 per output); the row left over runs alone. Otherwise four output rows run per pass: each word of
+ * four inputs is widened once (SXTB16) and meets a weight word of each row in two SMLADs (23
+ * instructions per 16 MACs). No scratch: the arena does not grow.
  *
- * On 64-bit hosts the portable path runs without offsets in fc_wide, whose loops compilers vectorize. */
+ * On 64-bit hosts the portable path runs without offsets in fc_wide, whose loops compilers vectorize;
+ * it and the portable path read the same layout and decode the encoded rows. */
 #include "mcu_dsp.h"
 #include "mcu_engine.h"
 #include "mcu_quant.h"
@@ -47,45 +49,6 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     MCU_FC_ROW("a0", "ldr    %[u], [%[w0]], #4\n\t") \
     MCU_FC_ROW("a3", "ldr    %[u], [%[w2], %[d]]\n\t") \
     MCU_FC_ROW("a2", "ldr    %[u], [%[w2]], #4\n\t")
-
-#define MCU_FC6_ROW(A) \
-    "ldr    %[u], [%[w]], #4\n\t" \
-    "sxtb16 %[t], %[u]\n\t" \
-    "smlad  %[" A "], %[xl], %[t], %[" A "]\n\t" \
-    "sxtb16 %[u], %[u], ror #8\n\t" \
-    "smlad  %[" A "], %[xh], %[u], %[" A "]\n\t"
-#define MCU_FC6_GROUP \
-    "ldr    %[xh], [%[xp]], #4\n\t" \
-    "sxtb16 %[xl], %[xh]\n\t" \
-    "sxtb16 %[xh], %[xh], ror #8\n\t" \
-    MCU_FC6_ROW("a0") MCU_FC6_ROW("a1") MCU_FC6_ROW("a2") MCU_FC6_ROW("a3") MCU_FC6_ROW("a4") MCU_FC6_ROW("a5")
-#define MCU_FC6_OPERANDS \
-    : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [a2] "+r"(a[2]), [a3] "+r"(a[3]), [a4] "+r"(a[4]), [a5] "+r"(a[5]), \
-      [xp] "+r"(xp), [w] "+r"(w), [xl] "=&r"(xl), [xh] "=&r"(xh), [t] "=&r"(t), [u] "=&r"(u)
-
-/* Six rows' accumulators a over the inputs x .. xend (odd: the group count is odd) with the weights
- * from w; returns the weight pointer after them. */
-static __attribute__((noinline)) const int8_t *fc6_pass(int32_t *acc, const int8_t *xp, const int8_t *xend,
-                                                        const int8_t *w, int odd)
-{
-    int32_t a[6] = {acc[0], acc[1], acc[2], acc[3], acc[4], acc[5]};
-    uint32_t xl, xh, t, u;
-    if (odd) {
-        __asm__ volatile(MCU_FC6_GROUP MCU_FC6_OPERANDS);
-    }
-    if (xp != xend) {
-        __asm__ volatile("1:\n\t" MCU_FC6_GROUP MCU_FC6_GROUP
-                         "cmp    %[xp], %[xend]\n\t"
-                         "bne    1b\n\t"
-                         MCU_FC6_OPERANDS
-                         : [xend] "r"(xend)
-                         : "cc");
-    }
-    for (int32_t j = 0; j < 6; ++j) {
-        acc[j] = a[j];
-    }
-    return w;
-}
 
 /* Rows stored encoded (params->table): with e = the stored bytes of a group of four weights w0..w3
  * (e0 = w0 ^ 0x80, e1 = w1, e2 = w2 ^ 0x80, e3 = w3) the loaded word W has the signed halfwords
@@ -188,13 +151,10 @@ static inline int8_t fce_out(int32_t acc, const int32_t *q, int32_t lo, int32_t 
     return (int8_t)v;
 }
 
-/* The encoded rows of one batch row ip (depth 4 * groups): `blocks` blocks of six rows, then a block of
- * `tail` rows (0, 2 or 4), into op[0 ..]; q: the table, w: the rows' weights. */
-static inline __attribute__((always_inline)) void fce_rows(const int32_t *q, int32_t blocks, int32_t tail,
-                                                           const int8_t *ip, int32_t groups, const int8_t *w,
-                                                           int8_t *op, int32_t lo, int32_t hi, const int mode)
+/* c = 128 * the sum of the inputs at even positions of ip (4 * groups bytes), modulo 2^32; SXTAB16 sums
+ * 254 groups at most per halfword. */
+static uint32_t fce_input_sum(const int8_t *ip, int32_t groups)
 {
-    /* c: 128 * the sum of the inputs at even positions; SXTAB16 sums 254 groups at most per halfword */
     int32_t sum = 0;
     for (int32_t g0 = 0; g0 < groups; g0 += 254) {
         const int32_t n = groups - g0 < 254 ? groups - g0 : 254;
@@ -209,49 +169,98 @@ static inline __attribute__((always_inline)) void fce_rows(const int32_t *q, int
         }
         sum = mcu_smlad(s16, 0x00010001u, sum);
     }
-    const uint32_t c = (uint32_t)sum << 7;
-    const uint32_t k80 = 0xFF80FF80u;
-    const int8_t *xend = ip + 4 * groups;
-    for (int32_t i = 0; i <= blocks; ++i) {
-        const int32_t n = i < blocks ? 6 : tail;
-        if (n == 0) {
-            break;
-        }
-        /* the start values less c (c = 128 * sum(x0 + x2), modulo 2^32) */
-        int32_t a0 = (int32_t)((uint32_t)q[0] - c), a1 = (int32_t)((uint32_t)q[1] - c);
-        int32_t a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-        if (n >= 4) {
-            a2 = (int32_t)((uint32_t)q[2] - c);
-            a3 = (int32_t)((uint32_t)q[3] - c);
-        }
-        if (n == 6) {
-            a4 = (int32_t)((uint32_t)q[4] - c);
-            a5 = (int32_t)((uint32_t)q[5] - c);
-        }
-        q += n;
-        const int8_t *xp = ip;
-        uint32_t xa, xc, u, v, m, h, l, r;
-        if (n == 6) {
-            MCU_FCE_BLOCK(6)
-        } else if (n == 4) {
-            MCU_FCE_BLOCK(4)
-        } else {
-            MCU_FCE_BLOCK(2)
-        }
-    }
+    return (uint32_t)sum << 7;
 }
 
-static __attribute__((noinline)) void fce_dsp(const int32_t *q, int32_t blocks, int32_t tail, const int8_t *ip,
-                                              int32_t groups, const int8_t *w, int8_t *op, int32_t lo,
-                                              int32_t hi)
+/* The encoded rows of one batch row ip (depth 4 * groups) in blocks of n rows (N: 6, 4 or 2; `blocks`
+ * of them) into op[0 ..]; q: their table, w: their weights; c: fce_input_sum. */
+#define MCU_FCE_ROWS(N) \
+    const uint32_t k80 = 0xFF80FF80u; \
+    const int8_t *xend = ip + 4 * groups; \
+    for (int32_t i = 0; i < blocks; ++i) { \
+        /* the start values less c (c = 128 * sum(x0 + x2), modulo 2^32) */ \
+        int32_t a0 = (int32_t)((uint32_t)q[0] - c), a1 = (int32_t)((uint32_t)q[1] - c); \
+        int32_t a2 = 0, a3 = 0, a4 = 0, a5 = 0; \
+        if (N >= 4) { \
+            a2 = (int32_t)((uint32_t)q[2] - c); \
+            a3 = (int32_t)((uint32_t)q[3] - c); \
+        } \
+        if (N == 6) { \
+            a4 = (int32_t)((uint32_t)q[4] - c); \
+            a5 = (int32_t)((uint32_t)q[5] - c); \
+        } \
+        q += N; \
+        const int8_t *xp = ip; \
+        uint32_t xa, xc, u, v, m, h, l, r; \
+        MCU_FCE_BLOCK(N) \
+    }
+
+/* Blocks of six rows, the clamp mode a constant. */
+static inline __attribute__((always_inline)) void fce_six(const int32_t *q, int32_t blocks, const int8_t *ip,
+                                                          int32_t groups, const int8_t *w, int8_t *op,
+                                                          uint32_t c, int32_t lo, int32_t hi, const int mode)
+{
+    MCU_FCE_ROWS(6)
+}
+
+static __attribute__((noinline)) void fce_six_dsp(const int32_t *q, int32_t blocks, const int8_t *ip,
+                                                  int32_t groups, const int8_t *w, int8_t *op, uint32_t c,
+                                                  int32_t lo, int32_t hi)
 {
     const int mode = mcu_clamp_mode(lo, hi);
     if (mode == MCU_CLAMP_SSAT) {
-        fce_rows(q, blocks, tail, ip, groups, w, op, lo, hi, MCU_CLAMP_SSAT);
+        fce_six(q, blocks, ip, groups, w, op, c, lo, hi, MCU_CLAMP_SSAT);
     } else if (mode == MCU_CLAMP_SSAT_LO) {
-        fce_rows(q, blocks, tail, ip, groups, w, op, lo, hi, MCU_CLAMP_SSAT_LO);
+        fce_six(q, blocks, ip, groups, w, op, c, lo, hi, MCU_CLAMP_SSAT_LO);
     } else {
-        fce_rows(q, blocks, tail, ip, groups, w, op, lo, hi, MCU_CLAMP_BOTH);
+        fce_six(q, blocks, ip, groups, w, op, c, lo, hi, MCU_CLAMP_BOTH);
+    }
+}
+
+/* The tail block of n = 4 or 2 rows (the clamp mode read at run time). */
+static __attribute__((noinline)) void fce_tail_dsp(const int32_t *q, int32_t n, const int8_t *ip, int32_t groups,
+                                                   const int8_t *w, int8_t *op, uint32_t c, int32_t lo,
+                                                   int32_t hi)
+{
+    const int mode = mcu_clamp_mode(lo, hi);
+    const int32_t blocks = 1;
+    if (n == 4) {
+        MCU_FCE_ROWS(4)
+    } else {
+        MCU_FCE_ROWS(2)
+    }
+}
+
+/* Layers with encoded rows (params->table, the filter word-aligned): per batch row the encoded blocks,
+ * then the row left over (at most one) from its plain weights. */
+static __attribute__((noinline)) void fc_encoded(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
+                                                 int32_t batches, int32_t depth, const int8_t *input,
+                                                 int32_t out_depth, const int8_t *filter, const int32_t *bias,
+                                                 int8_t *output)
+{
+    const int32_t groups = depth / 4, six = params->row_blocks, tail = params->tail_rows;
+    const int32_t lo = params->act_min, hi = params->act_max;
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *ip = input + (int64_t)b * depth;
+        int8_t *op = output + (int64_t)b * out_depth;
+        const uint32_t c = fce_input_sum(ip, groups);
+        if (six) {
+            fce_six_dsp(params->table, six / 6, ip, groups, filter, op, c, lo, hi);
+        }
+        if (tail) {
+            fce_tail_dsp(params->table + 5 * six, tail, ip, groups, filter + (int64_t)six * depth, op + six, c,
+                         lo, hi);
+        }
+        for (int32_t oc = six + tail; oc < out_depth; ++oc) {
+            const int8_t *wp = filter + (int64_t)oc * depth;
+            int32_t acc = bias ? bias[oc] : 0;
+            for (int32_t i = 0; i < depth; i += 4) {
+                const uint32_t x = mcu_load_u32(ip + i), w = mcu_load_u32(wp + i);
+                acc = mcu_smlad(mcu_sxtb16(x), mcu_sxtb16(w), acc);
+                acc = mcu_smlad(mcu_sxtb16_ror8(x), mcu_sxtb16_ror8(w), acc);
+            }
+            op[oc] = fc_out(params, quant, oc, acc);
+        }
     }
 }
 
@@ -278,22 +287,6 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
         int8_t *op = output + (int64_t)b * out_depth;
         int32_t oc = 0;
         const int32_t *mp = quant->multiplier, *sp = quant->shift;
-        const int8_t *w = filter;
-        if (params->table) { /* encoded blocks (the caller checked the word alignment LDRD needs) */
-            fce_dsp(params->table, params->row_blocks / 6, params->tail_rows, ip, groups, filter, op, lo, hi);
-            oc = params->row_blocks + params->tail_rows;
-            w = filter + (int64_t)oc * depth;
-            mp += step * oc;
-            sp += step * oc;
-        }
-        for (; oc < params->row_blocks; oc += 6) { /* blocks of six rows (depth a multiple of 4) */
-            const int32_t *bp = bias ? bias + oc : zeros;
-            int32_t a[6] = {bp[0], bp[1], bp[2], bp[3], bp[4], bp[5]};
-            w = fc6_pass(a, ip, xend, w, groups & 1);
-            for (int32_t j = 0; j < 6; ++j, mp += step, sp += step) {
-                op[oc + j] = fc_out_dsp(a[j], mp[0], sp[0], zo, lo, hi);
-            }
-        }
         for (; oc + 4 <= out_depth; oc += 4) {
             const int8_t *w0 = filter + (int64_t)oc * depth, *w2 = w0 + 2 * (int64_t)depth;
             const int32_t *bp = bias ? bias + oc : zeros;
@@ -436,7 +429,11 @@ mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_cha
 {
     const int32_t in_off = params->input_offset, f_off = params->filter_offset;
 #if defined(__ARM_FEATURE_DSP)
-    if (f_off == 0 && in_off == 0 && (!params->table || ((uintptr_t)filter & 3) == 0)) {
+    if (f_off == 0 && in_off == 0 && params->table && ((uintptr_t)filter & 3) == 0) { /* LDRD: aligned */
+        fc_encoded(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
+        return MCU_OK;
+    }
+    if (f_off == 0 && in_off == 0 && !params->table) {
         return fc_dsp(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
     }
 #elif UINTPTR_MAX > 0xffffffffu

@@ -774,10 +774,8 @@ class FullyConnected(Layer):
     @property
     def row_blocks(self) -> int:
         """Rows stored in blocks of six (mcu_fc_params.row_blocks): all whole blocks when the rows are
-        encoded (encoded), or when the input depth is a multiple of 4 and at least 64 (below that the
-        per-pass overhead of the plain blocks eats their gain)."""
-        ok = self.encoded or (self.input_depth % 4 == 0 and self.input_depth >= 64)
-        return self.output_depth - self.output_depth % 6 if ok else 0
+        encoded (encoded), else none."""
+        return self.output_depth - self.output_depth % 6 if self.encoded else 0
 
     @property
     def tail_rows(self) -> int:
