@@ -356,7 +356,11 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
                     const int32_t *bias, int8_t *output)
 {
     const int32_t groups = depth / 4;
-    const uint8_t flip = params->table ? 0x80 : 0; /* encoded rows: bytes 0 and 2 of a group XORed */
+    static const uint8_t flip_bytes[4] = {0x80, 0, 0x80, 0}; /* encoded rows: bytes 0 and 2 XORed */
+    uint32_t flip = 0;
+    if (params->table) {
+        memcpy(&flip, flip_bytes, 4);
+    }
     const int32_t blocked = params->row_blocks + params->tail_rows;
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * depth;
@@ -374,9 +378,10 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
                 }
                 for (int32_t i = 0; i < n; i += 4, w += 4 * nb) {
                     for (int32_t r = 0; r < nb; ++r) {
-                        memcpy(&rows[r][i], w + 4 * r, 4);
-                        rows[r][i] = (int8_t)((uint8_t)rows[r][i] ^ flip);
-                        rows[r][i + 2] = (int8_t)((uint8_t)rows[r][i + 2] ^ flip);
+                        uint32_t word;
+                        memcpy(&word, w + 4 * r, 4);
+                        word ^= flip;
+                        memcpy(&rows[r][i], &word, 4);
                     }
                 }
                 const int8_t *x = ip + 4 * g0;

@@ -802,7 +802,7 @@ class FullyConnected(Layer):
         lbias, in_off = self._kernel_bias()
         decls, bias = _weight_decls(p, self.fc_filter_layout(), lbias)
         # word-aligned, for the DSP path's LDRD (it checks and otherwise takes the portable path)
-        decls[0] = decls[0].replace(f"{p}filter[", f"MCU_ALIGNED4 {p}filter[", 1)
+        decls[0] = decls[0].replace("] = {", "] MCU_ALIGNED4 = {", 1)
         table = "NULL"
         r, t = self.row_blocks, self.tail_rows
         if r + t and self.encoded:
