@@ -351,51 +351,69 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
  * contiguous bytes; the other rows run four at a time. */
 #define MCU_FC_CHUNK 32
 
+/* The dot products of a block of nb rows (6, or the tail block's 4 or 2) at w with ip (groups groups of
+ * four inputs) into acc[0 .. nb - 1]; flip: the encoded rows' XOR mask. */
+static inline __attribute__((always_inline)) void fc_wide_block(const int8_t *w, const int8_t *ip, int32_t groups,
+                                                                uint32_t flip, int32_t *acc, const int nb)
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+    for (int32_t g0 = 0; g0 < groups; g0 += MCU_FC_CHUNK) {
+        const int32_t n = groups - g0 < MCU_FC_CHUNK ? 4 * (groups - g0) : 4 * MCU_FC_CHUNK;
+        int8_t rows[6][4 * MCU_FC_CHUNK];
+        for (int32_t i = 0; i < n; i += 4, w += 4 * nb) {
+            for (int32_t r = 0; r < nb; ++r) {
+                uint32_t word;
+                memcpy(&word, w + 4 * r, 4);
+                word ^= flip;
+                memcpy(&rows[r][i], &word, 4);
+            }
+        }
+        const int8_t *x = ip + 4 * g0;
+        for (int32_t i = 0; i < n; ++i) {
+            const int32_t xi = x[i];
+            a0 += rows[0][i] * xi;
+            a1 += rows[1][i] * xi;
+            if (nb > 2) {
+                a2 += rows[2][i] * xi;
+                a3 += rows[3][i] * xi;
+            }
+            if (nb > 4) {
+                a4 += rows[4][i] * xi;
+                a5 += rows[5][i] * xi;
+            }
+        }
+    }
+    const int32_t a[6] = {a0, a1, a2, a3, a4, a5};
+    for (int32_t r = 0; r < nb; ++r) {
+        acc[r] = a[r];
+    }
+}
+
 static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches,
                     int32_t depth, const int8_t *input, int32_t out_depth, const int8_t *filter,
                     const int32_t *bias, int8_t *output)
 {
-    const int32_t groups = depth / 4;
+    const int32_t groups = depth / 4, tail = params->tail_rows;
     static const uint8_t flip_bytes[4] = {0x80, 0, 0x80, 0}; /* encoded rows: bytes 0 and 2 XORed */
     uint32_t flip = 0;
     if (params->table) {
         memcpy(&flip, flip_bytes, 4);
     }
-    const int32_t blocked = params->row_blocks + params->tail_rows;
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * depth;
         int8_t *op = output + (int64_t)b * out_depth;
         int32_t oc = 0;
-        for (int32_t nb = 6; oc < blocked; oc += nb) {
-            nb = oc < params->row_blocks ? 6 : params->tail_rows; /* six rows, or the tail block's */
+        int32_t a[6];
+        for (; oc < params->row_blocks + tail; oc += oc < params->row_blocks ? 6 : tail) {
             const int8_t *w = filter + (int64_t)oc * depth;
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-            for (int32_t g0 = 0; g0 < groups; g0 += MCU_FC_CHUNK) {
-                const int32_t n = groups - g0 < MCU_FC_CHUNK ? 4 * (groups - g0) : 4 * MCU_FC_CHUNK;
-                int8_t rows[6][4 * MCU_FC_CHUNK];
-                if (nb < 6) {
-                    memset(rows[nb], 0, sizeof(rows[0]) * (size_t)(6 - nb));
-                }
-                for (int32_t i = 0; i < n; i += 4, w += 4 * nb) {
-                    for (int32_t r = 0; r < nb; ++r) {
-                        uint32_t word;
-                        memcpy(&word, w + 4 * r, 4);
-                        word ^= flip;
-                        memcpy(&rows[r][i], &word, 4);
-                    }
-                }
-                const int8_t *x = ip + 4 * g0;
-                for (int32_t i = 0; i < n; ++i) {
-                    const int32_t xi = x[i];
-                    a0 += rows[0][i] * xi;
-                    a1 += rows[1][i] * xi;
-                    a2 += rows[2][i] * xi;
-                    a3 += rows[3][i] * xi;
-                    a4 += rows[4][i] * xi;
-                    a5 += rows[5][i] * xi;
-                }
+            const int32_t nb = oc < params->row_blocks ? 6 : tail; /* six rows, or the tail block's */
+            if (nb == 6) {
+                fc_wide_block(w, ip, groups, flip, a, 6);
+            } else if (nb == 4) {
+                fc_wide_block(w, ip, groups, flip, a, 4);
+            } else {
+                fc_wide_block(w, ip, groups, flip, a, 2);
             }
-            const int32_t a[6] = {a0, a1, a2, a3, a4, a5};
             for (int32_t r = 0; r < nb; ++r) {
                 op[oc + r] = fc_out(params, quant, oc + r, a[r] + (bias ? bias[oc + r] : 0));
             }
