@@ -104,18 +104,16 @@ static inline uint32_t average4(uint32_t h02, uint32_t h13, const int32_t *s, in
            (uint32_t)(uint8_t)pool_average(s2, count) << 16 | (uint32_t)pool_average(s3, count) << 24;
 }
 
-/* Per halfword of h (sums over 2^k taps, 1 <= k <= 8): (h + 2^(k-1) - (h <= 0)) >> k, which is the
- * average rounded half away from zero (pool_average), its low byte left at bit 0 / 16. */
-static inline __attribute__((always_inline)) uint32_t average2_pow2(uint32_t h, uint32_t half2, int32_t k)
+/* Per halfword of t = s + 2^(k-1) - 1 (s a sum over 2^k taps, 1 <= k <= 6; the sums start from
+ * 2^(k-1) - 1): (t + (t > 0)) >> k, the average rounded half away from zero (pool_average): for s >= 0
+ * it is (s + 2^(k-1)) >> k; for s < 0, t > 0 only when s > 1 - 2^(k-1), where both round to 0 or the
+ * added one does not reach a multiple of 2^k. USAT16 to [0, 1] gives (t > 0); the low byte of each
+ * average is left at bit 0 / 16. */
+static inline __attribute__((always_inline)) uint32_t average2_pow2(uint32_t t, int32_t k)
 {
-    const uint32_t one2 = 0x00010001u;
-    const uint32_t t = (uint32_t)__sadd16((int16x2_t)h, (int16x2_t)half2);
-    const uint32_t u = (uint32_t)__ssub16((int16x2_t)t, (int16x2_t)one2);
-    uint32_t g, r;
-    __asm__("ssub16 %0, %2, %3\n\t" /* GE per halfword where h >= 1 */
-            "sel    %1, %4, %5"
-            : "=&r"(g), "=&r"(r) : "r"(h), "r"(one2), "r"(t), "r"(u));
-    return r >> k;
+    uint32_t pos;
+    __asm__("usat16 %0, #1, %1" : "=r"(pos) : "r"(t));
+    return (uint32_t)__sadd16((int16x2_t)t, (int16x2_t)pos) >> k;
 }
 
 /* The interior of a pool: rows x pixels output pixels whose windows all lie inside the input and share
@@ -134,7 +132,7 @@ enum { POOL_MAX2, POOL_MAX4, POOL_MAXN, POOL_AVG4, POOL_AVGN };
 /* The pooled word of the four channels at q. */
 static inline __attribute__((always_inline)) uint32_t pool_word(const int8_t *q, const int32_t *off, int32_t n,
                                                                 int32_t o1, int32_t o2, int32_t o3, int32_t k,
-                                                                uint32_t half2, const int kind)
+                                                                uint32_t start2, const int kind)
 {
     if (kind == POOL_MAX2) {
         return mcu_max_s8x4(mcu_load_u32(q), mcu_load_u32(q + o1));
@@ -154,19 +152,19 @@ static inline __attribute__((always_inline)) uint32_t pool_word(const int8_t *q,
     if (kind == POOL_AVG4) {
         const uint32_t w0 = mcu_load_u32(q), w1 = mcu_load_u32(q + o1);
         const uint32_t w2 = mcu_load_u32(q + o2), w3 = mcu_load_u32(q + o3);
-        h02 = mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(mcu_sxtb16(w0), w1), w2), w3);
-        h13 = mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtb16_ror8(w0), w1), w2), w3);
-        return (average2_pow2(h02, 0x00020002u, 2) & 0x00FF00FFu) |
-               (average2_pow2(h13, 0x00020002u, 2) & 0x00FF00FFu) << 8;
+        const uint32_t one2 = 0x00010001u; /* sums from 2^(k-1) - 1 = 1 */
+        h02 = mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(one2, w0), w1), w2), w3);
+        h13 = mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(one2, w0), w1), w2), w3);
+        return (average2_pow2(h02, 2) & 0x00FF00FFu) | (average2_pow2(h13, 2) & 0x00FF00FFu) << 8;
     }
-    h02 = 0, h13 = 0;
+    h02 = start2, h13 = start2;
     for (int32_t t = 0; t < n; ++t) {
         const uint32_t w = mcu_load_u32(q + off[t]);
         h02 = mcu_sxtab16(h02, w);
         h13 = mcu_sxtab16_ror8(h13, w);
     }
-    if (half2) { /* n = 2^k */
-        return (average2_pow2(h02, half2, k) & 0x00FF00FFu) | (average2_pow2(h13, half2, k) & 0x00FF00FFu) << 8;
+    if (n >= 2 && (n & (n - 1)) == 0) { /* n = 2^k: the sums started from 2^(k-1) - 1 */
+        return (average2_pow2(h02, k) & 0x00FF00FFu) | (average2_pow2(h13, k) & 0x00FF00FFu) << 8;
     }
     const int32_t zero[4] = {0, 0, 0, 0};
     return average4(h02, h13, zero, n);
@@ -200,7 +198,8 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
     const int32_t skip = b->step - c4, in_row = b->in_row, out_row = b->out_row;
     const int32_t o1 = b->o1, o2 = b->o2, o3 = b->o3;
     const int32_t k = 31 - __builtin_clz((uint32_t)n);
-    const uint32_t half2 = n >= 2 && (n & (n - 1)) == 0 ? 0x00010001u << (k - 1) : 0;
+    /* the start of the halfword sums: 2^(k-1) - 1 for n = 2^k (average2_pow2), else 0 */
+    const uint32_t start2 = n >= 2 && (n & (n - 1)) == 0 ? 0x00010001u * ((1u << (k - 1)) - 1) : 0;
     const uint32_t lo4 = 0x01010101u * (uint8_t)b->lo, hi4 = 0x01010101u * (uint8_t)b->hi;
     if (c == 8 && !clamp && kind != POOL_MAXN && kind != POOL_AVGN) { /* two words per pixel, no loop */
         const int32_t step = b->step;
@@ -208,8 +207,8 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
             const int8_t *q = p;
             int8_t *o = out;
             for (int32_t i = pixels; i > 0; --i, q += step, o += 8) {
-                const uint32_t v0 = pool_word(q, off, n, o1, o2, o3, k, half2, kind);
-                const uint32_t v1 = pool_word(q + 4, off, n, o1, o2, o3, k, half2, kind);
+                const uint32_t v0 = pool_word(q, off, n, o1, o2, o3, k, start2, kind);
+                const uint32_t v1 = pool_word(q + 4, off, n, o1, o2, o3, k, start2, kind);
                 memcpy(o, &v0, 4);
                 memcpy(o + 4, &v1, 4);
             }
@@ -221,7 +220,7 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
         int8_t *o = out;
         for (int32_t i = 0; i < pixels; ++i, q += skip) {
             for (const int8_t *end = q + c4; q != end; q += 4, o += 4) {
-                uint32_t v = pool_word(q, off, n, o1, o2, o3, k, half2, kind);
+                uint32_t v = pool_word(q, off, n, o1, o2, o3, k, start2, kind);
                 if (clamp) {
                     v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
                 }
