@@ -85,7 +85,9 @@ def _patches(value: str):
 def _schedule_options(fn):
     """--patches and --max-extra-macs: the engine's schedule (docs/engine.md, patch-based inference)."""
     fn = click.option("--max-extra-macs", type=click.FloatRange(0), default=0.15, show_default=True,
-                      help="Most extra work patches may cost, as a fraction of the model's MACs.")(fn)
+                      help="Most extra work patches may cost: their extra MACs as a fraction of the "
+                           "model's MACs, and (the same fraction) their estimated extra instructions, "
+                           "per-call overhead included, of its estimated instructions layer by layer.")(fn)
     return click.option("--patches", default="auto", show_default=True, callback=lambda c, p, v: _patches(v),
                         help="Engine schedule: auto (patch by patch when that lowers the arena), off "
                              "(layer by layer) or N (force an N x N grid of tiles).")(fn)

@@ -90,6 +90,17 @@ def layer_costs(model: bytes) -> list[LayerCost]:
     return costs
 
 
+def layer_instructions(graph, layer, emulator: str = "qemu-m4") -> tuple[float, float]:
+    """The instructions of one engine ``layer`` of ``graph`` (:class:`mcunets.engine.reader.GraphInfo`)
+    by ``emulator``'s stored model, as (the part that grows with its MACs and outputs, the part each
+    call costs): what the patch search (:func:`mcunets.engine.patches.choose`) counts a model's
+    instructions with."""
+    outputs = sum(int(np.prod(graph.tensors[t].shape)) for t in layer.outputs)
+    coef = _stored()["boards"][emulator]["coefficients"]
+    a, b, c = coef.get(layer_kind(layer)) or coef[OTHER]
+    return a * (int(layer.macs) if layer.macs else outputs) + b * outputs, c
+
+
 def features(cost: LayerCost) -> np.ndarray:
     return np.array([cost.macs, cost.outputs, 1.0])
 

@@ -224,6 +224,41 @@ def test_auto_takes_the_smallest_arena_within_the_limit(chains):
         assert again.files == auto.files
 
 
+def test_the_limit_bounds_extra_macs_and_estimated_instructions_each(chains, monkeypatch):
+    """``max_extra_macs`` bounds the extra MACs against the model's MACs, and apart from them the
+    estimated extra instructions (halo, calls) against the model's estimated instructions."""
+    checked = 0
+    for case in chains:
+        free = generate(case.model, "m", max_extra_macs=1e9).schedule
+        if not free.patched or not free.extra_macs:
+            continue
+        checked += 1
+        assert free.instructions > 0 and free.extra_instructions > 0
+        limit = free.extra_macs_ratio / 2
+        # the MACs alone: calls and halo cost no instructions, so only the extra MACs can refuse a stage
+        with monkeypatch.context() as mp:
+            mp.setattr(patches, "layer_instructions", lambda graph, layer: (0.0, 1.0))
+            mp.setattr(patches, "CALL_INSTRUCTIONS", 0)
+            mp.setattr(patches, "TABLE_INSTRUCTIONS", 0)
+            mp.setattr(patches, "ODD_INSTRUCTIONS", 0)
+            mp.setattr(patches, "TAIL_INSTRUCTIONS", 0)
+            macs_only = generate(case.model, "m", max_extra_macs=limit).schedule
+        assert macs_only.extra_instructions == 0
+        assert macs_only.extra_macs <= limit * macs_only.macs
+        assert macs_only.arena_bytes >= free.arena_bytes
+        # the instructions alone: the limit allows twice the free schedule's extra MACs and
+        # instructions, but each call costs more than the limit allows (the search takes no stage)
+        loose = 2 * max(free.extra_macs_ratio, free.extra_instructions_ratio)
+        with monkeypatch.context() as mp:
+            mp.setattr(patches, "CALL_INSTRUCTIONS", int(loose * free.instructions) + 1)
+            calls_cost = generate(case.model, "m", max_extra_macs=loose).schedule
+        assert not calls_cost.patched
+        cheap = generate(case.model, "m", max_extra_macs=loose).schedule
+        assert cheap.patched and cheap.extra_instructions <= loose * cheap.instructions
+        assert cheap.extra_macs <= loose * cheap.macs
+    assert checked >= 2
+
+
 def test_look_ahead_searches_on_from_each_tied_first_stage(monkeypatch):
     """A 24x24 image, a 3x3 convolution to 48 channels (the peak), a stride-2 1x1 convolution and a
     bottleneck (1x1 to 32, to 8, back to 32), a 3x3 depthwise convolution and a stride-2 1x1
@@ -254,17 +289,18 @@ def test_look_ahead_searches_on_from_each_tied_first_stage(monkeypatch):
     g = read_model(model)
     layers = lower(g)
     plan = patches.plan_memory(g, layers)
-    total = sum(l.macs for l in layers)
-    tied = patches._steps(g, layers, plan, list(range(2, 9)), 0.3 * total, False)
+    base = patches.choose(g, layers, "off")[2]
+    tied = patches._steps(g, layers, plan, list(range(2, 9)), (0.3 * base.macs, 0.3 * base.instructions), False)
     assert len(tied) >= 2 and len({p.arena_bytes for _, p, _ in tied}) == 1  # the first step ties
-    assert [work for *_, work in tied] == sorted(work for *_, work in tied)  # the greedy choice first
+    work = [instructions for *_, (_, instructions) in tied]
+    assert work == sorted(work)  # the greedy choice first: the fewest extra instructions
     ahead = generate(model, "m", prefix="ahead", max_extra_macs=0.3)
     with monkeypatch.context() as mp:
         mp.setattr(patches, "BEAM", 1)  # the greedy search alone: the least work at each tie
         greedy = generate(model, "m", prefix="greedy", max_extra_macs=0.3)
     assert greedy.schedule.stages[0][:2] == (0, 2) and ahead.schedule.stages[0][:2] == (0, 3)
     assert ahead.arena_bytes < greedy.arena_bytes < greedy.schedule.layer_arena_bytes
-    assert ahead.schedule.extra_work_ratio <= 0.3
+    assert ahead.schedule.extra_macs_ratio <= 0.3 and ahead.schedule.extra_instructions_ratio <= 0.3
     x = [[random_input(np.random.default_rng(8951 + i), "int8", (1, 24, 24, 3))] for i in range(2)]
     case = Case("ahead", model, x)
     assert not _inexact([ahead, greedy], [case, case])

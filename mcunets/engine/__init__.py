@@ -71,8 +71,10 @@ def generate(model: bytes, name: str = "model", *, prefix: str = "mcunets", head
 
     ``prefix`` names the exported C symbols (``<prefix>_invoke`` and ``<PREFIX>_*`` macros), so several
     generated models can be linked into one program.  ``patches`` picks the schedule (``patches.choose``):
-    "auto" runs the first layers patch by patch when that lowers the arena within ``max_extra_macs``
-    extra MACs (a fraction of the model's), "off" runs layer by layer, an int n forces an n x n grid.
+    "auto" runs the first layers patch by patch when that lowers the arena within ``max_extra_macs``:
+    extra MACs at most that fraction of the model's, and estimated extra instructions (the halo's, the
+    extra calls') at most that fraction of its estimated instructions layer by layer; "off" runs layer by
+    layer, an int n forces an n x n grid.
     Raises UnsupportedOpError naming the operator and its node index for anything the engine cannot run.
     """
     if not _IDENT.match(prefix):

@@ -27,10 +27,16 @@ kernel scratch between; otherwise placed by lifetime inside the tile, a RESHAPE'
 buffer), and its output may overlap the input
 rows no later tile reads (``overlap``), so the input's space is given back row band by row band.
 
-``choose`` finds stages greedily around the peak layer, the smallest arena within a limit on extra work:
-the extra MACs plus CALL_MACS for every kernel call beyond one per layer (each call on a tile repeats
-the kernels' setup, e.g. the DSP paths widen their weights and fill requantization tables, and adds the
-tile copies), then chooses each stage's grid and bands again with the others fixed. Where the best next
+``choose`` finds stages greedily around the peak layer, the smallest arena within two limits on extra
+work, both the same fraction (``max_extra_macs``): the extra MACs against the model's MACs, and the
+estimated extra instructions against the model's estimated instructions layer by layer (the stored
+instruction model of qemu-m4, ``mcunets.latency.layer_instructions``): the extra MACs at their layers'
+instructions per MAC, CALL_INSTRUCTIONS for every kernel call beyond one per layer (each call on a tile
+repeats the kernels' setup, e.g. the DSP paths fill requantization tables, and adds the tile copies),
+TABLE_INSTRUCTIONS per channel and call of a depthwise layer that fills its table per call, and per MAC
+ODD_INSTRUCTIONS of odd rows' last pixels on the 3x3 row path and TAIL_INSTRUCTIONS of the depthwise
+rows' tail steps. It then
+chooses each stage's grid and bands again with the others fixed. Where the best next
 stages of a step tie on the arena (typically all leave the same later layer the peak, and the least work,
 often the shortest stage, would be in the way of the next one), the search goes on from each of them (up
 to BEAM) and takes the plan with the smallest final arena, then the least work.
@@ -44,22 +50,33 @@ from typing import Optional
 
 import numpy as np
 
-from mcunets.engine.ops import (ROWS3_MAX_C, Binary, Concat, Conv2D, Layer, Reshape, Slice, TileCall, Transpose,
-                                Windowed, c_array, ints)
+from mcunets.engine.ops import (ROWS3_MAX_C, Binary, Concat, Conv2D, DepthwiseConv2D, Layer, Reshape, Slice,
+                                TileCall, Transpose, Windowed, c_array, ints)
 from mcunets.engine.planner import PROMOTIONS, Buffer, MemoryPlan, _align_up, place, plan_memory
 from mcunets.engine.reader import GraphInfo
 from mcunets.errors import McunetsError
+from mcunets.latency import layer_instructions
 
 MAX_GRID = 8
-# The cost of one more kernel call on a tile, in MACs: MobileNetV1 0.25/96's five-layer stage costs
-# about 22,000 instructions per tile on qemu-m4 beyond its MACs (~4,400 per call, ~1.45 instructions
-# per MAC in that model).
-CALL_MACS = 4000
+# The cost of one more kernel call on a tile, in instructions on qemu-m4: MobileNetV1 0.25/96's
+# five-layer stage cost about 22,000 instructions per tile beyond its MACs (~4,400 per call); per layer
+# of the default stages of VWW, ResNet-8, EffNet and ShuffleNet, about 900 to 5,300 beyond the halo.
+CALL_INSTRUCTIONS = 4400
+# The DSP 3x3 depthwise path at stride 1 fills its 12-word table per channel in its scratch on every call
+# (at stride 2 the table is in flash): 791, 1,519 and 5,887 instructions for 8, 16 and 64 channels on
+# qemu-m4 (VWW's and DS-CNN's stages). TABLE_INSTRUCTIONS per channel and call, beyond CALL_INSTRUCTIONS.
+TABLE_INSTRUCTIONS = 92
+# Its stride-1 rows compute outputs four at a time (five at the end of a row of 4q + 1 >= 5), the rest
+# (out_w mod 4) in pair and single-output steps: DS-CNN's 64-channel depthwise layer on a 3x3 grid
+# (1- and 2-column tiles, every output in those steps; 5 columns layer by layer, none) measured 26,490
+# instructions per extra call, about 1.6 per MAC beyond its calls and tables. TAIL_INSTRUCTIONS per MAC
+# of such outputs beyond the whole layer's.
+TAIL_INSTRUCTIONS = 1.5
 # The 3x3 row path of first convolutions (mcu_conv_3x3_rows_dsp_s8: input depth <= ROWS3_MAX_C) computes
 # output pixels in pairs; on a row of odd width the last pixel takes the kernel's C loop, about 6.9 more
 # instructions per MAC on qemu-m4 (ShuffleNet's and SqueezeNet's 6x6 first stages, whose middle tiles
-# are 9 pixels wide): ODD_MACS MACs of extra work per MAC of such a pixel beyond the whole layer's.
-ODD_MACS = 5
+# are 9 pixels wide): ODD_INSTRUCTIONS per MAC of such a pixel beyond the whole layer's.
+ODD_INSTRUCTIONS = 7
 
 
 MAX_STAGES = 3
@@ -75,8 +92,9 @@ class Schedule:
     each on a ``grid`` x ``grid`` grid of tiles of its last output."""
     stages: tuple = ()            # per patch stage: (first layer index, last layer index, grid, last op)
     extra_macs: int = 0
-    call_macs: int = 0            # the extra calls' cost in MACs (CALL_MACS each)
+    extra_instructions: int = 0   # estimated: the extra MACs', the extra calls' and odd pixels' (_work)
     macs: int = 0                 # layer-by-layer MACs of the whole model
+    instructions: int = 0         # estimated instructions of the whole model layer by layer (qemu-m4)
     layer_arena_bytes: int = 0    # arena of the layer-by-layer plan
     arena_bytes: int = 0          # arena of this schedule
 
@@ -99,23 +117,24 @@ class Schedule:
         return self.extra_macs / self.macs if self.macs else 0.0
 
     @property
-    def extra_work_ratio(self) -> float:
-        """Extra MACs and calls: what ``max_extra_macs`` limits."""
-        return (self.extra_macs + self.call_macs) / self.macs if self.macs else 0.0
+    def extra_instructions_ratio(self) -> float:
+        """Estimated extra instructions against layer by layer's (``max_extra_macs`` limits this too)."""
+        return self.extra_instructions / self.instructions if self.instructions else 0.0
 
     def describe(self) -> str:
         if not self.patched:
             return f"layer by layer (arena {self.arena_bytes:,} B)"
         runs = ", ".join(f"{n}x{n} over layers {a}-{b} (through {op})" for a, b, n, op in self.stages)
         return (f"patches {runs}, +{100 * self.extra_macs_ratio:.1f}% MACs "
-                f"(+{100 * self.extra_work_ratio:.1f}% with the calls); arena {self.arena_bytes:,} B "
+                f"(+{100 * self.extra_instructions_ratio:.1f}% instructions estimated); arena {self.arena_bytes:,} B "
                 f"against {self.layer_arena_bytes:,} B layer by layer")
 
     def as_dict(self) -> dict:
         return {"stages": [{"first": a, "last": b, "grid": n, "last_op": op} for a, b, n, op in self.stages],
                 "grid": self.grid, "extra_macs": self.extra_macs,
                 "extra_macs_ratio": round(self.extra_macs_ratio, 4),
-                "extra_work_ratio": round(self.extra_work_ratio, 4),
+                "extra_instructions": self.extra_instructions,
+                "extra_instructions_ratio": round(self.extra_instructions_ratio, 4),
                 "arena_bytes": self.arena_bytes, "layer_arena_bytes": self.layer_arena_bytes}
 
 
@@ -416,9 +435,10 @@ class PatchStage(Layer):
     crops: tuple = ()        # (offset, size) of each layer's copy of the part of its input it needs (0: none)
     scratch: int = 0
     layer_macs: tuple = ()   # MACs each layer executes over all tiles
-    odd_macs: int = 0        # MACs of odd rows' last pixels on the 3x3 row path beyond the whole layers' (ODD_MACS)
+    odd_macs: int = 0        # MACs of odd rows' last pixels on the 3x3 row path beyond the whole layers'
     direct: tuple = (False, False)  # the first layer reads the stage's input map, the last writes the output
                                     # map, through their rows (no copy, no tile buffer; ``_strided``)
+    extra_instructions: int = 0  # estimated (``_work``)
 
     @property
     def macs(self):
@@ -768,6 +788,21 @@ def _odd_macs(layer: Layer, rows, cols, w: int) -> int:
     return max(0, odd - layer.out_shape[1] * (layer.out_shape[2] % 2)) * o * 9 * fc
 
 
+def _dw_tail(w: int) -> int:
+    """The outputs of a stride-1 row of w outputs the 3x3 depthwise DSP path computes in its pair and
+    single-output steps."""
+    return 0 if w % 4 == 1 and w >= 5 else w % 4
+
+
+def _tail_macs(layer: Layer, rows, cols, w: int) -> int:
+    """The MACs of ``layer``'s tiles' outputs (position ``w``) in the tail steps of the stride-1 3x3
+    depthwise rows (``_dw_tail``), less those of the whole layer."""
+    if not (isinstance(layer, DepthwiseConv2D) and layer.scratch_bytes and layer.stride[1] != 2):
+        return 0
+    tail = sum((reg[w][1] - reg[w][0]) * sum(_dw_tail(c[w][1] - c[w][0]) for c, *_ in cols) for reg, *_ in rows)
+    return max(0, tail - layer.out_shape[1] * _dw_tail(layer.out_shape[2])) * layer.filter.shape[3] * 9
+
+
 def _strided(layer: Layer) -> bool:
     """Whether a layer's tile may read and write the rows of the maps it lies in (``Conv2D.strided``)."""
     return isinstance(layer, Conv2D) and layer.strided
@@ -778,15 +813,25 @@ def _calls(layers) -> int:
     return sum(not isinstance(l, Reshape) for l in layers)
 
 
+def _call_instructions(layers) -> int:
+    """The estimated instructions one tile's calls cost beyond their MACs: CALL_INSTRUCTIONS per kernel
+    call, TABLE_INSTRUCTIONS per channel of a 3x3 depthwise layer that fills its table per call."""
+    table = sum(l.filter.shape[3] for l in layers if isinstance(l, DepthwiseConv2D)
+                and l.scratch_bytes and l.stride[1] != 2)
+    return _calls(layers) * CALL_INSTRUCTIONS + table * TABLE_INSTRUCTIONS
+
+
 def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0,
-               band: int = 0, max_work: Optional[float] = None) -> Optional[PatchStage]:
+               band: int = 0, max_work: Optional[tuple] = None) -> Optional[PatchStage]:
     """The k layers from position ``start`` (a stage ``stage_lengths`` allows) on an n x n grid, or None
     when the last output has fewer than n rows or columns or a RESHAPE would need less than its input's
     tile. ``band`` > 0: the row bands are not even but those of ``_bands`` at most ``band`` rows over
     the even height (thin where the output would otherwise wait for the input's rows); columns are
-    always even. None too when its extra work (``_work``) would exceed ``max_work``."""
+    always even. None too when its extra MACs or estimated extra instructions (``_work``) would exceed
+    ``max_work`` (extra MACs, extra instructions)."""
     prefix = layers[start:start + k]
-    if max_work is not None and (n * n - 1) * _calls(prefix) * CALL_MACS > max_work:
+    calls = (n * n - 1) * _call_instructions(prefix)
+    if max_work is not None and calls > max_work[1]:
         return None
     made = {t for l in prefix for t in l.outputs}
     t_in = next(t for l in prefix for t in _operands(l) if t not in made)
@@ -840,7 +885,7 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
               _strided(prefix[-1]) and writes[-1] == (count - 1,))
     sizes = [0 if (p == 0 and direct[0]) or (p == count - 1 and direct[1]) else
              most(rows, p) * most(cols, p) * shapes[p][3] for p in range(count)]
-    kscratch, crops, macs = [], [], []
+    kscratch, crops, macs, halo = [], [], [], 0.0
     for j, layer in enumerate(prefix):
         t, w = reads[j][0], writes[j][0]
         h_in, w_in = most_need(rows, j), most_need(cols, j)
@@ -852,9 +897,12 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
         crops.append(h_in * w_in * shapes[t][3] if cropped else 0)
         done = sum(reg[w][1] - reg[w][0] for reg, *_ in rows) * sum(reg[w][1] - reg[w][0] for reg, *_ in cols)
         macs.append(layer.macs * done // (shapes[w][1] * shapes[w][2]))
+        halo += layer_instructions(graph, layer)[0] * (done / (shapes[w][1] * shapes[w][2]) - 1)
     odd = sum(_odd_macs(layer, rows, cols, writes[j][0]) for j, layer in enumerate(prefix))
-    if max_work is not None and (sum(macs) - sum(l.macs for l in prefix)
-                                 + (n * n - 1) * _calls(prefix) * CALL_MACS + ODD_MACS * odd > max_work):
+    tail = sum(_tail_macs(layer, rows, cols, writes[j][0]) for j, layer in enumerate(prefix))
+    instructions = int(round(halo + calls + ODD_INSTRUCTIONS * odd + TAIL_INSTRUCTIONS * tail))
+    if max_work is not None and (sum(macs) - sum(l.macs for l in prefix) > max_work[0]
+                                 or instructions > max_work[1]):
         return None
     a = [_align_up(s) for s in sizes]
     ks = [_align_up(s) for s in kscratch]
@@ -902,16 +950,18 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
     return PatchStage(prefix[0].index, "PATCHES", (t_in,), (prefix[-1].outputs[0],),
                       layers=tuple(prefix), shapes=shapes, reads=reads, writes=writes, grid=n, rows=tuple(rows),
                       cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, crops=cropped, scratch=total,
-                      layer_macs=tuple(macs), odd_macs=odd, direct=direct)
+                      layer_macs=tuple(macs), odd_macs=odd, direct=direct, extra_instructions=instructions)
 
 
 def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15):
     """The schedule: (layers to plan and emit, memory plan, Schedule).
 
     ``patches``: "auto" finds patch stages greedily: the run of patchable layers containing the peak
-    layer of the current plan, and its grid, with the smallest arena whose extra work (extra MACs and
-    CALL_MACS per extra kernel call, all stages together) stays within ``max_extra_macs`` of the
-    whole model's MACs (ties go to less work), as long as the arena shrinks (at most MAX_STAGES
+    layer of the current plan, and its grid, with the smallest arena whose extra work (all stages
+    together) stays within ``max_extra_macs``: its extra MACs at most that fraction of the whole
+    model's MACs, and its estimated extra instructions (``_work``: the extra MACs', the extra calls',
+    tables', odd pixels' and depthwise tails') at most that fraction of the model's estimated
+    instructions layer by layer (ties go to fewer extra instructions), as long as the arena shrinks (at most MAX_STAGES
     stages); where stages tie on the arena at a step, it goes on from each of them (``_steps``, at most
     BEAM plans at each step) and takes the smallest final arena, then the least work; "off" plans
     layer by layer; an int n does the same with n x n grids only, its first stage taken even when it
@@ -922,7 +972,9 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     """
     base_plan = plan_memory(graph, layers, PROMOTIONS)  # the search's trial plans below take no promotions
     total = sum(l.macs for l in layers)
-    base = Schedule(macs=total, layer_arena_bytes=base_plan.arena_bytes, arena_bytes=base_plan.arena_bytes)
+    instructions = int(round(sum(sum(layer_instructions(graph, l)) for l in layers)))
+    base = Schedule(macs=total, instructions=instructions, layer_arena_bytes=base_plan.arena_bytes,
+                    arena_bytes=base_plan.arena_bytes)
     if patches in (None, "off", 0):
         return layers, base_plan, base
     if isinstance(patches, tuple):
@@ -937,9 +989,8 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
                                + (f" with row bands up to {band} rows over even" if band else ""))
         staged = layers[:start] + [stage] + layers[start + k:]
         plan = plan_memory(graph, staged, PROMOTIONS)
-        extra = stage.macs - sum(l.macs for l in layers[start:start + k])
         return staged, plan, Schedule(((stage.layers[0].index, stage.layers[-1].index, n, stage.layers[-1].op),),
-                                      extra, _work(stage)[1], total, base_plan.arena_bytes,
+                                      *_work(stage), total, instructions, base_plan.arena_bytes,
                                       plan.arena_bytes)
     if patches == "auto":
         grids = list(range(2, MAX_GRID + 1))
@@ -947,21 +998,21 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         grids = [patches]
     else:
         raise McunetsError(f"patches must be 'auto', 'off' or a grid size, got {patches!r}")
-    budget = max_extra_macs * total
+    budget = (max_extra_macs * total, max_extra_macs * instructions)
     forced = patches != "auto"  # a forced grid takes its best first stage even when it does not lower the arena
     finals, frontier = [], [(list(layers), base_plan, ())]
     for depth in range(MAX_STAGES + 1):
         following = []
         for current, plan, stages in frontier:
-            steps = [] if depth == MAX_STAGES else _steps(graph, current, plan, grids, budget - sum(stages),
+            steps = [] if depth == MAX_STAGES else _steps(graph, current, plan, grids, _less(budget, *stages),
                                                           forced and not stages)
             if not steps:
                 finals.append((current, plan))
             following += [(staged, p, stages + (work,)) for staged, p, work in steps]
         # the states reached twice (the same stages taken in another order) are searched once; at most
-        # BEAM states go on, the smallest arenas first, ties to less work
+        # BEAM states go on, the smallest arenas first, ties to fewer extra instructions
         seen, frontier = set(), []
-        for state in sorted(following, key=lambda st: (st[1].arena_bytes, sum(st[2]))):
+        for state in sorted(following, key=lambda st: (st[1].arena_bytes, sum(w[1] for w in st[2]))):
             sig = _signature(state[0])
             if sig not in seen and len(frontier) < BEAM:
                 seen.add(sig)
@@ -973,20 +1024,20 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         if not any(isinstance(l, PatchStage) for l in current):
             continue
         current, plan = _refine(graph, current, plan, grids, budget)
-        key = (plan.arena_bytes, sum(sum(_work(s)) for s in current if isinstance(s, PatchStage)))
+        key = (plan.arena_bytes, sum(_work(s)[1] for s in current if isinstance(s, PatchStage)))
         if best is None or key < best[0]:
             best = (key, current, plan)
     if best is None:
         if patches != "auto":
             raise McunetsError(f"no patch stage with a {grids[0]}x{grids[0]} grid fits around the peak layer "
-                               f"within {100 * max_extra_macs:.0f}% extra work")
+                               f"within {100 * max_extra_macs:.0f}% extra MACs and instructions")
         return layers, base_plan, base
     _, current, plan = best
     plan = plan_memory(graph, current, PROMOTIONS)  # never larger: the same orders and more
     staged = [l for l in current if isinstance(l, PatchStage)]
     stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
     return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
-                                   total, base_plan.arena_bytes, plan.arena_bytes)
+                                   total, instructions, base_plan.arena_bytes, plan.arena_bytes)
 
 
 def _signature(current: list) -> tuple:
@@ -995,12 +1046,17 @@ def _signature(current: list) -> tuple:
                  for s in current if isinstance(s, PatchStage))
 
 
-def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: float, forced: bool) -> list:
+def _less(budget: tuple, *works) -> tuple:
+    """What is left of ``budget`` (extra MACs, extra instructions) after the stages' ``works``."""
+    return tuple(b - sum(w[i] for w in works) for i, b in enumerate(budget))
+
+
+def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple, forced: bool) -> list:
     """The greedy search's next stages from ``current``: per run of layers containing the peak layer of
-    ``plan``, its grid and row bands with the smallest arena within ``budget`` extra work (ties to less
-    work, then the smaller grid), if it lowers the arena (or ``forced``); of these the best, and with it
-    those whose arena ties with the best (up to BEAM in all, ties to less work): each as (layers,
-    plan, the stage's extra work)."""
+    ``plan``, its grid and row bands with the smallest arena within ``budget`` (extra MACs, extra
+    instructions; ties to fewer extra instructions, then the smaller grid), if it lowers the arena (or
+    ``forced``); of these the best, and with it those whose arena ties with the best (up to BEAM in
+    all, ties to fewer extra instructions): each as (layers, plan, the stage's ``_work``)."""
     live = live_bytes(plan, len(current))
     peak = max(range(len(current)), key=lambda i: live[i])
     best: dict = {}   # (start, k) -> (key, staged, plan, work)
@@ -1011,15 +1067,15 @@ def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budge
                 stage = make_stage(graph, current, k, n, start, band, budget)
                 if stage is None:
                     continue
-                work = sum(_work(stage))
+                work = _work(stage)
                 floor = _floor(stage)
                 own = best.get((start, k))
-                if own is not None and (floor, work, n) >= own[0] or top is not None and floor > top or (
+                if own is not None and (floor, work[1], n) >= own[0] or top is not None and floor > top or (
                         floor >= plan.arena_bytes and not forced):
                     continue  # cannot beat its run's best or tie the best so far, or cannot be taken
                 staged = current[:start] + [stage] + current[start + k:]
                 p = plan_memory(graph, staged)
-                key = (p.arena_bytes, work, n)
+                key = (p.arena_bytes, work[1], n)
                 if own is None or key < own[0]:
                     best[(start, k)] = (key, staged, p, work)
                     top = p.arena_bytes if top is None else min(top, p.arena_bytes)
@@ -1037,31 +1093,32 @@ def _floor(stage: PatchStage) -> int:
 
 
 def _work(stage: PatchStage) -> tuple[int, int]:
-    """A stage's extra MACs and its extra calls' cost in MACs (with the odd rows' last pixels on the
-    3x3 row path)."""
-    return (stage.macs - sum(l.macs for l in stage.layers),
-            (stage.grid ** 2 - 1) * _calls(stage.layers) * CALL_MACS + ODD_MACS * stage.odd_macs)
+    """A stage's extra MACs and its estimated extra instructions: its extra MACs at each layer's
+    instructions per MAC and output (``layer_instructions``), ``_call_instructions`` per extra tile,
+    ODD_INSTRUCTIONS per MAC of the odd rows' last pixels on the 3x3 row path (``_odd_macs``) and
+    TAIL_INSTRUCTIONS per MAC in the depthwise rows' tail steps (``_tail_macs``)."""
+    return stage.macs - sum(l.macs for l in stage.layers), stage.extra_instructions
 
 
-def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: float):
+def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple):
     """Each stage the greedy search chose was the best for the plan of its time; once all are chosen,
     each is chosen again (grid and row bands, same layers) with the others fixed, the smallest arena
-    within the budget, ties to less work (twice over the stages at most)."""
+    within the budget, ties to fewer extra instructions (twice over the stages at most)."""
     for _ in range(2):
         changed = False
         for i, stage in enumerate(current):
             if not isinstance(stage, PatchStage):
                 continue
-            others = sum(sum(_work(s)) for s in current if isinstance(s, PatchStage) and s is not stage)
+            left = _less(budget, *(_work(s) for s in current if isinstance(s, PatchStage) and s is not stage))
             unstaged = current[:i] + list(stage.layers) + current[i + 1:]
-            best = ((plan.arena_bytes, sum(_work(stage)), stage.grid), None, None)
+            best = ((plan.arena_bytes, _work(stage)[1], stage.grid), None, None)
             for n, band in ((n, band) for n in grids for band in BANDS):
-                alt = make_stage(graph, unstaged, len(stage.layers), n, i, band, budget - others)
-                if alt is None or (_floor(alt), sum(_work(alt)), n) >= best[0]:
+                alt = make_stage(graph, unstaged, len(stage.layers), n, i, band, left)
+                if alt is None or (_floor(alt), _work(alt)[1], n) >= best[0]:
                     continue
                 staged = current[:i] + [alt] + current[i + 1:]
                 p = plan_memory(graph, staged)
-                key = (p.arena_bytes, sum(_work(alt)), n)
+                key = (p.arena_bytes, _work(alt)[1], n)
                 if key < best[0]:
                     best = (key, staged, p)
             if best[1] is not None:
