@@ -612,10 +612,9 @@ class Conv2D(Windowed):
 
     def _params(self, name, padding, state, rows=(0, 0)):
         _, folded, fast, table = state
-        strides = f", {rows[0]}, {rows[1]}" if any(rows) else ""
         return (f"static const mcu_conv_params {name} = {{{self.input_offset}, {self.output_offset}, "
                 f"{ints(self.stride)}, {ints(padding)}, {ints(self.dilation)}, {self.act[0]}, {self.act[1]}, "
-                f"{folded}, {fast}, {table}{strides}}};")
+                f"{folded}, {fast}, {table}, {rows[0]}, {rows[1]}}};")
 
     def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
         return (f"mcu_conv_s8(&{params}, &{p}quant, &{in_dims}, {src}, &{p}fdims, "
