@@ -159,7 +159,7 @@ def test_dsp_paths_are_taken(tmp_path):
     assert any(l.scratch_bytes > 0 for l in gen.layers)
     import re
 
-    flags = re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), \w+\};", gen.files["model.c"])
+    flags = re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+, -?\d+)?\};", gen.files["model.c"])
     assert flags and all(f == "1" for f in flags)
 
 
@@ -190,7 +190,7 @@ def test_requantization_over_the_full_shift_range_on_qemu(seed, tmp_path):
     from mcunets.engine import generate
 
     cases = _requant_cases([seed])
-    fast = [f for c in cases for f in re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), \w+\};",
+    fast = [f for c in cases for f in re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+, -?\d+)?\};",
                                                    generate(c.model, "m").files["model.c"])]
     assert fast.count("1") >= len(fast) // 2  # the wide shifts stay on the DSP paths
     bad = _bad_on_qemu(cases, tmp_path)
@@ -714,13 +714,14 @@ def test_kxk_triple_tails_are_bit_exact_on_qemu(tmp_path, seed):
 
 
 def test_kxk_triple_tail_cases_are_bit_exact_on_host():
-    from mcunets.engine.testing import check_cases
+    import re
 
     from mcunets.engine import generate
+    from mcunets.engine.testing import check_cases
 
     cases = _kxk_triple_tail_cases(7810) + _kxk_triple_tail_cases(7811)
     # the layers carry the code generator's table (ops.kxk_table), so the qemu-m4 runs take it
-    assert all("_kxk};" in generate(c.model, "m").files["model.c"] for c in cases)
+    assert all(re.search(r"_kxk(?:, -?\d+, -?\d+)?\};", generate(c.model, "m").files["model.c"]) for c in cases)
     res = check_cases(cases)
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
