@@ -674,36 +674,30 @@ static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, 
 #define DW_ROT1E DW_ROT1D, "52", "56", "48"
 #define DW_ROT2E DW_ROT2D, "56", "48", "52"
 #define DW_EXPAND(M, ...) M(__VA_ARGS__)
-#define DW_S1_ROTATIONS(LO) \
+/* One row's assembly ROW for the ring rotation rot (window row 0 in slot rot: register orders R0, R1, R2). */
+#define DW_ROTATIONS(ROW, R0, R1, R2, OPERANDS, LO) \
     do { \
         if (rot == 0) { \
-            __asm__ volatile(DW_EXPAND(DW_S1_ROW, DW_ROT0C, LO) DW_S1_OPERANDS); \
+            __asm__ volatile(DW_EXPAND(ROW, R0, LO) OPERANDS); \
         } else if (rot == 1) { \
-            __asm__ volatile(DW_EXPAND(DW_S1_ROW, DW_ROT1C, LO) DW_S1_OPERANDS); \
+            __asm__ volatile(DW_EXPAND(ROW, R1, LO) OPERANDS); \
         } else { \
-            __asm__ volatile(DW_EXPAND(DW_S1_ROW, DW_ROT2C, LO) DW_S1_OPERANDS); \
+            __asm__ volatile(DW_EXPAND(ROW, R2, LO) OPERANDS); \
         } \
     } while (0)
+#define DW_S1_ROTATIONS(LO) DW_ROTATIONS(DW_S1_ROW, DW_ROT0C, DW_ROT1C, DW_ROT2C, DW_S1_OPERANDS, LO)
+#define DW_S15_ROTATIONS(LO) DW_ROTATIONS(DW_S1_ROW5, DW_ROT0D, DW_ROT1D, DW_ROT2D, DW_S15_OPERANDS, LO)
+#define DW_S2_ROTATIONS(LO) DW_ROTATIONS(DW_S2_ROW, DW_ROT0E, DW_ROT1E, DW_ROT2E, DW_S2_OPERANDS, LO)
 
-#define DW_S15_ROTATIONS(LO) \
+/* ROTATIONS with the lower clamp (lo), else the post-shift zero point (post), else neither. */
+#define DW_CLAMP_VARIANTS(ROTATIONS) \
     do { \
-        if (rot == 0) { \
-            __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT0D, LO) DW_S15_OPERANDS); \
-        } else if (rot == 1) { \
-            __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT1D, LO) DW_S15_OPERANDS); \
+        if (lo) { \
+            ROTATIONS(DW_LO_CLAMP); \
+        } else if (post) { \
+            ROTATIONS(DW_POST); \
         } else { \
-            __asm__ volatile(DW_EXPAND(DW_S1_ROW5, DW_ROT2D, LO) DW_S15_OPERANDS); \
-        } \
-    } while (0)
-
-#define DW_S2_ROTATIONS(LO) \
-    do { \
-        if (rot == 0) { \
-            __asm__ volatile(DW_EXPAND(DW_S2_ROW, DW_ROT0E, LO) DW_S2_OPERANDS); \
-        } else if (rot == 1) { \
-            __asm__ volatile(DW_EXPAND(DW_S2_ROW, DW_ROT1E, LO) DW_S2_OPERANDS); \
-        } else { \
-            __asm__ volatile(DW_EXPAND(DW_S2_ROW, DW_ROT2E, LO) DW_S2_OPERANDS); \
+            ROTATIONS(DW_NO_LO); \
         } \
     } while (0)
 
@@ -724,13 +718,7 @@ static inline __attribute__((always_inline)) void dw_row_quint(int8_t *out_row, 
     int8_t *op;
     uint32_t kr, kw, xa, xb;
     int32_t a0, a1, a2, a3, a4;
-    if (lo) {
-        DW_S15_ROTATIONS(DW_LO_CLAMP);
-    } else if (post) {
-        DW_S15_ROTATIONS(DW_POST);
-    } else {
-        DW_S15_ROTATIONS(DW_NO_LO);
-    }
+    DW_CLAMP_VARIANTS(DW_S15_ROTATIONS);
     (void)p, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
 }
 
@@ -747,13 +735,7 @@ static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_
     int8_t *op;
     uint32_t kr, kw, xa, xb;
     int32_t a0, a1, a2, a3;
-    if (lo) {
-        DW_S1_ROTATIONS(DW_LO_CLAMP);
-    } else if (post) {
-        DW_S1_ROTATIONS(DW_POST);
-    } else {
-        DW_S1_ROTATIONS(DW_NO_LO);
-    }
+    DW_CLAMP_VARIANTS(DW_S1_ROTATIONS);
     (void)p, (void)end, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3;
 }
 
@@ -772,13 +754,7 @@ static inline __attribute__((always_inline)) void dw_row2(int8_t *out_row, int32
     int8_t *op;
     uint32_t kr, kw, xa, xb;
     int32_t a0, a1, a2, a3;
-    if (lo) {
-        DW_S2_ROTATIONS(DW_LO_CLAMP);
-    } else if (post) {
-        DW_S2_ROTATIONS(DW_POST);
-    } else {
-        DW_S2_ROTATIONS(DW_NO_LO);
-    }
+    DW_CLAMP_VARIANTS(DW_S2_ROTATIONS);
     (void)p, (void)end, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3;
 }
 
