@@ -788,6 +788,12 @@ def _odd_macs(layer: Layer, rows, cols, w: int) -> int:
     return max(0, odd - layer.out_shape[1] * (layer.out_shape[2] % 2)) * o * 9 * fc
 
 
+def _dw_rows_s1(layer: Layer) -> bool:
+    """Whether a layer runs the stride-1 rows of the 3x3 depthwise DSP path (its table filled per call,
+    its outputs past the four-output steps in tail steps)."""
+    return isinstance(layer, DepthwiseConv2D) and bool(layer.scratch_bytes) and layer.stride[1] != 2
+
+
 def _dw_tail(w: int) -> int:
     """The outputs of a stride-1 row of w outputs the 3x3 depthwise DSP path computes in its pair and
     single-output steps."""
@@ -797,7 +803,7 @@ def _dw_tail(w: int) -> int:
 def _tail_macs(layer: Layer, rows, cols, w: int) -> int:
     """The MACs of ``layer``'s tiles' outputs (position ``w``) in the tail steps of the stride-1 3x3
     depthwise rows (``_dw_tail``), less those of the whole layer."""
-    if not (isinstance(layer, DepthwiseConv2D) and layer.scratch_bytes and layer.stride[1] != 2):
+    if not _dw_rows_s1(layer):
         return 0
     tail = sum((reg[w][1] - reg[w][0]) * sum(_dw_tail(c[w][1] - c[w][0]) for c, *_ in cols) for reg, *_ in rows)
     return max(0, tail - layer.out_shape[1] * _dw_tail(layer.out_shape[2])) * layer.filter.shape[3] * 9
@@ -816,8 +822,7 @@ def _calls(layers) -> int:
 def _call_instructions(layers) -> int:
     """The estimated instructions one tile's calls cost beyond their MACs: CALL_INSTRUCTIONS per kernel
     call, TABLE_INSTRUCTIONS per channel of a 3x3 depthwise layer that fills its table per call."""
-    table = sum(l.filter.shape[3] for l in layers if isinstance(l, DepthwiseConv2D)
-                and l.scratch_bytes and l.stride[1] != 2)
+    table = sum(l.filter.shape[3] for l in layers if _dw_rows_s1(l))
     return _calls(layers) * CALL_INSTRUCTIONS + table * TABLE_INSTRUCTIONS
 
 
