@@ -81,13 +81,15 @@ def layer_costs(model: bytes) -> list[LayerCost]:
     from mcunets.engine.reader import read_model
 
     graph = read_model(bytes(model))
-    costs = []
-    for layer in lower(graph):
-        outputs = sum(int(np.prod(graph.tensors[t].shape)) for t in layer.outputs)
-        kind = layer_kind(layer)
-        macs = int(layer.macs) if layer.macs else outputs
-        costs.append(LayerCost(layer.index, layer.op, kind, macs, outputs))
-    return costs
+    return [layer_cost(graph, layer) for layer in lower(graph)]
+
+
+def layer_cost(graph, layer) -> LayerCost:
+    """Kind, MACs (the output elements for a layer without MACs) and output elements of one engine
+    ``layer`` of ``graph`` (:class:`mcunets.engine.reader.GraphInfo`)."""
+    outputs = sum(int(np.prod(graph.tensors[t].shape)) for t in layer.outputs)
+    macs = int(layer.macs) if layer.macs else outputs
+    return LayerCost(layer.index, layer.op, layer_kind(layer), macs, outputs)
 
 
 def layer_instructions(graph, layer, emulator: str = "qemu-m4") -> tuple[float, float]:
@@ -95,10 +97,10 @@ def layer_instructions(graph, layer, emulator: str = "qemu-m4") -> tuple[float, 
     by ``emulator``'s stored model, as (the part that grows with its MACs and outputs, the part each
     call costs): what the patch search (:func:`mcunets.engine.patches.choose`) counts a model's
     instructions with."""
-    outputs = sum(int(np.prod(graph.tensors[t].shape)) for t in layer.outputs)
+    cost = layer_cost(graph, layer)
     coef = _stored()["boards"][emulator]["coefficients"]
-    a, b, c = coef.get(layer_kind(layer)) or coef[OTHER]
-    return a * (int(layer.macs) if layer.macs else outputs) + b * outputs, c
+    a, b, c = coef.get(cost.kind) or coef[OTHER]
+    return a * cost.macs + b * cost.outputs, c
 
 
 def features(cost: LayerCost) -> np.ndarray:
