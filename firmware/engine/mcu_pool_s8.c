@@ -116,6 +116,13 @@ static inline __attribute__((always_inline)) uint32_t average2_pow2(uint32_t t, 
     return (uint32_t)__sadd16((int16x2_t)t, (int16x2_t)pos) >> k;
 }
 
+/* The four averages of the halfword sums h02 (channels 0, 2) and h13 (1, 3) over 2^k taps (average2_pow2)
+ * as one word. */
+static inline __attribute__((always_inline)) uint32_t average4_pow2(uint32_t h02, uint32_t h13, int32_t k)
+{
+    return (average2_pow2(h02, k) & 0x00FF00FFu) | (average2_pow2(h13, k) & 0x00FF00FFu) << 8;
+}
+
 /* The interior of a pool: rows x pixels output pixels whose windows all lie inside the input and share
  * one table of tap offsets (off[0 .. n-1] from the window start, 1 <= n <= MCU_POOL_TAPS); a pixel's
  * window is step bytes after the previous one's, a row's first window in_row bytes after the previous
@@ -155,7 +162,7 @@ static inline __attribute__((always_inline)) uint32_t pool_word(const int8_t *q,
         const uint32_t one2 = 0x00010001u; /* sums from 2^(k-1) - 1 = 1 */
         h02 = mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(mcu_sxtab16(one2, w0), w1), w2), w3);
         h13 = mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(mcu_sxtab16_ror8(one2, w0), w1), w2), w3);
-        return (average2_pow2(h02, 2) & 0x00FF00FFu) | (average2_pow2(h13, 2) & 0x00FF00FFu) << 8;
+        return average4_pow2(h02, h13, 2);
     }
     h02 = start2, h13 = start2;
     for (int32_t t = 0; t < n; ++t) {
@@ -164,7 +171,7 @@ static inline __attribute__((always_inline)) uint32_t pool_word(const int8_t *q,
         h13 = mcu_sxtab16_ror8(h13, w);
     }
     if (n >= 2 && (n & (n - 1)) == 0) { /* n = 2^k: the sums started from 2^(k-1) - 1 */
-        return (average2_pow2(h02, k) & 0x00FF00FFu) | (average2_pow2(h13, k) & 0x00FF00FFu) << 8;
+        return average4_pow2(h02, h13, k);
     }
     const int32_t zero[4] = {0, 0, 0, 0};
     return average4(h02, h13, zero, n);
