@@ -189,113 +189,145 @@ static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channe
     }
 }
 
-/* Channels 0..3 of two neighbouring columns (bytes of a and b) as (a, b) int16 pairs, one word per
- * channel, cstride words apart: two SXTB16 per column and one PKHBT / PKHTB per channel. */
-static inline __attribute__((always_inline)) void dw_pack4(uint32_t a, uint32_t b, uint32_t *d,
-                                                           int32_t cstride)
-{
-    const uint32_t al = mcu_sxtb16(a), ah = mcu_sxtb16_ror8(a);
-    const uint32_t bl = mcu_sxtb16(b), bh = mcu_sxtb16_ror8(b);
-    uint32_t w0, w1, w2, w3;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w0) : "r"(al), "r"(bl));
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w1) : "r"(ah), "r"(bh));
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(w2) : "r"(bl), "r"(al));
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(w3) : "r"(bh), "r"(ah));
-    d[0] = w0;
-    d[cstride] = w1;
-    d[2 * cstride] = w2;
-    d[3 * cstride] = w3;
-}
+/* The ring fill. Two columns' words a and b of four channels become the channels' (a, b) int16 pairs with
+ * two PKHBT / PKHTB on the bytes first ([a0 a1 b0 b1], [a2 a3 b2 b3]) and four SXTB16 (plain: channels 0
+ * and 2, ror #8: channels 1 and 3), stored cstride words apart. */
+#define DW_PACK_STORE \
+        "sxtb16 %[a], %[t]\n\t" \
+        "sxtb16 %[t], %[t], ror #8\n\t" \
+        "sxtb16 %[b], %[u]\n\t" \
+        "sxtb16 %[u], %[u], ror #8\n\t" \
+        "str    %[t], [%[d], %[cs1]]\n\t" \
+        "str    %[b], [%[d], %[cs2]]\n\t" \
+        "str    %[u], [%[d], %[cs3]]\n\t"
 
-/* n >= 1 column pairs whose columns both lie inside the input: the first column's c channels at p, its
- * ring words at d (channel ch's word cstride * ch words on, the next pair's 3 words on). Per pair and four
- * channels: the two columns' words loaded (the first with the pointer's post-increment), two SXTB16
- * each, four PKHBT / PKHTB, four stores: 17 instructions for 8 values; 7 more per pair. */
+/* n >= 1 column pairs whose columns both lie inside the input, every group of four channels: the pairs'
+ * first column at p (channel 0), their ring words at d (channel ch's cstride * ch words on, the next
+ * pair's 3 words on). Pairs inner, groups outer: 14 instructions per pair and group (8 values). */
 static void dw_pack_run(const int8_t *p, uint32_t *d, int32_t c, int32_t cstride, int32_t n)
 {
-    const int32_t cs1 = 4 * cstride, cs2 = 8 * cstride, cs3 = 12 * cstride, cs4 = 16 * cstride;
-    const int32_t frame_dback = 12 - (c / 4) * cs4; /* d after a pair's channels -> the next pair's */
-    const int8_t *const frame_pend = p + (int64_t)2 * c * n;
-    const int8_t *gend;
-    uint32_t a, b, t1, t2, t3;
+    const int32_t cs1 = 4 * cstride, cs2 = 8 * cstride, cs3 = 12 * cstride;
+    const int32_t span = 2 * c * n;
+    const int32_t frame_pback = 4 - span, frame_dback = 16 * cstride - 12 * n;
+    const int8_t *const frame_gend = p + c;
+    const int8_t *pend;
+    uint32_t a, b, t, u;
     __asm__ volatile(
+        "0:\n\t"
+        "add    %[pend], %[p], %[span]\n\t"
         "1:\n\t"
-        "add    %[gend], %[p], %[c]\n\t"
-        "2:\n\t"
         "ldr    %[b], [%[p], %[c]]\n\t"
-        "ldr    %[a], [%[p]], #4\n\t"
-        "sxtb16 %[t1], %[a]\n\t"
-        "sxtb16 %[a], %[a], ror #8\n\t"
-        "sxtb16 %[t2], %[b]\n\t"
-        "sxtb16 %[b], %[b], ror #8\n\t"
-        "pkhbt  %[t3], %[t1], %[t2], lsl #16\n\t"
-        "pkhtb  %[t1], %[t2], %[t1], asr #16\n\t"
-        "pkhbt  %[t2], %[a], %[b], lsl #16\n\t"
-        "pkhtb  %[a], %[b], %[a], asr #16\n\t"
-        "str    %[t2], [%[d], %[cs1]]\n\t"
-        "str    %[t1], [%[d], %[cs2]]\n\t"
-        "str    %[a], [%[d], %[cs3]]\n\t"
-        "str    %[t3], [%[d]]\n\t"
-        "add    %[d], %[d], %[cs4]\n\t"
-        "cmp    %[p], %[gend]\n\t"
-        "bne    2b\n\t"
-        "add    %[p], %[p], %[c]\n\t"
-        "ldr    %[t1], %[fdback]\n\t"
-        "add    %[d], %[d], %[t1]\n\t"
-        "ldr    %[t1], %[fpend]\n\t"
-        "cmp    %[p], %[t1]\n\t"
+        "ldr    %[a], [%[p]]\n\t"
+        "add    %[p], %[p], %[c], lsl #1\n\t"
+        "pkhbt  %[t], %[a], %[b], lsl #16\n\t"
+        "pkhtb  %[u], %[b], %[a], asr #16\n\t"
+        DW_PACK_STORE
+        "str    %[a], [%[d]], #12\n\t"
+        "cmp    %[p], %[pend]\n\t"
         "bne    1b\n\t"
-        : [p] "+&r"(p), [d] "+&r"(d), [gend] "=&r"(gend), [a] "=&r"(a), [b] "=&r"(b), [t1] "=&r"(t1),
-          [t2] "=&r"(t2), [t3] "=&r"(t3)
-        : [c] "r"(c), [cs1] "r"(cs1), [cs2] "r"(cs2), [cs3] "r"(cs3), [cs4] "r"(cs4), [fdback] "m"(frame_dback),
-          [fpend] "m"(frame_pend)
+        "ldr    %[a], %[fpback]\n\t"
+        "add    %[p], %[p], %[a]\n\t"
+        "ldr    %[a], %[fdback]\n\t"
+        "add    %[d], %[d], %[a]\n\t"
+        "ldr    %[a], %[fgend]\n\t"
+        "cmp    %[p], %[a]\n\t"
+        "bne    0b\n\t"
+        : [p] "+&r"(p), [d] "+&r"(d), [pend] "=&r"(pend), [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t),
+          [u] "=&r"(u)
+        : [c] "r"(c), [cs1] "r"(cs1), [cs2] "r"(cs2), [cs3] "r"(cs3), [span] "r"(span),
+          [fpback] "m"(frame_pback), [fdback] "m"(frame_dback), [fgend] "m"(frame_gend)
         : "cc", "memory");
-    (void)gend, (void)a, (void)b, (void)t1, (void)t2, (void)t3;
+    (void)pend, (void)a, (void)b, (void)t, (void)u;
+}
+
+/* One column pair with one column in the padding (zb: the input zero point in every byte), every group
+ * of four channels: the other column at p (channel 0); right: the column inside is the pair's first. */
+static void dw_pack_edge(const int8_t *p, uint32_t *d, int32_t c, int32_t cstride, uint32_t zb, int right)
+{
+    const int32_t cs1 = 4 * cstride, cs2 = 8 * cstride, cs3 = 12 * cstride, cs4 = 16 * cstride;
+    const int8_t *const pend = p + c;
+    uint32_t a, b, t, u;
+#define DW_PACK_EDGE(PK) \
+    __asm__ volatile( \
+        "1:\n\t" \
+        "ldr    %[a], [%[p]], #4\n\t" \
+        PK \
+        DW_PACK_STORE \
+        "str    %[a], [%[d]]\n\t" \
+        "add    %[d], %[d], %[cs4]\n\t" \
+        "cmp    %[p], %[pend]\n\t" \
+        "bne    1b\n\t" \
+        : [p] "+&r"(p), [d] "+&r"(d), [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t), [u] "=&r"(u) \
+        : [zb] "r"(zb), [pend] "r"(pend), [cs1] "r"(cs1), [cs2] "r"(cs2), [cs3] "r"(cs3), [cs4] "r"(cs4) \
+        : "cc", "memory")
+    if (right) {
+        DW_PACK_EDGE("pkhbt  %[t], %[a], %[zb], lsl #16\n\t"
+                     "pkhtb  %[u], %[zb], %[a], asr #16\n\t");
+    } else {
+        DW_PACK_EDGE("pkhbt  %[t], %[zb], %[a], lsl #16\n\t"
+                     "pkhtb  %[u], %[a], %[zb], asr #16\n\t");
+    }
+#undef DW_PACK_EDGE
+    (void)a, (void)b, (void)t, (void)u;
+}
+
+/* Which column pairs of a ring row hold what, the same for every input row of a layer: pairs 0 .. used - 1
+ * are read; pair 0 has its first column in the padding when pad_w = 1 (left); pairs full .. full + nfull
+ * - 1 lie inside the input; pair right_j (when right) has its second column in the padding; the pairs
+ * from pad_j on lie wholly in the padding. */
+typedef struct {
+    int32_t c, w, h, cstride, used, pad_w, left, full, nfull, right, right_j, pad_j;
+    uint32_t zb, zz;
+} dw_fill_plan;
+
+static void dw_plan(const mcu_dims *in, int32_t pad_w, int32_t pairs, int32_t used, int16_t zp, dw_fill_plan *f)
+{
+    f->c = in->c, f->w = in->w, f->h = in->h, f->cstride = 3 * pairs, f->used = used, f->pad_w = pad_w;
+    f->left = pad_w == 1 && used > 0 && in->w > 0;
+    f->full = f->left;
+    f->nfull = mcu_min_i32(used, (in->w + pad_w) / 2) - f->full;
+    if (f->nfull < 0) {
+        f->nfull = 0;
+    }
+    const int32_t j = f->full + f->nfull; /* the first pair after the full ones */
+    f->right = j < used && 2 * j - pad_w < in->w && 2 * j - pad_w >= 0;
+    f->right_j = j;
+    f->pad_j = j + f->right;
+    f->zb = 0x01010101u * (uint8_t)zp;
+    f->zz = pack16(zp, zp);
 }
 
 /* Ring slot r of the buffer <- input row iy (columns -pad_w ..), padding = the input zero point: the
  * first `used` column pairs of every channel (the ones the kernels read); the pairs wholly in the padding
  * only when the slot is filled for the first time (`first`: they hold the zero point ever after). */
-static void dw_fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
-                        int32_t pairs, int32_t used, int first, int16_t zp, int32_t r, uint32_t *buf)
+static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t iy, int first, int32_t r,
+                        uint32_t *buf)
 {
-    const int32_t c = in->c, w = in->w, cstride = 3 * pairs;
-    const uint32_t zz = pack16(zp, zp);
+    const int32_t c = f->c, cstride = f->cstride;
     uint32_t *d0 = buf + r;
-    if (iy < 0 || iy >= in->h) {
+    if (iy < 0 || iy >= f->h) {
         for (int32_t ch = 0; ch < c; ++ch) {
-            for (int32_t j = 0; j < used; ++j) {
-                d0[(int64_t)ch * cstride + 3 * j] = zz;
+            for (int32_t j = 0; j < f->used; ++j) {
+                d0[(int64_t)ch * cstride + 3 * j] = f->zz;
             }
         }
         return;
     }
-    const int8_t *row = in_batch + (int64_t)iy * w * c;
-    const uint32_t zb = 0x01010101u * (uint8_t)zp; /* four padding bytes */
-    for (int32_t j = 0; j < used; ++j) {
-        const int32_t x0 = 2 * j - pad_w, x1 = x0 + 1;
-        const int in0 = x0 >= 0 && x0 < w, in1 = x1 >= 0 && x1 < w;
+    const int8_t *row = in_batch + (int64_t)iy * f->w * c;
+    if (f->left) { /* columns -1 and 0 */
+        dw_pack_edge(row, d0, c, cstride, f->zb, 0);
+    }
+    if (f->nfull > 0) {
+        dw_pack_run(row + (int64_t)(2 * f->full - f->pad_w) * c, d0 + 3 * f->full, c, cstride, f->nfull);
+    }
+    if (f->right) { /* columns w - 1 and w */
+        dw_pack_edge(row + (int64_t)(f->w - 1) * c, d0 + 3 * f->right_j, c, cstride, f->zb, 1);
+    }
+    for (int32_t j = f->pad_j; first && j < f->used; ++j) {
         uint32_t *d = d0 + 3 * j;
-        if (!in0 && !in1) {
-            if (!first) {
-                continue;
-            }
-            for (int32_t ch = 0; ch < c; ++ch) {
-                d[0] = zz;
-                d += cstride;
-            }
-            continue;
-        }
-        const int8_t *p0 = row + (int64_t)(in0 ? x0 : 0) * c, *p1 = row + (int64_t)(in1 ? x1 : 0) * c;
-        if (in0 && in1) { /* the pairs up to the last one inside the input at once */
-            const int32_t jb = mcu_min_i32(used, (w + pad_w) / 2);
-            dw_pack_run(p0, d, c, cstride, jb - j);
-            j = jb - 1;
-        } else {
-            for (int32_t ch = 0; ch < c; ch += 4) {
-                dw_pack4(in0 ? mcu_load_u32(p0 + ch) : zb, in1 ? mcu_load_u32(p1 + ch) : zb, d, cstride);
-                d += 4 * cstride;
-            }
+        for (int32_t ch = 0; ch < c; ++ch) {
+            d[0] = f->zz;
+            d += cstride;
         }
     }
 }
@@ -799,6 +831,8 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
     /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
     const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
+    dw_fill_plan plan;
+    dw_plan(input_dims, params->padding.w, pairs, used, pad_val, &plan);
     int post = 0;
     if (!s2) {
         dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
@@ -825,8 +859,7 @@ static inline __attribute__((always_inline)) void depthwise_rows(
                 const int32_t iy = iy0 + r;
                 const int32_t slot = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
                 if (!(valid & (1 << slot)) || held[slot] != iy) {
-                    dw_fill_row(input_dims, in_batch, iy, params->padding.w, pairs, used,
-                                !(valid & (1 << slot)), pad_val, slot, buf);
+                    dw_fill_row(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
                     held[slot] = iy;
                     valid |= 1 << slot;
                 }
