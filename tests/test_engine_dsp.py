@@ -6,6 +6,7 @@ __ARM_FEATURE_DSP is defined. The host runs of tests/test_engine_ops.py cover th
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -112,6 +113,64 @@ def test_first_conv_row_path_is_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
     res = check_cases(_first_conv_cases(7150, 4))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def _first_conv_c1_cases(seed: int):
+    """3x3 convolutions on one input channel (mcu_conv_3x3_c1_dsp_s8 for even output channel counts and
+    upper clamp 127, the 3x3 row path otherwise): one model of twelve inputs, heights and widths 1 to 13
+    (odd and even), strides 1 and 2 along each axis, SAME and VALID, ReLU (every second one clamping above
+    -128 after the zero point shift), ReLU6 and none, odd output channel counts beside even ones; each
+    model also with trained-like quantization (zero points added after the shift)."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    specs = []
+    for i in range(12):
+        pad = str(rng.choice(["SAME", "VALID"]))
+        lo = 3 if pad == "VALID" else 1
+        h, w = int(rng.integers(lo, 14)), int(rng.integers(lo, 14))
+        o = int(rng.choice([2, 4, 6, 8, 10, 16])) if i % 4 else int(rng.choice([3, 5]))
+        s = (int(rng.integers(1, 3)), 1 + i % 2)
+        specs.append((o, s, pad, "relu" if i % 3 else str(rng.choice(list(acts))), (h, w)))
+    layers = [(tf.constant((rng.standard_normal((3, 3, 1, o)) * 0.4).astype(np.float32)),
+               tf.constant(rng.standard_normal(o).astype(np.float32)), s, pad, act)
+              for o, s, pad, act, _ in specs]
+
+    def fn(*xs):
+        return tuple(acts[act](tf.nn.conv2d(x, wt, [1, s[0], s[1], 1], pad) + b)
+                     for x, (wt, b, s, pad, act) in zip(xs, layers))
+
+    model = convert(fn, [(1, h, w, 1) for *_, (h, w) in specs], rng)
+    model = _shift_zero_points(model, rng, "CONV_2D", every=2)
+    cases = []
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+        cases.append(Case(f"first conv c1 {specs}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+@pytest.mark.parametrize("seed", [7160, 7161])
+def test_first_conv_one_channel_path_is_bit_exact_on_qemu(tmp_path, seed):
+    bad = _bad_on_qemu(_first_conv_c1_cases(seed), tmp_path)
+    assert not bad, bad
+
+
+def test_first_conv_one_channel_cases_are_bit_exact_on_host():
+    from mcunets.engine import generate
+    from mcunets.engine.testing import check_cases
+
+    cases = _first_conv_c1_cases(7160) + _first_conv_c1_cases(7161)
+    # most layers carry the one-channel table (ops.rows3c1_table: 18 words per channel pair after the flag)
+    sizes = [[int(n) for n in re.findall(r"l\d+_rows3\[(\d+)\]", generate(c.model, "m").files["model.c"])]
+             for c in cases]
+    assert all(sum(n % 18 == 1 for n in ns) >= 6 for ns in sizes), sizes
+    res = check_cases(cases)
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

@@ -1946,6 +1946,259 @@ MCU_R3_ENTRY(3, 1)
 MCU_R3_ENTRY(3, 2)
 #undef MCU_R3_ENTRY
 
+/* ---- 3x3 convolutions on one input channel (first convolutions) ----------------------------------
+ * The ring holds the three input rows as int16 (x + input offset, 0 outside the input) in two copies
+ * of `words` column words, column-interleaved by ring slot: copy 0 word 3j + s holds values 2j, 2j + 1
+ * of the row in slot s, copy 1 word 3j + s values 2j - 1, 2j (the row shifted by one value; stride 1
+ * only). An output pixel whose taps start at value h reads six consecutive words, its copy's column
+ * words j and j + 1 of the three slots, with one LDM: X01 and X23 of each row. */
+
+/* Value q of a ring row into both copies (c0, c1: the slot's word 0, words 3 apart). */
+static inline void c1_set(uint32_t *c0, uint32_t *c1, int32_t q, int32_t v, int shifted)
+{
+    int16_t *h0 = (int16_t *)(void *)(c0 + 3 * (q >> 1));
+    h0[q & 1] = (int16_t)v;
+    if (shifted) {
+        int16_t *h1 = (int16_t *)(void *)(c1 + 3 * ((q + 1) >> 1));
+        h1[(q & 1) ^ 1] = (int16_t)v;
+    }
+}
+
+/* Input row src (NULL: outside the input) into ring slot (c0, c1): values q = 0 .. 2 * words - 1 <->
+ * input column q - pw. The values outside the input are 0 in every row: written when the slot is filled
+ * for the first time in a call (`first`) or with a row outside the input, and never overwritten; the
+ * values inside it are written as interior groups of four (SXTB16, SADD16 of the offset) and the one to
+ * three left at each end one by one. */
+static inline __attribute__((always_inline)) void c1_fill_body(const int8_t *src, int32_t in_w, int32_t pw,
+                                                               uint32_t off2, int32_t words, uint32_t *c0,
+                                                               uint32_t *c1, int first, const int shifted)
+{
+    const int32_t n = 2 * words;
+    if (src == 0 || first) {
+        for (int32_t j = 0; j < 3 * words; j += 3) {
+            c0[j] = 0;
+            if (shifted) {
+                c1[j] = 0;
+            }
+        }
+        if (src == 0) {
+            return;
+        }
+    }
+    const int32_t in_off = (int16_t)(off2 & 0xFFFFu);
+    const int32_t end = mcu_min_i32(n, pw + in_w); /* values pw <= q < end lie inside the input */
+    int32_t q = pw;
+    for (const int32_t qa = mcu_min_i32(end, (pw + 1) & ~1); q < qa; ++q) {
+        c1_set(c0, c1, q, src[q - pw] + in_off, shifted);
+    }
+    if (q + 4 <= end) {
+        uint32_t prev = q > 0 ? (c0[3 * ((q - 1) >> 1)] >> 16) << 16 : 0; /* value q - 1 (q even) on top */
+        uint32_t *d0 = c0 + 3 * (q >> 1), *d1 = c1 + 3 * (q >> 1);
+        const int8_t *s = src + (q - pw);
+        const int32_t groups = (end - q) >> 2;
+        for (const int8_t *s_end = s + 4 * groups; s != s_end; s += 4, d0 += 6, d1 += 6) {
+            const uint32_t v = mcu_load_u32(s);
+            const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
+            const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2);
+            uint32_t p01, p23;
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p01) : "r"(lo), "r"(hi));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p23) : "r"(hi), "r"(lo));
+            d0[0] = p01;
+            d0[3] = p23;
+            if (shifted) {
+                d1[0] = (prev >> 16) | (p01 << 16);
+                d1[3] = (p01 >> 16) | (p23 << 16);
+                prev = p23;
+            }
+        }
+        q += 4 * groups;
+        if (shifted && q < n) { /* value q - 1 opens copy 1's word q / 2 */
+            *(int16_t *)(void *)d1 = (int16_t)(prev >> 16);
+        }
+    }
+    for (; q < end; ++q) {
+        c1_set(c0, c1, q, src[q - pw] + in_off, shifted);
+    }
+}
+
+static __attribute__((noinline)) void c1_fill_s1(const int8_t *src, int32_t in_w, int32_t pw, uint32_t off2,
+                                                 int32_t words, uint32_t *c0, uint32_t *c1, int first)
+{
+    c1_fill_body(src, in_w, pw, off2, words, c0, c1, first, 1);
+}
+
+static __attribute__((noinline)) void c1_fill_s2(const int8_t *src, int32_t in_w, int32_t pw, uint32_t off2,
+                                                 int32_t words, uint32_t *c0, uint32_t *c1, int first)
+{
+    c1_fill_body(src, in_w, pw, off2, words, c0, c1, first, 0);
+}
+
+/* One output pixel, every output channel pair: the six words at x0 loaded (X01, X23 of slots 0, 1, 2 in
+ * x0 .. x5), rows 0, 1, 2 of the window in slots (r, r + 1, r + 2) mod 3: R0 .. R2 their X01 words,
+ * T0 .. T2 their X23 words; T0 becomes (tap 2 of row 0, tap 2 of row 1) and T1 holds the table's end.
+ * Per pair (table entry of 18 words, ops.rows3c1_table): {2 * bias0, 2 * bias1, P0, P1 (each channel's
+ * (w0, w1) of the row), P2, Y (w02, w12), Z (w22, 0), m0, k0, m1, k1, rz0, rz1}: 10 SMLAD, four LDM. */
+#define MCU_C1_PAIRS(R0, R1, R2, T0, T1, T2, STORE, P) \
+    "2:\n\t" \
+    "ldrd   %[x0], %[u0], %[pp]\n\t" \
+    "ldr    %[u1], %[step]\n\t" \
+    "add    %[u1], %[x0], %[u1]\n\t" \
+    "strd   %[u0], %[u1], %[pp]\n\t" \
+    "ldm    %[x0], {%[x0], %[x1], %[x2], %[x3], %[x4], %[x5]}\n\t" \
+    "pkhbt  %[" T0 "], %[" T0 "], %[" T1 "], lsl #16\n\t" \
+    "ldr    %[" T1 "], %[wend]\n\t" \
+    "ldr    %[w], %[tab]\n\t" \
+    "1:\n\t" \
+    "ldmia  %[w]!, {%[a0], %[a1], %[u0], %[u1], %[u2], %[u3]}\n\t" \
+    "smlad  %[a0], %[" R0 "], %[u0], %[a0]\n\t" \
+    "smlad  %[a1], %[" R0 "], %[u1], %[a1]\n\t" \
+    "smlad  %[a0], %[" R1 "], %[u2], %[a0]\n\t" \
+    "smlad  %[a1], %[" R1 "], %[u3], %[a1]\n\t" \
+    "ldmia  %[w]!, {%[u0], %[u1], %[u2], %[u3]}\n\t" \
+    "smlad  %[a0], %[" R2 "], %[u0], %[a0]\n\t" \
+    "smlad  %[a1], %[" R2 "], %[u1], %[a1]\n\t" \
+    "smlad  %[a0], %[" T0 "], %[u2], %[a0]\n\t" \
+    "smlad  %[a1], %[" T0 "], %[u3], %[a1]\n\t" \
+    "ldmia  %[w]!, {%[u0], %[u1], %[u2], %[u3]}\n\t" \
+    "smlad  %[a0], %[" T2 "], %[u0], %[a0]\n\t" \
+    "smlad  %[a1], %[" T2 "], %[u1], %[a1]\n\t" \
+    "smmlar %[u3], %[a0], %[u2], %[u3]\n\t" \
+    "add    %[a0], %[u3], %[a0], asr #31\n\t" \
+    "ldmia  %[w]!, {%[u0], %[u1], %[u2], %[u3]}\n\t" \
+    "smmlar %[u1], %[a1], %[u0], %[u1]\n\t" \
+    "add    %[a1], %[u1], %[a1], asr #31\n\t" \
+    MCU_ASR_P(P, "a0", "u2") MCU_ASR_P(P, "a1", "u3") \
+    "ssat   %[a0], #8, %[a0]\n\t" \
+    "ssat   %[a1], #8, %[a1]\n\t" \
+    STORE \
+    "cmp    %[w], %[" T1 "]\n\t" \
+    "bne    1b\n\t" \
+    "ldr    %[u0], %[oend]\n\t" \
+    "cmp    %[o], %[u0]\n\t" \
+    "bne    2b\n\t"
+#define MCU_C1_ST \
+    "strb   %[a0], [%[o]], #1\n\t" \
+    "strb   %[a1], [%[o]], #1\n\t"
+#define MCU_C1_LO \
+    "bfi    %[a0], %[a1], #8, #8\n\t" \
+    "ldr    %[u0], %[lo]\n\t" \
+    "ssub8  %[u1], %[a0], %[u0]\n\t" \
+    "sel    %[a0], %[a0], %[u0]\n\t" \
+    "strh   %[a0], [%[o]], #2\n\t"
+#define MCU_C1_OPERANDS \
+    : [x0] "+&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [x4] "=&r"(x4), [x5] "=&r"(x5), \
+      [a0] "=&r"(a0), [a1] "=&r"(a1), [u0] "=&r"(u0), [u1] "=&r"(u1), [u2] "=&r"(u2), [u3] "=&r"(u3), \
+      [w] "=&r"(w), [o] "+&r"(o), [pp] "+m"(frame_pp) \
+    : [wend] "m"(frame_wend), [lo] "m"(frame_lo), [step] "m"(frame_step), [tab] "m"(frame_tab), \
+      [oend] "m"(frame_oend) \
+    : "cc", "memory"
+/* The pixels of one output row: pixel i's six words at pp[0], then pp = {pp[1], pp[0] + step} (stride 1:
+ * copy 0 and copy 1 alternate, stride 2: copy 0, 3 words on per pixel). */
+#define MCU_C1_ROW(R0, R1, R2, T0, T1, T2, STORE, P) \
+    __asm__ volatile(MCU_C1_PAIRS(R0, R1, R2, T0, T1, T2, STORE, P) MCU_C1_OPERANDS);
+/* the window's rows 0, 1, 2 in slots rot, rot + 1, rot + 2 (mod 3) */
+#define MCU_C1_ROTS(STORE, P) \
+    if (rot == 0) { \
+        MCU_C1_ROW("x0", "x1", "x2", "x3", "x4", "x5", STORE, P) \
+    } else if (rot == 1) { \
+        MCU_C1_ROW("x1", "x2", "x0", "x4", "x5", "x3", STORE, P) \
+    } else { \
+        MCU_C1_ROW("x2", "x0", "x1", "x5", "x3", "x4", STORE, P) \
+    }
+
+static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t *p1, int32_t step, int32_t npx,
+                                             int32_t rot, const uint32_t *tab, const uint32_t *tend, int8_t *out,
+                                             int32_t out_c, int32_t lo, int lower, int post)
+{
+    register uint32_t x0 __asm__("r4");
+    register uint32_t x1 __asm__("r5");
+    register uint32_t x2 __asm__("r6");
+    register uint32_t x3 __asm__("r8");
+    register uint32_t x4 __asm__("r9");
+    register uint32_t x5 __asm__("r10");
+    register int32_t a0 __asm__("r0");
+    register int32_t a1 __asm__("r1");
+    register uint32_t u0 __asm__("r2");
+    register uint32_t u1 __asm__("r3");
+    register uint32_t u2 __asm__("r11");
+    register uint32_t u3 __asm__("r12");
+    register const uint32_t *w __asm__("r7");
+    register int8_t *o __asm__("lr") = out;
+    const uint32_t *frame_pp[2] = {p0, p1};
+    const uint32_t *const frame_wend = tend, *const frame_tab = tab;
+    const int8_t *const frame_oend = out + npx * out_c;
+    const int32_t frame_step = step;
+    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
+    if (lower) {
+        if (post) {
+            MCU_C1_ROTS(MCU_C1_LO, MCU_POST)
+        } else {
+            MCU_C1_ROTS(MCU_C1_LO, MCU_NO_POST)
+        }
+    } else if (post) {
+        MCU_C1_ROTS(MCU_C1_ST, MCU_POST)
+    } else {
+        MCU_C1_ROTS(MCU_C1_ST, MCU_NO_POST)
+    }
+    (void)x0, (void)x1, (void)x2, (void)x3, (void)x4, (void)x5, (void)a0, (void)a1, (void)u0, (void)u1, (void)u2,
+        (void)u3, (void)w;
+}
+#undef MCU_C1_PAIRS
+#undef MCU_C1_ST
+#undef MCU_C1_LO
+#undef MCU_C1_OPERANDS
+#undef MCU_C1_ROW
+#undef MCU_C1_ROTS
+
+/* 3x3 convolution on one input channel (dilation 1, stride 1 or 2, an even output channel count, upper
+ * clamp 127, the code generator's table ops.rows3c1_table: word 0 whether a channel adds its zero point
+ * after the shift, then 18 words per output channel pair): each input row widened once into the ring
+ * above, every output pixel's six words loaded once for all its channels, two channels per pass. */
+mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                  const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                                  const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
+                                  int8_t *output, int16_t *scratch)
+{
+    (void)quant, (void)filter_dims, (void)filter, (void)bias;
+    const int32_t sw = params->stride.w, in_h = input_dims->h, in_w = input_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t in_row = params->in_row ? params->in_row : in_w;
+    const int32_t out_row = params->out_row ? params->out_row : out_w * out_c;
+    const int32_t words = mcu_conv_3x3_rows_words(input_dims), shifted = sw == 1;
+    const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
+    const uint32_t off2 = ((uint32_t)in_off & 0xFFFFu) | ((uint32_t)in_off << 16);
+    const int post = params->table[0];
+    const uint32_t *tab = (const uint32_t *)(const void *)(params->table + 1);
+    const uint32_t *tend = tab + 18 * (out_c / 2);
+    const int lower = mcu_clamp_mode(params->act_min, params->act_max) == MCU_CLAMP_SSAT_LO;
+    uint32_t *c0 = (uint32_t *)(void *)scratch, *c1 = c0 + 3 * words;
+    /* stride 1: even pixels in copy 0 (word 3 * (i / 2)), odd ones in copy 1 (word 3 * ((i + 1) / 2)), each
+     * 3 words on per pixel pair; stride 2: pixel i at copy 0's word 3 * i */
+    const uint32_t *const p1 = sw == 1 ? c1 + 3 : c0 + 3;
+    const int32_t step = sw == 1 ? 12 : 24;
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_row;
+        int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+            const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
+            for (int32_t k = 0, s = rot; k < 3; ++k, s = s == 2 ? 0 : s + 1) {
+                const int32_t iy = iy0 + k;
+                if (held[s] != iy) {
+                    const int8_t *src = iy >= 0 && iy < in_h ? in_batch + (int64_t)iy * in_row : 0;
+                    (shifted ? c1_fill_s1 : c1_fill_s2)(src, in_w, params->padding.w, off2, words, c0 + s, c1 + s,
+                                                        held[s] == INT32_MIN);
+                    held[s] = iy;
+                }
+            }
+            MCU_COMPILER_BARRIER(); /* the ring rows are written before the assembly reads them */
+            c1_row(c0, p1, step, out_w, rot, tab, tend, output + ((int64_t)b * out_h + oy) * out_row, out_c,
+                   params->act_min, lower, post);
+        }
+    }
+    return MCU_OK;
+}
+
 #else
 typedef int mcu_conv_dsp_unused; /* ISO C: a translation unit must not be empty */
 #endif /* __ARM_FEATURE_DSP */

@@ -272,6 +272,32 @@ def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
     return words
 
 
+def rows3c1_table(filt, bias, output_offset: int, multipliers, shifts):
+    """The constants of the DSP 3x3 path on one input channel (mcu_conv_3x3_c1_dsp_s8: an even output
+    channel count, upper clamp 127): word 0 is 1 when a channel adds its zero point after the shift, then
+    per output channel pair 18 int32 words {2 * bias0, 2 * bias1, P0 of both channels, P1 of both, P2 of
+    both, Y of both, Z of both, m0, k0, m1, k1, rz0, rz1}: Pk = the doubled taps (w[k][0], w[k][1]) of row
+    k as halfwords, Y = (2 w[0][2], 2 w[1][2]), Z = (2 w[2][2], 0) (requant_consts of the zero point).
+    ``filt`` is [out, 3, 3, 1] as emitted, ``bias`` the bias the kernel gets (folded or not), ``shifts``
+    as emitted."""
+    w = 2 * np.asarray(filt, dtype=np.int64)[..., 0]
+    o = w.shape[0]
+    b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    cq = channel_consts(output_offset, shifts)
+    words = [int(any(rz >> 8 for _, rz in cq))]
+    for pr in range(o // 2):
+        ch = (2 * pr, 2 * pr + 1)
+        words += [_int32(2 * b[oc]) for oc in ch]
+        for k in range(3):
+            words += [_pack16(w[oc, k, 0], w[oc, k, 1]) for oc in ch]
+        words += [_pack16(w[oc, 0, 2], w[oc, 1, 2]) for oc in ch]
+        words += [_pack16(w[oc, 2, 2], 0) for oc in ch]
+        for oc in ch:
+            words += [int(multipliers[oc]), cq[oc][0]]
+        words += [cq[oc][1] for oc in ch]
+    return words
+
+
 def kxk_table(bias, output_offset: int, multipliers, shifts):
     """The requantization table of the DSP k x k three-pixel path (kxk_triples in mcu_conv_dsp_s8.c: input
     depth a multiple of 4, upper clamp 127): word 0 is 1 when a channel adds its zero point after the shift
@@ -520,7 +546,7 @@ class Conv2D(Windowed):
         has_bias = self.bias is not None or (self.all_taps_inside and self.input_offset != 0)
         nw = (3 * self.filter.shape[3] + 1) // 2
         return (self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
-                + (4 * ((o + 1) // 2) * (6 * nw + 8) if self.rows3 else 0)
+                + ((4 + 72 * (o // 2) if self.rows3c1 else 4 * ((o + 1) // 2) * (6 * nw + 8)) if self.rows3 else 0)
                 + (16 * o + 4 if self.kxk_triples else 0))
 
     def describe(self):
@@ -578,8 +604,9 @@ class Conv2D(Windowed):
             decls.append(c_array("int32_t", table, words, per_line=10))
         elif self.rows3 and fast:
             table = p + "rows3"
-            decls.append(c_array("int32_t", table, rows3_table(filt, b if folded else lbias, self.output_offset,
-                                                               mults, _shifts(mults, shifts)), per_line=10))
+            make = rows3c1_table if self.rows3c1 else rows3_table
+            decls.append(c_array("int32_t", table, make(filt, b if folded else lbias, self.output_offset,
+                                                        mults, _shifts(mults, shifts)), per_line=10))
         elif self.kxk_triples and fast:
             table = p + "kxk"
             decls.append(c_array("int32_t", table, kxk_table(b if folded else lbias, self.output_offset, mults,
@@ -602,6 +629,13 @@ class Conv2D(Windowed):
         o, kh, kw, fc = self.filter.shape
         return ((kh, kw) == (3, 3) and fc == self.in_shape[3] <= ROWS3_MAX_C and tuple(self.dilation) == (1, 1)
                 and self.stride[1] in (1, 2))
+
+    @property
+    def rows3c1(self) -> bool:
+        """Whether the 3x3 row path's table has the one-channel layout (rows3c1_table, for
+        mcu_conv_3x3_c1_dsp_s8): one input channel, an even output channel count, upper clamp 127 (the
+        condition mcu_conv_3x3_rows_dsp_s8 dispatches on)."""
+        return self.rows3 and self.filter.shape[3] == 1 and self.filter.shape[0] % 2 == 0 and self.act[1] == 127
 
     @property
     def narrow(self) -> bool:
