@@ -1049,17 +1049,26 @@ def _fc_encoded_cases(seed: int):
     tensor = extremes(convert(fn, specs, rng, dense_per_tensor=True))
     trained = trained_like_requant(channel, rng, int8_weights=False)
     models = {"per channel": channel, "per tensor": tensor, "trained-like": trained}
+    # ReLU clamping above -128 and ReLU6 below 127 (the SSAT_LO and both-bounds entry points), with and
+    # without zero points added after the shift
+    models["clamped per tensor"] = _shift_zero_points(tensor, rng, "FULLY_CONNECTED")
+    models["clamped trained-like"] = trained_like_requant(_shift_zero_points(channel, rng, "FULLY_CONNECTED"), rng,
+                                                          int8_weights=False)
     return {k: Case(f"fc encoded {k}", m, inputs_for(m), {}) for k, m in models.items()}
 
 
-def _fc_encoded_layout(model):
+def _fc_encoded_layout(model, clamps: bool = False):
     """(row blocks, tail rows, table name or NULL, per channel) of each FULLY_CONNECTED layer as
-    generated."""
+    generated; with ``clamps`` the (act_min, act_max, post) of the layers with a table."""
     import re
 
     from mcunets.engine import generate
 
     code = generate(model, "m").files["model.c"]
+    if clamps:
+        return [(int(lo), int(hi), int(post)) for lo, hi, post, n in
+                re.findall(r"mcu_fc_params l\d+_params = \{.*, (-?\d+), (-?\d+), (\d), \d, \d+, \d+, (\w+)\};",
+                           code) if n != "NULL"]
     return [(int(b), int(t), n, int(pc)) for pc, b, t, n in
             re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d), (\d+), (\d+), (\w+)\};", code)]
 
@@ -1073,7 +1082,12 @@ def test_fully_connected_encoded_blocks_are_bit_exact_on_host():
         assert [(b, t) for b, t, _, _ in layout] == [(12, 0), (6, 0), (18, 2), (6, 0), (0, 0), (12, 4), (6, 2),
                                                      (0, 4)], (name, layout)
         assert all((n != "NULL") == (b + t > 0) for b, t, n, _ in layout), (name, layout)
-        assert {pc for *_, pc in layout} == {0 if name == "per tensor" else 1}, (name, layout)
+        assert {pc for *_, pc in layout} == {0 if "per tensor" in name else 1}, (name, layout)
+    # every encoded entry point: clamp [-128, 127], act_min above -128, both bounds; post-shift zero points
+    clamps = [c for case in cases.values() for c in _fc_encoded_layout(case.model, clamps=True)]
+    modes = {(lo <= -128, hi == 127, post) for lo, hi, post in clamps}
+    assert modes >= {(True, True, 0), (True, True, 1), (False, True, 0), (False, True, 1), (False, False, 0),
+                     (False, False, 1)}, modes
     res = check_cases(list(cases.values()))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
@@ -1082,7 +1096,8 @@ def test_fully_connected_encoded_blocks_are_bit_exact_on_qemu(tmp_path):
     """The DSP path on qemu-m4 (per channel, trained-like and per tensor) and the portable 32-bit path,
     which decodes the encoded rows, on qemu-rv32."""
     cases = _fc_encoded_cases(8900)
-    bad = _bad_on_qemu([cases["trained-like"], cases["per tensor"]], tmp_path)
+    bad = _bad_on_qemu([cases["trained-like"], cases["per tensor"], cases["clamped per tensor"],
+                        cases["clamped trained-like"]], tmp_path)
     if shutil.which("riscv64-unknown-elf-gcc"):
         bad += check_on_qemu(cases["per channel"], tmp_path / "rv32", "qemu-rv32")
     assert not bad, bad

@@ -121,6 +121,8 @@ typedef struct {
     int32_t filter_offset;
     int32_t output_offset;
     int32_t act_min, act_max;
+    /* with a table: 1 when a row adds the output zero point after the shift (rz >> 8, see the table) */
+    int32_t post;
     int32_t per_channel; /* 0: quant holds one multiplier/shift; 1: one per output channel */
     /* rows 0 .. row_blocks - 1 (a multiple of 6; 0 = none) are stored in blocks of six rows: per group
      * of four inputs the six rows' four weights side by side; the other rows follow row by row */
@@ -328,10 +330,24 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
                                    const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                    const mcu_dims *output_dims, int8_t *output);
 
-mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
-                                  int32_t batches, int32_t input_depth, const int8_t *input,
-                                  int32_t output_depth, const int8_t *filter, const int32_t *bias,
-                                  int8_t *output);
+/* Every FULLY_CONNECTED layer (mcu_fully_connected_s8 below picks the encoded entry points on DSP cores). */
+mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
+                                          int32_t batches, int32_t input_depth, const int8_t *input,
+                                          int32_t output_depth, const int8_t *filter, const int32_t *bias,
+                                          int8_t *output);
+/* The encoded layers (params->table) on DSP cores: _post when a row adds its zero point after the shift
+ * (params->post), per output clamp _ssat ([-128, 127]), _ssat_lo (act_max 127 only), _both. */
+#define MCU_FCE_DECL(NAME) \
+    mcu_status NAME(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches, \
+                    int32_t input_depth, const int8_t *input, int32_t output_depth, const int8_t *filter, \
+                    const int32_t *bias, int8_t *output)
+MCU_FCE_DECL(mcu_fc_encoded_ssat_s8);
+MCU_FCE_DECL(mcu_fc_encoded_ssat_lo_s8);
+MCU_FCE_DECL(mcu_fc_encoded_both_s8);
+MCU_FCE_DECL(mcu_fc_encoded_post_ssat_s8);
+MCU_FCE_DECL(mcu_fc_encoded_post_ssat_lo_s8);
+MCU_FCE_DECL(mcu_fc_encoded_post_both_s8);
+#undef MCU_FCE_DECL
 
 mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
                           const int8_t *input, const mcu_dims *output_dims, int8_t *output);
@@ -397,6 +413,31 @@ mcu_status mcu_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size, 
 #else
 #define MCU_DISPATCH static inline
 #endif
+
+/* FULLY_CONNECTED: the encoded entry point for the layer's clamp and post-shift zero point on DSP cores,
+ * else the generic kernel. */
+MCU_DISPATCH mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
+                                               int32_t batches, int32_t input_depth, const int8_t *input,
+                                               int32_t output_depth, const int8_t *filter, const int32_t *bias,
+                                               int8_t *output)
+{
+#if defined(__ARM_FEATURE_DSP)
+    if (params->table && params->input_offset == 0 && params->filter_offset == 0 &&
+        ((uintptr_t)filter & 3) == 0) { /* LDRD: the filter word-aligned (MCU_ALIGNED4) */
+        const int ssat = params->act_min <= -128, lo = params->act_max == 127;
+        mcu_status (*fn)(const mcu_fc_params *, const mcu_per_channel_quant *, int32_t, int32_t, const int8_t *,
+                         int32_t, const int8_t *, const int32_t *, int8_t *);
+        if (params->post) {
+            fn = !lo ? mcu_fc_encoded_post_both_s8 : ssat ? mcu_fc_encoded_post_ssat_s8 : mcu_fc_encoded_post_ssat_lo_s8;
+        } else {
+            fn = !lo ? mcu_fc_encoded_both_s8 : ssat ? mcu_fc_encoded_ssat_s8 : mcu_fc_encoded_ssat_lo_s8;
+        }
+        return fn(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
+    }
+#endif
+    return mcu_fully_connected_generic_s8(params, quant, batches, input_depth, input, output_depth, filter, bias,
+                                          output);
+}
 
 /* The DSP 1x1 and k x k paths' entry point for the layer's output clamp and variant. */
 MCU_DISPATCH mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,

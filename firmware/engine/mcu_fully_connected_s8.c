@@ -58,7 +58,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
  *   SMLAD(W, Xa) + SMLAD(T, Xc) = x0 w0 + x1 w1 + x2 w2 + x3 w3 + 128 (x0 + x2) - 128 (w1 + w3),
  * so a row costs LDR (half an LDRD), SMLAD, SXTB16, SMLAD per four MACs; the input's four instructions
  * are shared by six rows. The table's start values hold + 128 (w1 + w3) summed over the row; the
- * 128 * sum(x0 + x2) of the input is subtracted once per row at the end. Sums wrap modulo 2^32 and end
+ * 128 * sum(x0 + x2) of the input is subtracted once per row at the start. Sums wrap modulo 2^32 and end
  * at TFLite's exact int32 accumulator. */
 #define MCU_FCE_PAIR(A, B, LOAD) \
     LOAD \
@@ -68,11 +68,12 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "smlad  %[" B "], %[v], %[xa], %[" B "]\n\t" \
     "sxtb16 %[v], %[v], ror #8\n\t" \
     "smlad  %[" B "], %[v], %[xc], %[" B "]\n\t"
+/* the input word at xp; k80 (0xFF80FF80) is in the register of q during the group loop */
 #define MCU_FCE_INPUT \
     "ldr    %[xc], [%[xp]], #4\n\t" \
     "sxtb16 %[xa], %[xc]\n\t" \
     "rev16  %[xc], %[xc]\n\t" \
-    "eor    %[xc], %[xc], %[k80]\n\t"
+    "eor    %[xc], %[xc], %[q]\n\t"
 /* One group of four inputs for a block of 6, 4 or 2 rows (the rows' weight words side by side at w). */
 #define MCU_FCE_GROUP6 \
     MCU_FCE_INPUT \
@@ -86,184 +87,239 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
 #define MCU_FCE_GROUP2 \
     MCU_FCE_INPUT \
     MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #8\n\t")
-#define MCU_FCE_TEMPS [xp] "+r"(xp), [w] "+r"(w), [xa] "=&r"(xa), [xc] "=&r"(xc), [u] "=&r"(u), [v] "=&r"(v)
-#define MCU_FCE_OPERANDS6 \
-    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), MCU_FCE_TEMPS
-#define MCU_FCE_OPERANDS4 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), MCU_FCE_TEMPS
-#define MCU_FCE_OPERANDS2 : [a0] "+r"(a0), [a1] "+r"(a1), MCU_FCE_TEMPS
+
+/* The start values of a block: table words q[0 .. N - 1] less c (at [sp, #8]); q advances by 4N. */
+#define MCU_FCE_START2 \
+    "ldrd   %[a0], %[a1], [%[q]], #8\n\t" \
+    "ldr    %[xa], [sp, #8]\n\t" \
+    "sub    %[a0], %[a0], %[xa]\n\t" \
+    "sub    %[a1], %[a1], %[xa]\n\t"
+#define MCU_FCE_START4 \
+    "ldrd   %[a2], %[a3], [%[q], #8]\n\t" \
+    MCU_FCE_START2 \
+    "add    %[q], %[q], #8\n\t" \
+    "sub    %[a2], %[a2], %[xa]\n\t" \
+    "sub    %[a3], %[a3], %[xa]\n\t"
+#define MCU_FCE_START6 \
+    "ldrd   %[a4], %[a5], [%[q], #16]\n\t" \
+    MCU_FCE_START4 \
+    "add    %[q], %[q], #8\n\t" \
+    "sub    %[a4], %[a4], %[xa]\n\t" \
+    "sub    %[a5], %[a5], %[xa]\n\t"
 
 /* Row A's output: A requantized with the row's {multiplier, hi0, lo0, rz} at q (q advances by 16;
- * mcu_requant1_dsp), clamped by CLAMP, stored at op (op advances by 1). */
-#define MCU_FCE_OUT(A, CLAMP) \
-    "ldrd   %[l], %[r], [%[q], #8]\n\t" \
-    "ldrd   %[m], %[h], [%[q]], #16\n\t" \
-    "smlal  %[l], %[h], %[" A "], %[m]\n\t" \
-    "asr    %[h], %[h], %[r]\n\t" \
-    "add    %[h], %[h], %[r], asr #8\n\t" \
-    "ssat   %[h], #8, %[h]\n\t" \
-    CLAMP \
-    "strb   %[h], [%[op]], #1\n\t"
+ * mcu_requant1_dsp; POST: the zero point added after the shift), SSAT, clamped below at lo (xp) when
+ * LO, stored at op (op advances by 1). m, h, l, r are the registers of xa, xc, u, v. */
+#define MCU_FCE_OUT(A, POST, LO) \
+    "ldrd   %[u], %[v], [%[q], #8]\n\t" \
+    "ldrd   %[xa], %[xc], [%[q]], #16\n\t" \
+    "smlal  %[u], %[xc], %[" A "], %[xa]\n\t" \
+    "asr    %[xc], %[xc], %[v]\n\t" \
+    POST \
+    "ssat   %[xc], #8, %[xc]\n\t" \
+    LO \
+    "strb   %[xc], [%[op]], #1\n\t"
+#define MCU_FCE_POST "add    %[xc], %[xc], %[v], asr #8\n\t"
 #define MCU_FCE_LO \
-    "cmp    %[h], %[lo]\n\t" \
+    "cmp    %[xc], %[xp]\n\t" \
     "it     lt\n\t" \
-    "movlt  %[h], %[lo]\n\t"
-#define MCU_FCE_OUTS2(CL) MCU_FCE_OUT("a0", CL) MCU_FCE_OUT("a1", CL)
-#define MCU_FCE_OUTS4(CL) MCU_FCE_OUTS2(CL) MCU_FCE_OUT("a2", CL) MCU_FCE_OUT("a3", CL)
-#define MCU_FCE_OUTS6(CL) MCU_FCE_OUTS4(CL) MCU_FCE_OUT("a4", CL) MCU_FCE_OUT("a5", CL)
-#define MCU_FCE_OUT_TEMPS [q] "+r"(q), [op] "+r"(op), [m] "=&r"(m), [h] "=&r"(h), [l] "=&r"(l), [r] "=&r"(r)
-#define MCU_FCE_OUT_OPERANDS6 \
-    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), MCU_FCE_OUT_TEMPS
-#define MCU_FCE_OUT_OPERANDS4 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), MCU_FCE_OUT_TEMPS
-#define MCU_FCE_OUT_OPERANDS2 : [a0] "+r"(a0), [a1] "+r"(a1), MCU_FCE_OUT_TEMPS
+    "movlt  %[xc], %[xp]\n\t"
+#define MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a0", P, L) MCU_FCE_OUT("a1", P, L)
+#define MCU_FCE_OUTS4(P, L) MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a2", P, L) MCU_FCE_OUT("a3", P, L)
+#define MCU_FCE_OUTS6(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L) MCU_FCE_OUT("a5", P, L)
 
-/* A block's pass over the groups (GROUP: one group; an odd group first) and its outputs (SSAT or
- * SSAT_LO clamping in assembly; both bounds in C). */
-#define MCU_FCE_BLOCK(N) \
-    if (groups & 1) { \
-        __asm__ volatile(MCU_FCE_GROUP##N MCU_FCE_OPERANDS##N : [k80] "r"(k80)); \
-    } \
-    if (xp != xend) { \
-        __asm__ volatile("1:\n\t" MCU_FCE_GROUP##N MCU_FCE_GROUP##N \
-                         "cmp    %[xp], %[xend]\n\t" \
-                         "bne    1b\n\t" \
-                         MCU_FCE_OPERANDS##N \
-                         : [xend] "r"(xend), [k80] "r"(k80) \
-                         : "cc"); \
-    } \
-    if (mode == MCU_CLAMP_SSAT) { \
-        __asm__ volatile(MCU_FCE_OUTS##N("") MCU_FCE_OUT_OPERANDS##N : : "memory"); \
-    } else if (mode == MCU_CLAMP_SSAT_LO) { \
-        __asm__ volatile(MCU_FCE_OUTS##N(MCU_FCE_LO) MCU_FCE_OUT_OPERANDS##N : [lo] "r"(lo) : "cc", "memory"); \
-    } else { \
-        const int32_t a[6] = {a0, a1, a2, a3, a4, a5}; \
-        for (int32_t j = 0; j < N; ++j, q += 4) { \
-            *op++ = fce_out(a[j], q, lo, hi); \
-        } \
-    }
-
-/* Requantize acc with the row's {multiplier, hi0, lo0, rz} q and clamp to [lo, hi] (the clamp mode
- * MCU_CLAMP_BOTH). */
-static inline int8_t fce_out(int32_t acc, const int32_t *q, int32_t lo, int32_t hi)
-{
-    int32_t v = mcu_requant1_dsp(acc, q[0], q[1], (uint32_t)q[2], q[3]);
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int8_t)v;
-}
+/* `blocks` blocks of N rows in one assembly block. Entry: xp = the input row, w = the blocks' weights, q =
+ * their table, op = the output, xa = c (128 * the sum of the inputs at even positions, modulo 2^32), xc =
+ * the input's end, u = blocks, v = act_min. A frame of 32 bytes on the stack holds [0] the input, [4] its
+ * end, [8] c, [12] the blocks left, [16] q and [20] op during the group loop (their registers then hold
+ * k80 and the input's end), [24] act_min, [28] 4 when the group count is odd (the loop, two groups per
+ * step, is then entered at its second group). Per block: the start values less c, the group loop, the
+ * outputs. */
+#define MCU_FCE_ASM(N, P, L) \
+    "sub    sp, sp, #32\n\t" \
+    "str    %[xp], [sp]\n\t" \
+    "strd   %[xc], %[xa], [sp, #4]\n\t" \
+    "str    %[u], [sp, #12]\n\t" \
+    "str    %[v], [sp, #24]\n\t" \
+    "sub    %[xa], %[xc], %[xp]\n\t" \
+    "and    %[xa], %[xa], #4\n\t" \
+    "str    %[xa], [sp, #28]\n\t" \
+    "1:\n\t" \
+    MCU_FCE_START##N \
+    "strd   %[q], %[op], [sp, #16]\n\t" \
+    "ldrd   %[xp], %[op], [sp]\n\t" \
+    "ldr    %[xa], [sp, #28]\n\t" \
+    "mvn    %[q], #0x007F007F\n\t" \
+    "cmp    %[xa], #0\n\t" \
+    "bne    3f\n\t" \
+    "2:\n\t" \
+    MCU_FCE_GROUP##N \
+    "3:\n\t" \
+    MCU_FCE_GROUP##N \
+    "cmp    %[xp], %[op]\n\t" \
+    "bne    2b\n\t" \
+    "ldrd   %[q], %[op], [sp, #16]\n\t" \
+    "ldr    %[xp], [sp, #24]\n\t" \
+    MCU_FCE_OUTS##N(P, L) \
+    "ldr    %[xa], [sp, #12]\n\t" \
+    "subs   %[xa], %[xa], #1\n\t" \
+    "str    %[xa], [sp, #12]\n\t" \
+    "bne    1b\n\t" \
+    "add    sp, sp, #32\n\t"
+#define MCU_FCE_REGS \
+    [xp] "+r"(xp), [w] "+r"(w), [q] "+r"(q), [op] "+r"(op), [xa] "+r"(xa), [xc] "+r"(xc), [u] "+r"(u), \
+        [v] "+r"(v)
+#define MCU_FCE_RUN6(P, L) \
+    __asm__ volatile(MCU_FCE_ASM(6, P, L) \
+                     : MCU_FCE_REGS, [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), \
+                       [a4] "=&r"(a4), [a5] "=&r"(a5) \
+                     : : "cc", "memory")
+#define MCU_FCE_RUN4(P, L) \
+    __asm__ volatile(MCU_FCE_ASM(4, P, L) \
+                     : MCU_FCE_REGS, [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3) \
+                     : : "cc", "memory")
+#define MCU_FCE_RUN2(P, L) \
+    __asm__ volatile(MCU_FCE_ASM(2, P, L) : MCU_FCE_REGS, [a0] "=&r"(a0), [a1] "=&r"(a1) : : "cc", "memory")
 
 /* c = 128 * the sum of the inputs at even positions of ip (4 * groups bytes), modulo 2^32; SXTAB16 sums
- * 254 groups at most per halfword. */
-static uint32_t fce_input_sum(const int8_t *ip, int32_t groups)
+ * 254 groups at most per halfword (LDRD, two SXTAB16 per two groups). */
+static inline __attribute__((always_inline)) uint32_t fce_input_sum(const int8_t *ip, int32_t groups)
 {
     int32_t sum = 0;
+    if (__builtin_expect(groups <= 254, 1)) { /* one pass */
+        const int8_t *p = ip, *end = ip + 4 * (groups & ~1);
+        uint32_t s16 = 0, u, v;
+        if (groups & 1) {
+            s16 = mcu_sxtab16(s16, mcu_load_u32(end));
+        }
+        if (p != end) {
+            __asm__ volatile("1:\n\t"
+                             "ldrd   %[u], %[v], [%[p]], #8\n\t"
+                             "sxtab16 %[s], %[s], %[u]\n\t"
+                             "sxtab16 %[s], %[s], %[v]\n\t"
+                             "cmp    %[p], %[e]\n\t"
+                             "bne    1b\n\t"
+                             : [p] "+r"(p), [s] "+r"(s16), [u] "=&r"(u), [v] "=&r"(v)
+                             : [e] "r"(end)
+                             : "cc");
+        }
+        return (uint32_t)mcu_smlad(s16, 0x00010001u, 0) << 7;
+    }
     for (int32_t g0 = 0; g0 < groups; g0 += 254) {
         const int32_t n = groups - g0 < 254 ? groups - g0 : 254;
         const int8_t *p = ip + 4 * g0, *end = p + 4 * (n & ~1);
-        uint32_t s16 = 0;
-        for (; p != end; p += 8) {
-            s16 = mcu_sxtab16(s16, mcu_load_u32(p));
-            s16 = mcu_sxtab16(s16, mcu_load_u32(p + 4));
-        }
+        uint32_t s16 = 0, u, v;
         if (n & 1) {
-            s16 = mcu_sxtab16(s16, mcu_load_u32(p));
+            s16 = mcu_sxtab16(s16, mcu_load_u32(end));
+        }
+        if (p != end) {
+            __asm__ volatile("1:\n\t"
+                             "ldrd   %[u], %[v], [%[p]], #8\n\t"
+                             "sxtab16 %[s], %[s], %[u]\n\t"
+                             "sxtab16 %[s], %[s], %[v]\n\t"
+                             "cmp    %[p], %[e]\n\t"
+                             "bne    1b\n\t"
+                             : [p] "+r"(p), [s] "+r"(s16), [u] "=&r"(u), [v] "=&r"(v)
+                             : [e] "r"(end)
+                             : "cc");
         }
         sum = mcu_smlad(s16, 0x00010001u, sum);
     }
     return (uint32_t)sum << 7;
 }
 
-/* The encoded rows of one batch row ip (depth 4 * groups) in blocks of n rows (N: 6, 4 or 2; `blocks`
- * of them) into op[0 ..]; q: their table, w: their weights; c: fce_input_sum. */
-#define MCU_FCE_ROWS(N) \
-    const uint32_t k80 = 0xFF80FF80u; \
-    const int8_t *xend = ip + 4 * groups; \
-    for (int32_t i = 0; i < blocks; ++i) { \
-        /* the start values less c (c = 128 * sum(x0 + x2), modulo 2^32) */ \
-        int32_t a0 = (int32_t)((uint32_t)q[0] - c), a1 = (int32_t)((uint32_t)q[1] - c); \
-        int32_t a2 = 0, a3 = 0, a4 = 0, a5 = 0; \
-        if (N >= 4) { \
-            a2 = (int32_t)((uint32_t)q[2] - c); \
-            a3 = (int32_t)((uint32_t)q[3] - c); \
-        } \
-        if (N == 6) { \
-            a4 = (int32_t)((uint32_t)q[4] - c); \
-            a5 = (int32_t)((uint32_t)q[5] - c); \
-        } \
-        q += N; \
-        const int8_t *xp = ip; \
-        uint32_t xa, xc, u, v, m, h, l, r; \
-        MCU_FCE_BLOCK(N) \
-    }
-
-/* Blocks of six rows, the clamp mode a constant. */
-static inline __attribute__((always_inline)) void fce_six(const int32_t *q, int32_t blocks, const int8_t *ip,
-                                                          int32_t groups, const int8_t *w, int8_t *op,
-                                                          uint32_t c, int32_t lo, int32_t hi, const int mode)
+/* The rows of an encoded layer from row `first` on, stored plainly (the one left over after the blocks). */
+static __attribute__((noinline)) void fce_rest(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
+                                               int32_t depth, const int8_t *ip, int32_t out_depth,
+                                               const int8_t *filter, const int32_t *bias, int8_t *out,
+                                               int32_t first)
 {
-    MCU_FCE_ROWS(6)
-}
-
-static __attribute__((noinline)) void fce_six_dsp(const int32_t *q, int32_t blocks, const int8_t *ip,
-                                                  int32_t groups, const int8_t *w, int8_t *op, uint32_t c,
-                                                  int32_t lo, int32_t hi)
-{
-    const int mode = mcu_clamp_mode(lo, hi);
-    if (mode == MCU_CLAMP_SSAT) {
-        fce_six(q, blocks, ip, groups, w, op, c, lo, hi, MCU_CLAMP_SSAT);
-    } else if (mode == MCU_CLAMP_SSAT_LO) {
-        fce_six(q, blocks, ip, groups, w, op, c, lo, hi, MCU_CLAMP_SSAT_LO);
-    } else {
-        fce_six(q, blocks, ip, groups, w, op, c, lo, hi, MCU_CLAMP_BOTH);
+    for (int32_t oc = first; oc < out_depth; ++oc) {
+        const int8_t *wp = filter + (int64_t)oc * depth;
+        int32_t acc = bias ? bias[oc] : 0;
+        for (int32_t i = 0; i < depth; i += 4) {
+            const uint32_t x = mcu_load_u32(ip + i), wd = mcu_load_u32(wp + i);
+            acc = mcu_smlad(mcu_sxtb16(x), mcu_sxtb16(wd), acc);
+            acc = mcu_smlad(mcu_sxtb16_ror8(x), mcu_sxtb16_ror8(wd), acc);
+        }
+        out[oc] = fc_out(params, quant, oc, acc);
     }
 }
 
-/* The tail block of n = 4 or 2 rows (the clamp mode read at run time). */
-static __attribute__((noinline)) void fce_tail_dsp(const int32_t *q, int32_t n, const int8_t *ip, int32_t groups,
-                                                   const int8_t *w, int8_t *op, uint32_t c, int32_t lo,
-                                                   int32_t hi)
+/* The encoded layer (params->table, the filter word-aligned): per batch row the blocks of six, the tail
+ * block, then the row left over (at most one) from its plain weights. POST: a row adds its zero point
+ * after the shift (params->post); mode: the clamp (MCU_CLAMP_BOTH clamps SSAT_LO's outputs above in C). */
+static inline __attribute__((always_inline)) void fce_layer(const mcu_fc_params *params,
+                                                            const mcu_per_channel_quant *quant, int32_t batches,
+                                                            int32_t depth, const int8_t *input, int32_t out_depth,
+                                                            const int8_t *filter, const int32_t *bias,
+                                                            int8_t *output, const int post, const int mode)
 {
-    const int mode = mcu_clamp_mode(lo, hi);
-    const int32_t blocks = 1;
-    if (n == 4) {
-        MCU_FCE_ROWS(4)
-    } else {
-        MCU_FCE_ROWS(2)
+    const uint32_t groups = (uint32_t)depth >> 2;
+    const int32_t six = params->row_blocks, tail = params->tail_rows, rows = six + tail;
+    const int32_t lo = params->act_min;
+    const int8_t *ip = input;
+    int8_t *out = output;
+    for (int32_t b = 0; b < batches; ++b, ip += depth, out += out_depth) {
+        const uint32_t c = fce_input_sum(ip, (int32_t)groups);
+        const int32_t *q = params->table;
+        const int8_t *w = filter, *xp;
+        int8_t *op = out;
+        uint32_t xa, xc, u, v, a0, a1, a2, a3, a4, a5;
+#define MCU_FCE_CALL(N, NB) \
+    xp = ip; \
+    xa = c; \
+    xc = (uint32_t)(uintptr_t)(ip + 4 * groups); \
+    u = (uint32_t)(NB); \
+    v = (uint32_t)lo; \
+    if (post && mode == MCU_CLAMP_SSAT) { \
+        MCU_FCE_RUN##N(MCU_FCE_POST, ""); \
+    } else if (post) { \
+        MCU_FCE_RUN##N(MCU_FCE_POST, MCU_FCE_LO); \
+    } else if (mode == MCU_CLAMP_SSAT) { \
+        MCU_FCE_RUN##N("", ""); \
+    } else { \
+        MCU_FCE_RUN##N("", MCU_FCE_LO); \
     }
-}
-
-/* Layers with encoded rows (params->table, the filter word-aligned): per batch row the encoded blocks,
- * then the row left over (at most one) from its plain weights. */
-static __attribute__((noinline)) void fc_encoded(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
-                                                 int32_t batches, int32_t depth, const int8_t *input,
-                                                 int32_t out_depth, const int8_t *filter, const int32_t *bias,
-                                                 int8_t *output)
-{
-    const int32_t groups = depth / 4, six = params->row_blocks, tail = params->tail_rows;
-    const int32_t lo = params->act_min, hi = params->act_max;
-    for (int32_t b = 0; b < batches; ++b) {
-        const int8_t *ip = input + (int64_t)b * depth;
-        int8_t *op = output + (int64_t)b * out_depth;
-        const uint32_t c = fce_input_sum(ip, groups);
         if (six) {
-            fce_six_dsp(params->table, six / 6, ip, groups, filter, op, c, lo, hi);
+            MCU_FCE_CALL(6, (uint32_t)six / 6u)
         }
-        if (tail) {
-            fce_tail_dsp(params->table + 5 * six, tail, ip, groups, filter + (int64_t)six * depth, op + six, c,
-                         lo, hi);
+        if (tail == 4) {
+            MCU_FCE_CALL(4, 1)
+        } else if (tail == 2) {
+            MCU_FCE_CALL(2, 1)
         }
-        for (int32_t oc = six + tail; oc < out_depth; ++oc) {
-            const int8_t *wp = filter + (int64_t)oc * depth;
-            int32_t acc = bias ? bias[oc] : 0;
-            for (int32_t i = 0; i < depth; i += 4) {
-                const uint32_t x = mcu_load_u32(ip + i), w = mcu_load_u32(wp + i);
-                acc = mcu_smlad(mcu_sxtb16(x), mcu_sxtb16(w), acc);
-                acc = mcu_smlad(mcu_sxtb16_ror8(x), mcu_sxtb16_ror8(w), acc);
+#undef MCU_FCE_CALL
+        (void)xa, (void)xc, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+        if (mode == MCU_CLAMP_BOTH) {
+            const int8_t hi = (int8_t)params->act_max;
+            for (int32_t j = 0; j < rows; ++j) {
+                out[j] = out[j] > hi ? hi : out[j];
             }
-            op[oc] = fc_out(params, quant, oc, acc);
+        }
+        if (rows < out_depth) {
+            fce_rest(params, quant, depth, ip, out_depth, filter, bias, out, rows);
         }
     }
 }
 
+/* The encoded layers' entry points (mcu_fully_connected_s8 in mcu_engine.h picks one): _post when a row
+ * adds its zero point after the shift, per clamp: _ssat ([-128, 127]), _ssat_lo (act_max 127), _both. */
+#define MCU_FCE_ENTRY(NAME, POST, MODE) \
+    mcu_status NAME(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches, \
+                    int32_t input_depth, const int8_t *input, int32_t output_depth, const int8_t *filter, \
+                    const int32_t *bias, int8_t *output) \
+    { \
+        fce_layer(params, quant, batches, input_depth, input, output_depth, filter, bias, output, POST, MODE); \
+        return MCU_OK; \
+    }
+MCU_FCE_ENTRY(mcu_fc_encoded_ssat_s8, 0, MCU_CLAMP_SSAT)
+MCU_FCE_ENTRY(mcu_fc_encoded_ssat_lo_s8, 0, MCU_CLAMP_SSAT_LO)
+MCU_FCE_ENTRY(mcu_fc_encoded_both_s8, 0, MCU_CLAMP_BOTH)
+MCU_FCE_ENTRY(mcu_fc_encoded_post_ssat_s8, 1, MCU_CLAMP_SSAT)
+MCU_FCE_ENTRY(mcu_fc_encoded_post_ssat_lo_s8, 1, MCU_CLAMP_SSAT_LO)
+MCU_FCE_ENTRY(mcu_fc_encoded_post_both_s8, 1, MCU_CLAMP_BOTH)
+#undef MCU_FCE_ENTRY
 /* Requantize, offset, clamp (the parameters held in locals by the caller). */
 static inline __attribute__((always_inline)) int8_t fc_out_dsp(int32_t acc, int32_t m, int32_t s, int32_t zo,
                                                                int32_t lo, int32_t hi)
@@ -445,17 +501,13 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
 }
 #endif
 
-mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
-                                  int32_t batches, int32_t input_depth, const int8_t *input,
-                                  int32_t output_depth, const int8_t *filter, const int32_t *bias,
-                                  int8_t *output)
+mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
+                                          int32_t batches, int32_t input_depth, const int8_t *input,
+                                          int32_t output_depth, const int8_t *filter, const int32_t *bias,
+                                          int8_t *output)
 {
     const int32_t in_off = params->input_offset, f_off = params->filter_offset;
 #if defined(__ARM_FEATURE_DSP)
-    if (f_off == 0 && in_off == 0 && params->table && ((uintptr_t)filter & 3) == 0) { /* LDRD: aligned */
-        fc_encoded(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
-        return MCU_OK;
-    }
     if (f_off == 0 && in_off == 0 && !params->table) {
         return fc_dsp(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
     }

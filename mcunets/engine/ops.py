@@ -836,7 +836,7 @@ class FullyConnected(Layer):
         decls, bias = _weight_decls(p, self.fc_filter_layout(), lbias)
         # word-aligned, for the DSP path's LDRD (it checks and otherwise takes the portable path)
         decls[0] = decls[0].replace("] = {", "] MCU_ALIGNED4 = {", 1)
-        table = "NULL"
+        table, post = "NULL", 0
         r, t = self.row_blocks, self.tail_rows
         if r + t and self.encoded:
             f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
@@ -847,9 +847,11 @@ class FullyConnected(Layer):
             sizes = [6] * (r // 6) + ([t] if t else [])
             decls.append(c_array("int32_t", table, fc_table(f[:r + t], lbias, self.output_offset,
                                                              mults[:r + t], shifts[:r + t], sizes)))
+            # whether a row adds the zero point after the shift (rz >> 8; mcu_fc_params.post)
+            post = int(any(requant1_consts(self.output_offset, int(s))[2] >> 8 for s in shifts[:r + t]))
         decls += [
             f"static const mcu_fc_params {p}params = {{{in_off}, {self.filter_offset}, "
-            f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {int(len(self.multipliers) > 1)}, "
+            f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {post}, {int(len(self.multipliers) > 1)}, "
             f"{self.row_blocks}, {self.tail_rows}, {table}}};",
             *_quant_decls(p, self.multipliers, self.shifts),
         ]
