@@ -6,14 +6,18 @@
  * bias (the code generator folds input_offset * sum(row) when filter_offset is 0): when the code
  * generator gives a table (params->table: input depth a multiple of 4, every shift in -31 .. -1) the
  * first rows are stored encoded in blocks of six (params->row_blocks) and one of 4 or 2
- * (params->tail_rows), per group of four inputs the rows' weight words side by side, and run a block
- * per pass (fc_encoded: 25 instructions per 24 MACs in the six-row loop, requantization from the table
- * in 7 per output); the row left over runs alone. Otherwise four output rows run per pass: each word of
+ * (params->tail_rows), per group of four inputs the rows' weight words side by side, and a batch row
+ * runs in one assembly block (MCU_FCE_ASM: the input's sum, every block's start values, group loop and
+ * outputs; 25 instructions per 24 MACs in the six-row loop, requantization from the table in 6 or 7 per
+ * output), through the entry point mcu_fully_connected_s8 (mcu_engine.h) picks for the layer's clamp
+ * and post-shift zero point; the row left over runs alone. Otherwise four output rows run per pass: each word of
  * four inputs is widened once (SXTB16) and meets a weight word of each row in two SMLADs (23
  * instructions per 16 MACs). No scratch: the arena does not grow.
  *
  * On 64-bit hosts the portable path runs without offsets in fc_wide, whose loops compilers vectorize;
  * it and the portable path read the same layout and decode the encoded rows. */
+#include <stddef.h>
+
 #include "mcu_dsp.h"
 #include "mcu_engine.h"
 #include "mcu_quant.h"
@@ -128,105 +132,106 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
 #define MCU_FCE_OUTS4(P, L) MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a2", P, L) MCU_FCE_OUT("a3", P, L)
 #define MCU_FCE_OUTS6(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L) MCU_FCE_OUT("a5", P, L)
 
-/* `blocks` blocks of N rows in one assembly block. Entry: xp = the input row, w = the blocks' weights, q =
- * their table, op = the output, xa = c (128 * the sum of the inputs at even positions, modulo 2^32), xc =
- * the input's end, u = blocks, v = act_min. A frame of 32 bytes on the stack holds [0] the input, [4] its
- * end, [8] c, [12] the blocks left, [16] q and [20] op during the group loop (their registers then hold
- * k80 and the input's end), [24] act_min, [28] 4 when the group count is odd (the loop, two groups per
- * step, is then entered at its second group). Per block: the start values less c, the group loop, the
- * outputs. */
-#define MCU_FCE_ASM(N, P, L) \
-    "sub    sp, sp, #32\n\t" \
-    "str    %[xp], [sp]\n\t" \
-    "strd   %[xc], %[xa], [sp, #4]\n\t" \
-    "str    %[u], [sp, #12]\n\t" \
-    "str    %[v], [sp, #24]\n\t" \
-    "sub    %[xa], %[xc], %[xp]\n\t" \
-    "and    %[xa], %[xa], #4\n\t" \
-    "str    %[xa], [sp, #28]\n\t" \
-    "1:\n\t" \
+/* One batch row of an encoded layer in one assembly block: the input's c, the blocks of six, the tail
+ * block. Entry: q = params, xp = the input row, xc = its end, w = the filter, op = the output. A frame of
+ * 40 bytes on the stack holds [0] the input, [4] its end, [8] c = 128 * the sum of the inputs at even
+ * positions (modulo 2^32; SXTAB16 halfword sums of up to 254 groups added into 32 bits), [12] the blocks
+ * of six left, [16] q and [20] op during the group loop (their registers then hold k80 and the input's
+ * end), [24] act_min, [28] 4 when the group count is odd (the loop, two groups per step, is then
+ * entered at its second group), [32] the tail rows. Per block (label L): the start values less c, the
+ * group loop, the outputs (P: the post-shift zero point, LO: the lower clamp). */
+#define MCU_FCE_BLOCK(N, L, P, LO) \
+    #L "1:\n\t" \
     MCU_FCE_START##N \
     "strd   %[q], %[op], [sp, #16]\n\t" \
     "ldrd   %[xp], %[op], [sp]\n\t" \
     "ldr    %[xa], [sp, #28]\n\t" \
     "mvn    %[q], #0x007F007F\n\t" \
     "cmp    %[xa], #0\n\t" \
-    "bne    3f\n\t" \
-    "2:\n\t" \
+    "bne    " #L "3f\n\t" \
+    #L "2:\n\t" \
     MCU_FCE_GROUP##N \
-    "3:\n\t" \
+    #L "3:\n\t" \
     MCU_FCE_GROUP##N \
     "cmp    %[xp], %[op]\n\t" \
-    "bne    2b\n\t" \
+    "bne    " #L "2b\n\t" \
     "ldrd   %[q], %[op], [sp, #16]\n\t" \
     "ldr    %[xp], [sp, #24]\n\t" \
-    MCU_FCE_OUTS##N(P, L) \
+    MCU_FCE_OUTS##N(P, LO)
+#define MCU_FCE_ASM(P, LO) \
+    "sub    sp, sp, #40\n\t" \
+    "strd   %[xp], %[xc], [sp]\n\t" \
+    "ldr    %[xa], [%[q], #12]\n\t" \
+    "str    %[xa], [sp, #24]\n\t" \
+    "sub    %[xa], %[xc], %[xp]\n\t" \
+    "and    %[xa], %[xa], #4\n\t" \
+    "str    %[xa], [sp, #28]\n\t" \
+    "mov    %[a1], #0\n\t" \
+    "71:\n\t" /* c: chunks of 254 groups */ \
+    "add    %[a2], %[xp], #1016\n\t" \
+    "cmp    %[a2], %[xc]\n\t" \
+    "it     hi\n\t" \
+    "movhi  %[a2], %[xc]\n\t" \
+    "mov    %[a0], #0\n\t" \
+    "sub    %[u], %[a2], %[xp]\n\t" \
+    "tst    %[u], #4\n\t" \
+    "beq    72f\n\t" \
+    "ldr    %[u], [%[xp]], #4\n\t" \
+    "sxtab16 %[a0], %[a0], %[u]\n\t" \
+    "72:\n\t" \
+    "cmp    %[xp], %[a2]\n\t" \
+    "beq    74f\n\t" \
+    "73:\n\t" \
+    "ldrd   %[u], %[v], [%[xp]], #8\n\t" \
+    "sxtab16 %[a0], %[a0], %[u]\n\t" \
+    "sxtab16 %[a0], %[a0], %[v]\n\t" \
+    "cmp    %[xp], %[a2]\n\t" \
+    "bne    73b\n\t" \
+    "74:\n\t" \
+    "mov    %[u], #0x00010001\n\t" \
+    "smlad  %[a1], %[a0], %[u], %[a1]\n\t" \
+    "cmp    %[xp], %[xc]\n\t" \
+    "bne    71b\n\t" \
+    "lsl    %[a1], %[a1], #7\n\t" \
+    "str    %[a1], [sp, #8]\n\t" \
+    "ldrd   %[u], %[v], [%[q], #28]\n\t" /* row_blocks, tail_rows */ \
+    "ldr    %[q], [%[q], #36]\n\t" /* the table */ \
+    "str    %[v], [sp, #32]\n\t" \
+    "cmp    %[u], #0\n\t" \
+    "beq    75f\n\t" \
+    "movw   %[v], #43691\n\t" /* row_blocks / 6 (a multiple of 6 below 2^16) */ \
+    "mul    %[u], %[u], %[v]\n\t" \
+    "lsr    %[u], %[u], #18\n\t" \
+    "str    %[u], [sp, #12]\n\t" \
+    MCU_FCE_BLOCK(6, 6, P, LO) \
     "ldr    %[xa], [sp, #12]\n\t" \
     "subs   %[xa], %[xa], #1\n\t" \
     "str    %[xa], [sp, #12]\n\t" \
-    "bne    1b\n\t" \
-    "add    sp, sp, #32\n\t"
-#define MCU_FCE_REGS \
-    [xp] "+r"(xp), [w] "+r"(w), [q] "+r"(q), [op] "+r"(op), [xa] "+r"(xa), [xc] "+r"(xc), [u] "+r"(u), \
-        [v] "+r"(v)
-#define MCU_FCE_RUN6(P, L) \
-    __asm__ volatile(MCU_FCE_ASM(6, P, L) \
-                     : MCU_FCE_REGS, [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), \
-                       [a4] "=&r"(a4), [a5] "=&r"(a5) \
+    "bne    61b\n\t" \
+    "75:\n\t" \
+    "ldr    %[xa], [sp, #32]\n\t" \
+    "cmp    %[xa], #4\n\t" \
+    "beq    76f\n\t" \
+    "cmp    %[xa], #2\n\t" \
+    "bne    77f\n\t" \
+    MCU_FCE_BLOCK(2, 2, P, LO) \
+    "b      77f\n\t" \
+    "76:\n\t" \
+    MCU_FCE_BLOCK(4, 4, P, LO) \
+    "77:\n\t" \
+    "add    sp, sp, #40\n\t"
+#define MCU_FCE_RUN(P, LO) \
+    __asm__ volatile(MCU_FCE_ASM(P, LO) \
+                     : [q] "+r"(q), [xp] "+r"(xp), [w] "+r"(w), [op] "+r"(op), [xc] "+r"(xc), [xa] "=&r"(xa), \
+                       [u] "=&r"(u), [v] "=&r"(v), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
+                       [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5) \
                      : : "cc", "memory")
-#define MCU_FCE_RUN4(P, L) \
-    __asm__ volatile(MCU_FCE_ASM(4, P, L) \
-                     : MCU_FCE_REGS, [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3) \
-                     : : "cc", "memory")
-#define MCU_FCE_RUN2(P, L) \
-    __asm__ volatile(MCU_FCE_ASM(2, P, L) : MCU_FCE_REGS, [a0] "=&r"(a0), [a1] "=&r"(a1) : : "cc", "memory")
 
-/* c = 128 * the sum of the inputs at even positions of ip (4 * groups bytes), modulo 2^32; SXTAB16 sums
- * 254 groups at most per halfword (LDRD, two SXTAB16 per two groups). */
-static inline __attribute__((always_inline)) uint32_t fce_input_sum(const int8_t *ip, int32_t groups)
-{
-    int32_t sum = 0;
-    if (__builtin_expect(groups <= 254, 1)) { /* one pass */
-        const int8_t *p = ip, *end = ip + 4 * (groups & ~1);
-        uint32_t s16 = 0, u, v;
-        if (groups & 1) {
-            s16 = mcu_sxtab16(s16, mcu_load_u32(end));
-        }
-        if (p != end) {
-            __asm__ volatile("1:\n\t"
-                             "ldrd   %[u], %[v], [%[p]], #8\n\t"
-                             "sxtab16 %[s], %[s], %[u]\n\t"
-                             "sxtab16 %[s], %[s], %[v]\n\t"
-                             "cmp    %[p], %[e]\n\t"
-                             "bne    1b\n\t"
-                             : [p] "+r"(p), [s] "+r"(s16), [u] "=&r"(u), [v] "=&r"(v)
-                             : [e] "r"(end)
-                             : "cc");
-        }
-        return (uint32_t)mcu_smlad(s16, 0x00010001u, 0) << 7;
-    }
-    for (int32_t g0 = 0; g0 < groups; g0 += 254) {
-        const int32_t n = groups - g0 < 254 ? groups - g0 : 254;
-        const int8_t *p = ip + 4 * g0, *end = p + 4 * (n & ~1);
-        uint32_t s16 = 0, u, v;
-        if (n & 1) {
-            s16 = mcu_sxtab16(s16, mcu_load_u32(end));
-        }
-        if (p != end) {
-            __asm__ volatile("1:\n\t"
-                             "ldrd   %[u], %[v], [%[p]], #8\n\t"
-                             "sxtab16 %[s], %[s], %[u]\n\t"
-                             "sxtab16 %[s], %[s], %[v]\n\t"
-                             "cmp    %[p], %[e]\n\t"
-                             "bne    1b\n\t"
-                             : [p] "+r"(p), [s] "+r"(s16), [u] "=&r"(u), [v] "=&r"(v)
-                             : [e] "r"(end)
-                             : "cc");
-        }
-        sum = mcu_smlad(s16, 0x00010001u, sum);
-    }
-    return (uint32_t)sum << 7;
-}
+/* The asm reads these fields of mcu_fc_params at fixed offsets (32-bit targets). */
+typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, act_min) == 12 && offsetof(mcu_fc_params, row_blocks) == 28 &&
+                                   offsetof(mcu_fc_params, tail_rows) == 32 && offsetof(mcu_fc_params, table) == 36)
+                                      ? 1
+                                      : -1];
 
 /* The rows of an encoded layer from row `first` on, stored plainly (the one left over after the blocks). */
 static __attribute__((noinline)) void fce_rest(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
@@ -257,40 +262,23 @@ static inline __attribute__((always_inline)) void fce_layer(const mcu_fc_params 
 {
     const uint32_t groups = (uint32_t)depth >> 2;
     const int32_t six = params->row_blocks, tail = params->tail_rows, rows = six + tail;
-    const int32_t lo = params->act_min;
     const int8_t *ip = input;
     int8_t *out = output;
     for (int32_t b = 0; b < batches; ++b, ip += depth, out += out_depth) {
-        const uint32_t c = fce_input_sum(ip, (int32_t)groups);
-        const int32_t *q = params->table;
-        const int8_t *w = filter, *xp;
+        const void *q = params;
+        const int8_t *xp = ip, *w = filter, *xc = ip + 4 * groups;
         int8_t *op = out;
-        uint32_t xa, xc, u, v, a0, a1, a2, a3, a4, a5;
-#define MCU_FCE_CALL(N, NB) \
-    xp = ip; \
-    xa = c; \
-    xc = (uint32_t)(uintptr_t)(ip + 4 * groups); \
-    u = (uint32_t)(NB); \
-    v = (uint32_t)lo; \
-    if (post && mode == MCU_CLAMP_SSAT) { \
-        MCU_FCE_RUN##N(MCU_FCE_POST, ""); \
-    } else if (post) { \
-        MCU_FCE_RUN##N(MCU_FCE_POST, MCU_FCE_LO); \
-    } else if (mode == MCU_CLAMP_SSAT) { \
-        MCU_FCE_RUN##N("", ""); \
-    } else { \
-        MCU_FCE_RUN##N("", MCU_FCE_LO); \
-    }
-        if (six) {
-            MCU_FCE_CALL(6, (uint32_t)six / 6u)
+        uint32_t xa, u, v, a0, a1, a2, a3, a4, a5;
+        if (post && mode == MCU_CLAMP_SSAT) {
+            MCU_FCE_RUN(MCU_FCE_POST, "");
+        } else if (post) {
+            MCU_FCE_RUN(MCU_FCE_POST, MCU_FCE_LO);
+        } else if (mode == MCU_CLAMP_SSAT) {
+            MCU_FCE_RUN("", "");
+        } else {
+            MCU_FCE_RUN("", MCU_FCE_LO);
         }
-        if (tail == 4) {
-            MCU_FCE_CALL(4, 1)
-        } else if (tail == 2) {
-            MCU_FCE_CALL(2, 1)
-        }
-#undef MCU_FCE_CALL
-        (void)xa, (void)xc, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+        (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
         if (mode == MCU_CLAMP_BOTH) {
             const int8_t hi = (int8_t)params->act_max;
             for (int32_t j = 0; j < rows; ++j) {
