@@ -924,20 +924,23 @@ def test_mean_dsp_path_is_bit_exact_on_qemu(tmp_path):
     """MEAN on four inner channels per word: global averages over 289 pixels (halfword sums flushed
     every 256) with a channel tail, over 35 pixels (sums in registers, outputs a word at a time), over
     the rows, over the columns (one output row per input row), and over the channels (inner 1: the scalar
-    path)."""
+    path); eight channels per pass (inner a multiple of 8) and eight then four (12 channels over 256
+    pixels, inputs at -128 and 127: the halfword sums' extremes)."""
     import tensorflow as tf
 
     from mcunets.engine.testing import Case, convert, random_input
 
     rng = np.random.default_rng(8700)
     bad = []
-    for h, w, c in [(17, 17, 13), (5, 7, 8)]:
+    for h, w, c in [(17, 17, 13), (5, 7, 8), (16, 16, 12)]:
         def fn(x):
             return (tf.reduce_mean(x, axis=[1, 2], keepdims=True), tf.reduce_mean(x, axis=[1]),
                     tf.reduce_mean(x, axis=[2]), tf.reduce_mean(x, axis=[3], keepdims=True))
 
         model = convert(fn, [(1, h, w, c)], rng)
         inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
+        if c == 12:
+            inputs += [[np.full((1, h, w, c), v, dtype=np.int8)] for v in (-128, 127)]
         bad += check_on_qemu(Case(f"MEAN {h}x{w}x{c}", model, inputs, {}), tmp_path / f"{h}{w}{c}")
     assert not bad, bad
 

@@ -188,6 +188,11 @@ typedef struct {
     int32_t input_zero_point;
     int32_t output_zero_point;
     mcu_quant quant;
+    /* computed by the code generator (ops.Mean.small_consts): small = 1 when reduce <= 256, the shift is in
+     * [-31, -1] and the output zero point folds into the rounding constant k (mcu_requant_consts); then
+     * bias2 = -2 * reduce * input_zero_point and k (the DSP path requantizes 2 * sum + bias2 by SMMLAR) */
+    int32_t small;
+    int32_t bias2, k;
 } mcu_mean_params;
 
 typedef struct {

@@ -46,27 +46,138 @@ static inline int32_t mean_out2(int32_t s, int32_t bias2, int32_t m, int32_t k, 
     return __ssat((mcu_smmlar(acc2, m, k) + (acc2 >> 31)) >> right, 8);
 }
 
-/* Every group of four channels of reduce <= 256 elements: sums in registers, four outputs per word. */
-static void mean_small(int32_t outer, int32_t reduce, int32_t inner, const int8_t *in, int8_t *out,
-                       int32_t bias2, int32_t m, int32_t k, int32_t right)
+/* One output of a halfword sum (EXTRACT: into t from h), requantized by SMMLAR (mcu_requant2_dsp: 2 * sum +
+ * bias2, the output zero point in k, no post-add) and saturated to int8 in DST. */
+#define MCU_MEAN_OUT(EXTRACT, DST) \
+    EXTRACT \
+    "add    %[a], %[b2], %[t], lsl #1\n\t" \
+    "smmlar %[t], %[a], %[m], %[k]\n\t" \
+    "add    %[t], %[t], %[a], asr #31\n\t" \
+    "asr    %[t], %[t], %[r]\n\t" \
+    "ssat   " DST ", #8, %[t]\n\t"
+
+/* The four outputs of the halfword sums H02 (channels 0 and 2) and H13 (1 and 3), stored as one word at op
+ * (op advances by 4). */
+#define MCU_MEAN_OUT4(H02, H13) \
+    __asm__ volatile(MCU_MEAN_OUT("sxth   %[t], %[h02]\n\t", "%[x]") \
+                     MCU_MEAN_OUT("sxth   %[t], %[h13]\n\t", "%[t]") \
+                     "bfi    %[x], %[t], #8, #8\n\t" \
+                     MCU_MEAN_OUT("asr    %[t], %[h02], #16\n\t", "%[t]") \
+                     "bfi    %[x], %[t], #16, #8\n\t" \
+                     MCU_MEAN_OUT("asr    %[t], %[h13], #16\n\t", "%[t]") \
+                     "bfi    %[x], %[t], #24, #8\n\t" \
+                     "str    %[x], [%[op]], #4\n\t" \
+                     : [op] "+r"(op), [t] "=&r"(t), [a] "=&r"(a), [x] "=&r"(x) \
+                     : [h02] "r"(H02), [h13] "r"(H13), [b2] "r"(bias2), [m] "r"(m), [k] "r"(k), [r] "r"(right) \
+                     : "memory")
+
+/* Every group of four channels of reduce <= 256 elements: eight channels per pass while they last (per
+ * element one LDRD, four SXTAB16; four elements per step), then four (four loads, eight SXTAB16 per four
+ * elements); the halfword sums in one assembly loop, each four outputs requantized in assembly and
+ * stored as one word. */
+static inline __attribute__((always_inline)) void mean_small_body(const mcu_mean_params *params, int32_t outer,
+                                                                  int32_t reduce, int32_t inner, const int8_t *in,
+                                                                  int8_t *out, const int eight)
 {
-    const int32_t inner4 = inner & ~3;
-    for (int32_t o = 0; o < outer; ++o, in += reduce * inner, out += inner) {
-        for (int32_t i = 0; i < inner4; i += 4) {
-            uint32_t h02, h13;
-            mean_sums4(in + i, reduce, inner, &h02, &h13);
-            uint32_t v = (uint8_t)mean_out2((int16_t)h02, bias2, m, k, right);
-            v |= (uint32_t)(uint8_t)mean_out2((int16_t)h13, bias2, m, k, right) << 8;
-            v |= (uint32_t)(uint8_t)mean_out2((int32_t)h02 >> 16, bias2, m, k, right) << 16;
-            v |= (uint32_t)mean_out2((int32_t)h13 >> 16, bias2, m, k, right) << 24;
-            memcpy(out + i, &v, 4);
+    const int32_t bias2 = params->bias2, m = params->quant.multiplier, k = params->k, right = -params->quant.shift;
+    const int32_t inner4 = inner & ~3, i2 = 2 * inner, i3 = 3 * inner, i4 = 4 * inner;
+    const int32_t n4 = (reduce & ~3) * inner, n = reduce * inner;
+    for (int32_t o = 0; o < outer; ++o, in += n, out += inner) {
+        int8_t *op = out;
+        const int8_t *g = in, *gend = in + inner4;
+        /* LDRD: every element's words aligned (inner % 4 == 0) */
+        const int aligned = eight || (((uintptr_t)in & 3) == 0 && inner % 4 == 0);
+        for (; (eight || gend - g >= 8) && aligned && g != gend; g += 8) { /* eight channels per pass: LDRD, four SXTAB16 per element */
+            const int8_t *p = g, *e4 = g + n4, *e = g + n;
+            uint32_t h02 = 0, h13 = 0, j02 = 0, j13 = 0, u, v, t, a, x;
+#define MCU_MEAN_ELEM8 \
+    "ldrd   %[u], %[v], [%[p]]\n\t" \
+    "add    %[p], %[p], %[i1]\n\t" \
+    "sxtab16 %[h02], %[h02], %[u]\n\t" \
+    "sxtab16 %[h13], %[h13], %[u], ror #8\n\t" \
+    "sxtab16 %[j02], %[j02], %[v]\n\t" \
+    "sxtab16 %[j13], %[j13], %[v], ror #8\n\t"
+            __asm__ volatile("cmp    %[p], %[e4]\n\t"
+                             "beq    2f\n\t"
+                             "1:\n\t"
+                             MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8
+                             "cmp    %[p], %[e4]\n\t"
+                             "bne    1b\n\t"
+                             "2:\n\t"
+                             "cmp    %[p], %[e]\n\t"
+                             "beq    4f\n\t"
+                             "3:\n\t"
+                             MCU_MEAN_ELEM8
+                             "cmp    %[p], %[e]\n\t"
+                             "bne    3b\n\t"
+                             "4:\n\t"
+                             : [p] "+r"(p), [h02] "+r"(h02), [h13] "+r"(h13), [j02] "+r"(j02), [j13] "+r"(j13),
+                               [u] "=&r"(u), [v] "=&r"(v)
+                             : [e4] "r"(e4), [e] "r"(e), [i1] "r"(inner)
+                             : "cc");
+#undef MCU_MEAN_ELEM8
+            MCU_MEAN_OUT4(h02, h13);
+            MCU_MEAN_OUT4(j02, j13);
+        }
+        for (; !eight && g != gend; g += 4) {
+            const int8_t *p = g, *e4 = g + n4, *e = g + n;
+            uint32_t h02 = 0, h13 = 0, w, t, a, x;
+            __asm__ volatile("cmp    %[p], %[e4]\n\t"
+                             "beq    2f\n\t"
+                             "1:\n\t"
+                             "ldr    %[w], [%[p]]\n\t"
+                             "sxtab16 %[h02], %[h02], %[w]\n\t"
+                             "sxtab16 %[h13], %[h13], %[w], ror #8\n\t"
+                             "ldr    %[w], [%[p], %[i1]]\n\t"
+                             "sxtab16 %[h02], %[h02], %[w]\n\t"
+                             "sxtab16 %[h13], %[h13], %[w], ror #8\n\t"
+                             "ldr    %[w], [%[p], %[i2]]\n\t"
+                             "sxtab16 %[h02], %[h02], %[w]\n\t"
+                             "sxtab16 %[h13], %[h13], %[w], ror #8\n\t"
+                             "ldr    %[w], [%[p], %[i3]]\n\t"
+                             "sxtab16 %[h02], %[h02], %[w]\n\t"
+                             "sxtab16 %[h13], %[h13], %[w], ror #8\n\t"
+                             "add    %[p], %[p], %[i4]\n\t"
+                             "cmp    %[p], %[e4]\n\t"
+                             "bne    1b\n\t"
+                             "2:\n\t"
+                             "cmp    %[p], %[e]\n\t"
+                             "beq    4f\n\t"
+                             "3:\n\t"
+                             "ldr    %[w], [%[p]]\n\t"
+                             "sxtab16 %[h02], %[h02], %[w]\n\t"
+                             "sxtab16 %[h13], %[h13], %[w], ror #8\n\t"
+                             "add    %[p], %[p], %[i1]\n\t"
+                             "cmp    %[p], %[e]\n\t"
+                             "bne    3b\n\t"
+                             "4:\n\t"
+                             : [p] "+r"(p), [h02] "+r"(h02), [h13] "+r"(h13), [w] "=&r"(w)
+                             : [e4] "r"(e4), [e] "r"(e), [i1] "r"(inner), [i2] "r"(i2), [i3] "r"(i3), [i4] "r"(i4)
+                             : "cc");
+            MCU_MEAN_OUT4(h02, h13);
         }
     }
 }
+
+/* mean_small_body: any inner; with inner a multiple of 8 and the input word-aligned, eight channels per pass
+ * only (mean_small8). */
+static __attribute__((noinline)) mcu_status mean_small(const mcu_mean_params *params, int32_t outer, int32_t reduce,
+                                                       int32_t inner, const int8_t *in, int8_t *out)
+{
+    mean_small_body(params, outer, reduce, inner, in, out, 0);
+    return MCU_OK;
+}
+
+static __attribute__((noinline)) mcu_status mean_small8(const mcu_mean_params *params, int32_t outer, int32_t reduce,
+                                                        int32_t inner, const int8_t *in, int8_t *out)
+{
+    mean_small_body(params, outer, reduce, inner, in, out, 1);
+    return MCU_OK;
+}
 #endif
 
-mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t reduce, int32_t inner,
-                       const int8_t *input, int8_t *output)
+static __attribute__((noinline)) mcu_status mean_any(const mcu_mean_params *params, int32_t outer, int32_t reduce,
+                                                     int32_t inner, const int8_t *input, int8_t *output)
 {
     if (reduce <= 0) {
         return MCU_ERROR_ARGUMENT;
@@ -81,7 +192,8 @@ mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t red
     if (fast) {
         mcu_requant_consts(params->output_zero_point, right, &k, &rz);
         if (reduce <= 256 && (rz >> 8) == 0) {
-            mean_small(outer, reduce, inner, input, output, bias2, m, k, right);
+            const mcu_mean_params consts = {0, 0, {m, -right}, 1, bias2, k};
+            mean_small(&consts, outer, reduce, inner, input, output);
             if (inner % 4 == 0) {
                 return MCU_OK;
             }
@@ -119,4 +231,18 @@ mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t red
         }
     }
     return MCU_OK;
+}
+
+mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t reduce, int32_t inner,
+                       const int8_t *input, int8_t *output)
+{
+#if defined(__ARM_FEATURE_DSP)
+    if (params->small && inner % 4 == 0) { /* the constants from the code generator (reduce in 1 .. 256) */
+        if (inner % 8 == 0 && ((uintptr_t)input & 3) == 0) {
+            return mean_small8(params, outer, reduce, inner, input, output);
+        }
+        return mean_small(params, outer, reduce, inner, input, output);
+    }
+#endif
+    return mean_any(params, outer, reduce, inner, input, output);
 }

@@ -906,10 +906,23 @@ class Mean(Layer):
     def describe(self):
         return f"MEAN over {self.reduce} of [{self.outer}, {self.reduce}, {self.inner}]"
 
+    def small_consts(self) -> tuple[int, int, int]:
+        """(small, bias2, k) of mcu_mean_params: small = 1 when the DSP path sums each channel in halfwords
+        (reduce <= 256) and requantizes with one SMMLAR constant (shift in -31 .. -1, the output zero point
+        folded into k: requant_consts), then bias2 = -2 * reduce * input zero point and k; else zeros."""
+        right = -int(self.shift)
+        if not (1 <= right <= 31 and self.reduce <= 256):
+            return 0, 0, 0
+        k, rz = requant_consts(int(self.output_zero_point), right)
+        if rz >> 8:
+            return 0, 0, 0
+        return 1, _int32(-2 * self.reduce * int(self.input_zero_point)), _int32(k)
+
     def emit(self, ctx):
         p = f"l{self.index}_"
+        small, bias2, k = self.small_consts()
         decls = [f"static const mcu_mean_params {p}params = {{{self.input_zero_point}, "
-                 f"{self.output_zero_point}, {{{self.multiplier}, {self.shift}}}}};"]
+                 f"{self.output_zero_point}, {{{self.multiplier}, {self.shift}}}, {small}, {bias2}, {k}}};"]
         call = (f"mcu_mean_s8(&{p}params, {self.outer}, {self.reduce}, {self.inner}, "
                 f"{ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});")
         return decls, [call]
