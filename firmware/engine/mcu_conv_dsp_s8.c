@@ -878,15 +878,23 @@ static void kxk_expand_direct(const mcu_conv_params *params, const mcu_dims *in,
  * (expand_two_shift) and a pixel whose taps all lie inside the input in one call (expand_one_rows):
  * what patch stages' small tiles (8 to 10 pixels wide) meet in most of their triples. */
 
-/* Groups of 4 values of one pixel (src) widened into its slot of the triple buffer (6 words apart). */
+/* Groups of 4 values of one pixel (src) widened into its slot of the triple buffer (6 words apart);
+ * groups >= 1. */
 static void expand_slot(const int8_t *src, uint32_t *dst, int32_t groups, uint32_t off2)
 {
-    for (int32_t g = 0; g < groups; ++g, dst += 6) {
-        const uint32_t w = mcu_load_u32(src + 4 * g);
-        const uint32_t l = mcu_sxtab16(off2, w), h = mcu_sxtab16_ror8(off2, w);
-        dst[0] = (uint32_t)__sadd16((int16x2_t)l, (int16x2_t)l);
-        dst[1] = (uint32_t)__sadd16((int16x2_t)h, (int16x2_t)h);
-    }
+    uint32_t w, l, h;
+    __asm__ volatile("1:\n\t"
+                     "ldr     %[w], [%[p]], #4\n\t"
+                     "sxtab16 %[l], %[o], %[w]\n\t"
+                     "sxtab16 %[h], %[o], %[w], ror #8\n\t"
+                     "sadd16  %[l], %[l], %[l]\n\t"
+                     "sadd16  %[h], %[h], %[h]\n\t"
+                     "strd    %[l], %[h], [%[d]], #24\n\t"
+                     "subs    %[n], %[n], #1\n\t"
+                     "bne     1b\n\t"
+                     : [p] "+&r"(src), [d] "+&r"(dst), [n] "+&r"(groups), [w] "=&r"(w), [l] "=&r"(l), [h] "=&r"(h)
+                     : [o] "r"(off2)
+                     : "cc", "memory");
 }
 
 static void zero_slot(uint32_t *dst, int32_t groups)
@@ -993,7 +1001,13 @@ static void expand_one_rows(const int8_t *a, uint32_t *dst, int32_t groups, int3
 /* Every output channel of the triple: xp holds the channel's table entry between channels, the
  * accumulators start at its 2 * bias; the output pointer (pixel A's byte of the channel), the pixel
  * stride (out_c), the buffer and its end and the end of the table are in a small frame in memory. */
-#define MCU_T_CHANNELS(GROUPS, STORE, P) \
+#define MCU_T_CHANNELS(GROUPS, STORE, P) MCU_T_CHANNELS_L(GROUPS MCU_T_NEXT, STORE, P)
+#define MCU_T_NEXT \
+    "ldr    %[wl], %[cxend]\n\t" \
+    "cmp    %[xp], %[wl]\n\t" \
+    "bne    2b\n\t"
+/* (MCU_T_CHANNELS_L(GROUPS, ...) alone when GROUPS are every group of the buffer: no group loop) */
+#define MCU_T_CHANNELS_L(GROUPS, STORE, P) \
     "1:\n\t" \
     "ldr    %[a0], [%[xp]]\n\t" \
     "mov    %[a1], %[a0]\n\t" \
@@ -1001,9 +1015,6 @@ static void expand_one_rows(const int8_t *a, uint32_t *dst, int32_t groups, int3
     "ldr    %[xp], %[cbuf]\n\t" \
     "2:\n\t" \
     GROUPS \
-    "ldr    %[wl], %[cxend]\n\t" \
-    "cmp    %[xp], %[wl]\n\t" \
-    "bne    2b\n\t" \
     "ldr    %[xp], %[cq]\n\t" \
     "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
     "str    %[xp], %[cq]\n\t" \
@@ -1072,7 +1083,9 @@ static inline __attribute__((always_inline)) void conv_triple_body(const uint32_
     const int32_t g = (int32_t)(xend - buf) / 6;
     const int pairs = ((uintptr_t)w & 3) == 0 && g % 2 == 0; /* LDRD needs a word-aligned filter */
 #define MCU_T_ALL(STORE, P) \
-    if (pairs && g % 18 == 0) { \
+    if (pairs && g == 18) { /* 3x3 on 8 channels: every group in one pass */ \
+        __asm__ volatile(MCU_T_CHANNELS_L(MCU_T_P4 MCU_T_P4 MCU_T_PAIR, STORE, P) MCU_T_OPERANDS); \
+    } else if (pairs && g % 18 == 0) { \
         __asm__ volatile(MCU_T_CHANNELS(MCU_T_P4 MCU_T_P4 MCU_T_PAIR, STORE, P) MCU_T_OPERANDS); \
     } else if (pairs && g % 16 == 0) { \
         __asm__ volatile(MCU_T_CHANNELS(MCU_T_P4 MCU_T_P4, STORE, P) MCU_T_OPERANDS); \
@@ -1110,6 +1123,8 @@ static inline __attribute__((always_inline)) void conv_triple_body(const uint32_
 #undef MCU_T_P2
 #undef MCU_T_P4
 #undef MCU_T_CHANNELS
+#undef MCU_T_CHANNELS_L
+#undef MCU_T_NEXT
 #undef MCU_T_STORE
 #undef MCU_T_STORE_LO
 #undef MCU_T_OPERANDS
@@ -1282,6 +1297,25 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
                                     dh * in_w * c, off2);
                     continue;
                 }
+                if (dw == 1) { /* per kernel row the taps inside the input in one run, the others zeroed */
+                    const int32_t lo = mcu_min_i32(fw, mcu_max_i32(0, -jx));
+                    const int32_t hi = mcu_max_i32(lo, mcu_min_i32(fw, in_w - jx));
+                    for (int32_t fy = 0, iy = jy; fy < fh; ++fy, iy += dh, d += 6 * seg) {
+                        if (iy < 0 || iy >= in_h || hi == lo) {
+                            zero_slot(d, seg);
+                            continue;
+                        }
+                        if (lo > 0) {
+                            zero_slot(d, lo * cg);
+                        }
+                        expand_slot(input + (((int64_t)pos[i][0] * in_h + iy) * in_w + jx + lo) * c,
+                                    d + 6 * lo * cg, (hi - lo) * cg, off2);
+                        if (hi < fw) {
+                            zero_slot(d + 6 * hi * cg, (fw - hi) * cg);
+                        }
+                    }
+                    continue;
+                }
                 for (int32_t fy = 0; fy < fh; ++fy) {
                     const int32_t iy = jy + fy * dh;
                     if (iy < 0 || iy >= in_h) {
@@ -1290,11 +1324,6 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
                         continue;
                     }
                     const int8_t *row = input + ((int64_t)pos[i][0] * in_h + iy) * in_w * c;
-                    if (dw == 1 && jx >= 0 && jx + fw <= in_w) {
-                        expand_slot(row + (int64_t)jx * c, d, seg, off2);
-                        d += 6 * seg;
-                        continue;
-                    }
                     for (int32_t fx = 0; fx < fw; ++fx, d += 6 * cg) {
                         const int32_t ix = jx + fx * dw;
                         if (ix < 0 || ix >= in_w) {
