@@ -306,6 +306,59 @@ def test_look_ahead_searches_on_from_each_tied_first_stage(monkeypatch):
     assert not _inexact([ahead, greedy], [case, case])
 
 
+def test_promotions_from_every_order_never_plan_larger():
+    """The final plans (``plan_memory`` with PROMOTIONS) repeat the promotions from each of the four
+    orders too: never a larger arena than from the birth order alone, sometimes a smaller one, and
+    every plan valid."""
+    from mcunets.engine import planner
+
+    rng = np.random.default_rng(9400)
+    smaller = 0
+    for _ in range(150):
+        layers = int(rng.integers(3, 14))
+        bufs, pairs = [], {}
+        for k in range(-1, layers):  # per layer its output (the first: the graph input), then its scratch
+            size = int(rng.integers(1, 64)) * 4 * (8 if rng.random() < 0.2 else 1)
+            bufs.append(planner.Buffer(len(bufs), size, k, min(layers, k + 1 + int(rng.integers(0, 3)))))
+            if k >= 0 and rng.random() < 0.5:
+                bufs.append(planner.Buffer(len(bufs), int(rng.integers(1, 48)) * 4, k, k, scratch_of=k))
+        outs = [b for b in bufs if b.scratch_of < 0]
+        for a, b in zip(outs, outs[1:]):
+            if a.last == b.first and rng.random() < 0.6:
+                pairs[(a.id, b.id)] = int(rng.integers(0, a.size // 4 + 1)) * 4
+        one = planner.place([planner.Buffer(b.id, b.size, b.first, b.last, scratch_of=b.scratch_of) for b in bufs],
+                            pairs)
+        wide = planner.place(bufs, pairs, restarts=True)
+        planner.check_plan(planner.MemoryPlan(wide, {}, {}, tuple(bufs), pairs))
+        assert wide <= one
+        smaller += wide < one
+    assert smaller >= 2
+
+
+def test_revisit_lowers_the_final_arena_within_the_limit(chains, monkeypatch):
+    """After the search, each stage's grid, row bands and span are chosen again on the final plans
+    (``patches._revisit``): never a larger arena than the search's. Chain 5 (a 3x3 stage over its
+    first convolution) gets a smaller one with the stage taking the depthwise layer after it, where
+    the limit allows that (1.0) and not where it does not (0.5); bit-exact on the host."""
+    def both(case, limit, name, after=""):
+        with monkeypatch.context() as mp:
+            mp.setattr(patches, "REVISITS", 0)
+            before = generate(case.model, "m", prefix=name, max_extra_macs=limit)
+        return before, generate(case.model, "m", prefix=name + after, max_extra_macs=limit)
+
+    for i, case in enumerate(chains[:5]):
+        before, after = both(case, 1e9, f"v{i}")
+        assert after.arena_bytes <= before.arena_bytes
+    before, after = both(chains[5], 1.0, "v5", "_a")
+    assert after.arena_bytes < before.arena_bytes
+    assert (before.schedule.stages[0][:2], after.schedule.stages[0][:2]) == ((0, 0), (0, 1))
+    assert after.schedule.extra_macs_ratio <= 1.0 and after.schedule.extra_instructions_ratio <= 1.0
+    assert generate(chains[5].model, "m", prefix="v5_a", max_extra_macs=1.0).files == after.files  # determinism
+    tight = both(chains[5], 0.5, "t5")
+    assert tight[0].files == tight[1].files and tight[1].schedule.extra_instructions_ratio <= 0.5
+    assert not _inexact([before, after], [chains[5], chains[5]])
+
+
 def test_patched_layers_report_live_arena_and_executed_macs(chains):
     staged = 0
     for case in chains:

@@ -83,6 +83,8 @@ MAX_STAGES = 3
 # look-ahead: where the greedy search's best next stages tie on the arena, up to BEAM of them are each
 # searched on (and at most BEAM plans at each step), the smallest final arena taken
 BEAM = 3
+# rounds of ``_revisit`` over the stages, after the search
+REVISITS = 3
 BANDS = (0, 1, 2)   # row bands: even (0), or up to this many rows taller than even (make_stage)
 
 
@@ -1039,6 +1041,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         return layers, base_plan, base
     _, current, plan = best
     plan = plan_memory(graph, current, PROMOTIONS)  # never larger: the same orders and more
+    current, plan = _revisit(graph, current, plan, grids, budget)
     staged = [l for l in current if isinstance(l, PatchStage)]
     stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
     return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
@@ -1126,6 +1129,45 @@ def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budg
                 key = (p.arena_bytes, _work(alt)[1], n)
                 if key < best[0]:
                     best = (key, staged, p)
+            if best[1] is not None:
+                current, plan, changed = best[1], best[2], True
+        if not changed:
+            break
+    return current, plan
+
+
+def _revisit(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple):
+    """After the search, on the final plans (``plan_memory`` with PROMOTIONS, which the search's trial
+    plans do without): each stage, from the last to the first, chosen again with the others fixed, its
+    grid, its row bands and its span (each end one layer earlier or later, as ``stage_lengths`` and
+    the neighbouring stages allow) within what the other stages leave of ``budget``; a change is kept
+    only where the final arena falls (ties to fewer extra instructions, then the smaller grid), so no
+    arena grows. Up to REVISITS rounds, until no stage changes."""
+    for _ in range(REVISITS):
+        changed = False
+        for j in reversed(range(sum(isinstance(l, PatchStage) for l in current))):
+            i = [p for p, l in enumerate(current) if isinstance(l, PatchStage)][j]
+            stage = current[i]
+            k = len(stage.layers)
+            left = _less(budget, *(_work(s) for s in current if isinstance(s, PatchStage) and s is not stage))
+            unstaged = current[:i] + list(stage.layers) + current[i + 1:]
+            best = ((plan.arena_bytes,), None, None)
+            for a in range(i - 1, i + 2):
+                if a < 0 or isinstance(unstaged[a], PatchStage):
+                    continue
+                for kk in stage_lengths(graph, unstaged, a):
+                    e = a + kk
+                    if abs(e - (i + k)) > 1 or any(isinstance(l, PatchStage) for l in unstaged[a:e]):
+                        continue
+                    for n, band in ((n, band) for n in grids for band in BANDS):
+                        alt = make_stage(graph, unstaged, kk, n, a, band, left)
+                        if alt is None or _floor(alt) >= best[0][0]:
+                            continue
+                        staged = unstaged[:a] + [alt] + unstaged[e:]
+                        p = plan_memory(graph, staged, PROMOTIONS)
+                        key = (p.arena_bytes, _work(alt)[1], n)
+                        if key < best[0]:
+                            best = (key, staged, p)
             if best[1] is not None:
                 current, plan, changed = best[1], best[2], True
         if not changed:

@@ -136,7 +136,7 @@ def plan_memory(graph: GraphInfo, layers: list[Layer], promotions: int = 0) -> M
             buffers.append(Buffer(id=len(buffers), size=layer.scratch_bytes, first=k, last=k,
                                   scratch_of=layer.index))
 
-    arena = place(buffers, pairs, promotions)
+    arena = place(buffers, pairs, promotions, restarts=promotions > 0)
     tensor_offsets = {}
     for root, b in groups.items():
         for t in b.tensors:
@@ -145,7 +145,7 @@ def plan_memory(graph: GraphInfo, layers: list[Layer], promotions: int = 0) -> M
     return MemoryPlan(arena, tensor_offsets, scratch, tuple(buffers), dict(pairs))
 
 
-def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS) -> int:
+def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS, restarts: bool = False) -> int:
     """Give every buffer its offset: placed one by one in four orders (largest first, earliest or
     latest first among equals, by birth, by lifetime x size), then by birth with each layer's outputs
     before its scratch, again and again with the last buffer that grew the arena moved before the first
@@ -162,23 +162,26 @@ def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS) -> i
             together[a.id].append(b)
             together[b.id].append(a)
     best = None
-    for key in (lambda b: (-b.size, b.first, b.id), lambda b: (-b.size, -b.first, b.id),
-                lambda b: (b.first, -b.size, b.id),
-                lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id)):
+    keys = (lambda b: (-b.size, b.first, b.id), lambda b: (-b.size, -b.first, b.id),
+            lambda b: (b.first, -b.size, b.id), lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id))
+    for key in keys:
         _place(buffers, pairs, key, together)
         arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
         if best is None or arena < best[0]:
             best = (arena, [b.offset for b in buffers])
-    order = sorted(buffers, key=lambda b: (b.first, b.scratch_of >= 0, -b.size, b.id))
-    for _ in range(promotions + 1):
-        grew = _place(buffers, pairs, order, together)
-        arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
-        if arena < best[0]:
-            best = (arena, [b.offset for b in buffers])
-        if grew is None:
-            break
-        order.remove(grew)
-        order.insert(min(order.index(p) for p in together[grew.id]), grew)
+    starts = [sorted(buffers, key=lambda b: (b.first, b.scratch_of >= 0, -b.size, b.id))]
+    if restarts:
+        starts += [sorted(buffers, key=key) for key in keys]
+    for order in starts:
+        for _ in range(promotions + 1):
+            grew = _place(buffers, pairs, order, together)
+            arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
+            if arena < best[0]:
+                best = (arena, [b.offset for b in buffers])
+            if grew is None:
+                break
+            order.remove(grew)
+            order.insert(min(order.index(p) for p in together[grew.id]), grew)
     for b, off in zip(buffers, best[1]):
         b.offset = off
     return best[0]
