@@ -359,6 +359,34 @@ def test_revisit_lowers_the_final_arena_within_the_limit(chains, monkeypatch):
     assert not _inexact([before, after], [chains[5], chains[5]])
 
 
+def test_extra_macs_count_outputs_computed_again_not_outputs_skipped():
+    """Seed 8010: a 3x3 stride-2 VALID convolution to 11x9, elementwise layers, then a 1x1 stride-2
+    convolution to 6x5, which reads only the even rows and columns. On a 3x3 grid the tiles' windows
+    leave out two unread rows of the 11 (between tiles) that layer by layer computes, and compute 8 %
+    of the model's MACs again elsewhere: the extra MACs count what is computed again (the halo, never
+    negative), the skipped outputs apart; bit-exact on the host."""
+    case = make_case("PATCH_CHAIN", np.random.default_rng(8010), runs=2)
+    g = read_model(case.model)
+    layers = lower(g)
+    stage = patches.make_stage(g, layers, 5, 3, 0)
+    conv = stage.layers[0]
+    assert conv.out_shape[1:3] == (11, 9) and stage.layers[-1].out_shape[1:3] == (6, 5)
+    rows = [reg[1] for reg, *_ in stage.rows]
+    assert sum(b - a for a, b in rows) == 9 and patches._covered(stage.rows, 1) == 9  # rows 3 and 7 skipped
+    per_pixel = conv.macs // (11 * 9)
+    assert stage.layer_macs[0] == per_pixel * 9 * sum(c[1][1] - c[1][0] for c, *_ in stage.cols)
+    assert stage.macs < sum(l.macs for l in stage.layers)  # fewer MACs than layer by layer ...
+    assert patches._work(stage)[0] == per_pixel * 9 * 1  # ... yet one column computed twice: the halo
+    assert patches._skipped(stage) == per_pixel * 2 * 9
+    m = generate(case.model, "m", prefix="skip", patches=(3, 5, 0))
+    off = generate(case.model, "m", prefix="skip_off", patches="off")
+    s = m.schedule
+    assert (s.extra_macs, s.skipped_macs) == (patches._work(stage)[0], patches._skipped(stage))
+    assert 0 < s.extra_macs_ratio < 0.1 and s.extra_instructions > 0
+    assert m.macs == off.macs + s.extra_macs - s.skipped_macs
+    assert not _inexact([m], [case])
+
+
 def test_patched_layers_report_live_arena_and_executed_macs(chains):
     staged = 0
     for case in chains:
@@ -368,7 +396,8 @@ def test_patched_layers_report_live_arena_and_executed_macs(chains):
         assert [l.op for l in m.layers] == [l.op for l in off.layers]
         assert 0 < max(l.live_bytes for l in m.layers) <= m.arena_bytes
         assert max(l.live_bytes for l in off.layers) <= off.arena_bytes
-        assert m.macs == off.macs + m.schedule.extra_macs
+        assert m.macs == off.macs + m.schedule.extra_macs - m.schedule.skipped_macs
+        assert m.schedule.extra_macs >= 0 and m.schedule.skipped_macs >= 0
         for first, last, grid, _ in m.schedule.stages:
             staged += 1
             assert len({l.live_bytes for l in m.layers if first <= l.index <= last}) == 1

@@ -99,6 +99,8 @@ class Schedule:
     instructions: int = 0         # estimated instructions of the whole model layer by layer (qemu-m4)
     layer_arena_bytes: int = 0    # arena of the layer-by-layer plan
     arena_bytes: int = 0          # arena of this schedule
+    skipped_macs: int = 0         # MACs layer by layer spends on outputs no later layer reads and no tile
+                                  # computes (``_covered``); extra_macs counts only outputs computed again
 
     @property
     def patched(self) -> bool:
@@ -137,7 +139,8 @@ class Schedule:
                 "extra_macs_ratio": round(self.extra_macs_ratio, 4),
                 "extra_instructions": self.extra_instructions,
                 "extra_instructions_ratio": round(self.extra_instructions_ratio, 4),
-                "arena_bytes": self.arena_bytes, "layer_arena_bytes": self.layer_arena_bytes}
+                "arena_bytes": self.arena_bytes, "layer_arena_bytes": self.layer_arena_bytes,
+                "skipped_macs": self.skipped_macs}
 
 
 def _shape(graph: GraphInfo, t: int) -> tuple:
@@ -302,6 +305,12 @@ def _axis_regions(reads: tuple, windows: list, sizes: list, bounds: list, writes
     return tiles
 
 
+def _covered(tiles, p: int) -> int:
+    """How many positions of map p (along one axis) the tiles compute at least once: the size of the
+    union of their parts (a grid's tiles are the products of its row and column parts)."""
+    return len(set().union(*(range(*reg[p]) for reg, *_ in tiles)))
+
+
 def _uniform(size: int, n: int) -> list:
     return [(i * size // n, (i + 1) * size // n) for i in range(n)]
 
@@ -437,6 +446,7 @@ class PatchStage(Layer):
     crops: tuple = ()        # (offset, size) of each layer's copy of the part of its input it needs (0: none)
     scratch: int = 0
     layer_macs: tuple = ()   # MACs each layer executes over all tiles
+    useful_macs: tuple = ()  # per layer the MACs of the outputs its tiles compute, each counted once (``_covered``)
     odd_macs: int = 0        # MACs of odd rows' last pixels on the 3x3 row path beyond the whole layers'
     direct: tuple = (False, False)  # the first layer reads the stage's input map, the last writes the output
                                     # map, through their rows (no copy, no tile buffer; ``_strided``)
@@ -892,7 +902,7 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
               _strided(prefix[-1]) and writes[-1] == (count - 1,))
     sizes = [0 if (p == 0 and direct[0]) or (p == count - 1 and direct[1]) else
              most(rows, p) * most(cols, p) * shapes[p][3] for p in range(count)]
-    kscratch, crops, macs, halo = [], [], [], 0.0
+    kscratch, crops, macs, useful, halo = [], [], [], [], 0.0
     for j, layer in enumerate(prefix):
         t, w = reads[j][0], writes[j][0]
         h_in, w_in = most_need(rows, j), most_need(cols, j)
@@ -903,12 +913,14 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
             need[j] != reg[t] for reg, _, need in rows + cols)
         crops.append(h_in * w_in * shapes[t][3] if cropped else 0)
         done = sum(reg[w][1] - reg[w][0] for reg, *_ in rows) * sum(reg[w][1] - reg[w][0] for reg, *_ in cols)
-        macs.append(layer.macs * done // (shapes[w][1] * shapes[w][2]))
-        halo += layer_instructions(graph, layer)[0] * (done / (shapes[w][1] * shapes[w][2]) - 1)
+        pixels, once = shapes[w][1] * shapes[w][2], _covered(rows, w) * _covered(cols, w)
+        macs.append(layer.macs * done // pixels)
+        useful.append(layer.macs * once // pixels)
+        halo += layer_instructions(graph, layer)[0] * (done - once) / pixels
     odd = sum(_odd_macs(layer, rows, cols, writes[j][0]) for j, layer in enumerate(prefix))
     tail = sum(_tail_macs(layer, rows, cols, writes[j][0]) for j, layer in enumerate(prefix))
     instructions = int(round(halo + calls + ODD_INSTRUCTIONS * odd + TAIL_INSTRUCTIONS * tail))
-    if max_work is not None and (sum(macs) - sum(l.macs for l in prefix) > max_work[0]
+    if max_work is not None and (sum(macs) - sum(useful) > max_work[0]
                                  or instructions > max_work[1]):
         return None
     a = [_align_up(s) for s in sizes]
@@ -957,7 +969,7 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
     return PatchStage(prefix[0].index, "PATCHES", (t_in,), (prefix[-1].outputs[0],),
                       layers=tuple(prefix), shapes=shapes, reads=reads, writes=writes, grid=n, rows=tuple(rows),
                       cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, crops=cropped, scratch=total,
-                      layer_macs=tuple(macs), odd_macs=odd, direct=direct, extra_instructions=instructions)
+                      layer_macs=tuple(macs), useful_macs=tuple(useful), odd_macs=odd, direct=direct, extra_instructions=instructions)
 
 
 def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15):
@@ -998,7 +1010,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         plan = plan_memory(graph, staged, PROMOTIONS)
         return staged, plan, Schedule(((stage.layers[0].index, stage.layers[-1].index, n, stage.layers[-1].op),),
                                       *_work(stage), total, instructions, base_plan.arena_bytes,
-                                      plan.arena_bytes)
+                                      plan.arena_bytes, _skipped(stage))
     if patches == "auto":
         grids = list(range(2, MAX_GRID + 1))
     elif isinstance(patches, int) and patches >= 1:
@@ -1045,7 +1057,8 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     staged = [l for l in current if isinstance(l, PatchStage)]
     stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
     return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
-                                   total, instructions, base_plan.arena_bytes, plan.arena_bytes)
+                                   total, instructions, base_plan.arena_bytes, plan.arena_bytes,
+                                   sum(map(_skipped, staged)))
 
 
 def _signature(current: list) -> tuple:
@@ -1101,11 +1114,19 @@ def _floor(stage: PatchStage) -> int:
 
 
 def _work(stage: PatchStage) -> tuple[int, int]:
-    """A stage's extra MACs and its estimated extra instructions: its extra MACs at each layer's
+    """A stage's extra MACs and its estimated extra instructions: the MACs of the outputs its tiles
+    compute more than once (``_covered``; outputs that no later layer reads and no tile computes, which
+    layer by layer computes, are not counted as less work: ``_skipped``), and at each layer's
     instructions per MAC and output (``layer_instructions``), ``_call_instructions`` per extra tile,
     ODD_INSTRUCTIONS per MAC of the odd rows' last pixels on the 3x3 row path (``_odd_macs``) and
     TAIL_INSTRUCTIONS per MAC in the depthwise rows' tail steps (``_tail_macs``)."""
-    return stage.macs - sum(l.macs for l in stage.layers), stage.extra_instructions
+    return stage.macs - sum(stage.useful_macs), stage.extra_instructions
+
+
+def _skipped(stage: PatchStage) -> int:
+    """The MACs of the stage's layers' outputs that no tile computes (no later layer reads them; layer by
+    layer computes them)."""
+    return sum(l.macs for l in stage.layers) - sum(stage.useful_macs)
 
 
 def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple):
