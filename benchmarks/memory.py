@@ -4,7 +4,7 @@ Each architecture is built at α=0.25 and 96×96×3 (MobileNetV1 also at 128×12
 QAT-calibrated on random images, converted to int8 by mcunets.convert, 2 classes). The table gives the
 TFLM arena (mcunets.tflm.arena_bytes), the engine's layer-by-layer arena, the patched arena the
 schedule search picks within the limit on extra work (and its ratio to layer by layer), the schedule, its
-extra MACs and estimated extra instructions (the two the limit bounds), where the peak of each plan is (layer, operator; "stage" when it is a patch stage), and
+extra MACs and estimated extra instructions (the two the limit bounds), where the peak of each plan is (layer, operator; "stage" when it is a patch stage), what sets the patched peak (its layers, the buffers alive there: the input image, layers' outputs, scratch, a stage's tiles; whether the input image is alive, and then its share of the layer-by-layer arena, a floor of the ratio), and
 with --qemu the instructions per inference on qemu-m4 (-icount shift=0) with
 and without patches, and whether both outputs equal TFLite's reference kernels byte for byte.
 
@@ -48,6 +48,39 @@ def _peak(gen) -> dict:
     return {"layer": layer.index, "op": layer.op, "live_bytes": layer.live_bytes, "in_stage": staged}
 
 
+def _peak_buffers(model: bytes, max_extra: float) -> dict:
+    """What sets the patched plan's peak: the buffers alive at its peak layer (the schedule ``generate``
+    takes), each named (the input image, a layer's output, a layer's scratch, a stage's tiles), and
+    whether the whole input image is among them."""
+    from mcunets.engine.lower import lower
+    from mcunets.engine.patches import PatchStage, choose, live_bytes
+    from mcunets.engine.reader import read_model
+
+    graph = read_model(model)
+    layers, plan, _ = choose(graph, lower(graph), "auto", max_extra)
+    live = live_bytes(plan, len(layers))
+    k = max(range(len(layers)), key=lambda i: live[i])
+    made = {t: l for l in layers for t in l.outputs}
+    parts, image = [], False
+    for b in sorted(plan.buffers, key=lambda b: (b.offset, b.id)):
+        if not b.size or not b.first <= k <= b.last:
+            continue
+        if b.scratch_of >= 0:
+            name = "tiles" if isinstance(layers[k], PatchStage) and b.scratch_of == layers[k].index else \
+                f"scratch {b.scratch_of}"
+        elif any(t in graph.inputs for t in b.tensors):
+            name, image = "input image", True
+        else:
+            l = next(made[t] for t in b.tensors if t in made)
+            name = f"output {l.layers[-1].index if isinstance(l, PatchStage) else l.index}"
+        parts.append(f"{name} {b.size:,}")
+    layer = layers[k]
+    first, last = (layer.layers[0].index, layer.layers[-1].index) if isinstance(layer, PatchStage) else (layer.index,) * 2
+    return {"first": first, "last": last, "stage": isinstance(layer, PatchStage), "op": layer.layers[-1].op if isinstance(layer, PatchStage) else layer.op,
+            "live_bytes": live[k], "image_live": image, "buffers": parts,
+            "image_bytes": sum(graph.tensors[t].nbytes for t in graph.inputs)}
+
+
 def _qemu(model: bytes, name: str, patches, max_extra: float, build: Path) -> tuple[int, bool]:
     from mcunets import targets
     from mcunets.tflm import run_reference
@@ -70,7 +103,8 @@ def measure(arch: str, resolution: int, args) -> dict:
     r = {"arch": arch, "resolution": resolution, "tflm_arena": tflm.arena_bytes(model),
          "layer_arena": off.arena_bytes, "patched_arena": auto.arena_bytes,
          "ratio": auto.arena_bytes / off.arena_bytes, "schedule": s.as_dict(), "macs": off.macs,
-         "peak_layers": _peak(off), "peak_patched": _peak(auto)}
+         "peak_layers": _peak(off), "peak_patched": _peak(auto),
+         "peak_buffers": _peak_buffers(model, args.max_extra_macs)}
     if args.qemu:
         build = args.out / "build" / f"{arch}_{resolution}"
         r["instructions_layers"], r["exact_layers"] = _qemu(model, arch, "off", args.max_extra_macs, build / "off")
@@ -80,6 +114,15 @@ def measure(arch: str, resolution: int, args) -> dict:
         else:
             r["instructions_patched"], r["exact_patched"] = r["instructions_layers"], r["exact_layers"]
     return r
+
+
+def _what_peaks(b: dict, layer_arena: int) -> str:
+    """The patched peak's layers and operator, its buffers, and whether the input image is alive there
+    (then the ratio to layer by layer is at least the image's share of the layer-by-layer arena)."""
+    where = f"{b['first']}" if b["first"] == b["last"] else f"{b['first']}-{b['last']}"
+    where += " (stage)" if b["stage"] else ""
+    image = (f"image live, {b['image_bytes'] / layer_arena:.3f}" if b["image_live"] else "image not live")
+    return f"{where} {b['op']}: {' + '.join(b['buffers'])} = {b['live_bytes']:,} live; {image}"
 
 
 def main(argv=None) -> int:
@@ -104,12 +147,13 @@ def main(argv=None) -> int:
             print(f"  {arch} {res}: {e}", file=sys.stderr)
             continue
         results.append(r)
-        s, p, q = r["schedule"], r["peak_layers"], r["peak_patched"]
+        s, p, q, b = r["schedule"], r["peak_layers"], r["peak_patched"], r["peak_buffers"]
         sched = "; ".join(f"{t['grid']}x{t['grid']} layers {t['first']}-{t['last']}" for t in s["stages"]) or "layers"
         row = [f"{arch} {res}", f"{r['tflm_arena']:,}", f"{r['layer_arena']:,}", f"{r['patched_arena']:,}",
                f"{r['ratio']:.2f}", sched, f"{100 * s['extra_macs_ratio']:.1f}%",
                f"{100 * s['extra_instructions_ratio']:.1f}%",
-               f"{p['layer']} {p['op']}", f"{q['layer']} {q['op']}{' (stage)' if q['in_stage'] else ''}"]
+               f"{p['layer']} {p['op']}", f"{q['layer']} {q['op']}{' (stage)' if q['in_stage'] else ''}",
+               _what_peaks(b, r["layer_arena"])]
         if args.qemu:
             a, b = r["instructions_layers"], r["instructions_patched"]
             row += [f"{a:,}", f"{b:,}", f"{b / a:.3f}",
@@ -118,7 +162,8 @@ def main(argv=None) -> int:
         print(f"  {arch} {res}: {r['patched_arena']:,} B patched, {r['layer_arena']:,} B layer by layer",
               file=sys.stderr)
     head = ["model", "TFLM arena", "layer arena", "patched arena", "ratio", "schedule", "extra MACs",
-            "extra instr. (est.)", "peak (layer by layer)", "peak (patched)"]
+            "extra instr. (est.)", "peak (layer by layer)", "peak (patched)",
+            "patched peak: layers, buffers alive (B); image live, image / layer arena"]
     if args.qemu:
         head += ["instr layers", "instr patched", "instr ratio", "bit-exact"]
     print(f"mcunets engine arenas, α={args.alpha}, {args.classes} classes, extra MACs and estimated "
