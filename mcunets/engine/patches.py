@@ -35,8 +35,10 @@ instructions per MAC, CALL_INSTRUCTIONS for every kernel call beyond one per lay
 repeats the kernels' setup, e.g. the DSP paths fill requantization tables, and adds the tile copies),
 TABLE_INSTRUCTIONS per channel and call of a depthwise layer that fills its table per call, and per MAC
 ODD_INSTRUCTIONS of odd rows' last pixels on the 3x3 row path and TAIL_INSTRUCTIONS of the depthwise
-rows' tail steps. It then
-chooses each stage's grid and bands again with the others fixed. Where the best next
+rows' tail steps (the extra MACs are the outputs tiles compute more than once; outputs no later layer
+reads that no tile computes are not counted as less work). It then chooses each stage's grid and bands
+again with the others fixed, and after the search, on the final plans, each stage's grid, bands and
+span again (``_revisit``), keeping a change only where the final arena falls. Where the best next
 stages of a step tie on the arena (typically all leave the same later layer the peak, and the least work,
 often the shortest stage, would be in the way of the next one), the search goes on from each of them (up
 to BEAM) and takes the plan with the smallest final arena, then the least work.
@@ -982,7 +984,8 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     tables', odd pixels' and depthwise tails') at most that fraction of the model's estimated
     instructions layer by layer (ties go to fewer extra instructions), as long as the arena shrinks (at most MAX_STAGES
     stages); where stages tie on the arena at a step, it goes on from each of them (``_steps``, at most
-    BEAM plans at each step) and takes the smallest final arena, then the least work; "off" plans
+    BEAM plans at each step) and takes the smallest final arena, then the least work, whose stages
+    ``_revisit`` then chooses again on the final plans where that lowers the arena; "off" plans
     layer by layer; an int n does the same with n x n grids only, its first stage taken even when it
     does not lower the arena; a (n, k), (n, k, start) or (n, k, start, band) tuple forces one stage
     of k layers from position ``start`` (default 0), no limit, its row bands even or (``band`` > 0)

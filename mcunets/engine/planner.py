@@ -9,7 +9,8 @@ rows they still need).  Buffers are placed one by one, each where it satisfies e
 grows the arena least (offsets may go below the first buffer; the plan is shifted to start at 0), in
 four orders (largest first, earliest or latest first among equals, by birth, by lifetime x size) and a
 fifth, by birth with each layer's outputs before its scratch, repeated with the last buffer that grew
-the arena moved before the first buffer alive with it (``PROMOTIONS`` times); the smallest arena wins.
+the arena moved before the first buffer alive with it (``PROMOTIONS`` times; in the final plans, those
+with promotions, the same repeats start from each of the four orders too); the smallest arena wins.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class MemoryPlan:
 
 def plan_memory(graph: GraphInfo, layers: list[Layer], promotions: int = 0) -> MemoryPlan:
     """The plan of ``layers``: the smallest of ``place``'s orders, the fifth repeated ``promotions`` times
-    (-1: not at all; the schedule search's many trial plans take 0, its final plan PROMOTIONS)."""
+    (-1: not at all; the schedule search's many trial plans take 0, its final plans PROMOTIONS, and
+    with any promotions the repeats start from each of the four orders too)."""
     n_layers = len(layers)
     parent: dict[int, int] = {}
 
@@ -150,8 +152,8 @@ def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS, rest
     latest first among equals, by birth, by lifetime x size), then by birth with each layer's outputs
     before its scratch, again and again with the last buffer that grew the arena moved before the first
     buffer alive with it, in that order (a buffer that had to go outside the others gets its place
-    before they take theirs; up to ``promotions`` times); the smallest arena wins. Returns the arena's
-    bytes."""
+    before they take theirs; up to ``promotions`` times), and with ``restarts`` the same from each of
+    the four orders; the smallest arena wins. Returns the arena's bytes."""
     # the buffers each one is alive with, once for all orders (a sweep over the buffers by birth)
     together: dict = {b.id: [] for b in buffers}
     spans = sorted((b for b in buffers if b.size and not (b.first < 0 and b.last < 0)), key=lambda b: b.first)
