@@ -297,9 +297,13 @@ def test_look_ahead_searches_on_from_each_tied_first_stage(monkeypatch):
     ahead = generate(model, "m", prefix="ahead", max_extra_macs=0.3)
     with monkeypatch.context() as mp:
         mp.setattr(patches, "BEAM", 1)  # the greedy search alone: the least work at each tie
+        revisited = generate(model, "m", prefix="greedy", max_extra_macs=0.3)
+        mp.setattr(patches, "REVISITS", 0)  # and nothing chosen again after it
         greedy = generate(model, "m", prefix="greedy", max_extra_macs=0.3)
     assert greedy.schedule.stages[0][:2] == (0, 2) and ahead.schedule.stages[0][:2] == (0, 3)
     assert ahead.arena_bytes < greedy.arena_bytes < greedy.schedule.layer_arena_bytes
+    # the revisit step alone moves the greedy search's first stage's end to where the look-ahead has it
+    assert revisited.schedule.stages[0][:2] == (0, 3) and revisited.arena_bytes < greedy.arena_bytes
     assert ahead.schedule.extra_macs_ratio <= 0.3 and ahead.schedule.extra_instructions_ratio <= 0.3
     x = [[random_input(np.random.default_rng(8951 + i), "int8", (1, 24, 24, 3))] for i in range(2)]
     case = Case("ahead", model, x)
