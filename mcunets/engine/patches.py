@@ -1166,7 +1166,8 @@ def _revisit(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, bud
     grid, its row bands and its span (each end one layer earlier or later, as ``stage_lengths`` and
     the neighbouring stages allow) within what the other stages leave of ``budget``; a change is kept
     only where the final arena falls (ties to fewer extra instructions, then the smaller grid), so no
-    arena grows. Up to REVISITS rounds, until no stage changes."""
+    arena grows. Up to REVISITS rounds, until no stage changes (a plan met again is not planned again)."""
+    arenas: dict = {}   # _signature -> final arena
     for _ in range(REVISITS):
         changed = False
         for j in reversed(range(sum(isinstance(l, PatchStage) for l in current))):
@@ -1188,7 +1189,11 @@ def _revisit(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, bud
                         if alt is None or _floor(alt) >= best[0][0]:
                             continue
                         staged = unstaged[:a] + [alt] + unstaged[e:]
+                        sig = _signature(staged)
+                        if sig in arenas and (arenas[sig], _work(alt)[1], n) >= best[0]:
+                            continue
                         p = plan_memory(graph, staged, PROMOTIONS)
+                        arenas[sig] = p.arena_bytes
                         key = (p.arena_bytes, _work(alt)[1], n)
                         if key < best[0]:
                             best = (key, staged, p)
