@@ -856,6 +856,10 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     # one pool alone, so its output overlaps the input rows it no longer reads: clipped rows and columns
     # around one-word (4-channel) pixels, written row by row in order
     models.append(((13, 11, 4), [((3, 3), (2, 2), "SAME", False)]))
+    # global pools of at most 256 taps: eight channels per pass then four (12 channels), an odd tap count,
+    # with and without a clamp; inputs at -128 and 127 over 256 taps (the halfword sums' extremes)
+    models.append(((16, 16, 12), [((16, 16), (1, 1), "VALID", True), ((16, 16), (1, 1), "VALID", False)]))
+    models.append(((5, 5, 16), [((5, 5), (1, 1), "VALID", True), ((5, 5), (1, 1), "VALID", False)]))
     bad = []
     for (h, w, c), configs in models:
         def fn(x, configs=configs):
@@ -864,6 +868,8 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
 
         model = convert(fn, [(1, h, w, c)], rng)
         inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
+        if h * w == 256:
+            inputs += [[np.full((1, h, w, c), v, dtype=np.int8)] for v in (-128, 127)]
         bad += check_on_qemu(Case(f"{op} {h}x{w}x{c} {configs}", model, inputs, {}), tmp_path / f"{h}{w}{c}")
     assert not bad, bad
 

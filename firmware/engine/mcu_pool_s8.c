@@ -360,6 +360,98 @@ static int8_t *pool_pixel_avg(const int8_t *win, int32_t nh, int32_t nw, int32_t
     return pool_pixel_run(win, nh, nw, in_w, c, lo4, hi4, 0, out);
 }
 
+/* A global pool (the window is the whole input: taps <= 256 pixels of c channels, c a multiple of 4) into
+ * one output pixel: eight channels per pass while they last with the input word-aligned (per tap one
+ * LDRD and two SSUB8 / SEL or four SXTAB16, two taps per step), then four (large_taps). */
+static inline __attribute__((always_inline)) void pool_global(const int8_t *in, int32_t taps, int32_t c,
+                                                              uint32_t lo4, uint32_t hi4, int8_t *out,
+                                                              const int is_max)
+{
+    const int8_t *g = in, *gend = in + c;
+    const int32_t n = taps * c, n2 = (taps & ~1) * c;
+    const int32_t zero[4] = {0, 0, 0, 0};
+    if (((uintptr_t)in & 3) == 0) {
+        for (; gend - g >= 8; g += 8, out += 8) {
+            const int8_t *p = g, *e2 = g + n2, *e = g + n;
+            uint32_t a0, a1, a2 = 0, a3 = 0, u, v, t;
+            if (is_max) {
+                a0 = a1 = 0x80808080u;
+#define MCU_POOL_GMAX \
+    "ldrd   %[u], %[v], [%[p]]\n\t" \
+    "add    %[p], %[p], %[c]\n\t" \
+    "ssub8  %[t], %[a0], %[u]\n\t" \
+    "sel    %[a0], %[a0], %[u]\n\t" \
+    "ssub8  %[t], %[a1], %[v]\n\t" \
+    "sel    %[a1], %[a1], %[v]\n\t"
+                __asm__ volatile("cmp    %[p], %[e2]\n\t"
+                                 "beq    2f\n\t"
+                                 "1:\n\t" MCU_POOL_GMAX MCU_POOL_GMAX
+                                 "cmp    %[p], %[e2]\n\t"
+                                 "bne    1b\n\t"
+                                 "2:\n\t"
+                                 "cmp    %[p], %[e]\n\t"
+                                 "beq    3f\n\t" MCU_POOL_GMAX
+                                 "3:\n\t"
+                                 : [p] "+r"(p), [a0] "+r"(a0), [a1] "+r"(a1), [u] "=&r"(u), [v] "=&r"(v), [t] "=&r"(t)
+                                 : [e2] "r"(e2), [e] "r"(e), [c] "r"(c)
+                                 : "cc");
+#undef MCU_POOL_GMAX
+            } else {
+                a0 = a1 = 0;
+#define MCU_POOL_GSUM \
+    "ldrd   %[u], %[v], [%[p]]\n\t" \
+    "add    %[p], %[p], %[c]\n\t" \
+    "sxtab16 %[a0], %[a0], %[u]\n\t" \
+    "sxtab16 %[a1], %[a1], %[u], ror #8\n\t" \
+    "sxtab16 %[a2], %[a2], %[v]\n\t" \
+    "sxtab16 %[a3], %[a3], %[v], ror #8\n\t"
+                __asm__ volatile("cmp    %[p], %[e2]\n\t"
+                                 "beq    2f\n\t"
+                                 "1:\n\t" MCU_POOL_GSUM MCU_POOL_GSUM
+                                 "cmp    %[p], %[e2]\n\t"
+                                 "bne    1b\n\t"
+                                 "2:\n\t"
+                                 "cmp    %[p], %[e]\n\t"
+                                 "beq    3f\n\t" MCU_POOL_GSUM
+                                 "3:\n\t"
+                                 : [p] "+r"(p), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                                   [u] "=&r"(u), [v] "=&r"(v)
+                                 : [e2] "r"(e2), [e] "r"(e), [c] "r"(c)
+                                 : "cc");
+#undef MCU_POOL_GSUM
+                a0 = average4(a0, a1, zero, taps);
+                a1 = average4(a2, a3, zero, taps);
+            }
+            (void)t;
+            a0 = mcu_min_s8x4(mcu_max_s8x4(a0, lo4), hi4);
+            a1 = mcu_min_s8x4(mcu_max_s8x4(a1, lo4), hi4);
+            memcpy(out, &a0, 4);
+            memcpy(out + 4, &a1, 4);
+        }
+    }
+    for (; g != gend; g += 4, out += 4) {
+        uint32_t v = 0x80808080u, h02, h13;
+        large_taps(g, g + n, c, 4, is_max, &v, &h02, &h13);
+        if (!is_max) {
+            v = average4(h02, h13, zero, taps);
+        }
+        v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
+        memcpy(out, &v, 4);
+    }
+}
+
+static __attribute__((noinline)) void pool_global_max(const int8_t *in, int32_t taps, int32_t c, uint32_t lo4,
+                                                      uint32_t hi4, int8_t *out)
+{
+    pool_global(in, taps, c, lo4, hi4, out, 1);
+}
+
+static __attribute__((noinline)) void pool_global_avg(const int8_t *in, int32_t taps, int32_t c, uint32_t lo4,
+                                                      uint32_t hi4, int8_t *out)
+{
+    pool_global(in, taps, c, lo4, hi4, out, 0);
+}
+
 /* The first output index whose window starts at or after the input's start (ceil(pad / stride)), and
  * the last whose window ends inside the input (-1: none). */
 static inline int32_t pool_first_inside(int32_t pad, int32_t stride) { return (pad + stride - 1) / stride; }
@@ -449,13 +541,42 @@ static inline __attribute__((always_inline)) mcu_status pool_dsp(const mcu_pool_
     }
     return MCU_OK;
 }
+
+static __attribute__((noinline)) mcu_status pool_dsp_avg(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                                         const int8_t *input, const mcu_dims *output_dims,
+                                                         int8_t *output)
+{
+    return pool_dsp(params, input_dims, input, output_dims, output, 0);
+}
+
+static __attribute__((noinline)) mcu_status pool_dsp_max(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                                         const int8_t *input, const mcu_dims *output_dims,
+                                                         int8_t *output)
+{
+    return pool_dsp(params, input_dims, input, output_dims, output, 1);
+}
+
+/* A global pool: one output pixel whose window is the whole input (no padding), at most 256 pixels of
+ * channels a multiple of 4. */
+static inline int pool_is_global(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                 const mcu_dims *output_dims)
+{
+    return input_dims->n == 1 && output_dims->h == 1 && output_dims->w == 1 && params->filter.h == input_dims->h &&
+           params->filter.w == input_dims->w && params->padding.h == 0 && params->padding.w == 0 &&
+           input_dims->c % 4 == 0 && output_dims->c == input_dims->c && input_dims->h * input_dims->w <= 256;
+}
 #endif
 
 mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
                           const mcu_dims *output_dims, int8_t *output)
 {
 #if defined(__ARM_FEATURE_DSP)
-    return pool_dsp(params, input_dims, input, output_dims, output, 0);
+    if (pool_is_global(params, input_dims, output_dims)) {
+        pool_global_avg(input, input_dims->h * input_dims->w, input_dims->c, 0x01010101u * (uint8_t)params->act_min,
+                        0x01010101u * (uint8_t)params->act_max, output);
+        return MCU_OK;
+    }
+    return pool_dsp_avg(params, input_dims, input, output_dims, output);
 #else
     return pool_s8(params, input_dims, input, output_dims, output, 0);
 #endif
@@ -465,7 +586,12 @@ mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_dims *input_d
                           const mcu_dims *output_dims, int8_t *output)
 {
 #if defined(__ARM_FEATURE_DSP)
-    return pool_dsp(params, input_dims, input, output_dims, output, 1);
+    if (pool_is_global(params, input_dims, output_dims)) {
+        pool_global_max(input, input_dims->h * input_dims->w, input_dims->c, 0x01010101u * (uint8_t)params->act_min,
+                        0x01010101u * (uint8_t)params->act_max, output);
+        return MCU_OK;
+    }
+    return pool_dsp_max(params, input_dims, input, output_dims, output);
 #else
     return pool_s8(params, input_dims, input, output_dims, output, 1);
 #endif
