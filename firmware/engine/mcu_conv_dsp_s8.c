@@ -2114,12 +2114,22 @@ static __attribute__((noinline)) void c1_fill_s2(const int8_t *src, int32_t in_w
     "ssub8  %[u1], %[a0], %[u0]\n\t" \
     "sel    %[a0], %[a0], %[u0]\n\t" \
     "strh   %[a0], [%[o]], #2\n\t"
+/* Both bounds (ReLU6 and the like): the two bytes clamped below and above at once. */
+#define MCU_C1_BOTH \
+    "bfi    %[a0], %[a1], #8, #8\n\t" \
+    "ldr    %[u0], %[lo]\n\t" \
+    "ssub8  %[u1], %[a0], %[u0]\n\t" \
+    "sel    %[a0], %[a0], %[u0]\n\t" \
+    "ldr    %[u0], %[hi]\n\t" \
+    "ssub8  %[u1], %[a0], %[u0]\n\t" \
+    "sel    %[a0], %[u0], %[a0]\n\t" \
+    "strh   %[a0], [%[o]], #2\n\t"
 #define MCU_C1_OPERANDS \
     : [x0] "+&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [x4] "=&r"(x4), [x5] "=&r"(x5), \
       [a0] "=&r"(a0), [a1] "=&r"(a1), [u0] "=&r"(u0), [u1] "=&r"(u1), [u2] "=&r"(u2), [u3] "=&r"(u3), \
       [w] "=&r"(w), [o] "+&r"(o), [pp] "+m"(frame_pp) \
-    : [wend] "m"(frame_wend), [lo] "m"(frame_lo), [step] "m"(frame_step), [tab] "m"(frame_tab), \
-      [oend] "m"(frame_oend) \
+    : [wend] "m"(frame_wend), [lo] "m"(frame_lo), [hi] "m"(frame_hi), [step] "m"(frame_step), \
+      [tab] "m"(frame_tab), [oend] "m"(frame_oend) \
     : "cc", "memory"
 /* The pixels of one output row: pixel i's six words at pp[0], then pp = {pp[1], pp[0] + step} (stride 1:
  * copy 0 and copy 1 alternate, stride 2: copy 0, 3 words on per pixel). */
@@ -2137,7 +2147,7 @@ static __attribute__((noinline)) void c1_fill_s2(const int8_t *src, int32_t in_w
 
 static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t *p1, int32_t step, int32_t npx,
                                              int32_t rot, const uint32_t *tab, const uint32_t *tend, int8_t *out,
-                                             int32_t out_c, int32_t lo, int lower, int post)
+                                             int32_t out_c, int32_t lo, int32_t hi, int mode, int post)
 {
     register uint32_t x0 __asm__("r4");
     register uint32_t x1 __asm__("r5");
@@ -2157,8 +2167,10 @@ static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t 
     const uint32_t *const frame_wend = tend, *const frame_tab = tab;
     const int8_t *const frame_oend = out + npx * out_c;
     const int32_t frame_step = step;
-    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo;
-    if (lower) {
+    const uint32_t frame_lo = 0x01010101u * (uint8_t)lo, frame_hi = 0x01010101u * (uint8_t)hi;
+    if (mode == MCU_CLAMP_BOTH) { /* ReLU6 and the like: one variant */
+        MCU_C1_ROTS(MCU_C1_BOTH, MCU_POST)
+    } else if (mode == MCU_CLAMP_SSAT_LO) {
         if (post) {
             MCU_C1_ROTS(MCU_C1_LO, MCU_POST)
         } else {
@@ -2175,12 +2187,13 @@ static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t 
 #undef MCU_C1_PAIRS
 #undef MCU_C1_ST
 #undef MCU_C1_LO
+#undef MCU_C1_BOTH
 #undef MCU_C1_OPERANDS
 #undef MCU_C1_ROW
 #undef MCU_C1_ROTS
 
-/* 3x3 convolution on one input channel (dilation 1, stride 1 or 2, an even output channel count, upper
- * clamp 127, the code generator's table ops.rows3c1_table: word 0 whether a channel adds its zero point
+/* 3x3 convolution on one input channel (dilation 1, stride 1 or 2, an even output channel count, the code
+ * generator's table ops.rows3c1_table: word 0 whether a channel adds its zero point
  * after the shift, then 18 words per output channel pair): each input row widened once into the ring
  * above, every output pixel's six words loaded once for all its channels, two channels per pass. */
 mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -2199,7 +2212,7 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
     const int post = params->table[0];
     const uint32_t *tab = (const uint32_t *)(const void *)(params->table + 1);
     const uint32_t *tend = tab + 18 * (out_c / 2);
-    const int lower = mcu_clamp_mode(params->act_min, params->act_max) == MCU_CLAMP_SSAT_LO;
+    const int mode = mcu_clamp_mode(params->act_min, params->act_max);
     uint32_t *c0 = (uint32_t *)(void *)scratch, *c1 = c0 + 3 * words;
     /* stride 1: even pixels in copy 0 (word 3 * (i / 2)), odd ones in copy 1 (word 3 * ((i + 1) / 2)), each
      * 3 words on per pixel pair; stride 2: pixel i at copy 0's word 3 * i */
@@ -2222,7 +2235,7 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
             }
             MCU_COMPILER_BARRIER(); /* the ring rows are written before the assembly reads them */
             c1_row(c0, p1, step, out_w, rot, tab, tend, output + ((int64_t)b * out_h + oy) * out_row, out_c,
-                   params->act_min, lower, post);
+                   params->act_min, params->act_max, mode, post);
         }
     }
     return MCU_OK;

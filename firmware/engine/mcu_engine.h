@@ -294,7 +294,7 @@ MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c2s2_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s1_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s2_s8);
 /* 3x3 on one input channel with the code generator's table (ops.rows3c1_table): an even output channel
- * count, upper clamp 127 (mcu_conv_3x3_rows_dsp_s8 below picks it). */
+ * count (mcu_conv_3x3_rows_dsp_s8 below picks it). */
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_c1_dsp_s8);
 #undef MCU_CONV_SCRATCH_DECL
 /* Words of one copy of a ring row of the 3x3 row path: the padded row as int16 pairs, plus one. */
@@ -520,7 +520,7 @@ MCU_DISPATCH mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, 
                                   const mcu_dims *, int8_t *, int16_t *);
     const int32_t c = input_dims->c, s2 = params->stride.w == 2;
     /* the same condition as ops.Conv2D.rows3c1, which gives the table of this layout */
-    if (c == 1 && params->table != 0 && params->act_max == 127 && output_dims->c % 2 == 0) {
+    if (c == 1 && params->table != 0 && output_dims->c % 2 == 0) {
         return mcu_conv_3x3_c1_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                                       output, scratch);
     }

@@ -274,7 +274,7 @@ def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
 
 def rows3c1_table(filt, bias, output_offset: int, multipliers, shifts):
     """The constants of the DSP 3x3 path on one input channel (mcu_conv_3x3_c1_dsp_s8: an even output
-    channel count, upper clamp 127): word 0 is 1 when a channel adds its zero point after the shift, then
+    channel count): word 0 is 1 when a channel adds its zero point after the shift, then
     per output channel pair 18 int32 words {2 * bias0, 2 * bias1, P0 of both channels, P1 of both, P2 of
     both, Y of both, Z of both, m0, k0, m1, k1, rz0, rz1}: Pk = the doubled taps (w[k][0], w[k][1]) of row
     k as halfwords, Y = (2 w[0][2], 2 w[1][2]), Z = (2 w[2][2], 0) (requant_consts of the zero point).
@@ -633,9 +633,9 @@ class Conv2D(Windowed):
     @property
     def rows3c1(self) -> bool:
         """Whether the 3x3 row path's table has the one-channel layout (rows3c1_table, for
-        mcu_conv_3x3_c1_dsp_s8): one input channel, an even output channel count, upper clamp 127 (the
-        condition mcu_conv_3x3_rows_dsp_s8 dispatches on)."""
-        return self.rows3 and self.filter.shape[3] == 1 and self.filter.shape[0] % 2 == 0 and self.act[1] == 127
+        mcu_conv_3x3_c1_dsp_s8): one input channel, an even output channel count (the condition
+        mcu_conv_3x3_rows_dsp_s8 dispatches on)."""
+        return self.rows3 and self.filter.shape[3] == 1 and self.filter.shape[0] % 2 == 0
 
     @property
     def narrow(self) -> bool:
