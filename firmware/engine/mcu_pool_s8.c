@@ -226,7 +226,20 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
         const int8_t *q = p;
         int8_t *o = out;
         for (int32_t i = 0; i < pixels; ++i, q += skip) {
-            for (const int8_t *end = q + c4; q != end; q += 4, o += 4) {
+            if (kind == POOL_MAX2 || kind == POOL_MAX4 || kind == POOL_AVG4) { /* two words per step */
+                for (const int8_t *end2 = q + (c4 & ~7); q != end2; q += 8, o += 8) {
+                    uint32_t v0 = pool_word(q, off, n, o1, o2, o3, k, start2, kind);
+                    uint32_t v1 = pool_word(q + 4, off, n, o1, o2, o3, k, start2, kind);
+                    if (clamp) {
+                        v0 = mcu_min_s8x4(mcu_max_s8x4(v0, lo4), hi4);
+                        v1 = mcu_min_s8x4(mcu_max_s8x4(v1, lo4), hi4);
+                    }
+                    memcpy(o, &v0, 4);
+                    memcpy(o + 4, &v1, 4);
+                }
+            }
+            for (const int8_t *end = q + (c4 & (kind <= POOL_MAX4 || kind == POOL_AVG4 ? 4 : ~3)); q != end;
+                 q += 4, o += 4) {
                 uint32_t v = pool_word(q, off, n, o1, o2, o3, k, start2, kind);
                 if (clamp) {
                     v = mcu_min_s8x4(mcu_max_s8x4(v, lo4), hi4);
@@ -542,6 +555,63 @@ static inline __attribute__((always_inline)) mcu_status pool_dsp(const mcu_pool_
     return MCU_OK;
 }
 
+/* Pools whose every window lies inside the input (no padding reaches one), with at most MCU_POOL_TAPS
+ * taps and narrower than the input: the whole output as one interior block (as pool_dsp runs it, without
+ * its border bookkeeping). Returns 0 (nothing done) for other pools. */
+static inline __attribute__((always_inline)) int pool_inside(const mcu_pool_params *params,
+                                                             const mcu_dims *input_dims, const int8_t *input,
+                                                             const mcu_dims *output_dims, int8_t *output,
+                                                             const int is_max)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t sh = params->stride.h, sw = params->stride.w, fh = params->filter.h, fw = params->filter.w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, n = fh * fw;
+    if (input_dims->n != 1 || params->padding.h != 0 || params->padding.w != 0 || output_dims->c != c ||
+        out_h < 1 || out_w < 1 || fw >= in_w || n > MCU_POOL_TAPS || (out_h - 1) * sh + fh > in_h ||
+        (out_w - 1) * sw + fw > in_w) {
+        return 0;
+    }
+    const int32_t row = in_w * c;
+    int32_t off[MCU_POOL_TAPS];
+    pool_block blk = {off, n, c, sw * c, out_w, out_h, sh * row, out_w * c, params->act_min, params->act_max, 0, 0, 0};
+    if (sw == 1) { /* a row's windows one after the other: one pixel of all their channels */
+        blk.c *= out_w;
+        blk.pixels = 1;
+    }
+    const int square = fh == 2 && fw == 2;
+    if (square) {
+        blk.o1 = c, blk.o2 = row, blk.o3 = row + c;
+    } else if (n == 2) { /* 1 x 2 or 2 x 1 */
+        blk.o1 = fw == 2 ? c : row;
+    }
+    if (!(square || (is_max && n == 2)) || blk.c % 4) { /* the table (the last channels of a pixel read it too) */
+        int32_t *o = off;
+        for (int32_t y = 0; y < fh; ++y) {
+            for (int32_t x = 0; x < fw; ++x) {
+                *o++ = y * row + x * c;
+            }
+        }
+    }
+    if (is_max) {
+        (n == 2 ? pool_block_max2 : square ? pool_block_max4 : pool_block_maxn)(input, &blk, output);
+    } else {
+        (square ? pool_block_avg4 : pool_block_avgn)(input, &blk, output);
+    }
+    return 1;
+}
+
+static __attribute__((noinline)) int pool_inside_avg(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                                     const int8_t *input, const mcu_dims *output_dims, int8_t *output)
+{
+    return pool_inside(params, input_dims, input, output_dims, output, 0);
+}
+
+static __attribute__((noinline)) int pool_inside_max(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                                     const int8_t *input, const mcu_dims *output_dims, int8_t *output)
+{
+    return pool_inside(params, input_dims, input, output_dims, output, 1);
+}
+
 static __attribute__((noinline)) mcu_status pool_dsp_avg(const mcu_pool_params *params, const mcu_dims *input_dims,
                                                          const int8_t *input, const mcu_dims *output_dims,
                                                          int8_t *output)
@@ -576,6 +646,9 @@ mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_d
                         0x01010101u * (uint8_t)params->act_max, output);
         return MCU_OK;
     }
+    if (pool_inside_avg(params, input_dims, input, output_dims, output)) {
+        return MCU_OK;
+    }
     return pool_dsp_avg(params, input_dims, input, output_dims, output);
 #else
     return pool_s8(params, input_dims, input, output_dims, output, 0);
@@ -589,6 +662,9 @@ mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_dims *input_d
     if (pool_is_global(params, input_dims, output_dims)) {
         pool_global_max(input, input_dims->h * input_dims->w, input_dims->c, 0x01010101u * (uint8_t)params->act_min,
                         0x01010101u * (uint8_t)params->act_max, output);
+        return MCU_OK;
+    }
+    if (pool_inside_max(params, input_dims, input, output_dims, output)) {
         return MCU_OK;
     }
     return pool_dsp_max(params, input_dims, input, output_dims, output);
