@@ -161,6 +161,37 @@ def test_first_conv_one_channel_path_is_bit_exact_on_qemu(tmp_path, seed):
     assert not bad, bad
 
 
+def test_first_conv_one_channel_path_in_a_patch_stage_is_bit_exact_on_qemu(tmp_path):
+    """The one-channel 3x3 path on tiles read in place from the stage's input map (in_row, out_row): a
+    grayscale image whose first layer (stride 1, 16 channels, ReLU6) the default schedule runs patch by
+    patch; as converted and with trained-like quantization."""
+    import tensorflow as tf
+
+    from mcunets.engine import generate
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(7170)
+    w1 = tf.constant((rng.standard_normal((3, 3, 1, 16)) * 0.4).astype(np.float32))
+    dw = tf.constant((rng.standard_normal((3, 3, 16, 1)) * 0.4).astype(np.float32))
+    w2 = tf.constant((rng.standard_normal((1, 1, 16, 16)) * 0.3).astype(np.float32))
+
+    def fn(x):
+        y = tf.nn.relu6(tf.nn.conv2d(x, w1, [1, 1, 1, 1], "SAME"))
+        y = tf.nn.relu(tf.nn.depthwise_conv2d(y, dw, [1, 2, 2, 1], "SAME"))
+        return tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(y, w2, [1, 1, 1, 1], "VALID")), axis=[1, 2])
+
+    model = convert(fn, [(1, 97, 95, 1)], rng)
+    bad = []
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        mc = generate(m, "m").files["model.c"]
+        assert "over layers 0-" in mc and re.search(r"l0_rows3\[(\d+)\]", mc).group(1) == "145"
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+        bad += check_on_qemu(Case(f"first conv c1 stage{'#rq' if j else ''}", m, inputs, {}), tmp_path / str(j))
+    assert not bad, bad
+
+
 def test_first_conv_one_channel_cases_are_bit_exact_on_host():
     from mcunets.engine import generate
     from mcunets.engine.testing import check_cases
