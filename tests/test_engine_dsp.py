@@ -398,14 +398,16 @@ def _pointwise_cases(rng, label: str, configs) -> list:
 
 
 def _small_1x1_cases(seed: int):
-    """1x1 convolutions on 8, 16 and 32 input channels (the small 1x1 path: its pixel-pair loop over rows and
-    over rows joined into one span, a last single pixel, the odd channel count on the general loop): one
-    model with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths, ReLU (lower
-    clamp), none and ReLU6 (both bounds: the portable requantization); each model also with trained-like
-    quantization (zero points added after the shift)."""
+    """1x1 convolutions on 8, 16 and 32 input channels (the small 1x1 path, with the code generator's table
+    for even output channel counts and act_max 127: its pixel-pair loop inside the assembly over rows and
+    over rows joined into one span, a last single pixel of odd spans, the odd channel count on the general
+    loop): models with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths (one
+    pixel wide too), ReLU (lower clamp), none and ReLU6 (both bounds: the portable requantization); each
+    model also with trained-like quantization (zero points added after the shift)."""
     configs = [
         [(8, 16, (1, 2), 12, "relu"), (16, 6, (1, 1), 7, "none"), (32, 17, (2, 2), 9, "relu")],
         [(8, 2, (2, 1), 9, "none"), (16, 32, (1, 2), 10, "relu"), (32, 8, (1, 1), 5, "relu6")],
+        [(32, 10, (1, 1), 7, "relu"), (8, 4, (2, 2), 7, "none"), (16, 2, (1, 1), 1, "relu")],
     ]
     return _pointwise_cases(np.random.default_rng(seed), "small", configs)
 
@@ -413,6 +415,23 @@ def _small_1x1_cases(seed: int):
 def test_small_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
     bad = _bad_on_qemu(_small_1x1_cases(7350), tmp_path)
     assert not bad, bad
+
+
+def test_small_1x1_dsp_path_without_the_table_is_bit_exact_on_qemu(tmp_path, monkeypatch):
+    """The small 1x1 path as it runs without the code generator's table (filter rows and requantization
+    table copied into scratch per call; kernels called by other code than the generated model's)."""
+    from mcunets.engine import ops
+
+    monkeypatch.setattr(ops.Conv2D, "small1x1", property(lambda self: False))
+    bad = _bad_on_qemu(_small_1x1_cases(7351)[:4], tmp_path)
+    assert not bad, bad
+
+
+def test_small_1x1_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_small_1x1_cases(7352)[:2])
+    assert not res.mismatches, res.mismatches
 
 
 def test_depthwise_m1_path_is_bit_exact_on_qemu(tmp_path):
@@ -1175,9 +1194,9 @@ def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
     b = tf.constant(rng.standard_normal(24).astype(np.float32))
     kernels = _linked_kernels(lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b),
                               (1, 6, 7, 16), rng, tmp_path)
-    # the entry point and the 1x1 helpers and assembly of its clamp mode
-    assert "mcu_conv_1x1_dsp_small_ssat_s8" in kernels, sorted(kernels)
-    assert all(n.startswith(("mcu_conv_1x1_dsp_small_ssat_s8", "conv_1x1_small", "small", "expand_pair"))
+    # the entry point of the small path with the code generator's table and its assembly for its clamp mode
+    assert "mcu_conv_1x1_small_table_dsp_ssat_s8" in kernels, sorted(kernels)
+    assert all(n.startswith(("mcu_conv_1x1_small_table_dsp_ssat_s8", "conv_1x1_small", "small"))
                and "_lo" not in n for n in kernels), sorted(kernels)
 
 

@@ -640,41 +640,86 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "subs   %[a10], %[a10], #1\n\t" \
     "bne    0b\n\t"
 
-/* One pixel pair (pixels pa, pb; the same pointer for a single pixel): the pair expanded into the
- * scratch words right before the table blocks (XBACK bytes), then every channel pair of the table (until
- * frame_wend) against it; outputs of pixel A from oa, of pixel B from ob. */
-typedef void (*small_fn)(const int8_t *pa, const int8_t *pb, int8_t *oa, int8_t *ob, const int8_t *blocks,
-                         const int8_t *frame_wend, uint32_t frame_lo);
-#define MCU_S_FN(NAME, TAB, EXPAND, GROUPS, XBACK, STORE, P) \
-    static void NAME(const int8_t *pa, const int8_t *pb, int8_t *oa, int8_t *ob, const int8_t *blocks, \
-                     const int8_t *frame_wend, uint32_t frame_lo) \
+/* Two groups of MCU_S_X unrolled (input depths 8 and 16). */
+#define MCU_S_X1 \
+    "ldr    %[t], [%[a00]], #4\n\t" \
+    "ldr    %[u], [%[a01]], #4\n\t" \
+    "sxtb16 %[x0], %[t]\n\t" \
+    "sxtb16 %[x1], %[t], ror #8\n\t" \
+    "sxtb16 %[x2], %[u]\n\t" \
+    "sxtb16 %[x3], %[u], ror #8\n\t" \
+    "sadd16 %[x0], %[x0], %[x0]\n\t" \
+    "sadd16 %[x1], %[x1], %[x1]\n\t" \
+    "sadd16 %[x2], %[x2], %[x2]\n\t" \
+    "sadd16 %[x3], %[x3], %[x3]\n\t" \
+    "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+#define MCU_S_X2 MCU_S_X1 MCU_S_X1
+
+/* n pixel pairs (pixel A of pair i at pa + 2 i sx, pixel B sx bytes after it; sx = 0 for a single pixel
+ * as a pair of itself): each pair expanded into the scratch words at buf (XBACK bytes), then every channel
+ * pair of the table blocks (from blocks until frame_wend: in scratch right after buf, or the code
+ * generator's table in flash) against it; outputs of pair 0's pixel A from oa, of its pixel B from ob,
+ * each next pair's out_c bytes after the last one's B (ob = oa for a single pixel, n = 1). The pair loop
+ * runs inside the assembly: per pair about 15 instructions besides the expansion and the blocks. */
+typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c,
+                         const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf);
+#define MCU_S_FN(NAME, C, TAB, EXPAND, GROUPS, XBACK, STORE, P) \
+    static void NAME(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
+                     const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf) \
     { \
         register uint32_t x0 __asm__("r8"); \
         register uint32_t x1 __asm__("r9"); \
         register uint32_t x2 __asm__("r10"); \
         register uint32_t x3 __asm__("r11"); \
-        int32_t a00 = (int32_t)(uintptr_t)pa, a01 = (int32_t)(uintptr_t)pb, a10, a11; \
+        int32_t a00, a01, a10, a11; \
         uint32_t t, u; \
-        const uint32_t *xp = (const uint32_t *)(const void *)blocks; \
-        const int8_t *w = blocks; \
-        __asm__ volatile("sub    %[xp], %[xp], #" XBACK "\n\t" \
+        const uint32_t *xp = buf; \
+        const int8_t *w; \
+        const int8_t *frame_pa = pa; \
+        int32_t frame_n = n; \
+        const int32_t frame_sx = sx, frame_adv = 2 * sx - (C), frame_oc = out_c; \
+        const int8_t *frame_blocks = blocks; \
+        __asm__ volatile("3:\n\t" \
+                         "ldr    %[a00], %[fpa]\n\t" \
+                         "ldr    %[t], %[fsx]\n\t" \
+                         "add    %[a01], %[a00], %[t]\n\t" \
                          EXPAND \
                          "sub    %[xp], %[xp], #" XBACK "\n\t" \
-                         MCU_S_PAIRS(TAB, GROUPS, XBACK, STORE, P) MCU_S_OPERANDS); \
+                         "ldr    %[t], %[fadv]\n\t" \
+                         "add    %[a00], %[a00], %[t]\n\t" \
+                         "str    %[a00], %[fpa]\n\t" \
+                         "ldr    %[w], %[fblocks]\n\t" \
+                         MCU_S_PAIRS(TAB, GROUPS, XBACK, STORE, P) \
+                         "mov    %[oa], %[ob]\n\t" \
+                         "ldr    %[t], %[foc]\n\t" \
+                         "add    %[ob], %[ob], %[t]\n\t" \
+                         "ldr    %[t], %[fn]\n\t" \
+                         "subs   %[t], %[t], #1\n\t" \
+                         "str    %[t], %[fn]\n\t" \
+                         "bne    3b\n\t" \
+                         : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), \
+                           [xp] "+&r"(xp), [w] "=&r"(w), [oa] "+&r"(oa), [ob] "+&r"(ob), [x0] "=&r"(x0), \
+                           [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u), \
+                           [fpa] "+m"(frame_pa), [fn] "+m"(frame_n) \
+                         : [wend] "m"(frame_wend), [lo] "m"(frame_lo), [fsx] "m"(frame_sx), \
+                           [fadv] "m"(frame_adv), [foc] "m"(frame_oc), [fblocks] "m"(frame_blocks) \
+                         : "cc", "memory"); \
         (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
         (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
     }
 #define MCU_S_FNS(C, TAB, EXPAND, GROUPS, XBACK) \
-    MCU_S_FN(small##C, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_NO_POST) \
-    MCU_S_FN(small##C##_lo, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_NO_POST) \
-    MCU_S_FN(small##C##_post, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_POST) \
-    MCU_S_FN(small##C##_lo_post, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_POST)
-MCU_S_FNS(8, "16", MCU_S_X("2"), MCU_S_G8, "32")
-MCU_S_FNS(16, "32", MCU_S_X("4"), MCU_S_G16, "64")
+    MCU_S_FN(small##C, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_NO_POST) \
+    MCU_S_FN(small##C##_lo, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_NO_POST) \
+    MCU_S_FN(small##C##_post, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_POST) \
+    MCU_S_FN(small##C##_lo_post, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_POST)
+MCU_S_FNS(8, "16", MCU_S_X2, MCU_S_G8, "32")
+MCU_S_FNS(16, "32", MCU_S_X2 MCU_S_X2, MCU_S_G16, "64")
 MCU_S_FNS(32, "64", MCU_S_X("8"), MCU_S_G32, "128")
 #undef MCU_S_FNS
 #undef MCU_S_FN
 #undef MCU_S_X
+#undef MCU_S_X1
+#undef MCU_S_X2
 
 /* The small path's function for input depth c (8, 16, 32), clamp mode and post-shift zero points: one
  * table per clamp mode, so a firmware links the functions of the modes its layers use. */
@@ -688,11 +733,11 @@ static inline __attribute__((always_inline)) small_fn conv_1x1_small_fn(int32_t 
 }
 
 /* The small path over the whole layer (even out_c): output row by output row (one span per batch when
- * each row's pixels continue into the next one's), pixel pairs along it, a last single pixel as a pair
- * of itself. blocks: the table blocks, right after the expanded pair's scratch words. */
+ * each row's pixels continue into the next one's), the pixel pairs of a span in one call, a last single
+ * pixel as a pair of itself. buf: the expanded pair's scratch words; blocks: the table blocks. */
 static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input,
                                 const mcu_dims *output_dims, int8_t *output, const int8_t *blocks, small_fn fn,
-                                const int8_t *wend, uint32_t lo4)
+                                const int8_t *wend, uint32_t lo4, uint32_t *buf)
 {
     const int32_t c = input_dims->c, in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
@@ -704,9 +749,13 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
         const int8_t *a = joined ? input + (int64_t)r * in_h * in_w * c
                                  : input + ((int64_t)(r / out_h) * in_h + (int64_t)(r % out_h) * sh) * in_w * c;
         int8_t *o = output + (int64_t)r * row_px * out_c;
-        for (int32_t x = 0; x < row_px; x += 2, a += 2 * sx, o += 2 * out_c) {
-            const int two = x + 1 < row_px;
-            fn(a, two ? a + sx : a, o, two ? o + out_c : o, blocks, wend, lo4);
+        const int32_t n = row_px / 2;
+        if (n > 0) {
+            fn(a, sx, n, o, o + out_c, out_c, blocks, wend, lo4, buf);
+        }
+        if (row_px & 1) {
+            o += (int64_t)2 * n * out_c;
+            fn(a + (int64_t)2 * n * sx, 0, 1, o, o, out_c, blocks, wend, lo4, buf);
         }
     }
 }
@@ -1426,7 +1475,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
         conv_1x1_small_rows(params, input_dims, input, output_dims, output, (const int8_t *)(const void *)table,
                             conv_1x1_small_fn(c, mode, post),
                             (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
-                            0x01010101u * (uint8_t)lo);
+                            0x01010101u * (uint8_t)lo, buf);
         return;
     }
     const int8_t *pix[2];
@@ -1517,9 +1566,10 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
         const int8_t *w = filter;
         if (small) {
             MCU_COMPILER_BARRIER();
-            conv_1x1_small_fn(c, mode, post)(pix[0], pix[count - 1], out_a, out_b, (const int8_t *)(const void *)table,
+            conv_1x1_small_fn(c, mode, post)(pix[0], (int32_t)(pix[count - 1] - pix[0]), 1, out_a, out_b, out_c,
+                                             (const int8_t *)(const void *)table,
                                              (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
-                                             0x01010101u * (uint8_t)lo);
+                                             0x01010101u * (uint8_t)lo, buf);
             w += (int64_t)2 * c * pairs;
             q = table + (int64_t)pairs * (2 * c + 32) / 4 + 2 * c / 4; /* the odd channel's table */
             out_a += 2 * pairs;
@@ -1576,6 +1626,37 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_small_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_SMA
 MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI)
 MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
 #undef MCU_CONV_1X1_DSP
+
+/* The small path with the code generator's table (ops.small1x1_table: word 0 the post-add flag, then per
+ * output channel pair its two filter rows and requantization table, in flash): input depth 8, 16 or 32, an
+ * even output channel count, clamp modes SSAT and SSAT_LO; no table to fill, no rows to copy, and only the
+ * expanded pixel pair (4 * c bytes) in scratch. */
+static inline __attribute__((always_inline)) void conv_1x1_small_table_body(
+    const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
+    int8_t *output, int16_t *scratch, const int mode)
+{
+    const int32_t c = input_dims->c, pairs = output_dims->c / 2;
+    const int8_t *blocks = (const int8_t *)(const void *)(params->table + 1);
+    conv_1x1_small_rows(params, input_dims, input, output_dims, output, blocks,
+                        conv_1x1_small_fn(c, mode, params->table[0] != 0), blocks + (int64_t)pairs * (2 * c + 32),
+                        0x01010101u * (uint8_t)params->act_min, (uint32_t *)(void *)scratch);
+}
+
+mcu_status mcu_conv_1x1_small_table_dsp_ssat_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
+                                                const int8_t *input, const mcu_dims *output_dims, int8_t *output,
+                                                int16_t *scratch)
+{
+    conv_1x1_small_table_body(params, input_dims, input, output_dims, output, scratch, MCU_CLAMP_SSAT);
+    return MCU_OK;
+}
+
+mcu_status mcu_conv_1x1_small_table_dsp_ssat_lo_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
+                                                   const int8_t *input, const mcu_dims *output_dims,
+                                                   int8_t *output, int16_t *scratch)
+{
+    conv_1x1_small_table_body(params, input_dims, input, output_dims, output, scratch, MCU_CLAMP_SSAT_LO);
+    return MCU_OK;
+}
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input

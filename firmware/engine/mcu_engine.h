@@ -84,7 +84,9 @@ typedef struct {
      * 3x3 row path (ops.rows3_table: per output channel pair its doubled weights and requantization
      * table, see mcu_conv_3x3_rows_dsp_s8), which then leaves them out of its scratch, or of the k x k
      * three-pixel path (ops.kxk_table: a post-add flag, then 4 words per output channel, see kxk_triples in
-     * mcu_conv_dsp_s8.c), which then fills no table */
+     * mcu_conv_dsp_s8.c), which then fills no table, or of the small 1x1 path (ops.small1x1_table: a post-add
+     * flag, then per output channel pair its filter rows and requantization table, see
+     * mcu_conv_1x1_small_table_dsp_ssat_s8), which then reads neither filter, bias nor quant */
     const int32_t *table;
     /* bytes from one input row to the next and from one output row to the next; 0: the tensor's own
      * (w * c). A patch stage's first convolution reads its tile straight from the stage's input map, its
@@ -259,6 +261,12 @@ MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_small_ssat_lo_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad_ssat_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad1_ssat_s8);
 #undef MCU_CONV_1X1_DSP_DECL
+mcu_status mcu_conv_1x1_small_table_dsp_ssat_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
+                                                const int8_t *input, const mcu_dims *output_dims, int8_t *output,
+                                                int16_t *scratch);
+mcu_status mcu_conv_1x1_small_table_dsp_ssat_lo_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
+                                                   const int8_t *input, const mcu_dims *output_dims,
+                                                   int8_t *output, int16_t *scratch);
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -591,6 +599,13 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
         return mcu_conv_1x1_narrow_dsp_s8(params, input_dims, input, output_dims, output);
     }
     if (scratch != 0 && params->fast_requant) {
+        if (params->table != 0 && is_1x1 && input_dims->c % 4 == 0) {
+            /* the small 1x1 path with the code generator's table (ops.small1x1_table: input depth 8, 16
+             * or 32, an even output channel count, act_max 127, the bias it holds folded) */
+            return (params->act_min <= -128 ? mcu_conv_1x1_small_table_dsp_ssat_s8
+                                            : mcu_conv_1x1_small_table_dsp_ssat_lo_s8)(
+                params, input_dims, input, output_dims, output, (int16_t *)(void *)scratch);
+        }
         if (is_1x1 && mcu_conv_1x1_scratch(input_dims, filter_dims) > 0 &&
             (params->bias_folded || params->input_offset == 0)) {
             return mcu_conv_1x1_dsp_s8(params, quant, input_dims, input, output_dims, filter, bias,

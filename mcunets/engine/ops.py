@@ -311,6 +311,30 @@ def kxk_table(bias, output_offset: int, multipliers, shifts):
     return [int(any(rz >> 8 for _, rz in consts))] + words
 
 
+def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
+    """The constants of the DSP small 1x1 path (mcu_conv_1x1_small_table_dsp_s8: input depth c of 8, 16 or 32,
+    an even output channel count, upper clamp 127): word 0 is 1 when a channel adds its zero point after
+    the shift (rz >> 8), then per output channel pair its two filter rows (2c int8 bytes, packed four to a
+    word as they lie in memory) and its requantization table {2 * bias0, 2 * bias1, m0, k0, m1, k1, rz0,
+    rz1} (requant_consts), the block the kernel's assembly walks with one pointer. ``filt`` is [out, c],
+    ``bias`` the bias the kernel gets (folded or not), ``shifts`` as emitted; the path runs only under
+    fast_requant (every shift in -31 .. -1)."""
+    f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
+    o = f.shape[0]
+    consts = channel_consts(output_offset, shifts)
+    b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    words = [int(any(rz >> 8 for _, rz in consts))]
+    for pr in range(o // 2):
+        rows = f[2 * pr:2 * pr + 2].reshape(-1).astype(np.int8).view(np.uint8)
+        words += [_int32(int.from_bytes(bytes(rows[i:i + 4]), "little")) for i in range(0, len(rows), 4)]
+        ch = (2 * pr, 2 * pr + 1)
+        words += [_int32(2 * b[oc]) for oc in ch]
+        for oc in ch:
+            words += [int(multipliers[oc]), consts[oc][0]]
+        words += [consts[oc][1] for oc in ch]
+    return words
+
+
 def fc_encode(blocks):
     """The encoded FULLY_CONNECTED rows (mcu_fc_params.table): byte 0 and byte 2 of every group of four
     weights XORed with 0x80, i.e. stored as the weight + 128 as an unsigned byte (see
@@ -547,7 +571,8 @@ class Conv2D(Windowed):
         nw = (3 * self.filter.shape[3] + 1) // 2
         return (self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
                 + ((4 + 72 * (o // 2) if self.rows3c1 else 4 * ((o + 1) // 2) * (6 * nw + 8)) if self.rows3 else 0)
-                + (16 * o + 4 if self.kxk_triples else 0))
+                + (16 * o + 4 if self.kxk_triples else 0)
+                + ((o // 2) * (2 * self.filter.shape[3] + 32) + 4 if self.small1x1 else 0))
 
     def describe(self):
         o, kh, kw, fc = self.filter.shape
@@ -607,6 +632,10 @@ class Conv2D(Windowed):
             make = rows3c1_table if self.rows3c1 else rows3_table
             decls.append(c_array("int32_t", table, make(filt, b if folded else lbias, self.output_offset,
                                                         mults, _shifts(mults, shifts)), per_line=10))
+        elif self.small1x1 and fast:
+            table = p + "pw"
+            decls.append(c_array("int32_t", table, small1x1_table(flat, b if folded else lbias, self.output_offset,
+                                                                  mults, _shifts(mults, shifts)), per_line=9))
         elif self.kxk_triples and fast:
             table = p + "kxk"
             decls.append(c_array("int32_t", table, kxk_table(b if folded else lbias, self.output_offset, mults,
@@ -620,6 +649,15 @@ class Conv2D(Windowed):
         or more output pixels per call)."""
         o, kh, kw, fc = self.filter.shape
         return (kh, kw) != (1, 1) and fc == self.in_shape[3] and fc % 4 == 0 and self.act[1] == 127
+
+    @property
+    def small1x1(self) -> bool:
+        """Whether the layer gets the table of the DSP small 1x1 path (small1x1_table): 1x1, no groups, no
+        padding, input depth 8, 16 or 32, an even output channel count, upper clamp 127 (the kernel also
+        needs fast_requant)."""
+        o, kh, kw, fc = self.filter.shape
+        return (kh == kw == 1 and fc == self.in_shape[3] in (8, 16, 32) and self.padding == (0, 0)
+                and o % 2 == 0 and self.act[1] == 127)
 
     @property
     def rows3(self) -> bool:
