@@ -94,7 +94,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
     if op.startswith("CONV_2D"):
         k, c, o = p.get("k", 1), p["c"], p["o"]
         if k == 1 and c % 4 == 0 and fast:
-            return "1x1 dsp"
+            return "1x1 small dsp" if "l0_pw" in model_c else "1x1 dsp"
         if k == 3 and c <= 3 and fast:
             return "3x3 rows dsp"
         if k > 1 and fast:

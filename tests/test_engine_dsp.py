@@ -401,13 +401,16 @@ def _small_1x1_cases(seed: int):
     """1x1 convolutions on 8, 16 and 32 input channels (the small 1x1 path, with the code generator's table
     for even output channel counts and act_max 127: its pixel-pair loop inside the assembly over rows and
     over rows joined into one span, a last single pixel of odd spans, the odd channel count on the general
-    loop): models with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths (one
+    loop) and on the other multiples of 4 up to 32 (the table path only): models with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths (one
     pixel wide too), ReLU (lower clamp), none and ReLU6 (both bounds: the portable requantization); each
     model also with trained-like quantization (zero points added after the shift)."""
     configs = [
         [(8, 16, (1, 2), 12, "relu"), (16, 6, (1, 1), 7, "none"), (32, 17, (2, 2), 9, "relu")],
         [(8, 2, (2, 1), 9, "none"), (16, 32, (1, 2), 10, "relu"), (32, 8, (1, 1), 5, "relu6")],
         [(32, 10, (1, 1), 7, "relu"), (8, 4, (2, 2), 7, "none"), (16, 2, (1, 1), 1, "relu")],
+        # the other depths up to 32 (table path only)
+        [(12, 6, (1, 1), 7, "relu"), (24, 4, (1, 2), 9, "none"), (4, 2, (2, 2), 5, "relu"),
+         (20, 8, (1, 1), 3, "none"), (28, 2, (2, 1), 6, "relu")],
     ]
     return _pointwise_cases(np.random.default_rng(seed), "small", configs)
 
@@ -477,7 +480,12 @@ def _quad_1x1_cases(seed: int):
     return _pointwise_cases(np.random.default_rng(seed), "quad", configs)
 
 
-def test_quad_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
+def test_quad_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path, monkeypatch):
+    # depths up to 32 with an even output channel count take the small path with the code generator's
+    # table; without it (kernels called by other code than the generated model's) they run these passes
+    from mcunets.engine import ops
+
+    monkeypatch.setattr(ops.Conv2D, "small1x1", property(lambda self: False))
     bad = _bad_on_qemu(_quad_1x1_cases(7360), tmp_path)
     assert not bad, bad
 
@@ -1194,9 +1202,11 @@ def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
     b = tf.constant(rng.standard_normal(24).astype(np.float32))
     kernels = _linked_kernels(lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b),
                               (1, 6, 7, 16), rng, tmp_path)
-    # the entry point of the small path with the code generator's table and its assembly for its clamp mode
-    assert "mcu_conv_1x1_small_table_dsp_ssat_s8" in kernels, sorted(kernels)
-    assert all(n.startswith(("mcu_conv_1x1_small_table_dsp_ssat_s8", "conv_1x1_small", "small"))
+    # one entry point of the small path with the code generator's table (its depth, clamp mode and post-add
+    # flag) and its assembly
+    entries = [n for n in kernels if n.startswith("mcu_conv")]
+    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16_ssat_"), sorted(kernels)
+    assert all(n.startswith(("mcu_conv_1x1_small_c16_ssat_", "conv_1x1_small", "small16", "small1_16"))
                and "_lo" not in n for n in kernels), sorted(kernels)
 
 
@@ -1217,7 +1227,7 @@ def _twice_the_output_scale(model: bytes) -> bytes:
 
 def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them(tmp_path):
     """The four-pixel passes (1x1 off the small path, gathered k x k) and the k x k three-pixel passes are
-    entry points of their own, picked at compile time: a 1x1 layer on 12 channels whose pixel count is a
+    entry points of their own, picked at compile time: a 1x1 layer on 36 channels whose pixel count is a
     multiple of 4 links the four-pixel assembly and not the pixel-pair one, nor any k x k or three-pixel
     code; a 3x3 layer on 16 channels with a pixel count of 1 modulo 3 links the three-pixel assembly and
     not the four-pixel or pixel-pair assembly, nor the gathered patches; a 4x2 layer on 2 channels (patches
@@ -1234,7 +1244,7 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
         return lambda x: act(tf.nn.conv2d(x, wt, [1, 1, 1, 1], pad) + b)
 
     none = lambda v: v  # noqa: E731
-    quad = _linked_kernels(conv(1, 1, 12, 8, none, "VALID"), (1, 4, 5, 12), rng, tmp_path / "quad")
+    quad = _linked_kernels(conv(1, 1, 36, 8, none, "VALID"), (1, 4, 5, 36), rng, tmp_path / "quad")
     assert {"mcu_conv_1x1_dsp_quad1_ssat_s8", "conv_1x1_quad_ssat", "expand_quad"} <= quad, sorted(quad)
     assert not any(n.startswith(("conv_1x1_pairs", "conv_triple", "small", "mcu_conv_kxk", "kxk_", "expand_triple"))
                    for n in quad), sorted(quad)

@@ -557,9 +557,10 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     }
 }
 
-/* Input depth 8, 16 or 32: the filter rows of each channel pair are copied next to the pair's table (rows
- * a and b, c bytes each, then the 8 table words), the groups are unrolled, and the output pointers stay
- * in registers. */
+/* The small path (input depth c a multiple of 4 up to 32): per output channel pair a block of its filter
+ * rows a and b (c bytes each) and its 8 table words, copied into scratch per call or the code generator's
+ * table in flash (ops.small1x1_table); the groups are unrolled, and the output pointers stay in
+ * registers. */
 #define MCU_S_GROUP(OFFA, OFFB) \
     "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
     "ldr    %[u], [%[w], #" OFFB "]\n\t" \
@@ -589,9 +590,8 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "mov    %[a11], %[a01]\n\t" \
     GROUPS \
     "sub    %[xp], %[xp], #" XBACK "\n\t" \
-    "add    %[w], %[w], #" TAB "\n\t" \
-    MCU_S_RQ("a00", "a10", "8") MCU_S_RQ("a01", "a11", "16") \
-    "ldrd   %[x0], %[x1], [%[w], #24]\n\t" \
+    MCU_S_RQ("a00", "a10", TAB "+8") MCU_S_RQ("a01", "a11", TAB "+16") \
+    "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
     MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a10", "x0") \
     MCU_ASR_P(P, "a01", "x1") MCU_ASR_P(P, "a11", "x1") \
     "ssat   %[a00], #8, %[a00]\n\t" \
@@ -599,30 +599,31 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "ssat   %[a10], #8, %[a10]\n\t" \
     "ssat   %[a11], #8, %[a11]\n\t" \
     LO \
-    "add    %[w], %[w], #32\n\t" \
+    "add    %[w], %[w], #" TAB "+32\n\t" \
     "ldr    %[t], %[wend]\n\t" \
     "cmp    %[w], %[t]\n\t" \
     "bne    1b\n\t"
-#define MCU_S_OPERANDS \
-    : [a00] "+&r"(a00), [a01] "+&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [xp] "+&r"(xp), \
-      [w] "+&r"(w), [oa] "+&r"(oa), [ob] "+&r"(ob), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), \
-      [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u) \
-    : [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
-    : "cc", "memory"
 #define MCU_S_STORE4 \
     "strb   %[a00], [%[oa]], #1\n\t" \
     "strb   %[a01], [%[oa]], #1\n\t" \
     "strb   %[a10], [%[ob]], #1\n\t" \
     "strb   %[a11], [%[ob]], #1\n\t"
 #define MCU_S_LO MCU_PACK4_LO("oa", "ob", "%[lo]")
-#define MCU_S_G8 MCU_S_GROUP("0", "8") MCU_S_GROUP("4", "12")
-#define MCU_S_G16 MCU_S_GROUP("0", "16") MCU_S_GROUP("4", "20") MCU_S_GROUP("8", "24") MCU_S_GROUP("12", "28")
-#define MCU_S_G32 MCU_S_GROUP("0", "32") MCU_S_GROUP("4", "36") MCU_S_GROUP("8", "40") MCU_S_GROUP("12", "44") \
-    MCU_S_GROUP("16", "48") MCU_S_GROUP("20", "52") MCU_S_GROUP("24", "56") MCU_S_GROUP("28", "60")
+/* The groups of input depth C as GR(offset in row a, offset in row b). */
+#define MCU_S_G4(GR) GR("0", "4")
+#define MCU_S_G8(GR) GR("0", "8") GR("4", "12")
+#define MCU_S_G12(GR) GR("0", "12") GR("4", "16") GR("8", "20")
+#define MCU_S_G16(GR) GR("0", "16") GR("4", "20") GR("8", "24") GR("12", "28")
+#define MCU_S_G20(GR) GR("0", "20") GR("4", "24") GR("8", "28") GR("12", "32") GR("16", "36")
+#define MCU_S_G24(GR) GR("0", "24") GR("4", "28") GR("8", "32") GR("12", "36") GR("16", "40") GR("20", "44")
+#define MCU_S_G28(GR) GR("0", "28") GR("4", "32") GR("8", "36") GR("12", "40") GR("16", "44") GR("20", "48") \
+    GR("24", "52")
+#define MCU_S_G32(GR) GR("0", "32") GR("4", "36") GR("8", "40") GR("12", "44") GR("16", "48") GR("20", "52") \
+    GR("24", "56") GR("28", "60")
 
 /* The N groups of four input channels of both pixels (A at a00, B at a01, which hold the pixel pointers
  * until the pair loop loads its start values; a10 counts): sign-extended, doubled and stored in SXTB16
- * order from xp, 13 instructions per group. */
+ * order from xp, 13 instructions per group; MCU_S_X1 one group unrolled (11 instructions). */
 #define MCU_S_X(N) \
     "mov    %[a10], #" N "\n\t" \
     "0:\n\t" \
@@ -639,8 +640,6 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
     "subs   %[a10], %[a10], #1\n\t" \
     "bne    0b\n\t"
-
-/* Two groups of MCU_S_X unrolled (input depths 8 and 16). */
 #define MCU_S_X1 \
     "ldr    %[t], [%[a00]], #4\n\t" \
     "ldr    %[u], [%[a01]], #4\n\t" \
@@ -653,14 +652,13 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "sadd16 %[x2], %[x2], %[x2]\n\t" \
     "sadd16 %[x3], %[x3], %[x3]\n\t" \
     "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
-#define MCU_S_X2 MCU_S_X1 MCU_S_X1
 
 /* n pixel pairs (pixel A of pair i at pa + 2 i sx, pixel B sx bytes after it; sx = 0 for a single pixel
  * as a pair of itself): each pair expanded into the scratch words at buf (XBACK bytes), then every channel
- * pair of the table blocks (from blocks until frame_wend: in scratch right after buf, or the code
- * generator's table in flash) against it; outputs of pair 0's pixel A from oa, of its pixel B from ob,
- * each next pair's out_c bytes after the last one's B (ob = oa for a single pixel, n = 1). The pair loop
- * runs inside the assembly: per pair about 15 instructions besides the expansion and the blocks. */
+ * pair of the table blocks (from blocks until frame_wend) against it; outputs of pair 0's pixel A from oa,
+ * of its pixel B from ob, each next pair's out_c bytes after the last one's B (ob = oa for a single pixel,
+ * n = 1). The pair loop runs inside the assembly: per pair 15 instructions besides the expansion and the
+ * blocks. */
 typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c,
                          const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf);
 #define MCU_S_FN(NAME, C, TAB, EXPAND, GROUPS, XBACK, STORE, P) \
@@ -707,22 +705,108 @@ typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, in
         (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
         (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
     }
-#define MCU_S_FNS(C, TAB, EXPAND, GROUPS, XBACK) \
-    MCU_S_FN(small##C, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_NO_POST) \
-    MCU_S_FN(small##C##_lo, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_NO_POST) \
-    MCU_S_FN(small##C##_post, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_STORE4, MCU_POST) \
-    MCU_S_FN(small##C##_lo_post, C, TAB, EXPAND, GROUPS, XBACK, MCU_S_LO, MCU_POST)
-MCU_S_FNS(8, "16", MCU_S_X2, MCU_S_G8, "32")
-MCU_S_FNS(16, "32", MCU_S_X2 MCU_S_X2, MCU_S_G16, "64")
-MCU_S_FNS(32, "64", MCU_S_X("8"), MCU_S_G32, "128")
+
+/* One pixel (a span's odd last one): only its own words expanded (two per group, 6 instructions), and per
+ * channel pair per group one LDRD of them, two weight LDRs, four SXTB16 and four SMLAD; the pair's two
+ * outputs stored from oa. */
+#define MCU_S1_GROUP(OFFA, OFFB) \
+    "ldrd   %[x0], %[x1], [%[xp]], #8\n\t" \
+    "ldr    %[u], [%[w], #" OFFB "]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a01], %[x1], %[u], %[a01]\n\t" \
+    "ldr    %[u], [%[w], #" OFFA "]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t"
+#define MCU_S1_X \
+    "0:\n\t" \
+    "ldr    %[t], [%[a00]], #4\n\t" \
+    "sxtb16 %[x0], %[t]\n\t" \
+    "sxtb16 %[x1], %[t], ror #8\n\t" \
+    "sadd16 %[x0], %[x0], %[x0]\n\t" \
+    "sadd16 %[x1], %[x1], %[x1]\n\t" \
+    "strd   %[x0], %[x1], [%[xp]], #8\n\t" \
+    "cmp    %[xp], %[w]\n\t" \
+    "bne    0b\n\t"
+#define MCU_S1_STORE2 \
+    "strb   %[a00], [%[oa]], #1\n\t" \
+    "strb   %[a01], [%[oa]], #1\n\t"
+#define MCU_S1_LO \
+    "bfi    %[a00], %[a01], #8, #8\n\t" \
+    "ldr    %[x1], %[lo]\n\t" \
+    "ssub8  %[t], %[a00], %[x1]\n\t" \
+    "sel    %[a00], %[a00], %[x1]\n\t" \
+    "strh   %[a00], [%[oa]], #2\n\t"
+#define MCU_S1_FN(NAME, TAB, GROUPS, XB, STORE, P) \
+    static void NAME(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *frame_wend, \
+                     uint32_t frame_lo, uint32_t *buf) \
+    { \
+        int32_t a00 = (int32_t)(uintptr_t)pa, a01; \
+        uint32_t t, u, x0, x1; \
+        uint32_t *xp = buf; \
+        const int8_t *w = (const int8_t *)(const void *)(buf + (XB) / 4); /* the end of the expansion */ \
+        __asm__ volatile(MCU_S1_X \
+                         "sub    %[xp], %[xp], #" #XB "\n\t" \
+                         "mov    %[w], %[blocks]\n\t" \
+                         "1:\n\t" \
+                         "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
+                         GROUPS \
+                         "sub    %[xp], %[xp], #" #XB "\n\t" \
+                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+8]\n\t" \
+                         "smmlar %[t], %[a00], %[x0], %[x1]\n\t" \
+                         "add    %[a00], %[t], %[a00], asr #31\n\t" \
+                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+16]\n\t" \
+                         "smmlar %[t], %[a01], %[x0], %[x1]\n\t" \
+                         "add    %[a01], %[t], %[a01], asr #31\n\t" \
+                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
+                         MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a01", "x1") \
+                         "ssat   %[a00], #8, %[a00]\n\t" \
+                         "ssat   %[a01], #8, %[a01]\n\t" \
+                         STORE \
+                         "add    %[w], %[w], #" TAB "+32\n\t" \
+                         "ldr    %[t], %[wend]\n\t" \
+                         "cmp    %[w], %[t]\n\t" \
+                         "bne    1b\n\t" \
+                         : [a00] "+&r"(a00), [a01] "=&r"(a01), [xp] "+&r"(xp), [w] "+&r"(w), [oa] "+&r"(oa), \
+                           [x0] "=&r"(x0), [x1] "=&r"(x1), [t] "=&r"(t), [u] "=&r"(u) \
+                         : [blocks] "r"(blocks), [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
+                         : "cc", "memory"); \
+        (void)a00, (void)a01, (void)t, (void)u, (void)xp, (void)w, (void)x0, (void)x1, (void)oa; \
+    }
+typedef void (*small1_fn)(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *frame_wend,
+                          uint32_t frame_lo, uint32_t *buf);
+
+/* The functions of input depth C (rows of TAB bytes per block, XBACK bytes of expanded pair): the span and
+ * single-pixel ones per clamp mode (SSAT, SSAT_LO) and post-shift add. */
+#define MCU_S_FNS(C, TAB, EXPAND, XBACK) \
+    MCU_S_FN(small##C, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_STORE4, MCU_NO_POST) \
+    MCU_S_FN(small##C##_lo, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_LO, MCU_NO_POST) \
+    MCU_S_FN(small##C##_post, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_STORE4, MCU_POST) \
+    MCU_S_FN(small##C##_lo_post, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_LO, MCU_POST) \
+    MCU_S1_FN(small1_##C, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_STORE2, MCU_NO_POST) \
+    MCU_S1_FN(small1_##C##_lo, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_LO, MCU_NO_POST) \
+    MCU_S1_FN(small1_##C##_post, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_STORE2, MCU_POST) \
+    MCU_S1_FN(small1_##C##_lo_post, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_LO, MCU_POST)
+MCU_S_FNS(4, "8", MCU_S_X1, "16")
+MCU_S_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
+MCU_S_FNS(12, "24", MCU_S_X1 MCU_S_X1 MCU_S_X1, "48")
+MCU_S_FNS(16, "32", MCU_S_X1 MCU_S_X1 MCU_S_X1 MCU_S_X1, "64")
+MCU_S_FNS(20, "40", MCU_S_X("5"), "80")
+MCU_S_FNS(24, "48", MCU_S_X("6"), "96")
+MCU_S_FNS(28, "56", MCU_S_X("7"), "112")
+MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
 #undef MCU_S_FNS
 #undef MCU_S_FN
+#undef MCU_S1_FN
 #undef MCU_S_X
 #undef MCU_S_X1
-#undef MCU_S_X2
 
-/* The small path's function for input depth c (8, 16, 32), clamp mode and post-shift zero points: one
- * table per clamp mode, so a firmware links the functions of the modes its layers use. */
+/* The small path's span function for input depth c (8, 16, 32: the path without the code generator's
+ * table), clamp mode and post-shift zero points: one table per clamp mode, so a firmware links the
+ * functions of the modes its layers use. */
 static inline __attribute__((always_inline)) small_fn conv_1x1_small_fn(int32_t c, const int mode, const int post)
 {
     static const small_fn ssat[3][2] = {{small8, small8_post}, {small16, small16_post}, {small32, small32_post}};
@@ -734,10 +818,11 @@ static inline __attribute__((always_inline)) small_fn conv_1x1_small_fn(int32_t 
 
 /* The small path over the whole layer (even out_c): output row by output row (one span per batch when
  * each row's pixels continue into the next one's), the pixel pairs of a span in one call, a last single
- * pixel as a pair of itself. buf: the expanded pair's scratch words; blocks: the table blocks. */
+ * pixel by `one` (or as a pair of itself when there is none). buf: the expanded pair's scratch words;
+ * blocks: the table blocks. */
 static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input,
                                 const mcu_dims *output_dims, int8_t *output, const int8_t *blocks, small_fn fn,
-                                const int8_t *wend, uint32_t lo4, uint32_t *buf)
+                                small1_fn one, const int8_t *wend, uint32_t lo4, uint32_t *buf)
 {
     const int32_t c = input_dims->c, in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
@@ -745,17 +830,29 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
     const int joined = (int64_t)sh * in_w * c == (int64_t)out_w * sx;
     const int32_t rows = joined ? input_dims->n : input_dims->n * out_h;
     const int32_t row_px = joined ? out_h * out_w : out_w;
-    for (int32_t r = 0; r < rows; ++r) {
-        const int8_t *a = joined ? input + (int64_t)r * in_h * in_w * c
-                                 : input + ((int64_t)(r / out_h) * in_h + (int64_t)(r % out_h) * sh) * in_w * c;
-        int8_t *o = output + (int64_t)r * row_px * out_c;
+    const int8_t *a = input;
+    int8_t *o = output;
+    for (int32_t r = 0, oy = 0; r < rows; ++r) {
+        if (!joined) { /* row r: batch r / out_h, output row oy = r % out_h */
+            a = input + ((int64_t)(r / out_h) * in_h + (int64_t)oy * sh) * in_w * c;
+            oy = oy + 1 == out_h ? 0 : oy + 1;
+        }
         const int32_t n = row_px / 2;
         if (n > 0) {
             fn(a, sx, n, o, o + out_c, out_c, blocks, wend, lo4, buf);
         }
         if (row_px & 1) {
-            o += (int64_t)2 * n * out_c;
-            fn(a + (int64_t)2 * n * sx, 0, 1, o, o, out_c, blocks, wend, lo4, buf);
+            const int8_t *last = a + (int64_t)2 * n * sx;
+            int8_t *ol = o + (int64_t)2 * n * out_c;
+            if (one) {
+                one(last, ol, blocks, wend, lo4, buf);
+            } else {
+                fn(last, 0, 1, ol, ol, out_c, blocks, wend, lo4, buf);
+            }
+        }
+        o += (int64_t)row_px * out_c;
+        if (joined) {
+            a += (int64_t)in_h * in_w * c;
         }
     }
 }
@@ -1473,7 +1570,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     if (small && (out_c & 1) == 0) {
         MCU_COMPILER_BARRIER(); /* the table is written before the assembly reads it */
         conv_1x1_small_rows(params, input_dims, input, output_dims, output, (const int8_t *)(const void *)table,
-                            conv_1x1_small_fn(c, mode, post),
+                            conv_1x1_small_fn(c, mode, post), 0,
                             (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
                             0x01010101u * (uint8_t)lo, buf);
         return;
@@ -1628,35 +1725,36 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
 #undef MCU_CONV_1X1_DSP
 
 /* The small path with the code generator's table (ops.small1x1_table: word 0 the post-add flag, then per
- * output channel pair its two filter rows and requantization table, in flash): input depth 8, 16 or 32, an
- * even output channel count, clamp modes SSAT and SSAT_LO; no table to fill, no rows to copy, and only the
- * expanded pixel pair (4 * c bytes) in scratch. */
-static inline __attribute__((always_inline)) void conv_1x1_small_table_body(
-    const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
-    int8_t *output, int16_t *scratch, const int mode)
-{
-    const int32_t c = input_dims->c, pairs = output_dims->c / 2;
-    const int8_t *blocks = (const int8_t *)(const void *)(params->table + 1);
-    conv_1x1_small_rows(params, input_dims, input, output_dims, output, blocks,
-                        conv_1x1_small_fn(c, mode, params->table[0] != 0), blocks + (int64_t)pairs * (2 * c + 32),
-                        0x01010101u * (uint8_t)params->act_min, (uint32_t *)(void *)scratch);
-}
-
-mcu_status mcu_conv_1x1_small_table_dsp_ssat_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
-                                                const int8_t *input, const mcu_dims *output_dims, int8_t *output,
-                                                int16_t *scratch)
-{
-    conv_1x1_small_table_body(params, input_dims, input, output_dims, output, scratch, MCU_CLAMP_SSAT);
-    return MCU_OK;
-}
-
-mcu_status mcu_conv_1x1_small_table_dsp_ssat_lo_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
-                                                   const int8_t *input, const mcu_dims *output_dims,
-                                                   int8_t *output, int16_t *scratch)
-{
-    conv_1x1_small_table_body(params, input_dims, input, output_dims, output, scratch, MCU_CLAMP_SSAT_LO);
-    return MCU_OK;
-}
+ * output channel pair its two filter rows and requantization table, in flash): input depth a multiple of 4
+ * up to 32, an even output channel count, clamp modes SSAT and SSAT_LO; no table to fill, no rows to copy,
+ * and only the expanded pixel pair (4 * c bytes) in scratch. One entry point per input depth, clamp mode
+ * and post-shift add (mcu_conv_1x1_small_table_dsp_s8 in mcu_engine.h picks one at compile time), so a
+ * firmware links only the assembly its layers run. */
+#define MCU_S_ENTRY(NAME, C, FN, ONE, LO) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
+    { \
+        const int8_t *blocks = (const int8_t *)(const void *)(params->table + 1); \
+        conv_1x1_small_rows(params, input_dims, input, output_dims, output, blocks, FN, ONE, \
+                            blocks + (int64_t)(output_dims->c / 2) * (2 * (C) + 32), \
+                            LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch); \
+        return MCU_OK; \
+    }
+#define MCU_S_ENTRIES(C) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_dsp_s8, C, small##C, small1_##C, 0) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8, C, small##C##_post, small1_##C##_post, 0) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8, C, small##C##_lo, small1_##C##_lo, 1) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8, C, small##C##_lo_post, small1_##C##_lo_post, 1)
+MCU_S_ENTRIES(4)
+MCU_S_ENTRIES(8)
+MCU_S_ENTRIES(12)
+MCU_S_ENTRIES(16)
+MCU_S_ENTRIES(20)
+MCU_S_ENTRIES(24)
+MCU_S_ENTRIES(28)
+MCU_S_ENTRIES(32)
+#undef MCU_S_ENTRIES
+#undef MCU_S_ENTRY
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input

@@ -86,7 +86,7 @@ typedef struct {
      * three-pixel path (ops.kxk_table: a post-add flag, then 4 words per output channel, see kxk_triples in
      * mcu_conv_dsp_s8.c), which then fills no table, or of the small 1x1 path (ops.small1x1_table: a post-add
      * flag, then per output channel pair its filter rows and requantization table, see
-     * mcu_conv_1x1_small_table_dsp_ssat_s8), which then reads neither filter, bias nor quant */
+     * mcu_conv_1x1_small_table_dsp_s8), which then reads neither filter, bias nor quant */
     const int32_t *table;
     /* bytes from one input row to the next and from one output row to the next; 0: the tensor's own
      * (w * c). A patch stage's first convolution reads its tile straight from the stage's input map, its
@@ -261,12 +261,26 @@ MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_small_ssat_lo_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad_ssat_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad1_ssat_s8);
 #undef MCU_CONV_1X1_DSP_DECL
-mcu_status mcu_conv_1x1_small_table_dsp_ssat_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
-                                                const int8_t *input, const mcu_dims *output_dims, int8_t *output,
-                                                int16_t *scratch);
-mcu_status mcu_conv_1x1_small_table_dsp_ssat_lo_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
-                                                   const int8_t *input, const mcu_dims *output_dims,
-                                                   int8_t *output, int16_t *scratch);
+/* The small 1x1 path with the code generator's table (ops.small1x1_table): one entry point per input depth
+ * (a multiple of 4 up to 32), clamp mode (_ssat, _ssat_lo) and post-shift add (_post);
+ * mcu_conv_1x1_small_table_dsp_s8 below picks one. */
+#define MCU_SMALL_DECL(NAME) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch)
+#define MCU_SMALL_DECLS(C) \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##_ssat_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8);
+MCU_SMALL_DECLS(4)
+MCU_SMALL_DECLS(8)
+MCU_SMALL_DECLS(12)
+MCU_SMALL_DECLS(16)
+MCU_SMALL_DECLS(20)
+MCU_SMALL_DECLS(24)
+MCU_SMALL_DECLS(28)
+MCU_SMALL_DECLS(32)
+#undef MCU_SMALL_DECLS
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -516,6 +530,36 @@ MCU_DISPATCH mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const
     return run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, scratch);
 }
 
+/* The small 1x1 path's entry point for the layer's input depth, clamp mode and post-add flag (word 0 of
+ * its table), decided at compile time from the model's constant parameters. */
+MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
+                                                        const int8_t *input, const mcu_dims *output_dims,
+                                                        int8_t *output, int16_t *scratch)
+{
+    typedef mcu_status (*small_entry)(const mcu_conv_params *, const mcu_dims *, const int8_t *, const mcu_dims *,
+                                      int8_t *, int16_t *);
+    const int lo = params->act_min > -128, post = params->table[0] != 0;
+    small_entry run;
+#define MCU_SMALL_CASE(C) \
+    case C: \
+        run = lo ? (post ? mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8 : mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8) \
+                 : (post ? mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##_ssat_dsp_s8); \
+        break;
+    switch (input_dims->c) {
+        MCU_SMALL_CASE(4)
+        MCU_SMALL_CASE(8)
+        MCU_SMALL_CASE(12)
+        MCU_SMALL_CASE(16)
+        MCU_SMALL_CASE(20)
+        MCU_SMALL_CASE(24)
+        MCU_SMALL_CASE(28)
+    default:
+        MCU_SMALL_CASE(32)
+    }
+#undef MCU_SMALL_CASE
+    return run(params, input_dims, input, output_dims, output, scratch);
+}
+
 /* The 3x3 row path's entry point for the layer's input depth (1-3) and stride (1, 2). */
 MCU_DISPATCH mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                                  const mcu_dims *input_dims, const int8_t *input,
@@ -599,12 +643,11 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
         return mcu_conv_1x1_narrow_dsp_s8(params, input_dims, input, output_dims, output);
     }
     if (scratch != 0 && params->fast_requant) {
-        if (params->table != 0 && is_1x1 && input_dims->c % 4 == 0) {
-            /* the small 1x1 path with the code generator's table (ops.small1x1_table: input depth 8, 16
-             * or 32, an even output channel count, act_max 127, the bias it holds folded) */
-            return (params->act_min <= -128 ? mcu_conv_1x1_small_table_dsp_ssat_s8
-                                            : mcu_conv_1x1_small_table_dsp_ssat_lo_s8)(
-                params, input_dims, input, output_dims, output, (int16_t *)(void *)scratch);
+        if (params->table != 0 && is_1x1 && input_dims->c % 4 == 0 && input_dims->c <= 32) {
+            /* the small 1x1 path with the code generator's table (ops.small1x1_table: input depth a
+             * multiple of 4 up to 32, an even output channel count, act_max 127, the bias it holds folded) */
+            return mcu_conv_1x1_small_table_dsp_s8(params, input_dims, input, output_dims, output,
+                                                   (int16_t *)(void *)scratch);
         }
         if (is_1x1 && mcu_conv_1x1_scratch(input_dims, filter_dims) > 0 &&
             (params->bias_folded || params->input_offset == 0)) {

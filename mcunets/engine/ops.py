@@ -312,8 +312,8 @@ def kxk_table(bias, output_offset: int, multipliers, shifts):
 
 
 def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
-    """The constants of the DSP small 1x1 path (mcu_conv_1x1_small_table_dsp_s8: input depth c of 8, 16 or 32,
-    an even output channel count, upper clamp 127): word 0 is 1 when a channel adds its zero point after
+    """The constants of the DSP small 1x1 path (mcu_conv_1x1_small_table_dsp_s8: input depth c a multiple of 4
+    up to 32, an even output channel count, upper clamp 127): word 0 is 1 when a channel adds its zero point after
     the shift (rz >> 8), then per output channel pair its two filter rows (2c int8 bytes, packed four to a
     word as they lie in memory) and its requantization table {2 * bias0, 2 * bias1, m0, k0, m1, k1, rz0,
     rz1} (requant_consts), the block the kernel's assembly walks with one pointer. ``filt`` is [out, c],
@@ -653,10 +653,10 @@ class Conv2D(Windowed):
     @property
     def small1x1(self) -> bool:
         """Whether the layer gets the table of the DSP small 1x1 path (small1x1_table): 1x1, no groups, no
-        padding, input depth 8, 16 or 32, an even output channel count, upper clamp 127 (the kernel also
-        needs fast_requant)."""
+        padding, input depth a multiple of 4 up to 32, an even output channel count, upper clamp 127 (the
+        kernel also needs fast_requant)."""
         o, kh, kw, fc = self.filter.shape
-        return (kh == kw == 1 and fc == self.in_shape[3] in (8, 16, 32) and self.padding == (0, 0)
+        return (kh == kw == 1 and fc == self.in_shape[3] and fc % 4 == 0 and fc <= 32 and self.padding == (0, 0)
                 and o % 2 == 0 and self.act[1] == 127)
 
     @property
