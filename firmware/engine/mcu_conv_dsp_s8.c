@@ -2203,26 +2203,53 @@ static inline __attribute__((always_inline)) void c1_fill_body(const int8_t *src
         uint32_t prev = q > 0 ? (c0[3 * ((q - 1) >> 1)] >> 16) << 16 : 0; /* value q - 1 (q even) on top */
         uint32_t *d0 = c0 + 3 * (q >> 1), *d1 = c1 + 3 * (q >> 1);
         const int8_t *s = src + (q - pw);
-        const int32_t groups = (end - q) >> 2;
-        for (const int8_t *s_end = s + 4 * groups; s != s_end; s += 4, d0 += 6, d1 += 6) {
-            const uint32_t v = mcu_load_u32(s);
-            const uint32_t lo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(v), (int16x2_t)off2);
-            const uint32_t hi = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(v), (int16x2_t)off2);
-            uint32_t p01, p23;
-            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p01) : "r"(lo), "r"(hi));
-            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p23) : "r"(hi), "r"(lo));
-            d0[0] = p01;
-            d0[3] = p23;
-            if (shifted) {
-                d1[0] = (prev >> 16) | (p01 << 16);
-                d1[3] = (p01 >> 16) | (p23 << 16);
-                prev = p23;
-            }
-        }
+        int32_t groups = (end - q) >> 2;
         q += 4 * groups;
-        if (shifted && q < n) { /* value q - 1 opens copy 1's word q / 2 */
-            *(int16_t *)(void *)d1 = (int16_t)(prev >> 16);
+        /* per group: l = (v0, v2), h = (v1, v3) with the offset added (SXTAB16); copy 0 gets (v0, v1) and
+         * (v2, v3), copy 1 (v-1, v0) and (v1, v2) (prev: v-1 in its bottom half) */
+        uint32_t v, l, h, t;
+        prev >>= 16;
+        if (shifted) {
+            __asm__ volatile("1:\n\t"
+                             "ldr     %[v], [%[s]], #4\n\t"
+                             "sxtab16 %[l], %[o], %[v]\n\t"
+                             "sxtab16 %[h], %[o], %[v], ror #8\n\t"
+                             "pkhbt   %[t], %[prev], %[l], lsl #16\n\t"
+                             "str     %[t], [%[d1]]\n\t"
+                             "pkhtb   %[t], %[l], %[h]\n\t"
+                             "str     %[t], [%[d1], #12]\n\t"
+                             "add     %[d1], %[d1], #24\n\t"
+                             "lsr     %[prev], %[h], #16\n\t"
+                             "pkhbt   %[t], %[l], %[h], lsl #16\n\t"
+                             "pkhtb   %[h], %[h], %[l], asr #16\n\t"
+                             "str     %[h], [%[d0], #12]\n\t"
+                             "str     %[t], [%[d0]], #24\n\t"
+                             "subs    %[n], %[n], #1\n\t"
+                             "bne     1b\n\t"
+                             : [s] "+&r"(s), [d0] "+&r"(d0), [d1] "+&r"(d1), [n] "+&r"(groups), [prev] "+&r"(prev),
+                               [v] "=&r"(v), [l] "=&r"(l), [h] "=&r"(h), [t] "=&r"(t)
+                             : [o] "r"(off2)
+                             : "cc", "memory");
+            if (q < n) { /* value q - 1 opens copy 1's word q / 2 */
+                *(int16_t *)(void *)d1 = (int16_t)prev;
+            }
+        } else {
+            __asm__ volatile("1:\n\t"
+                             "ldr     %[v], [%[s]], #4\n\t"
+                             "sxtab16 %[l], %[o], %[v]\n\t"
+                             "sxtab16 %[h], %[o], %[v], ror #8\n\t"
+                             "pkhbt   %[t], %[l], %[h], lsl #16\n\t"
+                             "pkhtb   %[h], %[h], %[l], asr #16\n\t"
+                             "str     %[h], [%[d0], #12]\n\t"
+                             "str     %[t], [%[d0]], #24\n\t"
+                             "subs    %[n], %[n], #1\n\t"
+                             "bne     1b\n\t"
+                             : [s] "+&r"(s), [d0] "+&r"(d0), [n] "+&r"(groups), [v] "=&r"(v), [l] "=&r"(l),
+                               [h] "=&r"(h), [t] "=&r"(t)
+                             : [o] "r"(off2)
+                             : "cc", "memory");
         }
+        (void)v, (void)l, (void)h, (void)t, (void)d1;
     }
     for (; q < end; ++q) {
         c1_set(c0, c1, q, src[q - pw] + in_off, shifted);
