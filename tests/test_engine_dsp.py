@@ -1055,11 +1055,11 @@ def test_fully_connected_row_blocks_are_bit_exact_on_host():
 
 
 # (input depth, output depth, batches, activation): row remainders 0-5 after the blocks of six (tail
-# blocks of 2 and 4 rows, a row left over), fewer than six rows, an odd and an even group count, a depth
+# blocks of 2 to 5 rows, a row left over), fewer than six rows, an odd and an even group count, a depth
 # that is not a multiple of 4 (no blocks), every clamp mode, 257 groups (the input's sum in two chunks)
 _FC_ENCODED = [(8, 13, 1, "relu"), (12, 6, 2, "none"), (64, 20, 1, "relu6"), (132, 7, 1, "none"),
                (30, 8, 1, "relu"), (100, 17, 2, "relu"), (4, 9, 1, "none"), (16, 5, 1, "relu6"),
-               (1028, 8, 1, "relu6")]
+               (1028, 10, 1, "relu6")]
 
 
 def _fc_encoded_cases(seed: int):
@@ -1147,8 +1147,8 @@ def test_fully_connected_encoded_blocks_are_bit_exact_on_host():
     cases = _fc_encoded_cases(8900)
     for name, case in cases.items():
         layout = _fc_encoded_layout(case.model)
-        assert [(b, t) for b, t, _, _ in layout] == [(12, 0), (6, 0), (18, 2), (6, 0), (0, 0), (12, 4), (6, 2),
-                                                     (0, 4), (6, 2)], (name, layout)
+        assert [(b, t) for b, t, _, _ in layout] == [(12, 0), (6, 0), (18, 2), (6, 0), (0, 0), (12, 5), (6, 3),
+                                                     (0, 5), (6, 4)], (name, layout)
         assert all((n != "NULL") == (b + t > 0) for b, t, n, _ in layout), (name, layout)
         assert {pc for *_, pc in layout} == {0 if "per tensor" in name else 1}, (name, layout)
     # every encoded entry point: clamp [-128, 127], act_min above -128, both bounds; post-shift zero points

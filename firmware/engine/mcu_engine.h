@@ -129,7 +129,7 @@ typedef struct {
     /* rows 0 .. row_blocks - 1 (a multiple of 6; 0 = none) are stored in blocks of six rows: per group
      * of four inputs the six rows' four weights side by side; the other rows follow row by row */
     int32_t row_blocks;
-    /* with a table: the next tail_rows rows (0, 2 or 4) in one block stored the same way */
+    /* with a table: the next tail_rows rows (0 or 2 .. 5) in one block stored the same way */
     int32_t tail_rows;
     /* NULL, or (computed by the code generator, ops.fc_table; input offset folded, every shift in
      * [-31, -1]) per block of n rows (six, or the tail's) 5n words: the n start values bias + 128 * (sum

@@ -5,7 +5,7 @@
  * With the Cortex-M DSP extension, weights without a zero point and the input offset folded into the
  * bias (the code generator folds input_offset * sum(row) when filter_offset is 0): when the code
  * generator gives a table (params->table: input depth a multiple of 4, every shift in -31 .. -1) the
- * first rows are stored encoded in blocks of six (params->row_blocks) and one of 4 or 2
+ * first rows are stored encoded in blocks of six (params->row_blocks) and one of 2 to 5
  * (params->tail_rows), per group of four inputs the rows' weight words side by side, and a batch row
  * runs in one assembly block (MCU_FCE_ASM: the input's sum, every block's start values, group loop and
  * outputs; 25 instructions per 24 MACs in the six-row loop, requantization from the table in 6 or 7 per
@@ -78,7 +78,22 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "sxtb16 %[xa], %[xc]\n\t" \
     "rev16  %[xc], %[xc]\n\t" \
     "eor    %[xc], %[xc], %[q]\n\t"
-/* One group of four inputs for a block of 6, 4 or 2 rows (the rows' weight words side by side at w). */
+/* Row A's weight word (at [w, #OFF]) against the input word. */
+#define MCU_FCE_SINGLE(A, OFF) \
+    "ldr    %[u], [%[w], #" #OFF "]\n\t" \
+    "smlad  %[" A "], %[u], %[xa], %[" A "]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[" A "], %[u], %[xc], %[" A "]\n\t"
+/* One group of four inputs for a block of 2 to 6 rows (the rows' weight words side by side at w). */
+#define MCU_FCE_GROUP5 \
+    MCU_FCE_INPUT \
+    MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
+    MCU_FCE_SINGLE("a4", 16) \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #20\n\t")
+#define MCU_FCE_GROUP3 \
+    MCU_FCE_INPUT \
+    MCU_FCE_SINGLE("a2", 8) \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #12\n\t")
 #define MCU_FCE_GROUP6 \
     MCU_FCE_INPUT \
     MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
@@ -104,6 +119,16 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "add    %[q], %[q], #8\n\t" \
     "sub    %[a2], %[a2], %[xa]\n\t" \
     "sub    %[a3], %[a3], %[xa]\n\t"
+#define MCU_FCE_START3 \
+    "ldr    %[a2], [%[q], #8]\n\t" \
+    MCU_FCE_START2 \
+    "add    %[q], %[q], #4\n\t" \
+    "sub    %[a2], %[a2], %[xa]\n\t"
+#define MCU_FCE_START5 \
+    "ldr    %[a4], [%[q], #16]\n\t" \
+    MCU_FCE_START4 \
+    "add    %[q], %[q], #4\n\t" \
+    "sub    %[a4], %[a4], %[xa]\n\t"
 #define MCU_FCE_START6 \
     "ldrd   %[a4], %[a5], [%[q], #16]\n\t" \
     MCU_FCE_START4 \
@@ -130,6 +155,8 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "movlt  %[xc], %[xp]\n\t"
 #define MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a0", P, L) MCU_FCE_OUT("a1", P, L)
 #define MCU_FCE_OUTS4(P, L) MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a2", P, L) MCU_FCE_OUT("a3", P, L)
+#define MCU_FCE_OUTS3(P, L) MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a2", P, L)
+#define MCU_FCE_OUTS5(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L)
 #define MCU_FCE_OUTS6(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L) MCU_FCE_OUT("a5", P, L)
 
 /* One batch row of an encoded layer in one assembly block: the input's c, the blocks of six, the tail
@@ -208,16 +235,25 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "subs   %[xa], %[xa], #1\n\t" \
     "str    %[xa], [sp, #12]\n\t" \
     "bne    61b\n\t" \
-    "75:\n\t" \
+    "75:\n\t" /* the tail block: 0 or 2 .. 5 rows */ \
     "ldr    %[xa], [sp, #32]\n\t" \
-    "cmp    %[xa], #4\n\t" \
+    "cmp    %[xa], #3\n\t" \
     "beq    76f\n\t" \
+    "bhi    78f\n\t" \
     "cmp    %[xa], #2\n\t" \
     "bne    77f\n\t" \
     MCU_FCE_BLOCK(2, 2, P, LO) \
     "b      77f\n\t" \
     "76:\n\t" \
+    MCU_FCE_BLOCK(3, 3, P, LO) \
+    "b      77f\n\t" \
+    "78:\n\t" \
+    "cmp    %[xa], #4\n\t" \
+    "bne    79f\n\t" \
     MCU_FCE_BLOCK(4, 4, P, LO) \
+    "b      77f\n\t" \
+    "79:\n\t" \
+    MCU_FCE_BLOCK(5, 5, P, LO) \
     "77:\n\t" \
     "add    sp, sp, #40\n\t"
 #define MCU_FCE_RUN(P, LO) \
@@ -395,7 +431,7 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
  * contiguous bytes; the other rows run four at a time. */
 #define MCU_FC_CHUNK 32
 
-/* The dot products of a block of nb rows (6, or the tail block's 4 or 2) at w with ip (groups groups of
+/* The dot products of a block of nb rows (6, or the tail block's 2 .. 5) at w with ip (groups groups of
  * four inputs) into acc[0 .. nb - 1]; flip: the encoded rows' XOR mask. */
 static inline __attribute__((always_inline)) void fc_wide_block(const int8_t *w, const int8_t *ip, int32_t groups,
                                                                 uint32_t flip, int32_t *acc, const int nb)
@@ -419,10 +455,14 @@ static inline __attribute__((always_inline)) void fc_wide_block(const int8_t *w,
             a1 += rows[1][i] * xi;
             if (nb > 2) {
                 a2 += rows[2][i] * xi;
+            }
+            if (nb > 3) {
                 a3 += rows[3][i] * xi;
             }
             if (nb > 4) {
                 a4 += rows[4][i] * xi;
+            }
+            if (nb > 5) {
                 a5 += rows[5][i] * xi;
             }
         }
@@ -453,8 +493,12 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
             const int32_t nb = oc < params->row_blocks ? 6 : tail; /* six rows, or the tail block's */
             if (nb == 6) {
                 fc_wide_block(w, ip, groups, flip, a, 6);
+            } else if (nb == 5) {
+                fc_wide_block(w, ip, groups, flip, a, 5);
             } else if (nb == 4) {
                 fc_wide_block(w, ip, groups, flip, a, 4);
+            } else if (nb == 3) {
+                fc_wide_block(w, ip, groups, flip, a, 3);
             } else {
                 fc_wide_block(w, ip, groups, flip, a, 2);
             }

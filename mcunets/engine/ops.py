@@ -850,10 +850,10 @@ class FullyConnected(Layer):
 
     @property
     def tail_rows(self) -> int:
-        """Encoded rows after the blocks of six in one block of 4 or 2 (mcu_fc_params.tail_rows): as many
-        of the remaining rows as that takes (one row at most is left over)."""
+        """Encoded rows after the blocks of six in one block of 2 to 5 rows (mcu_fc_params.tail_rows): all
+        the remaining rows, unless only one remains (it is left over)."""
         rest = self.output_depth - self.row_blocks
-        return (4 if rest >= 4 else 2 if rest >= 2 else 0) if self.encoded else 0
+        return (rest if rest >= 2 else 0) if self.encoded else 0
 
     def fc_filter_layout(self):
         """The filter as emitted: rows 0 .. row_blocks - 1 in blocks of six, per group of four inputs the
