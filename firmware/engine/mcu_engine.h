@@ -376,10 +376,17 @@ MCU_FCE_DECL(mcu_fc_encoded_post_ssat_lo_s8);
 MCU_FCE_DECL(mcu_fc_encoded_post_both_s8);
 #undef MCU_FCE_DECL
 
-mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
-                          const int8_t *input, const mcu_dims *output_dims, int8_t *output);
-mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
-                          const int8_t *input, const mcu_dims *output_dims, int8_t *output);
+/* AVERAGE_POOL_2D / MAX_POOL_2D: mcu_avgpool_s8 / mcu_maxpool_s8 below pick one of these. */
+#define MCU_POOL_DECL(NAME) \
+    mcu_status NAME(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input, \
+                    const mcu_dims *output_dims, int8_t *output)
+MCU_POOL_DECL(mcu_avgpool_generic_s8);
+MCU_POOL_DECL(mcu_maxpool_generic_s8);
+MCU_POOL_DECL(mcu_avgpool_global_s8);
+MCU_POOL_DECL(mcu_maxpool_global_s8);
+MCU_POOL_DECL(mcu_avgpool_inside_s8);
+MCU_POOL_DECL(mcu_maxpool_inside_s8);
+#undef MCU_POOL_DECL
 
 /* Mean over the middle axis of [outer, reduce, inner]. */
 mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t reduce, int32_t inner,
@@ -464,6 +471,55 @@ MCU_DISPATCH mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, cons
 #endif
     return mcu_fully_connected_generic_s8(params, quant, batches, input_depth, input, output_depth, filter, bias,
                                           output);
+}
+
+/* Pooling on DSP cores: a global pool (one output pixel over the whole input, no padding, at most 256
+ * pixels, channels a multiple of 4), a pool whose every window lies inside the input (no padding, at
+ * most 64 taps, narrower than the input), else the general kernel. */
+static inline int mcu_pool_global_fits(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                       const mcu_dims *output_dims)
+{
+    return input_dims->n == 1 && output_dims->h == 1 && output_dims->w == 1 && params->filter.h == input_dims->h &&
+           params->filter.w == input_dims->w && params->padding.h == 0 && params->padding.w == 0 &&
+           input_dims->c % 4 == 0 && output_dims->c == input_dims->c && input_dims->h * input_dims->w <= 256;
+}
+
+static inline int mcu_pool_inside_fits(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                       const mcu_dims *output_dims)
+{
+    return input_dims->n == 1 && params->padding.h == 0 && params->padding.w == 0 &&
+           output_dims->c == input_dims->c && output_dims->h >= 1 && output_dims->w >= 1 &&
+           params->filter.w < input_dims->w && params->filter.h * params->filter.w <= 64 &&
+           (output_dims->h - 1) * params->stride.h + params->filter.h <= input_dims->h &&
+           (output_dims->w - 1) * params->stride.w + params->filter.w <= input_dims->w;
+}
+
+MCU_DISPATCH mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output)
+{
+#if defined(__ARM_FEATURE_DSP)
+    if (mcu_pool_global_fits(params, input_dims, output_dims)) {
+        return mcu_avgpool_global_s8(params, input_dims, input, output_dims, output);
+    }
+    if (mcu_pool_inside_fits(params, input_dims, output_dims)) {
+        return mcu_avgpool_inside_s8(params, input_dims, input, output_dims, output);
+    }
+#endif
+    return mcu_avgpool_generic_s8(params, input_dims, input, output_dims, output);
+}
+
+MCU_DISPATCH mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output)
+{
+#if defined(__ARM_FEATURE_DSP)
+    if (mcu_pool_global_fits(params, input_dims, output_dims)) {
+        return mcu_maxpool_global_s8(params, input_dims, input, output_dims, output);
+    }
+    if (mcu_pool_inside_fits(params, input_dims, output_dims)) {
+        return mcu_maxpool_inside_s8(params, input_dims, input, output_dims, output);
+    }
+#endif
+    return mcu_maxpool_generic_s8(params, input_dims, input, output_dims, output);
 }
 
 /* The DSP 1x1 and k x k paths' entry point for the layer's output clamp and variant. */

@@ -600,74 +600,54 @@ static inline __attribute__((always_inline)) int pool_inside(const mcu_pool_para
     return 1;
 }
 
-static __attribute__((noinline)) int pool_inside_avg(const mcu_pool_params *params, const mcu_dims *input_dims,
-                                                     const int8_t *input, const mcu_dims *output_dims, int8_t *output)
+/* The entry points mcu_avgpool_s8 / mcu_maxpool_s8 (mcu_engine.h) pick: global pools (mcu_pool_global_fits),
+ * pools with every window inside the input (mcu_pool_inside_fits; others are refused), the rest. */
+mcu_status mcu_avgpool_global_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
+                                 const mcu_dims *output_dims, int8_t *output)
 {
-    return pool_inside(params, input_dims, input, output_dims, output, 0);
+    (void)output_dims;
+    pool_global_avg(input, input_dims->h * input_dims->w, input_dims->c, 0x01010101u * (uint8_t)params->act_min,
+                    0x01010101u * (uint8_t)params->act_max, output);
+    return MCU_OK;
 }
 
-static __attribute__((noinline)) int pool_inside_max(const mcu_pool_params *params, const mcu_dims *input_dims,
-                                                     const int8_t *input, const mcu_dims *output_dims, int8_t *output)
+mcu_status mcu_maxpool_global_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
+                                 const mcu_dims *output_dims, int8_t *output)
 {
-    return pool_inside(params, input_dims, input, output_dims, output, 1);
+    (void)output_dims;
+    pool_global_max(input, input_dims->h * input_dims->w, input_dims->c, 0x01010101u * (uint8_t)params->act_min,
+                    0x01010101u * (uint8_t)params->act_max, output);
+    return MCU_OK;
 }
 
-static __attribute__((noinline)) mcu_status pool_dsp_avg(const mcu_pool_params *params, const mcu_dims *input_dims,
-                                                         const int8_t *input, const mcu_dims *output_dims,
-                                                         int8_t *output)
+mcu_status mcu_avgpool_inside_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
+                                 const mcu_dims *output_dims, int8_t *output)
 {
-    return pool_dsp(params, input_dims, input, output_dims, output, 0);
+    return pool_inside(params, input_dims, input, output_dims, output, 0) ? MCU_OK : MCU_ERROR_ARGUMENT;
 }
 
-static __attribute__((noinline)) mcu_status pool_dsp_max(const mcu_pool_params *params, const mcu_dims *input_dims,
-                                                         const int8_t *input, const mcu_dims *output_dims,
-                                                         int8_t *output)
+mcu_status mcu_maxpool_inside_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
+                                 const mcu_dims *output_dims, int8_t *output)
 {
-    return pool_dsp(params, input_dims, input, output_dims, output, 1);
-}
-
-/* A global pool: one output pixel whose window is the whole input (no padding), at most 256 pixels of
- * channels a multiple of 4. */
-static inline int pool_is_global(const mcu_pool_params *params, const mcu_dims *input_dims,
-                                 const mcu_dims *output_dims)
-{
-    return input_dims->n == 1 && output_dims->h == 1 && output_dims->w == 1 && params->filter.h == input_dims->h &&
-           params->filter.w == input_dims->w && params->padding.h == 0 && params->padding.w == 0 &&
-           input_dims->c % 4 == 0 && output_dims->c == input_dims->c && input_dims->h * input_dims->w <= 256;
+    return pool_inside(params, input_dims, input, output_dims, output, 1) ? MCU_OK : MCU_ERROR_ARGUMENT;
 }
 #endif
 
-mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
-                          const mcu_dims *output_dims, int8_t *output)
+mcu_status mcu_avgpool_generic_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
+                                  const mcu_dims *output_dims, int8_t *output)
 {
 #if defined(__ARM_FEATURE_DSP)
-    if (pool_is_global(params, input_dims, output_dims)) {
-        pool_global_avg(input, input_dims->h * input_dims->w, input_dims->c, 0x01010101u * (uint8_t)params->act_min,
-                        0x01010101u * (uint8_t)params->act_max, output);
-        return MCU_OK;
-    }
-    if (pool_inside_avg(params, input_dims, input, output_dims, output)) {
-        return MCU_OK;
-    }
-    return pool_dsp_avg(params, input_dims, input, output_dims, output);
+    return pool_dsp(params, input_dims, input, output_dims, output, 0);
 #else
     return pool_s8(params, input_dims, input, output_dims, output, 0);
 #endif
 }
 
-mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
-                          const mcu_dims *output_dims, int8_t *output)
+mcu_status mcu_maxpool_generic_s8(const mcu_pool_params *params, const mcu_dims *input_dims, const int8_t *input,
+                                  const mcu_dims *output_dims, int8_t *output)
 {
 #if defined(__ARM_FEATURE_DSP)
-    if (pool_is_global(params, input_dims, output_dims)) {
-        pool_global_max(input, input_dims->h * input_dims->w, input_dims->c, 0x01010101u * (uint8_t)params->act_min,
-                        0x01010101u * (uint8_t)params->act_max, output);
-        return MCU_OK;
-    }
-    if (pool_inside_max(params, input_dims, input, output_dims, output)) {
-        return MCU_OK;
-    }
-    return pool_dsp_max(params, input_dims, input, output_dims, output);
+    return pool_dsp(params, input_dims, input, output_dims, output, 1);
 #else
     return pool_s8(params, input_dims, input, output_dims, output, 1);
 #endif
