@@ -1178,7 +1178,7 @@ def _revisit(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, bud
             unstaged = current[:i] + list(stage.layers) + current[i + 1:]
             best = ((plan.arena_bytes,), None, None)
             for a in range(i - 1, i + 2):
-                if a < 0 or isinstance(unstaged[a], PatchStage):
+                if not 0 <= a < len(unstaged) or isinstance(unstaged[a], PatchStage):
                     continue
                 for kk in stage_lengths(graph, unstaged, a):
                     e = a + kk
