@@ -401,16 +401,18 @@ def _small_1x1_cases(seed: int):
     """1x1 convolutions on 8, 16 and 32 input channels (the small 1x1 path, with the code generator's table
     for even output channel counts and act_max 127: its pixel-pair loop inside the assembly over rows and
     over rows joined into one span, a last single pixel of odd spans, the odd channel count on the general
-    loop) and on the other multiples of 4 up to 32 (the table path only): models with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths (one
+    loop) and on the other multiples of 4 up to 32 (the table path only; depths up to 16 with the filter
+    rows widened into scratch when the layer has 12 or more output pixels): models with three inputs, strides (1, 1), (1, 2), (2, 1) and (2, 2), odd and even widths (one
     pixel wide too), ReLU (lower clamp), none and ReLU6 (both bounds: the portable requantization); each
     model also with trained-like quantization (zero points added after the shift)."""
     configs = [
         [(8, 16, (1, 2), 12, "relu"), (16, 6, (1, 1), 7, "none"), (32, 17, (2, 2), 9, "relu")],
         [(8, 2, (2, 1), 9, "none"), (16, 32, (1, 2), 10, "relu"), (32, 8, (1, 1), 5, "relu6")],
         [(32, 10, (1, 1), 7, "relu"), (8, 4, (2, 2), 7, "none"), (16, 2, (1, 1), 1, "relu")],
-        # the other depths up to 32 (table path only)
-        [(12, 6, (1, 1), 7, "relu"), (24, 4, (1, 2), 9, "none"), (4, 2, (2, 2), 5, "relu"),
-         (20, 8, (1, 1), 3, "none"), (28, 2, (2, 1), 6, "relu")],
+        # the other depths up to 32 (table path only); depths 4, 8, 12, 16 with the rows widened into
+        # scratch from 12 output pixels (and on fewer without)
+        [(12, 6, (1, 1), 7, "relu"), (24, 4, (1, 2), 9, "none"), (4, 2, (1, 1), 5, "relu"),
+         (20, 8, (1, 1), 3, "none"), (28, 2, (2, 1), 6, "relu"), (8, 6, (2, 2), 3, "relu")],
     ]
     return _pointwise_cases(np.random.default_rng(seed), "small", configs)
 
@@ -1193,8 +1195,8 @@ def _linked_kernels(fn, shape, rng, build_dir, edit=None) -> set:
 def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
     """The dispatch is inline and decided at compile time from the model's constant parameters: a model
     of one 1x1 convolution on 16 channels with ReLU (output zero point -128: the plain SSAT clamp) links
-    the small-path variant of the DSP 1x1 path in that clamp mode and none of the other convolution or
-    depthwise code (neither the four-pixel passes nor the pixel-pair assembly)."""
+    the small-path variant of the DSP 1x1 path for that depth and clamp mode and none of the other
+    convolution or depthwise code (neither the four-pixel passes nor the pixel-pair assembly)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(9100)
@@ -1202,11 +1204,11 @@ def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
     b = tf.constant(rng.standard_normal(24).astype(np.float32))
     kernels = _linked_kernels(lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b),
                               (1, 6, 7, 16), rng, tmp_path)
-    # one entry point of the small path with the code generator's table (its depth, clamp mode and post-add
-    # flag) and its assembly
+    # one entry point of the small path with the code generator's table (its depth, the rows widened into
+    # scratch for 42 output pixels, clamp mode and post-add flag) and its assembly
     entries = [n for n in kernels if n.startswith("mcu_conv")]
-    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16_ssat_"), sorted(kernels)
-    assert all(n.startswith(("mcu_conv_1x1_small_c16_ssat_", "conv_1x1_small", "small16", "small1_16"))
+    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16w_ssat_"), sorted(kernels)
+    assert all(n.startswith(("mcu_conv_1x1_small_c16w_ssat_", "conv_1x1_small", "smallw16", "small1_16"))
                and "_lo" not in n for n in kernels), sorted(kernels)
 
 

@@ -786,6 +786,8 @@ typedef void (*small1_fn)(const int8_t *pa, int8_t *oa, const int8_t *blocks, co
     MCU_S_FN(small##C##_lo, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_LO, MCU_NO_POST) \
     MCU_S_FN(small##C##_post, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_STORE4, MCU_POST) \
     MCU_S_FN(small##C##_lo_post, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_LO, MCU_POST) \
+    MCU_S1_FNS(C, TAB)
+#define MCU_S1_FNS(C, TAB) \
     MCU_S1_FN(small1_##C, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_STORE2, MCU_NO_POST) \
     MCU_S1_FN(small1_##C##_lo, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_LO, MCU_NO_POST) \
     MCU_S1_FN(small1_##C##_post, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_STORE2, MCU_POST) \
@@ -799,10 +801,165 @@ MCU_S_FNS(24, "48", MCU_S_X("6"), "96")
 MCU_S_FNS(28, "56", MCU_S_X("7"), "112")
 MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
 #undef MCU_S_FNS
+#undef MCU_S1_FNS
 #undef MCU_S_FN
 #undef MCU_S1_FN
 #undef MCU_S_X
 #undef MCU_S_X1
+
+/* Input depths 4, 8 and 16 with the code generator's table: the filter rows widened once per call into
+ * scratch after the expanded pixel pair (per channel pair and group the words row a 0/2, a 1/3, b 0/2,
+ * b 1/3; 4 * c bytes per pair, which the layer's scratch holds for these depths), so per group one LDM
+ * of the pixel pair's four words, one LDM of the pair's four weight words and eight SMLAD (10
+ * instructions per 16 MACs instead of 15); the requantization constants from the table in flash (its
+ * pointer and the output pointers in the frame). Otherwise as MCU_S_FN. */
+#define MCU_SW_GROUP \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldmia  %[wp]!, {%[t], %[u], %[v], %[y]}\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
+    "smlad  %[a10], %[x2], %[t], %[a10]\n\t" \
+    "smlad  %[a10], %[x3], %[u], %[a10]\n\t" \
+    "smlad  %[a01], %[x0], %[v], %[a01]\n\t" \
+    "smlad  %[a01], %[x1], %[y], %[a01]\n\t" \
+    "smlad  %[a11], %[x2], %[v], %[a11]\n\t" \
+    "smlad  %[a11], %[x3], %[y], %[a11]\n\t"
+#define MCU_SW_RQ(A, B, OFF) \
+    "ldrd   %[x2], %[x3], [%[x0], #" OFF "]\n\t" \
+    "smmlar %[t], %[" A "], %[x2], %[x3]\n\t" \
+    "add    %[" A "], %[t], %[" A "], asr #31\n\t" \
+    "smmlar %[t], %[" B "], %[x2], %[x3]\n\t" \
+    "add    %[" B "], %[t], %[" B "], asr #31\n\t"
+#define MCU_SW_STORE4 \
+    "strb   %[a00], [%[x1]], #1\n\t" \
+    "strb   %[a01], [%[x1]], #1\n\t" \
+    "strb   %[a10], [%[x2]], #1\n\t" \
+    "strb   %[a11], [%[x2]], #1\n\t"
+#define MCU_SW_LO \
+    "bfi    %[a00], %[a01], #8, #8\n\t" \
+    "bfi    %[a00], %[a10], #16, #8\n\t" \
+    "bfi    %[a00], %[a11], #24, #8\n\t" \
+    "ldr    %[x3], %[lo]\n\t" \
+    "ssub8  %[t], %[a00], %[x3]\n\t" \
+    "sel    %[a00], %[a00], %[x3]\n\t" \
+    "strh   %[a00], [%[x1]], #2\n\t" \
+    "lsr    %[a00], %[a00], #16\n\t" \
+    "strh   %[a00], [%[x2]], #2\n\t"
+#define MCU_SW_FN(NAME, C, TAB, EXPAND, GROUPS, XBACK, STORE, P) \
+    static void NAME(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
+                     const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf) \
+    { \
+        register uint32_t x0 __asm__("r8"); \
+        register uint32_t x1 __asm__("r9"); \
+        register uint32_t x2 __asm__("r10"); \
+        register uint32_t x3 __asm__("r11"); \
+        register uint32_t t __asm__("r4"); \
+        register uint32_t u __asm__("r5"); \
+        register uint32_t v __asm__("r6"); \
+        register uint32_t y __asm__("r7"); \
+        int32_t a00, a01, a10, a11; \
+        const uint32_t *xp = buf, *wp; \
+        const int8_t *frame_pab[2] __attribute__((aligned(8))); \
+        int8_t *frame_o[2] __attribute__((aligned(8))); \
+        frame_pab[0] = pa, frame_pab[1] = pa + sx; \
+        frame_o[0] = oa, frame_o[1] = ob; \
+        const int32_t frame_adv = 2 * sx - (C), frame_oc = out_c; \
+        const int8_t *frame_oend = oa + (int64_t)2 * n * out_c, *frame_q = blocks; \
+        const int8_t *frame_blocks = blocks; \
+        __asm__ volatile("3:\n\t" \
+                         "ldrd   %[a00], %[a01], %[fpab]\n\t" \
+                         EXPAND \
+                         "sub    %[xp], %[xp], #" XBACK "\n\t" \
+                         "ldr    %[t], %[fadv]\n\t" \
+                         "add    %[a00], %[a00], %[t]\n\t" \
+                         "add    %[a01], %[a01], %[t]\n\t" \
+                         "strd   %[a00], %[a01], %[fpab]\n\t" \
+                         "add    %[wp], %[xp], #" XBACK "\n\t" \
+                         "ldr    %[x0], %[fblocks]\n\t" \
+                         "str    %[x0], %[fq]\n\t" \
+                         "1:\n\t" \
+                         "ldr    %[x0], %[fq]\n\t" \
+                         "ldrd   %[a00], %[a01], [%[x0], #" TAB "]\n\t" \
+                         "mov    %[a10], %[a00]\n\t" \
+                         "mov    %[a11], %[a01]\n\t" \
+                         GROUPS \
+                         "sub    %[xp], %[xp], #" XBACK "\n\t" \
+                         "ldr    %[x0], %[fq]\n\t" \
+                         MCU_SW_RQ("a00", "a10", TAB "+8") MCU_SW_RQ("a01", "a11", TAB "+16") \
+                         "ldrd   %[x2], %[x3], [%[x0], #" TAB "+24]\n\t" \
+                         MCU_ASR_P(P, "a00", "x2") MCU_ASR_P(P, "a10", "x2") \
+                         MCU_ASR_P(P, "a01", "x3") MCU_ASR_P(P, "a11", "x3") \
+                         "ssat   %[a00], #8, %[a00]\n\t" \
+                         "ssat   %[a01], #8, %[a01]\n\t" \
+                         "ssat   %[a10], #8, %[a10]\n\t" \
+                         "ssat   %[a11], #8, %[a11]\n\t" \
+                         "add    %[x0], %[x0], #" TAB "+32\n\t" \
+                         "str    %[x0], %[fq]\n\t" \
+                         "ldrd   %[x1], %[x2], %[fo]\n\t" \
+                         STORE \
+                         "strd   %[x1], %[x2], %[fo]\n\t" \
+                         "ldr    %[x3], %[wend]\n\t" \
+                         "cmp    %[x0], %[x3]\n\t" \
+                         "bne    1b\n\t" \
+                         "mov    %[x1], %[x2]\n\t" \
+                         "ldr    %[x3], %[foc]\n\t" \
+                         "add    %[x2], %[x2], %[x3]\n\t" \
+                         "strd   %[x1], %[x2], %[fo]\n\t" \
+                         "ldr    %[x3], %[foend]\n\t" \
+                         "cmp    %[x1], %[x3]\n\t" \
+                         "bne    3b\n\t" \
+                         : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), \
+                           [xp] "+&r"(xp), [wp] "=&r"(wp), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), \
+                           [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u), [v] "=&r"(v), [y] "=&r"(y), \
+                           [fpab] "+m"(frame_pab), [fo] "+m"(frame_o), [fq] "+m"(frame_q) \
+                         : [wend] "m"(frame_wend), [lo] "m"(frame_lo), [fadv] "m"(frame_adv), \
+                           [foc] "m"(frame_oc), [fblocks] "m"(frame_blocks), [foend] "m"(frame_oend) \
+                         : "cc", "memory"); \
+        (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)v, (void)y, (void)xp, (void)wp; \
+        (void)x0, (void)x1, (void)x2, (void)x3; \
+    }
+/* The expansion of MCU_S_X1 with the pixel words in t and u (r4, r5). */
+#define MCU_SW_FNS(C, TAB, EXPAND, XBACK) \
+    MCU_SW_FN(smallw##C, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_STORE4, MCU_NO_POST) \
+    MCU_SW_FN(smallw##C##_lo, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_NO_POST) \
+    MCU_SW_FN(smallw##C##_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_STORE4, MCU_POST) \
+    MCU_SW_FN(smallw##C##_lo_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_POST)
+#define MCU_SW_G4 MCU_SW_GROUP
+#define MCU_SW_G8 MCU_SW_GROUP MCU_SW_GROUP
+#define MCU_SW_G16 MCU_SW_G8 MCU_SW_G8
+#define MCU_SW_X1 \
+    "ldr    %[t], [%[a00]], #4\n\t" \
+    "ldr    %[u], [%[a01]], #4\n\t" \
+    "sxtb16 %[x0], %[t]\n\t" \
+    "sxtb16 %[x1], %[t], ror #8\n\t" \
+    "sxtb16 %[x2], %[u]\n\t" \
+    "sxtb16 %[x3], %[u], ror #8\n\t" \
+    "sadd16 %[x0], %[x0], %[x0]\n\t" \
+    "sadd16 %[x1], %[x1], %[x1]\n\t" \
+    "sadd16 %[x2], %[x2], %[x2]\n\t" \
+    "sadd16 %[x3], %[x3], %[x3]\n\t" \
+    "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+#define MCU_SW_G12 MCU_SW_G8 MCU_SW_GROUP
+MCU_SW_FNS(4, "8", MCU_SW_X1, "16")
+MCU_SW_FNS(8, "16", MCU_SW_X1 MCU_SW_X1, "32")
+MCU_SW_FNS(12, "24", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "48")
+MCU_SW_FNS(16, "32", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "64")
+#undef MCU_SW_FNS
+#undef MCU_SW_FN
+#undef MCU_SW_X1
+
+/* The filter rows of every channel pair of the table blocks (pairs of them, rows of c bytes) widened into
+ * dst for the MCU_SW_FN functions: per group row a 0/2, a 1/3, row b 0/2, b 1/3. */
+static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uint32_t *dst)
+{
+    for (int32_t p = 0; p < pairs; ++p, blocks += 2 * c + 32) {
+        for (int32_t g = 0; g < c; g += 4, dst += 4) {
+            const uint32_t a = mcu_load_u32(blocks + g), b = mcu_load_u32(blocks + c + g);
+            dst[0] = mcu_sxtb16(a), dst[1] = mcu_sxtb16_ror8(a);
+            dst[2] = mcu_sxtb16(b), dst[3] = mcu_sxtb16_ror8(b);
+        }
+    }
+}
 
 /* The small path's span function for input depth c (8, 16, 32: the path without the code generator's
  * table), clamp mode and post-shift zero points: one table per clamp mode, so a firmware links the
@@ -1730,30 +1887,44 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
  * and only the expanded pixel pair (4 * c bytes) in scratch. One entry point per input depth, clamp mode
  * and post-shift add (mcu_conv_1x1_small_table_dsp_s8 in mcu_engine.h picks one at compile time), so a
  * firmware links only the assembly its layers run. */
-#define MCU_S_ENTRY(NAME, C, FN, ONE, LO) \
+#define MCU_S_ENTRY(NAME, C, FN, ONE, LO, WIDE) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         const int8_t *blocks = (const int8_t *)(const void *)(params->table + 1); \
+        if (WIDE) { /* the MCU_SW_FN functions: rows widened after the pixel pair */ \
+            small_widen_rows(blocks, output_dims->c / 2, (C), (uint32_t *)(void *)scratch + (C)); \
+            MCU_COMPILER_BARRIER(); /* written before the assembly reads them */ \
+        } \
         conv_1x1_small_rows(params, input_dims, input, output_dims, output, blocks, FN, ONE, \
                             blocks + (int64_t)(output_dims->c / 2) * (2 * (C) + 32), \
                             LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch); \
         return MCU_OK; \
     }
 #define MCU_S_ENTRIES(C) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_dsp_s8, C, small##C, small1_##C, 0) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8, C, small##C##_post, small1_##C##_post, 0) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8, C, small##C##_lo, small1_##C##_lo, 1) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8, C, small##C##_lo_post, small1_##C##_lo_post, 1)
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_dsp_s8, C, small##C, small1_##C, 0, 0) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8, C, small##C##_post, small1_##C##_post, 0, 0) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8, C, small##C##_lo, small1_##C##_lo, 1, 0) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8, C, small##C##_lo_post, small1_##C##_lo_post, 1, 0)
+#define MCU_SW_ENTRIES(C) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_dsp_s8, C, smallw##C, small1_##C, 0, 1) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_post_dsp_s8, C, smallw##C##_post, small1_##C##_post, 0, 1) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_lo_dsp_s8, C, smallw##C##_lo, small1_##C##_lo, 1, 1) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_lo_post_dsp_s8, C, smallw##C##_lo_post, small1_##C##_lo_post, 1, 1)
 MCU_S_ENTRIES(4)
 MCU_S_ENTRIES(8)
 MCU_S_ENTRIES(12)
 MCU_S_ENTRIES(16)
+MCU_SW_ENTRIES(4)
+MCU_SW_ENTRIES(8)
+MCU_SW_ENTRIES(12)
+MCU_SW_ENTRIES(16)
 MCU_S_ENTRIES(20)
 MCU_S_ENTRIES(24)
 MCU_S_ENTRIES(28)
 MCU_S_ENTRIES(32)
 #undef MCU_S_ENTRIES
+#undef MCU_SW_ENTRIES
 #undef MCU_S_ENTRY
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a

@@ -281,6 +281,18 @@ MCU_SMALL_DECLS(24)
 MCU_SMALL_DECLS(28)
 MCU_SMALL_DECLS(32)
 #undef MCU_SMALL_DECLS
+/* Input depths 4, 8, 12 and 16 with the filter rows widened into scratch once per call (_cNw_): per group one
+ * LDM of the pixel pair, one of the pair's weights and eight SMLAD. */
+#define MCU_SMALLW_DECLS(C) \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_lo_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_lo_post_dsp_s8);
+MCU_SMALLW_DECLS(4)
+MCU_SMALLW_DECLS(8)
+MCU_SMALLW_DECLS(12)
+MCU_SMALLW_DECLS(16)
+#undef MCU_SMALLW_DECLS
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -587,21 +599,31 @@ MCU_DISPATCH mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const
 }
 
 /* The small 1x1 path's entry point for the layer's input depth, clamp mode and post-add flag (word 0 of
- * its table), decided at compile time from the model's constant parameters. */
+ * its table), decided at compile time from the model's constant parameters; with the filter rows widened
+ * into scratch (_cNw_) when the layer's scratch (`scratch_bytes`) holds them after the pixel pair and there
+ * are 12 or more output pixels (the widening, once per call, costs about as much as 6 pixel pairs save). */
 MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                                         const int8_t *input, const mcu_dims *output_dims,
-                                                        int8_t *output, int16_t *scratch)
+                                                        int8_t *output, int16_t *scratch, int32_t scratch_bytes)
 {
     typedef mcu_status (*small_entry)(const mcu_conv_params *, const mcu_dims *, const int8_t *, const mcu_dims *,
                                       int8_t *, int16_t *);
     const int lo = params->act_min > -128, post = params->table[0] != 0;
+    const int32_t c = input_dims->c, npix = output_dims->n * output_dims->h * output_dims->w;
+    const int wide = c <= 16 && npix >= 12 && 4 * c * (output_dims->c / 2 + 1) <= scratch_bytes;
     small_entry run;
 #define MCU_SMALL_CASE(C) \
     case C: \
         run = lo ? (post ? mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8 : mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8) \
                  : (post ? mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##_ssat_dsp_s8); \
         break;
-    switch (input_dims->c) {
+#define MCU_SMALLW_CASE(C) \
+    case C: \
+        run = !wide ? run \
+              : lo ? (post ? mcu_conv_1x1_small_c##C##w_ssat_lo_post_dsp_s8 : mcu_conv_1x1_small_c##C##w_ssat_lo_dsp_s8) \
+                   : (post ? mcu_conv_1x1_small_c##C##w_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##w_ssat_dsp_s8); \
+        break;
+    switch (c) {
         MCU_SMALL_CASE(4)
         MCU_SMALL_CASE(8)
         MCU_SMALL_CASE(12)
@@ -612,7 +634,16 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
     default:
         MCU_SMALL_CASE(32)
     }
+    switch (c) {
+        MCU_SMALLW_CASE(4)
+        MCU_SMALLW_CASE(8)
+        MCU_SMALLW_CASE(12)
+        MCU_SMALLW_CASE(16)
+    default:
+        break;
+    }
 #undef MCU_SMALL_CASE
+#undef MCU_SMALLW_CASE
     return run(params, input_dims, input, output_dims, output, scratch);
 }
 
@@ -703,7 +734,8 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
             /* the small 1x1 path with the code generator's table (ops.small1x1_table: input depth a
              * multiple of 4 up to 32, an even output channel count, act_max 127, the bias it holds folded) */
             return mcu_conv_1x1_small_table_dsp_s8(params, input_dims, input, output_dims, output,
-                                                   (int16_t *)(void *)scratch);
+                                                   (int16_t *)(void *)scratch,
+                                                   mcu_conv_1x1_scratch(input_dims, filter_dims));
         }
         if (is_1x1 && mcu_conv_1x1_scratch(input_dims, filter_dims) > 0 &&
             (params->bias_folded || params->input_offset == 0)) {
