@@ -226,7 +226,7 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
         const int8_t *q = p;
         int8_t *o = out;
         for (int32_t i = 0; i < pixels; ++i, q += skip) {
-            if (kind == POOL_MAX2 || kind == POOL_MAX4) { /* two words per step */
+            if (kind == POOL_MAX2) { /* two words per step */
                 for (const int8_t *end2 = q + (c4 & ~7); q != end2; q += 8, o += 8) {
                     uint32_t v0 = pool_word(q, off, n, o1, o2, o3, k, start2, kind);
                     uint32_t v1 = pool_word(q + 4, off, n, o1, o2, o3, k, start2, kind);
@@ -238,7 +238,7 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
                     memcpy(o + 4, &v1, 4);
                 }
             }
-            for (const int8_t *end = q + (c4 & (kind <= POOL_MAX4 ? 4 : ~3)); q != end;
+            for (const int8_t *end = q + (c4 & (kind == POOL_MAX2 ? 4 : ~3)); q != end;
                  q += 4, o += 4) {
                 uint32_t v = pool_word(q, off, n, o1, o2, o3, k, start2, kind);
                 if (clamp) {
