@@ -617,6 +617,38 @@ def test_depthwise_3x3_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _depthwise_3x3_table_cases(seed: int):
+    """Chains of 3x3 depthwise layers with output widths 4q + 3 (3, 7, 11: the pair and single-output steps
+    after zero to two quads) and 4q + 1 (5, 9: at stride 1 the five-output step), stride 1 and 2, SAME and
+    VALID, ReLU with act_min above -128, none and ReLU6, 4, 8 and 20 channels, the stride-1 constants from
+    the code generator's table and the weights from the int8 filter; each as converted and with
+    trained-like quantization."""
+    chains = [
+        ((5, 11, 8), [(1, "SAME", "relu"), (1, "SAME", "none"), (2, "VALID", "relu"), (1, "SAME", "none")]),
+        ((4, 14, 20), [(2, "SAME", "none"), (1, "SAME", "relu"), (2, "SAME", "relu")]),
+        ((7, 13, 4), [(2, "SAME", "relu"), (1, "VALID", "none"), (2, "SAME", "relu6")]),
+        ((5, 22, 8), [(2, "SAME", "none"), (1, "VALID", "relu")]),
+    ]
+    chains = [(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in chains]
+    return _depthwise_chain_cases(seed, "dw3x3 table", chains, weight_scale=0.5)
+
+
+def test_depthwise_3x3_s1_table_rows_are_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _depthwise_3x3_table_cases(7495)
+    assert all("_dw3s1[" in generate(c.model, "m").files["model.c"] for c in cases)
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_s1_table_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_depthwise_3x3_table_cases(7495))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _depthwise_3x3_s2_cases(seed: int):
     """Chains of stride-2 3x3 depthwise layers (the rows of four outputs per step with pair and single
     tails, constants from the code generator's table): output widths 3 .. 12 (every width mod 4 with one

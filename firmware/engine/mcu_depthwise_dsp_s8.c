@@ -303,12 +303,14 @@ static void dw_plan(const mcu_dims *in, int32_t pad_w, int32_t pairs, int32_t us
 static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t iy, int first, int32_t r,
                         uint32_t *buf)
 {
-    const int32_t c = f->c, cstride = f->cstride;
+    const int32_t c = f->c, cstride = f->cstride, used = f->used;
+    const uint32_t zz = f->zz;
     uint32_t *d0 = buf + r;
     if (iy < 0 || iy >= f->h) {
         for (int32_t ch = 0; ch < c; ++ch) {
-            for (int32_t j = 0; j < f->used; ++j) {
-                d0[(int64_t)ch * cstride + 3 * j] = f->zz;
+            uint32_t *d = d0 + (int64_t)ch * cstride;
+            for (uint32_t *e = d + 3 * used; d != e; d += 3) {
+                *d = zz;
             }
         }
         return;
@@ -323,11 +325,10 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
     if (f->right) { /* columns w - 1 and w */
         dw_pack_edge(row + (int64_t)(f->w - 1) * c, d0 + 3 * f->right_j, c, cstride, f->zb, 1);
     }
-    for (int32_t j = f->pad_j; first && j < f->used; ++j) {
+    for (int32_t j = f->pad_j; first && j < used; ++j) {
         uint32_t *d = d0 + 3 * j;
-        for (int32_t ch = 0; ch < c; ++ch) {
-            d[0] = f->zz;
-            d += cstride;
+        for (uint32_t *e = d + (int64_t)c * cstride; d != e; d += cstride) {
+            *d = zz;
         }
     }
 }
@@ -815,12 +816,55 @@ DW_ROW_FN(dw_row_s1, 0)
 DW_ROW_FN(dw_row_s1_lo, 1)
 #undef DW_ROW_FN
 
+/* The stride-1 scratch table from the int8 filter and the code generator's constants (src: per channel
+ * DW_TAB - DW_BASE words, base .. lo) for the channels' rows at p (the first channel's), pstride bytes apart,
+ * their quads ending span bytes on. Per group of four channels the nine tap words are loaded once; two taps'
+ * words become the four channels' doubled (w_a, w_b) pairs with a PKHBT / PKHTB on the bytes, four SXTB16
+ * and four SADD16. */
+/* Taps a and b (words of four channels' int8 weights) as the four channels' doubled (w_a, w_b) int16 pairs at
+ * t, t + DW_WORDS, ... */
+static inline __attribute__((always_inline)) void dw_weight_pairs(uint32_t a, uint32_t b, int32_t *t)
+{
+    uint32_t lo, hi;
+    __asm__("pkhbt  %0, %1, %2, lsl #16" : "=r"(lo) : "r"(a), "r"(b));
+    __asm__("pkhtb  %0, %1, %2, asr #16" : "=r"(hi) : "r"(b), "r"(a));
+    const uint32_t e0 = mcu_sxtb16(lo), e1 = mcu_sxtb16_ror8(lo), e2 = mcu_sxtb16(hi), e3 = mcu_sxtb16_ror8(hi);
+    t[0] = (int32_t)(uint32_t)__sadd16((int16x2_t)e0, (int16x2_t)e0);
+    t[DW_WORDS] = (int32_t)(uint32_t)__sadd16((int16x2_t)e1, (int16x2_t)e1);
+    t[2 * DW_WORDS] = (int32_t)(uint32_t)__sadd16((int16x2_t)e2, (int16x2_t)e2);
+    t[3 * DW_WORDS] = (int32_t)(uint32_t)__sadd16((int16x2_t)e3, (int16x2_t)e3);
+}
+
+static __attribute__((noinline)) void dw_s1_table(const int8_t *filter, const int32_t *src, int32_t c, int32_t *table,
+                                                  const uint32_t *p, int32_t span, int32_t pstride)
+{
+    const uint32_t *const pend = (const uint32_t *)(const void *)((const uint8_t *)(const void *)p + pstride * c);
+    for (int32_t *t = table; p != pend; filter += 4) {
+        const uint32_t w0 = mcu_load_u32(filter), w1 = mcu_load_u32(filter + c), w2 = mcu_load_u32(filter + 2 * c);
+        const uint32_t w3 = mcu_load_u32(filter + 3 * c), w4 = mcu_load_u32(filter + 4 * c);
+        const uint32_t w5 = mcu_load_u32(filter + 5 * c), w6 = mcu_load_u32(filter + 6 * c);
+        const uint32_t w7 = mcu_load_u32(filter + 7 * c), w8 = mcu_load_u32(filter + 8 * c);
+        dw_weight_pairs(w0, w1, t + DW_K0);
+        dw_weight_pairs(w2, w5, t + DW_K3);
+        dw_weight_pairs(w3, w4, t + DW_K1);
+        dw_weight_pairs(w6, w7, t + DW_K2);
+        dw_weight_pairs(w8, 0, t + DW_K4);
+        for (int32_t j = 0; j < 4; ++j, t += DW_WORDS, src += DW_TAB - DW_BASE) {
+            memcpy(t + DW_BASE, src, (DW_TAB - DW_BASE) * sizeof(int32_t));
+            t[DW_P] = (int32_t)(uintptr_t)p;
+            t[DW_END] = (int32_t)(uintptr_t)p + span;
+            p = (const uint32_t *)(const void *)((const uint8_t *)(const void *)p + pstride);
+        }
+    }
+}
+
 /* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); s2: stride 2
  * with the constants from params->table, the rows run row2; else they run `row` */
 static inline __attribute__((always_inline)) void depthwise_rows(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo, const int quint, const int s2, const dw_row2_fn row2, const dw_row_fn row)
+    int16_t *scratch, const int lo, const int quint, const int s2, const dw_row2_fn row2, const dw_row_fn row,
+    const int tab)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -834,7 +878,14 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     dw_fill_plan plan;
     dw_plan(input_dims, params->padding.w, pairs, used, pad_val, &plan);
     int post = 0;
-    if (!s2) {
+    if (!s2 && tab) {
+        /* the constants from the code generator's table (params->table: word 0 whether a channel adds its
+         * zero point after the shift, then DW_TAB words per channel), then where each channel's column
+         * pairs start and where its output quads (or pairs) end */
+        const int32_t span = 24 * (out_w / 4 - quint), pstride = 12 * pairs; /* bytes */
+        post = params->table[0] != 0;
+        dw_s1_table(filter, params->table + 1, c, table, buf, span, pstride);
+    } else if (!s2) {
         dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
         /* where each channel's column pairs start and where its output quads (or pairs) end; whether any
          * channel adds its zero point after the shift */
@@ -852,19 +903,19 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
-        int32_t held[3] = {0, 0, 0}, valid = 0; /* input row in each ring slot (valid: bit per slot) */
+        /* input rows come in increasing order: rows below `next` are in the ring or no longer read; row iy
+         * lives in slot iy mod 3, the window's first row in slot rot (valid: a bit per slot filled once) */
+        const int32_t iy_first = -params->padding.h, sh3 = sh % 3;
+        int32_t next = iy_first, valid = 0;
+        int32_t rot = (int32_t)(((uint32_t)(iy_first + 3 * 65536)) % 3u);
         for (int32_t oy = 0; oy < out_h; ++oy) {
-            const int32_t iy0 = oy * sh - params->padding.h;
-            for (int32_t r = 0; r < 3; ++r) {
-                const int32_t iy = iy0 + r;
-                const int32_t slot = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
-                if (!(valid & (1 << slot)) || held[slot] != iy) {
-                    dw_fill_row(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
-                    held[slot] = iy;
-                    valid |= 1 << slot;
-                }
+            const int32_t iy0 = oy * sh + iy_first;
+            for (int32_t iy = next > iy0 ? next : iy0, slot = rot + (iy - iy0); iy < iy0 + 3; ++iy, ++slot) {
+                slot -= slot >= 3 ? 3 : 0;
+                dw_fill_row(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
+                valid |= 1 << slot;
             }
-            const int32_t rot = (int32_t)(((uint32_t)(iy0 + 3 * 65536)) % 3u);
+            next = iy0 + 3;
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
             if (s2) {
@@ -874,6 +925,8 @@ static inline __attribute__((always_inline)) void depthwise_rows(
             } else {
                 row(out_row, out_w, table, c, post, rot);
             }
+            rot += sh3;
+            rot -= rot >= 3 ? 3 : 0;
         }
     }
 }
@@ -883,20 +936,31 @@ static __attribute__((noinline)) void depthwise_rows_any(
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
     int16_t *scratch, const int lo, const dw_row_fn row)
 {
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, 0, 0, row);
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, 0, 0, row, 0);
+}
+
+/* depthwise_rows_any with the constants from the code generator's table */
+static __attribute__((noinline)) void depthwise_rows_any_t(
+    const mcu_dw_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
+    const mcu_dims *output_dims, int8_t *output, int16_t *scratch, const int lo, const dw_row_fn row)
+{
+    depthwise_rows(params, 0, input_dims, input, filter, 0, output_dims, output, scratch, lo, 0, 0, 0, row, 1);
 }
 
 /* the five-output rows without and with the lower clamp, so a firmware links the one its layers use */
-#define DW_ROWS_QUINT(NAME, LO) \
+#define DW_ROWS_QUINT(NAME, LO, TAB) \
     static __attribute__((noinline)) void NAME( \
         const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
         const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
         int8_t *output, int16_t *scratch) \
     { \
-        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, 0, 0); \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, 0, 0, \
+                       TAB); \
     }
-DW_ROWS_QUINT(depthwise_rows_quint, 0)
-DW_ROWS_QUINT(depthwise_rows_quint_lo, 1)
+DW_ROWS_QUINT(depthwise_rows_quint, 0, 0)
+DW_ROWS_QUINT(depthwise_rows_quint_lo, 1, 0)
+DW_ROWS_QUINT(depthwise_rows_quint_t, 0, 1)
+DW_ROWS_QUINT(depthwise_rows_quint_lo_t, 1, 1)
 #undef DW_ROWS_QUINT
 
 /* the stride-2 rows (row2: dw_row2 for the layer's clamp) */
@@ -904,7 +968,7 @@ static __attribute__((noinline)) void depthwise_rows_s2(
     const mcu_dw_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
     int8_t *output, int16_t *scratch, const dw_row2_fn row2)
 {
-    depthwise_rows(params, 0, input_dims, input, 0, 0, output_dims, output, scratch, 0, 0, 1, row2, 0);
+    depthwise_rows(params, 0, input_dims, input, 0, 0, output_dims, output, scratch, 0, 0, 1, row2, 0, 1);
 }
 
 /* depthwise_body with the upper bound 127 (the lower clamp's fallback) */
@@ -960,6 +1024,26 @@ MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_s8, MCU_CLAMP_SSAT, 1, dw_row_s1)
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 1, dw_row_s1_lo)
 MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_both_s8, MCU_CLAMP_BOTH, 0, 0)
 #undef MCU_DW3_ENTRY
+
+/* Stride 1 with the code generator's table (params->table: the constants of stride 2's but the weights, which
+ * come from the int8 filter): without and with the lower clamp; the rows of 4q + 1 >= 5 outputs end with the
+ * five-output step. */
+#define MCU_DW3_S1T_ENTRY(NAME, LO, QUINT, ROW) \
+    mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
+                    const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
+    { \
+        (void)quant, (void)bias; /* in the table */ \
+        if (dw_quint(output_dims->w)) { \
+            QUINT(params, 0, input_dims, input, filter, 0, output_dims, output, scratch); \
+        } else { \
+            depthwise_rows_any_t(params, input_dims, input, filter, output_dims, output, scratch, LO, ROW); \
+        } \
+        return MCU_OK; \
+    }
+MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_t_s8, 0, depthwise_rows_quint_t, dw_row_s1)
+MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8, 1, depthwise_rows_quint_lo_t, dw_row_s1_lo)
+#undef MCU_DW3_S1T_ENTRY
 
 /* Stride 2 with the code generator's table (params->table): without the lower clamp, without and with the
  * zero point added after the shift (table word 0), and with the lower clamp; without the table (a lower

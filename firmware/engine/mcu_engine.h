@@ -352,6 +352,8 @@ int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_t_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_post_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_c_s8);
@@ -787,6 +789,11 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
                                  const int8_t *, const int8_t *, const int32_t *, const mcu_dims *, int8_t *,
                                  int16_t *);
     const int lo = params->act_min > -128;
+    if (params->act_max == 127 && params->stride.w == 1 && params->table != 0) {
+        /* the constants in the table, the weights in the int8 filter */
+        const dw3_fn run = lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8 : mcu_depthwise_3x3_dsp_s1_ssat_t_s8;
+        return run(params, 0, input_dims, input, filter, 0, output_dims, output, scratch);
+    }
     if (params->act_max == 127 && params->stride.w != 1 && params->table != 0) {
         /* every constant in the table: the model's filter, bias and quantization arrays stay unreferenced */
         const dw3_fn run = lo                  ? mcu_depthwise_3x3_dsp_s2_ssat_lo_s8

@@ -431,6 +431,17 @@ def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: i
     return [int(post)] + words
 
 
+def dw3x3_s1_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
+    """The constants of the DSP stride-1 3x3 depthwise rows (mcu_depthwise_3x3_dsp_s1_*_t_s8, which widen the
+    weights from the int8 filter into their scratch table per call), or None when they do not apply: word 0
+    as in dw3x3_s2_table, then 5 int32 words per channel, those of dw3x3_s2_table without the weights (the
+    start value, the multiplier, k, rz and the folded act_min)."""
+    words = dw3x3_s2_table(filt, bias, input_offset, output_offset, act_min, multipliers, shifts)
+    if words is None:
+        return None
+    return words[:1] + [v for j in range(1, len(words), 10) for v in words[j + 5:j + 10]]
+
+
 @dataclass(frozen=True, eq=False)
 class Windowed(Layer):
     """A layer sliding a window over NHWC rows (convolutions and pools): it writes output rows in
@@ -725,15 +736,15 @@ class DepthwiseConv2D(Windowed):
     def weight_bytes(self):
         o = self.filter.shape[3]
         return (self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
-                + (24 * o if self.three_tap else 0) + (40 * o + 4 if self.s2_rows else 0))
+                + (24 * o if self.three_tap else 0) + ((40 if self.stride[1] == 2 else 20) * o + 4 if self.rows_table else 0))
 
     @property
-    def s2_rows(self) -> bool:
-        """Whether the layer may get the DSP stride-2 3x3 rows' table (dw3x3_s2_table): 3x3, stride 2
-        along the width, dilation 1, padding <= 1, depth multiplier 1, channels a multiple of 4, upper
-        clamp 127."""
+    def rows_table(self) -> bool:
+        """Whether the layer may get the DSP 3x3 rows' table (dw3x3_s2_table, at stride 1 dw3x3_s1_table):
+        3x3, stride 1 or 2 along the width, dilation 1, padding <= 1, depth multiplier 1, channels a
+        multiple of 4, upper clamp 127."""
         _, kh, kw, o = self.filter.shape
-        return ((kh, kw) == (3, 3) and self.stride[1] == 2 and tuple(self.dilation) == (1, 1)
+        return ((kh, kw) == (3, 3) and self.stride[1] in (1, 2) and tuple(self.dilation) == (1, 1)
                 and max(self.padding) <= 1 and self.depth_multiplier == 1 and o % 4 == 0
                 and o == self.in_shape[3] and self.act[1] == 127)
 
@@ -770,11 +781,12 @@ class DepthwiseConv2D(Windowed):
             decls.append(c_array("int32_t", table, dw3_table(
                 filt.reshape(3, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
                 _shifts(mults, shifts)), per_line=8))
-        elif self.s2_rows and fast:
-            words = dw3x3_s2_table(filt.reshape(9, o), lbias, self.input_offset, self.output_offset, self.act[0],
-                                   mults, _shifts(mults, shifts))
+        elif self.rows_table and fast:
+            make = dw3x3_s2_table if self.stride[1] == 2 else dw3x3_s1_table
+            words = make(filt.reshape(9, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
+                         _shifts(mults, shifts))
             if words is not None:
-                table = p + "dw3s2"
+                table = p + ("dw3s2" if self.stride[1] == 2 else "dw3s1")
                 decls.append(c_array("int32_t", table, words, per_line=10))
         return decls, (bias, fast, table)
 
