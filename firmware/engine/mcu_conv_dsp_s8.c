@@ -805,7 +805,6 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
 #undef MCU_S_FN
 #undef MCU_S1_FN
 #undef MCU_S_X
-#undef MCU_S_X1
 
 /* Input depths 4, 8 and 16 with the code generator's table: the filter rows widened once per call into
  * scratch after the expanded pixel pair (per channel pair and group the words row a 0/2, a 1/3, b 0/2,
@@ -918,7 +917,7 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
         (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)v, (void)y, (void)xp, (void)wp; \
         (void)x0, (void)x1, (void)x2, (void)x3; \
     }
-/* The expansion of MCU_S_X1 with the pixel words in t and u (r4, r5). */
+/* The widened-row functions per input depth, clamp and post-shift zero point; the pixels expanded by MCU_S_X1. */
 #define MCU_SW_FNS(C, TAB, EXPAND, XBACK) \
     MCU_SW_FN(smallw##C, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_STORE4, MCU_NO_POST) \
     MCU_SW_FN(smallw##C##_lo, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_NO_POST) \
@@ -927,26 +926,14 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
 #define MCU_SW_G4 MCU_SW_GROUP
 #define MCU_SW_G8 MCU_SW_GROUP MCU_SW_GROUP
 #define MCU_SW_G16 MCU_SW_G8 MCU_SW_G8
-#define MCU_SW_X1 \
-    "ldr    %[t], [%[a00]], #4\n\t" \
-    "ldr    %[u], [%[a01]], #4\n\t" \
-    "sxtb16 %[x0], %[t]\n\t" \
-    "sxtb16 %[x1], %[t], ror #8\n\t" \
-    "sxtb16 %[x2], %[u]\n\t" \
-    "sxtb16 %[x3], %[u], ror #8\n\t" \
-    "sadd16 %[x0], %[x0], %[x0]\n\t" \
-    "sadd16 %[x1], %[x1], %[x1]\n\t" \
-    "sadd16 %[x2], %[x2], %[x2]\n\t" \
-    "sadd16 %[x3], %[x3], %[x3]\n\t" \
-    "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
 #define MCU_SW_G12 MCU_SW_G8 MCU_SW_GROUP
-MCU_SW_FNS(4, "8", MCU_SW_X1, "16")
-MCU_SW_FNS(8, "16", MCU_SW_X1 MCU_SW_X1, "32")
-MCU_SW_FNS(12, "24", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "48")
-MCU_SW_FNS(16, "32", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "64")
+MCU_SW_FNS(4, "8", MCU_S_X1, "16")
+MCU_SW_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
+MCU_SW_FNS(12, "24", MCU_S_X1 MCU_S_X1 MCU_S_X1, "48")
+MCU_SW_FNS(16, "32", MCU_S_X1 MCU_S_X1 MCU_S_X1 MCU_S_X1, "64")
 #undef MCU_SW_FNS
 #undef MCU_SW_FN
-#undef MCU_SW_X1
+#undef MCU_S_X1
 
 /* The filter rows of every channel pair of the table blocks (pairs of them, rows of c bytes) widened into
  * dst for the MCU_SW_FN functions: per group row a 0/2, a 1/3, row b 0/2, b 1/3. */
