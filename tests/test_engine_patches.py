@@ -267,7 +267,6 @@ def test_look_ahead_searches_on_from_each_tied_first_stage(monkeypatch):
     or later) holds it whole; from 0-3 it starts at the 8-channel map, and the arena is smaller."""
     import tensorflow as tf
 
-    from mcunets.engine.host import HostLibrary
     from mcunets.engine.testing import Case, convert, random_input
 
     rng = np.random.default_rng(8950)
