@@ -624,22 +624,6 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
 /* The N groups of four input channels of both pixels (A at a00, B at a01, which hold the pixel pointers
  * until the pair loop loads its start values; a10 counts): sign-extended, doubled and stored in SXTB16
  * order from xp, 13 instructions per group; MCU_S_X1 one group unrolled (11 instructions). */
-#define MCU_S_X(N) \
-    "mov    %[a10], #" N "\n\t" \
-    "0:\n\t" \
-    "ldr    %[t], [%[a00]], #4\n\t" \
-    "ldr    %[u], [%[a01]], #4\n\t" \
-    "sxtb16 %[x0], %[t]\n\t" \
-    "sxtb16 %[x1], %[t], ror #8\n\t" \
-    "sxtb16 %[x2], %[u]\n\t" \
-    "sxtb16 %[x3], %[u], ror #8\n\t" \
-    "sadd16 %[x0], %[x0], %[x0]\n\t" \
-    "sadd16 %[x1], %[x1], %[x1]\n\t" \
-    "sadd16 %[x2], %[x2], %[x2]\n\t" \
-    "sadd16 %[x3], %[x3], %[x3]\n\t" \
-    "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
-    "subs   %[a10], %[a10], #1\n\t" \
-    "bne    0b\n\t"
 #define MCU_S_X1 \
     "ldr    %[t], [%[a00]], #4\n\t" \
     "ldr    %[u], [%[a01]], #4\n\t" \
@@ -652,6 +636,12 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "sadd16 %[x2], %[x2], %[x2]\n\t" \
     "sadd16 %[x3], %[x3], %[x3]\n\t" \
     "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+#define MCU_S_X(N) \
+    "mov    %[a10], #" N "\n\t" \
+    "0:\n\t" \
+    MCU_S_X1 \
+    "subs   %[a10], %[a10], #1\n\t" \
+    "bne    0b\n\t"
 
 /* n pixel pairs (pixel A of pair i at pa + 2 i sx, pixel B sx bytes after it; sx = 0 for a single pixel
  * as a pair of itself): each pair expanded into the scratch words at buf (XBACK bytes), then every channel
