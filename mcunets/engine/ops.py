@@ -244,6 +244,15 @@ def narrow_table(filt, bias, input_offset: int, output_offset: int, multipliers,
     return words
 
 
+def _pair_requant(ch, multipliers, consts) -> list[int]:
+    """The requantization words of an output channel pair ``ch`` in the DSP tables' layout:
+    {m0, k0, m1, k1, rz0, rz1} (``consts`` from channel_consts)."""
+    words = []
+    for oc in ch:
+        words += [int(multipliers[oc]), consts[oc][0]]
+    return words + [consts[oc][1] for oc in ch]
+
+
 def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
     """The constants of the DSP 3x3 row path (mcu_conv_3x3_rows_dsp_s8: input depth c <= ROWS3_MAX_C), per
     output channel pair (an odd last channel paired with itself) 6 * nw + 8 int32 words, nw = ceil(3c / 2):
@@ -264,11 +273,7 @@ def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
             taps = [np.concatenate([2 * f[oc, k].reshape(-1), [0]]) for oc in ch]
             for j in range(nw):
                 words += [_pack16(t[2 * j], t[2 * j + 1]) for t in taps]
-        consts = [cq[oc] for oc in ch]
-        words += [_int32(2 * b[oc]) for oc in ch]
-        for oc, (kk, _) in zip(ch, consts):
-            words += [int(multipliers[oc]), kk]
-        words += [rz for _, rz in consts]
+        words += [_int32(2 * b[oc]) for oc in ch] + _pair_requant(ch, multipliers, cq)
     return words
 
 
@@ -291,10 +296,7 @@ def rows3c1_table(filt, bias, output_offset: int, multipliers, shifts):
         for k in range(3):
             words += [_pack16(w[oc, k, 0], w[oc, k, 1]) for oc in ch]
         words += [_pack16(w[oc, 0, 2], w[oc, 1, 2]) for oc in ch]
-        words += [_pack16(w[oc, 2, 2], 0) for oc in ch]
-        for oc in ch:
-            words += [int(multipliers[oc]), cq[oc][0]]
-        words += [cq[oc][1] for oc in ch]
+        words += [_pack16(w[oc, 2, 2], 0) for oc in ch] + _pair_requant(ch, multipliers, cq)
     return words
 
 
@@ -328,10 +330,7 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
         rows = f[2 * pr:2 * pr + 2].reshape(-1).astype(np.int8).view(np.uint8)
         words += [_int32(int.from_bytes(bytes(rows[i:i + 4]), "little")) for i in range(0, len(rows), 4)]
         ch = (2 * pr, 2 * pr + 1)
-        words += [_int32(2 * b[oc]) for oc in ch]
-        for oc in ch:
-            words += [int(multipliers[oc]), consts[oc][0]]
-        words += [consts[oc][1] for oc in ch]
+        words += [_int32(2 * b[oc]) for oc in ch] + _pair_requant(ch, multipliers, consts)
     return words
 
 
