@@ -1088,12 +1088,14 @@ def test_fully_connected_row_blocks_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-# (input depth, output depth, batches, activation): row remainders 0-5 after the blocks of six (tail
-# blocks of 2 to 5 rows, a row left over), fewer than six rows, an odd and an even group count, a depth
-# that is not a multiple of 4 (no blocks), every clamp mode, 257 groups (the input's sum in two chunks)
+# (input depth, output depth, batches, activation): row remainders 0-5 beside the blocks of six (head
+# blocks of 1 to 5 rows, whose loop sums the input, or none), fewer than six rows, one row, an odd and an
+# even group count, a depth that is not a multiple of 4 (no blocks), every clamp mode, batches of 2 and 3
+# with and without a head block, 257 groups with a head block and 258 without (the input's sum then in
+# two chunks)
 _FC_ENCODED = [(8, 13, 1, "relu"), (12, 6, 2, "none"), (64, 20, 1, "relu6"), (132, 7, 1, "none"),
                (30, 8, 1, "relu"), (100, 17, 2, "relu"), (4, 9, 1, "none"), (16, 5, 1, "relu6"),
-               (1028, 10, 1, "relu6")]
+               (1028, 10, 1, "relu6"), (20, 7, 3, "relu6"), (36, 1, 2, "relu"), (1032, 12, 1, "none")]
 
 
 def _fc_encoded_cases(seed: int):
@@ -1160,7 +1162,7 @@ def _fc_encoded_cases(seed: int):
 
 
 def _fc_encoded_layout(model, clamps: bool = False):
-    """(row blocks, tail rows, table name or NULL, per channel) of each FULLY_CONNECTED layer as
+    """(row blocks, head rows, table name or NULL, per channel) of each FULLY_CONNECTED layer as
     generated; with ``clamps`` the (act_min, act_max, post) of the layers with a table."""
     import re
 
@@ -1178,13 +1180,15 @@ def _fc_encoded_layout(model, clamps: bool = False):
 def test_fully_connected_encoded_blocks_are_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
-    cases = _fc_encoded_cases(8900)
+    cases = _fc_encoded_cases(8901)
     for name, case in cases.items():
         layout = _fc_encoded_layout(case.model)
-        assert [(b, t) for b, t, _, _ in layout] == [(12, 0), (6, 0), (18, 2), (6, 0), (0, 0), (12, 5), (6, 3),
-                                                     (0, 5), (6, 4)], (name, layout)
-        assert all((n != "NULL") == (b + t > 0) for b, t, n, _ in layout), (name, layout)
-        assert {pc for *_, pc in layout} == {0 if "per tensor" in name else 1}, (name, layout)
+        assert sorted((b, h) for b, h, _, _ in layout) == sorted(
+            [(12, 1), (6, 0), (18, 2), (6, 1), (0, 0), (12, 5), (6, 3), (0, 5), (6, 4), (6, 1), (0, 1), (12, 0)]), \
+            (name, layout)
+        assert all((n != "NULL") == (b + h > 0) for b, h, n, _ in layout), (name, layout)
+        # (the one-row layer has one multiplier either way)
+        assert {pc for b, h, _, pc in layout if b + h != 1} == {0 if "per tensor" in name else 1}, (name, layout)
     # every encoded entry point: clamp [-128, 127], act_min above -128, both bounds; post-shift zero points
     clamps = [c for case in cases.values() for c in _fc_encoded_layout(case.model, clamps=True)]
     modes = {(lo <= -128, hi == 127, post) for lo, hi, post in clamps}
@@ -1197,7 +1201,7 @@ def test_fully_connected_encoded_blocks_are_bit_exact_on_host():
 def test_fully_connected_encoded_blocks_are_bit_exact_on_qemu(tmp_path):
     """The DSP path on qemu-m4 (per channel, trained-like and per tensor) and the portable 32-bit path,
     which decodes the encoded rows, on qemu-rv32."""
-    cases = _fc_encoded_cases(8900)
+    cases = _fc_encoded_cases(8901)
     bad = _bad_on_qemu([cases["trained-like"], cases["per tensor"], cases["clamped per tensor"],
                         cases["clamped trained-like"]], tmp_path)
     if shutil.which("riscv64-unknown-elf-gcc"):

@@ -73,7 +73,7 @@ def _portable_cases(seed: int) -> list:
     """Convolutions through the gathered-patch kernel (mcu_conv_im2col_s8: patch lengths from 2 to over
     100, padded dot products reaching into the following filter rows, channel tails, SAME padding filled
     with the input zero point, dilation, strides), depthwise convolutions whose channels split into blocks
-    of 32, 16, 8 and a tail, and FULLY_CONNECTED row blocks over several stack chunks with a tail (the
+    of 32, 16, 8 and a tail, and FULLY_CONNECTED row blocks over several stack chunks with a head block (the
     64-bit host paths); each model converted and with trained-like quantization."""
     import tensorflow as tf
 
@@ -124,8 +124,8 @@ def test_portable_patch_conv_depthwise_and_wide_fc_paths_are_bit_exact():
     code = generate(cases[0].model, "m").files["model.c"]
     assert len(re.findall(r"mcu_conv_s8\(.*, \(ARENA \+ \d+\)[^,]*\);", code)) == 6  # each with scratch
     blocks = re.findall(r"mcu_fc_params l\d+_params = \{.*, (\d+), (\d+), (\w+)\};", code)
-    # 200 -> 14, 516 -> 8, 36 -> 13: encoded (the host path decodes), tails of 2 rows
-    assert sorted((b, t) for b, t, _ in blocks) == [("12", "0"), ("12", "2"), ("6", "2")]
+    # 200 -> 14, 516 -> 8, 36 -> 13: encoded (the host path decodes), head blocks of 2 rows and one row
+    assert sorted((b, h) for b, h, _ in blocks) == [("12", "1"), ("12", "2"), ("6", "2")]
     assert all(n != "NULL" for *_, n in blocks)
     result = check_cases(cases)
     assert result.runs == 6

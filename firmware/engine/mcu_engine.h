@@ -126,18 +126,17 @@ typedef struct {
     /* with a table: 1 when a row adds the output zero point after the shift (rz >> 8, see the table) */
     int32_t post;
     int32_t per_channel; /* 0: quant holds one multiplier/shift; 1: one per output channel */
-    /* rows 0 .. row_blocks - 1 (a multiple of 6; 0 = none) are stored in blocks of six rows: per group
-     * of four inputs the six rows' four weights side by side; the other rows follow row by row */
+    /* With a table every row is in a block: rows 0 .. head_rows - 1 (0 .. 5) in the head block, then
+     * row_blocks rows (a multiple of 6) in blocks of six, each block stored per group of four inputs with
+     * its rows' four weights side by side. Without a table both are 0 and the rows are stored row by row. */
     int32_t row_blocks;
-    /* with a table: the next tail_rows rows (0 or 2 .. 5) in one block stored the same way */
-    int32_t tail_rows;
+    int32_t head_rows;
     /* NULL, or (computed by the code generator, ops.fc_table; input offset folded, every shift in
-     * [-31, -1]) per block of n rows (six, or the tail's) 5n words: the n start values bias + 128 * (sum
-     * of the row's weights at odd input positions), then {multiplier, hi0, lo0, rz} (ops.requant1_consts
-     * of the output zero point, see mcu_requant1_dsp in mcu_dsp.h) of each row. The rows in blocks are
-     * then stored
-     * with byte 0 and byte 2 of every group of four weights XORed with 0x80 (see
-     * mcu_fully_connected_s8.c); the other rows as they are. */
+     * [-31, -1]) per block of n rows (the head's, then the blocks of six) 5n words: the n start values
+     * bias + 128 * (sum of the row's weights at odd input positions), then {multiplier, hi0, lo0, rz}
+     * (ops.requant1_consts of the output zero point, see mcu_requant1_dsp in mcu_dsp.h) of each row. The
+     * rows in blocks are then stored with byte 0 and byte 2 of every group of four weights XORed with
+     * 0x80 (see mcu_fully_connected_s8.c). */
     const int32_t *table;
 } mcu_fc_params;
 

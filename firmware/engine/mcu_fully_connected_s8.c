@@ -4,13 +4,13 @@
  *
  * With the Cortex-M DSP extension, weights without a zero point and the input offset folded into the
  * bias (the code generator folds input_offset * sum(row) when filter_offset is 0): when the code
- * generator gives a table (params->table: input depth a multiple of 4, every shift in -31 .. -1) the
- * first rows are stored encoded in blocks of six (params->row_blocks) and one of 2 to 5
- * (params->tail_rows), per group of four inputs the rows' weight words side by side, and a batch row
- * runs in one assembly block (MCU_FCE_ASM: the input's sum, every block's start values, group loop and
- * outputs; 25 instructions per 24 MACs in the six-row loop, requantization from the table in 6 or 7 per
- * output), through the entry point mcu_fully_connected_s8 (mcu_engine.h) picks for the layer's clamp
- * and post-shift zero point; the row left over runs alone. Otherwise four output rows run per pass: each word of
+ * generator gives a table (params->table: input depth a multiple of 4, every shift in -31 .. -1) every
+ * row is stored encoded in blocks, a head block of 0 to 5 rows (params->head_rows) and blocks of six
+ * (params->row_blocks), per group of four inputs the rows' weight words side by side, and the batch rows
+ * run in one assembly block (MCU_FCE_ASM: the head block's loop also sums the input, then every block's
+ * start values, group loop and outputs; 25 instructions per 24 MACs in the six-row loop, requantization
+ * from the table in 6 or 7 per output), through the entry point mcu_fully_connected_s8 (mcu_engine.h)
+ * picks for the layer's clamp and post-shift zero point. Otherwise four output rows run per pass: each word of
  * four inputs is widened once (SXTB16) and meets a weight word of each row in two SMLADs (23
  * instructions per 16 MACs). No scratch: the arena does not grow.
  *
@@ -84,55 +84,57 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "smlad  %[" A "], %[u], %[xa], %[" A "]\n\t" \
     "sxtb16 %[u], %[u], ror #8\n\t" \
     "smlad  %[" A "], %[u], %[xc], %[" A "]\n\t"
-/* One group of four inputs for a block of 2 to 6 rows (the rows' weight words side by side at w). */
-#define MCU_FCE_GROUP5 \
-    MCU_FCE_INPUT \
-    MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
-    MCU_FCE_SINGLE("a4", 16) \
-    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #20\n\t")
-#define MCU_FCE_GROUP3 \
-    MCU_FCE_INPUT \
-    MCU_FCE_SINGLE("a2", 8) \
-    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #12\n\t")
+/* One group of four inputs for a block of six rows (the rows' weight words side by side at w). */
 #define MCU_FCE_GROUP6 \
     MCU_FCE_INPUT \
     MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
     MCU_FCE_PAIR("a4", "a5", "ldrd   %[u], %[v], [%[w], #16]\n\t") \
     MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #24\n\t")
-#define MCU_FCE_GROUP4 \
+/* The head block's group: the rows' group after the input's share of the sum -c (a5 += -128 (x0 + x2):
+ * SMLAD of the input's (x0, x2) with k80's halfwords (-128, -128)). */
+#define MCU_FCE_HGROUP(N) \
     MCU_FCE_INPUT \
+    "smlad  %[a5], %[xa], %[q], %[a5]\n\t" \
+    MCU_FCE_ROWS##N
+#define MCU_FCE_ROWS1 \
+    "ldr    %[u], [%[w]], #4\n\t" \
+    "smlad  %[a0], %[u], %[xa], %[a0]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a0], %[u], %[xc], %[a0]\n\t"
+#define MCU_FCE_ROWS2 MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #8\n\t")
+#define MCU_FCE_ROWS3 \
+    MCU_FCE_SINGLE("a2", 8) \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #12\n\t")
+#define MCU_FCE_ROWS4 \
     MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
     MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #16\n\t")
-#define MCU_FCE_GROUP2 \
-    MCU_FCE_INPUT \
-    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #8\n\t")
+#define MCU_FCE_ROWS5 \
+    MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
+    MCU_FCE_SINGLE("a4", 16) \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #20\n\t")
 
-/* The start values of a block: table words q[0 .. N - 1] less c (at [sp, #8]); q advances by 4N. */
-#define MCU_FCE_START2 \
+/* The head block's start values: table words q[0 .. N - 1] (q advances by 4N), the sum a5 = 0. */
+#define MCU_FCE_HSTART1 "ldr    %[a0], [%[q]], #4\n\t"
+#define MCU_FCE_HSTART2 "ldrd   %[a0], %[a1], [%[q]], #8\n\t"
+#define MCU_FCE_HSTART3 MCU_FCE_HSTART2 "ldr    %[a2], [%[q]], #4\n\t"
+#define MCU_FCE_HSTART4 MCU_FCE_HSTART2 "ldrd   %[a2], %[a3], [%[q]], #8\n\t"
+#define MCU_FCE_HSTART5 MCU_FCE_HSTART4 "ldr    %[a4], [%[q]], #4\n\t"
+/* The head block's sum -c added to its rows (xa = c for the blocks of six). */
+#define MCU_FCE_HADD1 "add    %[a0], %[a0], %[a5]\n\t"
+#define MCU_FCE_HADD2 MCU_FCE_HADD1 "add    %[a1], %[a1], %[a5]\n\t"
+#define MCU_FCE_HADD3 MCU_FCE_HADD2 "add    %[a2], %[a2], %[a5]\n\t"
+#define MCU_FCE_HADD4 MCU_FCE_HADD3 "add    %[a3], %[a3], %[a5]\n\t"
+#define MCU_FCE_HADD5 MCU_FCE_HADD4 "add    %[a4], %[a4], %[a5]\n\t"
+/* A block of six's start values: table words q[0 .. 5] less c (at [sp, #8]); q advances by 24. */
+#define MCU_FCE_START6 \
     "ldrd   %[a0], %[a1], [%[q]], #8\n\t" \
+    "ldrd   %[a2], %[a3], [%[q]], #8\n\t" \
+    "ldrd   %[a4], %[a5], [%[q]], #8\n\t" \
     "ldr    %[xa], [sp, #8]\n\t" \
     "sub    %[a0], %[a0], %[xa]\n\t" \
-    "sub    %[a1], %[a1], %[xa]\n\t"
-#define MCU_FCE_START4 \
-    "ldrd   %[a2], %[a3], [%[q], #8]\n\t" \
-    MCU_FCE_START2 \
-    "add    %[q], %[q], #8\n\t" \
+    "sub    %[a1], %[a1], %[xa]\n\t" \
     "sub    %[a2], %[a2], %[xa]\n\t" \
-    "sub    %[a3], %[a3], %[xa]\n\t"
-#define MCU_FCE_START3 \
-    "ldr    %[a2], [%[q], #8]\n\t" \
-    MCU_FCE_START2 \
-    "add    %[q], %[q], #4\n\t" \
-    "sub    %[a2], %[a2], %[xa]\n\t"
-#define MCU_FCE_START5 \
-    "ldr    %[a4], [%[q], #16]\n\t" \
-    MCU_FCE_START4 \
-    "add    %[q], %[q], #4\n\t" \
-    "sub    %[a4], %[a4], %[xa]\n\t"
-#define MCU_FCE_START6 \
-    "ldrd   %[a4], %[a5], [%[q], #16]\n\t" \
-    MCU_FCE_START4 \
-    "add    %[q], %[q], #8\n\t" \
+    "sub    %[a3], %[a3], %[xa]\n\t" \
     "sub    %[a4], %[a4], %[xa]\n\t" \
     "sub    %[a5], %[a5], %[xa]\n\t"
 
@@ -153,23 +155,17 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "cmp    %[xc], %[xp]\n\t" \
     "it     lt\n\t" \
     "movlt  %[xc], %[xp]\n\t"
-#define MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a0", P, L) MCU_FCE_OUT("a1", P, L)
-#define MCU_FCE_OUTS4(P, L) MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a2", P, L) MCU_FCE_OUT("a3", P, L)
+#define MCU_FCE_OUTS1(P, L) MCU_FCE_OUT("a0", P, L)
+#define MCU_FCE_OUTS2(P, L) MCU_FCE_OUTS1(P, L) MCU_FCE_OUT("a1", P, L)
 #define MCU_FCE_OUTS3(P, L) MCU_FCE_OUTS2(P, L) MCU_FCE_OUT("a2", P, L)
+#define MCU_FCE_OUTS4(P, L) MCU_FCE_OUTS3(P, L) MCU_FCE_OUT("a3", P, L)
 #define MCU_FCE_OUTS5(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L)
-#define MCU_FCE_OUTS6(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L) MCU_FCE_OUT("a5", P, L)
+#define MCU_FCE_OUTS6(P, L) MCU_FCE_OUTS5(P, L) MCU_FCE_OUT("a5", P, L)
 
-/* One batch row of an encoded layer in one assembly block: the input's c, the blocks of six, the tail
- * block. Entry: q = params, xp = the input row, xc = its end, w = the filter, op = the output. A frame of
- * 40 bytes on the stack holds [0] the input, [4] its end, [8] c = 128 * the sum of the inputs at even
- * positions (modulo 2^32; SXTAB16 halfword sums of up to 254 groups added into 32 bits), [12] the blocks
- * of six left, [16] q and [20] op during the group loop (their registers then hold k80 and the input's
- * end), [24] act_min, [28] 4 when the group count is odd (the loop, two groups per step, is then
- * entered at its second group), [32] the tail rows. Per block (label L): the start values less c, the
- * group loop, the outputs (P: the post-shift zero point, LO: the lower clamp). */
-#define MCU_FCE_BLOCK(N, L, P, LO) \
-    #L "1:\n\t" \
-    MCU_FCE_START##N \
+/* The group loop of a block (labels L2, L3; ROWS: one group of the block's rows): q and op saved at
+ * [sp, #16], their registers then hold k80 and the input's end; entered at the second group when the
+ * group count is odd ([sp, #28] = 4); ends with q, op restored and act_min in xp. */
+#define MCU_FCE_LOOP(L, GROUP) \
     "strd   %[q], %[op], [sp, #16]\n\t" \
     "ldrd   %[xp], %[op], [sp]\n\t" \
     "ldr    %[xa], [sp, #28]\n\t" \
@@ -177,24 +173,60 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "cmp    %[xa], #0\n\t" \
     "bne    " #L "3f\n\t" \
     #L "2:\n\t" \
-    MCU_FCE_GROUP##N \
+    GROUP \
     #L "3:\n\t" \
-    MCU_FCE_GROUP##N \
+    GROUP \
     "cmp    %[xp], %[op]\n\t" \
     "bne    " #L "2b\n\t" \
     "ldrd   %[q], %[op], [sp, #16]\n\t" \
-    "ldr    %[xp], [sp, #24]\n\t" \
+    "ldr    %[xp], [sp, #24]\n\t"
+/* The head block of N (1 .. 5) rows: its group loop also sums the input into a5 = -c, stored as c at
+ * [sp, #8] for the blocks of six and added to the block's rows before their outputs. */
+#define MCU_FCE_HEAD(N, L, P, LO) \
+    MCU_FCE_HSTART##N \
+    "mov    %[a5], #0\n\t" \
+    MCU_FCE_LOOP(L, MCU_FCE_HGROUP(N)) \
+    "rsb    %[xa], %[a5], #0\n\t" \
+    "str    %[xa], [sp, #8]\n\t" \
+    MCU_FCE_HADD##N \
     MCU_FCE_OUTS##N(P, LO)
+
+/* An encoded layer in one assembly block, every batch row: the head block (its rows' loop also sums
+ * the input; without a head block a separate pass does), then the blocks of six. Entry: q = params,
+ * xp = the input, xc = its first row's end, w = the filter, op = the output, a5 = the batch rows. A
+ * frame of 56 bytes on the stack holds [0] the batch row's input, [4] its end, [8] c = 128 * the sum of
+ * the row's inputs at even positions (modulo 2^32), [12] the blocks of six left, [16] q and [20] op
+ * during a group loop, [24] act_min, [28] 4 when the group count is odd (the loop, two groups per
+ * step, is then entered at its second group), [32] the head rows, [36] the batch rows left, [40] the
+ * blocks of six, [44] the filter, [48] the table. */
 #define MCU_FCE_ASM(P, LO) \
-    "sub    sp, sp, #40\n\t" \
+    "sub    sp, sp, #56\n\t" \
     "strd   %[xp], %[xc], [sp]\n\t" \
+    "str    %[a5], [sp, #36]\n\t" \
+    "str    %[w], [sp, #44]\n\t" \
     "ldr    %[xa], [%[q], #12]\n\t" \
     "str    %[xa], [sp, #24]\n\t" \
     "sub    %[xa], %[xc], %[xp]\n\t" \
     "and    %[xa], %[xa], #4\n\t" \
     "str    %[xa], [sp, #28]\n\t" \
-    "mov    %[a1], #0\n\t" \
-    "71:\n\t" /* c: chunks of 254 groups */ \
+    "ldrd   %[u], %[v], [%[q], #28]\n\t" /* row_blocks, head_rows */ \
+    "ldr    %[q], [%[q], #36]\n\t" /* the table */ \
+    "str    %[v], [sp, #32]\n\t" \
+    "str    %[q], [sp, #48]\n\t" \
+    "movw   %[v], #43691\n\t" /* row_blocks / 6 (a multiple of 6 below 2^16) */ \
+    "mul    %[u], %[u], %[v]\n\t" \
+    "lsr    %[u], %[u], #18\n\t" \
+    "str    %[u], [sp, #40]\n\t" \
+    "80:\n\t" /* a batch row: the head block of 1 .. 5 rows, or the input's sum alone */ \
+    "ldr    %[xa], [sp, #32]\n\t" \
+    "cmp    %[xa], #3\n\t" \
+    "beq    83f\n\t" \
+    "bhi    84f\n\t" \
+    "cmp    %[xa], #1\n\t" \
+    "beq    81f\n\t" \
+    "bhi    82f\n\t" \
+    "mov    %[a1], #0\n\t" /* no head block: c in chunks of 254 groups */ \
+    "71:\n\t" \
     "add    %[a2], %[xp], #1016\n\t" \
     "cmp    %[a2], %[xc]\n\t" \
     "it     hi\n\t" \
@@ -221,108 +253,94 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "bne    71b\n\t" \
     "lsl    %[a1], %[a1], #7\n\t" \
     "str    %[a1], [sp, #8]\n\t" \
-    "ldrd   %[u], %[v], [%[q], #28]\n\t" /* row_blocks, tail_rows */ \
-    "ldr    %[q], [%[q], #36]\n\t" /* the table */ \
-    "str    %[v], [sp, #32]\n\t" \
+    "b      75f\n\t" \
+    "81:\n\t" \
+    MCU_FCE_HEAD(1, 1, P, LO) \
+    "b      75f\n\t" \
+    "82:\n\t" \
+    MCU_FCE_HEAD(2, 2, P, LO) \
+    "b      75f\n\t" \
+    "83:\n\t" \
+    MCU_FCE_HEAD(3, 3, P, LO) \
+    "b      75f\n\t" \
+    "84:\n\t" \
+    "cmp    %[xa], #4\n\t" \
+    "bne    85f\n\t" \
+    MCU_FCE_HEAD(4, 4, P, LO) \
+    "b      75f\n\t" \
+    "85:\n\t" \
+    MCU_FCE_HEAD(5, 5, P, LO) \
+    "75:\n\t" /* the blocks of six */ \
+    "ldr    %[u], [sp, #40]\n\t" \
     "cmp    %[u], #0\n\t" \
-    "beq    75f\n\t" \
-    "movw   %[v], #43691\n\t" /* row_blocks / 6 (a multiple of 6 below 2^16) */ \
-    "mul    %[u], %[u], %[v]\n\t" \
-    "lsr    %[u], %[u], #18\n\t" \
+    "beq    76f\n\t" \
     "str    %[u], [sp, #12]\n\t" \
-    MCU_FCE_BLOCK(6, 6, P, LO) \
+    "61:\n\t" \
+    MCU_FCE_START6 \
+    MCU_FCE_LOOP(6, MCU_FCE_GROUP6) \
+    MCU_FCE_OUTS6(P, LO) \
     "ldr    %[xa], [sp, #12]\n\t" \
     "subs   %[xa], %[xa], #1\n\t" \
     "str    %[xa], [sp, #12]\n\t" \
     "bne    61b\n\t" \
-    "75:\n\t" /* the tail block: 0 or 2 .. 5 rows */ \
-    "ldr    %[xa], [sp, #32]\n\t" \
-    "cmp    %[xa], #3\n\t" \
-    "beq    76f\n\t" \
-    "bhi    78f\n\t" \
-    "cmp    %[xa], #2\n\t" \
-    "bne    77f\n\t" \
-    MCU_FCE_BLOCK(2, 2, P, LO) \
-    "b      77f\n\t" \
-    "76:\n\t" \
-    MCU_FCE_BLOCK(3, 3, P, LO) \
-    "b      77f\n\t" \
-    "78:\n\t" \
-    "cmp    %[xa], #4\n\t" \
-    "bne    79f\n\t" \
-    MCU_FCE_BLOCK(4, 4, P, LO) \
-    "b      77f\n\t" \
+    "76:\n\t" /* the next batch row */ \
+    "ldr    %[xa], [sp, #36]\n\t" \
+    "subs   %[xa], %[xa], #1\n\t" \
+    "beq    79f\n\t" \
+    "str    %[xa], [sp, #36]\n\t" \
+    "ldrd   %[xp], %[xc], [sp]\n\t" \
+    "sub    %[u], %[xc], %[xp]\n\t" \
+    "mov    %[xp], %[xc]\n\t" \
+    "add    %[xc], %[xc], %[u]\n\t" \
+    "strd   %[xp], %[xc], [sp]\n\t" \
+    "ldr    %[w], [sp, #44]\n\t" \
+    "ldr    %[q], [sp, #48]\n\t" \
+    "b      80b\n\t" \
     "79:\n\t" \
-    MCU_FCE_BLOCK(5, 5, P, LO) \
-    "77:\n\t" \
-    "add    sp, sp, #40\n\t"
+    "add    sp, sp, #56\n\t"
 #define MCU_FCE_RUN(P, LO) \
     __asm__ volatile(MCU_FCE_ASM(P, LO) \
                      : [q] "+r"(q), [xp] "+r"(xp), [w] "+r"(w), [op] "+r"(op), [xc] "+r"(xc), [xa] "=&r"(xa), \
                        [u] "=&r"(u), [v] "=&r"(v), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
-                       [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5) \
+                       [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "+r"(a5) \
                      : : "cc", "memory")
 
 /* The asm reads these fields of mcu_fc_params at fixed offsets (32-bit targets). */
 typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, act_min) == 12 && offsetof(mcu_fc_params, row_blocks) == 28 &&
-                                   offsetof(mcu_fc_params, tail_rows) == 32 && offsetof(mcu_fc_params, table) == 36)
+                                   offsetof(mcu_fc_params, head_rows) == 32 && offsetof(mcu_fc_params, table) == 36)
                                       ? 1
                                       : -1];
 
-/* The rows of an encoded layer from row `first` on, stored plainly (the one left over after the blocks). */
-static __attribute__((noinline)) void fce_rest(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
-                                               int32_t depth, const int8_t *ip, int32_t out_depth,
-                                               const int8_t *filter, const int32_t *bias, int8_t *out,
-                                               int32_t first)
-{
-    for (int32_t oc = first; oc < out_depth; ++oc) {
-        const int8_t *wp = filter + (int64_t)oc * depth;
-        int32_t acc = bias ? bias[oc] : 0;
-        for (int32_t i = 0; i < depth; i += 4) {
-            const uint32_t x = mcu_load_u32(ip + i), wd = mcu_load_u32(wp + i);
-            acc = mcu_smlad(mcu_sxtb16(x), mcu_sxtb16(wd), acc);
-            acc = mcu_smlad(mcu_sxtb16_ror8(x), mcu_sxtb16_ror8(wd), acc);
-        }
-        out[oc] = fc_out(params, quant, oc, acc);
-    }
-}
-
-/* The encoded layer (params->table, the filter word-aligned): per batch row the blocks of six, the tail
- * block, then the row left over (at most one) from its plain weights. POST: a row adds its zero point
- * after the shift (params->post); mode: the clamp (MCU_CLAMP_BOTH clamps SSAT_LO's outputs above in C). */
-static inline __attribute__((always_inline)) void fce_layer(const mcu_fc_params *params,
-                                                            const mcu_per_channel_quant *quant, int32_t batches,
+/* The encoded layer (params->table, the filter word-aligned; every row in the head block and the blocks
+ * of six): every batch row in one assembly block. POST: a row adds its zero point after the shift
+ * (params->post); mode: the clamp (MCU_CLAMP_BOTH clamps SSAT_LO's outputs above in C). */
+static inline __attribute__((always_inline)) void fce_layer(const mcu_fc_params *params, int32_t batches,
                                                             int32_t depth, const int8_t *input, int32_t out_depth,
-                                                            const int8_t *filter, const int32_t *bias,
-                                                            int8_t *output, const int post, const int mode)
+                                                            const int8_t *filter, int8_t *output, const int post,
+                                                            const int mode)
 {
-    const uint32_t groups = (uint32_t)depth >> 2;
-    const int32_t six = params->row_blocks, tail = params->tail_rows, rows = six + tail;
-    const int8_t *ip = input;
-    int8_t *out = output;
-    for (int32_t b = 0; b < batches; ++b, ip += depth, out += out_depth) {
-        const void *q = params;
-        const int8_t *xp = ip, *w = filter, *xc = ip + 4 * groups;
-        int8_t *op = out;
-        uint32_t xa, u, v, a0, a1, a2, a3, a4, a5;
-        if (post && mode == MCU_CLAMP_SSAT) {
-            MCU_FCE_RUN(MCU_FCE_POST, "");
-        } else if (post) {
-            MCU_FCE_RUN(MCU_FCE_POST, MCU_FCE_LO);
-        } else if (mode == MCU_CLAMP_SSAT) {
-            MCU_FCE_RUN("", "");
-        } else {
-            MCU_FCE_RUN("", MCU_FCE_LO);
-        }
-        (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
-        if (mode == MCU_CLAMP_BOTH) {
-            const int8_t hi = (int8_t)params->act_max;
-            for (int32_t j = 0; j < rows; ++j) {
-                out[j] = out[j] > hi ? hi : out[j];
-            }
-        }
-        if (rows < out_depth) {
-            fce_rest(params, quant, depth, ip, out_depth, filter, bias, out, rows);
+    if (batches <= 0) {
+        return;
+    }
+    const void *q = params;
+    const int8_t *xp = input, *w = filter, *xc = input + depth;
+    int8_t *op = output;
+    uint32_t xa, u, v, a0, a1, a2, a3, a4, a5 = (uint32_t)batches;
+    if (post && mode == MCU_CLAMP_SSAT) {
+        MCU_FCE_RUN(MCU_FCE_POST, "");
+    } else if (post) {
+        MCU_FCE_RUN(MCU_FCE_POST, MCU_FCE_LO);
+    } else if (mode == MCU_CLAMP_SSAT) {
+        MCU_FCE_RUN("", "");
+    } else {
+        MCU_FCE_RUN("", MCU_FCE_LO);
+    }
+    (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+    if (mode == MCU_CLAMP_BOTH) {
+        const int8_t hi = (int8_t)params->act_max;
+        const int32_t n = batches * out_depth;
+        for (int32_t j = 0; j < n; ++j) {
+            output[j] = output[j] > hi ? hi : output[j];
         }
     }
 }
@@ -334,7 +352,8 @@ static inline __attribute__((always_inline)) void fce_layer(const mcu_fc_params 
                     int32_t input_depth, const int8_t *input, int32_t output_depth, const int8_t *filter, \
                     const int32_t *bias, int8_t *output) \
     { \
-        fce_layer(params, quant, batches, input_depth, input, output_depth, filter, bias, output, POST, MODE); \
+        (void)quant, (void)bias; \
+        fce_layer(params, batches, input_depth, input, output_depth, filter, output, POST, MODE); \
         return MCU_OK; \
     }
 MCU_FCE_ENTRY(mcu_fc_encoded_ssat_s8, 0, MCU_CLAMP_SSAT)
@@ -431,7 +450,7 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
  * contiguous bytes; the other rows run four at a time. */
 #define MCU_FC_CHUNK 32
 
-/* The dot products of a block of nb rows (6, or the tail block's 2 .. 5) at w with ip (groups groups of
+/* The dot products of a block of nb rows (6, or the head block's 1 .. 5) at w with ip (groups groups of
  * four inputs) into acc[0 .. nb - 1]; flip: the encoded rows' XOR mask. */
 static inline __attribute__((always_inline)) void fc_wide_block(const int8_t *w, const int8_t *ip, int32_t groups,
                                                                 uint32_t flip, int32_t *acc, const int nb)
@@ -452,7 +471,9 @@ static inline __attribute__((always_inline)) void fc_wide_block(const int8_t *w,
         for (int32_t i = 0; i < n; ++i) {
             const int32_t xi = x[i];
             a0 += rows[0][i] * xi;
-            a1 += rows[1][i] * xi;
+            if (nb > 1) {
+                a1 += rows[1][i] * xi;
+            }
             if (nb > 2) {
                 a2 += rows[2][i] * xi;
             }
@@ -477,7 +498,7 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
                     int32_t depth, const int8_t *input, int32_t out_depth, const int8_t *filter,
                     const int32_t *bias, int8_t *output)
 {
-    const int32_t groups = depth / 4, tail = params->tail_rows;
+    const int32_t groups = depth / 4, head = params->head_rows;
     static const uint8_t flip_bytes[4] = {0x80, 0, 0x80, 0}; /* encoded rows: bytes 0 and 2 XORed */
     uint32_t flip = 0;
     if (params->table) {
@@ -488,9 +509,9 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
         int8_t *op = output + (int64_t)b * out_depth;
         int32_t oc = 0;
         int32_t a[6];
-        for (; oc < params->row_blocks + tail; oc += oc < params->row_blocks ? 6 : tail) {
+        for (; oc < head + params->row_blocks; oc += oc < head ? head : 6) {
             const int8_t *w = filter + (int64_t)oc * depth;
-            const int32_t nb = oc < params->row_blocks ? 6 : tail; /* six rows, or the tail block's */
+            const int32_t nb = oc < head ? head : 6; /* the head block's rows, or six */
             if (nb == 6) {
                 fc_wide_block(w, ip, groups, flip, a, 6);
             } else if (nb == 5) {
@@ -499,8 +520,10 @@ static void fc_wide(const mcu_fc_params *params, const mcu_per_channel_quant *qu
                 fc_wide_block(w, ip, groups, flip, a, 4);
             } else if (nb == 3) {
                 fc_wide_block(w, ip, groups, flip, a, 3);
-            } else {
+            } else if (nb == 2) {
                 fc_wide_block(w, ip, groups, flip, a, 2);
+            } else {
+                fc_wide_block(w, ip, groups, flip, a, 1);
             }
             for (int32_t r = 0; r < nb; ++r) {
                 op[oc + r] = fc_out(params, quant, oc + r, a[r] + (bias ? bias[oc + r] : 0));
@@ -552,9 +575,9 @@ mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *ip = input + (int64_t)b * input_depth;
         int32_t oc = 0;
-        /* six rows (then the tail block's rows) interleaved per group of four inputs */
-        for (int32_t nb = 6; oc < params->row_blocks + params->tail_rows; oc += nb) {
-            nb = oc < params->row_blocks ? 6 : params->tail_rows;
+        /* the head block's rows, then six rows, interleaved per group of four inputs */
+        for (int32_t nb = 6; oc < params->head_rows + params->row_blocks; oc += nb) {
+            nb = oc < params->head_rows ? params->head_rows : 6;
             const int8_t *wp = filter + (int64_t)oc * input_depth;
             const int32_t flip = params->table ? 0x80 : 0; /* encoded: bytes 0 and 2 XORed with 0x80 */
             int32_t acc[6] = {0, 0, 0, 0, 0, 0};

@@ -358,7 +358,7 @@ def requant1_consts(z: int, shift: int) -> tuple[int, int, int]:
 
 def fc_table(filt, bias, output_offset: int, multipliers, shifts, sizes):
     """The table of the encoded FULLY_CONNECTED blocks (mcu_fc_params.table), per block of n rows (``sizes``:
-    6 for each block of six rows, then the tail block's n) 5n int32 words: the start values bias + 128 *
+    the head block's n, then 6 for each block of six rows) 5n int32 words: the start values bias + 128 *
     (the sum of the row's weights at odd input positions) modulo 2^32, then {multiplier, hi0, lo0, rz}
     (requant1_consts of the output zero point) of each row. ``filt`` is [rows, depth] (the encoded rows),
     ``bias`` the bias the kernel gets (the input offset folded) or None, ``multipliers`` and ``shifts`` (as
@@ -825,7 +825,7 @@ class FullyConnected(Layer):
     @property
     def weight_bytes(self):
         has_bias = self.bias is not None or self.folds_offset
-        table = 20 * (self.row_blocks + self.tail_rows) if self.encoded else 0
+        table = 20 * self.output_depth if self.encoded else 0
         return self.filter.size + (4 * self.output_depth if has_bias else 0) + 8 * len(self.multipliers) + table
 
     def overlap(self, tensor):
@@ -846,38 +846,35 @@ class FullyConnected(Layer):
 
     @property
     def encoded(self) -> bool:
-        """Whether the rows in blocks are stored encoded with a table (fc_table, mcu_fc_params.table): no
-        filter zero point, input depth a multiple of 4, at least two rows, every shift (as emitted) in
-        -31 .. -1."""
-        if self.filter_offset != 0 or self.input_depth % 4 or self.output_depth < 2:
+        """Whether the rows are stored encoded in blocks with a table (fc_table, mcu_fc_params.table): no
+        filter zero point, input depth a multiple of 4, every shift (as emitted) in -31 .. -1."""
+        if self.filter_offset != 0 or self.input_depth % 4 or self.output_depth < 1:
             return False
         return all(-31 <= s <= -1 for s in _shifts(self.multipliers, self.shifts))
 
     @property
-    def row_blocks(self) -> int:
-        """Rows stored in blocks of six (mcu_fc_params.row_blocks): all whole blocks when the rows are
-        encoded (encoded), else none."""
-        return self.output_depth - self.output_depth % 6 if self.encoded else 0
+    def head_rows(self) -> int:
+        """Encoded rows in the head block, before the blocks of six (mcu_fc_params.head_rows): the rows
+        beyond a multiple of 6 (0 .. 5); its group loop also sums the input."""
+        return self.output_depth % 6 if self.encoded else 0
 
     @property
-    def tail_rows(self) -> int:
-        """Encoded rows after the blocks of six in one block of 2 to 5 rows (mcu_fc_params.tail_rows): all
-        the remaining rows, unless only one remains (it is left over)."""
-        rest = self.output_depth - self.row_blocks
-        return (rest if rest >= 2 else 0) if self.encoded else 0
+    def row_blocks(self) -> int:
+        """Rows stored in blocks of six after the head block (mcu_fc_params.row_blocks): every other row
+        when the rows are encoded (encoded), else none."""
+        return self.output_depth - self.output_depth % 6 if self.encoded else 0
 
     def fc_filter_layout(self):
-        """The filter as emitted: rows 0 .. row_blocks - 1 in blocks of six, per group of four inputs the
-        six rows' weights side by side ([block, group, row, 4]), then the tail_rows rows the same way in one
-        block (both encoded by fc_encode when encoded), the other rows row by row."""
+        """The filter as emitted: encoded (fc_encode), rows 0 .. head_rows - 1 in one block, per group of
+        four inputs the rows' weights side by side ([group, row, 4]), then the blocks of six the same way
+        ([block, group, row, 4]); else row by row."""
         f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
-        r, t, g = self.row_blocks, self.tail_rows, self.input_depth // 4
-        blocks = f[:r].reshape(r // 6, 6, g, 4).transpose(0, 2, 1, 3).reshape(-1)
-        tail = f[r:r + t].reshape(t, g, 4).transpose(1, 0, 2).reshape(-1)
-        blocks = np.concatenate([blocks, tail]).astype(np.int8)
-        if r + t and self.encoded:
-            blocks = fc_encode(blocks)
-        return np.concatenate([blocks, f[r + t:].reshape(-1)])
+        if not self.encoded:
+            return f.reshape(-1).astype(np.int8)
+        h, r, g = self.head_rows, self.row_blocks, self.input_depth // 4
+        head = f[:h].reshape(h, g, 4).transpose(1, 0, 2).reshape(-1)
+        blocks = f[h:].reshape(r // 6, 6, g, 4).transpose(0, 2, 1, 3).reshape(-1)
+        return fc_encode(np.concatenate([head, blocks]).astype(np.int8))
 
     def emit(self, ctx):
         p = f"l{self.index}_"
@@ -886,22 +883,21 @@ class FullyConnected(Layer):
         # word-aligned, for the DSP path's LDRD (it checks and otherwise takes the portable path)
         decls[0] = decls[0].replace("] = {", "] MCU_ALIGNED4 = {", 1)
         table, post = "NULL", 0
-        r, t = self.row_blocks, self.tail_rows
-        if r + t and self.encoded:
+        h, r = self.head_rows, self.row_blocks
+        if self.encoded:
             f = np.asarray(self.filter).reshape(self.output_depth, self.input_depth)
             mults, shifts = self.multipliers, _shifts(self.multipliers, self.shifts)
             if len(mults) == 1:
                 mults, shifts = mults * self.output_depth, shifts * self.output_depth
             table = p + "table"
-            sizes = [6] * (r // 6) + ([t] if t else [])
-            decls.append(c_array("int32_t", table, fc_table(f[:r + t], lbias, self.output_offset,
-                                                             mults[:r + t], shifts[:r + t], sizes)))
+            sizes = ([h] if h else []) + [6] * (r // 6)
+            decls.append(c_array("int32_t", table, fc_table(f, lbias, self.output_offset, mults, shifts, sizes)))
             # whether a row adds the zero point after the shift (rz >> 8; mcu_fc_params.post)
-            post = int(any(requant1_consts(self.output_offset, int(s))[2] >> 8 for s in shifts[:r + t]))
+            post = int(any(requant1_consts(self.output_offset, int(s))[2] >> 8 for s in shifts))
         decls += [
             f"static const mcu_fc_params {p}params = {{{in_off}, {self.filter_offset}, "
             f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {post}, {int(len(self.multipliers) > 1)}, "
-            f"{self.row_blocks}, {self.tail_rows}, {table}}};",
+            f"{r}, {h}, {table}}};",
             *_quant_decls(p, self.multipliers, self.shifts),
         ]
         call = (f"mcu_fully_connected_s8(&{p}params, &{p}quant, {self.batches}, {self.input_depth}, "
