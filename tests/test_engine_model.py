@@ -118,6 +118,38 @@ def test_placement_is_valid_and_no_larger_than_the_four_orders():
     assert smaller >= 5
 
 
+def test_placement_stops_at_the_floor_with_the_same_plan(monkeypatch):
+    """``place`` ends its orders at the first plan whose arena is the floor (``planner._floor_bytes``: at
+    each layer the live bytes less what allowed pairs can share): the floor is never above an arena,
+    and the offsets are those of trying every order (the floor taken as 0); many cases stop early."""
+    from mcunets.engine import planner
+
+    rng = np.random.default_rng(9500)
+    early = 0
+    for _ in range(150):
+        layers = int(rng.integers(3, 14))
+        bufs, pairs = [], {}
+        for k in range(-1, layers):
+            size = int(rng.integers(1, 64)) * 4 * (8 if rng.random() < 0.2 else 1)
+            bufs.append(planner.Buffer(len(bufs), size, k, min(layers, k + 1 + int(rng.integers(0, 3)))))
+            if k >= 0 and rng.random() < 0.5:
+                bufs.append(planner.Buffer(len(bufs), int(rng.integers(1, 48)) * 4, k, k, scratch_of=k))
+        outs = [b for b in bufs if b.scratch_of < 0]
+        for a, b in zip(outs, outs[1:]):
+            if a.last == b.first and rng.random() < 0.6:
+                pairs[(a.id, b.id)] = int(rng.integers(-4, a.size // 4 + 1)) * 4
+        copy = [planner.Buffer(b.id, b.size, b.first, b.last, scratch_of=b.scratch_of) for b in bufs]
+        arena = planner.place(bufs, pairs, restarts=True)
+        floor = planner._floor_bytes([b for b in bufs if b.size], pairs)
+        with monkeypatch.context() as mp:
+            mp.setattr(planner, "_floor_bytes", lambda spans, pairs: 0)
+            every = planner.place(copy, pairs, restarts=True)
+        assert floor <= arena == every
+        assert [b.offset for b in bufs] == [b.offset for b in copy]
+        early += floor == arena
+    assert early >= 30
+
+
 def test_generation_is_deterministic(multi_op):
     model, gen, _ = multi_op
     again = generate(model, "multi", prefix="multi")

@@ -163,6 +163,40 @@ def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS, rest
                 break
             together[a.id].append(b)
             together[b.id].append(a)
+    best = _orders(buffers, pairs, promotions, restarts, together, _floor_bytes(spans, pairs))
+    for b, off in zip(buffers, best[1]):
+        b.offset = off
+    return best[0]
+
+
+def _floor_bytes(spans: list, pairs: dict) -> int:
+    """A lower bound of any plan's arena: at each layer, the bytes of the buffers alive then less the most
+    each allowed pair (input, output) of them can share (at most the smaller of the input and the output
+    less the distance, the others being disjoint). ``spans``: the buffers that take a place."""
+    if not spans:
+        return 0
+    first = min(b.first for b in spans)
+    used = [0] * (max(b.last for b in spans) - first + 1)
+    byid = {}
+    for b in spans:
+        byid[b.id] = b
+        for k in range(b.first - first, b.last - first + 1):
+            used[k] += b.size
+    for (i, o), d in pairs.items():
+        a, b = byid.get(i), byid.get(o)
+        if a is None or b is None:
+            continue
+        share = max(0, min(a.size, b.size - max(d, 0)))
+        for k in range(max(a.first, b.first) - first, min(a.last, b.last) - first + 1):
+            used[k] -= share
+    floor = max(used)
+    return _align_up(floor)
+
+
+def _orders(buffers: list[Buffer], pairs: dict, promotions: int, restarts: bool, together: dict,
+            floor: int) -> tuple:
+    """``place``'s orders in turn: (the smallest arena, its offsets); the first plan whose arena is
+    ``floor`` (no order can go below it) ends the search."""
     best = None
     keys = (lambda b: (-b.size, b.first, b.id), lambda b: (-b.size, -b.first, b.id),
             lambda b: (b.first, -b.size, b.id), lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id))
@@ -171,6 +205,8 @@ def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS, rest
         arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
         if best is None or arena < best[0]:
             best = (arena, [b.offset for b in buffers])
+            if arena <= floor:
+                return best
     starts = [sorted(buffers, key=lambda b: (b.first, b.scratch_of >= 0, -b.size, b.id))]
     if restarts:
         starts += [sorted(buffers, key=key) for key in keys]
@@ -180,13 +216,14 @@ def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS, rest
             arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
             if arena < best[0]:
                 best = (arena, [b.offset for b in buffers])
+                if arena <= floor:
+                    return best
             if grew is None:
                 break
             order.remove(grew)
-            order.insert(min(order.index(p) for p in together[grew.id]), grew)
-    for b, off in zip(buffers, best[1]):
-        b.offset = off
-    return best[0]
+            at = {id(b): i for i, b in enumerate(order)}
+            order.insert(min(at[id(p)] for p in together[grew.id]), grew)
+    return best
 
 
 def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> Optional[Buffer]:
@@ -204,38 +241,42 @@ def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> Optional[
             buf.offset = 0
             continue
         conflicts = [p for p in together[buf.id] if p.id in placed_ids]
+        size = buf.size
         candidates = {0}
+        # per conflict: (its offset, its end, the least distance it may lie above buf as buf's input,
+        # the least distance buf may lie above it as its input; None: no overlap allowed)
+        spans = []
         for p in conflicts:
-            candidates.add(_align_up(p.offset + p.size))
-            candidates.add(_align_down(p.offset - buf.size))
-            d = pairs.get((p.id, buf.id))
-            if d is not None:  # buf is the output of p
-                candidates.add(_align_down(p.offset - d))
-            d = pairs.get((buf.id, p.id))
-            if d is not None:  # buf is the input of p
-                candidates.add(_align_up(p.offset + d))
+            start, end = p.offset, p.offset + p.size
+            candidates.add(_align_up(end))
+            candidates.add(_align_down(start - size))
+            d_in = pairs.get((p.id, buf.id))
+            if d_in is not None:  # buf is the output of p
+                candidates.add(_align_down(start - d_in))
+            d_out = pairs.get((buf.id, p.id))
+            if d_out is not None:  # buf is the input of p
+                candidates.add(_align_up(start + d_out))
+            spans.append((start, end, d_in, d_out))
 
         def ok(off: int) -> bool:
-            for p in conflicts:
-                if off + buf.size <= p.offset or p.offset + p.size <= off:
+            top = off + size
+            for start, end, d_in, d_out in spans:
+                if top <= start or end <= off:
                     continue
-                d = pairs.get((p.id, buf.id))
-                if d is not None and p.offset - off >= d:
+                if d_in is not None and start - off >= d_in:
                     continue
-                d = pairs.get((buf.id, p.id))
-                if d is not None and off - p.offset >= d:
+                if d_out is not None and off - start >= d_out:
                     continue
                 return False
             return True
 
-        def cost(off: int):
-            span = max(hi, off + buf.size) - min(lo, off)
-            return (span, abs(off), off)
-
         if not placed:
             buf.offset = 0
         else:
-            buf.offset = min((off for off in candidates if ok(off)), key=cost)
+            # the allowed offset that grows the arena least (then nearest 0, then lowest): candidates in
+            # that order, the first allowed one
+            buf.offset = next(off for _, _, off in sorted(
+                (max(hi, off + size) - min(lo, off), abs(off), off) for off in candidates) if ok(off))
         if conflicts and (buf.offset < lo or buf.offset + buf.size > hi):
             grew = buf
         lo, hi = min(lo, buf.offset), max(hi, buf.offset + buf.size)
