@@ -916,8 +916,8 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     ReLU, channel counts with and without a tail, and a window beyond the tap table (9x9; a global 17x17
     pool over 289 taps, whose halfword sums are flushed every 256 taps); 8-channel inputs through the
     interior block's paths (2 x 2, 2 x 1, 1 x 2, other windows, stride 1 along the width, with and without
-    a clamp), clipped borders and windows of whole input rows; a lone pool whose output overlaps its
-    input."""
+    a clamp; 2 x 2 and two-tap windows through the block made at the call site, mcu_pool_block_s8),
+    clipped borders and windows of whole input rows; a lone pool whose output overlaps its input."""
     import tensorflow as tf
 
     from mcunets.engine.testing import Case, convert, random_input
@@ -941,10 +941,14 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     configs = [((2, 2), (2, 2), "VALID", False), ((2, 2), (2, 2), "VALID", True), ((2, 1), (2, 1), "VALID", False),
                ((1, 2), (1, 2), "VALID", False), ((1, 4), (2, 2), "VALID", False), ((2, 2), (1, 1), "SAME", False),
                ((3, 3), (2, 2), "SAME", True), ((3, 2), (1, 3), "VALID", False), ((h, w), (1, 1), "VALID", False),
-               ((h, 3), (1, 2), "VALID", False)]
+               ((h, 3), (1, 2), "VALID", False), ((2, 2), (1, 1), "VALID", True), ((1, 2), (1, 1), "VALID", False)]
     configs += [((int(rng.integers(1, 5)), int(rng.integers(1, 5))), (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
                  str(rng.choice(["SAME", "VALID"])), bool(rng.random() < 0.5)) for _ in range(3)]
     models.append(((h, w, 8), configs))
+    # 6-channel pixels: 2 x 2 and 2 x 1 windows at stride 1 (a row's six windows one block pixel of 36
+    # channels, made at the call site) and at stride 2 (6 channels: the interior block with its tail)
+    models.append(((7, 7, 6), [((2, 2), (1, 1), "VALID", False), ((2, 1), (1, 1), "VALID", True),
+                               ((2, 2), (2, 2), "VALID", True)]))
     # one pool alone, so its output overlaps the input rows it no longer reads: clipped rows and columns
     # around one-word (4-channel) pixels, written row by row in order
     models.append(((13, 11, 4), [((3, 3), (2, 2), "SAME", False)]))

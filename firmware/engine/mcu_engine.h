@@ -507,12 +507,64 @@ static inline int mcu_pool_inside_fits(const mcu_pool_params *params, const mcu_
            (output_dims->w - 1) * params->stride.w + params->filter.w <= input_dims->w;
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* The interior of a pool (mcu_pool_s8.c): rows x pixels output pixels whose windows all lie inside the
+ * input and share one table of tap offsets (off[0 .. n-1] from the window start; 2 x 2 windows use
+ * o1 .. o3 and two-tap maxima o1 instead); a pixel's window is step bytes after the previous one's, a
+ * row's first window in_row bytes after the previous row's, its first output out_row bytes after; c
+ * channels per pixel (with stride 1 along the width a row's pixels are one pixel of pixels * c). */
+typedef struct {
+    const int32_t *off;
+    int32_t n, c, step, pixels, rows, in_row, out_row, lo, hi;
+    int32_t o1, o2, o3; /* off[1 .. 3] of windows of 2 and 4 taps (the table is filled only for others) */
+} mcu_pool_block;
+void mcu_pool_block_max2_s8(const int8_t *p, const mcu_pool_block *b, int8_t *out);
+void mcu_pool_block_max4_s8(const int8_t *p, const mcu_pool_block *b, int8_t *out);
+void mcu_pool_block_avg4_s8(const int8_t *p, const mcu_pool_block *b, int8_t *out);
+
+/* A pool of mcu_pool_inside_fits with 2 x 2 windows (or two taps for the maximum) and a block pixel of
+ * a multiple of 4 channels: no tap table, so the block is made here, where the generated model's static
+ * parameters and dims make every field a constant, and its kernel called directly (mcu_pool_inside_s8's
+ * checks and set-up left out). */
+static inline int mcu_pool_block_fits(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                      const mcu_dims *output_dims, int is_max)
+{
+    const int32_t n = params->filter.h * params->filter.w;
+    const int32_t bc = params->stride.w == 1 ? input_dims->c * output_dims->w : input_dims->c;
+    return mcu_pool_inside_fits(params, input_dims, output_dims) && bc % 4 == 0 &&
+           ((params->filter.h == 2 && params->filter.w == 2) || (is_max && n == 2));
+}
+
+MCU_DISPATCH mcu_status mcu_pool_block_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
+                                          const int8_t *input, const mcu_dims *output_dims, int8_t *output,
+                                          int is_max)
+{
+    const int32_t c = input_dims->c, row = input_dims->w * c, fh = params->filter.h, fw = params->filter.w;
+    const int32_t out_w = output_dims->w, sw = params->stride.w;
+    const mcu_pool_block blk = {0, fh * fw, sw == 1 ? c * out_w : c, sw * c, sw == 1 ? 1 : out_w, output_dims->h,
+                                params->stride.h * row, out_w * c, params->act_min, params->act_max,
+                                fh == 2 && fw == 2 ? c : fw == 2 ? c : row, fh == 2 && fw == 2 ? row : 0,
+                                fh == 2 && fw == 2 ? row + c : 0};
+    if (!is_max) {
+        mcu_pool_block_avg4_s8(input, &blk, output);
+    } else if (fh * fw == 2) {
+        mcu_pool_block_max2_s8(input, &blk, output);
+    } else {
+        mcu_pool_block_max4_s8(input, &blk, output);
+    }
+    return MCU_OK;
+}
+#endif
+
 MCU_DISPATCH mcu_status mcu_avgpool_s8(const mcu_pool_params *params, const mcu_dims *input_dims,
                                        const int8_t *input, const mcu_dims *output_dims, int8_t *output)
 {
 #if defined(__ARM_FEATURE_DSP)
     if (mcu_pool_global_fits(params, input_dims, output_dims)) {
         return mcu_avgpool_global_s8(params, input_dims, input, output_dims, output);
+    }
+    if (mcu_pool_block_fits(params, input_dims, output_dims, 0)) {
+        return mcu_pool_block_s8(params, input_dims, input, output_dims, output, 0);
     }
     if (mcu_pool_inside_fits(params, input_dims, output_dims)) {
         return mcu_avgpool_inside_s8(params, input_dims, input, output_dims, output);
@@ -527,6 +579,9 @@ MCU_DISPATCH mcu_status mcu_maxpool_s8(const mcu_pool_params *params, const mcu_
 #if defined(__ARM_FEATURE_DSP)
     if (mcu_pool_global_fits(params, input_dims, output_dims)) {
         return mcu_maxpool_global_s8(params, input_dims, input, output_dims, output);
+    }
+    if (mcu_pool_block_fits(params, input_dims, output_dims, 1)) {
+        return mcu_pool_block_s8(params, input_dims, input, output_dims, output, 1);
     }
     if (mcu_pool_inside_fits(params, input_dims, output_dims)) {
         return mcu_maxpool_inside_s8(params, input_dims, input, output_dims, output);

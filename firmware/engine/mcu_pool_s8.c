@@ -128,11 +128,7 @@ static inline __attribute__((always_inline)) uint32_t average4_pow2(uint32_t h02
  * window is step bytes after the previous one's, a row's first window in_row bytes after the previous
  * row's, its first output out_row bytes after. With stride 1 along the width (step = c) a row's pixels
  * are one pixel of pixels * c channels. */
-typedef struct {
-    const int32_t *off;
-    int32_t n, c, step, pixels, rows, in_row, out_row, lo, hi;
-    int32_t o1, o2, o3; /* off[1 .. 3] of windows of 2 and 4 taps (the table is filled only for others) */
-} pool_block;
+typedef mcu_pool_block pool_block; /* mcu_engine.h */
 
 enum { POOL_MAX2, POOL_MAX4, POOL_MAXN, POOL_AVG4, POOL_AVGN };
 
@@ -254,7 +250,7 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
 }
 
 #define POOL_BLOCK_FN(name, kind)                                                                        \
-    static void name(const int8_t *p, const pool_block *b, int8_t *out)                                  \
+    void name(const int8_t *p, const pool_block *b, int8_t *out)                                         \
     {                                                                                                    \
         if (b->lo > MCU_INT8_MIN || b->hi < MCU_INT8_MAX) {                                              \
             pool_block_run(p, b, out, kind, 1);                                                          \
@@ -262,9 +258,10 @@ static inline __attribute__((always_inline)) void pool_block_run(const int8_t *p
             pool_block_run(p, b, out, kind, 0);                                                          \
         }                                                                                                \
     }
-POOL_BLOCK_FN(pool_block_max2, POOL_MAX2)
-POOL_BLOCK_FN(pool_block_max4, POOL_MAX4)
-POOL_BLOCK_FN(pool_block_avg4, POOL_AVG4)
+/* (mcu_engine.h: called from pool_dsp, pool_inside and mcu_pool_block_s8) */
+POOL_BLOCK_FN(mcu_pool_block_max2_s8, POOL_MAX2)
+POOL_BLOCK_FN(mcu_pool_block_max4_s8, POOL_MAX4)
+POOL_BLOCK_FN(mcu_pool_block_avg4_s8, POOL_AVG4)
 
 /* Windows of other sizes: the clamp costs little beside their taps */
 static void pool_block_maxn(const int8_t *p, const pool_block *b, int8_t *out)
@@ -518,8 +515,8 @@ static inline __attribute__((always_inline)) mcu_status pool_dsp(const mcu_pool_
                 }
             }
         }
-        run = is_max ? (blk.n == 2 ? pool_block_max2 : square ? pool_block_max4 : pool_block_maxn)
-                     : (square ? pool_block_avg4 : pool_block_avgn);
+        run = is_max ? (blk.n == 2 ? mcu_pool_block_max2_s8 : square ? mcu_pool_block_max4_s8 : pool_block_maxn)
+                     : (square ? mcu_pool_block_avg4_s8 : pool_block_avgn);
     }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * row;
@@ -593,9 +590,9 @@ static inline __attribute__((always_inline)) int pool_inside(const mcu_pool_para
         }
     }
     if (is_max) {
-        (n == 2 ? pool_block_max2 : square ? pool_block_max4 : pool_block_maxn)(input, &blk, output);
+        (n == 2 ? mcu_pool_block_max2_s8 : square ? mcu_pool_block_max4_s8 : pool_block_maxn)(input, &blk, output);
     } else {
-        (square ? pool_block_avg4 : pool_block_avgn)(input, &blk, output);
+        (square ? mcu_pool_block_avg4_s8 : pool_block_avgn)(input, &blk, output);
     }
     return 1;
 }
