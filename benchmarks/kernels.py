@@ -94,12 +94,12 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
     fast = m is not None and m.group(1) == "1"  # fast_requant, then the table (and a conv's row strides)
     if op.startswith("CONV_2D"):
         k, c, o = p.get("k", 1), p["c"], p["o"]
-        if k == 1 and c % 4 == 0 and fast:
+        if k == 1 and c >= 4 and fast:
             return "1x1 small dsp" if "l0_pw" in model_c else "1x1 dsp"
         if k == 3 and c <= 3 and fast:
             return "3x3 rows dsp"
         if k > 1 and fast:
-            return "kxk dsp"
+            return "kxk dsp" if c % 4 == 0 else "kxk gathered dsp"
         if c % 4 == 0 and o % 4 == 0:
             return "generic dsp" + ("" if fast else " (slow requant)")
         return "portable"

@@ -417,6 +417,31 @@ def _small_1x1_cases(seed: int):
     return _pointwise_cases(np.random.default_rng(seed), "small", configs)
 
 
+def _small_1x1_padded_cases(seed: int):
+    """1x1 convolutions on input depths 5 to 31 that are not multiples of 4 (the small path with the code
+    generator's table, rows padded to the depth rounded up to 4; each pixel read as that many bytes, the
+    input's last pixel from a padded copy when it is read: at stride 1, at stride 2 on odd widths and
+    heights, in a pair, alone and in a span of one pixel), with the rows widened (12 or more output pixels,
+    padded depth up to 16) and not, ReLU and none; also the model with trained-like quantization."""
+    configs = [
+        [(10, 6, (1, 1), 7, "relu"), (5, 4, (2, 2), 9, "none"), (14, 8, (1, 2), 6, "relu"),
+         (30, 2, (1, 1), 5, "none"), (18, 10, (2, 1), 3, "relu"), (6, 12, (1, 1), 1, "relu")],
+    ]
+    return _pointwise_cases(np.random.default_rng(seed), "small padded", configs)
+
+
+def test_small_1x1_padded_rows_are_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_small_1x1_padded_cases(7353), tmp_path)
+    assert not bad, bad
+
+
+def test_small_1x1_padded_rows_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_small_1x1_padded_cases(7354))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def test_small_1x1_dsp_path_is_bit_exact_on_qemu(tmp_path):
     bad = _bad_on_qemu(_small_1x1_cases(7350), tmp_path)
     assert not bad, bad
@@ -467,9 +492,9 @@ def _quad_1x1_cases(seed: int):
     """1x1 convolutions on input depths that are multiples of 4 but not 8, 16 or 32 (the four-pixel pass of
     the general 1x1 path: group loops unrolled by 4, 2 and 1, pixel counts of every remainder mod 4 run by
     the pixel-pair loop after the quads, strided inputs, odd output channel counts on the pair loop), no
-    activation and ReLU (the [-128, 127] clamp) beside ReLU6, and depths 8, 16, 32 with one or two output
-    channels off the small path; each model also with trained-like quantization (near-dead channels, zero
-    points added after the shift)."""
+    activation and ReLU (the [-128, 127] clamp) beside ReLU6, depths 8, 16, 32 with one or two output
+    channels off the small path, and depths that are not multiples of 4; each model also with trained-like
+    quantization (near-dead channels, zero points added after the shift)."""
     configs = [
         [(64, 64, (1, 1), 5, "relu"), (12, 6, (1, 1), 7, "none"), (20, 10, (2, 2), 9, "relu"),
          (40, 7, (1, 1), 6, "none")],
@@ -478,6 +503,10 @@ def _quad_1x1_cases(seed: int):
         # depths 8, 16, 32 off the small path (one output channel; ReLU6): the two-pixel buffer of their scratch
         [(16, 1, (1, 1), 6, "none"), (8, 2, (1, 1), 7, "relu6"), (32, 1, (1, 1), 5, "relu"),
          (16, 2, (1, 1), 9, "relu6")],
+        # depths that are not multiples of 4 (pixels read as the depth rounded up to 4 bytes, the filter
+        # rows padded in scratch, the input's last pixel copied: in a quad, in a pair, alone)
+        [(50, 10, (1, 1), 7, "relu"), (33, 7, (2, 2), 9, "none"), (10, 6, (1, 2), 5, "relu6"),
+         (14, 8, (1, 1), 4, "relu"), (6, 5, (1, 1), 6, "none")],
     ]
     return _pointwise_cases(np.random.default_rng(seed), "quad", configs)
 

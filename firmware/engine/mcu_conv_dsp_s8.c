@@ -953,12 +953,16 @@ static inline __attribute__((always_inline)) small_fn conv_1x1_small_fn(int32_t 
 /* The small path over the whole layer (even out_c): output row by output row (one span per batch when
  * each row's pixels continue into the next one's), the pixel pairs of a span in one call, a last single
  * pixel by `one` (or as a pair of itself when there is none). buf: the expanded pair's scratch words;
- * blocks: the table blocks. */
+ * blocks: the table blocks. An input depth c that is not a multiple of 4 (tail != 0, c4 bytes of scratch;
+ * the table's rows padded with zero weights to c4 = c rounded up to 4): each pixel is read as c4 bytes,
+ * its last c4 - c meeting the next pixel's first values, except a last pixel whose read would pass the
+ * input's end, which runs by `one` from its copy in tail. */
 static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input,
                                 const mcu_dims *output_dims, int8_t *output, const int8_t *blocks, small_fn fn,
-                                small1_fn one, const int8_t *wend, uint32_t lo4, uint32_t *buf)
+                                small1_fn one, const int8_t *wend, uint32_t lo4, uint32_t *buf, int8_t *tail)
 {
     const int32_t c = input_dims->c, in_h = input_dims->h, in_w = input_dims->w;
+    const int8_t *input_end = input + (int64_t)input_dims->n * in_h * in_w * c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     const int32_t sh = params->stride.h, sx = params->stride.w * c;
     const int joined = (int64_t)sh * in_w * c == (int64_t)out_w * sx;
@@ -971,11 +975,14 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
             a = input + ((int64_t)(r / out_h) * in_h + (int64_t)oy * sh) * in_w * c;
             oy = oy + 1 == out_h ? 0 : oy + 1;
         }
-        const int32_t n = row_px / 2;
+        /* m: the pixels read in place (all but a last one whose c4-byte read would pass the input's end) */
+        const int32_t m = tail != 0 && a + (int64_t)(row_px - 1) * sx + ((c + 3) & ~3) > input_end ? row_px - 1
+                                                                                                   : row_px;
+        const int32_t n = m / 2;
         if (n > 0) {
             fn(a, sx, n, o, o + out_c, out_c, blocks, wend, lo4, buf);
         }
-        if (row_px & 1) {
+        if (m & 1) {
             const int8_t *last = a + (int64_t)2 * n * sx;
             int8_t *ol = o + (int64_t)2 * n * out_c;
             if (one) {
@@ -983,6 +990,12 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
             } else {
                 fn(last, 0, 1, ol, ol, out_c, blocks, wend, lo4, buf);
             }
+        }
+        if (m < row_px) {
+            memcpy(tail, a + (int64_t)m * sx, (size_t)c);
+            memset(tail + c, 0, (size_t)(-c & 3));
+            MCU_COMPILER_BARRIER(); /* the copy is written before the assembly reads it */
+            one(tail, o + (int64_t)m * out_c, blocks, wend, lo4, buf);
         }
         o += (int64_t)row_px * out_c;
         if (joined) {
@@ -1629,6 +1642,16 @@ static inline __attribute__((always_inline)) int32_t kxk_triples(
     return npix;
 }
 
+/* The 1x1 path on an input depth k that is not a multiple of 4 reads every pixel as k rounded up to 4
+ * bytes (the padded filter rows give the bytes past k zero weights); the input's last pixel, whose read
+ * would pass the input's end, is copied to dst with its pad bytes zeroed. */
+static const int8_t *conv_1x1_last_pixel(const int8_t *src, int32_t k, int8_t *dst)
+{
+    memcpy(dst, src, (size_t)k);
+    memset(dst + k, 0, (size_t)(-k & 3));
+    return dst;
+}
+
 /* Variants of the 1x1 and k x k bodies, one entry point each: PLAIN two pixels per pass; SMALL the 1x1
  * small path (input depths 8, 16, 32); MULTI four pixels per pass (1x1, gathered k x k) or three (k x k
  * on input depths that are multiples of 4) before the pairs; MULTI1 MULTI when at most one pixel is left
@@ -1659,7 +1682,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     }
     /* k: values per output pixel (its patch), c: filter row stride in bytes, a multiple of 4 */
     const int32_t k = kxk ? filter_dims->h * filter_dims->w * filter_dims->c : input_dims->c;
-    const int32_t c = (k + 3) & ~3, groups = c / 4, pairs = out_c / 2;
+    const int32_t c = (k + 3) & ~3, groups = c / 4, pairs = out_c / 2, ic = input_dims->c;
     const int32_t lo = params->act_min, hi = params->act_max;
     const int32_t in_off = kxk && !params->bias_folded ? params->input_offset : 0;
     const int32_t npix = input_dims->n * out_h * out_w;
@@ -1674,7 +1697,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     const int direct = kxk == 1; /* input depth a multiple of 4: patch groups never straddle two taps */
     /* 1x1 other than the small path, k x k with gathered patches (input depth not a multiple of 4): the
      * buffer holds four expanded pixels (mcu_conv_1x1_scratch, mcu_conv_kxk_scratch), and 4 patches */
-    const int four = kxk ? !direct : c != 8 && c != 16 && c != 32; /* as mcu_conv_1x1_scratch */
+    const int four = kxk ? !direct : ic != 8 && ic != 16 && ic != 32; /* as mcu_conv_1x1_scratch */
     const int32_t buf_words = four ? 8 * groups : 4 * groups;
     /* four pixels per pass: 1x1 (not on input depths 8, 16, 32) and gathered k x k, clamp mode SSAT, an
      * even output channel count of two or more (mcu_conv_1x1_dsp_s8, mcu_conv_kxk_dsp_s8) */
@@ -1706,7 +1729,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
         conv_1x1_small_rows(params, input_dims, input, output_dims, output, (const int8_t *)(const void *)table,
                             conv_1x1_small_fn(c, mode, post), 0,
                             (const int8_t *)(const void *)table + (int64_t)pairs * (2 * c + 32),
-                            0x01010101u * (uint8_t)lo, buf);
+                            0x01010101u * (uint8_t)lo, buf, 0);
         return;
     }
     const int8_t *pix[2];
@@ -1722,10 +1745,12 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                 kxk_patch(params, input_dims, input, input_end, filter_dims, b, y, x, (int8_t)-in_off,
                           patch + i * c, c);
                 px4[i] = patch + i * c;
-            } else if (contiguous) {
-                px4[i] = input + (int64_t)(p + i) * c;
             } else {
-                px4[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
+                px4[i] = contiguous ? input + (int64_t)(p + i) * ic
+                                    : input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * ic;
+                if (k != c && px4[i] + c > input_end) { /* 1x1, depth not a multiple of 4: the input's last pixel */
+                    px4[i] = conv_1x1_last_pixel(px4[i], k, patch);
+                }
             }
             if (++x == out_w) {
                 x = 0;
@@ -1745,8 +1770,8 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
         const int32_t count = var == MCU_V_MULTI1 ? 1 : npix - p >= 2 ? 2 : 1;
         int32_t pos[2][3];
         if (contiguous) {
-            pix[0] = input + (int64_t)p * c;
-            pix[1] = pix[0] + c;
+            pix[0] = input + (int64_t)p * ic;
+            pix[1] = count == 2 ? pix[0] + ic : pix[0];
         } else {
             for (int32_t i = 0; i < count; ++i) {
                 pos[i][0] = b, pos[i][1] = y, pos[i][2] = x;
@@ -1755,7 +1780,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                               patch + i * c, c);
                     pix[i] = patch + i * c;
                 } else if (!kxk) {
-                    pix[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * c;
+                    pix[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * ic;
                 }
                 if (++x == out_w) {
                     x = 0;
@@ -1766,8 +1791,11 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                 }
             }
         }
+        if (!kxk && k != c && pix[count - 1] + c > input_end) { /* 1x1, depth not a multiple of 4 */
+            pix[count - 1] = conv_1x1_last_pixel(pix[count - 1], k, patch);
+        }
         if (direct) {
-            const int32_t ic = input_dims->c, fh = filter_dims->h, fw = filter_dims->w, dh = params->dilation.h;
+            const int32_t fh = filter_dims->h, fw = filter_dims->w, dh = params->dilation.h;
             const int32_t iy0 = pos[0][1] * sh - params->padding.h, ix0 = pos[0][2] * sw - params->padding.w;
             if (count == 2 && pos[1][1] == pos[0][1] && pos[1][0] == pos[0][0] && params->dilation.w == 1 &&
                 iy0 >= 0 && iy0 + (fh - 1) * dh < in_h && ix0 >= 0 && ix0 + sw + fw <= in_w) {
@@ -1859,23 +1887,28 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
 #undef MCU_CONV_1X1_DSP
 
 /* The small path with the code generator's table (ops.small1x1_table: word 0 the post-add flag, then per
- * output channel pair its two filter rows and requantization table, in flash): input depth a multiple of 4
- * up to 32, an even output channel count, clamp modes SSAT and SSAT_LO; no table to fill, no rows to copy,
- * and only the expanded pixel pair (4 * c bytes) in scratch. One entry point per input depth, clamp mode
- * and post-shift add (mcu_conv_1x1_small_table_dsp_s8 in mcu_engine.h picks one at compile time), so a
- * firmware links only the assembly its layers run. */
+ * output channel pair its two filter rows and requantization table, in flash): input depth 4 to 32, rows
+ * of C bytes (the depth rounded up to a multiple of 4, padded with zero weights), an even output channel
+ * count, clamp modes SSAT and SSAT_LO; no table to fill, no rows to copy, and only the expanded pixel pair
+ * (4 * C bytes) in scratch, then the widened rows (4 * C bytes per channel pair) and, for a depth that is
+ * not a multiple of 4, the copy of the input's last pixel (C bytes; conv_1x1_small_rows). One entry point per
+ * C, clamp mode and post-shift add (mcu_conv_1x1_small_table_dsp_s8 in mcu_engine.h picks one at compile
+ * time), so a firmware links only the assembly its layers run. */
 #define MCU_S_ENTRY(NAME, C, FN, ONE, LO, WIDE) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         const int8_t *blocks = (const int8_t *)(const void *)(params->table + 1); \
+        const int32_t pairs = output_dims->c / 2; \
         if (WIDE) { /* the MCU_SW_FN functions: rows widened after the pixel pair */ \
-            small_widen_rows(blocks, output_dims->c / 2, (C), (uint32_t *)(void *)scratch + (C)); \
+            small_widen_rows(blocks, pairs, (C), (uint32_t *)(void *)scratch + (C)); \
             MCU_COMPILER_BARRIER(); /* written before the assembly reads them */ \
         } \
+        int8_t *tail = input_dims->c == (C) ? 0 \
+                       : (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1)); \
         conv_1x1_small_rows(params, input_dims, input, output_dims, output, blocks, FN, ONE, \
-                            blocks + (int64_t)(output_dims->c / 2) * (2 * (C) + 32), \
-                            LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch); \
+                            blocks + (int64_t)pairs * (2 * (C) + 32), \
+                            LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch, tail); \
         return MCU_OK; \
     }
 #define MCU_S_ENTRIES(C) \

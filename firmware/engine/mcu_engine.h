@@ -665,8 +665,11 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
     typedef mcu_status (*small_entry)(const mcu_conv_params *, const mcu_dims *, const int8_t *, const mcu_dims *,
                                       int8_t *, int16_t *);
     const int lo = params->act_min > -128, post = params->table[0] != 0;
-    const int32_t c = input_dims->c, npix = output_dims->n * output_dims->h * output_dims->w;
-    const int wide = c <= 16 && npix >= 12 && 4 * c * (output_dims->c / 2 + 1) <= scratch_bytes;
+    /* c: the table's row length, the input depth rounded up to a multiple of 4 (then a copy of the input's
+     * last pixel, c bytes, after what the path keeps in scratch) */
+    const int32_t c = (input_dims->c + 3) & ~3, npix = output_dims->n * output_dims->h * output_dims->w;
+    const int32_t copy = input_dims->c != c ? c : 0;
+    const int wide = c <= 16 && npix >= 12 && 4 * c * (output_dims->c / 2 + 1) + copy <= scratch_bytes;
     small_entry run;
 #define MCU_SMALL_CASE(C) \
     case C: \
@@ -786,14 +789,19 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
         return mcu_conv_1x1_narrow_dsp_s8(params, input_dims, input, output_dims, output);
     }
     if (scratch != 0 && params->fast_requant) {
-        if (params->table != 0 && is_1x1 && input_dims->c % 4 == 0 && input_dims->c <= 32) {
-            /* the small 1x1 path with the code generator's table (ops.small1x1_table: input depth a
-             * multiple of 4 up to 32, an even output channel count, act_max 127, the bias it holds folded) */
+        if (params->table != 0 && is_1x1 && input_dims->c >= 4 && input_dims->c <= 32) {
+            /* the small 1x1 path with the code generator's table (ops.small1x1_table: input depth 4 to 32,
+             * an even output channel count, act_max 127, the bias it holds folded); the scratch of a depth
+             * that is not a multiple of 4 is the k x k path's */
             return mcu_conv_1x1_small_table_dsp_s8(params, input_dims, input, output_dims, output,
                                                    (int16_t *)(void *)scratch,
-                                                   mcu_conv_1x1_scratch(input_dims, filter_dims));
+                                                   input_dims->c % 4 == 0
+                                                       ? mcu_conv_1x1_scratch(input_dims, filter_dims)
+                                                       : mcu_conv_kxk_scratch(input_dims, filter_dims));
         }
-        if (is_1x1 && mcu_conv_1x1_scratch(input_dims, filter_dims) > 0 &&
+        /* (input depths 4 and up that are not multiples of 4: pixels read as the depth rounded up to 4
+         * bytes against filter rows padded to it, in the k x k path's scratch) */
+        if (is_1x1 && (mcu_conv_1x1_scratch(input_dims, filter_dims) > 0 || (input_dims->c > 3 && input_dims->c % 4)) &&
             (params->bias_folded || params->input_offset == 0)) {
             return mcu_conv_1x1_dsp_s8(params, quant, input_dims, input, output_dims, filter, bias,
                                        output, (int16_t *)(void *)scratch);

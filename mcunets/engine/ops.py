@@ -320,9 +320,12 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
     word as they lie in memory) and its requantization table {2 * bias0, 2 * bias1, m0, k0, m1, k1, rz0,
     rz1} (requant_consts), the block the kernel's assembly walks with one pointer. ``filt`` is [out, c],
     ``bias`` the bias the kernel gets (folded or not), ``shifts`` as emitted; the path runs only under
-    fast_requant (every shift in -31 .. -1)."""
+    fast_requant (every shift in -31 .. -1). An input depth c that is not a multiple of 4 (5 .. 31) has its rows
+    padded with zero weights to c rounded up to 4 (the kernel reads that many bytes of each pixel, the pad
+    bytes meeting the next pixel's first values or a padded copy of the input's last pixel)."""
     f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
-    o = f.shape[0]
+    o, c = f.shape
+    f = np.concatenate([f, np.zeros((o, -c % 4), dtype=np.int64)], axis=1)
     consts = channel_consts(output_offset, shifts)
     b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     words = [int(any(rz >> 8 for _, rz in consts))]
@@ -582,7 +585,7 @@ class Conv2D(Windowed):
         return (self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
                 + ((4 + 72 * (o // 2) if self.rows3c1 else 4 * ((o + 1) // 2) * (6 * nw + 8)) if self.rows3 else 0)
                 + (16 * o + 4 if self.kxk_triples else 0)
-                + ((o // 2) * (2 * self.filter.shape[3] + 32) + 4 if self.small1x1 else 0))
+                + ((o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4 if self.small1x1 else 0))
 
     def describe(self):
         o, kh, kw, fc = self.filter.shape
@@ -663,10 +666,10 @@ class Conv2D(Windowed):
     @property
     def small1x1(self) -> bool:
         """Whether the layer gets the table of the DSP small 1x1 path (small1x1_table): 1x1, no groups, no
-        padding, input depth a multiple of 4 up to 32, an even output channel count, upper clamp 127 (the
-        kernel also needs fast_requant)."""
+        padding, input depth 4 to 32 (rows padded to a multiple of 4), an even output channel count, upper
+        clamp 127 (the kernel also needs fast_requant)."""
         o, kh, kw, fc = self.filter.shape
-        return (kh == kw == 1 and fc == self.in_shape[3] and fc % 4 == 0 and fc <= 32 and self.padding == (0, 0)
+        return (kh == kw == 1 and fc == self.in_shape[3] and 4 <= fc <= 32 and self.padding == (0, 0)
                 and o % 2 == 0 and self.act[1] == 127)
 
     @property
