@@ -490,9 +490,9 @@ def test_depthwise_m1_path_is_bit_exact_on_qemu(tmp_path):
 
 def _quad_1x1_cases(seed: int):
     """1x1 convolutions on input depths that are multiples of 4 but not 8, 16 or 32 (the four-pixel pass of
-    the general 1x1 path: group loops unrolled by 4, 2 and 1, pixel counts of every remainder mod 4 run by
-    the pixel-pair loop after the quads, strided inputs, odd output channel counts on the pair loop), no
-    activation and ReLU (the [-128, 127] clamp) beside ReLU6, depths 8, 16, 32 with one or two output
+    the general 1x1 path: group counts of every remainder mod 4, the group loop unrolled by 4 and entered
+    mid-way, pixel counts of every remainder mod 4 run by the pixel-pair loop after the quads, strided
+    inputs, odd output channel counts on the pair loop), no activation and ReLU (the [-128, 127] clamp) beside ReLU6, depths 8, 16, 32 with one or two output
     channels off the small path, and depths that are not multiples of 4; each model also with trained-like
     quantization (near-dead channels, zero points added after the shift)."""
     configs = [
@@ -917,6 +917,31 @@ def _kxk_gathered_cases(seed: int):
              ((4, 2), 2, 6, 1, 1, "SAME", "relu", (7, 6)), ((3, 3), 1, 4, 1, 2, "SAME", "none", (8, 7)),
              ((10, 4), 1, 5, 2, 1, "SAME", "relu", (11, 9)), ((3, 5), 3, 8, 2, 1, "SAME", "relu6", (9, 10))]
     return _conv_cases(np.random.default_rng(seed), "kxk gathered", specs)
+
+
+def _kxk_gathered_deep_cases(seed: int):
+    """k x k convolutions on input depths of 5 and up that are not multiples of 4 (patches gathered kernel
+    row by kernel row, the taps inside a row clipped at a border copied as words then bytes; four pixels
+    per pass with the group loop entered mid-way): SAME borders at strides 1 and 2, 5x5 with two taps
+    clipped, VALID with the last row read up to the input's end, odd output channel counts and ReLU6 (the
+    pair loop); each model also with trained-like quantization."""
+    specs = [((3, 3), 10, 8, 1, 1, "SAME", "relu", (6, 7)), ((3, 3), 5, 6, 2, 1, "SAME", "none", (7, 9)),
+             ((5, 5), 6, 4, 1, 1, "SAME", "relu", (6, 6)), ((3, 3), 14, 7, 1, 1, "VALID", "none", (5, 6)),
+             ((3, 3), 18, 4, 1, 1, "SAME", "relu6", (4, 5)), ((1, 3), 30, 10, 1, 1, "SAME", "relu", (3, 6)),
+             ((3, 3), 33, 2, 2, 1, "SAME", "relu", (5, 5))]
+    return _conv_cases(np.random.default_rng(seed), "kxk gathered deep", specs)
+
+
+def test_kxk_gathered_deep_patches_are_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_kxk_gathered_deep_cases(7712), tmp_path)
+    assert not bad, bad
+
+
+def test_kxk_gathered_deep_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_kxk_gathered_deep_cases(7713))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
 def test_kxk_gathered_patches_are_bit_exact_on_qemu(tmp_path):
