@@ -261,7 +261,7 @@ MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad_ssat_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad1_ssat_s8);
 #undef MCU_CONV_1X1_DSP_DECL
 /* The small 1x1 path with the code generator's table (ops.small1x1_table): one entry point per input depth
- * (a multiple of 4 up to 32), clamp mode (_ssat, _ssat_lo) and post-shift add (_post);
+ * rounded up to a multiple of 4 (4 to 32: the table's row length), clamp mode (_ssat, _ssat_lo) and post-shift add (_post);
  * mcu_conv_1x1_small_table_dsp_s8 below picks one. */
 #define MCU_SMALL_DECL(NAME) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
@@ -654,7 +654,7 @@ MCU_DISPATCH mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const
     return run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, scratch);
 }
 
-/* The small 1x1 path's entry point for the layer's input depth, clamp mode and post-add flag (word 0 of
+/* The small 1x1 path's entry point for the layer's input depth rounded up to a multiple of 4, clamp mode and post-add flag (word 0 of
  * its table), decided at compile time from the model's constant parameters; with the filter rows widened
  * into scratch (_cNw_) when the layer's scratch (`scratch_bytes`) holds them after the pixel pair and there
  * are 12 or more output pixels (the widening, once per call, costs about as much as 6 pixel pairs save). */
