@@ -164,6 +164,10 @@ enum { DW_K0, DW_K3, DW_K1, DW_K2, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_
 /* the stride-2 rows' table in flash (ops.dw3x3_s2_table): one word (any post-shift zero point), then the
  * first DW_TAB words of the above per channel */
 enum { DW_TAB = DW_P };
+/* The stride-2 rows' table in flash (ops.dw3x3_s2_table): one word (any post-shift zero point), then per
+ * channel the nine int8 weights in three words (bytes [w00 w10 w01 w11], [w20 w02 w21 w12], [0 0 0 w22]),
+ * widened per channel and output row, and the words DW_BASE .. DW_LO of the above. */
+enum { DW_S2_WORDS = 3 + DW_TAB - DW_BASE };
 
 static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                           const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t)
@@ -646,6 +650,20 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
  * then a pair and / or one output for out_w mod 4 = frem) and then skips to the next channel's (fskip). */
 #define DW_S2_ROW(A0, A1, A2, B0, B1, B2, C0, C1, C2, D0, D1, D2, E0, E1, E2, LO) \
         "0:\n\t" \
+        "ldrd   %[a0], %[a1], [%[tp], #8]\n\t" \
+        "ldr    %[a2], [%[tp], #16]\n\t" \
+        "sxtb16 %[kr], %[a0]\n\t" \
+        "sadd16 %[kr], %[kr], %[kr]\n\t" \
+        "sxtb16 %[a0], %[a0], ror #8\n\t" \
+        "sadd16 %[a0], %[a0], %[a0]\n\t" \
+        "sxtb16 %[kw], %[a1]\n\t" \
+        "sadd16 %[kw], %[kw], %[kw]\n\t" \
+        "sxtb16 %[a1], %[a1], ror #8\n\t" \
+        "sadd16 %[a1], %[a1], %[a1]\n\t" \
+        "asr    %[a2], %[a2], #23\n\t" \
+        "strd   %[kr], %[a1], %[fw0]\n\t" \
+        "str    %[a0], %[fw2]\n\t" \
+        "strd   %[kw], %[a2], %[fw3]\n\t" \
         "ldr    %[xa], %[fspan]\n\t" \
         "add    %[end], %[p], %[xa]\n\t" \
         "ldr    %[op], %[fop]\n\t" \
@@ -655,11 +673,11 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
         "beq    2f\n\t" \
         "1:\n\t" \
         "ldr    %[a3], [%[tp], #20]\n\t" \
-        "ldrd   %[kr], %[kw], [%[tp]]\n\t" \
+        "ldrd   %[kr], %[kw], %[fw0]\n\t" \
         DW_S2_QROW(A0, B0, C0, D0, E0, "smlabb", "a3", "a3", "a3", "a3") \
-        "ldr    %[kr], [%[tp], #8]\n\t" \
+        "ldr    %[kr], %[fw2]\n\t" \
         DW_S2_QROW(A1, B1, C1, D1, E1, "smlabt", "a0", "a1", "a2", "a3") \
-        "ldrd   %[kr], %[kw], [%[tp], #12]\n\t" \
+        "ldrd   %[kr], %[kw], %[fw3]\n\t" \
         DW_S2_QROW(A2, B2, C2, D2, E2, "smlabb", "a0", "a1", "a2", "a3") \
         DW_QUAD_REQUANT_STORE(LO) \
         "add    %[p], %[p], #48\n\t" \
@@ -669,7 +687,9 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
         "ldr    %[xa], %[frem]\n\t" \
         "cmp    %[xa], #0\n\t" \
         "beq    4f\n\t" \
-        DW_QLOADK \
+        "ldrd   %[kr], %[kw], %[fw0]\n\t" \
+        "ldrd   %[a2], %[a3], %[fw2]\n\t" \
+        "ldr    %[end], %[fw4]\n\t" \
         "tst    %[xa], #2\n\t" \
         "beq    3f\n\t" \
         DW_S2_PAIR_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, C0, C1, C2, LO("a0"), LO("a1")) \
@@ -681,7 +701,7 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
         "4:\n\t" \
         "ldr    %[xa], %[fskip]\n\t" \
         "add    %[p], %[p], %[xa]\n\t" \
-        "add    %[tp], %[tp], #40\n\t" \
+        "add    %[tp], %[tp], #32\n\t" \
         "ldr    %[xa], %[ftpend]\n\t" \
         "cmp    %[tp], %[xa]\n\t" \
         "bne    0b\n\t"
@@ -689,7 +709,8 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
 #define DW_S2_OPERANDS \
     : [p] "+&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [kr] "=&r"(kr), [kw] "=&r"(kw), \
       [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), [xb] "=&r"(xb), \
-      [fop] "+m"(frame_op) \
+      [fop] "+m"(frame_op), [fw0] "+m"(frame_w[0]), [fw2] "+m"(frame_w[2]), [fw3] "+m"(frame_w[3]), \
+      [fw4] "+m"(frame_w[4]) \
     : [c] "r"(c), [ftpend] "m"(frame_tpend), [frem] "m"(frame_rem), [fspan] "m"(frame_span), \
       [fskip] "m"(frame_skip) \
     : "cc", "memory"
@@ -779,8 +800,11 @@ static inline __attribute__((always_inline)) void dw_row2(int8_t *out_row, int32
                                                          const int lo, const int post, int32_t rot)
 {
     int8_t *frame_op = out_row;
-    const int32_t *frame_tpend = table + DW_TAB * c;
-    const int32_t *tp = table;
+    /* tp: the channel's entry (DW_S2_WORDS words) less two words, so its constants are at the offsets of
+     * the stride-1 table's (DW_BASE ..) and its int8 weights at words 2 .. 4 */
+    const int32_t *tp = (const int32_t *)(uintptr_t)((uintptr_t)table - 2 * sizeof(int32_t));
+    const int32_t *frame_tpend = tp + DW_S2_WORDS * c;
+    uint32_t frame_w[6] __attribute__((aligned(8))); /* the channel's widened weights, DW_K0 .. DW_K4 */
     const int32_t frame_rem = out_w & 3, frame_span = 48 * (out_w / 4);
     const int32_t frame_skip = 12 * pairs - frame_span - ((out_w & 2) ? 24 : 0);
     const uint32_t *p = buf, *end;
@@ -1215,14 +1239,14 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
  * three rows inside the input) with a copy of the group's words on the stack whose weights and start
  * values are those of variant 1 (the first tap clipped: weights (w1, w2, 0)) or 2 (the last tap clipped:
  * (0, w0, w1)), the start value 2 * (bias + input_offset * the remaining weights). */
-enum { DW3_BASE = 0, DW3_W = 4, DW3_MK = 10, DW3_RZ = 18, DW3_LO = 22, DW3_WORDS = 24 };
+enum { DW3_BASE = 0, DW3_MK = 4, DW3_RZ = 12, DW3_LO = 16, DW3_WORDS = 18 };
 
-/* Start values and weights of the group c0 .. c0 + 3, window variant v (0 all taps, 1 tap 0 clipped,
- * 2 tap 2 clipped). */
+/* The int8 weight words (taps 0 .. 2 of the group c0 .. c0 + 3) of window variant v (0 all taps, 1 tap 0
+ * clipped, 2 tap 2 clipped) into w, and the variant's start values into t. */
 static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t *bias, int32_t c, int32_t c0,
-                             int32_t v, int32_t *t)
+                             int32_t v, int32_t *t, uint32_t *w)
 {
-    uint32_t w[3] = {mcu_load_u32(filter + c0), mcu_load_u32(filter + c + c0), mcu_load_u32(filter + 2 * c + c0)};
+    w[0] = mcu_load_u32(filter + c0), w[1] = mcu_load_u32(filter + c + c0), w[2] = mcu_load_u32(filter + 2 * c + c0);
     if (v == 1) { /* the window starts at tap 1: (w1, w2, 0) */
         w[0] = w[1], w[1] = w[2], w[2] = 0;
     } else if (v == 2) { /* the window starts one tap before tap 0: (0, w0, w1) */
@@ -1232,8 +1256,6 @@ static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t
     for (int32_t k = 0; k < 3; ++k) { /* SXTB16 order: we = (ch0, ch2), wo = (ch1, ch3) */
         const uint32_t we = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16(w[k]), (int16x2_t)mcu_sxtb16(w[k]));
         const uint32_t wo = (uint32_t)__sadd16((int16x2_t)mcu_sxtb16_ror8(w[k]), (int16x2_t)mcu_sxtb16_ror8(w[k]));
-        t[DW3_W + 2 * k] = (int32_t)we;
-        t[DW3_W + 2 * k + 1] = (int32_t)wo;
         sum_e = (uint32_t)__sadd16((int16x2_t)sum_e, (int16x2_t)we);
         sum_o = (uint32_t)__sadd16((int16x2_t)sum_o, (int16x2_t)wo);
     }
@@ -1245,9 +1267,9 @@ static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t
     t[DW3_BASE + 3] = 2 * b3 + in_off * ((int32_t)sum_o >> 16);
 }
 
-#define DW3_TAP(ADDR, OFF) \
+#define DW3_TAP(ADDR, W) \
         "ldr    %[x], [%[p]" ADDR "]\n\t" \
-        "ldrd   %[we], %[wo], [%[tp], #" OFF "]\n\t" \
+        "ldrd   %[we], %[wo], %[" W "]\n\t" \
         "sxtb16 %[xe], %[x]\n\t" \
         "sxtb16 %[x], %[x], ror #8\n\t" \
         "smlabb %[a0], %[xe], %[we], %[a0]\n\t" \
@@ -1264,22 +1286,37 @@ static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t
 
 /* act_min > -128: the packed outputs clamped below per byte */
 #define DW3_LO_CLAMP \
-        "ldr    %[we], [%[tp], #88]\n\t" \
+        "ldr    %[we], [%[tp], #64]\n\t" \
         "ssub8  %[xe], %[a0], %[we]\n\t" \
         "sel    %[a0], %[a0], %[we]\n\t"
 
-/* One group over the span: pixels from p (taps d bytes apart) and op (until end), each step STEP. */
+/* Tap word R of four channels as their doubled SXTB16 halfword pairs at M (an 8-byte stack slot). */
+#define DW3_WIDEN(R, M) \
+        "sxtb16 %[we], %[" R "]\n\t" \
+        "sadd16 %[we], %[we], %[we]\n\t" \
+        "sxtb16 %[wo], %[" R "], ror #8\n\t" \
+        "sadd16 %[wo], %[wo], %[wo]\n\t" \
+        "strd   %[we], %[wo], %[" M "]\n\t"
+
+/* One group over the span: its three int8 tap words (at fw8, fw8 + fws, fw8 + 2 fws) widened onto the
+ * stack, then the pixels from p (taps d bytes apart) and op (until end), each step STEP. */
 #define DW3_SPAN(STEP, P, LO) \
+        "ldr    %[a0], %[fw8]\n\t" \
+        "ldr    %[a1], %[fws]\n\t" \
+        "ldr    %[x], [%[a0]]\n\t" \
+        "ldr    %[xe], [%[a0], %[a1]]\n\t" \
+        "ldr    %[a0], [%[a0], %[a1], lsl #1]\n\t" \
+        DW3_WIDEN("x", "w0") DW3_WIDEN("xe", "w1") DW3_WIDEN("a0", "w2") \
         "1:\n\t" \
         "ldrd   %[a0], %[a1], [%[tp]]\n\t" \
         "ldrd   %[a2], %[a3], [%[tp], #8]\n\t" \
-        DW3_TAP("", "16") \
-        DW3_TAP(", %[d]", "24") \
-        DW3_TAP(", %[d], lsl #1", "32") \
-        DW3_RQ("a0", "40") DW3_RQ("a1", "48") DW3_RQ("a2", "56") DW3_RQ("a3", "64") \
-        "ldrd   %[we], %[wo], [%[tp], #72]\n\t" \
+        DW3_TAP("", "w0") \
+        DW3_TAP(", %[d]", "w1") \
+        DW3_TAP(", %[d], lsl #1", "w2") \
+        DW3_RQ("a0", "16") DW3_RQ("a1", "24") DW3_RQ("a2", "32") DW3_RQ("a3", "40") \
+        "ldrd   %[we], %[wo], [%[tp], #48]\n\t" \
         DW3_ASR(P, "a0", "we") DW3_ASR(P, "a1", "wo") \
-        "ldrd   %[we], %[wo], [%[tp], #80]\n\t" \
+        "ldrd   %[we], %[wo], [%[tp], #56]\n\t" \
         DW3_ASR(P, "a2", "we") DW3_ASR(P, "a3", "wo") \
         "ssat   %[a0], #8, %[a0]\n\t" \
         "ssat   %[a1], #8, %[a1]\n\t" \
@@ -1298,25 +1335,29 @@ static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t
 #define DW3_ASM(STEP, P, LO) \
     __asm__ volatile(DW3_SPAN(STEP, P, LO) \
                      : [p] "+&r"(p), [op] "+&r"(op), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
-                       [a3] "=&r"(a3), [x] "=&r"(x), [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo) \
-                     : [end] "r"(end), [tp] "r"(tp), [d] "r"(d), [c] "r"(c) \
+                       [a3] "=&r"(a3), [x] "=&r"(x), [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo), \
+                       [w0] "=m"(wt[0]), [w1] "=m"(wt[1]), [w2] "=m"(wt[2]) \
+                     : [end] "r"(end), [tp] "r"(tp), [d] "r"(d), [c] "r"(c), [fw8] "m"(w8), [fws] "m"(ws) \
                      : "cc", "memory")
 
 /* n >= 1 pixels of the groups 0 .. groups - 1 (tables tp, tp + DW3_WORDS, ...): for group g, input pixel i
- * of the span at in + 4g + i * sw * c (taps d bytes apart), output pixel i at out + 4g + i * c. One
- * function per stride, post-shift zero point and lower clamp (dw3_span_fn). */
-typedef void (*dw3_span_fn)(const int32_t *tp, const int8_t *in, int8_t *out, int32_t n, int32_t d, int32_t c,
-                            int32_t groups);
+ * of the span at in + 4g + i * sw * c (taps d bytes apart), output pixel i at out + 4g + i * c; its int8
+ * weights (a word of four channels per tap) at w8 + 4g, w8 + 4g + ws, w8 + 4g + 2ws, widened per group
+ * onto the stack (the doubled SXTB16 halfword pairs: channels 0 and 2, then 1 and 3). One function per
+ * stride, post-shift zero point and lower clamp (dw3_span_fn). */
+typedef void (*dw3_span_fn)(const int32_t *tp, const int8_t *w8, int32_t ws, const int8_t *in, int8_t *out,
+                            int32_t n, int32_t d, int32_t c, int32_t groups);
 #define DW3_STEP1 "add    %[p], %[p], %[c]\n\t"
 #define DW3_STEP2 "add    %[p], %[p], %[c], lsl #1\n\t"
 #define DW3_FN(NAME, STEP, P, LO) \
-    static void NAME(const int32_t *tp, const int8_t *in, int8_t *out, int32_t n, int32_t d, int32_t c, \
-                     int32_t groups) \
+    static void NAME(const int32_t *tp, const int8_t *w8, int32_t ws, const int8_t *in, int8_t *out, int32_t n, \
+                     int32_t d, int32_t c, int32_t groups) \
     { \
         int32_t a0, a1, a2, a3; \
         uint32_t x, xe, we, wo; \
+        uint64_t wt[3]; /* per tap the doubled (ch0, ch2), (ch1, ch3) pairs */ \
         MCU_COMPILER_BARRIER(); /* a table on the stack was just written */ \
-        for (const int32_t *tend = tp + groups * DW3_WORDS; tp != tend; tp += DW3_WORDS, in += 4, out += 4) { \
+        for (const int32_t *tend = tp + groups * DW3_WORDS; tp != tend; tp += DW3_WORDS, in += 4, out += 4, w8 += 4) { \
             const int8_t *p = in; \
             int8_t *op = out; \
             const int8_t *end = out + n * c; \
@@ -1378,6 +1419,7 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     const int32_t *table = params->table;
     const int32_t groups = c / 4;
     int32_t t[DW3_WORDS];
+    uint32_t tw[3]; /* a window variant's int8 weight words */
     (void)quant; /* in the table */
     int post = 0; /* any post-shift zero point (that variant always clamps below) */
     for (int32_t g = 0; g < groups; ++g) {
@@ -1400,13 +1442,13 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 }
                 const int8_t *in_row = in_batch + ((int64_t)iy * in_w + ix0) * c;
                 if (v == 0) {
-                    span(table, in_row, out_row, out_w, dil * in_w * c, c, groups);
+                    span(table, filter, c, in_row, out_row, out_w, dil * in_w * c, c, groups);
                     continue;
                 }
                 for (int32_t c0 = 0; c0 < c; c0 += 4) { /* the variant's weights and start values */
                     memcpy(t, table + c0 / 4 * DW3_WORDS, sizeof t);
-                    dw3_weight_words(in_off, filter, bias, c, c0, v, t);
-                    span(t, in_row + c0, out_row + c0, out_w, dil * in_w * c, c, 1);
+                    dw3_weight_words(in_off, filter, bias, c, c0, v, t, tw);
+                    span(t, (const int8_t *)tw, 4, in_row + c0, out_row + c0, out_w, dil * in_w * c, c, 1);
                 }
                 continue;
             }
@@ -1415,8 +1457,8 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
             }
             const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
             if (ox_b > ox_a) {
-                span(table, in_row + (int64_t)(ox_a * sw - pad) * c, out_row + (int64_t)ox_a * c, ox_b - ox_a, d, c,
-                     groups);
+                span(table, filter, c, in_row + (int64_t)(ox_a * sw - pad) * c, out_row + (int64_t)ox_a * c, ox_b - ox_a,
+                     d, c, groups);
             }
             /* clipped windows: their three input words, the input zero point for taps in the padding
              * (they add w * (zero point + input_offset) = 0 to the full start value) */
@@ -1433,7 +1475,8 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                         const int32_t ix = ox * sw - pad + k * step;
                         win[k] = ix >= 0 && ix < in_w ? mcu_load_u32(in_row + (int64_t)ix * c + c0) : zp4;
                     }
-                    span(table + c0 / 4 * DW3_WORDS, (const int8_t *)win, out_row + (int64_t)ox * c + c0, 1, 4, c, 1);
+                    span(table + c0 / 4 * DW3_WORDS, filter + c0, c, (const int8_t *)win, out_row + (int64_t)ox * c + c0,
+                         1, 4, c, 1);
                 }
             }
         }

@@ -105,8 +105,8 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t fast_requant; /* as in mcu_conv_params */
     /* NULL, or the constants of the DSP three-tap path (1x3 / 3x1, computed by the code generator,
-     * ops.dw3_table): per group of four channels 24 words, see mcu_depthwise_3tap_dsp_s8; for 3x3 layers
-     * of stride 2 those of its rows (ops.dw3x3_s2_table): 1 + 10 words per channel */
+     * ops.dw3_table): per group of four channels 18 words, see mcu_depthwise_3tap_dsp_s8; for 3x3 layers
+     * of stride 2 those of its rows (ops.dw3x3_s2_table): 1 + 8 words per channel */
     const int32_t *table;
 } mcu_dw_conv_params;
 

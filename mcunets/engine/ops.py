@@ -381,10 +381,10 @@ def fc_table(filt, bias, output_offset: int, multipliers, shifts, sizes):
 
 
 def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
-    """The constants of the DSP three-tap depthwise path (mcu_depthwise_3tap_dsp_s8), 24 int32 words per
+    """The constants of the DSP three-tap depthwise path (mcu_depthwise_3tap_dsp_s8), 18 int32 words per
     group of four channels c0 .. c0 + 3: the start values 2 * (bias + input_offset * sum(w)) of the four
-    channels; per tap the doubled weights as SXTB16 halfword pairs (channels 0 and 2, then 1 and 3);
-    (multiplier, k) of each channel; rz of each channel (requant_consts); act_min in every byte; 0.
+    channels; (multiplier, k) of each channel; rz of each channel (requant_consts); act_min in every byte;
+    0. The weights stay in the layer's int8 filter (the kernel widens them per group and output row).
     ``filt`` is [3, channels] (the taps as emitted), ``shifts`` as emitted."""
     w = np.asarray(filt, dtype=np.int64).reshape(3, -1)
     c = w.shape[1]
@@ -395,8 +395,6 @@ def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, m
     for c0 in range(0, c, 4):
         g = list(range(c0, c0 + 4))
         words += [_int32(2 * b[j] + input_offset * sums[j]) for j in g]
-        for k in range(3):
-            words += [_pack16(2 * w[k, c0], 2 * w[k, c0 + 2]), _pack16(2 * w[k, c0 + 1], 2 * w[k, c0 + 3])]
         consts = [cq[j] for j in g]
         for j, (kk, _) in zip(g, consts):
             words += [int(multipliers[j]), kk]
@@ -405,15 +403,37 @@ def dw3_table(filt, bias, input_offset: int, output_offset: int, act_min: int, m
     return words
 
 
+def _bytes32(b0: int, b1: int, b2: int, b3: int) -> int:
+    """Four int8 values as the bytes 0 .. 3 of an int32 word (little-endian)."""
+    return _int32(sum((int(v) & 0xFF) << (8 * i) for i, v in enumerate((b0, b1, b2, b3))))
+
+
 def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
     """The constants of the DSP stride-2 3x3 depthwise rows (mcu_depthwise_3x3_dsp_s2_*), or None when
-    they do not apply: word 0 is 1 when a channel adds its zero point after the shift (rz >> 8), then 10
-    int32 words per channel: the doubled weights packed as halfword pairs (w00, w01), (w02, w12), (w10,
-    w11), (w20, w21), (w22, 0), the start value 2 * (bias + input_offset * sum(w)), the multiplier, k and
-    rz (requant_consts, act_min folded into the zero point when act_min > -128) and the folded act_min.
-    ``filt`` is [9, channels] (the taps row by row, as emitted), ``shifts`` as emitted; the kernel runs
-    only under fast_requant (every shift in -31 .. -1). None when act_min > -128 and a channel needs the
-    zero point after the shift (those layers run the C rows)."""
+    they do not apply: word 0 is 1 when a channel adds its zero point after the shift (rz >> 8), then 8
+    int32 words per channel: the nine int8 weights in three words, bytes [w00, w10, w01, w11], [w20, w02,
+    w21, w12] and [0, 0, 0, w22] (the kernel widens them per channel and output row: SXTB16 of the first
+    two words plain and rotated by 8 gives the pairs (w00, w01), (w10, w11), (w20, w21), (w02, w12), an
+    arithmetic shift of the third by 23 the doubled w22), the start value 2 * (bias + input_offset *
+    sum(w)), the multiplier, k and rz (requant_consts, act_min folded into the zero point when act_min >
+    -128) and the folded act_min. ``filt`` is [9, channels] (the taps row by row, as emitted), ``shifts``
+    as emitted; the kernel runs only under fast_requant (every shift in -31 .. -1). None when act_min >
+    -128 and a channel needs the zero point after the shift (those layers run the C rows)."""
+    words = _dw3x3_consts(filt, bias, input_offset, output_offset, act_min, multipliers, shifts)
+    if words is None:
+        return None
+    w = np.asarray(filt, dtype=np.int64).reshape(9, -1)
+    out = words[:1]
+    for j in range(w.shape[1]):
+        t = w[:, j]
+        out += [_bytes32(t[0], t[3], t[1], t[4]), _bytes32(t[6], t[2], t[7], t[5]), _bytes32(0, 0, 0, t[8])]
+        out += words[1 + 5 * j:6 + 5 * j]
+    return out
+
+
+def _dw3x3_consts(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
+    """Word 0 of dw3x3_s2_table, then per channel the start value, the multiplier, k, rz and the folded
+    act_min; None when those rows do not apply."""
     w = np.asarray(filt, dtype=np.int64).reshape(9, -1)
     c = w.shape[1]
     b = np.zeros(c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
@@ -422,15 +442,13 @@ def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: i
         return None
     consts = channel_consts(output_offset - fold, shifts[:c])
     post = any(rz >> 8 for _, rz in consts)
-    words = []
-    for j, (kq, rz) in enumerate(consts):
-        t = w[:, j]
-        words += [_pack16(2 * t[0], 2 * t[1]), _pack16(2 * t[2], 2 * t[5]), _pack16(2 * t[3], 2 * t[4]),
-                  _pack16(2 * t[6], 2 * t[7]), _pack16(2 * t[8], 0),
-                  _int32(2 * _int32(b[j] + input_offset * int(t.sum()))), int(multipliers[j]), kq, rz, fold]
     if post and fold:
         return None
-    return [int(post)] + words
+    words = [int(post)]
+    for j, (kq, rz) in enumerate(consts):
+        t = w[:, j]
+        words += [_int32(2 * _int32(b[j] + input_offset * int(t.sum()))), int(multipliers[j]), kq, rz, fold]
+    return words
 
 
 def dw3x3_s1_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
@@ -438,10 +456,7 @@ def dw3x3_s1_table(filt, bias, input_offset: int, output_offset: int, act_min: i
     weights from the int8 filter into their scratch table per call), or None when they do not apply: word 0
     as in dw3x3_s2_table, then 5 int32 words per channel, those of dw3x3_s2_table without the weights (the
     start value, the multiplier, k, rz and the folded act_min)."""
-    words = dw3x3_s2_table(filt, bias, input_offset, output_offset, act_min, multipliers, shifts)
-    if words is None:
-        return None
-    return words[:1] + [v for j in range(1, len(words), 10) for v in words[j + 5:j + 10]]
+    return _dw3x3_consts(filt, bias, input_offset, output_offset, act_min, multipliers, shifts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -738,7 +753,7 @@ class DepthwiseConv2D(Windowed):
     def weight_bytes(self):
         o = self.filter.shape[3]
         return (self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
-                + (24 * o if self.three_tap else 0) + ((40 if self.stride[1] == 2 else 20) * o + 4 if self.rows_table else 0))
+                + (18 * o if self.three_tap else 0) + ((32 if self.stride[1] == 2 else 20) * o + 4 if self.rows_table else 0))
 
     @property
     def rows_table(self) -> bool:
@@ -789,7 +804,7 @@ class DepthwiseConv2D(Windowed):
                          _shifts(mults, shifts))
             if words is not None:
                 table = p + ("dw3s2" if self.stride[1] == 2 else "dw3s1")
-                decls.append(c_array("int32_t", table, words, per_line=10))
+                decls.append(c_array("int32_t", table, words, per_line=8))
         return decls, (bias, fast, table)
 
     def _params(self, name, padding, state):
