@@ -714,6 +714,67 @@ def test_depthwise_3x3_stride2_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _extreme_weights(model: bytes) -> bytes:
+    """A copy of ``model`` whose depthwise filters hold the int8 extremes: every 7th weight -128, every 11th
+    127 (the widening of int8 weight words at run time: sign bits in every byte position)."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import _buffer_view
+
+    g = read_model(model)
+    buf = bytearray(model)
+    m = Model.GetRootAsModel(buf, 0)
+    sub = m.Subgraphs(0)
+    for op in g.operators:
+        if op.op == "DEPTHWISE_CONV_2D":
+            w = _buffer_view(m, sub.Tensors(op.inputs[1]))
+            if w is not None:
+                w.view(np.int8)[::7] = -128
+                w.view(np.int8)[3::11] = 127
+    return bytes(buf)
+
+
+def _dw_int8_weight_cases(seed: int):
+    """The depthwise paths that widen int8 weights at run time: stride-2 3x3 rows (output widths 1, 2, 3: the
+    tail without quads; 4 and 7: a quad without and with tails) and 1x3 / 3x1 three-tap rows (stride 1 and 2,
+    clipped windows at both borders), 20 channels (five groups of four), ReLU (act_min above -128), none
+    and ReLU6; as converted, with trained-like quantization (shifts -31 .. -1, near-dead channels beyond
+    -31, huge biases), and as converted with the weights -128 and 127 in the filters; asymmetric zero
+    points."""
+    from mcunets.engine.testing import Case
+
+    chains = [
+        ((9, 13, 20), [((3, 3), 2, 1, "SAME", "relu"), ((3, 3), 2, 1, "SAME", "none"),
+                       ((3, 3), 2, 1, "VALID", "relu6")]),
+        ((6, 6, 20), [((3, 3), 2, 1, "SAME", "none"), ((3, 3), 1, 1, "SAME", "relu"),
+                      ((3, 3), 2, 1, "SAME", "relu")]),
+        ((7, 11, 20), [((1, 3), 1, 1, "SAME", "relu"), ((3, 1), 2, 1, "SAME", "none"),
+                       ((1, 3), 2, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "relu")]),
+    ]
+    cases = _depthwise_chain_cases(seed, "dw int8", chains, weight_scale=0.5)
+    return cases + [Case(c.name + " extreme weights", _extreme_weights(c.model), c.inputs, {})
+                    for c in cases if "trained-like" not in c.name]
+
+
+def test_depthwise_int8_weight_paths_are_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _dw_int8_weight_cases(7520)
+    files = [generate(c.model, "m").files["model.c"] for c in cases]
+    assert all("_dw3s2[" in f and "_dw3[" not in f for f in files[:4])
+    assert all("_dw3[" in f for f in files[4:6])
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_int8_weight_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_dw_int8_weight_cases(7520))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _kxk_cases(seed: int, count: int):
     """Random chains of k x k convolutions without groups (mcu_conv_kxk_dsp_s8 on DSP cores): kernel
     sizes 1..5 and non-square, 1..16 input channels (odd counts, patch sizes not multiples of 4), odd

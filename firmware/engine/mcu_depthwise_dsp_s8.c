@@ -650,27 +650,28 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
  * then a pair and / or one output for out_w mod 4 = frem) and then skips to the next channel's (fskip). */
 #define DW_S2_ROW(A0, A1, A2, B0, B1, B2, C0, C1, C2, D0, D1, D2, E0, E1, E2, LO) \
         "0:\n\t" \
-        "ldrd   %[a0], %[a1], [%[tp], #8]\n\t" \
-        "ldr    %[a2], [%[tp], #16]\n\t" \
-        "sxtb16 %[kr], %[a0]\n\t" \
-        "sadd16 %[kr], %[kr], %[kr]\n\t" \
-        "sxtb16 %[a0], %[a0], ror #8\n\t" \
-        "sadd16 %[a0], %[a0], %[a0]\n\t" \
-        "sxtb16 %[kw], %[a1]\n\t" \
-        "sadd16 %[kw], %[kw], %[kw]\n\t" \
-        "sxtb16 %[a1], %[a1], ror #8\n\t" \
-        "sadd16 %[a1], %[a1], %[a1]\n\t" \
-        "asr    %[a2], %[a2], #23\n\t" \
-        "strd   %[kr], %[a1], %[fw0]\n\t" \
-        "str    %[a0], %[fw2]\n\t" \
-        "strd   %[kw], %[a2], %[fw3]\n\t" \
-        "ldr    %[xa], %[fspan]\n\t" \
-        "add    %[end], %[p], %[xa]\n\t" \
         "ldr    %[op], %[fop]\n\t" \
         "add    %[xa], %[op], #1\n\t" \
         "str    %[xa], %[fop]\n\t" \
-        "cmp    %[p], %[end]\n\t" \
-        "beq    2f\n\t" \
+        "ldrd   %[a0], %[a1], [%[tp], #8]\n\t" \
+        "ldr    %[end], [%[tp], #16]\n\t" \
+        "sxtb16 %[kr], %[a0]\n\t" \
+        "sadd16 %[kr], %[kr], %[kr]\n\t" \
+        "sxtb16 %[a2], %[a0], ror #8\n\t" \
+        "sadd16 %[a2], %[a2], %[a2]\n\t" \
+        "sxtb16 %[a3], %[a1]\n\t" \
+        "sadd16 %[a3], %[a3], %[a3]\n\t" \
+        "sxtb16 %[kw], %[a1], ror #8\n\t" \
+        "sadd16 %[kw], %[kw], %[kw]\n\t" \
+        "asr    %[end], %[end], #23\n\t" \
+        "ldr    %[a0], %[fspan]\n\t" \
+        "ldr    %[xa], %[frem]\n\t" \
+        "cmp    %[a0], #0\n\t" \
+        "beq    5f\n\t" \
+        "strd   %[kr], %[kw], %[fw0]\n\t" \
+        "strd   %[a2], %[a3], %[fw2]\n\t" \
+        "str    %[end], %[fw4]\n\t" \
+        "add    %[end], %[p], %[a0]\n\t" \
         "1:\n\t" \
         "ldr    %[a3], [%[tp], #20]\n\t" \
         "ldrd   %[kr], %[kw], %[fw0]\n\t" \
@@ -683,13 +684,13 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
         "add    %[p], %[p], #48\n\t" \
         "cmp    %[p], %[end]\n\t" \
         "bne    1b\n\t" \
-        "2:\n\t" \
         "ldr    %[xa], %[frem]\n\t" \
         "cmp    %[xa], #0\n\t" \
         "beq    4f\n\t" \
         "ldrd   %[kr], %[kw], %[fw0]\n\t" \
         "ldrd   %[a2], %[a3], %[fw2]\n\t" \
         "ldr    %[end], %[fw4]\n\t" \
+        "5:\n\t" \
         "tst    %[xa], #2\n\t" \
         "beq    3f\n\t" \
         DW_S2_PAIR_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, C0, C1, C2, LO("a0"), LO("a1")) \
