@@ -1241,6 +1241,8 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
  * values are those of variant 1 (the first tap clipped: weights (w1, w2, 0)) or 2 (the last tap clipped:
  * (0, w0, w1)), the start value 2 * (bias + input_offset * the remaining weights). */
 enum { DW3_BASE = 0, DW3_MK = 4, DW3_RZ = 12, DW3_LO = 16, DW3_WORDS = 18 };
+/* groups of four channels per call for the outputs whose window is clipped (their words copied) */
+enum { DW3_CHUNK = 8 };
 
 /* The int8 weight words (taps 0 .. 2 of the group c0 .. c0 + 3) of window variant v (0 all taps, 1 tap 0
  * clipped, 2 tap 2 clipped) into w, and the variant's start values into t. */
@@ -1470,14 +1472,18 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                         break;
                     }
                 }
-                for (int32_t c0 = 0; c0 < c; c0 += 4) {
-                    uint32_t win[3];
+                for (int32_t c0 = 0; c0 < c; c0 += 4 * DW3_CHUNK) { /* up to DW3_CHUNK groups per call */
+                    const int32_t g = mcu_min_i32(DW3_CHUNK, (c - c0) / 4);
+                    uint32_t win[3][DW3_CHUNK]; /* tap k of group j at win[k][j] */
                     for (int32_t k = 0; k < 3; ++k) {
                         const int32_t ix = ox * sw - pad + k * step;
-                        win[k] = ix >= 0 && ix < in_w ? mcu_load_u32(in_row + (int64_t)ix * c + c0) : zp4;
+                        const int8_t *src = in_row + (int64_t)ix * c + c0;
+                        for (int32_t j = 0; j < g; ++j) {
+                            win[k][j] = ix >= 0 && ix < in_w ? mcu_load_u32(src + 4 * j) : zp4;
+                        }
                     }
                     span(table + c0 / 4 * DW3_WORDS, filter + c0, c, (const int8_t *)win, out_row + (int64_t)ox * c + c0,
-                         1, 4, c, 1);
+                         1, 4 * DW3_CHUNK, c, g);
                 }
             }
         }
