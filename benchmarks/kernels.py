@@ -65,10 +65,11 @@ def _fn(op: str, p: dict, rng):
     h = p.get("h", 1)
     if op.startswith("CONV_2D"):
         k, s, c, o = p.get("k", 1), p.get("s", 1), p["c"], p["o"]
-        wt, b = tf.constant(w((k, k, c, o))), tf.constant(w((o,)))
-        pad = "VALID" if k == 1 else "SAME"
-        out = -(-h // s)
-        return (lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)), [(1, h, h, c)], out * out * o * k * k * c
+        kh, kw, wd = p.get("kh", k), p.get("kw", k), p.get("w", h)  # (kh, kw, w: other than k x k, h x h)
+        wt, b = tf.constant(w((kh, kw, c, o))), tf.constant(w((o,)))
+        pad = "VALID" if kh == kw == 1 else "SAME"
+        return ((lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)), [(1, h, wd, c)],
+                -(-h // s) * -(-wd // s) * o * kh * kw * c)
     if op == "DEPTHWISE_CONV_2D":
         (kh, kw), s, c = p["k"], p["s"], p["c"]
         wt, b = tf.constant(w((kh, kw, c, 1))), tf.constant(w((c,)))
@@ -94,6 +95,9 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
     fast = m is not None and m.group(1) == "1"  # fast_requant, then the table (and a conv's row strides)
     if op.startswith("CONV_2D"):
         k, c, o = p.get("k", 1), p["c"], p["o"]
+        kh, kw = p.get("kh", k), p.get("kw", k)
+        if (kh, kw) != (1, 1) and c <= 3 and fast and "l0_first" in model_c:
+            return "first kxk dsp"
         if k == 1 and c >= 4 and fast:
             return "1x1 small dsp" if "l0_pw" in model_c else "1x1 dsp"
         if k == 3 and c <= 3 and fast:

@@ -117,9 +117,8 @@ def test_first_conv_row_path_is_bit_exact_on_host():
 
 
 def _first_conv_c1_cases(seed: int):
-    """3x3 convolutions on one input channel (mcu_conv_3x3_c1_dsp_s8 for even output channel counts and
-    upper clamp 127, the 3x3 row path otherwise): one model of twelve inputs, heights and widths 1 to 13
-    (odd and even), strides 1 and 2 along each axis, SAME and VALID, ReLU (every second one clamping above
+    """3x3 convolutions on one input channel (mcu_conv_3x3_c1_dsp_s8, odd output channel counts too): one
+    model of twelve inputs, heights and widths 1 to 13 (odd and even), strides 1 and 2 along each axis, SAME and VALID, ReLU (every second one clamping above
     -128 after the zero point shift), ReLU6 and none, odd output channel counts beside even ones; each
     model also with trained-like quantization (zero points added after the shift)."""
     import tensorflow as tf
@@ -202,6 +201,64 @@ def test_first_conv_one_channel_cases_are_bit_exact_on_host():
              for c in cases]
     assert all(sum(n % 18 == 1 for n in ns) >= 6 for ns in sizes), sizes
     res = check_cases(cases)
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def _first_kxk_cases(seed: int):
+    """k x k first convolutions other than those of the 3x3 row paths (mcu_conv_first_dsp_s8): one model of
+    twelve inputs on 1, 2 and 3 channels, kernels 5x5, 3x1, 1x3, 10x4, 7x7, 3x2 and 2x2, strides 1 and 2
+    along each axis (3 along the width once), SAME and VALID, odd and
+    even sizes, output counts 2 to 16 (odd ones too), ReLU (every second one clamping above -128 after the
+    zero point shift), ReLU6 and none; each model also with trained-like quantization (zero points after
+    the shift, near-dead channels, shifts below -31)."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
+    kernels = [((5, 5), 1), ((3, 1), 1), ((1, 3), 1), ((10, 4), 1), ((7, 7), 1), ((3, 2), 1), ((2, 2), 1),
+               ((5, 5), 3), ((7, 7), 3), ((5, 5), 2), ((1, 3), 3), ((3, 1), 2)]
+    specs = []
+    for i, ((kh, kw), c) in enumerate(kernels):
+        pad = str(rng.choice(["SAME", "VALID"]))
+        h, w = int(rng.integers(kh, kh + 9)), int(rng.integers(kw, kw + 9))
+        o = int(rng.choice([3, 5, 7])) if i % 3 == 0 else int(rng.choice([2, 4, 8, 16]))
+        s = (int(rng.integers(1, 3)), 3 if i == 4 else 1 + i % 2)
+        specs.append(((kh, kw), c, o, s, pad, "relu" if i % 3 else str(rng.choice(list(acts))), (h, w)))
+    layers = [(tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32)),
+               tf.constant(rng.standard_normal(o).astype(np.float32)), s, pad, act)
+              for (kh, kw), c, o, s, pad, act, _ in specs]
+
+    def fn(*xs):
+        return tuple(acts[act](tf.nn.conv2d(x, wt, [1, s[0], s[1], 1], pad) + b)
+                     for x, (wt, b, s, pad, act) in zip(xs, layers))
+
+    model = convert(fn, [(1, h, w, c) for _, c, *_, (h, w) in specs], rng)
+    model = _shift_zero_points(model, rng, "CONV_2D", every=2)
+    cases = []
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        g = read_model(m)
+        inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+        cases.append(Case(f"first kxk {specs}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+@pytest.mark.parametrize("seed", [7170, 7171])
+def test_first_conv_kxk_path_is_bit_exact_on_qemu(tmp_path, seed):
+    from mcunets.engine import generate
+
+    cases = _first_kxk_cases(seed)
+    assert len(re.findall(r"l\d+_first\[", generate(cases[0].model, "m").files["model.c"])) >= 10
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_first_conv_kxk_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_first_kxk_cases(7172))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

@@ -2469,7 +2469,7 @@ static __attribute__((noinline)) void c1_fill_s2(const int8_t *src, int32_t in_w
  * T0 .. T2 their X23 words; T0 becomes (tap 2 of row 0, tap 2 of row 1) and T1 holds the table's end.
  * Per pair (table entry of 18 words, ops.rows3c1_table): {2 * bias0, 2 * bias1, P0, P1 (each channel's
  * (w0, w1) of the row), P2, Y (w02, w12), Z (w22, 0), m0, k0, m1, k1, rz0, rz1}: 10 SMLAD, four LDM. */
-#define MCU_C1_PAIRS(R0, R1, R2, T0, T1, T2, STORE, P) \
+#define MCU_C1_PAIRS(R0, R1, R2, T0, T1, T2, STORE, P, ADV) \
     "2:\n\t" \
     "ldrd   %[x0], %[u0], %[pp]\n\t" \
     "ldr    %[u1], %[step]\n\t" \
@@ -2504,6 +2504,7 @@ static __attribute__((noinline)) void c1_fill_s2(const int8_t *src, int32_t in_w
     STORE \
     "cmp    %[w], %[" T1 "]\n\t" \
     "bne    1b\n\t" \
+    ADV \
     "ldr    %[u0], %[oend]\n\t" \
     "cmp    %[o], %[u0]\n\t" \
     "bne    2b\n\t"
@@ -2535,21 +2536,28 @@ static __attribute__((noinline)) void c1_fill_s2(const int8_t *src, int32_t in_w
     : "cc", "memory"
 /* The pixels of one output row: pixel i's six words at pp[0], then pp = {pp[1], pp[0] + step} (stride 1:
  * copy 0 and copy 1 alternate, stride 2: copy 0, 3 words on per pixel). */
-#define MCU_C1_ROW(R0, R1, R2, T0, T1, T2, STORE, P) \
-    __asm__ volatile(MCU_C1_PAIRS(R0, R1, R2, T0, T1, T2, STORE, P) MCU_C1_OPERANDS);
+#define MCU_C1_ROW(R0, R1, R2, T0, T1, T2, STORE, P, ADV) \
+    __asm__ volatile(MCU_C1_PAIRS(R0, R1, R2, T0, T1, T2, STORE, P, ADV) MCU_C1_OPERANDS);
 /* the window's rows 0, 1, 2 in slots rot, rot + 1, rot + 2 (mod 3) */
-#define MCU_C1_ROTS(STORE, P) \
+#define MCU_C1_ROTS3(STORE, P, ADV) \
     if (rot == 0) { \
-        MCU_C1_ROW("x0", "x1", "x2", "x3", "x4", "x5", STORE, P) \
+        MCU_C1_ROW("x0", "x1", "x2", "x3", "x4", "x5", STORE, P, ADV) \
     } else if (rot == 1) { \
-        MCU_C1_ROW("x1", "x2", "x0", "x4", "x5", "x3", STORE, P) \
+        MCU_C1_ROW("x1", "x2", "x0", "x4", "x5", "x3", STORE, P, ADV) \
     } else { \
-        MCU_C1_ROW("x2", "x0", "x1", "x5", "x3", "x4", STORE, P) \
+        MCU_C1_ROW("x2", "x0", "x1", "x5", "x3", "x4", STORE, P, ADV) \
+    }
+/* an odd channel count: the pixel's last pair wrote one byte past it, the next pixel starts one back */
+#define MCU_C1_ROTS(STORE, P) \
+    if (odd) { \
+        MCU_C1_ROTS3(STORE, P, "sub    %[o], %[o], #1\n\t") \
+    } else { \
+        MCU_C1_ROTS3(STORE, P, "") \
     }
 
 static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t *p1, int32_t step, int32_t npx,
                                              int32_t rot, const uint32_t *tab, const uint32_t *tend, int8_t *out,
-                                             int32_t out_c, int32_t lo, int32_t hi, int mode, int post)
+                                             int32_t out_c, int32_t lo, int32_t hi, int mode, int post, int odd)
 {
     register uint32_t x0 __asm__("r4");
     register uint32_t x1 __asm__("r5");
@@ -2593,11 +2601,15 @@ static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t 
 #undef MCU_C1_OPERANDS
 #undef MCU_C1_ROW
 #undef MCU_C1_ROTS
+#undef MCU_C1_ROTS3
 
-/* 3x3 convolution on one input channel (dilation 1, stride 1 or 2, an even output channel count, the code
- * generator's table ops.rows3c1_table: word 0 whether a channel adds its zero point
- * after the shift, then 18 words per output channel pair): each input row widened once into the ring
- * above, every output pixel's six words loaded once for all its channels, two channels per pass. */
+/* 3x3 convolution on one input channel (dilation 1, stride 1 or 2, the code generator's table
+ * ops.rows3c1_table: word 0 whether a channel adds its zero point after the shift, then 18 words per output
+ * channel pair, an odd count's last channel paired with itself): each input row widened once into the ring
+ * above, every output pixel's six words loaded once for all its channels, two channels per pass. With an
+ * odd channel count each pixel's last pair writes one byte past it, the next pixel's first channel, which
+ * that pixel writes afterwards: the last pixel of each row runs alone into scratch (after the ring) and is
+ * copied out. */
 mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                                   const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
                                   const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
@@ -2613,7 +2625,8 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
     const uint32_t off2 = ((uint32_t)in_off & 0xFFFFu) | ((uint32_t)in_off << 16);
     const int post = params->table[0];
     const uint32_t *tab = (const uint32_t *)(const void *)(params->table + 1);
-    const uint32_t *tend = tab + 18 * (out_c / 2);
+    const uint32_t *tend = tab + 18 * ((out_c + 1) / 2);
+    const int32_t odd = out_c & 1;
     const int mode = mcu_clamp_mode(params->act_min, params->act_max);
     uint32_t *c0 = (uint32_t *)(void *)scratch, *c1 = c0 + 3 * words;
     /* stride 1: even pixels in copy 0 (word 3 * (i / 2)), odd ones in copy 1 (word 3 * ((i + 1) / 2)), each
@@ -2636,12 +2649,272 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
                 }
             }
             MCU_COMPILER_BARRIER(); /* the ring rows are written before the assembly reads them */
-            c1_row(c0, p1, step, out_w, rot, tab, tend, output + ((int64_t)b * out_h + oy) * out_row, out_c,
-                   params->act_min, params->act_max, mode, post);
+            int8_t *row = output + ((int64_t)b * out_h + oy) * out_row;
+            if (!odd) {
+                c1_row(c0, p1, step, out_w, rot, tab, tend, row, out_c, params->act_min, params->act_max, mode,
+                       post, 0);
+                continue;
+            }
+            int8_t *last = (int8_t *)(void *)(c1 + 3 * words); /* out_c + 1 bytes of scratch */
+            if (out_w > 1) {
+                c1_row(c0, p1, step, out_w - 1, rot, tab, tend, row, out_c, params->act_min, params->act_max, mode,
+                       post, 1);
+            }
+            const int32_t i = out_w - 1; /* pixel i's six words: stride 1 copy i % 2, else 3 i words on */
+            const uint32_t *pi = sw == 1 ? (i & 1 ? c1 + 3 * ((i + 1) >> 1) : c0 + 3 * (i >> 1)) : c0 + 3 * i;
+            c1_row(pi, pi, 0, 1, rot, tab, tend, last, out_c, params->act_min, params->act_max, mode, post, 1);
+            for (int32_t ch = 0; ch < out_c; ++ch) {
+                row[i * out_c + ch] = last[ch];
+            }
         }
     }
     return MCU_OK;
 }
+
+/* ---- k x k first convolutions (input depth 1-3, any kernel size and stride) ------------------------
+ * The layers that neither the 1x1 narrow path nor the 3x3 row paths take (ops.Conv2D.first, the code
+ * generator's table ops.first_table). Input rows are widened once into a ring of kh int16 rows (value
+ * q * c + ch <-> input column q - padding.w, the input offset added, 0 outside the input); per output pixel
+ * pair the two patches (K = kh * kw * c taps in the filter's order, padded to 4 * groups) are gathered from
+ * the ring through a tap offset table into one buffer, per group of four taps the words (A 0/1, A 2/3,
+ * B 0/1, B 2/3); every output channel pair then meets it with per group one LDM of the patch words, one
+ * LDM of the pair's four doubled weight words and eight SMLAD (10 instructions per 16 MACs). Table: word 0
+ * whether a channel adds its zero point after the shift, then per channel pair {2 * bias0, 2 * bias1,
+ * W (4 * groups words), m0, k0, m1, k1, rz0, rz1}; an odd output count's last pair is channels
+ * (out_c - 2, out_c - 1), its first channel written twice. */
+#define MCU_F_GROUP \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldmia  %[wp]!, {%[t], %[u], %[v], %[y]}\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
+    "smlad  %[a10], %[x2], %[t], %[a10]\n\t" \
+    "smlad  %[a10], %[x3], %[u], %[a10]\n\t" \
+    "smlad  %[a01], %[x0], %[v], %[a01]\n\t" \
+    "smlad  %[a01], %[x1], %[y], %[a01]\n\t" \
+    "smlad  %[a11], %[x2], %[v], %[a11]\n\t" \
+    "smlad  %[a11], %[x3], %[y], %[a11]\n\t"
+#define MCU_F_RQ(A, B, M, K) \
+    "smmlar %[v], %[" A "], %[" M "], %[" K "]\n\t" \
+    "add    %[" A "], %[v], %[" A "], asr #31\n\t" \
+    "smmlar %[v], %[" B "], %[" M "], %[" K "]\n\t" \
+    "add    %[" B "], %[v], %[" B "], asr #31\n\t"
+#define MCU_F_ST \
+    "strb   %[a00], [%[x0]], #1\n\t" \
+    "strb   %[a01], [%[x0]], #1\n\t" \
+    "strb   %[a10], [%[x1]], #1\n\t" \
+    "strb   %[a11], [%[x1]], #1\n\t"
+#define MCU_F_PACK \
+    "bfi    %[a00], %[a01], #8, #8\n\t" \
+    "bfi    %[a00], %[a10], #16, #8\n\t" \
+    "bfi    %[a00], %[a11], #24, #8\n\t" \
+    "ldr    %[x3], %[lo]\n\t" \
+    "ssub8  %[v], %[a00], %[x3]\n\t" \
+    "sel    %[a00], %[a00], %[x3]\n\t"
+#define MCU_F_ST2 \
+    "strh   %[a00], [%[x0]], #2\n\t" \
+    "lsr    %[a00], %[a00], #16\n\t" \
+    "strh   %[a00], [%[x1]], #2\n\t"
+#define MCU_F_LO MCU_F_PACK MCU_F_ST2
+#define MCU_F_BOTH \
+    MCU_F_PACK \
+    "ldr    %[x3], %[hi]\n\t" \
+    "ssub8  %[v], %[a00], %[x3]\n\t" \
+    "sel    %[a00], %[x3], %[a00]\n\t" MCU_F_ST2
+/* ODD: an odd group count, one group before the loop of two (which a single group skips). */
+#define MCU_F_ODD \
+    MCU_F_GROUP \
+    "ldr    %[t], %[xend]\n\t" \
+    "cmp    %[xp], %[t]\n\t" \
+    "beq    3f\n\t"
+#define MCU_F_FN(NAME, PRE, STORE, P) \
+    static __attribute__((noinline)) void NAME(const uint32_t *frame_x, const uint32_t *frame_xend, \
+                                               const uint32_t *tab, const uint32_t *frame_tend, int8_t *oa, \
+                                               int8_t *ob, uint32_t frame_lo, uint32_t frame_hi) \
+    { \
+        register int32_t a00 __asm__("r0"); \
+        register int32_t a01 __asm__("r1"); \
+        register int32_t a10 __asm__("r2"); \
+        register int32_t a11 __asm__("r3"); \
+        register uint32_t x0 __asm__("r4"); \
+        register uint32_t x1 __asm__("r5"); \
+        register uint32_t x2 __asm__("r6"); \
+        register uint32_t x3 __asm__("r7"); \
+        register uint32_t t __asm__("r8"); \
+        register uint32_t u __asm__("r9"); \
+        register uint32_t v __asm__("r10"); \
+        register uint32_t y __asm__("r11"); \
+        register const uint32_t *xp __asm__("r12"); \
+        register const uint32_t *wp __asm__("lr") = tab; \
+        int8_t *frame_o[2] __attribute__((aligned(8))); \
+        frame_o[0] = oa, frame_o[1] = ob; \
+        __asm__ volatile("1:\n\t" \
+                         "ldmia  %[wp]!, {%[a00], %[a01]}\n\t" \
+                         "mov    %[a10], %[a00]\n\t" \
+                         "mov    %[a11], %[a01]\n\t" \
+                         "ldr    %[xp], %[x]\n\t" \
+                         PRE \
+                         "2:\n\t" \
+                         MCU_F_GROUP MCU_F_GROUP \
+                         "ldr    %[t], %[xend]\n\t" \
+                         "cmp    %[xp], %[t]\n\t" \
+                         "bne    2b\n\t" \
+                         "3:\n\t" \
+                         "ldmia  %[wp]!, {%[x0], %[x1], %[x2], %[x3], %[t], %[u]}\n\t" \
+                         MCU_F_RQ("a00", "a10", "x0", "x1") MCU_F_RQ("a01", "a11", "x2", "x3") \
+                         MCU_ASR_P(P, "a00", "t") MCU_ASR_P(P, "a10", "t") \
+                         MCU_ASR_P(P, "a01", "u") MCU_ASR_P(P, "a11", "u") \
+                         "ssat   %[a00], #8, %[a00]\n\t" \
+                         "ssat   %[a01], #8, %[a01]\n\t" \
+                         "ssat   %[a10], #8, %[a10]\n\t" \
+                         "ssat   %[a11], #8, %[a11]\n\t" \
+                         "ldrd   %[x0], %[x1], %[fo]\n\t" \
+                         STORE \
+                         "strd   %[x0], %[x1], %[fo]\n\t" \
+                         "ldr    %[t], %[tend]\n\t" \
+                         "cmp    %[wp], %[t]\n\t" \
+                         "bne    1b\n\t" \
+                         : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), \
+                           [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t), \
+                           [u] "=&r"(u), [v] "=&r"(v), [y] "=&r"(y), [xp] "=&r"(xp), [wp] "+&r"(wp), \
+                           [fo] "+m"(frame_o) \
+                         : [x] "m"(frame_x), [xend] "m"(frame_xend), [tend] "m"(frame_tend), [lo] "m"(frame_lo), \
+                           [hi] "m"(frame_hi) \
+                         : "cc", "memory"); \
+        (void)a00, (void)a01, (void)a10, (void)a11, (void)x0, (void)x1, (void)x2, (void)x3, (void)t, (void)u; \
+        (void)v, (void)y, (void)xp, (void)wp; \
+    }
+/* Even group counts: the loop of two from the start (a group count of 2 or more). */
+#define MCU_F_FNS(SUF, STORE, P) \
+    MCU_F_FN(first_pairs_even##SUF, "", STORE, P) \
+    MCU_F_FN(first_pairs_odd##SUF, MCU_F_ODD, STORE, P)
+MCU_F_FNS(_st, MCU_F_ST, MCU_NO_POST)
+MCU_F_FNS(_st_post, MCU_F_ST, MCU_POST)
+MCU_F_FNS(_lo, MCU_F_LO, MCU_NO_POST)
+MCU_F_FNS(_lo_post, MCU_F_LO, MCU_POST)
+MCU_F_FNS(_both, MCU_F_BOTH, MCU_POST)
+#undef MCU_F_FNS
+#undef MCU_F_FN
+#undef MCU_F_ODD
+#undef MCU_F_BOTH
+#undef MCU_F_LO
+#undef MCU_F_ST2
+#undef MCU_F_PACK
+#undef MCU_F_ST
+#undef MCU_F_RQ
+#undef MCU_F_GROUP
+
+typedef void (*first_pairs_fn)(const uint32_t *, const uint32_t *, const uint32_t *, const uint32_t *, int8_t *,
+                               int8_t *, uint32_t, uint32_t);
+
+/* Input row src (NULL: outside the input) into ring row d of n values: value q <-> input value q - lead
+ * (lead = padding.w * c), the offset added, 0 outside the input. */
+static void first_fill(int16_t *d, const int8_t *src, int32_t n, int32_t lead, int32_t len, int32_t in_off)
+{
+    int32_t q = 0;
+    if (src != 0) {
+        const int32_t qs = mcu_min_i32(mcu_max_i32(lead, 0), n), qe = mcu_min_i32(n, lead + len);
+        for (; q < qs; ++q) {
+            d[q] = 0;
+        }
+        for (const int8_t *s = src + (q - lead); q < qe; ++q) {
+            d[q] = (int16_t)(*s++ + in_off);
+        }
+    }
+    for (; q < n; ++q) {
+        d[q] = 0;
+    }
+}
+
+static mcu_status conv_first(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input,
+                             const mcu_dims *filter_dims, const mcu_dims *output_dims, int8_t *output,
+                             int16_t *scratch, first_pairs_fn even, first_pairs_fn odd)
+{
+    const int32_t c = input_dims->c, kh = filter_dims->h, kw = filter_dims->w, sh = params->stride.h;
+    const int32_t sw = params->stride.w, in_h = input_dims->h, in_w = input_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t k = kh * kw * c, groups = (k + 3) / 4, block = 8 + 4 * groups;
+    const int32_t rh = ((out_w - 1) * sw + kw) * c; /* values of a ring row */
+    const int32_t rstride = (mcu_conv_first_row(input_dims, filter_dims) + 1) & ~1;
+    const int32_t in_off = params->bias_folded ? 0 : params->input_offset;
+    const uint32_t lo4 = 0x01010101u * (uint8_t)params->act_min, hi4 = 0x01010101u * (uint8_t)params->act_max;
+    const first_pairs_fn run = groups & 1 ? odd : even;
+    const uint32_t *tab = (const uint32_t *)(const void *)(params->table + 1);
+    const uint32_t *tmid = tab + block * (out_c / 2), *tend = tab + block * ((out_c + 1) / 2);
+    uint32_t *xbuf = (uint32_t *)(void *)scratch;
+    const uint32_t *xend = xbuf + 4 * groups;
+    int32_t *offs = (int32_t *)(void *)(xbuf + 4 * groups); /* 4 * groups tap offsets */
+    int16_t *ring = (int16_t *)(void *)(offs + 4 * groups);
+    int32_t held[MCU_FIRST_MAX_KH];
+    for (int32_t t = k; t < 4 * groups; ++t) {
+        offs[t] = 0; /* the padded taps meet weight 0 */
+    }
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        for (int32_t s = 0; s < kh; ++s) {
+            held[s] = INT32_MIN;
+        }
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * sh - params->padding.h;
+            const int32_t rot = (iy0 % kh + kh) % kh;
+            for (int32_t r = 0, s = rot; r < kh; ++r, s = s + 1 == kh ? 0 : s + 1) {
+                const int32_t iy = iy0 + r;
+                if (held[s] != iy) {
+                    first_fill(ring + s * rstride, iy >= 0 && iy < in_h ? in_batch + (int64_t)iy * in_w * c : 0,
+                               rh, params->padding.w * c, in_w * c, in_off);
+                    held[s] = iy;
+                }
+                const int32_t base = s * rstride;
+                int32_t *o = offs + r * kw * c;
+                for (int32_t j = 0; j < kw * c; ++j) {
+                    o[j] = base + j;
+                }
+            }
+            int8_t *out_row = output + ((int64_t)b * out_h + oy) * out_w * out_c;
+            for (int32_t ox = 0; ox < out_w; ox += 2) {
+                int32_t xa = ox, xb = ox + 1;
+                if (xb >= out_w) { /* the last pixel: with the one before it (written again), else alone */
+                    xa = out_w >= 2 ? out_w - 2 : ox;
+                    xb = out_w >= 2 ? out_w - 1 : ox;
+                }
+                const int16_t *pa = ring + xa * sw * c, *pb = ring + xb * sw * c;
+                int16_t *d = (int16_t *)(void *)xbuf;
+                const int32_t *op = offs;
+                for (int32_t g = 0; g < groups; ++g, op += 4, d += 8) {
+                    d[0] = pa[op[0]], d[1] = pa[op[1]], d[2] = pa[op[2]], d[3] = pa[op[3]];
+                    d[4] = pb[op[0]], d[5] = pb[op[1]], d[6] = pb[op[2]], d[7] = pb[op[3]];
+                }
+                MCU_COMPILER_BARRIER(); /* the patches are written before the assembly reads them */
+                int8_t *oa = out_row + xa * out_c, *ob = out_row + xb * out_c;
+                if (out_c >= 2) {
+                    run(xbuf, xend, tab, tmid, oa, ob, lo4, hi4);
+                }
+                if (out_c & 1) {
+                    run(xbuf, xend, tmid, tend, oa + out_c - 2, ob + out_c - 2, lo4, hi4);
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}
+
+/* The k x k first-convolution path per output clamp (mcu_conv_first_dsp_s8 in mcu_engine.h picks one). */
+#define MCU_FIRST_ENTRY(NAME, PLAIN, POST) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
+                    const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
+    { \
+        (void)quant, (void)filter, (void)bias; \
+        if (params->table[0]) { \
+            return conv_first(params, input_dims, input, filter_dims, output_dims, output, scratch, \
+                              first_pairs_even##POST, first_pairs_odd##POST); \
+        } \
+        return conv_first(params, input_dims, input, filter_dims, output_dims, output, scratch, \
+                          first_pairs_even##PLAIN, first_pairs_odd##PLAIN); \
+    }
+MCU_FIRST_ENTRY(mcu_conv_first_dsp_ssat_s8, _st, _st_post)
+MCU_FIRST_ENTRY(mcu_conv_first_dsp_ssat_lo_s8, _lo, _lo_post)
+MCU_FIRST_ENTRY(mcu_conv_first_dsp_both_s8, _both, _both)
+#undef MCU_FIRST_ENTRY
 
 #else
 typedef int mcu_conv_dsp_unused; /* ISO C: a translation unit must not be empty */

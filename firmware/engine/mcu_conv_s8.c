@@ -8,5 +8,7 @@ int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filt
 {
     const int32_t kxk = mcu_conv_kxk_scratch(input_dims, filter_dims);
     const int32_t rows3 = mcu_conv_3x3_rows_scratch(input_dims, filter_dims);
-    return mcu_conv_1x1_scratch(input_dims, filter_dims) + (rows3 > kxk ? rows3 : kxk);
+    const int32_t first = mcu_conv_first_scratch(input_dims, filter_dims);
+    const int32_t most = rows3 > kxk ? rows3 : kxk;
+    return mcu_conv_1x1_scratch(input_dims, filter_dims) + (first > most ? first : most);
 }

@@ -326,9 +326,14 @@ MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c2s1_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c2s2_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s1_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s2_s8);
-/* 3x3 on one input channel with the code generator's table (ops.rows3c1_table): an even output channel
- * count (mcu_conv_3x3_rows_dsp_s8 below picks it). */
+/* 3x3 on one input channel with the code generator's table (ops.rows3c1_table; mcu_conv_3x3_rows_dsp_s8
+ * below picks it). */
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_c1_dsp_s8);
+/* k x k first convolutions (input depth 1-3) with the code generator's table (ops.first_table), per output
+ * clamp (mcu_conv_first_dsp_s8 below picks one). */
+MCU_CONV_SCRATCH_DECL(mcu_conv_first_dsp_ssat_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_first_dsp_ssat_lo_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_first_dsp_both_s8);
 #undef MCU_CONV_SCRATCH_DECL
 /* Words of one copy of a ring row of the 3x3 row path: the padded row as int16 pairs, plus one. */
 static inline int32_t mcu_conv_3x3_rows_words(const mcu_dims *input_dims)
@@ -718,7 +723,7 @@ MCU_DISPATCH mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, 
                                   const mcu_dims *, int8_t *, int16_t *);
     const int32_t c = input_dims->c, s2 = params->stride.w == 2;
     /* the same condition as ops.Conv2D.rows3c1, which gives the table of this layout */
-    if (c == 1 && params->table != 0 && output_dims->c % 2 == 0) {
+    if (c == 1 && params->table != 0) {
         return mcu_conv_3x3_c1_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                                       output, scratch);
     }
@@ -772,6 +777,40 @@ MCU_DISPATCH int32_t mcu_conv_3x3_rows_scratch(const mcu_dims *input_dims, const
     return 0;
 }
 
+/* The k x k first-convolution path (mcu_conv_first_dsp_s8): input depth 1-3, no groups, not 1x1, at most
+ * MCU_FIRST_MAX_KH kernel rows (the same structure as ops.Conv2D.first, which gives the table). Scratch: the
+ * pixel pair's patches and the tap offsets (32 bytes per group of 4 taps) and a ring of kh int16 rows of
+ * mcu_conv_first_row values each (rounded up to even). */
+#define MCU_FIRST_MAX_KH 16
+
+static inline int32_t mcu_conv_first_row(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    return (input_dims->w + filter_dims->w) * input_dims->c;
+}
+
+MCU_DISPATCH int32_t mcu_conv_first_scratch(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    const int32_t c = input_dims->c, k = filter_dims->h * filter_dims->w * c;
+    if (c <= 3 && filter_dims->c == c && !(filter_dims->h == 1 && filter_dims->w == 1) &&
+        filter_dims->h <= MCU_FIRST_MAX_KH) {
+        return 32 * ((k + 3) / 4) + 2 * filter_dims->h * ((mcu_conv_first_row(input_dims, filter_dims) + 1) & ~1);
+    }
+    return 0;
+}
+
+/* The first-convolution path's entry point for the layer's output clamp. */
+MCU_DISPATCH mcu_status mcu_conv_first_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                              const mcu_dims *input_dims, const int8_t *input,
+                                              const mcu_dims *filter_dims, const int8_t *filter,
+                                              const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
+                                              int16_t *scratch)
+{
+    const int mode = params->act_max != 127 ? 0 : params->act_min <= -128 ? 1 : 2;
+    return (mode == 0 ? mcu_conv_first_dsp_both_s8 : mode == 1 ? mcu_conv_first_dsp_ssat_s8
+                                                             : mcu_conv_first_dsp_ssat_lo_s8)(
+        params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, scratch);
+}
+
 /* CONV_2D: the Cortex-M DSP paths when they apply (mcu_conv_dsp_s8.c), else the portable 1x1 variant
  * when it applies, without the DSP extension the patch (im2col) kernel when there is no grouping and the
  * scratch of the k x k path (which it fits in), the generic kernel otherwise. */
@@ -807,6 +846,18 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
                                        output, (int16_t *)(void *)scratch);
         }
         const int32_t sw = params->stride.w;
+        /* the same structure as ops.Conv2D.first, which gives the table (other layers on 1-3 channels: the
+         * 3x3 row paths, whose tables those are, and the k x k path, which reads none) */
+        if (params->table != 0 && mcu_conv_first_scratch(input_dims, filter_dims) > 0 && output_dims->c >= 2 &&
+            params->dilation.h == 1 && params->dilation.w == 1 &&
+            !(filter_dims->h == 3 && filter_dims->w == 3 && (sw == 1 || sw == 2))) {
+            if (!strided && (output_dims->w - 1) * sw <= input_dims->w) {
+                return mcu_conv_first_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                             output_dims, output, (int16_t *)(void *)scratch);
+            }
+            return mcu_conv_kxk_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                                       output, (int16_t *)(void *)scratch);
+        }
         if (mcu_conv_3x3_rows_scratch(input_dims, filter_dims) > 0 && params->dilation.h == 1 &&
             params->dilation.w == 1 && (sw == 1 || sw == 2) &&
             params->padding.w >= 0 && params->padding.h >= 0 &&

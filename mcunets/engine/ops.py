@@ -196,6 +196,7 @@ def _constant_channels(flat, bias, input_offset: int, multipliers, shifts, outpu
 
 
 ROWS3_MAX_C = 3  # MCU_ROWS3_MAX_C in firmware/engine/mcu_engine.h
+FIRST_MAX_KH = 16  # MCU_FIRST_MAX_KH in firmware/engine/mcu_engine.h
 
 
 def _int32(v) -> int:
@@ -278,9 +279,9 @@ def rows3_table(filt, bias, output_offset: int, multipliers, shifts):
 
 
 def rows3c1_table(filt, bias, output_offset: int, multipliers, shifts):
-    """The constants of the DSP 3x3 path on one input channel (mcu_conv_3x3_c1_dsp_s8: an even output
-    channel count): word 0 is 1 when a channel adds its zero point after the shift, then
-    per output channel pair 18 int32 words {2 * bias0, 2 * bias1, P0 of both channels, P1 of both, P2 of
+    """The constants of the DSP 3x3 path on one input channel (mcu_conv_3x3_c1_dsp_s8): word 0 is 1 when a
+    channel adds its zero point after the shift, then per output channel pair (an odd last channel paired
+    with itself) 18 int32 words {2 * bias0, 2 * bias1, P0 of both channels, P1 of both, P2 of
     both, Y of both, Z of both, m0, k0, m1, k1, rz0, rz1}: Pk = the doubled taps (w[k][0], w[k][1]) of row
     k as halfwords, Y = (2 w[0][2], 2 w[1][2]), Z = (2 w[2][2], 0) (requant_consts of the zero point).
     ``filt`` is [out, 3, 3, 1] as emitted, ``bias`` the bias the kernel gets (folded or not), ``shifts``
@@ -290,13 +291,39 @@ def rows3c1_table(filt, bias, output_offset: int, multipliers, shifts):
     b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     cq = channel_consts(output_offset, shifts)
     words = [int(any(rz >> 8 for _, rz in cq))]
-    for pr in range(o // 2):
-        ch = (2 * pr, 2 * pr + 1)
+    for pr in range((o + 1) // 2):
+        ch = (2 * pr, min(2 * pr + 1, o - 1))
         words += [_int32(2 * b[oc]) for oc in ch]
         for k in range(3):
             words += [_pack16(w[oc, k, 0], w[oc, k, 1]) for oc in ch]
         words += [_pack16(w[oc, 0, 2], w[oc, 1, 2]) for oc in ch]
         words += [_pack16(w[oc, 2, 2], 0) for oc in ch] + _pair_requant(ch, multipliers, cq)
+    return words
+
+
+def first_table(filt, bias, output_offset: int, multipliers, shifts):
+    """The constants of the DSP k x k first-convolution path (mcu_conv_first_dsp_s8 in mcu_conv_dsp_s8.c: input
+    depth 1-3, any kernel size): word 0 is 1 when a channel adds its zero point after the shift, then per output
+    channel pair (an odd count's last pair the channels (o - 2, o - 1)) {2 * bias0, 2 * bias1, W, m0, k0, m1,
+    k1, rz0, rz1}: W per group of four taps g (the filter's kh * kw * c taps in its order, padded with 0 to
+    4 * groups) the doubled taps (4g, 4g + 1), (4g + 2, 4g + 3) as halfwords of channel 0, then of channel 1
+    (requant_consts of the zero point). ``filt`` is [out, kh, kw, c] as emitted, ``bias`` the bias the kernel
+    gets (folded or not), ``shifts`` as emitted."""
+    f = 2 * np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
+    o, k = f.shape
+    groups = (k + 3) // 4
+    w = np.zeros((o, 4 * groups), dtype=np.int64)
+    w[:, :k] = f
+    b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    cq = channel_consts(output_offset, shifts)
+    words = [int(any(rz >> 8 for _, rz in cq))]
+    pairs = [(2 * p, 2 * p + 1) for p in range(o // 2)] + ([(o - 2, o - 1)] if o % 2 else [])
+    for ch in pairs:
+        words += [_int32(2 * b[oc]) for oc in ch]
+        for g in range(groups):
+            for oc in ch:
+                words += [_pack16(w[oc, 4 * g], w[oc, 4 * g + 1]), _pack16(w[oc, 4 * g + 2], w[oc, 4 * g + 3])]
+        words += _pair_requant(ch, multipliers, cq)
     return words
 
 
@@ -560,6 +587,12 @@ class Conv2D(Windowed):
             nw = (3 * ic + 1) // 2
             row_words = ((self.in_shape[2] + 2) * ic + 1) // 2 + 1
             rows3 = 4 * ((0 if self.rows3 else ((o + 1) // 2) * (3 * nw * 2 + 8)) + 6 * row_words)
+            if self.rows3c1 and o % 2:
+                rows3 += (o + 4) & ~3  # the last pixel of a row, out_c + 1 bytes (mcu_conv_3x3_c1_dsp_s8)
+        if self.first_rows:
+            # the k x k first-convolution path's patches, tap offsets and ring of kh int16 rows
+            g = (kh * kw * ic + 3) // 4
+            rows3 = max(rows3, 32 * g + 2 * kh * (((self.in_shape[2] + kw) * ic + 1) & ~1))
         if self.rows3_fits:
             # the k x k path never runs: the 3x3 row path on DSP cores, else im2col (4 * o + k rounded up
             # to 16 bytes) where the portable kernels take scratch
@@ -573,7 +606,7 @@ class Conv2D(Windowed):
         column ends at most 2 pixels past its input ((out_w - 1) * stride + 3 <= in_w + 2). A tile of such
         a layer keeps it: its window is the layer's window clipped to the input, at most by the layer's
         padding."""
-        return (self.rows3 and min(self.padding) >= 0
+        return (self.rows3 and not self.first and min(self.padding) >= 0
                 and (self.out_shape[2] - 1) * self.stride[1] + 3 <= self.in_shape[2] + 2)
 
     @property
@@ -588,6 +621,8 @@ class Conv2D(Windowed):
             if self.rows3_fits and (min(c.padding) < 0
                                     or (c.out_shape[2] - 1) * self.stride[1] + 3 > c.in_shape[2] + 2):
                 raise McunetsError(f"layer {self.index}: a tile leaves the 3x3 row path")
+            if self.first and (c.out_shape[2] - 1) * self.stride[1] > c.in_shape[2]:
+                raise McunetsError(f"layer {self.index}: a tile leaves the first-convolution path")
             if (c.in_row or c.out_row) and not self.strided:
                 raise McunetsError(f"layer {self.index}: rows through the maps' strides on a path without them")
         return super().emit_tiles(ctx, calls)
@@ -598,7 +633,9 @@ class Conv2D(Windowed):
         has_bias = self.bias is not None or (self.all_taps_inside and self.input_offset != 0)
         nw = (3 * self.filter.shape[3] + 1) // 2
         return (self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
-                + ((4 + 72 * (o // 2) if self.rows3c1 else 4 * ((o + 1) // 2) * (6 * nw + 8)) if self.rows3 else 0)
+                + ((4 + 72 * ((o + 1) // 2) if self.rows3c1 else 4 * ((o + 1) // 2) * (6 * nw + 8))
+                   if self.rows3 and not self.first else 0)
+                + (4 + 4 * ((o + 1) // 2) * (8 + 4 * ((self.filter[0].size + 3) // 4)) if self.first else 0)
                 + (16 * o + 4 if self.kxk_triples else 0)
                 + ((o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4 if self.small1x1 else 0))
 
@@ -655,6 +692,10 @@ class Conv2D(Windowed):
             words = narrow_table(flat, b if folded else lbias, 0 if folded else self.input_offset,
                                  self.output_offset, mults, _shifts(mults, shifts))
             decls.append(c_array("int32_t", table, words, per_line=10))
+        elif self.first and fast:
+            table = p + "first"
+            decls.append(c_array("int32_t", table, first_table(filt, b if folded else lbias, self.output_offset,
+                                                               mults, _shifts(mults, shifts)), per_line=10))
         elif self.rows3 and fast:
             table = p + "rows3"
             make = rows3c1_table if self.rows3c1 else rows3_table
@@ -697,11 +738,27 @@ class Conv2D(Windowed):
                 and self.stride[1] in (1, 2))
 
     @property
+    def first_rows(self) -> bool:
+        """Whether the layer has the structure of the DSP k x k first-convolution path (mcu_conv_first_scratch):
+        input depth 1-3, no groups, not 1x1, at most FIRST_MAX_KH kernel rows."""
+        o, kh, kw, fc = self.filter.shape
+        return fc == self.in_shape[3] <= 3 and (kh, kw) != (1, 1) and kh <= FIRST_MAX_KH
+
+    @property
+    def first(self) -> bool:
+        """Whether the layer gets the table of the DSP k x k first-convolution path (first_table): its structure
+        (first_rows), dilation 1, at least 2 output channels, and not a layer of the 3x3 row paths' tables (3x3
+        at width stride 1 or 2); the condition
+        mcu_conv_s8 dispatches on (the kernel also needs fast_requant)."""
+        o, kh, kw, fc = self.filter.shape
+        return (self.first_rows and tuple(self.dilation) == (1, 1) and o >= 2
+                and not ((kh, kw) == (3, 3) and self.stride[1] in (1, 2)))
+
+    @property
     def rows3c1(self) -> bool:
         """Whether the 3x3 row path's table has the one-channel layout (rows3c1_table, for
-        mcu_conv_3x3_c1_dsp_s8): one input channel, an even output channel count (the condition
-        mcu_conv_3x3_rows_dsp_s8 dispatches on)."""
-        return self.rows3 and self.filter.shape[3] == 1 and self.filter.shape[0] % 2 == 0
+        mcu_conv_3x3_c1_dsp_s8): one input channel (the condition mcu_conv_3x3_rows_dsp_s8 dispatches on)."""
+        return self.rows3 and self.filter.shape[3] == 1
 
     @property
     def narrow(self) -> bool:
