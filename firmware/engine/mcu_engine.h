@@ -805,10 +805,12 @@ MCU_DISPATCH mcu_status mcu_conv_first_dsp_s8(const mcu_conv_params *params, con
                                               const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
                                               int16_t *scratch)
 {
+    /* every constant in the table: the model's filter, bias and quantization arrays stay unreferenced */
     const int mode = params->act_max != 127 ? 0 : params->act_min <= -128 ? 1 : 2;
+    (void)quant, (void)filter, (void)bias;
     return (mode == 0 ? mcu_conv_first_dsp_both_s8 : mode == 1 ? mcu_conv_first_dsp_ssat_s8
                                                              : mcu_conv_first_dsp_ssat_lo_s8)(
-        params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, scratch);
+        params, 0, input_dims, input, filter_dims, 0, 0, output_dims, output, scratch);
 }
 
 /* CONV_2D: the Cortex-M DSP paths when they apply (mcu_conv_dsp_s8.c), else the portable 1x1 variant
