@@ -589,7 +589,7 @@ class Conv2D(Windowed):
             rows3 = 4 * ((0 if self.rows3 else ((o + 1) // 2) * (3 * nw * 2 + 8)) + 6 * row_words)
             if self.rows3c1 and o % 2:
                 rows3 += (o + 4) & ~3  # the last pixel of a row, out_c + 1 bytes (mcu_conv_3x3_c1_dsp_s8)
-        if self.first_rows:
+        if self.first:
             # the k x k first-convolution path's patches, tap offsets and ring of kh int16 rows
             g = (kh * kw * ic + 3) // 4
             rows3 = max(rows3, 32 * g + 2 * kh * (((self.in_shape[2] + kw) * ic + 1) & ~1))
