@@ -107,12 +107,16 @@ def features(cost: LayerCost) -> np.ndarray:
     return np.array([cost.macs, cost.outputs, 1.0])
 
 
-def fit(samples: list[tuple[LayerCost, int]]) -> dict:
+def fit(samples: list[tuple[LayerCost, int]], constants: dict | None = None) -> dict:
     """Coefficients ``{kind: [a, b, c]}`` from (layer, instructions) samples: per kind, least squares
-    on relative error (each sample weighted by 1/instructions), coefficients kept non-negative; the
+    with each sample weighted by 1/sqrt(instructions) (between relative and absolute error: the large
+    layers, most of a model's count, weigh more than in a relative fit), coefficients kept non-negative; the
     outputs term is left out where it equals the MACs (elementwise layers). The kinds outside KINDS
     are also fitted together, as ``other``, on absolute error: a cheap RESHAPE should not decide what
-    an unseen large operator costs."""
+    an unseen large operator costs. ``constants`` (``{kind: [a, b, c]}``, e.g. an earlier fit's): each
+    kind's per-call ``c`` is kept from it (its ``other`` for a kind it lacks) and only ``a`` and ``b``
+    are fitted, for samples of one shape per layer (a model at one resolution), which cannot tell a
+    per-call cost from one that grows with the layer (a patch schedule pays ``c`` once per tile)."""
     out = {}
     kinds = sorted({c.kind for c, _ in samples}, key=lambda k: (k not in KINDS, k))
     for kind in kinds + [OTHER]:
@@ -122,8 +126,12 @@ def fit(samples: list[tuple[LayerCost, int]]) -> dict:
             continue
         x = np.array([r[0] for r in rows])
         y = np.array([float(r[1]) for r in rows])
-        w = np.ones_like(y) if kind == OTHER else 1.0 / y
-        active = [j for j in range(3) if j == 2 or np.any(x[:, j] != x[0, j])]
+        w = np.ones_like(y) if kind == OTHER else 1.0 / np.sqrt(y)
+        c0 = (constants.get(kind) or constants[OTHER])[2] if constants else 0.0
+        y = y - c0
+        active = [j for j in range(3) if (j == 2 and not constants) or j < 2 and np.any(x[:, j] != x[0, j])]
+        if constants and not active:
+            active = [0]
         if 0 in active and 1 in active and np.array_equal(x[:, 0], x[:, 1]):
             active.remove(1)
         coef = np.zeros(3)
@@ -132,6 +140,7 @@ def fit(samples: list[tuple[LayerCost, int]]) -> dict:
             if np.all(sol >= 0):
                 coef[:] = 0
                 coef[active] = sol
+                coef[2] += c0
                 break
             active.pop(int(np.argmin(sol)))
         out[kind] = [round(float(v), 4) for v in coef]

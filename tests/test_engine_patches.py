@@ -235,9 +235,10 @@ def test_the_limit_bounds_extra_macs_and_estimated_instructions_each(chains, mon
         checked += 1
         assert free.instructions > 0 and free.extra_instructions > 0
         limit = free.extra_macs_ratio / 2
-        # the MACs alone: calls and halo cost no instructions, so only the extra MACs can refuse a stage
+        # the MACs alone: tiles, calls and halo cost no instructions, so only the extra MACs can refuse a stage
         with monkeypatch.context() as mp:
             mp.setattr(patches, "layer_instructions", lambda graph, layer: (0.0, 1.0))
+            mp.setattr(patches, "TILE_INSTRUCTIONS", 0)
             mp.setattr(patches, "CALL_INSTRUCTIONS", 0)
             mp.setattr(patches, "TABLE_INSTRUCTIONS", 0)
             mp.setattr(patches, "ODD_INSTRUCTIONS", 0)
@@ -342,7 +343,8 @@ def test_revisit_lowers_the_final_arena_within_the_limit(chains, monkeypatch):
     """After the search, each stage's grid, row bands and span are chosen again on the final plans
     (``patches._revisit``): never a larger arena than the search's. Chain 5 (a 3x3 stage over its
     first convolution) gets a smaller one with the stage taking the depthwise layer after it, where
-    the limit allows that (1.0) and not where it does not (0.5); bit-exact on the host."""
+    the limit allows that (1.0) and not where it does not (0.25: the 3x3 stage over the convolution is
+    estimated at 21 % extra instructions, with the depthwise layer at 28 %); bit-exact on the host."""
     def both(case, limit, name, after=""):
         with monkeypatch.context() as mp:
             mp.setattr(patches, "REVISITS", 0)
@@ -357,8 +359,9 @@ def test_revisit_lowers_the_final_arena_within_the_limit(chains, monkeypatch):
     assert (before.schedule.stages[0][:2], after.schedule.stages[0][:2]) == ((0, 0), (0, 1))
     assert after.schedule.extra_macs_ratio <= 1.0 and after.schedule.extra_instructions_ratio <= 1.0
     assert generate(chains[5].model, "m", prefix="v5_a", max_extra_macs=1.0).files == after.files  # determinism
-    tight = both(chains[5], 0.5, "t5")
-    assert tight[0].files == tight[1].files and tight[1].schedule.extra_instructions_ratio <= 0.5
+    tight = both(chains[5], 0.25, "t5")
+    assert tight[0].schedule.patched and tight[0].files == tight[1].files
+    assert tight[1].schedule.extra_instructions_ratio <= 0.25
     assert not _inexact([before, after], [chains[5], chains[5]])
 
 

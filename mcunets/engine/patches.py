@@ -31,9 +31,10 @@ rows no later tile reads (``overlap``), so the input's space is given back row b
 work, both the same fraction (``max_extra_macs``): the extra MACs against the model's MACs, and the
 estimated extra instructions against the model's estimated instructions layer by layer (the stored
 instruction model of qemu-m4, ``mcunets.latency.layer_instructions``): the extra MACs at their layers'
-instructions per MAC, CALL_INSTRUCTIONS for every kernel call beyond one per layer (each call on a tile
-repeats the kernels' setup, e.g. the DSP paths fill requantization tables, and adds the tile copies),
-TABLE_INSTRUCTIONS per channel and call of a depthwise layer that fills its table per call, and per MAC
+instructions per MAC, TILE_INSTRUCTIONS for every tile beyond one (its loop step and copies),
+CALL_INSTRUCTIONS for every kernel call beyond one per layer (each call on a tile repeats the kernels'
+setup, e.g. the DSP paths fill requantization tables), TABLE_INSTRUCTIONS per channel and call of a
+layer on the 3x3 depthwise DSP path (it fills its ring rows per call), and per MAC
 ODD_INSTRUCTIONS of odd rows' last pixels on the 3x3 row path and TAIL_INSTRUCTIONS of the depthwise
 rows' tail steps (the extra MACs are the outputs tiles compute more than once; outputs no later layer
 reads that no tile computes are not counted as less work). It then chooses each stage's grid and bands
@@ -60,20 +61,19 @@ from mcunets.errors import McunetsError
 from mcunets.latency import layer_instructions
 
 MAX_GRID = 8
-# The cost of one more kernel call on a tile, in instructions on qemu-m4: MobileNetV1 0.25/96's
-# five-layer stage cost about 22,000 instructions per tile beyond its MACs (~4,400 per call); per layer
-# of the default stages of VWW, ResNet-8, EffNet and ShuffleNet, about 900 to 5,300 beyond the halo.
-CALL_INSTRUCTIONS = 4400
-# The DSP 3x3 depthwise path at stride 1 fills its 12-word table per channel in its scratch on every call
-# (at stride 2 the table is in flash): 791, 1,519 and 5,887 instructions for 8, 16 and 64 channels on
-# qemu-m4 (VWW's and DS-CNN's stages). TABLE_INSTRUCTIONS per channel and call, beyond CALL_INSTRUCTIONS.
-TABLE_INSTRUCTIONS = 92
-# Its stride-1 rows compute outputs four at a time (five at the end of a row of 4q + 1 >= 5), the rest
-# (out_w mod 4) in pair and single-output steps: DS-CNN's 64-channel depthwise layer on a 3x3 grid
-# (1- and 2-column tiles, every output in those steps; 5 columns layer by layer, none) measured 26,490
-# instructions per extra call, about 1.6 per MAC beyond its calls and tables. TAIL_INSTRUCTIONS per MAC
-# of such outputs beyond the whole layer's.
-TAIL_INSTRUCTIONS = 1.5
+# What one more tile costs beyond its MACs, in instructions on qemu-m4: least squares over the 69 layers
+# of the zoo's default stages (docs/engine.md, measured at 228534c; rms 1,100 per layer) gives
+# TILE_INSTRUCTIONS per tile (its loop step, table entry and copies), CALL_INSTRUCTIONS per kernel call
+# (the kernels' set-up, e.g. the DSP paths' requantization tables), TABLE_INSTRUCTIONS per channel and
+# call of a 3x3 depthwise layer on the DSP path (its ring rows filled per call, at stride 1 and 2, and
+# at stride 1 its 12-word table) and TAIL_INSTRUCTIONS per MAC of the stride-1 rows' tail steps.
+TILE_INSTRUCTIONS = 1750
+CALL_INSTRUCTIONS = 900
+TABLE_INSTRUCTIONS = 185
+# The stride-1 rows of that path compute outputs four at a time (five at the end of a row of 4q + 1 >= 5),
+# the rest (out_w mod 4) in pair and single-output steps: TAIL_INSTRUCTIONS per MAC of such outputs beyond
+# the whole layer's.
+TAIL_INSTRUCTIONS = 0.4
 # The 3x3 row path of first convolutions (mcu_conv_3x3_rows_dsp_s8: input depth <= ROWS3_MAX_C) computes
 # output pixels in pairs; on a row of odd width the last pixel takes the kernel's C loop, about 6.9 more
 # instructions per MAC on qemu-m4 (ShuffleNet's and SqueezeNet's 6x6 first stages, whose middle tiles
@@ -808,6 +808,11 @@ def _dw_rows_s1(layer: Layer) -> bool:
     return isinstance(layer, DepthwiseConv2D) and bool(layer.scratch_bytes) and layer.stride[1] != 2
 
 
+def _dw_rows(layer: Layer) -> bool:
+    """Whether a layer runs the 3x3 depthwise DSP path (its ring rows filled per call, at any stride)."""
+    return isinstance(layer, DepthwiseConv2D) and bool(layer.scratch_bytes)
+
+
 def _dw_tail(w: int) -> int:
     """The outputs of a stride-1 row of w outputs the 3x3 depthwise DSP path computes in its pair and
     single-output steps."""
@@ -834,10 +839,10 @@ def _calls(layers) -> int:
 
 
 def _call_instructions(layers) -> int:
-    """The estimated instructions one tile's calls cost beyond their MACs: CALL_INSTRUCTIONS per kernel
-    call, TABLE_INSTRUCTIONS per channel of a 3x3 depthwise layer that fills its table per call."""
-    table = sum(l.filter.shape[3] for l in layers if _dw_rows_s1(l))
-    return _calls(layers) * CALL_INSTRUCTIONS + table * TABLE_INSTRUCTIONS
+    """The estimated instructions one more tile costs beyond its MACs: TILE_INSTRUCTIONS, CALL_INSTRUCTIONS
+    per kernel call, TABLE_INSTRUCTIONS per channel of a layer on the 3x3 depthwise DSP path."""
+    table = sum(l.filter.shape[3] for l in layers if _dw_rows(l))
+    return TILE_INSTRUCTIONS + _calls(layers) * CALL_INSTRUCTIONS + table * TABLE_INSTRUCTIONS
 
 
 def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0,
