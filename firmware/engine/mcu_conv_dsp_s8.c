@@ -811,8 +811,10 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
  * b 1/3; 4 * c bytes per pair, which the layer's scratch holds for these depths), so per group one LDM
  * of the pixel pair's four words, one LDM of the pair's four weight words and eight SMLAD (10
  * instructions per 16 MACs instead of 15); the requantization constants from the table in flash (its
- * pointer and the output pointers in the frame). Otherwise as MCU_S_FN. */
-#define MCU_SW_GROUP \
+ * pointer and the output pointers in the frame). Otherwise as MCU_S_FN. MCU_PAIR_GROUP: one group of a pixel
+ * pair (x0 .. x3) against a channel pair (t, u, v, y) into the 2 x 2 block a00 .. a11 (also the first-convolution
+ * path's group). */
+#define MCU_PAIR_GROUP \
     "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
     "ldmia  %[wp]!, {%[t], %[u], %[v], %[y]}\n\t" \
     "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
@@ -923,10 +925,10 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
     MCU_SW_FN(smallw##C##_lo, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_NO_POST) \
     MCU_SW_FN(smallw##C##_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_STORE4, MCU_POST) \
     MCU_SW_FN(smallw##C##_lo_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_POST)
-#define MCU_SW_G4 MCU_SW_GROUP
-#define MCU_SW_G8 MCU_SW_GROUP MCU_SW_GROUP
+#define MCU_SW_G4 MCU_PAIR_GROUP
+#define MCU_SW_G8 MCU_PAIR_GROUP MCU_PAIR_GROUP
 #define MCU_SW_G16 MCU_SW_G8 MCU_SW_G8
-#define MCU_SW_G12 MCU_SW_G8 MCU_SW_GROUP
+#define MCU_SW_G12 MCU_SW_G8 MCU_PAIR_GROUP
 MCU_SW_FNS(4, "8", MCU_S_X1, "16")
 MCU_SW_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
 MCU_SW_FNS(12, "24", MCU_S_X1 MCU_S_X1 MCU_S_X1, "48")
@@ -2682,17 +2684,6 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
  * whether a channel adds its zero point after the shift, then per channel pair {2 * bias0, 2 * bias1,
  * W (4 * groups words), m0, k0, m1, k1, rz0, rz1}; an odd output count's last pair is channels
  * (out_c - 2, out_c - 1), its first channel written twice. */
-#define MCU_F_GROUP \
-    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
-    "ldmia  %[wp]!, {%[t], %[u], %[v], %[y]}\n\t" \
-    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
-    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
-    "smlad  %[a10], %[x2], %[t], %[a10]\n\t" \
-    "smlad  %[a10], %[x3], %[u], %[a10]\n\t" \
-    "smlad  %[a01], %[x0], %[v], %[a01]\n\t" \
-    "smlad  %[a01], %[x1], %[y], %[a01]\n\t" \
-    "smlad  %[a11], %[x2], %[v], %[a11]\n\t" \
-    "smlad  %[a11], %[x3], %[y], %[a11]\n\t"
 #define MCU_F_RQ(A, B, M, K) \
     "smmlar %[v], %[" A "], %[" M "], %[" K "]\n\t" \
     "add    %[" A "], %[v], %[" A "], asr #31\n\t" \
@@ -2722,7 +2713,7 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
     "sel    %[a00], %[x3], %[a00]\n\t" MCU_F_ST2
 /* ODD: an odd group count, one group before the loop of two (which a single group skips). */
 #define MCU_F_ODD \
-    MCU_F_GROUP \
+    MCU_PAIR_GROUP \
     "ldr    %[t], %[xend]\n\t" \
     "cmp    %[xp], %[t]\n\t" \
     "beq    3f\n\t"
@@ -2754,7 +2745,7 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
                          "ldr    %[xp], %[x]\n\t" \
                          PRE \
                          "2:\n\t" \
-                         MCU_F_GROUP MCU_F_GROUP \
+                         MCU_PAIR_GROUP MCU_PAIR_GROUP \
                          "ldr    %[t], %[xend]\n\t" \
                          "cmp    %[xp], %[t]\n\t" \
                          "bne    2b\n\t" \
@@ -2801,7 +2792,6 @@ MCU_F_FNS(_both, MCU_F_BOTH, MCU_POST)
 #undef MCU_F_PACK
 #undef MCU_F_ST
 #undef MCU_F_RQ
-#undef MCU_F_GROUP
 
 typedef void (*first_pairs_fn)(const uint32_t *, const uint32_t *, const uint32_t *, const uint32_t *, int8_t *,
                                int8_t *, uint32_t, uint32_t);
