@@ -1444,16 +1444,17 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
     entry points of their own, picked at compile time: a 1x1 layer on 36 channels whose pixel count is a
     multiple of 4 links the four-pixel assembly and not the pixel-pair one, nor any k x k or three-pixel
     code; a 3x3 layer on 16 channels with a pixel count of 1 modulo 3 links the three-pixel assembly and
-    not the four-pixel or pixel-pair assembly, nor the gathered patches; a 4x2 layer on 2 channels (patches
-    gathered) with a pixel count of 2 modulo 4 links the four-pixel and the pixel-pair assembly, not the
-    three-pixel code; a 3x3 layer on 16 channels clamped at both ends (ReLU6 on an output scale twice its
-    range) links none of the multi-pixel passes."""
+    not the four-pixel or pixel-pair assembly, nor the gathered patches; a 4x2 layer on 6 channels (patches
+    gathered; on 1-3 channels it would be a first convolution) with a pixel count of 2 modulo 4 links the
+    four-pixel and the pixel-pair assembly, not the three-pixel code; a 3x3 layer on 16 channels clamped at
+    both ends (ReLU6, weights large enough that its outputs reach 6, on an output scale twice its range)
+    links none of the multi-pixel passes."""
     import tensorflow as tf
 
     rng = np.random.default_rng(9110)
 
-    def conv(kh, kw, c, o, act, pad):
-        wt = tf.constant((rng.standard_normal((kh, kw, c, o)) * 0.3).astype(np.float32))
+    def conv(kh, kw, c, o, act, pad, scale=0.3):
+        wt = tf.constant((rng.standard_normal((kh, kw, c, o)) * scale).astype(np.float32))
         b = tf.constant(rng.standard_normal(o).astype(np.float32))
         return lambda x: act(tf.nn.conv2d(x, wt, [1, 1, 1, 1], pad) + b)
 
@@ -1470,14 +1471,14 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
                    or "_lo" in n for n in tri), sorted(tri)
     assert [n for n in tri if n.startswith("mcu_conv")] == ["mcu_conv_kxk_dsp_tri1_ssat_s8"], sorted(tri)
 
-    gathered = _linked_kernels(conv(4, 2, 2, 8, none, "SAME"), (1, 7, 6, 2), rng, tmp_path / "gathered")
+    gathered = _linked_kernels(conv(4, 2, 6, 8, none, "SAME"), (1, 7, 6, 6), rng, tmp_path / "gathered")
     assert {"mcu_conv_kxk_gathered_dsp_quad_ssat_s8", "conv_1x1_quad_ssat", "conv_1x1_pairs_ssat",
             "kxk_patch"} <= gathered, sorted(gathered)
     assert not any(n.startswith(("conv_triple", "expand_triple", "small", "mcu_conv_1x1")) for n in gathered), \
         sorted(gathered)
 
-    both = _linked_kernels(conv(3, 3, 16, 8, tf.nn.relu6, "SAME"), (1, 5, 7, 16), rng, tmp_path / "both",
-                           _twice_the_output_scale)
+    both = _linked_kernels(conv(3, 3, 16, 8, tf.nn.relu6, "SAME", scale=1.0), (1, 5, 7, 16), rng,
+                           tmp_path / "both", _twice_the_output_scale)
     assert "mcu_conv_kxk_dsp_both_s8" in both, sorted(both)
     assert not any(n.startswith(("conv_triple", "expand_triple", "conv_1x1_quad", "expand_quad", "small",
                                  "conv_1x1_pairs", "kxk_patch")) for n in both), sorted(both)
