@@ -12,7 +12,7 @@ import pytest
 import mcunets  # noqa: F401
 from mcunets.engine import generate, kernel_dir
 from mcunets.engine.host import HostLibrary, compiler, kernel_objects
-from mcunets.engine.testing import convert
+from mcunets.engine.testing import convert, random_buffers
 from mcunets.errors import UnsupportedOpError
 from mcunets.tflm import arena_bytes, model_ops, run_reference
 
@@ -97,18 +97,7 @@ def test_placement_is_valid_and_no_larger_than_the_four_orders():
     rng = np.random.default_rng(9300)
     smaller = 0
     for _ in range(150):
-        layers = int(rng.integers(3, 14))
-        bufs, pairs = [], {}
-        for k in range(-1, layers):  # per layer its output (the first: the graph input), then its scratch
-            size = int(rng.integers(1, 64)) * 4 * (8 if rng.random() < 0.2 else 1)
-            last = min(layers, k + 1 + int(rng.integers(0, 3)))
-            bufs.append(planner.Buffer(len(bufs), size, k, last))
-            if k >= 0 and rng.random() < 0.5:
-                bufs.append(planner.Buffer(len(bufs), int(rng.integers(1, 48)) * 4, k, k, scratch_of=k))
-        outs = [b for b in bufs if b.scratch_of < 0]
-        for a, b in zip(outs, outs[1:]):
-            if a.last == b.first and rng.random() < 0.6:
-                pairs[(a.id, b.id)] = int(rng.integers(0, a.size // 4 + 1)) * 4
+        bufs, pairs = random_buffers(rng)
         arena = planner.place(bufs, pairs)
         planner.check_plan(planner.MemoryPlan(arena, {}, {}, tuple(bufs), pairs))
         four = planner.place([planner.Buffer(b.id, b.size, b.first, b.last, scratch_of=b.scratch_of)
@@ -127,17 +116,7 @@ def test_placement_stops_at_the_floor_with_the_same_plan(monkeypatch):
     rng = np.random.default_rng(9500)
     early = 0
     for _ in range(150):
-        layers = int(rng.integers(3, 14))
-        bufs, pairs = [], {}
-        for k in range(-1, layers):
-            size = int(rng.integers(1, 64)) * 4 * (8 if rng.random() < 0.2 else 1)
-            bufs.append(planner.Buffer(len(bufs), size, k, min(layers, k + 1 + int(rng.integers(0, 3)))))
-            if k >= 0 and rng.random() < 0.5:
-                bufs.append(planner.Buffer(len(bufs), int(rng.integers(1, 48)) * 4, k, k, scratch_of=k))
-        outs = [b for b in bufs if b.scratch_of < 0]
-        for a, b in zip(outs, outs[1:]):
-            if a.last == b.first and rng.random() < 0.6:
-                pairs[(a.id, b.id)] = int(rng.integers(-4, a.size // 4 + 1)) * 4
+        bufs, pairs = random_buffers(rng, -16)
         copy = [planner.Buffer(b.id, b.size, b.first, b.last, scratch_of=b.scratch_of) for b in bufs]
         arena = planner.place(bufs, pairs, restarts=True)
         floor = planner._floor_bytes([b for b in bufs if b.size], pairs)

@@ -15,7 +15,7 @@ import pytest
 from mcunets.engine import generate, patches
 from mcunets.engine.lower import lower
 from mcunets.engine.reader import read_model
-from mcunets.engine.testing import make_case, reference
+from mcunets.engine.testing import make_case, random_buffers, reference
 
 MODELS = 6
 
@@ -319,17 +319,7 @@ def test_promotions_from_every_order_never_plan_larger():
     rng = np.random.default_rng(9400)
     smaller = 0
     for _ in range(150):
-        layers = int(rng.integers(3, 14))
-        bufs, pairs = [], {}
-        for k in range(-1, layers):  # per layer its output (the first: the graph input), then its scratch
-            size = int(rng.integers(1, 64)) * 4 * (8 if rng.random() < 0.2 else 1)
-            bufs.append(planner.Buffer(len(bufs), size, k, min(layers, k + 1 + int(rng.integers(0, 3)))))
-            if k >= 0 and rng.random() < 0.5:
-                bufs.append(planner.Buffer(len(bufs), int(rng.integers(1, 48)) * 4, k, k, scratch_of=k))
-        outs = [b for b in bufs if b.scratch_of < 0]
-        for a, b in zip(outs, outs[1:]):
-            if a.last == b.first and rng.random() < 0.6:
-                pairs[(a.id, b.id)] = int(rng.integers(0, a.size // 4 + 1)) * 4
+        bufs, pairs = random_buffers(rng)
         one = planner.place([planner.Buffer(b.id, b.size, b.first, b.last, scratch_of=b.scratch_of) for b in bufs],
                             pairs)
         wide = planner.place(bufs, pairs, restarts=True)

@@ -25,6 +25,27 @@ class Case:
     params: dict = field(default_factory=dict)
 
 
+def random_buffers(rng, least_overlap: int = 0):
+    """A random memory-planning case for ``planner.place``: (buffers, pairs). 3-13 layers, per layer its
+    output (the first: the graph input; 4-252 bytes, 8 times that at times, living 1-3 layers), then at
+    times its scratch; an output may start inside its dying input (pairs: the allowed offset, a multiple of 4
+    from ``least_overlap``)."""
+    from mcunets.engine import planner
+
+    layers = int(rng.integers(3, 14))
+    bufs, pairs = [], {}
+    for k in range(-1, layers):
+        size = int(rng.integers(1, 64)) * 4 * (8 if rng.random() < 0.2 else 1)
+        bufs.append(planner.Buffer(len(bufs), size, k, min(layers, k + 1 + int(rng.integers(0, 3)))))
+        if k >= 0 and rng.random() < 0.5:
+            bufs.append(planner.Buffer(len(bufs), int(rng.integers(1, 48)) * 4, k, k, scratch_of=k))
+    outs = [b for b in bufs if b.scratch_of < 0]
+    for a, b in zip(outs, outs[1:]):
+        if a.last == b.first and rng.random() < 0.6:
+            pairs[(a.id, b.id)] = int(rng.integers(least_overlap // 4, a.size // 4 + 1)) * 4
+    return bufs, pairs
+
+
 def _rep_scale(rng) -> tuple[float, float]:
     """A random (offset, spread) for representative data, so quantization parameters vary widely."""
     spread = float(10 ** rng.uniform(-1.5, 1.5))
