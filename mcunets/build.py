@@ -108,7 +108,7 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
                    warmup: int = DEFAULT_WARMUP, alpha: float | None = None,
                    resolution: int | None = None, validate: bool = False,
                    arena_measured: int | None = None, log=None, patches="auto",
-                   max_extra_macs: float = 0.15) -> BuildResult:
+                   max_extra_macs: float = 0.15, stream_input: bool = False) -> BuildResult:
     """Render ``model_bytes`` for ``board``/``runtime`` into ``out`` and run ``pio run`` there.
 
     ``build=False`` stops after rendering. ``upload`` flashes the board (``port`` or auto-detect).
@@ -129,7 +129,7 @@ def build_firmware(model_bytes: bytes, board: Board | str, runtime: str = "tflm"
             rendered = render_firmware(model_bytes, board, runtime, tmp, name=name, runs=runs,
                                        warmup=warmup, alpha=alpha, resolution=resolution,
                                        validate=validate, arena_measured=arena_measured,
-                                       patches=patches, max_extra_macs=max_extra_macs)
+                                       patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     report = {"mcunets_build": 1, **rendered.as_dict(), "model_file": "model.tflite",
               "firmware_dir": "firmware", "build": {"status": "rendered"}}
     _write_outputs(out, model_bytes, report)
@@ -174,7 +174,7 @@ def build_for_board(model_bytes: bytes, board: Board | str, runtime: str = "auto
                     port: str | None = None, name: str = "model", runs: int = DEFAULT_RUNS,
                     warmup: int = DEFAULT_WARMUP, seed: int = 1, alpha: float | None = None,
                     resolution: int | None = None, validate: bool = False, log=None, patches="auto",
-                    max_extra_macs: float = 0.15) -> BuildResult:
+                    max_extra_macs: float = 0.15, stream_input: bool = False) -> BuildResult:
     """Build ``model_bytes`` for any board: check the fit and pick the runtime (``auto``: the first of
     the board's runtimes that fits, said in one line to ``log``), then hand over to whoever the board's
     ``[build] kind`` names: PlatformIO (:func:`build_firmware`), or mcunets itself with the host
@@ -186,14 +186,14 @@ def build_for_board(model_bytes: bytes, board: Board | str, runtime: str = "auto
         board = load_board(board)
     log = log or (lambda msg: None)
     if board.is_platformio:
-        needs = fit.measure(model_bytes, board.runtimes, patches=patches, max_extra_macs=max_extra_macs)
+        needs = fit.measure(model_bytes, board.runtimes, patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
         choice = fit.choose_runtime(board, needs, runtime, alpha=alpha, resolution=resolution)
         log(choice.reason)
         tflm = needs.get("tflm")
         return build_firmware(model_bytes, board, choice.runtime, out, upload, port, name=name,
                               build=compile, runs=runs, warmup=warmup, alpha=alpha, resolution=resolution,
                               validate=validate, arena_measured=tflm.arena_measured if tflm else None,
-                              log=log, patches=patches, max_extra_macs=max_extra_macs)
+                              log=log, patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     # Host and QEMU boards run the engine only; build_simulated checks its fit from the one generation
     # of the engine's C it compiles.
     if runtime not in ("auto", *board.runtimes):
@@ -203,12 +203,12 @@ def build_for_board(model_bytes: bytes, board: Board | str, runtime: str = "auto
         raise McunetsError(f"{board.name} is emulated: it is neither flashed nor given validation firmware; "
                            f"run `mcunets validate --board {board.name}`")
     return build_simulated(model_bytes, board.name, out, name=name, runs=runs, warmup=warmup, seed=seed,
-                           log=log, patches=patches, max_extra_macs=max_extra_macs)
+                           log=log, patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
 
 
 def preflight(arch: str, board: Board | str, runtime: str = "auto", *, data=None, alpha: float = 0.25,
               resolution: int = 96, channels: int = 3, seed: int = 0, patches="auto",
-              max_extra_macs: float = 0.15) -> Choice:
+              max_extra_macs: float = 0.15, stream_input: bool = False) -> Choice:
     """Check, before training, that ``arch`` at this α, resolution and the data's class count fits
     ``board``: its untrained int8 conversion has the trained model's tensors, so the arena and flash
     figures are the trained model's. Returns the runtime to use; raises :class:`FitError` naming
@@ -225,13 +225,13 @@ def preflight(arch: str, board: Board | str, runtime: str = "auto", *, data=None
                                        classes=classes), alpha, resolution, patches)
     model_bytes, _ = convert.untrained_int8(arch, seed=seed, alpha=alpha, resolution=resolution,
                                            channels=channels, classes=classes)
-    needs = fit.measure(model_bytes, board.runtimes, patches=patches, max_extra_macs=max_extra_macs)
+    needs = fit.measure(model_bytes, board.runtimes, patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     return fit.choose_runtime(board, needs, runtime, alpha=alpha, resolution=resolution)
 
 
 def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = None, *,
                     name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
-                    seed: int = 1, log=None, patches="auto", max_extra_macs: float = 0.15) -> BuildResult:
+                    seed: int = 1, log=None, patches="auto", max_extra_macs: float = 0.15, stream_input: bool = False) -> BuildResult:
     """Check the fit, generate the engine's C for ``model_bytes`` into ``out/firmware`` (all at once)
     and compile it there for a simulated board; ``model.tflite`` and ``report.json`` beside it."""
     from mcunets import targets
@@ -242,7 +242,7 @@ def build_simulated(model_bytes: bytes, board: str, out: str | Path | None = Non
     with _output_folder(out):
         with atomic_directory(out / "firmware") as tmp:
             made = targets.engine_sources(model_bytes, name, tmp / "model", sim.name, patches=patches,
-                                          max_extra_macs=max_extra_macs)
+                                          max_extra_macs=max_extra_macs, stream_input=stream_input)
     checked = made.fit
     report = {"mcunets_build": 1, "board": sim.name, "runtime": "mcunets", "model": name,
               "model_file": "model.tflite", "firmware_dir": "firmware", "runs": runs, "warmup": warmup,

@@ -83,7 +83,11 @@ def _patches(value: str):
 
 
 def _schedule_options(fn):
-    """--patches and --max-extra-macs: the engine's schedule (docs/engine.md, patch-based inference)."""
+    """--patches, --max-extra-macs and --stream-input: the engine's schedule (docs/engine.md, patch-based
+    inference)."""
+    fn = click.option("--stream-input", is_flag=True,
+                      help="The model reads its image by rows through mcunets_read_input() (the firmware "
+                           "supplies it); the arena holds only the rows patches still need.")(fn)
     fn = click.option("--max-extra-macs", type=click.FloatRange(0), default=0.15, show_default=True,
                       help="Most extra work patches may cost: their extra MACs as a fraction of the "
                            "model's MACs, and (the same fraction) their estimated extra instructions, "
@@ -176,7 +180,7 @@ def zoo(alpha, resolution, channels, classes, archs, no_convert, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print profile.json instead of a table.")
 @_schedule_options
 def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed, out_dir, as_json, patches,
-            max_extra_macs):
+            max_extra_macs, stream_input):
     """Per-layer counts, totals and memory from a board's report (serial port, log or simulated board)."""
     from pathlib import Path
 
@@ -197,7 +201,7 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
                 param_hint="--board",
             )
     model = _read_model(model_path) if model_path else None
-    generated = prof.engine_model(model, patches, max_extra_macs) if model is not None else None
+    generated = prof.engine_model(model, patches, max_extra_macs, stream_input) if model is not None else None
     layers = prof.layer_info(model, generated=generated) if model is not None else None
     firmware = None
     out = Path(out_dir)
@@ -205,7 +209,7 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
         text, fw = targets.profile_model(
             model, board, out / "build" / board, name=Path(model_path).stem, runs=runs, warmup=warmup,
             seed=seed, timeout=timeout or targets.DEFAULT_TIMEOUT_S, patches=patches,
-            max_extra_macs=max_extra_macs,
+            max_extra_macs=max_extra_macs, stream_input=stream_input,
         )
         firmware = fw.sections or None
         report = parse_report(text)
@@ -247,7 +251,7 @@ def profile(model_path, board, port, baud, log_path, timeout, runs, warmup, seed
               show_default=True, help="Where simulated boards are built.")
 @_schedule_options
 def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, timeout, out_dir, patches,
-             max_extra_macs):
+             max_extra_macs, stream_input):
     """Run inputs on the board and compare every output byte with TFLite's reference kernels."""
     from pathlib import Path
 
@@ -265,7 +269,7 @@ def validate(model_path, board, runtime, samples, seed, data_dir, port, baud, ti
     inputs = targets.make_samples(model, samples, seed, data_dir)
     if not port:
         src = targets.engine_sources(model, Path(model_path).stem, Path(out_dir) / board / "model", board,
-                                     patches=patches, max_extra_macs=max_extra_macs)
+                                     patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
         click.echo(f"engine schedule: {src.schedule.describe()}", err=True)
         got = targets.validate_model(model, board, inputs, Path(out_dir) / board, name=Path(model_path).stem,
                                      timeout=timeout or targets.DEFAULT_TIMEOUT_S, sources=src)
@@ -343,7 +347,7 @@ def boards_cmd(as_json):
 @_schedule_options
 def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, channels, epochs, qat_epochs,
               batch_size, seed, out_dir, runs, warmup, no_build, upload, port, do_profile, for_validation,
-              baud, timeout, patches, max_extra_macs):
+              baud, timeout, patches, max_extra_macs, stream_input):
     """Train (or take --model), check the fit, convert, render the firmware, build, flash and profile it.
 
     With --arch the fit is checked before training, on the architecture's untrained int8 conversion
@@ -381,7 +385,7 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
         log(f"checking that {arch} (α={alpha}, {resolution}×{resolution}) fits {board} before training")
         choice = build_lib.preflight(arch, b, runtime, data=data_dir, alpha=alpha, resolution=resolution,
                                      channels=int(channels), seed=seed, patches=patches,
-                                     max_extra_macs=max_extra_macs)
+                                     max_extra_macs=max_extra_macs, stream_input=stream_input)
         log(choice.reason)
         try:
             result = train_lib.train(
@@ -401,7 +405,7 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
             model_bytes, b, runtime, out, compile=not no_build, upload=upload, port=port if upload else None,
             name=name, runs=runs, warmup=warmup, seed=max(seed, 1), alpha=alpha if arch else None,
             resolution=resolution if arch else None, validate=for_validation, log=log, patches=patches,
-            max_extra_macs=max_extra_macs,
+            max_extra_macs=max_extra_macs, stream_input=stream_input,
         )
         click.echo(f"{result.status}: {result.firmware_file or result.firmware_dir}  ({result.fit.summary()})")
     except McunetsError as e:
@@ -411,10 +415,11 @@ def build_cmd(arch, model_path, board, runtime, data_dir, alpha, resolution, cha
         raise type(e)(f"{e} — the trained model is kept in {model_file} (train_report.json beside it); "
                       f"continue with `mcunets build --model {model_file} --board {board} ...`") from None
     if do_profile and result.status != "rendered":
-        _show_profile(model_bytes, result.firmware, port, baud, timeout, out, patches, max_extra_macs)
+        _show_profile(model_bytes, result.firmware, port, baud, timeout, out, patches, max_extra_macs, stream_input)
 
 
-def _show_profile(model_bytes, firmware, port, baud, timeout, out, patches="auto", max_extra_macs=0.15):
+def _show_profile(model_bytes, firmware, port, baud, timeout, out, patches="auto", max_extra_macs=0.15,
+                  stream_input=False):
     from mcunets import profile as prof
     from mcunets import targets
     from mcunets.report import parse_report
@@ -429,7 +434,7 @@ def _show_profile(model_bytes, firmware, port, baud, timeout, out, patches="auto
     from mcunets._io import atomic_write_text
 
     atomic_write_text(out / "report.log", text if isinstance(text, str) else text.decode("utf-8", "replace"))
-    generated = prof.engine_model(model_bytes, patches, max_extra_macs)
+    generated = prof.engine_model(model_bytes, patches, max_extra_macs, stream_input)
     data = prof.build_profile(report, prof.layer_info(model_bytes, generated=generated), sections,
                               generated.schedule if generated else None)
     data["outputs_match_reference"] = prof.outputs_match_reference(report, model_bytes)

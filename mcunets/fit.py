@@ -233,7 +233,7 @@ class Needs:
 
 
 def measure(model: bytes, runtimes=("tflm", "mcunets"), *, patches="auto",
-            max_extra_macs: float = 0.15) -> dict[str, Needs]:
+            max_extra_macs: float = 0.15, stream_input: bool = False) -> dict[str, Needs]:
     """Each runtime's needs for ``model``: TFLM's host-measured arena, the engine's plan (``patches``,
     ``max_extra_macs``: its schedule, :func:`mcunets.engine.generate`)."""
     from mcunets.errors import UnsupportedOpError
@@ -254,7 +254,7 @@ def measure(model: bytes, runtimes=("tflm", "mcunets"), *, patches="auto",
                 from mcunets import engine
 
                 out[runtime] = engine_needs(info, engine.generate(model, "model", patches=patches,
-                                                                  max_extra_macs=max_extra_macs))
+                                                                  max_extra_macs=max_extra_macs, stream_input=stream_input))
         except UnsupportedOpError as e:
             out[runtime] = Needs(runtime, why=str(e))
     return out

@@ -49,12 +49,12 @@ def layer_info(model: bytes, use_engine: bool = True, generated=None) -> list[La
     return layers
 
 
-def engine_model(model: bytes, patches="auto", max_extra_macs: float = 0.15):
+def engine_model(model: bytes, patches="auto", max_extra_macs: float = 0.15, stream_input: bool = False):
     """The engine's generated model (its schedule and layers), or None when it cannot run ``model``."""
     try:
         from mcunets import engine
 
-        return engine.generate(model, "profile", patches=patches, max_extra_macs=max_extra_macs)
+        return engine.generate(model, "profile", patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     except ImportError:
         return None
     except McunetsError:  # an operator the engine cannot run: fall back to the schema's count

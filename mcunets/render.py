@@ -95,7 +95,7 @@ class Rendered:
 
 
 def _engine_sources(model: bytes, name: str, patches="auto",
-                    max_extra_macs: float = 0.15) -> tuple[dict[str, bytes], int, int, dict]:
+                    max_extra_macs: float = 0.15, stream_input: bool = False) -> tuple[dict[str, bytes], int, int, dict]:
     """The mcunets engine's model.c/model.h plus its C kernels (src/engine/), its arena, its
     constant-data bytes and its schedule (docs/engine.md)."""
     try:
@@ -103,7 +103,7 @@ def _engine_sources(model: bytes, name: str, patches="auto",
     except ImportError:
         raise McunetsError("the mcunets engine is not available in this installation; "
                            "use --runtime tflm") from None
-    gen = engine.generate(model, name, patches=patches, max_extra_macs=max_extra_macs)
+    gen = engine.generate(model, name, patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     files = {f"src/{fname}": text.encode("utf-8") for fname, text in sorted(gen.files.items())}
     kernels = engine.kernel_dir()
     for p in sorted(kernels.rglob("*")):
@@ -119,7 +119,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
                     name: str = "model", runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
                     seed: int = DEFAULT_SEED, arena_measured: int | None = None,
                     alpha: float | None = None, resolution: int | None = None,
-                    validate: bool = False, patches="auto", max_extra_macs: float = 0.15) -> Rendered:
+                    validate: bool = False, patches="auto", max_extra_macs: float = 0.15, stream_input: bool = False) -> Rendered:
     """Write the PlatformIO project for ``model`` on ``board`` with ``runtime`` into ``dest``.
 
     ``validate`` renders validation firmware: instead of the benchmark it answers the ``@mcu input``
@@ -162,7 +162,7 @@ def render_firmware(model: bytes, board: Board | str, runtime: str, dest: str | 
         fit = check_fit(board, runtime, info, arena_measured, alpha=alpha, resolution=resolution)
         arena = fit.arena_bytes
     else:
-        files, engine_arena, engine_flash, schedule = _engine_sources(model, name, patches, max_extra_macs)
+        files, engine_arena, engine_flash, schedule = _engine_sources(model, name, patches, max_extra_macs, stream_input)
         # The engine keeps its own constant data, not the flatbuffer: size the flash check on that.
         info = ModelInfo(info.layer_ops, info.ops, info.input_bytes, info.output_bytes,
                          engine_flash, info.sha256)

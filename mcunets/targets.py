@@ -122,7 +122,7 @@ def io_specs(model: bytes) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ..
 
 
 def engine_sources(model: bytes, name: str, out_dir: Path, board: str | None = None, *,
-                   patches="auto", max_extra_macs: float = 0.15) -> ModelSources:
+                   patches="auto", max_extra_macs: float = 0.15, stream_input: bool = False) -> ModelSources:
     """Generate the model's C code with the mcunets engine into ``out_dir``; what to compile with it.
 
     With ``board``, first check that the model fits its memory (:class:`mcunets.errors.FitError`
@@ -135,7 +135,7 @@ def engine_sources(model: bytes, name: str, out_dir: Path, board: str | None = N
         raise McunetsError("the mcunets engine is not available in this installation") from None
     from mcunets import fit
 
-    generated = engine.generate(model, name=_c_word(name), patches=patches, max_extra_macs=max_extra_macs)
+    generated = engine.generate(model, name=_c_word(name), patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     checked, note = None, ""
     if board is not None:
         needs = {"mcunets": fit.engine_needs(fit.model_info(model), generated)}
@@ -515,12 +515,12 @@ def _model_name(model: bytes) -> str:
 def profile_model(model: bytes, board: str, build_dir: Path, *, name: str | None = None, runs: int = 5,
                   warmup: int = 1, seed: int = 1, timeout: float = DEFAULT_TIMEOUT_S,
                   sources: ModelSources | None = None, patches="auto",
-                  max_extra_macs: float = 0.15) -> tuple[str, Firmware]:
+                  max_extra_macs: float = 0.15, stream_input: bool = False) -> tuple[str, Firmware]:
     """Build the profiling firmware of ``model`` for a simulated board and run it: (report text, firmware)."""
     b = load_board(board)
     build_dir = Path(build_dir)
     src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board,
-                                    patches=patches, max_extra_macs=max_extra_macs)
+                                    patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     fw = build(src, b, build_dir / "firmware", runs=runs, warmup=warmup, seed=seed, timeout=timeout)
     return run(fw, timeout=timeout), fw
 
@@ -528,14 +528,14 @@ def profile_model(model: bytes, board: str, build_dir: Path, *, name: str | None
 def validate_model(model: bytes, board: str, samples: Sequence[Sequence[np.ndarray]], build_dir: Path, *,
                    name: str | None = None, timeout: float = DEFAULT_TIMEOUT_S,
                    sources: ModelSources | None = None, patches="auto",
-                   max_extra_macs: float = 0.15) -> list[list[bytes]]:
+                   max_extra_macs: float = 0.15, stream_input: bool = False) -> list[list[bytes]]:
     """Run every sample on a simulated board's validation firmware; the raw output bytes per sample."""
     from mcunets.report import parse_validation
 
     b = load_board(board)
     build_dir = Path(build_dir)
     src = sources or engine_sources(model, name or _model_name(model), build_dir / "model", board,
-                                    patches=patches, max_extra_macs=max_extra_macs)
+                                    patches=patches, max_extra_macs=max_extra_macs, stream_input=stream_input)
     fw = build(src, b, build_dir / "validate", validate=True, timeout=timeout)
     text = "".join(input_lines(s) for s in samples) + "@mcu quit\n"
     out = run(fw, stdin_text=text, timeout=timeout)

@@ -66,7 +66,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def generate(model: bytes, name: str = "model", *, prefix: str = "mcunets", header: str = "model.h",
-             patches="auto", max_extra_macs: float = 0.15) -> EngineModel:
+             patches="auto", max_extra_macs: float = 0.15, stream_input: bool = False) -> EngineModel:
     """Generate model.c / model.h for an int8 .tflite model.
 
     ``prefix`` names the exported C symbols (``<prefix>_invoke`` and ``<PREFIX>_*`` macros), so several
@@ -75,14 +75,33 @@ def generate(model: bytes, name: str = "model", *, prefix: str = "mcunets", head
     extra MACs at most that fraction of the model's, and estimated extra instructions (the halo's, the
     extra calls') at most that fraction of its estimated instructions layer by layer; "off" runs layer by
     layer, an int n forces an n x n grid.
+    ``stream_input``: the model reads its one image input by rows through a function the application
+    supplies, ``void <prefix>_read_input(int8_t *dst, int first_row, int rows)``, each row once and in
+    order; a patch stage reading the image holds only the rows its tiles still need (a strip), layer by
+    layer the whole image is read before its first reader. The arena counts the strip, not the image.
     Raises UnsupportedOpError naming the operator and its node index for anything the engine cannot run.
     """
     if not _IDENT.match(prefix):
         raise McunetsError(f"C prefix {prefix!r} is not a C identifier")
     graph = read_model(bytes(model))
-    layers, plan, schedule = choose(graph, lower(graph), patches, max_extra_macs)
+    if stream_input:
+        _check_streamable(graph)
+    layers, plan, schedule = choose(graph, lower(graph), patches, max_extra_macs, bool(stream_input))
     check_plan(plan)
     return _render(graph, layers, plan, schedule, name, prefix, header)
+
+
+def _check_streamable(graph: GraphInfo) -> None:
+    """Stream mode reads one int8 image (1, H, W, C) by rows; anything else raises McunetsError."""
+    if len(graph.inputs) != 1:
+        raise McunetsError(f"stream mode needs one image input; this model has {len(graph.inputs)} inputs")
+    ti = graph.tensors[graph.inputs[0]]
+    shape = tuple(int(d) for d in ti.shape)
+    if len(shape) != 4 or shape[0] != 1 or ti.dtype != "int8" or ti.is_const:
+        raise McunetsError(f"stream mode needs one image input, an int8 (1, H, W, C) tensor; this model's input "
+                           f"is {ti.dtype} {shape}")
+    if graph.inputs[0] in graph.outputs:
+        raise McunetsError("stream mode needs one image input that is not also an output")
 
 
 def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, schedule: Schedule, name: str,
@@ -121,8 +140,19 @@ def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, schedule: S
     rendered = []
     infos = []
     live = live_bytes(plan, len(layers))
+    stream = None
+    if schedule.stream:  # the image: rows, bytes per row, the strip's rows; read whole before its first reader
+        image = graph.inputs[0]
+        _, height, width, chans = (int(d) for d in graph.tensors[image].shape)
+        streamed = [l for l in layers if isinstance(l, PatchStage) and l.strip]
+        rows = max((b - a for a, b in streamed[0].stream), default=height) if streamed else height
+        reader = next((k for k, l in enumerate(layers) if image in l.inputs), 0)
+        stream = {"rows": height, "row_bytes": width * chans, "strip_rows": rows, "strip_bytes": rows * width * chans,
+                  "whole": not streamed}
     for k, layer in enumerate(layers):
         decls, body = layer.emit(ctx)
+        if stream and stream["whole"] and k == reader:
+            body = [f"{prefix}_read_input({ptr(image)}, 0, {height});"] + list(body)
         flash[0] += layer.weight_bytes
         if isinstance(layer, PatchStage):
             stage = f"{layer.grid}x{layer.grid} {layer.layers[0].index}-{layer.layers[-1].index}"
@@ -156,7 +186,7 @@ def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, schedule: S
         "name": name, "p": prefix, "P": prefix.upper(), "header": header, "num_layers": len(rendered),
         "arena_bytes": plan.arena_bytes, "arena_alloc": max(plan.arena_bytes, 4), "weight_bytes": flash[0],
         "macs": sum(i.macs for i in infos), "inputs": inputs, "outputs": outputs, "layers": rendered,
-        "consts": [consts[k] for k in sorted(consts)], "schedule": schedule.describe(),
+        "consts": [consts[k] for k in sorted(consts)], "schedule": schedule.describe(), "stream": stream,
     }
     model_c = env.get_template("model.c.j2").render(**values)
     model_h = env.get_template("model.h.j2").render(**values)

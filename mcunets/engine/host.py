@@ -25,6 +25,29 @@ from mcunets.errors import McunetsError
 CFLAGS = ("-O3", "-std=c99", "-Wall", "-Werror", "-ffp-contract=off", "-fPIC")
 _NP = {"int8": np.int8, "float32": np.float32}
 
+# A streamed model's input (generate(stream_input=True)): <prefix>_read_input copies rows from an image
+# set before each invoke and checks that each row is requested once, in order; <prefix>_stream_rows()
+# gives the rows read since the last reset, -1 after a request out of order or out of range.
+_STREAM_C = """#include <string.h>
+#include "model.h"
+
+static int8_t image[{P}_INPUT0_ROWS * {P}_INPUT0_ROW_BYTES];
+static int32_t next_row, bad;
+
+int8_t *{p}_stream_image(void) {{ next_row = 0; bad = 0; return image; }}
+int32_t {p}_stream_rows(void) {{ return bad ? -1 : next_row; }}
+
+void {p}_read_input(int8_t *dst, int first_row, int rows)
+{{
+    if (first_row != next_row || rows <= 0 || first_row + rows > {P}_INPUT0_ROWS) {{
+        bad = 1;
+        return;
+    }}
+    memcpy(dst, image + (size_t)first_row * {P}_INPUT0_ROW_BYTES, (size_t)rows * {P}_INPUT0_ROW_BYTES);
+    next_row = first_row + rows;
+}}
+"""
+
 
 def compiler() -> str:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
@@ -103,6 +126,10 @@ class HostLibrary:
             obj = d / "model.o"
             cmds.append([cc, *cflags, "-I", str(kernel_dir()), "-I", str(d), "-c", str(d / "model.c"), "-o", str(obj)])
             objs.append(obj)
+            if m.schedule.stream:
+                (d / "stream.c").write_text(_STREAM_C.format(p=prefix, P=prefix.upper()))
+                cmds.append([cc, *cflags, "-I", str(d), "-c", str(d / "stream.c"), "-o", str(d / "stream.o")])
+                objs.append(d / "stream.o")
         _parallel(cmds, jobs)
         lib = self.workdir / "libmodels.so"
         _run([cc, "-shared", "-o", str(lib), *map(str, objs), *map(str, kernel_objects(cflags)), "-lm"])
@@ -116,17 +143,27 @@ class HostLibrary:
             inv = getattr(self.lib, f"{prefix}_invoke")
             inv.restype = None
             self._fns[prefix] = (f_in, f_out, inv)
+            if self.models[prefix].schedule.stream:
+                image, rows = getattr(self.lib, f"{prefix}_stream_image"), getattr(self.lib, f"{prefix}_stream_rows")
+                image.restype, image.argtypes = ctypes.c_void_p, []
+                rows.restype, rows.argtypes = ctypes.c_int32, []
+                self._fns[prefix] = (lambda i, image=image: image() if i == 0 else None, f_out, inv, rows)
 
     def run(self, prefix: str, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """One inference of model ``prefix``: copy inputs in, invoke, copy outputs out."""
         m = self.models[prefix]
-        f_in, f_out, inv = self._fns[prefix]
+        f_in, f_out, inv = self._fns[prefix][:3]
         if len(inputs) != len(m.inputs):
             raise ValueError(f"{prefix} takes {len(m.inputs)} inputs, got {len(inputs)}")
         for i, (x, (dtype, shape, _, _)) in enumerate(zip(inputs, m.inputs)):
             arr = np.ascontiguousarray(np.asarray(x, dtype=_NP[dtype]).reshape(shape))
             ctypes.memmove(f_in(i), arr.ctypes.data, arr.nbytes)
         inv()
+        if m.schedule.stream:  # every row read once, in order
+            rows, height = self._fns[prefix][3](), m.inputs[0][1][1]
+            if rows != height:
+                raise McunetsError(f"{prefix}: the streamed input's rows were not each read once in order "
+                                   f"({'a request out of order' if rows < 0 else f'{rows} of {height} rows read'})")
         outs = []
         for i, (dtype, shape, _, _) in enumerate(m.outputs):
             arr = np.empty(shape, dtype=_NP[dtype])

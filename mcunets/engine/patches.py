@@ -103,6 +103,9 @@ class Schedule:
     arena_bytes: int = 0          # arena of this schedule
     skipped_macs: int = 0         # MACs layer by layer spends on outputs no later layer reads and no tile
                                   # computes (``_covered``); extra_macs counts only outputs computed again
+    stream: bool = False          # the input is read by rows (``generate(stream_input=True)``); the arenas
+                                  # above are then the streamed ones
+    strip_bytes: int = 0          # the input strip of the first stage (0: the whole image read at once)
 
     @property
     def patched(self) -> bool:
@@ -129,11 +132,18 @@ class Schedule:
 
     def describe(self) -> str:
         if not self.patched:
-            return f"layer by layer (arena {self.arena_bytes:,} B)"
+            return f"layer by layer (arena {self.arena_bytes:,} B)" + self._streamed()
         runs = ", ".join(f"{n}x{n} over layers {a}-{b} (through {op})" for a, b, n, op in self.stages)
         return (f"patches {runs}, +{100 * self.extra_macs_ratio:.1f}% MACs "
                 f"(+{100 * self.extra_instructions_ratio:.1f}% instructions estimated); arena {self.arena_bytes:,} B "
-                f"against {self.layer_arena_bytes:,} B layer by layer")
+                f"against {self.layer_arena_bytes:,} B layer by layer" + self._streamed())
+
+    def _streamed(self) -> str:
+        if not self.stream:
+            return ""
+        if self.strip_bytes:
+            return f"; input streamed by rows (strip {self.strip_bytes:,} B)"
+        return "; input streamed (read whole)"
 
     def as_dict(self) -> dict:
         return {"stages": [{"first": a, "last": b, "grid": n, "last_op": op} for a, b, n, op in self.stages],
@@ -142,7 +152,7 @@ class Schedule:
                 "extra_instructions": self.extra_instructions,
                 "extra_instructions_ratio": round(self.extra_instructions_ratio, 4),
                 "arena_bytes": self.arena_bytes, "layer_arena_bytes": self.layer_arena_bytes,
-                "skipped_macs": self.skipped_macs}
+                "skipped_macs": self.skipped_macs, "stream_input": self.stream, "strip_bytes": self.strip_bytes}
 
 
 def _shape(graph: GraphInfo, t: int) -> tuple:
@@ -453,6 +463,11 @@ class PatchStage(Layer):
     direct: tuple = (False, False)  # the first layer reads the stage's input map, the last writes the output
                                     # map, through their rows (no copy, no tile buffer; ``_strided``)
     extra_instructions: int = 0  # estimated (``_work``)
+    stream: tuple = ()       # the image streamed by rows (``make_stage(stream=True)``): per tile row the rows
+                             # [a, b) of the image the strip holds while it runs
+    strip: int = 0           # bytes of the strip (its input buffer: the most rows a tile row holds); 0: the
+                             # whole input map
+    band: int = 0            # make_stage's ``band``
 
     @property
     def macs(self):
@@ -468,7 +483,9 @@ class PatchStage(Layer):
 
     def overlap(self, tensor):
         """The input rows before a tile row's window are read by no later tile: the output map, row
-        band by row band, may take their place."""
+        band by row band, may take their place (not the strip of a streamed input: its rows move)."""
+        if self.strip:
+            return None
         (_, w0, c0), (_, wm, cm) = self.shapes[0][1:], self.shapes[-1][1:]
         return max(reg[-1][1] * wm * cm - reg[0][0] * w0 * c0 for reg, *_ in self.rows)
 
@@ -488,11 +505,12 @@ class PatchStage(Layer):
         (_, w0, c0), (_, wm, cm) = self.shapes[0][1:], self.shapes[-1][1:]
         tiles = []
         for ti, (rs, pr, nr) in enumerate(self.rows):
+            top = self.stream[ti][0] if self.strip else 0  # the image row at the start of the strip (or map)
             for tj, (cs, pc, nc) in enumerate(self.cols):
                 bufs = [_at(scratch, off) for off, _ in self.buffers]
                 (r0, r1), (x0, x1) = rs[0], cs[0]
                 copy_in = None if self.direct[0] else (
-                    f"mcu_copy_2d_s8({r1 - r0}, {(x1 - x0) * c0}, {_at(image, (r0 * w0 + x0) * c0)}, "
+                    f"mcu_copy_2d_s8({r1 - r0}, {(x1 - x0) * c0}, {_at(image, ((r0 - top) * w0 + x0) * c0)}, "
                     f"{w0 * c0}, {bufs[0]}, {(x1 - x0) * c0});")
 
                 def wc(p):  # a position's tile: (width, bytes per pixel)
@@ -535,7 +553,7 @@ class PatchStage(Layer):
                     src, (n0, n1), (m0, m1) = bufs[t], nr[j], nc[j]
                     rows = (0, 0)
                     if j == 0 and self.direct[0]:  # its tile read in the stage's input map
-                        src, rows = _at(image, (n0 * w0 + m0) * c0), (w0 * c0, 0)
+                        src, rows = _at(image, ((n0 - top) * w0 + m0) * c0), (w0 * c0, 0)
                     elif ((n0, n1), (m0, m1)) != (rs[t], cs[t]):  # it needs part of its input's tile: a copy
                         off, _ = self.crops[j]
                         src = _at(scratch, off)
@@ -580,10 +598,12 @@ class PatchStage(Layer):
             per_layer.append(b)
         lines = []
         first, last = self.layers[0].index, self.layers[-1].index
+        steps = self.stream_steps(ctx.ptr(self.inputs[0]))
         for k, (comment, copy_in, _, copy_out, pre) in enumerate(tiles):
             # the profile hooks around each layer's call (its tile copies go to the first and last layer):
             # a layer's count sums its calls over the tiles
-            tile = [f"LAYER_BEGIN({first});"] + ([copy_in] if copy_in else [])
+            tile = [f"LAYER_BEGIN({first});"] + ([steps[k // len(self.cols)]] if k % len(self.cols) == 0 and steps
+                                                 else []) + ([copy_in] if copy_in else [])
             for j, (layer, calls) in enumerate(zip(self.layers, per_layer)):
                 if j:
                     tile.append(f"LAYER_BEGIN({layer.index});")
@@ -591,8 +611,25 @@ class PatchStage(Layer):
                 tile += calls[k] if isinstance(calls[k], list) else [calls[k]]
                 if j < len(self.layers) - 1:
                     tile.append(f"LAYER_END({layer.index});")
-            lines.append(tile + ([copy_out] if copy_out else []) + [f"LAYER_END({last});"])
+            end = [steps[-1]] if steps and k == len(tiles) - 1 and len(steps) > len(self.rows) else []
+            lines.append(tile + ([copy_out] if copy_out else []) + end + [f"LAYER_END({last});"])
         return decls, [t[0] for t in tiles], lines
+
+    def stream_steps(self, strip: str) -> list[str]:
+        """A streamed input's steps: before each tile row, ``stream_input(strip, a, b, a2, b2)`` moves the
+        rows [a2, b) the strip holds to its start and reads rows [b, b2) below them (rows before a2 that
+        no tile reads are read and dropped); after the last tile row, the rows no tile reads are read and
+        dropped. Each image row is read once, in order. None without a strip."""
+        if not self.strip:
+            return []
+        height = self.shapes[0][1]
+        held, steps = (0, 0), []
+        for a, b in self.stream:
+            steps.append(f"stream_input({strip}, {held[0]}, {held[1]}, {a}, {b});")
+            held = (a, b)
+        if held[1] < height:
+            steps.append(f"stream_input({strip}, {held[0]}, {held[1]}, {height}, {height});")
+        return steps
 
     def emit(self, ctx):
         """The tiles in order, runs of them as loops over tables (``tile_loops``)."""
@@ -846,13 +883,15 @@ def _call_instructions(layers) -> int:
 
 
 def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int = 0,
-               band: int = 0, max_work: Optional[tuple] = None) -> Optional[PatchStage]:
+               band: int = 0, max_work: Optional[tuple] = None, stream: bool = False) -> Optional[PatchStage]:
     """The k layers from position ``start`` (a stage ``stage_lengths`` allows) on an n x n grid, or None
     when the last output has fewer than n rows or columns or a RESHAPE would need less than its input's
     tile. ``band`` > 0: the row bands are not even but those of ``_bands`` at most ``band`` rows over
     the even height (thin where the output would otherwise wait for the input's rows); columns are
     always even. None too when its extra MACs or estimated extra instructions (``_work``) would exceed
-    ``max_work`` (extra MACs, extra instructions)."""
+    ``max_work`` (extra MACs, extra instructions). ``stream``: when the stage's input is the graph's
+    input and no other layer reads it, the image is read by rows (``stream_rows``) into a strip of the
+    most rows a tile row reads, the stage's input buffer."""
     prefix = layers[start:start + k]
     calls = (n * n - 1) * _call_instructions(prefix)
     if max_work is not None and calls > max_work[1]:
@@ -973,13 +1012,69 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
         buffers = tuple((bufs[gid[root[p]]].offset, sizes[p]) for p in range(count))
         kernel = tuple((b.offset, kscratch[j]) for j, b in enumerate(bufs[len(groups):len(groups) + k]))
         cropped = tuple((b.offset, crops[j]) for j, b in enumerate(bufs[len(groups) + k:]))
+    held = stream_rows(graph, layers, prefix, rows) if stream else None
     return PatchStage(prefix[0].index, "PATCHES", (t_in,), (prefix[-1].outputs[0],),
                       layers=tuple(prefix), shapes=shapes, reads=reads, writes=writes, grid=n, rows=tuple(rows),
                       cols=tuple(cols), buffers=buffers, kernel_scratch=kernel, crops=cropped, scratch=total,
-                      layer_macs=tuple(macs), useful_macs=tuple(useful), odd_macs=odd, direct=direct, extra_instructions=instructions)
+                      layer_macs=tuple(macs), useful_macs=tuple(useful), odd_macs=odd, direct=direct,
+                      extra_instructions=instructions, stream=held or (), band=band,
+                      strip=max(b - a for a, b in held) * shapes[0][2] * shapes[0][3] if held else 0)
 
 
-def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15):
+def stream_rows(graph: GraphInfo, layers: list[Layer], prefix: list[Layer], rows) -> Optional[tuple]:
+    """Per tile row, the rows [a, b) of the image a streamed stage's strip holds (those its tiles read),
+    when the stage reads the graph's one input and no other layer does, and the windows move down (each
+    row is read once, in order), else None."""
+    made = {t for l in prefix for t in l.outputs}
+    t_in = next(t for l in prefix for t in _operands(l) if t not in made)
+    if list(graph.inputs) != [t_in] or t_in in graph.outputs or any(
+            t_in in l.inputs for l in layers if not any(l is p for p in prefix)):
+        return None
+    held = tuple(reg[0] for reg, *_ in rows)
+    if any(a2 < a or b2 < b for (a, b), (a2, b2) in zip(held, held[1:])) or min(b - a for a, b in held) <= 0:
+        return None
+    return held
+
+
+def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15,
+           stream: bool = False):
+    """The schedule: (layers to plan and emit, memory plan, Schedule); ``_choose`` searches it. With
+    ``stream`` the greedy search can take a long first stage whose strip is small but that leaves no
+    room for later ones: the schedule searched without streaming, its stage on the image streamed and
+    revisited (``_revisit``) on the streamed plans, is taken instead when its arena is smaller (ties to
+    fewer estimated extra instructions)."""
+    result = _choose(graph, layers, patches, max_extra_macs, stream)
+    if not stream or patches in (None, "off", 0) or isinstance(patches, tuple):
+        return result
+    try:
+        current, _, plain = _choose(graph, layers, patches, max_extra_macs, False)
+    except McunetsError:
+        return result
+    if not plain.patched:
+        return result
+    for i, stage in enumerate(current):  # its stages re-made streamed (only a stage on the image changes)
+        if isinstance(stage, PatchStage):
+            unstaged = current[:i] + list(stage.layers) + current[i + 1:]
+            alt = make_stage(graph, unstaged, len(stage.layers), stage.grid, i, stage.band, None, True)
+            if alt is None:
+                return result
+            current = unstaged[:i] + [alt] + unstaged[i + len(stage.layers):]
+    grids = list(range(2, MAX_GRID + 1)) if patches == "auto" else [patches]
+    budget = (max_extra_macs * plain.macs, max_extra_macs * plain.instructions)
+    plan = plan_memory(graph, current, PROMOTIONS, True)
+    current, plan = _revisit(graph, current, plan, grids, budget, True)
+    staged = [l for l in current if isinstance(l, PatchStage)]
+    work = sum(_work(s)[1] for s in staged)
+    if (plan.arena_bytes, work) >= (result[2].arena_bytes, result[2].extra_instructions):
+        return result
+    stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
+    return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), work, plain.macs, plain.instructions,
+                                   result[2].layer_arena_bytes, plan.arena_bytes, sum(map(_skipped, staged)), True,
+                                   max((s.strip for s in staged), default=0))
+
+
+def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs: float = 0.15,
+            stream: bool = False):
     """The schedule: (layers to plan and emit, memory plan, Schedule).
 
     ``patches``: "auto" finds patch stages greedily: the run of patchable layers containing the peak
@@ -995,13 +1090,14 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     does not lower the arena; a (n, k), (n, k, start) or (n, k, start, band) tuple forces one stage
     of k layers from position ``start`` (default 0), no limit, its row bands even or (``band`` > 0)
     those of ``make_stage``. Every grid is tried with even row bands and with
-    bands up to BANDS rows over even.
+    bands up to BANDS rows over even. ``stream``: the image is read by rows (``generate(stream_input=True)``):
+    a stage reading it holds a strip of its rows, and every plan counts the strip, not the image.
     """
-    base_plan = plan_memory(graph, layers, PROMOTIONS)  # the search's trial plans below take no promotions
+    base_plan = plan_memory(graph, layers, PROMOTIONS, stream)  # the search's trial plans below take no promotions
     total = sum(l.macs for l in layers)
     instructions = int(round(sum(sum(layer_instructions(graph, l)) for l in layers)))
     base = Schedule(macs=total, instructions=instructions, layer_arena_bytes=base_plan.arena_bytes,
-                    arena_bytes=base_plan.arena_bytes)
+                    arena_bytes=base_plan.arena_bytes, stream=stream)
     if patches in (None, "off", 0):
         return layers, base_plan, base
     if isinstance(patches, tuple):
@@ -1010,15 +1106,15 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         if k not in ks:
             raise McunetsError(f"{k} layers from position {start} cannot run patch by patch: the stages "
                                f"there have {', '.join(map(str, ks)) or 'no'} layers")
-        stage = make_stage(graph, layers, k, n, start, band)
+        stage = make_stage(graph, layers, k, n, start, band, stream=stream)
         if stage is None:
             raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output or its maps' tiles"
                                + (f" with row bands up to {band} rows over even" if band else ""))
         staged = layers[:start] + [stage] + layers[start + k:]
-        plan = plan_memory(graph, staged, PROMOTIONS)
+        plan = plan_memory(graph, staged, PROMOTIONS, stream)
         return staged, plan, Schedule(((stage.layers[0].index, stage.layers[-1].index, n, stage.layers[-1].op),),
                                       *_work(stage), total, instructions, base_plan.arena_bytes,
-                                      plan.arena_bytes, _skipped(stage))
+                                      plan.arena_bytes, _skipped(stage), stream, stage.strip)
     if patches == "auto":
         grids = list(range(2, MAX_GRID + 1))
     elif isinstance(patches, int) and patches >= 1:
@@ -1032,7 +1128,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
         following = []
         for current, plan, stages in frontier:
             steps = [] if depth == MAX_STAGES else _steps(graph, current, plan, grids, _less(budget, *stages),
-                                                          forced and not stages)
+                                                          forced and not stages, stream)
             if not steps:
                 finals.append((current, plan))
             following += [(staged, p, stages + (work,)) for staged, p, work in steps]
@@ -1050,7 +1146,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     for current, plan in finals:
         if not any(isinstance(l, PatchStage) for l in current):
             continue
-        current, plan = _refine(graph, current, plan, grids, budget)
+        current, plan = _refine(graph, current, plan, grids, budget, stream)
         key = (plan.arena_bytes, sum(_work(s)[1] for s in current if isinstance(s, PatchStage)))
         if best is None or key < best[0]:
             best = (key, current, plan)
@@ -1060,13 +1156,13 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
                                f"within {100 * max_extra_macs:.0f}% extra MACs and instructions")
         return layers, base_plan, base
     _, current, plan = best
-    plan = plan_memory(graph, current, PROMOTIONS)  # never larger: the same orders and more
-    current, plan = _revisit(graph, current, plan, grids, budget)
+    plan = plan_memory(graph, current, PROMOTIONS, stream)  # never larger: the same orders and more
+    current, plan = _revisit(graph, current, plan, grids, budget, stream)
     staged = [l for l in current if isinstance(l, PatchStage)]
     stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
     return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
                                    total, instructions, base_plan.arena_bytes, plan.arena_bytes,
-                                   sum(map(_skipped, staged)))
+                                   sum(map(_skipped, staged)), stream, max((s.strip for s in staged), default=0))
 
 
 def _signature(current: list) -> tuple:
@@ -1080,7 +1176,8 @@ def _less(budget: tuple, *works) -> tuple:
     return tuple(b - sum(w[i] for w in works) for i, b in enumerate(budget))
 
 
-def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple, forced: bool) -> list:
+def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple, forced: bool,
+           stream: bool = False) -> list:
     """The greedy search's next stages from ``current``: per run of layers containing the peak layer of
     ``plan``, its grid and row bands with the smallest arena within ``budget`` (extra MACs, extra
     instructions; ties to fewer extra instructions, then the smaller grid), if it lowers the arena (or
@@ -1093,7 +1190,7 @@ def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budge
     for start in range(peak + 1):
         for k in (k for k in stage_lengths(graph, current, start) if start + k > peak):
             for n, band in ((n, band) for n in grids for band in BANDS):
-                stage = make_stage(graph, current, k, n, start, band, budget)
+                stage = make_stage(graph, current, k, n, start, band, budget, stream)
                 if stage is None:
                     continue
                 work = _work(stage)
@@ -1103,7 +1200,7 @@ def _steps(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budge
                         floor >= plan.arena_bytes and not forced):
                     continue  # cannot beat its run's best or tie the best so far, or cannot be taken
                 staged = current[:start] + [stage] + current[start + k:]
-                p = plan_memory(graph, staged)
+                p = plan_memory(graph, staged, 0, stream)
                 key = (p.arena_bytes, work[1], n)
                 if own is None or key < own[0]:
                     best[(start, k)] = (key, staged, p, work)
@@ -1118,6 +1215,8 @@ def _floor(stage: PatchStage) -> int:
     """A lower bound of the arena of any plan with ``stage``: its input and output (the output at best
     ``overlap`` bytes before the input) and its scratch, alive together."""
     size_in, size_out = (int(np.prod(stage.shapes[p])) for p in (0, -1))
+    if stage.strip:
+        return _align_up(stage.strip) + _align_up(size_out) + stage.scratch
     return _align_up(max(size_in + stage.overlap(stage.inputs[0]), size_out)) + stage.scratch
 
 
@@ -1137,7 +1236,7 @@ def _skipped(stage: PatchStage) -> int:
     return sum(l.macs for l in stage.layers) - sum(stage.useful_macs)
 
 
-def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple):
+def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple, stream: bool = False):
     """Each stage the greedy search chose was the best for the plan of its time; once all are chosen,
     each is chosen again (grid and row bands, same layers) with the others fixed, the smallest arena
     within the budget, ties to fewer extra instructions (twice over the stages at most)."""
@@ -1150,11 +1249,11 @@ def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budg
             unstaged = current[:i] + list(stage.layers) + current[i + 1:]
             best = ((plan.arena_bytes, _work(stage)[1], stage.grid), None, None)
             for n, band in ((n, band) for n in grids for band in BANDS):
-                alt = make_stage(graph, unstaged, len(stage.layers), n, i, band, left)
+                alt = make_stage(graph, unstaged, len(stage.layers), n, i, band, left, stream)
                 if alt is None or (_floor(alt), _work(alt)[1], n) >= best[0]:
                     continue
                 staged = current[:i] + [alt] + current[i + 1:]
-                p = plan_memory(graph, staged)
+                p = plan_memory(graph, staged, 0, stream)
                 key = (p.arena_bytes, _work(alt)[1], n)
                 if key < best[0]:
                     best = (key, staged, p)
@@ -1165,7 +1264,7 @@ def _refine(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budg
     return current, plan
 
 
-def _revisit(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple):
+def _revisit(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, budget: tuple, stream: bool = False):
     """After the search, on the final plans (``plan_memory`` with PROMOTIONS, which the search's trial
     plans do without): each stage, from the last to the first, chosen again with the others fixed, its
     grid, its row bands and its span (each end one layer earlier or later, as ``stage_lengths`` and
@@ -1190,14 +1289,14 @@ def _revisit(graph: GraphInfo, current: list, plan: MemoryPlan, grids: list, bud
                     if abs(e - (i + k)) > 1 or any(isinstance(l, PatchStage) for l in unstaged[a:e]):
                         continue
                     for n, band in ((n, band) for n in grids for band in BANDS):
-                        alt = make_stage(graph, unstaged, kk, n, a, band, left)
+                        alt = make_stage(graph, unstaged, kk, n, a, band, left, stream)
                         if alt is None or _floor(alt) >= best[0][0]:
                             continue
                         staged = unstaged[:a] + [alt] + unstaged[e:]
                         sig = _signature(staged)
                         if sig in arenas and (arenas[sig], _work(alt)[1], n) >= best[0]:
                             continue
-                        p = plan_memory(graph, staged, PROMOTIONS)
+                        p = plan_memory(graph, staged, PROMOTIONS, stream)
                         arenas[sig] = p.arena_bytes
                         key = (p.arena_bytes, _work(alt)[1], n)
                         if key < best[0]:

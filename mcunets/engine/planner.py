@@ -58,10 +58,14 @@ class MemoryPlan:
         return self.tensor_offsets[tensor]
 
 
-def plan_memory(graph: GraphInfo, layers: list[Layer], promotions: int = 0) -> MemoryPlan:
+def plan_memory(graph: GraphInfo, layers: list[Layer], promotions: int = 0, stream: bool = False) -> MemoryPlan:
     """The plan of ``layers``: the smallest of ``place``'s orders, the fifth repeated ``promotions`` times
     (-1: not at all; the schedule search's many trial plans take 0, its final plans PROMOTIONS, and
-    with any promotions the repeats start from each of the four orders too)."""
+    with any promotions the repeats start from each of the four orders too).
+
+    ``stream``: the graph's one input is read by rows (``stream_input``): it is alive from its first
+    reader (which reads it), and when that reader alone reads it and is a patch stage holding only a
+    strip of its rows (``strip``), its buffer is the strip."""
     n_layers = len(layers)
     parent: dict[int, int] = {}
 
@@ -98,8 +102,14 @@ def plan_memory(graph: GraphInfo, layers: list[Layer], promotions: int = 0) -> M
             b.first = min(b.first, k)
             b.last = max(b.last, k)
     for t in graph.inputs:
-        if t in activations:
+        if t in activations and not stream:
             groups[find(t)].first = -1
+    if stream:
+        for t in graph.inputs:
+            b = groups.get(find(t)) if t in activations else None
+            readers = [layer for layer in layers if b is not None and any(find(u) == find(t) for u in layer.inputs)]
+            if len(readers) == 1 and getattr(readers[0], "strip", 0):
+                b.size = readers[0].strip
     for t in graph.outputs:
         if t in activations:
             groups[find(t)].last = n_layers
