@@ -4,9 +4,13 @@ Each architecture is built at α=0.25 and 96×96×3 (MobileNetV1 also at 128×12
 QAT-calibrated on random images, converted to int8 by mcunets.convert, 2 classes). The table gives the
 TFLM arena (mcunets.tflm.arena_bytes), the engine's layer-by-layer arena, the patched arena the
 schedule search picks within the limit on extra work (and its ratio to layer by layer), the schedule, its
-extra MACs and estimated extra instructions (the two the limit bounds), where the peak of each plan is (layer, operator; "stage" when it is a patch stage), what sets the patched peak (its layers, the buffers alive there: the input image, layers' outputs, scratch, a stage's tiles; whether the input image is alive, and then its share of the layer-by-layer arena, a floor of the ratio), and
+extra MACs and estimated extra instructions (the two the limit bounds), where the peak of each plan is (layer, operator; "stage" when it is a patch stage), what sets the patched peak (its layers, the buffers alive there: the input image, layers' outputs, scratch, a stage's tiles; whether the input image is alive, and then its share of the layer-by-layer arena, a floor of the ratio), the
+streamed arena (generate(stream_input=True): the image read by rows into a strip of the rows the first
+stage still needs; its ratio, schedule and peak), and
 with --qemu the instructions per inference on qemu-m4 (-icount shift=0) with
-and without patches, and whether both outputs equal TFLite's reference kernels byte for byte.
+and without patches and streamed, and whether every build's outputs equal TFLite's reference kernels
+byte for byte (the streamed firmware's read_input also fails the run unless each row is requested once,
+in order).
 
     .venv/bin/python benchmarks/memory.py [--arch mobilenet ...] [--qemu] [--max-extra-macs 0.15]
                                           [--out out/bench-memory]
@@ -48,7 +52,7 @@ def _peak(gen) -> dict:
     return {"layer": layer.index, "op": layer.op, "live_bytes": layer.live_bytes, "in_stage": staged}
 
 
-def _peak_buffers(model: bytes, max_extra: float) -> dict:
+def _peak_buffers(model: bytes, max_extra: float, stream: bool = False) -> dict:
     """What sets the patched plan's peak: the buffers alive at its peak layer (the schedule ``generate``
     takes), each named (the input image, a layer's output, a layer's scratch, a stage's tiles), and
     whether the whole input image is among them."""
@@ -57,7 +61,7 @@ def _peak_buffers(model: bytes, max_extra: float) -> dict:
     from mcunets.engine.reader import read_model
 
     graph = read_model(model)
-    layers, plan, _ = choose(graph, lower(graph), "auto", max_extra)
+    layers, plan, _ = choose(graph, lower(graph), "auto", max_extra, stream)
     live = live_bytes(plan, len(layers))
     k = max(range(len(layers)), key=lambda i: live[i])
     made = {t: l for l in layers for t in l.outputs}
@@ -69,7 +73,8 @@ def _peak_buffers(model: bytes, max_extra: float) -> dict:
             name = "tiles" if isinstance(layers[k], PatchStage) and b.scratch_of == layers[k].index else \
                 f"scratch {b.scratch_of}"
         elif any(t in graph.inputs for t in b.tensors):
-            name, image = "input image", True
+            whole = b.size == sum(graph.tensors[t].nbytes for t in graph.inputs)
+            name, image = ("input image", True) if whole else ("input strip", False)
         else:
             l = next(made[t] for t in b.tensors if t in made)
             name = f"output {l.layers[-1].index if isinstance(l, PatchStage) else l.index}"
@@ -81,11 +86,12 @@ def _peak_buffers(model: bytes, max_extra: float) -> dict:
             "image_bytes": sum(graph.tensors[t].nbytes for t in graph.inputs)}
 
 
-def _qemu(model: bytes, name: str, patches, max_extra: float, build: Path) -> tuple[int, bool]:
+def _qemu(model: bytes, name: str, patches, max_extra: float, build: Path, stream: bool = False) -> tuple[int, bool]:
     from mcunets import targets
     from mcunets.tflm import run_reference
 
-    src = targets.engine_sources(model, name, build / "model", BOARD, patches=patches, max_extra_macs=max_extra)
+    src = targets.engine_sources(model, name, build / "model", BOARD, patches=patches, max_extra_macs=max_extra,
+                                 stream_input=stream)
     text, _ = targets.profile_model(model, BOARD, build, name=name, runs=1, warmup=0, timeout=1800, sources=src)
     report = parse_report(text)
     expected = run_reference(model, targets.runner_inputs(targets.io_specs(model)[0], 1))
@@ -99,12 +105,16 @@ def measure(arch: str, resolution: int, args) -> dict:
     model = _model(arch, args.alpha, resolution, args.classes, args.out)
     off = generate(model, arch, patches="off")
     auto = generate(model, arch, max_extra_macs=args.max_extra_macs)
+    streamed = generate(model, arch, max_extra_macs=args.max_extra_macs, stream_input=True)
     s = auto.schedule
     r = {"arch": arch, "resolution": resolution, "tflm_arena": tflm.arena_bytes(model),
          "layer_arena": off.arena_bytes, "patched_arena": auto.arena_bytes,
          "ratio": auto.arena_bytes / off.arena_bytes, "schedule": s.as_dict(), "macs": off.macs,
          "peak_layers": _peak(off), "peak_patched": _peak(auto),
-         "peak_buffers": _peak_buffers(model, args.max_extra_macs)}
+         "peak_buffers": _peak_buffers(model, args.max_extra_macs),
+         "streamed_arena": streamed.arena_bytes, "streamed_ratio": streamed.arena_bytes / off.arena_bytes,
+         "streamed_schedule": streamed.schedule.as_dict(), "peak_streamed": _peak(streamed),
+         "peak_streamed_buffers": _peak_buffers(model, args.max_extra_macs, True)}
     if args.qemu:
         build = args.out / "build" / f"{arch}_{resolution}"
         r["instructions_layers"], r["exact_layers"] = _qemu(model, arch, "off", args.max_extra_macs, build / "off")
@@ -113,6 +123,8 @@ def measure(arch: str, resolution: int, args) -> dict:
                                                                   build / "patched")
         else:
             r["instructions_patched"], r["exact_patched"] = r["instructions_layers"], r["exact_layers"]
+        r["instructions_streamed"], r["exact_streamed"] = _qemu(model, arch, "auto", args.max_extra_macs,
+                                                                build / "streamed", True)
     return r
 
 
@@ -154,24 +166,33 @@ def main(argv=None) -> int:
                f"{100 * s['extra_instructions_ratio']:.1f}%",
                f"{p['layer']} {p['op']}", f"{q['layer']} {q['op']}{' (stage)' if q['in_stage'] else ''}",
                _what_peaks(b, r["layer_arena"])]
+        t = r["streamed_schedule"]
+        row += [f"{r['streamed_arena']:,}", f"{r['streamed_ratio']:.3f}",
+                "; ".join(f"{x['grid']}x{x['grid']} layers {x['first']}-{x['last']}" for x in t["stages"]) or "layers",
+                f"{t['strip_bytes']:,}", f"{100 * t['extra_instructions_ratio']:.1f}%",
+                _what_peaks(r["peak_streamed_buffers"], r["layer_arena"])]
         if args.qemu:
-            a, b = r["instructions_layers"], r["instructions_patched"]
-            row += [f"{a:,}", f"{b:,}", f"{b / a:.3f}",
-                    "yes" if r["exact_layers"] and r["exact_patched"] else "NO"]
+            a, b, c = r["instructions_layers"], r["instructions_patched"], r["instructions_streamed"]
+            row += [f"{a:,}", f"{b:,}", f"{b / a:.3f}", f"{c:,}", f"{c / a:.3f}",
+                    "yes" if r["exact_layers"] and r["exact_patched"] and r["exact_streamed"] else "NO"]
         rows.append(row)
         print(f"  {arch} {res}: {r['patched_arena']:,} B patched, {r['layer_arena']:,} B layer by layer",
               file=sys.stderr)
     head = ["model", "TFLM arena", "layer arena", "patched arena", "ratio", "schedule", "extra MACs",
             "extra instr. (est.)", "peak (layer by layer)", "peak (patched)",
-            "patched peak: layers, buffers alive (B); image live, image / layer arena"]
+            "patched peak: layers, buffers alive (B); image live, image / layer arena",
+            "streamed arena", "streamed ratio", "streamed schedule", "strip", "streamed extra instr. (est.)",
+            "streamed peak: layers, buffers alive (B)"]
     if args.qemu:
-        head += ["instr layers", "instr patched", "instr ratio", "bit-exact"]
+        head += ["instr layers", "instr patched", "instr ratio", "instr streamed", "instr ratio streamed",
+                 "bit-exact"]
     print(f"mcunets engine arenas, α={args.alpha}, {args.classes} classes, extra MACs and estimated "
           f"instructions <= {100 * args.max_extra_macs:.0f}%")
     print(format_table(head, rows))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    ok = all(r.get("exact_layers", True) and r.get("exact_patched", True) for r in results)
+    ok = all(r.get("exact_layers", True) and r.get("exact_patched", True) and r.get("exact_streamed", True)
+             for r in results)
     return 0 if ok and len(results) == len(runs) else 1
 
 

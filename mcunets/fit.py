@@ -270,10 +270,10 @@ def engine_needs(info: ModelInfo, generated) -> Needs:
 
 
 def schedule_note(board: Board, needs: Needs) -> str:
-    """How the engine runs the model, and whether the board holds it only thanks to patches: "" for
-    other runtimes and layer-by-layer schedules."""
+    """How the engine runs the model (patch stages, the input streamed), and whether the board holds it
+    only thanks to patches: "" for other runtimes and layer-by-layer schedules of a whole input."""
     s = needs.schedule
-    if s is None or not s.patched:
+    if s is None or not (s.patched or s.stream):
         return ""
     layered = compute_fit(board, needs.runtime, needs.info, s.layer_arena_bytes, arena_bytes=s.layer_arena_bytes)
     note = f"engine schedule: {s.describe()}"

@@ -493,8 +493,10 @@ class PatchStage(Layer):
         heights = [reg[-1][1] - reg[-1][0] for reg, *_ in self.rows]
         even = [reg[-1] for reg, *_ in self.rows] == _uniform(self.shapes[-1][1], self.grid)
         bands = "" if even else f" (row bands of {', '.join(map(str, heights))})"
+        strip = (f" (the image streamed into a strip of {max(b - a for a, b in self.stream)} rows)"
+                 if self.strip else "")
         return (f"patches {self.grid}x{self.grid} over layers {self.layers[0].index}-{self.layers[-1].index}"
-                f"{bands}: {'x'.join(map(str, self.shapes[0]))} -> {'x'.join(map(str, self.shapes[-1]))}")
+                f"{bands}: {'x'.join(map(str, self.shapes[0]))} -> {'x'.join(map(str, self.shapes[-1]))}{strip}")
 
     def tile_calls(self, image: str, output: str, scratch: str):
         """Per tile: (comment, copy in, per layer its call (TileCall, BinaryTile, TransposeTile or a list
