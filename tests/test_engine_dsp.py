@@ -1274,7 +1274,7 @@ _FC_ENCODED = [(8, 13, 1, "relu"), (12, 6, 2, "none"), (64, 20, 1, "relu6"), (13
                (1028, 10, 1, "relu6"), (20, 7, 3, "relu6"), (36, 1, 2, "relu"), (1032, 12, 1, "none")]
 
 
-def _fc_encoded_cases(seed: int):
+def _fc_encoded_cases(seed: int, shapes=None):
     """FULLY_CONNECTED layers whose blocks of six rows are stored encoded (mcu_fc_params.table, the even
     weight bytes XORed with 0x80): weights per output channel and per tensor, asymmetric input zero
     points (the converter's random calibration ranges), weights set to -128 and 127 (a whole row of
@@ -1286,13 +1286,14 @@ def _fc_encoded_cases(seed: int):
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
 
+    shapes = _FC_ENCODED if shapes is None else shapes
     rng = np.random.default_rng(seed)
     acts = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, "none": lambda v: v}
     params = [(tf.constant(rng.normal(size=(i, o)).astype(np.float32) * 0.3),
-               tf.constant(rng.normal(size=(o,)).astype(np.float32))) for i, o, _, _ in _FC_ENCODED]
+               tf.constant(rng.normal(size=(o,)).astype(np.float32))) for i, o, _, _ in shapes]
 
     def fn(*xs):
-        return tuple(acts[a](tf.matmul(x, wt) + b) for x, (wt, b), (*_, a) in zip(xs, params, _FC_ENCODED))
+        return tuple(acts[a](tf.matmul(x, wt) + b) for x, (wt, b), (*_, a) in zip(xs, params, shapes))
 
     def extremes(model):
         """-128 and 127 at random weight positions, one whole row of -128 per layer."""
@@ -1324,7 +1325,7 @@ def _fc_encoded_cases(seed: int):
             runs.append(run)
         return runs
 
-    specs = [(n, i) for i, _, n, _ in _FC_ENCODED]
+    specs = [(n, i) for i, _, n, _ in shapes]
     channel = extremes(convert(fn, specs, rng))
     tensor = extremes(convert(fn, specs, rng, dense_per_tensor=True))
     trained = trained_like_requant(channel, rng, int8_weights=False)
@@ -1382,6 +1383,41 @@ def test_fully_connected_encoded_blocks_are_bit_exact_on_qemu(tmp_path):
                         cases["clamped trained-like"]], tmp_path)
     if shutil.which("riscv64-unknown-elf-gcc"):
         bad += check_on_qemu(cases["per channel"], tmp_path / "rv32", "qemu-rv32")
+    assert not bad, bad
+
+
+# The encoded entry points per head block (0 .. 5 rows) enter their eight-group loops by TBH at the group
+# count mod 8: with _FC_ENCODED every residue 0 .. 7, head blocks beside several blocks of six, no head
+# block (the first block of six sums the input) with 1 to 4 blocks, odd group counts and batches of 2 and 3
+_FC_SLIM = [(24, 12, 2, "relu"), (28, 11, 1, "relu6"), (56, 16, 1, "none"), (60, 24, 3, "relu"),
+            (40, 9, 1, "relu6"), (92, 2, 2, "relu"), (32, 10, 1, "relu"), (8, 18, 2, "none"), (20, 6, 1, "relu6"),
+            (44, 1, 3, "none")]
+
+
+def test_fully_connected_encoded_loop_entries_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    residues = {(i // 4) % 8 for i, o, _, _ in _FC_ENCODED + _FC_SLIM if i % 4 == 0}
+    assert residues == set(range(8)), residues
+    cases = _fc_encoded_cases(8902, _FC_SLIM)
+    for name, case in cases.items():
+        layout = _fc_encoded_layout(case.model)
+        assert sorted((b, h) for b, h, _, _ in layout) == sorted(
+            [(12, 0), (6, 5), (12, 4), (24, 0), (6, 3), (0, 2), (6, 4), (18, 0), (6, 0), (0, 1)]), (name, layout)
+    clamps = [c for case in cases.values() for c in _fc_encoded_layout(case.model, clamps=True)]
+    modes = {(lo <= -128, hi == 127, post) for lo, hi, post in clamps}
+    assert modes >= {(True, True, 0), (True, True, 1), (False, True, 0), (False, True, 1), (False, False, 0),
+                     (False, False, 1)}, modes
+    res = check_cases(list(cases.values()))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_fully_connected_encoded_loop_entries_are_bit_exact_on_qemu(tmp_path):
+    """Every head block size, every loop entry (group count mod 8), the first block of six summing the
+    input, batches of 2 and 3, every clamp and post-shift zero points, on qemu-m4."""
+    cases = _fc_encoded_cases(8902, _FC_SLIM)
+    bad = _bad_on_qemu([cases["trained-like"], cases["per tensor"], cases["clamped per tensor"],
+                        cases["clamped trained-like"]], tmp_path)
     assert not bad, bad
 
 

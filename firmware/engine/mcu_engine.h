@@ -122,6 +122,7 @@ typedef struct {
     int32_t input_offset;
     int32_t filter_offset;
     int32_t output_offset;
+    int32_t batches, input_depth; /* as the layer's call passes them (the encoded entry points read these) */
     int32_t act_min, act_max;
     /* with a table: 1 when a row adds the output zero point after the shift (rz >> 8, see the table) */
     int32_t post;
@@ -380,18 +381,23 @@ mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu
                                           int32_t batches, int32_t input_depth, const int8_t *input,
                                           int32_t output_depth, const int8_t *filter, const int32_t *bias,
                                           int8_t *output);
-/* The encoded layers (params->table) on DSP cores: _post when a row adds its zero point after the shift
- * (params->post), per output clamp _ssat ([-128, 127]), _ssat_lo (act_max 127 only), _both. */
-#define MCU_FCE_DECL(NAME) \
-    mcu_status NAME(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches, \
-                    int32_t input_depth, const int8_t *input, int32_t output_depth, const int8_t *filter, \
-                    const int32_t *bias, int8_t *output)
-MCU_FCE_DECL(mcu_fc_encoded_ssat_s8);
-MCU_FCE_DECL(mcu_fc_encoded_ssat_lo_s8);
-MCU_FCE_DECL(mcu_fc_encoded_both_s8);
-MCU_FCE_DECL(mcu_fc_encoded_post_ssat_s8);
-MCU_FCE_DECL(mcu_fc_encoded_post_ssat_lo_s8);
-MCU_FCE_DECL(mcu_fc_encoded_post_both_s8);
+/* The encoded layers (params->table) on DSP cores, per head block of N rows (params->head_rows, 0 .. 5):
+ * _post when a row adds its zero point after the shift (params->post), per output clamp _ssat
+ * ([-128, 127]), _ssat_lo (act_max 127 only), _both. The dimensions are params->batches and
+ * params->input_depth. */
+#define MCU_FCE_DECL(N, NAME) \
+    mcu_status mcu_fc_encoded_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
+                                         int8_t *output);
+#define MCU_FCE_DECLS(N) \
+    MCU_FCE_DECL(N, _ssat_s8) MCU_FCE_DECL(N, _ssat_lo_s8) MCU_FCE_DECL(N, _both_s8) \
+    MCU_FCE_DECL(N, _post_ssat_s8) MCU_FCE_DECL(N, _post_ssat_lo_s8) MCU_FCE_DECL(N, _post_both_s8)
+MCU_FCE_DECLS(0)
+MCU_FCE_DECLS(1)
+MCU_FCE_DECLS(2)
+MCU_FCE_DECLS(3)
+MCU_FCE_DECLS(4)
+MCU_FCE_DECLS(5)
+#undef MCU_FCE_DECLS
 #undef MCU_FCE_DECL
 
 /* AVERAGE_POOL_2D / MAX_POOL_2D: mcu_avgpool_s8 / mcu_maxpool_s8 below pick one of these. */
@@ -474,17 +480,38 @@ MCU_DISPATCH mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, cons
                                                int8_t *output)
 {
 #if defined(__ARM_FEATURE_DSP)
-    if (params->table && params->input_offset == 0 && params->filter_offset == 0 &&
+    if (params->table && params->input_offset == 0 && params->filter_offset == 0 && batches > 0 &&
+        params->batches == batches && params->input_depth == input_depth &&
         ((uintptr_t)filter & 3) == 0) { /* LDRD: the filter word-aligned (MCU_ALIGNED4) */
-        const int ssat = params->act_min <= -128, lo = params->act_max == 127;
-        mcu_status (*fn)(const mcu_fc_params *, const mcu_per_channel_quant *, int32_t, int32_t, const int8_t *,
-                         int32_t, const int8_t *, const int32_t *, int8_t *);
-        if (params->post) {
-            fn = !lo ? mcu_fc_encoded_post_both_s8 : ssat ? mcu_fc_encoded_post_ssat_s8 : mcu_fc_encoded_post_ssat_lo_s8;
-        } else {
-            fn = !lo ? mcu_fc_encoded_both_s8 : ssat ? mcu_fc_encoded_ssat_s8 : mcu_fc_encoded_ssat_lo_s8;
+        const int ssat = params->act_min <= -128, lo = params->act_max == 127, post = params->post;
+        mcu_status (*fn)(const mcu_fc_params *, const int8_t *, const int8_t *, int8_t *);
+#define MCU_FCE_PICK(N) \
+    fn = post ? (!lo ? mcu_fc_encoded_h##N##_post_both_s8 \
+                     : ssat ? mcu_fc_encoded_h##N##_post_ssat_s8 : mcu_fc_encoded_h##N##_post_ssat_lo_s8) \
+              : (!lo ? mcu_fc_encoded_h##N##_both_s8 : ssat ? mcu_fc_encoded_h##N##_ssat_s8 : mcu_fc_encoded_h##N##_ssat_lo_s8)
+        switch (params->head_rows) {
+        case 0:
+            MCU_FCE_PICK(0);
+            break;
+        case 1:
+            MCU_FCE_PICK(1);
+            break;
+        case 2:
+            MCU_FCE_PICK(2);
+            break;
+        case 3:
+            MCU_FCE_PICK(3);
+            break;
+        case 4:
+            MCU_FCE_PICK(4);
+            break;
+        default:
+            MCU_FCE_PICK(5);
+            break;
         }
-        return fn(params, quant, batches, input_depth, input, output_depth, filter, bias, output);
+#undef MCU_FCE_PICK
+        (void)quant, (void)output_depth, (void)bias;
+        return fn(params, input, filter, output);
     }
 #endif
     return mcu_fully_connected_generic_s8(params, quant, batches, input_depth, input, output_depth, filter, bias,

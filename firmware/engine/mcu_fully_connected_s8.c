@@ -7,10 +7,13 @@
  * generator gives a table (params->table: input depth a multiple of 4, every shift in -31 .. -1) every
  * row is stored encoded in blocks, a head block of 0 to 5 rows (params->head_rows) and blocks of six
  * (params->row_blocks), per group of four inputs the rows' weight words side by side, and the batch rows
- * run in one assembly block (MCU_FCE_ASM: the head block's loop also sums the input, then every block's
- * start values, group loop and outputs; 25 instructions per 24 MACs in the six-row loop, requantization
- * from the table in 6 or 7 per output), through the entry point mcu_fully_connected_s8 (mcu_engine.h)
- * picks for the layer's clamp and post-shift zero point. Otherwise four output rows run per pass: each word of
+ * run in one assembly block (MCU_FCE_ASM: the head block's loop also sums the input, without a head
+ * block the first block of six's does; every block's start values, group loop and outputs; 25
+ * instructions per 24 MACs in the six-row loop, eight groups per step entered by TBH at the group count
+ * mod 8; requantization from the table in 6 or 7 per output). The entry points take the parameters,
+ * input, filter and output in registers (the dimensions are in params), one per head block size, clamp
+ * and post-shift zero point, chosen at compile time by mcu_fully_connected_s8 (mcu_engine.h).
+ * Otherwise four output rows run per pass: each word of
  * four inputs is widened once (SXTB16) and meets a weight word of each row in two SMLADs (23
  * instructions per 16 MACs). No scratch: the arena does not grow.
  *
@@ -162,206 +165,189 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
 #define MCU_FCE_OUTS5(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L)
 #define MCU_FCE_OUTS6(P, L) MCU_FCE_OUTS5(P, L) MCU_FCE_OUT("a5", P, L)
 
-/* The group loop of a block (labels L2, L3; ROWS: one group of the block's rows): q and op saved at
- * [sp, #16], their registers then hold k80 and the input's end; entered at the second group when the
- * group count is odd ([sp, #28] = 4); ends with q, op restored and act_min in xp. */
-#define MCU_FCE_LOOP(L, GROUP) \
+/* The group loop of a block (labels L0 .. L9; GROUP: one group of the block's rows), eight groups per
+ * step: q and op saved at [sp, #16], their registers then hold k80 and the input's end; TBH enters the
+ * loop at the group that leaves a multiple of eight ([sp, #28]: the group count mod 8); ends with q, op
+ * restored and RESTORE (act_min into xp when the outputs clamp below). */
+#define MCU_FCE_LOOP(L, GROUP, RESTORE) \
+    MCU_FCE_LOOPX(L, GROUP, "ldrd   %[xp], %[op], [sp]\n\t", "cmp    %[xp], %[op]\n\t") \
+    "ldrd   %[q], %[op], [sp, #16]\n\t" \
+    RESTORE
+/* The loop with SETUP (xp and op set) and the end test CHECK, without the restore. */
+#define MCU_FCE_LOOPX(L, GROUP, SETUP, CHECK) \
     "strd   %[q], %[op], [sp, #16]\n\t" \
-    "ldrd   %[xp], %[op], [sp]\n\t" \
+    SETUP \
     "ldr    %[xa], [sp, #28]\n\t" \
     "mvn    %[q], #0x007F007F\n\t" \
-    "cmp    %[xa], #0\n\t" \
-    "bne    " #L "3f\n\t" \
-    #L "2:\n\t" \
-    GROUP \
-    #L "3:\n\t" \
-    GROUP \
-    "cmp    %[xp], %[op]\n\t" \
-    "bne    " #L "2b\n\t" \
-    "ldrd   %[q], %[op], [sp, #16]\n\t" \
-    "ldr    %[xp], [sp, #24]\n\t"
+    "tbh    [pc, %[xa], lsl #1]\n\t" \
+    L "9:\n\t" \
+    ".hword (" L "0f - " L "9b) / 2\n\t" \
+    ".hword (" L "7f - " L "9b) / 2\n\t" \
+    ".hword (" L "6f - " L "9b) / 2\n\t" \
+    ".hword (" L "5f - " L "9b) / 2\n\t" \
+    ".hword (" L "4f - " L "9b) / 2\n\t" \
+    ".hword (" L "3f - " L "9b) / 2\n\t" \
+    ".hword (" L "2f - " L "9b) / 2\n\t" \
+    ".hword (" L "1f - " L "9b) / 2\n\t" \
+    L "0:\n\t" GROUP \
+    L "1:\n\t" GROUP \
+    L "2:\n\t" GROUP \
+    L "3:\n\t" GROUP \
+    L "4:\n\t" GROUP \
+    L "5:\n\t" GROUP \
+    L "6:\n\t" GROUP \
+    L "7:\n\t" GROUP \
+    CHECK \
+    "bne    " L "0b\n\t"
 /* The head block of N (1 .. 5) rows: its group loop also sums the input into a5 = -c, stored as c at
  * [sp, #8] for the blocks of six and added to the block's rows before their outputs. */
-#define MCU_FCE_HEAD(N, L, P, LO) \
+#define MCU_FCE_HEAD(N, P, LO, LOR) \
     MCU_FCE_HSTART##N \
     "mov    %[a5], #0\n\t" \
-    MCU_FCE_LOOP(L, MCU_FCE_HGROUP(N)) \
+    MCU_FCE_LOOP("10", MCU_FCE_HGROUP(N), LOR) \
     "rsb    %[xa], %[a5], #0\n\t" \
     "str    %[xa], [sp, #8]\n\t" \
     MCU_FCE_HADD##N \
     MCU_FCE_OUTS##N(P, LO)
+#define MCU_FCE_HEAD1(P, LO, LOR) MCU_FCE_HEAD(1, P, LO, LOR)
+#define MCU_FCE_HEAD2(P, LO, LOR) MCU_FCE_HEAD(2, P, LO, LOR)
+#define MCU_FCE_HEAD3(P, LO, LOR) MCU_FCE_HEAD(3, P, LO, LOR)
+#define MCU_FCE_HEAD4(P, LO, LOR) MCU_FCE_HEAD(4, P, LO, LOR)
+#define MCU_FCE_HEAD5(P, LO, LOR) MCU_FCE_HEAD(5, P, LO, LOR)
+/* Without a head block the first block of six sums the input: its group loop adds -128 (x0 + x2) of
+ * every group into op (SMLAD of the input's (x0, x2) with k80's halfwords) and tests for the input's
+ * end at [sp, #4]; the sum -c is then added to the block's rows and c stored at [sp, #8] for the other
+ * blocks of six. */
+#define MCU_FCE_SGROUP6 \
+    MCU_FCE_INPUT \
+    "smlad  %[op], %[xa], %[q], %[op]\n\t" \
+    MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
+    MCU_FCE_PAIR("a4", "a5", "ldrd   %[u], %[v], [%[w], #16]\n\t") \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #24\n\t")
+#define MCU_FCE_HEAD0(P, LO, LOR) \
+    "ldrd   %[a0], %[a1], [%[q]], #8\n\t" \
+    "ldrd   %[a2], %[a3], [%[q]], #8\n\t" \
+    "ldrd   %[a4], %[a5], [%[q]], #8\n\t" \
+    MCU_FCE_LOOPX("20", MCU_FCE_SGROUP6, "ldr    %[xp], [sp]\n\t" "mov    %[op], #0\n\t", \
+                  "ldr    %[u], [sp, #4]\n\t" "cmp    %[xp], %[u]\n\t") \
+    "add    %[a0], %[a0], %[op]\n\t" \
+    "add    %[a1], %[a1], %[op]\n\t" \
+    "add    %[a2], %[a2], %[op]\n\t" \
+    "add    %[a3], %[a3], %[op]\n\t" \
+    "add    %[a4], %[a4], %[op]\n\t" \
+    "add    %[a5], %[a5], %[op]\n\t" \
+    "rsb    %[xa], %[op], #0\n\t" \
+    "str    %[xa], [sp, #8]\n\t" \
+    "ldrd   %[q], %[op], [sp, #16]\n\t" \
+    LOR \
+    MCU_FCE_OUTS6(P, LO)
 
-/* An encoded layer in one assembly block, every batch row: the head block (its rows' loop also sums
- * the input; without a head block a separate pass does), then the blocks of six. Entry: q = params,
- * xp = the input, xc = its first row's end, w = the filter, op = the output, a5 = the batch rows. A
- * frame of 56 bytes on the stack holds [0] the batch row's input, [4] its end, [8] c = 128 * the sum of
- * the row's inputs at even positions (modulo 2^32), [12] the blocks of six left, [16] q and [20] op
- * during a group loop, [24] act_min, [28] 4 when the group count is odd (the loop, two groups per
- * step, is then entered at its second group), [32] the head rows, [36] the batch rows left, [40] the
- * blocks of six, [44] the filter, [48] the table. */
-#define MCU_FCE_ASM(P, LO) \
-    "sub    sp, sp, #56\n\t" \
+/* An encoded layer with a head block of N rows (0 .. 5) in one assembly block, every batch row: the
+ * head block (its rows' loop also sums the input; without one the first block of six's does), then the
+ * blocks of six. Entry: q = params, xp = the input, w = the filter, op = the output. A frame of 48 bytes on
+ * the stack holds [0] the batch row's input, [4] its end, [8] c = 128 * the sum of the row's inputs at
+ * even positions (modulo 2^32), [12] the table's end, [16] q and [20] op during a group loop, [24]
+ * act_min (LOS: stored when the outputs clamp below), [28] the group count mod 8, [32] the batch rows
+ * left, [36] the table, [40] the filter. */
+#define MCU_FCE_ASM(N, P, LO, LOS, LOR) \
+    "sub    sp, sp, #48\n\t" \
+    "ldrd   %[xa], %[xc], [%[q], #12]\n\t" /* batches, input depth */ \
+    "str    %[xa], [sp, #32]\n\t" \
+    "ubfx   %[u], %[xc], #2, #3\n\t" \
+    "str    %[u], [sp, #28]\n\t" \
+    "add    %[xc], %[xp], %[xc]\n\t" \
     "strd   %[xp], %[xc], [sp]\n\t" \
-    "str    %[a5], [sp, #36]\n\t" \
-    "str    %[w], [sp, #44]\n\t" \
-    "ldr    %[xa], [%[q], #12]\n\t" \
-    "str    %[xa], [sp, #24]\n\t" \
-    "sub    %[xa], %[xc], %[xp]\n\t" \
-    "and    %[xa], %[xa], #4\n\t" \
-    "str    %[xa], [sp, #28]\n\t" \
-    "ldrd   %[u], %[v], [%[q], #28]\n\t" /* row_blocks, head_rows */ \
-    "ldr    %[q], [%[q], #36]\n\t" /* the table */ \
-    "str    %[v], [sp, #32]\n\t" \
-    "str    %[q], [sp, #48]\n\t" \
-    "movw   %[v], #43691\n\t" /* row_blocks / 6 (a multiple of 6 below 2^16) */ \
-    "mul    %[u], %[u], %[v]\n\t" \
-    "lsr    %[u], %[u], #18\n\t" \
-    "str    %[u], [sp, #40]\n\t" \
-    "80:\n\t" /* a batch row: the head block of 1 .. 5 rows, or the input's sum alone */ \
-    "ldr    %[xa], [sp, #32]\n\t" \
-    "cmp    %[xa], #3\n\t" \
-    "beq    83f\n\t" \
-    "bhi    84f\n\t" \
-    "cmp    %[xa], #1\n\t" \
-    "beq    81f\n\t" \
-    "bhi    82f\n\t" \
-    "mov    %[a1], #0\n\t" /* no head block: c in chunks of 254 groups */ \
-    "71:\n\t" \
-    "add    %[a2], %[xp], #1016\n\t" \
-    "cmp    %[a2], %[xc]\n\t" \
-    "it     hi\n\t" \
-    "movhi  %[a2], %[xc]\n\t" \
-    "mov    %[a0], #0\n\t" \
-    "sub    %[u], %[a2], %[xp]\n\t" \
-    "tst    %[u], #4\n\t" \
-    "beq    72f\n\t" \
-    "ldr    %[u], [%[xp]], #4\n\t" \
-    "sxtab16 %[a0], %[a0], %[u]\n\t" \
-    "72:\n\t" \
-    "cmp    %[xp], %[a2]\n\t" \
-    "beq    74f\n\t" \
-    "73:\n\t" \
-    "ldrd   %[u], %[v], [%[xp]], #8\n\t" \
-    "sxtab16 %[a0], %[a0], %[u]\n\t" \
-    "sxtab16 %[a0], %[a0], %[v]\n\t" \
-    "cmp    %[xp], %[a2]\n\t" \
-    "bne    73b\n\t" \
-    "74:\n\t" \
-    "mov    %[u], #0x00010001\n\t" \
-    "smlad  %[a1], %[a0], %[u], %[a1]\n\t" \
-    "cmp    %[xp], %[xc]\n\t" \
-    "bne    71b\n\t" \
-    "lsl    %[a1], %[a1], #7\n\t" \
-    "str    %[a1], [sp, #8]\n\t" \
-    "b      75f\n\t" \
-    "81:\n\t" \
-    MCU_FCE_HEAD(1, 1, P, LO) \
-    "b      75f\n\t" \
-    "82:\n\t" \
-    MCU_FCE_HEAD(2, 2, P, LO) \
-    "b      75f\n\t" \
-    "83:\n\t" \
-    MCU_FCE_HEAD(3, 3, P, LO) \
-    "b      75f\n\t" \
-    "84:\n\t" \
-    "cmp    %[xa], #4\n\t" \
-    "bne    85f\n\t" \
-    MCU_FCE_HEAD(4, 4, P, LO) \
-    "b      75f\n\t" \
-    "85:\n\t" \
-    MCU_FCE_HEAD(5, 5, P, LO) \
-    "75:\n\t" /* the blocks of six */ \
-    "ldr    %[u], [sp, #40]\n\t" \
-    "cmp    %[u], #0\n\t" \
-    "beq    76f\n\t" \
+    LOS \
+    "ldr    %[u], [%[q], #36]\n\t" /* row_blocks */ \
+    "ldr    %[q], [%[q], #44]\n\t" /* the table */ \
+    "add    %[u], %[u], %[u], lsl #2\n\t" \
+    "add    %[u], %[q], %[u], lsl #2\n\t" \
+    "add    %[u], %[u], #20 * " #N "\n\t" \
     "str    %[u], [sp, #12]\n\t" \
-    "61:\n\t" \
+    "strd   %[q], %[w], [sp, #36]\n\t" \
+    "80:\n\t" /* a batch row: the head block, or the first block of six with the input's sum */ \
+    MCU_FCE_HEAD##N(P, LO, LOR) \
+    "ldr    %[u], [sp, #12]\n\t" /* the blocks of six */ \
+    "cmp    %[q], %[u]\n\t" \
+    "beq    58f\n\t" \
+    "59:\n\t" \
     MCU_FCE_START6 \
-    MCU_FCE_LOOP(6, MCU_FCE_GROUP6) \
+    MCU_FCE_LOOP("60", MCU_FCE_GROUP6, LOR) \
     MCU_FCE_OUTS6(P, LO) \
     "ldr    %[xa], [sp, #12]\n\t" \
-    "subs   %[xa], %[xa], #1\n\t" \
-    "str    %[xa], [sp, #12]\n\t" \
-    "bne    61b\n\t" \
-    "76:\n\t" /* the next batch row */ \
-    "ldr    %[xa], [sp, #36]\n\t" \
+    "cmp    %[q], %[xa]\n\t" \
+    "bne    59b\n\t" \
+    "58:\n\t" /* the next batch row */ \
+    "ldr    %[xa], [sp, #32]\n\t" \
     "subs   %[xa], %[xa], #1\n\t" \
     "beq    79f\n\t" \
-    "str    %[xa], [sp, #36]\n\t" \
+    "str    %[xa], [sp, #32]\n\t" \
     "ldrd   %[xp], %[xc], [sp]\n\t" \
     "sub    %[u], %[xc], %[xp]\n\t" \
     "mov    %[xp], %[xc]\n\t" \
     "add    %[xc], %[xc], %[u]\n\t" \
     "strd   %[xp], %[xc], [sp]\n\t" \
-    "ldr    %[w], [sp, #44]\n\t" \
-    "ldr    %[q], [sp, #48]\n\t" \
+    "ldrd   %[q], %[w], [sp, #36]\n\t" \
     "b      80b\n\t" \
     "79:\n\t" \
-    "add    sp, sp, #56\n\t"
-#define MCU_FCE_RUN(P, LO) \
-    __asm__ volatile(MCU_FCE_ASM(P, LO) \
-                     : [q] "+r"(q), [xp] "+r"(xp), [w] "+r"(w), [op] "+r"(op), [xc] "+r"(xc), [xa] "=&r"(xa), \
+    "add    sp, sp, #48\n\t"
+/* act_min stored in the frame and restored into xp after each group loop (outputs clamped below) */
+#define MCU_FCE_LOS \
+    "ldr    %[u], [%[q], #20]\n\t" \
+    "str    %[u], [sp, #24]\n\t"
+#define MCU_FCE_LOR "ldr    %[xp], [sp, #24]\n\t"
+#define MCU_FCE_RUN(N, P, LO, LOS, LOR) \
+    __asm__ volatile(MCU_FCE_ASM(N, P, LO, LOS, LOR) \
+                     : [q] "+r"(q), [xp] "+r"(xp), [w] "+r"(w), [op] "+r"(op), [xc] "=&r"(xc), [xa] "=&r"(xa), \
                        [u] "=&r"(u), [v] "=&r"(v), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
-                       [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "+r"(a5) \
+                       [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5) \
                      : : "cc", "memory")
 
 /* The asm reads these fields of mcu_fc_params at fixed offsets (32-bit targets). */
-typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, act_min) == 12 && offsetof(mcu_fc_params, row_blocks) == 28 &&
-                                   offsetof(mcu_fc_params, head_rows) == 32 && offsetof(mcu_fc_params, table) == 36)
+typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && offsetof(mcu_fc_params, input_depth) == 16 &&
+                                   offsetof(mcu_fc_params, act_min) == 20 && offsetof(mcu_fc_params, row_blocks) == 36 &&
+                                   offsetof(mcu_fc_params, table) == 44)
                                       ? 1
                                       : -1];
 
-/* The encoded layer (params->table, the filter word-aligned; every row in the head block and the blocks
- * of six): every batch row in one assembly block. POST: a row adds its zero point after the shift
- * (params->post); mode: the clamp (MCU_CLAMP_BOTH clamps SSAT_LO's outputs above in C). */
-static inline __attribute__((always_inline)) void fce_layer(const mcu_fc_params *params, int32_t batches,
-                                                            int32_t depth, const int8_t *input, int32_t out_depth,
-                                                            const int8_t *filter, int8_t *output, const int post,
-                                                            const int mode)
-{
-    if (batches <= 0) {
-        return;
-    }
-    const void *q = params;
-    const int8_t *xp = input, *w = filter, *xc = input + depth;
-    int8_t *op = output;
-    uint32_t xa, u, v, a0, a1, a2, a3, a4, a5 = (uint32_t)batches;
-    if (post && mode == MCU_CLAMP_SSAT) {
-        MCU_FCE_RUN(MCU_FCE_POST, "");
-    } else if (post) {
-        MCU_FCE_RUN(MCU_FCE_POST, MCU_FCE_LO);
-    } else if (mode == MCU_CLAMP_SSAT) {
-        MCU_FCE_RUN("", "");
-    } else {
-        MCU_FCE_RUN("", MCU_FCE_LO);
-    }
-    (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
-    if (mode == MCU_CLAMP_BOTH) {
-        const int8_t hi = (int8_t)params->act_max;
-        const int32_t n = batches * out_depth;
-        for (int32_t j = 0; j < n; ++j) {
-            output[j] = output[j] > hi ? hi : output[j];
-        }
-    }
-}
-
-/* The encoded layers' entry points (mcu_fully_connected_s8 in mcu_engine.h picks one): _post when a row
- * adds its zero point after the shift, per clamp: _ssat ([-128, 127]), _ssat_lo (act_max 127), _both. */
-#define MCU_FCE_ENTRY(NAME, POST, MODE) \
-    mcu_status NAME(const mcu_fc_params *params, const mcu_per_channel_quant *quant, int32_t batches, \
-                    int32_t input_depth, const int8_t *input, int32_t output_depth, const int8_t *filter, \
-                    const int32_t *bias, int8_t *output) \
+/* The encoded layers' entry points (mcu_fully_connected_s8 in mcu_engine.h picks one at compile time):
+ * per head block of N rows (params->head_rows), _post when a row adds its zero point after the shift
+ * (params->post), per clamp: _ssat ([-128, 127]), _ssat_lo (act_max 127), _both (act_max below 127
+ * clamped in C after the block). params->batches (at least 1) batch rows of params->input_depth inputs
+ * (a multiple of 4); the filter word-aligned. */
+#define MCU_FCE_ENTRY(N, NAME, P, LO, LOS, LOR, BOTH) \
+    mcu_status mcu_fc_encoded_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
+                                         int8_t *output) \
     { \
-        (void)quant, (void)bias; \
-        fce_layer(params, batches, input_depth, input, output_depth, filter, output, POST, MODE); \
+        const void *q = params; \
+        const int8_t *xp = input, *w = filter; \
+        int8_t *op = output; \
+        uint32_t xc, xa, u, v, a0, a1, a2, a3, a4, a5; \
+        MCU_FCE_RUN(N, P, LO, LOS, LOR); \
+        (void)xc, (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5; \
+        if (BOTH) { \
+            const int8_t hi = (int8_t)params->act_max; \
+            const int32_t n = params->batches * (params->head_rows + params->row_blocks); \
+            for (int32_t j = 0; j < n; ++j) { \
+                output[j] = output[j] > hi ? hi : output[j]; \
+            } \
+        } \
         return MCU_OK; \
     }
-MCU_FCE_ENTRY(mcu_fc_encoded_ssat_s8, 0, MCU_CLAMP_SSAT)
-MCU_FCE_ENTRY(mcu_fc_encoded_ssat_lo_s8, 0, MCU_CLAMP_SSAT_LO)
-MCU_FCE_ENTRY(mcu_fc_encoded_both_s8, 0, MCU_CLAMP_BOTH)
-MCU_FCE_ENTRY(mcu_fc_encoded_post_ssat_s8, 1, MCU_CLAMP_SSAT)
-MCU_FCE_ENTRY(mcu_fc_encoded_post_ssat_lo_s8, 1, MCU_CLAMP_SSAT_LO)
-MCU_FCE_ENTRY(mcu_fc_encoded_post_both_s8, 1, MCU_CLAMP_BOTH)
+#define MCU_FCE_ENTRIES(N) \
+    MCU_FCE_ENTRY(N, _ssat_s8, "", "", "", "", 0) \
+    MCU_FCE_ENTRY(N, _ssat_lo_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    MCU_FCE_ENTRY(N, _both_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1) \
+    MCU_FCE_ENTRY(N, _post_ssat_s8, MCU_FCE_POST, "", "", "", 0) \
+    MCU_FCE_ENTRY(N, _post_ssat_lo_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    MCU_FCE_ENTRY(N, _post_both_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1)
+MCU_FCE_ENTRIES(0)
+MCU_FCE_ENTRIES(1)
+MCU_FCE_ENTRIES(2)
+MCU_FCE_ENTRIES(3)
+MCU_FCE_ENTRIES(4)
+MCU_FCE_ENTRIES(5)
+#undef MCU_FCE_ENTRIES
 #undef MCU_FCE_ENTRY
 /* Requantize, offset, clamp (the parameters held in locals by the caller). */
 static inline __attribute__((always_inline)) int8_t fc_out_dsp(int32_t acc, int32_t m, int32_t s, int32_t zo,

@@ -971,7 +971,8 @@ class FullyConnected(Layer):
             post = int(any(requant1_consts(self.output_offset, int(s))[2] >> 8 for s in shifts))
         decls += [
             f"static const mcu_fc_params {p}params = {{{in_off}, {self.filter_offset}, "
-            f"{self.output_offset}, {self.act[0]}, {self.act[1]}, {post}, {int(len(self.multipliers) > 1)}, "
+            f"{self.output_offset}, {self.batches}, {self.input_depth}, "
+            f"{self.act[0]}, {self.act[1]}, {post}, {int(len(self.multipliers) > 1)}, "
             f"{r}, {h}, {table}}};",
             *_quant_decls(p, self.multipliers, self.shifts),
         ]
