@@ -7,8 +7,8 @@ the elements for ADD and MUL, and outputs the output elements. The coefficients 
 board (the instructions of one core family, docs/targets.md) are fitted by ``benchmarks/latency.py``
 on that board's per-layer instruction counts of the kernel shape sweep (``benchmarks/kernels.py``'s
 one-operator models) and of zoo models, and stored in ``mcunets/latency.json`` with the commit of
-the kernels they describe. Patch-based schedules add their extra MACs and kernel calls to the layers
-they run tile by tile.
+the kernels they describe. A patch-based schedule adds the extra instructions the patch search
+estimated for its tiles.
 
 At one instruction per cycle (no wait states, caches or dual issue), instructions ÷ the board's
 clock is the estimate :func:`estimate_ms` gives; ``benchmarks/latency.py`` prints how far it is from
@@ -169,19 +169,14 @@ def coefficients(board: Board) -> dict:
 def estimate_instructions(model: bytes, coef: dict, schedule=None) -> int:
     """Instructions of one inference of ``model`` by the engine, from the coefficients ``coef``
     (``{kind: [a, b, c]}``). With a patch-based ``schedule`` (:class:`mcunets.engine.patches.Schedule`),
-    the layers of its stages run once per tile (n² calls each) and recompute its extra MACs, spread
-    over them in proportion to their own."""
-    costs = layer_costs(model)
-    grid = {i: n for first, last, n, _ in (schedule.stages if schedule else ()) for i in range(first, last + 1)}
-    staged = sum(c.macs for c in costs if c.index in grid)
-    scale = 1 + schedule.extra_macs / staged if staged else 1.0
+    the layer-by-layer count grows by the share the patch search estimated for its tiles
+    (``schedule.extra_instructions_ratio``: the extra MACs and the per-tile and per-call costs of
+    the extra tiles), so the estimate and the search's limit agree."""
     total = 0.0
-    for c in costs:
+    for c in layer_costs(model):
         a, b, k = coef.get(c.kind) or coef[OTHER]
-        n = grid.get(c.index)
-        work = scale if n else 1.0
-        total += a * c.macs * work + b * c.outputs * work + k * (n * n if n else 1)
-    return int(round(total))
+        total += a * c.macs + b * c.outputs + k
+    return int(round(total * (1 + (schedule.extra_instructions_ratio if schedule else 0.0))))
 
 
 def estimate_ms(model: bytes, board: Board, schedule=None) -> float:
