@@ -673,6 +673,43 @@ def test_depthwise_three_tap_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _three_tap_pair_cases(seed: int):
+    """Chains of 1x3 depthwise layers at stride 1 without a lower clamp (activation none: act_min -128),
+    the three-tap path's pair passes (two outputs per step along the row, one lane pair of a group per
+    pass): interior widths 10 and 8 (the pair loop leaving after its first and second step), 7, 5 and 3
+    (pairs and the single-output tail), 2 (one pair) and 1 (the tail alone), SAME (clipped windows at
+    both ends of the row, the span path) and VALID, 36 channels (two chunks of groups), 12, 8 and 4; each
+    as converted and with trained-like quantization (the post-shift zero point variant); asymmetric zero
+    points; ReLU (act_min above -128) and ReLU6 layers in between (the span and per-tap paths)."""
+    chains = [
+        ((7, 12, 36), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "none"),
+                       ((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "none")]),
+        ((5, 9, 8), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "none"),
+                     ((1, 3), 1, 1, "SAME", "relu"), ((1, 3), 1, 1, "VALID", "none")]),
+        ((4, 4, 4), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "none"),
+                     ((1, 3), 1, 1, "SAME", "none")]),
+        ((3, 5, 12), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "relu6"),
+                      ((1, 3), 1, 1, "VALID", "none")]),
+    ]
+    return _depthwise_chain_cases(seed, "dw3 pairs", chains)
+
+
+def test_depthwise_three_tap_pairs_are_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _three_tap_pair_cases(7610)
+    assert all("_dw3[" in generate(c.model, "m").files["model.c"] for c in cases)
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_three_tap_pair_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_three_tap_pair_cases(7610))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _depthwise_3x3_cases(seed: int):
     """Chains of 3x3 depthwise layers, every layer's output a model output (the row path's loops: stride-1
     rows of four outputs with pair / single tails or ending with the five-output step at widths 5, 9, 13,

@@ -1398,6 +1398,210 @@ static int32_t dw3_variant(int32_t origin, int32_t step, int32_t size, int32_t *
     return -1;
 }
 
+/* ---- 1x3 at stride 1: two outputs per step along the row ---------------------------------------------
+ * Outputs x and x + 1 of a row share two of their three input words (pixels x + 1 and x + 2), and the
+ * next pair's words are two pixels further on, so each input word is loaded and widened once. One pass
+ * runs one lane pair of a group of four channels (channels 0 and 2: SXTB16; 1 and 3: SXTB16 ror 8) over
+ * the outputs of a row whose window lies inside the input, with the pair's constants in 11 stack words
+ * (a block: the two start values 2 * (bias + input_offset * sum(w)), the three doubled weight pairs,
+ * (multiplier, k) of each channel, rz of each channel; mcu_requant_consts), built once per call from the
+ * layer's table and int8 filter (per row when the channels need more than one chunk of blocks). Per pair
+ * step (4 outputs, 12 MACs): two input loads and SXTB16, one LDM (start values and tap-0 weights), two
+ * weight loads, twelve SMLABB / SMLATT, per output SMMLAR, the sign add, ASR (and the post-shift zero
+ * point), SSAT and STRB: 47 instructions (51 with the post-shift zero point) against 56 (60) of the span.
+ * Clamp mode MCU_CLAMP_SSAT only (act_min -128; the lower clamp runs the span). The assembly runs one row
+ * for `lines` groups: outputs and taps d bytes apart, groups in_ls / out_ls bytes apart; rows run in
+ * order, all groups of a row before the next (the planner may overlap the output with the input rows
+ * already read). */
+typedef struct {
+    const int8_t *in; /* the first group's first tap of the first output (its word of four channels) */
+    int8_t *out;      /* the first group's first output, + 1 for the odd lanes */
+    int32_t n;        /* outputs per group, >= 1 */
+    int32_t d;        /* bytes between outputs (and taps) along the row */
+    int32_t in_ls;    /* bytes between groups: input */
+    int32_t out_ls;   /* output */
+    int32_t lines;    /* groups, >= 1 (their blocks follow each other from blk) */
+    const int32_t *blk;
+} dw3p_args;
+
+enum { DW3P_WORDS = 11 };
+
+/* r0 input (the pair's third word), r1 output, r2 the group's end of pairs, r3 block, r4 d, r5 r6 the
+ * first output's accumulators (lanes 0, 1), r7 r8 the second's, r9 .. r12 the sliding input words, lr a
+ * weight pair or temporary. */
+#define DW3P_RQ2(A, B, M, K) \
+        "smmlar lr, " A ", " M ", " K "\n\t" \
+        "add    " A ", lr, " A ", asr #31\n\t" \
+        "smmlar lr, " B ", " M ", " K "\n\t" \
+        "add    " B ", lr, " B ", asr #31\n\t"
+#define DW3P_POST(A, R) "add    " A ", " A ", " R ", asr #8\n\t"
+#define DW3P_NO_POST(A, R) ""
+/* one pair step: Xa, Xb the first output's first two words (widened), Na, Nb loaded and widened here */
+#define DW3P_STEP(XA, XB, NA, NB, SXT, P) \
+        "ldm    r3, {r5, r6, lr}\n\t" \
+        "smlabb r7, " XB ", lr, r5\n\t" \
+        "smlatt r8, " XB ", lr, r6\n\t" \
+        "smlabb r5, " XA ", lr, r5\n\t" \
+        "smlatt r6, " XA ", lr, r6\n\t" \
+        "ldr    " NA ", [r0]\n\t" \
+        "sxtb16 " NA ", " NA SXT "\n\t" \
+        "ldr    lr, [r3, #12]\n\t" \
+        "smlabb r5, " XB ", lr, r5\n\t" \
+        "smlatt r6, " XB ", lr, r6\n\t" \
+        "smlabb r7, " NA ", lr, r7\n\t" \
+        "smlatt r8, " NA ", lr, r8\n\t" \
+        "ldr    " NB ", [r0, r4]\n\t" \
+        "sxtb16 " NB ", " NB SXT "\n\t" \
+        "ldr    lr, [r3, #16]\n\t" \
+        "smlabb r5, " NA ", lr, r5\n\t" \
+        "smlatt r6, " NA ", lr, r6\n\t" \
+        "smlabb r7, " NB ", lr, r7\n\t" \
+        "smlatt r8, " NB ", lr, r8\n\t" \
+        "ldrd   " XA ", " XB ", [r3, #20]\n\t" \
+        DW3P_RQ2("r5", "r7", XA, XB) \
+        "ldrd   " XA ", " XB ", [r3, #28]\n\t" \
+        DW3P_RQ2("r6", "r8", XA, XB) \
+        "ldrd   " XA ", " XB ", [r3, #36]\n\t" \
+        "asr    r5, r5, " XA "\n\t" \
+        "asr    r7, r7, " XA "\n\t" \
+        "asr    r6, r6, " XB "\n\t" \
+        "asr    r8, r8, " XB "\n\t" \
+        P("r5", XA) P("r7", XA) P("r6", XB) P("r8", XB) \
+        "ssat   r5, #8, r5\n\t" \
+        "ssat   r6, #8, r6\n\t" \
+        "ssat   r7, #8, r7\n\t" \
+        "ssat   r8, #8, r8\n\t" \
+        "strb   r5, [r1]\n\t" \
+        "strb   r6, [r1, #2]\n\t" \
+        "strb   r7, [r1, r4]\n\t" \
+        "add    r1, r1, r4\n\t" \
+        "strb   r8, [r1, #2]\n\t" \
+        "add    r1, r1, r4\n\t" \
+        "add    r0, r0, r4, lsl #1\n\t" \
+        "cmp    r1, r2\n\t"
+#define DW3P_BODY(SXT, P) \
+        "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
+        "ldr    r3, [r0, #28]\n\t" \
+        "ldr    r4, [r0, #12]\n\t" \
+        "1:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldm    r12, {r0, r1, r2}\n\t" \
+        "ldr    r5, [r12, #16]\n\t" \
+        "add    r5, r0, r5\n\t" \
+        "str    r5, [r12]\n\t" \
+        "ldr    r5, [r12, #20]\n\t" \
+        "add    r5, r1, r5\n\t" \
+        "str    r5, [r12, #4]\n\t" \
+        "bic    r2, r2, #1\n\t" \
+        "mla    r2, r2, r4, r1\n\t" \
+        "ldr    r9, [r0]\n\t" \
+        "sxtb16 r9, r9" SXT "\n\t" \
+        "ldr    r10, [r0, r4]\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        "add    r0, r0, r4, lsl #1\n\t" \
+        "cmp    r1, r2\n\t" \
+        "beq    4f\n\t" \
+        "2:\n\t" \
+        DW3P_STEP("r9", "r10", "r11", "r12", SXT, P) \
+        "beq    3f\n\t" \
+        DW3P_STEP("r11", "r12", "r9", "r10", SXT, P) \
+        "bne    2b\n\t" \
+        "b      4f\n\t" \
+        "3:\n\t" \
+        "mov    r9, r11\n\t" \
+        "mov    r10, r12\n\t" \
+        "4:\n\t" \
+        "ldr    r5, [sp]\n\t" \
+        "ldr    r5, [r5, #8]\n\t" \
+        "tst    r5, #1\n\t" \
+        "beq    5f\n\t" \
+        "ldm    r3, {r5, r6, lr}\n\t" \
+        "smlabb r5, r9, lr, r5\n\t" \
+        "smlatt r6, r9, lr, r6\n\t" \
+        "ldr    r11, [r0]\n\t" \
+        "sxtb16 r11, r11" SXT "\n\t" \
+        "ldr    lr, [r3, #12]\n\t" \
+        "smlabb r5, r10, lr, r5\n\t" \
+        "smlatt r6, r10, lr, r6\n\t" \
+        "ldr    lr, [r3, #16]\n\t" \
+        "smlabb r5, r11, lr, r5\n\t" \
+        "smlatt r6, r11, lr, r6\n\t" \
+        "ldrd   r9, r10, [r3, #20]\n\t" \
+        "smmlar lr, r5, r9, r10\n\t" \
+        "add    r5, lr, r5, asr #31\n\t" \
+        "ldrd   r9, r10, [r3, #28]\n\t" \
+        "smmlar lr, r6, r9, r10\n\t" \
+        "add    r6, lr, r6, asr #31\n\t" \
+        "ldrd   r9, r10, [r3, #36]\n\t" \
+        "asr    r5, r5, r9\n\t" \
+        "asr    r6, r6, r10\n\t" \
+        P("r5", "r9") P("r6", "r10") \
+        "ssat   r5, #8, r5\n\t" \
+        "ssat   r6, #8, r6\n\t" \
+        "strb   r5, [r1]\n\t" \
+        "strb   r6, [r1, #2]\n\t" \
+        "5:\n\t" \
+        "add    r3, r3, #44\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #24]\n\t" \
+        "subs   r5, r5, #1\n\t" \
+        "str    r5, [r12, #24]\n\t" \
+        "bne    1b\n\t" \
+        "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+/* The pass over `lines` groups of one lane pair (a: dw3p_args; the assembly updates its in, out and
+ * lines). */
+#define DW3P_FN(NAME, SXT, P) \
+    static __attribute__((naked, noinline)) void NAME(dw3p_args *a __attribute__((unused))) \
+    { \
+        __asm__ volatile(DW3P_BODY(SXT, P)); \
+    }
+DW3P_FN(dw3p_even, "", DW3P_NO_POST)
+DW3P_FN(dw3p_odd, ", ror #8", DW3P_NO_POST)
+DW3P_FN(dw3p_even_post, "", DW3P_POST)
+DW3P_FN(dw3p_odd_post, ", ror #8", DW3P_POST)
+#undef DW3P_FN
+
+/* groups per pair pass (their blocks on the stack: 88 bytes per group) */
+enum { DW3P_CHUNK = 8 };
+
+/* The pair passes of one output row of a 1x3 layer, every group: n outputs from out (channel 0), their
+ * first taps from in, with the table of mcu_depthwise_3tap_dsp_s8 and the layer's int8 filter ([3][c]);
+ * the blocks of the groups g0 .. g0 + DW3P_CHUNK - 1 are in blk (even lanes, then odd) when *built == g0,
+ * else they are built here. */
+static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, const int8_t *in, int8_t *out,
+                     int32_t n, int post, int32_t blk[2][DW3P_CHUNK * DW3P_WORDS], int32_t *built)
+{
+    dw3p_args a;
+    for (int32_t g0 = 0; g0 < c / 4; g0 += DW3P_CHUNK) {
+        const int32_t groups = mcu_min_i32(DW3P_CHUNK, c / 4 - g0);
+        for (int32_t g = 0; g < groups && *built != g0; ++g) {
+            const int32_t c0 = 4 * (g0 + g), *t = table + (g0 + g) * DW3_WORDS;
+            const uint32_t w[3] = {mcu_load_u32(filter + c0), mcu_load_u32(filter + c + c0),
+                                   mcu_load_u32(filter + 2 * c + c0)};
+            for (int32_t l = 0; l < 2; ++l) {
+                int32_t *b = blk[l] + g * DW3P_WORDS;
+                b[0] = t[DW3_BASE + l], b[1] = t[DW3_BASE + 2 + l];
+                for (int32_t k = 0; k < 3; ++k) { /* the doubled weights of channels l and l + 2 */
+                    const int16x2_t x = (int16x2_t)(l ? mcu_sxtb16_ror8(w[k]) : mcu_sxtb16(w[k]));
+                    b[2 + k] = (int32_t)__sadd16(x, x);
+                }
+                b[5] = t[DW3_MK + 2 * l], b[6] = t[DW3_MK + 2 * l + 1];
+                b[7] = t[DW3_MK + 2 * l + 4], b[8] = t[DW3_MK + 2 * l + 5];
+                b[9] = t[DW3_RZ + l], b[10] = t[DW3_RZ + 2 + l];
+            }
+        }
+        *built = g0;
+        for (int32_t l = 0; l < 2; ++l) {
+            a.in = in + 4 * g0, a.out = out + 4 * g0 + l, a.n = n, a.d = c, a.in_ls = 4, a.out_ls = 4;
+            a.lines = groups, a.blk = blk[l];
+            MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
+            (post ? (l ? dw3p_odd_post : dw3p_even_post) : (l ? dw3p_odd : dw3p_even))(&a);
+            MCU_COMPILER_BARRIER();
+        }
+    }
+}
+
 mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                      const mcu_dims *input_dims, const int8_t *input,
                                      const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
@@ -1432,6 +1636,12 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     }
     static const dw3_span_fn fns[2][3] = {{dw3_s1, dw3_s1_lo, dw3_s1_post}, {dw3_s2, dw3_s2_lo, dw3_s2_post}};
     const dw3_span_fn span = fns[sw != 1][post ? 2 : lo];
+    /* 1x3, stride 1 and dilation 1 along the row, no lower clamp: the pair passes (dw3p_row) for the
+     * outputs whose window lies inside the input, row by row (the planner may overlap the output with
+     * the input rows already read) */
+    const int pairs = !vertical && !lo && sw == 1 && step == 1 && ox_b > ox_a;
+    int32_t blk[2][DW3P_CHUNK * DW3P_WORDS];
+    int32_t built = -1;
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -1459,7 +1669,10 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 return MCU_ERROR_ARGUMENT;
             }
             const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
-            if (ox_b > ox_a) {
+            if (pairs) {
+                dw3p_row(table, filter, c, in_row + (int64_t)(ox_a - pad) * c, out_row + (int64_t)ox_a * c,
+                         ox_b - ox_a, post, blk, &built);
+            } else if (ox_b > ox_a) {
                 span(table, filter, c, in_row + (int64_t)(ox_a * sw - pad) * c, out_row + (int64_t)ox_a * c, ox_b - ox_a,
                      d, c, groups);
             }
