@@ -674,13 +674,15 @@ def test_depthwise_three_tap_cases_are_bit_exact_on_host():
 
 
 def _three_tap_pair_cases(seed: int):
-    """Chains of 1x3 depthwise layers at stride 1 without a lower clamp (activation none: act_min -128),
-    the three-tap path's pair passes (two outputs per step along the row, one lane pair of a group per
-    pass): interior widths 10 and 8 (the pair loop leaving after its first and second step), 7, 5 and 3
-    (pairs and the single-output tail), 2 (one pair) and 1 (the tail alone), SAME (clipped windows at
-    both ends of the row, the span path) and VALID, 36 channels (two chunks of groups), 12, 8 and 4; each
-    as converted and with trained-like quantization (the post-shift zero point variant); asymmetric zero
-    points; ReLU (act_min above -128) and ReLU6 layers in between (the span and per-tap paths)."""
+    """Chains of 1x3 depthwise layers without a lower clamp (activation none: act_min -128), the three-tap
+    path's pair passes (two outputs per step along the row, one lane pair of a group per pass). Stride 1:
+    widths 12 and 10 (the pair loop leaving after its first and second step), 9, 7, 5 and 3 (pairs and
+    the single-output tail), 4, 2 and 1; SAME (the first and last outputs with a tap in the padding,
+    which reads the input zero point; at width 2 both in one pass of one output and its edge) and VALID.
+    Stride 2: widths 13 and 3 (SAME with padding at both ends), 12 and 6 (only at the end), VALID 7;
+    36 channels (two chunks of groups), 20, 12, 8 and 4; each as converted and with trained-like
+    quantization (the post-shift zero point variant); asymmetric zero points; ReLU (act_min above -128)
+    and ReLU6 layers in between (the span and per-tap paths)."""
     chains = [
         ((7, 12, 36), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "none"),
                        ((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "none")]),
@@ -690,6 +692,9 @@ def _three_tap_pair_cases(seed: int):
                      ((1, 3), 1, 1, "SAME", "none")]),
         ((3, 5, 12), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "relu6"),
                       ((1, 3), 1, 1, "VALID", "none")]),
+        ((7, 13, 20), [((1, 3), 2, 1, "SAME", "none"), ((1, 3), 2, 1, "VALID", "none"),
+                       ((1, 3), 2, 1, "SAME", "none")]),
+        ((6, 12, 8), [((1, 3), 2, 1, "SAME", "none"), ((1, 3), 2, 1, "SAME", "none")]),
     ]
     return _depthwise_chain_cases(seed, "dw3 pairs", chains)
 

@@ -1398,17 +1398,21 @@ static int32_t dw3_variant(int32_t origin, int32_t step, int32_t size, int32_t *
     return -1;
 }
 
-/* ---- 1x3 at stride 1: two outputs per step along the row ---------------------------------------------
+/* ---- 1x3 at stride 1 or 2: two outputs per step along the row ----------------------------------------
  * Outputs x and x + 1 of a row share two of their three input words (pixels x + 1 and x + 2), and the
  * next pair's words are two pixels further on, so each input word is loaded and widened once. One pass
  * runs one lane pair of a group of four channels (channels 0 and 2: SXTB16; 1 and 3: SXTB16 ror 8) over
- * the outputs of a row whose window lies inside the input, with the pair's constants in 11 stack words
- * (a block: the two start values 2 * (bias + input_offset * sum(w)), the three doubled weight pairs,
- * (multiplier, k) of each channel, rz of each channel; mcu_requant_consts), built once per call from the
- * layer's table and int8 filter (per row when the channels need more than one chunk of blocks). Per pair
+ * the outputs of a row whose window lies inside the input, and the first / last output whose first / last
+ * tap is in the padding (edges: that tap reads the input zero point from the block, which adds
+ * w * (zero point + input_offset) = 0), with the pair's constants in 12 stack words (a block: the
+ * two start values 2 * (bias + input_offset * sum(w)), the three doubled weight pairs, (multiplier, k)
+ * of each channel, rz of each channel, mcu_requant_consts; the zero point widened), built once per call
+ * from the layer's table and int8 filter (per row when the channels need more than one chunk of blocks). Per pair
  * step (4 outputs, 12 MACs): two input loads and SXTB16, one LDM (start values and tap-0 weights), two
  * weight loads, twelve SMLABB / SMLATT, per output SMMLAR, the sign add, ASR (and the post-shift zero
  * point), SSAT and STRB: 47 instructions (51 with the post-shift zero point) against 56 (60) of the span.
+ * At stride 2 (DW3P2_BODY) the two outputs share one word and the next pair starts at the second's last:
+ * four input loads per pair step, 52 (56) instructions.
  * Clamp mode MCU_CLAMP_SSAT only (act_min -128; the lower clamp runs the span). The assembly runs one row
  * for `lines` groups: outputs and taps d bytes apart, groups in_ls / out_ls bytes apart; rows run in
  * order, all groups of a row before the next (the planner may overlap the output with the input rows
@@ -1422,9 +1426,10 @@ typedef struct {
     int32_t out_ls;   /* output */
     int32_t lines;    /* groups, >= 1 (their blocks follow each other from blk) */
     const int32_t *blk;
+    int32_t edges;    /* 1: the first output's first tap is padding; 2: one output more, its last tap padding */
 } dw3p_args;
 
-enum { DW3P_WORDS = 11 };
+enum { DW3P_WORDS = 12 };
 
 /* r0 input (the pair's third word), r1 output, r2 the group's end of pairs, r3 block, r4 d, r5 r6 the
  * first output's accumulators (lanes 0, 1), r7 r8 the second's, r9 .. r12 the sliding input words, lr a
@@ -1479,6 +1484,32 @@ enum { DW3P_WORDS = 11 };
         "add    r1, r1, r4\n\t" \
         "add    r0, r0, r4, lsl #1\n\t" \
         "cmp    r1, r2\n\t"
+/* one output from the words in r9, r10 and the one LX puts into r11 */
+#define DW3P_ONE(LX, P) \
+        "ldm    r3, {r5, r6, lr}\n\t" \
+        "smlabb r5, r9, lr, r5\n\t" \
+        "smlatt r6, r9, lr, r6\n\t" \
+        LX \
+        "ldr    lr, [r3, #12]\n\t" \
+        "smlabb r5, r10, lr, r5\n\t" \
+        "smlatt r6, r10, lr, r6\n\t" \
+        "ldr    lr, [r3, #16]\n\t" \
+        "smlabb r5, r11, lr, r5\n\t" \
+        "smlatt r6, r11, lr, r6\n\t" \
+        "ldrd   r7, r8, [r3, #20]\n\t" \
+        "smmlar lr, r5, r7, r8\n\t" \
+        "add    r5, lr, r5, asr #31\n\t" \
+        "ldrd   r7, r8, [r3, #28]\n\t" \
+        "smmlar lr, r6, r7, r8\n\t" \
+        "add    r6, lr, r6, asr #31\n\t" \
+        "ldrd   r7, r8, [r3, #36]\n\t" \
+        "asr    r5, r5, r7\n\t" \
+        "asr    r6, r6, r8\n\t" \
+        P("r5", "r7") P("r6", "r8") \
+        "ssat   r5, #8, r5\n\t" \
+        "ssat   r6, #8, r6\n\t" \
+        "strb   r5, [r1]\n\t" \
+        "strb   r6, [r1, #2]\n\t"
 #define DW3P_BODY(SXT, P) \
         "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
         "ldr    r3, [r0, #28]\n\t" \
@@ -1494,10 +1525,15 @@ enum { DW3P_WORDS = 11 };
         "str    r5, [r12, #4]\n\t" \
         "bic    r2, r2, #1\n\t" \
         "mla    r2, r2, r4, r1\n\t" \
-        "ldr    r9, [r0]\n\t" \
-        "sxtb16 r9, r9" SXT "\n\t" \
+        "ldr    r5, [r12, #32]\n\t" \
         "ldr    r10, [r0, r4]\n\t" \
         "sxtb16 r10, r10" SXT "\n\t" \
+        "tst    r5, #1\n\t" \
+        "ite    ne\n\t" \
+        "ldrne  r9, [r3, #44]\n\t" \
+        "ldreq  r9, [r0]\n\t" \
+        "it     eq\n\t" \
+        "sxtb16eq r9, r9" SXT "\n\t" \
         "add    r0, r0, r4, lsl #1\n\t" \
         "cmp    r1, r2\n\t" \
         "beq    4f\n\t" \
@@ -1511,37 +1547,123 @@ enum { DW3P_WORDS = 11 };
         "mov    r9, r11\n\t" \
         "mov    r10, r12\n\t" \
         "4:\n\t" \
-        "ldr    r5, [sp]\n\t" \
-        "ldr    r5, [r5, #8]\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #8]\n\t" \
         "tst    r5, #1\n\t" \
+        "beq    6f\n\t" \
+        DW3P_ONE("ldr    r11, [r0]\n\tsxtb16 r11, r11" SXT "\n\t", P) \
+        "add    r1, r1, r4\n\t" \
+        "mov    r9, r10\n\t" \
+        "mov    r10, r11\n\t" \
+        "6:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #32]\n\t" \
+        "tst    r5, #2\n\t" \
         "beq    5f\n\t" \
+        DW3P_ONE("ldr    r11, [r3, #44]\n\t", P) \
+        "5:\n\t" \
+        "add    r3, r3, #48\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #24]\n\t" \
+        "subs   r5, r5, #1\n\t" \
+        "str    r5, [r12, #24]\n\t" \
+        "bne    1b\n\t" \
+        "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+/* Stride 2: outputs x and x + 1 share one word (pixel 2x + 2), the next pair starts at the last word
+ * (pixel 2x + 4), kept in r9; per pair step four input loads. */
+#define DW3P2_STEP(SXT, P) \
         "ldm    r3, {r5, r6, lr}\n\t" \
+        "ldr    r10, [r0, r4, lsl #1]\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        "smlabb r7, r10, lr, r5\n\t" \
+        "smlatt r8, r10, lr, r6\n\t" \
         "smlabb r5, r9, lr, r5\n\t" \
         "smlatt r6, r9, lr, r6\n\t" \
-        "ldr    r11, [r0]\n\t" \
-        "sxtb16 r11, r11" SXT "\n\t" \
-        "ldr    lr, [r3, #12]\n\t" \
+        "ldr    lr, [r3, #16]\n\t" \
         "smlabb r5, r10, lr, r5\n\t" \
         "smlatt r6, r10, lr, r6\n\t" \
-        "ldr    lr, [r3, #16]\n\t" \
-        "smlabb r5, r11, lr, r5\n\t" \
-        "smlatt r6, r11, lr, r6\n\t" \
-        "ldrd   r9, r10, [r3, #20]\n\t" \
-        "smmlar lr, r5, r9, r10\n\t" \
-        "add    r5, lr, r5, asr #31\n\t" \
-        "ldrd   r9, r10, [r3, #28]\n\t" \
-        "smmlar lr, r6, r9, r10\n\t" \
-        "add    r6, lr, r6, asr #31\n\t" \
-        "ldrd   r9, r10, [r3, #36]\n\t" \
-        "asr    r5, r5, r9\n\t" \
-        "asr    r6, r6, r10\n\t" \
-        P("r5", "r9") P("r6", "r10") \
+        "ldr    r9, [r0, r4, lsl #2]\n\t" \
+        "sxtb16 r9, r9" SXT "\n\t" \
+        "smlabb r7, r9, lr, r7\n\t" \
+        "smlatt r8, r9, lr, r8\n\t" \
+        "ldr    lr, [r3, #12]\n\t" \
+        "ldr    r10, [r0, r4]\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        "smlabb r5, r10, lr, r5\n\t" \
+        "smlatt r6, r10, lr, r6\n\t" \
+        "add    r0, r0, r4, lsl #1\n\t" \
+        "ldr    r10, [r0, r4]\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        "smlabb r7, r10, lr, r7\n\t" \
+        "smlatt r8, r10, lr, r8\n\t" \
+        "add    r0, r0, r4, lsl #1\n\t" \
+        "ldrd   r10, r11, [r3, #20]\n\t" \
+        DW3P_RQ2("r5", "r7", "r10", "r11") \
+        "ldrd   r10, r11, [r3, #28]\n\t" \
+        DW3P_RQ2("r6", "r8", "r10", "r11") \
+        "ldrd   r10, r11, [r3, #36]\n\t" \
+        "asr    r5, r5, r10\n\t" \
+        "asr    r7, r7, r10\n\t" \
+        "asr    r6, r6, r11\n\t" \
+        "asr    r8, r8, r11\n\t" \
+        P("r5", "r10") P("r7", "r10") P("r6", "r11") P("r8", "r11") \
         "ssat   r5, #8, r5\n\t" \
         "ssat   r6, #8, r6\n\t" \
+        "ssat   r7, #8, r7\n\t" \
+        "ssat   r8, #8, r8\n\t" \
         "strb   r5, [r1]\n\t" \
         "strb   r6, [r1, #2]\n\t" \
+        "strb   r7, [r1, r4]\n\t" \
+        "add    r1, r1, r4\n\t" \
+        "strb   r8, [r1, #2]\n\t" \
+        "add    r1, r1, r4\n\t" \
+        "cmp    r1, r2\n\t"
+#define DW3P2_BODY(SXT, P) \
+        "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
+        "ldr    r3, [r0, #28]\n\t" \
+        "ldr    r4, [r0, #12]\n\t" \
+        "1:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldm    r12, {r0, r1, r2}\n\t" \
+        "ldr    r5, [r12, #16]\n\t" \
+        "add    r5, r0, r5\n\t" \
+        "str    r5, [r12]\n\t" \
+        "ldr    r5, [r12, #20]\n\t" \
+        "add    r5, r1, r5\n\t" \
+        "str    r5, [r12, #4]\n\t" \
+        "bic    r2, r2, #1\n\t" \
+        "mla    r2, r2, r4, r1\n\t" \
+        "ldr    r5, [r12, #32]\n\t" \
+        "tst    r5, #1\n\t" \
+        "ite    ne\n\t" \
+        "ldrne  r9, [r3, #44]\n\t" \
+        "ldreq  r9, [r0]\n\t" \
+        "it     eq\n\t" \
+        "sxtb16eq r9, r9" SXT "\n\t" \
+        "cmp    r1, r2\n\t" \
+        "beq    4f\n\t" \
+        "2:\n\t" \
+        DW3P2_STEP(SXT, P) \
+        "bne    2b\n\t" \
+        "4:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #8]\n\t" \
+        "tst    r5, #1\n\t" \
+        "beq    6f\n\t" \
+        DW3P_ONE("ldr    r10, [r0, r4]\n\tsxtb16 r10, r10" SXT "\n\t" \
+                 "ldr    r11, [r0, r4, lsl #1]\n\tsxtb16 r11, r11" SXT "\n\t", P) \
+        "add    r1, r1, r4\n\t" \
+        "add    r0, r0, r4, lsl #1\n\t" \
+        "mov    r9, r11\n\t" \
+        "6:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #32]\n\t" \
+        "tst    r5, #2\n\t" \
+        "beq    5f\n\t" \
+        DW3P_ONE("ldr    r10, [r0, r4]\n\tsxtb16 r10, r10" SXT "\n\tldr    r11, [r3, #44]\n\t", P) \
         "5:\n\t" \
-        "add    r3, r3, #44\n\t" \
+        "add    r3, r3, #48\n\t" \
         "ldr    r12, [sp]\n\t" \
         "ldr    r5, [r12, #24]\n\t" \
         "subs   r5, r5, #1\n\t" \
@@ -1551,18 +1673,23 @@ enum { DW3P_WORDS = 11 };
 
 /* The pass over `lines` groups of one lane pair (a: dw3p_args; the assembly updates its in, out and
  * lines). */
-#define DW3P_FN(NAME, SXT, P) \
+typedef void (*dw3p_fn)(dw3p_args *a);
+#define DW3P_FN(NAME, BODY, SXT, P) \
     static __attribute__((naked, noinline)) void NAME(dw3p_args *a __attribute__((unused))) \
     { \
-        __asm__ volatile(DW3P_BODY(SXT, P)); \
+        __asm__ volatile(BODY(SXT, P)); \
     }
-DW3P_FN(dw3p_even, "", DW3P_NO_POST)
-DW3P_FN(dw3p_odd, ", ror #8", DW3P_NO_POST)
-DW3P_FN(dw3p_even_post, "", DW3P_POST)
-DW3P_FN(dw3p_odd_post, ", ror #8", DW3P_POST)
+DW3P_FN(dw3p_even, DW3P_BODY, "", DW3P_NO_POST)
+DW3P_FN(dw3p_odd, DW3P_BODY, ", ror #8", DW3P_NO_POST)
+DW3P_FN(dw3p_even_post, DW3P_BODY, "", DW3P_POST)
+DW3P_FN(dw3p_odd_post, DW3P_BODY, ", ror #8", DW3P_POST)
+DW3P_FN(dw3p2_even, DW3P2_BODY, "", DW3P_NO_POST)
+DW3P_FN(dw3p2_odd, DW3P2_BODY, ", ror #8", DW3P_NO_POST)
+DW3P_FN(dw3p2_even_post, DW3P2_BODY, "", DW3P_POST)
+DW3P_FN(dw3p2_odd_post, DW3P2_BODY, ", ror #8", DW3P_POST)
 #undef DW3P_FN
 
-/* groups per pair pass (their blocks on the stack: 88 bytes per group) */
+/* groups per pair pass (their blocks on the stack: 96 bytes per group) */
 enum { DW3P_CHUNK = 8 };
 
 /* The pair passes of one output row of a 1x3 layer, every group: n outputs from out (channel 0), their
@@ -1570,8 +1697,11 @@ enum { DW3P_CHUNK = 8 };
  * the blocks of the groups g0 .. g0 + DW3P_CHUNK - 1 are in blk (even lanes, then odd) when *built == g0,
  * else they are built here. */
 static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, const int8_t *in, int8_t *out,
-                     int32_t n, int post, int32_t blk[2][DW3P_CHUNK * DW3P_WORDS], int32_t *built)
+                     int32_t n, int32_t edges, uint32_t zp2, int post, int32_t sw,
+                     int32_t blk[2][DW3P_CHUNK * DW3P_WORDS], int32_t *built)
 {
+    static const dw3p_fn fns[2][2][2] = {{{dw3p_even, dw3p_odd}, {dw3p_even_post, dw3p_odd_post}},
+                                         {{dw3p2_even, dw3p2_odd}, {dw3p2_even_post, dw3p2_odd_post}}};
     dw3p_args a;
     for (int32_t g0 = 0; g0 < c / 4; g0 += DW3P_CHUNK) {
         const int32_t groups = mcu_min_i32(DW3P_CHUNK, c / 4 - g0);
@@ -1588,15 +1718,15 @@ static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, cons
                 }
                 b[5] = t[DW3_MK + 2 * l], b[6] = t[DW3_MK + 2 * l + 1];
                 b[7] = t[DW3_MK + 2 * l + 4], b[8] = t[DW3_MK + 2 * l + 5];
-                b[9] = t[DW3_RZ + l], b[10] = t[DW3_RZ + 2 + l];
+                b[9] = t[DW3_RZ + l], b[10] = t[DW3_RZ + 2 + l], b[11] = (int32_t)zp2;
             }
         }
         *built = g0;
         for (int32_t l = 0; l < 2; ++l) {
             a.in = in + 4 * g0, a.out = out + 4 * g0 + l, a.n = n, a.d = c, a.in_ls = 4, a.out_ls = 4;
-            a.lines = groups, a.blk = blk[l];
+            a.lines = groups, a.blk = blk[l], a.edges = edges;
             MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
-            (post ? (l ? dw3p_odd_post : dw3p_even_post) : (l ? dw3p_odd : dw3p_even))(&a);
+            fns[sw == 2][post != 0][l](&a);
             MCU_COMPILER_BARRIER();
         }
     }
@@ -1636,10 +1766,18 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     }
     static const dw3_span_fn fns[2][3] = {{dw3_s1, dw3_s1_lo, dw3_s1_post}, {dw3_s2, dw3_s2_lo, dw3_s2_post}};
     const dw3_span_fn span = fns[sw != 1][post ? 2 : lo];
-    /* 1x3, stride 1 and dilation 1 along the row, no lower clamp: the pair passes (dw3p_row) for the
-     * outputs whose window lies inside the input, row by row (the planner may overlap the output with
-     * the input rows already read) */
-    const int pairs = !vertical && !lo && sw == 1 && step == 1 && ox_b > ox_a;
+    /* 1x3, stride 1 or 2 and dilation 1 along the row, no lower clamp: the pair passes (dw3p_row) for
+     * the outputs whose window lies inside the input and the row's edge outputs, row by row (the planner
+     * may overlap the output with the input rows already read) */
+    const int along = !vertical && !lo && (sw == 1 || sw == 2) && step == 1;
+    /* the first output with its first tap in the padding (pad 1), the last with its last tap there: in
+     * the pair passes, that tap reads the input zero point (w * (zero point + input_offset) = 0) */
+    const int left = along && pad == 1 && in_w >= 2;
+    const int right = along && ox_b == out_w - 1 && ox_b * sw - pad >= 0 && ox_b * sw - pad + 2 == in_w;
+    const int32_t ox_s = left ? 0 : ox_a; /* the pair passes: outputs ox_s .. ox_b - 1 (and ox_b: right) */
+    const int pairs = along && ox_b > ox_s;
+    const int32_t edges = pairs ? left + 2 * right : 0;
+    const uint32_t zp2 = 0x00010001u * (uint16_t)(-in_off); /* the input zero point in both halfwords */
     int32_t blk[2][DW3P_CHUNK * DW3P_WORDS];
     int32_t built = -1;
     for (int32_t b = 0; b < input_dims->n; ++b) {
@@ -1670,8 +1808,8 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
             }
             const int8_t *in_row = in_batch + (int64_t)iy0 * in_w * c;
             if (pairs) {
-                dw3p_row(table, filter, c, in_row + (int64_t)(ox_a - pad) * c, out_row + (int64_t)ox_a * c,
-                         ox_b - ox_a, post, blk, &built);
+                dw3p_row(table, filter, c, in_row + (int64_t)(ox_s * sw - pad) * c, out_row + (int64_t)ox_s * c,
+                         ox_b - ox_s, edges, zp2, post, sw, blk, &built);
             } else if (ox_b > ox_a) {
                 span(table, filter, c, in_row + (int64_t)(ox_a * sw - pad) * c, out_row + (int64_t)ox_a * c, ox_b - ox_a,
                      d, c, groups);
@@ -1684,6 +1822,9 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                     if (ox >= out_w) {
                         break;
                     }
+                }
+                if ((edges & 1 && ox == 0) || (edges & 2 && ox == out_w - 1)) {
+                    continue; /* the pair passes ran it */
                 }
                 for (int32_t c0 = 0; c0 < c; c0 += 4 * DW3_CHUNK) { /* up to DW3_CHUNK groups per call */
                     const int32_t g = mcu_min_i32(DW3_CHUNK, (c - c0) / 4);
