@@ -585,6 +585,39 @@ def test_quad_1x1_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _pointwise_entry_cases(seed: int):
+    """1x1 convolutions on every entry point of the general DSP 1x1 path, on input depths that are not
+    multiples of 4 (_padded_: pixels read as the depth rounded up to 4 bytes, the input's last pixel copied)
+    and on the nearby multiples of 4: odd output counts (the pixel pairs alone, ReLU clamping above -128
+    after the zero point shift, or none), ReLU6 (both bounds), even counts with pixel counts of 2 and 0
+    modulo 4 (four-pixel passes, _quad_ and _quad1_), even counts under a lower clamp above -128; depths
+    over 32 or odd output counts (the small path takes the others); each model also with trained-like
+    quantization."""
+    configs = [
+        [(34, 6, (1, 1), 6, "none"), (37, 8, (1, 1), 4, "none"), (35, 5, (2, 2), 7, "relu"),
+         (13, 6, (1, 1), 5, "relu6"), (41, 9, (1, 1), 3, "none"), (38, 10, (1, 2), 7, "relu")],
+        [(36, 6, (1, 1), 6, "none"), (40, 8, (1, 1), 4, "none"), (44, 5, (2, 2), 7, "relu"),
+         (12, 7, (1, 1), 5, "relu6"), (48, 9, (1, 1), 3, "none"), (36, 10, (1, 2), 7, "relu")],
+    ]
+    from mcunets.engine.testing import Case
+
+    rng = np.random.default_rng(seed)
+    return [Case(c.name, _shift_zero_points(c.model, rng, "CONV_2D", every=1), c.inputs, {})
+            for c in _pointwise_cases(rng, "entries", configs)]
+
+
+def test_pointwise_entry_points_are_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_pointwise_entry_cases(7365), tmp_path)
+    assert not bad, bad
+
+
+def test_pointwise_entry_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_pointwise_entry_cases(7366))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _shift_zero_points(model: bytes, rng, op_name: str = "DEPTHWISE_CONV_2D", every: int = 1) -> bytes:
     """A copy of ``model`` whose ``op_name`` outputs with zero point -128 (ReLU, ReLU6) get a zero
     point in -120 .. -60 and a 1.3 times larger scale, so the fused ReLU clamps above -128 (act_min > -128)
@@ -1479,7 +1512,7 @@ def _linked_kernels(fn, shape, rng, build_dir, edit=None) -> set:
     with open(build_dir / "validate" / "firmware.elf", "rb") as f:
         names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
     return {n for n in names if n.startswith(("mcu_conv", "mcu_depthwise", "conv_", "rows3_", "dw_", "depthwise_",
-                                              "small", "expand_", "kxk_")) and not n.endswith(".c")}
+                                              "small", "expand_", "kxk_", "c1_")) and not n.endswith(".c")}
 
 
 def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
@@ -1500,6 +1533,41 @@ def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
     assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16w_ssat_"), sorted(kernels)
     assert all(n.startswith(("mcu_conv_1x1_small_c16w_ssat_", "conv_1x1_small", "smallw16", "small1_16"))
                and "_lo" not in n for n in kernels), sorted(kernels)
+    # a depth that is a multiple of 4: no copy of a padded last pixel
+    assert not any(n.startswith("conv_1x1_small_rows_padded") for n in kernels), sorted(kernels)
+
+
+def test_a_firmware_links_the_padded_and_odd_count_variants_only_where_its_layers_need_them(tmp_path):
+    """Whether a 1x1 layer's input depth is a multiple of 4 and whether a one-channel 3x3 layer's output
+    count is odd are decided at compile time: a 1x1 layer on 34 channels (four-pixel passes) links the
+    _padded_ entry point and the 36-channel one of test_a_firmware_links_the_multi_pixel_passes... does not;
+    a small-path layer on 14 channels links the padded rows loop (conv_1x1_small_rows_padded) and not the
+    plain one; a 3x3 layer on one channel with 8 outputs links neither the odd-count entry point nor its row
+    function, and one with 7 outputs links only those."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(9120)
+
+    def conv(kh, c, o, pad):
+        wt = tf.constant((rng.standard_normal((kh, kh, c, o)) * 0.3).astype(np.float32))
+        return lambda x: tf.nn.conv2d(x, wt, [1, 1, 1, 1], pad)
+
+    quad = _linked_kernels(conv(1, 34, 8, "VALID"), (1, 4, 5, 34), rng, tmp_path / "quad")
+    assert [n for n in quad if n.startswith("mcu_conv")] == ["mcu_conv_1x1_dsp_padded_quad1_ssat_s8"], sorted(quad)
+
+    small = _linked_kernels(conv(1, 14, 24, "VALID"), (1, 6, 7, 14), rng, tmp_path / "small")
+    entries = [n for n in small if n.startswith("mcu_conv")]
+    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16pw_ssat_"), sorted(small)
+    assert any(n.startswith("conv_1x1_small_rows_padded") for n in small), sorted(small)
+    assert not any(n.startswith("conv_1x1_small_rows") and "padded" not in n for n in small), sorted(small)
+
+    even = _linked_kernels(conv(3, 1, 8, "SAME"), (1, 9, 11, 1), rng, tmp_path / "even")
+    assert [n for n in even if n.startswith("mcu_conv")] == ["mcu_conv_3x3_c1_dsp_s8"], sorted(even)
+    assert "c1_row" in even and not any("odd" in n for n in even), sorted(even)
+
+    odd = _linked_kernels(conv(3, 1, 7, "SAME"), (1, 9, 11, 1), rng, tmp_path / "odd")
+    assert [n for n in odd if n.startswith("mcu_conv")] == ["mcu_conv_3x3_c1_odd_dsp_s8"], sorted(odd)
+    assert "c1_row_odd" in odd and "c1_row" not in odd, sorted(odd)
 
 
 
@@ -1560,3 +1628,36 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
     assert "mcu_conv_kxk_dsp_both_s8" in both, sorted(both)
     assert not any(n.startswith(("conv_triple", "expand_triple", "conv_1x1_quad", "expand_quad", "small",
                                  "conv_1x1_pairs", "kxk_patch")) for n in both), sorted(both)
+
+
+def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
+    """Conv2D.weight_bytes counts what a Cortex-M4 firmware links (targets.model_data_bytes, from the linker
+    map): only the table for the paths that read nothing else (k x k first convolutions, the one-channel 3x3
+    path with an even and an odd output count, 1x1 on 3 channels, the small 1x1 path on 16 and 14 channels),
+    the int8 filter, bias and requantization arrays beside any table for the others (the 3x3 row path on 3
+    channels, k x k three-pixel passes, the general 1x1 path); as converted and with trained-like
+    quantization."""
+    import tensorflow as tf
+
+    from mcunets import targets
+    from mcunets.engine import generate
+    from mcunets.engine.testing import convert, trained_like_requant
+
+    rng = np.random.default_rng(9130)
+    specs = [((5, 5), 1, 8, "SAME", (12, 11)), ((3, 3), 1, 8, "SAME", (9, 10)), ((3, 3), 1, 7, "SAME", (9, 10)),
+             ((1, 1), 3, 8, "VALID", (6, 7)), ((1, 1), 16, 8, "VALID", (6, 7)), ((1, 1), 14, 8, "VALID", (6, 7)),
+             ((1, 1), 36, 8, "VALID", (4, 5)), ((3, 3), 8, 8, "SAME", (6, 6)), ((3, 3), 3, 8, "SAME", (9, 10))]
+    layers = [(tf.constant((rng.standard_normal((*k, c, o)) * 0.3).astype(np.float32)),
+               tf.constant(rng.standard_normal(o).astype(np.float32)), pad) for k, c, o, pad, _ in specs]
+
+    def fn(*xs):
+        return tuple(tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], pad) + b) for x, (wt, b, pad) in zip(xs, layers))
+
+    model = convert(fn, [(1, *hw, c) for _, c, _, _, hw in specs], rng)
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        gen = generate(m, "w")
+        assert len(re.findall(r"l\d+_(?:first|rows3|narrow|pw)\[", gen.files["model.c"])) >= 7
+        fw = targets.build(targets.engine_sources(m, "w", tmp_path / f"model{j}", "qemu-m4"), "qemu-m4",
+                           tmp_path / f"fw{j}", runs=1, warmup=0)
+        model_c = next(p for p in fw.sources if p.name == "model.c")
+        assert targets.model_data_bytes(fw, model_c) == gen.flash_bytes, j

@@ -965,13 +965,14 @@ static inline __attribute__((always_inline)) small_fn conv_1x1_small_fn(int32_t 
 /* The small path over the whole layer (even out_c): output row by output row (one span per batch when
  * each row's pixels continue into the next one's), the pixel pairs of a span in one call, a last single
  * pixel by `one` (or as a pair of itself when there is none). buf: the expanded pair's scratch words;
- * blocks: the table blocks. An input depth c that is not a multiple of 4 (tail != 0, c4 bytes of scratch;
+ * blocks: the table blocks. An input depth c that is not a multiple of 4 (padded; tail: c4 bytes of scratch;
  * the table's rows padded with zero weights to c4 = c rounded up to 4): each pixel is read as c4 bytes,
  * its last c4 - c meeting the next pixel's first values, except a last pixel whose read would pass the
  * input's end, which runs by `one` from its copy in tail. */
-static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input,
-                                const mcu_dims *output_dims, int8_t *output, const int8_t *blocks, small_fn fn,
-                                small1_fn one, const int8_t *wend, uint32_t lo4, uint32_t *buf, int8_t *tail)
+static inline __attribute__((always_inline)) void conv_1x1_small_rows_body(
+    const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
+    int8_t *output, const int8_t *blocks, small_fn fn, small1_fn one, const int8_t *wend, uint32_t lo4,
+    uint32_t *buf, int8_t *tail, const int padded)
 {
     const int32_t c = input_dims->c, in_h = input_dims->h, in_w = input_dims->w;
     const int8_t *input_end = input + (int64_t)input_dims->n * in_h * in_w * c;
@@ -988,8 +989,8 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
             oy = oy + 1 == out_h ? 0 : oy + 1;
         }
         /* m: the pixels read in place (all but a last one whose c4-byte read would pass the input's end) */
-        const int32_t m = tail != 0 && a + (int64_t)(row_px - 1) * sx + ((c + 3) & ~3) > input_end ? row_px - 1
-                                                                                                   : row_px;
+        const int32_t m = padded && a + (int64_t)(row_px - 1) * sx + ((c + 3) & ~3) > input_end ? row_px - 1
+                                                                                                : row_px;
         const int32_t n = m / 2;
         if (n > 0) {
             fn(a, sx, n, o, o + out_c, out_c, blocks, wend, lo4, buf);
@@ -1003,7 +1004,7 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
                 fn(last, 0, 1, ol, ol, out_c, blocks, wend, lo4, buf);
             }
         }
-        if (m < row_px) {
+        if (padded && m < row_px) {
             memcpy(tail, a + (int64_t)m * sx, (size_t)c);
             memset(tail + c, 0, (size_t)(-c & 3));
             MCU_COMPILER_BARRIER(); /* the copy is written before the assembly reads it */
@@ -1014,6 +1015,27 @@ static void conv_1x1_small_rows(const mcu_conv_params *params, const mcu_dims *i
             a += (int64_t)in_h * in_w * c;
         }
     }
+}
+
+/* The small path over the whole layer on an input depth that is a multiple of 4 (no copy of a last pixel:
+ * tail unused) and on the other depths (tail: c4 bytes of scratch); the entry points pick one at compile
+ * time. */
+static __attribute__((noinline)) void conv_1x1_small_rows(
+    const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
+    int8_t *output, const int8_t *blocks, small_fn fn, small1_fn one, const int8_t *wend, uint32_t lo4,
+    uint32_t *buf, int8_t *tail)
+{
+    (void)tail;
+    conv_1x1_small_rows_body(params, input_dims, input, output_dims, output, blocks, fn, one, wend, lo4, buf, 0, 0);
+}
+
+static __attribute__((noinline)) void conv_1x1_small_rows_padded(
+    const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
+    int8_t *output, const int8_t *blocks, small_fn fn, small1_fn one, const int8_t *wend, uint32_t lo4,
+    uint32_t *buf, int8_t *tail)
+{
+    conv_1x1_small_rows_body(params, input_dims, input, output_dims, output, blocks, fn, one, wend, lo4, buf, tail,
+                             1);
 }
 
 /* n bytes from src to dst as 4-byte words (the last one may write up to 3 bytes past dst + n) when the
@@ -1682,11 +1704,14 @@ enum { MCU_V_PLAIN = 0, MCU_V_SMALL = 1, MCU_V_MULTI = 2, MCU_V_MULTI1 = 3 };
 static inline __attribute__((always_inline)) void conv_pairs_body(
     const mcu_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const mcu_dims *filter_dims, const mcu_dims *output_dims, const int8_t *filter,
-    const int32_t *bias, int8_t *output, int16_t *scratch, const int mode, const int kxk, const int var)
+    const int32_t *bias, int8_t *output, int16_t *scratch, const int mode, const int kxk, const int var,
+    const int pad)
 {
     /* kxk: 0 for 1x1, 1 for k x k on input depths that are multiples of 4, 2 for the other k x k;
-     * var: the variant the entry point stands for (MCU_V_*), decided by the inline dispatch in
-     * mcu_engine.h from the layer's constant parameters */
+     * var: the variant the entry point stands for (MCU_V_*); pad (1x1 only): the input depth is not a
+     * multiple of 4 (pixels read as the depth rounded up to 4 bytes, the input's last pixel copied); all
+     * three decided by the inline dispatch in mcu_engine.h from the layer's constant parameters, so the
+     * 1x1 entry points of depths that are multiples of 4 carry no check for the padded last pixel */
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     int32_t p0 = 0; /* pixels done by the triple path */
@@ -1699,7 +1724,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     }
     /* k: values per output pixel (its patch), c: filter row stride in bytes, a multiple of 4 */
     const int32_t k = kxk ? filter_dims->h * filter_dims->w * filter_dims->c : input_dims->c;
-    const int32_t c = (k + 3) & ~3, groups = c / 4, pairs = out_c / 2, ic = input_dims->c;
+    const int32_t c = kxk || pad ? (k + 3) & ~3 : k, groups = c >> 2, pairs = out_c / 2, ic = input_dims->c;
     const int32_t lo = params->act_min, hi = params->act_max;
     const int32_t in_off = kxk && !params->bias_folded ? params->input_offset : 0;
     const int32_t npix = input_dims->n * out_h * out_w;
@@ -1757,23 +1782,30 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
     int32_t p = p0; /* 0 unless the triple path ran */
     for (; quad && npix - p >= 4; p += 4) { /* four pixels per pass */
         const int8_t *px4[4];
-        for (int32_t i = 0; i < 4; ++i) {
-            if (kxk) {
-                kxk_patch(params, input_dims, input, input_end, filter_dims, b, y, x, (int8_t)-in_off,
-                          patch + i * c, c);
-                px4[i] = patch + i * c;
-            } else {
-                px4[i] = contiguous ? input + (int64_t)(p + i) * ic
-                                    : input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * ic;
-                if (k != c && px4[i] + c > input_end) { /* 1x1, depth not a multiple of 4: the input's last pixel */
-                    px4[i] = conv_1x1_last_pixel(px4[i], k, patch);
-                }
+        if (!kxk && contiguous) { /* 1x1, every pixel read in place: b, y, x unused */
+            const int8_t *a = input + (int64_t)p * ic;
+            px4[0] = a, px4[1] = a + ic, px4[2] = a + 2 * ic, px4[3] = a + 3 * ic;
+            if (pad && px4[3] + c > input_end) { /* depth not a multiple of 4: the input's last pixel */
+                px4[3] = conv_1x1_last_pixel(px4[3], k, patch);
             }
-            if (++x == out_w) {
-                x = 0;
-                if (++y == out_h) {
-                    y = 0;
-                    ++b;
+        } else {
+            for (int32_t i = 0; i < 4; ++i) {
+                if (kxk) {
+                    kxk_patch(params, input_dims, input, input_end, filter_dims, b, y, x, (int8_t)-in_off,
+                              patch + i * c, c);
+                    px4[i] = patch + i * c;
+                } else {
+                    px4[i] = input + (((int64_t)b * in_h + (int64_t)y * sh) * in_w + (int64_t)x * sw) * ic;
+                    if (pad && px4[i] + c > input_end) { /* 1x1, depth not a multiple of 4: the input's last pixel */
+                        px4[i] = conv_1x1_last_pixel(px4[i], k, patch);
+                    }
+                }
+                if (++x == out_w) {
+                    x = 0;
+                    if (++y == out_h) {
+                        y = 0;
+                        ++b;
+                    }
                 }
             }
         }
@@ -1808,7 +1840,7 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
                 }
             }
         }
-        if (!kxk && k != c && pix[count - 1] + c > input_end) { /* 1x1, depth not a multiple of 4 */
+        if (!kxk && pad && pix[count - 1] + c > input_end) { /* 1x1, depth not a multiple of 4 */
             pix[count - 1] = conv_1x1_last_pixel(pix[count - 1], k, patch);
         }
         if (direct) {
@@ -1882,25 +1914,31 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
 }
 
 /* 1x1 and k x k: one entry point per clamp mode (MCU_CLAMP_SSAT, MCU_CLAMP_SSAT_LO, MCU_CLAMP_BOTH) and
- * variant (MCU_V_*), so a firmware links only the modes and variants its layers use (mcu_conv_1x1_dsp_s8
- * and mcu_conv_kxk_dsp_s8 in mcu_engine.h pick one). */
-#define MCU_CONV_1X1_DSP(NAME, MODE, VAR) \
+ * variant (MCU_V_*), 1x1 also per whether the input depth is a multiple of 4 (_padded_: not), so a
+ * firmware links only the modes and variants its layers use (mcu_conv_1x1_dsp_s8 and mcu_conv_kxk_dsp_s8
+ * in mcu_engine.h pick one). */
+#define MCU_CONV_1X1_DSP(NAME, MODE, VAR, PAD) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims, \
                     const int8_t *filter, const int32_t *bias, int8_t *output, int16_t *scratch) \
     { \
         /* filter_dims unused: the filter is out_c rows of input_dims->c */ \
         conv_pairs_body(params, quant, input_dims, input, input_dims, output_dims, filter, bias, output, \
-                        scratch, MODE, 0, VAR); \
+                        scratch, MODE, 0, VAR, PAD); \
         return MCU_OK; \
     }
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_s8, MCU_CLAMP_SSAT, MCU_V_PLAIN)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_PLAIN)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_both_s8, MCU_CLAMP_BOTH, MCU_V_PLAIN)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_small_ssat_s8, MCU_CLAMP_SSAT, MCU_V_SMALL)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_small_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_SMALL)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI)
-MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_s8, MCU_CLAMP_SSAT, MCU_V_PLAIN, 0)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_PLAIN, 0)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_both_s8, MCU_CLAMP_BOTH, MCU_V_PLAIN, 0)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_small_ssat_s8, MCU_CLAMP_SSAT, MCU_V_SMALL, 0)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_small_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_SMALL, 0)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI, 0)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1, 0)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_ssat_s8, MCU_CLAMP_SSAT, MCU_V_PLAIN, 1)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_ssat_lo_s8, MCU_CLAMP_SSAT_LO, MCU_V_PLAIN, 1)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_both_s8, MCU_CLAMP_BOTH, MCU_V_PLAIN, 1)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI, 1)
+MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1, 1)
 #undef MCU_CONV_1X1_DSP
 
 /* The small path with the code generator's table (ops.small1x1_table: word 0 the post-add flag, then per
@@ -1911,7 +1949,7 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
  * not a multiple of 4, the copy of the input's last pixel (C bytes; conv_1x1_small_rows). One entry point per
  * C, clamp mode and post-shift add (mcu_conv_1x1_small_table_dsp_s8 in mcu_engine.h picks one at compile
  * time), so a firmware links only the assembly its layers run. */
-#define MCU_S_ENTRY(NAME, C, FN, ONE, LO, WIDE) \
+#define MCU_S_ENTRY(NAME, C, FN, ONE, LO, WIDE, PAD) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
@@ -1921,28 +1959,32 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MULTI1)
             small_widen_rows(blocks, pairs, (C), (uint32_t *)(void *)scratch + (C)); \
             MCU_COMPILER_BARRIER(); /* written before the assembly reads them */ \
         } \
-        int8_t *tail = input_dims->c == (C) ? 0 \
-                       : (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1)); \
-        conv_1x1_small_rows(params, input_dims, input, output_dims, output, blocks, FN, ONE, \
-                            blocks + (int64_t)pairs * (2 * (C) + 32), \
-                            LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch, tail); \
+        (PAD ? conv_1x1_small_rows_padded : conv_1x1_small_rows)( \
+            params, input_dims, input, output_dims, output, blocks, FN, ONE, blocks + (int64_t)pairs * (2 * (C) + 32), \
+            LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch, \
+            PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1)) : 0); \
         return MCU_OK; \
     }
-#define MCU_S_ENTRIES(C) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_dsp_s8, C, small##C, small1_##C, 0, 0) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8, C, small##C##_post, small1_##C##_post, 0, 0) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8, C, small##C##_lo, small1_##C##_lo, 1, 0) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8, C, small##C##_lo_post, small1_##C##_lo_post, 1, 0)
-#define MCU_SW_ENTRIES(C) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_dsp_s8, C, smallw##C, small1_##C, 0, 1) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_post_dsp_s8, C, smallw##C##_post, small1_##C##_post, 0, 1) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_lo_dsp_s8, C, smallw##C##_lo, small1_##C##_lo, 1, 1) \
-    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##w_ssat_lo_post_dsp_s8, C, smallw##C##_lo_post, small1_##C##_lo_post, 1, 1)
-MCU_S_ENTRIES(4)
+/* per depth C (rows of C bytes): _cC_ input depth C, _cCp_ an input depth of C - 3 to C - 1 (padded) */
+#define MCU_S_ENTRIES1(C, P, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##_ssat_dsp_s8, C, small##C, small1_##C, 0, 0, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##_ssat_post_dsp_s8, C, small##C##_post, small1_##C##_post, 0, 0, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##_ssat_lo_dsp_s8, C, small##C##_lo, small1_##C##_lo, 1, 0, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##_ssat_lo_post_dsp_s8, C, small##C##_lo_post, small1_##C##_lo_post, 1, 0, \
+                PAD)
+#define MCU_SW_ENTRIES1(C, P, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_dsp_s8, C, smallw##C, small1_##C, 0, 1, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_post_dsp_s8, C, smallw##C##_post, small1_##C##_post, 0, 1, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_lo_dsp_s8, C, smallw##C##_lo, small1_##C##_lo, 1, 1, PAD) \
+    MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_lo_post_dsp_s8, C, smallw##C##_lo_post, small1_##C##_lo_post, 1, \
+                1, PAD)
+#define MCU_S_ENTRIES(C) MCU_S_ENTRIES1(C, , 0) MCU_S_ENTRIES1(C, p, 1)
+#define MCU_SW_ENTRIES(C) MCU_SW_ENTRIES1(C, , 0) MCU_SW_ENTRIES1(C, p, 1)
+MCU_S_ENTRIES1(4, , 0)
 MCU_S_ENTRIES(8)
 MCU_S_ENTRIES(12)
 MCU_S_ENTRIES(16)
-MCU_SW_ENTRIES(4)
+MCU_SW_ENTRIES1(4, , 0)
 MCU_SW_ENTRIES(8)
 MCU_SW_ENTRIES(12)
 MCU_SW_ENTRIES(16)
@@ -1952,6 +1994,8 @@ MCU_S_ENTRIES(28)
 MCU_S_ENTRIES(32)
 #undef MCU_S_ENTRIES
 #undef MCU_SW_ENTRIES
+#undef MCU_S_ENTRIES1
+#undef MCU_SW_ENTRIES1
 #undef MCU_S_ENTRY
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
@@ -1966,7 +2010,7 @@ MCU_S_ENTRIES(32)
                     int16_t *scratch) \
     { \
         conv_pairs_body(params, quant, input_dims, input, filter_dims, output_dims, filter, bias, output, \
-                        scratch, MODE, KXK, VAR); \
+                        scratch, MODE, KXK, VAR, 0); \
         return MCU_OK; \
     }
 MCU_CONV_KXK_DSP(mcu_conv_kxk_dsp_ssat_s8, 1, MCU_CLAMP_SSAT, MCU_V_PLAIN)
@@ -2557,9 +2601,11 @@ static __attribute__((noinline)) void c1_fill_s2(const int8_t *src, int32_t in_w
         MCU_C1_ROTS3(STORE, P, "") \
     }
 
-static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t *p1, int32_t step, int32_t npx,
-                                             int32_t rot, const uint32_t *tab, const uint32_t *tend, int8_t *out,
-                                             int32_t out_c, int32_t lo, int32_t hi, int mode, int post, int odd)
+static inline __attribute__((always_inline)) void c1_row_body(const uint32_t *p0, const uint32_t *p1, int32_t step,
+                                                             int32_t npx, int32_t rot, const uint32_t *tab,
+                                                             const uint32_t *tend, int8_t *out, int32_t out_c,
+                                                             int32_t lo, int32_t hi, int mode, int post,
+                                                             const int odd)
 {
     register uint32_t x0 __asm__("r4");
     register uint32_t x1 __asm__("r5");
@@ -2596,6 +2642,22 @@ static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t 
     (void)x0, (void)x1, (void)x2, (void)x3, (void)x4, (void)x5, (void)a0, (void)a1, (void)u0, (void)u1, (void)u2,
         (void)u3, (void)w;
 }
+
+/* The pixels of one output row, an even and an odd output channel count. */
+static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t *p1, int32_t step, int32_t npx,
+                                             int32_t rot, const uint32_t *tab, const uint32_t *tend, int8_t *out,
+                                             int32_t out_c, int32_t lo, int32_t hi, int mode, int post)
+{
+    c1_row_body(p0, p1, step, npx, rot, tab, tend, out, out_c, lo, hi, mode, post, 0);
+}
+
+static __attribute__((noinline)) void c1_row_odd(const uint32_t *p0, const uint32_t *p1, int32_t step,
+                                                 int32_t npx, int32_t rot, const uint32_t *tab, const uint32_t *tend,
+                                                 int8_t *out, int32_t out_c, int32_t lo, int32_t hi, int mode,
+                                                 int post)
+{
+    c1_row_body(p0, p1, step, npx, rot, tab, tend, out, out_c, lo, hi, mode, post, 1);
+}
 #undef MCU_C1_PAIRS
 #undef MCU_C1_ST
 #undef MCU_C1_LO
@@ -2612,12 +2674,11 @@ static __attribute__((noinline)) void c1_row(const uint32_t *p0, const uint32_t 
  * odd channel count each pixel's last pair writes one byte past it, the next pixel's first channel, which
  * that pixel writes afterwards: the last pixel of each row runs alone into scratch (after the ring) and is
  * copied out. */
-mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
-                                  const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
-                                  const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
-                                  int8_t *output, int16_t *scratch)
+static inline __attribute__((always_inline)) void conv_3x3_c1_body(const mcu_conv_params *params,
+                                                                  const mcu_dims *input_dims, const int8_t *input,
+                                                                  const mcu_dims *output_dims, int8_t *output,
+                                                                  int16_t *scratch, const int odd)
 {
-    (void)quant, (void)filter_dims, (void)filter, (void)bias;
     const int32_t sw = params->stride.w, in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     const int32_t in_row = params->in_row ? params->in_row : in_w;
@@ -2628,7 +2689,6 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
     const int post = params->table[0];
     const uint32_t *tab = (const uint32_t *)(const void *)(params->table + 1);
     const uint32_t *tend = tab + 18 * ((out_c + 1) / 2);
-    const int32_t odd = out_c & 1;
     const int mode = mcu_clamp_mode(params->act_min, params->act_max);
     uint32_t *c0 = (uint32_t *)(void *)scratch, *c1 = c0 + 3 * words;
     /* stride 1: even pixels in copy 0 (word 3 * (i / 2)), odd ones in copy 1 (word 3 * ((i + 1) / 2)), each
@@ -2654,22 +2714,43 @@ mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_c
             int8_t *row = output + ((int64_t)b * out_h + oy) * out_row;
             if (!odd) {
                 c1_row(c0, p1, step, out_w, rot, tab, tend, row, out_c, params->act_min, params->act_max, mode,
-                       post, 0);
+                       post);
                 continue;
             }
             int8_t *last = (int8_t *)(void *)(c1 + 3 * words); /* out_c + 1 bytes of scratch */
             if (out_w > 1) {
-                c1_row(c0, p1, step, out_w - 1, rot, tab, tend, row, out_c, params->act_min, params->act_max, mode,
-                       post, 1);
+                c1_row_odd(c0, p1, step, out_w - 1, rot, tab, tend, row, out_c, params->act_min, params->act_max,
+                           mode, post);
             }
             const int32_t i = out_w - 1; /* pixel i's six words: stride 1 copy i % 2, else 3 i words on */
             const uint32_t *pi = sw == 1 ? (i & 1 ? c1 + 3 * ((i + 1) >> 1) : c0 + 3 * (i >> 1)) : c0 + 3 * i;
-            c1_row(pi, pi, 0, 1, rot, tab, tend, last, out_c, params->act_min, params->act_max, mode, post, 1);
+            c1_row_odd(pi, pi, 0, 1, rot, tab, tend, last, out_c, params->act_min, params->act_max, mode, post);
             for (int32_t ch = 0; ch < out_c; ++ch) {
                 row[i * out_c + ch] = last[ch];
             }
         }
     }
+}
+
+/* The entry points of an even and an odd output channel count (mcu_conv_3x3_rows_dsp_s8 in mcu_engine.h
+ * picks one at compile time); every constant comes from the table. */
+mcu_status mcu_conv_3x3_c1_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                  const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                                  const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
+                                  int8_t *output, int16_t *scratch)
+{
+    (void)quant, (void)filter_dims, (void)filter, (void)bias;
+    conv_3x3_c1_body(params, input_dims, input, output_dims, output, scratch, 0);
+    return MCU_OK;
+}
+
+mcu_status mcu_conv_3x3_c1_odd_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                                      const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                                      const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims,
+                                      int8_t *output, int16_t *scratch)
+{
+    (void)quant, (void)filter_dims, (void)filter, (void)bias;
+    conv_3x3_c1_body(params, input_dims, input, output_dims, output, scratch, 1);
     return MCU_OK;
 }
 

@@ -260,6 +260,13 @@ MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_small_ssat_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_small_ssat_lo_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad_ssat_s8);
 MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad1_ssat_s8);
+/* _padded_: the same on input depths that are not multiples of 4 (each pixel read as the depth rounded up
+ * to 4 bytes, the input's last pixel from a padded copy); the others carry no check for that pixel */
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_padded_ssat_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_padded_ssat_lo_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_padded_both_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_padded_quad_ssat_s8);
+MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_padded_quad1_ssat_s8);
 #undef MCU_CONV_1X1_DSP_DECL
 /* The small 1x1 path with the code generator's table (ops.small1x1_table): one entry point per input depth
  * rounded up to a multiple of 4 (4 to 32: the table's row length), clamp mode (_ssat, _ssat_lo) and post-shift add (_post);
@@ -272,6 +279,12 @@ MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_quad1_ssat_s8);
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8);
+/* _cNp_: input depths N - 3 to N - 1 (rows padded to N; the input's last pixel from a padded copy) */
+#define MCU_SMALLP_DECLS(C) \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##p_ssat_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##p_ssat_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##p_ssat_lo_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##p_ssat_lo_post_dsp_s8);
 MCU_SMALL_DECLS(4)
 MCU_SMALL_DECLS(8)
 MCU_SMALL_DECLS(12)
@@ -280,18 +293,29 @@ MCU_SMALL_DECLS(20)
 MCU_SMALL_DECLS(24)
 MCU_SMALL_DECLS(28)
 MCU_SMALL_DECLS(32)
+MCU_SMALLP_DECLS(8)
+MCU_SMALLP_DECLS(12)
+MCU_SMALLP_DECLS(16)
+MCU_SMALLP_DECLS(20)
+MCU_SMALLP_DECLS(24)
+MCU_SMALLP_DECLS(28)
+MCU_SMALLP_DECLS(32)
 #undef MCU_SMALL_DECLS
-/* Input depths 4, 8, 12 and 16 with the filter rows widened into scratch once per call (_cNw_): per group one
- * LDM of the pixel pair, one of the pair's weights and eight SMLAD. */
-#define MCU_SMALLW_DECLS(C) \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_post_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_lo_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##w_ssat_lo_post_dsp_s8);
-MCU_SMALLW_DECLS(4)
-MCU_SMALLW_DECLS(8)
-MCU_SMALLW_DECLS(12)
-MCU_SMALLW_DECLS(16)
+#undef MCU_SMALLP_DECLS
+/* Input depths 4, 8, 12 and 16 with the filter rows widened into scratch once per call (_cNw_, padded _cNpw_):
+ * per group one LDM of the pixel pair, one of the pair's weights and eight SMLAD. */
+#define MCU_SMALLW_DECLS(C, P) \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_lo_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_lo_post_dsp_s8);
+MCU_SMALLW_DECLS(4, )
+MCU_SMALLW_DECLS(8, )
+MCU_SMALLW_DECLS(12, )
+MCU_SMALLW_DECLS(16, )
+MCU_SMALLW_DECLS(8, p)
+MCU_SMALLW_DECLS(12, p)
+MCU_SMALLW_DECLS(16, p)
 #undef MCU_SMALLW_DECLS
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
@@ -327,9 +351,10 @@ MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c2s1_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c2s2_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s1_s8);
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_rows_dsp_c3s2_s8);
-/* 3x3 on one input channel with the code generator's table (ops.rows3c1_table; mcu_conv_3x3_rows_dsp_s8
- * below picks it). */
+/* 3x3 on one input channel with the code generator's table (ops.rows3c1_table), an even and an odd output
+ * channel count (mcu_conv_3x3_rows_dsp_s8 below picks one). */
 MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_c1_dsp_s8);
+MCU_CONV_SCRATCH_DECL(mcu_conv_3x3_c1_odd_dsp_s8);
 /* k x k first convolutions (input depth 1-3) with the code generator's table (ops.first_table), per output
  * clamp (mcu_conv_first_dsp_s8 below picks one). */
 MCU_CONV_SCRATCH_DECL(mcu_conv_first_dsp_ssat_s8);
@@ -628,31 +653,30 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_dsp_s8(const mcu_conv_params *params, const
                                             const mcu_dims *output_dims, const int8_t *filter,
                                             const int32_t *bias, int8_t *output, int16_t *scratch)
 {
+    typedef mcu_status (*pw_fn)(const mcu_conv_params *, const mcu_per_channel_quant *, const mcu_dims *,
+                                const int8_t *, const mcu_dims *, const int8_t *, const int32_t *, int8_t *,
+                                int16_t *);
     const int32_t c = input_dims->c, out_c = output_dims->c;
-    const int small = (c == 8 || c == 16 || c == 32) && out_c >= 2;
+    const int small = (c == 8 || c == 16 || c == 32) && out_c >= 2, pad = c % 4 != 0;
+    pw_fn run;
     if (params->act_max != 127) {
-        return mcu_conv_1x1_dsp_both_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
-                                        scratch);
-    }
-    if (params->act_min <= -128) {
+        run = pad ? mcu_conv_1x1_dsp_padded_both_s8 : mcu_conv_1x1_dsp_both_s8;
+    } else if (params->act_min <= -128) {
         if (small) {
-            return mcu_conv_1x1_dsp_small_ssat_s8(params, quant, input_dims, input, output_dims, filter, bias,
-                                                  output, scratch);
-        }
-        if (c != 8 && c != 16 && c != 32 && out_c >= 2 && out_c % 2 == 0) {
+            run = mcu_conv_1x1_dsp_small_ssat_s8;
+        } else if (c != 8 && c != 16 && c != 32 && out_c >= 2 && out_c % 2 == 0) {
             const int32_t npix = output_dims->n * output_dims->h * output_dims->w;
-            return (npix % 4 <= 1 ? mcu_conv_1x1_dsp_quad1_ssat_s8 : mcu_conv_1x1_dsp_quad_ssat_s8)(
-                params, quant, input_dims, input, output_dims, filter, bias, output, scratch);
+            run = npix % 4 <= 1 ? (pad ? mcu_conv_1x1_dsp_padded_quad1_ssat_s8 : mcu_conv_1x1_dsp_quad1_ssat_s8)
+                                : (pad ? mcu_conv_1x1_dsp_padded_quad_ssat_s8 : mcu_conv_1x1_dsp_quad_ssat_s8);
+        } else {
+            run = pad ? mcu_conv_1x1_dsp_padded_ssat_s8 : mcu_conv_1x1_dsp_ssat_s8;
         }
-        return mcu_conv_1x1_dsp_ssat_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
-                                        scratch);
+    } else if (small) {
+        run = mcu_conv_1x1_dsp_small_ssat_lo_s8;
+    } else {
+        run = pad ? mcu_conv_1x1_dsp_padded_ssat_lo_s8 : mcu_conv_1x1_dsp_ssat_lo_s8;
     }
-    if (small) {
-        return mcu_conv_1x1_dsp_small_ssat_lo_s8(params, quant, input_dims, input, output_dims, filter, bias,
-                                                 output, scratch);
-    }
-    return mcu_conv_1x1_dsp_ssat_lo_s8(params, quant, input_dims, input, output_dims, filter, bias, output,
-                                       scratch);
+    return run(params, quant, input_dims, input, output_dims, filter, bias, output, scratch);
 }
 
 MCU_DISPATCH mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -703,19 +727,21 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
     const int32_t copy = input_dims->c != c ? c : 0;
     const int wide = c <= 16 && npix >= 12 && 4 * c * (output_dims->c / 2 + 1) + copy <= scratch_bytes;
     small_entry run;
+#define MCU_SMALL_PICK(C, P) \
+    (lo ? (post ? mcu_conv_1x1_small_c##C##P##_ssat_lo_post_dsp_s8 : mcu_conv_1x1_small_c##C##P##_ssat_lo_dsp_s8) \
+        : (post ? mcu_conv_1x1_small_c##C##P##_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##P##_ssat_dsp_s8))
 #define MCU_SMALL_CASE(C) \
     case C: \
-        run = lo ? (post ? mcu_conv_1x1_small_c##C##_ssat_lo_post_dsp_s8 : mcu_conv_1x1_small_c##C##_ssat_lo_dsp_s8) \
-                 : (post ? mcu_conv_1x1_small_c##C##_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##_ssat_dsp_s8); \
+        run = copy ? MCU_SMALL_PICK(C, p) : MCU_SMALL_PICK(C, ); \
         break;
 #define MCU_SMALLW_CASE(C) \
     case C: \
-        run = !wide ? run \
-              : lo ? (post ? mcu_conv_1x1_small_c##C##w_ssat_lo_post_dsp_s8 : mcu_conv_1x1_small_c##C##w_ssat_lo_dsp_s8) \
-                   : (post ? mcu_conv_1x1_small_c##C##w_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##w_ssat_dsp_s8); \
+        run = !wide ? run : copy ? MCU_SMALL_PICK(C, pw) : MCU_SMALL_PICK(C, w); \
         break;
     switch (c) {
-        MCU_SMALL_CASE(4)
+    case 4: /* (depths 1-3: the narrow path) */
+        run = MCU_SMALL_PICK(4, );
+        break;
         MCU_SMALL_CASE(8)
         MCU_SMALL_CASE(12)
         MCU_SMALL_CASE(16)
@@ -726,13 +752,16 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
         MCU_SMALL_CASE(32)
     }
     switch (c) {
-        MCU_SMALLW_CASE(4)
+    case 4:
+        run = !wide ? run : MCU_SMALL_PICK(4, w);
+        break;
         MCU_SMALLW_CASE(8)
         MCU_SMALLW_CASE(12)
         MCU_SMALLW_CASE(16)
     default:
         break;
     }
+#undef MCU_SMALL_PICK
 #undef MCU_SMALL_CASE
 #undef MCU_SMALLW_CASE
     return run(params, input_dims, input, output_dims, output, scratch);
@@ -750,9 +779,9 @@ MCU_DISPATCH mcu_status mcu_conv_3x3_rows_dsp_s8(const mcu_conv_params *params, 
                                   const mcu_dims *, int8_t *, int16_t *);
     const int32_t c = input_dims->c, s2 = params->stride.w == 2;
     /* the same condition as ops.Conv2D.rows3c1, which gives the table of this layout */
-    if (c == 1 && params->table != 0) {
-        return mcu_conv_3x3_c1_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
-                                      output, scratch);
+    if (c == 1 && params->table != 0) { /* every constant in the table: filter, bias and quant stay unreferenced */
+        return (output_dims->c & 1 ? mcu_conv_3x3_c1_odd_dsp_s8 : mcu_conv_3x3_c1_dsp_s8)(
+            params, 0, input_dims, input, filter_dims, 0, 0, output_dims, output, scratch);
     }
     const rows_fn run = c == 1 ? (s2 ? mcu_conv_3x3_rows_dsp_c1s2_s8 : mcu_conv_3x3_rows_dsp_c1s1_s8)
                         : c == 2 ? (s2 ? mcu_conv_3x3_rows_dsp_c2s2_s8 : mcu_conv_3x3_rows_dsp_c2s1_s8)

@@ -51,7 +51,7 @@ class EngineModel:
     prefix: str
     files: dict  # file name -> text (model.c, model.h)
     arena_bytes: int
-    flash_bytes: int  # constant data emitted: weights, biases, multipliers, tables
+    flash_bytes: int  # constant data a DSP core links (weights, biases, multipliers, tables; layer.weight_bytes)
     layers: tuple
     inputs: tuple   # (dtype, shape, scale, zero_point) per graph input
     outputs: tuple

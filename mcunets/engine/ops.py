@@ -8,6 +8,7 @@ to emit itself as C: constant arrays plus one kernel call.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -629,15 +630,32 @@ class Conv2D(Windowed):
 
     @property
     def weight_bytes(self):
+        """Flash bytes of the layer's constant data that a firmware for a DSP core links: the table _constants
+        emits for the layer's path, and the int8 filter, bias and requantization arrays unless the path
+        reads only its table (under fast_requant: 1x1 on 1-3 channels, the small 1x1 path, the k x k
+        first-convolution path and the one-channel 3x3 path, whose dispatch in mcu_engine.h passes none of
+        them on). Portable kernels (cores without the DSP extension) link those arrays as well."""
         o = self.filter.shape[0]
-        has_bias = self.bias is not None or (self.all_taps_inside and self.input_offset != 0)
+        _, bias, _, _, _, fast = self._prepared
+        pairs = (o + 1) // 2
         nw = (3 * self.filter.shape[3] + 1) // 2
-        return (self.filter.size + (4 * o if has_bias else 0) + 8 * o + (20 * o if self.narrow else 0)
-                + ((4 + 72 * ((o + 1) // 2) if self.rows3c1 else 4 * ((o + 1) // 2) * (6 * nw + 8))
-                   if self.rows3 and not self.first else 0)
-                + (4 + 4 * ((o + 1) // 2) * (8 + 4 * ((self.filter[0].size + 3) // 4)) if self.first else 0)
-                + (16 * o + 4 if self.kxk_triples else 0)
-                + ((o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4 if self.small1x1 else 0))
+        if self.narrow:
+            table = 20 * o
+        elif not fast:
+            table = 0
+        elif self.first:
+            table = 4 + 4 * pairs * (8 + 4 * ((self.filter[0].size + 3) // 4))
+        elif self.rows3:
+            table = 4 + 72 * pairs if self.rows3c1 else 4 * pairs * (6 * nw + 8)
+        elif self.small1x1:
+            table = (o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4
+        elif self.kxk_triples:
+            table = 16 * o + 4
+        else:
+            table = 0
+        if fast and (self.narrow or self.first or self.small1x1 or (self.rows3c1 and self.rows3_fits)):
+            return table
+        return self.filter.size + (4 * o if bias is not None else 0) + 8 * o + table
 
     def describe(self):
         o, kh, kw, fc = self.filter.shape
@@ -660,30 +678,34 @@ class Conv2D(Windowed):
     def window(self, axis):
         return (self.filter.shape[1 + axis] - 1) * self.dilation[axis] + 1, self.stride[axis], self.padding[axis]
 
-    def _constants(self, p):
+    @cached_property
+    def _prepared(self):
+        """(int8 filter as emitted, the emitted bias or None, folded, multipliers, shifts, fast): the
+        constant channels rewritten (_constant_channels), the input offset folded into the bias when every
+        tap reads inside the input, and whether the layer runs under fast_requant."""
         o = self.filter.shape[0]
         flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(o, -1), self.bias,
                                                         self.input_offset, self.multipliers, self.shifts,
                                                         self.output_offset, self.act)
         filt = np.asarray(flat).reshape(self.filter.shape).astype(np.int8)
-        decls = [c_array("int8_t", p + "filter", filt)]
-        bias = "NULL"
         folded = 0
         if self.all_taps_inside and self.input_offset != 0:
             # bias + input_offset * sum(filter): exact in int32, saves the offset add per MAC
             sums = filt.reshape(o, -1).astype(np.int64).sum(axis=1)
             b = (np.asarray(lbias, dtype=np.int64) if lbias is not None else 0) + self.input_offset * sums
-            b = ((b + 2**31) % 2**32 - 2**31).astype(np.int64)
+            lbias, folded = ((b + 2**31) % 2**32 - 2**31).astype(np.int64), 1
+        fast = _fast_requant(filt.reshape(o, -1), lbias, 0 if folded else self.input_offset, mults, shifts)
+        return filt, lbias, folded, mults, shifts, fast
+
+    def _constants(self, p):
+        filt, b, folded, mults, shifts, fast = self._prepared
+        lbias = b
+        decls = [c_array("int8_t", p + "filter", filt)]
+        bias = "NULL"
+        if b is not None:
             decls.append(c_array("int32_t", p + "bias", b))
-            bias, folded = p + "bias", 1
-        elif lbias is not None:
-            decls.append(c_array("int32_t", p + "bias", lbias))
             bias = p + "bias"
-        flat = filt.reshape(o, -1)
-        if folded:
-            fast = _fast_requant(flat, b, 0, mults, shifts)
-        else:
-            fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
+        flat = filt.reshape(len(filt), -1)
         decls += _quant_decls(p, mults, shifts)
         decls.append(f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};")
         table = "NULL"
