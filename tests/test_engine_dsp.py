@@ -846,6 +846,62 @@ def test_depthwise_3x3_stride2_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _depthwise_3x3_s2_words_cases(seed: int):
+    """Stride-2 3x3 depthwise layers on the four-channels-per-word path (no ring): small maps with many
+    channels (6x6x36 -> 3x3 -> 2x2, the last with padding on both sides), input widths 1 and 2 (every
+    output's window clipped), odd sizes, SAME and VALID, ReLU with act_min above -128 (the bytes clamped
+    below), none (one SSAT) and ReLU6 (both bounds: the C rows); as converted and with trained-like
+    quantization (shifts -31 .. -1, zero points added after the shift), asymmetric zero points."""
+    chains = [
+        ((6, 6, 36), [(2, "SAME", "relu"), (2, "SAME", "none"), (2, "SAME", "relu")]),
+        ((7, 5, 20), [(2, "VALID", "none"), (2, "SAME", "relu")]),
+        ((5, 1, 8), [(2, "SAME", "relu"), (2, "SAME", "none")]),
+        ((9, 11, 12), [(2, "SAME", "none"), (2, "VALID", "relu"), (1, "SAME", "relu6")]),
+        ((4, 4, 64), [(2, "SAME", "none"), (2, "SAME", "relu")]),
+        ((13, 9, 4), [(2, "SAME", "relu"), (2, "SAME", "relu"), (2, "VALID", "none")]),
+    ]
+    chains = [(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in chains]
+    return _depthwise_chain_cases(seed, "dw3x3 s2 words", chains, weight_scale=0.5)
+
+
+def _dw3s2_variants(model_c: str) -> set:
+    """(lower clamp, zero point after the shift) of each stride-2 layer with the table in ``model_c``."""
+    out = set()
+    for m in re.finditer(r"mcu_dw_conv_params (l\d+)_params = \{.*, (-?\d+), (-?\d+), \d, (l\d+_dw3s2)\};", model_c):
+        post = re.search(re.escape(m.group(4)) + r"\[\d*\] = \{\s*(-?\d+)", model_c)
+        out.add((int(m.group(2)) > -128, post is not None and post.group(1) != "0"))
+    return out
+
+
+def test_depthwise_3x3_stride2_words_are_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _depthwise_3x3_s2_words_cases(7530)
+    variants = set().union(*(_dw3s2_variants(generate(c.model, "m").files["model.c"]) for c in cases))
+    assert variants == {(False, False), (False, True), (True, False), (True, True)}, variants
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_stride2_words_cases_are_bit_exact_on_host():
+    from mcunets.engine import generate
+    from mcunets.engine.testing import check_cases
+
+    cases = _depthwise_3x3_s2_words_cases(7530)
+    # the path's scratch: widened weights, a patch and a row of zero points, less than the ring rows it replaced
+    words = 0
+    for case in cases:
+        gen = generate(case.model, "m", patches="off")
+        for info in gen.layers:
+            if f"l{info.index}_dw3s2[" in gen.files["model.c"]:
+                _, w, c = (int(v) for v in re.search(r": (\d+)x(\d+)x(\d+)x(\d+) ->", info.description).groups()[1:])
+                assert info.scratch_bytes == (w + 31) * c < 6 * c * ((w + 5) & ~1), info.description
+                words += 1
+    assert words >= len(cases)
+    res = check_cases(cases)
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _extreme_weights(model: bytes) -> bytes:
     """A copy of ``model`` whose depthwise filters hold the int8 extremes: every 7th weight -128, every 11th
     127 (the widening of int8 weight words at run time: sign bits in every byte position)."""

@@ -10,6 +10,9 @@
  * accumulator at bias + input_offset * sum(weights) gives exactly sum(w * (x + input_offset)) over the
  * taps inside the input.
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "mcu_dsp.h"
 #include "mcu_engine.h"
 
@@ -161,13 +164,9 @@ static inline __attribute__((always_inline)) void depthwise_body(
  * accumulator, the requantization constants (mcu_requant2_dsp, act_min folded in) and where the
  * channel's column pairs start and end in the ring. */
 enum { DW_K0, DW_K3, DW_K1, DW_K2, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_P, DW_END, DW_WORDS };
-/* the stride-2 rows' table in flash (ops.dw3x3_s2_table): one word (any post-shift zero point), then the
- * first DW_TAB words of the above per channel */
+/* the stride-1 constants in flash (ops.dw3x3_s1_table): one word (any post-shift zero point), then words
+ * DW_BASE .. DW_LO of the above per channel */
 enum { DW_TAB = DW_P };
-/* The stride-2 rows' table in flash (ops.dw3x3_s2_table): one word (any post-shift zero point), then per
- * channel the nine int8 weights in three words (bytes [w00 w10 w01 w11], [w20 w02 w21 w12], [0 0 0 w22]),
- * widened per channel and output row, and the words DW_BASE .. DW_LO of the above. */
-enum { DW_S2_WORDS = 3 + DW_TAB - DW_BASE };
 
 static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                           const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t)
@@ -598,124 +597,6 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
     : "cc", "memory"
 #define DW_NO_LO(A) ""
 
-/* Stride 2, two outputs (column pairs j and j + 1, C = the pair after B): the tail of the four-output rows
- * (the weights in K0 .. K4); p advances 24. */
-#define DW_S2_PAIR_K(K0, K1, K2, K3, K4, A0, A1, A2, B0, B1, B2, C0, C1, C2, LO_A, LO_B) \
-        "ldr    %[a0], [%[tp], #20]\n\t" \
-        "ldr    %[xa], [%[p], #" A0 "]\n\t" \
-        "ldr    %[xb], [%[p], #" B0 "]\n\t" \
-        "smlad  %[a1], %[xb], %[" K0 "], %[a0]\n\t" \
-        "smlad  %[a0], %[xa], %[" K0 "], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
-        "ldr    %[xa], [%[p], #" C0 "]\n\t" \
-        "smlabb %[a1], %[xa], %[" K3 "], %[a1]\n\t" \
-        "ldr    %[xa], [%[p], #" A1 "]\n\t" \
-        "ldr    %[xb], [%[p], #" B1 "]\n\t" \
-        "smlad  %[a0], %[xa], %[" K1 "], %[a0]\n\t" \
-        "smlabt %[a0], %[xb], %[" K3 "], %[a0]\n\t" \
-        "ldr    %[xa], [%[p], #" C1 "]\n\t" \
-        "smlad  %[a1], %[xb], %[" K1 "], %[a1]\n\t" \
-        "smlabt %[a1], %[xa], %[" K3 "], %[a1]\n\t" \
-        "ldr    %[xa], [%[p], #" A2 "]\n\t" \
-        "ldr    %[xb], [%[p], #" B2 "]\n\t" \
-        "smlad  %[a0], %[xa], %[" K2 "], %[a0]\n\t" \
-        "smlabb %[a0], %[xb], %[" K4 "], %[a0]\n\t" \
-        "ldr    %[xa], [%[p], #" C2 "]\n\t" \
-        "smlad  %[a1], %[xb], %[" K2 "], %[a1]\n\t" \
-        "smlabb %[a1], %[xa], %[" K4 "], %[a1]\n\t" \
-        DW_REQUANT_STORE_PAIR(LO_A, LO_B) \
-        "add    %[p], %[p], #24\n\t"
-
-/* Stride 2, four outputs per step: window row r of outputs 4q .. 4q + 3 is column pairs 4q .. 4q + 4
- * (P0 .. P4 at p: output i takes pair i against kr = (w_r0, w_r1) and the first column of pair i + 1
- * against the half of kw that MB picks); the start value of every accumulator from a3 (S0 .. S3 in
- * row 0). */
-#define DW_S2_QROW(P0, P1, P2, P3, P4, MB, S0, S1, S2, S3) \
-        "ldr    %[xa], [%[p], #" P0 "]\n\t" \
-        "ldr    %[xb], [%[p], #" P1 "]\n\t" \
-        "smlad  %[a0], %[xa], %[kr], %[" S0 "]\n\t" \
-        MB "  %[a0], %[xb], %[kw], %[a0]\n\t" \
-        "ldr    %[xa], [%[p], #" P2 "]\n\t" \
-        "smlad  %[a1], %[xb], %[kr], %[" S1 "]\n\t" \
-        MB "  %[a1], %[xa], %[kw], %[a1]\n\t" \
-        "ldr    %[xb], [%[p], #" P3 "]\n\t" \
-        "smlad  %[a2], %[xa], %[kr], %[" S2 "]\n\t" \
-        MB "  %[a2], %[xb], %[kw], %[a2]\n\t" \
-        "ldr    %[xa], [%[p], #" P4 "]\n\t" \
-        "smlad  %[a3], %[xb], %[kr], %[" S3 "]\n\t" \
-        MB "  %[a3], %[xa], %[kw], %[a3]\n\t"
-
-/* Stride-2 rows from the layer's table (dw3x3_s2_table in the code generator: 10 words per channel, the
- * layout of the first ten of dw_fill_table's): per channel p walks its column pairs (span bytes of quads,
- * then a pair and / or one output for out_w mod 4 = frem) and then skips to the next channel's (fskip). */
-#define DW_S2_ROW(A0, A1, A2, B0, B1, B2, C0, C1, C2, D0, D1, D2, E0, E1, E2, LO) \
-        "0:\n\t" \
-        "ldr    %[op], %[fop]\n\t" \
-        "add    %[xa], %[op], #1\n\t" \
-        "str    %[xa], %[fop]\n\t" \
-        "ldrd   %[a0], %[a1], [%[tp], #8]\n\t" \
-        "ldr    %[end], [%[tp], #16]\n\t" \
-        "sxtb16 %[kr], %[a0]\n\t" \
-        "sadd16 %[kr], %[kr], %[kr]\n\t" \
-        "sxtb16 %[a2], %[a0], ror #8\n\t" \
-        "sadd16 %[a2], %[a2], %[a2]\n\t" \
-        "sxtb16 %[a3], %[a1]\n\t" \
-        "sadd16 %[a3], %[a3], %[a3]\n\t" \
-        "sxtb16 %[kw], %[a1], ror #8\n\t" \
-        "sadd16 %[kw], %[kw], %[kw]\n\t" \
-        "asr    %[end], %[end], #23\n\t" \
-        "ldr    %[a0], %[fspan]\n\t" \
-        "ldr    %[xa], %[frem]\n\t" \
-        "cmp    %[a0], #0\n\t" \
-        "beq    5f\n\t" \
-        "strd   %[kr], %[kw], %[fw0]\n\t" \
-        "strd   %[a2], %[a3], %[fw2]\n\t" \
-        "str    %[end], %[fw4]\n\t" \
-        "add    %[end], %[p], %[a0]\n\t" \
-        "1:\n\t" \
-        "ldr    %[a3], [%[tp], #20]\n\t" \
-        "ldrd   %[kr], %[kw], %[fw0]\n\t" \
-        DW_S2_QROW(A0, B0, C0, D0, E0, "smlabb", "a3", "a3", "a3", "a3") \
-        "ldr    %[kr], %[fw2]\n\t" \
-        DW_S2_QROW(A1, B1, C1, D1, E1, "smlabt", "a0", "a1", "a2", "a3") \
-        "ldrd   %[kr], %[kw], %[fw3]\n\t" \
-        DW_S2_QROW(A2, B2, C2, D2, E2, "smlabb", "a0", "a1", "a2", "a3") \
-        DW_QUAD_REQUANT_STORE(LO) \
-        "add    %[p], %[p], #48\n\t" \
-        "cmp    %[p], %[end]\n\t" \
-        "bne    1b\n\t" \
-        "ldr    %[xa], %[frem]\n\t" \
-        "cmp    %[xa], #0\n\t" \
-        "beq    4f\n\t" \
-        "ldrd   %[kr], %[kw], %[fw0]\n\t" \
-        "ldrd   %[a2], %[a3], %[fw2]\n\t" \
-        "ldr    %[end], %[fw4]\n\t" \
-        "5:\n\t" \
-        "tst    %[xa], #2\n\t" \
-        "beq    3f\n\t" \
-        DW_S2_PAIR_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, C0, C1, C2, LO("a0"), LO("a1")) \
-        "ldr    %[xa], %[frem]\n\t" \
-        "3:\n\t" \
-        "tst    %[xa], #1\n\t" \
-        "beq    4f\n\t" \
-        DW_ONE_K("kr", "a2", "a3", "kw", "end", A0, A1, A2, B0, B1, B2, LO("a0")) \
-        "4:\n\t" \
-        "ldr    %[xa], %[fskip]\n\t" \
-        "add    %[p], %[p], %[xa]\n\t" \
-        "add    %[tp], %[tp], #32\n\t" \
-        "ldr    %[xa], %[ftpend]\n\t" \
-        "cmp    %[tp], %[xa]\n\t" \
-        "bne    0b\n\t"
-
-#define DW_S2_OPERANDS \
-    : [p] "+&r"(p), [op] "=&r"(op), [end] "=&r"(end), [tp] "+&r"(tp), [kr] "=&r"(kr), [kw] "=&r"(kw), \
-      [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), [xb] "=&r"(xb), \
-      [fop] "+m"(frame_op), [fw0] "+m"(frame_w[0]), [fw2] "+m"(frame_w[2]), [fw3] "+m"(frame_w[3]), \
-      [fw4] "+m"(frame_w[4]) \
-    : [c] "r"(c), [ftpend] "m"(frame_tpend), [frem] "m"(frame_rem), [fspan] "m"(frame_span), \
-      [fskip] "m"(frame_skip) \
-    : "cc", "memory"
-
 #define DW_ROT0 "0", "4", "8", "12", "16", "20"
 #define DW_ROT1 "4", "8", "0", "16", "20", "12"
 #define DW_ROT2 "8", "0", "4", "20", "12", "16"
@@ -725,9 +606,6 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
 #define DW_ROT0D DW_ROT0C, "36", "40", "44"
 #define DW_ROT1D DW_ROT1C, "40", "44", "36"
 #define DW_ROT2D DW_ROT2C, "44", "36", "40"
-#define DW_ROT0E DW_ROT0D, "48", "52", "56"
-#define DW_ROT1E DW_ROT1D, "52", "56", "48"
-#define DW_ROT2E DW_ROT2D, "56", "48", "52"
 #define DW_EXPAND(M, ...) M(__VA_ARGS__)
 /* One row's assembly ROW for the ring rotation rot (window row 0 in slot rot: register orders R0, R1, R2). */
 #define DW_ROTATIONS(ROW, R0, R1, R2, OPERANDS, LO) \
@@ -742,7 +620,6 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
     } while (0)
 #define DW_S1_ROTATIONS(LO) DW_ROTATIONS(DW_S1_ROW, DW_ROT0C, DW_ROT1C, DW_ROT2C, DW_S1_OPERANDS, LO)
 #define DW_S15_ROTATIONS(LO) DW_ROTATIONS(DW_S1_ROW5, DW_ROT0D, DW_ROT1D, DW_ROT2D, DW_S15_OPERANDS, LO)
-#define DW_S2_ROTATIONS(LO) DW_ROTATIONS(DW_S2_ROW, DW_ROT0E, DW_ROT1E, DW_ROT2E, DW_S2_OPERANDS, LO)
 
 /* ROTATIONS with the lower clamp (lo), else the post-shift zero point (post), else neither. */
 #define DW_CLAMP_VARIANTS(ROTATIONS) \
@@ -793,42 +670,6 @@ static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_
     DW_CLAMP_VARIANTS(DW_S1_ROTATIONS);
     (void)p, (void)end, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3;
 }
-
-/* Every channel of one stride-2 output row from the layer's table (params->table after its first word):
- * channel ch reads the ring from buf + 3 * pairs * ch (words), writes out_row + ch. */
-static inline __attribute__((always_inline)) void dw_row2(int8_t *out_row, int32_t out_w, const int32_t *table,
-                                                         int32_t c, const uint32_t *buf, int32_t pairs,
-                                                         const int lo, const int post, int32_t rot)
-{
-    int8_t *frame_op = out_row;
-    /* tp: the channel's entry (DW_S2_WORDS words) less two words, so its constants are at the offsets of
-     * the stride-1 table's (DW_BASE ..) and its int8 weights at words 2 .. 4 */
-    const int32_t *tp = (const int32_t *)(uintptr_t)((uintptr_t)table - 2 * sizeof(int32_t));
-    const int32_t *frame_tpend = tp + DW_S2_WORDS * c;
-    uint32_t frame_w[6] __attribute__((aligned(8))); /* the channel's widened weights, DW_K0 .. DW_K4 */
-    const int32_t frame_rem = out_w & 3, frame_span = 48 * (out_w / 4);
-    const int32_t frame_skip = 12 * pairs - frame_span - ((out_w & 2) ? 24 : 0);
-    const uint32_t *p = buf, *end;
-    int8_t *op;
-    uint32_t kr, kw, xa, xb;
-    int32_t a0, a1, a2, a3;
-    DW_CLAMP_VARIANTS(DW_S2_ROTATIONS);
-    (void)p, (void)end, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3;
-}
-
-/* dw_row2 for one lower clamp and post-shift zero point, so a firmware links only those its layers use. */
-typedef void (*dw_row2_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, const uint32_t *buf,
-                           int32_t pairs, int32_t rot);
-#define DW_ROW2_FN(NAME, LO, POST) \
-    static void NAME(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, const uint32_t *buf, \
-                     int32_t pairs, int32_t rot) \
-    { \
-        dw_row2(out_row, out_w, table, c, buf, pairs, LO, POST, rot); \
-    }
-DW_ROW2_FN(dw_row2_ssat, 0, 0)
-DW_ROW2_FN(dw_row2_post, 0, 1)
-DW_ROW2_FN(dw_row2_lo, 1, 0)
-#undef DW_ROW2_FN
 
 /* dw_row for one lower clamp, so a firmware links only those its layers use. */
 typedef void (*dw_row_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot);
@@ -883,13 +724,12 @@ static __attribute__((noinline)) void dw_s1_table(const int8_t *filter, const in
     }
 }
 
-/* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); s2: stride 2
- * with the constants from params->table, the rows run row2; else they run `row` */
+/* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); else the rows
+ * run `row` */
 static inline __attribute__((always_inline)) void depthwise_rows(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo, const int quint, const int s2, const dw_row2_fn row2, const dw_row_fn row,
-    const int tab)
+    int16_t *scratch, const int lo, const int quint, const dw_row_fn row, const int tab)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -903,14 +743,14 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     dw_fill_plan plan;
     dw_plan(input_dims, params->padding.w, pairs, used, pad_val, &plan);
     int post = 0;
-    if (!s2 && tab) {
+    if (tab) {
         /* the constants from the code generator's table (params->table: word 0 whether a channel adds its
          * zero point after the shift, then DW_TAB words per channel), then where each channel's column
          * pairs start and where its output quads (or pairs) end */
         const int32_t span = 24 * (out_w / 4 - quint), pstride = 12 * pairs; /* bytes */
         post = params->table[0] != 0;
         dw_s1_table(filter, params->table + 1, c, table, buf, span, pstride);
-    } else if (!s2) {
+    } else {
         dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
         /* where each channel's column pairs start and where its output quads (or pairs) end; whether any
          * channel adds its zero point after the shift */
@@ -943,9 +783,7 @@ static inline __attribute__((always_inline)) void depthwise_rows(
             next = iy0 + 3;
             MCU_COMPILER_BARRIER();
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            if (s2) {
-                row2(out_row, out_w, params->table + 1, c, buf, pairs, rot);
-            } else if (quint) {
+            if (quint) {
                 dw_row_quint(out_row, table, c, lo, post, rot);
             } else {
                 row(out_row, out_w, table, c, post, rot);
@@ -961,7 +799,7 @@ static __attribute__((noinline)) void depthwise_rows_any(
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
     int16_t *scratch, const int lo, const dw_row_fn row)
 {
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, 0, 0, row, 0);
+    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, row, 0);
 }
 
 /* depthwise_rows_any with the constants from the code generator's table */
@@ -969,7 +807,7 @@ static __attribute__((noinline)) void depthwise_rows_any_t(
     const mcu_dw_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
     const mcu_dims *output_dims, int8_t *output, int16_t *scratch, const int lo, const dw_row_fn row)
 {
-    depthwise_rows(params, 0, input_dims, input, filter, 0, output_dims, output, scratch, lo, 0, 0, 0, row, 1);
+    depthwise_rows(params, 0, input_dims, input, filter, 0, output_dims, output, scratch, lo, 0, row, 1);
 }
 
 /* the five-output rows without and with the lower clamp, so a firmware links the one its layers use */
@@ -979,22 +817,13 @@ static __attribute__((noinline)) void depthwise_rows_any_t(
         const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
         int8_t *output, int16_t *scratch) \
     { \
-        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, 0, 0, \
-                       TAB); \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, TAB); \
     }
 DW_ROWS_QUINT(depthwise_rows_quint, 0, 0)
 DW_ROWS_QUINT(depthwise_rows_quint_lo, 1, 0)
 DW_ROWS_QUINT(depthwise_rows_quint_t, 0, 1)
 DW_ROWS_QUINT(depthwise_rows_quint_lo_t, 1, 1)
 #undef DW_ROWS_QUINT
-
-/* the stride-2 rows (row2: dw_row2 for the layer's clamp) */
-static __attribute__((noinline)) void depthwise_rows_s2(
-    const mcu_dw_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const mcu_dims *output_dims,
-    int8_t *output, int16_t *scratch, const dw_row2_fn row2)
-{
-    depthwise_rows(params, 0, input_dims, input, 0, 0, output_dims, output, scratch, 0, 0, 1, row2, 0, 1);
-}
 
 /* depthwise_body with the upper bound 127 (the lower clamp's fallback) */
 static __attribute__((noinline)) void depthwise_body_ssat(
@@ -1070,21 +899,266 @@ MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_t_s8, 0, depthwise_rows_quint_t,
 MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8, 1, depthwise_rows_quint_lo_t, dw_row_s1_lo)
 #undef MCU_DW3_S1T_ENTRY
 
-/* Stride 2 with the code generator's table (params->table): without the lower clamp, without and with the
- * zero point added after the shift (table word 0), and with the lower clamp; without the table (a lower
- * clamp with a zero point after the shift) the C rows. */
-#define MCU_DW3_S2_ENTRY(NAME, ROW2) \
+/* Stride 2 with the code generator's table (ops.dw3x3_s2_table), four channels per word and no ring: per
+ * output pixel and group of four channels the nine input words are read straight from the NHWC input (two
+ * taps' words packed by bytes with PKHBT / PKHTB, then SXTB16 plain and rotated by 8 gives each channel's
+ * (x_a, x_b) halfword pair for one SMLAD; tap 22 alone by SMLABB / SMLATT), against the doubled weights that
+ * the call widens from the table's int8 words into its scratch once (22 words per group: the four start
+ * values, then the pairs (02, 12), (00, 01), (10, 11), 22, (20, 21)); the four sums requantized (SMMLAR
+ * with the sign term folded into k, ASR by rz, SSAT), packed (BFI), clamped below per byte (SSUB8 / SEL)
+ * and stored as one word. Outputs whose window is clipped by the left or right padding read a 3x3 patch of
+ * the input in scratch (the padding the input zero point); rows in the padding read a row of zero points. */
+typedef struct {
+    const int8_t *r0, *r1, *r2; /* window rows 0 .. 2 at column 0 of the first output pixel, channel 0 */
+    int32_t c;
+    const uint32_t *w, *wend;   /* the widened weights and start values, 22 words per group */
+    const int32_t *tc;          /* the requantization constants (12 words per group, 13 with act_min) */
+    int32_t off;                /* the output of the first pixel less r0 less 4 */
+    int32_t n;                  /* output pixels, >= 1; the window moves two columns per pixel */
+} dw_s2_args;
+_Static_assert(offsetof(dw_s2_args, c) == 12 && offsetof(dw_s2_args, w) == 16 && offsetof(dw_s2_args, wend) == 20 &&
+                   offsetof(dw_s2_args, tc) == 24 && offsetof(dw_s2_args, off) == 28 &&
+                   offsetof(dw_s2_args, n) == 32,
+               "dw_s2_run reads these offsets");
+
+/* Taps a (r9) and b (r10) of four channels: their bytes packed into [a0 a1 b0 b1] (r9), [a2 a3 b2 b3] (r11),
+ * each channel's (a, b) pair against its weight pair. */
+#define DW_S2_PAIR \
+    "pkhtb  r11, r10, r9, asr #16\n\t" \
+    "pkhbt  r9, r9, r10, lsl #16\n\t" \
+    "ldmia  r4!, {r12, lr}\n\t" \
+    "sxtb16 r10, r9\n\t" \
+    "smlad  r5, r10, r12, r5\n\t" \
+    "sxtb16 r9, r9, ror #8\n\t" \
+    "smlad  r6, r9, lr, r6\n\t" \
+    "ldmia  r4!, {r12, lr}\n\t" \
+    "sxtb16 r10, r11\n\t" \
+    "smlad  r7, r10, r12, r7\n\t" \
+    "sxtb16 r11, r11, ror #8\n\t" \
+    "smlad  r8, r11, lr, r8\n\t"
+#define DW_S2_POST \
+    "add    r5, r5, r10, asr #8\n\t" \
+    "add    r6, r6, r11, asr #8\n\t" \
+    "add    r7, r7, r12, asr #8\n\t" \
+    "add    r8, r8, lr, asr #8\n\t"
+#define DW_S2_LO_LOAD "ldr    r10, [r9], #4\n\t"
+#define DW_S2_LO \
+    "ssub8  r6, r5, r10\n\t" \
+    "sel    r5, r5, r10\n\t"
+/* r0 .. r2: window rows, r3: c, r4: weights, r5 .. r8: the four channels' sums, r9 .. r11: input words,
+ * r12 / lr: weight pairs; the stack: [sp] the requantization constants, +4 off, +8 wend, +12 the weights'
+ * start, +16 pixels left, +20 the constants' start. */
+#define DW_S2_RUN(NAME, POST, LO_LOAD, LO) \
+    static __attribute__((naked, noinline)) void NAME(const dw_s2_args *a __attribute__((unused))) \
+    { \
+        __asm__ volatile( \
+            "push   {r4-r11, lr}\n\t" \
+            "sub    sp, sp, #24\n\t" \
+            "ldr    r1, [r0, #24]\n\t" \
+            "str    r1, [sp, #20]\n\t" \
+            "ldr    r1, [r0, #28]\n\t" \
+            "str    r1, [sp, #4]\n\t" \
+            "ldr    r1, [r0, #20]\n\t" \
+            "str    r1, [sp, #8]\n\t" \
+            "ldr    r1, [r0, #16]\n\t" \
+            "str    r1, [sp, #12]\n\t" \
+            "ldr    r1, [r0, #32]\n\t" \
+            "str    r1, [sp, #16]\n\t" \
+            "ldr    r3, [r0, #12]\n\t" \
+            "ldr    r2, [r0, #8]\n\t" \
+            "ldr    r1, [r0, #4]\n\t" \
+            "ldr    r0, [r0]\n\t" \
+            "1:\n\t" \
+            "ldr    r4, [sp, #12]\n\t" \
+            "ldr    r9, [sp, #20]\n\t" \
+            "str    r9, [sp]\n\t" \
+            "2:\n\t" \
+            "ldmia  r4!, {r5, r6, r7, r8}\n\t" \
+            "ldr    r9, [r0, r3, lsl #1]\n\t" \
+            "ldr    r10, [r1, r3, lsl #1]\n\t" \
+            DW_S2_PAIR \
+            "ldr    r10, [r0, r3]\n\t" \
+            "ldr    r9, [r0], #4\n\t" \
+            DW_S2_PAIR \
+            "ldr    r10, [r1, r3]\n\t" \
+            "ldr    r9, [r1], #4\n\t" \
+            DW_S2_PAIR \
+            "ldr    r9, [r2, r3, lsl #1]\n\t" \
+            "ldmia  r4!, {r12, lr}\n\t" \
+            "sxtb16 r10, r9\n\t" \
+            "smlabb r5, r10, r12, r5\n\t" \
+            "smlatt r7, r10, r12, r7\n\t" \
+            "sxtb16 r9, r9, ror #8\n\t" \
+            "smlabb r6, r9, lr, r6\n\t" \
+            "smlatt r8, r9, lr, r8\n\t" \
+            "ldr    r10, [r2, r3]\n\t" \
+            "ldr    r9, [r2], #4\n\t" \
+            DW_S2_PAIR \
+            "ldr    r9, [sp]\n\t" \
+            "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+            "add    r11, r11, r5, asr #31\n\t" \
+            "smmlar r5, r5, r10, r11\n\t" \
+            "add    lr, lr, r6, asr #31\n\t" \
+            "smmlar r6, r6, r12, lr\n\t" \
+            "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+            "add    r11, r11, r7, asr #31\n\t" \
+            "smmlar r7, r7, r10, r11\n\t" \
+            "add    lr, lr, r8, asr #31\n\t" \
+            "smmlar r8, r8, r12, lr\n\t" \
+            "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+            "asr    r5, r5, r10\n\t" \
+            "asr    r6, r6, r11\n\t" \
+            "asr    r7, r7, r12\n\t" \
+            "asr    r8, r8, lr\n\t" \
+            POST \
+            "ssat   r5, #8, r5\n\t" \
+            "ssat   r6, #8, r6\n\t" \
+            "ssat   r7, #8, r7\n\t" \
+            "ssat   r8, #8, r8\n\t" \
+            LO_LOAD \
+            "str    r9, [sp]\n\t" \
+            "bfi    r5, r6, #8, #8\n\t" \
+            "bfi    r5, r7, #16, #8\n\t" \
+            "bfi    r5, r8, #24, #8\n\t" \
+            LO \
+            "ldr    r6, [sp, #4]\n\t" \
+            "str    r5, [r0, r6]\n\t" \
+            "ldr    r6, [sp, #8]\n\t" \
+            "cmp    r4, r6\n\t" \
+            "bne    2b\n\t" \
+            "add    r0, r0, r3\n\t" \
+            "add    r1, r1, r3\n\t" \
+            "add    r2, r2, r3\n\t" \
+            "ldr    r9, [sp, #4]\n\t" \
+            "sub    r9, r9, r3\n\t" \
+            "str    r9, [sp, #4]\n\t" \
+            "ldr    r9, [sp, #16]\n\t" \
+            "subs   r9, r9, #1\n\t" \
+            "str    r9, [sp, #16]\n\t" \
+            "bne    1b\n\t" \
+            "add    sp, sp, #24\n\t" \
+            "pop    {r4-r11, pc}\n\t"); \
+    }
+DW_S2_RUN(dw_s2_run, "", "", "")
+DW_S2_RUN(dw_s2_run_post, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s2_run_lo, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_lo_post, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+#undef DW_S2_RUN
+#undef DW_S2_PAIR
+#undef DW_S2_POST
+#undef DW_S2_LO_LOAD
+#undef DW_S2_LO
+
+typedef void (*dw_s2_fn)(const dw_s2_args *a);
+
+/* Scratch ((w + 31) * c bytes, ops.DepthwiseConv2D.scratch_bytes): the widened weights and start values
+ * (22 * c bytes), a 3x3 patch (9 * c) and a row of zero points (w * c). */
+static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *params, const mcu_dims *in,
+                                                   const int8_t *input, const mcu_dims *out, int8_t *output,
+                                                   int16_t *scratch, const dw_s2_fn run)
+{
+    const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
+    const int32_t sh = params->stride.h, pad_w = params->padding.w, pad_h = params->padding.h;
+    const int lo = params->act_min > -128; /* the constants' blocks hold act_min (13 words, else 12) */
+    const int32_t *src = params->table + 1 + (12 + lo) * groups;
+    uint32_t *const w = (uint32_t *)(void *)scratch;
+    for (uint32_t *d = w, *e = w + 22 * groups; d != e; d += 22, src += 13) {
+        d[0] = (uint32_t)src[0], d[1] = (uint32_t)src[1], d[2] = (uint32_t)src[2], d[3] = (uint32_t)src[3];
+        for (int32_t i = 0; i < 9; ++i) {
+            const uint32_t x = (uint32_t)src[4 + i];
+            const int16x2_t e0 = (int16x2_t)mcu_sxtb16(x), e1 = (int16x2_t)mcu_sxtb16_ror8(x);
+            d[4 + 2 * i] = (uint32_t)__sadd16(e0, e0);
+            d[5 + 2 * i] = (uint32_t)__sadd16(e1, e1);
+        }
+    }
+    int8_t *const patch = (int8_t *)(void *)(w + 22 * groups), *const zrow = patch + 9 * c;
+    const int8_t zp = (int8_t)(-params->input_offset);
+    const uint32_t zb = 0x01010101u * (uint8_t)zp;
+    int zfilled = 0;
+    int32_t zcols = 0;
+    dw_s2_args a;
+    a.c = c, a.w = w, a.wend = w + 22 * groups, a.tc = params->table + 1;
+    /* the outputs ox_lo .. ox_hi - 1 have every column of their window inside the input */
+    const int32_t ox_lo = mcu_min_i32((pad_w + 1) / 2, out_w);
+    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / 2 + 1 : 0));
+    for (int32_t b = 0; b < in->n; ++b) {
+        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+        int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * sh - pad_h;
+            const int8_t *rows[3]; /* column 0 of each window row */
+            int inside[3];
+            for (int32_t k = 0; k < 3; ++k) {
+                inside[k] = iy0 + k >= 0 && iy0 + k < in_h;
+                if (inside[k]) {
+                    rows[k] = in_batch + (int64_t)(iy0 + k) * in_w * c;
+                } else {
+                    if (!zfilled) {
+                        memset(zrow, zp, (size_t)(in_w * c));
+                        zfilled = 1;
+                    }
+                    rows[k] = zrow;
+                }
+            }
+            int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
+            if (ox_hi > ox_lo) {
+                const int32_t ix0 = 2 * ox_lo - pad_w;
+                a.r0 = rows[0] + ix0 * c, a.r1 = rows[1] + ix0 * c, a.r2 = rows[2] + ix0 * c;
+                a.off = (int32_t)((uintptr_t)(out_row + ox_lo * c) - (uintptr_t)a.r0) - 4;
+                a.n = ox_hi - ox_lo;
+                run(&a);
+            }
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                if (ox == ox_lo && ox_hi > ox_lo) {
+                    ox = ox_hi - 1;
+                    continue;
+                }
+                /* the window's columns inside the input (j0 .. j1 - 1) copied row by row; the others hold the
+                 * zero point (kept from the last patch when they held it there: zcols, a bit per tap) */
+                const int32_t ix0 = 2 * ox - pad_w;
+                const int32_t j0 = mcu_max_i32(0, -ix0), j1 = mcu_min_i32(3, in_w - ix0);
+                for (int32_t k = 0; k < 3; ++k) {
+                    const int32_t lo_j = inside[k] ? j0 : 3, hi_j = inside[k] ? j1 : 3;
+                    for (int32_t j = 0; j < 3; ++j) {
+                        const int32_t bit = 1 << (3 * k + j);
+                        if ((j < lo_j || j >= hi_j) && !(zcols & bit)) {
+                            uint32_t *d = (uint32_t *)(void *)(patch + (3 * k + j) * c), *const e = d + groups;
+                            for (; d != e; ++d) {
+                                *d = zb;
+                            }
+                            zcols |= bit;
+                        } else if (j >= lo_j && j < hi_j) {
+                            zcols &= ~bit;
+                        }
+                    }
+                    if (hi_j > lo_j) {
+                        memcpy(patch + (3 * k + lo_j) * c, rows[k] + (ix0 + lo_j) * c, (size_t)((hi_j - lo_j) * c));
+                    }
+                }
+                a.r0 = patch, a.r1 = patch + 3 * c, a.r2 = patch + 6 * c;
+                a.off = (int32_t)((uintptr_t)(out_row + ox * c) - (uintptr_t)patch) - 4;
+                a.n = 1;
+                run(&a);
+            }
+        }
+    }
+}
+
+/* Stride 2 with the code generator's table (params->table): without and with the lower clamp, without and
+ * with the zero point added after the shift (table word 0). */
+#define MCU_DW3_S2_ENTRY(NAME, RUN) \
     mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         (void)quant, (void)filter, (void)bias; /* in the table */ \
-        depthwise_rows_s2(params, input_dims, input, output_dims, output, scratch, ROW2); \
+        depthwise_s2(params, input_dims, input, output_dims, output, scratch, RUN); \
         return MCU_OK; \
     }
-MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, dw_row2_ssat)
-MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_post_s8, dw_row2_post)
-MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, dw_row2_lo)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, dw_s2_run)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_post_s8, dw_s2_run_post)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, dw_s2_run_lo)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8, dw_s2_run_lo_post)
 #undef MCU_DW3_S2_ENTRY
 
 mcu_status mcu_depthwise_3x3_dsp_s2_c_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,

@@ -106,7 +106,7 @@ typedef struct {
     int32_t fast_requant; /* as in mcu_conv_params */
     /* NULL, or the constants of the DSP three-tap path (1x3 / 3x1, computed by the code generator,
      * ops.dw3_table): per group of four channels 18 words, see mcu_depthwise_3tap_dsp_s8; for 3x3 layers
-     * of stride 2 those of its rows (ops.dw3x3_s2_table): 1 + 8 words per channel */
+     * of stride 2 those of its path (ops.dw3x3_s2_table): 1 + 26 words per group of four channels */
     const int32_t *table;
 } mcu_dw_conv_params;
 
@@ -386,6 +386,7 @@ MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_t_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_post_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_c_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_both_s8);
 #undef MCU_DW3_DECL
@@ -949,8 +950,8 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
 }
 
 /* The 3x3 DSP path's entry point for the layer's output clamp and stride (1 or 2). Stride 2 takes the
- * constants from the code generator's table (ops.dw3x3_s2_table; word 0: a zero point added after the
- * shift), which it leaves out for a lower clamp with a zero point after the shift (the C rows). */
+ * constants and the int8 weights from the code generator's table (ops.dw3x3_s2_table; word 0: a zero point
+ * added after the shift). */
 MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params,
                                                  const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
                                                  const int8_t *input, const int8_t *filter, const int32_t *bias,
@@ -967,9 +968,10 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
     }
     if (params->act_max == 127 && params->stride.w != 1 && params->table != 0) {
         /* every constant in the table: the model's filter, bias and quantization arrays stay unreferenced */
-        const dw3_fn run = lo                  ? mcu_depthwise_3x3_dsp_s2_ssat_lo_s8
-                           : params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_s8
-                                              : mcu_depthwise_3x3_dsp_s2_ssat_s8;
+        const dw3_fn run = lo ? (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8
+                                                  : mcu_depthwise_3x3_dsp_s2_ssat_lo_s8)
+                              : (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_s8
+                                                  : mcu_depthwise_3x3_dsp_s2_ssat_s8);
         return run(params, 0, input_dims, input, 0, 0, output_dims, output, scratch);
     }
     const dw3_fn run = params->act_max != 127 ? mcu_depthwise_3x3_dsp_both_s8

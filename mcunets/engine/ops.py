@@ -437,26 +437,39 @@ def _bytes32(b0: int, b1: int, b2: int, b3: int) -> int:
 
 
 def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
-    """The constants of the DSP stride-2 3x3 depthwise rows (mcu_depthwise_3x3_dsp_s2_*), or None when
-    they do not apply: word 0 is 1 when a channel adds its zero point after the shift (rz >> 8), then 8
-    int32 words per channel: the nine int8 weights in three words, bytes [w00, w10, w01, w11], [w20, w02,
-    w21, w12] and [0, 0, 0, w22] (the kernel widens them per channel and output row: SXTB16 of the first
-    two words plain and rotated by 8 gives the pairs (w00, w01), (w10, w11), (w20, w21), (w02, w12), an
-    arithmetic shift of the third by 23 the doubled w22), the start value 2 * (bias + input_offset *
-    sum(w)), the multiplier, k and rz (requant_consts, act_min folded into the zero point when act_min >
-    -128) and the folded act_min. ``filt`` is [9, channels] (the taps row by row, as emitted), ``shifts``
-    as emitted; the kernel runs only under fast_requant (every shift in -31 .. -1). None when act_min >
-    -128 and a channel needs the zero point after the shift (those layers run the C rows)."""
-    words = _dw3x3_consts(filt, bias, input_offset, output_offset, act_min, multipliers, shifts)
-    if words is None:
-        return None
+    """The constants of the DSP stride-2 3x3 depthwise path (mcu_depthwise_3x3_dsp_s2_*: four channels per
+    word, no ring), or None when it does not apply (a shift outside -31 .. -1): word 0 is 1 when a channel
+    adds its zero point after the shift (rz >> 8); then per group of four channels c0 .. c0 + 3 twelve
+    words (multiplier, k) of each channel and rz of each channel (requant_consts of the output zero point,
+    act_min not folded: the kernel clamps the packed bytes), with act_min > -128 a thirteenth, act_min in
+    every byte; then per group
+    thirteen words more: the start values 2 * (bias + input_offset * sum(w)) of the four channels and the
+    nine int8 weights of the group in nine words, the taps paired as the kernel reads them, (02, 12),
+    (00, 01), (10, 11), 22 alone, (20, 21): a pair (a, b) in two words, bytes [wa0 wa1 wb0 wb1] and
+    [wa2 wa3 wb2 wb3] (SXTB16 plain and rotated by 8 gives the channels' (wa, wb) halfword pairs), tap 22
+    in one word [w0 w1 w2 w3]. The kernel widens (and doubles) the weights into its scratch once per call.
+    ``filt`` is [9, channels] (the taps row by row, as emitted), ``shifts`` as emitted."""
     w = np.asarray(filt, dtype=np.int64).reshape(9, -1)
-    out = words[:1]
-    for j in range(w.shape[1]):
-        t = w[:, j]
-        out += [_bytes32(t[0], t[3], t[1], t[4]), _bytes32(t[6], t[2], t[7], t[5]), _bytes32(0, 0, 0, t[8])]
-        out += words[1 + 5 * j:6 + 5 * j]
-    return out
+    c = w.shape[1]
+    if c % 4 or any(not -31 <= int(s) <= -1 for s in shifts[:c]):
+        return None
+    b = np.zeros(c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    consts = channel_consts(output_offset, shifts[:c])
+    head = [int(any(rz >> 8 for _, rz in consts))]
+    groups, weights = [], []
+    for c0 in range(0, c, 4):
+        g = range(c0, c0 + 4)
+        for j in g:
+            groups += [int(multipliers[j]), consts[j][0]]
+        groups += [consts[j][1] for j in g] + ([_int32(0x01010101 * (act_min & 0xFF))] if act_min > -128 else [])
+        weights += [_int32(2 * _int32(b[j] + input_offset * int(w[:, j].sum()))) for j in g]
+        for ta, tb in ((2, 5), (0, 1), (3, 4), (8, None), (6, 7)):
+            if tb is None:
+                weights.append(_bytes32(*w[ta, c0:c0 + 4]))
+            else:
+                weights += [_bytes32(w[ta, c0], w[ta, c0 + 1], w[tb, c0], w[tb, c0 + 1]),
+                            _bytes32(w[ta, c0 + 2], w[ta, c0 + 3], w[tb, c0 + 2], w[tb, c0 + 3])]
+    return head + groups + weights
 
 
 def _dw3x3_consts(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
@@ -819,20 +832,41 @@ class DepthwiseConv2D(Windowed):
 
     @property
     def scratch_bytes(self):
-        """mcu_depthwise_conv_s8_buffer_size: three int16 rows and a 12-word table per channel for the
-        DSP 3x3 path; at stride 2 (along the width) only the rows (its constants are in the code
-        generator's table, dw3x3_s2_table, and its C rows need none)."""
+        """The DSP 3x3 path's scratch: three int16 rows and a 12-word table per channel
+        (mcu_depthwise_conv_s8_buffer_size); at stride 2 (along the width) only the rows (the C rows, which
+        take the constants from the arrays), or with the code generator's table (s2_words) the widened
+        weights, a patch and a row of zero points, (w + 31) * c bytes, less than the rows for every w."""
         _, kh, kw, o = self.filter.shape
         c, w = self.in_shape[3], self.in_shape[2]
+        if self.s2_words:
+            return (w + 31) * c
         if (kh, kw) == (3, 3) and o == c and c % 4 == 0:
             return 3 * c * ((w + 5) & ~1) * 2 + (0 if self.stride[1] == 2 else 48 * c)
         return 0
+
+    @cached_property
+    def _dsp_consts(self):
+        """(filter [taps, o] as emitted, bias, multipliers, shifts, fast_requant) of the layer's constants."""
+        _, kh, kw, o = self.filter.shape
+        flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(kh * kw, o).T, self.bias,
+                                                        self.input_offset, self.multipliers, self.shifts,
+                                                        self.output_offset, self.act)
+        fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
+        return flat, lbias, mults, shifts, fast
+
+    @property
+    def s2_words(self) -> bool:
+        """Whether the layer runs the DSP stride-2 3x3 path, four channels per word from the code generator's
+        table (dw3x3_s2_table): rows_table at stride 2 along the width, fast_requant. Its scratch is the
+        widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes."""
+        return self.rows_table and self.stride[1] == 2 and bool(self._dsp_consts[4])
 
     @property
     def weight_bytes(self):
         o = self.filter.shape[3]
         return (self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
-                + (18 * o if self.three_tap else 0) + ((32 if self.stride[1] == 2 else 20) * o + 4 if self.rows_table else 0))
+                + (18 * o if self.three_tap else 0) + ((26 if self.stride[1] == 2 else 20) * o + 4 if self.rows_table else 0)
+                - (o if self.rows_table and self.stride[1] == 2 and self.act[0] == -128 else 0))
 
     @property
     def rows_table(self) -> bool:
@@ -863,12 +897,9 @@ class DepthwiseConv2D(Windowed):
 
     def _constants(self, p):
         _, kh, kw, o = self.filter.shape
-        flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(kh * kw, o).T, self.bias,
-                                                        self.input_offset, self.multipliers, self.shifts,
-                                                        self.output_offset, self.act)
+        flat, lbias, mults, shifts, fast = self._dsp_consts
         filt = np.asarray(flat).T.reshape(self.filter.shape).astype(np.int8)
         decls, bias = _weight_decls(p, filt, lbias)
-        fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
         decls += _quant_decls(p, mults, shifts)
         decls.append(f"static const mcu_dims {p}fdims = {dims(self.filter.shape)};")
         table = "NULL"
