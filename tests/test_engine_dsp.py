@@ -487,6 +487,63 @@ def _small_1x1_padded_cases(seed: int):
     return _pointwise_cases(np.random.default_rng(seed), "small padded", configs)
 
 
+def _small_1x1_span_cases(seed: int):
+    """1x1 convolutions at stride 1 on input depths 4 to 32 (the small path with the code generator's table
+    run over the whole layer as one span of pixels: batches joined, the pixel pairs in one call, an odd last
+    pixel alone; on depths that are not multiples of 4 the input's last pixel from its padded copy): one
+    pixel, one pixel per batch, odd and even pixel counts, pairs that straddle two batches, batch sizes 1 to
+    3, with the rows widened (12 or more pixels, depth up to 16) and not, ReLU and none; each model also with trained-like quantization (zero points added after the shift)
+    and ReLU's output zero point above -128 (the lower clamp)."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(seed)
+    acts = {"relu": tf.nn.relu, "none": lambda v: v}
+    configs = [  # per layer (batch, height, width, input depth, output channels, activation)
+        [(1, 1, 1, 8, 4, "relu"), (1, 3, 5, 12, 6, "none"), (2, 3, 3, 16, 8, "relu"), (1, 4, 3, 4, 2, "relu"),
+         (2, 1, 7, 8, 10, "none")],
+        [(3, 1, 1, 20, 6, "none"), (1, 5, 5, 24, 4, "relu"), (1, 2, 1, 28, 2, "none"), (2, 2, 9, 32, 2, "relu"),
+         (3, 1, 5, 16, 4, "none")],
+        # depths that are not multiples of 4: the last pixel alone, after one pixel, after pairs, widened rows
+        [(1, 1, 1, 10, 4, "relu"), (2, 1, 1, 6, 2, "none"), (1, 3, 3, 14, 8, "relu"), (2, 2, 3, 30, 2, "none"),
+         (1, 4, 4, 5, 6, "relu")],
+    ]
+    cases = []
+    for layers in configs:
+        shapes = [(n, h, w, c) for n, h, w, c, _, _ in layers]
+        ws = [tf.constant(rng.standard_normal((1, 1, c, o)).astype(np.float32)) for *_, c, o, _ in layers]
+        bs = [tf.constant(rng.standard_normal(o).astype(np.float32)) for *_, o, _ in layers]
+
+        def make(layers, ws, bs):
+            def fn(*xs):
+                return tuple(acts[l[5]](tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b)
+                             for x, wt, b, l in zip(xs, ws, bs, layers))
+            return fn
+
+        model = convert(make(layers, ws, bs), shapes, rng)
+        # trained-like: ReLU's zero point also above -128 (the lower clamp)
+        rq = _shift_zero_points(trained_like_requant(model, rng), rng, "CONV_2D")
+        for j, m in enumerate((model, rq)):
+            g = read_model(m)
+            inputs = [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
+            cases.append(Case(f"small span 1x1 {layers}{'#rq' if j else ''}", m, inputs, {}))
+    return cases
+
+
+def test_small_1x1_spans_are_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_small_1x1_span_cases(7355), tmp_path)
+    assert not bad, bad
+
+
+def test_small_1x1_spans_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_small_1x1_span_cases(7356))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def test_small_1x1_padded_rows_are_bit_exact_on_qemu(tmp_path):
     bad = _bad_on_qemu(_small_1x1_padded_cases(7353), tmp_path)
     assert not bad, bad

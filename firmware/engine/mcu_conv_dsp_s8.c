@@ -1959,10 +1959,33 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
             small_widen_rows(blocks, pairs, (C), (uint32_t *)(void *)scratch + (C)); \
             MCU_COMPILER_BARRIER(); /* written before the assembly reads them */ \
         } \
+        int8_t *const tail = PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1)) : 0; \
+        if ((params->stride.h | params->stride.w) == 1) { \
+            /* stride 1: the layer's pixels one span (batches and rows joined), read in place but for a \
+             * padded depth's last pixel (its C-byte read would pass the input's end), run from its copy */ \
+            const int32_t c = PAD ? input_dims->c : (C); \
+            const int32_t npix = output_dims->n * output_dims->h * output_dims->w, m = PAD ? npix - 1 : npix; \
+            const int8_t *wend = blocks + (int64_t)pairs * (2 * (C) + 32); \
+            const uint32_t lo4 = LO ? 0x01010101u * (uint8_t)params->act_min : 0u; \
+            uint32_t *buf = (uint32_t *)(void *)scratch; \
+            if (m >> 1) { \
+                FN(input, c, m >> 1, output, output + output_dims->c, output_dims->c, blocks, wend, lo4, buf); \
+            } \
+            if (m & 1) { \
+                ONE(input + (int64_t)(m - 1) * c, output + (int64_t)(m - 1) * output_dims->c, blocks, wend, lo4, \
+                    buf); \
+            } \
+            if (PAD) { \
+                memcpy(tail, input + (int64_t)m * c, (size_t)c); \
+                memset(tail + c, 0, (size_t)((C) - c)); \
+                MCU_COMPILER_BARRIER(); /* the copy is written before the assembly reads it */ \
+                ONE(tail, output + (int64_t)m * output_dims->c, blocks, wend, lo4, buf); \
+            } \
+            return MCU_OK; \
+        } \
         (PAD ? conv_1x1_small_rows_padded : conv_1x1_small_rows)( \
             params, input_dims, input, output_dims, output, blocks, FN, ONE, blocks + (int64_t)pairs * (2 * (C) + 32), \
-            LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch, \
-            PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1)) : 0); \
+            LO ? 0x01010101u * (uint8_t)params->act_min : 0u, (uint32_t *)(void *)scratch, tail); \
         return MCU_OK; \
     }
 /* per depth C (rows of C bytes): _cC_ input depth C, _cCp_ an input depth of C - 3 to C - 1 (padded) */
