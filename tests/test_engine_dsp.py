@@ -718,10 +718,11 @@ def _three_tap_cases(seed: int):
     return _depthwise_chain_cases(seed, "dw3", chains)
 
 
-def _depthwise_chain_cases(seed: int, label: str, chains, weight_scale: float = 1.0):
+def _depthwise_chain_cases(seed: int, label: str, chains, weight_scale: float = 1.0, last_only: bool = False):
     """Cases of chained depthwise layers ((kh, kw), stride, dilation, padding, activation), every layer's
-    output a model output, asymmetric zero points; each model as converted and with trained-like
-    quantization, two random inputs each."""
+    output a model output (last_only: only the last layer's, so the planner may overlap a layer's output
+    with its input), asymmetric zero points; each model as converted and with trained-like quantization,
+    two random inputs each."""
     import tensorflow as tf
 
     from mcunets.engine.reader import read_model
@@ -740,7 +741,7 @@ def _depthwise_chain_cases(seed: int, label: str, chains, weight_scale: float = 
                 for (_, s, d, pad, act), wt, b in zip(layers, ws, bs):
                     x = acts[act](tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]) + b)
                     outs.append(x)
-                return outs
+                return outs[-1:] if last_only else outs
             return fn
 
         model = _shift_zero_points(convert(make(layers, ws, bs), [(1, h, w, c)], rng), rng)
@@ -802,6 +803,49 @@ def test_depthwise_three_tap_pair_cases_are_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
     res = check_cases(_three_tap_pair_cases(7610))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def _three_tap_row_pair_cases(seed: int):
+    """Chains of 3x1 depthwise layers at stride 1 without a lower clamp (activation none), the three-tap
+    path's two output rows per step (both windows inside the input; the border rows and an odd row left
+    over run the span): heights 12, 10 and 4 (bands only between the SAME border rows), 9, 7, 5 and 3
+    (one row left over), 2 and 1; SAME and VALID; 32 channels (eight groups, the most that take it), 20,
+    12, 8 and 4, 36 (the span); ReLU (act_min above -128) in between (the span); two chains with only the
+    last layer's output a model output (each layer's output may overlap its input); each as converted and
+    with trained-like quantization (the post-shift zero point variant); asymmetric zero points."""
+    chains = [
+        ((12, 5, 8), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "VALID", "none"),
+                      ((3, 1), 1, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "none")]),
+        ((9, 3, 32), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "VALID", "none"),
+                      ((3, 1), 1, 1, "VALID", "none"), ((3, 1), 1, 1, "VALID", "none")]),
+        ((4, 6, 4), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "VALID", "none"),
+                     ((3, 1), 1, 1, "SAME", "none")]),
+        ((6, 3, 36), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "VALID", "none")]),
+    ]
+    overlapping = [
+        ((11, 7, 12), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "SAME", "none"),
+                       ((3, 1), 1, 1, "VALID", "none"), ((3, 1), 1, 1, "SAME", "none")]),
+        ((10, 9, 20), [((3, 1), 1, 1, "VALID", "none"), ((3, 1), 1, 1, "SAME", "none"),
+                       ((1, 3), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "SAME", "none")]),
+    ]
+    return (_depthwise_chain_cases(seed, "dw3 rows", chains)
+            + _depthwise_chain_cases(seed + 1, "dw3 rows overlapping", overlapping, last_only=True))
+
+
+def test_depthwise_three_tap_row_pairs_are_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _three_tap_row_pair_cases(7630)
+    assert all("_dw3[" in generate(c.model, "m").files["model.c"] for c in cases)
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_three_tap_row_pair_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_three_tap_row_pair_cases(7630))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

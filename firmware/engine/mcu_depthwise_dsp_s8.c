@@ -1766,6 +1766,23 @@ DW3P_FN(dw3p2_odd_post, DW3P2_BODY, ", ror #8", DW3P_POST)
 /* groups per pair pass (their blocks on the stack: 96 bytes per group) */
 enum { DW3P_CHUNK = 8 };
 
+/* The block of lane pair l (channels l and l + 2) of group g (mcu_depthwise_3tap_dsp_s8's table, the
+ * layer's int8 filter [3][c], the input zero point in both halfwords) into b (DW3P_WORDS). */
+static inline __attribute__((always_inline)) void dw3p_block(const int32_t *table, const int8_t *filter, int32_t c, int32_t g, int32_t l, uint32_t zp2,
+                       int32_t *b)
+{
+    const int32_t c0 = 4 * g, *t = table + g * DW3_WORDS;
+    b[0] = t[DW3_BASE + l], b[1] = t[DW3_BASE + 2 + l];
+    for (int32_t k = 0; k < 3; ++k) { /* the doubled weights of channels l and l + 2 */
+        const uint32_t w = mcu_load_u32(filter + k * c + c0);
+        const int16x2_t x = (int16x2_t)(l ? mcu_sxtb16_ror8(w) : mcu_sxtb16(w));
+        b[2 + k] = (int32_t)__sadd16(x, x);
+    }
+    b[5] = t[DW3_MK + 2 * l], b[6] = t[DW3_MK + 2 * l + 1];
+    b[7] = t[DW3_MK + 2 * l + 4], b[8] = t[DW3_MK + 2 * l + 5];
+    b[9] = t[DW3_RZ + l], b[10] = t[DW3_RZ + 2 + l], b[11] = (int32_t)zp2;
+}
+
 /* The pair passes of one output row of a 1x3 layer, every group: n outputs from out (channel 0), their
  * first taps from in, with the table of mcu_depthwise_3tap_dsp_s8 and the layer's int8 filter ([3][c]);
  * the blocks of the groups g0 .. g0 + DW3P_CHUNK - 1 are in blk (even lanes, then odd) when *built == g0,
@@ -1780,19 +1797,8 @@ static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, cons
     for (int32_t g0 = 0; g0 < c / 4; g0 += DW3P_CHUNK) {
         const int32_t groups = mcu_min_i32(DW3P_CHUNK, c / 4 - g0);
         for (int32_t g = 0; g < groups && *built != g0; ++g) {
-            const int32_t c0 = 4 * (g0 + g), *t = table + (g0 + g) * DW3_WORDS;
-            const uint32_t w[3] = {mcu_load_u32(filter + c0), mcu_load_u32(filter + c + c0),
-                                   mcu_load_u32(filter + 2 * c + c0)};
             for (int32_t l = 0; l < 2; ++l) {
-                int32_t *b = blk[l] + g * DW3P_WORDS;
-                b[0] = t[DW3_BASE + l], b[1] = t[DW3_BASE + 2 + l];
-                for (int32_t k = 0; k < 3; ++k) { /* the doubled weights of channels l and l + 2 */
-                    const int16x2_t x = (int16x2_t)(l ? mcu_sxtb16_ror8(w[k]) : mcu_sxtb16(w[k]));
-                    b[2 + k] = (int32_t)__sadd16(x, x);
-                }
-                b[5] = t[DW3_MK + 2 * l], b[6] = t[DW3_MK + 2 * l + 1];
-                b[7] = t[DW3_MK + 2 * l + 4], b[8] = t[DW3_MK + 2 * l + 5];
-                b[9] = t[DW3_RZ + l], b[10] = t[DW3_RZ + 2 + l], b[11] = (int32_t)zp2;
+                dw3p_block(table, filter, c, g0 + g, l, zp2, blk[l] + g * DW3P_WORDS);
             }
         }
         *built = g0;
@@ -1805,6 +1811,106 @@ static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, cons
         }
     }
 }
+
+/* ---- 3x1 at stride 1: two output rows per step down the column ---------------------------------------
+ * Output rows y and y + 1 (both windows inside the input) share two of their four input rows. One step
+ * runs one pixel of one group of four channels for both rows: per lane pair (channels 0 and 2, then 1
+ * and 3, the blocks of dw3p_block side by side per group) four input loads (rows y - 1 .. y + 2) and
+ * SXTB16, one LDM (start values and tap-0 weights), two weight loads, twelve SMLABB / SMLATT and the
+ * requantization and stores of dw3p (49 instructions, 53 with the post-shift zero point, per 4 outputs
+ * against the span's 56 and 60). The steps run in memory order (pixel by pixel, the groups of a pixel
+ * in order), both lane pairs of a step before the next, so an output that the planner overlaps with the
+ * input (row y + 1 no further on than the first input row of row y's window) is only written over input
+ * bytes already read: at the same position, its own step's odd lane pair reads the other bytes of the
+ * words. Channels: at most DW3P_CHUNK groups (their blocks wrap per pixel). */
+typedef struct {
+    const int8_t *in;    /* row y - 1 of the first pixel (its first group) */
+    int8_t *out;         /* output row y, first pixel */
+    const int8_t *end;   /* the end of output row y */
+    int32_t r;           /* bytes between rows (input and output) */
+    const int32_t *blk;  /* blocks: group 0 lanes (0, 2), group 0 lanes (1, 3), group 1 ... */
+    const int32_t *blk_end;
+} dw3v_args;
+
+/* r0 input, r1 output, r2 the end of the blocks, r3 block, r4 r, r5 r6 row y's accumulators (lanes l,
+ * l + 2), r7 r8 row y + 1's, r9 .. r12 the four input rows' words, lr a weight pair or temporary; O, O2
+ * the lanes' byte offsets. */
+#define DW3V_HALF(SXT, O, O2, P) \
+        "ldr    r9, [r0]\n\t" \
+        "ldr    r10, [r0, r4]\n\t" \
+        "ldr    r11, [r0, r4, lsl #1]\n\t" \
+        "add    lr, r0, r4, lsl #1\n\t" \
+        "ldr    r12, [lr, r4]\n\t" \
+        "sxtb16 r9, r9" SXT "\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        "sxtb16 r11, r11" SXT "\n\t" \
+        "sxtb16 r12, r12" SXT "\n\t" \
+        "ldm    r3, {r5, r6, lr}\n\t" \
+        "smlabb r7, r10, lr, r5\n\t" \
+        "smlatt r8, r10, lr, r6\n\t" \
+        "smlabb r5, r9, lr, r5\n\t" \
+        "smlatt r6, r9, lr, r6\n\t" \
+        "ldr    lr, [r3, #12]\n\t" \
+        "smlabb r5, r10, lr, r5\n\t" \
+        "smlatt r6, r10, lr, r6\n\t" \
+        "smlabb r7, r11, lr, r7\n\t" \
+        "smlatt r8, r11, lr, r8\n\t" \
+        "ldr    lr, [r3, #16]\n\t" \
+        "smlabb r5, r11, lr, r5\n\t" \
+        "smlatt r6, r11, lr, r6\n\t" \
+        "smlabb r7, r12, lr, r7\n\t" \
+        "smlatt r8, r12, lr, r8\n\t" \
+        "ldrd   r9, r10, [r3, #20]\n\t" \
+        DW3P_RQ2("r5", "r7", "r9", "r10") \
+        "ldrd   r9, r10, [r3, #28]\n\t" \
+        DW3P_RQ2("r6", "r8", "r9", "r10") \
+        "ldrd   r9, r10, [r3, #36]\n\t" \
+        "asr    r5, r5, r9\n\t" \
+        "asr    r7, r7, r9\n\t" \
+        "asr    r6, r6, r10\n\t" \
+        "asr    r8, r8, r10\n\t" \
+        P("r5", "r9") P("r7", "r9") P("r6", "r10") P("r8", "r10") \
+        "ssat   r5, #8, r5\n\t" \
+        "ssat   r6, #8, r6\n\t" \
+        "ssat   r7, #8, r7\n\t" \
+        "ssat   r8, #8, r8\n\t" \
+        "strb   r5, [r1, #" O "]\n\t" \
+        "strb   r6, [r1, #" O2 "]\n\t" \
+        "add    lr, r1, r4\n\t" \
+        "strb   r7, [lr, #" O "]\n\t" \
+        "strb   r8, [lr, #" O2 "]\n\t"
+#define DW3V_BODY(P) \
+        "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
+        "ldr    r4, [r0, #12]\n\t" \
+        "ldr    r3, [r0, #16]\n\t" \
+        "ldr    r2, [r0, #20]\n\t" \
+        "ldr    r1, [r0, #4]\n\t" \
+        "ldr    r0, [r0]\n\t" \
+        "1:\n\t" \
+        DW3V_HALF("", "0", "2", P) \
+        "add    r3, r3, #48\n\t" \
+        DW3V_HALF(", ror #8", "1", "3", P) \
+        "add    r3, r3, #48\n\t" \
+        "add    r0, r0, #4\n\t" \
+        "add    r1, r1, #4\n\t" \
+        "cmp    r3, r2\n\t" \
+        "bne    1b\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r3, [r12, #16]\n\t" \
+        "ldr    lr, [r12, #8]\n\t" \
+        "cmp    r1, lr\n\t" \
+        "bne    1b\n\t" \
+        "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+/* Output rows y and y + 1 of a 3x1 layer at stride 1, every pixel and group (a: dw3v_args). */
+#define DW3V_FN(NAME, P) \
+    static __attribute__((naked, noinline)) void NAME(const dw3v_args *a __attribute__((unused))) \
+    { \
+        __asm__ volatile(DW3V_BODY(P)); \
+    }
+DW3V_FN(dw3v_rows, DW3P_NO_POST)
+DW3V_FN(dw3v_rows_post, DW3P_POST)
+#undef DW3V_FN
 
 mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                      const mcu_dims *input_dims, const int8_t *input,
@@ -1852,6 +1958,9 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     const int pairs = along && ox_b > ox_s;
     const int32_t edges = pairs ? left + 2 * right : 0;
     const uint32_t zp2 = 0x00010001u * (uint16_t)(-in_off); /* the input zero point in both halfwords */
+    /* 3x1, stride 1 and dilation 1 down the rows and stride 1 along them, no lower clamp, at most
+     * DW3P_CHUNK groups: two output rows per step (dw3v_rows) where both windows lie inside the input */
+    const int rows2 = vertical && !lo && sh == 1 && sw == 1 && params->dilation.h == 1 && groups <= DW3P_CHUNK;
     int32_t blk[2][DW3P_CHUNK * DW3P_WORDS];
     int32_t built = -1;
     for (int32_t b = 0; b < input_dims->n; ++b) {
@@ -1862,6 +1971,23 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
             if (vertical) {
                 const int32_t ix0 = -params->padding.w, dil = params->dilation.h;
                 int32_t iy, v = dw3_variant(iy0, dil, in_h, &iy);
+                if (rows2 && oy + 1 < out_h && v == 0 && ix0 == 0 && out_w == in_w && iy0 + 3 < in_h) {
+                    if (built < 0) { /* the blocks of every group, side by side per group */
+                        for (int32_t g = 0; g < groups; ++g) {
+                            for (int32_t l = 0; l < 2; ++l) {
+                                dw3p_block(table, filter, c, g, l, zp2, &blk[0][0] + (2 * g + l) * DW3P_WORDS);
+                            }
+                        }
+                        built = 0;
+                    }
+                    dw3v_args a = {in_batch + (int64_t)iy0 * in_w * c, out_row, out_row + (int64_t)out_w * c,
+                                   in_w * c, &blk[0][0], &blk[0][0] + 2 * groups * DW3P_WORDS};
+                    MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
+                    (post ? dw3v_rows_post : dw3v_rows)(&a);
+                    MCU_COMPILER_BARRIER();
+                    ++oy; /* rows oy and oy + 1 */
+                    continue;
+                }
                 if (v < 0 || ix0 < 0 || ix0 + (out_w - 1) * sw >= in_w) {
                     return MCU_ERROR_ARGUMENT; /* not taken: mcu_depthwise_conv_s8 checks the windows */
                 }
