@@ -91,8 +91,8 @@ def _fn(op: str, p: dict, rng):
 
 def kernel_path(op: str, p: dict, model_c: str) -> str:
     """The kernel mcu_conv_s8 / mcu_depthwise_conv_s8 dispatch to on a DSP core for this layer."""
-    m = re.search(r"mcu_(?:dw_)?conv_params l0_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+, -?\d+)?\};", model_c)
-    fast = m is not None and m.group(1) == "1"  # fast_requant, then the table (and a conv's row strides)
+    m = re.search(r"mcu_(?:dw_)?conv_params l0_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+){0,2}\};", model_c)
+    fast = m is not None and m.group(1) == "1"  # fast_requant, the table (then a conv's row strides, a dw chunk)
     if op.startswith("CONV_2D"):
         k, c, o = p.get("k", 1), p["c"], p["o"]
         kh, kw = p.get("kh", k), p.get("kw", k)

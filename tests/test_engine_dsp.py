@@ -306,7 +306,7 @@ def test_dsp_paths_are_taken(tmp_path):
     assert any(l.scratch_bytes > 0 for l in gen.layers)
     import re
 
-    flags = re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+, -?\d+)?\};", gen.files["model.c"])
+    flags = re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+){0,2}\};", gen.files["model.c"])
     assert flags and all(f == "1" for f in flags)
 
 
@@ -337,7 +337,7 @@ def test_requantization_over_the_full_shift_range_on_qemu(seed, tmp_path):
     from mcunets.engine import generate
 
     cases = _requant_cases([seed])
-    fast = [f for c in cases for f in re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+, -?\d+)?\};",
+    fast = [f for c in cases for f in re.findall(r"mcu_(?:dw_)?conv_params l\d+_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+){0,2}\};",
                                                    generate(c.model, "m").files["model.c"])]
     assert fast.count("1") >= len(fast) // 2  # the wide shifts stay on the DSP paths
     bad = _bad_on_qemu(cases, tmp_path)
@@ -968,7 +968,7 @@ def _depthwise_3x3_s2_words_cases(seed: int):
 def _dw3s2_variants(model_c: str) -> set:
     """(lower clamp, zero point after the shift) of each stride-2 layer with the table in ``model_c``."""
     out = set()
-    for m in re.finditer(r"mcu_dw_conv_params (l\d+)_params = \{.*, (-?\d+), (-?\d+), \d, (l\d+_dw3s2)\};", model_c):
+    for m in re.finditer(r"mcu_dw_conv_params (l\d+)_params = \{.*, (-?\d+), (-?\d+), \d, (l\d+_dw3s2), 0\};", model_c):
         post = re.search(re.escape(m.group(4)) + r"\[\d*\] = \{\s*(-?\d+)", model_c)
         out.add((int(m.group(2)) > -128, post is not None and post.group(1) != "0"))
     return out
@@ -1818,3 +1818,88 @@ def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
                            tmp_path / f"fw{j}", runs=1, warmup=0)
         model_c = next(p for p in fw.sources if p.name == "model.c")
         assert targets.model_data_bytes(fw, model_c) == gen.flash_bytes, j
+
+
+def _depthwise_3x3_chunk_cases(seed: int):
+    """Chains of 3x3 depthwise layers on small maps with many channels, where the DSP 3x3 path runs the
+    channels in chunks (DepthwiseConv2D.dw_chunk: several chunks, the depth not a multiple of the chunk):
+    stride 1 (rows of four outputs with pair / single tails, the five-output step at width 5), odd widths
+    and heights, SAME and VALID, ReLU with act_min above -128 (the lower clamp), none and ReLU6 (both
+    bounds: the C rows, chunked too, at stride 1 and 2; stride 2 with act_max 127 runs the path from the
+    code generator's table, which keeps no rows and does not chunk), 52 .. 132 channels; each as converted
+    and with trained-like quantization, asymmetric zero points."""
+    chains = [
+        ((3, 5, 52), [(1, "SAME", "relu"), (1, "VALID", "none"), (2, "SAME", "relu")]),
+        ((3, 7, 100), [(2, "SAME", "relu"), (1, "SAME", "none"), (1, "SAME", "relu6")]),
+        ((2, 5, 100), [(1, "SAME", "none"), (2, "SAME", "relu")]),
+        ((4, 5, 132), [(2, "SAME", "none"), (1, "SAME", "relu"), (2, "SAME", "none")]),
+        ((3, 9, 128), [(2, "VALID", "relu"), (1, "SAME", "none"), (2, "SAME", "relu")]),
+    ]
+    # ReLU6 at stride 2 with weights large enough that it clamps below 127 (the C rows)
+    both = [((4, 5, 132), [(1, "SAME", "none"), (2, "SAME", "relu6")]),
+            ((3, 9, 128), [(1, "VALID", "none"), (2, "SAME", "relu6")])]
+    chains, both = ([(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in cs]
+                    for cs in (chains, both))
+    return (_depthwise_chain_cases(seed, "dw3x3 chunk", chains, weight_scale=0.5)
+            + _depthwise_chain_cases(seed + 1, "dw3x3 chunk both", both, weight_scale=3.0))
+
+
+def _chunks(model: bytes) -> list:
+    """(channels, chunk, width stride) of every 3x3 depthwise layer of ``model`` as the code generator lowers
+    it."""
+    from mcunets.engine.lower import lower
+    from mcunets.engine.ops import DepthwiseConv2D
+    from mcunets.engine.reader import read_model
+
+    return [(layer.in_shape[3], layer.chunk, layer.stride[1]) for layer in lower(read_model(model))
+            if isinstance(layer, DepthwiseConv2D)]
+
+
+def test_depthwise_3x3_chunks_are_bit_exact_on_qemu(tmp_path):
+    cases = _depthwise_3x3_chunk_cases(7530)
+    chunks = [ch for c in cases for ch in _chunks(c.model)]
+    assert all(k % 4 == 0 for _, k, _ in chunks) and sum(1 for c, k, _ in chunks if k and c % k) >= 6, chunks
+    assert sum(1 for c, k, _ in chunks if k and -(-c // k) >= 3) >= 2, chunks
+    assert sum(1 for _, k, s in chunks if k and s == 2) >= 4, chunks  # (the C rows at stride 2)
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_chunk_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_depthwise_3x3_chunk_cases(7530))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_depthwise_3x3_chunk_rule():
+    """dw_chunk: the whole depth while the DSP 3x3 scratch stays within max((input + output bytes) / 2,
+    4096), else the fewest chunks of a multiple of 4 channels within it, even up to multiples of 4; the
+    layers the path does not take never chunk."""
+    from mcunets.engine.ops import DW_CHUNK_MIN_CAP, DepthwiseConv2D
+
+    rng = np.random.default_rng(7531)
+    seen = set()
+    for _ in range(400):
+        h, w = (int(v) for v in rng.integers(1, 30, 2))
+        c = 4 * int(rng.integers(1, 130))
+        s = int(rng.integers(1, 3))
+        k = (3, 3) if rng.random() < 0.8 else (1, 3)
+        out = (1, -(-h // s), -(-w // s), c)
+        # (act_max below 127 at stride 2: the rows, not the stride-2 path from the code generator's table)
+        layer = DepthwiseConv2D(0, "DEPTHWISE_CONV_2D", (0,), (1,), in_shape=(1, h, w, c), out_shape=out,
+                                stride=(s, s), padding=(1, 1), filter=np.zeros((1, *k, c), np.int8),
+                                act=(-128, 127 if s == 1 else 100))
+        per = 0 if k != (3, 3) else 6 * ((w + 5) & ~1) + (48 if s == 1 else 0)
+        cap = max((h * w * c + int(np.prod(out))) // 2, DW_CHUNK_MIN_CAP)
+        chunk = layer.chunk
+        if per * c <= cap:
+            assert chunk == 0 and layer.scratch_bytes == per * c, (h, w, c, s, k, chunk)
+            seen.add("whole")
+            continue
+        n = -(-c // chunk)
+        most = max(4, cap // per // 4 * 4)
+        assert chunk % 4 == 0 and 4 <= chunk < c and layer.scratch_bytes == per * chunk, (h, w, c, s, chunk)
+        assert n == -(-c // most) and chunk <= most and chunk - 4 < -(-c // n), (h, w, c, s, chunk)
+        seen.add("divides" if c % chunk == 0 else "last smaller")
+    assert seen == {"whole", "divides", "last smaller"}, seen

@@ -5,7 +5,8 @@
 
 /* Scratch bytes of the DSP 3x3 path (three int16 rows and a per-channel table); the same on every target so
  * generated code is portable. DepthwiseConv2D.scratch_bytes in mcunets/engine/ops.py reserves this, less
- * the table at stride 2 (whose constants are in the layer's flash table). */
+ * the table at stride 2 (whose constants are in the layer's flash table), for the channels of one chunk
+ * (mcu_dw_conv_params.chunk) when the layer runs in chunks: this is the whole depth's. */
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
 {
     if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == input_dims->c &&

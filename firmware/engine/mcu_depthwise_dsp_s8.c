@@ -9,6 +9,11 @@
  * (w0, w1) plus one SMLABB/SMLATB for the third column. Padding with the zero point and starting the
  * accumulator at bias + input_offset * sum(weights) gives exactly sum(w * (x + input_offset)) over the
  * taps inside the input.
+ *
+ * Layers whose whole-depth buffers would dwarf their maps (small maps, many channels) run the channels in
+ * chunks of params->chunk (a multiple of 4; the last may be smaller): the ring (and the table) hold one
+ * chunk's channels, filled and run as a layer of that depth whose pixels stay c bytes apart in the input
+ * and the output.
  */
 #include <stddef.h>
 #include <string.h>
@@ -18,24 +23,25 @@
 
 #if defined(__ARM_FEATURE_DSP)
 
-/* Fill one ring slot (channel-major, `width` int16 per channel) with input row iy. */
+/* Fill one ring slot (channel-major, `width` int16 per channel) with input row iy: c channels from
+ * in_batch on, pixels in->c apart. */
 static void fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int32_t pad_w,
-                     int32_t width, int16_t zp, int16_t *slot)
+                     int32_t width, int16_t zp, int16_t *slot, int32_t c)
 {
-    const int32_t c = in->c, w = in->w;
+    const int32_t cs = in->c, w = in->w;
     if (iy < 0 || iy >= in->h) {
         for (int32_t i = 0; i < c * width; ++i) {
             slot[i] = zp;
         }
         return;
     }
-    const int8_t *row = in_batch + (int64_t)iy * w * c;
+    const int8_t *row = in_batch + (int64_t)iy * w * cs;
     for (int32_t j = 0; j < width; j += 2) {
         const int32_t x0 = j - pad_w, x1 = x0 + 1;
         if (x0 >= 0 && x1 < w) {
-            const int8_t *p = row + (int64_t)x0 * c;
+            const int8_t *p = row + (int64_t)x0 * cs;
             for (int32_t ch = 0; ch < c; ch += 4) {
-                const uint32_t a = mcu_load_u32(p + ch), b = mcu_load_u32(p + c + ch);
+                const uint32_t a = mcu_load_u32(p + ch), b = mcu_load_u32(p + cs + ch);
                 const uint32_t al = mcu_sxtb16(a), ah = mcu_sxtb16_ror8(a);
                 const uint32_t bl = mcu_sxtb16(b), bh = mcu_sxtb16_ror8(b);
                 uint32_t *d = (uint32_t *)(void *)(slot + (int64_t)ch * width + j);
@@ -46,8 +52,8 @@ static void fill_row(const mcu_dims *in, const int8_t *in_batch, int32_t iy, int
             }
         } else {
             for (int32_t ch = 0; ch < c; ++ch) {
-                slot[(int64_t)ch * width + j] = (x0 >= 0 && x0 < w) ? row[(int64_t)x0 * c + ch] : zp;
-                slot[(int64_t)ch * width + j + 1] = (x1 >= 0 && x1 < w) ? row[(int64_t)x1 * c + ch] : zp;
+                slot[(int64_t)ch * width + j] = (x0 >= 0 && x0 < w) ? row[(int64_t)x0 * cs + ch] : zp;
+                slot[(int64_t)ch * width + j + 1] = (x1 >= 0 && x1 < w) ? row[(int64_t)x1 * cs + ch] : zp;
             }
         }
     }
@@ -75,79 +81,84 @@ static inline __attribute__((always_inline)) void depthwise_body(
     const int32_t in_off = params->input_offset;
     const int16_t pad_val = (int16_t)(-in_off);
     const int32_t zp = params->output_offset, lo = params->act_min, hi = params->act_max;
-    int16_t *slots[3] = {scratch, scratch + (int64_t)c * width, scratch + 2 * (int64_t)c * width};
-    for (int32_t b = 0; b < input_dims->n; ++b) {
-        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
-        int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
-        int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* input row in each slot */
-        for (int32_t oy = 0; oy < out_h; ++oy) {
-            const int32_t iy0 = oy * sh - params->padding.h;
-            const int16_t *rows[3];
-            for (int32_t k = 0; k < 3; ++k) {
-                const int32_t iy = iy0 + k;
-                const int32_t s = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
-                if (held[s] != iy) {
-                    fill_row(input_dims, in_batch, iy, params->padding.w, width, pad_val, slots[s]);
-                    held[s] = iy;
+    /* channels c0 .. c1 - 1 at a time (params->chunk), the ring holding theirs */
+    const int32_t chunk = params->chunk > 0 && params->chunk < c ? params->chunk : c;
+    int16_t *slots[3] = {scratch, scratch + (int64_t)chunk * width, scratch + 2 * (int64_t)chunk * width};
+    for (int32_t c0 = 0; c0 < c; c0 += chunk) {
+        const int32_t c1 = mcu_min_i32(c0 + chunk, c);
+        for (int32_t b = 0; b < input_dims->n; ++b) {
+            const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
+            int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
+            int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* input row in each slot */
+            for (int32_t oy = 0; oy < out_h; ++oy) {
+                const int32_t iy0 = oy * sh - params->padding.h;
+                const int16_t *rows[3];
+                for (int32_t k = 0; k < 3; ++k) {
+                    const int32_t iy = iy0 + k;
+                    const int32_t s = (int32_t)(((uint32_t)(iy + 3 * 65536)) % 3u);
+                    if (held[s] != iy) {
+                        fill_row(input_dims, in_batch + c0, iy, params->padding.w, width, pad_val, slots[s], c1 - c0);
+                        held[s] = iy;
+                    }
+                    rows[k] = slots[s];
                 }
-                rows[k] = slots[s];
-            }
-            int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            for (int32_t ch = 0; ch < c; ++ch) {
-                const int8_t *wp = filter + ch;
-                const int32_t w00 = wp[0], w01 = wp[c], w02 = wp[2 * c];
-                const int32_t w10 = wp[3 * c], w11 = wp[4 * c], w12 = wp[5 * c];
-                const int32_t w20 = wp[6 * c], w21 = wp[7 * c], w22 = wp[8 * c];
-                const uint32_t k0 = pack16(w00, w01), k1 = pack16(w10, w11), k2 = pack16(w20, w21);
-                const uint32_t k3 = pack16(w02, w12), k4 = pack16(w22, w22);
-                const int32_t base = (bias ? bias[ch] : 0) +
-                                     in_off * (w00 + w01 + w02 + w10 + w11 + w12 + w20 + w21 + w22);
-                const int32_t mult = quant->multiplier[ch], right = -quant->shift[ch];
-                const int16_t *r0 = rows[0] + (int64_t)ch * width;
-                const int16_t *r1 = rows[1] + (int64_t)ch * width;
-                const int16_t *r2 = rows[2] + (int64_t)ch * width;
-                int8_t *op = out_row + ch;
-                if (sw == 1) {
-                    int32_t ox = 0;
-                    for (; ox + 2 <= out_w; ox += 2) {
-                        const uint32_t a0 = mcu_load_u32(r0 + ox), b0 = mcu_load_u32(r0 + ox + 2);
-                        const uint32_t a1 = mcu_load_u32(r1 + ox), b1 = mcu_load_u32(r1 + ox + 2);
-                        const uint32_t a2 = mcu_load_u32(r2 + ox), b2 = mcu_load_u32(r2 + ox + 2);
-                        int32_t acc0 = mcu_smlad(a0, k0, base);
-                        int32_t acc1 = __smladx((int16x2_t)mcu_pkhbt(b0, a0),
-                                                (int16x2_t)k0, base);
-                        acc0 = __smlabb((int32_t)b0, (int32_t)k3, acc0);
-                        acc1 = __smlatb((int32_t)b0, (int32_t)k3, acc1);
-                        acc0 = mcu_smlad(a1, k1, acc0);
-                        acc1 = __smladx((int16x2_t)mcu_pkhbt(b1, a1),
-                                        (int16x2_t)k1, acc1);
-                        acc0 = __smlabt((int32_t)b1, (int32_t)k3, acc0);
-                        acc1 = __smlatt((int32_t)b1, (int32_t)k3, acc1);
-                        acc0 = mcu_smlad(a2, k2, acc0);
-                        acc1 = __smladx((int16x2_t)mcu_pkhbt(b2, a2),
-                                        (int16x2_t)k2, acc1);
-                        acc0 = __smlabb((int32_t)b2, (int32_t)k4, acc0);
-                        acc1 = __smlatb((int32_t)b2, (int32_t)k4, acc1);
-                        op[0] = mcu_out_dsp(acc0, mult, right, zp, lo, hi, full);
-                        op[c] = mcu_out_dsp(acc1, mult, right, zp, lo, hi, full);
-                        op += 2 * c;
-                    }
-                    if (ox < out_w) {
-                        int32_t acc = base;
-                        acc = mcu_smlad(mcu_load_u32(r0 + ox), k0, acc) + r0[ox + 2] * w02;
-                        acc = mcu_smlad(mcu_load_u32(r1 + ox), k1, acc) + r1[ox + 2] * w12;
-                        acc = mcu_smlad(mcu_load_u32(r2 + ox), k2, acc) + r2[ox + 2] * w22;
-                        op[0] = mcu_out_dsp(acc, mult, right, zp, lo, hi, full);
-                    }
-                } else {
-                    for (int32_t ox = 0; ox < out_w; ++ox) {
-                        const int32_t x = ox * sw;
-                        int32_t acc = base;
-                        acc = mcu_smlad(mcu_load_u32(r0 + x), k0, acc) + r0[x + 2] * w02;
-                        acc = mcu_smlad(mcu_load_u32(r1 + x), k1, acc) + r1[x + 2] * w12;
-                        acc = mcu_smlad(mcu_load_u32(r2 + x), k2, acc) + r2[x + 2] * w22;
-                        op[0] = mcu_out_dsp(acc, mult, right, zp, lo, hi, full);
-                        op += c;
+                int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
+                for (int32_t ch = c0; ch < c1; ++ch) {
+                    const int8_t *wp = filter + ch;
+                    const int32_t w00 = wp[0], w01 = wp[c], w02 = wp[2 * c];
+                    const int32_t w10 = wp[3 * c], w11 = wp[4 * c], w12 = wp[5 * c];
+                    const int32_t w20 = wp[6 * c], w21 = wp[7 * c], w22 = wp[8 * c];
+                    const uint32_t k0 = pack16(w00, w01), k1 = pack16(w10, w11), k2 = pack16(w20, w21);
+                    const uint32_t k3 = pack16(w02, w12), k4 = pack16(w22, w22);
+                    const int32_t base = (bias ? bias[ch] : 0) +
+                                         in_off * (w00 + w01 + w02 + w10 + w11 + w12 + w20 + w21 + w22);
+                    const int32_t mult = quant->multiplier[ch], right = -quant->shift[ch];
+                    const int16_t *r0 = rows[0] + (int64_t)(ch - c0) * width;
+                    const int16_t *r1 = rows[1] + (int64_t)(ch - c0) * width;
+                    const int16_t *r2 = rows[2] + (int64_t)(ch - c0) * width;
+                    int8_t *op = out_row + ch;
+                    if (sw == 1) {
+                        int32_t ox = 0;
+                        for (; ox + 2 <= out_w; ox += 2) {
+                            const uint32_t a0 = mcu_load_u32(r0 + ox), b0 = mcu_load_u32(r0 + ox + 2);
+                            const uint32_t a1 = mcu_load_u32(r1 + ox), b1 = mcu_load_u32(r1 + ox + 2);
+                            const uint32_t a2 = mcu_load_u32(r2 + ox), b2 = mcu_load_u32(r2 + ox + 2);
+                            int32_t acc0 = mcu_smlad(a0, k0, base);
+                            int32_t acc1 = __smladx((int16x2_t)mcu_pkhbt(b0, a0),
+                                                    (int16x2_t)k0, base);
+                            acc0 = __smlabb((int32_t)b0, (int32_t)k3, acc0);
+                            acc1 = __smlatb((int32_t)b0, (int32_t)k3, acc1);
+                            acc0 = mcu_smlad(a1, k1, acc0);
+                            acc1 = __smladx((int16x2_t)mcu_pkhbt(b1, a1),
+                                            (int16x2_t)k1, acc1);
+                            acc0 = __smlabt((int32_t)b1, (int32_t)k3, acc0);
+                            acc1 = __smlatt((int32_t)b1, (int32_t)k3, acc1);
+                            acc0 = mcu_smlad(a2, k2, acc0);
+                            acc1 = __smladx((int16x2_t)mcu_pkhbt(b2, a2),
+                                            (int16x2_t)k2, acc1);
+                            acc0 = __smlabb((int32_t)b2, (int32_t)k4, acc0);
+                            acc1 = __smlatb((int32_t)b2, (int32_t)k4, acc1);
+                            op[0] = mcu_out_dsp(acc0, mult, right, zp, lo, hi, full);
+                            op[c] = mcu_out_dsp(acc1, mult, right, zp, lo, hi, full);
+                            op += 2 * c;
+                        }
+                        if (ox < out_w) {
+                            int32_t acc = base;
+                            acc = mcu_smlad(mcu_load_u32(r0 + ox), k0, acc) + r0[ox + 2] * w02;
+                            acc = mcu_smlad(mcu_load_u32(r1 + ox), k1, acc) + r1[ox + 2] * w12;
+                            acc = mcu_smlad(mcu_load_u32(r2 + ox), k2, acc) + r2[ox + 2] * w22;
+                            op[0] = mcu_out_dsp(acc, mult, right, zp, lo, hi, full);
+                        }
+                    } else {
+                        for (int32_t ox = 0; ox < out_w; ++ox) {
+                            const int32_t x = ox * sw;
+                            int32_t acc = base;
+                            acc = mcu_smlad(mcu_load_u32(r0 + x), k0, acc) + r0[x + 2] * w02;
+                            acc = mcu_smlad(mcu_load_u32(r1 + x), k1, acc) + r1[x + 2] * w12;
+                            acc = mcu_smlad(mcu_load_u32(r2 + x), k2, acc) + r2[x + 2] * w22;
+                            op[0] = mcu_out_dsp(acc, mult, right, zp, lo, hi, full);
+                            op += c;
+                        }
                     }
                 }
             }
@@ -169,10 +180,11 @@ enum { DW_K0, DW_K3, DW_K1, DW_K2, DW_K4, DW_BASE, DW_M, DW_KQ, DW_R, DW_LO, DW_
 enum { DW_TAB = DW_P };
 
 static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
-                          const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t)
+                          const int8_t *filter, const int32_t *bias, int32_t c, int32_t fold, int32_t *t,
+                          int32_t c0, int32_t c1)
 {
     const int32_t in_off = params->input_offset, zp = params->output_offset;
-    for (int32_t ch = 0; ch < c; ++ch) {
+    for (int32_t ch = c0; ch < c1; ++ch) {
         const int8_t *wp = filter + ch;
         const int32_t w00 = wp[0], w01 = wp[c], w02 = wp[2 * c];
         const int32_t w10 = wp[3 * c], w11 = wp[4 * c], w12 = wp[5 * c];
@@ -204,15 +216,16 @@ static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channe
         "str    %[b], [%[d], %[cs2]]\n\t" \
         "str    %[u], [%[d], %[cs3]]\n\t"
 
-/* n >= 1 column pairs whose columns both lie inside the input, every group of four channels: the pairs'
- * first column at p (channel 0), their ring words at d (channel ch's cstride * ch words on, the next
- * pair's 3 words on). Pairs inner, groups outer: 14 instructions per pair and group (8 values). */
-static void dw_pack_run(const int8_t *p, uint32_t *d, int32_t c, int32_t cstride, int32_t n)
+/* n >= 1 column pairs whose columns both lie inside the input, every group of four of the cn channels: the
+ * pairs' first column at p (channel 0; pixels c bytes apart), their ring words at d (channel ch's cstride * ch
+ * words on, the next pair's 3 words on). Pairs inner, groups outer: 14 instructions per pair and group (8
+ * values). */
+static void dw_pack_run(const int8_t *p, uint32_t *d, int32_t c, int32_t cstride, int32_t n, int32_t cn)
 {
     const int32_t cs1 = 4 * cstride, cs2 = 8 * cstride, cs3 = 12 * cstride;
     const int32_t span = 2 * c * n;
     const int32_t frame_pback = 4 - span, frame_dback = 16 * cstride - 12 * n;
-    const int8_t *const frame_gend = p + c;
+    const int8_t *const frame_gend = p + cn;
     const int8_t *pend;
     uint32_t a, b, t, u;
     __asm__ volatile(
@@ -281,11 +294,13 @@ static void dw_pack_edge(const int8_t *p, uint32_t *d, int32_t c, int32_t cstrid
 typedef struct {
     int32_t c, w, h, cstride, used, pad_w, left, full, nfull, right, right_j, pad_j;
     uint32_t zb, zz;
+    int32_t cs; /* bytes from one input pixel to the next (c: the channels filled, a chunk of cs) */
 } dw_fill_plan;
 
 static void dw_plan(const mcu_dims *in, int32_t pad_w, int32_t pairs, int32_t used, int16_t zp, dw_fill_plan *f)
 {
-    f->c = in->c, f->w = in->w, f->h = in->h, f->cstride = 3 * pairs, f->used = used, f->pad_w = pad_w;
+    f->c = in->c, f->cs = in->c, f->w = in->w, f->h = in->h, f->cstride = 3 * pairs, f->used = used;
+    f->pad_w = pad_w;
     f->left = pad_w == 1 && used > 0 && in->w > 0;
     f->full = f->left;
     f->nfull = mcu_min_i32(used, (in->w + pad_w) / 2) - f->full;
@@ -306,7 +321,7 @@ static void dw_plan(const mcu_dims *in, int32_t pad_w, int32_t pairs, int32_t us
 static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t iy, int first, int32_t r,
                         uint32_t *buf)
 {
-    const int32_t c = f->c, cstride = f->cstride, used = f->used;
+    const int32_t c = f->c, cs = f->cs, cstride = f->cstride, used = f->used;
     const uint32_t zz = f->zz;
     uint32_t *d0 = buf + r;
     if (iy < 0 || iy >= f->h) {
@@ -318,15 +333,15 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
         }
         return;
     }
-    const int8_t *row = in_batch + (int64_t)iy * f->w * c;
+    const int8_t *row = in_batch + (int64_t)iy * f->w * cs;
     if (f->left) { /* columns -1 and 0 */
         dw_pack_edge(row, d0, c, cstride, f->zb, 0);
     }
     if (f->nfull > 0) {
-        dw_pack_run(row + (int64_t)(2 * f->full - f->pad_w) * c, d0 + 3 * f->full, c, cstride, f->nfull);
+        dw_pack_run(row + (int64_t)(2 * f->full - f->pad_w) * cs, d0 + 3 * f->full, cs, cstride, f->nfull, c);
     }
     if (f->right) { /* columns w - 1 and w */
-        dw_pack_edge(row + (int64_t)(f->w - 1) * c, d0 + 3 * f->right_j, c, cstride, f->zb, 1);
+        dw_pack_edge(row + (int64_t)(f->w - 1) * cs, d0 + 3 * f->right_j, c, cstride, f->zb, 1);
     }
     for (int32_t j = f->pad_j; first && j < used; ++j) {
         uint32_t *d = d0 + 3 * j;
@@ -641,10 +656,10 @@ static inline int dw_quint(int32_t out_w)
 
 /* dw_row for stride-1 rows of 4q + 1 >= 5 outputs (dw_quint). */
 static inline __attribute__((always_inline)) void dw_row_quint(int8_t *out_row, const int32_t *table, int32_t c,
-                                                              const int lo, const int post, int32_t rot)
+                                                              int32_t cn, const int lo, const int post, int32_t rot)
 {
     int8_t *frame_op = out_row;
-    const int32_t *frame_tpend = table + DW_WORDS * c;
+    const int32_t *frame_tpend = table + DW_WORDS * cn;
     const int32_t *tp = table;
     const uint32_t *p;
     int8_t *op;
@@ -654,13 +669,14 @@ static inline __attribute__((always_inline)) void dw_row_quint(int8_t *out_row, 
     (void)p, (void)op, (void)kr, (void)kw, (void)xa, (void)xb, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
 }
 
-/* Every channel of one stride-1 output row: channel ch reads the ring from buf + 3 * pairs * ch (words)
- * and writes out_row + ch; rot = ring slot of window row 0. */
+/* The cn channels of one stride-1 output row: channel ch reads the ring from buf + 3 * pairs * ch (words)
+ * and writes out_row + ch (output pixels c bytes apart); rot = ring slot of window row 0. */
 static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_t out_w, const int32_t *table,
-                                                        int32_t c, const int lo, const int post, int32_t rot)
+                                                        int32_t c, int32_t cn, const int lo, const int post,
+                                                        int32_t rot)
 {
     int8_t *frame_op = out_row;
-    const int32_t *frame_tpend = table + DW_WORDS * c;
+    const int32_t *frame_tpend = table + DW_WORDS * cn;
     const int32_t *tp = table;
     const int32_t frame_rem = out_w & 3;
     const uint32_t *p, *end;
@@ -672,11 +688,13 @@ static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_
 }
 
 /* dw_row for one lower clamp, so a firmware links only those its layers use. */
-typedef void (*dw_row_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot);
+typedef void (*dw_row_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int32_t cn, int post,
+                          int32_t rot);
 #define DW_ROW_FN(NAME, LO) \
-    static void NAME(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int post, int32_t rot) \
+    static void NAME(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int32_t cn, int post, \
+                     int32_t rot) \
     { \
-        dw_row(out_row, out_w, table, c, LO, post, rot); \
+        dw_row(out_row, out_w, table, c, cn, LO, post, rot); \
     }
 DW_ROW_FN(dw_row_s1, 0)
 DW_ROW_FN(dw_row_s1_lo, 1)
@@ -701,10 +719,10 @@ static inline __attribute__((always_inline)) void dw_weight_pairs(uint32_t a, ui
     t[3 * DW_WORDS] = (int32_t)(uint32_t)__sadd16((int16x2_t)e3, (int16x2_t)e3);
 }
 
-static __attribute__((noinline)) void dw_s1_table(const int8_t *filter, const int32_t *src, int32_t c, int32_t *table,
-                                                  const uint32_t *p, int32_t span, int32_t pstride)
+static __attribute__((noinline)) void dw_s1_table(const int8_t *filter, const int32_t *src, int32_t cn, int32_t *table,
+                                                  const uint32_t *p, int32_t span, int32_t pstride, int32_t c)
 {
-    const uint32_t *const pend = (const uint32_t *)(const void *)((const uint8_t *)(const void *)p + pstride * c);
+    const uint32_t *const pend = (const uint32_t *)(const void *)((const uint8_t *)(const void *)p + pstride * cn);
     for (int32_t *t = table; p != pend; filter += 4) {
         const uint32_t w0 = mcu_load_u32(filter), w1 = mcu_load_u32(filter + c), w2 = mcu_load_u32(filter + 2 * c);
         const uint32_t w3 = mcu_load_u32(filter + 3 * c), w4 = mcu_load_u32(filter + 4 * c);
@@ -737,59 +755,66 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     const int32_t pairs = mcu_depthwise_dsp_row_width(input_dims) / 2;
     const int16_t pad_val = (int16_t)(-params->input_offset);
     uint32_t *buf = (uint32_t *)(void *)scratch;
-    int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)c * pairs);
+    /* channels c0 .. c1 - 1 at a time (params->chunk: the ring and the table hold a chunk's) */
+    const int32_t chunk = params->chunk > 0 && params->chunk < c ? params->chunk : c;
+    int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)chunk * pairs);
     /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
     const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
     dw_fill_plan plan;
     dw_plan(input_dims, params->padding.w, pairs, used, pad_val, &plan);
-    int post = 0;
-    if (tab) {
-        /* the constants from the code generator's table (params->table: word 0 whether a channel adds its
-         * zero point after the shift, then DW_TAB words per channel), then where each channel's column
-         * pairs start and where its output quads (or pairs) end */
-        const int32_t span = 24 * (out_w / 4 - quint), pstride = 12 * pairs; /* bytes */
-        post = params->table[0] != 0;
-        dw_s1_table(filter, params->table + 1, c, table, buf, span, pstride);
-    } else {
-        dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table);
-        /* where each channel's column pairs start and where its output quads (or pairs) end; whether any
-         * channel adds its zero point after the shift */
-        const int32_t span = 6 * (out_w / 4 - quint);
-        int32_t post_bits = 0;
-        const uint32_t *p = buf;
-        for (int32_t *t = table; t < table + (int64_t)c * DW_WORDS; t += DW_WORDS) {
-            post_bits |= t[DW_R];
-            t[DW_P] = (int32_t)(uintptr_t)p;
-            t[DW_END] = (int32_t)(uintptr_t)(p + span);
-            p += 3 * pairs;
+    for (int32_t c0 = 0; c0 < c; c0 += chunk) {
+        const int32_t c1 = mcu_min_i32(c0 + chunk, c), cn = c1 - c0;
+        plan.c = cn;
+        int post = 0;
+        if (tab) {
+            /* the constants from the code generator's table (params->table: word 0 whether a channel adds its
+             * zero point after the shift, then DW_TAB words per channel), then where each channel's column
+             * pairs start and where its output quads (or pairs) end */
+            const int32_t span = 24 * (out_w / 4 - quint), pstride = 12 * pairs; /* bytes */
+            post = params->table[0] != 0;
+            dw_s1_table(filter + c0, params->table + 1 + (int64_t)c0 * (DW_TAB - DW_BASE), cn, table, buf, span,
+                        pstride, c);
+        } else {
+            dw_fill_table(params, quant, filter, bias, c, lo ? params->act_min : 0, table, c0, c1);
+            /* where each channel's column pairs start and where its output quads (or pairs) end; whether any
+             * channel adds its zero point after the shift */
+            const int32_t span = 6 * (out_w / 4 - quint);
+            int32_t post_bits = 0;
+            const uint32_t *p = buf;
+            for (int32_t *t = table; t < table + (int64_t)cn * DW_WORDS; t += DW_WORDS) {
+                post_bits |= t[DW_R];
+                t[DW_P] = (int32_t)(uintptr_t)p;
+                t[DW_END] = (int32_t)(uintptr_t)(p + span);
+                p += 3 * pairs;
+            }
+            post = (post_bits >> 8) != 0;
         }
-        post = (post_bits >> 8) != 0;
-    }
-    for (int32_t b = 0; b < input_dims->n; ++b) {
-        const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
-        int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
-        /* input rows come in increasing order: rows below `next` are in the ring or no longer read; row iy
-         * lives in slot iy mod 3, the window's first row in slot rot (valid: a bit per slot filled once) */
-        const int32_t iy_first = -params->padding.h, sh3 = sh % 3;
-        int32_t next = iy_first, valid = 0;
-        int32_t rot = (int32_t)(((uint32_t)(iy_first + 3 * 65536)) % 3u);
-        for (int32_t oy = 0; oy < out_h; ++oy) {
-            const int32_t iy0 = oy * sh + iy_first;
-            for (int32_t iy = next > iy0 ? next : iy0, slot = rot + (iy - iy0); iy < iy0 + 3; ++iy, ++slot) {
-                slot -= slot >= 3 ? 3 : 0;
-                dw_fill_row(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
-                valid |= 1 << slot;
+        for (int32_t b = 0; b < input_dims->n; ++b) {
+            const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c + c0;
+            int8_t *out_batch = output + (int64_t)b * out_h * out_w * c + c0;
+            /* input rows come in increasing order: rows below `next` are in the ring or no longer read; row iy
+             * lives in slot iy mod 3, the window's first row in slot rot (valid: a bit per slot filled once) */
+            const int32_t iy_first = -params->padding.h, sh3 = sh % 3;
+            int32_t next = iy_first, valid = 0;
+            int32_t rot = (int32_t)(((uint32_t)(iy_first + 3 * 65536)) % 3u);
+            for (int32_t oy = 0; oy < out_h; ++oy) {
+                const int32_t iy0 = oy * sh + iy_first;
+                for (int32_t iy = next > iy0 ? next : iy0, slot = rot + (iy - iy0); iy < iy0 + 3; ++iy, ++slot) {
+                    slot -= slot >= 3 ? 3 : 0;
+                    dw_fill_row(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
+                    valid |= 1 << slot;
+                }
+                next = iy0 + 3;
+                MCU_COMPILER_BARRIER();
+                int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
+                if (quint) {
+                    dw_row_quint(out_row, table, c, cn, lo, post, rot);
+                } else {
+                    row(out_row, out_w, table, c, cn, post, rot);
+                }
+                rot += sh3;
+                rot -= rot >= 3 ? 3 : 0;
             }
-            next = iy0 + 3;
-            MCU_COMPILER_BARRIER();
-            int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            if (quint) {
-                dw_row_quint(out_row, table, c, lo, post, rot);
-            } else {
-                row(out_row, out_w, table, c, post, rot);
-            }
-            rot += sh3;
-            rot -= rot >= 3 ? 3 : 0;
         }
     }
 }

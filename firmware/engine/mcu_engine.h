@@ -108,6 +108,9 @@ typedef struct {
      * ops.dw3_table): per group of four channels 18 words, see mcu_depthwise_3tap_dsp_s8; for 3x3 layers
      * of stride 2 those of its path (ops.dw3x3_s2_table): 1 + 26 words per group of four channels */
     const int32_t *table;
+    /* the 3x3 DSP path runs the channels in chunks of this many (a multiple of 4), its scratch holding one
+     * chunk's rows and table (ops.DepthwiseConv2D.chunk); 0: the whole depth at once */
+    int32_t chunk;
 } mcu_dw_conv_params;
 
 /* Word alignment of a constant array of the generated model (the DSP paths' LDRD checks it and takes

@@ -813,6 +813,11 @@ class Conv2D(Windowed):
                 f"{p}filter, {state[0]}, &{out_dims}, {dst}, {scratch});")
 
 
+# the scratch the DSP 3x3 depthwise path may take before it runs in channel chunks (DepthwiseConv2D.dw_chunk):
+# half its input and output bytes, at least DW_CHUNK_MIN_CAP
+DW_CHUNK_MIN_CAP = 4096
+
+
 @dataclass(frozen=True, eq=False)
 class DepthwiseConv2D(Windowed):
     filter: Any = None  # [1, KH, KW, O]
@@ -824,24 +829,29 @@ class DepthwiseConv2D(Windowed):
     act: tuple = (-128, 127)
     multipliers: tuple = ()
     shifts: tuple = ()
+    # channels per chunk of the DSP 3x3 path (mcu_dw_conv_params.chunk; 0: the whole depth), fixed from the
+    # layer's own shapes when it is made (dw_chunk), so its patch-stage tiles keep it
+    chunk: Optional[int] = None
+
+    def __post_init__(self):
+        if self.chunk is None:
+            object.__setattr__(self, "chunk", self.dw_chunk())
 
     @property
     def macs(self):
         _, kh, kw, o = self.filter.shape
         return self.out_shape[0] * self.out_shape[1] * self.out_shape[2] * o * kh * kw
 
-    @property
-    def scratch_bytes(self):
-        """The DSP 3x3 path's scratch: three int16 rows and a 12-word table per channel
-        (mcu_depthwise_conv_s8_buffer_size); at stride 2 (along the width) only the rows (the C rows, which
-        take the constants from the arrays), or with the code generator's table (s2_words) the widened
-        weights, a patch and a row of zero points, (w + 31) * c bytes, less than the rows for every w."""
+    def _dw_channel_scratch(self) -> int:
+        """The scratch per channel of the DSP 3x3 path's rows (three int16 rows, at stride 1 a 12-word
+        table), 0 when the layer does not take them (other layers, and those of the stride-2 path from the
+        code generator's table, s2_words, whose scratch does not grow with the rows)."""
+        if self.filter is None or not self.in_shape:
+            return 0
         _, kh, kw, o = self.filter.shape
         c, w = self.in_shape[3], self.in_shape[2]
-        if self.s2_words:
-            return (w + 31) * c
-        if (kh, kw) == (3, 3) and o == c and c % 4 == 0:
-            return 3 * c * ((w + 5) & ~1) * 2 + (0 if self.stride[1] == 2 else 48 * c)
+        if (kh, kw) == (3, 3) and o == c and c % 4 == 0 and not self.s2_words:
+            return 3 * ((w + 5) & ~1) * 2 + (0 if self.stride[1] == 2 else 48)
         return 0
 
     @cached_property
@@ -860,6 +870,34 @@ class DepthwiseConv2D(Windowed):
         table (dw3x3_s2_table): rows_table at stride 2 along the width, fast_requant. Its scratch is the
         widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes."""
         return self.rows_table and self.stride[1] == 2 and bool(self._dsp_consts[4])
+
+    def dw_chunk(self) -> int:
+        """The channel chunk of the DSP 3x3 path's rows: the whole depth (0) while their scratch stays within
+        max((input + output bytes) / 2, DW_CHUNK_MIN_CAP), else the fewest chunks of a multiple of 4
+        channels each whose scratch does, as even as multiples of 4 allow (the last may be smaller): maps
+        with many channels, where whole-depth rows and tables would add more than half the maps to the
+        layer's live bytes."""
+        per = self._dw_channel_scratch()
+        if not per:
+            return 0
+        c = self.in_shape[3]
+        cap = max((int(np.prod(self.in_shape)) + int(np.prod(self.out_shape))) // 2, DW_CHUNK_MIN_CAP)
+        if c * per <= cap:
+            return 0
+        most = max(4, cap // per // 4 * 4)
+        return 4 * -(-c // (4 * -(-c // most)))
+
+    @property
+    def scratch_bytes(self):
+        """The DSP 3x3 path's scratch: three int16 rows and a 12-word table per channel of one chunk of
+        `chunk` channels, the whole depth when 0 (mcu_depthwise_conv_s8_buffer_size gives the whole
+        depth's); at stride 2 (along the width) only the rows (the C rows, which take the constants from
+        the arrays), or with the code generator's table (s2_words) the widened weights, a patch and a row
+        of zero points, (w + 31) * c bytes, less than the rows for every w."""
+        if self.filter is not None and self.in_shape and self.s2_words:
+            return (self.in_shape[2] + 31) * self.in_shape[3]
+        per = self._dw_channel_scratch()
+        return per * (self.chunk or self.in_shape[3]) if per else 0
 
     @property
     def weight_bytes(self):
@@ -920,7 +958,7 @@ class DepthwiseConv2D(Windowed):
     def _params(self, name, padding, state):
         return (f"static const mcu_dw_conv_params {name} = {{{self.input_offset}, {self.output_offset}, "
                 f"{ints(self.stride)}, {ints(padding)}, {ints(self.dilation)}, {self.depth_multiplier}, "
-                f"{self.act[0]}, {self.act[1]}, {state[1]}, {state[2]}}};")
+                f"{self.act[0]}, {self.act[1]}, {state[1]}, {state[2]}, {self.chunk or 0}}};")
 
     def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
         return (f"mcu_depthwise_conv_s8(&{params}, &{p}quant, &{in_dims}, {src}, "
