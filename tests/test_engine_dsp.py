@@ -739,7 +739,8 @@ def _depthwise_chain_cases(seed: int, label: str, chains, weight_scale: float = 
             def fn(x):
                 outs = []
                 for (_, s, d, pad, act), wt, b in zip(layers, ws, bs):
-                    x = acts[act](tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], pad, dilations=[d, d]) + b)
+                    st = [1, *s, 1] if isinstance(s, tuple) else [1, s, s, 1]
+                    x = acts[act](tf.nn.depthwise_conv2d(x, wt, st, pad, dilations=[d, d]) + b)
                     outs.append(x)
                 return outs[-1:] if last_only else outs
             return fn
@@ -807,10 +808,11 @@ def test_depthwise_three_tap_pair_cases_are_bit_exact_on_host():
 
 
 def _three_tap_row_pair_cases(seed: int):
-    """Chains of 3x1 depthwise layers at stride 1 without a lower clamp (activation none), the three-tap
-    path's two output rows per step (both windows inside the input; the border rows and an odd row left
-    over run the span): heights 12, 10 and 4 (bands only between the SAME border rows), 9, 7, 5 and 3
-    (one row left over), 2 and 1; SAME and VALID; 32 channels (eight groups, the most that take it), 20,
+    """Chains of 3x1 depthwise layers at stride 1 and (2, 1) without a lower clamp (activation none), the
+    three-tap path's two output rows per step (both windows inside the input; the border rows and an odd
+    row left over run the span): heights 12, 10 and 4 (bands only between the SAME border rows), 9, 7, 5
+    and 3 (one row left over), 2 and 1; stride (2, 1) from 13, 12 and 14 rows (SAME padding at both ends
+    or at the end only) and VALID; a 1x3 layer at (1, 2); SAME and VALID; 32 channels (eight groups, the most that take it), 20,
     12, 8 and 4, 36 (the span); ReLU (act_min above -128) in between (the span); two chains with only the
     last layer's output a model output (each layer's output may overlap its input); each as converted and
     with trained-like quantization (the post-shift zero point variant); asymmetric zero points."""
@@ -822,12 +824,18 @@ def _three_tap_row_pair_cases(seed: int):
         ((4, 6, 4), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "VALID", "none"),
                      ((3, 1), 1, 1, "SAME", "none")]),
         ((6, 3, 36), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "VALID", "none")]),
+        ((13, 5, 8), [((3, 1), (2, 1), 1, "SAME", "none"), ((3, 1), (2, 1), 1, "VALID", "none"),
+                      ((3, 1), 1, 1, "SAME", "none")]),
+        ((12, 3, 16), [((3, 1), (2, 1), 1, "SAME", "none"), ((3, 1), (2, 1), 1, "SAME", "none"),
+                       ((1, 3), (1, 2), 1, "SAME", "none")]),
     ]
     overlapping = [
         ((11, 7, 12), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "SAME", "none"),
                        ((3, 1), 1, 1, "VALID", "none"), ((3, 1), 1, 1, "SAME", "none")]),
         ((10, 9, 20), [((3, 1), 1, 1, "VALID", "none"), ((3, 1), 1, 1, "SAME", "none"),
                        ((1, 3), 1, 1, "SAME", "none"), ((3, 1), 1, 1, "SAME", "none")]),
+        ((14, 6, 12), [((3, 1), (2, 1), 1, "SAME", "none"), ((3, 1), 1, 1, "SAME", "none"),
+                       ((3, 1), (2, 1), 1, "VALID", "none")]),
     ]
     return (_depthwise_chain_cases(seed, "dw3 rows", chains)
             + _depthwise_chain_cases(seed + 1, "dw3 rows overlapping", overlapping, last_only=True))

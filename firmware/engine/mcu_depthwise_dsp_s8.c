@@ -1837,8 +1837,9 @@ static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, cons
     }
 }
 
-/* ---- 3x1 at stride 1: two output rows per step down the column ---------------------------------------
- * Output rows y and y + 1 (both windows inside the input) share two of their four input rows. One step
+/* ---- 3x1 at stride 1 or 2 down the rows: two output rows per step -------------------------------------
+ * Output rows y and y + 1 (both windows inside the input) share two of their four input rows (stride 2:
+ * one of five, one more load and SXTB16 per lane pair). One step
  * runs one pixel of one group of four channels for both rows: per lane pair (channels 0 and 2, then 1
  * and 3, the blocks of dw3p_block side by side per group) four input loads (rows y - 1 .. y + 2) and
  * SXTB16, one LDM (start values and tap-0 weights), two weight loads, twelve SMLABB / SMLATT and the
@@ -1860,7 +1861,7 @@ typedef struct {
 /* r0 input, r1 output, r2 the end of the blocks, r3 block, r4 r, r5 r6 row y's accumulators (lanes l,
  * l + 2), r7 r8 row y + 1's, r9 .. r12 the four input rows' words, lr a weight pair or temporary; O, O2
  * the lanes' byte offsets. */
-#define DW3V_HALF(SXT, O, O2, P) \
+#define DW3V_MAC1(SXT) \
         "ldr    r9, [r0]\n\t" \
         "ldr    r10, [r0, r4]\n\t" \
         "ldr    r11, [r0, r4, lsl #1]\n\t" \
@@ -1884,7 +1885,37 @@ typedef struct {
         "smlabb r5, r11, lr, r5\n\t" \
         "smlatt r6, r11, lr, r6\n\t" \
         "smlabb r7, r12, lr, r7\n\t" \
-        "smlatt r8, r12, lr, r8\n\t" \
+        "smlatt r8, r12, lr, r8\n\t"
+/* stride 2: rows y - 1 .. y + 1 and y + 1 .. y + 3, five input rows */
+#define DW3V_MAC2(SXT) \
+        "ldr    r9, [r0]\n\t" \
+        "ldr    r10, [r0, r4]\n\t" \
+        "ldr    r11, [r0, r4, lsl #1]\n\t" \
+        "sxtb16 r9, r9" SXT "\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        "sxtb16 r11, r11" SXT "\n\t" \
+        "ldm    r3, {r5, r6, lr}\n\t" \
+        "smlabb r7, r11, lr, r5\n\t" \
+        "smlatt r8, r11, lr, r6\n\t" \
+        "smlabb r5, r9, lr, r5\n\t" \
+        "smlatt r6, r9, lr, r6\n\t" \
+        "ldr    lr, [r3, #12]\n\t" \
+        "smlabb r5, r10, lr, r5\n\t" \
+        "smlatt r6, r10, lr, r6\n\t" \
+        "add    r12, r0, r4, lsl #1\n\t" \
+        "ldr    r9, [r12, r4]\n\t" \
+        "sxtb16 r9, r9" SXT "\n\t" \
+        "smlabb r7, r9, lr, r7\n\t" \
+        "smlatt r8, r9, lr, r8\n\t" \
+        "ldr    lr, [r3, #16]\n\t" \
+        "smlabb r5, r11, lr, r5\n\t" \
+        "smlatt r6, r11, lr, r6\n\t" \
+        "ldr    r10, [r0, r4, lsl #2]\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        "smlabb r7, r10, lr, r7\n\t" \
+        "smlatt r8, r10, lr, r8\n\t"
+/* the requantization and stores of a half step (lane byte offsets O, O2) */
+#define DW3V_OUT(O, O2, P) \
         "ldrd   r9, r10, [r3, #20]\n\t" \
         DW3P_RQ2("r5", "r7", "r9", "r10") \
         "ldrd   r9, r10, [r3, #28]\n\t" \
@@ -1904,7 +1935,7 @@ typedef struct {
         "add    lr, r1, r4\n\t" \
         "strb   r7, [lr, #" O "]\n\t" \
         "strb   r8, [lr, #" O2 "]\n\t"
-#define DW3V_BODY(P) \
+#define DW3V_BODY(MAC, P) \
         "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
         "ldr    r4, [r0, #12]\n\t" \
         "ldr    r3, [r0, #16]\n\t" \
@@ -1912,9 +1943,9 @@ typedef struct {
         "ldr    r1, [r0, #4]\n\t" \
         "ldr    r0, [r0]\n\t" \
         "1:\n\t" \
-        DW3V_HALF("", "0", "2", P) \
+        MAC("") DW3V_OUT("0", "2", P) \
         "add    r3, r3, #48\n\t" \
-        DW3V_HALF(", ror #8", "1", "3", P) \
+        MAC(", ror #8") DW3V_OUT("1", "3", P) \
         "add    r3, r3, #48\n\t" \
         "add    r0, r0, #4\n\t" \
         "add    r1, r1, #4\n\t" \
@@ -1927,14 +1958,17 @@ typedef struct {
         "bne    1b\n\t" \
         "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
-/* Output rows y and y + 1 of a 3x1 layer at stride 1, every pixel and group (a: dw3v_args). */
-#define DW3V_FN(NAME, P) \
+/* Output rows y and y + 1 of a 3x1 layer at stride 1 (MAC1) or 2 (MAC2) down the rows and 1 along them,
+ * every pixel and group (a: dw3v_args). */
+#define DW3V_FN(NAME, MAC, P) \
     static __attribute__((naked, noinline)) void NAME(const dw3v_args *a __attribute__((unused))) \
     { \
-        __asm__ volatile(DW3V_BODY(P)); \
+        __asm__ volatile(DW3V_BODY(MAC, P)); \
     }
-DW3V_FN(dw3v_rows, DW3P_NO_POST)
-DW3V_FN(dw3v_rows_post, DW3P_POST)
+DW3V_FN(dw3v_rows, DW3V_MAC1, DW3P_NO_POST)
+DW3V_FN(dw3v_rows_post, DW3V_MAC1, DW3P_POST)
+DW3V_FN(dw3v_rows2, DW3V_MAC2, DW3P_NO_POST)
+DW3V_FN(dw3v_rows2_post, DW3V_MAC2, DW3P_POST)
 #undef DW3V_FN
 
 mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
@@ -1983,9 +2017,9 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     const int pairs = along && ox_b > ox_s;
     const int32_t edges = pairs ? left + 2 * right : 0;
     const uint32_t zp2 = 0x00010001u * (uint16_t)(-in_off); /* the input zero point in both halfwords */
-    /* 3x1, stride 1 and dilation 1 down the rows and stride 1 along them, no lower clamp, at most
+    /* 3x1, stride 1 or 2 and dilation 1 down the rows and stride 1 along them, no lower clamp, at most
      * DW3P_CHUNK groups: two output rows per step (dw3v_rows) where both windows lie inside the input */
-    const int rows2 = vertical && !lo && sh == 1 && sw == 1 && params->dilation.h == 1 && groups <= DW3P_CHUNK;
+    const int rows2 = vertical && !lo && (sh == 1 || sh == 2) && sw == 1 && params->dilation.h == 1 && groups <= DW3P_CHUNK;
     int32_t blk[2][DW3P_CHUNK * DW3P_WORDS];
     int32_t built = -1;
     for (int32_t b = 0; b < input_dims->n; ++b) {
@@ -1996,7 +2030,7 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
             if (vertical) {
                 const int32_t ix0 = -params->padding.w, dil = params->dilation.h;
                 int32_t iy, v = dw3_variant(iy0, dil, in_h, &iy);
-                if (rows2 && oy + 1 < out_h && v == 0 && ix0 == 0 && out_w == in_w && iy0 + 3 < in_h) {
+                if (rows2 && oy + 1 < out_h && v == 0 && ix0 == 0 && out_w == in_w && iy0 + sh + 2 < in_h) {
                     if (built < 0) { /* the blocks of every group, side by side per group */
                         for (int32_t g = 0; g < groups; ++g) {
                             for (int32_t l = 0; l < 2; ++l) {
@@ -2008,7 +2042,7 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                     dw3v_args a = {in_batch + (int64_t)iy0 * in_w * c, out_row, out_row + (int64_t)out_w * c,
                                    in_w * c, &blk[0][0], &blk[0][0] + 2 * groups * DW3P_WORDS};
                     MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
-                    (post ? dw3v_rows_post : dw3v_rows)(&a);
+                    (sh == 2 ? (post ? dw3v_rows2_post : dw3v_rows2) : (post ? dw3v_rows_post : dw3v_rows))(&a);
                     MCU_COMPILER_BARRIER();
                     ++oy; /* rows oy and oy + 1 */
                     continue;
