@@ -2,10 +2,13 @@
 reference kernels, byte for byte: randomized chains of 1x1 convolutions, 3x3 depthwise convolutions (stride 1
 and 2), k x k convolutions and 3x3 first convolutions, built for the emulated Cortex-M4F where
 __ARM_FEATURE_DSP is defined. The host runs of tests/test_engine_ops.py cover the portable paths of the same kernels.
+Depthwise chains run on qemu-m4 once each, as converted or trained-like in turn (their host twins run
+both); `MCUNETS_FULL_QEMU=1 make test` runs both on qemu-m4 too.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 
@@ -35,9 +38,26 @@ def check_on_qemu(case, build_dir, board: str = "qemu-m4") -> list:
     return bad
 
 
+def _alternating(cases) -> list:
+    """``cases`` with each chain of :func:`_depthwise_chain_cases` (built as converted and as trained-like,
+    adjacent) taken once, the two quantizations alternating over the chains; MCUNETS_FULL_QEMU=1 keeps
+    both (the host twins of these tests always run both)."""
+    if os.environ.get("MCUNETS_FULL_QEMU") == "1":
+        return list(cases)
+    out, i, k = [], 0, 0
+    while i < len(cases):
+        if i + 1 < len(cases) and cases[i + 1].name == cases[i].name + " trained-like":
+            out.append(cases[i + k % 2])
+            i, k = i + 2, k + 1
+        else:
+            out.append(cases[i])
+            i += 1
+    return out
+
+
 def _bad_on_qemu(cases, tmp_path) -> list:
-    """:func:`check_on_qemu` over ``cases``, each built in its own folder."""
-    return [name for i, case in enumerate(cases) for name in check_on_qemu(case, tmp_path / str(i))]
+    """:func:`check_on_qemu` over ``cases`` (:func:`_alternating`), each built in its own folder."""
+    return [name for i, case in enumerate(_alternating(cases)) for name in check_on_qemu(case, tmp_path / str(i))]
 
 
 @pytest.mark.parametrize("seed", range(MODELS))
