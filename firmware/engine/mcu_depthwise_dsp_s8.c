@@ -1609,7 +1609,10 @@ enum { DW3P_WORDS = 12 };
         "ssat   r6, #8, r6\n\t" \
         "strb   r5, [r1]\n\t" \
         "strb   r6, [r1, #2]\n\t"
-#define DW3P_BODY(SXT, P) \
+/* The start of a pass (both bodies): the arguments' pointer kept on the stack, r3 the block, r4 the step d;
+ * per line the input and output pointers, the end of its pairs (r2) and the edges flags (r5), the
+ * arguments advanced to the next line. */
+#define DW3P_START \
         "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
         "ldr    r3, [r0, #28]\n\t" \
         "ldr    r4, [r0, #12]\n\t" \
@@ -1624,15 +1627,20 @@ enum { DW3P_WORDS = 12 };
         "str    r5, [r12, #4]\n\t" \
         "bic    r2, r2, #1\n\t" \
         "mla    r2, r2, r4, r1\n\t" \
-        "ldr    r5, [r12, #32]\n\t" \
-        "ldr    r10, [r0, r4]\n\t" \
-        "sxtb16 r10, r10" SXT "\n\t" \
+        "ldr    r5, [r12, #32]\n\t"
+/* The pass's first tap: the zero point from the block when it is padding (edges bit 0), else the input. */
+#define DW3P_EDGE(SXT) \
         "tst    r5, #1\n\t" \
         "ite    ne\n\t" \
         "ldrne  r9, [r3, #44]\n\t" \
         "ldreq  r9, [r0]\n\t" \
         "it     eq\n\t" \
-        "sxtb16eq r9, r9" SXT "\n\t" \
+        "sxtb16eq r9, r9" SXT "\n\t"
+#define DW3P_BODY(SXT, P) \
+        DW3P_START \
+        "ldr    r10, [r0, r4]\n\t" \
+        "sxtb16 r10, r10" SXT "\n\t" \
+        DW3P_EDGE(SXT) \
         "add    r0, r0, r4, lsl #1\n\t" \
         "cmp    r1, r2\n\t" \
         "beq    4f\n\t" \
@@ -1719,27 +1727,7 @@ enum { DW3P_WORDS = 12 };
         "add    r1, r1, r4\n\t" \
         "cmp    r1, r2\n\t"
 #define DW3P2_BODY(SXT, P) \
-        "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
-        "ldr    r3, [r0, #28]\n\t" \
-        "ldr    r4, [r0, #12]\n\t" \
-        "1:\n\t" \
-        "ldr    r12, [sp]\n\t" \
-        "ldm    r12, {r0, r1, r2}\n\t" \
-        "ldr    r5, [r12, #16]\n\t" \
-        "add    r5, r0, r5\n\t" \
-        "str    r5, [r12]\n\t" \
-        "ldr    r5, [r12, #20]\n\t" \
-        "add    r5, r1, r5\n\t" \
-        "str    r5, [r12, #4]\n\t" \
-        "bic    r2, r2, #1\n\t" \
-        "mla    r2, r2, r4, r1\n\t" \
-        "ldr    r5, [r12, #32]\n\t" \
-        "tst    r5, #1\n\t" \
-        "ite    ne\n\t" \
-        "ldrne  r9, [r3, #44]\n\t" \
-        "ldreq  r9, [r0]\n\t" \
-        "it     eq\n\t" \
-        "sxtb16eq r9, r9" SXT "\n\t" \
+        DW3P_START DW3P_EDGE(SXT) \
         "cmp    r1, r2\n\t" \
         "beq    4f\n\t" \
         "2:\n\t" \
