@@ -712,7 +712,6 @@ class Conv2D(Windowed):
 
     def _constants(self, p):
         filt, b, folded, mults, shifts, fast = self._prepared
-        lbias = b
         decls = [c_array("int8_t", p + "filter", filt)]
         bias = "NULL"
         if b is not None:
@@ -724,25 +723,25 @@ class Conv2D(Windowed):
         table = "NULL"
         if self.narrow:
             table = p + "narrow"
-            words = narrow_table(flat, b if folded else lbias, 0 if folded else self.input_offset,
+            words = narrow_table(flat, b, 0 if folded else self.input_offset,
                                  self.output_offset, mults, _shifts(mults, shifts))
             decls.append(c_array("int32_t", table, words, per_line=10))
         elif self.first and fast:
             table = p + "first"
-            decls.append(c_array("int32_t", table, first_table(filt, b if folded else lbias, self.output_offset,
+            decls.append(c_array("int32_t", table, first_table(filt, b, self.output_offset,
                                                                mults, _shifts(mults, shifts)), per_line=10))
         elif self.rows3 and fast:
             table = p + "rows3"
             make = rows3c1_table if self.rows3c1 else rows3_table
-            decls.append(c_array("int32_t", table, make(filt, b if folded else lbias, self.output_offset,
+            decls.append(c_array("int32_t", table, make(filt, b, self.output_offset,
                                                         mults, _shifts(mults, shifts)), per_line=10))
         elif self.small1x1 and fast:
             table = p + "pw"
-            decls.append(c_array("int32_t", table, small1x1_table(flat, b if folded else lbias, self.output_offset,
+            decls.append(c_array("int32_t", table, small1x1_table(flat, b, self.output_offset,
                                                                   mults, _shifts(mults, shifts)), per_line=9))
         elif self.kxk_triples and fast:
             table = p + "kxk"
-            decls.append(c_array("int32_t", table, kxk_table(b if folded else lbias, self.output_offset, mults,
+            decls.append(c_array("int32_t", table, kxk_table(b, self.output_offset, mults,
                                                              _shifts(mults, shifts)), per_line=9))
         return decls, (bias, folded, fast, table)
 
