@@ -119,6 +119,9 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
+    m = re.search(r"mcu_pool_plan_(\w+?)_s8\(", model_c)
+    if m:  # a pool the code generator planned (ops.Pool2D.plan)
+        return f"plan {m.group(1)}"
     return "dsp words"  # pooling and MEAN: four channels per word on every DSP core
 
 

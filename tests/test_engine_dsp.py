@@ -1402,6 +1402,53 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
     assert not bad, bad
 
 
+def _planned_pool_cases(seed: int):
+    """Pools the code generator plans (ops.Pool2D.plan: 2 x 2 windows or two-tap maxima inside the input,
+    channels a multiple of 4): one model of several pools per operator on odd-sized inputs whose last
+    row or column no window reads, channel counts 4, 12, 20 (odd word counts), strides 1 to 3 (spans of
+    a whole row, pixels with skips, rows joined), with and without a clamp (ReLU, ReLU6), random windows
+    beside them; every planned pool checked to be planned in the generated C."""
+    import tensorflow as tf
+
+    from mcunets.engine import generate
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for op, pool in (("MAX_POOL_2D", tf.nn.max_pool2d), ("AVERAGE_POOL_2D", tf.nn.avg_pool2d)):
+        for (h, w, c) in ((7, 9, 12), (5, 6, 20), (9, 7, 4)):
+            configs = [((2, 2), (2, 2), "VALID", "none"), ((2, 2), (1, 1), "VALID", "relu"),
+                       ((2, 2), (2, 3), "VALID", "relu6"), ((2, 2), (3, 2), "VALID", "none")]
+            if op == "MAX_POOL_2D":
+                configs += [((2, 1), (2, 1), "VALID", "none"), ((1, 2), (1, 2), "VALID", "relu"),
+                            ((2, 1), (3, 1), "VALID", "relu6"), ((1, 2), (2, 3), "VALID", "none")]
+            configs.append(((int(rng.integers(1, 4)), int(rng.integers(1, 4))), (2, 2), "SAME", "relu"))
+            act = {"none": lambda t: t, "relu": tf.nn.relu, "relu6": tf.nn.relu6}
+
+            def fn(x, configs=configs):
+                return tuple(act[a](pool(x, k, s, pad)) for k, s, pad, a in configs)
+
+            model = convert(fn, [(1, h, w, c)], rng)
+            planned = generate(model, "k", patches="off").files["model.c"].count("mcu_pool_plan_")
+            assert planned >= len(configs) - 1, (op, h, w, c, planned)
+            inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
+            cases.append(Case(f"{op} {h}x{w}x{c} {configs}", model, inputs, {}))
+    return cases
+
+
+def test_planned_pools_are_bit_exact_on_qemu(tmp_path):
+    cases = _planned_pool_cases(8300)
+    bad = _bad_on_qemu([cases[i] for i in (0, 1, 3, 5)], tmp_path)
+    assert not bad, bad
+
+
+def test_planned_pools_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_planned_pool_cases(8301))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _binary_cases(op: str, seed: int, count: int):
     """Models of several ADDs (the sum-table path, fast_requant 2) or MULs (four elements per word) each:
     same-shape operands with an odd element count (word runs plus a tail), channel and pixel

@@ -441,6 +441,28 @@ MCU_POOL_DECL(mcu_avgpool_inside_s8);
 MCU_POOL_DECL(mcu_maxpool_inside_s8);
 #undef MCU_POOL_DECL
 
+/* A pool planned by the code generator (ops.Pool2D.plan): no padding, every window inside the input,
+ * 2 x 2 windows (or two taps for the maximum), channels a multiple of 4 (every offset a whole number of
+ * words). rows x pixels spans of words * 4 bytes of output, written in order; a span's windows start at
+ * consecutive words of the input, the next span's skip bytes after the span's end, the next row's
+ * row_skip bytes after the row's last skip; a window's taps at 0 and o1 (two taps), o2 and o3 = o1 + o2
+ * (2 x 2) bytes from its start; lo4 / hi4 the output clamp in every byte. Called directly from the
+ * generated model, the clamp picked there (_clamp_ entry points): no dims, bounds or dispatch at run
+ * time. */
+typedef struct {
+    int32_t rows, pixels, words, skip, row_skip;
+    int32_t o1, o2, o3;
+    uint32_t lo4, hi4;
+} mcu_pool_plan;
+#define MCU_POOL_PLAN_DECL(NAME) void NAME(const int8_t *input, int8_t *output, const mcu_pool_plan *plan);
+MCU_POOL_PLAN_DECL(mcu_pool_plan_max2_s8)
+MCU_POOL_PLAN_DECL(mcu_pool_plan_max4_s8)
+MCU_POOL_PLAN_DECL(mcu_pool_plan_avg4_s8)
+MCU_POOL_PLAN_DECL(mcu_pool_plan_max2_clamp_s8)
+MCU_POOL_PLAN_DECL(mcu_pool_plan_max4_clamp_s8)
+MCU_POOL_PLAN_DECL(mcu_pool_plan_avg4_clamp_s8)
+#undef MCU_POOL_PLAN_DECL
+
 /* Mean over the middle axis of [outer, reduce, inner]. */
 mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t reduce, int32_t inner,
                        const int8_t *input, int8_t *output);

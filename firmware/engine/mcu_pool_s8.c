@@ -649,3 +649,98 @@ mcu_status mcu_maxpool_generic_s8(const mcu_pool_params *params, const mcu_dims 
     return pool_s8(params, input_dims, input, output_dims, output, 1);
 #endif
 }
+
+/* Pools planned by the code generator (mcu_pool_plan, ops.Pool2D.plan): no bounds, offsets or kernel
+ * choice at run time. On DSP cores a row's pixels run in one assembly loop, a word (four channels) per
+ * step: taps at q and q + o1 (two taps), and at q2 = q + o2 and q2 + o1 (2 x 2 windows, o3 = o1 + o2);
+ * the clamp words lo4 / hi4 are read from the plan. */
+#if defined(__ARM_FEATURE_DSP)
+/* one row of pixels: q, q2 and o advanced past it (q and q2 by the skips of its pixels) */
+#define PLAN_ROW(BODY, CLAMP, ...)                                                                         \
+    __asm__ volatile("1:\n\t"                                                                             \
+                     "ldr %[n], [%[pl], #8]\n"                                                            \
+                     "2:\n\t" BODY CLAMP                                                                  \
+                     "str %[d], [%[o]], #4\n\t"                                                           \
+                     "subs %[n], %[n], #1\n\t"                                                            \
+                     "bne 2b\n\t"                                                                         \
+                     "ldr %[a], [%[pl], #12]\n\t"                                                         \
+                     "add %[q], %[q], %[a]\n\t"                                                           \
+                     "add %[q2], %[q2], %[a]\n\t"                                                         \
+                     "subs %[x], %[x], #1\n\t"                                                            \
+                     "bne 1b"                                                                             \
+                     : [q] "+r"(q), [q2] "+r"(q2), [o] "+r"(o), [x] "+r"(x), [n] "=&r"(n), [a] "=&r"(a), \
+                       [b] "=&r"(b), [d] "=&r"(d)__VA_ARGS__                                             \
+                     : [o1] "r"(o1), [pl] "r"(pl), [m] "r"(m), [one2] "r"(one2)                           \
+                     : "cc", "memory")
+
+#define PLAN_MAX2 "ldr %[a], [%[q], %[o1]]\n\tldr %[d], [%[q]], #4\n\tssub8 %[b], %[d], %[a]\n\tsel %[d], %[d], %[a]\n\t"
+#define PLAN_MAX4                                                                                          \
+    "ldr %[a], [%[q], %[o1]]\n\tldr %[d], [%[q]], #4\n\tssub8 %[b], %[d], %[a]\n\tsel %[d], %[d], %[a]\n\t" \
+    "ldr %[b], [%[q2], %[o1]]\n\tldr %[c], [%[q2]], #4\n\tssub8 %[a], %[b], %[c]\n\tsel %[b], %[b], %[c]\n\t" \
+    "ssub8 %[a], %[d], %[b]\n\tsel %[d], %[d], %[b]\n\t"
+/* the sums of the four taps per halfword from 1 (d: bytes 0 and 2, b: 1 and 3), then (t + (t > 0)) >> 2
+ * (average2_pow2 with k = 2), the four averages packed by two ANDs with m = 0x00FF00FF and an ORR */
+#define PLAN_AVG4                                                                                          \
+    "ldr %[a], [%[q], %[o1]]\n\tsxtab16 %[d], %[one2], %[a]\n\tsxtab16 %[b], %[one2], %[a], ror #8\n\t"    \
+    "ldr %[a], [%[q]], #4\n\tsxtab16 %[d], %[d], %[a]\n\tsxtab16 %[b], %[b], %[a], ror #8\n\t"             \
+    "ldr %[a], [%[q2], %[o1]]\n\tsxtab16 %[d], %[d], %[a]\n\tsxtab16 %[b], %[b], %[a], ror #8\n\t"         \
+    "ldr %[a], [%[q2]], #4\n\tsxtab16 %[d], %[d], %[a]\n\tsxtab16 %[b], %[b], %[a], ror #8\n\t"            \
+    "usat16 %[a], #1, %[d]\n\tsadd16 %[d], %[d], %[a]\n\tusat16 %[a], #1, %[b]\n\tsadd16 %[b], %[b], %[a]\n\t" \
+    "and %[d], %[m], %[d], lsr #2\n\tand %[b], %[m], %[b], lsr #2\n\torr %[d], %[d], %[b], lsl #8\n\t"
+#define PLAN_CLAMP                                                                                         \
+    "ldr %[a], [%[pl], #32]\n\tssub8 %[b], %[d], %[a]\n\tsel %[d], %[d], %[a]\n\t"                         \
+    "ldr %[a], [%[pl], #36]\n\tssub8 %[b], %[d], %[a]\n\tsel %[d], %[a], %[d]\n\t"
+
+#define POOL_PLAN_FN(name, BODY, CLAMP)                                                                    \
+    void name(const int8_t *input, int8_t *output, const mcu_pool_plan *pl)                                \
+    {                                                                                                      \
+        const int8_t *q = input;                                                                           \
+        int8_t *o = output;                                                                                \
+        const int32_t o1 = pl->o1, o2 = pl->o2, row_skip = pl->row_skip;                                   \
+        const uint32_t m = 0x00FF00FFu, one2 = 0x00010001u;                                                \
+        for (int32_t y = pl->rows; y > 0; --y) {                                                           \
+            const int8_t *q2 = q + o2;                                                                     \
+            int32_t x = pl->pixels;                                                                        \
+            uint32_t n, a, b, c, d;                                                                        \
+            PLAN_ROW(BODY, CLAMP, , [c] "=&r"(c));                                                         \
+            q += row_skip;                                                                                 \
+        }                                                                                                  \
+    }
+#else
+static void plan_run(const int8_t *q, int8_t *o, const mcu_pool_plan *pl, const int kind)
+{
+    const int32_t lo = (int8_t)pl->lo4, hi = (int8_t)pl->hi4;
+    for (int32_t y = pl->rows; y > 0; --y, q += pl->row_skip) {
+        for (int32_t x = pl->pixels; x > 0; --x, q += pl->skip) {
+            for (int32_t i = 4 * pl->words; i > 0; --i, ++q) {
+                int32_t v;
+                if (kind == 0) {
+                    v = mcu_max_i32(q[0], q[pl->o1]);
+                } else if (kind == 1) {
+                    v = mcu_max_i32(mcu_max_i32(q[0], q[pl->o1]), mcu_max_i32(q[pl->o2], q[pl->o3]));
+                } else {
+                    const int32_t s = q[0] + q[pl->o1] + q[pl->o2] + q[pl->o3];
+                    v = s > 0 ? (s + 2) / 4 : (s - 2) / 4;
+                }
+                *o++ = (int8_t)mcu_clamp_i32(v, lo, hi);
+            }
+        }
+    }
+}
+#define POOL_PLAN_FN(name, kind, clamp)                                                                    \
+    void name(const int8_t *input, int8_t *output, const mcu_pool_plan *plan)                              \
+    {                                                                                                      \
+        plan_run(input, output, plan, kind);                                                               \
+    }
+#define PLAN_MAX2 0
+#define PLAN_MAX4 1
+#define PLAN_AVG4 2
+#define PLAN_CLAMP
+#endif
+
+POOL_PLAN_FN(mcu_pool_plan_max2_s8, PLAN_MAX2, "")
+POOL_PLAN_FN(mcu_pool_plan_max4_s8, PLAN_MAX4, "")
+POOL_PLAN_FN(mcu_pool_plan_avg4_s8, PLAN_AVG4, "")
+POOL_PLAN_FN(mcu_pool_plan_max2_clamp_s8, PLAN_MAX2, PLAN_CLAMP)
+POOL_PLAN_FN(mcu_pool_plan_max4_clamp_s8, PLAN_MAX4, PLAN_CLAMP)
+POOL_PLAN_FN(mcu_pool_plan_avg4_clamp_s8, PLAN_AVG4, PLAN_CLAMP)

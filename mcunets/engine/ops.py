@@ -544,11 +544,17 @@ class Windowed(Layer):
                              if kind == "params" else f"static const mcu_dims {names[key]} = {dims(value)};")
             return names[key]
 
-        body = [self._call(p, name("params", (tuple(c.padding), (c.in_row, c.out_row)), (tuple(self.padding), (0, 0))),
+        body = [self._planned_call(p, c, decls, names) or
+                self._call(p, name("params", (tuple(c.padding), (c.in_row, c.out_row)), (tuple(self.padding), (0, 0))),
                            name("in", c.in_shape, self.in_shape), name("out", c.out_shape, self.out_shape),
                            c.src, c.dst, c.scratch, state)
                 for c in calls]
         return decls, body
+
+    def _planned_call(self, p, call, decls, names) -> str | None:
+        """A call whose every bound and offset the code generator computed (its constants appended to
+        decls, named once per distinct value through names), or None for the kernel's own dispatch."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -1098,6 +1104,50 @@ class Pool2D(Windowed):
     def _call(self, p, params, in_dims, out_dims, src, dst, scratch, state):
         fn = "mcu_avgpool_s8" if self.kind == "avg" else "mcu_maxpool_s8"
         return f"{fn}(&{params}, &{in_dims}, {src}, &{out_dims}, {dst});"
+
+    def plan(self, in_shape, out_shape, padding) -> tuple[str, tuple] | None:
+        """(kernel, mcu_pool_plan fields) of a pool the code generator plans, or None: one image, no
+        padding, every window inside the input, 2 x 2 windows (or two taps for the maximum) and channels
+        a multiple of 4 (every offset whole words, so the kernel loads words from a word-aligned tensor).
+        The output is one run of rows x pixels spans of words words; with stride 1 along the width a
+        row's windows are one span; rows whose spans are as far apart as its pixels' join one row."""
+        n, ih, iw, c = (int(v) for v in in_shape)
+        _, oh, ow, oc = (int(v) for v in out_shape)
+        (fh, fw), (sh, sw) = (int(v) for v in self.filter_hw), (int(v) for v in self.stride)
+        taps = fh * fw
+        if (n != 1 or any(padding) or c % 4 or oc != c or oh < 1 or ow < 1 or (oh - 1) * sh + fh > ih
+                or (ow - 1) * sw + fw > iw or not ((fh, fw) == (2, 2) or (self.kind == "max" and taps == 2))):
+            return None
+        row = iw * c
+        o1 = c if fw == 2 else row
+        o2, o3 = (row, row + c) if taps == 4 else (0, 0)
+        if sw == 1:  # a row's windows: one span
+            words, pixels, skip, row_skip = ow * c // 4, 1, 0, sh * row - ow * c
+        else:
+            words, pixels, skip, row_skip = c // 4, ow, (sw - 1) * c, sh * row - ow * sw * c
+        rows = oh
+        if pixels == 1:
+            pixels, rows, skip, row_skip = rows, 1, row_skip, 0
+        elif row_skip == 0:
+            pixels, rows = pixels * rows, 1
+        kernel = "avg4" if self.kind == "avg" else "max4" if taps == 4 else "max2"
+        if self.act[0] > -128 or self.act[1] < 127:
+            kernel += "_clamp"
+        lo4, hi4 = (0x01010101 * (int(v) & 0xFF) for v in self.act)
+        return kernel, (rows, pixels, words, skip, row_skip, o1, o2, o3, lo4, hi4)
+
+    def _planned_call(self, p, call, decls, names):
+        planned = self.plan(call.in_shape, call.out_shape, call.padding)
+        if planned is None:
+            return None
+        kernel, fields = planned
+        key = ("plan", fields)
+        if key not in names:
+            count = sum(1 for k in names if k[0] == "plan")
+            names[key] = f"{p}plan" + (f"_v{count}" if count else "")
+            decls.append(f"static const mcu_pool_plan {names[key]} = {{{', '.join(str(v) for v in fields[:8])}, "
+                         f"{fields[8]:#010x}u, {fields[9]:#010x}u}};")
+        return f"mcu_pool_plan_{kernel}_s8({call.src}, {call.dst}, &{names[key]});"
 
 
 @dataclass(frozen=True, eq=False)
