@@ -1526,6 +1526,45 @@ def test_mean_dsp_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def _planned_mean_cases(seed: int):
+    """MEAN the code generator plans (ops.Mean.plan: at most 256 elements, inner a multiple of 8): global
+    averages over 256 pixels of 16 channels (inputs at -128 and 127 too: the halfword sums' extremes),
+    over 9 x 7 pixels of 24 channels (a remainder of three elements), over the rows and over the columns
+    (four outer rows of 40 pixels, inner 8), calibrated with random offsets (asymmetric zero points); each
+    model has planned MEANs (those whose requantization shift is 0, over few elements, are not)."""
+    import tensorflow as tf
+
+    from mcunets.engine import generate
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for h, w, c in [(16, 16, 16), (9, 7, 24), (4, 40, 8)]:
+        def fn(x):
+            return (tf.reduce_mean(x, axis=[1, 2], keepdims=True), tf.reduce_mean(x, axis=[1]),
+                    tf.reduce_mean(x, axis=[2]))
+
+        model = convert(fn, [(1, h, w, c)], rng)
+        assert generate(model, "k").files["model.c"].count("mcu_mean_plan8_s8(") >= 1
+        inputs = [[random_input(rng, "int8", (1, h, w, c))] for _ in range(2)]
+        if h * w == 256:
+            inputs += [[np.full((1, h, w, c), v, dtype=np.int8)] for v in (-128, 127)]
+        cases.append(Case(f"MEAN {h}x{w}x{c}", model, inputs, {}))
+    return cases
+
+
+def test_planned_mean_is_bit_exact_on_qemu(tmp_path):
+    bad = _bad_on_qemu(_planned_mean_cases(8750)[::2], tmp_path)
+    assert not bad, bad
+
+
+def test_planned_mean_is_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_planned_mean_cases(8751))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _fc_block_cases(seed: int):
     """FULLY_CONNECTED with input depths that are multiples of 4, so the first rows are stored and run in
     blocks of six (rows tails of 0-5, batches of 2), converted and with trained-like quantization."""

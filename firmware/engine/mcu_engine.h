@@ -463,6 +463,20 @@ MCU_POOL_PLAN_DECL(mcu_pool_plan_max4_clamp_s8)
 MCU_POOL_PLAN_DECL(mcu_pool_plan_avg4_clamp_s8)
 #undef MCU_POOL_PLAN_DECL
 
+/* MEAN planned by the code generator (ops.Mean.plan): params.small = 1 (reduce <= 256) and inner a
+ * multiple of 8 (every element's eight channels one aligned doubleword). The DSP path's constants first:
+ * bias2, multiplier, k and rw = right shift | 2 << 16 (SMLAxT doubles a halfword sum by the top half,
+ * ASR reads the bottom byte), then inner, the bytes of (reduce & ~3) and of reduce elements, outer; on
+ * DSP cores eight channels per pass in one assembly block each (no checks, dispatch or set-up at run
+ * time), elsewhere mcu_mean_s8 with params and reduce. */
+typedef struct {
+    int32_t bias2, multiplier, k, rw;
+    int32_t inner, n4, n, outer;
+    mcu_mean_params params;
+    int32_t reduce;
+} mcu_mean_plan;
+void mcu_mean_plan8_s8(const int8_t *input, int8_t *output, const mcu_mean_plan *plan);
+
 /* Mean over the middle axis of [outer, reduce, inner]. */
 mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t reduce, int32_t inner,
                        const int8_t *input, int8_t *output);

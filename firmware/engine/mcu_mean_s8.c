@@ -246,3 +246,77 @@ mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t red
 #endif
     return mean_any(params, outer, reduce, inner, input, output);
 }
+
+/* mcu_mean_plan8_s8 (mcu_engine.h): a pass's sums as in mean_small_body, then its eight outputs (SMLAxT
+ * doubles a halfword sum and adds bias2, SMMLAR, the round toward minus infinity's correction, ASR, SSAT,
+ * a byte store each), in one assembly block with the plan's constants. */
+#if defined(__ARM_FEATURE_DSP)
+#define MCU_MEAN_PLAN_ELEM8                                                                                  \
+    "ldrd   %[u], %[v], [%[p]]\n\t"                                                                          \
+    "add    %[p], %[p], %[i1]\n\t"                                                                           \
+    "sxtab16 %[h02], %[h02], %[u]\n\t"                                                                       \
+    "sxtab16 %[h13], %[h13], %[u], ror #8\n\t"                                                               \
+    "sxtab16 %[j02], %[j02], %[v]\n\t"                                                                       \
+    "sxtab16 %[j13], %[j13], %[v], ror #8\n\t"
+/* one output of the halfword (INS smlabt: bottom, smlatt: top) of H; e4 = bias2, e = multiplier, i1 = k,
+ * p = rw */
+#define MCU_MEAN_PLAN_OUT(INS, H)                                                                            \
+    INS "  %[u], %[" H "], %[p], %[e4]\n\t"                                                                  \
+    "smmlar %[v], %[u], %[e], %[i1]\n\t"                                                                     \
+    "add    %[v], %[v], %[u], asr #31\n\t"                                                                   \
+    "asr    %[v], %[v], %[p]\n\t"                                                                            \
+    "ssat   %[v], #8, %[v]\n\t"                                                                              \
+    "strb   %[v], [%[op]], #1\n\t"
+#endif
+
+void mcu_mean_plan8_s8(const int8_t *input, int8_t *output, const mcu_mean_plan *plan)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t inner = plan->inner, n = plan->n;
+    int8_t *op = output;
+    int32_t o = plan->outer;
+    do {
+        for (const int8_t *g = input, *gend = input + inner; g != gend; g += 8) {
+            const int8_t *p = g;
+            uint32_t h02, h13, j02, j13, e4, e, i1, u, v;
+            __asm__ volatile("ldr    %[e4], [%[pl], #20]\n\t"
+                             "ldr    %[e], [%[pl], #24]\n\t"
+                             "ldr    %[i1], [%[pl], #16]\n\t"
+                             "add    %[e4], %[e4], %[p]\n\t"
+                             "add    %[e], %[e], %[p]\n\t"
+                             "movs   %[h02], #0\n\t"
+                             "movs   %[h13], #0\n\t"
+                             "movs   %[j02], #0\n\t"
+                             "movs   %[j13], #0\n\t"
+                             "cmp    %[p], %[e4]\n\t"
+                             "beq    2f\n\t"
+                             "1:\n\t"
+                             MCU_MEAN_PLAN_ELEM8 MCU_MEAN_PLAN_ELEM8 MCU_MEAN_PLAN_ELEM8 MCU_MEAN_PLAN_ELEM8
+                             "cmp    %[p], %[e4]\n\t"
+                             "bne    1b\n\t"
+                             "2:\n\t"
+                             "cmp    %[p], %[e]\n\t"
+                             "beq    4f\n\t"
+                             "3:\n\t"
+                             MCU_MEAN_PLAN_ELEM8
+                             "cmp    %[p], %[e]\n\t"
+                             "bne    3b\n\t"
+                             "4:\n\t"
+                             "ldrd   %[e4], %[e], [%[pl]]\n\t"
+                             "ldrd   %[i1], %[p], [%[pl], #8]\n\t"
+                             MCU_MEAN_PLAN_OUT("smlabt", "h02") MCU_MEAN_PLAN_OUT("smlabt", "h13")
+                             MCU_MEAN_PLAN_OUT("smlatt", "h02") MCU_MEAN_PLAN_OUT("smlatt", "h13")
+                             MCU_MEAN_PLAN_OUT("smlabt", "j02") MCU_MEAN_PLAN_OUT("smlabt", "j13")
+                             MCU_MEAN_PLAN_OUT("smlatt", "j02") MCU_MEAN_PLAN_OUT("smlatt", "j13")
+                             : [p] "+r"(p), [op] "+r"(op), [h02] "=&r"(h02), [h13] "=&r"(h13), [j02] "=&r"(j02),
+                               [j13] "=&r"(j13), [e4] "=&r"(e4), [e] "=&r"(e), [i1] "=&r"(i1), [u] "=&r"(u),
+                               [v] "=&r"(v)
+                             : [pl] "r"(plan)
+                             : "cc", "memory");
+        }
+        input += n;
+    } while (--o);
+#else
+    mcu_mean_s8(&plan->params, plan->outer, plan->reduce, plan->inner, input, output);
+#endif
+}

@@ -1179,11 +1179,28 @@ class Mean(Layer):
             return 0, 0, 0
         return 1, _int32(-2 * self.reduce * int(self.input_zero_point)), _int32(k)
 
+    def plan(self) -> tuple | None:
+        """The fields of the layer's mcu_mean_plan before its params (bias2, multiplier, k, rw, inner, n4, n,
+        outer; the kernel's constants computed here), or None: the small path's constants (small_consts)
+        and inner a multiple of 8 (eight channels per pass from word-aligned doublewords)."""
+        small, bias2, k = self.small_consts()
+        if not small or self.inner % 8 or self.outer < 1:
+            return None
+        rw = -int(self.shift) | 2 << 16  # ASR reads the bottom byte, SMLAxT the top half
+        return (bias2, int(self.multiplier), k, rw, self.inner, (self.reduce & ~3) * self.inner,
+                self.reduce * self.inner, self.outer)
+
     def emit(self, ctx):
         p = f"l{self.index}_"
         small, bias2, k = self.small_consts()
-        decls = [f"static const mcu_mean_params {p}params = {{{self.input_zero_point}, "
-                 f"{self.output_zero_point}, {{{self.multiplier}, {self.shift}}}, {small}, {bias2}, {k}}};"]
+        params = (f"{{{self.input_zero_point}, {self.output_zero_point}, {{{self.multiplier}, {self.shift}}}, "
+                  f"{small}, {bias2}, {k}}}")
+        plan = self.plan()
+        if plan is not None:
+            decls = [f"static const mcu_mean_plan {p}plan = {{{', '.join(str(v) for v in plan)}, {params}, "
+                     f"{self.reduce}}};"]
+            return decls, [f"mcu_mean_plan8_s8({ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])}, &{p}plan);"]
+        decls = [f"static const mcu_mean_params {p}params = {params};"]
         call = (f"mcu_mean_s8(&{p}params, {self.outer}, {self.reduce}, {self.inner}, "
                 f"{ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});")
         return decls, [call]
