@@ -43,7 +43,12 @@ def _grid(full: bool) -> dict:
                           for h in ([32, 48, 96] if full else [32]) for s in (1, 2)],
         "DEPTHWISE_CONV_2D": [dict(h=h, c=c, k=k, s=s) for k in ((3, 3), (1, 3), (3, 1)) for c in ch
                               for h in hw for s in (1, 2)
-                              if h * h * c <= 2**19 and (full or (k == (3, 3) and h >= 6) or (c == 32 and h == 24))],
+                              if h * h * c <= 2**19 and (full or (k == (3, 3) and h >= 6) or (c == 32 and h == 24))]
+        # the three-tap path at the strides, depths, clamps and paddings the grid above leaves out
+        + [dict(h=24, c=32, k=(3, 1), s=(1, 2)), dict(h=24, c=32, k=(3, 1), s=(2, 1)),
+           dict(h=24, c=32, k=(3, 1), s=1, pad="VALID"), dict(h=24, c=64, k=(3, 1), s=1),
+           dict(h=24, c=64, k=(1, 3), s=1), dict(h=12, c=16, k=(1, 3), s=1), dict(h=12, c=16, k=(3, 1), s=1)]
+        + [dict(h=12, c=16, k=k, s=1, act=a) for k in ((1, 3), (3, 1)) for a in ("relu+", "relu6+")],
         "FULLY_CONNECTED": [dict(i=i, o=o) for i in ([16, 64, 256, 640, 1024, 2048] if full else [16, 64, 256, 640])
                             for o in (10, 64, 128)],
         "ADD": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
@@ -71,10 +76,13 @@ def _fn(op: str, p: dict, rng):
         return ((lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)), [(1, h, wd, c)],
                 -(-h // s) * -(-wd // s) * o * kh * kw * c)
     if op == "DEPTHWISE_CONV_2D":
-        (kh, kw), s, c = p["k"], p["s"], p["c"]
+        (kh, kw), c, pad = p["k"], p["c"], p.get("pad", "SAME")
+        sh, sw = p["s"] if isinstance(p["s"], tuple) else (p["s"], p["s"])
         wt, b = tf.constant(w((kh, kw, c, 1))), tf.constant(w((c,)))
-        out = -(-h // s)
-        return (lambda x: tf.nn.relu(tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], "SAME") + b)), [(1, h, h, c)], out * out * c * kh * kw
+        act = tf.nn.relu6 if p.get("act", "relu").startswith("relu6") else tf.nn.relu
+        oh, ow = (-(-h // sh), -(-h // sw)) if pad == "SAME" else ((h - kh) // sh + 1, (h - kw) // sw + 1)
+        return ((lambda x: act(tf.nn.depthwise_conv2d(x, wt, [1, sh, sw, 1], pad) + b)), [(1, h, h, c)],
+                oh * ow * c * kh * kw)
     if op == "FULLY_CONNECTED":
         wt, b = tf.constant(w((p["i"], p["o"]))), tf.constant(w((p["o"],)))
         return (lambda x: tf.nn.relu(tf.matmul(x, wt) + b)), [(1, p["i"])], p["i"] * p["o"]
@@ -112,7 +120,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
             return "portable"
         if p["k"] == (3, 3) and fast:
             return "3x3 rows dsp"
-        return "3-tap dsp" if p["k"] in ((1, 3), (3, 1)) and fast else "m1 dsp"
+        return "3-tap dsp" if p["k"] in ((1, 3), (3, 1)) and fast and "dw3[" in model_c else "m1 dsp"
     if op == "FULLY_CONNECTED":
         return "fc dsp"
     if op == "ADD":
@@ -128,13 +136,16 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
 def measure(op: str, p: dict, seed: int, out: Path) -> dict:
     from mcunets import targets
     from mcunets.engine import generate
-    from mcunets.engine.testing import check_cases, Case, convert, random_input, reference, trained_like_requant
+    from mcunets.engine.testing import (check_cases, Case, convert, random_input, reference, shift_zero_points,
+                                        trained_like_requant)
     from mcunets.engine.reader import read_model
     from mcunets.report import parse_report
 
     rng = np.random.default_rng(seed)
     fn, specs, work = _fn(op, p, rng)
     model = convert(fn, specs, rng)
+    if p.get("act", "").endswith("+"):  # the output zero point above -128: ReLU clamps below, ReLU6 both ways
+        model = shift_zero_points(model, rng, op)
     if op.startswith(("CONV", "DEPTHWISE", "FULLY")):
         model = trained_like_requant(model, rng, int8_weights=True)
     gen = generate(model, "k", patches="off")

@@ -696,25 +696,10 @@ def test_pointwise_entry_cases_are_bit_exact_on_host():
 
 
 def _shift_zero_points(model: bytes, rng, op_name: str = "DEPTHWISE_CONV_2D", every: int = 1) -> bytes:
-    """A copy of ``model`` whose ``op_name`` outputs with zero point -128 (ReLU, ReLU6) get a zero
-    point in -120 .. -60 and a 1.3 times larger scale, so the fused ReLU clamps above -128 (act_min > -128)
-    and ReLU6 below 127 too; with ``every`` > 1 only every ``every``-th such operator (the first, ...)."""
-    from tflite.Model import Model
+    """mcunets.engine.testing.shift_zero_points: ReLU / ReLU6 outputs clamping above -128 (and below 127)."""
+    from mcunets.engine.testing import shift_zero_points
 
-    from mcunets.engine.reader import read_model
-
-    g = read_model(model)
-    buf = bytearray(model)
-    sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
-    ops = [op for op in g.operators if op.op == op_name]
-    for op in ops[::every]:
-        if True:
-            q = sub.Tensors(op.outputs[0]).Quantization()
-            zp = q.ZeroPointAsNumpy()  # writable views into buf
-            if zp.size == 1 and zp[0] == -128:
-                zp[0] = rng.integers(-120, -60)
-                q.ScaleAsNumpy()[0] *= np.float32(1.3)
-    return bytes(buf)
+    return shift_zero_points(model, rng, op_name, every)
 
 
 def _three_tap_cases(seed: int):
@@ -874,6 +859,46 @@ def test_depthwise_three_tap_row_pair_cases_are_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
     res = check_cases(_three_tap_row_pair_cases(7630))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def _three_tap_any_cases(seed: int):
+    """Chains of 3x1 / 1x3 depthwise layers on the three-tap path's two-row step at every stride and depth
+    (dw3v_any: stride 2 along the rows, strides (2, 2) and (1, 2), chunks of eight groups, 40 and 68
+    channels, the last chunk of one group) and the clamp pass after the steps: ReLU with act_min above
+    -128, ReLU6 clamping both ways, none; odd and even heights and widths, SAME and VALID; one chain with
+    only the last layer's output a model output (the planner may overlap each output with its input:
+    the step's runtime check then takes the span); each as converted and with trained-like quantization;
+    asymmetric zero points."""
+    chains = [
+        ((9, 7, 40), [((3, 1), 1, 1, "SAME", "relu"), ((3, 1), (1, 2), 1, "SAME", "relu6"),
+                      ((3, 1), (2, 2), 1, "VALID", "none"), ((1, 3), 1, 1, "SAME", "relu6")]),
+        ((12, 9, 20), [((3, 1), (2, 2), 1, "SAME", "none"), ((3, 1), (1, 2), 1, "VALID", "relu"),
+                       ((1, 3), 2, 1, "SAME", "relu"), ((3, 1), 1, 1, "SAME", "relu6")]),
+        ((10, 5, 68), [((3, 1), (2, 1), 1, "SAME", "relu"), ((3, 1), 1, 1, "VALID", "relu6"),
+                       ((3, 1), (1, 2), 1, "SAME", "none")]),
+    ]
+    overlapping = [
+        ((13, 6, 40), [((3, 1), 1, 1, "SAME", "none"), ((3, 1), (2, 2), 1, "SAME", "relu"),
+                       ((3, 1), (1, 2), 1, "SAME", "none"), ((3, 1), 1, 1, "SAME", "relu6")]),
+    ]
+    return (_depthwise_chain_cases(seed, "dw3 any", chains)
+            + _depthwise_chain_cases(seed + 1, "dw3 any overlapping", overlapping, last_only=True))
+
+
+def test_depthwise_three_tap_any_stride_depth_clamp_is_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _three_tap_any_cases(7650)
+    assert all("_dw3[" in generate(c.model, "m").files["model.c"] for c in cases)
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_three_tap_any_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_three_tap_any_cases(7650))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

@@ -1324,15 +1324,15 @@ mcu_status mcu_depthwise_m1_dsp_s8(const mcu_dw_conv_params *params, const mcu_p
 
 /* ---- three taps along one axis (1x3, 3x1) ---------------------------------------------------------
  * Depth multiplier 1, channels a multiple of 4, kernel 1x3 or 3x1 (any dilation), stride 1 or 2 along
- * the width, clamp modes MCU_CLAMP_SSAT and MCU_CLAMP_SSAT_LO, fast_requant, and the layer's constant
+ * the width, any clamp (the passes clamp to [-128, 127], dw3_clamp the rest), fast_requant, and the layer's constant
  * table (params->table, computed by the code generator: ops.dw3_table). The layers have 3 MACs per
  * output, so the per-output work is what costs: per pixel and group of four channels one input word per
  * tap (SXTB16 twice, SMLABB / SMLATT into four accumulators) and the group's requantization, with every
  * constant of the group in its 24 words of the table (in flash, so neither the arena nor the set-up per
  * call or row grows): four start values 2 * (bias + input_offset * sum(w)), the doubled weights of each
  * tap as SXTB16 halfword pairs, (multiplier, k) and right + 256 * post of each channel
- * (mcu_requant_consts), act_min in every byte (the four outputs are packed into one word, clamped below
- * with SSUB8 / SEL and stored at once). One assembly block runs a span of an output row for one group.
+ * (mcu_requant_consts), act_min in every byte (unused: dw3_clamp); the four outputs are packed into one
+ * word and stored at once. One assembly block runs a span of an output row for one group.
  *
  * 1x3 outputs whose window is clipped by the padding read their three input words from a copy with the
  * input zero point in the padding. 3x1 rows whose window is clipped move the window one tap inward (onto
@@ -1385,12 +1385,6 @@ static void dw3_weight_words(int32_t in_off, const int8_t *filter, const int32_t
 #define DW3_POST(A, R) "add    %[" A "], %[" A "], %[" R "], asr #8\n\t"
 #define DW3_NO_POST(A, R) ""
 #define DW3_ASR(P, A, R) "asr    %[" A "], %[" A "], %[" R "]\n\t" P(A, R)
-
-/* act_min > -128: the packed outputs clamped below per byte */
-#define DW3_LO_CLAMP \
-        "ldr    %[we], [%[tp], #64]\n\t" \
-        "ssub8  %[xe], %[a0], %[we]\n\t" \
-        "sel    %[a0], %[a0], %[we]\n\t"
 
 /* Tap word R of four channels as their doubled SXTB16 halfword pairs at M (an 8-byte stack slot). */
 #define DW3_WIDEN(R, M) \
@@ -1468,11 +1462,9 @@ typedef void (*dw3_span_fn)(const int32_t *tp, const int8_t *w8, int32_t ws, con
         (void)a0, (void)a1, (void)a2, (void)a3, (void)x, (void)xe, (void)we, (void)wo; \
     }
 DW3_FN(dw3_s1, DW3_STEP1, DW3_NO_POST, "")
-DW3_FN(dw3_s1_lo, DW3_STEP1, DW3_NO_POST, DW3_LO_CLAMP)
-DW3_FN(dw3_s1_post, DW3_STEP1, DW3_POST, DW3_LO_CLAMP)
+DW3_FN(dw3_s1_post, DW3_STEP1, DW3_POST, "")
 DW3_FN(dw3_s2, DW3_STEP2, DW3_NO_POST, "")
-DW3_FN(dw3_s2_lo, DW3_STEP2, DW3_NO_POST, DW3_LO_CLAMP)
-DW3_FN(dw3_s2_post, DW3_STEP2, DW3_POST, DW3_LO_CLAMP)
+DW3_FN(dw3_s2_post, DW3_STEP2, DW3_POST, "")
 #undef DW3_FN
 
 /* The window variant of an output whose taps [lo, hi) lie inside the input (3 taps, step apart, the first
@@ -1512,7 +1504,7 @@ static int32_t dw3_variant(int32_t origin, int32_t step, int32_t size, int32_t *
  * point), SSAT and STRB: 47 instructions (51 with the post-shift zero point) against 56 (60) of the span.
  * At stride 2 (DW3P2_BODY) the two outputs share one word and the next pair starts at the second's last:
  * four input loads per pair step, 52 (56) instructions.
- * Clamp mode MCU_CLAMP_SSAT only (act_min -128; the lower clamp runs the span). The assembly runs one row
+ * Outputs clamped to [-128, 127] (any other range by dw3_clamp afterwards). The assembly runs one row
  * for `lines` groups: outputs and taps d bytes apart, groups in_ls / out_ls bytes apart; rows run in
  * order, all groups of a row before the next (the planner may overlap the output with the input rows
  * already read). */
@@ -1836,7 +1828,14 @@ static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, cons
  * in order), both lane pairs of a step before the next, so an output that the planner overlaps with the
  * input (row y + 1 no further on than the first input row of row y's window) is only written over input
  * bytes already read: at the same position, its own step's odd lane pair reads the other bytes of the
- * words. Channels: at most DW3P_CHUNK groups (their blocks wrap per pixel). */
+ * words. Channels: at most DW3P_CHUNK groups (their blocks wrap per pixel) in dw3v_rows. dw3v_any takes
+ * stride 2 along the rows (the input pixel 2x under output pixel x) and more groups, in chunks of
+ * DW3P_CHUNK whose blocks wrap per pixel (then in_skip / out_skip bytes to the pixel's next chunk's
+ * first group, next pixel), one load more per half step for the output row distance. It runs where the
+ * two output rows do not overlap the step's input rows, or row y + 1 starts at or before its first
+ * input row (at stride 2 along the rows output pixel x would run ahead of input pixel 2x otherwise) and,
+ * with more than one chunk, a multiple of c bytes before it (a chunk's outputs land on its own bytes of
+ * input pixels already read, never on the next chunk's); else the rows run the span. */
 typedef struct {
     const int8_t *in;    /* row y - 1 of the first pixel (its first group) */
     int8_t *out;         /* output row y, first pixel */
@@ -1844,6 +1843,9 @@ typedef struct {
     int32_t r;           /* bytes between rows (input and output) */
     const int32_t *blk;  /* blocks: group 0 lanes (0, 2), group 0 lanes (1, 3), group 1 ... */
     const int32_t *blk_end;
+    int32_t in_skip;     /* dw3v_any: bytes from a pixel's last group to the next pixel's first, input */
+    int32_t out_skip;    /* output */
+    int32_t out_r;       /* dw3v_any: bytes between output rows */
 } dw3v_args;
 
 /* r0 input, r1 output, r2 the end of the blocks, r3 block, r4 r, r5 r6 row y's accumulators (lanes l,
@@ -1903,7 +1905,7 @@ typedef struct {
         "smlabb r7, r10, lr, r7\n\t" \
         "smlatt r8, r10, lr, r8\n\t"
 /* the requantization and stores of a half step (lane byte offsets O, O2) */
-#define DW3V_OUT(O, O2, P) \
+#define DW3V_OUT(O, O2, P, ROW) \
         "ldrd   r9, r10, [r3, #20]\n\t" \
         DW3P_RQ2("r5", "r7", "r9", "r10") \
         "ldrd   r9, r10, [r3, #28]\n\t" \
@@ -1920,7 +1922,7 @@ typedef struct {
         "ssat   r8, #8, r8\n\t" \
         "strb   r5, [r1, #" O "]\n\t" \
         "strb   r6, [r1, #" O2 "]\n\t" \
-        "add    lr, r1, r4\n\t" \
+        ROW \
         "strb   r7, [lr, #" O "]\n\t" \
         "strb   r8, [lr, #" O2 "]\n\t"
 #define DW3V_BODY(MAC, P) \
@@ -1931,9 +1933,9 @@ typedef struct {
         "ldr    r1, [r0, #4]\n\t" \
         "ldr    r0, [r0]\n\t" \
         "1:\n\t" \
-        MAC("") DW3V_OUT("0", "2", P) \
+        MAC("") DW3V_OUT("0", "2", P, DW3V_ROW) \
         "add    r3, r3, #48\n\t" \
-        MAC(", ror #8") DW3V_OUT("1", "3", P) \
+        MAC(", ror #8") DW3V_OUT("1", "3", P, DW3V_ROW) \
         "add    r3, r3, #48\n\t" \
         "add    r0, r0, #4\n\t" \
         "add    r1, r1, #4\n\t" \
@@ -1946,6 +1948,54 @@ typedef struct {
         "bne    1b\n\t" \
         "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
+/* row y + 1 of the output: r4 bytes on (the input's rows, dw3v_rows) or out_r (pushed, dw3v_any) */
+#define DW3V_ROW "add    lr, r1, r4\n\t"
+#define DW3V_ROW_ANY "ldr    lr, [sp]\n\t" "add    lr, r1, lr\n\t"
+/* Any stride along the rows (1 or 2: the input skips a pixel per output) and any number of groups (the
+ * blocks of a chunk of them, then in_skip / out_skip bytes to the next pixel's first group): output rows
+ * y and y + 1 are out_r bytes apart. */
+#define DW3V_ANY_BODY(MAC, P) \
+        "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
+        "ldr    r12, [r0, #32]\n\t" \
+        "push   {r12}\n\t" \
+        "ldr    r4, [r0, #12]\n\t" \
+        "ldr    r3, [r0, #16]\n\t" \
+        "ldr    r2, [r0, #20]\n\t" \
+        "ldr    r1, [r0, #4]\n\t" \
+        "ldr    r0, [r0]\n\t" \
+        "1:\n\t" \
+        MAC("") DW3V_OUT("0", "2", P, DW3V_ROW_ANY) \
+        "add    r3, r3, #48\n\t" \
+        MAC(", ror #8") DW3V_OUT("1", "3", P, DW3V_ROW_ANY) \
+        "add    r3, r3, #48\n\t" \
+        "add    r0, r0, #4\n\t" \
+        "add    r1, r1, #4\n\t" \
+        "cmp    r3, r2\n\t" \
+        "bne    1b\n\t" \
+        "ldr    r12, [sp, #4]\n\t" \
+        "ldr    r3, [r12, #16]\n\t" \
+        "ldrd   r5, r6, [r12, #24]\n\t" \
+        "add    r0, r0, r5\n\t" \
+        "add    r1, r1, r6\n\t" \
+        "ldr    lr, [r12, #8]\n\t" \
+        "cmp    r1, lr\n\t" \
+        "bne    1b\n\t" \
+        "add    sp, sp, #4\n\t" \
+        "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+typedef void (*dw3v_fn)(const dw3v_args *a);
+
+/* The blocks of groups g0 .. g0 + n - 1 for the two-row steps, side by side per group (lanes (0, 2), then
+ * (1, 3)) from b. */
+static void dw3v_blocks(const int32_t *table, const int8_t *filter, int32_t c, int32_t g0, int32_t n, uint32_t zp2,
+                        int32_t *b)
+{
+    for (int32_t g = 0; g < n; ++g) {
+        for (int32_t l = 0; l < 2; ++l) {
+            dw3p_block(table, filter, c, g0 + g, l, zp2, b + (2 * g + l) * DW3P_WORDS);
+        }
+    }
+}
 /* Output rows y and y + 1 of a 3x1 layer at stride 1 (MAC1) or 2 (MAC2) down the rows and 1 along them,
  * every pixel and group (a: dw3v_args). */
 #define DW3V_FN(NAME, MAC, P) \
@@ -1958,6 +2008,60 @@ DW3V_FN(dw3v_rows_post, DW3V_MAC1, DW3P_POST)
 DW3V_FN(dw3v_rows2, DW3V_MAC2, DW3P_NO_POST)
 DW3V_FN(dw3v_rows2_post, DW3V_MAC2, DW3P_POST)
 #undef DW3V_FN
+#define DW3V_FN(NAME, MAC, P) \
+    static __attribute__((naked, noinline)) void NAME(const dw3v_args *a __attribute__((unused))) \
+    { \
+        __asm__ volatile(DW3V_ANY_BODY(MAC, P)); \
+    }
+DW3V_FN(dw3v_any, DW3V_MAC1, DW3P_NO_POST)
+DW3V_FN(dw3v_any_post, DW3V_MAC1, DW3P_POST)
+DW3V_FN(dw3v_any2, DW3V_MAC2, DW3P_NO_POST)
+DW3V_FN(dw3v_any2_post, DW3V_MAC2, DW3P_POST)
+#undef DW3V_FN
+
+/* The activation range other than [-128, 127] (act_min > -128, act_max < 127) on n bytes (a multiple of 4)
+ * that the passes above wrote clamped to [-128, 127] only: four bytes per SSUB8 / SEL pair. The passes
+ * then run one variant for every clamp, and it costs 5 (one bound) or 7 (both) instructions per word of
+ * four outputs, fewer than a clamp per output in their byte stores. The bytes are output bytes already
+ * written, so an output that overlaps the input as the planner allows stays correct. */
+static __attribute__((noinline)) void dw3_clamp(int8_t *out, int32_t n, int32_t act_min, int32_t act_max)
+{
+    const uint32_t lo = 0x01010101u * (uint8_t)act_min, hi = 0x01010101u * (uint8_t)act_max;
+    const int both = act_max < MCU_INT8_MAX;
+    int8_t *const end = out + n;
+    if (((uintptr_t)out & 3) == 0 && n >= 16) { /* four words per step (arena tensors are word aligned) */
+        const int8_t *const e = out + n / 16 * 16;
+        uint32_t a, b, c, d, t;
+#define DW3_MAX4(X) "ssub8  %[t], %[" X "], %[lo]\n\t" "sel    %[" X "], %[" X "], %[lo]\n\t"
+#define DW3_MIN4(X) "ssub8  %[t], %[" X "], %[hi]\n\t" "sel    %[" X "], %[hi], %[" X "]\n\t"
+#define DW3_CLAMP_LOOP(MIN) \
+        __asm__ volatile("1:\n\t" \
+                         "ldrd   %[a], %[b], [%[p]]\n\t" \
+                         "ldrd   %[c], %[d], [%[p], #8]\n\t" \
+                         DW3_MAX4("a") DW3_MAX4("b") DW3_MAX4("c") DW3_MAX4("d") MIN \
+                         "strd   %[a], %[b], [%[p]], #8\n\t" \
+                         "strd   %[c], %[d], [%[p]], #8\n\t" \
+                         "cmp    %[p], %[e]\n\t" \
+                         "bne    1b\n\t" \
+                         : [p] "+&r"(out), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [t] "=&r"(t) \
+                         : [e] "r"(e), [lo] "r"(lo), [hi] "r"(hi) \
+                         : "cc", "memory")
+        if (both) {
+            DW3_CLAMP_LOOP(DW3_MIN4("a") DW3_MIN4("b") DW3_MIN4("c") DW3_MIN4("d"));
+        } else {
+            DW3_CLAMP_LOOP("");
+        }
+#undef DW3_CLAMP_LOOP
+#undef DW3_MIN4
+#undef DW3_MAX4
+        (void)a, (void)b, (void)c, (void)d, (void)t;
+    }
+    for (; out != end; out += 4) {
+        const uint32_t v = mcu_max_s8x4(mcu_load_u32(out), lo);
+        const uint32_t u = both ? mcu_min_s8x4(v, hi) : v;
+        memcpy(out, &u, 4);
+    }
+}
 
 mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                      const mcu_dims *input_dims, const int8_t *input,
@@ -1968,7 +2072,8 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
     const int32_t sh = params->stride.h, sw = params->stride.w, in_off = params->input_offset;
     const int vertical = filter_dims->h == 3; /* 3x1: taps down the rows; 1x3: along the row */
-    const int lo = params->act_min > MCU_INT8_MIN;
+    /* any clamp inside [-128, 127] runs after the passes (dw3_clamp), which clamp to [-128, 127] only */
+    const int clamp = params->act_min > MCU_INT8_MIN || params->act_max < MCU_INT8_MAX;
     const uint32_t zp4 = 0x01010101u * (uint8_t)(-in_off); /* the input zero point in every byte */
     const int32_t step = params->dilation.w, d = step * c, pad = params->padding.w;
     /* 1x3: the outputs ox_a .. ox_b - 1 have every tap inside the input */
@@ -1985,18 +2090,18 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     int32_t t[DW3_WORDS];
     uint32_t tw[3]; /* a window variant's int8 weight words */
     (void)quant; /* in the table */
-    int post = 0; /* any post-shift zero point (that variant always clamps below) */
+    int post = 0; /* any post-shift zero point */
     for (int32_t g = 0; g < groups; ++g) {
         for (int32_t j = 0; j < 4; ++j) {
             post |= (table[g * DW3_WORDS + DW3_RZ + j] >> 8) != 0;
         }
     }
-    static const dw3_span_fn fns[2][3] = {{dw3_s1, dw3_s1_lo, dw3_s1_post}, {dw3_s2, dw3_s2_lo, dw3_s2_post}};
-    const dw3_span_fn span = fns[sw != 1][post ? 2 : lo];
+    static const dw3_span_fn fns[2][2] = {{dw3_s1, dw3_s1_post}, {dw3_s2, dw3_s2_post}};
+    const dw3_span_fn span = fns[sw != 1][post];
     /* 1x3, stride 1 or 2 and dilation 1 along the row, no lower clamp: the pair passes (dw3p_row) for
      * the outputs whose window lies inside the input and the row's edge outputs, row by row (the planner
      * may overlap the output with the input rows already read) */
-    const int along = !vertical && !lo && (sw == 1 || sw == 2) && step == 1;
+    const int along = !vertical && (sw == 1 || sw == 2) && step == 1;
     /* the first output with its first tap in the padding (pad 1), the last with its last tap there: in
      * the pair passes, that tap reads the input zero point (w * (zero point + input_offset) = 0) */
     const int left = along && pad == 1 && in_w >= 2;
@@ -2005,11 +2110,25 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     const int pairs = along && ox_b > ox_s;
     const int32_t edges = pairs ? left + 2 * right : 0;
     const uint32_t zp2 = 0x00010001u * (uint16_t)(-in_off); /* the input zero point in both halfwords */
-    /* 3x1, stride 1 or 2 and dilation 1 down the rows and stride 1 along them, no lower clamp, at most
-     * DW3P_CHUNK groups: two output rows per step (dw3v_rows) where both windows lie inside the input */
-    const int rows2 = vertical && !lo && (sh == 1 || sh == 2) && sw == 1 && params->dilation.h == 1 && groups <= DW3P_CHUNK;
+    /* 3x1, stride 1 or 2 and dilation 1 down the rows: two output rows per step where both windows lie
+     * inside the input; dw3v_rows at stride 1 along the rows with every pixel and at most DW3P_CHUNK
+     * groups, else dw3v_any (stride 2 along the rows, chunks of DW3P_CHUNK groups) where the two output
+     * rows do not overlap the input rows the step reads (pixel by pixel within a chunk only) */
+    const int rows2 = vertical && (sh == 1 || sh == 2) && params->dilation.h == 1;
+    const int plain = sw == 1 && out_w == in_w && groups <= DW3P_CHUNK;
     int32_t blk[2][DW3P_CHUNK * DW3P_WORDS];
     int32_t built = -1;
+    const int32_t in_r = in_w * c, out_r = out_w * c;
+    /* the two-row steps' arguments but the pointers (one chunk: dw3v_rows, or dw3v_any's first) */
+    const int32_t gn0 = mcu_min_i32(DW3P_CHUNK, groups);
+    dw3v_args va;
+    dw3v_fn vstep = 0;
+    if (rows2) {
+        va.r = in_r, va.blk = &blk[0][0], va.blk_end = &blk[0][0] + 2 * gn0 * DW3P_WORDS;
+        va.in_skip = sw * c - 4 * gn0, va.out_skip = c - 4 * gn0, va.out_r = out_r;
+        vstep = plain ? (sh == 2 ? (post ? dw3v_rows2_post : dw3v_rows2) : (post ? dw3v_rows_post : dw3v_rows))
+                      : (sh == 2 ? (post ? dw3v_any2_post : dw3v_any2) : (post ? dw3v_any_post : dw3v_any));
+    }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -2018,20 +2137,43 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
             if (vertical) {
                 const int32_t ix0 = -params->padding.w, dil = params->dilation.h;
                 int32_t iy, v = dw3_variant(iy0, dil, in_h, &iy);
-                if (rows2 && oy + 1 < out_h && v == 0 && ix0 == 0 && out_w == in_w && iy0 + sh + 2 < in_h) {
-                    if (built < 0) { /* the blocks of every group, side by side per group */
-                        for (int32_t g = 0; g < groups; ++g) {
-                            for (int32_t l = 0; l < 2; ++l) {
-                                dw3p_block(table, filter, c, g, l, zp2, &blk[0][0] + (2 * g + l) * DW3P_WORDS);
-                            }
+                const int8_t *in_first = in_batch + (int64_t)iy0 * in_r;
+                /* dw3v_any: output row y + 1 at or before the step's first input row (pixel x's outputs
+                 * written only over input bytes already read: its chunk's, when the distance is a
+                 * multiple of c), or the output rows apart from the step's input rows */
+                const intptr_t dist = (intptr_t)in_first - (intptr_t)out_row;
+                if (rows2 && oy + 1 < out_h && v == 0 && ix0 == 0 && iy0 + sh + 2 < in_h &&
+                    (plain || dist >= 2 * (intptr_t)out_r || dist <= -(intptr_t)(sh + 3) * in_r ||
+                     (dist >= out_r && (groups <= DW3P_CHUNK || dist % c == 0)))) {
+                    if (plain) { /* one chunk: its blocks built once per call */
+                        if (built < 0) {
+                            dw3v_blocks(table, filter, c, 0, groups, zp2, &blk[0][0]);
+                            built = 0;
                         }
-                        built = 0;
+                        va.in = in_first, va.out = out_row, va.end = out_row + out_r;
+                        MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
+                        vstep(&va);
+                        MCU_COMPILER_BARRIER();
+                        ++oy; /* rows oy and oy + 1 */
+                        continue;
                     }
-                    dw3v_args a = {in_batch + (int64_t)iy0 * in_w * c, out_row, out_row + (int64_t)out_w * c,
-                                   in_w * c, &blk[0][0], &blk[0][0] + 2 * groups * DW3P_WORDS};
-                    MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
-                    (sh == 2 ? (post ? dw3v_rows2_post : dw3v_rows2) : (post ? dw3v_rows_post : dw3v_rows))(&a);
-                    MCU_COMPILER_BARRIER();
+                    for (int32_t g0 = 0; g0 < groups; g0 += DW3P_CHUNK) {
+                        const int32_t gn = mcu_min_i32(DW3P_CHUNK, groups - g0);
+                        if (built != g0) {
+                            dw3v_blocks(table, filter, c, g0, gn, zp2, &blk[0][0]);
+                            built = g0;
+                        }
+                        va.in = in_first + 4 * g0, va.out = out_row + 4 * g0, va.end = out_row + out_r + 4 * g0;
+                        if (gn != gn0) { /* a smaller last chunk */
+                            va.blk_end = &blk[0][0] + 2 * gn * DW3P_WORDS, va.in_skip = sw * c - 4 * gn, va.out_skip = c - 4 * gn;
+                        }
+                        MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
+                        vstep(&va);
+                        MCU_COMPILER_BARRIER();
+                    }
+                    if (groups > DW3P_CHUNK && groups % DW3P_CHUNK != 0) { /* back to the full chunks */
+                        va.blk_end = &blk[0][0] + 2 * gn0 * DW3P_WORDS, va.in_skip = sw * c - 4 * gn0, va.out_skip = c - 4 * gn0;
+                    }
                     ++oy; /* rows oy and oy + 1 */
                     continue;
                 }
@@ -2088,6 +2230,9 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                 }
             }
         }
+    }
+    if (clamp) {
+        dw3_clamp(output, input_dims->n * out_h * out_w * c, params->act_min, params->act_max);
     }
     return MCU_OK;
 }

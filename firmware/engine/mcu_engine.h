@@ -1039,7 +1039,7 @@ MCU_DISPATCH mcu_status mcu_depthwise_conv_s8(const mcu_dw_conv_params *params, 
                                             output, (int16_t *)(void *)scratch);
         }
         if (params->table != 0 && params->fast_requant && k_h * k_w == 3 && (k_h == 1 || k_w == 1) &&
-            (params->stride.w == 1 || params->stride.w == 2) && params->act_max == 127 &&
+            (params->stride.w == 1 || params->stride.w == 2) &&
             mcu_depthwise_3tap_fits(params, input_dims, filter_dims, output_dims)) {
             return mcu_depthwise_3tap_dsp_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                                              output_dims, output);

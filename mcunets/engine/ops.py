@@ -924,11 +924,10 @@ class DepthwiseConv2D(Windowed):
     @property
     def three_tap(self) -> bool:
         """Whether the layer gets the DSP three-tap path's table (dw3_table): 1x3 or 3x1, depth multiplier
-        1, channels a multiple of 4, upper clamp 127 (the kernel also needs fast_requant and checks the
+        1, channels a multiple of 4, any clamp (the kernel also needs fast_requant and checks the
         windows)."""
         _, kh, kw, o = self.filter.shape
-        return (kh * kw == 3 and self.depth_multiplier == 1 and o % 4 == 0 and o == self.in_shape[3]
-                and self.act[1] == 127)
+        return kh * kw == 3 and self.depth_multiplier == 1 and o % 4 == 0 and o == self.in_shape[3]
 
     def describe(self):
         _, kh, kw, o = self.filter.shape

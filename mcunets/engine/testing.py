@@ -834,6 +834,27 @@ def _buffer_view(m, t):
     return b.DataAsNumpy() if b is not None and b.DataLength() else None
 
 
+def shift_zero_points(model: bytes, rng, op_name: str = "DEPTHWISE_CONV_2D", every: int = 1) -> bytes:
+    """A copy of ``model`` whose ``op_name`` outputs with zero point -128 (ReLU, ReLU6) get a zero
+    point in -120 .. -60 and a 1.3 times larger scale, so the fused ReLU clamps above -128 (act_min > -128)
+    and ReLU6 below 127 too; with ``every`` > 1 only every ``every``-th such operator (the first, ...)."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    buf = bytearray(model)
+    sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    ops = [op for op in g.operators if op.op == op_name]
+    for op in ops[::every]:
+        q = sub.Tensors(op.outputs[0]).Quantization()
+        zp = q.ZeroPointAsNumpy()  # writable views into buf
+        if zp.size == 1 and zp[0] == -128:
+            zp[0] = rng.integers(-120, -60)
+            q.ScaleAsNumpy()[0] *= np.float32(1.3)
+    return bytes(buf)
+
+
 def trained_like_requant(model: bytes, rng, *, dead: float = 0.15, shift_range=(-31, -1),
                          positive: float = 0.0, int8_weights: bool = True) -> bytes:
     """A copy of ``model`` whose CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED layers get quantization
