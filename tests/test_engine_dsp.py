@@ -1430,9 +1430,10 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
 def _planned_pool_cases(seed: int):
     """Pools the code generator plans (ops.Pool2D.plan: 2 x 2 windows or two-tap maxima inside the input,
     channels a multiple of 4): one model of several pools per operator on odd-sized inputs whose last
-    row or column no window reads, channel counts 4, 12, 20 (odd word counts), strides 1 to 3 (spans of
-    a whole row, pixels with skips, rows joined), with and without a clamp (ReLU, ReLU6), random windows
-    beside them; every planned pool checked to be planned in the generated C."""
+    row or column no window reads, channel counts 4, 12 and 24 (odd and even word counts: the maxima run
+    two words per step when even), strides 1 to 3 (spans of a whole row, pixels with skips, rows
+    joined), with and without a clamp (ReLU, ReLU6), random windows beside them; every planned pool
+    checked to be planned in the generated C."""
     import tensorflow as tf
 
     from mcunets.engine import generate
@@ -1441,7 +1442,7 @@ def _planned_pool_cases(seed: int):
     rng = np.random.default_rng(seed)
     cases = []
     for op, pool in (("MAX_POOL_2D", tf.nn.max_pool2d), ("AVERAGE_POOL_2D", tf.nn.avg_pool2d)):
-        for (h, w, c) in ((7, 9, 12), (5, 6, 20), (9, 7, 4)):
+        for (h, w, c) in ((7, 9, 12), (5, 6, 24), (9, 7, 4)):
             configs = [((2, 2), (2, 2), "VALID", "none"), ((2, 2), (1, 1), "VALID", "relu"),
                        ((2, 2), (2, 3), "VALID", "relu6"), ((2, 2), (3, 2), "VALID", "none")]
             if op == "MAX_POOL_2D":

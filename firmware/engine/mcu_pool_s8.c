@@ -655,7 +655,8 @@ mcu_status mcu_maxpool_generic_s8(const mcu_pool_params *params, const mcu_dims 
  * step: taps at q and q + o1 (two taps), and at q2 = q + o2 and q2 + o1 (2 x 2 windows, o3 = o1 + o2);
  * the clamp words lo4 / hi4 are read from the plan. */
 #if defined(__ARM_FEATURE_DSP)
-/* one row of pixels: q, q2 and o advanced past it (q and q2 by the skips of its pixels) */
+/* one row of pixels: q, q2 and o advanced past it (q and q2 by the skips of its pixels); the average's
+ * word count and skip read from the plan per pixel (its registers hold m and one2) */
 #define PLAN_ROW(BODY, CLAMP, ...)                                                                         \
     __asm__ volatile("1:\n\t"                                                                             \
                      "ldr %[n], [%[pl], #8]\n"                                                            \
@@ -671,6 +672,22 @@ mcu_status mcu_maxpool_generic_s8(const mcu_pool_params *params, const mcu_dims 
                      : [q] "+r"(q), [q2] "+r"(q2), [o] "+r"(o), [x] "+r"(x), [n] "=&r"(n), [a] "=&r"(a), \
                        [b] "=&r"(b), [d] "=&r"(d)__VA_ARGS__                                             \
                      : [o1] "r"(o1), [pl] "r"(pl), [m] "r"(m), [one2] "r"(one2)                           \
+                     : "cc", "memory")
+/* the maxima's row: the word count w (words, or words / 2 with two words per step: STEP twice) and the
+ * skip s in registers */
+#define PLAN_ROW_MAX(STEP)                                                                                 \
+    __asm__ volatile("1:\n\t"                                                                             \
+                     "mov %[n], %[w]\n"                                                                   \
+                     "2:\n\t" STEP                                                                        \
+                     "subs %[n], %[n], #1\n\t"                                                            \
+                     "bne 2b\n\t"                                                                         \
+                     "add %[q], %[q], %[s]\n\t"                                                           \
+                     "add %[q2], %[q2], %[s]\n\t"                                                         \
+                     "subs %[x], %[x], #1\n\t"                                                            \
+                     "bne 1b"                                                                             \
+                     : [q] "+r"(q), [q2] "+r"(q2), [o] "+r"(o), [x] "+r"(x), [n] "=&r"(n), [a] "=&r"(a), \
+                       [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d)                                           \
+                     : [o1] "r"(o1), [pl] "r"(pl), [w] "r"(w), [s] "r"(s)                                 \
                      : "cc", "memory")
 
 #define PLAN_MAX2 "ldr %[a], [%[q], %[o1]]\n\tldr %[d], [%[q]], #4\n\tssub8 %[b], %[d], %[a]\n\tsel %[d], %[d], %[a]\n\t"
@@ -690,6 +707,7 @@ mcu_status mcu_maxpool_generic_s8(const mcu_pool_params *params, const mcu_dims 
 #define PLAN_CLAMP                                                                                         \
     "ldr %[a], [%[pl], #32]\n\tssub8 %[b], %[d], %[a]\n\tsel %[d], %[d], %[a]\n\t"                         \
     "ldr %[a], [%[pl], #36]\n\tssub8 %[b], %[d], %[a]\n\tsel %[d], %[a], %[d]\n\t"
+#define PLAN_STORE "str %[d], [%[o]], #4\n\t"
 
 #define POOL_PLAN_FN(name, BODY, CLAMP)                                                                    \
     void name(const int8_t *input, int8_t *output, const mcu_pool_plan *pl)                                \
@@ -703,6 +721,27 @@ mcu_status mcu_maxpool_generic_s8(const mcu_pool_params *params, const mcu_dims 
             int32_t x = pl->pixels;                                                                        \
             uint32_t n, a, b, c, d;                                                                        \
             PLAN_ROW(BODY, CLAMP, , [c] "=&r"(c));                                                         \
+            q += row_skip;                                                                                 \
+        }                                                                                                  \
+    }
+/* maxima: two words per step when the word count is even */
+#define POOL_PLAN_MAX_FN(name, BODY, CLAMP)                                                                \
+    void name(const int8_t *input, int8_t *output, const mcu_pool_plan *pl)                                \
+    {                                                                                                      \
+        const int8_t *q = input;                                                                           \
+        int8_t *o = output;                                                                                \
+        const int32_t o1 = pl->o1, o2 = pl->o2, row_skip = pl->row_skip, s = pl->skip;                     \
+        const int even = (pl->words & 1) == 0;                                                             \
+        const int32_t w = even ? pl->words >> 1 : pl->words;                                               \
+        for (int32_t y = pl->rows; y > 0; --y) {                                                           \
+            const int8_t *q2 = q + o2;                                                                     \
+            int32_t x = pl->pixels;                                                                        \
+            uint32_t n, a, b, c, d;                                                                        \
+            if (even) {                                                                                    \
+                PLAN_ROW_MAX(BODY CLAMP PLAN_STORE BODY CLAMP PLAN_STORE);                                 \
+            } else {                                                                                       \
+                PLAN_ROW_MAX(BODY CLAMP PLAN_STORE);                                                       \
+            }                                                                                              \
             q += row_skip;                                                                                 \
         }                                                                                                  \
     }
@@ -732,15 +771,16 @@ static void plan_run(const int8_t *q, int8_t *o, const mcu_pool_plan *pl, const 
     {                                                                                                      \
         plan_run(input, output, plan, kind);                                                               \
     }
+#define POOL_PLAN_MAX_FN POOL_PLAN_FN
 #define PLAN_MAX2 0
 #define PLAN_MAX4 1
 #define PLAN_AVG4 2
 #define PLAN_CLAMP
 #endif
 
-POOL_PLAN_FN(mcu_pool_plan_max2_s8, PLAN_MAX2, "")
-POOL_PLAN_FN(mcu_pool_plan_max4_s8, PLAN_MAX4, "")
+POOL_PLAN_MAX_FN(mcu_pool_plan_max2_s8, PLAN_MAX2, "")
+POOL_PLAN_MAX_FN(mcu_pool_plan_max4_s8, PLAN_MAX4, "")
 POOL_PLAN_FN(mcu_pool_plan_avg4_s8, PLAN_AVG4, "")
-POOL_PLAN_FN(mcu_pool_plan_max2_clamp_s8, PLAN_MAX2, PLAN_CLAMP)
-POOL_PLAN_FN(mcu_pool_plan_max4_clamp_s8, PLAN_MAX4, PLAN_CLAMP)
+POOL_PLAN_MAX_FN(mcu_pool_plan_max2_clamp_s8, PLAN_MAX2, PLAN_CLAMP)
+POOL_PLAN_MAX_FN(mcu_pool_plan_max4_clamp_s8, PLAN_MAX4, PLAN_CLAMP)
 POOL_PLAN_FN(mcu_pool_plan_avg4_clamp_s8, PLAN_AVG4, PLAN_CLAMP)
