@@ -552,6 +552,67 @@ def _small_1x1_span_cases(seed: int):
     return cases
 
 
+def _extreme_filters(model: bytes, rng, op_name: str = "CONV_2D") -> bytes:
+    """A copy of ``model`` whose ``op_name`` int8 filters are redrawn from -128, -127, 127, 0 and small
+    values (the limits of the encoded rows' halfwords and start values)."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    buf = bytearray(model)
+    m = Model.GetRootAsModel(buf, 0)
+    sub = m.Subgraphs(0)
+    for op in g.operators:
+        if op.op == op_name:
+            data = m.Buffers(sub.Tensors(op.inputs[1]).Buffer()).DataAsNumpy()  # a writable view into buf
+            data[:] = rng.choice(np.array([-128, -127, 127, 0, 1, -1, 64, -64], dtype=np.int8),
+                                 size=data.size).view(np.uint8)
+    return bytes(buf)
+
+
+def _small_1x1_encoded_cases(seed: int):
+    """1x1 convolutions on input depths 17 to 32 (the small path's encoded rows, MCU_E_FN: rows of 20 to 32
+    bytes, bytes 0 and 2 XORed with 0x80, start values with the odd-position weight sums, the pixels' sums
+    after the pair): depths that are multiples of 4 and padded ones, strides 1 and 2 (a single pixel as a
+    pair of itself, the padded last pixel from its copy), odd widths, one pixel, ReLU and none; per config
+    the model as converted, with trained-like quantization and ReLU's zero point above -128 (the lower
+    clamp), and with filters of -128 / -127 / 127 (the halfwords' and sums' limits). qemu-m4 runs one of the
+    three per config (the host all)."""
+    from mcunets.engine.testing import Case
+
+    rng = np.random.default_rng(seed)
+    configs = [
+        [(20, 6, (1, 1), 7, "relu"), (17, 4, (1, 1), 5, "none"), (31, 10, (2, 2), 9, "relu"),
+         (25, 2, (1, 2), 3, "none")],
+        [(24, 36, (1, 1), 6, "relu"), (29, 8, (2, 1), 7, "relu"), (32, 4, (1, 1), 1, "none"),
+         (22, 12, (1, 1), 11, "none")],
+        [(28, 14, (1, 1), 5, "relu"), (19, 6, (2, 2), 8, "none"), (32, 2, (1, 2), 9, "relu"),
+         (26, 20, (1, 1), 4, "relu")],
+    ]
+    cases = []
+    for i, layers in enumerate(configs):
+        base, rq = _pointwise_cases(rng, "encoded", [layers])
+        lo = Case(rq.name + " lo", _shift_zero_points(rq.model, rng, "CONV_2D"), rq.inputs, {})
+        ext = Case(rq.name + " extreme", _extreme_filters(_shift_zero_points(rq.model, rng, "CONV_2D"), rng),
+                   rq.inputs, {})
+        cases.append([base, lo, ext][i % 3:] + [base, lo, ext][:i % 3])
+    return cases
+
+
+def test_small_1x1_encoded_rows_are_bit_exact_on_qemu(tmp_path):
+    bad = [n for i, group in enumerate(_small_1x1_encoded_cases(7357))
+           for n in check_on_qemu(group[0], tmp_path / str(i))]
+    assert not bad, bad
+
+
+def test_small_1x1_encoded_rows_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases([c for group in _small_1x1_encoded_cases(7358) for c in group])
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def test_small_1x1_spans_are_bit_exact_on_qemu(tmp_path):
     bad = _bad_on_qemu(_small_1x1_span_cases(7355), tmp_path)
     assert not bad, bad

@@ -587,6 +587,24 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "sxtb16 %[u], %[u], ror #8\n\t" \
     "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
     "smlad  %[a10], %[x3], %[u], %[a10]\n\t"
+/* The first group: the block's start values (a00, a01, loaded from the table) enter through the SMLADs'
+ * addend, pixel B's accumulators first (no MOVs). */
+#define MCU_S_GROUP0(OFFA, OFFB) \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldr    %[u], [%[w], #" OFFB "]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a11], %[x2], %[t], %[a01]\n\t" \
+    "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a01], %[x1], %[u], %[a01]\n\t" \
+    "smlad  %[a11], %[x3], %[u], %[a11]\n\t" \
+    "ldr    %[u], [%[w], #" OFFA "]\n\t" \
+    "sxtb16 %[t], %[u]\n\t" \
+    "smlad  %[a10], %[x2], %[t], %[a00]\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
+    "smlad  %[a10], %[x3], %[u], %[a10]\n\t"
 #define MCU_S_RQ(A, B, OFF) \
     "ldrd   %[x0], %[x1], [%[w], #" OFF "]\n\t" \
     "smmlar %[t], %[" A "], %[x0], %[x1]\n\t" \
@@ -596,8 +614,6 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
 #define MCU_S_PAIRS(TAB, GROUPS, XBACK, LO, P) \
     "1:\n\t" \
     "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
-    "mov    %[a10], %[a00]\n\t" \
-    "mov    %[a11], %[a01]\n\t" \
     GROUPS \
     "sub    %[xp], %[xp], #" XBACK "\n\t" \
     MCU_S_RQ("a00", "a10", TAB "+8") MCU_S_RQ("a01", "a11", TAB "+16") \
@@ -619,16 +635,16 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "strb   %[a10], [%[ob]], #1\n\t" \
     "strb   %[a11], [%[ob]], #1\n\t"
 #define MCU_S_LO MCU_PACK4_LO("oa", "ob", "%[lo]")
-/* The groups of input depth C as GR(offset in row a, offset in row b). */
-#define MCU_S_G4(GR) GR("0", "4")
-#define MCU_S_G8(GR) GR("0", "8") GR("4", "12")
-#define MCU_S_G12(GR) GR("0", "12") GR("4", "16") GR("8", "20")
-#define MCU_S_G16(GR) GR("0", "16") GR("4", "20") GR("8", "24") GR("12", "28")
-#define MCU_S_G20(GR) GR("0", "20") GR("4", "24") GR("8", "28") GR("12", "32") GR("16", "36")
-#define MCU_S_G24(GR) GR("0", "24") GR("4", "28") GR("8", "32") GR("12", "36") GR("16", "40") GR("20", "44")
-#define MCU_S_G28(GR) GR("0", "28") GR("4", "32") GR("8", "36") GR("12", "40") GR("16", "44") GR("20", "48") \
+/* The groups of input depth C as GR(offset in row a, offset in row b), the first one as GR##0. */
+#define MCU_S_G4(GR) GR##0("0", "4")
+#define MCU_S_G8(GR) GR##0("0", "8") GR("4", "12")
+#define MCU_S_G12(GR) GR##0("0", "12") GR("4", "16") GR("8", "20")
+#define MCU_S_G16(GR) GR##0("0", "16") GR("4", "20") GR("8", "24") GR("12", "28")
+#define MCU_S_G20(GR) GR##0("0", "20") GR("4", "24") GR("8", "28") GR("12", "32") GR("16", "36")
+#define MCU_S_G24(GR) GR##0("0", "24") GR("4", "28") GR("8", "32") GR("12", "36") GR("16", "40") GR("20", "44")
+#define MCU_S_G28(GR) GR##0("0", "28") GR("4", "32") GR("8", "36") GR("12", "40") GR("16", "44") GR("20", "48") \
     GR("24", "52")
-#define MCU_S_G32(GR) GR("0", "32") GR("4", "36") GR("8", "40") GR("12", "44") GR("16", "48") GR("20", "52") \
+#define MCU_S_G32(GR) GR##0("0", "32") GR("4", "36") GR("8", "40") GR("12", "44") GR("16", "48") GR("20", "52") \
     GR("24", "56") GR("28", "60")
 
 /* The N groups of four input channels of both pixels (A at a00, B at a01, which hold the pixel pointers
@@ -721,6 +737,7 @@ typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, in
     "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
     "sxtb16 %[u], %[u], ror #8\n\t" \
     "smlad  %[a00], %[x1], %[u], %[a00]\n\t"
+#define MCU_S1_GROUP0 MCU_S1_GROUP
 #define MCU_S1_X \
     "0:\n\t" \
     "ldr    %[t], [%[a00]], #4\n\t" \
@@ -781,12 +798,12 @@ typedef void (*small1_fn)(const int8_t *pa, int8_t *oa, const int8_t *blocks, co
 
 /* The functions of input depth C (rows of TAB bytes per block, XBACK bytes of expanded pair): the span and
  * single-pixel ones per clamp mode (SSAT, SSAT_LO) and post-shift add. */
-#define MCU_S_FNS(C, TAB, EXPAND, XBACK) \
+#define MCU_S_FNS(C, TAB, EXPAND, XBACK) MCU_S_SPANS(C, TAB, EXPAND, XBACK) MCU_S1_FNS(C, TAB)
+#define MCU_S_SPANS(C, TAB, EXPAND, XBACK) \
     MCU_S_FN(small##C, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_STORE4, MCU_NO_POST) \
     MCU_S_FN(small##C##_lo, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_LO, MCU_NO_POST) \
     MCU_S_FN(small##C##_post, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_STORE4, MCU_POST) \
-    MCU_S_FN(small##C##_lo_post, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_LO, MCU_POST) \
-    MCU_S1_FNS(C, TAB)
+    MCU_S_FN(small##C##_lo_post, C, TAB, EXPAND, MCU_S_G##C(MCU_S_GROUP), XBACK, MCU_S_LO, MCU_POST)
 #define MCU_S1_FNS(C, TAB) \
     MCU_S1_FN(small1_##C, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_STORE2, MCU_NO_POST) \
     MCU_S1_FN(small1_##C##_lo, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_LO, MCU_NO_POST) \
@@ -796,11 +813,9 @@ MCU_S_FNS(4, "8", MCU_S_X1, "16")
 MCU_S_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
 MCU_S_FNS(12, "24", MCU_S_X1 MCU_S_X1 MCU_S_X1, "48")
 MCU_S_FNS(16, "32", MCU_S_X1 MCU_S_X1 MCU_S_X1 MCU_S_X1, "64")
-MCU_S_FNS(20, "40", MCU_S_X("5"), "80")
-MCU_S_FNS(24, "48", MCU_S_X("6"), "96")
-MCU_S_FNS(28, "56", MCU_S_X("7"), "112")
-MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
+MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the encoded rows, MCU_E_FN) */
 #undef MCU_S_FNS
+#undef MCU_S_SPANS
 #undef MCU_S1_FNS
 #undef MCU_S_FN
 #undef MCU_S1_FN
@@ -825,6 +840,18 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
     "smlad  %[a01], %[x1], %[y], %[a01]\n\t" \
     "smlad  %[a11], %[x2], %[v], %[a11]\n\t" \
     "smlad  %[a11], %[x3], %[y], %[a11]\n\t"
+/* MCU_PAIR_GROUP as the block's first group: the start values (a00, a01) through the SMLADs' addend. */
+#define MCU_PAIR_GROUP0 \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldmia  %[wp]!, {%[t], %[u], %[v], %[y]}\n\t" \
+    "smlad  %[a10], %[x2], %[t], %[a00]\n\t" \
+    "smlad  %[a10], %[x3], %[u], %[a10]\n\t" \
+    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
+    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
+    "smlad  %[a11], %[x2], %[v], %[a01]\n\t" \
+    "smlad  %[a11], %[x3], %[y], %[a11]\n\t" \
+    "smlad  %[a01], %[x0], %[v], %[a01]\n\t" \
+    "smlad  %[a01], %[x1], %[y], %[a01]\n\t"
 #define MCU_SW_RQ(A, B, OFF) \
     "ldrd   %[x2], %[x3], [%[x0], #" OFF "]\n\t" \
     "smmlar %[t], %[" A "], %[x2], %[x3]\n\t" \
@@ -881,8 +908,6 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
                          "1:\n\t" \
                          "ldr    %[x0], %[fq]\n\t" \
                          "ldrd   %[a00], %[a01], [%[x0], #" TAB "]\n\t" \
-                         "mov    %[a10], %[a00]\n\t" \
-                         "mov    %[a11], %[a01]\n\t" \
                          GROUPS \
                          "sub    %[xp], %[xp], #" XBACK "\n\t" \
                          "ldr    %[x0], %[fq]\n\t" \
@@ -925,9 +950,9 @@ MCU_S_FNS(32, "64", MCU_S_X("8"), "128")
     MCU_SW_FN(smallw##C##_lo, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_NO_POST) \
     MCU_SW_FN(smallw##C##_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_STORE4, MCU_POST) \
     MCU_SW_FN(smallw##C##_lo_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_POST)
-#define MCU_SW_G4 MCU_PAIR_GROUP
-#define MCU_SW_G8 MCU_PAIR_GROUP MCU_PAIR_GROUP
-#define MCU_SW_G16 MCU_SW_G8 MCU_SW_G8
+#define MCU_SW_G4 MCU_PAIR_GROUP0
+#define MCU_SW_G8 MCU_PAIR_GROUP0 MCU_PAIR_GROUP
+#define MCU_SW_G16 MCU_SW_G8 MCU_PAIR_GROUP MCU_PAIR_GROUP
 #define MCU_SW_G12 MCU_SW_G8 MCU_PAIR_GROUP
 MCU_SW_FNS(4, "8", MCU_S_X1, "16")
 MCU_SW_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
@@ -949,6 +974,153 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
         }
     }
 }
+
+/* Input depths 20 to 32 (rows of C bytes) with the code generator's table: the filter rows stored encoded
+ * (ops.small1x1_table: per group of four input channels the words of rows a and b side by side, bytes 0
+ * and 2 of each XORed with 0x80, as FULLY_CONNECTED's encoded rows), so a weight word W has the signed
+ * halfwords 256 w1 + w0 + 128 and 256 w3 + w2 + 128 and SXTB16(W, ROR 8) = (w1, w3). Each pixel of the
+ * pair is expanded once to Xa = SXTB16(X) = (x0, x2) and Xc = REV16(X) ^ 0xFF80FF80 = (x1 - 128 - 256 x0,
+ * x3 - 128 - 256 x2), so SMLAD(W, Xa) + SMLAD(SXTB16(W, ROR 8), Xc) = the group's four MACs
+ * + 128 (x0 + x2) - 128 (w1 + w3): per group and channel pair one LDRD of both rows' words, two SXTB16
+ * and eight SMLAD (12 instructions per 16 MACs against 15). The table's start values B hold bias
+ * + 128 sum(w1 + w3) of the row; the expansion sums the pixel's -128 (x0 + x2) with SMLAD and stores it
+ * doubled, P, after the pair's words, and the block ends with acc2 = 2 acc + P (one ADD each), the operand
+ * of mcu_requant2_dsp. The start values enter through the first group's SMLADs (pixel B's first, from
+ * pixel A's accumulator before it changes). Sums wrap modulo 2^32 and end at TFLite's exact accumulator.
+ * Scratch: the expanded pair (4 C bytes) and P (8 bytes). Otherwise as MCU_S_FN (pair loop in the
+ * assembly, frame in memory). */
+#define MCU_E_GROUP0 \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldrd   %[u], %[t], [%[w]]\n\t" \
+    "smlad  %[a10], %[u], %[x2], %[a00]\n\t" \
+    "smlad  %[a00], %[u], %[x0], %[a00]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[u], %[x1], %[a00]\n\t" \
+    "smlad  %[a10], %[u], %[x3], %[a10]\n\t" \
+    "smlad  %[a11], %[t], %[x2], %[a01]\n\t" \
+    "smlad  %[a01], %[t], %[x0], %[a01]\n\t" \
+    "sxtb16 %[t], %[t], ror #8\n\t" \
+    "smlad  %[a01], %[t], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[t], %[x3], %[a11]\n\t"
+#define MCU_E_GROUP(OFF) \
+    "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "ldrd   %[u], %[t], [%[w], #" OFF "]\n\t" \
+    "smlad  %[a00], %[u], %[x0], %[a00]\n\t" \
+    "smlad  %[a10], %[u], %[x2], %[a10]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[u], %[x1], %[a00]\n\t" \
+    "smlad  %[a10], %[u], %[x3], %[a10]\n\t" \
+    "smlad  %[a01], %[t], %[x0], %[a01]\n\t" \
+    "smlad  %[a11], %[t], %[x2], %[a11]\n\t" \
+    "sxtb16 %[t], %[t], ror #8\n\t" \
+    "smlad  %[a01], %[t], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[t], %[x3], %[a11]\n\t"
+#define MCU_E_G20 MCU_E_GROUP0 MCU_E_GROUP("8") MCU_E_GROUP("16") MCU_E_GROUP("24") MCU_E_GROUP("32")
+#define MCU_E_G24 MCU_E_G20 MCU_E_GROUP("40")
+#define MCU_E_G28 MCU_E_G24 MCU_E_GROUP("48")
+#define MCU_E_G32 MCU_E_G28 MCU_E_GROUP("56")
+#define MCU_E_FN(NAME, C, TAB, GROUPS, XBACK, STORE, P) \
+    static void NAME(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
+                     const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf) \
+    { \
+        register uint32_t x0 __asm__("r8"); \
+        register uint32_t x1 __asm__("r9"); \
+        register uint32_t x2 __asm__("r10"); \
+        register uint32_t x3 __asm__("r11"); \
+        int32_t a00, a01, a10, a11; \
+        uint32_t t, u; \
+        const uint32_t *xp = buf; \
+        const int8_t *w; \
+        const int8_t *frame_pa = pa; \
+        int32_t frame_n = n; \
+        const int32_t frame_sx = sx, frame_adv = 2 * sx - (C), frame_oc = out_c; \
+        const int8_t *frame_blocks = blocks; \
+        __asm__ volatile("3:\n\t" \
+                         "ldr    %[a00], %[fpa]\n\t" \
+                         "ldr    %[t], %[fsx]\n\t" \
+                         "add    %[a01], %[a00], %[t]\n\t" \
+                         "mvn    %[a11], #0x007f007f\n\t" \
+                         "movs   %[w], #0\n\t" \
+                         "movs   %[u], #0\n\t" \
+                         "movs   %[a10], #" #C " / 4\n\t" \
+                         "0:\n\t" \
+                         "ldr    %[t], [%[a00]], #4\n\t" \
+                         "sxtb16 %[x0], %[t]\n\t" \
+                         "rev16  %[x1], %[t]\n\t" \
+                         "eor    %[x1], %[x1], %[a11]\n\t" \
+                         "ldr    %[t], [%[a01]], #4\n\t" \
+                         "sxtb16 %[x2], %[t]\n\t" \
+                         "rev16  %[x3], %[t]\n\t" \
+                         "eor    %[x3], %[x3], %[a11]\n\t" \
+                         "smlad  %[w], %[x0], %[a11], %[w]\n\t" \
+                         "smlad  %[u], %[x2], %[a11], %[u]\n\t" \
+                         "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+                         "subs   %[a10], %[a10], #1\n\t" \
+                         "bne    0b\n\t" \
+                         "lsls   %[w], %[w], #1\n\t" \
+                         "lsls   %[u], %[u], #1\n\t" \
+                         "strd   %[w], %[u], [%[xp]]\n\t" \
+                         "sub    %[xp], %[xp], #" XBACK "\n\t" \
+                         "ldr    %[t], %[fadv]\n\t" \
+                         "add    %[a00], %[a00], %[t]\n\t" \
+                         "str    %[a00], %[fpa]\n\t" \
+                         "ldr    %[w], %[fblocks]\n\t" \
+                         "1:\n\t" \
+                         "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
+                         GROUPS \
+                         "ldrd   %[x0], %[x1], [%[xp]]\n\t" \
+                         "sub    %[xp], %[xp], #" XBACK "\n\t" \
+                         "add    %[a00], %[x0], %[a00], lsl #1\n\t" \
+                         "add    %[a01], %[x0], %[a01], lsl #1\n\t" \
+                         "add    %[a10], %[x1], %[a10], lsl #1\n\t" \
+                         "add    %[a11], %[x1], %[a11], lsl #1\n\t" \
+                         MCU_S_RQ("a00", "a10", TAB "+8") MCU_S_RQ("a01", "a11", TAB "+16") \
+                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
+                         MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a10", "x0") \
+                         MCU_ASR_P(P, "a01", "x1") MCU_ASR_P(P, "a11", "x1") \
+                         "ssat   %[a00], #8, %[a00]\n\t" \
+                         "ssat   %[a01], #8, %[a01]\n\t" \
+                         "ssat   %[a10], #8, %[a10]\n\t" \
+                         "ssat   %[a11], #8, %[a11]\n\t" \
+                         STORE \
+                         "add    %[w], %[w], #" TAB "+32\n\t" \
+                         "ldr    %[t], %[wend]\n\t" \
+                         "cmp    %[w], %[t]\n\t" \
+                         "bne    1b\n\t" \
+                         "mov    %[oa], %[ob]\n\t" \
+                         "ldr    %[t], %[foc]\n\t" \
+                         "add    %[ob], %[ob], %[t]\n\t" \
+                         "ldr    %[t], %[fn]\n\t" \
+                         "subs   %[t], %[t], #1\n\t" \
+                         "str    %[t], %[fn]\n\t" \
+                         "bne    3b\n\t" \
+                         : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), \
+                           [xp] "+&r"(xp), [w] "=&r"(w), [oa] "+&r"(oa), [ob] "+&r"(ob), [x0] "=&r"(x0), \
+                           [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u), \
+                           [fpa] "+m"(frame_pa), [fn] "+m"(frame_n) \
+                         : [wend] "m"(frame_wend), [lo] "m"(frame_lo), [fsx] "m"(frame_sx), \
+                           [fadv] "m"(frame_adv), [foc] "m"(frame_oc), [fblocks] "m"(frame_blocks) \
+                         : "cc", "memory"); \
+        (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
+        (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
+    } \
+    /* one pixel: as a pair of itself (both outputs to oa) */ \
+    static void NAME##_one(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *frame_wend, \
+                           uint32_t frame_lo, uint32_t *buf) \
+    { \
+        NAME(pa, 0, 1, oa, oa, 0, blocks, frame_wend, frame_lo, buf); \
+    }
+#define MCU_E_FNS(C, TAB, XBACK) \
+    MCU_E_FN(smalle##C, C, TAB, MCU_E_G##C, XBACK, MCU_S_STORE4, MCU_NO_POST) \
+    MCU_E_FN(smalle##C##_lo, C, TAB, MCU_E_G##C, XBACK, MCU_S_LO, MCU_NO_POST) \
+    MCU_E_FN(smalle##C##_post, C, TAB, MCU_E_G##C, XBACK, MCU_S_STORE4, MCU_POST) \
+    MCU_E_FN(smalle##C##_lo_post, C, TAB, MCU_E_G##C, XBACK, MCU_S_LO, MCU_POST)
+MCU_E_FNS(20, "40", "80")
+MCU_E_FNS(24, "48", "96")
+MCU_E_FNS(28, "56", "112")
+MCU_E_FNS(32, "64", "128")
+#undef MCU_E_FNS
+#undef MCU_E_FN
 
 /* The small path's span function for input depth c (8, 16, 32: the path without the code generator's
  * table), clamp mode and post-shift zero points: one table per clamp mode, so a firmware links the
@@ -1949,7 +2121,8 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
  * not a multiple of 4, the copy of the input's last pixel (C bytes; conv_1x1_small_rows). One entry point per
  * C, clamp mode and post-shift add (mcu_conv_1x1_small_table_dsp_s8 in mcu_engine.h picks one at compile
  * time), so a firmware links only the assembly its layers run. */
-#define MCU_S_ENTRY(NAME, C, FN, ONE, LO, WIDE, PAD) \
+#define MCU_S_ENTRY(NAME, C, FN, ONE, LO, WIDE, PAD) MCU_S_ENTRY_E(NAME, C, FN, ONE, LO, WIDE, PAD, 0)
+#define MCU_S_ENTRY_E(NAME, C, FN, ONE, LO, WIDE, PAD, ENC) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
@@ -1959,7 +2132,8 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
             small_widen_rows(blocks, pairs, (C), (uint32_t *)(void *)scratch + (C)); \
             MCU_COMPILER_BARRIER(); /* written before the assembly reads them */ \
         } \
-        int8_t *const tail = PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1)) : 0; \
+        int8_t *const tail = \
+            PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1) + (ENC ? 2 : 0)) : 0; \
         if ((params->stride.h | params->stride.w) == 1) { \
             /* stride 1: the layer's pixels one span (batches and rows joined), read in place but for a \
              * padded depth's last pixel (its C-byte read would pass the input's end), run from its copy */ \
@@ -2002,6 +2176,14 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
     MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_lo_post_dsp_s8, C, smallw##C##_lo_post, small1_##C##_lo_post, 1, \
                 1, PAD)
 #define MCU_S_ENTRIES(C) MCU_S_ENTRIES1(C, , 0) MCU_S_ENTRIES1(C, p, 1)
+/* depths 20 to 32: the encoded rows (MCU_E_FN; scratch: the expanded pair, P, then a padded depth's copy) */
+#define MCU_E_ENTRIES1(C, P, PAD) \
+    MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_dsp_s8, C, smalle##C, smalle##C##_one, 0, 0, PAD, 1) \
+    MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_post_dsp_s8, C, smalle##C##_post, smalle##C##_post_one, 0, 0, PAD, 1) \
+    MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_lo_dsp_s8, C, smalle##C##_lo, smalle##C##_lo_one, 1, 0, PAD, 1) \
+    MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_lo_post_dsp_s8, C, smalle##C##_lo_post, smalle##C##_lo_post_one, 1, \
+                  0, PAD, 1)
+#define MCU_E_ENTRIES(C) MCU_E_ENTRIES1(C, , 0) MCU_E_ENTRIES1(C, p, 1)
 #define MCU_SW_ENTRIES(C) MCU_SW_ENTRIES1(C, , 0) MCU_SW_ENTRIES1(C, p, 1)
 MCU_S_ENTRIES1(4, , 0)
 MCU_S_ENTRIES(8)
@@ -2011,15 +2193,18 @@ MCU_SW_ENTRIES1(4, , 0)
 MCU_SW_ENTRIES(8)
 MCU_SW_ENTRIES(12)
 MCU_SW_ENTRIES(16)
-MCU_S_ENTRIES(20)
-MCU_S_ENTRIES(24)
-MCU_S_ENTRIES(28)
-MCU_S_ENTRIES(32)
+MCU_E_ENTRIES(20)
+MCU_E_ENTRIES(24)
+MCU_E_ENTRIES(28)
+MCU_E_ENTRIES(32)
+#undef MCU_E_ENTRIES
+#undef MCU_E_ENTRIES1
 #undef MCU_S_ENTRIES
 #undef MCU_SW_ENTRIES
 #undef MCU_S_ENTRIES1
 #undef MCU_SW_ENTRIES1
 #undef MCU_S_ENTRY
+#undef MCU_S_ENTRY_E
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input

@@ -350,19 +350,35 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
     ``bias`` the bias the kernel gets (folded or not), ``shifts`` as emitted; the path runs only under
     fast_requant (every shift in -31 .. -1). An input depth c that is not a multiple of 4 (5 .. 31) has its rows
     padded with zero weights to c rounded up to 4 (the kernel reads that many bytes of each pixel, the pad
-    bytes meeting the next pixel's first values or a padded copy of the input's last pixel)."""
+    bytes meeting the next pixel's first values or a padded copy of the input's last pixel).
+
+    Rows of SMALL1X1_ENCODED_MIN bytes or more (c rounded up to 4: 20 .. 32) are stored encoded (the
+    kernel's MCU_E_FN): per group of four inputs row a's word, then row b's, each with bytes 0 and 2 XORed
+    with 0x80 (fc_encode), and the start values are bias + 128 * (the row's sum of weights at odd positions)
+    modulo 2^32 instead of 2 * bias."""
     f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
     o, c = f.shape
     f = np.concatenate([f, np.zeros((o, -c % 4), dtype=np.int64)], axis=1)
+    c4 = f.shape[1]
+    enc = c4 >= SMALL1X1_ENCODED_MIN
     consts = channel_consts(output_offset, shifts)
     b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     words = [int(any(rz >> 8 for _, rz in consts))]
     for pr in range(o // 2):
-        rows = f[2 * pr:2 * pr + 2].reshape(-1).astype(np.int8).view(np.uint8)
-        words += [_int32(int.from_bytes(bytes(rows[i:i + 4]), "little")) for i in range(0, len(rows), 4)]
         ch = (2 * pr, 2 * pr + 1)
-        words += [_int32(2 * b[oc]) for oc in ch] + _pair_requant(ch, multipliers, consts)
+        if enc:
+            e = fc_encode(f[2 * pr:2 * pr + 2]).reshape(2, c4 // 4, 4).transpose(1, 0, 2).reshape(-1).view(np.uint8)
+            start = [b[oc] + 128 * f[oc, 1::2].sum() for oc in ch]
+        else:
+            e = f[2 * pr:2 * pr + 2].reshape(-1).astype(np.int8).view(np.uint8)
+            start = [2 * b[oc] for oc in ch]
+        words += [_int32(int.from_bytes(bytes(e[i:i + 4]), "little")) for i in range(0, len(e), 4)]
+        words += [_int32(v) for v in start] + _pair_requant(ch, multipliers, consts)
     return words
+
+
+# The smallest row length (input depth rounded up to 4) whose small-1x1 table rows are stored encoded.
+SMALL1X1_ENCODED_MIN = 20
 
 
 def fc_encode(blocks):
