@@ -944,7 +944,7 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
         (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)v, (void)y, (void)xp, (void)wp; \
         (void)x0, (void)x1, (void)x2, (void)x3; \
     }
-/* The widened-row functions per input depth, clamp and post-shift zero point; the pixels expanded by MCU_S_X1. */
+/* The widened-row functions per input depth, clamp and post-shift zero point. */
 #define MCU_SW_FNS(C, TAB, EXPAND, XBACK) \
     MCU_SW_FN(smallw##C, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_STORE4, MCU_NO_POST) \
     MCU_SW_FN(smallw##C##_lo, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_NO_POST) \
@@ -954,23 +954,37 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
 #define MCU_SW_G8 MCU_PAIR_GROUP0 MCU_PAIR_GROUP
 #define MCU_SW_G16 MCU_SW_G8 MCU_PAIR_GROUP MCU_PAIR_GROUP
 #define MCU_SW_G12 MCU_SW_G8 MCU_PAIR_GROUP
-MCU_SW_FNS(4, "8", MCU_S_X1, "16")
-MCU_SW_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
-MCU_SW_FNS(12, "24", MCU_S_X1 MCU_S_X1 MCU_S_X1, "48")
-MCU_SW_FNS(16, "32", MCU_S_X1 MCU_S_X1 MCU_S_X1 MCU_S_X1, "64")
+/* The widened rows are doubled (small_widen_rows), so the pixels are only sign-extended: 7 instructions per
+ * group of the pair. */
+#define MCU_SW_X1 \
+    "ldr    %[t], [%[a00]], #4\n\t" \
+    "ldr    %[u], [%[a01]], #4\n\t" \
+    "sxtb16 %[x0], %[t]\n\t" \
+    "sxtb16 %[x1], %[t], ror #8\n\t" \
+    "sxtb16 %[x2], %[u]\n\t" \
+    "sxtb16 %[x3], %[u], ror #8\n\t" \
+    "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+MCU_SW_FNS(4, "8", MCU_SW_X1, "16")
+MCU_SW_FNS(8, "16", MCU_SW_X1 MCU_SW_X1, "32")
+MCU_SW_FNS(12, "24", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "48")
+MCU_SW_FNS(16, "32", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "64")
+#undef MCU_SW_X1
 #undef MCU_SW_FNS
 #undef MCU_SW_FN
 #undef MCU_S_X1
 
-/* The filter rows of every channel pair of the table blocks (pairs of them, rows of c bytes) widened into
- * dst for the MCU_SW_FN functions: per group row a 0/2, a 1/3, row b 0/2, b 1/3. */
+/* The filter rows of every channel pair of the table blocks (pairs of them, rows of c bytes) widened and
+ * doubled into dst for the MCU_SW_FN functions (whose pixels are not doubled): per group row a 0/2, a 1/3,
+ * row b 0/2, b 1/3. */
 static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uint32_t *dst)
 {
     for (int32_t p = 0; p < pairs; ++p, blocks += 2 * c + 32) {
         for (int32_t g = 0; g < c; g += 4, dst += 4) {
             const uint32_t a = mcu_load_u32(blocks + g), b = mcu_load_u32(blocks + c + g);
-            dst[0] = mcu_sxtb16(a), dst[1] = mcu_sxtb16_ror8(a);
-            dst[2] = mcu_sxtb16(b), dst[3] = mcu_sxtb16_ror8(b);
+            const int16x2_t a0 = (int16x2_t)mcu_sxtb16(a), a1 = (int16x2_t)mcu_sxtb16_ror8(a);
+            const int16x2_t b0 = (int16x2_t)mcu_sxtb16(b), b1 = (int16x2_t)mcu_sxtb16_ror8(b);
+            dst[0] = (uint32_t)__sadd16(a0, a0), dst[1] = (uint32_t)__sadd16(a1, a1);
+            dst[2] = (uint32_t)__sadd16(b0, b0), dst[3] = (uint32_t)__sadd16(b1, b1);
         }
     }
 }
