@@ -1117,24 +1117,88 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
                          : "cc", "memory"); \
         (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
         (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
-    } \
-    /* one pixel: as a pair of itself (both outputs to oa) */ \
-    static void NAME##_one(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *frame_wend, \
-                           uint32_t frame_lo, uint32_t *buf) \
+    }
+/* One pixel (a span's odd last one, a padded depth's copied last pixel, strided rows' last): its own
+ * words (Xa, Xc per group, 6 instructions) and offset sum, per channel pair and group one LDRD of them,
+ * one LDRD of both rows' words, two SXTB16 and four SMLAD; the pair's two outputs stored from oa. */
+#define MCU_E1_GROUP(OFF) \
+    "ldrd   %[x0], %[x1], [%[xp]], #8\n\t" \
+    "ldrd   %[u], %[t], [%[w], #" OFF "]\n\t" \
+    "smlad  %[a00], %[u], %[x0], %[a00]\n\t" \
+    "sxtb16 %[u], %[u], ror #8\n\t" \
+    "smlad  %[a00], %[u], %[x1], %[a00]\n\t" \
+    "smlad  %[a01], %[t], %[x0], %[a01]\n\t" \
+    "sxtb16 %[t], %[t], ror #8\n\t" \
+    "smlad  %[a01], %[t], %[x1], %[a01]\n\t"
+#define MCU_E1_G20 MCU_E1_GROUP("0") MCU_E1_GROUP("8") MCU_E1_GROUP("16") MCU_E1_GROUP("24") MCU_E1_GROUP("32")
+#define MCU_E1_G24 MCU_E1_G20 MCU_E1_GROUP("40")
+#define MCU_E1_G28 MCU_E1_G24 MCU_E1_GROUP("48")
+#define MCU_E1_G32 MCU_E1_G28 MCU_E1_GROUP("56")
+#define MCU_E1_FN(NAME, TAB, GROUPS, XB, STORE, P) \
+    static void NAME(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *frame_wend, \
+                     uint32_t frame_lo, uint32_t *buf) \
     { \
-        NAME(pa, 0, 1, oa, oa, 0, blocks, frame_wend, frame_lo, buf); \
+        int32_t a00 = (int32_t)(uintptr_t)pa, a01, p; \
+        uint32_t t, u, x0, x1; \
+        uint32_t *xp = buf; \
+        const int8_t *w = (const int8_t *)(const void *)(buf + (XB) / 4); /* the end of the expansion */ \
+        __asm__ volatile("mvn    %[u], #0x007f007f\n\t" \
+                         "movs   %[p], #0\n\t" \
+                         "0:\n\t" \
+                         "ldr    %[t], [%[a00]], #4\n\t" \
+                         "sxtb16 %[x0], %[t]\n\t" \
+                         "rev16  %[x1], %[t]\n\t" \
+                         "eor    %[x1], %[x1], %[u]\n\t" \
+                         "smlad  %[p], %[x0], %[u], %[p]\n\t" \
+                         "strd   %[x0], %[x1], [%[xp]], #8\n\t" \
+                         "cmp    %[xp], %[w]\n\t" \
+                         "bne    0b\n\t" \
+                         "lsls   %[p], %[p], #1\n\t" \
+                         "sub    %[xp], %[xp], #" #XB "\n\t" \
+                         "mov    %[w], %[blocks]\n\t" \
+                         "1:\n\t" \
+                         "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
+                         GROUPS \
+                         "sub    %[xp], %[xp], #" #XB "\n\t" \
+                         "add    %[a00], %[p], %[a00], lsl #1\n\t" \
+                         "add    %[a01], %[p], %[a01], lsl #1\n\t" \
+                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+8]\n\t" \
+                         "smmlar %[t], %[a00], %[x0], %[x1]\n\t" \
+                         "add    %[a00], %[t], %[a00], asr #31\n\t" \
+                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+16]\n\t" \
+                         "smmlar %[t], %[a01], %[x0], %[x1]\n\t" \
+                         "add    %[a01], %[t], %[a01], asr #31\n\t" \
+                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
+                         MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a01", "x1") \
+                         "ssat   %[a00], #8, %[a00]\n\t" \
+                         "ssat   %[a01], #8, %[a01]\n\t" \
+                         STORE \
+                         "add    %[w], %[w], #" TAB "+32\n\t" \
+                         "ldr    %[t], %[wend]\n\t" \
+                         "cmp    %[w], %[t]\n\t" \
+                         "bne    1b\n\t" \
+                         : [a00] "+&r"(a00), [a01] "=&r"(a01), [p] "=&r"(p), [xp] "+&r"(xp), [w] "+&r"(w), \
+                           [oa] "+&r"(oa), [x0] "=&r"(x0), [x1] "=&r"(x1), [t] "=&r"(t), [u] "=&r"(u) \
+                         : [blocks] "r"(blocks), [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
+                         : "cc", "memory"); \
+        (void)a00, (void)a01, (void)p, (void)t, (void)u, (void)x0, (void)x1, (void)xp, (void)w, (void)oa; \
     }
 #define MCU_E_FNS(C, TAB, XBACK) \
     MCU_E_FN(smalle##C, C, TAB, MCU_E_G##C, XBACK, MCU_S_STORE4, MCU_NO_POST) \
     MCU_E_FN(smalle##C##_lo, C, TAB, MCU_E_G##C, XBACK, MCU_S_LO, MCU_NO_POST) \
     MCU_E_FN(smalle##C##_post, C, TAB, MCU_E_G##C, XBACK, MCU_S_STORE4, MCU_POST) \
-    MCU_E_FN(smalle##C##_lo_post, C, TAB, MCU_E_G##C, XBACK, MCU_S_LO, MCU_POST)
+    MCU_E_FN(smalle##C##_lo_post, C, TAB, MCU_E_G##C, XBACK, MCU_S_LO, MCU_POST) \
+    MCU_E1_FN(smalle##C##_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_STORE2, MCU_NO_POST) \
+    MCU_E1_FN(smalle##C##_lo_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_LO, MCU_NO_POST) \
+    MCU_E1_FN(smalle##C##_post_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_STORE2, MCU_POST) \
+    MCU_E1_FN(smalle##C##_lo_post_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_LO, MCU_POST)
 MCU_E_FNS(20, "40", "80")
 MCU_E_FNS(24, "48", "96")
 MCU_E_FNS(28, "56", "112")
 MCU_E_FNS(32, "64", "128")
 #undef MCU_E_FNS
 #undef MCU_E_FN
+#undef MCU_E1_FN
 
 /* The small path's span function for input depth c (8, 16, 32: the path without the code generator's
  * table), clamp mode and post-shift zero points: one table per clamp mode, so a firmware links the
