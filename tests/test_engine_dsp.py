@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 import shutil
 
 import numpy as np
@@ -1989,8 +1993,8 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
 
 
 def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
-    """Conv2D.weight_bytes counts what a Cortex-M4 firmware links (targets.model_data_bytes, from the linker
-    map): only the table for the paths that read nothing else (k x k first convolutions, the one-channel 3x3
+    """Conv2D.weight_bytes and DepthwiseConv2D.weight_bytes count what a Cortex-M4 firmware links
+    (targets.model_data_bytes, from the linker map): only the table (also the stride-2 3x3 depthwise path) for the paths that read nothing else (k x k first convolutions, the one-channel 3x3
     path with an even and an odd output count, 1x1 on 3 channels, the small 1x1 path on 16 and 14 channels),
     the int8 filter, bias and requantization arrays beside any table for the others (the 3x3 row path on 3
     channels, k x k three-pixel passes, the general 1x1 path); as converted and with trained-like
@@ -2008,13 +2012,20 @@ def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
     layers = [(tf.constant((rng.standard_normal((*k, c, o)) * 0.3).astype(np.float32)),
                tf.constant(rng.standard_normal(o).astype(np.float32)), pad) for k, c, o, pad, _ in specs]
 
-    def fn(*xs):
-        return tuple(tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], pad) + b) for x, (wt, b, pad) in zip(xs, layers))
+    # depthwise: 3x3 at stride 2 (the path from the code generator's table only) and 1 (table, filter), 1x3
+    dws = [((3, 3), 2, (9, 10)), ((3, 3), 1, (6, 7)), ((1, 3), 1, (6, 7))]
+    dw_w = [tf.constant(rng.standard_normal((*k, 8, 1)).astype(np.float32)) for k, _, _ in dws]
 
-    model = convert(fn, [(1, *hw, c) for _, c, _, _, hw in specs], rng)
+    def fn(*xs):
+        convs = tuple(tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], pad) + b) for x, (wt, b, pad) in zip(xs, layers))
+        return convs + tuple(tf.nn.relu(tf.nn.depthwise_conv2d(x, wt, [1, s, s, 1], "SAME"))
+                             for x, wt, (_, s, _) in zip(xs[len(layers):], dw_w, dws))
+
+    model = convert(fn, [(1, *hw, c) for _, c, _, _, hw in specs] + [(1, *hw, 8) for *_, hw in dws], rng)
     for j, m in enumerate((model, trained_like_requant(model, rng))):
         gen = generate(m, "w")
         assert len(re.findall(r"l\d+_(?:first|rows3|narrow|pw)\[", gen.files["model.c"])) >= 7
+        assert j or re.search(r"l\d+_dw3s2\[", gen.files["model.c"])
         fw = targets.build(targets.engine_sources(m, "w", tmp_path / f"model{j}", "qemu-m4"), "qemu-m4",
                            tmp_path / f"fw{j}", runs=1, warmup=0)
         model_c = next(p for p in fw.sources if p.name == "model.c")
@@ -2050,10 +2061,13 @@ def _chunks(model: bytes) -> list:
     it."""
     from mcunets.engine.lower import lower
     from mcunets.engine.ops import DepthwiseConv2D
+    from mcunets.engine.patches import PatchStage, choose
     from mcunets.engine.reader import read_model
 
-    return [(layer.in_shape[3], layer.chunk, layer.stride[1]) for layer in lower(read_model(model))
-            if isinstance(layer, DepthwiseConv2D)]
+    graph = read_model(model)
+    layers = choose(graph, lower(graph))[0]
+    inner = [i for layer in layers for i in (layer.layers if isinstance(layer, PatchStage) else [layer])]
+    return [(layer.in_shape[3], layer.chunk, layer.stride[1]) for layer in inner if isinstance(layer, DepthwiseConv2D)]
 
 
 def test_depthwise_3x3_chunks_are_bit_exact_on_qemu(tmp_path):
@@ -2073,34 +2087,120 @@ def test_depthwise_3x3_chunk_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-def test_depthwise_3x3_chunk_rule():
-    """dw_chunk: the whole depth while the DSP 3x3 scratch stays within max((input + output bytes) / 2,
-    4096), else the fewest chunks of a multiple of 4 channels within it, even up to multiples of 4; the
-    layers the path does not take never chunk."""
-    from mcunets.engine.ops import DW_CHUNK_MIN_CAP, DepthwiseConv2D
+def _random_depthwise(rng, chunked: bool):
+    """A DepthwiseConv2D of random shape, stride, kernel (mostly 3x3) and upper clamp (127 or not), with
+    random constants (shifts in and out of -31 .. -1) and, with ``chunked``, a random chunk of its
+    chunk_choices."""
+    from mcunets.engine.ops import DepthwiseConv2D
+
+    h, w = (int(v) for v in rng.integers(1, 30, 2))
+    c = 4 * int(rng.integers(1, 70))
+    s = int(rng.integers(1, 3))
+    k = (3, 3) if rng.random() < 0.8 else (1, 3)
+    out = (1, -(-h // s), -(-w // s), c)
+    mults = tuple(int(v) for v in rng.integers(2**30, 2**31 - 1, c))
+    low, high = (-12, -1) if rng.random() < 0.8 else (-3, 3)
+    shifts = tuple(int(v) for v in rng.integers(low, high, c))
+    layer = DepthwiseConv2D(0, "DEPTHWISE_CONV_2D", (0,), (1,), in_shape=(1, h, w, c), out_shape=out,
+                            stride=(s, s), padding=(1, 1), filter=rng.integers(-127, 128, (1, *k, c)).astype(np.int8),
+                            bias=rng.integers(-500, 500, c).astype(np.int32), input_offset=int(rng.integers(-127, 128)),
+                            output_offset=int(rng.integers(-128, 128)), act=(-128, 127 if rng.random() < 0.7 else 100),
+                            multipliers=mults, shifts=shifts)
+    choices = layer.chunk_choices()
+    if chunked and choices:
+        layer = replace(layer, chunk=int(rng.choice(choices)))
+    return layer
+
+
+def test_depthwise_buffer_size_is_the_scratch_reserved():
+    """mcu_depthwise_conv_s8_buffer_size (host build) gives DepthwiseConv2D.scratch_bytes for the layer as it
+    runs: one chunk's rows (and at stride 1 its table), the whole depth's when unchunked, the stride-2 path
+    from the code generator's table (w + 31) * c, 0 for 1x3; chunk_choices are multiples of 4 below the
+    depth, fewest chunks first, the layers without the rows having none."""
+    import ctypes
+
+    from mcunets.engine.host import compiler, kernel_objects
+
+    lib_path = Path(tempfile.mkdtemp(prefix="mcunets-dwsize-")) / "libk.so"
+    subprocess.run([compiler(), "-shared", "-o", str(lib_path), *map(str, kernel_objects()), "-lm"], check=True)
+    lib = ctypes.CDLL(str(lib_path))
+    fn = lib.mcu_depthwise_conv_s8_buffer_size
+    fn.restype = ctypes.c_int32
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+
+    class Params(ctypes.Structure):  # mcu_dw_conv_params
+        _fields_ = [(n, ctypes.c_int32) for n in ("in_off", "out_off", "sh", "sw", "ph", "pw", "dh", "dw", "mult",
+                                                   "lo", "hi", "fast")] + [("table", ctypes.c_void_p),
+                                                                           ("chunk", ctypes.c_int32)]
 
     rng = np.random.default_rng(7531)
+    table = (ctypes.c_int32 * 1)(0)
     seen = set()
-    for _ in range(400):
-        h, w = (int(v) for v in rng.integers(1, 30, 2))
-        c = 4 * int(rng.integers(1, 130))
-        s = int(rng.integers(1, 3))
-        k = (3, 3) if rng.random() < 0.8 else (1, 3)
-        out = (1, -(-h // s), -(-w // s), c)
-        # (act_max below 127 at stride 2: the rows, not the stride-2 path from the code generator's table)
-        layer = DepthwiseConv2D(0, "DEPTHWISE_CONV_2D", (0,), (1,), in_shape=(1, h, w, c), out_shape=out,
-                                stride=(s, s), padding=(1, 1), filter=np.zeros((1, *k, c), np.int8),
-                                act=(-128, 127 if s == 1 else 100))
-        per = 0 if k != (3, 3) else 6 * ((w + 5) & ~1) + (48 if s == 1 else 0)
-        cap = max((h * w * c + int(np.prod(out))) // 2, DW_CHUNK_MIN_CAP)
-        chunk = layer.chunk
-        if per * c <= cap:
-            assert chunk == 0 and layer.scratch_bytes == per * c, (h, w, c, s, k, chunk)
-            seen.add("whole")
-            continue
-        n = -(-c // chunk)
-        most = max(4, cap // per // 4 * 4)
-        assert chunk % 4 == 0 and 4 <= chunk < c and layer.scratch_bytes == per * chunk, (h, w, c, s, chunk)
-        assert n == -(-c // most) and chunk <= most and chunk - 4 < -(-c // n), (h, w, c, s, chunk)
-        seen.add("divides" if c % chunk == 0 else "last smaller")
-    assert seen == {"whole", "divides", "last smaller"}, seen
+    for i in range(300):
+        layer = _random_depthwise(rng, i % 3 != 0)
+        _, kh, kw, c = layer.filter.shape
+        choices = layer.chunk_choices()
+        assert all(x % 4 == 0 and 4 <= x < c for x in choices) and choices == sorted(choices, reverse=True)
+        assert not choices or -(-c // choices[0]) == 2, (c, choices)
+        # the generator gives a table to the stride-2 path from its table (and to stride 1 and 1x3, which does
+        # not change the size)
+        has_table = layer.s2_words or (layer.rows_table and layer.stride[1] == 1) or layer.three_tap
+        p = Params(layer.input_offset, layer.output_offset, *layer.stride, *layer.padding, 1, 1, 1, *layer.act, 1,
+                   ctypes.cast(table, ctypes.c_void_p) if has_table else None, layer.chunk)
+        dims = (ctypes.c_int32 * 4)(*layer.in_shape)
+        fdims = (ctypes.c_int32 * 4)(1, kh, kw, c)
+        assert fn(ctypes.byref(p), dims, fdims) == layer.scratch_bytes, (layer.in_shape, layer.stride, kh, kw,
+                                                                        layer.chunk, layer.act)
+        seen.add("s2 table" if layer.s2_words else "chunk" if layer.chunk else "whole" if layer.scratch_bytes
+                 else "none")
+    assert seen == {"s2 table", "chunk", "whole", "none"}, seen
+
+
+def _plan_chunks(model: bytes, patches="off"):
+    """(layers, plan) the schedule takes for ``model``, and the arena with every 3x3 depthwise layer
+    unchunked (the same layers otherwise)."""
+    from mcunets.engine.lower import lower
+    from mcunets.engine.patches import choose
+    from mcunets.engine.planner import PROMOTIONS, plan_memory
+    from mcunets.engine.reader import read_model
+
+    graph = read_model(model)
+    layers, plan, _ = choose(graph, lower(graph), patches)
+    whole = [replace(l, chunk=0) if getattr(l, "chunk", 0) else l for l in layers]
+    return layers, plan, plan_memory(graph, whole, PROMOTIONS).arena_bytes
+
+
+def test_depthwise_chunks_only_where_they_lower_the_arena():
+    """The schedule runs a 3x3 depthwise layer's DSP rows in chunks only where that lowers the arena: a layer
+    on a small map with many channels that is the model's peak gets the fewest chunks that give the
+    smallest arena, one whose scratch the peak elsewhere (a large input before it) covers stays unchunked
+    (its scratch more than half its maps: the fixed rule of e95dacc chunked both)."""
+    import tensorflow as tf
+
+    from mcunets.engine.ops import DepthwiseConv2D
+    from mcunets.engine.testing import convert
+
+    rng = np.random.default_rng(7532)
+    wt = tf.constant(rng.normal(size=(3, 3, 96, 1)).astype(np.float32))
+    pw = tf.constant(rng.normal(size=(1, 1, 24, 96)).astype(np.float32) * 0.2)
+    peak = convert(lambda x: tf.nn.relu(tf.nn.depthwise_conv2d(x, wt, [1, 1, 1, 1], "SAME")), [(1, 4, 4, 96)], rng)
+    layers, plan, whole = _plan_chunks(peak)
+    (dw,) = [l for l in layers if isinstance(l, DepthwiseConv2D)]
+    assert dw.chunk and dw.chunk in dw.chunk_choices() and plan.arena_bytes < whole, (dw.chunk, plan.arena_bytes)
+    # fewer chunks would leave a larger arena
+    from mcunets.engine.planner import PROMOTIONS, plan_memory
+    from mcunets.engine.reader import read_model
+
+    graph = read_model(peak)
+    for c in (c for c in dw.chunk_choices() if c > dw.chunk):
+        fewer = [replace(l, chunk=c) if l is dw else l for l in layers]
+        assert plan_memory(graph, fewer, PROMOTIONS).arena_bytes > plan.arena_bytes, c
+
+    def behind(x):  # a large input, strided down to 4x4x96 by a 1x1 convolution: that layer is the peak
+        y = tf.nn.relu(tf.nn.conv2d(x, pw, [1, 8, 8, 1], "VALID"))
+        return tf.nn.relu(tf.nn.depthwise_conv2d(y, wt, [1, 1, 1, 1], "SAME"))
+
+    layers, plan, whole = _plan_chunks(convert(behind, [(1, 32, 32, 24)], rng))
+    (dw,) = [l for l in layers if isinstance(l, DepthwiseConv2D)]
+    assert dw.chunk == 0 and dw.chunk_choices() and plan.arena_bytes == whole, (dw.chunk, plan.arena_bytes)
+    assert dw.scratch_bytes > (int(np.prod(dw.in_shape)) + int(np.prod(dw.out_shape))) // 2

@@ -3,18 +3,23 @@
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
-/* Scratch bytes of the DSP 3x3 path (three int16 rows and a per-channel table); the same on every target so
- * generated code is portable. DepthwiseConv2D.scratch_bytes in mcunets/engine/ops.py reserves this, less
- * the table at stride 2 (whose constants are in the layer's flash table), for the channels of one chunk
- * (mcu_dw_conv_params.chunk) when the layer runs in chunks: this is the whole depth's. */
-int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+/* Scratch bytes of the DSP 3x3 path for the layer as it runs (DepthwiseConv2D.scratch_bytes in
+ * mcunets/engine/ops.py reserves the same); the same on every target so generated code is portable. The
+ * rows: three int16 rows per channel of one chunk (params->chunk channels, the whole depth when 0), at
+ * stride 1 (along the width) with a 12-word table per channel; the stride-2 path from the code generator's
+ * table (params->table) the widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes. */
+int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dw_conv_params *params, const mcu_dims *input_dims,
+                                          const mcu_dims *filter_dims)
 {
-    if (filter_dims->h == 3 && filter_dims->w == 3 && filter_dims->c == input_dims->c &&
-        input_dims->c % 4 == 0) {
-        /* three int16 rows per channel and a 12-word table per channel */
-        return 3 * input_dims->c * ((input_dims->w + 5) & ~1) * 2 + 48 * input_dims->c;
+    const int32_t c = input_dims->c;
+    if (filter_dims->h != 3 || filter_dims->w != 3 || filter_dims->c != c || c % 4 != 0) {
+        return 0;
     }
-    return 0;
+    if (params->stride.w == 2 && params->table != 0) {
+        return (input_dims->w + 31) * c;
+    }
+    const int32_t chunk = params->chunk > 0 && params->chunk < c ? params->chunk : c;
+    return chunk * (3 * ((input_dims->w + 5) & ~1) * 2 + (params->stride.w == 2 ? 0 : 48));
 }
 
 #if UINTPTR_MAX > 0xffffffffu

@@ -375,7 +375,8 @@ mcu_status mcu_depthwise_conv_generic_s8(const mcu_dw_conv_params *params, const
                                          const mcu_dims *input_dims, const int8_t *input,
                                          const mcu_dims *filter_dims, const int8_t *filter,
                                          const int32_t *bias, const mcu_dims *output_dims, int8_t *output);
-int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dw_conv_params *params, const mcu_dims *input_dims,
+                                          const mcu_dims *filter_dims);
 /* The 3x3 DSP path: one entry point per stride (s1: 1, s2: 2) and output clamp (_ssat, _ssat_lo as for
  * mcu_conv_1x1_dsp_s8; _both: other ranges, any stride); mcu_depthwise_3x3_dsp_s8 below picks one. */
 #define MCU_DW3_DECL(NAME) \

@@ -834,11 +834,6 @@ class Conv2D(Windowed):
                 f"{p}filter, {state[0]}, &{out_dims}, {dst}, {scratch});")
 
 
-# the scratch the DSP 3x3 depthwise path may take before it runs in channel chunks (DepthwiseConv2D.dw_chunk):
-# half its input and output bytes, at least DW_CHUNK_MIN_CAP
-DW_CHUNK_MIN_CAP = 4096
-
-
 @dataclass(frozen=True, eq=False)
 class DepthwiseConv2D(Windowed):
     filter: Any = None  # [1, KH, KW, O]
@@ -850,13 +845,9 @@ class DepthwiseConv2D(Windowed):
     act: tuple = (-128, 127)
     multipliers: tuple = ()
     shifts: tuple = ()
-    # channels per chunk of the DSP 3x3 path (mcu_dw_conv_params.chunk; 0: the whole depth), fixed from the
-    # layer's own shapes when it is made (dw_chunk), so its patch-stage tiles keep it
-    chunk: Optional[int] = None
-
-    def __post_init__(self):
-        if self.chunk is None:
-            object.__setattr__(self, "chunk", self.dw_chunk())
+    # channels per chunk of the DSP 3x3 path's rows (mcu_dw_conv_params.chunk; 0: the whole depth), chosen by
+    # the schedule (patches.choose: only where it lowers the arena), kept by the layer's patch-stage tiles
+    chunk: int = 0
 
     @property
     def macs(self):
@@ -885,34 +876,48 @@ class DepthwiseConv2D(Windowed):
         fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
         return flat, lbias, mults, shifts, fast
 
+    @cached_property
+    def _s2_table(self):
+        """The stride-2 path's table (dw3x3_s2_table) when the layer gets one (rows_table at stride 2 along
+        the width, fast_requant), else None."""
+        if not self.s2_words:
+            return None
+        _, kh, kw, o = self.filter.shape
+        flat, lbias, mults, shifts, fast = self._dsp_consts
+        filt = np.asarray(flat).T.reshape(self.filter.shape).astype(np.int8)
+        return dw3x3_s2_table(filt.reshape(9, o), lbias, self.input_offset, self.output_offset, self.act[0],
+                              mults, _shifts(mults, shifts))
+
     @property
     def s2_words(self) -> bool:
         """Whether the layer runs the DSP stride-2 3x3 path, four channels per word from the code generator's
-        table (dw3x3_s2_table): rows_table at stride 2 along the width, fast_requant. Its scratch is the
-        widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes."""
-        return self.rows_table and self.stride[1] == 2 and bool(self._dsp_consts[4])
+        table (dw3x3_s2_table): rows_table at stride 2 along the width, fast_requant, a table made. Its
+        scratch is the widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes."""
+        if not (self.rows_table and self.stride[1] == 2):
+            return False
+        _, _, mults, shifts, fast = self._dsp_consts
+        o = self.filter.shape[3]
+        return bool(fast) and all(-31 <= int(v) <= -1 for v in _shifts(mults, shifts)[:o])
 
-    def dw_chunk(self) -> int:
-        """The channel chunk of the DSP 3x3 path's rows: the whole depth (0) while their scratch stays within
-        max((input + output bytes) / 2, DW_CHUNK_MIN_CAP), else the fewest chunks of a multiple of 4
-        channels each whose scratch does, as even as multiples of 4 allow (the last may be smaller): maps
-        with many channels, where whole-depth rows and tables would add more than half the maps to the
-        layer's live bytes."""
-        per = self._dw_channel_scratch()
-        if not per:
-            return 0
+    def chunk_choices(self) -> list:
+        """The channel chunks the DSP 3x3 path's rows may run in (mcu_dw_conv_params.chunk), fewest chunks
+        first: per count of chunks n >= 2 the smallest multiple of 4 channels that n chunks cover (as even as
+        multiples of 4 allow, the last may be smaller), down to 4; none when the layer does not take the
+        rows (other layers, the stride-2 path from the code generator's table) or has 4 channels."""
+        if not self._dw_channel_scratch():
+            return []
         c = self.in_shape[3]
-        cap = max((int(np.prod(self.in_shape)) + int(np.prod(self.out_shape))) // 2, DW_CHUNK_MIN_CAP)
-        if c * per <= cap:
-            return 0
-        most = max(4, cap // per // 4 * 4)
-        return 4 * -(-c // (4 * -(-c // most)))
+        out = []
+        for n in range(2, c // 4 + 1):
+            chunk = 4 * -(-c // (4 * n))
+            if chunk < c and (not out or chunk < out[-1]):
+                out.append(chunk)
+        return out
 
     @property
     def scratch_bytes(self):
-        """The DSP 3x3 path's scratch: three int16 rows and a 12-word table per channel of one chunk of
-        `chunk` channels, the whole depth when 0 (mcu_depthwise_conv_s8_buffer_size gives the whole
-        depth's); at stride 2 (along the width) only the rows (the C rows, which take the constants from
+        """The DSP 3x3 path's scratch (mcu_depthwise_conv_s8_buffer_size): three int16 rows and a 12-word
+        table per channel of one chunk of `chunk` channels, the whole depth when 0; at stride 2 (along the width) only the rows (the C rows, which take the constants from
         the arrays), or with the code generator's table (s2_words) the widened weights, a patch and a row
         of zero points, (w + 31) * c bytes, less than the rows for every w."""
         if self.filter is not None and self.in_shape and self.s2_words:
@@ -920,12 +925,43 @@ class DepthwiseConv2D(Windowed):
         per = self._dw_channel_scratch()
         return per * (self.chunk or self.in_shape[3]) if per else 0
 
+    @cached_property
+    def _dw3(self):
+        """The three-tap path's table (dw3_table) of a 1x3 / 3x1 layer (three_tap)."""
+        _, kh, kw, o = self.filter.shape
+        flat, lbias, mults, shifts, fast = self._dsp_consts
+        filt = np.asarray(flat).T.reshape(self.filter.shape).astype(np.int8)
+        return dw3_table(filt.reshape(3, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
+                         _shifts(mults, shifts))
+
+    @cached_property
+    def _s1_table(self):
+        """The stride-1 3x3 rows' table (dw3x3_s1_table) when the layer gets one (rows_table at stride 1
+        along the width, fast_requant), else None."""
+        if not (self.rows_table and self.stride[1] == 1):
+            return None
+        _, kh, kw, o = self.filter.shape
+        flat, lbias, mults, shifts, fast = self._dsp_consts
+        if not fast:
+            return None
+        filt = np.asarray(flat).T.reshape(self.filter.shape).astype(np.int8)
+        return dw3x3_s1_table(filt.reshape(9, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
+                              _shifts(mults, shifts))
+
     @property
     def weight_bytes(self):
+        """The constant bytes a DSP firmware links: the stride-2 3x3 path from the code generator's table
+        (s2_words) reads only its table, the stride-1 3x3 rows with a table (dw3x3_s1_table) the table and
+        the int8 filter (the bias and quantization arrays stay unreferenced: mcu_depthwise_3x3_dsp_s8
+        passes neither); the others the int8 filter, bias and requantization arrays and any table (1x3 /
+        3x1: dw3_table)."""
         o = self.filter.shape[3]
+        if self.s2_words:
+            return 4 * len(self._s2_table)
+        if self._s1_table is not None:
+            return self.filter.size + 4 * len(self._s1_table)
         return (self.filter.size + (4 * o if self.bias is not None else 0) + 8 * o
-                + (18 * o if self.three_tap else 0) + ((26 if self.stride[1] == 2 else 20) * o + 4 if self.rows_table else 0)
-                - (o if self.rows_table and self.stride[1] == 2 and self.act[0] == -128 else 0))
+                + (4 * len(self._dw3) if self.three_tap else 0))
 
     @property
     def rows_table(self) -> bool:
@@ -963,13 +999,9 @@ class DepthwiseConv2D(Windowed):
         table = "NULL"
         if self.three_tap:
             table = p + "dw3"
-            decls.append(c_array("int32_t", table, dw3_table(
-                filt.reshape(3, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
-                _shifts(mults, shifts)), per_line=8))
+            decls.append(c_array("int32_t", table, self._dw3, per_line=8))
         elif self.rows_table and fast:
-            make = dw3x3_s2_table if self.stride[1] == 2 else dw3x3_s1_table
-            words = make(filt.reshape(9, o), lbias, self.input_offset, self.output_offset, self.act[0], mults,
-                         _shifts(mults, shifts))
+            words = self._s2_table if self.stride[1] == 2 else self._s1_table
             if words is not None:
                 table = p + ("dw3s2" if self.stride[1] == 2 else "dw3s1")
                 decls.append(c_array("int32_t", table, words, per_line=8))

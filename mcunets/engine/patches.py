@@ -1065,6 +1065,7 @@ def choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_macs
     budget = (max_extra_macs * plain.macs, max_extra_macs * plain.instructions)
     plan = plan_memory(graph, current, PROMOTIONS, True)
     current, plan = _revisit(graph, current, plan, grids, budget, True)
+    current, plan = _chunked(graph, current, plan, True)
     staged = [l for l in current if isinstance(l, PatchStage)]
     work = sum(_work(s)[1] for s in staged)
     if (plan.arena_bytes, work) >= (result[2].arena_bytes, result[2].extra_instructions):
@@ -1096,6 +1097,7 @@ def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_mac
     a stage reading it holds a strip of its rows, and every plan counts the strip, not the image.
     """
     base_plan = plan_memory(graph, layers, PROMOTIONS, stream)  # the search's trial plans below take no promotions
+    layers, base_plan = _chunk_peaks(graph, list(layers), base_plan, stream, PROMOTIONS)
     total = sum(l.macs for l in layers)
     instructions = int(round(sum(sum(layer_instructions(graph, l)) for l in layers)))
     base = Schedule(macs=total, instructions=instructions, layer_arena_bytes=base_plan.arena_bytes,
@@ -1113,7 +1115,7 @@ def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_mac
             raise McunetsError(f"a {n}x{n} grid does not fit the {k}-layer stage's output or its maps' tiles"
                                + (f" with row bands up to {band} rows over even" if band else ""))
         staged = layers[:start] + [stage] + layers[start + k:]
-        plan = plan_memory(graph, staged, PROMOTIONS, stream)
+        staged, plan = _chunked(graph, staged, plan_memory(graph, staged, PROMOTIONS, stream), stream)
         return staged, plan, Schedule(((stage.layers[0].index, stage.layers[-1].index, n, stage.layers[-1].op),),
                                       *_work(stage), total, instructions, base_plan.arena_bytes,
                                       plan.arena_bytes, _skipped(stage), stream, stage.strip)
@@ -1133,7 +1135,7 @@ def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_mac
                                                           forced and not stages, stream)
             if not steps:
                 finals.append((current, plan))
-            following += [(staged, p, stages + (work,)) for staged, p, work in steps]
+            following += [(*_chunk_peaks(graph, staged, p, stream, 0), stages + (work,)) for staged, p, work in steps]
         # the states reached twice (the same stages taken in another order) are searched once; at most
         # BEAM states go on, the smallest arenas first, ties to fewer extra instructions
         seen, frontier = set(), []
@@ -1160,11 +1162,115 @@ def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_mac
     _, current, plan = best
     plan = plan_memory(graph, current, PROMOTIONS, stream)  # never larger: the same orders and more
     current, plan = _revisit(graph, current, plan, grids, budget, stream)
+    current, plan = _chunked(graph, current, plan, stream)
     staged = [l for l in current if isinstance(l, PatchStage)]
     stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
     return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
                                    total, instructions, base_plan.arena_bytes, plan.arena_bytes,
                                    sum(map(_skipped, staged)), stream, max((s.strip for s in staged), default=0))
+
+
+def _with_chunk(graph: GraphInfo, current: list, i: int, j: Optional[int], chunk: int, stream: bool):
+    """``current`` with the 3x3 depthwise layer at position i (j None), or layer j of the stage at i (the
+    stage made again, its grid and row bands kept), running in chunks of ``chunk`` channels (0: the whole
+    depth); None when the stage cannot be made again."""
+    layer = current[i]
+    if j is None:
+        return current[:i] + [replace(layer, chunk=chunk)] + current[i + 1:]
+    inner = list(layer.layers)
+    inner[j] = replace(inner[j], chunk=chunk)
+    unstaged = current[:i] + inner + current[i + 1:]
+    alt = make_stage(graph, unstaged, len(inner), layer.grid, i, layer.band, None, stream)
+    return None if alt is None else current[:i] + [alt] + current[i + 1:]
+
+
+def _chunk_sites(current: list, positions) -> list:
+    """(position, index in its stage or None, layer) of the 3x3 depthwise layers at ``positions`` that may
+    run their DSP rows in chunks (``DepthwiseConv2D.chunk_choices``), inside patch stages too."""
+    sites = []
+    for i in positions:
+        layer = current[i]
+        inner = list(enumerate(layer.layers)) if isinstance(layer, PatchStage) else [(None, layer)]
+        sites += [(i, j, l) for j, l in inner if isinstance(l, DepthwiseConv2D) and l.chunk_choices()]
+    return sites
+
+
+def _first(choices: list, fits) -> int:
+    """The first index of ``choices`` (ordered by fewer chunks) for which ``fits`` holds, by bisection (the
+    arena does not grow with more chunks), len(choices) when none does."""
+    a, b = 0, len(choices)
+    while a < b:
+        m = (a + b) // 2
+        if fits(choices[m]):
+            b = m
+        else:
+            a = m + 1
+    return a
+
+
+def _chunk_peaks(graph: GraphInfo, current: list, plan: MemoryPlan, stream: bool, promotions: int):
+    """Channel chunks where they lower the arena: while the peak layer of ``plan`` is a 3x3 depthwise layer on
+    the DSP rows (or a patch stage holding one) and running it in more chunks lowers the arena, the fewest
+    chunks that give the smallest arena its chunks can reach (plans with ``promotions``). Returns (layers,
+    plan)."""
+    while True:
+        live = live_bytes(plan, len(current))
+        peak = max(range(len(current)), key=lambda i: live[i])
+        best = None
+        for i, j, layer in _chunk_sites(current, [peak]):
+            choices = [c for c in layer.chunk_choices() if not layer.chunk or c < layer.chunk]
+            if not choices:
+                continue
+            tried: dict = {}
+
+            def trial(chunk, i=i, j=j):
+                if chunk not in tried:
+                    staged = _with_chunk(graph, current, i, j, chunk, stream)
+                    tried[chunk] = None if staged is None else (staged, plan_memory(graph, staged, promotions, stream))
+                return tried[chunk]
+
+            most = trial(choices[-1])
+            if most is None or most[1].arena_bytes >= plan.arena_bytes:
+                continue
+            target = most[1].arena_bytes
+            at = _first(choices, lambda c: trial(c) is not None and trial(c)[1].arena_bytes <= target)
+            staged, p = trial(choices[at])
+            key = (p.arena_bytes, at)
+            if best is None or key < best[0]:
+                best = (key, staged, p)
+        if best is None:
+            return current, plan
+        _, current, plan = best
+
+
+def _unchunk(graph: GraphInfo, current: list, plan: MemoryPlan, stream: bool):
+    """Each chunked 3x3 depthwise layer (inside patch stages too) back to fewer chunks, the whole depth
+    if it may, where the final arena (plans with PROMOTIONS) does not grow: chunks the search took for a
+    plan of its time that the final one no longer needs. Returns (layers, plan)."""
+    for i, j, layer in _chunk_sites(current, range(len(current))):
+        layer = current[i].layers[j] if j is not None else current[i]
+        if not layer.chunk:
+            continue
+        choices = [0] + [c for c in layer.chunk_choices() if c > layer.chunk]
+        tried: dict = {}
+
+        def trial(chunk, i=i, j=j):
+            if chunk not in tried:
+                staged = _with_chunk(graph, current, i, j, chunk, stream)
+                tried[chunk] = None if staged is None else (staged, plan_memory(graph, staged, PROMOTIONS, stream))
+            return tried[chunk]
+
+        at = _first(choices, lambda c: trial(c) is not None and trial(c)[1].arena_bytes <= plan.arena_bytes)
+        if at < len(choices):
+            current, plan = trial(choices[at])
+    return current, plan
+
+
+def _chunked(graph: GraphInfo, current: list, plan: MemoryPlan, stream: bool):
+    """A final plan's chunks: more at its peak while that lowers the arena (``_chunk_peaks``), then fewer
+    wherever the arena stays (``_unchunk``)."""
+    current, plan = _chunk_peaks(graph, current, plan, stream, PROMOTIONS)
+    return _unchunk(graph, current, plan, stream)
 
 
 def _signature(current: list) -> tuple:

@@ -210,19 +210,20 @@ def _orders(buffers: list[Buffer], pairs: dict, promotions: int, restarts: bool,
     best = None
     keys = (lambda b: (-b.size, b.first, b.id), lambda b: (-b.size, -b.first, b.id),
             lambda b: (b.first, -b.size, b.id), lambda b: (-(b.last - b.first + 1) * b.size, b.first, b.id))
-    for key in keys:
-        _place(buffers, pairs, key, together)
-        arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
-        if best is None or arena < best[0]:
-            best = (arena, [b.offset for b in buffers])
-            if arena <= floor:
-                return best
+    for low in ((False, True) if restarts else (False,)):
+        for key in keys:
+            _place(buffers, pairs, key, together, low)
+            arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
+            if best is None or arena < best[0]:
+                best = (arena, [b.offset for b in buffers])
+                if arena <= floor:
+                    return best
     starts = [sorted(buffers, key=lambda b: (b.first, b.scratch_of >= 0, -b.size, b.id))]
     if restarts:
         starts += [sorted(buffers, key=key) for key in keys]
-    for order in starts:
+    for order, low in [(o, False) for o in starts] + ([(list(o), True) for o in starts] if restarts else []):
         for _ in range(promotions + 1):
-            grew = _place(buffers, pairs, order, together)
+            grew = _place(buffers, pairs, order, together, low)
             arena = _align_up(max((b.offset + b.size for b in buffers), default=0))
             if arena < best[0]:
                 best = (arena, [b.offset for b in buffers])
@@ -236,10 +237,10 @@ def _orders(buffers: list[Buffer], pairs: dict, promotions: int, restarts: bool,
     return best
 
 
-def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> Optional[Buffer]:
+def _place(buffers: list[Buffer], pairs: dict, key, together: dict, low: bool = False) -> Optional[Buffer]:
     """Place the buffers one by one in ``key`` order (or in the order of the list ``key``), each where it
-    satisfies every constraint and grows the arena least; offsets start at 0. ``together``: per buffer
-    id, the buffers alive with it. Returns the last buffer placed that grew the arena, alive with a
+    satisfies every constraint and grows the arena least (among those, nearest 0, or with ``low`` the
+    lowest); offsets start at 0. ``together``: per buffer id, the buffers alive with it. Returns the last buffer placed that grew the arena, alive with a
     buffer placed before it (None: none did)."""
     placed: list[Buffer] = []
     placed_ids: set = set()
@@ -286,7 +287,7 @@ def _place(buffers: list[Buffer], pairs: dict, key, together: dict) -> Optional[
             # the allowed offset that grows the arena least (then nearest 0, then lowest): candidates in
             # that order, the first allowed one
             buf.offset = next(off for _, _, off in sorted(
-                (max(hi, off + size) - min(lo, off), abs(off), off) for off in candidates) if ok(off))
+                (max(hi, off + size) - min(lo, off), off if low else abs(off), off) for off in candidates) if ok(off))
         if conflicts and (buf.offset < lo or buf.offset + buf.size > hi):
             grew = buf
         lo, hi = min(lo, buf.offset), max(hi, buf.offset + buf.size)
