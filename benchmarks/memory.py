@@ -4,7 +4,9 @@ Each architecture is built at α=0.25 and 96×96×3 (MobileNetV1 also at 128×12
 QAT-calibrated on random images, converted to int8 by mcunets.convert, 2 classes). The table gives the
 TFLM arena (mcunets.tflm.arena_bytes), the engine's layer-by-layer arena, the patched arena the
 schedule search picks within the limit on extra work (and its ratio to layer by layer), the schedule, its
-extra MACs and estimated extra instructions (the two the limit bounds), where the peak of each plan is (layer, operator; "stage" when it is a patch stage), what sets the patched peak (its layers, the buffers alive there: the input image, layers' outputs, scratch, a stage's tiles; whether the input image is alive, and then its share of the layer-by-layer arena, a floor of the ratio), the
+extra MACs and estimated extra instructions (the two the limit bounds), where the peak of each plan is
+(layer by layer, patched and streamed: the layer with the most live bytes, its index and operator, and
+the patch stage holding it), what sets the patched peak (its layers, the buffers alive there: the input image, layers' outputs, scratch, a stage's tiles; whether the input image is alive, and then its share of the layer-by-layer arena, a floor of the ratio), the
 streamed arena (generate(stream_input=True): the image read by rows into a strip of the rows the first
 stage still needs; its ratio, schedule and peak), and
 with --qemu the instructions per inference on qemu-m4 (-icount shift=0) with
@@ -46,10 +48,18 @@ def _model(arch: str, alpha: float, resolution: int, classes: int, out: Path) ->
 
 
 def _peak(gen) -> dict:
+    """Where a generated model's plan peaks: the layer with the most live bytes (its index and operator),
+    and the patch stage holding it (first and last layer), if any."""
     k = max(range(len(gen.layers)), key=lambda i: gen.layers[i].live_bytes)
     layer = gen.layers[k]
-    staged = any(a <= layer.index <= b for a, b, _, _ in gen.schedule.stages)
-    return {"layer": layer.index, "op": layer.op, "live_bytes": layer.live_bytes, "in_stage": staged}
+    stage = next(((a, b) for a, b, _, _ in gen.schedule.stages if a <= layer.index <= b), None)
+    return {"layer": layer.index, "op": layer.op, "live_bytes": layer.live_bytes, "in_stage": stage is not None,
+            "stage": stage}
+
+
+def _where(p: dict) -> str:
+    """A peak (``_peak``) for the table: layer index and operator, and its stage."""
+    return f"{p['layer']} {p['op']}" + (f" (stage {p['stage'][0]}-{p['stage'][1]})" if p["in_stage"] else "")
 
 
 def _peak_buffers(model: bytes, max_extra: float, stream: bool = False) -> dict:
@@ -164,12 +174,11 @@ def main(argv=None) -> int:
         row = [f"{arch} {res}", f"{r['tflm_arena']:,}", f"{r['layer_arena']:,}", f"{r['patched_arena']:,}",
                f"{r['ratio']:.2f}", sched, f"{100 * s['extra_macs_ratio']:.1f}%",
                f"{100 * s['extra_instructions_ratio']:.1f}%",
-               f"{p['layer']} {p['op']}", f"{q['layer']} {q['op']}{' (stage)' if q['in_stage'] else ''}",
-               _what_peaks(b, r["layer_arena"])]
+               _where(p), _where(q), _what_peaks(b, r["layer_arena"])]
         t = r["streamed_schedule"]
         row += [f"{r['streamed_arena']:,}", f"{r['streamed_ratio']:.3f}",
                 "; ".join(f"{x['grid']}x{x['grid']} layers {x['first']}-{x['last']}" for x in t["stages"]) or "layers",
-                f"{t['strip_bytes']:,}", f"{100 * t['extra_instructions_ratio']:.1f}%",
+                f"{t['strip_bytes']:,}", f"{100 * t['extra_instructions_ratio']:.1f}%", _where(r["peak_streamed"]),
                 _what_peaks(r["peak_streamed_buffers"], r["layer_arena"])]
         if args.qemu:
             a, b, c = r["instructions_layers"], r["instructions_patched"], r["instructions_streamed"]
@@ -182,7 +191,7 @@ def main(argv=None) -> int:
             "extra instr. (est.)", "peak (layer by layer)", "peak (patched)",
             "patched peak: layers, buffers alive (B); image live, image / layer arena",
             "streamed arena", "streamed ratio", "streamed schedule", "strip", "streamed extra instr. (est.)",
-            "streamed peak: layers, buffers alive (B)"]
+            "peak (streamed)", "streamed peak: layers, buffers alive (B)"]
     if args.qemu:
         head += ["instr layers", "instr patched", "instr ratio", "instr streamed", "instr ratio streamed",
                  "bit-exact"]
