@@ -163,7 +163,8 @@ def place(buffers: list[Buffer], pairs: dict, promotions: int = PROMOTIONS, rest
     before its scratch, again and again with the last buffer that grew the arena moved before the first
     buffer alive with it, in that order (a buffer that had to go outside the others gets its place
     before they take theirs; up to ``promotions`` times), and with ``restarts`` the same from each of
-    the four orders; the smallest arena wins. Returns the arena's bytes."""
+    the four orders, and every order again with ties in growth going to the lowest offset (not the one
+    nearest 0); the smallest arena wins. Returns the arena's bytes."""
     # the buffers each one is alive with, once for all orders (a sweep over the buffers by birth)
     together: dict = {b.id: [] for b in buffers}
     spans = sorted((b for b in buffers if b.size and not (b.first < 0 and b.last < 0)), key=lambda b: b.first)
