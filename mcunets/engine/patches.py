@@ -1127,7 +1127,66 @@ def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_mac
         raise McunetsError(f"patches must be 'auto', 'off' or a grid size, got {patches!r}")
     budget = (max_extra_macs * total, max_extra_macs * instructions)
     forced = patches != "auto"  # a forced grid takes its best first stage even when it does not lower the arena
-    finals, frontier = [], [(list(layers), base_plan, ())]
+    # the search from each start of the 3x3 depthwise layers' chunks (_starts); the smallest final arena, then
+    # the least estimated extra work
+    best = None
+    for start in _starts(layers):
+        found = _search(graph, start, grids, budget, forced, stream)
+        if found is None:
+            continue
+        current, plan = found
+        plan = plan_memory(graph, current, PROMOTIONS, stream)  # never larger: the same orders and more
+        current, plan = _revisit(graph, current, plan, grids, budget, stream)
+        current, plan = _chunked(graph, current, plan, stream)
+        key = (plan.arena_bytes, sum(_work(s)[1] for s in current if isinstance(s, PatchStage)))
+        if best is None or key < best[0]:
+            best = (key, current, plan)
+    if best is None:
+        if patches != "auto":
+            raise McunetsError(f"no patch stage with a {grids[0]}x{grids[0]} grid fits around the peak layer "
+                               f"within {100 * max_extra_macs:.0f}% extra MACs and instructions")
+        return layers, base_plan, base
+    _, current, plan = best
+    staged = [l for l in current if isinstance(l, PatchStage)]
+    stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
+    return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
+                                   total, instructions, base_plan.arena_bytes, plan.arena_bytes,
+                                   sum(map(_skipped, staged)), stream, max((s.strip for s in staged), default=0))
+
+
+def _rule_chunk(layer: DepthwiseConv2D) -> int:
+    """A fixed rule on the layer's own shapes (the code generator's until the schedule chose the chunks): the
+    whole depth (0) while the rows' scratch stays within max((input + output bytes) / 2, 4096), else the
+    fewest chunks whose scratch does."""
+    choices, per = layer.chunk_choices(), layer._dw_channel_scratch()
+    cap = max((int(np.prod(layer.in_shape)) + int(np.prod(layer.out_shape))) // 2, 4096)
+    if not choices or per * layer.in_shape[3] <= cap:
+        return 0
+    return next((c for c in choices if c * per <= cap), choices[-1])
+
+
+def _starts(layers: list) -> list:
+    """The layers the search starts from, distinct: as planned layer by layer (``_chunk_peaks``), every 3x3
+    depthwise layer in its most chunks (the least scratch: no stage is judged against a peak chunks would
+    lower) and in the chunks of a fixed rule on its shapes (``_rule_chunk``). The greedy search's choices
+    depend on which peak it sees; the final plans take back the chunks they do not need (``_chunked``)."""
+    most = [replace(l, chunk=l.chunk_choices()[-1]) if isinstance(l, DepthwiseConv2D) and l.chunk_choices() else l
+            for l in layers]
+    rule = [replace(l, chunk=_rule_chunk(l)) if isinstance(l, DepthwiseConv2D) and l.chunk_choices() else l
+            for l in layers]
+    out, seen = [], set()
+    for start in (list(layers), most, rule):
+        key = tuple(getattr(l, "chunk", 0) for l in start)
+        if key not in seen:
+            seen.add(key)
+            out.append(start)
+    return out
+
+
+def _search(graph: GraphInfo, layers: list, grids: list, budget: tuple, forced: bool, stream: bool):
+    """``_choose``'s greedy search with look-ahead from ``layers``: the (layers, trial plan) of the smallest
+    arena, then the least work, its stages chosen again by ``_refine``; None when it takes no stage."""
+    finals, frontier = [], [(layers, plan_memory(graph, layers, 0, stream), ())]
     for depth in range(MAX_STAGES + 1):
         following = []
         for current, plan, stages in frontier:
@@ -1135,7 +1194,7 @@ def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_mac
                                                           forced and not stages, stream)
             if not steps:
                 finals.append((current, plan))
-            following += [(*_chunk_peaks(graph, staged, p, stream, 0), stages + (work,)) for staged, p, work in steps]
+            following += [(staged, p, stages + (work,)) for staged, p, work in steps]
         # the states reached twice (the same stages taken in another order) are searched once; at most
         # BEAM states go on, the smallest arenas first, ties to fewer extra instructions
         seen, frontier = set(), []
@@ -1154,20 +1213,7 @@ def _choose(graph: GraphInfo, layers: list[Layer], patches="auto", max_extra_mac
         key = (plan.arena_bytes, sum(_work(s)[1] for s in current if isinstance(s, PatchStage)))
         if best is None or key < best[0]:
             best = (key, current, plan)
-    if best is None:
-        if patches != "auto":
-            raise McunetsError(f"no patch stage with a {grids[0]}x{grids[0]} grid fits around the peak layer "
-                               f"within {100 * max_extra_macs:.0f}% extra MACs and instructions")
-        return layers, base_plan, base
-    _, current, plan = best
-    plan = plan_memory(graph, current, PROMOTIONS, stream)  # never larger: the same orders and more
-    current, plan = _revisit(graph, current, plan, grids, budget, stream)
-    current, plan = _chunked(graph, current, plan, stream)
-    staged = [l for l in current if isinstance(l, PatchStage)]
-    stages = tuple((s.layers[0].index, s.layers[-1].index, s.grid, s.layers[-1].op) for s in staged)
-    return current, plan, Schedule(stages, sum(_work(s)[0] for s in staged), sum(_work(s)[1] for s in staged),
-                                   total, instructions, base_plan.arena_bytes, plan.arena_bytes,
-                                   sum(map(_skipped, staged)), stream, max((s.strip for s in staged), default=0))
+    return None if best is None else best[1:]
 
 
 def _with_chunk(graph: GraphInfo, current: list, i: int, j: Optional[int], chunk: int, stream: bool):
@@ -1260,7 +1306,8 @@ def _unchunk(graph: GraphInfo, current: list, plan: MemoryPlan, stream: bool):
                 tried[chunk] = None if staged is None else (staged, plan_memory(graph, staged, PROMOTIONS, stream))
             return tried[chunk]
 
-        at = _first(choices, lambda c: trial(c) is not None and trial(c)[1].arena_bytes <= plan.arena_bytes)
+        fits = lambda c: trial(c) is not None and trial(c)[1].arena_bytes <= plan.arena_bytes  # noqa: E731
+        at = 0 if fits(0) else _first(choices, fits)
         if at < len(choices):
             current, plan = trial(choices[at])
     return current, plan
