@@ -490,7 +490,7 @@ def _small_1x1_cases(seed: int):
         [(8, 16, (1, 2), 12, "relu"), (16, 6, (1, 1), 7, "none"), (32, 17, (2, 2), 9, "relu")],
         [(8, 2, (2, 1), 9, "none"), (16, 32, (1, 2), 10, "relu"), (32, 8, (1, 1), 5, "relu6")],
         [(32, 10, (1, 1), 7, "relu"), (8, 4, (2, 2), 7, "none"), (16, 2, (1, 1), 1, "relu")],
-        # the other depths up to 32 (table path only); depths 4, 8, 12, 16 with the rows widened into
+        # the other depths up to 32 (table path only); depths 4, 8, 16 with the rows widened into
         # scratch from 12 output pixels (and on fewer without)
         [(12, 6, (1, 1), 7, "relu"), (24, 4, (1, 2), 9, "none"), (4, 2, (1, 1), 5, "relu"),
          (20, 8, (1, 1), 3, "none"), (28, 2, (2, 1), 6, "relu"), (8, 6, (2, 2), 3, "relu")],

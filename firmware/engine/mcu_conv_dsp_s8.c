@@ -811,7 +811,6 @@ typedef void (*small1_fn)(const int8_t *pa, int8_t *oa, const int8_t *blocks, co
     MCU_S1_FN(small1_##C##_lo_post, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_LO, MCU_POST)
 MCU_S_FNS(4, "8", MCU_S_X1, "16")
 MCU_S_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
-MCU_S_FNS(12, "24", MCU_S_X1 MCU_S_X1 MCU_S_X1, "48")
 MCU_S_FNS(16, "32", MCU_S_X1 MCU_S_X1 MCU_S_X1 MCU_S_X1, "64")
 MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the encoded rows, MCU_E_FN) */
 #undef MCU_S_FNS
@@ -953,7 +952,6 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
 #define MCU_SW_G4 MCU_PAIR_GROUP0
 #define MCU_SW_G8 MCU_PAIR_GROUP0 MCU_PAIR_GROUP
 #define MCU_SW_G16 MCU_SW_G8 MCU_PAIR_GROUP MCU_PAIR_GROUP
-#define MCU_SW_G12 MCU_SW_G8 MCU_PAIR_GROUP
 /* The widened rows are doubled (small_widen_rows), so the pixels are only sign-extended: 7 instructions per
  * group of the pair. */
 #define MCU_SW_X1 \
@@ -966,7 +964,6 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
     "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
 MCU_SW_FNS(4, "8", MCU_SW_X1, "16")
 MCU_SW_FNS(8, "16", MCU_SW_X1 MCU_SW_X1, "32")
-MCU_SW_FNS(12, "24", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "48")
 MCU_SW_FNS(16, "32", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "64")
 #undef MCU_SW_X1
 #undef MCU_SW_FNS
@@ -989,9 +986,10 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     }
 }
 
-/* Input depths 20 to 32 (rows of C bytes) with the code generator's table: the filter rows stored encoded
- * (ops.small1x1_table: per group of four input channels the words of rows a and b side by side, bytes 0
- * and 2 of each XORed with 0x80, as FULLY_CONNECTED's encoded rows), so a weight word W has the signed
+/* Rows of C = 12 and 20 to 32 bytes (input depths 9 to 12, 17 to 32) with the code generator's table: the
+ * filter rows stored encoded (ops.small1x1_table, ops.small1x1_encoded: per group of four input channels
+ * the words of rows a and b side by side, bytes 0 and 2 of each XORed with 0x80, as FULLY_CONNECTED's
+ * encoded rows), so a weight word W has the signed
  * halfwords 256 w1 + w0 + 128 and 256 w3 + w2 + 128 and SXTB16(W, ROR 8) = (w1, w3). Each pixel of the
  * pair is expanded once to Xa = SXTB16(X) = (x0, x2) and Xc = REV16(X) ^ 0xFF80FF80 = (x1 - 128 - 256 x0,
  * x3 - 128 - 256 x2), so SMLAD(W, Xa) + SMLAD(SXTB16(W, ROR 8), Xc) = the group's four MACs
@@ -1029,6 +1027,7 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     "sxtb16 %[t], %[t], ror #8\n\t" \
     "smlad  %[a01], %[t], %[x1], %[a01]\n\t" \
     "smlad  %[a11], %[t], %[x3], %[a11]\n\t"
+#define MCU_E_G12 MCU_E_GROUP0 MCU_E_GROUP("8") MCU_E_GROUP("16")
 #define MCU_E_G20 MCU_E_GROUP0 MCU_E_GROUP("8") MCU_E_GROUP("16") MCU_E_GROUP("24") MCU_E_GROUP("32")
 #define MCU_E_G24 MCU_E_G20 MCU_E_GROUP("40")
 #define MCU_E_G28 MCU_E_G24 MCU_E_GROUP("48")
@@ -1130,6 +1129,7 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     "smlad  %[a01], %[t], %[x0], %[a01]\n\t" \
     "sxtb16 %[t], %[t], ror #8\n\t" \
     "smlad  %[a01], %[t], %[x1], %[a01]\n\t"
+#define MCU_E1_G12 MCU_E1_GROUP("0") MCU_E1_GROUP("8") MCU_E1_GROUP("16")
 #define MCU_E1_G20 MCU_E1_GROUP("0") MCU_E1_GROUP("8") MCU_E1_GROUP("16") MCU_E1_GROUP("24") MCU_E1_GROUP("32")
 #define MCU_E1_G24 MCU_E1_G20 MCU_E1_GROUP("40")
 #define MCU_E1_G28 MCU_E1_G24 MCU_E1_GROUP("48")
@@ -1192,6 +1192,7 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     MCU_E1_FN(smalle##C##_lo_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_LO, MCU_NO_POST) \
     MCU_E1_FN(smalle##C##_post_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_STORE2, MCU_POST) \
     MCU_E1_FN(smalle##C##_lo_post_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_LO, MCU_POST)
+MCU_E_FNS(12, "24", "48")
 MCU_E_FNS(20, "40", "80")
 MCU_E_FNS(24, "48", "96")
 MCU_E_FNS(28, "56", "112")
@@ -2254,7 +2255,7 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
     MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_lo_post_dsp_s8, C, smallw##C##_lo_post, small1_##C##_lo_post, 1, \
                 1, PAD)
 #define MCU_S_ENTRIES(C) MCU_S_ENTRIES1(C, , 0) MCU_S_ENTRIES1(C, p, 1)
-/* depths 20 to 32: the encoded rows (MCU_E_FN; scratch: the expanded pair, P, then a padded depth's copy) */
+/* rows of 12 and 20 to 32 bytes: the encoded rows (MCU_E_FN; scratch: the expanded pair, P, then a padded depth's copy) */
 #define MCU_E_ENTRIES1(C, P, PAD) \
     MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_dsp_s8, C, smalle##C, smalle##C##_one, 0, 0, PAD, 1) \
     MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_post_dsp_s8, C, smalle##C##_post, smalle##C##_post_one, 0, 0, PAD, 1) \
@@ -2265,12 +2266,11 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
 #define MCU_SW_ENTRIES(C) MCU_SW_ENTRIES1(C, , 0) MCU_SW_ENTRIES1(C, p, 1)
 MCU_S_ENTRIES1(4, , 0)
 MCU_S_ENTRIES(8)
-MCU_S_ENTRIES(12)
 MCU_S_ENTRIES(16)
 MCU_SW_ENTRIES1(4, , 0)
 MCU_SW_ENTRIES(8)
-MCU_SW_ENTRIES(12)
 MCU_SW_ENTRIES(16)
+MCU_E_ENTRIES(12)
 MCU_E_ENTRIES(20)
 MCU_E_ENTRIES(24)
 MCU_E_ENTRIES(28)

@@ -305,7 +305,7 @@ MCU_SMALLP_DECLS(28)
 MCU_SMALLP_DECLS(32)
 #undef MCU_SMALL_DECLS
 #undef MCU_SMALLP_DECLS
-/* Input depths 4, 8, 12 and 16 with the filter rows widened into scratch once per call (_cNw_, padded _cNpw_):
+/* Input depths 4, 8 and 16 with the filter rows widened into scratch once per call (_cNw_, padded _cNpw_):
  * per group one LDM of the pixel pair, one of the pair's weights and eight SMLAD. */
 #define MCU_SMALLW_DECLS(C, P) \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_dsp_s8); \
@@ -314,10 +314,8 @@ MCU_SMALLP_DECLS(32)
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_lo_post_dsp_s8);
 MCU_SMALLW_DECLS(4, )
 MCU_SMALLW_DECLS(8, )
-MCU_SMALLW_DECLS(12, )
 MCU_SMALLW_DECLS(16, )
 MCU_SMALLW_DECLS(8, p)
-MCU_SMALLW_DECLS(12, p)
 MCU_SMALLW_DECLS(16, p)
 #undef MCU_SMALLW_DECLS
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
@@ -797,7 +795,6 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
         run = !wide ? run : MCU_SMALL_PICK(4, w);
         break;
         MCU_SMALLW_CASE(8)
-        MCU_SMALLW_CASE(12)
         MCU_SMALLW_CASE(16)
     default:
         break;

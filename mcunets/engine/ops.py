@@ -352,7 +352,7 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
     padded with zero weights to c rounded up to 4 (the kernel reads that many bytes of each pixel, the pad
     bytes meeting the next pixel's first values or a padded copy of the input's last pixel).
 
-    Rows of SMALL1X1_ENCODED_MIN bytes or more (c rounded up to 4: 20 .. 32) are stored encoded (the
+    Rows of 12 and of 20 .. 32 bytes (small1x1_encoded) are stored encoded (the
     kernel's MCU_E_FN): per group of four inputs row a's word, then row b's, each with bytes 0 and 2 XORed
     with 0x80 (fc_encode), and the start values are bias + 128 * (the row's sum of weights at odd positions)
     modulo 2^32 instead of 2 * bias."""
@@ -360,7 +360,7 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
     o, c = f.shape
     f = np.concatenate([f, np.zeros((o, -c % 4), dtype=np.int64)], axis=1)
     c4 = f.shape[1]
-    enc = c4 >= SMALL1X1_ENCODED_MIN
+    enc = small1x1_encoded(c4)
     consts = channel_consts(output_offset, shifts)
     b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     words = [int(any(rz >> 8 for _, rz in consts))]
@@ -377,8 +377,11 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
     return words
 
 
-# The smallest row length (input depth rounded up to 4) whose small-1x1 table rows are stored encoded.
-SMALL1X1_ENCODED_MIN = 20
+def small1x1_encoded(c4: int) -> bool:
+    """Whether the small 1x1 path's table stores rows of c4 bytes (the input depth rounded up to 4) encoded:
+    rows of 20 bytes and more, and of 12 (whose widened rows the layer's scratch holds only up to six
+    output channels; rows of 4, 8 and 16 bytes are widened into scratch from 12 output pixels)."""
+    return c4 >= 20 or c4 == 12
 
 
 def fc_encode(blocks):
