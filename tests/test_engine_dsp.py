@@ -930,7 +930,8 @@ def test_depthwise_three_tap_row_pair_cases_are_bit_exact_on_host():
 def _three_tap_any_cases(seed: int):
     """Chains of 3x1 / 1x3 depthwise layers on the three-tap path's two-row step at every stride and depth
     (dw3v_any: stride 2 along the rows, strides (2, 2) and (1, 2), chunks of eight groups, 40 and 68
-    channels, the last chunk of one group) and the clamp pass after the steps: ReLU with act_min above
+    channels, the last chunk of one group), the SAME border pairs at strides 1 and 2 down the rows (odd
+    and even heights: the padded row first or last) and the clamp pass after the steps: ReLU with act_min above
     -128, ReLU6 clamping both ways, none; odd and even heights and widths, SAME and VALID; one chain with
     only the last layer's output a model output (the planner may overlap each output with its input:
     the step's runtime check then takes the span); each as converted and with trained-like quantization;

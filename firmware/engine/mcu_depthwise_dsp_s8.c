@@ -1851,16 +1851,24 @@ typedef struct {
 /* r0 input, r1 output, r2 the end of the blocks, r3 block, r4 r, r5 r6 row y's accumulators (lanes l,
  * l + 2), r7 r8 row y + 1's, r9 .. r12 the four input rows' words, lr a weight pair or temporary; O, O2
  * the lanes' byte offsets. */
-#define DW3V_MAC1(SXT) \
-        "ldr    r9, [r0]\n\t" \
+/* the first and last input row of a step: loaded and widened, or (a padded row of a SAME border pair)
+ * the input zero point widened, from the block (its tap adds w * (zero point + input_offset) = 0) */
+#define DW3V_SX(R, SXT) "sxtb16 " R ", " R SXT "\n\t"
+#define DW3V_ZP(R) "ldr    " R ", [r3, #44]\n\t"
+#define DW3V_MAC1(SXT) DW3V_MAC1X(SXT, "ldr    r9, [r0]\n\t", DW3V_SX("r9", SXT), \
+                                  "add    lr, r0, r4, lsl #1\n\t" "ldr    r12, [lr, r4]\n\t", DW3V_SX("r12", SXT))
+#define DW3V_MAC1_TOP(SXT) DW3V_MAC1X(SXT, DW3V_ZP("r9"), "", \
+                                      "add    lr, r0, r4, lsl #1\n\t" "ldr    r12, [lr, r4]\n\t", DW3V_SX("r12", SXT))
+#define DW3V_MAC1_BOT(SXT) DW3V_MAC1X(SXT, "ldr    r9, [r0]\n\t", DW3V_SX("r9", SXT), DW3V_ZP("r12"), "")
+#define DW3V_MAC1X(SXT, LT, WT, LB, WB) \
+        LT \
         "ldr    r10, [r0, r4]\n\t" \
         "ldr    r11, [r0, r4, lsl #1]\n\t" \
-        "add    lr, r0, r4, lsl #1\n\t" \
-        "ldr    r12, [lr, r4]\n\t" \
-        "sxtb16 r9, r9" SXT "\n\t" \
+        LB \
+        WT \
         "sxtb16 r10, r10" SXT "\n\t" \
         "sxtb16 r11, r11" SXT "\n\t" \
-        "sxtb16 r12, r12" SXT "\n\t" \
+        WB \
         "ldm    r3, {r5, r6, lr}\n\t" \
         "smlabb r7, r10, lr, r5\n\t" \
         "smlatt r8, r10, lr, r6\n\t" \
@@ -1877,11 +1885,15 @@ typedef struct {
         "smlabb r7, r12, lr, r7\n\t" \
         "smlatt r8, r12, lr, r8\n\t"
 /* stride 2: rows y - 1 .. y + 1 and y + 1 .. y + 3, five input rows */
-#define DW3V_MAC2(SXT) \
-        "ldr    r9, [r0]\n\t" \
+#define DW3V_MAC2(SXT) DW3V_MAC2X(SXT, "ldr    r9, [r0]\n\t", DW3V_SX("r9", SXT), \
+                                  "ldr    r10, [r0, r4, lsl #2]\n\t", DW3V_SX("r10", SXT))
+#define DW3V_MAC2_TOP(SXT) DW3V_MAC2X(SXT, DW3V_ZP("r9"), "", "ldr    r10, [r0, r4, lsl #2]\n\t", DW3V_SX("r10", SXT))
+#define DW3V_MAC2_BOT(SXT) DW3V_MAC2X(SXT, "ldr    r9, [r0]\n\t", DW3V_SX("r9", SXT), DW3V_ZP("r10"), "")
+#define DW3V_MAC2X(SXT, LT, WT, LB, WB) \
+        LT \
         "ldr    r10, [r0, r4]\n\t" \
         "ldr    r11, [r0, r4, lsl #1]\n\t" \
-        "sxtb16 r9, r9" SXT "\n\t" \
+        WT \
         "sxtb16 r10, r10" SXT "\n\t" \
         "sxtb16 r11, r11" SXT "\n\t" \
         "ldm    r3, {r5, r6, lr}\n\t" \
@@ -1900,8 +1912,8 @@ typedef struct {
         "ldr    lr, [r3, #16]\n\t" \
         "smlabb r5, r11, lr, r5\n\t" \
         "smlatt r6, r11, lr, r6\n\t" \
-        "ldr    r10, [r0, r4, lsl #2]\n\t" \
-        "sxtb16 r10, r10" SXT "\n\t" \
+        LB \
+        WB \
         "smlabb r7, r10, lr, r7\n\t" \
         "smlatt r8, r10, lr, r8\n\t"
 /* the requantization and stores of a half step (lane byte offsets O, O2) */
@@ -2017,6 +2029,12 @@ DW3V_FN(dw3v_any, DW3V_MAC1, DW3P_NO_POST)
 DW3V_FN(dw3v_any_post, DW3V_MAC1, DW3P_POST)
 DW3V_FN(dw3v_any2, DW3V_MAC2, DW3P_NO_POST)
 DW3V_FN(dw3v_any2_post, DW3V_MAC2, DW3P_POST)
+/* SAME border pairs (the first row's first tap or the second row's last tap in the padding: the zero
+ * point from the block), with the post-shift zero point (adding rz >> 8 = 0 when a layer has none) */
+DW3V_FN(dw3v_top, DW3V_MAC1_TOP, DW3P_POST)
+DW3V_FN(dw3v_bot, DW3V_MAC1_BOT, DW3P_POST)
+DW3V_FN(dw3v_top2, DW3V_MAC2_TOP, DW3P_POST)
+DW3V_FN(dw3v_bot2, DW3V_MAC2_BOT, DW3P_POST)
 #undef DW3V_FN
 
 /* The activation range other than [-128, 127] (act_min > -128, act_max < 127) on n bytes (a multiple of 4)
@@ -2142,10 +2160,17 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                  * written only over input bytes already read: its chunk's, when the distance is a
                  * multiple of c), or the output rows apart from the step's input rows */
                 const intptr_t dist = (intptr_t)in_first - (intptr_t)out_row;
-                if (rows2 && oy + 1 < out_h && v == 0 && ix0 == 0 && iy0 + sh + 2 < in_h &&
+                /* SAME border pairs: the first row's first tap (row -1) or the second row's last (row
+                 * in_h) in the padding (dw3v_top*, dw3v_bot*: the zero point in place of that row) */
+                const int inside = v == 0 && iy0 + sh + 2 < in_h;
+                int edge = 0;
+                if (__builtin_expect(!inside && rows2, 0)) {
+                    edge = iy0 == -1 && iy0 + sh + 2 < in_h ? 1 : iy0 >= 0 && iy0 + sh + 2 == in_h ? 2 : 0;
+                }
+                if (rows2 && oy + 1 < out_h && ix0 == 0 && (inside || edge) &&
                     (plain || dist >= 2 * (intptr_t)out_r || dist <= -(intptr_t)(sh + 3) * in_r ||
                      (dist >= out_r && (groups <= DW3P_CHUNK || dist % c == 0)))) {
-                    if (plain) { /* one chunk: its blocks built once per call */
+                    if (plain && !edge) { /* one chunk: its blocks built once per call */
                         if (built < 0) {
                             dw3v_blocks(table, filter, c, 0, groups, zp2, &blk[0][0]);
                             built = 0;
@@ -2157,6 +2182,8 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                         ++oy; /* rows oy and oy + 1 */
                         continue;
                     }
+                    static const dw3v_fn edges[2][2] = {{dw3v_top, dw3v_bot}, {dw3v_top2, dw3v_bot2}};
+                    const dw3v_fn step_fn = edge ? edges[sh == 2][edge - 1] : vstep;
                     for (int32_t g0 = 0; g0 < groups; g0 += DW3P_CHUNK) {
                         const int32_t gn = mcu_min_i32(DW3P_CHUNK, groups - g0);
                         if (built != g0) {
@@ -2168,7 +2195,7 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
                             va.blk_end = &blk[0][0] + 2 * gn * DW3P_WORDS, va.in_skip = sw * c - 4 * gn, va.out_skip = c - 4 * gn;
                         }
                         MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
-                        vstep(&va);
+                        step_fn(&va);
                         MCU_COMPILER_BARRIER();
                     }
                     if (groups > DW3P_CHUNK && groups % DW3P_CHUNK != 0) { /* back to the full chunks */
