@@ -1241,6 +1241,20 @@ def _chunk_sites(current: list, positions) -> list:
     return sites
 
 
+def _chunk_trial(graph: GraphInfo, current: list, i: int, j, stream: bool, promotions):
+    """For layer j of stage i (j None: layer i itself) of ``current``: chunk -> (layers, plan) with the layer
+    in that chunk, or None where it cannot take it; each chunk planned once."""
+    tried: dict = {}
+
+    def trial(chunk):
+        if chunk not in tried:
+            staged = _with_chunk(graph, current, i, j, chunk, stream)
+            tried[chunk] = None if staged is None else (staged, plan_memory(graph, staged, promotions, stream))
+        return tried[chunk]
+
+    return trial
+
+
 def _first(choices: list, fits) -> int:
     """The first index of ``choices`` (ordered by fewer chunks) for which ``fits`` holds, by bisection (the
     arena does not grow with more chunks), len(choices) when none does."""
@@ -1267,14 +1281,7 @@ def _chunk_peaks(graph: GraphInfo, current: list, plan: MemoryPlan, stream: bool
             choices = [c for c in layer.chunk_choices() if not layer.chunk or c < layer.chunk]
             if not choices:
                 continue
-            tried: dict = {}
-
-            def trial(chunk, i=i, j=j):
-                if chunk not in tried:
-                    staged = _with_chunk(graph, current, i, j, chunk, stream)
-                    tried[chunk] = None if staged is None else (staged, plan_memory(graph, staged, promotions, stream))
-                return tried[chunk]
-
+            trial = _chunk_trial(graph, current, i, j, stream, promotions)
             most = trial(choices[-1])
             if most is None or most[1].arena_bytes >= plan.arena_bytes:
                 continue
@@ -1298,14 +1305,7 @@ def _unchunk(graph: GraphInfo, current: list, plan: MemoryPlan, stream: bool):
         if not layer.chunk:
             continue
         choices = [0] + [c for c in layer.chunk_choices() if c > layer.chunk]
-        tried: dict = {}
-
-        def trial(chunk, i=i, j=j):
-            if chunk not in tried:
-                staged = _with_chunk(graph, current, i, j, chunk, stream)
-                tried[chunk] = None if staged is None else (staged, plan_memory(graph, staged, PROMOTIONS, stream))
-            return tried[chunk]
-
+        trial = _chunk_trial(graph, current, i, j, stream, PROMOTIONS)
         fits = lambda c: trial(c) is not None and trial(c)[1].arena_bytes <= plan.arena_bytes  # noqa: E731
         at = 0 if fits(0) else _first(choices, fits)
         if at < len(choices):
