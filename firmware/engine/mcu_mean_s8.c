@@ -16,6 +16,14 @@ static inline int8_t mean_out(const mcu_mean_params *params, int32_t sum, int32_
 }
 
 #if defined(__ARM_FEATURE_DSP)
+/* One element of eight channels: LDRD, p advanced by i1, four SXTAB16 into the halfword sums. */
+#define MCU_MEAN_ELEM8 \
+    "ldrd   %[u], %[v], [%[p]]\n\t" \
+    "add    %[p], %[p], %[i1]\n\t" \
+    "sxtab16 %[h02], %[h02], %[u]\n\t" \
+    "sxtab16 %[h13], %[h13], %[u], ror #8\n\t" \
+    "sxtab16 %[j02], %[j02], %[v]\n\t" \
+    "sxtab16 %[j13], %[j13], %[v], ror #8\n\t"
 /* Halfword sums (h02: channels 0 and 2, h13: 1 and 3) of the four channels at p over n <= 256 elements
  * inner bytes apart, four elements per step while they last. */
 static inline __attribute__((always_inline)) void mean_sums4(const int8_t *p, int32_t n, int32_t inner,
@@ -90,13 +98,6 @@ static inline __attribute__((always_inline)) void mean_small_body(const mcu_mean
         for (; (eight || gend - g >= 8) && aligned && g != gend; g += 8) { /* eight channels per pass: LDRD, four SXTAB16 per element */
             const int8_t *p = g, *e4 = g + n4, *e = g + n;
             uint32_t h02 = 0, h13 = 0, j02 = 0, j13 = 0, u, v, t, a, x;
-#define MCU_MEAN_ELEM8 \
-    "ldrd   %[u], %[v], [%[p]]\n\t" \
-    "add    %[p], %[p], %[i1]\n\t" \
-    "sxtab16 %[h02], %[h02], %[u]\n\t" \
-    "sxtab16 %[h13], %[h13], %[u], ror #8\n\t" \
-    "sxtab16 %[j02], %[j02], %[v]\n\t" \
-    "sxtab16 %[j13], %[j13], %[v], ror #8\n\t"
             __asm__ volatile("cmp    %[p], %[e4]\n\t"
                              "beq    2f\n\t"
                              "1:\n\t"
@@ -115,7 +116,6 @@ static inline __attribute__((always_inline)) void mean_small_body(const mcu_mean
                                [u] "=&r"(u), [v] "=&r"(v)
                              : [e4] "r"(e4), [e] "r"(e), [i1] "r"(inner)
                              : "cc");
-#undef MCU_MEAN_ELEM8
             MCU_MEAN_OUT4(h02, h13);
             MCU_MEAN_OUT4(j02, j13);
         }
@@ -251,13 +251,6 @@ mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t red
  * doubles a halfword sum and adds bias2, SMMLAR, the round toward minus infinity's correction, ASR, SSAT,
  * a byte store each), in one assembly block with the plan's constants. */
 #if defined(__ARM_FEATURE_DSP)
-#define MCU_MEAN_PLAN_ELEM8                                                                                  \
-    "ldrd   %[u], %[v], [%[p]]\n\t"                                                                          \
-    "add    %[p], %[p], %[i1]\n\t"                                                                           \
-    "sxtab16 %[h02], %[h02], %[u]\n\t"                                                                       \
-    "sxtab16 %[h13], %[h13], %[u], ror #8\n\t"                                                               \
-    "sxtab16 %[j02], %[j02], %[v]\n\t"                                                                       \
-    "sxtab16 %[j13], %[j13], %[v], ror #8\n\t"
 /* one output of the halfword (INS smlabt: bottom, smlatt: top) of H; e4 = bias2, e = multiplier, i1 = k,
  * p = rw */
 #define MCU_MEAN_PLAN_OUT(INS, H)                                                                            \
@@ -291,14 +284,14 @@ void mcu_mean_plan8_s8(const int8_t *input, int8_t *output, const mcu_mean_plan 
                              "cmp    %[p], %[e4]\n\t"
                              "beq    2f\n\t"
                              "1:\n\t"
-                             MCU_MEAN_PLAN_ELEM8 MCU_MEAN_PLAN_ELEM8 MCU_MEAN_PLAN_ELEM8 MCU_MEAN_PLAN_ELEM8
+                             MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8
                              "cmp    %[p], %[e4]\n\t"
                              "bne    1b\n\t"
                              "2:\n\t"
                              "cmp    %[p], %[e]\n\t"
                              "beq    4f\n\t"
                              "3:\n\t"
-                             MCU_MEAN_PLAN_ELEM8
+                             MCU_MEAN_ELEM8
                              "cmp    %[p], %[e]\n\t"
                              "bne    3b\n\t"
                              "4:\n\t"
