@@ -31,9 +31,11 @@ RUNS = 3
 
 
 def check_on_qemu(case, build_dir, board: str = "qemu-m4") -> list:
-    from mcunets import targets
+    """The case's name per run whose outputs on ``board`` differ from the reference kernels' (the
+    firmware linked with the kernels compiled once per session: :func:`validate_on_board`)."""
+    from mcunets.engine.testing import validate_on_board
 
-    got = targets.validate_model(case.model, board, case.inputs, build_dir)
+    got = validate_on_board(case.model, board, case.inputs, build_dir)
     bad = []
     for inputs, outs in zip(case.inputs, got):
         want = [w.tobytes() for w in reference(case.model, inputs)]

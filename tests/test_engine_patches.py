@@ -15,7 +15,7 @@ import pytest
 from mcunets.engine import generate, patches
 from mcunets.engine.lower import lower
 from mcunets.engine.reader import read_model
-from mcunets.engine.testing import make_case, random_buffers, reference
+from mcunets.engine.testing import make_case, random_buffers, reference, with_kernel_objects
 
 MODELS = 6
 
@@ -533,7 +533,8 @@ def test_patched_dsp_chain_is_bit_exact_on_qemu(seed, tmp_path):
     n = min(3, int(out[1]), int(out[2]))
     assert n >= 2, case.name
     src = targets.engine_sources(case.model, "patched", tmp_path / "model", "qemu-m4", patches=(n, k, a))
-    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path, sources=src)
+    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path,
+                                 sources=with_kernel_objects(src, "qemu-m4"))
     assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
     for inputs, outs in zip(case.inputs, got):
         assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
@@ -563,7 +564,8 @@ def test_patched_pools_are_bit_exact_on_qemu(tmp_path):
     model = convert(fn, [(1, 23, 21, 3)], rng)
     inputs = [[random_input(rng, "int8", (1, 23, 21, 3))] for _ in range(2)]
     src = targets.engine_sources(model, "pools", tmp_path / "model", "qemu-m4", patches=(3, 4))
-    got = targets.validate_model(model, "qemu-m4", inputs, tmp_path, sources=src)
+    got = targets.validate_model(model, "qemu-m4", inputs, tmp_path,
+                                 sources=with_kernel_objects(src, "qemu-m4"))
     for x, outs in zip(inputs, got):
         assert outs == [w.tobytes() for w in reference(model, x)]
 
@@ -585,7 +587,8 @@ def test_patched_residual_blocks_are_bit_exact_on_qemu(tmp_path):
     out = g.tensors[layers[a + k - 1].outputs[0]].shape
     n = min(3, int(out[1]), int(out[2]))
     src = targets.engine_sources(case.model, "residual", tmp_path / "model", "qemu-m4", patches=(n, k, a))
-    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path, sources=src)
+    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path,
+                                 sources=with_kernel_objects(src, "qemu-m4"))
     assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
     for inputs, outs in zip(case.inputs, got):
         assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
@@ -648,7 +651,8 @@ def test_patched_channel_operators_are_bit_exact_on_qemu(tmp_path):
     out = g.tensors[layers[k - 1].outputs[0]].shape
     n = min(3, int(out[1]), int(out[2]))
     src = targets.engine_sources(case.model, "channels", tmp_path / "model", "qemu-m4", patches=(n, k))
-    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path, sources=src)
+    got = targets.validate_model(case.model, "qemu-m4", case.inputs, tmp_path,
+                                 sources=with_kernel_objects(src, "qemu-m4"))
     assert f"patches {n}x{n}" in (tmp_path / "model" / "model.c").read_text()
     for inputs, outs in zip(case.inputs, got):
         assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name
@@ -861,7 +865,8 @@ def test_first_convolution_through_the_rows_is_bit_exact_on_qemu(tmp_path):
     src = targets.engine_sources(model, "first", tmp_path / "model", "qemu-m4", patches=(4, 3, 0, 1))
     text = (tmp_path / "model" / "model.c").read_text()
     assert "patches 4x4" in text and ", 75, 0};" in text and ", 0, 104};" in text  # in_row 25 * 3, out_row 13 * 8
-    got = targets.validate_model(model, "qemu-m4", inputs, tmp_path, sources=src)
+    got = targets.validate_model(model, "qemu-m4", inputs, tmp_path,
+                                 sources=with_kernel_objects(src, "qemu-m4"))
     for ins, outs in zip(inputs, got):
         assert outs == [w.tobytes() for w in reference(model, ins)]
 

@@ -17,7 +17,7 @@ import pytest
 from mcunets.engine import generate, patches
 from mcunets.engine.lower import lower
 from mcunets.engine.reader import read_model
-from mcunets.engine.testing import Case, make_case, random_input, reference
+from mcunets.engine.testing import Case, make_case, random_input, reference, with_kernel_objects
 from mcunets.errors import McunetsError
 
 QEMU = pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -288,6 +288,7 @@ def test_streamed_models_are_bit_exact_on_qemu(tmp_path):
         text = (d / "model" / "model.c").read_text()
         assert "stream_input((ARENA + " in text and "read_input" in (d / "model" / "model.h").read_text()
         # the firmware's read_input fails the inference unless every row is requested once, in order
-        got = targets.validate_model(case.model, "qemu-m4", case.inputs, d, sources=src)
+        got = targets.validate_model(case.model, "qemu-m4", case.inputs, d,
+                                     sources=with_kernel_objects(src, "qemu-m4"))
         for inputs, outs in zip(case.inputs, got):
             assert outs == [w.tobytes() for w in reference(case.model, inputs)], case.name

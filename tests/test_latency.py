@@ -10,6 +10,7 @@ import pytest
 
 from mcunets import convert, latency, targets
 from mcunets.boards import load_board
+from mcunets.engine.testing import with_kernel_objects
 from mcunets.errors import McunetsError
 from mcunets.report import parse_report
 
@@ -63,7 +64,9 @@ def test_the_estimate_is_close_to_the_emulated_boards_count(tmp_path, arch, emul
     model's cost by more than this needs `benchmarks/latency.py --write`."""
     model, _ = convert.untrained_int8(arch, alpha=0.35, resolution=48, classes=4)
     board = load_board(board)
-    text, _ = targets.profile_model(model, emulator, tmp_path, runs=1, warmup=0)
+    src = targets.engine_sources(model, "estimate", tmp_path / "model", emulator)
+    text, _ = targets.profile_model(model, emulator, tmp_path, runs=1, warmup=0,
+                                    sources=with_kernel_objects(src, emulator))
     measured = parse_report(text).median
     estimated = latency.estimate_ms(model, board) * board.cpu_hz / 1e3
     assert estimated == pytest.approx(measured, rel=0.25)

@@ -5,6 +5,8 @@ strides, paddings, dilations, activations, and representative data of random ran
 that scales and zero points vary) plus random int8 inputs.  ``check_cases`` generates C for a batch of
 cases, compiles them into one shared library, runs each input through the engine and through TFLite's
 reference kernels (:func:`mcunets.tflm.run_reference`), and compares the output bytes exactly.
+``with_kernel_objects`` / ``validate_on_board`` build a simulated board's firmware with the kernel
+library compiled once per board, flags and source content (cached), not once per firmware.
 """
 
 from __future__ import annotations
@@ -955,3 +957,73 @@ def check_cases(cases: Sequence[Case], *, ops_required: bool = True) -> Result:
     finally:
         lib.close()
     return res
+
+
+def board_kernel_objects(board, defines: Sequence[str] = ()) -> list:
+    """Object files of the kernel library (firmware/engine/*.c) compiled for ``board`` (a name or
+    :class:`mcunets.boards.Board` built by :func:`mcunets.targets.build`) with its compiler, compile and
+    link flags (specs files choose the C library's headers) and ``defines``, as in the firmware's one
+    compiler command; once per compiler, flags and source content, cached like the host's
+    (:func:`mcunets.engine.host.kernel_objects`). Linked with the rest of a firmware they give the same
+    image (each source is its own translation unit either way)."""
+    import hashlib
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from mcunets.boards import load_board
+    from mcunets.engine import kernel_dir, kernel_sources
+    from mcunets.engine.host import _cache_root, _parallel
+
+    board = load_board(board) if isinstance(board, str) else board
+    cc = shutil.which(board.toolchain.cc) or board.toolchain.cc
+    # the link flags too, as in the firmware's one command: specs files choose the C library's headers
+    flags = [*board.toolchain.cflags, *(f"-D{d}" for d in defines), f"-I{kernel_dir()}", *board.toolchain.ldflags]
+    h = hashlib.sha256(" ".join([cc, *flags]).encode())
+    for p in sorted(kernel_dir().glob("*")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    out = _cache_root() / f"board-kernels-{h.hexdigest()[:16]}"
+    if not (out / "done").exists():
+        tmp = Path(tempfile.mkdtemp(dir=_cache_root(), prefix=".board-kernels-"))
+        _parallel([[cc, *flags, "-c", str(s), "-o", str(tmp / (s.stem + ".o"))] for s in kernel_sources()])
+        (tmp / "done").write_text("ok")
+        try:
+            os.replace(tmp, out)
+        except OSError:  # another process got there first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return [out / (s.stem + ".o") for s in kernel_sources()]
+
+
+def with_kernel_objects(src, board):
+    """``src`` (:class:`mcunets.targets.ModelSources`) with the kernel sources replaced by
+    :func:`board_kernel_objects` for ``board``: a firmware build compiles only the model and the runner.
+    Not for builds whose linker map is read by source (:func:`mcunets.targets.flash_by_source`)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from mcunets.engine import kernel_sources
+
+    kernels = {Path(p).resolve() for p in kernel_sources()}
+    rest = tuple(p for p in src.sources if Path(p).resolve() not in kernels)
+    if len(rest) == len(src.sources):
+        return src
+    return replace(src, sources=(*rest, *board_kernel_objects(board, src.defines)))
+
+
+def validate_on_board(model: bytes, board: str, samples, build_dir, *, sources=None, **kwargs) -> list:
+    """:func:`mcunets.targets.validate_model` (the raw output bytes per sample) with the kernels from
+    :func:`board_kernel_objects`; ``sources``: the model's, else generated with ``kwargs``'s schedule
+    options (``patches``, ``max_extra_macs``, ``stream_input``) as validate_model does."""
+    from pathlib import Path
+
+    from mcunets import targets
+
+    build_dir = Path(build_dir)
+    schedule = {k: kwargs.pop(k) for k in ("patches", "max_extra_macs", "stream_input") if k in kwargs}
+    if sources is None:
+        sources = targets.engine_sources(model, kwargs.pop("name", None) or targets._model_name(model),
+                                         build_dir / "model", board, **schedule)
+    return targets.validate_model(model, board, samples, build_dir,
+                                  sources=with_kernel_objects(sources, board), **kwargs)
