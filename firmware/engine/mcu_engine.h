@@ -419,6 +419,31 @@ mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu
 #define MCU_FCE_DECLS(N) \
     MCU_FCE_DECL(N, _ssat_s8) MCU_FCE_DECL(N, _ssat_lo_s8) MCU_FCE_DECL(N, _both_s8) \
     MCU_FCE_DECL(N, _post_ssat_s8) MCU_FCE_DECL(N, _post_ssat_lo_s8) MCU_FCE_DECL(N, _post_both_s8)
+/* The widened-input layers (mcu_fc_widened_fits): the same, the input widened once per batch row into a
+ * stack buffer of 8 bytes per group of four inputs. */
+#define MCU_FCW_DECL(N, NAME) \
+    mcu_status mcu_fc_widened_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
+                                         int8_t *output);
+#define MCU_FCW_DECLS(N) \
+    MCU_FCW_DECL(N, _ssat_s8) MCU_FCW_DECL(N, _ssat_lo_s8) MCU_FCW_DECL(N, _both_s8) \
+    MCU_FCW_DECL(N, _post_ssat_s8) MCU_FCW_DECL(N, _post_ssat_lo_s8) MCU_FCW_DECL(N, _post_both_s8)
+MCU_FCW_DECLS(0)
+MCU_FCW_DECLS(1)
+MCU_FCW_DECLS(2)
+MCU_FCW_DECLS(3)
+MCU_FCW_DECLS(4)
+MCU_FCW_DECLS(5)
+#undef MCU_FCW_DECLS
+#undef MCU_FCW_DECL
+/* The widened-input path's buffer: at most this many groups of four inputs (8 bytes each on the stack). */
+#define MCU_FCW_GROUPS 32
+/* An encoded layer takes the widened-input path when its input fits the buffer and its rows make at least
+ * three passes over the input (the widening costs about one pass's input work). */
+static inline int mcu_fc_widened_fits(const mcu_fc_params *params)
+{
+    return params->input_depth <= 4 * MCU_FCW_GROUPS && params->row_blocks >= 6 &&
+           params->head_rows + params->row_blocks >= 13;
+}
 MCU_FCE_DECLS(0)
 MCU_FCE_DECLS(1)
 MCU_FCE_DECLS(2)
@@ -548,11 +573,18 @@ MCU_DISPATCH mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, cons
         params->batches == batches && params->input_depth == input_depth &&
         ((uintptr_t)filter & 3) == 0) { /* LDRD: the filter word-aligned (MCU_ALIGNED4) */
         const int ssat = params->act_min <= -128, lo = params->act_max == 127, post = params->post;
+        const int wide = mcu_fc_widened_fits(params);
         mcu_status (*fn)(const mcu_fc_params *, const int8_t *, const int8_t *, int8_t *);
+#define MCU_FCE_PICK_K(K, N) \
+    fn = post ? (!lo ? mcu_fc_##K##_h##N##_post_both_s8 \
+                     : ssat ? mcu_fc_##K##_h##N##_post_ssat_s8 : mcu_fc_##K##_h##N##_post_ssat_lo_s8) \
+              : (!lo ? mcu_fc_##K##_h##N##_both_s8 : ssat ? mcu_fc_##K##_h##N##_ssat_s8 : mcu_fc_##K##_h##N##_ssat_lo_s8)
 #define MCU_FCE_PICK(N) \
-    fn = post ? (!lo ? mcu_fc_encoded_h##N##_post_both_s8 \
-                     : ssat ? mcu_fc_encoded_h##N##_post_ssat_s8 : mcu_fc_encoded_h##N##_post_ssat_lo_s8) \
-              : (!lo ? mcu_fc_encoded_h##N##_both_s8 : ssat ? mcu_fc_encoded_h##N##_ssat_s8 : mcu_fc_encoded_h##N##_ssat_lo_s8)
+    if (wide) { \
+        MCU_FCE_PICK_K(widened, N); \
+    } else { \
+        MCU_FCE_PICK_K(encoded, N); \
+    }
         switch (params->head_rows) {
         case 0:
             MCU_FCE_PICK(0);
@@ -574,6 +606,7 @@ MCU_DISPATCH mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, cons
             break;
         }
 #undef MCU_FCE_PICK
+#undef MCU_FCE_PICK_K
         (void)quant, (void)output_depth, (void)bias;
         return fn(params, input, filter, output);
     }

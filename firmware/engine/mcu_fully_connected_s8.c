@@ -119,9 +119,11 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
 /* The head block's start values: table words q[0 .. N - 1] (q advances by 4N), the sum a5 = 0. */
 #define MCU_FCE_HSTART1 "ldr    %[a0], [%[q]], #4\n\t"
 #define MCU_FCE_HSTART2 "ldrd   %[a0], %[a1], [%[q]], #8\n\t"
-#define MCU_FCE_HSTART3 MCU_FCE_HSTART2 "ldr    %[a2], [%[q]], #4\n\t"
-#define MCU_FCE_HSTART4 MCU_FCE_HSTART2 "ldrd   %[a2], %[a3], [%[q]], #8\n\t"
-#define MCU_FCE_HSTART5 MCU_FCE_HSTART4 "ldr    %[a4], [%[q]], #4\n\t"
+#define MCU_FCE_HSTART3 "ldmia  %[q]!, {%[a0], %[a1], %[a2]}\n\t"
+#define MCU_FCE_HSTART4 "ldmia  %[q]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+#define MCU_FCE_HSTART5 "ldmia  %[q]!, {%[a0], %[a1], %[a2], %[a3], %[a4]}\n\t"
+/* the six start values of a block (q advances by 24) */
+#define MCU_FCE_LOAD6 "ldmia  %[q]!, {%[a0], %[a1], %[a2], %[a3], %[a4], %[a5]}\n\t"
 /* The head block's sum -c added to its rows (xa = c for the blocks of six). */
 #define MCU_FCE_HADD1 "add    %[a0], %[a0], %[a5]\n\t"
 #define MCU_FCE_HADD2 MCU_FCE_HADD1 "add    %[a1], %[a1], %[a5]\n\t"
@@ -130,9 +132,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
 #define MCU_FCE_HADD5 MCU_FCE_HADD4 "add    %[a4], %[a4], %[a5]\n\t"
 /* A block of six's start values: table words q[0 .. 5] less c (at [sp, #8]); q advances by 24. */
 #define MCU_FCE_START6 \
-    "ldrd   %[a0], %[a1], [%[q]], #8\n\t" \
-    "ldrd   %[a2], %[a3], [%[q]], #8\n\t" \
-    "ldrd   %[a4], %[a5], [%[q]], #8\n\t" \
+    MCU_FCE_LOAD6 \
     "ldr    %[xa], [sp, #8]\n\t" \
     "sub    %[a0], %[a0], %[xa]\n\t" \
     "sub    %[a1], %[a1], %[xa]\n\t" \
@@ -145,8 +145,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
  * mcu_requant1_dsp; POST: the zero point added after the shift), SSAT, clamped below at lo (xp) when
  * LO, stored at op (op advances by 1). m, h, l, r are the registers of xa, xc, u, v. */
 #define MCU_FCE_OUT(A, POST, LO) \
-    "ldrd   %[u], %[v], [%[q], #8]\n\t" \
-    "ldrd   %[xa], %[xc], [%[q]], #16\n\t" \
+    "ldmia  %[q]!, {%[xa], %[xc], %[u], %[v]}\n\t" \
     "smlal  %[u], %[xc], %[" A "], %[xa]\n\t" \
     "asr    %[xc], %[xc], %[v]\n\t" \
     POST \
@@ -165,6 +164,18 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
 #define MCU_FCE_OUTS5(P, L) MCU_FCE_OUTS4(P, L) MCU_FCE_OUT("a4", P, L)
 #define MCU_FCE_OUTS6(P, L) MCU_FCE_OUTS5(P, L) MCU_FCE_OUT("a5", P, L)
 
+/* TBH's table of an eight-group loop (labels L0 .. L7 after it, L9 the table): the entry at the group
+ * count mod 8. */
+#define MCU_FCE_TABLE(L) \
+    L "9:\n\t" \
+    ".hword (" L "0f - " L "9b) / 2\n\t" \
+    ".hword (" L "7f - " L "9b) / 2\n\t" \
+    ".hword (" L "6f - " L "9b) / 2\n\t" \
+    ".hword (" L "5f - " L "9b) / 2\n\t" \
+    ".hword (" L "4f - " L "9b) / 2\n\t" \
+    ".hword (" L "3f - " L "9b) / 2\n\t" \
+    ".hword (" L "2f - " L "9b) / 2\n\t" \
+    ".hword (" L "1f - " L "9b) / 2\n\t"
 /* The group loop of a block (labels L0 .. L9; GROUP: one group of the block's rows), eight groups per
  * step: q and op saved at [sp, #16], their registers then hold k80 and the input's end; TBH enters the
  * loop at the group that leaves a multiple of eight ([sp, #28]: the group count mod 8); ends with q, op
@@ -180,15 +191,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "ldr    %[xa], [sp, #28]\n\t" \
     "mvn    %[q], #0x007F007F\n\t" \
     "tbh    [pc, %[xa], lsl #1]\n\t" \
-    L "9:\n\t" \
-    ".hword (" L "0f - " L "9b) / 2\n\t" \
-    ".hword (" L "7f - " L "9b) / 2\n\t" \
-    ".hword (" L "6f - " L "9b) / 2\n\t" \
-    ".hword (" L "5f - " L "9b) / 2\n\t" \
-    ".hword (" L "4f - " L "9b) / 2\n\t" \
-    ".hword (" L "3f - " L "9b) / 2\n\t" \
-    ".hword (" L "2f - " L "9b) / 2\n\t" \
-    ".hword (" L "1f - " L "9b) / 2\n\t" \
+    MCU_FCE_TABLE(L) \
     L "0:\n\t" GROUP \
     L "1:\n\t" GROUP \
     L "2:\n\t" GROUP \
@@ -225,9 +228,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     MCU_FCE_PAIR("a4", "a5", "ldrd   %[u], %[v], [%[w], #16]\n\t") \
     MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #24\n\t")
 #define MCU_FCE_HEAD0(P, LO, LOR) \
-    "ldrd   %[a0], %[a1], [%[q]], #8\n\t" \
-    "ldrd   %[a2], %[a3], [%[q]], #8\n\t" \
-    "ldrd   %[a4], %[a5], [%[q]], #8\n\t" \
+    MCU_FCE_LOAD6 \
     MCU_FCE_LOOPX("20", MCU_FCE_SGROUP6, "ldr    %[xp], [sp]\n\t" "mov    %[op], #0\n\t", \
                   "ldr    %[u], [sp, #4]\n\t" "cmp    %[xp], %[u]\n\t") \
     "add    %[a0], %[a0], %[op]\n\t" \
@@ -303,6 +304,16 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
                        [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5) \
                      : : "cc", "memory")
 
+/* The block's registers, fixed so that LDM lists are in register order: the table's {multiplier, hi0, lo0,
+ * rz} of a row load into xa, xc, u, v and a block's start values into a0 .. a5 with one LDM each. */
+#define MCU_FCE_REGS(PARAMS, INPUT, FILTER, OUTPUT) \
+    register const void *q __asm__("r0") = (PARAMS); \
+    register const int8_t *xp __asm__("r1") = (INPUT); \
+    register const int8_t *w __asm__("r2") = (FILTER); \
+    register int8_t *op __asm__("r3") = (OUTPUT); \
+    register uint32_t xa __asm__("r4"), xc __asm__("r5"), u __asm__("r6"), v __asm__("r7"); \
+    register uint32_t a0 __asm__("r8"), a1 __asm__("r9"), a2 __asm__("r10"), a3 __asm__("r11"); \
+    register uint32_t a4 __asm__("r12"), a5 __asm__("lr")
 /* The asm reads these fields of mcu_fc_params at fixed offsets (32-bit targets). */
 typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && offsetof(mcu_fc_params, input_depth) == 16 &&
                                    offsetof(mcu_fc_params, act_min) == 20 && offsetof(mcu_fc_params, row_blocks) == 36 &&
@@ -310,6 +321,15 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
                                       ? 1
                                       : -1];
 
+/* _both: act_max below 127 clamped in C after the block */
+#define MCU_FCE_CLAMP_HI(BOTH) \
+    if (BOTH) { \
+        const int8_t hi = (int8_t)params->act_max; \
+        const int32_t n = params->batches * (params->head_rows + params->row_blocks); \
+        for (int32_t j = 0; j < n; ++j) { \
+            output[j] = output[j] > hi ? hi : output[j]; \
+        } \
+    }
 /* The encoded layers' entry points (mcu_fully_connected_s8 in mcu_engine.h picks one at compile time):
  * per head block of N rows (params->head_rows), _post when a row adds its zero point after the shift
  * (params->post), per clamp: _ssat ([-128, 127]), _ssat_lo (act_max 127), _both (act_max below 127
@@ -319,19 +339,10 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
     mcu_status mcu_fc_encoded_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
                                          int8_t *output) \
     { \
-        const void *q = params; \
-        const int8_t *xp = input, *w = filter; \
-        int8_t *op = output; \
-        uint32_t xc, xa, u, v, a0, a1, a2, a3, a4, a5; \
+        MCU_FCE_REGS(params, input, filter, output); \
         MCU_FCE_RUN(N, P, LO, LOS, LOR); \
         (void)xc, (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5; \
-        if (BOTH) { \
-            const int8_t hi = (int8_t)params->act_max; \
-            const int32_t n = params->batches * (params->head_rows + params->row_blocks); \
-            for (int32_t j = 0; j < n; ++j) { \
-                output[j] = output[j] > hi ? hi : output[j]; \
-            } \
-        } \
+        MCU_FCE_CLAMP_HI(BOTH); \
         return MCU_OK; \
     }
 #define MCU_FCE_ENTRIES(N) \
@@ -349,6 +360,161 @@ MCU_FCE_ENTRIES(4)
 MCU_FCE_ENTRIES(5)
 #undef MCU_FCE_ENTRIES
 #undef MCU_FCE_ENTRY
+
+/* The widened-input layers (mcu_fc_widened_fits in mcu_engine.h: at most MCU_FCW_GROUPS groups of four
+ * inputs and at least two blocks of six): per batch row the input is widened once into a stack buffer,
+ * per group the words Xa and Xc side by side (8 bytes), while its sum -c = -128 (x0 + x2) is made; every
+ * block's group loop then loads a group's pair with one LDRD (the input's four instructions per group and
+ * block become one, and k80 needs no register). The frame: [0] the buffer, [4] its end, [8] -c, [12] the
+ * table's end, [16] the batch row's input, [20] op during a group loop, [24] act_min (LOS), [28] the group
+ * count mod 8, [32] the batch rows left, [36] the table, [40] the filter, [44] the input depth, [48 ..] the
+ * buffer. */
+#define MCU_FCW_FRAME (48 + 8 * MCU_FCW_GROUPS)
+#define MCU_FCW_STR(X) MCU_FCW_STR2(X)
+#define MCU_FCW_STR2(X) #X
+#define MCU_FCW_TGROUP \
+    "ldr    %[xc], [%[xp]], #4\n\t" \
+    "sxtb16 %[xa], %[xc]\n\t" \
+    "rev16  %[xc], %[xc]\n\t" \
+    "eor    %[xc], %[xc], %[a1]\n\t" \
+    "smlad  %[a5], %[xa], %[a1], %[a5]\n\t" \
+    "strd   %[xa], %[xc], [%[a0]], #8\n\t"
+/* The input's widening pass (labels 30 .. 39): a0 the buffer, a1 k80, a2 the input's end, a5 = -c. */
+#define MCU_FCW_WIDEN \
+    "ldr    %[xp], [sp, #16]\n\t" \
+    "ldr    %[a2], [sp, #44]\n\t" \
+    "add    %[a2], %[a2], %[xp]\n\t" \
+    "add    %[a0], sp, #48\n\t" \
+    "mvn    %[a1], #0x007F007F\n\t" \
+    "mov    %[a5], #0\n\t" \
+    "ldr    %[xa], [sp, #28]\n\t" \
+    "tbh    [pc, %[xa], lsl #1]\n\t" \
+    MCU_FCE_TABLE("3") \
+    "30:\n\t" MCU_FCW_TGROUP \
+    "31:\n\t" MCU_FCW_TGROUP \
+    "32:\n\t" MCU_FCW_TGROUP \
+    "33:\n\t" MCU_FCW_TGROUP \
+    "34:\n\t" MCU_FCW_TGROUP \
+    "35:\n\t" MCU_FCW_TGROUP \
+    "36:\n\t" MCU_FCW_TGROUP \
+    "37:\n\t" MCU_FCW_TGROUP \
+    "cmp    %[xp], %[a2]\n\t" \
+    "bne    30b\n\t" \
+    "str    %[xp], [sp, #16]\n\t" \
+    "str    %[a5], [sp, #8]\n\t"
+/* A block's group loop over the buffer (labels L0 .. L9; GROUP: one group of the block's rows after the
+ * pair's LDRD), eight groups per step entered by TBH; op kept at [sp, #20]; ends with RESTORE. */
+#define MCU_FCW_LOOP(L, GROUP, RESTORE) \
+    "str    %[op], [sp, #20]\n\t" \
+    "ldrd   %[xp], %[op], [sp]\n\t" \
+    "ldr    %[xa], [sp, #28]\n\t" \
+    "tbh    [pc, %[xa], lsl #1]\n\t" \
+    MCU_FCE_TABLE(L) \
+    L "0:\n\t" GROUP \
+    L "1:\n\t" GROUP \
+    L "2:\n\t" GROUP \
+    L "3:\n\t" GROUP \
+    L "4:\n\t" GROUP \
+    L "5:\n\t" GROUP \
+    L "6:\n\t" GROUP \
+    L "7:\n\t" GROUP \
+    "cmp    %[xp], %[op]\n\t" \
+    "bne    " L "0b\n\t" \
+    "ldr    %[op], [sp, #20]\n\t" \
+    RESTORE
+#define MCU_FCW_PAIR "ldrd   %[xa], %[xc], [%[xp]], #8\n\t"
+#define MCU_FCW_GROUP6 \
+    MCU_FCW_PAIR \
+    MCU_FCE_PAIR("a2", "a3", "ldrd   %[u], %[v], [%[w], #8]\n\t") \
+    MCU_FCE_PAIR("a4", "a5", "ldrd   %[u], %[v], [%[w], #16]\n\t") \
+    MCU_FCE_PAIR("a0", "a1", "ldrd   %[u], %[v], [%[w]], #24\n\t")
+/* -c (at [sp, #8]) added to rows a0 .. a(N-1) */
+#define MCU_FCW_ADD1 "ldr    %[xa], [sp, #8]\n\t" "add    %[a0], %[a0], %[xa]\n\t"
+#define MCU_FCW_ADD2 MCU_FCW_ADD1 "add    %[a1], %[a1], %[xa]\n\t"
+#define MCU_FCW_ADD3 MCU_FCW_ADD2 "add    %[a2], %[a2], %[xa]\n\t"
+#define MCU_FCW_ADD4 MCU_FCW_ADD3 "add    %[a3], %[a3], %[xa]\n\t"
+#define MCU_FCW_ADD5 MCU_FCW_ADD4 "add    %[a4], %[a4], %[xa]\n\t"
+#define MCU_FCW_ADD6 MCU_FCW_ADD5 "add    %[a5], %[a5], %[xa]\n\t"
+#define MCU_FCW_HEAD(N, P, LO, LOR) \
+    MCU_FCE_HSTART##N \
+    MCU_FCW_ADD##N \
+    MCU_FCW_LOOP("10", MCU_FCW_PAIR MCU_FCE_ROWS##N, LOR) \
+    MCU_FCE_OUTS##N(P, LO)
+#define MCU_FCW_HEAD0(P, LO, LOR)
+#define MCU_FCW_HEAD1(P, LO, LOR) MCU_FCW_HEAD(1, P, LO, LOR)
+#define MCU_FCW_HEAD2(P, LO, LOR) MCU_FCW_HEAD(2, P, LO, LOR)
+#define MCU_FCW_HEAD3(P, LO, LOR) MCU_FCW_HEAD(3, P, LO, LOR)
+#define MCU_FCW_HEAD4(P, LO, LOR) MCU_FCW_HEAD(4, P, LO, LOR)
+#define MCU_FCW_HEAD5(P, LO, LOR) MCU_FCW_HEAD(5, P, LO, LOR)
+/* A widened-input layer with a head block of N rows (0 .. 5), every batch row; at least one block of six.
+ * Entry: q = params, xp = the input, w = the filter, op = the output. */
+#define MCU_FCW_ASM(N, P, LO, LOS, LOR) \
+    "sub    sp, sp, #" MCU_FCW_STR(MCU_FCW_FRAME) "\n\t" \
+    "ldrd   %[xa], %[xc], [%[q], #12]\n\t" /* batches, input depth */ \
+    "str    %[xa], [sp, #32]\n\t" \
+    "str    %[xc], [sp, #44]\n\t" \
+    "ubfx   %[u], %[xc], #2, #3\n\t" \
+    "str    %[u], [sp, #28]\n\t" \
+    "add    %[v], sp, #48\n\t" \
+    "add    %[u], %[v], %[xc], lsl #1\n\t" \
+    "strd   %[v], %[u], [sp]\n\t" \
+    "str    %[xp], [sp, #16]\n\t" \
+    LOS \
+    "ldr    %[u], [%[q], #36]\n\t" /* row_blocks */ \
+    "ldr    %[q], [%[q], #44]\n\t" /* the table */ \
+    "add    %[u], %[u], %[u], lsl #2\n\t" \
+    "add    %[u], %[q], %[u], lsl #2\n\t" \
+    "add    %[u], %[u], #20 * " #N "\n\t" \
+    "str    %[u], [sp, #12]\n\t" \
+    "strd   %[q], %[w], [sp, #36]\n\t" \
+    "80:\n\t" /* a batch row: the widened input, the head block, the blocks of six */ \
+    MCU_FCW_WIDEN \
+    MCU_FCW_HEAD##N(P, LO, LOR) \
+    "59:\n\t" \
+    MCU_FCE_LOAD6 \
+    MCU_FCW_ADD6 \
+    MCU_FCW_LOOP("60", MCU_FCW_GROUP6, LOR) \
+    MCU_FCE_OUTS6(P, LO) \
+    "ldr    %[xa], [sp, #12]\n\t" \
+    "cmp    %[q], %[xa]\n\t" \
+    "bne    59b\n\t" \
+    "ldr    %[xa], [sp, #32]\n\t" /* the next batch row */ \
+    "subs   %[xa], %[xa], #1\n\t" \
+    "beq    79f\n\t" \
+    "str    %[xa], [sp, #32]\n\t" \
+    "ldrd   %[q], %[w], [sp, #36]\n\t" \
+    "b      80b\n\t" \
+    "79:\n\t" \
+    "add    sp, sp, #" MCU_FCW_STR(MCU_FCW_FRAME) "\n\t"
+#define MCU_FCW_ENTRY(N, NAME, P, LO, LOS, LOR, BOTH) \
+    mcu_status mcu_fc_widened_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
+                                         int8_t *output) \
+    { \
+        MCU_FCE_REGS(params, input, filter, output); \
+        __asm__ volatile(MCU_FCW_ASM(N, P, LO, LOS, LOR) \
+                         : [q] "+r"(q), [xp] "+r"(xp), [w] "+r"(w), [op] "+r"(op), [xc] "=&r"(xc), [xa] "=&r"(xa), \
+                           [u] "=&r"(u), [v] "=&r"(v), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
+                           [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5) \
+                         : : "cc", "memory"); \
+        (void)xc, (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5; \
+        MCU_FCE_CLAMP_HI(BOTH); \
+        return MCU_OK; \
+    }
+#define MCU_FCW_ENTRIES(N) \
+    MCU_FCW_ENTRY(N, _ssat_s8, "", "", "", "", 0) \
+    MCU_FCW_ENTRY(N, _ssat_lo_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    MCU_FCW_ENTRY(N, _both_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1) \
+    MCU_FCW_ENTRY(N, _post_ssat_s8, MCU_FCE_POST, "", "", "", 0) \
+    MCU_FCW_ENTRY(N, _post_ssat_lo_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    MCU_FCW_ENTRY(N, _post_both_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1)
+MCU_FCW_ENTRIES(0)
+MCU_FCW_ENTRIES(1)
+MCU_FCW_ENTRIES(2)
+MCU_FCW_ENTRIES(3)
+MCU_FCW_ENTRIES(4)
+MCU_FCW_ENTRIES(5)
+#undef MCU_FCW_ENTRIES
+#undef MCU_FCW_ENTRY
 /* Requantize, offset, clamp (the parameters held in locals by the caller). */
 static inline __attribute__((always_inline)) int8_t fc_out_dsp(int32_t acc, int32_t m, int32_t s, int32_t zo,
                                                                int32_t lo, int32_t hi)
