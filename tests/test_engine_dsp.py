@@ -1861,6 +1861,50 @@ def test_fully_connected_encoded_loop_entries_are_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+# The widened-input path (mcu_fc_widened_fits: at most 128 inputs, at least three row passes): every head
+# block size (0 .. 5) beside blocks of six, the buffer's largest input (32 groups) and one group, odd group
+# counts (residues 1, 3, 5 mod 8), batches of 2 and 3; 132 inputs (one group over the buffer) and two passes
+# (6 + 6 rows) stay on the encoded path.
+_FC_WIDENED = [(48, 15, 1, "relu"), (128, 13, 1, "relu6"), (12, 24, 2, "none"), (76, 40, 1, "relu6"),
+               (4, 14, 3, "relu"), (116, 29, 2, "none"), (132, 19, 1, "relu"), (20, 12, 1, "relu")]
+
+
+def _fc_widened_expected(shapes) -> list:
+    """The (row blocks, head rows) of _FC_WIDENED's layers and whether each takes the widened path."""
+    return [(6 * (o // 6), o % 6, i <= 128 and o >= 13 and i % 4 == 0) for i, o, _, _ in shapes]
+
+
+def test_fully_connected_widened_input_is_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    cases = _fc_widened_expected(_FC_WIDENED)
+    assert {h for b, h, wide in cases if wide} == set(range(6)), cases
+    assert [w for *_, w in cases].count(False) == 2, cases
+    cases = _fc_encoded_cases(8903, _FC_WIDENED)
+    for name, case in cases.items():
+        layout = _fc_encoded_layout(case.model)
+        assert sorted((b, h) for b, h, _, _ in layout) == sorted((b, h) for b, h, _ in _fc_widened_expected(
+            _FC_WIDENED)), (name, layout)
+    res = check_cases(list(cases.values()))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_fully_connected_widened_input_is_bit_exact_on_qemu(tmp_path):
+    """The widened-input entry points on qemu-m4 (trained-like and per tensor, clamped both ways, with
+    post-shift zero points), linked beside the encoded ones for the layers that do not fit."""
+    from elftools.elf.elffile import ELFFile
+
+    cases = _fc_encoded_cases(8903, _FC_WIDENED)
+    picked = [cases["trained-like"], cases["per tensor"], cases["clamped per tensor"], cases["clamped trained-like"]]
+    bad = _bad_on_qemu(picked, tmp_path)
+    assert not bad, bad
+    with open(tmp_path / "0" / "validate" / "firmware.elf", "rb") as f:
+        names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    heads = {int(m.group(1)) for n in names for m in [re.match(r"mcu_fc_widened_h(\d)_", n)] if m}
+    assert heads == set(range(6)), sorted(names)
+    assert any(n.startswith("mcu_fc_encoded_h") for n in names), sorted(names)
+
+
 def _linked_kernels(fn, shape, rng, build_dir, edit=None) -> set:
     """The kernel functions linked into the qemu-m4 firmware of the one-layer model ``fn`` on an input of
     ``shape`` (after checking the firmware is bit-exact); ``edit`` changes the converted model first."""
