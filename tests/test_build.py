@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from mcunets import build as build_mod
-from mcunets import fit
+from mcunets import data, fit
 from mcunets.build import build_firmware, platform_installed, registry_reachable
 from mcunets.boards import load_board
 from mcunets.cli import cli
@@ -24,6 +24,14 @@ def tiny_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny.tflite"
     path.write_bytes(make_tiny_model())
     return path
+
+
+@pytest.fixture
+def few_images(monkeypatch):
+    """The built-in dataset with 20 training and 8 validation images per class (200 and 50 unless told):
+    these tests check the pipeline around the training, not what it learns."""
+    builtin = data.builtin
+    monkeypatch.setattr(data, "builtin", lambda resolution=96, channels=3: builtin(resolution, channels, 20, 8))
 
 
 def _offline() -> bool:
@@ -110,7 +118,7 @@ def test_bad_board_and_port_without_upload(tiny_path):
 
 
 @pytest.mark.slow
-def test_build_arch_trains_and_profiles_on_the_host_board(tmp_path, monkeypatch):
+def test_build_arch_trains_and_profiles_on_the_host_board(tmp_path, monkeypatch, few_images):
     """The whole pipeline on a simulated board: train → QAT → int8 → engine C → compile → run → report,
     into a relative output folder (the firmware runs from inside it)."""
     monkeypatch.chdir(tmp_path)
@@ -128,7 +136,7 @@ def test_build_arch_trains_and_profiles_on_the_host_board(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
-def test_build_arch_for_a_real_board_stops_at_platformio_offline(tmp_path):
+def test_build_arch_for_a_real_board_stops_at_platformio_offline(tmp_path, few_images):
     if not _offline():
         pytest.skip("PlatformIO's registry is reachable here; the offline path cannot be exercised")
     out = tmp_path / "out"
@@ -168,7 +176,7 @@ def test_build_validate_renders_validation_firmware(tiny_path, tmp_path):
 
 
 @pytest.mark.slow
-def test_readme_command_builds_with_the_runtime_that_fits(tmp_path, monkeypatch):
+def test_readme_command_builds_with_the_runtime_that_fits(tmp_path, monkeypatch, few_images):
     """`mcunets build --arch effnet --board esp32`, as the README gives it (with a short epoch budget):
     TFLM's arena does not fit the ESP32's SRAM, so auto takes the engine; offline, PlatformIO stops it
     with exit 3 and the project is rendered for the engine, beside the trained model."""
@@ -252,7 +260,7 @@ def test_auto_takes_the_first_runtime_of_the_board_that_fits(tiny_path):
 
 
 @pytest.mark.slow
-def test_trained_model_is_kept_when_a_later_step_fails(tmp_path, monkeypatch):
+def test_trained_model_is_kept_when_a_later_step_fails(tmp_path, monkeypatch, few_images):
     def broken(*args, **kwargs):
         raise build_mod.McunetsError("building for host failed: cc: error: something")
 
