@@ -2134,6 +2134,48 @@ def test_depthwise_3x3_chunk_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def test_one_chunk_and_chunked_depthwise_layers_of_one_model_are_bit_exact_on_qemu(tmp_path):
+    """One model whose schedule leaves one stride-1 3x3 depthwise layer whole (16x13x8 after a 1x1 convolution
+    whose maps are the peak there; rows of 13: the five-output step) and chunks another (4x4x96, the peak of the
+    whole-depth plan; rows of four): its firmware links the whole-depth entry point (compiled without the chunk
+    loop) and the chunked one of the stride-1 rows from the code generator's table, and both layers' outputs
+    equal TFLite's reference kernels on qemu-m4 and the host; as converted (ReLU at -128: the plain clamp) and
+    with trained-like quantization, two random inputs each."""
+    import tensorflow as tf
+    from elftools.elf.elffile import ELFFile
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, check_cases, convert, random_input, trained_like_requant
+
+    rng = np.random.default_rng(7533)
+    pw1 = tf.constant(rng.normal(size=(1, 1, 16, 8)).astype(np.float32) * 0.3)
+    dw1 = tf.constant(rng.normal(size=(3, 3, 8, 1)).astype(np.float32))
+    pw2 = tf.constant(rng.normal(size=(1, 1, 8, 96)).astype(np.float32) * 0.3)
+    dw2 = tf.constant(rng.normal(size=(3, 3, 96, 1)).astype(np.float32))
+    b1, b2 = (tf.constant(rng.normal(size=(c,)).astype(np.float32)) for c in (8, 96))
+
+    def fn(x):
+        a = tf.nn.relu(tf.nn.depthwise_conv2d(tf.nn.conv2d(x, pw1, [1, 1, 1, 1], "VALID"), dw1, [1, 1, 1, 1], "SAME")
+                       + b1)
+        y = tf.nn.conv2d(a, pw2, [1, 4, 4, 1], "VALID")
+        return a, tf.nn.relu(tf.nn.depthwise_conv2d(y, dw2, [1, 1, 1, 1], "SAME") + b2)
+
+    model = convert(fn, [(1, 16, 13, 16)], rng)
+    for j, m in enumerate((model, trained_like_requant(model, rng))):
+        chunks = sorted(_chunks(m))
+        assert [(c, bool(k), s) for c, k, s in chunks] == [(8, False, 1), (96, True, 1)], chunks
+        g = read_model(m)
+        case = Case(f"one chunk and chunks {j}", m,
+                    [[random_input(rng, "int8", g.tensors[t].shape) for t in g.inputs] for _ in range(2)])
+        assert not check_cases([case]).mismatches, case.name
+        assert not check_on_qemu(case, tmp_path / str(j)), case.name
+        with open(tmp_path / str(j) / "validate" / "firmware.elf", "rb") as f:
+            names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+        dw = sorted(n for n in names if n.startswith("mcu_depthwise_3x3"))
+        assert len(dw) == 2 and sum(n.endswith("_t_chunk_s8") for n in dw) == 1 and \
+            sum(n.endswith("_t_s8") for n in dw) == 1, dw
+
+
 def _random_depthwise(rng, chunked: bool):
     """A DepthwiseConv2D of random shape, stride, kernel (mostly 3x3) and upper clamp (127 or not), with
     random constants (shifts in and out of -31 .. -1) and, with ``chunked``, a random chunk of its

@@ -220,7 +220,8 @@ static void dw_fill_table(const mcu_dw_conv_params *params, const mcu_per_channe
  * pairs' first column at p (channel 0; pixels c bytes apart), their ring words at d (channel ch's cstride * ch
  * words on, the next pair's 3 words on). Pairs inner, groups outer: 14 instructions per pair and group (8
  * values). */
-static void dw_pack_run(const int8_t *p, uint32_t *d, int32_t c, int32_t cstride, int32_t n, int32_t cn)
+static inline __attribute__((always_inline)) void dw_pack_run(const int8_t *p, uint32_t *d, int32_t c,
+                                                              int32_t cstride, int32_t n, int32_t cn)
 {
     const int32_t cs1 = 4 * cstride, cs2 = 8 * cstride, cs3 = 12 * cstride;
     const int32_t span = 2 * c * n;
@@ -317,11 +318,13 @@ static void dw_plan(const mcu_dims *in, int32_t pad_w, int32_t pairs, int32_t us
 
 /* Ring slot r of the buffer <- input row iy (columns -pad_w ..), padding = the input zero point: the
  * first `used` column pairs of every channel (the ones the kernels read); the pairs wholly in the padding
- * only when the slot is filled for the first time (`first`: they hold the zero point ever after). */
-static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t iy, int first, int32_t r,
-                        uint32_t *buf)
+ * only when the slot is filled for the first time (`first`: they hold the zero point ever after).
+ * chunked: the plan's c channels are a chunk of the cs between pixels; else cs = c (the whole depth). */
+static inline __attribute__((always_inline)) void dw_fill_row_body(const dw_fill_plan *f, const int8_t *in_batch,
+                                                                  int32_t iy, int first, int32_t r, uint32_t *buf,
+                                                                  const int chunked)
 {
-    const int32_t c = f->c, cs = f->cs, cstride = f->cstride, used = f->used;
+    const int32_t c = f->c, cs = chunked ? f->cs : f->c, cstride = f->cstride, used = f->used;
     const uint32_t zz = f->zz;
     uint32_t *d0 = buf + r;
     if (iy < 0 || iy >= f->h) {
@@ -349,6 +352,19 @@ static void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t i
             *d = zz;
         }
     }
+}
+
+/* dw_fill_row_body for the whole depth and for a chunk, so a firmware links the one its layers use */
+static __attribute__((noinline)) void dw_fill_row(const dw_fill_plan *f, const int8_t *in_batch, int32_t iy,
+                                                  int first, int32_t r, uint32_t *buf)
+{
+    dw_fill_row_body(f, in_batch, iy, first, r, buf, 0);
+}
+
+static __attribute__((noinline)) void dw_fill_row_chunk(const dw_fill_plan *f, const int8_t *in_batch, int32_t iy,
+                                                        int first, int32_t r, uint32_t *buf)
+{
+    dw_fill_row_body(f, in_batch, iy, first, r, buf, 1);
 }
 
 /* The zero point added after the shift (xa holds the channel's rz, mcu_requant_consts); clamp mode
@@ -670,15 +686,16 @@ static inline __attribute__((always_inline)) void dw_row_quint(int8_t *out_row, 
 }
 
 /* The cn channels of one stride-1 output row: channel ch reads the ring from buf + 3 * pairs * ch (words)
- * and writes out_row + ch (output pixels c bytes apart); rot = ring slot of window row 0. */
-static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_t out_w, const int32_t *table,
-                                                        int32_t c, int32_t cn, const int lo, const int post,
-                                                        int32_t rot)
+ * and writes out_row + ch (output pixels c bytes apart); rot = ring slot of window row 0; tail = (out_w mod
+ * 4) | 4 * post (one argument for both, so the row takes no more arguments than before the chunks: cn). */
+static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, const int32_t *table, int32_t c,
+                                                        int32_t cn, const int lo, int32_t tail, int32_t rot)
 {
     int8_t *frame_op = out_row;
     const int32_t *frame_tpend = table + DW_WORDS * cn;
     const int32_t *tp = table;
-    const int32_t frame_rem = out_w & 3;
+    const int32_t frame_rem = tail & 3;
+    const int post = tail & 4;
     const uint32_t *p, *end;
     int8_t *op;
     uint32_t kr, kw, xa, xb;
@@ -688,13 +705,11 @@ static inline __attribute__((always_inline)) void dw_row(int8_t *out_row, int32_
 }
 
 /* dw_row for one lower clamp, so a firmware links only those its layers use. */
-typedef void (*dw_row_fn)(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int32_t cn, int post,
-                          int32_t rot);
+typedef void (*dw_row_fn)(int8_t *out_row, const int32_t *table, int32_t c, int32_t cn, int32_t tail, int32_t rot);
 #define DW_ROW_FN(NAME, LO) \
-    static void NAME(int8_t *out_row, int32_t out_w, const int32_t *table, int32_t c, int32_t cn, int post, \
-                     int32_t rot) \
+    static void NAME(int8_t *out_row, const int32_t *table, int32_t c, int32_t cn, int32_t tail, int32_t rot) \
     { \
-        dw_row(out_row, out_w, table, c, cn, LO, post, rot); \
+        dw_row(out_row, table, c, cn, LO, tail, rot); \
     }
 DW_ROW_FN(dw_row_s1, 0)
 DW_ROW_FN(dw_row_s1_lo, 1)
@@ -743,11 +758,13 @@ static __attribute__((noinline)) void dw_s1_table(const int8_t *filter, const in
 }
 
 /* quint: stride 1 and dw_quint(out_w) (instantiated apart, so the other rows keep their code); else the rows
- * run `row` */
+ * run `row`. chunked: the channels in chunks of params->chunk; else the whole depth at once, compiled without
+ * the chunk loop (the entry points without _chunk: a layer the code generator leaves unchunked pays nothing
+ * for the chunks). */
 static inline __attribute__((always_inline)) void depthwise_rows(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo, const int quint, const dw_row_fn row, const int tab)
+    int16_t *scratch, const int lo, const int quint, const dw_row_fn row, const int tab, const int chunked)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -756,15 +773,19 @@ static inline __attribute__((always_inline)) void depthwise_rows(
     const int16_t pad_val = (int16_t)(-params->input_offset);
     uint32_t *buf = (uint32_t *)(void *)scratch;
     /* channels c0 .. c1 - 1 at a time (params->chunk: the ring and the table hold a chunk's) */
-    const int32_t chunk = params->chunk > 0 && params->chunk < c ? params->chunk : c;
+    const int32_t chunk = chunked && params->chunk > 0 && params->chunk < c ? params->chunk : c;
     int32_t *table = (int32_t *)(void *)(buf + 3 * (int64_t)chunk * pairs);
     /* column pairs the kernels read: up to input column out_w + 1 (stride 1) or 2 * out_w (stride 2) */
     const int32_t used = mcu_min_i32(pairs, sw == 1 ? (out_w + 1) / 2 + 1 : out_w + 1);
     dw_fill_plan plan;
     dw_plan(input_dims, params->padding.w, pairs, used, pad_val, &plan);
-    for (int32_t c0 = 0; c0 < c; c0 += chunk) {
-        const int32_t c1 = mcu_min_i32(c0 + chunk, c), cn = c1 - c0;
-        plan.c = cn;
+    const int32_t tail = out_w & 3; /* the row's outputs after its quads */
+    int32_t c0 = 0;
+    do {
+        const int32_t cn = chunked ? mcu_min_i32(c0 + chunk, c) - c0 : c, c1 = c0 + cn;
+        if (chunked) {
+            plan.c = cn;
+        }
         int post = 0;
         if (tab) {
             /* the constants from the code generator's table (params->table: word 0 whether a channel adds its
@@ -801,7 +822,11 @@ static inline __attribute__((always_inline)) void depthwise_rows(
                 const int32_t iy0 = oy * sh + iy_first;
                 for (int32_t iy = next > iy0 ? next : iy0, slot = rot + (iy - iy0); iy < iy0 + 3; ++iy, ++slot) {
                     slot -= slot >= 3 ? 3 : 0;
-                    dw_fill_row(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
+                    if (chunked) {
+                        dw_fill_row_chunk(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
+                    } else {
+                        dw_fill_row(&plan, in_batch, iy, !(valid & (1 << slot)), slot, buf);
+                    }
                     valid |= 1 << slot;
                 }
                 next = iy0 + 3;
@@ -810,44 +835,56 @@ static inline __attribute__((always_inline)) void depthwise_rows(
                 if (quint) {
                     dw_row_quint(out_row, table, c, cn, lo, post, rot);
                 } else {
-                    row(out_row, out_w, table, c, cn, post, rot);
+                    row(out_row, table, c, cn, tail | post << 2, rot);
                 }
                 rot += sh3;
                 rot -= rot >= 3 ? 3 : 0;
             }
         }
+        c0 = c1;
+    } while (chunked && c0 < c);
+}
+
+/* The rows whose output widths do not end with the five-output step, the whole depth at once and in chunks
+ * (CH): from the layer's arrays, and with the constants from the code generator's table (_t) */
+#define DW_ROWS_ANY(NAME, NAME_T, CH) \
+    static __attribute__((noinline)) void NAME( \
+        const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
+        const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
+        int8_t *output, int16_t *scratch, const int lo, const dw_row_fn row) \
+    { \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, row, 0, \
+                       CH); \
+    } \
+    static __attribute__((noinline)) void NAME_T( \
+        const mcu_dw_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, \
+        const mcu_dims *output_dims, int8_t *output, int16_t *scratch, const int lo, const dw_row_fn row) \
+    { \
+        depthwise_rows(params, 0, input_dims, input, filter, 0, output_dims, output, scratch, lo, 0, row, 1, CH); \
     }
-}
+DW_ROWS_ANY(depthwise_rows_any, depthwise_rows_any_t, 0)
+DW_ROWS_ANY(depthwise_rows_any_chunk, depthwise_rows_any_t_chunk, 1)
+#undef DW_ROWS_ANY
 
-static __attribute__((noinline)) void depthwise_rows_any(
-    const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
-    const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int lo, const dw_row_fn row)
-{
-    depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, lo, 0, row, 0);
-}
-
-/* depthwise_rows_any with the constants from the code generator's table */
-static __attribute__((noinline)) void depthwise_rows_any_t(
-    const mcu_dw_conv_params *params, const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,
-    const mcu_dims *output_dims, int8_t *output, int16_t *scratch, const int lo, const dw_row_fn row)
-{
-    depthwise_rows(params, 0, input_dims, input, filter, 0, output_dims, output, scratch, lo, 0, row, 1);
-}
-
-/* the five-output rows without and with the lower clamp, so a firmware links the one its layers use */
-#define DW_ROWS_QUINT(NAME, LO, TAB) \
+/* the five-output rows without and with the lower clamp, the whole depth at once and in chunks (CH), so a
+ * firmware links the ones its layers use */
+#define DW_ROWS_QUINT(NAME, LO, TAB, CH) \
     static __attribute__((noinline)) void NAME( \
         const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims, \
         const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, \
         int8_t *output, int16_t *scratch) \
     { \
-        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, TAB); \
+        depthwise_rows(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, LO, 1, 0, TAB, \
+                       CH); \
     }
-DW_ROWS_QUINT(depthwise_rows_quint, 0, 0)
-DW_ROWS_QUINT(depthwise_rows_quint_lo, 1, 0)
-DW_ROWS_QUINT(depthwise_rows_quint_t, 0, 1)
-DW_ROWS_QUINT(depthwise_rows_quint_lo_t, 1, 1)
+DW_ROWS_QUINT(depthwise_rows_quint, 0, 0, 0)
+DW_ROWS_QUINT(depthwise_rows_quint_lo, 1, 0, 0)
+DW_ROWS_QUINT(depthwise_rows_quint_t, 0, 1, 0)
+DW_ROWS_QUINT(depthwise_rows_quint_lo_t, 1, 1, 0)
+DW_ROWS_QUINT(depthwise_rows_quint_chunk, 0, 0, 1)
+DW_ROWS_QUINT(depthwise_rows_quint_lo_chunk, 1, 0, 1)
+DW_ROWS_QUINT(depthwise_rows_quint_t_chunk, 0, 1, 1)
+DW_ROWS_QUINT(depthwise_rows_quint_lo_t_chunk, 1, 1, 1)
 #undef DW_ROWS_QUINT
 
 /* depthwise_body with the upper bound 127 (the lower clamp's fallback) */
@@ -859,11 +896,12 @@ static __attribute__((noinline)) void depthwise_body_ssat(
     depthwise_body(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, 1);
 }
 
-/* s1: the entry point runs stride 1 (row: its row kernel) */
+/* s1: the entry point runs stride 1 (row: its row kernel); chunked: its rows run in chunks (the C rows of
+ * depthwise_body take params->chunk either way) */
 static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
     const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
     const int8_t *input, const int8_t *filter, const int32_t *bias, const mcu_dims *output_dims, int8_t *output,
-    int16_t *scratch, const int mode, const int s1, const dw_row_fn row)
+    int16_t *scratch, const int mode, const int s1, const dw_row_fn row, const int chunked)
 {
     int lo_post = 0; /* the lower clamp folds act_min into k: it needs every (zero point - act_min) folded */
     for (int32_t ch = 0; mode == MCU_CLAMP_SSAT_LO && ch < input_dims->c; ++ch) {
@@ -873,13 +911,17 @@ static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
     }
     if (mode != MCU_CLAMP_BOTH && !lo_post && s1 && dw_quint(output_dims->w)) {
         if (mode == MCU_CLAMP_SSAT_LO) {
-            depthwise_rows_quint_lo(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+            (chunked ? depthwise_rows_quint_lo_chunk : depthwise_rows_quint_lo)(params, quant, input_dims, input,
+                                                                               filter, bias, output_dims, output,
+                                                                               scratch);
         } else {
-            depthwise_rows_quint(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
+            (chunked ? depthwise_rows_quint_chunk : depthwise_rows_quint)(params, quant, input_dims, input, filter,
+                                                                         bias, output_dims, output, scratch);
         }
     } else if (mode != MCU_CLAMP_BOTH && !lo_post) {
-        depthwise_rows_any(params, quant, input_dims, input, filter, bias, output_dims, output, scratch,
-                           mode == MCU_CLAMP_SSAT_LO, row);
+        (chunked ? depthwise_rows_any_chunk : depthwise_rows_any)(params, quant, input_dims, input, filter, bias,
+                                                                 output_dims, output, scratch,
+                                                                 mode == MCU_CLAMP_SSAT_LO, row);
     } else if (mode != MCU_CLAMP_BOTH) {
         depthwise_body_ssat(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
     } else {
@@ -889,25 +931,27 @@ static inline __attribute__((always_inline)) mcu_status depthwise_3x3(
 }
 
 /* One entry point per stride (1, 2) and clamp mode (MCU_CLAMP_SSAT, MCU_CLAMP_SSAT_LO; MCU_CLAMP_BOTH any
- * stride), so a firmware links only the variants its layers use (mcu_depthwise_3x3_dsp_s8 in mcu_engine.h
- * picks one). */
-#define MCU_DW3_ENTRY(NAME, MODE, S1, ROW) \
+ * stride), at stride 1 one for the whole depth and one for chunks (_chunk: params->chunk != 0), so a firmware
+ * links only the variants its layers use (mcu_depthwise_3x3_dsp_s8 in mcu_engine.h picks one). */
+#define MCU_DW3_ENTRY(NAME, MODE, S1, ROW, CH) \
     mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         return depthwise_3x3(params, quant, input_dims, input, filter, bias, output_dims, output, scratch, MODE, \
-                             S1, ROW); \
+                             S1, ROW, CH); \
     }
-MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_s8, MCU_CLAMP_SSAT, 1, dw_row_s1)
-MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 1, dw_row_s1_lo)
-MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_both_s8, MCU_CLAMP_BOTH, 0, 0)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_s8, MCU_CLAMP_SSAT, 1, dw_row_s1, 0)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8, MCU_CLAMP_SSAT_LO, 1, dw_row_s1_lo, 0)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_chunk_s8, MCU_CLAMP_SSAT, 1, dw_row_s1, 1)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_chunk_s8, MCU_CLAMP_SSAT_LO, 1, dw_row_s1_lo, 1)
+MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_both_s8, MCU_CLAMP_BOTH, 0, 0, 0)
 #undef MCU_DW3_ENTRY
 
 /* Stride 1 with the code generator's table (params->table: the constants of stride 2's but the weights, which
  * come from the int8 filter): without and with the lower clamp; the rows of 4q + 1 >= 5 outputs end with the
  * five-output step. */
-#define MCU_DW3_S1T_ENTRY(NAME, LO, QUINT, ROW) \
+#define MCU_DW3_S1T_ENTRY(NAME, LO, QUINT, ANY, ROW) \
     mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
@@ -916,12 +960,17 @@ MCU_DW3_ENTRY(mcu_depthwise_3x3_dsp_both_s8, MCU_CLAMP_BOTH, 0, 0)
         if (dw_quint(output_dims->w)) { \
             QUINT(params, 0, input_dims, input, filter, 0, output_dims, output, scratch); \
         } else { \
-            depthwise_rows_any_t(params, input_dims, input, filter, output_dims, output, scratch, LO, ROW); \
+            ANY(params, input_dims, input, filter, output_dims, output, scratch, LO, ROW); \
         } \
         return MCU_OK; \
     }
-MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_t_s8, 0, depthwise_rows_quint_t, dw_row_s1)
-MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8, 1, depthwise_rows_quint_lo_t, dw_row_s1_lo)
+MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_t_s8, 0, depthwise_rows_quint_t, depthwise_rows_any_t, dw_row_s1)
+MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8, 1, depthwise_rows_quint_lo_t, depthwise_rows_any_t,
+                  dw_row_s1_lo)
+MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_t_chunk_s8, 0, depthwise_rows_quint_t_chunk,
+                  depthwise_rows_any_t_chunk, dw_row_s1)
+MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8, 1, depthwise_rows_quint_lo_t_chunk,
+                  depthwise_rows_any_t_chunk, dw_row_s1_lo)
 #undef MCU_DW3_S1T_ENTRY
 
 /* Stride 2 with the code generator's table (ops.dw3x3_s2_table), four channels per word and no ring: per

@@ -376,7 +376,9 @@ mcu_status mcu_depthwise_conv_generic_s8(const mcu_dw_conv_params *params, const
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dw_conv_params *params, const mcu_dims *input_dims,
                                           const mcu_dims *filter_dims);
 /* The 3x3 DSP path: one entry point per stride (s1: 1, s2: 2) and output clamp (_ssat, _ssat_lo as for
- * mcu_conv_1x1_dsp_s8; _both: other ranges, any stride); mcu_depthwise_3x3_dsp_s8 below picks one. */
+ * mcu_conv_1x1_dsp_s8; _both: other ranges, any stride), the stride-1 rows also in channel chunks (_chunk:
+ * params->chunk != 0; the others run the whole depth without the chunk loop); mcu_depthwise_3x3_dsp_s8 below
+ * picks one. */
 #define MCU_DW3_DECL(NAME) \
     mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
@@ -386,6 +388,10 @@ MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_t_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_chunk_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_chunk_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_t_chunk_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_post_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8);
@@ -1019,9 +1025,10 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
                                output_dims, output);
 }
 
-/* The 3x3 DSP path's entry point for the layer's output clamp and stride (1 or 2). Stride 2 takes the
- * constants and the int8 weights from the code generator's table (ops.dw3x3_s2_table; word 0: a zero point
- * added after the shift). */
+/* The 3x3 DSP path's entry point for the layer's output clamp and stride (1 or 2), and at stride 1 whether its
+ * rows run in chunks (params->chunk, a constant of the generated model: the choice is the code generator's).
+ * Stride 2 takes the constants and the int8 weights from the code generator's table (ops.dw3x3_s2_table; word
+ * 0: a zero point added after the shift). */
 MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *params,
                                                  const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
                                                  const int8_t *input, const int8_t *filter, const int32_t *bias,
@@ -1033,7 +1040,9 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
     const int lo = params->act_min > -128;
     if (params->act_max == 127 && params->stride.w == 1 && params->table != 0) {
         /* the constants in the table, the weights in the int8 filter */
-        const dw3_fn run = lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8 : mcu_depthwise_3x3_dsp_s1_ssat_t_s8;
+        const dw3_fn run = params->chunk != 0
+                               ? (lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8 : mcu_depthwise_3x3_dsp_s1_ssat_t_chunk_s8)
+                               : (lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_t_s8 : mcu_depthwise_3x3_dsp_s1_ssat_t_s8);
         return run(params, 0, input_dims, input, filter, 0, output_dims, output, scratch);
     }
     if (params->act_max == 127 && params->stride.w != 1 && params->table != 0) {
@@ -1045,9 +1054,11 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
         return run(params, 0, input_dims, input, 0, 0, output_dims, output, scratch);
     }
     const dw3_fn run = params->act_max != 127 ? mcu_depthwise_3x3_dsp_both_s8
-                       : params->stride.w == 1 ? (lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_s8
-                                                     : mcu_depthwise_3x3_dsp_s1_ssat_s8)
-                                               : mcu_depthwise_3x3_dsp_s2_c_s8;
+                       : params->stride.w != 1  ? mcu_depthwise_3x3_dsp_s2_c_s8
+                       : params->chunk != 0     ? (lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_chunk_s8
+                                                      : mcu_depthwise_3x3_dsp_s1_ssat_chunk_s8)
+                                                : (lo ? mcu_depthwise_3x3_dsp_s1_ssat_lo_s8
+                                                      : mcu_depthwise_3x3_dsp_s1_ssat_s8);
     return run(params, quant, input_dims, input, filter, bias, output_dims, output, scratch);
 }
 
