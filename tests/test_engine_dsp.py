@@ -1086,6 +1086,42 @@ def _depthwise_3x3_s2_words_cases(seed: int):
     return _depthwise_chain_cases(seed, "dw3x3 s2 words", chains, weight_scale=0.5)
 
 
+def _depthwise_3x3_s2_edge_cases(seed: int):
+    """Stride-2 3x3 depthwise layers whose rows run in one call (mcu_depthwise_3x3_dsp_s2_*: the output
+    clipped on the left by its first column, the outputs inside, the output clipped on the right by its
+    third column; the rows with every window row inside the input together): input widths 2 .. 13 (rows of
+    only a left and a right output, of only a right one, of inside outputs only), strides (2, 2), (1, 2) and
+    (3, 2) (the rows' step), top and bottom padding rows, SAME and VALID, ReLU (the lower clamp) and none,
+    4 .. 24 channels (multiples of 4 and of 8 and not of 8); as converted and with trained-like quantization,
+    asymmetric zero points."""
+    chains = [
+        ((9, 2, 8), [((1, 2), "SAME", "relu"), (2, "SAME", "none")]),
+        ((6, 3, 12), [(2, "SAME", "none"), ((1, 2), "SAME", "relu")]),
+        ((5, 4, 4), [((1, 2), "SAME", "none"), ((2, 2), "SAME", "relu")]),
+        ((8, 9, 20), [((3, 2), "SAME", "relu"), ((1, 2), "SAME", "none")]),
+        ((7, 13, 24), [(2, "VALID", "none"), (2, "SAME", "relu")]),
+        ((11, 6, 16), [(2, "SAME", "relu"), ((2, 2), "VALID", "none")]),
+    ]
+    chains = [(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in chains]
+    return _depthwise_chain_cases(seed, "dw3x3 s2 edges", chains, weight_scale=0.5)
+
+
+def test_depthwise_3x3_stride2_edges_are_bit_exact_on_qemu(tmp_path):
+    from mcunets.engine import generate
+
+    cases = _depthwise_3x3_s2_edge_cases(7560)
+    assert all("_dw3s2[" in generate(c.model, "m").files["model.c"] for c in cases)
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_stride2_edge_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_depthwise_3x3_s2_edge_cases(7560))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def _dw3s2_variants(model_c: str) -> set:
     """(lower clamp, zero point after the shift) of each stride-2 layer with the table in ``model_c``."""
     out = set()

@@ -982,17 +982,26 @@ MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8, 1, depthwise_rows
  * with the sign term folded into k, ASR by rz, SSAT), packed (BFI), clamped below per byte (SSUB8 / SEL)
  * and stored as one word. Outputs whose window is clipped by the left or right padding read a 3x3 patch of
  * the input in scratch (the padding the input zero point); rows in the padding read a row of zero points. */
+/* The arguments in the order the run copies them onto its stack (from [sp, #4]; c last, in r3). */
 typedef struct {
-    const int8_t *r0, *r1, *r2; /* window rows 0 .. 2 at column 0 of the first output pixel, channel 0 */
-    int32_t c;
-    const uint32_t *w, *wend;   /* the widened weights and start values, 22 words per group */
-    const int32_t *tc;          /* the requantization constants (12 words per group, 13 with act_min) */
     int32_t off;                /* the output of the first pixel less r0 less 4 */
-    int32_t n;                  /* output pixels, >= 1; the window moves two columns per pixel */
+    const uint32_t *wend, *w;   /* the widened weights and start values, 22 words per group */
+    int32_t n;                  /* output pixels per row with the whole window inside the input, >= 0 */
+    const int32_t *tc;          /* the requantization constants (12 words per group, 13 with act_min) */
+    uint32_t zb;                /* the input zero point in every byte */
+    int32_t nr;                 /* 1: one more pixel after them whose third column is in the padding */
+    const int8_t *r0, *r1, *r2; /* window rows 0 .. 2 at column 0 of the first output pixel, channel 0 */
+    int32_t off_row;            /* off again (the row loop's copy) */
+    int32_t n_row;              /* n again (the row loop's copy) */
+    int32_t rows;               /* output rows, >= 1: the window rows move rstep bytes per output row */
+    int32_t rstep, dstep;       /* rstep, and the output row less rstep (bytes) */
+    int32_t nl;                 /* 1: one pixel before them whose first column is in the padding */
+    int32_t c;
 } dw_s2_args;
-_Static_assert(offsetof(dw_s2_args, c) == 12 && offsetof(dw_s2_args, w) == 16 && offsetof(dw_s2_args, wend) == 20 &&
-                   offsetof(dw_s2_args, tc) == 24 && offsetof(dw_s2_args, off) == 28 &&
-                   offsetof(dw_s2_args, n) == 32,
+_Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 && offsetof(dw_s2_args, r0) == 28 &&
+                   offsetof(dw_s2_args, off_row) == 40 && offsetof(dw_s2_args, rows) == 48 &&
+                   offsetof(dw_s2_args, rstep) == 52 && offsetof(dw_s2_args, nl) == 60 &&
+                   offsetof(dw_s2_args, c) == 64 && sizeof(dw_s2_args) == 68,
                "dw_s2_run reads these offsets");
 
 /* Taps a (r9) and b (r10) of four channels: their bytes packed into [a0 a1 b0 b1] (r9), [a2 a3 b2 b3] (r11),
@@ -1019,98 +1028,144 @@ _Static_assert(offsetof(dw_s2_args, c) == 12 && offsetof(dw_s2_args, w) == 16 &&
 #define DW_S2_LO \
     "ssub8  r6, r5, r10\n\t" \
     "sel    r5, r5, r10\n\t"
+/* The loads of the window's first column (row k: r0 .. r2, post-incremented by a word) and third column
+ * (rk + 2c); at a clipped edge the zero point word from the stack instead ([sp, #24]). */
+#define DW_S2_C0(R, X) "ldr    " X ", [" R "], #4\n\t"
+#define DW_S2_C0Z(R, X) "ldr    " X ", [sp, #24]\n\t" "add    " R ", " R ", #4\n\t"
+#define DW_S2_C2(R, X) "ldr    " X ", [" R ", r3, lsl #1]\n\t"
+#define DW_S2_C2Z(R, X) "ldr    " X ", [sp, #24]\n\t"
+/* One group of four channels of one output pixel (local label L), the column loads C0 / C2 as above. */
+#define DW_S2_GROUP(L, C0, C2, POST, LO_LOAD, LO) \
+    L ":\n\t" \
+    "ldmia  r4!, {r5, r6, r7, r8}\n\t" \
+    C2("r0", "r9") \
+    C2("r1", "r10") \
+    DW_S2_PAIR \
+    "ldr    r10, [r0, r3]\n\t" \
+    C0("r0", "r9") \
+    DW_S2_PAIR \
+    "ldr    r10, [r1, r3]\n\t" \
+    C0("r1", "r9") \
+    DW_S2_PAIR \
+    C2("r2", "r9") \
+    "ldmia  r4!, {r12, lr}\n\t" \
+    "sxtb16 r10, r9\n\t" \
+    "smlabb r5, r10, r12, r5\n\t" \
+    "smlatt r7, r10, r12, r7\n\t" \
+    "sxtb16 r9, r9, ror #8\n\t" \
+    "smlabb r6, r9, lr, r6\n\t" \
+    "smlatt r8, r9, lr, r8\n\t" \
+    "ldr    r10, [r2, r3]\n\t" \
+    C0("r2", "r9") \
+    DW_S2_PAIR \
+    "ldr    r9, [sp]\n\t" \
+    "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+    "add    r11, r11, r5, asr #31\n\t" \
+    "smmlar r5, r5, r10, r11\n\t" \
+    "add    lr, lr, r6, asr #31\n\t" \
+    "smmlar r6, r6, r12, lr\n\t" \
+    "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+    "add    r11, r11, r7, asr #31\n\t" \
+    "smmlar r7, r7, r10, r11\n\t" \
+    "add    lr, lr, r8, asr #31\n\t" \
+    "smmlar r8, r8, r12, lr\n\t" \
+    "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+    "asr    r5, r5, r10\n\t" \
+    "asr    r6, r6, r11\n\t" \
+    "asr    r7, r7, r12\n\t" \
+    "asr    r8, r8, lr\n\t" \
+    POST \
+    "ssat   r5, #8, r5\n\t" \
+    "ssat   r6, #8, r6\n\t" \
+    "ssat   r7, #8, r7\n\t" \
+    "ssat   r8, #8, r8\n\t" \
+    LO_LOAD \
+    "str    r9, [sp]\n\t" \
+    "bfi    r5, r6, #8, #8\n\t" \
+    "bfi    r5, r7, #16, #8\n\t" \
+    "bfi    r5, r8, #24, #8\n\t" \
+    LO \
+    "ldr    r6, [sp, #4]\n\t" \
+    "str    r5, [r0, r6]\n\t" \
+    "ldr    r6, [sp, #8]\n\t" \
+    "cmp    r4, r6\n\t" \
+    "bne    " L "b\n\t"
+/* The weights and constants from their start, before each pixel's groups. */
+#define DW_S2_PIXEL \
+    "ldr    r4, [sp, #12]\n\t" \
+    "ldr    r9, [sp, #20]\n\t" \
+    "str    r9, [sp]\n\t"
+/* The window two columns on (the groups moved the rows by c), the output one pixel on. */
+#define DW_S2_NEXT \
+    "add    r0, r0, r3\n\t" \
+    "add    r1, r1, r3\n\t" \
+    "add    r2, r2, r3\n\t" \
+    "ldr    r9, [sp, #4]\n\t" \
+    "sub    r9, r9, r3\n\t" \
+    "str    r9, [sp, #4]\n\t"
 /* r0 .. r2: window rows, r3: c, r4: weights, r5 .. r8: the four channels' sums, r9 .. r11: input words,
- * r12 / lr: weight pairs; the stack: [sp] the requantization constants, +4 off, +8 wend, +12 the weights'
- * start, +16 pixels left, +20 the constants' start. */
+ * r12 / lr: weight pairs; the stack: [sp] the requantization constants, then dw_s2_args from [sp, #4]: +4
+ * off, +8 wend, +12 the weights' start, +16 pixels left, +20 the constants' start, +24 the zero point word,
+ * +28 nr, +32 .. +40 the row's window rows, +44 its off, +48 n, +52 rows left, +56 rstep, +60 dstep, +64
+ * nl. Per row: the pixel clipped on the left (nl), the n pixels inside, the pixel clipped on the right (nr). */
 #define DW_S2_RUN(NAME, POST, LO_LOAD, LO) \
     static __attribute__((naked, noinline)) void NAME(const dw_s2_args *a __attribute__((unused))) \
     { \
         __asm__ volatile( \
             "push   {r4-r11, lr}\n\t" \
-            "sub    sp, sp, #24\n\t" \
-            "ldr    r1, [r0, #24]\n\t" \
-            "str    r1, [sp, #20]\n\t" \
-            "ldr    r1, [r0, #28]\n\t" \
-            "str    r1, [sp, #4]\n\t" \
-            "ldr    r1, [r0, #20]\n\t" \
-            "str    r1, [sp, #8]\n\t" \
-            "ldr    r1, [r0, #16]\n\t" \
-            "str    r1, [sp, #12]\n\t" \
-            "ldr    r1, [r0, #32]\n\t" \
-            "str    r1, [sp, #16]\n\t" \
-            "ldr    r3, [r0, #12]\n\t" \
-            "ldr    r2, [r0, #8]\n\t" \
-            "ldr    r1, [r0, #4]\n\t" \
-            "ldr    r0, [r0]\n\t" \
+            "sub    sp, sp, #68\n\t" \
+            "add    r12, sp, #4\n\t" \
+            "ldmia  r0!, {r1-r8}\n\t" \
+            "stmia  r12!, {r1-r8}\n\t" \
+            "ldmia  r0!, {r1-r8}\n\t" \
+            "stmia  r12!, {r1-r8}\n\t" \
+            "ldr    r3, [r0]\n\t" \
+            "add    r9, sp, #32\n\t" \
+            "ldmia  r9, {r0, r1, r2}\n\t" \
+            "8:\n\t" \
+            "ldr    r4, [sp, #64]\n\t" \
+            "cmp    r4, #0\n\t" \
+            "beq    5f\n\t" \
+            DW_S2_PIXEL \
+            DW_S2_GROUP("3", DW_S2_C0Z, DW_S2_C2, POST, LO_LOAD, LO) \
+            DW_S2_NEXT \
+            "5:\n\t" \
+            "ldr    r9, [sp, #16]\n\t" \
+            "cmp    r9, #0\n\t" \
+            "beq    6f\n\t" \
             "1:\n\t" \
-            "ldr    r4, [sp, #12]\n\t" \
-            "ldr    r9, [sp, #20]\n\t" \
-            "str    r9, [sp]\n\t" \
-            "2:\n\t" \
-            "ldmia  r4!, {r5, r6, r7, r8}\n\t" \
-            "ldr    r9, [r0, r3, lsl #1]\n\t" \
-            "ldr    r10, [r1, r3, lsl #1]\n\t" \
-            DW_S2_PAIR \
-            "ldr    r10, [r0, r3]\n\t" \
-            "ldr    r9, [r0], #4\n\t" \
-            DW_S2_PAIR \
-            "ldr    r10, [r1, r3]\n\t" \
-            "ldr    r9, [r1], #4\n\t" \
-            DW_S2_PAIR \
-            "ldr    r9, [r2, r3, lsl #1]\n\t" \
-            "ldmia  r4!, {r12, lr}\n\t" \
-            "sxtb16 r10, r9\n\t" \
-            "smlabb r5, r10, r12, r5\n\t" \
-            "smlatt r7, r10, r12, r7\n\t" \
-            "sxtb16 r9, r9, ror #8\n\t" \
-            "smlabb r6, r9, lr, r6\n\t" \
-            "smlatt r8, r9, lr, r8\n\t" \
-            "ldr    r10, [r2, r3]\n\t" \
-            "ldr    r9, [r2], #4\n\t" \
-            DW_S2_PAIR \
-            "ldr    r9, [sp]\n\t" \
-            "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
-            "add    r11, r11, r5, asr #31\n\t" \
-            "smmlar r5, r5, r10, r11\n\t" \
-            "add    lr, lr, r6, asr #31\n\t" \
-            "smmlar r6, r6, r12, lr\n\t" \
-            "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
-            "add    r11, r11, r7, asr #31\n\t" \
-            "smmlar r7, r7, r10, r11\n\t" \
-            "add    lr, lr, r8, asr #31\n\t" \
-            "smmlar r8, r8, r12, lr\n\t" \
-            "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
-            "asr    r5, r5, r10\n\t" \
-            "asr    r6, r6, r11\n\t" \
-            "asr    r7, r7, r12\n\t" \
-            "asr    r8, r8, lr\n\t" \
-            POST \
-            "ssat   r5, #8, r5\n\t" \
-            "ssat   r6, #8, r6\n\t" \
-            "ssat   r7, #8, r7\n\t" \
-            "ssat   r8, #8, r8\n\t" \
-            LO_LOAD \
-            "str    r9, [sp]\n\t" \
-            "bfi    r5, r6, #8, #8\n\t" \
-            "bfi    r5, r7, #16, #8\n\t" \
-            "bfi    r5, r8, #24, #8\n\t" \
-            LO \
-            "ldr    r6, [sp, #4]\n\t" \
-            "str    r5, [r0, r6]\n\t" \
-            "ldr    r6, [sp, #8]\n\t" \
-            "cmp    r4, r6\n\t" \
-            "bne    2b\n\t" \
-            "add    r0, r0, r3\n\t" \
-            "add    r1, r1, r3\n\t" \
-            "add    r2, r2, r3\n\t" \
-            "ldr    r9, [sp, #4]\n\t" \
-            "sub    r9, r9, r3\n\t" \
-            "str    r9, [sp, #4]\n\t" \
+            DW_S2_PIXEL \
+            DW_S2_GROUP("2", DW_S2_C0, DW_S2_C2, POST, LO_LOAD, LO) \
+            DW_S2_NEXT \
             "ldr    r9, [sp, #16]\n\t" \
             "subs   r9, r9, #1\n\t" \
             "str    r9, [sp, #16]\n\t" \
             "bne    1b\n\t" \
-            "add    sp, sp, #24\n\t" \
+            "6:\n\t" \
+            "ldr    r9, [sp, #28]\n\t" \
+            "cmp    r9, #0\n\t" \
+            "beq    9f\n\t" \
+            DW_S2_PIXEL \
+            DW_S2_GROUP("4", DW_S2_C0, DW_S2_C2Z, POST, LO_LOAD, LO) \
+            "9:\n\t" \
+            "ldr    r9, [sp, #52]\n\t" \
+            "subs   r9, r9, #1\n\t" \
+            "beq    7f\n\t" \
+            "str    r9, [sp, #52]\n\t" \
+            "add    r9, sp, #32\n\t" \
+            "ldmia  r9, {r0, r1, r2, r4}\n\t" \
+            "ldrd   r5, r6, [sp, #56]\n\t" \
+            "add    r0, r0, r5\n\t" \
+            "add    r1, r1, r5\n\t" \
+            "add    r2, r2, r5\n\t" \
+            "add    r4, r4, r6\n\t" \
+            "stmia  r9, {r0, r1, r2, r4}\n\t" \
+            "str    r4, [sp, #4]\n\t" \
+            "ldr    r5, [sp, #48]\n\t" \
+            "str    r5, [sp, #16]\n\t" \
+            "b      8b\n\t" \
+            "7:\n\t" \
+            "add    sp, sp, #68\n\t" \
             "pop    {r4-r11, pc}\n\t"); \
     }
 DW_S2_RUN(dw_s2_run, "", "", "")
@@ -1118,12 +1173,56 @@ DW_S2_RUN(dw_s2_run_post, DW_S2_POST, "", "")
 DW_S2_RUN(dw_s2_run_lo, "", DW_S2_LO_LOAD, DW_S2_LO)
 DW_S2_RUN(dw_s2_run_lo_post, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
 #undef DW_S2_RUN
+#undef DW_S2_PIXEL
+#undef DW_S2_NEXT
+#undef DW_S2_GROUP
+#undef DW_S2_C0
+#undef DW_S2_C0Z
+#undef DW_S2_C2
+#undef DW_S2_C2Z
 #undef DW_S2_PAIR
 #undef DW_S2_POST
 #undef DW_S2_LO_LOAD
 #undef DW_S2_LO
 
 typedef void (*dw_s2_fn)(const dw_s2_args *a);
+
+/* The table's groups of thirteen words (four start values, nine int8 weight words) widened into the
+ * scratch's groups of 22 (the start values, then per weight word SXTB16 plain and rotated by 8, each
+ * doubled by SADD16): 47 instructions per group. */
+static __attribute__((naked, noinline)) void dw_s2_widen(const int32_t *src __attribute__((unused)),
+                                                        uint32_t *d __attribute__((unused)),
+                                                        const uint32_t *end __attribute__((unused)))
+{
+#define DW_S2_WIDEN3 \
+    "ldmia  r0!, {r4, r5, r6}\n\t" \
+    "sxtb16 r7, r4\n\t" \
+    "sxtb16 r8, r4, ror #8\n\t" \
+    "sadd16 r7, r7, r7\n\t" \
+    "sadd16 r8, r8, r8\n\t" \
+    "sxtb16 r9, r5\n\t" \
+    "sxtb16 r10, r5, ror #8\n\t" \
+    "sadd16 r9, r9, r9\n\t" \
+    "sadd16 r10, r10, r10\n\t" \
+    "sxtb16 r11, r6\n\t" \
+    "sxtb16 r12, r6, ror #8\n\t" \
+    "sadd16 r11, r11, r11\n\t" \
+    "sadd16 r12, r12, r12\n\t" \
+    "stmia  r1!, {r7-r12}\n\t"
+    __asm__ volatile(
+        "push   {r4-r11}\n\t"
+        "1:\n\t"
+        "ldmia  r0!, {r4-r7}\n\t"
+        "stmia  r1!, {r4-r7}\n\t"
+        DW_S2_WIDEN3
+        DW_S2_WIDEN3
+        DW_S2_WIDEN3
+        "cmp    r1, r2\n\t"
+        "bne    1b\n\t"
+        "pop    {r4-r11}\n\t"
+        "bx     lr\n\t");
+#undef DW_S2_WIDEN3
+}
 
 /* Scratch ((w + 31) * c bytes, ops.DepthwiseConv2D.scratch_bytes): the widened weights and start values
  * (22 * c bytes), a 3x3 patch (9 * c) and a row of zero points (w * c). */
@@ -1134,27 +1233,30 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
     const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
     const int32_t sh = params->stride.h, pad_w = params->padding.w, pad_h = params->padding.h;
     const int lo = params->act_min > -128; /* the constants' blocks hold act_min (13 words, else 12) */
-    const int32_t *src = params->table + 1 + (12 + lo) * groups;
     uint32_t *const w = (uint32_t *)(void *)scratch;
-    for (uint32_t *d = w, *e = w + 22 * groups; d != e; d += 22, src += 13) {
-        d[0] = (uint32_t)src[0], d[1] = (uint32_t)src[1], d[2] = (uint32_t)src[2], d[3] = (uint32_t)src[3];
-        for (int32_t i = 0; i < 9; ++i) {
-            const uint32_t x = (uint32_t)src[4 + i];
-            const int16x2_t e0 = (int16x2_t)mcu_sxtb16(x), e1 = (int16x2_t)mcu_sxtb16_ror8(x);
-            d[4 + 2 * i] = (uint32_t)__sadd16(e0, e0);
-            d[5 + 2 * i] = (uint32_t)__sadd16(e1, e1);
-        }
-    }
+    dw_s2_widen(params->table + 1 + (12 + lo) * groups, w, w + 22 * groups);
     int8_t *const patch = (int8_t *)(void *)(w + 22 * groups), *const zrow = patch + 9 * c;
     const int8_t zp = (int8_t)(-params->input_offset);
     const uint32_t zb = 0x01010101u * (uint8_t)zp;
     int zfilled = 0;
     int32_t zcols = 0;
     dw_s2_args a;
-    a.c = c, a.w = w, a.wend = w + 22 * groups, a.tc = params->table + 1;
-    /* the outputs ox_lo .. ox_hi - 1 have every column of their window inside the input */
+    a.c = c, a.w = w, a.wend = w + 22 * groups, a.tc = params->table + 1, a.zb = zb;
+    /* the outputs ox_lo .. ox_hi - 1 have every column of their window inside the input; one output before
+     * them with only its first column in the padding (nl) and one after them with only its third (nr) run in
+     * the same call, the zero point word read for that column; any other output reads a patch */
     const int32_t ox_lo = mcu_min_i32((pad_w + 1) / 2, out_w);
     const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / 2 + 1 : 0));
+    a.nl = ox_lo == 1 && in_w >= 2;
+    a.n = a.n_row = ox_hi - ox_lo;
+    a.nr = ox_hi < out_w && 2 * ox_hi - pad_w >= 0 && 2 * ox_hi - pad_w + 1 < in_w;
+    const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
+    const int whole = ox0 == 0 && ox1 == out_w; /* every output of a row in the call */
+    a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
+    /* the output rows oy_lo .. oy_hi - 1 have every row of their window inside the input: one call for all
+     * of them when the call takes whole rows */
+    const int32_t oy_lo = mcu_min_i32((pad_h + sh - 1) / sh, out_h);
+    const int32_t oy_hi = mcu_max_i32(oy_lo, mcu_min_i32(out_h, in_h + pad_h - 3 >= 0 ? (in_h + pad_h - 3) / sh + 1 : 0));
     for (int32_t b = 0; b < in->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
@@ -1175,16 +1277,21 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
                 }
             }
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            if (ox_hi > ox_lo) {
-                const int32_t ix0 = 2 * ox_lo - pad_w;
-                a.r0 = rows[0] + ix0 * c, a.r1 = rows[1] + ix0 * c, a.r2 = rows[2] + ix0 * c;
-                a.off = (int32_t)((uintptr_t)(out_row + ox_lo * c) - (uintptr_t)a.r0) - 4;
-                a.n = ox_hi - ox_lo;
+            a.rows = whole && oy == oy_lo && oy_hi > oy_lo ? oy_hi - oy_lo : 1;
+            if (ox1 > ox0) {
+                const intptr_t ix0 = (intptr_t)(2 * ox0 - pad_w) * c;
+                a.r0 = (const int8_t *)((intptr_t)rows[0] + ix0), a.r1 = (const int8_t *)((intptr_t)rows[1] + ix0);
+                a.r2 = (const int8_t *)((intptr_t)rows[2] + ix0);
+                a.off = a.off_row = (int32_t)((uintptr_t)(out_row + ox0 * c) - (uintptr_t)a.r0) - 4;
                 run(&a);
+                if (whole) {
+                    oy += a.rows - 1;
+                    continue;
+                }
             }
             for (int32_t ox = 0; ox < out_w; ++ox) {
-                if (ox == ox_lo && ox_hi > ox_lo) {
-                    ox = ox_hi - 1;
+                if (ox == ox0 && ox1 > ox0) {
+                    ox = ox1 - 1;
                     continue;
                 }
                 /* the window's columns inside the input (j0 .. j1 - 1) copied row by row; the others hold the
@@ -1209,10 +1316,11 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
                         memcpy(patch + (3 * k + lo_j) * c, rows[k] + (ix0 + lo_j) * c, (size_t)((hi_j - lo_j) * c));
                     }
                 }
-                a.r0 = patch, a.r1 = patch + 3 * c, a.r2 = patch + 6 * c;
-                a.off = (int32_t)((uintptr_t)(out_row + ox * c) - (uintptr_t)patch) - 4;
-                a.n = 1;
-                run(&a);
+                dw_s2_args e = a;
+                e.r0 = patch, e.r1 = patch + 3 * c, e.r2 = patch + 6 * c;
+                e.off = e.off_row = (int32_t)((uintptr_t)(out_row + ox * c) - (uintptr_t)patch) - 4;
+                e.n = e.n_row = 1, e.nl = 0, e.nr = 0, e.rows = 1;
+                run(&e);
             }
         }
     }
