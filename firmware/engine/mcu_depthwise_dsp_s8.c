@@ -980,8 +980,10 @@ MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8, 1, depthwise_rows
  * the call widens from the table's int8 words into its scratch once (22 words per group: the four start
  * values, then the pairs (02, 12), (00, 01), (10, 11), 22, (20, 21)); the four sums requantized (SMMLAR
  * with the sign term folded into k, ASR by rz, SSAT), packed (BFI), clamped below per byte (SSUB8 / SEL)
- * and stored as one word. Outputs whose window is clipped by the left or right padding read a 3x3 patch of
- * the input in scratch (the padding the input zero point); rows in the padding read a row of zero points. */
+ * and stored as one word. One call runs whole rows: an output whose window has only its first column in the
+ * left padding or only its third in the right padding reads the zero point word for that column; the rows
+ * with every window row inside the input run together. Outputs clipped otherwise read a 3x3 patch of the
+ * input in scratch (the padding the input zero point); rows in the padding read a row of zero points. */
 /* The arguments in the order the run copies them onto its stack (from [sp, #4]; c last, in r3). */
 typedef struct {
     int32_t off;                /* the output of the first pixel less r0 less 4 */
