@@ -879,6 +879,29 @@ def test_depthwise_three_tap_pair_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
+def _three_tap_pair_cases_in_place(seed: int):
+    """The pair chains of _three_tap_pair_cases with only the last layer's output a model output: the
+    planner may overlap a layer's output with its input, so the pair passes run row by row (dw3p_row);
+    with every output kept (above) each map's passes run all its rows in one call per group and lane pair
+    (dw3p_map)."""
+    chains = [
+        ((7, 12, 36), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "VALID", "none"),
+                       ((1, 3), 1, 1, "SAME", "none")]),
+        ((5, 9, 8), [((1, 3), 1, 1, "SAME", "none"), ((1, 3), 1, 1, "SAME", "none")]),
+        ((7, 13, 20), [((1, 3), 2, 1, "SAME", "none"), ((1, 3), 1, 1, "SAME", "none")]),
+    ]
+    return _depthwise_chain_cases(seed, "dw3 pairs in place", chains, last_only=True)
+
+
+def test_depthwise_three_tap_pairs_in_place_are_bit_exact_on_qemu_and_host(tmp_path):
+    from mcunets.engine.testing import check_cases
+
+    cases = _three_tap_pair_cases_in_place(7611)
+    assert not check_cases(cases).mismatches
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
 def _three_tap_row_pair_cases(seed: int):
     """Chains of 3x1 depthwise layers at stride 1 and (2, 1) without a lower clamp (activation none), the
     three-tap path's two output rows per step (both windows inside the input; the border rows and an odd

@@ -1674,10 +1674,14 @@ typedef struct {
     int32_t d;        /* bytes between outputs (and taps) along the row */
     int32_t in_ls;    /* bytes between groups: input */
     int32_t out_ls;   /* output */
-    int32_t lines;    /* groups, >= 1 (their blocks follow each other from blk) */
+    int32_t lines;    /* lines (groups, or rows: dw3p_map), >= 1 */
+    int32_t blk_step; /* bytes from one line's block to the next: 48 (lines are groups), 0 (lines are rows) */
     const int32_t *blk;
     int32_t edges;    /* 1: the first output's first tap is padding; 2: one output more, its last tap padding */
 } dw3p_args;
+_Static_assert(offsetof(dw3p_args, lines) == 24 && offsetof(dw3p_args, blk_step) == 28 &&
+                   offsetof(dw3p_args, blk) == 32 && offsetof(dw3p_args, edges) == 36,
+               "the pair passes read these offsets");
 
 enum { DW3P_WORDS = 12 };
 
@@ -1765,7 +1769,7 @@ enum { DW3P_WORDS = 12 };
  * arguments advanced to the next line. */
 #define DW3P_START \
         "push   {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
-        "ldr    r3, [r0, #28]\n\t" \
+        "ldr    r3, [r0, #32]\n\t" \
         "ldr    r4, [r0, #12]\n\t" \
         "1:\n\t" \
         "ldr    r12, [sp]\n\t" \
@@ -1778,7 +1782,7 @@ enum { DW3P_WORDS = 12 };
         "str    r5, [r12, #4]\n\t" \
         "bic    r2, r2, #1\n\t" \
         "mla    r2, r2, r4, r1\n\t" \
-        "ldr    r5, [r12, #32]\n\t"
+        "ldr    r5, [r12, #36]\n\t"
 /* The pass's first tap: the zero point from the block when it is padding (edges bit 0), else the input. */
 #define DW3P_EDGE(SXT) \
         "tst    r5, #1\n\t" \
@@ -1815,14 +1819,14 @@ enum { DW3P_WORDS = 12 };
         "mov    r10, r11\n\t" \
         "6:\n\t" \
         "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #32]\n\t" \
+        "ldr    r5, [r12, #36]\n\t" \
         "tst    r5, #2\n\t" \
         "beq    5f\n\t" \
         DW3P_ONE("ldr    r11, [r3, #44]\n\t", P) \
         "5:\n\t" \
-        "add    r3, r3, #48\n\t" \
         "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #24]\n\t" \
+        "ldrd   r5, r6, [r12, #24]\n\t" \
+        "add    r3, r3, r6\n\t" \
         "subs   r5, r5, #1\n\t" \
         "str    r5, [r12, #24]\n\t" \
         "bne    1b\n\t" \
@@ -1896,14 +1900,14 @@ enum { DW3P_WORDS = 12 };
         "mov    r9, r11\n\t" \
         "6:\n\t" \
         "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #32]\n\t" \
+        "ldr    r5, [r12, #36]\n\t" \
         "tst    r5, #2\n\t" \
         "beq    5f\n\t" \
         DW3P_ONE("ldr    r10, [r0, r4]\n\tsxtb16 r10, r10" SXT "\n\tldr    r11, [r3, #44]\n\t", P) \
         "5:\n\t" \
-        "add    r3, r3, #48\n\t" \
         "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #24]\n\t" \
+        "ldrd   r5, r6, [r12, #24]\n\t" \
+        "add    r3, r3, r6\n\t" \
         "subs   r5, r5, #1\n\t" \
         "str    r5, [r12, #24]\n\t" \
         "bne    1b\n\t" \
@@ -1968,12 +1972,62 @@ static void dw3p_row(const int32_t *table, const int8_t *filter, int32_t c, cons
         *built = g0;
         for (int32_t l = 0; l < 2; ++l) {
             a.in = in + 4 * g0, a.out = out + 4 * g0 + l, a.n = n, a.d = c, a.in_ls = 4, a.out_ls = 4;
-            a.lines = groups, a.blk = blk[l], a.edges = edges;
+            a.lines = groups, a.blk = blk[l], a.edges = edges, a.blk_step = 4 * DW3P_WORDS;
             MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
             fns[sw == 2][post != 0][l](&a);
             MCU_COMPILER_BARRIER();
         }
     }
+}
+
+/* The pair passes of every output row of a 1x3 layer's map at once (the lines of a pass are its rows:
+ * in_r / out_r bytes apart, the group's block for each): per group and lane pair one call instead of one
+ * per row and lane pair, so small maps (a patch stage's tiles) do not pay a pass's start per row. For
+ * maps whose pair passes run every output of a row and whose output does not overlap the input (a group
+ * writes every row before the next group reads its input). */
+static void dw3p_map(const int32_t *table, const int8_t *filter, int32_t c, const int8_t *in, int8_t *out,
+                     int32_t n, int32_t rows, int32_t in_r, int32_t out_r, int32_t edges, uint32_t zp2, int post,
+                     int32_t sw, int32_t blk[2][DW3P_CHUNK * DW3P_WORDS])
+{
+    static const dw3p_fn fns[2][2][2] = {{{dw3p_even, dw3p_odd}, {dw3p_even_post, dw3p_odd_post}},
+                                         {{dw3p2_even, dw3p2_odd}, {dw3p2_even_post, dw3p2_odd_post}}};
+    dw3p_args a;
+    for (int32_t g0 = 0; g0 < c / 4; g0 += DW3P_CHUNK) {
+        const int32_t groups = mcu_min_i32(DW3P_CHUNK, c / 4 - g0);
+        for (int32_t g = 0; g < groups; ++g) {
+            for (int32_t l = 0; l < 2; ++l) {
+                dw3p_block(table, filter, c, g0 + g, l, zp2, blk[l] + g * DW3P_WORDS);
+            }
+        }
+        for (int32_t g = 0; g < groups; ++g) {
+            for (int32_t l = 0; l < 2; ++l) {
+                a.in = in + 4 * (g0 + g), a.out = out + 4 * (g0 + g) + l, a.n = n, a.d = c, a.in_ls = in_r;
+                a.out_ls = out_r, a.lines = rows, a.blk = blk[l] + g * DW3P_WORDS, a.edges = edges, a.blk_step = 0;
+                MCU_COMPILER_BARRIER(); /* the blocks and the arguments are read by the assembly */
+                fns[sw == 2][post != 0][l](&a);
+                MCU_COMPILER_BARRIER();
+            }
+        }
+    }
+}
+
+/* dw3p_map over every batch when the output does not overlap the input (else 0: the rows one by one) */
+static __attribute__((noinline)) int dw3p_maps(const int32_t *table, const int8_t *filter, const mcu_dims *in,
+                                               const int8_t *input, const mcu_dims *out, int8_t *output, int32_t sh,
+                                               int32_t pad, int32_t n, int32_t edges, uint32_t zp2, int post,
+                                               int32_t sw, int32_t blk[2][DW3P_CHUNK * DW3P_WORDS])
+{
+    const int32_t c = in->c, in_b = in->h * in->w * c, out_b = out->h * out->w * c;
+    const uintptr_t i0 = (uintptr_t)input, i1 = i0 + (uintptr_t)in->n * in_b;
+    const uintptr_t o0 = (uintptr_t)output, o1 = o0 + (uintptr_t)out->n * out_b;
+    if (!(o1 <= i0 || i1 <= o0)) {
+        return 0;
+    }
+    for (int32_t b = 0; b < in->n; ++b) {
+        dw3p_map(table, filter, c, input + (int64_t)b * in_b - (int64_t)pad * c, output + (int64_t)b * out_b, n,
+                 out->h, sh * in->w * c, out->w * c, edges, zp2, post, sw, blk);
+    }
+    return 1;
 }
 
 /* ---- 3x1 at stride 1 or 2 down the rows: two output rows per step -------------------------------------
@@ -2286,6 +2340,10 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
     const int32_t ox_s = left ? 0 : ox_a; /* the pair passes: outputs ox_s .. ox_b - 1 (and ox_b: right) */
     const int pairs = along && ox_b > ox_s;
     const int32_t edges = pairs ? left + 2 * right : 0;
+    /* the pair passes run every output of a row and every row reads inside the input: dw3p_map, where the
+     * output does not overlap the input */
+    const int whole_rows = pairs && ox_s == 0 && ox_b + right == out_w && params->padding.h == 0 &&
+                           (out_h - 1) * sh < in_h;
     const uint32_t zp2 = 0x00010001u * (uint16_t)(-in_off); /* the input zero point in both halfwords */
     /* 3x1, stride 1 or 2 and dilation 1 down the rows: two output rows per step where both windows lie
      * inside the input; dw3v_rows at stride 1 along the rows with every pixel and at most DW3P_CHUNK
@@ -2306,7 +2364,9 @@ mcu_status mcu_depthwise_3tap_dsp_s8(const mcu_dw_conv_params *params, const mcu
         vstep = plain ? (sh == 2 ? (post ? dw3v_rows2_post : dw3v_rows2) : (post ? dw3v_rows_post : dw3v_rows))
                       : (sh == 2 ? (post ? dw3v_any2_post : dw3v_any2) : (post ? dw3v_any_post : dw3v_any));
     }
-    for (int32_t b = 0; b < input_dims->n; ++b) {
+    const int32_t batches = whole_rows && dw3p_maps(table, filter, input_dims, input, output_dims, output, sh, pad,
+                                                    ox_b, edges, zp2, post, sw, blk) ? 0 : input_dims->n;
+    for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         for (int32_t oy = 0; oy < out_h; ++oy) {
             const int32_t iy0 = oy * sh - params->padding.h;
