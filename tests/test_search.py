@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from types import SimpleNamespace
 
@@ -9,7 +10,7 @@ import optuna
 import pytest
 from click.testing import CliRunner
 
-from mcunets import search, train
+from mcunets import convert, fit, search, train
 from mcunets.boards import load_board
 from mcunets.cli import cli
 from mcunets.errors import McunetsError
@@ -35,6 +36,28 @@ def fake_train(monkeypatch):
     return calls
 
 
+@pytest.fixture(autouse=True, scope="module")
+def converted_once():
+    """The int8 conversion of an untrained candidate and the runtimes' needs of a model, each done once
+    per distinct argument in this module (seeded, so the same bytes): the tests check the search around
+    them, which runs as before on the stored results."""
+    cache = {}
+
+    def once(fn, key_of):
+        def wrapped(*args, **kwargs):
+            key = (fn.__name__, key_of(*args, **kwargs))
+            if key not in cache:
+                cache[key] = fn(*args, **kwargs)
+            return cache[key]
+        return wrapped
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(convert, "untrained_int8", once(convert.untrained_int8, lambda *a, **k: repr((a, sorted(k.items())))))
+        mp.setattr(fit, "measure", once(fit.measure, lambda model, *a, **k: repr((
+            hashlib.sha256(model).hexdigest(), a, sorted(k.items())))))
+        yield
+
+
 def run(out, trials, enqueue=(), **kwargs):
     study = search.open_study(out, BOARD)
     for params in enqueue:
@@ -50,18 +73,22 @@ def test_space_sampling_respects_the_builders():
     from mcunets import zoo
 
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
-    seen = set()
+    seen, built = set(), set()
     for _ in range(40):
         cand = search.sample(study.ask())
         seen.add(cand.arch)
         assert cand.alpha in search.ALPHAS and cand.resolution in search.valid_resolutions(cand.arch)
         assert [k for k, _ in cand.knobs] == list(search.KNOBS.get(cand.arch, {}))
-        keras.backend.clear_session()
-        # The builder accepts every knob value (built small: the knobs, not the size, are checked here).
-        model = zoo.build(cand.arch, alpha=0.25, resolution=32, **dict(cand.knobs))
         phi = dict(cand.knobs).get("phi", 0)
-        assert model.input_shape[1] == search.Candidate(cand.arch, 0.25, 32, cand.knobs).input_resolution
         assert phi or cand.input_resolution == cand.resolution
+        if (cand.arch, cand.knobs) in built:
+            continue
+        built.add((cand.arch, cand.knobs))
+        keras.backend.clear_session()
+        # The builder accepts every knob value (built small, each architecture and knob values sampled
+        # once: the knobs, not the size, are checked here).
+        model = zoo.build(cand.arch, alpha=0.25, resolution=32, **dict(cand.knobs))
+        assert model.input_shape[1] == search.Candidate(cand.arch, 0.25, 32, cand.knobs).input_resolution
     assert seen == set(zoo.ARCHITECTURES)
     assert search.valid_resolutions("squeezenet")[0] == 32 and search.RESOLUTIONS[-1] == 224
 
