@@ -2109,7 +2109,7 @@ def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
 
     from mcunets import targets
     from mcunets.engine import generate
-    from mcunets.engine.testing import convert, trained_like_requant
+    from mcunets.engine.testing import convert, trained_like_requant, with_kernel_objects
 
     rng = np.random.default_rng(9130)
     specs = [((5, 5), 1, 8, "SAME", (12, 11)), ((3, 3), 1, 8, "SAME", (9, 10)), ((3, 3), 1, 7, "SAME", (9, 10)),
@@ -2132,8 +2132,8 @@ def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
         gen = generate(m, "w")
         assert len(re.findall(r"l\d+_(?:first|rows3|narrow|pw)\[", gen.files["model.c"])) >= 7
         assert j or re.search(r"l\d+_dw3s2\[", gen.files["model.c"])
-        fw = targets.build(targets.engine_sources(m, "w", tmp_path / f"model{j}", "qemu-m4"), "qemu-m4",
-                           tmp_path / f"fw{j}", runs=1, warmup=0)
+        src = targets.engine_sources(m, "w", tmp_path / f"model{j}", "qemu-m4")
+        fw = targets.build(with_kernel_objects(src, "qemu-m4"), "qemu-m4", tmp_path / f"fw{j}", runs=1, warmup=0)
         model_c = next(p for p in fw.sources if p.name == "model.c")
         assert targets.model_data_bytes(fw, model_c) == gen.flash_bytes, j
 

@@ -999,7 +999,8 @@ def board_kernel_objects(board, defines: Sequence[str] = ()) -> list:
 def with_kernel_objects(src, board):
     """``src`` (:class:`mcunets.targets.ModelSources`) with the kernel sources replaced by
     :func:`board_kernel_objects` for ``board``: a firmware build compiles only the model and the runner.
-    Not for builds whose linker map is read by source (:func:`mcunets.targets.flash_by_source`)."""
+    The linker map then names the kernels' sections by their object files (``mcu_pool_s8.o``, not
+    ``mcu_pool_s8.c``, in :func:`mcunets.targets.flash_by_source`); the model's are as before."""
     from dataclasses import replace
     from pathlib import Path
 
