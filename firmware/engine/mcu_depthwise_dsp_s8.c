@@ -1110,7 +1110,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
  * off, +8 wend, +12 the weights' start, +16 pixels left, +20 the constants' start, +24 the zero point word,
  * +28 nr, +32 .. +40 the row's window rows, +44 its off, +48 n, +52 rows left, +56 rstep, +60 dstep, +64
  * nl. Per row: the pixel clipped on the left (nl), the n pixels inside, the pixel clipped on the right (nr). */
-#define DW_S2_RUN(NAME, POST, LO_LOAD, LO) \
+#define DW_S2_RUN(NAME, LEFT, POST, LO_LOAD, LO) \
     static __attribute__((naked, noinline)) void NAME(const dw_s2_args *a __attribute__((unused))) \
     { \
         __asm__ volatile( \
@@ -1125,12 +1125,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "add    r9, sp, #32\n\t" \
             "ldmia  r9, {r0, r1, r2}\n\t" \
             "8:\n\t" \
-            "ldr    r4, [sp, #64]\n\t" \
-            "cmp    r4, #0\n\t" \
-            "beq    5f\n\t" \
-            DW_S2_PIXEL \
-            DW_S2_GROUP("3", DW_S2_C0Z, DW_S2_C2, POST, LO_LOAD, LO) \
-            DW_S2_NEXT \
+            LEFT(POST, LO_LOAD, LO) \
             "5:\n\t" \
             "ldr    r9, [sp, #16]\n\t" \
             "cmp    r9, #0\n\t" \
@@ -1170,11 +1165,26 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "add    sp, sp, #68\n\t" \
             "pop    {r4-r11, pc}\n\t"); \
     }
-DW_S2_RUN(dw_s2_run, "", "", "")
-DW_S2_RUN(dw_s2_run_post, DW_S2_POST, "", "")
-DW_S2_RUN(dw_s2_run_lo, "", DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s2_run_lo_post, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+/* The pixel clipped on the left (nl): in the runs for layers with left padding only (_l). */
+#define DW_S2_LEFT(POST, LO_LOAD, LO) \
+    "ldr    r4, [sp, #64]\n\t" \
+    "cmp    r4, #0\n\t" \
+    "beq    5f\n\t" \
+    DW_S2_PIXEL \
+    DW_S2_GROUP("3", DW_S2_C0Z, DW_S2_C2, POST, LO_LOAD, LO) \
+    DW_S2_NEXT
+#define DW_S2_NO_LEFT(POST, LO_LOAD, LO) ""
+DW_S2_RUN(dw_s2_run, DW_S2_NO_LEFT, "", "", "")
+DW_S2_RUN(dw_s2_run_post, DW_S2_NO_LEFT, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s2_run_lo, DW_S2_NO_LEFT, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_lo_post, DW_S2_NO_LEFT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_l, DW_S2_LEFT, "", "", "")
+DW_S2_RUN(dw_s2_run_post_l, DW_S2_LEFT, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s2_run_lo_l, DW_S2_LEFT, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_lo_post_l, DW_S2_LEFT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
 #undef DW_S2_RUN
+#undef DW_S2_LEFT
+#undef DW_S2_NO_LEFT
 #undef DW_S2_PIXEL
 #undef DW_S2_NEXT
 #undef DW_S2_GROUP
@@ -1230,7 +1240,7 @@ static __attribute__((naked, noinline)) void dw_s2_widen(const int32_t *src __at
  * (22 * c bytes), a 3x3 patch (9 * c) and a row of zero points (w * c). */
 static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *params, const mcu_dims *in,
                                                    const int8_t *input, const mcu_dims *out, int8_t *output,
-                                                   int16_t *scratch, const dw_s2_fn run)
+                                                   int16_t *scratch, const dw_s2_fn run, int left)
 {
     const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
     const int32_t sh = params->stride.h, pad_w = params->padding.w, pad_h = params->padding.h;
@@ -1249,7 +1259,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
      * the same call, the zero point word read for that column; any other output reads a patch */
     const int32_t ox_lo = mcu_min_i32((pad_w + 1) / 2, out_w);
     const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / 2 + 1 : 0));
-    a.nl = ox_lo == 1 && in_w >= 2;
+    a.nl = left && ox_lo == 1 && in_w >= 2;
     a.n = a.n_row = ox_hi - ox_lo;
     a.nr = ox_hi < out_w && 2 * ox_hi - pad_w >= 0 && 2 * ox_hi - pad_w + 1 < in_w;
     const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
@@ -1330,19 +1340,23 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
 
 /* Stride 2 with the code generator's table (params->table): without and with the lower clamp, without and
  * with the zero point added after the shift (table word 0). */
-#define MCU_DW3_S2_ENTRY(NAME, RUN) \
+#define MCU_DW3_S2_ENTRY(NAME, RUN, LEFT) \
     mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         (void)quant, (void)filter, (void)bias; /* in the table */ \
-        depthwise_s2(params, input_dims, input, output_dims, output, scratch, RUN); \
+        depthwise_s2(params, input_dims, input, output_dims, output, scratch, RUN, LEFT); \
         return MCU_OK; \
     }
-MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, dw_s2_run)
-MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_post_s8, dw_s2_run_post)
-MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, dw_s2_run_lo)
-MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8, dw_s2_run_lo_post)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, dw_s2_run, 0)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_post_s8, dw_s2_run_post, 0)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8, dw_s2_run_lo, 0)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8, dw_s2_run_lo_post, 0)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_l_s8, dw_s2_run_l, 1)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_post_l_s8, dw_s2_run_post_l, 1)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_l_s8, dw_s2_run_lo_l, 1)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_l_s8, dw_s2_run_lo_post_l, 1)
 #undef MCU_DW3_S2_ENTRY
 
 mcu_status mcu_depthwise_3x3_dsp_s2_c_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,

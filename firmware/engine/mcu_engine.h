@@ -395,6 +395,10 @@ MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_post_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_l_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_post_l_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_l_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_l_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_c_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_both_s8);
 #undef MCU_DW3_DECL
@@ -1046,11 +1050,17 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
         return run(params, 0, input_dims, input, filter, 0, output_dims, output, scratch);
     }
     if (params->act_max == 127 && params->stride.w != 1 && params->table != 0) {
-        /* every constant in the table: the model's filter, bias and quantization arrays stay unreferenced */
-        const dw3_fn run = lo ? (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8
-                                                  : mcu_depthwise_3x3_dsp_s2_ssat_lo_s8)
-                              : (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_s8
-                                                  : mcu_depthwise_3x3_dsp_s2_ssat_s8);
+        /* every constant in the table: the model's filter, bias and quantization arrays stay unreferenced;
+         * the runs with the step of an output clipped on the left (_l) only with left padding */
+        const dw3_fn run = params->padding.w == 0
+                               ? (lo ? (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_lo_post_s8
+                                                         : mcu_depthwise_3x3_dsp_s2_ssat_lo_s8)
+                                     : (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_s8
+                                                         : mcu_depthwise_3x3_dsp_s2_ssat_s8))
+                               : (lo ? (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_lo_post_l_s8
+                                                         : mcu_depthwise_3x3_dsp_s2_ssat_lo_l_s8)
+                                     : (params->table[0] ? mcu_depthwise_3x3_dsp_s2_ssat_post_l_s8
+                                                         : mcu_depthwise_3x3_dsp_s2_ssat_l_s8));
         return run(params, 0, input_dims, input, 0, 0, output_dims, output, scratch);
     }
     const dw3_fn run = params->act_max != 127 ? mcu_depthwise_3x3_dsp_both_s8
