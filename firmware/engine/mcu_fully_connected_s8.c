@@ -345,20 +345,18 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
         MCU_FCE_CLAMP_HI(BOTH); \
         return MCU_OK; \
     }
-#define MCU_FCE_ENTRIES(N) \
-    MCU_FCE_ENTRY(N, _ssat_s8, "", "", "", "", 0) \
-    MCU_FCE_ENTRY(N, _ssat_lo_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
-    MCU_FCE_ENTRY(N, _both_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1) \
-    MCU_FCE_ENTRY(N, _post_ssat_s8, MCU_FCE_POST, "", "", "", 0) \
-    MCU_FCE_ENTRY(N, _post_ssat_lo_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
-    MCU_FCE_ENTRY(N, _post_both_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1)
-MCU_FCE_ENTRIES(0)
-MCU_FCE_ENTRIES(1)
-MCU_FCE_ENTRIES(2)
-MCU_FCE_ENTRIES(3)
-MCU_FCE_ENTRIES(4)
-MCU_FCE_ENTRIES(5)
-#undef MCU_FCE_ENTRIES
+/* Each entry point E of head block N in its six variants (post, clamp), for the six head blocks. */
+#define MCU_FCE_VARIANTS(E, N) \
+    E(N, _ssat_s8, "", "", "", "", 0) \
+    E(N, _ssat_lo_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    E(N, _both_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1) \
+    E(N, _post_ssat_s8, MCU_FCE_POST, "", "", "", 0) \
+    E(N, _post_ssat_lo_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    E(N, _post_both_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1)
+#define MCU_FCE_HEADS(E) \
+    MCU_FCE_VARIANTS(E, 0) MCU_FCE_VARIANTS(E, 1) MCU_FCE_VARIANTS(E, 2) \
+    MCU_FCE_VARIANTS(E, 3) MCU_FCE_VARIANTS(E, 4) MCU_FCE_VARIANTS(E, 5)
+MCU_FCE_HEADS(MCU_FCE_ENTRY)
 #undef MCU_FCE_ENTRY
 
 /* The widened-input layers (mcu_fc_widened_fits in mcu_engine.h: at most MCU_FCW_GROUPS groups of four
@@ -500,20 +498,9 @@ MCU_FCE_ENTRIES(5)
         MCU_FCE_CLAMP_HI(BOTH); \
         return MCU_OK; \
     }
-#define MCU_FCW_ENTRIES(N) \
-    MCU_FCW_ENTRY(N, _ssat_s8, "", "", "", "", 0) \
-    MCU_FCW_ENTRY(N, _ssat_lo_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
-    MCU_FCW_ENTRY(N, _both_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1) \
-    MCU_FCW_ENTRY(N, _post_ssat_s8, MCU_FCE_POST, "", "", "", 0) \
-    MCU_FCW_ENTRY(N, _post_ssat_lo_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
-    MCU_FCW_ENTRY(N, _post_both_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1)
-MCU_FCW_ENTRIES(0)
-MCU_FCW_ENTRIES(1)
-MCU_FCW_ENTRIES(2)
-MCU_FCW_ENTRIES(3)
-MCU_FCW_ENTRIES(4)
-MCU_FCW_ENTRIES(5)
-#undef MCU_FCW_ENTRIES
+MCU_FCE_HEADS(MCU_FCW_ENTRY)
+#undef MCU_FCE_HEADS
+#undef MCU_FCE_VARIANTS
 #undef MCU_FCW_ENTRY
 /* Requantize, offset, clamp (the parameters held in locals by the caller). */
 static inline __attribute__((always_inline)) int8_t fc_out_dsp(int32_t acc, int32_t m, int32_t s, int32_t zo,
