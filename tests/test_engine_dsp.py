@@ -606,6 +606,45 @@ def _small_1x1_encoded_cases(seed: int):
     return cases
 
 
+def _small_1x1_pixel_cases(seed: int):
+    """1x1 convolutions on 8 input channels clamped to [-128, 127] (the small path's one-pixel layout,
+    smallx8: the pixel held in registers, every output channel's eight table words by one LDM, the channel
+    loop ended by the last channel's rz): output channel counts 2 to 18 (even), strides 1 and 2, one pixel,
+    odd and even pixel counts, batches joined; per config the model as converted, with trained-like
+    quantization (zero points added after the shift, SXTAB of rz's byte 1), with filters of -128 / -127 /
+    127 (doubled halfwords' limits), and with ReLU's zero point above -128 (the lower clamp: the pair
+    path). qemu-m4 runs two of the four per config (the host all)."""
+    from mcunets.engine.testing import Case
+
+    rng = np.random.default_rng(seed)
+    configs = [
+        [(8, 2, (1, 1), 7, "relu"), (8, 16, (2, 2), 9, "none"), (8, 6, (1, 1), 1, "relu"),
+         (8, 18, (1, 2), 6, "none")],
+        [(8, 8, (1, 1), 12, "none"), (8, 4, (2, 1), 5, "relu"), (8, 10, (1, 1), 3, "relu"),
+         (8, 12, (2, 2), 1, "none")],
+    ]
+    cases = []
+    for i, layers in enumerate(configs):
+        base, rq = _pointwise_cases(rng, "pixel", [layers])
+        ext = Case(rq.name + " extreme", _extreme_filters(rq.model, rng), rq.inputs, {})
+        lo = Case(rq.name + " lo", _shift_zero_points(rq.model, rng, "CONV_2D"), rq.inputs, {})
+        cases.append([rq, ext, base, lo][2 * i % 4:] + [rq, ext, base, lo][:2 * i % 4])
+    return cases
+
+
+def test_small_1x1_pixel_layout_is_bit_exact_on_qemu(tmp_path):
+    bad = [n for i, group in enumerate(_small_1x1_pixel_cases(7359))
+           for j, case in enumerate(group[:2]) for n in check_on_qemu(case, tmp_path / f"{i}-{j}")]
+    assert not bad, bad
+
+
+def test_small_1x1_pixel_layout_is_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases([c for group in _small_1x1_pixel_cases(7360) for c in group])
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
 def test_small_1x1_encoded_rows_are_bit_exact_on_qemu(tmp_path):
     bad = [n for i, group in enumerate(_small_1x1_encoded_cases(7357))
            for n in check_on_qemu(group[0], tmp_path / str(i))]
@@ -2101,7 +2140,7 @@ def test_a_firmware_links_the_multi_pixel_passes_only_where_its_layers_take_them
 def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
     """Conv2D.weight_bytes and DepthwiseConv2D.weight_bytes count what a Cortex-M4 firmware links
     (targets.model_data_bytes, from the linker map): only the table (also the stride-2 3x3 depthwise path) for the paths that read nothing else (k x k first convolutions, the one-channel 3x3
-    path with an even and an odd output count, 1x1 on 3 channels, the small 1x1 path on 16 and 14 channels),
+    path with an even and an odd output count, 1x1 on 3 channels, the small 1x1 path on 16, 14 and 8 channels),
     the int8 filter, bias and requantization arrays beside any table for the others (the 3x3 row path on 3
     channels, k x k three-pixel passes, the general 1x1 path); as converted and with trained-like
     quantization."""
@@ -2114,7 +2153,8 @@ def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
     rng = np.random.default_rng(9130)
     specs = [((5, 5), 1, 8, "SAME", (12, 11)), ((3, 3), 1, 8, "SAME", (9, 10)), ((3, 3), 1, 7, "SAME", (9, 10)),
              ((1, 1), 3, 8, "VALID", (6, 7)), ((1, 1), 16, 8, "VALID", (6, 7)), ((1, 1), 14, 8, "VALID", (6, 7)),
-             ((1, 1), 36, 8, "VALID", (4, 5)), ((3, 3), 8, 8, "SAME", (6, 6)), ((3, 3), 3, 8, "SAME", (9, 10))]
+             ((1, 1), 36, 8, "VALID", (4, 5)), ((3, 3), 8, 8, "SAME", (6, 6)), ((3, 3), 3, 8, "SAME", (9, 10)),
+             ((1, 1), 8, 6, "VALID", (5, 7))]
     layers = [(tf.constant((rng.standard_normal((*k, c, o)) * 0.3).astype(np.float32)),
                tf.constant(rng.standard_normal(o).astype(np.float32)), pad) for k, c, o, pad, _ in specs]
 
@@ -2130,7 +2170,7 @@ def test_weight_bytes_are_the_model_data_a_dsp_firmware_links(tmp_path):
     model = convert(fn, [(1, *hw, c) for _, c, _, _, hw in specs] + [(1, *hw, 8) for *_, hw in dws], rng)
     for j, m in enumerate((model, trained_like_requant(model, rng))):
         gen = generate(m, "w")
-        assert len(re.findall(r"l\d+_(?:first|rows3|narrow|pw)\[", gen.files["model.c"])) >= 7
+        assert len(re.findall(r"l\d+_(?:first|rows3|narrow|pw)\[", gen.files["model.c"])) >= 8
         assert j or re.search(r"l\d+_dw3s2\[", gen.files["model.c"])
         src = targets.engine_sources(m, "w", tmp_path / f"model{j}", "qemu-m4")
         fw = targets.build(with_kernel_objects(src, "qemu-m4"), "qemu-m4", tmp_path / f"fw{j}", runs=1, warmup=0)

@@ -986,6 +986,94 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     }
 }
 
+/* Input depth 8, clamp [-128, 127], with the code generator's table in its one-pixel layout
+ * (ops.small1x1_table, pixel=True): one pixel per pass, held widened in four registers (x0 .. x3: its
+ * values (0, 2), (1, 3), (4, 6), (5, 7)), against every output channel in turn; per channel one LDM of its
+ * eight table words (the doubled widened weights in the same order, the start value 2 * bias, m, k, rz),
+ * four SMLAD, SMMLAR, the sign add, ASR, (the post-shift add: SXTAB of rz's byte 1), SSAT and STRB: 10
+ * instructions per 8 MACs (11 with the post-shift add), the channel loop unrolled by two and ended by the
+ * last channel's rz (bit 31 set), about 13 per pixel for its load, widening and loop. No scratch. npix pixels
+ * from pa, sx bytes apart (sx != 0), outputs from o. */
+#define MCU_X8_CH(P) \
+    "ldmia  %[wp]!, {%[w0], %[w1], %[w2], %[w3], %[b], %[m], %[k], %[rz]}\n\t" \
+    "smlad  %[b], %[x0], %[w0], %[b]\n\t" \
+    "smlad  %[b], %[x1], %[w1], %[b]\n\t" \
+    "smlad  %[b], %[x2], %[w2], %[b]\n\t" \
+    "smlad  %[b], %[x3], %[w3], %[b]\n\t" \
+    "smmlar %[w0], %[b], %[m], %[k]\n\t" \
+    "add    %[b], %[w0], %[b], asr #31\n\t" \
+    "asr    %[b], %[b], %[rz]\n\t" \
+    P \
+    "ssat   %[b], #8, %[b]\n\t" \
+    "strb   %[b], [%[op]], #1\n\t"
+#define MCU_X8_POST "sxtab  %[b], %[b], %[rz], ror #8\n\t"
+#define MCU_X8_FN(NAME, P) \
+    static __attribute__((noinline)) void NAME(const int8_t *pa, int32_t sx, int32_t npix, int8_t *o, \
+                                               const int8_t *tab) \
+    { \
+        register uint32_t w0 __asm__("r0") = (uint32_t)(uintptr_t)pa; \
+        register uint32_t w1 __asm__("r1"); \
+        register uint32_t w2 __asm__("r2"); \
+        register uint32_t w3 __asm__("r3"); \
+        register int32_t b __asm__("r4"); \
+        register uint32_t m __asm__("r5"); \
+        register uint32_t k __asm__("r6"); \
+        register int32_t rz __asm__("r7"); \
+        register uint32_t x0 __asm__("r8"); \
+        register uint32_t x1 __asm__("r9"); \
+        register uint32_t x2 __asm__("r10"); \
+        register uint32_t x3 __asm__("r11"); \
+        register const int8_t *wp __asm__("r12"); \
+        register int8_t *op __asm__("lr") = o; \
+        const int8_t *frame_p[2] __attribute__((aligned(8))); /* the next pixel, the end */ \
+        frame_p[0] = pa, frame_p[1] = pa + (int64_t)npix * sx; \
+        const int32_t frame_sx = sx; \
+        const int8_t *frame_tab = tab; \
+        __asm__ volatile("3:\n\t" \
+                         "ldr    %[x1], [%[w0]]\n\t" \
+                         "ldr    %[x3], [%[w0], #4]\n\t" \
+                         "ldr    %[w1], %[fsx]\n\t" \
+                         "add    %[w0], %[w0], %[w1]\n\t" \
+                         "str    %[w0], %[fp]\n\t" \
+                         "sxtb16 %[x0], %[x1]\n\t" \
+                         "sxtb16 %[x1], %[x1], ror #8\n\t" \
+                         "sxtb16 %[x2], %[x3]\n\t" \
+                         "sxtb16 %[x3], %[x3], ror #8\n\t" \
+                         "ldr    %[wp], %[ftab]\n\t" \
+                         "1:\n\t" \
+                         MCU_X8_CH(P) MCU_X8_CH(P) \
+                         "cmp    %[rz], #0\n\t" \
+                         "bge    1b\n\t" \
+                         "ldrd   %[w0], %[w1], %[fp]\n\t" \
+                         "cmp    %[w0], %[w1]\n\t" \
+                         "bne    3b\n\t" \
+                         : [w0] "+&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [b] "=&r"(b), \
+                           [m] "=&r"(m), [k] "=&r"(k), [rz] "=&r"(rz), [x0] "=&r"(x0), [x1] "=&r"(x1), \
+                           [x2] "=&r"(x2), [x3] "=&r"(x3), [wp] "=&r"(wp), [op] "+&r"(op), [fp] "+m"(frame_p) \
+                         : [fsx] "m"(frame_sx), [ftab] "m"(frame_tab) \
+                         : "cc", "memory"); \
+        (void)w0, (void)w1, (void)w2, (void)w3, (void)b, (void)m, (void)k, (void)rz, (void)x0, (void)x1; \
+        (void)x2, (void)x3, (void)wp, (void)op; \
+    } \
+    /* the small path's span and single-pixel signatures (conv_1x1_small_rows): n pixel pairs, one pixel */ \
+    static void NAME##_pairs(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
+                             const int8_t *blocks, const int8_t *wend, uint32_t lo, uint32_t *buf) \
+    { \
+        (void)ob, (void)out_c, (void)wend, (void)lo, (void)buf; \
+        NAME(pa, sx, 2 * n, oa, blocks); \
+    } \
+    static void NAME##_one(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *wend, uint32_t lo, \
+                           uint32_t *buf) \
+    { \
+        (void)wend, (void)lo, (void)buf; \
+        NAME(pa, 8, 1, oa, blocks); \
+    }
+MCU_X8_FN(smallx8, "")
+MCU_X8_FN(smallx8_post, MCU_X8_POST)
+#undef MCU_X8_FN
+#undef MCU_X8_POST
+#undef MCU_X8_CH
+
 /* Rows of C = 12 and 20 to 32 bytes (input depths 9 to 12, 17 to 32) with the code generator's table: the
  * filter rows stored encoded (ops.small1x1_table, ops.small1x1_encoded: per group of four input channels
  * the words of rows a and b side by side, bytes 0 and 2 of each XORed with 0x80, as FULLY_CONNECTED's
@@ -2283,6 +2371,25 @@ MCU_E_ENTRIES(32)
 #undef MCU_SW_ENTRIES1
 #undef MCU_S_ENTRY
 #undef MCU_S_ENTRY_E
+
+/* Input depth 8, clamp [-128, 127], the table in its one-pixel layout (smallx8): stride 1 the layer's pixels
+ * in one call, other strides output row by output row (conv_1x1_small_rows; scratch unused). */
+#define MCU_X8_ENTRY(NAME, FN) \
+    mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
+                    const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
+    { \
+        const int8_t *tab = (const int8_t *)(const void *)(params->table + 1); \
+        if ((params->stride.h | params->stride.w) == 1) { \
+            FN(input, 8, output_dims->n * output_dims->h * output_dims->w, output, tab); \
+            return MCU_OK; \
+        } \
+        conv_1x1_small_rows(params, input_dims, input, output_dims, output, tab, FN##_pairs, FN##_one, 0, 0, \
+                            (uint32_t *)(void *)scratch, 0); \
+        return MCU_OK; \
+    }
+MCU_X8_ENTRY(mcu_conv_1x1_small_c8x_ssat_dsp_s8, smallx8)
+MCU_X8_ENTRY(mcu_conv_1x1_small_c8x_ssat_post_dsp_s8, smallx8_post)
+#undef MCU_X8_ENTRY
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input

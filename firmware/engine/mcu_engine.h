@@ -318,6 +318,10 @@ MCU_SMALLW_DECLS(16, )
 MCU_SMALLW_DECLS(8, p)
 MCU_SMALLW_DECLS(16, p)
 #undef MCU_SMALLW_DECLS
+/* Input depth 8, clamp [-128, 127] (_c8x_): the table in its one-pixel layout (ops.small1x1_table, pixel=True),
+ * one pixel per pass held in registers against every output channel. */
+MCU_SMALL_DECL(mcu_conv_1x1_small_c8x_ssat_dsp_s8);
+MCU_SMALL_DECL(mcu_conv_1x1_small_c8x_ssat_post_dsp_s8);
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -841,6 +845,9 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
         MCU_SMALLW_CASE(16)
     default:
         break;
+    }
+    if (input_dims->c == 8 && !lo) { /* the one-pixel layout (ops.small1x1_pixel) */
+        run = post ? mcu_conv_1x1_small_c8x_ssat_post_dsp_s8 : mcu_conv_1x1_small_c8x_ssat_dsp_s8;
     }
 #undef MCU_SMALL_PICK
 #undef MCU_SMALL_CASE

@@ -341,7 +341,7 @@ def kxk_table(bias, output_offset: int, multipliers, shifts):
     return [int(any(rz >> 8 for _, rz in consts))] + words
 
 
-def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
+def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: bool = False):
     """The constants of the DSP small 1x1 path (mcu_conv_1x1_small_table_dsp_s8: input depth c a multiple of 4
     up to 32, an even output channel count, upper clamp 127): word 0 is 1 when a channel adds its zero point after
     the shift (rz >> 8), then per output channel pair its two filter rows (2c int8 bytes, packed four to a
@@ -355,9 +355,25 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
     Rows of 12 and of 20 .. 32 bytes (small1x1_encoded) are stored encoded (the
     kernel's MCU_E_FN): per group of four inputs row a's word, then row b's, each with bytes 0 and 2 XORed
     with 0x80 (fc_encode), and the start values are bias + 128 * (the row's sum of weights at odd positions)
-    modulo 2^32 instead of 2 * bias."""
+    modulo 2^32 instead of 2 * bias.
+
+    ``pixel`` (small1x1_pixel: input depth 8, clamp [-128, 127]): the one-pixel layout of the kernel's
+    smallx8 instead, per output channel 8 words: the doubled weights (w0, w2), (w1, w3), (w4, w6), (w5, w7)
+    as halfwords, 2 * bias, m, k and rz & 0xFFFF (the right shift, the post-shift zero point in byte 1), bit
+    31 of the last channel's rz set (the end of the table)."""
     f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
     o, c = f.shape
+    if pixel:
+        consts = channel_consts(output_offset, shifts)
+        b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+        words = [int(any(rz >> 8 for _, rz in consts))]
+        for oc in range(o):
+            w2 = 2 * f[oc]
+            kk, rz = consts[oc]
+            words += [_pack16(w2[0], w2[2]), _pack16(w2[1], w2[3]), _pack16(w2[4], w2[6]), _pack16(w2[5], w2[7]),
+                      _int32(2 * int(b[oc])), int(multipliers[oc]), kk,
+                      _int32((rz & 0xFFFF) | (1 << 31 if oc == o - 1 else 0))]
+        return words
     f = np.concatenate([f, np.zeros((o, -c % 4), dtype=np.int64)], axis=1)
     c4 = f.shape[1]
     enc = small1x1_encoded(c4)
@@ -375,6 +391,13 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts):
         words += [_int32(int.from_bytes(bytes(e[i:i + 4]), "little")) for i in range(0, len(e), 4)]
         words += [_int32(v) for v in start] + _pair_requant(ch, multipliers, consts)
     return words
+
+
+def small1x1_pixel(c: int, act_min: int) -> bool:
+    """Whether the small 1x1 path's table takes its one-pixel layout (small1x1_table, pixel=True; the
+    kernel's smallx8, picked in mcu_conv_1x1_small_table_dsp_s8 on the same properties): input depth 8 and
+    the clamp [-128, 127] below (act_min -128)."""
+    return c == 8 and act_min == -128
 
 
 def small1x1_encoded(c4: int) -> bool:
@@ -685,6 +708,8 @@ class Conv2D(Windowed):
             table = 4 + 4 * pairs * (8 + 4 * ((self.filter[0].size + 3) // 4))
         elif self.rows3:
             table = 4 + 72 * pairs if self.rows3c1 else 4 * pairs * (6 * nw + 8)
+        elif self.small1x1 and small1x1_pixel(self.filter.shape[3], self.act[0]):
+            table = 32 * o + 4
         elif self.small1x1:
             table = (o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4
         elif self.kxk_triples:
@@ -762,8 +787,9 @@ class Conv2D(Windowed):
                                                         mults, _shifts(mults, shifts)), per_line=10))
         elif self.small1x1 and fast:
             table = p + "pw"
-            decls.append(c_array("int32_t", table, small1x1_table(flat, b, self.output_offset,
-                                                                  mults, _shifts(mults, shifts)), per_line=9))
+            decls.append(c_array("int32_t", table, small1x1_table(
+                flat, b, self.output_offset, mults, _shifts(mults, shifts),
+                pixel=small1x1_pixel(self.filter.shape[3], self.act[0])), per_line=9))
         elif self.kxk_triples and fast:
             table = p + "kxk"
             decls.append(c_array("int32_t", table, kxk_table(b, self.output_offset, mults,
