@@ -607,9 +607,10 @@ def _small_1x1_encoded_cases(seed: int):
 
 
 def _small_1x1_pixel_cases(seed: int):
-    """1x1 convolutions on 8 input channels clamped to [-128, 127] (the small path's one-pixel layout,
-    smallx8: the pixel held in registers, every output channel's eight table words by one LDM, the channel
-    loop ended by the last channel's rz): output channel counts 2 to 18 (even), strides 1 and 2, one pixel,
+    """1x1 convolutions on 8, 12 and 16 input channels clamped to [-128, 127] (the small path's one-pixel
+    layout, smallx<c>: the pixel held in registers, every output channel's table words by LDM, the channel
+    loop ended by the last channel's rz; 14 channels keep the pair path): output channel counts 2 to 18
+    (even), strides 1 and 2, one pixel,
     odd and even pixel counts, batches joined; per config the model as converted, with trained-like
     quantization (zero points added after the shift, SXTAB of rz's byte 1), with filters of -128 / -127 /
     127 (doubled halfwords' limits), and with ReLU's zero point above -128 (the lower clamp: the pair
@@ -622,6 +623,10 @@ def _small_1x1_pixel_cases(seed: int):
          (8, 18, (1, 2), 6, "none")],
         [(8, 8, (1, 1), 12, "none"), (8, 4, (2, 1), 5, "relu"), (8, 10, (1, 1), 3, "relu"),
          (8, 12, (2, 2), 1, "none")],
+        [(12, 6, (1, 1), 7, "relu"), (16, 10, (2, 2), 9, "none"), (12, 4, (1, 2), 1, "none"),
+         (16, 2, (1, 1), 5, "relu"), (14, 6, (1, 1), 5, "none")],
+        [(16, 16, (1, 1), 12, "none"), (12, 14, (2, 1), 6, "relu"), (16, 8, (1, 2), 3, "relu"),
+         (12, 2, (1, 1), 11, "none")],
     ]
     cases = []
     for i, layers in enumerate(configs):

@@ -986,43 +986,117 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     }
 }
 
-/* Input depth 8, clamp [-128, 127], with the code generator's table in its one-pixel layout
- * (ops.small1x1_table, pixel=True): one pixel per pass, held widened in four registers (x0 .. x3: its
- * values (0, 2), (1, 3), (4, 6), (5, 7)), against every output channel in turn; per channel one LDM of its
- * eight table words (the doubled widened weights in the same order, the start value 2 * bias, m, k, rz),
- * four SMLAD, SMMLAR, the sign add, ASR, (the post-shift add: SXTAB of rz's byte 1), SSAT and STRB: 10
- * instructions per 8 MACs (11 with the post-shift add), the channel loop unrolled by two and ended by the
- * last channel's rz (bit 31 set), about 13 per pixel for its load, widening and loop. No scratch. npix pixels
- * from pa, sx bytes apart (sx != 0), outputs from o. */
+/* Input depths 8, 12 and 16, clamp [-128, 127], with the code generator's table in its one-pixel layout
+ * (ops.small1x1_table, pixel=True): one pixel per pass, held widened in C / 2 registers (values (0, 2),
+ * (1, 3), (4, 6), (5, 7), ...), against every output channel in turn. Per channel its C / 2 + 4 table
+ * words (2 * bias, the doubled widened weights in the pixel's order, m, k, rz) by LDM into the other
+ * registers (one LDM at C = 8, two at 12, four at 16; the start value the first register, so it enters as
+ * the first SMLAD's addend), C / 2 SMLAD, SMMLAR, the sign add, ASR, (the post-shift add: SXTAB of rz's
+ * byte 1), SSAT and STRB: 10 instructions per 8 MACs, 13 per 12, 17 per 16 (one more with the post-shift
+ * add); the channel loop unrolled by two and ended by the last channel's rz (bit 31 set), per pixel C / 4
+ * LDR, C / 2 SXTB16 and 8 instructions of pointers and loop. No scratch. npix pixels from pa, sx bytes
+ * apart (sx != 0), outputs from o. Registers q0 .. q11 = r0 .. r11, the table pointer r12, the output
+ * pointer lr. */
 #define MCU_X8_CH(P) \
-    "ldmia  %[wp]!, {%[w0], %[w1], %[w2], %[w3], %[b], %[m], %[k], %[rz]}\n\t" \
-    "smlad  %[b], %[x0], %[w0], %[b]\n\t" \
-    "smlad  %[b], %[x1], %[w1], %[b]\n\t" \
-    "smlad  %[b], %[x2], %[w2], %[b]\n\t" \
-    "smlad  %[b], %[x3], %[w3], %[b]\n\t" \
-    "smmlar %[w0], %[b], %[m], %[k]\n\t" \
-    "add    %[b], %[w0], %[b], asr #31\n\t" \
-    "asr    %[b], %[b], %[rz]\n\t" \
-    P \
-    "ssat   %[b], #8, %[b]\n\t" \
-    "strb   %[b], [%[op]], #1\n\t"
-#define MCU_X8_POST "sxtab  %[b], %[b], %[rz], ror #8\n\t"
-#define MCU_X8_FN(NAME, P) \
+    "ldmia  %[wp]!, {%[q0], %[q1], %[q2], %[q3], %[q4], %[q5], %[q6], %[q7]}\n\t" \
+    "smlad  %[q0], %[q8], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q9], %[q2], %[q0]\n\t" \
+    "smlad  %[q0], %[q10], %[q3], %[q0]\n\t" \
+    "smlad  %[q0], %[q11], %[q4], %[q0]\n\t" \
+    "smmlar %[q1], %[q0], %[q5], %[q6]\n\t" \
+    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
+    "asr    %[q0], %[q0], %[q7]\n\t" \
+    P("q7") \
+    "ssat   %[q0], #8, %[q0]\n\t" \
+    "strb   %[q0], [%[op]], #1\n\t"
+#define MCU_X8_LD \
+    "ldr    %[q9], [%[q0]]\n\t" \
+    "ldr    %[q11], [%[q0], #4]\n\t"
+#define MCU_X8_WIDEN \
+    "sxtb16 %[q8], %[q9]\n\t" \
+    "sxtb16 %[q9], %[q9], ror #8\n\t" \
+    "sxtb16 %[q10], %[q11]\n\t" \
+    "sxtb16 %[q11], %[q11], ror #8\n\t"
+#define MCU_X8_END "cmp    %[q7], #0\n\t"
+#define MCU_X12_CH(P) \
+    "ldmia  %[wp]!, {%[q0], %[q1], %[q2], %[q3], %[q4], %[q5]}\n\t" \
+    "smlad  %[q0], %[q6], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q7], %[q2], %[q0]\n\t" \
+    "smlad  %[q0], %[q8], %[q3], %[q0]\n\t" \
+    "smlad  %[q0], %[q9], %[q4], %[q0]\n\t" \
+    "smlad  %[q0], %[q10], %[q5], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2], %[q3], %[q4]}\n\t" \
+    "smlad  %[q0], %[q11], %[q1], %[q0]\n\t" \
+    "smmlar %[q1], %[q0], %[q2], %[q3]\n\t" \
+    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
+    "asr    %[q0], %[q0], %[q4]\n\t" \
+    P("q4") \
+    "ssat   %[q0], #8, %[q0]\n\t" \
+    "strb   %[q0], [%[op]], #1\n\t"
+#define MCU_X12_LD \
+    "ldr    %[q7], [%[q0]]\n\t" \
+    "ldr    %[q9], [%[q0], #4]\n\t" \
+    "ldr    %[q11], [%[q0], #8]\n\t"
+#define MCU_X12_WIDEN \
+    "sxtb16 %[q6], %[q7]\n\t" \
+    "sxtb16 %[q7], %[q7], ror #8\n\t" \
+    "sxtb16 %[q8], %[q9]\n\t" \
+    "sxtb16 %[q9], %[q9], ror #8\n\t" \
+    "sxtb16 %[q10], %[q11]\n\t" \
+    "sxtb16 %[q11], %[q11], ror #8\n\t"
+#define MCU_X12_END "cmp    %[q4], #0\n\t"
+#define MCU_X16_CH(P) \
+    "ldmia  %[wp]!, {%[q0], %[q1], %[q2], %[q3]}\n\t" \
+    "smlad  %[q0], %[q4], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q5], %[q2], %[q0]\n\t" \
+    "smlad  %[q0], %[q6], %[q3], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2], %[q3]}\n\t" \
+    "smlad  %[q0], %[q7], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q8], %[q2], %[q0]\n\t" \
+    "smlad  %[q0], %[q9], %[q3], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2], %[q3]}\n\t" \
+    "smlad  %[q0], %[q10], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q11], %[q2], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2]}\n\t" \
+    "smmlar %[q1], %[q0], %[q3], %[q1]\n\t" \
+    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
+    "asr    %[q0], %[q0], %[q2]\n\t" \
+    P("q2") \
+    "ssat   %[q0], #8, %[q0]\n\t" \
+    "strb   %[q0], [%[op]], #1\n\t"
+#define MCU_X16_LD \
+    "ldr    %[q5], [%[q0]]\n\t" \
+    "ldr    %[q7], [%[q0], #4]\n\t" \
+    "ldr    %[q9], [%[q0], #8]\n\t" \
+    "ldr    %[q11], [%[q0], #12]\n\t"
+#define MCU_X16_WIDEN \
+    "sxtb16 %[q4], %[q5]\n\t" \
+    "sxtb16 %[q5], %[q5], ror #8\n\t" \
+    "sxtb16 %[q6], %[q7]\n\t" \
+    "sxtb16 %[q7], %[q7], ror #8\n\t" \
+    "sxtb16 %[q8], %[q9]\n\t" \
+    "sxtb16 %[q9], %[q9], ror #8\n\t" \
+    "sxtb16 %[q10], %[q11]\n\t" \
+    "sxtb16 %[q11], %[q11], ror #8\n\t"
+#define MCU_X16_END "cmp    %[q2], #0\n\t"
+
+#define MCU_X_POST(RZ) "sxtab  %[q0], %[q0], %[" RZ "], ror #8\n\t"
+#define MCU_X_FN(NAME, C, P) \
     static __attribute__((noinline)) void NAME(const int8_t *pa, int32_t sx, int32_t npix, int8_t *o, \
                                                const int8_t *tab) \
     { \
-        register uint32_t w0 __asm__("r0") = (uint32_t)(uintptr_t)pa; \
-        register uint32_t w1 __asm__("r1"); \
-        register uint32_t w2 __asm__("r2"); \
-        register uint32_t w3 __asm__("r3"); \
-        register int32_t b __asm__("r4"); \
-        register uint32_t m __asm__("r5"); \
-        register uint32_t k __asm__("r6"); \
-        register int32_t rz __asm__("r7"); \
-        register uint32_t x0 __asm__("r8"); \
-        register uint32_t x1 __asm__("r9"); \
-        register uint32_t x2 __asm__("r10"); \
-        register uint32_t x3 __asm__("r11"); \
+        register uint32_t q0 __asm__("r0") = (uint32_t)(uintptr_t)pa; \
+        register uint32_t q1 __asm__("r1"); \
+        register uint32_t q2 __asm__("r2"); \
+        register uint32_t q3 __asm__("r3"); \
+        register uint32_t q4 __asm__("r4"); \
+        register uint32_t q5 __asm__("r5"); \
+        register uint32_t q6 __asm__("r6"); \
+        register uint32_t q7 __asm__("r7"); \
+        register uint32_t q8 __asm__("r8"); \
+        register uint32_t q9 __asm__("r9"); \
+        register uint32_t q10 __asm__("r10"); \
+        register uint32_t q11 __asm__("r11"); \
         register const int8_t *wp __asm__("r12"); \
         register int8_t *op __asm__("lr") = o; \
         const int8_t *frame_p[2] __attribute__((aligned(8))); /* the next pixel, the end */ \
@@ -1030,30 +1104,26 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
         const int32_t frame_sx = sx; \
         const int8_t *frame_tab = tab; \
         __asm__ volatile("3:\n\t" \
-                         "ldr    %[x1], [%[w0]]\n\t" \
-                         "ldr    %[x3], [%[w0], #4]\n\t" \
-                         "ldr    %[w1], %[fsx]\n\t" \
-                         "add    %[w0], %[w0], %[w1]\n\t" \
-                         "str    %[w0], %[fp]\n\t" \
-                         "sxtb16 %[x0], %[x1]\n\t" \
-                         "sxtb16 %[x1], %[x1], ror #8\n\t" \
-                         "sxtb16 %[x2], %[x3]\n\t" \
-                         "sxtb16 %[x3], %[x3], ror #8\n\t" \
+                         MCU_X##C##_LD \
+                         "ldr    %[q1], %[fsx]\n\t" \
+                         "add    %[q0], %[q0], %[q1]\n\t" \
+                         "str    %[q0], %[fp]\n\t" \
+                         MCU_X##C##_WIDEN \
                          "ldr    %[wp], %[ftab]\n\t" \
                          "1:\n\t" \
-                         MCU_X8_CH(P) MCU_X8_CH(P) \
-                         "cmp    %[rz], #0\n\t" \
+                         MCU_X##C##_CH(P) MCU_X##C##_CH(P) \
+                         MCU_X##C##_END \
                          "bge    1b\n\t" \
-                         "ldrd   %[w0], %[w1], %[fp]\n\t" \
-                         "cmp    %[w0], %[w1]\n\t" \
+                         "ldrd   %[q0], %[q1], %[fp]\n\t" \
+                         "cmp    %[q0], %[q1]\n\t" \
                          "bne    3b\n\t" \
-                         : [w0] "+&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [b] "=&r"(b), \
-                           [m] "=&r"(m), [k] "=&r"(k), [rz] "=&r"(rz), [x0] "=&r"(x0), [x1] "=&r"(x1), \
-                           [x2] "=&r"(x2), [x3] "=&r"(x3), [wp] "=&r"(wp), [op] "+&r"(op), [fp] "+m"(frame_p) \
+                         : [q0] "+&r"(q0), [q1] "=&r"(q1), [q2] "=&r"(q2), [q3] "=&r"(q3), [q4] "=&r"(q4), \
+                           [q5] "=&r"(q5), [q6] "=&r"(q6), [q7] "=&r"(q7), [q8] "=&r"(q8), [q9] "=&r"(q9), \
+                           [q10] "=&r"(q10), [q11] "=&r"(q11), [wp] "=&r"(wp), [op] "+&r"(op), [fp] "+m"(frame_p) \
                          : [fsx] "m"(frame_sx), [ftab] "m"(frame_tab) \
                          : "cc", "memory"); \
-        (void)w0, (void)w1, (void)w2, (void)w3, (void)b, (void)m, (void)k, (void)rz, (void)x0, (void)x1; \
-        (void)x2, (void)x3, (void)wp, (void)op; \
+        (void)q0, (void)q1, (void)q2, (void)q3, (void)q4, (void)q5, (void)q6, (void)q7, (void)q8, (void)q9; \
+        (void)q10, (void)q11, (void)wp, (void)op; \
     } \
     /* the small path's span and single-pixel signatures (conv_1x1_small_rows): n pixel pairs, one pixel */ \
     static void NAME##_pairs(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
@@ -1066,13 +1136,29 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
                            uint32_t *buf) \
     { \
         (void)wend, (void)lo, (void)buf; \
-        NAME(pa, 8, 1, oa, blocks); \
+        NAME(pa, C, 1, oa, blocks); \
     }
-MCU_X8_FN(smallx8, "")
-MCU_X8_FN(smallx8_post, MCU_X8_POST)
-#undef MCU_X8_FN
-#undef MCU_X8_POST
+#define MCU_X_FNS(C) MCU_X_FN(smallx##C, C, MCU_NO_X_POST) MCU_X_FN(smallx##C##_post, C, MCU_X_POST)
+#define MCU_NO_X_POST(RZ) ""
+MCU_X_FNS(8)
+MCU_X_FNS(12)
+MCU_X_FNS(16)
+#undef MCU_X_FNS
+#undef MCU_NO_X_POST
+#undef MCU_X_FN
+#undef MCU_X_POST
 #undef MCU_X8_CH
+#undef MCU_X12_CH
+#undef MCU_X16_CH
+#undef MCU_X8_LD
+#undef MCU_X12_LD
+#undef MCU_X16_LD
+#undef MCU_X8_WIDEN
+#undef MCU_X12_WIDEN
+#undef MCU_X16_WIDEN
+#undef MCU_X8_END
+#undef MCU_X12_END
+#undef MCU_X16_END
 
 /* Rows of C = 12 and 20 to 32 bytes (input depths 9 to 12, 17 to 32) with the code generator's table: the
  * filter rows stored encoded (ops.small1x1_table, ops.small1x1_encoded: per group of four input channels
@@ -2372,24 +2458,29 @@ MCU_E_ENTRIES(32)
 #undef MCU_S_ENTRY
 #undef MCU_S_ENTRY_E
 
-/* Input depth 8, clamp [-128, 127], the table in its one-pixel layout (smallx8): stride 1 the layer's pixels
- * in one call, other strides output row by output row (conv_1x1_small_rows; scratch unused). */
-#define MCU_X8_ENTRY(NAME, FN) \
+/* Input depths 8, 12 and 16, clamp [-128, 127], the table in its one-pixel layout (smallx<C>): stride 1 the
+ * layer's pixels in one call, other strides output row by output row (conv_1x1_small_rows; scratch unused). */
+#define MCU_X_ENTRY(NAME, C, FN) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         const int8_t *tab = (const int8_t *)(const void *)(params->table + 1); \
         if ((params->stride.h | params->stride.w) == 1) { \
-            FN(input, 8, output_dims->n * output_dims->h * output_dims->w, output, tab); \
+            FN(input, C, output_dims->n * output_dims->h * output_dims->w, output, tab); \
             return MCU_OK; \
         } \
         conv_1x1_small_rows(params, input_dims, input, output_dims, output, tab, FN##_pairs, FN##_one, 0, 0, \
                             (uint32_t *)(void *)scratch, 0); \
         return MCU_OK; \
     }
-MCU_X8_ENTRY(mcu_conv_1x1_small_c8x_ssat_dsp_s8, smallx8)
-MCU_X8_ENTRY(mcu_conv_1x1_small_c8x_ssat_post_dsp_s8, smallx8_post)
-#undef MCU_X8_ENTRY
+#define MCU_X_ENTRIES(C) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_dsp_s8, C, smallx##C) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8, C, smallx##C##_post)
+MCU_X_ENTRIES(8)
+MCU_X_ENTRIES(12)
+MCU_X_ENTRIES(16)
+#undef MCU_X_ENTRIES
+#undef MCU_X_ENTRY
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a
  * time are gathered as int8 patches (kxk_patch), expanded like the 1x1 path's pixel pair with the input

@@ -318,10 +318,15 @@ MCU_SMALLW_DECLS(16, )
 MCU_SMALLW_DECLS(8, p)
 MCU_SMALLW_DECLS(16, p)
 #undef MCU_SMALLW_DECLS
-/* Input depth 8, clamp [-128, 127] (_c8x_): the table in its one-pixel layout (ops.small1x1_table, pixel=True),
- * one pixel per pass held in registers against every output channel. */
-MCU_SMALL_DECL(mcu_conv_1x1_small_c8x_ssat_dsp_s8);
-MCU_SMALL_DECL(mcu_conv_1x1_small_c8x_ssat_post_dsp_s8);
+/* Input depths 8, 12 and 16, clamp [-128, 127] (_cNx_): the table in its one-pixel layout (ops.small1x1_table,
+ * pixel=True), one pixel per pass held in registers against every output channel. */
+#define MCU_SMALLX_DECLS(C) \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8);
+MCU_SMALLX_DECLS(8)
+MCU_SMALLX_DECLS(12)
+MCU_SMALLX_DECLS(16)
+#undef MCU_SMALLX_DECLS
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
 mcu_status mcu_conv_generic_dsp_s8(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
@@ -846,9 +851,13 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
     default:
         break;
     }
-    if (input_dims->c == 8 && !lo) { /* the one-pixel layout (ops.small1x1_pixel) */
-        run = post ? mcu_conv_1x1_small_c8x_ssat_post_dsp_s8 : mcu_conv_1x1_small_c8x_ssat_dsp_s8;
+    /* the one-pixel layout (ops.small1x1_pixel): a depth that is a multiple of 4 whose widened pixel fits in
+     * eight registers, the clamp [-128, 127] */
+#define MCU_SMALLX_PICK(C) (post ? mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##x_ssat_dsp_s8)
+    if (!lo && !copy && c >= 8 && c <= 16) {
+        run = c == 8 ? MCU_SMALLX_PICK(8) : c == 12 ? MCU_SMALLX_PICK(12) : MCU_SMALLX_PICK(16);
     }
+#undef MCU_SMALLX_PICK
 #undef MCU_SMALL_PICK
 #undef MCU_SMALL_CASE
 #undef MCU_SMALLW_CASE

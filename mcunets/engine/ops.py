@@ -357,10 +357,10 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
     with 0x80 (fc_encode), and the start values are bias + 128 * (the row's sum of weights at odd positions)
     modulo 2^32 instead of 2 * bias.
 
-    ``pixel`` (small1x1_pixel: input depth 8, clamp [-128, 127]): the one-pixel layout of the kernel's
-    smallx8 instead, per output channel 8 words: the doubled weights (w0, w2), (w1, w3), (w4, w6), (w5, w7)
-    as halfwords, 2 * bias, m, k and rz & 0xFFFF (the right shift, the post-shift zero point in byte 1), bit
-    31 of the last channel's rz set (the end of the table)."""
+    ``pixel`` (small1x1_pixel: input depth 8, 12 or 16, clamp [-128, 127]): the one-pixel layout of the
+    kernel's smallx<c> instead, per output channel c / 2 + 4 words: 2 * bias, the doubled weights (w0, w2),
+    (w1, w3), (w4, w6), (w5, w7), ... as halfwords, m, k and rz & 0xFFFF (the right shift, the post-shift
+    zero point in byte 1), bit 31 of the last channel's rz set (the end of the table)."""
     f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
     o, c = f.shape
     if pixel:
@@ -370,9 +370,9 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
         for oc in range(o):
             w2 = 2 * f[oc]
             kk, rz = consts[oc]
-            words += [_pack16(w2[0], w2[2]), _pack16(w2[1], w2[3]), _pack16(w2[4], w2[6]), _pack16(w2[5], w2[7]),
-                      _int32(2 * int(b[oc])), int(multipliers[oc]), kk,
-                      _int32((rz & 0xFFFF) | (1 << 31 if oc == o - 1 else 0))]
+            words += [_int32(2 * int(b[oc]))]
+            words += [_pack16(w2[4 * g + j], w2[4 * g + j + 2]) for g in range(c // 4) for j in (0, 1)]
+            words += [int(multipliers[oc]), kk, _int32((rz & 0xFFFF) | (1 << 31 if oc == o - 1 else 0))]
         return words
     f = np.concatenate([f, np.zeros((o, -c % 4), dtype=np.int64)], axis=1)
     c4 = f.shape[1]
@@ -395,9 +395,10 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
 
 def small1x1_pixel(c: int, act_min: int) -> bool:
     """Whether the small 1x1 path's table takes its one-pixel layout (small1x1_table, pixel=True; the
-    kernel's smallx8, picked in mcu_conv_1x1_small_table_dsp_s8 on the same properties): input depth 8 and
-    the clamp [-128, 127] below (act_min -128)."""
-    return c == 8 and act_min == -128
+    kernel's smallx<c>, picked in mcu_conv_1x1_small_table_dsp_s8 on the same properties): an input depth
+    that is a multiple of 4 whose widened pixel fits in eight registers (8 to 16) and the clamp [-128, 127]
+    below (act_min -128)."""
+    return c % 4 == 0 and 8 <= c <= 16 and act_min == -128
 
 
 def small1x1_encoded(c4: int) -> bool:
@@ -709,7 +710,7 @@ class Conv2D(Windowed):
         elif self.rows3:
             table = 4 + 72 * pairs if self.rows3c1 else 4 * pairs * (6 * nw + 8)
         elif self.small1x1 and small1x1_pixel(self.filter.shape[3], self.act[0]):
-            table = 32 * o + 4
+            table = (2 * self.filter.shape[3] + 16) * o + 4
         elif self.small1x1:
             table = (o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4
         elif self.kxk_triples:
