@@ -2039,11 +2039,11 @@ def test_a_firmware_links_only_the_kernel_variants_its_layers_run(tmp_path):
     b = tf.constant(rng.standard_normal(24).astype(np.float32))
     kernels = _linked_kernels(lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, 1, 1, 1], "VALID") + b),
                               (1, 6, 7, 16), rng, tmp_path)
-    # one entry point of the small path with the code generator's table (its depth, the rows widened into
-    # scratch for 42 output pixels, clamp mode and post-add flag) and its assembly
+    # one entry point of the small path with the code generator's table (its depth in the one-pixel layout,
+    # clamp mode and post-add flag) and its assembly
     entries = [n for n in kernels if n.startswith("mcu_conv")]
-    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16w_ssat_"), sorted(kernels)
-    assert all(n.startswith(("mcu_conv_1x1_small_c16w_ssat_", "conv_1x1_small", "smallw16", "small1_16"))
+    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16x_ssat_"), sorted(kernels)
+    assert all(n.startswith(("mcu_conv_1x1_small_c16x_ssat_", "conv_1x1_small", "smallx16"))
                and "_lo" not in n for n in kernels), sorted(kernels)
     # a depth that is a multiple of 4: no copy of a padded last pixel
     assert not any(n.startswith("conv_1x1_small_rows_padded") for n in kernels), sorted(kernels)
