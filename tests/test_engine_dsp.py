@@ -30,6 +30,15 @@ MODELS = 6
 RUNS = 3
 
 
+@pytest.fixture(autouse=True)
+def _keep_post_channels(monkeypatch):
+    """Trained-like channels keep their post-shift zero point add (ops.POST_FREE off), so these tests reach
+    the kernels' post variants; test_post_free_layers_are_bit_exact_on_qemu runs the rewrite."""
+    from mcunets.engine import ops
+
+    monkeypatch.setattr(ops, "POST_FREE", False)
+
+
 def check_on_qemu(case, build_dir, board: str = "qemu-m4") -> list:
     """The case's name per run whose outputs on ``board`` differ from the reference kernels' (the
     firmware linked with the kernels compiled once per session: :func:`validate_on_board`)."""
@@ -647,6 +656,25 @@ def test_small_1x1_pixel_layout_is_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
     res = check_cases([c for group in _small_1x1_pixel_cases(7360) for c in group])
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_post_free_layers_are_bit_exact_on_qemu(tmp_path, monkeypatch):
+    """Trained-like 1x1, k x k and depthwise layers with ops.POST_FREE on (the channels that would add their
+    zero point after the shift rewritten to an equivalent multiplier and shift): the tables' post flags
+    drop and the outputs stay bit-exact on qemu-m4 and the host."""
+    from mcunets.engine import generate, ops
+    from mcunets.engine.testing import check_cases
+
+    cases = [g[0] for g in _small_1x1_pixel_cases(7361)] + [_small_1x1_encoded_cases(7362)[0][1]]
+    flags = lambda m: re.findall(r"l\d+_\w+\[\d*\] = \{\s*(-?\d+)", generate(m, "k").files["model.c"])  # noqa: E731
+    before = [flags(c.model) for c in cases]
+    monkeypatch.setattr(ops, "POST_FREE", True)
+    after = [flags(c.model) for c in cases]
+    assert sum(f.count("1") for f in before) > sum(f.count("1") for f in after)
+    bad = [n for i, case in enumerate(cases) for n in check_on_qemu(case, tmp_path / str(i))]
+    assert not bad, bad
+    res = check_cases(cases)
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

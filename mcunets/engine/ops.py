@@ -196,6 +196,73 @@ def _constant_channels(flat, bias, input_offset: int, multipliers, shifts, outpu
     return w, b, tuple(mults), tuple(shs)
 
 
+# Whether _requant_channels rewrites channels that would add their zero point after the shift (tests of the
+# kernels' post-shift variants turn it off to keep such channels)
+POST_FREE = True
+
+
+def _post_free(lo: int, hi: int, m: int, shift: int, z: int, act, zs) -> tuple[int, int] | None:
+    """A (multiplier, shift) whose requantization needs no post-shift add for any zero point in ``zs``
+    (requant_consts: |2z + 1| < 2^(31 - right)) and gives clamp(requantize(acc, m, shift) + z, act) for every
+    accumulator in [lo, hi], or None. The outputs are a monotonic step function of acc; two such functions
+    agree on [lo, hi] when they agree at lo, hi and both sides of every step of the first (found by bisection),
+    so those points are checked exactly. The multiplier is m scaled by 2^(right' - right), rounded, and its
+    neighbours."""
+    right = -shift
+    r2 = right
+    while r2 > 1 and any(abs(2 * v + 1) >= 1 << (31 - r2) for v in zs):
+        r2 -= 1
+    if r2 == right or any(abs(2 * v + 1) >= 1 << (31 - r2) for v in zs):
+        return None
+
+    def out(a, mm=m, sh=shift):
+        return min(max(q.requantize(a, mm, sh) + z, act[0]), act[1])
+
+    pts = {lo, hi}
+    for v in range(out(lo) + 1, out(hi) + 1):
+        a, b = lo, hi  # the least acc whose output is v or more
+        while a < b:
+            mid = (a + b) // 2
+            a, b = (a, mid) if out(mid) >= v else (mid + 1, b)
+        pts.update((a - 1, a))
+    pts = [p for p in sorted(pts) if lo <= p <= hi]
+    want = [out(p) for p in pts]
+    d = right - r2
+    for mm in sorted({(m >> d) + i for i in (-1, 0, 1, 2)}, key=lambda x: abs((x << d) - m)):
+        if 0 < mm < 2**31 and all(out(p, mm, -r2) == w for p, w in zip(pts, want)):
+            return mm, -r2
+    return None
+
+
+def _requant_channels(flat, bias, input_offset: int, multipliers, shifts, output_offset: int, act):
+    """_constant_channels, then (POST_FREE) every channel whose zero point would be added after the shift
+    (requant_consts: a right shift of 23 or more with a large zero point, or the zero point less act_min
+    the depthwise path folds) given an equivalent (multiplier, shift) without that add where _post_free
+    finds one that is exact for every reachable accumulator (|bias| + the input range against the
+    weights), so the layer's kernels take their variants without the post-shift add. Returns (filter
+    [o, taps], bias, multipliers, shifts)."""
+    flat, bias, multipliers, shifts = _constant_channels(flat, bias, input_offset, multipliers, shifts,
+                                                         output_offset, act)
+    zs = (int(output_offset), int(output_offset) - int(act[0]))
+    post = [c for c, (m, s) in enumerate(zip(multipliers, shifts))
+            if int(m) != 0 and -31 <= int(s) <= -1 and any(abs(2 * v + 1) >= 1 << (31 + int(s)) for v in zs)]
+    if not POST_FREE or not post or len(multipliers) != len(flat):
+        return flat, bias, multipliers, shifts
+    w = np.asarray(flat, dtype=np.int64)
+    b = np.zeros(len(w), dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    lo_x, hi_x = -128 + input_offset, 127 + input_offset
+    acc_lo = b + np.minimum(w * lo_x, w * hi_x).sum(axis=1)
+    acc_hi = b + np.maximum(w * lo_x, w * hi_x).sum(axis=1)
+    mults, shs = list(multipliers), list(shifts)
+    for c in post:
+        if acc_lo[c] < -2**31 or acc_hi[c] >= 2**31:
+            continue  # the reference's int32 accumulator could wrap
+        r = _post_free(int(acc_lo[c]), int(acc_hi[c]), int(mults[c]), int(shs[c]), int(output_offset), act, zs)
+        if r is not None:
+            mults[c], shs[c] = r
+    return flat, bias, tuple(mults), tuple(shs)
+
+
 ROWS3_MAX_C = 3  # MCU_ROWS3_MAX_C in firmware/engine/mcu_engine.h
 FIRST_MAX_KH = 16  # MCU_FIRST_MAX_KH in firmware/engine/mcu_engine.h
 
@@ -748,7 +815,7 @@ class Conv2D(Windowed):
         constant channels rewritten (_constant_channels), the input offset folded into the bias when every
         tap reads inside the input, and whether the layer runs under fast_requant."""
         o = self.filter.shape[0]
-        flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(o, -1), self.bias,
+        flat, lbias, mults, shifts = _requant_channels(self.filter.reshape(o, -1), self.bias,
                                                         self.input_offset, self.multipliers, self.shifts,
                                                         self.output_offset, self.act)
         filt = np.asarray(flat).reshape(self.filter.shape).astype(np.int8)
@@ -900,7 +967,7 @@ class DepthwiseConv2D(Windowed):
     def _dsp_consts(self):
         """(filter [taps, o] as emitted, bias, multipliers, shifts, fast_requant) of the layer's constants."""
         _, kh, kw, o = self.filter.shape
-        flat, lbias, mults, shifts = _constant_channels(self.filter.reshape(kh * kw, o).T, self.bias,
+        flat, lbias, mults, shifts = _requant_channels(self.filter.reshape(kh * kw, o).T, self.bias,
                                                         self.input_offset, self.multipliers, self.shifts,
                                                         self.output_offset, self.act)
         fast = _fast_requant(flat, lbias, self.input_offset, mults, shifts)
