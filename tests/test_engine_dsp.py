@@ -1629,9 +1629,9 @@ def test_pooling_dsp_paths_are_bit_exact_on_qemu(op, tmp_path):
 def _planned_pool_cases(seed: int):
     """Pools the code generator plans (ops.Pool2D.plan: 2 x 2 windows or two-tap maxima inside the input,
     channels a multiple of 4): one model of several pools per operator on odd-sized inputs whose last
-    row or column no window reads, channel counts 4, 12 and 24 (odd and even word counts: the maxima run
-    two words per step when even), strides 1 to 3 (spans of a whole row, pixels with skips, rows
-    joined), with and without a clamp (ReLU, ReLU6), random windows beside them; every planned pool
+    row or column no window reads, channel counts 4, 8, 12 and 24 (odd and even word counts: the maxima
+    run two words per step when even), strides 1 to 3 (spans of a whole row, pixels with skips, rows
+    joined, one window per row on a 3-wide input: the rows are the spans), with and without a clamp (ReLU, ReLU6), random windows beside them; every planned pool
     checked to be planned in the generated C."""
     import tensorflow as tf
 
@@ -1641,7 +1641,7 @@ def _planned_pool_cases(seed: int):
     rng = np.random.default_rng(seed)
     cases = []
     for op, pool in (("MAX_POOL_2D", tf.nn.max_pool2d), ("AVERAGE_POOL_2D", tf.nn.avg_pool2d)):
-        for (h, w, c) in ((7, 9, 12), (5, 6, 24), (9, 7, 4)):
+        for (h, w, c) in ((7, 9, 12), (5, 6, 24), (9, 7, 4), (7, 3, 8)):
             configs = [((2, 2), (2, 2), "VALID", "none"), ((2, 2), (1, 1), "VALID", "relu"),
                        ((2, 2), (2, 3), "VALID", "relu6"), ((2, 2), (3, 2), "VALID", "none")]
             if op == "MAX_POOL_2D":
@@ -1663,7 +1663,7 @@ def _planned_pool_cases(seed: int):
 
 def test_planned_pools_are_bit_exact_on_qemu(tmp_path):
     cases = _planned_pool_cases(8300)
-    bad = _bad_on_qemu([cases[i] for i in (0, 1, 3, 5)], tmp_path)
+    bad = _bad_on_qemu([cases[i] for i in (0, 1, 3, 4, 6, 7)], tmp_path)
     assert not bad, bad
 
 

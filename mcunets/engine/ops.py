@@ -1270,8 +1270,8 @@ class Pool2D(Windowed):
         else:
             words, pixels, skip, row_skip = c // 4, ow, (sw - 1) * c, sh * row - ow * sw * c
         rows = oh
-        if pixels == 1:
-            pixels, rows, skip, row_skip = rows, 1, row_skip, 0
+        if pixels == 1:  # one window per row: the rows are the spans, each the row's skips apart
+            pixels, rows, skip, row_skip = rows, 1, skip + row_skip, 0
         elif row_skip == 0:
             pixels, rows = pixels * rows, 1
         kernel = "avg4" if self.kind == "avg" else "max4" if taps == 4 else "max2"
