@@ -281,6 +281,30 @@ def test_softmax_over_more_than_256_values_is_refused():
         generate(model)
 
 
+def test_a_model_without_operators_is_refused_in_one_line():
+    """The converter drops an identity (a zero pad, tf.identity): the output is the input itself."""
+    import tensorflow as tf
+
+    model = convert(lambda x: tf.pad(x, [[0, 0]] * 4), [(1, 6, 4, 8)], np.random.default_rng(0))
+    assert model_ops(model) == []
+    for patches in ("off", "auto"):
+        with pytest.raises(UnsupportedOpError, match=r"^output tensor 0 is the model's input itself: no operator"):
+            generate(model, patches=patches)
+
+
+def test_a_float16_model_is_refused_naming_its_type():
+    """A float16-quantized model (weights stored as float16, DEQUANTIZE first): one line naming float16."""
+    import tensorflow as tf
+
+    f = tf.constant(np.random.default_rng(0).standard_normal((3, 3, 3, 4)).astype(np.float32))
+    fn = tf.function(lambda x: tf.nn.conv2d(x, f, 1, "SAME"), input_signature=[tf.TensorSpec((1, 6, 6, 3))])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    with pytest.raises(UnsupportedOpError, match=r"^DEQUANTIZE \(node 0\): input is float16; only int8 is supported$"):
+        generate(converter.convert())
+
+
 def test_profile_hooks_enclose_every_call_of_a_patch_stage(tmp_path):
     """Layers run patch by patch: every layer's hooks enclose its call on every tile (n x n pairs, in
     order inside each tile, never nested), the other layers' once."""

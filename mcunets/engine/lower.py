@@ -571,6 +571,10 @@ def shape_only(graph: GraphInfo) -> set[int]:
 
 
 def lower(graph: GraphInfo) -> list[L.Layer]:
+    for t in graph.outputs:
+        if t in graph.inputs or graph.tensors[t].is_const:
+            what = "the model's input itself" if t in graph.inputs else "a constant"
+            raise UnsupportedOpError(f"output tensor {t} is {what}: no operator computes it, nothing to run")
     layers = []
     skipped = shape_only(graph)
     for op in graph.operators:
