@@ -84,25 +84,26 @@ def _parallel(cmds: list[list[str]], jobs: int = 2):
         raise McunetsError("compiling failed:\n" + "\n".join(errors[:3]))
 
 
-def kernel_objects(cflags: Sequence[str] = CFLAGS) -> list[Path]:
-    """Object files of the kernel library, compiled once per source content and flags."""
-    cc = compiler()
+def kernel_objects(cflags: Sequence[str] = CFLAGS, cc: str | None = None, tag: str = "kernels") -> list[Path]:
+    """Object files of the kernel library (firmware/engine/*.c, in :func:`kernel_sources` order) compiled
+    with ``cc`` (default: :func:`compiler`) and ``cflags``, once per compiler, flags and source content
+    (cached below a folder named ``tag``)."""
+    cc = cc or compiler()
     h = hashlib.sha256(" ".join([cc, *cflags]).encode())
-    srcs = kernel_sources()
     for p in sorted(kernel_dir().glob("*")):
         h.update(p.name.encode())
         h.update(p.read_bytes())
-    out = _cache_root() / f"kernels-{h.hexdigest()[:16]}"
+    out = _cache_root() / f"{tag}-{h.hexdigest()[:16]}"
     if not (out / "done").exists():
-        tmp = Path(tempfile.mkdtemp(dir=_cache_root(), prefix=".kernels-"))
+        tmp = Path(tempfile.mkdtemp(dir=_cache_root(), prefix=f".{tag}-"))
         _parallel([[cc, *cflags, "-I", str(kernel_dir()), "-c", str(s), "-o", str(tmp / (s.stem + ".o"))]
-                   for s in srcs])
+                   for s in kernel_sources()])
         (tmp / "done").write_text("ok")
         try:
             os.replace(tmp, out)
         except OSError:  # another process got there first
             shutil.rmtree(tmp, ignore_errors=True)
-    return sorted(out.glob("*.o"))
+    return [out / (s.stem + ".o") for s in kernel_sources()]
 
 
 class HostLibrary:

@@ -966,34 +966,16 @@ def board_kernel_objects(board, defines: Sequence[str] = ()) -> list:
     compiler command; once per compiler, flags and source content, cached like the host's
     (:func:`mcunets.engine.host.kernel_objects`). Linked with the rest of a firmware they give the same
     image (each source is its own translation unit either way)."""
-    import hashlib
-    import os
     import shutil
-    import tempfile
-    from pathlib import Path
 
     from mcunets.boards import load_board
-    from mcunets.engine import kernel_dir, kernel_sources
-    from mcunets.engine.host import _cache_root, _parallel
+    from mcunets.engine.host import kernel_objects
 
     board = load_board(board) if isinstance(board, str) else board
     cc = shutil.which(board.toolchain.cc) or board.toolchain.cc
     # the link flags too, as in the firmware's one command: specs files choose the C library's headers
-    flags = [*board.toolchain.cflags, *(f"-D{d}" for d in defines), f"-I{kernel_dir()}", *board.toolchain.ldflags]
-    h = hashlib.sha256(" ".join([cc, *flags]).encode())
-    for p in sorted(kernel_dir().glob("*")):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
-    out = _cache_root() / f"board-kernels-{h.hexdigest()[:16]}"
-    if not (out / "done").exists():
-        tmp = Path(tempfile.mkdtemp(dir=_cache_root(), prefix=".board-kernels-"))
-        _parallel([[cc, *flags, "-c", str(s), "-o", str(tmp / (s.stem + ".o"))] for s in kernel_sources()])
-        (tmp / "done").write_text("ok")
-        try:
-            os.replace(tmp, out)
-        except OSError:  # another process got there first
-            shutil.rmtree(tmp, ignore_errors=True)
-    return [out / (s.stem + ".o") for s in kernel_sources()]
+    flags = [*board.toolchain.cflags, *(f"-D{d}" for d in defines), *board.toolchain.ldflags]
+    return kernel_objects(flags, cc=cc, tag="board-kernels")
 
 
 def with_kernel_objects(src, board):
