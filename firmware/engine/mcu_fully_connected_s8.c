@@ -539,6 +539,12 @@ static __attribute__((noinline)) mcu_status fc_dsp(const mcu_fc_params *params,
                                  : [d] "r"(depth));
             }
             if (xp != xend) {
+#if defined(__OPTIMIZE_SIZE__)
+                /* The loop takes 13 of the 14 allocatable registers; without this barrier GCC at -Os ties
+                 * the pointers to values it rematerializes and finds no registers ("impossible
+                 * constraints"). Not needed (and left out, object code unchanged) at -O1 .. -O3. */
+                __asm__("" : "+r"(w0), "+r"(w2), "+r"(xp));
+#endif
                 __asm__ volatile("1:\n\t" MCU_FC_GROUP MCU_FC_GROUP
                                  "cmp    %[xp], %[xend]\n\t"
                                  "bne    1b\n\t"
