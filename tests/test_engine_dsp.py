@@ -405,6 +405,40 @@ def test_fully_connected_dsp_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def _at(level: str, monkeypatch) -> None:
+    """qemu-m4 (its firmware and kernel library) compiled at ``level`` instead of -O2."""
+    from mcunets import boards
+
+    load = boards.load_board
+
+    def board(name, directory=None):
+        b = load(name, directory)
+        if name != "qemu-m4":
+            return b
+        flags = tuple(level if f == "-O2" else f for f in b.toolchain.cflags)
+        return replace(b, toolchain=replace(b.toolchain, cflags=flags))
+
+    monkeypatch.setattr(boards, "load_board", board)
+
+
+@pytest.mark.parametrize("level", ["-Os", "-O1", "-O3"])
+def test_kernels_compile_at_other_optimization_levels(level, monkeypatch):
+    """Every kernel source compiles for qemu-m4's Cortex-M4F at the levels users set in their build flags
+    (the register-heavy assembly blocks must leave GCC registers at each)."""
+    from mcunets.engine.testing import board_kernel_objects
+
+    _at(level, monkeypatch)
+    assert all(p.is_file() for p in board_kernel_objects("qemu-m4"))
+
+
+def test_size_optimized_build_is_bit_exact_on_qemu(tmp_path, monkeypatch):
+    """A DSP chain and a FULLY_CONNECTED layer with the firmware and kernels built at -Os."""
+    _at("-Os", monkeypatch)
+    bad = check_on_qemu(make_case("DSP_CHAIN", np.random.default_rng(7000), runs=2), tmp_path / "chain")
+    bad += check_on_qemu(make_case("FULLY_CONNECTED", np.random.default_rng(500), runs=2), tmp_path / "fc")
+    assert not bad, bad
+
+
 @pytest.mark.parametrize("op", ["ADD", "MUL"])
 def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
     """ADD through its per-input rescaling tables and the SMMLAR output requantization (every clamp
