@@ -431,28 +431,30 @@ mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu
 /* The encoded layers (params->table) on DSP cores, per head block of N rows (params->head_rows, 0 .. 5):
  * _post when a row adds its zero point after the shift (params->post), per output clamp _ssat
  * ([-128, 127]), _ssat_lo (act_max 127 only), _both. The dimensions are params->batches and
- * params->input_depth. */
-#define MCU_FCE_DECL(N, NAME) \
+ * params->input_depth. The list: the variants E(N, NAME, POST, LO, LOS, LOR, BOTH) of head block N (the
+ * assembly pieces POST .. LOR are defined in mcu_fully_connected_s8.c, which expands its entry points from
+ * this list too), for the six head blocks. */
+#define MCU_FCE_VARIANTS(E, N) \
+    E(N, _ssat_s8, "", "", "", "", 0) \
+    E(N, _ssat_lo_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    E(N, _both_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1) \
+    E(N, _post_ssat_s8, MCU_FCE_POST, "", "", "", 0) \
+    E(N, _post_ssat_lo_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
+    E(N, _post_both_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1)
+#define MCU_FCE_HEADS(E) \
+    MCU_FCE_VARIANTS(E, 0) MCU_FCE_VARIANTS(E, 1) MCU_FCE_VARIANTS(E, 2) \
+    MCU_FCE_VARIANTS(E, 3) MCU_FCE_VARIANTS(E, 4) MCU_FCE_VARIANTS(E, 5)
+#define MCU_FCE_DECL(N, NAME, P, LO, LOS, LOR, BOTH) \
     mcu_status mcu_fc_encoded_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
                                          int8_t *output);
-#define MCU_FCE_DECLS(N) \
-    MCU_FCE_DECL(N, _ssat_s8) MCU_FCE_DECL(N, _ssat_lo_s8) MCU_FCE_DECL(N, _both_s8) \
-    MCU_FCE_DECL(N, _post_ssat_s8) MCU_FCE_DECL(N, _post_ssat_lo_s8) MCU_FCE_DECL(N, _post_both_s8)
+MCU_FCE_HEADS(MCU_FCE_DECL)
+#undef MCU_FCE_DECL
 /* The widened-input layers (mcu_fc_widened_fits): the same, the input widened once per batch row into a
  * stack buffer of 8 bytes per group of four inputs. */
-#define MCU_FCW_DECL(N, NAME) \
+#define MCU_FCW_DECL(N, NAME, P, LO, LOS, LOR, BOTH) \
     mcu_status mcu_fc_widened_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
                                          int8_t *output);
-#define MCU_FCW_DECLS(N) \
-    MCU_FCW_DECL(N, _ssat_s8) MCU_FCW_DECL(N, _ssat_lo_s8) MCU_FCW_DECL(N, _both_s8) \
-    MCU_FCW_DECL(N, _post_ssat_s8) MCU_FCW_DECL(N, _post_ssat_lo_s8) MCU_FCW_DECL(N, _post_both_s8)
-MCU_FCW_DECLS(0)
-MCU_FCW_DECLS(1)
-MCU_FCW_DECLS(2)
-MCU_FCW_DECLS(3)
-MCU_FCW_DECLS(4)
-MCU_FCW_DECLS(5)
-#undef MCU_FCW_DECLS
+MCU_FCE_HEADS(MCU_FCW_DECL)
 #undef MCU_FCW_DECL
 /* The widened-input path's buffer: at most this many groups of four inputs (8 bytes each on the stack). */
 #define MCU_FCW_GROUPS 32
@@ -463,14 +465,6 @@ static inline int mcu_fc_widened_fits(const mcu_fc_params *params)
     return params->input_depth <= 4 * MCU_FCW_GROUPS && params->row_blocks >= 6 &&
            params->head_rows + params->row_blocks >= 13;
 }
-MCU_FCE_DECLS(0)
-MCU_FCE_DECLS(1)
-MCU_FCE_DECLS(2)
-MCU_FCE_DECLS(3)
-MCU_FCE_DECLS(4)
-MCU_FCE_DECLS(5)
-#undef MCU_FCE_DECLS
-#undef MCU_FCE_DECL
 
 /* AVERAGE_POOL_2D / MAX_POOL_2D: mcu_avgpool_s8 / mcu_maxpool_s8 below pick one of these. */
 #define MCU_POOL_DECL(NAME) \

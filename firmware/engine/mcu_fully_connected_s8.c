@@ -345,17 +345,8 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
         MCU_FCE_CLAMP_HI(BOTH); \
         return MCU_OK; \
     }
-/* Each entry point E of head block N in its six variants (post, clamp), for the six head blocks. */
-#define MCU_FCE_VARIANTS(E, N) \
-    E(N, _ssat_s8, "", "", "", "", 0) \
-    E(N, _ssat_lo_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
-    E(N, _both_s8, "", MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1) \
-    E(N, _post_ssat_s8, MCU_FCE_POST, "", "", "", 0) \
-    E(N, _post_ssat_lo_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 0) \
-    E(N, _post_both_s8, MCU_FCE_POST, MCU_FCE_LO, MCU_FCE_LOS, MCU_FCE_LOR, 1)
-#define MCU_FCE_HEADS(E) \
-    MCU_FCE_VARIANTS(E, 0) MCU_FCE_VARIANTS(E, 1) MCU_FCE_VARIANTS(E, 2) \
-    MCU_FCE_VARIANTS(E, 3) MCU_FCE_VARIANTS(E, 4) MCU_FCE_VARIANTS(E, 5)
+/* Each entry point of head block N in its six variants (post, clamp), for the six head blocks (the list
+ * MCU_FCE_HEADS in mcu_engine.h, which declares them from it). */
 MCU_FCE_HEADS(MCU_FCE_ENTRY)
 #undef MCU_FCE_ENTRY
 
