@@ -24,6 +24,22 @@ static inline int8_t mean_out(const mcu_mean_params *params, int32_t sum, int32_
     "sxtab16 %[h13], %[h13], %[u], ror #8\n\t" \
     "sxtab16 %[j02], %[j02], %[v]\n\t" \
     "sxtab16 %[j13], %[j13], %[v], ror #8\n\t"
+/* The elements from p to e (e4: the end of the whole steps of four), per element MCU_MEAN_ELEM8. */
+#define MCU_MEAN_ELEMS8 \
+    "cmp    %[p], %[e4]\n\t" \
+    "beq    2f\n\t" \
+    "1:\n\t" \
+    MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 \
+    "cmp    %[p], %[e4]\n\t" \
+    "bne    1b\n\t" \
+    "2:\n\t" \
+    "cmp    %[p], %[e]\n\t" \
+    "beq    4f\n\t" \
+    "3:\n\t" \
+    MCU_MEAN_ELEM8 \
+    "cmp    %[p], %[e]\n\t" \
+    "bne    3b\n\t" \
+    "4:\n\t"
 /* Halfword sums (h02: channels 0 and 2, h13: 1 and 3) of the four channels at p over n <= 256 elements
  * inner bytes apart, four elements per step while they last. */
 static inline __attribute__((always_inline)) void mean_sums4(const int8_t *p, int32_t n, int32_t inner,
@@ -98,20 +114,7 @@ static inline __attribute__((always_inline)) void mean_small_body(const mcu_mean
         for (; (eight || gend - g >= 8) && aligned && g != gend; g += 8) { /* eight channels per pass: LDRD, four SXTAB16 per element */
             const int8_t *p = g, *e4 = g + n4, *e = g + n;
             uint32_t h02 = 0, h13 = 0, j02 = 0, j13 = 0, u, v, t, a, x;
-            __asm__ volatile("cmp    %[p], %[e4]\n\t"
-                             "beq    2f\n\t"
-                             "1:\n\t"
-                             MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8
-                             "cmp    %[p], %[e4]\n\t"
-                             "bne    1b\n\t"
-                             "2:\n\t"
-                             "cmp    %[p], %[e]\n\t"
-                             "beq    4f\n\t"
-                             "3:\n\t"
-                             MCU_MEAN_ELEM8
-                             "cmp    %[p], %[e]\n\t"
-                             "bne    3b\n\t"
-                             "4:\n\t"
+            __asm__ volatile(MCU_MEAN_ELEMS8
                              : [p] "+r"(p), [h02] "+r"(h02), [h13] "+r"(h13), [j02] "+r"(j02), [j13] "+r"(j13),
                                [u] "=&r"(u), [v] "=&r"(v)
                              : [e4] "r"(e4), [e] "r"(e), [i1] "r"(inner)
@@ -281,20 +284,7 @@ void mcu_mean_plan8_s8(const int8_t *input, int8_t *output, const mcu_mean_plan 
                              "movs   %[h13], #0\n\t"
                              "movs   %[j02], #0\n\t"
                              "movs   %[j13], #0\n\t"
-                             "cmp    %[p], %[e4]\n\t"
-                             "beq    2f\n\t"
-                             "1:\n\t"
-                             MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8 MCU_MEAN_ELEM8
-                             "cmp    %[p], %[e4]\n\t"
-                             "bne    1b\n\t"
-                             "2:\n\t"
-                             "cmp    %[p], %[e]\n\t"
-                             "beq    4f\n\t"
-                             "3:\n\t"
-                             MCU_MEAN_ELEM8
-                             "cmp    %[p], %[e]\n\t"
-                             "bne    3b\n\t"
-                             "4:\n\t"
+                             MCU_MEAN_ELEMS8
                              "ldrd   %[e4], %[e], [%[pl]]\n\t"
                              "ldrd   %[i1], %[p], [%[pl], #8]\n\t"
                              MCU_MEAN_PLAN_OUT("smlabt", "h02") MCU_MEAN_PLAN_OUT("smlabt", "h13")
