@@ -993,8 +993,9 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
  * registers (one LDM at C = 8, two at 12, four at 16; the start value the first register, so it enters as
  * the first SMLAD's addend), C / 2 SMLAD, SMMLAR, the sign add, ASR, (the post-shift add: SXTAB of rz's
  * byte 1), SSAT and STRB: 10 instructions per 8 MACs, 13 per 12, 17 per 16 (one more with the post-shift
- * add); the channel loop unrolled by two and ended by the last channel's rz (bit 31 set), per pixel C / 4
- * LDR, C / 2 SXTB16 and 8 instructions of pointers and loop. No scratch. npix pixels from pa, sx bytes
+ * add); the channel loop unrolled by four and ended by the last channel's rz (bit 31 set; with an output
+ * channel count of 2 modulo 4, _m2, each pixel enters it at its third channel), per pixel C / 4 LDR, C / 2
+ * SXTB16 and 8 instructions of pointers and loop (9 with _m2). No scratch. npix pixels from pa, sx bytes
  * apart (sx != 0), outputs from o. Registers q0 .. q11 = r0 .. r11, the table pointer r12, the output
  * pointer lr. */
 #define MCU_X8_CH(P) \
@@ -1081,7 +1082,7 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
 #define MCU_X16_END "cmp    %[q2], #0\n\t"
 
 #define MCU_X_POST(RZ) "sxtab  %[q0], %[q0], %[" RZ "], ror #8\n\t"
-#define MCU_X_FN(NAME, C, P) \
+#define MCU_X_FN(NAME, C, P, MID) \
     static __attribute__((noinline)) void NAME(const int8_t *pa, int32_t sx, int32_t npix, int8_t *o, \
                                                const int8_t *tab) \
     { \
@@ -1110,7 +1111,10 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
                          "str    %[q0], %[fp]\n\t" \
                          MCU_X##C##_WIDEN \
                          "ldr    %[wp], %[ftab]\n\t" \
+                         MID \
                          "1:\n\t" \
+                         MCU_X##C##_CH(P) MCU_X##C##_CH(P) \
+                         "2:\n\t" \
                          MCU_X##C##_CH(P) MCU_X##C##_CH(P) \
                          MCU_X##C##_END \
                          "bge    1b\n\t" \
@@ -1138,7 +1142,11 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
         (void)wend, (void)lo, (void)buf; \
         NAME(pa, C, 1, oa, blocks); \
     }
-#define MCU_X_FNS(C) MCU_X_FN(smallx##C, C, MCU_NO_X_POST) MCU_X_FN(smallx##C##_post, C, MCU_X_POST)
+#define MCU_X_FNS(C) \
+    MCU_X_FN(smallx##C, C, MCU_NO_X_POST, "") \
+    MCU_X_FN(smallx##C##_post, C, MCU_X_POST, "") \
+    MCU_X_FN(smallx##C##_m2, C, MCU_NO_X_POST, "b      2f\n\t") \
+    MCU_X_FN(smallx##C##_post_m2, C, MCU_X_POST, "b      2f\n\t")
 #define MCU_NO_X_POST(RZ) ""
 MCU_X_FNS(8)
 MCU_X_FNS(12)
@@ -2458,7 +2466,8 @@ MCU_E_ENTRIES(32)
 #undef MCU_S_ENTRY
 #undef MCU_S_ENTRY_E
 
-/* Input depths 8, 12 and 16, clamp [-128, 127], the table in its one-pixel layout (smallx<C>): stride 1 the
+/* Input depths 8, 12 and 16, clamp [-128, 127], the table in its one-pixel layout (smallx<C>, _m2: an output
+ * channel count of 2 modulo 4): stride 1 the
  * layer's pixels in one call, other strides output row by output row (conv_1x1_small_rows; scratch unused). */
 #define MCU_X_ENTRY(NAME, C, FN) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
@@ -2475,7 +2484,9 @@ MCU_E_ENTRIES(32)
     }
 #define MCU_X_ENTRIES(C) \
     MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_dsp_s8, C, smallx##C) \
-    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8, C, smallx##C##_post)
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8, C, smallx##C##_post) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_m2_dsp_s8, C, smallx##C##_m2) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_post_m2_dsp_s8, C, smallx##C##_post_m2)
 MCU_X_ENTRIES(8)
 MCU_X_ENTRIES(12)
 MCU_X_ENTRIES(16)

@@ -318,11 +318,14 @@ MCU_SMALLW_DECLS(16, )
 MCU_SMALLW_DECLS(8, p)
 MCU_SMALLW_DECLS(16, p)
 #undef MCU_SMALLW_DECLS
-/* Input depths 8, 12 and 16, clamp [-128, 127] (_cNx_): the table in its one-pixel layout (ops.small1x1_table,
- * pixel=True), one pixel per pass held in registers against every output channel. */
+/* Input depths 8, 12 and 16, clamp [-128, 127] (_cNx_; _m2: an output channel count of 2 modulo 4): the table
+ * in its one-pixel layout (ops.small1x1_table, pixel=True), one pixel per pass held in registers against every
+ * output channel. */
 #define MCU_SMALLX_DECLS(C) \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8);
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_m2_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_post_m2_dsp_s8);
 MCU_SMALLX_DECLS(8)
 MCU_SMALLX_DECLS(12)
 MCU_SMALLX_DECLS(16)
@@ -847,7 +850,9 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
     }
     /* the one-pixel layout (ops.small1x1_pixel): a depth that is a multiple of 4 whose widened pixel fits in
      * eight registers, the clamp [-128, 127] */
-#define MCU_SMALLX_PICK(C) (post ? mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##x_ssat_dsp_s8)
+#define MCU_SMALLX_PICK(C) \
+    (output_dims->c % 4 ? (post ? mcu_conv_1x1_small_c##C##x_ssat_post_m2_dsp_s8 : mcu_conv_1x1_small_c##C##x_ssat_m2_dsp_s8) \
+                        : (post ? mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##x_ssat_dsp_s8))
     if (!lo && !copy && c >= 8 && c <= 16) {
         run = c == 8 ? MCU_SMALLX_PICK(8) : c == 12 ? MCU_SMALLX_PICK(12) : MCU_SMALLX_PICK(16);
     }
