@@ -819,7 +819,7 @@ def test_first_convolution_reads_the_image_and_writes_the_map_through_their_rows
             stage = patches.make_stage(g, layers, k, n, 0, band)
             if stage is None:
                 continue
-            assert stage.direct == (True, k == 1)
+            assert stage.direct == (True, k == 1 or layers[k - 1].strided)
             assert stage.buffers[0][1] == 0 and (k > 1 or stage.scratch == stage.kernel_scratch[0][1])
             m = generate(model, "f", prefix=f"f{i}_{n}_{k}_{band}", patches=(n, k, 0, band))
             text = m.files["model.c"]
@@ -828,10 +828,10 @@ def test_first_convolution_reads_the_image_and_writes_the_map_through_their_rows
                              rf"{g.tensors[layers[0].outputs[0]].shape[2] * layers[0].out_shape[3] if k == 1 else 0}}};",
                              text), text
             tiles = stage.tile_calls("in", "out", "scratch")
-            assert all(t[1] is None and (t[3] is None) == (k == 1) for t in tiles)
-            assert all(t[2][0].src.startswith("in") and t[2][-1].dst.startswith("out" if k == 1 else "scratch")
+            assert all(t[1] is None and (t[3] is None) == stage.direct[1] for t in tiles)
+            assert all(t[2][0].src.startswith("in") and t[2][-1].dst.startswith("out" if stage.direct[1] else "scratch")
                        for t in tiles)
-            assert ("mcu_copy_2d_s8" in text) == (k > 1)
+            assert k > 1 or "mcu_copy_2d_s8" not in text
             models.append(m)
             cases.append(case)
     assert len(models) >= 8
@@ -885,3 +885,85 @@ def test_a_model_of_one_layer_is_searched_and_bit_exact():
     gen = generate(model, "m", prefix="one")
     inputs = [[random_input(rng, "int8", (1, 32, 32, 2))] for _ in range(2)]
     assert not _inexact([gen], [Case("one", model, inputs)])
+
+
+def _one_by_one_ends(rng, count: int):
+    """Models of a 1x1 convolution on 1-3 channels (the narrow path), a 3x3 depthwise layer or a 2x1 max
+    pool (stride 1 or 2, SAME or VALID) and a 1x1 convolution on 4-12 channels (the small path, depths not
+    multiples of 4 among them) at stride 1, (1, 2) or 2, on odd sizes: (model, input shape)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import convert
+
+    models = []
+    for i in range(count):
+        c, mid, out = int(rng.integers(1, 4)), int(rng.choice([5, 6, 8, 12])), int(rng.choice([4, 8, 10, 16]))
+        h, w = int(rng.integers(11, 20)), int(rng.integers(11, 22))
+        w1 = tf.constant(rng.normal(size=(1, 1, c, mid)).astype(np.float32) * 0.5)
+        dw = tf.constant(rng.normal(size=(3, 3, mid, 1)).astype(np.float32) * 0.4)
+        w2 = tf.constant(rng.normal(size=(1, 1, mid, out)).astype(np.float32) * 0.4)
+        s, pad, pool = int(rng.integers(1, 3)), str(rng.choice(["SAME", "VALID"])), i % 3 == 2
+        last = [(1, 1), (1, 2), (2, 2)][i % 3]
+
+        def make(w1, dw, w2, s, pad, pool, last):
+            def fn(x):
+                y = tf.nn.relu(tf.nn.conv2d(x, w1, [1, 1, 1, 1], "VALID"))
+                y = (tf.nn.max_pool2d(y, (2, 1), (2, 1), pad) if pool
+                     else tf.nn.relu(tf.nn.depthwise_conv2d(y, dw, [1, s, s, 1], pad)))
+                return tf.nn.relu(tf.nn.conv2d(y, w2, [1, *last, 1], "VALID"))
+            return fn
+
+        models.append((convert(make(w1, dw, w2, s, pad, pool, last), [(1, h, w, c)], rng), (1, h, w, c)))
+    return models
+
+
+def test_one_by_one_ends_read_and_write_the_maps_through_their_rows():
+    """A stage whose first layer is a 1x1 convolution on 1-3 channels reads its tiles straight from the
+    image, and whose last is a 1x1 convolution on 4-32 channels writes straight into the output map
+    (mcu_conv_params.in_row, out_row: ``PatchStage.direct``): no tile copies, no tile buffers for them;
+    bit-exact on the host on even and banded grids."""
+    from mcunets.engine.testing import Case, random_input
+
+    rng = np.random.default_rng(9300)
+    models, cases, direct = [], [], 0
+    for i, (model, shape) in enumerate(_one_by_one_ends(rng, 6)):
+        g = read_model(model)
+        layers = lower(g)
+        case = Case(f"ends{i}", model, [[random_input(rng, "int8", shape)] for _ in range(2)])
+        for n, band in ((2, 0), (3, 1), (4, 0)):
+            stage = patches.make_stage(g, layers, len(layers), n, 0, band)
+            if stage is None:
+                continue
+            assert stage.direct == (layers[0].strided, layers[-1].strided)
+            if all(stage.direct):
+                direct += 1
+                assert stage.buffers[0][1] == stage.buffers[-1][1] == 0
+                tiles = stage.tile_calls("in", "out", "scratch")
+                assert all(t[1] is None and t[3] is None for t in tiles)
+            m = generate(model, "e", prefix=f"e{i}_{n}_{band}", patches=(n, len(layers), 0, band))
+            assert ("mcu_copy_2d_s8" in m.files["model.c"]) == (not all(stage.direct))
+            models.append(m)
+            cases.append(case)
+    assert direct >= 8
+    bad = _inexact(models, cases)
+    assert not bad, bad
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_one_by_one_ends_through_the_rows_are_bit_exact_on_qemu(tmp_path):
+    """The narrow and small 1x1 paths reading the image and writing the output map through their rows on
+    qemu-m4 (the DSP paths; middle depths 5-12, strides (1, 2) and 2, a banded grid)."""
+    from mcunets import targets
+    from mcunets.engine.testing import random_input
+
+    rng = np.random.default_rng(9400)
+    for i, (model, shape) in enumerate(_one_by_one_ends(rng, 3)):
+        inputs = [[random_input(rng, "int8", shape)] for _ in range(2)]
+        src = targets.engine_sources(model, "ends", tmp_path / f"model{i}", "qemu-m4", patches=(3, 3, 0, i % 2))
+        text = (tmp_path / f"model{i}" / "model.c").read_text()
+        assert "patches 3x3" in text and "mcu_copy_2d_s8" not in text
+        got = targets.validate_model(model, "qemu-m4", inputs, tmp_path / f"fw{i}",
+                                     sources=with_kernel_objects(src, "qemu-m4"))
+        for ins, outs in zip(inputs, got):
+            assert outs == [w.tobytes() for w in reference(model, ins)]

@@ -1408,17 +1408,20 @@ static inline __attribute__((always_inline)) void conv_1x1_small_rows_body(
     uint32_t *buf, int8_t *tail, const int padded)
 {
     const int32_t c = input_dims->c, in_h = input_dims->h, in_w = input_dims->w;
-    const int8_t *input_end = input + (int64_t)input_dims->n * in_h * in_w * c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    /* rows in_row / out_row bytes apart (a patch stage's tile in its maps), else the tensors' own */
+    const int32_t in_stride = params->in_row ? params->in_row : in_w * c;
+    const int32_t out_stride = params->out_row ? params->out_row : out_w * out_c;
+    const int8_t *input_end = input + ((int64_t)input_dims->n * in_h - 1) * in_stride + (int64_t)in_w * c;
     const int32_t sh = params->stride.h, sx = params->stride.w * c;
-    const int joined = (int64_t)sh * in_w * c == (int64_t)out_w * sx;
+    const int joined = (int64_t)sh * in_stride == (int64_t)out_w * sx && out_stride == out_w * out_c;
     const int32_t rows = joined ? input_dims->n : input_dims->n * out_h;
     const int32_t row_px = joined ? out_h * out_w : out_w;
     const int8_t *a = input;
     int8_t *o = output;
     for (int32_t r = 0, oy = 0; r < rows; ++r) {
         if (!joined) { /* row r: batch r / out_h, output row oy = r % out_h */
-            a = input + ((int64_t)(r / out_h) * in_h + (int64_t)oy * sh) * in_w * c;
+            a = input + ((int64_t)(r / out_h) * in_h + (int64_t)oy * sh) * in_stride;
             oy = oy + 1 == out_h ? 0 : oy + 1;
         }
         /* m: the pixels read in place (all but a last one whose c4-byte read would pass the input's end) */
@@ -1443,9 +1446,9 @@ static inline __attribute__((always_inline)) void conv_1x1_small_rows_body(
             MCU_COMPILER_BARRIER(); /* the copy is written before the assembly reads it */
             one(tail, o + (int64_t)m * out_c, blocks, wend, lo4, buf);
         }
-        o += (int64_t)row_px * out_c;
+        o += joined ? (int64_t)row_px * out_c : out_stride;
         if (joined) {
-            a += (int64_t)in_h * in_w * c;
+            a += (int64_t)in_h * in_stride;
         }
     }
 }
@@ -2395,7 +2398,7 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
         } \
         int8_t *const tail = \
             PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1) + (ENC ? 2 : 0)) : 0; \
-        if ((params->stride.h | params->stride.w) == 1) { \
+        if (((params->stride.h | params->stride.w) == 1) & ((params->in_row | params->out_row) == 0)) { \
             /* stride 1: the layer's pixels one span (batches and rows joined), read in place but for a \
              * padded depth's last pixel (its C-byte read would pass the input's end), run from its copy */ \
             const int32_t c = PAD ? input_dims->c : (C); \
@@ -2474,7 +2477,7 @@ MCU_E_ENTRIES(32)
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         const int8_t *tab = (const int8_t *)(const void *)(params->table + 1); \
-        if ((params->stride.h | params->stride.w) == 1) { \
+        if (((params->stride.h | params->stride.w) == 1) & ((params->in_row | params->out_row) == 0)) { \
             FN(input, C, output_dims->n * output_dims->h * output_dims->w, output, tab); \
             return MCU_OK; \
         } \

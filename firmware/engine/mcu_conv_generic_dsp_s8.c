@@ -182,15 +182,18 @@ mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_d
     }
     void (*span)(const int8_t *, const int8_t *, int32_t, int8_t *, const int32_t *, const int32_t *) =
         out_c == 8 ? narrow_span_8 : out_c % 4 == 0 ? narrow_span_4n : narrow_span_1n;
-    const int8_t *input_end = input + (int64_t)input_dims->n * in_h * in_w * c;
+    /* rows in_row / out_row bytes apart (a patch stage's tile in its maps), else the tensors' own */
+    const int32_t in_stride = params->in_row ? params->in_row : in_w * c;
+    const int32_t out_stride = params->out_row ? params->out_row : out_w * out_c;
+    const int8_t *input_end = input + ((int64_t)input_dims->n * in_h - 1) * in_stride + (int64_t)in_w * c;
     /* one span of all rows when each row's pixels continue into the next one's */
-    const int joined = (int64_t)sh * in_w * c == (int64_t)out_w * step;
+    const int joined = (int64_t)sh * in_stride == (int64_t)out_w * step && out_stride == out_w * out_c;
     const int32_t rows = joined ? input_dims->n : input_dims->n * out_h;
     const int32_t row_px = joined ? out_h * out_w : out_w;
     for (int32_t r = 0; r < rows; ++r) {
-        const int8_t *in_row = joined ? input + (int64_t)r * in_h * in_w * c
-                                      : input + ((int64_t)(r / out_h) * in_h + (int64_t)(r % out_h) * sh) * in_w * c;
-        int8_t *out_row = output + (int64_t)r * row_px * out_c;
+        const int8_t *in_row = joined ? input + (int64_t)r * in_h * in_stride
+                                      : input + ((int64_t)(r / out_h) * in_h + (int64_t)(r % out_h) * sh) * in_stride;
+        int8_t *out_row = output + (int64_t)r * (joined ? row_px * out_c : out_stride);
         int32_t done = 0;
         if (fast) { /* the pixels whose word load stays inside the input */
             done = row_px;

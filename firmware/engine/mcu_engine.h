@@ -90,8 +90,8 @@ typedef struct {
     const int32_t *table;
     /* bytes from one input row to the next and from one output row to the next; 0: the tensor's own
      * (w * c). A patch stage's first convolution reads its tile straight from the stage's input map, its
-     * last writes straight into the output map (the 3x3 row path, the im2col and the generic kernels
-     * take them; mcu_conv_s8 sends no other path a call with them) */
+     * last writes straight into the output map (the 1x1 paths with the code generator's tables, the 3x3 row
+     * path, the im2col and the generic kernels take them; mcu_conv_s8 sends no other path a call with them) */
     int32_t in_row, out_row;
 } mcu_conv_params;
 
@@ -973,16 +973,18 @@ MCU_DISPATCH mcu_status mcu_conv_s8(const mcu_conv_params *params, const mcu_per
                                     const mcu_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                     const mcu_dims *output_dims, int8_t *output, int8_t *scratch)
 {
-    /* rows through strides of their own (in_row, out_row): the 3x3 row path, im2col or the generic kernel */
+    /* rows through strides of their own (in_row, out_row): the 1x1 paths with the code generator's tables,
+     * the 3x3 row path, im2col or the generic kernel */
     const int strided = params->in_row != 0 || params->out_row != 0;
-    const int is_1x1 = !strided && filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
-                       params->padding.w == 0 && filter_dims->c == input_dims->c;
+    const int one = filter_dims->h == 1 && filter_dims->w == 1 && params->padding.h == 0 &&
+                    params->padding.w == 0 && filter_dims->c == input_dims->c;
+    const int is_1x1 = !strided && one;
 #if defined(__ARM_FEATURE_DSP)
-    if (params->table != 0 && params->fast_requant && is_1x1 && input_dims->c <= 3) { /* no scratch needed */
+    if (params->table != 0 && params->fast_requant && one && input_dims->c <= 3) { /* no scratch; rows too */
         return mcu_conv_1x1_narrow_dsp_s8(params, input_dims, input, output_dims, output);
     }
     if (scratch != 0 && params->fast_requant) {
-        if (params->table != 0 && is_1x1 && input_dims->c >= 4 && input_dims->c <= 32) {
+        if (params->table != 0 && one && input_dims->c >= 4 && input_dims->c <= 32) { /* rows too */
             /* the small 1x1 path with the code generator's table (ops.small1x1_table: input depth 4 to 32,
              * an even output channel count, act_max 127, the bias it holds folded); the scratch of a depth
              * that is not a multiple of 4 is the k x k path's */

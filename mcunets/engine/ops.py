@@ -742,9 +742,10 @@ class Conv2D(Windowed):
     @property
     def strided(self) -> bool:
         """Whether a tile of the layer may read its input and write its output through the rows of the
-        maps they lie in (mcu_conv_params.in_row, out_row: the 3x3 row path, im2col and the generic
-        kernel take them; the layer runs on those paths anyway)."""
-        return self.rows3_fits
+        maps they lie in (mcu_conv_params.in_row, out_row: the 1x1 paths with the code generator's tables
+        (1-3 channels, 4-32), the 3x3 row path, im2col and the generic kernel take them; the layer runs on
+        those paths anyway)."""
+        return self.rows3_fits or ((self.narrow or self.small1x1) and self._prepared[5])
 
     def emit_tiles(self, ctx, calls):
         for c in calls:  # a tile keeps the layer's path: its scratch holds no more (scratch_bytes)
