@@ -119,7 +119,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         if p["c"] % 4:
             return "portable"
         if p["k"] == (3, 3) and fast:
-            return "3x3 rows dsp"
+            return "3x3 words dsp" if re.search(r"l0_dw3(?:s2|w)\[", model_c) else "3x3 rows dsp"
         return "3-tap dsp" if p["k"] in ((1, 3), (3, 1)) and fast and "dw3[" in model_c else "m1 dsp"
     if op == "FULLY_CONNECTED":
         return "fc dsp"

@@ -39,6 +39,16 @@ def _keep_post_channels(monkeypatch):
     monkeypatch.setattr(ops, "POST_FREE", False)
 
 
+@pytest.fixture
+def ring_rows(monkeypatch):
+    """Stride-1 3x3 depthwise layers on the ring rows at every map size (ops.S1_WORDS_PIXELS 0, else small
+    maps run four channels per word): the tests of the rows on small maps, which the patch-stage tiles and
+    the chunks of larger layers run."""
+    from mcunets.engine import ops
+
+    monkeypatch.setattr(ops, "S1_WORDS_PIXELS", 0)
+
+
 def check_on_qemu(case, build_dir, board: str = "qemu-m4") -> list:
     """The case's name per run whose outputs on ``board`` differ from the reference kernels' (the
     firmware linked with the kernels compiled once per session: :func:`validate_on_board`)."""
@@ -297,7 +307,7 @@ def test_first_conv_kxk_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-def test_depthwise_row_kernels_are_bit_exact_on_qemu(tmp_path):
+def test_depthwise_row_kernels_are_bit_exact_on_qemu(tmp_path, ring_rows):
     """The 3x3 depthwise assembly loops: stride 1 and 2, odd and even output widths (pair loop and the
     single-output tail), SAME and VALID padding, every ring rotation (more than three output rows),
     clamp modes from relu / relu6 / none (relu+: act_min above -128), stride-1 widths of every remainder
@@ -1117,7 +1127,7 @@ def _depthwise_3x3_cases(seed: int):
     return _depthwise_chain_cases(seed, "dw3x3", chains, weight_scale=0.5)
 
 
-def test_depthwise_3x3_row_path_is_bit_exact_on_qemu(tmp_path):
+def test_depthwise_3x3_row_path_is_bit_exact_on_qemu(tmp_path, ring_rows):
     bad = _bad_on_qemu(_depthwise_3x3_cases(7480), tmp_path)
     assert not bad, bad
 
@@ -1145,7 +1155,7 @@ def _depthwise_3x3_table_cases(seed: int):
     return _depthwise_chain_cases(seed, "dw3x3 table", chains, weight_scale=0.5)
 
 
-def test_depthwise_3x3_s1_table_rows_are_bit_exact_on_qemu(tmp_path):
+def test_depthwise_3x3_s1_table_rows_are_bit_exact_on_qemu(tmp_path, ring_rows):
     from mcunets.engine import generate
 
     cases = _depthwise_3x3_table_cases(7495)
@@ -1251,12 +1261,14 @@ def test_depthwise_3x3_stride2_edge_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-def _dw3s2_variants(model_c: str) -> set:
-    """(lower clamp, zero point after the shift) of each stride-2 layer with the table in ``model_c``."""
+def _dw3s2_variants(model_c: str, table: str = "dw3s2") -> set:
+    """(lower clamp, zero point after the shift) of each stride-2 layer with the table in ``model_c`` (table
+    "dw3w": each stride-1 layer on the four-channels-per-word path)."""
     out = set()
-    for m in re.finditer(r"mcu_dw_conv_params (l\d+)_params = \{.*, (-?\d+), (-?\d+), \d, (l\d+_dw3s2), 0\};", model_c):
+    for m in re.finditer(r"mcu_dw_conv_params (l\d+)_params = \{.*, (-?\d+), (-?\d+), \d, (l\d+_" + table
+                         + r"), 0\};", model_c):
         post = re.search(re.escape(m.group(4)) + r"\[\d*\] = \{\s*(-?\d+)", model_c)
-        out.add((int(m.group(2)) > -128, post is not None and post.group(1) != "0"))
+        out.add((int(m.group(2)) > -128, post is not None and int(post.group(1)) & 1 == 1))
     return out
 
 
@@ -1286,6 +1298,52 @@ def test_depthwise_3x3_stride2_words_cases_are_bit_exact_on_host():
                 words += 1
     assert words >= len(cases)
     res = check_cases(cases)
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def _depthwise_3x3_s1_words_cases(seed: int):
+    """Stride-1 3x3 depthwise layers on small maps (ops.dw3x3_s1_words), four channels per word from the
+    stride-2 path's table (mcu_depthwise_3x3_dsp_s1_*_w_s8): the output clipped on the left, those inside
+    and the one clipped on the right in one call, the rows with every window row inside together; input
+    widths 1 (every window clipped on both sides: the patch), 2 (only the two clipped outputs), 3, 6, 7, 8,
+    heights 1 .. 8 (top and bottom padding rows), strides (1, 1) and (2, 1), SAME and VALID, ReLU (the lower
+    clamp) and none, 4 .. 24 channels; as converted and with trained-like quantization (zero points added
+    after the shift), asymmetric zero points."""
+    chains = [
+        ((6, 6, 8), [(1, "SAME", "relu"), (1, "SAME", "none"), (1, "VALID", "relu")]),
+        ((5, 7, 12), [(1, "SAME", "none"), ((2, 1), "SAME", "relu")]),
+        ((1, 6, 4), [(1, "SAME", "relu"), (1, "SAME", "none")]),
+        ((4, 1, 8), [(1, "SAME", "none"), (1, "SAME", "relu")]),
+        ((3, 2, 16), [(1, "SAME", "relu"), (1, "SAME", "none")]),
+        ((7, 3, 20), [(1, "SAME", "none"), (1, "VALID", "relu")]),
+        ((8, 8, 24), [(1, "SAME", "relu"), (2, "SAME", "none"), (1, "SAME", "relu")]),
+    ]
+    chains = [(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in chains]
+    return _depthwise_chain_cases(seed, "dw3x3 s1 words", chains, weight_scale=0.5)
+
+
+def test_depthwise_3x3_s1_words_are_bit_exact_on_qemu(tmp_path, monkeypatch):
+    from mcunets.engine import generate
+    from mcunets.engine.ops import DepthwiseConv2D
+
+    # no chunks (where the scratch is the arena's peak the schedule would run the chunked ring rows instead)
+    monkeypatch.setattr(DepthwiseConv2D, "chunk_choices", lambda self: [])
+
+    cases = _depthwise_3x3_s1_words_cases(7570)
+    files = [generate(c.model, "m").files["model.c"] for c in _alternating(cases)]
+    # the schedule may chunk a layer on the ring rows where that lowers the arena (7x3x20, the 4x4x24 after
+    # the stride-2 layer); every other stride-1 layer runs four channels per word
+    assert sum("_dw3w[" in f for f in files) >= 6, [f.count("_dw3w[") for f in files]
+    variants = set().union(*(_dw3s2_variants(f, "dw3w") for f in files))
+    assert variants == {(False, False), (False, True), (True, False), (True, True)}, variants
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_s1_words_cases_are_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    res = check_cases(_depthwise_3x3_s1_words_cases(7570))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
@@ -2283,7 +2341,7 @@ def _chunks(model: bytes) -> list:
     return [(layer.in_shape[3], layer.chunk, layer.stride[1]) for layer in inner if isinstance(layer, DepthwiseConv2D)]
 
 
-def test_depthwise_3x3_chunks_are_bit_exact_on_qemu(tmp_path):
+def test_depthwise_3x3_chunks_are_bit_exact_on_qemu(tmp_path, ring_rows):
     cases = _depthwise_3x3_chunk_cases(7530)
     chunks = [ch for c in cases for ch in _chunks(c.model)]
     assert all(k % 4 == 0 for _, k, _ in chunks) and sum(1 for c, k, _ in chunks if k and c % k) >= 6, chunks
@@ -2360,7 +2418,7 @@ def _random_depthwise(rng, chunked: bool):
                             stride=(s, s), padding=(1, 1), filter=rng.integers(-127, 128, (1, *k, c)).astype(np.int8),
                             bias=rng.integers(-500, 500, c).astype(np.int32), input_offset=int(rng.integers(-127, 128)),
                             output_offset=int(rng.integers(-128, 128)), act=(-128, 127 if rng.random() < 0.7 else 100),
-                            multipliers=mults, shifts=shifts)
+                            multipliers=mults, shifts=shifts, s1_words=s == 1 and rng.random() < 0.3)
     choices = layer.chunk_choices()
     if chunked and choices:
         layer = replace(layer, chunk=int(rng.choice(choices)))
@@ -2389,7 +2447,7 @@ def test_depthwise_buffer_size_is_the_scratch_reserved():
                                                                            ("chunk", ctypes.c_int32)]
 
     rng = np.random.default_rng(7531)
-    table = (ctypes.c_int32 * 1)(0)
+    table, words = (ctypes.c_int32 * 1)(0), (ctypes.c_int32 * 1)(2)  # word 0 bit 1: stride 1, four channels per word
     seen = set()
     for i in range(300):
         layer = _random_depthwise(rng, i % 3 != 0)
@@ -2399,16 +2457,16 @@ def test_depthwise_buffer_size_is_the_scratch_reserved():
         assert not choices or -(-c // choices[0]) == 2, (c, choices)
         # the generator gives a table to the stride-2 path from its table (and to stride 1 and 1x3, which does
         # not change the size)
-        has_table = layer.s2_words or (layer.rows_table and layer.stride[1] == 1) or layer.three_tap
+        has_table = layer.words or (layer.rows_table and layer.stride[1] == 1) or layer.three_tap
         p = Params(layer.input_offset, layer.output_offset, *layer.stride, *layer.padding, 1, 1, 1, *layer.act, 1,
-                   ctypes.cast(table, ctypes.c_void_p) if has_table else None, layer.chunk)
+                   ctypes.cast(words if layer.words else table, ctypes.c_void_p) if has_table else None, layer.chunk)
         dims = (ctypes.c_int32 * 4)(*layer.in_shape)
         fdims = (ctypes.c_int32 * 4)(1, kh, kw, c)
         assert fn(ctypes.byref(p), dims, fdims) == layer.scratch_bytes, (layer.in_shape, layer.stride, kh, kw,
                                                                         layer.chunk, layer.act)
-        seen.add("s2 table" if layer.s2_words else "chunk" if layer.chunk else "whole" if layer.scratch_bytes
-                 else "none")
-    assert seen == {"s2 table", "chunk", "whole", "none"}, seen
+        seen.add(("s1 words" if layer.stride[1] == 1 else "s2 table") if layer.words else "chunk" if layer.chunk
+                 else "whole" if layer.scratch_bytes else "none")
+    assert seen == {"s1 words", "s2 table", "chunk", "whole", "none"}, seen
 
 
 def _plan_chunks(model: bytes, patches="off"):

@@ -266,13 +266,16 @@ def test_look_ahead_searches_on_from_each_tied_first_stage(monkeypatch):
     convolution: the first stages over layers 0-1, 0-2 and 0-3 all leave the depthwise layer the peak,
     a tie. The least work (0-2) ends the stage on the 32-channel map, so the second stage (from there
     or later) holds it whole; from 0-3 it starts at the 8-channel map, and the arena is smaller. (The
-    depthwise layer runs unchunked: chunks would lower its scratch, the peak of this setting.)"""
+    depthwise layer runs unchunked on the ring rows: chunks or four channels per word would lower its
+    scratch, the peak of this setting.)"""
     import tensorflow as tf
 
+    from mcunets.engine import ops
     from mcunets.engine.ops import DepthwiseConv2D
     from mcunets.engine.testing import Case, convert, random_input
 
     monkeypatch.setattr(DepthwiseConv2D, "chunk_choices", lambda self: [])
+    monkeypatch.setattr(ops, "S1_WORDS_PIXELS", 0)
 
     rng = np.random.default_rng(8950)
 
@@ -340,8 +343,12 @@ def test_revisit_lowers_the_final_arena_within_the_limit(chains, monkeypatch):
     the limit allows that (1.0) and not where it does not (0.25: the 3x3 stage over the convolution is
     estimated at 21 % extra instructions, with the depthwise layer at 28 %); bit-exact on the host. (One
     search, from the layer-by-layer chunks: the search from the other starts, ``patches._starts``, finds
-    chain 5's smaller arena without the revisit.)"""
+    chain 5's smaller arena without the revisit. The depthwise layers on the ring rows at every map size:
+    their scratch makes these peaks.)"""
+    from mcunets.engine import ops
+
     monkeypatch.setattr(patches, "_starts", lambda layers: [list(layers)])
+    monkeypatch.setattr(ops, "S1_WORDS_PIXELS", 0)
 
     def both(case, limit, name, after=""):
         with monkeypatch.context() as mp:

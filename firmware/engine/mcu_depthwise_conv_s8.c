@@ -15,7 +15,7 @@ int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dw_conv_params *params, cons
     if (filter_dims->h != 3 || filter_dims->w != 3 || filter_dims->c != c || c % 4 != 0) {
         return 0;
     }
-    if (params->stride.w == 2 && params->table != 0) {
+    if (params->table != 0 && (params->stride.w == 2 || (params->table[0] & 2))) {
         return (input_dims->w + 31) * c;
     }
     const int32_t chunk = params->chunk > 0 && params->chunk < c ? params->chunk : c;

@@ -973,7 +973,8 @@ MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8, 1, depthwise_rows
                   depthwise_rows_any_t_chunk, dw_row_s1_lo)
 #undef MCU_DW3_S1T_ENTRY
 
-/* Stride 2 with the code generator's table (ops.dw3x3_s2_table), four channels per word and no ring: per
+/* Stride 2, and stride 1 on small maps (ops.dw3x3_s1_words; the runs without the column advance:
+ * dw_s1_run*), with the code generator's table (ops.dw3x3_s2_table), four channels per word and no ring: per
  * output pixel and group of four channels the nine input words are read straight from the NHWC input (two
  * taps' words packed by bytes with PKHBT / PKHTB, then SXTB16 plain and rotated by 8 gives each channel's
  * (x_a, x_b) halfword pair for one SMLAD; tap 22 alone by SMLABB / SMLATT), against the doubled weights that
@@ -1097,7 +1098,9 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
     "ldr    r4, [sp, #12]\n\t" \
     "ldr    r9, [sp, #20]\n\t" \
     "str    r9, [sp]\n\t"
-/* The window two columns on (the groups moved the rows by c), the output one pixel on. */
+/* Stride 2: the window two columns on (the groups moved the rows by c), the output one pixel on. Stride 1
+ * (DW_S1_NEXT): the groups moved the window and the output by c each, the output offset stays. */
+#define DW_S1_NEXT ""
 #define DW_S2_NEXT \
     "add    r0, r0, r3\n\t" \
     "add    r1, r1, r3\n\t" \
@@ -1110,7 +1113,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
  * off, +8 wend, +12 the weights' start, +16 pixels left, +20 the constants' start, +24 the zero point word,
  * +28 nr, +32 .. +40 the row's window rows, +44 its off, +48 n, +52 rows left, +56 rstep, +60 dstep, +64
  * nl. Per row: the pixel clipped on the left (nl), the n pixels inside, the pixel clipped on the right (nr). */
-#define DW_S2_RUN(NAME, LEFT, POST, LO_LOAD, LO) \
+#define DW_S2_RUN(NAME, LEFT, NEXT, POST, LO_LOAD, LO) \
     static __attribute__((naked, noinline)) void NAME(const dw_s2_args *a __attribute__((unused))) \
     { \
         __asm__ volatile( \
@@ -1125,7 +1128,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "add    r9, sp, #32\n\t" \
             "ldmia  r9, {r0, r1, r2}\n\t" \
             "8:\n\t" \
-            LEFT(POST, LO_LOAD, LO) \
+            LEFT(NEXT, POST, LO_LOAD, LO) \
             "5:\n\t" \
             "ldr    r9, [sp, #16]\n\t" \
             "cmp    r9, #0\n\t" \
@@ -1133,7 +1136,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "1:\n\t" \
             DW_S2_PIXEL \
             DW_S2_GROUP("2", DW_S2_C0, DW_S2_C2, POST, LO_LOAD, LO) \
-            DW_S2_NEXT \
+            NEXT \
             "ldr    r9, [sp, #16]\n\t" \
             "subs   r9, r9, #1\n\t" \
             "str    r9, [sp, #16]\n\t" \
@@ -1166,27 +1169,33 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "pop    {r4-r11, pc}\n\t"); \
     }
 /* The pixel clipped on the left (nl): in the runs for layers with left padding only (_l). */
-#define DW_S2_LEFT(POST, LO_LOAD, LO) \
+#define DW_S2_LEFT(NEXT, POST, LO_LOAD, LO) \
     "ldr    r4, [sp, #64]\n\t" \
     "cmp    r4, #0\n\t" \
     "beq    5f\n\t" \
     DW_S2_PIXEL \
     DW_S2_GROUP("3", DW_S2_C0Z, DW_S2_C2, POST, LO_LOAD, LO) \
-    DW_S2_NEXT
-#define DW_S2_NO_LEFT(POST, LO_LOAD, LO) ""
-DW_S2_RUN(dw_s2_run, DW_S2_NO_LEFT, "", "", "")
-DW_S2_RUN(dw_s2_run_post, DW_S2_NO_LEFT, DW_S2_POST, "", "")
-DW_S2_RUN(dw_s2_run_lo, DW_S2_NO_LEFT, "", DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s2_run_lo_post, DW_S2_NO_LEFT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s2_run_l, DW_S2_LEFT, "", "", "")
-DW_S2_RUN(dw_s2_run_post_l, DW_S2_LEFT, DW_S2_POST, "", "")
-DW_S2_RUN(dw_s2_run_lo_l, DW_S2_LEFT, "", DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s2_run_lo_post_l, DW_S2_LEFT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+    NEXT
+#define DW_S2_NO_LEFT(NEXT, POST, LO_LOAD, LO) ""
+DW_S2_RUN(dw_s2_run, DW_S2_NO_LEFT, DW_S2_NEXT, "", "", "")
+DW_S2_RUN(dw_s2_run_post, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s2_run_lo, DW_S2_NO_LEFT, DW_S2_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_lo_post, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_l, DW_S2_LEFT, DW_S2_NEXT, "", "", "")
+DW_S2_RUN(dw_s2_run_post_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s2_run_lo_l, DW_S2_LEFT, DW_S2_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_lo_post_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+/* stride 1 along the width (every layer with left padding 1 or 0: always with the left step) */
+DW_S2_RUN(dw_s1_run, DW_S2_LEFT, DW_S1_NEXT, "", "", "")
+DW_S2_RUN(dw_s1_run_post, DW_S2_LEFT, DW_S1_NEXT, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s1_run_lo, DW_S2_LEFT, DW_S1_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s1_run_lo_post, DW_S2_LEFT, DW_S1_NEXT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
 #undef DW_S2_RUN
 #undef DW_S2_LEFT
 #undef DW_S2_NO_LEFT
 #undef DW_S2_PIXEL
 #undef DW_S2_NEXT
+#undef DW_S1_NEXT
 #undef DW_S2_GROUP
 #undef DW_S2_C0
 #undef DW_S2_C0Z
@@ -1243,7 +1252,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
                                                    int16_t *scratch, const dw_s2_fn run, int left)
 {
     const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
-    const int32_t sh = params->stride.h, pad_w = params->padding.w, pad_h = params->padding.h;
+    const int32_t sh = params->stride.h, sw = params->stride.w, pad_w = params->padding.w, pad_h = params->padding.h;
     const int lo = params->act_min > -128; /* the constants' blocks hold act_min (13 words, else 12) */
     uint32_t *const w = (uint32_t *)(void *)scratch;
     dw_s2_widen(params->table + 1 + (12 + lo) * groups, w, w + 22 * groups);
@@ -1257,11 +1266,11 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
     /* the outputs ox_lo .. ox_hi - 1 have every column of their window inside the input; one output before
      * them with only its first column in the padding (nl) and one after them with only its third (nr) run in
      * the same call, the zero point word read for that column; any other output reads a patch */
-    const int32_t ox_lo = mcu_min_i32((pad_w + 1) / 2, out_w);
-    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / 2 + 1 : 0));
+    const int32_t ox_lo = mcu_min_i32((pad_w + sw - 1) / sw, out_w);
+    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / sw + 1 : 0));
     a.nl = left && ox_lo == 1 && in_w >= 2;
     a.n = a.n_row = ox_hi - ox_lo;
-    a.nr = ox_hi < out_w && 2 * ox_hi - pad_w >= 0 && 2 * ox_hi - pad_w + 1 < in_w;
+    a.nr = ox_hi < out_w && sw * ox_hi - pad_w >= 0 && sw * ox_hi - pad_w + 1 < in_w;
     const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
     const int whole = ox0 == 0 && ox1 == out_w; /* every output of a row in the call */
     a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
@@ -1291,7 +1300,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
             a.rows = whole && oy == oy_lo && oy_hi > oy_lo ? oy_hi - oy_lo : 1;
             if (ox1 > ox0) {
-                const intptr_t ix0 = (intptr_t)(2 * ox0 - pad_w) * c;
+                const intptr_t ix0 = (intptr_t)(sw * ox0 - pad_w) * c;
                 a.r0 = (const int8_t *)((intptr_t)rows[0] + ix0), a.r1 = (const int8_t *)((intptr_t)rows[1] + ix0);
                 a.r2 = (const int8_t *)((intptr_t)rows[2] + ix0);
                 a.off = a.off_row = (int32_t)((uintptr_t)(out_row + ox0 * c) - (uintptr_t)a.r0) - 4;
@@ -1308,7 +1317,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
                 }
                 /* the window's columns inside the input (j0 .. j1 - 1) copied row by row; the others hold the
                  * zero point (kept from the last patch when they held it there: zcols, a bit per tap) */
-                const int32_t ix0 = 2 * ox - pad_w;
+                const int32_t ix0 = sw * ox - pad_w;
                 const int32_t j0 = mcu_max_i32(0, -ix0), j1 = mcu_min_i32(3, in_w - ix0);
                 for (int32_t k = 0; k < 3; ++k) {
                     const int32_t lo_j = inside[k] ? j0 : 3, hi_j = inside[k] ? j1 : 3;
@@ -1339,7 +1348,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
 }
 
 /* Stride 2 with the code generator's table (params->table): without and with the lower clamp, without and
- * with the zero point added after the shift (table word 0). */
+ * with the zero point added after the shift (table word 0 bit 0); stride 1 on the same table (_w). */
 #define MCU_DW3_S2_ENTRY(NAME, RUN, LEFT) \
     mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
@@ -1357,6 +1366,10 @@ MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_l_s8, dw_s2_run_l, 1)
 MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_post_l_s8, dw_s2_run_post_l, 1)
 MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_l_s8, dw_s2_run_lo_l, 1)
 MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_l_s8, dw_s2_run_lo_post_l, 1)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_w_s8, dw_s1_run, 1)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_post_w_s8, dw_s1_run_post, 1)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_w_s8, dw_s1_run_lo, 1)
+MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_post_w_s8, dw_s1_run_lo_post, 1)
 #undef MCU_DW3_S2_ENTRY
 
 mcu_status mcu_depthwise_3x3_dsp_s2_c_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,

@@ -106,7 +106,9 @@ typedef struct {
     int32_t fast_requant; /* as in mcu_conv_params */
     /* NULL, or the constants of the DSP three-tap path (1x3 / 3x1, computed by the code generator,
      * ops.dw3_table): per group of four channels 18 words, see mcu_depthwise_3tap_dsp_s8; for 3x3 layers
-     * of stride 2 those of its path (ops.dw3x3_s2_table): 1 + 26 words per group of four channels */
+     * of stride 2 those of its path (ops.dw3x3_s2_table): 1 + 26 words per group of four channels, also
+     * for stride-1 layers on that path (word 0 bit 1 set, ops.DepthwiseConv2D.s1_words); for the other
+     * stride-1 3x3 layers ops.dw3x3_s1_table */
     const int32_t *table;
     /* the 3x3 DSP path runs the channels in chunks of this many (a multiple of 4), its scratch holding one
      * chunk's rows and table (ops.DepthwiseConv2D.chunk); 0: the whole depth at once */
@@ -411,6 +413,10 @@ MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_l_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_post_l_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_l_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_ssat_lo_post_l_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_w_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_post_w_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_w_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_post_w_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_c_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_both_s8);
 #undef MCU_DW3_DECL
@@ -1059,6 +1065,14 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
                                  const int8_t *, const int8_t *, const int32_t *, const mcu_dims *, int8_t *,
                                  int16_t *);
     const int lo = params->act_min > -128;
+    if (params->act_max == 127 && params->stride.w == 1 && params->table != 0 && (params->table[0] & 2)) {
+        /* stride 1 on the stride-2 path's table and run (table word 0 bit 1: ops.dw3x3_s2_table's layout) */
+        const dw3_fn run = lo ? ((params->table[0] & 1) ? mcu_depthwise_3x3_dsp_s1_ssat_lo_post_w_s8
+                                                        : mcu_depthwise_3x3_dsp_s1_ssat_lo_w_s8)
+                              : ((params->table[0] & 1) ? mcu_depthwise_3x3_dsp_s1_ssat_post_w_s8
+                                                        : mcu_depthwise_3x3_dsp_s1_ssat_w_s8);
+        return run(params, 0, input_dims, input, 0, 0, output_dims, output, scratch);
+    }
     if (params->act_max == 127 && params->stride.w == 1 && params->table != 0) {
         /* the constants in the table, the weights in the int8 filter */
         const dw3_fn run = params->chunk != 0

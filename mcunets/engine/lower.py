@@ -159,7 +159,8 @@ def _dwconv(self: _Op) -> L.Layer:
                              out_shape=out_shape, filter=filt, bias=bias, stride=stride, padding=pad,
                              dilation=dil, depth_multiplier=mult, input_offset=-x.zero_point,
                              output_offset=out.zero_point, act=self.activation(o, out),
-                             multipliers=tuple(mults), shifts=tuple(shifts))
+                             multipliers=tuple(mults), shifts=tuple(shifts),
+                             s1_words=stride[1] == 1 and L.dw3x3_s1_words(out_shape))
 
 
 def _fc(self: _Op) -> L.Layer:

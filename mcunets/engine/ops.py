@@ -546,7 +546,8 @@ def _bytes32(b0: int, b1: int, b2: int, b3: int) -> int:
     return _int32(sum((int(v) & 0xFF) << (8 * i) for i, v in enumerate((b0, b1, b2, b3))))
 
 
-def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
+def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts,
+                   stride1: bool = False):
     """The constants of the DSP stride-2 3x3 depthwise path (mcu_depthwise_3x3_dsp_s2_*: four channels per
     word, no ring), or None when it does not apply (a shift outside -31 .. -1): word 0 is 1 when a channel
     adds its zero point after the shift (rz >> 8); then per group of four channels c0 .. c0 + 3 twelve
@@ -558,14 +559,16 @@ def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: i
     (00, 01), (10, 11), 22 alone, (20, 21): a pair (a, b) in two words, bytes [wa0 wa1 wb0 wb1] and
     [wa2 wa3 wb2 wb3] (SXTB16 plain and rotated by 8 gives the channels' (wa, wb) halfword pairs), tap 22
     in one word [w0 w1 w2 w3]. The kernel widens (and doubles) the weights into its scratch once per call.
-    ``filt`` is [9, channels] (the taps row by row, as emitted), ``shifts`` as emitted."""
+    ``filt`` is [9, channels] (the taps row by row, as emitted), ``shifts`` as emitted. ``stride1``: for a
+    stride-1 layer on the same path (DepthwiseConv2D.s1_words), word 0 then has bit 1 set as well (the
+    dispatch tells the layout from dw3x3_s1_table's by it)."""
     w = np.asarray(filt, dtype=np.int64).reshape(9, -1)
     c = w.shape[1]
     if c % 4 or any(not -31 <= int(s) <= -1 for s in shifts[:c]):
         return None
     b = np.zeros(c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     consts = channel_consts(output_offset, shifts[:c])
-    head = [int(any(rz >> 8 for _, rz in consts))]
+    head = [int(any(rz >> 8 for _, rz in consts)) | (2 if stride1 else 0)]
     groups, weights = [], []
     for c0 in range(0, c, 4):
         g = range(c0, c0 + 4)
@@ -580,6 +583,21 @@ def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: i
                 weights += [_bytes32(w[ta, c0], w[ta, c0 + 1], w[tb, c0], w[tb, c0 + 1]),
                             _bytes32(w[ta, c0 + 2], w[ta, c0 + 3], w[tb, c0 + 2], w[tb, c0 + 3])]
     return head + groups + weights
+
+
+# the largest output map (pixels) of a stride-1 3x3 depthwise layer on the four-channels-per-word path
+# (measured on qemu-m4: 12x12 maps run faster that way at 8 to 128 channels, 16x16 ones on the ring rows)
+S1_WORDS_PIXELS = 144
+
+
+def dw3x3_s1_words(out_shape) -> bool:
+    """Whether a stride-1 3x3 depthwise layer with this output map runs four channels per word
+    (DepthwiseConv2D.s1_words) rather than the ring rows: small maps, where the rows' per-call table, per
+    input row fill and per channel and row tail cost more than widening every input word per use; not rows
+    of 4q + 1 >= 5 outputs, which the rows run in quads and one five-output step (DS-CNN's 25x5 maps:
+    2.6-2.7 instructions per MAC there, ≈ 2.8 four channels per word)."""
+    _, h, w, _ = out_shape
+    return w * h <= S1_WORDS_PIXELS and not (w >= 5 and w % 4 == 1)
 
 
 def _dw3x3_consts(filt, bias, input_offset: int, output_offset: int, act_min: int, multipliers, shifts):
@@ -946,6 +964,9 @@ class DepthwiseConv2D(Windowed):
     # channels per chunk of the DSP 3x3 path's rows (mcu_dw_conv_params.chunk; 0: the whole depth), chosen by
     # the schedule (patches.choose: only where it lowers the arena), kept by the layer's patch-stage tiles
     chunk: int = 0
+    # a stride-1 3x3 layer on the four-channels-per-word path (words), set by lower from the whole layer's
+    # output map (dw3x3_s1_words), kept by the layer's patch-stage tiles (their table is the layer's)
+    s1_words: bool = False
 
     @property
     def macs(self):
@@ -955,12 +976,13 @@ class DepthwiseConv2D(Windowed):
     def _dw_channel_scratch(self) -> int:
         """The scratch per channel of the DSP 3x3 path's rows (three int16 rows, at stride 1 a 12-word
         table), 0 when the layer does not take them (other layers, and those of the stride-2 path from the
-        code generator's table, s2_words, whose scratch does not grow with the rows)."""
+        code generator's table, words, whose scratch does not grow with the rows; a stride-1 layer on that
+        path has them when chunked)."""
         if self.filter is None or not self.in_shape:
             return 0
         _, kh, kw, o = self.filter.shape
         c, w = self.in_shape[3], self.in_shape[2]
-        if (kh, kw) == (3, 3) and o == c and c % 4 == 0 and not self.s2_words:
+        if (kh, kw) == (3, 3) and o == c and c % 4 == 0 and not (self.words and self.stride[1] == 2):
             return 3 * ((w + 5) & ~1) * 2 + (0 if self.stride[1] == 2 else 48)
         return 0
 
@@ -978,20 +1000,23 @@ class DepthwiseConv2D(Windowed):
     def _s2_table(self):
         """The stride-2 path's table (dw3x3_s2_table) when the layer gets one (rows_table at stride 2 along
         the width, fast_requant), else None."""
-        if not self.s2_words:
+        if not self.words:
             return None
         _, kh, kw, o = self.filter.shape
         flat, lbias, mults, shifts, fast = self._dsp_consts
         filt = np.asarray(flat).T.reshape(self.filter.shape).astype(np.int8)
         return dw3x3_s2_table(filt.reshape(9, o), lbias, self.input_offset, self.output_offset, self.act[0],
-                              mults, _shifts(mults, shifts))
+                              mults, _shifts(mults, shifts), stride1=self.stride[1] == 1)
 
     @property
-    def s2_words(self) -> bool:
-        """Whether the layer runs the DSP stride-2 3x3 path, four channels per word from the code generator's
-        table (dw3x3_s2_table): rows_table at stride 2 along the width, fast_requant, a table made. Its
-        scratch is the widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes."""
-        if not (self.rows_table and self.stride[1] == 2):
+    def words(self) -> bool:
+        """Whether the layer runs the DSP 3x3 path four channels per word from the code generator's table
+        (dw3x3_s2_table; mcu_depthwise_3x3_dsp_s2_* and, at stride 1, _s1_*_w_s8): rows_table at stride 2
+        along the width, or at stride 1 with s1_words unless the schedule chunks the layer (then the ring
+        rows, in chunks: their scratch may be the smaller), fast_requant, a table made. Its scratch is the
+        widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes."""
+        s1 = self.stride[1] == 1 and self.s1_words and not self.chunk
+        if not (self.rows_table and (self.stride[1] == 2 or s1)):
             return False
         _, _, mults, shifts, fast = self._dsp_consts
         o = self.filter.shape[3]
@@ -1016,9 +1041,9 @@ class DepthwiseConv2D(Windowed):
     def scratch_bytes(self):
         """The DSP 3x3 path's scratch (mcu_depthwise_conv_s8_buffer_size): three int16 rows and a 12-word
         table per channel of one chunk of `chunk` channels, the whole depth when 0; at stride 2 (along the width) only the rows (the C rows, which take the constants from
-        the arrays), or with the code generator's table (s2_words) the widened weights, a patch and a row
+        the arrays), or with the code generator's table (words) the widened weights, a patch and a row
         of zero points, (w + 31) * c bytes, less than the rows for every w."""
-        if self.filter is not None and self.in_shape and self.s2_words:
+        if self.filter is not None and self.in_shape and self.words:
             return (self.in_shape[2] + 31) * self.in_shape[3]
         per = self._dw_channel_scratch()
         return per * (self.chunk or self.in_shape[3]) if per else 0
@@ -1036,7 +1061,7 @@ class DepthwiseConv2D(Windowed):
     def _s1_table(self):
         """The stride-1 3x3 rows' table (dw3x3_s1_table) when the layer gets one (rows_table at stride 1
         along the width, fast_requant), else None."""
-        if not (self.rows_table and self.stride[1] == 1):
+        if not (self.rows_table and self.stride[1] == 1) or self.words:
             return None
         _, kh, kw, o = self.filter.shape
         flat, lbias, mults, shifts, fast = self._dsp_consts
@@ -1049,12 +1074,12 @@ class DepthwiseConv2D(Windowed):
     @property
     def weight_bytes(self):
         """The constant bytes a DSP firmware links: the stride-2 3x3 path from the code generator's table
-        (s2_words) reads only its table, the stride-1 3x3 rows with a table (dw3x3_s1_table) the table and
+        (words) reads only its table, the stride-1 3x3 rows with a table (dw3x3_s1_table) the table and
         the int8 filter (the bias and quantization arrays stay unreferenced: mcu_depthwise_3x3_dsp_s8
         passes neither); the others the int8 filter, bias and requantization arrays and any table (1x3 /
         3x1: dw3_table)."""
         o = self.filter.shape[3]
-        if self.s2_words:
+        if self.words:
             return 4 * len(self._s2_table)
         if self._s1_table is not None:
             return self.filter.size + 4 * len(self._s1_table)
@@ -1099,9 +1124,9 @@ class DepthwiseConv2D(Windowed):
             table = p + "dw3"
             decls.append(c_array("int32_t", table, self._dw3, per_line=8))
         elif self.rows_table and fast:
-            words = self._s2_table if self.stride[1] == 2 else self._s1_table
+            words = self._s2_table if self.words else self._s1_table
             if words is not None:
-                table = p + ("dw3s2" if self.stride[1] == 2 else "dw3s1")
+                table = p + ("dw3s2" if self.stride[1] == 2 else "dw3w" if self.words else "dw3s1")
                 decls.append(c_array("int32_t", table, words, per_line=8))
         return decls, (bias, fast, table)
 

@@ -844,7 +844,7 @@ def _odd_macs(layer: Layer, rows, cols, w: int) -> int:
 def _dw_rows_s1(layer: Layer) -> bool:
     """Whether a layer runs the stride-1 rows of the 3x3 depthwise DSP path (its table filled per call,
     its outputs past the four-output steps in tail steps)."""
-    return isinstance(layer, DepthwiseConv2D) and bool(layer.scratch_bytes) and layer.stride[1] != 2
+    return isinstance(layer, DepthwiseConv2D) and bool(layer.scratch_bytes) and layer.stride[1] != 2 and not layer.words
 
 
 def _dw_rows(layer: Layer) -> bool:
@@ -1160,7 +1160,7 @@ def _rule_chunk(layer: DepthwiseConv2D) -> int:
     fewest chunks whose scratch does."""
     choices, per = layer.chunk_choices(), layer._dw_channel_scratch()
     cap = max((int(np.prod(layer.in_shape)) + int(np.prod(layer.out_shape))) // 2, 4096)
-    if not choices or per * layer.in_shape[3] <= cap:
+    if not choices or replace(layer, chunk=0).scratch_bytes <= cap:
         return 0
     return next((c for c in choices if c * per <= cap), choices[-1])
 
