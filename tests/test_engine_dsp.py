@@ -2128,6 +2128,40 @@ def test_fully_connected_widened_input_is_bit_exact_on_qemu(tmp_path):
     assert any(n.startswith("mcu_fc_encoded_h") for n in names), sorted(names)
 
 
+# The two-row head block on depths a multiple of 8 (mcu_fc_encoded_h2e_*: two groups per step, entered by
+# TBH at the even group count mod 8): residues 0, 2, 4, 6, alone and beside blocks of six, batches of 2 and
+# 3; 36 inputs (not a multiple of 8) stay on the one-group loop.
+_FC_H2E = [(256, 2, 1, "relu"), (64, 8, 2, "relu6"), (136, 14, 1, "none"), (48, 2, 3, "relu"),
+           (24, 8, 1, "relu6"), (36, 2, 1, "relu")]
+
+
+def test_fully_connected_two_row_head_is_bit_exact_on_host():
+    from mcunets.engine.testing import check_cases
+
+    assert {(i // 4) % 8 for i, o, _, _ in _FC_H2E if i % 8 == 0} == {0, 2, 4, 6}
+    cases = _fc_encoded_cases(8904, _FC_H2E)
+    for name, case in cases.items():
+        layout = _fc_encoded_layout(case.model)
+        assert sorted((b, h) for b, h, _, _ in layout) == sorted([(0, 2), (6, 2), (12, 2), (0, 2), (6, 2),
+                                                                  (0, 2)]), (name, layout)
+    res = check_cases(list(cases.values()))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def test_fully_connected_two_row_head_is_bit_exact_on_qemu(tmp_path):
+    """The two-group head loop on qemu-m4 (trained-like and per tensor, clamped both ways, with post-shift
+    zero points), linked beside the one-group head of two rows."""
+    from elftools.elf.elffile import ELFFile
+
+    cases = _fc_encoded_cases(8904, _FC_H2E)
+    picked = [cases["trained-like"], cases["per tensor"], cases["clamped per tensor"], cases["clamped trained-like"]]
+    bad = _bad_on_qemu(picked, tmp_path)
+    assert not bad, bad
+    with open(tmp_path / "0" / "validate" / "firmware.elf", "rb") as f:
+        names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    assert any(n.startswith("mcu_fc_encoded_h2e_") for n in names), sorted(names)
+
+
 def _linked_kernels(fn, shape, rng, build_dir, edit=None) -> set:
     """The kernel functions linked into the qemu-m4 firmware of the one-layer model ``fn`` on an input of
     ``shape`` (after checking the firmware is bit-exact); ``edit`` changes the converted model first."""

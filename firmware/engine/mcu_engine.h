@@ -457,6 +457,7 @@ mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu
     mcu_status mcu_fc_encoded_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
                                          int8_t *output);
 MCU_FCE_HEADS(MCU_FCE_DECL)
+MCU_FCE_VARIANTS(MCU_FCE_DECL, 2e) /* two head rows, the depth a multiple of 8, the input word-aligned */
 #undef MCU_FCE_DECL
 /* The widened-input layers (mcu_fc_widened_fits): the same, the input widened once per batch row into a
  * stack buffer of 8 bytes per group of four inputs. */
@@ -615,7 +616,11 @@ MCU_DISPATCH mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, cons
             MCU_FCE_PICK(1);
             break;
         case 2:
-            MCU_FCE_PICK(2);
+            if (!wide && input_depth % 8 == 0 && ((uintptr_t)input & 3) == 0) {
+                MCU_FCE_PICK_K(encoded, 2e);
+            } else {
+                MCU_FCE_PICK(2);
+            }
             break;
         case 3:
             MCU_FCE_PICK(3);

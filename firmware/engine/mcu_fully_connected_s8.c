@@ -212,6 +212,45 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "str    %[xa], [sp, #8]\n\t" \
     MCU_FCE_HADD##N \
     MCU_FCE_OUTS##N(P, LO)
+/* The head block of two rows on depths a multiple of 8 (mcu_fc_encoded_h2e_*: the input word-aligned), two
+ * groups per step: the input's two words by one LDRD, the rows' four weight words by one LDM (22
+ * instructions per 16 MACs, was 24). The loop's labels L0, L2, L4, L6 start a step of two groups (TBH's
+ * index, the group count mod 8, is even). */
+#define MCU_FCE_EROW(A, W) \
+    "smlad  %[" A "], %[" W "], %[xa], %[" A "]\n\t" \
+    "sxtb16 %[" W "], %[" W "], ror #8\n\t" \
+    "smlad  %[" A "], %[" W "], %[xc], %[" A "]\n\t"
+#define MCU_FCE_EINPUT(X) \
+    "sxtb16 %[xa], %[" X "]\n\t" \
+    "rev16  %[xc], %[" X "]\n\t" \
+    "eor    %[xc], %[xc], %[q]\n\t" \
+    "smlad  %[a5], %[xa], %[q], %[a5]\n\t"
+#define MCU_FCE_HGROUP2E \
+    "ldrd   %[xc], %[a4], [%[xp]], #8\n\t" \
+    "ldmia  %[w]!, {%[u], %[v], %[a2], %[a3]}\n\t" \
+    MCU_FCE_EINPUT("xc") MCU_FCE_EROW("a0", "u") MCU_FCE_EROW("a1", "v") \
+    MCU_FCE_EINPUT("a4") MCU_FCE_EROW("a0", "a2") MCU_FCE_EROW("a1", "a3")
+#define MCU_FCE_HEAD2e(P, LO, LOR) \
+    MCU_FCE_HSTART2 \
+    "mov    %[a5], #0\n\t" \
+    "strd   %[q], %[op], [sp, #16]\n\t" \
+    "ldrd   %[xp], %[op], [sp]\n\t" \
+    "ldr    %[xa], [sp, #28]\n\t" \
+    "mvn    %[q], #0x007F007F\n\t" \
+    "tbh    [pc, %[xa], lsl #1]\n\t" \
+    MCU_FCE_TABLE("10") \
+    "100:\n\t" "101:\n\t" MCU_FCE_HGROUP2E \
+    "102:\n\t" "103:\n\t" MCU_FCE_HGROUP2E \
+    "104:\n\t" "105:\n\t" MCU_FCE_HGROUP2E \
+    "106:\n\t" "107:\n\t" MCU_FCE_HGROUP2E \
+    "cmp    %[xp], %[op]\n\t" \
+    "bne    100b\n\t" \
+    "ldrd   %[q], %[op], [sp, #16]\n\t" \
+    LOR \
+    "rsb    %[xa], %[a5], #0\n\t" \
+    "str    %[xa], [sp, #8]\n\t" \
+    MCU_FCE_HADD2 \
+    MCU_FCE_OUTS2(P, LO)
 #define MCU_FCE_HEAD1(P, LO, LOR) MCU_FCE_HEAD(1, P, LO, LOR)
 #define MCU_FCE_HEAD2(P, LO, LOR) MCU_FCE_HEAD(2, P, LO, LOR)
 #define MCU_FCE_HEAD3(P, LO, LOR) MCU_FCE_HEAD(3, P, LO, LOR)
@@ -250,7 +289,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
  * even positions (modulo 2^32), [12] the table's end, [16] q and [20] op during a group loop, [24]
  * act_min (LOS: stored when the outputs clamp below), [28] the group count mod 8, [32] the batch rows
  * left, [36] the table, [40] the filter. */
-#define MCU_FCE_ASM(N, P, LO, LOS, LOR) \
+#define MCU_FCE_ASM(N, H, P, LO, LOS, LOR) \
     "sub    sp, sp, #48\n\t" \
     "ldrd   %[xa], %[xc], [%[q], #12]\n\t" /* batches, input depth */ \
     "str    %[xa], [sp, #32]\n\t" \
@@ -267,7 +306,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "str    %[u], [sp, #12]\n\t" \
     "strd   %[q], %[w], [sp, #36]\n\t" \
     "80:\n\t" /* a batch row: the head block, or the first block of six with the input's sum */ \
-    MCU_FCE_HEAD##N(P, LO, LOR) \
+    MCU_FCE_HEAD##H(P, LO, LOR) \
     "ldr    %[u], [sp, #12]\n\t" /* the blocks of six */ \
     "cmp    %[q], %[u]\n\t" \
     "beq    58f\n\t" \
@@ -297,8 +336,8 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "ldr    %[u], [%[q], #20]\n\t" \
     "str    %[u], [sp, #24]\n\t"
 #define MCU_FCE_LOR "ldr    %[xp], [sp, #24]\n\t"
-#define MCU_FCE_RUN(N, P, LO, LOS, LOR) \
-    __asm__ volatile(MCU_FCE_ASM(N, P, LO, LOS, LOR) \
+#define MCU_FCE_RUN(N, H, P, LO, LOS, LOR) \
+    __asm__ volatile(MCU_FCE_ASM(N, H, P, LO, LOS, LOR) \
                      : [q] "+r"(q), [xp] "+r"(xp), [w] "+r"(w), [op] "+r"(op), [xc] "=&r"(xc), [xa] "=&r"(xa), \
                        [u] "=&r"(u), [v] "=&r"(v), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
                        [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5) \
@@ -335,12 +374,14 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
  * (params->post), per clamp: _ssat ([-128, 127]), _ssat_lo (act_max 127), _both (act_max below 127
  * clamped in C after the block). params->batches (at least 1) batch rows of params->input_depth inputs
  * (a multiple of 4); the filter word-aligned. */
-#define MCU_FCE_ENTRY(N, NAME, P, LO, LOS, LOR, BOTH) \
-    mcu_status mcu_fc_encoded_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
+#define MCU_FCE_ENTRY(N, NAME, P, LO, LOS, LOR, BOTH) MCU_FCE_ENTRYH(N, N, NAME, P, LO, LOS, LOR, BOTH)
+#define MCU_FCE_ENTRY2E(N, NAME, P, LO, LOS, LOR, BOTH) MCU_FCE_ENTRYH(2, 2e, NAME, P, LO, LOS, LOR, BOTH)
+#define MCU_FCE_ENTRYH(N, H, NAME, P, LO, LOS, LOR, BOTH) \
+    mcu_status mcu_fc_encoded_h##H##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
                                          int8_t *output) \
     { \
         MCU_FCE_REGS(params, input, filter, output); \
-        MCU_FCE_RUN(N, P, LO, LOS, LOR); \
+        MCU_FCE_RUN(N, H, P, LO, LOS, LOR); \
         (void)xc, (void)xa, (void)u, (void)v, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5; \
         MCU_FCE_CLAMP_HI(BOTH); \
         return MCU_OK; \
@@ -348,7 +389,10 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
 /* Each entry point of head block N in its six variants (post, clamp), for the six head blocks (the list
  * MCU_FCE_HEADS in mcu_engine.h, which declares them from it). */
 MCU_FCE_HEADS(MCU_FCE_ENTRY)
+MCU_FCE_VARIANTS(MCU_FCE_ENTRY2E, 2e)
 #undef MCU_FCE_ENTRY
+#undef MCU_FCE_ENTRY2E
+#undef MCU_FCE_ENTRYH
 
 /* The widened-input layers (mcu_fc_widened_fits in mcu_engine.h: at most MCU_FCW_GROUPS groups of four
  * inputs and at least two blocks of six): per batch row the input is widened once into a stack buffer,
