@@ -1245,39 +1245,21 @@ static __attribute__((naked, noinline)) void dw_s2_widen(const int32_t *src __at
 #undef DW_S2_WIDEN3
 }
 
-/* Scratch ((w + 31) * c bytes, ops.DepthwiseConv2D.scratch_bytes): the widened weights and start values
- * (22 * c bytes), a 3x3 patch (9 * c) and a row of zero points (w * c). */
-static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *params, const mcu_dims *in,
-                                                   const int8_t *input, const mcu_dims *out, int8_t *output,
-                                                   int16_t *scratch, const dw_s2_fn run, int left)
+/* The rows of a call that does not take whole rows (tiles, inputs of width 1 or 2): per output row the call's
+ * outputs (ox0 .. ox1 - 1, the window rows inside the input together), then every other output on a patch. */
+static __attribute__((noinline)) void depthwise_s2_clipped(const mcu_dw_conv_params *params, const mcu_dims *in,
+                                                           const int8_t *input, const mcu_dims *out,
+                                                           int8_t *output, const dw_s2_fn run, dw_s2_args *pa,
+                                                           int32_t ox0, int32_t ox1, int8_t *patch)
 {
     const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
     const int32_t sh = params->stride.h, sw = params->stride.w, pad_w = params->padding.w, pad_h = params->padding.h;
-    const int lo = params->act_min > -128; /* the constants' blocks hold act_min (13 words, else 12) */
-    uint32_t *const w = (uint32_t *)(void *)scratch;
-    dw_s2_widen(params->table + 1 + (12 + lo) * groups, w, w + 22 * groups);
-    int8_t *const patch = (int8_t *)(void *)(w + 22 * groups), *const zrow = patch + 9 * c;
+    int8_t *const zrow = patch + 9 * c;
     const int8_t zp = (int8_t)(-params->input_offset);
-    const uint32_t zb = 0x01010101u * (uint8_t)zp;
+    const uint32_t zb = pa->zb;
     int zfilled = 0;
     int32_t zcols = 0;
-    dw_s2_args a;
-    a.c = c, a.w = w, a.wend = w + 22 * groups, a.tc = params->table + 1, a.zb = zb;
-    /* the outputs ox_lo .. ox_hi - 1 have every column of their window inside the input; one output before
-     * them with only its first column in the padding (nl) and one after them with only its third (nr) run in
-     * the same call, the zero point word read for that column; any other output reads a patch */
-    const int32_t ox_lo = mcu_min_i32((pad_w + sw - 1) / sw, out_w);
-    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / sw + 1 : 0));
-    a.nl = left && ox_lo == 1 && in_w >= 2;
-    a.n = a.n_row = ox_hi - ox_lo;
-    a.nr = ox_hi < out_w && sw * ox_hi - pad_w >= 0 && sw * ox_hi - pad_w + 1 < in_w;
-    const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
-    const int whole = ox0 == 0 && ox1 == out_w; /* every output of a row in the call */
-    a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
-    /* the output rows oy_lo .. oy_hi - 1 have every row of their window inside the input: one call for all
-     * of them when the call takes whole rows */
-    const int32_t oy_lo = mcu_min_i32((pad_h + sh - 1) / sh, out_h);
-    const int32_t oy_hi = mcu_max_i32(oy_lo, mcu_min_i32(out_h, in_h + pad_h - 3 >= 0 ? (in_h + pad_h - 3) / sh + 1 : 0));
+    dw_s2_args a = *pa;
     for (int32_t b = 0; b < in->n; ++b) {
         const int8_t *in_batch = input + (int64_t)b * in_h * in_w * c;
         int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
@@ -1298,17 +1280,13 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
                 }
             }
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
-            a.rows = whole && oy == oy_lo && oy_hi > oy_lo ? oy_hi - oy_lo : 1;
+            a.rows = 1;
             if (ox1 > ox0) {
                 const intptr_t ix0 = (intptr_t)(sw * ox0 - pad_w) * c;
                 a.r0 = (const int8_t *)((intptr_t)rows[0] + ix0), a.r1 = (const int8_t *)((intptr_t)rows[1] + ix0);
                 a.r2 = (const int8_t *)((intptr_t)rows[2] + ix0);
                 a.off = a.off_row = (int32_t)((uintptr_t)(out_row + ox0 * c) - (uintptr_t)a.r0) - 4;
                 run(&a);
-                if (whole) {
-                    oy += a.rows - 1;
-                    continue;
-                }
             }
             for (int32_t ox = 0; ox < out_w; ++ox) {
                 if (ox == ox0 && ox1 > ox0) {
@@ -1343,6 +1321,62 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
                 e.n = e.n_row = 1, e.nl = 0, e.nr = 0, e.rows = 1;
                 run(&e);
             }
+        }
+    }
+}
+
+/* Scratch ((w + 31) * c bytes, ops.DepthwiseConv2D.scratch_bytes): the widened weights and start values
+ * (22 * c bytes), a 3x3 patch (9 * c) and a row of zero points (w * c). */
+static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *params, const mcu_dims *in,
+                                                   const int8_t *input, const mcu_dims *out, int8_t *output,
+                                                   int16_t *scratch, const dw_s2_fn run, int left)
+{
+    const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
+    const int32_t sh = params->stride.h, sw = params->stride.w, pad_w = params->padding.w, pad_h = params->padding.h;
+    const int lo = params->act_min > -128; /* the constants' blocks hold act_min (13 words, else 12) */
+    uint32_t *const w = (uint32_t *)(void *)scratch;
+    dw_s2_widen(params->table + 1 + (12 + lo) * groups, w, w + 22 * groups);
+    int8_t *const patch = (int8_t *)(void *)(w + 22 * groups), *const zrow = patch + 9 * c;
+    const int8_t zp = (int8_t)(-params->input_offset);
+    const uint32_t zb = 0x01010101u * (uint8_t)zp;
+    dw_s2_args a;
+    a.c = c, a.w = w, a.wend = w + 22 * groups, a.tc = params->table + 1, a.zb = zb;
+    /* the outputs ox_lo .. ox_hi - 1 have every column of their window inside the input; one output before
+     * them with only its first column in the padding (nl) and one after them with only its third (nr) run in
+     * the same call, the zero point word read for that column; any other output reads a patch */
+    const int32_t ox_lo = mcu_min_i32((pad_w + sw - 1) / sw, out_w);
+    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / sw + 1 : 0));
+    a.nl = left && ox_lo == 1 && in_w >= 2;
+    a.n = a.n_row = ox_hi - ox_lo;
+    a.nr = ox_hi < out_w && sw * ox_hi - pad_w >= 0 && sw * ox_hi - pad_w + 1 < in_w;
+    const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
+    const int whole = ox0 == 0 && ox1 == out_w; /* every output of a row in the call */
+    a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
+    if (!whole) {
+        depthwise_s2_clipped(params, in, input, out, output, run, &a, ox0, ox1, patch);
+        return;
+    }
+    /* whole rows: the output rows oy_lo .. oy_hi - 1 have every row of their window inside the input, one call
+     * for all of them; a row of the window in the padding reads the row of zero points */
+    const int32_t oy_lo = mcu_min_i32((pad_h + sh - 1) / sh, out_h);
+    const int32_t oy_hi = mcu_max_i32(oy_lo, mcu_min_i32(out_h, in_h + pad_h - 3 >= 0 ? (in_h + pad_h - 3) / sh + 1 : 0));
+    const int32_t in_row = in_w * c, out_row = out_w * c, ix0 = -pad_w * c; /* ox0 == 0 */
+    if (oy_lo > 0 || oy_hi < out_h) {
+        memset(zrow, zp, (size_t)in_row);
+    }
+    const int8_t *const zr = zrow + ix0;
+    for (int32_t b = 0; b < in->n; ++b) {
+        const int8_t *const in_batch = input + (int64_t)b * in_h * in_row + ix0;
+        int8_t *const out_batch = output + (int64_t)b * out_h * out_row;
+        for (int32_t oy = 0; oy < out_h; oy += a.rows) {
+            const int32_t iy0 = oy * sh - pad_h;
+            const int8_t *const r = in_batch + iy0 * in_row;
+            a.rows = oy == oy_lo && oy_hi > oy_lo ? oy_hi - oy_lo : 1;
+            a.r0 = (uint32_t)iy0 < (uint32_t)in_h ? r : zr;
+            a.r1 = (uint32_t)(iy0 + 1) < (uint32_t)in_h ? r + in_row : zr;
+            a.r2 = (uint32_t)(iy0 + 2) < (uint32_t)in_h ? r + 2 * in_row : zr;
+            a.off = a.off_row = (int32_t)((uintptr_t)(out_batch + oy * out_row) - (uintptr_t)a.r0) - 4;
+            run(&a);
         }
     }
 }
