@@ -457,7 +457,8 @@ mcu_status mcu_fully_connected_generic_s8(const mcu_fc_params *params, const mcu
     mcu_status mcu_fc_encoded_h##N##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
                                          int8_t *output);
 MCU_FCE_HEADS(MCU_FCE_DECL)
-MCU_FCE_VARIANTS(MCU_FCE_DECL, 2e) /* two head rows, the depth a multiple of 8, the input word-aligned */
+/* one to three head rows, the depth a multiple of 8, the input word-aligned */
+MCU_FCE_VARIANTS(MCU_FCE_DECL, 1e) MCU_FCE_VARIANTS(MCU_FCE_DECL, 2e) MCU_FCE_VARIANTS(MCU_FCE_DECL, 3e)
 #undef MCU_FCE_DECL
 /* The widened-input layers (mcu_fc_widened_fits): the same, the input widened once per batch row into a
  * stack buffer of 8 bytes per group of four inputs. */
@@ -608,22 +609,32 @@ MCU_DISPATCH mcu_status mcu_fully_connected_s8(const mcu_fc_params *params, cons
     } else { \
         MCU_FCE_PICK_K(encoded, N); \
     }
+        /* a head block of 1 to 3 rows two groups per step */
+        const int two = !wide && input_depth % 8 == 0 && ((uintptr_t)input & 3) == 0;
         switch (params->head_rows) {
         case 0:
             MCU_FCE_PICK(0);
             break;
         case 1:
-            MCU_FCE_PICK(1);
+            if (two) {
+                MCU_FCE_PICK_K(encoded, 1e);
+            } else {
+                MCU_FCE_PICK(1);
+            }
             break;
         case 2:
-            if (!wide && input_depth % 8 == 0 && ((uintptr_t)input & 3) == 0) {
+            if (two) {
                 MCU_FCE_PICK_K(encoded, 2e);
             } else {
                 MCU_FCE_PICK(2);
             }
             break;
         case 3:
-            MCU_FCE_PICK(3);
+            if (two) {
+                MCU_FCE_PICK_K(encoded, 3e);
+            } else {
+                MCU_FCE_PICK(3);
+            }
             break;
         case 4:
             MCU_FCE_PICK(4);

@@ -212,10 +212,11 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "str    %[xa], [sp, #8]\n\t" \
     MCU_FCE_HADD##N \
     MCU_FCE_OUTS##N(P, LO)
-/* The head block of two rows on depths a multiple of 8 (mcu_fc_encoded_h2e_*: the input word-aligned), two
- * groups per step: the input's two words by one LDRD, the rows' four weight words by one LDM (22
- * instructions per 16 MACs, was 24). The loop's labels L0, L2, L4, L6 start a step of two groups (TBH's
- * index, the group count mod 8, is even). */
+/* The head block of one, two or three rows on depths a multiple of 8 (mcu_fc_encoded_h<N>e_*: the input
+ * word-aligned), two groups per step: the input's two words by one LDRD, the rows' weight words of the two
+ * groups by one LDRD (1 row), one LDM (2 rows) or two (3 rows): 16, 22, 29 instructions per 8, 16, 24 MACs
+ * (were 18, 24, 32). The loop's labels L0, L2, L4, L6 start a step of two groups (TBH's index, the group
+ * count mod 8, is even). */
 #define MCU_FCE_EROW(A, W) \
     "smlad  %[" A "], %[" W "], %[xa], %[" A "]\n\t" \
     "sxtb16 %[" W "], %[" W "], ror #8\n\t" \
@@ -225,13 +226,25 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "rev16  %[xc], %[" X "]\n\t" \
     "eor    %[xc], %[xc], %[q]\n\t" \
     "smlad  %[a5], %[xa], %[q], %[a5]\n\t"
+#define MCU_FCE_ELOAD "ldrd   %[xc], %[a4], [%[xp]], #8\n\t"
+#define MCU_FCE_HGROUP1E \
+    MCU_FCE_ELOAD \
+    "ldrd   %[u], %[v], [%[w]], #8\n\t" \
+    MCU_FCE_EINPUT("xc") MCU_FCE_EROW("a0", "u") \
+    MCU_FCE_EINPUT("a4") MCU_FCE_EROW("a0", "v")
 #define MCU_FCE_HGROUP2E \
-    "ldrd   %[xc], %[a4], [%[xp]], #8\n\t" \
+    MCU_FCE_ELOAD \
     "ldmia  %[w]!, {%[u], %[v], %[a2], %[a3]}\n\t" \
     MCU_FCE_EINPUT("xc") MCU_FCE_EROW("a0", "u") MCU_FCE_EROW("a1", "v") \
     MCU_FCE_EINPUT("a4") MCU_FCE_EROW("a0", "a2") MCU_FCE_EROW("a1", "a3")
-#define MCU_FCE_HEAD2e(P, LO, LOR) \
-    MCU_FCE_HSTART2 \
+#define MCU_FCE_HGROUP3E \
+    MCU_FCE_ELOAD \
+    "ldmia  %[w]!, {%[u], %[v], %[a3]}\n\t" \
+    MCU_FCE_EINPUT("xc") MCU_FCE_EROW("a0", "u") MCU_FCE_EROW("a1", "v") MCU_FCE_EROW("a2", "a3") \
+    "ldmia  %[w]!, {%[u], %[v], %[a3]}\n\t" \
+    MCU_FCE_EINPUT("a4") MCU_FCE_EROW("a0", "u") MCU_FCE_EROW("a1", "v") MCU_FCE_EROW("a2", "a3")
+#define MCU_FCE_HEADE(N, P, LO, LOR) \
+    MCU_FCE_HSTART##N \
     "mov    %[a5], #0\n\t" \
     "strd   %[q], %[op], [sp, #16]\n\t" \
     "ldrd   %[xp], %[op], [sp]\n\t" \
@@ -239,18 +252,21 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "mvn    %[q], #0x007F007F\n\t" \
     "tbh    [pc, %[xa], lsl #1]\n\t" \
     MCU_FCE_TABLE("10") \
-    "100:\n\t" "101:\n\t" MCU_FCE_HGROUP2E \
-    "102:\n\t" "103:\n\t" MCU_FCE_HGROUP2E \
-    "104:\n\t" "105:\n\t" MCU_FCE_HGROUP2E \
-    "106:\n\t" "107:\n\t" MCU_FCE_HGROUP2E \
+    "100:\n\t" "101:\n\t" MCU_FCE_HGROUP##N##E \
+    "102:\n\t" "103:\n\t" MCU_FCE_HGROUP##N##E \
+    "104:\n\t" "105:\n\t" MCU_FCE_HGROUP##N##E \
+    "106:\n\t" "107:\n\t" MCU_FCE_HGROUP##N##E \
     "cmp    %[xp], %[op]\n\t" \
     "bne    100b\n\t" \
     "ldrd   %[q], %[op], [sp, #16]\n\t" \
     LOR \
     "rsb    %[xa], %[a5], #0\n\t" \
     "str    %[xa], [sp, #8]\n\t" \
-    MCU_FCE_HADD2 \
-    MCU_FCE_OUTS2(P, LO)
+    MCU_FCE_HADD##N \
+    MCU_FCE_OUTS##N(P, LO)
+#define MCU_FCE_HEAD1e(P, LO, LOR) MCU_FCE_HEADE(1, P, LO, LOR)
+#define MCU_FCE_HEAD2e(P, LO, LOR) MCU_FCE_HEADE(2, P, LO, LOR)
+#define MCU_FCE_HEAD3e(P, LO, LOR) MCU_FCE_HEADE(3, P, LO, LOR)
 #define MCU_FCE_HEAD1(P, LO, LOR) MCU_FCE_HEAD(1, P, LO, LOR)
 #define MCU_FCE_HEAD2(P, LO, LOR) MCU_FCE_HEAD(2, P, LO, LOR)
 #define MCU_FCE_HEAD3(P, LO, LOR) MCU_FCE_HEAD(3, P, LO, LOR)
@@ -375,7 +391,9 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
  * clamped in C after the block). params->batches (at least 1) batch rows of params->input_depth inputs
  * (a multiple of 4); the filter word-aligned. */
 #define MCU_FCE_ENTRY(N, NAME, P, LO, LOS, LOR, BOTH) MCU_FCE_ENTRYH(N, N, NAME, P, LO, LOS, LOR, BOTH)
+#define MCU_FCE_ENTRY1E(N, NAME, P, LO, LOS, LOR, BOTH) MCU_FCE_ENTRYH(1, 1e, NAME, P, LO, LOS, LOR, BOTH)
 #define MCU_FCE_ENTRY2E(N, NAME, P, LO, LOS, LOR, BOTH) MCU_FCE_ENTRYH(2, 2e, NAME, P, LO, LOS, LOR, BOTH)
+#define MCU_FCE_ENTRY3E(N, NAME, P, LO, LOS, LOR, BOTH) MCU_FCE_ENTRYH(3, 3e, NAME, P, LO, LOS, LOR, BOTH)
 #define MCU_FCE_ENTRYH(N, H, NAME, P, LO, LOS, LOR, BOTH) \
     mcu_status mcu_fc_encoded_h##H##NAME(const mcu_fc_params *params, const int8_t *input, const int8_t *filter, \
                                          int8_t *output) \
@@ -389,9 +407,13 @@ typedef char mcu_fce_layout_check[(offsetof(mcu_fc_params, batches) == 12 && off
 /* Each entry point of head block N in its six variants (post, clamp), for the six head blocks (the list
  * MCU_FCE_HEADS in mcu_engine.h, which declares them from it). */
 MCU_FCE_HEADS(MCU_FCE_ENTRY)
+MCU_FCE_VARIANTS(MCU_FCE_ENTRY1E, 1e)
 MCU_FCE_VARIANTS(MCU_FCE_ENTRY2E, 2e)
+MCU_FCE_VARIANTS(MCU_FCE_ENTRY3E, 3e)
 #undef MCU_FCE_ENTRY
+#undef MCU_FCE_ENTRY1E
 #undef MCU_FCE_ENTRY2E
+#undef MCU_FCE_ENTRY3E
 #undef MCU_FCE_ENTRYH
 
 /* The widened-input layers (mcu_fc_widened_fits in mcu_engine.h: at most MCU_FCW_GROUPS groups of four
