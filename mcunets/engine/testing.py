@@ -373,8 +373,6 @@ def _split(kind):
 
 
 def _strided_slice(rng):
-    import tensorflow as tf
-
     shape = (1, int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.integers(2, 9)))
     sl = [slice(None)]
     for d in shape[1:]:
