@@ -998,26 +998,30 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
  * SXTB16 and 8 instructions of pointers and loop (9 with _m2). No scratch. npix pixels from pa, sx bytes
  * apart (sx != 0), outputs from o. Registers q0 .. q11 = r0 .. r11, the table pointer r12, the output
  * pointer lr. */
+/* one output from its sum in q0: SMMLAR by m (register M) with k (K), the sign add, ASR by rz (RZ), the
+ * post-shift add P, SSAT and STRB */
+#define MCU_X_TAIL(P, M, K, RZ) \
+    "smmlar %[q1], %[q0], %[" M "], %[" K "]\n\t" \
+    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
+    "asr    %[q0], %[q0], %[" RZ "]\n\t" \
+    P(RZ) \
+    "ssat   %[q0], #8, %[q0]\n\t" \
+    "strb   %[q0], [%[op]], #1\n\t"
 #define MCU_X8_CH(P) \
     "ldmia  %[wp]!, {%[q0], %[q1], %[q2], %[q3], %[q4], %[q5], %[q6], %[q7]}\n\t" \
     "smlad  %[q0], %[q8], %[q1], %[q0]\n\t" \
     "smlad  %[q0], %[q9], %[q2], %[q0]\n\t" \
     "smlad  %[q0], %[q10], %[q3], %[q0]\n\t" \
     "smlad  %[q0], %[q11], %[q4], %[q0]\n\t" \
-    "smmlar %[q1], %[q0], %[q5], %[q6]\n\t" \
-    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
-    "asr    %[q0], %[q0], %[q7]\n\t" \
-    P("q7") \
-    "ssat   %[q0], #8, %[q0]\n\t" \
-    "strb   %[q0], [%[op]], #1\n\t"
+    MCU_X_TAIL(P, "q5", "q6", "q7")
 #define MCU_X8_LD \
     "ldr    %[q9], [%[q0]]\n\t" \
     "ldr    %[q11], [%[q0], #4]\n\t"
-#define MCU_X8_WIDEN \
-    "sxtb16 %[q8], %[q9]\n\t" \
-    "sxtb16 %[q9], %[q9], ror #8\n\t" \
-    "sxtb16 %[q10], %[q11]\n\t" \
-    "sxtb16 %[q11], %[q11], ror #8\n\t"
+/* widen the word in register B into (A: bytes 0, 2; B: bytes 1, 3) */
+#define MCU_X_WIDEN(A, B) \
+    "sxtb16 %[" A "], %[" B "]\n\t" \
+    "sxtb16 %[" B "], %[" B "], ror #8\n\t"
+#define MCU_X8_WIDEN MCU_X_WIDEN("q8", "q9") MCU_X_WIDEN("q10", "q11")
 #define MCU_X8_END "cmp    %[q7], #0\n\t"
 #define MCU_X12_CH(P) \
     "ldmia  %[wp]!, {%[q0], %[q1], %[q2], %[q3], %[q4], %[q5]}\n\t" \
@@ -1028,23 +1032,12 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     "smlad  %[q0], %[q10], %[q5], %[q0]\n\t" \
     "ldmia  %[wp]!, {%[q1], %[q2], %[q3], %[q4]}\n\t" \
     "smlad  %[q0], %[q11], %[q1], %[q0]\n\t" \
-    "smmlar %[q1], %[q0], %[q2], %[q3]\n\t" \
-    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
-    "asr    %[q0], %[q0], %[q4]\n\t" \
-    P("q4") \
-    "ssat   %[q0], #8, %[q0]\n\t" \
-    "strb   %[q0], [%[op]], #1\n\t"
+    MCU_X_TAIL(P, "q2", "q3", "q4")
 #define MCU_X12_LD \
     "ldr    %[q7], [%[q0]]\n\t" \
     "ldr    %[q9], [%[q0], #4]\n\t" \
     "ldr    %[q11], [%[q0], #8]\n\t"
-#define MCU_X12_WIDEN \
-    "sxtb16 %[q6], %[q7]\n\t" \
-    "sxtb16 %[q7], %[q7], ror #8\n\t" \
-    "sxtb16 %[q8], %[q9]\n\t" \
-    "sxtb16 %[q9], %[q9], ror #8\n\t" \
-    "sxtb16 %[q10], %[q11]\n\t" \
-    "sxtb16 %[q11], %[q11], ror #8\n\t"
+#define MCU_X12_WIDEN MCU_X_WIDEN("q6", "q7") MCU_X8_WIDEN
 #define MCU_X12_END "cmp    %[q4], #0\n\t"
 #define MCU_X16_CH(P) \
     "ldmia  %[wp]!, {%[q0], %[q1], %[q2], %[q3]}\n\t" \
@@ -1059,26 +1052,13 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     "smlad  %[q0], %[q10], %[q1], %[q0]\n\t" \
     "smlad  %[q0], %[q11], %[q2], %[q0]\n\t" \
     "ldmia  %[wp]!, {%[q1], %[q2]}\n\t" \
-    "smmlar %[q1], %[q0], %[q3], %[q1]\n\t" \
-    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
-    "asr    %[q0], %[q0], %[q2]\n\t" \
-    P("q2") \
-    "ssat   %[q0], #8, %[q0]\n\t" \
-    "strb   %[q0], [%[op]], #1\n\t"
+    MCU_X_TAIL(P, "q3", "q1", "q2")
 #define MCU_X16_LD \
     "ldr    %[q5], [%[q0]]\n\t" \
     "ldr    %[q7], [%[q0], #4]\n\t" \
     "ldr    %[q9], [%[q0], #8]\n\t" \
     "ldr    %[q11], [%[q0], #12]\n\t"
-#define MCU_X16_WIDEN \
-    "sxtb16 %[q4], %[q5]\n\t" \
-    "sxtb16 %[q5], %[q5], ror #8\n\t" \
-    "sxtb16 %[q6], %[q7]\n\t" \
-    "sxtb16 %[q7], %[q7], ror #8\n\t" \
-    "sxtb16 %[q8], %[q9]\n\t" \
-    "sxtb16 %[q9], %[q9], ror #8\n\t" \
-    "sxtb16 %[q10], %[q11]\n\t" \
-    "sxtb16 %[q11], %[q11], ror #8\n\t"
+#define MCU_X16_WIDEN MCU_X_WIDEN("q4", "q5") MCU_X12_WIDEN
 #define MCU_X16_END "cmp    %[q2], #0\n\t"
 
 #define MCU_X_POST(RZ) "sxtab  %[q0], %[q0], %[" RZ "], ror #8\n\t"
@@ -1155,6 +1135,8 @@ MCU_X_FNS(16)
 #undef MCU_NO_X_POST
 #undef MCU_X_FN
 #undef MCU_X_POST
+#undef MCU_X_TAIL
+#undef MCU_X_WIDEN
 #undef MCU_X8_CH
 #undef MCU_X12_CH
 #undef MCU_X16_CH
