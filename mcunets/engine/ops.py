@@ -210,9 +210,9 @@ def _post_free(lo: int, hi: int, m: int, shift: int, z: int, act, zs) -> tuple[i
     neighbours."""
     right = -shift
     r2 = right
-    while r2 > 1 and any(abs(2 * v + 1) >= 1 << (31 - r2) for v in zs):
+    while r2 > 1 and any(post_shift(v, r2) for v in zs):
         r2 -= 1
-    if r2 == right or any(abs(2 * v + 1) >= 1 << (31 - r2) for v in zs):
+    if r2 == right or any(post_shift(v, r2) for v in zs):
         return None
 
     def out(a, mm=m, sh=shift):
@@ -245,7 +245,7 @@ def _requant_channels(flat, bias, input_offset: int, multipliers, shifts, output
                                                          output_offset, act)
     zs = (int(output_offset), int(output_offset) - int(act[0]))
     post = [c for c, (m, s) in enumerate(zip(multipliers, shifts))
-            if int(m) != 0 and -31 <= int(s) <= -1 and any(abs(2 * v + 1) >= 1 << (31 + int(s)) for v in zs)]
+            if int(m) != 0 and -31 <= int(s) <= -1 and any(post_shift(v, -int(s)) for v in zs)]
     if not POST_FREE or not post or len(multipliers) != len(flat):
         return flat, bias, multipliers, shifts
     w = np.asarray(flat, dtype=np.int64)
@@ -281,10 +281,15 @@ def requant_consts(z: int, right: int) -> tuple[int, int]:
     """(k, rz) of mcu_requant_consts (firmware/engine/mcu_dsp.h) for the value z added after the shift and
     a right shift in 1..31: k = (2z + 1) << (right - 1) and rz = right when |k| < 2^30, else
     k = 2^(right - 1) and rz = right + 256 z."""
-    odd = 2 * z + 1
-    if abs(odd) < 1 << (31 - right):
-        return odd * (1 << (right - 1)), right
+    if not post_shift(z, right):
+        return (2 * z + 1) * (1 << (right - 1)), right
     return 1 << (right - 1), _int32(right + 256 * z)
+
+
+def post_shift(z: int, right: int) -> bool:
+    """Whether requant_consts adds z after a right shift in 1..31 (|2z + 1| >= 2^(31 - right): k would not
+    fit)."""
+    return abs(2 * z + 1) >= 1 << (31 - right)
 
 
 def channel_consts(z: int, shifts) -> list[tuple[int, int]]:
