@@ -6,6 +6,14 @@
 #ifndef MCU_DSP_H
 #define MCU_DSP_H
 
+/* The assembly blocks of the fast paths hold up to twelve operands in registers, which GCC cannot give
+ * them unoptimized (-O0 keeps r7 as the frame pointer): in a build without optimization, everything after
+ * this header (and the inline quantization helpers it includes) is compiled at -O2, the level the kernels
+ * are tested at. Files with assembly blocks include this header first. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__)
+#pragma GCC optimize("O2", "omit-frame-pointer")
+#endif
+
 #include <stdint.h>
 #include <string.h>
 
