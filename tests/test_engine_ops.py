@@ -69,6 +69,34 @@ def test_weight_variants_change_weights_and_biases_but_not_axes():
         assert changed == quantized_consts, op
 
 
+def test_tanh_table_equals_the_reference_for_every_input():
+    """TANH through its 256-entry table (quant.tanh_table): every int8 input on six input quantizations
+    (random ranges and offsets), the table itself and the engine's outputs against the reference kernels."""
+    import tensorflow as tf
+
+    from mcunets.engine import quant
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, reference
+
+    rng = np.random.default_rng(77)
+    model = convert(lambda *xs: tuple(tf.math.tanh(x) for x in xs), [(1, 256)] * 6, rng)
+    g = read_model(model)
+    every = np.arange(-128, 128).astype(np.int8).reshape(1, 256)
+    reference_outputs = reference(model, [every] * 6)
+    tanh_ops = [op for op in g.operators if op.op == "TANH"]
+    assert len(tanh_ops) == 6 and len(g.operators) == 6
+    scales = set()
+    for op in tanh_ops:
+        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        scales.add((x.scale, x.zero_point))
+        table = quant.tanh_table(x.scale, x.zero_point, y.scale, y.zero_point)
+        want = reference_outputs[g.outputs.index(op.outputs[0])].reshape(-1)
+        assert [table[v & 0xFF] for v in range(-128, 128)] == want.tolist()
+    assert len(scales) == 6
+    check = check_cases([Case("tanh every input", model, [[every] * 6, [every[:, ::-1].copy()] * 6])])
+    assert check.runs == 2 and not check.mismatches
+
+
 def _portable_cases(seed: int) -> list:
     """Convolutions through the gathered-patch kernel (mcu_conv_im2col_s8: patch lengths from 2 to over
     100, padded dot products reaching into the following filter rows, channel tails, SAME padding filled

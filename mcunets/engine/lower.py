@@ -365,6 +365,14 @@ def _logistic(self: _Op) -> L.Layer:
     return L.Lut(self.op.index, "LOGISTIC", (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
+def _tanh(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    table = q.tanh_table(x.scale, x.zero_point, out.scale, out.zero_point)
+    return L.Lut(self.op.index, "TANH", (x.index,), (out.index,), size=x.size, table=tuple(table))
+
+
 def _hard_swish(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -532,6 +540,7 @@ _LOWER = {
     "TRANSPOSE": _transpose,
     "SOFTMAX": _softmax,
     "LOGISTIC": _logistic,
+    "TANH": _tanh,
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,
     "PADV2": _pad,

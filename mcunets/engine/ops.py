@@ -1544,7 +1544,7 @@ class Softmax(Layer):
 
 @dataclass(frozen=True, eq=False)
 class Lut(Layer):
-    """LOGISTIC (and any 8-bit unary function TFLite evaluates through a table)."""
+    """LOGISTIC, TANH (and any 8-bit unary function TFLite evaluates through a table)."""
     size: int = 0
     table: tuple = ()
 

@@ -3,8 +3,8 @@
 This is the one place that turns real scales into the integers the C kernels use
 (firmware/engine/mcu_quant.h is its C counterpart): ``quantize_multiplier`` is TFLite's
 QuantizeMultiplier, the per-op functions reproduce the float/double precision choices of each TFLite
-kernel's Prepare step, and the table builders reproduce TFLite's int8 lookup tables (LOGISTIC, SOFTMAX)
-with single-precision arithmetic and the C library's ``expf``.
+kernel's Prepare step, and the table builders reproduce TFLite's int8 lookup tables (LOGISTIC, TANH,
+SOFTMAX) with single-precision arithmetic and the C library's ``expf`` / ``tanhf``.
 """
 
 from __future__ import annotations
@@ -138,36 +138,59 @@ def activation_range(activation: int, scale: float, zero_point: int) -> tuple[in
     return lo, hi
 
 
-_libm = None
+_libm: dict = {}
+
+
+def _libm_f(name: str):
+    """A single-precision function of the C library (what TFLite's std::exp / std::tanh on a float call)."""
+    if name not in _libm:
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+            fn = getattr(lib, name)
+            fn.restype = ctypes.c_float
+            fn.argtypes = [ctypes.c_float]
+        except OSError:  # pragma: no cover - no C math library: numpy's float32 function
+            fn = {"expf": np.exp, "tanhf": np.tanh}[name]
+        _libm[name] = fn
+    return _libm[name]
 
 
 def expf(x) -> np.float32:
     """Single-precision exp from the C library (what TFLite's std::exp(float) calls)."""
-    global _libm
-    if _libm is None:
-        name = ctypes.util.find_library("m") or "libm.so.6"
-        try:
-            lib = ctypes.CDLL(name)
-            lib.expf.restype = ctypes.c_float
-            lib.expf.argtypes = [ctypes.c_float]
-            _libm = lib.expf
-        except OSError:  # pragma: no cover - no C math library: numpy's float32 exp
-            _libm = lambda v: np.exp(f32(v))
-    return f32(_libm(f32(x)))
+    return f32(_libm_f("expf")(f32(x)))
 
 
-def logistic_table(input_scale: float, input_zero_point: int, output_scale: float,
-                   output_zero_point: int) -> list[int]:
-    """TFLite's int8 LOGISTIC table, indexed by the input byte as uint8."""
+def tanhf(x) -> np.float32:
+    """Single-precision tanh from the C library (what TFLite's std::tanh(float) calls)."""
+    return f32(_libm_f("tanhf")(f32(x)))
+
+
+def lut_table(transform, input_scale: float, input_zero_point: int, output_scale: float,
+              output_zero_point: int) -> list[int]:
+    """TFLite's int8 lookup table of a float function (PopulateLookupTable), indexed by the input byte
+    as uint8: the dequantized input in single precision, the function, times 1 / output scale, rounded
+    half away from zero, plus the output zero point, saturated."""
     table = [0] * 256
     inverse_scale = f32(1) / f32(output_scale)
     for val in range(-128, 128):
         dequantized = f32(input_scale) * f32(val - input_zero_point)
-        transformed = f32(1) / (f32(1) + expf(-dequantized))
-        rescaled = round_half_away(float(transformed * inverse_scale))
+        rescaled = round_half_away(float(f32(transform(dequantized)) * inverse_scale))
         quantized = int(f32(rescaled) + f32(output_zero_point))
         table[val & 0xFF] = max(-128, min(127, quantized))
     return table
+
+
+def logistic_table(input_scale: float, input_zero_point: int, output_scale: float,
+                   output_zero_point: int) -> list[int]:
+    """TFLite's int8 LOGISTIC table: 1 / (1 + expf(-x))."""
+    return lut_table(lambda x: f32(1) / (f32(1) + expf(-x)), input_scale, input_zero_point, output_scale,
+                     output_zero_point)
+
+
+def tanh_table(input_scale: float, input_zero_point: int, output_scale: float,
+               output_zero_point: int) -> list[int]:
+    """TFLite's int8 TANH table (its reference kernel's int8 path): tanhf(x)."""
+    return lut_table(tanhf, input_scale, input_zero_point, output_scale, output_zero_point)
 
 
 def softmax_params(input_scale: float, beta: float) -> dict:

@@ -324,6 +324,8 @@ def _unary(kind):
         def fn(x):
             if kind == "logistic":
                 return tf.sigmoid(x)
+            if kind == "tanh":
+                return tf.math.tanh(x)
             return x * tf.nn.relu6(x + 3.0) / 6.0
 
         return fn, [shape], {}, False
@@ -451,6 +453,7 @@ BUILDERS: dict[str, Callable] = {
     "TRANSPOSE": _transpose,
     "SOFTMAX": _softmax,
     "LOGISTIC": _unary("logistic"),
+    "TANH": _unary("tanh"),
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
     "SPLIT": _split("split"),
