@@ -462,6 +462,12 @@ def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
     assert not bad, bad
 
 
+@pytest.mark.parametrize("op", ["RESIZE_MODES"])
+def test_operators_from_elsewhere_on_qemu(op, tmp_path):
+    """The one-model cases with a layer per mode (mcunets.engine.testing) on qemu-m4."""
+    assert not check_on_qemu(make_case(op, np.random.default_rng(8800), runs=2), tmp_path)
+
+
 def _narrow_cases(seed: int, count: int):
     """1x1 convolutions on 1, 2 and 3 input channels (EffNet's first layer; mcu_conv_1x1_narrow_dsp_s8): one
     model with three inputs, each convolved with stride 1 or 2 (alternating over the models), widths that

@@ -97,6 +97,16 @@ def test_tanh_table_equals_the_reference_for_every_input():
     assert check.runs == 2 and not check.mismatches
 
 
+MODE_CASES = ["RESIZE_MODES"]  # one model per case with a layer per mode / flag (mcunets.engine.testing)
+
+
+@pytest.mark.parametrize("op", MODE_CASES)
+def test_every_mode_is_bit_exact(op):
+    cases = [make_case(op, np.random.default_rng(2000 + seed), runs=2) for seed in range(2)]
+    result = check_cases(cases)
+    assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
+
+
 def _portable_cases(seed: int) -> list:
     """Convolutions through the gathered-patch kernel (mcu_conv_im2col_s8: patch lengths from 2 to over
     100, padded dot products reaching into the following filter rows, channel tails, SAME padding filled

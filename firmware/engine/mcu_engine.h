@@ -230,6 +230,13 @@ typedef struct {
     int8_t pad_value;
 } mcu_pad_params;
 
+/* RESIZE_NEAREST_NEIGHBOR (NHWC): output pixel (y, x) of each batch is input pixel (rows[y], cols[x]). */
+typedef struct {
+    int32_t batches, in_h, in_w, depth, out_h, out_w;
+    const int16_t *rows;
+    const int16_t *cols;
+} mcu_resize_params;
+
 /* ---- kernels ---------------------------------------------------------------------------------- */
 
 int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
@@ -542,6 +549,7 @@ mcu_status mcu_concat_s8(int32_t num_inputs, const int8_t *const *inputs, const 
 mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_resize_nearest_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,

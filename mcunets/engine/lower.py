@@ -403,6 +403,42 @@ def _pad(self: _Op) -> L.Layer:
                  after6=(0,) * k + tuple(int(p) for p in pads[:, 1]), pad_value=value)
 
 
+def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> list[int]:
+    """The input index of each output index of RESIZE_NEAREST_NEIGHBOR along one axis, with the reference
+    kernel's single-precision arithmetic (GetNearestNeighbor): scale (in - 1) / (out - 1) with
+    align_corners (and out > 1) else in / out, (i + 0.5 with half_pixel_centers) * scale rounded half away
+    from zero with align_corners else floored, at most in - 1 (and at least 0 with half_pixel_centers)."""
+    f32 = np.float32
+    if align_corners and out_size > 1:
+        scale = f32(in_size - 1) / f32(out_size - 1)
+    else:
+        scale = f32(in_size) / f32(out_size)
+    offset = f32(0.5) if half_pixel_centers else f32(0)
+    out = []
+    for i in range(out_size):
+        v = float((f32(i) + offset) * scale)
+        k = min(q.round_half_away(v) if align_corners else int(np.floor(v)), in_size - 1)
+        out.append(max(0, k) if half_pixel_centers else k)
+    return out
+
+
+def _resize(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    n, h, w, c = _shape4(self, x, "input")
+    on, oh, ow, oc = _shape4(self, out, "output")
+    if (on, oc) != (n, c) or max(h, w, oh, ow) > 32767:
+        self.fail(f"output shape {list(out.shape)} does not match input {list(x.shape)}")
+    o = self.op.options
+    align = bool(o.AlignCorners()) if o is not None else False
+    half = bool(o.HalfPixelCenters()) if o is not None else False
+    rows = tuple(nearest_indices(h, oh, align, half))
+    cols = tuple(nearest_indices(w, ow, align, half))
+    return L.Resize(self.op.index, "RESIZE_NEAREST_NEIGHBOR", (x.index,), (out.index,), in_shape=(n, h, w, c),
+                    rows=rows, cols=cols)
+
+
 def _split(self: _Op) -> L.Layer:
     if self.op.op == "SPLIT":
         axis_t, x = self.t(0), self.t(1)
@@ -544,6 +580,7 @@ _LOWER = {
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,
     "PADV2": _pad,
+    "RESIZE_NEAREST_NEIGHBOR": _resize,
     "SPLIT": _split,
     "SPLIT_V": _split,
     "STRIDED_SLICE": _strided_slice,

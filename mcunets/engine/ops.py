@@ -1520,6 +1520,30 @@ class Pad(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class Resize(Layer):
+    """RESIZE_NEAREST_NEIGHBOR: per output row and column the input row and column it copies."""
+    in_shape: tuple = ()  # (n, h, w, c)
+    rows: tuple = ()
+    cols: tuple = ()
+
+    @property
+    def weight_bytes(self):
+        return 2 * (len(self.rows) + len(self.cols))
+
+    def describe(self):
+        n, h, w, c = self.in_shape
+        return f"RESIZE_NEAREST_NEIGHBOR {h}x{w} -> {len(self.rows)}x{len(self.cols)} x{c}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        n, h, w, c = self.in_shape
+        decls = [c_array("int16_t", p + "rows", self.rows), c_array("int16_t", p + "cols", self.cols),
+                 f"static const mcu_resize_params {p}params = {{{n}, {h}, {w}, {c}, {len(self.rows)}, "
+                 f"{len(self.cols)}, {p}rows, {p}cols}};"]
+        return decls, [f"mcu_resize_nearest_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class Softmax(Layer):
     outer: int = 1
     depth: int = 1

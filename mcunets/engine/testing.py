@@ -346,6 +346,45 @@ def _pad(rng):
     return fn, [shape], dict(pads=pads), False
 
 
+RESIZE_MODES = ((False, False), (True, False), (False, True))  # (align_corners, half_pixel_centers)
+
+
+def _resize(rng):
+    import tensorflow as tf
+
+    n, h, w, c = int(rng.choice([1, 1, 2])), int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
+    size = [int(rng.integers(1, 2 * h + 4)), int(rng.integers(1, 2 * w + 4))]  # up, down, non-integer ratios
+    align, half = RESIZE_MODES[int(rng.integers(0, 3))]
+
+    def fn(x):
+        return tf.raw_ops.ResizeNearestNeighbor(images=x, size=size, align_corners=align, half_pixel_centers=half)
+
+    return fn, [(n, h, w, c)], dict(size=size, align_corners=align, half_pixel_centers=half), False
+
+
+def resize_modes(rng):
+    """One model of nine RESIZE_NEAREST_NEIGHBOR layers: each mode (align_corners, half_pixel_centers) on
+    an upscale by a non-integer ratio, a downscale and a large upscale or downscale (where the reference's
+    single-precision index arithmetic rounds), a batch of 2 and odd depths."""
+    import tensorflow as tf
+
+    layers = []
+    for k, (align, half) in enumerate(RESIZE_MODES):
+        h, w = int(rng.integers(2, 8)), int(rng.integers(2, 8))
+        big = int(rng.integers(30, 100))
+        for (n, ih, iw), size in (((1 + (k == 0), h, w), [int(rng.integers(h + 1, 3 * h)), int(rng.integers(w + 1, 3 * w))]),
+                                  ((1, 3 * h + 1, 2 * w + 3), [h, w + 1]),
+                                  ((1, big, 3), [int(rng.integers(3, 9)), 3 * big + 1]) if k % 2 else
+                                  ((1, 7, big), [big + int(rng.integers(1, 40)), int(rng.integers(2, big))])):
+            layers.append(((n, ih, iw, int(rng.choice([1, 2, 3, 5, 8]))), size, align, half))
+
+    def fn(*xs):
+        return tuple(tf.raw_ops.ResizeNearestNeighbor(images=x, size=size, align_corners=a, half_pixel_centers=hp)
+                     for x, (_, size, a, hp) in zip(xs, layers))
+
+    return fn, [spec for spec, *_ in layers], dict(layers=[(s[1:3], z, a, hp) for s, z, a, hp in layers]), False
+
+
 def _split(kind):
     def build(rng):
         import tensorflow as tf
@@ -456,6 +495,7 @@ BUILDERS: dict[str, Callable] = {
     "TANH": _unary("tanh"),
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
+    "RESIZE_NEAREST_NEIGHBOR": _resize,
     "SPLIT": _split("split"),
     "SPLIT_V": _split("split_v"),
     "STRIDED_SLICE": _strided_slice,
@@ -782,7 +822,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
     chains = {"DSP_CHAIN": dsp_chain, "PATCH_CHAIN": patch_chain,
               "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True), "PATCH_RESIDUAL": patch_residual,
               "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
-              "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True)}
+              "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
