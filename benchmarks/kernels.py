@@ -1,5 +1,5 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
-MUL, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
+SUB, MUL, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
 random offset and spread: asymmetric input zero points), then given trained-like quantization
@@ -53,6 +53,7 @@ def _grid(full: bool) -> dict:
                             for o in (10, 64, 128)],
         "ADD": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "MUL": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "SUB": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "AVERAGE_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in ("global", 2)
                             if h * h * c <= 2**16],
         "MAX_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in (2, (2, 1))
@@ -87,8 +88,8 @@ def _fn(op: str, p: dict, rng):
         wt, b = tf.constant(w((p["i"], p["o"]))), tf.constant(w((p["o"],)))
         return (lambda x: tf.nn.relu(tf.matmul(x, wt) + b)), [(1, p["i"])], p["i"] * p["o"]
     c = p["c"]
-    if op in ("ADD", "MUL"):
-        f = tf.add if op == "ADD" else tf.multiply
+    if op in ("ADD", "SUB", "MUL"):
+        f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply}[op]
         return (lambda x, y: tf.nn.relu(f(x, y))), [(1, h, h, c), (1, h, h, c)], h * h * c
     if op == "MEAN":  # global average pooling as Keras converts it
         return (lambda x: tf.reduce_mean(x, axis=[1, 2], keepdims=True)), [(1, h, h, c)], h * h * c
@@ -123,7 +124,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "3-tap dsp" if p["k"] in ((1, 3), (3, 1)) and fast and "dw3[" in model_c else "m1 dsp"
     if op == "FULLY_CONNECTED":
         return "fc dsp"
-    if op == "ADD":
+    if op in ("ADD", "SUB"):
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"

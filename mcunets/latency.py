@@ -67,7 +67,7 @@ def layer_kind(layer) -> str:
     if isinstance(layer, ops.FullyConnected):
         return "fully_connected"
     if isinstance(layer, ops.Binary):
-        return "add" if layer.op == "ADD" else "mul"
+        return {"ADD": "add", "SUB": "add", "MUL": "mul"}.get(layer.op, layer.op.lower())
     if isinstance(layer, ops.Pool2D):
         return "max_pool" if layer.kind == "max" else "average_pool"
     if isinstance(layer, ops.Mean):

@@ -451,10 +451,11 @@ def test_size_optimized_and_debug_builds_are_bit_exact_on_qemu(level, tmp_path, 
     assert not bad, bad
 
 
-@pytest.mark.parametrize("op", ["ADD", "MUL"])
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
 def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
-    """ADD through its per-input rescaling tables and the SMMLAR output requantization (every clamp
-    mode), MUL through SMMULR; broadcasting and different input scales come from the random builder."""
+    """ADD and SUB (ADD's kernel, input 2's multiplier negated) through their per-input rescaling tables
+    and the SMMLAR output requantization (every clamp mode), MUL through SMMULR; broadcasting and
+    different input scales come from the random builder."""
     bad = []
     for seed in range(3):
         case = make_case(op, np.random.default_rng(800 + seed), runs=2)
@@ -1775,7 +1776,7 @@ def test_planned_pools_are_bit_exact_on_host():
 
 
 def _binary_cases(op: str, seed: int, count: int):
-    """Models of several ADDs (the sum-table path, fast_requant 2) or MULs (four elements per word) each:
+    """Models of several ADDs or SUBs (the sum-table path, fast_requant 2) or MULs (four elements per word) each:
     same-shape operands with an odd element count (word runs plus a tail), channel and pixel
     broadcasting, a constant operand, no activation, ReLU and ReLU6, input scales apart by up to 8x,
     calibration with random offsets (asymmetric zero points)."""
@@ -1789,7 +1790,7 @@ def _binary_cases(op: str, seed: int, count: int):
         h, w, c = int(rng.integers(2, 7)), int(rng.integers(2, 8)), int(rng.integers(3, 19))
         k = float(2.0 ** rng.uniform(-3, 3))
         const = tf.constant(rng.normal(size=(1, h, w, c)).astype(np.float32))
-        f = (lambda a, b: a + b) if op == "ADD" else (lambda a, b: a * b)
+        f = {"ADD": lambda a, b: a + b, "SUB": lambda a, b: a - b, "MUL": lambda a, b: a * b}[op]
 
         def make(k, const, f):
             return lambda x, y, z, v: (tf.nn.relu(f(x, y)), f(x * k, y), tf.nn.relu6(f(y, z)), f(v, x), f(x, const))
@@ -1801,15 +1802,16 @@ def _binary_cases(op: str, seed: int, count: int):
     return cases
 
 
-def test_add_sum_table_path_is_bit_exact_on_qemu(tmp_path):
+@pytest.mark.parametrize("op, seed, count", [("ADD", 8300, 2), ("SUB", 8900, 1)])
+def test_add_sum_table_path_is_bit_exact_on_qemu(op, seed, count, tmp_path):
     import re
 
     from mcunets.engine import generate
 
-    cases = _binary_cases("ADD", 8300, 2)
+    cases = _binary_cases(op, seed, count)
     flags = [f for c in cases for f in re.findall(r"mcu_add_params l\d+_params = \{.*, (\d)\};",
                                                     generate(c.model, "m").files["model.c"])]
-    assert len(flags) == 10 and flags.count("2") >= 8, flags  # the sum tables are the rule
+    assert len(flags) == 5 * count and flags.count("2") >= 4 * count, flags  # the sum tables are the rule
     bad = _bad_on_qemu(cases, tmp_path)
     assert not bad, bad
 
@@ -1822,7 +1824,7 @@ def test_mul_word_path_is_bit_exact_on_qemu(tmp_path):
 def test_add_and_mul_cases_are_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
-    res = check_cases(_binary_cases("ADD", 8400, 4) + _binary_cases("MUL", 8600, 4))
+    res = check_cases(_binary_cases("ADD", 8400, 4) + _binary_cases("MUL", 8600, 4) + _binary_cases("SUB", 8800, 3))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

@@ -159,7 +159,8 @@ typedef struct {
     int32_t diff_min;           /* differences from the row maximum below this contribute nothing */
 } mcu_softmax_params;
 
-/* ADD: TFLite's two-stage rescale (left shift 20, per-input multipliers, output multiplier). */
+/* ADD: TFLite's two-stage rescale (left shift 20, per-input multipliers, output multiplier). SUB runs on
+ * the same kernel with input 2's multiplier negated (and its table rescaled with it), as TFLite does. */
 typedef struct {
     int32_t input1_offset, input2_offset, output_offset;
     int32_t left_shift;

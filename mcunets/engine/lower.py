@@ -266,8 +266,10 @@ def _binary(self: _Op) -> L.Layer:
     od, s1, s2, fa, fb = _broadcast(self, a, b, out)
     act = self.activation(self.op.options, out)
     table = ()
-    if self.op.op == "ADD":
+    if self.op.op in ("ADD", "SUB"):
         p = q.add_params(a.scale, b.scale, out.scale)
+        if self.op.op == "SUB":  # TFLite runs int8 SUB on ADD's kernel, input 2's multiplier negated
+            p["input2"] = (-p["input2"][0], p["input2"][1])
         table = tuple(q.requantize((x - t.zero_point) << p["left_shift"], *p[k])
                       for t, k in ((a, "input1"), (b, "input2")) for x in range(-128, 128))
         m, s = p["output"]
@@ -568,6 +570,7 @@ _LOWER = {
     "MAX_POOL_2D": lambda s: _pool(s, "max"),
     "MEAN": _mean,
     "ADD": _binary,
+    "SUB": _binary,
     "MUL": _binary,
     "CONCATENATION": _concat,
     "RESHAPE": _reshape,

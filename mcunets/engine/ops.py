@@ -1381,16 +1381,21 @@ class Mean(Layer):
         return decls, [call]
 
 
+# Binary layers: the C parameter type and kernel of each operator (SUB runs on ADD's kernel)
+BINARY_KERNELS = {"ADD": ("mcu_add_params", "mcu_add_s8"), "SUB": ("mcu_add_params", "mcu_add_s8"),
+                  "MUL": ("mcu_mul_params", "mcu_mul_s8")}
+
+
 @dataclass(frozen=True, eq=False)
 class Binary(Layer):
-    """ADD or MUL, possibly with a constant operand and 4-D broadcasting."""
+    """ADD, SUB or MUL, possibly with a constant operand and 4-D broadcasting."""
     operands: tuple = ()     # the two input tensor ids, in TFLite order (constants included)
     dims4: tuple = ()
     stride1: tuple = ()
     stride2: tuple = ()
     full: tuple = ()         # per operand: True when it has the output's shape (in place allowed)
     params: tuple = ()       # C initializer pieces
-    table: tuple = ()        # ADD: the rescaled values of both inputs (l<i>_table, 512 int32)
+    table: tuple = ()        # ADD, SUB: the rescaled values of both inputs (l<i>_table, 512 int32)
 
     @property
     def macs(self):
@@ -1427,8 +1432,7 @@ class Binary(Layer):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        ptype = "mcu_add_params" if self.op == "ADD" else "mcu_mul_params"
-        fn = "mcu_add_s8" if self.op == "ADD" else "mcu_mul_s8"
+        ptype, fn = BINARY_KERNELS[self.op]
         decls = [c_array("int32_t", p + "table", self.table)] if self.table else []
         d4, s1, s2 = self.coalesced()
         decls += [

@@ -53,8 +53,8 @@ from typing import Optional
 
 import numpy as np
 
-from mcunets.engine.ops import (ROWS3_MAX_C, Binary, Concat, Conv2D, DepthwiseConv2D, Layer, Reshape, Slice,
-                                TileCall, Transpose, Windowed, c_array, ints)
+from mcunets.engine.ops import (BINARY_KERNELS, ROWS3_MAX_C, Binary, Concat, Conv2D, DepthwiseConv2D, Layer,
+                                Reshape, Slice, TileCall, Transpose, Windowed, c_array, ints)
 from mcunets.engine.planner import PROMOTIONS, Buffer, MemoryPlan, _align_up, place, plan_memory
 from mcunets.engine.reader import GraphInfo
 from mcunets.errors import McunetsError
@@ -212,7 +212,7 @@ def _out_views(graph: GraphInfo, layer: Layer, views: dict) -> Optional[list]:
               and tuple(layer.out_shape) == (1,) + out[:3])
         return [out] if ok else None
     if isinstance(layer, Binary):
-        ok = layer.op in ("ADD", "MUL") and all(layer.full) and out is not None and all(u == out for u in ins)
+        ok = layer.op in BINARY_KERNELS and all(layer.full) and out is not None and all(u == out for u in ins)
         return [out] if ok else None
     if isinstance(layer, Concat):  # along the channels: per pixel, each input's channels in turn
         ok = (out is not None and len(layer.operands) == len(layer.inputs)
@@ -380,7 +380,7 @@ def _emit_binary_tiles(layer: Binary, calls) -> tuple[list[str], list[str]]:
     layout (suffix _v<k>); an operand whose buffer is wider than the output tile is read through its
     row stride."""
     p = f"l{layer.index}_"
-    ptype, fn = ("mcu_add_params", "mcu_add_s8") if layer.op == "ADD" else ("mcu_mul_params", "mcu_mul_s8")
+    ptype, fn = BINARY_KERNELS[layer.op]
     decls = [c_array("int32_t", p + "table", layer.table)] if layer.table else []
     decls.append(f"static const {ptype} {p}params = {layer.params[0]};")
     names: dict = {}

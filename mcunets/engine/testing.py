@@ -245,7 +245,7 @@ def _binary(kind):
             b = const if mode == "const" else xs[1]
             if swap:
                 a, b = b, a
-            y = a + b if kind == "add" else a * b
+            y = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b}[kind]()
             return tf.nn.relu(y) if relu else y
 
         specs = [shape] if mode == "const" else [shape, other]
@@ -487,6 +487,7 @@ BUILDERS: dict[str, Callable] = {
     "MEAN": _mean,
     "ADD": _binary("add"),
     "MUL": _binary("mul"),
+    "SUB": _binary("sub"),
     "CONCATENATION": _concat,
     "RESHAPE": _reshape,
     "TRANSPOSE": _transpose,
