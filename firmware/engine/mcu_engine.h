@@ -231,6 +231,16 @@ typedef struct {
     int8_t pad_value;
 } mcu_pad_params;
 
+/* MIRROR_PAD: the axes after the last padded one merged into one element of `elem` bytes (the last axis of
+ * in_shape counts elements), offset 1 for REFLECT, 0 for SYMMETRIC. */
+typedef struct {
+    int32_t in_shape[MCU_MAX_DIMS];
+    int32_t before[MCU_MAX_DIMS];
+    int32_t after[MCU_MAX_DIMS];
+    int32_t offset;
+    int32_t elem;
+} mcu_mirror_pad_params;
+
 /* RESIZE_NEAREST_NEIGHBOR (NHWC): output pixel (y, x) of each batch is input pixel (rows[y], cols[x]). */
 typedef struct {
     int32_t batches, in_h, in_w, depth, out_h, out_w;
@@ -550,6 +560,7 @@ mcu_status mcu_concat_s8(int32_t num_inputs, const int8_t *const *inputs, const 
 mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_mirror_pad_s8(const mcu_mirror_pad_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_resize_nearest_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */

@@ -405,6 +405,27 @@ def _pad(self: _Op) -> L.Layer:
                  after6=(0,) * k + tuple(int(p) for p in pads[:, 1]), pad_value=value)
 
 
+def _mirror_pad(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    pads = np.asarray(self.const(self.t(1), "paddings"), dtype=np.int64).reshape(-1, 2)
+    shape = [int(d) for d in x.shape]
+    rank = len(shape)
+    reflect = self.op.options is None or self.op.options.Mode() == 0  # REFLECT 0, SYMMETRIC 1
+    offset = 1 if reflect else 0
+    if pads.shape[0] != rank or rank > MAX_DIMS or (pads < 0).any() or \
+            any(int(p) > d - offset for p, d in zip(pads.reshape(-1), np.repeat(shape, 2))):
+        self.fail(f"paddings {pads.tolist()} are not supported for input shape {shape}")
+    padded = [k for k in range(rank) if pads[k].any()]
+    k = padded[-1] + 1 if padded else 1  # the axes from k on are one element
+    elem = int(np.prod(shape[k:], dtype=np.int64))
+    lead = MAX_DIMS - k
+    return L.MirrorPad(self.op.index, "MIRROR_PAD", (x.index,), (out.index,), in_shape6=_pad6(shape[:k]),
+                       before6=(0,) * lead + tuple(int(p) for p in pads[:k, 0]),
+                       after6=(0,) * lead + tuple(int(p) for p in pads[:k, 1]), offset=offset, elem=elem)
+
+
 def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> list[int]:
     """The input index of each output index of RESIZE_NEAREST_NEIGHBOR along one axis, with the reference
     kernel's single-precision arithmetic (GetNearestNeighbor): scale (in - 1) / (out - 1) with
@@ -583,6 +604,7 @@ _LOWER = {
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,
     "PADV2": _pad,
+    "MIRROR_PAD": _mirror_pad,
     "RESIZE_NEAREST_NEIGHBOR": _resize,
     "SPLIT": _split,
     "SPLIT_V": _split,

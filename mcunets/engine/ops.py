@@ -1524,6 +1524,25 @@ class Pad(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class MirrorPad(Layer):
+    """MIRROR_PAD: in_shape6's last axis in elements of ``elem`` bytes (the unpadded trailing axes)."""
+    in_shape6: tuple = ()
+    before6: tuple = ()
+    after6: tuple = ()
+    offset: int = 1  # REFLECT 1, SYMMETRIC 0
+    elem: int = 1
+
+    def describe(self):
+        return f"MIRROR_PAD {'REFLECT' if self.offset else 'SYMMETRIC'}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [f"static const mcu_mirror_pad_params {p}params = {{{ints(self.in_shape6)}, {ints(self.before6)}, "
+                 f"{ints(self.after6)}, {self.offset}, {self.elem}}};"]
+        return decls, [f"mcu_mirror_pad_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class Resize(Layer):
     """RESIZE_NEAREST_NEIGHBOR: per output row and column the input row and column it copies."""
     in_shape: tuple = ()  # (n, h, w, c)

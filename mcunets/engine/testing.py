@@ -346,6 +346,44 @@ def _pad(rng):
     return fn, [shape], dict(pads=pads), False
 
 
+def _mirror_pad(rng):
+    import tensorflow as tf
+
+    rank = int(rng.choice([2, 3, 4, 4]))
+    shape = tuple(int(rng.integers(1, 7)) for _ in range(rank))
+    mode = str(rng.choice(["REFLECT", "SYMMETRIC"]))
+    room = 1 if mode == "REFLECT" else 0
+    pads = [[int(rng.integers(0, d - room + 1)), int(rng.integers(0, d - room + 1))]
+            if rng.random() < 0.7 else [0, 0] for d in shape]
+
+    def fn(x):
+        return tf.pad(x, pads, mode=mode)
+
+    return fn, [shape], dict(pads=pads, mode=mode), False
+
+
+def mirror_pad_modes(rng):
+    """One model of MIRROR_PAD layers in both modes: NHWC maps padded on height and width only (pixels
+    copied whole), on every axis, on the channels only, the largest pads each mode allows, 2- and 3-D."""
+    import tensorflow as tf
+
+    layers = []
+    for mode in ("REFLECT", "SYMMETRIC"):
+        room = 1 if mode == "REFLECT" else 0
+        h, w, c = int(rng.integers(2, 8)), int(rng.integers(2, 8)), int(rng.choice([1, 3, 5, 8]))
+        layers += [((1, h, w, c), [[0, 0], [int(rng.integers(0, h - 1 + room)) + 1 - room, 1], [2 - room, 1], [0, 0]], mode),
+                   ((2, 3, 4, 5), [[1, 1 - room], [2 - room, 1], [1, 3 - room], [4 - room, 2]], mode),
+                   ((1, 2, 3, 6), [[0, 0], [0, 0], [0, 0], [5 - room, 3]], mode),
+                   ((1, h, w, c), [[0, 0], [h - room, h - room], [w - room, w - room], [0, 0]], mode),
+                   ((5, 7), [[5 - room, 1], [7 - room, 7 - room]], mode),
+                   ((3, 4, 9), [[1, 2 - room], [0, 3 - room], [0, 0]], mode)]
+
+    def fn(*xs):
+        return tuple(tf.pad(x, pads, mode=mode) for x, (_, pads, mode) in zip(xs, layers))
+
+    return fn, [spec for spec, *_ in layers], dict(layers=[(s, p, m) for s, p, m in layers]), False
+
+
 RESIZE_MODES = ((False, False), (True, False), (False, True))  # (align_corners, half_pixel_centers)
 
 
@@ -497,6 +535,7 @@ BUILDERS: dict[str, Callable] = {
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
     "RESIZE_NEAREST_NEIGHBOR": _resize,
+    "MIRROR_PAD": _mirror_pad,
     "SPLIT": _split("split"),
     "SPLIT_V": _split("split_v"),
     "STRIDED_SLICE": _strided_slice,
@@ -823,7 +862,8 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
     chains = {"DSP_CHAIN": dsp_chain, "PATCH_CHAIN": patch_chain,
               "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True), "PATCH_RESIDUAL": patch_residual,
               "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
-              "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes}
+              "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes,
+              "MIRROR_PAD_MODES": mirror_pad_modes}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
