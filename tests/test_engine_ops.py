@@ -97,7 +97,7 @@ def test_tanh_table_equals_the_reference_for_every_input():
     assert check.runs == 2 and not check.mismatches
 
 
-MODE_CASES = ["RESIZE_MODES", "MIRROR_PAD_MODES"]  # one model per case with a layer per mode / flag (mcunets.engine.testing)
+MODE_CASES = ["RESIZE_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES"]  # one model per case with a layer per mode / flag (mcunets.engine.testing)
 
 
 @pytest.mark.parametrize("op", MODE_CASES)

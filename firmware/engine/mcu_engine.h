@@ -547,6 +547,9 @@ void mcu_mean_plan8_s8(const int8_t *input, int8_t *output, const mcu_mean_plan 
 mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t reduce, int32_t inner,
                        const int8_t *input, int8_t *output);
 
+/* REDUCE_MAX over the middle axis of [outer, reduce, inner] (reduce >= 1; quantization unchanged). */
+mcu_status mcu_reduce_max_s8(int32_t outer, int32_t reduce, int32_t inner, const int8_t *input, int8_t *output);
+
 mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,
                       const int8_t *input1, const int8_t *input2, int8_t *output);
 mcu_status mcu_mul_s8(const mcu_mul_params *params, const mcu_broadcast *shape,

@@ -215,10 +215,8 @@ def _pool(self: _Op, kind: str) -> L.Layer:
                     act=self.activation(o, out))
 
 
-def _mean(self: _Op) -> L.Layer:
-    x, out = self.t(0), self.out()
-    self.per_tensor(x, "input")
-    self.per_tensor(out, "output")
+def _reduce_block(self: _Op, x: TensorInfo) -> tuple[int, int, int]:
+    """(outer, reduce, inner) of a reduction over the axes operand: one contiguous block of axes."""
     raw_axes = [int(a) for a in np.asarray(self.const(self.t(1), "axis")).reshape(-1)]
     rank = len(x.shape)
     axes = sorted({a + rank if a < 0 else a for a in raw_axes})
@@ -230,9 +228,28 @@ def _mean(self: _Op) -> L.Layer:
     outer = int(np.prod(shape[:axes[0]], dtype=np.int64))
     reduce = int(np.prod(shape[axes[0]:axes[-1] + 1], dtype=np.int64))
     inner = int(np.prod(shape[axes[-1] + 1:], dtype=np.int64))
+    return outer, reduce, inner
+
+
+def _mean(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    outer, reduce, inner = _reduce_block(self, x)
     m, s = q.mean_multiplier(x.scale, out.scale, reduce)
     return L.Mean(self.op.index, "MEAN", (x.index,), (out.index,), outer=outer, reduce=reduce, inner=inner,
                   input_zero_point=x.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s)
+
+
+def _reduce_max(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if np.float32(x.scale) != np.float32(out.scale) or x.zero_point != out.zero_point:
+        self.fail("input and output must share quantization")
+    outer, reduce, inner = _reduce_block(self, x)
+    return L.ReduceMax(self.op.index, "REDUCE_MAX", (x.index,), (out.index,), outer=outer, reduce=reduce,
+                       inner=inner)
 
 
 def _broadcast(self: _Op, a: TensorInfo, b: TensorInfo, out: TensorInfo):
@@ -590,6 +607,7 @@ _LOWER = {
     "AVERAGE_POOL_2D": lambda s: _pool(s, "avg"),
     "MAX_POOL_2D": lambda s: _pool(s, "max"),
     "MEAN": _mean,
+    "REDUCE_MAX": _reduce_max,
     "ADD": _binary,
     "SUB": _binary,
     "MUL": _binary,

@@ -1340,7 +1340,7 @@ class Mean(Layer):
         return self.outer * self.reduce * self.inner
 
     def describe(self):
-        return f"MEAN over {self.reduce} of [{self.outer}, {self.reduce}, {self.inner}]"
+        return f"{self.op} over {self.reduce} of [{self.outer}, {self.reduce}, {self.inner}]"
 
     def small_consts(self) -> tuple[int, int, int]:
         """(small, bias2, k) of mcu_mean_params: small = 1 when the DSP path sums each channel in halfwords
@@ -1384,6 +1384,25 @@ class Mean(Layer):
 # Binary layers: the C parameter type and kernel of each operator (SUB runs on ADD's kernel)
 BINARY_KERNELS = {"ADD": ("mcu_add_params", "mcu_add_s8"), "SUB": ("mcu_add_params", "mcu_add_s8"),
                   "MUL": ("mcu_mul_params", "mcu_mul_s8")}
+
+
+@dataclass(frozen=True, eq=False)
+class ReduceMax(Layer):
+    """REDUCE_MAX over the middle axis of [outer, reduce, inner] (input and output share quantization)."""
+    outer: int = 1
+    reduce: int = 1
+    inner: int = 1
+
+    @property
+    def macs(self):
+        return self.outer * self.reduce * self.inner
+
+    def describe(self):
+        return f"REDUCE_MAX over {self.reduce} of [{self.outer}, {self.reduce}, {self.inner}]"
+
+    def emit(self, ctx):
+        return [], [f"mcu_reduce_max_s8({self.outer}, {self.reduce}, {self.inner}, {ctx.ptr(self.inputs[0])}, "
+                    f"{ctx.ptr(self.outputs[0])});"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -224,6 +224,45 @@ def _mean(rng):
     return fn, [shape], dict(axes=axes, keep=keep), False
 
 
+def _reduce(kind):
+    def build(rng):
+        import tensorflow as tf
+
+        rank = int(rng.choice([2, 3, 4, 4]))
+        first = int(rng.integers(0, rank))
+        axes = list(range(first, int(rng.integers(first, rank)) + 1))  # a contiguous block
+        shape = tuple(int(rng.integers(2 if a == axes[0] else 1, 9)) for a in range(rank))  # not all 1
+        if rng.random() < 0.3:
+            axes = [a - rank for a in axes][::-1]
+        keep = bool(rng.random() < 0.5)
+        op = tf.reduce_max if kind == "max" else tf.reduce_sum
+
+        def fn(x):
+            return op(x, axis=axes, keepdims=keep)
+
+        return fn, [shape], dict(axes=axes, keep=keep), False
+
+    return build
+
+
+def reduce_modes(rng, kind: str = "max"):
+    """One model of REDUCE_MAX (kind "max") or SUM ("sum") layers: global pooling of NHWC maps (channels a
+    multiple of 4 and not), over the channels, over every axis, over the batch, 2- and 3-D, with and
+    without keepdims, negative axes."""
+    import tensorflow as tf
+
+    h, w = int(rng.integers(2, 9)), int(rng.integers(2, 9))
+    layers = [((1, h, w, 8), [1, 2], True), ((1, h, w, int(rng.choice([3, 5, 7]))), [-3, -2], False),
+              ((1, h, w, 12), [3], False), ((2, 3, 4, 5), [0, 1, 2, 3], True), ((3, 2, 4, 6), [0], False),
+              ((2, 5, 7), [1], True), ((5, 9), [-1], False), ((1, 17, 4), [1, 2], False)]
+    op = tf.reduce_max if kind == "max" else tf.reduce_sum
+
+    def fn(*xs):
+        return tuple(op(x, axis=axes, keepdims=keep) for x, (_, axes, keep) in zip(xs, layers))
+
+    return fn, [spec for spec, *_ in layers], dict(kind=kind, layers=layers), False
+
+
 def _binary(kind):
     def build(rng):
         import tensorflow as tf
@@ -523,6 +562,7 @@ BUILDERS: dict[str, Callable] = {
     "AVERAGE_POOL_2D": _pool("avg"),
     "MAX_POOL_2D": _pool("max"),
     "MEAN": _mean,
+    "REDUCE_MAX": _reduce("max"),
     "ADD": _binary("add"),
     "MUL": _binary("mul"),
     "SUB": _binary("sub"),
@@ -863,7 +903,8 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True), "PATCH_RESIDUAL": patch_residual,
               "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
               "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes,
-              "MIRROR_PAD_MODES": mirror_pad_modes}
+              "MIRROR_PAD_MODES": mirror_pad_modes,
+              "REDUCE_MAX_MODES": reduce_modes}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
