@@ -1776,7 +1776,8 @@ def test_planned_pools_are_bit_exact_on_host():
 
 
 def _binary_cases(op: str, seed: int, count: int):
-    """Models of several ADDs or SUBs (the sum-table path, fast_requant 2) or MULs (four elements per word) each:
+    """Models of several ADDs or SUBs (the sum-table path, fast_requant 2), MULs, MAXIMUMs or MINIMUMs (four
+    elements per word) each:
     same-shape operands with an odd element count (word runs plus a tail), channel and pixel
     broadcasting, a constant operand, no activation, ReLU and ReLU6, input scales apart by up to 8x,
     calibration with random offsets (asymmetric zero points)."""
@@ -1790,7 +1791,8 @@ def _binary_cases(op: str, seed: int, count: int):
         h, w, c = int(rng.integers(2, 7)), int(rng.integers(2, 8)), int(rng.integers(3, 19))
         k = float(2.0 ** rng.uniform(-3, 3))
         const = tf.constant(rng.normal(size=(1, h, w, c)).astype(np.float32))
-        f = {"ADD": lambda a, b: a + b, "SUB": lambda a, b: a - b, "MUL": lambda a, b: a * b}[op]
+        f = {"ADD": lambda a, b: a + b, "SUB": lambda a, b: a - b, "MUL": lambda a, b: a * b,
+             "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum}[op]
 
         def make(k, const, f):
             return lambda x, y, z, v: (tf.nn.relu(f(x, y)), f(x * k, y), tf.nn.relu6(f(y, z)), f(v, x), f(x, const))
@@ -1821,10 +1823,19 @@ def test_mul_word_path_is_bit_exact_on_qemu(tmp_path):
     assert not bad, bad
 
 
+@pytest.mark.parametrize("op, seed", [("MAXIMUM", 9000), ("MINIMUM", 9100)])
+def test_minmax_word_path_is_bit_exact_on_qemu(op, seed, tmp_path):
+    """MAXIMUM / MINIMUM four elements per word on contiguous runs and on a repeated byte (a pixel-broadcast
+    operand), element by element on the tails."""
+    bad = _bad_on_qemu(_binary_cases(op, seed, 1), tmp_path)
+    assert not bad, bad
+
+
 def test_add_and_mul_cases_are_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
-    res = check_cases(_binary_cases("ADD", 8400, 4) + _binary_cases("MUL", 8600, 4) + _binary_cases("SUB", 8800, 3))
+    res = check_cases(_binary_cases("ADD", 8400, 4) + _binary_cases("MUL", 8600, 4) + _binary_cases("SUB", 8800, 3)
+                      + _binary_cases("MAXIMUM", 9200, 2) + _binary_cases("MINIMUM", 9300, 2))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

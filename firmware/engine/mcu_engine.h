@@ -555,6 +555,13 @@ mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,
 mcu_status mcu_mul_s8(const mcu_mul_params *params, const mcu_broadcast *shape,
                       const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* MAXIMUM / MINIMUM of the int8 values as stored (TFLite's reference ignores the quantization). */
+typedef struct {
+    int32_t minimum; /* 0: MAXIMUM, 1: MINIMUM */
+} mcu_minmax_params;
+mcu_status mcu_minmax_s8(const mcu_minmax_params *params, const mcu_broadcast *shape,
+                         const int8_t *input1, const int8_t *input2, int8_t *output);
+
 /* Concatenation of inputs that share the output's quantization: for each of `outer` rows, copy
  * copy_bytes[i] bytes of each input in turn. */
 mcu_status mcu_concat_s8(int32_t num_inputs, const int8_t *const *inputs, const int32_t *copy_bytes,

@@ -308,6 +308,19 @@ def _binary(self: _Op) -> L.Layer:
                     table=table)
 
 
+def _minmax(self: _Op) -> L.Layer:
+    """MAXIMUM / MINIMUM: TFLite's reference compares the stored int8 values, whatever the quantization
+    (the converter gives both inputs and the output one scale and zero point)."""
+    a, b, out = self.t(0), self.t(1), self.out()
+    for t, what in ((a, "input 1"), (b, "input 2"), (out, "output")):
+        self.per_tensor(t, what)
+    od, s1, s2, fa, fb = _broadcast(self, a, b, out)
+    acts = tuple(t.index for t in (a, b) if not t.is_const)
+    return L.Binary(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
+                    stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const),
+                    params=(f"{{{int(self.op.op == 'MINIMUM')}}}",))
+
+
 def _concat(self: _Op) -> L.Layer:
     o = self.op.options
     self.no_activation(o)
@@ -611,6 +624,8 @@ _LOWER = {
     "ADD": _binary,
     "SUB": _binary,
     "MUL": _binary,
+    "MAXIMUM": _minmax,
+    "MINIMUM": _minmax,
     "CONCATENATION": _concat,
     "RESHAPE": _reshape,
     "SQUEEZE": _reshape,

@@ -1383,7 +1383,8 @@ class Mean(Layer):
 
 # Binary layers: the C parameter type and kernel of each operator (SUB runs on ADD's kernel)
 BINARY_KERNELS = {"ADD": ("mcu_add_params", "mcu_add_s8"), "SUB": ("mcu_add_params", "mcu_add_s8"),
-                  "MUL": ("mcu_mul_params", "mcu_mul_s8")}
+                  "MUL": ("mcu_mul_params", "mcu_mul_s8"), "MAXIMUM": ("mcu_minmax_params", "mcu_minmax_s8"),
+                  "MINIMUM": ("mcu_minmax_params", "mcu_minmax_s8")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -1407,7 +1408,7 @@ class ReduceMax(Layer):
 
 @dataclass(frozen=True, eq=False)
 class Binary(Layer):
-    """ADD, SUB or MUL, possibly with a constant operand and 4-D broadcasting."""
+    """ADD, SUB, MUL, MAXIMUM or MINIMUM, possibly with a constant operand and 4-D broadcasting."""
     operands: tuple = ()     # the two input tensor ids, in TFLite order (constants included)
     dims4: tuple = ()
     stride1: tuple = ()

@@ -284,7 +284,8 @@ def _binary(kind):
             b = const if mode == "const" else xs[1]
             if swap:
                 a, b = b, a
-            y = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b}[kind]()
+            y = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+                 "max": lambda: tf.maximum(a, b), "min": lambda: tf.minimum(a, b)}[kind]()
             return tf.nn.relu(y) if relu else y
 
         specs = [shape] if mode == "const" else [shape, other]
@@ -566,6 +567,8 @@ BUILDERS: dict[str, Callable] = {
     "ADD": _binary("add"),
     "MUL": _binary("mul"),
     "SUB": _binary("sub"),
+    "MAXIMUM": _binary("max"),
+    "MINIMUM": _binary("min"),
     "CONCATENATION": _concat,
     "RESHAPE": _reshape,
     "TRANSPOSE": _transpose,
