@@ -49,15 +49,15 @@ def ring_rows(monkeypatch):
     monkeypatch.setattr(ops, "S1_WORDS_PIXELS", 0)
 
 
-def check_on_qemu(case, build_dir, board: str = "qemu-m4") -> list:
-    """The case's name per run whose outputs on ``board`` differ from the reference kernels' (the
-    firmware linked with the kernels compiled once per session: :func:`validate_on_board`)."""
+def check_on_qemu(case, build_dir, board: str = "qemu-m4", oracle=reference) -> list:
+    """The case's name per run whose outputs on ``board`` differ from the reference kernels' (or
+    ``oracle``'s; the firmware linked with the kernels compiled once per session: :func:`validate_on_board`)."""
     from mcunets.engine.testing import validate_on_board
 
     got = validate_on_board(case.model, board, case.inputs, build_dir)
     bad = []
     for inputs, outs in zip(case.inputs, got):
-        want = [w.tobytes() for w in reference(case.model, inputs)]
+        want = [w.tobytes() for w in oracle(case.model, inputs)]
         if outs != want:
             bad.append(case.name)
     return bad
@@ -467,6 +467,14 @@ def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
 def test_operators_from_elsewhere_on_qemu(op, tmp_path):
     """The one-model cases with a layer per mode (mcunets.engine.testing) on qemu-m4."""
     assert not check_on_qemu(make_case(op, np.random.default_rng(8800), runs=2), tmp_path)
+
+
+def test_sum_on_qemu_equals_tflm(tmp_path):
+    """SUM on its MEAN kernels (the DSP paths) against TFLM's kernel (tests/test_engine_ops.py: LiteRT's
+    reference reads int8 inputs as uint8)."""
+    from mcunets.tflm import run_tflm
+
+    assert not check_on_qemu(make_case("SUM_MODES", np.random.default_rng(8810), runs=2), tmp_path, oracle=run_tflm)
 
 
 def _narrow_cases(seed: int, count: int):

@@ -107,6 +107,34 @@ def test_every_mode_is_bit_exact(op):
     assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
 
 
+def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
+    """SUM (testing.reduce_modes) equals TFLM's kernel byte for byte: TFLite's reference QuantizedMeanOrSum
+    (the int32 sum of x - input zero point requantized by input / output scale) with the int8 inputs read as
+    int8. LiteRT's reference kernel reads them as uint8 and clamps to 0..255 (LiteRT issue 4079, pending fix):
+    pinned here, so a fixed LiteRT shows (then SUM joins testing.BUILDERS, checked against it)."""
+    from mcunets.engine import quant
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import reference
+    from mcunets.tflm import run_tflm
+
+    cases = [make_case("SUM_MODES", np.random.default_rng(2100 + seed), runs=2) for seed in range(2)]
+    result = check_cases(cases, oracle=run_tflm)
+    assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
+
+    g = read_model(cases[0].model)
+    inputs = cases[0].inputs[0]
+    want = reference(cases[0].model, inputs)
+    for op in g.operators:
+        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        axes = tuple(sorted({int(a) % len(x.shape) for a in np.asarray(g.tensors[op.inputs[1]].data).reshape(-1)}))
+        u = inputs[g.inputs.index(op.inputs[0])].view(np.uint8).astype(np.int64)
+        sums = u.sum(axis=axes).reshape(-1)
+        m, s = quant.ratio_multiplier(x.scale, y.scale)
+        n = u.size // sums.size
+        as_uint8 = [min(255, max(0, quant.requantize(int(v) - x.zero_point * n, m, s) + y.zero_point)) for v in sums]
+        assert np.array(as_uint8, np.uint8).view(np.int8).tolist() == want[g.outputs.index(op.outputs[0])].reshape(-1).tolist()
+
+
 def _portable_cases(seed: int) -> list:
     """Convolutions through the gathered-patch kernel (mcu_conv_im2col_s8: patch lengths from 2 to over
     100, padded dot products reaching into the following filter rows, channel tails, SAME padding filled

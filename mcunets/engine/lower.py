@@ -232,12 +232,20 @@ def _reduce_block(self: _Op, x: TensorInfo) -> tuple[int, int, int]:
 
 
 def _mean(self: _Op) -> L.Layer:
+    """MEAN, and SUM: the same requantized sum of x - input zero point without the 1/n (QuantizedMeanOrSum
+    with compute_sum). SUM is TFLM's kernel, which is TFLite's reference with its int8 inputs read as int8:
+    the reference in LiteRT up to 2.3 reads them as uint8 (docs/engine.md)."""
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
     self.per_tensor(out, "output")
     outer, reduce, inner = _reduce_block(self, x)
-    m, s = q.mean_multiplier(x.scale, out.scale, reduce)
-    return L.Mean(self.op.index, "MEAN", (x.index,), (out.index,), outer=outer, reduce=reduce, inner=inner,
+    if self.op.op == "SUM":
+        if np.float32(x.scale) == np.float32(out.scale) and x.zero_point == out.zero_point:
+            self.fail("input and output share quantization: TFLite then adds the int8 values themselves")
+        m, s = q.ratio_multiplier(x.scale, out.scale)
+    else:
+        m, s = q.mean_multiplier(x.scale, out.scale, reduce)
+    return L.Mean(self.op.index, self.op.op, (x.index,), (out.index,), outer=outer, reduce=reduce, inner=inner,
                   input_zero_point=x.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s)
 
 
@@ -620,6 +628,7 @@ _LOWER = {
     "AVERAGE_POOL_2D": lambda s: _pool(s, "avg"),
     "MAX_POOL_2D": lambda s: _pool(s, "max"),
     "MEAN": _mean,
+    "SUM": _mean,
     "REDUCE_MAX": _reduce_max,
     "ADD": _binary,
     "SUB": _binary,

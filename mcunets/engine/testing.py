@@ -907,7 +907,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
               "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes,
               "MIRROR_PAD_MODES": mirror_pad_modes,
-              "REDUCE_MAX_MODES": reduce_modes}
+              "REDUCE_MAX_MODES": reduce_modes, "SUM_MODES": lambda r: reduce_modes(r, "sum")}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
@@ -1060,8 +1060,8 @@ class Result:
     mismatches: list = field(default_factory=list)
 
 
-def check_cases(cases: Sequence[Case], *, ops_required: bool = True) -> Result:
-    """Engine vs BUILTIN_REF on every run of every case, compared byte for byte."""
+def check_cases(cases: Sequence[Case], *, ops_required: bool = True, oracle: Callable | None = None) -> Result:
+    """Engine vs BUILTIN_REF (or ``oracle(model, inputs)``) on every run of every case, byte for byte."""
     from mcunets.engine import generate
     from mcunets.engine.host import HostLibrary
 
@@ -1074,7 +1074,7 @@ def check_cases(cases: Sequence[Case], *, ops_required: bool = True) -> Result:
             for inputs in c.inputs:
                 res.runs += 1
                 got = lib.run(f"case{i}", inputs)
-                want = reference(c.model, inputs)
+                want = (oracle or reference)(c.model, inputs)
                 same = len(got) == len(want) and all(
                     g.dtype == w.dtype and g.shape == w.shape and g.tobytes() == w.tobytes()
                     for g, w in zip(got, want))
