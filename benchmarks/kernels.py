@@ -1,5 +1,5 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
+SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
 random offset and spread: asymmetric input zero points), then given trained-like quantization
@@ -56,6 +56,7 @@ def _grid(full: bool) -> dict:
         "SUB": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "MAXIMUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "MINIMUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "LEAKY_RELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "AVERAGE_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in ("global", 2)
                             if h * h * c <= 2**16],
         "MAX_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in (2, (2, 1))
@@ -94,6 +95,8 @@ def _fn(op: str, p: dict, rng):
         f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum}[op]
         act = tf.nn.relu if op in ("ADD", "SUB", "MUL") else (lambda v: v)  # fused there, a layer of its own here
         return (lambda x, y: act(f(x, y))), [(1, h, h, c), (1, h, h, c)], h * h * c
+    if op == "LEAKY_RELU":
+        return (lambda x: tf.nn.leaky_relu(x, alpha=0.2)), [(1, h, h, c)], h * h * c
     if op == "MEAN":  # global average pooling as Keras converts it
         return (lambda x: tf.reduce_mean(x, axis=[1, 2], keepdims=True)), [(1, h, h, c)], h * h * c
     pool = tf.nn.avg_pool2d if op == "AVERAGE_POOL_2D" else tf.nn.max_pool2d
@@ -134,6 +137,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
     m = re.search(r"mcu_pool_plan_(\w+?)_s8\(", model_c)
     if m:  # a pool the code generator planned (ops.Pool2D.plan)
         return f"plan {m.group(1)}"
+    if op == "LEAKY_RELU":
+        return "table"
     return "dsp words"  # pooling and MEAN: four channels per word on every DSP core
 
 

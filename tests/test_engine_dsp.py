@@ -477,6 +477,15 @@ def test_sum_on_qemu_equals_tflm(tmp_path):
     assert not check_on_qemu(make_case("SUM_MODES", np.random.default_rng(8810), runs=2), tmp_path, oracle=run_tflm)
 
 
+@pytest.mark.parametrize("op", ["LEAKY_RELU", "LOGISTIC"])
+def test_lookup_table_ops_on_qemu(op, tmp_path):
+    """LEAKY_RELU and LOGISTIC through mcu_lut_s8 (four bytes per word, the rest one by one)."""
+    bad = []
+    for seed in range(2):
+        bad += check_on_qemu(make_case(op, np.random.default_rng(950 + seed), runs=2), tmp_path / str(seed))
+    assert not bad, bad
+
+
 def _narrow_cases(seed: int, count: int):
     """1x1 convolutions on 1, 2 and 3 input channels (EffNet's first layer; mcu_conv_1x1_narrow_dsp_s8): one
     model with three inputs, each convolved with stride 1 or 2 (alternating over the models), widths that

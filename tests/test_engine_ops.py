@@ -97,6 +97,25 @@ def test_tanh_table_equals_the_reference_for_every_input():
     assert check.runs == 2 and not check.mismatches
 
 
+
+def test_leaky_relu_table_equals_the_reference_for_every_input():
+    """LEAKY_RELU through its 256-entry table (quant.leaky_relu_table): every int8 input, slopes negative,
+    small, near and above one (negative-side multipliers of both signs, shifts on both sides of zero),
+    on random input ranges and offsets, against the reference kernels."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert
+
+    rng = np.random.default_rng(78)
+    alphas = [-1.7, -0.3, -0.01, 0.0, 0.02, 0.2, 0.99, 1.01, 2.5, 9.0]
+    model = convert(lambda *xs: tuple(tf.nn.leaky_relu(x, alpha=a) for x, a in zip(xs, alphas)),
+                    [(1, 256)] * len(alphas), rng)
+    assert [op.op for op in read_model(model).operators] == ["LEAKY_RELU"] * len(alphas)
+    every = np.arange(-128, 128).astype(np.int8).reshape(1, 256)
+    check = check_cases([Case("leaky relu every input", model, [[every] * len(alphas)])])
+    assert check.runs == 1 and not check.mismatches
+
 MODE_CASES = ["RESIZE_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES"]  # one model per case with a layer per mode / flag (mcunets.engine.testing)
 
 

@@ -413,6 +413,15 @@ def _tanh(self: _Op) -> L.Layer:
     return L.Lut(self.op.index, "TANH", (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
+def _leaky_relu(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    alpha = self.op.options.Alpha() if self.op.options is not None else 0.0  # TFLite's default
+    table = q.leaky_relu_table(alpha, x.scale, x.zero_point, out.scale, out.zero_point)
+    return L.Lut(self.op.index, "LEAKY_RELU", (x.index,), (out.index,), size=x.size, table=tuple(table))
+
+
 def _hard_swish(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -643,6 +652,7 @@ _LOWER = {
     "SOFTMAX": _softmax,
     "LOGISTIC": _logistic,
     "TANH": _tanh,
+    "LEAKY_RELU": _leaky_relu,
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,
     "PADV2": _pad,

@@ -242,6 +242,21 @@ def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tupl
     return int((m << shift) // count), s - shift
 
 
+def leaky_relu_table(alpha: float, input_scale: float, input_zero_point: int, output_scale: float,
+                     output_zero_point: int) -> list[int]:
+    """TFLite's int8 LEAKY_RELU (reference QuantizeLeakyRelu) as a 256-entry table indexed by the input
+    byte as uint8: x - zero point requantized by input/output scale (x >= 0) or by
+    input scale * alpha / output scale (x < 0), both ratios in single precision as its Prepare takes them."""
+    identity = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
+    negative = quantize_multiplier(float(f32(input_scale) * f32(alpha) / f32(output_scale)))
+    table = [0] * 256
+    for val in range(-128, 128):
+        x = val - int(input_zero_point)
+        y = int(output_zero_point) + requantize(x, *(identity if x >= 0 else negative))
+        table[val & 0xFF] = max(-128, min(127, y))
+    return table
+
+
 def relu_params(kind: str, input_scale: float, output_scale: float, output_zero_point: int) -> dict:
     """Standalone RELU / RELU6 / RELU_N1_TO_1: float scale ratio, clamp from roundf(limit / scale)."""
     m, s = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))

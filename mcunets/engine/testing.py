@@ -373,6 +373,20 @@ def _unary(kind):
     return build
 
 
+def _leaky_relu(rng):
+    import tensorflow as tf
+
+    shape = (1, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+    # negative, small, large and above-one slopes (the negative side's multiplier has either sign and
+    # shifts on both sides of zero)
+    alpha = float(rng.choice([-0.7, -0.05, 0.01, 0.1, 0.2, 0.3, 0.9, 1.5, 3.0])) * float(rng.uniform(0.8, 1.25))
+
+    def fn(x):
+        return tf.nn.leaky_relu(x, alpha=alpha)
+
+    return fn, [shape], {"alpha": round(alpha, 4)}, False
+
+
 def _pad(rng):
     import tensorflow as tf
 
@@ -575,6 +589,7 @@ BUILDERS: dict[str, Callable] = {
     "SOFTMAX": _softmax,
     "LOGISTIC": _unary("logistic"),
     "TANH": _unary("tanh"),
+    "LEAKY_RELU": _leaky_relu,
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
     "RESIZE_NEAREST_NEIGHBOR": _resize,
