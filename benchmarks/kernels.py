@@ -1,5 +1,5 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
+SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
 random offset and spread: asymmetric input zero points), then given trained-like quantization
@@ -57,6 +57,7 @@ def _grid(full: bool) -> dict:
         "MAXIMUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "MINIMUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "LEAKY_RELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "PRELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "AVERAGE_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in ("global", 2)
                             if h * h * c <= 2**16],
         "MAX_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in (2, (2, 1))
@@ -97,6 +98,13 @@ def _fn(op: str, p: dict, rng):
         return (lambda x, y: act(f(x, y))), [(1, h, h, c), (1, h, h, c)], h * h * c
     if op == "LEAKY_RELU":
         return (lambda x: tf.nn.leaky_relu(x, alpha=0.2)), [(1, h, h, c)], h * h * c
+    if op == "PRELU":  # Keras' PReLU with one slope per channel
+        import tf_keras as keras
+
+        layer = keras.layers.PReLU(shared_axes=[1, 2])
+        layer.build((None, h, h, c))
+        layer.set_weights([rng.uniform(-0.5, 0.5, size=(1, 1, c)).astype(np.float32)])
+        return (lambda x: layer(x)), [(1, h, h, c)], h * h * c
     if op == "MEAN":  # global average pooling as Keras converts it
         return (lambda x: tf.reduce_mean(x, axis=[1, 2], keepdims=True)), [(1, h, h, c)], h * h * c
     pool = tf.nn.avg_pool2d if op == "AVERAGE_POOL_2D" else tf.nn.max_pool2d
@@ -139,6 +147,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return f"plan {m.group(1)}"
     if op == "LEAKY_RELU":
         return "table"
+    if op == "PRELU":
+        return "table + smmlar" if re.search(r"mcu_prelu_params l0_params = \{.*, 1\};", model_c) else "table"
     return "dsp words"  # pooling and MEAN: four channels per word on every DSP core
 
 

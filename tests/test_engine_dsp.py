@@ -477,12 +477,52 @@ def test_sum_on_qemu_equals_tflm(tmp_path):
     assert not check_on_qemu(make_case("SUM_MODES", np.random.default_rng(8810), runs=2), tmp_path, oracle=run_tflm)
 
 
-@pytest.mark.parametrize("op", ["LEAKY_RELU", "LOGISTIC"])
-def test_lookup_table_ops_on_qemu(op, tmp_path):
-    """LEAKY_RELU and LOGISTIC through mcu_lut_s8 (four bytes per word, the rest one by one)."""
+@pytest.mark.parametrize("op", ["LEAKY_RELU", "LOGISTIC", "PRELU"])
+def test_elementwise_ops_on_qemu(op, tmp_path):
+    """LEAKY_RELU and LOGISTIC through mcu_lut_s8 (four bytes per word, the rest one by one), PRELU through
+    its table and the SMMLAR requantization of the alpha side."""
     bad = []
     for seed in range(2):
         bad += check_on_qemu(make_case(op, np.random.default_rng(950 + seed), runs=2), tmp_path / str(seed))
+    assert not bad, bad
+
+
+def _prelu_slow_cases(seed: int):
+    """PRELU models whose alpha scale is raised 2^8 to 2^14 times in the flatbuffer, so the alpha side's
+    shift is 0 or more (the portable mcu_requantize path, not fast_requant), on every input byte."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(3):
+        case = make_case("PRELU", rng, runs=1)
+        buf = bytearray(case.model)
+        g = read_model(case.model)
+        (op,) = [o for o in g.operators if o.op == "PRELU"]
+        Model.GetRootAsModel(buf, 0).Subgraphs(0).Tensors(op.inputs[1]).Quantization().ScaleAsNumpy()[0] *= \
+            np.float32(2.0 ** (8 + 3 * i))
+        shape = g.tensors[g.inputs[0]].shape
+        every = np.resize(np.arange(-128, 128, dtype=np.int64), int(np.prod(shape))).astype(np.int8).reshape(shape)
+        cases.append(Case(f"{case.name} slow", bytes(buf), [[every], *case.inputs], {}))
+    return cases
+
+
+def test_prelu_slow_requantization_on_qemu_and_host(tmp_path):
+    import re
+
+    from mcunets.engine import generate
+    from mcunets.engine.testing import check_cases
+
+    cases = _prelu_slow_cases(9400)
+    flags = [re.search(r"mcu_prelu_params l\d+_params = \{.*, (\d)\};", generate(c.model, "m").files["model.c"])
+             .group(1) for c in cases]
+    assert flags == ["0"] * 3, flags
+    res = check_cases(cases)
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+    bad = _bad_on_qemu(cases[:1], tmp_path)
     assert not bad, bad
 
 

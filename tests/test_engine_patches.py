@@ -974,3 +974,56 @@ def test_one_by_one_ends_through_the_rows_are_bit_exact_on_qemu(tmp_path):
                                      sources=with_kernel_objects(src, "qemu-m4"))
         for ins, outs in zip(inputs, got):
             assert outs == [w.tobytes() for w in reference(model, ins)]
+
+
+def _elementwise_chain(seed: int):
+    """CONV_2D -> LEAKY_RELU -> DEPTHWISE_CONV_2D -> PRELU (per channel) -> CONV_2D 1x1 -> SUB of the
+    LEAKY_RELU's output -> MAXIMUM with the PRELU's output -> MINIMUM with the first convolution's output:
+    the operators from elsewhere inside one patch stage (elementwise layers, binary layers of two maps)."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(seed)
+    w1 = tf.constant(rng.normal(size=(3, 3, 3, 8)).astype(np.float32))
+    wd = tf.constant(rng.normal(size=(3, 3, 8, 1)).astype(np.float32))
+    w2 = tf.constant((rng.normal(size=(1, 1, 8, 8)) * 0.4).astype(np.float32))
+    prelu = keras.layers.PReLU(shared_axes=[1, 2])
+    prelu.build((None, 11, 13, 8))
+    prelu.set_weights([rng.uniform(-1.5, 2.0, size=(1, 1, 8)).astype(np.float32)])
+
+    def fn(x):
+        c = tf.nn.conv2d(x, w1, 1, "SAME")
+        y = tf.nn.leaky_relu(c, alpha=0.15)
+        z = prelu(tf.nn.depthwise_conv2d(y, wd, [1, 1, 1, 1], "SAME"))
+        s = tf.nn.conv2d(z, w2, 1, "VALID") - y
+        return tf.minimum(tf.maximum(s, z), c)
+
+    model = convert(fn, [(1, 11, 13, 3)], rng)
+    inputs = [[random_input(rng, "int8", (1, 11, 13, 3))] for _ in range(2)]
+    return Case("elementwise chain", model, inputs, {})
+
+
+def test_operators_from_elsewhere_run_inside_a_patch_stage():
+    case = _elementwise_chain(8900)
+    g = read_model(case.model)
+    layers = lower(g)
+    assert [l.op for l in layers] == ["CONV_2D", "LEAKY_RELU", "DEPTHWISE_CONV_2D", "PRELU", "CONV_2D", "SUB",
+                                      "MAXIMUM", "MINIMUM"]
+    assert patches.chain_length(g, layers) == len(layers)
+    models = [generate(case.model, "p", prefix=f"e{n}_{k}", patches=(n, k, 0)) for n, k in ((2, 8), (3, 8), (4, 8))]
+    models.append(generate(case.model, "a", prefix="e_auto", max_extra_macs=1e9))
+    assert all(m.schedule.patched for m in models[:3])
+    bad = _inexact(models, [case] * len(models))
+    assert not bad, bad
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_operators_from_elsewhere_in_a_patch_stage_on_qemu(tmp_path):
+    from mcunets.engine.testing import validate_on_board
+
+    case = _elementwise_chain(8900)
+    got = validate_on_board(case.model, "qemu-m4", case.inputs, tmp_path, patches=(3, 8, 0))
+    assert got == [[w.tobytes() for w in reference(case.model, inputs)] for inputs in case.inputs]

@@ -596,6 +596,17 @@ typedef struct {
 } mcu_relu_params;
 mcu_status mcu_relu_s8(const mcu_relu_params *params, int32_t size, const int8_t *input, int8_t *output);
 
+/* PRELU: element i takes alpha[i % period] (the constant alpha broadcast to the input, repeating). */
+typedef struct {
+    int32_t input_offset, alpha_offset, output_offset; /* -input zero point, -alpha zero point, output zero point */
+    mcu_quant alpha_quant;                             /* input scale * alpha scale / output scale */
+    const int8_t *alpha;
+    int32_t period;
+    const int8_t *table;  /* 256 entries (input byte as uint8): the output where input - zero point >= 0 */
+    int32_t fast_requant; /* 1: alpha_quant.shift in [-31, -1] (products are below 2^16) */
+} mcu_prelu_params;
+mcu_status mcu_prelu_s8(const mcu_prelu_params *params, int32_t size, const int8_t *input, int8_t *output);
+
 /* QUANTIZE int8 -> int8 (requantize), float -> int8; DEQUANTIZE int8 -> float. */
 mcu_status mcu_requantize_s8(int32_t input_zero_point, int32_t output_zero_point, const mcu_quant *quant,
                              int32_t size, const int8_t *input, int8_t *output);

@@ -422,6 +422,31 @@ def _leaky_relu(self: _Op) -> L.Layer:
     return L.Lut(self.op.index, "LEAKY_RELU", (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
+def _prelu(self: _Op) -> L.Layer:
+    x, a, out = self.t(0), self.t(1), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(a, "alpha")
+    self.per_tensor(out, "output")
+    shape = tuple(int(d) for d in x.shape)
+    if tuple(int(d) for d in out.shape) != shape:
+        self.fail("the output must have the input's shape")
+    alpha = np.asarray(self.const(a, "alpha"), dtype=np.int8)
+    if alpha.ndim > len(shape):
+        self.fail(f"alpha {list(alpha.shape)} has more axes than the input {list(shape)}")
+    ash = (1,) * (len(shape) - alpha.ndim) + alpha.shape
+    if any(d not in (1, s) for d, s in zip(ash, shape)):
+        self.fail(f"alpha {list(alpha.shape)} does not broadcast to the input {list(shape)}")
+    # alpha broadcast to the input repeats every period elements: its values from its first non-unit axis on
+    k = next((i for i, d in enumerate(ash) if d != 1), len(shape))
+    values = np.broadcast_to(alpha.reshape(ash)[(0,) * k], shape[k:]).reshape(-1)
+    p = q.prelu_params(x.scale, x.zero_point, a.scale, out.scale, out.zero_point)
+    m, s = p["alpha"]
+    init = (f"{{{-x.zero_point}, {-a.zero_point}, {out.zero_point}, {{{m}, {s}}}, l{self.op.index}_alpha, "
+            f"{values.size}, l{self.op.index}_table, {int(-31 <= s <= -1)}}}")
+    return L.Prelu(self.op.index, "PRELU", (x.index,), (out.index,), size=x.size, depth=shape[-1] if shape else 1,
+                   alpha=tuple(int(v) for v in values), table=tuple(p["table"]), params=(init,))
+
+
 def _hard_swish(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -653,6 +678,7 @@ _LOWER = {
     "LOGISTIC": _logistic,
     "TANH": _tanh,
     "LEAKY_RELU": _leaky_relu,
+    "PRELU": _prelu,
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,
     "PADV2": _pad,

@@ -1634,6 +1634,39 @@ class Lut(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class Prelu(Layer):
+    """PRELU with a constant alpha: element i takes alpha[i % len(alpha)] (the alpha broadcast to the input
+    from its first non-unit axis on); on tiles (whole pixels) when that period divides the last axis."""
+    size: int = 0
+    depth: int = 1          # the input's last axis
+    alpha: tuple = ()
+    table: tuple = ()       # the x >= 0 side per input byte (quant.prelu_params)
+    params: tuple = ()      # C initializer
+
+    @property
+    def weight_bytes(self):
+        return len(self.alpha) + len(self.table)
+
+    @property
+    def elementwise(self):
+        return self.depth % len(self.alpha) == 0
+
+    def overlap(self, tensor):
+        return 0
+
+    def describe(self):
+        return f"PRELU {self.size} (alpha every {len(self.alpha)})"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [c_array("int8_t", p + "alpha", self.alpha, per_line=16),
+                 c_array("int8_t", p + "table", self.table, per_line=16),
+                 f"static const mcu_prelu_params {p}params = {self.params[0]};"]
+        return decls, [f"mcu_prelu_s8(&{p}params, {self.size}, {ctx.ptr(self.inputs[0])}, "
+                       f"{ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class HardSwish(Layer):
     size: int = 0
     params: tuple = ()

@@ -387,6 +387,24 @@ def _leaky_relu(rng):
     return fn, [shape], {"alpha": round(alpha, 4)}, False
 
 
+def _prelu(rng):
+    import tf_keras as keras
+
+    shape = (1, int(rng.integers(1, 8)), int(rng.integers(1, 8)), int(rng.integers(1, 12)))
+    shared = [[1, 2], [1, 2], None, [1, 2, 3], [2], [1]][int(rng.integers(0, 6))]
+    layer = keras.layers.PReLU(shared_axes=shared)
+    layer.build((None, *shape[1:]))
+    # slopes negative, small, near and above one
+    (w,) = layer.get_weights()
+    layer.set_weights([(rng.choice([-1.5, -0.3, 0.05, 0.25, 0.9, 2.0], size=w.shape)
+                        * rng.uniform(0.5, 1.5, size=w.shape)).astype(np.float32)])
+
+    def fn(x):
+        return layer(x)
+
+    return fn, [shape], {"shared_axes": shared}, False
+
+
 def _pad(rng):
     import tensorflow as tf
 
@@ -590,6 +608,7 @@ BUILDERS: dict[str, Callable] = {
     "LOGISTIC": _unary("logistic"),
     "TANH": _unary("tanh"),
     "LEAKY_RELU": _leaky_relu,
+    "PRELU": _prelu,
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
     "RESIZE_NEAREST_NEIGHBOR": _resize,
