@@ -1,5 +1,7 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling and MEAN) over a grid of shapes, each a one-operator int8 model.
+SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR
+and MIRROR_PAD: input elements for the reductions, output elements for the others) over a grid of shapes,
+each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
 random offset and spread: asymmetric input zero points), then given trained-like quantization
@@ -63,6 +65,13 @@ def _grid(full: bool) -> dict:
         "MAX_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in (2, (2, 1))
                         if h * h * c <= 2**16],
         "MEAN": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "SUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "REDUCE_MAX": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "TANH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "RESIZE_NEAREST_NEIGHBOR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2]
+                                    for o in (2 * h, h + h // 2, h // 2)],
+        "MIRROR_PAD": [dict(h=h, c=c, pad=pad) for h in hw[1:] for c in ch[:2] for pad in (1, 2)
+                       if h * h * c <= 2**16],
     }
     return g
 
@@ -105,8 +114,18 @@ def _fn(op: str, p: dict, rng):
         layer.build((None, h, h, c))
         layer.set_weights([rng.uniform(-0.5, 0.5, size=(1, 1, c)).astype(np.float32)])
         return (lambda x: layer(x)), [(1, h, h, c)], h * h * c
-    if op == "MEAN":  # global average pooling as Keras converts it
-        return (lambda x: tf.reduce_mean(x, axis=[1, 2], keepdims=True)), [(1, h, h, c)], h * h * c
+    if op in ("MEAN", "SUM", "REDUCE_MAX"):  # global pooling as Keras converts it
+        f = {"MEAN": tf.reduce_mean, "SUM": tf.reduce_sum, "REDUCE_MAX": tf.reduce_max}[op]
+        return (lambda x: f(x, axis=[1, 2], keepdims=True)), [(1, h, h, c)], h * h * c
+    if op == "TANH":
+        return tf.math.tanh, [(1, h, h, c)], h * h * c
+    if op == "RESIZE_NEAREST_NEIGHBOR":  # as tf.image.resize(method="nearest"): half-pixel centers
+        o = p["o"]
+        return (lambda x: tf.image.resize(x, (o, o), method="nearest")), [(1, h, h, c)], o * o * c
+    if op == "MIRROR_PAD":
+        q = p["pad"]
+        return ((lambda x: tf.pad(x, [[0, 0], [q, q], [q, q], [0, 0]], mode="REFLECT")), [(1, h, h, c)],
+                (h + 2 * q) ** 2 * c)
     pool = tf.nn.avg_pool2d if op == "AVERAGE_POOL_2D" else tf.nn.max_pool2d
     ks = (h, h) if p["p"] == "global" else (p["p"] if isinstance(p["p"], tuple) else (p["p"], p["p"]))
     return (lambda x: pool(x, ks, ks, "VALID")), [(1, h, h, c)], h * h * c
@@ -142,6 +161,10 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
+    if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "MIRROR_PAD"):
+        return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "MIRROR_PAD": "rows"}[op]
+    if op == "REDUCE_MAX":
+        return "words" if p["c"] % 4 == 0 else "bytes"
     m = re.search(r"mcu_pool_plan_(\w+?)_s8\(", model_c)
     if m:  # a pool the code generator planned (ops.Pool2D.plan)
         return f"plan {m.group(1)}"
@@ -171,11 +194,14 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
     text, _ = targets.profile_model(model, "qemu-m4", Path(tempfile.mkdtemp(dir=out)), runs=1, warmup=0,
                                     timeout=900, patches="off")
     rep = parse_report(text)
+    from mcunets.tflm import run_tflm
+
+    oracle = run_tflm if op == "SUM" else reference  # LiteRT's reference SUM reads int8 as uint8 (docs/engine.md)
     exact = [o.data for o in rep.outputs] == [
-        e.tobytes() for e in reference(model, targets.runner_inputs(targets.io_specs(model)[0], 1))]
+        e.tobytes() for e in oracle(model, targets.runner_inputs(targets.io_specs(model)[0], 1))]
     g = read_model(model)
     inputs = [[random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
-    exact &= not check_cases([Case(op, model, inputs)]).mismatches
+    exact &= not check_cases([Case(op, model, inputs)], oracle=oracle).mismatches
     count = sum(l.count for l in rep.layers)
     return {"op": op, "shape": p, "count": count, "work": work, "per": count / work, "exact": exact,
             "path": kernel_path(op, p, gen.files["model.c"])}
