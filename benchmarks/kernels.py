@@ -37,6 +37,11 @@ def _grid(full: bool) -> dict:
     g = {
         "CONV_2D_1x1": [dict(h=h, c=c, o=o) for h in hw for c in ch for o in (c, 2 * c)
                         if h * h * c * o <= (2**22 if full else 2**20)],
+        # the small 1x1 path's depths 8-24 (multiples of 4 and not) at both clamps: ReLU at zero point -128
+        # ([-128, 127]) and above it ("relu+": act_min > -128)
+        "CONV_2D_1x1_small": [dict(h=h, c=c, o=c + c % 2, act=a) for h in ([6, 12] if full else [12])
+                              for c in range(8, 25) if c <= 20 or c % 4 == 0 for a in ("relu", "relu+")]
+        + [dict(h=12, c=c, o=c + c % 2, act=a) for c in (5, 6, 7) for a in ("relu", "relu+")],
         "CONV_2D_kxk": [dict(h=h, c=c, o=o, k=k, s=s) for k in ((3, 5, 7) if full else (3,))
                         for c in ([8, 16, 32, 64] if full else [8, 32]) for o in (c, 2 * c)
                         for h in ([6, 12, 24, 48] if full else [8, 16]) for s in (1, 2)
@@ -141,7 +146,10 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         if (kh, kw) != (1, 1) and c <= 3 and fast and "l0_first" in model_c:
             return "first kxk dsp"
         if k == 1 and c >= 4 and fast:
-            return "1x1 small dsp" if "l0_pw" in model_c else "1x1 dsp"
+            m = re.search(r"l0_pw\[(\d+)\]", model_c)  # the one-pixel layout: c4 / 2 + 4 words per channel
+            if m and int(m.group(1)) == ((c + 3) // 4 * 2 + 4) * o + 1:
+                return "1x1 pixel dsp"
+            return "1x1 small dsp" if m else "1x1 dsp"
         if k == 3 and c <= 3 and fast:
             return "3x3 rows dsp"
         if k > 1 and fast:
@@ -187,7 +195,7 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
     fn, specs, work = _fn(op, p, rng)
     model = convert(fn, specs, rng)
     if p.get("act", "").endswith("+"):  # the output zero point above -128: ReLU clamps below, ReLU6 both ways
-        model = shift_zero_points(model, rng, op)
+        model = shift_zero_points(model, rng, "CONV_2D" if op.startswith("CONV_2D") else op)
     if op.startswith(("CONV", "DEPTHWISE", "FULLY")):
         model = trained_like_requant(model, rng, int8_weights=True)
     gen = generate(model, "k", patches="off")

@@ -726,14 +726,15 @@ def _small_1x1_encoded_cases(seed: int):
 
 
 def _small_1x1_pixel_cases(seed: int):
-    """1x1 convolutions on 8, 12 and 16 input channels clamped to [-128, 127] (the small path's one-pixel
-    layout, smallx<c>: the pixel held in registers, every output channel's table words by LDM, the channel
-    loop ended by the last channel's rz; 14 channels keep the pair path): output channel counts 2 to 18
-    (even), strides 1 and 2, one pixel,
-    odd and even pixel counts, batches joined; per config the model as converted, with trained-like
+    """1x1 convolutions on 5 to 16 input channels (the small path's one-pixel layout, smallx<c4>: the pixel
+    held in registers, every output channel's table words by LDM, the channel loop ended by the last
+    channel's rz; depths not a multiple of 4 read as c4 bytes against zero weights, the input's last pixel
+    from a copy): output channel counts 2 to 18 (even; 2 modulo 4 the _m2 kernels), strides 1 and 2, one
+    pixel, odd and even pixel counts, batches joined; per config the model as converted, with trained-like
     quantization (zero points added after the shift, SXTAB of rz's byte 1), with filters of -128 / -127 /
-    127 (doubled halfwords' limits), and with ReLU's zero point above -128 (the lower clamp: the pair
-    path). qemu-m4 runs two of the four per config (the host all)."""
+    127 (doubled halfwords' limits), and with ReLU's zero point above -128 (the lower clamp, the _lo
+    kernels: words of four outputs, the _m2 kernels' first two as a halfword). qemu-m4 runs two of the four
+    per config (the host all; the lower clamp on qemu in configs 1, 3 and 5)."""
     from mcunets.engine.testing import Case
 
     rng = np.random.default_rng(seed)
@@ -746,6 +747,10 @@ def _small_1x1_pixel_cases(seed: int):
          (16, 2, (1, 1), 5, "relu"), (14, 6, (1, 1), 5, "none")],
         [(16, 16, (1, 1), 12, "none"), (12, 14, (2, 1), 6, "relu"), (16, 8, (1, 2), 3, "relu"),
          (12, 2, (1, 1), 11, "none")],
+        [(10, 6, (1, 1), 7, "relu"), (13, 10, (2, 2), 9, "none"), (9, 4, (1, 2), 1, "relu"),
+         (15, 2, (1, 1), 5, "relu"), (6, 8, (2, 1), 5, "relu")],
+        [(11, 14, (1, 1), 12, "relu"), (14, 8, (2, 1), 6, "relu"), (5, 2, (1, 2), 3, "relu"),
+         (7, 10, (1, 1), 11, "relu"), (13, 4, (1, 1), 1, "relu")],
     ]
     cases = []
     for i, layers in enumerate(configs):
@@ -2309,7 +2314,7 @@ def test_a_firmware_links_the_padded_and_odd_count_variants_only_where_its_layer
 
     small = _linked_kernels(conv(1, 14, 24, "VALID"), (1, 6, 7, 14), rng, tmp_path / "small")
     entries = [n for n in small if n.startswith("mcu_conv")]
-    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16pw_ssat_"), sorted(small)
+    assert len(entries) == 1 and entries[0].startswith("mcu_conv_1x1_small_c16xp_ssat_"), sorted(small)
     assert any(n.startswith("conv_1x1_small_rows_padded") for n in small), sorted(small)
     assert not any(n.startswith("conv_1x1_small_rows") and "padded" not in n for n in small), sorted(small)
 

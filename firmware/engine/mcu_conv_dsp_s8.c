@@ -986,7 +986,8 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     }
 }
 
-/* Input depths 8, 12 and 16, clamp [-128, 127], with the code generator's table in its one-pixel layout
+/* Rows of C = 8, 12 and 16 values (input depths 5 to 16, each pixel read as C bytes; the lower clamp too,
+ * MCU_X_LO), with the code generator's table in its one-pixel layout
  * (ops.small1x1_table, pixel=True): one pixel per pass, held widened in C / 2 registers (values (0, 2),
  * (1, 3), (4, 6), (5, 7), ...), against every output channel in turn. Per channel its C / 2 + 4 table
  * words (2 * bias, the doubled widened weights in the pixel's order, m, k, rz) by LDM into the other
@@ -1062,9 +1063,32 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
 #define MCU_X16_END "cmp    %[q2], #0\n\t"
 
 #define MCU_X_POST(RZ) "sxtab  %[q0], %[q0], %[" RZ "], ror #8\n\t"
-#define MCU_X_FN(NAME, C, P, MID) \
+/* The lower clamp (act_min above -128; lo4: act_min in every byte, in the frame): after each pass of four
+ * channels (its end test's CMP done) the pass's four outputs are read back as a word, raised to act_min by
+ * SSUB8 and SEL and written again (5 instructions per 4 outputs; SSUB8 sets only the GE flags, so the
+ * CMP's flags reach the BGE). With an output channel count of 2 modulo 4 (_lo_m2) each pixel's first two
+ * channels run before the loop and are clamped as a halfword, the pixel ending there when they are all. */
+#define MCU_X_LO(LD, ST, OFF) \
+    LD "   %[q0], [%[op], #-" OFF "]\n\t" \
+    "ldr    %[q1], %[flo]\n\t" \
+    "ssub8  %[q2], %[q0], %[q1]\n\t" \
+    "sel    %[q0], %[q0], %[q1]\n\t" \
+    ST "   %[q0], [%[op], #-" OFF "]\n\t"
+#define MCU_X_FLO(X) , [flo] "m"(frame_lo)
+#define MCU_X_NO_FLO(X)
+#define MCU_X_LO4 MCU_X_LO("ldr ", "str ", "4"), MCU_X_FLO
+#define MCU_X_NO_LO "", MCU_X_NO_FLO
+/* what runs before a pixel's channel loop: nothing, the jump into its second half (_m2), or the first two
+ * channels clamped (_lo_m2) */
+#define MCU_X_MID(C, P) ""
+#define MCU_X_MID_M2(C, P) "b      2f\n\t"
+#define MCU_X_MID_LO_M2(C, P) \
+    MCU_X##C##_CH(P) MCU_X##C##_CH(P) MCU_X##C##_END MCU_X_LO("ldrh", "strh", "2") "blt    4f\n\t"
+/* LO: the pass end's clamp, then the frame operand it reads (none without the clamp) */
+#define MCU_X_FN(NAME, C, P, MID, LO) MCU_X_FN1(NAME, C, P, MID, LO)
+#define MCU_X_FN1(NAME, C, P, MID, LO, FLO) \
     static __attribute__((noinline)) void NAME(const int8_t *pa, int32_t sx, int32_t npix, int8_t *o, \
-                                               const int8_t *tab) \
+                                               const int8_t *tab, uint32_t lo4) \
     { \
         register uint32_t q0 __asm__("r0") = (uint32_t)(uintptr_t)pa; \
         register uint32_t q1 __asm__("r1"); \
@@ -1084,6 +1108,7 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
         frame_p[0] = pa, frame_p[1] = pa + (int64_t)npix * sx; \
         const int32_t frame_sx = sx; \
         const int8_t *frame_tab = tab; \
+        const uint32_t frame_lo = lo4; \
         __asm__ volatile("3:\n\t" \
                          MCU_X##C##_LD \
                          "ldr    %[q1], %[fsx]\n\t" \
@@ -1091,42 +1116,48 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
                          "str    %[q0], %[fp]\n\t" \
                          MCU_X##C##_WIDEN \
                          "ldr    %[wp], %[ftab]\n\t" \
-                         MID \
+                         MID(C, P) \
                          "1:\n\t" \
                          MCU_X##C##_CH(P) MCU_X##C##_CH(P) \
                          "2:\n\t" \
                          MCU_X##C##_CH(P) MCU_X##C##_CH(P) \
                          MCU_X##C##_END \
+                         LO \
                          "bge    1b\n\t" \
+                         "4:\n\t" \
                          "ldrd   %[q0], %[q1], %[fp]\n\t" \
                          "cmp    %[q0], %[q1]\n\t" \
                          "bne    3b\n\t" \
                          : [q0] "+&r"(q0), [q1] "=&r"(q1), [q2] "=&r"(q2), [q3] "=&r"(q3), [q4] "=&r"(q4), \
                            [q5] "=&r"(q5), [q6] "=&r"(q6), [q7] "=&r"(q7), [q8] "=&r"(q8), [q9] "=&r"(q9), \
                            [q10] "=&r"(q10), [q11] "=&r"(q11), [wp] "=&r"(wp), [op] "+&r"(op), [fp] "+m"(frame_p) \
-                         : [fsx] "m"(frame_sx), [ftab] "m"(frame_tab) \
+                         : [fsx] "m"(frame_sx), [ftab] "m"(frame_tab) FLO(0) \
                          : "cc", "memory"); \
         (void)q0, (void)q1, (void)q2, (void)q3, (void)q4, (void)q5, (void)q6, (void)q7, (void)q8, (void)q9; \
-        (void)q10, (void)q11, (void)wp, (void)op; \
+        (void)q10, (void)q11, (void)wp, (void)op, (void)frame_lo; \
     } \
     /* the small path's span and single-pixel signatures (conv_1x1_small_rows): n pixel pairs, one pixel */ \
     static void NAME##_pairs(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
                              const int8_t *blocks, const int8_t *wend, uint32_t lo, uint32_t *buf) \
     { \
-        (void)ob, (void)out_c, (void)wend, (void)lo, (void)buf; \
-        NAME(pa, sx, 2 * n, oa, blocks); \
+        (void)ob, (void)out_c, (void)wend, (void)buf; \
+        NAME(pa, sx, 2 * n, oa, blocks, lo); \
     } \
     static void NAME##_one(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *wend, uint32_t lo, \
                            uint32_t *buf) \
     { \
-        (void)wend, (void)lo, (void)buf; \
-        NAME(pa, C, 1, oa, blocks); \
+        (void)wend, (void)buf; \
+        NAME(pa, C, 1, oa, blocks, lo); \
     }
 #define MCU_X_FNS(C) \
-    MCU_X_FN(smallx##C, C, MCU_NO_X_POST, "") \
-    MCU_X_FN(smallx##C##_post, C, MCU_X_POST, "") \
-    MCU_X_FN(smallx##C##_m2, C, MCU_NO_X_POST, "b      2f\n\t") \
-    MCU_X_FN(smallx##C##_post_m2, C, MCU_X_POST, "b      2f\n\t")
+    MCU_X_FN(smallx##C, C, MCU_NO_X_POST, MCU_X_MID, MCU_X_NO_LO) \
+    MCU_X_FN(smallx##C##_post, C, MCU_X_POST, MCU_X_MID, MCU_X_NO_LO) \
+    MCU_X_FN(smallx##C##_m2, C, MCU_NO_X_POST, MCU_X_MID_M2, MCU_X_NO_LO) \
+    MCU_X_FN(smallx##C##_post_m2, C, MCU_X_POST, MCU_X_MID_M2, MCU_X_NO_LO) \
+    MCU_X_FN(smallx##C##_lo, C, MCU_NO_X_POST, MCU_X_MID, MCU_X_LO4) \
+    MCU_X_FN(smallx##C##_lo_post, C, MCU_X_POST, MCU_X_MID, MCU_X_LO4) \
+    MCU_X_FN(smallx##C##_lo_m2, C, MCU_NO_X_POST, MCU_X_MID_LO_M2, MCU_X_LO4) \
+    MCU_X_FN(smallx##C##_lo_post_m2, C, MCU_X_POST, MCU_X_MID_LO_M2, MCU_X_LO4)
 #define MCU_NO_X_POST(RZ) ""
 MCU_X_FNS(8)
 MCU_X_FNS(12)
@@ -1134,7 +1165,16 @@ MCU_X_FNS(16)
 #undef MCU_X_FNS
 #undef MCU_NO_X_POST
 #undef MCU_X_FN
+#undef MCU_X_FN1
 #undef MCU_X_POST
+#undef MCU_X_LO
+#undef MCU_X_LO4
+#undef MCU_X_NO_LO
+#undef MCU_X_FLO
+#undef MCU_X_NO_FLO
+#undef MCU_X_MID
+#undef MCU_X_MID_M2
+#undef MCU_X_MID_LO_M2
 #undef MCU_X_TAIL
 #undef MCU_X_WIDEN
 #undef MCU_X8_CH
@@ -2451,31 +2491,52 @@ MCU_E_ENTRIES(32)
 #undef MCU_S_ENTRY
 #undef MCU_S_ENTRY_E
 
-/* Input depths 8, 12 and 16, clamp [-128, 127], the table in its one-pixel layout (smallx<C>, _m2: an output
- * channel count of 2 modulo 4): stride 1 the
- * layer's pixels in one call, other strides output row by output row (conv_1x1_small_rows; scratch unused). */
-#define MCU_X_ENTRY(NAME, C, FN) \
+/* Input depths 5 to 16 (rows of C = 8, 12 or 16 bytes), the table in its one-pixel layout (smallx<C>; _lo: act_min
+ * above -128, _m2: an output channel count of 2 modulo 4): stride 1 the layer's pixels in one call, other strides
+ * output row by output row (conv_1x1_small_rows); a depth that is not a multiple of 4 (PAD) reads each pixel as C
+ * bytes (the pad bytes meet the next pixel's first values and zero weights) but the input's last pixel, which
+ * runs from its copy in scratch (C bytes; the only scratch read). */
+#define MCU_X_ENTRY(NAME, C, FN, LO, PAD) \
     mcu_status NAME(const mcu_conv_params *params, const mcu_dims *input_dims, const int8_t *input, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         const int8_t *tab = (const int8_t *)(const void *)(params->table + 1); \
+        const uint32_t lo4 = LO ? 0x01010101u * (uint8_t)params->act_min : 0u; \
+        int8_t *const tail = PAD ? (int8_t *)(void *)scratch : 0; \
         if (((params->stride.h | params->stride.w) == 1) & ((params->in_row | params->out_row) == 0)) { \
-            FN(input, C, output_dims->n * output_dims->h * output_dims->w, output, tab); \
+            const int32_t c = PAD ? input_dims->c : (C), out_c = output_dims->c; \
+            const int32_t npix = output_dims->n * output_dims->h * output_dims->w, m = PAD ? npix - 1 : npix; \
+            if (!PAD || m > 0) { /* (a layer has at least one pixel) */ \
+                FN(input, c, m, output, tab, lo4); \
+            } \
+            if (PAD) { \
+                memcpy(tail, input + (int64_t)m * c, (size_t)c); \
+                memset(tail + c, 0, (size_t)((C) - c)); \
+                MCU_COMPILER_BARRIER(); /* the copy is written before the assembly reads it */ \
+                FN(tail, C, 1, output + (int64_t)m * out_c, tab, lo4); \
+            } \
             return MCU_OK; \
         } \
-        conv_1x1_small_rows(params, input_dims, input, output_dims, output, tab, FN##_pairs, FN##_one, 0, 0, \
-                            (uint32_t *)(void *)scratch, 0); \
+        (PAD ? conv_1x1_small_rows_padded : conv_1x1_small_rows)(params, input_dims, input, output_dims, output, tab, \
+                                                                 FN##_pairs, FN##_one, 0, lo4, \
+                                                                 (uint32_t *)(void *)scratch, tail); \
         return MCU_OK; \
     }
-#define MCU_X_ENTRIES(C) \
-    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_dsp_s8, C, smallx##C) \
-    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8, C, smallx##C##_post) \
-    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_m2_dsp_s8, C, smallx##C##_m2) \
-    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x_ssat_post_m2_dsp_s8, C, smallx##C##_post_m2)
+#define MCU_X_ENTRIES1(C, P, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_dsp_s8, C, smallx##C, 0, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_post_dsp_s8, C, smallx##C##_post, 0, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_m2_dsp_s8, C, smallx##C##_m2, 0, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_post_m2_dsp_s8, C, smallx##C##_post_m2, 0, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_dsp_s8, C, smallx##C##_lo, 1, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_dsp_s8, C, smallx##C##_lo_post, 1, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_m2_dsp_s8, C, smallx##C##_lo_m2, 1, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_m2_dsp_s8, C, smallx##C##_lo_post_m2, 1, PAD)
+#define MCU_X_ENTRIES(C) MCU_X_ENTRIES1(C, , 0) MCU_X_ENTRIES1(C, p, 1)
 MCU_X_ENTRIES(8)
 MCU_X_ENTRIES(12)
 MCU_X_ENTRIES(16)
 #undef MCU_X_ENTRIES
+#undef MCU_X_ENTRIES1
 #undef MCU_X_ENTRY
 
 /* k x k convolution (any kernel size, stride, dilation and padding, no groups): two output pixels at a

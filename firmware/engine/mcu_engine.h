@@ -338,17 +338,24 @@ MCU_SMALLW_DECLS(16, )
 MCU_SMALLW_DECLS(8, p)
 MCU_SMALLW_DECLS(16, p)
 #undef MCU_SMALLW_DECLS
-/* Input depths 8, 12 and 16, clamp [-128, 127] (_cNx_; _m2: an output channel count of 2 modulo 4): the table
- * in its one-pixel layout (ops.small1x1_table, pixel=True), one pixel per pass held in registers against every
- * output channel. */
-#define MCU_SMALLX_DECLS(C) \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_m2_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x_ssat_post_m2_dsp_s8);
-MCU_SMALLX_DECLS(8)
-MCU_SMALLX_DECLS(12)
-MCU_SMALLX_DECLS(16)
+/* Input depths 5 to 16, rows of N = 8, 12 or 16 bytes (_cNx_; _cNxp_ a depth that is not a multiple of 4; _lo:
+ * act_min above -128; _m2: an output channel count of 2 modulo 4): the table in its one-pixel layout
+ * (ops.small1x1_table, pixel=True), one pixel per pass held in registers against every output channel. */
+#define MCU_SMALLX_DECLS(C, P) \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_m2_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_post_m2_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_m2_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_m2_dsp_s8);
+MCU_SMALLX_DECLS(8, )
+MCU_SMALLX_DECLS(12, )
+MCU_SMALLX_DECLS(16, )
+MCU_SMALLX_DECLS(8, p)
+MCU_SMALLX_DECLS(12, p)
+MCU_SMALLX_DECLS(16, p)
 #undef MCU_SMALLX_DECLS
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
@@ -911,15 +918,20 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
     default:
         break;
     }
-    /* the one-pixel layout (ops.small1x1_pixel): a depth that is a multiple of 4 whose widened pixel fits in
-     * eight registers, the clamp [-128, 127] */
-#define MCU_SMALLX_PICK(C) \
-    (output_dims->c % 4 ? (post ? mcu_conv_1x1_small_c##C##x_ssat_post_m2_dsp_s8 : mcu_conv_1x1_small_c##C##x_ssat_m2_dsp_s8) \
-                        : (post ? mcu_conv_1x1_small_c##C##x_ssat_post_dsp_s8 : mcu_conv_1x1_small_c##C##x_ssat_dsp_s8))
-    if (!lo && !copy && c >= 8 && c <= 16) {
+    /* the one-pixel layout (ops.small1x1_pixel): rows of 8 to 16 bytes (the widened pixel fits in eight
+     * registers), either clamp */
+#define MCU_SMALLX_PICK2(C, P, L) \
+    (output_dims->c % 4 \
+         ? (post ? mcu_conv_1x1_small_c##C##x##P##_ssat##L##_post_m2_dsp_s8 : mcu_conv_1x1_small_c##C##x##P##_ssat##L##_m2_dsp_s8) \
+         : (post ? mcu_conv_1x1_small_c##C##x##P##_ssat##L##_post_dsp_s8 : mcu_conv_1x1_small_c##C##x##P##_ssat##L##_dsp_s8))
+#define MCU_SMALLX_PICK1(C, P) (lo ? MCU_SMALLX_PICK2(C, P, _lo) : MCU_SMALLX_PICK2(C, P, ))
+#define MCU_SMALLX_PICK(C) (copy ? MCU_SMALLX_PICK1(C, p) : MCU_SMALLX_PICK1(C, ))
+    if (c >= 8 && c <= 16) {
         run = c == 8 ? MCU_SMALLX_PICK(8) : c == 12 ? MCU_SMALLX_PICK(12) : MCU_SMALLX_PICK(16);
     }
 #undef MCU_SMALLX_PICK
+#undef MCU_SMALLX_PICK1
+#undef MCU_SMALLX_PICK2
 #undef MCU_SMALL_PICK
 #undef MCU_SMALL_CASE
 #undef MCU_SMALLW_CASE

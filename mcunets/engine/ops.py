@@ -429,12 +429,14 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
     with 0x80 (fc_encode), and the start values are bias + 128 * (the row's sum of weights at odd positions)
     modulo 2^32 instead of 2 * bias.
 
-    ``pixel`` (small1x1_pixel: input depth 8, 12 or 16, clamp [-128, 127]): the one-pixel layout of the
-    kernel's smallx<c> instead, per output channel c / 2 + 4 words: 2 * bias, the doubled weights (w0, w2),
-    (w1, w3), (w4, w6), (w5, w7), ... as halfwords, m, k and rz & 0xFFFF (the right shift, the post-shift
-    zero point in byte 1), bit 31 of the last channel's rz set (the end of the table)."""
+    ``pixel`` (small1x1_pixel: input depth 5 to 16, rows of c4 = 8, 12 or 16): the one-pixel layout of the
+    kernel's smallx<c4> instead, per output channel c4 / 2 + 4 words: 2 * bias, the doubled weights (w0, w2),
+    (w1, w3), (w4, w6), (w5, w7), ... (zero past the depth) as halfwords, m, k and rz & 0xFFFF (the right
+    shift, the post-shift zero point in byte 1), bit 31 of the last channel's rz set (the end of the
+    table)."""
     f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
-    o, c = f.shape
+    f = np.concatenate([f, np.zeros((len(f), -f.shape[1] % 4), dtype=np.int64)], axis=1)
+    o, c = f.shape  # (c: the depth rounded up to 4)
     if pixel:
         consts = channel_consts(output_offset, shifts)
         b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
@@ -446,8 +448,7 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
             words += [_pack16(w2[4 * g + j], w2[4 * g + j + 2]) for g in range(c // 4) for j in (0, 1)]
             words += [int(multipliers[oc]), kk, _int32((rz & 0xFFFF) | (1 << 31 if oc == o - 1 else 0))]
         return words
-    f = np.concatenate([f, np.zeros((o, -c % 4), dtype=np.int64)], axis=1)
-    c4 = f.shape[1]
+    c4 = c
     enc = small1x1_encoded(c4)
     consts = channel_consts(output_offset, shifts)
     b = np.zeros(o, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
@@ -465,12 +466,12 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
     return words
 
 
-def small1x1_pixel(c: int, act_min: int) -> bool:
+def small1x1_pixel(c: int) -> bool:
     """Whether the small 1x1 path's table takes its one-pixel layout (small1x1_table, pixel=True; the
-    kernel's smallx<c>, picked in mcu_conv_1x1_small_table_dsp_s8 on the same properties): an input depth
-    that is a multiple of 4 whose widened pixel fits in eight registers (8 to 16) and the clamp [-128, 127]
-    below (act_min -128)."""
-    return c % 4 == 0 and 8 <= c <= 16 and act_min == -128
+    kernel's smallx<c4>, picked in mcu_conv_1x1_small_table_dsp_s8 on the same property): an input depth
+    whose rows, rounded up to a multiple of 4 (c4), widen into at most eight registers (c4 8 to 16: depths
+    5 to 16), at either lower clamp (act_min -128: SSAT alone; above: the _lo kernels)."""
+    return 8 <= ((c + 3) & ~3) <= 16
 
 
 def small1x1_encoded(c4: int) -> bool:
@@ -800,8 +801,8 @@ class Conv2D(Windowed):
             table = 4 + 4 * pairs * (8 + 4 * ((self.filter[0].size + 3) // 4))
         elif self.rows3:
             table = 4 + 72 * pairs if self.rows3c1 else 4 * pairs * (6 * nw + 8)
-        elif self.small1x1 and small1x1_pixel(self.filter.shape[3], self.act[0]):
-            table = (2 * self.filter.shape[3] + 16) * o + 4
+        elif self.small1x1 and small1x1_pixel(self.filter.shape[3]):
+            table = (2 * ((self.filter.shape[3] + 3) & ~3) + 16) * o + 4
         elif self.small1x1:
             table = (o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4
         elif self.kxk_triples:
@@ -881,7 +882,7 @@ class Conv2D(Windowed):
             table = p + "pw"
             decls.append(c_array("int32_t", table, small1x1_table(
                 flat, b, self.output_offset, mults, _shifts(mults, shifts),
-                pixel=small1x1_pixel(self.filter.shape[3], self.act[0])), per_line=9))
+                pixel=small1x1_pixel(self.filter.shape[3])), per_line=9))
         elif self.kxk_triples and fast:
             table = p + "kxk"
             decls.append(c_array("int32_t", table, kxk_table(b, self.output_offset, mults,
