@@ -609,7 +609,7 @@ typedef struct {
     mcu_quant alpha_quant;                             /* input scale * alpha scale / output scale */
     const int8_t *alpha;
     int32_t period;
-    const int8_t *table;  /* 256 entries (input byte as uint8): the output where input - zero point >= 0 */
+    const int8_t *table;  /* 256 entries (input value + 128): the output where input - zero point >= 0 */
     int32_t fast_requant; /* 1: alpha_quant.shift in [-31, -1] (products are below 2^16) */
 } mcu_prelu_params;
 mcu_status mcu_prelu_s8(const mcu_prelu_params *params, int32_t size, const int8_t *input, int8_t *output);

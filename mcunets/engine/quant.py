@@ -260,7 +260,7 @@ def leaky_relu_table(alpha: float, input_scale: float, input_zero_point: int, ou
 def prelu_params(input_scale: float, input_zero_point: int, alpha_scale: float, output_scale: float,
                  output_zero_point: int) -> dict:
     """TFLite's int8 PRELU (its Prepare's single-precision scale ratios): the alpha side's multiplier and
-    shift, and the x >= 0 side as a 256-entry table indexed by the input byte as uint8 (x * input/output
+    shift, and the x >= 0 side as a 256-entry table indexed by the input value + 128 (x * input/output
     scale + output zero point, clamped; 0 where x < 0)."""
     identity = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
     alpha = quantize_multiplier(float(f32(input_scale) * f32(alpha_scale) / f32(output_scale)))
@@ -268,7 +268,7 @@ def prelu_params(input_scale: float, input_zero_point: int, alpha_scale: float, 
     for val in range(-128, 128):
         x = val - int(input_zero_point)
         if x >= 0:
-            table[val & 0xFF] = max(-128, min(127, int(output_zero_point) + requantize(x, *identity)))
+            table[val + 128] = max(-128, min(127, int(output_zero_point) + requantize(x, *identity)))
     return {"alpha": alpha, "table": table}
 
 
