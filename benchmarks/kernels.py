@@ -138,6 +138,8 @@ def _fn(op: str, p: dict, rng):
 
 def kernel_path(op: str, p: dict, model_c: str) -> str:
     """The kernel mcu_conv_s8 / mcu_depthwise_conv_s8 dispatch to on a DSP core for this layer."""
+    from mcunets.engine.ops import small1x1_pixel_rows
+
     m = re.search(r"mcu_(?:dw_)?conv_params l0_params = \{.*, (\d), (?:NULL|l\w+)(?:, -?\d+){0,2}\};", model_c)
     fast = m is not None and m.group(1) == "1"  # fast_requant, the table (then a conv's row strides, a dw chunk)
     if op.startswith("CONV_2D"):
@@ -146,8 +148,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         if (kh, kw) != (1, 1) and c <= 3 and fast and "l0_first" in model_c:
             return "first kxk dsp"
         if k == 1 and c >= 4 and fast:
-            m = re.search(r"l0_pw\[(\d+)\]", model_c)  # the one-pixel layout: c4 / 2 + 4 words per channel
-            if m and int(m.group(1)) == ((c + 3) // 4 * 2 + 4) * o + 1:
+            m = re.search(r"l0_pw\[(\d+)\]", model_c)  # the one-pixel layout: rows / 2 + 4 words per channel
+            if m and int(m.group(1)) == (small1x1_pixel_rows(c) // 2 + 4) * o + 1:
                 return "1x1 pixel dsp"
             return "1x1 small dsp" if m else "1x1 dsp"
         if k == 3 and c <= 3 and fast:

@@ -726,7 +726,7 @@ def _small_1x1_encoded_cases(seed: int):
 
 
 def _small_1x1_pixel_cases(seed: int):
-    """1x1 convolutions on 5 to 16 input channels (the small path's one-pixel layout, smallx<c4>: the pixel
+    """1x1 convolutions on 5 to 18 input channels (the small path's one-pixel layout, smallx<r>: the pixel
     held in registers, every output channel's table words by LDM, the channel loop ended by the last
     channel's rz; depths not a multiple of 4 read as c4 bytes against zero weights, the input's last pixel
     from a copy): output channel counts 2 to 18 (even; 2 modulo 4 the _m2 kernels), strides 1 and 2, one
@@ -734,7 +734,7 @@ def _small_1x1_pixel_cases(seed: int):
     quantization (zero points added after the shift, SXTAB of rz's byte 1), with filters of -128 / -127 /
     127 (doubled halfwords' limits), and with ReLU's zero point above -128 (the lower clamp, the _lo
     kernels: words of four outputs, the _m2 kernels' first two as a halfword). qemu-m4 runs two of the four
-    per config (the host all; the lower clamp on qemu in configs 1, 3 and 5)."""
+    per config (the host all; the lower clamp on qemu in configs 1, 3, 5 and 7)."""
     from mcunets.engine.testing import Case
 
     rng = np.random.default_rng(seed)
@@ -751,6 +751,10 @@ def _small_1x1_pixel_cases(seed: int):
          (15, 2, (1, 1), 5, "relu"), (6, 8, (2, 1), 5, "relu")],
         [(11, 14, (1, 1), 12, "relu"), (14, 8, (2, 1), 6, "relu"), (5, 2, (1, 2), 3, "relu"),
          (7, 10, (1, 1), 11, "relu"), (13, 4, (1, 1), 1, "relu")],
+        [(17, 6, (1, 1), 7, "relu"), (18, 10, (2, 2), 9, "none"), (17, 4, (1, 2), 1, "relu"),
+         (18, 2, (1, 1), 5, "relu")],
+        [(18, 14, (1, 1), 12, "relu"), (17, 8, (2, 1), 6, "relu"), (18, 4, (1, 2), 3, "none"),
+         (17, 2, (1, 1), 11, "relu")],
     ]
     cases = []
     for i, layers in enumerate(configs):

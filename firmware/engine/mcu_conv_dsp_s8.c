@@ -986,8 +986,8 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     }
 }
 
-/* Rows of C = 8, 12 and 16 values (input depths 5 to 16, each pixel read as C bytes; the lower clamp too,
- * MCU_X_LO), with the code generator's table in its one-pixel layout
+/* Rows of C = 8, 12 and 16 values (input depths 5 to 16, each pixel read as C bytes; rows of 18 for depths 17
+ * and 18, MCU_X18_CH; the lower clamp too, MCU_X_LO), with the code generator's table in its one-pixel layout
  * (ops.small1x1_table, pixel=True): one pixel per pass, held widened in C / 2 registers (values (0, 2),
  * (1, 3), (4, 6), (5, 7), ...), against every output channel in turn. Per channel its C / 2 + 4 table
  * words (2 * bias, the doubled widened weights in the pixel's order, m, k, rz) by LDM into the other
@@ -1001,9 +1001,11 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
  * pointer lr. */
 /* one output from its sum in q0: SMMLAR by m (register M) with k (K), the sign add, ASR by rz (RZ), the
  * post-shift add P, SSAT and STRB */
-#define MCU_X_TAIL(P, M, K, RZ) \
+#define MCU_X_TAIL(P, M, K, RZ) MCU_X_RQ(M, K) MCU_X_OUT(P, RZ)
+#define MCU_X_RQ(M, K) \
     "smmlar %[q1], %[q0], %[" M "], %[" K "]\n\t" \
-    "add    %[q0], %[q1], %[q0], asr #31\n\t" \
+    "add    %[q0], %[q1], %[q0], asr #31\n\t"
+#define MCU_X_OUT(P, RZ) \
     "asr    %[q0], %[q0], %[" RZ "]\n\t" \
     P(RZ) \
     "ssat   %[q0], #8, %[q0]\n\t" \
@@ -1061,6 +1063,36 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     "ldr    %[q11], [%[q0], #12]\n\t"
 #define MCU_X16_WIDEN MCU_X_WIDEN("q4", "q5") MCU_X12_WIDEN
 #define MCU_X16_END "cmp    %[q2], #0\n\t"
+/* Rows of 18 (input depths 17 and 18): the first 16 values as at 16 (r4-r11), values 16 and 17 as the
+ * halfwords of r3 (one LDRH, two SXTB16, PKHBT per pixel), the channel's 13 words (2 * bias, the nine weight
+ * words, m, k, rz) through the three registers left: one LDM of three, four of two and one LDR each of k and
+ * rz (21 instructions per output, 22 with the post-shift add). */
+#define MCU_X18_CH(P) \
+    "ldmia  %[wp]!, {%[q0], %[q1], %[q2]}\n\t" \
+    "smlad  %[q0], %[q4], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q5], %[q2], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2]}\n\t" \
+    "smlad  %[q0], %[q6], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q7], %[q2], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2]}\n\t" \
+    "smlad  %[q0], %[q8], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q9], %[q2], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2]}\n\t" \
+    "smlad  %[q0], %[q10], %[q1], %[q0]\n\t" \
+    "smlad  %[q0], %[q11], %[q2], %[q0]\n\t" \
+    "ldmia  %[wp]!, {%[q1], %[q2]}\n\t" \
+    "smlad  %[q0], %[q3], %[q1], %[q0]\n\t" \
+    "ldr    %[q1], [%[wp]], #4\n\t" \
+    MCU_X_RQ("q2", "q1") \
+    "ldr    %[q2], [%[wp]], #4\n\t" \
+    MCU_X_OUT(P, "q2")
+#define MCU_X18_LD MCU_X16_LD "ldrh   %[q3], [%[q0], #16]\n\t"
+#define MCU_X18_WIDEN \
+    MCU_X16_WIDEN \
+    "sxtb16 %[q1], %[q3]\n\t" \
+    "sxtb16 %[q2], %[q3], ror #8\n\t" \
+    "pkhbt  %[q3], %[q1], %[q2], lsl #16\n\t"
+#define MCU_X18_END MCU_X16_END
 
 #define MCU_X_POST(RZ) "sxtab  %[q0], %[q0], %[" RZ "], ror #8\n\t"
 /* The lower clamp (act_min above -128; lo4: act_min in every byte, in the frame): after each pass of four
@@ -1162,6 +1194,7 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
 MCU_X_FNS(8)
 MCU_X_FNS(12)
 MCU_X_FNS(16)
+MCU_X_FNS(18)
 #undef MCU_X_FNS
 #undef MCU_NO_X_POST
 #undef MCU_X_FN
@@ -1176,6 +1209,12 @@ MCU_X_FNS(16)
 #undef MCU_X_MID_M2
 #undef MCU_X_MID_LO_M2
 #undef MCU_X_TAIL
+#undef MCU_X_RQ
+#undef MCU_X_OUT
+#undef MCU_X18_CH
+#undef MCU_X18_LD
+#undef MCU_X18_WIDEN
+#undef MCU_X18_END
 #undef MCU_X_WIDEN
 #undef MCU_X8_CH
 #undef MCU_X12_CH
@@ -2535,6 +2574,7 @@ MCU_E_ENTRIES(32)
 MCU_X_ENTRIES(8)
 MCU_X_ENTRIES(12)
 MCU_X_ENTRIES(16)
+MCU_X_ENTRIES1(18, p, 1) /* depths 17 and 18 (18 without the copy would do: its LDRH ends at the pixel's end) */
 #undef MCU_X_ENTRIES
 #undef MCU_X_ENTRIES1
 #undef MCU_X_ENTRY

@@ -356,6 +356,7 @@ MCU_SMALLX_DECLS(16, )
 MCU_SMALLX_DECLS(8, p)
 MCU_SMALLX_DECLS(12, p)
 MCU_SMALLX_DECLS(16, p)
+MCU_SMALLX_DECLS(18, p) /* depths 17 and 18: rows of 18 */
 #undef MCU_SMALLX_DECLS
 mcu_status mcu_conv_1x1_narrow_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                       const int8_t *input, const mcu_dims *output_dims, int8_t *output);
@@ -919,7 +920,7 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
         break;
     }
     /* the one-pixel layout (ops.small1x1_pixel): rows of 8 to 16 bytes (the widened pixel fits in eight
-     * registers), either clamp */
+     * registers) and depths 17 and 18 (nine), either clamp */
 #define MCU_SMALLX_PICK2(C, P, L) \
     (output_dims->c % 4 \
          ? (post ? mcu_conv_1x1_small_c##C##x##P##_ssat##L##_post_m2_dsp_s8 : mcu_conv_1x1_small_c##C##x##P##_ssat##L##_m2_dsp_s8) \
@@ -928,6 +929,8 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
 #define MCU_SMALLX_PICK(C) (copy ? MCU_SMALLX_PICK1(C, p) : MCU_SMALLX_PICK1(C, ))
     if (c >= 8 && c <= 16) {
         run = c == 8 ? MCU_SMALLX_PICK(8) : c == 12 ? MCU_SMALLX_PICK(12) : MCU_SMALLX_PICK(16);
+    } else if (input_dims->c > 16 && input_dims->c <= 18) {
+        run = MCU_SMALLX_PICK1(18, p);
     }
 #undef MCU_SMALLX_PICK
 #undef MCU_SMALLX_PICK1

@@ -429,11 +429,11 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
     with 0x80 (fc_encode), and the start values are bias + 128 * (the row's sum of weights at odd positions)
     modulo 2^32 instead of 2 * bias.
 
-    ``pixel`` (small1x1_pixel: input depth 5 to 16, rows of c4 = 8, 12 or 16): the one-pixel layout of the
-    kernel's smallx<c4> instead, per output channel c4 / 2 + 4 words: 2 * bias, the doubled weights (w0, w2),
-    (w1, w3), (w4, w6), (w5, w7), ... (zero past the depth) as halfwords, m, k and rz & 0xFFFF (the right
-    shift, the post-shift zero point in byte 1), bit 31 of the last channel's rz set (the end of the
-    table)."""
+    ``pixel`` (small1x1_pixel: input depth 5 to 18, rows of r = 8, 12, 16 or 18 values): the one-pixel layout
+    of the kernel's smallx<r> instead, per output channel r / 2 + 4 words: 2 * bias, the doubled weights (w0,
+    w2), (w1, w3), (w4, w6), (w5, w7), ... up to w15, then (w16, w17) at r = 18 (zero past the depth) as
+    halfwords, m, k and rz & 0xFFFF (the right shift, the post-shift zero point in byte 1), bit 31 of the
+    last channel's rz set (the end of the table)."""
     f = np.asarray(filt, dtype=np.int64).reshape(len(filt), -1)
     f = np.concatenate([f, np.zeros((len(f), -f.shape[1] % 4), dtype=np.int64)], axis=1)
     o, c = f.shape  # (c: the depth rounded up to 4)
@@ -445,7 +445,8 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
             w2 = 2 * f[oc]
             kk, rz = consts[oc]
             words += [_int32(2 * int(b[oc]))]
-            words += [_pack16(w2[4 * g + j], w2[4 * g + j + 2]) for g in range(c // 4) for j in (0, 1)]
+            words += [_pack16(w2[4 * g + j], w2[4 * g + j + 2]) for g in range(min(c, 16) // 4) for j in (0, 1)]
+            words += [_pack16(w2[16], w2[17])] if c > 16 else []
             words += [int(multipliers[oc]), kk, _int32((rz & 0xFFFF) | (1 << 31 if oc == o - 1 else 0))]
         return words
     c4 = c
@@ -468,10 +469,16 @@ def small1x1_table(filt, bias, output_offset: int, multipliers, shifts, pixel: b
 
 def small1x1_pixel(c: int) -> bool:
     """Whether the small 1x1 path's table takes its one-pixel layout (small1x1_table, pixel=True; the
-    kernel's smallx<c4>, picked in mcu_conv_1x1_small_table_dsp_s8 on the same property): an input depth
-    whose rows, rounded up to a multiple of 4 (c4), widen into at most eight registers (c4 8 to 16: depths
-    5 to 16), at either lower clamp (act_min -128: SSAT alone; above: the _lo kernels)."""
-    return 8 <= ((c + 3) & ~3) <= 16
+    kernel's smallx<r>, picked in mcu_conv_1x1_small_table_dsp_s8 on the same property): an input depth
+    whose widened pixel fits in nine registers, rows of r = small1x1_pixel_rows(c) 8 to 18 values (depths 5
+    to 18), at either lower clamp (act_min -128: SSAT alone; above: the _lo kernels)."""
+    return 8 <= small1x1_pixel_rows(c) <= 18
+
+
+def small1x1_pixel_rows(c: int) -> int:
+    """The row length of the one-pixel layout for input depth c: c rounded up to a multiple of 4, but 18 for
+    depths 17 and 18 (16 values in eight registers, two in a ninth)."""
+    return 18 if 16 < c <= 18 else (c + 3) & ~3
 
 
 def small1x1_encoded(c4: int) -> bool:
@@ -802,7 +809,7 @@ class Conv2D(Windowed):
         elif self.rows3:
             table = 4 + 72 * pairs if self.rows3c1 else 4 * pairs * (6 * nw + 8)
         elif self.small1x1 and small1x1_pixel(self.filter.shape[3]):
-            table = (2 * ((self.filter.shape[3] + 3) & ~3) + 16) * o + 4
+            table = (2 * small1x1_pixel_rows(self.filter.shape[3]) + 16) * o + 4
         elif self.small1x1:
             table = (o // 2) * (2 * ((self.filter.shape[3] + 3) & ~3) + 32) + 4
         elif self.kxk_triples:
