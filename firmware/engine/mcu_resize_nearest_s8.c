@@ -1,6 +1,7 @@
 /* RESIZE_NEAREST_NEIGHBOR: output pixel (y, x) of each batch is input pixel (rows[y], cols[x]). The code
  * generator computes the tables with the reference kernel's float index arithmetic (align_corners,
- * half_pixel_centers); an output row whose input row is the previous one's is a copy of that row. */
+ * half_pixel_centers); an output row whose input row is the previous one's is a copy of that row, pixels
+ * whose depth is a multiple of 4 are copied by words. */
 #include <string.h>
 
 #include "mcu_engine.h"
@@ -17,6 +18,15 @@ mcu_status mcu_resize_nearest_s8(const mcu_resize_params *params, const int8_t *
             }
             const int8_t *src = input + params->rows[y] * in_row;
             int8_t *dst = output;
+            if (depth % 4 == 0) {  /* pixels by words (unaligned word access where the core has it) */
+                for (int32_t x = 0; x < params->out_w; ++x, dst += depth) {
+                    const int8_t *p = src + params->cols[x] * depth;
+                    for (int32_t k = 0; k < depth; k += 4) {
+                        memcpy(dst + k, p + k, 4);
+                    }
+                }
+                continue;
+            }
             for (int32_t x = 0; x < params->out_w; ++x, dst += depth) {
                 const int8_t *p = src + params->cols[x] * depth;
                 for (int32_t k = 0; k < depth; ++k) {

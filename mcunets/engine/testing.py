@@ -475,7 +475,7 @@ def _resize(rng):
 def resize_modes(rng):
     """One model of nine RESIZE_NEAREST_NEIGHBOR layers: each mode (align_corners, half_pixel_centers) on
     an upscale by a non-integer ratio, a downscale and a large upscale or downscale (where the reference's
-    single-precision index arithmetic rounds), a batch of 2 and odd depths."""
+    single-precision index arithmetic rounds), a batch of 2, depths that are multiples of 4 and odd ones."""
     import tensorflow as tf
 
     layers = []
@@ -486,7 +486,8 @@ def resize_modes(rng):
                                   ((1, 3 * h + 1, 2 * w + 3), [h, w + 1]),
                                   ((1, big, 3), [int(rng.integers(3, 9)), 3 * big + 1]) if k % 2 else
                                   ((1, 7, big), [big + int(rng.integers(1, 40)), int(rng.integers(2, big))])):
-            layers.append(((n, ih, iw, int(rng.choice([1, 2, 3, 5, 8]))), size, align, half))
+            depth = (1, 4, 3, 8, 5, 12, 2)[(len(layers) + k) % 7]  # pixels by words and by bytes, each mode
+            layers.append(((n, ih, iw, depth), size, align, half))
 
     def fn(*xs):
         return tuple(tf.raw_ops.ResizeNearestNeighbor(images=x, size=size, align_corners=a, half_pixel_centers=hp)
