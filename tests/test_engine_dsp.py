@@ -1336,12 +1336,12 @@ def test_depthwise_3x3_stride2_edge_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-def _dw3s2_variants(model_c: str, table: str = "dw3s2") -> set:
+def _dw3s2_variants(model_c: str, table: str = "dw3s2", chunked: bool = False) -> set:
     """(lower clamp, zero point after the shift) of each stride-2 layer with the table in ``model_c`` (table
-    "dw3w": each stride-1 layer on the four-channels-per-word path)."""
+    "dw3w": each stride-1 layer on the four-channels-per-word path; chunked: those in channel chunks)."""
     out = set()
     for m in re.finditer(r"mcu_dw_conv_params (l\d+)_params = \{.*, (-?\d+), (-?\d+), \d, (l\d+_" + table
-                         + r"), 0\};", model_c):
+                         + (r"), [1-9]\d*\};" if chunked else r"), 0\};"), model_c):
         post = re.search(re.escape(m.group(4)) + r"\[\d*\] = \{\s*(-?\d+)", model_c)
         out.add((int(m.group(2)) > -128, post is not None and int(post.group(1)) & 1 == 1))
     return out
@@ -1419,6 +1419,65 @@ def test_depthwise_3x3_s1_words_cases_are_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
     res = check_cases(_depthwise_3x3_s1_words_cases(7570))
+    assert not res.mismatches, [m[0] for m in res.mismatches]
+
+
+def _depthwise_3x3_s1_words_chunk_cases(seed: int):
+    """One-layer models of stride-1 3x3 depthwise layers on small maps whose scratch is the arena's peak, so the
+    schedule runs them in channel chunks, four channels per word (mcu_depthwise_3x3_dsp_s1_*_wc_s8): input
+    widths 1 and 2 (the patch), 3, 6, 7, heights 1 (two window rows of zero points) .. 7, strides (1, 1) and
+    (2, 1), SAME and VALID, ReLU and none, 12 .. 32 channels (chunks of 8, the last of 4, and of 4); as converted
+    and with trained-like quantization."""
+    chains = [
+        ((6, 6, 20), [(1, "SAME", "relu")]),
+        ((5, 7, 28), [(1, "SAME", "none")]),
+        ((1, 6, 16), [(1, "SAME", "none")]),
+        ((4, 1, 24), [(1, "SAME", "relu")]),
+        ((3, 2, 16), [(1, "SAME", "relu")]),
+        ((7, 3, 32), [((2, 1), "SAME", "relu")]),
+        ((6, 6, 12), [(1, "VALID", "none")]),
+    ]
+    chains = [(hwc, [((3, 3), s, 1, pad, act) for s, pad, act in layers]) for hwc, layers in chains]
+    return _depthwise_chain_cases(seed, "dw3x3 s1 words chunks", chains, weight_scale=0.5, last_only=True)
+
+
+def _chunks_of_8_or_4(monkeypatch):
+    """The schedule's chunk choices cut to chunks of 8 channels where the depth is not a multiple of 8 (the last
+    chunk smaller), else 4."""
+    from mcunets.engine.ops import DepthwiseConv2D
+
+    orig = DepthwiseConv2D.chunk_choices
+    monkeypatch.setattr(DepthwiseConv2D, "chunk_choices",
+                        lambda self: [x for x in orig(self) if x == 8] if self.in_shape[3] % 8 else orig(self)[-1:])
+
+
+def test_depthwise_3x3_s1_words_chunks_are_bit_exact_on_qemu(tmp_path, monkeypatch):
+    from mcunets.engine import generate
+
+    _chunks_of_8_or_4(monkeypatch)
+    cases = _depthwise_3x3_s1_words_chunk_cases(7580)
+    files = [generate(c.model, "m").files["model.c"] for c in _alternating(cases)]
+    assert all(len(_dw3s2_variants(f, "dw3w", chunked=True)) == 1 for f in files), files
+    variants = set().union(*(_dw3s2_variants(f, "dw3w", chunked=True) for f in files))
+    assert variants == {(False, False), (False, True), (True, False), (True, True)}, variants
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
+def test_depthwise_3x3_s1_words_chunks_are_bit_exact_on_host(monkeypatch):
+    from mcunets.engine import generate
+    from mcunets.engine.testing import check_cases
+
+    _chunks_of_8_or_4(monkeypatch)
+    cases = _depthwise_3x3_s1_words_chunk_cases(7580)
+    for case in cases:
+        gen = generate(case.model, "m")
+        m = re.search(r"_dw3w, (\d+)\};", gen.files["model.c"])
+        assert m and int(m.group(1)) in (4, 8), case.name
+        c = int(re.search(r"x(\d+) ->", gen.layers[0].description).group(1))
+        k = int(m.group(1))
+        assert gen.layers[0].scratch_bytes == 35 * k + max(9 * k, 2 * c + k), case.name
+    res = check_cases(cases)
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
@@ -2487,18 +2546,22 @@ def test_depthwise_3x3_chunk_cases_are_bit_exact_on_host():
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 
-def test_one_chunk_and_chunked_depthwise_layers_of_one_model_are_bit_exact_on_qemu(tmp_path):
+def test_one_chunk_and_chunked_depthwise_layers_of_one_model_are_bit_exact_on_qemu(tmp_path, monkeypatch):
     """One model whose schedule leaves one stride-1 3x3 depthwise layer whole (16x13x8 after a 1x1 convolution
     whose maps are the peak there; rows of 13: the five-output step) and chunks another (4x4x96, the peak of the
     whole-depth plan; rows of four): its firmware links the whole-depth entry point (compiled without the chunk
     loop) and the chunked one of the stride-1 rows from the code generator's table, and both layers' outputs
     equal TFLite's reference kernels on qemu-m4 and the host; as converted (ReLU at -128: the plain clamp) and
-    with trained-like quantization, two random inputs each."""
+    with trained-like quantization, two random inputs each. (Chunked layers on small maps run four channels per
+    word, ops.S1_WORDS_CHUNK_PIXELS: here 0, so the 4x4x96 layer keeps the rows this test is about.)"""
     import tensorflow as tf
     from elftools.elf.elffile import ELFFile
 
+    from mcunets.engine import ops
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, check_cases, convert, random_input, trained_like_requant
+
+    monkeypatch.setattr(ops, "S1_WORDS_CHUNK_PIXELS", 0)
 
     rng = np.random.default_rng(7533)
     pw1 = tf.constant(rng.normal(size=(1, 1, 16, 8)).astype(np.float32) * 0.3)

@@ -7,7 +7,9 @@
  * mcunets/engine/ops.py reserves the same); the same on every target so generated code is portable. The
  * rows: three int16 rows per channel of one chunk (params->chunk channels, the whole depth when 0), at
  * stride 1 (along the width) with a 12-word table per channel; the stride-2 path from the code generator's
- * table (params->table) the widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes. */
+ * table (params->table) the widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes, at
+ * stride 1 in channel chunks one chunk's weights and requantization constants, then its patch or 2 * c + chunk
+ * zero points, 35 * chunk + max(9 * chunk, 2 * c + chunk). */
 int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dw_conv_params *params, const mcu_dims *input_dims,
                                           const mcu_dims *filter_dims)
 {
@@ -15,10 +17,13 @@ int32_t mcu_depthwise_conv_s8_buffer_size(const mcu_dw_conv_params *params, cons
     if (filter_dims->h != 3 || filter_dims->w != 3 || filter_dims->c != c || c % 4 != 0) {
         return 0;
     }
+    const int32_t chunk = params->chunk > 0 && params->chunk < c ? params->chunk : c;
+    if (params->table != 0 && params->stride.w == 1 && (params->table[0] & 2) && params->chunk != 0) {
+        return 35 * chunk + (9 * chunk > 2 * c + chunk ? 9 * chunk : 2 * c + chunk);
+    }
     if (params->table != 0 && (params->stride.w == 2 || (params->table[0] & 2))) {
         return (input_dims->w + 31) * c;
     }
-    const int32_t chunk = params->chunk > 0 && params->chunk < c ? params->chunk : c;
     return chunk * (3 * ((input_dims->w + 5) & ~1) * 2 + (params->stride.w == 2 ? 0 : 48));
 }
 

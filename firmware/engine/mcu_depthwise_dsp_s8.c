@@ -999,12 +999,13 @@ typedef struct {
     int32_t rows;               /* output rows, >= 1: the window rows move rstep bytes per output row */
     int32_t rstep, dstep;       /* rstep, and the output row less rstep (bytes) */
     int32_t nl;                 /* 1: one pixel before them whose first column is in the padding */
-    int32_t c;
+    int32_t c;                  /* bytes from one input pixel to the next (a patch's: its channels) */
+    int32_t adv[3];             /* the chunk runs (dw_s1_run_c*): bytes added to window rows 0 .. 2 per pixel */
 } dw_s2_args;
 _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 && offsetof(dw_s2_args, r0) == 28 &&
                    offsetof(dw_s2_args, off_row) == 40 && offsetof(dw_s2_args, rows) == 48 &&
                    offsetof(dw_s2_args, rstep) == 52 && offsetof(dw_s2_args, nl) == 60 &&
-                   offsetof(dw_s2_args, c) == 64 && sizeof(dw_s2_args) == 68,
+                   offsetof(dw_s2_args, c) == 64 && offsetof(dw_s2_args, adv) == 68 && sizeof(dw_s2_args) == 80,
                "dw_s2_run reads these offsets");
 
 /* Taps a (r9) and b (r10) of four channels: their bytes packed into [a0 a1 b0 b1] (r9), [a2 a3 b2 b3] (r11),
@@ -1038,7 +1039,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
 #define DW_S2_C2(R, X) "ldr    " X ", [" R ", r3, lsl #1]\n\t"
 #define DW_S2_C2Z(R, X) "ldr    " X ", [sp, #24]\n\t"
 /* One group of four channels of one output pixel (local label L), the column loads C0 / C2 as above. */
-#define DW_S2_GROUP(L, C0, C2, POST, LO_LOAD, LO) \
+#define DW_S2_GROUP(L, C0, C2, POST, LO_LOAD, LO, K) \
     L ":\n\t" \
     "ldmia  r4!, {r5, r6, r7, r8}\n\t" \
     C2("r0", "r9") \
@@ -1061,18 +1062,18 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
     "ldr    r10, [r2, r3]\n\t" \
     C0("r2", "r9") \
     DW_S2_PAIR \
-    "ldr    r9, [sp]\n\t" \
-    "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+    DW_QLD_##K \
+    "ldmia  " DW_QB_##K "!, {r10, r11, r12, lr}\n\t" \
     "add    r11, r11, r5, asr #31\n\t" \
     "smmlar r5, r5, r10, r11\n\t" \
     "add    lr, lr, r6, asr #31\n\t" \
     "smmlar r6, r6, r12, lr\n\t" \
-    "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+    "ldmia  " DW_QB_##K "!, {r10, r11, r12, lr}\n\t" \
     "add    r11, r11, r7, asr #31\n\t" \
     "smmlar r7, r7, r10, r11\n\t" \
     "add    lr, lr, r8, asr #31\n\t" \
     "smmlar r8, r8, r12, lr\n\t" \
-    "ldmia  r9!, {r10, r11, r12, lr}\n\t" \
+    "ldmia  " DW_QB_##K "!, {r10, r11, r12, lr}\n\t" \
     "asr    r5, r5, r10\n\t" \
     "asr    r6, r6, r11\n\t" \
     "asr    r7, r7, r12\n\t" \
@@ -1083,24 +1084,43 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
     "ssat   r7, #8, r7\n\t" \
     "ssat   r8, #8, r8\n\t" \
     LO_LOAD \
-    "str    r9, [sp]\n\t" \
+    DW_QST_##K \
     "bfi    r5, r6, #8, #8\n\t" \
     "bfi    r5, r7, #16, #8\n\t" \
     "bfi    r5, r8, #24, #8\n\t" \
     LO \
     "ldr    r6, [sp, #4]\n\t" \
-    "str    r5, [r0, r6]\n\t" \
+    "str    r5, [" DW_OB_##K ", r6]\n\t" \
     "ldr    r6, [sp, #8]\n\t" \
     "cmp    r4, r6\n\t" \
     "bne    " L "b\n\t"
-/* The weights and constants from their start, before each pixel's groups. */
-#define DW_S2_PIXEL \
+/* The weights and constants from their start, before each pixel's groups (the chunk runs: the constants follow
+ * each group's weights in the scratch). */
+#define DW_PIXEL_S2 \
     "ldr    r4, [sp, #12]\n\t" \
     "ldr    r9, [sp, #20]\n\t" \
     "str    r9, [sp]\n\t"
+#define DW_PIXEL_S1C "ldr    r4, [sp, #12]\n\t"
+/* the requantization constants: from [sp] (r9, stored back after each group), in the chunk runs after the
+ * group's weights (r4) */
+#define DW_QLD_S2 "ldr    r9, [sp]\n\t"
+#define DW_QLD_S1C ""
+#define DW_QB_S2 "r9"
+#define DW_QB_S1C "r4"
+#define DW_QST_S2 "str    r9, [sp]\n\t"
+#define DW_QST_S1C ""
+#define DW_S1C_LO_LOAD "ldr    r10, [r4], #4\n\t"
 /* Stride 2: the window two columns on (the groups moved the rows by c), the output one pixel on. Stride 1
- * (DW_S1_NEXT): the groups moved the window and the output by c each, the output offset stays. */
+ * (DW_S1_NEXT): the groups moved the window and the output by c each, the output offset stays. A chunk at
+ * stride 1 (DW_S1C_NEXT): the groups moved each window row by the chunk's channels, each row moves on by its
+ * own advance (the rest of the pixel; a row of zero points back to its start), the output offset stays. */
 #define DW_S1_NEXT ""
+#define DW_S1C_NEXT \
+    "ldrd   r9, r10, [sp, #68]\n\t" \
+    "ldr    r11, [sp, #76]\n\t" \
+    "add    r0, r0, r9\n\t" \
+    "add    r1, r1, r10\n\t" \
+    "add    r2, r2, r11\n\t"
 #define DW_S2_NEXT \
     "add    r0, r0, r3\n\t" \
     "add    r1, r1, r3\n\t" \
@@ -1112,30 +1132,41 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
  * r12 / lr: weight pairs; the stack: [sp] the requantization constants, then dw_s2_args from [sp, #4]: +4
  * off, +8 wend, +12 the weights' start, +16 pixels left, +20 the constants' start, +24 the zero point word,
  * +28 nr, +32 .. +40 the row's window rows, +44 its off, +48 n, +52 rows left, +56 rstep, +60 dstep, +64
- * nl. Per row: the pixel clipped on the left (nl), the n pixels inside, the pixel clipped on the right (nr). */
-#define DW_S2_RUN(NAME, LEFT, NEXT, POST, LO_LOAD, LO) \
+ * nl (the chunk runs: +68 .. +76 the advances). Per row: the pixel clipped on the left (nl), the n pixels inside, the
+ * pixel clipped on the right (nr). K: S2 or S1C (the chunk runs), naming the stack bytes (DW_FRAME_), the load
+ * of c (and the chunk runs' advances, DW_C_), the window row the output offset is from (DW_OB_; the chunk runs:
+ * row 1, which is never a row of zero points) and where the requantization constants are read. */
+#define DW_FRAME_S2 "68"
+#define DW_FRAME_S1C "80"
+#define DW_C_S2 "ldr    r3, [r0]\n\t"
+#define DW_C_S1C "ldmia  r0, {r3-r6}\n\t" "stmia  r12, {r4-r6}\n\t"
+#define DW_OB_S2 "r0"
+#define DW_OB_S1C "r1"
+#define DW_S2_RUN(NAME, LEFT, NEXT, POST, LO_LOAD, LO) DW_S2_RUN_F(NAME, LEFT, NEXT, POST, LO_LOAD, LO, S2)
+#define DW_S1C_RUN(NAME, POST, LO_LOAD, LO) DW_S2_RUN_F(NAME, DW_S2_LEFT, DW_S1C_NEXT, POST, LO_LOAD, LO, S1C)
+#define DW_S2_RUN_F(NAME, LEFT, NEXT, POST, LO_LOAD, LO, K) \
     static __attribute__((naked, noinline)) void NAME(const dw_s2_args *a __attribute__((unused))) \
     { \
         __asm__ volatile( \
             "push   {r4-r11, lr}\n\t" \
-            "sub    sp, sp, #68\n\t" \
+            "sub    sp, sp, #" DW_FRAME_##K "\n\t" \
             "add    r12, sp, #4\n\t" \
             "ldmia  r0!, {r1-r8}\n\t" \
             "stmia  r12!, {r1-r8}\n\t" \
             "ldmia  r0!, {r1-r8}\n\t" \
             "stmia  r12!, {r1-r8}\n\t" \
-            "ldr    r3, [r0]\n\t" \
+            DW_C_##K \
             "add    r9, sp, #32\n\t" \
             "ldmia  r9, {r0, r1, r2}\n\t" \
             "8:\n\t" \
-            LEFT(NEXT, POST, LO_LOAD, LO) \
+            LEFT(NEXT, POST, LO_LOAD, LO, K) \
             "5:\n\t" \
             "ldr    r9, [sp, #16]\n\t" \
             "cmp    r9, #0\n\t" \
             "beq    6f\n\t" \
             "1:\n\t" \
-            DW_S2_PIXEL \
-            DW_S2_GROUP("2", DW_S2_C0, DW_S2_C2, POST, LO_LOAD, LO) \
+            DW_PIXEL_##K \
+            DW_S2_GROUP("2", DW_S2_C0, DW_S2_C2, POST, LO_LOAD, LO, K) \
             NEXT \
             "ldr    r9, [sp, #16]\n\t" \
             "subs   r9, r9, #1\n\t" \
@@ -1145,8 +1176,8 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "ldr    r9, [sp, #28]\n\t" \
             "cmp    r9, #0\n\t" \
             "beq    9f\n\t" \
-            DW_S2_PIXEL \
-            DW_S2_GROUP("4", DW_S2_C0, DW_S2_C2Z, POST, LO_LOAD, LO) \
+            DW_PIXEL_##K \
+            DW_S2_GROUP("4", DW_S2_C0, DW_S2_C2Z, POST, LO_LOAD, LO, K) \
             "9:\n\t" \
             "ldr    r9, [sp, #52]\n\t" \
             "subs   r9, r9, #1\n\t" \
@@ -1165,18 +1196,18 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "str    r5, [sp, #16]\n\t" \
             "b      8b\n\t" \
             "7:\n\t" \
-            "add    sp, sp, #68\n\t" \
+            "add    sp, sp, #" DW_FRAME_##K "\n\t" \
             "pop    {r4-r11, pc}\n\t"); \
     }
 /* The pixel clipped on the left (nl): in the runs for layers with left padding only (_l). */
-#define DW_S2_LEFT(NEXT, POST, LO_LOAD, LO) \
+#define DW_S2_LEFT(NEXT, POST, LO_LOAD, LO, K) \
     "ldr    r4, [sp, #64]\n\t" \
     "cmp    r4, #0\n\t" \
     "beq    5f\n\t" \
-    DW_S2_PIXEL \
-    DW_S2_GROUP("3", DW_S2_C0Z, DW_S2_C2, POST, LO_LOAD, LO) \
+    DW_PIXEL_##K \
+    DW_S2_GROUP("3", DW_S2_C0Z, DW_S2_C2, POST, LO_LOAD, LO, K) \
     NEXT
-#define DW_S2_NO_LEFT(NEXT, POST, LO_LOAD, LO) ""
+#define DW_S2_NO_LEFT(NEXT, POST, LO_LOAD, LO, K) ""
 DW_S2_RUN(dw_s2_run, DW_S2_NO_LEFT, DW_S2_NEXT, "", "", "")
 DW_S2_RUN(dw_s2_run_post, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_POST, "", "")
 DW_S2_RUN(dw_s2_run_lo, DW_S2_NO_LEFT, DW_S2_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
@@ -1190,10 +1221,32 @@ DW_S2_RUN(dw_s1_run, DW_S2_LEFT, DW_S1_NEXT, "", "", "")
 DW_S2_RUN(dw_s1_run_post, DW_S2_LEFT, DW_S1_NEXT, DW_S2_POST, "", "")
 DW_S2_RUN(dw_s1_run_lo, DW_S2_LEFT, DW_S1_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
 DW_S2_RUN(dw_s1_run_lo_post, DW_S2_LEFT, DW_S1_NEXT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+/* stride 1 in channel chunks (params->chunk) */
+DW_S1C_RUN(dw_s1_run_c, "", "", "")
+DW_S1C_RUN(dw_s1_run_c_post, DW_S2_POST, "", "")
+DW_S1C_RUN(dw_s1_run_c_lo, "", DW_S1C_LO_LOAD, DW_S2_LO)
+DW_S1C_RUN(dw_s1_run_c_lo_post, DW_S2_POST, DW_S1C_LO_LOAD, DW_S2_LO)
 #undef DW_S2_RUN
+#undef DW_S2_RUN_F
+#undef DW_S1C_RUN
+#undef DW_FRAME_S2
+#undef DW_FRAME_S1C
+#undef DW_C_S2
+#undef DW_C_S1C
+#undef DW_OB_S2
+#undef DW_OB_S1C
+#undef DW_PIXEL_S2
+#undef DW_PIXEL_S1C
+#undef DW_QLD_S2
+#undef DW_QLD_S1C
+#undef DW_QB_S2
+#undef DW_QB_S1C
+#undef DW_QST_S2
+#undef DW_QST_S1C
+#undef DW_S1C_LO_LOAD
+#undef DW_S1C_NEXT
 #undef DW_S2_LEFT
 #undef DW_S2_NO_LEFT
-#undef DW_S2_PIXEL
 #undef DW_S2_NEXT
 #undef DW_S1_NEXT
 #undef DW_S2_GROUP
@@ -1210,11 +1263,8 @@ typedef void (*dw_s2_fn)(const dw_s2_args *a);
 
 /* The table's groups of thirteen words (four start values, nine int8 weight words) widened into the
  * scratch's groups of 22 (the start values, then per weight word SXTB16 plain and rotated by 8, each
- * doubled by SADD16): 47 instructions per group. */
-static __attribute__((naked, noinline)) void dw_s2_widen(const int32_t *src __attribute__((unused)),
-                                                        uint32_t *d __attribute__((unused)),
-                                                        const uint32_t *end __attribute__((unused)))
-{
+ * doubled by SADD16): 47 instructions per group; for the chunk runs (dw_s1c_widen[_lo]) each group followed by
+ * its 12 (13) requantization words. */
 #define DW_S2_WIDEN3 \
     "ldmia  r0!, {r4, r5, r6}\n\t" \
     "sxtb16 r7, r4\n\t" \
@@ -1230,33 +1280,55 @@ static __attribute__((naked, noinline)) void dw_s2_widen(const int32_t *src __at
     "sadd16 r11, r11, r11\n\t" \
     "sadd16 r12, r12, r12\n\t" \
     "stmia  r1!, {r7-r12}\n\t"
-    __asm__ volatile(
-        "push   {r4-r11}\n\t"
-        "1:\n\t"
-        "ldmia  r0!, {r4-r7}\n\t"
-        "stmia  r1!, {r4-r7}\n\t"
-        DW_S2_WIDEN3
-        DW_S2_WIDEN3
-        DW_S2_WIDEN3
-        "cmp    r1, r2\n\t"
-        "bne    1b\n\t"
-        "pop    {r4-r11}\n\t"
-        "bx     lr\n\t");
+/* Q: after each group the chunk runs' requantization constants from q (r3: 12 words, 13 with act_min) */
+#define DW_S2_WIDEN_FN(NAME, Q) \
+    static __attribute__((naked, noinline)) void NAME(const int32_t *src __attribute__((unused)), \
+                                                      uint32_t *d __attribute__((unused)), \
+                                                      const uint32_t *end __attribute__((unused)), \
+                                                      const int32_t *q __attribute__((unused))) \
+    { \
+        __asm__ volatile( \
+            "push   {r4-r11}\n\t" \
+            "1:\n\t" \
+            "ldmia  r0!, {r4-r7}\n\t" \
+            "stmia  r1!, {r4-r7}\n\t" \
+            DW_S2_WIDEN3 \
+            DW_S2_WIDEN3 \
+            DW_S2_WIDEN3 \
+            Q \
+            "cmp    r1, r2\n\t" \
+            "bne    1b\n\t" \
+            "pop    {r4-r11}\n\t" \
+            "bx     lr\n\t"); \
+    }
+#define DW_S1C_Q12 \
+    "ldmia  r3!, {r4-r9}\n\t" \
+    "stmia  r1!, {r4-r9}\n\t" \
+    "ldmia  r3!, {r4-r9}\n\t" \
+    "stmia  r1!, {r4-r9}\n\t"
+DW_S2_WIDEN_FN(dw_s2_widen, "")
+DW_S2_WIDEN_FN(dw_s1c_widen, DW_S1C_Q12)
+DW_S2_WIDEN_FN(dw_s1c_widen_lo, DW_S1C_Q12 "ldr    r4, [r3], #4\n\t" "str    r4, [r1], #4\n\t")
+#undef DW_S2_WIDEN_FN
+#undef DW_S1C_Q12
 #undef DW_S2_WIDEN3
-}
 
 /* The rows of a call that does not take whole rows (tiles, inputs of width 1 or 2): per output row the call's
- * outputs (ox0 .. ox1 - 1, the window rows inside the input together), then every other output on a patch. */
+ * outputs (ox0 .. ox1 - 1, the window rows inside the input together), then every other output on a patch.
+ * kn: the channels of the chunk (c unchunked) from input and output on; the patch holds kn per pixel. A window
+ * row in the padding reads the row of zero points after the patch; in chunks (kn != c) such rows run every
+ * output on the patch. */
 static __attribute__((noinline)) void depthwise_s2_clipped(const mcu_dw_conv_params *params, const mcu_dims *in,
                                                            const int8_t *input, const mcu_dims *out,
                                                            int8_t *output, const dw_s2_fn run, dw_s2_args *pa,
-                                                           int32_t ox0, int32_t ox1, int8_t *patch)
+                                                           int32_t ox0, int32_t ox1, int8_t *patch, int32_t kn)
 {
-    const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
+    const int32_t c = in->c, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
     const int32_t sh = params->stride.h, sw = params->stride.w, pad_w = params->padding.w, pad_h = params->padding.h;
-    int8_t *const zrow = patch + 9 * c;
+    int8_t *const zrow = patch + 9 * kn;
     const int8_t zp = (int8_t)(-params->input_offset);
     const uint32_t zb = pa->zb;
+    const int chunked = kn != c;
     int zfilled = 0;
     int32_t zcols = 0;
     dw_s2_args a = *pa;
@@ -1269,10 +1341,11 @@ static __attribute__((noinline)) void depthwise_s2_clipped(const mcu_dw_conv_par
             int inside[3];
             for (int32_t k = 0; k < 3; ++k) {
                 inside[k] = iy0 + k >= 0 && iy0 + k < in_h;
+                a.adv[k] = c - kn;
                 if (inside[k]) {
                     rows[k] = in_batch + (int64_t)(iy0 + k) * in_w * c;
                 } else {
-                    if (!zfilled) {
+                    if (!zfilled && !chunked) {
                         memset(zrow, zp, (size_t)(in_w * c));
                         zfilled = 1;
                     }
@@ -1280,17 +1353,20 @@ static __attribute__((noinline)) void depthwise_s2_clipped(const mcu_dw_conv_par
                 }
             }
             int8_t *out_row = out_batch + (int64_t)oy * out_w * c;
+            /* in chunks a row with a window row in the padding runs every output on a patch */
+            const int all = inside[0] && inside[1] && inside[2];
+            const int32_t run0 = chunked && !all ? 0 : ox0, run1 = chunked && !all ? 0 : ox1;
             a.rows = 1;
-            if (ox1 > ox0) {
-                const intptr_t ix0 = (intptr_t)(sw * ox0 - pad_w) * c;
+            if (run1 > run0) {
+                const intptr_t ix0 = (intptr_t)(sw * run0 - pad_w) * c;
                 a.r0 = (const int8_t *)((intptr_t)rows[0] + ix0), a.r1 = (const int8_t *)((intptr_t)rows[1] + ix0);
                 a.r2 = (const int8_t *)((intptr_t)rows[2] + ix0);
-                a.off = a.off_row = (int32_t)((uintptr_t)(out_row + ox0 * c) - (uintptr_t)a.r0) - 4;
+                a.off = a.off_row = (int32_t)((uintptr_t)(out_row + run0 * c) - (uintptr_t)(chunked ? a.r1 : a.r0)) - 4;
                 run(&a);
             }
             for (int32_t ox = 0; ox < out_w; ++ox) {
-                if (ox == ox0 && ox1 > ox0) {
-                    ox = ox1 - 1;
+                if (ox == run0 && run1 > run0) {
+                    ox = run1 - 1;
                     continue;
                 }
                 /* the window's columns inside the input (j0 .. j1 - 1) copied row by row; the others hold the
@@ -1302,22 +1378,25 @@ static __attribute__((noinline)) void depthwise_s2_clipped(const mcu_dw_conv_par
                     for (int32_t j = 0; j < 3; ++j) {
                         const int32_t bit = 1 << (3 * k + j);
                         if ((j < lo_j || j >= hi_j) && !(zcols & bit)) {
-                            uint32_t *d = (uint32_t *)(void *)(patch + (3 * k + j) * c), *const e = d + groups;
+                            uint32_t *d = (uint32_t *)(void *)(patch + (3 * k + j) * kn), *const e = d + kn / 4;
                             for (; d != e; ++d) {
                                 *d = zb;
                             }
                             zcols |= bit;
                         } else if (j >= lo_j && j < hi_j) {
                             zcols &= ~bit;
+                            if (chunked) {
+                                memcpy(patch + (3 * k + j) * kn, rows[k] + (ix0 + j) * c, (size_t)kn);
+                            }
                         }
                     }
-                    if (hi_j > lo_j) {
+                    if (hi_j > lo_j && !chunked) {
                         memcpy(patch + (3 * k + lo_j) * c, rows[k] + (ix0 + lo_j) * c, (size_t)((hi_j - lo_j) * c));
                     }
                 }
                 dw_s2_args e = a;
-                e.r0 = patch, e.r1 = patch + 3 * c, e.r2 = patch + 6 * c;
-                e.off = e.off_row = (int32_t)((uintptr_t)(out_row + ox * c) - (uintptr_t)patch) - 4;
+                e.r0 = patch, e.r1 = patch + 3 * kn, e.r2 = patch + 6 * kn, e.c = kn;
+                e.off = e.off_row = (int32_t)((uintptr_t)(out_row + ox * c) - (uintptr_t)(chunked ? e.r1 : e.r0)) - 4;
                 e.n = e.n_row = 1, e.nl = 0, e.nr = 0, e.rows = 1;
                 run(&e);
             }
@@ -1335,7 +1414,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
     const int32_t sh = params->stride.h, sw = params->stride.w, pad_w = params->padding.w, pad_h = params->padding.h;
     const int lo = params->act_min > -128; /* the constants' blocks hold act_min (13 words, else 12) */
     uint32_t *const w = (uint32_t *)(void *)scratch;
-    dw_s2_widen(params->table + 1 + (12 + lo) * groups, w, w + 22 * groups);
+    dw_s2_widen(params->table + 1 + (12 + lo) * groups, w, w + 22 * groups, 0);
     int8_t *const patch = (int8_t *)(void *)(w + 22 * groups), *const zrow = patch + 9 * c;
     const int8_t zp = (int8_t)(-params->input_offset);
     const uint32_t zb = 0x01010101u * (uint8_t)zp;
@@ -1353,7 +1432,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
     const int whole = ox0 == 0 && ox1 == out_w; /* every output of a row in the call */
     a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
     if (!whole) {
-        depthwise_s2_clipped(params, in, input, out, output, run, &a, ox0, ox1, patch);
+        depthwise_s2_clipped(params, in, input, out, output, run, &a, ox0, ox1, patch, c);
         return;
     }
     /* whole rows: the output rows oy_lo .. oy_hi - 1 have every row of their window inside the input, one call
@@ -1381,15 +1460,78 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
     }
 }
 
+/* Stride 1 in chunks of k = params->chunk channels (the runs dw_s1_run_c*; the ranges of depthwise_s2), scratch
+ * 35 * k + max(9 * k, 2 * c + k) bytes: one chunk's widened weights, each group's followed by its
+ * requantization constants (35 * k), then its patch (9 * k) or, in calls of whole rows, 2 * c + k zero points,
+ * which a window row in the padding reads staying at its start (its advance takes the chunk's channels back).
+ * Each chunk widens its weights and runs its rows as a layer of k channels whose pixels stay c bytes apart (the
+ * other rows' advance: c - k), the output offset from window row 1. */
+static __attribute__((noinline)) void depthwise_s1_chunk(const mcu_dw_conv_params *params, const mcu_dims *in,
+                                                         const int8_t *input, const mcu_dims *out, int8_t *output,
+                                                         int16_t *scratch, const dw_s2_fn run, int left)
+{
+    const int32_t c = in->c, groups = c / 4, in_w = in->w, in_h = in->h, out_w = out->w, out_h = out->h;
+    const int32_t sh = params->stride.h, sw = params->stride.w, pad_w = params->padding.w, pad_h = params->padding.h;
+    const int lo = params->act_min > -128; /* the constants' blocks hold act_min (13 words, else 12) */
+    const int32_t k = params->chunk < c ? params->chunk : c;
+    uint32_t *const w = (uint32_t *)(void *)scratch;
+    int8_t *const patch = (int8_t *)(void *)(w + 35 * (k / 4)), *const zrow = patch;
+    const int8_t zp = (int8_t)(-params->input_offset);
+    dw_s2_args a;
+    a.c = c, a.zb = 0x01010101u * (uint8_t)zp;
+    const int32_t ox_lo = mcu_min_i32((pad_w + sw - 1) / sw, out_w);
+    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / sw + 1 : 0));
+    a.nl = left && ox_lo == 1 && in_w >= 2;
+    a.n = a.n_row = ox_hi - ox_lo;
+    a.nr = ox_hi < out_w && sw * ox_hi - pad_w >= 0 && sw * ox_hi - pad_w + 1 < in_w;
+    const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
+    a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
+    const int32_t oy_lo = mcu_min_i32((pad_h + sh - 1) / sh, out_h);
+    const int32_t oy_hi = mcu_max_i32(oy_lo, mcu_min_i32(out_h, in_h + pad_h - 3 >= 0 ? (in_h + pad_h - 3) / sh + 1 : 0));
+    const int32_t in_row = in_w * c, out_row = out_w * c, ix0 = -pad_w * c; /* ox0 == 0 */
+    /* every output of a row in the call and window row 1 inside the input (the runs store from it) */
+    const int whole = ox0 == 0 && ox1 == out_w && (out_h - 1) * sh - pad_h + 1 < in_h;
+    if (whole && (oy_lo > 0 || oy_hi < out_h)) {
+        memset(zrow, zp, (size_t)(2 * c + k));
+    }
+    for (int32_t c0 = 0; c0 < c; c0 += k) {
+        const int32_t kn = mcu_min_i32(k, c - c0);
+        a.w = w, a.wend = w + (34 + lo) * (kn / 4), a.tc = params->table + 1 + (12 + lo) * (c0 / 4);
+        (lo ? dw_s1c_widen_lo : dw_s1c_widen)(params->table + 1 + (12 + lo) * groups + 13 * (c0 / 4), w, a.wend,
+                                               a.tc);
+        if (!whole) {
+            depthwise_s2_clipped(params, in, input + c0, out, output + c0, run, &a, ox0, ox1, patch, kn);
+            continue;
+        }
+        for (int32_t b = 0; b < in->n; ++b) {
+            const int8_t *const in_batch = input + c0 + (int64_t)b * in_h * in_row + ix0;
+            int8_t *const out_batch = output + c0 + (int64_t)b * out_h * out_row;
+            for (int32_t oy = 0; oy < out_h; oy += a.rows) {
+                const int32_t iy0 = oy * sh - pad_h;
+                const int8_t *const r = in_batch + iy0 * in_row;
+                const int in0 = (uint32_t)iy0 < (uint32_t)in_h, in2 = (uint32_t)(iy0 + 2) < (uint32_t)in_h;
+                a.rows = oy == oy_lo && oy_hi > oy_lo ? oy_hi - oy_lo : 1;
+                a.r0 = in0 ? r : zrow;
+                a.r1 = r + in_row;
+                a.r2 = in2 ? r + 2 * in_row : zrow;
+                a.adv[0] = in0 ? c - kn : -kn, a.adv[1] = c - kn, a.adv[2] = in2 ? c - kn : -kn;
+                a.off = a.off_row = (int32_t)((uintptr_t)(out_batch + oy * out_row) - (uintptr_t)a.r1) - 4;
+                run(&a);
+            }
+        }
+    }
+}
+
 /* Stride 2 with the code generator's table (params->table): without and with the lower clamp, without and
  * with the zero point added after the shift (table word 0 bit 0); stride 1 on the same table (_w). */
-#define MCU_DW3_S2_ENTRY(NAME, RUN, LEFT) \
+#define MCU_DW3_S2_ENTRY(NAME, RUN, LEFT) MCU_DW3_S2_ENTRY_D(NAME, RUN, LEFT, depthwise_s2)
+#define MCU_DW3_S2_ENTRY_D(NAME, RUN, LEFT, DRIVER) \
     mcu_status NAME(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant, \
                     const mcu_dims *input_dims, const int8_t *input, const int8_t *filter, const int32_t *bias, \
                     const mcu_dims *output_dims, int8_t *output, int16_t *scratch) \
     { \
         (void)quant, (void)filter, (void)bias; /* in the table */ \
-        depthwise_s2(params, input_dims, input, output_dims, output, scratch, RUN, LEFT); \
+        DRIVER(params, input_dims, input, output_dims, output, scratch, RUN, LEFT); \
         return MCU_OK; \
     }
 MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s2_ssat_s8, dw_s2_run, 0)
@@ -1404,7 +1546,13 @@ MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_w_s8, dw_s1_run, 1)
 MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_post_w_s8, dw_s1_run_post, 1)
 MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_w_s8, dw_s1_run_lo, 1)
 MCU_DW3_S2_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_post_w_s8, dw_s1_run_lo_post, 1)
+/* and in channel chunks (params->chunk) */
+MCU_DW3_S2_ENTRY_D(mcu_depthwise_3x3_dsp_s1_ssat_wc_s8, dw_s1_run_c, 1, depthwise_s1_chunk)
+MCU_DW3_S2_ENTRY_D(mcu_depthwise_3x3_dsp_s1_ssat_post_wc_s8, dw_s1_run_c_post, 1, depthwise_s1_chunk)
+MCU_DW3_S2_ENTRY_D(mcu_depthwise_3x3_dsp_s1_ssat_lo_wc_s8, dw_s1_run_c_lo, 1, depthwise_s1_chunk)
+MCU_DW3_S2_ENTRY_D(mcu_depthwise_3x3_dsp_s1_ssat_lo_post_wc_s8, dw_s1_run_c_lo_post, 1, depthwise_s1_chunk)
 #undef MCU_DW3_S2_ENTRY
+#undef MCU_DW3_S2_ENTRY_D
 
 mcu_status mcu_depthwise_3x3_dsp_s2_c_s8(const mcu_dw_conv_params *params, const mcu_per_channel_quant *quant,
                                          const mcu_dims *input_dims, const int8_t *input, const int8_t *filter,

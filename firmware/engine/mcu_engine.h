@@ -443,6 +443,10 @@ MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_w_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_post_w_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_w_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_post_w_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_wc_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_post_wc_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_wc_s8);
+MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s1_ssat_lo_post_wc_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_s2_c_s8);
 MCU_DW3_DECL(mcu_depthwise_3x3_dsp_both_s8);
 #undef MCU_DW3_DECL
@@ -1138,11 +1142,18 @@ MCU_DISPATCH mcu_status mcu_depthwise_3x3_dsp_s8(const mcu_dw_conv_params *param
                                  int16_t *);
     const int lo = params->act_min > -128;
     if (params->act_max == 127 && params->stride.w == 1 && params->table != 0 && (params->table[0] & 2)) {
-        /* stride 1 on the stride-2 path's table and run (table word 0 bit 1: ops.dw3x3_s2_table's layout) */
-        const dw3_fn run = lo ? ((params->table[0] & 1) ? mcu_depthwise_3x3_dsp_s1_ssat_lo_post_w_s8
-                                                        : mcu_depthwise_3x3_dsp_s1_ssat_lo_w_s8)
-                              : ((params->table[0] & 1) ? mcu_depthwise_3x3_dsp_s1_ssat_post_w_s8
-                                                        : mcu_depthwise_3x3_dsp_s1_ssat_w_s8);
+        /* stride 1 on the stride-2 path's table and run (table word 0 bit 1: ops.dw3x3_s2_table's layout), the
+         * whole depth at once or in channel chunks (_wc: params->chunk != 0) */
+        const int post = params->table[0] & 1;
+        const dw3_fn run = params->chunk != 0
+                               ? (lo ? (post ? mcu_depthwise_3x3_dsp_s1_ssat_lo_post_wc_s8
+                                             : mcu_depthwise_3x3_dsp_s1_ssat_lo_wc_s8)
+                                     : (post ? mcu_depthwise_3x3_dsp_s1_ssat_post_wc_s8
+                                             : mcu_depthwise_3x3_dsp_s1_ssat_wc_s8))
+                               : (lo ? (post ? mcu_depthwise_3x3_dsp_s1_ssat_lo_post_w_s8
+                                             : mcu_depthwise_3x3_dsp_s1_ssat_lo_w_s8)
+                                     : (post ? mcu_depthwise_3x3_dsp_s1_ssat_post_w_s8
+                                             : mcu_depthwise_3x3_dsp_s1_ssat_w_s8));
         return run(params, 0, input_dims, input, 0, 0, output_dims, output, scratch);
     }
     if (params->act_max == 127 && params->stride.w == 1 && params->table != 0) {

@@ -603,6 +603,12 @@ def dw3x3_s2_table(filt, bias, input_offset: int, output_offset: int, act_min: i
 S1_WORDS_PIXELS = 144
 
 
+# the largest output map (pixels) of such a layer on that path when the schedule runs it in channel chunks
+# (each chunk pays its set-up and per pixel its rows' advance: measured on qemu-m4 in chunks of 4, 6x6 .. 10x10
+# maps run faster that way, 12x12 ones on the ring rows)
+S1_WORDS_CHUNK_PIXELS = 100
+
+
 def dw3x3_s1_words(out_shape) -> bool:
     """Whether a stride-1 3x3 depthwise layer with this output map runs four channels per word
     (DepthwiseConv2D.s1_words) rather than the ring rows: small maps, where the rows' per-call table, per
@@ -995,7 +1001,7 @@ class DepthwiseConv2D(Windowed):
             return 0
         _, kh, kw, o = self.filter.shape
         c, w = self.in_shape[3], self.in_shape[2]
-        if (kh, kw) == (3, 3) and o == c and c % 4 == 0 and not (self.words and self.stride[1] == 2):
+        if (kh, kw) == (3, 3) and o == c and c % 4 == 0 and not (self.stride[1] == 2 and self.words):
             return 3 * ((w + 5) & ~1) * 2 + (0 if self.stride[1] == 2 else 48)
         return 0
 
@@ -1027,20 +1033,42 @@ class DepthwiseConv2D(Windowed):
         (dw3x3_s2_table; mcu_depthwise_3x3_dsp_s2_* and, at stride 1, _s1_*_w_s8): rows_table at stride 2
         along the width, or at stride 1 with s1_words unless the schedule chunks the layer (then the ring
         rows, in chunks: their scratch may be the smaller), fast_requant, a table made. Its scratch is the
-        widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes."""
-        s1 = self.stride[1] == 1 and self.s1_words and not self.chunk
-        if not (self.rows_table and (self.stride[1] == 2 or s1)):
+        widened weights, a 3x3 patch and a row of zero points, (w + 31) * c bytes. A stride-1 layer the
+        schedule chunks runs four channels per word in those chunks (mcu_depthwise_3x3_dsp_s1_*_wc_s8) on
+        output maps of at most S1_WORDS_CHUNK_PIXELS where that scratch (_words_chunk_scratch) is no more than
+        the ring rows' chunk, else the ring rows."""
+        if self.stride[1] == 1 and self.chunk and not (
+                self.out_shape[1] * self.out_shape[2] <= S1_WORDS_CHUNK_PIXELS
+                and self._words_chunk_scratch() <= self._dw_channel_scratch() * self.chunk):
+            return False
+        return self._words_whole
+
+    @property
+    def _words_whole(self) -> bool:
+        """Whether the layer runs four channels per word when the schedule leaves it whole (words)."""
+        if not (self.rows_table and (self.stride[1] == 2 or (self.stride[1] == 1 and self.s1_words))):
             return False
         _, _, mults, shifts, fast = self._dsp_consts
         o = self.filter.shape[3]
         return bool(fast) and all(-31 <= int(v) <= -1 for v in _shifts(mults, shifts)[:o])
 
+    def _words_chunk_scratch(self) -> int:
+        """The scratch of the four-channels-per-word path at stride 1 in chunks of `chunk` channels: one
+        chunk's widened weights and requantization constants (35 bytes a channel), then its 3x3 patch (9) or
+        2 * c + chunk zero points (a row of zero points read staying at its start; calls of whole rows),
+        35 * chunk + max(9 * chunk, 2 * c + chunk) bytes."""
+        return 35 * self.chunk + max(9 * self.chunk, 2 * self.in_shape[3] + self.chunk)
+
     def chunk_choices(self) -> list:
         """The channel chunks the DSP 3x3 path's rows may run in (mcu_dw_conv_params.chunk), fewest chunks
         first: per count of chunks n >= 2 the smallest multiple of 4 channels that n chunks cover (as even as
         multiples of 4 allow, the last may be smaller), down to 4; none when the layer does not take the
-        rows (other layers, the stride-2 path from the code generator's table) or has 4 channels."""
-        if not self._dw_channel_scratch():
+        rows (other layers, the stride-2 path from the code generator's table) or has 4 channels, nor for a
+        stride-1 layer four channels per word whose whole-depth scratch is no more than the rows' smallest
+        chunk (as before its chunks ran four channels per word: chunks that lower only that scratch would cost
+        the layer more per MAC than the arena they save: 6x6x8 2.98 whole, 3.38 in chunks of 4)."""
+        per = self._dw_channel_scratch()
+        if not per:
             return []
         c = self.in_shape[3]
         out = []
@@ -1048,6 +1076,8 @@ class DepthwiseConv2D(Windowed):
             chunk = 4 * -(-c // (4 * n))
             if chunk < c and (not out or chunk < out[-1]):
                 out.append(chunk)
+        if out and self.stride[1] == 1 and (self.in_shape[2] + 31) * c <= per * out[-1] and self._words_whole:
+            return []
         return out
 
     @property
@@ -1055,8 +1085,11 @@ class DepthwiseConv2D(Windowed):
         """The DSP 3x3 path's scratch (mcu_depthwise_conv_s8_buffer_size): three int16 rows and a 12-word
         table per channel of one chunk of `chunk` channels, the whole depth when 0; at stride 2 (along the width) only the rows (the C rows, which take the constants from
         the arrays), or with the code generator's table (words) the widened weights, a patch and a row
-        of zero points, (w + 31) * c bytes, less than the rows for every w."""
+        of zero points, (w + 31) * c bytes, less than the rows for every w (at stride 1 in chunks
+        _words_chunk_scratch)."""
         if self.filter is not None and self.in_shape and self.words:
+            if self.stride[1] == 1 and self.chunk:
+                return self._words_chunk_scratch()
             return (self.in_shape[2] + 31) * self.in_shape[3]
         per = self._dw_channel_scratch()
         return per * (self.chunk or self.in_shape[3]) if per else 0
