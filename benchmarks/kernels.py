@@ -41,7 +41,8 @@ def _grid(full: bool) -> dict:
         # ([-128, 127]) and above it ("relu+": act_min > -128)
         "CONV_2D_1x1_small": [dict(h=h, c=c, o=c + c % 2, act=a) for h in ([6, 12] if full else [12])
                               for c in range(8, 25) if c <= 20 or c % 4 == 0 for a in ("relu", "relu+")]
-        + [dict(h=12, c=c, o=c + c % 2, act=a) for c in (5, 6, 7) for a in ("relu", "relu+")],
+        + [dict(h=12, c=c, o=c + c % 2, act=a) for c in (5, 6, 7) for a in ("relu", "relu+")]
+        + [dict(h=12, c=c, o=c + c % 2, act="relu6+") for c in (8, 10, 12, 14, 16, 17, 18)],
         "CONV_2D_kxk": [dict(h=h, c=c, o=o, k=k, s=s) for k in ((3, 5, 7) if full else (3,))
                         for c in ([8, 16, 32, 64] if full else [8, 32]) for o in (c, 2 * c)
                         for h in ([6, 12, 24, 48] if full else [8, 16]) for s in (1, 2)
@@ -92,7 +93,10 @@ def _fn(op: str, p: dict, rng):
         kh, kw, wd = p.get("kh", k), p.get("kw", k), p.get("w", h)  # (kh, kw, w: other than k x k, h x h)
         wt, b = tf.constant(w((kh, kw, c, o))), tf.constant(w((o,)))
         pad = "VALID" if kh == kw == 1 else "SAME"
-        return ((lambda x: tf.nn.relu(tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)), [(1, h, wd, c)],
+        act = tf.nn.relu6 if p.get("act", "relu").startswith("relu6") else tf.nn.relu
+        if act is tf.nn.relu6:  # sums well past 6, so ReLU6 sets the output range (its upper clamp binds)
+            wt = wt * 16.0
+        return ((lambda x: act(tf.nn.conv2d(x, wt, [1, s, s, 1], pad) + b)), [(1, h, wd, c)],
                 -(-h // s) * -(-wd // s) * o * kh * kw * c)
     if op == "DEPTHWISE_CONV_2D":
         (kh, kw), c, pad = p["k"], p["c"], p.get("pad", "SAME")

@@ -732,8 +732,8 @@ def _small_1x1_pixel_cases(seed: int):
     from a copy): output channel counts 2 to 18 (even; 2 modulo 4 the _m2 kernels), strides 1 and 2, one
     pixel, odd and even pixel counts, batches joined; per config the model as converted, with trained-like
     quantization (zero points added after the shift, SXTAB of rz's byte 1), with filters of -128 / -127 /
-    127 (doubled halfwords' limits), and with ReLU's zero point above -128 (the lower clamp, the _lo
-    kernels: words of four outputs, the _m2 kernels' first two as a halfword). qemu-m4 runs two of the four
+    127 (doubled halfwords' limits), and with ReLU's and ReLU6's zero point above -128 (the lower clamp, the
+    _lo kernels: words of four outputs, the _m2 kernels' first two as a halfword; ReLU6 below 127 too, _lh). qemu-m4 runs two of the four
     per config (the host all; the lower clamp on qemu in configs 1, 3, 5 and 7)."""
     from mcunets.engine.testing import Case
 
@@ -741,20 +741,20 @@ def _small_1x1_pixel_cases(seed: int):
     configs = [
         [(8, 2, (1, 1), 7, "relu"), (8, 16, (2, 2), 9, "none"), (8, 6, (1, 1), 1, "relu"),
          (8, 18, (1, 2), 6, "none")],
-        [(8, 8, (1, 1), 12, "none"), (8, 4, (2, 1), 5, "relu"), (8, 10, (1, 1), 3, "relu"),
+        [(8, 8, (1, 1), 12, "none"), (8, 4, (2, 1), 5, "relu6"), (8, 10, (1, 1), 3, "relu"),
          (8, 12, (2, 2), 1, "none")],
         [(12, 6, (1, 1), 7, "relu"), (16, 10, (2, 2), 9, "none"), (12, 4, (1, 2), 1, "none"),
          (16, 2, (1, 1), 5, "relu"), (14, 6, (1, 1), 5, "none")],
-        [(16, 16, (1, 1), 12, "none"), (12, 14, (2, 1), 6, "relu"), (16, 8, (1, 2), 3, "relu"),
+        [(16, 16, (1, 1), 12, "none"), (12, 14, (2, 1), 6, "relu6"), (16, 8, (1, 2), 3, "relu6"),
          (12, 2, (1, 1), 11, "none")],
         [(10, 6, (1, 1), 7, "relu"), (13, 10, (2, 2), 9, "none"), (9, 4, (1, 2), 1, "relu"),
          (15, 2, (1, 1), 5, "relu"), (6, 8, (2, 1), 5, "relu")],
-        [(11, 14, (1, 1), 12, "relu"), (14, 8, (2, 1), 6, "relu"), (5, 2, (1, 2), 3, "relu"),
-         (7, 10, (1, 1), 11, "relu"), (13, 4, (1, 1), 1, "relu")],
+        [(11, 14, (1, 1), 12, "relu"), (14, 8, (2, 1), 6, "relu6"), (5, 2, (1, 2), 3, "relu"),
+         (7, 10, (1, 1), 11, "relu6"), (13, 4, (1, 1), 1, "relu")],
         [(17, 6, (1, 1), 7, "relu"), (18, 10, (2, 2), 9, "none"), (17, 4, (1, 2), 1, "relu"),
          (18, 2, (1, 1), 5, "relu")],
-        [(18, 14, (1, 1), 12, "relu"), (17, 8, (2, 1), 6, "relu"), (18, 4, (1, 2), 3, "none"),
-         (17, 2, (1, 1), 11, "relu")],
+        [(18, 14, (1, 1), 12, "relu6"), (17, 8, (2, 1), 6, "relu6"), (18, 4, (1, 2), 3, "relu6"),
+         (17, 2, (1, 1), 11, "relu6")],
     ]
     cases = []
     for i, layers in enumerate(configs):

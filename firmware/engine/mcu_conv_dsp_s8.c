@@ -1109,6 +1109,19 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
 #define MCU_X_FLO(X) , [flo] "m"(frame_lo)
 #define MCU_X_NO_FLO(X)
 #define MCU_X_LO4 MCU_X_LO("ldr ", "str ", "4"), MCU_X_FLO
+/* both bounds (act_max below 127 too; _lh, hi4: act_max in every byte): then lowered to act_max the same way
+ * (8 instructions per 4 outputs) */
+#define MCU_X_LOHI(LD, ST, OFF) \
+    LD "   %[q0], [%[op], #-" OFF "]\n\t" \
+    "ldr    %[q1], %[flo]\n\t" \
+    "ssub8  %[q2], %[q0], %[q1]\n\t" \
+    "sel    %[q0], %[q0], %[q1]\n\t" \
+    "ldr    %[q1], %[fhi]\n\t" \
+    "ssub8  %[q2], %[q1], %[q0]\n\t" \
+    "sel    %[q0], %[q0], %[q1]\n\t" \
+    ST "   %[q0], [%[op], #-" OFF "]\n\t"
+#define MCU_X_FLOHI(X) , [flo] "m"(frame_lo), [fhi] "m"(frame_hi)
+#define MCU_X_LOHI4 MCU_X_LOHI("ldr ", "str ", "4"), MCU_X_FLOHI
 #define MCU_X_NO_LO "", MCU_X_NO_FLO
 /* what runs before a pixel's channel loop: nothing, the jump into its second half (_m2), or the first two
  * channels clamped (_lo_m2) */
@@ -1116,11 +1129,13 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
 #define MCU_X_MID_M2(C, P) "b      2f\n\t"
 #define MCU_X_MID_LO_M2(C, P) \
     MCU_X##C##_CH(P) MCU_X##C##_CH(P) MCU_X##C##_END MCU_X_LO("ldrh", "strh", "2") "blt    4f\n\t"
+#define MCU_X_MID_LOHI_M2(C, P) \
+    MCU_X##C##_CH(P) MCU_X##C##_CH(P) MCU_X##C##_END MCU_X_LOHI("ldrh", "strh", "2") "blt    4f\n\t"
 /* LO: the pass end's clamp, then the frame operand it reads (none without the clamp) */
 #define MCU_X_FN(NAME, C, P, MID, LO) MCU_X_FN1(NAME, C, P, MID, LO)
 #define MCU_X_FN1(NAME, C, P, MID, LO, FLO) \
     static __attribute__((noinline)) void NAME(const int8_t *pa, int32_t sx, int32_t npix, int8_t *o, \
-                                               const int8_t *tab, uint32_t lo4) \
+                                               const int8_t *tab, uint32_t lo4, uint32_t hi4) \
     { \
         register uint32_t q0 __asm__("r0") = (uint32_t)(uintptr_t)pa; \
         register uint32_t q1 __asm__("r1"); \
@@ -1140,7 +1155,7 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
         frame_p[0] = pa, frame_p[1] = pa + (int64_t)npix * sx; \
         const int32_t frame_sx = sx; \
         const int8_t *frame_tab = tab; \
-        const uint32_t frame_lo = lo4; \
+        const uint32_t frame_lo = lo4, frame_hi = hi4; \
         __asm__ volatile("3:\n\t" \
                          MCU_X##C##_LD \
                          "ldr    %[q1], %[fsx]\n\t" \
@@ -1166,20 +1181,21 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
                          : [fsx] "m"(frame_sx), [ftab] "m"(frame_tab) FLO(0) \
                          : "cc", "memory"); \
         (void)q0, (void)q1, (void)q2, (void)q3, (void)q4, (void)q5, (void)q6, (void)q7, (void)q8, (void)q9; \
-        (void)q10, (void)q11, (void)wp, (void)op, (void)frame_lo; \
+        (void)q10, (void)q11, (void)wp, (void)op, (void)frame_lo, (void)frame_hi; \
     } \
-    /* the small path's span and single-pixel signatures (conv_1x1_small_rows): n pixel pairs, one pixel */ \
+    /* the small path's span and single-pixel signatures (conv_1x1_small_rows): n pixel pairs, one pixel; \
+     * hi4 in the wend argument (as a pointer's bits), which the one-pixel kernels have no use for */ \
     static void NAME##_pairs(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
                              const int8_t *blocks, const int8_t *wend, uint32_t lo, uint32_t *buf) \
     { \
-        (void)ob, (void)out_c, (void)wend, (void)buf; \
-        NAME(pa, sx, 2 * n, oa, blocks, lo); \
+        (void)ob, (void)out_c, (void)buf; \
+        NAME(pa, sx, 2 * n, oa, blocks, lo, (uint32_t)(uintptr_t)wend); \
     } \
     static void NAME##_one(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *wend, uint32_t lo, \
                            uint32_t *buf) \
     { \
-        (void)wend, (void)buf; \
-        NAME(pa, C, 1, oa, blocks, lo); \
+        (void)buf; \
+        NAME(pa, C, 1, oa, blocks, lo, (uint32_t)(uintptr_t)wend); \
     }
 #define MCU_X_FNS(C) \
     MCU_X_FN(smallx##C, C, MCU_NO_X_POST, MCU_X_MID, MCU_X_NO_LO) \
@@ -1189,7 +1205,11 @@ static void small_widen_rows(const int8_t *blocks, int32_t pairs, int32_t c, uin
     MCU_X_FN(smallx##C##_lo, C, MCU_NO_X_POST, MCU_X_MID, MCU_X_LO4) \
     MCU_X_FN(smallx##C##_lo_post, C, MCU_X_POST, MCU_X_MID, MCU_X_LO4) \
     MCU_X_FN(smallx##C##_lo_m2, C, MCU_NO_X_POST, MCU_X_MID_LO_M2, MCU_X_LO4) \
-    MCU_X_FN(smallx##C##_lo_post_m2, C, MCU_X_POST, MCU_X_MID_LO_M2, MCU_X_LO4)
+    MCU_X_FN(smallx##C##_lo_post_m2, C, MCU_X_POST, MCU_X_MID_LO_M2, MCU_X_LO4) \
+    MCU_X_FN(smallx##C##_lh, C, MCU_NO_X_POST, MCU_X_MID, MCU_X_LOHI4) \
+    MCU_X_FN(smallx##C##_lh_post, C, MCU_X_POST, MCU_X_MID, MCU_X_LOHI4) \
+    MCU_X_FN(smallx##C##_lh_m2, C, MCU_NO_X_POST, MCU_X_MID_LOHI_M2, MCU_X_LOHI4) \
+    MCU_X_FN(smallx##C##_lh_post_m2, C, MCU_X_POST, MCU_X_MID_LOHI_M2, MCU_X_LOHI4)
 #define MCU_NO_X_POST(RZ) ""
 MCU_X_FNS(8)
 MCU_X_FNS(12)
@@ -1204,6 +1224,10 @@ MCU_X_FNS(18)
 #undef MCU_X_LO4
 #undef MCU_X_NO_LO
 #undef MCU_X_FLO
+#undef MCU_X_LOHI
+#undef MCU_X_FLOHI
+#undef MCU_X_LOHI4
+#undef MCU_X_MID_LOHI_M2
 #undef MCU_X_NO_FLO
 #undef MCU_X_MID
 #undef MCU_X_MID_M2
@@ -2531,7 +2555,7 @@ MCU_E_ENTRIES(32)
 #undef MCU_S_ENTRY_E
 
 /* Input depths 5 to 16 (rows of C = 8, 12 or 16 bytes), the table in its one-pixel layout (smallx<C>; _lo: act_min
- * above -128, _m2: an output channel count of 2 modulo 4): stride 1 the layer's pixels in one call, other strides
+ * above -128, _lh: act_max below 127 too, _m2: an output channel count of 2 modulo 4): stride 1 the layer's pixels in one call, other strides
  * output row by output row (conv_1x1_small_rows); a depth that is not a multiple of 4 (PAD) reads each pixel as C
  * bytes (the pad bytes meet the next pixel's first values and zero weights) but the input's last pixel, which
  * runs from its copy in scratch (C bytes; the only scratch read). */
@@ -2541,23 +2565,25 @@ MCU_E_ENTRIES(32)
     { \
         const int8_t *tab = (const int8_t *)(const void *)(params->table + 1); \
         const uint32_t lo4 = LO ? 0x01010101u * (uint8_t)params->act_min : 0u; \
+        const uint32_t hi4 = LO == 2 ? 0x01010101u * (uint8_t)params->act_max : 0u; \
         int8_t *const tail = PAD ? (int8_t *)(void *)scratch : 0; \
         if (((params->stride.h | params->stride.w) == 1) & ((params->in_row | params->out_row) == 0)) { \
             const int32_t c = PAD ? input_dims->c : (C), out_c = output_dims->c; \
             const int32_t npix = output_dims->n * output_dims->h * output_dims->w, m = PAD ? npix - 1 : npix; \
             if (!PAD || m > 0) { /* (a layer has at least one pixel) */ \
-                FN(input, c, m, output, tab, lo4); \
+                FN(input, c, m, output, tab, lo4, hi4); \
             } \
             if (PAD) { \
                 memcpy(tail, input + (int64_t)m * c, (size_t)c); \
                 memset(tail + c, 0, (size_t)((C) - c)); \
                 MCU_COMPILER_BARRIER(); /* the copy is written before the assembly reads it */ \
-                FN(tail, C, 1, output + (int64_t)m * out_c, tab, lo4); \
+                FN(tail, C, 1, output + (int64_t)m * out_c, tab, lo4, hi4); \
             } \
             return MCU_OK; \
         } \
         (PAD ? conv_1x1_small_rows_padded : conv_1x1_small_rows)(params, input_dims, input, output_dims, output, tab, \
-                                                                 FN##_pairs, FN##_one, 0, lo4, \
+                                                                 FN##_pairs, FN##_one, \
+                                                                 (const int8_t *)(uintptr_t)hi4, lo4, \
                                                                  (uint32_t *)(void *)scratch, tail); \
         return MCU_OK; \
     }
@@ -2569,7 +2595,11 @@ MCU_E_ENTRIES(32)
     MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_dsp_s8, C, smallx##C##_lo, 1, PAD) \
     MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_dsp_s8, C, smallx##C##_lo_post, 1, PAD) \
     MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_m2_dsp_s8, C, smallx##C##_lo_m2, 1, PAD) \
-    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_m2_dsp_s8, C, smallx##C##_lo_post_m2, 1, PAD)
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_m2_dsp_s8, C, smallx##C##_lo_post_m2, 1, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_dsp_s8, C, smallx##C##_lh, 2, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_post_dsp_s8, C, smallx##C##_lh_post, 2, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_m2_dsp_s8, C, smallx##C##_lh_m2, 2, PAD) \
+    MCU_X_ENTRY(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_post_m2_dsp_s8, C, smallx##C##_lh_post_m2, 2, PAD)
 #define MCU_X_ENTRIES(C) MCU_X_ENTRIES1(C, , 0) MCU_X_ENTRIES1(C, p, 1)
 MCU_X_ENTRIES(8)
 MCU_X_ENTRIES(12)

@@ -349,7 +349,11 @@ MCU_SMALLW_DECLS(16, p)
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_m2_dsp_s8); \
-    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_m2_dsp_s8);
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lo_post_m2_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_post_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_m2_dsp_s8); \
+    MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##x##P##_ssat_lh_post_m2_dsp_s8);
 MCU_SMALLX_DECLS(8, )
 MCU_SMALLX_DECLS(12, )
 MCU_SMALLX_DECLS(16, )
@@ -924,12 +928,13 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
         break;
     }
     /* the one-pixel layout (ops.small1x1_pixel): rows of 8 to 16 bytes (the widened pixel fits in eight
-     * registers) and depths 17 and 18 (nine), either clamp */
+     * registers) and depths 17 and 18 (nine), any clamp (act_max below 127 only here: the _lh kernels) */
 #define MCU_SMALLX_PICK2(C, P, L) \
     (output_dims->c % 4 \
          ? (post ? mcu_conv_1x1_small_c##C##x##P##_ssat##L##_post_m2_dsp_s8 : mcu_conv_1x1_small_c##C##x##P##_ssat##L##_m2_dsp_s8) \
          : (post ? mcu_conv_1x1_small_c##C##x##P##_ssat##L##_post_dsp_s8 : mcu_conv_1x1_small_c##C##x##P##_ssat##L##_dsp_s8))
-#define MCU_SMALLX_PICK1(C, P) (lo ? MCU_SMALLX_PICK2(C, P, _lo) : MCU_SMALLX_PICK2(C, P, ))
+#define MCU_SMALLX_PICK1(C, P) \
+    (params->act_max < 127 ? MCU_SMALLX_PICK2(C, P, _lh) : lo ? MCU_SMALLX_PICK2(C, P, _lo) : MCU_SMALLX_PICK2(C, P, ))
 #define MCU_SMALLX_PICK(C) (copy ? MCU_SMALLX_PICK1(C, p) : MCU_SMALLX_PICK1(C, ))
     if (c >= 8 && c <= 16) {
         run = c == 8 ? MCU_SMALLX_PICK(8) : c == 12 ? MCU_SMALLX_PICK(12) : MCU_SMALLX_PICK(16);

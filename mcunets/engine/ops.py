@@ -471,7 +471,8 @@ def small1x1_pixel(c: int) -> bool:
     """Whether the small 1x1 path's table takes its one-pixel layout (small1x1_table, pixel=True; the
     kernel's smallx<r>, picked in mcu_conv_1x1_small_table_dsp_s8 on the same property): an input depth
     whose widened pixel fits in nine registers, rows of r = small1x1_pixel_rows(c) 8 to 18 values (depths 5
-    to 18), at either lower clamp (act_min -128: SSAT alone; above: the _lo kernels)."""
+    to 18), at any clamp (act_min -128 and act_max 127: SSAT alone; act_min above: the _lo kernels; act_max
+    below 127: the _lh kernels)."""
     return 8 <= small1x1_pixel_rows(c) <= 18
 
 
@@ -914,10 +915,10 @@ class Conv2D(Windowed):
     def small1x1(self) -> bool:
         """Whether the layer gets the table of the DSP small 1x1 path (small1x1_table): 1x1, no groups, no
         padding, input depth 4 to 32 (rows padded to a multiple of 4), an even output channel count, upper
-        clamp 127 (the kernel also needs fast_requant)."""
+        clamp 127 or the one-pixel layout (small1x1_pixel: any clamp) (the kernel also needs fast_requant)."""
         o, kh, kw, fc = self.filter.shape
         return (kh == kw == 1 and fc == self.in_shape[3] and 4 <= fc <= 32 and self.padding == (0, 0)
-                and o % 2 == 0 and self.act[1] == 127)
+                and o % 2 == 0 and (self.act[1] == 127 or small1x1_pixel(fc)))
 
     @property
     def rows3(self) -> bool:
