@@ -1,6 +1,6 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR
-and MIRROR_PAD: input elements for the reductions, output elements for the others) over a grid of shapes,
+SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
+MIRROR_PAD and SOFTMAX: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
@@ -78,6 +78,8 @@ def _grid(full: bool) -> dict:
                                     for o in (2 * h, h + h // 2, h // 2)],
         "MIRROR_PAD": [dict(h=h, c=c, pad=pad) for h in hw[1:] for c in ch[:2] for pad in (1, 2)
                        if h * h * c <= 2**16],
+        # classifier heads: one row of n logits, input scale 1/16 (set in the model)
+        "SOFTMAX": [dict(n=n) for n in (10, 100, 256, 1000, 1001)],
     }
     return g
 
@@ -109,6 +111,8 @@ def _fn(op: str, p: dict, rng):
     if op == "FULLY_CONNECTED":
         wt, b = tf.constant(w((p["i"], p["o"]))), tf.constant(w((p["o"],)))
         return (lambda x: tf.nn.relu(tf.matmul(x, wt) + b)), [(1, p["i"])], p["i"] * p["o"]
+    if op == "SOFTMAX":
+        return tf.nn.softmax, [(1, p["n"])], p["n"]
     c = p["c"]
     if op in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"):
         f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum}[op]
@@ -175,8 +179,9 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
-    if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "MIRROR_PAD"):
-        return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "MIRROR_PAD": "rows"}[op]
+    if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "MIRROR_PAD", "SOFTMAX"):
+        return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "MIRROR_PAD": "rows",
+                "SOFTMAX": "fixed point"}[op]
     if op == "REDUCE_MAX":
         return "words" if p["c"] % 4 == 0 else "bytes"
     m = re.search(r"mcu_pool_plan_(\w+?)_s8\(", model_c)
@@ -204,6 +209,13 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
         model = shift_zero_points(model, rng, "CONV_2D" if op.startswith("CONV_2D") else op)
     if op.startswith(("CONV", "DEPTHWISE", "FULLY")):
         model = trained_like_requant(model, rng, int8_weights=True)
+    if op == "SOFTMAX":  # logits' scale: random inputs then keep the sum of exponentials where the reference runs
+        from tflite.Model import Model
+
+        buf = bytearray(model)
+        sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+        sub.Tensors(read_model(model).inputs[0]).Quantization().ScaleAsNumpy()[0] = np.float32(1 / 16)
+        model = bytes(buf)
     gen = generate(model, "k", patches="off")
     text, _ = targets.profile_model(model, "qemu-m4", Path(tempfile.mkdtemp(dir=out)), runs=1, warmup=0,
                                     timeout=900, patches="off")

@@ -469,6 +469,13 @@ def test_operators_from_elsewhere_on_qemu(op, tmp_path):
     assert not check_on_qemu(make_case(op, np.random.default_rng(8800), runs=2), tmp_path)
 
 
+def test_softmax_over_long_rows_on_qemu(tmp_path):
+    """SOFTMAX over 300 to 2000 values (testing.softmax_rows) on qemu-m4."""
+    from mcunets.engine.testing import softmax_rows
+
+    assert not check_on_qemu(softmax_rows(np.random.default_rng(8820)), tmp_path)
+
+
 def test_sum_on_qemu_equals_tflm(tmp_path):
     """SUM on its MEAN kernels (the DSP paths) against TFLM's kernel (tests/test_engine_ops.py: LiteRT's
     reference reads int8 inputs as uint8)."""

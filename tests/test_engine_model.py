@@ -273,12 +273,24 @@ def test_a_reshape_whose_shape_is_computed_at_run_time_is_bit_exact():
         assert run_engine(tflite, [x])[0].tobytes() == run_reference(tflite, [x])[0].tobytes()
 
 
-def test_softmax_over_more_than_256_values_is_refused():
+def test_softmax_rows_whose_sum_reaches_512_give_the_lowest_output():
+    """Where TFLite's reference aborts (the row's sum of exponentials 512 or more: its output shift would
+    exceed 31 bits) every output is below half a step: the engine gives -128 throughout; a sum just below
+    (511 equal maxima) takes the reference's shift of 31."""
     import tensorflow as tf
 
-    model = convert(lambda x: tf.nn.softmax(x), [(1, 300)], np.random.default_rng(0))
-    with pytest.raises(UnsupportedOpError, match=r"SOFTMAX \(node 0\): softmax over 300 values"):
-        generate(model)
+    from mcunets.engine.host import run_engine
+    from mcunets.tflm import run_reference
+
+    model = convert(lambda x: tf.nn.softmax(x), [(3, 4096)], np.random.default_rng(0))
+    x = np.full((3, 4096), -128, np.int8)
+    x[0] = 7  # 4096 equal values: the sum would wrap int32 without the stop at 512
+    x[1, :600] = 127
+    x[2, :511] = 127
+    got = run_engine(model, [x])[0]
+    assert (got[:2] == -128).all()
+    x[:2] = np.arange(4096) % 256 - 128  # rows the reference runs
+    assert got[2].tobytes() == run_reference(model, [x])[0][2].tobytes()
 
 
 def test_a_model_without_operators_is_refused_in_one_line():

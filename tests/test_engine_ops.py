@@ -126,6 +126,14 @@ def test_every_mode_is_bit_exact(op):
     assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
 
 
+def test_softmax_over_long_rows_is_bit_exact():
+    """SOFTMAX over 300 to 2000 values (testing.softmax_rows): many equal maxima, narrow and wide scales."""
+    from mcunets.engine.testing import softmax_rows
+
+    result = check_cases([softmax_rows(np.random.default_rng(2200 + seed)) for seed in range(2)])
+    assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
+
+
 def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
     """SUM (testing.reduce_modes) equals TFLM's kernel byte for byte: TFLite's reference QuantizedMeanOrSum
     (the int32 sum of x - input zero point requantized by input / output scale) with the int8 inputs read as

@@ -496,6 +496,43 @@ def resize_modes(rng):
     return fn, [spec for spec, *_ in layers], dict(layers=[(s[1:3], z, a, hp) for s, z, a, hp in layers]), False
 
 
+def softmax_rows(rng, runs: int = 2) -> Case:
+    """One model of four SOFTMAX layers over long rows (1000, 1001, 300 and 2000 values, 1–3 rows each), each
+    input's scale set in the flatbuffer from narrow (every difference still counts) to wide (most fall below
+    diff_min); per row 1 to a few hundred equal maxima, the rest in a random band below. Inputs keep each
+    row's sum of exponentials below 450 (float estimate): TFLite's reference aborts from 512 on
+    (mcu_softmax_s8)."""
+    import tensorflow as tf
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    specs = [(2, 1000), (1, 1001), (3, 300), (1, 2000)]
+    model = convert(lambda *xs: tuple(tf.nn.softmax(x) for x in xs), specs, rng)
+    buf = bytearray(model)
+    sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    scales = []
+    for t, (_, depth) in zip(read_model(model).inputs, specs):
+        floor = max(1e-4, np.log(depth / 200.0) / 255.0)  # the narrowest scale the reference can run
+        scales.append(float(np.float32(floor * 10 ** rng.uniform(0, 2.5))))
+        sub.Tensors(t).Quantization().ScaleAsNumpy()[0] = np.float32(scales[-1])
+    inputs = []
+    for _ in range(runs):
+        run = []
+        for (n, depth), scale in zip(specs, scales):
+            rows = []
+            while len(rows) < n:
+                top = int(rng.integers(-100, 128))
+                maxima = int(rng.choice([1, 2, 7, 60, 200, 400]))
+                row = rng.integers(int(rng.integers(-128, top)), top, size=depth)
+                row[rng.permutation(depth)[:maxima]] = top
+                if np.exp(scale * (row - top)).sum() < 450:
+                    rows.append(row)
+            run.append(np.array(rows, np.int64).astype(np.int8))
+        inputs.append(run)
+    return Case(f"SOFTMAX_ROWS:{[(s, round(c, 5)) for s, c in zip(specs, scales)]}", bytes(buf), inputs)
+
+
 def _split(kind):
     def build(rng):
         import tensorflow as tf
