@@ -810,8 +810,9 @@ typedef void (*small1_fn)(const int8_t *pa, int8_t *oa, const int8_t *blocks, co
     MCU_S1_FN(small1_##C##_post, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_STORE2, MCU_POST) \
     MCU_S1_FN(small1_##C##_lo_post, TAB, MCU_S_G##C(MCU_S1_GROUP), 2 * C, MCU_S1_LO, MCU_POST)
 MCU_S_FNS(4, "8", MCU_S_X1, "16")
-MCU_S_FNS(8, "16", MCU_S_X1 MCU_S_X1, "32")
-MCU_S_FNS(16, "32", MCU_S_X1 MCU_S_X1 MCU_S_X1 MCU_S_X1, "64")
+/* (depths 8 and 16 with the table: the one-pixel kernels, MCU_X_FN; their spans serve the path without it) */
+MCU_S_SPANS(8, "16", MCU_S_X1 MCU_S_X1, "32")
+MCU_S_SPANS(16, "32", MCU_S_X1 MCU_S_X1 MCU_S_X1 MCU_S_X1, "64")
 MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the encoded rows, MCU_E_FN) */
 #undef MCU_S_FNS
 #undef MCU_S_SPANS
@@ -820,7 +821,8 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
 #undef MCU_S1_FN
 #undef MCU_S_X
 
-/* Input depths 4, 8 and 16 with the code generator's table: the filter rows widened once per call into
+/* Input depth 4 with the code generator's table (depths 5 to 18 take the one-pixel kernels, MCU_X_FN): the
+ * filter rows widened once per call into
  * scratch after the expanded pixel pair (per channel pair and group the words row a 0/2, a 1/3, b 0/2,
  * b 1/3; 4 * c bytes per pair, which the layer's scratch holds for these depths), so per group one LDM
  * of the pixel pair's four words, one LDM of the pair's four weight words and eight SMLAD (10
@@ -950,8 +952,6 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
     MCU_SW_FN(smallw##C##_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_STORE4, MCU_POST) \
     MCU_SW_FN(smallw##C##_lo_post, C, TAB, EXPAND, MCU_SW_G##C, XBACK, MCU_SW_LO, MCU_POST)
 #define MCU_SW_G4 MCU_PAIR_GROUP0
-#define MCU_SW_G8 MCU_PAIR_GROUP0 MCU_PAIR_GROUP
-#define MCU_SW_G16 MCU_SW_G8 MCU_PAIR_GROUP MCU_PAIR_GROUP
 /* The widened rows are doubled (small_widen_rows), so the pixels are only sign-extended: 7 instructions per
  * group of the pair. */
 #define MCU_SW_X1 \
@@ -963,8 +963,6 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
     "sxtb16 %[x3], %[u], ror #8\n\t" \
     "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
 MCU_SW_FNS(4, "8", MCU_SW_X1, "16")
-MCU_SW_FNS(8, "16", MCU_SW_X1 MCU_SW_X1, "32")
-MCU_SW_FNS(16, "32", MCU_SW_X1 MCU_SW_X1 MCU_SW_X1 MCU_SW_X1, "64")
 #undef MCU_SW_X1
 #undef MCU_SW_FNS
 #undef MCU_SW_FN
@@ -1253,7 +1251,7 @@ MCU_X_FNS(18)
 #undef MCU_X12_END
 #undef MCU_X16_END
 
-/* Rows of C = 12 and 20 to 32 bytes (input depths 9 to 12, 17 to 32) with the code generator's table: the
+/* Rows of C = 20 to 32 bytes (input depths 19 to 32) with the code generator's table: the
  * filter rows stored encoded (ops.small1x1_table, ops.small1x1_encoded: per group of four input channels
  * the words of rows a and b side by side, bytes 0 and 2 of each XORed with 0x80, as FULLY_CONNECTED's
  * encoded rows), so a weight word W has the signed
@@ -1294,7 +1292,6 @@ MCU_X_FNS(18)
     "sxtb16 %[t], %[t], ror #8\n\t" \
     "smlad  %[a01], %[t], %[x1], %[a01]\n\t" \
     "smlad  %[a11], %[t], %[x3], %[a11]\n\t"
-#define MCU_E_G12 MCU_E_GROUP0 MCU_E_GROUP("8") MCU_E_GROUP("16")
 #define MCU_E_G20 MCU_E_GROUP0 MCU_E_GROUP("8") MCU_E_GROUP("16") MCU_E_GROUP("24") MCU_E_GROUP("32")
 #define MCU_E_G24 MCU_E_G20 MCU_E_GROUP("40")
 #define MCU_E_G28 MCU_E_G24 MCU_E_GROUP("48")
@@ -1396,7 +1393,6 @@ MCU_X_FNS(18)
     "smlad  %[a01], %[t], %[x0], %[a01]\n\t" \
     "sxtb16 %[t], %[t], ror #8\n\t" \
     "smlad  %[a01], %[t], %[x1], %[a01]\n\t"
-#define MCU_E1_G12 MCU_E1_GROUP("0") MCU_E1_GROUP("8") MCU_E1_GROUP("16")
 #define MCU_E1_G20 MCU_E1_GROUP("0") MCU_E1_GROUP("8") MCU_E1_GROUP("16") MCU_E1_GROUP("24") MCU_E1_GROUP("32")
 #define MCU_E1_G24 MCU_E1_G20 MCU_E1_GROUP("40")
 #define MCU_E1_G28 MCU_E1_G24 MCU_E1_GROUP("48")
@@ -1459,7 +1455,6 @@ MCU_X_FNS(18)
     MCU_E1_FN(smalle##C##_lo_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_LO, MCU_NO_POST) \
     MCU_E1_FN(smalle##C##_post_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_STORE2, MCU_POST) \
     MCU_E1_FN(smalle##C##_lo_post_one, TAB, MCU_E1_G##C, 2 * C, MCU_S1_LO, MCU_POST)
-MCU_E_FNS(12, "24", "48")
 MCU_E_FNS(20, "40", "80")
 MCU_E_FNS(24, "48", "96")
 MCU_E_FNS(28, "56", "112")
@@ -2524,8 +2519,7 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
     MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_lo_dsp_s8, C, smallw##C##_lo, small1_##C##_lo, 1, 1, PAD) \
     MCU_S_ENTRY(mcu_conv_1x1_small_c##C##P##w_ssat_lo_post_dsp_s8, C, smallw##C##_lo_post, small1_##C##_lo_post, 1, \
                 1, PAD)
-#define MCU_S_ENTRIES(C) MCU_S_ENTRIES1(C, , 0) MCU_S_ENTRIES1(C, p, 1)
-/* rows of 12 and 20 to 32 bytes: the encoded rows (MCU_E_FN; scratch: the expanded pair, P, then a padded depth's copy) */
+/* rows of 20 to 32 bytes: the encoded rows (MCU_E_FN; scratch: the expanded pair, P, then a padded depth's copy) */
 #define MCU_E_ENTRIES1(C, P, PAD) \
     MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_dsp_s8, C, smalle##C, smalle##C##_one, 0, 0, PAD, 1) \
     MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_post_dsp_s8, C, smalle##C##_post, smalle##C##_post_one, 0, 0, PAD, 1) \
@@ -2533,22 +2527,14 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
     MCU_S_ENTRY_E(mcu_conv_1x1_small_c##C##P##_ssat_lo_post_dsp_s8, C, smalle##C##_lo_post, smalle##C##_lo_post_one, 1, \
                   0, PAD, 1)
 #define MCU_E_ENTRIES(C) MCU_E_ENTRIES1(C, , 0) MCU_E_ENTRIES1(C, p, 1)
-#define MCU_SW_ENTRIES(C) MCU_SW_ENTRIES1(C, , 0) MCU_SW_ENTRIES1(C, p, 1)
 MCU_S_ENTRIES1(4, , 0)
-MCU_S_ENTRIES(8)
-MCU_S_ENTRIES(16)
 MCU_SW_ENTRIES1(4, , 0)
-MCU_SW_ENTRIES(8)
-MCU_SW_ENTRIES(16)
-MCU_E_ENTRIES(12)
 MCU_E_ENTRIES(20)
 MCU_E_ENTRIES(24)
 MCU_E_ENTRIES(28)
 MCU_E_ENTRIES(32)
 #undef MCU_E_ENTRIES
 #undef MCU_E_ENTRIES1
-#undef MCU_S_ENTRIES
-#undef MCU_SW_ENTRIES
 #undef MCU_S_ENTRIES1
 #undef MCU_SW_ENTRIES1
 #undef MCU_S_ENTRY

@@ -309,34 +309,24 @@ MCU_CONV_1X1_DSP_DECL(mcu_conv_1x1_dsp_padded_quad1_ssat_s8);
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##p_ssat_lo_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##p_ssat_lo_post_dsp_s8);
 MCU_SMALL_DECLS(4)
-MCU_SMALL_DECLS(8)
-MCU_SMALL_DECLS(12)
-MCU_SMALL_DECLS(16)
 MCU_SMALL_DECLS(20)
 MCU_SMALL_DECLS(24)
 MCU_SMALL_DECLS(28)
 MCU_SMALL_DECLS(32)
-MCU_SMALLP_DECLS(8)
-MCU_SMALLP_DECLS(12)
-MCU_SMALLP_DECLS(16)
 MCU_SMALLP_DECLS(20)
 MCU_SMALLP_DECLS(24)
 MCU_SMALLP_DECLS(28)
 MCU_SMALLP_DECLS(32)
 #undef MCU_SMALL_DECLS
 #undef MCU_SMALLP_DECLS
-/* Input depths 4, 8 and 16 with the filter rows widened into scratch once per call (_cNw_, padded _cNpw_):
- * per group one LDM of the pixel pair, one of the pair's weights and eight SMLAD. */
+/* Input depth 4 with the filter rows widened into scratch once per call (_c4w_): per group one LDM of the
+ * pixel pair, one of the pair's weights and eight SMLAD. */
 #define MCU_SMALLW_DECLS(C, P) \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_post_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_lo_dsp_s8); \
     MCU_SMALL_DECL(mcu_conv_1x1_small_c##C##P##w_ssat_lo_post_dsp_s8);
 MCU_SMALLW_DECLS(4, )
-MCU_SMALLW_DECLS(8, )
-MCU_SMALLW_DECLS(16, )
-MCU_SMALLW_DECLS(8, p)
-MCU_SMALLW_DECLS(16, p)
 #undef MCU_SMALLW_DECLS
 /* Input depths 5 to 16, rows of N = 8, 12 or 16 bytes (_cNx_; _cNxp_ a depth that is not a multiple of 4; _lo:
  * act_min above -128; _m2: an output channel count of 2 modulo 4): the table in its one-pixel layout
@@ -878,9 +868,10 @@ MCU_DISPATCH mcu_status mcu_conv_kxk_dsp_s8(const mcu_conv_params *params, const
 }
 
 /* The small 1x1 path's entry point for the layer's input depth rounded up to a multiple of 4, clamp mode and post-add flag (word 0 of
- * its table), decided at compile time from the model's constant parameters; with the filter rows widened
- * into scratch (_cNw_) when the layer's scratch (`scratch_bytes`) holds them after the pixel pair and there
- * are 12 or more output pixels (the widening, once per call, costs about as much as 6 pixel pairs save). */
+ * its table), decided at compile time from the model's constant parameters: depths 5 to 18 the one-pixel
+ * kernels (_cNx_); depth 4 with the filter rows widened into scratch (_c4w_) when the layer's scratch
+ * (`scratch_bytes`) holds them after the pixel pair and there are 12 or more output pixels (the widening,
+ * once per call, costs about as much as 6 pixel pairs save). */
 MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *params, const mcu_dims *input_dims,
                                                         const int8_t *input, const mcu_dims *output_dims,
                                                         int8_t *output, int16_t *scratch, int32_t scratch_bytes)
@@ -892,7 +883,6 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
      * last pixel, c bytes, after what the path keeps in scratch) */
     const int32_t c = (input_dims->c + 3) & ~3, npix = output_dims->n * output_dims->h * output_dims->w;
     const int32_t copy = input_dims->c != c ? c : 0;
-    const int wide = c <= 16 && npix >= 12 && 4 * c * (output_dims->c / 2 + 1) + copy <= scratch_bytes;
     small_entry run;
 #define MCU_SMALL_PICK(C, P) \
     (lo ? (post ? mcu_conv_1x1_small_c##C##P##_ssat_lo_post_dsp_s8 : mcu_conv_1x1_small_c##C##P##_ssat_lo_dsp_s8) \
@@ -901,32 +891,6 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
     case C: \
         run = copy ? MCU_SMALL_PICK(C, p) : MCU_SMALL_PICK(C, ); \
         break;
-#define MCU_SMALLW_CASE(C) \
-    case C: \
-        run = !wide ? run : copy ? MCU_SMALL_PICK(C, pw) : MCU_SMALL_PICK(C, w); \
-        break;
-    switch (c) {
-    case 4: /* (depths 1-3: the narrow path) */
-        run = MCU_SMALL_PICK(4, );
-        break;
-        MCU_SMALL_CASE(8)
-        MCU_SMALL_CASE(12)
-        MCU_SMALL_CASE(16)
-        MCU_SMALL_CASE(20)
-        MCU_SMALL_CASE(24)
-        MCU_SMALL_CASE(28)
-    default:
-        MCU_SMALL_CASE(32)
-    }
-    switch (c) {
-    case 4:
-        run = !wide ? run : MCU_SMALL_PICK(4, w);
-        break;
-        MCU_SMALLW_CASE(8)
-        MCU_SMALLW_CASE(16)
-    default:
-        break;
-    }
     /* the one-pixel layout (ops.small1x1_pixel): rows of 8 to 16 bytes (the widened pixel fits in eight
      * registers) and depths 17 and 18 (nine), any clamp (act_max below 127 only here: the _lh kernels) */
 #define MCU_SMALLX_PICK2(C, P, L) \
@@ -936,17 +900,33 @@ MCU_DISPATCH mcu_status mcu_conv_1x1_small_table_dsp_s8(const mcu_conv_params *p
 #define MCU_SMALLX_PICK1(C, P) \
     (params->act_max < 127 ? MCU_SMALLX_PICK2(C, P, _lh) : lo ? MCU_SMALLX_PICK2(C, P, _lo) : MCU_SMALLX_PICK2(C, P, ))
 #define MCU_SMALLX_PICK(C) (copy ? MCU_SMALLX_PICK1(C, p) : MCU_SMALLX_PICK1(C, ))
-    if (c >= 8 && c <= 16) {
-        run = c == 8 ? MCU_SMALLX_PICK(8) : c == 12 ? MCU_SMALLX_PICK(12) : MCU_SMALLX_PICK(16);
-    } else if (input_dims->c > 16 && input_dims->c <= 18) {
-        run = MCU_SMALLX_PICK1(18, p);
+    switch (c) {
+    case 4: /* (depths 1-3: the narrow path) */
+        run = npix >= 12 && 4 * 4 * (output_dims->c / 2 + 1) <= scratch_bytes ? MCU_SMALL_PICK(4, w)
+                                                                               : MCU_SMALL_PICK(4, );
+        break;
+    case 8:
+        run = MCU_SMALLX_PICK(8);
+        break;
+    case 12:
+        run = MCU_SMALLX_PICK(12);
+        break;
+    case 16:
+        run = MCU_SMALLX_PICK(16);
+        break;
+    case 20:
+        run = input_dims->c <= 18 ? MCU_SMALLX_PICK1(18, p) : copy ? MCU_SMALL_PICK(20, p) : MCU_SMALL_PICK(20, );
+        break;
+        MCU_SMALL_CASE(24)
+        MCU_SMALL_CASE(28)
+    default:
+        MCU_SMALL_CASE(32)
     }
 #undef MCU_SMALLX_PICK
 #undef MCU_SMALLX_PICK1
 #undef MCU_SMALLX_PICK2
 #undef MCU_SMALL_PICK
 #undef MCU_SMALL_CASE
-#undef MCU_SMALLW_CASE
     return run(params, input_dims, input, output_dims, output, scratch);
 }
 
