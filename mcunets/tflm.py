@@ -61,8 +61,22 @@ def run_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 
 def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Run one inference with TFLite's reference kernels (the bit-exactness oracle), in the LiteRT
-    interpreter (``ai-edge-litert``: the same kernels as the deprecated ``tf.lite.Interpreter``)."""
+    """Run one inference with TFLite's reference kernels: the bit-exactness oracle.
+
+    That is :func:`run_litert`, except for models with an int8 SUM: LiteRT's reference SUM reads int8
+    inputs as uint8 and clamps its outputs to 0..255 (LiteRT issue 4079), so those run in TFLM, whose SUM
+    kernel is the same reference code on int8 values."""
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    if any(op.op == "SUM" and g.tensors[op.inputs[0]].dtype == "int8" for op in g.operators):
+        return run_tflm(model, inputs)
+    return run_litert(model, inputs)
+
+
+def run_litert(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Run one inference with TFLite's reference kernels in the LiteRT interpreter (``ai-edge-litert``:
+    the same kernels as the deprecated ``tf.lite.Interpreter``)."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     interp = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)

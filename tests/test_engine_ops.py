@@ -135,14 +135,14 @@ def test_softmax_over_long_rows_is_bit_exact():
 
 
 def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
-    """SUM (testing.reduce_modes) equals TFLM's kernel byte for byte: TFLite's reference QuantizedMeanOrSum
-    (the int32 sum of x - input zero point requantized by input / output scale) with the int8 inputs read as
-    int8. LiteRT's reference kernel reads them as uint8 and clamps to 0..255 (LiteRT issue 4079, pending fix):
-    pinned here, so a fixed LiteRT shows (then SUM joins testing.BUILDERS, checked against it)."""
+    """SUM (testing.reduce_modes) equals TFLite's reference QuantizedMeanOrSum (the int32 sum of x - input
+    zero point requantized by input / output scale) with the int8 inputs read as int8, which is TFLM's
+    kernel and the oracle `run_reference` uses for SUM models. LiteRT's reference kernel reads them as
+    uint8 and clamps to 0..255 (LiteRT issue 4079, pending fix): pinned here, so a fixed LiteRT shows (then
+    `run_reference` no longer needs TFLM for SUM)."""
     from mcunets.engine import quant
     from mcunets.engine.reader import read_model
-    from mcunets.engine.testing import reference
-    from mcunets.tflm import run_tflm
+    from mcunets.tflm import run_litert, run_reference, run_tflm
 
     cases = [make_case("SUM_MODES", np.random.default_rng(2100 + seed), runs=2) for seed in range(2)]
     result = check_cases(cases, oracle=run_tflm)
@@ -150,7 +150,9 @@ def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
 
     g = read_model(cases[0].model)
     inputs = cases[0].inputs[0]
-    want = reference(cases[0].model, inputs)
+    assert [a.tolist() for a in run_reference(cases[0].model, inputs)] == \
+        [a.tolist() for a in run_tflm(cases[0].model, inputs)]
+    want = run_litert(cases[0].model, inputs)
     for op in g.operators:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         axes = tuple(sorted({int(a) % len(x.shape) for a in np.asarray(g.tensors[op.inputs[1]].data).reshape(-1)}))

@@ -634,6 +634,7 @@ BUILDERS: dict[str, Callable] = {
     "MAX_POOL_2D": _pool("max"),
     "MEAN": _mean,
     "REDUCE_MAX": _reduce("max"),
+    "SUM": _reduce("sum"),
     "ADD": _binary("add"),
     "MUL": _binary("mul"),
     "SUB": _binary("sub"),
