@@ -1,6 +1,6 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
-MIRROR_PAD and SOFTMAX: input elements for the reductions, output elements for the others) over a grid of shapes,
+MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE and SPACE_TO_DEPTH: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
@@ -80,6 +80,12 @@ def _grid(full: bool) -> dict:
                        if h * h * c <= 2**16],
         # classifier heads: one row of n logits, input scale 1/16 (set in the model)
         "SOFTMAX": [dict(n=n) for n in (10, 100, 256, 1000, 1001)],
+        # two maps stacked pixel by pixel (a new axis before the channels); a map unstacked into its rows
+        "PACK": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "UNPACK": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        # h x h x c outputs of block 2 (DEPTH_TO_SPACE from (h/2) x (h/2) x 4c, SPACE_TO_DEPTH from 2h x 2h x c/4)
+        "DEPTH_TO_SPACE": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "SPACE_TO_DEPTH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
     }
     return g
 
@@ -118,6 +124,14 @@ def _fn(op: str, p: dict, rng):
         f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum}[op]
         act = tf.nn.relu if op in ("ADD", "SUB", "MUL") else (lambda v: v)  # fused there, a layer of its own here
         return (lambda x, y: act(f(x, y))), [(1, h, h, c), (1, h, h, c)], h * h * c
+    if op == "PACK":
+        return (lambda x, y: tf.stack([x, y], axis=3)), [(1, h, h, c), (1, h, h, c)], 2 * h * h * c
+    if op == "UNPACK":
+        return (lambda x: tuple(tf.unstack(x, axis=1))), [(1, h, h, c)], h * h * c
+    if op == "DEPTH_TO_SPACE":
+        return (lambda x: tf.nn.depth_to_space(x, 2)), [(1, h // 2, h // 2, 4 * c)], h * h * c
+    if op == "SPACE_TO_DEPTH":
+        return (lambda x: tf.nn.space_to_depth(x, 2)), [(1, 2 * h, 2 * h, c // 4)], h * h * c
     if op == "LEAKY_RELU":
         return (lambda x: tf.nn.leaky_relu(x, alpha=0.2)), [(1, h, h, c)], h * h * c
     if op == "PRELU":  # Keras' PReLU with one slope per channel
@@ -179,9 +193,11 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
-    if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "MIRROR_PAD", "SOFTMAX"):
+    if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "MIRROR_PAD", "SOFTMAX", "PACK", "UNPACK",
+              "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "MIRROR_PAD": "rows",
-                "SOFTMAX": "fixed point"}[op]
+                "SOFTMAX": "fixed point", "PACK": "concat", "UNPACK": "slice",
+                "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
     if op == "REDUCE_MAX":
         return "words" if p["c"] % 4 == 0 else "bytes"
     m = re.search(r"mcu_pool_plan_(\w+?)_s8\(", model_c)
@@ -222,7 +238,8 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
     rep = parse_report(text)
     from mcunets.tflm import run_tflm
 
-    oracle = run_tflm if op == "SUM" else reference  # LiteRT's reference SUM reads int8 as uint8 (docs/engine.md)
+    # LiteRT's reference SUM reads int8 as uint8, its reference resolver has no int8 DEPTH_TO_SPACE (docs/engine.md)
+    oracle = run_tflm if op in ("SUM", "DEPTH_TO_SPACE") else reference
     exact = [o.data for o in rep.outputs] == [
         e.tobytes() for e in oracle(model, targets.runner_inputs(targets.io_specs(model)[0], 1))]
     g = read_model(model)

@@ -134,6 +134,18 @@ def test_softmax_over_long_rows_is_bit_exact():
     assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
 
 
+def test_depth_to_space_equals_tflm():
+    """DEPTH_TO_SPACE (blocks 2-4, batches of 1 and 2) against TFLM's kernel (TFLite's reference_ops
+    DepthToSpace): LiteRT's reference resolver has no int8 DEPTH_TO_SPACE."""
+    from mcunets.tflm import run_tflm
+
+    rng = np.random.default_rng(2300)
+    cases = [make_case("DEPTH_TO_SPACE", rng, runs=2) for _ in range(4)]
+    assert all(model_ops(c.model) == ["DEPTH_TO_SPACE"] for c in cases)
+    result = check_cases(cases, oracle=run_tflm)
+    assert result.runs == 8 and not result.mismatches, [m[0] for m in result.mismatches]
+
+
 def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
     """SUM (testing.reduce_modes) equals TFLite's reference QuantizedMeanOrSum (the int32 sum of x - input
     zero point requantized by input / output scale) with the int8 inputs read as int8, which is TFLM's

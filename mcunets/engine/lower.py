@@ -354,6 +354,52 @@ def _concat(self: _Op) -> L.Layer:
                     copy_bytes=tuple(copy), outer=outer)
 
 
+def _pack(self: _Op) -> L.Layer:
+    """PACK: CONCATENATION of the inputs along a new axis (each input one slice of it): the reference
+    copies the bytes (its Prepare requires int8 inputs to share the output's quantization)."""
+    out = self.out()
+    self.per_tensor(out, "output")
+    rank = len(out.shape)
+    axis = self.op.options.Axis() if self.op.options is not None else 0
+    if axis < 0:
+        axis += rank
+    if not 0 <= axis < rank or out.shape[axis] != len(self.op.inputs):
+        self.fail(f"axis {axis} is out of range")
+    inner = int(np.prod(out.shape[axis + 1:], dtype=np.int64))
+    operands = []
+    for k in range(len(self.op.inputs)):
+        t = self.t(k)
+        self.per_tensor(t, f"input {k}")
+        if t.size != inner * int(np.prod(out.shape[:axis], dtype=np.int64)):
+            self.fail(f"input {k} does not match the output's shape")
+        operands.append(t.index)
+    acts = tuple(t for t in operands if not self.graph.tensors[t].is_const)
+    return L.Concat(self.op.index, "PACK", acts, (out.index,), operands=tuple(operands),
+                    copy_bytes=(inner,) * len(operands), outer=int(np.prod(out.shape[:axis], dtype=np.int64)))
+
+
+def _unpack(self: _Op) -> L.Layer:
+    """UNPACK: SPLIT into slices of one along the axis, each output the slice without that axis."""
+    x = self.t(0)
+    self.per_tensor(x, "input")
+    rank = len(x.shape)
+    axis = self.op.options.Axis() if self.op.options is not None else 0
+    if axis < 0:
+        axis += rank
+    if not 0 <= axis < rank or x.shape[axis] != len(self.op.outputs):
+        self.fail(f"axis {axis} is out of range")
+    k = MAX_DIMS - rank
+    shape = [int(d) for d in x.shape]
+    shape[axis] = 1
+    boxes = []
+    for j in range(len(self.op.outputs)):
+        begin = [0] * MAX_DIMS
+        begin[axis + k] = j
+        boxes.append((tuple(begin), (1,) * MAX_DIMS, _pad6(shape)))
+    return L.Slice(self.op.index, "UNPACK", (x.index,), tuple(self.op.outputs), source=x.index,
+                   in_shape6=_pad6(x.shape), boxes=tuple(boxes))
+
+
 def _reshape(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     if x.dtype != out.dtype or x.size != out.size:
@@ -375,6 +421,26 @@ def _transpose(self: _Op) -> L.Layer:
     k = MAX_DIMS - rank
     return L.Transpose(self.op.index, "TRANSPOSE", (x.index,), (out.index,), in_shape6=_pad6(x.shape),
                        perm6=tuple(list(range(k)) + [p + k for p in perm]))
+
+
+def _depth_to_space(self: _Op) -> L.Layer:
+    """DEPTH_TO_SPACE / SPACE_TO_DEPTH (NHWC): a 6-D TRANSPOSE swapping the block row axis with the image
+    columns, (n, h, w, bh, bw, c) <-> (n, h, bh, w, bw, c); the reference copies the bytes."""
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    b = self.op.options.BlockSize() if self.op.options is not None else 0
+    if len(x.shape) != 4 or b < 1:
+        self.fail(f"a 4-D input and a block size of at least 1 are required (block {b})")
+    n, h, w, c = (int(d) for d in x.shape)
+    if self.op.op == "DEPTH_TO_SPACE":
+        if c % (b * b):
+            self.fail(f"depth {c} is not a multiple of block size {b} squared")
+        in6 = (n, h, w, b, b, c // (b * b))
+    else:
+        if h % b or w % b:
+            self.fail(f"height {h} and width {w} must be multiples of block size {b}")
+        in6 = (n, h // b, b, w // b, b, c)
+    return L.Transpose(self.op.index, self.op.op, (x.index,), (out.index,), in_shape6=in6, perm6=(0, 1, 3, 2, 4, 5))
 
 
 def _softmax(self: _Op) -> L.Layer:
@@ -667,6 +733,10 @@ _LOWER = {
     "MAXIMUM": _minmax,
     "MINIMUM": _minmax,
     "CONCATENATION": _concat,
+    "PACK": _pack,
+    "DEPTH_TO_SPACE": _depth_to_space,
+    "SPACE_TO_DEPTH": _depth_to_space,
+    "UNPACK": _unpack,
     "RESHAPE": _reshape,
     "SQUEEZE": _reshape,
     "EXPAND_DIMS": _reshape,

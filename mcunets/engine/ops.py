@@ -1513,7 +1513,7 @@ class Concat(Layer):
     outer: int = 1
 
     def describe(self):
-        return f"CONCATENATION of {len(self.operands)} inputs"
+        return f"{self.op} of {len(self.operands)} inputs"
 
     def emit(self, ctx):
         p = f"l{self.index}_"
@@ -1556,7 +1556,7 @@ class Transpose(Layer):
 
 @dataclass(frozen=True, eq=False)
 class Slice(Layer):
-    """STRIDED_SLICE, SLICE, SPLIT, SPLIT_V: one strided box per output."""
+    """STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, UNPACK: one strided box per output."""
     source: int = -1
     in_shape6: tuple = ()
     boxes: tuple = ()  # per output: (begin6, step6, out_shape6)

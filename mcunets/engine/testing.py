@@ -313,6 +313,49 @@ def _concat(rng):
     return fn, shapes, dict(axis=axis, k=k), False
 
 
+def _pack(rng):
+    import tensorflow as tf
+
+    rank = int(rng.integers(1, 5))
+    shape = tuple(int(rng.integers(2, 6)) for _ in range(rank))
+    axis = int(rng.integers(0, rank + 1)) - (rank + 1 if rng.random() < 0.3 else 0)
+    k = int(rng.integers(2, 5))
+
+    def fn(*xs):
+        return tf.stack(list(xs), axis=axis)
+
+    return fn, [shape] * k, dict(axis=axis, k=k, shape=shape), False
+
+
+def _unpack(rng):
+    import tensorflow as tf
+
+    rank = int(rng.integers(2, 6))
+    shape = tuple(int(rng.integers(2, 5)) for _ in range(rank))
+    axis = int(rng.integers(0, rank)) - (rank if rng.random() < 0.3 else 0)
+
+    def fn(x):
+        return tuple(tf.unstack(x, axis=axis))
+
+    return fn, [shape], dict(axis=axis, shape=shape), False
+
+
+def _depth_to_space(kind):
+    def build(rng):
+        import tensorflow as tf
+
+        b = int(rng.integers(2, 5))
+        n, h, w = int(rng.choice([1, 1, 2])), int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        c = int(rng.integers(1, 4))
+        if kind == "d2s":
+            shape = (n, h, w, c * b * b)
+            return (lambda x: tf.nn.depth_to_space(x, b)), [shape], dict(block=b, shape=shape), False
+        shape = (n, h * b, w * b, c)
+        return (lambda x: tf.nn.space_to_depth(x, b)), [shape], dict(block=b, shape=shape), False
+
+    return build
+
+
 def _reshape(rng):
     import tensorflow as tf
 
@@ -641,6 +684,9 @@ BUILDERS: dict[str, Callable] = {
     "MAXIMUM": _binary("max"),
     "MINIMUM": _binary("min"),
     "CONCATENATION": _concat,
+    "PACK": _pack,
+    "SPACE_TO_DEPTH": _depth_to_space("s2d"),
+    "UNPACK": _unpack,
     "RESHAPE": _reshape,
     "TRANSPOSE": _transpose,
     "SOFTMAX": _softmax,
@@ -980,7 +1026,10 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
               "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes,
               "MIRROR_PAD_MODES": mirror_pad_modes,
-              "REDUCE_MAX_MODES": reduce_modes, "SUM_MODES": lambda r: reduce_modes(r, "sum")}
+              "REDUCE_MAX_MODES": reduce_modes,
+              # LiteRT's BUILTIN_REF resolver lacks int8 DEPTH_TO_SPACE (version 2): checked against TFLM's,
+              # the same reference kernel
+              "DEPTH_TO_SPACE": _depth_to_space("d2s"), "SUM_MODES": lambda r: reduce_modes(r, "sum")}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
