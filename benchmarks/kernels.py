@@ -1,6 +1,6 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
-MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE and SPACE_TO_DEPTH: input elements for the reductions, output elements for the others) over a grid of shapes,
+RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE and SPACE_TO_DEPTH: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
@@ -76,6 +76,7 @@ def _grid(full: bool) -> dict:
         "TANH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "RESIZE_NEAREST_NEIGHBOR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2]
                                     for o in (2 * h, h + h // 2, h // 2)],
+        "RESIZE_BILINEAR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2] for o in (2 * h, h + h // 2, h // 2)],
         "MIRROR_PAD": [dict(h=h, c=c, pad=pad) for h in hw[1:] for c in ch[:2] for pad in (1, 2)
                        if h * h * c <= 2**16],
         # classifier heads: one row of n logits, input scale 1/16 (set in the model)
@@ -149,6 +150,9 @@ def _fn(op: str, p: dict, rng):
     if op == "RESIZE_NEAREST_NEIGHBOR":  # as tf.image.resize(method="nearest"): half-pixel centers
         o = p["o"]
         return (lambda x: tf.image.resize(x, (o, o), method="nearest")), [(1, h, h, c)], o * o * c
+    if op == "RESIZE_BILINEAR":  # as tf.image.resize(method="bilinear"): half-pixel centers
+        o = p["o"]
+        return (lambda x: tf.image.resize(x, (o, o), method="bilinear")), [(1, h, h, c)], o * o * c
     if op == "MIRROR_PAD":
         q = p["pad"]
         return ((lambda x: tf.pad(x, [[0, 0], [q, q], [q, q], [0, 0]], mode="REFLECT")), [(1, h, h, c)],
@@ -193,10 +197,10 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
-    if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "MIRROR_PAD", "SOFTMAX", "PACK", "UNPACK",
+    if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "MIRROR_PAD", "SOFTMAX", "PACK", "UNPACK",
               "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
-        return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "MIRROR_PAD": "rows",
-                "SOFTMAX": "fixed point", "PACK": "concat", "UNPACK": "slice",
+        return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
+                "MIRROR_PAD": "rows", "SOFTMAX": "fixed point", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
     if op == "REDUCE_MAX":
         return "words" if p["c"] % 4 == 0 else "bytes"

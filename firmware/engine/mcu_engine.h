@@ -241,7 +241,8 @@ typedef struct {
     int32_t elem;
 } mcu_mirror_pad_params;
 
-/* RESIZE_NEAREST_NEIGHBOR (NHWC): output pixel (y, x) of each batch is input pixel (rows[y], cols[x]). */
+/* RESIZE_NEAREST_NEIGHBOR (NHWC): output pixel (y, x) of each batch is input pixel (rows[y], cols[x]).
+ * RESIZE_BILINEAR: rows and cols hold (i0, i1, d) per output row / column, d the weight of i1 in 1/1024. */
 typedef struct {
     int32_t batches, in_h, in_w, depth, out_h, out_w;
     const int16_t *rows;
@@ -578,6 +579,7 @@ mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int
 mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_mirror_pad_s8(const mcu_mirror_pad_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_resize_nearest_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_resize_bilinear_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,

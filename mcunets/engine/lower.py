@@ -580,6 +580,27 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
     return out
 
 
+def bilinear_taps(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> list[int]:
+    """(i0, i1, d) of each output index of RESIZE_BILINEAR along one axis with the reference int8 kernel's
+    fixed point (ResizeBilinearInteger, 10 fractional bits): scale (1024 in + out / 2) / out, with
+    align_corners (and out > 1) (1024 (in - 1) + (out - 1) / 2) / (out - 1); position i * scale, with
+    half_pixel_centers + scale / 2 - 512; i0 = max(position / 1024, 0) and i1 = min(ceil, in - 1) in C's
+    truncating division; d = position - 1024 i0, the weight of i1 (1024 - d that of i0, d may be negative)."""
+    def div(a, b):  # C's integer division (toward zero), b > 0
+        return a // b if a >= 0 else -(-a // b)
+
+    if align_corners and out_size > 1:
+        scale = div(1024 * (in_size - 1) + (out_size - 1) // 2, out_size - 1)
+    else:
+        scale = div(1024 * in_size + out_size // 2, out_size)
+    out = []
+    for i in range(out_size):
+        v = i * scale + (scale // 2 - 512 if half_pixel_centers else 0)
+        i0, i1 = max(div(v, 1024), 0), min(div(v + 1023, 1024), in_size - 1)
+        out += [i0, i1, v - 1024 * i0]
+    return out
+
+
 def _resize(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -591,9 +612,15 @@ def _resize(self: _Op) -> L.Layer:
     o = self.op.options
     align = bool(o.AlignCorners()) if o is not None else False
     half = bool(o.HalfPixelCenters()) if o is not None else False
-    rows = tuple(nearest_indices(h, oh, align, half))
-    cols = tuple(nearest_indices(w, ow, align, half))
-    return L.Resize(self.op.index, "RESIZE_NEAREST_NEIGHBOR", (x.index,), (out.index,), in_shape=(n, h, w, c),
+    if self.op.op == "RESIZE_BILINEAR":
+        if align and half:
+            self.fail("align_corners and half_pixel_centers both set")
+        rows, cols = tuple(bilinear_taps(h, oh, align, half)), tuple(bilinear_taps(w, ow, align, half))
+        if max(rows[0::3]) >= h or max(cols[0::3]) >= w:  # the reference reads past the input there
+            self.fail(f"output size {oh}x{ow} reads past the input {h}x{w} in the reference kernel")
+    else:
+        rows, cols = tuple(nearest_indices(h, oh, align, half)), tuple(nearest_indices(w, ow, align, half))
+    return L.Resize(self.op.index, self.op.op, (x.index,), (out.index,), in_shape=(n, h, w, c),
                     rows=rows, cols=cols)
 
 
@@ -751,6 +778,7 @@ _LOWER = {
     "PADV2": _pad,
     "MIRROR_PAD": _mirror_pad,
     "RESIZE_NEAREST_NEIGHBOR": _resize,
+    "RESIZE_BILINEAR": _resize,
     "SPLIT": _split,
     "SPLIT_V": _split,
     "STRIDED_SLICE": _strided_slice,

@@ -1606,7 +1606,8 @@ class MirrorPad(Layer):
 
 @dataclass(frozen=True, eq=False)
 class Resize(Layer):
-    """RESIZE_NEAREST_NEIGHBOR: per output row and column the input row and column it copies."""
+    """RESIZE_NEAREST_NEIGHBOR: per output row and column the input row and column it copies;
+    RESIZE_BILINEAR: per output row and column (i0, i1, weight of i1 in 1/1024) (lower.bilinear_taps)."""
     in_shape: tuple = ()  # (n, h, w, c)
     rows: tuple = ()
     cols: tuple = ()
@@ -1617,15 +1618,17 @@ class Resize(Layer):
 
     def describe(self):
         n, h, w, c = self.in_shape
-        return f"RESIZE_NEAREST_NEIGHBOR {h}x{w} -> {len(self.rows)}x{len(self.cols)} x{c}"
+        k = 3 if self.op == "RESIZE_BILINEAR" else 1
+        return f"{self.op} {h}x{w} -> {len(self.rows) // k}x{len(self.cols) // k} x{c}"
 
     def emit(self, ctx):
         p = f"l{self.index}_"
         n, h, w, c = self.in_shape
+        k, fn = (3, "bilinear") if self.op == "RESIZE_BILINEAR" else (1, "nearest")
         decls = [c_array("int16_t", p + "rows", self.rows), c_array("int16_t", p + "cols", self.cols),
-                 f"static const mcu_resize_params {p}params = {{{n}, {h}, {w}, {c}, {len(self.rows)}, "
-                 f"{len(self.cols)}, {p}rows, {p}cols}};"]
-        return decls, [f"mcu_resize_nearest_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+                 f"static const mcu_resize_params {p}params = {{{n}, {h}, {w}, {c}, {len(self.rows) // k}, "
+                 f"{len(self.cols) // k}, {p}rows, {p}cols}};"]
+        return decls, [f"mcu_resize_{fn}_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -502,23 +502,26 @@ def mirror_pad_modes(rng):
 RESIZE_MODES = ((False, False), (True, False), (False, True))  # (align_corners, half_pixel_centers)
 
 
-def _resize(rng):
-    import tensorflow as tf
+def _resize(kind="ResizeNearestNeighbor"):
+    def build(rng):
+        import tensorflow as tf
 
-    n, h, w, c = int(rng.choice([1, 1, 2])), int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
-    size = [int(rng.integers(1, 2 * h + 4)), int(rng.integers(1, 2 * w + 4))]  # up, down, non-integer ratios
-    align, half = RESIZE_MODES[int(rng.integers(0, 3))]
+        n, h, w, c = int(rng.choice([1, 1, 2])), int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        size = [int(rng.integers(1, 2 * h + 4)), int(rng.integers(1, 2 * w + 4))]  # up, down, non-integer ratios
+        align, half = RESIZE_MODES[int(rng.integers(0, 3))]
 
-    def fn(x):
-        return tf.raw_ops.ResizeNearestNeighbor(images=x, size=size, align_corners=align, half_pixel_centers=half)
+        def fn(x):
+            return getattr(tf.raw_ops, kind)(images=x, size=size, align_corners=align, half_pixel_centers=half)
 
-    return fn, [(n, h, w, c)], dict(size=size, align_corners=align, half_pixel_centers=half), False
+        return fn, [(n, h, w, c)], dict(size=size, align_corners=align, half_pixel_centers=half), False
+
+    return build
 
 
-def resize_modes(rng):
-    """One model of nine RESIZE_NEAREST_NEIGHBOR layers: each mode (align_corners, half_pixel_centers) on
-    an upscale by a non-integer ratio, a downscale and a large upscale or downscale (where the reference's
-    single-precision index arithmetic rounds), a batch of 2, depths that are multiples of 4 and odd ones."""
+def resize_modes(rng, kind="ResizeNearestNeighbor"):
+    """One model of nine RESIZE_NEAREST_NEIGHBOR (or RESIZE_BILINEAR) layers: each mode (align_corners,
+    half_pixel_centers) on an upscale by a non-integer ratio, a downscale and a large upscale or downscale
+    (where the reference's index arithmetic rounds), a batch of 2, depths that are multiples of 4 and odd ones."""
     import tensorflow as tf
 
     layers = []
@@ -533,7 +536,7 @@ def resize_modes(rng):
             layers.append(((n, ih, iw, depth), size, align, half))
 
     def fn(*xs):
-        return tuple(tf.raw_ops.ResizeNearestNeighbor(images=x, size=size, align_corners=a, half_pixel_centers=hp)
+        return tuple(getattr(tf.raw_ops, kind)(images=x, size=size, align_corners=a, half_pixel_centers=hp)
                      for x, (_, size, a, hp) in zip(xs, layers))
 
     return fn, [spec for spec, *_ in layers], dict(layers=[(s[1:3], z, a, hp) for s, z, a, hp in layers]), False
@@ -696,7 +699,8 @@ BUILDERS: dict[str, Callable] = {
     "PRELU": _prelu,
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
-    "RESIZE_NEAREST_NEIGHBOR": _resize,
+    "RESIZE_NEAREST_NEIGHBOR": _resize(),
+    "RESIZE_BILINEAR": _resize("ResizeBilinear"),
     "MIRROR_PAD": _mirror_pad,
     "SPLIT": _split("split"),
     "SPLIT_V": _split("split_v"),
@@ -1025,6 +1029,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "PATCH_CHAIN_DSP": lambda r: patch_chain(r, dsp=True), "PATCH_RESIDUAL": patch_residual,
               "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
               "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes,
+              "RESIZE_BILINEAR_MODES": lambda r: resize_modes(r, "ResizeBilinear"),
               "MIRROR_PAD_MODES": mirror_pad_modes,
               "REDUCE_MAX_MODES": reduce_modes,
               # LiteRT's BUILTIN_REF resolver lacks int8 DEPTH_TO_SPACE (version 2): checked against TFLM's,
