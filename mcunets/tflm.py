@@ -63,13 +63,15 @@ def run_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
 def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Run one inference with TFLite's reference kernels: the bit-exactness oracle.
 
-    That is :func:`run_litert`, except for models with an int8 SUM: LiteRT's reference SUM reads int8
-    inputs as uint8 and clamps its outputs to 0..255 (LiteRT issue 4079), so those run in TFLM, whose SUM
-    kernel is the same reference code on int8 values."""
+    That is :func:`run_litert`, except for models with an int8 SUM or DEPTH_TO_SPACE, which run in TFLM,
+    whose kernels are the same reference code: LiteRT's reference SUM reads int8 inputs as uint8 and
+    clamps its outputs to 0..255 (LiteRT issue 4079), and its reference resolver has no int8
+    DEPTH_TO_SPACE (version 2)."""
     from mcunets.engine.reader import read_model
 
     g = read_model(model)
-    if any(op.op == "SUM" and g.tensors[op.inputs[0]].dtype == "int8" for op in g.operators):
+    if any(op.op in ("SUM", "DEPTH_TO_SPACE") and g.tensors[op.inputs[0]].dtype == "int8"
+           for op in g.operators):
         return run_tflm(model, inputs)
     return run_litert(model, inputs)
 

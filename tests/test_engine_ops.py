@@ -136,14 +136,17 @@ def test_softmax_over_long_rows_is_bit_exact():
 
 def test_depth_to_space_equals_tflm():
     """DEPTH_TO_SPACE (blocks 2-4, batches of 1 and 2) against TFLM's kernel (TFLite's reference_ops
-    DepthToSpace): LiteRT's reference resolver has no int8 DEPTH_TO_SPACE."""
-    from mcunets.tflm import run_tflm
+    DepthToSpace): LiteRT's reference resolver has no int8 DEPTH_TO_SPACE, so the oracle of validate and
+    profile (`run_reference`) runs such models in TFLM too."""
+    from mcunets.tflm import run_reference, run_tflm
 
     rng = np.random.default_rng(2300)
     cases = [make_case("DEPTH_TO_SPACE", rng, runs=2) for _ in range(4)]
     assert all(model_ops(c.model) == ["DEPTH_TO_SPACE"] for c in cases)
     result = check_cases(cases, oracle=run_tflm)
     assert result.runs == 8 and not result.mismatches, [m[0] for m in result.mismatches]
+    assert [a.tolist() for a in run_reference(cases[0].model, cases[0].inputs[0])] == \
+        [a.tolist() for a in run_tflm(cases[0].model, cases[0].inputs[0])]
 
 
 def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
