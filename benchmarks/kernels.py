@@ -200,7 +200,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
     if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "MIRROR_PAD", "SOFTMAX", "PACK", "UNPACK",
               "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
-                "MIRROR_PAD": "rows", "SOFTMAX": "fixed point", "PACK": "concat", "UNPACK": "slice",
+                "MIRROR_PAD": "rows", "SOFTMAX": "exp table", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
     if op == "REDUCE_MAX":
         return "words" if p["c"] % 4 == 0 else "bytes"

@@ -149,6 +149,40 @@ def test_depth_to_space_equals_tflm():
         [a.tolist() for a in run_tflm(cases[0].model, cases[0].inputs[0])]
 
 
+def test_softmax_exp_table_equals_the_reference_exponentials(tmp_path):
+    """quant.softmax_exp_table (the table mcu_softmax_s8 reads) equals, for every difference 0 .. 255, the
+    reference's per-value arithmetic in C (mcu_requantize to Q5.26, mcu_exp_on_negative_values_q5_26, 0
+    below diff_min) over random input scales and betas, from narrow ones to ones whose diff_min cuts in."""
+    import ctypes
+    import subprocess
+
+    from mcunets.engine import kernel_dir
+    from mcunets.engine import quant as q
+    from mcunets.engine.host import compiler
+
+    src = tmp_path / "exp.c"
+    src.write_text('#include "mcu_quant.h"\n'
+                   "int32_t ref_exp(int32_t d, int32_t m, int32_t s, int32_t lo) {\n"
+                   "    return -d < lo ? 0 : mcu_exp_on_negative_values_q5_26(mcu_requantize(-d, m, s));\n}\n")
+    lib_path = tmp_path / "libexp.so"
+    subprocess.run([compiler(), "-O2", "-std=c99", "-fPIC", "-shared", "-I", str(kernel_dir()), str(src), "-o",
+                    str(lib_path)], check=True)
+    ref = ctypes.CDLL(str(lib_path)).ref_exp
+    ref.restype, ref.argtypes = ctypes.c_int32, [ctypes.c_int32] * 4
+    rng = np.random.default_rng(2300)
+    cut = 0
+    for _ in range(300):
+        scale = float(np.exp(rng.uniform(np.log(2e-4), np.log(50.0))))
+        beta = float(rng.choice([1.0, rng.uniform(0.05, 8.0)]))
+        p = q.softmax_params(scale, beta)
+        if p["input_left_shift"] < 0:  # refused by the lowering
+            continue
+        cut += p["diff_min"] > -255
+        want = [ref(d, p["input_multiplier"], p["input_left_shift"], p["diff_min"]) for d in range(256)]
+        assert q.softmax_exp_table(**p) == want, (scale, beta, p)
+    assert cut > 20
+
+
 def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
     """SUM (testing.reduce_modes) equals TFLite's reference QuantizedMeanOrSum (the int32 sum of x - input
     zero point requantized by input / output scale) with the int8 inputs read as int8, which is TFLM's

@@ -154,9 +154,9 @@ typedef struct {
 } mcu_pool_params;
 
 typedef struct {
-    int32_t input_multiplier;   /* beta * input_scale * 2^26 as multiplier and left shift (Q5.26) */
-    int32_t input_left_shift;
-    int32_t diff_min;           /* differences from the row maximum below this contribute nothing */
+    /* exp_table[d]: the reference's exponential (Q0.31) of the difference d = max - x (0 .. 255), the
+     * difference rescaled to Q5.26 by beta * input_scale; 0 below diff_min (quant.softmax_exp_table) */
+    const int32_t *exp_table;
 } mcu_softmax_params;
 
 /* ADD: TFLite's two-stage rescale (left shift 20, per-input multipliers, output multiplier). SUB runs on

@@ -91,7 +91,8 @@ static inline int32_t mcu_exp_quarter_q31(int32_t a)
 
 /* exp(a) for a <= 0 in Q5.26, result in Q0.31: gemmlowp's exp_on_negative_values with 5 integer bits
  * (the interval [-1/4, 0) by mcu_exp_quarter_q31, then one constant factor exp(-2^k) per set bit k of
- * the rest, k = -2 .. 4). */
+ * the rest, k = -2 .. 4). The C twin of quant.exp_on_negative_values_q5_26: SOFTMAX reads the code
+ * generator's table of it (tests/test_engine_ops.py checks the two agree). */
 static inline int32_t mcu_exp_on_negative_values_q5_26(int32_t a)
 {
     const int32_t one_quarter = 1 << 24;

@@ -455,7 +455,7 @@ def _softmax(self: _Op) -> L.Layer:
     if params["input_left_shift"] < 0:
         self.fail("input scale x beta is too small for the reference kernel's Q5.26 input")
     return L.Softmax(self.op.index, "SOFTMAX", (x.index,), (out.index,), outer=x.size // depth, depth=depth,
-                     **params)
+                     exp_table=tuple(q.softmax_exp_table(**params)))
 
 
 def _logistic(self: _Op) -> L.Layer:

@@ -1635,9 +1635,11 @@ class Resize(Layer):
 class Softmax(Layer):
     outer: int = 1
     depth: int = 1
-    input_multiplier: int = 0
-    input_left_shift: int = 0
-    diff_min: int = 0
+    exp_table: tuple = ()   # 256 int32: the reference's exponential by difference from the maximum
+
+    @property
+    def weight_bytes(self):
+        return 4 * len(self.exp_table)
 
     def overlap(self, tensor):
         return 0
@@ -1647,8 +1649,8 @@ class Softmax(Layer):
 
     def emit(self, ctx):
         p = f"l{self.index}_"
-        decls = [f"static const mcu_softmax_params {p}params = {{{self.input_multiplier}, "
-                 f"{self.input_left_shift}, {self.diff_min}}};"]
+        decls = [c_array("int32_t", p + "exp", self.exp_table, per_line=8),
+                 f"static const mcu_softmax_params {p}params = {{{p}exp}};"]
         call = (f"mcu_softmax_s8(&{p}params, {self.outer}, {self.depth}, {ctx.ptr(self.inputs[0])}, "
                 f"{ctx.ptr(self.outputs[0])});")
         return decls, [call]

@@ -203,6 +203,64 @@ def softmax_params(input_scale: float, beta: float) -> dict:
     return {"input_multiplier": multiplier, "input_left_shift": left_shift, "diff_min": -int(radius)}
 
 
+INT32_MAX = (1 << 31) - 1
+
+
+def _sat_round_doubling_high_mul(a: int, b: int) -> int:
+    """mcu_sat_round_doubling_high_mul: high 32 bits of 2ab, nudged toward the sign, truncated."""
+    if a == b == -(1 << 31):
+        return INT32_MAX
+    v = a * b + ((1 << 30) if a * b >= 0 else 1 - (1 << 30))
+    return v >> 31 if v >= 0 else -((-v) >> 31)
+
+
+def _rounding_divide_by_pot(x: int, exponent: int) -> int:
+    mask = (1 << exponent) - 1
+    return (x >> exponent) + (1 if (x & mask) > (mask >> 1) + (1 if x < 0 else 0) else 0)
+
+
+def _sat_shift_left(x: int, exponent: int) -> int:
+    threshold = (1 << (31 - exponent)) - 1
+    return INT32_MAX if x > threshold else -(1 << 31) if x < -threshold else x << exponent
+
+
+def _exp_quarter_q31(a: int) -> int:
+    """gemmlowp's exp_on_interval_between_negative_one_quarter_and_0_excl (Q0.31): mcu_exp_quarter_q31."""
+    e, third = 1895147668, 715827883
+    x = a + (1 << 28)
+    x2 = _sat_round_doubling_high_mul(x, x)
+    x3 = _sat_round_doubling_high_mul(x2, x)
+    x4 = _sat_round_doubling_high_mul(x2, x2)
+    poly = _rounding_divide_by_pot(
+        _sat_round_doubling_high_mul(_rounding_divide_by_pot(x4, 2) + x3, third) + x2, 1)
+    return e + _sat_round_doubling_high_mul(e, x + poly)
+
+
+_EXP_MINUS_POW2 = (1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242)
+
+
+def exp_on_negative_values_q5_26(a: int) -> int:
+    """gemmlowp's exp_on_negative_values with 5 integer bits: exp(a) for a <= 0 in Q5.26, result in Q0.31
+    (mcu_exp_on_negative_values_q5_26)."""
+    if a == 0:
+        return INT32_MAX
+    rem_minus_quarter = (a & ((1 << 24) - 1)) - (1 << 24)
+    result = _exp_quarter_q31(_sat_shift_left(rem_minus_quarter, 5))
+    rest = rem_minus_quarter - a
+    for k, c in enumerate(_EXP_MINUS_POW2):
+        if rest & (1 << (24 + k)):
+            result = _sat_round_doubling_high_mul(result, c)
+    return result
+
+
+def softmax_exp_table(input_multiplier: int, input_left_shift: int, diff_min: int) -> list[int]:
+    """TFLite's reference int8 SOFTMAX exponentials by the difference d = max - x (0 .. 255): the difference
+    rescaled to Q5.26 (softmax_params' multiplier and left shift), exp_on_negative_values in Q0.31; 0 where
+    -d is below diff_min (such values contribute nothing and give the lowest output)."""
+    return [exp_on_negative_values_q5_26(requantize(-d, input_multiplier, input_left_shift)) if -d >= diff_min
+            else 0 for d in range(256)]
+
+
 def _downscale_to_int16(multiplier: int) -> int:
     rounding = 1 << 15
     if multiplier >= (1 << 31) - 1 - rounding:
