@@ -240,10 +240,7 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
     text, _ = targets.profile_model(model, "qemu-m4", Path(tempfile.mkdtemp(dir=out)), runs=1, warmup=0,
                                     timeout=900, patches="off")
     rep = parse_report(text)
-    from mcunets.tflm import run_tflm
-
-    # LiteRT's reference SUM reads int8 as uint8, its reference resolver has no int8 DEPTH_TO_SPACE (docs/engine.md)
-    oracle = run_tflm if op in ("SUM", "DEPTH_TO_SPACE") else reference
+    oracle = reference  # TFLM for int8 SUM and DEPTH_TO_SPACE (mcunets.tflm.run_reference)
     exact = [o.data for o in rep.outputs] == [
         e.tobytes() for e in oracle(model, targets.runner_inputs(targets.io_specs(model)[0], 1))]
     g = read_model(model)

@@ -1,4 +1,7 @@
-/* A strided box of an N-d tensor: STRIDED_SLICE, SLICE, SPLIT and SPLIT_V. */
+/* A strided box of an N-d tensor: STRIDED_SLICE, SLICE, SPLIT, SPLIT_V and UNPACK. The trailing axes of
+ * step 1 that are contiguous in the input (each after the first whole) are copied as one run. */
+#include <string.h>
+
 #include "mcu_engine.h"
 
 mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int8_t *output)
@@ -16,9 +19,23 @@ mcu_status mcu_slice_s8(const mcu_slice_params *params, const int8_t *input, int
     for (int i = 0; i < MCU_MAX_DIMS; ++i) {
         offset += (int64_t)params->begin[i] * in_stride[i];
     }
-    for (int32_t n = 0; n < total; ++n) {
-        *output++ = input[offset];
-        for (int i = MCU_MAX_DIMS - 1; i >= 0; --i) {
+    int inner = MCU_MAX_DIMS; /* axes inner.. form one contiguous run of the input */
+    int32_t run = 1;
+    while (inner > 0 && params->step[inner - 1] == 1) {
+        --inner;
+        run *= params->out_shape[inner];
+        if (params->out_shape[inner] != params->in_shape[inner]) {
+            break;
+        }
+    }
+    for (int32_t n = 0; n < total; n += run) {
+        if (run == 1) {
+            *output++ = input[offset];
+        } else {
+            memcpy(output, input + offset, (size_t)run);
+            output += run;
+        }
+        for (int i = inner - 1; i >= 0; --i) {
             offset += (int64_t)params->step[i] * in_stride[i];
             if (++idx[i] < params->out_shape[i]) {
                 break;

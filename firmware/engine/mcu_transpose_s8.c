@@ -1,4 +1,7 @@
-/* TRANSPOSE of up to MCU_MAX_DIMS axes: output axis i is input axis perm[i]. */
+/* TRANSPOSE of up to MCU_MAX_DIMS axes: output axis i is input axis perm[i]. Trailing axes left in place
+ * (DEPTH_TO_SPACE / SPACE_TO_DEPTH's block columns and channels) are copied as one run. */
+#include <string.h>
+
 #include "mcu_engine.h"
 
 mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *input, int8_t *output)
@@ -19,11 +22,22 @@ mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *in
         out_shape[i] = params->in_shape[params->perm[i]];
         stride[i] = in_stride[params->perm[i]];
     }
+    int inner = MCU_MAX_DIMS; /* axes inner.. stay in place */
+    int32_t run = 1;
+    while (inner > 0 && params->perm[inner - 1] == inner - 1) {
+        --inner;
+        run *= params->in_shape[inner];
+    }
     const int32_t total = s;
     int64_t offset = 0;
-    for (int32_t n = 0; n < total; ++n) {
-        *output++ = input[offset];
-        for (int i = MCU_MAX_DIMS - 1; i >= 0; --i) {
+    for (int32_t n = 0; n < total; n += run) {
+        if (run == 1) {
+            *output++ = input[offset];
+        } else {
+            memcpy(output, input + offset, (size_t)run);
+            output += run;
+        }
+        for (int i = inner - 1; i >= 0; --i) {
             offset += stride[i];
             if (++idx[i] < out_shape[i]) {
                 break;

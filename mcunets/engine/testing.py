@@ -688,6 +688,7 @@ BUILDERS: dict[str, Callable] = {
     "MINIMUM": _binary("min"),
     "CONCATENATION": _concat,
     "PACK": _pack,
+    "DEPTH_TO_SPACE": _depth_to_space("d2s"),
     "SPACE_TO_DEPTH": _depth_to_space("s2d"),
     "UNPACK": _unpack,
     "RESHAPE": _reshape,
@@ -1032,9 +1033,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "RESIZE_BILINEAR_MODES": lambda r: resize_modes(r, "ResizeBilinear"),
               "MIRROR_PAD_MODES": mirror_pad_modes,
               "REDUCE_MAX_MODES": reduce_modes,
-              # LiteRT's BUILTIN_REF resolver lacks int8 DEPTH_TO_SPACE (version 2): checked against TFLM's,
-              # the same reference kernel
-              "DEPTH_TO_SPACE": _depth_to_space("d2s"), "SUM_MODES": lambda r: reduce_modes(r, "sum")}
+ "SUM_MODES": lambda r: reduce_modes(r, "sum")}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
     g = read_model(model)
