@@ -1,4 +1,5 @@
-"""Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (per element for ADD,
+"""Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
+FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
 RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE and SPACE_TO_DEPTH: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
@@ -76,6 +77,7 @@ def _grid(full: bool) -> dict:
         "TANH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "RESIZE_NEAREST_NEIGHBOR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2]
                                     for o in (2 * h, h + h // 2, h // 2)],
+        "TRANSPOSE_CONV": [dict(h=h, c=c, k=k, s=s) for h in hw[1:3] for c in ch[:2] for k, s in ((3, 2), (2, 2), (3, 1))],
         "RESIZE_BILINEAR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2] for o in (2 * h, h + h // 2, h // 2)],
         "MIRROR_PAD": [dict(h=h, c=c, pad=pad) for h in hw[1:] for c in ch[:2] for pad in (1, 2)
                        if h * h * c <= 2**16],
@@ -150,6 +152,11 @@ def _fn(op: str, p: dict, rng):
     if op == "RESIZE_NEAREST_NEIGHBOR":  # as tf.image.resize(method="nearest"): half-pixel centers
         o = p["o"]
         return (lambda x: tf.image.resize(x, (o, o), method="nearest")), [(1, h, h, c)], o * o * c
+    if op == "TRANSPOSE_CONV":  # SAME, bias, per-channel weights (as Keras' Conv2DTranspose)
+        k, s, c = p["k"], p["s"], p["c"]
+        wt, b = tf.constant(w((k, k, c, c))), tf.constant(w((c,)))
+        return ((lambda x: tf.nn.conv2d_transpose(x, wt, [1, h * s, h * s, c], [1, s, s, 1], "SAME") + b),
+                [(1, h, h, c)], h * h * c * k * k * c)
     if op == "RESIZE_BILINEAR":  # as tf.image.resize(method="bilinear"): half-pixel centers
         o = p["o"]
         return (lambda x: tf.image.resize(x, (o, o), method="bilinear")), [(1, h, h, c)], o * o * c
@@ -195,6 +202,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "fc dsp"
     if op in ("ADD", "SUB"):
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
+    if op == "TRANSPOSE_CONV":
+        return "gather"
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
     if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "MIRROR_PAD", "SOFTMAX", "PACK", "UNPACK",

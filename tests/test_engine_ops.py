@@ -116,7 +116,8 @@ def test_leaky_relu_table_equals_the_reference_for_every_input():
     check = check_cases([Case("leaky relu every input", model, [[every] * len(alphas)])])
     assert check.runs == 1 and not check.mismatches
 
-MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES"]  # one model per case with a layer per mode / flag (mcunets.engine.testing)
+# one model per case with a layer per mode / flag (mcunets.engine.testing)
+MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES"]
 
 
 @pytest.mark.parametrize("op", MODE_CASES)

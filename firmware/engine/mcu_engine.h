@@ -249,6 +249,16 @@ typedef struct {
     const int16_t *cols;
 } mcu_resize_params;
 
+/* TRANSPOSE_CONV (NHWC, filter [out_c][kh][kw][in_c], per-channel multipliers; bias may be NULL). */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, stride_h, stride_w, pad_h, pad_w;
+    int32_t input_offset, output_offset, act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} mcu_transpose_conv_params;
+
 /* ---- kernels ---------------------------------------------------------------------------------- */
 
 int32_t mcu_conv_s8_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
@@ -580,6 +590,7 @@ mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t 
 mcu_status mcu_mirror_pad_s8(const mcu_mirror_pad_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_resize_nearest_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_resize_bilinear_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_transpose_conv_s8(const mcu_transpose_conv_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,

@@ -624,6 +624,34 @@ def _resize(self: _Op) -> L.Layer:
                     rows=rows, cols=cols)
 
 
+def _transpose_conv(self: _Op) -> L.Layer:
+    o = self.op.options
+    w, x, out = self.t(1), self.t(2), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    self.int8(w, "filter")
+    if any(z != 0 for z in w.zero_points):
+        self.fail("filter zero points must be 0")
+    in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
+    filt = np.asarray(self.const(w, "filter"), dtype=np.int8)
+    if filt.ndim != 4 or filt.shape[0] != out_shape[3] or filt.shape[3] != in_shape[3] or in_shape[0] != out_shape[0]:
+        self.fail(f"filter {list(filt.shape)} does not fit input {list(in_shape)} and output {list(out_shape)}")
+    oc, kh, kw, _ = filt.shape
+    if len(w.scales) not in (1, oc) or (len(w.scales) > 1 and w.quantized_dimension != 0):
+        self.fail("filter scales must be per tensor or per output channel")
+    bias = self.bias(self.opt_t(3))
+    stride = (o.StrideH(), o.StrideW())
+    # the reference's padding: the output size taken as a convolution's input, the input as its output
+    pad = (_padding(self, o.Padding(), out_shape[1], kh, stride[0], 1, in_shape[1]),
+           _padding(self, o.Padding(), out_shape[2], kw, stride[1], 1, in_shape[2]))
+    act = self.activation(o, out) if hasattr(o, "FusedActivationFunction") else (-128, 127)
+    mults, shifts = q.conv_multipliers(x.scale, w.scales, out.scale, oc)
+    return L.TransposeConv2D(self.op.index, "TRANSPOSE_CONV", (x.index,), (out.index,), in_shape=in_shape,
+                             out_shape=out_shape, weights=filt, bias=bias, stride=stride, pad=pad,
+                             input_offset=-x.zero_point, output_offset=out.zero_point, act=act,
+                             mults=tuple(mults), shifts=tuple(shifts))
+
+
 def _split(self: _Op) -> L.Layer:
     if self.op.op == "SPLIT":
         axis_t, x = self.t(0), self.t(1)
@@ -779,6 +807,7 @@ _LOWER = {
     "MIRROR_PAD": _mirror_pad,
     "RESIZE_NEAREST_NEIGHBOR": _resize,
     "RESIZE_BILINEAR": _resize,
+    "TRANSPOSE_CONV": _transpose_conv,
     "SPLIT": _split,
     "SPLIT_V": _split,
     "STRIDED_SLICE": _strided_slice,

@@ -1632,6 +1632,50 @@ class Resize(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class TransposeConv2D(Layer):
+    """TRANSPOSE_CONV (int8, per-tensor or per-channel filter [oc, kh, kw, ic]): each output value gathers the
+    input values whose scatter reaches it; the sum is the reference's scratch value (integer sums in any order)."""
+    in_shape: tuple = ()  # (n, h, w, c)
+    out_shape: tuple = ()
+    weights: Any = None
+    bias: Any = None
+    stride: tuple = (1, 1)
+    pad: tuple = (0, 0)
+    input_offset: int = 0
+    output_offset: int = 0
+    act: tuple = (-128, 127)
+    mults: tuple = ()
+    shifts: tuple = ()
+
+    @property
+    def macs(self):
+        return int(np.prod(self.in_shape)) * int(np.prod(self.weights.shape[:3]))
+
+    @property
+    def weight_bytes(self):
+        return self.weights.size + 4 * (len(self.bias) if self.bias is not None else 0) + 8 * len(self.mults)
+
+    def describe(self):
+        oc, kh, kw, ic = self.weights.shape
+        return f"TRANSPOSE_CONV {kh}x{kw} stride {self.stride[0]}x{self.stride[1]}: {ic} -> {oc}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        n, h, w, c = self.in_shape
+        _, oh, ow, oc = self.out_shape
+        _, kh, kw, _ = self.weights.shape
+        decls = [c_array("int8_t", p + "w", self.weights), c_array("int32_t", p + "mult", self.mults),
+                 c_array("int32_t", p + "shift", self.shifts)]
+        if self.bias is not None:
+            decls.append(c_array("int32_t", p + "bias", self.bias))
+        decls.append(f"static const mcu_transpose_conv_params {p}params = {{{n}, {h}, {w}, {c}, {oh}, {ow}, {oc}, "
+                     f"{kh}, {kw}, {self.stride[0]}, {self.stride[1]}, {self.pad[0]}, {self.pad[1]}, "
+                     f"{self.input_offset}, {self.output_offset}, {self.act[0]}, {self.act[1]}, {p}w, "
+                     f"{p + 'bias' if self.bias is not None else 'NULL'}, {p}mult, {p}shift}};")
+        return decls, [f"mcu_transpose_conv_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class Softmax(Layer):
     outer: int = 1
     depth: int = 1

@@ -143,6 +143,50 @@ def _conv(rng):
     return fn, [(n, h, w, cin)], dict(k=k, stride=stride, dil=dil, groups=groups, pad=pad, act=act), False
 
 
+def _transpose_conv(rng):
+    import tensorflow as tf
+
+    k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+    stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    cin, cout = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    pad = str(rng.choice(["SAME", "VALID"]))
+    n, h, w = int(rng.choice([1, 1, 2])), int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    size = [h * s if pad == "SAME" else (h - 1) * s + kk for h, s, kk in ((h, stride[0], k[0]), (w, stride[1], k[1]))]
+    filt = tf.constant(_weights(rng, (k[0], k[1], cout, cin)))
+    bias = tf.constant(_weights(rng, (cout,)))
+    use_bias = rng.random() < 0.5
+
+    def fn(x):
+        y = tf.nn.conv2d_transpose(x, filt, [n, *size, cout], strides=[1, *stride, 1], padding=pad)
+        return y + bias if use_bias else y
+
+    return fn, [(n, h, w, cin)], dict(k=k, stride=stride, pad=pad, bias=use_bias), False
+
+
+def transpose_conv_modes(rng):
+    """One model of eight TRANSPOSE_CONV layers: SAME and VALID, strides 1 and 2 (one layer (1, 2)), with and
+    without bias, kernels 1-4, depths 1-8, a batch of 2."""
+    import tensorflow as tf
+
+    layers = []
+    for j, (pad, s, use_bias) in enumerate((p, s, b) for p in ("SAME", "VALID") for s in (1, 2) for b in (False, True)):
+        stride = (1, 2) if j == 5 else (s, s)
+        k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        n, h, w, cin, cout = 1 + (j == 2), int(rng.integers(2, 7)), int(rng.integers(2, 7)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        size = [a * st if pad == "SAME" else (a - 1) * st + kk for a, st, kk in ((h, stride[0], k[0]), (w, stride[1], k[1]))]
+        layers.append(((n, h, w, cin), tf.constant(_weights(rng, (*k, cout, cin))),
+                       tf.constant(_weights(rng, (cout,))) if use_bias else None, [n, *size, cout], stride, pad))
+
+    def fn(*xs):
+        out = []
+        for x, (_, filt, bias, shape, stride, pad) in zip(xs, layers):
+            y = tf.nn.conv2d_transpose(x, filt, shape, strides=[1, *stride, 1], padding=pad)
+            out.append(y if bias is None else y + bias)
+        return tuple(out)
+
+    return fn, [spec for spec, *_ in layers], dict(layers=[(sp, st, pd, b is not None) for sp, _, b, _, st, pd in layers]), False
+
+
 def _dwconv(rng):
     import tensorflow as tf
 
@@ -702,6 +746,7 @@ BUILDERS: dict[str, Callable] = {
     "PAD": _pad,
     "RESIZE_NEAREST_NEIGHBOR": _resize(),
     "RESIZE_BILINEAR": _resize("ResizeBilinear"),
+    "TRANSPOSE_CONV": _transpose_conv,
     "MIRROR_PAD": _mirror_pad,
     "SPLIT": _split("split"),
     "SPLIT_V": _split("split_v"),
@@ -1031,6 +1076,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "PATCH_RESIDUAL_DSP": lambda r: patch_residual(r, dsp=True), "PATCH_CHANNELS": patch_channels,
               "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes,
               "RESIZE_BILINEAR_MODES": lambda r: resize_modes(r, "ResizeBilinear"),
+              "TRANSPOSE_CONV_MODES": transpose_conv_modes,
               "MIRROR_PAD_MODES": mirror_pad_modes,
               "REDUCE_MAX_MODES": reduce_modes,
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
