@@ -13,15 +13,24 @@
  * of its high word. The row maximum is REDUCE_MAX's (four values per word on DSP cores). */
 #include "mcu_engine.h"
 #include "mcu_quant.h"
+#if defined(__ARM_FEATURE_DSP)
+#include "mcu_dsp.h"
+#endif
 
 /* mcu_rounding_divide_by_pot(e, 12) for e >= 0 */
 static inline int32_t q12_19(int32_t e) { return ((e >> 11) + 1) >> 1; }
 
-/* The output of exponential e: the high word of inv e + c shifted by s - 1 (at most 256), less 128. */
+/* The output of exponential e: the high word of inv e + c shifted by s - 1 (at most 256), less 128,
+ * saturated. */
 static inline int8_t out_s8(uint32_t inv, int32_t e, uint64_t c, int s)
 {
     const uint32_t high = (uint32_t)(((uint64_t)inv * (uint32_t)e + c) >> 32);
-    return (int8_t)(mcu_min_i32((int32_t)(high >> (s - 1)), 255) + MCU_INT8_MIN);
+    const int32_t q = (int32_t)(high >> (s - 1)) + MCU_INT8_MIN; /* -128 .. 128 */
+#if defined(__ARM_FEATURE_DSP)
+    return (int8_t)__ssat(q, 8);
+#else
+    return (int8_t)mcu_min_i32(q, MCU_INT8_MAX);
+#endif
 }
 
 mcu_status mcu_softmax_s8(const mcu_softmax_params *params, int32_t outer, int32_t depth, const int8_t *input,
@@ -53,11 +62,13 @@ mcu_status mcu_softmax_s8(const mcu_softmax_params *params, int32_t outer, int32
         const int s = bits_over_unit + 31 - 8;                                          /* 23 .. 31 */
         const uint64_t c = ((uint64_t)1 << 30) + ((uint64_t)1 << (30 + s));
         int32_t j = 0;
-        for (; j + 2 <= depth; j += 2) {
+        for (; j + 4 <= depth; j += 4) {
             output[j] = out_s8(inv, exp_table[m - input[j]], c, s);
             output[j + 1] = out_s8(inv, exp_table[m - input[j + 1]], c, s);
+            output[j + 2] = out_s8(inv, exp_table[m - input[j + 2]], c, s);
+            output[j + 3] = out_s8(inv, exp_table[m - input[j + 3]], c, s);
         }
-        if (j < depth) {
+        for (; j < depth; ++j) {
             output[j] = out_s8(inv, exp_table[m - input[j]], c, s);
         }
     }
