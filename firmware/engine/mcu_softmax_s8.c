@@ -17,8 +17,8 @@
 #include "mcu_dsp.h"
 #endif
 
-/* mcu_rounding_divide_by_pot(e, 12) for e >= 0 */
-static inline int32_t q12_19(int32_t e) { return ((e >> 11) + 1) >> 1; }
+/* mcu_rounding_divide_by_pot(e, 12) for e >= 0: floor((e + 2^11) / 2^12), in 32 unsigned bits */
+static inline int32_t q12_19(int32_t e) { return (int32_t)(((uint32_t)e + (1u << 11)) >> 12); }
 
 /* The output of exponential e: the high word of inv e + c shifted by s - 1 (at most 256), less 128,
  * saturated. */
