@@ -1451,12 +1451,14 @@ def _depthwise_3x3_s1_words_chunk_cases(seed: int):
 
 def _chunks_of_8_or_4(monkeypatch):
     """The schedule's chunk choices cut to chunks of 8 channels where the depth is not a multiple of 8 (the last
-    chunk smaller), else 4."""
+    chunk smaller), else 4; no depthwise output overlapping its input, in chunks or not (a chunked layer's never
+    does), so the chunks' smaller scratch lowers these one-layer arenas."""
     from mcunets.engine.ops import DepthwiseConv2D
 
     orig = DepthwiseConv2D.chunk_choices
     monkeypatch.setattr(DepthwiseConv2D, "chunk_choices",
                         lambda self: [x for x in orig(self) if x == 8] if self.in_shape[3] % 8 else orig(self)[-1:])
+    monkeypatch.setattr(DepthwiseConv2D, "overlap", lambda self, tensor: None)
 
 
 def test_depthwise_3x3_s1_words_chunks_are_bit_exact_on_qemu(tmp_path, monkeypatch):
@@ -2717,3 +2719,28 @@ def test_depthwise_chunks_only_where_they_lower_the_arena():
     (dw,) = [l for l in layers if isinstance(l, DepthwiseConv2D)]
     assert dw.chunk == 0 and dw.chunk_choices() and plan.arena_bytes == whole, (dw.chunk, plan.arena_bytes)
     assert dw.scratch_bytes > (int(np.prod(dw.in_shape)) + int(np.prod(dw.out_shape))) // 2
+
+
+def test_chunked_depthwise_output_never_overlaps_its_input(tmp_path):
+    """A stride-1 3x3 depthwise layer the schedule runs in channel chunks (9x32x48, after a 2x2 patch stage,
+    then MAXIMUM and RESIZE_NEAREST_NEIGHBOR) runs every row of a chunk before the next chunk's: its output
+    placed 3,748 bytes below its input (allowed for rows in order) overwrote channels 44-47 of the input
+    before the last chunk read them (qemu-m4; found by benchmarks/mixed_models.py, seed 4008). Such a layer's
+    output no longer overlaps its input (DepthwiseConv2D.overlap)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import _weights, convert, random_input, validate_on_board
+
+    rng = np.random.default_rng(4008)
+    f, b = tf.constant(_weights(rng, (3, 3, 8, 48))), tf.constant(_weights(rng, (48,)))
+    g, d = tf.constant(_weights(rng, (3, 3, 48, 1))), tf.constant(_weights(rng, (48,)))
+
+    def fn(x):
+        y = tf.nn.relu(tf.nn.conv2d(x, f, 1, "SAME") + b)
+        y = tf.nn.relu(tf.nn.depthwise_conv2d(y, g, [1, 1, 1, 1], "SAME") + d)
+        return tf.compat.v1.image.resize_nearest_neighbor(tf.maximum(y, 0.5), (35, 4))
+
+    model = convert(fn, [(1, 9, 32, 8)], rng)
+    runs = [[random_input(rng, "int8", (1, 9, 32, 8))] for _ in range(2)]
+    got = validate_on_board(model, "qemu-m4", runs, tmp_path, patches=2, max_extra_macs=3.0)
+    assert got == [[w.tobytes() for w in reference(model, r)] for r in runs]

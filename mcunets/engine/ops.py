@@ -993,6 +993,13 @@ class DepthwiseConv2D(Windowed):
         _, kh, kw, o = self.filter.shape
         return self.out_shape[0] * self.out_shape[1] * self.out_shape[2] * o * kh * kw
 
+    def overlap(self, tensor):
+        """As Windowed's, except in channel chunks: the DSP 3x3 path then runs every row of one chunk before
+        the next chunk's, so its output, written at other channels' offsets, must not overlap the input."""
+        if self.chunk and self.chunk < self.in_shape[3]:
+            return None
+        return super().overlap(tensor)
+
     def _dw_channel_scratch(self) -> int:
         """The scratch per channel of the DSP 3x3 path's rows (three int16 rows, at stride 1 a 12-word
         table), 0 when the layer does not take them (other layers, and those of the stride-2 path from the
