@@ -275,3 +275,31 @@ def test_portable_patch_conv_depthwise_and_wide_fc_paths_are_bit_exact():
     result = check_cases(cases)
     assert result.runs == 6
     assert not result.mismatches, [m[0] for m in result.mismatches]
+
+
+def test_pack_of_inputs_with_other_quantizations_is_refused():
+    """PACK copies bytes: TFLite's reference refuses int8 inputs whose quantization differs from the output's
+    (pack.cc Prepare) and so does the engine, in one line (a ReLU convolution's output zero point shifted,
+    stacked with its input: TFLM, the oracle of SUM models, ran such a model; the engine's copy crashed on
+    qemu-m4, benchmarks/mixed_models.py seed 4009)."""
+    import flatbuffers
+    import tensorflow as tf
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    from mcunets.engine import generate
+    from mcunets.engine.testing import _weights, convert
+    from mcunets.errors import McunetsError
+
+    rng = np.random.default_rng(4009)
+    f, b = tf.constant(_weights(rng, (1, 1, 4, 4))), tf.constant(_weights(rng, (4,)))
+    model = convert(lambda x: tf.stack([x, tf.nn.relu(tf.nn.conv2d(x, f, 1, "SAME") + b)], 4), [(1, 3, 5, 4)], rng)
+    generate(model)
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
+    sg = m.subgraphs[0]
+    conv = [op for op in sg.operators if m.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.CONV_2D]
+    q = sg.tensors[conv[0].outputs[0]].quantization
+    q.zeroPoint = [int(q.zeroPoint[0]) + 5]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
+    with pytest.raises(McunetsError, match=r"^PACK \(node \d+\): inputs must share the output's quantization$"):
+        generate(bytes(builder.Output()))

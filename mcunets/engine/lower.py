@@ -370,6 +370,8 @@ def _pack(self: _Op) -> L.Layer:
     for k in range(len(self.op.inputs)):
         t = self.t(k)
         self.per_tensor(t, f"input {k}")
+        if np.float32(t.scale) != np.float32(out.scale) or t.zero_point != out.zero_point:
+            self.fail("inputs must share the output's quantization")
         if t.size != inner * int(np.prod(out.shape[:axis], dtype=np.int64)):
             self.fail(f"input {k} does not match the output's shape")
         operands.append(t.index)
