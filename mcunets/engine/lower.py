@@ -104,11 +104,12 @@ def _conv_geometry(self: _Op, o, in_shape, out_shape, kh: int, kw: int):
     return stride, dil, pad
 
 
-def _conv_operands(self: _Op):
-    """The checked operands of CONV_2D or DEPTHWISE_CONV_2D: options, input, filter, output and bias
-    tensors, the 4-D input and output shapes and the int8 filter array."""
+def _conv_operands(self: _Op, x_at: int = 0, w_at: int = 1, b_at: int = 2):
+    """The checked operands of CONV_2D, DEPTHWISE_CONV_2D or TRANSPOSE_CONV (their positions ``x_at``,
+    ``w_at``, ``b_at``): options, input, filter, output and bias tensors, the 4-D input and output shapes
+    and the int8 filter array."""
     o = self.op.options
-    x, w, out = self.t(0), self.t(1), self.out()
+    x, w, out = self.t(x_at), self.t(w_at), self.out()
     self.per_tensor(x, "input")
     self.per_tensor(out, "output")
     self.int8(w, "filter")
@@ -116,7 +117,7 @@ def _conv_operands(self: _Op):
         self.fail("filter zero points must be 0")
     in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
     filt = np.asarray(self.const(w, "filter"), dtype=np.int8)
-    return o, x, w, out, self.opt_t(2), in_shape, out_shape, filt
+    return o, x, w, out, self.opt_t(b_at), in_shape, out_shape, filt
 
 
 def _conv(self: _Op) -> L.Layer:
@@ -627,21 +628,14 @@ def _resize(self: _Op) -> L.Layer:
 
 
 def _transpose_conv(self: _Op) -> L.Layer:
-    o = self.op.options
-    w, x, out = self.t(1), self.t(2), self.out()
-    self.per_tensor(x, "input")
-    self.per_tensor(out, "output")
-    self.int8(w, "filter")
-    if any(z != 0 for z in w.zero_points):
-        self.fail("filter zero points must be 0")
-    in_shape, out_shape = _shape4(self, x, "input"), _shape4(self, out, "output")
-    filt = np.asarray(self.const(w, "filter"), dtype=np.int8)
+    # operands: the output shape (0), the filter (1), the input (2), the bias (3)
+    o, x, w, out, b, in_shape, out_shape, filt = _conv_operands(self, x_at=2, w_at=1, b_at=3)
     if filt.ndim != 4 or filt.shape[0] != out_shape[3] or filt.shape[3] != in_shape[3] or in_shape[0] != out_shape[0]:
         self.fail(f"filter {list(filt.shape)} does not fit input {list(in_shape)} and output {list(out_shape)}")
     oc, kh, kw, _ = filt.shape
     if len(w.scales) not in (1, oc) or (len(w.scales) > 1 and w.quantized_dimension != 0):
         self.fail("filter scales must be per tensor or per output channel")
-    bias = self.bias(self.opt_t(3))
+    bias = self.bias(b)
     stride = (o.StrideH(), o.StrideW())
     # the reference's padding: the output size taken as a convolution's input, the input as its output
     pad = (_padding(self, o.Padding(), out_shape[1], kh, stride[0], 1, in_shape[1]),
