@@ -116,6 +116,57 @@ def test_leaky_relu_table_equals_the_reference_for_every_input():
     check = check_cases([Case("leaky relu every input", model, [[every] * len(alphas)])])
     assert check.runs == 1 and not check.mismatches
 
+
+
+def _every_input_tables(fn, count: int, seed: int, op_name: str, table, edit=None):
+    """A model of ``count`` one-operator layers (fn per input, each its own random quantization), the
+    engine's 256-entry table of each layer (``table(op, x, y)``) and the engine's outputs on every int8 input
+    against the reference kernels; ``edit(sub, g)`` may rewrite quantization in the flatbuffer first."""
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import Case, convert, reference
+
+    rng = np.random.default_rng(seed)
+    model = convert(lambda *xs: tuple(fn(i, x) for i, x in enumerate(xs)), [(1, 256)] * count, rng)
+    if edit is not None:
+        buf = bytearray(model)
+        edit(Model.GetRootAsModel(buf, 0).Subgraphs(0), read_model(model))
+        model = bytes(buf)
+    g = read_model(model)
+    ops = [op for op in g.operators if op.op == op_name]
+    assert len(ops) == count == len(g.operators)
+    every = np.arange(-128, 128).astype(np.int8).reshape(1, 256)
+    want = reference(model, [every] * count)
+    quantizations = set()
+    for op in ops:
+        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        quantizations.add((x.scale, x.zero_point, y.scale, y.zero_point))
+        t = table(op, x, y)
+        assert [t[v & 0xFF] for v in range(-128, 128)] == want[g.outputs.index(op.outputs[0])].reshape(-1).tolist()
+    assert len(quantizations) == count
+    check = check_cases([Case(f"{op_name} every input", model, [[every] * count, [every[:, ::-1].copy()] * count])])
+    assert check.runs == 2 and not check.mismatches
+
+
+def test_abs_table_equals_the_reference_for_every_input():
+    """ABS through its 256-entry table (quant.abs_table): every int8 input on eight random quantizations,
+    two of them rewritten so the output keeps the input's scale (the reference's no-rescale path) with a
+    zero point that saturates, against the reference kernels."""
+    import tensorflow as tf
+
+    from mcunets.engine import quant
+
+    def same_scale(sub, g):
+        for k, op in enumerate(g.operators[:2]):
+            qi, qo = sub.Tensors(op.inputs[0]).Quantization(), sub.Tensors(op.outputs[0]).Quantization()
+            qo.ScaleAsNumpy()[0] = qi.ScaleAsNumpy()[0]
+            qo.ZeroPointAsNumpy()[0] = (-128, -20)[k]
+
+    _every_input_tables(lambda i, x: tf.abs(x), 8, 79, "ABS",
+                        lambda op, x, y: quant.abs_table(x.scale, x.zero_point, y.scale, y.zero_point), same_scale)
+
+
 # one model per case with a layer per mode / flag (mcunets.engine.testing)
 MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES"]
 

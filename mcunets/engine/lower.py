@@ -488,6 +488,14 @@ def _leaky_relu(self: _Op) -> L.Layer:
     return L.Lut(self.op.index, "LEAKY_RELU", (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
+def _abs(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    table = q.abs_table(x.scale, x.zero_point, out.scale, out.zero_point)
+    return L.Lut(self.op.index, "ABS", (x.index,), (out.index,), size=x.size, table=tuple(table))
+
+
 def _prelu(self: _Op) -> L.Layer:
     x, a, out = self.t(0), self.t(1), self.out()
     self.per_tensor(x, "input")
@@ -796,6 +804,7 @@ _LOWER = {
     "LOGISTIC": _logistic,
     "TANH": _tanh,
     "LEAKY_RELU": _leaky_relu,
+    "ABS": _abs,
     "PRELU": _prelu,
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,

@@ -193,6 +193,20 @@ def tanh_table(input_scale: float, input_zero_point: int, output_scale: float,
     return lut_table(tanhf, input_scale, input_zero_point, output_scale, output_zero_point)
 
 
+def abs_table(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int) -> list[int]:
+    """TFLite's int8 ABS (elementwise.cc) as a 256-entry table indexed by the input byte as uint8:
+    |x - input zero point|, requantized by the single-precision input/output scale ratio unless the two
+    scales are equal (then taken as is), plus the output zero point, saturated."""
+    same = f32(input_scale) == f32(output_scale)
+    m, s = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
+    table = [0] * 256
+    for val in range(-128, 128):
+        a = abs(val - int(input_zero_point))
+        y = int(output_zero_point) + (a if same else requantize(a, m, s))
+        table[val & 0xFF] = max(-128, min(127, y))
+    return table
+
+
 def softmax_params(input_scale: float, beta: float) -> dict:
     """TFLite's reference int8 SOFTMAX parameters (PreprocessSoftmaxScaling, CalculateInputRadius with
     5 integer bits): beta * input_scale * 2^26 as a multiplier and left shift, and the smallest input

@@ -455,6 +455,8 @@ def _unary(kind):
                 return tf.sigmoid(x)
             if kind == "tanh":
                 return tf.math.tanh(x)
+            if kind == "abs":
+                return tf.abs(x)
             return x * tf.nn.relu6(x + 3.0) / 6.0
 
         return fn, [shape], {}, False
@@ -743,6 +745,7 @@ BUILDERS: dict[str, Callable] = {
     "LOGISTIC": _unary("logistic"),
     "TANH": _unary("tanh"),
     "LEAKY_RELU": _leaky_relu,
+    "ABS": _unary("abs"),
     "PRELU": _prelu,
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
