@@ -1,6 +1,6 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, ABS, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
+SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
 RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE and SPACE_TO_DEPTH: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
@@ -76,6 +76,7 @@ def _grid(full: bool) -> dict:
         "REDUCE_MAX": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "TANH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "ABS": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "GELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "RESIZE_NEAREST_NEIGHBOR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2]
                                     for o in (2 * h, h + h // 2, h // 2)],
         "TRANSPOSE_CONV": [dict(h=h, c=c, k=k, s=s) for h in hw[1:3] for c in ch[:2] for k, s in ((3, 2), (2, 2), (3, 1))],
@@ -152,6 +153,8 @@ def _fn(op: str, p: dict, rng):
         return tf.math.tanh, [(1, h, h, c)], h * h * c
     if op == "ABS":
         return tf.abs, [(1, h, h, c)], h * h * c
+    if op == "GELU":
+        return tf.nn.gelu, [(1, h, h, c)], h * h * c
     if op == "RESIZE_NEAREST_NEIGHBOR":  # as tf.image.resize(method="nearest"): half-pixel centers
         o = p["o"]
         return (lambda x: tf.image.resize(x, (o, o), method="nearest")), [(1, h, h, c)], o * o * c
@@ -209,7 +212,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "gather"
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
-    if op == "ABS":
+    if op in ("ABS", "GELU"):
         return "table"
     if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "MIRROR_PAD", "SOFTMAX", "PACK", "UNPACK",
               "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):

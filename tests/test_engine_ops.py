@@ -167,6 +167,19 @@ def test_abs_table_equals_the_reference_for_every_input():
                         lambda op, x, y: quant.abs_table(x.scale, x.zero_point, y.scale, y.zero_point), same_scale)
 
 
+@pytest.mark.parametrize("approximate", [False, True])
+def test_gelu_table_equals_the_reference_for_every_input(approximate):
+    """GELU through its 256-entry table (quant.gelu_table, the erfc form or the tanh approximation): every
+    int8 input on eight random quantizations, against the reference kernels."""
+    import tensorflow as tf
+
+    from mcunets.engine import quant
+
+    _every_input_tables(lambda i, x: tf.nn.gelu(x, approximate=approximate), 8, 80 + approximate, "GELU",
+                        lambda op, x, y: quant.gelu_table(bool(op.options.Approximate()), x.scale, x.zero_point,
+                                                          y.scale, y.zero_point))
+
+
 # one model per case with a layer per mode / flag (mcunets.engine.testing)
 MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES"]
 

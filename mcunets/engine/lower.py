@@ -496,6 +496,15 @@ def _abs(self: _Op) -> L.Layer:
     return L.Lut(self.op.index, "ABS", (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
+def _gelu(self: _Op) -> L.Layer:
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    approximate = bool(self.op.options.Approximate()) if self.op.options is not None else False
+    table = q.gelu_table(approximate, x.scale, x.zero_point, out.scale, out.zero_point)
+    return L.Lut(self.op.index, "GELU", (x.index,), (out.index,), size=x.size, table=tuple(table))
+
+
 def _prelu(self: _Op) -> L.Layer:
     x, a, out = self.t(0), self.t(1), self.out()
     self.per_tensor(x, "input")
@@ -805,6 +814,7 @@ _LOWER = {
     "TANH": _tanh,
     "LEAKY_RELU": _leaky_relu,
     "ABS": _abs,
+    "GELU": _gelu,
     "PRELU": _prelu,
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,

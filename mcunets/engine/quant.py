@@ -150,7 +150,7 @@ def _libm_f(name: str):
             fn.restype = ctypes.c_float
             fn.argtypes = [ctypes.c_float]
         except OSError:  # pragma: no cover - no C math library: numpy's float32 function
-            fn = {"expf": np.exp, "tanhf": np.tanh}[name]
+            fn = {"expf": np.exp, "tanhf": np.tanh, "erfcf": lambda v: 1 - math.erf(v)}[name]
         _libm[name] = fn
     return _libm[name]
 
@@ -163,6 +163,11 @@ def expf(x) -> np.float32:
 def tanhf(x) -> np.float32:
     """Single-precision tanh from the C library (what TFLite's std::tanh(float) calls)."""
     return f32(_libm_f("tanhf")(f32(x)))
+
+
+def erfcf(x) -> np.float32:
+    """Single-precision complementary error function from the C library (std::erfc(float))."""
+    return f32(_libm_f("erfcf")(f32(x)))
 
 
 def lut_table(transform, input_scale: float, input_zero_point: int, output_scale: float,
@@ -191,6 +196,28 @@ def tanh_table(input_scale: float, input_zero_point: int, output_scale: float,
                output_zero_point: int) -> list[int]:
     """TFLite's int8 TANH table (its reference kernel's int8 path): tanhf(x)."""
     return lut_table(tanhf, input_scale, input_zero_point, output_scale, output_zero_point)
+
+
+_SQRT1_2 = f32(0.70710678118654752440)                    # static_cast<float>(M_SQRT1_2)
+_SQRT_2_PI = f32(1.12837916709551257390 * 0.70710678118654752440)  # sqrt(2 / pi) as a float constant
+
+
+def gelu(x, approximate: bool) -> np.float32:
+    """TFLite's float GELU as its int8 table is filled (reference GeluTransform / GeluTransformApproximate),
+    every step in single precision: 0.5 x erfcf(-x / sqrt 2), or 0.5 x (1 + tanhf(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x = f32(x)
+    half = f32(0.5) * x
+    if not approximate:
+        return f32(half * erfcf(x * -_SQRT1_2))
+    cube = f32(f32(f32(0.044715) * x) * x) * x
+    return f32(half * (f32(1) + tanhf(_SQRT_2_PI * f32(x + cube))))
+
+
+def gelu_table(approximate: bool, input_scale: float, input_zero_point: int, output_scale: float,
+               output_zero_point: int) -> list[int]:
+    """TFLite's int8 GELU table (LUTPopulate of the float GELU, exact or tanh-approximated)."""
+    return lut_table(lambda v: gelu(v, approximate), input_scale, input_zero_point, output_scale,
+                     output_zero_point)
 
 
 def abs_table(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int) -> list[int]:

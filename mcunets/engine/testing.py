@@ -464,6 +464,18 @@ def _unary(kind):
     return build
 
 
+def _gelu(rng):
+    import tensorflow as tf
+
+    shape = (1, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+    approximate = bool(rng.random() < 0.5)  # erfc or tanh form, each its own table in the reference
+
+    def fn(x):
+        return tf.nn.gelu(x, approximate=approximate)
+
+    return fn, [shape], {"approximate": approximate}, False
+
+
 def _leaky_relu(rng):
     import tensorflow as tf
 
@@ -746,6 +758,7 @@ BUILDERS: dict[str, Callable] = {
     "TANH": _unary("tanh"),
     "LEAKY_RELU": _leaky_relu,
     "ABS": _unary("abs"),
+    "GELU": _gelu,
     "PRELU": _prelu,
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
