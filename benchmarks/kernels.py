@@ -1,6 +1,6 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
+SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
 RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE and SPACE_TO_DEPTH: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
@@ -65,6 +65,7 @@ def _grid(full: bool) -> dict:
         "SUB": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "MAXIMUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "MINIMUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "SQUARED_DIFFERENCE": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "LEAKY_RELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "PRELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "AVERAGE_POOL_2D": [dict(h=h, c=c, p=p) for h in hw[1:] for c in ch[:2] for p in ("global", 2)
@@ -125,8 +126,9 @@ def _fn(op: str, p: dict, rng):
     if op == "SOFTMAX":
         return tf.nn.softmax, [(1, p["n"])], p["n"]
     c = p["c"]
-    if op in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"):
-        f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum}[op]
+    if op in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"):
+        f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum,
+             "SQUARED_DIFFERENCE": tf.math.squared_difference}[op]
         act = tf.nn.relu if op in ("ADD", "SUB", "MUL") else (lambda v: v)  # fused there, a layer of its own here
         return (lambda x, y: act(f(x, y))), [(1, h, h, c), (1, h, h, c)], h * h * c
     if op == "PACK":
@@ -210,6 +212,9 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
     if op == "TRANSPOSE_CONV":
         return "gather"
+    if op == "SQUARED_DIFFERENCE":
+        fast = re.search(r"mcu_squared_difference_params l0_params = \{l0_table, -?\d+, \{\d+, -?\d+\}, 1,", model_c)
+        return "tables + smmulr" if fast else "tables"
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
     if op in ("ABS", "GELU"):

@@ -1912,7 +1912,7 @@ def test_planned_pools_are_bit_exact_on_host():
 
 def _binary_cases(op: str, seed: int, count: int):
     """Models of several ADDs or SUBs (the sum-table path, fast_requant 2), MULs, MAXIMUMs or MINIMUMs (four
-    elements per word) each:
+    elements per word) or SQUARED_DIFFERENCEs each:
     same-shape operands with an odd element count (word runs plus a tail), channel and pixel
     broadcasting, a constant operand, no activation, ReLU and ReLU6, input scales apart by up to 8x,
     calibration with random offsets (asymmetric zero points)."""
@@ -1927,7 +1927,7 @@ def _binary_cases(op: str, seed: int, count: int):
         k = float(2.0 ** rng.uniform(-3, 3))
         const = tf.constant(rng.normal(size=(1, h, w, c)).astype(np.float32))
         f = {"ADD": lambda a, b: a + b, "SUB": lambda a, b: a - b, "MUL": lambda a, b: a * b,
-             "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum}[op]
+             "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum, "SQUARED_DIFFERENCE": tf.math.squared_difference}[op]
 
         def make(k, const, f):
             return lambda x, y, z, v: (tf.nn.relu(f(x, y)), f(x * k, y), tf.nn.relu6(f(y, z)), f(v, x), f(x, const))
@@ -1966,11 +1966,22 @@ def test_minmax_word_path_is_bit_exact_on_qemu(op, seed, tmp_path):
     assert not bad, bad
 
 
+def test_squared_difference_is_bit_exact_on_qemu(tmp_path):
+    """SQUARED_DIFFERENCE with broadcasting, a constant operand and ReLU6 after it (fast requantization),
+    and on 24 x 256 pairs of inputs with output multipliers of shift 0 (portable requantization) and -1."""
+    from mcunets.engine.testing import squared_difference_pairs
+
+    cases = _binary_cases("SQUARED_DIFFERENCE", 9400, 1) + [squared_difference_pairs(np.random.default_rng(9401), 24)]
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
 def test_add_and_mul_cases_are_bit_exact_on_host():
     from mcunets.engine.testing import check_cases
 
     res = check_cases(_binary_cases("ADD", 8400, 4) + _binary_cases("MUL", 8600, 4) + _binary_cases("SUB", 8800, 3)
-                      + _binary_cases("MAXIMUM", 9200, 2) + _binary_cases("MINIMUM", 9300, 2))
+                      + _binary_cases("MAXIMUM", 9200, 2) + _binary_cases("MINIMUM", 9300, 2)
+                      + _binary_cases("SQUARED_DIFFERENCE", 9500, 2))
     assert not res.mismatches, [m[0] for m in res.mismatches]
 
 

@@ -180,6 +180,29 @@ def test_gelu_table_equals_the_reference_for_every_input(approximate):
                                                           y.scale, y.zero_point))
 
 
+def test_squared_difference_every_pair_is_bit_exact():
+    """SQUARED_DIFFERENCE on every pair of int8 inputs (one broadcast 256 x 256 layer), with the converter's
+    output scale (the fast requantization) and rewritten ones whose output multipliers take shift 0 (the
+    portable requantization) and -1; an output scale so small that the multiplier reaches one is refused
+    (TFLite's Prepare aborts on it)."""
+    from tflite.Model import Model
+
+    from mcunets.engine import generate
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import squared_difference_pairs
+    from mcunets.errors import UnsupportedOpError
+
+    case = squared_difference_pairs(np.random.default_rng(83))
+    check = check_cases([case])
+    assert check.runs == 1 and not check.mismatches
+    g = read_model(case.model)
+    buf = bytearray(case.model)
+    t = Model.GetRootAsModel(buf, 0).Subgraphs(0).Tensors(g.operators[1].outputs[0])
+    t.Quantization().ScaleAsNumpy()[0] /= np.float32(1.5)  # multiplier 0.7 -> 1.05
+    with pytest.raises(UnsupportedOpError, match="SQUARED_DIFFERENCE .*multiplier must be below one"):
+        generate(bytes(buf), "m")
+
+
 # one model per case with a layer per mode / flag (mcunets.engine.testing)
 MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES"]
 

@@ -1019,6 +1019,50 @@ def test_operators_from_elsewhere_run_inside_a_patch_stage():
     assert not bad, bad
 
 
+def _table_and_square_chain(seed: int):
+    """CONV_2D -> GELU -> DEPTHWISE_CONV_2D -> ABS -> CONV_2D 1x1 -> SQUARED_DIFFERENCE with the GELU's
+    output: table-driven layers and a squared difference of two maps inside one patch stage."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(seed)
+    w1 = tf.constant(rng.normal(size=(3, 3, 3, 8)).astype(np.float32))
+    wd = tf.constant(rng.normal(size=(3, 3, 8, 1)).astype(np.float32))
+    w2 = tf.constant((rng.normal(size=(1, 1, 8, 8)) * 0.4).astype(np.float32))
+
+    def fn(x):
+        y = tf.nn.gelu(tf.nn.conv2d(x, w1, 1, "SAME"), approximate=True)
+        z = tf.abs(tf.nn.depthwise_conv2d(y, wd, [1, 1, 1, 1], "SAME"))
+        return tf.math.squared_difference(tf.nn.conv2d(z, w2, 1, "VALID"), y)
+
+    model = convert(fn, [(1, 11, 13, 3)], rng)
+    inputs = [[random_input(rng, "int8", (1, 11, 13, 3))] for _ in range(2)]
+    return Case("table and square chain", model, inputs, {})
+
+
+def test_abs_gelu_squared_difference_run_inside_a_patch_stage():
+    case = _table_and_square_chain(8910)
+    g = read_model(case.model)
+    layers = lower(g)
+    assert [l.op for l in layers] == ["CONV_2D", "GELU", "DEPTHWISE_CONV_2D", "ABS", "CONV_2D", "SQUARED_DIFFERENCE"]
+    assert patches.chain_length(g, layers) == len(layers)
+    models = [generate(case.model, "p", prefix=f"q{n}_{k}", patches=(n, k, 0)) for n, k in ((2, 6), (3, 6))]
+    assert all(m.schedule.patched for m in models)
+    bad = _inexact(models, [case] * len(models))
+    assert not bad, bad
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_abs_gelu_squared_difference_in_a_patch_stage_on_qemu(tmp_path):
+    from mcunets.engine.testing import validate_on_board
+
+    case = _table_and_square_chain(8910)
+    got = validate_on_board(case.model, "qemu-m4", case.inputs, tmp_path, patches=(3, 6, 0))
+    assert got == [[w.tobytes() for w in reference(case.model, inputs)] for inputs in case.inputs]
+
+
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
                     reason="needs gcc-arm-none-eabi and qemu-system-arm")
 def test_operators_from_elsewhere_in_a_patch_stage_on_qemu(tmp_path):

@@ -579,6 +579,21 @@ typedef struct {
 mcu_status mcu_minmax_s8(const mcu_minmax_params *params, const mcu_broadcast *shape,
                          const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* SQUARED_DIFFERENCE: table[u] / table[256 + u] is input 1's / input 2's byte u (read as uint8) shifted
+ * left 7 and rescaled to twice the larger input scale, as TFLite's reference; the squared difference of
+ * the two is requantized to the output (no activation; saturated to int8). */
+typedef struct {
+    const int16_t *table;
+    int32_t output_offset;
+    mcu_quant output;
+    /* 1: the output shift is in [-31, -1], squares are below 2^30 and |k| < 2^30, where
+     * k = 2^(right - 1) + output_offset * 2^right (right = -shift): see mcu_squared_difference_s8.c */
+    int32_t fast_requant;
+    int32_t k;
+} mcu_squared_difference_params;
+mcu_status mcu_squared_difference_s8(const mcu_squared_difference_params *params, const mcu_broadcast *shape,
+                                     const int8_t *input1, const int8_t *input2, int8_t *output);
+
 /* Concatenation of inputs that share the output's quantization: for each of `outer` rows, copy
  * copy_bytes[i] bytes of each input in turn. */
 mcu_status mcu_concat_s8(int32_t num_inputs, const int8_t *const *inputs, const int32_t *copy_bytes,

@@ -317,6 +317,29 @@ def _binary(self: _Op) -> L.Layer:
                     table=table)
 
 
+def _squared_difference(self: _Op) -> L.Layer:
+    """SQUARED_DIFFERENCE: each input rescaled as TFLite's reference does (a 256-entry int16 table per input,
+    indexed by the byte as uint8), the difference squared and requantized to the output."""
+    a, b, out = self.t(0), self.t(1), self.out()
+    for t, what in ((a, "input 1"), (b, "input 2"), (out, "output")):
+        self.per_tensor(t, what)
+    od, s1, s2, fa, fb = _broadcast(self, a, b, out)
+    p = q.squared_difference_params(a.scale, b.scale, out.scale)
+    m, s = p["output"]
+    if s > 0:  # the reference's Prepare aborts (QuantizeMultiplierSmallerThanOneExp)
+        self.fail("output scale is too small: the squared difference's multiplier must be below one")
+    table = tuple(q.requantize(((u ^ 0x80) - 0x80 - t.zero_point) << p["left_shift"], *p[k])
+                  for t, k in ((a, "input1"), (b, "input2")) for u in range(256))
+    span = max(abs(v) for v in table[:256]) + max(abs(v) for v in table[256:])  # |difference| <= 2 * 255 * 64
+    k = (1 << (-s - 1)) + (out.zero_point << -s) if -31 <= s <= -1 else 0
+    fast = int(-31 <= s <= -1 and span * span < 2**30 and abs(k) < 2**30)
+    init = f"{{l{self.op.index}_table, {out.zero_point}, {{{m}, {s}}}, {fast}, {k if fast else 0}}}"
+    acts = tuple(t.index for t in (a, b) if not t.is_const)
+    return L.Binary(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
+                    stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const), params=(init,),
+                    table=table)
+
+
 def _minmax(self: _Op) -> L.Layer:
     """MAXIMUM / MINIMUM: TFLite's reference compares the stored int8 values, whatever the quantization
     (the converter gives both inputs and the output one scale and zero point)."""
@@ -800,6 +823,7 @@ _LOWER = {
     "MUL": _binary,
     "MAXIMUM": _minmax,
     "MINIMUM": _minmax,
+    "SQUARED_DIFFERENCE": _squared_difference,
     "CONCATENATION": _concat,
     "PACK": _pack,
     "DEPTH_TO_SPACE": _depth_to_space,

@@ -1433,7 +1433,8 @@ class Mean(Layer):
 # Binary layers: the C parameter type and kernel of each operator (SUB runs on ADD's kernel)
 BINARY_KERNELS = {"ADD": ("mcu_add_params", "mcu_add_s8"), "SUB": ("mcu_add_params", "mcu_add_s8"),
                   "MUL": ("mcu_mul_params", "mcu_mul_s8"), "MAXIMUM": ("mcu_minmax_params", "mcu_minmax_s8"),
-                  "MINIMUM": ("mcu_minmax_params", "mcu_minmax_s8")}
+                  "MINIMUM": ("mcu_minmax_params", "mcu_minmax_s8"),
+                  "SQUARED_DIFFERENCE": ("mcu_squared_difference_params", "mcu_squared_difference_s8")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -1457,14 +1458,20 @@ class ReduceMax(Layer):
 
 @dataclass(frozen=True, eq=False)
 class Binary(Layer):
-    """ADD, SUB, MUL, MAXIMUM or MINIMUM, possibly with a constant operand and 4-D broadcasting."""
+    """ADD, SUB, MUL, MAXIMUM, MINIMUM or SQUARED_DIFFERENCE, possibly with a constant operand and 4-D
+    broadcasting."""
     operands: tuple = ()     # the two input tensor ids, in TFLite order (constants included)
     dims4: tuple = ()
     stride1: tuple = ()
     stride2: tuple = ()
     full: tuple = ()         # per operand: True when it has the output's shape (in place allowed)
     params: tuple = ()       # C initializer pieces
-    table: tuple = ()        # ADD, SUB: the rescaled values of both inputs (l<i>_table, 512 int32)
+    table: tuple = ()        # ADD, SUB: the rescaled values of both inputs (l<i>_table, 512 int32;
+    #                          SQUARED_DIFFERENCE: 512 int16)
+
+    @property
+    def table_ctype(self) -> str:
+        return "int16_t" if self.op == "SQUARED_DIFFERENCE" else "int32_t"
 
     @property
     def macs(self):
@@ -1472,7 +1479,7 @@ class Binary(Layer):
 
     @property
     def weight_bytes(self):
-        return 4 * len(self.table)
+        return (2 if self.table_ctype == "int16_t" else 4) * len(self.table)
 
     def overlap(self, tensor):
         for t, full in zip(self.operands, self.full):
@@ -1502,7 +1509,7 @@ class Binary(Layer):
     def emit(self, ctx):
         p = f"l{self.index}_"
         ptype, fn = BINARY_KERNELS[self.op]
-        decls = [c_array("int32_t", p + "table", self.table)] if self.table else []
+        decls = [c_array(self.table_ctype, p + "table", self.table)] if self.table else []
         d4, s1, s2 = self.coalesced()
         decls += [
             f"static const {ptype} {p}params = {self.params[0]};",

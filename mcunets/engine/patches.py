@@ -381,7 +381,7 @@ def _emit_binary_tiles(layer: Binary, calls) -> tuple[list[str], list[str]]:
     row stride."""
     p = f"l{layer.index}_"
     ptype, fn = BINARY_KERNELS[layer.op]
-    decls = [c_array("int32_t", p + "table", layer.table)] if layer.table else []
+    decls = [c_array(layer.table_ctype, p + "table", layer.table)] if layer.table else []
     decls.append(f"static const {ptype} {p}params = {layer.params[0]};")
     names: dict = {}
     body = []

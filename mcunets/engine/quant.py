@@ -115,6 +115,18 @@ def add_params(s1: float, s2: float, s_out: float) -> dict:
     return {"left_shift": left_shift, "input1": m1, "input2": m2, "output": mo}
 
 
+def squared_difference_params(s1: float, s2: float, s_out: float) -> dict:
+    """SQUARED_DIFFERENCE's int8 rescaling (TFLite's squared_difference.cc Prepare): inputs shifted left 7
+    and brought to twice the larger input scale, the squared difference of the two to the output by
+    (twice the larger scale)^2 / (2^14 * output scale); every multiplier below one (shift <= 0)."""
+    left_shift = 7
+    twice_max = float(f32(2) * max(f32(s1), f32(s2)))
+    m1 = quantize_multiplier(float(f32(s1)) / twice_max)
+    m2 = quantize_multiplier(float(f32(s2)) / twice_max)
+    mo = quantize_multiplier(twice_max * twice_max / float(f32(1 << (2 * left_shift)) * f32(s_out)))
+    return {"left_shift": left_shift, "input1": m1, "input2": m2, "output": mo}
+
+
 def quantize_value(real: float, scale: float, zero_point: int) -> int:
     """zero_point + round(real / scale), with the division in single precision."""
     return int(zero_point) + round_half_away(float(f32(real) / f32(scale)))

@@ -323,7 +323,7 @@ def _binary(kind):
             other = shape
         swap = rng.random() < 0.5
         const = tf.constant(_weights(rng, shape))
-        relu = rng.random() < 0.3
+        relu = rng.random() < 0.3 and kind != "sqdiff"  # a square needs no ReLU
 
         def fn(*xs):
             a = xs[0]
@@ -331,7 +331,8 @@ def _binary(kind):
             if swap:
                 a, b = b, a
             y = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
-                 "max": lambda: tf.maximum(a, b), "min": lambda: tf.minimum(a, b)}[kind]()
+                 "max": lambda: tf.maximum(a, b), "min": lambda: tf.minimum(a, b),
+                 "sqdiff": lambda: tf.math.squared_difference(a, b)}[kind]()
             return tf.nn.relu(y) if relu else y
 
         specs = [shape] if mode == "const" else [shape, other]
@@ -602,6 +603,36 @@ def resize_modes(rng, kind="ResizeNearestNeighbor"):
     return fn, [spec for spec, *_ in layers], dict(layers=[(s[1:3], z, a, hp) for s, z, a, hp in layers]), False
 
 
+def squared_difference_pairs(rng, rows: int = 256, multipliers=(None, 0.7, 0.3)) -> Case:
+    """One model of SQUARED_DIFFERENCE layers, each of an input of ``rows`` values (1, rows, 1) and one of
+    all 256 (1, 1, 256) broadcast against each other, so one run covers every pair of the first input's
+    values (all 256 with rows=256, else random ones) with every byte of the second. Per entry of
+    ``multipliers`` a layer: None keeps the converter's output scale (a shift far below -1), a number
+    rewrites the output scale in the flatbuffer so the reference's output multiplier is that number (0.7:
+    shift 0, the portable requantization; 0.3: shift -1)."""
+    import tensorflow as tf
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    n = len(multipliers)
+    specs = [(1, rows, 1), (1, 1, 256)] * n
+    model = convert(lambda *xs: tuple(tf.math.squared_difference(xs[2 * k], xs[2 * k + 1]) for k in range(n)),
+                    specs, rng)
+    g = read_model(model)
+    buf = bytearray(model)
+    sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    for op, r in zip(g.operators, multipliers):
+        if r is not None:
+            s1, s2 = (np.float32(g.tensors[t].scale) for t in op.inputs)
+            twice = float(np.float32(2) * max(s1, s2))
+            sub.Tensors(op.outputs[0]).Quantization().ScaleAsNumpy()[0] = np.float32(twice * twice / (16384 * r))
+    every = np.arange(-128, 128).astype(np.int8)
+    first = every if rows == 256 else rng.choice(every, size=rows, replace=False)
+    run = [first.reshape(1, rows, 1), every.reshape(1, 1, 256)] * n
+    return Case(f"SQUARED_DIFFERENCE_PAIRS:{rows}x256:{list(multipliers)}", bytes(buf), [run])
+
+
 def softmax_rows(rng, runs: int = 2) -> Case:
     """One model of four SOFTMAX layers over long rows (1000, 1001, 300 and 2000 values, 1–3 rows each), each
     input's scale set in the flatbuffer from narrow (every difference still counts) to wide (most fall below
@@ -746,6 +777,7 @@ BUILDERS: dict[str, Callable] = {
     "SUB": _binary("sub"),
     "MAXIMUM": _binary("max"),
     "MINIMUM": _binary("min"),
+    "SQUARED_DIFFERENCE": _binary("sqdiff"),
     "CONCATENATION": _concat,
     "PACK": _pack,
     "DEPTH_TO_SPACE": _depth_to_space("d2s"),
