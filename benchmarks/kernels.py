@@ -80,7 +80,14 @@ def _grid(full: bool) -> dict:
         "GELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "RESIZE_NEAREST_NEIGHBOR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2]
                                     for o in (2 * h, h + h // 2, h // 2)],
-        "TRANSPOSE_CONV": [dict(h=h, c=c, k=k, s=s) for h in hw[1:3] for c in ch[:2] for k, s in ((3, 2), (2, 2), (3, 1))],
+        # c -> o channels (o = c unless given), SAME unless pad="VALID", per-channel weights unless pt=1
+        "TRANSPOSE_CONV": [dict(h=h, c=c, k=k, s=s) for h in hw[1:3] for c in ch[:2] for k, s in ((3, 2), (2, 2), (3, 1))]
+        + [dict(h=h, c=c, k=4, s=2) for h in hw[1:3] for c in ch[:2]]
+        + [dict(h=8, c=16, k=3, s=2, pad="VALID"), dict(h=8, c=16, k=4, s=2, pad="VALID"),
+           dict(h=8, c=16, k=3, s=1, pad="VALID"), dict(h=8, c=16, k=3, s=2, pt=1), dict(h=8, c=16, k=2, s=2, pt=1),
+           dict(h=6, c=64, k=2, s=2), dict(h=6, c=64, o=32, k=3, s=2), dict(h=12, c=1, o=8, k=3, s=2),
+           dict(h=12, c=3, o=8, k=4, s=2), dict(h=12, c=8, o=1, k=3, s=2), dict(h=12, c=16, o=3, k=2, s=2),
+           dict(h=12, c=2, o=2, k=3, s=1)],
         "RESIZE_BILINEAR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2] for o in (2 * h, h + h // 2, h // 2)],
         "MIRROR_PAD": [dict(h=h, c=c, pad=pad) for h in hw[1:] for c in ch[:2] for pad in (1, 2)
                        if h * h * c <= 2**16],
@@ -160,11 +167,13 @@ def _fn(op: str, p: dict, rng):
     if op == "RESIZE_NEAREST_NEIGHBOR":  # as tf.image.resize(method="nearest"): half-pixel centers
         o = p["o"]
         return (lambda x: tf.image.resize(x, (o, o), method="nearest")), [(1, h, h, c)], o * o * c
-    if op == "TRANSPOSE_CONV":  # SAME, bias, per-channel weights (as Keras' Conv2DTranspose)
-        k, s, c = p["k"], p["s"], p["c"]
-        wt, b = tf.constant(w((k, k, c, c))), tf.constant(w((c,)))
-        return ((lambda x: tf.nn.conv2d_transpose(x, wt, [1, h * s, h * s, c], [1, s, s, 1], "SAME") + b),
-                [(1, h, h, c)], h * h * c * k * k * c)
+    if op == "TRANSPOSE_CONV":  # bias, SAME or VALID (as Keras' Conv2DTranspose)
+        k, s, c, pad = p["k"], p["s"], p["c"], p.get("pad", "SAME")
+        o = p.get("o", c)
+        oh = h * s if pad == "SAME" else (h - 1) * s + k
+        wt, b = tf.constant(w((k, k, o, c))), tf.constant(w((o,)))
+        return ((lambda x: tf.nn.conv2d_transpose(x, wt, [1, oh, oh, o], [1, s, s, 1], pad) + b),
+                [(1, h, h, c)], h * h * c * k * k * o)
     if op == "RESIZE_BILINEAR":  # as tf.image.resize(method="bilinear"): half-pixel centers
         o = p["o"]
         return (lambda x: tf.image.resize(x, (o, o), method="bilinear")), [(1, h, h, c)], o * o * c
@@ -210,8 +219,9 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "fc dsp"
     if op in ("ADD", "SUB"):
         return "sum table" if "_table, 2}" in model_c else "table" + (" + smmlar" if "_table, 1}" in model_c else "")
-    if op == "TRANSPOSE_CONV":
-        return "gather"
+    if op == "TRANSPOSE_CONV":  # fast_requant: the DSP phase path, else the portable phases
+        m = re.search(r"mcu_transpose_conv_params l0_params = \{.*, (\d)\};", model_c)
+        return "phases" + (" dsp" if m and m.group(1) == "1" else "")
     if op == "SQUARED_DIFFERENCE":
         fast = re.search(r"mcu_squared_difference_params l0_params = \{l0_table, -?\d+, \{\d+, -?\d+\}, 1,", model_c)
         return "tables + smmulr" if fast else "tables"
@@ -246,7 +256,7 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
 
     rng = np.random.default_rng(seed)
     fn, specs, work = _fn(op, p, rng)
-    model = convert(fn, specs, rng)
+    model = convert(fn, specs, rng, per_tensor=bool(p.get("pt")))
     if p.get("act", "").endswith("+"):  # the output zero point above -128: ReLU clamps below, ReLU6 both ways
         model = shift_zero_points(model, rng, "CONV_2D" if op.startswith("CONV_2D") else op)
     if op.startswith(("CONV", "DEPTHWISE", "FULLY")):
@@ -299,7 +309,8 @@ def main(argv=None) -> int:
                   file=sys.stderr, flush=True)
         results += res
         res.sort(key=lambda r: r["per"])
-        big = [r for r in res if r["shape"].get("c", r["shape"].get("i", 8)) >= 8 and r["shape"].get("h", 4) >= 4]
+        big = [r for r in res if r["shape"].get("c", r["shape"].get("i", 8)) >= 8 and r["shape"].get("h", 4) >= 4
+               and (op != "TRANSPOSE_CONV" or r["shape"].get("o", 8) >= 8)]
         spread = big[-1]["per"] / big[0]["per"] if big else float("nan")
         med = res[len(res) // 2]
         rows.append([op, len(res), f"{res[0]['per']:.2f} ({_label(res[0]['shape'])}, {res[0]['path']})",

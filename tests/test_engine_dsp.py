@@ -2755,3 +2755,18 @@ def test_chunked_depthwise_output_never_overlaps_its_input(tmp_path):
     runs = [[random_input(rng, "int8", (1, 9, 32, 8))] for _ in range(2)]
     got = validate_on_board(model, "qemu-m4", runs, tmp_path, patches=2, max_extra_macs=3.0)
     assert got == [[w.tobytes() for w in reference(model, r)] for r in runs]
+
+
+def test_transpose_conv_phase_dsp_path_is_bit_exact_on_qemu(tmp_path):
+    """TRANSPOSE_CONV's DSP phase path (mcu_transpose_conv_dsp_s8): gathered and direct patches, odd channel
+    and pixel counts, phases without taps, every clamp mode, per-channel and per-tensor weights."""
+    from mcunets.engine import generate
+    from mcunets.engine.testing import transpose_conv_cases
+
+    cases = transpose_conv_cases(7700)
+    for c in cases:  # fast_requant (the params' last field) and scratch in every layer
+        text = generate(c.model, "m").files["model.c"]
+        assert text.count("mcu_transpose_conv_s8(") == 10 and "NULL);" not in text.split("_invoke")[-1]
+        assert len(re.findall(r"mcu_transpose_conv_params l\d+_params = \{.*, 1\};", text)) == 10
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad

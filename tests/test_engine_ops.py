@@ -390,3 +390,12 @@ def test_pack_of_inputs_with_other_quantizations_is_refused():
     builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
     with pytest.raises(McunetsError, match=r"^PACK \(node \d+\): inputs must share the output's quantization$"):
         generate(bytes(builder.Output()))
+
+
+def test_transpose_conv_phase_cases_are_bit_exact_on_host():
+    """The cases of TRANSPOSE_CONV's phase paths (testing.transpose_conv_cases; the DSP path's on qemu-m4 in
+    tests/test_engine_dsp.py) through the portable phase kernel."""
+    from mcunets.engine.testing import transpose_conv_cases
+
+    result = check_cases(transpose_conv_cases(7700))
+    assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]

@@ -3584,6 +3584,180 @@ MCU_FIRST_ENTRY(mcu_conv_first_dsp_ssat_lo_s8, _lo, _lo_post)
 MCU_FIRST_ENTRY(mcu_conv_first_dsp_both_s8, _both, _both)
 #undef MCU_FIRST_ENTRY
 
+/* TRANSPOSE_CONV (mcu_transpose_conv_s8 under fast_requant with scratch): phase by phase (output rows and
+ * columns of one residue modulo the stride), each an ordinary stride-1 convolution of the input with the
+ * phase's taps (weights in phase order, rows of ph.row bytes), run as the k x k path's pixel pairs: both
+ * pixels' patches expanded (doubled, offset added) into the interleaved buffer, then every output channel
+ * pair of the pair through the 1x1 assembly (2 x 2 blocks, 16 MACs per 4 values: 2 LDRD, 2 LDR, 4 SXTB16,
+ * 8 SMLAD) with the requantization of its table. Input depths that are multiples of 4 are expanded straight
+ * from the input (a pixel and its right neighbour: each tap widened once, expand_pair_shift), others
+ * gathered as int8 patches first. Taps outside the input read the pad value (whose offset input is 0);
+ * phases without taps (kernel smaller than the stride) are the requantized bias. Scratch:
+ * mcu_transpose_conv_s8_buffer_size. */
+static void tc_gather(const mcu_transpose_conv_params *p, const mcu_transpose_conv_phase_t *ph, const int8_t *in_b,
+                      int32_t j, int32_t i, int8_t pad, int8_t *dst)
+{
+    const int32_t ic = p->in_c, seg = ph->tx * ic, iy0 = j - ph->top, ix0 = i - ph->left;
+    int8_t *d = dst;
+    for (int32_t v = 0; v < ph->ty; ++v, d += seg) {
+        const int32_t iy = iy0 + v;
+        const int8_t *row = iy >= 0 && iy < p->in_h ? in_b + (int64_t)iy * p->in_w * ic : 0;
+        for (int32_t u = 0; u < ph->tx; ++u) {
+            const int32_t ix = ix0 + u;
+            int8_t *t = d + u * ic;
+            if (row == 0 || ix < 0 || ix >= p->in_w) {
+                for (int32_t c = 0; c < ic; ++c) {
+                    t[c] = pad;
+                }
+            } else {
+                const int8_t *src = row + (int64_t)ix * ic;
+                for (int32_t c = 0; c < ic; ++c) {
+                    t[c] = src[c];
+                }
+            }
+        }
+    }
+    for (int8_t *e = dst + ph->row; d < e; ++d) {
+        *d = pad;
+    }
+}
+
+/* The expanded pair of phase pixels A (in batch input ia, phase position (ja, xa)) and B (ib, (jb, xb)),
+ * input depth a multiple of 4: kernel row by kernel row, both pixels' taps at once when they lie inside the
+ * input, else tap by tap with the taps outside read from `pad`. */
+static void tc_expand_direct(const mcu_transpose_conv_params *p, const mcu_transpose_conv_phase_t *ph,
+                             const int8_t *ia, int32_t ja, int32_t xa, const int8_t *ib, int32_t jb, int32_t xb,
+                             const int8_t *pad, uint32_t *dst, int32_t off)
+{
+    const int32_t ic = p->in_c, tx = ph->tx, in_w = p->in_w;
+    const int32_t ax0 = xa - ph->left, bx0 = xb - ph->left;
+    const int cols = ax0 >= 0 && ax0 + tx <= in_w && bx0 >= 0 && bx0 + tx <= in_w;
+    for (int32_t v = 0; v < ph->ty; ++v) {
+        const int32_t ay = ja - ph->top + v, by = jb - ph->top + v;
+        const int8_t *ra = ay >= 0 && ay < p->in_h ? ia + (int64_t)ay * in_w * ic : 0;
+        const int8_t *rb = by >= 0 && by < p->in_h ? ib + (int64_t)by * in_w * ic : 0;
+        if (cols && ra != 0 && rb != 0) {
+            const int8_t *a = ra + (int64_t)ax0 * ic, *b = rb + (int64_t)bx0 * ic;
+            if (tx > 1 && b == a + ic) {
+                expand_pair_shift(a, dst, tx * ic / 4, ic / 4, off);
+            } else {
+                expand_pair(a, b, dst, tx * ic / 4, off);
+            }
+            dst += tx * ic;
+            continue;
+        }
+        for (int32_t u = 0; u < tx; ++u, dst += ic) {
+            const int8_t *a = ra != 0 && ax0 + u >= 0 && ax0 + u < in_w ? ra + (int64_t)(ax0 + u) * ic : pad;
+            const int8_t *b = rb != 0 && bx0 + u >= 0 && bx0 + u < in_w ? rb + (int64_t)(bx0 + u) * ic : pad;
+            expand_pair(a, b, dst, ic / 4, off);
+        }
+    }
+}
+
+mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *p, const int8_t *input, int8_t *output,
+                                     int16_t *scratch)
+{
+    const int32_t ic = p->in_c, oc = p->out_c, pairs = oc / 2, sh = p->stride_h, sw = p->stride_w;
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+    const int32_t lo = p->act_min, hi = p->act_max, in_off = p->input_offset;
+    const int mode = mcu_clamp_mode(lo, hi), direct = ic % 4 == 0;
+    const int32_t rowmax = (mcu_transpose_conv_taps(0, p->kh, sh) * mcu_transpose_conv_taps(0, p->kw, sw) * ic + 3) & ~3;
+    uint32_t *buf = (uint32_t *)(void *)scratch;
+    int32_t *table = (int32_t *)(void *)(buf + rowmax);
+    int8_t *patch = (int8_t *)(void *)(table + 8 * ((oc + 1) / 2));
+    int8_t *pad = patch + 2 * rowmax + 4;
+    const mcu_per_channel_quant quant = {p->multiplier, p->shift};
+    fill_requant_table(&quant, p->bias, oc, p->output_offset, table, 8);
+    const int post = mcu_requant_post(table, pairs, 8);
+    for (int32_t c = 0; c < ic; ++c) {
+        pad[c] = (int8_t)-in_off;
+    }
+    const int8_t *wph = p->weights;
+    for (int32_t py = 0; py < sh; ++py) {
+        for (int32_t px = 0; px < sw; ++px) {
+            const mcu_transpose_conv_phase_t ph = mcu_transpose_conv_phase(p, py, px);
+            const int32_t ohp = py < out_h ? (out_h - py + sh - 1) / sh : 0;
+            const int32_t owp = px < out_w ? (out_w - px + sw - 1) / sw : 0;
+            const int32_t npix = p->batches * ohp * owp, c = ph.row, groups = c >> 2;
+            const uint32_t *buf_end = buf + 4 * groups;
+            int32_t b = 0, j = 0, x = 0;
+            for (int32_t n = 0; n < npix; n += 2) {
+                const int32_t count = npix - n >= 2 ? 2 : 1;
+                int32_t pos[2][3];
+                for (int32_t k = 0; k < count; ++k) {
+                    pos[k][0] = b, pos[k][1] = j, pos[k][2] = x;
+                    if (++x == owp) {
+                        x = 0;
+                        if (++j == ohp) {
+                            j = 0;
+                            ++b;
+                        }
+                    }
+                }
+                if (count == 1) {
+                    pos[1][0] = pos[0][0], pos[1][1] = pos[0][1], pos[1][2] = pos[0][2];
+                }
+                int8_t *out_a = output + (((int64_t)pos[0][0] * out_h + py + sh * pos[0][1]) * out_w + px +
+                                          sw * pos[0][2]) * oc;
+                int8_t *out_b = output + (((int64_t)pos[1][0] * out_h + py + sh * pos[1][1]) * out_w + px +
+                                          sw * pos[1][2]) * oc;
+                if (c == 0) { /* no taps: the bias alone */
+                    for (int32_t o = 0; o < oc; ++o) {
+                        const int32_t v = mcu_requantize(p->bias ? p->bias[o] : 0, p->multiplier[o], p->shift[o]);
+                        out_a[o] = out_b[o] = (int8_t)mcu_clamp_i32(v + p->output_offset, lo, hi);
+                    }
+                    continue;
+                }
+                const int8_t *in_a = input + (int64_t)pos[0][0] * in_h * in_w * ic;
+                const int8_t *in_b = input + (int64_t)pos[1][0] * in_h * in_w * ic;
+                if (direct) {
+                    tc_expand_direct(p, &ph, in_a, pos[0][1], pos[0][2], in_b, pos[1][1], pos[1][2], pad, buf,
+                                     in_off);
+                } else {
+                    tc_gather(p, &ph, in_a, pos[0][1], pos[0][2], (int8_t)-in_off, patch);
+                    if (count == 2) {
+                        tc_gather(p, &ph, in_b, pos[1][1], pos[1][2], (int8_t)-in_off, patch + rowmax);
+                    }
+                    expand_pair(patch, count == 2 ? patch + rowmax : patch, buf, groups, in_off);
+                }
+                MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
+                const int32_t *q = table;
+                const int8_t *w = wph;
+                if (mode != MCU_CLAMP_BOTH && pairs > 0 && count == 1) {
+                    w = conv_1x1_one_asm(buf, buf_end, w, c, q, pairs, out_a, lo, mode);
+                    q += 8 * pairs;
+                    out_a += 2 * pairs;
+                    out_b += 2 * pairs;
+                } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
+                    w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode, post);
+                    q += 8 * pairs;
+                    out_a += 2 * pairs;
+                    out_b += 2 * pairs;
+                } else {
+                    for (int32_t pr = 0; pr < pairs; ++pr) {
+                        int32_t acc[4];
+                        acc[0] = acc[2] = q[0];
+                        acc[1] = acc[3] = q[1];
+                        dot_2x2(buf, buf_end, w, c, acc);
+                        w += 2 * c;
+                        store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
+                        q += 8;
+                    }
+                }
+                if (oc & 1) { /* odd channel count: the last channel twice */
+                    int32_t acc[4];
+                    acc[0] = acc[1] = acc[2] = acc[3] = q[0];
+                    dot_2x2(buf, buf_end, w, 0, acc);
+                    out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
+                    out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
+                }
+            }
+            wph += (int64_t)oc * c;
+        }
+    }
+    return MCU_OK;
+}
+
 #else
 typedef int mcu_conv_dsp_unused; /* ISO C: a translation unit must not be empty */
 #endif /* __ARM_FEATURE_DSP */

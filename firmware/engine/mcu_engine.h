@@ -249,7 +249,14 @@ typedef struct {
     const int16_t *cols;
 } mcu_resize_params;
 
-/* TRANSPOSE_CONV (NHWC, filter [out_c][kh][kw][in_c], per-channel multipliers; bias may be NULL). */
+/* TRANSPOSE_CONV (NHWC, per-channel multipliers; bias may be NULL). Output (oy, ox) sums the input values
+ * (iy, ix) with oy = iy * stride_h - pad_h + ky, ox = ix * stride_w - pad_w + kx. The weights are in phase
+ * order (ops.TransposeConv2D.phase_weights): the outputs of one phase (oy mod stride_h, ox mod stride_w)
+ * are an ordinary stride-1 convolution of the input with the taps ky = ry, ry + stride_h, ... (ry = (py +
+ * pad_h) mod stride_h), kx likewise; per phase (row-major) out_c rows of the phase's Ty x Tx taps (flipped:
+ * input rows and columns ascending) x in_c values, each row zero-padded to a multiple of 4 bytes
+ * (mcu_transpose_conv_phase). fast_requant: every accumulator within [-2^30, 2^30) and every shift in
+ * -31 .. -1 (the DSP path's condition). */
 typedef struct {
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, stride_h, stride_w, pad_h, pad_w;
     int32_t input_offset, output_offset, act_min, act_max;
@@ -257,7 +264,43 @@ typedef struct {
     const int32_t *bias;
     const int32_t *multiplier;
     const int32_t *shift;
+    int32_t fast_requant;
 } mcu_transpose_conv_params;
+
+/* One phase (py, px) of a TRANSPOSE_CONV: its taps (ty x tx), the first output row / column (py, px), the
+ * stride-1 convolution's padding (top, left: phase output j reads input rows j - top .. j - top + ty - 1)
+ * and the bytes of one output channel's weight row (row: ty * tx * in_c rounded up to 4). */
+typedef struct {
+    int32_t ty, tx, top, left, row;
+} mcu_transpose_conv_phase_t;
+
+static inline int32_t mcu_transpose_conv_taps(int32_t first, int32_t k, int32_t stride)
+{
+    return first < k ? (k - first + stride - 1) / stride : 0;
+}
+
+static inline mcu_transpose_conv_phase_t mcu_transpose_conv_phase(const mcu_transpose_conv_params *p, int32_t py,
+                                                                  int32_t px)
+{
+    mcu_transpose_conv_phase_t ph;
+    const int32_t ry = (py + p->pad_h) % p->stride_h, rx = (px + p->pad_w) % p->stride_w;
+    ph.ty = mcu_transpose_conv_taps(ry, p->kh, p->stride_h);
+    ph.tx = mcu_transpose_conv_taps(rx, p->kw, p->stride_w);
+    ph.top = ph.ty - 1 - (py + p->pad_h) / p->stride_h;
+    ph.left = ph.tx - 1 - (px + p->pad_w) / p->stride_w;
+    ph.row = (ph.ty * ph.tx * p->in_c + 3) & ~3;
+    return ph;
+}
+
+/* Scratch of the DSP path (mcu_transpose_conv_dsp_s8), 0 without fast_requant: the expanded pixel pair (4
+ * words per 4 values of the largest phase's row), 8 words of requantization table per output channel pair,
+ * two int8 patches (+ 4) and a block of the pad value (in_c rounded up to 4). */
+static inline int32_t mcu_transpose_conv_s8_buffer_size(const mcu_transpose_conv_params *p)
+{
+    const int32_t row = (mcu_transpose_conv_taps(0, p->kh, p->stride_h) * mcu_transpose_conv_taps(0, p->kw, p->stride_w)
+                         * p->in_c + 3) & ~3;
+    return p->fast_requant ? 6 * row + 4 + 32 * ((p->out_c + 1) / 2) + ((p->in_c + 3) & ~3) : 0;
+}
 
 /* ---- kernels ---------------------------------------------------------------------------------- */
 
@@ -605,7 +648,11 @@ mcu_status mcu_pad_s8(const mcu_pad_params *params, const int8_t *input, int8_t 
 mcu_status mcu_mirror_pad_s8(const mcu_mirror_pad_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_resize_nearest_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_resize_bilinear_s8(const mcu_resize_params *params, const int8_t *input, int8_t *output);
-mcu_status mcu_transpose_conv_s8(const mcu_transpose_conv_params *params, const int8_t *input, int8_t *output);
+/* scratch: mcu_transpose_conv_s8_buffer_size bytes (4-byte aligned), or NULL for the portable path. */
+mcu_status mcu_transpose_conv_s8(const mcu_transpose_conv_params *params, const int8_t *input, int8_t *output,
+                                 int16_t *scratch);
+mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *params, const int8_t *input, int8_t *output,
+                                     int16_t *scratch);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,

@@ -1648,7 +1648,10 @@ class Resize(Layer):
 @dataclass(frozen=True, eq=False)
 class TransposeConv2D(Layer):
     """TRANSPOSE_CONV (int8, per-tensor or per-channel filter [oc, kh, kw, ic]): each output value gathers the
-    input values whose scatter reaches it; the sum is the reference's scratch value (integer sums in any order)."""
+    input values whose scatter reaches it; the sum is the reference's scratch value (integer sums in any order).
+    The outputs of one phase (oy mod stride_h, ox mod stride_w) are a stride-1 convolution of the input with
+    the phase's taps, so the filter is emitted in phase order (phase_weights) and the DSP path runs each
+    phase as the k x k convolution's pixel pairs (mcu_transpose_conv_dsp_s8)."""
     in_shape: tuple = ()  # (n, h, w, c)
     out_shape: tuple = ()
     weights: Any = None
@@ -1667,7 +1670,44 @@ class TransposeConv2D(Layer):
 
     @property
     def weight_bytes(self):
-        return self.weights.size + 4 * (len(self.bias) if self.bias is not None else 0) + 8 * len(self.mults)
+        return self.phase_weights.size + 4 * (len(self.bias) if self.bias is not None else 0) + 8 * len(self.mults)
+
+    @property
+    def fast_requant(self) -> int:
+        oc = self.weights.shape[0]
+        return _fast_requant(self.weights.reshape(oc, -1), self.bias, self.input_offset, self.mults, self.shifts)
+
+    @staticmethod
+    def _phase_taps(k: int, s: int, pad: int, p: int) -> list:
+        """Kernel positions of phase p along one axis, in the order the phase's input rows ascend
+        (mcu_transpose_conv_phase: taps r, r + s, ... with r = (p + pad) mod s, reversed)."""
+        return list(range((p + pad) % s, k, s))[::-1]
+
+    @property
+    def phase_weights(self):
+        """The filter in phase order (mcu_transpose_conv_params): per phase (py, px) row-major, out_c rows of
+        the phase's taps (ky, kx ascending input rows / columns) x in_c, each zero-padded to 4 bytes."""
+        oc, kh, kw, ic = self.weights.shape
+        (sh, sw), (ph, pw) = self.stride, self.pad
+        blocks = []
+        for py in range(sh):
+            ky = self._phase_taps(kh, sh, ph, py)
+            for px in range(sw):
+                kx = self._phase_taps(kw, sw, pw, px)
+                rows = self.weights[:, ky][:, :, kx].reshape(oc, -1)
+                row = -(-rows.shape[1] // 4) * 4
+                blocks.append(np.pad(rows, ((0, 0), (0, row - rows.shape[1]))).reshape(-1))
+        return np.concatenate(blocks).astype(np.int8)
+
+    @property
+    def scratch_bytes(self):
+        """mcu_transpose_conv_s8_buffer_size: the DSP path's expanded pixel pair, requantization table, two
+        patches and pad block; 0 without fast_requant (the portable path, no scratch)."""
+        if not self.fast_requant:
+            return 0
+        oc, kh, kw, ic = self.weights.shape
+        row = (-(-kh // self.stride[0]) * -(-kw // self.stride[1]) * ic + 3) & ~3
+        return 6 * row + 4 + 32 * ((oc + 1) // 2) + ((ic + 3) & ~3)
 
     def describe(self):
         oc, kh, kw, ic = self.weights.shape
@@ -1678,15 +1718,17 @@ class TransposeConv2D(Layer):
         n, h, w, c = self.in_shape
         _, oh, ow, oc = self.out_shape
         _, kh, kw, _ = self.weights.shape
-        decls = [c_array("int8_t", p + "w", self.weights), c_array("int32_t", p + "mult", self.mults),
-                 c_array("int32_t", p + "shift", self.shifts)]
+        decls = [c_array("int8_t", p + "w", self.phase_weights), c_array("int32_t", p + "mult", self.mults),
+                 c_array("int32_t", p + "shift", _shifts(self.mults, self.shifts))]
         if self.bias is not None:
             decls.append(c_array("int32_t", p + "bias", self.bias))
         decls.append(f"static const mcu_transpose_conv_params {p}params = {{{n}, {h}, {w}, {c}, {oh}, {ow}, {oc}, "
                      f"{kh}, {kw}, {self.stride[0]}, {self.stride[1]}, {self.pad[0]}, {self.pad[1]}, "
                      f"{self.input_offset}, {self.output_offset}, {self.act[0]}, {self.act[1]}, {p}w, "
-                     f"{p + 'bias' if self.bias is not None else 'NULL'}, {p}mult, {p}shift}};")
-        return decls, [f"mcu_transpose_conv_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+                     f"{p + 'bias' if self.bias is not None else 'NULL'}, {p}mult, {p}shift, {self.fast_requant}}};")
+        scratch = f"(int16_t *){ctx.scratch(self.index)}" if self.scratch_bytes else "NULL"
+        return decls, [f"mcu_transpose_conv_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])}, "
+                       f"{scratch});"]
 
 
 @dataclass(frozen=True, eq=False)

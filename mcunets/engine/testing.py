@@ -56,9 +56,10 @@ def _rep_scale(rng) -> tuple[float, float]:
 
 
 def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples: int = 6,
-            dense_per_tensor: bool = False) -> bytes:
+            dense_per_tensor: bool = False, per_tensor: bool = False) -> bytes:
     """Convert a tf.function to a fully-int8 TFLite model (int8 or float I/O); ``dense_per_tensor``:
-    FULLY_CONNECTED weights quantized per tensor (the converter's default is per output channel)."""
+    FULLY_CONNECTED weights quantized per tensor (the converter's default is per output channel);
+    ``per_tensor``: every layer's weights per tensor."""
     import tensorflow as tf
 
     sig = [tf.TensorSpec(shape, tf.float32) for shape in specs]
@@ -76,6 +77,8 @@ def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples:
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if dense_per_tensor:
         conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    if per_tensor:
+        conv._experimental_disable_per_channel = True
     if not float_io:
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
@@ -185,6 +188,52 @@ def transpose_conv_modes(rng):
         return tuple(out)
 
     return fn, [spec for spec, *_ in layers], dict(layers=[(sp, st, pd, b is not None) for sp, _, b, _, st, pd in layers]), False
+
+
+def transpose_conv_cases(seed: int, runs: int = 2) -> list:
+    """Two models of ten TRANSPOSE_CONV layers each for the phase paths (mcu_transpose_conv_s8 and its DSP
+    path): input depths 1-5, 8, 12, 16 (gathered and direct patches), output channels 1-3, 5, 8, 9, 16 (odd
+    ones), kernels 1-4 (phases without taps where the kernel is smaller than the stride), strides 1, 2, (1, 2),
+    (2, 1), SAME and VALID, bias or not, ReLU (its output zero point moved above -128), ReLU6 or none, odd
+    and even widths (a phase's last pixel alone), one layer on a batch of 2; one model with per-channel
+    weights, one per tensor; asymmetric zero points."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    acts = {"none": lambda v: v, "relu": tf.nn.relu, "relu6": tf.nn.relu6}
+    cases = []
+    for per_tensor in (False, True):
+        layers = []
+        for j in range(10):
+            stride = [(1, 1), (2, 2), (2, 2), (1, 2), (2, 1)][j % 5]
+            k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+            cin = int(rng.choice([1, 2, 3, 4, 5, 8, 12, 16]))
+            cout = int(rng.choice([1, 2, 3, 5, 8, 9, 16]))
+            n, h, w = 1 + (j == 3), int(rng.integers(1, 7)), int(rng.integers(1, 8))
+            pad = "VALID" if j % 3 == 2 else "SAME"
+            size = [a * st if pad == "SAME" else (a - 1) * st + kk for a, st, kk in ((h, stride[0], k[0]), (w, stride[1], k[1]))]
+            act = ["none", "relu", "relu6"][j % 3 if j % 2 else (j // 2) % 3]
+            layers.append(((n, h, w, cin), tf.constant(_weights(rng, (*k, cout, cin))),
+                           tf.constant(_weights(rng, (cout,))) if j % 4 != 1 else None, [n, *size, cout], stride, pad, act))
+
+        def make(layers):
+            def fn(*xs):
+                out = []
+                for x, (_, filt, bias, shape, stride, pad, act) in zip(xs, layers):
+                    y = tf.nn.conv2d_transpose(x, filt, shape, strides=[1, *stride, 1], padding=pad)
+                    out.append(acts[act](y if bias is None else y + bias))
+                return tuple(out)
+            return fn
+
+        model = convert(make(layers), [spec for spec, *_ in layers], rng, per_tensor=per_tensor)
+        model = shift_zero_points(model, rng, "TRANSPOSE_CONV", every=2)
+        from mcunets.engine.reader import read_model
+
+        g = read_model(model)
+        inputs = [[random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs] for _ in range(runs)]
+        name = f"transpose conv {'per tensor' if per_tensor else 'per channel'} {seed}"
+        cases.append(Case(name, model, inputs, dict(layers=[(sp, st, pd, a) for sp, *_, st, pd, a in layers])))
+    return cases
 
 
 def _dwconv(rng):
