@@ -3654,6 +3654,51 @@ static void tc_expand_direct(const mcu_transpose_conv_params *p, const mcu_trans
     }
 }
 
+/* Every output channel of the expanded pixel pair in buf (count 1: pixel A alone) with the weight rows from w
+ * (c bytes each) and the requantization table. */
+static inline __attribute__((always_inline)) void tc_channels(const uint32_t *buf, const uint32_t *buf_end,
+                                                              const int8_t *w, int32_t c, const int32_t *table,
+                                                              int32_t oc, int8_t *out_a, int8_t *out_b,
+                                                              int32_t count, int32_t lo, int32_t hi, int mode,
+                                                              int post)
+{
+    const int32_t pairs = oc / 2;
+    const int32_t *q = table;
+    if (mode != MCU_CLAMP_BOTH && pairs > 0 && count == 1) {
+        w = conv_1x1_one_asm(buf, buf_end, w, c, q, pairs, out_a, lo, mode);
+        q += 8 * pairs;
+        out_a += 2 * pairs;
+        out_b += 2 * pairs;
+    } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
+        w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode, post);
+        q += 8 * pairs;
+        out_a += 2 * pairs;
+        out_b += 2 * pairs;
+    } else {
+        for (int32_t pr = 0; pr < pairs; ++pr) {
+            int32_t acc[4];
+            acc[0] = acc[2] = q[0];
+            acc[1] = acc[3] = q[1];
+            dot_2x2(buf, buf_end, w, c, acc);
+            w += 2 * c;
+            store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
+            q += 8;
+        }
+    }
+    if (oc & 1) { /* odd channel count: the last channel twice */
+        int32_t acc[4];
+        acc[0] = acc[1] = acc[2] = acc[3] = q[0];
+        dot_2x2(buf, buf_end, w, 0, acc);
+        out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
+        out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
+    }
+}
+
+/* Phases at most this many (strides up to 4 x 4) share the expanded pixel pairs of phases with the same taps,
+ * padding and size (every phase of a kernel that is a multiple of the stride without padding: 2 x 2 at
+ * stride 2 SAME, 4 x 4 at stride 2 VALID): each pair is expanded once for all of them. */
+#define MCU_TC_MAX_PHASES 16
+
 mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *p, const int8_t *input, int8_t *output,
                                      int16_t *scratch)
 {
@@ -3662,6 +3707,7 @@ mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *p, const i
     const int32_t lo = p->act_min, hi = p->act_max, in_off = p->input_offset;
     const int mode = mcu_clamp_mode(lo, hi), direct = ic % 4 == 0;
     const int32_t rowmax = (mcu_transpose_conv_taps(0, p->kh, sh) * mcu_transpose_conv_taps(0, p->kw, sw) * ic + 3) & ~3;
+    const int32_t nph = sh * sw;
     uint32_t *buf = (uint32_t *)(void *)scratch;
     int32_t *table = (int32_t *)(void *)(buf + rowmax);
     int8_t *patch = (int8_t *)(void *)(table + 8 * ((oc + 1) / 2));
@@ -3672,42 +3718,59 @@ mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *p, const i
     for (int32_t c = 0; c < ic; ++c) {
         pad[c] = (int8_t)-in_off;
     }
-    const int8_t *wph = p->weights;
-    for (int32_t py = 0; py < sh; ++py) {
-        for (int32_t px = 0; px < sw; ++px) {
-            const mcu_transpose_conv_phase_t ph = mcu_transpose_conv_phase(p, py, px);
-            const int32_t ohp = py < out_h ? (out_h - py + sh - 1) / sh : 0;
-            const int32_t owp = px < out_w ? (out_w - px + sw - 1) / sw : 0;
-            const int32_t npix = p->batches * ohp * owp, c = ph.row, groups = c >> 2;
-            const uint32_t *buf_end = buf + 4 * groups;
-            int32_t b = 0, j = 0, x = 0;
-            for (int32_t n = 0; n < npix; n += 2) {
-                const int32_t count = npix - n >= 2 ? 2 : 1;
-                int32_t pos[2][3];
-                for (int32_t k = 0; k < count; ++k) {
-                    pos[k][0] = b, pos[k][1] = j, pos[k][2] = x;
-                    if (++x == owp) {
-                        x = 0;
-                        if (++j == ohp) {
-                            j = 0;
-                            ++b;
-                        }
+    uint32_t done = 0; /* phases run with an earlier one's group */
+    int64_t woff = 0;  /* the leader's weights in the phase-order filter */
+    for (int32_t lead = 0; lead < nph; ++lead) {
+        const mcu_transpose_conv_phase_t ph = mcu_transpose_conv_phase(p, lead / sw, lead % sw);
+        const int64_t lead_off = woff;
+        woff += (int64_t)oc * ph.row;
+        if (nph <= MCU_TC_MAX_PHASES && ((done >> lead) & 1)) {
+            continue;
+        }
+        const int32_t py = lead / sw, px = lead % sw;
+        const int32_t ohp = py < out_h ? (out_h - py + sh - 1) / sh : 0;
+        const int32_t owp = px < out_w ? (out_w - px + sw - 1) / sw : 0;
+        /* the group: the leader and the later phases with its taps, padding and size */
+        int32_t member[MCU_TC_MAX_PHASES];
+        const int8_t *mw[MCU_TC_MAX_PHASES];
+        int32_t m = 1;
+        member[0] = lead;
+        mw[0] = p->weights + lead_off;
+        if (nph <= MCU_TC_MAX_PHASES) {
+            int64_t off = woff;
+            for (int32_t k = lead + 1; k < nph; ++k) {
+                const mcu_transpose_conv_phase_t pk = mcu_transpose_conv_phase(p, k / sw, k % sw);
+                const int32_t ky = k / sw, kx = k % sw;
+                if (pk.ty == ph.ty && pk.tx == ph.tx && pk.top == ph.top && pk.left == ph.left &&
+                    (ky < out_h ? (out_h - ky + sh - 1) / sh : 0) == ohp &&
+                    (kx < out_w ? (out_w - kx + sw - 1) / sw : 0) == owp) {
+                    member[m] = k;
+                    mw[m++] = p->weights + off;
+                    done |= 1u << k;
+                }
+                off += (int64_t)oc * pk.row;
+            }
+        }
+        const int32_t npix = p->batches * ohp * owp, c = ph.row, groups = c >> 2;
+        const uint32_t *buf_end = buf + 4 * groups;
+        int32_t b = 0, j = 0, x = 0;
+        for (int32_t n = 0; n < npix; n += 2) {
+            const int32_t count = npix - n >= 2 ? 2 : 1;
+            int32_t pos[2][3];
+            for (int32_t k = 0; k < count; ++k) {
+                pos[k][0] = b, pos[k][1] = j, pos[k][2] = x;
+                if (++x == owp) {
+                    x = 0;
+                    if (++j == ohp) {
+                        j = 0;
+                        ++b;
                     }
                 }
-                if (count == 1) {
-                    pos[1][0] = pos[0][0], pos[1][1] = pos[0][1], pos[1][2] = pos[0][2];
-                }
-                int8_t *out_a = output + (((int64_t)pos[0][0] * out_h + py + sh * pos[0][1]) * out_w + px +
-                                          sw * pos[0][2]) * oc;
-                int8_t *out_b = output + (((int64_t)pos[1][0] * out_h + py + sh * pos[1][1]) * out_w + px +
-                                          sw * pos[1][2]) * oc;
-                if (c == 0) { /* no taps: the bias alone */
-                    for (int32_t o = 0; o < oc; ++o) {
-                        const int32_t v = mcu_requantize(p->bias ? p->bias[o] : 0, p->multiplier[o], p->shift[o]);
-                        out_a[o] = out_b[o] = (int8_t)mcu_clamp_i32(v + p->output_offset, lo, hi);
-                    }
-                    continue;
-                }
+            }
+            if (count == 1) {
+                pos[1][0] = pos[0][0], pos[1][1] = pos[0][1], pos[1][2] = pos[0][2];
+            }
+            if (c > 0) {
                 const int8_t *in_a = input + (int64_t)pos[0][0] * in_h * in_w * ic;
                 const int8_t *in_b = input + (int64_t)pos[1][0] * in_h * in_w * ic;
                 if (direct) {
@@ -3721,42 +3784,27 @@ mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *p, const i
                     expand_pair(patch, count == 2 ? patch + rowmax : patch, buf, groups, in_off);
                 }
                 MCU_COMPILER_BARRIER(); /* the buffer is written before the assembly reads it */
-                const int32_t *q = table;
-                const int8_t *w = wph;
-                if (mode != MCU_CLAMP_BOTH && pairs > 0 && count == 1) {
-                    w = conv_1x1_one_asm(buf, buf_end, w, c, q, pairs, out_a, lo, mode);
-                    q += 8 * pairs;
-                    out_a += 2 * pairs;
-                    out_b += 2 * pairs;
-                } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
-                    w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode, post);
-                    q += 8 * pairs;
-                    out_a += 2 * pairs;
-                    out_b += 2 * pairs;
-                } else {
-                    for (int32_t pr = 0; pr < pairs; ++pr) {
-                        int32_t acc[4];
-                        acc[0] = acc[2] = q[0];
-                        acc[1] = acc[3] = q[1];
-                        dot_2x2(buf, buf_end, w, c, acc);
-                        w += 2 * c;
-                        store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
-                        q += 8;
+            }
+            for (int32_t g = 0; g < m; ++g) {
+                const int32_t qy = member[g] / sw, qx = member[g] % sw;
+                int8_t *out_a = output + (((int64_t)pos[0][0] * out_h + qy + sh * pos[0][1]) * out_w + qx +
+                                          sw * pos[0][2]) * oc;
+                int8_t *out_b = output + (((int64_t)pos[1][0] * out_h + qy + sh * pos[1][1]) * out_w + qx +
+                                          sw * pos[1][2]) * oc;
+                if (c == 0) { /* no taps: the bias alone */
+                    for (int32_t o = 0; o < oc; ++o) {
+                        const int32_t v = mcu_requantize(p->bias ? p->bias[o] : 0, p->multiplier[o], p->shift[o]);
+                        out_a[o] = out_b[o] = (int8_t)mcu_clamp_i32(v + p->output_offset, lo, hi);
                     }
-                }
-                if (oc & 1) { /* odd channel count: the last channel twice */
-                    int32_t acc[4];
-                    acc[0] = acc[1] = acc[2] = acc[3] = q[0];
-                    dot_2x2(buf, buf_end, w, 0, acc);
-                    out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
-                    out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
+                } else {
+                    tc_channels(buf, buf_end, mw[g], c, table, oc, out_a, out_b, count, lo, hi, mode, post);
                 }
             }
-            wph += (int64_t)oc * c;
         }
     }
     return MCU_OK;
 }
+#undef MCU_TC_MAX_PHASES
 
 #else
 typedef int mcu_conv_dsp_unused; /* ISO C: a translation unit must not be empty */
