@@ -112,6 +112,14 @@ def _int(fields: dict, key: str, record: str) -> int:
     return int(v)
 
 
+def _index(fields: dict, record: str, seen: list) -> int:
+    """A numbered record's i=, which must number the records of its kind 0, 1, 2, ... in order."""
+    i = _int(fields, "i", record)
+    if i != len(seen):
+        raise _Invalid(f"{record} i={i} where i={len(seen)} was expected")
+    return i
+
+
 def _str(fields: dict, key: str, record: str) -> str:
     if key not in fields:
         raise _Invalid(f"{record} record has no {key}=")
@@ -242,24 +250,18 @@ class ReportParser:
         elif name == "memory":
             s["memory"] = {k: _int(f, k, name) for k in ("arena_used", "arena_size", "model_bytes")}
         elif name == "layer":
-            i = _int(f, "i", name)
-            if i != len(s["layers"]):
-                raise _Invalid(f"layer i={i} where i={len(s['layers'])} was expected")
+            i = _index(f, name, s["layers"])
             op = _str(f, "op", name)
             if not _OP.match(op):
                 raise _Invalid(f"layer op={op!r} is not an operator name")
             s["layers"].append(LayerRecord(i, op, _int(f, "count", name)))
         elif name == "run":
-            i = _int(f, "i", name)
-            if i != len(s["runs"]):
-                raise _Invalid(f"run i={i} where i={len(s['runs'])} was expected")
+            _index(f, name, s["runs"])
             s["runs"].append(_int(f, "count", name))
         elif name == "summary":
             s["summary"] = {k: _int(f, k, name) for k in ("runs", "min", "median", "max")}
         elif name == "output":
-            i = _int(f, "i", name)
-            if i != len(s["outputs"]):
-                raise _Invalid(f"output i={i} where i={len(s['outputs'])} was expected")
+            i = _index(f, name, s["outputs"])
             text = _str(f, "hex", name)
             if not _HEX.match(text):
                 raise _Invalid(f"output i={i} hex= is not lowercase hex bytes")
