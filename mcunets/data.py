@@ -35,8 +35,14 @@ def to_float(images: np.ndarray) -> np.ndarray:
 
 def to_int8(images: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """uint8 pixels → an int8 model's quantized input, given the input tensor's scale and zero point."""
+    return to_quantized(images, "int8", scale, zero_point)
+
+
+def to_quantized(images: np.ndarray, dtype: str, scale: float, zero_point: int) -> np.ndarray:
+    """uint8 pixels → a quantized model's int8 or uint8 input, given the input tensor's scale and zero point."""
+    info = np.iinfo(dtype)
     q = np.round(to_float(images) / np.float32(scale)) + zero_point
-    return np.clip(q, -128, 127).astype(np.int8)
+    return np.clip(q, info.min, info.max).astype(dtype)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -88,10 +88,7 @@ def _spec(interp) -> InputSpec:
 def _quantize(images: np.ndarray, spec: InputSpec) -> np.ndarray:
     if spec.dtype == "float32":
         return data_lib.to_float(images)
-    if spec.dtype == "int8":
-        return data_lib.to_int8(images, spec.scale, spec.zero_point)
-    q = np.round(data_lib.to_float(images) / np.float32(spec.scale)) + spec.zero_point
-    return np.clip(q, 0, 255).astype(np.uint8)
+    return data_lib.to_quantized(images, spec.dtype, spec.scale, spec.zero_point)
 
 
 def predict(model: bytes, images: np.ndarray, batch_size: int = 32) -> np.ndarray:

@@ -582,8 +582,8 @@ def make_samples(model: bytes, count: int, seed: int = 0,
         return samples
     from mcunets import data
 
-    if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].dtype != "int8":
-        raise McunetsError("--data needs a model with one int8 image input (N×H×W×C)")
+    if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].dtype not in ("int8", "uint8"):
+        raise McunetsError("--data needs a model with one int8 or uint8 image input (N×H×W×C)")
     _, h, w, c = inputs[0].shape
     if h != w:
         raise McunetsError(f"--data needs a square input; the model's is {h}×{w}")
@@ -603,7 +603,7 @@ def make_samples(model: bytes, count: int, seed: int = 0,
     if len(images) < count:
         raise McunetsError(f"{str(folder)!r} has {len(images)} readable images; --samples asks for {count}")
     scale, zero = input_quantization(model)[0]
-    return [[data.to_int8(img[None], scale, zero).reshape(inputs[0].shape)] for img in images]
+    return [[data.to_quantized(img[None], inputs[0].dtype, scale, zero).reshape(inputs[0].shape)] for img in images]
 
 
 @dataclass(frozen=True)

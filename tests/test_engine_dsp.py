@@ -470,6 +470,19 @@ def test_operators_from_elsewhere_on_qemu(op, tmp_path):
     assert not check_on_qemu(make_case(op, np.random.default_rng(8800), runs=2), tmp_path)
 
 
+def test_uint8_input_and_output_on_qemu(tmp_path):
+    """QUANTIZE uint8 -> int8 and int8 -> uint8 (testing.uint8_io_case): the top bit flipped by words and
+    bytes, and requantized after the scales were changed."""
+    from mcunets.engine.testing import uint8_io_case
+
+    cases = [uint8_io_case(np.random.default_rng(seed)) for seed in (1, 4)]
+    assert ["'rescale': True" in c.name for c in cases] == [False, True]
+    bad = []
+    for k, case in enumerate(cases):
+        bad += check_on_qemu(case, tmp_path / str(k))
+    assert not bad, bad
+
+
 def test_softmax_over_long_rows_on_qemu(tmp_path):
     """SOFTMAX over 300 to 2000 values (testing.softmax_rows) on qemu-m4."""
     from mcunets.engine.testing import softmax_rows

@@ -222,6 +222,38 @@ def test_softmax_over_long_rows_is_bit_exact():
     assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
 
 
+def test_uint8_input_and_output_are_bit_exact():
+    """Models with uint8 input and output (QUANTIZE uint8 -> int8 and int8 -> uint8): the converter's own
+    quantization (top bit flipped) and scales and zero points changed in the flatbuffer (requantized)."""
+    from mcunets.engine.testing import uint8_io_case
+
+    cases = [uint8_io_case(np.random.default_rng(seed)) for seed in range(6)]
+    assert {"'rescale': True" in c.name for c in cases} == {True, False}
+    result = check_cases(cases)
+    assert result.runs == 12 and not result.mismatches, [m[0] for m in result.mismatches]
+
+
+def test_uint8_to_uint8_quantize_is_refused():
+    """A QUANTIZE between two uint8 tensors has no int8 side to run on: refused in one line."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    from mcunets.engine import generate
+    from mcunets.engine.testing import uint8_io_case
+    from mcunets.errors import McunetsError
+
+    model = uint8_io_case(np.random.default_rng(0)).model
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
+    sg = m.subgraphs[0]
+    first = sg.operators[0]
+    assert m.operatorCodes[first.opcodeIndex].builtinCode == schema.BuiltinOperator.QUANTIZE
+    sg.tensors[first.outputs[0]].type = schema.TensorType.UINT8
+    b = flatbuffers.Builder(0)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    with pytest.raises(McunetsError, match="uint8 to uint8 is not supported"):
+        generate(bytes(b.Output()))
+
+
 def test_depth_to_space_equals_tflm():
     """DEPTH_TO_SPACE (blocks 2-4, batches of 1 and 2) against TFLM's kernel (TFLite's reference_ops
     DepthToSpace): LiteRT's reference resolver has no int8 DEPTH_TO_SPACE, so the oracle of validate and

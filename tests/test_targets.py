@@ -275,6 +275,33 @@ def test_cli_validate_with_images(tmp_path):
     assert res.exit_code == 1 and "has 3 readable images" in res.output
 
 
+def test_validate_data_quantizes_images_for_a_uint8_input(tmp_path):
+    """--data on a model with uint8 input (a camera pipeline's): the images quantized to uint8 by the input's
+    scale and zero point, as `mcunets evaluate` does, and the outputs bit-exact on the host board."""
+    import tensorflow as tf
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from mcunets import data
+    from mcunets.cli import cli
+    from mcunets.engine.testing import convert
+
+    rng = np.random.default_rng(1)
+    f = tf.constant(rng.standard_normal((3, 3, 3, 4)).astype(np.float32))
+    model = convert(lambda x: tf.nn.relu(tf.nn.conv2d(x, f, 2, "SAME")), [(1, 16, 16, 3)], rng, uint8_io=True)
+    (tmp_path / "m.tflite").write_bytes(model)
+    for k in range(2):
+        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(tmp_path / f"{k}.png")
+    samples = targets.make_samples(model, 2, data_dir=tmp_path)
+    (scale, zero), = targets.input_quantization(model)
+    first = data._decode(tmp_path / "0.png", 16, 3)
+    assert samples[0][0].dtype == np.uint8
+    assert np.array_equal(samples[0][0][0], data.to_quantized(first, "uint8", scale, zero))
+    res = CliRunner().invoke(cli, ["validate", "--model", str(tmp_path / "m.tflite"), "--board", "host", "--samples", "2",
+                                   "--data", str(tmp_path), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0 and "2 of 2 samples bit-exact" in res.output, res.output
+
+
 def test_cli_validate_reports_mismatches_and_fails(tmp_path, monkeypatch):
     from click.testing import CliRunner
 

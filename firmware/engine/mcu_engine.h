@@ -688,9 +688,13 @@ typedef struct {
 } mcu_prelu_params;
 mcu_status mcu_prelu_s8(const mcu_prelu_params *params, int32_t size, const int8_t *input, int8_t *output);
 
-/* QUANTIZE int8 -> int8 (requantize), float -> int8; DEQUANTIZE int8 -> float. */
+/* QUANTIZE int8 -> int8, uint8 -> int8 and int8 -> uint8 (requantize), float -> int8; DEQUANTIZE int8 -> float. */
 mcu_status mcu_requantize_s8(int32_t input_zero_point, int32_t output_zero_point, const mcu_quant *quant,
                              int32_t size, const int8_t *input, int8_t *output);
+mcu_status mcu_requantize_u8_s8(int32_t input_zero_point, int32_t output_zero_point, const mcu_quant *quant,
+                                int32_t size, const uint8_t *input, int8_t *output);
+mcu_status mcu_requantize_s8_u8(int32_t input_zero_point, int32_t output_zero_point, const mcu_quant *quant,
+                                int32_t size, const int8_t *input, uint8_t *output);
 mcu_status mcu_quantize_f32_s8(float scale, int32_t zero_point, int32_t size, const float *input,
                                int8_t *output);
 mcu_status mcu_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size, const int8_t *input,

@@ -786,14 +786,20 @@ def _quantize(self: _Op) -> L.Layer:
             self.fail(f"output is {out.dtype}; only float32 is supported")
         return L.Quantize(self.op.index, "DEQUANTIZE", (x.index,), (out.index,), kind="to_float", size=x.size,
                           scale=x.scale, zero_point=x.zero_point)
-    self.per_tensor(out, "output")
     if x.dtype == "float32":
+        self.per_tensor(out, "output")
         return L.Quantize(self.op.index, "QUANTIZE", (x.index,), (out.index,), kind="from_float", size=x.size,
                           scale=out.scale, zero_point=out.zero_point)
-    self.per_tensor(x, "input")
+    # a model's uint8 input or output: requantized to or from the int8 the operators run on
+    if (x.dtype, out.dtype) not in (("int8", "int8"), ("uint8", "int8"), ("int8", "uint8")):
+        self.fail(f"{x.dtype} to {out.dtype} is not supported; float32, int8 or uint8 to int8, and int8 to uint8 are")
+    for t, what in ((x, "input"), (out, "output")):
+        if len(t.scales) != 1:
+            self.fail(f"{what} must be quantized per tensor")
     m, s = q.ratio_multiplier(x.scale, out.scale)
     return L.Quantize(self.op.index, "QUANTIZE", (x.index,), (out.index,), kind="requantize", size=x.size,
-                      input_zero_point=x.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s)
+                      input_zero_point=x.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s,
+                      types=(x.dtype, out.dtype))
 
 
 def _relu(self: _Op) -> L.Layer:
@@ -898,7 +904,8 @@ def lower(graph: GraphInfo) -> list[L.Layer]:
             raise UnsupportedOpError(f"{op.op} (node {op.index}) is not supported by the mcunets engine")
         ctx = _Op(graph, op)
         for t in op.outputs:
-            if graph.tensors[t].dtype not in ("int8", "float32"):
+            if graph.tensors[t].dtype not in ("int8", "float32") and not (
+                    op.op == "QUANTIZE" and graph.tensors[t].dtype == "uint8"):
                 ctx.fail(f"output type {graph.tensors[t].dtype} is not supported")
         try:
             layers.append(fn(ctx))

@@ -1838,8 +1838,9 @@ class HardSwish(Layer):
 
 @dataclass(frozen=True, eq=False)
 class Quantize(Layer):
-    """QUANTIZE (int8 -> int8 or float32 -> int8) and DEQUANTIZE (int8 -> float32)."""
+    """QUANTIZE (int8 -> int8, uint8 -> int8, int8 -> uint8 or float32 -> int8) and DEQUANTIZE (int8 -> float32)."""
     kind: str = "requantize"  # requantize | from_float | to_float
+    types: tuple = ("int8", "int8")  # requantize: input and output types
     size: int = 0
     input_zero_point: int = 0
     output_zero_point: int = 0
@@ -1860,8 +1861,11 @@ class Quantize(Layer):
         src, dst = ctx.ptr(self.inputs[0]), ctx.ptr(self.outputs[0])
         if self.kind == "requantize":
             decls = [f"static const mcu_quant {p}quant = {{{self.multiplier}, {self.shift}}};"]
-            return decls, [f"mcu_requantize_s8({self.input_zero_point}, {self.output_zero_point}, &{p}quant, "
-                           f"{self.size}, {src}, {dst});"]
+            fn, cast = {("int8", "int8"): ("mcu_requantize_s8", ("", "")),
+                        ("uint8", "int8"): ("mcu_requantize_u8_s8", ("(const uint8_t *)", "")),
+                        ("int8", "uint8"): ("mcu_requantize_s8_u8", ("", "(uint8_t *)"))}[self.types]
+            return decls, [f"{fn}({self.input_zero_point}, {self.output_zero_point}, &{p}quant, "
+                           f"{self.size}, {cast[0]}{src}, {cast[1]}{dst});"]
         if self.kind == "from_float":
             return [], [f"mcu_quantize_f32_s8({q.c_float(self.scale)}, {self.zero_point}, {self.size}, "
                         f"(const float *){src}, {dst});"]

@@ -56,8 +56,8 @@ def _rep_scale(rng) -> tuple[float, float]:
 
 
 def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples: int = 6,
-            dense_per_tensor: bool = False, per_tensor: bool = False) -> bytes:
-    """Convert a tf.function to a fully-int8 TFLite model (int8 or float I/O); ``dense_per_tensor``:
+            dense_per_tensor: bool = False, per_tensor: bool = False, uint8_io: bool = False) -> bytes:
+    """Convert a tf.function to a fully-int8 TFLite model (int8, uint8 or float I/O); ``dense_per_tensor``:
     FULLY_CONNECTED weights quantized per tensor (the converter's default is per output channel);
     ``per_tensor``: every layer's weights per tensor."""
     import tensorflow as tf
@@ -80,8 +80,8 @@ def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples:
     if per_tensor:
         conv._experimental_disable_per_channel = True
     if not float_io:
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
+        conv.inference_input_type = tf.uint8 if uint8_io else tf.int8
+        conv.inference_output_type = tf.uint8 if uint8_io else tf.int8
     return conv.convert()
 
 
@@ -721,6 +721,39 @@ def softmax_rows(rng, runs: int = 2) -> Case:
     return Case(f"SOFTMAX_ROWS:{[(s, round(c, 5)) for s, c in zip(specs, scales)]}", bytes(buf), inputs)
 
 
+def uint8_io_case(rng, runs: int = 2) -> Case:
+    """A small convolutional model with uint8 input and output, as converted for camera pipelines
+    (``inference_input_type = tf.uint8``): a QUANTIZE uint8 -> int8 at the input and int8 -> uint8 at the
+    output. The converter keeps the scale and moves the zero point by 128 (the engine flips each byte's top
+    bit); with ``rescale`` the uint8 tensors' scales and zero points are changed in the flatbuffer, so both
+    QUANTIZE layers requantize."""
+    import tensorflow as tf
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    h, w, c = int(rng.integers(3, 14)), int(rng.integers(3, 14)), int(rng.integers(1, 5))
+    o = int(rng.integers(1, 9))
+    rescale = bool(rng.integers(0, 2))
+    f = tf.constant(rng.standard_normal((3, 3, c, o)).astype(np.float32))
+
+    def fn(x):
+        return tf.nn.relu(tf.nn.conv2d(x, f, 1, "SAME"))
+
+    model = convert(fn, [(1, h, w, c)], rng, uint8_io=True)
+    if rescale:
+        buf = bytearray(model)
+        sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+        g = read_model(model)
+        for t in (g.inputs[0], g.outputs[0]):
+            quant = sub.Tensors(t).Quantization()
+            quant.ScaleAsNumpy()[0] *= np.float32(10 ** rng.uniform(-1, 1))
+            quant.ZeroPointAsNumpy()[0] = int(rng.integers(0, 256))
+        model = bytes(buf)
+    inputs = [[rng.integers(0, 256, size=(1, h, w, c), dtype=np.int64).astype(np.uint8)] for _ in range(runs)]
+    return Case(f"UINT8_IO:{dict(shape=(h, w, c), out=o, rescale=rescale)}", model, inputs)
+
+
 def _split(kind):
     def build(rng):
         import tensorflow as tf
@@ -1166,6 +1199,8 @@ def patch_channels(rng, dsp: bool = False):
 def random_input(rng, dtype: str, shape) -> np.ndarray:
     if dtype == "float32":
         return (rng.standard_normal(shape) * 10 ** rng.uniform(-1, 1)).astype(np.float32)
+    if dtype == "uint8":
+        return rng.integers(0, 256, size=shape, dtype=np.int64).astype(np.uint8)
     return rng.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
 
 
