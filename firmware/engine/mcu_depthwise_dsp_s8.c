@@ -1313,6 +1313,34 @@ DW_S2_WIDEN_FN(dw_s1c_widen_lo, DW_S1C_Q12 "ldr    r4, [r3], #4\n\t" "str    r4,
 #undef DW_S1C_Q12
 #undef DW_S2_WIDEN3
 
+/* Along one axis (in input and out output positions, stride s, padding pad): the first output whose three
+ * taps are all inside the input, and one past the last (at least the first). */
+static inline int32_t dw3_inside_lo(int32_t out, int32_t s, int32_t pad)
+{
+    return mcu_min_i32((pad + s - 1) / s, out);
+}
+
+static inline int32_t dw3_inside_hi(int32_t in, int32_t out, int32_t s, int32_t pad)
+{
+    return mcu_max_i32(dw3_inside_lo(out, s, pad), mcu_min_i32(out, in + pad - 3 >= 0 ? (in + pad - 3) / s + 1 : 0));
+}
+
+/* The outputs of a row that one call of a run computes, ox0 .. *ox1 - 1 (a->nl, n, n_row and nr set): those
+ * with every column of their window inside the input; one output before them with only its first column in
+ * the padding (nl, runs with left = 1) and one after them with only its third (nr) in the same call, the
+ * zero point word read for that column; any other output reads a patch. */
+static inline int32_t dw3_columns(dw_s2_args *a, int32_t in_w, int32_t out_w, int32_t sw, int32_t pad_w, int left,
+                                  int32_t *ox1)
+{
+    const int32_t ox_lo = dw3_inside_lo(out_w, sw, pad_w), ox_hi = dw3_inside_hi(in_w, out_w, sw, pad_w);
+    a->nl = left && ox_lo == 1 && in_w >= 2;
+    a->n = a->n_row = ox_hi - ox_lo;
+    a->nr = ox_hi < out_w && sw * ox_hi - pad_w >= 0 && sw * ox_hi - pad_w + 1 < in_w;
+    const int32_t ox0 = a->nl ? 0 : a->n ? ox_lo : ox_hi;
+    *ox1 = ox0 + a->nl + a->n + a->nr;
+    return ox0;
+}
+
 /* The rows of a call that does not take whole rows (tiles, inputs of width 1 or 2): per output row the call's
  * outputs (ox0 .. ox1 - 1, the window rows inside the input together), then every other output on a patch.
  * kn: the channels of the chunk (c unchunked) from input and output on; the patch holds kn per pixel. A window
@@ -1420,15 +1448,8 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
     const uint32_t zb = 0x01010101u * (uint8_t)zp;
     dw_s2_args a;
     a.c = c, a.w = w, a.wend = w + 22 * groups, a.tc = params->table + 1, a.zb = zb;
-    /* the outputs ox_lo .. ox_hi - 1 have every column of their window inside the input; one output before
-     * them with only its first column in the padding (nl) and one after them with only its third (nr) run in
-     * the same call, the zero point word read for that column; any other output reads a patch */
-    const int32_t ox_lo = mcu_min_i32((pad_w + sw - 1) / sw, out_w);
-    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / sw + 1 : 0));
-    a.nl = left && ox_lo == 1 && in_w >= 2;
-    a.n = a.n_row = ox_hi - ox_lo;
-    a.nr = ox_hi < out_w && sw * ox_hi - pad_w >= 0 && sw * ox_hi - pad_w + 1 < in_w;
-    const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
+    int32_t ox1;
+    const int32_t ox0 = dw3_columns(&a, in_w, out_w, sw, pad_w, left, &ox1);
     const int whole = ox0 == 0 && ox1 == out_w; /* every output of a row in the call */
     a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
     if (!whole) {
@@ -1437,8 +1458,7 @@ static __attribute__((noinline)) void depthwise_s2(const mcu_dw_conv_params *par
     }
     /* whole rows: the output rows oy_lo .. oy_hi - 1 have every row of their window inside the input, one call
      * for all of them; a row of the window in the padding reads the row of zero points */
-    const int32_t oy_lo = mcu_min_i32((pad_h + sh - 1) / sh, out_h);
-    const int32_t oy_hi = mcu_max_i32(oy_lo, mcu_min_i32(out_h, in_h + pad_h - 3 >= 0 ? (in_h + pad_h - 3) / sh + 1 : 0));
+    const int32_t oy_lo = dw3_inside_lo(out_h, sh, pad_h), oy_hi = dw3_inside_hi(in_h, out_h, sh, pad_h);
     const int32_t in_row = in_w * c, out_row = out_w * c, ix0 = -pad_w * c; /* ox0 == 0 */
     if (oy_lo > 0 || oy_hi < out_h) {
         memset(zrow, zp, (size_t)in_row);
@@ -1479,15 +1499,10 @@ static __attribute__((noinline)) void depthwise_s1_chunk(const mcu_dw_conv_param
     const int8_t zp = (int8_t)(-params->input_offset);
     dw_s2_args a;
     a.c = c, a.zb = 0x01010101u * (uint8_t)zp;
-    const int32_t ox_lo = mcu_min_i32((pad_w + sw - 1) / sw, out_w);
-    const int32_t ox_hi = mcu_max_i32(ox_lo, mcu_min_i32(out_w, in_w + pad_w - 3 >= 0 ? (in_w + pad_w - 3) / sw + 1 : 0));
-    a.nl = left && ox_lo == 1 && in_w >= 2;
-    a.n = a.n_row = ox_hi - ox_lo;
-    a.nr = ox_hi < out_w && sw * ox_hi - pad_w >= 0 && sw * ox_hi - pad_w + 1 < in_w;
-    const int32_t ox0 = a.nl ? 0 : a.n ? ox_lo : ox_hi, ox1 = ox0 + a.nl + a.n + a.nr; /* in the call */
+    int32_t ox1;
+    const int32_t ox0 = dw3_columns(&a, in_w, out_w, sw, pad_w, left, &ox1);
     a.rstep = sh * in_w * c, a.dstep = out_w * c - a.rstep;
-    const int32_t oy_lo = mcu_min_i32((pad_h + sh - 1) / sh, out_h);
-    const int32_t oy_hi = mcu_max_i32(oy_lo, mcu_min_i32(out_h, in_h + pad_h - 3 >= 0 ? (in_h + pad_h - 3) / sh + 1 : 0));
+    const int32_t oy_lo = dw3_inside_lo(out_h, sh, pad_h), oy_hi = dw3_inside_hi(in_h, out_h, sh, pad_h);
     const int32_t in_row = in_w * c, out_row = out_w * c, ix0 = -pad_w * c; /* ox0 == 0 */
     /* every output of a row in the call and window row 1 inside the input (the runs store from it) */
     const int whole = ox0 == 0 && ox1 == out_w && (out_h - 1) * sh - pad_h + 1 < in_h;
