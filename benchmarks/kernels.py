@@ -1,7 +1,7 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
-RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE and SPACE_TO_DEPTH: input elements for the reductions, output elements for the others) over a grid of shapes,
+RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH and GATHER: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
@@ -99,6 +99,9 @@ def _grid(full: bool) -> dict:
         # h x h x c outputs of block 2 (DEPTH_TO_SPACE from (h/2) x (h/2) x 4c, SPACE_TO_DEPTH from 2h x 2h x c/4)
         "DEPTH_TO_SPACE": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "SPACE_TO_DEPTH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        # an h x h x c map's channels permuted (one byte per run), its rows reversed (one row per run)
+        "GATHER": [dict(h=h, c=c, axis=a) for a in ("channels", "rows") for h in hw[1:] for c in ch[:2]
+                   if h * h * c <= 2**16],
     }
     return g
 
@@ -146,6 +149,9 @@ def _fn(op: str, p: dict, rng):
         return (lambda x: tf.nn.depth_to_space(x, 2)), [(1, h // 2, h // 2, 4 * c)], h * h * c
     if op == "SPACE_TO_DEPTH":
         return (lambda x: tf.nn.space_to_depth(x, 2)), [(1, 2 * h, 2 * h, c // 4)], h * h * c
+    if op == "GATHER":
+        idx = tf.constant(rng.permutation(c) if p["axis"] == "channels" else np.arange(h)[::-1].copy(), tf.int32)
+        return (lambda x: tf.gather(x, idx, axis=3 if p["axis"] == "channels" else 1)), [(1, h, h, c)], h * h * c
     if op == "LEAKY_RELU":
         return (lambda x: tf.nn.leaky_relu(x, alpha=0.2)), [(1, h, h, c)], h * h * c
     if op == "PRELU":  # Keras' PReLU with one slope per channel
@@ -234,6 +240,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
                 "MIRROR_PAD": "rows", "SOFTMAX": "exp table", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
+    if op == "GATHER":
+        return "byte table" if re.search(r"mcu_gather_params l0_params = \{.*, NULL\};", model_c) else "runs"
     if op == "REDUCE_MAX":
         return "words" if p["c"] % 4 == 0 else "bytes"
     m = re.search(r"mcu_pool_plan_(\w+?)_s8\(", model_c)

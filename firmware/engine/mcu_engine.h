@@ -249,6 +249,15 @@ typedef struct {
     const int16_t *cols;
 } mcu_resize_params;
 
+/* GATHER along one axis with constant indices: the input is `outer` blocks of in_block bytes (the axes
+ * before the gathered one); each output block is `runs` runs of the input block, run r starting at byte
+ * start[r] and bytes[r] long (indices that follow each other joined). bytes NULL: every run is one byte. */
+typedef struct {
+    int32_t outer, in_block, runs;
+    const int32_t *start;
+    const int32_t *bytes;
+} mcu_gather_params;
+
 /* TRANSPOSE_CONV (NHWC, per-channel multipliers; bias may be NULL). Output (oy, ox) sums the input values
  * (iy, ix) with oy = iy * stride_h - pad_h + ky, ox = ix * stride_w - pad_w + kx. The weights are in phase
  * order (ops.TransposeConv2D.phase_weights): the outputs of one phase (oy mod stride_h, ox mod stride_w)
@@ -653,6 +662,7 @@ mcu_status mcu_transpose_conv_s8(const mcu_transpose_conv_params *params, const 
                                  int16_t *scratch);
 mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *params, const int8_t *input, int8_t *output,
                                      int16_t *scratch);
+mcu_status mcu_gather_s8(const mcu_gather_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,

@@ -469,6 +469,52 @@ def _depth_to_space(self: _Op) -> L.Layer:
     return L.Transpose(self.op.index, self.op.op, (x.index,), (out.index,), in_shape6=in6, perm6=(0, 1, 3, 2, 4, 5))
 
 
+def _gather(self: _Op) -> L.Layer:
+    """GATHER of an int8 activation along one axis by constant int32 / int64 indices (batch_dims 0): for
+    each block of the axes before it, the blocks of the axes after it that the indices name, in turn (the
+    reference copies bytes; it refuses indices out of range). Indices that follow each other join one run;
+    runs averaging under 4 bytes (a channel reorder) become a table of byte offsets."""
+    x, idx_t, out = self.t(0), self.t(1), self.out()
+    self.int8(x, "input")
+    self.int8(out, "output")
+    if x.is_const:
+        self.fail("a constant input is not supported")
+    if idx_t.dtype not in ("int32", "int64"):
+        self.fail(f"indices are {idx_t.dtype}; only int32 and int64 are supported")
+    idx = np.asarray(self.const(idx_t, "indices"), dtype=np.int64).reshape(-1)
+    o = self.op.options
+    rank = len(x.shape)
+    axis = o.Axis() if o is not None else 0
+    batch_dims = o.BatchDims() if o is not None and hasattr(o, "BatchDims") else 0
+    if batch_dims < 0:
+        batch_dims += len(idx_t.shape)
+    if batch_dims != 0:
+        self.fail(f"batch_dims {batch_dims} is not supported")
+    if axis < 0:
+        axis += rank
+    if not 0 <= axis < rank:
+        self.fail(f"axis {axis} is out of range")
+    shape = [int(d) for d in x.shape]
+    if idx.size and (idx.min() < 0 or idx.max() >= shape[axis]):
+        self.fail(f"indices {idx.min()}..{idx.max()} are out of range for axis size {shape[axis]}")
+    outer = int(np.prod(shape[:axis], dtype=np.int64))
+    inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    if out.size != outer * idx.size * inner or out.size == 0:
+        self.fail(f"output shape {list(out.shape)} does not match the gather")
+    starts, lens = [], []
+    for k, i in enumerate(idx.tolist()):
+        if k and i == idx[k - 1] + 1:
+            lens[-1] += inner
+        else:
+            starts.append(i * inner)
+            lens.append(inner)
+    if idx.size * inner < 4 * len(starts):  # short runs: one offset per byte
+        starts = [s + j for s, n in zip(starts, lens) for j in range(n)]
+        lens = []
+    return L.Gather(self.op.index, "GATHER", (x.index,), (out.index,), outer=outer,
+                    in_block=shape[axis] * inner, starts=tuple(starts), bytes_=tuple(lens))
+
+
 def _softmax(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -839,6 +885,7 @@ _LOWER = {
     "SQUEEZE": _reshape,
     "EXPAND_DIMS": _reshape,
     "TRANSPOSE": _transpose,
+    "GATHER": _gather,
     "SOFTMAX": _softmax,
     "LOGISTIC": _logistic,
     "TANH": _tanh,

@@ -1586,6 +1586,33 @@ class Slice(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class Gather(Layer):
+    """GATHER with constant indices: per block of ``in_block`` input bytes (``outer`` of them), the runs
+    (byte offset in the block, bytes) in turn; ``bytes_`` empty: every run is one byte."""
+    outer: int = 1
+    in_block: int = 0
+    starts: tuple = ()
+    bytes_: tuple = ()
+
+    @property
+    def weight_bytes(self):
+        return 4 * (len(self.starts) + len(self.bytes_))
+
+    def describe(self):
+        runs = len(self.starts)
+        return f"GATHER {self.outer} x {runs} {'bytes' if not self.bytes_ else 'runs'}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [c_array("int32_t", p + "start", self.starts)]
+        if self.bytes_:
+            decls.append(c_array("int32_t", p + "bytes", self.bytes_))
+        decls.append(f"static const mcu_gather_params {p}params = {{{self.outer}, {self.in_block}, "
+                     f"{len(self.starts)}, {p}start, {p + 'bytes' if self.bytes_ else 'NULL'}}};")
+        return decls, [f"mcu_gather_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class Pad(Layer):
     in_shape6: tuple = ()
     before6: tuple = ()

@@ -454,6 +454,43 @@ def _depth_to_space(kind):
     return build
 
 
+def _gather(rng):
+    """GATHER by constant indices: a channel reorder, a permutation, a run, a reversal or random indices
+    with repeats (a scalar, a list or a 2-D array of them; int32 or int64) along any axis of ranks 1-4."""
+    import tensorflow as tf
+
+    rank = int(rng.integers(1, 5))
+    shape = tuple(int(rng.integers(2, 7)) if a else int(rng.choice([1, 1, 2])) for a in range(rank))
+    if rank == 1:
+        shape = (int(rng.integers(2, 12)),)
+    axis = int(rng.integers(1, rank)) if rank > 1 and rng.random() < 0.85 else int(rng.integers(0, rank))
+    n = shape[axis]
+    kind = str(rng.choice(["perm", "run", "reverse", "random", "scalar"]))
+    if kind == "perm":
+        idx = rng.permutation(n)
+    elif kind == "run":
+        a = int(rng.integers(0, n))
+        idx = np.arange(a, int(rng.integers(a + 1, n + 1)))
+    elif kind == "reverse":
+        idx = np.arange(n)[::-1]
+    elif kind == "scalar" and rank > 1:
+        idx = np.array(int(rng.integers(0, n)))
+    else:
+        idx = rng.integers(0, n, size=int(rng.integers(1, 9)))
+        if rng.random() < 0.3 and idx.size % 2 == 0:
+            idx = idx.reshape(2, -1)
+    if idx.ndim == 1 and np.array_equal(idx, np.arange(n)):  # the identity: the converter drops it
+        idx = np.append(idx, 0)
+    dtype = tf.int64 if rng.random() < 0.4 else tf.int32
+    indices = tf.constant(idx, dtype=dtype)
+    neg = rng.random() < 0.3
+
+    def fn(x):
+        return tf.gather(x, indices, axis=axis - rank if neg else axis)
+
+    return fn, [shape], dict(shape=shape, axis=axis, indices=idx.tolist(), dtype=dtype.name), False
+
+
 def _reshape(rng):
     import tensorflow as tf
 
@@ -609,6 +646,24 @@ def mirror_pad_modes(rng):
         return tuple(tf.pad(x, pads, mode=mode) for x, (_, pads, mode) in zip(xs, layers))
 
     return fn, [spec for spec, *_ in layers], dict(layers=[(s, p, m) for s, p, m in layers]), False
+
+
+def gather_modes(rng):
+    """One model of GATHER layers on every path of its kernel: a channel reorder (one byte per run: the
+    offset table), rows picked with repeats (runs longer than 8 bytes: memcpy), columns in runs of
+    neighbours (short runs copied byte by byte) and an embedding-like lookup of 2-D indices."""
+    import tensorflow as tf
+
+    h, w, c = int(rng.integers(3, 9)), int(rng.integers(3, 9)), int(rng.choice([3, 4, 6, 8]))
+    layers = [((1, h, w, c), 3, rng.permutation(c)),
+              ((1, h, w, c), 1, rng.integers(0, h, size=int(rng.integers(2, 2 * h)))),
+              ((1, h, w, 4), 2, np.concatenate([np.arange(1, w), np.arange(0, w - 1)[::-1]])),
+              ((int(rng.integers(4, 12)), 16), 0, rng.integers(0, 4, size=(2, 3)))]
+
+    def fn(*xs):
+        return tuple(tf.gather(x, tf.constant(idx, tf.int32), axis=axis) for x, (_, axis, idx) in zip(xs, layers))
+
+    return fn, [spec for spec, *_ in layers], dict(layers=[(s, a, i.tolist()) for s, a, i in layers]), False
 
 
 RESIZE_MODES = ((False, False), (True, False), (False, True))  # (align_corners, half_pixel_centers)
@@ -869,6 +924,7 @@ BUILDERS: dict[str, Callable] = {
     "UNPACK": _unpack,
     "RESHAPE": _reshape,
     "TRANSPOSE": _transpose,
+    "GATHER": _gather,
     "SOFTMAX": _softmax,
     "LOGISTIC": _unary("logistic"),
     "TANH": _unary("tanh"),
@@ -1213,7 +1269,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "PATCH_CHANNELS_DSP": lambda r: patch_channels(r, dsp=True), "RESIZE_MODES": resize_modes,
               "RESIZE_BILINEAR_MODES": lambda r: resize_modes(r, "ResizeBilinear"),
               "TRANSPOSE_CONV_MODES": transpose_conv_modes,
-              "MIRROR_PAD_MODES": mirror_pad_modes,
+              "MIRROR_PAD_MODES": mirror_pad_modes, "GATHER_MODES": gather_modes,
               "REDUCE_MAX_MODES": reduce_modes,
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
