@@ -2784,3 +2784,10 @@ def test_transpose_conv_phase_dsp_path_is_bit_exact_on_qemu(tmp_path):
         assert len(re.findall(r"mcu_transpose_conv_params l\d+_params = \{.*, 1\};", text)) == 10
     bad = _bad_on_qemu(cases, tmp_path)
     assert not bad, bad
+
+
+@pytest.mark.parametrize("seed", [8810, 8811])
+def test_resize_bilinear_word_path_on_qemu(seed, tmp_path):
+    """RESIZE_BILINEAR's four-channel SXTB16 / PKHBT / SMUAD pass on qemu-m4 (depths 4, 8, 12 whole, 5 with a
+    tail of one channel, 1-3 by bytes; every mode), seeded models other than the operators' sweep's."""
+    assert not check_on_qemu(make_case("RESIZE_BILINEAR_MODES", np.random.default_rng(seed), runs=2), tmp_path)
