@@ -1,6 +1,6 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, TANH, RESIZE_NEAREST_NEIGHBOR,
+SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
 RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH and GATHER: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
@@ -75,6 +75,7 @@ def _grid(full: bool) -> dict:
         "MEAN": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "SUM": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "REDUCE_MAX": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "REDUCE_MIN": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "TANH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "ABS": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "GELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
@@ -161,8 +162,8 @@ def _fn(op: str, p: dict, rng):
         layer.build((None, h, h, c))
         layer.set_weights([rng.uniform(-0.5, 0.5, size=(1, 1, c)).astype(np.float32)])
         return (lambda x: layer(x)), [(1, h, h, c)], h * h * c
-    if op in ("MEAN", "SUM", "REDUCE_MAX"):  # global pooling as Keras converts it
-        f = {"MEAN": tf.reduce_mean, "SUM": tf.reduce_sum, "REDUCE_MAX": tf.reduce_max}[op]
+    if op in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN"):  # global pooling as Keras converts it
+        f = {"MEAN": tf.reduce_mean, "SUM": tf.reduce_sum, "REDUCE_MAX": tf.reduce_max, "REDUCE_MIN": tf.reduce_min}[op]
         return (lambda x: f(x, axis=[1, 2], keepdims=True)), [(1, h, h, c)], h * h * c
     if op == "TANH":
         return tf.math.tanh, [(1, h, h, c)], h * h * c
@@ -242,7 +243,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
     if op == "GATHER":
         return "byte table" if re.search(r"mcu_gather_params l0_params = \{.*, NULL\};", model_c) else "runs"
-    if op == "REDUCE_MAX":
+    if op in ("REDUCE_MAX", "REDUCE_MIN"):
         return "words" if p["c"] % 4 == 0 else "bytes"
     m = re.search(r"mcu_pool_plan_(\w+?)_s8\(", model_c)
     if m:  # a pool the code generator planned (ops.Pool2D.plan)

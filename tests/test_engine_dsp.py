@@ -464,7 +464,7 @@ def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
 
 
 @pytest.mark.parametrize("op", ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES",
-                                "REDUCE_MAX_MODES", "PACK", "UNPACK", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
+                                "REDUCE_MAX_MODES", "REDUCE_MIN_MODES", "PACK", "UNPACK", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
                                 "GATHER_MODES"])
 def test_operators_from_elsewhere_on_qemu(op, tmp_path):
     """The one-model cases with a layer per mode (mcunets.engine.testing) on qemu-m4."""

@@ -618,6 +618,8 @@ mcu_status mcu_mean_s8(const mcu_mean_params *params, int32_t outer, int32_t red
 
 /* REDUCE_MAX over the middle axis of [outer, reduce, inner] (reduce >= 1; quantization unchanged). */
 mcu_status mcu_reduce_max_s8(int32_t outer, int32_t reduce, int32_t inner, const int8_t *input, int8_t *output);
+/* REDUCE_MIN likewise (the same file's loops, the smaller value kept). */
+mcu_status mcu_reduce_min_s8(int32_t outer, int32_t reduce, int32_t inner, const int8_t *input, int8_t *output);
 
 mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,
                       const int8_t *input1, const int8_t *input2, int8_t *output);

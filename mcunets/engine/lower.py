@@ -251,13 +251,14 @@ def _mean(self: _Op) -> L.Layer:
 
 
 def _reduce_max(self: _Op) -> L.Layer:
+    """REDUCE_MAX / REDUCE_MIN: the reference compares the int8 values themselves."""
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
     self.per_tensor(out, "output")
     if np.float32(x.scale) != np.float32(out.scale) or x.zero_point != out.zero_point:
         self.fail("input and output must share quantization")
     outer, reduce, inner = _reduce_block(self, x)
-    return L.ReduceMax(self.op.index, "REDUCE_MAX", (x.index,), (out.index,), outer=outer, reduce=reduce,
+    return L.ReduceMax(self.op.index, self.op.op, (x.index,), (out.index,), outer=outer, reduce=reduce,
                        inner=inner)
 
 
@@ -870,6 +871,7 @@ _LOWER = {
     "MEAN": _mean,
     "SUM": _mean,
     "REDUCE_MAX": _reduce_max,
+    "REDUCE_MIN": _reduce_max,
     "ADD": _binary,
     "SUB": _binary,
     "MUL": _binary,

@@ -1439,7 +1439,8 @@ BINARY_KERNELS = {"ADD": ("mcu_add_params", "mcu_add_s8"), "SUB": ("mcu_add_para
 
 @dataclass(frozen=True, eq=False)
 class ReduceMax(Layer):
-    """REDUCE_MAX over the middle axis of [outer, reduce, inner] (input and output share quantization)."""
+    """REDUCE_MAX or REDUCE_MIN over the middle axis of [outer, reduce, inner] (input and output share
+    quantization)."""
     outer: int = 1
     reduce: int = 1
     inner: int = 1
@@ -1449,10 +1450,11 @@ class ReduceMax(Layer):
         return self.outer * self.reduce * self.inner
 
     def describe(self):
-        return f"REDUCE_MAX over {self.reduce} of [{self.outer}, {self.reduce}, {self.inner}]"
+        return f"{self.op} over {self.reduce} of [{self.outer}, {self.reduce}, {self.inner}]"
 
     def emit(self, ctx):
-        return [], [f"mcu_reduce_max_s8({self.outer}, {self.reduce}, {self.inner}, {ctx.ptr(self.inputs[0])}, "
+        fn = "mcu_reduce_min_s8" if self.op == "REDUCE_MIN" else "mcu_reduce_max_s8"
+        return [], [f"{fn}({self.outer}, {self.reduce}, {self.inner}, {ctx.ptr(self.inputs[0])}, "
                     f"{ctx.ptr(self.outputs[0])});"]
 
 

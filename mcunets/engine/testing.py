@@ -332,7 +332,7 @@ def _reduce(kind):
         if rng.random() < 0.3:
             axes = [a - rank for a in axes][::-1]
         keep = bool(rng.random() < 0.5)
-        op = tf.reduce_max if kind == "max" else tf.reduce_sum
+        op = {"max": tf.reduce_max, "min": tf.reduce_min, "sum": tf.reduce_sum}[kind]
 
         def fn(x):
             return op(x, axis=axes, keepdims=keep)
@@ -343,7 +343,7 @@ def _reduce(kind):
 
 
 def reduce_modes(rng, kind: str = "max"):
-    """One model of REDUCE_MAX (kind "max") or SUM ("sum") layers: global pooling of NHWC maps (channels a
+    """One model of REDUCE_MAX (kind "max"), REDUCE_MIN ("min") or SUM ("sum") layers: global pooling of NHWC maps (channels a
     multiple of 4 and not), over the channels, over every axis, over the batch, 2- and 3-D, with and
     without keepdims, negative axes."""
     import tensorflow as tf
@@ -352,7 +352,7 @@ def reduce_modes(rng, kind: str = "max"):
     layers = [((1, h, w, 8), [1, 2], True), ((1, h, w, int(rng.choice([3, 5, 7]))), [-3, -2], False),
               ((1, h, w, 12), [3], False), ((2, 3, 4, 5), [0, 1, 2, 3], True), ((3, 2, 4, 6), [0], False),
               ((2, 5, 7), [1], True), ((5, 9), [-1], False), ((1, 17, 4), [1, 2], False)]
-    op = tf.reduce_max if kind == "max" else tf.reduce_sum
+    op = {"max": tf.reduce_max, "min": tf.reduce_min, "sum": tf.reduce_sum}[kind]
 
     def fn(*xs):
         return tuple(op(x, axis=axes, keepdims=keep) for x, (_, axes, keep) in zip(xs, layers))
@@ -910,6 +910,7 @@ BUILDERS: dict[str, Callable] = {
     "MAX_POOL_2D": _pool("max"),
     "MEAN": _mean,
     "REDUCE_MAX": _reduce("max"),
+    "REDUCE_MIN": _reduce("min"),
     "SUM": _reduce("sum"),
     "ADD": _binary("add"),
     "MUL": _binary("mul"),
@@ -1271,6 +1272,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "TRANSPOSE_CONV_MODES": transpose_conv_modes,
               "MIRROR_PAD_MODES": mirror_pad_modes, "GATHER_MODES": gather_modes,
               "REDUCE_MAX_MODES": reduce_modes,
+              "REDUCE_MIN_MODES": lambda r: reduce_modes(r, "min"),
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io)
