@@ -670,6 +670,10 @@ class Windowed(Layer):
         """(extent of the window in input pixels, stride, padding before) along axis 0 (rows) or 1."""
         raise NotImplementedError
 
+    def tile_scratch(self, in_shape, out_shape) -> int:
+        """The scratch of one call on a part of the layer (a patch-stage tile)."""
+        return replace(self, in_shape=in_shape, out_shape=out_shape).scratch_bytes
+
     def emit(self, ctx):
         return self.emit_tiles(ctx, [TileCall(self.in_shape, self.out_shape, self.padding,
                                               ctx.ptr(self.inputs[0]), ctx.ptr(self.outputs[0]),
@@ -1095,7 +1099,17 @@ class DepthwiseConv2D(Windowed):
         the arrays), or with the code generator's table (words) the widened weights, a patch and a row
         of zero points, (w + 31) * c bytes, less than the rows for every w (at stride 1 in chunks
         _words_chunk_scratch)."""
-        if self.filter is not None and self.in_shape and self.words:
+        return self._scratch(bool(self.filter is not None and self.in_shape and self.words))
+
+    def tile_scratch(self, in_shape, out_shape) -> int:
+        """The scratch of one call on a part of the layer (a patch-stage tile): the path of the whole layer,
+        whose table its tiles share (at stride 1 in chunks words depends on the output map: a tile's own
+        choice would size the four-channels-per-word scratch for calls that run the ring rows)."""
+        return replace(self, in_shape=in_shape, out_shape=out_shape)._scratch(
+            bool(self.filter is not None and self.in_shape and self.words))
+
+    def _scratch(self, words: bool) -> int:
+        if words:
             if self.stride[1] == 1 and self.chunk:
                 return self._words_chunk_scratch()
             return (self.in_shape[2] + 31) * self.in_shape[3]

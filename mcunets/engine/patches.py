@@ -955,7 +955,7 @@ def make_stage(graph: GraphInfo, layers: list[Layer], k: int, n: int, start: int
         t, w = reads[j][0], writes[j][0]
         h_in, w_in = most_need(rows, j), most_need(cols, j)
         tile = (1, most(rows, w), most(cols, w), shapes[w][3])
-        kscratch.append(replace(layer, in_shape=(1, h_in, w_in, shapes[t][3]), out_shape=tile).scratch_bytes
+        kscratch.append(layer.tile_scratch((1, h_in, w_in, shapes[t][3]), tile)
                         if isinstance(layer, Windowed) else 0)
         cropped = not isinstance(layer, (Binary, Concat, Slice, Reshape)) and any(
             need[j] != reg[t] for reg, _, need in rows + cols)
