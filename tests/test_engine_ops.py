@@ -334,6 +334,66 @@ def test_sum_equals_tflm_and_the_reference_reading_int8_as_int8():
         assert np.array(as_uint8, np.uint8).view(np.int8).tolist() == want[g.outputs.index(op.outputs[0])].reshape(-1).tolist()
 
 
+
+def _engine_outputs(model: bytes, inputs) -> list:
+    from mcunets.engine import generate
+    from mcunets.engine.host import HostLibrary
+
+    lib = HostLibrary([generate(model, "m", prefix="m")])
+    try:
+        return [lib.run("m", x) for x in inputs]
+    finally:
+        lib.close()
+
+
+def test_reference_runs_only_sum_in_tflm():
+    """A model with an int8 SUM runs its SUM in TFLM and its other operators in LiteRT's reference
+    kernels (run_reference through run_split): TFLM's int8 TANH differs from LiteRT's reference at large
+    input scales (here a ReLU convolution's output, scale 168.5), so the whole model in TFLM differs from
+    the engine on every output (benchmarks/mixed_models.py seed 4036)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import _weights, convert, random_input
+    from mcunets.tflm import run_reference, run_split, run_tflm
+
+    rng = np.random.default_rng(2401)
+    f, b = tf.constant(_weights(rng, (3, 3, 4, 16)) * 300), tf.constant(_weights(rng, (16,)) * 300)
+    model = convert(lambda x: tf.reduce_sum(tf.tanh(tf.nn.relu(tf.nn.conv2d(x, f, 1, "SAME") + b)), axis=[1, 2]),
+                    [(1, 8, 8, 4)], rng)
+    assert model_ops(model) == ["CONV_2D", "TANH", "SUM"]
+    inputs = [[random_input(rng, "int8", (1, 8, 8, 4))] for _ in range(2)]
+    for x, got in zip(inputs, _engine_outputs(model, inputs)):
+        (want,) = run_reference(model, x)
+        assert got[0].tobytes() == want.tobytes()
+        assert (run_tflm(model, x)[0] != want).sum() == 16
+        # the same as LiteRT's reference up to the TANH, then TFLM's SUM on its outputs
+        assert run_split(model, x, ["litert", "litert", "tflm"])[0].tobytes() == want.tobytes()
+
+
+def test_reference_runs_only_depth_to_space_in_tflm():
+    """A model with an int8 DEPTH_TO_SPACE runs its per-channel FULLY_CONNECTED in LiteRT's reference
+    kernels, which requantize with one rounding; TFLM's rounds twice (here -56 -> -57 on one output of one
+    run), which the whole model in TFLM showed as a mismatch (benchmarks/mixed_models.py seed 3027)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import _weights, convert, random_input, trained_like_requant
+    from mcunets.tflm import run_reference, run_tflm
+
+    rng = np.random.default_rng(2412)
+    w = tf.constant(_weights(rng, (4, 64)))
+    model = convert(lambda x: tf.matmul(tf.reduce_mean(tf.nn.depth_to_space(x, 2), axis=[1, 2]), w),
+                    [(1, 4, 4, 16)], rng)
+    model = trained_like_requant(model, rng)
+    assert model_ops(model) == ["DEPTH_TO_SPACE", "MEAN", "FULLY_CONNECTED"]
+    inputs = [[random_input(rng, "int8", (1, 4, 4, 16))] for _ in range(2)]
+    differ = 0
+    for x, got in zip(inputs, _engine_outputs(model, inputs)):
+        (want,) = run_reference(model, x)
+        assert got[0].tobytes() == want.tobytes()
+        differ += int((run_tflm(model, x)[0] != want).sum())
+    assert differ == 1
+
+
 def _portable_cases(seed: int) -> list:
     """Convolutions through the gathered-patch kernel (mcu_conv_im2col_s8: patch lengths from 2 to over
     100, padded dot products reaching into the following filter rows, channel tails, SAME padding filled
