@@ -1,15 +1,12 @@
 /* TRANSPOSE of up to MCU_MAX_DIMS axes: output axis i is input axis perm[i]. Trailing axes left in place
  * (DEPTH_TO_SPACE / SPACE_TO_DEPTH's block columns and channels) are copied as one run. */
-#include <string.h>
-
-#include "mcu_engine.h"
+#include "mcu_copy_runs.h"
 
 mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *input, int8_t *output)
 {
     int32_t in_stride[MCU_MAX_DIMS];
     int32_t out_shape[MCU_MAX_DIMS];
     int32_t stride[MCU_MAX_DIMS];
-    int32_t idx[MCU_MAX_DIMS] = {0};
     int32_t s = 1;
     for (int i = MCU_MAX_DIMS - 1; i >= 0; --i) {
         in_stride[i] = s;
@@ -28,23 +25,6 @@ mcu_status mcu_transpose_s8(const mcu_transpose_params *params, const int8_t *in
         --inner;
         run *= params->in_shape[inner];
     }
-    const int32_t total = s;
-    int64_t offset = 0;
-    for (int32_t n = 0; n < total; n += run) {
-        if (run == 1) {
-            *output++ = input[offset];
-        } else {
-            memcpy(output, input + offset, (size_t)run);
-            output += run;
-        }
-        for (int i = inner - 1; i >= 0; --i) {
-            offset += stride[i];
-            if (++idx[i] < out_shape[i]) {
-                break;
-            }
-            offset -= (int64_t)stride[i] * out_shape[i];
-            idx[i] = 0;
-        }
-    }
+    mcu_copy_runs(input, output, s, run, inner, out_shape, stride);
     return MCU_OK;
 }
