@@ -1,7 +1,7 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
-RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH and GATHER: input elements for the reductions, output elements for the others) over a grid of shapes,
+RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
@@ -103,6 +103,9 @@ def _grid(full: bool) -> dict:
         # an h x h x c map's channels permuted (one byte per run), its rows reversed (one row per run)
         "GATHER": [dict(h=h, c=c, axis=a) for a in ("channels", "rows") for h in hw[1:] for c in ch[:2]
                    if h * h * c <= 2**16],
+        # around a dilation-2 3x3 convolution: an h x h x c map padded by 2 into 4 batches of block 2, and back
+        "SPACE_TO_BATCH_ND": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        "BATCH_TO_SPACE_ND": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
     }
     return g
 
@@ -153,6 +156,12 @@ def _fn(op: str, p: dict, rng):
     if op == "GATHER":
         idx = tf.constant(rng.permutation(c) if p["axis"] == "channels" else np.arange(h)[::-1].copy(), tf.int32)
         return (lambda x: tf.gather(x, idx, axis=3 if p["axis"] == "channels" else 1)), [(1, h, h, c)], h * h * c
+    if op == "SPACE_TO_BATCH_ND":
+        return ((lambda x: tf.space_to_batch_nd(x, [2, 2], [[2, 2], [2, 2]])), [(1, h, h, c)],
+                (h + 4) * (h + 4) * c)
+    if op == "BATCH_TO_SPACE_ND":
+        return ((lambda x: tf.compat.v1.batch_to_space_nd(x, [2, 2], [[0, 0], [0, 0]])), [(4, h // 2, h // 2, c)],
+                h * h * c)
     if op == "LEAKY_RELU":
         return (lambda x: tf.nn.leaky_relu(x, alpha=0.2)), [(1, h, h, c)], h * h * c
     if op == "PRELU":  # Keras' PReLU with one slope per channel
@@ -241,6 +250,9 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
                 "MIRROR_PAD": "rows", "SOFTMAX": "exp table", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
+    if op in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"):
+        c = p["c"]
+        return "pixels " + ("words" if c % 4 == 0 and c <= 16 else "memcpy" if c > 8 else "bytes")
     if op == "GATHER":
         return "byte table" if re.search(r"mcu_gather_params l0_params = \{.*, NULL\};", model_c) else "runs"
     if op in ("REDUCE_MAX", "REDUCE_MIN"):

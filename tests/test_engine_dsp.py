@@ -465,7 +465,7 @@ def test_add_mul_tables_and_fast_requantization_on_qemu(op, tmp_path):
 
 @pytest.mark.parametrize("op", ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES",
                                 "REDUCE_MAX_MODES", "REDUCE_MIN_MODES", "PACK", "UNPACK", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
-                                "GATHER_MODES"])
+                                "GATHER_MODES", "SPACE_BATCH_MODES"])
 def test_operators_from_elsewhere_on_qemu(op, tmp_path):
     """The one-model cases with a layer per mode (mcunets.engine.testing) on qemu-m4."""
     assert not check_on_qemu(make_case(op, np.random.default_rng(8800), runs=2), tmp_path)

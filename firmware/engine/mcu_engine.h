@@ -258,6 +258,18 @@ typedef struct {
     const int32_t *bytes;
 } mcu_gather_params;
 
+/* SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND (NHWC; a 3-D tensor as N x H x 1 x C): the batch tensor
+ * (block_h * block_w * batches, batch_h, batch_w, depth) against the space tensor (batches, space_h, space_w,
+ * depth). Batch pixel (b, y, x) is space pixel (b % batches, y * block_h + (b / batches) / block_w - top,
+ * x * block_w + (b / batches) % block_w - left). to_batch 1 (SPACE_TO_BATCH_ND): the batch tensor is the
+ * output, pixels outside the space tensor pad_value; 0 (BATCH_TO_SPACE_ND): the batch tensor is the input,
+ * its pixels outside the space tensor cropped. */
+typedef struct {
+    int32_t batches, space_h, space_w, batch_h, batch_w, block_h, block_w, top, left, depth;
+    int32_t to_batch;
+    int8_t pad_value;
+} mcu_space_batch_params;
+
 /* TRANSPOSE_CONV (NHWC, per-channel multipliers; bias may be NULL). Output (oy, ox) sums the input values
  * (iy, ix) with oy = iy * stride_h - pad_h + ky, ox = ix * stride_w - pad_w + kx. The weights are in phase
  * order (ops.TransposeConv2D.phase_weights): the outputs of one phase (oy mod stride_h, ox mod stride_w)
@@ -665,6 +677,7 @@ mcu_status mcu_transpose_conv_s8(const mcu_transpose_conv_params *params, const 
 mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *params, const int8_t *input, int8_t *output,
                                      int16_t *scratch);
 mcu_status mcu_gather_s8(const mcu_gather_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_space_batch_s8(const mcu_space_batch_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,

@@ -516,6 +516,41 @@ def _gather(self: _Op) -> L.Layer:
                     in_block=shape[axis] * inner, starts=tuple(starts), bytes_=tuple(lens))
 
 
+def _space_batch(self: _Op) -> L.Layer:
+    """SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND of a 4-D (NHWC) or 3-D (NHC) int8 tensor by a constant block
+    shape and constant paddings / crops: the reference copies pixels, SPACE_TO_BATCH_ND's padding the output
+    zero point (input and output share quantization)."""
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if np.float32(x.scale) != np.float32(out.scale) or x.zero_point != out.zero_point:
+        self.fail("input and output must share quantization")
+    to_batch = self.op.op == "SPACE_TO_BATCH_ND"
+    what = "paddings" if to_batch else "crops"
+    block = [int(v) for v in np.asarray(self.const(self.t(1), "block shape")).reshape(-1)]
+    pads = np.asarray(self.const(self.t(2), what), dtype=np.int64).reshape(-1, 2)
+    rank = len(x.shape)
+    if rank not in (3, 4) or len(out.shape) != rank or len(block) != rank - 2 or pads.shape[0] != rank - 2 \
+            or min(block) < 1 or (pads < 0).any():
+        self.fail(f"block shape {block} and {what} {pads.tolist()} are not supported for a {rank}-D input")
+    if rank == 3:
+        block, pads = block + [1], np.vstack([pads, [[0, 0]]])
+    sx = [int(d) for d in x.shape]
+    so = [int(d) for d in out.shape]
+    if rank == 3:
+        sx, so = sx[:2] + [1] + sx[2:], so[:2] + [1] + so[2:]
+    space, batch = (sx, so) if to_batch else (so, sx)
+    blocks = block[0] * block[1]
+    ok = (batch[0] == space[0] * blocks and batch[3] == space[3] and all(
+        batch[1 + i] * block[i] == space[1 + i] + pads[i].sum()
+        for i in range(2)))
+    if not ok:
+        self.fail(f"output shape {list(out.shape)} does not match block shape {block[:rank - 2]} and {what}")
+    return L.SpaceBatch(self.op.index, self.op.op, (x.index,), (out.index,), space=tuple(space),
+                        batch=tuple(batch[1:3]), block=tuple(block), corner=(int(pads[0, 0]), int(pads[1, 0])),
+                        pad_value=out.zero_point)
+
+
 def _softmax(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -888,6 +923,8 @@ _LOWER = {
     "EXPAND_DIMS": _reshape,
     "TRANSPOSE": _transpose,
     "GATHER": _gather,
+    "SPACE_TO_BATCH_ND": _space_batch,
+    "BATCH_TO_SPACE_ND": _space_batch,
     "SOFTMAX": _softmax,
     "LOGISTIC": _logistic,
     "TANH": _tanh,

@@ -1629,6 +1629,29 @@ class Gather(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class SpaceBatch(Layer):
+    """SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND (mcu_space_batch_params): ``space`` (n, H, W, C), ``batch``
+    (h, w), ``block`` (bh, bw), ``corner`` (top, left): the space tensor's padding or crop before it."""
+    space: tuple = ()
+    batch: tuple = ()
+    block: tuple = ()
+    corner: tuple = ()
+    pad_value: int = 0
+
+    def describe(self):
+        n, h, w, c = self.space
+        return f"{self.op} {h}x{w} block {self.block[0]}x{self.block[1]}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        n, h, w, c = self.space
+        vals = [n, h, w, *self.batch, *self.block, *self.corner, c, int(self.op == "SPACE_TO_BATCH_ND"),
+                self.pad_value]
+        decls = [f"static const mcu_space_batch_params {p}params = {ints(vals)};"]
+        return decls, [f"mcu_space_batch_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class Pad(Layer):
     in_shape6: tuple = ()
     before6: tuple = ()

@@ -491,6 +491,41 @@ def _gather(rng):
     return fn, [shape], dict(shape=shape, axis=axis, indices=idx.tolist(), dtype=dtype.name), False
 
 
+def _space_batch(kind):
+    """SPACE_TO_BATCH_ND (``s2b``) or BATCH_TO_SPACE_ND (``b2s``): 4-D maps or 3-D rows, batches of 1 and
+    2, blocks 1-3 per axis, random paddings (every padded size a multiple of the block) or crops."""
+    def build(rng):
+        import tensorflow as tf
+
+        three = rng.random() < 0.2
+        k = 1 if three else 2
+        block = [int(rng.integers(1, 4)) for _ in range(k)]
+        if max(block) == 1:
+            block[0] = 2
+        n, c = int(rng.choice([1, 1, 2])), int(rng.integers(1, 6))
+        if kind == "s2b":
+            size = [int(rng.integers(1, 8)) for _ in range(k)]
+            pads = []
+            for s, b in zip(size, block):
+                total = int(rng.integers(0, 2 * b)) * b + (-s) % b
+                top = int(rng.integers(0, total + 1))
+                pads.append([top, total - top])
+            shape = (n, *size, c)
+            return ((lambda x: tf.space_to_batch_nd(x, block, pads)), [shape],
+                    dict(shape=shape, block=block, paddings=pads), False)
+        size = [int(rng.integers(1, 5)) for _ in range(k)]
+        crops = []
+        for s, b in zip(size, block):
+            total = int(rng.integers(0, s * b))  # at least one row / column left
+            top = int(rng.integers(0, total + 1))
+            crops.append([top, total - top])
+        shape = (n * int(np.prod(block)), *size, c)
+        return ((lambda x: tf.compat.v1.batch_to_space_nd(x, block, crops)), [shape],
+                dict(shape=shape, block=block, crops=crops), False)
+
+    return build
+
+
 def _reshape(rng):
     import tensorflow as tf
 
@@ -664,6 +699,27 @@ def gather_modes(rng):
         return tuple(tf.gather(x, tf.constant(idx, tf.int32), axis=axis) for x, (_, axis, idx) in zip(xs, layers))
 
     return fn, [spec for spec, *_ in layers], dict(layers=[(s, a, i.tolist()) for s, a, i in layers]), False
+
+
+def space_batch_modes(rng):
+    """One model of SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND layers on every path of their kernel: pixels of
+    up to 8 bytes (copied byte by byte) and longer (memcpy), padded or cropped rows and columns, 3-D rows,
+    batches of 2."""
+    import tensorflow as tf
+
+    h, w = int(rng.integers(3, 9)), int(rng.integers(3, 9))
+    layers = [("s2b", (1, h, w, 3), [2, 2], [[1, 1 + (h % 2)], [2, (w % 2)]]),
+              ("s2b", (2, h, w, 12), [3, 2], [[0, (-h) % 3], [1, 1 + (w % 2)]]),
+              ("s2b", (1, h, 5), [2], [[h % 2, 0]]),
+              ("b2s", (4, h, w, 3), [2, 2], [[1, 0], [0, 2]]),
+              ("b2s", (12, h, w, 12), [2, 3], [[0, 1], [2, 1]]),
+              ("b2s", (2, h, 5), [2], [[0, 1]])]
+
+    def fn(*xs):
+        return tuple(tf.space_to_batch_nd(x, b, p) if k == "s2b" else tf.compat.v1.batch_to_space_nd(x, b, p)
+                     for x, (k, _, b, p) in zip(xs, layers))
+
+    return fn, [spec for _, spec, *_ in layers], dict(layers=layers), False
 
 
 RESIZE_MODES = ((False, False), (True, False), (False, True))  # (align_corners, half_pixel_centers)
@@ -926,6 +982,8 @@ BUILDERS: dict[str, Callable] = {
     "RESHAPE": _reshape,
     "TRANSPOSE": _transpose,
     "GATHER": _gather,
+    "SPACE_TO_BATCH_ND": _space_batch("s2b"),
+    "BATCH_TO_SPACE_ND": _space_batch("b2s"),
     "SOFTMAX": _softmax,
     "LOGISTIC": _unary("logistic"),
     "TANH": _unary("tanh"),
@@ -1271,6 +1329,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "RESIZE_BILINEAR_MODES": lambda r: resize_modes(r, "ResizeBilinear"),
               "TRANSPOSE_CONV_MODES": transpose_conv_modes,
               "MIRROR_PAD_MODES": mirror_pad_modes, "GATHER_MODES": gather_modes,
+              "SPACE_BATCH_MODES": space_batch_modes,
               "REDUCE_MAX_MODES": reduce_modes,
               "REDUCE_MIN_MODES": lambda r: reduce_modes(r, "min"),
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
