@@ -491,6 +491,17 @@ def test_softmax_over_long_rows_on_qemu(tmp_path):
     assert not check_on_qemu(softmax_rows(np.random.default_rng(8820)), tmp_path)
 
 
+def test_l2_normalization_on_qemu(tmp_path):
+    """L2_NORMALIZATION on qemu-m4: rows reaching every branch of the inverse square root
+    (testing.l2_normalization_rows) and a random single-operator model."""
+    from mcunets.engine.testing import l2_normalization_rows
+
+    rng = np.random.default_rng(8830)
+    cases = [l2_normalization_rows(rng, rows=16, runs=1), make_case("L2_NORMALIZATION", rng, runs=2)]
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
 def test_sum_on_qemu_equals_tflm(tmp_path):
     """SUM on its MEAN kernels (the DSP paths) against TFLM's kernel (tests/test_engine_ops.py: LiteRT's
     reference reads int8 inputs as uint8)."""

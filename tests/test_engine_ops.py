@@ -492,3 +492,25 @@ def test_transpose_conv_phase_cases_are_bit_exact_on_host():
 
     result = check_cases(transpose_conv_cases(7700))
     assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
+
+
+def test_l2_normalization_rows_are_bit_exact():
+    """L2_NORMALIZATION on rows reaching every branch of the reference's inverse square root (sums of
+    squares 0, 1, 2, 3, small, random and the largest) at depths 1, 5 and 200; a fused activation or an
+    output not in units of 1/128 is refused."""
+    from tflite.Model import Model
+
+    from mcunets.engine import generate
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import l2_normalization_rows
+    from mcunets.errors import UnsupportedOpError
+
+    case = l2_normalization_rows(np.random.default_rng(84))
+    check = check_cases([case])
+    assert check.runs == 2 and not check.mismatches, check.mismatches[:1]
+    g = read_model(case.model)
+    buf = bytearray(case.model)
+    t = Model.GetRootAsModel(buf, 0).Subgraphs(0).Tensors(g.operators[0].outputs[0])
+    t.Quantization().ScaleAsNumpy()[0] = np.float32(1 / 64)
+    with pytest.raises(UnsupportedOpError, match="L2_NORMALIZATION .*scale 1/128"):
+        generate(bytes(buf), "m")

@@ -683,6 +683,9 @@ mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,
                           int8_t *output, int32_t output_stride);
 
+/* L2_NORMALIZATION over the last axis: output scale 1/128, zero point 0; input_offset = -input zero point. */
+mcu_status mcu_l2norm_s8(int32_t outer, int32_t depth, int32_t input_offset, const int8_t *input, int8_t *output);
+
 /* SOFTMAX over the last axis (any length), output scale 1/256 and zero point -128. */
 mcu_status mcu_softmax_s8(const mcu_softmax_params *params, int32_t outer, int32_t depth, const int8_t *input,
                           int8_t *output);

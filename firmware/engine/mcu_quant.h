@@ -161,6 +161,50 @@ static inline int32_t mcu_requantize_single_round(int32_t x, int32_t multiplier,
     return (int32_t)(r < INT32_MIN ? INT32_MIN : (r > INT32_MAX ? INT32_MAX : r));
 }
 
+/* 1 / sqrt(x) for x >= 0 as a multiplier and a shift for mcu_requantize (the shift <= 0): TFLite's
+ * GetInvSqrtQuantizedMultiplierExp with reverse_shift -1, which L2_NORMALIZATION uses. x <= 1 gives
+ * INT32_MAX, shift 0. Otherwise x is brought into [2^27, 2^29) by whole powers of four (dividing while
+ * at or above 2^29, then shifting left by the largest even amount that stays below 2^29), read as a
+ * number with 3 integer bits (x / 2 raw), and five Newton-Raphson steps y <- 3/2 y - (x/2) y^3 from
+ * y = 1 run in gemmlowp's fixed point (products by the rounding doubling high multiply, the cube from
+ * 9 integer bits back to 3 and the step from 6 back to 3 by saturating left shifts, the difference of
+ * the two terms wrapping); the result is y * sqrt(2)/2 with the power of four in the shift (11 plus one
+ * per division, less one per pair of bits shifted), a negative shift folded into the multiplier. */
+static inline int32_t mcu_inv_sqrt_multiplier(int32_t x, int32_t *shift)
+{
+    if (x <= 1) {
+        *shift = 0;
+        return INT32_MAX;
+    }
+    int32_t right = 11;
+    for (; x >= (1 << 29); ++right) {
+        x /= 4;
+    }
+    int pairs = 0; /* largest k with x * 4^k < 2^29 */
+    while (((uint32_t)x << (2 * pairs + 2)) < (1u << 29) && pairs < 14) {
+        ++pairs;
+    }
+    right -= pairs;
+    x = (int32_t)((uint32_t)x << (2 * pairs));
+    const int32_t half_x = mcu_rounding_divide_by_pot(x >> 1, 1);
+    const int32_t three_halves = (1 << 28) + (1 << 27);
+    int32_t y = 1 << 28;
+    for (int i = 0; i < 5; ++i) {
+        const int32_t y3 = mcu_sat_shift_left(
+            mcu_sat_round_doubling_high_mul(mcu_sat_round_doubling_high_mul(y, y), y), 6);
+        const uint32_t d = (uint32_t)mcu_sat_round_doubling_high_mul(three_halves, y) -
+                           (uint32_t)mcu_sat_round_doubling_high_mul(half_x, y3);
+        y = mcu_sat_shift_left((int32_t)d, 3);
+    }
+    y = mcu_sat_round_doubling_high_mul(y, 1518500250); /* sqrt(2) / 2 in Q0.31 */
+    if (right < 0) {
+        y = (int32_t)((uint32_t)y << -right);
+        right = 0;
+    }
+    *shift = -right;
+    return y;
+}
+
 /* ---- 16-bit fixed point (HARD_SWISH) ---------------------------------------------------------- */
 
 static inline int16_t mcu_sat_i16(int32_t x)

@@ -566,6 +566,23 @@ def _softmax(self: _Op) -> L.Layer:
                      exp_table=tuple(q.softmax_exp_table(**params)))
 
 
+def _l2_normalization(self: _Op) -> L.Layer:
+    """L2_NORMALIZATION over the last axis: the reference's int8 kernel takes the output in units of 1/128
+    with zero point 0 (its Prepare checks both) and an int32 sum of squares per row."""
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    self.no_activation(self.op.options)
+    if out.zero_point != 0 or np.float32(out.scale) != np.float32(1 / 128):
+        self.fail("output must be quantized with scale 1/128 and zero point 0")
+    depth = int(x.shape[-1]) if len(x.shape) else 1
+    span = max(abs(-128 - x.zero_point), abs(127 - x.zero_point))
+    if depth * span * span >= 2**31:
+        self.fail(f"a row of {depth} values may overflow the reference's int32 sum of squares")
+    return L.L2Norm(self.op.index, "L2_NORMALIZATION", (x.index,), (out.index,), outer=x.size // depth,
+                    depth=depth, input_offset=-int(x.zero_point))
+
+
 def _logistic(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -926,6 +943,7 @@ _LOWER = {
     "SPACE_TO_BATCH_ND": _space_batch,
     "BATCH_TO_SPACE_ND": _space_batch,
     "SOFTMAX": _softmax,
+    "L2_NORMALIZATION": _l2_normalization,
     "LOGISTIC": _logistic,
     "TANH": _tanh,
     "LEAKY_RELU": _leaky_relu,

@@ -1823,6 +1823,24 @@ class Softmax(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class L2Norm(Layer):
+    """L2_NORMALIZATION over the last axis (in place: each row is summed before it is written)."""
+    outer: int = 1
+    depth: int = 1
+    input_offset: int = 0
+
+    def overlap(self, tensor):
+        return 0
+
+    def describe(self):
+        return f"L2_NORMALIZATION over {self.depth} ({self.outer} rows)"
+
+    def emit(self, ctx):
+        return [], [f"mcu_l2norm_s8({self.outer}, {self.depth}, {self.input_offset}, {ctx.ptr(self.inputs[0])}, "
+                    f"{ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class Lut(Layer):
     """LOGISTIC, TANH (and any 8-bit unary function TFLite evaluates through a table)."""
     size: int = 0

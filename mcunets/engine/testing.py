@@ -554,6 +554,19 @@ def _transpose(rng):
     return fn, [shape], dict(perm=perm), False
 
 
+def _l2_normalization(rng):
+    import tensorflow as tf
+
+    depth = int(rng.integers(1, 40)) if rng.random() < 0.6 else int(rng.integers(40, 600))
+    shape = (int(rng.integers(1, 4)), depth) if rng.random() < 0.6 else \
+        (1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), min(depth, 48))
+
+    def fn(x):
+        return tf.math.l2_normalize(x, axis=-1)
+
+    return fn, [shape], {}, False
+
+
 def _softmax(rng):
     import tensorflow as tf
 
@@ -795,6 +808,42 @@ def squared_difference_pairs(rng, rows: int = 256, multipliers=(None, 0.7, 0.3))
     return Case(f"SQUARED_DIFFERENCE_PAIRS:{rows}x256:{list(multipliers)}", bytes(buf), [run])
 
 
+def l2_normalization_rows(rng, rows: int = 48, depths=(1, 5, 200), runs: int = 2) -> Case:
+    """One model of L2_NORMALIZATION layers over rows of the given depths, the inputs chosen per row to reach
+    every branch of the reference's inverse square root: rows all at the zero point (a sum of 0) or one
+    step from it (1), sums of 2 and 3 (a negative shift folded into the multiplier), small offsets, random
+    bytes and rows at the extremes (the largest sums)."""
+    import tensorflow as tf
+
+    from mcunets.engine.reader import read_model
+
+    specs = [(1, rows, d) for d in depths]
+    model = convert(lambda *xs: tuple(tf.math.l2_normalize(x, axis=-1) for x in xs), specs, rng)
+    g = read_model(model)
+    inputs = []
+    for _ in range(runs):
+        run = []
+        for t, (_, _, d) in zip(g.inputs, specs):
+            zp = int(g.tensors[t].zero_point)
+            x = np.full((rows, d), zp, dtype=np.int64)
+            for r in range(rows):
+                kind = r % 8
+                if kind in (1, 2, 3):  # sums of squares 1, 2, 3
+                    pos = rng.choice(d, size=min(kind, d), replace=False)
+                    x[r, pos] += rng.choice([-1, 1], size=pos.size)
+                elif kind == 4:
+                    x[r] += rng.integers(-3, 4, size=d)
+                elif kind == 5:
+                    x[r] = rng.integers(-128, 128, size=d)
+                elif kind == 6:
+                    x[r] = rng.choice([-128, 127], size=d)
+                elif kind == 7:
+                    x[r, rng.integers(d)] = rng.choice([-128, 127])
+            run.append(np.clip(x, -128, 127).astype(np.int8).reshape(1, rows, d))
+        inputs.append(run)
+    return Case(f"L2_NORMALIZATION_ROWS:{list(depths)}", model, inputs)
+
+
 def softmax_rows(rng, runs: int = 2) -> Case:
     """One model of four SOFTMAX layers over long rows (1000, 1001, 300 and 2000 values, 1–3 rows each), each
     input's scale set in the flatbuffer from narrow (every difference still counts) to wide (most fall below
@@ -985,6 +1034,7 @@ BUILDERS: dict[str, Callable] = {
     "SPACE_TO_BATCH_ND": _space_batch("s2b"),
     "BATCH_TO_SPACE_ND": _space_batch("b2s"),
     "SOFTMAX": _softmax,
+    "L2_NORMALIZATION": _l2_normalization,
     "LOGISTIC": _unary("logistic"),
     "TANH": _unary("tanh"),
     "LEAKY_RELU": _leaky_relu,
