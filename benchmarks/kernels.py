@@ -1,7 +1,7 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
-RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND: input elements for the reductions, output elements for the others) over a grid of shapes,
+RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX and ARG_MIN: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
@@ -108,6 +108,9 @@ def _grid(full: bool) -> dict:
         # around a dilation-2 3x3 convolution: an h x h x c map padded by 2 into 4 batches of block 2, and back
         "SPACE_TO_BATCH_ND": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "BATCH_TO_SPACE_ND": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        # a classifier head's n logits (int32 index), a segmentation head's channels per pixel (int64 indices)
+        "ARG_MAX": [dict(n=n) for n in (10, 100, 1000)] + [dict(h=h, c=c) for h in hw[2:] for c in ch[:2]],
+        "ARG_MIN": [dict(n=n) for n in (10, 100, 1000)],
     }
     return g
 
@@ -143,6 +146,11 @@ def _fn(op: str, p: dict, rng):
         return tf.nn.softmax, [(1, p["n"])], p["n"]
     if op == "L2_NORMALIZATION":
         return (lambda x: tf.math.l2_normalize(x, axis=-1)), [(p["rows"], p["n"])], p["rows"] * p["n"]
+    if op in ("ARG_MAX", "ARG_MIN"):
+        f = tf.math.argmax if op == "ARG_MAX" else tf.math.argmin
+        if "n" in p:
+            return (lambda x: f(x, axis=-1, output_type=tf.int32)), [(1, p["n"])], p["n"]
+        return (lambda x: f(x, axis=-1, output_type=tf.int64)), [(1, h, h, p["c"])], h * h * p["c"]
     c = p["c"]
     if op in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"):
         f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum,
@@ -256,6 +264,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
                 "MIRROR_PAD": "rows", "SOFTMAX": "exp table", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
+    if op in ("ARG_MAX", "ARG_MIN"):
+        return "words + find" if p.get("n", p.get("c", 0)) >= 16 else "compare"
     if op in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"):
         c = p["c"]
         return "pixels " + ("words" if c % 4 == 0 and c <= 16 else "memcpy" if c > 8 else "bytes")

@@ -484,6 +484,17 @@ def test_uint8_input_and_output_on_qemu(tmp_path):
     assert not bad, bad
 
 
+@pytest.mark.parametrize("kind", ["ARG_MAX", "ARG_MIN"])
+def test_arg_max_min_on_qemu(kind, tmp_path):
+    """ARG_MAX / ARG_MIN on qemu-m4: a random single-operator model (testing.BUILDERS) and rows full of ties
+    with int64 indices (testing.arg_ties)."""
+    from mcunets.engine.testing import arg_ties
+
+    rng = np.random.default_rng(8840)
+    assert not check_on_qemu(make_case(kind, rng, runs=2), tmp_path / "random")
+    assert not check_on_qemu(arg_ties(kind, rng, "int64"), tmp_path / "ties")
+
+
 def test_softmax_over_long_rows_on_qemu(tmp_path):
     """SOFTMAX over 300 to 2000 values (testing.softmax_rows) on qemu-m4."""
     from mcunets.engine.testing import softmax_rows

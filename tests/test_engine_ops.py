@@ -514,3 +514,21 @@ def test_l2_normalization_rows_are_bit_exact():
     t.Quantization().ScaleAsNumpy()[0] = np.float32(1 / 64)
     with pytest.raises(UnsupportedOpError, match="L2_NORMALIZATION .*scale 1/128"):
         generate(bytes(buf), "m")
+
+
+@pytest.mark.parametrize("kind", ["ARG_MAX", "ARG_MIN"])
+def test_arg_max_min_keep_the_first_of_equal_values(kind):
+    """ARG_MAX / ARG_MIN over rows of few distinct values (testing.arg_ties: every row has ties at its
+    extreme, some rows are one value): the first index, as the reference's strict comparison keeps it (and
+    numpy's); int32 and int64 outputs."""
+    from mcunets.engine.testing import arg_ties, reference
+
+    rng = np.random.default_rng(2400)
+    cases = [arg_ties(kind, rng, out) for out in ("int32", "int64")]
+    assert all(model_ops(c.model) == [kind] for c in cases)
+    result = check_cases(cases)
+    assert result.runs == 4 and not result.mismatches, [m[0] for m in result.mismatches]
+    for c in cases:
+        for (x,) in c.inputs:
+            want = x.argmax(axis=-1) if kind == "ARG_MAX" else x.argmin(axis=-1)
+            assert (reference(c.model, [x])[0] == want).all()

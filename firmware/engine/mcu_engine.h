@@ -258,6 +258,13 @@ typedef struct {
     const int32_t *bytes;
 } mcu_gather_params;
 
+/* ARG_MAX / ARG_MIN along one axis: `outer` blocks of axis_size x inner int8 values; per block and inner
+ * position the first index of the largest (minimum 0) or smallest (minimum 1) value, written as int32 or,
+ * out64 1, as int64 (two words: the index, 0). */
+typedef struct {
+    int32_t outer, axis_size, inner, minimum, out64;
+} mcu_arg_params;
+
 /* SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND (NHWC; a 3-D tensor as N x H x 1 x C): the batch tensor
  * (block_h * block_w * batches, batch_h, batch_w, depth) against the space tensor (batches, space_h, space_w,
  * depth). Batch pixel (b, y, x) is space pixel (b % batches, y * block_h + (b / batches) / block_w - top,
@@ -678,6 +685,8 @@ mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *params, co
                                      int16_t *scratch);
 mcu_status mcu_gather_s8(const mcu_gather_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_space_batch_s8(const mcu_space_batch_params *params, const int8_t *input, int8_t *output);
+/* output: 4-byte aligned (int32, or int64 as two words) */
+mcu_status mcu_arg_minmax_s8(const mcu_arg_params *params, const int8_t *input, int32_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);
 /* rows x row_bytes bytes from input (rows input_stride bytes apart) to output (output_stride apart). */
 mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, int32_t input_stride,

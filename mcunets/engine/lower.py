@@ -551,6 +551,29 @@ def _space_batch(self: _Op) -> L.Layer:
                         pad_value=out.zero_point)
 
 
+def _arg_minmax(self: _Op) -> L.Layer:
+    """ARG_MAX / ARG_MIN of an int8 tensor along a constant axis, int32 or int64 indices out: the reference
+    compares the int8 values as stored (a positive scale keeps their order) and keeps the first index of
+    the extreme value."""
+    x, out = self.t(0), self.out()
+    self.int8(x, "input")
+    if x.is_const:
+        self.fail("a constant input is not supported")
+    if out.dtype not in ("int32", "int64"):
+        self.fail(f"output is {out.dtype}; only int32 and int64 are supported")
+    axis = np.asarray(self.const(self.t(1), "axis")).reshape(-1)
+    rank = len(x.shape)
+    if axis.size != 1 or not -rank <= int(axis[0]) < rank:
+        self.fail(f"axis {axis.tolist()} is not supported")
+    a = int(axis[0]) % rank
+    shape = [int(d) for d in x.shape]
+    if shape[a] < 1 or out.size != x.size // shape[a]:
+        self.fail(f"output shape {list(out.shape)} does not match the input's without axis {a}")
+    return L.ArgMinMax(self.op.index, self.op.op, (x.index,), (out.index,),
+                       outer=int(np.prod(shape[:a], dtype=np.int64)), axis_size=shape[a],
+                       inner=int(np.prod(shape[a + 1:], dtype=np.int64)), out64=out.dtype == "int64")
+
+
 def _softmax(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -941,6 +964,8 @@ _LOWER = {
     "TRANSPOSE": _transpose,
     "GATHER": _gather,
     "SPACE_TO_BATCH_ND": _space_batch,
+    "ARG_MAX": _arg_minmax,
+    "ARG_MIN": _arg_minmax,
     "BATCH_TO_SPACE_ND": _space_batch,
     "SOFTMAX": _softmax,
     "L2_NORMALIZATION": _l2_normalization,
@@ -1009,7 +1034,8 @@ def lower(graph: GraphInfo) -> list[L.Layer]:
         ctx = _Op(graph, op)
         for t in op.outputs:
             if graph.tensors[t].dtype not in ("int8", "float32") and not (
-                    op.op == "QUANTIZE" and graph.tensors[t].dtype == "uint8"):
+                    op.op == "QUANTIZE" and graph.tensors[t].dtype == "uint8") and not (
+                    op.op in ("ARG_MAX", "ARG_MIN") and graph.tensors[t].dtype in ("int32", "int64")):
                 ctx.fail(f"output type {graph.tensors[t].dtype} is not supported")
         try:
             layers.append(fn(ctx))

@@ -1652,6 +1652,26 @@ class SpaceBatch(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class ArgMinMax(Layer):
+    """ARG_MAX / ARG_MIN along one axis: ``outer`` x ``axis_size`` x ``inner`` int8 values in, int32 or
+    (``out64``) int64 indices out."""
+    outer: int = 1
+    axis_size: int = 1
+    inner: int = 1
+    out64: bool = False
+
+    def describe(self):
+        return f"{self.op} of {self.axis_size} values x {self.outer * self.inner} -> {'int64' if self.out64 else 'int32'}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        vals = [self.outer, self.axis_size, self.inner, int(self.op == "ARG_MIN"), int(self.out64)]
+        decls = [f"static const mcu_arg_params {p}params = {ints(vals)};"]
+        return decls, [f"mcu_arg_minmax_s8(&{p}params, {ctx.ptr(self.inputs[0])}, "
+                       f"(int32_t *)(void *){ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class Pad(Layer):
     in_shape6: tuple = ()
     before6: tuple = ()

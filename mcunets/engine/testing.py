@@ -526,6 +526,32 @@ def _space_batch(kind):
     return build
 
 
+def _arg_minmax(kind):
+    """ARG_MAX / ARG_MIN (``kind``) over the last axis mostly, any axis at times, of ranks 1-4 (rows of up
+    to 300 values: many ties among random int8 inputs), int32 or int64 indices out."""
+    def build(rng):
+        import tensorflow as tf
+
+        rank = int(rng.integers(1, 5))
+        shape = [int(rng.integers(1, 5)) for _ in range(rank)]
+        shape[-1] = int(rng.choice([1, 2, 3, 10, 33, 300]))
+        axis = rank - 1 if rng.random() < 0.7 else int(rng.integers(0, rank))
+        if shape[axis] < 2:
+            shape[axis] = 5
+        if rank == 1:
+            shape = [int(rng.integers(2, 40))]
+        out = tf.int64 if rng.random() < 0.4 else tf.int32
+        f = tf.math.argmax if kind == "max" else tf.math.argmin
+        neg = rng.random() < 0.3
+
+        def fn(x):
+            return f(x, axis=axis - rank if neg else axis, output_type=out)
+
+        return fn, [tuple(shape)], dict(shape=tuple(shape), axis=axis, out=out.name), False
+
+    return build
+
+
 def _reshape(rng):
     import tensorflow as tf
 
@@ -733,6 +759,21 @@ def space_batch_modes(rng):
                      for x, (k, _, b, p) in zip(xs, layers))
 
     return fn, [spec for _, spec, *_ in layers], dict(layers=layers), False
+
+
+def arg_ties(kind: str, rng, out: str = "int32", runs: int = 2) -> Case:
+    """ARG_MAX or ARG_MIN (``kind``) over 6 rows of 40 values drawn from four (-128, -3, 5, 127: every row
+    has ties at its extreme), the first row all 7, the second all -128; ``out`` int32 or int64 indices."""
+    import tensorflow as tf
+
+    f = tf.math.argmax if kind == "ARG_MAX" else tf.math.argmin
+    model = convert(lambda x: f(x, axis=-1, output_type=getattr(tf, out)), [(6, 40)], rng)
+    inputs = []
+    for _ in range(runs):
+        x = rng.choice(np.array([-128, -3, 5, 127], np.int8), size=(6, 40))
+        x[0], x[1] = 7, -128
+        inputs.append([x])
+    return Case(f"{kind} ties {out}", model, inputs, dict(out=out))
 
 
 RESIZE_MODES = ((False, False), (True, False), (False, True))  # (align_corners, half_pixel_centers)
@@ -1032,6 +1073,8 @@ BUILDERS: dict[str, Callable] = {
     "TRANSPOSE": _transpose,
     "GATHER": _gather,
     "SPACE_TO_BATCH_ND": _space_batch("s2b"),
+    "ARG_MAX": _arg_minmax("max"),
+    "ARG_MIN": _arg_minmax("min"),
     "BATCH_TO_SPACE_ND": _space_batch("b2s"),
     "SOFTMAX": _softmax,
     "L2_NORMALIZATION": _l2_normalization,
