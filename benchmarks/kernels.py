@@ -1,7 +1,7 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
-RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX and ARG_MIN: input elements for the reductions, output elements for the others) over a grid of shapes,
+RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX and ARG_MIN: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
@@ -94,6 +94,8 @@ def _grid(full: bool) -> dict:
                        if h * h * c <= 2**16],
         # classifier heads: one row of n logits, input scale 1/16 (set in the model)
         "SOFTMAX": [dict(n=n) for n in (10, 100, 256, 1000, 1001)],
+        # classifier heads as SOFTMAX's (input scale 1/16, set in the model)
+        "LOG_SOFTMAX": [dict(n=n) for n in (10, 100, 256, 1000, 1001)],
         # embeddings (one row of n values) and maps normalized over their channels (rows = pixels)
         "L2_NORMALIZATION": [dict(rows=r, n=n) for r, n in ((1, 128), (1, 512), (16, 128), (36, 32))],
         # two maps stacked pixel by pixel (a new axis before the channels); a map unstacked into its rows
@@ -144,6 +146,8 @@ def _fn(op: str, p: dict, rng):
         return (lambda x: tf.nn.relu(tf.matmul(x, wt) + b)), [(1, p["i"])], p["i"] * p["o"]
     if op == "SOFTMAX":
         return tf.nn.softmax, [(1, p["n"])], p["n"]
+    if op == "LOG_SOFTMAX":
+        return tf.nn.log_softmax, [(1, p["n"])], p["n"]
     if op == "L2_NORMALIZATION":
         return (lambda x: tf.math.l2_normalize(x, axis=-1)), [(p["rows"], p["n"])], p["rows"] * p["n"]
     if op in ("ARG_MAX", "ARG_MIN"):
@@ -259,6 +263,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "table"
     if op == "L2_NORMALIZATION":
         return "rows"
+    if op == "LOG_SOFTMAX":
+        return "exp + diff tables"
     if op in ("TANH", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "MIRROR_PAD", "SOFTMAX", "PACK", "UNPACK",
               "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
@@ -298,7 +304,7 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
         model = shift_zero_points(model, rng, "CONV_2D" if op.startswith("CONV_2D") else op)
     if op.startswith(("CONV", "DEPTHWISE", "FULLY")):
         model = trained_like_requant(model, rng, int8_weights=True)
-    if op == "SOFTMAX":  # logits' scale: random inputs then keep the sum of exponentials where the reference runs
+    if op in ("SOFTMAX", "LOG_SOFTMAX"):  # logits' scale: random inputs then keep the sum of exponentials where the reference runs
         from tflite.Model import Model
 
         buf = bytearray(model)

@@ -513,6 +513,18 @@ def test_l2_normalization_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def test_log_softmax_on_qemu(tmp_path):
+    """LOG_SOFTMAX on qemu-m4: rows of 16 to 4095 values at input scales from 1/1000 to 2
+    (testing.log_softmax_rows) and a random single-operator model."""
+    from mcunets.engine.testing import log_softmax_rows
+
+    rng = np.random.default_rng(8840)
+    cases = [log_softmax_rows(rng, runs=1, specs=((2, 1000), (1, 4095), (4, 16), (64, 24))),
+             make_case("LOG_SOFTMAX", rng, runs=2)]
+    bad = _bad_on_qemu(cases, tmp_path)
+    assert not bad, bad
+
+
 def test_sum_on_qemu_equals_tflm(tmp_path):
     """SUM on its MEAN kernels (the DSP paths) against TFLM's kernel (tests/test_engine_ops.py: LiteRT's
     reference reads int8 inputs as uint8)."""

@@ -532,3 +532,37 @@ def test_arg_max_min_keep_the_first_of_equal_values(kind):
         for (x,) in c.inputs:
             want = x.argmax(axis=-1) if kind == "ARG_MAX" else x.argmin(axis=-1)
             assert (reference(c.model, [x])[0] == want).all()
+
+
+def test_log_softmax_rows_are_bit_exact():
+    """LOG_SOFTMAX over 16 to 4095 values (testing.log_softmax_rows): input scales from 1/1000 to 2, rows with
+    one to all values at the maximum; a row of 4096 values (the reference's Q12.19 sum may wrap) and an output
+    not in units of 1/16 are refused."""
+    from tflite.Model import Model
+
+    from mcunets.engine import generate
+    from mcunets.engine.reader import read_model
+    from mcunets.engine.testing import log_softmax_rows, reference
+    from mcunets.errors import UnsupportedOpError
+
+    cases = [log_softmax_rows(np.random.default_rng(2300 + seed)) for seed in range(3)]
+    result = check_cases(cases)
+    assert result.runs == 6 and not result.mismatches, [m[0] for m in result.mismatches]
+    # input scale 0.999 / 4: the input multiplier near 2^31, diff_min -124, whose Q5.26 value less the
+    # logarithm of a sum of four maxima passes INT32_MIN: the reference's per-row bound gives -128
+    edge = log_softmax_rows(np.random.default_rng(2310), runs=1, specs=((3, 64),), scales=(0.999 / 4,))
+    row = np.array([127] * 4 + [3] * 30 + [4] * 30)
+    edge.inputs = [[np.stack([row, np.roll(row, 7), np.minimum(row, 120)]).astype(np.int8)]]
+    want = reference(edge.model, edge.inputs[0])[0]
+    assert (want[0, 4:] == -128).all()  # far below the maximum; wrapped, the difference would give 127
+    result = check_cases([edge])
+    assert result.runs == 1 and not result.mismatches
+    g = read_model(cases[0].model)
+    buf = bytearray(cases[0].model)
+    Model.GetRootAsModel(buf, 0).Subgraphs(0).Tensors(g.operators[0].outputs[0]).Quantization() \
+        .ScaleAsNumpy()[0] = np.float32(1 / 8)
+    with pytest.raises(UnsupportedOpError, match="LOG_SOFTMAX .*scale 16/256"):
+        generate(bytes(buf), "m")
+    wide = log_softmax_rows(np.random.default_rng(2399), runs=1, specs=((1, 4096),))
+    with pytest.raises(UnsupportedOpError, match="LOG_SOFTMAX .*4096 values"):
+        generate(wide.model, "m")

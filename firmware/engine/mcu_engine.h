@@ -695,6 +695,20 @@ mcu_status mcu_copy_2d_s8(int32_t rows, int32_t row_bytes, const int8_t *input, 
 /* L2_NORMALIZATION over the last axis: output scale 1/128, zero point 0; input_offset = -input zero point. */
 mcu_status mcu_l2norm_s8(int32_t outer, int32_t depth, int32_t input_offset, const int8_t *input, int8_t *output);
 
+/* LOG_SOFTMAX: exp_table[d] as mcu_softmax_params' (the exponential of the difference d = max - x, 0 below
+ * diff_min); diff_table[d]: -d rescaled to Q5.26 by the input multiplier and left shift (used where
+ * -d >= diff_min); the reverse multiplier and shift take a Q5.26 value back to an input difference. */
+typedef struct {
+    const int32_t *exp_table;
+    const int32_t *diff_table;
+    int32_t diff_min;
+    int32_t reverse_multiplier;
+    int32_t reverse_shift;
+} mcu_log_softmax_params;
+/* LOG_SOFTMAX over the last axis (fewer than 4096 values), output scale 16/256 and zero point 127. */
+mcu_status mcu_log_softmax_s8(const mcu_log_softmax_params *params, int32_t outer, int32_t depth,
+                              const int8_t *input, int8_t *output);
+
 /* SOFTMAX over the last axis (any length), output scale 1/256 and zero point -128. */
 mcu_status mcu_softmax_s8(const mcu_softmax_params *params, int32_t outer, int32_t depth, const int8_t *input,
                           int8_t *output);

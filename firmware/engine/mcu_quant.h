@@ -109,6 +109,26 @@ static inline int32_t mcu_exp_on_negative_values_q5_26(int32_t a)
     return a == 0 ? INT32_MAX : result;
 }
 
+/* (a + b) / 2 rounded half away from zero, in 64 bits: gemmlowp's RoundingHalfSum. */
+static inline int32_t mcu_rounding_half_sum(int32_t a, int32_t b)
+{
+    const int64_t sum = (int64_t)a + b;
+    return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+/* 1 / (1 + a) for a in [0, 1) in Q0.31: gemmlowp's one_over_one_plus_x_for_x_in_0_1 (three Newton-Raphson
+ * steps on the half denominator in Q2.29 from 48/17 - 32/17 d). */
+static inline int32_t mcu_one_over_one_plus_x_q31(int32_t a)
+{
+    const int32_t half_denominator = mcu_rounding_half_sum(a, INT32_MAX);
+    int32_t r = 1515870810 + mcu_sat_round_doubling_high_mul(half_denominator, -1010580540); /* Q2.29 */
+    for (int i = 0; i < 3; ++i) {
+        const int32_t one_minus = (1 << 29) - mcu_sat_round_doubling_high_mul(half_denominator, r);
+        r = r + mcu_sat_shift_left(mcu_sat_round_doubling_high_mul(r, one_minus), 2);
+    }
+    return mcu_sat_shift_left(r, 1);
+}
+
 /* 1 / x for x > 0 with x_integer_digits integer bits: the mantissa of 1/x in Q0.31 (gemmlowp's
  * one_over_one_plus_x_for_x_in_0_1, three Newton-Raphson steps) and, in *num_bits_over_unit, the
  * power of two it is scaled by (TFLite's GetReciprocal). */
@@ -119,15 +139,68 @@ static inline int32_t mcu_reciprocal_q31(int32_t x, int x_integer_digits, int *n
         ++headroom_plus_one;
     }
     *num_bits_over_unit = x_integer_digits - headroom_plus_one;
-    const int32_t a = (int32_t)(((uint32_t)x << headroom_plus_one) - 0x80000000u); /* in [0, 1) */
-    const int64_t sum = (int64_t)a + INT32_MAX;
-    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    int32_t r = 1515870810 + mcu_sat_round_doubling_high_mul(half_denominator, -1010580540); /* Q2.29 */
-    for (int i = 0; i < 3; ++i) {
-        const int32_t one_minus = (1 << 29) - mcu_sat_round_doubling_high_mul(half_denominator, r);
-        r = r + mcu_sat_shift_left(mcu_sat_round_doubling_high_mul(r, one_minus), 2);
+    return mcu_one_over_one_plus_x_q31((int32_t)(((uint32_t)x << headroom_plus_one) - 0x80000000u));
+}
+
+/* x * 2^exponent saturated to int32 for 0 <= exponent <= 31 (TFLite's SaturatingRoundingMultiplyByPOTParam
+ * with a non-negative exponent). */
+static inline int32_t mcu_sat_shift_left_param(int32_t x, int exponent)
+{
+    return exponent == 0 ? x : mcu_sat_shift_left(x, exponent);
+}
+
+static inline int32_t mcu_sat_add_i32(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a + b;
+    return (int32_t)(s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : s));
+}
+
+static inline int mcu_clz32(uint32_t x)
+{
+    int n = 0;
+    while (n < 32 && !(x & (0x80000000u >> n))) {
+        ++n;
     }
-    return mcu_sat_shift_left(r, 1);
+    return n;
+}
+
+/* log(x) for x >= 1 given in Q12.19, result in Q5.26: TFLite's log_x_for_x_greater_than_or_equal_to_1 with
+ * 12 input and 5 output integer bits (LOG_SOFTMAX's log of the sum of exponentials). x is normalized two
+ * ways, once to [1/2, 1) times sqrt(1/2) and once, after a multiplication by sqrt(1/2), to [1/2, 1); the
+ * smaller mantissa r (in [sqrt(1/2), 1)) and the larger power-of-two estimate (the exponent plus 1/4,
+ * or minus 1/4, in Q6.25) are kept; log(r) comes from a rational approximation around sqrt(sqrt(1/2))
+ * (q = 2 (r - sqrt(sqrt(1/2))), numerator q r + alpha_n q^3, denominator 1 + p (alpha_i + q + alpha_d q^2)
+ * + alpha_f q with p the rounded half sum of r and sqrt(sqrt(1/2)), its reciprocal by
+ * mcu_one_over_one_plus_x_q31), and the result is the estimate times log 2 plus that, in Q6.25, shifted
+ * to Q5.26 with saturation. Products are rounding doubling high multiplies; plain sums wrap as the
+ * reference's do. */
+static inline int32_t mcu_log_q12_19_to_q5_26(int32_t x)
+{
+    const int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
+    const int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
+    const int32_t quarter = 1 << 23; /* 1/4 with 6 integer bits */
+    const int a_headroom_plus_1 = mcu_clz32((uint32_t)x);
+    const int32_t r_a = mcu_sat_shift_left_param(
+        mcu_sat_round_doubling_high_mul(mcu_sat_shift_left_param(x, a_headroom_plus_1 - 1), sqrt_half), 1);
+    const int32_t a_pow2 = mcu_sat_add_i32(mcu_sat_shift_left_param(12 - a_headroom_plus_1, 25), quarter);
+    const int b_headroom = mcu_clz32((uint32_t)mcu_sat_round_doubling_high_mul(x, sqrt_half)) - 1;
+    const int32_t r_b = mcu_sat_shift_left_param(x, b_headroom);
+    const int32_t b_pow2 = mcu_sat_add_i32(mcu_sat_shift_left_param(12 - b_headroom, 25), -quarter);
+    const int32_t r = mcu_min_i32(r_a, r_b), pow2 = mcu_max_i32(a_pow2, b_pow2);
+    const int32_t p = mcu_rounding_half_sum(r, sqrt_sqrt_half);
+    const int32_t q = (int32_t)(((uint32_t)r - (uint32_t)sqrt_sqrt_half) * 2u);
+    const int32_t q2 = mcu_sat_round_doubling_high_mul(q, q);
+    const int32_t num = (int32_t)((uint32_t)mcu_sat_round_doubling_high_mul(q, r) +
+                                  (uint32_t)mcu_sat_round_doubling_high_mul(mcu_sat_round_doubling_high_mul(q, q2),
+                                                                            alpha_n));
+    const int32_t inner = (int32_t)((uint32_t)alpha_i + (uint32_t)q +
+                                    (uint32_t)mcu_sat_round_doubling_high_mul(alpha_d, q2));
+    const int32_t denom_minus_one = (int32_t)((uint32_t)mcu_sat_round_doubling_high_mul(p, inner) +
+                                              (uint32_t)mcu_sat_round_doubling_high_mul(alpha_f, q));
+    const int32_t recip = mcu_one_over_one_plus_x_q31(denom_minus_one);
+    const int32_t sum = (int32_t)((uint32_t)mcu_sat_round_doubling_high_mul(pow2, log_2) +
+                                  (uint32_t)mcu_sat_round_doubling_high_mul(mcu_rounding_divide_by_pot(num, 6), recip));
+    return mcu_sat_shift_left(sum, 1);
 }
 
 /* mcu_requantize(x, multiplier, -right) in 32-bit arithmetic, valid (and then exactly equal) when

@@ -589,6 +589,31 @@ def _softmax(self: _Op) -> L.Layer:
                      exp_table=tuple(q.softmax_exp_table(**params)))
 
 
+def _log_softmax(self: _Op) -> L.Layer:
+    """LOG_SOFTMAX over the last axis: the reference's int8 kernel takes the output in units of 16/256 with
+    zero point 127 (its Prepare checks both), SOFTMAX's input scaling with beta 1 and its inverse."""
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if out.zero_point != 127 or np.float32(out.scale) != np.float32(16 / 256):
+        self.fail("output must be quantized with scale 16/256 and zero point 127")
+    depth = int(x.shape[-1]) if len(x.shape) else 1
+    if depth >= 4096:
+        self.fail(f"a row of {depth} values may overflow the reference's Q12.19 sum of exponentials")
+    p = q.softmax_params(x.scale, 1.0)
+    m, ls, diff_min = p["input_multiplier"], p["input_left_shift"], p["diff_min"]
+    if ls < 1:
+        self.fail("input scale is too small for the reference kernel's Q5.26 input")
+    reverse = float(1 << (31 - ls)) / m  # PreprocessLogSoftmaxScalingExp
+    if not 0.0 < reverse < 1.0:
+        self.fail("the reverse scaling multiplier must be below one")
+    rm, rs = q.quantize_multiplier(reverse)
+    diffs = tuple(q.requantize(-d, m, ls) if -d >= diff_min else 0 for d in range(256))
+    return L.LogSoftmax(self.op.index, "LOG_SOFTMAX", (x.index,), (out.index,), outer=x.size // depth,
+                        depth=depth, exp_table=tuple(q.softmax_exp_table(**p)), diff_table=diffs,
+                        params=(diff_min, rm, rs))
+
+
 def _l2_normalization(self: _Op) -> L.Layer:
     """L2_NORMALIZATION over the last axis: the reference's int8 kernel takes the output in units of 1/128
     with zero point 0 (its Prepare checks both) and an int32 sum of squares per row."""
@@ -969,6 +994,7 @@ _LOWER = {
     "BATCH_TO_SPACE_ND": _space_batch,
     "SOFTMAX": _softmax,
     "L2_NORMALIZATION": _l2_normalization,
+    "LOG_SOFTMAX": _log_softmax,
     "LOGISTIC": _logistic,
     "TANH": _tanh,
     "LEAKY_RELU": _leaky_relu,

@@ -1843,6 +1843,36 @@ class Softmax(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class LogSoftmax(Layer):
+    """LOG_SOFTMAX over the last axis (in place: each row is read whole before it is written)."""
+    outer: int = 1
+    depth: int = 1
+    exp_table: tuple = ()   # 256 int32: SOFTMAX's exponentials by difference from the maximum
+    diff_table: tuple = ()  # 256 int32: the differences in Q5.26
+    params: tuple = ()      # diff_min, reverse multiplier, reverse shift
+
+    @property
+    def weight_bytes(self):
+        return 4 * (len(self.exp_table) + len(self.diff_table))
+
+    def overlap(self, tensor):
+        return 0
+
+    def describe(self):
+        return f"LOG_SOFTMAX over {self.depth} ({self.outer} rows)"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        diff_min, rm, rs = self.params
+        decls = [c_array("int32_t", p + "exp", self.exp_table, per_line=8),
+                 c_array("int32_t", p + "diff", self.diff_table, per_line=8),
+                 f"static const mcu_log_softmax_params {p}params = {{{p}exp, {p}diff, {diff_min}, {rm}, {rs}}};"]
+        call = (f"mcu_log_softmax_s8(&{p}params, {self.outer}, {self.depth}, {ctx.ptr(self.inputs[0])}, "
+                f"{ctx.ptr(self.outputs[0])});")
+        return decls, [call]
+
+
+@dataclass(frozen=True, eq=False)
 class L2Norm(Layer):
     """L2_NORMALIZATION over the last axis (in place: each row is summed before it is written)."""
     outer: int = 1

@@ -580,6 +580,20 @@ def _transpose(rng):
     return fn, [shape], dict(perm=perm), False
 
 
+def _log_softmax(rng):
+    import tensorflow as tf
+
+    depth = int(rng.integers(1, 40)) if rng.random() < 0.7 else int(rng.integers(40, 1200))
+    shape = (int(rng.integers(1, 4)), depth) if rng.random() < 0.6 else \
+        (1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), min(depth, 48))
+    k = float(rng.choice([1.0, 1.0, 4.0, 16.0]))  # wide logits: differences beyond diff_min
+
+    def fn(x):
+        return tf.nn.log_softmax(x * k if k != 1.0 else x)
+
+    return fn, [shape], dict(k=k), False
+
+
 def _l2_normalization(rng):
     import tensorflow as tf
 
@@ -885,6 +899,40 @@ def l2_normalization_rows(rng, rows: int = 48, depths=(1, 5, 200), runs: int = 2
     return Case(f"L2_NORMALIZATION_ROWS:{list(depths)}", model, inputs)
 
 
+def log_softmax_rows(rng, runs: int = 2, specs=((2, 1000), (1, 4095), (3, 300), (4, 16), (512, 24)), scales=None) -> Case:
+    """One model of LOG_SOFTMAX layers over rows of the given (rows, values) shapes (4095: the longest the
+    reference's Q12.19 sum holds; 512 short rows: as many sums, so logarithms near a rounding boundary), each input's scale set in the flatbuffer from 1/1000 (every difference
+    counts, the sum of exponentials near the row length) to 2 (most fall below diff_min); per row 1 to all
+    values equal to the maximum, the rest in a random band below. ``scales``: the input scales instead."""
+    import tensorflow as tf
+    from tflite.Model import Model
+
+    from mcunets.engine.reader import read_model
+
+    specs = [tuple(s) for s in specs]
+    model = convert(lambda *xs: tuple(tf.nn.log_softmax(x) for x in xs), specs, rng)
+    buf = bytearray(model)
+    sub = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    scales = list(scales) if scales is not None else [float(np.float32(10 ** rng.uniform(-3, np.log10(2))))
+                                                      for _ in specs]
+    for t, scale in zip(read_model(model).inputs, scales):
+        sub.Tensors(t).Quantization().ScaleAsNumpy()[0] = np.float32(scale)
+    inputs = []
+    for _ in range(runs):
+        run = []
+        for n, depth in specs:
+            rows = []
+            for _ in range(n):
+                top = int(rng.integers(-100, 128))
+                maxima = min(depth, int(rng.choice([1, 2, 7, 60, depth])))
+                row = rng.integers(int(rng.integers(-128, top + 1)), top + 1, size=depth)
+                row[rng.permutation(depth)[:maxima]] = top
+                rows.append(row)
+            run.append(np.array(rows, np.int64).astype(np.int8))
+        inputs.append(run)
+    return Case(f"LOG_SOFTMAX_ROWS:{[(s, round(c, 5)) for s, c in zip(specs, scales)]}", bytes(buf), inputs)
+
+
 def softmax_rows(rng, runs: int = 2) -> Case:
     """One model of four SOFTMAX layers over long rows (1000, 1001, 300 and 2000 values, 1–3 rows each), each
     input's scale set in the flatbuffer from narrow (every difference still counts) to wide (most fall below
@@ -1078,6 +1126,7 @@ BUILDERS: dict[str, Callable] = {
     "BATCH_TO_SPACE_ND": _space_batch("b2s"),
     "SOFTMAX": _softmax,
     "L2_NORMALIZATION": _l2_normalization,
+    "LOG_SOFTMAX": _log_softmax,
     "LOGISTIC": _unary("logistic"),
     "TANH": _unary("tanh"),
     "LEAKY_RELU": _leaky_relu,
