@@ -457,6 +457,42 @@ def test_portable_patch_conv_depthwise_and_wide_fc_paths_are_bit_exact():
     assert not result.mismatches, [m[0] for m in result.mismatches]
 
 
+@pytest.mark.parametrize("field", ["scale", "zeroPoint"])
+def test_mirror_pad_with_another_output_quantization_is_refused(field):
+    """MIRROR_PAD copies bytes: TFLite's reference refuses an int8 input whose quantization differs from the
+    output's (mirror_pad.cc Prepare) and so does the engine, in one line (a shifted zero point's convolution
+    before it gave such models; TFLM runs them)."""
+    import flatbuffers
+    import tensorflow as tf
+    from ai_edge_litert import schema_py_generated as schema
+
+    from mcunets.engine import generate
+    from mcunets.engine.testing import _weights, convert, random_input
+    from mcunets.errors import McunetsError
+    from mcunets.tflm import run_litert
+
+    rng = np.random.default_rng(4010)
+    f, b = tf.constant(_weights(rng, (3, 3, 4, 8))), tf.constant(_weights(rng, (8,)))
+    model = convert(lambda x: tf.pad(tf.nn.relu(tf.nn.conv2d(x, f, 1, "SAME") + b), [[0, 0], [1, 1], [2, 0], [0, 0]],
+                                     mode="REFLECT"), [(1, 5, 6, 4)], rng)
+    generate(model)
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
+    sg = m.subgraphs[0]
+    (pad,) = [op for op in sg.operators if m.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.MIRROR_PAD]
+    q = sg.tensors[pad.outputs[0]].quantization
+    if field == "scale":
+        q.scale = [float(np.float32(q.scale[0]) * np.float32(1.3))]
+    else:
+        q.zeroPoint = [int(q.zeroPoint[0]) + 5]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
+    bad = bytes(builder.Output())
+    with pytest.raises(RuntimeError, match="mirror_pad"):
+        run_litert(bad, [random_input(rng, "int8", (1, 5, 6, 4))])
+    with pytest.raises(McunetsError, match=r"^MIRROR_PAD \(node \d+\): the input must share the output's quantization$"):
+        generate(bad)
+
+
 def test_pack_of_inputs_with_other_quantizations_is_refused():
     """PACK copies bytes: TFLite's reference refuses int8 inputs whose quantization differs from the output's
     (pack.cc Prepare) and so does the engine, in one line (a ReLU convolution's output zero point shifted,

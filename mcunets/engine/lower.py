@@ -731,9 +731,13 @@ def _pad(self: _Op) -> L.Layer:
 
 
 def _mirror_pad(self: _Op) -> L.Layer:
+    """MIRROR_PAD copies bytes: the reference's Prepare requires int8 input and output to share their
+    quantization (mirror_pad.cc)."""
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
     self.per_tensor(out, "output")
+    if np.float32(x.scale) != np.float32(out.scale) or x.zero_point != out.zero_point:
+        self.fail("the input must share the output's quantization")
     pads = np.asarray(self.const(self.t(1), "paddings"), dtype=np.int64).reshape(-1, 2)
     shape = [int(d) for d in x.shape]
     rank = len(shape)
