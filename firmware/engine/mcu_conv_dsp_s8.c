@@ -2213,6 +2213,49 @@ static const int8_t *conv_1x1_last_pixel(const int8_t *src, int32_t k, int8_t *d
  * after those passes (the pixel count is 0 or 1 modulo 4, or modulo 3). */
 enum { MCU_V_PLAIN = 0, MCU_V_SMALL = 1, MCU_V_MULTI = 2, MCU_V_MULTI1 = 3 };
 
+/* The output channel pairs of the expanded pixel pair in buf (count 1: pixel A alone) with the weight rows from
+ * w (c bytes each) and the requantization table at *q; *q, *out_a and *out_b advanced past them, the weights
+ * after them returned. */
+static inline __attribute__((always_inline)) const int8_t *channel_pairs(
+    const uint32_t *buf, const uint32_t *buf_end, const int8_t *w, int32_t c, const int32_t **q, int32_t pairs,
+    int8_t **out_a, int8_t **out_b, int32_t count, int32_t lo, int32_t hi, int mode, int post)
+{
+    if (mode != MCU_CLAMP_BOTH && pairs > 0 && count == 1) {
+        w = conv_1x1_one_asm(buf, buf_end, w, c, *q, pairs, *out_a, lo, mode);
+        *q += 8 * pairs;
+        *out_a += 2 * pairs;
+        *out_b += 2 * pairs;
+    } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
+        w = conv_1x1_pairs_asm(buf, buf_end, w, c, *q, pairs, *out_a, *out_b, lo, mode, post);
+        *q += 8 * pairs;
+        *out_a += 2 * pairs;
+        *out_b += 2 * pairs;
+    } else {
+        for (int32_t pr = 0; pr < pairs; ++pr) {
+            int32_t acc[4];
+            acc[0] = acc[2] = (*q)[0];
+            acc[1] = acc[3] = (*q)[1];
+            dot_2x2(buf, buf_end, w, c, acc);
+            w += 2 * c;
+            store_2x2(acc, *q, out_a, out_b, lo, hi, mode);
+            *q += 8;
+        }
+    }
+    return w;
+}
+
+/* An odd channel count's last channel (weights w, table q), computed twice as a pair of itself. */
+static inline __attribute__((always_inline)) void last_channel(const uint32_t *buf, const uint32_t *buf_end,
+                                                               const int8_t *w, const int32_t *q, int8_t *out_a,
+                                                               int8_t *out_b, int32_t lo, int32_t hi, int mode)
+{
+    int32_t acc[4];
+    acc[0] = acc[1] = acc[2] = acc[3] = q[0];
+    dot_2x2(buf, buf_end, w, 0, acc);
+    out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
+    out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
+}
+
 /* Scratch of the k x k path (mcu_conv_kxk_scratch in mcu_engine.h): the expanded pixel pair (4 * k4 bytes), the
  * requantization table (8 words per output channel pair), the two int8 patches (2 * k4 + 4: the
  * second one's last word copy may write 3 bytes past it) and, when k is not a multiple of 4, the
@@ -2398,33 +2441,11 @@ static inline __attribute__((always_inline)) void conv_pairs_body(
             q = table + (int64_t)pairs * (2 * c + 32) / 4 + 2 * c / 4; /* the odd channel's table */
             out_a += 2 * pairs;
             out_b += 2 * pairs;
-        } else if (mode != MCU_CLAMP_BOTH && pairs > 0 && count == 1) {
-            w = conv_1x1_one_asm(buf, buf_end, w, c, q, pairs, out_a, lo, mode);
-            q += 8 * pairs;
-            out_a += 2 * pairs;
-            out_b += 2 * pairs;
-        } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
-            w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode, post);
-            q += 8 * pairs;
-            out_a += 2 * pairs;
-            out_b += 2 * pairs;
         } else {
-            for (int32_t pr = 0; pr < pairs; ++pr) {
-                int32_t acc[4];
-                acc[0] = acc[2] = q[0];
-                acc[1] = acc[3] = q[1];
-                dot_2x2(buf, buf_end, w, c, acc);
-                w += 2 * c;
-                store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
-                q += 8;
-            }
+            w = channel_pairs(buf, buf_end, w, c, &q, pairs, &out_a, &out_b, count, lo, hi, mode, post);
         }
         if (out_c & 1) { /* odd channel count: the last channel twice */
-            int32_t acc[4];
-            acc[0] = acc[1] = acc[2] = acc[3] = q[0];
-            dot_2x2(buf, buf_end, w, 0, acc);
-            out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
-            out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
+            last_channel(buf, buf_end, w, q, out_a, out_b, lo, hi, mode);
         }
     }
 }
@@ -3654,46 +3675,6 @@ static void tc_expand_direct(const mcu_transpose_conv_params *p, const mcu_trans
     }
 }
 
-/* Every output channel of the expanded pixel pair in buf (count 1: pixel A alone) with the weight rows from w
- * (c bytes each) and the requantization table. */
-static inline __attribute__((always_inline)) void tc_channels(const uint32_t *buf, const uint32_t *buf_end,
-                                                              const int8_t *w, int32_t c, const int32_t *table,
-                                                              int32_t oc, int8_t *out_a, int8_t *out_b,
-                                                              int32_t count, int32_t lo, int32_t hi, int mode,
-                                                              int post)
-{
-    const int32_t pairs = oc / 2;
-    const int32_t *q = table;
-    if (mode != MCU_CLAMP_BOTH && pairs > 0 && count == 1) {
-        w = conv_1x1_one_asm(buf, buf_end, w, c, q, pairs, out_a, lo, mode);
-        q += 8 * pairs;
-        out_a += 2 * pairs;
-        out_b += 2 * pairs;
-    } else if (mode != MCU_CLAMP_BOTH && pairs > 0) {
-        w = conv_1x1_pairs_asm(buf, buf_end, w, c, q, pairs, out_a, out_b, lo, mode, post);
-        q += 8 * pairs;
-        out_a += 2 * pairs;
-        out_b += 2 * pairs;
-    } else {
-        for (int32_t pr = 0; pr < pairs; ++pr) {
-            int32_t acc[4];
-            acc[0] = acc[2] = q[0];
-            acc[1] = acc[3] = q[1];
-            dot_2x2(buf, buf_end, w, c, acc);
-            w += 2 * c;
-            store_2x2(acc, q, &out_a, &out_b, lo, hi, mode);
-            q += 8;
-        }
-    }
-    if (oc & 1) { /* odd channel count: the last channel twice */
-        int32_t acc[4];
-        acc[0] = acc[1] = acc[2] = acc[3] = q[0];
-        dot_2x2(buf, buf_end, w, 0, acc);
-        out_b[0] = out_ch0(acc[2], q, lo, hi, mode);
-        out_a[0] = out_ch0(acc[0], q, lo, hi, mode);
-    }
-}
-
 /* Phases at most this many (strides up to 4 x 4) share the expanded pixel pairs of phases with the same taps,
  * padding and size (every phase of a kernel that is a multiple of the stride without padding: 2 x 2 at
  * stride 2 SAME, 4 x 4 at stride 2 VALID): each pair is expanded once for all of them. */
@@ -3797,7 +3778,12 @@ mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *p, const i
                         out_a[o] = out_b[o] = (int8_t)mcu_clamp_i32(v + p->output_offset, lo, hi);
                     }
                 } else {
-                    tc_channels(buf, buf_end, mw[g], c, table, oc, out_a, out_b, count, lo, hi, mode, post);
+                    const int32_t *q = table;
+                    const int8_t *w = channel_pairs(buf, buf_end, mw[g], c, &q, oc / 2, &out_a, &out_b, count, lo,
+                                                    hi, mode, post);
+                    if (oc & 1) {
+                        last_channel(buf, buf_end, w, q, out_a, out_b, lo, hi, mode);
+                    }
                 }
             }
         }
