@@ -117,6 +117,21 @@ static inline uint32_t mcu_pkhbt(uint32_t a, uint32_t b)
     return r;
 }
 
+/* (low halfword of a, low halfword of b) and (high of a, high of b): PKHBT / PKHTB with a shift */
+static inline uint32_t mcu_pack_lo(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline uint32_t mcu_pack_hi(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+
 /* (a * b + 2^31) >> 32 */
 static inline int32_t mcu_smmulr(int32_t a, int32_t b)
 {

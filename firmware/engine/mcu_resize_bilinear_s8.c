@@ -18,21 +18,6 @@ static inline int8_t mcu_bilinear_round(int32_t s)
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* (low halfword of a, low halfword of b) and (high of a, high of b) */
-static inline uint32_t mcu_pack_lo(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-static inline uint32_t mcu_pack_hi(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-    return r;
-}
-
 static inline int32_t mcu_bilinear_round_dsp(int32_t s)
 {
     return (s + (1 << 19) + (s >> 31)) >> 20;
