@@ -1,5 +1,6 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
-FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; per element for ADD,
+FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; BATCH_MATMUL: batches x rows x
+columns x depth; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
 RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX and ARG_MIN: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
@@ -113,6 +114,10 @@ def _grid(full: bool) -> dict:
         # a classifier head's n logits (int32 index), a segmentation head's channels per pixel (int64 indices)
         "ARG_MAX": [dict(n=n) for n in (10, 100, 1000)] + [dict(h=h, c=c) for h in hw[2:] for c in ch[:2]],
         "ARG_MIN": [dict(n=n) for n in (10, 100, 1000)],
+        # attention over b heads of n tokens of depth d: scores q @ k^T (adj_y), context scores @ v (rhs
+        # strided along the depth), and a constant rhs (b, d, d)
+        "BATCH_MATMUL": [dict(kind=k, b=2, n=n, d=d) for k in ("qk", "av") for n in (16, 32) for d in (8, 32)]
+        + [dict(kind="const", b=2, n=n, d=d) for n, d in ((16, 8), (32, 32))],
     }
     return g
 
@@ -155,6 +160,14 @@ def _fn(op: str, p: dict, rng):
         if "n" in p:
             return (lambda x: f(x, axis=-1, output_type=tf.int32)), [(1, p["n"])], p["n"]
         return (lambda x: f(x, axis=-1, output_type=tf.int64)), [(1, h, h, p["c"])], h * h * p["c"]
+    if op == "BATCH_MATMUL":
+        b, n, d = p["b"], p["n"], p["d"]
+        if p["kind"] == "qk":
+            return (lambda q, k: tf.matmul(q, k, transpose_b=True)), [(b, n, d), (b, n, d)], b * n * n * d
+        if p["kind"] == "av":
+            return (lambda a, v: tf.matmul(a, v)), [(b, n, n), (b, n, d)], b * n * n * d
+        wt = tf.constant(w((b, d, d)))
+        return (lambda x: tf.matmul(x, wt)), [(b, n, d)], b * n * d * d
     c = p["c"]
     if op in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"):
         f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum,
@@ -270,6 +283,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
                 "MIRROR_PAD": "rows", "SOFTMAX": "exp table", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
+    if op == "BATCH_MATMUL":
+        return "rhs strided" if p["kind"] == "av" else "depth contiguous"
     if op in ("ARG_MAX", "ARG_MIN"):
         return "words + find" if p.get("n", p.get("c", 0)) >= 16 else "compare"
     if op in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"):

@@ -543,6 +543,16 @@ def test_elementwise_ops_on_qemu(op, tmp_path):
     assert not bad, bad
 
 
+def test_batch_matmul_on_qemu(tmp_path):
+    """BATCH_MATMUL on qemu-m4: random single-operator models (testing.BUILDERS: two activations or a constant
+    rhs, adj_x / adj_y, broadcast batch axes)."""
+    rng = np.random.default_rng(8860)
+    bad = []
+    for k in range(4):
+        bad += check_on_qemu(make_case("BATCH_MATMUL", rng, runs=2), tmp_path / str(k))
+    assert not bad, bad
+
+
 def _prelu_slow_cases(seed: int):
     """PRELU models whose alpha scale is raised 2^8 to 2^14 times in the flatbuffer, so the alpha side's
     shift is 0 or more (the portable mcu_requantize path, not fast_requant), on every input byte."""

@@ -258,6 +258,17 @@ typedef struct {
     const int32_t *bytes;
 } mcu_gather_params;
 
+/* BATCH_MATMUL (int8, per-tensor): batch[3] output batch axes (1 when absent); the element (i, k) of an lhs
+ * matrix at i * lhs_row_step + k * lhs_depth_step, (k, j) of an rhs matrix at j * rhs_col_step +
+ * k * rhs_depth_step, matrices lhs_batch_step / rhs_batch_step apart per batch axis (0: broadcast). rhs_const
+ * non-NULL: the constant rhs (the rhs argument is ignored). Output rows x cols per batch, row-major. */
+typedef struct {
+    int32_t batch[3], lhs_batch_step[3], rhs_batch_step[3];
+    int32_t rows, cols, depth, lhs_row_step, lhs_depth_step, rhs_col_step, rhs_depth_step;
+    int32_t lhs_offset, rhs_offset, output_offset, multiplier, shift, act_min, act_max;
+    const int8_t *rhs_const;
+} mcu_batch_matmul_params;
+
 /* ARG_MAX / ARG_MIN along one axis: `outer` blocks of axis_size x inner int8 values; per block and inner
  * position the first index of the largest (minimum 0) or smallest (minimum 1) value, written as int32 or,
  * out64 1, as int64 (two words: the index, 0). */
@@ -685,6 +696,8 @@ mcu_status mcu_transpose_conv_dsp_s8(const mcu_transpose_conv_params *params, co
                                      int16_t *scratch);
 mcu_status mcu_gather_s8(const mcu_gather_params *params, const int8_t *input, int8_t *output);
 mcu_status mcu_space_batch_s8(const mcu_space_batch_params *params, const int8_t *input, int8_t *output);
+mcu_status mcu_batch_matmul_s8(const mcu_batch_matmul_params *params, const int8_t *lhs, const int8_t *rhs,
+                               int8_t *output);
 /* output: 4-byte aligned (int32, or int64 as two words) */
 mcu_status mcu_arg_minmax_s8(const mcu_arg_params *params, const int8_t *input, int32_t *output);
 mcu_status mcu_copy_s8(int32_t size, const int8_t *input, int8_t *output);

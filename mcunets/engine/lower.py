@@ -551,6 +551,54 @@ def _space_batch(self: _Op) -> L.Layer:
                         pad_value=out.zero_point)
 
 
+def _batch_matmul(self: _Op) -> L.Layer:
+    """BATCH_MATMUL of an int8 activation by another or by a constant (per-tensor quantization, ranks 2-5,
+    adj_x / adj_y, broadcast batch axes): TFLite's reference sums (lhs - lhs_zero_point) * (rhs -
+    rhs_zero_point) in int32 and requantizes by lhs_scale * rhs_scale / output_scale
+    (MultiplyByQuantizedMultiplier, the double rounding); its transposed copies of the operands are steps here."""
+    lhs, rhs, out = self.t(0), self.t(1), self.out()
+    for t, what in ((lhs, "lhs"), (rhs, "rhs"), (out, "output")):
+        self.per_tensor(t, what)
+    if lhs.is_const:
+        self.fail("a constant lhs is not supported")
+    o = self.op.options
+    adj_x, adj_y = (bool(o.AdjX()), bool(o.AdjY())) if o is not None else (False, False)
+    if not (2 <= len(lhs.shape) <= 5 and 2 <= len(rhs.shape) <= 5):
+        self.fail(f"ranks {len(lhs.shape)} and {len(rhs.shape)} are not supported (2-5)")
+    ls = [1] * (5 - len(lhs.shape)) + [int(d) for d in lhs.shape]
+    rs = [1] * (5 - len(rhs.shape)) + [int(d) for d in rhs.shape]
+    rows, depth = (ls[4], ls[3]) if adj_x else (ls[3], ls[4])
+    rdepth, cols = (rs[4], rs[3]) if adj_y else (rs[3], rs[4])
+    if depth != rdepth:
+        self.fail(f"lhs {list(lhs.shape)} and rhs {list(rhs.shape)} do not multiply")
+    batch = []
+    for x in range(3):
+        if ls[x] != rs[x] and 1 not in (ls[x], rs[x]):
+            self.fail(f"batch axes of {list(lhs.shape)} and {list(rhs.shape)} do not broadcast")
+        batch.append(max(ls[x], rs[x]))
+    rank = max(len(lhs.shape), len(rhs.shape))
+    if tuple(int(d) for d in out.shape) != tuple(batch[3 - (rank - 2):] if rank > 2 else ()) + (rows, cols):
+        self.fail(f"output shape {list(out.shape)} does not match")
+
+    def batch_steps(s):
+        return [0 if s[x] == 1 else int(np.prod(s[x + 1:])) for x in range(3)]
+
+    lhs_steps = batch_steps(ls) + ([1, rows] if adj_x else [depth, 1])
+    const = None
+    if rhs.is_const:  # laid out [batch][col][depth]: contiguous depth for both operands
+        m = np.asarray(rhs.data, dtype=np.int8).reshape(rs)
+        const = np.ascontiguousarray(m if adj_y else np.swapaxes(m, 3, 4))
+        rhs_steps = batch_steps(rs) + [depth, 1]
+    else:
+        rhs_steps = batch_steps(rs) + ([depth, 1] if adj_y else [1, cols])
+    mults, shifts = q.conv_multipliers(lhs.scale, rhs.scales, out.scale, 1)
+    acts = (lhs.index,) if rhs.is_const else (lhs.index, rhs.index)
+    return L.BatchMatMul(self.op.index, "BATCH_MATMUL", acts, (out.index,), batch=tuple(batch), rows=rows,
+                         cols=cols, depth=depth, lhs_steps=tuple(lhs_steps), rhs_steps=tuple(rhs_steps), rhs=const,
+                         lhs_offset=-lhs.zero_point, rhs_offset=-rhs.zero_point, output_offset=out.zero_point,
+                         mult=mults[0], shift=L._shifts(mults, shifts)[0])
+
+
 def _arg_minmax(self: _Op) -> L.Layer:
     """ARG_MAX / ARG_MIN of an int8 tensor along a constant axis, int32 or int64 indices out: the reference
     compares the int8 values as stored (a positive scale keeps their order) and keeps the first index of
@@ -994,6 +1042,7 @@ _LOWER = {
     "GATHER": _gather,
     "SPACE_TO_BATCH_ND": _space_batch,
     "ARG_MAX": _arg_minmax,
+    "BATCH_MATMUL": _batch_matmul,
     "ARG_MIN": _arg_minmax,
     "BATCH_TO_SPACE_ND": _space_batch,
     "SOFTMAX": _softmax,

@@ -1652,6 +1652,54 @@ class SpaceBatch(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class BatchMatMul(Layer):
+    """BATCH_MATMUL (int8, per tensor; mcu_batch_matmul_params): ``batch`` the three output batch axes,
+    ``lhs_steps`` / ``rhs_steps`` (batch axes x3, row or column, depth) element steps of each operand;
+    ``rhs`` the constant rhs laid out [batch][col][depth], or None when it is the second input."""
+    batch: tuple = (1, 1, 1)
+    rows: int = 1
+    cols: int = 1
+    depth: int = 1
+    lhs_steps: tuple = ()
+    rhs_steps: tuple = ()
+    rhs: Any = None
+    lhs_offset: int = 0
+    rhs_offset: int = 0
+    output_offset: int = 0
+    mult: int = 0
+    shift: int = 0
+    act: tuple = (-128, 127)
+
+    @property
+    def macs(self):
+        return int(np.prod(self.batch)) * self.rows * self.cols * self.depth
+
+    @property
+    def weight_bytes(self):
+        return 0 if self.rhs is None else int(self.rhs.size)
+
+    def describe(self):
+        nb = int(np.prod(self.batch))
+        return (f"BATCH_MATMUL {nb} x ({self.rows}x{self.depth} @ {self.depth}x{self.cols})"
+                + (" constant rhs" if self.rhs is not None else ""))
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = []
+        if self.rhs is not None:
+            decls.append(c_array("int8_t", p + "rhs", self.rhs))
+        ls, rs = self.lhs_steps, self.rhs_steps
+        vals = [self.rows, self.cols, self.depth, ls[3], ls[4], rs[3], rs[4], self.lhs_offset, self.rhs_offset,
+                self.output_offset, self.mult, self.shift, self.act[0], self.act[1]]
+        decls.append(f"static const mcu_batch_matmul_params {p}params = {{{ints(self.batch)}, {ints(ls[:3])}, "
+                     f"{ints(rs[:3])}, {', '.join(str(int(v)) for v in vals)}, "
+                     f"{p + 'rhs' if self.rhs is not None else 'NULL'}}};")
+        rhs = "NULL" if self.rhs is not None else ctx.ptr(self.inputs[1])
+        return decls, [f"mcu_batch_matmul_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {rhs}, "
+                       f"{ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
 class ArgMinMax(Layer):
     """ARG_MAX / ARG_MIN along one axis: ``outer`` x ``axis_size`` x ``inner`` int8 values in, int32 or
     (``out64``) int64 indices out."""

@@ -552,6 +552,30 @@ def _arg_minmax(kind):
     return build
 
 
+def _batch_matmul(rng):
+    """BATCH_MATMUL (tf.matmul) of two activations or of one by a constant (a quarter of the models), ranks
+    3-4, adj_x / adj_y, batch axes of 1 broadcast against the other operand's, depths 2-40 (the converter
+    turns rank-2 products and depth-1 ones into FULLY_CONNECTED)."""
+    import tensorflow as tf
+
+    rank = int(rng.integers(3, 5))
+    rows, depth, cols = int(rng.integers(1, 9)), int(rng.choice([2, 3, 8, 17, 40])), int(rng.integers(1, 9))
+    batch = [int(rng.integers(1, 4)) for _ in range(rank - 2)]
+    lb = [1 if rng.random() < 0.3 else b for b in batch]
+    rb = [b if lb[k] == 1 or rng.random() < 0.7 else 1 for k, b in enumerate(batch)]
+    const = rng.random() < 0.25
+    if rng.random() < 0.2 and not const:  # rhs of a lower rank (constant: the converter makes it FULLY_CONNECTED)
+        rb = rb[1:]
+    adj_x, adj_y = bool(rng.random() < 0.4), bool(rng.random() < 0.4)
+    lshape = tuple(lb) + ((depth, rows) if adj_x else (rows, depth))
+    rshape = tuple(rb) + ((cols, depth) if adj_y else (depth, cols))
+    params = dict(lhs=lshape, rhs=rshape, adj_x=adj_x, adj_y=adj_y, const=const)
+    if const:
+        w = tf.constant(_weights(rng, rshape))
+        return (lambda a: tf.matmul(a, w, transpose_a=adj_x, transpose_b=adj_y)), [lshape], params, False
+    return (lambda a, b: tf.matmul(a, b, transpose_a=adj_x, transpose_b=adj_y)), [lshape, rshape], params, False
+
+
 def _reshape(rng):
     import tensorflow as tf
 
@@ -1122,6 +1146,7 @@ BUILDERS: dict[str, Callable] = {
     "GATHER": _gather,
     "SPACE_TO_BATCH_ND": _space_batch("s2b"),
     "ARG_MAX": _arg_minmax("max"),
+    "BATCH_MATMUL": _batch_matmul,
     "ARG_MIN": _arg_minmax("min"),
     "BATCH_TO_SPACE_ND": _space_batch("b2s"),
     "SOFTMAX": _softmax,

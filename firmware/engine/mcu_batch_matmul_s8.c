@@ -1,0 +1,52 @@
+/* BATCH_MATMUL (int8, per-tensor): for each of up to three broadcast batch axes, output[i][j] is the int32 sum
+ * over k of (lhs(i, k) + lhs_offset) * (rhs(k, j) + rhs_offset), requantized as TFLite's reference does
+ * (mcu_requantize, output offset, clamp). Each operand is addressed through its own steps, so adj_x / adj_y
+ * and a broadcast batch (step 0) need no transposed copy; a constant rhs comes already laid out as
+ * [batch][col][depth]. The sums are integers, so the order of the products does not matter. */
+#include "mcu_engine.h"
+#include "mcu_quant.h"
+
+static inline __attribute__((always_inline)) void matmul_block(const mcu_batch_matmul_params *p, const int8_t *lhs,
+                                                              const int8_t *rhs, int8_t *out,
+                                                              const int32_t lk, const int32_t rk)
+{
+    const int32_t depth = p->depth, lo = p->lhs_offset, ro = p->rhs_offset;
+    for (int32_t i = 0; i < p->rows; ++i) {
+        const int8_t *a0 = lhs + i * p->lhs_row_step;
+        for (int32_t j = 0; j < p->cols; ++j) {
+            const int8_t *a = a0, *b = rhs + j * p->rhs_col_step;
+            int32_t acc = 0;
+            for (int32_t k = 0; k < depth; ++k, a += lk, b += rk) {
+                acc += (*a + lo) * (*b + ro);
+            }
+            acc = mcu_requantize(acc, p->multiplier, p->shift) + p->output_offset;
+            *out++ = (int8_t)mcu_clamp_i32(acc, p->act_min, p->act_max);
+        }
+    }
+}
+
+mcu_status mcu_batch_matmul_s8(const mcu_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
+                               int8_t *output)
+{
+    if (p->rhs_const) {
+        rhs = p->rhs_const;
+    }
+    const int32_t block = p->rows * p->cols;
+    for (int32_t b0 = 0; b0 < p->batch[0]; ++b0) {
+        for (int32_t b1 = 0; b1 < p->batch[1]; ++b1) {
+            for (int32_t b2 = 0; b2 < p->batch[2]; ++b2, output += block) {
+                const int8_t *a = lhs + b0 * p->lhs_batch_step[0] + b1 * p->lhs_batch_step[1] + b2 * p->lhs_batch_step[2];
+                const int8_t *b = rhs + b0 * p->rhs_batch_step[0] + b1 * p->rhs_batch_step[1] + b2 * p->rhs_batch_step[2];
+                /* the common layouts with contiguous depth get their own loops (constant steps) */
+                if (p->lhs_depth_step == 1 && p->rhs_depth_step == 1) {
+                    matmul_block(p, a, b, output, 1, 1);
+                } else if (p->lhs_depth_step == 1) {
+                    matmul_block(p, a, b, output, 1, p->rhs_depth_step);
+                } else {
+                    matmul_block(p, a, b, output, p->lhs_depth_step, p->rhs_depth_step);
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}
