@@ -545,9 +545,10 @@ def test_elementwise_ops_on_qemu(op, tmp_path):
 
 def test_batch_matmul_on_qemu(tmp_path):
     """BATCH_MATMUL on qemu-m4: random single-operator models (testing.BUILDERS: two activations or a constant
-    rhs, adj_x / adj_y, broadcast batch axes)."""
+    rhs, adj_x / adj_y, broadcast batch axes) and an attention-like model (testing.batch_matmul_modes: the
+    word path with a depth and column tail, a strided rhs, a constant rhs)."""
     rng = np.random.default_rng(8860)
-    bad = []
+    bad = check_on_qemu(make_case("BATCH_MATMUL_MODES", rng, runs=2), tmp_path / "modes")
     for k in range(4):
         bad += check_on_qemu(make_case("BATCH_MATMUL", rng, runs=2), tmp_path / str(k))
     assert not bad, bad

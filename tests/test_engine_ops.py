@@ -205,7 +205,7 @@ def test_squared_difference_every_pair_is_bit_exact():
 
 # one model per case with a layer per mode / flag (mcunets.engine.testing)
 MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES",
-              "GATHER_MODES", "REDUCE_MIN_MODES", "SPACE_BATCH_MODES"]
+              "GATHER_MODES", "REDUCE_MIN_MODES", "SPACE_BATCH_MODES", "BATCH_MATMUL_MODES"]
 
 
 @pytest.mark.parametrize("op", MODE_CASES)

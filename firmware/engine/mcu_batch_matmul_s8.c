@@ -3,8 +3,62 @@
  * (mcu_requantize, output offset, clamp). Each operand is addressed through its own steps, so adj_x / adj_y
  * and a broadcast batch (step 0) need no transposed copy; a constant rhs comes already laid out as
  * [batch][col][depth]. The sums are integers, so the order of the products does not matter. */
+#if defined(__ARM_FEATURE_DSP)
+#include "mcu_dsp.h"
+#endif
 #include "mcu_engine.h"
 #include "mcu_quant.h"
+
+static inline __attribute__((always_inline)) int8_t matmul_out(const mcu_batch_matmul_params *p, int32_t acc)
+{
+    acc = mcu_requantize(acc, p->multiplier, p->shift) + p->output_offset;
+    return (int8_t)mcu_clamp_i32(acc, p->act_min, p->act_max);
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* Contiguous depth in both operands: four depth values per word, each operand's zero point added per
+ * halfword as it is sign-extended (SXTAB16: values -255..255), two products per SMLAD; two columns share
+ * each lhs word. The depth's last (depth % 4) values one by one. */
+static void matmul_block_dsp(const mcu_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out)
+{
+    const int32_t depth = p->depth, lo = p->lhs_offset, ro = p->rhs_offset, d4 = depth & ~3;
+    const uint32_t lo2 = mcu_pack16x2(lo, lo), ro2 = mcu_pack16x2(ro, ro);
+    for (int32_t i = 0; i < p->rows; ++i, lhs += p->lhs_row_step) {
+        int32_t j = 0;
+        for (; j + 2 <= p->cols; j += 2) {
+            const int8_t *a = lhs, *b0 = rhs + j * p->rhs_col_step, *b1 = b0 + p->rhs_col_step;
+            int32_t acc0 = 0, acc1 = 0, k = 0;
+            for (; k < d4; k += 4, a += 4, b0 += 4, b1 += 4) {
+                const uint32_t wa = mcu_load_u32(a), w0 = mcu_load_u32(b0), w1 = mcu_load_u32(b1);
+                const uint32_t ae = mcu_sxtab16(lo2, wa), ao = mcu_sxtab16_ror8(lo2, wa);
+                acc0 = mcu_smlad(ae, mcu_sxtab16(ro2, w0), acc0);
+                acc0 = mcu_smlad(ao, mcu_sxtab16_ror8(ro2, w0), acc0);
+                acc1 = mcu_smlad(ae, mcu_sxtab16(ro2, w1), acc1);
+                acc1 = mcu_smlad(ao, mcu_sxtab16_ror8(ro2, w1), acc1);
+            }
+            for (; k < depth; ++k, ++a, ++b0, ++b1) {
+                acc0 += (*a + lo) * (*b0 + ro);
+                acc1 += (*a + lo) * (*b1 + ro);
+            }
+            *out++ = matmul_out(p, acc0);
+            *out++ = matmul_out(p, acc1);
+        }
+        if (j < p->cols) {
+            const int8_t *a = lhs, *b = rhs + j * p->rhs_col_step;
+            int32_t acc = 0, k = 0;
+            for (; k < d4; k += 4, a += 4, b += 4) {
+                const uint32_t wa = mcu_load_u32(a), wb = mcu_load_u32(b);
+                acc = mcu_smlad(mcu_sxtab16(lo2, wa), mcu_sxtab16(ro2, wb), acc);
+                acc = mcu_smlad(mcu_sxtab16_ror8(lo2, wa), mcu_sxtab16_ror8(ro2, wb), acc);
+            }
+            for (; k < depth; ++k, ++a, ++b) {
+                acc += (*a + lo) * (*b + ro);
+            }
+            *out++ = matmul_out(p, acc);
+        }
+    }
+}
+#endif
 
 static inline __attribute__((always_inline)) void matmul_block(const mcu_batch_matmul_params *p, const int8_t *lhs,
                                                               const int8_t *rhs, int8_t *out,
@@ -19,8 +73,7 @@ static inline __attribute__((always_inline)) void matmul_block(const mcu_batch_m
             for (int32_t k = 0; k < depth; ++k, a += lk, b += rk) {
                 acc += (*a + lo) * (*b + ro);
             }
-            acc = mcu_requantize(acc, p->multiplier, p->shift) + p->output_offset;
-            *out++ = (int8_t)mcu_clamp_i32(acc, p->act_min, p->act_max);
+            *out++ = matmul_out(p, acc);
         }
     }
 }
@@ -39,7 +92,11 @@ mcu_status mcu_batch_matmul_s8(const mcu_batch_matmul_params *p, const int8_t *l
                 const int8_t *b = rhs + b0 * p->rhs_batch_step[0] + b1 * p->rhs_batch_step[1] + b2 * p->rhs_batch_step[2];
                 /* the common layouts with contiguous depth get their own loops (constant steps) */
                 if (p->lhs_depth_step == 1 && p->rhs_depth_step == 1) {
+#if defined(__ARM_FEATURE_DSP)
+                    matmul_block_dsp(p, a, b, output);
+#else
                     matmul_block(p, a, b, output, 1, 1);
+#endif
                 } else if (p->lhs_depth_step == 1) {
                     matmul_block(p, a, b, output, 1, p->rhs_depth_step);
                 } else {

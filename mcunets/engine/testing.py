@@ -576,6 +576,21 @@ def _batch_matmul(rng):
     return (lambda a, b: tf.matmul(a, b, transpose_a=adj_x, transpose_b=adj_y)), [lshape, rshape], params, False
 
 
+def batch_matmul_modes(rng):
+    """One attention-like model of three BATCH_MATMULs over 2 heads: scores q @ k^T (adj_y, depth 13: three
+    words and one value, 9 columns: pairs and one left), context scores @ v (rhs strided along the depth)
+    and q @ a constant (2, 13, 5)."""
+    import tensorflow as tf
+
+    w = tf.constant(_weights(rng, (2, 13, 5)))
+
+    def fn(q, k, v):
+        s = tf.matmul(q, k, transpose_b=True)
+        return s, tf.matmul(s, v), tf.matmul(q, w)
+
+    return fn, [(2, 7, 13), (2, 9, 13), (2, 9, 6)], dict(heads=2), False
+
+
 def _reshape(rng):
     import tensorflow as tf
 
@@ -1496,7 +1511,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "RESIZE_BILINEAR_MODES": lambda r: resize_modes(r, "ResizeBilinear"),
               "TRANSPOSE_CONV_MODES": transpose_conv_modes,
               "MIRROR_PAD_MODES": mirror_pad_modes, "GATHER_MODES": gather_modes,
-              "SPACE_BATCH_MODES": space_batch_modes,
+              "SPACE_BATCH_MODES": space_batch_modes, "BATCH_MATMUL_MODES": batch_matmul_modes,
               "REDUCE_MAX_MODES": reduce_modes,
               "REDUCE_MIN_MODES": lambda r: reduce_modes(r, "min"),
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
