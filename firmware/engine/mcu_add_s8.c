@@ -7,6 +7,7 @@
  * (u: the input bytes as uint8), checked by the code generator for all 65,536 input pairs. On DSP cores
  * contiguous runs take four elements per word: per element two UXTB, two table loads, an ADD and one
  * SSAT with the shift, packed with BFI and clamped below / above per word (SSUB8 / SEL). */
+#include "mcu_broadcast_rows.h"
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 #if defined(__ARM_FEATURE_DSP)
@@ -121,34 +122,33 @@ static inline __attribute__((always_inline)) void add_loops(const mcu_add_params
     }
 }
 
+/* One row of add_sum_loops: n3 elements, input 1 stepping c1, input 2 c2. */
+static inline __attribute__((always_inline)) int8_t *add_sum_row(const int8_t *a, const int8_t *b, int8_t *output,
+                                                                 int32_t n3, int32_t c1, int32_t c2,
+                                                                 const int32_t *t, int32_t lo, int32_t hi)
+{
+    int32_t i3 = 0;
+#if defined(__ARM_FEATURE_DSP)
+    if (c1 == 1 && c2 == 1 && n3 >= 4) {
+        i3 = n3 & ~3;
+        add_sum_run_dsp(a, b, output, i3, t, lo, hi);
+        a += i3;
+        b += i3;
+        output += i3;
+    }
+#endif
+    for (; i3 < n3; ++i3, a += c1, b += c2) {
+        *output++ = add_sum(t, *a, *b, lo, hi);
+    }
+    return output;
+}
+
 /* fast_requant 2: the sum table. */
 static void add_sum_loops(const mcu_add_params *params, const mcu_broadcast *shape, const int8_t *input1,
                           const int8_t *input2, int8_t *output)
 {
     const int32_t *t = params->table, lo = params->act_min, hi = params->act_max;
-    const int32_t *d = shape->dims, *s1 = shape->stride1, *s2 = shape->stride2;
-    const int32_t n3 = d[3], c1 = s1[3], c2 = s2[3];
-    for (int32_t i0 = 0; i0 < d[0]; ++i0) {
-        for (int32_t i1 = 0; i1 < d[1]; ++i1) {
-            for (int32_t i2 = 0; i2 < d[2]; ++i2) {
-                const int8_t *a = input1 + i0 * s1[0] + i1 * s1[1] + i2 * s1[2];
-                const int8_t *b = input2 + i0 * s2[0] + i1 * s2[1] + i2 * s2[2];
-                int32_t i3 = 0;
-#if defined(__ARM_FEATURE_DSP)
-                if (c1 == 1 && c2 == 1 && n3 >= 4) {
-                    i3 = n3 & ~3;
-                    add_sum_run_dsp(a, b, output, i3, t, lo, hi);
-                    a += i3;
-                    b += i3;
-                    output += i3;
-                }
-#endif
-                for (; i3 < n3; ++i3, a += c1, b += c2) {
-                    *output++ = add_sum(t, *a, *b, lo, hi);
-                }
-            }
-        }
-    }
+    MCU_BROADCAST_ROWS(shape, input1, input2, output, add_sum_row, t, lo, hi);
 }
 
 mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,

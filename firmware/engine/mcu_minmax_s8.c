@@ -1,6 +1,7 @@
 /* MAXIMUM and MINIMUM: TFLite's int8 reference compares the stored bytes (the converter gives both inputs
  * and the output one quantization), with 4-D broadcasting through per-input strides. On DSP cores runs
  * where each input is contiguous or one repeated byte take four elements per word (SSUB8 / SEL). */
+#include "mcu_broadcast_rows.h"
 #include "mcu_engine.h"
 #if defined(__ARM_FEATURE_DSP)
 #include "mcu_dsp.h"
@@ -28,38 +29,36 @@ static inline __attribute__((always_inline)) void minmax_words(const int8_t *a, 
 }
 #endif
 
+/* One row: n3 elements, input 1 stepping c1, input 2 c2. */
+static inline __attribute__((always_inline)) int8_t *minmax_row(const int8_t *a, const int8_t *b, int8_t *output,
+                                                                int32_t n3, int32_t c1, int32_t c2, const int min)
+{
+    int32_t i3 = 0;
+#if defined(__ARM_FEATURE_DSP)
+    if ((uint32_t)c1 <= 1 && (uint32_t)c2 <= 1 && (c1 | c2) && n3 >= 4) {
+        if (c1 && c2) {
+            minmax_words(a, b, output, n3, min, 1, 1);
+        } else if (c1) {
+            minmax_words(a, b, output, n3, min, 1, 0);
+        } else {
+            minmax_words(a, b, output, n3, min, 0, 1);
+        }
+        i3 = n3 & ~3;
+        a += i3 * c1;
+        b += i3 * c2;
+        output += i3;
+    }
+#endif
+    for (; i3 < n3; ++i3, a += c1, b += c2) {
+        *output++ = min ? (*a < *b ? *a : *b) : (*a > *b ? *a : *b);
+    }
+    return output;
+}
+
 static inline __attribute__((always_inline)) void minmax_loops(const mcu_broadcast *shape, const int8_t *input1,
                                                               const int8_t *input2, int8_t *output, const int min)
 {
-    const int32_t *d = shape->dims, *s1 = shape->stride1, *s2 = shape->stride2;
-    const int32_t n3 = d[3], c1 = s1[3], c2 = s2[3];
-    for (int32_t i0 = 0; i0 < d[0]; ++i0) {
-        for (int32_t i1 = 0; i1 < d[1]; ++i1) {
-            for (int32_t i2 = 0; i2 < d[2]; ++i2) {
-                const int8_t *a = input1 + i0 * s1[0] + i1 * s1[1] + i2 * s1[2];
-                const int8_t *b = input2 + i0 * s2[0] + i1 * s2[1] + i2 * s2[2];
-                int32_t i3 = 0;
-#if defined(__ARM_FEATURE_DSP)
-                if ((uint32_t)c1 <= 1 && (uint32_t)c2 <= 1 && (c1 | c2) && n3 >= 4) {
-                    if (c1 && c2) {
-                        minmax_words(a, b, output, n3, min, 1, 1);
-                    } else if (c1) {
-                        minmax_words(a, b, output, n3, min, 1, 0);
-                    } else {
-                        minmax_words(a, b, output, n3, min, 0, 1);
-                    }
-                    i3 = n3 & ~3;
-                    a += i3 * c1;
-                    b += i3 * c2;
-                    output += i3;
-                }
-#endif
-                for (; i3 < n3; ++i3, a += c1, b += c2) {
-                    *output++ = min ? (*a < *b ? *a : *b) : (*a > *b ? *a : *b);
-                }
-            }
-        }
-    }
+    MCU_BROADCAST_ROWS(shape, input1, input2, output, minmax_row, min);
 }
 
 mcu_status mcu_minmax_s8(const mcu_minmax_params *params, const mcu_broadcast *shape, const int8_t *input1,
