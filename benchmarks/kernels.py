@@ -284,7 +284,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
                 "MIRROR_PAD": "rows", "SOFTMAX": "exp table", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
     if op == "BATCH_MATMUL":
-        return "rhs strided" if p["kind"] == "av" else "depth contiguous"
+        return "column pairs dsp" if p["kind"] == "av" else "depth words dsp"
     if op in ("ARG_MAX", "ARG_MIN"):
         return "words + find" if p.get("n", p.get("c", 0)) >= 16 else "compare"
     if op in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"):

@@ -58,6 +58,54 @@ static void matmul_block_dsp(const mcu_batch_matmul_params *p, const int8_t *lhs
         }
     }
 }
+
+static inline uint32_t load_u16(const int8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* Contiguous lhs depth, rhs columns adjacent (depth rows rk bytes apart: scores @ v): two columns at a time,
+ * four depth values per lhs word; each column pair's bytes of depth rows k and k + 2 (k + 1 and k + 3) in
+ * one word, so SXTAB16 gives column j's pair and SXTAB16 ROR 8 column j + 1's, matching the lhs word's. */
+static void matmul_block_dsp_cols(const mcu_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
+                                  int8_t *out)
+{
+    const int32_t depth = p->depth, lo = p->lhs_offset, ro = p->rhs_offset, d4 = depth & ~3, rk = p->rhs_depth_step;
+    const uint32_t lo2 = mcu_pack16x2(lo, lo), ro2 = mcu_pack16x2(ro, ro);
+    for (int32_t i = 0; i < p->rows; ++i, lhs += p->lhs_row_step) {
+        int32_t j = 0;
+        for (; j + 2 <= p->cols; j += 2) {
+            const int8_t *a = lhs, *b = rhs + j;
+            int32_t acc0 = 0, acc1 = 0, k = 0;
+            for (; k < d4; k += 4, a += 4, b += 4 * rk) {
+                const uint32_t wa = mcu_load_u32(a);
+                const uint32_t ae = mcu_sxtab16(lo2, wa), ao = mcu_sxtab16_ror8(lo2, wa);
+                const uint32_t r02 = load_u16(b) | (load_u16(b + 2 * rk) << 16);
+                const uint32_t r13 = load_u16(b + rk) | (load_u16(b + 3 * rk) << 16);
+                acc0 = mcu_smlad(ae, mcu_sxtab16(ro2, r02), acc0);
+                acc1 = mcu_smlad(ae, mcu_sxtab16_ror8(ro2, r02), acc1);
+                acc0 = mcu_smlad(ao, mcu_sxtab16(ro2, r13), acc0);
+                acc1 = mcu_smlad(ao, mcu_sxtab16_ror8(ro2, r13), acc1);
+            }
+            for (; k < depth; ++k, ++a, b += rk) {
+                acc0 += (*a + lo) * (b[0] + ro);
+                acc1 += (*a + lo) * (b[1] + ro);
+            }
+            *out++ = matmul_out(p, acc0);
+            *out++ = matmul_out(p, acc1);
+        }
+        if (j < p->cols) {
+            const int8_t *a = lhs, *b = rhs + j;
+            int32_t acc = 0;
+            for (int32_t k = 0; k < depth; ++k, ++a, b += rk) {
+                acc += (*a + lo) * (*b + ro);
+            }
+            *out++ = matmul_out(p, acc);
+        }
+    }
+}
 #endif
 
 static inline __attribute__((always_inline)) void matmul_block(const mcu_batch_matmul_params *p, const int8_t *lhs,
@@ -98,6 +146,12 @@ mcu_status mcu_batch_matmul_s8(const mcu_batch_matmul_params *p, const int8_t *l
                     matmul_block(p, a, b, output, 1, 1);
 #endif
                 } else if (p->lhs_depth_step == 1) {
+#if defined(__ARM_FEATURE_DSP)
+                    if (p->rhs_col_step == 1) {
+                        matmul_block_dsp_cols(p, a, b, output);
+                        continue;
+                    }
+#endif
                     matmul_block(p, a, b, output, 1, p->rhs_depth_step);
                 } else {
                     matmul_block(p, a, b, output, p->lhs_depth_step, p->rhs_depth_step);

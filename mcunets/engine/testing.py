@@ -578,8 +578,8 @@ def _batch_matmul(rng):
 
 def batch_matmul_modes(rng):
     """One attention-like model of three BATCH_MATMULs over 2 heads: scores q @ k^T (adj_y, depth 13: three
-    words and one value, 9 columns: pairs and one left), context scores @ v (rhs strided along the depth)
-    and q @ a constant (2, 13, 5)."""
+    words and one value, 9 columns: pairs and one left), context scores @ v (adjacent rhs columns, depth 9,
+    7 columns) and q @ a constant (2, 13, 5)."""
     import tensorflow as tf
 
     w = tf.constant(_weights(rng, (2, 13, 5)))
@@ -588,7 +588,7 @@ def batch_matmul_modes(rng):
         s = tf.matmul(q, k, transpose_b=True)
         return s, tf.matmul(s, v), tf.matmul(q, w)
 
-    return fn, [(2, 7, 13), (2, 9, 13), (2, 9, 6)], dict(heads=2), False
+    return fn, [(2, 7, 13), (2, 9, 13), (2, 9, 7)], dict(heads=2), False
 
 
 def _reshape(rng):
