@@ -1071,6 +1071,9 @@ _LOWER = {
 
 SUPPORTED_OPS = tuple(sorted(_LOWER))
 
+# Output types besides int8 and float32, by operator: a model's uint8 output, and the indices ARG_MAX / ARG_MIN give.
+_OTHER_OUTPUT_TYPES = {"QUANTIZE": ("uint8",), "ARG_MAX": ("int32", "int64"), "ARG_MIN": ("int32", "int64")}
+
 
 # Operators a converter emits to compute a RESHAPE's new shape at run time (Keras' ``Reshape`` in a
 # squeeze-and-excitation block: SHAPE → STRIDED_SLICE → PACK), on int32 values only.
@@ -1112,9 +1115,7 @@ def lower(graph: GraphInfo) -> list[L.Layer]:
             raise UnsupportedOpError(f"{op.op} (node {op.index}) is not supported by the mcunets engine")
         ctx = _Op(graph, op)
         for t in op.outputs:
-            if graph.tensors[t].dtype not in ("int8", "float32") and not (
-                    op.op == "QUANTIZE" and graph.tensors[t].dtype == "uint8") and not (
-                    op.op in ("ARG_MAX", "ARG_MIN") and graph.tensors[t].dtype in ("int32", "int64")):
+            if graph.tensors[t].dtype not in ("int8", "float32") + _OTHER_OUTPUT_TYPES.get(op.op, ()):
                 ctx.fail(f"output type {graph.tensors[t].dtype} is not supported")
         try:
             layers.append(fn(ctx))
