@@ -1,7 +1,7 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; BATCH_MATMUL: batches x rows x
 columns x depth; per element for ADD,
-SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
+SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, RSQRT, SQRT, EXP, LOG, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
 RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX and ARG_MIN: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
 
@@ -80,6 +80,8 @@ def _grid(full: bool) -> dict:
         "TANH": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "ABS": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
         "GELU": [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16],
+        **{op: [dict(h=h, c=c) for h in hw[1:] for c in ch[:2] if h * h * c <= 2**16]
+           for op in ("RSQRT", "SQRT", "EXP", "LOG")},
         "RESIZE_NEAREST_NEIGHBOR": [dict(h=h, c=c, o=o) for h in hw[1:3] for c in ch[:2]
                                     for o in (2 * h, h + h // 2, h // 2)],
         # c -> o channels (o = c unless given), SAME unless pad="VALID", per-channel weights unless pt=1
@@ -209,6 +211,8 @@ def _fn(op: str, p: dict, rng):
         return tf.abs, [(1, h, h, c)], h * h * c
     if op == "GELU":
         return tf.nn.gelu, [(1, h, h, c)], h * h * c
+    if op in ("RSQRT", "SQRT", "EXP", "LOG"):  # representative data as testing.REP_MAPS
+        return getattr(tf.math, op.lower()), [(1, h, h, c)], h * h * c
     if op == "RESIZE_NEAREST_NEIGHBOR":  # as tf.image.resize(method="nearest"): half-pixel centers
         o = p["o"]
         return (lambda x: tf.image.resize(x, (o, o), method="nearest")), [(1, h, h, c)], o * o * c
@@ -272,7 +276,7 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return "tables + smmulr" if fast else "tables"
     if op == "MUL":
         return "words" if re.search(r"mcu_mul_params l0_params = \{.*, 1\};", model_c) else "portable"
-    if op in ("ABS", "GELU"):
+    if op in ("ABS", "GELU", "RSQRT", "SQRT", "EXP", "LOG"):
         return "table"
     if op == "L2_NORMALIZATION":
         return "rows"
@@ -307,14 +311,14 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
 def measure(op: str, p: dict, seed: int, out: Path) -> dict:
     from mcunets import targets
     from mcunets.engine import generate
-    from mcunets.engine.testing import (check_cases, Case, convert, random_input, reference, shift_zero_points,
-                                        trained_like_requant)
+    from mcunets.engine.testing import (REP_MAPS, check_cases, Case, convert, random_input, reference,
+                                        shift_zero_points, trained_like_requant)
     from mcunets.engine.reader import read_model
     from mcunets.report import parse_report
 
     rng = np.random.default_rng(seed)
     fn, specs, work = _fn(op, p, rng)
-    model = convert(fn, specs, rng, per_tensor=bool(p.get("pt")))
+    model = convert(fn, specs, rng, per_tensor=bool(p.get("pt")), rep_map=REP_MAPS.get(op))
     if p.get("act", "").endswith("+"):  # the output zero point above -128: ReLU clamps below, ReLU6 both ways
         model = shift_zero_points(model, rng, "CONV_2D" if op.startswith("CONV_2D") else op)
     if op.startswith(("CONV", "DEPTHWISE", "FULLY")):

@@ -533,10 +533,10 @@ def test_sum_on_qemu_equals_tflm(tmp_path):
     assert not check_on_qemu(make_case("SUM_MODES", np.random.default_rng(8810), runs=2), tmp_path, oracle=run_tflm)
 
 
-@pytest.mark.parametrize("op", ["LEAKY_RELU", "LOGISTIC", "PRELU", "ABS", "GELU"])
+@pytest.mark.parametrize("op", ["LEAKY_RELU", "LOGISTIC", "PRELU", "ABS", "GELU", "RSQRT", "SQRT", "EXP", "LOG"])
 def test_elementwise_ops_on_qemu(op, tmp_path):
-    """LEAKY_RELU, LOGISTIC, ABS and GELU through mcu_lut_s8 (four bytes per word, the rest one by one), PRELU through
-    its table and the SMMLAR requantization of the alpha side."""
+    """LEAKY_RELU, LOGISTIC, ABS, GELU, RSQRT, SQRT, EXP and LOG through mcu_lut_s8 (four bytes per word, the rest
+    one by one), PRELU through its table and the SMMLAR requantization of the alpha side."""
     bad = []
     for seed in range(2):
         bad += check_on_qemu(make_case(op, np.random.default_rng(950 + seed), runs=2), tmp_path / str(seed))

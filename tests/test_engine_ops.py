@@ -118,17 +118,20 @@ def test_leaky_relu_table_equals_the_reference_for_every_input():
 
 
 
-def _every_input_tables(fn, count: int, seed: int, op_name: str, table, edit=None):
+def _every_input_tables(fn, count: int, seed: int, op_name: str, table, edit=None, rep_map=None, positive=False):
     """A model of ``count`` one-operator layers (fn per input, each its own random quantization), the
     engine's 256-entry table of each layer (``table(op, x, y)``) and the engine's outputs on every int8 input
-    against the reference kernels; ``edit(sub, g)`` may rewrite quantization in the flatbuffer first."""
+    against the reference kernels; ``edit(sub, g)`` may rewrite quantization in the flatbuffer first.
+    ``rep_map``: convert's map of the representative data; ``positive``: only the bytes at or above each
+    input's zero point fed and compared (the reference stops on the others: RSQRT, SQRT)."""
     from tflite.Model import Model
 
     from mcunets.engine.reader import read_model
     from mcunets.engine.testing import Case, convert, reference
 
     rng = np.random.default_rng(seed)
-    model = convert(lambda *xs: tuple(fn(i, x) for i, x in enumerate(xs)), [(1, 256)] * count, rng)
+    model = convert(lambda *xs: tuple(fn(i, x) for i, x in enumerate(xs)), [(1, 256)] * count, rng,
+                    rep_map=rep_map)
     if edit is not None:
         buf = bytearray(model)
         edit(Model.GetRootAsModel(buf, 0).Subgraphs(0), read_model(model))
@@ -137,15 +140,19 @@ def _every_input_tables(fn, count: int, seed: int, op_name: str, table, edit=Non
     ops = [op for op in g.operators if op.op == op_name]
     assert len(ops) == count == len(g.operators)
     every = np.arange(-128, 128).astype(np.int8).reshape(1, 256)
-    want = reference(model, [every] * count)
+    low = [g.tensors[g.inputs[k]].zero_point if positive else -128 for k in range(count)]
+    feeds = [np.maximum(every, lo).astype(np.int8) for lo in low]  # in input order
+    want = reference(model, feeds)
     quantizations = set()
     for op in ops:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         quantizations.add((x.scale, x.zero_point, y.scale, y.zero_point))
         t = table(op, x, y)
-        assert [t[v & 0xFF] for v in range(-128, 128)] == want[g.outputs.index(op.outputs[0])].reshape(-1).tolist()
+        lo = low[g.inputs.index(op.inputs[0])]
+        got = want[g.outputs.index(op.outputs[0])].reshape(-1)[lo + 128:].tolist()
+        assert [t[v & 0xFF] for v in range(lo, 128)] == got
     assert len(quantizations) == count
-    check = check_cases([Case(f"{op_name} every input", model, [[every] * count, [every[:, ::-1].copy()] * count])])
+    check = check_cases([Case(f"{op_name} every input", model, [feeds, [f[:, ::-1].copy() for f in feeds]])])
     assert check.runs == 2 and not check.mismatches
 
 
@@ -178,6 +185,75 @@ def test_gelu_table_equals_the_reference_for_every_input(approximate):
     _every_input_tables(lambda i, x: tf.nn.gelu(x, approximate=approximate), 8, 80 + approximate, "GELU",
                         lambda op, x, y: quant.gelu_table(bool(op.options.Approximate()), x.scale, x.zero_point,
                                                           y.scale, y.zero_point))
+
+
+def _rewrite(zero_points=(), scales=()):
+    """An ``edit`` for _every_input_tables: ``zero_points`` / ``scales`` as (layer, "input" or "output", value)."""
+    def edit(sub, g):
+        for items, field in ((zero_points, "ZeroPointAsNumpy"), (scales, "ScaleAsNumpy")):
+            for k, which, value in items:
+                op = g.operators[k]
+                t = op.inputs[0] if which == "input" else op.outputs[0]
+                getattr(sub.Tensors(t).Quantization(), field)()[0] = value
+
+    return edit
+
+
+def test_rsqrt_table_equals_the_reference_for_every_input():
+    """RSQRT (layer norm's 1 / sqrt of the variance) through its table (quant.rsqrt_table, the reference's
+    fixed-point inverse square root): every valid input byte (at or above the input zero point, the
+    reference stops on the others) on eight random quantizations, two with input zero points rewritten and
+    one with an output zero point that saturates."""
+    import tensorflow as tf
+
+    from mcunets.engine import quant
+    from mcunets.engine.testing import positive
+
+    _every_input_tables(lambda i, x: tf.math.rsqrt(x), 8, 83, "RSQRT",
+                        lambda op, x, y: quant.rsqrt_table(x.scale, x.zero_point, y.scale, y.zero_point),
+                        _rewrite([(0, "input", -1), (1, "input", 90), (2, "output", 100)]), positive, True)
+
+
+def test_sqrt_table_equals_the_reference_for_every_input():
+    """SQRT through its table (quant.sqrt_table: sqrtf, divided by the output scale and truncated): every
+    valid input byte on eight random quantizations, two with input zero points rewritten."""
+    import tensorflow as tf
+
+    from mcunets.engine import quant
+    from mcunets.engine.testing import positive
+
+    _every_input_tables(lambda i, x: tf.math.sqrt(x), 8, 84, "SQRT",
+                        lambda op, x, y: quant.sqrt_table(x.scale, x.zero_point, y.scale, y.zero_point),
+                        _rewrite([(0, "input", 0), (1, "input", 64), (2, "output", -100)]), positive, True)
+
+
+def test_exp_table_equals_the_reference_for_every_input():
+    """EXP through its table (quant.exp_table, LUTPopulate of expf): every int8 input on eight random
+    quantizations, one with an output scale a million times smaller and one with input scale 1, whose
+    scaled exponentials leave int32 and reach expf's overflow to infinity (the reference saturates them
+    to 127)."""
+    import tensorflow as tf
+
+    from mcunets.engine import quant
+    from mcunets.engine.testing import bounded
+
+    _every_input_tables(lambda i, x: tf.math.exp(x), 8, 85, "EXP",
+                        lambda op, x, y: quant.exp_table(x.scale, x.zero_point, y.scale, y.zero_point),
+                        _rewrite(scales=[(0, "output", 1e-9), (1, "input", 1.0)]), bounded)
+
+
+def test_log_table_equals_the_reference_for_every_input():
+    """LOG through its table (quant.log_table, LUTPopulate of logf, the output's lowest value for inputs of
+    0 or less): every int8 input on eight random quantizations, two with input zero points rewritten so
+    bytes below them take the lowest-value path."""
+    import tensorflow as tf
+
+    from mcunets.engine import quant
+    from mcunets.engine.testing import positive
+
+    _every_input_tables(lambda i, x: tf.math.log(x), 8, 86, "LOG",
+                        lambda op, x, y: quant.log_table(x.scale, x.zero_point, y.scale, y.zero_point),
+                        _rewrite([(0, "input", 0), (1, "input", 77), (1, "output", 20)]), positive)
 
 
 def test_squared_difference_every_pair_is_bit_exact():

@@ -1053,6 +1053,52 @@ def test_abs_gelu_squared_difference_run_inside_a_patch_stage():
     assert not bad, bad
 
 
+def _norm_table_chain(seed: int):
+    """CONV_2D (ReLU) -> SQRT -> DEPTHWISE_CONV_2D -> EXP -> CONV_2D 1x1 -> LOGISTIC -> RSQRT -> LOG: the
+    table operators of normalization layers inside one patch stage (each operator's input at or above its
+    zero point, where the reference defines SQRT and RSQRT)."""
+    import tensorflow as tf
+
+    from mcunets.engine.testing import Case, convert, random_input
+
+    rng = np.random.default_rng(seed)
+    w1 = tf.constant(rng.normal(size=(3, 3, 3, 8)).astype(np.float32))
+    wd = tf.constant((rng.normal(size=(3, 3, 8, 1)) * 0.2).astype(np.float32))
+    w2 = tf.constant((rng.normal(size=(1, 1, 8, 8)) * 0.4).astype(np.float32))
+
+    def fn(x):
+        y = tf.math.sqrt(tf.nn.relu(tf.nn.conv2d(x, w1, 1, "SAME")))
+        z = tf.math.exp(tf.nn.depthwise_conv2d(y, wd, [1, 1, 1, 1], "SAME"))
+        return tf.math.log(tf.math.rsqrt(tf.sigmoid(tf.nn.conv2d(z, w2, 1, "VALID"))))
+
+    model = convert(fn, [(1, 11, 13, 3)], rng)
+    inputs = [[random_input(rng, "int8", (1, 11, 13, 3))] for _ in range(2)]
+    return Case("norm table chain", model, inputs, {})
+
+
+def test_rsqrt_sqrt_exp_log_run_inside_a_patch_stage():
+    case = _norm_table_chain(8920)
+    g = read_model(case.model)
+    layers = lower(g)
+    assert [l.op for l in layers] == ["CONV_2D", "SQRT", "DEPTHWISE_CONV_2D", "EXP", "CONV_2D", "LOGISTIC", "RSQRT",
+                                      "LOG"]
+    assert patches.chain_length(g, layers) == len(layers)
+    models = [generate(case.model, "p", prefix=f"n{n}_{k}", patches=(n, k, 0)) for n, k in ((2, 8), (3, 8))]
+    assert all(m.schedule.patched for m in models)
+    bad = _inexact(models, [case] * len(models))
+    assert not bad, bad
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs gcc-arm-none-eabi and qemu-system-arm")
+def test_rsqrt_sqrt_exp_log_in_a_patch_stage_on_qemu(tmp_path):
+    from mcunets.engine.testing import validate_on_board
+
+    case = _norm_table_chain(8920)
+    got = validate_on_board(case.model, "qemu-m4", case.inputs, tmp_path, patches=(3, 8, 0))
+    assert got == [[w.tobytes() for w in reference(case.model, inputs)] for inputs in case.inputs]
+
+
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
                     reason="needs gcc-arm-none-eabi and qemu-system-arm")
 def test_abs_gelu_squared_difference_in_a_patch_stage_on_qemu(tmp_path):

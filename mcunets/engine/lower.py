@@ -714,6 +714,19 @@ def _abs(self: _Op) -> L.Layer:
     return L.Lut(self.op.index, "ABS", (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
+def _table_op(table_fn):
+    """An int8 unary operator whose output depends only on the input byte: a 256-entry table of the
+    reference's arithmetic for the layer's quantization (quant.rsqrt_table, sqrt_table, exp_table, log_table)."""
+    def lower_table(self: _Op) -> L.Layer:
+        x, out = self.t(0), self.out()
+        self.per_tensor(x, "input")
+        self.per_tensor(out, "output")
+        table = table_fn(x.scale, x.zero_point, out.scale, out.zero_point)
+        return L.Lut(self.op.index, self.op.op, (x.index,), (out.index,), size=x.size, table=tuple(table))
+
+    return lower_table
+
+
 def _gelu(self: _Op) -> L.Layer:
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
@@ -1053,6 +1066,10 @@ _LOWER = {
     "LEAKY_RELU": _leaky_relu,
     "ABS": _abs,
     "GELU": _gelu,
+    "RSQRT": _table_op(q.rsqrt_table),
+    "SQRT": _table_op(q.sqrt_table),
+    "EXP": _table_op(q.exp_table),
+    "LOG": _table_op(q.log_table),
     "PRELU": _prelu,
     "HARD_SWISH": _hard_swish,
     "PAD": _pad,

@@ -162,7 +162,7 @@ def _libm_f(name: str):
             fn.restype = ctypes.c_float
             fn.argtypes = [ctypes.c_float]
         except OSError:  # pragma: no cover - no C math library: numpy's float32 function
-            fn = {"expf": np.exp, "tanhf": np.tanh, "erfcf": lambda v: 1 - math.erf(v)}[name]
+            fn = {"expf": np.exp, "tanhf": np.tanh, "erfcf": lambda v: 1 - math.erf(v), "logf": np.log}[name]
         _libm[name] = fn
     return _libm[name]
 
@@ -177,9 +177,24 @@ def tanhf(x) -> np.float32:
     return f32(_libm_f("tanhf")(f32(x)))
 
 
+def logf(x) -> np.float32:
+    """Single-precision natural logarithm from the C library (std::log(float))."""
+    return f32(_libm_f("logf")(f32(x)))
+
+
 def erfcf(x) -> np.float32:
     """Single-precision complementary error function from the C library (std::erfc(float))."""
     return f32(_libm_f("erfcf")(f32(x)))
+
+
+def float_to_int32(v) -> int:
+    """A float truncated toward zero to int32 as the reference's tables convert it on the host: values
+    beyond int32 (an unbounded function such as EXP far above the output range, or infinity) saturate,
+    NaN gives 0."""
+    v = float(v)
+    if math.isnan(v):
+        return 0
+    return int(min(max(v, -2.0**31), 2.0**31 - 1))
 
 
 def lut_table(transform, input_scale: float, input_zero_point: int, output_scale: float,
@@ -191,8 +206,11 @@ def lut_table(transform, input_scale: float, input_zero_point: int, output_scale
     inverse_scale = f32(1) / f32(output_scale)
     for val in range(-128, 128):
         dequantized = f32(input_scale) * f32(val - input_zero_point)
-        rescaled = round_half_away(float(f32(transform(dequantized)) * inverse_scale))
-        quantized = int(f32(rescaled) + f32(output_zero_point))
+        with np.errstate(over="ignore", invalid="ignore"):
+            rescaled = f32(transform(dequantized)) * inverse_scale
+        if math.isfinite(rescaled):
+            rescaled = f32(round_half_away(float(rescaled)))  # else stays infinite (saturates below)
+        quantized = float_to_int32(f32(rescaled) + f32(output_zero_point))
         table[val & 0xFF] = max(-128, min(127, quantized))
     return table
 
@@ -242,6 +260,85 @@ def abs_table(input_scale: float, input_zero_point: int, output_scale: float, ou
     for val in range(-128, 128):
         a = abs(val - int(input_zero_point))
         y = int(output_zero_point) + (a if same else requantize(a, m, s))
+        table[val & 0xFF] = max(-128, min(127, y))
+    return table
+
+
+def exp_table(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int) -> list[int]:
+    """TFLite's int8 EXP table (exp.cc, LUTPopulate of std::exp on a float: the C library's expf)."""
+    return lut_table(expf, input_scale, input_zero_point, output_scale, output_zero_point)
+
+
+def log_table(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int) -> list[int]:
+    """TFLite's int8 LOG table (elementwise.cc, LUTPopulate): logf of the dequantized input, and for an
+    input of 0 or less the real value of the output's lowest byte, (-128 - output zero point) * scale."""
+    lowest = f32(f32(-128 - int(output_zero_point)) * f32(output_scale))
+    return lut_table(lambda v: lowest if v <= 0 else logf(v), input_scale, input_zero_point, output_scale,
+                     output_zero_point)
+
+
+def sqrt_table(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int) -> list[int]:
+    """TFLite's int8 SQRT (elementwise.cc, SqrtEvalQuantized) as a 256-entry table: the dequantized input
+    in single precision, its square root (correctly rounded, as sqrtf), divided by the output scale in
+    single precision and truncated toward zero, plus the output zero point, saturated. The reference stops
+    with an error on a negative dequantized input; those bytes take the output zero point (sqrt of 0)."""
+    table = [0] * 256
+    for val in range(-128, 128):
+        real = f32(input_scale) * f32(val - int(input_zero_point))
+        root = np.sqrt(real) if real >= 0 else f32(0)
+        y = float_to_int32(f32(root) / f32(output_scale)) + int(output_zero_point)
+        table[val & 0xFF] = max(-128, min(127, y))
+    return table
+
+
+def inv_sqrt_multiplier(x: int) -> tuple[int, int]:
+    """1 / sqrt(x) as (multiplier, shift <= 0) for requantize: TFLite's GetInvSqrtQuantizedMultiplierExp
+    with reverse_shift -1, the Python twin of C's mcu_inv_sqrt_multiplier (mcu_quant.h: x brought into
+    [2^27, 2^29) by powers of four, five Newton-Raphson steps in fixed point with 3 integer bits, times
+    sqrt(2)/2)."""
+    if x <= 1:
+        return INT32_MAX, 0
+    right = 11
+    while x >= 1 << 29:
+        x //= 4
+        right += 1
+    pairs = (29 - x.bit_length()) // 2  # the most pairs of bits x shifts left by and stays below 2^29
+    right -= pairs
+    x <<= 2 * pairs
+    half_x = _rounding_divide_by_pot(x >> 1, 1)
+    three_halves = (1 << 28) + (1 << 27)
+    y = 1 << 28
+    for _ in range(5):
+        y3 = _sat_shift_left(_sat_round_doubling_high_mul(_sat_round_doubling_high_mul(y, y), y), 6)
+        d = _sat_round_doubling_high_mul(three_halves, y) - _sat_round_doubling_high_mul(half_x, y3)
+        d = (d + (1 << 31)) % (1 << 32) - (1 << 31)  # int32 wrap, as the fixed-point subtraction
+        y = _sat_shift_left(d, 3)
+    y = _sat_round_doubling_high_mul(y, 1518500250)  # sqrt(2) / 2 in Q0.31
+    if right < 0:
+        y = ((y << -right) + (1 << 31)) % (1 << 32) - (1 << 31)
+        right = 0
+    return y, -right
+
+
+def rsqrt_table(input_scale: float, input_zero_point: int, output_scale: float,
+                output_zero_point: int) -> list[int]:
+    """TFLite's int8 RSQRT (elementwise.cc, RsqrtEvalQuantizedInt8) as a 256-entry table. The multiplier
+    is 1 / (sqrtf(input scale) * output scale), the product in single precision, the quotient in double;
+    per input v = x - input zero point: 127 for v = 0, else v's inverse square root multiplier
+    (inv_sqrt_multiplier) applied to 1 with 20 more bits of left shift, that requantized by the multiplier
+    with 20 fewer, plus the output zero point, saturated. The reference stops with an error on v < 0;
+    those bytes take 127 too."""
+    product = f32(np.sqrt(f32(input_scale)) * f32(output_scale))
+    multiplier, shift = quantize_multiplier(1.0 / float(product))
+    table = [0] * 256
+    for val in range(-128, 128):
+        v = val - int(input_zero_point)
+        if v <= 0:
+            table[val & 0xFF] = 127
+            continue
+        m, s = inv_sqrt_multiplier(v)
+        data = requantize(1, m, s + 20)
+        y = requantize(data, multiplier, shift - 20) + int(output_zero_point)
         table[val & 0xFF] = max(-128, min(127, y))
     return table
 

@@ -56,10 +56,12 @@ def _rep_scale(rng) -> tuple[float, float]:
 
 
 def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples: int = 6,
-            dense_per_tensor: bool = False, per_tensor: bool = False, uint8_io: bool = False) -> bytes:
+            dense_per_tensor: bool = False, per_tensor: bool = False, uint8_io: bool = False,
+            rep_map=None) -> bytes:
     """Convert a tf.function to a fully-int8 TFLite model (int8, uint8 or float I/O); ``dense_per_tensor``:
     FULLY_CONNECTED weights quantized per tensor (the converter's default is per output channel);
-    ``per_tensor``: every layer's weights per tensor."""
+    ``per_tensor``: every layer's weights per tensor; ``rep_map``: applied to each array of representative
+    data (REP_MAPS: above zero for RSQRT, SQRT, LOG, bounded for EXP)."""
     import tensorflow as tf
 
     sig = [tf.TensorSpec(shape, tf.float32) for shape in specs]
@@ -68,8 +70,9 @@ def convert(fn, specs: Sequence[tuple], rng, *, float_io: bool = False, samples:
 
     def rep():
         for _ in range(samples):
-            yield [(off + spread * rng.standard_normal(shape)).astype(np.float32)
-                   for shape, (off, spread) in zip(specs, stats)]
+            data = [(off + spread * rng.standard_normal(shape)).astype(np.float32)
+                    for shape, (off, spread) in zip(specs, stats)]
+            yield [rep_map(d).astype(np.float32) for d in data] if rep_map is not None else data
 
     conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -673,6 +676,8 @@ def _unary(kind):
                 return tf.math.tanh(x)
             if kind == "abs":
                 return tf.abs(x)
+            if kind in ("rsqrt", "sqrt", "exp", "log"):
+                return getattr(tf.math, kind)(x)
             return x * tf.nn.relu6(x + 3.0) / 6.0
 
         return fn, [shape], {}, False
@@ -1135,6 +1140,22 @@ def _relu_case(rng):
     return fn, [shape, shape], {"kind": kind}, False
 
 
+def positive(data: np.ndarray) -> np.ndarray:
+    """Representative data above zero: every input byte then dequantizes to 0 or more (RSQRT, SQRT and
+    LOG are defined there only; the reference stops on a negative RSQRT or SQRT input)."""
+    return np.abs(data) + np.float32(1e-3)
+
+
+def bounded(data: np.ndarray) -> np.ndarray:
+    """Representative data squashed into (-10, 10) by 10 tanh(x / 10) (EXP's: the calibration's
+    exponentials stay finite; nearly unchanged below 3 in magnitude, so quantizations still vary)."""
+    return 10.0 * np.tanh(data / 10.0)
+
+
+# builders whose representative data is mapped (convert's rep_map)
+REP_MAPS = {"RSQRT": positive, "SQRT": positive, "LOG": positive, "EXP": bounded}
+
+
 BUILDERS: dict[str, Callable] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _dwconv,
@@ -1172,6 +1193,10 @@ BUILDERS: dict[str, Callable] = {
     "LEAKY_RELU": _leaky_relu,
     "ABS": _unary("abs"),
     "GELU": _gelu,
+    "RSQRT": _unary("rsqrt"),
+    "SQRT": _unary("sqrt"),
+    "EXP": _unary("exp"),
+    "LOG": _unary("log"),
     "PRELU": _prelu,
     "HARD_SWISH": _unary("hard_swish"),
     "PAD": _pad,
@@ -1516,7 +1541,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "REDUCE_MIN_MODES": lambda r: reduce_modes(r, "min"),
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
-    model = convert(fn, specs, rng, float_io=float_io)
+    model = convert(fn, specs, rng, float_io=float_io, rep_map=REP_MAPS.get(op))
     g = read_model(model)
     inputs = []
     for _ in range(runs):
