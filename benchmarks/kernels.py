@@ -1,6 +1,7 @@
 """Per-operator shape sweep of the engine's kernels on qemu-m4: instructions per MAC (CONV_2D, DEPTHWISE_CONV_2D,
 FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels; BATCH_MATMUL: batches x rows x
-columns x depth; per element for ADD,
+columns x depth; FULLY_CONNECTED_ACTIVATIONS (FULLY_CONNECTED whose weights are an activation): rows x columns x
+depth; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, RSQRT, SQRT, EXP, LOG, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
 RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX and ARG_MIN: input elements for the reductions, output elements for the others) over a grid of shapes,
 each a one-operator int8 model.
@@ -120,6 +121,8 @@ def _grid(full: bool) -> dict:
         # strided along the depth), and a constant rhs (b, d, d)
         "BATCH_MATMUL": [dict(kind=k, b=2, n=n, d=d) for k in ("qk", "av") for n in (16, 32) for d in (8, 32)]
         + [dict(kind="const", b=2, n=n, d=d) for n, d in ((16, 8), (32, 32))],
+        # one head's scores q @ k^T as the converter writes a rank-2 product: n tokens, depth d (13: a tail)
+        "FULLY_CONNECTED_ACTIVATIONS": [dict(n=n, d=d) for n in (16, 32) for d in (8, 32)] + [dict(n=16, d=13)],
     }
     return g
 
@@ -162,6 +165,9 @@ def _fn(op: str, p: dict, rng):
         if "n" in p:
             return (lambda x: f(x, axis=-1, output_type=tf.int32)), [(1, p["n"])], p["n"]
         return (lambda x: f(x, axis=-1, output_type=tf.int64)), [(1, h, h, p["c"])], h * h * p["c"]
+    if op == "FULLY_CONNECTED_ACTIVATIONS":
+        n, d = p["n"], p["d"]
+        return (lambda q, k: tf.matmul(q, k, transpose_b=True)), [(n, d), (n, d)], n * n * d
     if op == "BATCH_MATMUL":
         b, n, d = p["b"], p["n"], p["d"]
         if p["kind"] == "qk":
@@ -289,6 +295,8 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
     if op == "BATCH_MATMUL":
         return "column pairs dsp" if p["kind"] == "av" else "depth words dsp"
+    if op == "FULLY_CONNECTED_ACTIVATIONS":
+        return "depth words dsp, single rounding"
     if op in ("ARG_MAX", "ARG_MIN"):
         return "words + find" if p.get("n", p.get("c", 0)) >= 16 else "compare"
     if op in ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"):

@@ -66,6 +66,8 @@ def layer_kind(layer) -> str:
         return "depthwise_3x3" if (kh, kw) == (3, 3) else "depthwise_kxk"
     if isinstance(layer, ops.FullyConnected):
         return "fully_connected"
+    if isinstance(layer, ops.BatchMatMul):  # FULLY_CONNECTED with activation weights runs this kernel too
+        return "batch_matmul"
     if isinstance(layer, ops.Binary):
         return {"ADD": "add", "SUB": "add", "MUL": "mul"}.get(layer.op, layer.op.lower())
     if isinstance(layer, ops.Pool2D):

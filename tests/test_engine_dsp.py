@@ -554,6 +554,18 @@ def test_batch_matmul_on_qemu(tmp_path):
     assert not bad, bad
 
 
+def test_fully_connected_activation_weights_on_qemu(tmp_path):
+    """FULLY_CONNECTED whose weights are an activation on qemu-m4, through BATCH_MATMUL's word path with its
+    bias and single rounding: random single-operator models (testing.BUILDERS: a @ b^T, einsum, tensordot,
+    a @ a^T, depth 1, a flattened rank-3 input; bias, ReLU / ReLU6 at times) and a tiny two-head attention
+    block (testing.fc_attention)."""
+    rng = np.random.default_rng(8870)
+    bad = check_on_qemu(make_case("FC_ATTENTION", rng, runs=2), tmp_path / "attention")
+    for k in range(3):
+        bad += check_on_qemu(make_case("FULLY_CONNECTED_ACTIVATIONS", rng, runs=2), tmp_path / str(k))
+    assert not bad, bad
+
+
 def _prelu_slow_cases(seed: int):
     """PRELU models whose alpha scale is raised 2^8 to 2^14 times in the flatbuffer, so the alpha side's
     shift is 0 or more (the portable mcu_requantize path, not fast_requant), on every input byte."""

@@ -18,7 +18,7 @@ MODELS_PER_OP = 4
 RUNS_PER_MODEL = 3
 OPS = sorted(BUILDERS)
 # builders whose models may hold a sibling op instead of the one they are named after
-ALSO = {"RELU": {"RELU6"}}
+ALSO = {"RELU": {"RELU6"}, "FULLY_CONNECTED_ACTIVATIONS": {"FULLY_CONNECTED"}}
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,26 @@ def test_op_is_bit_exact(op, checked):
     names = {c.name for c in by_op[op]}
     bad = [m for m in result.mismatches if m[0] in names]
     assert not bad, f"{len(bad)} mismatching runs, first: {bad[0][0]}"
+
+
+def test_fully_connected_activation_weights_run_the_matmul_kernel(checked):
+    """FULLY_CONNECTED whose weights are an activation lowers to BATCH_MATMUL's layer with both tensors as
+    inputs, FULLY_CONNECTED's bias and single rounding, over the input flattened to [batches, depth]."""
+    from mcunets.engine import ops
+    from mcunets.engine.lower import lower
+    from mcunets.engine.reader import read_model
+
+    by_op, _ = checked
+    for case in by_op["FULLY_CONNECTED_ACTIVATIONS"]:
+        g = read_model(case.model)
+        (op,) = [o for o in g.operators if o.op == "FULLY_CONNECTED"]
+        x, w = (g.tensors[t] for t in op.inputs[:2])
+        assert not w.is_const, case.name
+        (layer,) = [la for la in lower(g) if la.index == op.index]
+        assert isinstance(layer, ops.BatchMatMul) and layer.fully_connected, case.name
+        assert layer.inputs == (x.index, w.index) and layer.rhs is None, case.name
+        assert (layer.rows, layer.depth, layer.cols) == (x.size // w.shape[1], w.shape[1], w.shape[0]), case.name
+        assert (layer.bias is not None) == case.params["bias"], case.name
 
 
 def test_every_run_was_compared(checked):
@@ -281,7 +301,8 @@ def test_squared_difference_every_pair_is_bit_exact():
 
 # one model per case with a layer per mode / flag (mcunets.engine.testing)
 MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES",
-              "GATHER_MODES", "REDUCE_MIN_MODES", "SPACE_BATCH_MODES", "BATCH_MATMUL_MODES"]
+              "GATHER_MODES", "REDUCE_MIN_MODES", "SPACE_BATCH_MODES", "BATCH_MATMUL_MODES",
+              "FC_ATTENTION"]
 
 
 @pytest.mark.parametrize("op", MODE_CASES)

@@ -2,24 +2,48 @@
  * over k of (lhs(i, k) + lhs_offset) * (rhs(k, j) + rhs_offset), requantized as TFLite's reference does
  * (mcu_requantize, output offset, clamp). Each operand is addressed through its own steps, so adj_x / adj_y
  * and a broadcast batch (step 0) need no transposed copy; a constant rhs comes already laid out as
- * [batch][col][depth]. The sums are integers, so the order of the products does not matter. */
+ * [batch][col][depth]. The sums are integers, so the order of the products does not matter.
+ * FULLY_CONNECTED with activation weights (p->fully_connected: out[b][o] = sum over i of (x[b][i] + lhs_offset)
+ * * (w[o][i] + rhs_offset), the weights as the rhs with contiguous depth) runs the same loops, compiled once
+ * more with its bias and its single rounding. */
 #if defined(__ARM_FEATURE_DSP)
 #include "mcu_dsp.h"
 #endif
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
-static inline __attribute__((always_inline)) int8_t matmul_out(const mcu_batch_matmul_params *p, int32_t acc)
+/* fc: FULLY_CONNECTED's single rounding, else BATCH_MATMUL's double rounding. */
+static inline __attribute__((always_inline)) int8_t matmul_out(const mcu_batch_matmul_params *p, int32_t acc,
+                                                              const int fc)
 {
-    acc = mcu_requantize(acc, p->multiplier, p->shift) + p->output_offset;
-    return (int8_t)mcu_clamp_i32(acc, p->act_min, p->act_max);
+    const int32_t m = p->multiplier, s = p->shift;
+    if (fc) {
+#if defined(__ARM_FEATURE_DSP)
+        acc = __builtin_expect(s <= -1, 1) ? mcu_requantize_single_round_dsp(acc, m, s)
+                                           : mcu_requantize_single_round(acc, m, s);
+#else
+        acc = mcu_requantize_single_round(acc, m, s);
+#endif
+    } else {
+        acc = mcu_requantize(acc, m, s);
+    }
+    return (int8_t)mcu_clamp_i32(acc + p->output_offset, p->act_min, p->act_max);
+}
+
+/* A sum's start: FULLY_CONNECTED's bias of column j, else 0. */
+static inline __attribute__((always_inline)) int32_t matmul_start(const mcu_batch_matmul_params *p, int32_t j,
+                                                                 const int fc)
+{
+    return fc && p->bias ? p->bias[j] : 0;
 }
 
 #if defined(__ARM_FEATURE_DSP)
 /* Contiguous depth in both operands: four depth values per word, each operand's zero point added per
  * halfword as it is sign-extended (SXTAB16: values -255..255), two products per SMLAD; two columns share
  * each lhs word. The depth's last (depth % 4) values one by one. */
-static void matmul_block_dsp(const mcu_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out)
+static inline __attribute__((always_inline)) void matmul_block_dsp_of(const mcu_batch_matmul_params *p,
+                                                                      const int8_t *lhs, const int8_t *rhs,
+                                                                      int8_t *out, const int fc)
 {
     const int32_t depth = p->depth, lo = p->lhs_offset, ro = p->rhs_offset, d4 = depth & ~3;
     const uint32_t lo2 = mcu_pack16x2(lo, lo), ro2 = mcu_pack16x2(ro, ro);
@@ -27,7 +51,7 @@ static void matmul_block_dsp(const mcu_batch_matmul_params *p, const int8_t *lhs
         int32_t j = 0;
         for (; j + 2 <= p->cols; j += 2) {
             const int8_t *a = lhs, *b0 = rhs + j * p->rhs_col_step, *b1 = b0 + p->rhs_col_step;
-            int32_t acc0 = 0, acc1 = 0, k = 0;
+            int32_t acc0 = matmul_start(p, j, fc), acc1 = matmul_start(p, j + 1, fc), k = 0;
             for (; k < d4; k += 4, a += 4, b0 += 4, b1 += 4) {
                 const uint32_t wa = mcu_load_u32(a), w0 = mcu_load_u32(b0), w1 = mcu_load_u32(b1);
                 const uint32_t ae = mcu_sxtab16(lo2, wa), ao = mcu_sxtab16_ror8(lo2, wa);
@@ -40,12 +64,12 @@ static void matmul_block_dsp(const mcu_batch_matmul_params *p, const int8_t *lhs
                 acc0 += (*a + lo) * (*b0 + ro);
                 acc1 += (*a + lo) * (*b1 + ro);
             }
-            *out++ = matmul_out(p, acc0);
-            *out++ = matmul_out(p, acc1);
+            *out++ = matmul_out(p, acc0, fc);
+            *out++ = matmul_out(p, acc1, fc);
         }
         if (j < p->cols) {
             const int8_t *a = lhs, *b = rhs + j * p->rhs_col_step;
-            int32_t acc = 0, k = 0;
+            int32_t acc = matmul_start(p, j, fc), k = 0;
             for (; k < d4; k += 4, a += 4, b += 4) {
                 const uint32_t wa = mcu_load_u32(a), wb = mcu_load_u32(b);
                 acc = mcu_smlad(mcu_sxtab16(lo2, wa), mcu_sxtab16(ro2, wb), acc);
@@ -54,9 +78,20 @@ static void matmul_block_dsp(const mcu_batch_matmul_params *p, const int8_t *lhs
             for (; k < depth; ++k, ++a, ++b) {
                 acc += (*a + lo) * (*b + ro);
             }
-            *out++ = matmul_out(p, acc);
+            *out++ = matmul_out(p, acc, fc);
         }
     }
+}
+
+static void matmul_block_dsp(const mcu_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out)
+{
+    matmul_block_dsp_of(p, lhs, rhs, out, 0);
+}
+
+static void matmul_block_dsp_fc(const mcu_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
+                                int8_t *out)
+{
+    matmul_block_dsp_of(p, lhs, rhs, out, 1);
 }
 
 static inline uint32_t load_u16(const int8_t *p)
@@ -93,8 +128,8 @@ static void matmul_block_dsp_cols(const mcu_batch_matmul_params *p, const int8_t
                 acc0 += (*a + lo) * (b[0] + ro);
                 acc1 += (*a + lo) * (b[1] + ro);
             }
-            *out++ = matmul_out(p, acc0);
-            *out++ = matmul_out(p, acc1);
+            *out++ = matmul_out(p, acc0, 0);
+            *out++ = matmul_out(p, acc1, 0);
         }
         if (j < p->cols) {
             const int8_t *a = lhs, *b = rhs + j;
@@ -102,7 +137,7 @@ static void matmul_block_dsp_cols(const mcu_batch_matmul_params *p, const int8_t
             for (int32_t k = 0; k < depth; ++k, ++a, b += rk) {
                 acc += (*a + lo) * (*b + ro);
             }
-            *out++ = matmul_out(p, acc);
+            *out++ = matmul_out(p, acc, 0);
         }
     }
 }
@@ -110,18 +145,18 @@ static void matmul_block_dsp_cols(const mcu_batch_matmul_params *p, const int8_t
 
 static inline __attribute__((always_inline)) void matmul_block(const mcu_batch_matmul_params *p, const int8_t *lhs,
                                                               const int8_t *rhs, int8_t *out,
-                                                              const int32_t lk, const int32_t rk)
+                                                              const int32_t lk, const int32_t rk, const int fc)
 {
     const int32_t depth = p->depth, lo = p->lhs_offset, ro = p->rhs_offset;
     for (int32_t i = 0; i < p->rows; ++i) {
         const int8_t *a0 = lhs + i * p->lhs_row_step;
         for (int32_t j = 0; j < p->cols; ++j) {
             const int8_t *a = a0, *b = rhs + j * p->rhs_col_step;
-            int32_t acc = 0;
+            int32_t acc = matmul_start(p, j, fc);
             for (int32_t k = 0; k < depth; ++k, a += lk, b += rk) {
                 acc += (*a + lo) * (*b + ro);
             }
-            *out++ = matmul_out(p, acc);
+            *out++ = matmul_out(p, acc, fc);
         }
     }
 }
@@ -141,10 +176,20 @@ mcu_status mcu_batch_matmul_s8(const mcu_batch_matmul_params *p, const int8_t *l
                 /* the common layouts with contiguous depth get their own loops (constant steps) */
                 if (p->lhs_depth_step == 1 && p->rhs_depth_step == 1) {
 #if defined(__ARM_FEATURE_DSP)
-                    matmul_block_dsp(p, a, b, output);
+                    if (p->fully_connected) {
+                        matmul_block_dsp_fc(p, a, b, output);
+                    } else {
+                        matmul_block_dsp(p, a, b, output);
+                    }
 #else
-                    matmul_block(p, a, b, output, 1, 1);
+                    if (p->fully_connected) {
+                        matmul_block(p, a, b, output, 1, 1, 1);
+                    } else {
+                        matmul_block(p, a, b, output, 1, 1, 0);
+                    }
 #endif
+                } else if (p->fully_connected) { /* the code generator gives contiguous depth: not reached */
+                    matmul_block(p, a, b, output, p->lhs_depth_step, p->rhs_depth_step, 1);
                 } else if (p->lhs_depth_step == 1) {
 #if defined(__ARM_FEATURE_DSP)
                     if (p->rhs_col_step == 1) {
@@ -152,9 +197,9 @@ mcu_status mcu_batch_matmul_s8(const mcu_batch_matmul_params *p, const int8_t *l
                         continue;
                     }
 #endif
-                    matmul_block(p, a, b, output, 1, p->rhs_depth_step);
+                    matmul_block(p, a, b, output, 1, p->rhs_depth_step, 0);
                 } else {
-                    matmul_block(p, a, b, output, p->lhs_depth_step, p->rhs_depth_step);
+                    matmul_block(p, a, b, output, p->lhs_depth_step, p->rhs_depth_step, 0);
                 }
             }
         }

@@ -261,12 +261,17 @@ typedef struct {
 /* BATCH_MATMUL (int8, per-tensor): batch[3] output batch axes (1 when absent); the element (i, k) of an lhs
  * matrix at i * lhs_row_step + k * lhs_depth_step, (k, j) of an rhs matrix at j * rhs_col_step +
  * k * rhs_depth_step, matrices lhs_batch_step / rhs_batch_step apart per batch axis (0: broadcast). rhs_const
- * non-NULL: the constant rhs (the rhs argument is ignored). Output rows x cols per batch, row-major. */
+ * non-NULL: the constant rhs (the rhs argument is ignored). Output rows x cols per batch, row-major.
+ * fully_connected 1 (FULLY_CONNECTED whose weights are an activation: the rhs, both operands with contiguous
+ * depth): each sum starts at bias[j] (bias NULL: 0) and is requantized with one rounding
+ * (mcu_requantize_single_round), as TFLite's reference FULLY_CONNECTED; 0: BATCH_MATMUL's double rounding. */
 typedef struct {
     int32_t batch[3], lhs_batch_step[3], rhs_batch_step[3];
     int32_t rows, cols, depth, lhs_row_step, lhs_depth_step, rhs_col_step, rhs_depth_step;
     int32_t lhs_offset, rhs_offset, output_offset, multiplier, shift, act_min, act_max;
     const int8_t *rhs_const;
+    int32_t fully_connected;
+    const int32_t *bias;
 } mcu_batch_matmul_params;
 
 /* ARG_MAX / ARG_MIN along one axis: `outer` blocks of axis_size x inner int8 values; per block and inner

@@ -173,6 +173,8 @@ def _fc(self: _Op) -> L.Layer:
     self.int8(w, "weights")
     if o is not None and o.WeightsFormat() != 0:
         self.fail("shuffled weights are not supported")
+    if not w.is_const:
+        return _fc_activation_weights(self, o, x, w, b, out)
     filt = np.asarray(self.const(w, "weights"), dtype=np.int8)
     if filt.ndim != 2:
         self.fail("weights must be 2-D")
@@ -549,6 +551,34 @@ def _space_batch(self: _Op) -> L.Layer:
     return L.SpaceBatch(self.op.index, self.op.op, (x.index,), (out.index,), space=tuple(space),
                         batch=tuple(batch[1:3]), block=tuple(block), corner=(int(pads[0, 0]), int(pads[1, 0])),
                         pad_value=out.zero_point)
+
+
+def _fc_activation_weights(self: _Op, o, x: TensorInfo, w: TensorInfo, b, out: TensorInfo) -> L.Layer:
+    """FULLY_CONNECTED whose weights are an activation (the converter's form of a rank-2 ``a @ b^T``), as
+    BATCH_MATMUL's q @ k^T: out[b, o] = sum over i of (x[b, i] - x_zero_point) * (w[o, i] - w_zero_point)
+    plus the optional constant bias, requantized as TFLite's reference FULLY_CONNECTED does (its multiplier,
+    one rounding; the weights' zero point as it is, like the reference), the input flattened to
+    [batches, depth]."""
+    self.per_tensor(w, "weights that are not a constant")
+    if x.is_const:
+        self.fail("a constant input with weights that are not a constant is not supported")
+    if len(w.shape) != 2:
+        self.fail("weights must be 2-D")
+    oc, depth = (int(d) for d in w.shape)
+    if depth < 1 or x.size % depth:
+        self.fail(f"input of {x.size} elements does not fit weights {list(w.shape)}")
+    batches = x.size // depth
+    if out.size != batches * oc:
+        self.fail("output size does not match")
+    bias = self.bias(b)
+    if bias is not None and bias.size != oc:
+        self.fail(f"bias of {bias.size} values for {oc} outputs")
+    m, s = q.fc_multiplier(x.scale, w.scale, out.scale)
+    return L.BatchMatMul(self.op.index, "FULLY_CONNECTED", (x.index, w.index), (out.index,), rows=batches,
+                         cols=oc, depth=depth, lhs_steps=(0, 0, 0, depth, 1), rhs_steps=(0, 0, 0, depth, 1),
+                         lhs_offset=-x.zero_point, rhs_offset=-w.zero_point, output_offset=out.zero_point,
+                         mult=m, shift=L._shifts([m], [s])[0], act=self.activation(o, out), fully_connected=True,
+                         bias=bias)
 
 
 def _batch_matmul(self: _Op) -> L.Layer:

@@ -1655,7 +1655,9 @@ class SpaceBatch(Layer):
 class BatchMatMul(Layer):
     """BATCH_MATMUL (int8, per tensor; mcu_batch_matmul_params): ``batch`` the three output batch axes,
     ``lhs_steps`` / ``rhs_steps`` (batch axes x3, row or column, depth) element steps of each operand;
-    ``rhs`` the constant rhs laid out [batch][col][depth], or None when it is the second input."""
+    ``rhs`` the constant rhs laid out [batch][col][depth], or None when it is the second input.
+    ``fully_connected``: FULLY_CONNECTED whose weights are an activation (the rhs, [cols][depth]), with its
+    optional int32 ``bias`` per column and its single rounding (mcu_requantize_single_round)."""
     batch: tuple = (1, 1, 1)
     rows: int = 1
     cols: int = 1
@@ -1669,6 +1671,8 @@ class BatchMatMul(Layer):
     mult: int = 0
     shift: int = 0
     act: tuple = (-128, 127)
+    fully_connected: bool = False
+    bias: Any = None
 
     @property
     def macs(self):
@@ -1676,9 +1680,11 @@ class BatchMatMul(Layer):
 
     @property
     def weight_bytes(self):
-        return 0 if self.rhs is None else int(self.rhs.size)
+        return (0 if self.rhs is None else int(self.rhs.size)) + (0 if self.bias is None else 4 * len(self.bias))
 
     def describe(self):
+        if self.fully_connected:
+            return f"FULLY_CONNECTED {self.depth} -> {self.cols} (batches {self.rows}) activation weights"
         nb = int(np.prod(self.batch))
         return (f"BATCH_MATMUL {nb} x ({self.rows}x{self.depth} @ {self.depth}x{self.cols})"
                 + (" constant rhs" if self.rhs is not None else ""))
@@ -1691,9 +1697,12 @@ class BatchMatMul(Layer):
         ls, rs = self.lhs_steps, self.rhs_steps
         vals = [self.rows, self.cols, self.depth, ls[3], ls[4], rs[3], rs[4], self.lhs_offset, self.rhs_offset,
                 self.output_offset, self.mult, self.shift, self.act[0], self.act[1]]
+        if self.bias is not None:
+            decls.append(c_array("int32_t", p + "bias", self.bias))
         decls.append(f"static const mcu_batch_matmul_params {p}params = {{{ints(self.batch)}, {ints(ls[:3])}, "
                      f"{ints(rs[:3])}, {', '.join(str(int(v)) for v in vals)}, "
-                     f"{p + 'rhs' if self.rhs is not None else 'NULL'}}};")
+                     f"{p + 'rhs' if self.rhs is not None else 'NULL'}, {int(self.fully_connected)}, "
+                     f"{p + 'bias' if self.bias is not None else 'NULL'}}};")
         rhs = "NULL" if self.rhs is not None else ctx.ptr(self.inputs[1])
         return decls, [f"mcu_batch_matmul_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {rhs}, "
                        f"{ctx.ptr(self.outputs[0])});"]

@@ -287,6 +287,43 @@ def _fc(rng):
     return fn, [(n, din)], dict(n=n, din=din, dout=dout, act=act), False
 
 
+def _fc_activation(rng):
+    """FULLY_CONNECTED whose weights are an activation: the converter's form of rank-2 products by a
+    transposed activation, tf.matmul(a, b, transpose_b=True), tf.einsum("ij,kj->ik"), tf.tensordot over the
+    last axes, a @ a^T (one tensor both operands), a depth-1 a @ b (b reshaped to [n, 1]) and a rank-3 a
+    (flattened, keep_num_dims); with a constant bias or a fused ReLU / ReLU6 at times."""
+    import tensorflow as tf
+
+    form = str(rng.choice(["matmul", "einsum", "tensordot", "gram", "depth1", "rank3"]))
+    n, depth, oc = int(rng.integers(1, 9)), int(rng.choice([1, 2, 3, 5, 8, 13, 16, 37])), int(rng.integers(1, 13))
+    if form == "depth1":
+        depth = 1
+    if form == "gram":
+        oc = n
+    bias = tf.constant(_weights(rng, (oc,)))
+    use_bias = rng.random() < 0.4
+    act, acts = _act(rng)
+    params = dict(form=form, n=n, depth=depth, out=oc, bias=use_bias, act=act)
+
+    def post(y):
+        return acts[act](y + bias if use_bias else y)
+
+    if form == "gram":
+        return (lambda a: post(tf.matmul(a, a, transpose_b=True))), [(n, depth)], params, False
+    if form == "depth1":
+        return (lambda a, b: post(tf.matmul(a, b))), [(n, 1), (1, oc)], params, False
+    if form == "rank3":
+        def fn3(a, b):
+            y = tf.matmul(tf.reshape(a, [-1, depth]), b, transpose_b=True)
+            return post(tf.reshape(y, [2, n, oc]))
+
+        return fn3, [(2, n, depth), (oc, depth)], params, False
+    products = {"matmul": lambda a, b: tf.matmul(a, b, transpose_b=True),
+                "einsum": lambda a, b: tf.einsum("ij,kj->ik", a, b),
+                "tensordot": lambda a, b: tf.tensordot(a, b, axes=[[1], [1]])}
+    return (lambda a, b: post(products[form](a, b))), [(n, depth), (oc, depth)], params, False
+
+
 def _pool(kind):
     def build(rng):
         import tensorflow as tf
@@ -592,6 +629,28 @@ def batch_matmul_modes(rng):
         return s, tf.matmul(s, v), tf.matmul(q, w)
 
     return fn, [(2, 7, 13), (2, 9, 13), (2, 9, 7)], dict(heads=2), False
+
+
+def fc_attention(rng):
+    """A tiny two-head self-attention block over 6 tokens of 16 features as rank-2 products, the form in
+    which the converter makes each head's scores q @ k^T a FULLY_CONNECTED with activation weights: per head
+    q, k, v = x @ constants (FULLY_CONNECTED), softmax(q @ k^T / sqrt(8)), its product with v
+    (BATCH_MATMUL), the heads concatenated, an output projection with bias and the residual ADD."""
+    import tensorflow as tf
+
+    t, d, dh = 6, 16, 8
+    w = [[tf.constant(_weights(rng, (d, dh))) for _ in range(3)] for _ in range(2)]
+    wo, bo = tf.constant(_weights(rng, (2 * dh, d))), tf.constant(_weights(rng, (d,)))
+
+    def fn(x):
+        heads = []
+        for wq, wk, wv in w:
+            q, k, v = tf.matmul(x, wq), tf.matmul(x, wk), tf.matmul(x, wv)
+            s = tf.nn.softmax(tf.matmul(q, k, transpose_b=True) * (1.0 / np.sqrt(dh)))
+            heads.append(tf.matmul(s, v))
+        return tf.matmul(tf.concat(heads, axis=1), wo) + bo + x
+
+    return fn, [(t, d)], dict(tokens=t, features=d, heads=2), False
 
 
 def _reshape(rng):
@@ -1160,6 +1219,7 @@ BUILDERS: dict[str, Callable] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _dwconv,
     "FULLY_CONNECTED": _fc,
+    "FULLY_CONNECTED_ACTIVATIONS": _fc_activation,  # weights an activation (FULLY_CONNECTED in the model)
     "AVERAGE_POOL_2D": _pool("avg"),
     "MAX_POOL_2D": _pool("max"),
     "MEAN": _mean,
@@ -1537,6 +1597,7 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "TRANSPOSE_CONV_MODES": transpose_conv_modes,
               "MIRROR_PAD_MODES": mirror_pad_modes, "GATHER_MODES": gather_modes,
               "SPACE_BATCH_MODES": space_batch_modes, "BATCH_MATMUL_MODES": batch_matmul_modes,
+              "FC_ATTENTION": fc_attention,
               "REDUCE_MAX_MODES": reduce_modes,
               "REDUCE_MIN_MODES": lambda r: reduce_modes(r, "min"),
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
@@ -1635,6 +1696,8 @@ def trained_like_requant(model: bytes, rng, *, dead: float = 0.15, shift_range=(
     sub = m.Subgraphs(0)
     for op in g.operators:
         if op.op not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") or len(op.inputs) < 2:
+            continue
+        if not g.tensors[op.inputs[1]].is_const:  # weights an activation: its quantization is its producer's
             continue
         x, f = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
         y = g.tensors[op.outputs[0]]
