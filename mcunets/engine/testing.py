@@ -635,12 +635,14 @@ def fc_attention(rng):
     """A tiny two-head self-attention block over 6 tokens of 16 features as rank-2 products, the form in
     which the converter makes each head's scores q @ k^T a FULLY_CONNECTED with activation weights: per head
     q, k, v = x @ constants (FULLY_CONNECTED), softmax(q @ k^T / sqrt(8)), its product with v
-    (BATCH_MATMUL), the heads concatenated, an output projection with bias and the residual ADD."""
+    (BATCH_MATMUL), the heads concatenated, an output projection with bias, the residual ADD and a layer
+    norm over the features (MEAN, SQUARED_DIFFERENCE, RSQRT)."""
     import tensorflow as tf
 
     t, d, dh = 6, 16, 8
     w = [[tf.constant(_weights(rng, (d, dh))) for _ in range(3)] for _ in range(2)]
     wo, bo = tf.constant(_weights(rng, (2 * dh, d))), tf.constant(_weights(rng, (d,)))
+    gamma, beta = tf.constant(1 + 0.2 * _weights(rng, (d,))), tf.constant(_weights(rng, (d,)))
 
     def fn(x):
         heads = []
@@ -648,7 +650,10 @@ def fc_attention(rng):
             q, k, v = tf.matmul(x, wq), tf.matmul(x, wk), tf.matmul(x, wv)
             s = tf.nn.softmax(tf.matmul(q, k, transpose_b=True) * (1.0 / np.sqrt(dh)))
             heads.append(tf.matmul(s, v))
-        return tf.matmul(tf.concat(heads, axis=1), wo) + bo + x
+        y = tf.matmul(tf.concat(heads, axis=1), wo) + bo + x
+        mu = tf.reduce_mean(y, axis=-1, keepdims=True)
+        var = tf.reduce_mean(tf.math.squared_difference(y, mu), axis=-1, keepdims=True)
+        return (y - mu) * tf.math.rsqrt(var + 1e-3) * gamma + beta
 
     return fn, [(t, d)], dict(tokens=t, features=d, heads=2), False
 
