@@ -3,8 +3,9 @@ FULLY_CONNECTED, TRANSPOSE_CONV: input elements x filter taps x output channels;
 columns x depth; FULLY_CONNECTED_ACTIVATIONS (FULLY_CONNECTED whose weights are an activation): rows x columns x
 depth; per element for ADD,
 SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU, PRELU, ABS, GELU, RSQRT, SQRT, EXP, LOG, pooling, MEAN, SUM, REDUCE_MAX, REDUCE_MIN, TANH, RESIZE_NEAREST_NEIGHBOR,
-RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX and ARG_MIN: input elements for the reductions, output elements for the others) over a grid of shapes,
-each a one-operator int8 model.
+RESIZE_BILINEAR, MIRROR_PAD, SOFTMAX, LOG_SOFTMAX, L2_NORMALIZATION, PACK, UNPACK, DEPTH_TO_SPACE, SPACE_TO_DEPTH, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, ARG_MAX, ARG_MIN, GREATER, EQUAL, SELECT, SELECT_V2, LOGICAL_AND, LOGICAL_NOT and REDUCE_PROD: input elements for the reductions, output elements for the others) over a grid of shapes,
+each a one-operator int8 model (SELECT, SELECT_V2 and the logical operators: the comparisons before them
+in the model too, only the named operator's layers counted).
 
 Every shape is a tf.function converted by the stock TFLiteConverter to full int8 (representative data of
 random offset and spread: asymmetric input zero points), then given trained-like quantization
@@ -117,6 +118,17 @@ def _grid(full: bool) -> dict:
         # a classifier head's n logits (int32 index), a segmentation head's channels per pixel (int64 indices)
         "ARG_MAX": [dict(n=n) for n in (10, 100, 1000)] + [dict(h=h, c=c) for h in hw[2:] for c in ch[:2]],
         "ARG_MIN": [dict(n=n) for n in (10, 100, 1000)],
+        # x > t against a constant scalar (a byte range), x > y of one quantization (tf.where(x > y, x, y)'s:
+        # the bytes compared) and of two (ranks); EQUAL of two quantizations (ranks)
+        "GREATER": [dict(h=h, c=c, kind=k) for k in ("const", "bytes", "ranks") for h in hw[1:3] for c in ch[:2]],
+        "EQUAL": [dict(h=h, c=c, kind="ranks") for h in hw[1:3] for c in ch[:2]],
+        # tf.where(x > y, x, y) (SELECT of one shape), tf.where(x > t, x, 0) (SELECT_V2, a constant scalar y)
+        "SELECT": [dict(h=h, c=c) for h in hw[1:3] for c in ch[:2]],
+        "SELECT_V2": [dict(h=h, c=c) for h in hw[1:3] for c in ch[:2]],
+        "LOGICAL_AND": [dict(h=h, c=c) for h in hw[1:3] for c in ch[:2]],
+        "LOGICAL_NOT": [dict(h=h, c=c) for h in hw[1:3] for c in ch[:2]],
+        # the product of each pixel's c channels
+        "REDUCE_PROD": [dict(h=h, c=c) for h in hw[1:3] for c in (4, 8, 32)],
         # attention over b heads of n tokens of depth d: scores q @ k^T (adj_y), context scores @ v (rhs
         # strided along the depth), and a constant rhs (b, d, d)
         "BATCH_MATMUL": [dict(kind=k, b=2, n=n, d=d) for k in ("qk", "av") for n in (16, 32) for d in (8, 32)]
@@ -177,6 +189,19 @@ def _fn(op: str, p: dict, rng):
         wt = tf.constant(w((b, d, d)))
         return (lambda x: tf.matmul(x, wt)), [(b, n, d)], b * n * d * d
     c = p["c"]
+    if op == "REDUCE_PROD":
+        return (lambda x: tf.reduce_prod(x, axis=-1)), [(1, h, h, c)], h * h * c
+    if op in ("GREATER", "EQUAL", "SELECT", "SELECT_V2", "LOGICAL_AND", "LOGICAL_NOT"):
+        m = (1, h, h, c)
+        if op == "SELECT" or p.get("kind") == "bytes":
+            return (lambda x, y: tf.where(x > y, x, y)), [m, m], h * h * c
+        if op == "SELECT_V2" or p.get("kind") == "const":
+            return (lambda x: tf.where(x > 0.1, x, 0.0)), [m], h * h * c
+        if op == "LOGICAL_AND":
+            return (lambda x, y: tf.logical_and(x > 0.1, y < -0.1)), [m, m], h * h * c
+        if op == "LOGICAL_NOT":
+            return (lambda x, y: tf.logical_not(tf.logical_or(x > 0.1, y < -0.1))), [m, m], h * h * c
+        return (lambda x, y: (tf.math.equal if op == "EQUAL" else tf.math.greater)(x, y)), [m, m], h * h * c
     if op in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"):
         f = {"ADD": tf.add, "SUB": tf.subtract, "MUL": tf.multiply, "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum,
              "SQUARED_DIFFERENCE": tf.math.squared_difference}[op]
@@ -293,6 +318,15 @@ def kernel_path(op: str, p: dict, model_c: str) -> str:
         return {"TANH": "table", "RESIZE_NEAREST_NEIGHBOR": "index tables", "RESIZE_BILINEAR": "tap tables",
                 "MIRROR_PAD": "rows", "SOFTMAX": "exp table", "PACK": "concat", "UNPACK": "slice",
                 "DEPTH_TO_SPACE": "transpose", "SPACE_TO_DEPTH": "transpose"}[op]
+    if op in ("GREATER", "EQUAL", "LOGICAL_AND", "LOGICAL_NOT"):
+        m = [r for r in re.findall(r"mcu_compare_params l\d+_params = \{(\d), \d, -?\d+, -?\d+, (\w+)\};", model_c)]
+        mode, ranks = m[-1]
+        return ("ranks" if ranks != "NULL" else {"0": "byte range words", "1": "byte words", "2": "byte words",
+                                                 "3": "and words", "4": "or words"}[mode])
+    if op in ("SELECT", "SELECT_V2"):
+        return "words"
+    if op == "REDUCE_PROD":
+        return "int64 steps"
     if op == "BATCH_MATMUL":
         return "column pairs dsp" if p["kind"] == "av" else "depth words dsp"
     if op == "FULLY_CONNECTED_ACTIVATIONS":
@@ -348,7 +382,8 @@ def measure(op: str, p: dict, seed: int, out: Path) -> dict:
     g = read_model(model)
     inputs = [[random_input(rng, g.tensors[t].dtype, g.tensors[t].shape) for t in g.inputs] for _ in range(2)]
     exact &= not check_cases([Case(op, model, inputs)], oracle=oracle).mismatches
-    count = sum(l.count for l in rep.layers)
+    own = ("SELECT", "SELECT_V2", "LOGICAL_AND", "LOGICAL_NOT", "GREATER")  # the comparisons before them not counted
+    count = sum(l.count for l in rep.layers if op not in own or l.op == op)
     return {"op": op, "shape": p, "count": count, "work": work, "per": count / work, "exact": exact,
             "path": kernel_path(op, p, gen.files["model.c"])}
 

@@ -48,6 +48,9 @@ TFLM_OP_METHODS = {
     "STRIDED_SLICE": "AddStridedSlice", "SUB": "AddSub", "SUM": "AddSum", "TANH": "AddTanh",
     "TRANSPOSE": "AddTranspose", "TRANSPOSE_CONV": "AddTransposeConv", "UNPACK": "AddUnpack",
     "ZEROS_LIKE": "AddZerosLike",
+    "EQUAL": "AddEqual", "NOT_EQUAL": "AddNotEqual", "GREATER": "AddGreater", "GREATER_EQUAL": "AddGreaterEqual",
+    "LESS": "AddLess", "LESS_EQUAL": "AddLessEqual", "LOGICAL_AND": "AddLogicalAnd", "LOGICAL_OR": "AddLogicalOr",
+    "LOGICAL_NOT": "AddLogicalNot",
 }
 
 # The shared driver's files copied verbatim into src/ (mcu_config.h is rendered beside them).

@@ -2879,3 +2879,25 @@ def test_chunked_depthwise_tiles_get_the_scratch_of_the_layers_path(tmp_path):
     runs = [[random_input(rng, "int8", (1, 7, 25, 3))] for _ in range(2)]
     got = validate_on_board(model, "qemu-m4", runs, tmp_path)
     assert got == [[w.tobytes() for w in reference(model, r)] for r in runs]
+
+
+@pytest.mark.parametrize("op, seed", [("COMPARE_MODES", 9400), ("CONV_WHERE", 9500), ("VALUES", 9600)])
+def test_comparisons_logical_and_select_on_qemu(op, seed, tmp_path):
+    """Comparisons, logical operators and SELECT / SELECT_V2 on qemu-m4: every path of their kernels
+    (testing.compare_modes: byte comparisons and ranges four per word with SSUB8 / SEL, selects with USUB8 /
+    SEL, broadcast rows element by element), x -> CONV_2D -> tf.where(y > t, y, other) (testing.conv_where),
+    and comparisons of inputs of different scales near one another (testing.compare_values)."""
+    from mcunets.engine.testing import compare_values
+
+    rng = np.random.default_rng(seed)
+    case = compare_values(rng) if op == "VALUES" else make_case(op, rng, runs=2)
+    assert not check_on_qemu(case, tmp_path), case.name
+
+
+def test_reduce_prod_on_qemu(tmp_path):
+    """REDUCE_PROD's 64-bit rescaling on qemu-m4 (testing.reduce_prod_rows), total shifts below 32 and (a
+    per-step multiplier near 2^-20) of 32 or more."""
+    from mcunets.engine.testing import reduce_prod_rows
+
+    assert not check_on_qemu(reduce_prod_rows(np.random.default_rng(9700)), tmp_path / "a")
+    assert not check_on_qemu(reduce_prod_rows(np.random.default_rng(9701), small_multiplier=True), tmp_path / "b")

@@ -302,7 +302,7 @@ def test_squared_difference_every_pair_is_bit_exact():
 # one model per case with a layer per mode / flag (mcunets.engine.testing)
 MODE_CASES = ["RESIZE_MODES", "RESIZE_BILINEAR_MODES", "TRANSPOSE_CONV_MODES", "MIRROR_PAD_MODES", "REDUCE_MAX_MODES",
               "GATHER_MODES", "REDUCE_MIN_MODES", "SPACE_BATCH_MODES", "BATCH_MATMUL_MODES",
-              "FC_ATTENTION"]
+              "FC_ATTENTION", "COMPARE_MODES", "CONV_WHERE"]
 
 
 @pytest.mark.parametrize("op", MODE_CASES)
@@ -699,3 +699,74 @@ def test_log_softmax_rows_are_bit_exact():
     wide = log_softmax_rows(np.random.default_rng(2399), runs=1, specs=((1, 4096),))
     with pytest.raises(UnsupportedOpError, match="LOG_SOFTMAX .*4096 values"):
         generate(wide.model, "m")
+
+
+@pytest.mark.parametrize("not_equal", [False, True])
+def test_comparisons_rescale_each_input_as_the_reference(not_equal):
+    """Every comparison of x and y * k (scales apart by up to 8x), of x and a constant scalar and of two inputs
+    of scales below 2^-8 (neighbouring bytes compare equal), inputs near one another
+    (testing.compare_values): both outcomes occur for every comparison over the runs (but perhaps x == t),
+    and every byte
+    equals the reference's; NOT_EQUAL as the EQUALs renamed."""
+    from mcunets.engine.testing import compare_values, reference
+
+    case = compare_values(np.random.default_rng(2500 + not_equal), runs=3, not_equal=not_equal)
+    assert ("NOT_EQUAL" in model_ops(case.model)) == not_equal
+    result = check_cases([case])
+    assert result.runs == 3 and not result.mismatches, [m[0] for m in result.mismatches]
+    outs = [reference(case.model, inputs) for inputs in case.inputs]
+    mixed = [any(o[k].any() for o in outs) and not all(o[k].all() for o in outs) for k in range(len(outs[0]))]
+    assert sum(mixed) >= len(mixed) - 1, mixed  # x == t may never hold: t's rescaled value between x's
+
+
+def test_comparison_and_select_refusals_and_quantization():
+    """An int8 comparison operand of scale 1 or more is refused in one line (the reference's rescaling
+    shifts by a negative amount there); SELECT copies x's and y's bytes whatever the output's quantization,
+    as the reference does (the engine's output equals it byte for byte with a moved output zero point)."""
+    from tflite.Model import Model
+
+    from mcunets.engine import generate
+    from mcunets.engine.reader import read_model
+    from mcunets.errors import UnsupportedOpError
+
+    case = make_case("SELECT", np.random.default_rng(2600), runs=2)
+    g = read_model(case.model)
+    sel = next(op for op in g.operators if op.op == "SELECT")
+    cmp = next(op for op in g.operators if op.op == "GREATER")
+    buf = bytearray(case.model)
+    tensors = Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    tensors.Tensors(sel.outputs[0]).Quantization().ZeroPointAsNumpy()[0] += 5
+    moved = bytes(buf)
+    result = check_cases([replace_model(case, moved)])
+    assert result.runs == 2 and not result.mismatches
+    tensors.Tensors(cmp.inputs[0]).Quantization().ScaleAsNumpy()[0] = np.float32(1.5)
+    with pytest.raises(UnsupportedOpError, match="GREATER .*scale 1.5 is 1 or more"):
+        generate(bytes(buf), "m")
+
+
+def replace_model(case, model):
+    from dataclasses import replace
+
+    return replace(case, model=model, name=case.name + " moved")
+
+
+def test_reduce_prod_rows_are_bit_exact():
+    """REDUCE_PROD of values of about unit spread (testing.reduce_prod_rows: rows of 3 over the last axis, 6
+    and 5 values over a middle axis): outputs inside the int8 range, not only saturated, and every byte the
+    reference's (its product rescaled after each multiplication, 64-bit MultiplyByQuantizedMultiplier); the
+    same with a per-step multiplier near 2^-20 (total shifts of 32 or more)."""
+    from mcunets.engine.testing import reduce_prod_rows, reference
+
+    case = reduce_prod_rows(np.random.default_rng(2700))
+    assert model_ops(case.model) == ["REDUCE_PROD"]
+    result = check_cases([case])
+    assert result.runs == 2 and not result.mismatches
+    inside = [((o > -128) & (o < 127)).mean() for inputs in case.inputs for o in reference(case.model, inputs)]
+    assert min(inside) > 0.5, inside
+    from mcunets.engine.lower import lower
+    from mcunets.engine.reader import read_model
+
+    small = reduce_prod_rows(np.random.default_rng(2700), small_multiplier=True)
+    assert max(layer.total_shift for layer in lower(read_model(small.model))) >= 32
+    result = check_cases([small])
+    assert result.runs == 2 and not result.mismatches

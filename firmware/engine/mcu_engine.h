@@ -656,6 +656,18 @@ mcu_status mcu_reduce_max_s8(int32_t outer, int32_t reduce, int32_t inner, const
 /* REDUCE_MIN likewise (the same file's loops, the smaller value kept). */
 mcu_status mcu_reduce_min_s8(int32_t outer, int32_t reduce, int32_t inner, const int8_t *input, int8_t *output);
 
+/* REDUCE_PROD over `reduce` values (inner apart) of each of outer x inner outputs, as TFLite's reference:
+ * p = first - input_zero_point, then for each next value p = rescale(p * (value - input_zero_point)), and the
+ * output rescale(p) + output_zero_point saturated, rescale(x) = (x * multiplier + 2^(total_shift - 1)) >>
+ * total_shift in 64 bits, truncated to 32 (MultiplyByQuantizedMultiplier of an int64: the multiplier rounded
+ * to 16 bits, total_shift = 15 - shift). */
+typedef struct {
+    int32_t outer, reduce, inner;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, total_shift;
+} mcu_reduce_prod_params;
+mcu_status mcu_reduce_prod_s8(const mcu_reduce_prod_params *params, const int8_t *input, int8_t *output);
+
 mcu_status mcu_add_s8(const mcu_add_params *params, const mcu_broadcast *shape,
                       const int8_t *input1, const int8_t *input2, int8_t *output);
 mcu_status mcu_mul_s8(const mcu_mul_params *params, const mcu_broadcast *shape,
@@ -667,6 +679,27 @@ typedef struct {
 } mcu_minmax_params;
 mcu_status mcu_minmax_s8(const mcu_minmax_params *params, const mcu_broadcast *shape,
                          const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* Comparisons and logical operators to bool outputs (one byte, 0 or 1 as TFLite stores bool):
+ * mode 0: lo <= a <= hi (a comparison with a constant scalar, LOGICAL_NOT; input 2 unused),
+ * mode 1: a == b, mode 2: a > b, compared as ranks[(uint8_t)a] and ranks[256 + (uint8_t)b] (each input's
+ * values rescaled as TFLite's reference does, ranked among both inputs' rescaled values) or, ranks NULL,
+ * as the bytes themselves, mode 3: a AND b, mode 4: a OR b (bool bytes). invert 1: the result negated. */
+typedef struct {
+    int32_t mode, invert, lo, hi;
+    const int16_t *ranks;
+} mcu_compare_params;
+mcu_status mcu_compare_s8(const mcu_compare_params *params, const mcu_broadcast *shape, const int8_t *input1,
+                          const int8_t *input2, uint8_t *output);
+
+/* SELECT / SELECT_V2: output = condition ? x : y per element (bytes copied, as TFLite's reference), 4-D
+ * broadcasting with each operand's element strides (0 where broadcast). */
+typedef struct {
+    int32_t dims[4];
+    int32_t stride_c[4], stride_x[4], stride_y[4];
+} mcu_select_shape;
+mcu_status mcu_select_s8(const mcu_select_shape *shape, const uint8_t *condition, const int8_t *x,
+                         const int8_t *y, int8_t *output);
 
 /* SQUARED_DIFFERENCE: table[u] / table[256 + u] is input 1's / input 2's byte u (read as uint8) shifted
  * left 7 and rescaled to twice the larger input scale, as TFLite's reference; the squared difference of

@@ -121,7 +121,8 @@ def _render(graph: GraphInfo, layers: list[Layer], plan: MemoryPlan, schedule: S
             if ti.dtype == "float32":
                 consts[t] = c_float_array(f"t{t}_data", data.reshape(-1))
             else:
-                ctype = {"int8": "int8_t", "int32": "int32_t", "uint8": "uint8_t", "int16": "int16_t"}.get(ti.dtype)
+                ctype = {"int8": "int8_t", "int32": "int32_t", "uint8": "uint8_t", "int16": "int16_t",
+                         "bool": "uint8_t"}.get(ti.dtype)
                 if ctype is None:
                     raise McunetsError(f"constant tensor {t} has unsupported type {ti.dtype}")
                 consts[t] = c_array(ctype, f"t{t}_data", data.reshape(-1))

@@ -23,7 +23,8 @@ from mcunets.engine import EngineModel, kernel_dir, kernel_sources
 from mcunets.errors import McunetsError
 
 CFLAGS = ("-O3", "-std=c99", "-Wall", "-Werror", "-ffp-contract=off", "-fPIC")
-_NP = {"int8": np.int8, "uint8": np.uint8, "float32": np.float32, "int32": np.int32, "int64": np.int64}
+_NP = {"int8": np.int8, "uint8": np.uint8, "float32": np.float32, "int32": np.int32, "int64": np.int64,
+       "bool": np.bool_}
 
 # A streamed model's input (generate(stream_input=True)): <prefix>_read_input copies rows from an image
 # set before each invoke and checks that each row is requested once, in order; <prefix>_stream_rows()

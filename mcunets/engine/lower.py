@@ -264,6 +264,24 @@ def _reduce_max(self: _Op) -> L.Layer:
                        inner=inner)
 
 
+def _reduce_prod(self: _Op) -> L.Layer:
+    """REDUCE_PROD of int8 over a contiguous block of axes: the reference's product rescaled after every
+    multiplication by input_scale / output_scale^(1/n) (quant.reduce_prod_params) and once more at the end."""
+    x, out = self.t(0), self.out()
+    self.per_tensor(x, "input")
+    self.per_tensor(out, "output")
+    if x.is_const:
+        self.fail("a constant input is not supported")
+    outer, reduce, inner = _reduce_block(self, x)
+    m, total = q.reduce_prod_params(x.scale, out.scale, reduce)
+    if total < 1:
+        self.fail(f"the per-step rescaling {x.scale:g} / {out.scale:g}^(1/{reduce}) is 2^14 or more (the reference "
+                  "shifts by a negative amount there)")
+    return L.ReduceProd(self.op.index, self.op.op, (x.index,), (out.index,), outer=outer, reduce=reduce,
+                        inner=inner, input_zero_point=x.zero_point, output_zero_point=out.zero_point,
+                        multiplier=m, total_shift=total)
+
+
 def _broadcast(self: _Op, a: TensorInfo, b: TensorInfo, out: TensorInfo):
     if len(out.shape) > 4 or len(a.shape) > 4 or len(b.shape) > 4:
         self.fail("broadcasting beyond 4-D is not supported")
@@ -354,6 +372,153 @@ def _minmax(self: _Op) -> L.Layer:
     return L.Binary(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
                     stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const),
                     params=(f"{{{int(self.op.op == 'MINIMUM')}}}",))
+
+
+# Comparisons as (mode, operands swapped, result negated) of the kernel's a == b (mode 1) and a > b (mode 2).
+_COMPARISONS = {"EQUAL": (1, False, False), "NOT_EQUAL": (1, False, True), "GREATER": (2, False, False),
+                "LESS": (2, True, False), "GREATER_EQUAL": (2, True, True), "LESS_EQUAL": (2, False, True)}
+
+
+def _strides4(self: _Op, t: TensorInfo, od: tuple) -> tuple:
+    """Element strides of ``t`` broadcast to the 4-D ``od`` (0 along its unit or missing axes)."""
+    if len(t.shape) > 4:
+        self.fail("broadcasting beyond 4-D is not supported")
+    d = (1,) * (4 - len(t.shape)) + tuple(int(v) for v in t.shape)
+    st, acc = [0] * 4, 1
+    for i in range(3, -1, -1):
+        if d[i] != od[i] and d[i] != 1:
+            self.fail(f"shape {list(t.shape)} does not broadcast to {list(od)}")
+        st[i] = acc if d[i] == od[i] and od[i] > 1 else 0
+        acc *= d[i]
+    return tuple(st)
+
+
+def _interval(truth) -> tuple[int, int, bool] | None:
+    """(lo, hi, negated) with truth[v + 128] == (lo <= v <= hi) != negated for every byte v, or None."""
+    for neg in (False, True):
+        idx = [v - 128 for v, t in enumerate(truth) if bool(t) != neg]
+        if not idx:
+            return 127, -128, neg
+        if idx[-1] - idx[0] + 1 == len(idx):
+            return idx[0], idx[-1], neg
+    return None
+
+
+def _compare(self: _Op) -> L.Layer:
+    """EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL of int8 (or, EQUAL / NOT_EQUAL, bool) tensors
+    to a bool output. TFLite's reference compares ((v - zero point) << 8) times each input's own scale,
+    rounded (quant.comparison_values); those values are monotonic in the byte, so a comparison with a
+    constant scalar is a byte range of the other input, and two tensors compare as ranks of their values
+    among both inputs' (or as the bytes themselves where both map bytes to one strictly increasing scale)."""
+    a, b, out = self.t(0), self.t(1), self.out()
+    if out.dtype != "bool":
+        self.fail(f"output is {out.dtype}; only bool is supported")
+    if a.dtype != b.dtype:
+        self.fail(f"inputs are {a.dtype} and {b.dtype}; the reference compares one type")
+    if a.dtype == "bool" and self.op.op in ("EQUAL", "NOT_EQUAL"):
+        va = vb = list(range(-128, 128))
+    elif a.dtype == "int8":
+        self.per_tensor(a, "input 1")
+        self.per_tensor(b, "input 2")
+        va, vb = q.comparison_values(a.scale, a.zero_point), q.comparison_values(b.scale, b.zero_point)
+        for v, t, what in ((va, a, "input 1"), (vb, b, "input 2")):
+            if v is None:
+                self.fail(f"{what}'s scale {t.scale:g} is 1 or more: the reference's rescaling shifts by a "
+                          "negative amount there")
+    else:
+        self.fail(f"inputs are {a.dtype}; only int8 (and bool for EQUAL / NOT_EQUAL) are supported")
+    if a.is_const and b.is_const:
+        self.fail("both inputs are constants")
+    od = tuple((1,) * (4 - len(out.shape)) + tuple(int(d) for d in out.shape))
+    if len(out.shape) > 4:
+        self.fail("broadcasting beyond 4-D is not supported")
+    s1, s2 = _strides4(self, a, od), _strides4(self, b, od)
+    mode, swap, neg = _COMPARISONS[self.op.op]
+    fn = {1: lambda x, y: x == y, 2: lambda x, y: x > y}[mode]
+    if swap:
+        fn = (lambda f: (lambda x, y: f(y, x)))(fn)
+    for act, c, vact, vc, sact, first in ((a, b, va, vb, s1, True), (b, a, vb, va, s2, False)):
+        if c.is_const and c.size == 1:  # a byte range of the other input
+            k = vc[int(np.asarray(c.data).reshape(-1)[0]) + 128]
+            rng = _interval([fn(v, k) if first else fn(k, v) for v in vact])
+            if rng is not None:
+                lo, hi, inv = rng
+                return L.Compare(self.op.index, self.op.op, (act.index,), (out.index,), operands=(act.index, act.index),
+                                 dims4=od, stride1=sact, stride2=(0, 0, 0, 0), full=(od == _pad4(act.shape), False),
+                                 mode=0, invert=int(inv != neg), lo=lo, hi=hi)
+    if swap:
+        a, b, va, vb, s1, s2 = b, a, vb, va, s2, s1
+    ranks = ()
+    if not (va == vb and all(x < y for x, y in zip(va, va[1:]))):
+        order = {v: r for r, v in enumerate(sorted(set(va) | set(vb)))}
+        ranks = tuple(order[v[(u ^ 0x80) - 0x80 + 128]] for v in (va, vb) for u in range(256))
+    acts = tuple(t.index for t in (a, b) if not t.is_const)
+    return L.Compare(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
+                     stride1=s1, stride2=s2, full=(od == _pad4(a.shape) and not a.is_const,
+                                                   od == _pad4(b.shape) and not b.is_const),
+                     mode=mode, invert=int(neg), ranks=ranks)
+
+
+def _pad4(shape) -> tuple:
+    return (1,) * (4 - len(shape)) + tuple(int(d) for d in shape)
+
+
+def _logical(self: _Op) -> L.Layer:
+    """LOGICAL_AND / LOGICAL_OR (4-D broadcasting) and LOGICAL_NOT of bool tensors (bytes 0 / 1)."""
+    ins = [self.t(k) for k in range(1 if self.op.op == "LOGICAL_NOT" else 2)]
+    out = self.out()
+    for k, t in enumerate(ins + [out]):
+        if t.dtype != "bool":
+            self.fail(f"{'output' if k == len(ins) else f'input {k + 1}'} is {t.dtype}; only bool is supported")
+    if all(t.is_const for t in ins):
+        self.fail("every input is a constant")
+    if len(out.shape) > 4:
+        self.fail("broadcasting beyond 4-D is not supported")
+    od = _pad4(out.shape)
+    if self.op.op == "LOGICAL_NOT":
+        x = ins[0]
+        return L.Compare(self.op.index, self.op.op, (x.index,), (out.index,), operands=(x.index, x.index), dims4=od,
+                         stride1=_strides4(self, x, od), stride2=(0, 0, 0, 0), full=(od == _pad4(x.shape), False),
+                         mode=0, invert=0, lo=0, hi=0)
+    a, b = ins
+    acts = tuple(t.index for t in (a, b) if not t.is_const)
+    return L.Compare(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
+                     stride1=_strides4(self, a, od), stride2=_strides4(self, b, od),
+                     full=(od == _pad4(a.shape) and not a.is_const, od == _pad4(b.shape) and not b.is_const),
+                     mode=3 if self.op.op == "LOGICAL_AND" else 4, invert=0)
+
+
+def _select(self: _Op) -> L.Layer:
+    """SELECT / SELECT_V2: condition ? x : y, int8 x and y, the bytes copied as TFLite's reference copies them
+    (whatever the three tensors' quantization). SELECT_V2 broadcasts all three; SELECT takes one shape, a
+    scalar condition or a rank-1 condition along x's first axis, as the reference."""
+    c, x, y, out = self.t(0), self.t(1), self.t(2), self.out()
+    if c.dtype != "bool":
+        self.fail(f"condition is {c.dtype}; only bool is supported")
+    for t, what in ((x, "x"), (y, "y"), (out, "output")):
+        if t.dtype != "int8":
+            self.fail(f"{what} is {t.dtype}; only int8 is supported")
+    if c.is_const and x.is_const and y.is_const:
+        self.fail("every input is a constant")
+    if max(len(out.shape), len(c.shape), len(x.shape), len(y.shape)) > 4:
+        self.fail("shapes beyond 4-D are not supported")
+    od = _pad4(out.shape)
+    sx, sy = _strides4(self, x, od), _strides4(self, y, od)
+    if self.op.op == "SELECT" and tuple(c.shape) != tuple(x.shape):
+        if tuple(x.shape) != tuple(y.shape):
+            self.fail(f"x {list(x.shape)} and y {list(y.shape)} differ in shape (SELECT takes one shape)")
+        if len(c.shape) == 0 or c.size == 1 and len(c.shape) <= 1:
+            sc = (0, 0, 0, 0)
+        elif len(c.shape) == 1 and len(x.shape) >= 1 and c.shape[0] == x.shape[0]:
+            axis = 4 - len(x.shape)
+            sc = tuple(1 if i == axis and od[i] > 1 else 0 for i in range(4))
+        else:
+            self.fail(f"condition {list(c.shape)} is neither x's shape, a scalar nor x's first axis")
+    else:
+        sc = _strides4(self, c, od)
+    acts = tuple(t.index for t in (c, x, y) if not t.is_const)
+    return L.Select(self.op.index, self.op.op, acts, (out.index,), operands=(c.index, x.index, y.index), dims4=od,
+                    strides=(sc, sx, sy), full=tuple(od == _pad4(t.shape) and not t.is_const for t in (c, x, y)))
 
 
 def _concat(self: _Op) -> L.Layer:
@@ -1067,12 +1232,24 @@ _LOWER = {
     "SUM": _mean,
     "REDUCE_MAX": _reduce_max,
     "REDUCE_MIN": _reduce_max,
+    "REDUCE_PROD": _reduce_prod,
     "ADD": _binary,
     "SUB": _binary,
     "MUL": _binary,
     "MAXIMUM": _minmax,
     "MINIMUM": _minmax,
     "SQUARED_DIFFERENCE": _squared_difference,
+    "EQUAL": _compare,
+    "NOT_EQUAL": _compare,
+    "GREATER": _compare,
+    "GREATER_EQUAL": _compare,
+    "LESS": _compare,
+    "LESS_EQUAL": _compare,
+    "LOGICAL_AND": _logical,
+    "LOGICAL_OR": _logical,
+    "LOGICAL_NOT": _logical,
+    "SELECT": _select,
+    "SELECT_V2": _select,
     "CONCATENATION": _concat,
     "PACK": _pack,
     "DEPTH_TO_SPACE": _depth_to_space,
@@ -1118,8 +1295,10 @@ _LOWER = {
 
 SUPPORTED_OPS = tuple(sorted(_LOWER))
 
-# Output types besides int8 and float32, by operator: a model's uint8 output, and the indices ARG_MAX / ARG_MIN give.
-_OTHER_OUTPUT_TYPES = {"QUANTIZE": ("uint8",), "ARG_MAX": ("int32", "int64"), "ARG_MIN": ("int32", "int64")}
+# Output types besides int8 and float32, by operator: a model's uint8 output, the indices ARG_MAX / ARG_MIN give,
+# the bool of comparisons and logical operators (one byte, 0 or 1).
+_OTHER_OUTPUT_TYPES = {"QUANTIZE": ("uint8",), "ARG_MAX": ("int32", "int64"), "ARG_MIN": ("int32", "int64"),
+                       **{op: ("bool",) for op in (*_COMPARISONS, "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT")}}
 
 
 # Operators a converter emits to compute a RESHAPE's new shape at run time (Keras' ``Reshape`` in a

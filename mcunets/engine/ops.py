@@ -2085,3 +2085,128 @@ class Relu(Layer):
         decls = [f"static const mcu_relu_params {p}params = {{{self.input_zero_point}, {self.output_zero_point}, "
                  f"{{{self.multiplier}, {self.shift}}}, {self.act[0]}, {self.act[1]}}};"]
         return decls, [f"mcu_relu_s8(&{p}params, {self.size}, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]
+
+
+def coalesce4(dims, *strides) -> tuple:
+    """(dims, strides...) with unit axes dropped and neighbouring axes merged wherever every operand steps
+    through them as through one axis (the kernels' innermost runs as long as possible), padded to 4-D."""
+    out_d, out_s = [], [[] for _ in strides]
+    for k, d in enumerate(dims):
+        if d == 1:
+            continue
+        if out_d and all(s[-1] == st[k] * d for s, st in zip(out_s, strides)):
+            out_d[-1] *= d
+            for s, st in zip(out_s, strides):
+                s[-1] = st[k]
+        else:
+            out_d.append(d)
+            for s, st in zip(out_s, strides):
+                s.append(st[k])
+    pad = 4 - len(out_d)
+    return ((1,) * pad + tuple(out_d),) + tuple((0,) * pad + tuple(s) for s in out_s)
+
+
+@dataclass(frozen=True, eq=False)
+class Compare(Layer):
+    """A comparison (EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL) or logical operator
+    (LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT) to a bool output, one byte 0 / 1 per element, on
+    mcu_compare_s8: ``mode`` 0 the byte range lo..hi of operand 1, 1 equal, 2 greater (as ``ranks``: 512
+    int16, input 1's then input 2's, indexed by the byte as uint8; empty: the bytes themselves), 3 and, 4 or;
+    ``invert`` negates."""
+    operands: tuple = ()     # the two input tensor ids in the kernel's order (mode 0: the input twice)
+    dims4: tuple = ()
+    stride1: tuple = ()
+    stride2: tuple = ()
+    full: tuple = ()         # per operand: True when it has the output's shape (in place allowed)
+    mode: int = 0
+    invert: int = 0
+    lo: int = 0
+    hi: int = 0
+    ranks: tuple = ()
+
+    @property
+    def macs(self):
+        return int(np.prod(self.dims4))
+
+    @property
+    def weight_bytes(self):
+        return 2 * len(self.ranks)
+
+    def overlap(self, tensor):
+        for t, full in zip(self.operands, self.full):
+            if t == tensor and full:
+                return 0
+        return None
+
+    def describe(self):
+        how = {0: f"bytes {self.lo}..{self.hi}", 1: "equal", 2: "greater", 3: "and", 4: "or"}[self.mode]
+        ranked = " (ranks)" if self.ranks else ""
+        return f"{self.op} {'x'.join(map(str, self.dims4))}: {'not ' if self.invert else ''}{how}{ranked}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        decls = [c_array("int16_t", p + "ranks", self.ranks)] if self.ranks else []
+        d4, s1, s2 = coalesce4(self.dims4, self.stride1, self.stride2)
+        ranks = p + "ranks" if self.ranks else "NULL"
+        decls += [
+            f"static const mcu_compare_params {p}params = {{{self.mode}, {self.invert}, {self.lo}, {self.hi}, {ranks}}};",
+            f"static const mcu_broadcast {p}shape = {{{ints(d4)}, {ints(s1)}, {ints(s2)}}};",
+        ]
+        a, b = (f"(const int8_t *)(const void *){ctx.ptr(t)}" for t in self.operands)
+        return decls, [f"mcu_compare_s8(&{p}params, &{p}shape, {a}, {b}, (uint8_t *)(void *){ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
+class Select(Layer):
+    """SELECT / SELECT_V2 of int8 x and y by a bool condition (bytes copied), 4-D broadcasting."""
+    operands: tuple = ()     # condition, x, y tensor ids (constants included)
+    dims4: tuple = ()
+    strides: tuple = ()      # per operand, 4 element strides
+    full: tuple = ()
+
+    @property
+    def macs(self):
+        return int(np.prod(self.dims4))
+
+    def overlap(self, tensor):
+        for t, full in zip(self.operands, self.full):
+            if t == tensor and full:
+                return 0
+        return None
+
+    def describe(self):
+        return f"{self.op} {'x'.join(map(str, self.dims4))}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        d4, sc, sx, sy = coalesce4(self.dims4, *self.strides)
+        decls = [f"static const mcu_select_shape {p}shape = {{{ints(d4)}, {ints(sc)}, {ints(sx)}, {ints(sy)}}};"]
+        c, x, y = (ctx.ptr(t) for t in self.operands)
+        return decls, [f"mcu_select_s8(&{p}shape, (const uint8_t *)(const void *){c}, (const int8_t *)(const void *){x}, "
+                       f"(const int8_t *)(const void *){y}, (int8_t *)(void *){ctx.ptr(self.outputs[0])});"]
+
+
+@dataclass(frozen=True, eq=False)
+class ReduceProd(Layer):
+    """REDUCE_PROD over ``reduce`` values ``inner`` apart for each of ``outer`` x ``inner`` outputs."""
+    outer: int = 1
+    reduce: int = 1
+    inner: int = 1
+    input_zero_point: int = 0
+    output_zero_point: int = 0
+    multiplier: int = 0      # MultiplyByQuantizedMultiplier's 16-bit multiplier (int64 input)
+    total_shift: int = 15
+
+    @property
+    def macs(self):
+        return self.outer * self.reduce * self.inner
+
+    def describe(self):
+        return f"{self.op} of {self.reduce} values x {self.outer * self.inner}"
+
+    def emit(self, ctx):
+        p = f"l{self.index}_"
+        vals = [self.outer, self.reduce, self.inner, self.input_zero_point, self.output_zero_point, self.multiplier,
+                self.total_shift]
+        decls = [f"static const mcu_reduce_prod_params {p}params = {ints(vals)};"]
+        return decls, [f"mcu_reduce_prod_s8(&{p}params, {ctx.ptr(self.inputs[0])}, {ctx.ptr(self.outputs[0])});"]

@@ -533,3 +533,20 @@ def add_sum_table(rescaled1: Sequence[int], rescaled2: Sequence[int], multiplier
             order = [u - 256 if u > 127 else u for u in range(256)]  # uint8 index -> int8 value
             return [int(a[x + 128]) for x in order] + [int(bc[x + 128]) for x in order]
     return None
+
+
+def comparison_values(scale: float, zero_point: int) -> list[int] | None:
+    """The 256 values TFLite's int8 comparisons (comparisons.cc) compare, byte v = -128..127 in order:
+    (v - zero_point) << 8 times the tensor's own scale as a multiplier (MultiplyByQuantizedMultiplierSmallerThanOneExp),
+    or None for a scale of 1 or more (its shift is left, which the reference shifts right by a negative amount)."""
+    m, s = quantize_multiplier(float(f32(scale)))
+    if s > 0:
+        return None
+    return [requantize((v - zero_point) << 8, m, s) for v in range(-128, 128)]
+
+
+def reduce_prod_params(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """REDUCE_PROD's per-step rescaling (reduce.cc): input_scale / output_scale^(1 / count) in double precision,
+    as (multiplier rounded to 16 bits, total shift 15 - shift) of MultiplyByQuantizedMultiplier on an int64."""
+    m, s = quantize_multiplier(float(f32(input_scale)) / math.pow(float(f32(output_scale)), 1.0 / count))
+    return ((m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF), 15 - s

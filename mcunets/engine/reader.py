@@ -15,7 +15,7 @@ _DTYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "s
            8: "complex64", 9: "int8", 10: "float64", 11: "complex128", 12: "uint64", 15: "uint32", 16: "uint16",
            17: "int4"}
 _NP = {"float32": np.float32, "int32": np.int32, "uint8": np.uint8, "int64": np.int64,
-       "int16": np.int16, "int8": np.int8, "float64": np.float64}
+       "int16": np.int16, "int8": np.int8, "float64": np.float64, "bool": np.bool_}
 
 
 @dataclass(frozen=True)

@@ -369,10 +369,13 @@ def _reduce(kind):
         first = int(rng.integers(0, rank))
         axes = list(range(first, int(rng.integers(first, rank)) + 1))  # a contiguous block
         shape = tuple(int(rng.integers(2 if a == axes[0] else 1, 9)) for a in range(rank))  # not all 1
+        if kind == "prod":  # products of at most 8 values: the calibration's float products stay finite
+            shape = tuple(int(rng.integers(2, 5)) if a == axes[0] else int(rng.integers(1, 3)) if a == axes[-1]
+                          else 1 if a in axes else d for a, d in enumerate(shape))
         if rng.random() < 0.3:
             axes = [a - rank for a in axes][::-1]
         keep = bool(rng.random() < 0.5)
-        op = {"max": tf.reduce_max, "min": tf.reduce_min, "sum": tf.reduce_sum}[kind]
+        op = {"max": tf.reduce_max, "min": tf.reduce_min, "sum": tf.reduce_sum, "prod": tf.reduce_prod}[kind]
 
         def fn(x):
             return op(x, axis=axes, keepdims=keep)
@@ -656,6 +659,250 @@ def fc_attention(rng):
         return (y - mu) * tf.math.rsqrt(var + 1e-3) * gamma + beta
 
     return fn, [(t, d)], dict(tokens=t, features=d, heads=2), False
+
+
+_COMPARE_FNS = {"EQUAL": "equal", "NOT_EQUAL": "not_equal", "GREATER": "greater", "GREATER_EQUAL": "greater_equal",
+                "LESS": "less", "LESS_EQUAL": "less_equal"}
+
+
+def _compare_operands(rng):
+    """Two operands of a comparison as (shape, other): the same shape, a broadcast one (unit axes, lower
+    rank), a constant scalar or a constant per last axis; ranks 1-4, each input its own quantization."""
+    rank = int(rng.integers(1, 5))
+    shape = [int(rng.integers(1, 6)) for _ in range(rank)]
+    shape[-1] = int(rng.choice([1, 3, 4, 7, 16, 33]))
+    mode = str(rng.choice(["same", "broadcast", "scalar", "const"]))
+    if mode == "broadcast":
+        other = [1 if rng.random() < 0.5 else d for d in shape][int(rng.integers(0, rank)):]
+        return tuple(shape), tuple(other or [1]), mode
+    if mode == "scalar":
+        return tuple(shape), float(rng.normal()), mode
+    if mode == "const":
+        return tuple(shape), rng.normal(size=(shape[-1],)).astype(np.float32), mode
+    return tuple(shape), tuple(shape), mode
+
+
+def _compare(kind):
+    """A comparison (``kind``) of two inputs or of an input and a constant (scalar or per last axis), either
+    order, to a bool output. NOT_EQUAL: the converter compares int8 NOT_EQUAL operands as dequantized floats,
+    so the model is an EQUAL converted and its operator renamed (BUILDER_POST)."""
+    def build(rng):
+        import tensorflow as tf
+
+        f = getattr(tf.math, _COMPARE_FNS["EQUAL" if kind == "NOT_EQUAL" else kind])
+        shape, other, mode = _compare_operands(rng)
+        swap = bool(rng.random() < 0.5)
+        if isinstance(other, tuple):
+            specs = [shape, other] if not swap else [other, shape]
+            return (lambda x, y: f(x, y)), specs, dict(shape=shape, other=other, mode=mode), False
+        c = tf.constant(other)
+
+        def fn(x):
+            return f(c, x) if swap else f(x, c)
+
+        return fn, [shape], dict(shape=shape, mode=mode, swap=swap), False
+
+    return build
+
+
+def _select(kind):
+    """tf.where(x > t, x, y) as SELECT (x, y and the condition of one shape) or SELECT_V2 (broadcast: y of unit
+    axes, the last one always, or a constant scalar, or a condition broadcast over the channels)."""
+    def build(rng):
+        import tensorflow as tf
+
+        shape = tuple(int(rng.integers(1, 6)) for _ in range(int(rng.integers(1, 5))))
+        shape = shape[:-1] + (int(rng.choice([1, 4, 7, 16, 33]) if kind == "SELECT" else rng.choice([4, 7, 16, 33])),)
+        t = float(rng.normal() * 0.5)
+        if kind == "SELECT":
+            return (lambda x, y: tf.where(x > t, x, y)), [shape, shape], dict(shape=shape), False
+        mode = str(rng.choice(["y", "scalar", "cond"]))
+        if mode == "scalar":
+            v = float(rng.normal())
+            return (lambda x: tf.where(x > t, x, v)), [shape], dict(shape=shape, mode=mode), False
+        if mode == "cond":
+            other = shape[:-1] + (1,)
+            return (lambda x, y: tf.where(y > t, x, x * 0.5)), [shape, other], dict(shape=shape, mode=mode), False
+        other = tuple(1 if rng.random() < 0.5 else d for d in shape[:-1]) + (1,)  # y broadcast over the last axis
+        return (lambda x, y: tf.where(x < t, x, y)), [shape, other], dict(shape=shape, other=other, mode=mode), False
+
+    return build
+
+
+def _logical(kind):
+    """LOGICAL_AND / LOGICAL_OR of two comparisons (broadcast at times), LOGICAL_NOT of a LOGICAL_OR (the
+    converter folds the negation of a comparison into the opposite comparison), to bool outputs."""
+    def build(rng):
+        import tensorflow as tf
+
+        shape, other, mode = _compare_operands(rng)
+        if not isinstance(other, tuple):
+            other = shape
+        t1, t2 = float(rng.normal() * 0.5), float(rng.normal() * 0.5)
+        if kind == "LOGICAL_NOT":
+            return (lambda x, y: tf.logical_not(tf.logical_or(x > t1, y < t2))), [shape, other], dict(
+                shape=shape, other=other), False
+        f = tf.logical_and if kind == "LOGICAL_AND" else tf.logical_or
+        return (lambda x, y: f(x > t1, y < t2)), [shape, other], dict(shape=shape, other=other), False
+
+    return build
+
+
+def compare_modes(rng):
+    """One model of comparisons, logical operators and selects on every path of their kernels: x, y of one
+    quantization (the converter unifies tf.where(x > y, x, y)'s: the bytes compared themselves), a constant
+    scalar (a byte range), a constant per channel and x against y * k (ranks), LOGICAL_OR with a
+    pixel-broadcast operand, LOGICAL_NOT, SELECT_V2 with a constant scalar y and with a condition broadcast
+    over the channels; maps of an odd element count (word runs and a tail)."""
+    import tensorflow as tf
+
+    h, w, c = int(rng.integers(2, 6)), int(rng.integers(2, 7)), int(rng.choice([5, 9, 13, 16]))
+    t1, t2 = float(rng.uniform(-0.4, 0.4)), float(rng.uniform(-0.4, 0.4))
+    k = float(2.0 ** rng.uniform(-1, 1))
+    per_channel = tf.constant(rng.normal(size=(c,)).astype(np.float32) * 0.5)
+
+    def fn(x, y, z):
+        gt = x > y
+        pix = z > t2
+        return (tf.where(gt, x, y), tf.math.equal(x, y), tf.where(x >= t1, x, 0.25), tf.math.less(x, per_channel),
+                tf.math.less_equal(x, y * k), tf.logical_or(x < t1, pix), tf.logical_not(tf.logical_and(gt, pix)),
+                tf.where(pix, x, x * 0.5))
+
+    return fn, [(1, h, w, c), (1, h, w, c), (1, h, w, 1)], dict(h=h, w=w, c=c, k=k), False
+
+
+def conv_where(rng):
+    """x -> CONV_2D -> tf.where(y > t, y, other): other y * 0.1 (SELECT of one shape) and a constant scalar
+    (SELECT_V2), the comparison against a constant scalar."""
+    import tensorflow as tf
+
+    h, w, cin, cout = int(rng.integers(3, 8)), int(rng.integers(3, 8)), int(rng.integers(1, 5)), int(rng.choice([4, 7, 8]))
+    filt = tf.constant(_weights(rng, (3, 3, cin, cout)) * 0.05)  # an output scale below 1 (see _compare)
+    bias = tf.constant(_weights(rng, (cout,)) * 0.05)
+    t = float(rng.uniform(-0.1, 0.1))
+
+    def fn(x):
+        y = tf.nn.conv2d(x, filt, strides=1, padding="SAME") + bias
+        return tf.where(y > t, y, y * 0.1), tf.where(y > t, y, -1.0)
+
+    return fn, [(1, h, w, cin)], dict(h=h, w=w, cin=cin, cout=cout, t=t), False
+
+
+def reduce_prod_rows(rng, runs: int = 2, small_multiplier: bool = False) -> Case:
+    """One model of REDUCE_PRODs of values of about unit spread (calibrated and fed so, products of moderate
+    size in range): 24 rows of 3 over the last axis, 6 and 5 values over the middle axis of (4, 6, 2) and
+    (2, 5, 3) maps; ``small_multiplier``: the rows' output scale 2^60 times the input's cubed (a per-step
+    multiplier near 2^-20: total shifts of 32 or more)."""
+    import tensorflow as tf
+
+    specs = [(24, 3), (4, 6, 2), (2, 5, 3)]
+
+    def fn(a, b, c):
+        return tf.reduce_prod(a, axis=-1), tf.reduce_prod(b, axis=1), tf.reduce_prod(c, axis=1, keepdims=True)
+
+    model = _calibrated(fn, specs, rng, [1.0, 1.0, 1.0])
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    if small_multiplier:
+        from tflite.Model import Model
+
+        buf = bytearray(model)
+        row = next(op for op in g.operators if g.tensors[op.inputs[0]].shape == (24, 3))
+        scale = Model.GetRootAsModel(buf, 0).Subgraphs(0).Tensors(row.outputs[0]).Quantization().ScaleAsNumpy()
+        scale[0] = np.float32(g.tensors[row.inputs[0]].scale ** 3 * 2.0 ** 60)
+        model = bytes(buf)
+    inputs = []
+    for _ in range(runs):
+        run = []
+        for i in g.inputs:
+            ti = g.tensors[i]
+            real = rng.standard_normal(ti.shape)
+            run.append(np.clip(np.round(real / ti.scale) + ti.zero_point, -128, 127).astype(np.int8))
+        inputs.append(run)
+    return Case(f"reduce prod rows{' small multiplier' if small_multiplier else ''}", model, inputs, {})
+
+
+def rename_op(model: bytes, old: str, new: str) -> bytes:
+    """``model`` with every ``old`` operator code turned into ``new`` (same inputs, outputs and options)."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
+    for oc in m.operatorCodes:
+        code = max(oc.builtinCode, oc.deprecatedBuiltinCode)
+        if code == getattr(schema.BuiltinOperator, old):
+            oc.builtinCode = getattr(schema.BuiltinOperator, new)
+            oc.deprecatedBuiltinCode = min(oc.builtinCode, 127)
+    b = flatbuffers.Builder(len(model) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def compare_values(rng, runs: int = 2, not_equal: bool = False) -> Case:
+    """One model of every comparison of x and y (x's scale 1-8 times y's, asymmetric zero points: the
+    reference's rescaling decides), of x and a constant scalar, and of two inputs of one quantization and a
+    scale below 2^-8 (rescaled values merging neighbouring bytes), bool outputs; ``not_equal``: its EQUALs
+    renamed NOT_EQUAL (the converter's NOT_EQUAL compares dequantized floats). Inputs from narrow byte ranges,
+    so that equal values occur."""
+    import tensorflow as tf
+
+    k = float(2.0 ** rng.uniform(0, 3))
+    t = float(rng.uniform(-0.5, 0.5))
+    ops = ["EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL"]
+
+    def fn(x, y, z, w):
+        out = [getattr(tf.math, _COMPARE_FNS[op])(x, y * k) for op in ops]
+        out += [getattr(tf.math, _COMPARE_FNS[op])(x, t) for op in ops]
+        out += [getattr(tf.math, _COMPARE_FNS[op])(z, w) for op in ops]
+        return tuple(out)
+
+    shape = (2, 3, 9)
+    model = _compare_model(fn, [shape] * 4, rng)
+    if not_equal:
+        model = rename_op(model, "EQUAL", "NOT_EQUAL")
+    from mcunets.engine.reader import read_model
+
+    g = read_model(model)
+    (sx, zx), (sy, zy) = ((g.tensors[i].scale, g.tensors[i].zero_point) for i in g.inputs[:2])
+    lo = max(sx * (-128 - zx), k * sy * (-128 - zy))
+    hi = min(sx * (127 - zx), k * sy * (127 - zy))
+    inputs = []
+    for j in range(runs):  # x and y * k near one real value (every other run t's); z and w bytes near each other
+        r = (t if j % 2 == 0 else rng.uniform(lo, hi)) + sx * rng.integers(-3, 4, size=shape)
+        x = np.clip(np.round(r / sx) + zx, -128, 127).astype(np.int8)
+        y = np.clip(np.round((r + sx * rng.uniform(-2, 2, size=shape)) / k / sy) + zy, -128, 127).astype(np.int8)
+        mid = int(rng.integers(-60, 60))
+        zw = [np.clip(g.tensors[i].zero_point + mid + rng.integers(-8, 9, size=shape), -128, 127).astype(np.int8)
+              for i in g.inputs[2:]]
+        inputs.append([x, y] + zw)
+    return Case(f"compare values{' not_equal' if not_equal else ''}", model, inputs, dict(k=k, t=t))
+
+
+def _compare_model(fn, specs, rng):
+    """``fn`` converted with inputs 3 and 4 (if any) calibrated on tiny values (scales below 2^-8)."""
+    spreads = [float(2.0 ** rng.uniform(-1, 1)) for _ in specs]
+    spreads[2:] = [0.03] * len(spreads[2:])
+    return _calibrated(fn, specs, rng, spreads)
+
+
+def _calibrated(fn, specs, rng, spreads):
+    """``fn`` converted to full int8 with each input calibrated on zero-mean normal values of its spread."""
+    import tensorflow as tf
+
+    sig = [tf.TensorSpec(sh, tf.float32) for sh in specs]
+    concrete = tf.function(fn, input_signature=sig).get_concrete_function()
+
+    def rep():
+        for _ in range(6):
+            yield [(s * rng.standard_normal(sh)).astype(np.float32) for sh, s in zip(specs, spreads)]
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    return conv.convert()
 
 
 def _reshape(rng):
@@ -1237,6 +1484,13 @@ BUILDERS: dict[str, Callable] = {
     "MAXIMUM": _binary("max"),
     "MINIMUM": _binary("min"),
     "SQUARED_DIFFERENCE": _binary("sqdiff"),
+    **{op: _compare(op) for op in _COMPARE_FNS},
+    "SELECT": _select("SELECT"),
+    "SELECT_V2": _select("SELECT_V2"),
+    "LOGICAL_AND": _logical("LOGICAL_AND"),
+    "LOGICAL_OR": _logical("LOGICAL_OR"),
+    "LOGICAL_NOT": _logical("LOGICAL_NOT"),
+    "REDUCE_PROD": _reduce("prod"),
     "CONCATENATION": _concat,
     "PACK": _pack,
     "DEPTH_TO_SPACE": _depth_to_space("d2s"),
@@ -1603,11 +1857,13 @@ def make_case(op: str, rng, runs: int = 3) -> Case:
               "MIRROR_PAD_MODES": mirror_pad_modes, "GATHER_MODES": gather_modes,
               "SPACE_BATCH_MODES": space_batch_modes, "BATCH_MATMUL_MODES": batch_matmul_modes,
               "FC_ATTENTION": fc_attention,
-              "REDUCE_MAX_MODES": reduce_modes,
+              "REDUCE_MAX_MODES": reduce_modes, "COMPARE_MODES": compare_modes, "CONV_WHERE": conv_where,
               "REDUCE_MIN_MODES": lambda r: reduce_modes(r, "min"),
  "SUM_MODES": lambda r: reduce_modes(r, "sum")}
     fn, specs, params, float_io = (chains.get(op) or BUILDERS[op])(rng)
     model = convert(fn, specs, rng, float_io=float_io, rep_map=REP_MAPS.get(op))
+    if op == "NOT_EQUAL":  # the converter's NOT_EQUAL compares dequantized floats (_compare)
+        model = rename_op(model, "EQUAL", "NOT_EQUAL")
     g = read_model(model)
     inputs = []
     for _ in range(runs):
