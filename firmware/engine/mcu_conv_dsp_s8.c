@@ -70,14 +70,10 @@ static void expand_pair_shift(const int8_t *a, uint32_t *dst, int32_t groups, in
     __asm__ volatile(MCU_EXPAND_GROUP("strd    %[l], %[h], [%[db]], #16\n\t") MCU_EXPAND_OPERANDS);
     (void)w, (void)l, (void)h;
 }
-#undef MCU_EXPAND_GROUP
 #undef MCU_EXPAND_OPERANDS
 
-/* One group of 4 input channels for 2 output channels (rows at w and w + c) x 2 pixels: 2 LDRD, 2 LDR,
- * 4 SXTB16 and 8 SMLAD for 16 MACs. */
-#define MCU_1X1_GROUP \
-    "ldrd   %[x2], %[x3], [%[xp], #8]\n\t" \
-    "ldrd   %[x0], %[x1], [%[xp]], #16\n\t" \
+/* The MACs of one group: the pixel pair's words in x0..x3 against rows w and w + c (w steps on). */
+#define MCU_1X1_MACS \
     "ldr    %[u], [%[w], %[c]]\n\t" \
     "sxtb16 %[t], %[u]\n\t" \
     "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
@@ -92,6 +88,12 @@ static void expand_pair_shift(const int8_t *a, uint32_t *dst, int32_t groups, in
     "sxtb16 %[u], %[u], ror #8\n\t" \
     "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
     "smlad  %[a10], %[x3], %[u], %[a10]\n\t"
+/* One group of 4 input channels for 2 output channels (rows at w and w + c) x 2 pixels: 2 LDRD, 2 LDR,
+ * 4 SXTB16 and 8 SMLAD for 16 MACs. */
+#define MCU_1X1_GROUP \
+    "ldrd   %[x2], %[x3], [%[xp], #8]\n\t" \
+    "ldrd   %[x0], %[x1], [%[xp]], #16\n\t" \
+    MCU_1X1_MACS
 
 /* acc[0..3] (pixel A ch 0, A ch 1, B ch 0, B ch 1) += the dot products over xp..xend; `w` is row 0 of
  * the filter, row 1 is `c` bytes further. GCC spills in the C version of this loop (it needs 14
@@ -170,21 +172,17 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
  * general registers. */
 #define MCU_1X1_LDM_GROUP \
     "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
-    "ldr    %[u], [%[w], %[c]]\n\t" \
-    "sxtb16 %[t], %[u]\n\t" \
-    "smlad  %[a01], %[x0], %[t], %[a01]\n\t" \
-    "smlad  %[a11], %[x2], %[t], %[a11]\n\t" \
-    "sxtb16 %[u], %[u], ror #8\n\t" \
-    "smlad  %[a01], %[x1], %[u], %[a01]\n\t" \
-    "smlad  %[a11], %[x3], %[u], %[a11]\n\t" \
-    "ldr    %[u], [%[w]], #4\n\t" \
-    "sxtb16 %[t], %[u]\n\t" \
-    "smlad  %[a00], %[x0], %[t], %[a00]\n\t" \
-    "smlad  %[a10], %[x2], %[t], %[a10]\n\t" \
-    "sxtb16 %[u], %[u], ror #8\n\t" \
-    "smlad  %[a00], %[x1], %[u], %[a00]\n\t" \
-    "smlad  %[a10], %[x3], %[u], %[a10]\n\t"
+    MCU_1X1_MACS
 
+/* The four accumulators of a 2 x 2 block (a00, a10: channel a; a01, a11: channel b) shifted by their channel's
+ * rz (in RA, RB) with P's post-add (MCU_ASR_P), then saturated to int8. */
+#define MCU_ASR_SSAT4(P, RA, RB) \
+    MCU_ASR_P(P, "a00", RA) MCU_ASR_P(P, "a10", RA) \
+    MCU_ASR_P(P, "a01", RB) MCU_ASR_P(P, "a11", RB) \
+    "ssat   %[a00], #8, %[a00]\n\t" \
+    "ssat   %[a01], #8, %[a01]\n\t" \
+    "ssat   %[a10], #8, %[a10]\n\t" \
+    "ssat   %[a11], #8, %[a11]\n\t"
 #define MCU_1X1_RQ(A, B, OFF) \
     "ldrd   %[x0], %[x1], [%[xp], #" OFF "]\n\t" \
     "smmlar %[t], %[" A "], %[x0], %[x1]\n\t" \
@@ -207,12 +205,7 @@ static inline int8_t out_ch0(int32_t acc2, const int32_t *q, int32_t lo, int32_t
     "ldr    %[xp], %[cq]\n\t" \
     MCU_1X1_RQ("a00", "a10", "8") MCU_1X1_RQ("a01", "a11", "16") \
     "ldrd   %[x0], %[x1], [%[xp], #24]\n\t" \
-    MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a10", "x0") \
-    MCU_ASR_P(P, "a01", "x1") MCU_ASR_P(P, "a11", "x1") \
-    "ssat   %[a00], #8, %[a00]\n\t" \
-    "ssat   %[a01], #8, %[a01]\n\t" \
-    "ssat   %[a10], #8, %[a10]\n\t" \
-    "ssat   %[a11], #8, %[a11]\n\t" \
+    MCU_ASR_SSAT4(P, "x0", "x1") \
     "ldr    %[x0], %[coa]\n\t" \
     "ldr    %[x1], %[cob]\n\t" \
     LO \
@@ -274,35 +267,24 @@ static inline __attribute__((always_inline)) const int8_t *conv_1x1_pairs_body(
     const int nine = !eight && (xend - buf) % 36 == 0; /* 3x3 kernels on 4 or 16 input channels */
 #define MCU_1X1_G4 MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP
 #define MCU_1X1_G9 MCU_1X1_G4 MCU_1X1_G4 MCU_1X1_LDM_GROUP
+/* The pair loop for the buffer's group count (eight, nine, four, two or one groups per step). */
+#define MCU_1X1_SHAPES(LO, P) \
+    if (eight) { \
+        __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, LO, P) MCU_1X1_OPERANDS); \
+    } else if (nine) { \
+        __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G9, LO, P) MCU_1X1_OPERANDS); \
+    } else if (four) { \
+        __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4, LO, P) MCU_1X1_OPERANDS); \
+    } else if (even) { \
+        __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, LO, P) MCU_1X1_OPERANDS); \
+    } else { \
+        __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, LO, P) MCU_1X1_OPERANDS); \
+    }
 #define MCU_1X1_ALL(P) \
     if (mode == MCU_CLAMP_SSAT_LO) { \
-        if (eight) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
-        } else if (nine) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G9, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
-        } else if (four) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP \
-                                           MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
-        } else if (even) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL, P) \
-                             MCU_1X1_OPERANDS); \
-        } else { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_LO_ALL, P) MCU_1X1_OPERANDS); \
-        } \
+        MCU_1X1_SHAPES(MCU_1X1_LO_ALL, P) \
     } else { \
-        if (eight) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G4 MCU_1X1_G4, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
-        } else if (nine) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_G9, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
-        } else if (four) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP \
-                                           MCU_1X1_LDM_GROUP, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
-        } else if (even) { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP MCU_1X1_LDM_GROUP, MCU_1X1_STORE4, P) \
-                             MCU_1X1_OPERANDS); \
-        } else { \
-            __asm__ volatile(MCU_1X1_PAIRS(MCU_1X1_LDM_GROUP, MCU_1X1_STORE4, P) MCU_1X1_OPERANDS); \
-        } \
+        MCU_1X1_SHAPES(MCU_1X1_STORE4, P) \
     }
     if (post) {
         MCU_1X1_ALL(MCU_POST)
@@ -310,6 +292,7 @@ static inline __attribute__((always_inline)) const int8_t *conv_1x1_pairs_body(
         MCU_1X1_ALL(MCU_NO_POST)
     }
 #undef MCU_1X1_ALL
+#undef MCU_1X1_SHAPES
     (void)a00, (void)a01, (void)a10, (void)a11, (void)xp, (void)t, (void)u;
     (void)x0, (void)x1, (void)x2, (void)x3;
     return w;
@@ -611,19 +594,17 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
     "add    %[" A "], %[t], %[" A "], asr #31\n\t" \
     "smmlar %[t], %[" B "], %[x0], %[x1]\n\t" \
     "add    %[" B "], %[t], %[" B "], asr #31\n\t"
-#define MCU_S_PAIRS(TAB, GROUPS, XBACK, LO, P) \
+/* Every channel pair of the blocks (rows of TAB bytes) against the expanded pair at xp: GROUPS, xp back
+ * XBACK bytes, FIX (the encoded rows' correction, else nothing), requantized, stored by LO. */
+#define MCU_S_PAIRS(TAB, GROUPS, XBACK, FIX, LO, P) \
     "1:\n\t" \
     "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
     GROUPS \
     "sub    %[xp], %[xp], #" XBACK "\n\t" \
+    FIX \
     MCU_S_RQ("a00", "a10", TAB "+8") MCU_S_RQ("a01", "a11", TAB "+16") \
     "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
-    MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a10", "x0") \
-    MCU_ASR_P(P, "a01", "x1") MCU_ASR_P(P, "a11", "x1") \
-    "ssat   %[a00], #8, %[a00]\n\t" \
-    "ssat   %[a01], #8, %[a01]\n\t" \
-    "ssat   %[a10], #8, %[a10]\n\t" \
-    "ssat   %[a11], #8, %[a11]\n\t" \
+    MCU_ASR_SSAT4(P, "x0", "x1") \
     LO \
     "add    %[w], %[w], #" TAB "+32\n\t" \
     "ldr    %[t], %[wend]\n\t" \
@@ -677,7 +658,9 @@ static void expand_quad(const int8_t *const a[4], uint32_t *dst, int32_t groups,
  * blocks. */
 typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c,
                          const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf);
-#define MCU_S_FN(NAME, C, TAB, EXPAND, GROUPS, XBACK, STORE, P) \
+/* The frame of a span function (small_fn) of input depth C: per pixel pair EXPAND (from a00 and a01, the
+ * pixels A and B) of XBACK bytes at xp, then PAIRS (its channel pairs, the pair loop at label 1). */
+#define MCU_PAIRS_FN(NAME, C, EXPAND, XBACK, PAIRS) \
     static void NAME(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
                      const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf) \
     { \
@@ -703,7 +686,7 @@ typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, in
                          "add    %[a00], %[a00], %[t]\n\t" \
                          "str    %[a00], %[fpa]\n\t" \
                          "ldr    %[w], %[fblocks]\n\t" \
-                         MCU_S_PAIRS(TAB, GROUPS, XBACK, STORE, P) \
+                         PAIRS \
                          "mov    %[oa], %[ob]\n\t" \
                          "ldr    %[t], %[foc]\n\t" \
                          "add    %[ob], %[ob], %[t]\n\t" \
@@ -721,6 +704,9 @@ typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, in
         (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
         (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
     }
+
+#define MCU_S_FN(NAME, C, TAB, EXPAND, GROUPS, XBACK, STORE, P) \
+    MCU_PAIRS_FN(NAME, C, EXPAND, XBACK, MCU_S_PAIRS(TAB, GROUPS, XBACK, , STORE, P))
 
 /* One pixel (a span's odd last one): only its own words expanded (two per group, 6 instructions), and per
  * channel pair per group one LDRD of them, two weight LDRs, four SXTB16 and four SMLAD; the pair's two
@@ -757,6 +743,29 @@ typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, in
     "ssub8  %[t], %[a00], %[x1]\n\t" \
     "sel    %[a00], %[a00], %[x1]\n\t" \
     "strh   %[a00], [%[oa]], #2\n\t"
+/* The channel pairs of one pixel (the loop at label 1; FIX after the pointer's step back over the XB bytes
+ * of the expansion), as MCU_S_PAIRS for a pixel pair. */
+#define MCU_S1_PAIRS(TAB, GROUPS, XB, FIX, STORE, P) \
+    "1:\n\t" \
+    "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
+    GROUPS \
+    "sub    %[xp], %[xp], #" #XB "\n\t" \
+    FIX \
+    "ldrd   %[x0], %[x1], [%[w], #" TAB "+8]\n\t" \
+    "smmlar %[t], %[a00], %[x0], %[x1]\n\t" \
+    "add    %[a00], %[t], %[a00], asr #31\n\t" \
+    "ldrd   %[x0], %[x1], [%[w], #" TAB "+16]\n\t" \
+    "smmlar %[t], %[a01], %[x0], %[x1]\n\t" \
+    "add    %[a01], %[t], %[a01], asr #31\n\t" \
+    "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
+    MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a01", "x1") \
+    "ssat   %[a00], #8, %[a00]\n\t" \
+    "ssat   %[a01], #8, %[a01]\n\t" \
+    STORE \
+    "add    %[w], %[w], #" TAB "+32\n\t" \
+    "ldr    %[t], %[wend]\n\t" \
+    "cmp    %[w], %[t]\n\t" \
+    "bne    1b\n\t"
 #define MCU_S1_FN(NAME, TAB, GROUPS, XB, STORE, P) \
     static void NAME(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *frame_wend, \
                      uint32_t frame_lo, uint32_t *buf) \
@@ -768,25 +777,7 @@ typedef void (*small_fn)(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, in
         __asm__ volatile(MCU_S1_X \
                          "sub    %[xp], %[xp], #" #XB "\n\t" \
                          "mov    %[w], %[blocks]\n\t" \
-                         "1:\n\t" \
-                         "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
-                         GROUPS \
-                         "sub    %[xp], %[xp], #" #XB "\n\t" \
-                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+8]\n\t" \
-                         "smmlar %[t], %[a00], %[x0], %[x1]\n\t" \
-                         "add    %[a00], %[t], %[a00], asr #31\n\t" \
-                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+16]\n\t" \
-                         "smmlar %[t], %[a01], %[x0], %[x1]\n\t" \
-                         "add    %[a01], %[t], %[a01], asr #31\n\t" \
-                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
-                         MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a01", "x1") \
-                         "ssat   %[a00], #8, %[a00]\n\t" \
-                         "ssat   %[a01], #8, %[a01]\n\t" \
-                         STORE \
-                         "add    %[w], %[w], #" TAB "+32\n\t" \
-                         "ldr    %[t], %[wend]\n\t" \
-                         "cmp    %[w], %[t]\n\t" \
-                         "bne    1b\n\t" \
+                         MCU_S1_PAIRS(TAB, GROUPS, XB, , STORE, P) \
                          : [a00] "+&r"(a00), [a01] "=&r"(a01), [xp] "+&r"(xp), [w] "+&r"(w), [oa] "+&r"(oa), \
                            [x0] "=&r"(x0), [x1] "=&r"(x1), [t] "=&r"(t), [u] "=&r"(u) \
                          : [blocks] "r"(blocks), [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
@@ -914,12 +905,7 @@ MCU_S_SPANS(32, "64", MCU_S_X("8"), "128") /* (depth 32 with the table: the enco
                          "ldr    %[x0], %[fq]\n\t" \
                          MCU_SW_RQ("a00", "a10", TAB "+8") MCU_SW_RQ("a01", "a11", TAB "+16") \
                          "ldrd   %[x2], %[x3], [%[x0], #" TAB "+24]\n\t" \
-                         MCU_ASR_P(P, "a00", "x2") MCU_ASR_P(P, "a10", "x2") \
-                         MCU_ASR_P(P, "a01", "x3") MCU_ASR_P(P, "a11", "x3") \
-                         "ssat   %[a00], #8, %[a00]\n\t" \
-                         "ssat   %[a01], #8, %[a01]\n\t" \
-                         "ssat   %[a10], #8, %[a10]\n\t" \
-                         "ssat   %[a11], #8, %[a11]\n\t" \
+                         MCU_ASR_SSAT4(P, "x2", "x3") \
                          "add    %[x0], %[x0], #" TAB "+32\n\t" \
                          "str    %[x0], %[fq]\n\t" \
                          "ldrd   %[x1], %[x2], %[fo]\n\t" \
@@ -1296,91 +1282,38 @@ MCU_X_FNS(18)
 #define MCU_E_G24 MCU_E_G20 MCU_E_GROUP("40")
 #define MCU_E_G28 MCU_E_G24 MCU_E_GROUP("48")
 #define MCU_E_G32 MCU_E_G28 MCU_E_GROUP("56")
+/* The expansion of a pixel pair of depth C: Xa and Xc of each group of A and B, then P (A's, B's). */
+#define MCU_E_X(C) \
+    "mvn    %[a11], #0x007f007f\n\t" \
+    "movs   %[w], #0\n\t" \
+    "movs   %[u], #0\n\t" \
+    "movs   %[a10], #" #C " / 4\n\t" \
+    "0:\n\t" \
+    "ldr    %[t], [%[a00]], #4\n\t" \
+    "sxtb16 %[x0], %[t]\n\t" \
+    "rev16  %[x1], %[t]\n\t" \
+    "eor    %[x1], %[x1], %[a11]\n\t" \
+    "ldr    %[t], [%[a01]], #4\n\t" \
+    "sxtb16 %[x2], %[t]\n\t" \
+    "rev16  %[x3], %[t]\n\t" \
+    "eor    %[x3], %[x3], %[a11]\n\t" \
+    "smlad  %[w], %[x0], %[a11], %[w]\n\t" \
+    "smlad  %[u], %[x2], %[a11], %[u]\n\t" \
+    "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
+    "subs   %[a10], %[a10], #1\n\t" \
+    "bne    0b\n\t" \
+    "lsls   %[w], %[w], #1\n\t" \
+    "lsls   %[u], %[u], #1\n\t" \
+    "strd   %[w], %[u], [%[xp]]\n\t"
+/* The pair's sums doubled plus P (acc2 = 2 acc + P), after the groups loaded P to x0, x1. */
+#define MCU_E_P2 \
+    "add    %[a00], %[x0], %[a00], lsl #1\n\t" \
+    "add    %[a01], %[x0], %[a01], lsl #1\n\t" \
+    "add    %[a10], %[x1], %[a10], lsl #1\n\t" \
+    "add    %[a11], %[x1], %[a11], lsl #1\n\t"
 #define MCU_E_FN(NAME, C, TAB, GROUPS, XBACK, STORE, P) \
-    static void NAME(const int8_t *pa, int32_t sx, int32_t n, int8_t *oa, int8_t *ob, int32_t out_c, \
-                     const int8_t *blocks, const int8_t *frame_wend, uint32_t frame_lo, uint32_t *buf) \
-    { \
-        register uint32_t x0 __asm__("r8"); \
-        register uint32_t x1 __asm__("r9"); \
-        register uint32_t x2 __asm__("r10"); \
-        register uint32_t x3 __asm__("r11"); \
-        int32_t a00, a01, a10, a11; \
-        uint32_t t, u; \
-        const uint32_t *xp = buf; \
-        const int8_t *w; \
-        const int8_t *frame_pa = pa; \
-        int32_t frame_n = n; \
-        const int32_t frame_sx = sx, frame_adv = 2 * sx - (C), frame_oc = out_c; \
-        const int8_t *frame_blocks = blocks; \
-        __asm__ volatile("3:\n\t" \
-                         "ldr    %[a00], %[fpa]\n\t" \
-                         "ldr    %[t], %[fsx]\n\t" \
-                         "add    %[a01], %[a00], %[t]\n\t" \
-                         "mvn    %[a11], #0x007f007f\n\t" \
-                         "movs   %[w], #0\n\t" \
-                         "movs   %[u], #0\n\t" \
-                         "movs   %[a10], #" #C " / 4\n\t" \
-                         "0:\n\t" \
-                         "ldr    %[t], [%[a00]], #4\n\t" \
-                         "sxtb16 %[x0], %[t]\n\t" \
-                         "rev16  %[x1], %[t]\n\t" \
-                         "eor    %[x1], %[x1], %[a11]\n\t" \
-                         "ldr    %[t], [%[a01]], #4\n\t" \
-                         "sxtb16 %[x2], %[t]\n\t" \
-                         "rev16  %[x3], %[t]\n\t" \
-                         "eor    %[x3], %[x3], %[a11]\n\t" \
-                         "smlad  %[w], %[x0], %[a11], %[w]\n\t" \
-                         "smlad  %[u], %[x2], %[a11], %[u]\n\t" \
-                         "stmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" \
-                         "subs   %[a10], %[a10], #1\n\t" \
-                         "bne    0b\n\t" \
-                         "lsls   %[w], %[w], #1\n\t" \
-                         "lsls   %[u], %[u], #1\n\t" \
-                         "strd   %[w], %[u], [%[xp]]\n\t" \
-                         "sub    %[xp], %[xp], #" XBACK "\n\t" \
-                         "ldr    %[t], %[fadv]\n\t" \
-                         "add    %[a00], %[a00], %[t]\n\t" \
-                         "str    %[a00], %[fpa]\n\t" \
-                         "ldr    %[w], %[fblocks]\n\t" \
-                         "1:\n\t" \
-                         "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
-                         GROUPS \
-                         "ldrd   %[x0], %[x1], [%[xp]]\n\t" \
-                         "sub    %[xp], %[xp], #" XBACK "\n\t" \
-                         "add    %[a00], %[x0], %[a00], lsl #1\n\t" \
-                         "add    %[a01], %[x0], %[a01], lsl #1\n\t" \
-                         "add    %[a10], %[x1], %[a10], lsl #1\n\t" \
-                         "add    %[a11], %[x1], %[a11], lsl #1\n\t" \
-                         MCU_S_RQ("a00", "a10", TAB "+8") MCU_S_RQ("a01", "a11", TAB "+16") \
-                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
-                         MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a10", "x0") \
-                         MCU_ASR_P(P, "a01", "x1") MCU_ASR_P(P, "a11", "x1") \
-                         "ssat   %[a00], #8, %[a00]\n\t" \
-                         "ssat   %[a01], #8, %[a01]\n\t" \
-                         "ssat   %[a10], #8, %[a10]\n\t" \
-                         "ssat   %[a11], #8, %[a11]\n\t" \
-                         STORE \
-                         "add    %[w], %[w], #" TAB "+32\n\t" \
-                         "ldr    %[t], %[wend]\n\t" \
-                         "cmp    %[w], %[t]\n\t" \
-                         "bne    1b\n\t" \
-                         "mov    %[oa], %[ob]\n\t" \
-                         "ldr    %[t], %[foc]\n\t" \
-                         "add    %[ob], %[ob], %[t]\n\t" \
-                         "ldr    %[t], %[fn]\n\t" \
-                         "subs   %[t], %[t], #1\n\t" \
-                         "str    %[t], %[fn]\n\t" \
-                         "bne    3b\n\t" \
-                         : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), \
-                           [xp] "+&r"(xp), [w] "=&r"(w), [oa] "+&r"(oa), [ob] "+&r"(ob), [x0] "=&r"(x0), \
-                           [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t), [u] "=&r"(u), \
-                           [fpa] "+m"(frame_pa), [fn] "+m"(frame_n) \
-                         : [wend] "m"(frame_wend), [lo] "m"(frame_lo), [fsx] "m"(frame_sx), \
-                           [fadv] "m"(frame_adv), [foc] "m"(frame_oc), [fblocks] "m"(frame_blocks) \
-                         : "cc", "memory"); \
-        (void)a00, (void)a01, (void)a10, (void)a11, (void)t, (void)u, (void)xp, (void)w; \
-        (void)x0, (void)x1, (void)x2, (void)x3, (void)oa, (void)ob; \
-    }
+    MCU_PAIRS_FN(NAME, C, MCU_E_X(C), XBACK, \
+                 MCU_S_PAIRS(TAB, GROUPS "ldrd   %[x0], %[x1], [%[xp]]\n\t", XBACK, MCU_E_P2, STORE, P))
 /* One pixel (a span's odd last one, a padded depth's copied last pixel, strided rows' last): its own
  * words (Xa, Xc per group, 6 instructions) and offset sum, per channel pair and group one LDRD of them,
  * one LDRD of both rows' words, two SXTB16 and four SMLAD; the pair's two outputs stored from oa. */
@@ -1397,6 +1330,10 @@ MCU_X_FNS(18)
 #define MCU_E1_G24 MCU_E1_G20 MCU_E1_GROUP("40")
 #define MCU_E1_G28 MCU_E1_G24 MCU_E1_GROUP("48")
 #define MCU_E1_G32 MCU_E1_G28 MCU_E1_GROUP("56")
+/* The pixel's sums doubled plus its offset sum p. */
+#define MCU_E1_P2 \
+    "add    %[a00], %[p], %[a00], lsl #1\n\t" \
+    "add    %[a01], %[p], %[a01], lsl #1\n\t"
 #define MCU_E1_FN(NAME, TAB, GROUPS, XB, STORE, P) \
     static void NAME(const int8_t *pa, int8_t *oa, const int8_t *blocks, const int8_t *frame_wend, \
                      uint32_t frame_lo, uint32_t *buf) \
@@ -1419,27 +1356,7 @@ MCU_X_FNS(18)
                          "lsls   %[p], %[p], #1\n\t" \
                          "sub    %[xp], %[xp], #" #XB "\n\t" \
                          "mov    %[w], %[blocks]\n\t" \
-                         "1:\n\t" \
-                         "ldrd   %[a00], %[a01], [%[w], #" TAB "]\n\t" \
-                         GROUPS \
-                         "sub    %[xp], %[xp], #" #XB "\n\t" \
-                         "add    %[a00], %[p], %[a00], lsl #1\n\t" \
-                         "add    %[a01], %[p], %[a01], lsl #1\n\t" \
-                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+8]\n\t" \
-                         "smmlar %[t], %[a00], %[x0], %[x1]\n\t" \
-                         "add    %[a00], %[t], %[a00], asr #31\n\t" \
-                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+16]\n\t" \
-                         "smmlar %[t], %[a01], %[x0], %[x1]\n\t" \
-                         "add    %[a01], %[t], %[a01], asr #31\n\t" \
-                         "ldrd   %[x0], %[x1], [%[w], #" TAB "+24]\n\t" \
-                         MCU_ASR_P(P, "a00", "x0") MCU_ASR_P(P, "a01", "x1") \
-                         "ssat   %[a00], #8, %[a00]\n\t" \
-                         "ssat   %[a01], #8, %[a01]\n\t" \
-                         STORE \
-                         "add    %[w], %[w], #" TAB "+32\n\t" \
-                         "ldr    %[t], %[wend]\n\t" \
-                         "cmp    %[w], %[t]\n\t" \
-                         "bne    1b\n\t" \
+                         MCU_S1_PAIRS(TAB, GROUPS, XB, MCU_E1_P2, STORE, P) \
                          : [a00] "+&r"(a00), [a01] "=&r"(a01), [p] "=&r"(p), [xp] "+&r"(xp), [w] "+&r"(w), \
                            [oa] "+&r"(oa), [x0] "=&r"(x0), [x1] "=&r"(x1), [t] "=&r"(t), [u] "=&r"(u) \
                          : [blocks] "r"(blocks), [wend] "m"(frame_wend), [lo] "m"(frame_lo) \
@@ -1462,6 +1379,11 @@ MCU_E_FNS(32, "64", "128")
 #undef MCU_E_FNS
 #undef MCU_E_FN
 #undef MCU_E1_FN
+#undef MCU_E_X
+#undef MCU_E_P2
+#undef MCU_E1_P2
+#undef MCU_PAIRS_FN
+#undef MCU_S1_PAIRS
 
 /* The small path's span function for input depth c (8, 16, 32: the path without the code generator's
  * table), clamp mode and post-shift zero points: one table per clamp mode, so a firmware links the
@@ -1754,17 +1676,7 @@ static void zero_slot(uint32_t *dst, int32_t groups)
 
 /* One kernel row of three pixels of one output row at stride 1, dilation 1, every tap inside: pixel B's
  * taps are pixel A's shifted by one tap (cg groups), C's by two, so each group of the input span is
- * widened once and stored in every slot that holds it. groups (kw * cg) >= 2 * cg. */
-#define MCU_TX_GROUP(STORES) \
-    "1:\n\t" \
-    "ldr     %[w], [%[p]], #4\n\t" \
-    "sxtab16 %[l], %[o], %[w]\n\t" \
-    "sxtab16 %[h], %[o], %[w], ror #8\n\t" \
-    "sadd16  %[l], %[l], %[l]\n\t" \
-    "sadd16  %[h], %[h], %[h]\n\t" \
-    STORES \
-    "subs    %[n], %[n], #1\n\t" \
-    "bne     1b\n\t"
+ * widened once and stored in every slot that holds it (MCU_EXPAND_GROUP). groups (kw * cg) >= 2 * cg. */
 #define MCU_TX_A "strd    %[l], %[h], [%[da]], #24\n\t"
 #define MCU_TX_B "strd    %[l], %[h], [%[db]], #24\n\t"
 #define MCU_TX_C "strd    %[l], %[h], [%[dc]], #24\n\t"
@@ -1778,17 +1690,17 @@ static void expand_triple_shift(const int8_t *a, uint32_t *dst, int32_t groups, 
     const int8_t *p = a;
     uint32_t *da = dst, *db = dst + 2, *dc = dst + 4, w, l, h;
     int32_t n = cg;
-    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
+    __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
     n = cg;
-    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A MCU_TX_B) MCU_TX_OPERANDS);
+    __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_A MCU_TX_B) MCU_TX_OPERANDS);
     n = groups - 2 * cg;
     if (n > 0) {
-        __asm__ volatile(MCU_TX_GROUP(MCU_TX_A MCU_TX_B MCU_TX_C) MCU_TX_OPERANDS);
+        __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_A MCU_TX_B MCU_TX_C) MCU_TX_OPERANDS);
     }
     n = cg;
-    __asm__ volatile(MCU_TX_GROUP(MCU_TX_B MCU_TX_C) MCU_TX_OPERANDS);
+    __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_B MCU_TX_C) MCU_TX_OPERANDS);
     n = cg;
-    __asm__ volatile(MCU_TX_GROUP(MCU_TX_C) MCU_TX_OPERANDS);
+    __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_C) MCU_TX_OPERANDS);
     (void)w, (void)l, (void)h;
 }
 
@@ -1801,11 +1713,11 @@ static void expand_two_shift(const int8_t *a, uint32_t *da, uint32_t *db, int32_
     const int8_t *p = a;
     uint32_t *dc = da, w, l, h;
     int32_t n = cg;
-    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
+    __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
     n = groups - cg;
-    __asm__ volatile(MCU_TX_GROUP(MCU_TX_A MCU_TX_B) MCU_TX_OPERANDS);
+    __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_A MCU_TX_B) MCU_TX_OPERANDS);
     n = cg;
-    __asm__ volatile(MCU_TX_GROUP(MCU_TX_B) MCU_TX_OPERANDS);
+    __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_B) MCU_TX_OPERANDS);
     (void)w, (void)l, (void)h, (void)dc;
 }
 
@@ -1818,11 +1730,11 @@ static void expand_one_rows(const int8_t *a, uint32_t *dst, int32_t groups, int3
     for (int32_t fy = 0; fy < fh; ++fy, a += row_step) {
         const int8_t *p = a;
         int32_t n = groups;
-        __asm__ volatile(MCU_TX_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
+        __asm__ volatile(MCU_EXPAND_GROUP(MCU_TX_A) MCU_TX_OPERANDS);
     }
     (void)w, (void)l, (void)h, (void)db, (void)dc;
 }
-#undef MCU_TX_GROUP
+#undef MCU_EXPAND_GROUP
 #undef MCU_TX_A
 #undef MCU_TX_B
 #undef MCU_TX_C
@@ -2819,12 +2731,7 @@ static void rows3_dot(const uint32_t *const pa[3], int32_t boff, const uint32_t 
     ROW("p0", BOFF) ROW("p1", BOFF) ROW("p2", BOFF) \
     MCU_R3_RQ("a00", "a10", "8") MCU_R3_RQ("a01", "a11", "16") \
     "ldrd   %[u0], %[u1], [%[w], #24]\n\t" \
-    MCU_ASR_P(P, "a00", "u0") MCU_ASR_P(P, "a10", "u0") \
-    MCU_ASR_P(P, "a01", "u1") MCU_ASR_P(P, "a11", "u1") \
-    "ssat   %[a00], #8, %[a00]\n\t" \
-    "ssat   %[a01], #8, %[a01]\n\t" \
-    "ssat   %[a10], #8, %[a10]\n\t" \
-    "ssat   %[a11], #8, %[a11]\n\t" \
+    MCU_ASR_SSAT4(P, "u0", "u1") \
     LO \
     "add    %[w], %[w], #32\n\t" \
     "ldr    %[xa], %[wend]\n\t" \
@@ -3451,12 +3358,7 @@ mcu_status mcu_conv_3x3_c1_odd_dsp_s8(const mcu_conv_params *params, const mcu_p
                          "3:\n\t" \
                          "ldmia  %[wp]!, {%[x0], %[x1], %[x2], %[x3], %[t], %[u]}\n\t" \
                          MCU_F_RQ("a00", "a10", "x0", "x1") MCU_F_RQ("a01", "a11", "x2", "x3") \
-                         MCU_ASR_P(P, "a00", "t") MCU_ASR_P(P, "a10", "t") \
-                         MCU_ASR_P(P, "a01", "u") MCU_ASR_P(P, "a11", "u") \
-                         "ssat   %[a00], #8, %[a00]\n\t" \
-                         "ssat   %[a01], #8, %[a01]\n\t" \
-                         "ssat   %[a10], #8, %[a10]\n\t" \
-                         "ssat   %[a11], #8, %[a11]\n\t" \
+                         MCU_ASR_SSAT4(P, "t", "u") \
                          "ldrd   %[x0], %[x1], %[fo]\n\t" \
                          STORE \
                          "strd   %[x0], %[x1], %[fo]\n\t" \
