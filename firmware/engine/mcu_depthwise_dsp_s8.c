@@ -1919,6 +1919,29 @@ enum { DW3P_WORDS = 12 };
         "add    " B ", lr, " B ", asr #31\n\t"
 #define DW3P_POST(A, R) "add    " A ", " A ", " R ", asr #8\n\t"
 #define DW3P_NO_POST(A, R) ""
+/* the pair step's four outputs requantized (the block's constants loaded into XA, XB) and stored, r1 on to
+ * the next pair */
+#define DW3P_OUT4(XA, XB, P) \
+        "ldrd   " XA ", " XB ", [r3, #20]\n\t" \
+        DW3P_RQ2("r5", "r7", XA, XB) \
+        "ldrd   " XA ", " XB ", [r3, #28]\n\t" \
+        DW3P_RQ2("r6", "r8", XA, XB) \
+        "ldrd   " XA ", " XB ", [r3, #36]\n\t" \
+        "asr    r5, r5, " XA "\n\t" \
+        "asr    r7, r7, " XA "\n\t" \
+        "asr    r6, r6, " XB "\n\t" \
+        "asr    r8, r8, " XB "\n\t" \
+        P("r5", XA) P("r7", XA) P("r6", XB) P("r8", XB) \
+        "ssat   r5, #8, r5\n\t" \
+        "ssat   r6, #8, r6\n\t" \
+        "ssat   r7, #8, r7\n\t" \
+        "ssat   r8, #8, r8\n\t" \
+        "strb   r5, [r1]\n\t" \
+        "strb   r6, [r1, #2]\n\t" \
+        "strb   r7, [r1, r4]\n\t" \
+        "add    r1, r1, r4\n\t" \
+        "strb   r8, [r1, #2]\n\t" \
+        "add    r1, r1, r4\n\t"
 /* one pair step: Xa, Xb the first output's first two words (widened), Na, Nb loaded and widened here */
 #define DW3P_STEP(XA, XB, NA, NB, SXT, P) \
         "ldm    r3, {r5, r6, lr}\n\t" \
@@ -1940,26 +1963,7 @@ enum { DW3P_WORDS = 12 };
         "smlatt r6, " NA ", lr, r6\n\t" \
         "smlabb r7, " NB ", lr, r7\n\t" \
         "smlatt r8, " NB ", lr, r8\n\t" \
-        "ldrd   " XA ", " XB ", [r3, #20]\n\t" \
-        DW3P_RQ2("r5", "r7", XA, XB) \
-        "ldrd   " XA ", " XB ", [r3, #28]\n\t" \
-        DW3P_RQ2("r6", "r8", XA, XB) \
-        "ldrd   " XA ", " XB ", [r3, #36]\n\t" \
-        "asr    r5, r5, " XA "\n\t" \
-        "asr    r7, r7, " XA "\n\t" \
-        "asr    r6, r6, " XB "\n\t" \
-        "asr    r8, r8, " XB "\n\t" \
-        P("r5", XA) P("r7", XA) P("r6", XB) P("r8", XB) \
-        "ssat   r5, #8, r5\n\t" \
-        "ssat   r6, #8, r6\n\t" \
-        "ssat   r7, #8, r7\n\t" \
-        "ssat   r8, #8, r8\n\t" \
-        "strb   r5, [r1]\n\t" \
-        "strb   r6, [r1, #2]\n\t" \
-        "strb   r7, [r1, r4]\n\t" \
-        "add    r1, r1, r4\n\t" \
-        "strb   r8, [r1, #2]\n\t" \
-        "add    r1, r1, r4\n\t" \
+        DW3P_OUT4(XA, XB, P) \
         "add    r0, r0, r4, lsl #1\n\t" \
         "cmp    r1, r2\n\t"
 /* one output from the words in r9, r10 and the one LX puts into r11 */
@@ -2015,6 +2019,29 @@ enum { DW3P_WORDS = 12 };
         "ldreq  r9, [r0]\n\t" \
         "it     eq\n\t" \
         "sxtb16eq r9, r9" SXT "\n\t"
+/* The end of a line (both bodies): ODD, the last output when n is odd, LAST the output after the
+ * pairs whose last tap is padding (edges bit 1); then the next line, else the return. */
+#define DW3P_END(ODD, LAST) \
+        "4:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #8]\n\t" \
+        "tst    r5, #1\n\t" \
+        "beq    6f\n\t" \
+        ODD \
+        "6:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldr    r5, [r12, #36]\n\t" \
+        "tst    r5, #2\n\t" \
+        "beq    5f\n\t" \
+        LAST \
+        "5:\n\t" \
+        "ldr    r12, [sp]\n\t" \
+        "ldrd   r5, r6, [r12, #24]\n\t" \
+        "add    r3, r3, r6\n\t" \
+        "subs   r5, r5, #1\n\t" \
+        "str    r5, [r12, #24]\n\t" \
+        "bne    1b\n\t" \
+        "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 #define DW3P_BODY(SXT, P) \
         DW3P_START \
         "ldr    r10, [r0, r4]\n\t" \
@@ -2032,29 +2059,11 @@ enum { DW3P_WORDS = 12 };
         "3:\n\t" \
         "mov    r9, r11\n\t" \
         "mov    r10, r12\n\t" \
-        "4:\n\t" \
-        "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #8]\n\t" \
-        "tst    r5, #1\n\t" \
-        "beq    6f\n\t" \
-        DW3P_ONE("ldr    r11, [r0]\n\tsxtb16 r11, r11" SXT "\n\t", P) \
-        "add    r1, r1, r4\n\t" \
-        "mov    r9, r10\n\t" \
-        "mov    r10, r11\n\t" \
-        "6:\n\t" \
-        "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #36]\n\t" \
-        "tst    r5, #2\n\t" \
-        "beq    5f\n\t" \
-        DW3P_ONE("ldr    r11, [r3, #44]\n\t", P) \
-        "5:\n\t" \
-        "ldr    r12, [sp]\n\t" \
-        "ldrd   r5, r6, [r12, #24]\n\t" \
-        "add    r3, r3, r6\n\t" \
-        "subs   r5, r5, #1\n\t" \
-        "str    r5, [r12, #24]\n\t" \
-        "bne    1b\n\t" \
-        "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+        DW3P_END(DW3P_ONE("ldr    r11, [r0]\n\tsxtb16 r11, r11" SXT "\n\t", P) \
+                 "add    r1, r1, r4\n\t" \
+                 "mov    r9, r10\n\t" \
+                 "mov    r10, r11\n\t", \
+                 DW3P_ONE("ldr    r11, [r3, #44]\n\t", P))
 
 /* Stride 2: outputs x and x + 1 share one word (pixel 2x + 2), the next pair starts at the last word
  * (pixel 2x + 4), kept in r9; per pair step four input loads. */
@@ -2084,26 +2093,7 @@ enum { DW3P_WORDS = 12 };
         "smlabb r7, r10, lr, r7\n\t" \
         "smlatt r8, r10, lr, r8\n\t" \
         "add    r0, r0, r4, lsl #1\n\t" \
-        "ldrd   r10, r11, [r3, #20]\n\t" \
-        DW3P_RQ2("r5", "r7", "r10", "r11") \
-        "ldrd   r10, r11, [r3, #28]\n\t" \
-        DW3P_RQ2("r6", "r8", "r10", "r11") \
-        "ldrd   r10, r11, [r3, #36]\n\t" \
-        "asr    r5, r5, r10\n\t" \
-        "asr    r7, r7, r10\n\t" \
-        "asr    r6, r6, r11\n\t" \
-        "asr    r8, r8, r11\n\t" \
-        P("r5", "r10") P("r7", "r10") P("r6", "r11") P("r8", "r11") \
-        "ssat   r5, #8, r5\n\t" \
-        "ssat   r6, #8, r6\n\t" \
-        "ssat   r7, #8, r7\n\t" \
-        "ssat   r8, #8, r8\n\t" \
-        "strb   r5, [r1]\n\t" \
-        "strb   r6, [r1, #2]\n\t" \
-        "strb   r7, [r1, r4]\n\t" \
-        "add    r1, r1, r4\n\t" \
-        "strb   r8, [r1, #2]\n\t" \
-        "add    r1, r1, r4\n\t" \
+        DW3P_OUT4("r10", "r11", P) \
         "cmp    r1, r2\n\t"
 #define DW3P2_BODY(SXT, P) \
         DW3P_START DW3P_EDGE(SXT) \
@@ -2112,30 +2102,12 @@ enum { DW3P_WORDS = 12 };
         "2:\n\t" \
         DW3P2_STEP(SXT, P) \
         "bne    2b\n\t" \
-        "4:\n\t" \
-        "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #8]\n\t" \
-        "tst    r5, #1\n\t" \
-        "beq    6f\n\t" \
-        DW3P_ONE("ldr    r10, [r0, r4]\n\tsxtb16 r10, r10" SXT "\n\t" \
-                 "ldr    r11, [r0, r4, lsl #1]\n\tsxtb16 r11, r11" SXT "\n\t", P) \
-        "add    r1, r1, r4\n\t" \
-        "add    r0, r0, r4, lsl #1\n\t" \
-        "mov    r9, r11\n\t" \
-        "6:\n\t" \
-        "ldr    r12, [sp]\n\t" \
-        "ldr    r5, [r12, #36]\n\t" \
-        "tst    r5, #2\n\t" \
-        "beq    5f\n\t" \
-        DW3P_ONE("ldr    r10, [r0, r4]\n\tsxtb16 r10, r10" SXT "\n\tldr    r11, [r3, #44]\n\t", P) \
-        "5:\n\t" \
-        "ldr    r12, [sp]\n\t" \
-        "ldrd   r5, r6, [r12, #24]\n\t" \
-        "add    r3, r3, r6\n\t" \
-        "subs   r5, r5, #1\n\t" \
-        "str    r5, [r12, #24]\n\t" \
-        "bne    1b\n\t" \
-        "pop    {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+        DW3P_END(DW3P_ONE("ldr    r10, [r0, r4]\n\tsxtb16 r10, r10" SXT "\n\t" \
+                          "ldr    r11, [r0, r4, lsl #1]\n\tsxtb16 r11, r11" SXT "\n\t", P) \
+                 "add    r1, r1, r4\n\t" \
+                 "add    r0, r0, r4, lsl #1\n\t" \
+                 "mov    r9, r11\n\t", \
+                 DW3P_ONE("ldr    r10, [r0, r4]\n\tsxtb16 r10, r10" SXT "\n\tldr    r11, [r3, #44]\n\t", P))
 
 /* The pass over `lines` groups of one lane pair (a: dw3p_args; the assembly updates its in, out and
  * lines). */
