@@ -176,6 +176,18 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     ".hword (" L "3f - " L "9b) / 2\n\t" \
     ".hword (" L "2f - " L "9b) / 2\n\t" \
     ".hword (" L "1f - " L "9b) / 2\n\t"
+/* Eight groups per step (GROUP at labels L0 .. L7), TBH entering at the table's entry for xa. */
+#define MCU_FCE_STEPS(L, GROUP) \
+    "tbh    [pc, %[xa], lsl #1]\n\t" \
+    MCU_FCE_TABLE(L) \
+    L "0:\n\t" GROUP \
+    L "1:\n\t" GROUP \
+    L "2:\n\t" GROUP \
+    L "3:\n\t" GROUP \
+    L "4:\n\t" GROUP \
+    L "5:\n\t" GROUP \
+    L "6:\n\t" GROUP \
+    L "7:\n\t" GROUP
 /* The group loop of a block (labels L0 .. L9; GROUP: one group of the block's rows), eight groups per
  * step: q and op saved at [sp, #16], their registers then hold k80 and the input's end; TBH enters the
  * loop at the group that leaves a multiple of eight ([sp, #28]: the group count mod 8); ends with q, op
@@ -190,16 +202,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     SETUP \
     "ldr    %[xa], [sp, #28]\n\t" \
     "mvn    %[q], #0x007F007F\n\t" \
-    "tbh    [pc, %[xa], lsl #1]\n\t" \
-    MCU_FCE_TABLE(L) \
-    L "0:\n\t" GROUP \
-    L "1:\n\t" GROUP \
-    L "2:\n\t" GROUP \
-    L "3:\n\t" GROUP \
-    L "4:\n\t" GROUP \
-    L "5:\n\t" GROUP \
-    L "6:\n\t" GROUP \
-    L "7:\n\t" GROUP \
+    MCU_FCE_STEPS(L, GROUP) \
     CHECK \
     "bne    " L "0b\n\t"
 /* The head block of N (1 .. 5) rows: its group loop also sums the input into a5 = -c, stored as c at
@@ -298,6 +301,16 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     LOR \
     MCU_FCE_OUTS6(P, LO)
 
+/* The frame's table words (q = params on entry, then the table): [12] the table's end, the table + 20 *
+ * (row_blocks + N) bytes, [36] the table, [40] the filter. */
+#define MCU_FCE_FRAME_TABLE(N) \
+    "ldr    %[u], [%[q], #36]\n\t" /* row_blocks */ \
+    "ldr    %[q], [%[q], #44]\n\t" /* the table */ \
+    "add    %[u], %[u], %[u], lsl #2\n\t" \
+    "add    %[u], %[q], %[u], lsl #2\n\t" \
+    "add    %[u], %[u], #20 * " #N "\n\t" \
+    "str    %[u], [sp, #12]\n\t" \
+    "strd   %[q], %[w], [sp, #36]\n\t"
 /* An encoded layer with a head block of N rows (0 .. 5) in one assembly block, every batch row: the
  * head block (its rows' loop also sums the input; without one the first block of six's does), then the
  * blocks of six. Entry: q = params, xp = the input, w = the filter, op = the output. A frame of 48 bytes on
@@ -314,13 +327,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
     "add    %[xc], %[xp], %[xc]\n\t" \
     "strd   %[xp], %[xc], [sp]\n\t" \
     LOS \
-    "ldr    %[u], [%[q], #36]\n\t" /* row_blocks */ \
-    "ldr    %[q], [%[q], #44]\n\t" /* the table */ \
-    "add    %[u], %[u], %[u], lsl #2\n\t" \
-    "add    %[u], %[q], %[u], lsl #2\n\t" \
-    "add    %[u], %[u], #20 * " #N "\n\t" \
-    "str    %[u], [sp, #12]\n\t" \
-    "strd   %[q], %[w], [sp, #36]\n\t" \
+    MCU_FCE_FRAME_TABLE(N) \
     "80:\n\t" /* a batch row: the head block, or the first block of six with the input's sum */ \
     MCU_FCE_HEAD##H(P, LO, LOR) \
     "ldr    %[u], [sp, #12]\n\t" /* the blocks of six */ \
@@ -443,16 +450,7 @@ MCU_FCE_VARIANTS(MCU_FCE_ENTRY3E, 3e)
     "mvn    %[a1], #0x007F007F\n\t" \
     "mov    %[a5], #0\n\t" \
     "ldr    %[xa], [sp, #28]\n\t" \
-    "tbh    [pc, %[xa], lsl #1]\n\t" \
-    MCU_FCE_TABLE("3") \
-    "30:\n\t" MCU_FCW_TGROUP \
-    "31:\n\t" MCU_FCW_TGROUP \
-    "32:\n\t" MCU_FCW_TGROUP \
-    "33:\n\t" MCU_FCW_TGROUP \
-    "34:\n\t" MCU_FCW_TGROUP \
-    "35:\n\t" MCU_FCW_TGROUP \
-    "36:\n\t" MCU_FCW_TGROUP \
-    "37:\n\t" MCU_FCW_TGROUP \
+    MCU_FCE_STEPS("3", MCU_FCW_TGROUP) \
     "cmp    %[xp], %[a2]\n\t" \
     "bne    30b\n\t" \
     "str    %[xp], [sp, #16]\n\t" \
@@ -463,16 +461,7 @@ MCU_FCE_VARIANTS(MCU_FCE_ENTRY3E, 3e)
     "str    %[op], [sp, #20]\n\t" \
     "ldrd   %[xp], %[op], [sp]\n\t" \
     "ldr    %[xa], [sp, #28]\n\t" \
-    "tbh    [pc, %[xa], lsl #1]\n\t" \
-    MCU_FCE_TABLE(L) \
-    L "0:\n\t" GROUP \
-    L "1:\n\t" GROUP \
-    L "2:\n\t" GROUP \
-    L "3:\n\t" GROUP \
-    L "4:\n\t" GROUP \
-    L "5:\n\t" GROUP \
-    L "6:\n\t" GROUP \
-    L "7:\n\t" GROUP \
+    MCU_FCE_STEPS(L, GROUP) \
     "cmp    %[xp], %[op]\n\t" \
     "bne    " L "0b\n\t" \
     "ldr    %[op], [sp, #20]\n\t" \
@@ -515,13 +504,7 @@ MCU_FCE_VARIANTS(MCU_FCE_ENTRY3E, 3e)
     "strd   %[v], %[u], [sp]\n\t" \
     "str    %[xp], [sp, #16]\n\t" \
     LOS \
-    "ldr    %[u], [%[q], #36]\n\t" /* row_blocks */ \
-    "ldr    %[q], [%[q], #44]\n\t" /* the table */ \
-    "add    %[u], %[u], %[u], lsl #2\n\t" \
-    "add    %[u], %[q], %[u], lsl #2\n\t" \
-    "add    %[u], %[u], #20 * " #N "\n\t" \
-    "str    %[u], [sp, #12]\n\t" \
-    "strd   %[q], %[w], [sp, #36]\n\t" \
+    MCU_FCE_FRAME_TABLE(N) \
     "80:\n\t" /* a batch row: the widened input, the head block, the blocks of six */ \
     MCU_FCW_WIDEN \
     MCU_FCW_HEAD##N(P, LO, LOR) \
