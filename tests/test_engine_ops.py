@@ -770,3 +770,22 @@ def test_reduce_prod_rows_are_bit_exact():
     assert max(layer.total_shift for layer in lower(read_model(small.model))) >= 32
     result = check_cases([small])
     assert result.runs == 2 and not result.mismatches
+
+
+def test_bool_buffers_are_planned_in_bytes():
+    """The comparisons' bool outputs are one byte per element in the memory plan (testing.compare_modes:
+    bool buffers between comparisons, logical operators and selects, and as graph outputs), and the plan
+    valid (planner.check_plan: no two live buffers overlap but where a layer allows it)."""
+    from mcunets.engine.lower import lower
+    from mcunets.engine.planner import check_plan, plan_memory
+    from mcunets.engine.reader import read_model
+
+    case = make_case("COMPARE_MODES", np.random.default_rng(2800), runs=1)
+    g = read_model(case.model)
+    layers = lower(g)
+    plan = plan_memory(g, layers)
+    check_plan(plan)
+    bools = [t for t in range(len(g.tensors)) if g.tensors[t].dtype == "bool"]
+    assert len(bools) >= 6
+    sizes = {t: b.size for b in plan.buffers for t in b.tensors}
+    assert all(sizes[t] == g.tensors[t].size for t in bools), [(sizes[t], g.tensors[t].size) for t in bools]
