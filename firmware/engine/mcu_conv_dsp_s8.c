@@ -2410,7 +2410,7 @@ MCU_CONV_1X1_DSP(mcu_conv_1x1_dsp_padded_quad1_ssat_s8, MCU_CLAMP_SSAT, MCU_V_MU
             MCU_COMPILER_BARRIER(); /* written before the assembly reads them */ \
         } \
         int8_t *const tail = \
-            PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1) + (ENC ? 2 : 0)) : 0; \
+            PAD ? (int8_t *)(void *)((uint32_t *)(void *)scratch + (C) * (WIDE ? pairs + 1 : 1) + (ENC ? 2 : 0)) : (int8_t *)(void *)scratch; \
         if (((params->stride.h | params->stride.w) == 1) & ((params->in_row | params->out_row) == 0)) { \
             /* stride 1: the layer's pixels one span (batches and rows joined), read in place but for a \
              * padded depth's last pixel (its C-byte read would pass the input's end), run from its copy */ \
@@ -2485,7 +2485,7 @@ MCU_E_ENTRIES(32)
         const int8_t *tab = (const int8_t *)(const void *)(params->table + 1); \
         const uint32_t lo4 = LO ? 0x01010101u * (uint8_t)params->act_min : 0u; \
         const uint32_t hi4 = LO == 2 ? 0x01010101u * (uint8_t)params->act_max : 0u; \
-        int8_t *const tail = PAD ? (int8_t *)(void *)scratch : 0; \
+        int8_t *const tail = (int8_t *)(void *)scratch; /* used only when PAD */ \
         if (((params->stride.h | params->stride.w) == 1) & ((params->in_row | params->out_row) == 0)) { \
             const int32_t c = PAD ? input_dims->c : (C), out_c = output_dims->c; \
             const int32_t npix = output_dims->n * output_dims->h * output_dims->w, m = PAD ? npix - 1 : npix; \
