@@ -1,6 +1,7 @@
 """The built wheel carries templates/, boards/ and firmware/, and an installed mcunets finds them."""
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -44,7 +45,9 @@ def test_installed_wheel_reads_its_boards(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel[0])], check=True)
+    # Without PYTHONPATH: a source tree on it (its mcunets.egg-info) would make pip skip the install.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel[0])], check=True, env=clean)
     # Dependencies come from this environment's site-packages; mcunets itself only from the wheel.
     deps = sysconfig.get_paths()["purelib"]
     code = ("import json, mcunets, mcunets.resources as r; from mcunets import boards;"
