@@ -988,8 +988,9 @@ MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8, 1, depthwise_rows
 /* The arguments in the order the run copies them onto its stack (from [sp, #4]; c last, in r3). */
 typedef struct {
     int32_t off;                /* the output of the first pixel less r0 less 4 */
-    const uint32_t *wend, *w;   /* the widened weights and start values, 22 words per group */
+    const uint32_t *wend;       /* the end of the widened weights */
     int32_t n;                  /* output pixels per row with the whole window inside the input, >= 0 */
+    const uint32_t *w;          /* the widened weights and start values, 22 words per group */
     const int32_t *tc;          /* the requantization constants (12 words per group, 13 with act_min) */
     uint32_t zb;                /* the input zero point in every byte */
     int32_t nr;                 /* 1: one more pixel after them whose third column is in the padding */
@@ -1002,18 +1003,25 @@ typedef struct {
     int32_t c;                  /* bytes from one input pixel to the next (a patch's: its channels) */
     int32_t adv[3];             /* the chunk runs (dw_s1_run_c*): bytes added to window rows 0 .. 2 per pixel */
 } dw_s2_args;
-_Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 && offsetof(dw_s2_args, r0) == 28 &&
+_Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && offsetof(dw_s2_args, nr) == 24 && offsetof(dw_s2_args, r0) == 28 &&
                    offsetof(dw_s2_args, off_row) == 40 && offsetof(dw_s2_args, rows) == 48 &&
                    offsetof(dw_s2_args, rstep) == 52 && offsetof(dw_s2_args, nl) == 60 &&
                    offsetof(dw_s2_args, c) == 64 && offsetof(dw_s2_args, adv) == 68 && sizeof(dw_s2_args) == 80,
                "dw_s2_run reads these offsets");
 
 /* Taps a (r9) and b (r10) of four channels: their bytes packed into [a0 a1 b0 b1] (r9), [a2 a3 b2 b3] (r11),
- * each channel's (a, b) pair against its weight pair. */
+ * each channel's (a, b) pair against its weight pair. DW_S2_PAIR1: the group's first pair, whose channels 0
+ * and 1 weights the group's first LDM loaded with the start values. */
 #define DW_S2_PAIR \
     "pkhtb  r11, r10, r9, asr #16\n\t" \
     "pkhbt  r9, r9, r10, lsl #16\n\t" \
     "ldmia  r4!, {r12, lr}\n\t" \
+    DW_S2_PAIR_MAC
+#define DW_S2_PAIR1 \
+    "pkhtb  r11, r10, r9, asr #16\n\t" \
+    "pkhbt  r9, r9, r10, lsl #16\n\t" \
+    DW_S2_PAIR_MAC
+#define DW_S2_PAIR_MAC \
     "sxtb16 r10, r9\n\t" \
     "smlad  r5, r10, r12, r5\n\t" \
     "sxtb16 r9, r9, ror #8\n\t" \
@@ -1041,10 +1049,10 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
 /* One group of four channels of one output pixel (local label L), the column loads C0 / C2 as above. */
 #define DW_S2_GROUP(L, C0, C2, POST, LO_LOAD, LO, K) \
     L ":\n\t" \
-    "ldmia  r4!, {r5, r6, r7, r8}\n\t" \
+    "ldmia  r4!, {r5, r6, r7, r8, r12, lr}\n\t" \
     C2("r0", "r9") \
     C2("r1", "r10") \
-    DW_S2_PAIR \
+    DW_S2_PAIR1 \
     "ldr    r10, [r0, r3]\n\t" \
     C0("r0", "r9") \
     DW_S2_PAIR \
@@ -1089,18 +1097,16 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
     "bfi    r5, r7, #16, #8\n\t" \
     "bfi    r5, r8, #24, #8\n\t" \
     LO \
-    "ldr    r6, [sp, #4]\n\t" \
+    "ldrd   r6, r7, [sp, #4]\n\t" \
     "str    r5, [" DW_OB_##K ", r6]\n\t" \
-    "ldr    r6, [sp, #8]\n\t" \
-    "cmp    r4, r6\n\t" \
+    "cmp    r4, r7\n\t" \
     "bne    " L "b\n\t"
 /* The weights and constants from their start, before each pixel's groups (the chunk runs: the constants follow
  * each group's weights in the scratch). */
 #define DW_PIXEL_S2 \
-    "ldr    r4, [sp, #12]\n\t" \
-    "ldr    r9, [sp, #20]\n\t" \
+    "ldrd   r4, r9, [sp, #16]\n\t" \
     "str    r9, [sp]\n\t"
-#define DW_PIXEL_S1C "ldr    r4, [sp, #12]\n\t"
+#define DW_PIXEL_S1C "ldr    r4, [sp, #16]\n\t"
 /* the requantization constants: from [sp] (r9, stored back after each group), in the chunk runs after the
  * group's weights (r4) */
 #define DW_QLD_S2 "ldr    r9, [sp]\n\t"
@@ -1130,7 +1136,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
     "str    r9, [sp, #4]\n\t"
 /* r0 .. r2: window rows, r3: c, r4: weights, r5 .. r8: the four channels' sums, r9 .. r11: input words,
  * r12 / lr: weight pairs; the stack: [sp] the requantization constants, then dw_s2_args from [sp, #4]: +4
- * off, +8 wend, +12 the weights' start, +16 pixels left, +20 the constants' start, +24 the zero point word,
+ * off, +8 wend, +12 pixels left, +16 the weights' start, +20 the constants' start, +24 the zero point word,
  * +28 nr, +32 .. +40 the row's window rows, +44 its off, +48 n, +52 rows left, +56 rstep, +60 dstep, +64
  * nl (the chunk runs: +68 .. +76 the advances). Per row: the pixel clipped on the left (nl), the n pixels inside, the
  * pixel clipped on the right (nr). K: S2 or S1C (the chunk runs), naming the stack bytes (DW_FRAME_), the load
@@ -1161,16 +1167,16 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "8:\n\t" \
             LEFT(NEXT, POST, LO_LOAD, LO, K) \
             "5:\n\t" \
-            "ldr    r9, [sp, #16]\n\t" \
+            "ldr    r9, [sp, #12]\n\t" \
             "cmp    r9, #0\n\t" \
             "beq    6f\n\t" \
             "1:\n\t" \
             DW_PIXEL_##K \
             DW_S2_GROUP("2", DW_S2_C0, DW_S2_C2, POST, LO_LOAD, LO, K) \
             NEXT \
-            "ldr    r9, [sp, #16]\n\t" \
+            "ldr    r9, [sp, #12]\n\t" \
             "subs   r9, r9, #1\n\t" \
-            "str    r9, [sp, #16]\n\t" \
+            "str    r9, [sp, #12]\n\t" \
             "bne    1b\n\t" \
             "6:\n\t" \
             "ldr    r9, [sp, #28]\n\t" \
@@ -1193,7 +1199,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 12 && offsetof(dw_s2_args, nr) == 24 &
             "stmia  r9, {r0, r1, r2, r4}\n\t" \
             "str    r4, [sp, #4]\n\t" \
             "ldr    r5, [sp, #48]\n\t" \
-            "str    r5, [sp, #16]\n\t" \
+            "str    r5, [sp, #12]\n\t" \
             "b      8b\n\t" \
             "7:\n\t" \
             "add    sp, sp, #" DW_FRAME_##K "\n\t" \
@@ -1255,6 +1261,8 @@ DW_S1C_RUN(dw_s1_run_c_lo_post, DW_S2_POST, DW_S1C_LO_LOAD, DW_S2_LO)
 #undef DW_S2_C2
 #undef DW_S2_C2Z
 #undef DW_S2_PAIR
+#undef DW_S2_PAIR1
+#undef DW_S2_PAIR_MAC
 #undef DW_S2_POST
 #undef DW_S2_LO_LOAD
 #undef DW_S2_LO
