@@ -987,8 +987,8 @@ MCU_DW3_S1T_ENTRY(mcu_depthwise_3x3_dsp_s1_ssat_lo_t_chunk_s8, 1, depthwise_rows
  * input in scratch (the padding the input zero point); rows in the padding read a row of zero points. */
 /* The arguments in the order the run copies them onto its stack (from [sp, #4]; c last, in r3). */
 typedef struct {
-    int32_t off;                /* the output of the first pixel less r0 less 4 */
     const uint32_t *wend;       /* the end of the widened weights */
+    int32_t off;                /* the output of the first pixel less r0 less 4 */
     int32_t n;                  /* output pixels per row with the whole window inside the input, >= 0 */
     const uint32_t *w;          /* the widened weights and start values, 22 words per group */
     const int32_t *tc;          /* the requantization constants (12 words per group, 13 with act_min) */
@@ -1003,7 +1003,7 @@ typedef struct {
     int32_t c;                  /* bytes from one input pixel to the next (a patch's: its channels) */
     int32_t adv[3];             /* the chunk runs (dw_s1_run_c*): bytes added to window rows 0 .. 2 per pixel */
 } dw_s2_args;
-_Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && offsetof(dw_s2_args, nr) == 24 && offsetof(dw_s2_args, r0) == 28 &&
+_Static_assert(offsetof(dw_s2_args, off) == 4 && offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && offsetof(dw_s2_args, nr) == 24 && offsetof(dw_s2_args, r0) == 28 &&
                    offsetof(dw_s2_args, off_row) == 40 && offsetof(dw_s2_args, rows) == 48 &&
                    offsetof(dw_s2_args, rstep) == 52 && offsetof(dw_s2_args, nl) == 60 &&
                    offsetof(dw_s2_args, c) == 64 && offsetof(dw_s2_args, adv) == 68 && sizeof(dw_s2_args) == 80,
@@ -1097,7 +1097,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && 
     "bfi    r5, r7, #16, #8\n\t" \
     "bfi    r5, r8, #24, #8\n\t" \
     LO \
-    "ldrd   r6, r7, [sp, #4]\n\t" \
+    "ldrd   r7, r6, [sp, #4]\n\t" \
     "str    r5, [" DW_OB_##K ", r6]\n\t" \
     "cmp    r4, r7\n\t" \
     "bne    " L "b\n\t"
@@ -1131,12 +1131,29 @@ _Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && 
     "add    r0, r0, r3\n\t" \
     "add    r1, r1, r3\n\t" \
     "add    r2, r2, r3\n\t" \
-    "ldr    r9, [sp, #4]\n\t" \
+    "ldr    r9, [sp, #8]\n\t" \
     "sub    r9, r9, r3\n\t" \
-    "str    r9, [sp, #4]\n\t"
+    "str    r9, [sp, #8]\n\t"
+/* The end of the pixel loop: NEXT, then the pixels left; at stride 2 the output offset and the pixels left
+ * by one LDRD / STRD. */
+#define DW_S1_LOOP \
+    "ldr    r9, [sp, #12]\n\t" \
+    "subs   r9, r9, #1\n\t" \
+    "str    r9, [sp, #12]\n\t" \
+    "bne    1b\n\t"
+#define DW_S1C_LOOP DW_S1C_NEXT DW_S1_LOOP
+#define DW_S2_LOOP \
+    "add    r0, r0, r3\n\t" \
+    "add    r1, r1, r3\n\t" \
+    "add    r2, r2, r3\n\t" \
+    "ldrd   r9, r10, [sp, #8]\n\t" \
+    "sub    r9, r9, r3\n\t" \
+    "subs   r10, r10, #1\n\t" \
+    "strd   r9, r10, [sp, #8]\n\t" \
+    "bne    1b\n\t"
 /* r0 .. r2: window rows, r3: c, r4: weights, r5 .. r8: the four channels' sums, r9 .. r11: input words,
  * r12 / lr: weight pairs; the stack: [sp] the requantization constants, then dw_s2_args from [sp, #4]: +4
- * off, +8 wend, +12 pixels left, +16 the weights' start, +20 the constants' start, +24 the zero point word,
+ * wend, +8 off, +12 pixels left, +16 the weights' start, +20 the constants' start, +24 the zero point word,
  * +28 nr, +32 .. +40 the row's window rows, +44 its off, +48 n, +52 rows left, +56 rstep, +60 dstep, +64
  * nl (the chunk runs: +68 .. +76 the advances). Per row: the pixel clipped on the left (nl), the n pixels inside, the
  * pixel clipped on the right (nr). K: S2 or S1C (the chunk runs), naming the stack bytes (DW_FRAME_), the load
@@ -1148,9 +1165,10 @@ _Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && 
 #define DW_C_S1C "ldmia  r0, {r3-r6}\n\t" "stmia  r12, {r4-r6}\n\t"
 #define DW_OB_S2 "r0"
 #define DW_OB_S1C "r1"
-#define DW_S2_RUN(NAME, LEFT, NEXT, POST, LO_LOAD, LO) DW_S2_RUN_F(NAME, LEFT, NEXT, POST, LO_LOAD, LO, S2)
-#define DW_S1C_RUN(NAME, POST, LO_LOAD, LO) DW_S2_RUN_F(NAME, DW_S2_LEFT, DW_S1C_NEXT, POST, LO_LOAD, LO, S1C)
-#define DW_S2_RUN_F(NAME, LEFT, NEXT, POST, LO_LOAD, LO, K) \
+#define DW_S2_RUN(NAME, LEFT, NEXT, LOOP, POST, LO_LOAD, LO) DW_S2_RUN_F(NAME, LEFT, NEXT, LOOP, POST, LO_LOAD, LO, S2)
+#define DW_S1C_RUN(NAME, POST, LO_LOAD, LO) \
+    DW_S2_RUN_F(NAME, DW_S2_LEFT, DW_S1C_NEXT, DW_S1C_LOOP, POST, LO_LOAD, LO, S1C)
+#define DW_S2_RUN_F(NAME, LEFT, NEXT, LOOP, POST, LO_LOAD, LO, K) \
     static __attribute__((naked, noinline)) void NAME(const dw_s2_args *a __attribute__((unused))) \
     { \
         __asm__ volatile( \
@@ -1173,11 +1191,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && 
             "1:\n\t" \
             DW_PIXEL_##K \
             DW_S2_GROUP("2", DW_S2_C0, DW_S2_C2, POST, LO_LOAD, LO, K) \
-            NEXT \
-            "ldr    r9, [sp, #12]\n\t" \
-            "subs   r9, r9, #1\n\t" \
-            "str    r9, [sp, #12]\n\t" \
-            "bne    1b\n\t" \
+            LOOP \
             "6:\n\t" \
             "ldr    r9, [sp, #28]\n\t" \
             "cmp    r9, #0\n\t" \
@@ -1197,7 +1211,7 @@ _Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && 
             "add    r2, r2, r5\n\t" \
             "add    r4, r4, r6\n\t" \
             "stmia  r9, {r0, r1, r2, r4}\n\t" \
-            "str    r4, [sp, #4]\n\t" \
+            "str    r4, [sp, #8]\n\t" \
             "ldr    r5, [sp, #48]\n\t" \
             "str    r5, [sp, #12]\n\t" \
             "b      8b\n\t" \
@@ -1214,19 +1228,19 @@ _Static_assert(offsetof(dw_s2_args, n) == 8 && offsetof(dw_s2_args, w) == 12 && 
     DW_S2_GROUP("3", DW_S2_C0Z, DW_S2_C2, POST, LO_LOAD, LO, K) \
     NEXT
 #define DW_S2_NO_LEFT(NEXT, POST, LO_LOAD, LO, K) ""
-DW_S2_RUN(dw_s2_run, DW_S2_NO_LEFT, DW_S2_NEXT, "", "", "")
-DW_S2_RUN(dw_s2_run_post, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_POST, "", "")
-DW_S2_RUN(dw_s2_run_lo, DW_S2_NO_LEFT, DW_S2_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s2_run_lo_post, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s2_run_l, DW_S2_LEFT, DW_S2_NEXT, "", "", "")
-DW_S2_RUN(dw_s2_run_post_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_POST, "", "")
-DW_S2_RUN(dw_s2_run_lo_l, DW_S2_LEFT, DW_S2_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s2_run_lo_post_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_LOOP, "", "", "")
+DW_S2_RUN(dw_s2_run_post, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_LOOP, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s2_run_lo, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_LOOP, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_lo_post, DW_S2_NO_LEFT, DW_S2_NEXT, DW_S2_LOOP, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_LOOP, "", "", "")
+DW_S2_RUN(dw_s2_run_post_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_LOOP, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s2_run_lo_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_LOOP, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s2_run_lo_post_l, DW_S2_LEFT, DW_S2_NEXT, DW_S2_LOOP, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
 /* stride 1 along the width (every layer with left padding 1 or 0: always with the left step) */
-DW_S2_RUN(dw_s1_run, DW_S2_LEFT, DW_S1_NEXT, "", "", "")
-DW_S2_RUN(dw_s1_run_post, DW_S2_LEFT, DW_S1_NEXT, DW_S2_POST, "", "")
-DW_S2_RUN(dw_s1_run_lo, DW_S2_LEFT, DW_S1_NEXT, "", DW_S2_LO_LOAD, DW_S2_LO)
-DW_S2_RUN(dw_s1_run_lo_post, DW_S2_LEFT, DW_S1_NEXT, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s1_run, DW_S2_LEFT, DW_S1_NEXT, DW_S1_LOOP, "", "", "")
+DW_S2_RUN(dw_s1_run_post, DW_S2_LEFT, DW_S1_NEXT, DW_S1_LOOP, DW_S2_POST, "", "")
+DW_S2_RUN(dw_s1_run_lo, DW_S2_LEFT, DW_S1_NEXT, DW_S1_LOOP, "", DW_S2_LO_LOAD, DW_S2_LO)
+DW_S2_RUN(dw_s1_run_lo_post, DW_S2_LEFT, DW_S1_NEXT, DW_S1_LOOP, DW_S2_POST, DW_S2_LO_LOAD, DW_S2_LO)
 /* stride 1 in channel chunks (params->chunk) */
 DW_S1C_RUN(dw_s1_run_c, "", "", "")
 DW_S1C_RUN(dw_s1_run_c_post, DW_S2_POST, "", "")
@@ -1255,6 +1269,9 @@ DW_S1C_RUN(dw_s1_run_c_lo_post, DW_S2_POST, DW_S1C_LO_LOAD, DW_S2_LO)
 #undef DW_S2_NO_LEFT
 #undef DW_S2_NEXT
 #undef DW_S1_NEXT
+#undef DW_S1_LOOP
+#undef DW_S1C_LOOP
+#undef DW_S2_LOOP
 #undef DW_S2_GROUP
 #undef DW_S2_C0
 #undef DW_S2_C0Z
