@@ -6,9 +6,7 @@
  * FULLY_CONNECTED with activation weights (p->fully_connected: out[b][o] = sum over i of (x[b][i] + lhs_offset)
  * * (w[o][i] + rhs_offset), the weights as the rhs with contiguous depth) runs the same loops, compiled once
  * more with its bias and its single rounding. */
-#if defined(__ARM_FEATURE_DSP)
 #include "mcu_dsp.h"
-#endif
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
@@ -17,16 +15,7 @@ static inline __attribute__((always_inline)) int8_t matmul_out(const mcu_batch_m
                                                               const int fc)
 {
     const int32_t m = p->multiplier, s = p->shift;
-    if (fc) {
-#if defined(__ARM_FEATURE_DSP)
-        acc = __builtin_expect(s <= -1, 1) ? mcu_requantize_single_round_dsp(acc, m, s)
-                                           : mcu_requantize_single_round(acc, m, s);
-#else
-        acc = mcu_requantize_single_round(acc, m, s);
-#endif
-    } else {
-        acc = mcu_requantize(acc, m, s);
-    }
+    acc = fc ? mcu_requantize_fc(acc, m, s) : mcu_requantize(acc, m, s);
     return (int8_t)mcu_clamp_i32(acc + p->output_offset, p->act_min, p->act_max);
 }
 

@@ -375,4 +375,16 @@ static inline __attribute__((always_inline)) int8_t *mcu_store4(
 }
 
 #endif /* __ARM_FEATURE_DSP */
+
+/* mcu_requantize_single_round (FULLY_CONNECTED's requantization): by one SMLAL on DSP cores for the shifts
+ * of trained models (<= -1), the portable form otherwise. */
+static inline __attribute__((always_inline)) int32_t mcu_requantize_fc(int32_t x, int32_t multiplier, int32_t shift)
+{
+#if defined(__ARM_FEATURE_DSP)
+    return __builtin_expect(shift <= -1, 1) ? mcu_requantize_single_round_dsp(x, multiplier, shift)
+                                            : mcu_requantize_single_round(x, multiplier, shift);
+#else
+    return mcu_requantize_single_round(x, multiplier, shift);
+#endif
+}
 #endif /* MCU_DSP_H */

@@ -30,12 +30,7 @@ static inline int8_t fc_out(const mcu_fc_params *params, const mcu_per_channel_q
 {
     const int32_t q = params->per_channel ? oc : 0;
     const int32_t m = quant->multiplier[q], s = quant->shift[q];
-#if defined(__ARM_FEATURE_DSP)
-    acc = __builtin_expect(s <= -1, 1) ? mcu_requantize_single_round_dsp(acc, m, s)
-                                       : mcu_requantize_single_round(acc, m, s);
-#else
-    acc = mcu_requantize_single_round(acc, m, s);
-#endif
+    acc = mcu_requantize_fc(acc, m, s);
     return (int8_t)mcu_clamp_i32(acc + params->output_offset, params->act_min, params->act_max);
 }
 
@@ -546,8 +541,7 @@ MCU_FCE_HEADS(MCU_FCW_ENTRY)
 static inline __attribute__((always_inline)) int8_t fc_out_dsp(int32_t acc, int32_t m, int32_t s, int32_t zo,
                                                                int32_t lo, int32_t hi)
 {
-    acc = __builtin_expect(s <= -1, 1) ? mcu_requantize_single_round_dsp(acc, m, s)
-                                       : mcu_requantize_single_round(acc, m, s);
+    acc = mcu_requantize_fc(acc, m, s);
     return (int8_t)mcu_clamp_i32(acc + zo, lo, hi);
 }
 
