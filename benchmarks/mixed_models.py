@@ -1,7 +1,12 @@
 """Randomized differential check of multi-layer models from elsewhere: random int8 chains from the stock
 TFLiteConverter mixing SUB, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, TANH, RESIZE_NEAREST_NEIGHBOR,
-RESIZE_BILINEAR, MIRROR_PAD, PACK, UNPACK, DEPTH_TO_SPACE / SPACE_TO_DEPTH, TRANSPOSE_CONV with
-convolutions, depthwise, pools, ADD and CONCATENATION (maps 1-40 pixels a side, 1-70 channels, batch 1), headed by a map, MEAN +
+RESIZE_BILINEAR, MIRROR_PAD, PACK, UNPACK, DEPTH_TO_SPACE / SPACE_TO_DEPTH, TRANSPOSE_CONV, RSQRT, SQRT, LOG
+(of a ReLU or a square plus a constant: inputs of 0 or more), EXP (of k tanh(x)), comparisons (against a
+scalar, a constant per channel or a branch) with SELECT / SELECT_V2, LOGICAL_AND / OR / NOT, REDUCE_PROD (over
+2-4 squashed channels), FULLY_CONNECTED of two activations (the pixels, pooled to 64 or fewer, as tokens: q @ k^T,
+at times softmax and BATCH_MATMUL with v) and a layer norm over the channels (MEAN, SQUARED_DIFFERENCE, RSQRT,
+SUB, MUL, ADD) with convolutions, depthwise, pools, ADD and CONCATENATION (maps 1-40 pixels a side, 1-70
+channels, batch 1), headed by a map, MEAN +
 FULLY_CONNECTED, REDUCE_MAX, SUM or SOFTMAX over the map's first values (at most 511, where the reference
 never aborts); 20 % trained-like requantization, 10 %
 shifted zero points. Each model is generated under every schedule (patches off / auto / forced 2x2 and
@@ -27,7 +32,7 @@ import mcunets  # noqa: F401
 
 SETTINGS = [("off", False), ("auto", False), (2, False), (3, False), ("auto", True), (2, True)]
 NEW = ["sub", "max", "min", "leaky", "prelu", "tanh", "resize_nn", "resize_bl", "mirror", "pack", "unpack",
-       "d2s", "tconv"]
+       "d2s", "tconv", "rsqrt", "sqrt", "exp", "log", "where", "logical", "prod", "fc_act", "lnorm"]
 OLD = ["conv", "pw", "dw", "pool", "res", "concat"]
 
 
@@ -187,6 +192,88 @@ def mixed_chain(rng):
                 layers.append(lambda x: tf.nn.space_to_depth(x, 2))
                 desc.append("s2d")
                 S.update(h=H // 2, w=Wd // 2, c=c * 4)
+        elif t in ("rsqrt", "sqrt", "log"):  # inputs of 0 or more: a ReLU (or a square) plus a constant
+            op = getattr(tf.math, t)
+            mode = str(rng.choice(["relu", "square"]))
+            eps = float(rng.choice([1e-3, 0.05, 0.5]))
+            layers.append((lambda x, op=op, eps=eps: op(tf.nn.relu(x) + eps)) if mode == "relu" else
+                          (lambda x, op=op, eps=eps: op(x * x + eps)))
+            desc.append(f"{t}_{mode}{eps}")
+        elif t == "exp":  # squashed: k tanh(x) (the calibration's exponentials stay finite)
+            k = float(rng.choice([1.0, 2.0, 4.0]))
+            layers.append(lambda x, k=k: tf.exp(tf.tanh(x) * k))
+            desc.append(f"exp{k}")
+        elif t == "where":  # a comparison against a scalar, a constant per channel or a branch, SELECT_V2
+            cmp = getattr(tf.math, str(rng.choice(["greater", "less", "greater_equal", "less_equal", "equal"])))
+            mode = str(rng.choice(["scalar", "const", "branch"]))
+            other = str(rng.choice(["branch", "half", "scalar"]))
+            th = float(rng.normal() * 0.5)
+            cst, (f, b) = W((1, 1, 1, c)), pw(c, c)
+            v = float(rng.normal())
+
+            def where(x, cmp=cmp, mode=mode, other=other, th=th, cst=cst, f=f, b=b, v=v):
+                br = tf.nn.conv2d(x, f, 1, "SAME") + b
+                cond = cmp(x, {"scalar": th, "const": cst, "branch": br}[mode])
+                return tf.where(cond, x, {"branch": br, "half": x * 0.5, "scalar": v}[other])
+            layers.append(where)
+            desc.append(f"where_{cmp.__name__}_{mode}_{other}")
+        elif t == "logical":  # two comparisons joined by LOGICAL_AND / OR (NOT), selecting x or a branch
+            kind = str(rng.choice(["and", "or", "not"]))
+            t1, t2 = float(rng.normal() * 0.5), float(rng.normal() * 0.5)
+            f, b = pw(c, c)
+
+            def logical(x, kind=kind, t1=t1, t2=t2, f=f, b=b):
+                br = tf.nn.relu(tf.nn.conv2d(x, f, 1, "SAME") + b)
+                c1, c2 = x > t1, br < t2
+                cond = (tf.logical_and(c1, c2) if kind == "and" else tf.logical_or(c1, c2) if kind == "or"
+                        else tf.logical_and(tf.logical_not(tf.logical_or(c1, c2)), x < t1 + 1.0))
+                return tf.where(cond, x, br)
+            layers.append(logical)
+            desc.append(f"logical_{kind}")
+        elif t == "prod":  # REDUCE_PROD over the 2-4 channels of a squashed 1x1 branch (products stay finite)
+            k = int(rng.integers(2, 5))
+            f, b = pw(c, k)
+            mode = str(rng.choice(["alone", "mul"]))
+            layers.append(lambda x, f=f, b=b, mode=mode: (lambda p: p if mode == "alone" else x * p)(
+                tf.reduce_prod(tf.tanh(tf.nn.conv2d(x, f, 1, "SAME") + b) * 2.0, axis=3, keepdims=True)))
+            desc.append(f"prod{k}_{mode}")
+            if mode == "alone":
+                S.update(c=1)
+        elif t == "fc_act":  # the pixels as tokens (pooled to 64 or fewer): q @ k^T, FULLY_CONNECTED of activations
+            p = 1
+            while out(H, p, p, "SAME") * out(Wd, p, p, "SAME") > 64:
+                p += 1
+            if p > 1:
+                layers.append(lambda x, p=p: tf.nn.avg_pool2d(x, p, p, "SAME"))
+                desc.append(f"avg_pool2d{p}s{p}")
+                H, Wd = out(H, p, p, "SAME"), out(Wd, p, p, "SAME")
+                S.update(h=H, w=Wd)
+            n = H * Wd
+            if 2 <= n <= 64:
+                dk = int(rng.choice([4, 8, 16]))
+                wq, wk = W((c, dk)), W((c, dk))
+                mode = str(rng.choice(["scores", "attn"]))
+                dv = int(rng.choice([3, 8, 16]))
+                wv = W((c, dv))
+
+                def fc_act(x, wq=wq, wk=wk, wv=wv, mode=mode, dk=dk, shape=[1, H, Wd, n if mode == "scores" else dv]):
+                    t2 = tf.reshape(x, [-1, x.shape[-1]])
+                    s = tf.matmul(tf.matmul(t2, wq), tf.matmul(t2, wk), transpose_b=True)
+                    if mode == "attn":
+                        s = tf.matmul(tf.nn.softmax(s * (1.0 / np.sqrt(dk))), tf.matmul(t2, wv))
+                    return tf.reshape(s, shape)
+                layers.append(fc_act)
+                desc.append(f"fc_act_{mode}{n}x{dk}")
+                S.update(c=n if mode == "scores" else dv)
+        elif t == "lnorm":  # layer norm over the channels: MEAN, SQUARED_DIFFERENCE, RSQRT, SUB, MUL, ADD
+            gamma, beta = 1 + 0.2 * W((c,)), W((c,))
+
+            def lnorm(x, gamma=gamma, beta=beta):
+                mu = tf.reduce_mean(x, axis=-1, keepdims=True)
+                var = tf.reduce_mean(tf.math.squared_difference(x, mu), axis=-1, keepdims=True)
+                return (x - mu) * tf.math.rsqrt(var + 1e-3) * gamma + beta
+            layers.append(lnorm)
+            desc.append("lnorm")
     head = str(rng.choice(["map", "map", "mean_fc", "rmax", "sum", "softmax"]))
     fcw = W((S["c"], int(rng.choice([3, 10]))))
     # rows up to 511 values: on longer ones whose exponentials sum to 512 or more the reference aborts
