@@ -9,17 +9,10 @@
 
 #include "mcu_broadcast_rows.h"
 #include "mcu_engine.h"
-#if defined(__ARM_FEATURE_DSP)
 #include "mcu_dsp.h"
-#endif
 
 enum { CMP_RANGE = 0, CMP_EQ = 1, CMP_GT = 2, CMP_AND = 3, CMP_OR = 4 };
 
-#if !defined(__arm__) || defined(__ARM_FEATURE_UNALIGNED)
-#define CMP_LOGICAL_WORDS 1
-#else
-#define CMP_LOGICAL_WORDS 0
-#endif
 #if defined(__ARM_FEATURE_DSP)
 #define CMP_BYTE_WORDS 1
 #else
@@ -27,13 +20,6 @@ enum { CMP_RANGE = 0, CMP_EQ = 1, CMP_GT = 2, CMP_AND = 3, CMP_OR = 4 };
 #endif
 
 #define CMP_ONES 0x01010101u
-
-static inline uint32_t cmp_load4(const void *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 #if defined(__ARM_FEATURE_DSP)
 /* Per byte: 1 where a's signed byte >= b's, else 0 (SSUB8 sets the GE flags, SEL picks). */
@@ -78,11 +64,11 @@ static inline __attribute__((always_inline)) void cmp_words(const int8_t *a, con
     for (const uint8_t *end = o + (n & ~3); o != end; o += 4) {
         uint32_t wa = ra, wb = rb;
         if (ea) {
-            wa = cmp_load4(a);
+            wa = mcu_load_u32(a);
             a += 4;
         }
         if (eb) {
-            wb = cmp_load4(b);
+            wb = mcu_load_u32(b);
             b += 4;
         }
         const uint32_t v = cmp_word(wa, wb, mode, lo4, hi4) ^ inv4;
@@ -97,7 +83,7 @@ static inline __attribute__((always_inline)) uint8_t *cmp_row(const int8_t *a, c
                                                               uint32_t inv)
 {
     int32_t i = 0;
-    const int words = mode >= CMP_AND ? CMP_LOGICAL_WORDS : (CMP_BYTE_WORDS && !ranked);
+    const int words = mode >= CMP_AND ? MCU_UNALIGNED_WORDS : (CMP_BYTE_WORDS && !ranked);
     if (words && (uint32_t)c1 <= 1 && (uint32_t)c2 <= 1 && (c1 | c2) && n >= 4) {
         if (c1 && c2) {
             cmp_words(a, b, o, n, 1, 1, mode, lo, hi, inv * CMP_ONES);

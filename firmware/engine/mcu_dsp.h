@@ -1,7 +1,8 @@
 /* mcunets engine: Cortex-M DSP-extension helpers (SMLAD, SXTB16, SMMULR) for the fast kernel paths.
  *
- * Only compiled where the compiler defines __ARM_FEATURE_DSP (Cortex-M4/M7/M33 with DSP). Every fast
- * path built on these must give exactly the bytes of the portable C path it replaces.
+ * The DSP helpers are compiled only where the compiler defines __ARM_FEATURE_DSP (Cortex-M4/M7/M33 with
+ * DSP); the word load and FULLY_CONNECTED's requantization choice are there on every core. Every fast path
+ * built on these must give exactly the bytes of the portable C path it replaces.
  */
 #ifndef MCU_DSP_H
 #define MCU_DSP_H
@@ -20,12 +21,13 @@
 #include "mcu_engine.h"
 #include "mcu_quant.h"
 
-#if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
-
-/* The inline assembly of the kernels only reads memory and declares no memory clobber (so the compiler
- * keeps values in registers across it); the kernels place this barrier after writing what it reads. */
-#define MCU_COMPILER_BARRIER() __asm__ volatile("" ::: "memory")
+/* Whether unaligned 32-bit words load (the portable kernels' four-bytes-per-word paths): every Arm core
+ * that declares it and the non-Arm hosts and cores the engine builds for. */
+#if !defined(__arm__) || defined(__ARM_FEATURE_UNALIGNED)
+#define MCU_UNALIGNED_WORDS 1
+#else
+#define MCU_UNALIGNED_WORDS 0
+#endif
 
 /* Unaligned 32-bit load (LDR on Cortex-M4 handles unaligned addresses). */
 static inline uint32_t mcu_load_u32(const void *p)
@@ -34,6 +36,13 @@ static inline uint32_t mcu_load_u32(const void *p)
     memcpy(&v, p, 4);
     return v;
 }
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+/* The inline assembly of the kernels only reads memory and declares no memory clobber (so the compiler
+ * keeps values in registers across it); the kernels place this barrier after writing what it reads. */
+#define MCU_COMPILER_BARRIER() __asm__ volatile("" ::: "memory")
 
 /* Bytes 0 and 2 of w sign-extended into two halfwords. */
 static inline uint32_t mcu_sxtb16(uint32_t w) { return (uint32_t)__sxtb16((int32_t)w); }

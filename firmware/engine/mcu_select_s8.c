@@ -5,22 +5,8 @@
 #include <string.h>
 
 #include "mcu_engine.h"
-#if defined(__ARM_FEATURE_DSP)
 #include "mcu_dsp.h"
-#endif
 
-#if !defined(__arm__) || defined(__ARM_FEATURE_UNALIGNED)
-#define SELECT_WORDS 1
-#else
-#define SELECT_WORDS 0
-#endif
-
-static inline uint32_t select_load4(const void *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 /* Per byte: x's where the condition byte is 1, y's where it is 0. */
 static inline uint32_t select_word(uint32_t c, uint32_t x, uint32_t y)
@@ -44,14 +30,14 @@ static inline __attribute__((always_inline)) void select_words(const uint8_t *c,
     for (const int8_t *end = o + (n & ~3); o != end; o += 4, c += 4) {
         uint32_t wx = rx, wy = ry;
         if (ex) {
-            wx = select_load4(x);
+            wx = mcu_load_u32(x);
             x += 4;
         }
         if (ey) {
-            wy = select_load4(y);
+            wy = mcu_load_u32(y);
             y += 4;
         }
-        const uint32_t v = select_word(select_load4(c), wx, wy);
+        const uint32_t v = select_word(mcu_load_u32(c), wx, wy);
         memcpy(o, &v, 4);
     }
 }
@@ -68,7 +54,7 @@ mcu_status mcu_select_s8(const mcu_select_shape *shape, const uint8_t *condition
                 const int8_t *px = x + i0 * sx[0] + i1 * sx[1] + i2 * sx[2];
                 const int8_t *py = y + i0 * sy[0] + i1 * sy[1] + i2 * sy[2];
                 int32_t i = 0;
-                if (SELECT_WORDS && cc == 1 && (uint32_t)cx <= 1 && (uint32_t)cy <= 1 && n >= 4) {
+                if (MCU_UNALIGNED_WORDS && cc == 1 && (uint32_t)cx <= 1 && (uint32_t)cy <= 1 && n >= 4) {
                     if (cx && cy) {
                         select_words(c, px, py, output, n, 1, 1);
                     } else if (cx) {
