@@ -1888,7 +1888,7 @@ class Softmax(Layer):
         return 0
 
     def describe(self):
-        return f"SOFTMAX over {self.depth} ({self.outer} rows)"
+        return f"{self.op} over {self.depth} ({self.outer} rows)"
 
     def emit(self, ctx):
         p = f"l{self.index}_"
@@ -1900,23 +1900,15 @@ class Softmax(Layer):
 
 
 @dataclass(frozen=True, eq=False)
-class LogSoftmax(Layer):
-    """LOG_SOFTMAX over the last axis (in place: each row is read whole before it is written)."""
-    outer: int = 1
-    depth: int = 1
-    exp_table: tuple = ()   # 256 int32: SOFTMAX's exponentials by difference from the maximum
+class LogSoftmax(Softmax):
+    """LOG_SOFTMAX over the last axis (in place: each row is read whole before it is written); exp_table as
+    SOFTMAX's."""
     diff_table: tuple = ()  # 256 int32: the differences in Q5.26
     params: tuple = ()      # diff_min, reverse multiplier, reverse shift
 
     @property
     def weight_bytes(self):
-        return 4 * (len(self.exp_table) + len(self.diff_table))
-
-    def overlap(self, tensor):
-        return 0
-
-    def describe(self):
-        return f"LOG_SOFTMAX over {self.depth} ({self.outer} rows)"
+        return super().weight_bytes + 4 * len(self.diff_table)
 
     def emit(self, ctx):
         p = f"l{self.index}_"
