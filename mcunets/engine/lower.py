@@ -283,27 +283,11 @@ def _reduce_prod(self: _Op) -> L.Layer:
 
 
 def _broadcast(self: _Op, a: TensorInfo, b: TensorInfo, out: TensorInfo):
-    if len(out.shape) > 4 or len(a.shape) > 4 or len(b.shape) > 4:
+    """(4-D output shape, a's and b's element strides broadcast to it, whether a / b have the output's shape)."""
+    if len(out.shape) > 4:
         self.fail("broadcasting beyond 4-D is not supported")
-
-    def pad4(s):
-        return (1,) * (4 - len(s)) + tuple(int(d) for d in s)
-
-    od, ad, bd = pad4(out.shape), pad4(a.shape), pad4(b.shape)
-
-    def strides(d):
-        st, acc = [0] * 4, 1
-        for i in range(3, -1, -1):
-            if d[i] == od[i]:
-                st[i] = acc if od[i] > 1 else 0
-            elif d[i] == 1:
-                st[i] = 0
-            else:
-                self.fail(f"shapes {list(a.shape)} and {list(b.shape)} do not broadcast to {list(out.shape)}")
-            acc *= d[i]
-        return tuple(st)
-
-    return od, strides(ad), strides(bd), ad == od, bd == od
+    od = _pad4(out.shape)
+    return od, _strides4(self, a, od), _strides4(self, b, od), _pad4(a.shape) == od, _pad4(b.shape) == od
 
 
 def _binary(self: _Op) -> L.Layer:
@@ -429,33 +413,29 @@ def _compare(self: _Op) -> L.Layer:
         self.fail(f"inputs are {a.dtype}; only int8 (and bool for EQUAL / NOT_EQUAL) are supported")
     if a.is_const and b.is_const:
         self.fail("both inputs are constants")
-    od = tuple((1,) * (4 - len(out.shape)) + tuple(int(d) for d in out.shape))
-    if len(out.shape) > 4:
-        self.fail("broadcasting beyond 4-D is not supported")
-    s1, s2 = _strides4(self, a, od), _strides4(self, b, od)
+    od, s1, s2, fa, fb = _broadcast(self, a, b, out)
     mode, swap, neg = _COMPARISONS[self.op.op]
     fn = {1: lambda x, y: x == y, 2: lambda x, y: x > y}[mode]
     if swap:
         fn = (lambda f: (lambda x, y: f(y, x)))(fn)
-    for act, c, vact, vc, sact, first in ((a, b, va, vb, s1, True), (b, a, vb, va, s2, False)):
+    for act, c, vact, vc, sact, fact, first in ((a, b, va, vb, s1, fa, True), (b, a, vb, va, s2, fb, False)):
         if c.is_const and c.size == 1:  # a byte range of the other input
             k = vc[int(np.asarray(c.data).reshape(-1)[0]) + 128]
             rng = _interval([fn(v, k) if first else fn(k, v) for v in vact])
             if rng is not None:
                 lo, hi, inv = rng
                 return L.Compare(self.op.index, self.op.op, (act.index,), (out.index,), operands=(act.index, act.index),
-                                 dims4=od, stride1=sact, stride2=(0, 0, 0, 0), full=(od == _pad4(act.shape), False),
+                                 dims4=od, stride1=sact, stride2=(0, 0, 0, 0), full=(fact, False),
                                  mode=0, invert=int(inv != neg), lo=lo, hi=hi)
     if swap:
-        a, b, va, vb, s1, s2 = b, a, vb, va, s2, s1
+        a, b, va, vb, s1, s2, fa, fb = b, a, vb, va, s2, s1, fb, fa
     ranks = ()
     if not (va == vb and all(x < y for x, y in zip(va, va[1:]))):
         order = {v: r for r, v in enumerate(sorted(set(va) | set(vb)))}
         ranks = tuple(order[v[(u ^ 0x80) - 0x80 + 128]] for v in (va, vb) for u in range(256))
     acts = tuple(t.index for t in (a, b) if not t.is_const)
     return L.Compare(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
-                     stride1=s1, stride2=s2, full=(od == _pad4(a.shape) and not a.is_const,
-                                                   od == _pad4(b.shape) and not b.is_const),
+                     stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const),
                      mode=mode, invert=int(neg), ranks=ranks)
 
 
@@ -472,19 +452,19 @@ def _logical(self: _Op) -> L.Layer:
             self.fail(f"{'output' if k == len(ins) else f'input {k + 1}'} is {t.dtype}; only bool is supported")
     if all(t.is_const for t in ins):
         self.fail("every input is a constant")
-    if len(out.shape) > 4:
-        self.fail("broadcasting beyond 4-D is not supported")
-    od = _pad4(out.shape)
     if self.op.op == "LOGICAL_NOT":
         x = ins[0]
+        if len(out.shape) > 4:
+            self.fail("broadcasting beyond 4-D is not supported")
+        od = _pad4(out.shape)
         return L.Compare(self.op.index, self.op.op, (x.index,), (out.index,), operands=(x.index, x.index), dims4=od,
                          stride1=_strides4(self, x, od), stride2=(0, 0, 0, 0), full=(od == _pad4(x.shape), False),
                          mode=0, invert=0, lo=0, hi=0)
     a, b = ins
+    od, s1, s2, fa, fb = _broadcast(self, a, b, out)
     acts = tuple(t.index for t in (a, b) if not t.is_const)
     return L.Compare(self.op.index, self.op.op, acts, (out.index,), operands=(a.index, b.index), dims4=od,
-                     stride1=_strides4(self, a, od), stride2=_strides4(self, b, od),
-                     full=(od == _pad4(a.shape) and not a.is_const, od == _pad4(b.shape) and not b.is_const),
+                     stride1=s1, stride2=s2, full=(fa and not a.is_const, fb and not b.is_const),
                      mode=3 if self.op.op == "LOGICAL_AND" else 4, invert=0)
 
 
