@@ -864,51 +864,30 @@ def _logistic(self: _Op) -> L.Layer:
     return L.Lut(self.op.index, "LOGISTIC", (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
-def _tanh(self: _Op) -> L.Layer:
+def _lut(self: _Op, table_fn, *lead) -> L.Layer:
+    """An int8 unary operator whose output depends only on the input byte: the 256-entry table
+    ``table_fn(*lead, input scale, input zero point, output scale, output zero point)`` of the reference's
+    arithmetic for the layer's quantization."""
     x, out = self.t(0), self.out()
     self.per_tensor(x, "input")
     self.per_tensor(out, "output")
-    table = q.tanh_table(x.scale, x.zero_point, out.scale, out.zero_point)
-    return L.Lut(self.op.index, "TANH", (x.index,), (out.index,), size=x.size, table=tuple(table))
-
-
-def _leaky_relu(self: _Op) -> L.Layer:
-    x, out = self.t(0), self.out()
-    self.per_tensor(x, "input")
-    self.per_tensor(out, "output")
-    alpha = self.op.options.Alpha() if self.op.options is not None else 0.0  # TFLite's default
-    table = q.leaky_relu_table(alpha, x.scale, x.zero_point, out.scale, out.zero_point)
-    return L.Lut(self.op.index, "LEAKY_RELU", (x.index,), (out.index,), size=x.size, table=tuple(table))
-
-
-def _abs(self: _Op) -> L.Layer:
-    x, out = self.t(0), self.out()
-    self.per_tensor(x, "input")
-    self.per_tensor(out, "output")
-    table = q.abs_table(x.scale, x.zero_point, out.scale, out.zero_point)
-    return L.Lut(self.op.index, "ABS", (x.index,), (out.index,), size=x.size, table=tuple(table))
+    table = table_fn(*lead, x.scale, x.zero_point, out.scale, out.zero_point)
+    return L.Lut(self.op.index, self.op.op, (x.index,), (out.index,), size=x.size, table=tuple(table))
 
 
 def _table_op(table_fn):
-    """An int8 unary operator whose output depends only on the input byte: a 256-entry table of the
-    reference's arithmetic for the layer's quantization (quant.rsqrt_table, sqrt_table, exp_table, log_table)."""
-    def lower_table(self: _Op) -> L.Layer:
-        x, out = self.t(0), self.out()
-        self.per_tensor(x, "input")
-        self.per_tensor(out, "output")
-        table = table_fn(x.scale, x.zero_point, out.scale, out.zero_point)
-        return L.Lut(self.op.index, self.op.op, (x.index,), (out.index,), size=x.size, table=tuple(table))
+    """The lowering of a table operator without options (TANH, ABS, RSQRT, SQRT, EXP, LOG)."""
+    return lambda self: _lut(self, table_fn)
 
-    return lower_table
+
+def _leaky_relu(self: _Op) -> L.Layer:
+    alpha = self.op.options.Alpha() if self.op.options is not None else 0.0  # TFLite's default
+    return _lut(self, q.leaky_relu_table, alpha)
 
 
 def _gelu(self: _Op) -> L.Layer:
-    x, out = self.t(0), self.out()
-    self.per_tensor(x, "input")
-    self.per_tensor(out, "output")
     approximate = bool(self.op.options.Approximate()) if self.op.options is not None else False
-    table = q.gelu_table(approximate, x.scale, x.zero_point, out.scale, out.zero_point)
-    return L.Lut(self.op.index, "GELU", (x.index,), (out.index,), size=x.size, table=tuple(table))
+    return _lut(self, q.gelu_table, approximate)
 
 
 def _prelu(self: _Op) -> L.Layer:
@@ -1249,9 +1228,9 @@ _LOWER = {
     "L2_NORMALIZATION": _l2_normalization,
     "LOG_SOFTMAX": _log_softmax,
     "LOGISTIC": _logistic,
-    "TANH": _tanh,
+    "TANH": _table_op(q.tanh_table),
     "LEAKY_RELU": _leaky_relu,
-    "ABS": _abs,
+    "ABS": _table_op(q.abs_table),
     "GELU": _gelu,
     "RSQRT": _table_op(q.rsqrt_table),
     "SQRT": _table_op(q.sqrt_table),
