@@ -1473,29 +1473,15 @@ class ReduceMax(Layer):
 
 
 @dataclass(frozen=True, eq=False)
-class Binary(Layer):
-    """ADD, SUB, MUL, MAXIMUM, MINIMUM or SQUARED_DIFFERENCE, possibly with a constant operand and 4-D
-    broadcasting."""
-    operands: tuple = ()     # the two input tensor ids, in TFLite order (constants included)
+class Broadcast(Layer):
+    """An element-wise operator over operands broadcast to one 4-D shape, constants included."""
+    operands: tuple = ()     # the input tensor ids, in the kernel's order (constants included)
     dims4: tuple = ()
-    stride1: tuple = ()
-    stride2: tuple = ()
     full: tuple = ()         # per operand: True when it has the output's shape (in place allowed)
-    params: tuple = ()       # C initializer pieces
-    table: tuple = ()        # ADD, SUB: the rescaled values of both inputs (l<i>_table, 512 int32;
-    #                          SQUARED_DIFFERENCE: 512 int16)
-
-    @property
-    def table_ctype(self) -> str:
-        return "int16_t" if self.op == "SQUARED_DIFFERENCE" else "int32_t"
 
     @property
     def macs(self):
         return int(np.prod(self.dims4))
-
-    @property
-    def weight_bytes(self):
-        return (2 if self.table_ctype == "int16_t" else 4) * len(self.table)
 
     def overlap(self, tensor):
         for t, full in zip(self.operands, self.full):
@@ -1506,21 +1492,28 @@ class Binary(Layer):
     def describe(self):
         return f"{self.op} {'x'.join(map(str, self.dims4))}"
 
+
+@dataclass(frozen=True, eq=False)
+class Binary(Broadcast):
+    """ADD, SUB, MUL, MAXIMUM, MINIMUM or SQUARED_DIFFERENCE (operands in TFLite order), possibly with a
+    constant operand and 4-D broadcasting."""
+    stride1: tuple = ()
+    stride2: tuple = ()
+    params: tuple = ()       # C initializer pieces
+    table: tuple = ()        # ADD, SUB: the rescaled values of both inputs (l<i>_table, 512 int32;
+    #                          SQUARED_DIFFERENCE: 512 int16)
+
+    @property
+    def table_ctype(self) -> str:
+        return "int16_t" if self.op == "SQUARED_DIFFERENCE" else "int32_t"
+
+    @property
+    def weight_bytes(self):
+        return (2 if self.table_ctype == "int16_t" else 4) * len(self.table)
+
     def coalesced(self) -> tuple:
-        """dims4 / stride1 / stride2 with neighbouring axes merged wherever both operands step through them
-        as through one axis (so the kernels' innermost runs are as long as possible), padded to 4-D."""
-        dims, st1, st2 = [], [], []
-        for d, a, b in zip(self.dims4, self.stride1, self.stride2):
-            if d == 1:
-                continue
-            if dims and st1[-1] == a * d and st2[-1] == b * d:
-                dims[-1], st1[-1], st2[-1] = dims[-1] * d, a, b
-            else:
-                dims.append(d)
-                st1.append(a)
-                st2.append(b)
-        pad = 4 - len(dims)
-        return (1,) * pad + tuple(dims), (0,) * pad + tuple(st1), (0,) * pad + tuple(st2)
+        """dims4 / stride1 / stride2 merged as coalesce4 merges them."""
+        return coalesce4(self.dims4, self.stride1, self.stride2)
 
     def emit(self, ctx):
         p = f"l{self.index}_"
@@ -2099,17 +2092,14 @@ def coalesce4(dims, *strides) -> tuple:
 
 
 @dataclass(frozen=True, eq=False)
-class Compare(Layer):
+class Compare(Broadcast):
     """A comparison (EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL) or logical operator
     (LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT) to a bool output, one byte 0 / 1 per element, on
     mcu_compare_s8: ``mode`` 0 the byte range lo..hi of operand 1, 1 equal, 2 greater (as ``ranks``: 512
     int16, input 1's then input 2's, indexed by the byte as uint8; empty: the bytes themselves), 3 and, 4 or;
     ``invert`` negates."""
-    operands: tuple = ()     # the two input tensor ids in the kernel's order (mode 0: the input twice)
-    dims4: tuple = ()
-    stride1: tuple = ()
+    stride1: tuple = ()      # operands: the two inputs in the kernel's order (mode 0: the input twice)
     stride2: tuple = ()
-    full: tuple = ()         # per operand: True when it has the output's shape (in place allowed)
     mode: int = 0
     invert: int = 0
     lo: int = 0
@@ -2117,18 +2107,8 @@ class Compare(Layer):
     ranks: tuple = ()
 
     @property
-    def macs(self):
-        return int(np.prod(self.dims4))
-
-    @property
     def weight_bytes(self):
         return 2 * len(self.ranks)
-
-    def overlap(self, tensor):
-        for t, full in zip(self.operands, self.full):
-            if t == tensor and full:
-                return 0
-        return None
 
     def describe(self):
         how = {0: f"bytes {self.lo}..{self.hi}", 1: "equal", 2: "greater", 3: "and", 4: "or"}[self.mode]
@@ -2149,25 +2129,10 @@ class Compare(Layer):
 
 
 @dataclass(frozen=True, eq=False)
-class Select(Layer):
-    """SELECT / SELECT_V2 of int8 x and y by a bool condition (bytes copied), 4-D broadcasting."""
-    operands: tuple = ()     # condition, x, y tensor ids (constants included)
-    dims4: tuple = ()
+class Select(Broadcast):
+    """SELECT / SELECT_V2 of int8 x and y by a bool condition (bytes copied), 4-D broadcasting; operands:
+    condition, x, y."""
     strides: tuple = ()      # per operand, 4 element strides
-    full: tuple = ()
-
-    @property
-    def macs(self):
-        return int(np.prod(self.dims4))
-
-    def overlap(self, tensor):
-        for t, full in zip(self.operands, self.full):
-            if t == tensor and full:
-                return 0
-        return None
-
-    def describe(self):
-        return f"{self.op} {'x'.join(map(str, self.dims4))}"
 
     def emit(self, ctx):
         p = f"l{self.index}_"
